@@ -1,0 +1,30 @@
+package dev.batchlane.functions.complete;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.batchlane.core.complete.CompleteService;
+import jakarta.inject.Inject;
+import jakarta.inject.Named;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The table's stream → complete each shard that has just reached ENDED. The event is read as a
+ * tree: only the keys and the status in the old and new images matter.
+ */
+@Named("complete")
+public class CompleteHandler implements RequestHandler<JsonNode, List<CompleteService.Result>> {
+
+    @Inject
+    CompleteService complete;
+
+    @Override
+    public List<CompleteService.Result> handleRequest(JsonNode event, Context context) {
+        List<CompleteService.Result> results = new ArrayList<>();
+        for (ShardEnded ended : ShardEnded.from(event)) {
+            results.add(complete.complete(ended.jobId(), ended.index()));
+        }
+        return results;
+    }
+}

@@ -1,0 +1,80 @@
+package dev.batchlane.functions.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
+
+/** Everything the functions read from configuration, in one typed place. */
+@ConfigMapping(prefix = "batchlane")
+public interface BatchlaneConfig {
+
+    /** The bucket with inbox/, staging/, results/ and rejected/. */
+    String bucket();
+
+    /** The jobs-and-shards table. */
+    String table();
+
+    Aws aws();
+
+    Shard shard();
+
+    Poll poll();
+
+    OpenAi openai();
+
+    /** Where shards and parts are cut before upload; Lambda's /tmp by default. */
+    @WithDefault("${java.io.tmpdir}")
+    String tempDir();
+
+    interface Aws {
+        @WithDefault("us-east-1")
+        String region();
+
+        /** Set only to point at local emulators. */
+        Optional<URI> s3Endpoint();
+
+        Optional<URI> dynamodbEndpoint();
+    }
+
+    interface Shard {
+        /** OpenAI: at most 50,000 requests per batch. */
+        @WithDefault("50000")
+        int maxRequests();
+
+        /** OpenAI: at most 200 MB per batch input file. */
+        @WithDefault("209715200")
+        long maxBytes();
+
+        @WithDefault("10485760")
+        int maxLineBytes();
+
+        /** How many violations report.json lists in full (errors.jsonl lists them all). */
+        @WithDefault("20")
+        int reportedErrors();
+    }
+
+    interface Poll {
+        @WithDefault("PT1M")
+        Duration firstDelay();
+
+        @WithDefault("PT30M")
+        Duration maxDelay();
+
+        /** Due shards handled per invocation; the rest wait for the next tick. */
+        @WithDefault("200")
+        int batchSize();
+    }
+
+    interface OpenAi {
+        /** The API base including /v1, as the official SDKs read OPENAI_BASE_URL. */
+        @WithDefault("https://api.openai.com/v1")
+        URI baseUrl();
+
+        Optional<String> apiKey();
+
+        @WithDefault("PT60S")
+        Duration timeout();
+    }
+}

@@ -1,0 +1,106 @@
+package dev.batchlane.functions.config;
+
+import dev.batchlane.aws.dynamo.DynamoJobStore;
+import dev.batchlane.aws.s3.S3ObjectStore;
+import dev.batchlane.core.complete.CompleteService;
+import dev.batchlane.core.ingest.IngestLimits;
+import dev.batchlane.core.ingest.IngestService;
+import dev.batchlane.core.job.JobStore;
+import dev.batchlane.core.lane.LaneSettings;
+import dev.batchlane.core.lane.Providers;
+import dev.batchlane.core.poll.PollService;
+import dev.batchlane.core.storage.ObjectStore;
+import dev.batchlane.provider.openai.OpenAiConfig;
+import dev.batchlane.provider.openai.OpenAiProvider;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * Builds the core's services from configuration. This is the only place that knows both the core
+ * and its adapters; handlers get finished services.
+ */
+@ApplicationScoped
+public class Wiring {
+
+    @Produces
+    @ApplicationScoped
+    Clock clock() {
+        return Clock.systemUTC();
+    }
+
+    @Produces
+    @ApplicationScoped
+    S3Client s3(BatchlaneConfig config) {
+        var b = S3Client.builder().httpClientBuilder(UrlConnectionHttpClient.builder())
+                .region(Region.of(config.aws().region()));
+        config.aws().s3Endpoint().ifPresent(e -> b.endpointOverride(e).forcePathStyle(true));
+        return b.build();
+    }
+
+    @Produces
+    @ApplicationScoped
+    DynamoDbClient dynamo(BatchlaneConfig config) {
+        var b = DynamoDbClient.builder().httpClientBuilder(UrlConnectionHttpClient.builder())
+                .region(Region.of(config.aws().region()));
+        config.aws().dynamodbEndpoint().ifPresent(b::endpointOverride);
+        return b.build();
+    }
+
+    @Produces
+    @ApplicationScoped
+    ObjectStore objects(S3Client s3, BatchlaneConfig config) {
+        return new S3ObjectStore(s3, config.bucket());
+    }
+
+    @Produces
+    @ApplicationScoped
+    JobStore jobs(DynamoDbClient dynamo, BatchlaneConfig config) {
+        return new DynamoJobStore(dynamo, config.table());
+    }
+
+    @Produces
+    @ApplicationScoped
+    Providers providers(BatchlaneConfig config) {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(config.openai().timeout()).build();
+        var openai = new OpenAiProvider(new OpenAiConfig(config.openai().baseUrl(),
+                config.openai().apiKey().orElse(""), config.openai().timeout()), http);
+        return new Providers(List.of(openai));
+    }
+
+    @Produces
+    @ApplicationScoped
+    LaneSettings settings(BatchlaneConfig config) {
+        var shard = config.shard();
+        return new LaneSettings(
+                new IngestLimits(shard.maxRequests(), shard.maxBytes(), shard.maxLineBytes(), shard.reportedErrors()),
+                config.poll().firstDelay(), config.poll().maxDelay(), config.poll().batchSize(),
+                Path.of(config.tempDir()));
+    }
+
+    @Produces
+    @ApplicationScoped
+    IngestService ingest(JobStore jobs, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock) {
+        return new IngestService(jobs, objects, providers, settings, clock);
+    }
+
+    @Produces
+    @ApplicationScoped
+    PollService poll(JobStore jobs, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock) {
+        return new PollService(jobs, objects, providers, settings, clock);
+    }
+
+    @Produces
+    @ApplicationScoped
+    CompleteService complete(JobStore jobs, ObjectStore objects, Providers providers, LaneSettings settings,
+            Clock clock) {
+        return new CompleteService(jobs, objects, providers, settings, clock);
+    }
+}

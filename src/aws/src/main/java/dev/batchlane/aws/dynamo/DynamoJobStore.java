@@ -1,0 +1,337 @@
+package dev.batchlane.aws.dynamo;
+
+import static dev.batchlane.aws.dynamo.TableSetup.DUE_AT;
+import static dev.batchlane.aws.dynamo.TableSetup.DUE_GROUP;
+import static dev.batchlane.aws.dynamo.TableSetup.DUE_INDEX;
+import static dev.batchlane.aws.dynamo.TableSetup.PK;
+import static dev.batchlane.aws.dynamo.TableSetup.SK;
+
+import dev.batchlane.core.job.BatchCounts;
+import dev.batchlane.core.job.Job;
+import dev.batchlane.core.job.JobStatus;
+import dev.batchlane.core.job.JobStore;
+import dev.batchlane.core.job.Shard;
+import dev.batchlane.core.job.ShardResult;
+import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.provider.Usage;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.Put;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+import software.amazon.awssdk.services.dynamodb.model.Update;
+
+/**
+ * Jobs and shards in one DynamoDB table. A job is ({@code JOB#id}, {@code JOB}); its shards are
+ * ({@code JOB#id}, {@code SHARD#nnnnn}), so one query reads a job's shards. Every write carries a
+ * condition; a failed condition is reported to the caller as "someone else acted", never retried
+ * blindly and never overwritten.
+ */
+public final class DynamoJobStore implements JobStore {
+    /**
+     * Every due shard shares one index partition. Poll reads at most a page of them per cycle, and
+     * a job has at most thousands of shards, far below a partition's limits; if that ever changes,
+     * this becomes a small fixed set of groups queried in turn.
+     */
+    static final String DUE_PARTITION = "due";
+    static final String JOB_SK = "JOB";
+
+    private final DynamoDbClient dynamo;
+    private final String table;
+
+    public DynamoJobStore(DynamoDbClient dynamo, String table) {
+        this.dynamo = dynamo;
+        this.table = table;
+    }
+
+    // ---- jobs ----
+
+    @Override
+    public boolean createJob(Job job) {
+        try {
+            dynamo.putItem(b -> b.tableName(table).item(jobItem(job)).conditionExpression("attribute_not_exists(pk)"));
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public Optional<Job> job(String jobId) {
+        Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(table).key(key(jobPk(jobId), JOB_SK))
+                .consistentRead(true)).item();
+        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(job(item));
+    }
+
+    @Override
+    public boolean markRunning(String jobId, int shardCount, Instant now) {
+        return update(jobId, "SET #s = :running, shardCount = :n, submittedAt = :now", "#s = :ingesting",
+                Map.of(":running", s(JobStatus.RUNNING.name()), ":ingesting", s(JobStatus.INGESTING.name()),
+                        ":n", n(shardCount), ":now", n(now.toEpochMilli())));
+    }
+
+    @Override
+    public boolean markCompleted(String jobId, String manifestKey, Instant now) {
+        return update(jobId, "SET #s = :completed, completedAt = :now, resultKey = :key", "#s = :running",
+                Map.of(":completed", s(JobStatus.COMPLETED.name()), ":running", s(JobStatus.RUNNING.name()),
+                        ":now", n(now.toEpochMilli()), ":key", s(manifestKey)));
+    }
+
+    private boolean update(String jobId, String set, String condition, Map<String, AttributeValue> values) {
+        try {
+            dynamo.updateItem(b -> b.tableName(table).key(key(jobPk(jobId), JOB_SK)).updateExpression(set)
+                    .conditionExpression(condition).expressionAttributeNames(Map.of("#s", "status"))
+                    .expressionAttributeValues(values));
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        }
+    }
+
+    // ---- shards ----
+
+    @Override
+    public boolean createShard(Shard shard) {
+        try {
+            dynamo.putItem(b -> b.tableName(table).item(shardItem(shard.withVersion(1)))
+                    .conditionExpression("attribute_not_exists(pk)"));
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public Optional<Shard> shard(String jobId, int index) {
+        Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(table)
+                .key(key(jobPk(jobId), shardSk(index))).consistentRead(true)).item();
+        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(shard(item));
+    }
+
+    @Override
+    public List<Shard> shards(String jobId) {
+        List<Shard> shards = new ArrayList<>();
+        Map<String, AttributeValue> start = null;
+        do {
+            QueryRequest.Builder q = QueryRequest.builder().tableName(table).consistentRead(true)
+                    .keyConditionExpression("pk = :pk AND begins_with(sk, :shard)")
+                    .expressionAttributeValues(Map.of(":pk", s(jobPk(jobId)), ":shard", s("SHARD#")));
+            if (start != null) {
+                q.exclusiveStartKey(start);
+            }
+            QueryResponse page = dynamo.query(q.build());
+            page.items().forEach(i -> shards.add(shard(i)));
+            start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
+        } while (start != null);
+        return shards;
+    }
+
+    @Override
+    public Optional<Shard> updateShard(Shard current, Shard next) {
+        Shard stored = next.withVersion(current.version() + 1);
+        try {
+            dynamo.putItem(b -> b.tableName(table).item(shardItem(stored))
+                    .conditionExpression("version = :v")
+                    .expressionAttributeValues(Map.of(":v", n(current.version()))));
+            return Optional.of(stored);
+        } catch (ConditionalCheckFailedException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public boolean completeShard(Shard current, Shard completed) {
+        Shard stored = completed.withVersion(current.version() + 1);
+        try {
+            dynamo.transactWriteItems(b -> b.transactItems(
+                    TransactWriteItem.builder().put(Put.builder().tableName(table).item(shardItem(stored))
+                            .conditionExpression("version = :v AND #s = :ended")
+                            .expressionAttributeNames(Map.of("#s", "status"))
+                            .expressionAttributeValues(Map.of(":v", n(current.version()),
+                                    ":ended", s(ShardStatus.ENDED.name()))).build()).build(),
+                    TransactWriteItem.builder().update(Update.builder().tableName(table)
+                            .key(key(jobPk(current.jobId()), JOB_SK))
+                            .updateExpression("ADD shardsCompleted :one")
+                            .conditionExpression("attribute_exists(pk)")
+                            .expressionAttributeValues(Map.of(":one", n(1))).build()).build()));
+            return true;
+        } catch (TransactionCanceledException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public List<Shard> dueShards(Instant now, int limit) {
+        QueryResponse page = dynamo.query(b -> b.tableName(table).indexName(DUE_INDEX)
+                .keyConditionExpression("#g = :g AND #d <= :now")
+                .expressionAttributeNames(Map.of("#g", DUE_GROUP, "#d", DUE_AT))
+                .expressionAttributeValues(Map.of(":g", s(DUE_PARTITION), ":now", n(now.toEpochMilli())))
+                .limit(limit));
+        List<Shard> due = new ArrayList<>();
+        for (Map<String, AttributeValue> keys : page.items()) {
+            // The index is eventually consistent and keys-only: read the shard itself, consistently,
+            // so the version a caller conditions on is the current one.
+            Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(table)
+                    .key(Map.of(PK, keys.get(PK), SK, keys.get(SK))).consistentRead(true)).item();
+            if (item != null && !item.isEmpty() && item.containsKey(DUE_AT)) {
+                due.add(shard(item));
+            }
+        }
+        return due;
+    }
+
+    // ---- mapping ----
+
+    public static String jobPk(String jobId) {
+        return "JOB#" + jobId;
+    }
+
+    public static String shardSk(int index) {
+        return "SHARD#" + Shard.partName(index);
+    }
+
+    private static Map<String, AttributeValue> key(String pk, String sk) {
+        return Map.of(PK, s(pk), SK, s(sk));
+    }
+
+    private static Map<String, AttributeValue> jobItem(Job j) {
+        Map<String, AttributeValue> m = new HashMap<>();
+        m.put(PK, s(jobPk(j.jobId())));
+        m.put(SK, s(JOB_SK));
+        m.put("type", s("job"));
+        m.put("jobId", s(j.jobId()));
+        m.put("provider", s(j.provider()));
+        m.put("status", s(j.status().name()));
+        putS(m, "bucket", j.bucket());
+        putS(m, "inputKey", j.inputKey());
+        putS(m, "inputVersion", j.inputVersion());
+        putS(m, "name", j.name());
+        putS(m, "sha256", j.sha256());
+        m.put("inputBytes", n(j.inputBytes()));
+        m.put("requestCount", n(j.requestCount()));
+        m.put("shardCount", n(j.shardCount()));
+        m.put("shardsCompleted", n(j.shardsCompleted()));
+        putS(m, "model", j.model());
+        putS(m, "endpoint", j.endpoint());
+        putT(m, "createdAt", j.createdAt());
+        putT(m, "submittedAt", j.submittedAt());
+        putT(m, "completedAt", j.completedAt());
+        putS(m, "resultKey", j.resultKey());
+        return m;
+    }
+
+    private static Job job(Map<String, AttributeValue> m) {
+        return new Job(str(m, "jobId"), str(m, "provider"), JobStatus.valueOf(str(m, "status")), str(m, "bucket"),
+                str(m, "inputKey"), str(m, "inputVersion"), str(m, "name"), str(m, "sha256"), num(m, "inputBytes"),
+                num(m, "requestCount"), (int) num(m, "shardCount"), (int) num(m, "shardsCompleted"), str(m, "model"),
+                str(m, "endpoint"), time(m, "createdAt"), time(m, "submittedAt"), time(m, "completedAt"),
+                str(m, "resultKey"));
+    }
+
+    static Map<String, AttributeValue> shardItem(Shard sh) {
+        Map<String, AttributeValue> m = new HashMap<>();
+        m.put(PK, s(jobPk(sh.jobId())));
+        m.put(SK, s(shardSk(sh.index())));
+        m.put("type", s("shard"));
+        m.put("jobId", s(sh.jobId()));
+        m.put("shardIndex", n(sh.index()));
+        m.put("status", s(sh.status().name()));
+        putS(m, "provider", sh.provider());
+        putS(m, "stagingKey", sh.stagingKey());
+        m.put("requestCount", n(sh.requestCount()));
+        m.put("bytes", n(sh.bytes()));
+        putS(m, "batchId", sh.batchId());
+        putS(m, "inputFileId", sh.inputFileId());
+        putS(m, "outputFileId", sh.outputFileId());
+        putS(m, "errorFileId", sh.errorFileId());
+        putS(m, "providerStatus", sh.providerStatus());
+        m.put("countTotal", n(sh.providerCounts().total()));
+        m.put("countCompleted", n(sh.providerCounts().completed()));
+        m.put("countFailed", n(sh.providerCounts().failed()));
+        putS(m, "batchError", sh.batchError());
+        m.put("pollCount", n(sh.pollCount()));
+        if (sh.dueAt() != null) {
+            // Present only while poll should look at the shard: that is what keeps the index sparse.
+            m.put(DUE_GROUP, s(DUE_PARTITION));
+            m.put(DUE_AT, n(sh.dueAt().toEpochMilli()));
+        }
+        putT(m, "submittedAt", sh.submittedAt());
+        putT(m, "endedAt", sh.endedAt());
+        putT(m, "completedAt", sh.completedAt());
+        ShardResult r = sh.result();
+        if (r != null) {
+            m.put("resSucceeded", n(r.succeeded()));
+            m.put("resFailed", n(r.failed()));
+            m.put("resExpired", n(r.expired()));
+            m.put("resCancelled", n(r.cancelled()));
+            m.put("resMissing", n(r.missing()));
+            m.put("resUnknown", n(r.unknownResults()));
+            m.put("usageInput", n(r.usage().inputTokens()));
+            m.put("usageCached", n(r.usage().cachedInputTokens()));
+            m.put("usageOutput", n(r.usage().outputTokens()));
+            putS(m, "partKey", r.partKey());
+        }
+        m.put("version", n(sh.version()));
+        return m;
+    }
+
+    static Shard shard(Map<String, AttributeValue> m) {
+        ShardResult result = m.containsKey("resSucceeded")
+                ? new ShardResult(num(m, "resSucceeded"), num(m, "resFailed"), num(m, "resExpired"),
+                        num(m, "resCancelled"), num(m, "resMissing"), num(m, "resUnknown"),
+                        new Usage(num(m, "usageInput"), num(m, "usageCached"), num(m, "usageOutput")),
+                        str(m, "partKey"))
+                : null;
+        return new Shard(str(m, "jobId"), (int) num(m, "shardIndex"), ShardStatus.valueOf(str(m, "status")),
+                str(m, "provider"), str(m, "stagingKey"), num(m, "requestCount"), num(m, "bytes"),
+                str(m, "batchId"), str(m, "inputFileId"), str(m, "outputFileId"), str(m, "errorFileId"),
+                str(m, "providerStatus"),
+                new BatchCounts(num(m, "countTotal"), num(m, "countCompleted"), num(m, "countFailed")),
+                str(m, "batchError"), (int) num(m, "pollCount"), time(m, DUE_AT), time(m, "submittedAt"),
+                time(m, "endedAt"), time(m, "completedAt"), result, num(m, "version"));
+    }
+
+    private static AttributeValue s(String v) {
+        return AttributeValue.fromS(v);
+    }
+
+    private static AttributeValue n(long v) {
+        return AttributeValue.fromN(Long.toString(v));
+    }
+
+    private static void putS(Map<String, AttributeValue> m, String name, String v) {
+        if (v != null) {
+            m.put(name, s(v));
+        }
+    }
+
+    private static void putT(Map<String, AttributeValue> m, String name, Instant t) {
+        if (t != null) {
+            m.put(name, n(t.toEpochMilli()));
+        }
+    }
+
+    private static String str(Map<String, AttributeValue> m, String name) {
+        AttributeValue v = m.get(name);
+        return v == null ? null : v.s();
+    }
+
+    private static long num(Map<String, AttributeValue> m, String name) {
+        AttributeValue v = m.get(name);
+        return v == null || v.n() == null ? 0 : Long.parseLong(v.n());
+    }
+
+    private static Instant time(Map<String, AttributeValue> m, String name) {
+        AttributeValue v = m.get(name);
+        return v == null || v.n() == null ? null : Instant.ofEpochMilli(Long.parseLong(v.n()));
+    }
+}

@@ -1,0 +1,251 @@
+package dev.batchlane.core.complete;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.batchlane.core.job.Job;
+import dev.batchlane.core.job.JobStatus;
+import dev.batchlane.core.job.JobStore;
+import dev.batchlane.core.job.Shard;
+import dev.batchlane.core.job.ShardResult;
+import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.lane.Keys;
+import dev.batchlane.core.lane.LaneSettings;
+import dev.batchlane.core.lane.Providers;
+import dev.batchlane.core.provider.BatchProvider;
+import dev.batchlane.core.provider.BatchView;
+import dev.batchlane.core.provider.Outcome;
+import dev.batchlane.core.provider.Usage;
+import dev.batchlane.core.storage.ObjectStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Completes a shard whose batch ended: joins its results and writes the part, then, when it was
+ * the job's last shard, writes the manifest and only then deletes what was left at the provider.
+ * Every step can run twice: the part and manifest are rebuilt from the same inputs to the same
+ * bytes, and the shard's move to COMPLETED is a conditional write that only one caller wins.
+ */
+public final class CompleteService {
+    private static final System.Logger LOG = System.getLogger(CompleteService.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final JobStore store;
+    private final ObjectStore objects;
+    private final Providers providers;
+    private final LaneSettings settings;
+    private final Clock clock;
+
+    public CompleteService(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings,
+            Clock clock) {
+        this.store = store;
+        this.objects = objects;
+        this.providers = providers;
+        this.settings = settings;
+        this.clock = clock;
+    }
+
+    public enum Step { JOINED, ALREADY_DONE, NOT_ENDED }
+
+    public record Result(String jobId, int shard, Step outcome, boolean jobCompleted) {}
+
+    public Result complete(String jobId, int index) {
+        Shard shard = store.shard(jobId, index).orElseThrow(() -> new IllegalStateException(
+                "job " + jobId + ": shard " + Shard.partName(index) + " has no record"));
+        if (shard.status() == ShardStatus.COMPLETED) {
+            return new Result(jobId, index, Step.ALREADY_DONE, finishJobIfDone(jobId));
+        }
+        if (shard.status() != ShardStatus.ENDED) {
+            LOG.log(Level.WARNING, "job {0} shard {1}: asked to complete while {2}; ignored", jobId,
+                    Shard.partName(index), shard.status());
+            return new Result(jobId, index, Step.NOT_ENDED, false);
+        }
+        ShardResult result = join(shard);
+        if (!store.completeShard(shard, shard.completed(result, clock.instant()))) {
+            LOG.log(Level.INFO, "job {0} shard {1}: completed by another invocation", jobId, Shard.partName(index));
+            return new Result(jobId, index, Step.ALREADY_DONE, finishJobIfDone(jobId));
+        }
+        LOG.log(Level.INFO, "job {0} shard {1}: joined {2} requests ({3} succeeded, {4} failed, {5} expired)", jobId,
+                Shard.partName(index), result.total(), result.succeeded(), result.failed(), result.expired());
+        if (result.unknownResults() > 0) {
+            LOG.log(Level.WARNING, "job {0} shard {1}: the provider returned {2} line(s) whose custom_id was not"
+                    + " staged or repeated; they were dropped", jobId, Shard.partName(index), result.unknownResults());
+        }
+        return new Result(jobId, index, Step.JOINED, finishJobIfDone(jobId));
+    }
+
+    private ShardResult join(Shard shard) {
+        BatchProvider provider = providers.get(shard.provider());
+        String partKey = Keys.part(shard.jobId(), shard.index());
+        Path part = null;
+        try {
+            Set<String> pending;
+            try (InputStream staged = objects.open(shard.stagingKey())) {
+                pending = Joiner.stagedIds(staged, provider.contract().idField());
+            }
+            BatchView view = new BatchView(shard.batchId(), null, shard.providerStatus(), shard.providerCounts(),
+                    shard.outputFileId(), shard.errorFileId(), shard.batchError());
+            part = Files.createTempFile(settings.tempDir(), "part-", ".jsonl");
+            ShardResult result = Joiner.join(pending, sink -> {
+                if (shard.batchId() != null) {
+                    provider.streamResults(view, sink);
+                }
+            }, unanswered(shard), part, partKey);
+            objects.put(partKey, part, "application/jsonl");
+            return result;
+        } catch (IOException e) {
+            throw new UncheckedIOException("job " + shard.jobId() + " shard " + Shard.partName(shard.index())
+                    + ": joining results failed", e);
+        } finally {
+            if (part != null) {
+                try {
+                    Files.deleteIfExists(part);
+                } catch (IOException ignored) {
+                    // a leftover temporary file is harmless; the part itself is already in the bucket
+                }
+            }
+        }
+    }
+
+    /** Why a staged request has no result line, from how its batch ended. */
+    private static Joiner.Unanswered unanswered(Shard shard) {
+        if (shard.batchError() != null) {
+            return new Joiner.Unanswered(Outcome.FAILED, "batch_failed", shard.batchError());
+        }
+        String status = String.valueOf(shard.providerStatus());
+        if (status.equals("expired")) {
+            return new Joiner.Unanswered(Outcome.EXPIRED, "batch_expired",
+                    "the batch's completion window closed before this request ran");
+        }
+        if (status.startsWith("cancel")) {
+            return new Joiner.Unanswered(Outcome.CANCELLED, "batch_cancelled",
+                    "the batch was cancelled before this request ran");
+        }
+        return new Joiner.Unanswered(Outcome.MISSING, "missing_result",
+                "the provider returned no result line for this request");
+    }
+
+    /** Writes the manifest and cleans up at the provider once every shard is completed. */
+    private boolean finishJobIfDone(String jobId) {
+        Job job = store.job(jobId).orElseThrow(() -> new IllegalStateException("job " + jobId + " has no record"));
+        if (job.status() == JobStatus.COMPLETED) {
+            return true;
+        }
+        if (job.status() != JobStatus.RUNNING || !job.allShardsCompleted()) {
+            return false;
+        }
+        List<Shard> shards = store.shards(jobId);
+        if (shards.stream().anyMatch(s -> s.status() != ShardStatus.COMPLETED)) {
+            return false;
+        }
+        Instant now = clock.instant();
+        String manifestKey = Keys.manifest(jobId);
+        try {
+            objects.putBytes(manifestKey, JSON.writeValueAsBytes(manifest(job, shards)), "application/json");
+        } catch (IOException e) {
+            throw new UncheckedIOException("job " + jobId + ": writing the manifest failed", e);
+        }
+        // Only now, with every part and the manifest in the bucket, is the provider's copy redundant.
+        for (Shard s : shards) {
+            if (s.batchId() != null || s.inputFileId() != null) {
+                providers.get(s.provider()).cleanup(s.inputFileId(), s.outputFileId(), s.errorFileId());
+            }
+        }
+        boolean won = store.markCompleted(jobId, manifestKey, now);
+        LOG.log(Level.INFO, "job {0}: completed; manifest at {1}", jobId, manifestKey);
+        return won || store.job(jobId).map(j -> j.status() == JobStatus.COMPLETED).orElse(false);
+    }
+
+    /** Built only from stored records, so a rerun after a crash writes the same bytes. */
+    private static ObjectNode manifest(Job job, List<Shard> shards) {
+        ObjectNode m = JSON.createObjectNode();
+        m.put("jobId", job.jobId());
+        m.put("provider", job.provider());
+        m.put("model", job.model());
+        m.put("endpoint", job.endpoint());
+        ObjectNode input = m.putObject("input");
+        input.put("bucket", job.bucket());
+        input.put("key", job.inputKey());
+        input.put("version", job.inputVersion());
+        input.put("sha256", job.sha256());
+        input.put("bytes", job.inputBytes());
+        long succeeded = 0, failed = 0, expired = 0, cancelled = 0, missing = 0;
+        Usage usage = Usage.ZERO;
+        ArrayNode parts = JSON.createArrayNode();
+        ArrayNode shardList = JSON.createArrayNode();
+        Instant lastEnded = null;
+        Instant lastCompleted = null;
+        for (Shard s : shards) {
+            ShardResult r = s.result();
+            succeeded += r.succeeded();
+            failed += r.failed();
+            expired += r.expired();
+            cancelled += r.cancelled();
+            missing += r.missing();
+            usage = usage.plus(r.usage());
+            parts.add(r.partKey());
+            ObjectNode sn = shardList.addObject();
+            sn.put("shard", Shard.partName(s.index()));
+            sn.put("batchId", s.batchId());
+            sn.put("inputFileId", s.inputFileId());
+            sn.put("outputFileId", s.outputFileId());
+            sn.put("errorFileId", s.errorFileId());
+            sn.put("providerStatus", s.providerStatus());
+            if (s.batchError() != null) {
+                sn.put("batchError", s.batchError());
+            }
+            sn.put("requests", s.requestCount());
+            sn.put("succeeded", r.succeeded());
+            sn.put("failed", r.failed());
+            sn.put("expired", r.expired());
+            sn.put("cancelled", r.cancelled());
+            sn.put("missing", r.missing());
+            sn.set("usage", usageJson(r.usage()));
+            sn.put("part", r.partKey());
+            if (s.endedAt() != null && (lastEnded == null || s.endedAt().isAfter(lastEnded))) {
+                lastEnded = s.endedAt();
+            }
+            if (s.completedAt() != null && (lastCompleted == null || s.completedAt().isAfter(lastCompleted))) {
+                lastCompleted = s.completedAt();
+            }
+        }
+        ObjectNode counts = m.putObject("counts");
+        counts.put("requests", job.requestCount());
+        counts.put("succeeded", succeeded);
+        counts.put("failed", failed);
+        counts.put("expired", expired);
+        counts.put("cancelled", cancelled);
+        counts.put("missing", missing);
+        m.set("usage", usageJson(usage));
+        m.set("parts", parts);
+        m.set("shards", shardList);
+        ObjectNode timings = m.putObject("timings");
+        timings.put("createdAt", String.valueOf(job.createdAt()));
+        timings.put("submittedAt", String.valueOf(job.submittedAt()));
+        timings.put("lastBatchEndedAt", String.valueOf(lastEnded));
+        timings.put("completedAt", String.valueOf(lastCompleted));
+        if (job.createdAt() != null && lastCompleted != null) {
+            timings.put("totalSeconds", Duration.between(job.createdAt(), lastCompleted).toSeconds());
+        }
+        return m;
+    }
+
+    private static ObjectNode usageJson(Usage u) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("inputTokens", u.inputTokens());
+        n.put("cachedInputTokens", u.cachedInputTokens());
+        n.put("outputTokens", u.outputTokens());
+        n.put("totalTokens", u.totalTokens());
+        return n;
+    }
+}

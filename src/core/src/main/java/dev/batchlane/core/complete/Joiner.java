@@ -1,0 +1,132 @@
+package dev.batchlane.core.complete;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.batchlane.core.ingest.LineReader;
+import dev.batchlane.core.job.ShardResult;
+import dev.batchlane.core.provider.LineResult;
+import dev.batchlane.core.provider.Outcome;
+import dev.batchlane.core.provider.Usage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Joins a batch's result lines to the shard's staged requests by custom_id, never by position:
+ * providers return lines in any order. Every staged request gets exactly one joined line — its
+ * result, or a line saying why there is none. A result whose id was never staged, or that repeats,
+ * is counted and dropped rather than written twice.
+ */
+public final class Joiner {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_STAGED_LINE = 64 * 1024 * 1024;
+
+    /** How to account for a staged request the provider returned no line for. */
+    public record Unanswered(Outcome outcome, String code, String message) {}
+
+    /**
+     * Reads the ids of a staged shard. Memory is one string per request of one shard (at most the
+     * provider's per-batch limit), never the request bodies.
+     */
+    public static Set<String> stagedIds(InputStream staged, String idField) throws IOException {
+        Set<String> ids = new LinkedHashSet<>();
+        LineReader reader = new LineReader(staged, MAX_STAGED_LINE);
+        LineReader.Line line;
+        while ((line = reader.next()) != null) {
+            if (line.blank()) {
+                continue;
+            }
+            JsonNode node = JSON.readTree(new String(line.bytes(), 0, line.length(), StandardCharsets.UTF_8));
+            JsonNode id = node.get(idField);
+            if (id == null || !id.isTextual()) {
+                throw new IllegalStateException("staged line " + line.number() + " has no " + idField
+                        + "; staging only holds validated lines");
+            }
+            ids.add(id.asText());
+        }
+        return ids;
+    }
+
+    /**
+     * Writes the joined part to {@code partFile}. {@code results} streams the provider's lines into
+     * the consumer it is given.
+     */
+    public static ShardResult join(Set<String> pending, Consumer<Consumer<LineResult>> results, Unanswered unanswered,
+            Path partFile, String partKey) {
+        long[] counts = new long[Outcome.values().length];
+        long[] unknown = {0};
+        Usage[] usage = {Usage.ZERO};
+        try (JsonGenerator out = new JsonFactory().createGenerator(partFile.toFile(), JsonEncoding.UTF8)) {
+            out.setRootValueSeparator(null);
+            results.accept(line -> {
+                if (!pending.remove(line.customId())) {
+                    unknown[0]++;
+                    return;
+                }
+                counts[line.outcome().ordinal()]++;
+                if (line.usage() != null) {
+                    usage[0] = usage[0].plus(line.usage());
+                }
+                write(out, line);
+            });
+            for (String id : pending) {
+                counts[unanswered.outcome().ordinal()]++;
+                String error = JSON.createObjectNode().put("code", unanswered.code())
+                        .put("message", unanswered.message()).toString();
+                write(out, new LineResult(id, unanswered.outcome(), null, null, error, null));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing joined results to " + partFile + " failed", e);
+        }
+        return new ShardResult(counts[Outcome.SUCCEEDED.ordinal()], counts[Outcome.FAILED.ordinal()],
+                counts[Outcome.EXPIRED.ordinal()], counts[Outcome.CANCELLED.ordinal()],
+                counts[Outcome.MISSING.ordinal()], unknown[0], usage[0], partKey);
+    }
+
+    private static void write(JsonGenerator out, LineResult line) {
+        try {
+            out.writeStartObject();
+            out.writeStringField("custom_id", line.customId());
+            out.writeStringField("outcome", line.outcome().wire());
+            if (line.statusCode() != null) {
+                out.writeNumberField("status_code", line.statusCode());
+            } else {
+                out.writeNullField("status_code");
+            }
+            out.writeFieldName("response");
+            if (line.responseJson() != null) {
+                out.writeRawValue(line.responseJson());
+            } else {
+                out.writeNull();
+            }
+            out.writeFieldName("error");
+            if (line.errorJson() != null) {
+                out.writeRawValue(line.errorJson());
+            } else {
+                out.writeNull();
+            }
+            out.writeFieldName("usage");
+            if (line.usage() != null) {
+                out.writeStartObject();
+                out.writeNumberField("input_tokens", line.usage().inputTokens());
+                out.writeNumberField("cached_input_tokens", line.usage().cachedInputTokens());
+                out.writeNumberField("output_tokens", line.usage().outputTokens());
+                out.writeEndObject();
+            } else {
+                out.writeNull();
+            }
+            out.writeEndObject();
+            out.writeRaw('\n');
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing a joined line failed", e);
+        }
+    }
+}

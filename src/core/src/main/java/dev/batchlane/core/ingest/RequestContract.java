@@ -1,0 +1,32 @@
+package dev.batchlane.core.ingest;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * A provider's rules for one input line. The generic parts (JSON, size, uniqueness of ids) live in
+ * {@link FileValidator}; a contract adds only what is the provider's own.
+ */
+public interface RequestContract {
+
+    /** The field that carries the request id, e.g. {@code custom_id}. */
+    String idField();
+
+    /** Starts checking one file; rules such as "the same url on every line" need per-file memory. */
+    FileRules startFile();
+
+    interface FileRules {
+        /** Checks one parsed line, reporting each broken rule to {@code out}. */
+        void check(long lineNumber, String customId, ObjectNode line, ViolationSink out);
+
+        /** The endpoint every line targets, once the file has been read (null if none was valid). */
+        String endpoint();
+
+        /** The model every line uses, once the file has been read (null if none was valid). */
+        String model();
+    }
+
+    @FunctionalInterface
+    interface ViolationSink {
+        void add(Violation violation);
+    }
+}

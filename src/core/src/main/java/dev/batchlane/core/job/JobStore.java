@@ -1,0 +1,47 @@
+package dev.batchlane.core.job;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Durable state of jobs and shards. Every state change is conditional: a method returns
+ * {@code false} when the record changed under the caller (someone else acted first), and never
+ * overwrites that change.
+ */
+public interface JobStore {
+
+    /** Creates the job unless a job with that id exists. */
+    boolean createJob(Job job);
+
+    Optional<Job> job(String jobId);
+
+    /** Moves a job from INGESTING to RUNNING once all its shards are submitted. */
+    boolean markRunning(String jobId, int shardCount, Instant now);
+
+    /** Moves a job from RUNNING to COMPLETED and records where its manifest is. */
+    boolean markCompleted(String jobId, String manifestKey, Instant now);
+
+    /** Creates the shard record unless it exists. */
+    boolean createShard(Shard shard);
+
+    Optional<Shard> shard(String jobId, int index);
+
+    List<Shard> shards(String jobId);
+
+    /**
+     * Replaces {@code current} by {@code next} if the stored version still equals
+     * {@code current.version()}; returns what was stored (its version one higher), or empty when
+     * someone else changed the shard first.
+     */
+    Optional<Shard> updateShard(Shard current, Shard next);
+
+    /**
+     * Atomically moves an ENDED shard to COMPLETED (version-checked) and counts it on its job, so a
+     * crash can never leave one done without the other.
+     */
+    boolean completeShard(Shard current, Shard completed);
+
+    /** Shards whose dueAt is at or before {@code now}, oldest first, read from the sparse due-index. */
+    List<Shard> dueShards(Instant now, int limit);
+}

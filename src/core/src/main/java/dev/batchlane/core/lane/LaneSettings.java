@@ -1,0 +1,34 @@
+package dev.batchlane.core.lane;
+
+import dev.batchlane.core.ingest.IngestLimits;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Everything the services need to know that is not code: limits, poll pacing, where temporary
+ * files go. The functions build it once from configuration.
+ */
+public record LaneSettings(
+        IngestLimits limits,
+        Duration firstPollDelay,
+        Duration maxPollDelay,
+        int pollBatchSize,
+        Path tempDir) {
+
+    public LaneSettings {
+        if (firstPollDelay.isNegative() || maxPollDelay.compareTo(firstPollDelay) < 0) {
+            throw new IllegalArgumentException("poll delays must satisfy 0 <= first (" + firstPollDelay
+                    + ") <= max (" + maxPollDelay + ")");
+        }
+    }
+
+    /** Growing intervals: first, 2×first, 4×first … capped at max. */
+    public Duration pollDelay(int pollCount) {
+        if (firstPollDelay.isZero()) {
+            return Duration.ZERO;
+        }
+        int shift = Math.min(pollCount, 20);
+        Duration grown = firstPollDelay.multipliedBy(1L << shift);
+        return grown.compareTo(maxPollDelay) > 0 ? maxPollDelay : grown;
+    }
+}

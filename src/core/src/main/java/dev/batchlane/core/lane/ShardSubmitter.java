@@ -1,0 +1,86 @@
+package dev.batchlane.core.lane;
+
+import dev.batchlane.core.job.Job;
+import dev.batchlane.core.job.JobStore;
+import dev.batchlane.core.job.Shard;
+import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.provider.BatchProvider;
+import dev.batchlane.core.provider.Payload;
+import dev.batchlane.core.provider.ProviderException;
+import dev.batchlane.core.provider.Submission;
+import dev.batchlane.core.storage.ObjectStore;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Submits one staged shard, shared by ingest (right after staging) and poll (shards held back).
+ * A shard is first claimed with a conditional write (STAGED → SUBMITTING), so two callers can never
+ * both submit it.
+ */
+public final class ShardSubmitter {
+    private static final System.Logger LOG = System.getLogger(ShardSubmitter.class.getName());
+
+    private final JobStore store;
+    private final ObjectStore objects;
+    private final Providers providers;
+    private final LaneSettings settings;
+    private final Clock clock;
+
+    public ShardSubmitter(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock) {
+        this.store = store;
+        this.objects = objects;
+        this.providers = providers;
+        this.settings = settings;
+        this.clock = clock;
+    }
+
+    public enum Result { SUBMITTED, HELD_BACK, REJECTED_BY_PROVIDER, CLAIMED_ELSEWHERE }
+
+    public Result submit(Job job, Shard staged) {
+        if (staged.status() != ShardStatus.STAGED) {
+            return Result.CLAIMED_ELSEWHERE;
+        }
+        Optional<Shard> won = store.updateShard(staged, staged.withStatus(ShardStatus.SUBMITTING).withDue(null));
+        if (won.isEmpty()) {
+            return Result.CLAIMED_ELSEWHERE;
+        }
+        Shard claimed = won.get();
+        BatchProvider provider = providers.get(staged.provider());
+        Payload payload = new Payload(staged.jobId() + "-" + Shard.partName(staged.index()) + ".jsonl",
+                staged.bytes(), () -> objects.open(staged.stagingKey()));
+        Map<String, String> metadata = Map.of("batchlane_job_id", job.jobId(),
+                "batchlane_shard", Shard.partName(staged.index()));
+        Instant now;
+        try {
+            Submission s = provider.submit(payload, job.endpoint(), metadata);
+            now = clock.instant();
+            Shard submitted = claimed.submitted(s.batchId(), s.inputFileId(), s.providerStatus(), now,
+                    now.plus(settings.pollDelay(0)));
+            if (store.updateShard(claimed, submitted).isEmpty()) {
+                throw new IllegalStateException("shard " + staged.id() + " changed while this caller held its claim");
+            }
+            LOG.log(Level.INFO, "job {0} shard {1}: submitted as {2} ({3} requests)", job.jobId(),
+                    Shard.partName(staged.index()), s.batchId(), staged.requestCount());
+            return Result.SUBMITTED;
+        } catch (ProviderException e) {
+            now = clock.instant();
+            if (e.retryable()) {
+                // "Not now" from the provider (429, enqueued-token limit, 5xx): poll submits it later.
+                Shard back = claimed.withStatus(ShardStatus.STAGED).withDue(now.plus(settings.pollDelay(1)));
+                store.updateShard(claimed, back);
+                LOG.log(Level.WARNING, "job {0} shard {1}: provider refused for now ({2} {3}); poll will retry",
+                        job.jobId(), Shard.partName(staged.index()), e.statusCode(), e.code());
+                return Result.HELD_BACK;
+            }
+            Shard ended = claimed.ended("rejected", claimed.providerCounts(), null, null,
+                    "the provider refused the batch: " + e.getMessage(), now);
+            store.updateShard(claimed, ended);
+            LOG.log(Level.ERROR, "job {0} shard {1}: provider rejected the batch ({2} {3})", job.jobId(),
+                    Shard.partName(staged.index()), e.statusCode(), e.code());
+            return Result.REJECTED_BY_PROVIDER;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package dev.batchlane.core.complete;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.batchlane.core.job.ShardResult;
+import dev.batchlane.core.provider.LineResult;
+import dev.batchlane.core.provider.Outcome;
+import dev.batchlane.core.provider.Usage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JoinerTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void joinsByCustomIdWhateverTheOrder_andAccountsForEveryStagedRequestOnce() throws IOException {
+        String staged = "{\"custom_id\":\"a\"}\n{\"custom_id\":\"b\"}\n{\"custom_id\":\"c\"}\n{\"custom_id\":\"d\"}\n";
+        Set<String> pending = Joiner.stagedIds(new ByteArrayInputStream(staged.getBytes(StandardCharsets.UTF_8)),
+                "custom_id");
+        List<LineResult> provider = List.of(
+                new LineResult("c", Outcome.SUCCEEDED, 200, "{\"answer\":\"C\"}", null, new Usage(10, 2, 3)),
+                new LineResult("zzz", Outcome.SUCCEEDED, 200, "{}", null, new Usage(99, 0, 99)),
+                new LineResult("a", Outcome.FAILED, 400, null, "{\"code\":\"invalid_request\"}", null),
+                new LineResult("c", Outcome.SUCCEEDED, 200, "{\"answer\":\"again\"}", null, new Usage(10, 2, 3)),
+                new LineResult("b", Outcome.SUCCEEDED, 200, "{\"answer\":\"B\"}", null, new Usage(5, 0, 1)));
+        Path part = tmp.resolve("part.jsonl");
+
+        ShardResult result = Joiner.join(pending, sink -> provider.forEach(sink),
+                new Joiner.Unanswered(Outcome.EXPIRED, "batch_expired", "window closed"), part, "results/j/part-00001.jsonl");
+
+        List<JsonNode> lines = Files.readAllLines(part).stream().map(JoinerTest::parse).toList();
+        assertThat(lines).extracting(l -> l.get("custom_id").asText()).containsExactlyInAnyOrder("a", "b", "c", "d");
+        JsonNode c = lines.stream().filter(l -> l.get("custom_id").asText().equals("c")).findFirst().orElseThrow();
+        assertThat(c.get("response").get("answer").asText()).isEqualTo("C");
+        assertThat(c.get("usage").get("cached_input_tokens").asLong()).isEqualTo(2);
+        JsonNode d = lines.stream().filter(l -> l.get("custom_id").asText().equals("d")).findFirst().orElseThrow();
+        assertThat(d.get("outcome").asText()).isEqualTo("expired");
+        assertThat(d.get("error").get("code").asText()).isEqualTo("batch_expired");
+        assertThat(result.succeeded()).isEqualTo(2);
+        assertThat(result.failed()).isEqualTo(1);
+        assertThat(result.expired()).isEqualTo(1);
+        assertThat(result.unknownResults()).isEqualTo(2);
+        assertThat(result.usage()).isEqualTo(new Usage(15, 2, 4));
+        assertThat(result.total()).isEqualTo(4);
+    }
+
+    private static JsonNode parse(String s) {
+        try {
+            return JSON.readTree(s);
+        } catch (IOException e) {
+            throw new AssertionError("not JSON: " + s, e);
+        }
+    }
+}

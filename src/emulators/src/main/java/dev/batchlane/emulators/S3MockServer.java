@@ -1,0 +1,134 @@
+package dev.batchlane.emulators;
+
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * S3Mock (Adobe's S3 emulator) as a child process on a free loopback port. It runs apart from the
+ * caller's JVM because its Spring Boot start-up clashes with Quarkus and JUnit class loaders.
+ */
+public final class S3MockServer implements AutoCloseable {
+    /** Where the build copies the runnable jar (see the parent pom's copy-s3mock execution). */
+    public static final String JAR_PROPERTY = "s3mock.jar";
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
+    private final Process process;
+    private final URI endpoint;
+    private final Path root;
+
+    private S3MockServer(Process process, int port, Path root) {
+        this.process = process;
+        this.endpoint = URI.create("http://127.0.0.1:" + port);
+        this.root = root;
+    }
+
+    public static S3MockServer start(String... initialBuckets) {
+        return start(locateJar(), Ports.free(), initialBuckets);
+    }
+
+    public static S3MockServer start(Path jar, int port, String... initialBuckets) {
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("S3Mock jar not found at " + jar.toAbsolutePath()
+                    + "; build the module first (mvn generate-test-resources copies it) or set -D" + JAR_PROPERTY);
+        }
+        try {
+            Path root = Files.createTempDirectory("s3mock-");
+            Path log = root.resolve("s3mock.log");
+            List<String> cmd = new ArrayList<>(List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx256m", "-jar", jar.toAbsolutePath().toString(),
+                    "--http.port=" + port, "--server.port=0",
+                    "--com.adobe.testing.s3mock.store.root=" + root.resolve("data"),
+                    "--com.adobe.testing.s3mock.store.retainFilesOnExit=false",
+                    "--spring.main.banner-mode=off", "--logging.level.root=WARN"));
+            if (initialBuckets.length > 0) {
+                cmd.add("--com.adobe.testing.s3mock.store.initialBuckets=" + String.join(",", initialBuckets));
+            }
+            Process process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            S3MockServer server = new S3MockServer(process, port, root);
+            Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
+            server.awaitReady(log);
+            return server;
+        } catch (IOException e) {
+            throw new IllegalStateException("S3Mock did not start: " + e.getMessage(), e);
+        }
+    }
+
+    /** The jar from -Ds3mock.jar, else target/s3mock/s3mock.jar in this or a parent directory's module. */
+    public static Path locateJar() {
+        String configured = System.getProperty(JAR_PROPERTY, System.getenv("BATCHLANE_S3MOCK_JAR"));
+        if (configured != null && !configured.isBlank()) {
+            return Path.of(configured);
+        }
+        return Path.of("target", "s3mock", "s3mock.jar");
+    }
+
+    private void awaitReady(Path log) throws IOException {
+        Instant deadline = Instant.now().plus(START_TIMEOUT);
+        while (Instant.now().isBefore(deadline)) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("S3Mock exited with " + process.exitValue() + " while starting:\n"
+                        + tail(log));
+            }
+            try {
+                HttpURLConnection c = (HttpURLConnection) endpoint.toURL().openConnection();
+                c.setConnectTimeout(500);
+                c.setReadTimeout(2000);
+                int code = c.getResponseCode();
+                c.disconnect();
+                if (code > 0) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // still starting
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for S3Mock", e);
+            }
+        }
+        process.destroyForcibly();
+        throw new IllegalStateException("S3Mock did not answer on " + endpoint + " within " + START_TIMEOUT + ":\n"
+                + tail(log));
+    }
+
+    private static String tail(Path log) throws IOException {
+        List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+    }
+
+    public URI endpoint() {
+        return endpoint;
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+        deleteTree(root);
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a temp directory left behind is harmless
+        }
+    }
+}
