@@ -1,0 +1,213 @@
+package dev.batchlane.functions;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.batchlane.core.job.JobStatus;
+import dev.batchlane.core.job.JobStore;
+import dev.batchlane.functions.complete.CompleteHandler;
+import dev.batchlane.functions.poll.PollHandler;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * The whole OpenAI lane on real emulators and the simulator: the S3 event goes through the Lambda
+ * mock event server to ingest; poll and complete get the real scheduled and stream events, the
+ * stream read from DynamoDB Local's own table stream.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = LocalLane.class, restrictToAnnotatedClass = false)
+class LaneEndToEndTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @LocalLane.Inject
+    LocalLane.Parts lane;
+
+    @jakarta.inject.Inject
+    PollHandler poll;
+
+    @jakarta.inject.Inject
+    CompleteHandler complete;
+
+    @jakarta.inject.Inject
+    JobStore jobs;
+
+    @Test
+    void lane_2000Lines_everyRequestJoinedOnce_failuresKept_providerFilesDeleted_redeliveryChangesNothing()
+            throws IOException {
+        Set<String> failing = Set.of("row-00007", "row-00777", "row-01234", "row-01999");
+        lane.openai().failLines(failing::contains, 500, "server_error", "The server had an error processing your request.");
+        String key = "inbox/openai/fraud backfill.jsonl";
+        HeadObjectResponse head = drop(key, chatLines(2000));
+        int uploadsBefore = lane.openai().uploadCount();
+
+        JsonNode ingested = invoke(Events.objectCreated(LocalLane.BUCKET, key, head));
+
+        assertThat(ingested.get(0).get("outcome").asText()).isEqualTo("ACCEPTED");
+        assertThat(ingested.get(0).get("shards").asInt()).isEqualTo(4);
+        String jobId = ingested.get(0).get("jobId").asText();
+        assertThat(lane.openai().uploadCount() - uploadsBefore).isEqualTo(4);
+        runUntilCompleted(jobId);
+
+        Map<String, JsonNode> results = results(jobId);
+        assertThat(results).hasSize(2000);
+        assertThat(results.keySet()).isEqualTo(expectedIds(2000));
+        for (String id : failing) {
+            JsonNode r = results.get(id);
+            assertThat(r.get("outcome").asText()).isEqualTo("failed");
+            assertThat(r.get("status_code").asInt()).isEqualTo(500);
+            assertThat(r.get("error").toString()).contains("server_error");
+        }
+        JsonNode ok = results.get("row-00001");
+        assertThat(ok.get("outcome").asText()).isEqualTo("succeeded");
+        assertThat(ok.at("/response/choices/0/message/role").asText()).isEqualTo("assistant");
+
+        JsonNode manifest = read("results/" + jobId + "/manifest.json");
+        assertThat(manifest.at("/counts/requests").asLong()).isEqualTo(2000);
+        assertThat(manifest.at("/counts/succeeded").asLong()).isEqualTo(1996);
+        assertThat(manifest.at("/counts/failed").asLong()).isEqualTo(4);
+        assertThat(manifest.at("/counts/missing").asLong()).isZero();
+        assertThat(manifest.get("shards")).hasSize(4);
+        assertThat(manifest.at("/input/sha256").asText()).hasSize(64);
+        var known = lane.openai().knownUsage();
+        assertThat(manifest.at("/usage/inputTokens").asLong()).isEqualTo(known.inputTokens());
+        assertThat(manifest.at("/usage/outputTokens").asLong()).isEqualTo(known.outputTokens());
+        assertThat(lane.openai().liveFileIds()).as("provider files left behind").isEmpty();
+        assertThat(jobs.job(jobId).orElseThrow().status()).isEqualTo(JobStatus.COMPLETED);
+
+        List<String> objectsBefore = keys("");
+        int uploadsAfter = lane.openai().uploadCount();
+        JsonNode again = invoke(Events.objectCreated(LocalLane.BUCKET, key, head));
+        assertThat(again.get(0).get("outcome").asText()).isEqualTo("DUPLICATE");
+        assertThat(again.get(0).get("jobId").asText()).isEqualTo(jobId);
+        assertThat(lane.openai().uploadCount()).isEqualTo(uploadsAfter);
+        assertThat(keys("")).isEqualTo(objectsBefore);
+    }
+
+    @Test
+    void badFile_isRejectedWithEachLineAndRule_andNothingReachesTheProvider() throws IOException {
+        String bad = String.join("\n",
+                line("a-1", "/v1/chat/completions", "gpt-4o-mini"),
+                "{\"custom_id\": \"a-2\", \"method\": \"POST\", \"url\": \"/v1/chat/completions\", \"body\": {",
+                line("a-1", "/v1/chat/completions", "gpt-4o-mini"),
+                line("a-4", "/v1/embeddings", "gpt-4o-mini"),
+                line("a-5", "/v1/chat/completions", "gpt-4.1"),
+                "{\"custom_id\": \"a-6\", \"method\": \"GET\", \"url\": \"/v1/chat/completions\", \"body\": {\"model\": \"gpt-4o-mini\"}}",
+                "{\"method\": \"POST\", \"url\": \"/v1/chat/completions\", \"body\": {\"model\": \"gpt-4o-mini\"}}",
+                line("a-8", "/v1/chat/completions", "gpt-4o-mini")) + "\n";
+        int uploadsBefore = lane.openai().uploadCount();
+        String key = "inbox/openai/bad-lines.jsonl";
+        HeadObjectResponse head = drop(key, bad.getBytes(StandardCharsets.UTF_8));
+
+        JsonNode result = invoke(Events.objectCreated(LocalLane.BUCKET, key, head));
+
+        assertThat(result.get(0).get("outcome").asText()).isEqualTo("REJECTED");
+        JsonNode report = read("rejected/bad-lines/report.json");
+        assertThat(report.get("violations").asInt()).isEqualTo(6);
+        assertThat(report.get("submitted").asInt()).isZero();
+        List<JsonNode> errors = new ArrayList<>();
+        for (String l : text("rejected/bad-lines/errors.jsonl").split("\n")) {
+            errors.add(JSON.readTree(l));
+        }
+        assertThat(errors).extracting(e -> e.get("line").asInt() + ":" + e.get("code").asText()).containsExactly(
+                "2:invalid_json", "3:duplicate_custom_id", "4:url_mismatch", "5:model_mismatch",
+                "6:method_invalid", "7:custom_id_missing");
+        assertThat(errors.get(1).get("custom_id").asText()).isEqualTo("a-1");
+        assertThat(errors.get(1).get("message").asText()).contains("line 1");
+        assertThat(lane.openai().uploadCount()).as("uploads to the provider").isEqualTo(uploadsBefore);
+        assertThat(keys("staging/")).noneMatch(k -> k.contains(result.get(0).get("jobId").asText()));
+    }
+
+    // ---- the parts AWS would play ----
+
+    private JsonNode invoke(String event) throws IOException {
+        String body = given().contentType("application/json").body(event).when().post().then().statusCode(200)
+                .extract().asString();
+        return JSON.readTree(body);
+    }
+
+    /** Fires the schedule and delivers the table's stream until the job completes. */
+    private void runUntilCompleted(String jobId) throws IOException {
+        JsonNode scheduled = JSON.readTree(Events.read("scheduled.json"));
+        for (int tick = 0; tick < 30; tick++) {
+            poll.handleRequest(scheduled, null);
+            for (String event : lane.stream().drain(100)) {
+                complete.handleRequest(JSON.readTree(event), null);
+            }
+            if (jobs.job(jobId).orElseThrow().status() == JobStatus.COMPLETED) {
+                return;
+            }
+        }
+        throw new AssertionError("job " + jobId + " did not complete in 30 poll cycles: " + jobs.shards(jobId));
+    }
+
+    private HeadObjectResponse drop(String key, byte[] content) {
+        lane.s3().putObject(b -> b.bucket(LocalLane.BUCKET).key(key), RequestBody.fromBytes(content));
+        return lane.s3().headObject(b -> b.bucket(LocalLane.BUCKET).key(key));
+    }
+
+    static byte[] chatLines(int n) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 1; i <= n; i++) {
+            sb.append("{\"custom_id\":\"").append(String.format("row-%05d", i)).append("\",\"method\":\"POST\",")
+                    .append("\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"gpt-4o-mini\",\"max_tokens\":8,")
+                    .append("\"messages\":[{\"role\":\"system\",\"content\":\"Score the transaction for fraud risk 0-1.\"},")
+                    .append("{\"role\":\"user\",\"content\":\"amount=").append(i * 13 % 997)
+                    .append(" country=DE merchant=m").append(i % 31).append("\"}]}}\n");
+        }
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static Set<String> expectedIds(int n) {
+        Set<String> ids = new TreeSet<>();
+        for (int i = 1; i <= n; i++) {
+            ids.add(String.format("row-%05d", i));
+        }
+        return ids;
+    }
+
+    private static String line(String id, String url, String model) {
+        return "{\"custom_id\": \"" + id + "\", \"method\": \"POST\", \"url\": \"" + url + "\", \"body\": {\"model\": \""
+                + model + "\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}}";
+    }
+
+    /** Every joined line of the job, by custom_id; fails on any id seen twice. */
+    private Map<String, JsonNode> results(String jobId) throws IOException {
+        Map<String, JsonNode> byId = new HashMap<>();
+        for (String k : keys("results/" + jobId + "/part-")) {
+            for (String l : text(k).split("\n")) {
+                JsonNode node = JSON.readTree(l);
+                JsonNode previous = byId.put(node.get("custom_id").asText(), node);
+                assertThat(previous).as("custom_id %s appears twice", node.get("custom_id")).isNull();
+            }
+        }
+        return byId;
+    }
+
+    private List<String> keys(String prefix) {
+        return lane.s3().listObjectsV2Paginator(b -> b.bucket(LocalLane.BUCKET).prefix(prefix)).contents().stream()
+                .map(S3Object::key).sorted().toList();
+    }
+
+    private String text(String key) {
+        return lane.s3().getObjectAsBytes(b -> b.bucket(LocalLane.BUCKET).key(key)).asUtf8String();
+    }
+
+    private JsonNode read(String key) throws IOException {
+        return JSON.readTree(text(key));
+    }
+}
