@@ -47,7 +47,7 @@ public class LocalLane implements QuarkusTestResourceLifecycleManager {
         System.setProperty("aws.secretAccessKey", "local");
         dynamoServer = DynamoDbLocalServer.start();
         s3Server = S3MockServer.start(BUCKET);
-        simulator = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(7).build();
+        simulator = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(7).start();
         var creds = StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"));
         S3Client s3 = S3Client.builder().endpointOverride(s3Server.endpoint()).forcePathStyle(true)
                 .region(Region.US_EAST_1).credentialsProvider(creds)

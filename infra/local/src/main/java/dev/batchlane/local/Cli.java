@@ -1,0 +1,349 @@
+package dev.batchlane.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.batchlane.aws.dynamo.DynamoJobStore;
+import dev.batchlane.core.job.Job;
+import dev.batchlane.core.job.JobStatus;
+import dev.batchlane.core.job.Shard;
+import dev.batchlane.core.job.ShardResult;
+import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.lane.Keys;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/** {@code ./batchlane}: run a file through the local stack, or keep the stack up and work against it. */
+@Command(name = "batchlane", mixinStandardHelpOptions = true, version = "batchlane 0.1.0",
+        description = "Runs the Batchlane lane on this machine: emulators, provider simulator and the three functions.",
+        subcommands = {Cli.Run.class, Cli.Up.class, Cli.Submit.class, Cli.Status.class, Cli.Results.class})
+public final class Cli {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final PrintStream OUT = System.out;
+
+    public static void main(String[] args) {
+        // The emulators' own chatter (DynamoDB Local's start-up dump, Spring) would drown the progress.
+        java.util.logging.LogManager.getLogManager().reset();
+        System.exit(new CommandLine(new Cli()).execute(args));
+    }
+
+    static Path home() {
+        return Path.of(System.getProperty("batchlane.home", ".")).toAbsolutePath().normalize();
+    }
+
+    static Stack.Options options(int maxRequests) {
+        return new Stack.Options(home(), Duration.ofSeconds(2), maxRequests, System.getenv("OPENAI_API_KEY"),
+                System.getenv("OPENAI_BASE_URL"), line -> OUT.println("  · " + line));
+    }
+
+    // ---- run ----
+
+    @Command(name = "run", description = "Start the stack, drop FILE into inbox/<provider>/, follow the job, copy its objects to --out.")
+    static final class Run implements Callable<Integer> {
+        @Parameters(paramLabel = "FILE") Path file;
+        @Option(names = "--provider", description = "openai or anthropic; detected from the first line when omitted") String provider;
+        @Option(names = "--budget-usd", description = "a budget cap, sent as x-amz-meta-budget-usd") String budget;
+        @Option(names = "--out", defaultValue = "batchlane-out", description = "where the job's objects are copied (default ${DEFAULT-VALUE})") Path out;
+        @Option(names = "--shard-size", defaultValue = "500", description = "requests per shard on the local stack (default ${DEFAULT-VALUE})") int shardSize;
+        @Option(names = "--timeout", defaultValue = "PT30M", description = "give up after this long (ISO-8601, default ${DEFAULT-VALUE})") Duration timeout;
+
+        @Override
+        public Integer call() throws Exception {
+            String p = resolveProvider(file, provider);
+            if (p == null) {
+                return 2;
+            }
+            try (Stack stack = Stack.start(options(shardSize))) {
+                Drop drop = Drop.put(stack.s3(), file, p, budget);
+                OUT.println("dropped " + file + " as s3://" + Stack.BUCKET + "/" + drop.key() + " (job " + drop.jobId() + ")");
+                Job job = follow(stack.jobs(), drop.jobId(), timeout);
+                return finish(stack.s3(), job, drop, out);
+            }
+        }
+    }
+
+    static String resolveProvider(Path file, String provider) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            System.err.println("no such file: " + file);
+            return null;
+        }
+        if (provider == null) {
+            provider = detect(file);
+            if (provider == null) {
+                System.err.println("could not tell the provider from the first line of " + file
+                        + "; pass --provider openai|anthropic");
+                return null;
+            }
+            OUT.println("provider: " + provider + " (detected from the first line; --provider overrides)");
+        }
+        if (!provider.equals("openai")) {
+            System.err.println("provider '" + provider + "' has no adapter yet; this stack runs openai");
+            return null;
+        }
+        return provider;
+    }
+
+    /** The provider whose native line shape the first non-blank line has. */
+    static String detect(Path file) throws IOException {
+        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                JsonNode n;
+                try {
+                    n = JSON.readTree(line.replace("\uFEFF", ""));
+                } catch (IOException e) {
+                    return null;
+                }
+                if (n.has("custom_id") && n.has("body") && n.has("url")) {
+                    return "openai";
+                }
+                if (n.has("custom_id") && n.has("params")) {
+                    return "anthropic";
+                }
+                if (n.has("key") && n.has("request")) {
+                    return "gemini";
+                }
+                if (n.has("recordId") && n.has("modelInput")) {
+                    return "bedrock";
+                }
+                return null;
+            }
+        }
+        return null;
+    }
+
+    record Drop(String key, String name, String jobId) {
+        static Drop put(S3Client s3, Path file, String provider, String budget) {
+            String key = "inbox/" + provider + "/" + file.getFileName();
+            var put = s3.putObject(b -> {
+                b.bucket(Stack.BUCKET).key(key).contentType("application/jsonl");
+                if (budget != null) {
+                    b.metadata(Map.of("budget-usd", budget));
+                }
+            }, RequestBody.fromFile(file));
+            String etag = put.eTag().replace("\"", "");
+            String name = Keys.parseInbox(key).orElseThrow().name();
+            return new Drop(key, name, Keys.jobId(Stack.BUCKET, key, etag));
+        }
+    }
+
+    /** Follows the job until it ends, drawing a live bar on a terminal and plain lines otherwise. */
+    static Job follow(DynamoJobStore jobs, String jobId, Duration timeout) throws InterruptedException {
+        boolean tty = System.console() != null;
+        Instant deadline = Instant.now().plus(timeout);
+        String last = "";
+        while (Instant.now().isBefore(deadline)) {
+            Job job = jobs.job(jobId).orElse(null);
+            if (job != null && (job.status() == JobStatus.COMPLETED || job.status() == JobStatus.REJECTED)) {
+                if (tty) {
+                    OUT.println();
+                }
+                return job;
+            }
+            String line = job == null ? "waiting for ingest…" : progress(job, jobs.shards(jobId), tty);
+            if (tty) {
+                OUT.print("\r" + line + "   ");
+                OUT.flush();
+            } else if (!line.equals(last)) {
+                OUT.println(line);
+            }
+            last = line;
+            Thread.sleep(500);
+        }
+        throw new IllegalStateException("job " + jobId + " did not finish within " + timeout
+                + "; see .batchlane/logs/ for the functions' logs");
+    }
+
+    static String progress(Job job, List<Shard> shards, boolean bar) {
+        long submitted = shards.stream().filter(s -> s.status() != ShardStatus.STAGED && s.status() != ShardStatus.SUBMITTING).count();
+        long ended = shards.stream().filter(s -> s.status() == ShardStatus.ENDED || s.status() == ShardStatus.COMPLETED).count();
+        long inProgress = submitted - ended;
+        long succeeded = 0;
+        long failed = 0;
+        for (Shard s : shards) {
+            ShardResult r = s.result();
+            if (r != null) {
+                succeeded += r.succeeded();
+                failed += r.total() - r.succeeded();
+            }
+        }
+        int total = Math.max(1, shards.size());
+        String text = String.format("%s: shards %d submitted / %d in progress / %d ended of %d; requests %d succeeded / %d failed of %d",
+                job.status().name().toLowerCase(), submitted, inProgress, ended, shards.size(), succeeded, failed,
+                job.requestCount());
+        if (!bar) {
+            return text;
+        }
+        int width = 24;
+        int filled = (int) (width * ended / total);
+        return "[" + "#".repeat(filled) + "-".repeat(width - filled) + "] " + text;
+    }
+
+    static int finish(S3Client s3, Job job, Drop drop, Path out) throws IOException {
+        String prefix = job.status() == JobStatus.REJECTED ? "rejected/" + drop.name() + "/" : "results/" + job.jobId() + "/";
+        int copied = copy(s3, prefix, out);
+        Path where = out.resolve(prefix).toAbsolutePath().normalize();
+        if (job.status() == JobStatus.REJECTED) {
+            JsonNode report = JSON.readTree(out.resolve(prefix + "report.json").toFile());
+            OUT.println("REJECTED: " + report.path("message").asText());
+            for (JsonNode v : report.path("firstViolations")) {
+                OUT.println("  line " + v.path("line").asLong() + " [" + v.path("code").asText() + "] " + v.path("message").asText());
+            }
+            OUT.println("report and error list (" + copied + " files): " + where);
+            return 1;
+        }
+        JsonNode manifest = JSON.readTree(out.resolve(prefix + "manifest.json").toFile());
+        JsonNode c = manifest.path("counts");
+        OUT.println("COMPLETED: " + c.path("succeeded").asLong() + " succeeded, " + c.path("failed").asLong() + " failed, "
+                + c.path("expired").asLong() + " expired of " + c.path("requests").asLong() + " requests; "
+                + manifest.at("/usage/totalTokens").asLong() + " tokens");
+        OUT.println("results (" + copied + " files): " + where);
+        return 0;
+    }
+
+    static int copy(S3Client s3, String prefix, Path out) throws IOException {
+        int n = 0;
+        for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(Stack.BUCKET).prefix(prefix)).contents()) {
+            Path target = out.resolve(o.key());
+            Files.createDirectories(target.getParent());
+            Files.deleteIfExists(target);
+            s3.getObject(b -> b.bucket(Stack.BUCKET).key(o.key()), target);
+            n++;
+        }
+        return n;
+    }
+
+    // ---- up, and commands against a running stack ----
+
+    static Path stateFile() {
+        return home().resolve(".batchlane/stack.json");
+    }
+
+    @Command(name = "up", description = "Start the stack and keep it running; drop files with the printed aws command or 'submit'.")
+    static final class Up implements Callable<Integer> {
+        @Option(names = "--shard-size", defaultValue = "500") int shardSize;
+
+        @Override
+        public Integer call() throws Exception {
+            try (Stack stack = Stack.start(options(shardSize))) {
+                Files.createDirectories(stateFile().getParent());
+                Files.writeString(stateFile(), JSON.createObjectNode().put("s3Endpoint", stack.s3Endpoint())
+                        .put("dynamodbEndpoint", stack.dynamoEndpoint()).put("bucket", Stack.BUCKET)
+                        .put("table", Stack.TABLE).toString());
+                OUT.println("Batchlane is up. S3 endpoint: " + stack.s3Endpoint() + "  bucket: " + Stack.BUCKET);
+                OUT.println("Drop a file:");
+                OUT.println("  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws s3 cp examples/fraud-scoring.jsonl s3://"
+                        + Stack.BUCKET + "/inbox/openai/ --endpoint-url " + stack.s3Endpoint() + " --region us-east-1");
+                OUT.println("or: ./batchlane submit FILE · ./batchlane status [JOB] · ./batchlane results JOB. Ctrl-C stops.");
+                Thread.currentThread().join();
+                return 0;
+            } finally {
+                Files.deleteIfExists(stateFile());
+            }
+        }
+    }
+
+    /** Clients for the stack that 'up' started. */
+    record Running(S3Client s3, DynamoJobStore jobs) {
+        static Running connect() throws IOException {
+            if (!Files.isRegularFile(stateFile())) {
+                throw new CommandLine.ParameterException(new CommandLine(new Cli()),
+                        "no running stack: start one with ./batchlane up (in another terminal)");
+            }
+            JsonNode state = JSON.readTree(stateFile().toFile());
+            var creds = StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"));
+            S3Client s3 = S3Client.builder().endpointOverride(java.net.URI.create(state.path("s3Endpoint").asText()))
+                    .forcePathStyle(true).region(Region.US_EAST_1).credentialsProvider(creds)
+                    .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+            DynamoDbClient dynamo = DynamoDbClient.builder()
+                    .endpointOverride(java.net.URI.create(state.path("dynamodbEndpoint").asText()))
+                    .region(Region.US_EAST_1).credentialsProvider(creds)
+                    .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+            return new Running(s3, new DynamoJobStore(dynamo, state.path("table").asText()));
+        }
+    }
+
+    @Command(name = "submit", description = "Drop FILE into the running stack's inbox and print the job id.")
+    static final class Submit implements Callable<Integer> {
+        @Parameters(paramLabel = "FILE") Path file;
+        @Option(names = "--provider") String provider;
+        @Option(names = "--budget-usd") String budget;
+
+        @Override
+        public Integer call() throws Exception {
+            String p = resolveProvider(file, provider);
+            if (p == null) {
+                return 2;
+            }
+            Drop drop = Drop.put(Running.connect().s3(), file, p, budget);
+            OUT.println(drop.jobId());
+            return 0;
+        }
+    }
+
+    @Command(name = "status", description = "Show a job's progress, or every job's when JOB is omitted.")
+    static final class Status implements Callable<Integer> {
+        @Parameters(paramLabel = "JOB", arity = "0..1") String jobId;
+
+        @Override
+        public Integer call() throws Exception {
+            Running r = Running.connect();
+            if (jobId != null) {
+                Job job = r.jobs().job(jobId).orElse(null);
+                if (job == null) {
+                    System.err.println("no job " + jobId);
+                    return 1;
+                }
+                OUT.println(jobId + "  " + job.inputKey() + "  " + progress(job, r.jobs().shards(jobId), false));
+                return 0;
+            }
+            for (S3Object o : r.s3().listObjectsV2Paginator(b -> b.bucket(Stack.BUCKET).prefix("inbox/")).contents()) {
+                String id = Keys.jobId(Stack.BUCKET, o.key(), o.eTag().replace("\"", ""));
+                r.jobs().job(id).ifPresentOrElse(
+                        job -> OUT.println(id + "  " + o.key() + "  " + progress(job, r.jobs().shards(id), false)),
+                        () -> OUT.println(id + "  " + o.key() + "  waiting for ingest"));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "results", description = "Copy a finished job's objects to --out.")
+    static final class Results implements Callable<Integer> {
+        @Parameters(paramLabel = "JOB") String jobId;
+        @Option(names = "--out", defaultValue = "batchlane-out") Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            Running r = Running.connect();
+            Job job = r.jobs().job(jobId).orElse(null);
+            if (job == null || (job.status() != JobStatus.COMPLETED && job.status() != JobStatus.REJECTED)) {
+                System.err.println("job " + jobId + " has not finished" + (job == null ? " (no such job)" : ": " + job.status()));
+                return 1;
+            }
+            return finish(r.s3(), job, new Drop(job.inputKey(), job.name(), jobId), out);
+        }
+    }
+}

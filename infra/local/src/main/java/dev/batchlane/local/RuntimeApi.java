@@ -1,0 +1,137 @@
+package dev.batchlane.local;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The AWS Lambda Runtime API for one function, on loopback: the function's own runtime (Quarkus'
+ * Lambda poll loop, unchanged) asks {@code /runtime/invocation/next} for work and posts the answer
+ * back, exactly as it does on Lambda. Events handed to {@link #invoke} wait in a queue until then.
+ */
+public final class RuntimeApi implements AutoCloseable {
+    private static final String PREFIX = "/2018-06-01/runtime/";
+
+    private final String functionName;
+    private final HttpServer server;
+    private final BlockingQueue<Invocation> queue = new LinkedBlockingQueue<>();
+    private final Map<String, Invocation> inFlight = new ConcurrentHashMap<>();
+    private final Duration timeout;
+
+    private record Invocation(String id, String event, CompletableFuture<String> result) {}
+
+    /** The function answered with an error; Lambda would count this invocation as failed. */
+    public static final class FunctionError extends RuntimeException {
+        public FunctionError(String function, String body) {
+            super(function + " failed: " + body);
+        }
+    }
+
+    public RuntimeApi(String functionName, Duration timeout) throws IOException {
+        this.functionName = functionName;
+        this.timeout = timeout;
+        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext(PREFIX, this::handle);
+        server.setExecutor(Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "runtime-api-" + functionName);
+            t.setDaemon(true);
+            return t;
+        }));
+        server.start();
+    }
+
+    /** The value for AWS_LAMBDA_RUNTIME_API, host:port as Lambda sets it. */
+    public String address() {
+        return "127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    public CompletableFuture<String> invoke(String event) {
+        Invocation inv = new Invocation(UUID.randomUUID().toString(), event, new CompletableFuture<>());
+        queue.add(inv);
+        return inv.result();
+    }
+
+    /** Invokes and waits for the answer, failing on a function error or after the timeout. */
+    public String invokeAndWait(String event) {
+        try {
+            return invoke(event).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException(functionName + " did not answer within " + timeout, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while " + functionName + " ran", e);
+        }
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        String path = ex.getRequestURI().getPath().substring(PREFIX.length());
+        try (ex) {
+            if (path.equals("invocation/next") && ex.getRequestMethod().equals("GET")) {
+                Invocation inv = queue.take();
+                inFlight.put(inv.id(), inv);
+                ex.getResponseHeaders().add("Lambda-Runtime-Aws-Request-Id", inv.id());
+                ex.getResponseHeaders().add("Lambda-Runtime-Deadline-Ms",
+                        Long.toString(System.currentTimeMillis() + timeout.toMillis()));
+                ex.getResponseHeaders().add("Lambda-Runtime-Invoked-Function-Arn",
+                        "arn:aws:lambda:us-east-1:000000000000:function:batchlane-" + functionName);
+                ex.getResponseHeaders().add("Lambda-Runtime-Trace-Id", "Root=1-local-" + inv.id());
+                ex.getResponseHeaders().add("Content-Type", "application/json");
+                send(ex, 200, inv.event());
+            } else if (path.startsWith("invocation/") && path.endsWith("/response")) {
+                String id = path.substring("invocation/".length(), path.length() - "/response".length());
+                String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+                Invocation inv = inFlight.remove(id);
+                if (inv != null) {
+                    inv.result().complete(body);
+                }
+                send(ex, 202, "{\"status\":\"OK\"}");
+            } else if (path.startsWith("invocation/") && path.endsWith("/error")) {
+                String id = path.substring("invocation/".length(), path.length() - "/error".length());
+                String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+                Invocation inv = inFlight.remove(id);
+                if (inv != null) {
+                    inv.result().completeExceptionally(new FunctionError(functionName, body));
+                }
+                send(ex, 202, "{\"status\":\"OK\"}");
+            } else if (path.equals("init/error")) {
+                String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+                System.err.println("[" + functionName + "] failed to start: " + body);
+                send(ex, 202, "{\"status\":\"OK\"}");
+            } else {
+                send(ex, 404, "{\"errorMessage\":\"unknown runtime API path " + path + "\"}");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void send(HttpExchange ex, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        ex.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+        if (bytes.length > 0) {
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(bytes);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

@@ -1,0 +1,308 @@
+package dev.batchlane.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.batchlane.aws.dynamo.DynamoJobStore;
+import dev.batchlane.aws.dynamo.StreamPump;
+import dev.batchlane.aws.dynamo.TableSetup;
+import dev.batchlane.emulators.DynamoDbLocalServer;
+import dev.batchlane.emulators.S3MockServer;
+import dev.batchlane.simulator.openai.OpenAiSimulator;
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * The whole lane on one machine: DynamoDB Local and S3Mock on loopback, the provider simulator
+ * (or the real provider when its key is set), and the three packaged functions, wired as AWS
+ * wires them — an S3 ObjectCreated event for each new object under inbox/, the poll schedule at a
+ * fixed rate, and the table's stream records of shards reaching ENDED delivered to complete.
+ */
+public final class Stack implements AutoCloseable {
+    public static final String BUCKET = "batchlane-local";
+    public static final String TABLE = "batchlane-jobs";
+    private static final String REGION = "us-east-1";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Lambda retries a failed asynchronous (S3) invocation twice. */
+    private static final int ASYNC_ATTEMPTS = 3;
+    private static final int STREAM_ATTEMPTS = 5;
+
+    /** How the stack is started. {@code openaiKey} null means the simulator stands in for OpenAI. */
+    public record Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
+            Consumer<String> log) {}
+
+    private final Options options;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Map<String, RuntimeApi> apis = new HashMap<>();
+    private final Set<String> delivered = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService wiring = Executors.newScheduledThreadPool(3, r -> {
+        Thread t = new Thread(r, "local-wiring");
+        t.setDaemon(true);
+        return t;
+    });
+    private S3MockServer s3Server;
+    private DynamoDbLocalServer dynamoServer;
+    private OpenAiSimulator simulator;
+    private S3Client s3;
+    private DynamoDbClient dynamo;
+    private StreamPump pump;
+    private DynamoJobStore jobs;
+    private String providerDescription;
+
+    private Stack(Options options) {
+        this.options = options;
+    }
+
+    public static Stack start(Options options) throws IOException {
+        Stack stack = new Stack(options);
+        try {
+            stack.boot();
+            return stack;
+        } catch (IOException | RuntimeException e) {
+            stack.close();
+            throw e;
+        }
+    }
+
+    private void boot() throws IOException {
+        Consumer<String> log = options.log();
+        log.accept("starting DynamoDB Local and the S3 emulator on loopback…");
+        dynamoServer = DynamoDbLocalServer.start();
+        closeables.add(dynamoServer);
+        Path s3mockJar = options.home().resolve("infra/local/target/s3mock/s3mock.jar");
+        s3Server = S3MockServer.start(s3mockJar.toFile().isFile() ? s3mockJar : S3MockServer.locateJar(),
+                freePort(), BUCKET);
+        closeables.add(s3Server);
+        var creds = StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"));
+        s3 = S3Client.builder().endpointOverride(s3Server.endpoint()).forcePathStyle(true).region(Region.of(REGION))
+                .credentialsProvider(creds).httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+        dynamo = DynamoDbClient.builder().endpointOverride(dynamoServer.endpoint()).region(Region.of(REGION))
+                .credentialsProvider(creds).httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+        DynamoDbStreamsClient streams = DynamoDbStreamsClient.builder().endpointOverride(dynamoServer.endpoint())
+                .region(Region.of(REGION)).credentialsProvider(creds)
+                .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+        TableSetup.create(dynamo, TABLE);
+        pump = new StreamPump(dynamo, streams, TABLE, REGION);
+        jobs = new DynamoJobStore(dynamo, TABLE);
+
+        String baseUrl;
+        String key;
+        if (options.openaiKey() != null && !options.openaiKey().isBlank()) {
+            baseUrl = options.openaiBaseUrl() != null ? options.openaiBaseUrl() : "https://api.openai.com/v1";
+            key = options.openaiKey();
+            providerDescription = "OpenAI at " + baseUrl + " (OPENAI_API_KEY is set)";
+        } else {
+            simulator = OpenAiSimulator.builder().stepDuration(Duration.ofSeconds(1)).start();
+            closeables.add(simulator);
+            baseUrl = simulator.baseUrl();
+            key = "sk-local-simulator";
+            providerDescription = "the OpenAI simulator at " + baseUrl + " (set OPENAI_API_KEY for the real API)";
+        }
+        log.accept("provider: " + providerDescription);
+
+        Map<String, String> env = new HashMap<>();
+        env.put("BATCHLANE_BUCKET", BUCKET);
+        env.put("BATCHLANE_TABLE", TABLE);
+        env.put("BATCHLANE_AWS_S3_ENDPOINT", s3Server.endpoint().toString());
+        env.put("BATCHLANE_AWS_DYNAMODB_ENDPOINT", dynamoServer.endpoint().toString());
+        env.put("BATCHLANE_AWS_REGION", REGION);
+        env.put("AWS_REGION", REGION);
+        env.put("AWS_ACCESS_KEY_ID", "local");
+        env.put("AWS_SECRET_ACCESS_KEY", "local");
+        env.put("OPENAI_BASE_URL", baseUrl);
+        env.put("BATCHLANE_OPENAI_API_KEY", key);
+        env.put("BATCHLANE_POLL_FIRST_DELAY", "PT1S");
+        env.put("BATCHLANE_POLL_MAX_DELAY", "PT5S");
+        env.put("BATCHLANE_SHARD_MAX_REQUESTS", Integer.toString(options.maxRequestsPerShard()));
+        Path runJar = options.home().resolve("functions/target/quarkus-app/quarkus-run.jar");
+        Path logs = options.home().resolve(".batchlane/logs");
+        log.accept("starting the functions ingest, poll and complete (logs in " + logs + ")…");
+        for (String fn : List.of("ingest", "poll", "complete")) {
+            RuntimeApi api = new RuntimeApi(fn, Duration.ofMinutes(15));
+            closeables.add(api);
+            apis.put(fn, api);
+            closeables.add(FunctionProcess.start(fn, runJar, api, env, logs));
+        }
+        wiring.scheduleWithFixedDelay(this::deliverS3Events, 0, 500, TimeUnit.MILLISECONDS);
+        wiring.scheduleWithFixedDelay(this::firePoll, options.pollRate().toMillis(), options.pollRate().toMillis(),
+                TimeUnit.MILLISECONDS);
+        wiring.scheduleWithFixedDelay(this::deliverStream, 500, 500, TimeUnit.MILLISECONDS);
+    }
+
+    public String s3Endpoint() {
+        return s3Server.endpoint().toString();
+    }
+
+    public String dynamoEndpoint() {
+        return dynamoServer.endpoint().toString();
+    }
+
+    public String providerDescription() {
+        return providerDescription;
+    }
+
+    public S3Client s3() {
+        return s3;
+    }
+
+    public DynamoJobStore jobs() {
+        return jobs;
+    }
+
+    // ---- the parts AWS plays ----
+
+    /** S3 → ingest: one ObjectCreated event per new object (key and ETag) under inbox/. */
+    void deliverS3Events() {
+        try {
+            for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix("inbox/")).contents()) {
+                String identity = o.key() + "@" + o.eTag();
+                if (o.key().endsWith("/") || !delivered.add(identity)) {
+                    continue;
+                }
+                String event = s3Event(o);
+                invokeWithRetries("ingest", event, ASYNC_ATTEMPTS);
+            }
+        } catch (RuntimeException e) {
+            options.log().accept("S3 event delivery: " + e.getMessage());
+        }
+    }
+
+    /** EventBridge → poll, at the configured rate; a tick that finds poll busy is skipped, as on Lambda with concurrency 1. */
+    void firePoll() {
+        try {
+            ObjectNode event = JSON.createObjectNode();
+            event.put("version", "0");
+            event.put("id", java.util.UUID.randomUUID().toString());
+            event.put("detail-type", "Scheduled Event");
+            event.put("source", "aws.events");
+            event.put("time", Instant.now().toString());
+            event.put("region", REGION);
+            event.putArray("resources").add("arn:aws:events:" + REGION + ":000000000000:rule/batchlane-poll");
+            event.putObject("detail");
+            apis.get("poll").invokeAndWait(event.toString());
+        } catch (RuntimeException e) {
+            options.log().accept("poll: " + e.getMessage());
+        }
+    }
+
+    /** Table stream → complete, filtered like the deployed event-source mapping: shards that reached ENDED. */
+    void deliverStream() {
+        try {
+            for (String event : pump.drain(100)) {
+                String filtered = endedOnly(event);
+                if (filtered != null) {
+                    invokeWithRetries("complete", filtered, STREAM_ATTEMPTS);
+                }
+            }
+        } catch (RuntimeException e) {
+            options.log().accept("stream delivery: " + e.getMessage());
+        }
+    }
+
+    static String endedOnly(String event) {
+        try {
+            JsonNode root = JSON.readTree(event);
+            ObjectNode out = JSON.createObjectNode();
+            ArrayNode records = out.putArray("Records");
+            for (JsonNode r : root.path("Records")) {
+                JsonNode ddb = r.path("dynamodb");
+                if ("shard".equals(ddb.at("/NewImage/type/S").asText())
+                        && "ENDED".equals(ddb.at("/NewImage/status/S").asText())
+                        && !"ENDED".equals(ddb.at("/OldImage/status/S").asText())) {
+                    records.add(r);
+                }
+            }
+            return records.isEmpty() ? null : out.toString();
+        } catch (IOException e) {
+            throw new IllegalStateException("unreadable stream event", e);
+        }
+    }
+
+    private void invokeWithRetries(String function, String event, int attempts) {
+        for (int attempt = 1; attempt <= attempts; attempt++) {
+            try {
+                apis.get(function).invokeAndWait(event);
+                return;
+            } catch (RuntimeApi.FunctionError e) {
+                options.log().accept(function + " failed (attempt " + attempt + " of " + attempts + "): "
+                        + abbreviate(e.getMessage()));
+            }
+        }
+    }
+
+    private String s3Event(S3Object o) {
+        ObjectNode root = JSON.createObjectNode();
+        ObjectNode r = root.putArray("Records").addObject();
+        r.put("eventVersion", "2.1");
+        r.put("eventSource", "aws:s3");
+        r.put("awsRegion", REGION);
+        r.put("eventTime", Instant.now().toString());
+        r.put("eventName", "ObjectCreated:Put");
+        ObjectNode s3node = r.putObject("s3");
+        s3node.put("s3SchemaVersion", "1.0");
+        s3node.put("configurationId", "batchlane-inbox");
+        ObjectNode bucket = s3node.putObject("bucket");
+        bucket.put("name", BUCKET);
+        bucket.put("arn", "arn:aws:s3:::" + BUCKET);
+        ObjectNode object = s3node.putObject("object");
+        // S3 URL-encodes the key in notifications (spaces as '+').
+        object.put("key", URLEncoder.encode(o.key(), StandardCharsets.UTF_8).replace("%2F", "/"));
+        object.put("size", o.size());
+        object.put("eTag", o.eTag().replace("\"", ""));
+        object.put("sequencer", Long.toHexString(System.nanoTime()));
+        return root.toString();
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 400 ? s.substring(0, 400) + "…" : s;
+    }
+
+    private static int freePort() {
+        try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        wiring.shutdownNow();
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception e) {
+                options.log().accept("stopping " + closeables.get(i).getClass().getSimpleName() + ": " + e.getMessage());
+            }
+        }
+        if (s3 != null) {
+            s3.close();
+        }
+        if (dynamo != null) {
+            dynamo.close();
+        }
+    }
+}

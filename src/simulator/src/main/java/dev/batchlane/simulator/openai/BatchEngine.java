@@ -1,0 +1,474 @@
+package dev.batchlane.simulator.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Creates batches and moves them through their statuses. A batch advances one status per
+ * {@code retrieveBatch} call once {@code stepDuration} has passed since its last transition, so
+ * tests decide exactly when a batch moves by choosing when to poll and what the clock says.
+ */
+final class BatchEngine {
+    static final Duration COMPLETION_WINDOW = Duration.ofHours(24);
+    /** Output files are kept 30 days unless {@code output_expires_after} says otherwise. */
+    static final Duration DEFAULT_OUTPUT_TTL = Duration.ofDays(30);
+    /** The endpoints {@code CreateBatchRequest.endpoint} allows, in the spec's order. */
+    static final Set<String> ENDPOINTS = Collections.unmodifiableSet(new java.util.LinkedHashSet<>(List.of(
+            ResponseSynthesizer.RESPONSES, ResponseSynthesizer.CHAT, ResponseSynthesizer.EMBEDDINGS,
+            ResponseSynthesizer.COMPLETIONS, ResponseSynthesizer.MODERATIONS, ResponseSynthesizer.IMAGE_GENERATIONS,
+            ResponseSynthesizer.IMAGE_EDITS, ResponseSynthesizer.VIDEOS)));
+    private static final Set<String> CREATE_FIELDS =
+            Set.of("input_file_id", "endpoint", "completion_window", "metadata", "output_expires_after");
+    private static final String EXPIRED_MESSAGE =
+            "This request could not be executed before the completion window expired.";
+    private static final String CANCELLED_MESSAGE = "This request could not be executed before the batch was cancelled.";
+
+    private final FileStore files;
+    private final FaultPlan faults;
+    private final Clock clock;
+    private final ObjectMapper mapper;
+    private final long seed;
+    private final Map<String, BatchRecord> batches = new ConcurrentHashMap<>();
+    private final AtomicLong sequence = new AtomicLong();
+    private volatile Duration stepDuration;
+    private volatile double cachedInputFraction;
+    private volatile double fractionCompletedBeforeCancel;
+    private KnownUsage knownUsage = KnownUsage.ZERO;
+
+    BatchEngine(FileStore files, FaultPlan faults, Clock clock, ObjectMapper mapper, long seed, Duration stepDuration,
+            double cachedInputFraction, double fractionCompletedBeforeCancel) {
+        this.files = files;
+        this.faults = faults;
+        this.clock = clock;
+        this.mapper = mapper;
+        this.seed = seed;
+        this.stepDuration = stepDuration;
+        this.cachedInputFraction = cachedInputFraction;
+        this.fractionCompletedBeforeCancel = fractionCompletedBeforeCancel;
+    }
+
+    /** Validates a {@code CreateBatchRequest} as OpenAI does synchronously; the input file is checked later. */
+    BatchRecord create(JsonNode request) throws IOException {
+        if (request == null || !request.isObject()) {
+            throw ApiError.badRequest("The request body must be a JSON object.", null, null);
+        }
+        for (Iterator<String> names = request.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!CREATE_FIELDS.contains(name)) {
+                throw ApiError.badRequest("Unrecognized request argument supplied: " + name, name,
+                        "unknown_parameter");
+            }
+        }
+        String inputFileId = requiredText(request, "input_file_id");
+        String endpoint = requiredText(request, "endpoint");
+        String window = requiredText(request, "completion_window");
+        if (!ENDPOINTS.contains(endpoint)) {
+            throw ApiError.invalidValue("endpoint", "Invalid value for 'endpoint': '" + endpoint
+                    + "'. Supported values are: " + String.join(", ", ENDPOINTS) + ".");
+        }
+        if (!window.equals("24h")) {
+            throw ApiError.invalidValue("completion_window",
+                    "Invalid value for 'completion_window': '" + window + "'. Supported values are: 24h.");
+        }
+        Map<String, String> metadata = metadata(request.get("metadata"));
+        Long outputTtl = outputExpiresAfter(request.get("output_expires_after"));
+        StoredFile input = files.get(inputFileId).orElseThrow(() -> ApiError.badRequest(
+                "Invalid 'input_file_id': '" + inputFileId + "'. File with ID '" + inputFileId + "' does not exist.",
+                "input_file_id", "invalid_value"));
+        if (!input.purpose().equals("batch")) {
+            throw ApiError.badRequest("Invalid 'input_file_id': '" + inputFileId + "' has purpose '"
+                    + input.purpose() + "'; a batch input file must have purpose 'batch'.", "input_file_id",
+                    "invalid_value");
+        }
+        BatchRecord batch = new BatchRecord(Ids.batch(), endpoint, inputFileId, window, metadata, clock.instant(),
+                outputTtl, sequence.incrementAndGet(), faults.takeExpiry(), faults.takeValidationFailure(),
+                files.snapshot(input));
+        batches.put(batch.id, batch);
+        return batch;
+    }
+
+    /** The batch, advanced first if its step time has come. */
+    BatchRecord retrieve(String id) throws IOException {
+        BatchRecord batch = find(id);
+        advance(batch);
+        return batch;
+    }
+
+    BatchRecord cancel(String id) {
+        BatchRecord batch = find(id);
+        Instant now = clock.instant();
+        synchronized (batch) {
+            switch (batch.status) {
+                case VALIDATING, IN_PROGRESS, FINALIZING -> {
+                    batch.cancelledFrom = batch.status;
+                    batch.status = BatchStatus.CANCELLING;
+                    batch.cancellingAt = now.getEpochSecond();
+                    batch.lastTransition = now;
+                }
+                case CANCELLING -> {
+                    // Cancelling twice is harmless, as it is on OpenAI.
+                }
+                case FAILED, COMPLETED, EXPIRED, CANCELLED -> throw ApiError.badRequest(
+                        "Cannot cancel a batch with status '" + batch.status.wire() + "'.", null, null);
+            }
+        }
+        return batch;
+    }
+
+    /** All batches, newest first, as {@code listBatches} returns them. */
+    List<BatchRecord> list() {
+        return batches.values().stream().sorted(Comparator.comparingLong((BatchRecord b) -> b.sequence).reversed())
+                .toList();
+    }
+
+    Optional<BatchRecord> get(String id) {
+        return Optional.ofNullable(batches.get(id));
+    }
+
+    synchronized KnownUsage knownUsage() {
+        return knownUsage;
+    }
+
+    void setStepDuration(Duration stepDuration) {
+        this.stepDuration = stepDuration;
+    }
+
+    void setCachedInputFraction(double fraction) {
+        this.cachedInputFraction = fraction;
+    }
+
+    void setFractionCompletedBeforeCancel(double fraction) {
+        this.fractionCompletedBeforeCancel = fraction;
+    }
+
+    synchronized void clear() {
+        batches.clear();
+        knownUsage = KnownUsage.ZERO;
+    }
+
+    private BatchRecord find(String id) {
+        BatchRecord batch = batches.get(id);
+        if (batch == null) {
+            throw ApiError.notFound("No batch found with id '" + id + "'.", "batch_id");
+        }
+        return batch;
+    }
+
+    private void advance(BatchRecord batch) throws IOException {
+        Instant now = clock.instant();
+        synchronized (batch) {
+            if (batch.status.terminal() || now.isBefore(batch.lastTransition.plus(stepDuration))) {
+                return;
+            }
+            long t = now.getEpochSecond();
+            boolean windowClosed = t >= batch.expiresAt;
+            switch (batch.status) {
+                case VALIDATING -> {
+                    if (windowClosed) {
+                        finish(batch, BatchStatus.EXPIRED, null, t);
+                    } else {
+                        validate(batch, t);
+                    }
+                }
+                case IN_PROGRESS -> {
+                    if (batch.plannedExpiry != null || windowClosed) {
+                        double done = batch.plannedExpiry == null ? 0 : batch.plannedExpiry;
+                        finish(batch, BatchStatus.EXPIRED, run(batch, done, "batch_expired", EXPIRED_MESSAGE), t);
+                    } else {
+                        batch.pending = run(batch, 1.0, null, null);
+                        batch.completed = batch.pending.succeeded();
+                        batch.failed = batch.pending.failed();
+                        batch.status = BatchStatus.FINALIZING;
+                        batch.finalizingAt = t;
+                    }
+                }
+                case FINALIZING -> finish(batch, BatchStatus.COMPLETED, batch.pending, t);
+                case CANCELLING -> {
+                    BatchResults results = switch (batch.cancelledFrom) {
+                        case IN_PROGRESS -> run(batch, fractionCompletedBeforeCancel, "batch_cancelled",
+                                CANCELLED_MESSAGE);
+                        case FINALIZING -> batch.pending;
+                        default -> null;
+                    };
+                    finish(batch, BatchStatus.CANCELLED, results, t);
+                }
+                default -> throw new IllegalStateException("batch " + batch.id + " cannot advance from "
+                        + batch.status);
+            }
+            batch.lastTransition = now;
+        }
+    }
+
+    private void validate(BatchRecord batch, long t) throws IOException {
+        InputFile input = InputFile.validate(batch.inputSnapshot, batch.endpoint, mapper);
+        List<BatchError> errors = input.errors();
+        if (errors.isEmpty() && batch.forcedValidationFailure != null) {
+            errors = List.of(new BatchError(batch.forcedValidationFailure.code(),
+                    batch.forcedValidationFailure.message(), null, null));
+        }
+        if (!errors.isEmpty()) {
+            batch.errors = errors;
+            batch.status = BatchStatus.FAILED;
+            batch.failedAt = t;
+            dropInput(batch);
+            return;
+        }
+        batch.input = input;
+        batch.model = input.model();
+        batch.total = input.size();
+        batch.status = BatchStatus.IN_PROGRESS;
+        batch.inProgressAt = t;
+    }
+
+    /**
+     * Runs the batch's lines in a seeded shuffled order — OpenAI does not keep input order, and
+     * clients must not rely on it — executing the first {@code fractionDone} of them and writing the
+     * rest to the error file as not executed, with {@code unfinishedCode}.
+     */
+    private BatchResults run(BatchRecord batch, double fractionDone, String unfinishedCode, String unfinishedMessage)
+            throws IOException {
+        InputFile input = batch.input;
+        int n = input.size();
+        int[] order = shuffledOrder(n);
+        int executed = (int) Math.round(n * fractionDone);
+        long created = clock.instant().getEpochSecond();
+        double cachedFraction = cachedInputFraction;
+        Path outputPath = files.newTempFile("output-");
+        Path errorPath = files.newTempFile("error-");
+        int succeeded = 0;
+        int failed = 0;
+        KnownUsage usage = KnownUsage.ZERO;
+        try (FileChannel channel = FileChannel.open(input.path(), StandardOpenOption.READ);
+                LineWriter output = new LineWriter(outputPath);
+                LineWriter errors = new LineWriter(errorPath)) {
+            for (int k = 0; k < n; k++) {
+                JsonNode line = mapper.readTree(input.line(channel, order[k]));
+                String customId = line.get("custom_id").asText();
+                if (k >= executed) {
+                    errors.write(unfinishedLine(customId, unfinishedCode, unfinishedMessage));
+                    continue;
+                }
+                JsonNode body = line.get("body");
+                FaultPlan.LineFailure failure = faults.lineFailure(customId)
+                        .orElse(ResponseSynthesizer.check(batch.endpoint, body));
+                if (failure != null) {
+                    errors.write(failedLine(customId, failure));
+                    failed++;
+                } else {
+                    ResponseSynthesizer.Result result =
+                            ResponseSynthesizer.respond(batch.endpoint, customId, body, created, cachedFraction);
+                    output.write(succeededLine(customId, result.body()));
+                    usage = usage.plus(result.usage());
+                    succeeded++;
+                }
+            }
+            return new BatchResults(outputPath, output.lines, output.bytes, errorPath, errors.lines, errors.bytes,
+                    succeeded, failed, usage);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(outputPath);
+            Files.deleteIfExists(errorPath);
+            throw e;
+        }
+    }
+
+    /** Moves a batch to a terminal status, publishing its result files (if any) as OpenAI files. */
+    private void finish(BatchRecord batch, BatchStatus status, BatchResults results, long t) throws IOException {
+        if (results != null) {
+            long ttl = batch.outputExpiresAfterSeconds != null ? batch.outputExpiresAfterSeconds
+                    : DEFAULT_OUTPUT_TTL.toSeconds();
+            batch.outputFileId = publish(results.outputPath(), results.outputLines(), results.outputBytes(),
+                    batch.id + "_output.jsonl", t, ttl);
+            batch.errorFileId = publish(results.errorPath(), results.errorLines(), results.errorBytes(),
+                    batch.id + "_error.jsonl", t, ttl);
+            batch.completed = results.succeeded();
+            batch.failed = results.failed();
+            batch.usage = results.usage();
+            synchronized (this) {
+                knownUsage = knownUsage.plus(results.usage());
+            }
+        }
+        batch.pending = null;
+        batch.status = status;
+        switch (status) {
+            case COMPLETED -> batch.completedAt = t;
+            case EXPIRED -> batch.expiredAt = t;
+            case CANCELLED -> batch.cancelledAt = t;
+            default -> throw new IllegalStateException(status + " is not a finishing status");
+        }
+        dropInput(batch);
+    }
+
+    /** Registers a result file, or deletes it and returns null when it has no lines. */
+    private String publish(Path path, int lines, long bytes, String filename, long t, long ttl) throws IOException {
+        if (lines == 0) {
+            Files.deleteIfExists(path);
+            return null;
+        }
+        return files.register(path, filename, "batch_output", bytes, t, t + ttl).id();
+    }
+
+    private void dropInput(BatchRecord batch) throws IOException {
+        batch.input = null;
+        if (batch.inputSnapshot != null) {
+            Files.deleteIfExists(batch.inputSnapshot);
+            batch.inputSnapshot = null;
+        }
+    }
+
+    private int[] shuffledOrder(int n) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        Random random = new Random(seed);
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int swap = order[i];
+            order[i] = order[j];
+            order[j] = swap;
+        }
+        return order;
+    }
+
+    private static ObjectNode succeededLine(String customId, ObjectNode body) {
+        ObjectNode line = newLine(customId);
+        ObjectNode response = line.putObject("response");
+        response.put("status_code", 200);
+        response.put("request_id", Ids.request());
+        response.set("body", body);
+        line.putNull("error");
+        return line;
+    }
+
+    private static ObjectNode failedLine(String customId, FaultPlan.LineFailure failure) {
+        ObjectNode line = newLine(customId);
+        ObjectNode response = line.putObject("response");
+        response.put("status_code", failure.status());
+        response.put("request_id", Ids.request());
+        ObjectNode error = response.putObject("body").putObject("error");
+        error.put("message", failure.message());
+        error.put("type", ApiError.typeFor(failure.status()));
+        error.put("param", failure.param());
+        error.put("code", failure.code());
+        line.putNull("error");
+        return line;
+    }
+
+    private static ObjectNode unfinishedLine(String customId, String code, String message) {
+        ObjectNode line = newLine(customId);
+        line.putNull("response");
+        line.putObject("error").put("code", code).put("message", message);
+        return line;
+    }
+
+    private static ObjectNode newLine(String customId) {
+        ObjectNode line = JsonNodeFactory.instance.objectNode();
+        line.put("id", Ids.batchRequest());
+        line.put("custom_id", customId);
+        return line;
+    }
+
+    private static String requiredText(JsonNode request, String field) {
+        JsonNode value = request.get(field);
+        if (value == null || value.isNull() || (value.isTextual() && value.asText().isEmpty())) {
+            throw ApiError.missing(field);
+        }
+        if (!value.isTextual()) {
+            throw ApiError.invalidValue(field, "Invalid type for '" + field + "': expected a string.");
+        }
+        return value.asText();
+    }
+
+    /** Metadata: at most 16 pairs, keys up to 64 and values up to 512 characters (spec Metadata). */
+    private static Map<String, String> metadata(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isObject()) {
+            throw ApiError.invalidValue("metadata", "Invalid type for 'metadata': expected an object.");
+        }
+        if (node.size() > 16) {
+            throw ApiError.invalidValue("metadata",
+                    "Invalid 'metadata': too many properties. Expected at most 16, got " + node.size() + ".");
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> entry = it.next();
+            if (entry.getKey().length() > 64) {
+                throw ApiError.invalidValue("metadata", "Invalid 'metadata': key '" + entry.getKey()
+                        + "' is longer than 64 characters.");
+            }
+            if (!entry.getValue().isTextual()) {
+                throw ApiError.invalidValue("metadata", "Invalid 'metadata': the value of '" + entry.getKey()
+                        + "' must be a string.");
+            }
+            if (entry.getValue().asText().length() > 512) {
+                throw ApiError.invalidValue("metadata", "Invalid 'metadata': the value of '" + entry.getKey()
+                        + "' is longer than 512 characters.");
+            }
+            metadata.put(entry.getKey(), entry.getValue().asText());
+        }
+        return Collections.unmodifiableMap(metadata);
+    }
+
+    private static Long outputExpiresAfter(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isObject() || !"created_at".equals(node.path("anchor").asText())
+                || !node.path("seconds").canConvertToLong()) {
+            throw ApiError.invalidValue("output_expires_after",
+                    "Invalid 'output_expires_after': expected {\"anchor\": \"created_at\", \"seconds\": <int>}.");
+        }
+        long seconds = node.path("seconds").asLong();
+        FileStore.checkExpirySeconds(seconds, "output_expires_after.seconds");
+        return seconds;
+    }
+
+    /** Writes JSONL lines through a buffer, counting lines and bytes for the file's metadata. */
+    private final class LineWriter implements AutoCloseable {
+        private final OutputStream out;
+        int lines;
+        long bytes;
+
+        LineWriter(Path path) throws IOException {
+            this.out = new BufferedOutputStream(Files.newOutputStream(path), 64 * 1024);
+        }
+
+        void write(ObjectNode line) throws IOException {
+            byte[] json = mapper.writeValueAsBytes(line);
+            out.write(json);
+            out.write('\n');
+            lines++;
+            bytes += json.length + 1;
+        }
+
+        @Override
+        public void close() throws IOException {
+            out.close();
+        }
+    }
+}
