@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -39,11 +40,11 @@ final class ApiHandler implements HttpHandler {
     private final BatchEngine batches;
     private final FaultPlan faults;
     private final ObjectMapper mapper;
-    private final List<RecordedRequest> log;
+    private final Consumer<RecordedRequest> log;
     private final AtomicInteger uploads;
     private final Supplier<Duration> retryAfter;
 
-    ApiHandler(FileStore files, BatchEngine batches, FaultPlan faults, ObjectMapper mapper, List<RecordedRequest> log,
+    ApiHandler(FileStore files, BatchEngine batches, FaultPlan faults, ObjectMapper mapper, Consumer<RecordedRequest> log,
             AtomicInteger uploads, Supplier<Duration> retryAfter) {
         this.files = files;
         this.batches = batches;
@@ -110,7 +111,7 @@ final class ApiHandler implements HttpHandler {
         } catch (Exception e) {
             reply = error(ApiError.of(500, "The server had an error while processing your request: " + e, null, null));
         }
-        log.add(new RecordedRequest(method, path, reply.status()));
+        log.accept(new RecordedRequest(method, path, reply.status()));
         try {
             send(exchange, reply);
         } catch (IOException e) {

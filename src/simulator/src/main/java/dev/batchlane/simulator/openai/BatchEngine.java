@@ -18,6 +18,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,7 +37,7 @@ final class BatchEngine {
     /** Output files are kept 30 days unless {@code output_expires_after} says otherwise. */
     static final Duration DEFAULT_OUTPUT_TTL = Duration.ofDays(30);
     /** The endpoints {@code CreateBatchRequest.endpoint} allows, in the spec's order. */
-    static final Set<String> ENDPOINTS = Collections.unmodifiableSet(new java.util.LinkedHashSet<>(List.of(
+    static final Set<String> ENDPOINTS = Collections.unmodifiableSet(new LinkedHashSet<>(List.of(
             ResponseSynthesizer.RESPONSES, ResponseSynthesizer.CHAT, ResponseSynthesizer.EMBEDDINGS,
             ResponseSynthesizer.COMPLETIONS, ResponseSynthesizer.MODERATIONS, ResponseSynthesizer.IMAGE_GENERATIONS,
             ResponseSynthesizer.IMAGE_EDITS, ResponseSynthesizer.VIDEOS)));

@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -89,7 +90,7 @@ final class FileStore implements AutoCloseable {
             if (filename == null || filename.isBlank()) {
                 throw ApiError.badRequest("The 'file' part must have a filename.", "file", null);
             }
-            if (!filename.toLowerCase(java.util.Locale.ROOT).endsWith(".jsonl")) {
+            if (!filename.toLowerCase(Locale.ROOT).endsWith(".jsonl")) {
                 throw ApiError.badRequest("Invalid file format for Batch API. Must be .jsonl", "file", null);
             }
             long now = clock.instant().getEpochSecond();

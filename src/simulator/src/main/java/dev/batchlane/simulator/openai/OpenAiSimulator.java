@@ -9,9 +9,10 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -19,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
@@ -41,13 +43,24 @@ import java.util.function.Predicate;
  * }</pre>
  */
 public final class OpenAiSimulator implements AutoCloseable {
+    /**
+     * The JDK server writes response headers and body separately; without TCP_NODELAY, Nagle's
+     * algorithm and the client's delayed ACK add about 40 ms to every call. The JDK reads this
+     * property once, when the first HttpServer of the JVM starts, so it is set (unless the user
+     * chose a value) before that happens; it only affects com.sun.net.httpserver servers.
+     */
+    private static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
+    /** Bounds the request log of a long-running simulator (a local stack polls for hours). */
+    private static final int MAX_LOGGED_REQUESTS = 100_000;
+
     private final HttpServer server;
     private final ExecutorService executor;
     private final FileStore files;
     private final BatchEngine batches;
     private final FaultPlan faults = new FaultPlan();
-    private final List<RecordedRequest> log = Collections.synchronizedList(new ArrayList<>());
+    private final Deque<RecordedRequest> log = new ArrayDeque<>();
     private final AtomicInteger uploads = new AtomicInteger();
+    private final AtomicBoolean closed = new AtomicBoolean();
     private volatile Duration retryAfter;
 
     private OpenAiSimulator(Builder builder) throws IOException {
@@ -62,6 +75,9 @@ public final class OpenAiSimulator implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
+        if (System.getProperty(NODELAY_PROPERTY) == null) {
+            System.setProperty(NODELAY_PROPERTY, "true");
+        }
         try {
             this.server = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), builder.port), 0);
         } catch (IOException e) {
@@ -69,7 +85,8 @@ public final class OpenAiSimulator implements AutoCloseable {
             files.close();
             throw e;
         }
-        server.createContext("/", new ApiHandler(files, batches, faults, mapper, log, uploads, () -> retryAfter));
+        server.createContext("/", new ApiHandler(files, batches, faults, mapper, this::record, uploads,
+                () -> retryAfter));
         server.setExecutor(executor);
         server.start();
     }
@@ -235,8 +252,9 @@ public final class OpenAiSimulator implements AutoCloseable {
     }
 
     public void failNextCalls(Operation operation, int status, int count, String code, String message) {
-        faults.addCallFaults(Objects.requireNonNull(operation, "operation"),
-                new FaultPlan.CallFault(errorStatus(status), code, message, false), count(count));
+        faults.addCallFaults(Objects.requireNonNull(operation, "operation"), new FaultPlan.CallFault(
+                errorStatus(status), code, message == null ? ApiError.defaultMessage(status) : message, false),
+                count(count));
     }
 
     /** Makes the next {@code count} calls of an operation answer 200 with a truncated JSON body. */
@@ -300,10 +318,19 @@ public final class OpenAiSimulator implements AutoCloseable {
         return batches.get(id).map(BatchRecord::snapshot);
     }
 
-    /** Every HTTP request answered, in order, with its status. */
+    /** Every HTTP request answered (the latest 100,000), in order, with its status. */
     public List<RecordedRequest> requestLog() {
         synchronized (log) {
             return List.copyOf(log);
+        }
+    }
+
+    private void record(RecordedRequest request) {
+        synchronized (log) {
+            if (log.size() == MAX_LOGGED_REQUESTS) {
+                log.removeFirst();
+            }
+            log.addLast(request);
         }
     }
 
@@ -320,13 +347,18 @@ public final class OpenAiSimulator implements AutoCloseable {
         faults.clear();
         batches.clear();
         files.clear();
-        log.clear();
+        synchronized (log) {
+            log.clear();
+        }
         uploads.set(0);
     }
 
-    /** Stops the server and deletes every file the simulator holds. */
+    /** Stops the server and deletes every file the simulator holds; later calls do nothing. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         server.stop(0);
         executor.shutdownNow();
         files.close();
