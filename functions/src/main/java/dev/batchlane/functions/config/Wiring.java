@@ -14,6 +14,7 @@ import dev.batchlane.provider.openai.OpenAiConfig;
 import dev.batchlane.provider.openai.OpenAiProvider;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -24,20 +25,21 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * Builds the core's services from configuration. This is the only place that knows both the core
+ * Builds the core's services from configuration. Producers are {@code @Singleton}: the core's
+ * types are final classes and records, which cannot be proxied, and need no lazy scope. This is the only place that knows both the core
  * and its adapters; handlers get finished services.
  */
 @ApplicationScoped
 public class Wiring {
 
     @Produces
-    @ApplicationScoped
+    @Singleton
     Clock clock() {
         return Clock.systemUTC();
     }
 
     @Produces
-    @ApplicationScoped
+    @Singleton
     S3Client s3(BatchlaneConfig config) {
         var b = S3Client.builder().httpClientBuilder(UrlConnectionHttpClient.builder())
                 .region(Region.of(config.aws().region()));
@@ -46,7 +48,7 @@ public class Wiring {
     }
 
     @Produces
-    @ApplicationScoped
+    @Singleton
     DynamoDbClient dynamo(BatchlaneConfig config) {
         var b = DynamoDbClient.builder().httpClientBuilder(UrlConnectionHttpClient.builder())
                 .region(Region.of(config.aws().region()));
@@ -55,19 +57,19 @@ public class Wiring {
     }
 
     @Produces
-    @ApplicationScoped
+    @Singleton
     ObjectStore objects(S3Client s3, BatchlaneConfig config) {
         return new S3ObjectStore(s3, config.bucket());
     }
 
     @Produces
-    @ApplicationScoped
+    @Singleton
     JobStore jobs(DynamoDbClient dynamo, BatchlaneConfig config) {
         return new DynamoJobStore(dynamo, config.table());
     }
 
     @Produces
-    @ApplicationScoped
+    @Singleton
     Providers providers(BatchlaneConfig config) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(config.openai().timeout()).build();
         var openai = new OpenAiProvider(new OpenAiConfig(config.openai().baseUrl(),
@@ -76,7 +78,7 @@ public class Wiring {
     }
 
     @Produces
-    @ApplicationScoped
+    @Singleton
     LaneSettings settings(BatchlaneConfig config) {
         var shard = config.shard();
         return new LaneSettings(
@@ -86,19 +88,19 @@ public class Wiring {
     }
 
     @Produces
-    @ApplicationScoped
+    @Singleton
     IngestService ingest(JobStore jobs, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock) {
         return new IngestService(jobs, objects, providers, settings, clock);
     }
 
     @Produces
-    @ApplicationScoped
+    @Singleton
     PollService poll(JobStore jobs, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock) {
         return new PollService(jobs, objects, providers, settings, clock);
     }
 
     @Produces
-    @ApplicationScoped
+    @Singleton
     CompleteService complete(JobStore jobs, ObjectStore objects, Providers providers, LaneSettings settings,
             Clock clock) {
         return new CompleteService(jobs, objects, providers, settings, clock);
