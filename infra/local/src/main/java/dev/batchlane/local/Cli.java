@@ -39,12 +39,53 @@ import software.amazon.awssdk.services.s3.model.S3Object;
         subcommands = {Cli.Run.class, Cli.Up.class, Cli.Submit.class, Cli.Status.class, Cli.Results.class})
 public final class Cli {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final PrintStream OUT = System.out;
+    static PrintStream out() {
+        return System.out;
+    }
+
+    /** Lines the emulators print on their own (DynamoDB Local's start-up dump, its parser's version notes). */
+    private static final java.util.regex.Pattern EMULATOR_NOISE = java.util.regex.Pattern.compile(
+            "^(Initializing DynamoDB Local|Port:|InMemory:|Version:|DbPath:|SharedDb:|shouldDelayTransientStatuses:"
+                    + "|CorsParams:|SLF4J|ANTLR |.*Log4j API could not find a logging provider|\\s*$).*");
 
     public static void main(String[] args) {
-        // The emulators' own chatter (DynamoDB Local's start-up dump, Spring) would drown the progress.
+        // The emulators' chatter would drown the progress lines a user is here to read.
         java.util.logging.LogManager.getLogManager().reset();
+        System.setErr(quiet(System.err));
+        PrintStream stdout = System.out;
+        System.setOut(quiet(stdout));
         System.exit(new CommandLine(new Cli()).execute(args));
+    }
+
+    private static PrintStream quiet(PrintStream target) {
+        return new PrintStream(new java.io.OutputStream() {
+            private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+
+            @Override
+            public synchronized void write(int b) {
+                if (b == '\r' && line.size() > 0) {
+                    // a live progress bar redraws its line: pass it through at once
+                    target.print(line.toString(StandardCharsets.UTF_8) + "\r");
+                    target.flush();
+                    line.reset();
+                    return;
+                }
+                if (b != '\n') {
+                    line.write(b);
+                    return;
+                }
+                String text = line.toString(StandardCharsets.UTF_8);
+                line.reset();
+                if (!EMULATOR_NOISE.matcher(text).matches()) {
+                    target.println(text);
+                }
+            }
+
+            @Override
+            public synchronized void flush() {
+                target.flush();
+            }
+        }, true, StandardCharsets.UTF_8);
     }
 
     static Path home() {
@@ -53,7 +94,7 @@ public final class Cli {
 
     static Stack.Options options(int maxRequests) {
         return new Stack.Options(home(), Duration.ofSeconds(2), maxRequests, System.getenv("OPENAI_API_KEY"),
-                System.getenv("OPENAI_BASE_URL"), line -> OUT.println("  · " + line));
+                System.getenv("OPENAI_BASE_URL"), line -> out().println("  · " + line));
     }
 
     // ---- run ----
@@ -75,7 +116,7 @@ public final class Cli {
             }
             try (Stack stack = Stack.start(options(shardSize))) {
                 Drop drop = Drop.put(stack.s3(), file, p, budget);
-                OUT.println("dropped " + file + " as s3://" + Stack.BUCKET + "/" + drop.key() + " (job " + drop.jobId() + ")");
+                out().println("dropped " + file + " as s3://" + Stack.BUCKET + "/" + drop.key() + " (job " + drop.jobId() + ")");
                 Job job = follow(stack.jobs(), drop.jobId(), timeout);
                 return finish(stack.s3(), job, drop, out);
             }
@@ -94,7 +135,7 @@ public final class Cli {
                         + "; pass --provider openai|anthropic");
                 return null;
             }
-            OUT.println("provider: " + provider + " (detected from the first line; --provider overrides)");
+            out().println("provider: " + provider + " (detected from the first line; --provider overrides)");
         }
         if (!provider.equals("openai")) {
             System.err.println("provider '" + provider + "' has no adapter yet; this stack runs openai");
@@ -159,16 +200,16 @@ public final class Cli {
             Job job = jobs.job(jobId).orElse(null);
             if (job != null && (job.status() == JobStatus.COMPLETED || job.status() == JobStatus.REJECTED)) {
                 if (tty) {
-                    OUT.println();
+                    out().println();
                 }
                 return job;
             }
             String line = job == null ? "waiting for ingest…" : progress(job, jobs.shards(jobId), tty);
             if (tty) {
-                OUT.print("\r" + line + "   ");
-                OUT.flush();
+                out().print("\r" + line + "   ");
+                out().flush();
             } else if (!line.equals(last)) {
-                OUT.println(line);
+                out().println(line);
             }
             last = line;
             Thread.sleep(500);
@@ -188,6 +229,10 @@ public final class Cli {
             if (r != null) {
                 succeeded += r.succeeded();
                 failed += r.total() - r.succeeded();
+            } else {
+                // not joined yet: the provider's own counters say how far the batch got
+                succeeded += s.providerCounts().completed();
+                failed += s.providerCounts().failed();
             }
         }
         int total = Math.max(1, shards.size());
@@ -208,19 +253,19 @@ public final class Cli {
         Path where = out.resolve(prefix).toAbsolutePath().normalize();
         if (job.status() == JobStatus.REJECTED) {
             JsonNode report = JSON.readTree(out.resolve(prefix + "report.json").toFile());
-            OUT.println("REJECTED: " + report.path("message").asText());
+            out().println("REJECTED: " + report.path("message").asText());
             for (JsonNode v : report.path("firstViolations")) {
-                OUT.println("  line " + v.path("line").asLong() + " [" + v.path("code").asText() + "] " + v.path("message").asText());
+                out().println("  line " + v.path("line").asLong() + " [" + v.path("code").asText() + "] " + v.path("message").asText());
             }
-            OUT.println("report and error list (" + copied + " files): " + where);
+            out().println("report and error list (" + copied + " files): " + where);
             return 1;
         }
         JsonNode manifest = JSON.readTree(out.resolve(prefix + "manifest.json").toFile());
         JsonNode c = manifest.path("counts");
-        OUT.println("COMPLETED: " + c.path("succeeded").asLong() + " succeeded, " + c.path("failed").asLong() + " failed, "
+        out().println("COMPLETED: " + c.path("succeeded").asLong() + " succeeded, " + c.path("failed").asLong() + " failed, "
                 + c.path("expired").asLong() + " expired of " + c.path("requests").asLong() + " requests; "
                 + manifest.at("/usage/totalTokens").asLong() + " tokens");
-        OUT.println("results (" + copied + " files): " + where);
+        out().println("results (" + copied + " files): " + where);
         return 0;
     }
 
@@ -253,11 +298,11 @@ public final class Cli {
                 Files.writeString(stateFile(), JSON.createObjectNode().put("s3Endpoint", stack.s3Endpoint())
                         .put("dynamodbEndpoint", stack.dynamoEndpoint()).put("bucket", Stack.BUCKET)
                         .put("table", Stack.TABLE).toString());
-                OUT.println("Batchlane is up. S3 endpoint: " + stack.s3Endpoint() + "  bucket: " + Stack.BUCKET);
-                OUT.println("Drop a file:");
-                OUT.println("  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws s3 cp examples/fraud-scoring.jsonl s3://"
+                out().println("Batchlane is up. S3 endpoint: " + stack.s3Endpoint() + "  bucket: " + Stack.BUCKET);
+                out().println("Drop a file:");
+                out().println("  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws s3 cp examples/fraud-scoring.jsonl s3://"
                         + Stack.BUCKET + "/inbox/openai/ --endpoint-url " + stack.s3Endpoint() + " --region us-east-1");
-                OUT.println("or: ./batchlane submit FILE · ./batchlane status [JOB] · ./batchlane results JOB. Ctrl-C stops.");
+                out().println("or: ./batchlane submit FILE · ./batchlane status [JOB] · ./batchlane results JOB. Ctrl-C stops.");
                 Thread.currentThread().join();
                 return 0;
             } finally {
@@ -299,7 +344,7 @@ public final class Cli {
                 return 2;
             }
             Drop drop = Drop.put(Running.connect().s3(), file, p, budget);
-            OUT.println(drop.jobId());
+            out().println(drop.jobId());
             return 0;
         }
     }
@@ -317,14 +362,14 @@ public final class Cli {
                     System.err.println("no job " + jobId);
                     return 1;
                 }
-                OUT.println(jobId + "  " + job.inputKey() + "  " + progress(job, r.jobs().shards(jobId), false));
+                out().println(jobId + "  " + job.inputKey() + "  " + progress(job, r.jobs().shards(jobId), false));
                 return 0;
             }
             for (S3Object o : r.s3().listObjectsV2Paginator(b -> b.bucket(Stack.BUCKET).prefix("inbox/")).contents()) {
                 String id = Keys.jobId(Stack.BUCKET, o.key(), o.eTag().replace("\"", ""));
                 r.jobs().job(id).ifPresentOrElse(
-                        job -> OUT.println(id + "  " + o.key() + "  " + progress(job, r.jobs().shards(id), false)),
-                        () -> OUT.println(id + "  " + o.key() + "  waiting for ingest"));
+                        job -> out().println(id + "  " + o.key() + "  " + progress(job, r.jobs().shards(id), false)),
+                        () -> out().println(id + "  " + o.key() + "  waiting for ingest"));
             }
             return 0;
         }

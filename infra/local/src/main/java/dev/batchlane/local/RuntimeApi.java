@@ -30,6 +30,7 @@ public final class RuntimeApi implements AutoCloseable {
     private final BlockingQueue<Invocation> queue = new LinkedBlockingQueue<>();
     private final Map<String, Invocation> inFlight = new ConcurrentHashMap<>();
     private final Duration timeout;
+    private final java.util.concurrent.CountDownLatch connected = new java.util.concurrent.CountDownLatch(1);
 
     private record Invocation(String id, String event, CompletableFuture<String> result) {}
 
@@ -58,6 +59,11 @@ public final class RuntimeApi implements AutoCloseable {
         return "127.0.0.1:" + server.getAddress().getPort();
     }
 
+    /** True once the function's runtime has asked for its first invocation, i.e. it is ready. */
+    public boolean awaitConnected(Duration wait) throws InterruptedException {
+        return connected.await(wait.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     public CompletableFuture<String> invoke(String event) {
         Invocation inv = new Invocation(UUID.randomUUID().toString(), event, new CompletableFuture<>());
         queue.add(inv);
@@ -82,6 +88,7 @@ public final class RuntimeApi implements AutoCloseable {
         String path = ex.getRequestURI().getPath().substring(PREFIX.length());
         try (ex) {
             if (path.equals("invocation/next") && ex.getRequestMethod().equals("GET")) {
+                connected.countDown();
                 Invocation inv = queue.take();
                 inFlight.put(inv.id(), inv);
                 ex.getResponseHeaders().add("Lambda-Runtime-Aws-Request-Id", inv.id());

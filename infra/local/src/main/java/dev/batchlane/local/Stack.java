@@ -144,7 +144,19 @@ public final class Stack implements AutoCloseable {
             RuntimeApi api = new RuntimeApi(fn, Duration.ofMinutes(15));
             closeables.add(api);
             apis.put(fn, api);
-            closeables.add(FunctionProcess.start(fn, runJar, api, env, logs));
+            FunctionProcess process = FunctionProcess.start(fn, runJar, options.home().resolve("infra/local/target/ric"),
+                    api, env, logs);
+            closeables.add(process);
+            // One at a time: AWS's runtime client unpacks its native library to a fixed path in /tmp,
+            // and two JVMs unpacking it at once crash each other.
+            try {
+                if (!api.awaitConnected(Duration.ofSeconds(90))) {
+                    throw new IllegalStateException("the " + fn + " function did not start within 90 s; see " + process.log());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while starting " + fn, e);
+            }
         }
         wiring.scheduleWithFixedDelay(this::deliverS3Events, 0, 500, TimeUnit.MILLISECONDS);
         wiring.scheduleWithFixedDelay(this::firePoll, options.pollRate().toMillis(), options.pollRate().toMillis(),
@@ -204,7 +216,9 @@ public final class Stack implements AutoCloseable {
             event.putObject("detail");
             apis.get("poll").invokeAndWait(event.toString());
         } catch (RuntimeException e) {
-            options.log().accept("poll: " + e.getMessage());
+            if (!wiring.isShutdown()) {
+                options.log().accept("poll: " + e.getMessage());
+            }
         }
     }
 

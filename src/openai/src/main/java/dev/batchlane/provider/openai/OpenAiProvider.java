@@ -13,6 +13,7 @@ import dev.batchlane.core.provider.Payload;
 import dev.batchlane.core.provider.ProviderException;
 import dev.batchlane.core.provider.Submission;
 import java.io.BufferedReader;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -167,8 +168,7 @@ public final class OpenAiProvider implements BatchProvider {
     /**
      * {@code POST /files} as multipart/form-data. The payload is streamed between a fixed head and
      * tail, so a 200 MB shard never sits in memory; giving its exact length lets the client send a
-     * Content-Length (which the Files API expects) rather than chunked encoding, and makes the client
-     * fail the upload if the payload turns out shorter or longer than announced.
+     * Content-Length (which the Files API expects) rather than chunked encoding.
      */
     private String uploadFile(Payload payload) {
         String boundary = "batchlane-" + UUID.randomUUID().toString().replace("-", "");
@@ -184,13 +184,22 @@ public final class OpenAiProvider implements BatchProvider {
                 payload.size());
         HttpRequest request = request("files")
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(BodyPublishers.concat(BodyPublishers.ofByteArray(head), content, BodyPublishers.ofByteArray(tail)))
+                .POST(BodyPublishers.concat(BodyPublishers.ofByteArray(head), content,
+                        BodyPublishers.ofByteArray(tail)))
                 .build();
         try {
             JsonNode file = sendJson("createFile", request);
             String fileId = requiredText("createFile", file, "id");
             LOG.log(Level.DEBUG, "uploaded {0} ({1} bytes) as file {2}", payload.name(), payload.size(), fileId);
             return fileId;
+        } catch (ProviderException e) {
+            String mismatch = opened.sizeMismatch();
+            if (mismatch != null) {
+                // The stored shard and its record disagree; sending it again cannot change that.
+                throw new ProviderException("openai createFile failed: 0 payload_size_mismatch: " + mismatch, 0,
+                        "payload_size_mismatch", false, e);
+            }
+            throw e;
         } finally {
             opened.closeAll();
         }
@@ -472,15 +481,20 @@ public final class OpenAiProvider implements BatchProvider {
      */
     private static final class OpenedStreams {
         private final List<InputStream> streams = new ArrayList<>();
+        private volatile String sizeMismatch;
 
         synchronized InputStream open(Payload payload) {
             try {
-                InputStream in = payload.open();
+                InputStream in = new ExactLengthStream(payload.open(), payload, this);
                 streams.add(in);
                 return in;
             } catch (IOException e) {
                 throw new UncheckedIOException("could not open payload " + payload.name(), e);
             }
+        }
+
+        String sizeMismatch() {
+            return sizeMismatch;
         }
 
         synchronized void closeAll() {
@@ -492,6 +506,63 @@ public final class OpenAiProvider implements BatchProvider {
                 }
             }
             streams.clear();
+        }
+    }
+
+    /**
+     * Holds a payload to its declared size. The client would notice a wrong size only after sending
+     * the multipart tail, and a server that stops reading at the closing boundary then stores a file
+     * the client believes failed — left behind with nobody knowing its id. Failing inside the file
+     * part instead means the closing boundary is never sent, so no file is created.
+     */
+    private static final class ExactLengthStream extends FilterInputStream {
+        private final Payload payload;
+        private final OpenedStreams owner;
+        private long count;
+
+        ExactLengthStream(InputStream in, Payload payload, OpenedStreams owner) {
+            super(in);
+            this.payload = payload;
+            this.owner = owner;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            account(b < 0 ? -1 : 1);
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            int n = super.read(buffer, offset, length);
+            account(n);
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            throw new IOException("the payload is read, never skipped");
+        }
+
+        private void account(int n) throws IOException {
+            if (n < 0) {
+                if (count != payload.size()) {
+                    throw mismatch("payload " + payload.name() + " holds " + count + " bytes, fewer than its declared "
+                            + payload.size());
+                }
+                return;
+            }
+            count += n;
+            if (count > payload.size()) {
+                throw mismatch("payload " + payload.name() + " holds more than its declared " + payload.size()
+                        + " bytes");
+            }
+        }
+
+        private IOException mismatch(String message) {
+            owner.sizeMismatch = message;
+            return new IOException(message);
         }
     }
 }

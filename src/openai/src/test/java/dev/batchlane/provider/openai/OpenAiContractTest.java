@@ -229,7 +229,8 @@ class OpenAiContractTest {
 
     @Test
     void contract_genericRulesStillApply_duplicateIdAndBadJsonAreReportedWithTheProviderRules() throws IOException {
-        Run run = validate(chat("a", "m"), "{not json", chat("a", "m"), line("c", "/v1/embeddings", "{\"model\":\"m\"}"),
+        Run run = validate(chat("a", "m"), "{not json", chat("a", "m"),
+                line("c", "/v1/embeddings", "{\"model\":\"m\"}"),
                 "{\"method\":\"POST\",\"url\":\"" + CHAT + "\",\"body\":{\"model\":\"m\"}}");
 
         assertThat(run.all()).extracting(Violation::line, Violation::customId, Violation::code).containsExactly(

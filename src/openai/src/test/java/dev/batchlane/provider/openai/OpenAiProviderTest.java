@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.fail;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -44,6 +45,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The adapter against the OpenAI simulator over real HTTP: no mocks, so multipart framing,
@@ -127,18 +129,45 @@ class OpenAiProviderTest {
         assertThat(closes.get()).isPositive();
     }
 
-    @Test
-    void submit_payloadShorterThanItsDeclaredSize_failsTheUploadRatherThanSendingAWrongLength() {
+    @ParameterizedTest(name = "declared size off by {0}")
+    @ValueSource(ints = {100, 1, -1, -100})
+    void submit_payloadNotMatchingItsDeclaredSize_isNotRetryableAndLeavesNoFileBehind(int offBy)
+            throws InterruptedException {
         byte[] content = chatFile(10, "m", "");
-        Payload lying = new Payload("p.jsonl", content.length + 100, () -> new ByteArrayInputStream(content));
+        Payload wrong = new Payload("p.jsonl", content.length + offBy, () -> new ByteArrayInputStream(content));
 
-        ProviderException e = catchThrowableOfType(() -> provider.submit(lying, CHAT, Map.of()),
-                ProviderException.class);
+        ProviderException e = catchThrowableOfType(ProviderException.class,
+                () -> provider.submit(wrong, CHAT, Map.of()));
 
-        assertThat(e.statusCode()).isZero();
-        assertThat(e.getMessage()).startsWith("openai createFile failed: 0 ");
+        // The simulator answers the broken upload only once the connection is gone; a file it stored
+        // would show up by then.
+        for (int i = 0; i < 100 && sim.requestLog().isEmpty(); i++) {
+            Thread.sleep(50);
+        }
+        assertThat(sim.requestLog()).extracting(RecordedRequest::path).containsExactly("/v1/files");
         assertThat(sim.liveFileIds()).isEmpty();
         assertThat(sim.batches()).isEmpty();
+        assertThat(e.retryable()).isFalse();
+        assertThat(e.statusCode()).isZero();
+        assertThat(e.code()).isEqualTo("payload_size_mismatch");
+        assertThat(e.getMessage())
+                .startsWith("openai createFile failed: 0 payload_size_mismatch: payload p.jsonl holds ")
+                .contains("declared " + (content.length + offBy));
+    }
+
+    @Test
+    void submit_payloadThatCannotBeOpened_isRetryableIoError() {
+        Payload unreadable = new Payload("p.jsonl", 10, () -> {
+            throw new IOException("staging bucket unavailable");
+        });
+
+        ProviderException e = catchThrowableOfType(ProviderException.class,
+                () -> provider.submit(unreadable, CHAT, Map.of()));
+
+        assertThat(e.retryable()).isTrue();
+        assertThat(e.statusCode()).isZero();
+        assertThat(e.code()).isEqualTo("io_error");
+        assertThat(sim.liveFileIds()).isEmpty();
     }
 
     @Test
@@ -151,7 +180,7 @@ class OpenAiProviderTest {
     void submit_uploadRateLimited_isRetryable429AndCreatesNothing() {
         sim.failNextCalls("createFile", 429, 1);
 
-        ProviderException e = catchThrowableOfType(() -> submitChat(3), ProviderException.class);
+        ProviderException e = catchThrowableOfType(ProviderException.class, () -> submitChat(3));
 
         assertThat(e.retryable()).isTrue();
         assertThat(e.statusCode()).isEqualTo(429);
@@ -166,7 +195,7 @@ class OpenAiProviderTest {
     void submit_batchCreationRefusedWith400_isNotRetryableAndDeletesTheUploadedFile() {
         sim.failNextCalls("createBatch", 400, 1);
 
-        ProviderException e = catchThrowableOfType(() -> submitChat(3), ProviderException.class);
+        ProviderException e = catchThrowableOfType(ProviderException.class, () -> submitChat(3));
 
         assertThat(e.retryable()).isFalse();
         assertThat(e.statusCode()).isEqualTo(400);
@@ -174,16 +203,16 @@ class OpenAiProviderTest {
         assertThat(sim.uploadCount()).isEqualTo(1);
         assertThat(sim.liveFileIds()).isEmpty();
         assertThat(sim.requestLog()).extracting(RecordedRequest::method, RecordedRequest::status)
-                .containsSubsequence(org.assertj.core.groups.Tuple.tuple("POST", 200),
-                        org.assertj.core.groups.Tuple.tuple("POST", 400),
-                        org.assertj.core.groups.Tuple.tuple("DELETE", 200));
+                .containsSubsequence(tuple("POST", 200),
+                        tuple("POST", 400),
+                        tuple("DELETE", 200));
     }
 
     @Test
     void submit_batchCreationFailsWith500_isRetryableAndDeletesTheUploadedFile() {
         sim.failNextCalls("createBatch", 500, 1);
 
-        ProviderException e = catchThrowableOfType(() -> submitChat(3), ProviderException.class);
+        ProviderException e = catchThrowableOfType(ProviderException.class, () -> submitChat(3));
 
         assertThat(e.retryable()).isTrue();
         assertThat(e.statusCode()).isEqualTo(500);
@@ -193,9 +222,8 @@ class OpenAiProviderTest {
 
     @Test
     void submit_endpointTheApiRejects_isNotRetryableWithTheProvidersCodeAndMessage() {
-        ProviderException e = catchThrowableOfType(
-                () -> provider.submit(payload("a.jsonl", chatFile(2, "m", "")), "/v1/nope", Map.of()),
-                ProviderException.class);
+        ProviderException e = catchThrowableOfType(ProviderException.class,
+                () -> provider.submit(payload("a.jsonl", chatFile(2, "m", "")), "/v1/nope", Map.of()));
 
         assertThat(e.retryable()).isFalse();
         assertThat(e.statusCode()).isEqualTo(400);
@@ -209,7 +237,7 @@ class OpenAiProviderTest {
     void submit_batchCreationAnsweredWithATruncatedBody_isRetryableAndDeletesTheUploadedFile() {
         sim.malformNextCalls("createBatch", 1);
 
-        ProviderException e = catchThrowableOfType(() -> submitChat(3), ProviderException.class);
+        ProviderException e = catchThrowableOfType(ProviderException.class, () -> submitChat(3));
 
         assertThat(e.retryable()).isTrue();
         assertThat(e.code()).isEqualTo("malformed_response");
@@ -312,7 +340,7 @@ class OpenAiProviderTest {
 
     @Test
     void retrieve_unknownBatch_isNotRetryable404() {
-        ProviderException e = catchThrowableOfType(() -> provider.retrieve("batch_missing"), ProviderException.class);
+        ProviderException e = catchThrowableOfType(ProviderException.class, () -> provider.retrieve("batch_missing"));
 
         assertThat(e.statusCode()).isEqualTo(404);
         assertThat(e.retryable()).isFalse();
@@ -326,7 +354,7 @@ class OpenAiProviderTest {
         Submission s = submitChat(1);
         sim.failNextCalls("retrieveBatch", status, 1);
 
-        ProviderException e = catchThrowableOfType(() -> provider.retrieve(s.batchId()), ProviderException.class);
+        ProviderException e = catchThrowableOfType(ProviderException.class, () -> provider.retrieve(s.batchId()));
 
         assertThat(e.statusCode()).isEqualTo(status);
         assertThat(e.retryable()).isEqualTo(retryable);
@@ -339,7 +367,7 @@ class OpenAiProviderTest {
         Submission s = submitChat(1);
         sim.malformNextCalls("retrieveBatch", 1);
 
-        ProviderException e = catchThrowableOfType(() -> provider.retrieve(s.batchId()), ProviderException.class);
+        ProviderException e = catchThrowableOfType(ProviderException.class, () -> provider.retrieve(s.batchId()));
 
         assertThat(e.retryable()).isTrue();
         assertThat(e.statusCode()).isEqualTo(200);
@@ -351,8 +379,8 @@ class OpenAiProviderTest {
         Submission s = submitChat(1);
         sim.setLatency(Duration.ofSeconds(2));
 
-        ProviderException e = catchThrowableOfType(() -> provider(Duration.ofMillis(200)).retrieve(s.batchId()),
-                ProviderException.class);
+        ProviderException e = catchThrowableOfType(ProviderException.class,
+                () -> provider(Duration.ofMillis(200)).retrieve(s.batchId()));
 
         assertThat(e.retryable()).isTrue();
         assertThat(e.statusCode()).isZero();
@@ -369,7 +397,7 @@ class OpenAiProviderTest {
         OpenAiProvider nowhere = new OpenAiProvider(new OpenAiConfig(URI.create("http://127.0.0.1:" + closedPort
                 + "/v1"), API_KEY, Duration.ofSeconds(5)), http);
 
-        ProviderException e = catchThrowableOfType(() -> nowhere.retrieve("batch_1"), ProviderException.class);
+        ProviderException e = catchThrowableOfType(ProviderException.class, () -> nowhere.retrieve("batch_1"));
 
         assertThat(e.retryable()).isTrue();
         assertThat(e.statusCode()).isZero();
@@ -408,10 +436,11 @@ class OpenAiProviderTest {
         });
         assertThat(sum(results)).isEqualTo(usage(sim.knownUsage()));
         assertThat(results).filteredOn(r -> r.outcome() == Outcome.FAILED)
-                .extracting(LineResult::customId, LineResult::statusCode, r -> json(r.errorJson()).path("code").asText())
-                .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("req-3", 500, "server_error"),
-                        org.assertj.core.groups.Tuple.tuple("req-7", 500, "server_error"),
-                        org.assertj.core.groups.Tuple.tuple("req-11", 400, "invalid_value"));
+                .extracting(LineResult::customId, LineResult::statusCode,
+                        r -> json(r.errorJson()).path("code").asText())
+                .containsExactlyInAnyOrder(tuple("req-3", 500, "server_error"),
+                        tuple("req-7", 500, "server_error"),
+                        tuple("req-11", 400, "invalid_value"));
         assertThat(results).filteredOn(r -> r.outcome() == Outcome.FAILED)
                 .allSatisfy(r -> assertThat(r.responseJson()).isNull());
         int lastSuccess = results.lastIndexOf(succeeded.get(succeeded.size() - 1));
@@ -514,8 +543,8 @@ class OpenAiProviderTest {
         sim.failNextCalls("downloadFile", 500, 1);
         List<LineResult> results = new ArrayList<>();
 
-        ProviderException e = catchThrowableOfType(() -> provider.streamResults(done, results::add),
-                ProviderException.class);
+        ProviderException e = catchThrowableOfType(ProviderException.class,
+                () -> provider.streamResults(done, results::add));
 
         assertThat(e.retryable()).isTrue();
         assertThat(e.statusCode()).isEqualTo(500);
@@ -529,8 +558,8 @@ class OpenAiProviderTest {
         BatchView done = runToEnd(s.batchId());
         provider.cleanup(null, done.outputFileId(), null);
 
-        ProviderException e = catchThrowableOfType(() -> provider.streamResults(done, r -> { }),
-                ProviderException.class);
+        ProviderException e = catchThrowableOfType(ProviderException.class,
+                () -> provider.streamResults(done, r -> { }));
 
         assertThat(e.statusCode()).isEqualTo(404);
         assertThat(e.retryable()).isFalse();
@@ -580,9 +609,8 @@ class OpenAiProviderTest {
         BatchView done = runToEnd(s.batchId());
         sim.failNextCalls("deleteFile", 503, 1);
 
-        ProviderException e = catchThrowableOfType(
-                () -> provider.cleanup(s.inputFileId(), done.outputFileId(), done.errorFileId()),
-                ProviderException.class);
+        ProviderException e = catchThrowableOfType(ProviderException.class,
+                () -> provider.cleanup(s.inputFileId(), done.outputFileId(), done.errorFileId()));
 
         assertThat(e.statusCode()).isEqualTo(503);
         assertThat(e.retryable()).isTrue();
@@ -600,7 +628,8 @@ class OpenAiProviderTest {
 
     @Test
     void config_toString_neverShowsTheApiKey() {
-        OpenAiConfig config = new OpenAiConfig(URI.create("https://api.openai.com/v1"), API_KEY, Duration.ofSeconds(30));
+        OpenAiConfig config = new OpenAiConfig(URI.create("https://api.openai.com/v1"), API_KEY,
+                Duration.ofSeconds(30));
 
         assertThat(config.toString()).doesNotContain(API_KEY).contains("https://api.openai.com/v1");
     }

@@ -3,9 +3,13 @@ package dev.batchlane.provider.openai;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Outcome;
 import dev.batchlane.core.provider.Usage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -17,7 +21,8 @@ class ResultLinesTest {
     void successLine_keepsTheBodyTextExactlyAsWritten_numbersAndSpacingIncluded() throws Exception {
         String body = "{ \"object\" : \"list\", \"data\":[{\"embedding\":[0.10, -1.5e-7, 3E+2]}],"
                 + " \"note\":\"a \\\"quoted\\\" } brace\" }";
-        LineResult r = ResultLines.parse("{\"id\":\"batch_req_1\",\"custom_id\":\"a\",\"response\":{\"status_code\":200,"
+        LineResult r = ResultLines.parse("{\"id\":\"batch_req_1\",\"custom_id\":\"a\","
+                + "\"response\":{\"status_code\":200,"
                 + "\"request_id\":\"req_1\",\"body\":" + body + "},\"error\":null}");
 
         assertThat(r.customId()).isEqualTo("a");
@@ -89,7 +94,8 @@ class ResultLinesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"{\"custom_id\":", "[1]", "{\"response\":null}", "{\"custom_id\":7}", "{\"custom_id\":\"\"}"})
+    @ValueSource(strings = {"{\"custom_id\":", "[1]", "{\"response\":null}", "{\"custom_id\":7}",
+        "{\"custom_id\":\"\"}"})
     void lineThatIsNotAResultLine_isRefusedWithoutEchoingIt(String line) {
         assertThatThrownBy(() -> ResultLines.parse(line))
                 .isInstanceOf(ResultLines.MalformedLineException.class)
@@ -105,13 +111,15 @@ class ResultLinesTest {
     @Test
     void usage_responsesStyle_readsInputCachedAndOutputTokens() {
         assertThat(ResultLines.usage(json("{\"input_tokens\":90,\"output_tokens\":9,"
-                + "\"input_tokens_details\":{\"cached_tokens\":32},\"output_tokens_details\":{\"reasoning_tokens\":4}}")))
+                + "\"input_tokens_details\":{\"cached_tokens\":32},"
+                + "\"output_tokens_details\":{\"reasoning_tokens\":4}}")))
                 .isEqualTo(new Usage(90, 32, 9));
     }
 
     @Test
     void usage_embeddingsStyle_hasPromptTokensOnly() {
-        assertThat(ResultLines.usage(json("{\"prompt_tokens\":12,\"total_tokens\":12}"))).isEqualTo(new Usage(12, 0, 0));
+        assertThat(ResultLines.usage(json("{\"prompt_tokens\":12,\"total_tokens\":12}")))
+                .isEqualTo(new Usage(12, 0, 0));
     }
 
     @Test
@@ -121,11 +129,11 @@ class ResultLinesTest {
         assertThat(ResultLines.usage(json("\"none\""))).isNull();
     }
 
-    private static com.fasterxml.jackson.databind.JsonNode json(String text) {
+    private static JsonNode json(String text) {
         try {
-            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            return new ObjectMapper().readTree(text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

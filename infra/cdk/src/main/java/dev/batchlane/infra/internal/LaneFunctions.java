@@ -1,0 +1,183 @@
+package dev.batchlane.infra.internal;
+
+import static dev.batchlane.infra.BatchlaneContract.ENV_ANTHROPIC_API_KEY_SECRET;
+import static dev.batchlane.infra.BatchlaneContract.ENV_BUCKET;
+import static dev.batchlane.infra.BatchlaneContract.ENV_EVENT_BUS;
+import static dev.batchlane.infra.BatchlaneContract.ENV_HANDLER;
+import static dev.batchlane.infra.BatchlaneContract.ENV_OPENAI_API_KEY_SECRET;
+import static dev.batchlane.infra.BatchlaneContract.ENV_TABLE;
+import static dev.batchlane.infra.BatchlaneContract.INBOX_SUFFIX;
+import static dev.batchlane.infra.BatchlaneContract.LAMBDA_HANDLER;
+import static dev.batchlane.infra.BatchlaneContract.PREFIX_INBOX;
+
+import dev.batchlane.infra.BatchlaneContract.Handler;
+import dev.batchlane.infra.BatchlaneProps;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import software.amazon.awscdk.Annotations;
+import software.amazon.awscdk.Duration;
+import software.amazon.awscdk.services.events.Rule;
+import software.amazon.awscdk.services.events.Schedule;
+import software.amazon.awscdk.services.events.targets.LambdaFunction;
+import software.amazon.awscdk.services.iam.Role;
+import software.amazon.awscdk.services.iam.ServicePrincipal;
+import software.amazon.awscdk.services.lambda.Alias;
+import software.amazon.awscdk.services.lambda.Architecture;
+import software.amazon.awscdk.services.lambda.Code;
+import software.amazon.awscdk.services.lambda.FilterCriteria;
+import software.amazon.awscdk.services.lambda.FilterRule;
+import software.amazon.awscdk.services.lambda.Function;
+import software.amazon.awscdk.services.lambda.Runtime;
+import software.amazon.awscdk.services.lambda.SnapStartConf;
+import software.amazon.awscdk.services.lambda.StartingPosition;
+import software.amazon.awscdk.services.lambda.eventsources.DynamoEventSource;
+import software.amazon.awscdk.services.lambda.eventsources.SqsDlq;
+import software.amazon.awscdk.services.logs.CfnLogGroup;
+import software.amazon.awscdk.services.logs.LogGroup;
+import software.amazon.awscdk.services.s3.EventType;
+import software.amazon.awscdk.services.s3.NotificationKeyFilter;
+import software.amazon.awscdk.services.s3.notifications.LambdaDestination;
+import software.constructs.Construct;
+
+/**
+ * The replaceable half: one Quarkus artifact deployed as three functions, each with its own role
+ * and log group, published as a version (SnapStart snapshots only published versions) behind a
+ * {@code live} alias that every trigger targets, so an invocation never reaches an unsnapshotted
+ * {@code $LATEST}.
+ */
+public final class LaneFunctions extends Construct {
+
+    /** The alias every trigger invokes. */
+    public static final String ALIAS = "live";
+
+    private final Map<Handler, Function> functions = new EnumMap<>(Handler.class);
+    private final Map<Handler, Alias> aliases = new EnumMap<>(Handler.class);
+
+    public LaneFunctions(Construct scope, String id, BatchlaneProps props, LaneState state) {
+        super(scope, id);
+        Path zip = Path.of(props.functionZip());
+        if (!Files.isRegularFile(zip)) {
+            throw new IllegalArgumentException("functionZip " + zip.toAbsolutePath() + " is not a file: build it with "
+                    + "'./mvnw -pl functions -am package' or point -c functionZip=… at a built function.zip");
+        }
+        // A zip file is deployed as it is: no bundling, no Docker. One asset serves all three functions.
+        Code code = Code.fromAsset(zip.toString());
+
+        for (Handler handler : Handler.values()) {
+            function(handler, props, state, code);
+        }
+
+        state.bucket().addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(aliases.get(Handler.INGEST)),
+                NotificationKeyFilter.builder().prefix(PREFIX_INBOX).suffix(INBOX_SUFFIX).build());
+
+        Rule.Builder.create(this, "PollSchedule")
+                .description("Batchlane: one poll cycle over the due shards")
+                .schedule(Schedule.rate(Duration.minutes(props.pollRateMinutes())))
+                .targets(List.of(LambdaFunction.Builder.create(aliases.get(Handler.POLL))
+                        // The next tick is the retry; a late cycle would only overlap the next one.
+                        .retryAttempts(0)
+                        .maxEventAge(Duration.minutes(1))
+                        .build()))
+                .build();
+
+        // Binding this source also grants complete the stream reads on the stream ARN, the queue's
+        // SendMessage, and dynamodb:ListStreams on "*": Lambda checks the role for ListStreams when
+        // it creates the mapping, and ListStreams takes no resource-level permission. It is the only
+        // "*" resource in the lane's IAM policies.
+        aliases.get(Handler.COMPLETE).addEventSource(DynamoEventSource.Builder.create(state.table())
+                // Never skip a shard that ended while complete was down or being deployed.
+                .startingPosition(StartingPosition.TRIM_HORIZON)
+                .batchSize(props.streamBatchSize())
+                // A poison record is isolated by halving instead of blocking its batch-mates.
+                .bisectBatchOnError(true)
+                .retryAttempts(props.streamRetryAttempts())
+                .onFailure(new SqsDlq(state.deadLetterQueue()))
+                .filters(List.of(shardReachedEnded()))
+                .build());
+    }
+
+    /**
+     * Only the transition of a shard into ENDED: a later rewrite of an ENDED shard (bookkeeping by
+     * complete itself) must not complete it again, and jobs are not shards. Sorted maps, because
+     * Map.of iterates in a different order in each JVM and the pattern would change on every synth.
+     */
+    static Map<String, Object> shardReachedEnded() {
+        return FilterCriteria.filter(new TreeMap<>(Map.of("dynamodb", new TreeMap<>(Map.of(
+                "NewImage", new TreeMap<>(Map.of(
+                        "type", Map.of("S", FilterRule.isEqual("shard")),
+                        "status", Map.of("S", FilterRule.isEqual("ENDED")))),
+                "OldImage", Map.of(
+                        "status", Map.of("S", FilterRule.notEquals("ENDED"))))))));
+    }
+
+    private void function(Handler handler, BatchlaneProps props, LaneState state, Code code) {
+        String name = switch (handler) {
+            case INGEST -> "Ingest";
+            case POLL -> "Poll";
+            case COMPLETE -> "Complete";
+        };
+        int timeoutSeconds = switch (handler) {
+            case INGEST -> props.ingestTimeoutSeconds();
+            case POLL -> props.pollTimeoutSeconds();
+            case COMPLETE -> props.completeTimeoutSeconds();
+        };
+
+        Role role = Role.Builder.create(this, name + "Role")
+                .assumedBy(new ServicePrincipal("lambda.amazonaws.com"))
+                .description("Batchlane " + handler.handlerName() + ": only what " + handler.handlerName() + " needs")
+                .build();
+        // Created here, not by Lambda, so the role's log permissions name this group and no other.
+        LogGroup logs = LogGroup.Builder.create(this, name + "Logs")
+                .removalPolicy(props.removalPolicy())
+                .build();
+        ((CfnLogGroup) logs.getNode().getDefaultChild()).setRetentionInDays(props.logRetentionDays());
+        LanePermissions.grant(handler, role, state, logs);
+
+        Map<String, String> environment = new LinkedHashMap<>();
+        environment.put(ENV_HANDLER, handler.handlerName());
+        environment.put(ENV_BUCKET, state.bucket().getBucketName());
+        environment.put(ENV_TABLE, state.table().getTableName());
+        // ARNs only: the functions fetch the key values from Secrets Manager at run time.
+        environment.put(ENV_OPENAI_API_KEY_SECRET, state.openAiApiKey().getSecretArn());
+        environment.put(ENV_ANTHROPIC_API_KEY_SECRET, state.anthropicApiKey().getSecretArn());
+        if (handler == Handler.COMPLETE) {
+            environment.put(ENV_EVENT_BUS, state.eventBus().getEventBusName());
+        }
+
+        Function function = Function.Builder.create(this, name)
+                .description("Batchlane " + handler.handlerName())
+                .code(code)
+                .handler(LAMBDA_HANDLER)
+                .runtime(Runtime.JAVA_21)
+                .architecture(Architecture.ARM_64)
+                .snapStart(SnapStartConf.ON_PUBLISHED_VERSIONS)
+                .memorySize(props.memoryMb())
+                .timeout(Duration.seconds(timeoutSeconds))
+                .role(role)
+                .logGroup(logs)
+                .environment(environment)
+                .build();
+        // The warning fires before any version exists; the alias below publishes one.
+        Annotations.of(function).acknowledgeWarning("@aws-cdk/aws-lambda:snapStartRequirePublish",
+                "published through currentVersion behind the live alias");
+        Alias alias = Alias.Builder.create(this, name + "Alias")
+                .aliasName(ALIAS)
+                .version(function.getCurrentVersion())
+                .build();
+        functions.put(handler, function);
+        aliases.put(handler, alias);
+    }
+
+    public Function function(Handler handler) {
+        return functions.get(handler);
+    }
+
+    public Alias alias(Handler handler) {
+        return aliases.get(handler);
+    }
+}

@@ -1,0 +1,232 @@
+package dev.batchlane.infra;
+
+import static dev.batchlane.infra.SynthesizedLane.allStatements;
+import static dev.batchlane.infra.SynthesizedLane.object;
+import static dev.batchlane.infra.SynthesizedLane.onlyResource;
+import static dev.batchlane.infra.SynthesizedLane.properties;
+import static dev.batchlane.infra.SynthesizedLane.roleId;
+import static dev.batchlane.infra.SynthesizedLane.statements;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.batchlane.infra.BatchlaneContract.Handler;
+import dev.batchlane.infra.SynthesizedLane.Statement;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Least privilege, per function: what each role may do, and above all what it may not. */
+class LanePermissionsTest {
+
+    private static final List<String> OBJECT_WRITES = List.of("s3:PutObject", "s3:DeleteObject",
+            "s3:DeleteObjectVersion", "s3:PutObjectAcl", "s3:RestoreObject");
+
+    private static boolean anyAllows(Handler handler, String action, String resource) {
+        return statements(handler).stream().anyMatch(s -> s.allows(action, resource));
+    }
+
+    private static String table() {
+        return "${" + onlyResource("AWS::DynamoDB::Table") + ".Arn}";
+    }
+
+    private static String key() {
+        return "${" + onlyResource("AWS::KMS::Key") + ".Arn}";
+    }
+
+    @Test
+    void pollRole_hasNoS3PutObject() {
+        assertThat(statements(Handler.POLL)).isNotEmpty()
+                .noneMatch(s -> s.allows("s3:PutObject"));
+    }
+
+    @Test
+    void pollRole_readsOnlyStagingAndCancel() {
+        assertThat(anyAllows(Handler.POLL, "s3:GetObject", object("staging/job-1/shard-00000.jsonl"))).isTrue();
+        assertThat(anyAllows(Handler.POLL, "s3:GetObject", object("cancel/job-1"))).isTrue();
+        for (String other : List.of("inbox/openai/x.jsonl", "results/job-1/manifest.json", "rejected/x/report.json")) {
+            assertThat(anyAllows(Handler.POLL, "s3:GetObject", object(other))).as(other).isFalse();
+        }
+    }
+
+    @Test
+    void pollRole_queriesTheDueIndexWithoutScanning() {
+        assertThat(anyAllows(Handler.POLL, "dynamodb:Query", table() + "/index/" + BatchlaneContract.DUE_INDEX)).isTrue();
+        assertThat(statements(Handler.POLL)).noneMatch(s -> s.allows("dynamodb:Scan"));
+    }
+
+    @Test
+    void ingestRole_cannotPutObjectUnderResults() {
+        assertThat(statements(Handler.INGEST)).isNotEmpty()
+                .noneMatch(s -> s.allows("s3:PutObject", object("results/job-1/part-00000.jsonl")))
+                .noneMatch(s -> s.allows("s3:PutObject", object("results/job-1/manifest.json")));
+    }
+
+    @Test
+    void ingestRole_readsInboxPinnedToVersion_andWritesStagingAndRejected() {
+        assertThat(anyAllows(Handler.INGEST, "s3:GetObject", object("inbox/openai/x.jsonl"))).isTrue();
+        assertThat(anyAllows(Handler.INGEST, "s3:GetObjectVersion", object("inbox/openai/x.jsonl"))).isTrue();
+        assertThat(anyAllows(Handler.INGEST, "s3:PutObject", object("staging/job-1/shard-00000.jsonl"))).isTrue();
+        assertThat(anyAllows(Handler.INGEST, "s3:PutObject", object("rejected/x/report.json"))).isTrue();
+        assertThat(anyAllows(Handler.INGEST, "s3:PutObject", object("inbox/openai/y.jsonl")))
+                .as("ingest must not write where it is triggered").isFalse();
+    }
+
+    @Test
+    void completeRole_readsStaging_writesResultsAndRequeuedShards_andNothingElse() {
+        assertThat(anyAllows(Handler.COMPLETE, "s3:GetObject", object("staging/job-1/shard-00000.jsonl"))).isTrue();
+        assertThat(anyAllows(Handler.COMPLETE, "s3:PutObject", object("results/job-1/part-00000.jsonl"))).isTrue();
+        assertThat(anyAllows(Handler.COMPLETE, "s3:PutObject", object("staging/job-1/shard-00001.jsonl"))).isTrue();
+        for (String other : List.of("inbox/openai/x.jsonl", "rejected/x/report.json", "cancel/job-1")) {
+            assertThat(anyAllows(Handler.COMPLETE, "s3:PutObject", object(other))).as(other).isFalse();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Handler.class)
+    void noFunction_writesOrDeletesOutsideItsOwnPrefixes(Handler handler) {
+        Set<String> own = switch (handler) {
+            case INGEST -> Set.of("staging/", "rejected/");
+            case POLL -> Set.of();
+            case COMPLETE -> Set.of("results/", "staging/");
+        };
+        for (String prefix : List.of("inbox/", "staging/", "rejected/", "results/", "cancel/", "elsewhere/")) {
+            if (own.contains(prefix)) {
+                continue;
+            }
+            for (String action : OBJECT_WRITES) {
+                assertThat(anyAllows(handler, action, object(prefix + "some/key"))).as(action + " on " + prefix).isFalse();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Handler.class)
+    void s3Statements_areScopedToObjectsUnderLanePrefixes(Handler handler) {
+        List<Statement> s3 = statements(handler).stream()
+                .filter(s -> s.actions().stream().anyMatch(a -> a.startsWith("s3:"))).toList();
+        assertThat(s3).isNotEmpty().allSatisfy(s -> assertThat(s.resources())
+                .allMatch(r -> r.matches("\\$\\{\\w+\\.Arn\\}/(inbox|staging|rejected|results|cancel)/\\*"), "a prefix"));
+    }
+
+    @Test
+    void kms_decryptForReaders_encryptAndGenerateDataKeyOnlyForWriters() {
+        for (Handler handler : Handler.values()) {
+            assertThat(anyAllows(handler, "kms:Decrypt", key())).as(handler + " decrypts").isTrue();
+        }
+        assertThat(statements(Handler.POLL)).noneMatch(s -> s.allowsAnyOf("kms:Encrypt", "kms:GenerateDataKey",
+                "kms:ReEncryptTo", "kms:ReEncryptFrom"));
+        for (Handler writer : List.of(Handler.INGEST, Handler.COMPLETE)) {
+            assertThat(anyAllows(writer, "kms:Encrypt", key())).isTrue();
+            assertThat(anyAllows(writer, "kms:GenerateDataKey", key())).isTrue();
+        }
+    }
+
+    @Test
+    void kms_isUsableOnlyThroughS3_onTheLaneKey() {
+        List<Statement> kms = allStatements().stream()
+                .filter(s -> s.actions().stream().anyMatch(a -> a.startsWith("kms:"))).toList();
+        assertThat(kms).isNotEmpty().allSatisfy(s -> {
+            assertThat(s.resources()).containsExactly(key());
+            assertThat(SynthesizedLane.render(((Map<?, ?>) s.condition().get("StringEquals")).get("kms:ViaService")))
+                    .isEqualTo("s3.${AWS::Region}.amazonaws.com");
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(Handler.class)
+    void dynamodb_isScopedToTheTableItsDueIndexAndItsStream(Handler handler) {
+        Set<String> allowed = Set.of(table(), table() + "/index/" + BatchlaneContract.DUE_INDEX,
+                "${" + onlyResource("AWS::DynamoDB::Table") + ".StreamArn}");
+        List<Statement> dynamo = statements(handler).stream()
+                .filter(s -> s.actions().stream().anyMatch(a -> a.startsWith("dynamodb:"))).toList();
+        assertThat(dynamo).isNotEmpty().allSatisfy(s -> {
+            if (s.actions().equals(List.of("dynamodb:ListStreams"))) {
+                return; // the documented exception, see iamStatements_haveNoWildcardResource_exceptListStreams
+            }
+            assertThat(s.resources()).isSubsetOf(allowed);
+            assertThat(s.actions()).noneMatch(a -> a.contains("*"));
+        });
+        assertThat(dynamo).noneMatch(s -> s.allowsAnyOf("dynamodb:Scan", "dynamodb:DeleteItem",
+                "dynamodb:BatchWriteItem", "dynamodb:DeleteTable", "dynamodb:UpdateTable"));
+        assertThat(anyAllows(handler, "dynamodb:GetItem", table())).isTrue();
+        assertThat(anyAllows(handler, "dynamodb:PutItem", table())).as("conditional writes").isTrue();
+    }
+
+    @Test
+    void completeRole_mayWriteTransactions_andReadTheTableStream() {
+        String stream = "${" + onlyResource("AWS::DynamoDB::Table") + ".StreamArn}";
+        assertThat(anyAllows(Handler.COMPLETE, "dynamodb:ConditionCheckItem", table())).isTrue();
+        assertThat(anyAllows(Handler.COMPLETE, "dynamodb:UpdateItem", table())).isTrue();
+        assertThat(anyAllows(Handler.COMPLETE, "dynamodb:GetRecords", stream)).isTrue();
+        assertThat(anyAllows(Handler.INGEST, "dynamodb:GetRecords", stream)).isFalse();
+        assertThat(anyAllows(Handler.POLL, "dynamodb:GetRecords", stream)).isFalse();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Handler.class)
+    void eachFunction_readsExactlyTheTwoProviderKeySecrets(Handler handler) {
+        Set<String> secrets = SynthesizedLane.resources("AWS::SecretsManager::Secret").keySet().stream()
+                .map(id -> "${" + id + "}").collect(Collectors.toSet());
+        Set<String> readable = statements(handler).stream().filter(s -> s.allows("secretsmanager:GetSecretValue"))
+                .flatMap(s -> s.resources().stream()).collect(Collectors.toSet());
+        assertThat(secrets).hasSize(2);
+        assertThat(readable).isEqualTo(secrets);
+        assertThat(statements(handler)).noneMatch(s -> s.allowsAnyOf("secretsmanager:PutSecretValue",
+                "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret"));
+    }
+
+    @Test
+    void completeRole_putsEventsOnlyOnTheLaneBus_asBatchlaneJobCompleted() {
+        String bus = "${" + onlyResource("AWS::Events::EventBus") + ".Arn}";
+        List<Statement> put = statements(Handler.COMPLETE).stream().filter(s -> s.allows("events:PutEvents")).toList();
+        assertThat(put).singleElement().satisfies(s -> {
+            assertThat(s.resources()).containsExactly(bus);
+            assertThat(s.condition()).isEqualTo(Map.of("StringEquals", Map.of(
+                    "events:source", BatchlaneContract.EVENT_SOURCE,
+                    "events:detail-type", BatchlaneContract.EVENT_JOB_COMPLETED)));
+        });
+        assertThat(statements(Handler.INGEST)).noneMatch(s -> s.allows("events:PutEvents"));
+        assertThat(statements(Handler.POLL)).noneMatch(s -> s.allows("events:PutEvents"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Handler.class)
+    void eachFunction_writesLogsOnlyToItsOwnLogGroup_andNeedsNoPutMetricData(Handler handler) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> logging = (Map<String, Object>) properties(SynthesizedLane.functionId(handler)).get("LoggingConfig");
+        String ownGroup = SynthesizedLane.render(logging.get("LogGroup")).replace("}", ".Arn}");
+        List<Statement> logs = statements(handler).stream()
+                .filter(s -> s.actions().stream().anyMatch(a -> a.startsWith("logs:"))).toList();
+        assertThat(logs).singleElement().satisfies(s -> assertThat(s.resources()).containsExactly(ownGroup));
+        assertThat(statements(handler)).noneMatch(s -> s.allows("cloudwatch:PutMetricData"));
+    }
+
+    @Test
+    void iamStatements_haveNoWildcardResource_exceptListStreams() {
+        // The one exception: Lambda checks complete's role for dynamodb:ListStreams when it creates
+        // the stream mapping, and ListStreams takes no resource-level permission (see LaneFunctions).
+        List<Statement> wildcard = allStatements().stream().filter(s -> s.resources().contains("*")).toList();
+        assertThat(wildcard).allSatisfy(s -> {
+            assertThat(s.actions()).containsExactly("dynamodb:ListStreams");
+            assertThat(s.roles()).containsExactly("${" + roleId(Handler.COMPLETE) + "}");
+        });
+        assertThat(allStatements()).noneMatch(Statement::negated)
+                .noneMatch(s -> s.actions().contains("*") || s.actions().stream().anyMatch(a -> a.endsWith(":*")));
+    }
+
+    @Test
+    void functionRoles_areDistinct_trustOnlyLambda_andCarryNoManagedPolicies() {
+        Set<String> roles = Set.of(roleId(Handler.INGEST), roleId(Handler.POLL), roleId(Handler.COMPLETE));
+        assertThat(roles).hasSize(3);
+        for (String role : roles) {
+            Map<String, Object> p = properties(role);
+            // AWSLambdaBasicExecutionRole would grant logs on "*"; each role names its own log group instead.
+            assertThat(p).doesNotContainKey("ManagedPolicyArns");
+            assertThat(SynthesizedLane.render(p.get("AssumeRolePolicyDocument")))
+                    .contains("lambda.amazonaws.com").doesNotContain("AWS=");
+        }
+    }
+}
