@@ -86,6 +86,20 @@ class LaneEndToEndTest {
         var known = lane.openai().knownUsage();
         assertThat(manifest.at("/usage/inputTokens").asLong()).isEqualTo(known.inputTokens());
         assertThat(manifest.at("/usage/outputTokens").asLong()).isEqualTo(known.outputTokens());
+        // The real bill: the simulator's usage priced at the shipped table's gpt-4o-mini rates.
+        var price = dev.batchlane.core.money.PriceTable.shipped().find("openai", "gpt-4o-mini").orElseThrow();
+        var usage = new dev.batchlane.core.provider.Usage(known.inputTokens(), known.cachedTokens(), known.outputTokens());
+        assertThat(manifest.at("/cost/batchUsd").decimalValue()).isEqualByComparingTo(price.batch().cost(usage));
+        assertThat(manifest.at("/cost/syncUsd").decimalValue()).isEqualByComparingTo(price.sync().cost(usage));
+        assertThat(manifest.at("/cost/savingUsd").decimalValue())
+                .isEqualByComparingTo(price.sync().cost(usage).subtract(price.batch().cost(usage)));
+        assertThat(manifest.at("/cost/batchUsd").decimalValue())
+                .isLessThanOrEqualTo(manifest.at("/cost/projectedBatchUsdUpperBound").decimalValue());
+        java.math.BigDecimal shardSum = java.math.BigDecimal.ZERO;
+        for (JsonNode shard : manifest.get("shards")) {
+            shardSum = shardSum.add(shard.at("/cost/batchUsd").decimalValue());
+        }
+        assertThat(shardSum).isEqualByComparingTo(manifest.at("/cost/batchUsd").decimalValue());
         assertThat(lane.openai().liveFileIds()).as("provider files left behind").isEmpty();
         assertThat(jobs.job(jobId).orElseThrow().status()).isEqualTo(JobStatus.COMPLETED);
 
@@ -130,6 +144,28 @@ class LaneEndToEndTest {
         assertThat(errors.get(1).get("message").asText()).contains("line 1");
         assertThat(lane.openai().uploadCount()).as("uploads to the provider").isEqualTo(uploadsBefore);
         assertThat(keys("staging/")).noneMatch(k -> k.contains(result.get(0).get("jobId").asText()));
+    }
+
+    @Test
+    void fileOverItsBudget_isRejectedWithTheProjection_andNothingReachesTheProvider() throws IOException {
+        int uploadsBefore = lane.openai().uploadCount();
+        String key = "inbox/openai/over-budget.jsonl";
+        lane.s3().putObject(b -> b.bucket(LocalLane.BUCKET).key(key).metadata(Map.of("budget-usd", "0.001")),
+                RequestBody.fromBytes(chatLines(300)));
+        HeadObjectResponse head = lane.s3().headObject(b -> b.bucket(LocalLane.BUCKET).key(key));
+
+        JsonNode result = invoke(Events.objectCreated(LocalLane.BUCKET, key, head));
+
+        assertThat(result.get(0).get("outcome").asText()).isEqualTo("REJECTED");
+        JsonNode report = read("rejected/over-budget/report.json");
+        assertThat(report.at("/firstViolations/0/code").asText()).isEqualTo("over_budget");
+        assertThat(report.at("/firstViolations/0/line").asInt()).isZero();
+        assertThat(report.at("/cost/budgetUsd").decimalValue()).isEqualByComparingTo("0.001");
+        assertThat(report.at("/cost/projectedBatchUsd").decimalValue()).isGreaterThan(new java.math.BigDecimal("0.001"));
+        // 300 requests capped at 8 output tokens each
+        assertThat(report.at("/cost/maxOutputTokens").asLong()).isEqualTo(2400);
+        assertThat(report.get("message").asText()).contains("over the budget of $0.001");
+        assertThat(lane.openai().uploadCount()).isEqualTo(uploadsBefore);
     }
 
     // ---- the parts AWS would play ----

@@ -24,6 +24,8 @@ public interface BatchlaneConfig {
 
     OpenAi openai();
 
+    Pricing pricing();
+
     /** Where shards and parts are cut before upload; Lambda's /tmp by default. */
     @WithDefault("${java.io.tmpdir}")
     String tempDir();
@@ -65,6 +67,21 @@ public interface BatchlaneConfig {
         /** Due shards handled per invocation; the rest wait for the next tick. */
         @WithDefault("200")
         int batchSize();
+    }
+
+    interface Pricing {
+        /** A JSON file of the shipped prices.json shape whose rows replace or add to the shipped table. */
+        Optional<String> overrides();
+
+        /**
+         * Budgets for files that carry no x-amz-meta-budget-usd, as prefix=USD pairs, e.g.
+         * {@code inbox/openai/nightly/=25,inbox/=500}; the longest matching prefix wins.
+         */
+        Optional<java.util.List<String>> defaultBudgets();
+
+        /** Output tokens assumed for a request that sets no max_tokens (or equivalent). */
+        @WithDefault("4096")
+        long defaultMaxOutputTokens();
     }
 
     interface OpenAi {

@@ -8,6 +8,8 @@ import dev.batchlane.core.ingest.IngestService;
 import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
+import dev.batchlane.core.money.Money;
+import dev.batchlane.core.money.PriceTable;
 import dev.batchlane.core.poll.PollService;
 import dev.batchlane.core.storage.ObjectStore;
 import dev.batchlane.provider.openai.OpenAiConfig;
@@ -15,10 +17,13 @@ import dev.batchlane.provider.openai.OpenAiProvider;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import java.math.BigDecimal;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -84,7 +89,29 @@ public class Wiring {
         return new LaneSettings(
                 new IngestLimits(shard.maxRequests(), shard.maxBytes(), shard.maxLineBytes(), shard.reportedErrors()),
                 config.poll().firstDelay(), config.poll().maxDelay(), config.poll().batchSize(),
-                Path.of(config.tempDir()));
+                Path.of(config.tempDir()), money(config.pricing()));
+    }
+
+    static Money money(BatchlaneConfig.Pricing pricing) {
+        PriceTable prices = PriceTable.shipped();
+        if (pricing.overrides().isPresent()) {
+            prices = prices.withOverrides(Path.of(pricing.overrides().get()));
+        }
+        Map<String, BigDecimal> budgets = new LinkedHashMap<>();
+        for (String pair : pricing.defaultBudgets().orElse(List.of())) {
+            int eq = pair.lastIndexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("batchlane.pricing.default-budgets: '" + pair
+                        + "' is not prefix=USD, e.g. inbox/openai/=25");
+            }
+            try {
+                budgets.put(pair.substring(0, eq).trim(), new BigDecimal(pair.substring(eq + 1).trim()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("batchlane.pricing.default-budgets: '" + pair
+                        + "' has no amount in USD after '='", e);
+            }
+        }
+        return new Money(prices, budgets, pricing.defaultMaxOutputTokens());
     }
 
     @Produces

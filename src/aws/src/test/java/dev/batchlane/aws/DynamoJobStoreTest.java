@@ -55,7 +55,7 @@ class DynamoJobStoreTest {
 
     private static Job job(String id, JobStatus status) {
         return new Job(id, "openai", status, "b", "inbox/openai/x.jsonl", "etag", "x", "sha", 10, 4, 0, 0,
-                "gpt-4o-mini", "/v1/chat/completions", T0, null, null, null);
+                "gpt-4o-mini", "/v1/chat/completions", T0, null, null, null, "0.120000", "5");
     }
 
     private static String newId() {
@@ -67,7 +67,8 @@ class DynamoJobStoreTest {
         String id = newId();
         assertThat(store.createJob(job(id, JobStatus.INGESTING))).isTrue();
         assertThat(store.createJob(job(id, JobStatus.REJECTED))).isFalse();
-        assertThat(store.job(id)).get().extracting(Job::status).isEqualTo(JobStatus.INGESTING);
+        assertThat(store.job(id)).get().extracting(Job::status, Job::estimatedCostUsd, Job::budgetUsd)
+                .containsExactly(JobStatus.INGESTING, "0.120000", "5");
     }
 
     @Test

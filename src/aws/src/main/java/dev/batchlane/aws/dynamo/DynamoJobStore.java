@@ -226,6 +226,8 @@ public final class DynamoJobStore implements JobStore {
         putT(m, "submittedAt", j.submittedAt());
         putT(m, "completedAt", j.completedAt());
         putS(m, "resultKey", j.resultKey());
+        putS(m, "estimatedCostUsd", j.estimatedCostUsd());
+        putS(m, "budgetUsd", j.budgetUsd());
         return m;
     }
 
@@ -234,7 +236,7 @@ public final class DynamoJobStore implements JobStore {
                 str(m, "inputKey"), str(m, "inputVersion"), str(m, "name"), str(m, "sha256"), num(m, "inputBytes"),
                 num(m, "requestCount"), (int) num(m, "shardCount"), (int) num(m, "shardsCompleted"), str(m, "model"),
                 str(m, "endpoint"), time(m, "createdAt"), time(m, "submittedAt"), time(m, "completedAt"),
-                str(m, "resultKey"));
+                str(m, "resultKey"), str(m, "estimatedCostUsd"), str(m, "budgetUsd"));
     }
 
     static Map<String, AttributeValue> shardItem(Shard sh) {

@@ -13,6 +13,8 @@ import dev.batchlane.core.job.ShardStatus;
 import dev.batchlane.core.lane.Keys;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
+import dev.batchlane.core.money.ModelPrice;
+import dev.batchlane.core.money.PriceTable;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.Outcome;
@@ -22,12 +24,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -151,7 +155,8 @@ public final class CompleteService {
         Instant now = clock.instant();
         String manifestKey = Keys.manifest(jobId);
         try {
-            objects.putBytes(manifestKey, JSON.writeValueAsBytes(manifest(job, shards)), "application/json");
+            objects.putBytes(manifestKey, JSON.writeValueAsBytes(manifest(job, shards, settings.money().prices())),
+                    "application/json");
         } catch (IOException e) {
             throw new UncheckedIOException("job " + jobId + ": writing the manifest failed", e);
         }
@@ -167,7 +172,8 @@ public final class CompleteService {
     }
 
     /** Built only from stored records, so a rerun after a crash writes the same bytes. */
-    private static ObjectNode manifest(Job job, List<Shard> shards) {
+    private static ObjectNode manifest(Job job, List<Shard> shards, PriceTable prices) {
+        Optional<ModelPrice> price = prices.find(job.provider(), job.model());
         ObjectNode m = JSON.createObjectNode();
         m.put("jobId", job.jobId());
         m.put("provider", job.provider());
@@ -211,6 +217,7 @@ public final class CompleteService {
             sn.put("cancelled", r.cancelled());
             sn.put("missing", r.missing());
             sn.set("usage", usageJson(r.usage()));
+            sn.set("cost", costJson(price, r.usage()));
             sn.put("part", r.partKey());
             if (s.endedAt() != null && (lastEnded == null || s.endedAt().isAfter(lastEnded))) {
                 lastEnded = s.endedAt();
@@ -227,6 +234,19 @@ public final class CompleteService {
         counts.put("cancelled", cancelled);
         counts.put("missing", missing);
         m.set("usage", usageJson(usage));
+        ObjectNode cost = costJson(price, usage);
+        cost.put("priceTable", prices.version());
+        if (job.estimatedCostUsd() != null) {
+            cost.put("projectedBatchUsdUpperBound", new BigDecimal(job.estimatedCostUsd()));
+        }
+        if (job.budgetUsd() != null) {
+            cost.put("budgetUsd", new BigDecimal(job.budgetUsd()));
+        }
+        if (price.isEmpty()) {
+            cost.put("warning", "no price for " + job.provider() + " model " + job.model()
+                    + "; add it to batchlane.pricing.overrides to see the bill");
+        }
+        m.set("cost", cost);
         m.set("parts", parts);
         m.set("shards", shardList);
         ObjectNode timings = m.putObject("timings");
@@ -238,6 +258,23 @@ public final class CompleteService {
             timings.put("totalSeconds", Duration.between(job.createdAt(), lastCompleted).toSeconds());
         }
         return m;
+    }
+
+    /** The bill for some usage: at the batch price, what it would have cost synchronously, and the saving. */
+    private static ObjectNode costJson(Optional<ModelPrice> price, Usage usage) {
+        ObjectNode n = JSON.createObjectNode();
+        if (price.isEmpty()) {
+            n.putNull("batchUsd");
+            n.putNull("syncUsd");
+            n.putNull("savingUsd");
+            return n;
+        }
+        BigDecimal batch = price.get().batch().cost(usage);
+        BigDecimal sync = price.get().sync().cost(usage);
+        n.put("batchUsd", batch);
+        n.put("syncUsd", sync);
+        n.put("savingUsd", sync.subtract(batch));
+        return n;
     }
 
     private static ObjectNode usageJson(Usage u) {

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.batchlane.core.money.Estimates;
+import dev.batchlane.core.money.TokenEstimate;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -35,17 +37,27 @@ public final class FileValidator {
 
     private static final ObjectMapper LINE_MAPPER = lineMapper();
 
+    /** Output tokens assumed for a request that sets no cap of its own. */
+    public static final long DEFAULT_MAX_OUTPUT_TOKENS = 4096;
+
     private final RequestContract contract;
     private final IngestLimits limits;
+    private final long defaultMaxOutputTokens;
 
     public FileValidator(RequestContract contract, IngestLimits limits) {
+        this(contract, limits, DEFAULT_MAX_OUTPUT_TOKENS);
+    }
+
+    public FileValidator(RequestContract contract, IngestLimits limits, long defaultMaxOutputTokens) {
         this.contract = contract;
         this.limits = limits;
+        this.defaultMaxOutputTokens = defaultMaxOutputTokens;
     }
 
     /** The outcome of one pass over a file. {@code sample} holds the first violations, for the report. */
     public record Result(long lines, long requests, long bytes, String sha256, long violationCount,
-            Map<String, Long> violationsByCode, List<Violation> sample, String endpoint, String model) {
+            Map<String, Long> violationsByCode, List<Violation> sample, String endpoint, String model,
+            Map<String, TokenEstimate> estimates) {
         public boolean valid() {
             return violationCount == 0;
         }
@@ -63,6 +75,7 @@ public final class FileValidator {
         RequestContract.FileRules rules = contract.startFile();
         IdRegistry ids = new IdRegistry();
         Map<String, Long> byCode = new TreeMap<>();
+        Map<String, TokenEstimate> estimates = new TreeMap<>();
         List<Violation> sample = new ArrayList<>();
         long[] count = {0};
         RequestContract.ViolationSink sink = v -> {
@@ -112,15 +125,21 @@ public final class FileValidator {
                         "line " + line.number() + " must be a JSON object, found " + kind(node)));
                 continue;
             }
+            long before = count[0];
             String customId = checkId(line.number(), object, ids, sink);
             rules.check(line.number(), customId, object, sink);
+            if (count[0] == before) {
+                TokenEstimate one = new TokenEstimate(1, rules.inputTokens(object),
+                        Estimates.maxOutputTokens(rules.requestBody(object), defaultMaxOutputTokens));
+                estimates.merge(String.valueOf(rules.modelOf(object)), one, TokenEstimate::plus);
+            }
         }
         if (requests == 0 && count[0] == 0) {
             sink.add(new Violation(0, null, "empty_file", "the file holds no requests"
                     + (lastLine == 0 ? "" : " (only " + lastLine + " blank line(s))")));
         }
         return new Result(lastLine, requests, counted.count, HexFormat.of().formatHex(sha.digest()), count[0],
-                byCode, List.copyOf(sample), rules.endpoint(), rules.model());
+                byCode, List.copyOf(sample), rules.endpoint(), rules.model(), estimates);
     }
 
     private String checkId(long lineNumber, ObjectNode object, IdRegistry ids, RequestContract.ViolationSink sink) {

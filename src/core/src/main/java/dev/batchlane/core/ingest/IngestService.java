@@ -15,12 +15,15 @@ import dev.batchlane.core.lane.Keys;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.lane.ShardSubmitter;
+import dev.batchlane.core.money.Money;
+import dev.batchlane.core.money.Projection;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -86,9 +89,7 @@ public final class IngestService {
                 Violation v = new Violation(0, null, "unknown_provider", "'" + drop.get().provider()
                         + "' is not a configured provider; drop files under inbox/<provider>/ with one of "
                         + providers.names());
-                FileValidator.Result r = new FileValidator.Result(0, 0, ref.size(), null, 1,
-                        java.util.Map.of(v.code(), 1L), List.of(v), null, null);
-                return reject(jobId, ref, drop.get(), r, null);
+                return reject(jobId, ref, drop.get(), fileLevel(v, ref.size()), null, null);
             }
             return validateThenRun(jobId, ref, drop.get(), provider.get());
         } catch (IOException e) {
@@ -104,15 +105,38 @@ public final class IngestService {
             try (InputStream in = objects.open(ref.key(), ref.identity());
                     JsonGenerator out = new JsonFactory().createGenerator(errors.toFile(), JsonEncoding.UTF8)) {
                 out.setRootValueSeparator(null);
-                checked = new FileValidator(provider.contract(), settings.limits()).validate(in, v -> write(out, v));
+                checked = new FileValidator(provider.contract(), settings.limits(),
+                        settings.money().defaultMaxOutputTokens()).validate(in, v -> write(out, v));
             }
             if (!checked.valid()) {
-                return reject(jobId, ref, drop, checked, errors);
+                return reject(jobId, ref, drop, checked, errors, null);
+            }
+            Projection projection = Projection.of(provider.name(), checked.estimates(), settings.money().prices());
+            ObjectNode money = moneyJson(projection, null);
+            BigDecimal budget;
+            try {
+                budget = budget(ref).orElse(null);
+            } catch (IllegalArgumentException e) {
+                return reject(jobId, ref, drop, fileLevel(new Violation(0, null, "budget_invalid", e.getMessage()),
+                        checked.bytes()), null, money);
+            }
+            if (budget != null) {
+                money = moneyJson(projection, budget);
+                Violation over = budgetViolation(projection, budget);
+                if (over != null) {
+                    return reject(jobId, ref, drop, fileLevel(over, checked.bytes()), null, money);
+                }
+            }
+            if (!projection.complete()) {
+                LOG.log(Level.WARNING, "job {0}: no price for model(s) {1}; the job runs without a cost projection",
+                        jobId, projection.unpricedModels());
             }
             Instant now = clock.instant();
             Job job = new Job(jobId, provider.name(), JobStatus.INGESTING, ref.bucket(), ref.key(), ref.identity(),
                     drop.name(), checked.sha256(), checked.bytes(), checked.requests(), 0, 0, checked.model(),
-                    checked.endpoint(), now, null, null, null);
+                    checked.endpoint(), now, null, null, null,
+                    projection.complete() ? projection.batchUsd().toPlainString() : null,
+                    budget == null ? null : budget.toPlainString());
             if (!store.createJob(job)) {
                 LOG.log(Level.INFO, "job {0}: another invocation created it first", jobId);
                 return new Result(jobId, Outcome.DUPLICATE, 0, checked.requests());
@@ -153,8 +177,65 @@ public final class IngestService {
         return new Result(job.jobId(), Outcome.ACCEPTED, shards.size(), job.requestCount());
     }
 
-    private Result reject(String jobId, ObjectRef ref, Keys.Drop drop, FileValidator.Result checked, Path errors)
-            throws IOException {
+    /** The budget for this file: its own metadata, else the default for its prefix. */
+    private Optional<BigDecimal> budget(ObjectRef ref) {
+        Optional<String> own = objects.head(ref.key())
+                .map(info -> info.metadata().get(Money.BUDGET_METADATA));
+        if (own.isPresent()) {
+            try {
+                BigDecimal value = new BigDecimal(own.get().trim());
+                if (value.signum() < 0) {
+                    throw new NumberFormatException();
+                }
+                return Optional.of(value);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("x-amz-meta-" + Money.BUDGET_METADATA + " is '" + own.get()
+                        + "'; it must be a non-negative amount in USD such as 25 or 12.50");
+            }
+        }
+        return settings.money().defaultBudget(ref.key());
+    }
+
+    private static Violation budgetViolation(Projection p, BigDecimal budget) {
+        if (!p.complete()) {
+            return new Violation(0, null, "price_unknown", "the file has a budget of $" + budget.toPlainString()
+                    + " but there is no price for model(s) " + p.unpricedModels() + " (price table " + p.priceTableVersion()
+                    + "), so the cost cannot be shown to fit; add the model to batchlane.pricing.overrides");
+        }
+        if (p.batchUsd().compareTo(budget) > 0) {
+            return new Violation(0, null, "over_budget", "the projected cost is up to $" + p.batchUsd().toPlainString()
+                    + " at batch prices (" + p.inputTokens() + " input tokens, up to " + p.maxOutputTokens()
+                    + " output tokens), over the budget of $" + budget.toPlainString()
+                    + "; raise x-amz-meta-budget-usd or lower max_tokens");
+        }
+        return null;
+    }
+
+    private static ObjectNode moneyJson(Projection p, BigDecimal budget) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("inputTokens", p.inputTokens());
+        n.put("maxOutputTokens", p.maxOutputTokens());
+        if (p.complete()) {
+            n.put("projectedBatchUsd", p.batchUsd());
+            n.put("projectedSyncUsd", p.syncUsd());
+        } else {
+            n.putNull("projectedBatchUsd");
+            n.set("unpricedModels", JSON.valueToTree(p.unpricedModels()));
+        }
+        if (budget != null) {
+            n.put("budgetUsd", budget);
+        }
+        n.put("priceTable", p.priceTableVersion());
+        return n;
+    }
+
+    private static FileValidator.Result fileLevel(Violation v, long bytes) {
+        return new FileValidator.Result(0, 0, bytes, null, 1, java.util.Map.of(v.code(), 1L), List.of(v), null, null,
+                java.util.Map.of());
+    }
+
+    private Result reject(String jobId, ObjectRef ref, Keys.Drop drop, FileValidator.Result checked, Path errors,
+            ObjectNode money) throws IOException {
         if (errors != null) {
             objects.put(Keys.rejectedErrors(drop.name()), errors, "application/jsonl");
         } else {
@@ -176,15 +257,19 @@ public final class IngestService {
         report.set("violationsByCode", JSON.valueToTree(checked.violationsByCode()));
         report.put("errors", Keys.rejectedErrors(drop.name()));
         report.put("submitted", 0);
-        report.put("message", "nothing was submitted: " + checked.violationCount() + " line(s) broke the rules; "
-                + "fix them and drop the file again");
+        report.put("message", "nothing was submitted: " + (checked.sample().size() == 1 && checked.sample().get(0).line() == 0
+                ? checked.sample().get(0).message()
+                : checked.violationCount() + " line(s) broke the rules; fix them and drop the file again"));
+        if (money != null) {
+            report.set("cost", money);
+        }
         var first = report.putArray("firstViolations");
         checked.sample().forEach(v -> first.add(violationJson(v)));
         objects.putBytes(Keys.rejectedReport(drop.name()), JSON.writeValueAsBytes(report), "application/json");
         Instant now = clock.instant();
         store.createJob(new Job(jobId, drop.provider(), JobStatus.REJECTED, ref.bucket(), ref.key(), ref.identity(),
                 drop.name(), checked.sha256(), checked.bytes(), 0, 0, 0, null, null, now, null, now,
-                Keys.rejectedReport(drop.name())));
+                Keys.rejectedReport(drop.name()), null, null));
         LOG.log(Level.WARNING, "job {0}: rejected {1}: {2} violation(s) {3}; report at {4}", jobId, ref.key(),
                 checked.violationCount(), checked.violationsByCode(), Keys.rejectedReport(drop.name()));
         return new Result(jobId, Outcome.REJECTED, 0, 0);

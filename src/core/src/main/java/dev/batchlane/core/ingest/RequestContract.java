@@ -1,6 +1,8 @@
 package dev.batchlane.core.ingest;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.batchlane.core.money.Estimates;
 
 /**
  * A provider's rules for one input line. The generic parts (JSON, size, uniqueness of ids) live in
@@ -23,6 +25,25 @@ public interface RequestContract {
 
         /** The model every line uses, once the file has been read (null if none was valid). */
         String model();
+
+        /** The request itself within a line, where the model and the output cap live. */
+        default JsonNode requestBody(ObjectNode line) {
+            return line;
+        }
+
+        /** The model one valid line runs on. */
+        default String modelOf(ObjectNode line) {
+            JsonNode model = requestBody(line).get("model");
+            return model != null && model.isTextual() ? model.asText() : null;
+        }
+
+        /**
+         * The input tokens one valid line will be billed for, estimated. The default is the
+         * documented approximation in {@link Estimates}; a provider with a public tokenizer counts.
+         */
+        default long inputTokens(ObjectNode line) {
+            return Estimates.approximateTokens(requestBody(line));
+        }
     }
 
     @FunctionalInterface

@@ -25,7 +25,9 @@ public record Job(
         Instant createdAt,
         Instant submittedAt,
         Instant completedAt,
-        String resultKey) {
+        String resultKey,
+        String estimatedCostUsd,
+        String budgetUsd) {
 
     public Job {
         Objects.requireNonNull(jobId, "jobId");

@@ -1,6 +1,7 @@
 package dev.batchlane.core.lane;
 
 import dev.batchlane.core.ingest.IngestLimits;
+import dev.batchlane.core.money.Money;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -13,7 +14,13 @@ public record LaneSettings(
         Duration firstPollDelay,
         Duration maxPollDelay,
         int pollBatchSize,
-        Path tempDir) {
+        Path tempDir,
+        Money money) {
+
+    public LaneSettings(IngestLimits limits, Duration firstPollDelay, Duration maxPollDelay, int pollBatchSize,
+            Path tempDir) {
+        this(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, Money.defaults());
+    }
 
     public LaneSettings {
         if (firstPollDelay.isNegative() || maxPollDelay.compareTo(firstPollDelay) < 0) {

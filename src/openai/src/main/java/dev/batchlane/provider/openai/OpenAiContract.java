@@ -117,6 +117,16 @@ public final class OpenAiContract implements RequestContract {
         public String model() {
             return model;
         }
+
+        @Override
+        public JsonNode requestBody(ObjectNode line) {
+            return line.get("body");
+        }
+
+        @Override
+        public long inputTokens(ObjectNode line) {
+            return Tokens.forModel(modelOf(line)).prompt(requestBody(line));
+        }
     }
 
     /** A value as it appeared in the line (JSON text), cut short, or "nothing" when it was absent. */

@@ -1,0 +1,83 @@
+package dev.batchlane.provider.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.knuddels.jtokkit.Encodings;
+import com.knuddels.jtokkit.api.Encoding;
+import com.knuddels.jtokkit.api.EncodingRegistry;
+import com.knuddels.jtokkit.api.EncodingType;
+
+/**
+ * Counts prompt tokens with the tokenizer the model uses (jtokkit, OpenAI's BPE tables): o200k_base
+ * for the GPT-4o, GPT-4.1, GPT-5 and o-series families, cl100k_base for older chat models and the
+ * text-embedding-3 models. A chat prompt also pays a few tokens per message for the role framing;
+ * OpenAI's cookbook counts 3 per message plus 3 to prime the reply, which is used here.
+ */
+final class Tokens {
+    private static final EncodingRegistry REGISTRY = Encodings.newLazyEncodingRegistry();
+    private static final int PER_MESSAGE = 3;
+    private static final int REPLY_PRIMING = 3;
+
+    private final Encoding encoding;
+
+    private Tokens(Encoding encoding) {
+        this.encoding = encoding;
+    }
+
+    static Tokens forModel(String model) {
+        return new Tokens(REGISTRY.getEncoding(encodingType(model)));
+    }
+
+    static EncodingType encodingType(String model) {
+        String m = model == null ? "" : model;
+        if (m.startsWith("gpt-4o") || m.startsWith("gpt-4.1") || m.startsWith("gpt-4.5") || m.startsWith("gpt-5")
+                || m.startsWith("o1") || m.startsWith("o3") || m.startsWith("o4") || m.startsWith("chatgpt-4o")) {
+            return EncodingType.O200K_BASE;
+        }
+        return EncodingType.CL100K_BASE;
+    }
+
+    /** The prompt of one request body: chat messages, a Responses or embeddings input, or a completion prompt. */
+    long prompt(JsonNode body) {
+        if (body == null) {
+            return 0;
+        }
+        long tokens = 0;
+        JsonNode messages = body.get("messages");
+        if (messages != null && messages.isArray()) {
+            for (JsonNode message : messages) {
+                tokens += PER_MESSAGE + text(message);
+            }
+            tokens += REPLY_PRIMING;
+        }
+        for (String field : new String[] {"input", "prompt", "instructions"}) {
+            JsonNode value = body.get(field);
+            if (value != null) {
+                tokens += text(value);
+            }
+        }
+        return tokens;
+    }
+
+    /** Tokens in every string of a node: message content may be a string or a list of typed parts. */
+    private long text(JsonNode node) {
+        if (node.isTextual()) {
+            return encoding.countTokensOrdinary(node.asText());
+        }
+        long sum = 0;
+        if (node.isObject()) {
+            var fields = node.fields();
+            while (fields.hasNext()) {
+                var e = fields.next();
+                // Images and audio are billed by size, not text; their URLs and data are not prompt text.
+                if (!e.getKey().equals("image_url") && !e.getKey().equals("input_audio") && !e.getKey().equals("type")) {
+                    sum += text(e.getValue());
+                }
+            }
+        } else if (node.isArray()) {
+            for (JsonNode n : node) {
+                sum += text(n);
+            }
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,39 @@
+package dev.batchlane.provider.openai;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.knuddels.jtokkit.api.EncodingType;
+import org.junit.jupiter.api.Test;
+
+class TokensTest {
+    private final ObjectMapper json = new ObjectMapper();
+
+    @Test
+    void eachModelFamily_usesItsOwnEncoding() {
+        assertThat(Tokens.encodingType("gpt-4o-mini-2024-07-18")).isEqualTo(EncodingType.O200K_BASE);
+        assertThat(Tokens.encodingType("gpt-4.1")).isEqualTo(EncodingType.O200K_BASE);
+        assertThat(Tokens.encodingType("gpt-5-nano")).isEqualTo(EncodingType.O200K_BASE);
+        assertThat(Tokens.encodingType("o3-mini")).isEqualTo(EncodingType.O200K_BASE);
+        assertThat(Tokens.encodingType("gpt-3.5-turbo")).isEqualTo(EncodingType.CL100K_BASE);
+        assertThat(Tokens.encodingType("text-embedding-3-small")).isEqualTo(EncodingType.CL100K_BASE);
+    }
+
+    @Test
+    void chatPrompt_countsContentWithTheRealTokenizerPlusMessageFraming() throws Exception {
+        // "hello world" is 2 tokens in o200k_base; the role "user" 1; framing 3 per message + 3 for the reply.
+        long n = Tokens.forModel("gpt-4o").prompt(json.readTree(
+                "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hello world\"}]}"));
+        assertThat(n).isEqualTo(3 + 1 + 2 + 3);
+    }
+
+    @Test
+    void embeddingsInput_andContentParts_areCounted_butImageUrlsAreNot() throws Exception {
+        Tokens t = Tokens.forModel("text-embedding-3-small");
+        assertThat(t.prompt(json.readTree("{\"input\":\"hello world\"}"))).isEqualTo(2);
+        long withImage = Tokens.forModel("gpt-4o").prompt(json.readTree("{\"messages\":[{\"role\":\"user\",\"content\":["
+                + "{\"type\":\"text\",\"text\":\"hello world\"},"
+                + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://example.com/a-very-long-image-url.png\"}}]}]}"));
+        assertThat(withImage).isEqualTo(3 + 1 + 2 + 3);
+    }
+}
