@@ -29,6 +29,7 @@ final class SynthesizedLane {
     static final String ALARM_EMAIL = "oncall@example.com";
 
     private static Template template;
+    private static Map<String, Object> json;
     private static BatchlaneProps props;
 
     private SynthesizedLane() {
@@ -41,8 +42,15 @@ final class SynthesizedLane {
                     Map.of());
             App app = new App();
             template = Template.fromStack(new BatchlaneStack(app, "Lane", StackProps.builder().build(), props));
+            // Read once: every call into the template crosses to the jsii process.
+            json = template.toJSON();
         }
         return template;
+    }
+
+    static synchronized Map<String, Object> json() {
+        template();
+        return json;
     }
 
     static synchronized BatchlaneProps props() {
@@ -68,7 +76,13 @@ final class SynthesizedLane {
 
     @SuppressWarnings("unchecked")
     static Map<String, Map<String, Object>> resources(String type) {
-        return (Map<String, Map<String, Object>>) (Map<String, ?>) template().findResources(type);
+        Map<String, Map<String, Object>> found = new java.util.TreeMap<>();
+        ((Map<String, Object>) json().get("Resources")).forEach((id, resource) -> {
+            if (type.equals(((Map<String, Object>) resource).get("Type"))) {
+                found.put(id, (Map<String, Object>) resource);
+            }
+        });
+        return found;
     }
 
     static String onlyResource(String type) {
@@ -81,7 +95,7 @@ final class SynthesizedLane {
 
     @SuppressWarnings("unchecked")
     static Map<String, Object> properties(String logicalId) {
-        Map<String, Object> resources = (Map<String, Object>) template().toJSON().get("Resources");
+        Map<String, Object> resources = (Map<String, Object>) json().get("Resources");
         Map<String, Object> resource = (Map<String, Object>) resources.get(logicalId);
         return (Map<String, Object>) resource.get("Properties");
     }

@@ -1,0 +1,150 @@
+package dev.batchlane.infra;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.reflect.RecordComponent;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import software.amazon.awscdk.RemovalPolicy;
+
+class BatchlanePropsTest {
+
+    /** A valid value different from the default for every setting; a new setting must be added here. */
+    private static final Map<String, String> OVERRIDES = new TreeMap<>(Map.ofEntries(
+            Map.entry("stackName", "BatchlaneStaging"),
+            Map.entry("functionZip", "/opt/batchlane/function.zip"),
+            Map.entry("memoryMb", "2048"),
+            Map.entry("ingestTimeoutSeconds", "600"),
+            Map.entry("pollTimeoutSeconds", "120"),
+            Map.entry("completeTimeoutSeconds", "700"),
+            Map.entry("stagingExpiryDays", "7"),
+            Map.entry("rejectedExpiryDays", "60"),
+            Map.entry("pollRateMinutes", "2"),
+            Map.entry("streamBatchSize", "5"),
+            Map.entry("streamRetryAttempts", "3"),
+            Map.entry("eventBusName", "batchlane-staging"),
+            Map.entry("removalPolicy", "DESTROY"),
+            Map.entry("logRetentionDays", "90"),
+            Map.entry("alarmEmail", "team@example.com"),
+            Map.entry("openAiApiKeySecretArn", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:openai-AbC123"),
+            Map.entry("anthropicApiKeySecretArn", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:anthropic-XyZ789"),
+            Map.entry("pollStalledMinutes", "20"),
+            Map.entry("oldestInFlightShardHours", "30"),
+            Map.entry("batchesFailedThreshold", "2"),
+            Map.entry("batchesExpiredThreshold", "3"),
+            Map.entry("requestFailureRatePercent", "25")));
+
+    private static Map<String, String> values(BatchlaneProps props) {
+        return Arrays.stream(BatchlaneProps.class.getRecordComponents()).collect(Collectors.toMap(
+                RecordComponent::getName, c -> {
+                    try {
+                        Object v = c.getAccessor().invoke(props);
+                        return v instanceof Optional<?> o ? o.map(String::valueOf).orElse("") : String.valueOf(v);
+                    } catch (ReflectiveOperationException e) {
+                        throw new AssertionError(e);
+                    }
+                }, (a, b) -> a, TreeMap::new));
+    }
+
+    @Test
+    void defaults_areTheDocumentedOnes() {
+        BatchlaneProps d = BatchlaneProps.defaults();
+        assertThat(d.memoryMb()).isEqualTo(1024);
+        assertThat(d.ingestTimeoutSeconds()).isEqualTo(900);
+        assertThat(d.pollTimeoutSeconds()).isEqualTo(300);
+        assertThat(d.completeTimeoutSeconds()).isEqualTo(900);
+        assertThat(d.stagingExpiryDays()).isEqualTo(14);
+        assertThat(d.rejectedExpiryDays()).isEqualTo(30);
+        assertThat(d.pollRateMinutes()).isEqualTo(1);
+        assertThat(d.streamRetryAttempts()).isEqualTo(5);
+        assertThat(d.eventBusName()).isEqualTo("batchlane");
+        assertThat(d.removalPolicy()).isEqualTo(RemovalPolicy.RETAIN);
+        assertThat(d.functionZip()).isEqualTo("functions/target/function.zip");
+        assertThat(d.alarmEmail()).isEmpty();
+        assertThat(d.openAiApiKeySecretArn()).isEmpty();
+    }
+
+    @Test
+    void everySetting_isReadFromContextByItsOwnName() {
+        assertThat(OVERRIDES.keySet()).as("one override per record component")
+                .isEqualTo(values(BatchlaneProps.defaults()).keySet());
+        BatchlaneProps read = BatchlaneProps.from(new HashMap<String, Object>(OVERRIDES)::get, Map.of());
+        assertThat(values(read)).isEqualTo(OVERRIDES);
+    }
+
+    @Test
+    void everySetting_isReadFromTheEnvironmentUnderBatchlaneCdkPrefix() {
+        Map<String, String> environment = OVERRIDES.entrySet().stream().collect(Collectors.toMap(
+                e -> BatchlaneProps.environmentVariable(e.getKey()), Map.Entry::getValue));
+        assertThat(environment).containsKey("BATCHLANE_CDK_MEMORY_MB").containsKey("BATCHLANE_CDK_OPEN_AI_API_KEY_SECRET_ARN");
+        assertThat(values(BatchlaneProps.from(key -> null, environment))).isEqualTo(OVERRIDES);
+    }
+
+    @Test
+    void context_winsOverEnvironment_whichWinsOverDefault() {
+        BatchlaneProps props = BatchlaneProps.from(Map.<String, Object>of("memoryMb", 3008)::get,
+                Map.of("BATCHLANE_CDK_MEMORY_MB", "2048", "BATCHLANE_CDK_STAGING_EXPIRY_DAYS", "3"));
+        assertThat(props.memoryMb()).isEqualTo(3008);
+        assertThat(props.stagingExpiryDays()).isEqualTo(3);
+        assertThat(props.rejectedExpiryDays()).isEqualTo(30);
+    }
+
+    @Test
+    void invalidNumber_isRejectedNamingTheSettingTheValueAndWhereToSetIt() {
+        assertThatThrownBy(() -> BatchlaneProps.from(Map.<String, Object>of("memoryMb", "64")::get, Map.of()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("memoryMb must be 128..10240")
+                .hasMessageContaining("was 64")
+                .hasMessageContaining("BATCHLANE_CDK_MEMORY_MB");
+        assertThatThrownBy(() -> BatchlaneProps.from(key -> null, Map.of("BATCHLANE_CDK_POLL_RATE_MINUTES", "often")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("pollRateMinutes must be a whole number, was 'often'");
+    }
+
+    @Test
+    void timeouts_areCappedAtLambdasFifteenMinutes() {
+        assertThatThrownBy(() -> BatchlaneProps.from(Map.<String, Object>of("ingestTimeoutSeconds", "901")::get, Map.of()))
+                .hasMessageContaining("ingestTimeoutSeconds must be 1..900");
+    }
+
+    @Test
+    void streamRetries_mustBeBounded() {
+        assertThatThrownBy(() -> BatchlaneProps.from(Map.<String, Object>of("streamRetryAttempts", "-1")::get, Map.of()))
+                .hasMessageContaining("streamRetryAttempts must be 0..10000");
+    }
+
+    @Test
+    void removalPolicy_isRetainOrDestroy() {
+        assertThat(BatchlaneProps.from(Map.<String, Object>of("removalPolicy", "destroy")::get, Map.of()).removalPolicy())
+                .isEqualTo(RemovalPolicy.DESTROY);
+        assertThatThrownBy(() -> BatchlaneProps.from(Map.<String, Object>of("removalPolicy", "SNAPSHOT")::get, Map.of()))
+                .hasMessageContaining("removalPolicy must be RETAIN or DESTROY");
+        assertThatThrownBy(() -> BatchlaneProps.from(Map.<String, Object>of("removalPolicy", "keep")::get, Map.of()))
+                .hasMessageContaining("removalPolicy must be RETAIN or DESTROY, was 'keep'");
+    }
+
+    @Test
+    void existingSecret_mustBeGivenByItsCompleteArn() {
+        assertThatThrownBy(() -> BatchlaneProps.from(Map.<String, Object>of("openAiApiKeySecretArn", "openai-key")::get,
+                Map.of())).hasMessageContaining("openAiApiKeySecretArn must be the complete ARN");
+    }
+
+    @Test
+    void pollStalledAlarm_mustWaitLongerThanOnePollPeriod() {
+        assertThatThrownBy(() -> BatchlaneProps.from(
+                Map.<String, Object>of("pollRateMinutes", "5", "pollStalledMinutes", "5")::get, Map.of()))
+                .hasMessageContaining("pollStalledMinutes must be 6..1440");
+    }
+
+    @Test
+    void logRetention_mustBeOneCloudWatchAccepts() {
+        assertThatThrownBy(() -> BatchlaneProps.from(Map.<String, Object>of("logRetentionDays", "31")::get, Map.of()))
+                .hasMessageContaining("logRetentionDays must be one of CloudWatch Logs' retentions");
+    }
+}

@@ -1,0 +1,159 @@
+package dev.batchlane.infra;
+
+import static dev.batchlane.infra.SynthesizedLane.aliasId;
+import static dev.batchlane.infra.SynthesizedLane.environment;
+import static dev.batchlane.infra.SynthesizedLane.functionId;
+import static dev.batchlane.infra.SynthesizedLane.onlyResource;
+import static dev.batchlane.infra.SynthesizedLane.properties;
+import static dev.batchlane.infra.SynthesizedLane.render;
+import static dev.batchlane.infra.SynthesizedLane.resources;
+import static dev.batchlane.infra.SynthesizedLane.template;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.batchlane.infra.BatchlaneContract.Handler;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import software.amazon.awscdk.assertions.Match;
+
+/** The stateless half: the three functions, their versions and aliases, and the three triggers. */
+class LaneFunctionsTest {
+
+    @ParameterizedTest
+    @EnumSource(Handler.class)
+    void function_runsJava21OnArm64_withSnapStartOnPublishedVersions(Handler handler) {
+        Map<String, Object> p = properties(functionId(handler));
+        assertThat(p.get("Runtime")).isEqualTo("java21");
+        assertThat(p.get("Architectures")).isEqualTo(List.of("arm64"));
+        assertThat(p.get("SnapStart")).isEqualTo(Map.of("ApplyOn", "PublishedVersions"));
+        assertThat(p.get("Handler")).isEqualTo("io.quarkus.amazon.lambda.runtime.QuarkusStreamHandler::handleRequest");
+    }
+
+    @Test
+    void functions_areTheOneArtifact_withConfiguredMemoryAndTimeouts() {
+        Map<Handler, Integer> timeouts = Map.of(Handler.INGEST, 900, Handler.POLL, 300, Handler.COMPLETE, 900);
+        Set<Object> code = Arrays.stream(Handler.values()).map(h -> properties(functionId(h)).get("Code"))
+                .collect(Collectors.toSet());
+        assertThat(code).hasSize(1);
+        timeouts.forEach((handler, timeout) -> {
+            assertThat(properties(functionId(handler)).get("Timeout")).as(handler + " timeout").isEqualTo(timeout);
+            assertThat(properties(functionId(handler)).get("MemorySize")).as(handler + " memory").isEqualTo(1024);
+        });
+        // The lane's three, plus CDK's own bucket-notification handler.
+        assertThat(resources("AWS::Lambda::Function")).hasSize(4);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Handler.class)
+    void environment_namesHandlerBucketTableAndSecretArns_andTheBusOnlyForComplete(Handler handler) {
+        Map<String, Object> env = environment(handler);
+        String bucket = "${" + onlyResource("AWS::S3::Bucket") + "}";
+        String table = "${" + onlyResource("AWS::DynamoDB::Table") + "}";
+        assertThat(env.get("QUARKUS_LAMBDA_HANDLER")).isEqualTo(handler.handlerName());
+        assertThat(render(env.get("BATCHLANE_BUCKET"))).isEqualTo(bucket);
+        assertThat(render(env.get("BATCHLANE_TABLE"))).isEqualTo(table);
+        assertThat(render(env.get("BATCHLANE_OPENAI_API_KEY_SECRET"))).matches("\\$\\{\\w*OpenAiApiKey\\w*\\}");
+        assertThat(render(env.get("BATCHLANE_ANTHROPIC_API_KEY_SECRET"))).matches("\\$\\{\\w*AnthropicApiKey\\w*\\}");
+        if (handler == Handler.COMPLETE) {
+            assertThat(render(env.get("BATCHLANE_EVENT_BUS"))).isEqualTo("${" + onlyResource("AWS::Events::EventBus") + "}");
+            assertThat(env).hasSize(6);
+        } else {
+            assertThat(env).doesNotContainKey("BATCHLANE_EVENT_BUS").hasSize(5);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Handler.class)
+    void environment_holdsNoKeyValue_onlyReferencesToSecrets(Handler handler) {
+        Set<String> secretRefs = resources("AWS::SecretsManager::Secret").keySet().stream()
+                .map(id -> "${" + id + "}").collect(Collectors.toSet());
+        environment(handler).forEach((name, value) -> {
+            String rendered = render(value);
+            // A dynamic reference would make CloudFormation paste the key's value into the configuration.
+            assertThat(rendered).as(name).doesNotContain("{{resolve:")
+                    .doesNotMatch("(?s).*\\b(sk-|sk-ant-|AIza)[A-Za-z0-9_-]{8,}.*");
+            if (name.contains("KEY") || name.contains("SECRET") || name.contains("TOKEN")) {
+                assertThat(rendered).as(name + " must be a secret's ARN").isIn(secretRefs);
+            }
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(Handler.class)
+    void function_isPublishedAsAVersionBehindTheLiveAlias(Handler handler) {
+        Map<String, Object> alias = properties(aliasId(handler));
+        assertThat(alias.get("Name")).isEqualTo("live");
+        String version = render(alias.get("FunctionVersion"));
+        assertThat(version).endsWith(".Version}");
+        String versionId = version.substring(2, version.length() - ".Version}".length());
+        assertThat(render(properties(versionId).get("FunctionName"))).isEqualTo("${" + functionId(handler) + "}");
+    }
+
+    @Test
+    void inboxNotification_startsIngestsAlias_forJsonlUnderInbox() {
+        template().hasResourceProperties("Custom::S3BucketNotifications", Map.of(
+                "BucketName", Map.of("Ref", onlyResource("AWS::S3::Bucket")),
+                "NotificationConfiguration", Map.of("LambdaFunctionConfigurations", List.of(Map.of(
+                        "Events", List.of("s3:ObjectCreated:*"),
+                        "Filter", Map.of("Key", Map.of("FilterRules", Match.arrayEquals(List.of(
+                                Map.of("Name", "suffix", "Value", ".jsonl"),
+                                Map.of("Name", "prefix", "Value", "inbox/"))))),
+                        "LambdaFunctionArn", Map.of("Ref", aliasId(Handler.INGEST)))))));
+        template().hasResourceProperties("AWS::Lambda::Permission", Map.of(
+                "FunctionName", Map.of("Ref", aliasId(Handler.INGEST)),
+                "Principal", "s3.amazonaws.com",
+                "SourceArn", Map.of("Fn::GetAtt", List.of(onlyResource("AWS::S3::Bucket"), "Arn"))));
+    }
+
+    @Test
+    void pollSchedule_firesTheAliasEveryMinute_withoutRetries() {
+        template().hasResourceProperties("AWS::Events::Rule", Map.of(
+                "ScheduleExpression", "rate(1 minute)",
+                "State", "ENABLED",
+                "Targets", List.of(Match.objectLike(Map.of(
+                        "Arn", Map.of("Ref", aliasId(Handler.POLL)),
+                        "RetryPolicy", Map.of("MaximumRetryAttempts", 0, "MaximumEventAgeInSeconds", 60))))));
+    }
+
+    @Test
+    void streamMapping_completesOnlyShardsThatJustReachedEnded() {
+        String mapping = onlyResource("AWS::Lambda::EventSourceMapping");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> criteria = (Map<String, Object>) properties(mapping).get("FilterCriteria");
+        assertThat(criteria).isEqualTo(Map.of("Filters", List.of(Map.of("Pattern",
+                "{\"dynamodb\":{"
+                        + "\"NewImage\":{\"status\":{\"S\":[\"ENDED\"]},\"type\":{\"S\":[\"shard\"]}},"
+                        + "\"OldImage\":{\"status\":{\"S\":[{\"anything-but\":[\"ENDED\"]}]}}}}"))));
+    }
+
+    @Test
+    void streamMapping_readsFromTheStart_retriesBoundedly_thenParksInTheDeadLetterQueue() {
+        String mapping = onlyResource("AWS::Lambda::EventSourceMapping");
+        Map<String, Object> p = properties(mapping);
+        assertThat(p.get("StartingPosition")).isEqualTo("TRIM_HORIZON");
+        assertThat(p.get("BatchSize")).isEqualTo(10);
+        assertThat(p.get("BisectBatchOnFunctionError")).isEqualTo(true);
+        assertThat(p.get("MaximumRetryAttempts")).isEqualTo(5);
+        assertThat(render(p.get("EventSourceArn"))).isEqualTo("${" + onlyResource("AWS::DynamoDB::Table") + ".StreamArn}");
+        assertThat(p.get("DestinationConfig")).isEqualTo(Map.of("OnFailure", Map.of("Destination",
+                Map.of("Fn::GetAtt", List.of(onlyResource("AWS::SQS::Queue"), "Arn")))));
+        // CDK names an alias to the mapping as <function name>:<alias>, cut from the alias ARN.
+        assertThat(SynthesizedLane.render(p.get("FunctionName"))).endsWith(":live")
+                .contains(String.valueOf(Map.of("Ref", aliasId(Handler.COMPLETE))));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Handler.class)
+    void function_logsToItsOwnGroup_withTheConfiguredRetention(Handler handler) {
+        @SuppressWarnings("unchecked")
+        String group = render(((Map<String, Object>) properties(functionId(handler)).get("LoggingConfig")).get("LogGroup"));
+        String groupId = group.substring(2, group.length() - 1);
+        assertThat(properties(groupId).get("RetentionInDays")).isEqualTo(30);
+        assertThat(resources("AWS::Logs::LogGroup")).hasSize(3);
+    }
+}
