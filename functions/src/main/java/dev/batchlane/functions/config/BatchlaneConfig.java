@@ -38,7 +38,14 @@ public interface BatchlaneConfig {
         Optional<URI> s3Endpoint();
 
         Optional<URI> dynamodbEndpoint();
+
+        Optional<URI> secretsmanagerEndpoint();
+
+        Optional<URI> eventsEndpoint();
     }
+
+    /** The EventBridge bus for the completion event (BATCHLANE_EVENT_BUS); none means no event. */
+    Optional<String> eventBus();
 
     interface Shard {
         /** OpenAI: at most 50,000 requests per batch. */
@@ -89,7 +96,11 @@ public interface BatchlaneConfig {
         @WithDefault("https://api.openai.com/v1")
         URI baseUrl();
 
+        /** For local runs only; deployed functions read the key from {@link #apiKeySecret()}. */
         Optional<String> apiKey();
+
+        /** The Secrets Manager secret (ARN or name) holding the key (BATCHLANE_OPENAI_API_KEY_SECRET). */
+        Optional<String> apiKeySecret();
 
         @WithDefault("PT60S")
         Duration timeout();

@@ -1,17 +1,21 @@
 package dev.batchlane.functions.config;
 
 import dev.batchlane.aws.dynamo.DynamoJobStore;
+import dev.batchlane.aws.events.EventBridgeJobEvents;
 import dev.batchlane.aws.s3.S3ObjectStore;
 import dev.batchlane.core.complete.CompleteService;
 import dev.batchlane.core.ingest.IngestLimits;
 import dev.batchlane.core.ingest.IngestService;
 import dev.batchlane.core.job.JobStore;
+import dev.batchlane.core.lane.JobEvents;
+import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.money.Money;
 import dev.batchlane.core.money.PriceTable;
 import dev.batchlane.core.poll.PollService;
 import dev.batchlane.core.storage.ObjectStore;
+import dev.batchlane.functions.observe.EmfMetrics;
 import dev.batchlane.provider.openai.OpenAiConfig;
 import dev.batchlane.provider.openai.OpenAiProvider;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -24,6 +28,8 @@ import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -78,8 +84,37 @@ public class Wiring {
     Providers providers(BatchlaneConfig config) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(config.openai().timeout()).build();
         var openai = new OpenAiProvider(new OpenAiConfig(config.openai().baseUrl(),
-                config.openai().apiKey().orElse(""), config.openai().timeout()), http);
+                apiKey("openai", config.openai().apiKeySecret(), config.openai().apiKey(), config),
+                config.openai().timeout()), http);
         return new Providers(List.of(openai));
+    }
+
+    /**
+     * A provider's key: from Secrets Manager when a secret is configured (deployed functions), else
+     * the plain setting (local runs). It is read once per function instance and never logged.
+     */
+    static String apiKey(String provider, Optional<String> secret, Optional<String> plain, BatchlaneConfig config) {
+        if (secret.isPresent()) {
+            return SecretKeys.read(provider, secret.get(), config.aws().region(), config.aws().secretsmanagerEndpoint());
+        }
+        // A missing key fails at the provider with a clear 401, which is where a user looks for it.
+        return plain.orElse("unset");
+    }
+
+    @Produces
+    @Singleton
+    LaneMetrics metrics(Clock clock) {
+        return new EmfMetrics(System.out, clock);
+    }
+
+    @Produces
+    @Singleton
+    JobEvents events(BatchlaneConfig config) {
+        if (config.eventBus().isEmpty()) {
+            return JobEvents.NONE;
+        }
+        return new EventBridgeJobEvents(UrlConnectionHttpClient.create(), DefaultCredentialsProvider.builder().build(),
+                config.aws().region(), config.aws().eventsEndpoint().orElse(null), config.eventBus().get());
     }
 
     @Produces
@@ -116,20 +151,22 @@ public class Wiring {
 
     @Produces
     @Singleton
-    IngestService ingest(JobStore jobs, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock) {
-        return new IngestService(jobs, objects, providers, settings, clock);
+    IngestService ingest(JobStore jobs, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock,
+            LaneMetrics metrics) {
+        return new IngestService(jobs, objects, providers, settings, clock, metrics);
     }
 
     @Produces
     @Singleton
-    PollService poll(JobStore jobs, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock) {
-        return new PollService(jobs, objects, providers, settings, clock);
+    PollService poll(JobStore jobs, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock,
+            LaneMetrics metrics) {
+        return new PollService(jobs, objects, providers, settings, clock, metrics);
     }
 
     @Produces
     @Singleton
     CompleteService complete(JobStore jobs, ObjectStore objects, Providers providers, LaneSettings settings,
-            Clock clock) {
-        return new CompleteService(jobs, objects, providers, settings, clock);
+            Clock clock, LaneMetrics metrics, JobEvents events) {
+        return new CompleteService(jobs, objects, providers, settings, clock, metrics, events);
     }
 }

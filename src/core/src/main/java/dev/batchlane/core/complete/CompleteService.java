@@ -1,5 +1,6 @@
 package dev.batchlane.core.complete;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -10,7 +11,9 @@ import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardResult;
 import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.lane.JobEvents;
 import dev.batchlane.core.lane.Keys;
+import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.money.ModelPrice;
@@ -50,8 +53,18 @@ public final class CompleteService {
     private final LaneSettings settings;
     private final Clock clock;
 
+    private final LaneMetrics metrics;
+    private final JobEvents events;
+
     public CompleteService(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings,
             Clock clock) {
+        this(store, objects, providers, settings, clock, LaneMetrics.NONE, JobEvents.NONE);
+    }
+
+    public CompleteService(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings,
+            Clock clock, LaneMetrics metrics, JobEvents events) {
+        this.metrics = metrics;
+        this.events = events;
         this.store = store;
         this.objects = objects;
         this.providers = providers;
@@ -81,6 +94,10 @@ public final class CompleteService {
         }
         LOG.log(Level.INFO, "job {0} shard {1}: joined {2} requests ({3} succeeded, {4} failed, {5} expired)", jobId,
                 Shard.partName(index), result.total(), result.succeeded(), result.failed(), result.expired());
+        BigDecimal cost = store.job(jobId).flatMap(j -> settings.money().prices().find(j.provider(), j.model()))
+                .map(p -> p.batch().cost(result.usage())).orElse(BigDecimal.ZERO);
+        metrics.requestsFinished(shard.provider(), result.succeeded(), result.total() - result.succeeded(),
+                result.usage(), cost);
         if (result.unknownResults() > 0) {
             LOG.log(Level.WARNING, "job {0} shard {1}: the provider returned {2} line(s) whose custom_id was not"
                     + " staged or repeated; they were dropped", jobId, Shard.partName(index), result.unknownResults());
@@ -154,9 +171,9 @@ public final class CompleteService {
         }
         Instant now = clock.instant();
         String manifestKey = Keys.manifest(jobId);
+        ObjectNode manifest = manifest(job, shards, settings.money().prices());
         try {
-            objects.putBytes(manifestKey, JSON.writeValueAsBytes(manifest(job, shards, settings.money().prices())),
-                    "application/json");
+            objects.putBytes(manifestKey, JSON.writeValueAsBytes(manifest), "application/json");
         } catch (IOException e) {
             throw new UncheckedIOException("job " + jobId + ": writing the manifest failed", e);
         }
@@ -166,6 +183,7 @@ public final class CompleteService {
                 providers.get(s.provider()).cleanup(s.inputFileId(), s.outputFileId(), s.errorFileId());
             }
         }
+        events.jobCompleted(completedEvent(job, manifestKey, manifest));
         boolean won = store.markCompleted(jobId, manifestKey, now);
         LOG.log(Level.INFO, "job {0}: completed; manifest at {1}", jobId, manifestKey);
         return won || store.job(jobId).map(j -> j.status() == JobStatus.COMPLETED).orElse(false);
@@ -258,6 +276,19 @@ public final class CompleteService {
             timings.put("totalSeconds", Duration.between(job.createdAt(), lastCompleted).toSeconds());
         }
         return m;
+    }
+
+    private static JobEvents.JobCompleted completedEvent(Job job, String manifestKey, ObjectNode m) {
+        JsonNode c = m.get("counts");
+        JsonNode u = m.get("usage");
+        JsonNode cost = m.get("cost");
+        return new JobEvents.JobCompleted(job.jobId(), job.provider(), job.model(), job.bucket(), manifestKey,
+                c.get("requests").asLong(), c.get("succeeded").asLong(), c.get("failed").asLong(),
+                c.get("expired").asLong(), c.get("cancelled").asLong(), c.get("missing").asLong(),
+                new Usage(u.get("inputTokens").asLong(), u.get("cachedInputTokens").asLong(),
+                        u.get("outputTokens").asLong()),
+                cost.get("batchUsd").isNull() ? null : cost.get("batchUsd").decimalValue(),
+                cost.get("syncUsd").isNull() ? null : cost.get("syncUsd").decimalValue());
     }
 
     /** The bill for some usage: at the batch price, what it would have cost synchronously, and the saving. */

@@ -12,6 +12,7 @@ import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardStatus;
 import dev.batchlane.core.lane.Keys;
+import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.lane.ShardSubmitter;
@@ -46,13 +47,21 @@ public final class IngestService {
     private final LaneSettings settings;
     private final Clock clock;
 
+    private final LaneMetrics metrics;
+
     public IngestService(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock) {
+        this(store, objects, providers, settings, clock, LaneMetrics.NONE);
+    }
+
+    public IngestService(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock,
+            LaneMetrics metrics) {
         this.store = store;
         this.objects = objects;
         this.providers = providers;
         this.settings = settings;
         this.clock = clock;
-        this.submitter = new ShardSubmitter(store, objects, providers, settings, clock);
+        this.metrics = metrics;
+        this.submitter = new ShardSubmitter(store, objects, providers, settings, clock, metrics);
     }
 
     /** The S3 object an event announced. {@code versionId} may be null on an unversioned bucket. */
@@ -143,6 +152,7 @@ public final class IngestService {
             }
             LOG.log(Level.INFO, "job {0}: accepted {1} ({2} requests, {3} bytes, model {4})", jobId, ref.key(),
                     checked.requests(), checked.bytes(), checked.model());
+            metrics.jobAccepted(provider.name(), checked.requests());
             return stageAndSubmit(job, ref);
         } finally {
             Files.deleteIfExists(errors);
@@ -272,6 +282,7 @@ public final class IngestService {
                 Keys.rejectedReport(drop.name()), null, null));
         LOG.log(Level.WARNING, "job {0}: rejected {1}: {2} violation(s) {3}; report at {4}", jobId, ref.key(),
                 checked.violationCount(), checked.violationsByCode(), Keys.rejectedReport(drop.name()));
+        metrics.jobRejected(drop.provider());
         return new Result(jobId, Outcome.REJECTED, 0, 0);
     }
 

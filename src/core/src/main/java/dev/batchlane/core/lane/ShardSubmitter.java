@@ -29,7 +29,11 @@ public final class ShardSubmitter {
     private final LaneSettings settings;
     private final Clock clock;
 
-    public ShardSubmitter(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock) {
+    private final LaneMetrics metrics;
+
+    public ShardSubmitter(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock,
+            LaneMetrics metrics) {
+        this.metrics = metrics;
         this.store = store;
         this.objects = objects;
         this.providers = providers;
@@ -64,6 +68,7 @@ public final class ShardSubmitter {
             }
             LOG.log(Level.INFO, "job {0} shard {1}: submitted as {2} ({3} requests)", job.jobId(),
                     Shard.partName(staged.index()), s.batchId(), staged.requestCount());
+            metrics.requestsSubmitted(staged.provider(), staged.requestCount());
             return Result.SUBMITTED;
         } catch (ProviderException e) {
             now = clock.instant();

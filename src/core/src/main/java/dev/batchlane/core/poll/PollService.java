@@ -3,14 +3,18 @@ package dev.batchlane.core.poll;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
+import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.lane.ShardSubmitter;
+import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.ProviderException;
 import dev.batchlane.core.storage.ObjectStore;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -30,12 +34,20 @@ public final class PollService {
     private final LaneSettings settings;
     private final Clock clock;
 
+    private final LaneMetrics metrics;
+
     public PollService(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock) {
+        this(store, objects, providers, settings, clock, LaneMetrics.NONE);
+    }
+
+    public PollService(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock,
+            LaneMetrics metrics) {
         this.store = store;
         this.providers = providers;
         this.settings = settings;
         this.clock = clock;
-        this.submitter = new ShardSubmitter(store, objects, providers, settings, clock);
+        this.metrics = metrics;
+        this.submitter = new ShardSubmitter(store, objects, providers, settings, clock, metrics);
     }
 
     public record Summary(int due, int submitted, int progressed, int ended, int conflicts, int errors) {
@@ -47,6 +59,8 @@ public final class PollService {
     public Summary pollDue() {
         Instant now = clock.instant();
         List<Shard> due = store.dueShards(now, settings.pollBatchSize());
+        long oldestInFlight = due.stream().filter(s -> s.status() == ShardStatus.SUBMITTED && s.submittedAt() != null)
+                .mapToLong(s -> Duration.between(s.submittedAt(), now).toSeconds()).max().orElse(0);
         int submitted = 0, progressed = 0, ended = 0, conflicts = 0, errors = 0;
         for (Shard shard : due) {
             try {
@@ -86,6 +100,7 @@ public final class PollService {
             }
         }
         Summary summary = new Summary(due.size(), submitted, progressed, ended, conflicts, errors);
+        metrics.pollCycle(Duration.between(now, clock.instant()).toMillis(), oldestInFlight);
         if (!due.isEmpty()) {
             LOG.log(Level.INFO, "poll: {0}", summary);
         }
@@ -105,6 +120,7 @@ public final class PollService {
             }
             LOG.log(Level.INFO, "job {0} shard {1}: batch {2} ended as {3} ({4})", shard.jobId(),
                     Shard.partName(shard.index()), shard.batchId(), view.providerStatus(), view.counts());
+            metrics.batchEnded(shard.provider(), view.state() == BatchState.FAILED, view.state() == BatchState.EXPIRED);
             return Step.ENDED;
         }
         Shard next = shard.polled(view.providerStatus(), view.counts(),
