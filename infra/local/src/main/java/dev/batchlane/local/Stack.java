@@ -137,6 +137,8 @@ public final class Stack implements AutoCloseable {
         env.put("BATCHLANE_POLL_FIRST_DELAY", "PT1S");
         env.put("BATCHLANE_POLL_MAX_DELAY", "PT5S");
         env.put("BATCHLANE_SHARD_MAX_REQUESTS", Integer.toString(options.maxRequestsPerShard()));
+        // Plain-text logs in .batchlane/logs; on Lambda they are JSON for CloudWatch Logs Insights.
+        env.put("QUARKUS_LOG_CONSOLE_JSON_ENABLED", "false");
         Path runJar = options.home().resolve("functions/target/batchlane-functions-0.1.0-SNAPSHOT-runner.jar");
         Path logs = options.home().resolve(".batchlane/logs");
         log.accept("starting the functions ingest, poll and complete (logs in " + logs + ")…");
