@@ -26,6 +26,14 @@ public interface BatchlaneConfig {
 
     Pricing pricing();
 
+    Retry retry();
+
+    interface Retry {
+        /** How many times requests that failed for a passing reason (429, 5xx, expiry) are resubmitted. */
+        @WithDefault("2")
+        int maxDepth();
+    }
+
     /** Where shards and parts are cut before upload; Lambda's /tmp by default. */
     @WithDefault("${java.io.tmpdir}")
     String tempDir();

@@ -124,7 +124,7 @@ public class Wiring {
         return new LaneSettings(
                 new IngestLimits(shard.maxRequests(), shard.maxBytes(), shard.maxLineBytes(), shard.reportedErrors()),
                 config.poll().firstDelay(), config.poll().maxDelay(), config.poll().batchSize(),
-                Path.of(config.tempDir()), money(config.pricing()));
+                Path.of(config.tempDir()), money(config.pricing()), config.retry().maxDepth());
     }
 
     static Money money(BatchlaneConfig.Pricing pricing) {

@@ -116,10 +116,10 @@ class DynamoJobStoreTest {
         Shard s = store.shard(id, 1).orElseThrow();
         s = store.updateShard(s, s.ended("completed", BatchCounts.NONE, "out", null, null, T0)).orElseThrow();
         assertThat(store.markRunning(id, 1, T0)).isTrue();
-        ShardResult r = new ShardResult(1, 0, 0, 0, 0, 0, new Usage(5, 1, 2), "results/p");
+        ShardResult r = new ShardResult(1, 0, 0, 0, 0, 0, new Usage(5, 1, 2), "results/p", 0, 0);
 
-        boolean first = store.completeShard(s, s.completed(r, T0));
-        boolean second = store.completeShard(s, s.completed(r, T0));
+        boolean first = store.completeShard(s, s.completed(r, T0), null);
+        boolean second = store.completeShard(s, s.completed(r, T0), null);
 
         assertThat(first).isTrue();
         assertThat(second).isFalse();
@@ -127,6 +127,33 @@ class DynamoJobStoreTest {
         assertThat(j.shardsCompleted()).isEqualTo(1);
         assertThat(j.allShardsCompleted()).isTrue();
         assertThat(store.shard(id, 1).orElseThrow().result()).isEqualTo(r);
+    }
+
+    @Test
+    void completeShard_withARetryShard_createsItDueNow_andTheJobWaitsForIt() {
+        String id = newId();
+        store.createJob(job(id, JobStatus.INGESTING));
+        store.createShard(Shard.staged(id, 1, "openai", "staging/1", 3, 30));
+        Shard s = store.shard(id, 1).orElseThrow();
+        s = store.updateShard(s, s.ended("completed", BatchCounts.NONE, "out", "err", null, T0)).orElseThrow();
+        // the shard finishes before ingest marks the job running: the counts must still add up
+        Shard child = Shard.staged(id, s.childIndex(), "openai", "staging/c", 2, 20, 1, T0);
+        ShardResult r = new ShardResult(1, 0, 0, 0, 0, 0, Usage.ZERO, "results/p", 2, 0);
+
+        assertThat(store.completeShard(s, s.completed(r, T0), child)).isTrue();
+        assertThat(store.markRunning(id, 1, T0)).isTrue();
+
+        Job j = store.job(id).orElseThrow();
+        assertThat(j.shardCount()).isEqualTo(2);
+        assertThat(j.shardsCompleted()).isEqualTo(1);
+        assertThat(j.allShardsCompleted()).isFalse();
+        Shard stored = store.shard(id, 100_001).orElseThrow();
+        assertThat(stored.depth()).isEqualTo(1);
+        assertThat(stored.status()).isEqualTo(ShardStatus.STAGED);
+        assertThat(store.dueShards(T0, 100)).extracting(Shard::index).contains(100_001);
+        // a second completion of the same parent neither counts again nor makes a second child
+        assertThat(store.completeShard(s, s.completed(r, T0), child)).isFalse();
+        assertThat(store.job(id).orElseThrow().shardCount()).isEqualTo(2);
     }
 
     @Test

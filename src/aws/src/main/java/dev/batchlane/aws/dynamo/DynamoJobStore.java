@@ -74,7 +74,7 @@ public final class DynamoJobStore implements JobStore {
 
     @Override
     public boolean markRunning(String jobId, int shardCount, Instant now) {
-        return update(jobId, "SET #s = :running, shardCount = :n, submittedAt = :now", "#s = :ingesting",
+        return update(jobId, "SET #s = :running, submittedAt = :now ADD shardCount :n", "#s = :ingesting",
                 Map.of(":running", s(JobStatus.RUNNING.name()), ":ingesting", s(JobStatus.INGESTING.name()),
                         ":n", n(shardCount), ":now", n(now.toEpochMilli())));
     }
@@ -149,20 +149,26 @@ public final class DynamoJobStore implements JobStore {
     }
 
     @Override
-    public boolean completeShard(Shard current, Shard completed) {
+    public boolean completeShard(Shard current, Shard completed, Shard child) {
         Shard stored = completed.withVersion(current.version() + 1);
+        List<TransactWriteItem> items = new ArrayList<>();
+        items.add(TransactWriteItem.builder().put(Put.builder().tableName(table).item(shardItem(stored))
+                .conditionExpression("version = :v AND #s = :ended")
+                .expressionAttributeNames(Map.of("#s", "status"))
+                .expressionAttributeValues(Map.of(":v", n(current.version()), ":ended", s(ShardStatus.ENDED.name())))
+                .build()).build());
+        items.add(TransactWriteItem.builder().update(Update.builder().tableName(table)
+                .key(key(jobPk(current.jobId()), JOB_SK))
+                .updateExpression("ADD shardsCompleted :one, shardCount :children")
+                .conditionExpression("attribute_exists(pk)")
+                .expressionAttributeValues(Map.of(":one", n(1), ":children", n(child == null ? 0 : 1))).build()).build());
+        if (child != null) {
+            items.add(TransactWriteItem.builder().put(Put.builder().tableName(table)
+                    .item(shardItem(child.withVersion(1))).conditionExpression("attribute_not_exists(pk)").build())
+                    .build());
+        }
         try {
-            dynamo.transactWriteItems(b -> b.transactItems(
-                    TransactWriteItem.builder().put(Put.builder().tableName(table).item(shardItem(stored))
-                            .conditionExpression("version = :v AND #s = :ended")
-                            .expressionAttributeNames(Map.of("#s", "status"))
-                            .expressionAttributeValues(Map.of(":v", n(current.version()),
-                                    ":ended", s(ShardStatus.ENDED.name()))).build()).build(),
-                    TransactWriteItem.builder().update(Update.builder().tableName(table)
-                            .key(key(jobPk(current.jobId()), JOB_SK))
-                            .updateExpression("ADD shardsCompleted :one")
-                            .conditionExpression("attribute_exists(pk)")
-                            .expressionAttributeValues(Map.of(":one", n(1))).build()).build()));
+            dynamo.transactWriteItems(b -> b.transactItems(items));
             return true;
         } catch (TransactionCanceledException e) {
             return false;
@@ -281,8 +287,11 @@ public final class DynamoJobStore implements JobStore {
             m.put("usageCached", n(r.usage().cachedInputTokens()));
             m.put("usageOutput", n(r.usage().outputTokens()));
             putS(m, "partKey", r.partKey());
+            m.put("resRetried", n(r.retried()));
+            m.put("resFinalFailures", n(r.finalFailures()));
         }
         m.put("version", n(sh.version()));
+        m.put("depth", n(sh.depth()));
         return m;
     }
 
@@ -291,7 +300,7 @@ public final class DynamoJobStore implements JobStore {
                 ? new ShardResult(num(m, "resSucceeded"), num(m, "resFailed"), num(m, "resExpired"),
                         num(m, "resCancelled"), num(m, "resMissing"), num(m, "resUnknown"),
                         new Usage(num(m, "usageInput"), num(m, "usageCached"), num(m, "usageOutput")),
-                        str(m, "partKey"))
+                        str(m, "partKey"), num(m, "resRetried"), num(m, "resFinalFailures"))
                 : null;
         return new Shard(str(m, "jobId"), (int) num(m, "shardIndex"), ShardStatus.valueOf(str(m, "status")),
                 str(m, "provider"), str(m, "stagingKey"), num(m, "requestCount"), num(m, "bytes"),
@@ -299,7 +308,7 @@ public final class DynamoJobStore implements JobStore {
                 str(m, "providerStatus"),
                 new BatchCounts(num(m, "countTotal"), num(m, "countCompleted"), num(m, "countFailed")),
                 str(m, "batchError"), (int) num(m, "pollCount"), time(m, DUE_AT), time(m, "submittedAt"),
-                time(m, "endedAt"), time(m, "completedAt"), result, num(m, "version"));
+                time(m, "endedAt"), time(m, "completedAt"), result, num(m, "version"), (int) num(m, "depth"));
     }
 
     private static AttributeValue s(String v) {

@@ -87,13 +87,17 @@ public final class CompleteService {
                     Shard.partName(index), shard.status());
             return new Result(jobId, index, Step.NOT_ENDED, false);
         }
-        ShardResult result = join(shard);
-        if (!store.completeShard(shard, shard.completed(result, clock.instant()))) {
+        Instant now = clock.instant();
+        Joined joined = join(shard, now);
+        ShardResult result = joined.result();
+        if (!store.completeShard(shard, shard.completed(result, now), joined.child())) {
             LOG.log(Level.INFO, "job {0} shard {1}: completed by another invocation", jobId, Shard.partName(index));
             return new Result(jobId, index, Step.ALREADY_DONE, finishJobIfDone(jobId));
         }
-        LOG.log(Level.INFO, "job {0} shard {1}: joined {2} requests ({3} succeeded, {4} failed, {5} expired)", jobId,
-                Shard.partName(index), result.total(), result.succeeded(), result.failed(), result.expired());
+        LOG.log(Level.INFO, "job {0} shard {1}: joined {2} requests ({3} succeeded, {4} failed, {5} expired,"
+                + " {6} resubmitted as shard {7})", jobId, Shard.partName(index), result.total(), result.succeeded(),
+                result.failed(), result.expired(), result.retried(),
+                joined.child() == null ? "-" : Shard.partName(joined.child().index()));
         BigDecimal cost = store.job(jobId).flatMap(j -> settings.money().prices().find(j.provider(), j.model()))
                 .map(p -> p.batch().cost(result.usage())).orElse(BigDecimal.ZERO);
         metrics.requestsFinished(shard.provider(), result.succeeded(), result.total() - result.succeeded(),
@@ -105,35 +109,69 @@ public final class CompleteService {
         return new Result(jobId, index, Step.JOINED, finishJobIfDone(jobId));
     }
 
-    private ShardResult join(Shard shard) {
+    private record Joined(ShardResult result, Shard child) {}
+
+    private Joined join(Shard shard, Instant now) {
         BatchProvider provider = providers.get(shard.provider());
+        String idField = provider.contract().idField();
         String partKey = Keys.part(shard.jobId(), shard.index());
         Path part = null;
         try {
             Set<String> pending;
             try (InputStream staged = objects.open(shard.stagingKey())) {
-                pending = Joiner.stagedIds(staged, provider.contract().idField());
+                pending = Joiner.stagedIds(staged, idField);
             }
             BatchView view = new BatchView(shard.batchId(), null, shard.providerStatus(), shard.providerCounts(),
                     shard.outputFileId(), shard.errorFileId(), shard.batchError());
             part = Files.createTempFile(settings.tempDir(), "part-", ".jsonl");
-            ShardResult result = Joiner.join(pending, sink -> {
+            Joiner.Joined joined = Joiner.join(pending, sink -> {
                 if (shard.batchId() != null) {
                     provider.streamResults(view, sink);
                 }
-            }, unanswered(shard), part, partKey);
+            }, unanswered(shard), shard.depth() < settings.maxRetryDepth(), part, partKey);
             objects.put(partKey, part, "application/jsonl");
-            return result;
+            if (!joined.finalFailures().isEmpty()) {
+                copyStaged(shard, idField, joined.finalFailures(), Keys.failedPart(shard.jobId(), shard.index()));
+            }
+            Shard child = null;
+            if (!joined.retry().isEmpty()) {
+                int childIndex = shard.childIndex();
+                String childKey = Keys.staging(shard.jobId(), childIndex);
+                long bytes = copyStaged(shard, idField, joined.retry(), childKey);
+                // Due now: the next poll submits it like any shard held back.
+                child = Shard.staged(shard.jobId(), childIndex, shard.provider(), childKey, joined.retry().size(),
+                        bytes, shard.depth() + 1, now);
+            }
+            return new Joined(joined.result(), child);
         } catch (IOException e) {
             throw new UncheckedIOException("job " + shard.jobId() + " shard " + Shard.partName(shard.index())
                     + ": joining results failed", e);
         } finally {
-            if (part != null) {
-                try {
-                    Files.deleteIfExists(part);
-                } catch (IOException ignored) {
-                    // a leftover temporary file is harmless; the part itself is already in the bucket
-                }
+            deleteQuietly(part);
+        }
+    }
+
+    /** Writes the staged lines of {@code ids} to {@code key}; returns the bytes written. */
+    private long copyStaged(Shard shard, String idField, Set<String> ids, String key) throws IOException {
+        Path tmp = Files.createTempFile(settings.tempDir(), "select-", ".jsonl");
+        try {
+            try (InputStream staged = objects.open(shard.stagingKey());
+                    var out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp))) {
+                Joiner.select(staged, idField, ids, out);
+            }
+            objects.put(key, tmp, "application/jsonl");
+            return Files.size(tmp);
+        } finally {
+            deleteQuietly(tmp);
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        if (file != null) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // a leftover temporary file is harmless; what matters is already in the bucket
             }
         }
     }
@@ -171,7 +209,11 @@ public final class CompleteService {
         }
         Instant now = clock.instant();
         String manifestKey = Keys.manifest(jobId);
+        long finalFailures = writeFailedList(jobId, shards);
         ObjectNode manifest = manifest(job, shards, settings.money().prices());
+        if (finalFailures > 0) {
+            manifest.put("failedFile", Keys.failed(jobId));
+        }
         try {
             objects.putBytes(manifestKey, JSON.writeValueAsBytes(manifest), "application/json");
         } catch (IOException e) {
@@ -189,6 +231,36 @@ public final class CompleteService {
         return won || store.job(jobId).map(j -> j.status() == JobStatus.COMPLETED).orElse(false);
     }
 
+    /**
+     * Joins every shard's final failures into results/&lt;jobId&gt;/failed.jsonl, in the input's own
+     * format, ready to be fixed and dropped into inbox/ again. Streams shard by shard.
+     */
+    private long writeFailedList(String jobId, List<Shard> shards) {
+        long total = shards.stream().mapToLong(s -> s.result().finalFailures()).sum();
+        if (total == 0) {
+            return 0;
+        }
+        Path tmp = null;
+        try {
+            tmp = Files.createTempFile(settings.tempDir(), "failed-", ".jsonl");
+            try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp))) {
+                for (Shard s : shards) {
+                    if (s.result().finalFailures() > 0) {
+                        try (InputStream in = objects.open(Keys.failedPart(jobId, s.index()))) {
+                            in.transferTo(out);
+                        }
+                    }
+                }
+            }
+            objects.put(Keys.failed(jobId), tmp, "application/jsonl");
+            return total;
+        } catch (IOException e) {
+            throw new UncheckedIOException("job " + jobId + ": writing failed.jsonl failed", e);
+        } finally {
+            deleteQuietly(tmp);
+        }
+    }
+
     /** Built only from stored records, so a rerun after a crash writes the same bytes. */
     private static ObjectNode manifest(Job job, List<Shard> shards, PriceTable prices) {
         Optional<ModelPrice> price = prices.find(job.provider(), job.model());
@@ -203,7 +275,7 @@ public final class CompleteService {
         input.put("version", job.inputVersion());
         input.put("sha256", job.sha256());
         input.put("bytes", job.inputBytes());
-        long succeeded = 0, failed = 0, expired = 0, cancelled = 0, missing = 0;
+        long succeeded = 0, failed = 0, expired = 0, cancelled = 0, missing = 0, retried = 0, finalFailures = 0;
         Usage usage = Usage.ZERO;
         ArrayNode parts = JSON.createArrayNode();
         ArrayNode shardList = JSON.createArrayNode();
@@ -216,6 +288,8 @@ public final class CompleteService {
             expired += r.expired();
             cancelled += r.cancelled();
             missing += r.missing();
+            retried += r.retried();
+            finalFailures += r.finalFailures();
             usage = usage.plus(r.usage());
             parts.add(r.partKey());
             ObjectNode sn = shardList.addObject();
@@ -234,6 +308,8 @@ public final class CompleteService {
             sn.put("expired", r.expired());
             sn.put("cancelled", r.cancelled());
             sn.put("missing", r.missing());
+            sn.put("resubmitted", r.retried());
+            sn.put("depth", s.depth());
             sn.set("usage", usageJson(r.usage()));
             sn.set("cost", costJson(price, r.usage()));
             sn.put("part", r.partKey());
@@ -251,6 +327,8 @@ public final class CompleteService {
         counts.put("expired", expired);
         counts.put("cancelled", cancelled);
         counts.put("missing", missing);
+        counts.put("resubmitted", retried);
+        counts.put("inFailedFile", finalFailures);
         m.set("usage", usageJson(usage));
         ObjectNode cost = costJson(price, usage);
         cost.put("priceTable", prices.version());

@@ -55,40 +55,81 @@ public final class Joiner {
         return ids;
     }
 
+    /** A joined shard: its counts, and the ids handed on to a retry shard or to the failed list. */
+    public record Joined(ShardResult result, Set<String> retry, Set<String> finalFailures) {}
+
     /**
      * Writes the joined part to {@code partFile}. {@code results} streams the provider's lines into
-     * the consumer it is given.
+     * the consumer it is given. When {@code canRetry}, requests that failed for a passing reason
+     * (see {@link RetryPolicy}) are not written but returned for a retry shard; every other failure
+     * is written with its error and returned as a final failure.
      */
-    public static ShardResult join(Set<String> pending, Consumer<Consumer<LineResult>> results, Unanswered unanswered,
-            Path partFile, String partKey) {
+    public static Joined join(Set<String> pending, Consumer<Consumer<LineResult>> results, Unanswered unanswered,
+            boolean canRetry, Path partFile, String partKey) {
         long[] counts = new long[Outcome.values().length];
         long[] unknown = {0};
         Usage[] usage = {Usage.ZERO};
+        Set<String> retry = new LinkedHashSet<>();
+        Set<String> finalFailures = new LinkedHashSet<>();
         try (JsonGenerator out = new JsonFactory().createGenerator(partFile.toFile(), JsonEncoding.UTF8)) {
             out.setRootValueSeparator(null);
+            Consumer<LineResult> route = line -> {
+                if (line.usage() != null) {
+                    // billed whatever happens next to the request
+                    usage[0] = usage[0].plus(line.usage());
+                }
+                if (canRetry && RetryPolicy.retryable(line)) {
+                    retry.add(line.customId());
+                    return;
+                }
+                counts[line.outcome().ordinal()]++;
+                if (line.outcome() != Outcome.SUCCEEDED) {
+                    finalFailures.add(line.customId());
+                }
+                write(out, line);
+            };
             results.accept(line -> {
                 if (!pending.remove(line.customId())) {
                     unknown[0]++;
                     return;
                 }
-                counts[line.outcome().ordinal()]++;
-                if (line.usage() != null) {
-                    usage[0] = usage[0].plus(line.usage());
-                }
-                write(out, line);
+                route.accept(line);
             });
+            String error = JSON.createObjectNode().put("code", unanswered.code()).put("message", unanswered.message())
+                    .toString();
             for (String id : pending) {
-                counts[unanswered.outcome().ordinal()]++;
-                String error = JSON.createObjectNode().put("code", unanswered.code())
-                        .put("message", unanswered.message()).toString();
-                write(out, new LineResult(id, unanswered.outcome(), null, null, error, null));
+                route.accept(new LineResult(id, unanswered.outcome(), null, null, error, null));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("writing joined results to " + partFile + " failed", e);
         }
-        return new ShardResult(counts[Outcome.SUCCEEDED.ordinal()], counts[Outcome.FAILED.ordinal()],
+        ShardResult result = new ShardResult(counts[Outcome.SUCCEEDED.ordinal()], counts[Outcome.FAILED.ordinal()],
                 counts[Outcome.EXPIRED.ordinal()], counts[Outcome.CANCELLED.ordinal()],
-                counts[Outcome.MISSING.ordinal()], unknown[0], usage[0], partKey);
+                counts[Outcome.MISSING.ordinal()], unknown[0], usage[0], partKey, retry.size(), finalFailures.size());
+        return new Joined(result, retry, finalFailures);
+    }
+
+    /**
+     * Copies the staged lines whose ids are in {@code ids} to {@code out}, byte for byte, so a retry
+     * shard or the failed list holds exactly what the user wrote.
+     */
+    public static long select(InputStream staged, String idField, Set<String> ids, java.io.OutputStream out)
+            throws IOException {
+        long n = 0;
+        LineReader reader = new LineReader(staged, MAX_STAGED_LINE);
+        LineReader.Line line;
+        while ((line = reader.next()) != null) {
+            if (line.blank()) {
+                continue;
+            }
+            JsonNode id = JSON.readTree(new String(line.bytes(), 0, line.length(), StandardCharsets.UTF_8)).get(idField);
+            if (id != null && ids.contains(id.asText())) {
+                out.write(line.bytes(), 0, line.length());
+                out.write('\n');
+                n++;
+            }
+        }
+        return n;
     }
 
     private static void write(JsonGenerator out, LineResult line) {

@@ -16,7 +16,10 @@ public interface JobStore {
 
     Optional<Job> job(String jobId);
 
-    /** Moves a job from INGESTING to RUNNING once all its shards are submitted. */
+    /**
+     * Moves a job from INGESTING to RUNNING once its input shards are submitted, adding their number
+     * to the shards to wait for (retry shards of early finishers may already be counted).
+     */
     boolean markRunning(String jobId, int shardCount, Instant now);
 
     /** Moves a job from RUNNING to COMPLETED and records where its manifest is. */
@@ -37,10 +40,11 @@ public interface JobStore {
     Optional<Shard> updateShard(Shard current, Shard next);
 
     /**
-     * Atomically moves an ENDED shard to COMPLETED (version-checked) and counts it on its job, so a
-     * crash can never leave one done without the other.
+     * Atomically moves an ENDED shard to COMPLETED (version-checked), counts it on its job, and —
+     * when {@code child} is not null — creates the retry shard and counts it as one more shard to
+     * wait for, so a crash can never leave one of these done without the others.
      */
-    boolean completeShard(Shard current, Shard completed);
+    boolean completeShard(Shard current, Shard completed, Shard child);
 
     /** Shards whose dueAt is at or before {@code now}, oldest first, read from the sparse due-index. */
     List<Shard> dueShards(Instant now, int limit);

@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * One provider batch of a job. {@code version} is the optimistic-lock counter every conditional
  * write checks; {@code dueAt} is non-null only while poll should look at the shard, which keeps the
- * due-index sparse.
+ * due-index sparse. {@code depth} is 0 for a shard cut from the input and n for the n-th resubmission
+ * of requests that failed for a passing reason.
  */
 public record Shard(
         String jobId,
@@ -29,7 +30,11 @@ public record Shard(
         Instant endedAt,
         Instant completedAt,
         ShardResult result,
-        long version) {
+        long version,
+        int depth) {
+
+    /** Child shards are numbered apart from input shards: the n-th retry of shard i is i + n × this. */
+    public static final int RETRY_STRIDE = 100_000;
 
     public Shard {
         Objects.requireNonNull(jobId, "jobId");
@@ -41,8 +46,18 @@ public record Shard(
 
     public static Shard staged(String jobId, int index, String provider, String stagingKey,
             long requestCount, long bytes) {
-        return new Shard(jobId, index, ShardStatus.STAGED, provider, stagingKey, requestCount, bytes,
-                null, null, null, null, null, BatchCounts.NONE, null, 0, null, null, null, null, null, 0);
+        return staged(jobId, index, provider, stagingKey, requestCount, bytes, 0, null);
+    }
+
+    public static Shard staged(String jobId, int index, String provider, String stagingKey, long requestCount,
+            long bytes, int depth, Instant dueAt) {
+        return new Shard(jobId, index, ShardStatus.STAGED, provider, stagingKey, requestCount, bytes, null, null, null,
+                null, null, BatchCounts.NONE, null, 0, dueAt, null, null, null, null, 0, depth);
+    }
+
+    /** The index of this shard's retry shard: deterministic, so a rerun of complete finds the same one. */
+    public int childIndex() {
+        return index % RETRY_STRIDE + (depth + 1) * RETRY_STRIDE;
     }
 
     public String id() {
@@ -54,45 +69,116 @@ public record Shard(
     }
 
     public Shard withStatus(ShardStatus next) {
-        return new Shard(jobId, index, next, provider, stagingKey, requestCount, bytes, batchId, inputFileId,
-                outputFileId, errorFileId, providerStatus, providerCounts, batchError, pollCount, dueAt,
-                submittedAt, endedAt, completedAt, result, version);
+        return builder().status(next).build();
+    }
+
+    public Shard withDue(Instant due) {
+        return builder().dueAt(due).build();
+    }
+
+    public Shard withVersion(long nextVersion) {
+        return builder().version(nextVersion).build();
     }
 
     public Shard submitted(String batchId, String inputFileId, String providerStatus, Instant now, Instant dueAt) {
-        return new Shard(jobId, index, ShardStatus.SUBMITTED, provider, stagingKey, requestCount, bytes, batchId,
-                inputFileId, outputFileId, errorFileId, providerStatus, providerCounts, batchError, 0, dueAt,
-                now, endedAt, completedAt, result, version);
+        Builder b = builder().status(ShardStatus.SUBMITTED).dueAt(dueAt);
+        b.batchId = batchId;
+        b.inputFileId = inputFileId;
+        b.providerStatus = providerStatus;
+        b.pollCount = 0;
+        b.submittedAt = now;
+        return b.build();
     }
 
     public Shard polled(String providerStatus, BatchCounts counts, Instant dueAt) {
-        return new Shard(jobId, index, status, provider, stagingKey, requestCount, bytes, batchId, inputFileId,
-                outputFileId, errorFileId, providerStatus, counts, batchError, pollCount + 1, dueAt,
-                submittedAt, endedAt, completedAt, result, version);
+        Builder b = builder().dueAt(dueAt);
+        b.providerStatus = providerStatus;
+        b.providerCounts = counts;
+        b.pollCount = pollCount + 1;
+        return b.build();
     }
 
     public Shard ended(String providerStatus, BatchCounts counts, String outputFileId, String errorFileId,
             String batchError, Instant now) {
-        return new Shard(jobId, index, ShardStatus.ENDED, provider, stagingKey, requestCount, bytes, batchId,
-                inputFileId, outputFileId, errorFileId, providerStatus, counts, batchError, pollCount + 1, null,
-                submittedAt, now, completedAt, result, version);
+        Builder b = builder().status(ShardStatus.ENDED).dueAt(null);
+        b.providerStatus = providerStatus;
+        b.providerCounts = counts;
+        b.outputFileId = outputFileId;
+        b.errorFileId = errorFileId;
+        b.batchError = batchError;
+        b.pollCount = pollCount + 1;
+        b.endedAt = now;
+        return b.build();
     }
 
     public Shard completed(ShardResult result, Instant now) {
-        return new Shard(jobId, index, ShardStatus.COMPLETED, provider, stagingKey, requestCount, bytes, batchId,
-                inputFileId, outputFileId, errorFileId, providerStatus, providerCounts, batchError, pollCount, null,
-                submittedAt, endedAt, now, result, version);
+        Builder b = builder().status(ShardStatus.COMPLETED).dueAt(null);
+        b.result = result;
+        b.completedAt = now;
+        return b.build();
     }
 
-    public Shard withDue(Instant due) {
-        return new Shard(jobId, index, status, provider, stagingKey, requestCount, bytes, batchId, inputFileId,
-                outputFileId, errorFileId, providerStatus, providerCounts, batchError, pollCount, due,
-                submittedAt, endedAt, completedAt, result, version);
+    private Builder builder() {
+        return new Builder(this);
     }
 
-    public Shard withVersion(long nextVersion) {
-        return new Shard(jobId, index, status, provider, stagingKey, requestCount, bytes, batchId, inputFileId,
-                outputFileId, errorFileId, providerStatus, providerCounts, batchError, pollCount, dueAt,
-                submittedAt, endedAt, completedAt, result, nextVersion);
+    /** Copies every field, so each transition above names only what it changes. */
+    private static final class Builder {
+        private final Shard from;
+        ShardStatus status;
+        String batchId;
+        String inputFileId;
+        String outputFileId;
+        String errorFileId;
+        String providerStatus;
+        BatchCounts providerCounts;
+        String batchError;
+        int pollCount;
+        Instant dueAt;
+        Instant submittedAt;
+        Instant endedAt;
+        Instant completedAt;
+        ShardResult result;
+        long version;
+
+        Builder(Shard s) {
+            from = s;
+            status = s.status;
+            batchId = s.batchId;
+            inputFileId = s.inputFileId;
+            outputFileId = s.outputFileId;
+            errorFileId = s.errorFileId;
+            providerStatus = s.providerStatus;
+            providerCounts = s.providerCounts;
+            batchError = s.batchError;
+            pollCount = s.pollCount;
+            dueAt = s.dueAt;
+            submittedAt = s.submittedAt;
+            endedAt = s.endedAt;
+            completedAt = s.completedAt;
+            result = s.result;
+            version = s.version;
+        }
+
+        Builder status(ShardStatus s) {
+            status = s;
+            return this;
+        }
+
+        Builder dueAt(Instant d) {
+            dueAt = d;
+            return this;
+        }
+
+        Builder version(long v) {
+            version = v;
+            return this;
+        }
+
+        Shard build() {
+            return new Shard(from.jobId, from.index, status, from.provider, from.stagingKey, from.requestCount,
+                    from.bytes, batchId, inputFileId, outputFileId, errorFileId, providerStatus, providerCounts,
+                    batchError, pollCount, dueAt, submittedAt, endedAt, completedAt, result, version, from.depth);
+        }
     }
 }

@@ -55,6 +55,15 @@ public final class Keys {
         return "results/" + jobId + "/part-" + Shard.partName(shardIndex) + ".jsonl";
     }
 
+    /** One shard's final failures, in the input's own format; joined into failed.jsonl at the end. */
+    public static String failedPart(String jobId, int shardIndex) {
+        return "staging/" + jobId + "/failed-" + Shard.partName(shardIndex) + ".jsonl";
+    }
+
+    public static String failed(String jobId) {
+        return "results/" + jobId + "/failed.jsonl";
+    }
+
     public static String manifest(String jobId) {
         return "results/" + jobId + "/manifest.json";
     }

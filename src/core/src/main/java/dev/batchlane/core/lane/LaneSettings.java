@@ -15,11 +15,15 @@ public record LaneSettings(
         Duration maxPollDelay,
         int pollBatchSize,
         Path tempDir,
-        Money money) {
+        Money money,
+        int maxRetryDepth) {
+
+    /** How many times requests that failed for a passing reason are resubmitted, by default. */
+    public static final int DEFAULT_RETRY_DEPTH = 2;
 
     public LaneSettings(IngestLimits limits, Duration firstPollDelay, Duration maxPollDelay, int pollBatchSize,
             Path tempDir) {
-        this(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, Money.defaults());
+        this(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, Money.defaults(), DEFAULT_RETRY_DEPTH);
     }
 
     public LaneSettings {

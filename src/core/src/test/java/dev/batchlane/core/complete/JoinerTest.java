@@ -38,7 +38,8 @@ class JoinerTest {
         Path part = tmp.resolve("part.jsonl");
 
         ShardResult result = Joiner.join(pending, sink -> provider.forEach(sink),
-                new Joiner.Unanswered(Outcome.EXPIRED, "batch_expired", "window closed"), part, "results/j/part-00001.jsonl");
+                new Joiner.Unanswered(Outcome.EXPIRED, "batch_expired", "window closed"), false, part,
+                "results/j/part-00001.jsonl").result();
 
         List<JsonNode> lines = Files.readAllLines(part).stream().map(JoinerTest::parse).toList();
         assertThat(lines).extracting(l -> l.get("custom_id").asText()).containsExactlyInAnyOrder("a", "b", "c", "d");
@@ -54,6 +55,32 @@ class JoinerTest {
         assertThat(result.unknownResults()).isEqualTo(2);
         assertThat(result.usage()).isEqualTo(new Usage(15, 2, 4));
         assertThat(result.total()).isEqualTo(4);
+    }
+
+    @Test
+    void whenRetriesAreAllowed_passingFailuresGoToTheRetrySet_andTheModelsRefusalsToTheFailedList() throws IOException {
+        Set<String> pending = new java.util.LinkedHashSet<>(List.of("ok", "limited", "broken", "refused", "lost"));
+        List<LineResult> provider = List.of(
+                new LineResult("ok", Outcome.SUCCEEDED, 200, "{}", null, new Usage(1, 0, 1)),
+                new LineResult("limited", Outcome.FAILED, 429, null, "{\"code\":\"rate_limit_exceeded\"}", null),
+                new LineResult("broken", Outcome.FAILED, 500, null, "{\"code\":\"server_error\"}", null),
+                new LineResult("refused", Outcome.FAILED, 400, null, "{\"code\":\"context_length_exceeded\"}", null));
+        Path part = tmp.resolve("part.jsonl");
+
+        Joiner.Joined joined = Joiner.join(pending, sink -> provider.forEach(sink),
+                new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line"), true, part, "p");
+
+        assertThat(joined.retry()).containsExactly("limited", "broken", "lost");
+        assertThat(joined.finalFailures()).containsExactly("refused");
+        assertThat(Files.readAllLines(part)).hasSize(2);
+        assertThat(joined.result().total() + joined.result().retried()).isEqualTo(5);
+
+        var staged = "{\"custom_id\":\"ok\",\"x\":1}\n{\"custom_id\":\"refused\",\"x\":2}\n{\"custom_id\":\"lost\"}\n";
+        var out = new java.io.ByteArrayOutputStream();
+        long n = Joiner.select(new ByteArrayInputStream(staged.getBytes(StandardCharsets.UTF_8)), "custom_id",
+                joined.finalFailures(), out);
+        assertThat(n).isEqualTo(1);
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("{\"custom_id\":\"refused\",\"x\":2}\n");
     }
 
     private static JsonNode parse(String s) {
