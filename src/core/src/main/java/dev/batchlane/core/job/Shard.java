@@ -76,6 +76,12 @@ public record Shard(
         return builder().dueAt(due).build();
     }
 
+    public Shard withInputFile(String inputFileId) {
+        Builder b = builder();
+        b.inputFileId = inputFileId;
+        return b.build();
+    }
+
     public Shard withVersion(long nextVersion) {
         return builder().version(nextVersion).build();
     }

@@ -59,7 +59,16 @@ public final class ShardSubmitter {
                 "batchlane_shard", Shard.partName(staged.index()));
         Instant now;
         try {
-            Submission s = provider.submit(payload, job.endpoint(), metadata);
+            String inputFileId = claimed.inputFileId();
+            if (inputFileId == null) {
+                inputFileId = provider.upload(payload);
+                if (inputFileId != null) {
+                    // Recorded before the create, so a failed create reuses this upload and cleanup finds it.
+                    claimed = store.updateShard(claimed, claimed.withInputFile(inputFileId)).orElseThrow(() ->
+                            new IllegalStateException("shard " + staged.id() + " changed while this caller held its claim"));
+                }
+            }
+            Submission s = provider.create(inputFileId, payload, job.endpoint(), metadata);
             now = clock.instant();
             Shard submitted = claimed.submitted(s.batchId(), s.inputFileId(), s.providerStatus(), now,
                     now.plus(settings.pollDelay(0)));

@@ -16,8 +16,22 @@ public interface BatchProvider {
     /** The rules every input line must follow for this provider. */
     RequestContract contract();
 
-    /** Uploads a staged shard and creates a batch from it. */
+    /** Uploads a staged shard and creates a batch from it, in one go. */
     Submission submit(Payload payload, String endpoint, Map<String, String> metadata);
+
+    /**
+     * Step one of a submission, for providers that take the input as an uploaded file: uploads it
+     * and returns the file's id, which the caller records before step two so a failed create can
+     * reuse the upload and cleanup can find it. Providers that take requests inline return null.
+     */
+    default String upload(Payload payload) {
+        return null;
+    }
+
+    /** Step two: creates the batch from {@code inputFileId} (from {@link #upload}), or inline from the payload. */
+    default Submission create(String inputFileId, Payload payload, String endpoint, Map<String, String> metadata) {
+        return submit(payload, endpoint, metadata);
+    }
 
     BatchView retrieve(String batchId);
 

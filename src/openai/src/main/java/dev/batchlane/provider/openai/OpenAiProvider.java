@@ -106,6 +106,29 @@ public final class OpenAiProvider implements BatchProvider {
         }
     }
 
+    /** Uploads the shard; the caller keeps the id so that a failed create reuses the upload. */
+    @Override
+    public String upload(Payload payload) {
+        Objects.requireNonNull(payload, "payload");
+        if (payload.size() <= 0) {
+            throw new IllegalArgumentException("payload " + payload.name() + " is empty (size " + payload.size()
+                    + "); a batch input file must hold at least one request");
+        }
+        return uploadFile(payload);
+    }
+
+    /** Creates a batch from an uploaded file; unlike {@link #submit}, a failure keeps the file for a retry. */
+    @Override
+    public Submission create(String inputFileId, Payload payload, String endpoint, Map<String, String> metadata) {
+        Objects.requireNonNull(inputFileId, "inputFileId");
+        Objects.requireNonNull(endpoint, "endpoint");
+        JsonNode batch = createBatch(inputFileId, endpoint, metadata);
+        String batchId = requiredText("createBatch", batch, "id");
+        String status = batch.path("status").asText(null);
+        LOG.log(Level.DEBUG, "created batch {0} from file {1} ({2})", batchId, inputFileId, status);
+        return new Submission(batchId, inputFileId, status);
+    }
+
     @Override
     public BatchView retrieve(String batchId) {
         Objects.requireNonNull(batchId, "batchId");

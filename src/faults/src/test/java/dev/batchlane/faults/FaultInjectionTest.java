@@ -1,0 +1,318 @@
+package dev.batchlane.faults;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.batchlane.aws.dynamo.DynamoJobStore;
+import dev.batchlane.aws.dynamo.StreamPump;
+import dev.batchlane.aws.dynamo.TableSetup;
+import dev.batchlane.aws.s3.S3ObjectStore;
+import dev.batchlane.core.complete.CompleteService;
+import dev.batchlane.core.ingest.IngestLimits;
+import dev.batchlane.core.ingest.IngestService;
+import dev.batchlane.core.job.Job;
+import dev.batchlane.core.job.JobStatus;
+import dev.batchlane.core.lane.LaneSettings;
+import dev.batchlane.core.lane.Providers;
+import dev.batchlane.core.money.Money;
+import dev.batchlane.core.poll.PollService;
+import dev.batchlane.emulators.DynamoDbLocalServer;
+import dev.batchlane.emulators.S3MockServer;
+import dev.batchlane.provider.openai.OpenAiConfig;
+import dev.batchlane.provider.openai.OpenAiProvider;
+import dev.batchlane.simulator.openai.OpenAiSimulator;
+import dev.batchlane.simulator.openai.Operation;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * The whole pipeline — ingest, poll, complete on real DynamoDB Local, S3Mock and the OpenAI
+ * simulator — under faults drawn from a seed: lines failing for good or once, batches expiring
+ * with partial results, provider calls answering 429 or 5xx, events delivered twice, poll and
+ * complete running concurrently, and Lambda's retry of an invocation that threw. Whatever the
+ * seed, the invariant must hold: every input custom_id is joined exactly once, every failure is
+ * also in failed.jsonl in the input's format, the manifest's counts add up, and nothing is left at
+ * the provider. Seeds: {@code -Dfaults.seeds=1..200} or {@code -Dfaults.seeds=4,9,17}.
+ */
+class FaultInjectionTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String BUCKET = "faults";
+    private static final String TABLE = "faults";
+    private static DynamoDbLocalServer dynamoServer;
+    private static S3MockServer s3Server;
+    private static S3Client s3;
+    private static DynamoDbClient dynamo;
+    private static StreamPump pump;
+    private static DynamoJobStore jobs;
+    private static S3ObjectStore objects;
+
+    @BeforeAll
+    static void start() {
+        dynamoServer = DynamoDbLocalServer.start();
+        s3Server = S3MockServer.start(BUCKET);
+        var creds = StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"));
+        s3 = S3Client.builder().endpointOverride(s3Server.endpoint()).forcePathStyle(true).region(Region.US_EAST_1)
+                .credentialsProvider(creds).httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+        dynamo = DynamoDbClient.builder().endpointOverride(dynamoServer.endpoint()).region(Region.US_EAST_1)
+                .credentialsProvider(creds).httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+        TableSetup.create(dynamo, TABLE);
+        pump = new StreamPump(dynamo, DynamoDbStreamsClient.builder().endpointOverride(dynamoServer.endpoint())
+                .region(Region.US_EAST_1).credentialsProvider(creds)
+                .httpClientBuilder(UrlConnectionHttpClient.builder()).build(), TABLE, "us-east-1");
+        jobs = new DynamoJobStore(dynamo, TABLE);
+        objects = new S3ObjectStore(s3, BUCKET);
+    }
+
+    @AfterAll
+    static void stop() {
+        s3Server.close();
+        dynamoServer.close();
+    }
+
+    static Stream<Long> seeds() {
+        String spec = System.getProperty("faults.seeds", "1..3").trim();
+        if (spec.contains("..")) {
+            String[] range = spec.split("\\.\\.");
+            return LongStream.rangeClosed(Long.parseLong(range[0].trim()), Long.parseLong(range[1].trim())).boxed();
+        }
+        return Stream.of(spec.split(",")).map(String::trim).map(Long::parseLong);
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void underRandomFaults_everyRequestEndsInExactlyOnePlace(long seed) throws Exception {
+        Random r = new Random(seed);
+        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(seed).start()) {
+            int lines = 150 + r.nextInt(350);
+            int shardSize = 40 + r.nextInt(80);
+            Lane lane = new Lane(sim, shardSize);
+            List<String> ids = new ArrayList<>();
+            StringBuilder file = new StringBuilder();
+            for (int i = 0; i < lines; i++) {
+                String id = "s" + seed + "-r" + i;
+                ids.add(id);
+                file.append("{\"custom_id\":\"").append(id).append("\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",")
+                        .append("\"body\":{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",")
+                        .append("\"content\":\"case ").append(i).append("\"}]}}\n");
+            }
+            String faults = injectFaults(sim, r, ids);
+
+            String key = "inbox/openai/seed-" + seed + ".jsonl";
+            s3.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromString(file.toString()));
+            String etag = s3.headObject(b -> b.bucket(BUCKET).key(key)).eTag();
+            var ref = new IngestService.ObjectRef(BUCKET, key, null, etag, file.length());
+            String jobId = lane.ingestWithRetries(ref, r);
+            if (r.nextBoolean()) {
+                lane.ingest.ingest(ref); // S3 delivers at least once
+            }
+
+            Job job = lane.runUntilDone(jobId, r);
+
+            assertThat(job.status()).as("seed %d (%s): job status", seed, faults).isEqualTo(JobStatus.COMPLETED);
+            assertInvariant(jobId, ids, file.toString(), sim, "seed " + seed + " (" + faults + ")");
+        }
+    }
+
+    /** Draws this seed's faults; returns a description for failure messages. */
+    private static String injectFaults(OpenAiSimulator sim, Random r, List<String> ids) {
+        List<String> said = new ArrayList<>();
+        double fraction = r.nextDouble() * 0.08;
+        sim.failFraction(fraction, r.nextLong(), 500, "server_error", "The server had an error.");
+        said.add(String.format("%.3f of lines 500", fraction));
+        Set<String> refused = new HashSet<>();
+        for (int i = 0; i < 1 + r.nextInt(4); i++) {
+            refused.add(ids.get(r.nextInt(ids.size())));
+        }
+        sim.failLines(refused::contains, 400, "invalid_request_error", "Invalid request.");
+        said.add(refused.size() + " refused (400)");
+        Set<String> once = new HashSet<>();
+        for (int i = 0; i < r.nextInt(10); i++) {
+            once.add(ids.get(r.nextInt(ids.size())));
+        }
+        Set<String> failedOnce = ConcurrentHashMap.newKeySet();
+        sim.failLines(id -> once.contains(id) && failedOnce.add(id), 429, "rate_limit_exceeded", "Slow down.");
+        said.add(once.size() + " rate-limited once");
+        if (r.nextBoolean()) {
+            int n = 1 + r.nextInt(2);
+            sim.expireNextBatches(n, r.nextDouble());
+            said.add(n + " batch(es) expire");
+        }
+        Operation[] ops = {Operation.CREATE_FILE, Operation.CREATE_BATCH, Operation.RETRIEVE_BATCH,
+                Operation.DOWNLOAD_FILE, Operation.DELETE_FILE};
+        for (int i = 0; i < r.nextInt(5); i++) {
+            Operation op = ops[r.nextInt(ops.length)];
+            int status = r.nextBoolean() ? 429 : 500 + r.nextInt(4);
+            int count = 1 + r.nextInt(2);
+            sim.failNextCalls(op, status, count);
+            said.add(op.operationId() + " " + status + "×" + count);
+        }
+        return String.join(", ", said);
+    }
+
+    private static void assertInvariant(String jobId, List<String> ids, String input, OpenAiSimulator sim, String why)
+            throws IOException {
+        Map<String, JsonNode> joined = new HashMap<>();
+        for (String k : objects.list("results/" + jobId + "/part-")) {
+            for (String line : text(k).split("\n")) {
+                if (line.isEmpty()) {
+                    continue;
+                }
+                JsonNode n = JSON.readTree(line);
+                assertThat(joined.put(n.get("custom_id").asText(), n)).as("%s: %s joined twice", why, n.get("custom_id"))
+                        .isNull();
+            }
+        }
+        assertThat(joined.keySet()).as("%s: joined ids", why).containsExactlyInAnyOrderElementsOf(ids);
+        Set<String> notSucceeded = new HashSet<>();
+        joined.forEach((id, n) -> {
+            if (!n.get("outcome").asText().equals("succeeded")) {
+                notSucceeded.add(id);
+            }
+        });
+        List<String> failedList = objects.list("results/" + jobId + "/failed.jsonl").isEmpty() ? List.of()
+                : List.of(text("results/" + jobId + "/failed.jsonl").split("\n"));
+        Set<String> failedIds = new HashSet<>();
+        for (String line : failedList) {
+            assertThat(input).as("%s: failed.jsonl holds input lines verbatim", why).contains(line + "\n");
+            assertThat(failedIds.add(JSON.readTree(line).get("custom_id").asText())).as("%s: failed twice", why).isTrue();
+        }
+        assertThat(failedIds).as("%s: failed.jsonl lists exactly the requests that did not succeed", why)
+                .isEqualTo(notSucceeded);
+        JsonNode manifest = JSON.readTree(text("results/" + jobId + "/manifest.json"));
+        JsonNode c = manifest.get("counts");
+        assertThat(c.get("succeeded").asLong() + c.get("failed").asLong() + c.get("expired").asLong()
+                + c.get("cancelled").asLong() + c.get("missing").asLong()).as("%s: manifest counts", why)
+                .isEqualTo(ids.size()).isEqualTo(c.get("requests").asLong());
+        assertThat(c.get("succeeded").asLong()).isEqualTo(ids.size() - notSucceeded.size());
+        assertThat(sim.liveFileIds()).as("%s: files left at the provider", why).isEmpty();
+    }
+
+    private static String text(String key) {
+        return s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(key)).asString(StandardCharsets.UTF_8);
+    }
+
+    /** The services as the functions wire them, and the parts AWS plays (retries, duplicates, overlap). */
+    private static final class Lane {
+        final IngestService ingest;
+        final PollService poll;
+        final CompleteService complete;
+        final List<String> undelivered = new ArrayList<>();
+
+        Lane(OpenAiSimulator sim, int shardSize) throws IOException {
+            Path tmp = Files.createTempDirectory("faults-");
+            LaneSettings settings = new LaneSettings(new IngestLimits(shardSize, 10_000_000, 100_000, 20),
+                    Duration.ZERO, Duration.ZERO, 500, tmp, Money.defaults(), 2);
+            var provider = new OpenAiProvider(new OpenAiConfig(java.net.URI.create(sim.baseUrl()), "sk-faults",
+                    Duration.ofSeconds(30)), HttpClient.newHttpClient());
+            Providers providers = new Providers(List.of(provider));
+            Clock clock = Clock.systemUTC();
+            ingest = new IngestService(jobs, objects, providers, settings, clock);
+            poll = new PollService(jobs, objects, providers, settings, clock);
+            complete = new CompleteService(jobs, objects, providers, settings, clock);
+        }
+
+        /** S3 → Lambda is asynchronous: a failed invocation is retried (twice on AWS; more here). */
+        String ingestWithRetries(IngestService.ObjectRef ref, Random r) {
+            RuntimeException last = null;
+            for (int attempt = 0; attempt < 5; attempt++) {
+                try {
+                    return ingest.ingest(ref).jobId();
+                } catch (RuntimeException e) {
+                    last = e;
+                }
+            }
+            throw last;
+        }
+
+        Job runUntilDone(String jobId, Random r) throws Exception {
+            for (int tick = 0; tick < 150; tick++) {
+                if (r.nextInt(4) == 0) {
+                    // two schedules overlapping
+                    CompletableFuture<?> other = CompletableFuture.runAsync(poll::pollDue);
+                    poll.pollDue();
+                    other.join();
+                } else {
+                    poll.pollDue();
+                }
+                undelivered.addAll(pump.drain(10));
+                List<String> batch = new ArrayList<>(undelivered);
+                undelivered.clear();
+                for (String event : batch) {
+                    try {
+                        deliver(event, r);
+                    } catch (RuntimeException e) {
+                        undelivered.add(event); // the stream redelivers a batch whose invocation threw
+                    }
+                }
+                Job job = jobs.job(jobId).orElseThrow();
+                if (job.status() == JobStatus.COMPLETED) {
+                    return job;
+                }
+            }
+            return jobs.job(jobId).orElseThrow();
+        }
+
+        private void deliver(String event, Random r) throws Exception {
+            for (JsonNode rec : JSON.readTree(event).get("Records")) {
+                JsonNode ddb = rec.get("dynamodb");
+                if (!"ENDED".equals(ddb.at("/NewImage/status/S").asText())
+                        || "ENDED".equals(ddb.at("/OldImage/status/S").asText())) {
+                    continue;
+                }
+                String jobId = ddb.at("/NewImage/jobId/S").asText();
+                int index = Integer.parseInt(ddb.at("/NewImage/shardIndex/N").asText());
+                if (r.nextInt(3) == 0) {
+                    // the same record handled twice at once
+                    CompletableFuture<?> twin = CompletableFuture.runAsync(() -> complete.complete(jobId, index));
+                    RuntimeException mine = null;
+                    try {
+                        complete.complete(jobId, index);
+                    } catch (RuntimeException e) {
+                        mine = e;
+                    }
+                    try {
+                        twin.join();
+                    } catch (RuntimeException e) {
+                        if (mine == null) {
+                            mine = e;
+                        }
+                    }
+                    if (mine != null) {
+                        throw mine;
+                    }
+                } else {
+                    complete.complete(jobId, index);
+                }
+            }
+        }
+    }
+}
