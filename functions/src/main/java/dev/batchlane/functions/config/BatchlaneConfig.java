@@ -32,6 +32,20 @@ public interface BatchlaneConfig {
         /** How many times requests that failed for a passing reason (429, 5xx, expiry) are resubmitted. */
         @WithDefault("2")
         int maxDepth();
+
+        /** Retries of one provider call within an invocation (429 and 5xx), before the call fails. */
+        @WithDefault("3")
+        int providerCallRetries();
+
+        @WithDefault("PT0.5S")
+        Duration providerCallFirstDelay();
+
+        /** The longest single wait, Retry-After included; keeps a function within its timeout. */
+        @WithDefault("PT20S")
+        Duration providerCallMaxDelay();
+
+        @WithDefault("PT0.2S")
+        Duration providerCallJitter();
     }
 
     /** Where shards and parts are cut before upload; Lambda's /tmp by default. */

@@ -16,6 +16,7 @@ import dev.batchlane.core.money.PriceTable;
 import dev.batchlane.core.poll.PollService;
 import dev.batchlane.core.storage.ObjectStore;
 import dev.batchlane.functions.observe.EmfMetrics;
+import dev.batchlane.functions.resilience.ResilientProvider;
 import dev.batchlane.provider.openai.OpenAiConfig;
 import dev.batchlane.provider.openai.OpenAiProvider;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -86,7 +87,10 @@ public class Wiring {
         var openai = new OpenAiProvider(new OpenAiConfig(config.openai().baseUrl(),
                 apiKey("openai", config.openai().apiKeySecret(), config.openai().apiKey(), config),
                 config.openai().timeout()), http);
-        return new Providers(List.of(openai));
+        var retry = config.retry();
+        var settings = new ResilientProvider.Settings(retry.providerCallRetries(), retry.providerCallFirstDelay(),
+                retry.providerCallMaxDelay(), retry.providerCallJitter());
+        return new Providers(List.of(new ResilientProvider(openai, settings)));
     }
 
     /**

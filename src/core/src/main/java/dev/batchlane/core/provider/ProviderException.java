@@ -8,12 +8,24 @@ public class ProviderException extends RuntimeException {
     private final int statusCode;
     private final String code;
     private final boolean retryable;
+    private final java.time.Duration retryAfter;
 
     public ProviderException(String message, int statusCode, String code, boolean retryable, Throwable cause) {
+        this(message, statusCode, code, retryable, null, cause);
+    }
+
+    /** {@code retryAfter}: how long the provider asked the caller to wait (Retry-After), or null. */
+    public ProviderException(String message, int statusCode, String code, boolean retryable,
+            java.time.Duration retryAfter, Throwable cause) {
         super(message, cause);
         this.statusCode = statusCode;
         this.code = code;
         this.retryable = retryable;
+        this.retryAfter = retryAfter;
+    }
+
+    public java.util.Optional<java.time.Duration> retryAfter() {
+        return java.util.Optional.ofNullable(retryAfter);
     }
 
     public int statusCode() {

@@ -282,7 +282,8 @@ public final class OpenAiProvider implements BatchProvider {
         long skipped = 0;
         try (InputStream in = response.body()) {
             if (!success(response.statusCode())) {
-                throw failure(operation, response.statusCode(), readUpTo(in, MAX_ERROR_RESPONSE));
+                throw withRetryAfter(failure(operation, response.statusCode(), readUpTo(in, MAX_ERROR_RESPONSE)),
+                        response.headers());
             }
             BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), READ_BUFFER);
             long number = 0;
@@ -327,7 +328,7 @@ public final class OpenAiProvider implements BatchProvider {
         byte[] body;
         try (InputStream in = response.body()) {
             if (!success(status)) {
-                throw failure(operation, status, readUpTo(in, MAX_ERROR_RESPONSE));
+                throw withRetryAfter(failure(operation, status, readUpTo(in, MAX_ERROR_RESPONSE)), response.headers());
             }
             body = readUpTo(in, MAX_JSON_RESPONSE + 1);
         } catch (IOException e) {
@@ -393,6 +394,29 @@ public final class OpenAiProvider implements BatchProvider {
         boolean retryable = status == 408 || status == 409 || status == 429 || status >= 500;
         return new ProviderException("openai " + operation + " failed: " + status + (code == null ? "" : " " + code)
                 + ": " + truncate(message), status, code, retryable, null);
+    }
+
+    /**
+     * Adds the wait the provider asked for: {@code retry-after-ms} (what OpenAI sends) or
+     * {@code Retry-After} in seconds. An HTTP-date form is ignored; the caller's own backoff applies.
+     */
+    static ProviderException withRetryAfter(ProviderException e, java.net.http.HttpHeaders headers) {
+        java.time.Duration wait = null;
+        try {
+            var ms = headers.firstValue("retry-after-ms");
+            var seconds = headers.firstValue("retry-after");
+            if (ms.isPresent()) {
+                wait = java.time.Duration.ofMillis((long) Double.parseDouble(ms.get().trim()));
+            } else if (seconds.isPresent()) {
+                wait = java.time.Duration.ofMillis((long) (Double.parseDouble(seconds.get().trim()) * 1000));
+            }
+        } catch (NumberFormatException notANumber) {
+            return e;
+        }
+        if (wait == null || wait.isNegative()) {
+            return e;
+        }
+        return new ProviderException(e.getMessage(), e.statusCode(), e.code(), e.retryable(), wait, e.getCause());
     }
 
     /** No answer at all: the network, a timeout, or a connection cut mid-body. Worth trying again. */
