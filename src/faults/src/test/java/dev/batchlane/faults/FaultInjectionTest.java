@@ -216,6 +216,85 @@ class FaultInjectionTest {
         assertThat(sim.liveFileIds()).as("%s: files left at the provider", why).isEmpty();
     }
 
+    @org.junit.jupiter.api.Test
+    void completeKilledAfterSomePartsAndBeforeTheManifest_rerunGivesTheSameObjectsAndCounts() throws Exception {
+        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(99).start()) {
+            sim.failLines(id -> id.endsWith("7"), 400, "invalid_request_error", "Invalid request.");
+            var crashing = new CrashingObjectStore(objects, k -> k.endsWith("/manifest.json"), 1);
+            Lane lane = new Lane(sim, 40, crashing);
+            List<String> ids = new ArrayList<>();
+            String file = lines("crash-complete", 150, ids);
+            String jobId = drop(lane, "inbox/openai/crash-complete.jsonl", file);
+
+            Job job = lane.runUntilDone(jobId, new Random(1));
+
+            assertThat(job.status()).isEqualTo(JobStatus.COMPLETED);
+            assertInvariant(jobId, ids, file, sim, "crash before manifest");
+            Map<String, String> first = snapshot("results/" + jobId + "/");
+            JsonNode manifest = JSON.readTree(first.get("results/" + jobId + "/manifest.json"));
+            // every shard's completion ran again to the end: same parts, same counts
+            for (var shard : jobs.shards(jobId)) {
+                lane.complete.complete(jobId, shard.index());
+            }
+            assertThat(snapshot("results/" + jobId + "/")).isEqualTo(first);
+            assertThat(JSON.readTree(text("results/" + jobId + "/manifest.json")).get("counts"))
+                    .isEqualTo(manifest.get("counts"));
+            assertThat(jobs.job(jobId).orElseThrow().shardsCompleted()).isEqualTo(jobs.shards(jobId).size());
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void ingestKilledAfterStagingSomeShards_redeliveryFinishesTheJobWithoutDuplicates() throws Exception {
+        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(98).start()) {
+            var crashing = new CrashingObjectStore(objects, k -> k.endsWith("/shard-00003.jsonl"), 1);
+            Lane lane = new Lane(sim, 30, crashing);
+            List<String> ids = new ArrayList<>();
+            String file = lines("crash-ingest", 140, ids);
+            String key = "inbox/openai/crash-ingest.jsonl";
+            s3.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromString(file));
+            String etag = s3.headObject(b -> b.bucket(BUCKET).key(key)).eTag();
+            var ref = new IngestService.ObjectRef(BUCKET, key, null, etag, file.length());
+
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> lane.ingest.ingest(ref))
+                    .isInstanceOf(CrashingObjectStore.Crash.class);
+            int uploadsAfterCrash = sim.uploadCount();
+            String jobId = lane.ingest.ingest(ref).jobId(); // S3's redelivery
+
+            assertThat(sim.uploadCount() - uploadsAfterCrash).as("shards submitted after the redelivery")
+                    .isEqualTo(5 - uploadsAfterCrash);
+            Job job = lane.runUntilDone(jobId, new Random(2));
+            assertThat(job.status()).isEqualTo(JobStatus.COMPLETED);
+            assertThat(job.shardCount()).isEqualTo(5);
+            assertInvariant(jobId, ids, file, sim, "crash while staging");
+        }
+    }
+
+    private static String lines(String prefix, int n, List<String> ids) {
+        StringBuilder file = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            String id = prefix + "-" + i;
+            ids.add(id);
+            file.append("{\"custom_id\":\"").append(id).append("\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",")
+                    .append("\"body\":{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",")
+                    .append("\"content\":\"case ").append(i).append("\"}]}}\n");
+        }
+        return file.toString();
+    }
+
+    private static String drop(Lane lane, String key, String file) {
+        s3.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromString(file));
+        String etag = s3.headObject(b -> b.bucket(BUCKET).key(key)).eTag();
+        return lane.ingest.ingest(new IngestService.ObjectRef(BUCKET, key, null, etag, file.length())).jobId();
+    }
+
+    private static Map<String, String> snapshot(String prefix) {
+        Map<String, String> m = new java.util.TreeMap<>();
+        for (String k : objects.list(prefix)) {
+            m.put(k, text(k));
+        }
+        return m;
+    }
+
     private static String text(String key) {
         return s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(key)).asString(StandardCharsets.UTF_8);
     }
@@ -228,6 +307,10 @@ class FaultInjectionTest {
         final List<String> undelivered = new ArrayList<>();
 
         Lane(OpenAiSimulator sim, int shardSize) throws IOException {
+            this(sim, shardSize, objects);
+        }
+
+        Lane(OpenAiSimulator sim, int shardSize, dev.batchlane.core.storage.ObjectStore objects) throws IOException {
             Path tmp = Files.createTempDirectory("faults-");
             LaneSettings settings = new LaneSettings(new IngestLimits(shardSize, 10_000_000, 100_000, 20),
                     Duration.ZERO, Duration.ZERO, 500, tmp, Money.defaults(), 2);
