@@ -56,6 +56,7 @@ class LaneEndToEndTest {
         lane.openai().failLines(serverErrors::contains, 500, "server_error", "The server had an error processing your request.");
         lane.openai().failLines(refused::contains, 400, "context_length_exceeded", "This model's maximum context length is 128000 tokens.");
         lane.openai().failLines(id -> transientErrors.contains(id) && failedOnce.add(id), 503, "server_error", "Overloaded.");
+        var usageBefore = lane.openai().knownUsage(); // the simulator is shared with the other tests
         String key = "inbox/openai/fraud backfill.jsonl";
         HeadObjectResponse head = drop(key, chatLines(2000));
         int uploadsBefore = lane.openai().uploadCount();
@@ -103,7 +104,9 @@ class LaneEndToEndTest {
         assertThat(manifest.get("shards")).hasSize(10);
         assertThat(manifest.get("failedFile").asText()).isEqualTo("results/" + jobId + "/failed.jsonl");
         assertThat(manifest.at("/input/sha256").asText()).hasSize(64);
-        var known = lane.openai().knownUsage();
+        var after = lane.openai().knownUsage();
+        var known = new dev.batchlane.simulator.openai.KnownUsage(after.inputTokens() - usageBefore.inputTokens(),
+                after.cachedTokens() - usageBefore.cachedTokens(), after.outputTokens() - usageBefore.outputTokens());
         assertThat(manifest.at("/usage/inputTokens").asLong()).isEqualTo(known.inputTokens());
         assertThat(manifest.at("/usage/outputTokens").asLong()).isEqualTo(known.outputTokens());
         // The real bill: the simulator's usage priced at the shipped table's gpt-4o-mini rates.
@@ -186,6 +189,34 @@ class LaneEndToEndTest {
         assertThat(report.at("/cost/maxOutputTokens").asLong()).isEqualTo(2400);
         assertThat(report.get("message").asText()).contains("over the budget of $0.001");
         assertThat(lane.openai().uploadCount()).isEqualTo(uploadsBefore);
+    }
+
+    @Test
+    void cancelObject_cancelsTheBatchesInFlight_keepsWhatFinished_andResubmitsNothing() throws IOException {
+        String key = "inbox/openai/to-cancel.jsonl";
+        HeadObjectResponse head = drop(key, chatLines(1200));
+        JsonNode ingested = invoke(Events.objectCreated(LocalLane.BUCKET, key, head));
+        String jobId = ingested.get(0).get("jobId").asText();
+        poll.handleRequest(JSON.readTree(Events.read("scheduled.json")), null); // validating -> in_progress
+        int batchesBefore = lane.openai().batches().size();
+
+        HeadObjectResponse cancelHead = drop("cancel/" + jobId, new byte[0]);
+        JsonNode cancelled = invoke(Events.objectCreated(LocalLane.BUCKET, "cancel/" + jobId, cancelHead));
+        assertThat(cancelled.get(0).get("outcome").asText()).isEqualTo("CANCELLING");
+        assertThat(cancelled.get(0).get("batchesCancelled").asInt()).isEqualTo(3);
+        runUntilCompleted(jobId);
+
+        Map<String, JsonNode> results = results(jobId);
+        assertThat(results.keySet()).isEqualTo(expectedIds(1200));
+        long cancelledCount = results.values().stream().filter(r -> r.get("outcome").asText().equals("cancelled")).count();
+        long succeeded = results.values().stream().filter(r -> r.get("outcome").asText().equals("succeeded")).count();
+        assertThat(cancelledCount).isPositive();
+        assertThat(succeeded).as("what finished before the cancel is kept").isPositive();
+        assertThat(succeeded + cancelledCount).isEqualTo(1200);
+        assertThat(lane.openai().batches()).as("nothing resubmitted after a cancel").hasSize(batchesBefore);
+        assertThat(text("results/" + jobId + "/failed.jsonl").split("\n")).hasSize((int) cancelledCount);
+        assertThat(read("results/" + jobId + "/manifest.json").at("/counts/cancelled").asLong()).isEqualTo(cancelledCount);
+        assertThat(lane.openai().liveFileIds()).isEmpty();
     }
 
     // ---- the parts AWS would play ----

@@ -3,6 +3,7 @@ package dev.batchlane.functions.config;
 import dev.batchlane.aws.dynamo.DynamoJobStore;
 import dev.batchlane.aws.events.EventBridgeJobEvents;
 import dev.batchlane.aws.s3.S3ObjectStore;
+import dev.batchlane.core.cancel.CancelService;
 import dev.batchlane.core.complete.CompleteService;
 import dev.batchlane.core.ingest.IngestLimits;
 import dev.batchlane.core.ingest.IngestService;
@@ -158,6 +159,12 @@ public class Wiring {
     IngestService ingest(JobStore jobs, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock,
             LaneMetrics metrics) {
         return new IngestService(jobs, objects, providers, settings, clock, metrics);
+    }
+
+    @Produces
+    @Singleton
+    CancelService cancel(JobStore jobs, Providers providers, Clock clock) {
+        return new CancelService(jobs, providers, clock);
     }
 
     @Produces

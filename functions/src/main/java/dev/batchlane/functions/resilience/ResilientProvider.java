@@ -84,6 +84,14 @@ public final class ResilientProvider implements BatchProvider {
     }
 
     @Override
+    public void cancel(String batchId) {
+        run(idempotent, () -> {
+            delegate.cancel(batchId);
+            return Boolean.TRUE;
+        });
+    }
+
+    @Override
     public void streamResults(BatchView batch, Consumer<LineResult> sink) {
         delegate.streamResults(batch, sink);
     }

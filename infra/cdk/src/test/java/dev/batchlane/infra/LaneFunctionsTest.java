@@ -103,6 +103,10 @@ class LaneFunctionsTest {
                         "Filter", Map.of("Key", Map.of("FilterRules", Match.arrayEquals(List.of(
                                 Map.of("Name", "suffix", "Value", ".jsonl"),
                                 Map.of("Name", "prefix", "Value", "inbox/"))))),
+                        "LambdaFunctionArn", Map.of("Ref", aliasId(Handler.INGEST))), Map.of(
+                        "Events", List.of("s3:ObjectCreated:*"),
+                        "Filter", Map.of("Key", Map.of("FilterRules", Match.arrayEquals(List.of(
+                                Map.of("Name", "prefix", "Value", "cancel/"))))),
                         "LambdaFunctionArn", Map.of("Ref", aliasId(Handler.INGEST)))))));
         template().hasResourceProperties("AWS::Lambda::Permission", Map.of(
                 "FunctionName", Map.of("Ref", aliasId(Handler.INGEST)),

@@ -36,7 +36,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 /** {@code ./batchlane}: run a file through the local stack, or keep the stack up and work against it. */
 @Command(name = "batchlane", mixinStandardHelpOptions = true, version = "batchlane 0.1.0",
         description = "Runs the Batchlane lane on this machine: emulators, provider simulator and the three functions.",
-        subcommands = {Cli.Run.class, Cli.Up.class, Cli.Submit.class, Cli.Status.class, Cli.Results.class})
+        subcommands = {Cli.Run.class, Cli.Up.class, Cli.Submit.class, Cli.Status.class, Cli.Results.class,
+                Cli.Cancel.class})
 public final class Cli {
     static final ObjectMapper JSON = new ObjectMapper();
     static PrintStream out() {
@@ -372,6 +373,23 @@ public final class Cli {
                         job -> out().println(id + "  " + o.key() + "  " + progress(job, r.jobs().shards(id), false)),
                         () -> out().println(id + "  " + o.key() + "  waiting for ingest"));
             }
+            return 0;
+        }
+    }
+
+    @Command(name = "cancel", description = "Cancel a running job: batches in flight are cancelled, what finished is kept.")
+    static final class Cancel implements Callable<Integer> {
+        @Parameters(paramLabel = "JOB") String jobId;
+
+        @Override
+        public Integer call() throws Exception {
+            Running r = Running.connect();
+            if (r.jobs().job(jobId).isEmpty()) {
+                System.err.println("no job " + jobId);
+                return 1;
+            }
+            r.s3().putObject(b -> b.bucket(Stack.BUCKET).key("cancel/" + jobId), RequestBody.empty());
+            out().println("cancel requested for " + jobId + "; follow it with ./batchlane status " + jobId);
             return 0;
         }
     }

@@ -188,10 +188,13 @@ public final class Stack implements AutoCloseable {
 
     // ---- the parts AWS plays ----
 
-    /** S3 → ingest: one ObjectCreated event per new object (key and ETag) under inbox/. */
+    /** S3 → ingest: one ObjectCreated event per new object (key and ETag) under inbox/ and cancel/. */
     void deliverS3Events() {
         try {
-            for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix("inbox/")).contents()) {
+            var objects = java.util.stream.Stream.concat(
+                    s3.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix("inbox/")).contents().stream(),
+                    s3.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix("cancel/")).contents().stream()).toList();
+            for (S3Object o : objects) {
                 String identity = o.key() + "@" + o.eTag();
                 if (o.key().endsWith("/") || !delivered.add(identity)) {
                     continue;

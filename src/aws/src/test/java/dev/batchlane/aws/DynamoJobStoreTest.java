@@ -55,7 +55,7 @@ class DynamoJobStoreTest {
 
     private static Job job(String id, JobStatus status) {
         return new Job(id, "openai", status, "b", "inbox/openai/x.jsonl", "etag", "x", "sha", 10, 4, 0, 0,
-                "gpt-4o-mini", "/v1/chat/completions", T0, null, null, null, "0.120000", "5");
+                "gpt-4o-mini", "/v1/chat/completions", T0, null, null, null, "0.120000", "5", false);
     }
 
     private static String newId() {

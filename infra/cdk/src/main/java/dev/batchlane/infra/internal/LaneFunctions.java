@@ -8,6 +8,7 @@ import static dev.batchlane.infra.BatchlaneContract.ENV_OPENAI_API_KEY_SECRET;
 import static dev.batchlane.infra.BatchlaneContract.ENV_TABLE;
 import static dev.batchlane.infra.BatchlaneContract.INBOX_SUFFIX;
 import static dev.batchlane.infra.BatchlaneContract.LAMBDA_HANDLER;
+import static dev.batchlane.infra.BatchlaneContract.PREFIX_CANCEL;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_INBOX;
 
 import dev.batchlane.infra.BatchlaneContract.Handler;
@@ -74,6 +75,10 @@ public final class LaneFunctions extends Construct {
 
         state.bucket().addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(aliases.get(Handler.INGEST)),
                 NotificationKeyFilter.builder().prefix(PREFIX_INBOX).suffix(INBOX_SUFFIX).build());
+        // An object cancel/<jobId> is the owner's word to cancel that job; ingest acts on it (it only
+        // needs the key, not the object).
+        state.bucket().addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(aliases.get(Handler.INGEST)),
+                NotificationKeyFilter.builder().prefix(PREFIX_CANCEL).build());
 
         Rule.Builder.create(this, "PollSchedule")
                 .description("Batchlane: one poll cycle over the due shards")

@@ -97,6 +97,22 @@ public final class DynamoJobStore implements JobStore {
         }
     }
 
+    @Override
+    public boolean requestCancel(String jobId, Instant now) {
+        try {
+            dynamo.updateItem(b -> b.tableName(table).key(key(jobPk(jobId), JOB_SK))
+                    .updateExpression("SET cancelRequested = :yes, cancelRequestedAt = :now")
+                    .conditionExpression("attribute_exists(pk) AND #s IN (:ingesting, :running)"
+                            + " AND attribute_not_exists(cancelRequested)")
+                    .expressionAttributeNames(Map.of("#s", "status"))
+                    .expressionAttributeValues(Map.of(":yes", AttributeValue.fromBool(true), ":now", n(now.toEpochMilli()),
+                            ":ingesting", s(JobStatus.INGESTING.name()), ":running", s(JobStatus.RUNNING.name()))));
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        }
+    }
+
     // ---- shards ----
 
     @Override
@@ -242,7 +258,8 @@ public final class DynamoJobStore implements JobStore {
                 str(m, "inputKey"), str(m, "inputVersion"), str(m, "name"), str(m, "sha256"), num(m, "inputBytes"),
                 num(m, "requestCount"), (int) num(m, "shardCount"), (int) num(m, "shardsCompleted"), str(m, "model"),
                 str(m, "endpoint"), time(m, "createdAt"), time(m, "submittedAt"), time(m, "completedAt"),
-                str(m, "resultKey"), str(m, "estimatedCostUsd"), str(m, "budgetUsd"));
+                str(m, "resultKey"), str(m, "estimatedCostUsd"), str(m, "budgetUsd"),
+                m.containsKey("cancelRequested") && Boolean.TRUE.equals(m.get("cancelRequested").bool()));
     }
 
     static Map<String, AttributeValue> shardItem(Shard sh) {

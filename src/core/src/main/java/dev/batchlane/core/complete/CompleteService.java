@@ -128,7 +128,7 @@ public final class CompleteService {
                 if (shard.batchId() != null) {
                     provider.streamResults(view, sink);
                 }
-            }, unanswered(shard), shard.depth() < settings.maxRetryDepth(), part, partKey);
+            }, unanswered(shard), canRetry(shard), part, partKey);
             objects.put(partKey, part, "application/jsonl");
             if (!joined.finalFailures().isEmpty()) {
                 copyStaged(shard, idField, joined.finalFailures(), Keys.failedPart(shard.jobId(), shard.index()));
@@ -149,6 +149,12 @@ public final class CompleteService {
         } finally {
             deleteQuietly(part);
         }
+    }
+
+    /** Passing failures are resubmitted up to the depth limit, and never once the owner cancelled the job. */
+    private boolean canRetry(Shard shard) {
+        return shard.depth() < settings.maxRetryDepth()
+                && !store.job(shard.jobId()).map(Job::cancelRequested).orElse(false);
     }
 
     /** Writes the staged lines of {@code ids} to {@code key}; returns the bytes written. */

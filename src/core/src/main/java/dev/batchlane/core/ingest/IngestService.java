@@ -145,7 +145,7 @@ public final class IngestService {
                     drop.name(), checked.sha256(), checked.bytes(), checked.requests(), 0, 0, checked.model(),
                     checked.endpoint(), now, null, null, null,
                     projection.complete() ? projection.batchUsd().toPlainString() : null,
-                    budget == null ? null : budget.toPlainString());
+                    budget == null ? null : budget.toPlainString(), false);
             if (!store.createJob(job)) {
                 LOG.log(Level.INFO, "job {0}: another invocation created it first", jobId);
                 return new Result(jobId, Outcome.DUPLICATE, 0, checked.requests());
@@ -279,7 +279,7 @@ public final class IngestService {
         Instant now = clock.instant();
         store.createJob(new Job(jobId, drop.provider(), JobStatus.REJECTED, ref.bucket(), ref.key(), ref.identity(),
                 drop.name(), checked.sha256(), checked.bytes(), 0, 0, 0, null, null, now, null, now,
-                Keys.rejectedReport(drop.name()), null, null));
+                Keys.rejectedReport(drop.name()), null, null, false));
         LOG.log(Level.WARNING, "job {0}: rejected {1}: {2} violation(s) {3}; report at {4}", jobId, ref.key(),
                 checked.violationCount(), checked.violationsByCode(), Keys.rejectedReport(drop.name()));
         metrics.jobRejected(drop.provider());

@@ -27,7 +27,8 @@ public record Job(
         Instant completedAt,
         String resultKey,
         String estimatedCostUsd,
-        String budgetUsd) {
+        String budgetUsd,
+        boolean cancelRequested) {
 
     public Job {
         Objects.requireNonNull(jobId, "jobId");

@@ -25,6 +25,12 @@ public interface JobStore {
     /** Moves a job from RUNNING to COMPLETED and records where its manifest is. */
     boolean markCompleted(String jobId, String manifestKey, Instant now);
 
+    /**
+     * Records that the job's owner asked to cancel it, once, while it is still running; false when
+     * it was already asked, or the job is finished or unknown.
+     */
+    boolean requestCancel(String jobId, Instant now);
+
     /** Creates the shard record unless it exists. */
     boolean createShard(Shard shard);
 

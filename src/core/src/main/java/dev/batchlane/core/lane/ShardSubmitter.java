@@ -41,11 +41,16 @@ public final class ShardSubmitter {
         this.clock = clock;
     }
 
-    public enum Result { SUBMITTED, HELD_BACK, REJECTED_BY_PROVIDER, CLAIMED_ELSEWHERE }
+    public enum Result { SUBMITTED, HELD_BACK, REJECTED_BY_PROVIDER, CLAIMED_ELSEWHERE, CANCELLED }
 
     public Result submit(Job job, Shard staged) {
         if (staged.status() != ShardStatus.STAGED) {
             return Result.CLAIMED_ELSEWHERE;
+        }
+        if (store.job(job.jobId()).map(Job::cancelRequested).orElse(job.cancelRequested())) {
+            // The owner cancelled the job: a shard not yet at the provider ends here, unsent.
+            return store.updateShard(staged, staged.ended("cancelled", staged.providerCounts(), null, null, null,
+                    clock.instant())).isPresent() ? Result.CANCELLED : Result.CLAIMED_ELSEWHERE;
         }
         Optional<Shard> won = store.updateShard(staged, staged.withStatus(ShardStatus.SUBMITTING).withDue(null));
         if (won.isEmpty()) {

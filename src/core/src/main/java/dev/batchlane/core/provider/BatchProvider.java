@@ -35,6 +35,11 @@ public interface BatchProvider {
 
     BatchView retrieve(String batchId);
 
+    /** Asks the provider to stop a batch; it ends later, through the usual statuses, with what finished. */
+    default void cancel(String batchId) {
+        throw new UnsupportedOperationException("provider " + name() + " cannot cancel batch " + batchId);
+    }
+
     /**
      * Streams every result line of an ended batch (output and error files alike), in the
      * provider's order, to {@code sink}. Nothing is collected in memory.

@@ -147,6 +147,15 @@ public final class OpenAiProvider implements BatchProvider {
                 optionalText(batch, "error_file_id"), error);
     }
 
+    /** POST /batches/{id}/cancel: the batch goes to cancelling, then cancelled with partial results. */
+    @Override
+    public void cancel(String batchId) {
+        Objects.requireNonNull(batchId, "batchId");
+        JsonNode batch = sendJson("cancelBatch", request("batches/" + segment(batchId) + "/cancel")
+                .POST(HttpRequest.BodyPublishers.noBody()).build());
+        LOG.log(Level.INFO, "batch {0}: cancel requested, now {1}", batchId, batch.path("status").asText("?"));
+    }
+
     /** Streams the output file, then the error file; each line is parsed and handed on alone. */
     @Override
     public void streamResults(BatchView batch, Consumer<LineResult> sink) {

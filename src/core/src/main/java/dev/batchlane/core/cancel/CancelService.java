@@ -1,0 +1,86 @@
+package dev.batchlane.core.cancel;
+
+import dev.batchlane.core.job.Job;
+import dev.batchlane.core.job.JobStore;
+import dev.batchlane.core.job.Shard;
+import dev.batchlane.core.lane.Providers;
+import dev.batchlane.core.provider.ProviderException;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * Cancels a job on its owner's word (an object {@code cancel/<jobId>}): shards not yet submitted
+ * end at once as cancelled, batches in flight are cancelled at the provider and end through poll
+ * as usual with whatever finished. Nothing cancelled is resubmitted; it goes to the failed list.
+ * Safe to run again: every step checks where the shard already is.
+ */
+public final class CancelService {
+    private static final System.Logger LOG = System.getLogger(CancelService.class.getName());
+    public static final String PREFIX = "cancel/";
+
+    private final JobStore store;
+    private final Providers providers;
+    private final Clock clock;
+
+    public CancelService(JobStore store, Providers providers, Clock clock) {
+        this.store = store;
+        this.providers = providers;
+        this.clock = clock;
+    }
+
+    public enum Outcome { CANCELLING, NOT_RUNNING, UNKNOWN_JOB }
+
+    public record Result(String jobId, Outcome outcome, int stagedEnded, int batchesCancelled) {}
+
+    /** The job id of a {@code cancel/<jobId>} key, if it is one. */
+    public static Optional<String> jobIdOf(String key) {
+        if (!key.startsWith(PREFIX) || key.length() == PREFIX.length() || key.indexOf('/', PREFIX.length()) >= 0) {
+            return Optional.empty();
+        }
+        return Optional.of(key.substring(PREFIX.length()));
+    }
+
+    public Result cancel(String jobId) {
+        Optional<Job> job = store.job(jobId);
+        if (job.isEmpty()) {
+            LOG.log(Level.WARNING, "cancel: no job {0}; nothing to cancel", jobId);
+            return new Result(jobId, Outcome.UNKNOWN_JOB, 0, 0);
+        }
+        Instant now = clock.instant();
+        if (!store.requestCancel(jobId, now) && !job.get().cancelRequested()) {
+            LOG.log(Level.INFO, "cancel: job {0} is {1}; nothing to cancel", jobId, job.get().status());
+            return new Result(jobId, Outcome.NOT_RUNNING, 0, 0);
+        }
+        int staged = 0;
+        int cancelled = 0;
+        for (Shard shard : store.shards(jobId)) {
+            switch (shard.status()) {
+                case STAGED -> {
+                    if (store.updateShard(shard, shard.ended("cancelled", shard.providerCounts(), null, null, null, now))
+                            .isPresent()) {
+                        staged++;
+                    }
+                }
+                case SUBMITTED -> {
+                    try {
+                        providers.get(shard.provider()).cancel(shard.batchId());
+                        cancelled++;
+                    } catch (ProviderException e) {
+                        // Thrown on: the invocation is retried, and the steps already taken are skipped.
+                        LOG.log(Level.ERROR, "job {0} shard {1}: cancelling batch {2} failed ({3} {4})", jobId,
+                                Shard.partName(shard.index()), shard.batchId(), e.statusCode(), e.code());
+                        throw e;
+                    }
+                }
+                case SUBMITTING, ENDED, COMPLETED -> {
+                    // submitting: the submitter sees the request and ends it; ended: complete takes it from here
+                }
+            }
+        }
+        LOG.log(Level.INFO, "job {0}: cancel requested; {1} shard(s) ended before submission, {2} batch(es) cancelling",
+                jobId, staged, cancelled);
+        return new Result(jobId, Outcome.CANCELLING, staged, cancelled);
+    }
+}
