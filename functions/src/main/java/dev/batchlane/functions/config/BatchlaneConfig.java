@@ -96,6 +96,14 @@ public interface BatchlaneConfig {
         /** Due shards handled per invocation; the rest wait for the next tick. */
         @WithDefault("200")
         int batchSize();
+
+        /** A batch still running this long after submission is flagged stuck (24 h window + finalizing). */
+        @WithDefault("PT26H")
+        Duration stuckAfter();
+
+        /** An ended shard not completed within this is flagged stuck. */
+        @WithDefault("PT30M")
+        Duration completeGrace();
     }
 
     interface Pricing {

@@ -129,7 +129,8 @@ public class Wiring {
         return new LaneSettings(
                 new IngestLimits(shard.maxRequests(), shard.maxBytes(), shard.maxLineBytes(), shard.reportedErrors()),
                 config.poll().firstDelay(), config.poll().maxDelay(), config.poll().batchSize(),
-                Path.of(config.tempDir()), money(config.pricing()), config.retry().maxDepth());
+                Path.of(config.tempDir()), money(config.pricing()), config.retry().maxDepth(), config.poll().stuckAfter(),
+                config.poll().completeGrace());
     }
 
     static Money money(BatchlaneConfig.Pricing pricing) {

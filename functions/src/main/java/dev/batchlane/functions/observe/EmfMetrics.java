@@ -61,6 +61,11 @@ public final class EmfMetrics implements LaneMetrics {
     }
 
     @Override
+    public void shardStuck(String provider) {
+        emit(provider, Map.of("StuckShards", count(1)));
+    }
+
+    @Override
     public void pollCycle(long durationMillis, long oldestInFlightSeconds) {
         emit(null, Map.of("PollCycles", count(1), "PollCycleDurationMs", new Value(durationMillis, "Milliseconds"),
                 "OldestInFlightShardAgeSeconds", new Value(oldestInFlightSeconds, "Seconds")));

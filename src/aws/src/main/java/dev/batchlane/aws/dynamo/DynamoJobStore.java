@@ -113,6 +113,31 @@ public final class DynamoJobStore implements JobStore {
         }
     }
 
+    @Override
+    public void flagStuck(String jobId, int shardIndex, String reason, Instant now) {
+        // A map keyed by shard keeps one entry per shard however often poll sees it stuck.
+        dynamo.updateItem(b -> b.tableName(table).key(key(jobPk(jobId), JOB_SK))
+                .updateExpression("SET stuckShards = if_not_exists(stuckShards, :empty), lastStuckAt = :now")
+                .conditionExpression("attribute_exists(pk)")
+                .expressionAttributeValues(Map.of(":empty", AttributeValue.fromM(Map.of()), ":now", n(now.toEpochMilli()))));
+        dynamo.updateItem(b -> b.tableName(table).key(key(jobPk(jobId), JOB_SK))
+                .updateExpression("SET stuckShards.#shard = :reason")
+                .conditionExpression("attribute_exists(pk)")
+                .expressionAttributeNames(Map.of("#shard", Shard.partName(shardIndex)))
+                .expressionAttributeValues(Map.of(":reason", s(reason))));
+    }
+
+    /** The job's stuck shards and why, as poll flagged them. */
+    public Map<String, String> stuckShards(String jobId) {
+        Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(table).key(key(jobPk(jobId), JOB_SK))
+                .consistentRead(true)).item();
+        Map<String, String> out = new java.util.TreeMap<>();
+        if (item != null && item.containsKey("stuckShards")) {
+            item.get("stuckShards").m().forEach((k, v) -> out.put(k, v.s()));
+        }
+        return out;
+    }
+
     // ---- shards ----
 
     @Override

@@ -31,6 +31,9 @@ public interface JobStore {
      */
     boolean requestCancel(String jobId, Instant now);
 
+    /** Adds a stuck shard to the job's list of them, with why; idempotent. */
+    void flagStuck(String jobId, int shardIndex, String reason, Instant now);
+
     /** Creates the shard record unless it exists. */
     boolean createShard(Shard shard);
 

@@ -23,6 +23,9 @@ public interface LaneMetrics {
     /** One shard's requests joined: their outcomes, the tokens billed and the cost at batch price. */
     default void requestsFinished(String provider, long succeeded, long failed, Usage usage, BigDecimal costUsd) {}
 
+    /** A shard stopped moving (see PollService): counted so an alarm can page someone. */
+    default void shardStuck(String provider) {}
+
     /** One poll cycle ran; {@code oldestInFlightSeconds} is the age of the oldest submitted batch it saw (0 if none). */
     default void pollCycle(long durationMillis, long oldestInFlightSeconds) {}
 }

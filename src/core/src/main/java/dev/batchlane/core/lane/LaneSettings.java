@@ -16,7 +16,9 @@ public record LaneSettings(
         int pollBatchSize,
         Path tempDir,
         Money money,
-        int maxRetryDepth) {
+        int maxRetryDepth,
+        Duration stuckAfter,
+        Duration completeGrace) {
 
     /** How many times requests that failed for a passing reason are resubmitted, by default. */
     public static final int DEFAULT_RETRY_DEPTH = 2;
@@ -25,6 +27,17 @@ public record LaneSettings(
             Path tempDir) {
         this(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, Money.defaults(), DEFAULT_RETRY_DEPTH);
     }
+
+    public LaneSettings(IngestLimits limits, Duration firstPollDelay, Duration maxPollDelay, int pollBatchSize,
+            Path tempDir, Money money, int maxRetryDepth) {
+        this(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, money, maxRetryDepth, DEFAULT_STUCK_AFTER,
+                DEFAULT_COMPLETE_GRACE);
+    }
+
+    /** A batch still running this long after submission is stuck: the 24 h window plus finalizing time. */
+    public static final Duration DEFAULT_STUCK_AFTER = Duration.ofHours(26);
+    /** An ended shard not completed this long after is stuck: complete never ran or keeps failing. */
+    public static final Duration DEFAULT_COMPLETE_GRACE = Duration.ofMinutes(30);
 
     public LaneSettings {
         if (firstPollDelay.isNegative() || maxPollDelay.compareTo(firstPollDelay) < 0) {

@@ -84,7 +84,13 @@ public final class PollService {
                             case CONFLICT -> conflicts++;
                         }
                     }
-                    case SUBMITTING, ENDED, COMPLETED -> {
+                    case ENDED -> {
+                        // Still ENDED when its grace ran out: complete never ran, or keeps failing.
+                        stuck(shard, "ended at " + shard.endedAt() + " but not completed within "
+                                + settings.completeGrace(), now);
+                        store.updateShard(shard, shard.withDue(now.plus(settings.completeGrace())));
+                    }
+                    case SUBMITTING, COMPLETED -> {
                         // Not poll's to act on; a due time left on such a shard is cleared so it stops coming back.
                         if (store.updateShard(shard, shard.withDue(null)).isEmpty()) {
                             conflicts++;
@@ -109,12 +115,19 @@ public final class PollService {
 
     private enum Step { PROGRESSED, ENDED, CONFLICT }
 
+    private void stuck(Shard shard, String reason, Instant now) {
+        LOG.log(Level.ERROR, "job {0} shard {1}: stuck: {2}", shard.jobId(), Shard.partName(shard.index()), reason);
+        store.flagStuck(shard.jobId(), shard.index(), reason, now);
+        metrics.shardStuck(shard.provider());
+    }
+
     private Step follow(Shard shard) {
         BatchView view = providers.get(shard.provider()).retrieve(shard.batchId());
         Instant now = clock.instant();
         if (view.state().terminal()) {
+            // Due again after the grace only if complete has not moved it on by then (COMPLETED clears it).
             Shard ended = shard.ended(view.providerStatus(), view.counts(), view.outputFileId(), view.errorFileId(),
-                    view.error(), now);
+                    view.error(), now).withDue(now.plus(settings.completeGrace()));
             if (store.updateShard(shard, ended).isEmpty()) {
                 return Step.CONFLICT;
             }
@@ -122,6 +135,10 @@ public final class PollService {
                     Shard.partName(shard.index()), shard.batchId(), view.providerStatus(), view.counts());
             metrics.batchEnded(shard.provider(), view.state() == BatchState.FAILED, view.state() == BatchState.EXPIRED);
             return Step.ENDED;
+        }
+        if (shard.submittedAt() != null && shard.submittedAt().plus(settings.stuckAfter()).isBefore(now)) {
+            stuck(shard, "batch " + shard.batchId() + " still " + view.providerStatus() + " "
+                    + Duration.between(shard.submittedAt(), now).toHours() + " h after submission", now);
         }
         Shard next = shard.polled(view.providerStatus(), view.counts(),
                 now.plus(settings.pollDelay(shard.pollCount() + 1)));

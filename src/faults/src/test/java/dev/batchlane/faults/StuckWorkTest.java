@@ -1,0 +1,124 @@
+package dev.batchlane.faults;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.batchlane.aws.dynamo.DynamoJobStore;
+import dev.batchlane.aws.dynamo.TableSetup;
+import dev.batchlane.aws.s3.S3ObjectStore;
+import dev.batchlane.core.ingest.IngestLimits;
+import dev.batchlane.core.ingest.IngestService;
+import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.lane.LaneMetrics;
+import dev.batchlane.core.lane.LaneSettings;
+import dev.batchlane.core.lane.Providers;
+import dev.batchlane.core.money.Money;
+import dev.batchlane.core.poll.PollService;
+import dev.batchlane.emulators.DynamoDbLocalServer;
+import dev.batchlane.emulators.S3MockServer;
+import dev.batchlane.provider.openai.OpenAiConfig;
+import dev.batchlane.provider.openai.OpenAiProvider;
+import dev.batchlane.simulator.openai.OpenAiSimulator;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/** Work that stops moving is flagged on the job, logged as an error and counted — with time as a parameter. */
+class StuckWorkTest {
+
+    /** A clock the test moves by hand. */
+    static final class HandClock extends Clock {
+        Instant now = Instant.now();
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
+    void aBatchRunningPastItsWindow_andAnEndedShardNeverCompleted_areFlaggedCountedAndKeptInSight() throws Exception {
+        try (DynamoDbLocalServer dynamoServer = DynamoDbLocalServer.start();
+                S3MockServer s3Server = S3MockServer.start("stuck");
+                OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ofDays(3)).start()) {
+            var creds = StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"));
+            S3Client s3 = S3Client.builder().endpointOverride(s3Server.endpoint()).forcePathStyle(true)
+                    .region(Region.US_EAST_1).credentialsProvider(creds)
+                    .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+            DynamoDbClient dynamo = DynamoDbClient.builder().endpointOverride(dynamoServer.endpoint())
+                    .region(Region.US_EAST_1).credentialsProvider(creds)
+                    .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+            TableSetup.create(dynamo, "stuck");
+            DynamoJobStore jobs = new DynamoJobStore(dynamo, "stuck");
+            S3ObjectStore objects = new S3ObjectStore(s3, "stuck");
+            HandClock clock = new HandClock();
+            AtomicInteger stuckCount = new AtomicInteger();
+            LaneMetrics metrics = new LaneMetrics() {
+                @Override
+                public void shardStuck(String provider) {
+                    stuckCount.incrementAndGet();
+                }
+            };
+            LaneSettings settings = new LaneSettings(new IngestLimits(2, 1_000_000, 10_000, 5), Duration.ofMinutes(1),
+                    Duration.ofMinutes(30), 100, Files.createTempDirectory("stuck-"), Money.defaults(), 2,
+                    Duration.ofHours(26), Duration.ofMinutes(30));
+            Providers providers = new Providers(List.of(new OpenAiProvider(new OpenAiConfig(URI.create(sim.baseUrl()),
+                    "sk-stuck", Duration.ofSeconds(10)), HttpClient.newHttpClient())));
+            IngestService ingest = new IngestService(jobs, objects, providers, settings, clock, metrics);
+            PollService poll = new PollService(jobs, objects, providers, settings, clock, metrics);
+            String file = "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":{\"model\":\"text-embedding-3-small\",\"input\":\"x\"}}\n";
+            s3.putObject(b -> b.bucket("stuck").key("inbox/openai/s.jsonl"), RequestBody.fromString(file));
+            String etag = s3.headObject(b -> b.bucket("stuck").key("inbox/openai/s.jsonl")).eTag();
+            String jobId = ingest.ingest(new IngestService.ObjectRef("stuck", "inbox/openai/s.jsonl", null, etag, 0)).jobId();
+
+            clock.now = clock.now.plus(Duration.ofHours(1));
+            poll.pollDue();
+            assertThat(jobs.stuckShards(jobId)).isEmpty();
+
+            clock.now = clock.now.plus(Duration.ofHours(26));
+            poll.pollDue();
+            assertThat(jobs.stuckShards(jobId)).containsOnlyKeys("00001");
+            assertThat(jobs.stuckShards(jobId).get("00001")).contains("still validating");
+            assertThat(stuckCount).hasValue(1);
+            assertThat(jobs.shard(jobId, 1).orElseThrow().dueAt()).as("still followed").isNotNull();
+
+            // The batch ends, but no complete ever runs for it.
+            sim.setStepDuration(Duration.ZERO);
+            for (int i = 0; i < 5 && jobs.shard(jobId, 1).orElseThrow().status() != ShardStatus.ENDED; i++) {
+                clock.now = clock.now.plus(Duration.ofHours(1));
+                poll.pollDue();
+            }
+            assertThat(jobs.shard(jobId, 1).orElseThrow().status()).isEqualTo(ShardStatus.ENDED);
+            int before = stuckCount.get();
+            clock.now = clock.now.plus(Duration.ofMinutes(31));
+            poll.pollDue();
+            assertThat(jobs.stuckShards(jobId).get("00001")).contains("not completed within");
+            assertThat(stuckCount.get()).isEqualTo(before + 1);
+            s3.close();
+            dynamo.close();
+        }
+    }
+}
