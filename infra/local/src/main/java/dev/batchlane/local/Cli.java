@@ -256,8 +256,8 @@ public final class Cli {
             JsonNode report = JSON.readTree(out.resolve(prefix + "report.json").toFile());
             out().println("REJECTED: " + report.path("message").asText());
             for (JsonNode v : report.path("firstViolations")) {
-                String where = v.path("line").asLong() == 0 ? "file" : "line " + v.path("line").asLong();
-                out().println("  " + where + " [" + v.path("code").asText() + "] " + v.path("message").asText());
+                String at = v.path("line").asLong() == 0 ? "file" : "line " + v.path("line").asLong();
+                out().println("  " + at + " [" + v.path("code").asText() + "] " + v.path("message").asText());
             }
             out().println("report and error list (" + copied + " files): " + where);
             return 1;
