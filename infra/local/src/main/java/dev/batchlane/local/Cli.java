@@ -265,8 +265,17 @@ public final class Cli {
         JsonNode manifest = JSON.readTree(out.resolve(prefix + "manifest.json").toFile());
         JsonNode c = manifest.path("counts");
         out().println("COMPLETED: " + c.path("succeeded").asLong() + " succeeded, " + c.path("failed").asLong() + " failed, "
-                + c.path("expired").asLong() + " expired of " + c.path("requests").asLong() + " requests; "
+                + c.path("expired").asLong() + " expired, " + c.path("cancelled").asLong() + " cancelled of "
+                + c.path("requests").asLong() + " requests; "
                 + manifest.at("/usage/totalTokens").asLong() + " tokens");
+        if (manifest.has("cost") && !manifest.at("/cost/batchUsd").isNull()) {
+            out().println("cost: $" + manifest.at("/cost/batchUsd").decimalValue().toPlainString() + " at batch prices ($"
+                    + manifest.at("/cost/syncUsd").decimalValue().toPlainString() + " synchronously)");
+        }
+        if (manifest.has("failedFile")) {
+            out().println("requests to fix and drop again: " + out.resolve(manifest.get("failedFile").asText())
+                    .toAbsolutePath().normalize());
+        }
         out().println("results (" + copied + " files): " + where);
         return 0;
     }
