@@ -166,6 +166,11 @@ class FaultInjectionTest {
             sim.expireNextBatches(n, r.nextDouble());
             said.add(n + " batch(es) expire");
         }
+        if (r.nextInt(3) == 0) {
+            // the provider rejects a whole batch file after accepting it (OpenAI: status failed, errors.data)
+            sim.failNextBatchValidations(1, "token_limit_exceeded", "Enqueued token limit reached.");
+            said.add("1 batch rejected");
+        }
         Operation[] ops = {Operation.CREATE_FILE, Operation.CREATE_BATCH, Operation.RETRIEVE_BATCH,
                 Operation.DOWNLOAD_FILE, Operation.DELETE_FILE};
         for (int i = 0; i < r.nextInt(5); i++) {

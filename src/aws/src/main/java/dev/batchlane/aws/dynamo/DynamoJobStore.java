@@ -44,6 +44,11 @@ public final class DynamoJobStore implements JobStore {
      */
     static final String DUE_PARTITION = "due";
     static final String JOB_SK = "JOB";
+    /**
+     * Finished jobs and their shards leave the table this long after completion, through the
+     * table's TTL on {@code expiresAt} (epoch seconds); the manifest in S3 is the lasting record.
+     */
+    static final java.time.Duration RETENTION = java.time.Duration.ofDays(90);
 
     private final DynamoDbClient dynamo;
     private final String table;
@@ -81,9 +86,10 @@ public final class DynamoJobStore implements JobStore {
 
     @Override
     public boolean markCompleted(String jobId, String manifestKey, Instant now) {
-        return update(jobId, "SET #s = :completed, completedAt = :now, resultKey = :key", "#s = :running",
-                Map.of(":completed", s(JobStatus.COMPLETED.name()), ":running", s(JobStatus.RUNNING.name()),
-                        ":now", n(now.toEpochMilli()), ":key", s(manifestKey)));
+        return update(jobId, "SET #s = :completed, completedAt = :now, resultKey = :key, expiresAt = :expires",
+                "#s = :running", Map.of(":completed", s(JobStatus.COMPLETED.name()), ":running",
+                        s(JobStatus.RUNNING.name()), ":now", n(now.toEpochMilli()), ":key", s(manifestKey),
+                        ":expires", n(now.plus(RETENTION).getEpochSecond())));
     }
 
     private boolean update(String jobId, String set, String condition, Map<String, AttributeValue> values) {
@@ -317,6 +323,9 @@ public final class DynamoJobStore implements JobStore {
         putT(m, "submittedAt", sh.submittedAt());
         putT(m, "endedAt", sh.endedAt());
         putT(m, "completedAt", sh.completedAt());
+        if (sh.completedAt() != null) {
+            m.put("expiresAt", n(sh.completedAt().plus(RETENTION).getEpochSecond()));
+        }
         ShardResult r = sh.result();
         if (r != null) {
             m.put("resSucceeded", n(r.succeeded()));
