@@ -1,5 +1,6 @@
 package dev.batchlane.functions;
 
+import dev.batchlane.aws.LocalAws;
 import dev.batchlane.aws.dynamo.StreamPump;
 import dev.batchlane.aws.dynamo.TableSetup;
 import dev.batchlane.emulators.DynamoDbLocalServer;
@@ -12,10 +13,6 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import java.time.Duration;
 import java.util.Map;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -48,17 +45,10 @@ public class LocalLane implements QuarkusTestResourceLifecycleManager {
         dynamoServer = DynamoDbLocalServer.start();
         s3Server = S3MockServer.start(BUCKET);
         simulator = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(7).start();
-        var creds = StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"));
-        S3Client s3 = S3Client.builder().endpointOverride(s3Server.endpoint()).forcePathStyle(true)
-                .region(Region.US_EAST_1).credentialsProvider(creds)
-                .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
-        DynamoDbClient dynamo = DynamoDbClient.builder().endpointOverride(dynamoServer.endpoint())
-                .region(Region.US_EAST_1).credentialsProvider(creds)
-                .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+        S3Client s3 = LocalAws.s3(s3Server.endpoint());
+        DynamoDbClient dynamo = LocalAws.dynamo(dynamoServer.endpoint());
         TableSetup.create(dynamo, TABLE);
-        DynamoDbStreamsClient streams = DynamoDbStreamsClient.builder().endpointOverride(dynamoServer.endpoint())
-                .region(Region.US_EAST_1).credentialsProvider(creds)
-                .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+        DynamoDbStreamsClient streams = LocalAws.streams(dynamoServer.endpoint());
         parts = new Parts(s3, dynamo, new StreamPump(dynamo, streams, TABLE, "us-east-1"), simulator);
         return Map.of(
                 "batchlane.bucket", BUCKET,

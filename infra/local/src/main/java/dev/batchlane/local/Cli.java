@@ -2,6 +2,7 @@ package dev.batchlane.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.batchlane.aws.LocalAws;
 import dev.batchlane.aws.dynamo.DynamoJobStore;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStatus;
@@ -24,11 +25,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -330,14 +327,8 @@ public final class Cli {
                         "no running stack: start one with ./batchlane up (in another terminal)");
             }
             JsonNode state = JSON.readTree(stateFile().toFile());
-            var creds = StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"));
-            S3Client s3 = S3Client.builder().endpointOverride(java.net.URI.create(state.path("s3Endpoint").asText()))
-                    .forcePathStyle(true).region(Region.US_EAST_1).credentialsProvider(creds)
-                    .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
-            DynamoDbClient dynamo = DynamoDbClient.builder()
-                    .endpointOverride(java.net.URI.create(state.path("dynamodbEndpoint").asText()))
-                    .region(Region.US_EAST_1).credentialsProvider(creds)
-                    .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+            S3Client s3 = LocalAws.s3(java.net.URI.create(state.path("s3Endpoint").asText()));
+            DynamoDbClient dynamo = LocalAws.dynamo(java.net.URI.create(state.path("dynamodbEndpoint").asText()));
             return new Running(s3, new DynamoJobStore(dynamo, state.path("table").asText()));
         }
     }

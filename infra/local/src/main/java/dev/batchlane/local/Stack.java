@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.batchlane.aws.LocalAws;
 import dev.batchlane.aws.dynamo.DynamoJobStore;
 import dev.batchlane.aws.dynamo.StreamPump;
 import dev.batchlane.aws.dynamo.TableSetup;
@@ -26,10 +27,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -44,7 +41,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 public final class Stack implements AutoCloseable {
     public static final String BUCKET = "batchlane-local";
     public static final String TABLE = "batchlane-jobs";
-    private static final String REGION = "us-east-1";
+    private static final String REGION = LocalAws.REGION.id();
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Lambda retries a failed asynchronous (S3) invocation twice. */
     private static final int ASYNC_ATTEMPTS = 3;
@@ -96,14 +93,9 @@ public final class Stack implements AutoCloseable {
         s3Server = S3MockServer.start(s3mockJar.toFile().isFile() ? s3mockJar : S3MockServer.locateJar(),
                 freePort(), BUCKET);
         closeables.add(s3Server);
-        var creds = StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"));
-        s3 = S3Client.builder().endpointOverride(s3Server.endpoint()).forcePathStyle(true).region(Region.of(REGION))
-                .credentialsProvider(creds).httpClientBuilder(UrlConnectionHttpClient.builder()).build();
-        dynamo = DynamoDbClient.builder().endpointOverride(dynamoServer.endpoint()).region(Region.of(REGION))
-                .credentialsProvider(creds).httpClientBuilder(UrlConnectionHttpClient.builder()).build();
-        DynamoDbStreamsClient streams = DynamoDbStreamsClient.builder().endpointOverride(dynamoServer.endpoint())
-                .region(Region.of(REGION)).credentialsProvider(creds)
-                .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+        s3 = LocalAws.s3(s3Server.endpoint());
+        dynamo = LocalAws.dynamo(dynamoServer.endpoint());
+        DynamoDbStreamsClient streams = LocalAws.streams(dynamoServer.endpoint());
         TableSetup.create(dynamo, TABLE);
         pump = new StreamPump(dynamo, streams, TABLE, REGION);
         jobs = new DynamoJobStore(dynamo, TABLE);

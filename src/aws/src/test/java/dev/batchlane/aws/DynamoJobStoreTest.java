@@ -22,12 +22,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
-import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
 
 /** The store's conditions, evaluated by DynamoDB Local (a mock could not evaluate them). */
 class DynamoJobStoreTest {
@@ -40,9 +35,7 @@ class DynamoJobStoreTest {
     @BeforeAll
     static void start() {
         server = DynamoDbLocalServer.start();
-        var creds = StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"));
-        dynamo = DynamoDbClient.builder().endpointOverride(server.endpoint()).region(Region.US_EAST_1)
-                .credentialsProvider(creds).httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+        dynamo = LocalAws.dynamo(server.endpoint());
         TableSetup.create(dynamo, TABLE);
         store = new DynamoJobStore(dynamo, TABLE);
     }
@@ -170,9 +163,7 @@ class DynamoJobStoreTest {
 
     @Test
     void streamPump_deliversTheShardsTransitionAsALambdaStreamEvent() throws Exception {
-        var streams = DynamoDbStreamsClient.builder().endpointOverride(server.endpoint()).region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")))
-                .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+        var streams = LocalAws.streams(server.endpoint());
         StreamPump pump = new StreamPump(dynamo, streams, TABLE, "us-east-1");
         pump.drain(100);
         String id = newId();

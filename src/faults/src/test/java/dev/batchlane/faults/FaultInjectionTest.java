@@ -1,5 +1,6 @@
 package dev.batchlane.faults;
 
+import dev.batchlane.aws.LocalAws;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -45,13 +46,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
-import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -79,15 +75,10 @@ class FaultInjectionTest {
     static void start() {
         dynamoServer = DynamoDbLocalServer.start();
         s3Server = S3MockServer.start(BUCKET);
-        var creds = StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"));
-        s3 = S3Client.builder().endpointOverride(s3Server.endpoint()).forcePathStyle(true).region(Region.US_EAST_1)
-                .credentialsProvider(creds).httpClientBuilder(UrlConnectionHttpClient.builder()).build();
-        dynamo = DynamoDbClient.builder().endpointOverride(dynamoServer.endpoint()).region(Region.US_EAST_1)
-                .credentialsProvider(creds).httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+        s3 = LocalAws.s3(s3Server.endpoint());
+        dynamo = LocalAws.dynamo(dynamoServer.endpoint());
         TableSetup.create(dynamo, TABLE);
-        pump = new StreamPump(dynamo, DynamoDbStreamsClient.builder().endpointOverride(dynamoServer.endpoint())
-                .region(Region.US_EAST_1).credentialsProvider(creds)
-                .httpClientBuilder(UrlConnectionHttpClient.builder()).build(), TABLE, "us-east-1");
+        pump = new StreamPump(dynamo, LocalAws.streams(dynamoServer.endpoint()), TABLE, "us-east-1");
         jobs = new DynamoJobStore(dynamo, TABLE);
         objects = new S3ObjectStore(s3, BUCKET);
     }

@@ -1,5 +1,6 @@
 package dev.batchlane.faults;
 
+import dev.batchlane.aws.LocalAws;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.batchlane.aws.dynamo.DynamoJobStore;
@@ -17,64 +18,34 @@ import dev.batchlane.emulators.DynamoDbLocalServer;
 import dev.batchlane.emulators.S3MockServer;
 import dev.batchlane.provider.openai.OpenAiConfig;
 import dev.batchlane.provider.openai.OpenAiProvider;
+import dev.batchlane.simulator.MutableClock;
 import dev.batchlane.simulator.openai.OpenAiSimulator;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /** Work that stops moving is flagged on the job, logged as an error and counted — with time as a parameter. */
 class StuckWorkTest {
 
-    /** A clock the test moves by hand. */
-    static final class HandClock extends Clock {
-        Instant now = Instant.now();
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
     @Test
     void aBatchRunningPastItsWindow_andAnEndedShardNeverCompleted_areFlaggedCountedAndKeptInSight() throws Exception {
         try (DynamoDbLocalServer dynamoServer = DynamoDbLocalServer.start();
                 S3MockServer s3Server = S3MockServer.start("stuck");
                 OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ofDays(3)).start()) {
-            var creds = StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"));
-            S3Client s3 = S3Client.builder().endpointOverride(s3Server.endpoint()).forcePathStyle(true)
-                    .region(Region.US_EAST_1).credentialsProvider(creds)
-                    .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
-            DynamoDbClient dynamo = DynamoDbClient.builder().endpointOverride(dynamoServer.endpoint())
-                    .region(Region.US_EAST_1).credentialsProvider(creds)
-                    .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+            S3Client s3 = LocalAws.s3(s3Server.endpoint());
+            DynamoDbClient dynamo = LocalAws.dynamo(dynamoServer.endpoint());
             TableSetup.create(dynamo, "stuck");
             DynamoJobStore jobs = new DynamoJobStore(dynamo, "stuck");
             S3ObjectStore objects = new S3ObjectStore(s3, "stuck");
-            HandClock clock = new HandClock();
+            MutableClock clock = new MutableClock(Instant.now());
             AtomicInteger stuckCount = new AtomicInteger();
             LaneMetrics metrics = new LaneMetrics() {
                 @Override
@@ -94,11 +65,11 @@ class StuckWorkTest {
             String etag = s3.headObject(b -> b.bucket("stuck").key("inbox/openai/s.jsonl")).eTag();
             String jobId = ingest.ingest(new IngestService.ObjectRef("stuck", "inbox/openai/s.jsonl", null, etag, 0)).jobId();
 
-            clock.now = clock.now.plus(Duration.ofHours(1));
+            clock.advance(Duration.ofHours(1));
             poll.pollDue();
             assertThat(jobs.stuckShards(jobId)).isEmpty();
 
-            clock.now = clock.now.plus(Duration.ofHours(26));
+            clock.advance(Duration.ofHours(26));
             poll.pollDue();
             assertThat(jobs.stuckShards(jobId)).containsOnlyKeys("00001");
             assertThat(jobs.stuckShards(jobId).get("00001")).contains("still validating");
@@ -108,12 +79,12 @@ class StuckWorkTest {
             // The batch ends, but no complete ever runs for it.
             sim.setStepDuration(Duration.ZERO);
             for (int i = 0; i < 5 && jobs.shard(jobId, 1).orElseThrow().status() != ShardStatus.ENDED; i++) {
-                clock.now = clock.now.plus(Duration.ofHours(1));
+                clock.advance(Duration.ofHours(1));
                 poll.pollDue();
             }
             assertThat(jobs.shard(jobId, 1).orElseThrow().status()).isEqualTo(ShardStatus.ENDED);
             int before = stuckCount.get();
-            clock.now = clock.now.plus(Duration.ofMinutes(31));
+            clock.advance(Duration.ofMinutes(31));
             poll.pollDue();
             assertThat(jobs.stuckShards(jobId).get("00001")).contains("not completed within");
             assertThat(stuckCount.get()).isEqualTo(before + 1);

@@ -17,6 +17,7 @@ import dev.batchlane.core.provider.Payload;
 import dev.batchlane.core.provider.ProviderException;
 import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.provider.Usage;
+import dev.batchlane.simulator.MutableClock;
 import dev.batchlane.simulator.openai.BatchSnapshot;
 import dev.batchlane.simulator.openai.KnownUsage;
 import dev.batchlane.simulator.openai.OpenAiSimulator;

@@ -3,6 +3,7 @@ package dev.batchlane.simulator.openai;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.batchlane.simulator.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.batchlane.simulator.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,12 +1,7 @@
-package dev.batchlane.core.bench;
+package dev.batchlane.core.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.batchlane.core.ingest.FileValidator;
-import dev.batchlane.core.ingest.IngestLimits;
-import dev.batchlane.core.ingest.RequestContract;
-import dev.batchlane.core.ingest.Sharder;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -64,37 +59,6 @@ class StreamingBenchmark {
         };
     }
 
-    static final class AnyContract implements RequestContract {
-        @Override
-        public String idField() {
-            return "custom_id";
-        }
-
-        @Override
-        public FileRules startFile() {
-            return new FileRules() {
-                @Override
-                public void check(long lineNumber, String customId, ObjectNode line, ViolationSink out) {
-                }
-
-                @Override
-                public String endpoint() {
-                    return "/v1/chat/completions";
-                }
-
-                @Override
-                public String model() {
-                    return "gpt-4o-mini";
-                }
-
-                @Override
-                public com.fasterxml.jackson.databind.JsonNode requestBody(ObjectNode line) {
-                    return line.get("body");
-                }
-            };
-        }
-    }
-
     @Test
     void validateAndShard_generatedFile_reportThroughputAndPeakHeap() throws Exception {
         long lines = Long.getLong("bench.lines", 200_000);
@@ -103,7 +67,7 @@ class StreamingBenchmark {
             pool.resetPeakUsage();
         }
         long t0 = System.nanoTime();
-        FileValidator.Result r = new FileValidator(new AnyContract(), limits).validate(generated(lines), v -> { });
+        FileValidator.Result r = new FileValidator(new TestContract(), limits).validate(generated(lines), v -> { });
         long t1 = System.nanoTime();
         Path tmp = Files.createTempDirectory("bench-");
         long[] shards = {0};

@@ -1,4 +1,4 @@
-package dev.batchlane.simulator.openai;
+package dev.batchlane.simulator;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -6,15 +6,18 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock tests move by hand, so nothing has to sleep. */
-final class MutableClock extends Clock {
+/**
+ * A clock tests move by hand, so the simulators' batches advance — and the lane's timers fire —
+ * exactly when a test says.
+ */
+public final class MutableClock extends Clock {
     private volatile Instant now;
 
-    MutableClock(Instant start) {
+    public MutableClock(Instant start) {
         this.now = start;
     }
 
-    void advance(Duration duration) {
+    public void advance(Duration duration) {
         now = now.plus(duration);
     }
 
