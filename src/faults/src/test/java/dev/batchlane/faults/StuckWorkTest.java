@@ -88,6 +88,17 @@ class StuckWorkTest {
             poll.pollDue();
             assertThat(jobs.stuckShards(jobId).get("00001")).contains("not completed within");
             assertThat(stuckCount.get()).isEqualTo(before + 1);
+            // A submitter that died between claiming a shard and recording its batch.
+            dev.batchlane.core.job.Shard claimed = dev.batchlane.core.job.Shard.staged(jobId, 7, "openai", "staging/x", 1, 1);
+            jobs.createShard(claimed);
+            claimed = jobs.shard(jobId, 7).orElseThrow();
+            jobs.updateShard(claimed, claimed.withStatus(ShardStatus.SUBMITTING).withDue(clock.instant().plusSeconds(60)));
+            clock.advance(Duration.ofMinutes(2));
+            poll.pollDue();
+            assertThat(jobs.stuckShards(jobId).get("00007")).contains("submission interrupted")
+                    .contains("batchlane_job_id=" + jobId);
+            assertThat(jobs.shard(jobId, 7).orElseThrow().status()).as("never resubmitted blindly")
+                    .isEqualTo(ShardStatus.SUBMITTING);
             s3.close();
             dynamo.close();
         }

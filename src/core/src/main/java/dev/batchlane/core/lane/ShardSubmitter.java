@@ -52,7 +52,9 @@ public final class ShardSubmitter {
             return store.updateShard(staged, staged.ended("cancelled", staged.providerCounts(), null, null, null,
                     clock.instant())).isPresent() ? Result.CANCELLED : Result.CLAIMED_ELSEWHERE;
         }
-        Optional<Shard> won = store.updateShard(staged, staged.withStatus(ShardStatus.SUBMITTING).withDue(null));
+        // Due again after the grace only if this caller dies mid-submission: poll then flags the shard stuck.
+        Optional<Shard> won = store.updateShard(staged, staged.withStatus(ShardStatus.SUBMITTING)
+                .withDue(clock.instant().plus(settings.completeGrace())));
         if (won.isEmpty()) {
             return Result.CLAIMED_ELSEWHERE;
         }

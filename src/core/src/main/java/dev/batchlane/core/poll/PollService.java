@@ -90,7 +90,16 @@ public final class PollService {
                                 + settings.completeGrace(), now);
                         store.updateShard(shard, shard.withDue(now.plus(settings.completeGrace())));
                     }
-                    case SUBMITTING, COMPLETED -> {
+                    case SUBMITTING -> {
+                        // A submitter claimed it and never finished: the batch may or may not exist at the
+                        // provider, and submitting again could charge twice, so a person decides.
+                        stuck(shard, "submission interrupted after " + settings.completeGrace() + "; look for a batch"
+                                + " with metadata batchlane_job_id=" + shard.jobId() + ", batchlane_shard="
+                                + Shard.partName(shard.index()) + (shard.inputFileId() == null ? ""
+                                        : " or input file " + shard.inputFileId()), now);
+                        store.updateShard(shard, shard.withDue(now.plus(settings.completeGrace())));
+                    }
+                    case COMPLETED -> {
                         // Not poll's to act on; a due time left on such a shard is cleared so it stops coming back.
                         if (store.updateShard(shard, shard.withDue(null)).isEmpty()) {
                             conflicts++;
