@@ -46,27 +46,37 @@ class LaneEndToEndTest {
     @jakarta.inject.Inject
     JobStore jobs;
 
-    @Test
-    void lane_2000Lines_everyRequestJoinedOnce_failuresKept_providerFilesDeleted_redeliveryChangesNothing()
-            throws IOException {
+    static java.util.stream.Stream<String> providers() {
+        return java.util.stream.Stream.of("openai", "anthropic");
+    }
+
+    private ProviderFixture fixture(String provider) {
+        return provider.equals("openai") ? new ProviderFixture.OpenAi(lane) : new ProviderFixture.Anthropic(lane);
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.MethodSource("providers")
+    void lane_2000Lines_everyRequestJoinedOnce_failuresKept_providerFilesDeleted_redeliveryChangesNothing(
+            String provider) throws IOException {
+        ProviderFixture p = fixture(provider);
         Set<String> serverErrors = Set.of("row-00007", "row-00777");
         Set<String> refused = Set.of("row-01234");
         Set<String> transientErrors = Set.of("row-01500", "row-01999");
-        Set<String> failedOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        lane.openai().failLines(serverErrors::contains, 500, "server_error", "The server had an error processing your request.");
-        lane.openai().failLines(refused::contains, 400, "context_length_exceeded", "This model's maximum context length is 128000 tokens.");
-        lane.openai().failLines(id -> transientErrors.contains(id) && failedOnce.add(id), 503, "server_error", "Overloaded.");
-        var usageBefore = lane.openai().knownUsage(); // the simulator is shared with the other tests
-        String key = "inbox/openai/fraud backfill.jsonl";
-        HeadObjectResponse head = drop(key, chatLines(2000));
-        int uploadsBefore = lane.openai().uploadCount();
+        p.serverErrors(serverErrors);
+        p.refuse(refused);
+        p.failOnce(transientErrors);
+        long[] usageBefore = p.usage(); // the simulators are shared with the other tests
+        String key = "inbox/" + provider + "/fraud backfill.jsonl";
+        byte[] input = p.lines(2000);
+        HeadObjectResponse head = drop(key, input);
+        int submissionsBefore = p.submissions();
 
         JsonNode ingested = invoke(Events.objectCreated(LocalLane.BUCKET, key, head));
 
         assertThat(ingested.get(0).get("outcome").asText()).isEqualTo("ACCEPTED");
         assertThat(ingested.get(0).get("shards").asInt()).isEqualTo(4);
         String jobId = ingested.get(0).get("jobId").asText();
-        assertThat(lane.openai().uploadCount() - uploadsBefore).isEqualTo(4);
+        assertThat(p.submissions() - submissionsBefore).isEqualTo(4);
         runUntilCompleted(jobId);
 
         Map<String, JsonNode> results = results(jobId);
@@ -76,24 +86,25 @@ class LaneEndToEndTest {
             JsonNode r = results.get(id);
             assertThat(r.get("outcome").asText()).isEqualTo("failed");
             assertThat(r.get("status_code").asInt()).isEqualTo(500);
-            assertThat(r.get("error").toString()).contains("server_error");
+            assertThat(r.get("error").toString()).contains(p.serverErrorCode());
         }
         assertThat(results.get("row-01234").get("status_code").asInt()).isEqualTo(400);
-        assertThat(results.get("row-01234").get("error").toString()).contains("context_length_exceeded");
+        assertThat(results.get("row-01234").get("error").toString()).contains(p.refusalCode());
         for (String id : transientErrors) {
             assertThat(results.get(id).get("outcome").asText()).as("%s after one retry", id).isEqualTo("succeeded");
         }
         // Final failures are also listed in the input's own format, ready to fix and drop again.
         List<String> failedList = List.of(text("results/" + jobId + "/failed.jsonl").split("\n"));
-        String input = new String(chatLines(2000), StandardCharsets.UTF_8);
-        assertThat(failedList).hasSize(3).allSatisfy(line -> assertThat(input).contains(line + "\n"));
+        String inputText = new String(input, StandardCharsets.UTF_8);
+        assertThat(failedList).hasSize(3).allSatisfy(line -> assertThat(inputText).contains(line + "\n"));
         assertThat(failedList).extracting(LaneEndToEndTest::customId)
                 .containsExactlyInAnyOrder("row-00007", "row-00777", "row-01234");
         JsonNode ok = results.get("row-00001");
         assertThat(ok.get("outcome").asText()).isEqualTo("succeeded");
-        assertThat(ok.at("/response/choices/0/message/role").asText()).isEqualTo("assistant");
+        assertThat(ok.at(p.responseRolePointer()).asText()).isEqualTo("assistant");
 
         JsonNode manifest = read("results/" + jobId + "/manifest.json");
+        assertThat(manifest.get("provider").asText()).isEqualTo(provider);
         assertThat(manifest.at("/counts/requests").asLong()).isEqualTo(2000);
         assertThat(manifest.at("/counts/succeeded").asLong()).isEqualTo(1997);
         assertThat(manifest.at("/counts/failed").asLong()).isEqualTo(3);
@@ -104,14 +115,12 @@ class LaneEndToEndTest {
         assertThat(manifest.get("shards")).hasSize(10);
         assertThat(manifest.get("failedFile").asText()).isEqualTo("results/" + jobId + "/failed.jsonl");
         assertThat(manifest.at("/input/sha256").asText()).hasSize(64);
-        var after = lane.openai().knownUsage();
-        var known = new dev.batchlane.simulator.openai.KnownUsage(after.inputTokens() - usageBefore.inputTokens(),
-                after.cachedTokens() - usageBefore.cachedTokens(), after.outputTokens() - usageBefore.outputTokens());
-        assertThat(manifest.at("/usage/inputTokens").asLong()).isEqualTo(known.inputTokens());
-        assertThat(manifest.at("/usage/outputTokens").asLong()).isEqualTo(known.outputTokens());
-        // The real bill: the simulator's usage priced at the shipped table's gpt-4o-mini rates.
-        var price = dev.batchlane.core.money.PriceTable.shipped().find("openai", "gpt-4o-mini").orElseThrow();
-        var usage = new dev.batchlane.core.provider.Usage(known.inputTokens(), known.cachedTokens(), known.outputTokens());
+        long[] after = p.usage();
+        var usage = new dev.batchlane.core.provider.Usage(after[0] - usageBefore[0], 0, after[1] - usageBefore[1]);
+        assertThat(manifest.at("/usage/inputTokens").asLong()).isEqualTo(usage.inputTokens());
+        assertThat(manifest.at("/usage/outputTokens").asLong()).isEqualTo(usage.outputTokens());
+        // The real bill: the simulator's usage priced at the shipped table's rates for the model.
+        var price = dev.batchlane.core.money.PriceTable.shipped().find(provider, p.model()).orElseThrow();
         assertThat(manifest.at("/cost/batchUsd").decimalValue()).isEqualByComparingTo(price.batch().cost(usage));
         assertThat(manifest.at("/cost/syncUsd").decimalValue()).isEqualByComparingTo(price.sync().cost(usage));
         assertThat(manifest.at("/cost/savingUsd").decimalValue())
@@ -123,15 +132,15 @@ class LaneEndToEndTest {
             shardSum = shardSum.add(shard.at("/cost/batchUsd").decimalValue());
         }
         assertThat(shardSum).isEqualByComparingTo(manifest.at("/cost/batchUsd").decimalValue());
-        assertThat(lane.openai().liveFileIds()).as("provider files left behind").isEmpty();
+        assertThat(p.clean()).as("files or batches left at the provider").isTrue();
         assertThat(jobs.job(jobId).orElseThrow().status()).isEqualTo(JobStatus.COMPLETED);
 
         List<String> objectsBefore = keys("");
-        int uploadsAfter = lane.openai().uploadCount();
+        int submissionsAfter = p.submissions();
         JsonNode again = invoke(Events.objectCreated(LocalLane.BUCKET, key, head));
         assertThat(again.get(0).get("outcome").asText()).isEqualTo("DUPLICATE");
         assertThat(again.get(0).get("jobId").asText()).isEqualTo(jobId);
-        assertThat(lane.openai().uploadCount()).isEqualTo(uploadsAfter);
+        assertThat(p.submissions()).isEqualTo(submissionsAfter);
         assertThat(keys("")).isEqualTo(objectsBefore);
     }
 

@@ -5,6 +5,7 @@ import dev.batchlane.aws.dynamo.StreamPump;
 import dev.batchlane.aws.dynamo.TableSetup;
 import dev.batchlane.emulators.DynamoDbLocalServer;
 import dev.batchlane.emulators.S3MockServer;
+import dev.batchlane.simulator.anthropic.AnthropicSimulator;
 import dev.batchlane.simulator.openai.OpenAiSimulator;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.lang.annotation.ElementType;
@@ -30,11 +31,13 @@ public class LocalLane implements QuarkusTestResourceLifecycleManager {
     public @interface Inject {}
 
     /** What a test can reach: the clients a user or AWS would use, and the simulator's control API. */
-    public record Parts(S3Client s3, DynamoDbClient dynamo, StreamPump stream, OpenAiSimulator openai) {}
+    public record Parts(S3Client s3, DynamoDbClient dynamo, StreamPump stream, OpenAiSimulator openai,
+            AnthropicSimulator anthropic) {}
 
     private DynamoDbLocalServer dynamoServer;
     private S3MockServer s3Server;
     private OpenAiSimulator simulator;
+    private AnthropicSimulator anthropic;
     private Parts parts;
 
     @Override
@@ -45,18 +48,21 @@ public class LocalLane implements QuarkusTestResourceLifecycleManager {
         dynamoServer = DynamoDbLocalServer.start();
         s3Server = S3MockServer.start(BUCKET);
         simulator = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(7).start();
+        anthropic = AnthropicSimulator.builder().stepDuration(Duration.ZERO).seed(7).start();
         S3Client s3 = LocalAws.s3(s3Server.endpoint());
         DynamoDbClient dynamo = LocalAws.dynamo(dynamoServer.endpoint());
         TableSetup.create(dynamo, TABLE);
         DynamoDbStreamsClient streams = LocalAws.streams(dynamoServer.endpoint());
-        parts = new Parts(s3, dynamo, new StreamPump(dynamo, streams, TABLE, "us-east-1"), simulator);
+        parts = new Parts(s3, dynamo, new StreamPump(dynamo, streams, TABLE, "us-east-1"), simulator, anthropic);
         return Map.of(
                 "batchlane.bucket", BUCKET,
                 "batchlane.table", TABLE,
                 "batchlane.aws.s3-endpoint", s3Server.endpoint().toString(),
                 "batchlane.aws.dynamodb-endpoint", dynamoServer.endpoint().toString(),
                 "batchlane.openai.base-url", simulator.baseUrl(),
-                "batchlane.openai.api-key", "sk-test-not-a-real-key");
+                "batchlane.openai.api-key", "sk-test-not-a-real-key",
+                "batchlane.anthropic.base-url", anthropic.baseUrl(),
+                "batchlane.anthropic.api-key", "sk-ant-test-not-a-real-key");
     }
 
     @Override
@@ -68,6 +74,9 @@ public class LocalLane implements QuarkusTestResourceLifecycleManager {
     public void stop() {
         if (simulator != null) {
             simulator.close();
+        }
+        if (anthropic != null) {
+            anthropic.close();
         }
         if (s3Server != null) {
             s3Server.close();

@@ -24,6 +24,26 @@ public interface BatchlaneConfig {
 
     OpenAi openai();
 
+    Anthropic anthropic();
+
+    interface Anthropic {
+        /** The API base without /v1, as the official SDKs read ANTHROPIC_BASE_URL. */
+        @WithDefault("https://api.anthropic.com")
+        URI baseUrl();
+
+        /** For local runs only; deployed functions read the key from {@link #apiKeySecret()}. */
+        Optional<String> apiKey();
+
+        /** The Secrets Manager secret holding the key (BATCHLANE_ANTHROPIC_API_KEY_SECRET). */
+        Optional<String> apiKeySecret();
+
+        @WithDefault("2023-06-01")
+        String version();
+
+        @WithDefault("PT120S")
+        Duration timeout();
+    }
+
     Pricing pricing();
 
     Retry retry();
@@ -69,17 +89,13 @@ public interface BatchlaneConfig {
     /** The EventBridge bus for the completion event (BATCHLANE_EVENT_BUS); none means no event. */
     Optional<String> eventBus();
 
+    /** Caps on top of each provider's own limits (OpenAI 50,000 requests / 200 MB, Anthropic 100,000 / 256 MB). */
     interface Shard {
-        /** OpenAI: at most 50,000 requests per batch. */
-        @WithDefault("50000")
-        int maxRequests();
+        Optional<Integer> maxRequests();
 
-        /** OpenAI: at most 200 MB per batch input file. */
-        @WithDefault("209715200")
-        long maxBytes();
+        Optional<Long> maxBytes();
 
-        @WithDefault("10485760")
-        int maxLineBytes();
+        Optional<Integer> maxLineBytes();
 
         /** How many violations report.json lists in full (errors.jsonl lists them all). */
         @WithDefault("20")

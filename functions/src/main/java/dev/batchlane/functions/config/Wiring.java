@@ -18,6 +18,8 @@ import dev.batchlane.core.poll.PollService;
 import dev.batchlane.core.storage.ObjectStore;
 import dev.batchlane.functions.observe.EmfMetrics;
 import dev.batchlane.functions.resilience.ResilientProvider;
+import dev.batchlane.provider.anthropic.AnthropicConfig;
+import dev.batchlane.provider.anthropic.AnthropicProvider;
 import dev.batchlane.provider.openai.OpenAiConfig;
 import dev.batchlane.provider.openai.OpenAiProvider;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -91,7 +93,10 @@ public class Wiring {
         var retry = config.retry();
         var settings = new ResilientProvider.Settings(retry.providerCallRetries(), retry.providerCallFirstDelay(),
                 retry.providerCallMaxDelay(), retry.providerCallJitter());
-        return new Providers(List.of(new ResilientProvider(openai, settings)));
+        var anthropic = new AnthropicProvider(new AnthropicConfig(config.anthropic().baseUrl(),
+                apiKey("anthropic", config.anthropic().apiKeySecret(), config.anthropic().apiKey(), config),
+                config.anthropic().version(), config.anthropic().timeout()), http);
+        return new Providers(List.of(new ResilientProvider(openai, settings), new ResilientProvider(anthropic, settings)));
     }
 
     /**
@@ -127,7 +132,9 @@ public class Wiring {
     LaneSettings settings(BatchlaneConfig config) {
         var shard = config.shard();
         return new LaneSettings(
-                new IngestLimits(shard.maxRequests(), shard.maxBytes(), shard.maxLineBytes(), shard.reportedErrors()),
+                new IngestLimits(shard.maxRequests().orElse(IngestLimits.NO_CAP.maxRequestsPerShard()),
+                        shard.maxBytes().orElse(IngestLimits.NO_CAP.maxBytesPerShard()),
+                        shard.maxLineBytes().orElse(IngestLimits.NO_CAP.maxLineBytes()), shard.reportedErrors()),
                 config.poll().firstDelay(), config.poll().maxDelay(), config.poll().batchSize(),
                 Path.of(config.tempDir()), money(config.pricing()), config.retry().maxDepth(), config.poll().stuckAfter(),
                 config.poll().completeGrace());

@@ -63,6 +63,11 @@ public final class ResilientProvider implements BatchProvider {
     }
 
     @Override
+    public dev.batchlane.core.ingest.IngestLimits limits() {
+        return delegate.limits();
+    }
+
+    @Override
     public Submission submit(Payload payload, String endpoint, Map<String, String> metadata) {
         String fileId = upload(payload);
         return create(fileId, payload, endpoint, metadata);

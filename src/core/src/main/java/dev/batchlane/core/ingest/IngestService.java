@@ -114,7 +114,7 @@ public final class IngestService {
             try (InputStream in = objects.open(ref.key(), ref.identity());
                     JsonGenerator out = new JsonFactory().createGenerator(errors.toFile(), JsonEncoding.UTF8)) {
                 out.setRootValueSeparator(null);
-                checked = new FileValidator(provider.contract(), settings.limits(),
+                checked = new FileValidator(provider.contract(), provider.limits().cappedBy(settings.limits()),
                         settings.money().defaultMaxOutputTokens()).validate(in, v -> write(out, v));
             }
             if (!checked.valid()) {
@@ -160,7 +160,8 @@ public final class IngestService {
     }
 
     private Result stageAndSubmit(Job job, ObjectRef ref) throws IOException {
-        Sharder sharder = new Sharder(settings.limits(), settings.tempDir());
+        Sharder sharder = new Sharder(providers.get(job.provider()).limits().cappedBy(settings.limits()),
+                settings.tempDir());
         String sha;
         try (InputStream in = objects.open(ref.key(), job.inputVersion())) {
             sha = sharder.cut(in, shard -> {

@@ -16,6 +16,11 @@ public interface BatchProvider {
     /** The rules every input line must follow for this provider. */
     RequestContract contract();
 
+    /** This provider's own per-batch limits; configuration may lower them (tests use small shards). */
+    default dev.batchlane.core.ingest.IngestLimits limits() {
+        return dev.batchlane.core.ingest.IngestLimits.OPENAI;
+    }
+
     /** Uploads a staged shard and creates a batch from it, in one go. */
     Submission submit(Payload payload, String endpoint, Map<String, String> metadata);
 
