@@ -448,7 +448,13 @@ public final class AnthropicSimulator implements AutoCloseable {
         msg.put("model", params.path("model").asText());
         msg.put("stop_reason", output < 16 ? "max_tokens" : "end_turn");
         msg.putNull("stop_sequence");
+        msg.putNull("stop_details");
+        msg.putNull("container");
         ObjectNode usage = msg.putObject("usage");
+        usage.putNull("cache_creation");
+        usage.putNull("inference_geo");
+        usage.putNull("output_tokens_details");
+        usage.putNull("server_tool_use");
         usage.put("input_tokens", input);
         usage.put("output_tokens", output);
         usage.put("cache_creation_input_tokens", 0);

@@ -21,9 +21,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * is the provider's file, not ours, so it is never copied into the project), with its component
  * schemas usable as JSON Schema 2020-12, which OpenAPI 3.1 schemas are.
  */
-final class OpenApiSpec {
+public final class OpenApiSpec {
     /** An absolute id for the document, so {@code #/components/...} refs resolve inside it. */
-    private static final String DOCUMENT_ID = "https://specs.batchlane.local/openai-files-batches.patched.yaml";
+    private static final String DOCUMENT_ID = "https://specs.batchlane.local/spec.yaml";
 
     private final JsonNode document;
     private final JsonSchemaFactory factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
@@ -34,7 +34,7 @@ final class OpenApiSpec {
     }
 
     /** The specs directory, found from the working directory via the repository root (the dir with .mvn). */
-    static Optional<Path> specsDir() {
+    public static Optional<Path> specsDir() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             if (Files.isDirectory(dir.resolve(".mvn"))) {
                 Path specs = dir.resolve("../shared/specs").normalize();
@@ -44,16 +44,16 @@ final class OpenApiSpec {
         return Optional.empty();
     }
 
-    static OpenApiSpec load(Path file) throws IOException {
+    public static OpenApiSpec load(Path file) throws IOException {
         return new OpenApiSpec(new ObjectMapper(new YAMLFactory()).readTree(file.toFile()));
     }
 
-    JsonNode document() {
+    public JsonNode document() {
         return document;
     }
 
     /** Validation messages of {@code instance} against {@code #/components/schemas/<name>}; empty when valid. */
-    Set<ValidationMessage> validate(String schemaName, JsonNode instance) {
+    public Set<ValidationMessage> validate(String schemaName, JsonNode instance) {
         if (!document.at("/components/schemas/" + schemaName).isObject()) {
             throw new IllegalArgumentException("the spec has no schema " + schemaName);
         }
