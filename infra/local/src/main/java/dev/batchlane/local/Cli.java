@@ -92,7 +92,8 @@ public final class Cli {
 
     static Stack.Options options(int maxRequests) {
         return new Stack.Options(home(), Duration.ofSeconds(2), maxRequests, System.getenv("OPENAI_API_KEY"),
-                System.getenv("OPENAI_BASE_URL"), line -> out().println("  · " + line));
+                System.getenv("OPENAI_BASE_URL"), line -> out().println("  · " + line), System.getenv("ANTHROPIC_API_KEY"),
+                System.getenv("ANTHROPIC_BASE_URL"));
     }
 
     // ---- run ----
@@ -135,8 +136,8 @@ public final class Cli {
             }
             out().println("provider: " + provider + " (detected from the first line; --provider overrides)");
         }
-        if (!provider.equals("openai")) {
-            System.err.println("provider '" + provider + "' has no adapter yet; this stack runs openai");
+        if (!provider.equals("openai") && !provider.equals("anthropic")) {
+            System.err.println("provider '" + provider + "' has no adapter yet; this stack runs openai and anthropic");
             return null;
         }
         return provider;

@@ -10,6 +10,7 @@ import dev.batchlane.aws.dynamo.StreamPump;
 import dev.batchlane.aws.dynamo.TableSetup;
 import dev.batchlane.emulators.DynamoDbLocalServer;
 import dev.batchlane.emulators.S3MockServer;
+import dev.batchlane.simulator.anthropic.AnthropicSimulator;
 import dev.batchlane.simulator.openai.OpenAiSimulator;
 import java.io.IOException;
 import java.net.URLEncoder;
@@ -49,7 +50,13 @@ public final class Stack implements AutoCloseable {
 
     /** How the stack is started. {@code openaiKey} null means the simulator stands in for OpenAI. */
     public record Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
-            Consumer<String> log) {}
+            Consumer<String> log, String anthropicKey, String anthropicBaseUrl) {
+
+        public Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
+                Consumer<String> log) {
+            this(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, null, null);
+        }
+    }
 
     private final Options options;
     private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -113,7 +120,20 @@ public final class Stack implements AutoCloseable {
             key = "sk-local-simulator";
             providerDescription = "the OpenAI simulator at " + baseUrl + " (set OPENAI_API_KEY for the real API)";
         }
-        log.accept("provider: " + providerDescription);
+        String anthropicUrl;
+        String anthropicKey;
+        if (options.anthropicKey() != null && !options.anthropicKey().isBlank()) {
+            anthropicUrl = options.anthropicBaseUrl() != null ? options.anthropicBaseUrl() : "https://api.anthropic.com";
+            anthropicKey = options.anthropicKey();
+            providerDescription += "; Anthropic at " + anthropicUrl + " (ANTHROPIC_API_KEY is set)";
+        } else {
+            AnthropicSimulator anthropic = AnthropicSimulator.builder().stepDuration(Duration.ofSeconds(1)).start();
+            closeables.add(anthropic);
+            anthropicUrl = anthropic.baseUrl();
+            anthropicKey = "sk-ant-local-simulator";
+            providerDescription += "; the Anthropic simulator at " + anthropicUrl;
+        }
+        log.accept("providers: " + providerDescription);
 
         Map<String, String> env = new HashMap<>();
         env.put("BATCHLANE_BUCKET", BUCKET);
@@ -126,6 +146,8 @@ public final class Stack implements AutoCloseable {
         env.put("AWS_SECRET_ACCESS_KEY", "local");
         env.put("OPENAI_BASE_URL", baseUrl);
         env.put("BATCHLANE_OPENAI_API_KEY", key);
+        env.put("ANTHROPIC_BASE_URL", anthropicUrl);
+        env.put("BATCHLANE_ANTHROPIC_API_KEY", anthropicKey);
         env.put("BATCHLANE_POLL_FIRST_DELAY", "PT1S");
         env.put("BATCHLANE_POLL_MAX_DELAY", "PT5S");
         env.put("BATCHLANE_SHARD_MAX_REQUESTS", Integer.toString(options.maxRequestsPerShard()));
@@ -195,7 +217,9 @@ public final class Stack implements AutoCloseable {
                 invokeWithRetries("ingest", event, ASYNC_ATTEMPTS);
             }
         } catch (RuntimeException e) {
-            options.log().accept("S3 event delivery: " + e.getMessage());
+            if (!wiring.isShutdown()) {
+                options.log().accept("S3 event delivery: " + e.getMessage());
+            }
         }
     }
 
@@ -229,7 +253,9 @@ public final class Stack implements AutoCloseable {
                 }
             }
         } catch (RuntimeException e) {
-            options.log().accept("stream delivery: " + e.getMessage());
+            if (!wiring.isShutdown()) {
+                options.log().accept("stream delivery: " + e.getMessage());
+            }
         }
     }
 
