@@ -7,6 +7,7 @@ import static dev.batchlane.aws.dynamo.TableSetup.PK;
 import static dev.batchlane.aws.dynamo.TableSetup.SK;
 
 import dev.batchlane.core.job.BatchCounts;
+import dev.batchlane.core.job.IngestProgress;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStatus;
 import dev.batchlane.core.job.JobStore;
@@ -44,6 +45,8 @@ public final class DynamoJobStore implements JobStore {
      */
     static final String DUE_PARTITION = "due";
     static final String JOB_SK = "JOB";
+    /** Beside the job: its ingest's progress and timings (see {@link IngestProgress}). */
+    static final String PROGRESS_SK = "PROGRESS";
     /**
      * Finished jobs and their shards leave the table this long after completion, through the
      * table's TTL on {@code expiresAt} (epoch seconds); the manifest in S3 is the lasting record.
@@ -142,6 +145,48 @@ public final class DynamoJobStore implements JobStore {
             item.get("stuckShards").m().forEach((k, v) -> out.put(k, v.s()));
         }
         return out;
+    }
+
+    // ---- ingest progress ----
+
+    @Override
+    public boolean recordIngestProgress(String jobId, IngestProgress p) {
+        Map<String, AttributeValue> m = new HashMap<>();
+        m.put(PK, s(jobPk(jobId)));
+        m.put(SK, s(PROGRESS_SK));
+        m.put("type", s("progress"));
+        m.put("jobId", s(jobId));
+        // Read by the CLI and dashboards as they are: bytes validated, shards staged.
+        m.put("progressBytes", n(p.bytesRead()));
+        m.put("totalBytes", n(p.totalBytes()));
+        m.put("progressShards", n(p.shardsStaged()));
+        putT(m, "startedAt", p.startedAt());
+        putT(m, "passEndedAt", p.passEndedAt());
+        putT(m, "submittedAt", p.submittedAt());
+        m.put("submittedByIngest", n(p.submittedByIngest()));
+        m.put("handedToPoll", n(p.handedToPoll()));
+        putT(m, "updatedAt", p.updatedAt());
+        m.put("expiresAt", n(p.updatedAt().plus(RETENTION).getEpochSecond()));
+        try {
+            dynamo.putItem(b -> b.tableName(table).item(m)
+                    .conditionExpression("attribute_not_exists(pk) OR updatedAt <= :now")
+                    .expressionAttributeValues(Map.of(":now", n(p.updatedAt().toEpochMilli()))));
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public Optional<IngestProgress> ingestProgress(String jobId) {
+        Map<String, AttributeValue> m = dynamo.getItem(b -> b.tableName(table).key(key(jobPk(jobId), PROGRESS_SK))
+                .consistentRead(true)).item();
+        if (m == null || m.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new IngestProgress(num(m, "progressBytes"), num(m, "totalBytes"),
+                (int) num(m, "progressShards"), time(m, "startedAt"), time(m, "passEndedAt"), time(m, "submittedAt"),
+                (int) num(m, "submittedByIngest"), (int) num(m, "handedToPoll"), time(m, "updatedAt")));
     }
 
     // ---- shards ----

@@ -16,12 +16,31 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 
 /** The {@link ObjectStore} port on one S3 bucket. Reads are streams; writes come from files on disk. */
 public final class S3ObjectStore implements ObjectStore {
+    /** 8 MiB parts: three in memory per upload at most, and 1,250 parts for a 10 GB object (S3 allows 10,000). */
+    public static final int DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+    private static final int PARTS_IN_FLIGHT = 2;
+    private static final int READ_ATTEMPTS = 5;
+
     private final S3Client s3;
     private final String bucket;
+    private final int partSize;
+    private final java.time.Duration readBackoff;
+    // Daemon threads: an upload's parts go out while the caller keeps writing; a JVM never waits on them.
+    private final java.util.concurrent.ExecutorService senders = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "s3-part-upload");
+        t.setDaemon(true);
+        return t;
+    });
 
     public S3ObjectStore(S3Client s3, String bucket) {
+        this(s3, bucket, DEFAULT_PART_SIZE, java.time.Duration.ofMillis(200));
+    }
+
+    public S3ObjectStore(S3Client s3, String bucket, int partSize, java.time.Duration readBackoff) {
         this.s3 = s3;
         this.bucket = bucket;
+        this.partSize = partSize;
+        this.readBackoff = readBackoff;
     }
 
     public String bucket() {
@@ -30,17 +49,35 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public InputStream open(String key, String versionOrEtag) {
-        GetObjectRequest.Builder get = GetObjectRequest.builder().bucket(bucket).key(key);
-        if (versionOrEtag != null && !versionOrEtag.isEmpty()) {
-            // An ETag is pinned with If-Match; anything else is a version id. Either way a second read
-            // of the object sees the bytes that were validated, or fails.
-            if (looksLikeEtag(versionOrEtag)) {
-                get.ifMatch(versionOrEtag.startsWith("\"") ? versionOrEtag : "\"" + versionOrEtag + "\"");
-            } else {
-                get.versionId(versionOrEtag);
+        return new ResumingInputStream("s3://" + bucket + "/" + key, (offset, etag) -> {
+            GetObjectRequest.Builder get = GetObjectRequest.builder().bucket(bucket).key(key);
+            if (versionOrEtag != null && !versionOrEtag.isEmpty()) {
+                // An ETag is pinned with If-Match; anything else is a version id. Either way a second read
+                // of the object sees the bytes that were validated, or fails.
+                if (looksLikeEtag(versionOrEtag)) {
+                    get.ifMatch(quoted(versionOrEtag));
+                } else {
+                    get.versionId(versionOrEtag);
+                }
             }
-        }
-        return s3.getObject(get.build());
+            if (offset > 0) {
+                // The rest of the same bytes: pinned to the first response's ETag when nothing pinned it yet.
+                get.range("bytes=" + offset + "-");
+                if (etag != null && (versionOrEtag == null || versionOrEtag.isEmpty())) {
+                    get.ifMatch(quoted(etag));
+                }
+            }
+            return s3.getObject(get.build());
+        }, READ_ATTEMPTS, readBackoff);
+    }
+
+    private static String quoted(String etag) {
+        return etag.startsWith("\"") ? etag : "\"" + etag + "\"";
+    }
+
+    @Override
+    public Upload upload(String key, String contentType) {
+        return new MultipartUpload(s3, bucket, key, contentType, partSize, PARTS_IN_FLIGHT, senders);
     }
 
     static boolean looksLikeEtag(String value) {

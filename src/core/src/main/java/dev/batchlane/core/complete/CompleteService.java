@@ -33,7 +33,10 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -87,8 +90,9 @@ public final class CompleteService {
                     Shard.partName(index), shard.status());
             return new Result(jobId, index, Step.NOT_ENDED, false);
         }
+        Job job = store.job(jobId).orElseThrow(() -> new IllegalStateException("job " + jobId + " has no record"));
         Instant now = clock.instant();
-        Joined joined = join(shard, now);
+        Joined joined = join(shard, job, now);
         ShardResult result = joined.result();
         if (!store.completeShard(shard, shard.completed(result, now), joined.child())) {
             LOG.log(Level.INFO, "job {0} shard {1}: completed by another invocation", jobId, Shard.partName(index));
@@ -98,7 +102,7 @@ public final class CompleteService {
                 + " {6} resubmitted as shard {7})", jobId, Shard.partName(index), result.total(), result.succeeded(),
                 result.failed(), result.expired(), result.retried(),
                 joined.child() == null ? "-" : Shard.partName(joined.child().index()));
-        BigDecimal cost = store.job(jobId).flatMap(j -> settings.money().prices().find(j.provider(), j.model()))
+        BigDecimal cost = settings.money().prices().find(job.provider(), job.model())
                 .map(p -> p.batch().cost(result.usage())).orElse(BigDecimal.ZERO);
         metrics.requestsFinished(shard.provider(), result.succeeded(), result.total() - result.succeeded(),
                 result.usage(), cost);
@@ -111,7 +115,7 @@ public final class CompleteService {
 
     private record Joined(ShardResult result, Shard child) {}
 
-    private Joined join(Shard shard, Instant now) {
+    private Joined join(Shard shard, Job job, Instant now) {
         BatchProvider provider = providers.get(shard.provider());
         String idField = provider.contract().idField();
         String partKey = Keys.part(shard.jobId(), shard.index());
@@ -128,19 +132,16 @@ public final class CompleteService {
                 if (shard.batchId() != null) {
                     provider.streamResults(view, sink);
                 }
-            }, unanswered(shard), canRetry(shard), part, partKey);
+            }, unanswered(shard), canRetry(shard, job), part, partKey);
             objects.put(partKey, part, "application/jsonl");
-            if (!joined.finalFailures().isEmpty()) {
-                copyStaged(shard, idField, joined.finalFailures(), Keys.failedPart(shard.jobId(), shard.index()));
-            }
+            String childKey = Keys.staging(shard.jobId(), shard.childIndex());
+            Map<String, Long> written = copyStaged(shard, idField, Map.of(
+                    Keys.failedPart(shard.jobId(), shard.index()), joined.finalFailures(), childKey, joined.retry()));
             Shard child = null;
             if (!joined.retry().isEmpty()) {
-                int childIndex = shard.childIndex();
-                String childKey = Keys.staging(shard.jobId(), childIndex);
-                long bytes = copyStaged(shard, idField, joined.retry(), childKey);
                 // Due now: the next poll submits it like any shard held back.
-                child = Shard.staged(shard.jobId(), childIndex, shard.provider(), childKey, joined.retry().size(),
-                        bytes, shard.depth() + 1, now);
+                child = Shard.staged(shard.jobId(), shard.childIndex(), shard.provider(), childKey,
+                        joined.retry().size(), written.get(childKey), shard.depth() + 1, now);
             }
             return new Joined(joined.result(), child);
         } catch (IOException e) {
@@ -152,23 +153,53 @@ public final class CompleteService {
     }
 
     /** Passing failures are resubmitted up to the depth limit, and never once the owner cancelled the job. */
-    private boolean canRetry(Shard shard) {
-        return shard.depth() < settings.maxRetryDepth()
-                && !store.job(shard.jobId()).map(Job::cancelRequested).orElse(false);
+    private boolean canRetry(Shard shard, Job job) {
+        return shard.depth() < settings.maxRetryDepth() && !job.cancelRequested();
     }
 
-    /** Writes the staged lines of {@code ids} to {@code key}; returns the bytes written. */
-    private long copyStaged(Shard shard, String idField, Set<String> ids, String key) throws IOException {
-        Path tmp = Files.createTempFile(settings.tempDir(), "select-", ".jsonl");
+    /**
+     * Writes the staged lines of each non-empty id set to its key, in one pass over the staged
+     * shard; returns the bytes written per key.
+     */
+    private Map<String, Long> copyStaged(Shard shard, String idField, Map<String, Set<String>> idsByKey)
+            throws IOException {
+        Map<String, Path> files = new LinkedHashMap<>();
+        List<java.io.OutputStream> outs = new ArrayList<>();
         try {
-            try (InputStream staged = objects.open(shard.stagingKey());
-                    var out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp))) {
-                Joiner.select(staged, idField, ids, out);
+            List<Joiner.Selection> selections = new ArrayList<>();
+            for (var e : idsByKey.entrySet()) {
+                if (!e.getValue().isEmpty()) {
+                    Path tmp = Files.createTempFile(settings.tempDir(), "select-", ".jsonl");
+                    files.put(e.getKey(), tmp);
+                    var out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp));
+                    outs.add(out);
+                    selections.add(new Joiner.Selection(e.getValue(), out));
+                }
             }
-            objects.put(key, tmp, "application/jsonl");
-            return Files.size(tmp);
+            if (selections.isEmpty()) {
+                return Map.of();
+            }
+            try (InputStream staged = objects.open(shard.stagingKey())) {
+                Joiner.select(staged, idField, selections);
+            }
+            for (var out : outs) {
+                out.close();
+            }
+            Map<String, Long> written = new LinkedHashMap<>();
+            for (var e : files.entrySet()) {
+                objects.put(e.getKey(), e.getValue(), "application/jsonl");
+                written.put(e.getKey(), Files.size(e.getValue()));
+            }
+            return written;
         } finally {
-            deleteQuietly(tmp);
+            for (var out : outs) {
+                try {
+                    out.close();
+                } catch (IOException ignored) {
+                    // closing twice after success, or after a failure already being thrown
+                }
+            }
+            files.values().forEach(CompleteService::deleteQuietly);
         }
     }
 

@@ -16,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -109,13 +110,15 @@ public final class Joiner {
         return new Joined(result, retry, finalFailures);
     }
 
+    /** Staged lines to pick out by id, and where they go. */
+    public record Selection(Set<String> ids, java.io.OutputStream out) {}
+
     /**
-     * Copies the staged lines whose ids are in {@code ids} to {@code out}, byte for byte, so a retry
-     * shard or the failed list holds exactly what the user wrote.
+     * Copies each staged line whose id is in a selection to that selection's output, byte for byte,
+     * so a retry shard or the failed list holds exactly what the user wrote. One pass over the
+     * shard serves every selection.
      */
-    public static long select(InputStream staged, String idField, Set<String> ids, java.io.OutputStream out)
-            throws IOException {
-        long n = 0;
+    public static void select(InputStream staged, String idField, List<Selection> selections) throws IOException {
         LineReader reader = new LineReader(staged, MAX_STAGED_LINE);
         LineReader.Line line;
         while ((line = reader.next()) != null) {
@@ -123,13 +126,16 @@ public final class Joiner {
                 continue;
             }
             JsonNode id = JSON.readTree(new String(line.bytes(), 0, line.length(), StandardCharsets.UTF_8)).get(idField);
-            if (id != null && ids.contains(id.asText())) {
-                out.write(line.bytes(), 0, line.length());
-                out.write('\n');
-                n++;
+            if (id == null) {
+                continue;
+            }
+            for (Selection s : selections) {
+                if (s.ids().contains(id.asText())) {
+                    s.out().write(line.bytes(), 0, line.length());
+                    s.out().write('\n');
+                }
             }
         }
-        return n;
     }
 
     private static void write(JsonGenerator out, LineResult line) {

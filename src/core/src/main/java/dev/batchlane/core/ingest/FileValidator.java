@@ -35,7 +35,7 @@ public final class FileValidator {
     /** Deeper nesting than any real request needs; far below what would strain the parser's stack. */
     static final int MAX_NESTING_DEPTH = 128;
 
-    private static final ObjectMapper LINE_MAPPER = lineMapper();
+    static final ObjectMapper LINE_MAPPER = lineMapper();
 
     /** Output tokens assumed for a request that sets no cap of its own. */
     public static final long DEFAULT_MAX_OUTPUT_TOKENS = 4096;
@@ -65,85 +65,16 @@ public final class FileValidator {
 
     /**
      * Validates {@code in}, passing every violation to {@code allViolations} as it is found (so the
-     * caller can stream them to a file) and keeping only a sample in the result.
+     * caller can stream them to a file) and keeping only a sample in the result. Lines are parsed
+     * on every core; see {@link IngestPass}.
      */
     public Result validate(InputStream in, Consumer<Violation> allViolations) throws IOException {
-        MessageDigest sha = sha256();
-        DigestInputStream digest = new DigestInputStream(in, sha);
-        CountingStream counted = new CountingStream(digest);
-        LineReader reader = new LineReader(counted, limits.maxLineBytes());
-        RequestContract.FileRules rules = contract.startFile();
-        IdRegistry ids = new IdRegistry();
-        Map<String, Long> byCode = new TreeMap<>();
-        Map<String, TokenEstimate> estimates = new TreeMap<>();
-        List<Violation> sample = new ArrayList<>();
-        long[] count = {0};
-        RequestContract.ViolationSink sink = v -> {
-            count[0]++;
-            byCode.merge(v.code(), 1L, Long::sum);
-            if (sample.size() < limits.maxReportedErrors()) {
-                sample.add(v);
-            }
-            allViolations.accept(v);
-        };
-        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        long requests = 0;
-        long lastLine = 0;
-        LineReader.Line line;
-        while ((line = reader.next()) != null) {
-            lastLine = line.number();
-            if (line.oversized()) {
-                sink.add(new Violation(line.number(), null, "line_too_long", "line " + line.number() + " is "
-                        + line.originalLength() + " bytes; the limit is " + limits.maxLineBytes() + " bytes per line"));
-                continue;
-            }
-            if (line.blank()) {
-                continue; // tolerated: blank lines carry no request and are dropped when staging
-            }
-            String text;
-            try {
-                text = utf8.reset().decode(ByteBuffer.wrap(line.bytes(), 0, line.length())).toString();
-            } catch (CharacterCodingException e) {
-                sink.add(new Violation(line.number(), null, "invalid_utf8",
-                        "line " + line.number() + " is not valid UTF-8 text"));
-                continue;
-            }
-            JsonNode node;
-            try {
-                node = LINE_MAPPER.readTree(text);
-            } catch (JsonProcessingException e) {
-                sink.add(new Violation(line.number(), null, jsonCode(e), "line " + line.number()
-                        + " is not one valid JSON value" + (line.terminated() ? "" : " (the file may be truncated)")
-                        + ": " + e.getOriginalMessage()));
-                continue;
-            }
-            requests++;
-            if (!(node instanceof ObjectNode object)) {
-                sink.add(new Violation(line.number(), null, "not_an_object",
-                        "line " + line.number() + " must be a JSON object, found " + kind(node)));
-                continue;
-            }
-            long before = count[0];
-            String customId = checkId(line.number(), object, ids, sink);
-            rules.check(line.number(), customId, object, sink);
-            if (count[0] == before) {
-                TokenEstimate one = new TokenEstimate(1, rules.inputTokens(object),
-                        Estimates.maxOutputTokens(rules.requestBody(object), defaultMaxOutputTokens));
-                estimates.merge(String.valueOf(rules.modelOf(object)), one, TokenEstimate::plus);
-            }
-        }
-        if (requests == 0 && count[0] == 0) {
-            sink.add(new Violation(0, null, "empty_file", "the file holds no requests"
-                    + (lastLine == 0 ? "" : " (only " + lastLine + " blank line(s))")));
-        }
-        return new Result(lastLine, requests, counted.count, HexFormat.of().formatHex(sha.digest()), count[0],
-                byCode, List.copyOf(sample), rules.endpoint(), rules.model(), estimates);
+        return new IngestPass(contract, limits, defaultMaxOutputTokens, IngestPass.Options.defaults())
+                .run(in, allViolations, null, IngestPass.Progress.NONE).checked();
     }
 
-    private String checkId(long lineNumber, ObjectNode object, IdRegistry ids, RequestContract.ViolationSink sink) {
-        String field = contract.idField();
+    static String checkId(String field, long lineNumber, ObjectNode object, IdRegistry ids,
+            RequestContract.ViolationSink sink) {
         JsonNode id = object.get(field);
         if (id == null || id.isNull()) {
             sink.add(new Violation(lineNumber, null, "custom_id_missing",
@@ -164,7 +95,7 @@ public final class FileValidator {
         return value;
     }
 
-    private static String jsonCode(JsonProcessingException e) {
+    static String jsonCode(JsonProcessingException e) {
         String message = String.valueOf(e.getOriginalMessage());
         if (message.startsWith("Duplicate field")) {
             return "duplicate_field";
@@ -194,7 +125,7 @@ public final class FileValidator {
         return "an object";
     }
 
-    private static ObjectMapper lineMapper() {
+    static ObjectMapper lineMapper() {
         ObjectMapper mapper = new ObjectMapper();
         mapper.getFactory().setStreamReadConstraints(
                 StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build());

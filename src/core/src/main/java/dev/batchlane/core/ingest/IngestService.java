@@ -6,11 +6,13 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.batchlane.core.job.IngestProgress;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStatus;
 import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.lane.Deadline;
 import dev.batchlane.core.lane.Keys;
 import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
@@ -25,16 +27,18 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.math.BigDecimal;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * Turns one dropped object into a job: validates it in one streaming pass, and only if every line
- * is valid cuts it into shards, stages them and submits them. A rejected file reaches no provider.
+ * Turns one dropped object into a job in one streaming pass: every line is validated and counted
+ * while the file is cut into shards and staged (see {@link IngestPass}). Only a file whose every
+ * line is valid and whose projection fits its budget gets shard and job records and is submitted;
+ * a rejected one has its staged shards removed and reaches no provider.
  */
 public final class IngestService {
     private static final System.Logger LOG = System.getLogger(IngestService.class.getName());
@@ -46,8 +50,20 @@ public final class IngestService {
     private final ShardSubmitter submitter;
     private final LaneSettings settings;
     private final Clock clock;
-
     private final LaneMetrics metrics;
+    private final Tuning tuning;
+
+    /**
+     * How ingest spends its invocation: threads for the pass, and the margins kept before the
+     * invocation's deadline — to stop the pass cleanly, and to finish one submission (an upload of
+     * up to a few hundred MB and a create) before handing the remaining shards to poll.
+     */
+    public record Tuning(int parallelism, Duration passMargin, Duration submitMargin, Duration progressEvery) {
+        public static Tuning defaults() {
+            return new Tuning(Runtime.getRuntime().availableProcessors(), Duration.ofSeconds(20),
+                    Duration.ofSeconds(120), Duration.ofSeconds(5));
+        }
+    }
 
     public IngestService(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock) {
         this(store, objects, providers, settings, clock, LaneMetrics.NONE);
@@ -55,12 +71,18 @@ public final class IngestService {
 
     public IngestService(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock,
             LaneMetrics metrics) {
+        this(store, objects, providers, settings, clock, metrics, Tuning.defaults());
+    }
+
+    public IngestService(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock,
+            LaneMetrics metrics, Tuning tuning) {
         this.store = store;
         this.objects = objects;
         this.providers = providers;
         this.settings = settings;
         this.clock = clock;
         this.metrics = metrics;
+        this.tuning = tuning;
         this.submitter = new ShardSubmitter(store, objects, providers, settings, clock, metrics);
     }
 
@@ -76,6 +98,14 @@ public final class IngestService {
     public record Result(String jobId, Outcome outcome, int shards, long requests) {}
 
     public Result ingest(ObjectRef ref) {
+        return ingest(ref, Deadline.none());
+    }
+
+    /**
+     * Ingests the object within {@code deadline}: the pass stops with a clear error if it cannot
+     * end in time, and shards that cannot be submitted in time are left due for poll.
+     */
+    public Result ingest(ObjectRef ref, Deadline deadline) {
         Optional<Keys.Drop> drop = Keys.parseInbox(ref.key());
         if (drop.isEmpty()) {
             LOG.log(Level.WARNING, "ignoring {0}: not under inbox/<provider>/", ref.key());
@@ -91,101 +121,220 @@ public final class IngestService {
         Optional<BatchProvider> provider = providers.find(drop.get().provider());
         try {
             if (existing.isPresent()) {
-                LOG.log(Level.INFO, "job {0}: resuming an interrupted ingest of {1}", jobId, ref.key());
-                return stageAndSubmit(existing.get(), ref);
+                // The job record is written only after every shard is staged and recorded, so what is
+                // left is submission: nothing is read or staged again.
+                LOG.log(Level.INFO, "job {0}: resuming the submission of {1}", jobId, ref.key());
+                return submitStaged(existing.get(), deadline);
             }
             if (provider.isEmpty()) {
                 Violation v = new Violation(0, null, "unknown_provider", "'" + drop.get().provider()
                         + "' is not a configured provider; drop files under inbox/<provider>/ with one of "
                         + providers.names());
-                return reject(jobId, ref, drop.get(), fileLevel(v, ref.size()), null, null);
+                return reject(jobId, ref, drop.get(), fileLevel(v, ref.size()), false, null);
             }
-            return validateThenRun(jobId, ref, drop.get(), provider.get());
+            return passThenRun(jobId, ref, drop.get(), provider.get(), deadline);
         } catch (IOException e) {
             throw new UncheckedIOException("job " + jobId + ": reading " + ref.key() + " failed", e);
         }
     }
 
-    private Result validateThenRun(String jobId, ObjectRef ref, Keys.Drop drop, BatchProvider provider)
-            throws IOException {
-        Path errors = Files.createTempFile(settings.tempDir(), "errors-", ".jsonl");
-        try {
-            FileValidator.Result checked;
-            try (InputStream in = objects.open(ref.key(), ref.identity());
-                    JsonGenerator out = new JsonFactory().createGenerator(errors.toFile(), JsonEncoding.UTF8)) {
-                out.setRootValueSeparator(null);
-                checked = new FileValidator(provider.contract(), provider.limits().cappedBy(settings.limits()),
-                        settings.money().defaultMaxOutputTokens()).validate(in, v -> write(out, v));
-            }
-            if (!checked.valid()) {
-                return reject(jobId, ref, drop, checked, errors, null);
-            }
-            Projection projection = Projection.of(provider.name(), checked.estimates(), settings.money().prices());
-            ObjectNode money = moneyJson(projection, null);
-            BigDecimal budget;
+    /**
+     * The error list, streamed to the bucket as violations are found (a file of a million bad lines
+     * has a list of a million lines); opened at the first one.
+     */
+    private final class ErrorList implements AutoCloseable {
+        private final String key;
+        private ObjectStore.Upload upload;
+        private JsonGenerator out;
+
+        ErrorList(String key) {
+            this.key = key;
+        }
+
+        void add(Violation v) {
             try {
-                budget = budget(ref).orElse(null);
-            } catch (IllegalArgumentException e) {
-                return reject(jobId, ref, drop, fileLevel(new Violation(0, null, "budget_invalid", e.getMessage()),
-                        checked.bytes()), null, money);
-            }
-            if (budget != null) {
-                money = moneyJson(projection, budget);
-                Violation over = budgetViolation(projection, budget);
-                if (over != null) {
-                    return reject(jobId, ref, drop, fileLevel(over, checked.bytes()), null, money);
+                if (out == null) {
+                    upload = objects.upload(key, "application/jsonl");
+                    out = new JsonFactory().createGenerator(upload, JsonEncoding.UTF8)
+                            .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+                    out.setRootValueSeparator(null);
                 }
+                write(out, v);
+            } catch (IOException e) {
+                throw new UncheckedIOException("writing " + key + " failed", e);
             }
-            if (!projection.complete()) {
-                LOG.log(Level.WARNING, "job {0}: no price for model(s) {1}; the job runs without a cost projection",
-                        jobId, projection.unpricedModels());
+        }
+
+        boolean written() {
+            return out != null;
+        }
+
+        void complete() throws IOException {
+            if (out != null) {
+                out.close();
+                upload.complete();
             }
-            Instant now = clock.instant();
-            Job job = new Job(jobId, provider.name(), JobStatus.INGESTING, ref.bucket(), ref.key(), ref.identity(),
-                    drop.name(), checked.sha256(), checked.bytes(), checked.requests(), 0, 0, checked.model(),
-                    checked.endpoint(), now, null, null, null,
-                    projection.complete() ? projection.batchUsd().toPlainString() : null,
-                    budget == null ? null : budget.toPlainString(), false);
-            if (!store.createJob(job)) {
-                LOG.log(Level.INFO, "job {0}: another invocation created it first", jobId);
-                return new Result(jobId, Outcome.DUPLICATE, 0, checked.requests());
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (upload != null) {
+                upload.close();
             }
-            LOG.log(Level.INFO, "job {0}: accepted {1} ({2} requests, {3} bytes, model {4})", jobId, ref.key(),
-                    checked.requests(), checked.bytes(), checked.model());
-            metrics.jobAccepted(provider.name(), checked.requests());
-            return stageAndSubmit(job, ref);
-        } finally {
-            Files.deleteIfExists(errors);
         }
     }
 
-    private Result stageAndSubmit(Job job, ObjectRef ref) throws IOException {
-        Sharder sharder = new Sharder(providers.get(job.provider()).limits().cappedBy(settings.limits()),
-                settings.tempDir());
-        String sha;
-        try (InputStream in = objects.open(ref.key(), job.inputVersion())) {
-            sha = sharder.cut(in, shard -> {
-                String key = Keys.staging(job.jobId(), shard.index());
-                objects.put(key, shard.file(), "application/jsonl");
-                store.createShard(Shard.staged(job.jobId(), shard.index(), job.provider(), key, shard.requests(),
-                        shard.bytes()));
-                LOG.log(Level.INFO, "job {0}: staged shard {1} ({2} requests, {3} bytes)", job.jobId(),
+    private Result passThenRun(String jobId, ObjectRef ref, Keys.Drop drop, BatchProvider provider, Deadline deadline)
+            throws IOException {
+        IngestLimits limits = provider.limits().cappedBy(settings.limits());
+        IngestProgress[] progress = {IngestProgress.started(ref.size(), clock.instant())};
+        store.recordIngestProgress(jobId, progress[0]);
+        IngestPass.Options options = IngestPass.Options.defaults().withParallelism(tuning.parallelism())
+                .withDeadline(deadline, tuning.passMargin(), clock);
+        options = new IngestPass.Options(options.parallelism(), options.chunkBytes(), tuning.progressEvery(),
+                options.deadline(), options.deadlineMargin(), clock);
+        List<IngestPass.StagedShard> staged = new ArrayList<>();
+        IngestPass.Stager stager = new IngestPass.Stager() {
+            @Override
+            public ObjectStore.Upload open(int index) {
+                return objects.upload(Keys.staging(jobId, index), "application/jsonl");
+            }
+
+            @Override
+            public void staged(IngestPass.StagedShard shard) {
+                staged.add(shard);
+                LOG.log(Level.INFO, "job {0}: staged shard {1} ({2} requests, {3} bytes)", jobId,
                         Shard.partName(shard.index()), shard.requests(), shard.bytes());
-            });
-        }
-        if (!sha.equals(job.sha256())) {
-            throw new IllegalStateException("job " + job.jobId() + ": " + ref.key() + " changed between validation"
-                    + " (sha256 " + job.sha256() + ") and staging (sha256 " + sha + "); nothing more is submitted");
-        }
-        List<Shard> shards = store.shards(job.jobId());
-        for (Shard shard : shards) {
-            if (shard.status() == ShardStatus.STAGED && shard.dueAt() == null) {
-                submitter.submit(job, shard);
+            }
+        };
+        IngestPass.Result pass;
+        try (ErrorList errors = new ErrorList(Keys.rejectedErrors(drop.name()));
+                InputStream in = objects.open(ref.key(), ref.identity())) {
+            try {
+                pass = new IngestPass(provider.contract(), limits, settings.money().defaultMaxOutputTokens(), options)
+                        .run(in, errors::add, stager, (bytes, shards) -> {
+                            progress[0] = progress[0].read(bytes, shards, clock.instant());
+                            store.recordIngestProgress(jobId, progress[0]);
+                            LOG.log(Level.INFO, "job {0}: {1} of {2} bytes validated, {3} shard(s) staged", jobId,
+                                    bytes, ref.size(), shards);
+                        });
+            } catch (IOException | RuntimeException e) {
+                removeStaged(jobId, staged);
+                throw e;
+            }
+            FileValidator.Result checked = pass.checked();
+            progress[0] = progress[0].passEnded(checked.bytes(), staged.size(), clock.instant());
+            store.recordIngestProgress(jobId, progress[0]);
+            LOG.log(Level.INFO, "job {0}: one pass over {1} bytes in {2} ms ({3} lines, {4} violations, {5} shards)",
+                    jobId, checked.bytes(), pass.elapsed().toMillis(), checked.lines(), checked.violationCount(),
+                    staged.size());
+            if (!checked.valid()) {
+                removeStaged(jobId, staged);
+                errors.complete();
+                return reject(jobId, ref, drop, checked, errors.written(), null);
+            }
+            Result run = acceptIfAffordable(jobId, ref, drop, provider, checked, staged);
+            if (run != null) {
+                return run;
             }
         }
-        store.markRunning(job.jobId(), shards.size(), clock.instant());
-        LOG.log(Level.INFO, "job {0}: {1} shard(s) handed to {2}", job.jobId(), shards.size(), job.provider());
-        return new Result(job.jobId(), Outcome.ACCEPTED, shards.size(), job.requestCount());
+        Job job = store.job(jobId).orElseThrow();
+        Result result = submitStaged(job, deadline);
+        return result;
+    }
+
+    /** Returns a result when the file stops here (rejected for money, or a duplicate), else null. */
+    private Result acceptIfAffordable(String jobId, ObjectRef ref, Keys.Drop drop, BatchProvider provider,
+            FileValidator.Result checked, List<IngestPass.StagedShard> staged) throws IOException {
+        Projection projection = Projection.of(provider.name(), checked.estimates(), settings.money().prices());
+        ObjectNode money = moneyJson(projection, null);
+        BigDecimal budget;
+        try {
+            budget = budget(ref).orElse(null);
+        } catch (IllegalArgumentException e) {
+            removeStaged(jobId, staged);
+            return reject(jobId, ref, drop, fileLevel(new Violation(0, null, "budget_invalid", e.getMessage()),
+                    checked.bytes()), false, money);
+        }
+        if (budget != null) {
+            money = moneyJson(projection, budget);
+            Violation over = budgetViolation(projection, budget);
+            if (over != null) {
+                removeStaged(jobId, staged);
+                return reject(jobId, ref, drop, fileLevel(over, checked.bytes()), false, money);
+            }
+        }
+        if (!projection.complete()) {
+            LOG.log(Level.WARNING, "job {0}: no price for model(s) {1}; the job runs without a cost projection",
+                    jobId, projection.unpricedModels());
+        }
+        // Shards first, then the job: a job record means every shard is staged and recorded, which
+        // is what lets a redelivered event resume with submission alone.
+        for (IngestPass.StagedShard s : staged) {
+            store.createShard(Shard.staged(jobId, s.index(), provider.name(), Keys.staging(jobId, s.index()),
+                    s.requests(), s.bytes()));
+        }
+        Instant now = clock.instant();
+        Job job = new Job(jobId, provider.name(), JobStatus.INGESTING, ref.bucket(), ref.key(), ref.identity(),
+                drop.name(), checked.sha256(), checked.bytes(), checked.requests(), 0, 0, checked.model(),
+                checked.endpoint(), now, null, null, null,
+                projection.complete() ? projection.batchUsd().toPlainString() : null,
+                budget == null ? null : budget.toPlainString(), false);
+        if (!store.createJob(job)) {
+            LOG.log(Level.INFO, "job {0}: another invocation created it first", jobId);
+            return new Result(jobId, Outcome.DUPLICATE, 0, checked.requests());
+        }
+        LOG.log(Level.INFO, "job {0}: accepted {1} ({2} requests, {3} bytes, model {4})", jobId, ref.key(),
+                checked.requests(), checked.bytes(), checked.model());
+        metrics.jobAccepted(provider.name(), checked.requests());
+        return null;
+    }
+
+    /** Staged shards of a file that will not run: removed so nothing of it can reach a provider. */
+    private void removeStaged(String jobId, List<IngestPass.StagedShard> staged) {
+        for (IngestPass.StagedShard s : staged) {
+            try {
+                objects.delete(Keys.staging(jobId, s.index()));
+            } catch (RuntimeException e) {
+                // No shard record points at it, so nothing submits it; the staging/ lifecycle rule removes it.
+                LOG.log(Level.WARNING, "job {0}: could not remove staged shard {1}: {2}", jobId,
+                        Shard.partName(s.index()), e.toString());
+            }
+        }
+    }
+
+    /**
+     * Submits the job's input shards that no one submitted yet, while the invocation has time for
+     * one more; the rest are made due at once, so the next poll cycle submits them.
+     */
+    private Result submitStaged(Job job, Deadline deadline) {
+        List<Shard> shards = store.shards(job.jobId());
+        int byIngest = 0;
+        int toPoll = 0;
+        for (Shard shard : shards) {
+            if (shard.status() != ShardStatus.STAGED || shard.dueAt() != null) {
+                continue;
+            }
+            if (deadline.allows(clock, tuning.submitMargin())) {
+                submitter.submit(job, shard);
+                byIngest++;
+            } else if (store.updateShard(shard, shard.withDue(clock.instant())).isPresent()) {
+                toPoll++;
+            }
+        }
+        if (toPoll > 0) {
+            LOG.log(Level.INFO, "job {0}: {1} shard(s) left for poll to submit; the invocation has {2} s left",
+                    job.jobId(), toPoll, deadline.remaining(clock).toSeconds());
+        }
+        // Only input shards count here: retry shards of early finishers counted themselves.
+        int inputShards = (int) shards.stream().filter(s -> s.depth() == 0).count();
+        store.markRunning(job.jobId(), inputShards, clock.instant());
+        int submittedHere = byIngest;
+        int leftForPoll = toPoll;
+        store.ingestProgress(job.jobId()).ifPresent(p -> store.recordIngestProgress(job.jobId(),
+                p.submitted(p.submittedByIngest() + submittedHere, p.handedToPoll() + leftForPoll, clock.instant())));
+        LOG.log(Level.INFO, "job {0}: {1} shard(s) handed to {2}", job.jobId(), inputShards, job.provider());
+        return new Result(job.jobId(), Outcome.ACCEPTED, inputShards, job.requestCount());
     }
 
     /** The budget for this file: its own metadata, else the default for its prefix. */
@@ -245,11 +394,9 @@ public final class IngestService {
                 java.util.Map.of());
     }
 
-    private Result reject(String jobId, ObjectRef ref, Keys.Drop drop, FileValidator.Result checked, Path errors,
-            ObjectNode money) throws IOException {
-        if (errors != null) {
-            objects.put(Keys.rejectedErrors(drop.name()), errors, "application/jsonl");
-        } else {
+    private Result reject(String jobId, ObjectRef ref, Keys.Drop drop, FileValidator.Result checked,
+            boolean errorsWritten, ObjectNode money) throws IOException {
+        if (!errorsWritten) {
             byte[] line = (JSON.copy().disable(SerializationFeature.INDENT_OUTPUT)
                     .writeValueAsString(violationJson(checked.sample().get(0))) + "\n").getBytes();
             objects.putBytes(Keys.rejectedErrors(drop.name()), line, "application/jsonl");

@@ -55,6 +55,14 @@ public interface JobStore {
      */
     boolean completeShard(Shard current, Shard completed, Shard child);
 
+    /**
+     * Records how far a job's ingest got. Conditional on time: a report older than the stored one
+     * (a slow, superseded invocation) changes nothing and returns false.
+     */
+    boolean recordIngestProgress(String jobId, IngestProgress progress);
+
+    Optional<IngestProgress> ingestProgress(String jobId);
+
     /** Shards whose dueAt is at or before {@code now}, oldest first, read from the sparse due-index. */
     List<Shard> dueShards(Instant now, int limit);
 }

@@ -1,7 +1,9 @@
 package dev.batchlane.core.storage;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -10,7 +12,10 @@ import java.util.Optional;
 /** The bucket, seen by the core. Objects are streamed in and out; none is read whole into memory. */
 public interface ObjectStore {
 
-    /** Opens an object, pinned to a version (or ETag) when one is given so a re-read sees the same bytes. */
+    /**
+     * Opens an object, pinned to a version (or ETag) when one is given so a re-read sees the same
+     * bytes. A store that can resume reads at the byte where a broken connection stopped does so.
+     */
     InputStream open(String key, String versionOrEtag);
 
     default InputStream open(String key) {
@@ -23,11 +28,83 @@ public interface ObjectStore {
 
     void putBytes(String key, byte[] content, String contentType);
 
+    /**
+     * Starts a streaming write of {@code key}. Nothing whole is staged on disk or in memory by a
+     * real store (S3 sends bounded parts as a multipart upload); the object appears only when
+     * {@link Upload#complete()} returns, and {@link Upload#close()} without it discards what was
+     * written, so a failed step never leaves half an object behind.
+     *
+     * <p>The default keeps the bytes in memory; it exists for small test stores only.
+     */
+    default Upload upload(String key, String contentType) {
+        ObjectStore self = this;
+        return new Upload() {
+            private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+            private boolean done;
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                buffer.write(b, off, len);
+                count(len);
+            }
+
+            @Override
+            public void complete() {
+                self.putBytes(key, buffer.toByteArray(), contentType);
+                done = true;
+            }
+
+            @Override
+            public boolean completed() {
+                return done;
+            }
+
+            @Override
+            public void close() {
+                buffer.reset();
+            }
+        };
+    }
+
     List<String> list(String prefix);
 
     void delete(String key);
 
     record ObjectInfo(String key, long size, String etag, String versionId, java.util.Map<String, String> metadata) {}
+
+    /**
+     * A streaming write of one object. Write, then {@link #complete()}; {@link #close()} releases
+     * the upload and, unless it completed, aborts it.
+     */
+    abstract class Upload extends OutputStream {
+        private long bytes;
+
+        /** Makes the object visible with everything written so far. */
+        public abstract void complete() throws IOException;
+
+        public abstract boolean completed();
+
+        /** Bytes written so far. */
+        public final long bytes() {
+            return bytes;
+        }
+
+        protected final void count(long n) {
+            bytes += n;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public abstract void write(byte[] b, int off, int len) throws IOException;
+
+        /** Releases the upload; aborts it when it was not completed. Safe to call twice. */
+        @Override
+        public abstract void close() throws IOException;
+    }
 
     static UncheckedIOException unchecked(String what, IOException e) {
         return new UncheckedIOException(what + ": " + e.getMessage(), e);

@@ -77,10 +77,11 @@ class JoinerTest {
 
         var staged = "{\"custom_id\":\"ok\",\"x\":1}\n{\"custom_id\":\"refused\",\"x\":2}\n{\"custom_id\":\"lost\"}\n";
         var out = new java.io.ByteArrayOutputStream();
-        long n = Joiner.select(new ByteArrayInputStream(staged.getBytes(StandardCharsets.UTF_8)), "custom_id",
-                joined.finalFailures(), out);
-        assertThat(n).isEqualTo(1);
+        var retryOut = new java.io.ByteArrayOutputStream();
+        Joiner.select(new ByteArrayInputStream(staged.getBytes(StandardCharsets.UTF_8)), "custom_id",
+                List.of(new Joiner.Selection(joined.finalFailures(), out), new Joiner.Selection(joined.retry(), retryOut)));
         assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("{\"custom_id\":\"refused\",\"x\":2}\n");
+        assertThat(retryOut.toString(StandardCharsets.UTF_8)).isEqualTo("{\"custom_id\":\"lost\"}\n");
     }
 
     private static JsonNode parse(String s) {

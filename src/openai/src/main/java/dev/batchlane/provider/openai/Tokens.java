@@ -5,26 +5,47 @@ import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
+import dev.batchlane.core.money.TokenCache;
+import java.util.EnumMap;
+import java.util.Map;
 
 /**
  * Counts prompt tokens with the tokenizer the model uses (jtokkit, OpenAI's BPE tables): o200k_base
  * for the GPT-4o, GPT-4.1, GPT-5 and o-series families, cl100k_base for older chat models and the
  * text-embedding-3 models. A chat prompt also pays a few tokens per message for the role framing;
- * OpenAI's cookbook counts 3 per message plus 3 to prime the reply, which is used here.
+ * OpenAI's cookbook counts 3 per message plus 3 to prime the reply, which is used here. Long strings
+ * that repeat (a shared system prompt) are counted once, through a {@link TokenCache}.
  */
 final class Tokens {
     private static final EncodingRegistry REGISTRY = Encodings.newLazyEncodingRegistry();
     private static final int PER_MESSAGE = 3;
     private static final int REPLY_PRIMING = 3;
 
-    private final Encoding encoding;
+    /** One cache per encoding: the same text has different counts under o200k_base and cl100k_base. */
+    private static final Map<EncodingType, TokenCache> CACHES = new EnumMap<>(EncodingType.class);
 
-    private Tokens(Encoding encoding) {
+    static {
+        for (EncodingType type : EncodingType.values()) {
+            CACHES.put(type, TokenCache.standard());
+        }
+    }
+
+    private final Encoding encoding;
+    private final TokenCache cache;
+
+    private Tokens(Encoding encoding, TokenCache cache) {
         this.encoding = encoding;
+        this.cache = cache;
     }
 
     static Tokens forModel(String model) {
-        return new Tokens(REGISTRY.getEncoding(encodingType(model)));
+        EncodingType type = encodingType(model);
+        return new Tokens(REGISTRY.getEncoding(type), CACHES.get(type));
+    }
+
+    /** The cache of an encoding, for tests and the benchmark. */
+    static TokenCache cache(EncodingType type) {
+        return CACHES.get(type);
     }
 
     static EncodingType encodingType(String model) {
@@ -61,7 +82,7 @@ final class Tokens {
     /** Tokens in every string of a node: message content may be a string or a list of typed parts. */
     private long text(JsonNode node) {
         if (node.isTextual()) {
-            return encoding.countTokensOrdinary(node.asText());
+            return cache.count(node.asText(), encoding::countTokensOrdinary);
         }
         long sum = 0;
         if (node.isObject()) {

@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.batchlane.core.ingest.FileValidator;
 import dev.batchlane.core.ingest.IngestLimits;
-import dev.batchlane.core.ingest.Sharder;
+import dev.batchlane.core.ingest.IngestPass;
+import dev.batchlane.core.storage.ObjectStore;
 import dev.batchlane.core.ingest.Violation;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -150,11 +151,43 @@ class MalformedInputCorpusTest {
 
     /** What would be staged: every request on its own LF-terminated line, without CR, BOM or blank lines. */
     private void assertStagedNormalised(Supplier<InputStream> input, long requests) throws IOException {
-        List<String> staged = new ArrayList<>();
+        java.util.Map<Integer, java.io.ByteArrayOutputStream> staged = new java.util.TreeMap<>();
         try (InputStream in = input.get()) {
-            new Sharder(IngestLimits.OPENAI, tmp).cut(in, s -> staged.add(Files.readString(s.file())));
+            new IngestPass(new OpenAiContract(), IngestLimits.OPENAI, 16, IngestPass.Options.defaults()).run(in, v -> { },
+                    new IngestPass.Stager() {
+                        @Override
+                        public ObjectStore.Upload open(int index) {
+                            var buffer = new java.io.ByteArrayOutputStream();
+                            staged.put(index, buffer);
+                            return new ObjectStore.Upload() {
+                                @Override
+                                public void write(byte[] b, int off, int len) {
+                                    buffer.write(b, off, len);
+                                }
+
+                                @Override
+                                public void complete() {
+                                }
+
+                                @Override
+                                public boolean completed() {
+                                    return true;
+                                }
+
+                                @Override
+                                public void close() {
+                                }
+                            };
+                        }
+
+                        @Override
+                        public void staged(IngestPass.StagedShard shard) {
+                        }
+                    }, IngestPass.Progress.NONE);
         }
-        String all = String.join("", staged);
+        StringBuilder joined = new StringBuilder();
+        staged.values().forEach(b -> joined.append(b.toString(StandardCharsets.UTF_8)));
+        String all = joined.toString();
         assertThat(all).doesNotContain("\r").doesNotContain("\uFEFF").doesNotContain("\n\n").endsWith("\n");
         assertThat(all.split("\n")).hasSize((int) requests).allSatisfy(l -> assertThat(l).startsWith("{\"custom_id\""));
     }

@@ -36,4 +36,29 @@ class TokensTest {
                 + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://example.com/a-very-long-image-url.png\"}}]}]}"));
         assertThat(withImage).isEqualTo(3 + 1 + 2 + 3);
     }
+
+    @Test
+    void sharedSystemPrompt_isTokenizedOncePerEncoding_andCountsStayExact() throws Exception {
+        String prompt = "You are a fraud analyst. Score each transaction from 0 to 100 and explain briefly. ".repeat(20);
+        com.knuddels.jtokkit.api.Encoding o200k = com.knuddels.jtokkit.Encodings.newDefaultEncodingRegistry()
+                .getEncoding(EncodingType.O200K_BASE);
+        long hitsBefore = Tokens.cache(EncodingType.O200K_BASE).hits();
+        for (int i = 0; i < 50; i++) {
+            String user = "transaction " + i + " of $" + (i * 17) + " at merchant m-" + i;
+            long n = Tokens.forModel("gpt-4o-mini").prompt(json.readTree(json.writeValueAsString(java.util.Map.of(
+                    "messages", java.util.List.of(java.util.Map.of("role", "system", "content", prompt),
+                            java.util.Map.of("role", "user", "content", user))))));
+            // Exactly what counting every string afresh gives: role names, both contents, framing.
+            long expected = 3 + o200k.countTokensOrdinary("system") + o200k.countTokensOrdinary(prompt)
+                    + 3 + o200k.countTokensOrdinary("user") + o200k.countTokensOrdinary(user) + 3;
+            assertThat(n).isEqualTo(expected);
+        }
+        // The prompt was counted on the first line (or an earlier test) and read from the cache after.
+        assertThat(Tokens.cache(EncodingType.O200K_BASE).hits() - hitsBefore).isGreaterThanOrEqualTo(49);
+        // The other encoding has its own counts: the cached o200k figure is never used for cl100k.
+        long cl = Tokens.forModel("gpt-3.5-turbo").prompt(json.readTree(json.writeValueAsString(
+                java.util.Map.of("input", prompt))));
+        assertThat(cl).isEqualTo(com.knuddels.jtokkit.Encodings.newDefaultEncodingRegistry()
+                .getEncoding(EncodingType.CL100K_BASE).countTokensOrdinary(prompt));
+    }
 }

@@ -1,0 +1,453 @@
+package dev.batchlane.core.ingest;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.batchlane.core.lane.Deadline;
+import dev.batchlane.core.money.Estimates;
+import dev.batchlane.core.money.TokenEstimate;
+import dev.batchlane.core.storage.ObjectStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+
+/**
+ * One streaming pass over a dropped file that validates every line, estimates its tokens and, while
+ * the file is still clean, cuts it into shards and streams them to the bucket.
+ *
+ * <p>The expensive work per line (UTF-8 decoding, JSON parsing, token counting) runs on every core:
+ * the reading thread cuts the stream into chunks of whole lines and hands them to workers; it then
+ * takes the parsed chunks back <em>in file order</em> and does the sequential part itself — id
+ * uniqueness, the provider's per-file rules, shard boundaries and staging. Line numbers, "duplicate
+ * of line N" and shard boundaries are therefore exactly what a one-thread pass gives. At most
+ * {@code 2 × parallelism + 1} chunks are in memory, whatever the file's size.
+ *
+ * <p>Staging stops at the first violation (the shard being written is aborted); validation goes on
+ * to report every bad line. The caller removes the shards already staged: a rejected file reaches
+ * no provider.
+ */
+public final class IngestPass {
+    /** Where staged shards go; null for a validation-only pass. */
+    public interface Stager {
+        /** Starts writing shard {@code index} (1-based). */
+        ObjectStore.Upload open(int index) throws IOException;
+
+        /** Shard {@code shard} is completely written and visible. */
+        void staged(StagedShard shard) throws IOException;
+    }
+
+    /** One staged shard: its index, requests and bytes as written (newline-terminated lines). */
+    public record StagedShard(int index, long requests, long bytes) {}
+
+    /** Progress of a long pass, reported every few seconds. */
+    @FunctionalInterface
+    public interface Progress {
+        void report(long bytesRead, int shardsStaged);
+
+        Progress NONE = (b, s) -> {};
+    }
+
+    /** How the pass runs. */
+    public record Options(int parallelism, int chunkBytes, Duration progressEvery, Deadline deadline,
+            Duration deadlineMargin, Clock clock) {
+        public static Options defaults() {
+            return new Options(Runtime.getRuntime().availableProcessors(), 1 << 20, Duration.ofSeconds(5),
+                    Deadline.none(), Duration.ZERO, Clock.systemUTC());
+        }
+
+        public Options withDeadline(Deadline d, Duration margin, Clock c) {
+            return new Options(parallelism, chunkBytes, progressEvery, d, margin, c);
+        }
+
+        public Options withParallelism(int n) {
+            return new Options(n, chunkBytes, progressEvery, deadline, deadlineMargin, clock);
+        }
+
+        public Options withChunkBytes(int n) {
+            return new Options(parallelism, n, progressEvery, deadline, deadlineMargin, clock);
+        }
+    }
+
+    /** What the pass found, and the shards it staged (all of them only when {@code checked.valid()}). */
+    public record Result(FileValidator.Result checked, List<StagedShard> shards, Duration elapsed) {}
+
+    /** Thrown when the invocation's time ran out before the pass could end. */
+    public static final class OutOfTime extends RuntimeException {
+        public OutOfTime(String message) {
+            super(message);
+        }
+    }
+
+    private final RequestContract contract;
+    private final IngestLimits limits;
+    private final long defaultMaxOutputTokens;
+    private final Options options;
+
+    public IngestPass(RequestContract contract, IngestLimits limits, long defaultMaxOutputTokens, Options options) {
+        this.contract = contract;
+        this.limits = limits;
+        this.defaultMaxOutputTokens = defaultMaxOutputTokens;
+        this.options = options;
+    }
+
+    // ---- what a worker makes of one line ----
+
+    private enum Kind { BLANK, OVERSIZED, BAD_UTF8, BAD_JSON, NOT_OBJECT, OBJECT }
+
+    private record Parsed(Kind kind, JsonNode node, String jsonCode, String jsonMessage, TokenEstimate tokens,
+            String model) {}
+
+    /** Whole lines, copied out of the reader's buffer, with what the merger needs of each. */
+    private static final class Chunk {
+        final long firstLine;
+        byte[] data = new byte[64 * 1024];
+        int used;
+        int count;
+        int[] start = new int[256];
+        int[] length = new int[256];
+        long[] original = new long[256];
+        boolean[] oversized = new boolean[256];
+        boolean[] terminated = new boolean[256];
+        Parsed[] parsed;
+
+        Chunk(long firstLine) {
+            this.firstLine = firstLine;
+        }
+
+        void add(LineReader.Line line) {
+            if (count == start.length) {
+                int n = count * 2;
+                start = Arrays.copyOf(start, n);
+                length = Arrays.copyOf(length, n);
+                original = Arrays.copyOf(original, n);
+                oversized = Arrays.copyOf(oversized, n);
+                terminated = Arrays.copyOf(terminated, n);
+            }
+            if (used + line.length() > data.length) {
+                data = Arrays.copyOf(data, Math.max(data.length * 2, used + line.length()));
+            }
+            System.arraycopy(line.bytes(), 0, data, used, line.length());
+            start[count] = used;
+            length[count] = line.length();
+            original[count] = line.originalLength();
+            oversized[count] = line.oversized();
+            terminated[count] = line.terminated();
+            used += line.length();
+            count++;
+        }
+    }
+
+    private Chunk parse(Chunk c, ThreadLocal<Worker> workers) {
+        Worker w = workers.get();
+        c.parsed = new Parsed[c.count];
+        for (int i = 0; i < c.count; i++) {
+            c.parsed[i] = w.parse(c, i);
+        }
+        return c;
+    }
+
+    /** One per worker thread: a decoder and a set of file rules used only for stateless estimates. */
+    private final class Worker {
+        private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        private final RequestContract.FileRules estimator = contract.startFile();
+
+        Parsed parse(Chunk c, int i) {
+            if (c.oversized[i]) {
+                return new Parsed(Kind.OVERSIZED, null, null, null, null, null);
+            }
+            if (blank(c.data, c.start[i], c.length[i])) {
+                return new Parsed(Kind.BLANK, null, null, null, null, null);
+            }
+            String text;
+            try {
+                text = utf8.reset().decode(ByteBuffer.wrap(c.data, c.start[i], c.length[i])).toString();
+            } catch (CharacterCodingException e) {
+                return new Parsed(Kind.BAD_UTF8, null, null, null, null, null);
+            }
+            JsonNode node;
+            try {
+                node = FileValidator.LINE_MAPPER.readTree(text);
+            } catch (JsonProcessingException e) {
+                return new Parsed(Kind.BAD_JSON, null, FileValidator.jsonCode(e), e.getOriginalMessage(), null, null);
+            }
+            if (!(node instanceof ObjectNode object)) {
+                return new Parsed(Kind.NOT_OBJECT, node, null, null, null, null);
+            }
+            TokenEstimate tokens = null;
+            String model = null;
+            try {
+                // Counted here, on every core; used only if the merger finds the line valid.
+                JsonNode body = estimator.requestBody(object);
+                if (body != null && body.isObject()) {
+                    model = estimator.modelOf(object);
+                    tokens = new TokenEstimate(1, estimator.inputTokens(object),
+                            Estimates.maxOutputTokens(body, defaultMaxOutputTokens));
+                }
+            } catch (RuntimeException e) {
+                // A line odd enough to trip the estimate breaks a rule the merger reports; its count is not used.
+                tokens = null;
+            }
+            return new Parsed(Kind.OBJECT, object, null, null, tokens, model);
+        }
+    }
+
+    private static boolean blank(byte[] b, int from, int len) {
+        for (int i = from; i < from + len; i++) {
+            if (b[i] != ' ' && b[i] != '\t') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ---- the pass ----
+
+    /**
+     * Reads {@code in} to its end. {@code allViolations} receives every violation in line order;
+     * {@code stager} (null: validate only) receives the shards while the file is clean.
+     */
+    public Result run(InputStream in, Consumer<Violation> allViolations, Stager stager, Progress progress)
+            throws IOException {
+        Instant started = options.clock().instant();
+        MessageDigest sha = FileValidator.sha256();
+        FileValidator.CountingStream counted = new FileValidator.CountingStream(new DigestInputStream(in, sha));
+        LineReader reader = new LineReader(counted, limits.maxLineBytes());
+        Merger merger = new Merger(allViolations, stager, progress, counted);
+        int parallelism = Math.max(1, options.parallelism());
+        ExecutorService pool = Executors.newFixedThreadPool(parallelism, r -> {
+            Thread t = new Thread(r, "ingest-parse");
+            t.setDaemon(true);
+            return t;
+        });
+        ThreadLocal<Worker> workers = ThreadLocal.withInitial(Worker::new);
+        ArrayDeque<CompletableFuture<Chunk>> inFlight = new ArrayDeque<>();
+        int maxInFlight = 2 * parallelism + 1;
+        try {
+            Chunk chunk = null;
+            LineReader.Line line;
+            while ((line = reader.next()) != null) {
+                if (chunk == null) {
+                    chunk = new Chunk(line.number());
+                }
+                chunk.add(line);
+                if (chunk.used >= options.chunkBytes() || chunk.count >= 8192) {
+                    Chunk full = chunk;
+                    inFlight.add(CompletableFuture.supplyAsync(() -> parse(full, workers), pool));
+                    chunk = null;
+                    while (inFlight.size() >= maxInFlight) {
+                        merger.merge(await(inFlight.poll()));
+                    }
+                }
+            }
+            if (chunk != null) {
+                Chunk last = chunk;
+                inFlight.add(CompletableFuture.supplyAsync(() -> parse(last, workers), pool));
+            }
+            while (!inFlight.isEmpty()) {
+                merger.merge(await(inFlight.poll()));
+            }
+            merger.finishStaging();
+        } finally {
+            pool.shutdownNow();
+            merger.abortStaging();
+        }
+        long lastLine = merger.lastLine;
+        if (merger.requests == 0 && merger.count == 0) {
+            merger.add(new Violation(0, null, "empty_file", "the file holds no requests"
+                    + (lastLine == 0 ? "" : " (only " + lastLine + " blank line(s))")));
+        }
+        FileValidator.Result checked = new FileValidator.Result(lastLine, merger.requests, counted.count,
+                HexFormat.of().formatHex(sha.digest()), merger.count, merger.byCode, List.copyOf(merger.sample),
+                merger.rules.endpoint(), merger.rules.model(), merger.estimates);
+        return new Result(checked, List.copyOf(merger.shards), Duration.between(started, options.clock().instant()));
+    }
+
+    private static Chunk await(CompletableFuture<Chunk> f) throws IOException {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof UncheckedIOException u) {
+                throw u.getCause();
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e;
+        }
+    }
+
+    /** The sequential half, on the reading thread, in file order. */
+    private final class Merger {
+        final Consumer<Violation> allViolations;
+        final Progress progress;
+        final FileValidator.CountingStream counted;
+        final RequestContract.FileRules rules = contract.startFile();
+        final IdRegistry ids = new IdRegistry();
+        final Map<String, Long> byCode = new TreeMap<>();
+        final Map<String, TokenEstimate> estimates = new TreeMap<>();
+        final List<Violation> sample = new ArrayList<>();
+        final List<StagedShard> shards = new ArrayList<>();
+        Stager stager;
+        ObjectStore.Upload current;
+        int currentIndex;
+        long currentRequests;
+        long currentBytes;
+        long count;
+        long requests;
+        long lastLine;
+        Instant nextReport;
+
+        Merger(Consumer<Violation> allViolations, Stager stager, Progress progress,
+                FileValidator.CountingStream counted) {
+            this.allViolations = allViolations;
+            this.stager = stager;
+            this.progress = progress;
+            this.counted = counted;
+            this.nextReport = options.clock().instant().plus(options.progressEvery());
+        }
+
+        void add(Violation v) {
+            count++;
+            byCode.merge(v.code(), 1L, Long::sum);
+            if (sample.size() < limits.maxReportedErrors()) {
+                sample.add(v);
+            }
+            allViolations.accept(v);
+            if (stager != null) {
+                // The file is rejected: nothing more is staged, and what was staged is the caller's to remove.
+                abortStaging();
+                stager = null;
+            }
+        }
+
+        void merge(Chunk c) throws IOException {
+            for (int i = 0; i < c.count; i++) {
+                mergeLine(c, i, c.firstLine + i);
+            }
+            Instant now = options.clock().instant();
+            if (!now.isBefore(nextReport)) {
+                nextReport = now.plus(options.progressEvery());
+                progress.report(counted.count, shards.size());
+            }
+            if (!options.deadline().allows(options.clock(), options.deadlineMargin())) {
+                throw new OutOfTime("the invocation's time ran out at byte " + counted.count + " (line " + lastLine
+                        + "): the pass could not finish; give ingest more memory (Lambda adds vCPUs with it)"
+                        + " or split the file");
+            }
+        }
+
+        private void mergeLine(Chunk c, int i, long number) throws IOException {
+            lastLine = number;
+            Parsed p = c.parsed[i];
+            switch (p.kind()) {
+                case OVERSIZED -> {
+                    add(new Violation(number, null, "line_too_long", "line " + number + " is " + c.original[i]
+                            + " bytes; the limit is " + limits.maxLineBytes() + " bytes per line"));
+                    return;
+                }
+                case BLANK -> {
+                    return; // tolerated: blank lines carry no request and are dropped when staging
+                }
+                case BAD_UTF8 -> {
+                    add(new Violation(number, null, "invalid_utf8", "line " + number + " is not valid UTF-8 text"));
+                    return;
+                }
+                case BAD_JSON -> {
+                    add(new Violation(number, null, p.jsonCode(), "line " + number + " is not one valid JSON value"
+                            + (c.terminated[i] ? "" : " (the file may be truncated)") + ": " + p.jsonMessage()));
+                    return;
+                }
+                case NOT_OBJECT -> {
+                    requests++;
+                    add(new Violation(number, null, "not_an_object",
+                            "line " + number + " must be a JSON object, found " + FileValidator.kind(p.node())));
+                    return;
+                }
+                case OBJECT -> requests++;
+            }
+            ObjectNode object = (ObjectNode) p.node();
+            long before = count;
+            String customId = FileValidator.checkId(contract.idField(), number, object, ids, this::add);
+            rules.check(number, customId, object, this::add);
+            if (count == before) {
+                TokenEstimate one = p.tokens() != null ? p.tokens()
+                        : new TokenEstimate(1, rules.inputTokens(object),
+                                Estimates.maxOutputTokens(rules.requestBody(object), defaultMaxOutputTokens));
+                estimates.merge(String.valueOf(p.tokens() != null ? p.model() : rules.modelOf(object)), one,
+                        TokenEstimate::plus);
+            }
+            if (stager != null) {
+                stage(c.data, c.start[i], c.length[i]);
+            }
+        }
+
+        private void stage(byte[] data, int from, int len) throws IOException {
+            long size = len + 1L;
+            if (current != null && (currentRequests == limits.maxRequestsPerShard()
+                    || currentBytes + size > limits.maxBytesPerShard())) {
+                finishShard();
+            }
+            if (current == null) {
+                currentIndex = shards.size() + 1;
+                current = stager.open(currentIndex);
+                currentRequests = 0;
+                currentBytes = 0;
+            }
+            current.write(data, from, len);
+            current.write('\n');
+            currentRequests++;
+            currentBytes += size;
+        }
+
+        private void finishShard() throws IOException {
+            current.complete();
+            current.close();
+            current = null;
+            StagedShard s = new StagedShard(currentIndex, currentRequests, currentBytes);
+            shards.add(s);
+            stager.staged(s);
+        }
+
+        void finishStaging() throws IOException {
+            if (stager != null && current != null) {
+                finishShard();
+            }
+        }
+
+        void abortStaging() {
+            if (current != null) {
+                try {
+                    current.close();
+                } catch (IOException e) {
+                    throw new UncheckedIOException("aborting staged shard " + currentIndex + " failed", e);
+                } finally {
+                    current = null;
+                }
+            }
+        }
+    }
+}
