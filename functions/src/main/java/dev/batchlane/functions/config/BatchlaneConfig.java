@@ -20,6 +20,8 @@ public interface BatchlaneConfig {
 
     Shard shard();
 
+    Ingest ingest();
+
     Poll poll();
 
     OpenAi openai();
@@ -100,6 +102,25 @@ public interface BatchlaneConfig {
         /** How many violations report.json lists in full (errors.jsonl lists them all). */
         @WithDefault("20")
         int reportedErrors();
+    }
+
+    /** How ingest spends an invocation. */
+    interface Ingest {
+        /** Threads parsing and counting lines; 0 means one per vCPU the function has. */
+        @WithDefault("0")
+        int parallelism();
+
+        /** Stop the pass this long before the invocation's deadline, with a clear error, rather than be killed. */
+        @WithDefault("PT20S")
+        Duration passMargin();
+
+        /** Submit one more shard only with this much time left (an upload of up to a few hundred MB). */
+        @WithDefault("PT2M")
+        Duration submitMargin();
+
+        /** How often a long pass records its progress on the job. */
+        @WithDefault("PT5S")
+        Duration progressEvery();
     }
 
     interface Poll {

@@ -165,8 +165,11 @@ public class Wiring {
     @Produces
     @Singleton
     IngestService ingest(JobStore jobs, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock,
-            LaneMetrics metrics) {
-        return new IngestService(jobs, objects, providers, settings, clock, metrics);
+            LaneMetrics metrics, BatchlaneConfig config) {
+        BatchlaneConfig.Ingest in = config.ingest();
+        int threads = in.parallelism() > 0 ? in.parallelism() : Runtime.getRuntime().availableProcessors();
+        return new IngestService(jobs, objects, providers, settings, clock, metrics,
+                new IngestService.Tuning(threads, in.passMargin(), in.submitMargin(), in.progressEvery()));
     }
 
     @Produces

@@ -5,7 +5,10 @@ import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.S3Event;
 import dev.batchlane.core.cancel.CancelService;
 import dev.batchlane.core.ingest.IngestService;
+import dev.batchlane.core.lane.Deadline;
 import jakarta.inject.Inject;
+import java.time.Clock;
+import java.time.Duration;
 import jakarta.inject.Named;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +26,17 @@ public class IngestHandler implements RequestHandler<S3Event, List<Object>> {
     @Inject
     CancelService cancel;
 
+    @Inject
+    Clock clock;
+
+    /** Lambda's cut-off for this invocation; none when the handler is called without a context. */
+    private Deadline deadline(Context context) {
+        if (context == null || context.getRemainingTimeInMillis() <= 0) {
+            return Deadline.none();
+        }
+        return Deadline.in(clock, Duration.ofMillis(context.getRemainingTimeInMillis()));
+    }
+
     @Override
     public List<Object> handleRequest(S3Event event, Context context) {
         List<Object> results = new ArrayList<>();
@@ -37,7 +51,7 @@ public class IngestHandler implements RequestHandler<S3Event, List<Object>> {
             }
             long size = object.getSizeAsLong() == null ? 0 : object.getSizeAsLong();
             results.add(ingest.ingest(new IngestService.ObjectRef(s3.getBucket().getName(), key,
-                    object.getVersionId(), object.geteTag(), size)));
+                    object.getVersionId(), object.geteTag(), size), deadline(context)));
         }
         return results;
     }

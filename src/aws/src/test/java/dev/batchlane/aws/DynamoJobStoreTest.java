@@ -65,6 +65,23 @@ class DynamoJobStoreTest {
     }
 
     @Test
+    void ingestProgress_isReadBack_andAnOlderReportNeverReplacesANewerOne() {
+        String id = newId();
+        var started = dev.batchlane.core.job.IngestProgress.started(4_200_000_000L, T0);
+        assertThat(store.recordIngestProgress(id, started.read(1_000_000_000L, 5, T0.plusSeconds(60)))).isTrue();
+        // A slow invocation that is still at its start reports late: refused, the newer figures stay.
+        assertThat(store.recordIngestProgress(id, started.read(10L, 0, T0.plusSeconds(5)))).isFalse();
+        var read = store.ingestProgress(id).orElseThrow();
+        assertThat(read.bytesRead()).isEqualTo(1_000_000_000L);
+        assertThat(read.shardsStaged()).isEqualTo(5);
+        assertThat(read.totalBytes()).isEqualTo(4_200_000_000L);
+        assertThat(read.startedAt()).isEqualTo(T0);
+        // Beside the job, never mistaken for it or for a shard.
+        assertThat(store.job(id)).isEmpty();
+        assertThat(store.shards(id)).isEmpty();
+    }
+
+    @Test
     void updateShard_withAStaleVersion_isRefusedAndDoesNotOverwrite() {
         String id = newId();
         store.createShard(Shard.staged(id, 1, "openai", "staging/k", 10, 100));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.batchlane.core.job.IngestProgress;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStatus;
 import dev.batchlane.core.job.JobStore;
@@ -28,8 +29,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.math.BigDecimal;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -119,7 +118,6 @@ public final class CompleteService {
         BatchProvider provider = providers.get(shard.provider());
         String idField = provider.contract().idField();
         String partKey = Keys.part(shard.jobId(), shard.index());
-        Path part = null;
         try {
             Set<String> pending;
             try (InputStream staged = objects.open(shard.stagingKey())) {
@@ -127,13 +125,16 @@ public final class CompleteService {
             }
             BatchView view = new BatchView(shard.batchId(), null, shard.providerStatus(), shard.providerCounts(),
                     shard.outputFileId(), shard.errorFileId(), shard.batchError());
-            part = Files.createTempFile(settings.tempDir(), "part-", ".jsonl");
-            Joiner.Joined joined = Joiner.join(pending, sink -> {
-                if (shard.batchId() != null) {
-                    provider.streamResults(view, sink);
-                }
-            }, unanswered(shard), canRetry(shard, job), part, partKey);
-            objects.put(partKey, part, "application/jsonl");
+            Joiner.Joined joined;
+            // Streamed to the bucket part by part: a 1 GB part of long answers never touches /tmp.
+            try (ObjectStore.Upload part = objects.upload(partKey, "application/jsonl")) {
+                joined = Joiner.join(pending, sink -> {
+                    if (shard.batchId() != null) {
+                        provider.streamResults(view, sink);
+                    }
+                }, unanswered(shard), canRetry(shard, job), part, partKey);
+                part.complete();
+            }
             String childKey = Keys.staging(shard.jobId(), shard.childIndex());
             Map<String, Long> written = copyStaged(shard, idField, Map.of(
                     Keys.failedPart(shard.jobId(), shard.index()), joined.finalFailures(), childKey, joined.retry()));
@@ -147,8 +148,6 @@ public final class CompleteService {
         } catch (IOException e) {
             throw new UncheckedIOException("job " + shard.jobId() + " shard " + Shard.partName(shard.index())
                     + ": joining results failed", e);
-        } finally {
-            deleteQuietly(part);
         }
     }
 
@@ -158,22 +157,19 @@ public final class CompleteService {
     }
 
     /**
-     * Writes the staged lines of each non-empty id set to its key, in one pass over the staged
-     * shard; returns the bytes written per key.
+     * Streams the staged lines of each non-empty id set to its key, in one pass over the staged
+     * shard; returns the bytes written per key. Nothing is visible unless every key completes.
      */
     private Map<String, Long> copyStaged(Shard shard, String idField, Map<String, Set<String>> idsByKey)
             throws IOException {
-        Map<String, Path> files = new LinkedHashMap<>();
-        List<java.io.OutputStream> outs = new ArrayList<>();
+        Map<String, ObjectStore.Upload> uploads = new LinkedHashMap<>();
         try {
             List<Joiner.Selection> selections = new ArrayList<>();
             for (var e : idsByKey.entrySet()) {
                 if (!e.getValue().isEmpty()) {
-                    Path tmp = Files.createTempFile(settings.tempDir(), "select-", ".jsonl");
-                    files.put(e.getKey(), tmp);
-                    var out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp));
-                    outs.add(out);
-                    selections.add(new Joiner.Selection(e.getValue(), out));
+                    ObjectStore.Upload up = objects.upload(e.getKey(), "application/jsonl");
+                    uploads.put(e.getKey(), up);
+                    selections.add(new Joiner.Selection(e.getValue(), up));
                 }
             }
             if (selections.isEmpty()) {
@@ -182,38 +178,19 @@ public final class CompleteService {
             try (InputStream staged = objects.open(shard.stagingKey())) {
                 Joiner.select(staged, idField, selections);
             }
-            for (var out : outs) {
-                out.close();
-            }
             Map<String, Long> written = new LinkedHashMap<>();
-            for (var e : files.entrySet()) {
-                objects.put(e.getKey(), e.getValue(), "application/jsonl");
-                written.put(e.getKey(), Files.size(e.getValue()));
+            for (var e : uploads.entrySet()) {
+                e.getValue().complete();
+                written.put(e.getKey(), e.getValue().bytes());
             }
             return written;
         } finally {
-            for (var out : outs) {
-                try {
-                    out.close();
-                } catch (IOException ignored) {
-                    // closing twice after success, or after a failure already being thrown
-                }
-            }
-            files.values().forEach(CompleteService::deleteQuietly);
-        }
-    }
-
-    private static void deleteQuietly(Path file) {
-        if (file != null) {
-            try {
-                Files.deleteIfExists(file);
-            } catch (IOException ignored) {
-                // a leftover temporary file is harmless; what matters is already in the bucket
+            for (ObjectStore.Upload up : uploads.values()) {
+                up.close();
             }
         }
     }
 
-    /** Why a staged request has no result line, from how its batch ended. */
     private static Joiner.Unanswered unanswered(Shard shard) {
         if (shard.batchError() != null) {
             return new Joiner.Unanswered(Outcome.FAILED, "batch_failed", shard.batchError());
@@ -247,7 +224,7 @@ public final class CompleteService {
         Instant now = clock.instant();
         String manifestKey = Keys.manifest(jobId);
         long finalFailures = writeFailedList(jobId, shards);
-        ObjectNode manifest = manifest(job, shards, settings.money().prices());
+        ObjectNode manifest = manifest(job, shards, settings.money().prices(), store.ingestProgress(jobId));
         if (finalFailures > 0) {
             manifest.put("failedFile", Keys.failed(jobId));
         }
@@ -277,29 +254,23 @@ public final class CompleteService {
         if (total == 0) {
             return 0;
         }
-        Path tmp = null;
-        try {
-            tmp = Files.createTempFile(settings.tempDir(), "failed-", ".jsonl");
-            try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp))) {
-                for (Shard s : shards) {
-                    if (s.result().finalFailures() > 0) {
-                        try (InputStream in = objects.open(Keys.failedPart(jobId, s.index()))) {
-                            in.transferTo(out);
-                        }
+        try (ObjectStore.Upload out = objects.upload(Keys.failed(jobId), "application/jsonl")) {
+            for (Shard s : shards) {
+                if (s.result().finalFailures() > 0) {
+                    try (InputStream in = objects.open(Keys.failedPart(jobId, s.index()))) {
+                        in.transferTo(out);
                     }
                 }
             }
-            objects.put(Keys.failed(jobId), tmp, "application/jsonl");
+            out.complete();
             return total;
         } catch (IOException e) {
             throw new UncheckedIOException("job " + jobId + ": writing failed.jsonl failed", e);
-        } finally {
-            deleteQuietly(tmp);
         }
     }
 
-    /** Built only from stored records, so a rerun after a crash writes the same bytes. */
-    private static ObjectNode manifest(Job job, List<Shard> shards, PriceTable prices) {
+    private static ObjectNode manifest(Job job, List<Shard> shards, PriceTable prices,
+            Optional<IngestProgress> ingest) {
         Optional<ModelPrice> price = prices.find(job.provider(), job.model());
         ObjectNode m = JSON.createObjectNode();
         m.put("jobId", job.jobId());
@@ -390,6 +361,24 @@ public final class CompleteService {
         if (job.createdAt() != null && lastCompleted != null) {
             timings.put("totalSeconds", Duration.between(job.createdAt(), lastCompleted).toSeconds());
         }
+        // The lane's own overhead: one pass (validate, count, stage), then handing shards over.
+        ingest.ifPresent(p -> {
+            ObjectNode in = timings.putObject("ingest");
+            in.put("startedAt", String.valueOf(p.startedAt()));
+            in.put("validatedAndStagedAt", String.valueOf(p.passEndedAt()));
+            in.put("submittedAt", String.valueOf(p.submittedAt()));
+            if (p.passDuration() != null) {
+                in.put("passSeconds", p.passDuration().toMillis() / 1000.0);
+                if (p.passDuration().toMillis() > 0) {
+                    in.put("passMBps", Math.round(p.bytesRead() / 1e3 / p.passDuration().toMillis() * 10) / 10.0);
+                }
+            }
+            if (p.submittedAt() != null && p.passEndedAt() != null) {
+                in.put("submitSeconds", Duration.between(p.passEndedAt(), p.submittedAt()).toMillis() / 1000.0);
+            }
+            in.put("shardsSubmittedByIngest", p.submittedByIngest());
+            in.put("shardsHandedToPoll", p.handedToPoll());
+        });
         return m;
     }
 

@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -60,19 +59,20 @@ public final class Joiner {
     public record Joined(ShardResult result, Set<String> retry, Set<String> finalFailures) {}
 
     /**
-     * Writes the joined part to {@code partFile}. {@code results} streams the provider's lines into
+     * Writes the joined part to {@code part} (left open: the caller completes or aborts the upload). {@code results} streams the provider's lines into
      * the consumer it is given. When {@code canRetry}, requests that failed for a passing reason
      * (see {@link RetryPolicy}) are not written but returned for a retry shard; every other failure
      * is written with its error and returned as a final failure.
      */
     public static Joined join(Set<String> pending, Consumer<Consumer<LineResult>> results, Unanswered unanswered,
-            boolean canRetry, Path partFile, String partKey) {
+            boolean canRetry, java.io.OutputStream part, String partKey) {
         long[] counts = new long[Outcome.values().length];
         long[] unknown = {0};
         Usage[] usage = {Usage.ZERO};
         Set<String> retry = new LinkedHashSet<>();
         Set<String> finalFailures = new LinkedHashSet<>();
-        try (JsonGenerator out = new JsonFactory().createGenerator(partFile.toFile(), JsonEncoding.UTF8)) {
+        try (JsonGenerator out = new JsonFactory().createGenerator(part, JsonEncoding.UTF8)
+                .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET)) {
             out.setRootValueSeparator(null);
             Consumer<LineResult> route = line -> {
                 if (line.usage() != null) {
@@ -102,7 +102,7 @@ public final class Joiner {
                 route.accept(new LineResult(id, unanswered.outcome(), null, null, error, null));
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("writing joined results to " + partFile + " failed", e);
+            throw new UncheckedIOException("writing joined results to " + partKey + " failed", e);
         }
         ShardResult result = new ShardResult(counts[Outcome.SUCCEEDED.ordinal()], counts[Outcome.FAILED.ordinal()],
                 counts[Outcome.EXPIRED.ordinal()], counts[Outcome.CANCELLED.ordinal()],

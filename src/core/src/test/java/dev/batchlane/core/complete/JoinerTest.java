@@ -35,13 +35,13 @@ class JoinerTest {
                 new LineResult("a", Outcome.FAILED, 400, null, "{\"code\":\"invalid_request\"}", null),
                 new LineResult("c", Outcome.SUCCEEDED, 200, "{\"answer\":\"again\"}", null, new Usage(10, 2, 3)),
                 new LineResult("b", Outcome.SUCCEEDED, 200, "{\"answer\":\"B\"}", null, new Usage(5, 0, 1)));
-        Path part = tmp.resolve("part.jsonl");
+        var part = new java.io.ByteArrayOutputStream();
 
         ShardResult result = Joiner.join(pending, sink -> provider.forEach(sink),
                 new Joiner.Unanswered(Outcome.EXPIRED, "batch_expired", "window closed"), false, part,
                 "results/j/part-00001.jsonl").result();
 
-        List<JsonNode> lines = Files.readAllLines(part).stream().map(JoinerTest::parse).toList();
+        List<JsonNode> lines = part.toString(StandardCharsets.UTF_8).lines().toList().stream().map(JoinerTest::parse).toList();
         assertThat(lines).extracting(l -> l.get("custom_id").asText()).containsExactlyInAnyOrder("a", "b", "c", "d");
         JsonNode c = lines.stream().filter(l -> l.get("custom_id").asText().equals("c")).findFirst().orElseThrow();
         assertThat(c.get("response").get("answer").asText()).isEqualTo("C");
@@ -65,14 +65,14 @@ class JoinerTest {
                 new LineResult("limited", Outcome.FAILED, 429, null, "{\"code\":\"rate_limit_exceeded\"}", null),
                 new LineResult("broken", Outcome.FAILED, 500, null, "{\"code\":\"server_error\"}", null),
                 new LineResult("refused", Outcome.FAILED, 400, null, "{\"code\":\"context_length_exceeded\"}", null));
-        Path part = tmp.resolve("part.jsonl");
+        var part = new java.io.ByteArrayOutputStream();
 
         Joiner.Joined joined = Joiner.join(pending, sink -> provider.forEach(sink),
                 new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line"), true, part, "p");
 
         assertThat(joined.retry()).containsExactly("limited", "broken", "lost");
         assertThat(joined.finalFailures()).containsExactly("refused");
-        assertThat(Files.readAllLines(part)).hasSize(2);
+        assertThat(part.toString(StandardCharsets.UTF_8).lines().toList()).hasSize(2);
         assertThat(joined.result().total() + joined.result().retried()).isEqualTo(5);
 
         var staged = "{\"custom_id\":\"ok\",\"x\":1}\n{\"custom_id\":\"refused\",\"x\":2}\n{\"custom_id\":\"lost\"}\n";
