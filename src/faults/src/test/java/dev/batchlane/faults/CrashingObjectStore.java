@@ -58,6 +58,35 @@ final class CrashingObjectStore implements ObjectStore {
         real.putBytes(key, content, contentType);
     }
 
+    /** The real streaming upload, "killed" as it is about to make the object visible. */
+    @Override
+    public Upload upload(String key, String contentType) {
+        Upload upload = real.upload(key, contentType);
+        return new Upload() {
+            @Override
+            public void write(byte[] b, int off, int len) throws java.io.IOException {
+                upload.write(b, off, len);
+                count(len);
+            }
+
+            @Override
+            public void complete() throws java.io.IOException {
+                maybeCrash(key);
+                upload.complete();
+            }
+
+            @Override
+            public boolean completed() {
+                return upload.completed();
+            }
+
+            @Override
+            public void close() throws java.io.IOException {
+                upload.close();
+            }
+        };
+    }
+
     @Override
     public List<String> list(String prefix) {
         return real.list(prefix);

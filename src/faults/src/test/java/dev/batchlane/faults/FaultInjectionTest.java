@@ -239,6 +239,48 @@ class FaultInjectionTest {
         }
     }
 
+    /**
+     * Ingest stages shards while it validates; a bad line found after shards were staged must leave
+     * none of them behind, no shard records, and nothing at the provider.
+     */
+    @org.junit.jupiter.api.Test
+    void badLineAfterShardsWereStaged_rejectsTheFile_removesEveryStagedShard_andSubmitsNothing() throws Exception {
+        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(97).start()) {
+            Lane lane = new Lane(sim, 30);
+            String file = lines("late-bad", 140, new ArrayList<>()).replace("\"content\":\"case 120\"}]}}",
+                    "\"content\":\"case 120\"}]},\"extra\":1}");
+            String key = "inbox/openai/late-bad.jsonl";
+            s3.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromString(file));
+            String etag = s3.headObject(b -> b.bucket(BUCKET).key(key)).eTag();
+            var result = lane.ingest.ingest(new IngestService.ObjectRef(BUCKET, key, null, etag, file.length()));
+
+            assertThat(result.outcome()).isEqualTo(IngestService.Outcome.REJECTED);
+            assertThat(objects.list("staging/" + result.jobId() + "/")).as("staged shards left").isEmpty();
+            assertThat(jobs.shards(result.jobId())).isEmpty();
+            assertThat(sim.uploadCount()).isZero();
+            assertThat(sim.batches()).isEmpty();
+            assertThat(text("rejected/late-bad/errors.jsonl")).contains("\"line\":121").contains("unknown_field");
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void overBudgetFile_hasItsStagedShardsRemoved_andNothingSubmitted() throws Exception {
+        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(96).start()) {
+            Lane lane = new Lane(sim, 30);
+            String file = lines("pricey", 100, new ArrayList<>());
+            String key = "inbox/openai/pricey.jsonl";
+            s3.putObject(b -> b.bucket(BUCKET).key(key).metadata(Map.of("budget-usd", "0.000001")),
+                    RequestBody.fromString(file));
+            String etag = s3.headObject(b -> b.bucket(BUCKET).key(key)).eTag();
+            var result = lane.ingest.ingest(new IngestService.ObjectRef(BUCKET, key, null, etag, file.length()));
+
+            assertThat(result.outcome()).isEqualTo(IngestService.Outcome.REJECTED);
+            assertThat(objects.list("staging/" + result.jobId() + "/")).isEmpty();
+            assertThat(sim.uploadCount()).isZero();
+            assertThat(text("rejected/pricey/report.json")).contains("over_budget");
+        }
+    }
+
     @org.junit.jupiter.api.Test
     void ingestKilledAfterStagingSomeShards_redeliveryFinishesTheJobWithoutDuplicates() throws Exception {
         try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(98).start()) {
