@@ -141,6 +141,21 @@ public interface BatchlaneConfig {
         /** An ended shard not completed within this is flagged stuck. */
         @WithDefault("PT30M")
         Duration completeGrace();
+
+        /** Due shards handled at once within a cycle (threads of a bounded pool). */
+        @WithDefault("8")
+        int parallelism();
+
+        /**
+         * No new shard is claimed with less than this left before the function's timeout: long enough
+         * for one provider call with its retries, so what was claimed finishes inside the invocation.
+         */
+        @WithDefault("PT30S")
+        Duration claimMargin();
+
+        /** Held-back shards submitted per cycle at most: each submission uploads a shard of up to 200 MB. */
+        @WithDefault("20")
+        int maxSubmissionsPerCycle();
     }
 
     interface Pricing {

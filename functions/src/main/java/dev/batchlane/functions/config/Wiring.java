@@ -15,6 +15,7 @@ import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.money.Money;
 import dev.batchlane.core.money.PriceTable;
 import dev.batchlane.core.poll.PollService;
+import dev.batchlane.core.poll.PollSettings;
 import dev.batchlane.core.storage.ObjectStore;
 import dev.batchlane.functions.observe.EmfMetrics;
 import dev.batchlane.functions.resilience.ResilientProvider;
@@ -181,8 +182,10 @@ public class Wiring {
     @Produces
     @Singleton
     PollService poll(JobStore jobs, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock,
-            LaneMetrics metrics) {
-        return new PollService(jobs, objects, providers, settings, clock, metrics);
+            LaneMetrics metrics, BatchlaneConfig config) {
+        var poll = config.poll();
+        return new PollService(jobs, objects, providers, settings,
+                new PollSettings(poll.parallelism(), poll.claimMargin(), poll.maxSubmissionsPerCycle()), clock, metrics);
     }
 
     @Produces

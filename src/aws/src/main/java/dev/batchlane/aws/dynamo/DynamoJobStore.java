@@ -23,7 +23,9 @@ import java.util.Map;
 import java.util.Optional;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
@@ -267,24 +269,74 @@ public final class DynamoJobStore implements JobStore {
         }
     }
 
+    /** BatchGetItem's most keys per call. */
+    static final int BATCH_GET_KEYS = 100;
+
     @Override
     public List<Shard> dueShards(Instant now, int limit) {
-        QueryResponse page = dynamo.query(b -> b.tableName(table).indexName(DUE_INDEX)
-                .keyConditionExpression("#g = :g AND #d <= :now")
-                .expressionAttributeNames(Map.of("#g", DUE_GROUP, "#d", DUE_AT))
-                .expressionAttributeValues(Map.of(":g", s(DUE_PARTITION), ":now", n(now.toEpochMilli())))
-                .limit(limit));
-        List<Shard> due = new ArrayList<>();
-        for (Map<String, AttributeValue> keys : page.items()) {
-            // The index is eventually consistent and keys-only: read the shard itself, consistently,
-            // so the version a caller conditions on is the current one.
-            Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(table)
-                    .key(Map.of(PK, keys.get(PK), SK, keys.get(SK))).consistentRead(true)).item();
-            if (item != null && !item.isEmpty() && item.containsKey(DUE_AT)) {
-                due.add(shard(item));
+        // The index is keys-only and eventually consistent: collect up to `limit` keys, oldest first,
+        // following the query's pages (a page stops at 1 MB or at the limit, whichever comes first) ...
+        List<Map<String, AttributeValue>> keys = new ArrayList<>();
+        Map<String, AttributeValue> start = null;
+        while (keys.size() < limit) {
+            QueryRequest.Builder q = QueryRequest.builder().tableName(table).indexName(DUE_INDEX)
+                    .keyConditionExpression("#g = :g AND #d <= :now")
+                    .expressionAttributeNames(Map.of("#g", DUE_GROUP, "#d", DUE_AT))
+                    .expressionAttributeValues(Map.of(":g", s(DUE_PARTITION), ":now", n(now.toEpochMilli())))
+                    .limit(limit - keys.size());
+            if (start != null) {
+                q.exclusiveStartKey(start);
+            }
+            QueryResponse page = dynamo.query(q.build());
+            page.items().forEach(i -> keys.add(Map.of(PK, i.get(PK), SK, i.get(SK))));
+            start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
+            if (start == null) {
+                break;
+            }
+        }
+        // ... then read the shards themselves, consistently and up to 100 a call, so the version a
+        // caller conditions on is the current one; a shard that left the index since is dropped.
+        Map<Map<String, AttributeValue>, Shard> read = new HashMap<>();
+        for (int from = 0; from < keys.size(); from += BATCH_GET_KEYS) {
+            List<Map<String, AttributeValue>> chunk = keys.subList(from, Math.min(keys.size(), from + BATCH_GET_KEYS));
+            Map<String, KeysAndAttributes> request = Map.of(table,
+                    KeysAndAttributes.builder().keys(chunk).consistentRead(true).build());
+            for (int attempt = 0; !request.isEmpty(); attempt++) {
+                Map<String, KeysAndAttributes> ask = request;
+                BatchGetItemResponse got = dynamo.batchGetItem(b -> b.requestItems(ask));
+                for (Map<String, AttributeValue> item : got.responses().getOrDefault(table, List.of())) {
+                    if (item.containsKey(DUE_AT)) {
+                        read.put(Map.of(PK, item.get(PK), SK, item.get(SK)), shard(item));
+                    }
+                }
+                request = got.hasUnprocessedKeys() ? got.unprocessedKeys() : Map.of();
+                if (!request.isEmpty()) {
+                    if (attempt >= 8) {
+                        throw new IllegalStateException("DynamoDB left " + request.get(table).keys().size()
+                                + " due shards unread after " + (attempt + 1) + " batch reads (throttled)");
+                    }
+                    backOff(attempt);
+                }
+            }
+        }
+        List<Shard> due = new ArrayList<>(read.size());
+        for (Map<String, AttributeValue> k : keys) {
+            Shard sh = read.get(k);
+            if (sh != null) {
+                due.add(sh);
             }
         }
         return due;
+    }
+
+    /** Unprocessed keys mean the table is throttling: wait a little more each time (capped at 1 s). */
+    private static void backOff(int attempt) {
+        try {
+            Thread.sleep(Math.min(1000L, 25L << Math.min(attempt, 6)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading due shards", e);
+        }
     }
 
     // ---- mapping ----

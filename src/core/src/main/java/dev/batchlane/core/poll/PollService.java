@@ -4,6 +4,7 @@ import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.lane.Deadline;
 import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
@@ -16,12 +17,29 @@ import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One poll cycle: reads the shards that are due from the sparse due-index (never a scan), asks
- * each one's provider where its batch is, and records what changed with a version-checked write.
+ * One poll cycle: reads a page of the shards that are due from the sparse due-index (never a scan),
+ * asks each one's provider where its batch is, a few shards at once on a bounded pool, and records
+ * what changed with a version-checked write. A cycle's DynamoDB and provider calls grow with its
+ * due shards only: each job record is read once per cycle however many of its shards are due.
  * Two overlapping cycles may read the same shard; only one of their writes lands, the other sees
  * the conflict and leaves the shard alone.
  */
@@ -35,6 +53,21 @@ public final class PollService {
     private final Clock clock;
 
     private final LaneMetrics metrics;
+    private final PollSettings poll;
+
+    /** How long the dispatcher waits for a free thread before it looks at the deadline again. */
+    private static final Duration SLOT_WAIT = Duration.ofMillis(100);
+
+    private static final ThreadFactory THREADS = new ThreadFactory() {
+        private final AtomicInteger n = new AtomicInteger();
+
+        @Override
+        public Thread newThread(Runnable r) {
+            Thread t = new Thread(r, "batchlane-poll-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }
+    };
 
     public PollService(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock) {
         this(store, objects, providers, settings, clock, LaneMetrics.NONE);
@@ -42,6 +75,12 @@ public final class PollService {
 
     public PollService(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock,
             LaneMetrics metrics) {
+        this(store, objects, providers, settings, PollSettings.defaults(), clock, metrics);
+    }
+
+    public PollService(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings,
+            PollSettings poll, Clock clock, LaneMetrics metrics) {
+        this.poll = poll;
         this.store = store;
         this.providers = providers;
         this.settings = settings;
@@ -50,71 +89,86 @@ public final class PollService {
         this.submitter = new ShardSubmitter(store, objects, providers, settings, clock, metrics);
     }
 
-    public record Summary(int due, int submitted, int progressed, int ended, int conflicts, int errors) {
+    /**
+     * What one cycle did. {@code deferred}: due shards it left due for the next cycle (the deadline
+     * was near, or the cycle's submissions were used up); {@code unfinished}: shards still being
+     * handled when the deadline came (their writes are conditional, so whoever comes next is safe).
+     */
+    public record Summary(int due, int submitted, int progressed, int ended, int conflicts, int errors, int deferred,
+            int unfinished) {
         public static Summary empty() {
-            return new Summary(0, 0, 0, 0, 0, 0);
+            return new Summary(0, 0, 0, 0, 0, 0, 0, 0);
         }
     }
 
+    /** One cycle to its end, whatever time it takes: tests and tools. */
     public Summary pollDue() {
+        return pollDue(Deadline.none());
+    }
+
+    /**
+     * One cycle within {@code deadline}: reads a page of due shards and hands them to a bounded pool,
+     * oldest first, claiming each only while more than the claim margin is left; what it does not
+     * claim stays due. A failure on one shard is logged, pushes that shard's next poll out, and the
+     * cycle goes on with the others.
+     */
+    public Summary pollDue(Deadline deadline) {
         Instant now = clock.instant();
+        if (!deadline.allows(clock, poll.claimMargin())) {
+            LOG.log(Level.WARNING, "poll: {0} left, less than the claim margin {1}; nothing claimed",
+                    deadline.remaining(clock), poll.claimMargin());
+            return Summary.empty();
+        }
         List<Shard> due = store.dueShards(now, settings.pollBatchSize());
         long oldestInFlight = due.stream().filter(s -> s.status() == ShardStatus.SUBMITTED && s.submittedAt() != null)
                 .mapToLong(s -> Duration.between(s.submittedAt(), now).toSeconds()).max().orElse(0);
-        int submitted = 0, progressed = 0, ended = 0, conflicts = 0, errors = 0;
-        for (Shard shard : due) {
+        Cycle cycle = new Cycle();
+        Map<Step, Integer> counts = new EnumMap<>(Step.class);
+        List<Future<Step>> claimed = new ArrayList<>();
+        int deferred = 0;
+        int unfinished = 0;
+        int submissions = 0;
+        if (!due.isEmpty()) {
+            ExecutorService pool = Executors.newFixedThreadPool(Math.min(poll.parallelism(), due.size()), THREADS);
+            Semaphore slots = new Semaphore(poll.parallelism());
             try {
-                switch (shard.status()) {
-                    case STAGED -> {
-                        Optional<Job> job = store.job(shard.jobId());
-                        if (job.isEmpty()) {
-                            throw new IllegalStateException("shard " + shard.id() + " has no job record");
+                for (int i = 0; i < due.size(); i++) {
+                    Shard shard = due.get(i);
+                    boolean submission = shard.status() == ShardStatus.STAGED;
+                    boolean overCap = submission && submissions >= poll.maxSubmissionsPerCycle();
+                    if (!takeSlot(slots, deadline)) {
+                        deferred += due.size() - i;
+                        LOG.log(Level.INFO, "poll: {0} left before the deadline; {1} due shards left for the next"
+                                + " cycle", deadline.remaining(clock), due.size() - i);
+                        break;
+                    }
+                    if (submission && !overCap) {
+                        submissions++;
+                    }
+                    claimed.add(pool.submit(() -> {
+                        try {
+                            return overCap ? putBack(shard) : handle(shard, cycle);
+                        } finally {
+                            slots.release();
                         }
-                        ShardSubmitter.Result r = submitter.submit(job.get(), shard);
-                        if (r == ShardSubmitter.Result.SUBMITTED) {
-                            submitted++;
-                        } else if (r == ShardSubmitter.Result.CLAIMED_ELSEWHERE) {
-                            conflicts++;
-                        }
-                    }
-                    case SUBMITTED -> {
-                        switch (follow(shard)) {
-                            case ENDED -> ended++;
-                            case PROGRESSED -> progressed++;
-                            case CONFLICT -> conflicts++;
-                        }
-                    }
-                    case ENDED -> {
-                        // Still ENDED when its grace ran out: complete never ran, or keeps failing.
-                        stuck(shard, "ended at " + shard.endedAt() + " but not completed within "
-                                + settings.completeGrace(), now);
-                        store.updateShard(shard, shard.withDue(now.plus(settings.completeGrace())));
-                    }
-                    case SUBMITTING -> {
-                        // A submitter claimed it and never finished: the batch may or may not exist at the
-                        // provider, and submitting again could charge twice, so a person decides.
-                        stuck(shard, "submission interrupted after " + settings.completeGrace() + "; look for a batch"
-                                + " with metadata batchlane_job_id=" + shard.jobId() + ", batchlane_shard="
-                                + Shard.partName(shard.index()) + (shard.inputFileId() == null ? ""
-                                        : " or input file " + shard.inputFileId()), now);
-                        store.updateShard(shard, shard.withDue(now.plus(settings.completeGrace())));
-                    }
-                    case COMPLETED -> {
-                        // Not poll's to act on; a due time left on such a shard is cleared so it stops coming back.
-                        if (store.updateShard(shard, shard.withDue(null)).isEmpty()) {
-                            conflicts++;
-                        }
-                    }
+                    }));
                 }
-            } catch (ProviderException e) {
-                errors++;
-                Instant later = clock.instant().plus(settings.pollDelay(shard.pollCount() + 1));
-                store.updateShard(shard, shard.withDue(later));
-                LOG.log(Level.WARNING, "job {0} shard {1}: status check failed ({2} {3}), retrying at {4}",
-                        shard.jobId(), Shard.partName(shard.index()), e.statusCode(), e.code(), later);
+            } finally {
+                pool.shutdown();
+            }
+            for (Future<Step> f : claimed) {
+                Step step = await(f, deadline);
+                if (step == null) {
+                    unfinished++;
+                } else {
+                    counts.merge(step, 1, Integer::sum);
+                }
             }
         }
-        Summary summary = new Summary(due.size(), submitted, progressed, ended, conflicts, errors);
+        Summary summary = new Summary(due.size(), counts.getOrDefault(Step.SUBMITTED, 0),
+                counts.getOrDefault(Step.PROGRESSED, 0), counts.getOrDefault(Step.ENDED, 0),
+                counts.getOrDefault(Step.CONFLICT, 0), counts.getOrDefault(Step.ERROR, 0),
+                deferred + counts.getOrDefault(Step.DEFERRED, 0), unfinished);
         metrics.pollCycle(Duration.between(now, clock.instant()).toMillis(), oldestInFlight);
         if (!due.isEmpty()) {
             LOG.log(Level.INFO, "poll: {0}", summary);
@@ -122,7 +176,144 @@ public final class PollService {
         return summary;
     }
 
-    private enum Step { PROGRESSED, ENDED, CONFLICT }
+    /** Waits for a free thread, then says whether there is still time to claim a shard on it. */
+    private boolean takeSlot(Semaphore slots, Deadline deadline) {
+        try {
+            while (!slots.tryAcquire(SLOT_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                if (!deadline.allows(clock, poll.claimMargin())) {
+                    return false;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        if (deadline.allows(clock, poll.claimMargin())) {
+            return true;
+        }
+        slots.release();
+        return false;
+    }
+
+    /** A claimed shard's step, or null when it is still being handled at the deadline. */
+    private Step await(Future<Step> f, Deadline deadline) {
+        try {
+            if (deadline.at().equals(Instant.MAX)) {
+                return f.get();
+            }
+            return f.get(Math.max(0, deadline.remaining(clock).toMillis()), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (ExecutionException e) {
+            // handle() catches every RuntimeException; this is an Error on a pool thread.
+            LOG.log(Level.ERROR, "poll: a shard failed outside its own handling", e.getCause());
+            return Step.ERROR;
+        }
+    }
+
+    /**
+     * A held-back shard over this cycle's submissions: moved to the back of the due queue (due now,
+     * behind the shards that were due before it) so a backlog of them cannot crowd out the
+     * submitted shards behind it, and submitted by a later cycle.
+     */
+    private Step putBack(Shard shard) {
+        try {
+            store.updateShard(shard, shard.withDue(clock.instant()));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, () -> "job " + shard.jobId() + " shard " + Shard.partName(shard.index())
+                    + ": could not move it back in the due queue (" + e.getClass().getSimpleName() + ")", e);
+        }
+        return Step.DEFERRED;
+    }
+
+    private Step handle(Shard shard, Cycle cycle) {
+        Instant now = clock.instant();
+        try {
+            switch (shard.status()) {
+                case STAGED -> {
+                    Optional<Job> job = cycle.job(shard.jobId());
+                    if (job.isEmpty()) {
+                        throw new IllegalStateException("shard " + shard.id() + " has no job record");
+                    }
+                    ShardSubmitter.Result r = submitter.submit(job.get(), shard);
+                    if (r == ShardSubmitter.Result.SUBMITTED) {
+                        return Step.SUBMITTED;
+                    }
+                    return r == ShardSubmitter.Result.CLAIMED_ELSEWHERE ? Step.CONFLICT : Step.OTHER;
+                }
+                case SUBMITTED -> {
+                    return follow(shard);
+                }
+                case ENDED -> {
+                    // Still ENDED when its grace ran out: complete never ran, or keeps failing.
+                    stuck(shard, "ended at " + shard.endedAt() + " but not completed within "
+                            + settings.completeGrace(), now);
+                    return store.updateShard(shard, shard.withDue(now.plus(settings.completeGrace()))).isPresent()
+                            ? Step.OTHER : Step.CONFLICT;
+                }
+                case SUBMITTING -> {
+                    // A submitter claimed it and never finished: the batch may or may not exist at the
+                    // provider, and submitting again could charge twice, so a person decides.
+                    stuck(shard, "submission interrupted after " + settings.completeGrace() + "; look for a batch"
+                            + " with metadata batchlane_job_id=" + shard.jobId() + ", batchlane_shard="
+                            + Shard.partName(shard.index()) + (shard.inputFileId() == null ? ""
+                                    : " or input file " + shard.inputFileId()), now);
+                    return store.updateShard(shard, shard.withDue(now.plus(settings.completeGrace()))).isPresent()
+                            ? Step.OTHER : Step.CONFLICT;
+                }
+                case COMPLETED -> {
+                    // Not poll's to act on; a due time left on such a shard is cleared so it stops coming back.
+                    return store.updateShard(shard, shard.withDue(null)).isPresent() ? Step.OTHER : Step.CONFLICT;
+                }
+                default -> throw new IllegalStateException("shard " + shard.id() + " in unknown status " + shard.status());
+            }
+        } catch (RuntimeException e) {
+            Instant later = clock.instant().plus(settings.pollDelay(shard.pollCount() + 1));
+            if (e instanceof ProviderException p) {
+                LOG.log(Level.WARNING, "job {0} shard {1}: status check failed ({2} {3}), retrying at {4}",
+                        shard.jobId(), Shard.partName(shard.index()), p.statusCode(), p.code(), later);
+            } else {
+                LOG.log(Level.ERROR, () -> "job " + shard.jobId() + " shard " + Shard.partName(shard.index())
+                        + ": poll failed (" + e.getClass().getSimpleName() + "), retrying at " + later, e);
+            }
+            try {
+                store.updateShard(shard, shard.withDue(later));
+            } catch (RuntimeException again) {
+                // The store itself is failing: the shard stays due and the next cycle tries again.
+                LOG.log(Level.WARNING, () -> "job " + shard.jobId() + " shard " + Shard.partName(shard.index())
+                        + ": could not push its next poll out (" + again.getClass().getSimpleName() + ")", again);
+            }
+            return Step.ERROR;
+        }
+    }
+
+    /** What one cycle reads once however many of its shards need it: the job records. */
+    private final class Cycle {
+        private final ConcurrentHashMap<String, CompletableFuture<Optional<Job>>> jobs = new ConcurrentHashMap<>();
+
+        Optional<Job> job(String jobId) {
+            CompletableFuture<Optional<Job>> mine = new CompletableFuture<>();
+            CompletableFuture<Optional<Job>> first = jobs.putIfAbsent(jobId, mine);
+            if (first == null) {
+                try {
+                    mine.complete(store.job(jobId));
+                } catch (RuntimeException e) {
+                    mine.completeExceptionally(e);
+                }
+                first = mine;
+            }
+            try {
+                return first.join();
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : e;
+            }
+        }
+    }
+
+    private enum Step { SUBMITTED, PROGRESSED, ENDED, CONFLICT, ERROR, DEFERRED, OTHER }
 
     private void stuck(Shard shard, String reason, Instant now) {
         LOG.log(Level.ERROR, "job {0} shard {1}: stuck: {2}", shard.jobId(), Shard.partName(shard.index()), reason);

@@ -1,0 +1,103 @@
+package dev.batchlane.core.poll;
+
+import dev.batchlane.core.job.Job;
+import dev.batchlane.core.job.JobStore;
+import dev.batchlane.core.job.Shard;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/** Passes every call on and counts it by method, so a test can hold a cycle to its number of reads. */
+class CountingJobStore implements JobStore {
+    private final JobStore delegate;
+    private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+
+    CountingJobStore(JobStore delegate) {
+        this.delegate = delegate;
+    }
+
+    int calls(String method) {
+        AtomicInteger n = calls.get(method);
+        return n == null ? 0 : n.get();
+    }
+
+    int total() {
+        return calls.values().stream().mapToInt(AtomicInteger::get).sum();
+    }
+
+    void reset() {
+        calls.clear();
+    }
+
+    private <T> T count(String method, Supplier<T> call) {
+        calls.computeIfAbsent(method, m -> new AtomicInteger()).incrementAndGet();
+        return call.get();
+    }
+
+    @Override
+    public boolean createJob(Job job) {
+        return count("createJob", () -> delegate.createJob(job));
+    }
+
+    @Override
+    public Optional<Job> job(String jobId) {
+        return count("job", () -> delegate.job(jobId));
+    }
+
+    @Override
+    public boolean markRunning(String jobId, int shardCount, Instant now) {
+        return count("markRunning", () -> delegate.markRunning(jobId, shardCount, now));
+    }
+
+    @Override
+    public boolean markCompleted(String jobId, String manifestKey, Instant now) {
+        return count("markCompleted", () -> delegate.markCompleted(jobId, manifestKey, now));
+    }
+
+    @Override
+    public boolean requestCancel(String jobId, Instant now) {
+        return count("requestCancel", () -> delegate.requestCancel(jobId, now));
+    }
+
+    @Override
+    public void flagStuck(String jobId, int shardIndex, String reason, Instant now) {
+        count("flagStuck", () -> {
+            delegate.flagStuck(jobId, shardIndex, reason, now);
+            return null;
+        });
+    }
+
+    @Override
+    public boolean createShard(Shard shard) {
+        return count("createShard", () -> delegate.createShard(shard));
+    }
+
+    @Override
+    public Optional<Shard> shard(String jobId, int index) {
+        return count("shard", () -> delegate.shard(jobId, index));
+    }
+
+    @Override
+    public List<Shard> shards(String jobId) {
+        return count("shards", () -> delegate.shards(jobId));
+    }
+
+    @Override
+    public Optional<Shard> updateShard(Shard current, Shard next) {
+        return count("updateShard", () -> delegate.updateShard(current, next));
+    }
+
+    @Override
+    public boolean completeShard(Shard current, Shard completed, Shard child) {
+        return count("completeShard", () -> delegate.completeShard(current, completed, child));
+    }
+
+    @Override
+    public List<Shard> dueShards(Instant now, int limit) {
+        return count("dueShards", () -> delegate.dueShards(now, limit));
+    }
+}

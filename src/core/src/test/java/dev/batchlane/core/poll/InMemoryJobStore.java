@@ -1,0 +1,100 @@
+package dev.batchlane.core.poll;
+
+import dev.batchlane.core.job.Job;
+import dev.batchlane.core.job.JobStatus;
+import dev.batchlane.core.job.JobStore;
+import dev.batchlane.core.job.Shard;
+import dev.batchlane.core.job.ShardStatus;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/** The store's version checks in memory, for core tests that need no DynamoDB. */
+final class InMemoryJobStore implements JobStore {
+    private final Map<String, Job> jobs = new HashMap<>();
+    private final Map<String, Shard> shards = new TreeMap<>();
+    final Map<String, String> stuck = new TreeMap<>();
+
+    @Override
+    public synchronized boolean createJob(Job job) {
+        return jobs.putIfAbsent(job.jobId(), job) == null;
+    }
+
+    @Override
+    public synchronized Optional<Job> job(String jobId) {
+        return Optional.ofNullable(jobs.get(jobId));
+    }
+
+    @Override
+    public synchronized boolean markRunning(String jobId, int shardCount, Instant now) {
+        Job j = jobs.get(jobId);
+        if (j == null || j.status() != JobStatus.INGESTING) {
+            return false;
+        }
+        jobs.put(jobId, new Job(j.jobId(), j.provider(), JobStatus.RUNNING, j.bucket(), j.inputKey(),
+                j.inputVersion(), j.name(), j.sha256(), j.inputBytes(), j.requestCount(), j.shardCount() + shardCount,
+                j.shardsCompleted(), j.model(), j.endpoint(), j.createdAt(), now, j.completedAt(), j.resultKey(),
+                j.estimatedCostUsd(), j.budgetUsd(), j.cancelRequested()));
+        return true;
+    }
+
+    @Override
+    public synchronized boolean markCompleted(String jobId, String manifestKey, Instant now) {
+        throw new UnsupportedOperationException("not used by poll");
+    }
+
+    @Override
+    public synchronized boolean requestCancel(String jobId, Instant now) {
+        throw new UnsupportedOperationException("not used by poll");
+    }
+
+    @Override
+    public synchronized void flagStuck(String jobId, int shardIndex, String reason, Instant now) {
+        if (!jobs.containsKey(jobId)) {
+            throw new IllegalStateException("conditional check failed: no job " + jobId);
+        }
+        stuck.put(jobId + "/" + Shard.partName(shardIndex), reason);
+    }
+
+    @Override
+    public synchronized boolean createShard(Shard shard) {
+        return shards.putIfAbsent(shard.id(), shard.withVersion(1)) == null;
+    }
+
+    @Override
+    public synchronized Optional<Shard> shard(String jobId, int index) {
+        return Optional.ofNullable(shards.get(jobId + "/" + Shard.partName(index)));
+    }
+
+    @Override
+    public synchronized List<Shard> shards(String jobId) {
+        return shards.values().stream().filter(s -> s.jobId().equals(jobId)).toList();
+    }
+
+    @Override
+    public synchronized Optional<Shard> updateShard(Shard current, Shard next) {
+        Shard stored = shards.get(current.id());
+        if (stored == null || stored.version() != current.version()) {
+            return Optional.empty();
+        }
+        Shard updated = next.withVersion(current.version() + 1);
+        shards.put(current.id(), updated);
+        return Optional.of(updated);
+    }
+
+    @Override
+    public synchronized boolean completeShard(Shard current, Shard completed, Shard child) {
+        throw new UnsupportedOperationException("not used by poll");
+    }
+
+    @Override
+    public synchronized List<Shard> dueShards(Instant now, int limit) {
+        return new ArrayList<>(shards.values()).stream().filter(s -> s.dueAt() != null && !s.dueAt().isAfter(now))
+                .sorted(Comparator.comparing(Shard::dueAt).thenComparing(Shard::id)).limit(limit).toList();
+    }
+}

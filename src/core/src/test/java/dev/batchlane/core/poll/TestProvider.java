@@ -1,0 +1,63 @@
+package dev.batchlane.core.poll;
+
+import dev.batchlane.core.ingest.RequestContract;
+import dev.batchlane.core.job.BatchCounts;
+import dev.batchlane.core.provider.BatchProvider;
+import dev.batchlane.core.provider.BatchState;
+import dev.batchlane.core.provider.BatchView;
+import dev.batchlane.core.provider.LineResult;
+import dev.batchlane.core.provider.Payload;
+import dev.batchlane.core.provider.Submission;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The provider port in memory: every batch is running unless {@link #onRetrieve} says otherwise
+ * for its id (block, throw, advance a clock …). Counts its calls.
+ */
+final class TestProvider implements BatchProvider {
+    final AtomicInteger retrieves = new AtomicInteger();
+    final AtomicInteger submits = new AtomicInteger();
+    final Map<String, AtomicInteger> retrievesById = new ConcurrentHashMap<>();
+    volatile Function<String, BatchView> onRetrieve = TestProvider::running;
+
+    static BatchView running(String batchId) {
+        return new BatchView(batchId, BatchState.RUNNING, "in_progress", new BatchCounts(10, 1, 0), null, null, null);
+    }
+
+    @Override
+    public String name() {
+        return "test";
+    }
+
+    @Override
+    public RequestContract contract() {
+        throw new UnsupportedOperationException("poll validates nothing");
+    }
+
+    @Override
+    public Submission submit(Payload payload, String endpoint, Map<String, String> metadata) {
+        int n = submits.incrementAndGet();
+        return new Submission("batch_sub_" + n, "file_sub_" + n, "validating");
+    }
+
+    @Override
+    public BatchView retrieve(String batchId) {
+        retrieves.incrementAndGet();
+        retrievesById.computeIfAbsent(batchId, b -> new AtomicInteger()).incrementAndGet();
+        return onRetrieve.apply(batchId);
+    }
+
+    @Override
+    public void streamResults(BatchView batch, Consumer<LineResult> sink) {
+        throw new UnsupportedOperationException("not poll's");
+    }
+
+    @Override
+    public void cleanup(String inputFileId, String outputFileId, String errorFileId) {
+        throw new UnsupportedOperationException("not poll's");
+    }
+}
