@@ -100,4 +100,14 @@ class CountingJobStore implements JobStore {
     public List<Shard> dueShards(Instant now, int limit) {
         return count("dueShards", () -> delegate.dueShards(now, limit));
     }
+
+    @Override
+    public boolean recordIngestProgress(String jobId, dev.batchlane.core.job.IngestProgress progress) {
+        return count("recordIngestProgress", () -> delegate.recordIngestProgress(jobId, progress));
+    }
+
+    @Override
+    public java.util.Optional<dev.batchlane.core.job.IngestProgress> ingestProgress(String jobId) {
+        return count("ingestProgress", () -> delegate.ingestProgress(jobId));
+    }
 }

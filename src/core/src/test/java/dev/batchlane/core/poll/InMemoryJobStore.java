@@ -97,4 +97,22 @@ final class InMemoryJobStore implements JobStore {
         return new ArrayList<>(shards.values()).stream().filter(s -> s.dueAt() != null && !s.dueAt().isAfter(now))
                 .sorted(Comparator.comparing(Shard::dueAt).thenComparing(Shard::id)).limit(limit).toList();
     }
+
+    private final Map<String, dev.batchlane.core.job.IngestProgress> progress = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Override
+    public boolean recordIngestProgress(String jobId, dev.batchlane.core.job.IngestProgress p) {
+        // The same condition as the DynamoDB store: a report never replaces a later one.
+        dev.batchlane.core.job.IngestProgress before = progress.get(jobId);
+        if (before != null && before.updatedAt().isAfter(p.updatedAt())) {
+            return false;
+        }
+        progress.put(jobId, p);
+        return true;
+    }
+
+    @Override
+    public java.util.Optional<dev.batchlane.core.job.IngestProgress> ingestProgress(String jobId) {
+        return java.util.Optional.ofNullable(progress.get(jobId));
+    }
 }
