@@ -17,6 +17,8 @@ public final class BatchlaneContract {
 
     public static final String ENV_HANDLER = "QUARKUS_LAMBDA_HANDLER";
     public static final String ENV_BUCKET = "BATCHLANE_BUCKET";
+    /** The JVM options of each function, read by the JVM itself (on Lambda and in the local stack). */
+    public static final String ENV_JAVA_TOOL_OPTIONS = "JAVA_TOOL_OPTIONS";
     public static final String ENV_TABLE = "BATCHLANE_TABLE";
     /** The ARN of the secret holding the OpenAI key; the function reads the value at run time. */
     public static final String ENV_OPENAI_API_KEY_SECRET = "BATCHLANE_OPENAI_API_KEY_SECRET";

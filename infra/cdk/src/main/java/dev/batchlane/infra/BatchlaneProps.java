@@ -10,14 +10,21 @@ import software.amazon.awscdk.RemovalPolicy;
 
 /**
  * Every setting of a Batchlane deployment, read once. Each component's name is its CDK context key
- * ({@code cdk synth -c memoryMb=2048}) and, upper-snake-cased behind {@code BATCHLANE_CDK_}, its
- * environment variable ({@code BATCHLANE_CDK_MEMORY_MB=2048}); context wins over the environment,
+ * ({@code cdk synth -c ingestMemoryMb=2048}) and, upper-snake-cased behind {@code BATCHLANE_CDK_}, its
+ * environment variable ({@code BATCHLANE_CDK_INGEST_MEMORY_MB=2048}); context wins over the environment,
  * the environment over the default. One name per setting, so app, context and docs cannot drift.
  *
  * @param stackName                 the CloudFormation stack the app deploys
  * @param functionZip               the Quarkus function.zip; relative paths are resolved by the app
  *                                  against the repository root
- * @param memoryMb                  memory of each function
+ * @param ingestMemoryMb            memory of ingest; 3538 MB is where Lambda gives a function two vCPUs, and
+ *                                  ingest's validation and token counting are CPU-bound (a benchmark may move it)
+ * @param pollMemoryMb              memory of poll, which waits on provider and DynamoDB calls
+ * @param completeMemoryMb          memory of complete, which streams a provider's output into parts
+ * @param ephemeralStorageMb        /tmp of each function: Lambda's default 512 MB, which the functions are
+ *                                  built to fit (shards and parts are cut there one at a time), and the
+ *                                  most SnapStart allows; a setting so that it is stated, synthesized and
+ *                                  read by the local stack, not assumed
  * @param ingestTimeoutSeconds      ingest streams and shards a whole drop, hence Lambda's maximum
  * @param pollTimeoutSeconds        one poll cycle over the due shards
  * @param completeTimeoutSeconds    complete streams a provider's output and writes the joined parts
@@ -43,7 +50,10 @@ import software.amazon.awscdk.RemovalPolicy;
 public record BatchlaneProps(
         String stackName,
         String functionZip,
-        int memoryMb,
+        int ingestMemoryMb,
+        int pollMemoryMb,
+        int completeMemoryMb,
+        int ephemeralStorageMb,
         int ingestTimeoutSeconds,
         int pollTimeoutSeconds,
         int completeTimeoutSeconds,
@@ -67,6 +77,9 @@ public record BatchlaneProps(
     /** The prefix of the environment variables; apart from the functions' own {@code BATCHLANE_*}. */
     public static final String ENVIRONMENT_PREFIX = "BATCHLANE_CDK_";
 
+    /** Where Lambda gives a function its second vCPU (1769 MB is one). */
+    public static final int DEFAULT_INGEST_MEMORY_MB = 3538;
+
     /** The values CloudWatch Logs accepts as a retention. */
     static final Set<Integer> LOG_RETENTION_DAYS = Set.of(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
             545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653);
@@ -80,7 +93,11 @@ public record BatchlaneProps(
         require(stackName != null && STACK_NAME.matcher(stackName).matches(), "stackName",
                 "a CloudFormation stack name (letters, digits, hyphens, starting with a letter)", stackName);
         require(functionZip != null && !functionZip.isBlank(), "functionZip", "a path to function.zip", functionZip);
-        range("memoryMb", memoryMb, 128, 10240, "Lambda's memory range in MB");
+        range("ingestMemoryMb", ingestMemoryMb, 128, 10240, "Lambda's memory range in MB");
+        range("pollMemoryMb", pollMemoryMb, 128, 10240, "Lambda's memory range in MB");
+        range("completeMemoryMb", completeMemoryMb, 128, 10240, "Lambda's memory range in MB");
+        // Lambda offers 512..10240 MB, but SnapStart (on for every function) takes no more than 512.
+        range("ephemeralStorageMb", ephemeralStorageMb, 512, 512, "the most SnapStart allows, in MB");
         range("ingestTimeoutSeconds", ingestTimeoutSeconds, 1, 900, "Lambda's timeout range");
         range("pollTimeoutSeconds", pollTimeoutSeconds, 1, 900, "Lambda's timeout range");
         range("completeTimeoutSeconds", completeTimeoutSeconds, 1, 900, "Lambda's timeout range");
@@ -130,7 +147,11 @@ public record BatchlaneProps(
         return new BatchlaneProps(
                 s.text("stackName", "Batchlane"),
                 s.text("functionZip", "functions/target/function.zip"),
-                s.integer("memoryMb", 1024),
+                // memoryMb (the one setting before memory was per function) still sets all three.
+                s.integer("ingestMemoryMb", s.integer("memoryMb", DEFAULT_INGEST_MEMORY_MB)),
+                s.integer("pollMemoryMb", s.integer("memoryMb", 1024)),
+                s.integer("completeMemoryMb", s.integer("memoryMb", 1024)),
+                s.integer("ephemeralStorageMb", 512),
                 s.integer("ingestTimeoutSeconds", 900),
                 s.integer("pollTimeoutSeconds", 300),
                 s.integer("completeTimeoutSeconds", 900),
@@ -154,14 +175,15 @@ public record BatchlaneProps(
 
     /** The same settings with the function.zip at another path (the app resolves it; tests use a placeholder). */
     public BatchlaneProps withFunctionZip(String path) {
-        return new BatchlaneProps(stackName, path, memoryMb, ingestTimeoutSeconds, pollTimeoutSeconds,
+        return new BatchlaneProps(stackName, path, ingestMemoryMb, pollMemoryMb, completeMemoryMb,
+                ephemeralStorageMb, ingestTimeoutSeconds, pollTimeoutSeconds,
                 completeTimeoutSeconds, stagingExpiryDays, rejectedExpiryDays, pollRateMinutes, streamBatchSize,
                 streamRetryAttempts, eventBusName, removalPolicy, logRetentionDays, alarmEmail, openAiApiKeySecretArn,
                 anthropicApiKeySecretArn, pollStalledMinutes, oldestInFlightShardHours, batchesFailedThreshold,
                 batchesExpiredThreshold, requestFailureRatePercent);
     }
 
-    /** {@code memoryMb} → {@code BATCHLANE_CDK_MEMORY_MB}. */
+    /** {@code ingestMemoryMb} → {@code BATCHLANE_CDK_INGEST_MEMORY_MB}. */
     public static String environmentVariable(String setting) {
         return ENVIRONMENT_PREFIX + setting.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
     }

@@ -19,7 +19,10 @@ class BatchlanePropsTest {
     private static final Map<String, String> OVERRIDES = new TreeMap<>(Map.ofEntries(
             Map.entry("stackName", "BatchlaneStaging"),
             Map.entry("functionZip", "/opt/batchlane/function.zip"),
-            Map.entry("memoryMb", "2048"),
+            Map.entry("ingestMemoryMb", "2048"),
+            Map.entry("pollMemoryMb", "512"),
+            Map.entry("completeMemoryMb", "1536"),
+            Map.entry("ephemeralStorageMb", "512"),
             Map.entry("ingestTimeoutSeconds", "600"),
             Map.entry("pollTimeoutSeconds", "120"),
             Map.entry("completeTimeoutSeconds", "700"),
@@ -55,7 +58,10 @@ class BatchlanePropsTest {
     @Test
     void defaults_areTheDocumentedOnes() {
         BatchlaneProps d = BatchlaneProps.defaults();
-        assertThat(d.memoryMb()).isEqualTo(1024);
+        assertThat(d.ingestMemoryMb()).isEqualTo(3538);
+        assertThat(d.pollMemoryMb()).isEqualTo(1024);
+        assertThat(d.completeMemoryMb()).isEqualTo(1024);
+        assertThat(d.ephemeralStorageMb()).isEqualTo(512);
         assertThat(d.ingestTimeoutSeconds()).isEqualTo(900);
         assertThat(d.pollTimeoutSeconds()).isEqualTo(300);
         assertThat(d.completeTimeoutSeconds()).isEqualTo(900);
@@ -82,26 +88,40 @@ class BatchlanePropsTest {
     void everySetting_isReadFromTheEnvironmentUnderBatchlaneCdkPrefix() {
         Map<String, String> environment = OVERRIDES.entrySet().stream().collect(Collectors.toMap(
                 e -> BatchlaneProps.environmentVariable(e.getKey()), Map.Entry::getValue));
-        assertThat(environment).containsKey("BATCHLANE_CDK_MEMORY_MB").containsKey("BATCHLANE_CDK_OPEN_AI_API_KEY_SECRET_ARN");
+        assertThat(environment).containsKey("BATCHLANE_CDK_INGEST_MEMORY_MB").containsKey("BATCHLANE_CDK_OPEN_AI_API_KEY_SECRET_ARN");
         assertThat(values(BatchlaneProps.from(key -> null, environment))).isEqualTo(OVERRIDES);
     }
 
     @Test
     void context_winsOverEnvironment_whichWinsOverDefault() {
-        BatchlaneProps props = BatchlaneProps.from(Map.<String, Object>of("memoryMb", 3008)::get,
-                Map.of("BATCHLANE_CDK_MEMORY_MB", "2048", "BATCHLANE_CDK_STAGING_EXPIRY_DAYS", "3"));
-        assertThat(props.memoryMb()).isEqualTo(3008);
+        BatchlaneProps props = BatchlaneProps.from(Map.<String, Object>of("ingestMemoryMb", 3008)::get,
+                Map.of("BATCHLANE_CDK_INGEST_MEMORY_MB", "2048", "BATCHLANE_CDK_STAGING_EXPIRY_DAYS", "3"));
+        assertThat(props.ingestMemoryMb()).isEqualTo(3008);
         assertThat(props.stagingExpiryDays()).isEqualTo(3);
         assertThat(props.rejectedExpiryDays()).isEqualTo(30);
     }
 
     @Test
+    void memoryMb_theFormerSingleSetting_stillSetsEveryFunctionsMemory_unlessItsOwnIsSet() {
+        BatchlaneProps props = BatchlaneProps.from(Map.<String, Object>of("memoryMb", 2048, "pollMemoryMb", 512)::get,
+                Map.of());
+        assertThat(props.ingestMemoryMb()).isEqualTo(2048);
+        assertThat(props.completeMemoryMb()).isEqualTo(2048);
+        assertThat(props.pollMemoryMb()).isEqualTo(512);
+        assertThat(BatchlaneProps.from(key -> null, Map.of("BATCHLANE_CDK_MEMORY_MB", "1536")).ingestMemoryMb())
+                .isEqualTo(1536);
+    }
+
+    @Test
     void invalidNumber_isRejectedNamingTheSettingTheValueAndWhereToSetIt() {
-        assertThatThrownBy(() -> BatchlaneProps.from(Map.<String, Object>of("memoryMb", "64")::get, Map.of()))
+        assertThatThrownBy(() -> BatchlaneProps.from(Map.<String, Object>of("pollMemoryMb", "64")::get, Map.of()))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("memoryMb must be 128..10240")
+                .hasMessageContaining("pollMemoryMb must be 128..10240")
                 .hasMessageContaining("was 64")
-                .hasMessageContaining("BATCHLANE_CDK_MEMORY_MB");
+                .hasMessageContaining("BATCHLANE_CDK_POLL_MEMORY_MB");
+        assertThatThrownBy(() -> BatchlaneProps.from(Map.<String, Object>of("ephemeralStorageMb", "1024")::get, Map.of()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ephemeralStorageMb must be 512..512 (the most SnapStart allows");
         assertThatThrownBy(() -> BatchlaneProps.from(key -> null, Map.of("BATCHLANE_CDK_POLL_RATE_MINUTES", "often")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("pollRateMinutes must be a whole number, was 'often'");

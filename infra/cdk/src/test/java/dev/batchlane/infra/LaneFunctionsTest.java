@@ -35,17 +35,57 @@ class LaneFunctionsTest {
     }
 
     @Test
-    void functions_areTheOneArtifact_withConfiguredMemoryAndTimeouts() {
+    void functions_areTheOneArtifact_withTheirMemoryStorageAndTimeouts() {
         Map<Handler, Integer> timeouts = Map.of(Handler.INGEST, 900, Handler.POLL, 300, Handler.COMPLETE, 900);
         Set<Object> code = Arrays.stream(Handler.values()).map(h -> properties(functionId(h)).get("Code"))
                 .collect(Collectors.toSet());
         assertThat(code).hasSize(1);
         timeouts.forEach((handler, timeout) -> {
             assertThat(properties(functionId(handler)).get("Timeout")).as(handler + " timeout").isEqualTo(timeout);
-            assertThat(properties(functionId(handler)).get("MemorySize")).as(handler + " memory").isEqualTo(1024);
         });
         // The lane's three, plus CDK's own bucket-notification handler.
         assertThat(resources("AWS::Lambda::Function")).hasSize(4);
+        // Lambda's default /tmp, the most SnapStart allows: the functions are built to fit it.
+        template().resourcePropertiesCountIs("AWS::Lambda::Function",
+                Map.of("EphemeralStorage", Map.of("Size", 512)), 3);
+        // ingest gets two vCPUs (3538 MB); poll and complete wait on I/O.
+        Map.of(Handler.INGEST, 3538, Handler.POLL, 1024, Handler.COMPLETE, 1024).forEach((handler, mb) ->
+                template().hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
+                        "MemorySize", mb,
+                        "Environment", Map.of("Variables", Match.objectLike(Map.of(
+                                "QUARKUS_LAMBDA_HANDLER", handler.handlerName())))))));
+    }
+
+    @Test
+    void javaToolOptions_giveIngestAndCompleteTheFullJit_andPollC1ForItsColdStart() {
+        for (Handler handler : Handler.values()) {
+            String options = (String) environment(handler).get("JAVA_TOOL_OPTIONS");
+            template().hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
+                    "Environment", Map.of("Variables", Match.objectLike(Map.of(
+                            "QUARKUS_LAMBDA_HANDLER", handler.handlerName(), "JAVA_TOOL_OPTIONS", options))))));
+            if (handler == Handler.POLL) {
+                assertThat(options).contains("-XX:TieredStopAtLevel=1");
+            } else {
+                // C1-only runs heavy CPU work about 3x slower; Lambda's Java 17+ default must be overridden.
+                assertThat(options).as(handler.handlerName()).contains("-XX:TieredStopAtLevel=4")
+                        .doesNotContain("TieredStopAtLevel=1");
+            }
+        }
+    }
+
+    @Test
+    void memoryAndStorage_followTheirProps_perFunction() {
+        BatchlaneProps props = BatchlaneProps.from(Map.<String, Object>of("functionZip",
+                SynthesizedLane.placeholderZip().toString(), "ingestMemoryMb", 5307, "pollMemoryMb", 512,
+                "completeMemoryMb", 2048)::get, Map.of());
+        var t = software.amazon.awscdk.assertions.Template.fromStack(new BatchlaneStack(new software.amazon.awscdk.App(),
+                "Sized", software.amazon.awscdk.StackProps.builder().build(), props));
+        Map.of("ingest", 5307, "poll", 512, "complete", 2048).forEach((handler, mb) ->
+                t.hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
+                        "MemorySize", mb,
+                        "EphemeralStorage", Map.of("Size", 512),
+                        "Environment", Map.of("Variables", Match.objectLike(Map.of(
+                                "QUARKUS_LAMBDA_HANDLER", handler)))))));
     }
 
     @ParameterizedTest
@@ -61,9 +101,9 @@ class LaneFunctionsTest {
         assertThat(render(env.get("BATCHLANE_ANTHROPIC_API_KEY_SECRET"))).matches("\\$\\{\\w*AnthropicApiKey\\w*\\}");
         if (handler == Handler.COMPLETE) {
             assertThat(render(env.get("BATCHLANE_EVENT_BUS"))).isEqualTo("${" + onlyResource("AWS::Events::EventBus") + "}");
-            assertThat(env).hasSize(6);
+            assertThat(env).hasSize(7);
         } else {
-            assertThat(env).doesNotContainKey("BATCHLANE_EVENT_BUS").hasSize(5);
+            assertThat(env).doesNotContainKey("BATCHLANE_EVENT_BUS").hasSize(6);
         }
     }
 

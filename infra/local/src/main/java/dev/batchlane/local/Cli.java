@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -27,6 +28,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -106,6 +108,8 @@ public final class Cli {
         @Option(names = "--out", defaultValue = "batchlane-out", description = "where the job's objects are copied (default ${DEFAULT-VALUE})") Path out;
         @Option(names = "--shard-size", defaultValue = "500", description = "requests per shard on the local stack (default ${DEFAULT-VALUE})") int shardSize;
         @Option(names = "--timeout", defaultValue = "PT30M", description = "give up after this long (ISO-8601, default ${DEFAULT-VALUE})") Duration timeout;
+        @Option(names = "--stall-timeout", defaultValue = "${env:BATCHLANE_STALL_TIMEOUT:-PT10M}",
+                description = "give up when the job shows no progress for this long (ISO-8601, default ${DEFAULT-VALUE}; env BATCHLANE_STALL_TIMEOUT)") Duration stallTimeout;
 
         @Override
         public Integer call() throws Exception {
@@ -114,12 +118,28 @@ public final class Cli {
                 return 2;
             }
             try (Stack stack = Stack.start(options(shardSize))) {
-                Drop drop = Drop.put(stack.s3(), file, p, budget);
-                out().println("dropped " + file + " as s3://" + Stack.BUCKET + "/" + drop.key() + " (job " + drop.jobId() + ")");
-                Job job = follow(stack.jobs(), drop.jobId(), timeout);
-                return finish(stack.s3(), job, drop, out);
+                return runJob(stack, file, p, budget, out, timeout, stallTimeout);
             }
         }
+    }
+
+    /** Exit status of a job that cannot progress (ingest failed for good, shards stuck, a stall, the timeout). */
+    static final int CANNOT_PROGRESS = 3;
+
+    /** Drops the file, follows its job to the end: 0 completed, 1 rejected, 3 when it cannot progress. */
+    static int runJob(Stack stack, Path file, String provider, String budget, Path out, Duration timeout,
+            Duration stallTimeout) throws IOException, InterruptedException {
+        Drop drop = Drop.put(stack.s3(), file, provider, budget);
+        out().println("dropped " + file + " as s3://" + Stack.BUCKET + "/" + drop.key() + " (job " + drop.jobId() + ")");
+        Job job;
+        try {
+            job = follow(JobSource.of(stack.jobs(), stack.dynamo(), Stack.TABLE, stack::failure), drop.jobId(), timeout,
+                    stallTimeout);
+        } catch (CannotProgress e) {
+            System.err.println(e.getMessage());
+            return CANNOT_PROGRESS;
+        }
+        return finish(stack.s3(), job, drop, out);
     }
 
     static String resolveProvider(Path file, String provider) throws IOException {
@@ -190,31 +210,181 @@ public final class Cli {
         }
     }
 
-    /** Follows the job until it ends, drawing a live bar on a terminal and plain lines otherwise. */
+    /** A job that will not end by itself; the message names the job, the step, the reason and the logs. */
+    static final class CannotProgress extends RuntimeException {
+        CannotProgress(String jobId, String step, String reason) {
+            super("job " + jobId + " cannot progress: step " + step + ": " + reason + "\n  logs: "
+                    + home().resolve(".batchlane/logs").resolve(step + ".log") + " (all functions: "
+                    + home().resolve(".batchlane/logs") + ")");
+        }
+    }
+
+    /** What following a job reads: the store, the job's raw item (for progress attributes) and the stack's own record of failures. */
+    interface JobSource {
+        Optional<Job> job(String jobId);
+
+        List<Shard> shards(String jobId);
+
+        Map<String, String> stuckShards(String jobId);
+
+        /** The job item's numeric attributes progressBytes and progressShards, when the core wrote them. */
+        Map<String, Long> progress(String jobId);
+
+        /** Why the job cannot progress, when the stack knows (its ingest failed every attempt). */
+        Optional<String> failure(String jobId);
+
+        static JobSource of(DynamoJobStore jobs, DynamoDbClient dynamo, String table,
+                java.util.function.Function<String, Optional<String>> failures) {
+            return new JobSource() {
+                public Optional<Job> job(String jobId) {
+                    return jobs.job(jobId);
+                }
+
+                public List<Shard> shards(String jobId) {
+                    return jobs.shards(jobId);
+                }
+
+                public Map<String, String> stuckShards(String jobId) {
+                    return jobs.stuckShards(jobId);
+                }
+
+                public Map<String, Long> progress(String jobId) {
+                    return progressAttributes(dynamo, table, jobId);
+                }
+
+                public Optional<String> failure(String jobId) {
+                    return failures.apply(jobId);
+                }
+            };
+        }
+    }
+
+    static Map<String, Long> progressAttributes(DynamoDbClient dynamo, String table, String jobId) {
+        if (dynamo == null) {
+            return Map.of();
+        }
+        Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(table).key(Map.of(
+                dev.batchlane.aws.dynamo.TableSetup.PK, AttributeValue.fromS(DynamoJobStore.jobPk(jobId)),
+                dev.batchlane.aws.dynamo.TableSetup.SK, AttributeValue.fromS("JOB")))).item();
+        Map<String, Long> out = new java.util.TreeMap<>();
+        for (String name : List.of("progressBytes", "progressShards")) {
+            AttributeValue v = item == null ? null : item.get(name);
+            if (v != null && v.n() != null) {
+                try {
+                    out.put(name, new java.math.BigDecimal(v.n()).longValue());
+                } catch (NumberFormatException ignored) {
+                    // not a number after all: shown as absent
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Follows the job until it ends (no failure record, no stall detection beyond the timeout). */
     static Job follow(DynamoJobStore jobs, String jobId, Duration timeout) throws InterruptedException {
+        return follow(JobSource.of(jobs, null, Stack.TABLE, id -> Optional.empty()), jobId, timeout, timeout);
+    }
+
+    /**
+     * Follows the job until it ends, drawing a live bar on a terminal and plain lines otherwise.
+     * Throws {@link CannotProgress} when it never will: its ingest failed every attempt, shards were
+     * flagged stuck, nothing visible changed for {@code stallTimeout}, or {@code timeout} passed.
+     */
+    static Job follow(JobSource source, String jobId, Duration timeout, Duration stallTimeout)
+            throws InterruptedException {
         boolean tty = System.console() != null;
-        Instant deadline = Instant.now().plus(timeout);
+        Instant start = Instant.now();
+        Instant deadline = start.plus(timeout);
         String last = "";
-        while (Instant.now().isBefore(deadline)) {
-            Job job = jobs.job(jobId).orElse(null);
+        Instant lastChange = start;
+        while (true) {
+            Job job = source.job(jobId).orElse(null);
             if (job != null && (job.status() == JobStatus.COMPLETED || job.status() == JobStatus.REJECTED)) {
                 if (tty) {
                     out().println();
                 }
                 return job;
             }
-            String line = job == null ? "waiting for ingest…" : progress(job, jobs.shards(jobId), tty);
+            List<Shard> shards = job == null ? List.of() : source.shards(jobId);
+            Optional<String> failed = source.failure(jobId);
+            if (failed.isPresent()) {
+                endLine(tty);
+                throw new CannotProgress(jobId, "ingest", failed.get());
+            }
+            if (job != null) {
+                Map<String, String> stuck = source.stuckShards(jobId);
+                if (!stuck.isEmpty()) {
+                    endLine(tty);
+                    throw new CannotProgress(jobId, stuckStep(stuck, shards), "shards flagged stuck: " + stuck);
+                }
+            }
+            String line = job == null ? "waiting for ingest…"
+                    : progress(job, shards, tty) + ingestProgress(job, source.progress(jobId));
+            Instant now = Instant.now();
+            if (!line.equals(last)) {
+                lastChange = now;
+                if (!tty) {
+                    out().println(line);
+                }
+            }
             if (tty) {
                 out().print("\r" + line + "   ");
                 out().flush();
-            } else if (!line.equals(last)) {
-                out().println(line);
             }
             last = line;
+            if (!now.isBefore(deadline)) {
+                endLine(tty);
+                throw new CannotProgress(jobId, step(job, shards), "did not finish within " + timeout
+                        + " (--timeout)");
+            }
+            if (Duration.between(lastChange, now).compareTo(stallTimeout) >= 0) {
+                endLine(tty);
+                throw new CannotProgress(jobId, step(job, shards), "no progress for " + stallTimeout
+                        + " (still: " + line + "); raise --stall-timeout or BATCHLANE_STALL_TIMEOUT if the provider is"
+                        + " just slow");
+            }
             Thread.sleep(500);
         }
-        throw new IllegalStateException("job " + jobId + " did not finish within " + timeout
-                + "; see .batchlane/logs/ for the functions' logs");
+    }
+
+    private static void endLine(boolean tty) {
+        if (tty) {
+            out().println();
+        }
+    }
+
+    /** The function that would move the job on next. */
+    static String step(Job job, List<Shard> shards) {
+        if (job == null || job.status() == JobStatus.INGESTING) {
+            return "ingest";
+        }
+        boolean allEnded = !shards.isEmpty() && shards.stream()
+                .allMatch(s -> s.status() == ShardStatus.ENDED || s.status() == ShardStatus.COMPLETED);
+        return allEnded ? "complete" : "poll";
+    }
+
+    private static String stuckStep(Map<String, String> stuck, List<Shard> shards) {
+        boolean ended = shards.stream().anyMatch(s -> s.status() == ShardStatus.ENDED
+                && stuck.containsKey(Shard.partName(s.index())));
+        return ended ? "complete" : "poll";
+    }
+
+    /** ", 12.5 MB validated, 3 shards staged" while ingesting, from what the core recorded; nothing when absent. */
+    static String ingestProgress(Job job, Map<String, Long> progress) {
+        if (job.status() != JobStatus.INGESTING || progress.isEmpty()) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder();
+        Long bytes = progress.get("progressBytes");
+        if (bytes != null) {
+            sb.append(String.format(java.util.Locale.ROOT, "; %.1f MB validated", bytes / 1e6));
+        }
+        Long staged = progress.get("progressShards");
+        if (staged != null) {
+            sb.append(sb.length() == 0 ? "; " : ", ").append(staged).append(staged == 1 ? " shard" : " shards")
+                    .append(" staged");
+        }
+        return sb.toString();
     }
 
     static String progress(Job job, List<Shard> shards, boolean bar) {
@@ -321,7 +491,7 @@ public final class Cli {
     }
 
     /** Clients for the stack that 'up' started. */
-    record Running(S3Client s3, DynamoJobStore jobs) {
+    record Running(S3Client s3, DynamoJobStore jobs, DynamoDbClient dynamo, String table) {
         static Running connect() throws IOException {
             if (!Files.isRegularFile(stateFile())) {
                 throw new CommandLine.ParameterException(new CommandLine(new Cli()),
@@ -330,7 +500,12 @@ public final class Cli {
             JsonNode state = JSON.readTree(stateFile().toFile());
             S3Client s3 = LocalAws.s3(java.net.URI.create(state.path("s3Endpoint").asText()));
             DynamoDbClient dynamo = LocalAws.dynamo(java.net.URI.create(state.path("dynamodbEndpoint").asText()));
-            return new Running(s3, new DynamoJobStore(dynamo, state.path("table").asText()));
+            String table = state.path("table").asText();
+            return new Running(s3, new DynamoJobStore(dynamo, table), dynamo, table);
+        }
+
+        JobSource source() {
+            return JobSource.of(jobs, dynamo, table, Cli::recordedFailure);
         }
     }
 
@@ -359,22 +534,68 @@ public final class Cli {
         @Override
         public Integer call() throws Exception {
             Running r = Running.connect();
+            JobSource source = r.source();
             if (jobId != null) {
                 Job job = r.jobs().job(jobId).orElse(null);
-                if (job == null) {
+                String problem = problem(source, jobId, job);
+                if (job == null && problem == null) {
                     System.err.println("no job " + jobId);
                     return 1;
                 }
-                out().println(jobId + "  " + job.inputKey() + "  " + progress(job, r.jobs().shards(jobId), false));
+                if (job != null) {
+                    out().println(jobId + "  " + job.inputKey() + "  " + statusLine(source, job));
+                }
+                if (problem != null) {
+                    System.err.println(problem);
+                    return CANNOT_PROGRESS;
+                }
                 return 0;
             }
+            int status = 0;
             for (S3Object o : r.s3().listObjectsV2Paginator(b -> b.bucket(Stack.BUCKET).prefix("inbox/")).contents()) {
                 String id = Keys.jobId(Stack.BUCKET, o.key(), o.eTag().replace("\"", ""));
-                r.jobs().job(id).ifPresentOrElse(
-                        job -> out().println(id + "  " + o.key() + "  " + progress(job, r.jobs().shards(id), false)),
-                        () -> out().println(id + "  " + o.key() + "  waiting for ingest"));
+                Job job = r.jobs().job(id).orElse(null);
+                out().println(id + "  " + o.key() + "  " + (job == null ? "waiting for ingest" : statusLine(source, job)));
+                String problem = problem(source, id, job);
+                if (problem != null) {
+                    System.err.println(problem);
+                    status = CANNOT_PROGRESS;
+                }
             }
-            return 0;
+            return status;
+        }
+    }
+
+    static String statusLine(JobSource source, Job job) {
+        return progress(job, source.shards(job.jobId()), false) + ingestProgress(job, source.progress(job.jobId()));
+    }
+
+    /** What status reports as a job that cannot progress: its ingest failed for good, or shards are stuck. */
+    static String problem(JobSource source, String jobId, Job job) {
+        if (job != null && (job.status() == JobStatus.COMPLETED || job.status() == JobStatus.REJECTED)) {
+            return null;
+        }
+        Optional<String> failed = source.failure(jobId);
+        if (failed.isPresent()) {
+            return new CannotProgress(jobId, "ingest", failed.get()).getMessage();
+        }
+        if (job != null) {
+            Map<String, String> stuck = source.stuckShards(jobId);
+            if (!stuck.isEmpty()) {
+                return new CannotProgress(jobId, stuckStep(stuck, source.shards(jobId)), "shards flagged stuck: " + stuck)
+                        .getMessage();
+            }
+        }
+        return null;
+    }
+
+    /** A failure the running stack recorded for 'status' (see Stack#failure). */
+    static Optional<String> recordedFailure(String jobId) {
+        Path f = Stack.failedDir(home()).resolve(jobId + ".txt");
+        try {
+            return Files.isRegularFile(f) ? Optional.of(Files.readString(f)) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
         }
     }
 

@@ -8,6 +8,7 @@ import dev.batchlane.aws.LocalAws;
 import dev.batchlane.aws.dynamo.DynamoJobStore;
 import dev.batchlane.aws.dynamo.StreamPump;
 import dev.batchlane.aws.dynamo.TableSetup;
+import dev.batchlane.core.lane.Keys;
 import dev.batchlane.emulators.DynamoDbLocalServer;
 import dev.batchlane.emulators.S3MockServer;
 import dev.batchlane.simulator.anthropic.AnthropicSimulator;
@@ -49,18 +50,35 @@ public final class Stack implements AutoCloseable {
     private static final int STREAM_ATTEMPTS = 5;
 
     /** How the stack is started. {@code openaiKey} null means the simulator stands in for OpenAI. */
+    /**
+     * How the stack is started. {@code openaiKey} null means the simulator stands in for OpenAI;
+     * {@code template} null means $BATCHLANE_TEMPLATE, else the template infra/cdk's build wrote.
+     */
     public record Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
-            Consumer<String> log, String anthropicKey, String anthropicBaseUrl) {
+            Consumer<String> log, String anthropicKey, String anthropicBaseUrl, Path template) {
+
+        public Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
+                Consumer<String> log, String anthropicKey, String anthropicBaseUrl) {
+            this(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey, anthropicBaseUrl, null);
+        }
 
         public Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
                 Consumer<String> log) {
-            this(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, null, null);
+            this(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, null, null, null);
+        }
+
+        public Options withTemplate(Path path) {
+            return new Options(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey,
+                    anthropicBaseUrl, path);
         }
     }
 
     private final Options options;
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final Map<String, RuntimeApi> apis = new HashMap<>();
+    private final Map<String, FunctionProcess> processes = new HashMap<>();
+    /** Jobs whose ingest failed every attempt, and the last error: the run cannot progress. */
+    private final Map<String, String> ingestFailures = new ConcurrentHashMap<>();
     private final Set<String> delivered = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService wiring = Executors.newScheduledThreadPool(3, r -> {
         Thread t = new Thread(r, "local-wiring");
@@ -93,6 +111,15 @@ public final class Stack implements AutoCloseable {
 
     private void boot() throws IOException {
         Consumer<String> log = options.log();
+        Path templatePath = LaneTemplate.locate(options.home(), options.template());
+        // Read first: without it the functions cannot be run as deployed, so fail before starting anything.
+        Map<String, LaneTemplate.FunctionSettings> settings = LaneTemplate.read(templatePath);
+        // The emulators start empty: failures a previous stack recorded are of jobs that are gone.
+        if (java.nio.file.Files.isDirectory(failedDir(options.home()))) {
+            try (var old = java.nio.file.Files.list(failedDir(options.home()))) {
+                old.forEach(f -> f.toFile().delete());
+            }
+        }
         log.accept("starting DynamoDB Local and the S3 emulator on loopback…");
         dynamoServer = DynamoDbLocalServer.start();
         closeables.add(dynamoServer);
@@ -155,14 +182,22 @@ public final class Stack implements AutoCloseable {
         env.put("QUARKUS_LOG_CONSOLE_JSON_ENABLED", "false");
         Path runJar = options.home().resolve("functions/target/batchlane-functions-0.1.0-SNAPSHOT-runner.jar");
         Path logs = options.home().resolve(".batchlane/logs");
-        log.accept("starting the functions ingest, poll and complete (logs in " + logs + ")…");
+        log.accept("starting the functions ingest, poll and complete (logs in " + logs + ") as the template "
+                + templatePath + " deploys them…");
         for (String fn : List.of("ingest", "poll", "complete")) {
-            RuntimeApi api = new RuntimeApi(fn, Duration.ofMinutes(15));
+            LaneTemplate.FunctionSettings fs = settings.get(fn);
+            RuntimeApi api = new RuntimeApi(fn, fs.timeout());
             closeables.add(api);
             apis.put(fn, api);
-            FunctionProcess process = FunctionProcess.start(fn, runJar, options.home().resolve("infra/local/target/ric"),
-                    api, env, logs);
+            FunctionProcess process = FunctionProcess.start(fs, runJar, options.home().resolve("infra/local/target/ric"),
+                    api, env, logs, options.home().resolve(".batchlane/tmp"), log);
             closeables.add(process);
+            processes.put(fn, process);
+            log.accept("  " + process);
+            api.onTimeout(message -> {
+                log.accept(fn + ": " + message + "; the process is killed and a new one started");
+                process.restart(message);
+            });
             // One at a time: AWS's runtime client unpacks its native library to a fixed path in /tmp,
             // and two JVMs unpacking it at once crash each other.
             try {
@@ -214,7 +249,10 @@ public final class Stack implements AutoCloseable {
                     continue;
                 }
                 String event = s3Event(o);
-                invokeWithRetries("ingest", event, ASYNC_ATTEMPTS);
+                String error = invokeWithRetries("ingest", event, ASYNC_ATTEMPTS);
+                if (error != null && o.key().startsWith("inbox/")) {
+                    ingestFailed(Keys.jobId(BUCKET, o.key(), o.eTag().replace("\"", "")), o.key(), error);
+                }
             }
         } catch (RuntimeException e) {
             if (!wiring.isShutdown()) {
@@ -278,16 +316,50 @@ public final class Stack implements AutoCloseable {
         }
     }
 
-    private void invokeWithRetries(String function, String event, int attempts) {
+    /** Null when an attempt succeeded, else the last attempt's error. */
+    private String invokeWithRetries(String function, String event, int attempts) {
+        String error = null;
         for (int attempt = 1; attempt <= attempts; attempt++) {
             try {
                 apis.get(function).invokeAndWait(event);
-                return;
-            } catch (RuntimeApi.FunctionError e) {
+                return null;
+            } catch (RuntimeApi.FunctionError | IllegalStateException e) {
+                error = e.getMessage();
                 options.log().accept(function + " failed (attempt " + attempt + " of " + attempts + "): "
-                        + abbreviate(e.getMessage()));
+                        + abbreviate(error));
             }
         }
+        return error;
+    }
+
+    /** Recorded here for 'run', and under .batchlane/failed/ for 'status' in another process. */
+    private void ingestFailed(String jobId, String key, String error) {
+        String reason = "ingest of " + key + " failed all " + ASYNC_ATTEMPTS + " attempts; last error: " + abbreviate(error);
+        ingestFailures.put(jobId, reason);
+        try {
+            Path dir = failedDir(options.home());
+            java.nio.file.Files.createDirectories(dir);
+            java.nio.file.Files.writeString(dir.resolve(jobId + ".txt"), reason);
+        } catch (IOException e) {
+            options.log().accept("could not record the failure of " + jobId + ": " + e.getMessage());
+        }
+    }
+
+    static Path failedDir(Path home) {
+        return home.resolve(".batchlane/failed");
+    }
+
+    /** Why this job cannot progress, when the stack knows: its ingest failed every attempt. */
+    public java.util.Optional<String> failure(String jobId) {
+        return java.util.Optional.ofNullable(ingestFailures.get(jobId));
+    }
+
+    public DynamoDbClient dynamo() {
+        return dynamo;
+    }
+
+    FunctionProcess process(String function) {
+        return processes.get(function);
     }
 
     private String s3Event(S3Object o) {

@@ -42,6 +42,41 @@ class RuntimeApiTest {
     }
 
     @Test
+    void deadlineHeader_isWhenTheInvocationWasHandedOutPlusTheTimeout() throws Exception {
+        try (RuntimeApi api = new RuntimeApi("poll", Duration.ofSeconds(300))) {
+            api.invoke("{}");
+            long before = System.currentTimeMillis();
+            HttpResponse<String> next = get(api, "invocation/next");
+            long after = System.currentTimeMillis();
+            long deadline = Long.parseLong(next.headers().firstValue("Lambda-Runtime-Deadline-Ms").orElseThrow());
+            assertThat(deadline).isBetween(before + 300_000, after + 300_000);
+        }
+    }
+
+    @Test
+    void invocationPastItsTimeout_failsAsOnLambda_isReplaced_andTheNextInvocationWorks() throws Exception {
+        try (RuntimeApi api = new RuntimeApi("ingest", Duration.ofSeconds(1))) {
+            java.util.concurrent.atomic.AtomicReference<String> timedOut = new java.util.concurrent.atomic.AtomicReference<>();
+            api.onTimeout(timedOut::set);
+            CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> api.invokeAndWait("{\"n\":1}"));
+            String id = get(api, "invocation/next").headers().firstValue("Lambda-Runtime-Aws-Request-Id").orElseThrow();
+            // the function never answers: the deadline passes
+            assertThatThrownBy(first::join).hasCauseInstanceOf(RuntimeApi.FunctionError.class)
+                    .hasMessageContaining(id + " Task timed out after 1.00 seconds");
+            assertThat(timedOut.get()).as("the stack is told, to replace the process").contains("Task timed out after 1.00 seconds");
+            // a late answer from the killed process changes nothing
+            assertThat(post(api, "invocation/" + id + "/response", "\"late\"").statusCode()).isEqualTo(202);
+
+            CompletableFuture<String> second = api.invoke("{\"n\":2}");
+            HttpResponse<String> next = get(api, "invocation/next");
+            assertThat(next.body()).isEqualTo("{\"n\":2}");
+            String id2 = next.headers().firstValue("Lambda-Runtime-Aws-Request-Id").orElseThrow();
+            post(api, "invocation/" + id2 + "/response", "\"ok\"");
+            assertThat(second.get(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("\"ok\"");
+        }
+    }
+
+    @Test
     void streamFilter_keepsOnlyShardsThatJustReachedEnded() {
         String event = "{\"Records\":["
                 + record("ENDED", "SUBMITTED") + "," + record("COMPLETED", "ENDED") + "," + record("ENDED", "ENDED")

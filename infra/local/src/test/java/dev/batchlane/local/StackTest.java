@@ -13,7 +13,12 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * picked up by the S3 event wiring, followed by the schedule, and completed through the table's
  * stream — nothing in this test calls a function itself.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StackTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static Stack stack;
@@ -31,14 +37,32 @@ class StackTest {
     @TempDir
     Path tmp;
 
+    /** ingest's values in the test's copy of the synthesized template: the stack must apply them. */
+    static final int INGEST_MEMORY_MB = 1234;
+    static final int INGEST_STORAGE_MB = 16;
+    static final String MARKER = "-Dtemplate.marker=applied";
+
     @BeforeAll
-    static void start() throws Exception {
+    static void start(@TempDir Path dir) throws Exception {
         Path home = Path.of("../..").toAbsolutePath().normalize();
+        // A copy of the template infra/cdk synthesized, with ingest's memory, /tmp and JVM options changed.
+        ObjectNode template = (ObjectNode) JSON.readTree(LaneTemplateTest.TEMPLATE.toFile());
+        for (JsonNode r : template.path("Resources")) {
+            ObjectNode p = (ObjectNode) r.path("Properties");
+            if ("ingest".equals(p.at("/Environment/Variables/QUARKUS_LAMBDA_HANDLER").asText())) {
+                p.put("MemorySize", INGEST_MEMORY_MB);
+                ((ObjectNode) p.path("EphemeralStorage")).put("Size", INGEST_STORAGE_MB);
+                ObjectNode vars = (ObjectNode) p.at("/Environment/Variables");
+                vars.put("JAVA_TOOL_OPTIONS", vars.path("JAVA_TOOL_OPTIONS").asText() + " " + MARKER);
+            }
+        }
+        Path copy = dir.resolve("template.json");
+        JSON.writeValue(copy.toFile(), template);
         stack = Stack.start(new Stack.Options(home, Duration.ofMillis(500), 40, null, null, line -> {
             synchronized (log) {
                 log.add(line);
             }
-        }));
+        }).withTemplate(copy));
     }
 
     @AfterAll
@@ -49,6 +73,7 @@ class StackTest {
     }
 
     @Test
+    @Order(1)
     void droppedFile_isIngestedPolledAndCompletedByTheWiring() throws Exception {
         Path file = tmp.resolve("wired.jsonl");
         StringBuilder sb = new StringBuilder();
@@ -78,6 +103,7 @@ class StackTest {
     }
 
     @Test
+    @Order(2)
     void badFile_endsRejectedWithItsReportCopiedOut() throws Exception {
         Path file = tmp.resolve("broken.jsonl");
         Files.writeString(file, "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"m\"}}\n{not json\n");
@@ -91,6 +117,60 @@ class StackTest {
         JsonNode report = JSON.readTree(out.resolve("rejected/broken/report.json").toFile());
         assertThat(report.at("/firstViolations/0/line").asInt()).isEqualTo(2);
         assertThat(report.at("/firstViolations/0/code").asText()).isEqualTo("invalid_json");
+    }
+
+    @Test
+    @Order(3)
+    void functionSettings_comeFromTheTemplate_memoryHeapJvmOptionsAndTmp() throws Exception {
+        FunctionProcess ingest = stack.process("ingest");
+        assertThat(ingest.settings().memoryMb()).isEqualTo(INGEST_MEMORY_MB);
+        assertThat(ingest.settings().ephemeralStorageMb()).isEqualTo(INGEST_STORAGE_MB);
+        assertThat(stack.process("poll").settings().timeout()).isEqualTo(Duration.ofSeconds(300));
+        // The JVM says what it picked up: the heap follows the template's memory, its options follow.
+        String picked = Files.readAllLines(ingest.log()).stream().filter(l -> l.startsWith("Picked up JAVA_TOOL_OPTIONS"))
+                .findFirst().orElseThrow();
+        assertThat(picked).contains("-XX:MaxHeapSize=" + (INGEST_MEMORY_MB * 1024L * 85 / 100) + "k")
+                .contains("-XX:TieredStopAtLevel=4").endsWith(MARKER);
+        assertThat(ingest.tmp()).isEqualTo(Path.of("../..").toAbsolutePath().normalize().resolve(".batchlane/tmp/ingest"));
+        if (ingest.tmpfs()) {
+            String target = ingest.tmp().toString();
+            assertThat(Files.readAllLines(Path.of("/proc/mounts"))).anyMatch(l -> l.split(" ")[1].equals(target)
+                    && l.contains("size=" + INGEST_STORAGE_MB * 1024 + "k"));
+        }
+    }
+
+    /** Larger than ingest's /tmp in this test's template: cutting its first shard fills it, every attempt. */
+    @Test
+    @Order(4)
+    void ingestThatFailsForGood_endsRunNonZero_namingTheJobStepReasonAndLogs() throws Exception {
+        Assumptions.assumeTrue(stack.process("ingest").tmpfs(),
+                "ingest's /tmp is capped only as root (tmpfs); without the cap this file ingests fine");
+        Path file = tmp.resolve("too-big-for-tmp.jsonl");
+        String filler = "lorem ipsum dolor sit amet ".repeat(20_000); // about 540 KB a request
+        try (var w = Files.newBufferedWriter(file)) {
+            for (int i = 1; i <= 40; i++) {
+                w.write("{\"custom_id\":\"big-" + i + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                        + "\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"" + filler
+                        + "\"}]}}\n");
+            }
+        }
+        var err = new java.io.ByteArrayOutputStream();
+        var savedErr = System.err;
+        int status;
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            status = Cli.runJob(stack, file, "openai", null, tmp.resolve("out"), Duration.ofMinutes(5),
+                    Duration.ofMinutes(3));
+        } finally {
+            System.setErr(savedErr);
+        }
+        String message = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(status).as("log: %s; stderr: %s", log, message).isEqualTo(Cli.CANNOT_PROGRESS);
+        String jobId = dev.batchlane.core.lane.Keys.jobId(Stack.BUCKET, "inbox/openai/too-big-for-tmp.jsonl",
+                stack.s3().headObject(b -> b.bucket(Stack.BUCKET).key("inbox/openai/too-big-for-tmp.jsonl")).eTag()
+                        .replace("\"", ""));
+        assertThat(message).contains("job " + jobId + " cannot progress").contains("step ingest")
+                .contains("failed all 3 attempts").contains(".batchlane/logs");
     }
 
     @Test
