@@ -227,7 +227,7 @@ public final class Cli {
 
         Map<String, String> stuckShards(String jobId);
 
-        /** The job item's numeric attributes progressBytes and progressShards, when the core wrote them. */
+        /** Bytes validated and shards staged so far ({@code progressBytes}, {@code progressShards}, {@code totalBytes}). */
         Map<String, Long> progress(String jobId);
 
         /** Why the job cannot progress, when the stack knows (its ingest failed every attempt). */
@@ -249,7 +249,7 @@ public final class Cli {
                 }
 
                 public Map<String, Long> progress(String jobId) {
-                    return progressAttributes(dynamo, table, jobId);
+                    return progressOf(jobs, jobId);
                 }
 
                 public Optional<String> failure(String jobId) {
@@ -259,25 +259,10 @@ public final class Cli {
         }
     }
 
-    static Map<String, Long> progressAttributes(DynamoDbClient dynamo, String table, String jobId) {
-        if (dynamo == null) {
-            return Map.of();
-        }
-        Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(table).key(Map.of(
-                dev.batchlane.aws.dynamo.TableSetup.PK, AttributeValue.fromS(DynamoJobStore.jobPk(jobId)),
-                dev.batchlane.aws.dynamo.TableSetup.SK, AttributeValue.fromS("JOB")))).item();
-        Map<String, Long> out = new java.util.TreeMap<>();
-        for (String name : List.of("progressBytes", "progressShards")) {
-            AttributeValue v = item == null ? null : item.get(name);
-            if (v != null && v.n() != null) {
-                try {
-                    out.put(name, new java.math.BigDecimal(v.n()).longValue());
-                } catch (NumberFormatException ignored) {
-                    // not a number after all: shown as absent
-                }
-            }
-        }
-        return out;
+    /** What ingest recorded beside the job while its pass runs (the job record is written after it). */
+    static Map<String, Long> progressOf(DynamoJobStore jobs, String jobId) {
+        return jobs.ingestProgress(jobId).<Map<String, Long>>map(p -> Map.of("progressBytes", p.bytesRead(),
+                "progressShards", (long) p.shardsStaged(), "totalBytes", p.totalBytes())).orElse(Map.of());
     }
 
     /** Follows the job until it ends (no failure record, no stall detection beyond the timeout). */
@@ -318,7 +303,7 @@ public final class Cli {
                     throw new CannotProgress(jobId, stuckStep(stuck, shards), "shards flagged stuck: " + stuck);
                 }
             }
-            String line = job == null ? "waiting for ingest…"
+            String line = job == null ? "ingesting" + ingestProgress(null, source.progress(jobId))
                     : progress(job, shards, tty) + ingestProgress(job, source.progress(jobId));
             Instant now = Instant.now();
             if (!line.equals(last)) {
@@ -369,15 +354,22 @@ public final class Cli {
         return ended ? "complete" : "poll";
     }
 
-    /** ", 12.5 MB validated, 3 shards staged" while ingesting, from what the core recorded; nothing when absent. */
+    /**
+     * "; 12.5 MB validated of 40.0 MB, 3 shards staged" while ingesting (job null: its record is
+     * not written yet), from what the core recorded; nothing when absent.
+     */
     static String ingestProgress(Job job, Map<String, Long> progress) {
-        if (job.status() != JobStatus.INGESTING || progress.isEmpty()) {
-            return "";
+        if ((job != null && job.status() != JobStatus.INGESTING) || progress.isEmpty()) {
+            return job == null ? "…" : "";
         }
         StringBuilder sb = new StringBuilder();
         Long bytes = progress.get("progressBytes");
         if (bytes != null) {
+            Long total = progress.get("totalBytes");
             sb.append(String.format(java.util.Locale.ROOT, "; %.1f MB validated", bytes / 1e6));
+            if (total != null && total > 0) {
+                sb.append(String.format(java.util.Locale.ROOT, " of %.1f MB", total / 1e6));
+            }
         }
         Long staged = progress.get("progressShards");
         if (staged != null) {
