@@ -1,0 +1,137 @@
+package dev.batchlane.bench;
+
+import dev.batchlane.core.job.Job;
+import dev.batchlane.core.job.JobStatus;
+import dev.batchlane.core.job.JobStore;
+import dev.batchlane.core.job.Shard;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * A {@link JobStore} in memory, for the benchmark only: the same conditional semantics as the
+ * DynamoDB one (version-checked shard updates, create-if-absent), none of its durability. A job
+ * has a few dozen records at most, so its cost is nothing next to reading gigabytes.
+ */
+final class MemoryJobStore implements JobStore {
+    private final Map<String, Job> jobs = new TreeMap<>();
+    private final Map<String, Shard> shards = new TreeMap<>();
+
+    private static String key(String jobId, int index) {
+        return jobId + "/" + Shard.partName(index);
+    }
+
+    @Override
+    public synchronized boolean createJob(Job job) {
+        return jobs.putIfAbsent(job.jobId(), job) == null;
+    }
+
+    @Override
+    public synchronized Optional<Job> job(String jobId) {
+        return Optional.ofNullable(jobs.get(jobId));
+    }
+
+    @Override
+    public synchronized boolean markRunning(String jobId, int shardCount, Instant now) {
+        Job j = jobs.get(jobId);
+        if (j == null || j.status() != JobStatus.INGESTING) {
+            return false;
+        }
+        jobs.put(jobId, with(j, JobStatus.RUNNING, j.shardCount() + shardCount, j.shardsCompleted(), now, null, null,
+                j.cancelRequested()));
+        return true;
+    }
+
+    @Override
+    public synchronized boolean markCompleted(String jobId, String manifestKey, Instant now) {
+        Job j = jobs.get(jobId);
+        if (j == null || j.status() != JobStatus.RUNNING) {
+            return false;
+        }
+        jobs.put(jobId, with(j, JobStatus.COMPLETED, j.shardCount(), j.shardsCompleted(), j.submittedAt(), now,
+                manifestKey, j.cancelRequested()));
+        return true;
+    }
+
+    @Override
+    public synchronized boolean requestCancel(String jobId, Instant now) {
+        Job j = jobs.get(jobId);
+        if (j == null || j.cancelRequested() || j.status() == JobStatus.COMPLETED) {
+            return false;
+        }
+        jobs.put(jobId, with(j, j.status(), j.shardCount(), j.shardsCompleted(), j.submittedAt(), j.completedAt(),
+                j.resultKey(), true));
+        return true;
+    }
+
+    @Override
+    public synchronized void flagStuck(String jobId, int shardIndex, String reason, Instant now) {
+        // not needed by the benchmark
+    }
+
+    @Override
+    public synchronized boolean createShard(Shard shard) {
+        return shards.putIfAbsent(key(shard.jobId(), shard.index()), shard) == null;
+    }
+
+    @Override
+    public synchronized Optional<Shard> shard(String jobId, int index) {
+        return Optional.ofNullable(shards.get(key(jobId, index)));
+    }
+
+    @Override
+    public synchronized List<Shard> shards(String jobId) {
+        List<Shard> out = new ArrayList<>();
+        for (Shard s : shards.values()) {
+            if (s.jobId().equals(jobId)) {
+                out.add(s);
+            }
+        }
+        out.sort(Comparator.comparingInt(Shard::index));
+        return out;
+    }
+
+    @Override
+    public synchronized Optional<Shard> updateShard(Shard current, Shard next) {
+        String k = key(current.jobId(), current.index());
+        Shard stored = shards.get(k);
+        if (stored == null || stored.version() != current.version()) {
+            return Optional.empty();
+        }
+        Shard written = next.withVersion(current.version() + 1);
+        shards.put(k, written);
+        return Optional.of(written);
+    }
+
+    @Override
+    public synchronized boolean completeShard(Shard current, Shard completed, Shard child) {
+        if (updateShard(current, completed).isEmpty()) {
+            return false;
+        }
+        Job j = jobs.get(current.jobId());
+        int extra = 0;
+        if (child != null && createShard(child)) {
+            extra = 1;
+        }
+        jobs.put(j.jobId(), with(j, j.status(), j.shardCount() + extra, j.shardsCompleted() + 1, j.submittedAt(),
+                j.completedAt(), j.resultKey(), j.cancelRequested()));
+        return true;
+    }
+
+    @Override
+    public synchronized List<Shard> dueShards(Instant now, int limit) {
+        return shards.values().stream().filter(s -> s.dueAt() != null && !s.dueAt().isAfter(now))
+                .sorted(Comparator.comparing(Shard::dueAt)).limit(limit).toList();
+    }
+
+    private static Job with(Job j, JobStatus status, int shardCount, int shardsCompleted, Instant submittedAt,
+            Instant completedAt, String resultKey, boolean cancel) {
+        return new Job(j.jobId(), j.provider(), status, j.bucket(), j.inputKey(), j.inputVersion(), j.name(),
+                j.sha256(), j.inputBytes(), j.requestCount(), shardCount, shardsCompleted, j.model(), j.endpoint(),
+                j.createdAt(), submittedAt, completedAt, resultKey, j.estimatedCostUsd(), j.budgetUsd(), cancel);
+    }
+}
