@@ -192,9 +192,12 @@ public final class Measure {
             pending = Joiner.stagedIds(in, "custom_id");
         }
         Path part = work.resolve("part.jsonl");
-        Joiner.Joined j = Joiner.join(pending, sink -> provider.streamResults(
-                new BatchView("batch_bench", null, "completed", null, "file-out", null, null), sink),
-                new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no result"), true, part, "part");
+        Joiner.Joined j;
+        try (var partOut = new java.io.BufferedOutputStream(Files.newOutputStream(part), 1 << 16)) {
+            j = Joiner.join(pending, sink -> provider.streamResults(
+                    new BatchView("batch_bench", null, "completed", null, "file-out", null, null), sink),
+                    new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no result"), true, partOut, "part");
+        }
         out.put("lines", j.result().total());
         out.put("succeeded", j.result().succeeded());
         out.put("failed", j.result().failed());

@@ -134,4 +134,21 @@ final class MemoryJobStore implements JobStore {
                 j.sha256(), j.inputBytes(), j.requestCount(), shardCount, shardsCompleted, j.model(), j.endpoint(),
                 j.createdAt(), submittedAt, completedAt, resultKey, j.estimatedCostUsd(), j.budgetUsd(), cancel);
     }
+
+    private final Map<String, dev.batchlane.core.job.IngestProgress> progress = new java.util.HashMap<>();
+
+    @Override
+    public synchronized boolean recordIngestProgress(String jobId, dev.batchlane.core.job.IngestProgress p) {
+        var before = progress.get(jobId);
+        if (before != null && before.updatedAt().isAfter(p.updatedAt())) {
+            return false;
+        }
+        progress.put(jobId, p);
+        return true;
+    }
+
+    @Override
+    public synchronized Optional<dev.batchlane.core.job.IngestProgress> ingestProgress(String jobId) {
+        return Optional.ofNullable(progress.get(jobId));
+    }
 }
