@@ -149,7 +149,7 @@ public final class BenchMain {
         j.put("resultBytes", Files.size(results));
         ArrayNode runs = j.putArray("runs");
         for (String heap : heaps) {
-            for (String mode : List.of("complete", "join")) {
+            for (String mode : List.of("complete", "join", "join-warm")) {
                 JsonNode r = bestChild(heap, mode, staged, results, work);
                 ObjectNode run = summary(heap, mode, r, Files.size(results), lines);
                 run.put("succeeded", r.get("succeeded").asLong());

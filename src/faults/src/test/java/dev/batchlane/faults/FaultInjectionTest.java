@@ -263,6 +263,43 @@ class FaultInjectionTest {
         }
     }
 
+    /**
+     * An invocation whose time runs short after the pass: ingest submits nothing it could not
+     * finish, leaves every shard due for poll, and poll submits them; the job runs to the end.
+     */
+    @org.junit.jupiter.api.Test
+    void ingestShortOfTime_handsItsStagedShardsToPoll_whichSubmitsThem() throws Exception {
+        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(95).start()) {
+            // 60 s left: enough for the pass (20 s margin), not for a submission (120 s margin).
+            var tuning = new IngestService.Tuning(2, Duration.ofSeconds(20), Duration.ofSeconds(120),
+                    Duration.ofSeconds(5));
+            Lane lane = new Lane(sim, 30, objects, tuning);
+            List<String> ids = new ArrayList<>();
+            String file = lines("short-of-time", 100, ids);
+            String key = "inbox/openai/short-of-time.jsonl";
+            s3.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromString(file));
+            String etag = s3.headObject(b -> b.bucket(BUCKET).key(key)).eTag();
+            var ref = new IngestService.ObjectRef(BUCKET, key, null, etag, file.length());
+
+            var result = lane.ingest.ingest(ref, dev.batchlane.core.lane.Deadline.in(Clock.systemUTC(),
+                    Duration.ofSeconds(60)));
+
+            assertThat(result.outcome()).isEqualTo(IngestService.Outcome.ACCEPTED);
+            assertThat(sim.uploadCount()).as("uploads by ingest").isZero();
+            assertThat(jobs.shards(result.jobId())).hasSize(4)
+                    .allSatisfy(s -> assertThat(s.dueAt()).as("due for poll").isNotNull());
+            assertThat(jobs.job(result.jobId()).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+            assertThat(jobs.ingestProgress(result.jobId()).orElseThrow().handedToPoll()).isEqualTo(4);
+
+            Job job = lane.runUntilDone(result.jobId(), new Random(3));
+            assertThat(job.status()).isEqualTo(JobStatus.COMPLETED);
+            assertInvariant(result.jobId(), ids, file, sim, "ingest short of time");
+            JsonNode manifest = JSON.readTree(text("results/" + result.jobId() + "/manifest.json"));
+            assertThat(manifest.at("/timings/ingest/shardsHandedToPoll").asInt()).isEqualTo(4);
+            assertThat(manifest.at("/timings/ingest/shardsSubmittedByIngest").asInt()).isZero();
+        }
+    }
+
     @org.junit.jupiter.api.Test
     void overBudgetFile_hasItsStagedShardsRemoved_andNothingSubmitted() throws Exception {
         try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(96).start()) {
@@ -349,6 +386,11 @@ class FaultInjectionTest {
         }
 
         Lane(OpenAiSimulator sim, int shardSize, dev.batchlane.core.storage.ObjectStore objects) throws IOException {
+            this(sim, shardSize, objects, IngestService.Tuning.defaults());
+        }
+
+        Lane(OpenAiSimulator sim, int shardSize, dev.batchlane.core.storage.ObjectStore objects,
+                IngestService.Tuning tuning) throws IOException {
             Path tmp = Files.createTempDirectory("faults-");
             LaneSettings settings = new LaneSettings(new IngestLimits(shardSize, 10_000_000, 100_000, 20),
                     Duration.ZERO, Duration.ZERO, 500, tmp, Money.defaults(), 2);
@@ -356,7 +398,8 @@ class FaultInjectionTest {
                     Duration.ofSeconds(30)), HttpClient.newHttpClient());
             Providers providers = new Providers(List.of(provider));
             Clock clock = Clock.systemUTC();
-            ingest = new IngestService(jobs, objects, providers, settings, clock);
+            ingest = new IngestService(jobs, objects, providers, settings, clock,
+                    dev.batchlane.core.lane.LaneMetrics.NONE, tuning);
             poll = new PollService(jobs, objects, providers, settings, clock);
             complete = new CompleteService(jobs, objects, providers, settings, clock);
         }

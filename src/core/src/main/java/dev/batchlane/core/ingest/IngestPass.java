@@ -236,16 +236,22 @@ public final class IngestPass {
         MessageDigest sha = FileValidator.sha256();
         FileValidator.CountingStream counted = new FileValidator.CountingStream(new DigestInputStream(in, sha));
         LineReader reader = new LineReader(counted, limits.maxLineBytes());
-        Merger merger = new Merger(allViolations, stager, progress, counted);
         int parallelism = Math.max(1, options.parallelism());
         ExecutorService pool = Executors.newFixedThreadPool(parallelism, r -> {
             Thread t = new Thread(r, "ingest-parse");
             t.setDaemon(true);
             return t;
         });
+        ExecutorService finisher = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "ingest-stage");
+            t.setDaemon(true);
+            return t;
+        });
+        Merger merger = new Merger(allViolations, stager, progress, counted, finisher);
         ThreadLocal<Worker> workers = ThreadLocal.withInitial(Worker::new);
         ArrayDeque<CompletableFuture<Chunk>> inFlight = new ArrayDeque<>();
         int maxInFlight = 2 * parallelism + 1;
+        Throwable failure = null;
         try {
             Chunk chunk = null;
             LineReader.Line line;
@@ -271,9 +277,24 @@ public final class IngestPass {
                 merger.merge(await(inFlight.poll()));
             }
             merger.finishStaging();
+        } catch (IOException | RuntimeException | Error e) {
+            failure = e;
+            throw e;
         } finally {
             pool.shutdownNow();
             merger.abortStaging();
+            try {
+                // A shard still completing is finished (or fails) before the caller sees the result,
+                // so its list of staged shards is whole and removing them removes them all.
+                merger.awaitFinishing();
+            } catch (IOException | RuntimeException e) {
+                if (failure == null) {
+                    throw e;
+                }
+                failure.addSuppressed(e);
+            } finally {
+                finisher.shutdown();
+            }
         }
         long lastLine = merger.lastLine;
         if (merger.requests == 0 && merger.count == 0) {
@@ -310,7 +331,10 @@ public final class IngestPass {
         final Map<String, Long> byCode = new TreeMap<>();
         final Map<String, TokenEstimate> estimates = new TreeMap<>();
         final List<Violation> sample = new ArrayList<>();
-        final List<StagedShard> shards = new ArrayList<>();
+        final List<StagedShard> shards = java.util.Collections.synchronizedList(new ArrayList<>());
+        final ExecutorService finisher;
+        CompletableFuture<Void> finishing;
+        int opened;
         Stager stager;
         ObjectStore.Upload current;
         int currentIndex;
@@ -322,7 +346,8 @@ public final class IngestPass {
         Instant nextReport;
 
         Merger(Consumer<Violation> allViolations, Stager stager, Progress progress,
-                FileValidator.CountingStream counted) {
+                FileValidator.CountingStream counted, ExecutorService finisher) {
+            this.finisher = finisher;
             this.allViolations = allViolations;
             this.stager = stager;
             this.progress = progress;
@@ -412,7 +437,7 @@ public final class IngestPass {
                 finishShard();
             }
             if (current == null) {
-                currentIndex = shards.size() + 1;
+                currentIndex = ++opened;
                 current = stager.open(currentIndex);
                 currentRequests = 0;
                 currentBytes = 0;
@@ -423,19 +448,48 @@ public final class IngestPass {
             currentBytes += size;
         }
 
+        /**
+         * Completes the shard in the background and goes on reading: completing a multipart upload
+         * waits for its last parts, and a reader that stops reading the input for long is cut off
+         * by the server. One completion is pending at most; shards are reported in order.
+         */
         private void finishShard() throws IOException {
-            current.complete();
-            current.close();
-            current = null;
+            awaitFinishing();
+            ObjectStore.Upload done = current;
+            Stager to = stager;
             StagedShard s = new StagedShard(currentIndex, currentRequests, currentBytes);
-            shards.add(s);
-            stager.staged(s);
+            current = null;
+            finishing = CompletableFuture.runAsync(() -> {
+                try (done) {
+                    done.complete();
+                    shards.add(s);
+                    to.staged(s);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("staging shard " + s.index() + " failed", e);
+                }
+            }, finisher);
+        }
+
+        void awaitFinishing() throws IOException {
+            if (finishing != null) {
+                CompletableFuture<Void> f = finishing;
+                finishing = null;
+                try {
+                    f.join();
+                } catch (CompletionException e) {
+                    if (e.getCause() instanceof UncheckedIOException u) {
+                        throw u.getCause();
+                    }
+                    throw e;
+                }
+            }
         }
 
         void finishStaging() throws IOException {
             if (stager != null && current != null) {
                 finishShard();
             }
+            awaitFinishing();
         }
 
         void abortStaging() {

@@ -91,4 +91,14 @@ class JoinerTest {
             throw new AssertionError("not JSON: " + s, e);
         }
     }
+
+    @Test
+    void stagedIds_findTheIdWhereverItIs_skippingNestedValuesThatMentionIt() throws IOException {
+        String staged = "{\"body\":{\"custom_id\":\"decoy\",\"messages\":[{\"custom_id\":\"x\"}]},\"custom_id\":\"real-1\"}\n"
+                + "{\"custom_id\":\"real-2\",\"body\":{}}\n\n";
+        assertThat(Joiner.stagedIds(new ByteArrayInputStream(staged.getBytes(StandardCharsets.UTF_8)), "custom_id"))
+                .containsExactly("real-1", "real-2");
+        byte[] numeric = "{\"custom_id\":7}".getBytes(StandardCharsets.UTF_8);
+        assertThat(Joiner.idOf(numeric, numeric.length, "custom_id")).isNull();
+    }
 }

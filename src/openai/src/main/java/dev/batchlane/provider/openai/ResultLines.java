@@ -31,51 +31,155 @@ final class ResultLines {
     private ResultLines() {
     }
 
+    /**
+     * One streaming pass over the line: the fields the lane reads are picked out, the response
+     * body and the error are cut out of the line as the provider wrote them, and everything else
+     * is skipped without building a tree (a tree of every answer made this the slowest step of a
+     * join).
+     */
     static LineResult parse(String line) throws MalformedLineException {
-        JsonNode node;
-        try {
-            node = JSON.readTree(line);
+        Fields f = new Fields();
+        try (JsonParser p = JSON.getFactory().createParser(line)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new MalformedLineException("not a JSON object", null);
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken value = p.nextToken();
+                switch (name) {
+                    case "custom_id" -> f.customId = value == JsonToken.VALUE_STRING ? p.getText() : null;
+                    case "response" -> {
+                        f.response = value == JsonToken.START_OBJECT;
+                        f.statusCode = null;
+                        f.body = null;
+                        f.bodyError = null;
+                        f.usage = null;
+                        if (f.response) {
+                            response(p, line, f);
+                        } else {
+                            p.skipChildren();
+                        }
+                    }
+                    case "error" -> f.error = value == JsonToken.VALUE_NULL ? null : rawValue(p, line);
+                    default -> p.skipChildren();
+                }
+            }
         } catch (JsonProcessingException e) {
             throw new MalformedLineException("not valid JSON", e);
+        } catch (IOException e) {
+            throw new MalformedLineException("not readable", e);
         }
-        if (node == null || !node.isObject()) {
-            throw new MalformedLineException("not a JSON object", null);
-        }
-        JsonNode id = node.get("custom_id");
-        if (id == null || !id.isTextual() || id.asText().isEmpty()) {
+        if (f.customId == null || f.customId.isEmpty()) {
             throw new MalformedLineException("no custom_id", null);
         }
-        String customId = id.asText();
-        JsonNode response = node.get("response");
-        JsonNode error = node.get("error");
-        if (response != null && response.isObject()) {
-            JsonNode status = response.get("status_code");
-            Integer statusCode = status != null && status.isIntegralNumber() && status.canConvertToInt()
-                    ? status.intValue() : null;
-            JsonNode body = response.get("body");
-            Usage usage = body == null ? null : usage(body.get("usage"));
+        if (f.response) {
+            Integer statusCode = f.statusCode;
             if (statusCode != null && statusCode >= 200 && statusCode < 300) {
-                return new LineResult(customId, Outcome.SUCCEEDED, statusCode,
-                        body == null ? null : raw(line, body, "response", "body"), null, usage);
+                return new LineResult(f.customId, Outcome.SUCCEEDED, statusCode,
+                        f.body == null ? null : f.body.json(), null, f.usage);
             }
             String errorJson;
-            JsonNode bodyError = body == null ? null : body.get("error");
-            if (bodyError != null && !bodyError.isNull()) {
-                errorJson = raw(line, bodyError, "response", "body", "error");
-            } else if (body != null && !body.isNull()) {
-                errorJson = raw(line, body, "response", "body");
-            } else if (error != null && !error.isNull()) {
-                errorJson = raw(line, error, "error");
+            if (f.bodyError != null) {
+                errorJson = f.bodyError.json();
+            } else if (f.body != null) {
+                errorJson = f.body.json();
+            } else if (f.error != null) {
+                errorJson = f.error.json();
             } else {
                 errorJson = NO_RESULT;
             }
-            return new LineResult(customId, Outcome.FAILED, statusCode, null, errorJson, usage);
+            return new LineResult(f.customId, Outcome.FAILED, statusCode, null, errorJson, f.usage);
         }
-        if (error != null && !error.isNull()) {
-            return new LineResult(customId, outcomeOf(error.path("code").asText("")), null, null,
-                    raw(line, error, "error"), null);
+        if (f.error != null) {
+            return new LineResult(f.customId, outcomeOf(f.error.code()), null, null, f.error.json(), null);
         }
-        return new LineResult(customId, Outcome.FAILED, null, null, NO_RESULT, null);
+        return new LineResult(f.customId, Outcome.FAILED, null, null, NO_RESULT, null);
+    }
+
+    /** What one line says; the last occurrence of a repeated field wins, as in a JSON tree. */
+    private static final class Fields {
+        String customId;
+        boolean response;
+        Integer statusCode;
+        Raw body;
+        Raw bodyError;
+        Usage usage;
+        Raw error;
+    }
+
+    /**
+     * A value as the provider wrote it: containers are cut out of the line; scalars, which carry no
+     * re-serialisation risk, are written from their token. {@code code} is an error's code, if any.
+     */
+    private record Raw(String json, String code) {}
+
+    /** Reads a {@code response} object: status code, and the body cut out of the line. */
+    private static void response(JsonParser p, String line, Fields f) throws IOException {
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken value = p.nextToken();
+            switch (name) {
+                case "status_code" -> f.statusCode = value == JsonToken.VALUE_NUMBER_INT
+                        && p.getNumberType() == JsonParser.NumberType.INT ? p.getIntValue() : null;
+                case "body" -> {
+                    f.bodyError = null;
+                    f.usage = null;
+                    if (value == JsonToken.VALUE_NULL) {
+                        f.body = null;
+                    } else if (value == JsonToken.START_OBJECT) {
+                        long start = p.currentTokenLocation().getCharOffset();
+                        body(p, line, f);
+                        f.body = new Raw(cut(line, start, p.currentLocation().getCharOffset()), null);
+                    } else {
+                        f.body = rawValue(p, line);
+                    }
+                }
+                default -> p.skipChildren();
+            }
+        }
+    }
+
+    /** Inside a response body: its usage and its error, if any; the rest is skipped. */
+    private static void body(JsonParser p, String line, Fields f) throws IOException {
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken value = p.nextToken();
+            switch (name) {
+                case "usage" -> {
+                    JsonNode usage = value == JsonToken.START_OBJECT ? p.readValueAsTree() : null;
+                    if (value != JsonToken.START_OBJECT) {
+                        p.skipChildren();
+                    }
+                    f.usage = usage(usage);
+                }
+                case "error" -> f.bodyError = value == JsonToken.VALUE_NULL ? null : rawValue(p, line);
+                default -> p.skipChildren();
+            }
+        }
+    }
+
+    /** The current value as JSON text: a container cut out of the line, a scalar from its token. */
+    private static Raw rawValue(JsonParser p, String line) throws IOException {
+        JsonToken value = p.currentToken();
+        if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
+            long start = p.currentTokenLocation().getCharOffset();
+            JsonNode tree = p.readValueAsTree();
+            String code = tree.path("code").isTextual() ? tree.path("code").asText() : "";
+            return new Raw(cut(line, start, p.currentLocation().getCharOffset(), tree), code);
+        }
+        JsonNode scalar = p.readValueAsTree();
+        return new Raw(scalar.toString(), "");
+    }
+
+    private static String cut(String line, long start, long end) {
+        return line.substring((int) start, (int) end);
+    }
+
+    private static String cut(String line, long start, long end, JsonNode fallback) {
+        if (start < 0 || end > line.length() || start >= end) {
+            return fallback.toString();
+        }
+        return line.substring((int) start, (int) end);
     }
 
     /** A request OpenAI never ran is told apart from one that ran and failed by the error's code. */
@@ -105,55 +209,6 @@ final class ResultLines {
             return new Usage(usage.path("prompt_tokens").asLong(0),
                     usage.path("prompt_tokens_details").path("cached_tokens").asLong(0),
                     usage.path("completion_tokens").asLong(0));
-        }
-        return null;
-    }
-
-    /**
-     * The JSON text of the value at {@code path}, cut out of the line exactly as the provider wrote
-     * it: re-serialising the tree could change how numbers are written (an embedding's floats, say),
-     * and the results promise the provider's response unaltered. Scalars, which carry no such risk,
-     * come from {@code fallback}.
-     */
-    static String raw(String line, JsonNode fallback, String... path) {
-        try (JsonParser parser = JSON.getFactory().createParser(line)) {
-            if (parser.nextToken() != JsonToken.START_OBJECT) {
-                return fallback.toString();
-            }
-            for (int depth = 0; depth < path.length; depth++) {
-                JsonToken value = seekField(parser, path[depth]);
-                if (value == null) {
-                    return fallback.toString();
-                }
-                boolean last = depth == path.length - 1;
-                if (last && (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY)) {
-                    long start = parser.currentTokenLocation().getCharOffset();
-                    parser.skipChildren();
-                    long end = parser.currentLocation().getCharOffset();
-                    if (start < 0 || end > line.length() || start >= end) {
-                        return fallback.toString();
-                    }
-                    return line.substring((int) start, (int) end);
-                }
-                if (last || value != JsonToken.START_OBJECT) {
-                    return fallback.toString();
-                }
-            }
-            return fallback.toString();
-        } catch (IOException e) {
-            return fallback.toString();
-        }
-    }
-
-    /** Moves to the value of field {@code name} of the object the parser is in; null if it has none. */
-    private static JsonToken seekField(JsonParser parser, String name) throws IOException {
-        while (parser.nextToken() == JsonToken.FIELD_NAME) {
-            String field = parser.currentName();
-            JsonToken value = parser.nextToken();
-            if (field.equals(name)) {
-                return value;
-            }
-            parser.skipChildren();
         }
         return null;
     }
