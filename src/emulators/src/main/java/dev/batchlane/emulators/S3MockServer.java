@@ -47,7 +47,11 @@ public final class S3MockServer implements AutoCloseable {
                     "--http.port=" + port, "--server.port=0",
                     "--com.adobe.testing.s3mock.store.root=" + root.resolve("data"),
                     "--com.adobe.testing.s3mock.store.retainFilesOnExit=false",
-                    "--spring.main.banner-mode=off", "--logging.level.root=WARN"));
+                    "--spring.main.banner-mode=off", "--logging.level.root=WARN",
+                    // S3Mock streams GETs as asynchronous responses, which its servlet container ends after
+                    // 30 s: a 4 GB object read at ingest's pace was cut every 30 s. S3 has no such limit.
+                    // (The lane resumes cut reads anyway; S3StreamingTest cuts them on purpose.)
+                    "--spring.mvc.async.request-timeout=6h"));
             if (initialBuckets.length > 0) {
                 cmd.add("--com.adobe.testing.s3mock.store.initialBuckets=" + String.join(",", initialBuckets));
             }
