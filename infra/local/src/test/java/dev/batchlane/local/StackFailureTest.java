@@ -2,9 +2,6 @@ package dev.batchlane.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
  * non-zero exit naming the job, the step, the reason and the logs instead of waiting forever.
  */
 class StackFailureTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static Stack stack;
     private static final List<String> log = new ArrayList<>();
 
@@ -34,15 +30,7 @@ class StackFailureTest {
     @BeforeAll
     static void start(@TempDir Path dir) throws Exception {
         Path home = Path.of("../..").toAbsolutePath().normalize();
-        ObjectNode template = (ObjectNode) JSON.readTree(LaneTemplateTest.TEMPLATE.toFile());
-        for (JsonNode r : template.path("Resources")) {
-            ObjectNode p = (ObjectNode) r.path("Properties");
-            if ("ingest".equals(p.at("/Environment/Variables/QUARKUS_LAMBDA_HANDLER").asText())) {
-                p.put("Timeout", 1);
-            }
-        }
-        Path copy = dir.resolve("template.json");
-        JSON.writeValue(copy.toFile(), template);
+        Path copy = StackTest.templateWithIngest(dir, p -> p.put("Timeout", 1));
         stack = Stack.start(new Stack.Options(home, Duration.ofMillis(500), 40, null, null, line -> {
             synchronized (log) {
                 log.add(line);

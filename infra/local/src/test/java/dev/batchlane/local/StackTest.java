@@ -46,23 +46,31 @@ class StackTest {
     static void start(@TempDir Path dir) throws Exception {
         Path home = Path.of("../..").toAbsolutePath().normalize();
         // A copy of the template infra/cdk synthesized, with ingest's memory, /tmp and JVM options changed.
-        ObjectNode template = (ObjectNode) JSON.readTree(LaneTemplateTest.TEMPLATE.toFile());
-        for (JsonNode r : template.path("Resources")) {
-            ObjectNode p = (ObjectNode) r.path("Properties");
-            if ("ingest".equals(p.at("/Environment/Variables/QUARKUS_LAMBDA_HANDLER").asText())) {
-                p.put("MemorySize", INGEST_MEMORY_MB);
-                ((ObjectNode) p.path("EphemeralStorage")).put("Size", INGEST_STORAGE_MB);
-                ObjectNode vars = (ObjectNode) p.at("/Environment/Variables");
-                vars.put("JAVA_TOOL_OPTIONS", vars.path("JAVA_TOOL_OPTIONS").asText() + " " + MARKER);
-            }
-        }
-        Path copy = dir.resolve("template.json");
-        JSON.writeValue(copy.toFile(), template);
+        Path copy = templateWithIngest(dir, p -> {
+            p.put("MemorySize", INGEST_MEMORY_MB);
+            ((ObjectNode) p.path("EphemeralStorage")).put("Size", INGEST_STORAGE_MB);
+            ObjectNode vars = (ObjectNode) p.at("/Environment/Variables");
+            vars.put("JAVA_TOOL_OPTIONS", vars.path("JAVA_TOOL_OPTIONS").asText() + " " + MARKER);
+        });
         stack = Stack.start(new Stack.Options(home, Duration.ofMillis(500), 40, null, null, line -> {
             synchronized (log) {
                 log.add(line);
             }
         }).withTemplate(copy));
+    }
+
+    /** A copy of the synthesized template in {@code dir} with the ingest function's properties changed. */
+    static Path templateWithIngest(Path dir, java.util.function.Consumer<ObjectNode> change) throws Exception {
+        ObjectNode template = (ObjectNode) JSON.readTree(LaneTemplateTest.TEMPLATE.toFile());
+        for (JsonNode r : template.path("Resources")) {
+            ObjectNode p = (ObjectNode) r.path("Properties");
+            if ("ingest".equals(p.at("/Environment/Variables/QUARKUS_LAMBDA_HANDLER").asText())) {
+                change.accept(p);
+            }
+        }
+        Path copy = dir.resolve("template.json");
+        JSON.writeValue(copy.toFile(), template);
+        return copy;
     }
 
     @AfterAll

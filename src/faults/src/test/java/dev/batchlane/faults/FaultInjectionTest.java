@@ -118,9 +118,7 @@ class FaultInjectionTest {
             String faults = injectFaults(sim, r, ids);
 
             String key = "inbox/openai/seed-" + seed + ".jsonl";
-            s3.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromString(file.toString()));
-            String etag = s3.headObject(b -> b.bucket(BUCKET).key(key)).eTag();
-            var ref = new IngestService.ObjectRef(BUCKET, key, null, etag, file.length());
+            var ref = put(key, file.toString(), Map.of());
             String jobId = lane.ingestWithRetries(ref, r);
             if (r.nextBoolean()) {
                 lane.ingest.ingest(ref); // S3 delivers at least once
@@ -250,9 +248,7 @@ class FaultInjectionTest {
             String file = lines("late-bad", 140, new ArrayList<>()).replace("\"content\":\"case 120\"}]}}",
                     "\"content\":\"case 120\"}]},\"extra\":1}");
             String key = "inbox/openai/late-bad.jsonl";
-            s3.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromString(file));
-            String etag = s3.headObject(b -> b.bucket(BUCKET).key(key)).eTag();
-            var result = lane.ingest.ingest(new IngestService.ObjectRef(BUCKET, key, null, etag, file.length()));
+            var result = lane.ingest.ingest(put(key, file, Map.of()));
 
             assertThat(result.outcome()).isEqualTo(IngestService.Outcome.REJECTED);
             assertThat(objects.list("staging/" + result.jobId() + "/")).as("staged shards left").isEmpty();
@@ -277,9 +273,7 @@ class FaultInjectionTest {
             List<String> ids = new ArrayList<>();
             String file = lines("short-of-time", 100, ids);
             String key = "inbox/openai/short-of-time.jsonl";
-            s3.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromString(file));
-            String etag = s3.headObject(b -> b.bucket(BUCKET).key(key)).eTag();
-            var ref = new IngestService.ObjectRef(BUCKET, key, null, etag, file.length());
+            var ref = put(key, file, Map.of());
 
             var result = lane.ingest.ingest(ref, dev.batchlane.core.lane.Deadline.in(Clock.systemUTC(),
                     Duration.ofSeconds(60)));
@@ -306,10 +300,7 @@ class FaultInjectionTest {
             Lane lane = new Lane(sim, 30);
             String file = lines("pricey", 100, new ArrayList<>());
             String key = "inbox/openai/pricey.jsonl";
-            s3.putObject(b -> b.bucket(BUCKET).key(key).metadata(Map.of("budget-usd", "0.000001")),
-                    RequestBody.fromString(file));
-            String etag = s3.headObject(b -> b.bucket(BUCKET).key(key)).eTag();
-            var result = lane.ingest.ingest(new IngestService.ObjectRef(BUCKET, key, null, etag, file.length()));
+            var result = lane.ingest.ingest(put(key, file, Map.of("budget-usd", "0.000001")));
 
             assertThat(result.outcome()).isEqualTo(IngestService.Outcome.REJECTED);
             assertThat(objects.list("staging/" + result.jobId() + "/")).isEmpty();
@@ -326,9 +317,7 @@ class FaultInjectionTest {
             List<String> ids = new ArrayList<>();
             String file = lines("crash-ingest", 140, ids);
             String key = "inbox/openai/crash-ingest.jsonl";
-            s3.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromString(file));
-            String etag = s3.headObject(b -> b.bucket(BUCKET).key(key)).eTag();
-            var ref = new IngestService.ObjectRef(BUCKET, key, null, etag, file.length());
+            var ref = put(key, file, Map.of());
 
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> lane.ingest.ingest(ref))
                     .isInstanceOf(CrashingObjectStore.Crash.class);
@@ -357,9 +346,14 @@ class FaultInjectionTest {
     }
 
     private static String drop(Lane lane, String key, String file) {
-        s3.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromString(file));
+        return lane.ingest.ingest(put(key, file, Map.of())).jobId();
+    }
+
+    /** Puts {@code file} at {@code key} with {@code metadata}; returns the reference its S3 event would carry. */
+    private static IngestService.ObjectRef put(String key, String file, Map<String, String> metadata) {
+        s3.putObject(b -> b.bucket(BUCKET).key(key).metadata(metadata), RequestBody.fromString(file));
         String etag = s3.headObject(b -> b.bucket(BUCKET).key(key)).eTag();
-        return lane.ingest.ingest(new IngestService.ObjectRef(BUCKET, key, null, etag, file.length())).jobId();
+        return new IngestService.ObjectRef(BUCKET, key, null, etag, file.length());
     }
 
     private static Map<String, String> snapshot(String prefix) {

@@ -477,8 +477,15 @@ public final class IngestPass {
                 try {
                     f.join();
                 } catch (CompletionException e) {
+                    // The staging thread's failure, as if the reading thread had hit it itself.
                     if (e.getCause() instanceof UncheckedIOException u) {
                         throw u.getCause();
+                    }
+                    if (e.getCause() instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    if (e.getCause() instanceof Error err) {
+                        throw err;
                     }
                     throw e;
                 }
