@@ -74,6 +74,25 @@ class LanePermissionsTest {
                 .as("ingest must not write where it is triggered").isFalse();
     }
 
+    /**
+     * Ingest submits the shards it staged (reading them back), streams them and the error list as
+     * multipart uploads it may have to abort, and deletes the shards of a file found bad late in the
+     * pass. Before this, the role could write staging/ but not read it: every submission from ingest
+     * would have failed with 403 on AWS.
+     */
+    @Test
+    void ingestRole_readsAndDeletesItsStagedShards_andAbortsItsUploads() {
+        assertThat(anyAllows(Handler.INGEST, "s3:GetObject", object("staging/job-1/shard-00001.jsonl"))).isTrue();
+        assertThat(anyAllows(Handler.INGEST, "s3:DeleteObject", object("staging/job-1/shard-00001.jsonl"))).isTrue();
+        assertThat(anyAllows(Handler.INGEST, "s3:AbortMultipartUpload", object("staging/job-1/shard-00001.jsonl")))
+                .isTrue();
+        assertThat(anyAllows(Handler.INGEST, "s3:AbortMultipartUpload", object("rejected/x/errors.jsonl"))).isTrue();
+        assertThat(anyAllows(Handler.INGEST, "s3:DeleteObject", object("inbox/openai/x.jsonl")))
+                .as("a drop is the owner's; ingest never deletes it").isFalse();
+        assertThat(anyAllows(Handler.COMPLETE, "s3:AbortMultipartUpload", object("results/job-1/part-00001.jsonl")))
+                .isTrue();
+    }
+
     @Test
     void completeRole_readsStaging_writesResultsAndRequeuedShards_andNothingElse() {
         assertThat(anyAllows(Handler.COMPLETE, "s3:GetObject", object("staging/job-1/shard-00000.jsonl"))).isTrue();

@@ -41,7 +41,13 @@ final class LanePermissions {
                 // Reads a drop pinned to its version (GetObjectVersion), and cancellations.
                 role.addToPrincipalPolicy(objects(state, List.of("s3:GetObject", "s3:GetObjectVersion"),
                         PREFIX_INBOX, PREFIX_CANCEL));
-                role.addToPrincipalPolicy(objects(state, List.of("s3:PutObject"), PREFIX_STAGING, PREFIX_REJECTED));
+                // Shards and error lists are streamed as multipart uploads: PutObject covers the parts,
+                // AbortMultipartUpload the discarding of one that failed or was cut short by a bad line.
+                role.addToPrincipalPolicy(objects(state, List.of("s3:PutObject", "s3:AbortMultipartUpload"),
+                        PREFIX_STAGING, PREFIX_REJECTED));
+                // Submission uploads each staged shard to the provider, so ingest reads staging/; and
+                // the shards of a file found bad late in the pass are deleted, so nothing can submit them.
+                role.addToPrincipalPolicy(objects(state, List.of("s3:GetObject", "s3:DeleteObject"), PREFIX_STAGING));
                 role.addToPrincipalPolicy(decrypt(state));
                 role.addToPrincipalPolicy(encrypt(state));
                 items(role, state, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query");
@@ -61,7 +67,8 @@ final class LanePermissions {
             case COMPLETE -> {
                 role.addToPrincipalPolicy(objects(state, List.of("s3:GetObject"), PREFIX_STAGING));
                 // results/ for joined parts and the manifest; staging/ for re-queued child shards.
-                role.addToPrincipalPolicy(objects(state, List.of("s3:PutObject"), PREFIX_RESULTS, PREFIX_STAGING));
+                role.addToPrincipalPolicy(objects(state, List.of("s3:PutObject", "s3:AbortMultipartUpload"),
+                        PREFIX_RESULTS, PREFIX_STAGING));
                 role.addToPrincipalPolicy(decrypt(state));
                 role.addToPrincipalPolicy(encrypt(state));
                 // TransactWriteItems is authorized as its PutItem, UpdateItem and ConditionCheckItem parts.
