@@ -49,6 +49,11 @@ final class InMemoryJobStore implements JobStore {
     }
 
     @Override
+    public synchronized boolean claimCompletionEvent(String jobId, Instant now, Instant staleBefore) {
+        throw new UnsupportedOperationException("not used by poll");
+    }
+
+    @Override
     public synchronized boolean requestCancel(String jobId, Instant now) {
         throw new UnsupportedOperationException("not used by poll");
     }
