@@ -55,7 +55,16 @@ final class InMemoryJobStore implements JobStore {
 
     @Override
     public synchronized boolean requestCancel(String jobId, Instant now) {
-        throw new UnsupportedOperationException("not used by poll");
+        Job j = jobs.get(jobId);
+        if (j == null || j.cancelRequested()
+                || (j.status() != JobStatus.INGESTING && j.status() != JobStatus.RUNNING)) {
+            return false;
+        }
+        jobs.put(jobId, new Job(j.jobId(), j.provider(), j.status(), j.bucket(), j.inputKey(), j.inputVersion(),
+                j.name(), j.sha256(), j.inputBytes(), j.requestCount(), j.shardCount(), j.shardsCompleted(), j.model(),
+                j.endpoint(), j.createdAt(), j.submittedAt(), j.completedAt(), j.resultKey(), j.estimatedCostUsd(),
+                j.budgetUsd(), true));
+        return true;
     }
 
     @Override
