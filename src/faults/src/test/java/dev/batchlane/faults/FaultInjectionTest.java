@@ -238,6 +238,45 @@ class FaultInjectionTest {
     }
 
     /**
+     * The owner cancels while one batch has just completed at the provider (poll has not seen it yet):
+     * OpenAI answers 400 to that cancel, and every other batch is cancelled all the same; the job then
+     * ends with what finished, nothing left at the provider.
+     */
+    @org.junit.jupiter.api.Test
+    void cancelWhileOneBatchJustCompleted_its400DoesNotStopTheOthers_andTheJobEnds() throws Exception {
+        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(92).start()) {
+            sim.setFractionCompletedBeforeCancel(0.0);
+            Lane lane = new Lane(sim, 40);
+            List<String> ids = new ArrayList<>();
+            String file = lines("cancel-all", 120, ids);
+            String jobId = drop(lane, "inbox/openai/cancel-all.jsonl", file);
+            var shards = jobs.shards(jobId);
+            assertThat(shards).hasSize(3).allMatch(s -> s.status() == dev.batchlane.core.job.ShardStatus.SUBMITTED);
+            var provider = lane.providers.get("openai");
+            // the first batch runs to its end at the provider; the store still says it is running
+            for (int i = 0; i < 5 && provider.retrieve(shards.get(0).batchId()).state()
+                    != dev.batchlane.core.provider.BatchState.COMPLETED; i++) {
+            }
+            assertThat(sim.batch(shards.get(0).batchId()).orElseThrow().status().wire()).isEqualTo("completed");
+
+            var result = new dev.batchlane.core.cancel.CancelService(jobs, lane.providers, Clock.systemUTC())
+                    .cancel(jobId);
+
+            assertThat(result.batchesCancelled()).isEqualTo(2);
+            for (var shard : shards.subList(1, 3)) {
+                assertThat(sim.batch(shard.batchId()).orElseThrow().status().wire()).as(shard.id())
+                        .isIn("cancelling", "cancelled");
+            }
+            Job job = lane.runUntilDone(jobId, new Random(2));
+            assertThat(job.status()).isEqualTo(JobStatus.COMPLETED);
+            JsonNode counts = JSON.readTree(text("results/" + jobId + "/manifest.json")).get("counts");
+            assertThat(counts.get("succeeded").asLong()).isEqualTo(40);
+            assertThat(counts.get("cancelled").asLong()).isEqualTo(80);
+            assertThat(sim.liveFileIds()).isEmpty();
+        }
+    }
+
+    /**
      * Two complete invocations for the job's last shard overlap (a twin delivery, or a retry while the
      * first is still sending): the completion event goes out once, and a later rerun sends nothing.
      */
@@ -442,6 +481,7 @@ class FaultInjectionTest {
         final CompleteService complete;
         final List<String> undelivered = new ArrayList<>();
         final RecordingEvents events = new RecordingEvents();
+        final Providers providers;
 
         Lane(OpenAiSimulator sim, int shardSize) throws IOException {
             this(sim, shardSize, objects);
@@ -458,7 +498,7 @@ class FaultInjectionTest {
                     Duration.ZERO, Duration.ZERO, 500, tmp, Money.defaults(), 2);
             var provider = new OpenAiProvider(new OpenAiConfig(java.net.URI.create(sim.baseUrl()), "sk-faults",
                     Duration.ofSeconds(30)), HttpClient.newHttpClient());
-            Providers providers = new Providers(List.of(provider));
+            providers = new Providers(List.of(provider));
             Clock clock = Clock.systemUTC();
             ingest = new IngestService(jobs, objects, providers, settings, clock,
                     dev.batchlane.core.lane.LaneMetrics.NONE, tuning);
