@@ -65,6 +65,23 @@ class DynamoJobStoreTest {
     }
 
     @Test
+    void claimCompletionEvent_secondClaimIsRefused_aStaleOneIsTakenOver_andNoneOnceCompleted() {
+        String id = newId();
+        assertThat(store.claimCompletionEvent(id, T0, T0.minusSeconds(1200))).as("unknown job").isFalse();
+        store.createJob(job(id, JobStatus.RUNNING));
+        assertThat(store.claimCompletionEvent(id, T0, T0.minusSeconds(1200))).isTrue();
+        // a twin invocation a moment later: the claim is live, refused
+        assertThat(store.claimCompletionEvent(id, T0.plusSeconds(1), T0.plusSeconds(1).minusSeconds(1200))).isFalse();
+        // long after, the job still not completed: its holder is dead, the claim is taken over, once
+        Instant later = T0.plusSeconds(1300);
+        assertThat(store.claimCompletionEvent(id, later, later.minusSeconds(1200))).isTrue();
+        assertThat(store.claimCompletionEvent(id, later, later.minusSeconds(1200))).isFalse();
+        assertThat(store.markCompleted(id, "results/x/manifest.json", later)).isTrue();
+        Instant muchLater = later.plusSeconds(5000);
+        assertThat(store.claimCompletionEvent(id, muchLater, muchLater.minusSeconds(1200))).as("completed").isFalse();
+    }
+
+    @Test
     void ingestProgress_isReadBack_andAnOlderReportNeverReplacesANewerOne() {
         String id = newId();
         var started = dev.batchlane.core.job.IngestProgress.started(4_200_000_000L, T0);

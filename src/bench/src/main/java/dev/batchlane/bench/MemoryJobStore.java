@@ -57,6 +57,19 @@ final class MemoryJobStore implements JobStore {
         return true;
     }
 
+    private final Map<String, Instant> completionEventClaims = new java.util.HashMap<>();
+
+    @Override
+    public synchronized boolean claimCompletionEvent(String jobId, Instant now, Instant staleBefore) {
+        Job j = jobs.get(jobId);
+        Instant claimed = completionEventClaims.get(jobId);
+        if (j == null || j.status() != JobStatus.RUNNING || (claimed != null && claimed.isAfter(staleBefore))) {
+            return false;
+        }
+        completionEventClaims.put(jobId, now);
+        return true;
+    }
+
     @Override
     public synchronized boolean requestCancel(String jobId, Instant now) {
         Job j = jobs.get(jobId);

@@ -238,6 +238,86 @@ class FaultInjectionTest {
     }
 
     /**
+     * The owner cancels while one batch has just completed at the provider (poll has not seen it yet):
+     * OpenAI answers 400 to that cancel, and every other batch is cancelled all the same; the job then
+     * ends with what finished, nothing left at the provider.
+     */
+    @org.junit.jupiter.api.Test
+    void cancelWhileOneBatchJustCompleted_its400DoesNotStopTheOthers_andTheJobEnds() throws Exception {
+        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(92).start()) {
+            sim.setFractionCompletedBeforeCancel(0.0);
+            Lane lane = new Lane(sim, 40);
+            List<String> ids = new ArrayList<>();
+            String file = lines("cancel-all", 120, ids);
+            String jobId = drop(lane, "inbox/openai/cancel-all.jsonl", file);
+            var shards = jobs.shards(jobId);
+            assertThat(shards).hasSize(3).allMatch(s -> s.status() == dev.batchlane.core.job.ShardStatus.SUBMITTED);
+            var provider = lane.providers.get("openai");
+            // the first batch runs to its end at the provider; the store still says it is running
+            for (int i = 0; i < 5 && provider.retrieve(shards.get(0).batchId()).state()
+                    != dev.batchlane.core.provider.BatchState.COMPLETED; i++) {
+            }
+            assertThat(sim.batch(shards.get(0).batchId()).orElseThrow().status().wire()).isEqualTo("completed");
+
+            var result = new dev.batchlane.core.cancel.CancelService(jobs, lane.providers, Clock.systemUTC())
+                    .cancel(jobId);
+
+            assertThat(result.batchesCancelled()).isEqualTo(2);
+            for (var shard : shards.subList(1, 3)) {
+                assertThat(sim.batch(shard.batchId()).orElseThrow().status().wire()).as(shard.id())
+                        .isIn("cancelling", "cancelled");
+            }
+            Job job = lane.runUntilDone(jobId, new Random(2));
+            assertThat(job.status()).isEqualTo(JobStatus.COMPLETED);
+            JsonNode counts = JSON.readTree(text("results/" + jobId + "/manifest.json")).get("counts");
+            assertThat(counts.get("succeeded").asLong()).isEqualTo(40);
+            assertThat(counts.get("cancelled").asLong()).isEqualTo(80);
+            assertThat(sim.liveFileIds()).isEmpty();
+        }
+    }
+
+    /**
+     * Two complete invocations for the job's last shard overlap (a twin delivery, or a retry while the
+     * first is still sending): the completion event goes out once, and a later rerun sends nothing.
+     */
+    @org.junit.jupiter.api.Test
+    void twoCompletesOfTheLastShardOverlap_theCompletionEventIsSentOnce() throws Exception {
+        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(93).start()) {
+            Lane lane = new Lane(sim, 40);
+            String jobId = drop(lane, "inbox/openai/event-once.jsonl", lines("event-once", 30, new ArrayList<>()));
+            int last = jobs.shards(jobId).get(0).index();
+            for (int tick = 0; tick < 100 && jobs.shard(jobId, last).orElseThrow().status()
+                    != dev.batchlane.core.job.ShardStatus.ENDED; tick++) {
+                lane.poll.pollDue();
+            }
+            assertThat(jobs.shard(jobId, last).orElseThrow().status()).isEqualTo(dev.batchlane.core.job.ShardStatus.ENDED);
+            pump.drain(10); // this test delivers the shard's completion itself
+
+            // the first invocation is held inside its send until the second has run
+            var sending = new java.util.concurrent.CountDownLatch(1);
+            var release = new java.util.concurrent.CountDownLatch(1);
+            lane.events.holdFirst(sending, release);
+            CompletableFuture<?> first = CompletableFuture.runAsync(() -> lane.complete.complete(jobId, last));
+            assertThat(sending.await(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            RuntimeException second = null;
+            try {
+                lane.complete.complete(jobId, last);
+            } catch (RuntimeException e) {
+                second = e; // refused while the first holds the claim: the stream hands the record over again
+            }
+            release.countDown();
+            first.join();
+            assertThat(second).as("the overlapping invocation").isNotNull().hasMessageContaining(jobId);
+            var again = lane.complete.complete(jobId, last); // the redelivery
+            assertThat(again.jobCompleted()).isTrue();
+
+            assertThat(jobs.job(jobId).orElseThrow().status()).isEqualTo(JobStatus.COMPLETED);
+            assertThat(lane.events.sent).extracting(dev.batchlane.core.lane.JobEvents.JobCompleted::jobId)
+                    .containsExactly(jobId);
+        }
+    }
+
+    /**
      * Ingest stages shards while it validates; a bad line found after shards were staged must leave
      * none of them behind, no shard records, and nothing at the provider.
      */
@@ -368,12 +448,40 @@ class FaultInjectionTest {
         return s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(key)).asString(StandardCharsets.UTF_8);
     }
 
+    /** Records every completion event; can hold the first send until told to go on. */
+    private static final class RecordingEvents implements dev.batchlane.core.lane.JobEvents {
+        final List<JobCompleted> sent = java.util.Collections.synchronizedList(new ArrayList<>());
+        private volatile java.util.concurrent.CountDownLatch sending;
+        private volatile java.util.concurrent.CountDownLatch release;
+
+        void holdFirst(java.util.concurrent.CountDownLatch sending, java.util.concurrent.CountDownLatch release) {
+            this.sending = sending;
+            this.release = release;
+        }
+
+        @Override
+        public void jobCompleted(JobCompleted event) {
+            sent.add(event);
+            var s = sending;
+            if (s != null && s.getCount() > 0) {
+                s.countDown();
+                try {
+                    release.await(60, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
     /** The services as the functions wire them, and the parts AWS plays (retries, duplicates, overlap). */
     private static final class Lane {
         final IngestService ingest;
         final PollService poll;
         final CompleteService complete;
         final List<String> undelivered = new ArrayList<>();
+        final RecordingEvents events = new RecordingEvents();
+        final Providers providers;
 
         Lane(OpenAiSimulator sim, int shardSize) throws IOException {
             this(sim, shardSize, objects);
@@ -390,12 +498,13 @@ class FaultInjectionTest {
                     Duration.ZERO, Duration.ZERO, 500, tmp, Money.defaults(), 2);
             var provider = new OpenAiProvider(new OpenAiConfig(java.net.URI.create(sim.baseUrl()), "sk-faults",
                     Duration.ofSeconds(30)), HttpClient.newHttpClient());
-            Providers providers = new Providers(List.of(provider));
+            providers = new Providers(List.of(provider));
             Clock clock = Clock.systemUTC();
             ingest = new IngestService(jobs, objects, providers, settings, clock,
                     dev.batchlane.core.lane.LaneMetrics.NONE, tuning);
             poll = new PollService(jobs, objects, providers, settings, clock);
-            complete = new CompleteService(jobs, objects, providers, settings, clock);
+            complete = new CompleteService(jobs, objects, providers, settings, clock,
+                    dev.batchlane.core.lane.LaneMetrics.NONE, events);
         }
 
         /** S3 → Lambda is asynchronous: a failed invocation is retried (twice on AWS; more here). */

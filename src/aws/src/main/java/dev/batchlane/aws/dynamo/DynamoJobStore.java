@@ -97,6 +97,14 @@ public final class DynamoJobStore implements JobStore {
                         ":expires", n(now.plus(RETENTION).getEpochSecond())));
     }
 
+    @Override
+    public boolean claimCompletionEvent(String jobId, Instant now, Instant staleBefore) {
+        return update(jobId, "SET completionEventAt = :now",
+                "#s = :running AND (attribute_not_exists(completionEventAt) OR completionEventAt <= :stale)",
+                Map.of(":running", s(JobStatus.RUNNING.name()), ":now", n(now.toEpochMilli()),
+                        ":stale", n(staleBefore.toEpochMilli())));
+    }
+
     private boolean update(String jobId, String set, String condition, Map<String, AttributeValue> values) {
         try {
             dynamo.updateItem(b -> b.tableName(table).key(key(jobPk(jobId), JOB_SK)).updateExpression(set)

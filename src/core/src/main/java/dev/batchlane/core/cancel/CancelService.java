@@ -55,6 +55,7 @@ public final class CancelService {
         }
         int staged = 0;
         int cancelled = 0;
+        int failed = 0;
         for (Shard shard : store.shards(jobId)) {
             switch (shard.status()) {
                 case STAGED -> {
@@ -68,19 +69,25 @@ public final class CancelService {
                         providers.get(shard.provider()).cancel(shard.batchId());
                         cancelled++;
                     } catch (ProviderException e) {
-                        // Thrown on: the invocation is retried, and the steps already taken are skipped.
-                        LOG.log(Level.ERROR, "job {0} shard {1}: cancelling batch {2} failed ({3} {4})", jobId,
-                                Shard.partName(shard.index()), shard.batchId(), e.statusCode(), e.code());
-                        throw e;
+                        // One shard's refusal never stops the others: a batch that just ended answers 400
+                        // at both providers (nothing left to cancel; complete takes it), and one that could
+                        // not be reached now is cancelled by poll, which cancels every running shard of a
+                        // job whose cancel was requested.
+                        failed++;
+                        LOG.log(Level.WARNING, "job {0} shard {1}: cancelling batch {2} failed ({3} {4}): {5};"
+                                + " the other shards are cancelled all the same, poll retries this one while it runs",
+                                jobId, Shard.partName(shard.index()), shard.batchId(), e.statusCode(), e.code(),
+                                e.getMessage());
                     }
                 }
                 case SUBMITTING, ENDED, COMPLETED -> {
-                    // submitting: the submitter sees the request and ends it; ended: complete takes it from here
+                    // submitting: the submitter looks for the request again once its batch exists and
+                    // cancels it at once; ended: complete takes it from here
                 }
             }
         }
-        LOG.log(Level.INFO, "job {0}: cancel requested; {1} shard(s) ended before submission, {2} batch(es) cancelling",
-                jobId, staged, cancelled);
+        LOG.log(Level.INFO, "job {0}: cancel requested; {1} shard(s) ended before submission, {2} batch(es) cancelling,"
+                + " {3} cancel(s) refused by the provider", jobId, staged, cancelled, failed);
         return new Result(jobId, Outcome.CANCELLING, staged, cancelled);
     }
 }

@@ -208,6 +208,12 @@ public final class CompleteService {
                 "the provider returned no result line for this request");
     }
 
+    /**
+     * How long a claim on the completion event protects its holder: longer than the longest Lambda
+     * invocation (15 minutes), so a claim older than this belongs to an invocation that is gone.
+     */
+    static final java.time.Duration EVENT_CLAIM_LEASE = java.time.Duration.ofMinutes(20);
+
     /** Writes the manifest and cleans up at the provider once every shard is completed. */
     private boolean finishJobIfDone(String jobId) {
         Job job = store.job(jobId).orElseThrow(() -> new IllegalStateException("job " + jobId + " has no record"));
@@ -238,6 +244,25 @@ public final class CompleteService {
             if (s.batchId() != null || s.inputFileId() != null) {
                 providers.get(s.provider()).cleanup(s.inputFileId(), s.outputFileId(), s.errorFileId());
             }
+        }
+        // The completion event goes out once: claim, send, mark completed, in that order.
+        //  - Two invocations finishing the last shards at once (or a twin delivery of the same record):
+        //    only the one whose conditional claim wins sends; the other throws, so the stream hands its
+        //    record over again, and by then the job is COMPLETED and that retry simply returns.
+        //  - A crash after the claim and before the send (or a send that throws) must not lose the event:
+        //    the claim is a lease. While it is younger than EVENT_CLAIM_LEASE — longer than any Lambda
+        //    invocation can live — a retry is refused and throws (the stream keeps retrying); once it is
+        //    older and the job is still not COMPLETED, its holder is dead and a retry takes the claim
+        //    over and sends again.
+        //  - A crash after the send and before markCompleted therefore sends the event a second time
+        //    after the lease: delivery is at least once, and consumers dedupe on the detail's jobId.
+        if (!store.claimCompletionEvent(jobId, now, now.minus(EVENT_CLAIM_LEASE))) {
+            if (store.job(jobId).map(j -> j.status() == JobStatus.COMPLETED).orElse(false)) {
+                return true;
+            }
+            throw new IllegalStateException("job " + jobId + ": its completion event is claimed by another "
+                    + "invocation that has not marked the job completed yet; retry (the claim can be taken over after "
+                    + EVENT_CLAIM_LEASE + ")");
         }
         events.jobCompleted(completedEvent(job, manifestKey, manifest));
         boolean won = store.markCompleted(jobId, manifestKey, now);

@@ -26,6 +26,15 @@ public interface JobStore {
     boolean markCompleted(String jobId, String manifestKey, Instant now);
 
     /**
+     * Claims the right to send the job's completion event: true for exactly one caller while the job
+     * is RUNNING and no claim younger than {@code staleBefore} exists (a claim at or before
+     * {@code staleBefore} is taken to belong to a dead invocation and may be taken over). Records
+     * {@code now} as the claim's time. False when someone else holds a live claim, the job is
+     * already COMPLETED, or it is unknown.
+     */
+    boolean claimCompletionEvent(String jobId, Instant now, Instant staleBefore);
+
+    /**
      * Records that the job's owner asked to cancel it, once, while it is still running; false when
      * it was already asked, or the job is finished or unknown.
      */

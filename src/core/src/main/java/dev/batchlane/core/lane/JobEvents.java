@@ -5,8 +5,10 @@ import java.math.BigDecimal;
 
 /**
  * Tells whoever cares that a job finished (the functions put a {@code Batchlane Job Completed}
- * event on EventBridge). Delivery is at least once: the event goes out before the job is marked
- * completed, so a crash in between sends it again on the retry; consumers key on {@code jobId}.
+ * event on EventBridge). Complete claims the right to send with a conditional write, so overlapping
+ * invocations send it once; a claim whose holder died is taken over after a lease, and a crash after
+ * the send but before the job is marked completed sends it again then. Delivery is therefore at least
+ * once, almost always exactly once; consumers dedupe on {@code jobId}.
  */
 public interface JobEvents {
     JobEvents NONE = event -> {};

@@ -85,6 +85,7 @@ public final class ShardSubmitter {
             LOG.log(Level.INFO, "job {0} shard {1}: submitted as {2} ({3} requests)", job.jobId(),
                     Shard.partName(staged.index()), s.batchId(), staged.requestCount());
             metrics.requestsSubmitted(staged.provider(), staged.requestCount());
+            cancelIfRequested(job.jobId(), staged.index(), provider, s.batchId());
             return Result.SUBMITTED;
         } catch (ProviderException e) {
             now = clock.instant();
@@ -102,6 +103,26 @@ public final class ShardSubmitter {
             LOG.log(Level.ERROR, "job {0} shard {1}: provider rejected the batch ({2} {3})", job.jobId(),
                     Shard.partName(staged.index()), e.statusCode(), e.code());
             return Result.REJECTED_BY_PROVIDER;
+        }
+    }
+
+    /**
+     * A cancel that arrived while this shard was SUBMITTING skipped it (there was no batch to cancel
+     * yet): now that the batch exists and is recorded, look again and cancel it at once. The cancel
+     * wrote its request before reading the shards, and this shard was recorded SUBMITTED before this
+     * read, so one of the two always sees the other. A refusal is logged; poll cancels it later.
+     */
+    private void cancelIfRequested(String jobId, int index, BatchProvider provider, String batchId) {
+        if (!store.job(jobId).map(Job::cancelRequested).orElse(false)) {
+            return;
+        }
+        try {
+            provider.cancel(batchId);
+            LOG.log(Level.INFO, "job {0} shard {1}: cancel requested during submission; batch {2} cancelled at once",
+                    jobId, Shard.partName(index), batchId);
+        } catch (ProviderException | UnsupportedOperationException e) {
+            LOG.log(Level.WARNING, "job {0} shard {1}: cancel requested during submission; cancelling batch {2}"
+                    + " failed ({3}); poll tries again", jobId, Shard.partName(index), batchId, e.getMessage());
         }
     }
 }

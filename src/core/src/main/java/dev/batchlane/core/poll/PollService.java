@@ -9,6 +9,7 @@ import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.lane.ShardSubmitter;
+import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.ProviderException;
@@ -245,7 +246,7 @@ public final class PollService {
                     return r == ShardSubmitter.Result.CLAIMED_ELSEWHERE ? Step.CONFLICT : Step.OTHER;
                 }
                 case SUBMITTED -> {
-                    return follow(shard);
+                    return follow(shard, cycle);
                 }
                 case ENDED -> {
                     // Still ENDED when its grace ran out: complete never ran, or keeps failing.
@@ -321,9 +322,24 @@ public final class PollService {
         metrics.shardStuck(shard.provider());
     }
 
-    private Step follow(Shard shard) {
-        BatchView view = providers.get(shard.provider()).retrieve(shard.batchId());
+    private Step follow(Shard shard, Cycle cycle) {
+        BatchProvider provider = providers.get(shard.provider());
+        BatchView view = provider.retrieve(shard.batchId());
         Instant now = clock.instant();
+        if (!view.state().terminal() && view.state() != BatchState.CANCELLING
+                && cycle.job(shard.jobId()).map(Job::cancelRequested).orElse(false)) {
+            // The job's cancel was asked for and this batch still runs (the cancel's own call failed,
+            // or the shard was being submitted then): cancel it now. It ends through poll as usual.
+            try {
+                provider.cancel(shard.batchId());
+                LOG.log(Level.INFO, "job {0} shard {1}: job cancel requested; batch {2} ({3}) cancelled",
+                        shard.jobId(), Shard.partName(shard.index()), shard.batchId(), view.providerStatus());
+            } catch (ProviderException | UnsupportedOperationException e) {
+                LOG.log(Level.WARNING, "job {0} shard {1}: job cancel requested; cancelling batch {2} failed ({3});"
+                        + " next poll tries again", shard.jobId(), Shard.partName(shard.index()), shard.batchId(),
+                        e.getMessage());
+            }
+        }
         if (view.state().terminal()) {
             // Due again after the grace only if complete has not moved it on by then (COMPLETED clears it).
             Shard ended = shard.ended(view.providerStatus(), view.counts(), view.outputFileId(), view.errorFileId(),

@@ -59,6 +59,11 @@ class CountingJobStore implements JobStore {
     }
 
     @Override
+    public boolean claimCompletionEvent(String jobId, Instant now, Instant staleBefore) {
+        return count("claimCompletionEvent", () -> delegate.claimCompletionEvent(jobId, now, staleBefore));
+    }
+
+    @Override
     public boolean requestCancel(String jobId, Instant now) {
         return count("requestCancel", () -> delegate.requestCancel(jobId, now));
     }

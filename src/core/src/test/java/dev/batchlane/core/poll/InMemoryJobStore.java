@@ -49,8 +49,22 @@ final class InMemoryJobStore implements JobStore {
     }
 
     @Override
-    public synchronized boolean requestCancel(String jobId, Instant now) {
+    public synchronized boolean claimCompletionEvent(String jobId, Instant now, Instant staleBefore) {
         throw new UnsupportedOperationException("not used by poll");
+    }
+
+    @Override
+    public synchronized boolean requestCancel(String jobId, Instant now) {
+        Job j = jobs.get(jobId);
+        if (j == null || j.cancelRequested()
+                || (j.status() != JobStatus.INGESTING && j.status() != JobStatus.RUNNING)) {
+            return false;
+        }
+        jobs.put(jobId, new Job(j.jobId(), j.provider(), j.status(), j.bucket(), j.inputKey(), j.inputVersion(),
+                j.name(), j.sha256(), j.inputBytes(), j.requestCount(), j.shardCount(), j.shardsCompleted(), j.model(),
+                j.endpoint(), j.createdAt(), j.submittedAt(), j.completedAt(), j.resultKey(), j.estimatedCostUsd(),
+                j.budgetUsd(), true));
+        return true;
     }
 
     @Override

@@ -228,9 +228,9 @@ class PollServiceTest {
         assertThat(summary.submitted()).isEqualTo(staged);
         assertThat(summary.progressed()).isEqualTo(inFlight);
         assertThat(counting.calls("dueShards")).isEqualTo(1);
-        // One read per job for the cycle, plus the submitter's own fresh look for a cancel per submission;
-        // none per in-flight shard.
-        assertThat(counting.calls("job")).isEqualTo(jobs + staged);
+        // One read per job for the cycle, plus the submitter's two fresh looks for a cancel per submission
+        // (before the claim, and once the batch exists); none per in-flight shard.
+        assertThat(counting.calls("job")).isEqualTo(jobs + 2 * staged);
         assertThat(counting.calls("shards")).isZero();
         assertThat(counting.calls("shard")).isZero();
         // One write per status check, two per submission (claim, then the batch id).
@@ -250,7 +250,7 @@ class PollServiceTest {
         }
     }
 
-    private static final ObjectStore NO_OBJECTS = new ObjectStore() {
+    static final ObjectStore NO_OBJECTS = new ObjectStore() {
         @Override
         public InputStream open(String key, String versionOrEtag) {
             throw new UnsupportedOperationException("the test provider reads no payload");

@@ -23,6 +23,12 @@ final class TestProvider implements BatchProvider {
     final AtomicInteger submits = new AtomicInteger();
     final Map<String, AtomicInteger> retrievesById = new ConcurrentHashMap<>();
     volatile Function<String, BatchView> onRetrieve = TestProvider::running;
+    /** Batches asked to cancel, in order (a refused one too). */
+    final java.util.List<String> cancels = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    /** What a cancel of that batch throws, or null to accept it. */
+    volatile Function<String, RuntimeException> onCancel = b -> null;
+    /** Runs inside each submission, before it answers (a cancel arriving meanwhile …). */
+    volatile Runnable duringSubmit = () -> {};
 
     static BatchView running(String batchId) {
         return new BatchView(batchId, BatchState.RUNNING, "in_progress", new BatchCounts(10, 1, 0), null, null, null);
@@ -41,7 +47,17 @@ final class TestProvider implements BatchProvider {
     @Override
     public Submission submit(Payload payload, String endpoint, Map<String, String> metadata) {
         int n = submits.incrementAndGet();
+        duringSubmit.run();
         return new Submission("batch_sub_" + n, "file_sub_" + n, "validating");
+    }
+
+    @Override
+    public void cancel(String batchId) {
+        cancels.add(batchId);
+        RuntimeException e = onCancel.apply(batchId);
+        if (e != null) {
+            throw e;
+        }
     }
 
     @Override
