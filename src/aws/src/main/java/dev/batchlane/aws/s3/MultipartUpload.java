@@ -125,8 +125,8 @@ final class MultipartUpload extends ObjectStore.Upload {
             return;
         }
         if (uploadId == null) {
-            byte[] whole = java.util.Arrays.copyOf(buffer, filled);
-            s3.putObject(r -> r.bucket(bucket).key(key).contentType(contentType), RequestBody.fromBytes(whole));
+            s3.putObject(r -> r.bucket(bucket).key(key).contentType(contentType),
+                    RequestBody.fromByteBuffer(java.nio.ByteBuffer.wrap(buffer, 0, filled)));
         } else {
             if (filled > 0) {
                 sendPart();

@@ -294,6 +294,10 @@ public final class CompleteService {
         }
     }
 
+    /**
+     * Built only from stored records (the ingest timings included), so a rerun after a crash writes
+     * the same bytes.
+     */
     private static ObjectNode manifest(Job job, List<Shard> shards, PriceTable prices,
             Optional<IngestProgress> ingest) {
         Optional<ModelPrice> price = prices.find(job.provider(), job.model());

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.batchlane.core.ingest.LineReader;
 import dev.batchlane.core.job.ShardResult;
@@ -14,8 +13,8 @@ import dev.batchlane.core.provider.Outcome;
 import dev.batchlane.core.provider.Usage;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -82,13 +81,14 @@ public final class Joiner {
     public record Joined(ShardResult result, Set<String> retry, Set<String> finalFailures) {}
 
     /**
-     * Writes the joined part to {@code part} (left open: the caller completes or aborts the upload). {@code results} streams the provider's lines into
+     * Writes the joined part to {@code part}, which is left open: the caller completes or aborts
+     * the upload. {@code results} streams the provider's lines into
      * the consumer it is given. When {@code canRetry}, requests that failed for a passing reason
      * (see {@link RetryPolicy}) are not written but returned for a retry shard; every other failure
      * is written with its error and returned as a final failure.
      */
     public static Joined join(Set<String> pending, Consumer<Consumer<LineResult>> results, Unanswered unanswered,
-            boolean canRetry, java.io.OutputStream part, String partKey) {
+            boolean canRetry, OutputStream part, String partKey) {
         long[] counts = new long[Outcome.values().length];
         long[] unknown = {0};
         Usage[] usage = {Usage.ZERO};
@@ -134,7 +134,7 @@ public final class Joiner {
     }
 
     /** Staged lines to pick out by id, and where they go. */
-    public record Selection(Set<String> ids, java.io.OutputStream out) {}
+    public record Selection(Set<String> ids, OutputStream out) {}
 
     /**
      * Copies each staged line whose id is in a selection to that selection's output, byte for byte,

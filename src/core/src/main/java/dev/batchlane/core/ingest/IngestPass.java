@@ -72,8 +72,11 @@ public final class IngestPass {
     /** How the pass runs. */
     public record Options(int parallelism, int chunkBytes, Duration progressEvery, Deadline deadline,
             Duration deadlineMargin, Clock clock) {
+        /** About 1 MiB of whole lines per chunk: enough to amortise a hand-off, few enough to bound memory. */
+        public static final int DEFAULT_CHUNK_BYTES = 1 << 20;
+
         public static Options defaults() {
-            return new Options(Runtime.getRuntime().availableProcessors(), 1 << 20, Duration.ofSeconds(5),
+            return new Options(Runtime.getRuntime().availableProcessors(), DEFAULT_CHUNK_BYTES, Duration.ofSeconds(5),
                     Deadline.none(), Duration.ZERO, Clock.systemUTC());
         }
 
@@ -307,7 +310,8 @@ public final class IngestPass {
         return new Result(checked, List.copyOf(merger.shards), Duration.between(started, options.clock().instant()));
     }
 
-    private static Chunk await(CompletableFuture<Chunk> f) throws IOException {
+    /** The future's value; a failure on the worker or staging thread is thrown as if it happened here. */
+    private static <T> T await(CompletableFuture<T> f) throws IOException {
         try {
             return f.join();
         } catch (CompletionException e) {
@@ -316,6 +320,9 @@ public final class IngestPass {
             }
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
             }
             throw e;
         }
@@ -474,21 +481,7 @@ public final class IngestPass {
             if (finishing != null) {
                 CompletableFuture<Void> f = finishing;
                 finishing = null;
-                try {
-                    f.join();
-                } catch (CompletionException e) {
-                    // The staging thread's failure, as if the reading thread had hit it itself.
-                    if (e.getCause() instanceof UncheckedIOException u) {
-                        throw u.getCause();
-                    }
-                    if (e.getCause() instanceof RuntimeException r) {
-                        throw r;
-                    }
-                    if (e.getCause() instanceof Error err) {
-                        throw err;
-                    }
-                    throw e;
-                }
+                await(f);
             }
         }
 

@@ -189,10 +189,8 @@ public final class IngestService {
         IngestLimits limits = provider.limits().cappedBy(settings.limits());
         IngestProgress[] progress = {IngestProgress.started(ref.size(), clock.instant())};
         store.recordIngestProgress(jobId, progress[0]);
-        IngestPass.Options options = IngestPass.Options.defaults().withParallelism(tuning.parallelism())
-                .withDeadline(deadline, tuning.passMargin(), clock);
-        options = new IngestPass.Options(options.parallelism(), options.chunkBytes(), tuning.progressEvery(),
-                options.deadline(), options.deadlineMargin(), clock);
+        IngestPass.Options options = new IngestPass.Options(tuning.parallelism(),
+                IngestPass.Options.DEFAULT_CHUNK_BYTES, tuning.progressEvery(), deadline, tuning.passMargin(), clock);
         List<IngestPass.StagedShard> staged = new ArrayList<>();
         IngestPass.Stager stager = new IngestPass.Stager() {
             @Override
@@ -329,10 +327,12 @@ public final class IngestService {
         // Only input shards count here: retry shards of early finishers counted themselves.
         int inputShards = (int) shards.stream().filter(s -> s.depth() == 0).count();
         store.markRunning(job.jobId(), inputShards, clock.instant());
-        int submittedHere = byIngest;
-        int leftForPoll = toPoll;
-        store.ingestProgress(job.jobId()).ifPresent(p -> store.recordIngestProgress(job.jobId(),
-                p.submitted(p.submittedByIngest() + submittedHere, p.handedToPoll() + leftForPoll, clock.instant())));
+        Optional<IngestProgress> progress = store.ingestProgress(job.jobId());
+        if (progress.isPresent()) {
+            IngestProgress p = progress.get();
+            store.recordIngestProgress(job.jobId(), p.submitted(p.submittedByIngest() + byIngest,
+                    p.handedToPoll() + toPoll, clock.instant()));
+        }
         LOG.log(Level.INFO, "job {0}: {1} shard(s) handed to {2}", job.jobId(), inputShards, job.provider());
         return new Result(job.jobId(), Outcome.ACCEPTED, inputShards, job.requestCount());
     }

@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /** The bucket, seen by the core. Objects are streamed in and out; none is read whole into memory. */
 public interface ObjectStore {
@@ -37,33 +38,7 @@ public interface ObjectStore {
      * <p>The default keeps the bytes in memory; it exists for small test stores only.
      */
     default Upload upload(String key, String contentType) {
-        ObjectStore self = this;
-        return new Upload() {
-            private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-            private boolean done;
-
-            @Override
-            public void write(byte[] b, int off, int len) {
-                buffer.write(b, off, len);
-                count(len);
-            }
-
-            @Override
-            public void complete() {
-                self.putBytes(key, buffer.toByteArray(), contentType);
-                done = true;
-            }
-
-            @Override
-            public boolean completed() {
-                return done;
-            }
-
-            @Override
-            public void close() {
-                buffer.reset();
-            }
-        };
+        return Upload.inMemory(bytes -> putBytes(key, bytes, contentType));
     }
 
     List<String> list(String prefix);
@@ -104,6 +79,39 @@ public interface ObjectStore {
         /** Releases the upload; aborts it when it was not completed. Safe to call twice. */
         @Override
         public abstract void close() throws IOException;
+
+        /**
+         * An upload held in memory and handed whole to {@code onComplete}; for small objects and
+         * tests, never for a shard or a part of unbounded size.
+         */
+        public static Upload inMemory(Consumer<byte[]> onComplete) {
+            return new Upload() {
+                private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+                private boolean done;
+
+                @Override
+                public void write(byte[] b, int off, int len) {
+                    buffer.write(b, off, len);
+                    count(len);
+                }
+
+                @Override
+                public void complete() {
+                    onComplete.accept(buffer.toByteArray());
+                    done = true;
+                }
+
+                @Override
+                public boolean completed() {
+                    return done;
+                }
+
+                @Override
+                public void close() {
+                    buffer.reset();
+                }
+            };
+        }
     }
 
     static UncheckedIOException unchecked(String what, IOException e) {

@@ -151,33 +151,13 @@ class MalformedInputCorpusTest {
 
     /** What would be staged: every request on its own LF-terminated line, without CR, BOM or blank lines. */
     private void assertStagedNormalised(Supplier<InputStream> input, long requests) throws IOException {
-        java.util.Map<Integer, java.io.ByteArrayOutputStream> staged = new java.util.TreeMap<>();
+        java.util.Map<Integer, byte[]> staged = new java.util.TreeMap<>();
         try (InputStream in = input.get()) {
             new IngestPass(new OpenAiContract(), IngestLimits.OPENAI, 16, IngestPass.Options.defaults()).run(in, v -> { },
                     new IngestPass.Stager() {
                         @Override
                         public ObjectStore.Upload open(int index) {
-                            var buffer = new java.io.ByteArrayOutputStream();
-                            staged.put(index, buffer);
-                            return new ObjectStore.Upload() {
-                                @Override
-                                public void write(byte[] b, int off, int len) {
-                                    buffer.write(b, off, len);
-                                }
-
-                                @Override
-                                public void complete() {
-                                }
-
-                                @Override
-                                public boolean completed() {
-                                    return true;
-                                }
-
-                                @Override
-                                public void close() {
-                                }
-                            };
+                            return ObjectStore.Upload.inMemory(bytes -> staged.put(index, bytes));
                         }
 
                         @Override
@@ -186,7 +166,7 @@ class MalformedInputCorpusTest {
                     }, IngestPass.Progress.NONE);
         }
         StringBuilder joined = new StringBuilder();
-        staged.values().forEach(b -> joined.append(b.toString(StandardCharsets.UTF_8)));
+        staged.values().forEach(b -> joined.append(new String(b, StandardCharsets.UTF_8)));
         String all = joined.toString();
         assertThat(all).doesNotContain("\r").doesNotContain("\uFEFF").doesNotContain("\n\n").endsWith("\n");
         assertThat(all.split("\n")).hasSize((int) requests).allSatisfy(l -> assertThat(l).startsWith("{\"custom_id\""));
