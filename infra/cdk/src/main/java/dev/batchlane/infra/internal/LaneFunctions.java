@@ -190,7 +190,7 @@ public final class LaneFunctions extends Construct {
     /**
      * The JVM options each function runs with. Lambda's Java 17+ runtimes stop the JIT at C1
      * ({@code -XX:TieredStopAtLevel=1}) unless told otherwise, which starts fast but runs heavy
-     * CPU work about 3x slower (jtokkit counting: 8 MB/s against 25 MB/s with C2; TOOLCHAIN.md).
+     * CPU work about 3x slower (jtokkit counting: 8 MB/s against 25 MB/s with C2; see docs/decisions.md).
      * <ul>
      * <li>ingest validates and counts tokens over whole files for up to 15 minutes: the full tiered
      *     JIT, said explicitly so the runtime's C1-only default does not apply.</li>
