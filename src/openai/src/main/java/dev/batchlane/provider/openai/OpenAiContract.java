@@ -19,10 +19,30 @@ public final class OpenAiContract implements RequestContract {
     public static final List<String> ENDPOINTS = List.of("/v1/responses", "/v1/chat/completions", "/v1/embeddings",
             "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos");
 
-    private static final Set<String> ENDPOINT_SET = Set.copyOf(ENDPOINTS);
-    private static final Set<String> FIELDS = Set.of("custom_id", "method", "url", "body");
+    private static final Set<String> OPENAI_FIELDS = Set.of("custom_id", "method", "url", "body");
+    private static final Set<String> BODY_ONLY_FIELDS = Set.of("custom_id", "body");
     /** Enough of a bad value to recognise it; a whole request body would drown the report. */
     private static final int MAX_SHOWN_CHARS = 80;
+
+    private final Vendor vendor;
+    private final List<String> endpoints;
+    private final Set<String> endpointSet;
+    private final Set<String> fields;
+    private final String fieldList;
+
+    public OpenAiContract() {
+        this(Vendor.OPENAI);
+    }
+
+    /** The rules of {@code vendor}'s lines: its line format, endpoints and custom_id length. */
+    public OpenAiContract(Vendor vendor) {
+        this.vendor = vendor;
+        this.endpoints = vendor.endpoints();
+        this.endpointSet = Set.copyOf(endpoints);
+        boolean full = vendor.lineFormat() == Vendor.LineFormat.OPENAI;
+        this.fields = full ? OPENAI_FIELDS : BODY_ONLY_FIELDS;
+        this.fieldList = full ? "custom_id, method, url and body" : "custom_id and body";
+    }
 
     @Override
     public String idField() {
@@ -34,11 +54,21 @@ public final class OpenAiContract implements RequestContract {
         return new Rules();
     }
 
+    private boolean bodyOnly() {
+        return vendor.lineFormat() == Vendor.LineFormat.BODY_ONLY;
+    }
+
+    /** The vendor as a message names it: "an OpenAI", "a together". */
+    private String article() {
+        return vendor == Vendor.OPENAI ? "an OpenAI" : (vendor.name().matches("[aeiou].*") ? "an " : "a ")
+                + vendor.name();
+    }
+
     /**
      * Per-file memory: the url and model of the first line that had a valid one, which every later
      * line must repeat because one OpenAI batch has one endpoint and one model.
      */
-    private static final class Rules implements FileRules {
+    private final class Rules implements FileRules {
         private String endpoint;
         private long endpointLine;
         private String model;
@@ -48,18 +78,28 @@ public final class OpenAiContract implements RequestContract {
         public void check(long lineNumber, String customId, ObjectNode line, ViolationSink out) {
             for (Iterator<String> names = line.fieldNames(); names.hasNext(); ) {
                 String name = names.next();
-                if (!FIELDS.contains(name)) {
+                if (!fields.contains(name)) {
                     out.add(new Violation(lineNumber, customId, "unknown_field", "line " + lineNumber
-                            + ": unknown field " + quote(name)
-                            + "; an OpenAI batch line has only custom_id, method, url and body"));
+                            + ": unknown field " + quote(name) + "; " + article() + " batch line has only "
+                            + fieldList));
                 }
             }
-            JsonNode method = line.get("method");
-            if (method == null || !method.isTextual() || !method.asText().equals("POST")) {
-                out.add(new Violation(lineNumber, customId, "method_invalid", "line " + lineNumber
-                        + ": method must be \"POST\", found " + shown(method)));
+            if (vendor.maxCustomIdChars() > 0 && customId != null
+                    && customId.codePointCount(0, customId.length()) > vendor.maxCustomIdChars()) {
+                out.add(new Violation(lineNumber, customId, "custom_id_too_long", "line " + lineNumber
+                        + ": custom_id " + quote(customId) + " has " + customId.codePointCount(0, customId.length())
+                        + " characters; " + vendor.name() + " takes at most " + vendor.maxCustomIdChars()));
             }
-            checkUrl(lineNumber, customId, line.get("url"), out);
+            if (bodyOnly()) {
+                endpoint = endpoints.get(0);
+            } else {
+                JsonNode method = line.get("method");
+                if (method == null || !method.isTextual() || !method.asText().equals("POST")) {
+                    out.add(new Violation(lineNumber, customId, "method_invalid", "line " + lineNumber
+                            + ": method must be \"POST\", found " + shown(method)));
+                }
+                checkUrl(lineNumber, customId, line.get("url"), out);
+            }
             JsonNode body = line.get("body");
             if (body == null || !body.isObject()) {
                 out.add(new Violation(lineNumber, customId, "body_invalid", "line " + lineNumber
@@ -75,9 +115,9 @@ public final class OpenAiContract implements RequestContract {
         }
 
         private void checkUrl(long lineNumber, String customId, JsonNode url, ViolationSink out) {
-            if (url == null || !url.isTextual() || !ENDPOINT_SET.contains(url.asText())) {
+            if (url == null || !url.isTextual() || !endpointSet.contains(url.asText())) {
                 out.add(new Violation(lineNumber, customId, "url_invalid", "line " + lineNumber
-                        + ": url must be one of " + String.join(", ", ENDPOINTS) + "; found " + shown(url)));
+                        + ": url must be one of " + String.join(", ", endpoints) + "; found " + shown(url)));
                 return;
             }
             String value = url.asText();

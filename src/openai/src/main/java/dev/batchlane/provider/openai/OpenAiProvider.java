@@ -58,12 +58,20 @@ public final class OpenAiProvider implements BatchProvider {
     private static final int MAX_MESSAGE_CHARS = 500;
     private static final int READ_BUFFER = 64 * 1024;
 
+    private final Vendor vendor;
     private final OpenAiConfig config;
     private final HttpClient http;
     private final String base;
-    private final OpenAiContract contract = new OpenAiContract();
+    private final OpenAiContract contract;
 
     public OpenAiProvider(OpenAiConfig config, HttpClient http) {
+        this(Vendor.OPENAI, config, http);
+    }
+
+    /** A provider for a service on OpenAI's wire that differs from OpenAI as {@code vendor} says. */
+    public OpenAiProvider(Vendor vendor, OpenAiConfig config, HttpClient http) {
+        this.vendor = Objects.requireNonNull(vendor, "vendor");
+        this.contract = new OpenAiContract(vendor);
         this.config = Objects.requireNonNull(config, "config");
         this.http = Objects.requireNonNull(http, "http");
         String url = config.baseUrl().toString();
@@ -72,7 +80,12 @@ public final class OpenAiProvider implements BatchProvider {
 
     @Override
     public String name() {
-        return "openai";
+        return vendor.name();
+    }
+
+    @Override
+    public dev.batchlane.core.ingest.IngestLimits limits() {
+        return vendor.limits();
     }
 
     @Override
@@ -133,7 +146,7 @@ public final class OpenAiProvider implements BatchProvider {
     public BatchView retrieve(String batchId) {
         Objects.requireNonNull(batchId, "batchId");
         JsonNode batch = sendJson("retrieveBatch", request("batches/" + segment(batchId)).GET().build());
-        String status = batch.path("status").isTextual() ? batch.get("status").asText() : null;
+        String status = batch.path("status").isTextual() ? Vendor.openAiStatus(batch.get("status").asText()) : null;
         OpenAiBatchStatus known = OpenAiBatchStatus.fromWire(batchId, status);
         JsonNode counts = batch.path("request_counts");
         BatchCounts batchCounts = counts.isObject()
@@ -206,7 +219,8 @@ public final class OpenAiProvider implements BatchProvider {
         String boundary = "batchlane-" + UUID.randomUUID().toString().replace("-", "");
         byte[] head = ("--" + boundary + "\r\n"
                 + "Content-Disposition: form-data; name=\"purpose\"\r\n\r\n"
-                + "batch\r\n"
+                + vendor.filePurpose() + "\r\n"
+                + expiresAfter(boundary)
                 + "--" + boundary + "\r\n"
                 + "Content-Disposition: form-data; name=\"file\"; filename=\"" + formFilename(payload.name()) + "\"\r\n"
                 + "Content-Type: application/jsonl\r\n\r\n").getBytes(StandardCharsets.UTF_8);
@@ -237,12 +251,25 @@ public final class OpenAiProvider implements BatchProvider {
         }
     }
 
+    /** The {@code expires_after} form fields of an upload, for a vendor that wants its inputs to expire. */
+    private String expiresAfter(String boundary) {
+        if (vendor.inputFileExpiry() == null) {
+            return "";
+        }
+        return "--" + boundary + "\r\n"
+                + "Content-Disposition: form-data; name=\"expires_after[anchor]\"\r\n\r\n"
+                + "created_at\r\n"
+                + "--" + boundary + "\r\n"
+                + "Content-Disposition: form-data; name=\"expires_after[seconds]\"\r\n\r\n"
+                + vendor.inputFileExpiry().toSeconds() + "\r\n";
+    }
+
     private JsonNode createBatch(String inputFileId, String endpoint, Map<String, String> metadata) {
         ObjectNode body = JSON.createObjectNode();
         body.put("input_file_id", inputFileId);
         body.put("endpoint", endpoint);
         body.put("completion_window", "24h");
-        if (metadata != null && !metadata.isEmpty()) {
+        if (metadata != null && !metadata.isEmpty() && vendor.sendsMetadata()) {
             ObjectNode meta = body.putObject("metadata");
             metadata.forEach(meta::put);
         }
@@ -252,10 +279,10 @@ public final class OpenAiProvider implements BatchProvider {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a tree of strings always serialises", e);
         }
-        return sendJson("createBatch", request("batches")
+        return vendor.createdBatch(sendJson("createBatch", request("batches")
                 .header("Content-Type", "application/json")
                 .POST(BodyPublishers.ofByteArray(json))
-                .build());
+                .build()));
     }
 
     /** Deletes a file; one already gone (404) is what cleanup wanted anyway. */
@@ -324,14 +351,19 @@ public final class OpenAiProvider implements BatchProvider {
 
     // ---- HTTP -------------------------------------------------------------------------------------
 
-    private HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(URI.create(base + "/" + path))
+    /** A call to {@code path} under the base, with the vendor's key header and api-version (if any). */
+    HttpRequest.Builder request(String path) {
+        String[] auth = vendor.authHeader(config.apiKey());
+        String query = vendor.apiVersion() == null ? ""
+                : (path.contains("?") ? "&" : "?") + "api-version=" + java.net.URLEncoder.encode(vendor.apiVersion(),
+                        StandardCharsets.UTF_8);
+        return HttpRequest.newBuilder(URI.create(base + "/" + path + query))
                 .timeout(config.requestTimeout())
-                .header("Authorization", "Bearer " + config.apiKey());
+                .header(auth[0], auth[1]);
     }
 
     /** Sends a call whose answer is one JSON object, and returns that object or throws. */
-    private JsonNode sendJson(String operation, HttpRequest request) {
+    JsonNode sendJson(String operation, HttpRequest request) {
         HttpResponse<InputStream> response = send(operation, request, BodyHandlers.ofInputStream());
         int status = response.statusCode();
         byte[] body;
@@ -446,7 +478,7 @@ public final class OpenAiProvider implements BatchProvider {
                 cause);
     }
 
-    private static String requiredText(String operation, JsonNode node, String field) {
+    static String requiredText(String operation, JsonNode node, String field) {
         String value = text(node.get(field));
         if (value == null || value.isEmpty()) {
             throw new ProviderException("openai " + operation + " failed: 200 malformed_response: the answer has no "
@@ -455,7 +487,7 @@ public final class OpenAiProvider implements BatchProvider {
         return value;
     }
 
-    private static String optionalText(JsonNode node, String field) {
+    static String optionalText(JsonNode node, String field) {
         String value = text(node.get(field));
         return value == null || value.isEmpty() ? null : value;
     }
