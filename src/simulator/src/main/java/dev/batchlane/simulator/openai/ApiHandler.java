@@ -36,6 +36,7 @@ final class ApiHandler implements HttpHandler {
     private static final Pattern BEARER = Pattern.compile("(?i)Bearer\\s+\\S.*");
     private static final int MAX_JSON_BODY = 1024 * 1024;
 
+    private final Dialect dialect;
     private final FileStore files;
     private final BatchEngine batches;
     private final FaultPlan faults;
@@ -46,6 +47,12 @@ final class ApiHandler implements HttpHandler {
 
     ApiHandler(FileStore files, BatchEngine batches, FaultPlan faults, ObjectMapper mapper, Consumer<RecordedRequest> log,
             AtomicInteger uploads, Supplier<Duration> retryAfter) {
+        this(Dialect.OPENAI, files, batches, faults, mapper, log, uploads, retryAfter);
+    }
+
+    ApiHandler(Dialect dialect, FileStore files, BatchEngine batches, FaultPlan faults, ObjectMapper mapper,
+            Consumer<RecordedRequest> log, AtomicInteger uploads, Supplier<Duration> retryAfter) {
+        this.dialect = dialect;
         this.files = files;
         this.batches = batches;
         this.faults = faults;
@@ -58,11 +65,34 @@ final class ApiHandler implements HttpHandler {
     /** A matched route: the operation and the id in the path, if any. */
     record Route(Operation operation, String id) {
         static Route match(String method, String path) {
+            return match(Dialect.OPENAI, method, path, null);
+        }
+
+        /**
+         * The route under the dialect's prefix. Azure also serves its dated surface, {@code /openai/...}
+         * without {@code v1}, where every call must carry {@code api-version}; Mistral's batches are
+         * {@code /batch/jobs}, and its {@code /batches} does not exist.
+         */
+        static Route match(Dialect dialect, String method, String path, String apiVersion) {
             String p = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-            if (!p.startsWith("/v1/")) {
+            String rest;
+            if (p.startsWith(dialect.prefix() + "/")) {
+                rest = p.substring(dialect.prefix().length() + 1);
+            } else if (dialect == Dialect.AZURE && p.startsWith("/openai/") && apiVersion != null
+                    && !apiVersion.isBlank()) {
+                rest = p.substring("/openai/".length());
+            } else {
                 return null;
             }
-            String[] s = p.substring("/v1/".length()).split("/", -1);
+            if (dialect == Dialect.MISTRAL) {
+                if (rest.equals("batches") || rest.startsWith("batches/")) {
+                    return null;
+                }
+                if (rest.equals("batch/jobs") || rest.startsWith("batch/jobs/")) {
+                    rest = "batches" + rest.substring("batch/jobs".length());
+                }
+            }
+            String[] s = rest.split("/", -1);
             boolean get = method.equals("GET");
             boolean post = method.equals("POST");
             Operation op = null;
@@ -122,16 +152,17 @@ final class ApiHandler implements HttpHandler {
     }
 
     private Reply dispatch(HttpExchange exchange, String method, String path) throws IOException {
-        Route route = Route.match(method, path);
+        Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+        Route route = Route.match(dialect, method, path, query.get("api-version"));
         if (route == null) {
-            throw ApiError.notFound("Invalid URL (" + method + " " + path + ")", null);
+            throw ApiError.notFound(dialect == Dialect.AZURE ? "Resource not found" : "Invalid URL (" + method + " "
+                    + path + ")", null);
         }
         authenticate(exchange);
         FaultPlan.CallFault fault = faults.takeCallFault(route.operation()).orElse(null);
         if (fault != null) {
             return injected(fault);
         }
-        Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
         return switch (route.operation()) {
             case CREATE_FILE -> {
                 StoredFile file = files.upload(exchange.getRequestBody(),
@@ -152,8 +183,18 @@ final class ApiHandler implements HttpHandler {
                 yield new FileReply(file.path(), file.bytes());
             }
             case CREATE_BATCH -> {
-                BatchRecord batch = batches.create(readJson(exchange));
-                yield json(200, render(batch));
+                if (dialect == Dialect.MISTRAL) {
+                    yield json(200, render(batches.createJob(readJson(exchange))));
+                }
+                ObjectNode batch = render(batches.create(readJson(exchange)));
+                if (dialect == Dialect.TOGETHER) {
+                    // Together answers a create with the job inside an envelope, next to an optional warning.
+                    ObjectNode envelope = mapper.createObjectNode();
+                    envelope.set("job", batch);
+                    envelope.putNull("warning");
+                    yield json(200, envelope);
+                }
+                yield json(200, batch);
             }
             case LIST_BATCHES -> listBatches(query);
             case RETRIEVE_BATCH -> json(200, render(batches.retrieve(route.id())));
@@ -204,7 +245,7 @@ final class ApiHandler implements HttpHandler {
 
     private static ObjectNode render(BatchRecord batch) {
         synchronized (batch) {
-            return Wire.batch(batch);
+            return batch.dialect == Dialect.MISTRAL ? Wire.mistralJob(batch) : Wire.batch(batch);
         }
     }
 
@@ -217,6 +258,19 @@ final class ApiHandler implements HttpHandler {
     }
 
     private void authenticate(HttpExchange exchange) {
+        if (dialect == Dialect.AZURE) {
+            String key = exchange.getRequestHeaders().getFirst("api-key");
+            String bearer = exchange.getRequestHeaders().getFirst("Authorization");
+            if (key != null && !key.isBlank()) {
+                return;
+            }
+            if (bearer == null || !BEARER.matcher(bearer).matches()) {
+                throw new ApiError(401, "invalid_request_error", "Access denied due to invalid subscription key or "
+                        + "wrong API endpoint. Make sure to provide a valid key for an active subscription and use a "
+                        + "correct regional API endpoint for your resource.", null, "401");
+            }
+            return;
+        }
         String header = exchange.getRequestHeaders().getFirst("Authorization");
         if (header == null || header.isBlank()) {
             throw new ApiError(401, "invalid_request_error", "You didn't provide an API key. You need to provide "
@@ -303,7 +357,7 @@ final class ApiHandler implements HttpHandler {
     }
 
     private JsonReply error(ApiError error) {
-        return json(error.status, Wire.error(error));
+        return json(error.status, dialect == Dialect.MISTRAL ? Wire.mistralError(error) : Wire.error(error));
     }
 
     private static void send(HttpExchange exchange, Reply reply) throws IOException {

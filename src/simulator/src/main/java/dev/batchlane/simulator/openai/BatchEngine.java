@@ -48,6 +48,7 @@ final class BatchEngine {
     private static final String CANCELLED_MESSAGE = "This request could not be executed before the batch was cancelled.";
 
     private final FileStore files;
+    private final Dialect dialect;
     private final FaultPlan faults;
     private final Clock clock;
     private final ObjectMapper mapper;
@@ -61,6 +62,13 @@ final class BatchEngine {
 
     BatchEngine(FileStore files, FaultPlan faults, Clock clock, ObjectMapper mapper, long seed, Duration stepDuration,
             double cachedInputFraction, double fractionCompletedBeforeCancel) {
+        this(files, faults, clock, mapper, seed, stepDuration, cachedInputFraction, fractionCompletedBeforeCancel,
+                Dialect.OPENAI);
+    }
+
+    BatchEngine(FileStore files, FaultPlan faults, Clock clock, ObjectMapper mapper, long seed, Duration stepDuration,
+            double cachedInputFraction, double fractionCompletedBeforeCancel, Dialect dialect) {
+        this.dialect = dialect;
         this.files = files;
         this.faults = faults;
         this.clock = clock;
@@ -78,7 +86,7 @@ final class BatchEngine {
         }
         for (Iterator<String> names = request.fieldNames(); names.hasNext(); ) {
             String name = names.next();
-            if (!CREATE_FIELDS.contains(name)) {
+            if (!dialect.createFields().contains(name)) {
                 throw ApiError.badRequest("Unrecognized request argument supplied: " + name, name,
                         "unknown_parameter");
             }
@@ -86,27 +94,80 @@ final class BatchEngine {
         String inputFileId = requiredText(request, "input_file_id");
         String endpoint = requiredText(request, "endpoint");
         String window = requiredText(request, "completion_window");
-        if (!ENDPOINTS.contains(endpoint)) {
+        if (!dialect.endpoints().contains(endpoint)) {
             throw ApiError.invalidValue("endpoint", "Invalid value for 'endpoint': '" + endpoint
-                    + "'. Supported values are: " + String.join(", ", ENDPOINTS) + ".");
+                    + "'. Supported values are: " + String.join(", ", dialect.endpoints()) + ".");
         }
-        if (!window.equals("24h")) {
-            throw ApiError.invalidValue("completion_window",
-                    "Invalid value for 'completion_window': '" + window + "'. Supported values are: 24h.");
+        if (!dialect.completionWindows().contains(window)) {
+            throw ApiError.invalidValue("completion_window", "Invalid value for 'completion_window': '" + window
+                    + "'. Supported values are: " + String.join(", ", new java.util.TreeSet<>(
+                            dialect.completionWindows())) + ".");
         }
         Map<String, String> metadata = metadata(request.get("metadata"));
         Long outputTtl = outputExpiresAfter(request.get("output_expires_after"));
+        return open(inputFileId, endpoint, window, metadata, outputTtl, null);
+    }
+
+    /**
+     * Validates a Mistral {@code POST /v1/batch/jobs}: {@code input_files} (one file here),
+     * {@code endpoint}, {@code model}, optional {@code metadata} and {@code timeout_hours}.
+     */
+    BatchRecord createJob(JsonNode request) throws IOException {
+        if (request == null || !request.isObject()) {
+            throw ApiError.badRequest("The request body must be a JSON object.", null, null);
+        }
+        Set<String> fields = Set.of("input_files", "endpoint", "model", "agent_id", "metadata", "timeout_hours");
+        for (Iterator<String> names = request.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!fields.contains(name)) {
+                throw new ApiError(422, "invalid_request_error", "Extra inputs are not permitted: " + name, name,
+                        null);
+            }
+        }
+        JsonNode inputs = request.get("input_files");
+        if (inputs == null || !inputs.isArray() || inputs.isEmpty() || !inputs.get(0).isTextual()) {
+            throw new ApiError(422, "invalid_request_error", "input_files: a non-empty list of file ids is required",
+                    "input_files", null);
+        }
+        if (inputs.size() > 1) {
+            throw ApiError.badRequest("This simulator runs one input file per job.", "input_files", null);
+        }
+        String endpoint = requiredText(request, "endpoint");
+        if (!dialect.endpoints().contains(endpoint)) {
+            throw new ApiError(422, "invalid_request_error", "endpoint: '" + endpoint + "' is not one of "
+                    + String.join(", ", dialect.endpoints()), "endpoint", null);
+        }
+        JsonNode model = request.get("model");
+        if (model == null || !model.isTextual() || model.asText().isEmpty()) {
+            throw ApiError.badRequest("A model (or an agent_id, which this simulator does not run) is required.",
+                    "model", null);
+        }
+        JsonNode hours = request.get("timeout_hours");
+        long timeoutHours = 24;
+        if (hours != null && !hours.isNull()) {
+            if (!hours.canConvertToInt() || hours.asInt() < 1 || hours.asInt() > 168) {
+                throw new ApiError(422, "invalid_request_error", "timeout_hours must be an integer from 1 to 168",
+                        "timeout_hours", null);
+            }
+            timeoutHours = hours.asInt();
+        }
+        return open(inputs.get(0).asText(), endpoint, timeoutHours + "h", metadata(request.get("metadata")), null,
+                model.asText());
+    }
+
+    private BatchRecord open(String inputFileId, String endpoint, String window, Map<String, String> metadata,
+            Long outputTtl, String model) throws IOException {
         StoredFile input = files.get(inputFileId).orElseThrow(() -> ApiError.badRequest(
                 "Invalid 'input_file_id': '" + inputFileId + "'. File with ID '" + inputFileId + "' does not exist.",
                 "input_file_id", "invalid_value"));
-        if (!input.purpose().equals("batch")) {
+        if (!input.purpose().equals(dialect.purpose())) {
             throw ApiError.badRequest("Invalid 'input_file_id': '" + inputFileId + "' has purpose '"
-                    + input.purpose() + "'; a batch input file must have purpose 'batch'.", "input_file_id",
-                    "invalid_value");
+                    + input.purpose() + "'; a batch input file must have purpose '" + dialect.purpose() + "'.",
+                    "input_file_id", "invalid_value");
         }
-        BatchRecord batch = new BatchRecord(Ids.batch(), endpoint, inputFileId, window, metadata, clock.instant(),
-                outputTtl, sequence.incrementAndGet(), faults.takeExpiry(), faults.takeValidationFailure(),
-                files.snapshot(input));
+        BatchRecord batch = new BatchRecord(dialect == Dialect.MISTRAL ? Ids.uuid() : Ids.batch(), endpoint,
+                inputFileId, window, metadata, clock.instant(), outputTtl, sequence.incrementAndGet(),
+                faults.takeExpiry(), faults.takeValidationFailure(), files.snapshot(input), dialect, model);
         batches.put(batch.id, batch);
         return batch;
     }
@@ -185,7 +246,7 @@ final class BatchEngine {
                 return;
             }
             long t = now.getEpochSecond();
-            boolean windowClosed = t >= batch.expiresAt;
+            boolean windowClosed = t >= batch.expiresAt && dialect.expiresAtWindowEnd();
             switch (batch.status) {
                 case VALIDATING -> {
                     if (windowClosed) {
@@ -224,7 +285,7 @@ final class BatchEngine {
     }
 
     private void validate(BatchRecord batch, long t) throws IOException {
-        InputFile input = InputFile.validate(batch.inputSnapshot, batch.endpoint, mapper);
+        InputFile input = InputFile.validate(batch.inputSnapshot, batch.endpoint, mapper, dialect);
         List<BatchError> errors = input.errors();
         if (errors.isEmpty() && batch.forcedValidationFailure != null) {
             errors = List.of(new BatchError(batch.forcedValidationFailure.code(),
@@ -238,7 +299,9 @@ final class BatchEngine {
             return;
         }
         batch.input = input;
-        batch.model = input.model();
+        if (batch.model == null) {
+            batch.model = input.model();
+        }
         batch.total = input.size();
         batch.status = BatchStatus.IN_PROGRESS;
         batch.inProgressAt = t;
@@ -273,14 +336,19 @@ final class BatchEngine {
                     continue;
                 }
                 JsonNode body = line.get("body");
+                if (body.isObject() && !body.has("model") && batch.model != null) {
+                    // Mistral takes the model from the job when a line does not name it.
+                    body = ((ObjectNode) body.deepCopy()).put("model", batch.model);
+                }
+                String endpoint = Dialect.canonical(batch.endpoint);
                 FaultPlan.LineFailure failure = faults.lineFailure(customId)
-                        .orElse(ResponseSynthesizer.check(batch.endpoint, body));
+                        .orElse(ResponseSynthesizer.check(endpoint, body));
                 if (failure != null) {
                     errors.write(failedLine(customId, failure));
                     failed++;
                 } else {
                     ResponseSynthesizer.Result result =
-                            ResponseSynthesizer.respond(batch.endpoint, customId, body, created, cachedFraction);
+                            ResponseSynthesizer.respond(endpoint, customId, body, created, cachedFraction);
                     output.write(succeededLine(customId, result.body()));
                     usage = usage.plus(result.usage());
                     succeeded++;
@@ -303,7 +371,7 @@ final class BatchEngine {
             batch.outputFileId = publish(results.outputPath(), results.outputLines(), results.outputBytes(),
                     batch.id + "_output.jsonl", t, ttl);
             batch.errorFileId = publish(results.errorPath(), results.errorLines(), results.errorBytes(),
-                    batch.id + "_error.jsonl", t, ttl);
+                    batch.id + "_error.jsonl", t, ttl, dialect.alwaysPublishesErrorFile());
             batch.completed = results.succeeded();
             batch.failed = results.failed();
             batch.usage = results.usage();
@@ -324,7 +392,13 @@ final class BatchEngine {
 
     /** Registers a result file, or deletes it and returns null when it has no lines. */
     private String publish(Path path, int lines, long bytes, String filename, long t, long ttl) throws IOException {
-        if (lines == 0) {
+        return publish(path, lines, bytes, filename, t, ttl, false);
+    }
+
+    /** With {@code evenEmpty}, a file without lines is published too, as Azure does with error files. */
+    private String publish(Path path, int lines, long bytes, String filename, long t, long ttl, boolean evenEmpty)
+            throws IOException {
+        if (lines == 0 && !evenEmpty) {
             Files.deleteIfExists(path);
             return null;
         }

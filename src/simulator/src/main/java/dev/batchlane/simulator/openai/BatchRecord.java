@@ -22,6 +22,7 @@ final class BatchRecord {
     /** Set when a test asked this batch to expire: the share of lines done before it does. */
     final Double plannedExpiry;
     final FaultPlan.ValidationFailure forcedValidationFailure;
+    final Dialect dialect;
 
     /** A private copy of the input file, deleted once the lines have run. */
     Path inputSnapshot;
@@ -51,13 +52,22 @@ final class BatchRecord {
     BatchRecord(String id, String endpoint, String inputFileId, String completionWindow, Map<String, String> metadata,
             Instant createdAt, Long outputExpiresAfterSeconds, long sequence, Double plannedExpiry,
             FaultPlan.ValidationFailure forcedValidationFailure, Path inputSnapshot) {
+        this(id, endpoint, inputFileId, completionWindow, metadata, createdAt, outputExpiresAfterSeconds, sequence,
+                plannedExpiry, forcedValidationFailure, inputSnapshot, Dialect.OPENAI, null);
+    }
+
+    BatchRecord(String id, String endpoint, String inputFileId, String completionWindow, Map<String, String> metadata,
+            Instant createdAt, Long outputExpiresAfterSeconds, long sequence, Double plannedExpiry,
+            FaultPlan.ValidationFailure forcedValidationFailure, Path inputSnapshot, Dialect dialect, String model) {
+        this.dialect = dialect;
+        this.model = model;
         this.id = id;
         this.endpoint = endpoint;
         this.inputFileId = inputFileId;
         this.completionWindow = completionWindow;
         this.metadata = metadata;
         this.createdAt = createdAt.getEpochSecond();
-        this.expiresAt = this.createdAt + BatchEngine.COMPLETION_WINDOW.toSeconds();
+        this.expiresAt = this.createdAt + Dialect.window(completionWindow).toSeconds();
         this.outputExpiresAfterSeconds = outputExpiresAfterSeconds;
         this.sequence = sequence;
         this.plannedExpiry = plannedExpiry;

@@ -36,11 +36,17 @@ final class FileStore implements AutoCloseable {
 
     private final Path dir;
     private final Clock clock;
+    private final Dialect dialect;
     private final Map<String, StoredFile> files = new ConcurrentHashMap<>();
     private final AtomicLong sequence = new AtomicLong();
 
     FileStore(Clock clock) throws IOException {
+        this(clock, Dialect.OPENAI);
+    }
+
+    FileStore(Clock clock, Dialect dialect) throws IOException {
         this.clock = clock;
+        this.dialect = dialect;
         this.dir = Files.createTempDirectory("batchlane-openai-sim-");
     }
 
@@ -64,7 +70,7 @@ final class FileStore implements AutoCloseable {
                         if (bytes >= 0) {
                             throw ApiError.badRequest("Only one 'file' may be uploaded per request.", "file", null);
                         }
-                        try (CountingOutputStream out = new CountingOutputStream(
+                        try (CountingOutputStream out = new CountingOutputStream(dialect.maxFileBytes(),
                                 new BufferedOutputStream(Files.newOutputStream(temp), 64 * 1024))) {
                             reader.copyBody(out);
                             bytes = out.count;
@@ -83,9 +89,9 @@ final class FileStore implements AutoCloseable {
             if (purpose == null || purpose.isEmpty()) {
                 throw ApiError.missing("purpose");
             }
-            if (!purpose.equals("batch")) {
+            if (!purpose.equals(dialect.purpose())) {
                 throw ApiError.invalidValue("purpose", "Invalid value for 'purpose': '" + purpose
-                        + "'. This simulator supports only purpose 'batch'.");
+                        + "'. This simulator supports only purpose '" + dialect.purpose() + "'.");
             }
             if (filename == null || filename.isBlank()) {
                 throw ApiError.badRequest("The 'file' part must have a filename.", "file", null);
@@ -94,7 +100,8 @@ final class FileStore implements AutoCloseable {
                 throw ApiError.badRequest("Invalid file format for Batch API. Must be .jsonl", "file", null);
             }
             long now = clock.instant().getEpochSecond();
-            long ttl = expiresAfterSeconds(anchor, seconds, DEFAULT_BATCH_FILE_TTL.toSeconds());
+            long ttl = expiresAfterSeconds(anchor, seconds, DEFAULT_BATCH_FILE_TTL.toSeconds(),
+                    dialect.inputExpiryRange());
             return register(temp, filename, purpose, bytes, now, now + ttl);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(temp);
@@ -110,7 +117,7 @@ final class FileStore implements AutoCloseable {
     /** Publishes a finished temporary file as a stored file; the temporary path is moved. */
     StoredFile register(Path temp, String filename, String purpose, long bytes, long createdAt, Long expiresAt)
             throws IOException {
-        String id = Ids.file();
+        String id = dialect == Dialect.MISTRAL ? Ids.uuid() : Ids.file();
         Path target = dir.resolve(id);
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
         StoredFile file = new StoredFile(id, bytes, createdAt, expiresAt, filename, purpose, target,
@@ -169,6 +176,11 @@ final class FileStore implements AutoCloseable {
     }
 
     static long expiresAfterSeconds(String anchor, String seconds, long defaultSeconds) {
+        return expiresAfterSeconds(anchor, seconds, defaultSeconds, Dialect.OPENAI.inputExpiryRange());
+    }
+
+    /** Azure bounds an input file's expiry to 14..30 days, narrower than OpenAI's 1 hour..30 days. */
+    static long expiresAfterSeconds(String anchor, String seconds, long defaultSeconds, long[] range) {
         if (anchor == null && seconds == null) {
             return defaultSeconds;
         }
@@ -183,7 +195,10 @@ final class FileStore implements AutoCloseable {
             throw ApiError.invalidValue("expires_after.seconds",
                     "Invalid value for 'expires_after.seconds': expected an integer.");
         }
-        checkExpirySeconds(value, "expires_after.seconds");
+        if (value < range[0] || value > range[1]) {
+            throw ApiError.invalidValue("expires_after.seconds", "Invalid value for 'expires_after.seconds': must be "
+                    + "between " + range[0] + " and " + range[1] + " seconds, got " + value + ".");
+        }
         return value;
     }
 
@@ -212,10 +227,12 @@ final class FileStore implements AutoCloseable {
 
     /** Counts the bytes of an upload as they pass, so the size is known without a second read. */
     private static final class CountingOutputStream extends FilterOutputStream {
+        private final long max;
         long count;
 
-        CountingOutputStream(OutputStream out) {
+        CountingOutputStream(long max, OutputStream out) {
             super(out);
+            this.max = max;
         }
 
         @Override
@@ -227,7 +244,7 @@ final class FileStore implements AutoCloseable {
         public void write(byte[] b, int off, int len) throws IOException {
             count += len;
             // Stop early rather than fill the disk with an upload that will be refused anyway.
-            if (count > MAX_BATCH_FILE_BYTES) {
+            if (count > max) {
                 throw ApiError.badRequest("File is too large.", "file", null);
             }
             out.write(b, off, len);

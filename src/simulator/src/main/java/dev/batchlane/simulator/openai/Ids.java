@@ -15,6 +15,11 @@ final class Ids {
         return "file-" + random(ALPHANUMERIC, 22);
     }
 
+    /** Mistral names files and jobs by UUID. */
+    static String uuid() {
+        return java.util.UUID.randomUUID().toString();
+    }
+
     static String batch() {
         return "batch_" + random(HEX, 32);
     }

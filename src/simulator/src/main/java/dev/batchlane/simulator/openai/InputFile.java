@@ -45,6 +45,11 @@ final class InputFile {
      * {@code custom_id}, and one model for the whole file. Blank lines are skipped.
      */
     static InputFile validate(Path path, String endpoint, ObjectMapper mapper) throws IOException {
+        return validate(path, endpoint, mapper, Dialect.OPENAI);
+    }
+
+    /** As OpenAI does, with the vendor's line format, custom_id length and request limit. */
+    static InputFile validate(Path path, String endpoint, ObjectMapper mapper, Dialect dialect) throws IOException {
         List<BatchError> errors = new ArrayList<>();
         Set<String> customIds = new HashSet<>();
         String[] model = {null};
@@ -53,7 +58,7 @@ final class InputFile {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(path), 64 * 1024)) {
             forEachLine(in, (number, bytes, length, offset) -> {
                 requests[0]++;
-                BatchError error = checkLine(mapper, bytes, length, number, endpoint, customIds, model);
+                BatchError error = checkLine(mapper, bytes, length, number, endpoint, customIds, model, dialect);
                 if (error == null) {
                     file.add(offset, length);
                 } else if (errors.size() < MAX_REPORTED_ERRORS) {
@@ -63,9 +68,9 @@ final class InputFile {
         }
         if (requests[0] == 0) {
             errors.add(new BatchError("empty_file", "The batch input file is empty.", null, null));
-        } else if (requests[0] > MAX_REQUESTS) {
+        } else if (requests[0] > dialect.maxRequests()) {
             errors.add(new BatchError("too_many_tasks", "The batch input file contains " + requests[0]
-                    + " requests; a batch may contain at most " + MAX_REQUESTS + ".", null, null));
+                    + " requests; a batch may contain at most " + dialect.maxRequests() + ".", null, null));
         }
         return file;
     }
@@ -109,7 +114,7 @@ final class InputFile {
     }
 
     private static BatchError checkLine(ObjectMapper mapper, byte[] bytes, int length, int number, String endpoint,
-            Set<String> customIds, String[] model) {
+            Set<String> customIds, String[] model, Dialect dialect) {
         JsonNode line;
         try {
             line = mapper.readTree(bytes, 0, length);
@@ -119,21 +124,38 @@ final class InputFile {
         if (line == null || !line.isObject()) {
             return new BatchError("invalid_json_line", "This line is not parseable as valid JSON.", null, number);
         }
-        for (String field : new String[] {"custom_id", "method", "url", "body"}) {
+        String[] required = dialect.bodyOnlyLines() ? new String[] {"custom_id", "body"}
+                : new String[] {"custom_id", "method", "url", "body"};
+        for (String field : required) {
             if (!line.hasNonNull(field)) {
                 return new BatchError("missing_required_parameter",
                         "Missing required parameter: '" + field + "'.", field, number);
+            }
+        }
+        if (dialect.bodyOnlyLines()) {
+            for (java.util.Iterator<String> names = line.fieldNames(); names.hasNext(); ) {
+                String name = names.next();
+                if (!name.equals("custom_id") && !name.equals("body")) {
+                    return new BatchError("invalid_value", "Unrecognized field '" + name
+                            + "': a request line has only custom_id and body.", name, number);
+                }
             }
         }
         if (!line.get("custom_id").isTextual()) {
             return new BatchError("invalid_value", "Invalid value for 'custom_id': expected a string.",
                     "custom_id", number);
         }
-        if (!"POST".equals(line.get("method").asText())) {
+        String id = line.get("custom_id").asText();
+        if (dialect.maxCustomIdChars() > 0 && id.codePointCount(0, id.length()) > dialect.maxCustomIdChars()) {
+            return new BatchError("invalid_value", "Invalid value for 'custom_id': at most "
+                    + dialect.maxCustomIdChars() + " characters.", "custom_id", number);
+        }
+        if (!dialect.bodyOnlyLines() && !"POST".equals(line.get("method").asText())) {
             return new BatchError("invalid_value", "Invalid value for 'method': only POST is supported.",
                     "method", number);
         }
-        if (!endpoint.equals(line.get("url").asText())) {
+        // Lines of a body-only format do not name the endpoint; the batch does.
+        if (!dialect.bodyOnlyLines() && !endpoint.equals(line.get("url").asText())) {
             return new BatchError("url_mismatch", "The URL provided for this request ('" + line.get("url").asText()
                     + "') does not match the batch endpoint ('" + endpoint + "').", "url", number);
         }

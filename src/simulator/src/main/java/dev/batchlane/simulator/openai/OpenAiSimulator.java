@@ -53,6 +53,7 @@ public final class OpenAiSimulator implements AutoCloseable {
     /** Bounds the request log of a long-running simulator (a local stack polls for hours). */
     private static final int MAX_LOGGED_REQUESTS = 100_000;
 
+    private final Dialect dialect;
     private final HttpServer server;
     private final ExecutorService executor;
     private final FileStore files;
@@ -66,9 +67,10 @@ public final class OpenAiSimulator implements AutoCloseable {
     private OpenAiSimulator(Builder builder) throws IOException {
         ObjectMapper mapper = new ObjectMapper();
         this.retryAfter = builder.retryAfter;
-        this.files = new FileStore(builder.clock);
+        this.dialect = builder.dialect;
+        this.files = new FileStore(builder.clock, dialect);
         this.batches = new BatchEngine(files, faults, builder.clock, mapper, builder.seed, builder.stepDuration,
-                builder.cachedInputFraction, builder.fractionCompletedBeforeCancel);
+                builder.cachedInputFraction, builder.fractionCompletedBeforeCancel, dialect);
         AtomicInteger threadCount = new AtomicInteger();
         this.executor = Executors.newFixedThreadPool(builder.threads, runnable -> {
             Thread thread = new Thread(runnable, "openai-sim-" + threadCount.incrementAndGet());
@@ -85,7 +87,7 @@ public final class OpenAiSimulator implements AutoCloseable {
             files.close();
             throw e;
         }
-        server.createContext("/", new ApiHandler(files, batches, faults, mapper, this::record, uploads,
+        server.createContext("/", new ApiHandler(dialect, files, batches, faults, mapper, this::record, uploads,
                 () -> retryAfter));
         server.setExecutor(executor);
         server.start();
@@ -110,8 +112,15 @@ public final class OpenAiSimulator implements AutoCloseable {
         private double cachedInputFraction;
         private double fractionCompletedBeforeCancel = 0.5;
         private Duration retryAfter = Duration.ofSeconds(1);
+        private Dialect dialect = Dialect.OPENAI;
 
         private Builder() {
+        }
+
+        /** The service to play (OpenAI by default); see {@link Dialect} for what each changes. */
+        public Builder dialect(Dialect dialect) {
+            this.dialect = Objects.requireNonNull(dialect, "dialect");
+            return this;
         }
 
         /** The loopback port to listen on; 0 (the default) picks a free one. */
@@ -177,9 +186,16 @@ public final class OpenAiSimulator implements AutoCloseable {
         }
     }
 
-    /** The API base URL clients are configured with, e.g. {@code http://127.0.0.1:54321/v1}. */
+    /**
+     * The API base URL clients are configured with, e.g. {@code http://127.0.0.1:54321/v1}; under
+     * the dialect's prefix ({@code /openai/v1} for Azure and Groq).
+     */
     public String baseUrl() {
-        return "http://127.0.0.1:" + port() + "/v1";
+        return "http://127.0.0.1:" + port() + dialect.prefix();
+    }
+
+    public Dialect dialect() {
+        return dialect;
     }
 
     public URI baseUri() {
@@ -375,6 +391,9 @@ public final class OpenAiSimulator implements AutoCloseable {
         }
         if (args.length > 1) {
             builder.stepDuration(Duration.parse(args[1]));
+        }
+        if (args.length > 2) {
+            builder.dialect(Dialect.valueOf(args[2].toUpperCase(java.util.Locale.ROOT)));
         }
         OpenAiSimulator simulator = builder.start();
         Runtime.getRuntime().addShutdownHook(new Thread(simulator::close, "openai-sim-shutdown"));

@@ -75,7 +75,7 @@ final class Wire {
         }
         node.put("input_file_id", batch.inputFileId);
         node.put("completion_window", batch.completionWindow);
-        node.put("status", batch.status.wire());
+        node.put("status", batch.dialect.status(batch.status));
         node.put("output_file_id", batch.outputFileId);
         node.put("error_file_id", batch.errorFileId);
         node.put("created_at", batch.createdAt);
@@ -110,6 +110,63 @@ final class Wire {
                 metadata.put(entry.getKey(), entry.getValue());
             }
         }
+        return node;
+    }
+
+    /**
+     * A Mistral batch job: its own field names and statuses over the same record. Requests that
+     * finished are {@code completed_requests}, of which {@code succeeded_requests} succeeded.
+     */
+    static ObjectNode mistralJob(BatchRecord batch) {
+        ObjectNode node = NODES.objectNode();
+        node.put("id", batch.id);
+        node.put("object", "batch");
+        node.putArray("input_files").add(batch.inputFileId);
+        if (batch.metadata == null) {
+            node.putNull("metadata");
+        } else {
+            ObjectNode metadata = node.putObject("metadata");
+            batch.metadata.forEach(metadata::put);
+        }
+        node.put("endpoint", batch.endpoint);
+        node.put("model", batch.model);
+        node.putNull("agent_id");
+        node.put("output_file", batch.outputFileId);
+        node.put("error_file", batch.errorFileId);
+        var errors = node.putArray("errors");
+        for (BatchError error : batch.errors) {
+            errors.addObject().put("message", (error.line() == null ? "" : "line " + error.line() + ": ")
+                    + error.code() + ": " + error.message()).put("count", 1);
+        }
+        node.put("status", switch (batch.status) {
+            case VALIDATING -> "QUEUED";
+            case IN_PROGRESS, FINALIZING -> "RUNNING";
+            case COMPLETED -> "SUCCESS";
+            case FAILED -> "FAILED";
+            case EXPIRED -> "TIMEOUT_EXCEEDED";
+            case CANCELLING -> "CANCELLATION_REQUESTED";
+            case CANCELLED -> "CANCELLED";
+        });
+        node.put("created_at", batch.createdAt);
+        node.put("total_requests", batch.total);
+        node.put("completed_requests", batch.completed + batch.failed);
+        node.put("succeeded_requests", batch.completed);
+        node.put("failed_requests", batch.failed);
+        node.put("started_at", batch.inProgressAt);
+        Long ended = batch.completedAt != null ? batch.completedAt : batch.failedAt != null ? batch.failedAt
+                : batch.expiredAt != null ? batch.expiredAt : batch.cancelledAt;
+        node.put("completed_at", ended);
+        return node;
+    }
+
+    /** Mistral's error answer: flat, {@code {"object": "error", "message", "type", "param", "code"}}. */
+    static ObjectNode mistralError(ApiError error) {
+        ObjectNode node = NODES.objectNode();
+        node.put("object", "error");
+        node.put("message", error.getMessage());
+        node.put("type", error.type);
+        node.put("param", error.param);
+        node.put("code", error.code);
         return node;
     }
 
