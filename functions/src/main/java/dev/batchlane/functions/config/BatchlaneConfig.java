@@ -28,6 +28,57 @@ public interface BatchlaneConfig {
 
     Anthropic anthropic();
 
+    /** Azure OpenAI Batch; registered only when {@link Azure#baseUrl()} is set, since it names a resource. */
+    Azure azure();
+
+    /** Groq's OpenAI-compatible batch API. */
+    Compatible groq();
+
+    /** Together AI's batch API. */
+    Compatible together();
+
+    /** Mistral's batch jobs. */
+    Compatible mistral();
+
+    interface Azure {
+        /**
+         * The resource's API root: {@code https://{resource}.openai.azure.com/openai/v1} for the v1
+         * surface, or {@code https://{resource}.openai.azure.com/openai} with {@link #apiVersion()}.
+         */
+        Optional<URI> baseUrl();
+
+        /** A dated api-version such as {@code 2024-10-21}, sent on every call; none for the v1 surface. */
+        Optional<String> apiVersion();
+
+        /** {@code api-key} (a resource key, sent as the api-key header) or {@code entra} (a bearer token). */
+        @WithDefault("api-key")
+        String auth();
+
+        /** For local runs only; deployed functions read the key from {@link #apiKeySecret()}. */
+        Optional<String> apiKey();
+
+        /** The Secrets Manager secret holding the key (BATCHLANE_AZURE_API_KEY_SECRET). */
+        Optional<String> apiKeySecret();
+
+        @WithDefault("PT60S")
+        Duration timeout();
+    }
+
+    /** A vendor on OpenAI's Files + Batch wire, or close to it; the base URL defaults to the vendor's. */
+    interface Compatible {
+        /** The API base including {@code /v1}; the vendor's public one when unset. */
+        Optional<URI> baseUrl();
+
+        /** For local runs only; deployed functions read the key from {@link #apiKeySecret()}. */
+        Optional<String> apiKey();
+
+        /** The Secrets Manager secret holding the key (BATCHLANE_&lt;VENDOR&gt;_API_KEY_SECRET). */
+        Optional<String> apiKeySecret();
+
+        @WithDefault("PT60S")
+        Duration timeout();
+    }
+
     interface Anthropic {
         /** The API base without /v1, as the official SDKs read ANTHROPIC_BASE_URL. */
         @WithDefault("https://api.anthropic.com")

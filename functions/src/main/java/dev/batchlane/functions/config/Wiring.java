@@ -21,8 +21,13 @@ import dev.batchlane.functions.observe.EmfMetrics;
 import dev.batchlane.functions.resilience.ResilientProvider;
 import dev.batchlane.provider.anthropic.AnthropicConfig;
 import dev.batchlane.provider.anthropic.AnthropicProvider;
+import dev.batchlane.core.provider.BatchProvider;
+import dev.batchlane.provider.openai.MistralProvider;
 import dev.batchlane.provider.openai.OpenAiConfig;
 import dev.batchlane.provider.openai.OpenAiProvider;
+import dev.batchlane.provider.openai.Vendor;
+import java.net.URI;
+import java.util.ArrayList;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
@@ -97,7 +102,45 @@ public class Wiring {
         var anthropic = new AnthropicProvider(new AnthropicConfig(config.anthropic().baseUrl(),
                 apiKey("anthropic", config.anthropic().apiKeySecret(), config.anthropic().apiKey(), config),
                 config.anthropic().version(), config.anthropic().timeout()), http);
-        return new Providers(List.of(new ResilientProvider(openai, settings), new ResilientProvider(anthropic, settings)));
+        List<BatchProvider> all = new ArrayList<>(List.of(openai, anthropic));
+        all.addAll(vendors(config, http));
+        return new Providers(all.stream().<BatchProvider>map(p -> new ResilientProvider(p, settings)).toList());
+    }
+
+    /** The public API roots of the compatible vendors, used when no base URL is configured. */
+    static final URI GROQ_BASE_URL = URI.create("https://api.groq.com/openai/v1");
+    static final URI TOGETHER_BASE_URL = URI.create("https://api.together.xyz/v1");
+    static final URI MISTRAL_BASE_URL = URI.create("https://api.mistral.ai/v1");
+
+    /**
+     * Azure (when its resource is configured), Groq, Together and Mistral. Each is a profile of the
+     * OpenAI adapter, or Mistral's jobs adapter over the same files API, with its own key secret.
+     */
+    static List<BatchProvider> vendors(BatchlaneConfig config, HttpClient http) {
+        List<BatchProvider> vendors = new ArrayList<>();
+        BatchlaneConfig.Azure azure = config.azure();
+        if (azure.baseUrl().isPresent()) {
+            Vendor.Auth auth = switch (azure.auth()) {
+                case "api-key" -> Vendor.Auth.API_KEY;
+                case "entra" -> Vendor.Auth.BEARER;
+                default -> throw new IllegalArgumentException("batchlane.azure.auth must be api-key or entra, was '"
+                        + azure.auth() + "'");
+            };
+            vendors.add(new OpenAiProvider(Vendor.azure(azure.apiVersion().orElse(null), auth),
+                    new OpenAiConfig(azure.baseUrl().get(), apiKey("azure", azure.apiKeySecret(), azure.apiKey(),
+                            config), azure.timeout()), http));
+        }
+        vendors.add(new OpenAiProvider(Vendor.GROQ, compatible("groq", config.groq(), GROQ_BASE_URL, config), http));
+        vendors.add(new OpenAiProvider(Vendor.TOGETHER,
+                compatible("together", config.together(), TOGETHER_BASE_URL, config), http));
+        vendors.add(new MistralProvider(compatible("mistral", config.mistral(), MISTRAL_BASE_URL, config), http));
+        return vendors;
+    }
+
+    private static OpenAiConfig compatible(String name, BatchlaneConfig.Compatible vendor, URI defaultBase,
+            BatchlaneConfig config) {
+        return new OpenAiConfig(vendor.baseUrl().orElse(defaultBase),
+                apiKey(name, vendor.apiKeySecret(), vendor.apiKey(), config), vendor.timeout());
     }
 
     /**

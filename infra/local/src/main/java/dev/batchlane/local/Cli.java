@@ -95,15 +95,20 @@ public final class Cli {
     static Stack.Options options(int maxRequests) {
         return new Stack.Options(home(), Duration.ofSeconds(2), maxRequests, System.getenv("OPENAI_API_KEY"),
                 System.getenv("OPENAI_BASE_URL"), line -> out().println("  · " + line), System.getenv("ANTHROPIC_API_KEY"),
-                System.getenv("ANTHROPIC_BASE_URL"));
+                System.getenv("ANTHROPIC_BASE_URL")).withVendorEnv(System.getenv());
     }
+
+    /** The providers this stack runs; the first two are detected from a line's shape, the rest named. */
+    static final List<String> PROVIDERS = java.util.stream.Stream.concat(java.util.stream.Stream.of("openai",
+            "anthropic"), Stack.VendorTarget.names().stream()).toList();
 
     // ---- run ----
 
     @Command(name = "run", description = "Start the stack, drop FILE into inbox/<provider>/, follow the job, copy its objects to --out.")
     static final class Run implements Callable<Integer> {
         @Parameters(paramLabel = "FILE") Path file;
-        @Option(names = "--provider", description = "openai or anthropic; detected from the first line when omitted") String provider;
+        @Option(names = "--provider", description = "openai, anthropic, azure, groq, together or mistral; openai and "
+                + "anthropic are detected from the first line when omitted") String provider;
         @Option(names = "--budget-usd", description = "a budget cap, sent as x-amz-meta-budget-usd") String budget;
         @Option(names = "--out", defaultValue = "batchlane-out", description = "where the job's objects are copied (default ${DEFAULT-VALUE})") Path out;
         @Option(names = "--shard-size", defaultValue = "500", description = "requests per shard on the local stack (default ${DEFAULT-VALUE})") int shardSize;
@@ -151,13 +156,15 @@ public final class Cli {
             provider = detect(file);
             if (provider == null) {
                 System.err.println("could not tell the provider from the first line of " + file
-                        + "; pass --provider openai|anthropic");
+                        + "; pass --provider " + String.join("|", PROVIDERS)
+                        + " (a line of only custom_id and body is together's or mistral's)");
                 return null;
             }
             out().println("provider: " + provider + " (detected from the first line; --provider overrides)");
         }
-        if (!provider.equals("openai") && !provider.equals("anthropic")) {
-            System.err.println("provider '" + provider + "' has no adapter yet; this stack runs openai and anthropic");
+        if (!PROVIDERS.contains(provider)) {
+            System.err.println("provider '" + provider + "' has no adapter yet; this stack runs "
+                    + String.join(", ", PROVIDERS));
             return null;
         }
         return provider;

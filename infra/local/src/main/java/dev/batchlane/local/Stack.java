@@ -12,6 +12,7 @@ import dev.batchlane.core.lane.Keys;
 import dev.batchlane.emulators.DynamoDbLocalServer;
 import dev.batchlane.emulators.S3MockServer;
 import dev.batchlane.simulator.anthropic.AnthropicSimulator;
+import dev.batchlane.simulator.openai.Dialect;
 import dev.batchlane.simulator.openai.OpenAiSimulator;
 import java.io.IOException;
 import java.net.URLEncoder;
@@ -49,13 +50,25 @@ public final class Stack implements AutoCloseable {
     private static final int ASYNC_ATTEMPTS = 3;
     private static final int STREAM_ATTEMPTS = 5;
 
-    /** How the stack is started. {@code openaiKey} null means the simulator stands in for OpenAI. */
     /**
      * How the stack is started. {@code openaiKey} null means the simulator stands in for OpenAI;
-     * {@code template} null means $BATCHLANE_TEMPLATE, else the template infra/cdk's build wrote.
+     * {@code template} null means $BATCHLANE_TEMPLATE, else the template infra/cdk's build wrote;
+     * {@code vendorEnv} holds the other vendors' variables (see {@link VendorTarget}), usually the
+     * process environment; a vendor whose key is not in it runs on its simulator.
      */
     public record Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
-            Consumer<String> log, String anthropicKey, String anthropicBaseUrl, Path template) {
+            Consumer<String> log, String anthropicKey, String anthropicBaseUrl, Path template,
+            Map<String, String> vendorEnv) {
+
+        public Options {
+            vendorEnv = vendorEnv == null ? Map.of() : Map.copyOf(vendorEnv);
+        }
+
+        public Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
+                Consumer<String> log, String anthropicKey, String anthropicBaseUrl, Path template) {
+            this(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey, anthropicBaseUrl,
+                    template, Map.of());
+        }
 
         public Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
                 Consumer<String> log, String anthropicKey, String anthropicBaseUrl) {
@@ -69,7 +82,34 @@ public final class Stack implements AutoCloseable {
 
         public Options withTemplate(Path path) {
             return new Options(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey,
-                    anthropicBaseUrl, path);
+                    anthropicBaseUrl, path, vendorEnv);
+        }
+
+        public Options withVendorEnv(Map<String, String> env) {
+            return new Options(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey,
+                    anthropicBaseUrl, template, env);
+        }
+    }
+
+    /**
+     * A vendor beyond OpenAI and Anthropic: the variables that send it to the real service (its key,
+     * and a base URL, which Azure requires because it names the resource), the simulator dialect that
+     * stands in for it otherwise, and the function settings it is passed on as.
+     */
+    record VendorTarget(String name, String keyVariable, String baseUrlVariable, Dialect dialect) {
+        static final List<VendorTarget> ALL = List.of(
+                new VendorTarget("azure", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_BASE_URL", Dialect.AZURE),
+                new VendorTarget("groq", "GROQ_API_KEY", "GROQ_BASE_URL", Dialect.GROQ),
+                new VendorTarget("together", "TOGETHER_API_KEY", "TOGETHER_BASE_URL", Dialect.TOGETHER),
+                new VendorTarget("mistral", "MISTRAL_API_KEY", "MISTRAL_BASE_URL", Dialect.MISTRAL));
+
+        /** The provider names the local stack runs. */
+        static List<String> names() {
+            return ALL.stream().map(VendorTarget::name).toList();
+        }
+
+        String functionVariable(String setting) {
+            return "BATCHLANE_" + name.toUpperCase(java.util.Locale.ROOT) + "_" + setting;
         }
     }
 
@@ -160,9 +200,30 @@ public final class Stack implements AutoCloseable {
             anthropicKey = "sk-ant-local-simulator";
             providerDescription += "; the Anthropic simulator at " + anthropicUrl;
         }
+        Map<String, String> env = new HashMap<>();
+        for (VendorTarget vendor : VendorTarget.ALL) {
+            String vendorKey = options.vendorEnv().get(vendor.keyVariable());
+            String vendorUrl = options.vendorEnv().get(vendor.baseUrlVariable());
+            boolean real = vendorKey != null && !vendorKey.isBlank()
+                    && (vendor.dialect() != Dialect.AZURE || (vendorUrl != null && !vendorUrl.isBlank()));
+            if (real) {
+                if (vendorUrl != null && !vendorUrl.isBlank()) {
+                    env.put(vendor.functionVariable("BASE_URL"), vendorUrl);
+                }
+                env.put(vendor.functionVariable("API_KEY"), vendorKey);
+                providerDescription += "; " + vendor.name() + " at " + (vendorUrl == null ? "its public API" : vendorUrl)
+                        + " (" + vendor.keyVariable() + " is set)";
+            } else {
+                OpenAiSimulator sim = OpenAiSimulator.builder().dialect(vendor.dialect())
+                        .stepDuration(Duration.ofSeconds(1)).start();
+                closeables.add(sim);
+                env.put(vendor.functionVariable("BASE_URL"), sim.baseUrl());
+                env.put(vendor.functionVariable("API_KEY"), "local-" + vendor.name() + "-simulator");
+                providerDescription += "; the " + vendor.name() + " simulator at " + sim.baseUrl();
+            }
+        }
         log.accept("providers: " + providerDescription);
 
-        Map<String, String> env = new HashMap<>();
         env.put("BATCHLANE_BUCKET", BUCKET);
         env.put("BATCHLANE_TABLE", TABLE);
         env.put("BATCHLANE_AWS_S3_ENDPOINT", s3Server.endpoint().toString());
