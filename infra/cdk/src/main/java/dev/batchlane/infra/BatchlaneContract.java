@@ -24,6 +24,17 @@ public final class BatchlaneContract {
     public static final String ENV_OPENAI_API_KEY_SECRET = "BATCHLANE_OPENAI_API_KEY_SECRET";
     /** The ARN of the secret holding the Anthropic key; the function reads the value at run time. */
     public static final String ENV_ANTHROPIC_API_KEY_SECRET = "BATCHLANE_ANTHROPIC_API_KEY_SECRET";
+    /**
+     * The vendors beyond OpenAI and Anthropic, each with a secret for its key whose ARN the functions
+     * get as {@code BATCHLANE_<VENDOR>_API_KEY_SECRET} (see {@link #vendorKeySecretEnv}).
+     */
+    public static final java.util.List<String> VENDORS = java.util.List.of("azure", "groq", "together", "mistral");
+
+    /** The variable carrying the ARN of a vendor's key secret, e.g. {@code BATCHLANE_GROQ_API_KEY_SECRET}. */
+    public static String vendorKeySecretEnv(String vendor) {
+        return "BATCHLANE_" + vendor.toUpperCase(java.util.Locale.ROOT) + "_API_KEY_SECRET";
+    }
+
     /** The event bus name; set on complete only. */
     public static final String ENV_EVENT_BUS = "BATCHLANE_EVENT_BUS";
 

@@ -59,6 +59,16 @@ public final class BatchlaneLane extends Construct {
         return state.anthropicApiKey();
     }
 
+    /** The key secret of {@code vendor} (one of {@code BatchlaneContract.VENDORS}). */
+    public ISecret vendorApiKey(String vendor) {
+        ISecret secret = state.vendorApiKeys().get(vendor);
+        if (secret == null) {
+            throw new IllegalArgumentException("no key secret for vendor '" + vendor + "'; the lane has "
+                    + state.vendorApiKeys().keySet());
+        }
+        return secret;
+    }
+
     /** Where complete puts {@value BatchlaneContract#EVENT_JOB_COMPLETED} events; add rules to route them. */
     public IEventBus eventBus() {
         return state.eventBus();

@@ -24,6 +24,11 @@ public final class BatchlaneStack extends Stack {
                 "Put the OpenAI key here with aws secretsmanager put-secret-value");
         output("AnthropicApiKeySecretArn", lane.anthropicApiKey().getSecretArn(),
                 "Put the Anthropic key here with aws secretsmanager put-secret-value");
+        for (String vendor : BatchlaneContract.VENDORS) {
+            String title = Character.toUpperCase(vendor.charAt(0)) + vendor.substring(1);
+            output(title + "ApiKeySecretArn", lane.vendorApiKey(vendor).getSecretArn(),
+                    "Put the " + title + " key here with aws secretsmanager put-secret-value");
+        }
         output("AlarmTopicArn", lane.alarmTopic().getTopicArn(), "Subscribe to be told about alarms");
     }
 

@@ -99,11 +99,15 @@ class LaneFunctionsTest {
         assertThat(render(env.get("BATCHLANE_TABLE"))).isEqualTo(table);
         assertThat(render(env.get("BATCHLANE_OPENAI_API_KEY_SECRET"))).matches("\\$\\{\\w*OpenAiApiKey\\w*\\}");
         assertThat(render(env.get("BATCHLANE_ANTHROPIC_API_KEY_SECRET"))).matches("\\$\\{\\w*AnthropicApiKey\\w*\\}");
+        for (String vendor : List.of("Azure", "Groq", "Together", "Mistral")) {
+            assertThat(render(env.get("BATCHLANE_" + vendor.toUpperCase() + "_API_KEY_SECRET")))
+                    .matches("\\$\\{\\w*" + vendor + "ApiKey\\w*\\}");
+        }
         if (handler == Handler.COMPLETE) {
             assertThat(render(env.get("BATCHLANE_EVENT_BUS"))).isEqualTo("${" + onlyResource("AWS::Events::EventBus") + "}");
-            assertThat(env).hasSize(7);
+            assertThat(env).hasSize(11);
         } else {
-            assertThat(env).doesNotContainKey("BATCHLANE_EVENT_BUS").hasSize(6);
+            assertThat(env).doesNotContainKey("BATCHLANE_EVENT_BUS").hasSize(10);
         }
     }
 

@@ -108,9 +108,11 @@ class LaneStateTest {
     @Test
     void providerKeySecrets_existWithoutAnyValueInTheTemplate() {
         Map<String, Map<String, Object>> secrets = resources("AWS::SecretsManager::Secret");
-        assertThat(secrets).hasSize(2);
+        assertThat(secrets).hasSize(6);
         template().allResourcesProperties("AWS::SecretsManager::Secret", Map.of("SecretString", Match.absent()));
-        assertThat(secrets.keySet()).anyMatch(id -> id.contains("OpenAi")).anyMatch(id -> id.contains("Anthropic"));
+        for (String provider : List.of("OpenAi", "Anthropic", "Azure", "Groq", "Together", "Mistral")) {
+            assertThat(secrets.keySet()).anyMatch(id -> id.contains(provider + "ApiKey"));
+        }
     }
 
     @Test

@@ -157,6 +157,8 @@ public final class LaneFunctions extends Construct {
         // ARNs only: the functions fetch the key values from Secrets Manager at run time.
         environment.put(ENV_OPENAI_API_KEY_SECRET, state.openAiApiKey().getSecretArn());
         environment.put(ENV_ANTHROPIC_API_KEY_SECRET, state.anthropicApiKey().getSecretArn());
+        state.vendorApiKeys().forEach((vendor, secret) ->
+                environment.put(dev.batchlane.infra.BatchlaneContract.vendorKeySecretEnv(vendor), secret.getSecretArn()));
         environment.put(ENV_JAVA_TOOL_OPTIONS, javaToolOptions(handler));
         if (handler == Handler.COMPLETE) {
             environment.put(ENV_EVENT_BUS, state.eventBus().getEventBusName());

@@ -49,6 +49,7 @@ public final class LaneState extends Construct {
     private final Table table;
     private final ISecret openAiApiKey;
     private final ISecret anthropicApiKey;
+    private final java.util.Map<String, ISecret> vendorApiKeys = new java.util.LinkedHashMap<>();
     private final EventBus eventBus;
     private final Queue deadLetterQueue;
 
@@ -109,6 +110,10 @@ public final class LaneState extends Construct {
         openAiApiKey = providerKey("OpenAiApiKey", "OpenAI", props.openAiApiKeySecretArn().orElse(null), removal);
         anthropicApiKey = providerKey("AnthropicApiKey", "Anthropic", props.anthropicApiKeySecretArn().orElse(null),
                 removal);
+        for (String vendor : dev.batchlane.infra.BatchlaneContract.VENDORS) {
+            String title = Character.toUpperCase(vendor.charAt(0)) + vendor.substring(1);
+            vendorApiKeys.put(vendor, providerKey(title + "ApiKey", title, null, removal));
+        }
 
         eventBus = EventBus.Builder.create(this, "EventBus")
                 .eventBusName(props.eventBusName())
@@ -169,6 +174,11 @@ public final class LaneState extends Construct {
 
     public ISecret anthropicApiKey() {
         return anthropicApiKey;
+    }
+
+    /** The key secrets of the other vendors, by provider name, in {@code BatchlaneContract.VENDORS} order. */
+    public java.util.Map<String, ISecret> vendorApiKeys() {
+        return java.util.Collections.unmodifiableMap(vendorApiKeys);
     }
 
     public EventBus eventBus() {

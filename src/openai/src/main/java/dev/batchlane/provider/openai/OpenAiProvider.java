@@ -416,7 +416,12 @@ public final class OpenAiProvider implements BatchProvider {
         String code = null;
         String message = null;
         try {
-            JsonNode error = JSON.readTree(body).path("error");
+            JsonNode root = JSON.readTree(body);
+            JsonNode error = root.path("error");
+            if (!error.isObject() && !error.isTextual() && root.path("message").isTextual()) {
+                // Mistral's envelope is flat: {"object": "error", "message", "type", "param", "code"}.
+                error = root;
+            }
             if (error.isObject()) {
                 code = text(error.get("code"));
                 if (code == null) {

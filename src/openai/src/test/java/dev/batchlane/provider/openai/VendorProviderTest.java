@@ -187,6 +187,19 @@ class VendorProviderTest {
     }
 
     @Test
+    void mistral_flatErrorEnvelope_keepsMistralsMessage() {
+        start(Dialect.MISTRAL);
+        MistralProvider mistral = new MistralProvider(config(), http);
+
+        ProviderException e = catchThrowableOfType(() -> mistral.create("no-such-file",
+                payload(bodyOnlyLines(1, "mistral-small-latest")), "/v1/chat/completions", METADATA),
+                ProviderException.class);
+
+        assertThat(e.statusCode()).isEqualTo(400);
+        assertThat(e.getMessage()).contains("no-such-file").contains("does not exist");
+    }
+
+    @Test
     void mistral_unknownStatus_isRefusedNotGuessed() {
         ProviderException e = catchThrowableOfType(() -> MistralProvider.state("j-1", "PAUSED"),
                 ProviderException.class);
