@@ -84,6 +84,25 @@ class VendorProviderTest {
     }
 
     @Test
+    void azure_batchStillRunningAfter24Hours_isNotExpired_whereOpenAisWouldBe() {
+        start(Dialect.AZURE);
+        OpenAiProvider azure = new OpenAiProvider(Vendor.azure(null, Vendor.Auth.API_KEY), config(), http);
+        Submission s = azure.submit(payload(fullLines(2, "/chat/completions", "dep")), "/chat/completions", METADATA);
+        clock.advance(Duration.ofHours(25));
+
+        assertThat(azure.retrieve(s.batchId()).state()).isEqualTo(BatchState.RUNNING);
+        assertThat(untilEnded(azure, s.batchId()).state()).isEqualTo(BatchState.COMPLETED);
+
+        sim.close();
+        start(Dialect.OPENAI);
+        OpenAiProvider openai = new OpenAiProvider(config(), http);
+        Submission o = openai.submit(payload(fullLines(2, "/v1/chat/completions", "gpt-4o-mini")),
+                "/v1/chat/completions", METADATA);
+        clock.advance(Duration.ofHours(25));
+        assertThat(openai.retrieve(o.batchId()).state()).isEqualTo(BatchState.EXPIRED);
+    }
+
+    @Test
     void azure_datedSurface_sendsApiVersionOnEveryCall() {
         start(Dialect.AZURE);
         String base = sim.baseUrl().replace("/openai/v1", "/openai");

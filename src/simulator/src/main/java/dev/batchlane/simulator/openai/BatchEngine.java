@@ -336,7 +336,7 @@ final class BatchEngine {
                     continue;
                 }
                 JsonNode body = line.get("body");
-                if (body.isObject() && !body.has("model") && batch.model != null) {
+                if (dialect == Dialect.MISTRAL && body.isObject() && !body.has("model") && batch.model != null) {
                     // Mistral takes the model from the job when a line does not name it.
                     body = ((ObjectNode) body.deepCopy()).put("model", batch.model);
                 }
