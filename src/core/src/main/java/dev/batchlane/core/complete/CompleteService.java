@@ -204,8 +204,12 @@ public final class CompleteService {
             return new Joiner.Unanswered(Outcome.CANCELLED, "batch_cancelled",
                     "the batch was cancelled before this request ran");
         }
+        // The batch ended and says it is done, yet this request has no line. The provider's counts
+        // decide whether it was run: only requests they show as never processed are sent again.
+        var c = shard.providerCounts();
+        long notProcessed = c == null ? 0 : Math.max(0, c.total() - c.completed() - c.failed());
         return new Joiner.Unanswered(Outcome.MISSING, "missing_result",
-                "the provider returned no result line for this request");
+                "the provider returned no result line for this request", notProcessed);
     }
 
     /**

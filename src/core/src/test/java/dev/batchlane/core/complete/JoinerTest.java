@@ -68,7 +68,7 @@ class JoinerTest {
         var part = new java.io.ByteArrayOutputStream();
 
         Joiner.Joined joined = Joiner.join(pending, sink -> provider.forEach(sink),
-                new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line"), true, part, "p");
+                new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line", 1), true, part, "p");
 
         assertThat(joined.retry()).containsExactly("limited", "broken", "lost");
         assertThat(joined.finalFailures()).containsExactly("refused");
@@ -82,6 +82,46 @@ class JoinerTest {
                 List.of(new Joiner.Selection(joined.finalFailures(), out), new Joiner.Selection(joined.retry(), retryOut)));
         assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("{\"custom_id\":\"refused\",\"x\":2}\n");
         assertThat(retryOut.toString(StandardCharsets.UTF_8)).isEqualTo("{\"custom_id\":\"lost\"}\n");
+    }
+
+    /**
+     * A batch that says every request was processed, yet returned no line for some: the provider
+     * may have run and billed them, so they are final failures with {@code missing_result}, not a
+     * second run. Only as many as the counts show unprocessed may be sent again.
+     */
+    @Test
+    void missingLines_areResubmittedOnlyWhenTheBatchCountsShowThemUnprocessed() {
+        List<LineResult> provider = List.of(new LineResult("a", Outcome.SUCCEEDED, 200, "{}", null, Usage.ZERO));
+
+        var allProcessed = Joiner.join(new java.util.LinkedHashSet<>(List.of("a", "b", "c")),
+                sink -> provider.forEach(sink), new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line", 0),
+                true, new java.io.ByteArrayOutputStream(), "p");
+        assertThat(allProcessed.retry()).isEmpty();
+        assertThat(allProcessed.finalFailures()).containsExactly("b", "c");
+        assertThat(allProcessed.result().missing()).isEqualTo(2);
+
+        var oneUnprocessed = Joiner.join(new java.util.LinkedHashSet<>(List.of("a", "b", "c")),
+                sink -> provider.forEach(sink), new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line", 1),
+                true, new java.io.ByteArrayOutputStream(), "p");
+        assertThat(oneUnprocessed.retry()).as("two missing, only one shown unprocessed: which one is unknown").isEmpty();
+        assertThat(oneUnprocessed.finalFailures()).containsExactly("b", "c");
+
+        var part = new java.io.ByteArrayOutputStream();
+        var twoUnprocessed = Joiner.join(new java.util.LinkedHashSet<>(List.of("a", "b", "c")),
+                sink -> provider.forEach(sink), new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line", 2),
+                true, part, "p");
+        assertThat(twoUnprocessed.retry()).containsExactly("b", "c");
+        assertThat(allProcessed.finalFailures()).hasSize(2);
+    }
+
+    @Test
+    void missingLine_isJoinedWithTheMissingResultCode() {
+        var part = new java.io.ByteArrayOutputStream();
+        Joiner.join(new java.util.LinkedHashSet<>(List.of("b")), sink -> { },
+                new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line", 0), true, part, "p");
+        JsonNode line = parse(part.toString(StandardCharsets.UTF_8).strip());
+        assertThat(line.get("outcome").asText()).isEqualTo("missing");
+        assertThat(line.at("/error/code").asText()).isEqualTo("missing_result");
     }
 
     private static JsonNode parse(String s) {
