@@ -87,8 +87,8 @@ public final class AnthropicProvider implements BatchProvider {
         try {
             InputStream lines = new CommaJoined(payload.open());
             return new SequenceInputStream(java.util.Collections.enumeration(List.of(
-                    new ByteArrayInputStream("{\"requests\":[".getBytes(StandardCharsets.UTF_8)), lines,
-                    new ByteArrayInputStream("]}".getBytes(StandardCharsets.UTF_8)))));
+                    new ByteArrayInputStream(AnthropicContract.BODY_HEAD.getBytes(StandardCharsets.UTF_8)), lines,
+                    new ByteArrayInputStream(AnthropicContract.BODY_TAIL.getBytes(StandardCharsets.UTF_8)))));
         } catch (IOException e) {
             throw new UncheckedIOException("staged shard " + payload.name() + " could not be opened", e);
         }

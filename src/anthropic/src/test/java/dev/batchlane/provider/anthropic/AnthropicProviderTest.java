@@ -109,6 +109,29 @@ class AnthropicProviderTest {
         provider.cleanup(null, view.outputFileId(), null); // gone already is fine
     }
 
+    /**
+     * The 256 MB cap is on the create call's body, decimal, as the 413 counts it: a full shard
+     * plus the {"requests":[…]} framing the adapter wraps around it stays at or under 256,000,000
+     * bytes, and 100,000 requests.
+     */
+    @Test
+    void fullShard_withItsRequestBodyFraming_fitsTheDocumentedLimitInDecimalBytes() throws Exception {
+        String staged = line("a", OK) + "\n" + line("b", OK) + "\n" + line("c", OK) + "\n";
+        byte[] bytes = staged.getBytes(StandardCharsets.UTF_8);
+        byte[] body;
+        try (var in = AnthropicProvider.requestsBody(new Payload("s.jsonl", bytes.length,
+                () -> new ByteArrayInputStream(bytes)))) {
+            body = in.readAllBytes();
+        }
+        long framing = body.length - bytes.length;
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(body).get("requests")).hasSize(3);
+        assertThat(framing).isEqualTo(AnthropicContract.BODY_FRAMING_BYTES);
+
+        assertThat(AnthropicContract.LIMITS.maxBytesPerShard() + framing).isLessThanOrEqualTo(256_000_000L);
+        assertThat(AnthropicContract.LIMITS.maxBytesPerShard() + framing).isGreaterThan(255_000_000L);
+        assertThat(AnthropicContract.LIMITS.maxRequestsPerShard()).isEqualTo(100_000);
+    }
+
     @Test
     void expiredBatch_reportsExpiredLines() {
         sim.expireNextBatches(1, 0.5);
