@@ -17,7 +17,11 @@ import java.util.List;
 public final class S3MockServer implements AutoCloseable {
     /** Where the build copies the runnable jar (see the parent pom's copy-s3mock execution). */
     public static final String JAR_PROPERTY = "s3mock.jar";
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * Spring Boot takes about 10 s on an idle machine and well over a minute on a shared one with
+     * several builds running; waiting longer costs nothing when it starts early.
+     */
+    private static final Duration START_TIMEOUT = Duration.ofMinutes(3);
 
     private final Process process;
     private final URI endpoint;

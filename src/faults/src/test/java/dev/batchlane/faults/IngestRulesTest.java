@@ -56,6 +56,8 @@ class IngestRulesTest {
     private static DynamoJobStore jobs;
     private static S3ObjectStore objects;
     private static IngestService ingest;
+    private static dev.batchlane.core.poll.PollService poll;
+    private static dev.batchlane.core.complete.CompleteService complete;
 
     @BeforeAll
     static void start() throws IOException {
@@ -77,6 +79,9 @@ class IngestRulesTest {
                 new AnthropicProvider(new AnthropicConfig(URI.create(anthropic.baseUrl()), "sk-ant-rules", null,
                         Duration.ofSeconds(30)), HttpClient.newHttpClient())));
         ingest = new IngestService(jobs, objects, providers, settings, Clock.systemUTC());
+        poll = new dev.batchlane.core.poll.PollService(jobs, objects, providers, settings, Clock.systemUTC());
+        complete = new dev.batchlane.core.complete.CompleteService(jobs, objects, providers, settings,
+                Clock.systemUTC());
     }
 
     @AfterAll
@@ -117,6 +122,75 @@ class IngestRulesTest {
         assertThat(text(newer.get("errors").asText())).contains("invalid_json");
         assertThat(jobs.job(underOpenAi.jobId()).orElseThrow().resultKey())
                 .isEqualTo(Keys.rejectedReport("openai", "same-name", underOpenAi.jobId()));
+    }
+
+    /**
+     * The event names a version; by the time ingest reads it, the key may hold a newer one with
+     * another budget. The budget is the one of the bytes being ingested.
+     */
+    @Test
+    void budget_isReadFromTheVersionTheEventNamed_notFromWhatTheKeyHoldsNow() throws IOException {
+        String key = "inbox/openai/versioned-budget.jsonl";
+        String file = "{\"custom_id\":\"v-1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                + "\"body\":{\"model\":\"gpt-4o-mini\",\"max_tokens\":100000,\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"x\"}]}}\n";
+        var generous = put(key, file, Map.of("budget-usd", "1000"));
+        var stingy = put(key, file, Map.of("budget-usd", "0.000001"));
+        assertThat(generous.versionId()).as("S3Mock keeps versions").isNotNull().isNotEqualTo(stingy.versionId());
+
+        var first = ingest.ingest(generous);
+        var second = ingest.ingest(stingy);
+
+        assertThat(first.outcome()).isEqualTo(IngestService.Outcome.ACCEPTED);
+        assertThat(jobs.job(first.jobId()).orElseThrow().budgetUsd()).isEqualTo("1000");
+        assertThat(second.outcome()).isEqualTo(IngestService.Outcome.REJECTED);
+        assertThat(text(Keys.rejectedReport("openai", "versioned-budget", second.jobId()))).contains("over_budget");
+    }
+
+    /**
+     * Anthropic takes several models in one batch. Each model's tokens are billed at its own
+     * price: a file of Opus and Haiku requests does not cost what it would all on Haiku.
+     */
+    @Test
+    void fileWithSeveralModels_isBilledPerModel_inTheManifest() throws IOException {
+        StringBuilder file = new StringBuilder();
+        for (int i = 0; i < 6; i++) {
+            String model = i % 2 == 0 ? "claude-haiku-4-5" : "claude-opus-4-1";
+            file.append("{\"custom_id\":\"m-").append(i).append("\",\"params\":{\"model\":\"").append(model)
+                    .append("\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"case ")
+                    .append(i).append("\"}]}}\n");
+        }
+        var accepted = ingest.ingest(put("inbox/anthropic/two-models.jsonl", file.toString(), Map.of()));
+        assertThat(accepted.outcome()).isEqualTo(IngestService.Outcome.ACCEPTED);
+        String jobId = accepted.jobId();
+
+        for (int tick = 0; tick < 50 && jobs.job(jobId).orElseThrow().status() != dev.batchlane.core.job.JobStatus.COMPLETED;
+                tick++) {
+            poll.pollDue();
+            for (var shard : jobs.shards(jobId)) {
+                if (shard.status() == dev.batchlane.core.job.ShardStatus.ENDED) {
+                    complete.complete(jobId, shard.index());
+                }
+            }
+        }
+        JsonNode manifest = JSON.readTree(text(Keys.manifest(jobId)));
+
+        var prices = Money.defaults().prices();
+        JsonNode byModel = manifest.at("/cost/byModel");
+        assertThat(byModel.has("claude-haiku-4-5")).isTrue();
+        assertThat(byModel.has("claude-opus-4-1")).isTrue();
+        java.math.BigDecimal expected = java.math.BigDecimal.ZERO;
+        for (String model : List.of("claude-haiku-4-5", "claude-opus-4-1")) {
+            JsonNode u = byModel.get(model).get("usage");
+            var usage = new dev.batchlane.core.provider.Usage(u.get("inputTokens").asLong(),
+                    u.get("cachedInputTokens").asLong(), u.get("outputTokens").asLong());
+            assertThat(usage.totalTokens()).isPositive();
+            var own = prices.find("anthropic", model).orElseThrow().batch().cost(usage);
+            assertThat(byModel.get(model).get("batchUsd").decimalValue()).isEqualByComparingTo(own);
+            expected = expected.add(own);
+        }
+        assertThat(manifest.at("/cost/batchUsd").decimalValue()).isEqualByComparingTo(expected);
+        assertThat(manifest.at("/cost/warning").isMissingNode()).isTrue();
     }
 
     private static JsonNode report(String provider, String jobId) throws IOException {

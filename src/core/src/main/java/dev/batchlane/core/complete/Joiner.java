@@ -103,6 +103,7 @@ public final class Joiner {
         long[] counts = new long[Outcome.values().length];
         long[] unknown = {0};
         Usage[] usage = {Usage.ZERO};
+        java.util.Map<String, Usage> byModel = new java.util.TreeMap<>();
         Set<String> retry = new LinkedHashSet<>();
         Set<String> finalFailures = new LinkedHashSet<>();
         try (JsonGenerator out = new JsonFactory().createGenerator(part, JsonEncoding.UTF8)
@@ -113,6 +114,8 @@ public final class Joiner {
                 if (line.usage() != null) {
                     // billed whatever happens next to the request
                     usage[0] = usage[0].plus(line.usage());
+                    // priced per model: a file may mix models, each at its own price
+                    byModel.merge(line.model() == null ? "" : line.model(), line.usage(), Usage::plus);
                 }
                 boolean again = line.outcome() == Outcome.MISSING ? resubmitMissing[0] : RetryPolicy.retryable(line);
                 if (canRetry && again) {
@@ -144,7 +147,8 @@ public final class Joiner {
         }
         ShardResult result = new ShardResult(counts[Outcome.SUCCEEDED.ordinal()], counts[Outcome.FAILED.ordinal()],
                 counts[Outcome.EXPIRED.ordinal()], counts[Outcome.CANCELLED.ordinal()],
-                counts[Outcome.MISSING.ordinal()], unknown[0], usage[0], partKey, retry.size(), finalFailures.size());
+                counts[Outcome.MISSING.ordinal()], unknown[0], usage[0], partKey, retry.size(), finalFailures.size(),
+                byModel);
         return new Joined(result, retry, finalFailures);
     }
 
