@@ -114,6 +114,28 @@ class JoinerTest {
         assertThat(allProcessed.finalFailures()).hasSize(2);
     }
 
+    /** A file may mix models; each line's usage is kept under the model that answered it, for a bill per model. */
+    @Test
+    void usage_isSplitByTheModelEachLineNames_linesNamingNoneGoToTheJobsModel() {
+        List<LineResult> provider = List.of(
+                new LineResult("a", Outcome.SUCCEEDED, 200, "{}", null, new Usage(10, 0, 5), null, "claude-opus-4-1"),
+                new LineResult("b", Outcome.SUCCEEDED, 200, "{}", null, new Usage(3, 1, 2), null, "claude-haiku-4-5"),
+                new LineResult("c", Outcome.SUCCEEDED, 200, "{}", null, new Usage(1, 0, 1), null, "claude-opus-4-1"),
+                new LineResult("d", Outcome.FAILED, 500, null, "{}", new Usage(7, 0, 0), "api_error", null));
+
+        ShardResult r = Joiner.join(new java.util.LinkedHashSet<>(List.of("a", "b", "c", "d")),
+                sink -> provider.forEach(sink), new Joiner.Unanswered(Outcome.MISSING, "missing_result", "x"), false,
+                new java.io.ByteArrayOutputStream(), "p").result();
+
+        assertThat(r.usageByModel("claude-haiku-4-5")).containsExactly(
+                java.util.Map.entry("claude-haiku-4-5", new Usage(10, 1, 2)),
+                java.util.Map.entry("claude-opus-4-1", new Usage(11, 0, 6)));
+        assertThat(r.usage()).isEqualTo(new Usage(21, 1, 8));
+        ShardResult before = new ShardResult(1, 0, 0, 0, 0, 0, new Usage(4, 0, 4), "p", 0, 0);
+        assertThat(before.usageByModel("gpt-4o-mini")).as("recorded before the split: all the job's model's")
+                .containsExactly(java.util.Map.entry("gpt-4o-mini", new Usage(4, 0, 4)));
+    }
+
     @Test
     void missingLine_isJoinedWithTheMissingResultCode() {
         var part = new java.io.ByteArrayOutputStream();
