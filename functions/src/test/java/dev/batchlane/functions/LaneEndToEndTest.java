@@ -162,11 +162,13 @@ class LaneEndToEndTest {
         JsonNode result = invoke(Events.objectCreated(LocalLane.BUCKET, key, head));
 
         assertThat(result.get(0).get("outcome").asText()).isEqualTo("REJECTED");
-        JsonNode report = read("rejected/bad-lines/report.json");
+        String rejected = dev.batchlane.core.lane.Keys.rejected("openai", "bad-lines",
+                result.get(0).get("jobId").asText());
+        JsonNode report = read(rejected + "report.json");
         assertThat(report.get("violations").asInt()).isEqualTo(6);
         assertThat(report.get("submitted").asInt()).isZero();
         List<JsonNode> errors = new ArrayList<>();
-        for (String l : text("rejected/bad-lines/errors.jsonl").split("\n")) {
+        for (String l : text(rejected + "errors.jsonl").split("\n")) {
             errors.add(JSON.readTree(l));
         }
         assertThat(errors).extracting(e -> e.get("line").asInt() + ":" + e.get("code").asText()).containsExactly(
@@ -189,7 +191,8 @@ class LaneEndToEndTest {
         JsonNode result = invoke(Events.objectCreated(LocalLane.BUCKET, key, head));
 
         assertThat(result.get(0).get("outcome").asText()).isEqualTo("REJECTED");
-        JsonNode report = read("rejected/over-budget/report.json");
+        JsonNode report = read(dev.batchlane.core.lane.Keys.rejected("openai", "over-budget",
+                result.get(0).get("jobId").asText()) + "report.json");
         assertThat(report.at("/firstViolations/0/code").asText()).isEqualTo("over_budget");
         assertThat(report.at("/firstViolations/0/line").asInt()).isZero();
         assertThat(report.at("/cost/budgetUsd").decimalValue()).isEqualByComparingTo("0.001");

@@ -416,7 +416,8 @@ public final class Cli {
     }
 
     static int finish(S3Client s3, Job job, Drop drop, Path out) throws IOException {
-        String prefix = job.status() == JobStatus.REJECTED ? "rejected/" + drop.name() + "/" : "results/" + job.jobId() + "/";
+        String prefix = job.status() == JobStatus.REJECTED ? Keys.rejected(job.provider(), job.name(), job.jobId())
+                : "results/" + job.jobId() + "/";
         int copied = copy(s3, prefix, out);
         Path where = out.resolve(prefix).toAbsolutePath().normalize();
         if (job.status() == JobStatus.REJECTED) {

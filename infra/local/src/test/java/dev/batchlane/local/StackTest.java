@@ -122,7 +122,7 @@ class StackTest {
         assertThat(job.status()).isEqualTo(JobStatus.REJECTED);
         Path out = tmp.resolve("out");
         assertThat(Cli.finish(stack.s3(), job, drop, out)).isEqualTo(1);
-        JsonNode report = JSON.readTree(out.resolve("rejected/broken/report.json").toFile());
+        JsonNode report = JSON.readTree(out.resolve("rejected/openai/broken/" + job.jobId() + "/report.json").toFile());
         assertThat(report.at("/firstViolations/0/line").asInt()).isEqualTo(2);
         assertThat(report.at("/firstViolations/0/code").asText()).isEqualTo("invalid_json");
     }

@@ -47,6 +47,11 @@ final class CrashingObjectStore implements ObjectStore {
     }
 
     @Override
+    public Optional<ObjectInfo> head(String key, String versionId) {
+        return real.head(key, versionId);
+    }
+
+    @Override
     public void put(String key, Path file, String contentType) {
         maybeCrash(key);
         real.put(key, file, contentType);

@@ -335,7 +335,7 @@ class FaultInjectionTest {
             assertThat(jobs.shards(result.jobId())).isEmpty();
             assertThat(sim.uploadCount()).isZero();
             assertThat(sim.batches()).isEmpty();
-            assertThat(text("rejected/late-bad/errors.jsonl")).contains("\"line\":121").contains("unknown_field");
+            assertThat(text(dev.batchlane.core.lane.Keys.rejectedErrors("openai", "late-bad", result.jobId()))).contains("\"line\":121").contains("unknown_field");
         }
     }
 
@@ -385,7 +385,7 @@ class FaultInjectionTest {
             assertThat(result.outcome()).isEqualTo(IngestService.Outcome.REJECTED);
             assertThat(objects.list("staging/" + result.jobId() + "/")).isEmpty();
             assertThat(sim.uploadCount()).isZero();
-            assertThat(text("rejected/pricey/report.json")).contains("over_budget");
+            assertThat(text(dev.batchlane.core.lane.Keys.rejectedReport("openai", "pricey", result.jobId()))).contains("over_budget");
         }
     }
 

@@ -14,8 +14,26 @@ import java.util.regex.Pattern;
  * structure here rejects a broken file before it is paid for.
  */
 public final class AnthropicContract implements RequestContract {
-    /** At most 100,000 requests or 256 MB of request body per batch, whichever comes first. */
-    public static final IngestLimits LIMITS = new IngestLimits(100_000, 256L * 1024 * 1024, 10 * 1024 * 1024, 20);
+    /** What the create call wraps around the staged lines: {@code {"requests":[} line, line, … {@code ]}}. */
+    static final String BODY_HEAD = "{\"requests\":[";
+    static final String BODY_TAIL = "]}";
+
+    /**
+     * Bytes the create call's body holds beyond the staged shard: the head and tail, less the last
+     * line's newline (the newlines between lines become the array's commas, byte for byte).
+     */
+    static final long BODY_FRAMING_BYTES = BODY_HEAD.length() + BODY_TAIL.length() - 1;
+
+    /** The documented cap on one batch's request body: 256 MB, decimal, as the 413 counts it. */
+    static final long MAX_BODY_BYTES = 256 * IngestLimits.MB;
+
+    /**
+     * At most 100,000 requests or 256 MB of request body per batch, whichever comes first; the
+     * shard's byte limit leaves room for the body's framing, so a full shard's body is at most
+     * 256,000,000 bytes.
+     */
+    public static final IngestLimits LIMITS = new IngestLimits(100_000, MAX_BODY_BYTES - BODY_FRAMING_BYTES,
+            10 * 1024 * 1024, 20);
     private static final Pattern CUSTOM_ID = Pattern.compile("^[a-zA-Z0-9_-]{1,64}$");
 
     @Override

@@ -87,8 +87,8 @@ public final class AnthropicProvider implements BatchProvider {
         try {
             InputStream lines = new CommaJoined(payload.open());
             return new SequenceInputStream(java.util.Collections.enumeration(List.of(
-                    new ByteArrayInputStream("{\"requests\":[".getBytes(StandardCharsets.UTF_8)), lines,
-                    new ByteArrayInputStream("]}".getBytes(StandardCharsets.UTF_8)))));
+                    new ByteArrayInputStream(AnthropicContract.BODY_HEAD.getBytes(StandardCharsets.UTF_8)), lines,
+                    new ByteArrayInputStream(AnthropicContract.BODY_TAIL.getBytes(StandardCharsets.UTF_8)))));
         } catch (IOException e) {
             throw new UncheckedIOException("staged shard " + payload.name() + " could not be opened", e);
         }
@@ -154,37 +154,78 @@ public final class AnthropicProvider implements BatchProvider {
             }
             BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
             String line;
+            long number = 0;
+            long skipped = 0;
             while ((line = reader.readLine()) != null) {
-                if (!line.isBlank()) {
-                    sink.accept(toResult(JSON.readTree(line)));
+                number++;
+                if (line.isBlank()) {
+                    continue;
                 }
+                LineResult result = parse(line);
+                if (result == null) {
+                    // As for OpenAI: one garbled line must not hold back every other result. Its request
+                    // is joined as having no result; the line's text (a model's answer) is never logged.
+                    skipped++;
+                    LOG.log(Level.WARNING, "batch {0} results line {1} is not a result line; skipped",
+                            batch.outputFileId(), number);
+                    continue;
+                }
+                sink.accept(result);
+            }
+            if (skipped > 0) {
+                LOG.log(Level.WARNING, "batch {0}: {1} unreadable result line(s) skipped", batch.outputFileId(),
+                        skipped);
             }
         } catch (IOException e) {
-            throw new ProviderException("anthropic results failed: 0 io_error: " + e.getMessage(), 0, "io_error", true, e);
+            // The class only: a reader's message could quote what it was reading.
+            throw new ProviderException("anthropic results failed: 0 io_error: " + e.getClass().getSimpleName(), 0,
+                    "io_error", true, e);
         }
+    }
+
+    /** One result line, or null when it is not one: not a JSON object, no custom_id, or no result object. */
+    static LineResult parse(String line) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(line);
+        } catch (IOException notJson) {
+            return null;
+        }
+        if (node == null || !node.isObject() || !node.path("custom_id").isTextual()
+                || node.path("custom_id").asText().isEmpty() || !node.path("result").isObject()) {
+            return null;
+        }
+        return toResult(node);
     }
 
     static LineResult toResult(JsonNode line) {
         String id = line.path("custom_id").asText();
         JsonNode result = line.path("result");
-        return switch (result.path("type").asText()) {
+        String type = result.path("type").asText();
+        return switch (type) {
             case "succeeded" -> {
-                JsonNode u = result.path("message").path("usage");
+                JsonNode message = result.path("message");
+                JsonNode u = message.path("usage");
                 long cacheRead = u.path("cache_read_input_tokens").asLong(0);
                 long input = u.path("input_tokens").asLong(0) + cacheRead + u.path("cache_creation_input_tokens").asLong(0);
-                yield new LineResult(id, Outcome.SUCCEEDED, 200, result.get("message").toString(), null,
-                        new Usage(input, cacheRead, u.path("output_tokens").asLong(0)));
+                yield new LineResult(id, Outcome.SUCCEEDED, 200, message.toString(), null,
+                        new Usage(input, cacheRead, u.path("output_tokens").asLong(0)), null,
+                        message.path("model").isTextual() ? message.path("model").asText() : null);
             }
             case "errored" -> {
                 JsonNode error = result.path("error");
-                yield new LineResult(id, Outcome.FAILED, statusOf(error.path("error").path("type").asText()), null,
-                        error.toString(), null);
+                String errorType = error.path("error").path("type").asText(null);
+                yield new LineResult(id, Outcome.FAILED, errorType == null ? null : statusOf(errorType), null,
+                        error.toString(), null, errorType, null);
             }
             case "canceled" -> new LineResult(id, Outcome.CANCELLED, null, null,
-                    "{\"type\":\"canceled\",\"message\":\"the batch was cancelled before this request ran\"}", null);
+                    "{\"type\":\"canceled\",\"message\":\"the batch was cancelled before this request ran\"}", null,
+                    "canceled", null);
             case "expired" -> new LineResult(id, Outcome.EXPIRED, null, null,
-                    "{\"type\":\"expired\",\"message\":\"the batch expired before this request ran\"}", null);
-            default -> new LineResult(id, Outcome.FAILED, null, null, result.toString(), null);
+                    "{\"type\":\"expired\",\"message\":\"the batch expired before this request ran\"}", null,
+                    "expired", null);
+            default -> new LineResult(id, Outcome.FAILED, null, null, result.toString(), null, "unknown_result_type",
+                    null);
         };
     }
 

@@ -99,6 +99,7 @@ class AnthropicProviderTest {
         assertThat(failed.outcome()).isEqualTo(Outcome.FAILED);
         assertThat(failed.statusCode()).isEqualTo(400);
         assertThat(failed.errorJson()).contains("prompt is too long");
+        assertThat(failed.errorCode()).as("the type, read from the error, decides retries").isEqualTo("invalid_request_error");
         LineResult ok = results.stream().filter(r -> r.customId().equals("r-1")).findFirst().orElseThrow();
         assertThat(ok.outcome()).isEqualTo(Outcome.SUCCEEDED);
         assertThat(ok.usage().outputTokens()).isEqualTo(8);
@@ -106,6 +107,29 @@ class AnthropicProviderTest {
         provider.cleanup(null, view.outputFileId(), null);
         assertThat(sim.liveBatchIds()).isEmpty();
         provider.cleanup(null, view.outputFileId(), null); // gone already is fine
+    }
+
+    /**
+     * The 256 MB cap is on the create call's body, decimal, as the 413 counts it: a full shard
+     * plus the {"requests":[…]} framing the adapter wraps around it stays at or under 256,000,000
+     * bytes, and 100,000 requests.
+     */
+    @Test
+    void fullShard_withItsRequestBodyFraming_fitsTheDocumentedLimitInDecimalBytes() throws Exception {
+        String staged = line("a", OK) + "\n" + line("b", OK) + "\n" + line("c", OK) + "\n";
+        byte[] bytes = staged.getBytes(StandardCharsets.UTF_8);
+        byte[] body;
+        try (var in = AnthropicProvider.requestsBody(new Payload("s.jsonl", bytes.length,
+                () -> new ByteArrayInputStream(bytes)))) {
+            body = in.readAllBytes();
+        }
+        long framing = body.length - bytes.length;
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(body).get("requests")).hasSize(3);
+        assertThat(framing).isEqualTo(AnthropicContract.BODY_FRAMING_BYTES);
+
+        assertThat(AnthropicContract.LIMITS.maxBytesPerShard() + framing).isLessThanOrEqualTo(256_000_000L);
+        assertThat(AnthropicContract.LIMITS.maxBytesPerShard() + framing).isGreaterThan(255_000_000L);
+        assertThat(AnthropicContract.LIMITS.maxRequestsPerShard()).isEqualTo(100_000);
     }
 
     @Test
@@ -136,5 +160,63 @@ class AnthropicProviderTest {
             assertThat(((ProviderException) e).statusCode()).isEqualTo(404);
             assertThat(((ProviderException) e).retryable()).isFalse();
         });
+    }
+
+    /**
+     * An unreadable result line is handled as OpenAI's are: skipped, its request later joined as
+     * having no result, the other lines delivered; the line's text (a model's answer) is logged
+     * nowhere, not even in the warning that names the batch and the line number.
+     */
+    @Test
+    void unreadableResultLine_isSkippedLikeOpenAis_andItsTextReachesNoLog() throws Exception {
+        String good = "{\"custom_id\":\"a\",\"result\":{\"type\":\"succeeded\",\"message\":{\"model\":"
+                + "\"claude-haiku-4-5-20251001\",\"content\":[],\"usage\":{\"input_tokens\":3,\"output_tokens\":2}}}}";
+        String garbled = "{\"custom_id\":\"b\",\"result\":{\"type\":\"succeeded\",\"message\":{\"content\":"
+                + "\"SECRET-MODEL-ANSWER";
+        String noId = "{\"result\":{\"type\":\"succeeded\",\"message\":{\"content\":\"SECRET-MODEL-ANSWER\"}}}";
+        String body = good + "\n" + garbled + "\n" + noId + "\n"
+                + good.replace("\"a\"", "\"c\"") + "\n";
+        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/v1/messages/batches/msgbatch_1/results", exchange -> {
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, bytes.length);
+            exchange.getResponseBody().write(bytes);
+            exchange.close();
+        });
+        server.start();
+        var logged = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var logger = java.util.logging.Logger.getLogger(AnthropicProvider.class.getName());
+        var handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                logged.add(new java.util.logging.SimpleFormatter().formatMessage(r));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(handler);
+        try {
+            var local = new AnthropicProvider(new AnthropicConfig(URI.create("http://127.0.0.1:"
+                    + server.getAddress().getPort()), "sk-ant-test", null, Duration.ofSeconds(10)),
+                    HttpClient.newHttpClient());
+            List<LineResult> results = new ArrayList<>();
+
+            local.streamResults(new BatchView("msgbatch_1", BatchState.COMPLETED, "ended", null, "msgbatch_1", null,
+                    null), results::add);
+
+            assertThat(results).extracting(LineResult::customId).containsExactly("a", "c");
+            assertThat(results.get(0).model()).isEqualTo("claude-haiku-4-5-20251001");
+            assertThat(logged).anySatisfy(m -> assertThat(m).contains("msgbatch_1").contains("line 2"));
+            assertThat(logged).noneSatisfy(m -> assertThat(m).contains("SECRET"));
+        } finally {
+            logger.removeHandler(handler);
+            server.stop(0);
+        }
     }
 }

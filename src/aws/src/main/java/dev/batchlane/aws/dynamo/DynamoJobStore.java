@@ -445,18 +445,47 @@ public final class DynamoJobStore implements JobStore {
             putS(m, "partKey", r.partKey());
             m.put("resRetried", n(r.retried()));
             m.put("resFinalFailures", n(r.finalFailures()));
+            if (!r.usageByModel().isEmpty()) {
+                putS(m, "usageByModel", usageByModel(r.usageByModel()));
+            }
         }
         m.put("version", n(sh.version()));
         m.put("depth", n(sh.depth()));
         return m;
     }
 
+    /** A shard's usage per model as {"model": [input, cached, output], …}: a few models at most, one attribute. */
+    static String usageByModel(Map<String, Usage> byModel) {
+        var out = USAGE_JSON.createObjectNode();
+        byModel.forEach((model, u) -> out.putArray(model).add(u.inputTokens()).add(u.cachedInputTokens())
+                .add(u.outputTokens()));
+        return out.toString();
+    }
+
+    static Map<String, Usage> usageByModel(String json) {
+        if (json == null) {
+            return Map.of();
+        }
+        try {
+            Map<String, Usage> byModel = new java.util.TreeMap<>();
+            USAGE_JSON.readTree(json).fields().forEachRemaining(e -> byModel.put(e.getKey(), new Usage(
+                    e.getValue().path(0).asLong(), e.getValue().path(1).asLong(), e.getValue().path(2).asLong())));
+            return byModel;
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("a shard's usageByModel is not the JSON this store wrote: " + json, e);
+        }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper USAGE_JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
+
     static Shard shard(Map<String, AttributeValue> m) {
         ShardResult result = m.containsKey("resSucceeded")
                 ? new ShardResult(num(m, "resSucceeded"), num(m, "resFailed"), num(m, "resExpired"),
                         num(m, "resCancelled"), num(m, "resMissing"), num(m, "resUnknown"),
                         new Usage(num(m, "usageInput"), num(m, "usageCached"), num(m, "usageOutput")),
-                        str(m, "partKey"), num(m, "resRetried"), num(m, "resFinalFailures"))
+                        str(m, "partKey"), num(m, "resRetried"), num(m, "resFinalFailures"),
+                        usageByModel(str(m, "usageByModel")))
                 : null;
         return new Shard(str(m, "jobId"), (int) num(m, "shardIndex"), ShardStatus.valueOf(str(m, "status")),
                 str(m, "provider"), str(m, "stagingKey"), num(m, "requestCount"), num(m, "bytes"),

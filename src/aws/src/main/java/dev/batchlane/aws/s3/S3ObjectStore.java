@@ -87,8 +87,18 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public Optional<ObjectInfo> head(String key) {
+        return head(key, null);
+    }
+
+    @Override
+    public Optional<ObjectInfo> head(String key, String versionId) {
         try {
-            HeadObjectResponse h = s3.headObject(b -> b.bucket(bucket).key(key));
+            HeadObjectResponse h = s3.headObject(b -> {
+                b.bucket(bucket).key(key);
+                if (versionId != null && !versionId.isEmpty() && !"null".equals(versionId)) {
+                    b.versionId(versionId);
+                }
+            });
             return Optional.of(new ObjectInfo(key, h.contentLength(), h.eTag(), h.versionId(), h.metadata()));
         } catch (NoSuchKeyException e) {
             return Optional.empty();

@@ -17,7 +17,7 @@ import dev.batchlane.core.lane.Keys;
 import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
-import dev.batchlane.core.money.ModelPrice;
+import dev.batchlane.core.money.Bill;
 import dev.batchlane.core.money.PriceTable;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.provider.BatchView;
@@ -101,8 +101,8 @@ public final class CompleteService {
                 + " {6} resubmitted as shard {7})", jobId, Shard.partName(index), result.total(), result.succeeded(),
                 result.failed(), result.expired(), result.retried(),
                 joined.child() == null ? "-" : Shard.partName(joined.child().index()));
-        BigDecimal cost = settings.money().prices().find(job.provider(), job.model())
-                .map(p -> p.batch().cost(result.usage())).orElse(BigDecimal.ZERO);
+        Bill bill = Bill.of(job.provider(), result.usageByModel(job.model()), settings.money().prices());
+        BigDecimal cost = bill.complete() ? bill.batchUsd() : BigDecimal.ZERO;
         metrics.requestsFinished(shard.provider(), result.succeeded(), result.total() - result.succeeded(),
                 result.usage(), cost);
         if (result.unknownResults() > 0) {
@@ -204,8 +204,12 @@ public final class CompleteService {
             return new Joiner.Unanswered(Outcome.CANCELLED, "batch_cancelled",
                     "the batch was cancelled before this request ran");
         }
+        // The batch ended and says it is done, yet this request has no line. The provider's counts
+        // decide whether it was run: only requests they show as never processed are sent again.
+        var c = shard.providerCounts();
+        long notProcessed = c == null ? 0 : Math.max(0, c.total() - c.completed() - c.failed());
         return new Joiner.Unanswered(Outcome.MISSING, "missing_result",
-                "the provider returned no result line for this request");
+                "the provider returned no result line for this request", notProcessed);
     }
 
     /**
@@ -300,7 +304,6 @@ public final class CompleteService {
      */
     private static ObjectNode manifest(Job job, List<Shard> shards, PriceTable prices,
             Optional<IngestProgress> ingest) {
-        Optional<ModelPrice> price = prices.find(job.provider(), job.model());
         ObjectNode m = JSON.createObjectNode();
         m.put("jobId", job.jobId());
         m.put("provider", job.provider());
@@ -314,6 +317,7 @@ public final class CompleteService {
         input.put("bytes", job.inputBytes());
         long succeeded = 0, failed = 0, expired = 0, cancelled = 0, missing = 0, retried = 0, finalFailures = 0;
         Usage usage = Usage.ZERO;
+        Map<String, Usage> usageByModel = new java.util.TreeMap<>();
         ArrayNode parts = JSON.createArrayNode();
         ArrayNode shardList = JSON.createArrayNode();
         Instant lastEnded = null;
@@ -328,6 +332,8 @@ public final class CompleteService {
             retried += r.retried();
             finalFailures += r.finalFailures();
             usage = usage.plus(r.usage());
+            Map<String, Usage> shardByModel = r.usageByModel(job.model());
+            shardByModel.forEach((model, u) -> usageByModel.merge(model, u, Usage::plus));
             parts.add(r.partKey());
             ObjectNode sn = shardList.addObject();
             sn.put("shard", Shard.partName(s.index()));
@@ -348,7 +354,7 @@ public final class CompleteService {
             sn.put("resubmitted", r.retried());
             sn.put("depth", s.depth());
             sn.set("usage", usageJson(r.usage()));
-            sn.set("cost", costJson(price, r.usage()));
+            sn.set("cost", costJson(Bill.of(job.provider(), shardByModel, prices)));
             sn.put("part", r.partKey());
             if (s.endedAt() != null && (lastEnded == null || s.endedAt().isAfter(lastEnded))) {
                 lastEnded = s.endedAt();
@@ -367,7 +373,15 @@ public final class CompleteService {
         counts.put("resubmitted", retried);
         counts.put("inFailedFile", finalFailures);
         m.set("usage", usageJson(usage));
-        ObjectNode cost = costJson(price, usage);
+        Bill bill = Bill.of(job.provider(), usageByModel, prices);
+        ObjectNode cost = costJson(bill);
+        // Each model at its own price: a file may mix models (Anthropic takes several in one batch).
+        ObjectNode byModel = cost.putObject("byModel");
+        usageByModel.forEach((model, u) -> {
+            ObjectNode one = costJson(Bill.of(job.provider(), Map.of(model, u), prices));
+            one.set("usage", usageJson(u));
+            byModel.set(model, one);
+        });
         cost.put("priceTable", prices.version());
         if (job.estimatedCostUsd() != null) {
             cost.put("projectedBatchUsdUpperBound", new BigDecimal(job.estimatedCostUsd()));
@@ -375,9 +389,9 @@ public final class CompleteService {
         if (job.budgetUsd() != null) {
             cost.put("budgetUsd", new BigDecimal(job.budgetUsd()));
         }
-        if (price.isEmpty()) {
-            cost.put("warning", "no price for " + job.provider() + " model " + job.model()
-                    + "; add it to batchlane.pricing.overrides to see the bill");
+        if (!bill.complete()) {
+            cost.put("warning", "no price for " + job.provider() + " model(s) " + bill.unpricedModels()
+                    + "; add them to batchlane.pricing.overrides to see the bill");
         }
         m.set("cost", cost);
         m.set("parts", parts);
@@ -425,19 +439,17 @@ public final class CompleteService {
     }
 
     /** The bill for some usage: at the batch price, what it would have cost synchronously, and the saving. */
-    private static ObjectNode costJson(Optional<ModelPrice> price, Usage usage) {
+    private static ObjectNode costJson(Bill bill) {
         ObjectNode n = JSON.createObjectNode();
-        if (price.isEmpty()) {
+        if (!bill.complete()) {
             n.putNull("batchUsd");
             n.putNull("syncUsd");
             n.putNull("savingUsd");
             return n;
         }
-        BigDecimal batch = price.get().batch().cost(usage);
-        BigDecimal sync = price.get().sync().cost(usage);
-        n.put("batchUsd", batch);
-        n.put("syncUsd", sync);
-        n.put("savingUsd", sync.subtract(batch));
+        n.put("batchUsd", bill.batchUsd());
+        n.put("syncUsd", bill.syncUsd());
+        n.put("savingUsd", bill.syncUsd().subtract(bill.batchUsd()));
         return n;
     }
 

@@ -30,8 +30,19 @@ public final class Joiner {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_STAGED_LINE = 64 * 1024 * 1024;
 
-    /** How to account for a staged request the provider returned no line for. */
-    public record Unanswered(Outcome outcome, String code, String message) {}
+    /**
+     * How to account for a staged request the provider returned no line for. {@code notProcessed}
+     * is how many of the shard's requests the provider's own counts say it never processed (total
+     * minus completed minus failed). A {@link Outcome#MISSING} request is sent again only when every
+     * missing request can be one of those: otherwise the provider may have run (and billed) it and
+     * lost only its line, and it is a final failure with the unanswered code instead of a blind
+     * second run. Other outcomes (the batch expired or was cancelled) follow {@link RetryPolicy}.
+     */
+    public record Unanswered(Outcome outcome, String code, String message, long notProcessed) {
+        public Unanswered(Outcome outcome, String code, String message) {
+            this(outcome, code, message, 0);
+        }
+    }
 
     /**
      * Reads the ids of a staged shard. Memory is one string per request of one shard (at most the
@@ -92,17 +103,22 @@ public final class Joiner {
         long[] counts = new long[Outcome.values().length];
         long[] unknown = {0};
         Usage[] usage = {Usage.ZERO};
+        java.util.Map<String, Usage> byModel = new java.util.TreeMap<>();
         Set<String> retry = new LinkedHashSet<>();
         Set<String> finalFailures = new LinkedHashSet<>();
         try (JsonGenerator out = new JsonFactory().createGenerator(part, JsonEncoding.UTF8)
                 .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET)) {
             out.setRootValueSeparator(null);
+            boolean[] resubmitMissing = {false};
             Consumer<LineResult> route = line -> {
                 if (line.usage() != null) {
                     // billed whatever happens next to the request
                     usage[0] = usage[0].plus(line.usage());
+                    // priced per model: a file may mix models, each at its own price
+                    byModel.merge(line.model() == null ? "" : line.model(), line.usage(), Usage::plus);
                 }
-                if (canRetry && RetryPolicy.retryable(line)) {
+                boolean again = line.outcome() == Outcome.MISSING ? resubmitMissing[0] : RetryPolicy.retryable(line);
+                if (canRetry && again) {
                     retry.add(line.customId());
                     return;
                 }
@@ -121,15 +137,18 @@ public final class Joiner {
             });
             String error = JSON.createObjectNode().put("code", unanswered.code()).put("message", unanswered.message())
                     .toString();
+            resubmitMissing[0] = pending.size() <= unanswered.notProcessed();
             for (String id : pending) {
-                route.accept(new LineResult(id, unanswered.outcome(), null, null, error, null));
+                route.accept(new LineResult(id, unanswered.outcome(), null, null, error, null, unanswered.code(),
+                        null));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("writing joined results to " + partKey + " failed", e);
         }
         ShardResult result = new ShardResult(counts[Outcome.SUCCEEDED.ordinal()], counts[Outcome.FAILED.ordinal()],
                 counts[Outcome.EXPIRED.ordinal()], counts[Outcome.CANCELLED.ordinal()],
-                counts[Outcome.MISSING.ordinal()], unknown[0], usage[0], partKey, retry.size(), finalFailures.size());
+                counts[Outcome.MISSING.ordinal()], unknown[0], usage[0], partKey, retry.size(), finalFailures.size(),
+                byModel);
         return new Joined(result, retry, finalFailures);
     }
 

@@ -1,22 +1,39 @@
 package dev.batchlane.core.complete;
 
 import dev.batchlane.core.provider.LineResult;
-import java.util.Locale;
+import java.util.Set;
 
 /**
- * Which failed requests are worth sending again. A rate limit, a server error, a timeout, an
- * expired window or a lost line may go through next time; the model refusing the request itself
- * (invalid request, context too long) will not, and goes to the failed list for the user to fix.
+ * Which failed requests are worth sending again, decided on what the provider says in machine
+ * terms — the HTTP status of the request and the error code or type its adapter read — and never
+ * on the words of a message, which providers reword at will (and which may quote the request).
+ *
+ * <p>A rate limit, a server error, a timeout or an overload may go through next time, and so may a
+ * request its batch never ran (expired or cancelled). The model refusing the request itself
+ * (invalid request, context too long) will not, and goes to the failed list for the user to fix. A
+ * request the provider returned no line for is {@link dev.batchlane.core.provider.Outcome#MISSING}
+ * and is not retried here: the provider may have run it and billed it, so whether it is sent again
+ * is decided from the batch's own counts when the shard is joined (see {@link Joiner.Unanswered}).
  */
 public final class RetryPolicy {
+    /**
+     * Error codes (OpenAI's {@code error.code}, falling back to its {@code error.type}) and types
+     * (Anthropic's {@code error.type}) that mean "not now" rather than "never".
+     */
+    static final Set<String> PASSING_CODES = Set.of(
+            // OpenAI
+            "rate_limit_exceeded", "server_error", "timeout", "request_timeout", "batch_expired", "batch_cancelled",
+            // Anthropic
+            "rate_limit_error", "api_error", "overloaded_error", "timeout_error");
+
     private RetryPolicy() {
     }
 
     public static boolean retryable(LineResult line) {
         return switch (line.outcome()) {
-            case SUCCEEDED -> false;
-            case EXPIRED, CANCELLED, MISSING -> true;
-            case FAILED -> retryableStatus(line.statusCode()) || retryableCode(line.errorJson());
+            case SUCCEEDED, MISSING -> false;
+            case EXPIRED, CANCELLED -> true;
+            case FAILED -> retryableStatus(line.statusCode()) || retryableCode(line.errorCode());
         };
     }
 
@@ -24,13 +41,7 @@ public final class RetryPolicy {
         return status != null && (status == 408 || status == 409 || status == 429 || status >= 500);
     }
 
-    static boolean retryableCode(String errorJson) {
-        if (errorJson == null) {
-            return false;
-        }
-        String e = errorJson.toLowerCase(Locale.ROOT);
-        return e.contains("rate_limit") || e.contains("server_error") || e.contains("timeout")
-                || e.contains("overloaded") || e.contains("\"api_error\"") || e.contains("batch_expired")
-                || e.contains("batch_cancelled");
+    static boolean retryableCode(String code) {
+        return code != null && PASSING_CODES.contains(code);
     }
 }

@@ -120,7 +120,11 @@ public final class IngestPass {
     private enum Kind { BLANK, OVERSIZED, BAD_UTF8, BAD_JSON, NOT_OBJECT, OBJECT }
 
     private record Parsed(Kind kind, JsonNode node, String jsonCode, String jsonMessage, TokenEstimate tokens,
-            String model) {}
+            String model, long inputs) {
+        Parsed(Kind kind, JsonNode node, String jsonCode, String jsonMessage, TokenEstimate tokens, String model) {
+            this(kind, node, jsonCode, jsonMessage, tokens, model, 1);
+        }
+    }
 
     /** Whole lines, copied out of the reader's buffer, with what the merger needs of each. */
     private static final class Chunk {
@@ -202,19 +206,22 @@ public final class IngestPass {
             }
             TokenEstimate tokens = null;
             String model = null;
+            long inputs = 1;
             try {
                 // Counted here, on every core; used only if the merger finds the line valid.
                 JsonNode body = estimator.requestBody(object);
                 if (body != null && body.isObject()) {
                     model = estimator.modelOf(object);
                     tokens = new TokenEstimate(1, estimator.inputTokens(object),
-                            Estimates.maxOutputTokens(body, defaultMaxOutputTokens));
+                            Estimates.outputUpperBound(body, defaultMaxOutputTokens));
                 }
+                inputs = estimator.inputs(object);
             } catch (RuntimeException e) {
                 // A line odd enough to trip the estimate breaks a rule the merger reports; its count is not used.
                 tokens = null;
+                inputs = 1;
             }
-            return new Parsed(Kind.OBJECT, object, null, null, tokens, model);
+            return new Parsed(Kind.OBJECT, object, null, null, tokens, model, inputs);
         }
     }
 
@@ -347,6 +354,7 @@ public final class IngestPass {
         int currentIndex;
         long currentRequests;
         long currentBytes;
+        long currentInputs;
         long count;
         long requests;
         long lastLine;
@@ -425,22 +433,32 @@ public final class IngestPass {
             long before = count;
             String customId = FileValidator.checkId(contract.idField(), number, object, ids, this::add);
             rules.check(number, customId, object, this::add);
+            if (count == before && p.inputs() > limits.maxInputsPerShard()) {
+                add(new Violation(number, customId, "too_many_inputs", "line " + number + " holds " + p.inputs()
+                        + " inputs; a batch takes at most " + limits.maxInputsPerShard()
+                        + ", so this request cannot be sent; split its input"));
+            }
             if (count == before) {
                 TokenEstimate one = p.tokens() != null ? p.tokens()
                         : new TokenEstimate(1, rules.inputTokens(object),
-                                Estimates.maxOutputTokens(rules.requestBody(object), defaultMaxOutputTokens));
+                                Estimates.outputUpperBound(rules.requestBody(object), defaultMaxOutputTokens));
                 estimates.merge(String.valueOf(p.tokens() != null ? p.model() : rules.modelOf(object)), one,
                         TokenEstimate::plus);
             }
             if (stager != null) {
-                stage(c.data, c.start[i], c.length[i]);
+                stage(c.data, c.start[i], c.length[i], p.inputs());
             }
         }
 
-        private void stage(byte[] data, int from, int len) throws IOException {
+        /**
+         * Adds one valid line to the open shard, first closing it when the line would take it past
+         * any limit: requests, bytes counted with the line's newline, or inputs.
+         */
+        private void stage(byte[] data, int from, int len, long inputs) throws IOException {
             long size = len + 1L;
             if (current != null && (currentRequests == limits.maxRequestsPerShard()
-                    || currentBytes + size > limits.maxBytesPerShard())) {
+                    || currentBytes + size > limits.maxBytesPerShard()
+                    || currentInputs + inputs > limits.maxInputsPerShard())) {
                 finishShard();
             }
             if (current == null) {
@@ -448,11 +466,13 @@ public final class IngestPass {
                 current = stager.open(currentIndex);
                 currentRequests = 0;
                 currentBytes = 0;
+                currentInputs = 0;
             }
             current.write(data, from, len);
             current.write('\n');
             currentRequests++;
             currentBytes += size;
+            currentInputs += inputs;
         }
 
         /**

@@ -206,7 +206,7 @@ public final class IngestService {
             }
         };
         IngestPass.Result pass;
-        try (ErrorList errors = new ErrorList(Keys.rejectedErrors(drop.name()));
+        try (ErrorList errors = new ErrorList(Keys.rejectedErrors(drop.provider(), drop.name(), jobId));
                 InputStream in = objects.open(ref.key(), ref.identity())) {
             try {
                 pass = new IngestPass(provider.contract(), limits, settings.money().defaultMaxOutputTokens(), options)
@@ -339,7 +339,8 @@ public final class IngestService {
 
     /** The budget for this file: its own metadata, else the default for its prefix. */
     private Optional<BigDecimal> budget(ObjectRef ref) {
-        Optional<String> own = objects.head(ref.key())
+        // The version the event named, not whatever the key holds now: an overwrite carries its own budget.
+        Optional<String> own = objects.head(ref.key(), ref.versionId())
                 .map(info -> info.metadata().get(Money.BUDGET_METADATA));
         if (own.isPresent()) {
             try {
@@ -396,10 +397,12 @@ public final class IngestService {
 
     private Result reject(String jobId, ObjectRef ref, Keys.Drop drop, FileValidator.Result checked,
             boolean errorsWritten, ObjectNode money) throws IOException {
+        String reportKey = Keys.rejectedReport(drop.provider(), drop.name(), jobId);
+        String errorsKey = Keys.rejectedErrors(drop.provider(), drop.name(), jobId);
         if (!errorsWritten) {
             byte[] line = (JSON.copy().disable(SerializationFeature.INDENT_OUTPUT)
                     .writeValueAsString(violationJson(checked.sample().get(0))) + "\n").getBytes();
-            objects.putBytes(Keys.rejectedErrors(drop.name()), line, "application/jsonl");
+            objects.putBytes(errorsKey, line, "application/jsonl");
         }
         ObjectNode report = JSON.createObjectNode();
         report.put("status", "rejected");
@@ -413,7 +416,7 @@ public final class IngestService {
         }
         report.put("violations", checked.violationCount());
         report.set("violationsByCode", JSON.valueToTree(checked.violationsByCode()));
-        report.put("errors", Keys.rejectedErrors(drop.name()));
+        report.put("errors", errorsKey);
         report.put("submitted", 0);
         report.put("message", "nothing was submitted: " + (checked.sample().size() == 1 && checked.sample().get(0).line() == 0
                 ? checked.sample().get(0).message()
@@ -423,13 +426,13 @@ public final class IngestService {
         }
         var first = report.putArray("firstViolations");
         checked.sample().forEach(v -> first.add(violationJson(v)));
-        objects.putBytes(Keys.rejectedReport(drop.name()), JSON.writeValueAsBytes(report), "application/json");
+        objects.putBytes(reportKey, JSON.writeValueAsBytes(report), "application/json");
         Instant now = clock.instant();
         store.createJob(new Job(jobId, drop.provider(), JobStatus.REJECTED, ref.bucket(), ref.key(), ref.identity(),
                 drop.name(), checked.sha256(), checked.bytes(), 0, 0, 0, null, null, now, null, now,
-                Keys.rejectedReport(drop.name()), null, null, false));
+                reportKey, null, null, false));
         LOG.log(Level.WARNING, "job {0}: rejected {1}: {2} violation(s) {3}; report at {4}", jobId, ref.key(),
-                checked.violationCount(), checked.violationsByCode(), Keys.rejectedReport(drop.name()));
+                checked.violationCount(), checked.violationsByCode(), reportKey);
         metrics.jobRejected(drop.provider());
         return new Result(jobId, Outcome.REJECTED, 0, 0);
     }

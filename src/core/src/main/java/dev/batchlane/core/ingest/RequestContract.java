@@ -44,6 +44,14 @@ public interface RequestContract {
         default long inputTokens(ObjectNode line) {
             return Estimates.approximateTokens(requestBody(line));
         }
+
+        /**
+         * How many inputs one valid line counts against {@link IngestLimits#maxInputsPerShard}: one,
+         * unless the provider counts parts of a request (OpenAI: each embedding input).
+         */
+        default long inputs(ObjectNode line) {
+            return 1;
+        }
     }
 
     @FunctionalInterface

@@ -68,11 +68,20 @@ public final class Keys {
         return "results/" + jobId + "/manifest.json";
     }
 
-    public static String rejectedReport(String name) {
-        return "rejected/" + name + "/report.json";
+    /**
+     * Where a rejected drop's report and error list go: under its provider, its name and its job.
+     * The job id is derived from the object's bucket, key and version, so the same file name under
+     * two providers, or two versions of one key, each keep their own report.
+     */
+    public static String rejected(String provider, String name, String jobId) {
+        return "rejected/" + provider + "/" + name + "/" + jobId + "/";
     }
 
-    public static String rejectedErrors(String name) {
-        return "rejected/" + name + "/errors.jsonl";
+    public static String rejectedReport(String provider, String name, String jobId) {
+        return rejected(provider, name, jobId) + "report.json";
+    }
+
+    public static String rejectedErrors(String provider, String name, String jobId) {
+        return rejected(provider, name, jobId) + "errors.jsonl";
     }
 }

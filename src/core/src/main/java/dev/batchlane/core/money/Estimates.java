@@ -26,6 +26,31 @@ public final class Estimates {
     }
 
     /**
+     * The most output one request can be billed for: its output cap for every choice it asks for.
+     * {@code n} (Chat Completions, Completions) returns that many choices, each up to the cap, and
+     * Completions' {@code best_of} generates that many server-side and bills them all, so the
+     * larger of the two multiplies the cap.
+     */
+    public static long outputUpperBound(JsonNode requestBody, long fallback) {
+        long cap = maxOutputTokens(requestBody, fallback);
+        long choices = choices(requestBody);
+        // Saturates rather than overflowing: an absurd n still makes the projection too large, never negative.
+        return cap > Long.MAX_VALUE / choices ? Long.MAX_VALUE : cap * choices;
+    }
+
+    /** How many completions a request generates: the larger of {@code n} and {@code best_of}, at least one. */
+    public static long choices(JsonNode requestBody) {
+        long choices = 1;
+        for (String field : new String[] {"n", "best_of"}) {
+            JsonNode v = requestBody.path(field);
+            if (v.isIntegralNumber() && v.canConvertToLong() && v.asLong() > choices) {
+                choices = v.asLong();
+            }
+        }
+        return choices;
+    }
+
+    /**
      * An approximation for providers without a public tokenizer: one token per four characters of
      * every string in the request, the rule of thumb those providers publish for English text.
      * It is used for a budget guard, so it errs on the side of counting too much (keys and

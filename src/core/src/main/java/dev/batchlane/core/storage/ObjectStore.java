@@ -25,6 +25,16 @@ public interface ObjectStore {
 
     Optional<ObjectInfo> head(String key);
 
+    /**
+     * The metadata of one version of an object ({@code versionId} null: the current one). Ingest
+     * reads a file's budget here, from the version its event named: the key may have been
+     * overwritten since, with other bytes and another budget. A store without versions has only
+     * the current one.
+     */
+    default Optional<ObjectInfo> head(String key, String versionId) {
+        return head(key);
+    }
+
     void put(String key, Path file, String contentType);
 
     void putBytes(String key, byte[] content, String contentType);

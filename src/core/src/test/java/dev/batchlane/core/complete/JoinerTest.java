@@ -68,7 +68,7 @@ class JoinerTest {
         var part = new java.io.ByteArrayOutputStream();
 
         Joiner.Joined joined = Joiner.join(pending, sink -> provider.forEach(sink),
-                new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line"), true, part, "p");
+                new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line", 1), true, part, "p");
 
         assertThat(joined.retry()).containsExactly("limited", "broken", "lost");
         assertThat(joined.finalFailures()).containsExactly("refused");
@@ -82,6 +82,68 @@ class JoinerTest {
                 List.of(new Joiner.Selection(joined.finalFailures(), out), new Joiner.Selection(joined.retry(), retryOut)));
         assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("{\"custom_id\":\"refused\",\"x\":2}\n");
         assertThat(retryOut.toString(StandardCharsets.UTF_8)).isEqualTo("{\"custom_id\":\"lost\"}\n");
+    }
+
+    /**
+     * A batch that says every request was processed, yet returned no line for some: the provider
+     * may have run and billed them, so they are final failures with {@code missing_result}, not a
+     * second run. Only as many as the counts show unprocessed may be sent again.
+     */
+    @Test
+    void missingLines_areResubmittedOnlyWhenTheBatchCountsShowThemUnprocessed() {
+        List<LineResult> provider = List.of(new LineResult("a", Outcome.SUCCEEDED, 200, "{}", null, Usage.ZERO));
+
+        var allProcessed = Joiner.join(new java.util.LinkedHashSet<>(List.of("a", "b", "c")),
+                sink -> provider.forEach(sink), new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line", 0),
+                true, new java.io.ByteArrayOutputStream(), "p");
+        assertThat(allProcessed.retry()).isEmpty();
+        assertThat(allProcessed.finalFailures()).containsExactly("b", "c");
+        assertThat(allProcessed.result().missing()).isEqualTo(2);
+
+        var oneUnprocessed = Joiner.join(new java.util.LinkedHashSet<>(List.of("a", "b", "c")),
+                sink -> provider.forEach(sink), new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line", 1),
+                true, new java.io.ByteArrayOutputStream(), "p");
+        assertThat(oneUnprocessed.retry()).as("two missing, only one shown unprocessed: which one is unknown").isEmpty();
+        assertThat(oneUnprocessed.finalFailures()).containsExactly("b", "c");
+
+        var part = new java.io.ByteArrayOutputStream();
+        var twoUnprocessed = Joiner.join(new java.util.LinkedHashSet<>(List.of("a", "b", "c")),
+                sink -> provider.forEach(sink), new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line", 2),
+                true, part, "p");
+        assertThat(twoUnprocessed.retry()).containsExactly("b", "c");
+        assertThat(allProcessed.finalFailures()).hasSize(2);
+    }
+
+    /** A file may mix models; each line's usage is kept under the model that answered it, for a bill per model. */
+    @Test
+    void usage_isSplitByTheModelEachLineNames_linesNamingNoneGoToTheJobsModel() {
+        List<LineResult> provider = List.of(
+                new LineResult("a", Outcome.SUCCEEDED, 200, "{}", null, new Usage(10, 0, 5), null, "claude-opus-4-1"),
+                new LineResult("b", Outcome.SUCCEEDED, 200, "{}", null, new Usage(3, 1, 2), null, "claude-haiku-4-5"),
+                new LineResult("c", Outcome.SUCCEEDED, 200, "{}", null, new Usage(1, 0, 1), null, "claude-opus-4-1"),
+                new LineResult("d", Outcome.FAILED, 500, null, "{}", new Usage(7, 0, 0), "api_error", null));
+
+        ShardResult r = Joiner.join(new java.util.LinkedHashSet<>(List.of("a", "b", "c", "d")),
+                sink -> provider.forEach(sink), new Joiner.Unanswered(Outcome.MISSING, "missing_result", "x"), false,
+                new java.io.ByteArrayOutputStream(), "p").result();
+
+        assertThat(r.usageByModel("claude-haiku-4-5")).containsExactly(
+                java.util.Map.entry("claude-haiku-4-5", new Usage(10, 1, 2)),
+                java.util.Map.entry("claude-opus-4-1", new Usage(11, 0, 6)));
+        assertThat(r.usage()).isEqualTo(new Usage(21, 1, 8));
+        ShardResult before = new ShardResult(1, 0, 0, 0, 0, 0, new Usage(4, 0, 4), "p", 0, 0);
+        assertThat(before.usageByModel("gpt-4o-mini")).as("recorded before the split: all the job's model's")
+                .containsExactly(java.util.Map.entry("gpt-4o-mini", new Usage(4, 0, 4)));
+    }
+
+    @Test
+    void missingLine_isJoinedWithTheMissingResultCode() {
+        var part = new java.io.ByteArrayOutputStream();
+        Joiner.join(new java.util.LinkedHashSet<>(List.of("b")), sink -> { },
+                new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line", 0), true, part, "p");
+        JsonNode line = parse(part.toString(StandardCharsets.UTF_8).strip());
+        assertThat(line.get("outcome").asText()).isEqualTo("missing");
+        assertThat(line.at("/error/code").asText()).isEqualTo("missing_result");
     }
 
     private static JsonNode parse(String s) {

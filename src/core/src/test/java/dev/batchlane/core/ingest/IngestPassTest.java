@@ -107,6 +107,27 @@ class IngestPassTest {
                 .isEqualTo((int) s.bytes()));
     }
 
+    /**
+     * A provider that counts parts of a request (OpenAI's embedding inputs) gets shards cut on
+     * those too, and a single line over the limit is a violation rather than a batch that fails.
+     */
+    @Test
+    void stage_cutsAtTheInputLimit_andALineOverItAloneIsRejected() throws IOException {
+        IngestLimits limits = new IngestLimits(100, 1_000_000, 1000, 20, 5);
+        String ok = "{\"custom_id\":\"a\",\"inputs\":3}\n{\"custom_id\":\"b\",\"inputs\":2}\n"
+                + "{\"custom_id\":\"c\"}\n{\"custom_id\":\"d\",\"inputs\":4}\n";
+
+        Run r = run(limits, ok);
+
+        assertThat(r.violations()).isEmpty();
+        assertThat(r.stager().staged).extracting(IngestPass.StagedShard::requests).containsExactly(2L, 2L);
+
+        Run over = run(limits, ok + "{\"custom_id\":\"e\",\"inputs\":6}\n");
+        assertThat(over.violations()).extracting(Violation::line, Violation::code)
+                .containsExactly(org.assertj.core.api.Assertions.tuple(5L, "too_many_inputs"));
+        assertThat(over.violations().get(0).message()).contains("line 5").contains("6 inputs").contains("at most 5");
+    }
+
     @Test
     void stage_normalisesCrlfAndDropsBlankLines() throws IOException {
         Run run = run(new IngestLimits(10, 10_000, 100, 5), "{\"custom_id\":\"a\"}\r\n\r\n{\"custom_id\":\"b\"}");

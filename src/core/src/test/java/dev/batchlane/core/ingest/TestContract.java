@@ -28,6 +28,11 @@ final class TestContract implements RequestContract {
             public String model() {
                 return "test-model";
             }
+
+            @Override
+            public long inputs(ObjectNode line) {
+                return line.path("inputs").asLong(1);
+            }
         };
     }
 }

@@ -167,6 +167,29 @@ public final class OpenAiContract implements RequestContract {
         public long inputTokens(ObjectNode line) {
             return Tokens.forModel(modelOf(line)).prompt(requestBody(line));
         }
+
+        @Override
+        public long inputs(ObjectNode line) {
+            return embeddingInputs(line);
+        }
+    }
+
+    /**
+     * What one line counts against OpenAI's 50,000 embedding inputs per batch: every element of an
+     * {@code /v1/embeddings} {@code input} array — a string, or an array of token ids — and one
+     * for a single string or a single array of token ids. Any other endpoint's line is one.
+     */
+    static long embeddingInputs(ObjectNode line) {
+        JsonNode url = line.get("url");
+        if (url == null || !"/v1/embeddings".equals(url.asText())) {
+            return 1;
+        }
+        JsonNode input = line.path("body").path("input");
+        if (!input.isArray() || input.isEmpty()) {
+            return 1;
+        }
+        // [1, 2, 3] is one tokenized input; ["a", "b"] and [[1, 2], [3]] are one input per element.
+        return input.get(0).isNumber() ? 1 : input.size();
     }
 
     /** A value as it appeared in the line (JSON text), cut short, or "nothing" when it was absent. */

@@ -18,8 +18,8 @@ import java.io.IOException;
 final class ResultLines {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** What a line with neither a response nor an error becomes, so the request is not silently lost. */
-    private static final String NO_RESULT = "{\"code\":\"no_result\",\"message\":\"the provider's result line "
-            + "had neither a response nor an error\"}";
+    private static final Raw NO_RESULT = new Raw("{\"code\":\"no_result\",\"message\":\"the provider's result line "
+            + "had neither a response nor an error\"}", "no_result");
 
     /** A line that is not a result line at all; it carries no text of the line, only why. */
     static final class MalformedLineException extends Exception {
@@ -54,6 +54,7 @@ final class ResultLines {
                         f.body = null;
                         f.bodyError = null;
                         f.usage = null;
+                        f.model = null;
                         if (f.response) {
                             response(p, line, f);
                         } else {
@@ -76,24 +77,26 @@ final class ResultLines {
             Integer statusCode = f.statusCode;
             if (statusCode != null && statusCode >= 200 && statusCode < 300) {
                 return new LineResult(f.customId, Outcome.SUCCEEDED, statusCode,
-                        f.body == null ? null : f.body.json(), null, f.usage);
+                        f.body == null ? null : f.body.json(), null, f.usage, null, f.model);
             }
-            String errorJson;
+            Raw error;
             if (f.bodyError != null) {
-                errorJson = f.bodyError.json();
+                error = f.bodyError;
             } else if (f.body != null) {
-                errorJson = f.body.json();
+                error = f.body;
             } else if (f.error != null) {
-                errorJson = f.error.json();
+                error = f.error;
             } else {
-                errorJson = NO_RESULT;
+                error = NO_RESULT;
             }
-            return new LineResult(f.customId, Outcome.FAILED, statusCode, null, errorJson, f.usage);
+            return new LineResult(f.customId, Outcome.FAILED, statusCode, null, error.json(), f.usage,
+                    error.code(), f.model);
         }
         if (f.error != null) {
-            return new LineResult(f.customId, outcomeOf(f.error.code()), null, null, f.error.json(), null);
+            return new LineResult(f.customId, outcomeOf(f.error.code()), null, null, f.error.json(), null,
+                    f.error.code(), null);
         }
-        return new LineResult(f.customId, Outcome.FAILED, null, null, NO_RESULT, null);
+        return new LineResult(f.customId, Outcome.FAILED, null, null, NO_RESULT.json(), null, NO_RESULT.code(), null);
     }
 
     /** What one line says; the last occurrence of a repeated field wins, as in a JSON tree. */
@@ -104,12 +107,14 @@ final class ResultLines {
         Raw body;
         Raw bodyError;
         Usage usage;
+        String model;
         Raw error;
     }
 
     /**
      * A value as the provider wrote it: containers are cut out of the line; scalars, which carry no
-     * re-serialisation risk, are written from their token. {@code code} is an error's code, if any.
+     * re-serialisation risk, are written from their token. {@code code} is an error's {@code code},
+     * or its {@code type} when the code is null (OpenAI's envelope allows either), else null.
      */
     private record Raw(String json, String code) {}
 
@@ -124,6 +129,7 @@ final class ResultLines {
                 case "body" -> {
                     f.bodyError = null;
                     f.usage = null;
+                    f.model = null;
                     if (value == JsonToken.VALUE_NULL) {
                         f.body = null;
                     } else if (value == JsonToken.START_OBJECT) {
@@ -153,6 +159,7 @@ final class ResultLines {
                     f.usage = usage(usage);
                 }
                 case "error" -> f.bodyError = value == JsonToken.VALUE_NULL ? null : rawValue(p, line);
+                case "model" -> f.model = value == JsonToken.VALUE_STRING ? p.getText() : null;
                 default -> p.skipChildren();
             }
         }
@@ -164,11 +171,20 @@ final class ResultLines {
         if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
             long start = p.currentTokenLocation().getCharOffset();
             JsonNode tree = p.readValueAsTree();
-            String code = tree.path("code").isTextual() ? tree.path("code").asText() : "";
-            return new Raw(cut(line, start, p.currentLocation().getCharOffset(), tree), code);
+            return new Raw(cut(line, start, p.currentLocation().getCharOffset(), tree), code(tree));
         }
         JsonNode scalar = p.readValueAsTree();
-        return new Raw(scalar.toString(), "");
+        return new Raw(scalar.toString(), null);
+    }
+
+    private static String code(JsonNode error) {
+        for (String field : new String[] {"code", "type"}) {
+            JsonNode v = error.get(field);
+            if (v != null && v.isTextual() && !v.asText().isEmpty()) {
+                return v.asText();
+            }
+        }
+        return null;
     }
 
     private static String cut(String line, long start, long end) {
@@ -184,7 +200,7 @@ final class ResultLines {
 
     /** A request OpenAI never ran is told apart from one that ran and failed by the error's code. */
     private static Outcome outcomeOf(String code) {
-        return switch (code) {
+        return switch (code == null ? "" : code) {
             case "batch_expired" -> Outcome.EXPIRED;
             case "batch_cancelled" -> Outcome.CANCELLED;
             default -> Outcome.FAILED;

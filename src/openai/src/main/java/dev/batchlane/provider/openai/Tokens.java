@@ -76,13 +76,32 @@ final class Tokens {
                 tokens += text(value);
             }
         }
+        // Tool and function definitions and output schemas reach the model as prompt text too; their
+        // JSON is counted whole (names, descriptions, types, structure), which can only overcount.
+        for (String field : SCHEMA_FIELDS) {
+            JsonNode value = body.get(field);
+            if (value != null && !value.isNull()) {
+                tokens += cache.count(value.toString(), encoding::countTokensOrdinary);
+            }
+        }
         return tokens;
     }
+
+    /**
+     * Request fields that define tools or the shape of the answer: Chat Completions' {@code tools},
+     * {@code functions} and {@code response_format}, and the Responses API's {@code tools} and
+     * {@code text} (whose {@code format} holds a JSON schema).
+     */
+    private static final String[] SCHEMA_FIELDS = {"tools", "functions", "response_format", "text"};
 
     /** Tokens in every string of a node: message content may be a string or a list of typed parts. */
     private long text(JsonNode node) {
         if (node.isTextual()) {
             return cache.count(node.asText(), encoding::countTokensOrdinary);
+        }
+        if (node.isIntegralNumber()) {
+            // A prompt or embedding input given as token ids ([1734, 1917]): each id is one token.
+            return 1;
         }
         long sum = 0;
         if (node.isObject()) {

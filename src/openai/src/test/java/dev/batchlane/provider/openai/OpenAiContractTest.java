@@ -58,6 +58,42 @@ class OpenAiContractTest {
         assertThat(run.result().model()).isEqualTo("gpt-4o-mini");
     }
 
+    /** OpenAI's limits are documented in decimal units: 200 MB is 200,000,000 bytes, not 200 MiB. */
+    @Test
+    void limits_areTheDocumentedOnesInDecimalUnits() {
+        assertThat(IngestLimits.OPENAI.maxBytesPerShard()).isEqualTo(200_000_000L);
+        assertThat(IngestLimits.OPENAI.maxRequestsPerShard()).isEqualTo(50_000);
+        assertThat(IngestLimits.OPENAI.maxInputsPerShard()).isEqualTo(50_000);
+        assertThat(new OpenAiProvider(new OpenAiConfig(java.net.URI.create("http://127.0.0.1:1"), "sk-x",
+                java.time.Duration.ofSeconds(1)), java.net.http.HttpClient.newHttpClient()).limits())
+                .isEqualTo(IngestLimits.OPENAI);
+    }
+
+    @Test
+    void embeddingInputs_countEveryElementOfAnInputArray() throws IOException {
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        java.util.function.Function<String, Long> inputs = l -> {
+            try {
+                return OpenAiContract.embeddingInputs((com.fasterxml.jackson.databind.node.ObjectNode) mapper.readTree(l));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        String emb = "/v1/embeddings";
+        assertThat(inputs.apply(line("a", emb, "{\"model\":\"text-embedding-3-small\",\"input\":[\"x\",\"y\",\"z\"]}")))
+                .isEqualTo(3);
+        assertThat(inputs.apply(line("a", emb, "{\"model\":\"m\",\"input\":\"x\"}"))).isEqualTo(1);
+        assertThat(inputs.apply(line("a", emb, "{\"model\":\"m\",\"input\":[1,2,3]}"))).as("one tokenized input")
+                .isEqualTo(1);
+        assertThat(inputs.apply(line("a", emb, "{\"model\":\"m\",\"input\":[[1,2],[3]]}"))).isEqualTo(2);
+        assertThat(inputs.apply(line("a", CHAT, "{\"model\":\"m\",\"input\":[\"x\",\"y\"]}"))).isEqualTo(1);
+
+        String many = "[" + "\"w\",".repeat(50_000) + "\"w\"]";
+        Violation v = validate(line("big", emb, "{\"model\":\"text-embedding-3-small\",\"input\":" + many + "}")).only();
+        assertThat(v.code()).isEqualTo("too_many_inputs");
+        assertThat(v.message()).contains("50001 inputs");
+    }
+
     @Test
     void contract_idField_isCustomId() {
         assertThat(new OpenAiContract().idField()).isEqualTo("custom_id");

@@ -55,6 +55,26 @@ class ResultLinesTest {
         assertThat(r.usage()).isNull();
     }
 
+    /** Retries are decided on this code, so it is read from the error's fields, never from its words. */
+    @Test
+    void failedLine_carriesTheErrorCode_orItsTypeWhenTheCodeIsNull() throws Exception {
+        LineResult coded = ResultLines.parse("{\"custom_id\":\"a\",\"response\":{\"status_code\":400,\"body\":{"
+                + "\"error\":{\"message\":\"mentions rate_limit_exceeded\",\"type\":\"invalid_request_error\","
+                + "\"code\":\"context_length_exceeded\"}}}}");
+        LineResult typed = ResultLines.parse("{\"custom_id\":\"a\",\"response\":{\"status_code\":500,\"body\":{"
+                + "\"error\":{\"message\":\"oops\",\"type\":\"server_error\",\"code\":null}}}}");
+        LineResult fileError = ResultLines.parse("{\"custom_id\":\"b\",\"response\":null,\"error\":"
+                + "{\"code\":\"batch_expired\",\"message\":\"x\"}}");
+        LineResult ok = ResultLines.parse("{\"custom_id\":\"c\",\"response\":{\"status_code\":200,\"body\":"
+                + "{\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":[]}}}");
+
+        assertThat(coded.errorCode()).isEqualTo("context_length_exceeded");
+        assertThat(typed.errorCode()).isEqualTo("server_error");
+        assertThat(fileError.errorCode()).isEqualTo("batch_expired");
+        assertThat(ok.errorCode()).isNull();
+        assertThat(ok.model()).isEqualTo("gpt-4o-mini-2024-07-18");
+    }
+
     @Test
     void non2xxResponse_withoutAnErrorObject_keepsTheWholeBody() throws Exception {
         LineResult r = ResultLines.parse("{\"custom_id\":\"a\",\"response\":{\"status_code\":502,"

@@ -27,6 +27,26 @@ class TokensTest {
         assertThat(n).isEqualTo(3 + 1 + 2 + 3);
     }
 
+    /** Tool definitions and answer schemas are prompt the model reads; leaving them out undercounts the budget. */
+    @Test
+    void toolsFunctionsAndSchemas_areCountedAsInput_andTokenIdsCountOneEach() throws Exception {
+        Tokens t = Tokens.forModel("gpt-4o");
+        String messages = "\"messages\":[{\"role\":\"user\",\"content\":\"hello world\"}]";
+        long bare = t.prompt(json.readTree("{" + messages + "}"));
+        String schema = "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\","
+                + "\"description\":\"the city whose weather the user asked about, in full\"}}}";
+        for (String extra : new String[] {
+            "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"weather\",\"parameters\":" + schema + "}}]",
+            "\"functions\":[{\"name\":\"weather\",\"parameters\":" + schema + "}]",
+            "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"w\",\"schema\":" + schema + "}}",
+            "\"text\":{\"format\":{\"type\":\"json_schema\",\"name\":\"w\",\"schema\":" + schema + "}}"}) {
+            assertThat(t.prompt(json.readTree("{" + messages + "," + extra + "}"))).as(extra)
+                    .isGreaterThanOrEqualTo(bare + 20);
+        }
+        assertThat(Tokens.forModel("text-embedding-3-small").prompt(json.readTree("{\"input\":[[1,2,3],[4,5]]}")))
+                .isEqualTo(5);
+    }
+
     @Test
     void embeddingsInput_andContentParts_areCounted_butImageUrlsAreNot() throws Exception {
         Tokens t = Tokens.forModel("text-embedding-3-small");
