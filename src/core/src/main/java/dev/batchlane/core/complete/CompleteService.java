@@ -196,11 +196,12 @@ public final class CompleteService {
             return new Joiner.Unanswered(Outcome.FAILED, "batch_failed", shard.batchError());
         }
         String status = String.valueOf(shard.providerStatus());
-        if (status.equals("expired")) {
+        // Providers spell their words differently (OpenAI "expired", Bedrock "Expired" and "Stopped").
+        if (status.equalsIgnoreCase("expired")) {
             return new Joiner.Unanswered(Outcome.EXPIRED, "batch_expired",
                     "the batch's completion window closed before this request ran");
         }
-        if (status.startsWith("cancel")) {
+        if (status.toLowerCase(java.util.Locale.ROOT).startsWith("cancel") || status.equals("Stopped")) {
             return new Joiner.Unanswered(Outcome.CANCELLED, "batch_cancelled",
                     "the batch was cancelled before this request ran");
         }
