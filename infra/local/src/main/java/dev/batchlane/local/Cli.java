@@ -103,7 +103,7 @@ public final class Cli {
     @Command(name = "run", description = "Start the stack, drop FILE into inbox/<provider>/, follow the job, copy its objects to --out.")
     static final class Run implements Callable<Integer> {
         @Parameters(paramLabel = "FILE") Path file;
-        @Option(names = "--provider", description = "openai or anthropic; detected from the first line when omitted") String provider;
+        @Option(names = "--provider", description = "openai, anthropic or bedrock; detected from the first line when omitted") String provider;
         @Option(names = "--budget-usd", description = "a budget cap, sent as x-amz-meta-budget-usd") String budget;
         @Option(names = "--out", defaultValue = "batchlane-out", description = "where the job's objects are copied (default ${DEFAULT-VALUE})") Path out;
         @Option(names = "--shard-size", defaultValue = "500", description = "requests per shard on the local stack (default ${DEFAULT-VALUE})") int shardSize;
@@ -156,8 +156,8 @@ public final class Cli {
             }
             out().println("provider: " + provider + " (detected from the first line; --provider overrides)");
         }
-        if (!provider.equals("openai") && !provider.equals("anthropic")) {
-            System.err.println("provider '" + provider + "' has no adapter yet; this stack runs openai and anthropic");
+        if (!provider.equals("openai") && !provider.equals("anthropic") && !provider.equals("bedrock")) {
+            System.err.println("provider '" + provider + "' has no adapter yet; this stack runs openai, anthropic and bedrock");
             return null;
         }
         return provider;

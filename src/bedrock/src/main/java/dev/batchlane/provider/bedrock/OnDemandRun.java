@@ -44,7 +44,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 final class OnDemandRun {
     private static final System.Logger LOG = System.getLogger(OnDemandRun.class.getName());
     /** The provider status of a shard on demand, shown in the job's manifest. */
-    static final String STATUS = "OnDemand";
+    static final String STATUS = dev.batchlane.core.provider.Submission.ON_DEMAND_STATUS;
 
     private final BedrockConfig config;
     private final BedrockRuntimeClient runtime;

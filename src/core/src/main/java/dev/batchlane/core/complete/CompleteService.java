@@ -22,6 +22,7 @@ import dev.batchlane.core.money.PriceTable;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.Outcome;
+import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.provider.Usage;
 import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
@@ -315,6 +316,7 @@ public final class CompleteService {
         input.put("bytes", job.inputBytes());
         long succeeded = 0, failed = 0, expired = 0, cancelled = 0, missing = 0, retried = 0, finalFailures = 0;
         Usage usage = Usage.ZERO;
+        Usage onDemandUsage = Usage.ZERO;
         ArrayNode parts = JSON.createArrayNode();
         ArrayNode shardList = JSON.createArrayNode();
         Instant lastEnded = null;
@@ -329,6 +331,10 @@ public final class CompleteService {
             retried += r.retried();
             finalFailures += r.finalFailures();
             usage = usage.plus(r.usage());
+            boolean onDemand = Submission.ON_DEMAND_STATUS.equals(s.providerStatus());
+            if (onDemand) {
+                onDemandUsage = onDemandUsage.plus(r.usage());
+            }
             parts.add(r.partKey());
             ObjectNode sn = shardList.addObject();
             sn.put("shard", Shard.partName(s.index()));
@@ -349,7 +355,10 @@ public final class CompleteService {
             sn.put("resubmitted", r.retried());
             sn.put("depth", s.depth());
             sn.set("usage", usageJson(r.usage()));
-            sn.set("cost", costJson(price, r.usage()));
+            if (onDemand) {
+                sn.put("onDemand", true);
+            }
+            sn.set("cost", onDemand ? costJson(price, Usage.ZERO, r.usage()) : costJson(price, r.usage()));
             sn.put("part", r.partKey());
             if (s.endedAt() != null && (lastEnded == null || s.endedAt().isAfter(lastEnded))) {
                 lastEnded = s.endedAt();
@@ -368,7 +377,11 @@ public final class CompleteService {
         counts.put("resubmitted", retried);
         counts.put("inFailedFile", finalFailures);
         m.set("usage", usageJson(usage));
-        ObjectNode cost = costJson(price, usage);
+        ObjectNode cost = onDemandUsage.equals(Usage.ZERO) ? costJson(price, usage)
+                : costJson(price, minus(usage, onDemandUsage), onDemandUsage);
+        if (!onDemandUsage.equals(Usage.ZERO)) {
+            cost.set("onDemandUsage", usageJson(onDemandUsage));
+        }
         cost.put("priceTable", prices.version());
         if (job.estimatedCostUsd() != null) {
             cost.put("projectedBatchUsdUpperBound", new BigDecimal(job.estimatedCostUsd()));
@@ -440,6 +453,33 @@ public final class CompleteService {
         n.put("syncUsd", sync);
         n.put("savingUsd", sync.subtract(batch));
         return n;
+    }
+
+    /**
+     * The bill when some shards ran synchronously ({@link Submission#ON_DEMAND_STATUS}): their usage
+     * is billed at the synchronous price in {@code batchUsd} too, and saves nothing.
+     */
+    private static ObjectNode costJson(Optional<ModelPrice> price, Usage batchUsage, Usage onDemandUsage) {
+        ObjectNode n = JSON.createObjectNode();
+        if (price.isEmpty()) {
+            n.putNull("batchUsd");
+            n.putNull("syncUsd");
+            n.putNull("savingUsd");
+            return n;
+        }
+        BigDecimal onDemand = price.get().sync().cost(onDemandUsage);
+        BigDecimal batch = price.get().batch().cost(batchUsage).add(onDemand);
+        BigDecimal sync = price.get().sync().cost(batchUsage).add(onDemand);
+        n.put("batchUsd", batch);
+        n.put("syncUsd", sync);
+        n.put("savingUsd", sync.subtract(batch));
+        n.put("onDemandUsd", onDemand);
+        return n;
+    }
+
+    private static Usage minus(Usage a, Usage b) {
+        return new Usage(a.inputTokens() - b.inputTokens(), a.cachedInputTokens() - b.cachedInputTokens(),
+                a.outputTokens() - b.outputTokens());
     }
 
     private static ObjectNode usageJson(Usage u) {

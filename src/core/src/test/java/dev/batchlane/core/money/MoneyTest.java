@@ -62,7 +62,7 @@ class MoneyTest {
         assertThat(t.find("openai", "gpt-4o-mini").orElseThrow().batch().cachedInput()).isEqualByComparingTo("0.5");
         assertThat(t.find("openai", "ft:gpt-4o-mini:acme:xyz")).isPresent();
         assertThat(t.find("openai", "gpt-4.1")).isPresent();
-        assertThat(t.version()).isEqualTo("2026-11-01+acme-2026-12");
+        assertThat(t.version()).isEqualTo("2026-12-01+acme-2026-12");
     }
 
     @Test
