@@ -79,6 +79,60 @@ public interface BatchlaneConfig {
         Duration timeout();
     }
 
+    Bedrock bedrock();
+
+    /** Amazon Bedrock batch inference on this lane's own bucket (no key: the function's role and the service role). */
+    interface Bedrock {
+        /** The service role Bedrock assumes to read the input prefix and write the output prefix (BATCHLANE_BEDROCK_ROLE_ARN). */
+        Optional<String> roleArn();
+
+        /** The model (or inference profile) of a file whose metadata names none. */
+        Optional<String> defaultModel();
+
+        @WithDefault("bedrock/input/")
+        String inputPrefix();
+
+        @WithDefault("bedrock/output/")
+        String outputPrefix();
+
+        /** timeoutDurationInHours of each job, 24 to 168. */
+        @WithDefault("24")
+        int timeoutHours();
+
+        /** Records of a small shard run on demand per poll, so a poll invocation stays short. */
+        @WithDefault("20")
+        int onDemandRecordsPerPoll();
+
+        /** Set only to point at a local simulator (control plane and runtime alike). */
+        Optional<URI> endpoint();
+
+        @WithDefault("PT60S")
+        Duration timeout();
+
+        Quotas quotas();
+
+        /** Bedrock's per-model quotas, as Service Quotas shows them for the account; the defaults are the common values. */
+        interface Quotas {
+            @WithDefault("100")
+            int minRecordsPerJob();
+
+            @WithDefault("50000")
+            int maxRecordsPerJob();
+
+            @WithDefault("50000")
+            int maxRecordsPerFile();
+
+            @WithDefault("1073741824")
+            long maxFileBytes();
+
+            @WithDefault("5368709120")
+            long maxJobBytes();
+
+            @WithDefault("10")
+            int maxConcurrentJobs();
+        }
+    }
+
     interface Anthropic {
         /** The API base without /v1, as the official SDKs read ANTHROPIC_BASE_URL. */
         @WithDefault("https://api.anthropic.com")

@@ -23,6 +23,9 @@ import dev.batchlane.provider.anthropic.AnthropicConfig;
 import dev.batchlane.provider.anthropic.AnthropicProvider;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.provider.openai.MistralProvider;
+import dev.batchlane.provider.bedrock.BedrockConfig;
+import dev.batchlane.provider.bedrock.BedrockProvider;
+import dev.batchlane.provider.bedrock.BedrockQuotas;
 import dev.batchlane.provider.openai.OpenAiConfig;
 import dev.batchlane.provider.openai.OpenAiProvider;
 import dev.batchlane.provider.openai.Vendor;
@@ -42,6 +45,8 @@ import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.bedrock.BedrockClient;
+import software.amazon.awssdk.services.bedrockruntime.BedrockRuntimeClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -91,7 +96,7 @@ public class Wiring {
 
     @Produces
     @Singleton
-    Providers providers(BatchlaneConfig config) {
+    Providers providers(BatchlaneConfig config, S3Client s3) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(config.openai().timeout()).build();
         var openai = new OpenAiProvider(new OpenAiConfig(config.openai().baseUrl(),
                 apiKey("openai", config.openai().apiKeySecret(), config.openai().apiKey(), config),
@@ -102,7 +107,7 @@ public class Wiring {
         var anthropic = new AnthropicProvider(new AnthropicConfig(config.anthropic().baseUrl(),
                 apiKey("anthropic", config.anthropic().apiKeySecret(), config.anthropic().apiKey(), config),
                 config.anthropic().version(), config.anthropic().timeout()), http);
-        List<BatchProvider> all = new ArrayList<>(List.of(openai, anthropic));
+        List<BatchProvider> all = new ArrayList<>(List.of(openai, anthropic, bedrock(config, s3)));
         all.addAll(vendors(config, http));
         return new Providers(all.stream().<BatchProvider>map(p -> new ResilientProvider(p, settings)).toList());
     }
@@ -141,6 +146,24 @@ public class Wiring {
             BatchlaneConfig config) {
         return new OpenAiConfig(vendor.baseUrl().orElse(defaultBase),
                 apiKey(name, vendor.apiKeySecret(), vendor.apiKey(), config), vendor.timeout());
+    }
+
+    static BedrockProvider bedrock(BatchlaneConfig config, S3Client s3) {
+        var b = config.bedrock();
+        var q = b.quotas();
+        var bedrockConfig = new BedrockConfig(config.aws().region(), config.bucket(), b.roleArn().orElse(null),
+                b.inputPrefix(), b.outputPrefix(), b.defaultModel().orElse(null),
+                new BedrockQuotas(q.minRecordsPerJob(), q.maxRecordsPerJob(), q.maxRecordsPerFile(), q.maxFileBytes(),
+                        q.maxJobBytes(), q.maxConcurrentJobs()),
+                b.timeoutHours(), b.onDemandRecordsPerPoll(), b.endpoint(), b.endpoint(), b.timeout());
+        var http = UrlConnectionHttpClient.builder().socketTimeout(b.timeout());
+        var control = BedrockClient.builder().httpClientBuilder(http).region(Region.of(config.aws().region()));
+        var runtime = BedrockRuntimeClient.builder().httpClientBuilder(http).region(Region.of(config.aws().region()));
+        b.endpoint().ifPresent(e -> {
+            control.endpointOverride(e);
+            runtime.endpointOverride(e);
+        });
+        return new BedrockProvider(bedrockConfig, control.build(), runtime.build(), s3);
     }
 
     /**

@@ -43,6 +43,12 @@ public final class BatchlaneContract {
     public static final String PREFIX_REJECTED = "rejected/";
     public static final String PREFIX_RESULTS = "results/";
     public static final String PREFIX_CANCEL = "cancel/";
+    /** Where shards are copied for Bedrock to read, and where Bedrock writes its output (the service role's only reach). */
+    public static final String PREFIX_BEDROCK_INPUT = "bedrock/input/";
+    public static final String PREFIX_BEDROCK_OUTPUT = "bedrock/output/";
+    /** The service role Bedrock assumes for the lane's jobs, and the model of a file whose metadata names none. */
+    public static final String ENV_BEDROCK_ROLE_ARN = "BATCHLANE_BEDROCK_ROLE_ARN";
+    public static final String ENV_BEDROCK_DEFAULT_MODEL = "BATCHLANE_BEDROCK_DEFAULT_MODEL";
     /** Only drops with this suffix under {@link #PREFIX_INBOX} start a job. */
     public static final String INBOX_SUFFIX = ".jsonl";
 

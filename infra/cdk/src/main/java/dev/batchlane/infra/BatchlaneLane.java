@@ -79,6 +79,11 @@ public final class BatchlaneLane extends Construct {
         return state.deadLetterQueue();
     }
 
+    /** The role Bedrock assumes for the lane's batch inference jobs. */
+    public software.amazon.awscdk.services.iam.IRole bedrockServiceRole() {
+        return functions.bedrock().serviceRole();
+    }
+
     public IFunction function(Handler handler) {
         return functions.function(handler);
     }

@@ -72,7 +72,8 @@ public record BatchlaneProps(
         int oldestInFlightShardHours,
         int batchesFailedThreshold,
         int batchesExpiredThreshold,
-        int requestFailureRatePercent) {
+        int requestFailureRatePercent,
+        java.util.List<String> bedrockModels) {
 
     /** The prefix of the environment variables; apart from the functions' own {@code BATCHLANE_*}. */
     public static final String ENVIRONMENT_PREFIX = "BATCHLANE_CDK_";
@@ -131,7 +132,15 @@ public record BatchlaneProps(
         range("batchesFailedThreshold", batchesFailedThreshold, 1, Integer.MAX_VALUE, "batches");
         range("batchesExpiredThreshold", batchesExpiredThreshold, 1, Integer.MAX_VALUE, "batches");
         range("requestFailureRatePercent", requestFailureRatePercent, 1, 100, "percent");
+        require(bedrockModels != null && !bedrockModels.isEmpty()
+                        && bedrockModels.stream().allMatch(m -> BEDROCK_MODEL.matcher(m).matches()), "bedrockModels",
+                "a comma-separated list of Bedrock model ids or inference profile ids (the first is the default)",
+                bedrockModels);
+        bedrockModels = java.util.List.copyOf(bedrockModels);
     }
+
+    /** A model id ({@code anthropic.claude-3-haiku-20240307-v1:0}) or a cross-Region profile id ({@code us.…}). */
+    private static final Pattern BEDROCK_MODEL = Pattern.compile("[a-z0-9-]{1,63}(\\.[a-z0-9-]{1,63}){1,2}(:[a-z0-9-]{1,63}){0,2}");
 
     /** Every default, for a function.zip at the repository's usual place. */
     public static BatchlaneProps defaults() {
@@ -170,7 +179,9 @@ public record BatchlaneProps(
                 s.integer("oldestInFlightShardHours", 25),
                 s.integer("batchesFailedThreshold", 1),
                 s.integer("batchesExpiredThreshold", 1),
-                s.integer("requestFailureRatePercent", 10));
+                s.integer("requestFailureRatePercent", 10),
+                java.util.Arrays.stream(s.text("bedrockModels", "anthropic.claude-3-haiku-20240307-v1:0").split(","))
+                        .map(String::trim).filter(m -> !m.isEmpty()).toList());
     }
 
     /** The same settings with the function.zip at another path (the app resolves it; tests use a placeholder). */
@@ -180,7 +191,7 @@ public record BatchlaneProps(
                 completeTimeoutSeconds, stagingExpiryDays, rejectedExpiryDays, pollRateMinutes, streamBatchSize,
                 streamRetryAttempts, eventBusName, removalPolicy, logRetentionDays, alarmEmail, openAiApiKeySecretArn,
                 anthropicApiKeySecretArn, pollStalledMinutes, oldestInFlightShardHours, batchesFailedThreshold,
-                batchesExpiredThreshold, requestFailureRatePercent);
+                batchesExpiredThreshold, requestFailureRatePercent, bedrockModels);
     }
 
     /** {@code ingestMemoryMb} → {@code BATCHLANE_CDK_INGEST_MEMORY_MB}. */

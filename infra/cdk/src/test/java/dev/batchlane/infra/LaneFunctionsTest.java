@@ -103,11 +103,13 @@ class LaneFunctionsTest {
             assertThat(render(env.get("BATCHLANE_" + vendor.toUpperCase() + "_API_KEY_SECRET")))
                     .matches("\\$\\{\\w*" + vendor + "ApiKey\\w*\\}");
         }
+        assertThat(render(env.get("BATCHLANE_BEDROCK_ROLE_ARN"))).matches("\\$\\{\\w*BedrockServiceRole\\w*\\.Arn\\}");
+        assertThat(env.get("BATCHLANE_BEDROCK_DEFAULT_MODEL")).isEqualTo("anthropic.claude-3-haiku-20240307-v1:0");
         if (handler == Handler.COMPLETE) {
             assertThat(render(env.get("BATCHLANE_EVENT_BUS"))).isEqualTo("${" + onlyResource("AWS::Events::EventBus") + "}");
-            assertThat(env).hasSize(11);
+            assertThat(env).hasSize(13);
         } else {
-            assertThat(env).doesNotContainKey("BATCHLANE_EVENT_BUS").hasSize(10);
+            assertThat(env).doesNotContainKey("BATCHLANE_EVENT_BUS").hasSize(12);
         }
     }
 

@@ -37,9 +37,12 @@ class LanePermissionsTest {
     }
 
     @Test
-    void pollRole_hasNoS3PutObject() {
+    void pollRole_putsObjectsOnlyUnderTheBedrockPrefixes() {
+        // Poll submits held-back Bedrock shards (a copy to bedrock/input/) and runs small ones on demand
+        // (their output under bedrock/output/); it writes nothing of the lane's own.
         assertThat(statements(Handler.POLL)).isNotEmpty()
-                .noneMatch(s -> s.allows("s3:PutObject"));
+                .filteredOn(s -> s.allows("s3:PutObject"))
+                .allSatisfy(s -> assertThat(s.resources()).allMatch(r -> r.matches(".*/bedrock/(input|output)/\\*")));
     }
 
     @Test
@@ -127,7 +130,10 @@ class LanePermissionsTest {
         List<Statement> s3 = statements(handler).stream()
                 .filter(s -> s.actions().stream().anyMatch(a -> a.startsWith("s3:"))).toList();
         assertThat(s3).isNotEmpty().allSatisfy(s -> assertThat(s.resources())
-                .allMatch(r -> r.matches("\\$\\{\\w+\\.Arn\\}/(inbox|staging|rejected|results|cancel)/\\*"), "a prefix"));
+                .allMatch(r -> r.matches("\\$\\{\\w+\\.Arn\\}/(inbox|staging|rejected|results|cancel|bedrock/input|bedrock/output)/\\*")
+                        // Listing is on the bucket, limited to the Bedrock prefixes by s3:prefix.
+                        || s.actions().equals(List.of("s3:ListBucket")) && r.matches("\\$\\{\\w+\\.Arn\\}")
+                        && String.valueOf(s.condition()).contains("s3:prefix"), "a prefix"));
     }
 
     @Test
@@ -135,9 +141,9 @@ class LanePermissionsTest {
         for (Handler handler : Handler.values()) {
             assertThat(anyAllows(handler, "kms:Decrypt", key())).as(handler + " decrypts").isTrue();
         }
-        assertThat(statements(Handler.POLL)).noneMatch(s -> s.allowsAnyOf("kms:Encrypt", "kms:GenerateDataKey",
-                "kms:ReEncryptTo", "kms:ReEncryptFrom"));
-        for (Handler writer : List.of(Handler.INGEST, Handler.COMPLETE)) {
+        assertThat(allStatements()).noneMatch(s -> s.allowsAnyOf("kms:ReEncryptTo", "kms:ReEncryptFrom"));
+        // Poll writes only Bedrock's prefixes (see pollRole_putsObjectsOnlyUnderTheBedrockPrefixes), but writes.
+        for (Handler writer : List.of(Handler.INGEST, Handler.POLL, Handler.COMPLETE)) {
             assertThat(anyAllows(writer, "kms:Encrypt", key())).isTrue();
             assertThat(anyAllows(writer, "kms:GenerateDataKey", key())).isTrue();
         }
@@ -225,10 +231,15 @@ class LanePermissionsTest {
 
     @Test
     void iamStatements_haveNoWildcardResource_exceptListStreams() {
-        // The one exception: Lambda checks complete's role for dynamodb:ListStreams when it creates
-        // the stream mapping, and ListStreams takes no resource-level permission (see LaneFunctions).
+        // The exceptions: Lambda checks complete's role for dynamodb:ListStreams when it creates the
+        // stream mapping, and bedrock:ListModelInvocationJobs (ingest and poll pace jobs against the
+        // concurrency quota); neither takes a resource-level permission (see LaneFunctions, LaneBedrock).
         List<Statement> wildcard = allStatements().stream().filter(s -> s.resources().contains("*")).toList();
-        assertThat(wildcard).allSatisfy(s -> {
+        assertThat(wildcard).hasSize(3).allSatisfy(s -> {
+            if (s.actions().equals(List.of("bedrock:ListModelInvocationJobs"))) {
+                assertThat(s.roles()).singleElement().isIn("${" + roleId(Handler.INGEST) + "}", "${" + roleId(Handler.POLL) + "}");
+                return;
+            }
             assertThat(s.actions()).containsExactly("dynamodb:ListStreams");
             assertThat(s.roles()).containsExactly("${" + roleId(Handler.COMPLETE) + "}");
         });

@@ -98,17 +98,17 @@ public final class Cli {
                 System.getenv("ANTHROPIC_BASE_URL")).withVendorEnv(System.getenv());
     }
 
-    /** The providers this stack runs; the first two are detected from a line's shape, the rest named. */
+    /** The providers this stack runs; the first three are detected from a line's shape, the rest named. */
     static final List<String> PROVIDERS = java.util.stream.Stream.concat(java.util.stream.Stream.of("openai",
-            "anthropic"), Stack.VendorTarget.names().stream()).toList();
+            "anthropic", "bedrock"), Stack.VendorTarget.names().stream()).toList();
 
     // ---- run ----
 
     @Command(name = "run", description = "Start the stack, drop FILE into inbox/<provider>/, follow the job, copy its objects to --out.")
     static final class Run implements Callable<Integer> {
         @Parameters(paramLabel = "FILE") Path file;
-        @Option(names = "--provider", description = "openai, anthropic, azure, groq, together or mistral; openai and "
-                + "anthropic are detected from the first line when omitted") String provider;
+        @Option(names = "--provider", description = "openai, anthropic, bedrock, azure, groq, together or mistral; "
+                + "openai, anthropic and bedrock are detected from the first line when omitted") String provider;
         @Option(names = "--budget-usd", description = "a budget cap, sent as x-amz-meta-budget-usd") String budget;
         @Option(names = "--out", defaultValue = "batchlane-out", description = "where the job's objects are copied (default ${DEFAULT-VALUE})") Path out;
         @Option(names = "--shard-size", defaultValue = "500", description = "requests per shard on the local stack (default ${DEFAULT-VALUE})") int shardSize;

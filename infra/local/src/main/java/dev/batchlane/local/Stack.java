@@ -13,6 +13,7 @@ import dev.batchlane.emulators.DynamoDbLocalServer;
 import dev.batchlane.emulators.S3MockServer;
 import dev.batchlane.simulator.anthropic.AnthropicSimulator;
 import dev.batchlane.simulator.openai.Dialect;
+import dev.batchlane.simulator.bedrock.BedrockSimulator;
 import dev.batchlane.simulator.openai.OpenAiSimulator;
 import java.io.IOException;
 import java.net.URLEncoder;
@@ -128,6 +129,8 @@ public final class Stack implements AutoCloseable {
     private S3MockServer s3Server;
     private DynamoDbLocalServer dynamoServer;
     private OpenAiSimulator simulator;
+    /** The model of a Bedrock file whose metadata names none, on the local stack. */
+    static final String BEDROCK_DEFAULT_MODEL = "anthropic.claude-3-haiku-20240307-v1:0";
     private S3Client s3;
     private DynamoDbClient dynamo;
     private StreamPump pump;
@@ -222,6 +225,11 @@ public final class Stack implements AutoCloseable {
                 providerDescription += "; the " + vendor.name() + " simulator at " + sim.baseUrl();
             }
         }
+        // Bedrock reads and writes the lane's own bucket: its simulator works on the same S3 emulator.
+        BedrockSimulator bedrock = BedrockSimulator.builder().s3(s3).region(REGION).stepDuration(Duration.ofSeconds(1))
+                .start();
+        closeables.add(bedrock);
+        providerDescription += "; the Bedrock simulator at " + bedrock.endpoint();
         log.accept("providers: " + providerDescription);
 
         env.put("BATCHLANE_BUCKET", BUCKET);
@@ -236,6 +244,9 @@ public final class Stack implements AutoCloseable {
         env.put("BATCHLANE_OPENAI_API_KEY", key);
         env.put("ANTHROPIC_BASE_URL", anthropicUrl);
         env.put("BATCHLANE_ANTHROPIC_API_KEY", anthropicKey);
+        env.put("BATCHLANE_BEDROCK_ENDPOINT", bedrock.endpoint());
+        env.put("BATCHLANE_BEDROCK_ROLE_ARN", "arn:aws:iam::" + BedrockSimulator.ACCOUNT + ":role/batchlane-bedrock-local");
+        env.put("BATCHLANE_BEDROCK_DEFAULT_MODEL", BEDROCK_DEFAULT_MODEL);
         env.put("BATCHLANE_POLL_FIRST_DELAY", "PT1S");
         env.put("BATCHLANE_POLL_MAX_DELAY", "PT5S");
         env.put("BATCHLANE_SHARD_MAX_REQUESTS", Integer.toString(options.maxRequestsPerShard()));

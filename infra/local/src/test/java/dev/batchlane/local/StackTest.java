@@ -186,5 +186,8 @@ class StackTest {
         Files.writeString(anthropic, "{\"custom_id\":\"a\",\"params\":{\"model\":\"claude\"}}\n");
         assertThat(Cli.detect(openai)).isEqualTo("openai");
         assertThat(Cli.detect(anthropic)).isEqualTo("anthropic");
+        Path bedrock = tmp.resolve("b.jsonl");
+        Files.writeString(bedrock, "{\"recordId\":\"r1\",\"modelInput\":{\"messages\":[]}}\n");
+        assertThat(Cli.detect(bedrock)).isEqualTo("bedrock");
     }
 }

@@ -60,6 +60,12 @@ public final class LaneFunctions extends Construct {
 
     private final Map<Handler, Function> functions = new EnumMap<>(Handler.class);
     private final Map<Handler, Alias> aliases = new EnumMap<>(Handler.class);
+    private LaneBedrock bedrock;
+
+    /** The Bedrock service role and the functions' Bedrock permissions. */
+    public LaneBedrock bedrock() {
+        return bedrock;
+    }
 
     public LaneFunctions(Construct scope, String id, BatchlaneProps props, LaneState state) {
         super(scope, id);
@@ -70,6 +76,7 @@ public final class LaneFunctions extends Construct {
         }
         // A zip file is deployed as it is: no bundling, no Docker. One asset serves all three functions.
         Code code = Code.fromAsset(zip.toString());
+        bedrock = new LaneBedrock(this, "Bedrock", props, state);
 
         for (Handler handler : Handler.values()) {
             function(handler, props, state, code);
@@ -149,6 +156,7 @@ public final class LaneFunctions extends Construct {
                 .build();
         ((CfnLogGroup) logs.getNode().getDefaultChild()).setRetentionInDays(props.logRetentionDays());
         LanePermissions.grant(handler, role, state, logs);
+        bedrock.grant(handler, role);
 
         Map<String, String> environment = new LinkedHashMap<>();
         environment.put(ENV_HANDLER, handler.handlerName());
@@ -160,6 +168,8 @@ public final class LaneFunctions extends Construct {
         state.vendorApiKeys().forEach((vendor, secret) ->
                 environment.put(dev.batchlane.infra.BatchlaneContract.vendorKeySecretEnv(vendor), secret.getSecretArn()));
         environment.put(ENV_JAVA_TOOL_OPTIONS, javaToolOptions(handler));
+        environment.put(dev.batchlane.infra.BatchlaneContract.ENV_BEDROCK_ROLE_ARN, bedrock.serviceRole().getRoleArn());
+        environment.put(dev.batchlane.infra.BatchlaneContract.ENV_BEDROCK_DEFAULT_MODEL, props.bedrockModels().get(0));
         if (handler == Handler.COMPLETE) {
             environment.put(ENV_EVENT_BUS, state.eventBus().getEventBusName());
         }

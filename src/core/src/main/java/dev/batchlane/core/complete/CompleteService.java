@@ -22,6 +22,7 @@ import dev.batchlane.core.money.PriceTable;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.Outcome;
+import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.provider.Usage;
 import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
@@ -196,11 +197,12 @@ public final class CompleteService {
             return new Joiner.Unanswered(Outcome.FAILED, "batch_failed", shard.batchError());
         }
         String status = String.valueOf(shard.providerStatus());
-        if (status.equals("expired")) {
+        // Providers spell their words differently (OpenAI "expired", Bedrock "Expired" and "Stopped").
+        if (status.equalsIgnoreCase("expired")) {
             return new Joiner.Unanswered(Outcome.EXPIRED, "batch_expired",
                     "the batch's completion window closed before this request ran");
         }
-        if (status.startsWith("cancel")) {
+        if (status.toLowerCase(java.util.Locale.ROOT).startsWith("cancel") || status.equals("Stopped")) {
             return new Joiner.Unanswered(Outcome.CANCELLED, "batch_cancelled",
                     "the batch was cancelled before this request ran");
         }
@@ -318,6 +320,8 @@ public final class CompleteService {
         long succeeded = 0, failed = 0, expired = 0, cancelled = 0, missing = 0, retried = 0, finalFailures = 0;
         Usage usage = Usage.ZERO;
         Map<String, Usage> usageByModel = new java.util.TreeMap<>();
+        Map<String, Usage> onDemandByModel = new java.util.TreeMap<>();
+        Usage onDemandUsage = Usage.ZERO;
         ArrayNode parts = JSON.createArrayNode();
         ArrayNode shardList = JSON.createArrayNode();
         Instant lastEnded = null;
@@ -333,7 +337,13 @@ public final class CompleteService {
             finalFailures += r.finalFailures();
             usage = usage.plus(r.usage());
             Map<String, Usage> shardByModel = r.usageByModel(job.model());
-            shardByModel.forEach((model, u) -> usageByModel.merge(model, u, Usage::plus));
+            boolean onDemand = Submission.ON_DEMAND_STATUS.equals(s.providerStatus());
+            if (onDemand) {
+                onDemandUsage = onDemandUsage.plus(r.usage());
+                shardByModel.forEach((model, u) -> onDemandByModel.merge(model, u, Usage::plus));
+            } else {
+                shardByModel.forEach((model, u) -> usageByModel.merge(model, u, Usage::plus));
+            }
             parts.add(r.partKey());
             ObjectNode sn = shardList.addObject();
             sn.put("shard", Shard.partName(s.index()));
@@ -354,7 +364,11 @@ public final class CompleteService {
             sn.put("resubmitted", r.retried());
             sn.put("depth", s.depth());
             sn.set("usage", usageJson(r.usage()));
-            sn.set("cost", costJson(Bill.of(job.provider(), shardByModel, prices)));
+            if (onDemand) {
+                sn.put("onDemand", true);
+            }
+            sn.set("cost", costJson(onDemand ? Bill.of(job.provider(), Map.of(), shardByModel, prices)
+                    : Bill.of(job.provider(), shardByModel, prices)));
             sn.put("part", r.partKey());
             if (s.endedAt() != null && (lastEnded == null || s.endedAt().isAfter(lastEnded))) {
                 lastEnded = s.endedAt();
@@ -373,15 +387,23 @@ public final class CompleteService {
         counts.put("resubmitted", retried);
         counts.put("inFailedFile", finalFailures);
         m.set("usage", usageJson(usage));
-        Bill bill = Bill.of(job.provider(), usageByModel, prices);
+        Bill bill = Bill.of(job.provider(), usageByModel, onDemandByModel, prices);
         ObjectNode cost = costJson(bill);
+        if (!onDemandUsage.equals(Usage.ZERO)) {
+            cost.set("onDemandUsage", usageJson(onDemandUsage));
+        }
         // Each model at its own price: a file may mix models (Anthropic takes several in one batch).
         ObjectNode byModel = cost.putObject("byModel");
-        usageByModel.forEach((model, u) -> {
-            ObjectNode one = costJson(Bill.of(job.provider(), Map.of(model, u), prices));
-            one.set("usage", usageJson(u));
+        java.util.Set<String> models = new java.util.TreeSet<>(usageByModel.keySet());
+        models.addAll(onDemandByModel.keySet());
+        for (String model : models) {
+            Usage batchPart = usageByModel.getOrDefault(model, Usage.ZERO);
+            Usage onDemandPart = onDemandByModel.getOrDefault(model, Usage.ZERO);
+            ObjectNode one = costJson(Bill.of(job.provider(), Map.of(model, batchPart), Map.of(model, onDemandPart),
+                    prices));
+            one.set("usage", usageJson(batchPart.plus(onDemandPart)));
             byModel.set(model, one);
-        });
+        }
         cost.put("priceTable", prices.version());
         if (job.estimatedCostUsd() != null) {
             cost.put("projectedBatchUsdUpperBound", new BigDecimal(job.estimatedCostUsd()));
@@ -450,6 +472,9 @@ public final class CompleteService {
         n.put("batchUsd", bill.batchUsd());
         n.put("syncUsd", bill.syncUsd());
         n.put("savingUsd", bill.syncUsd().subtract(bill.batchUsd()));
+        if (bill.onDemandUsd().signum() != 0) {
+            n.put("onDemandUsd", bill.onDemandUsd());
+        }
         return n;
     }
 

@@ -307,6 +307,9 @@ public final class IngestPass {
             }
         }
         long lastLine = merger.lastLine;
+        if (merger.requests > 0) {
+            merger.rules.finish(merger.requests, merger::add);
+        }
         if (merger.requests == 0 && merger.count == 0) {
             merger.add(new Violation(0, null, "empty_file", "the file holds no requests"
                     + (lastLine == 0 ? "" : " (only " + lastLine + " blank line(s))")));

@@ -209,7 +209,8 @@ public final class IngestService {
         try (ErrorList errors = new ErrorList(Keys.rejectedErrors(drop.provider(), drop.name(), jobId));
                 InputStream in = objects.open(ref.key(), ref.identity())) {
             try {
-                pass = new IngestPass(provider.contract(), limits, settings.money().defaultMaxOutputTokens(), options)
+                pass = new IngestPass(provider.contract().forFile(objects.head(ref.key())
+                        .map(ObjectStore.ObjectInfo::metadata).orElse(java.util.Map.of())), limits, settings.money().defaultMaxOutputTokens(), options)
                         .run(in, errors::add, stager, (bytes, shards) -> {
                             progress[0] = progress[0].read(bytes, shards, clock.instant());
                             store.recordIngestProgress(jobId, progress[0]);

@@ -16,9 +16,24 @@ public interface RequestContract {
     /** Starts checking one file; rules such as "the same url on every line" need per-file memory. */
     FileRules startFile();
 
+    /**
+     * The contract for one file given its S3 object metadata, for providers whose per-file choices
+     * (a model, a request format) ride as metadata rather than in the lines. Most ignore it.
+     */
+    default RequestContract forFile(java.util.Map<String, String> metadata) {
+        return this;
+    }
+
     interface FileRules {
         /** Checks one parsed line, reporting each broken rule to {@code out}. */
         void check(long lineNumber, String customId, ObjectNode line, ViolationSink out);
+
+        /**
+         * Called once after the last line with the number of valid requests, for rules about the
+         * file as a whole (a provider's minimum per job); line number 0 names the file.
+         */
+        default void finish(long requests, ViolationSink out) {
+        }
 
         /** The endpoint every line targets, once the file has been read (null if none was valid). */
         String endpoint();

@@ -61,7 +61,7 @@ public final class ShardSubmitter {
         Shard claimed = won.get();
         BatchProvider provider = providers.get(staged.provider());
         Payload payload = new Payload(staged.jobId() + "-" + Shard.partName(staged.index()) + ".jsonl",
-                staged.bytes(), () -> objects.open(staged.stagingKey()));
+                staged.bytes(), () -> objects.open(staged.stagingKey()), staged.stagingKey());
         Map<String, String> metadata = Map.of("batchlane_job_id", job.jobId(),
                 "batchlane_shard", Shard.partName(staged.index()));
         Instant now;
