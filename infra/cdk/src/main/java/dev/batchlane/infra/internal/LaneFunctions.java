@@ -149,8 +149,9 @@ public final class LaneFunctions extends Construct {
                 "NewImage", new TreeMap<>(Map.of(
                         "type", Map.of("S", FilterRule.isEqual("job")),
                         "status", Map.of("S", FilterRule.isEqual("RUNNING")),
-                        ATTRIBUTE_FINISH_REQUESTED, FilterRule.exists())),
-                "OldImage", Map.of(ATTRIBUTE_FINISH_REQUESTED, FilterRule.notExists()))))));
+                        // "exists" matches leaves only: the attribute's number value, not the attribute.
+                        ATTRIBUTE_FINISH_REQUESTED, Map.of("N", FilterRule.exists()))),
+                "OldImage", Map.of(ATTRIBUTE_FINISH_REQUESTED, Map.of("N", FilterRule.notExists())))))));
     }
 
     private void function(Handler handler, BatchlaneProps props, LaneState state, Code code) {
