@@ -131,7 +131,7 @@ class RecoveryTest {
     void endedShardWhoseRecordWasLost_isRedrivenByPollAfterItsGrace_butNotWhileACompleteHoldsALiveClaim()
             throws Exception {
         try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(42).start()) {
-            MutableClock clock = new MutableClock(Instant.now());
+            MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
             Lane lane = new Lane(sim, clock);
             String jobId = lane.drop("inbox/openai/lost.jsonl", lines("lost", 30, new ArrayList<>()));
             int index = jobs.shards(jobId).get(0).index();
@@ -339,7 +339,7 @@ class RecoveryTest {
     @Test
     void aShardWithoutAJobRecord_hasItsFailureRecordedAndItsPollPushedOut_whileTheOthersMoveOn() throws Exception {
         try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(61).start()) {
-            MutableClock clock = new MutableClock(Instant.now());
+            MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
             Lane lane = new Lane(sim, clock);
             String jobId = lane.drop("inbox/openai/healthy.jsonl", lines("healthy", 30, new ArrayList<>()));
             jobs.createShard(Shard.staged("job-orphan", 3, "openai", "staging/none", 1, 1, 0, clock.instant()));

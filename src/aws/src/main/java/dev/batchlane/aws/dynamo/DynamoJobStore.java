@@ -231,7 +231,7 @@ public final class DynamoJobStore implements JobStore {
     public Optional<IngestFailure> ingestFailure(String jobId) {
         Map<String, AttributeValue> m = dynamo.getItem(b -> b.tableName(table)
                 .key(key(jobPk(jobId), INGEST_FAILURE_SK)).consistentRead(true)).item();
-        if (m == null || m.isEmpty()) {
+        if (m == null || m.isEmpty() || !m.containsKey("inputKey")) {
             return Optional.empty();
         }
         String identity = str(m, "inputIdentity");
@@ -242,7 +242,10 @@ public final class DynamoJobStore implements JobStore {
 
     @Override
     public void clearIngestFailure(String jobId) {
-        dynamo.deleteItem(b -> b.tableName(table).key(key(jobPk(jobId), INGEST_FAILURE_SK)));
+        // Emptied rather than deleted: ingest's role has no DeleteItem (the table's TTL removes the rest).
+        dynamo.updateItem(b -> b.tableName(table).key(key(jobPk(jobId), INGEST_FAILURE_SK))
+                .updateExpression("REMOVE inputBucket, inputKey, inputIdentity, inputSize, lastError, failedAt, attempts")
+                .conditionExpression("attribute_exists(pk)"));
     }
 
     // ---- ingest progress ----

@@ -115,6 +115,8 @@ public record Shard(
         b.providerStatus = providerStatus;
         b.pollCount = 0;
         b.submittedAt = now;
+        // A new batch has not ended: an endedAt left from an earlier batch would read as an interrupted re-drive.
+        b.endedAt = null;
         b.trouble = null;
         return b.build();
     }
