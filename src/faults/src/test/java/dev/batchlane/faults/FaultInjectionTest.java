@@ -88,6 +88,12 @@ class FaultInjectionTest {
         objects = new S3ObjectStore(s3, BUCKET);
     }
 
+    /** Only a seed's own draw makes DynamoDB busy; every other test starts with it quiet. */
+    @org.junit.jupiter.api.BeforeEach
+    void quietDynamo() {
+        dynamoFaults.reset();
+    }
+
     @AfterAll
     static void stop() {
         dynamoFaults.close();

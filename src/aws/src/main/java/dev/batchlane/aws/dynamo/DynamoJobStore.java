@@ -374,9 +374,11 @@ public final class DynamoJobStore implements JobStore {
     }
 
     /**
-     * True when the transaction was cancelled only because the shard's own condition failed (it is
-     * no longer ENDED at that version) — the one case in which someone else acted. Reasons come in
-     * the order of the items; "None" marks an item that was fine.
+     * True when the transaction was cancelled because the shard's own condition failed (it is no
+     * longer ENDED at that version) and nothing else went wrong — the one case in which someone else
+     * acted. The retry shard's "does not exist yet" failing beside it is the same case (whoever
+     * completed the shard created it). Reasons come in the order of the items: shard, job, child;
+     * "None" marks an item that was fine.
      */
     static boolean onlyTheShardConditionFailed(TransactionCanceledException e) {
         if (!e.hasCancellationReasons() || e.cancellationReasons().isEmpty()) {
@@ -388,7 +390,8 @@ public final class DynamoJobStore implements JobStore {
         }
         for (int i = 1; i < reasons.size(); i++) {
             String code = reasons.get(i).code();
-            if (code != null && !"None".equals(code)) {
+            boolean fine = code == null || "None".equals(code) || (i == 2 && "ConditionalCheckFailed".equals(code));
+            if (!fine) {
                 return false;
             }
         }
