@@ -197,7 +197,7 @@ class LaneFunctionsTest {
     @Test
     void ingest_sendsEventsThatFailedEveryAttemptToItsFailureQueue() {
         template().hasResourceProperties("AWS::Lambda::EventInvokeConfig", Map.of(
-                "Qualifier", "live",
+                "FunctionName", Map.of("Ref", functionId(Handler.INGEST)),
                 "MaximumRetryAttempts", 2,
                 "DestinationConfig", Map.of("OnFailure", Map.of("Destination", Map.of("Fn::GetAtt",
                         List.of(SynthesizedLane.resource("AWS::SQS::Queue", "IngestFailureQueue"), "Arn"))))));

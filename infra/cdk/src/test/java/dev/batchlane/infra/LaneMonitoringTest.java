@@ -106,9 +106,10 @@ class LaneMonitoringTest {
     @Test
     void everyAlarm_notifiesTheAlarmTopic_whichMailsTheConfiguredAddress() {
         String topic = onlyResource("AWS::SNS::Topic");
-        // Errors of each of the three functions, dead letters, failed and expired batches, a stalled poller,
-        // a shard in flight too long, and the request failure rate.
-        assertThat(resources("AWS::CloudWatch::Alarm")).hasSize(9);
+        // Errors of each of the three functions, stream dead letters, ingest events failed for good, stuck
+        // shards, failed and expired batches, a stalled poller, a shard in flight too long, and the
+        // request failure rate.
+        assertThat(resources("AWS::CloudWatch::Alarm")).hasSize(11);
         template().allResourcesProperties("AWS::CloudWatch::Alarm", Map.of(
                 "AlarmActions", List.of(Map.of("Ref", topic))));
         template().hasResourceProperties("AWS::SNS::Subscription", Map.of(

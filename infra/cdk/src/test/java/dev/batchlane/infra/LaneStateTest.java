@@ -120,7 +120,6 @@ class LaneStateTest {
         template().hasResourceProperties("AWS::Events::EventBus", Map.of("Name", "batchlane"));
     }
 
-    @Test
     @ParameterizedTest
     @ValueSource(strings = {"StreamDeadLetterQueue", "IngestFailureQueue"})
     void deadLetterQueues_areEncrypted_andDenyRequestsWithoutTls(String name) {
