@@ -15,7 +15,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -227,9 +226,5 @@ final class DynamoFaultProxy implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
-    }
-
-    static String describe(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
     }
 }
