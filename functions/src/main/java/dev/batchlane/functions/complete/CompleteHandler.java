@@ -10,8 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The table's stream → complete each shard that has just reached ENDED. The event is read as a
- * tree: only the keys and the status in the old and new images matter.
+ * The table's stream → complete each shard that has just reached ENDED, and finish each job whose
+ * finish was asked for. The event is read as a tree: only the keys and the status in the old and
+ * new images matter.
  */
 @Named("complete")
 public class CompleteHandler implements RequestHandler<JsonNode, List<CompleteService.Result>> {
@@ -23,7 +24,8 @@ public class CompleteHandler implements RequestHandler<JsonNode, List<CompleteSe
     public List<CompleteService.Result> handleRequest(JsonNode event, Context context) {
         List<CompleteService.Result> results = new ArrayList<>();
         for (ShardEnded ended : ShardEnded.from(event)) {
-            results.add(complete.complete(ended.jobId(), ended.index()));
+            results.add(ended.index() < 0 ? complete.finish(ended.jobId())
+                    : complete.complete(ended.jobId(), ended.index()));
         }
         return results;
     }

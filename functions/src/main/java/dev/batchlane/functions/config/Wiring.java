@@ -5,6 +5,7 @@ import dev.batchlane.aws.events.EventBridgeJobEvents;
 import dev.batchlane.aws.s3.S3ObjectStore;
 import dev.batchlane.core.cancel.CancelService;
 import dev.batchlane.core.complete.CompleteService;
+import dev.batchlane.core.complete.Redrive;
 import dev.batchlane.core.ingest.IngestLimits;
 import dev.batchlane.core.ingest.IngestService;
 import dev.batchlane.core.job.JobStore;
@@ -237,6 +238,12 @@ public class Wiring {
         int threads = in.parallelism() > 0 ? in.parallelism() : Runtime.getRuntime().availableProcessors();
         return new IngestService(jobs, objects, providers, settings, clock, metrics,
                 new IngestService.Tuning(threads, in.passMargin(), in.submitMargin(), in.progressEvery()));
+    }
+
+    @Produces
+    @Singleton
+    Redrive redrive(JobStore jobs, LaneSettings settings, Clock clock) {
+        return new Redrive(jobs, clock, settings.completeGrace());
     }
 
     @Produces

@@ -4,8 +4,10 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.S3Event;
 import dev.batchlane.core.cancel.CancelService;
+import dev.batchlane.core.complete.Redrive;
 import dev.batchlane.core.ingest.IngestService;
 import dev.batchlane.core.lane.Deadline;
+import dev.batchlane.core.lane.Keys;
 import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Duration;
@@ -15,7 +17,8 @@ import java.util.List;
 
 /**
  * S3 ObjectCreated → one ingest per object under inbox/, one cancellation per object
- * {@code cancel/<jobId>}.
+ * {@code cancel/<jobId>}, one resumed ingest per {@code resume/<jobId>}, one re-drive of a job's
+ * completion work per {@code redrive/<jobId>}.
  */
 @Named("ingest")
 public class IngestHandler implements RequestHandler<S3Event, List<Object>> {
@@ -25,6 +28,9 @@ public class IngestHandler implements RequestHandler<S3Event, List<Object>> {
 
     @Inject
     CancelService cancel;
+
+    @Inject
+    Redrive redrive;
 
     @Inject
     Clock clock;
@@ -47,6 +53,16 @@ public class IngestHandler implements RequestHandler<S3Event, List<Object>> {
             var cancelled = CancelService.jobIdOf(key);
             if (cancelled.isPresent()) {
                 results.add(cancel.cancel(cancelled.get()));
+                continue;
+            }
+            var resumed = Keys.jobIdUnder(Keys.RESUME, key);
+            if (resumed.isPresent()) {
+                results.add(ingest.resume(resumed.get(), deadline(context)));
+                continue;
+            }
+            var redriven = Keys.jobIdUnder(Keys.REDRIVE, key);
+            if (redriven.isPresent()) {
+                results.add(redrive.redrive(redriven.get()));
                 continue;
             }
             long size = object.getSizeAsLong() == null ? 0 : object.getSizeAsLong();

@@ -19,6 +19,10 @@ import java.util.Map;
  */
 public final class EmfMetrics implements LaneMetrics {
     public static final String NAMESPACE = "Batchlane";
+    /** Counted each time poll finds a shard stuck; the deployment's StuckShards alarm reads it. */
+    public static final String STUCK_SHARDS = "StuckShards";
+    /** Counted for each failed ingest attempt; the deployment's IngestFailures alarm reads it. */
+    public static final String INGEST_FAILURES = "IngestFailures";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final PrintStream out;
@@ -62,7 +66,12 @@ public final class EmfMetrics implements LaneMetrics {
 
     @Override
     public void shardStuck(String provider) {
-        emit(provider, Map.of("StuckShards", count(1)));
+        emit(provider, Map.of(STUCK_SHARDS, count(1)));
+    }
+
+    @Override
+    public void ingestFailed() {
+        emit(null, Map.of(INGEST_FAILURES, count(1)));
     }
 
     @Override

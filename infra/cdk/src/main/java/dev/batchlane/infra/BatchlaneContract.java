@@ -49,6 +49,10 @@ public final class BatchlaneContract {
     /** The service role Bedrock assumes for the lane's jobs, and the model of a file whose metadata names none. */
     public static final String ENV_BEDROCK_ROLE_ARN = "BATCHLANE_BEDROCK_ROLE_ARN";
     public static final String ENV_BEDROCK_DEFAULT_MODEL = "BATCHLANE_BEDROCK_DEFAULT_MODEL";
+    /** An object {@code resume/<jobId>} makes ingest resume that job. */
+    public static final String PREFIX_RESUME = "resume/";
+    /** An object {@code redrive/<jobId>} makes ingest hand that job's completion work to complete again. */
+    public static final String PREFIX_REDRIVE = "redrive/";
     /** Only drops with this suffix under {@link #PREFIX_INBOX} start a job. */
     public static final String INBOX_SUFFIX = ".jsonl";
 
@@ -62,6 +66,8 @@ public final class BatchlaneContract {
     public static final String DUE_INDEX = "due";
     public static final String DUE_INDEX_PARTITION_KEY = "dueGroup";
     public static final String DUE_INDEX_SORT_KEY = "dueAt";
+    /** A job attribute whose appearance asks complete to finish the job (complete's second stream filter). */
+    public static final String ATTRIBUTE_FINISH_REQUESTED = "finishRequestedAt";
 
     /** Embedded-metric-format namespace; metrics are dimension-free or carry {@link #METRIC_DIMENSION_PROVIDER}. */
     public static final String METRIC_NAMESPACE = "Batchlane";
@@ -80,13 +86,17 @@ public final class BatchlaneContract {
     public static final String METRIC_OLDEST_IN_FLIGHT_SHARD_AGE_SECONDS = "OldestInFlightShardAgeSeconds";
     public static final String METRIC_BATCHES_FAILED = "BatchesFailed";
     public static final String METRIC_BATCHES_EXPIRED = "BatchesExpired";
+    /** Counted by poll each time it finds a shard stuck (the shard item says why). */
+    public static final String METRIC_STUCK_SHARDS = "StuckShards";
+    /** Counted by ingest for each failed attempt. */
+    public static final String METRIC_INGEST_FAILURES = "IngestFailures";
 
     public static final List<String> METRICS = List.of(
             METRIC_JOBS_ACCEPTED, METRIC_JOBS_REJECTED,
             METRIC_REQUESTS_SUBMITTED, METRIC_REQUESTS_SUCCEEDED, METRIC_REQUESTS_FAILED,
             METRIC_INPUT_TOKENS, METRIC_OUTPUT_TOKENS, METRIC_COST_USD,
             METRIC_POLL_CYCLES, METRIC_POLL_CYCLE_DURATION_MS, METRIC_OLDEST_IN_FLIGHT_SHARD_AGE_SECONDS,
-            METRIC_BATCHES_FAILED, METRIC_BATCHES_EXPIRED);
+            METRIC_BATCHES_FAILED, METRIC_BATCHES_EXPIRED, METRIC_STUCK_SHARDS, METRIC_INGEST_FAILURES);
 
     /** The three functions, by the value of {@link #ENV_HANDLER} that selects each. */
     public enum Handler {

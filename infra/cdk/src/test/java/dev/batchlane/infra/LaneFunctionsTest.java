@@ -153,6 +153,14 @@ class LaneFunctionsTest {
                         "Events", List.of("s3:ObjectCreated:*"),
                         "Filter", Map.of("Key", Map.of("FilterRules", Match.arrayEquals(List.of(
                                 Map.of("Name", "prefix", "Value", "cancel/"))))),
+                        "LambdaFunctionArn", Map.of("Ref", aliasId(Handler.INGEST))), Map.of(
+                        "Events", List.of("s3:ObjectCreated:*"),
+                        "Filter", Map.of("Key", Map.of("FilterRules", Match.arrayEquals(List.of(
+                                Map.of("Name", "prefix", "Value", "resume/"))))),
+                        "LambdaFunctionArn", Map.of("Ref", aliasId(Handler.INGEST))), Map.of(
+                        "Events", List.of("s3:ObjectCreated:*"),
+                        "Filter", Map.of("Key", Map.of("FilterRules", Match.arrayEquals(List.of(
+                                Map.of("Name", "prefix", "Value", "redrive/"))))),
                         "LambdaFunctionArn", Map.of("Ref", aliasId(Handler.INGEST)))))));
         template().hasResourceProperties("AWS::Lambda::Permission", Map.of(
                 "FunctionName", Map.of("Ref", aliasId(Handler.INGEST)),
@@ -178,7 +186,27 @@ class LaneFunctionsTest {
         assertThat(criteria).isEqualTo(Map.of("Filters", List.of(Map.of("Pattern",
                 "{\"dynamodb\":{"
                         + "\"NewImage\":{\"status\":{\"S\":[\"ENDED\"]},\"type\":{\"S\":[\"shard\"]}},"
-                        + "\"OldImage\":{\"status\":{\"S\":[{\"anything-but\":[\"ENDED\"]}]}}}}"))));
+                        + "\"OldImage\":{\"status\":{\"S\":[{\"anything-but\":[\"ENDED\"]}]}}}}"), Map.of("Pattern",
+                "{\"dynamodb\":{"
+                        + "\"NewImage\":{\"finishRequestedAt\":{\"N\":[{\"exists\":true}]},\"status\":{\"S\":[\"RUNNING\"]},"
+                        + "\"type\":{\"S\":[\"job\"]}},"
+                        + "\"OldImage\":{\"finishRequestedAt\":{\"N\":[{\"exists\":false}]}}}}"))));
+    }
+
+    @Test
+    void poll_runsOneAtATime_theOthersUnreserved() {
+        assertThat(properties(functionId(Handler.POLL))).containsEntry("ReservedConcurrentExecutions", 1);
+        assertThat(properties(functionId(Handler.INGEST))).doesNotContainKey("ReservedConcurrentExecutions");
+        assertThat(properties(functionId(Handler.COMPLETE))).doesNotContainKey("ReservedConcurrentExecutions");
+    }
+
+    @Test
+    void ingest_sendsEventsThatFailedEveryAttemptToItsFailureQueue() {
+        template().hasResourceProperties("AWS::Lambda::EventInvokeConfig", Map.of(
+                "FunctionName", Map.of("Ref", functionId(Handler.INGEST)),
+                "MaximumRetryAttempts", 2,
+                "DestinationConfig", Map.of("OnFailure", Map.of("Destination", Map.of("Fn::GetAtt",
+                        List.of(SynthesizedLane.resource("AWS::SQS::Queue", "IngestFailureQueue"), "Arn"))))));
     }
 
     @Test
@@ -191,7 +219,8 @@ class LaneFunctionsTest {
         assertThat(p.get("MaximumRetryAttempts")).isEqualTo(5);
         assertThat(render(p.get("EventSourceArn"))).isEqualTo("${" + onlyResource("AWS::DynamoDB::Table") + ".StreamArn}");
         assertThat(p.get("DestinationConfig")).isEqualTo(Map.of("OnFailure", Map.of("Destination",
-                Map.of("Fn::GetAtt", List.of(onlyResource("AWS::SQS::Queue"), "Arn")))));
+                Map.of("Fn::GetAtt", List.of(SynthesizedLane.resource("AWS::SQS::Queue", "StreamDeadLetterQueue"),
+                        "Arn")))));
         // CDK names an alias to the mapping as <function name>:<alias>, cut from the alias ARN.
         assertThat(SynthesizedLane.render(p.get("FunctionName"))).endsWith(":live")
                 .contains(String.valueOf(Map.of("Ref", aliasId(Handler.COMPLETE))));

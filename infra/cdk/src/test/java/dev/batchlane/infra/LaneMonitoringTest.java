@@ -40,13 +40,26 @@ class LaneMonitoringTest {
                 "ComparisonOperator", "GreaterThanOrEqualToThreshold"));
     }
 
-    @Test
-    void alarm_onDeadLetterQueueDepthAboveZero() {
-        Map<String, Object> alarm = alarmOn("ApproximateNumberOfMessagesVisible");
-        assertThat(alarm).containsEntry("Namespace", "AWS/SQS").containsEntry("Threshold", 0)
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"StreamDeadLetterQueue", "IngestFailureQueue"})
+    void alarm_onEachDeadLetterQueueDepthAboveZero(String queueName) {
+        String queue = SynthesizedLane.resource("AWS::SQS::Queue", queueName);
+        List<Map<String, Object>> found = resources("AWS::CloudWatch::Alarm").keySet().stream()
+                .map(SynthesizedLane::properties)
+                .filter(p -> "ApproximateNumberOfMessagesVisible".equals(p.get("MetricName")))
+                .filter(p -> render(((Map<?, ?>) ((List<?>) p.get("Dimensions")).get(0)).get("Value"))
+                        .equals("${" + queue + ".QueueName}"))
+                .toList();
+        assertThat(found).as("alarms on " + queueName).hasSize(1);
+        assertThat(found.get(0)).containsEntry("Namespace", "AWS/SQS").containsEntry("Threshold", 0)
                 .containsEntry("ComparisonOperator", "GreaterThanThreshold");
-        assertThat(render(((Map<?, ?>) ((List<?>) alarm.get("Dimensions")).get(0)).get("Value")))
-                .isEqualTo("${" + onlyResource("AWS::SQS::Queue") + ".QueueName}");
+    }
+
+    @Test
+    void alarm_onStuckShards_readsTheMetricTheFunctionsEmit() {
+        assertThat(alarmOn(BatchlaneContract.METRIC_STUCK_SHARDS)).containsEntry("Namespace", "Batchlane")
+                .containsEntry("Statistic", "Sum").containsEntry("Threshold", 1)
+                .containsEntry("ComparisonOperator", "GreaterThanOrEqualToThreshold");
     }
 
     @Test
@@ -93,9 +106,10 @@ class LaneMonitoringTest {
     @Test
     void everyAlarm_notifiesTheAlarmTopic_whichMailsTheConfiguredAddress() {
         String topic = onlyResource("AWS::SNS::Topic");
-        // Errors of each of the three functions, dead letters, failed and expired batches, a stalled poller,
-        // a shard in flight too long, and the request failure rate.
-        assertThat(resources("AWS::CloudWatch::Alarm")).hasSize(9);
+        // Errors of each of the three functions, stream dead letters, ingest events failed for good, stuck
+        // shards, failed and expired batches, a stalled poller, a shard in flight too long, and the
+        // request failure rate.
+        assertThat(resources("AWS::CloudWatch::Alarm")).hasSize(11);
         template().allResourcesProperties("AWS::CloudWatch::Alarm", Map.of(
                 "AlarmActions", List.of(Map.of("Ref", topic))));
         template().hasResourceProperties("AWS::SNS::Subscription", Map.of(
@@ -120,7 +134,8 @@ class LaneMonitoringTest {
         template().hasOutput("BucketName", Map.of("Value", Map.of("Ref", onlyResource("AWS::S3::Bucket"))));
         template().hasOutput("TableName", Map.of("Value", Map.of("Ref", onlyResource("AWS::DynamoDB::Table"))));
         template().hasOutput("EventBusName", Map.of("Value", Map.of("Ref", onlyResource("AWS::Events::EventBus"))));
-        template().hasOutput("DeadLetterQueueUrl", Map.of("Value", Map.of("Ref", onlyResource("AWS::SQS::Queue"))));
+        template().hasOutput("DeadLetterQueueUrl", Map.of("Value", Map.of("Ref",
+                SynthesizedLane.resource("AWS::SQS::Queue", "StreamDeadLetterQueue"))));
         @SuppressWarnings("unchecked")
         Map<String, Object> url = (Map<String, Object>) ((Map<String, Object>) SynthesizedLane.json().get("Outputs"))
                 .get("DashboardUrl");

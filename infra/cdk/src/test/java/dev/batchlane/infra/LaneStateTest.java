@@ -9,6 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.awscdk.assertions.Match;
 
 /** The stateful half: key, bucket, table, secrets, bus and dead-letter queue. */
@@ -120,10 +122,11 @@ class LaneStateTest {
         template().hasResourceProperties("AWS::Events::EventBus", Map.of("Name", "batchlane"));
     }
 
-    @Test
-    void deadLetterQueue_isEncrypted_andDeniesRequestsWithoutTls() {
-        String queue = onlyResource("AWS::SQS::Queue");
-        template().hasResourceProperties("AWS::SQS::Queue", Map.of("SqsManagedSseEnabled", true));
+    @ParameterizedTest
+    @ValueSource(strings = {"StreamDeadLetterQueue", "IngestFailureQueue"})
+    void deadLetterQueues_areEncrypted_andDenyRequestsWithoutTls(String name) {
+        String queue = SynthesizedLane.resource("AWS::SQS::Queue", name);
+        assertThat(properties(queue)).containsEntry("SqsManagedSseEnabled", true);
         template().hasResourceProperties("AWS::SQS::QueuePolicy", Map.of(
                 "Queues", List.of(Map.of("Ref", queue)),
                 "PolicyDocument", Map.of("Statement", Match.arrayWith(List.of(Match.objectLike(Map.of(

@@ -93,6 +93,15 @@ final class SynthesizedLane {
         return found.keySet().iterator().next();
     }
 
+    /** The one resource of {@code type} whose logical id contains {@code idPart}. */
+    static String resource(String type, String idPart) {
+        List<String> found = resources(type).keySet().stream().filter(id -> id.contains(idPart)).toList();
+        if (found.size() != 1) {
+            throw new AssertionError("expected one " + type + " named like " + idPart + ", found " + found);
+        }
+        return found.get(0);
+    }
+
     @SuppressWarnings("unchecked")
     static Map<String, Object> properties(String logicalId) {
         Map<String, Object> resources = (Map<String, Object>) json().get("Resources");

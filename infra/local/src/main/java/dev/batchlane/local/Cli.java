@@ -36,7 +36,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 @Command(name = "batchlane", mixinStandardHelpOptions = true, version = "batchlane 0.1.0",
         description = "Runs the Batchlane lane on this machine: emulators, provider simulator and the three functions.",
         subcommands = {Cli.Run.class, Cli.Up.class, Cli.Submit.class, Cli.Status.class, Cli.Results.class,
-                Cli.Cancel.class})
+                Cli.Cancel.class, Cli.Resume.class, Cli.Redrive.class})
 public final class Cli {
     static final ObjectMapper JSON = new ObjectMapper();
     static PrintStream out() {
@@ -577,7 +577,8 @@ public final class Cli {
         }
         Optional<String> failed = source.failure(jobId);
         if (failed.isPresent()) {
-            return new CannotProgress(jobId, "ingest", failed.get()).getMessage();
+            return new CannotProgress(jobId, "ingest", failed.get() + "; resume it with ./batchlane resume " + jobId)
+                    .getMessage();
         }
         if (job != null) {
             Map<String, String> stuck = source.stuckShards(jobId);
@@ -612,6 +613,66 @@ public final class Cli {
             }
             r.s3().putObject(b -> b.bucket(Stack.BUCKET).key("cancel/" + jobId), RequestBody.empty());
             out().println("cancel requested for " + jobId + "; follow it with ./batchlane status " + jobId);
+            return 0;
+        }
+    }
+
+    @Command(name = "resume", description = "Resume a job whose ingest failed or stopped: staged shards are submitted,"
+            + " shards already at the provider are left alone (writes resume/JOB, as on AWS).")
+    static final class Resume implements Callable<Integer> {
+        @Parameters(paramLabel = "JOB") String jobId;
+
+        @Override
+        public Integer call() throws Exception {
+            Running r = Running.connect();
+            if (r.jobs().job(jobId).isEmpty() && r.jobs().ingestFailure(jobId).isEmpty()) {
+                System.err.println("no job " + jobId + " and no failed ingest recorded for it");
+                return 1;
+            }
+            // A body of its own each time, so a second resume of the same job is a new object (and event).
+            r.s3().putObject(b -> b.bucket(Stack.BUCKET).key(Keys.RESUME + jobId),
+                    RequestBody.fromString(Instant.now().toString()));
+            out().println("resume requested for " + jobId + "; follow it with ./batchlane status " + jobId);
+            return 0;
+        }
+    }
+
+    @Command(name = "redrive", description = "Hand completion work that ran out of retries (the dead-letter records,"
+            + " or JOB's) to complete again; writes redrive/JOB for each job, as on AWS.")
+    static final class Redrive implements Callable<Integer> {
+        @Parameters(paramLabel = "JOB", arity = "0..1") String jobId;
+
+        @Override
+        public Integer call() throws Exception {
+            Running r = Running.connect();
+            java.util.Set<String> jobs = new java.util.TreeSet<>();
+            List<Path> letters = List.of();
+            Path dir = Stack.deadLetterDir(home());
+            if (jobId != null) {
+                jobs.add(jobId);
+            } else if (Files.isDirectory(dir)) {
+                try (var files = Files.list(dir)) {
+                    letters = files.sorted().toList();
+                }
+                for (Path f : letters) {
+                    for (JsonNode rec : JSON.readTree(f.toFile()).path("Records")) {
+                        jobs.add(rec.at("/dynamodb/NewImage/jobId/S").asText());
+                    }
+                }
+            }
+            if (jobs.isEmpty()) {
+                out().println("nothing to re-drive: the dead-letter records (" + dir + ") are empty");
+                return 0;
+            }
+            for (String id : jobs) {
+                r.s3().putObject(b -> b.bucket(Stack.BUCKET).key(Keys.REDRIVE + id),
+                        RequestBody.fromString(Instant.now().toString()));
+                out().println("re-drive requested for " + id);
+            }
+            for (Path f : letters) {
+                Files.deleteIfExists(f);
+            }
+            out().println("follow with ./batchlane status");
             return 0;
         }
     }

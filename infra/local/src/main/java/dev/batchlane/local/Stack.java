@@ -158,9 +158,11 @@ public final class Stack implements AutoCloseable {
         // Read first: without it the functions cannot be run as deployed, so fail before starting anything.
         Map<String, LaneTemplate.FunctionSettings> settings = LaneTemplate.read(templatePath);
         // The emulators start empty: failures a previous stack recorded are of jobs that are gone.
-        if (java.nio.file.Files.isDirectory(failedDir(options.home()))) {
-            try (var old = java.nio.file.Files.list(failedDir(options.home()))) {
-                old.forEach(f -> f.toFile().delete());
+        for (Path dir : List.of(failedDir(options.home()), deadLetterDir(options.home()))) {
+            if (java.nio.file.Files.isDirectory(dir)) {
+                try (var old = java.nio.file.Files.list(dir)) {
+                    old.forEach(f -> f.toFile().delete());
+                }
             }
         }
         log.accept("starting DynamoDB Local and the S3 emulator on loopback…");
@@ -312,9 +314,10 @@ public final class Stack implements AutoCloseable {
     /** S3 → ingest: one ObjectCreated event per new object (key and ETag) under inbox/ and cancel/. */
     void deliverS3Events() {
         try {
-            var objects = java.util.stream.Stream.concat(
-                    s3.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix("inbox/")).contents().stream(),
-                    s3.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix("cancel/")).contents().stream()).toList();
+            var objects = java.util.stream.Stream.of("inbox/", "cancel/", Keys.RESUME, Keys.REDRIVE)
+                    .flatMap(prefix -> s3.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix(prefix)).contents()
+                            .stream())
+                    .toList();
             for (S3Object o : objects) {
                 String identity = o.key() + "@" + o.eTag();
                 if (o.key().endsWith("/") || !delivered.add(identity)) {
@@ -324,6 +327,10 @@ public final class Stack implements AutoCloseable {
                 String error = invokeWithRetries("ingest", event, ASYNC_ATTEMPTS);
                 if (error != null && o.key().startsWith("inbox/")) {
                     ingestFailed(Keys.jobId(BUCKET, o.key(), o.eTag().replace("\"", "")), o.key(), error);
+                }
+                var resumed = Keys.jobIdUnder(Keys.RESUME, o.key());
+                if (error == null && resumed.isPresent()) {
+                    ingestResumed(resumed.get());
                 }
             }
         } catch (RuntimeException e) {
@@ -358,8 +365,8 @@ public final class Stack implements AutoCloseable {
         try {
             for (String event : pump.drain(100)) {
                 String filtered = endedOnly(event);
-                if (filtered != null) {
-                    invokeWithRetries("complete", filtered, STREAM_ATTEMPTS);
+                if (filtered != null && invokeWithRetries("complete", filtered, STREAM_ATTEMPTS) != null) {
+                    deadLetter(filtered);
                 }
             }
         } catch (RuntimeException e) {
@@ -379,6 +386,11 @@ public final class Stack implements AutoCloseable {
                 if ("shard".equals(ddb.at("/NewImage/type/S").asText())
                         && "ENDED".equals(ddb.at("/NewImage/status/S").asText())
                         && !"ENDED".equals(ddb.at("/OldImage/status/S").asText())) {
+                    records.add(r);
+                } else if ("job".equals(ddb.at("/NewImage/type/S").asText())
+                        && "RUNNING".equals(ddb.at("/NewImage/status/S").asText())
+                        && ddb.path("NewImage").has(DynamoJobStore.FINISH_REQUESTED)
+                        && !ddb.path("OldImage").has(DynamoJobStore.FINISH_REQUESTED)) {
                     records.add(r);
                 }
             }
@@ -419,6 +431,38 @@ public final class Stack implements AutoCloseable {
 
     static Path failedDir(Path home) {
         return home.resolve(".batchlane/failed");
+    }
+
+    /** Where stream records that failed every attempt wait, like the deployment's dead-letter queue. */
+    static Path deadLetterDir(Path home) {
+        return home.resolve(".batchlane/dead-letter");
+    }
+
+    /**
+     * A stream batch that failed all its attempts: kept under .batchlane/dead-letter/ with the jobs
+     * it names, for './batchlane redrive' (on AWS the queue keeps the batch's stream coordinates).
+     */
+    private void deadLetter(String event) {
+        try {
+            Path dir = deadLetterDir(options.home());
+            java.nio.file.Files.createDirectories(dir);
+            Path file = dir.resolve(System.currentTimeMillis() + "-" + Long.toHexString(System.nanoTime()) + ".json");
+            java.nio.file.Files.writeString(file, event);
+            options.log().accept("complete failed all " + STREAM_ATTEMPTS + " attempts; the records wait in " + file
+                    + " (./batchlane redrive)");
+        } catch (IOException e) {
+            options.log().accept("could not keep a failed stream batch: " + e.getMessage());
+        }
+    }
+
+    /** A resume/<jobId> that ingest handled: the job's recorded ingest failure no longer holds. */
+    private void ingestResumed(String jobId) {
+        ingestFailures.remove(jobId);
+        try {
+            java.nio.file.Files.deleteIfExists(failedDir(options.home()).resolve(jobId + ".txt"));
+        } catch (IOException e) {
+            options.log().accept("could not clear the failure of " + jobId + ": " + e.getMessage());
+        }
     }
 
     /** Why this job cannot progress, when the stack knows: its ingest failed every attempt. */

@@ -157,6 +157,20 @@ class DynamoJobStoreTest {
     }
 
     @Test
+    void completeShard_whenTheJobItemIsMissing_throws_ratherThanSayingSomeoneElseCompletedIt() {
+        String id = newId();
+        store.createShard(Shard.staged(id, 1, "openai", "staging/1", 1, 1));
+        Shard s = store.shard(id, 1).orElseThrow();
+        Shard ended = store.updateShard(s, s.ended("completed", BatchCounts.NONE, "out", null, null, T0)).orElseThrow();
+        ShardResult r = new ShardResult(1, 0, 0, 0, 0, 0, Usage.ZERO, "results/p", 0, 0);
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.completeShard(ended, ended.completed(r, T0), null))
+                .isInstanceOf(software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException.class)
+                .hasMessageContaining("[None, ConditionalCheckFailed]");
+        assertThat(store.shard(id, 1).orElseThrow().status()).isEqualTo(ShardStatus.ENDED);
+    }
+
+    @Test
     void completeShard_withARetryShard_createsItDueNow_andTheJobWaitsForIt() {
         String id = newId();
         store.createJob(job(id, JobStatus.INGESTING));

@@ -82,8 +82,47 @@ final class MemoryJobStore implements JobStore {
     }
 
     @Override
-    public synchronized void flagStuck(String jobId, int shardIndex, String reason, Instant now) {
-        // not needed by the benchmark
+    public synchronized boolean requestFinish(String jobId, Instant now) {
+        Job j = jobs.get(jobId);
+        if (j == null || j.status() != JobStatus.RUNNING) {
+            return false;
+        }
+        finishRequests.merge(jobId, 1, Integer::sum);
+        return true;
+    }
+
+    /** How often each job's finish was asked for. */
+    final java.util.Map<String, Integer> finishRequests = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, String> inputs = new java.util.HashMap<>();
+    private final java.util.Map<String, dev.batchlane.core.job.IngestFailure> ingestFailures = new java.util.HashMap<>();
+
+    @Override
+    public synchronized Optional<String> claimInput(String bucket, String key, String sha256, String jobId,
+            String replacing) {
+        String k = bucket + "/" + key + "#" + sha256;
+        String held = inputs.get(k);
+        if (held == null || held.equals(jobId) || held.equals(replacing)) {
+            inputs.put(k, jobId);
+            return Optional.empty();
+        }
+        return Optional.of(held);
+    }
+
+    @Override
+    public synchronized void recordIngestFailure(dev.batchlane.core.job.IngestFailure f) {
+        var before = ingestFailures.get(f.jobId());
+        ingestFailures.put(f.jobId(), new dev.batchlane.core.job.IngestFailure(f.jobId(), f.bucket(), f.key(),
+                f.identity(), f.size(), (before == null ? 0 : before.attempts()) + 1, f.error(), f.at()));
+    }
+
+    @Override
+    public synchronized Optional<dev.batchlane.core.job.IngestFailure> ingestFailure(String jobId) {
+        return Optional.ofNullable(ingestFailures.get(jobId));
+    }
+
+    @Override
+    public synchronized void clearIngestFailure(String jobId) {
+        ingestFailures.remove(jobId);
     }
 
     @Override

@@ -54,7 +54,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * The whole pipeline — ingest, poll, complete on real DynamoDB Local, S3Mock and the OpenAI
  * simulator — under faults drawn from a seed: lines failing for good or once, batches expiring
  * with partial results, provider calls answering 429 or 5xx, events delivered twice, poll and
- * complete running concurrently, and Lambda's retry of an invocation that threw. Whatever the
+ * complete running concurrently, DynamoDB transactions cancelled as throttled or conflicting (through
+ * {@link DynamoFaultProxy}), and Lambda's retry of an invocation that threw. Whatever the
  * seed, the invariant must hold: every input custom_id is joined exactly once, every failure is
  * also in failed.jsonl in the input's format, the manifest's counts add up, and nothing is left at
  * the provider. Seeds: {@code -Dfaults.seeds=1..200} or {@code -Dfaults.seeds=4,9,17}.
@@ -64,6 +65,8 @@ class FaultInjectionTest {
     private static final String BUCKET = "faults";
     private static final String TABLE = "faults";
     private static DynamoDbLocalServer dynamoServer;
+    /** Between the lane and DynamoDB Local: answers some transactions as a busy DynamoDB does. */
+    private static DynamoFaultProxy dynamoFaults;
     private static S3MockServer s3Server;
     private static S3Client s3;
     private static DynamoDbClient dynamo;
@@ -76,15 +79,24 @@ class FaultInjectionTest {
         dynamoServer = DynamoDbLocalServer.start();
         s3Server = S3MockServer.start(BUCKET);
         s3 = LocalAws.s3(s3Server.endpoint());
-        dynamo = LocalAws.dynamo(dynamoServer.endpoint());
+        dynamoFaults = DynamoFaultProxy.start(dynamoServer.endpoint());
+        dynamo = LocalAws.dynamo(dynamoFaults.endpoint());
         TableSetup.create(dynamo, TABLE);
-        pump = new StreamPump(dynamo, LocalAws.streams(dynamoServer.endpoint()), TABLE, "us-east-1");
+        pump = new StreamPump(LocalAws.dynamo(dynamoServer.endpoint()), LocalAws.streams(dynamoServer.endpoint()),
+                TABLE, "us-east-1");
         jobs = new DynamoJobStore(dynamo, TABLE);
         objects = new S3ObjectStore(s3, BUCKET);
     }
 
+    /** Only a seed's own draw makes DynamoDB busy; every other test starts with it quiet. */
+    @org.junit.jupiter.api.BeforeEach
+    void quietDynamo() {
+        dynamoFaults.reset();
+    }
+
     @AfterAll
     static void stop() {
+        dynamoFaults.close();
         s3Server.close();
         dynamoServer.close();
     }
@@ -134,6 +146,13 @@ class FaultInjectionTest {
     /** Draws this seed's faults; returns a description for failure messages. */
     private static String injectFaults(OpenAiSimulator sim, Random r, List<String> ids) {
         List<String> said = new ArrayList<>();
+        dynamoFaults.reset();
+        if (r.nextBoolean()) {
+            // DynamoDB busy: transactions (a shard's completion) cancelled as throttled or conflicting
+            double busy = r.nextDouble() * 0.3;
+            dynamoFaults.failTransactions(busy, r.nextLong());
+            said.add(String.format("%.2f of transactions throttled or conflicting", busy));
+        }
         double fraction = r.nextDouble() * 0.08;
         sim.failFraction(fraction, r.nextLong(), 500, "server_error", "The server had an error.");
         said.add(String.format("%.3f of lines 500", fraction));
@@ -551,6 +570,13 @@ class FaultInjectionTest {
         private void deliver(String event, Random r) throws Exception {
             for (JsonNode rec : JSON.readTree(event).get("Records")) {
                 JsonNode ddb = rec.get("dynamodb");
+                if ("job".equals(ddb.at("/NewImage/type/S").asText())
+                        && "RUNNING".equals(ddb.at("/NewImage/status/S").asText())
+                        && ddb.path("NewImage").has(DynamoJobStore.FINISH_REQUESTED)
+                        && !ddb.path("OldImage").has(DynamoJobStore.FINISH_REQUESTED)) {
+                    complete.finish(ddb.at("/NewImage/jobId/S").asText());
+                    continue;
+                }
                 if (!"ENDED".equals(ddb.at("/NewImage/status/S").asText())
                         || "ENDED".equals(ddb.at("/OldImage/status/S").asText())) {
                     continue;

@@ -32,7 +32,10 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
 
-/** Work that stops moving is flagged on the job, logged as an error and counted — with time as a parameter. */
+/**
+ * Work that stops moving is flagged on its shard's own item, logged as an error and counted, and
+ * the flag clears when the shard moves again — with time as a parameter.
+ */
 class StuckWorkTest {
 
     @Test
@@ -83,11 +86,14 @@ class StuckWorkTest {
                 poll.pollDue();
             }
             assertThat(jobs.shard(jobId, 1).orElseThrow().status()).isEqualTo(ShardStatus.ENDED);
+            assertThat(jobs.stuckShards(jobId)).as("cleared when the batch moved on").isEmpty();
             int before = stuckCount.get();
             clock.advance(Duration.ofMinutes(31));
             poll.pollDue();
-            assertThat(jobs.stuckShards(jobId).get("00001")).contains("not completed within");
+            assertThat(jobs.stuckShards(jobId).get("00001")).contains("not completed within")
+                    .contains("handed to complete again");
             assertThat(stuckCount.get()).isEqualTo(before + 1);
+            assertThat(jobs.shard(jobId, 1).orElseThrow().status()).as("re-driven: ENDED again").isEqualTo(ShardStatus.ENDED);
             // A submitter that died between claiming a shard and recording its batch.
             dev.batchlane.core.job.Shard claimed = dev.batchlane.core.job.Shard.staged(jobId, 7, "openai", "staging/x", 1, 1);
             jobs.createShard(claimed);

@@ -11,7 +11,11 @@ import static dev.batchlane.infra.BatchlaneContract.INBOX_SUFFIX;
 import static dev.batchlane.infra.BatchlaneContract.LAMBDA_HANDLER;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_CANCEL;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_INBOX;
+import static dev.batchlane.infra.BatchlaneContract.PREFIX_REDRIVE;
+import static dev.batchlane.infra.BatchlaneContract.PREFIX_RESUME;
+import static dev.batchlane.infra.BatchlaneContract.ATTRIBUTE_FINISH_REQUESTED;
 
+import dev.batchlane.infra.BatchlaneContract;
 import dev.batchlane.infra.BatchlaneContract.Handler;
 import dev.batchlane.infra.BatchlaneProps;
 import java.nio.file.Files;
@@ -32,6 +36,8 @@ import software.amazon.awscdk.services.iam.ServicePrincipal;
 import software.amazon.awscdk.services.lambda.Alias;
 import software.amazon.awscdk.services.lambda.Architecture;
 import software.amazon.awscdk.services.lambda.Code;
+import software.amazon.awscdk.services.lambda.EventInvokeConfigOptions;
+import software.amazon.awscdk.services.lambda.destinations.SqsDestination;
 import software.amazon.awscdk.services.lambda.FilterCriteria;
 import software.amazon.awscdk.services.lambda.FilterRule;
 import software.amazon.awscdk.services.lambda.Function;
@@ -88,6 +94,18 @@ public final class LaneFunctions extends Construct {
         // needs the key, not the object).
         state.bucket().addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(aliases.get(Handler.INGEST)),
                 NotificationKeyFilter.builder().prefix(PREFIX_CANCEL).build());
+        // resume/<jobId> resumes an ingest that failed for good; redrive/<jobId> hands a job's
+        // completion work to complete again (after stream records went to the dead-letter queue).
+        state.bucket().addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(aliases.get(Handler.INGEST)),
+                NotificationKeyFilter.builder().prefix(PREFIX_RESUME).build());
+        state.bucket().addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(aliases.get(Handler.INGEST)),
+                NotificationKeyFilter.builder().prefix(PREFIX_REDRIVE).build());
+        // S3 invokes ingest asynchronously: Lambda retries a failed invocation twice, then the event
+        // goes here instead of vanishing (what LaneMonitoring's IngestFailures alarm watches).
+        aliases.get(Handler.INGEST).configureAsyncInvoke(EventInvokeConfigOptions.builder()
+                .retryAttempts(2)
+                .onFailure(new SqsDestination(state.ingestFailureQueue()))
+                .build());
 
         Rule.Builder.create(this, "PollSchedule")
                 .description("Batchlane: one poll cycle over the due shards")
@@ -111,7 +129,7 @@ public final class LaneFunctions extends Construct {
                 .bisectBatchOnError(true)
                 .retryAttempts(props.streamRetryAttempts())
                 .onFailure(new SqsDlq(state.deadLetterQueue()))
-                .filters(List.of(shardReachedEnded()))
+                .filters(List.of(shardReachedEnded(), jobFinishRequested()))
                 .build());
     }
 
@@ -127,6 +145,20 @@ public final class LaneFunctions extends Construct {
                         "status", Map.of("S", FilterRule.isEqual("ENDED")))),
                 "OldImage", Map.of(
                         "status", Map.of("S", FilterRule.notEquals("ENDED"))))))));
+    }
+
+    /**
+     * A running job on which {@link BatchlaneContract#ATTRIBUTE_FINISH_REQUESTED} has just appeared:
+     * someone (ingest, poll, a re-drive) asks complete to finish a job whose shards are all completed.
+     */
+    static Map<String, Object> jobFinishRequested() {
+        return FilterCriteria.filter(new TreeMap<>(Map.of("dynamodb", new TreeMap<>(Map.of(
+                "NewImage", new TreeMap<>(Map.of(
+                        "type", Map.of("S", FilterRule.isEqual("job")),
+                        "status", Map.of("S", FilterRule.isEqual("RUNNING")),
+                        // "exists" matches leaves only: the attribute's number value, not the attribute.
+                        ATTRIBUTE_FINISH_REQUESTED, Map.of("N", FilterRule.exists()))),
+                "OldImage", Map.of(ATTRIBUTE_FINISH_REQUESTED, Map.of("N", FilterRule.notExists())))))));
     }
 
     private void function(Handler handler, BatchlaneProps props, LaneState state, Code code) {
@@ -187,6 +219,10 @@ public final class LaneFunctions extends Construct {
                 .role(role)
                 .logGroup(logs)
                 .environment(environment)
+                // One poll at a time: overlapping cycles would be safe (every write is conditional) but
+                // would only fight over the same due shards. A tick that finds poll busy is throttled,
+                // and the schedule does not retry it; the next tick runs.
+                .reservedConcurrentExecutions(handler == Handler.POLL ? Integer.valueOf(1) : null)
                 .build();
         // The warning fires before any version exists; the alias below publishes one.
         Annotations.of(function).acknowledgeWarning("@aws-cdk/aws-lambda:snapStartRequirePublish",

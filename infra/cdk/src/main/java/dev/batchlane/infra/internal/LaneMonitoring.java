@@ -3,6 +3,8 @@ package dev.batchlane.infra.internal;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_BATCHES_EXPIRED;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_BATCHES_FAILED;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_COST_USD;
+import static dev.batchlane.infra.BatchlaneContract.METRIC_INGEST_FAILURES;
+import static dev.batchlane.infra.BatchlaneContract.METRIC_STUCK_SHARDS;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_DIMENSION_PROVIDER;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_INPUT_TOKENS;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_JOBS_ACCEPTED;
@@ -42,7 +44,7 @@ import software.constructs.Construct;
 
 /**
  * Alarms on what goes wrong silently in a batch lane — a function failing, a completion parked in
- * the dead-letter queue, batches failing or expiring at the provider, a poller that stopped, a
+ * the dead-letter queue, an S3 event that failed every ingest attempt, shards poll found stuck, batches failing or expiring at the provider, a poller that stopped, a
  * shard in flight too long, too many failed requests — all to one SNS topic, and a dashboard of
  * jobs, requests, failure rate, tokens and cost. The Batchlane metrics come from the functions'
  * logs in the embedded metric format; the alarms read their dimension-free series.
@@ -84,6 +86,18 @@ public final class LaneMonitoring extends Construct {
                 .evaluationPeriods(1)
                 .treatMissingData(TreatMissingData.NOT_BREACHING)
                 .build());
+        alarms.add(Alarm.Builder.create(this, "IngestFailedForGood")
+                .alarmDescription("Batchlane: an S3 event failed every ingest attempt and waits in the ingest failure"
+                        + " queue; resume its job with an object resume/<jobId> (see the README)")
+                .metric(state.ingestFailureQueue().metricApproximateNumberOfMessagesVisible(MetricOptions.builder()
+                        .period(FIVE_MINUTES).statistic("Maximum").build()))
+                .threshold(0)
+                .comparisonOperator(ComparisonOperator.GREATER_THAN_THRESHOLD)
+                .evaluationPeriods(1)
+                .treatMissingData(TreatMissingData.NOT_BREACHING)
+                .build());
+        alarms.add(countAlarm("StuckShards", METRIC_STUCK_SHARDS, 1,
+                "Batchlane: poll found shards stuck (the shard items say why; ./batchlane status or the table)"));
         alarms.add(countAlarm("BatchesFailed", METRIC_BATCHES_FAILED, props.batchesFailedThreshold(),
                 "Batchlane: provider batches failed"));
         alarms.add(countAlarm("BatchesExpired", METRIC_BATCHES_EXPIRED, props.batchesExpiredThreshold(),
@@ -142,10 +156,14 @@ public final class LaneMonitoring extends Construct {
                         batchlane(METRIC_OLDEST_IN_FLIGHT_SHARD_AGE_SECONDS, "Maximum", FIVE_MINUTES)),
                 graph("Batches failed / expired", batchlane(METRIC_BATCHES_FAILED), batchlane(METRIC_BATCHES_EXPIRED)));
         dashboard.addWidgets(
+                graph("Stuck shards", batchlane(METRIC_STUCK_SHARDS)),
+                graph("Ingest failures (attempts)", batchlane(METRIC_INGEST_FAILURES)));
+        dashboard.addWidgets(
                 graph("Function errors", functions.function(Handler.INGEST).metricErrors(),
                         functions.function(Handler.POLL).metricErrors(),
                         functions.function(Handler.COMPLETE).metricErrors()),
-                graph("Dead-letter queue", state.deadLetterQueue().metricApproximateNumberOfMessagesVisible()),
+                graph("Dead-letter queues", state.deadLetterQueue().metricApproximateNumberOfMessagesVisible(),
+                        state.ingestFailureQueue().metricApproximateNumberOfMessagesVisible()),
                 AlarmStatusWidget.Builder.create().title("Alarms").alarms(List.<IAlarm>copyOf(alarms)).width(8).build());
     }
 

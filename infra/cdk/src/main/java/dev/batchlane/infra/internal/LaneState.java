@@ -52,6 +52,7 @@ public final class LaneState extends Construct {
     private final java.util.Map<String, ISecret> vendorApiKeys = new java.util.LinkedHashMap<>();
     private final EventBus eventBus;
     private final Queue deadLetterQueue;
+    private final Queue ingestFailureQueue;
 
     public LaneState(Construct scope, String id, BatchlaneProps props) {
         super(scope, id);
@@ -128,6 +129,15 @@ public final class LaneState extends Construct {
                 .retentionPeriod(Duration.days(14))
                 .removalPolicy(removal)
                 .build();
+
+        // Where an S3 event lands once ingest failed it on every attempt: the job it would have made
+        // is visible (an alarm watches the queue) and resumable with resume/<jobId>.
+        ingestFailureQueue = Queue.Builder.create(this, "IngestFailureQueue")
+                .encryption(QueueEncryption.SQS_MANAGED)
+                .enforceSsl(true)
+                .retentionPeriod(Duration.days(14))
+                .removalPolicy(removal)
+                .build();
     }
 
     private static LifecycleRule expire(String id, String prefix, int days) {
@@ -187,5 +197,10 @@ public final class LaneState extends Construct {
 
     public Queue deadLetterQueue() {
         return deadLetterQueue;
+    }
+
+    /** The on-failure destination of ingest's asynchronous (S3-triggered) invocations. */
+    public Queue ingestFailureQueue() {
+        return ingestFailureQueue;
     }
 }

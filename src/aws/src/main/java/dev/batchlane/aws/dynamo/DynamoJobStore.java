@@ -7,6 +7,7 @@ import static dev.batchlane.aws.dynamo.TableSetup.PK;
 import static dev.batchlane.aws.dynamo.TableSetup.SK;
 
 import dev.batchlane.core.job.BatchCounts;
+import dev.batchlane.core.job.IngestFailure;
 import dev.batchlane.core.job.IngestProgress;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStatus;
@@ -14,6 +15,7 @@ import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardResult;
 import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.job.ShardTrouble;
 import dev.batchlane.core.provider.Usage;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,6 +51,15 @@ public final class DynamoJobStore implements JobStore {
     static final String JOB_SK = "JOB";
     /** Beside the job: its ingest's progress and timings (see {@link IngestProgress}). */
     static final String PROGRESS_SK = "PROGRESS";
+    /** Beside the job: the last failed ingest attempt and what resuming it needs. */
+    static final String INGEST_FAILURE_SK = "INGEST_FAILURE";
+    /** One item per input (bucket and key) and sha256, naming the job that runs those bytes. */
+    static final String INPUT_PK_PREFIX = "INPUT#";
+    /**
+     * Set on a job item to ask complete to finish the job; complete's stream filter passes the job
+     * item when this attribute appears. The deployment's filter names the same attribute.
+     */
+    public static final String FINISH_REQUESTED = "finishRequestedAt";
     /**
      * Finished jobs and their shards leave the table this long after completion, through the
      * table's TTL on {@code expiresAt} (epoch seconds); the manifest in S3 is the lasting record.
@@ -133,28 +144,108 @@ public final class DynamoJobStore implements JobStore {
     }
 
     @Override
-    public void flagStuck(String jobId, int shardIndex, String reason, Instant now) {
-        // A map keyed by shard keeps one entry per shard however often poll sees it stuck.
-        dynamo.updateItem(b -> b.tableName(table).key(key(jobPk(jobId), JOB_SK))
-                .updateExpression("SET stuckShards = if_not_exists(stuckShards, :empty), lastStuckAt = :now")
-                .conditionExpression("attribute_exists(pk)")
-                .expressionAttributeValues(Map.of(":empty", AttributeValue.fromM(Map.of()), ":now", n(now.toEpochMilli()))));
-        dynamo.updateItem(b -> b.tableName(table).key(key(jobPk(jobId), JOB_SK))
-                .updateExpression("SET stuckShards.#shard = :reason")
-                .conditionExpression("attribute_exists(pk)")
-                .expressionAttributeNames(Map.of("#shard", Shard.partName(shardIndex)))
-                .expressionAttributeValues(Map.of(":reason", s(reason))));
+    public boolean requestFinish(String jobId, Instant now) {
+        // Complete's trigger passes a job item on which FINISH_REQUESTED appears (absent in the old
+        // image, present in the new one), so a request is a removal and then a set.
+        Map<String, String> names = Map.of("#s", "status", "#f", FINISH_REQUESTED);
+        Map<String, AttributeValue> running = Map.of(":running", s(JobStatus.RUNNING.name()));
+        try {
+            dynamo.updateItem(b -> b.tableName(table).key(key(jobPk(jobId), JOB_SK)).updateExpression("REMOVE #f")
+                    .conditionExpression("#s = :running AND attribute_exists(#f)").expressionAttributeNames(names)
+                    .expressionAttributeValues(running));
+        } catch (ConditionalCheckFailedException e) {
+            // never asked before, or no longer running: the set below tells which
+        }
+        try {
+            dynamo.updateItem(b -> b.tableName(table).key(key(jobPk(jobId), JOB_SK)).updateExpression("SET #f = :now")
+                    .conditionExpression("#s = :running").expressionAttributeNames(names)
+                    .expressionAttributeValues(Map.of(":running", s(JobStatus.RUNNING.name()),
+                            ":now", n(now.toEpochMilli()))));
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        }
     }
 
-    /** The job's stuck shards and why, as poll flagged them. */
+    /** The job's stuck shards and why, read from the shards' own items. */
     public Map<String, String> stuckShards(String jobId) {
-        Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(table).key(key(jobPk(jobId), JOB_SK))
-                .consistentRead(true)).item();
         Map<String, String> out = new java.util.TreeMap<>();
-        if (item != null && item.containsKey("stuckShards")) {
-            item.get("stuckShards").m().forEach((k, v) -> out.put(k, v.s()));
+        for (Shard sh : shards(jobId)) {
+            if (sh.trouble() != null && sh.trouble().isStuck()) {
+                out.put(Shard.partName(sh.index()), sh.trouble().stuck());
+            }
         }
         return out;
+    }
+
+    // ---- inputs: the same bytes under the same key run once at a time ----
+
+    @Override
+    public Optional<String> claimInput(String bucket, String key, String sha256, String jobId, String replacing) {
+        Map<String, AttributeValue> item = new HashMap<>();
+        item.put(PK, s(INPUT_PK_PREFIX + bucket + "/" + key));
+        item.put(SK, s("SHA256#" + sha256));
+        item.put("type", s("input"));
+        item.put("jobId", s(jobId));
+        Map<String, AttributeValue> values = new HashMap<>();
+        values.put(":me", s(jobId));
+        String condition = "attribute_not_exists(pk) OR jobId = :me";
+        if (replacing != null) {
+            condition += " OR jobId = :old";
+            values.put(":old", s(replacing));
+        }
+        String c = condition;
+        try {
+            dynamo.putItem(b -> b.tableName(table).item(item).conditionExpression(c).expressionAttributeValues(values));
+            return Optional.empty();
+        } catch (ConditionalCheckFailedException e) {
+            Map<String, AttributeValue> held = dynamo.getItem(b -> b.tableName(table)
+                    .key(Map.of(PK, item.get(PK), SK, item.get(SK))).consistentRead(true)).item();
+            return Optional.ofNullable(held == null ? null : str(held, "jobId"));
+        }
+    }
+
+    // ---- ingest failures ----
+
+    @Override
+    public void recordIngestFailure(IngestFailure f) {
+        Map<String, AttributeValue> m = new HashMap<>();
+        m.put(":bucket", s(f.bucket()));
+        m.put(":key", s(f.key()));
+        m.put(":identity", s(f.identity() == null ? "" : f.identity()));
+        m.put(":size", n(f.size()));
+        m.put(":error", s(f.error()));
+        m.put(":at", n(f.at().toEpochMilli()));
+        m.put(":one", n(1));
+        m.put(":expires", n(f.at().plus(RETENTION).getEpochSecond()));
+        m.put(":type", s("ingestFailure"));
+        dynamo.updateItem(b -> b.tableName(table).key(key(jobPk(f.jobId()), INGEST_FAILURE_SK))
+                .updateExpression("SET #t = :type, inputBucket = :bucket, inputKey = :key, inputIdentity = :identity,"
+                        + " inputSize = :size, lastError = :error, failedAt = :at, expiresAt = :expires"
+                        + " ADD attempts :one")
+                .expressionAttributeNames(Map.of("#t", "type"))
+                .expressionAttributeValues(m));
+    }
+
+    @Override
+    public Optional<IngestFailure> ingestFailure(String jobId) {
+        Map<String, AttributeValue> m = dynamo.getItem(b -> b.tableName(table)
+                .key(key(jobPk(jobId), INGEST_FAILURE_SK)).consistentRead(true)).item();
+        if (m == null || m.isEmpty() || !m.containsKey("inputKey")) {
+            return Optional.empty();
+        }
+        String identity = str(m, "inputIdentity");
+        return Optional.of(new IngestFailure(jobId, str(m, "inputBucket"), str(m, "inputKey"),
+                identity == null || identity.isEmpty() ? null : identity, num(m, "inputSize"), (int) num(m, "attempts"),
+                str(m, "lastError"), time(m, "failedAt")));
+    }
+
+    @Override
+    public void clearIngestFailure(String jobId) {
+        // Emptied rather than deleted: ingest's role has no DeleteItem (the table's TTL removes the rest).
+        dynamo.updateItem(b -> b.tableName(table).key(key(jobPk(jobId), INGEST_FAILURE_SK))
+                .updateExpression("REMOVE inputBucket, inputKey, inputIdentity, inputSize, lastError, failedAt, attempts")
+                .conditionExpression("attribute_exists(pk)"));
     }
 
     // ---- ingest progress ----
@@ -273,8 +364,38 @@ public final class DynamoJobStore implements JobStore {
             dynamo.transactWriteItems(b -> b.transactItems(items));
             return true;
         } catch (TransactionCanceledException e) {
+            if (onlyTheShardConditionFailed(e)) {
+                return false;
+            }
+            // Throttled, conflicting with another transaction, the job item missing, too large,
+            // invalid: nothing was written, and the caller must try again rather than move on.
+            throw e;
+        }
+    }
+
+    /**
+     * True when the transaction was cancelled because the shard's own condition failed (it is no
+     * longer ENDED at that version) and nothing else went wrong — the one case in which someone else
+     * acted. The retry shard's "does not exist yet" failing beside it is the same case (whoever
+     * completed the shard created it). Reasons come in the order of the items: shard, job, child;
+     * "None" marks an item that was fine.
+     */
+    static boolean onlyTheShardConditionFailed(TransactionCanceledException e) {
+        if (!e.hasCancellationReasons() || e.cancellationReasons().isEmpty()) {
             return false;
         }
+        var reasons = e.cancellationReasons();
+        if (!"ConditionalCheckFailed".equals(reasons.get(0).code())) {
+            return false;
+        }
+        for (int i = 1; i < reasons.size(); i++) {
+            String code = reasons.get(i).code();
+            boolean fine = code == null || "None".equals(code) || (i == 2 && "ConditionalCheckFailed".equals(code));
+            if (!fine) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** BatchGetItem's most keys per call. */
@@ -451,6 +572,14 @@ public final class DynamoJobStore implements JobStore {
         }
         m.put("version", n(sh.version()));
         m.put("depth", n(sh.depth()));
+        ShardTrouble t = sh.trouble();
+        if (t != null) {
+            m.put("troubleFailures", n(t.failures()));
+            putS(m, "troubleLastError", t.lastError());
+            putS(m, "stuck", t.stuck());
+            putT(m, "troubleSince", t.since());
+        }
+        putT(m, "claimedAt", sh.claimedAt());
         return m;
     }
 
@@ -493,7 +622,10 @@ public final class DynamoJobStore implements JobStore {
                 str(m, "providerStatus"),
                 new BatchCounts(num(m, "countTotal"), num(m, "countCompleted"), num(m, "countFailed")),
                 str(m, "batchError"), (int) num(m, "pollCount"), time(m, DUE_AT), time(m, "submittedAt"),
-                time(m, "endedAt"), time(m, "completedAt"), result, num(m, "version"), (int) num(m, "depth"));
+                time(m, "endedAt"), time(m, "completedAt"), result, num(m, "version"), (int) num(m, "depth"),
+                m.containsKey("troubleSince") ? new ShardTrouble((int) num(m, "troubleFailures"),
+                        str(m, "troubleLastError"), str(m, "stuck"), time(m, "troubleSince")) : null,
+                time(m, "claimedAt"));
     }
 
     private static AttributeValue s(String v) {

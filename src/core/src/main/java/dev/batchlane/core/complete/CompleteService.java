@@ -75,10 +75,25 @@ public final class CompleteService {
         this.clock = clock;
     }
 
-    public enum Step { JOINED, ALREADY_DONE, NOT_ENDED }
+    /** {@code CLAIMED_ELSEWHERE}: another invocation holds a live claim on the shard and is completing it. */
+    public enum Step { JOINED, ALREADY_DONE, NOT_ENDED, CLAIMED_ELSEWHERE, FINISH_ONLY }
 
     public record Result(String jobId, int shard, Step outcome, boolean jobCompleted) {}
 
+    /**
+     * Finishes a job whose shards are all completed (manifest, cleanup, event) — what complete does
+     * after a job's last shard, asked for on its own when that step did not run (see
+     * {@link JobStore#requestFinish}).
+     */
+    public Result finish(String jobId) {
+        return new Result(jobId, -1, Step.FINISH_ONLY, finishJobIfDone(jobId));
+    }
+
+    /**
+     * Completes one ENDED shard. The shard is claimed first (a version-checked write, see
+     * {@link Shard#COMPLETE_LEASE}), so a twin delivery or a poll re-drive never joins it twice at
+     * once; a failure gives the claim back and is thrown, so the stream retries the record.
+     */
     public Result complete(String jobId, int index) {
         Shard shard = store.shard(jobId, index).orElseThrow(() -> new IllegalStateException(
                 "job " + jobId + ": shard " + Shard.partName(index) + " has no record"));
@@ -90,13 +105,38 @@ public final class CompleteService {
                     Shard.partName(index), shard.status());
             return new Result(jobId, index, Step.NOT_ENDED, false);
         }
-        Job job = store.job(jobId).orElseThrow(() -> new IllegalStateException("job " + jobId + " has no record"));
         Instant now = clock.instant();
+        if (shard.claimLive(now)) {
+            LOG.log(Level.INFO, "job {0} shard {1}: being completed by the invocation that claimed it at {2}", jobId,
+                    Shard.partName(index), shard.claimedAt());
+            return new Result(jobId, index, Step.CLAIMED_ELSEWHERE, false);
+        }
+        Optional<Shard> claimed = store.updateShard(shard, shard.claimed(now));
+        if (claimed.isEmpty()) {
+            return changedUnder(jobId, index, "claiming it");
+        }
+        try {
+            return joinClaimed(claimed.get(), now);
+        } catch (RuntimeException e) {
+            release(claimed.get());
+            throw e;
+        }
+    }
+
+    private Result joinClaimed(Shard shard, Instant now) {
+        String jobId = shard.jobId();
+        int index = shard.index();
+        Job job = store.job(jobId).orElseThrow(() -> new IllegalStateException("job " + jobId + " has no record"));
         Joined joined = join(shard, job, now);
         ShardResult result = joined.result();
-        if (!store.completeShard(shard, shard.completed(result, now), joined.child())) {
-            LOG.log(Level.INFO, "job {0} shard {1}: completed by another invocation", jobId, Shard.partName(index));
-            return new Result(jobId, index, Step.ALREADY_DONE, finishJobIfDone(jobId));
+        Shard completed = shard.completed(result, now);
+        if (job.status() == JobStatus.INGESTING) {
+            // Ingest has not marked the job running yet, so this shard cannot finish it; due again after
+            // the grace, poll looks once more and asks for the finish if ingest did not (see PollService).
+            completed = completed.withDue(now.plus(settings.completeGrace()));
+        }
+        if (!store.completeShard(shard, completed, joined.child())) {
+            return changedUnder(jobId, index, "recording its completion");
         }
         LOG.log(Level.INFO, "job {0} shard {1}: joined {2} requests ({3} succeeded, {4} failed, {5} expired,"
                 + " {6} resubmitted as shard {7})", jobId, Shard.partName(index), result.total(), result.succeeded(),
@@ -110,7 +150,51 @@ public final class CompleteService {
             LOG.log(Level.WARNING, "job {0} shard {1}: the provider returned {2} line(s) whose custom_id was not"
                     + " staged or repeated; they were dropped", jobId, Shard.partName(index), result.unknownResults());
         }
-        return new Result(jobId, index, Step.JOINED, finishJobIfDone(jobId));
+        return new Result(jobId, index, Step.JOINED, finishAfter(jobId, index, now));
+    }
+
+    /**
+     * Finishes the job if this was its last shard. Should that fail, the shard is already COMPLETED
+     * and no re-drive of ENDED shards would ever reach the job again: the shard is made due, so poll
+     * asks for the finish after the grace if the stream's retries do not get it done first.
+     */
+    private boolean finishAfter(String jobId, int index, Instant now) {
+        try {
+            return finishJobIfDone(jobId);
+        } catch (RuntimeException e) {
+            try {
+                store.shard(jobId, index).ifPresent(s -> store.updateShard(s, s.withDue(now.plus(settings.completeGrace()))));
+            } catch (RuntimeException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The shard changed between reading and writing it. COMPLETED: another invocation finished it,
+     * which is success. Anything else (a re-drive, a claim taken over): thrown, so the stream retries.
+     */
+    private Result changedUnder(String jobId, int index, String doing) {
+        Optional<Shard> now = store.shard(jobId, index);
+        if (now.isPresent() && now.get().status() == ShardStatus.COMPLETED) {
+            LOG.log(Level.INFO, "job {0} shard {1}: completed by another invocation", jobId, Shard.partName(index));
+            return new Result(jobId, index, Step.ALREADY_DONE, finishJobIfDone(jobId));
+        }
+        throw new IllegalStateException("job " + jobId + " shard " + Shard.partName(index) + ": changed while "
+                + doing + " (now " + now.map(s -> s.status() + " v" + s.version()).orElse("gone")
+                + "), not completed; retry");
+    }
+
+    /** Best effort: a claim that cannot be given back expires after its lease, and poll re-drives the shard. */
+    private void release(Shard claimed) {
+        try {
+            store.updateShard(claimed, claimed.released());
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "job {0} shard {1}: could not give back its claim ({2}); it expires at {3}",
+                    claimed.jobId(), Shard.partName(claimed.index()), e.getClass().getSimpleName(),
+                    claimed.claimedAt().plus(Shard.COMPLETE_LEASE));
+        }
     }
 
     private record Joined(ShardResult result, Shard child) {}

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.batchlane.core.job.IngestFailure;
 import dev.batchlane.core.job.IngestProgress;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStatus;
@@ -112,6 +113,68 @@ public final class IngestService {
             return new Result(null, Outcome.IGNORED, 0, 0);
         }
         String jobId = Keys.jobId(ref.bucket(), ref.key(), ref.identity());
+        Result result;
+        try {
+            result = attempt(jobId, ref, drop.get(), deadline);
+        } catch (RuntimeException e) {
+            recordFailure(jobId, ref, e);
+            throw e;
+        }
+        try {
+            if (store.ingestFailure(jobId).isPresent()) {
+                store.clearIngestFailure(jobId);
+                LOG.log(Level.INFO, "job {0}: ingest succeeded after earlier failed attempts", jobId);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "job {0}: could not clear the record of an earlier failed attempt ({1})", jobId,
+                    e.getClass().getSimpleName());
+        }
+        return result;
+    }
+
+    /**
+     * Every failed attempt is recorded beside the job, with the object it was reading: the
+     * status shows it, and {@link #resume} needs no event to try again. Best effort: the original
+     * error is what the caller (and Lambda's retry, then its failure destination) sees.
+     */
+    private void recordFailure(String jobId, ObjectRef ref, RuntimeException e) {
+        try {
+            String why = e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage());
+            store.recordIngestFailure(new IngestFailure(jobId, ref.bucket(), ref.key(), ref.identity(), ref.size(), 0,
+                    why.length() > 500 ? why.substring(0, 500) + "…" : why, clock.instant()));
+            metrics.ingestFailed();
+        } catch (RuntimeException again) {
+            e.addSuppressed(again);
+        }
+    }
+
+    /**
+     * Resumes a job whose ingest failed or stopped, from what the store recorded, without the S3
+     * event: a job still INGESTING has its staged shards submitted (shards already at the provider,
+     * or being submitted, are left alone); a job without a record yet is ingested again from the
+     * object its failed attempt was reading. A finished job is left as it is.
+     */
+    public Result resume(String jobId, Deadline deadline) {
+        Optional<Job> job = store.job(jobId);
+        if (job.isPresent()) {
+            Job j = job.get();
+            if (j.status() != JobStatus.INGESTING) {
+                LOG.log(Level.INFO, "job {0}: resume asked for, but the job is {1}; nothing to do", jobId, j.status());
+                return new Result(jobId, Outcome.DUPLICATE, j.shardCount(), j.requestCount());
+            }
+            ObjectRef ref = new ObjectRef(j.bucket(), j.inputKey(), j.inputVersion(), j.inputVersion(), j.inputBytes());
+            return ingest(ref, deadline);
+        }
+        IngestFailure failed = store.ingestFailure(jobId).orElseThrow(() -> new IllegalArgumentException("job "
+                + jobId + ": nothing to resume; there is no job record and no failed ingest recorded for it"));
+        LOG.log(Level.INFO, "job {0}: resuming the ingest of {1} after {2} failed attempt(s)", jobId, failed.key(),
+                failed.attempts());
+        return ingest(new ObjectRef(failed.bucket(), failed.key(), failed.identity(), failed.identity(), failed.size()),
+                deadline);
+    }
+
+    private Result attempt(String jobId, ObjectRef ref, Keys.Drop dropped, Deadline deadline) {
+        Optional<Keys.Drop> drop = Optional.of(dropped);
         Optional<Job> existing = store.job(jobId);
         if (existing.isPresent() && existing.get().status() != JobStatus.INGESTING) {
             LOG.log(Level.INFO, "job {0}: {1} was delivered again; the job is {2}, nothing to do", jobId,
@@ -192,10 +255,15 @@ public final class IngestService {
         IngestPass.Options options = new IngestPass.Options(tuning.parallelism(),
                 IngestPass.Options.DEFAULT_CHUNK_BYTES, tuning.progressEvery(), deadline, tuning.passMargin(), clock);
         List<IngestPass.StagedShard> staged = new ArrayList<>();
+        // Each attempt stages under its own prefix: a twin delivery or a retry running its pass while
+        // another attempt's shards are recorded (and maybe at the provider) never overwrites or
+        // removes their staged files. The shard record says which file is the shard's.
+        String attempt = Long.toString(clock.millis(), 36) + "-"
+                + Integer.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextInt(0x10000, 0x100000));
         IngestPass.Stager stager = new IngestPass.Stager() {
             @Override
             public ObjectStore.Upload open(int index) {
-                return objects.upload(Keys.staging(jobId, index), "application/jsonl");
+                return objects.upload(Keys.staging(jobId, attempt, index), "application/jsonl");
             }
 
             @Override
@@ -218,7 +286,7 @@ public final class IngestService {
                                     bytes, ref.size(), shards);
                         });
             } catch (IOException | RuntimeException e) {
-                removeStaged(jobId, staged);
+                removeStaged(jobId, attempt, staged);
                 throw e;
             }
             FileValidator.Result checked = pass.checked();
@@ -228,11 +296,11 @@ public final class IngestService {
                     jobId, checked.bytes(), pass.elapsed().toMillis(), checked.lines(), checked.violationCount(),
                     staged.size());
             if (!checked.valid()) {
-                removeStaged(jobId, staged);
+                removeStaged(jobId, attempt, staged);
                 errors.complete();
                 return reject(jobId, ref, drop, checked, errors.written(), null);
             }
-            Result run = acceptIfAffordable(jobId, ref, drop, provider, checked, staged);
+            Result run = acceptIfAffordable(jobId, ref, drop, provider, checked, staged, attempt);
             if (run != null) {
                 return run;
             }
@@ -244,14 +312,14 @@ public final class IngestService {
 
     /** Returns a result when the file stops here (rejected for money, or a duplicate), else null. */
     private Result acceptIfAffordable(String jobId, ObjectRef ref, Keys.Drop drop, BatchProvider provider,
-            FileValidator.Result checked, List<IngestPass.StagedShard> staged) throws IOException {
+            FileValidator.Result checked, List<IngestPass.StagedShard> staged, String attempt) throws IOException {
         Projection projection = Projection.of(provider.name(), checked.estimates(), settings.money().prices());
         ObjectNode money = moneyJson(projection, null);
         BigDecimal budget;
         try {
             budget = budget(ref).orElse(null);
         } catch (IllegalArgumentException e) {
-            removeStaged(jobId, staged);
+            removeStaged(jobId, attempt, staged);
             return reject(jobId, ref, drop, fileLevel(new Violation(0, null, "budget_invalid", e.getMessage()),
                     checked.bytes()), false, money);
         }
@@ -259,7 +327,7 @@ public final class IngestService {
             money = moneyJson(projection, budget);
             Violation over = budgetViolation(projection, budget);
             if (over != null) {
-                removeStaged(jobId, staged);
+                removeStaged(jobId, attempt, staged);
                 return reject(jobId, ref, drop, fileLevel(over, checked.bytes()), false, money);
             }
         }
@@ -267,11 +335,22 @@ public final class IngestService {
             LOG.log(Level.WARNING, "job {0}: no price for model(s) {1}; the job runs without a cost projection",
                     jobId, projection.unpricedModels());
         }
+        Optional<String> running = runningTwin(jobId, ref, checked.sha256());
+        if (running.isPresent()) {
+            removeStaged(jobId, attempt, staged);
+            return reject(jobId, ref, drop, fileLevel(new Violation(0, null, "duplicate_input", "the same bytes"
+                    + " (sha256 " + checked.sha256() + ") were dropped under this key before and are still running as"
+                    + " job " + running.get() + "; nothing was submitted a second time. Drop them again once that job"
+                    + " has ended to run them twice"), checked.bytes()), false, money);
+        }
         // Shards first, then the job: a job record means every shard is staged and recorded, which
         // is what lets a redelivered event resume with submission alone.
         for (IngestPass.StagedShard s : staged) {
-            store.createShard(Shard.staged(jobId, s.index(), provider.name(), Keys.staging(jobId, s.index()),
-                    s.requests(), s.bytes()));
+            String key = Keys.staging(jobId, attempt, s.index());
+            if (!store.createShard(Shard.staged(jobId, s.index(), provider.name(), key, s.requests(), s.bytes()))) {
+                // An earlier attempt recorded this shard with its own staged file; ours is a spare.
+                removeStaged(key);
+            }
         }
         Instant now = clock.instant();
         Job job = new Job(jobId, provider.name(), JobStatus.INGESTING, ref.bucket(), ref.key(), ref.identity(),
@@ -289,16 +368,42 @@ public final class IngestService {
         return null;
     }
 
-    /** Staged shards of a file that will not run: removed so nothing of it can reach a provider. */
-    private void removeStaged(String jobId, List<IngestPass.StagedShard> staged) {
+    /**
+     * The job (another version of the same key) that already runs these same bytes, if one does;
+     * otherwise this job now holds the input. A holder whose job has ended, was rejected, or whose
+     * ingest failed for good gives way.
+     */
+    private Optional<String> runningTwin(String jobId, ObjectRef ref, String sha256) {
+        Optional<String> holder = store.claimInput(ref.bucket(), ref.key(), sha256, jobId, null);
+        if (holder.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<Job> other = store.job(holder.get());
+        boolean over = other.isPresent()
+                ? other.get().status() == JobStatus.COMPLETED || other.get().status() == JobStatus.REJECTED
+                : store.ingestFailure(holder.get()).isPresent();
+        if (!over) {
+            LOG.log(Level.WARNING, "job {0}: {1} holds the same bytes (sha256 {2}) as job {3}, which is still {4}; not"
+                    + " run twice", jobId, ref.key(), sha256, holder.get(),
+                    other.map(j -> j.status().name()).orElse("ingesting"));
+            return holder;
+        }
+        return store.claimInput(ref.bucket(), ref.key(), sha256, jobId, holder.get());
+    }
+
+    /** Staged shards of this attempt that will not run: removed so nothing of it can reach a provider. */
+    private void removeStaged(String jobId, String attempt, List<IngestPass.StagedShard> staged) {
         for (IngestPass.StagedShard s : staged) {
-            try {
-                objects.delete(Keys.staging(jobId, s.index()));
-            } catch (RuntimeException e) {
-                // No shard record points at it, so nothing submits it; the staging/ lifecycle rule removes it.
-                LOG.log(Level.WARNING, "job {0}: could not remove staged shard {1}: {2}", jobId,
-                        Shard.partName(s.index()), e.toString());
-            }
+            removeStaged(Keys.staging(jobId, attempt, s.index()));
+        }
+    }
+
+    private void removeStaged(String key) {
+        try {
+            objects.delete(key);
+        } catch (RuntimeException e) {
+            // No shard record points at it, so nothing submits it; the staging/ lifecycle rule removes it.
+            LOG.log(Level.WARNING, "could not remove the unused staged file {0}: {1}", key, e.toString());
         }
     }
 
@@ -327,7 +432,13 @@ public final class IngestService {
         }
         // Only input shards count here: retry shards of early finishers counted themselves.
         int inputShards = (int) shards.stream().filter(s -> s.depth() == 0).count();
-        store.markRunning(job.jobId(), inputShards, clock.instant());
+        if (store.markRunning(job.jobId(), inputShards, clock.instant())
+                && store.job(job.jobId()).map(Job::allShardsCompleted).orElse(false)) {
+            // Every shard finished while the job was still INGESTING, so no complete could finish it.
+            LOG.log(Level.INFO, "job {0}: every shard completed before the job was marked running; asking"
+                    + " complete to finish it", job.jobId());
+            store.requestFinish(job.jobId(), clock.instant());
+        }
         Optional<IngestProgress> progress = store.ingestProgress(job.jobId());
         if (progress.isPresent()) {
             IngestProgress p = progress.get();

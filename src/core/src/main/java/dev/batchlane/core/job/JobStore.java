@@ -40,8 +40,29 @@ public interface JobStore {
      */
     boolean requestCancel(String jobId, Instant now);
 
-    /** Adds a stuck shard to the job's list of them, with why; idempotent. */
-    void flagStuck(String jobId, int shardIndex, String reason, Instant now);
+    /**
+     * Asks complete to finish the job (manifest, cleanup, event) while it is RUNNING: the store makes
+     * the request visible to complete's trigger (on AWS, a new attribute on the job item that the
+     * stream's filter passes). For a job whose shards all completed before it was marked running, or
+     * whose finish failed after its last shard completed. False when the job is not RUNNING.
+     */
+    boolean requestFinish(String jobId, Instant now);
+
+    /**
+     * Claims an input — the same bytes ({@code sha256}) under the same key — for {@code jobId}, so
+     * dropping them again while the first job runs makes no second job. Succeeds (empty) when no one
+     * holds it, when {@code jobId} already does, or when {@code replacing} does (its job is over).
+     * Otherwise returns the job that holds it.
+     */
+    Optional<String> claimInput(String bucket, String key, String sha256, String jobId, String replacing);
+
+    /** Records that an ingest attempt failed, with what it needs to be resumed; counts the attempts. */
+    void recordIngestFailure(IngestFailure failure);
+
+    Optional<IngestFailure> ingestFailure(String jobId);
+
+    /** Forgets a job's ingest failure once an attempt succeeded. */
+    void clearIngestFailure(String jobId);
 
     /** Creates the shard record unless it exists. */
     boolean createShard(Shard shard);
@@ -60,7 +81,10 @@ public interface JobStore {
     /**
      * Atomically moves an ENDED shard to COMPLETED (version-checked), counts it on its job, and —
      * when {@code child} is not null — creates the retry shard and counts it as one more shard to
-     * wait for, so a crash can never leave one of these done without the others.
+     * wait for, so a crash can never leave one of these done without the others. Returns false
+     * only when the shard is no longer ENDED at {@code current}'s version (someone else moved it);
+     * anything else that stops the write (throttling, a conflicting transaction, a missing job,
+     * an item too large, a validation error) is thrown, so the caller's event is retried.
      */
     boolean completeShard(Shard current, Shard completed, Shard child);
 

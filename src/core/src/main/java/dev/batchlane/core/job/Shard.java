@@ -7,7 +7,10 @@ import java.util.Objects;
  * One provider batch of a job. {@code version} is the optimistic-lock counter every conditional
  * write checks; {@code dueAt} is non-null only while poll should look at the shard, which keeps the
  * due-index sparse. {@code depth} is 0 for a shard cut from the input and n for the n-th resubmission
- * of requests that failed for a passing reason.
+ * of requests that failed for a passing reason. {@code trouble} is what poll last found wrong with
+ * the shard (null while it is healthy; any forward step clears it), kept on the shard item itself so
+ * a job with many troubled shards never grows one unbounded item. {@code claimedAt} is when a complete
+ * invocation claimed the shard (null when none holds it): see {@link #COMPLETE_LEASE}.
  */
 public record Shard(
         String jobId,
@@ -31,10 +34,29 @@ public record Shard(
         Instant completedAt,
         ShardResult result,
         long version,
-        int depth) {
+        int depth,
+        ShardTrouble trouble,
+        Instant claimedAt) {
 
     /** Child shards are numbered apart from input shards: the n-th retry of shard i is i + n × this. */
     public static final int RETRY_STRIDE = 100_000;
+
+    /**
+     * How long a complete invocation's claim on an ENDED shard protects it: longer than the longest
+     * Lambda invocation (15 minutes), so a claim older than this belongs to an invocation that is
+     * gone, and poll may hand the shard to complete again.
+     */
+    public static final java.time.Duration COMPLETE_LEASE = java.time.Duration.ofMinutes(20);
+
+    /** A shard as stored before trouble and claims were recorded. */
+    public Shard(String jobId, int index, ShardStatus status, String provider, String stagingKey, long requestCount,
+            long bytes, String batchId, String inputFileId, String outputFileId, String errorFileId,
+            String providerStatus, BatchCounts providerCounts, String batchError, int pollCount, Instant dueAt,
+            Instant submittedAt, Instant endedAt, Instant completedAt, ShardResult result, long version, int depth) {
+        this(jobId, index, status, provider, stagingKey, requestCount, bytes, batchId, inputFileId, outputFileId,
+                errorFileId, providerStatus, providerCounts, batchError, pollCount, dueAt, submittedAt, endedAt,
+                completedAt, result, version, depth, null, null);
+    }
 
     public Shard {
         Objects.requireNonNull(jobId, "jobId");
@@ -93,6 +115,9 @@ public record Shard(
         b.providerStatus = providerStatus;
         b.pollCount = 0;
         b.submittedAt = now;
+        // A new batch has not ended: an endedAt left from an earlier batch would read as an interrupted re-drive.
+        b.endedAt = null;
+        b.trouble = null;
         return b.build();
     }
 
@@ -101,6 +126,7 @@ public record Shard(
         b.providerStatus = providerStatus;
         b.providerCounts = counts;
         b.pollCount = pollCount + 1;
+        b.trouble = null;
         return b.build();
     }
 
@@ -114,6 +140,7 @@ public record Shard(
         b.batchError = batchError;
         b.pollCount = pollCount + 1;
         b.endedAt = now;
+        b.trouble = null;
         return b.build();
     }
 
@@ -121,7 +148,57 @@ public record Shard(
         Builder b = builder().status(ShardStatus.COMPLETED).dueAt(null);
         b.result = result;
         b.completedAt = now;
+        b.trouble = null;
+        b.claimedAt = null;
         return b.build();
+    }
+
+    /** This shard with {@code trouble} recorded (null clears it); nothing else changes. */
+    public Shard withTrouble(ShardTrouble next) {
+        Builder b = builder();
+        b.trouble = next;
+        return b.build();
+    }
+
+    /** Claimed by a complete invocation at {@code now}; due again only once the claim's lease is over. */
+    public Shard claimed(Instant now) {
+        Builder b = builder().dueAt(now.plus(COMPLETE_LEASE));
+        b.claimedAt = now;
+        return b.build();
+    }
+
+    /** The claim given back by a complete invocation that failed, so the stream's retry can take it at once. */
+    public Shard released() {
+        Builder b = builder();
+        b.claimedAt = null;
+        return b.build();
+    }
+
+    /** Whether a complete invocation holds a claim on this shard that is still within its lease at {@code now}. */
+    public boolean claimLive(Instant now) {
+        return claimedAt != null && claimedAt.plus(COMPLETE_LEASE).isAfter(now);
+    }
+
+    /**
+     * The first half of handing an ENDED shard to complete again: the stream delivers a shard to
+     * complete only when it moves into ENDED, so poll moves it out (this) and back in
+     * ({@link #redriven}). A shard left half-way by a crash is recognisable (SUBMITTED with an
+     * {@code endedAt}) and due at once, so the next poll finishes the move.
+     */
+    public Shard redriving(Instant now) {
+        Builder b = builder().status(ShardStatus.SUBMITTED).dueAt(now);
+        b.claimedAt = null;
+        return b.build();
+    }
+
+    /** The second half of a re-drive: ENDED again, as it ended, due after {@code grace} in case complete fails again. */
+    public Shard redriven(Instant dueAgain) {
+        return builder().status(ShardStatus.ENDED).dueAt(dueAgain).build();
+    }
+
+    /** A SUBMITTED shard whose batch already ended: a re-drive was interrupted between its two writes. */
+    public boolean redriveInterrupted() {
+        return status == ShardStatus.SUBMITTED && endedAt != null;
     }
 
     private Builder builder() {
@@ -146,6 +223,8 @@ public record Shard(
         Instant completedAt;
         ShardResult result;
         long version;
+        ShardTrouble trouble;
+        Instant claimedAt;
 
         Builder(Shard s) {
             from = s;
@@ -164,6 +243,8 @@ public record Shard(
             completedAt = s.completedAt;
             result = s.result;
             version = s.version;
+            trouble = s.trouble;
+            claimedAt = s.claimedAt;
         }
 
         Builder status(ShardStatus s) {
@@ -184,7 +265,8 @@ public record Shard(
         Shard build() {
             return new Shard(from.jobId, from.index, status, from.provider, from.stagingKey, from.requestCount,
                     from.bytes, batchId, inputFileId, outputFileId, errorFileId, providerStatus, providerCounts,
-                    batchError, pollCount, dueAt, submittedAt, endedAt, completedAt, result, version, from.depth);
+                    batchError, pollCount, dueAt, submittedAt, endedAt, completedAt, result, version, from.depth, trouble,
+                    claimedAt);
         }
     }
 }

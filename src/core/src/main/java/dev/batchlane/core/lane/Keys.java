@@ -10,6 +10,10 @@ import java.util.Optional;
 /** The bucket's key layout, in one place. */
 public final class Keys {
     public static final String INBOX = "inbox/";
+    /** An object {@code resume/<jobId>} asks ingest to resume that job (see IngestService#resume). */
+    public static final String RESUME = "resume/";
+    /** An object {@code redrive/<jobId>} asks for that job's completion work to be handed over again. */
+    public static final String REDRIVE = "redrive/";
 
     private Keys() {
     }
@@ -47,8 +51,21 @@ public final class Keys {
         }
     }
 
+    /** The job id an object {@code <prefix><jobId>} names, for the control prefixes above. */
+    public static Optional<String> jobIdUnder(String prefix, String key) {
+        if (!key.startsWith(prefix) || key.length() == prefix.length() || key.indexOf('/', prefix.length()) >= 0) {
+            return Optional.empty();
+        }
+        return Optional.of(key.substring(prefix.length()));
+    }
+
     public static String staging(String jobId, int shardIndex) {
         return "staging/" + jobId + "/shard-" + Shard.partName(shardIndex) + ".jsonl";
+    }
+
+    /** A shard staged by one ingest attempt: attempts never share a file (see IngestService). */
+    public static String staging(String jobId, String attempt, int shardIndex) {
+        return "staging/" + jobId + "/" + attempt + "/shard-" + Shard.partName(shardIndex) + ".jsonl";
     }
 
     public static String part(String jobId, int shardIndex) {

@@ -26,6 +26,9 @@ public interface LaneMetrics {
     /** A shard stopped moving (see PollService): counted so an alarm can page someone. */
     default void shardStuck(String provider) {}
 
+    /** An ingest attempt failed (Lambda retries it; the failures that remain feed an alarm). */
+    default void ingestFailed() {}
+
     /** One poll cycle ran; {@code oldestInFlightSeconds} is the age of the oldest submitted batch it saw (0 if none). */
     default void pollCycle(long durationMillis, long oldestInFlightSeconds) {}
 }

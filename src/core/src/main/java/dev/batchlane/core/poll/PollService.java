@@ -4,6 +4,7 @@ import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.job.ShardTrouble;
 import dev.batchlane.core.lane.Deadline;
 import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
@@ -246,49 +247,118 @@ public final class PollService {
                     return r == ShardSubmitter.Result.CLAIMED_ELSEWHERE ? Step.CONFLICT : Step.OTHER;
                 }
                 case SUBMITTED -> {
+                    if (shard.redriveInterrupted()) {
+                        // The first half of a re-drive landed and the second did not: finish it.
+                        return store.updateShard(shard, shard.redriven(now.plus(settings.completeGrace())))
+                                .isPresent() ? Step.OTHER : Step.CONFLICT;
+                    }
                     return follow(shard, cycle);
                 }
                 case ENDED -> {
-                    // Still ENDED when its grace ran out: complete never ran, or keeps failing.
-                    stuck(shard, "ended at " + shard.endedAt() + " but not completed within "
-                            + settings.completeGrace(), now);
-                    return store.updateShard(shard, shard.withDue(now.plus(settings.completeGrace()))).isPresent()
-                            ? Step.OTHER : Step.CONFLICT;
+                    return redrive(shard, now);
                 }
                 case SUBMITTING -> {
                     // A submitter claimed it and never finished: the batch may or may not exist at the
                     // provider, and submitting again could charge twice, so a person decides.
-                    stuck(shard, "submission interrupted after " + settings.completeGrace() + "; look for a batch"
-                            + " with metadata batchlane_job_id=" + shard.jobId() + ", batchlane_shard="
+                    Shard flagged = stuck(shard, "submission interrupted after " + settings.completeGrace()
+                            + "; look for a batch with metadata batchlane_job_id=" + shard.jobId() + ", batchlane_shard="
                             + Shard.partName(shard.index()) + (shard.inputFileId() == null ? ""
                                     : " or input file " + shard.inputFileId()), now);
-                    return store.updateShard(shard, shard.withDue(now.plus(settings.completeGrace()))).isPresent()
+                    return store.updateShard(shard, flagged.withDue(now.plus(settings.completeGrace()))).isPresent()
                             ? Step.OTHER : Step.CONFLICT;
                 }
                 case COMPLETED -> {
-                    // Not poll's to act on; a due time left on such a shard is cleared so it stops coming back.
-                    return store.updateShard(shard, shard.withDue(null)).isPresent() ? Step.OTHER : Step.CONFLICT;
+                    return finishIfForgotten(shard, cycle, now);
                 }
                 default -> throw new IllegalStateException("shard " + shard.id() + " in unknown status " + shard.status());
             }
         } catch (RuntimeException e) {
-            Instant later = clock.instant().plus(settings.pollDelay(shard.pollCount() + 1));
-            if (e instanceof ProviderException p) {
-                LOG.log(Level.WARNING, "job {0} shard {1}: status check failed ({2} {3}), retrying at {4}",
-                        shard.jobId(), Shard.partName(shard.index()), p.statusCode(), p.code(), later);
-            } else {
-                LOG.log(Level.ERROR, () -> "job " + shard.jobId() + " shard " + Shard.partName(shard.index())
-                        + ": poll failed (" + e.getClass().getSimpleName() + "), retrying at " + later, e);
-            }
-            try {
-                store.updateShard(shard, shard.withDue(later));
-            } catch (RuntimeException again) {
-                // The store itself is failing: the shard stays due and the next cycle tries again.
-                LOG.log(Level.WARNING, () -> "job " + shard.jobId() + " shard " + Shard.partName(shard.index())
-                        + ": could not push its next poll out (" + again.getClass().getSimpleName() + ")", again);
-            }
-            return Step.ERROR;
+            return failed(shard, e);
         }
+    }
+
+    /**
+     * Whatever went wrong with this one shard — no job record, a storage error, a provider answer
+     * that could not be read — is recorded on the shard and pushes its next poll out, growing with
+     * each failure in a row; the cycle goes on with the others. After a few failures in a row the
+     * shard counts as stuck (see {@link ShardTrouble#STUCK_AFTER_FAILURES}); its next good step
+     * clears that.
+     */
+    private Step failed(Shard shard, RuntimeException e) {
+        Instant now = clock.instant();
+        int failures = shard.trouble() == null ? 1 : shard.trouble().failures() + 1;
+        Instant later = now.plus(settings.pollDelay(Math.max(shard.pollCount(), failures)));
+        String error = e instanceof ProviderException p
+                ? "provider answered " + p.statusCode() + " " + p.code()
+                : e.getClass().getSimpleName() + ": " + abbreviate(String.valueOf(e.getMessage()));
+        if (e instanceof ProviderException) {
+            LOG.log(Level.WARNING, "job {0} shard {1}: status check failed ({2}), retrying at {3}",
+                    shard.jobId(), Shard.partName(shard.index()), error, later);
+        } else {
+            LOG.log(Level.ERROR, () -> "job " + shard.jobId() + " shard " + Shard.partName(shard.index())
+                    + ": poll failed (" + e.getClass().getSimpleName() + "), retrying at " + later, e);
+        }
+        ShardTrouble trouble = ShardTrouble.failed(shard.trouble(), error, now);
+        if (trouble.isStuck() && (shard.trouble() == null || !shard.trouble().isStuck())) {
+            stuck(shard, trouble.stuck(), now);
+        }
+        try {
+            store.updateShard(shard, shard.withTrouble(trouble).withDue(later));
+        } catch (RuntimeException again) {
+            // The store itself is failing: the shard stays due and the next cycle tries again.
+            LOG.log(Level.WARNING, () -> "job " + shard.jobId() + " shard " + Shard.partName(shard.index())
+                    + ": could not record the failure (" + again.getClass().getSimpleName() + ")", again);
+        }
+        return Step.ERROR;
+    }
+
+    /**
+     * An ENDED shard still not completed when its grace ran out (complete never ran, its retries
+     * were used up, or it keeps failing): flagged stuck and handed to complete again, unless a
+     * complete invocation holds a live claim on it — then it is left to that one until the claim's
+     * lease is over. The stream delivers a shard only when it moves into ENDED, so the hand-over is
+     * two writes: out of ENDED and back in.
+     */
+    private Step redrive(Shard shard, Instant now) {
+        if (shard.claimLive(now)) {
+            return store.updateShard(shard, shard.withDue(shard.claimedAt().plus(Shard.COMPLETE_LEASE))).isPresent()
+                    ? Step.OTHER : Step.CONFLICT;
+        }
+        Shard flagged = stuck(shard, "ended at " + shard.endedAt() + " but not completed within "
+                + settings.completeGrace() + "; handed to complete again", now);
+        Optional<Shard> out = store.updateShard(shard, flagged.redriving(now));
+        if (out.isEmpty()) {
+            return Step.CONFLICT;
+        }
+        return store.updateShard(out.get(), out.get().redriven(now.plus(settings.completeGrace()))).isPresent()
+                ? Step.REDRIVEN : Step.CONFLICT;
+    }
+
+    /**
+     * A COMPLETED shard left due by complete: its job could not be finished then (it was not marked
+     * running yet, or the finish failed). If every shard is completed and the job is still running,
+     * the finish is asked for again; otherwise there is nothing for poll to do and the due time is
+     * cleared.
+     */
+    private Step finishIfForgotten(Shard shard, Cycle cycle, Instant now) {
+        Optional<Job> job = cycle.job(shard.jobId());
+        if (job.isPresent() && job.get().status() == dev.batchlane.core.job.JobStatus.RUNNING
+                && job.get().allShardsCompleted()) {
+            LOG.log(Level.WARNING, "job {0}: every shard is completed but the job is not; asking complete to"
+                    + " finish it", shard.jobId());
+            store.requestFinish(shard.jobId(), now);
+            return store.updateShard(shard, shard.withDue(now.plus(settings.completeGrace()))).isPresent()
+                    ? Step.REDRIVEN : Step.CONFLICT;
+        }
+        if (job.isPresent() && job.get().status() == dev.batchlane.core.job.JobStatus.INGESTING) {
+            return store.updateShard(shard, shard.withDue(now.plus(settings.completeGrace()))).isPresent()
+                    ? Step.OTHER : Step.CONFLICT;
+        }
+        return store.updateShard(shard, shard.withDue(null)).isPresent() ? Step.OTHER : Step.CONFLICT;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 300 ? s.substring(0, 300) + "…" : s;
     }
 
     /** What one cycle reads once however many of its shards need it: the job records. */
@@ -314,12 +384,13 @@ public final class PollService {
         }
     }
 
-    private enum Step { SUBMITTED, PROGRESSED, ENDED, CONFLICT, ERROR, DEFERRED, OTHER }
+    private enum Step { SUBMITTED, PROGRESSED, ENDED, CONFLICT, ERROR, DEFERRED, REDRIVEN, OTHER }
 
-    private void stuck(Shard shard, String reason, Instant now) {
+    /** Logs and counts a stuck shard; returns it with the flag set, for the caller's own write. */
+    private Shard stuck(Shard shard, String reason, Instant now) {
         LOG.log(Level.ERROR, "job {0} shard {1}: stuck: {2}", shard.jobId(), Shard.partName(shard.index()), reason);
-        store.flagStuck(shard.jobId(), shard.index(), reason, now);
         metrics.shardStuck(shard.provider());
+        return shard.withTrouble(ShardTrouble.stuck(shard.trouble(), reason, now));
     }
 
     private Step follow(Shard shard, Cycle cycle) {
@@ -352,12 +423,12 @@ public final class PollService {
             metrics.batchEnded(shard.provider(), view.state() == BatchState.FAILED, view.state() == BatchState.EXPIRED);
             return Step.ENDED;
         }
-        if (shard.submittedAt() != null && shard.submittedAt().plus(settings.stuckAfter()).isBefore(now)) {
-            stuck(shard, "batch " + shard.batchId() + " still " + view.providerStatus() + " "
-                    + Duration.between(shard.submittedAt(), now).toHours() + " h after submission", now);
-        }
         Shard next = shard.polled(view.providerStatus(), view.counts(),
                 now.plus(settings.pollDelay(shard.pollCount() + 1)));
+        if (shard.submittedAt() != null && shard.submittedAt().plus(settings.stuckAfter()).isBefore(now)) {
+            next = stuck(next, "batch " + shard.batchId() + " still " + view.providerStatus() + " "
+                    + Duration.between(shard.submittedAt(), now).toHours() + " h after submission", now);
+        }
         return store.updateShard(shard, next).isPresent() ? Step.PROGRESSED : Step.CONFLICT;
     }
 }

@@ -69,9 +69,32 @@ class CountingJobStore implements JobStore {
     }
 
     @Override
-    public void flagStuck(String jobId, int shardIndex, String reason, Instant now) {
-        count("flagStuck", () -> {
-            delegate.flagStuck(jobId, shardIndex, reason, now);
+    public boolean requestFinish(String jobId, Instant now) {
+        return count("requestFinish", () -> delegate.requestFinish(jobId, now));
+    }
+
+    @Override
+    public Optional<String> claimInput(String bucket, String key, String sha256, String jobId, String replacing) {
+        return count("claimInput", () -> delegate.claimInput(bucket, key, sha256, jobId, replacing));
+    }
+
+    @Override
+    public void recordIngestFailure(dev.batchlane.core.job.IngestFailure failure) {
+        count("recordIngestFailure", () -> {
+            delegate.recordIngestFailure(failure);
+            return null;
+        });
+    }
+
+    @Override
+    public Optional<dev.batchlane.core.job.IngestFailure> ingestFailure(String jobId) {
+        return count("ingestFailure", () -> delegate.ingestFailure(jobId));
+    }
+
+    @Override
+    public void clearIngestFailure(String jobId) {
+        count("clearIngestFailure", () -> {
+            delegate.clearIngestFailure(jobId);
             return null;
         });
     }

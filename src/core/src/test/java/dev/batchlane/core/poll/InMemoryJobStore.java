@@ -18,7 +18,6 @@ import java.util.TreeMap;
 final class InMemoryJobStore implements JobStore {
     private final Map<String, Job> jobs = new HashMap<>();
     private final Map<String, Shard> shards = new TreeMap<>();
-    final Map<String, String> stuck = new TreeMap<>();
 
     @Override
     public synchronized boolean createJob(Job job) {
@@ -68,11 +67,47 @@ final class InMemoryJobStore implements JobStore {
     }
 
     @Override
-    public synchronized void flagStuck(String jobId, int shardIndex, String reason, Instant now) {
-        if (!jobs.containsKey(jobId)) {
-            throw new IllegalStateException("conditional check failed: no job " + jobId);
+    public synchronized boolean requestFinish(String jobId, Instant now) {
+        Job j = jobs.get(jobId);
+        if (j == null || j.status() != JobStatus.RUNNING) {
+            return false;
         }
-        stuck.put(jobId + "/" + Shard.partName(shardIndex), reason);
+        finishRequests.merge(jobId, 1, Integer::sum);
+        return true;
+    }
+
+    /** How often each job's finish was asked for. */
+    final java.util.Map<String, Integer> finishRequests = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, String> inputs = new java.util.HashMap<>();
+    private final java.util.Map<String, dev.batchlane.core.job.IngestFailure> ingestFailures = new java.util.HashMap<>();
+
+    @Override
+    public synchronized Optional<String> claimInput(String bucket, String key, String sha256, String jobId,
+            String replacing) {
+        String k = bucket + "/" + key + "#" + sha256;
+        String held = inputs.get(k);
+        if (held == null || held.equals(jobId) || held.equals(replacing)) {
+            inputs.put(k, jobId);
+            return Optional.empty();
+        }
+        return Optional.of(held);
+    }
+
+    @Override
+    public synchronized void recordIngestFailure(dev.batchlane.core.job.IngestFailure f) {
+        var before = ingestFailures.get(f.jobId());
+        ingestFailures.put(f.jobId(), new dev.batchlane.core.job.IngestFailure(f.jobId(), f.bucket(), f.key(),
+                f.identity(), f.size(), (before == null ? 0 : before.attempts()) + 1, f.error(), f.at()));
+    }
+
+    @Override
+    public synchronized Optional<dev.batchlane.core.job.IngestFailure> ingestFailure(String jobId) {
+        return Optional.ofNullable(ingestFailures.get(jobId));
+    }
+
+    @Override
+    public synchronized void clearIngestFailure(String jobId) {
+        ingestFailures.remove(jobId);
     }
 
     @Override

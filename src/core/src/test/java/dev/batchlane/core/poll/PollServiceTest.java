@@ -145,6 +145,38 @@ class PollServiceTest {
     }
 
     @Test
+    void failuresInARow_areRecordedOnTheShard_pushItsPollFurtherOut_flagItStuck_andClearWhenItRecovers() {
+        memory.createJob(job("j"));
+        Shard broken = submitted("j", 1, 200);
+        Shard fine = submitted("j", 2, 100);
+        boolean[] healthy = {false};
+        provider.onRetrieve = batchId -> {
+            if (batchId.equals(broken.batchId()) && !healthy[0]) {
+                throw new IllegalStateException("unexpected answer shape");
+            }
+            return TestProvider.running(batchId);
+        };
+        PollService poll = poll(memory, new PollSettings(1, Duration.ofSeconds(30), 20));
+
+        for (int failures = 1; failures <= 3; failures++) {
+            poll.pollDue();
+            var trouble = stored(broken).trouble();
+            assertThat(trouble.failures()).isEqualTo(failures);
+            assertThat(trouble.lastError()).isEqualTo("IllegalStateException: unexpected answer shape");
+            assertThat(stored(broken).dueAt()).isEqualTo(clock.instant().plus(LANE.pollDelay(failures)));
+            assertThat(trouble.isStuck()).isEqualTo(failures >= 3);
+            clock.advance(Duration.ofHours(1));
+        }
+        assertThat(stored(broken).trouble().stuck()).contains("poll failed 3 times in a row");
+        assertThat(stored(fine).trouble()).as("only the failing shard").isNull();
+
+        healthy[0] = true;
+        poll.pollDue();
+        assertThat(stored(broken).trouble()).as("cleared by its next good poll").isNull();
+        assertThat(stored(broken).pollCount()).isEqualTo(1);
+    }
+
+    @Test
     void nearTheDeadline_noNewShardIsClaimed_andTheRestStayDue() {
         memory.createJob(job("j"));
         List<Shard> due = IntStream.range(0, 10).mapToObj(i -> submitted("j", i, 100 - i)).toList();
