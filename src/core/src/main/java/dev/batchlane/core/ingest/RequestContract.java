@@ -16,6 +16,15 @@ public interface RequestContract {
     /** Starts checking one file; rules such as "the same url on every line" need per-file memory. */
     FileRules startFile();
 
+    /**
+     * This contract for one dropped file, given the object's user metadata (keys without the
+     * {@code x-amz-meta-} prefix). A provider whose lines do not name everything a batch needs
+     * (Gemini's lines carry no model) reads the rest from there; the others ignore it.
+     */
+    default RequestContract forFile(java.util.Map<String, String> objectMetadata) {
+        return this;
+    }
+
     interface FileRules {
         /** Checks one parsed line, reporting each broken rule to {@code out}. */
         void check(long lineNumber, String customId, ObjectNode line, ViolationSink out);
@@ -35,6 +44,15 @@ public interface RequestContract {
         default String modelOf(ObjectNode line) {
             JsonNode model = requestBody(line).get("model");
             return model != null && model.isTextual() ? model.asText() : null;
+        }
+
+        /**
+         * The output tokens one valid line may be billed for at most: its own cap, else
+         * {@code fallback}. A provider that keeps the cap elsewhere than at the top of the request
+         * body (Gemini's {@code generationConfig.maxOutputTokens}) says where.
+         */
+        default long maxOutputTokens(ObjectNode line, long fallback) {
+            return Estimates.maxOutputTokens(requestBody(line), fallback);
         }
 
         /**
