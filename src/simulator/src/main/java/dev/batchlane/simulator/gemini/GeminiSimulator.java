@@ -86,12 +86,14 @@ public final class GeminiSimulator implements AutoCloseable {
         final String operation;
         final int status;
         final boolean applied;
+        int skip;
         int left;
 
-        CallFault(String operation, int status, boolean applied, int left) {
+        CallFault(String operation, int status, boolean applied, int skip, int left) {
             this.operation = operation;
             this.status = status;
             this.applied = applied;
+            this.skip = skip;
             this.left = left;
         }
     }
@@ -271,12 +273,17 @@ public final class GeminiSimulator implements AutoCloseable {
      * {@code batches.delete}.
      */
     public void failNextCalls(String operation, int status, int count) {
-        callFaults.add(new CallFault(operation, status, false, count));
+        callFaults.add(new CallFault(operation, status, false, 0, count));
+    }
+
+    /** Like {@link #failNextCalls}, after {@code skip} calls of the operation have gone through. */
+    public void failCallsAfter(String operation, int skip, int status, int count) {
+        callFaults.add(new CallFault(operation, status, false, skip, count));
     }
 
     /** The next {@code count} calls of an operation take effect, but their answer is lost (replaced by {@code status}). */
     public void loseNextAnswers(String operation, int status, int count) {
-        callFaults.add(new CallFault(operation, status, true, count));
+        callFaults.add(new CallFault(operation, status, true, 0, count));
     }
 
     public void setStepDuration(Duration stepDuration) {
@@ -393,6 +400,10 @@ public final class GeminiSimulator implements AutoCloseable {
     private synchronized CallFault takeFault(String operation) {
         for (CallFault f : callFaults) {
             if (f.operation.equals(operation) && f.left > 0) {
+                if (f.skip > 0) {
+                    f.skip--;
+                    continue;
+                }
                 f.left--;
                 return f;
             }
