@@ -22,7 +22,9 @@ class GeminiPricesTest {
             assertThat(p.model()).isEqualTo(model);
             assertThat(p.batch().input().multiply(BigDecimal.valueOf(2))).isEqualByComparingTo(p.sync().input());
             assertThat(p.batch().output().multiply(BigDecimal.valueOf(2))).isEqualByComparingTo(p.sync().output());
-            assertThat(p.batch().cachedInput()).isEqualByComparingTo(p.sync().cachedInput());
+            if (p.sync().cachedInput().compareTo(p.sync().input()) != 0) { // 2.0 Flash-Lite has no caching
+                assertThat(p.batch().cachedInput()).isEqualByComparingTo(p.sync().cachedInput());
+            }
         }
     }
 
