@@ -21,6 +21,8 @@ import dev.batchlane.functions.observe.EmfMetrics;
 import dev.batchlane.functions.resilience.ResilientProvider;
 import dev.batchlane.provider.anthropic.AnthropicConfig;
 import dev.batchlane.provider.anthropic.AnthropicProvider;
+import dev.batchlane.provider.gemini.GeminiConfig;
+import dev.batchlane.provider.gemini.GeminiProvider;
 import dev.batchlane.provider.openai.OpenAiConfig;
 import dev.batchlane.provider.openai.OpenAiProvider;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -97,7 +99,11 @@ public class Wiring {
         var anthropic = new AnthropicProvider(new AnthropicConfig(config.anthropic().baseUrl(),
                 apiKey("anthropic", config.anthropic().apiKeySecret(), config.anthropic().apiKey(), config),
                 config.anthropic().version(), config.anthropic().timeout()), http);
-        return new Providers(List.of(new ResilientProvider(openai, settings), new ResilientProvider(anthropic, settings)));
+        var gemini = new GeminiProvider(new GeminiConfig(config.gemini().baseUrl(),
+                apiKey("gemini", config.gemini().apiKeySecret(), config.gemini().apiKey(), config),
+                config.gemini().timeout(), config.gemini().uploadChunkBytes()), http);
+        return new Providers(List.of(new ResilientProvider(openai, settings), new ResilientProvider(anthropic, settings),
+                new ResilientProvider(gemini, settings)));
     }
 
     /**

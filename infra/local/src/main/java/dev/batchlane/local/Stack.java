@@ -12,6 +12,8 @@ import dev.batchlane.core.lane.Keys;
 import dev.batchlane.emulators.DynamoDbLocalServer;
 import dev.batchlane.emulators.S3MockServer;
 import dev.batchlane.simulator.anthropic.AnthropicSimulator;
+import dev.batchlane.simulator.gemini.DiscoveryDocument;
+import dev.batchlane.simulator.gemini.GeminiSimulator;
 import dev.batchlane.simulator.openai.OpenAiSimulator;
 import java.io.IOException;
 import java.net.URLEncoder;
@@ -55,7 +57,20 @@ public final class Stack implements AutoCloseable {
      * {@code template} null means $BATCHLANE_TEMPLATE, else the template infra/cdk's build wrote.
      */
     public record Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
-            Consumer<String> log, String anthropicKey, String anthropicBaseUrl, Path template) {
+            Consumer<String> log, String anthropicKey, String anthropicBaseUrl, Path template, String geminiKey,
+            String geminiBaseUrl) {
+
+        public Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
+                Consumer<String> log, String anthropicKey, String anthropicBaseUrl, Path template) {
+            this(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey, anthropicBaseUrl,
+                    template, null, null);
+        }
+
+        /** The real Gemini API with this key ({@code GEMINI_API_KEY}), instead of the simulator. */
+        public Options withGemini(String key, String baseUrl) {
+            return new Options(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey,
+                    anthropicBaseUrl, template, key, baseUrl);
+        }
 
         public Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
                 Consumer<String> log, String anthropicKey, String anthropicBaseUrl) {
@@ -69,7 +84,7 @@ public final class Stack implements AutoCloseable {
 
         public Options withTemplate(Path path) {
             return new Options(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey,
-                    anthropicBaseUrl, path);
+                    anthropicBaseUrl, path, geminiKey, geminiBaseUrl);
         }
     }
 
@@ -88,6 +103,7 @@ public final class Stack implements AutoCloseable {
     private S3MockServer s3Server;
     private DynamoDbLocalServer dynamoServer;
     private OpenAiSimulator simulator;
+    private GeminiSimulator geminiSimulator;
     private S3Client s3;
     private DynamoDbClient dynamo;
     private StreamPump pump;
@@ -160,6 +176,26 @@ public final class Stack implements AutoCloseable {
             anthropicKey = "sk-ant-local-simulator";
             providerDescription += "; the Anthropic simulator at " + anthropicUrl;
         }
+        String geminiUrl;
+        String geminiKey;
+        if (options.geminiKey() != null && !options.geminiKey().isBlank()) {
+            geminiUrl = options.geminiBaseUrl() != null ? options.geminiBaseUrl() : "https://generativelanguage.googleapis.com";
+            geminiKey = options.geminiKey();
+            providerDescription += "; Gemini at " + geminiUrl + " (GEMINI_API_KEY is set)";
+        } else {
+            var builder = GeminiSimulator.builder().stepDuration(Duration.ofSeconds(1)).apiKey("AIza-local-simulator");
+            // Next to the repository, Google's discovery document holds every call to its schemas.
+            var discovery = DiscoveryDocument.find("gemini-batches.json");
+            if (discovery.isPresent()) {
+                builder.discovery(DiscoveryDocument.load(discovery.get()));
+            }
+            geminiSimulator = builder.start();
+            closeables.add(geminiSimulator);
+            geminiUrl = geminiSimulator.baseUrl();
+            geminiKey = "AIza-local-simulator";
+            providerDescription += "; the Gemini simulator at " + geminiUrl
+                    + (discovery.isPresent() ? " (checked against " + discovery.get().getFileName() + ")" : "");
+        }
         log.accept("providers: " + providerDescription);
 
         Map<String, String> env = new HashMap<>();
@@ -175,6 +211,8 @@ public final class Stack implements AutoCloseable {
         env.put("BATCHLANE_OPENAI_API_KEY", key);
         env.put("ANTHROPIC_BASE_URL", anthropicUrl);
         env.put("BATCHLANE_ANTHROPIC_API_KEY", anthropicKey);
+        env.put("GOOGLE_GEMINI_BASE_URL", geminiUrl);
+        env.put("BATCHLANE_GEMINI_API_KEY", geminiKey);
         env.put("BATCHLANE_POLL_FIRST_DELAY", "PT1S");
         env.put("BATCHLANE_POLL_MAX_DELAY", "PT5S");
         env.put("BATCHLANE_SHARD_MAX_REQUESTS", Integer.toString(options.maxRequestsPerShard()));
@@ -233,6 +271,11 @@ public final class Stack implements AutoCloseable {
 
     public DynamoJobStore jobs() {
         return jobs;
+    }
+
+    /** The Gemini simulator standing in for Google, or null when the real API is used. */
+    public GeminiSimulator geminiSimulator() {
+        return geminiSimulator;
     }
 
     // ---- the parts AWS plays ----

@@ -79,7 +79,9 @@ public final class GeminiSimulator implements AutoCloseable {
     private long knownThoughts;
     private int createCount;
 
-    private record LineFault(Predicate<String> keys, int code, String status, String message) {}
+    /** {@code once}: each matching key fails the first time it runs only (a passing failure). */
+    private record LineFault(Predicate<String> keys, int code, String status, String message, boolean once,
+            Set<String> failed) {}
 
     /** {@code applied}: the call takes effect and only its answer is replaced by the failure. */
     private static final class CallFault {
@@ -258,7 +260,12 @@ public final class GeminiSimulator implements AutoCloseable {
 
     /** Requests whose key matches end with this error ({@code google.rpc.Code} and its name) in the responses file. */
     public void failLines(Predicate<String> keys, int rpcCode, String status, String message) {
-        lineFaults.add(new LineFault(keys, rpcCode, status, message));
+        lineFaults.add(new LineFault(keys, rpcCode, status, message, false, null));
+    }
+
+    /** As {@link #failLines}, but each matching key fails only the first time it runs; a resubmission succeeds. */
+    public void failLinesOnce(Predicate<String> keys, int rpcCode, String status, String message) {
+        lineFaults.add(new LineFault(keys, rpcCode, status, message, true, java.util.concurrent.ConcurrentHashMap.newKeySet()));
     }
 
     /** The next {@code count} batches expire (Google's 48 h limit) without any result. */
@@ -833,8 +840,8 @@ public final class GeminiSimulator implements AutoCloseable {
         if (key != null) {
             line.set("key", key);
         }
-        LineFault fault = key == null ? null : lineFaults.stream().filter(f -> f.keys().test(key.asText()))
-                .findFirst().orElse(null);
+        LineFault fault = key == null ? null : lineFaults.stream().filter(f -> f.keys().test(key.asText())
+                && (!f.once() || f.failed().add(key.asText()))).findFirst().orElse(null);
         JsonNode contents = request == null ? null : request.get("contents");
         if (fault != null) {
             line.set("error", status(fault.code(), fault.status(), fault.message()));
