@@ -24,6 +24,8 @@ public final class BatchlaneContract {
     public static final String ENV_OPENAI_API_KEY_SECRET = "BATCHLANE_OPENAI_API_KEY_SECRET";
     /** The ARN of the secret holding the Anthropic key; the function reads the value at run time. */
     public static final String ENV_ANTHROPIC_API_KEY_SECRET = "BATCHLANE_ANTHROPIC_API_KEY_SECRET";
+    /** The ARN of the secret holding the Gemini API key (sent as x-goog-api-key); read at run time. */
+    public static final String ENV_GEMINI_API_KEY_SECRET = "BATCHLANE_GEMINI_API_KEY_SECRET";
     /** The event bus name; set on complete only. */
     public static final String ENV_EVENT_BUS = "BATCHLANE_EVENT_BUS";
 

@@ -24,6 +24,8 @@ public final class BatchlaneStack extends Stack {
                 "Put the OpenAI key here with aws secretsmanager put-secret-value");
         output("AnthropicApiKeySecretArn", lane.anthropicApiKey().getSecretArn(),
                 "Put the Anthropic key here with aws secretsmanager put-secret-value");
+        output("GeminiApiKeySecretArn", lane.geminiApiKey().getSecretArn(),
+                "Put the Gemini API key here with aws secretsmanager put-secret-value");
         output("AlarmTopicArn", lane.alarmTopic().getTopicArn(), "Subscribe to be told about alarms");
     }
 

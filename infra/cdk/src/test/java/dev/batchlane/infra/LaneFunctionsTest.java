@@ -99,11 +99,12 @@ class LaneFunctionsTest {
         assertThat(render(env.get("BATCHLANE_TABLE"))).isEqualTo(table);
         assertThat(render(env.get("BATCHLANE_OPENAI_API_KEY_SECRET"))).matches("\\$\\{\\w*OpenAiApiKey\\w*\\}");
         assertThat(render(env.get("BATCHLANE_ANTHROPIC_API_KEY_SECRET"))).matches("\\$\\{\\w*AnthropicApiKey\\w*\\}");
+        assertThat(render(env.get("BATCHLANE_GEMINI_API_KEY_SECRET"))).matches("\\$\\{\\w*GeminiApiKey\\w*\\}");
         if (handler == Handler.COMPLETE) {
             assertThat(render(env.get("BATCHLANE_EVENT_BUS"))).isEqualTo("${" + onlyResource("AWS::Events::EventBus") + "}");
-            assertThat(env).hasSize(7);
+            assertThat(env).hasSize(8);
         } else {
-            assertThat(env).doesNotContainKey("BATCHLANE_EVENT_BUS").hasSize(6);
+            assertThat(env).doesNotContainKey("BATCHLANE_EVENT_BUS").hasSize(7);
         }
     }
 

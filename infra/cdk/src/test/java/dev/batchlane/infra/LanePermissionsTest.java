@@ -186,12 +186,12 @@ class LanePermissionsTest {
 
     @ParameterizedTest
     @EnumSource(Handler.class)
-    void eachFunction_readsExactlyTheTwoProviderKeySecrets(Handler handler) {
+    void eachFunction_readsExactlyTheThreeProviderKeySecrets(Handler handler) {
         Set<String> secrets = SynthesizedLane.resources("AWS::SecretsManager::Secret").keySet().stream()
                 .map(id -> "${" + id + "}").collect(Collectors.toSet());
         Set<String> readable = statements(handler).stream().filter(s -> s.allows("secretsmanager:GetSecretValue"))
                 .flatMap(s -> s.resources().stream()).collect(Collectors.toSet());
-        assertThat(secrets).hasSize(2);
+        assertThat(secrets).hasSize(3);
         assertThat(readable).isEqualTo(secrets);
         assertThat(statements(handler)).noneMatch(s -> s.allowsAnyOf("secretsmanager:PutSecretValue",
                 "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret"));

@@ -1,6 +1,7 @@
 package dev.batchlane.infra.internal;
 
 import static dev.batchlane.infra.BatchlaneContract.ENV_ANTHROPIC_API_KEY_SECRET;
+import static dev.batchlane.infra.BatchlaneContract.ENV_GEMINI_API_KEY_SECRET;
 import static dev.batchlane.infra.BatchlaneContract.ENV_BUCKET;
 import static dev.batchlane.infra.BatchlaneContract.ENV_EVENT_BUS;
 import static dev.batchlane.infra.BatchlaneContract.ENV_HANDLER;
@@ -157,6 +158,7 @@ public final class LaneFunctions extends Construct {
         // ARNs only: the functions fetch the key values from Secrets Manager at run time.
         environment.put(ENV_OPENAI_API_KEY_SECRET, state.openAiApiKey().getSecretArn());
         environment.put(ENV_ANTHROPIC_API_KEY_SECRET, state.anthropicApiKey().getSecretArn());
+        environment.put(ENV_GEMINI_API_KEY_SECRET, state.geminiApiKey().getSecretArn());
         environment.put(ENV_JAVA_TOOL_OPTIONS, javaToolOptions(handler));
         if (handler == Handler.COMPLETE) {
             environment.put(ENV_EVENT_BUS, state.eventBus().getEventBusName());

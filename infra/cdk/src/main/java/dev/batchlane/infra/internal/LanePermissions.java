@@ -36,6 +36,7 @@ final class LanePermissions {
         logs.grantWrite(role);
         state.openAiApiKey().grantRead(role);
         state.anthropicApiKey().grantRead(role);
+        state.geminiApiKey().grantRead(role);
         switch (handler) {
             case INGEST -> {
                 // Reads a drop pinned to its version (GetObjectVersion), and cancellations.

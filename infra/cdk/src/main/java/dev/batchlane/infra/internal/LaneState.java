@@ -49,6 +49,7 @@ public final class LaneState extends Construct {
     private final Table table;
     private final ISecret openAiApiKey;
     private final ISecret anthropicApiKey;
+    private final ISecret geminiApiKey;
     private final EventBus eventBus;
     private final Queue deadLetterQueue;
 
@@ -109,6 +110,7 @@ public final class LaneState extends Construct {
         openAiApiKey = providerKey("OpenAiApiKey", "OpenAI", props.openAiApiKeySecretArn().orElse(null), removal);
         anthropicApiKey = providerKey("AnthropicApiKey", "Anthropic", props.anthropicApiKeySecretArn().orElse(null),
                 removal);
+        geminiApiKey = providerKey("GeminiApiKey", "Google Gemini", props.geminiApiKeySecretArn().orElse(null), removal);
 
         eventBus = EventBus.Builder.create(this, "EventBus")
                 .eventBusName(props.eventBusName())
@@ -169,6 +171,10 @@ public final class LaneState extends Construct {
 
     public ISecret anthropicApiKey() {
         return anthropicApiKey;
+    }
+
+    public ISecret geminiApiKey() {
+        return geminiApiKey;
     }
 
     public EventBus eventBus() {
