@@ -17,7 +17,8 @@ import java.util.List;
 public final class S3MockServer implements AutoCloseable {
     /** Where the build copies the runnable jar (see the parent pom's copy-s3mock execution). */
     public static final String JAR_PROPERTY = "s3mock.jar";
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    /** 4–5 s on an idle machine; measured at 57 s on a shared 2-core machine at load 26, so the margin is wide. */
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
 
     private final Process process;
     private final URI endpoint;
