@@ -151,6 +151,28 @@ public interface BatchlaneConfig {
         Duration timeout();
     }
 
+    Gemini gemini();
+
+    interface Gemini {
+        /** The API root without a version, as Google's SDKs read GOOGLE_GEMINI_BASE_URL. */
+        @WithDefault("https://generativelanguage.googleapis.com")
+        URI baseUrl();
+
+        /** For local runs only; deployed functions read the key from {@link #apiKeySecret()}. */
+        Optional<String> apiKey();
+
+        /** The Secrets Manager secret holding the key (BATCHLANE_GEMINI_API_KEY_SECRET). */
+        Optional<String> apiKeySecret();
+
+        /** One call's limit; an upload is sent in chunks, so this bounds a chunk, not a shard. */
+        @WithDefault("PT120S")
+        Duration timeout();
+
+        /** Bytes per upload request (a multiple of 256 KiB): the most of a shard held in memory at once. */
+        @WithDefault("8388608")
+        int uploadChunkBytes();
+    }
+
     Pricing pricing();
 
     Retry retry();

@@ -27,6 +27,8 @@ import dev.batchlane.provider.openai.MistralProvider;
 import dev.batchlane.provider.bedrock.BedrockConfig;
 import dev.batchlane.provider.bedrock.BedrockProvider;
 import dev.batchlane.provider.bedrock.BedrockQuotas;
+import dev.batchlane.provider.gemini.GeminiConfig;
+import dev.batchlane.provider.gemini.GeminiProvider;
 import dev.batchlane.provider.openai.OpenAiConfig;
 import dev.batchlane.provider.openai.OpenAiProvider;
 import dev.batchlane.provider.openai.Vendor;
@@ -108,7 +110,10 @@ public class Wiring {
         var anthropic = new AnthropicProvider(new AnthropicConfig(config.anthropic().baseUrl(),
                 apiKey("anthropic", config.anthropic().apiKeySecret(), config.anthropic().apiKey(), config),
                 config.anthropic().version(), config.anthropic().timeout()), http);
-        List<BatchProvider> all = new ArrayList<>(List.of(openai, anthropic, bedrock(config, s3)));
+        var gemini = new GeminiProvider(new GeminiConfig(config.gemini().baseUrl(),
+                apiKey("gemini", config.gemini().apiKeySecret(), config.gemini().apiKey(), config),
+                config.gemini().timeout(), config.gemini().uploadChunkBytes()), http);
+        List<BatchProvider> all = new ArrayList<>(List.of(openai, anthropic, gemini, bedrock(config, s3)));
         all.addAll(vendors(config, http));
         return new Providers(all.stream().<BatchProvider>map(p -> new ResilientProvider(p, settings)).toList());
     }

@@ -35,6 +35,8 @@ public final class BatchlaneContract {
         return "BATCHLANE_" + vendor.toUpperCase(java.util.Locale.ROOT) + "_API_KEY_SECRET";
     }
 
+    /** The ARN of the secret holding the Gemini API key (sent as x-goog-api-key); read at run time. */
+    public static final String ENV_GEMINI_API_KEY_SECRET = "BATCHLANE_GEMINI_API_KEY_SECRET";
     /** The event bus name; set on complete only. */
     public static final String ENV_EVENT_BUS = "BATCHLANE_EVENT_BUS";
 

@@ -69,6 +69,10 @@ public final class BatchlaneLane extends Construct {
         return secret;
     }
 
+    public ISecret geminiApiKey() {
+        return state.geminiApiKey();
+    }
+
     /** Where complete puts {@value BatchlaneContract#EVENT_JOB_COMPLETED} events; add rules to route them. */
     public IEventBus eventBus() {
         return state.eventBus();

@@ -41,6 +41,7 @@ import software.amazon.awscdk.RemovalPolicy;
  * @param openAiApiKeySecretArn     optional complete ARN of an existing secret holding the OpenAI key;
  *                                  a new empty-valued secret is created when absent
  * @param anthropicApiKeySecretArn  the same for Anthropic
+ * @param geminiApiKeySecretArn     the same for Google Gemini
  * @param pollStalledMinutes        alarm when no poll cycle succeeded for this long
  * @param oldestInFlightShardHours  alarm when a shard has been in flight for longer (providers promise 24 h)
  * @param batchesFailedThreshold    alarm when at least this many batches failed in five minutes
@@ -68,6 +69,7 @@ public record BatchlaneProps(
         Optional<String> alarmEmail,
         Optional<String> openAiApiKeySecretArn,
         Optional<String> anthropicApiKeySecretArn,
+        Optional<String> geminiApiKeySecretArn,
         int pollStalledMinutes,
         int oldestInFlightShardHours,
         int batchesFailedThreshold,
@@ -126,6 +128,10 @@ public record BatchlaneProps(
                         && anthropicApiKeySecretArn.map(a -> SECRET_COMPLETE_ARN.matcher(a).matches()).orElse(true),
                 "anthropicApiKeySecretArn", "the complete ARN of a Secrets Manager secret (ending in -XXXXXX)",
                 anthropicApiKeySecretArn);
+        require(geminiApiKeySecretArn != null
+                        && geminiApiKeySecretArn.map(a -> SECRET_COMPLETE_ARN.matcher(a).matches()).orElse(true),
+                "geminiApiKeySecretArn", "the complete ARN of a Secrets Manager secret (ending in -XXXXXX)",
+                geminiApiKeySecretArn);
         range("pollStalledMinutes", pollStalledMinutes, pollRateMinutes + 1, 1440,
                 "minutes, longer than pollRateMinutes (" + pollRateMinutes + ") and at most a day");
         range("oldestInFlightShardHours", oldestInFlightShardHours, 1, 24 * 14, "hours");
@@ -175,6 +181,7 @@ public record BatchlaneProps(
                 s.optional("alarmEmail"),
                 s.optional("openAiApiKeySecretArn"),
                 s.optional("anthropicApiKeySecretArn"),
+                s.optional("geminiApiKeySecretArn"),
                 s.integer("pollStalledMinutes", 10),
                 s.integer("oldestInFlightShardHours", 25),
                 s.integer("batchesFailedThreshold", 1),
@@ -190,8 +197,8 @@ public record BatchlaneProps(
                 ephemeralStorageMb, ingestTimeoutSeconds, pollTimeoutSeconds,
                 completeTimeoutSeconds, stagingExpiryDays, rejectedExpiryDays, pollRateMinutes, streamBatchSize,
                 streamRetryAttempts, eventBusName, removalPolicy, logRetentionDays, alarmEmail, openAiApiKeySecretArn,
-                anthropicApiKeySecretArn, pollStalledMinutes, oldestInFlightShardHours, batchesFailedThreshold,
-                batchesExpiredThreshold, requestFailureRatePercent, bedrockModels);
+                anthropicApiKeySecretArn, geminiApiKeySecretArn, pollStalledMinutes, oldestInFlightShardHours,
+                batchesFailedThreshold, batchesExpiredThreshold, requestFailureRatePercent, bedrockModels);
     }
 
     /** {@code ingestMemoryMb} → {@code BATCHLANE_CDK_INGEST_MEMORY_MB}. */

@@ -29,6 +29,8 @@ public final class BatchlaneStack extends Stack {
             output(title + "ApiKeySecretArn", lane.vendorApiKey(vendor).getSecretArn(),
                     "Put the " + title + " key here with aws secretsmanager put-secret-value");
         }
+        output("GeminiApiKeySecretArn", lane.geminiApiKey().getSecretArn(),
+                "Put the Gemini API key here with aws secretsmanager put-secret-value");
         output("AlarmTopicArn", lane.alarmTopic().getTopicArn(), "Subscribe to be told about alarms");
     }
 

@@ -37,6 +37,7 @@ class BatchlanePropsTest {
             Map.entry("alarmEmail", "team@example.com"),
             Map.entry("openAiApiKeySecretArn", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:openai-AbC123"),
             Map.entry("anthropicApiKeySecretArn", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:anthropic-XyZ789"),
+            Map.entry("geminiApiKeySecretArn", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gemini-QwE456"),
             Map.entry("pollStalledMinutes", "20"),
             Map.entry("oldestInFlightShardHours", "30"),
             Map.entry("batchesFailedThreshold", "2"),

@@ -99,6 +99,7 @@ class LaneFunctionsTest {
         assertThat(render(env.get("BATCHLANE_TABLE"))).isEqualTo(table);
         assertThat(render(env.get("BATCHLANE_OPENAI_API_KEY_SECRET"))).matches("\\$\\{\\w*OpenAiApiKey\\w*\\}");
         assertThat(render(env.get("BATCHLANE_ANTHROPIC_API_KEY_SECRET"))).matches("\\$\\{\\w*AnthropicApiKey\\w*\\}");
+        assertThat(render(env.get("BATCHLANE_GEMINI_API_KEY_SECRET"))).matches("\\$\\{\\w*GeminiApiKey\\w*\\}");
         for (String vendor : List.of("Azure", "Groq", "Together", "Mistral")) {
             assertThat(render(env.get("BATCHLANE_" + vendor.toUpperCase() + "_API_KEY_SECRET")))
                     .matches("\\$\\{\\w*" + vendor + "ApiKey\\w*\\}");
@@ -107,9 +108,9 @@ class LaneFunctionsTest {
         assertThat(env.get("BATCHLANE_BEDROCK_DEFAULT_MODEL")).isEqualTo("anthropic.claude-3-haiku-20240307-v1:0");
         if (handler == Handler.COMPLETE) {
             assertThat(render(env.get("BATCHLANE_EVENT_BUS"))).isEqualTo("${" + onlyResource("AWS::Events::EventBus") + "}");
-            assertThat(env).hasSize(13);
+            assertThat(env).hasSize(14);
         } else {
-            assertThat(env).doesNotContainKey("BATCHLANE_EVENT_BUS").hasSize(12);
+            assertThat(env).doesNotContainKey("BATCHLANE_EVENT_BUS").hasSize(13);
         }
     }
 

@@ -197,7 +197,7 @@ class LanePermissionsTest {
                 .map(id -> "${" + id + "}").collect(Collectors.toSet());
         Set<String> readable = statements(handler).stream().filter(s -> s.allows("secretsmanager:GetSecretValue"))
                 .flatMap(s -> s.resources().stream()).collect(Collectors.toSet());
-        assertThat(secrets).hasSize(6);
+        assertThat(secrets).hasSize(7);
         assertThat(readable).isEqualTo(secrets);
         assertThat(statements(handler)).noneMatch(s -> s.allowsAnyOf("secretsmanager:PutSecretValue",
                 "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret"));

@@ -95,21 +95,23 @@ public final class Cli {
     static Stack.Options options(int maxRequests) {
         return new Stack.Options(home(), Duration.ofSeconds(2), maxRequests, System.getenv("OPENAI_API_KEY"),
                 System.getenv("OPENAI_BASE_URL"), line -> out().println("  · " + line), System.getenv("ANTHROPIC_API_KEY"),
-                System.getenv("ANTHROPIC_BASE_URL")).withVendorEnv(System.getenv());
+                System.getenv("ANTHROPIC_BASE_URL")).withVendorEnv(System.getenv())
+                .withGemini(System.getenv("GEMINI_API_KEY"), System.getenv("GOOGLE_GEMINI_BASE_URL"));
     }
 
-    /** The providers this stack runs; the first three are detected from a line's shape, the rest named. */
+    /** The providers this stack runs; the first four are detected from a line's shape, the rest named. */
     static final List<String> PROVIDERS = java.util.stream.Stream.concat(java.util.stream.Stream.of("openai",
-            "anthropic", "bedrock"), Stack.VendorTarget.names().stream()).toList();
+            "anthropic", "gemini", "bedrock"), Stack.VendorTarget.names().stream()).toList();
 
     // ---- run ----
 
     @Command(name = "run", description = "Start the stack, drop FILE into inbox/<provider>/, follow the job, copy its objects to --out.")
     static final class Run implements Callable<Integer> {
         @Parameters(paramLabel = "FILE") Path file;
-        @Option(names = "--provider", description = "openai, anthropic, bedrock, azure, groq, together or mistral; "
-                + "openai, anthropic and bedrock are detected from the first line when omitted") String provider;
+        @Option(names = "--provider", description = "openai, anthropic, gemini, bedrock, azure, groq, together or mistral; "
+                + "openai, anthropic, gemini and bedrock are detected from the first line when omitted") String provider;
         @Option(names = "--budget-usd", description = "a budget cap, sent as x-amz-meta-budget-usd") String budget;
+        @Option(names = "--model", description = "the file's model, sent as x-amz-meta-model (Gemini lines name none)") String model;
         @Option(names = "--out", defaultValue = "batchlane-out", description = "where the job's objects are copied (default ${DEFAULT-VALUE})") Path out;
         @Option(names = "--shard-size", defaultValue = "500", description = "requests per shard on the local stack (default ${DEFAULT-VALUE})") int shardSize;
         @Option(names = "--timeout", defaultValue = "PT30M", description = "give up after this long (ISO-8601, default ${DEFAULT-VALUE})") Duration timeout;
@@ -123,7 +125,7 @@ public final class Cli {
                 return 2;
             }
             try (Stack stack = Stack.start(options(shardSize))) {
-                return runJob(stack, file, p, budget, out, timeout, stallTimeout);
+                return runJob(stack, file, p, budget, model, out, timeout, stallTimeout);
             }
         }
     }
@@ -134,7 +136,13 @@ public final class Cli {
     /** Drops the file, follows its job to the end: 0 completed, 1 rejected, 3 when it cannot progress. */
     static int runJob(Stack stack, Path file, String provider, String budget, Path out, Duration timeout,
             Duration stallTimeout) throws IOException, InterruptedException {
-        Drop drop = Drop.put(stack.s3(), file, provider, budget);
+        return runJob(stack, file, provider, budget, null, out, timeout, stallTimeout);
+    }
+
+    /** As above, with the file's {@code model} metadata (null: none). */
+    static int runJob(Stack stack, Path file, String provider, String budget, String model, Path out, Duration timeout,
+            Duration stallTimeout) throws IOException, InterruptedException {
+        Drop drop = Drop.put(stack.s3(), file, provider, budget, model);
         out().println("dropped " + file + " as s3://" + Stack.BUCKET + "/" + drop.key() + " (job " + drop.jobId() + ")");
         Job job;
         try {
@@ -204,11 +212,23 @@ public final class Cli {
 
     record Drop(String key, String name, String jobId) {
         static Drop put(S3Client s3, Path file, String provider, String budget) {
+            return put(s3, file, provider, budget, null);
+        }
+
+        /** {@code model}: the file's model as {@code x-amz-meta-model}, which a Gemini file needs; null for none. */
+        static Drop put(S3Client s3, Path file, String provider, String budget, String model) {
             String key = "inbox/" + provider + "/" + file.getFileName();
+            Map<String, String> metadata = new java.util.HashMap<>();
+            if (budget != null) {
+                metadata.put("budget-usd", budget);
+            }
+            if (model != null) {
+                metadata.put("model", model);
+            }
             var put = s3.putObject(b -> {
                 b.bucket(Stack.BUCKET).key(key).contentType("application/jsonl");
-                if (budget != null) {
-                    b.metadata(Map.of("budget-usd", budget));
+                if (!metadata.isEmpty()) {
+                    b.metadata(metadata);
                 }
             }, RequestBody.fromFile(file));
             String etag = put.eTag().replace("\"", "");
@@ -514,6 +534,7 @@ public final class Cli {
         @Parameters(paramLabel = "FILE") Path file;
         @Option(names = "--provider") String provider;
         @Option(names = "--budget-usd") String budget;
+        @Option(names = "--model", description = "the file's model, sent as x-amz-meta-model") String model;
 
         @Override
         public Integer call() throws Exception {
@@ -521,7 +542,7 @@ public final class Cli {
             if (p == null) {
                 return 2;
             }
-            Drop drop = Drop.put(Running.connect().s3(), file, p, budget);
+            Drop drop = Drop.put(Running.connect().s3(), file, p, budget, model);
             out().println(drop.jobId());
             return 0;
         }

@@ -14,6 +14,8 @@ import dev.batchlane.emulators.S3MockServer;
 import dev.batchlane.simulator.anthropic.AnthropicSimulator;
 import dev.batchlane.simulator.openai.Dialect;
 import dev.batchlane.simulator.bedrock.BedrockSimulator;
+import dev.batchlane.simulator.gemini.DiscoveryDocument;
+import dev.batchlane.simulator.gemini.GeminiSimulator;
 import dev.batchlane.simulator.openai.OpenAiSimulator;
 import java.io.IOException;
 import java.net.URLEncoder;
@@ -59,7 +61,7 @@ public final class Stack implements AutoCloseable {
      */
     public record Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
             Consumer<String> log, String anthropicKey, String anthropicBaseUrl, Path template,
-            Map<String, String> vendorEnv) {
+            Map<String, String> vendorEnv, String geminiKey, String geminiBaseUrl) {
 
         public Options {
             vendorEnv = vendorEnv == null ? Map.of() : Map.copyOf(vendorEnv);
@@ -68,7 +70,13 @@ public final class Stack implements AutoCloseable {
         public Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
                 Consumer<String> log, String anthropicKey, String anthropicBaseUrl, Path template) {
             this(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey, anthropicBaseUrl,
-                    template, Map.of());
+                    template, Map.of(), null, null);
+        }
+
+        /** The real Gemini API with this key ({@code GEMINI_API_KEY}), instead of the simulator. */
+        public Options withGemini(String key, String baseUrl) {
+            return new Options(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey,
+                    anthropicBaseUrl, template, vendorEnv, key, baseUrl);
         }
 
         public Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
@@ -83,12 +91,12 @@ public final class Stack implements AutoCloseable {
 
         public Options withTemplate(Path path) {
             return new Options(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey,
-                    anthropicBaseUrl, path, vendorEnv);
+                    anthropicBaseUrl, path, vendorEnv, geminiKey, geminiBaseUrl);
         }
 
         public Options withVendorEnv(Map<String, String> env) {
             return new Options(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey,
-                    anthropicBaseUrl, template, env);
+                    anthropicBaseUrl, template, env, geminiKey, geminiBaseUrl);
         }
     }
 
@@ -131,6 +139,7 @@ public final class Stack implements AutoCloseable {
     private OpenAiSimulator simulator;
     /** The model of a Bedrock file whose metadata names none, on the local stack. */
     static final String BEDROCK_DEFAULT_MODEL = "anthropic.claude-3-haiku-20240307-v1:0";
+    private GeminiSimulator geminiSimulator;
     private S3Client s3;
     private DynamoDbClient dynamo;
     private StreamPump pump;
@@ -232,6 +241,26 @@ public final class Stack implements AutoCloseable {
                 .start();
         closeables.add(bedrock);
         providerDescription += "; the Bedrock simulator at " + bedrock.endpoint();
+        String geminiUrl;
+        String geminiKey;
+        if (options.geminiKey() != null && !options.geminiKey().isBlank()) {
+            geminiUrl = options.geminiBaseUrl() != null ? options.geminiBaseUrl() : "https://generativelanguage.googleapis.com";
+            geminiKey = options.geminiKey();
+            providerDescription += "; Gemini at " + geminiUrl + " (GEMINI_API_KEY is set)";
+        } else {
+            var builder = GeminiSimulator.builder().stepDuration(Duration.ofSeconds(1)).apiKey("AIza-local-simulator");
+            // Next to the repository, Google's discovery document holds every call to its schemas.
+            var discovery = DiscoveryDocument.find("gemini-batches.json");
+            if (discovery.isPresent()) {
+                builder.discovery(DiscoveryDocument.load(discovery.get()));
+            }
+            geminiSimulator = builder.start();
+            closeables.add(geminiSimulator);
+            geminiUrl = geminiSimulator.baseUrl();
+            geminiKey = "AIza-local-simulator";
+            providerDescription += "; the Gemini simulator at " + geminiUrl
+                    + (discovery.isPresent() ? " (checked against " + discovery.get().getFileName() + ")" : "");
+        }
         log.accept("providers: " + providerDescription);
 
         env.put("BATCHLANE_BUCKET", BUCKET);
@@ -249,6 +278,8 @@ public final class Stack implements AutoCloseable {
         env.put("BATCHLANE_BEDROCK_ENDPOINT", bedrock.endpoint());
         env.put("BATCHLANE_BEDROCK_ROLE_ARN", "arn:aws:iam::" + BedrockSimulator.ACCOUNT + ":role/batchlane-bedrock-local");
         env.put("BATCHLANE_BEDROCK_DEFAULT_MODEL", BEDROCK_DEFAULT_MODEL);
+        env.put("GOOGLE_GEMINI_BASE_URL", geminiUrl);
+        env.put("BATCHLANE_GEMINI_API_KEY", geminiKey);
         env.put("BATCHLANE_POLL_FIRST_DELAY", "PT1S");
         env.put("BATCHLANE_POLL_MAX_DELAY", "PT5S");
         env.put("BATCHLANE_SHARD_MAX_REQUESTS", Integer.toString(options.maxRequestsPerShard()));
@@ -307,6 +338,11 @@ public final class Stack implements AutoCloseable {
 
     public DynamoJobStore jobs() {
         return jobs;
+    }
+
+    /** The Gemini simulator standing in for Google, or null when the real API is used. */
+    public GeminiSimulator geminiSimulator() {
+        return geminiSimulator;
     }
 
     // ---- the parts AWS plays ----

@@ -1,6 +1,7 @@
 package dev.batchlane.infra.internal;
 
 import static dev.batchlane.infra.BatchlaneContract.ENV_ANTHROPIC_API_KEY_SECRET;
+import static dev.batchlane.infra.BatchlaneContract.ENV_GEMINI_API_KEY_SECRET;
 import static dev.batchlane.infra.BatchlaneContract.ENV_BUCKET;
 import static dev.batchlane.infra.BatchlaneContract.ENV_EVENT_BUS;
 import static dev.batchlane.infra.BatchlaneContract.ENV_HANDLER;
@@ -199,6 +200,7 @@ public final class LaneFunctions extends Construct {
         environment.put(ENV_ANTHROPIC_API_KEY_SECRET, state.anthropicApiKey().getSecretArn());
         state.vendorApiKeys().forEach((vendor, secret) ->
                 environment.put(dev.batchlane.infra.BatchlaneContract.vendorKeySecretEnv(vendor), secret.getSecretArn()));
+        environment.put(ENV_GEMINI_API_KEY_SECRET, state.geminiApiKey().getSecretArn());
         environment.put(ENV_JAVA_TOOL_OPTIONS, javaToolOptions(handler));
         environment.put(dev.batchlane.infra.BatchlaneContract.ENV_BEDROCK_ROLE_ARN, bedrock.serviceRole().getRoleArn());
         environment.put(dev.batchlane.infra.BatchlaneContract.ENV_BEDROCK_DEFAULT_MODEL, props.bedrockModels().get(0));

@@ -37,6 +37,7 @@ final class LanePermissions {
         state.openAiApiKey().grantRead(role);
         state.anthropicApiKey().grantRead(role);
         state.vendorApiKeys().values().forEach(secret -> secret.grantRead(role));
+        state.geminiApiKey().grantRead(role);
         switch (handler) {
             case INGEST -> {
                 // Reads a drop pinned to its version (GetObjectVersion), and cancellations.

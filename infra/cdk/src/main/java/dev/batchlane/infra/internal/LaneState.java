@@ -50,6 +50,7 @@ public final class LaneState extends Construct {
     private final ISecret openAiApiKey;
     private final ISecret anthropicApiKey;
     private final java.util.Map<String, ISecret> vendorApiKeys = new java.util.LinkedHashMap<>();
+    private final ISecret geminiApiKey;
     private final EventBus eventBus;
     private final Queue deadLetterQueue;
     private final Queue ingestFailureQueue;
@@ -115,6 +116,7 @@ public final class LaneState extends Construct {
             String title = Character.toUpperCase(vendor.charAt(0)) + vendor.substring(1);
             vendorApiKeys.put(vendor, providerKey(title + "ApiKey", title, null, removal));
         }
+        geminiApiKey = providerKey("GeminiApiKey", "Google Gemini", props.geminiApiKeySecretArn().orElse(null), removal);
 
         eventBus = EventBus.Builder.create(this, "EventBus")
                 .eventBusName(props.eventBusName())
@@ -189,6 +191,10 @@ public final class LaneState extends Construct {
     /** The key secrets of the other vendors, by provider name, in {@code BatchlaneContract.VENDORS} order. */
     public java.util.Map<String, ISecret> vendorApiKeys() {
         return java.util.Collections.unmodifiableMap(vendorApiKeys);
+    }
+
+    public ISecret geminiApiKey() {
+        return geminiApiKey;
     }
 
     public EventBus eventBus() {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.batchlane.core.lane.Deadline;
-import dev.batchlane.core.money.Estimates;
 import dev.batchlane.core.money.TokenEstimate;
 import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
@@ -213,7 +212,7 @@ public final class IngestPass {
                 if (body != null && body.isObject()) {
                     model = estimator.modelOf(object);
                     tokens = new TokenEstimate(1, estimator.inputTokens(object),
-                            Estimates.outputUpperBound(body, defaultMaxOutputTokens));
+                            estimator.maxOutputTokens(object, defaultMaxOutputTokens));
                 }
                 inputs = estimator.inputs(object);
             } catch (RuntimeException e) {
@@ -444,7 +443,7 @@ public final class IngestPass {
             if (count == before) {
                 TokenEstimate one = p.tokens() != null ? p.tokens()
                         : new TokenEstimate(1, rules.inputTokens(object),
-                                Estimates.outputUpperBound(rules.requestBody(object), defaultMaxOutputTokens));
+                                rules.maxOutputTokens(object, defaultMaxOutputTokens));
                 estimates.merge(String.valueOf(p.tokens() != null ? p.model() : rules.modelOf(object)), one,
                         TokenEstimate::plus);
             }

@@ -33,6 +33,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -277,8 +278,9 @@ public final class IngestService {
         try (ErrorList errors = new ErrorList(Keys.rejectedErrors(drop.provider(), drop.name(), jobId));
                 InputStream in = objects.open(ref.key(), ref.identity())) {
             try {
-                pass = new IngestPass(provider.contract().forFile(objects.head(ref.key())
-                        .map(ObjectStore.ObjectInfo::metadata).orElse(java.util.Map.of())), limits, settings.money().defaultMaxOutputTokens(), options)
+                // The contract may read per-file settings (Gemini's model) from the object's metadata.
+                Map<String, String> metadata = objects.head(ref.key()).map(info -> info.metadata()).orElse(Map.of());
+                pass = new IngestPass(provider.contract().forFile(metadata), limits, settings.money().defaultMaxOutputTokens(), options)
                         .run(in, errors::add, stager, (bytes, shards) -> {
                             progress[0] = progress[0].read(bytes, shards, clock.instant());
                             store.recordIngestProgress(jobId, progress[0]);

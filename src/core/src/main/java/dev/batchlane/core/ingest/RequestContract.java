@@ -53,6 +53,16 @@ public interface RequestContract {
         }
 
         /**
+         * The output tokens one valid line may be billed for at most: its own cap, else
+         * {@code fallback}. A provider that keeps the cap elsewhere than at the top of the request
+         * body (Gemini's {@code generationConfig.maxOutputTokens}) says where.
+         */
+        default long maxOutputTokens(ObjectNode line, long fallback) {
+            // The cap times the choices asked for (n, best_of): an upper bound, as the budget needs.
+            return Estimates.outputUpperBound(requestBody(line), fallback);
+        }
+
+        /**
          * The input tokens one valid line will be billed for, estimated. The default is the
          * documented approximation in {@link Estimates}; a provider with a public tokenizer counts.
          */
