@@ -17,7 +17,7 @@ import java.util.List;
  * S3 ObjectCreated → one ingest per object under inbox/, one cancellation per object
  * {@code cancel/<jobId>}.
  */
-@Named("ingest")
+@Named(dev.batchlane.core.lane.LaneNames.HANDLER_INGEST)
 public class IngestHandler implements RequestHandler<S3Event, List<Object>> {
 
     @Inject

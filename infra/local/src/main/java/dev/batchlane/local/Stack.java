@@ -11,6 +11,12 @@ import dev.batchlane.aws.dynamo.TableSetup;
 import dev.batchlane.core.lane.Keys;
 import dev.batchlane.emulators.DynamoDbLocalServer;
 import dev.batchlane.emulators.S3MockServer;
+import dev.batchlane.local.iam.DeployedRoles;
+import dev.batchlane.local.iam.DynamoRules;
+import dev.batchlane.local.iam.EnforcingProxy;
+import dev.batchlane.local.iam.EventBridgeRules;
+import dev.batchlane.local.iam.S3Rules;
+import dev.batchlane.local.iam.SecretsManagerRules;
 import dev.batchlane.simulator.anthropic.AnthropicSimulator;
 import dev.batchlane.simulator.openai.OpenAiSimulator;
 import java.io.IOException;
@@ -29,6 +35,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -49,29 +58,41 @@ public final class Stack implements AutoCloseable {
     private static final int ASYNC_ATTEMPTS = 3;
     private static final int STREAM_ATTEMPTS = 5;
 
-    /** How the stack is started. {@code openaiKey} null means the simulator stands in for OpenAI. */
     /**
      * How the stack is started. {@code openaiKey} null means the simulator stands in for OpenAI;
-     * {@code template} null means $BATCHLANE_TEMPLATE, else the template infra/cdk's build wrote.
+     * {@code template} null means $BATCHLANE_TEMPLATE, else the template infra/cdk's build wrote;
+     * {@code iamTemplate} null means $BATCHLANE_IAM_TEMPLATE, else {@code template}: the roles the
+     * functions' calls are checked against.
      */
     public record Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
-            Consumer<String> log, String anthropicKey, String anthropicBaseUrl, Path template) {
+            Consumer<String> log, String anthropicKey, String anthropicBaseUrl, Path template, Path iamTemplate) {
 
         public Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
                 Consumer<String> log, String anthropicKey, String anthropicBaseUrl) {
-            this(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey, anthropicBaseUrl, null);
+            this(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey, anthropicBaseUrl, null,
+                    null);
         }
 
         public Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
                 Consumer<String> log) {
-            this(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, null, null, null);
+            this(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, null, null, null, null);
         }
 
         public Options withTemplate(Path path) {
             return new Options(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey,
-                    anthropicBaseUrl, path);
+                    anthropicBaseUrl, path, iamTemplate);
+        }
+
+        public Options withIamTemplate(Path path) {
+            return new Options(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey,
+                    anthropicBaseUrl, template, path);
         }
     }
+
+    /** The account id DynamoDB Local uses in its ARNs; the local stack's resources all live in it. */
+    static final String ACCOUNT = "000000000000";
+    /** The key the stack's own wiring and the CLI sign with: the account owner, never checked. */
+    static final String OPERATOR_KEY = "local";
 
     private final Options options;
     private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -93,6 +114,9 @@ public final class Stack implements AutoCloseable {
     private StreamPump pump;
     private DynamoJobStore jobs;
     private String providerDescription;
+    private EnforcingProxy iam;
+    private DeployedRoles roles;
+    private EventBridgeRules events;
 
     private Stack(Options options) {
         this.options = options;
@@ -129,9 +153,7 @@ public final class Stack implements AutoCloseable {
         closeables.add(s3Server);
         s3 = LocalAws.s3(s3Server.endpoint());
         dynamo = LocalAws.dynamo(dynamoServer.endpoint());
-        DynamoDbStreamsClient streams = LocalAws.streams(dynamoServer.endpoint());
         TableSetup.create(dynamo, TABLE);
-        pump = new StreamPump(dynamo, streams, TABLE, REGION);
         jobs = new DynamoJobStore(dynamo, TABLE);
 
         String baseUrl;
@@ -162,19 +184,54 @@ public final class Stack implements AutoCloseable {
         }
         log.accept("providers: " + providerDescription);
 
+        // IAM as deployed: every AWS call of a function goes through the enforcing proxy, signed with
+        // that function's own key, and is checked against its role in the template.
+        Path iamTemplate = iamTemplate(options, templatePath);
+        String streamArn = DynamoRules.normalizeStreamArn(
+                dynamo.describeTable(b -> b.tableName(TABLE)).table().latestStreamArn(), REGION);
+        roles = DeployedRoles.read(iamTemplate, new DeployedRoles.LocalNames(REGION, ACCOUNT, BUCKET, TABLE, streamArn));
+        Map<String, String> secrets = new HashMap<>();
+        for (DeployedRoles.Role role : roles.roles().values()) {
+            putSecret(secrets, role.environment().get(ENV_OPENAI_SECRET), key);
+            putSecret(secrets, role.environment().get(ENV_ANTHROPIC_SECRET), anthropicKey);
+        }
+        EventBridgeRules events = new EventBridgeRules(REGION, ACCOUNT);
+        EnforcingProxy.Builder proxy = EnforcingProxy.builder().operatorKey(OPERATOR_KEY)
+                .service(new S3Rules(REGION, roles.bucketKmsKey()), s3Server.endpoint())
+                .service(new DynamoRules(REGION, ACCOUNT), dynamoServer.endpoint())
+                .service(new SecretsManagerRules(secrets), null)
+                .service(events, null)
+                .bucketPolicy(roles.bucketPolicy())
+                .onDenial(o -> log.accept("IAM: " + o.function() + " was denied " + o.action() + " on " + o.resource()
+                        + " by the role in " + iamTemplate + ": " + o.message()));
+        for (String fn : LaneTemplate.FUNCTIONS) {
+            DeployedRoles.Role role = roles.role(fn);
+            proxy.principal(accessKey(fn), new EnforcingProxy.Principal(fn, role.roleArn(), role.statements()));
+        }
+        iam = proxy.start();
+        closeables.add(iam);
+        this.events = events;
+        log.accept("IAM: the functions' calls are checked against their roles in " + iamTemplate + " (proxy at "
+                + iam.endpoint() + ")");
+        // Lambda's event source mapping reads the stream with complete's role.
+        DynamoDbStreamsClient streams = DynamoDbStreamsClient.builder().endpointOverride(iam.endpoint())
+                .region(LocalAws.REGION).credentialsProvider(StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create(accessKey("complete"), "local")))
+                .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+        closeables.add(streams);
+        pump = new StreamPump(dynamo, streams, TABLE, REGION);
+
         Map<String, String> env = new HashMap<>();
-        env.put("BATCHLANE_BUCKET", BUCKET);
-        env.put("BATCHLANE_TABLE", TABLE);
-        env.put("BATCHLANE_AWS_S3_ENDPOINT", s3Server.endpoint().toString());
-        env.put("BATCHLANE_AWS_DYNAMODB_ENDPOINT", dynamoServer.endpoint().toString());
+        String proxyUrl = iam.endpoint().toString();
+        env.put("BATCHLANE_AWS_S3_ENDPOINT", proxyUrl);
+        env.put("BATCHLANE_AWS_DYNAMODB_ENDPOINT", proxyUrl);
+        env.put("BATCHLANE_AWS_SECRETSMANAGER_ENDPOINT", proxyUrl);
+        env.put("BATCHLANE_AWS_EVENTS_ENDPOINT", proxyUrl);
         env.put("BATCHLANE_AWS_REGION", REGION);
         env.put("AWS_REGION", REGION);
-        env.put("AWS_ACCESS_KEY_ID", "local");
         env.put("AWS_SECRET_ACCESS_KEY", "local");
         env.put("OPENAI_BASE_URL", baseUrl);
-        env.put("BATCHLANE_OPENAI_API_KEY", key);
         env.put("ANTHROPIC_BASE_URL", anthropicUrl);
-        env.put("BATCHLANE_ANTHROPIC_API_KEY", anthropicKey);
         env.put("BATCHLANE_POLL_FIRST_DELAY", "PT1S");
         env.put("BATCHLANE_POLL_MAX_DELAY", "PT5S");
         env.put("BATCHLANE_SHARD_MAX_REQUESTS", Integer.toString(options.maxRequestsPerShard()));
@@ -189,8 +246,13 @@ public final class Stack implements AutoCloseable {
             RuntimeApi api = new RuntimeApi(fn, fs.timeout());
             closeables.add(api);
             apis.put(fn, api);
+            // The function's environment as the template sets it (bucket, table, secrets, event bus under
+            // the construct's names), then the local endpoints and its own key.
+            Map<String, String> own = new HashMap<>(roles.role(fn).environment());
+            own.putAll(env);
+            own.put("AWS_ACCESS_KEY_ID", accessKey(fn));
             FunctionProcess process = FunctionProcess.start(fs, runJar, options.home().resolve("infra/local/target/ric"),
-                    api, env, logs, options.home().resolve(".batchlane/tmp"), log);
+                    api, own, logs, options.home().resolve(".batchlane/tmp"), log);
             closeables.add(process);
             processes.put(fn, process);
             log.accept("  " + process);
@@ -213,6 +275,45 @@ public final class Stack implements AutoCloseable {
         wiring.scheduleWithFixedDelay(this::firePoll, options.pollRate().toMillis(), options.pollRate().toMillis(),
                 TimeUnit.MILLISECONDS);
         wiring.scheduleWithFixedDelay(this::deliverStream, 500, 500, TimeUnit.MILLISECONDS);
+    }
+
+    static final String ENV_OPENAI_SECRET = "BATCHLANE_OPENAI_API_KEY_SECRET";
+    static final String ENV_ANTHROPIC_SECRET = "BATCHLANE_ANTHROPIC_API_KEY_SECRET";
+    /** Overrides the template the functions' roles are read from (teams that customise the construct). */
+    public static final String ENV_IAM_TEMPLATE = "BATCHLANE_IAM_TEMPLATE";
+
+    static Path iamTemplate(Options options, Path template) {
+        if (options.iamTemplate() != null) {
+            return options.iamTemplate();
+        }
+        String env = System.getenv(ENV_IAM_TEMPLATE);
+        return env != null && !env.isBlank() ? Path.of(env) : template;
+    }
+
+    private static void putSecret(Map<String, String> secrets, String arn, String value) {
+        if (arn != null && !arn.isBlank()) {
+            secrets.put(arn, value);
+        }
+    }
+
+    /** Each function's own access key id, so the proxy knows whose call it sees. */
+    static String accessKey(String function) {
+        return "ASIABATCHLANE" + function.toUpperCase(java.util.Locale.ROOT);
+    }
+
+    /** The enforcing proxy: what each function was allowed and denied so far. */
+    public EnforcingProxy iam() {
+        return iam;
+    }
+
+    /** The roles the stack enforces, as read from the template. */
+    public DeployedRoles roles() {
+        return roles;
+    }
+
+    /** The completion events complete put on the (local) bus. */
+    public List<JsonNode> events() {
+        return events.received();
     }
 
     public String s3Endpoint() {

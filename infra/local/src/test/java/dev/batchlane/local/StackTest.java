@@ -178,6 +178,25 @@ class StackTest {
         assertThat(manifest.at("/timings/ingest/passSeconds").isNumber()).isTrue();
     }
 
+    /**
+     * The run above was made under IAM as deployed: every call each function made was checked
+     * against its role in the synthesized template, and none was refused.
+     */
+    @Test
+    @Order(5)
+    void theWholeRun_madeNoCallItsRoleDenies_andEachFunctionsCallsWereSeen() {
+        var observed = stack.iam().observations();
+        for (var o : observed) {
+            System.out.println("[iam-observed] " + o);
+        }
+        assertThat(stack.iam().denials()).as("denials under the synthesized roles").isEmpty();
+        for (String fn : List.of("ingest", "poll", "complete")) {
+            assertThat(observed).as("calls of %s", fn).anyMatch(o -> o.function().equals(fn));
+        }
+        assertThat(stack.events()).as("completion events put by complete")
+                .anyMatch(e -> e.path("DetailType").asText().equals("Batchlane Job Completed"));
+    }
+
     @Test
     void providerIsDetectedFromTheFirstLine() throws Exception {
         Path openai = tmp.resolve("o.jsonl");

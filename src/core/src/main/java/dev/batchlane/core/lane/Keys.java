@@ -9,7 +9,7 @@ import java.util.Optional;
 
 /** The bucket's key layout, in one place. */
 public final class Keys {
-    public static final String INBOX = "inbox/";
+    public static final String INBOX = LaneNames.PREFIX_INBOX;
 
     private Keys() {
     }
@@ -27,8 +27,8 @@ public final class Keys {
             return Optional.empty();
         }
         String name = rest.substring(slash + 1);
-        if (name.endsWith(".jsonl")) {
-            name = name.substring(0, name.length() - ".jsonl".length());
+        if (name.endsWith(LaneNames.INBOX_SUFFIX)) {
+            name = name.substring(0, name.length() - LaneNames.INBOX_SUFFIX.length());
         }
         return Optional.of(new Drop(rest.substring(0, slash), name));
     }
@@ -48,31 +48,31 @@ public final class Keys {
     }
 
     public static String staging(String jobId, int shardIndex) {
-        return "staging/" + jobId + "/shard-" + Shard.partName(shardIndex) + ".jsonl";
+        return LaneNames.PREFIX_STAGING + jobId + "/shard-" + Shard.partName(shardIndex) + ".jsonl";
     }
 
     public static String part(String jobId, int shardIndex) {
-        return "results/" + jobId + "/part-" + Shard.partName(shardIndex) + ".jsonl";
+        return LaneNames.PREFIX_RESULTS + jobId + "/part-" + Shard.partName(shardIndex) + ".jsonl";
     }
 
     /** One shard's final failures, in the input's own format; joined into failed.jsonl at the end. */
     public static String failedPart(String jobId, int shardIndex) {
-        return "staging/" + jobId + "/failed-" + Shard.partName(shardIndex) + ".jsonl";
+        return LaneNames.PREFIX_STAGING + jobId + "/failed-" + Shard.partName(shardIndex) + ".jsonl";
     }
 
     public static String failed(String jobId) {
-        return "results/" + jobId + "/failed.jsonl";
+        return LaneNames.PREFIX_RESULTS + jobId + "/failed.jsonl";
     }
 
     public static String manifest(String jobId) {
-        return "results/" + jobId + "/manifest.json";
+        return LaneNames.PREFIX_RESULTS + jobId + "/manifest.json";
     }
 
     public static String rejectedReport(String name) {
-        return "rejected/" + name + "/report.json";
+        return LaneNames.PREFIX_REJECTED + name + "/report.json";
     }
 
     public static String rejectedErrors(String name) {
-        return "rejected/" + name + "/errors.jsonl";
+        return LaneNames.PREFIX_REJECTED + name + "/errors.jsonl";
     }
 }
