@@ -450,9 +450,16 @@ public final class Stack implements AutoCloseable {
         return home.resolve(".batchlane/failed");
     }
 
-    /** Why this job cannot progress, when the stack knows: its ingest failed every attempt. */
+    /** Why this job cannot progress, when the stack knows: its ingest failed every attempt, or a call was denied. */
     public java.util.Optional<String> failure(String jobId) {
-        return java.util.Optional.ofNullable(ingestFailures.get(jobId));
+        String failed = ingestFailures.get(jobId);
+        if (failed == null && iam != null) {
+            // A call the deployed role refuses fails on AWS however the local run goes on: stop at it.
+            failed = iam.denials().stream().findFirst().map(o -> "IAM: " + o.function() + " was denied " + o.action()
+                    + " on " + o.resource() + " by its role in the template; on AWS this call fails with AccessDenied")
+                    .orElse(null);
+        }
+        return java.util.Optional.ofNullable(failed);
     }
 
     public DynamoDbClient dynamo() {

@@ -64,6 +64,9 @@ class IamEnforcementTest {
             assertThat(log).anyMatch(l -> l.startsWith("IAM: ingest was denied s3:GetObject on arn:aws:s3:::"
                     + Stack.BUCKET + "/staging/"));
         }
+        // The run stops at it: the job cannot progress, and says which call of which function.
+        assertThat(stack.failure(drop.jobId())).hasValueSatisfying(f -> assertThat(f)
+                .startsWith("IAM: ingest was denied s3:GetObject on arn:aws:s3:::" + Stack.BUCKET + "/staging/"));
         // The function met it as AWS's answer: the SDK's AccessDenied, naming the action and resource.
         Path ingestLog = stack.process("ingest").log();
         Instant until = Instant.now().plus(Duration.ofSeconds(30));

@@ -17,7 +17,9 @@ import java.util.List;
 public final class S3MockServer implements AutoCloseable {
     /** Where the build copies the runnable jar (see the parent pom's copy-s3mock execution). */
     public static final String JAR_PROPERTY = "s3mock.jar";
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    /** A minute, or BATCHLANE_S3MOCK_START_TIMEOUT (e.g. PT5M) on a machine too loaded for Spring Boot to start in one. */
+    private static final Duration START_TIMEOUT = Duration.parse(
+            System.getenv().getOrDefault("BATCHLANE_S3MOCK_START_TIMEOUT", "PT60S"));
 
     private final Process process;
     private final URI endpoint;
