@@ -258,12 +258,10 @@ class StackTest {
                 + " when its report is written in one part");
         m.put("ingest kms:Encrypt key", "granted for writes; S3 asks KMS for GenerateDataKey, not Encrypt");
         m.put("complete kms:Encrypt key", "granted for writes; S3 asks KMS for GenerateDataKey, not Encrypt");
-        m.put("ingest dynamodb:Query table", "only when a job is resumed or cancelled");
         m.put("poll s3:GetObject staging/*", "only for shards a provider held back with a rate limit");
         m.put("poll s3:GetObject cancel/*", "no cancellation in this run");
         m.put("poll kms:Decrypt key", "only with the staging read above");
-        m.put("poll dynamodb:PutItem table", "only when poll splits or re-queues a shard");
-        m.put("poll dynamodb:GetItem table", "only on the paths above");
+        m.put("poll dynamodb:UpdateItem table", "only when poll flags a shard stuck");
         m.put("complete s3:PutObject staging/*", "only when failed requests are re-queued as a child shard");
         m.put("complete s3:AbortMultipartUpload results/*", "only when an upload fails");
         m.put("complete s3:AbortMultipartUpload staging/*", "only when an upload fails");
@@ -272,6 +270,8 @@ class StackTest {
         m.put("complete sqs:GetQueueUrl dead-letter-queue", "Lambda's event source mapping");
         m.put("complete dynamodb:ConditionCheckItem table", "only in the transaction that re-queues a shard");
         m.put("complete dynamodb:PutItem table", "only when a child shard is created");
+        m.put("complete dynamodb:ListStreams *", "Lambda's event source mapping lists the table's streams; the"
+                + " local wiring knows the stream's ARN from the table");
         return m;
     }
 
