@@ -67,13 +67,13 @@ class IamEnforcementTest {
         // The run stops at it: the job cannot progress, and says which call of which function.
         assertThat(stack.failure(drop.jobId())).hasValueSatisfying(f -> assertThat(f)
                 .startsWith("IAM: ingest was denied s3:GetObject on arn:aws:s3:::" + Stack.BUCKET + "/staging/"));
-        // The function met it as AWS's answer: the SDK's AccessDenied, naming the action and resource.
+        // The function met it as AWS's answer: the SDK's S3Exception (403), naming the action and resource.
         Path ingestLog = stack.process("ingest").log();
         Instant until = Instant.now().plus(Duration.ofSeconds(30));
-        while (!Files.readString(ingestLog).contains("AccessDenied") && Instant.now().isBefore(until)) {
+        while (!Files.readString(ingestLog).contains("not authorized") && Instant.now().isBefore(until)) {
             Thread.sleep(200);
         }
-        assertThat(Files.readString(ingestLog)).contains("AccessDenied")
-                .contains("not authorized to perform: s3:GetObject");
+        assertThat(Files.readString(ingestLog)).contains("not authorized to perform: s3:GetObject on resource: \"arn:aws:s3:::"
+                + Stack.BUCKET + "/staging/").contains("(Service: S3, Status Code: 403");
     }
 }
