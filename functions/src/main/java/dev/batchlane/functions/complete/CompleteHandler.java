@@ -14,7 +14,7 @@ import java.util.List;
  * finish was asked for. The event is read as a tree: only the keys and the status in the old and
  * new images matter.
  */
-@Named("complete")
+@Named(dev.batchlane.core.lane.LaneNames.HANDLER_COMPLETE)
 public class CompleteHandler implements RequestHandler<JsonNode, List<CompleteService.Result>> {
 
     @Inject

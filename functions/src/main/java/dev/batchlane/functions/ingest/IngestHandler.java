@@ -20,7 +20,7 @@ import java.util.List;
  * {@code cancel/<jobId>}, one resumed ingest per {@code resume/<jobId>}, one re-drive of a job's
  * completion work per {@code redrive/<jobId>}.
  */
-@Named("ingest")
+@Named(dev.batchlane.core.lane.LaneNames.HANDLER_INGEST)
 public class IngestHandler implements RequestHandler<S3Event, List<Object>> {
 
     @Inject

@@ -3,7 +3,10 @@ package dev.batchlane.functions.observe;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import static dev.batchlane.core.lane.LaneNames.*;
+
 import dev.batchlane.core.lane.LaneMetrics;
+import dev.batchlane.core.lane.LaneNames;
 import dev.batchlane.core.provider.Usage;
 import java.io.PrintStream;
 import java.math.BigDecimal;
@@ -18,11 +21,7 @@ import java.util.Map;
  * {@code Provider}.
  */
 public final class EmfMetrics implements LaneMetrics {
-    public static final String NAMESPACE = "Batchlane";
-    /** Counted each time poll finds a shard stuck; the deployment's StuckShards alarm reads it. */
-    public static final String STUCK_SHARDS = "StuckShards";
-    /** Counted for each failed ingest attempt; the deployment's IngestFailures alarm reads it. */
-    public static final String INGEST_FAILURES = "IngestFailures";
+    public static final String NAMESPACE = LaneNames.METRIC_NAMESPACE;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final PrintStream out;
@@ -35,49 +34,49 @@ public final class EmfMetrics implements LaneMetrics {
 
     @Override
     public void jobAccepted(String provider, long requests) {
-        emit(provider, Map.of("JobsAccepted", count(1)));
+        emit(provider, Map.of(METRIC_JOBS_ACCEPTED, count(1)));
     }
 
     @Override
     public void jobRejected(String provider) {
-        emit(provider, Map.of("JobsRejected", count(1)));
+        emit(provider, Map.of(METRIC_JOBS_REJECTED, count(1)));
     }
 
     @Override
     public void requestsSubmitted(String provider, long requests) {
-        emit(provider, Map.of("RequestsSubmitted", count(requests)));
+        emit(provider, Map.of(METRIC_REQUESTS_SUBMITTED, count(requests)));
     }
 
     @Override
     public void batchEnded(String provider, boolean failed, boolean expired) {
-        emit(provider, Map.of("BatchesFailed", count(failed ? 1 : 0), "BatchesExpired", count(expired ? 1 : 0)));
+        emit(provider, Map.of(METRIC_BATCHES_FAILED, count(failed ? 1 : 0), METRIC_BATCHES_EXPIRED, count(expired ? 1 : 0)));
     }
 
     @Override
     public void requestsFinished(String provider, long succeeded, long failed, Usage usage, BigDecimal costUsd) {
         Map<String, Value> m = new LinkedHashMap<>();
-        m.put("RequestsSucceeded", count(succeeded));
-        m.put("RequestsFailed", count(failed));
-        m.put("InputTokens", count(usage.inputTokens()));
-        m.put("OutputTokens", count(usage.outputTokens()));
-        m.put("CostUsd", new Value(costUsd, "None"));
+        m.put(METRIC_REQUESTS_SUCCEEDED, count(succeeded));
+        m.put(METRIC_REQUESTS_FAILED, count(failed));
+        m.put(METRIC_INPUT_TOKENS, count(usage.inputTokens()));
+        m.put(METRIC_OUTPUT_TOKENS, count(usage.outputTokens()));
+        m.put(METRIC_COST_USD, new Value(costUsd, "None"));
         emit(provider, m);
     }
 
     @Override
     public void shardStuck(String provider) {
-        emit(provider, Map.of(STUCK_SHARDS, count(1)));
+        emit(provider, Map.of(METRIC_STUCK_SHARDS, count(1)));
     }
 
     @Override
     public void ingestFailed() {
-        emit(null, Map.of(INGEST_FAILURES, count(1)));
+        emit(null, Map.of(METRIC_INGEST_FAILURES, count(1)));
     }
 
     @Override
     public void pollCycle(long durationMillis, long oldestInFlightSeconds) {
-        emit(null, Map.of("PollCycles", count(1), "PollCycleDurationMs", new Value(durationMillis, "Milliseconds"),
-                "OldestInFlightShardAgeSeconds", new Value(oldestInFlightSeconds, "Seconds")));
+        emit(null, Map.of(METRIC_POLL_CYCLES, count(1), METRIC_POLL_CYCLE_DURATION_MS, new Value(durationMillis, "Milliseconds"),
+                METRIC_OLDEST_IN_FLIGHT_SHARD_AGE_SECONDS, new Value(oldestInFlightSeconds, "Seconds")));
     }
 
     private record Value(Number value, String unit) {}
@@ -95,8 +94,8 @@ public final class EmfMetrics implements LaneMetrics {
         ArrayNode dimensions = directive.putArray("Dimensions");
         dimensions.addArray();
         if (provider != null) {
-            dimensions.addArray().add("Provider");
-            root.put("Provider", provider);
+            dimensions.addArray().add(METRIC_DIMENSION_PROVIDER);
+            root.put(METRIC_DIMENSION_PROVIDER, provider);
         }
         ArrayNode defs = directive.putArray("Metrics");
         metrics.forEach((name, v) -> {

@@ -15,7 +15,7 @@ import java.time.Duration;
  * content does not matter: what is due is in the table. It is read as a tree because the library's
  * ScheduledEvent needs Joda-Time.
  */
-@Named("poll")
+@Named(dev.batchlane.core.lane.LaneNames.HANDLER_POLL)
 public class PollHandler implements RequestHandler<JsonNode, PollService.Summary> {
 
     @Inject

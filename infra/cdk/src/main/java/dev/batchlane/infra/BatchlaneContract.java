@@ -1,11 +1,12 @@
 package dev.batchlane.infra;
 
+import dev.batchlane.core.lane.LaneNames;
 import java.util.List;
 
 /**
- * The names the deployed functions and this infrastructure must agree on. The functions do not
- * depend on this module; these constants are the infrastructure's side of the agreement, and the
- * tests hold the synthesized template to them.
+ * The names the deployed functions and this infrastructure must agree on, each taken from
+ * {@link LaneNames} in the core, which the functions' code reads and emits under the same
+ * constants: one name for each thing. The tests hold the synthesized template to them.
  */
 public final class BatchlaneContract {
 
@@ -15,94 +16,82 @@ public final class BatchlaneContract {
     /** The Lambda handler every function runs; the Quarkus handler is chosen by {@link #ENV_HANDLER}. */
     public static final String LAMBDA_HANDLER = "io.quarkus.amazon.lambda.runtime.QuarkusStreamHandler::handleRequest";
 
-    public static final String ENV_HANDLER = "QUARKUS_LAMBDA_HANDLER";
-    public static final String ENV_BUCKET = "BATCHLANE_BUCKET";
+    public static final String ENV_HANDLER = LaneNames.ENV_HANDLER;
+    public static final String ENV_BUCKET = LaneNames.ENV_BUCKET;
     /** The JVM options of each function, read by the JVM itself (on Lambda and in the local stack). */
-    public static final String ENV_JAVA_TOOL_OPTIONS = "JAVA_TOOL_OPTIONS";
-    public static final String ENV_TABLE = "BATCHLANE_TABLE";
+    public static final String ENV_JAVA_TOOL_OPTIONS = LaneNames.ENV_JAVA_TOOL_OPTIONS;
+    public static final String ENV_TABLE = LaneNames.ENV_TABLE;
     /** The ARN of the secret holding the OpenAI key; the function reads the value at run time. */
-    public static final String ENV_OPENAI_API_KEY_SECRET = "BATCHLANE_OPENAI_API_KEY_SECRET";
+    public static final String ENV_OPENAI_API_KEY_SECRET = LaneNames.ENV_OPENAI_API_KEY_SECRET;
     /** The ARN of the secret holding the Anthropic key; the function reads the value at run time. */
-    public static final String ENV_ANTHROPIC_API_KEY_SECRET = "BATCHLANE_ANTHROPIC_API_KEY_SECRET";
+    public static final String ENV_ANTHROPIC_API_KEY_SECRET = LaneNames.ENV_ANTHROPIC_API_KEY_SECRET;
     /**
      * The vendors beyond OpenAI and Anthropic, each with a secret for its key whose ARN the functions
      * get as {@code BATCHLANE_<VENDOR>_API_KEY_SECRET} (see {@link #vendorKeySecretEnv}).
      */
-    public static final java.util.List<String> VENDORS = java.util.List.of("azure", "groq", "together", "mistral");
+    public static final java.util.List<String> VENDORS = LaneNames.VENDORS;
 
     /** The variable carrying the ARN of a vendor's key secret, e.g. {@code BATCHLANE_GROQ_API_KEY_SECRET}. */
     public static String vendorKeySecretEnv(String vendor) {
-        return "BATCHLANE_" + vendor.toUpperCase(java.util.Locale.ROOT) + "_API_KEY_SECRET";
+        return LaneNames.vendorKeySecretEnv(vendor);
     }
 
     /** The ARN of the secret holding the Gemini API key (sent as x-goog-api-key); read at run time. */
-    public static final String ENV_GEMINI_API_KEY_SECRET = "BATCHLANE_GEMINI_API_KEY_SECRET";
+    public static final String ENV_GEMINI_API_KEY_SECRET = LaneNames.ENV_GEMINI_API_KEY_SECRET;
     /** The event bus name; set on complete only. */
-    public static final String ENV_EVENT_BUS = "BATCHLANE_EVENT_BUS";
+    public static final String ENV_EVENT_BUS = LaneNames.ENV_EVENT_BUS;
 
-    public static final String PREFIX_INBOX = "inbox/";
-    public static final String PREFIX_STAGING = "staging/";
-    public static final String PREFIX_REJECTED = "rejected/";
-    public static final String PREFIX_RESULTS = "results/";
-    public static final String PREFIX_CANCEL = "cancel/";
-    /** Where shards are copied for Bedrock to read, and where Bedrock writes its output (the service role's only reach). */
-    public static final String PREFIX_BEDROCK_INPUT = "bedrock/input/";
-    public static final String PREFIX_BEDROCK_OUTPUT = "bedrock/output/";
-    /** The service role Bedrock assumes for the lane's jobs, and the model of a file whose metadata names none. */
-    public static final String ENV_BEDROCK_ROLE_ARN = "BATCHLANE_BEDROCK_ROLE_ARN";
-    public static final String ENV_BEDROCK_DEFAULT_MODEL = "BATCHLANE_BEDROCK_DEFAULT_MODEL";
-    /** An object {@code resume/<jobId>} makes ingest resume that job. */
-    public static final String PREFIX_RESUME = "resume/";
-    /** An object {@code redrive/<jobId>} makes ingest hand that job's completion work to complete again. */
-    public static final String PREFIX_REDRIVE = "redrive/";
+    public static final String PREFIX_INBOX = LaneNames.PREFIX_INBOX;
+    public static final String PREFIX_STAGING = LaneNames.PREFIX_STAGING;
+    public static final String PREFIX_REJECTED = LaneNames.PREFIX_REJECTED;
+    public static final String PREFIX_RESULTS = LaneNames.PREFIX_RESULTS;
+    public static final String PREFIX_CANCEL = LaneNames.PREFIX_CANCEL;
+    public static final String PREFIX_BEDROCK_INPUT = LaneNames.PREFIX_BEDROCK_INPUT;
+    public static final String PREFIX_BEDROCK_OUTPUT = LaneNames.PREFIX_BEDROCK_OUTPUT;
+    public static final String ENV_BEDROCK_ROLE_ARN = LaneNames.ENV_BEDROCK_ROLE_ARN;
+    public static final String ENV_BEDROCK_DEFAULT_MODEL = LaneNames.ENV_BEDROCK_DEFAULT_MODEL;
+    public static final String PREFIX_RESUME = LaneNames.PREFIX_RESUME;
+    public static final String PREFIX_REDRIVE = LaneNames.PREFIX_REDRIVE;
     /** Only drops with this suffix under {@link #PREFIX_INBOX} start a job. */
-    public static final String INBOX_SUFFIX = ".jsonl";
+    public static final String INBOX_SUFFIX = LaneNames.INBOX_SUFFIX;
 
-    public static final String EVENT_SOURCE = "batchlane";
-    public static final String EVENT_JOB_COMPLETED = "Batchlane Job Completed";
+    public static final String EVENT_SOURCE = LaneNames.EVENT_SOURCE;
+    public static final String EVENT_JOB_COMPLETED = LaneNames.EVENT_JOB_COMPLETED;
 
     /** Table keys and the sparse index of due shards. */
-    public static final String TABLE_PARTITION_KEY = "pk";
-    public static final String TABLE_SORT_KEY = "sk";
-    public static final String TABLE_TTL_ATTRIBUTE = "expiresAt";
-    public static final String DUE_INDEX = "due";
-    public static final String DUE_INDEX_PARTITION_KEY = "dueGroup";
-    public static final String DUE_INDEX_SORT_KEY = "dueAt";
-    /** A job attribute whose appearance asks complete to finish the job (complete's second stream filter). */
-    public static final String ATTRIBUTE_FINISH_REQUESTED = "finishRequestedAt";
+    public static final String TABLE_PARTITION_KEY = LaneNames.TABLE_PARTITION_KEY;
+    public static final String TABLE_SORT_KEY = LaneNames.TABLE_SORT_KEY;
+    public static final String TABLE_TTL_ATTRIBUTE = LaneNames.TABLE_TTL_ATTRIBUTE;
+    public static final String DUE_INDEX = LaneNames.DUE_INDEX;
+    public static final String DUE_INDEX_PARTITION_KEY = LaneNames.DUE_INDEX_PARTITION_KEY;
+    public static final String DUE_INDEX_SORT_KEY = LaneNames.DUE_INDEX_SORT_KEY;
+    public static final String ATTRIBUTE_FINISH_REQUESTED = LaneNames.ATTRIBUTE_FINISH_REQUESTED;
 
     /** Embedded-metric-format namespace; metrics are dimension-free or carry {@link #METRIC_DIMENSION_PROVIDER}. */
-    public static final String METRIC_NAMESPACE = "Batchlane";
-    public static final String METRIC_DIMENSION_PROVIDER = "Provider";
+    public static final String METRIC_NAMESPACE = LaneNames.METRIC_NAMESPACE;
+    public static final String METRIC_DIMENSION_PROVIDER = LaneNames.METRIC_DIMENSION_PROVIDER;
 
-    public static final String METRIC_JOBS_ACCEPTED = "JobsAccepted";
-    public static final String METRIC_JOBS_REJECTED = "JobsRejected";
-    public static final String METRIC_REQUESTS_SUBMITTED = "RequestsSubmitted";
-    public static final String METRIC_REQUESTS_SUCCEEDED = "RequestsSucceeded";
-    public static final String METRIC_REQUESTS_FAILED = "RequestsFailed";
-    public static final String METRIC_INPUT_TOKENS = "InputTokens";
-    public static final String METRIC_OUTPUT_TOKENS = "OutputTokens";
-    public static final String METRIC_COST_USD = "CostUsd";
-    public static final String METRIC_POLL_CYCLES = "PollCycles";
-    public static final String METRIC_POLL_CYCLE_DURATION_MS = "PollCycleDurationMs";
-    public static final String METRIC_OLDEST_IN_FLIGHT_SHARD_AGE_SECONDS = "OldestInFlightShardAgeSeconds";
-    public static final String METRIC_BATCHES_FAILED = "BatchesFailed";
-    public static final String METRIC_BATCHES_EXPIRED = "BatchesExpired";
-    /** Counted by poll each time it finds a shard stuck (the shard item says why). */
-    public static final String METRIC_STUCK_SHARDS = "StuckShards";
-    /** Counted by ingest for each failed attempt. */
-    public static final String METRIC_INGEST_FAILURES = "IngestFailures";
+    public static final String METRIC_JOBS_ACCEPTED = LaneNames.METRIC_JOBS_ACCEPTED;
+    public static final String METRIC_JOBS_REJECTED = LaneNames.METRIC_JOBS_REJECTED;
+    public static final String METRIC_REQUESTS_SUBMITTED = LaneNames.METRIC_REQUESTS_SUBMITTED;
+    public static final String METRIC_REQUESTS_SUCCEEDED = LaneNames.METRIC_REQUESTS_SUCCEEDED;
+    public static final String METRIC_REQUESTS_FAILED = LaneNames.METRIC_REQUESTS_FAILED;
+    public static final String METRIC_INPUT_TOKENS = LaneNames.METRIC_INPUT_TOKENS;
+    public static final String METRIC_OUTPUT_TOKENS = LaneNames.METRIC_OUTPUT_TOKENS;
+    public static final String METRIC_COST_USD = LaneNames.METRIC_COST_USD;
+    public static final String METRIC_POLL_CYCLES = LaneNames.METRIC_POLL_CYCLES;
+    public static final String METRIC_POLL_CYCLE_DURATION_MS = LaneNames.METRIC_POLL_CYCLE_DURATION_MS;
+    public static final String METRIC_OLDEST_IN_FLIGHT_SHARD_AGE_SECONDS = LaneNames.METRIC_OLDEST_IN_FLIGHT_SHARD_AGE_SECONDS;
+    public static final String METRIC_BATCHES_FAILED = LaneNames.METRIC_BATCHES_FAILED;
+    public static final String METRIC_BATCHES_EXPIRED = LaneNames.METRIC_BATCHES_EXPIRED;
+    public static final String METRIC_STUCK_SHARDS = LaneNames.METRIC_STUCK_SHARDS;
+    public static final String METRIC_INGEST_FAILURES = LaneNames.METRIC_INGEST_FAILURES;
 
-    public static final List<String> METRICS = List.of(
-            METRIC_JOBS_ACCEPTED, METRIC_JOBS_REJECTED,
-            METRIC_REQUESTS_SUBMITTED, METRIC_REQUESTS_SUCCEEDED, METRIC_REQUESTS_FAILED,
-            METRIC_INPUT_TOKENS, METRIC_OUTPUT_TOKENS, METRIC_COST_USD,
-            METRIC_POLL_CYCLES, METRIC_POLL_CYCLE_DURATION_MS, METRIC_OLDEST_IN_FLIGHT_SHARD_AGE_SECONDS,
-            METRIC_BATCHES_FAILED, METRIC_BATCHES_EXPIRED, METRIC_STUCK_SHARDS, METRIC_INGEST_FAILURES);
+    public static final List<String> METRICS = LaneNames.METRICS;
 
     /** The three functions, by the value of {@link #ENV_HANDLER} that selects each. */
     public enum Handler {
-        INGEST("ingest"), POLL("poll"), COMPLETE("complete");
+        INGEST(LaneNames.HANDLER_INGEST), POLL(LaneNames.HANDLER_POLL), COMPLETE(LaneNames.HANDLER_COMPLETE);
 
         private final String handlerName;
 

@@ -58,6 +58,9 @@ class LanePermissionsTest {
     void pollRole_queriesTheDueIndexWithoutScanning() {
         assertThat(anyAllows(Handler.POLL, "dynamodb:Query", table() + "/index/" + BatchlaneContract.DUE_INDEX)).isTrue();
         assertThat(statements(Handler.POLL)).noneMatch(s -> s.allows("dynamodb:Scan"));
+        // The due shards are read with BatchGetItem after the index query.
+        assertThat(anyAllows(Handler.POLL, "dynamodb:BatchGetItem", table())).isTrue();
+        assertThat(anyAllows(Handler.POLL, "dynamodb:Query", table())).as("poll queries the index only").isFalse();
     }
 
     @Test

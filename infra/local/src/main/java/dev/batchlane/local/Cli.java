@@ -321,7 +321,8 @@ public final class Cli {
             Optional<String> failed = source.failure(jobId);
             if (failed.isPresent()) {
                 endLine(tty);
-                throw new CannotProgress(jobId, "ingest", failed.get());
+                throw new CannotProgress(jobId, failed.get().startsWith("IAM: ") ? failed.get().split(" ")[1] : "ingest",
+                        failed.get());
             }
             if (job != null) {
                 Map<String, String> stuck = source.stuckShards(jobId);

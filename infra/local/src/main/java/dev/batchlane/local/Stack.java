@@ -11,6 +11,12 @@ import dev.batchlane.aws.dynamo.TableSetup;
 import dev.batchlane.core.lane.Keys;
 import dev.batchlane.emulators.DynamoDbLocalServer;
 import dev.batchlane.emulators.S3MockServer;
+import dev.batchlane.local.iam.DeployedRoles;
+import dev.batchlane.local.iam.DynamoRules;
+import dev.batchlane.local.iam.EnforcingProxy;
+import dev.batchlane.local.iam.EventBridgeRules;
+import dev.batchlane.local.iam.S3Rules;
+import dev.batchlane.local.iam.SecretsManagerRules;
 import dev.batchlane.simulator.anthropic.AnthropicSimulator;
 import dev.batchlane.simulator.openai.Dialect;
 import dev.batchlane.simulator.bedrock.BedrockSimulator;
@@ -33,6 +39,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -56,11 +65,13 @@ public final class Stack implements AutoCloseable {
     /**
      * How the stack is started. {@code openaiKey} null means the simulator stands in for OpenAI;
      * {@code template} null means $BATCHLANE_TEMPLATE, else the template infra/cdk's build wrote;
-     * {@code vendorEnv} holds the other vendors' variables (see {@link VendorTarget}), usually the
-     * process environment; a vendor whose key is not in it runs on its simulator.
+     * {@code iamTemplate} null means $BATCHLANE_IAM_TEMPLATE, else {@code template}: the roles the
+     * functions' calls are checked against; {@code vendorEnv} holds the other vendors' variables
+     * (see {@link VendorTarget}), usually the process environment; a vendor whose key is not in it
+     * runs on its simulator; {@code geminiKey} null means the Gemini simulator.
      */
     public record Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
-            Consumer<String> log, String anthropicKey, String anthropicBaseUrl, Path template,
+            Consumer<String> log, String anthropicKey, String anthropicBaseUrl, Path template, Path iamTemplate,
             Map<String, String> vendorEnv, String geminiKey, String geminiBaseUrl) {
 
         public Options {
@@ -70,13 +81,7 @@ public final class Stack implements AutoCloseable {
         public Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
                 Consumer<String> log, String anthropicKey, String anthropicBaseUrl, Path template) {
             this(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey, anthropicBaseUrl,
-                    template, Map.of(), null, null);
-        }
-
-        /** The real Gemini API with this key ({@code GEMINI_API_KEY}), instead of the simulator. */
-        public Options withGemini(String key, String baseUrl) {
-            return new Options(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey,
-                    anthropicBaseUrl, template, vendorEnv, key, baseUrl);
+                    template, null, Map.of(), null, null);
         }
 
         public Options(Path home, Duration pollRate, int maxRequestsPerShard, String openaiKey, String openaiBaseUrl,
@@ -91,12 +96,23 @@ public final class Stack implements AutoCloseable {
 
         public Options withTemplate(Path path) {
             return new Options(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey,
-                    anthropicBaseUrl, path, vendorEnv, geminiKey, geminiBaseUrl);
+                    anthropicBaseUrl, path, iamTemplate, vendorEnv, geminiKey, geminiBaseUrl);
+        }
+
+        public Options withIamTemplate(Path path) {
+            return new Options(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey,
+                    anthropicBaseUrl, template, path, vendorEnv, geminiKey, geminiBaseUrl);
         }
 
         public Options withVendorEnv(Map<String, String> env) {
             return new Options(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey,
-                    anthropicBaseUrl, template, env, geminiKey, geminiBaseUrl);
+                    anthropicBaseUrl, template, iamTemplate, env, geminiKey, geminiBaseUrl);
+        }
+
+        /** The real Gemini API with this key ({@code GEMINI_API_KEY}), instead of the simulator. */
+        public Options withGemini(String key, String baseUrl) {
+            return new Options(home, pollRate, maxRequestsPerShard, openaiKey, openaiBaseUrl, log, anthropicKey,
+                    anthropicBaseUrl, template, iamTemplate, vendorEnv, key, baseUrl);
         }
     }
 
@@ -122,6 +138,11 @@ public final class Stack implements AutoCloseable {
         }
     }
 
+    /** The account id DynamoDB Local uses in its ARNs; the local stack's resources all live in it. */
+    static final String ACCOUNT = "000000000000";
+    /** The key the stack's own wiring and the CLI sign with: the account owner, never checked. */
+    static final String OPERATOR_KEY = "local";
+
     private final Options options;
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final Map<String, RuntimeApi> apis = new HashMap<>();
@@ -145,6 +166,9 @@ public final class Stack implements AutoCloseable {
     private StreamPump pump;
     private DynamoJobStore jobs;
     private String providerDescription;
+    private EnforcingProxy iam;
+    private DeployedRoles roles;
+    private EventBridgeRules events;
 
     private Stack(Options options) {
         this.options = options;
@@ -183,9 +207,7 @@ public final class Stack implements AutoCloseable {
         closeables.add(s3Server);
         s3 = LocalAws.s3(s3Server.endpoint());
         dynamo = LocalAws.dynamo(dynamoServer.endpoint());
-        DynamoDbStreamsClient streams = LocalAws.streams(dynamoServer.endpoint());
         TableSetup.create(dynamo, TABLE);
-        pump = new StreamPump(dynamo, streams, TABLE, REGION);
         jobs = new DynamoJobStore(dynamo, TABLE);
 
         String baseUrl;
@@ -263,18 +285,61 @@ public final class Stack implements AutoCloseable {
         }
         log.accept("providers: " + providerDescription);
 
-        env.put("BATCHLANE_BUCKET", BUCKET);
-        env.put("BATCHLANE_TABLE", TABLE);
-        env.put("BATCHLANE_AWS_S3_ENDPOINT", s3Server.endpoint().toString());
-        env.put("BATCHLANE_AWS_DYNAMODB_ENDPOINT", dynamoServer.endpoint().toString());
+        // IAM as deployed: every AWS call of a function goes through the enforcing proxy, signed with
+        // that function's own key, and is checked against its role in the template.
+        Path iamTemplate = iamTemplate(options, templatePath);
+        String streamArn = DynamoRules.normalizeStreamArn(
+                dynamo.describeTable(b -> b.tableName(TABLE)).table().latestStreamArn(), REGION);
+        roles = DeployedRoles.read(iamTemplate, new DeployedRoles.LocalNames(REGION, ACCOUNT, BUCKET, TABLE, streamArn));
+        Map<String, String> secrets = new HashMap<>();
+        for (DeployedRoles.Role role : roles.roles().values()) {
+            putSecret(secrets, role.environment().get(ENV_OPENAI_SECRET), key);
+            putSecret(secrets, role.environment().get(ENV_ANTHROPIC_SECRET), anthropicKey);
+            putSecret(secrets, role.environment().get(LaneNames.ENV_GEMINI_API_KEY_SECRET), geminiKey);
+            // The other providers' keys (simulator keys, or real ones from the environment) are
+            // served from the secrets the template names, as deployed functions read them.
+            for (Map.Entry<String, String> e : env.entrySet()) {
+                if (e.getKey().startsWith("BATCHLANE_") && e.getKey().endsWith("_API_KEY")) {
+                    putSecret(secrets, role.environment().get(e.getKey() + "_SECRET"), e.getValue());
+                }
+            }
+        }
+        EventBridgeRules events = new EventBridgeRules(REGION, ACCOUNT);
+        EnforcingProxy.Builder proxy = EnforcingProxy.builder().operatorKey(OPERATOR_KEY)
+                .service(new S3Rules(REGION, roles.bucketKmsKey()), s3Server.endpoint())
+                .service(new DynamoRules(REGION, ACCOUNT), dynamoServer.endpoint())
+                .service(new SecretsManagerRules(secrets), null)
+                .service(events, null)
+                .bucketPolicy(roles.bucketPolicy())
+                .onDenial(o -> log.accept("IAM: " + o.function() + " was denied " + o.action() + " on " + o.resource()
+                        + " by the role in " + iamTemplate + ": " + o.message()));
+        for (String fn : LaneTemplate.FUNCTIONS) {
+            DeployedRoles.Role role = roles.role(fn);
+            proxy.principal(accessKey(fn), new EnforcingProxy.Principal(fn, role.roleArn(), role.statements()));
+        }
+        iam = proxy.start();
+        closeables.add(iam);
+        this.events = events;
+        log.accept("IAM: the functions' calls are checked against their roles in " + iamTemplate + " (proxy at "
+                + iam.endpoint() + ")");
+        // Lambda's event source mapping reads the stream with complete's role.
+        DynamoDbStreamsClient streams = DynamoDbStreamsClient.builder().endpointOverride(iam.endpoint())
+                .region(LocalAws.REGION).credentialsProvider(StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create(accessKey("complete"), "local")))
+                .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+        closeables.add(streams);
+        pump = new StreamPump(dynamo, streams, TABLE, REGION);
+
+        String proxyUrl = iam.endpoint().toString();
+        env.put("BATCHLANE_AWS_S3_ENDPOINT", proxyUrl);
+        env.put("BATCHLANE_AWS_DYNAMODB_ENDPOINT", proxyUrl);
+        env.put("BATCHLANE_AWS_SECRETSMANAGER_ENDPOINT", proxyUrl);
+        env.put("BATCHLANE_AWS_EVENTS_ENDPOINT", proxyUrl);
         env.put("BATCHLANE_AWS_REGION", REGION);
         env.put("AWS_REGION", REGION);
-        env.put("AWS_ACCESS_KEY_ID", "local");
         env.put("AWS_SECRET_ACCESS_KEY", "local");
         env.put("OPENAI_BASE_URL", baseUrl);
-        env.put("BATCHLANE_OPENAI_API_KEY", key);
         env.put("ANTHROPIC_BASE_URL", anthropicUrl);
-        env.put("BATCHLANE_ANTHROPIC_API_KEY", anthropicKey);
         env.put("BATCHLANE_BEDROCK_ENDPOINT", bedrock.endpoint());
         env.put("BATCHLANE_BEDROCK_ROLE_ARN", "arn:aws:iam::" + BedrockSimulator.ACCOUNT + ":role/batchlane-bedrock-local");
         env.put("BATCHLANE_BEDROCK_DEFAULT_MODEL", BEDROCK_DEFAULT_MODEL);
@@ -294,8 +359,13 @@ public final class Stack implements AutoCloseable {
             RuntimeApi api = new RuntimeApi(fn, fs.timeout());
             closeables.add(api);
             apis.put(fn, api);
+            // The function's environment as the template sets it (bucket, table, secrets, event bus under
+            // the construct's names), then the local endpoints and its own key.
+            Map<String, String> own = new HashMap<>(roles.role(fn).environment());
+            own.putAll(env);
+            own.put("AWS_ACCESS_KEY_ID", accessKey(fn));
             FunctionProcess process = FunctionProcess.start(fs, runJar, options.home().resolve("infra/local/target/ric"),
-                    api, env, logs, options.home().resolve(".batchlane/tmp"), log);
+                    api, own, logs, options.home().resolve(".batchlane/tmp"), log);
             closeables.add(process);
             processes.put(fn, process);
             log.accept("  " + process);
@@ -318,6 +388,45 @@ public final class Stack implements AutoCloseable {
         wiring.scheduleWithFixedDelay(this::firePoll, options.pollRate().toMillis(), options.pollRate().toMillis(),
                 TimeUnit.MILLISECONDS);
         wiring.scheduleWithFixedDelay(this::deliverStream, 500, 500, TimeUnit.MILLISECONDS);
+    }
+
+    static final String ENV_OPENAI_SECRET = "BATCHLANE_OPENAI_API_KEY_SECRET";
+    static final String ENV_ANTHROPIC_SECRET = "BATCHLANE_ANTHROPIC_API_KEY_SECRET";
+    /** Overrides the template the functions' roles are read from (teams that customise the construct). */
+    public static final String ENV_IAM_TEMPLATE = "BATCHLANE_IAM_TEMPLATE";
+
+    static Path iamTemplate(Options options, Path template) {
+        if (options.iamTemplate() != null) {
+            return options.iamTemplate();
+        }
+        String env = System.getenv(ENV_IAM_TEMPLATE);
+        return env != null && !env.isBlank() ? Path.of(env) : template;
+    }
+
+    private static void putSecret(Map<String, String> secrets, String arn, String value) {
+        if (arn != null && !arn.isBlank()) {
+            secrets.put(arn, value);
+        }
+    }
+
+    /** Each function's own access key id, so the proxy knows whose call it sees. */
+    static String accessKey(String function) {
+        return "ASIABATCHLANE" + function.toUpperCase(java.util.Locale.ROOT);
+    }
+
+    /** The enforcing proxy: what each function was allowed and denied so far. */
+    public EnforcingProxy iam() {
+        return iam;
+    }
+
+    /** The roles the stack enforces, as read from the template. */
+    public DeployedRoles roles() {
+        return roles;
+    }
+
+    /** The completion events complete put on the (local) bus. */
+    public List<JsonNode> events() {
+        return events.received();
     }
 
     public String s3Endpoint() {
@@ -501,9 +610,16 @@ public final class Stack implements AutoCloseable {
         }
     }
 
-    /** Why this job cannot progress, when the stack knows: its ingest failed every attempt. */
+    /** Why this job cannot progress, when the stack knows: its ingest failed every attempt, or a call was denied. */
     public java.util.Optional<String> failure(String jobId) {
-        return java.util.Optional.ofNullable(ingestFailures.get(jobId));
+        String failed = ingestFailures.get(jobId);
+        if (failed == null && iam != null) {
+            // A call the deployed role refuses fails on AWS however the local run goes on: stop at it.
+            failed = iam.denials().stream().findFirst().map(o -> "IAM: " + o.function() + " was denied " + o.action()
+                    + " on " + o.resource() + " by its role in the template; on AWS this call fails with AccessDenied")
+                    .orElse(null);
+        }
+        return java.util.Optional.ofNullable(failed);
     }
 
     public DynamoDbClient dynamo() {

@@ -178,6 +178,135 @@ class StackTest {
         assertThat(manifest.at("/timings/ingest/passSeconds").isNumber()).isTrue();
     }
 
+    /**
+     * The run above was made under IAM as deployed: every call each function made was checked
+     * against its role in the synthesized template, and none was refused.
+     */
+    @Test
+    @Order(5)
+    void theWholeRun_madeNoCallItsRoleDenies_andEachFunctionsCallsWereSeen() {
+        var observed = stack.iam().observations();
+        // What each function did, for whoever reads the test's output next to its role.
+        observed.stream().collect(java.util.stream.Collectors.groupingBy(o -> o.function() + " " + o.action(),
+                java.util.TreeMap::new, java.util.stream.Collectors.counting()))
+                .forEach((k, n) -> System.out.println("[iam-observed] " + k + " x" + n));
+        assertThat(stack.iam().denials()).as("denials under the synthesized roles").isEmpty();
+        for (String fn : List.of("ingest", "poll", "complete")) {
+            assertThat(observed).as("calls of %s", fn).anyMatch(o -> o.function().equals(fn));
+        }
+        assertThat(stack.events()).as("completion events put by complete")
+                .anyMatch(e -> e.path("DetailType").asText().equals("Batchlane Job Completed"));
+    }
+
+    /**
+     * Nothing broader than the construct means: every (action, resource) a role grants was used by
+     * its function in the run above — seen by the enforcement, not listed by hand — or is one of
+     * the grants below for a path this run does not take, each with its reason. Roles name no
+     * wildcard action, and "*" as a resource only where the action has no resource (ListStreams).
+     */
+    @Test
+    @Order(6)
+    void eachRole_grantsWhatItsFunctionUsed_orAPathTheRunDoesNotTake_andNoWildcardBeyondListStreams() {
+        var observed = stack.iam().observations();
+        java.util.Set<String> unused = new java.util.TreeSet<>();
+        java.util.Set<String> granted = new java.util.TreeSet<>();
+        for (String fn : List.of("ingest", "poll", "complete")) {
+            var role = stack.roles().role(fn);
+            for (var st : role.statements()) {
+                assertThat(st.allow()).as("%s: %s", fn, st).isTrue();
+                assertThat(st.notAction() || st.notResource()).as("%s: %s", fn, st).isFalse();
+                for (String action : st.actions()) {
+                    assertThat(action).as("%s: a wildcard action in %s", fn, st).doesNotContain("*");
+                    for (String resource : st.resources()) {
+                        if (resource.equals("*")) {
+                            assertThat(fn + " " + action).as("a '*' resource").isEqualTo("complete dynamodb:ListStreams");
+                        }
+                        String grant = fn + " " + action + " " + shortName(role, resource);
+                        granted.add(grant);
+                        boolean used = observed.stream().anyMatch(o -> o.function().equals(fn) && !o.denied()
+                                && o.action().equalsIgnoreCase(action)
+                                && dev.batchlane.local.iam.PolicyEvaluator.wildcard(resource, o.resource()));
+                        if (!used) {
+                            unused.add(grant);
+                        }
+                    }
+                }
+            }
+        }
+        System.out.println("[iam-unused] " + String.join("\n[iam-unused] ", unused));
+        assertThat(granted).as("the grants listed as not taken are grants of the roles").containsAll(NOT_TAKEN.keySet());
+        assertThat(NOT_TAKEN.keySet()).as("grants the run did not use and no reason names").containsAll(unused);
+    }
+
+    /** Grants the construct means for paths this run does not take, and why the run does not take them. */
+    static final java.util.Map<String, String> NOT_TAKEN = notTaken();
+
+    private static java.util.Map<String, String> notTaken() {
+        java.util.Map<String, String> m = new java.util.TreeMap<>();
+        for (String fn : List.of("ingest", "poll", "complete")) {
+            m.put(fn + " logs:CreateLogStream log-group", "Lambda itself writes the function's logs");
+            m.put(fn + " logs:PutLogEvents log-group", "Lambda itself writes the function's logs");
+            m.put(fn + " secretsmanager:DescribeSecret openai-secret", "part of CDK's grantRead; the code only reads the value");
+            m.put(fn + " secretsmanager:DescribeSecret anthropic-secret", "part of CDK's grantRead; the code only reads the value");
+        }
+        m.put("ingest s3:GetObjectVersion inbox/*", "a drop is read by version on AWS; the local event carries its ETag");
+        m.put("ingest s3:GetObject cancel/*", "no cancellation in this run");
+        m.put("ingest s3:GetObjectVersion cancel/*", "no cancellation in this run");
+        m.put("ingest s3:AbortMultipartUpload staging/*", "only when a shard's upload fails or is cut short");
+        m.put("ingest s3:AbortMultipartUpload rejected/*", "only when an error list's upload fails");
+        m.put("ingest s3:DeleteObject staging/*", "only for a file found bad after shards were staged");
+        m.put("ingest s3:PutObject rejected/*", "the bad file in this run is rejected before anything is staged"
+                + " when its report is written in one part");
+        m.put("ingest kms:Encrypt key", "granted for writes; S3 asks KMS for GenerateDataKey, not Encrypt");
+        m.put("complete kms:Encrypt key", "granted for writes; S3 asks KMS for GenerateDataKey, not Encrypt");
+        m.put("poll s3:GetObject staging/*", "only for shards a provider held back with a rate limit");
+        m.put("poll s3:GetObject cancel/*", "no cancellation in this run");
+        m.put("poll kms:Decrypt key", "only with the staging read above");
+        m.put("poll dynamodb:UpdateItem table", "only when poll flags a shard stuck");
+        m.put("complete s3:PutObject staging/*", "only when failed requests are re-queued as a child shard");
+        m.put("complete s3:AbortMultipartUpload results/*", "only when an upload fails");
+        m.put("complete s3:AbortMultipartUpload staging/*", "only when an upload fails");
+        m.put("complete sqs:SendMessage dead-letter-queue", "Lambda's event source mapping, after a batch fails for good");
+        m.put("complete sqs:GetQueueAttributes dead-letter-queue", "Lambda's event source mapping");
+        m.put("complete sqs:GetQueueUrl dead-letter-queue", "Lambda's event source mapping");
+        m.put("complete dynamodb:ConditionCheckItem table", "only in the transaction that re-queues a shard");
+        m.put("complete dynamodb:ListStreams *", "Lambda's event source mapping lists the table's streams; the"
+                + " local wiring knows the stream's ARN from the table");
+        return m;
+    }
+
+    /** A resource as the lists above name it: the prefix, or the kind of resource. */
+    private static String shortName(dev.batchlane.local.iam.DeployedRoles.Role role, String resource) {
+        if (resource.startsWith("arn:aws:s3:::" + Stack.BUCKET + "/")) {
+            return resource.substring(("arn:aws:s3:::" + Stack.BUCKET + "/").length());
+        }
+        if (resource.equals(role.environment().get("BATCHLANE_OPENAI_API_KEY_SECRET"))) {
+            return "openai-secret";
+        }
+        if (resource.equals(role.environment().get("BATCHLANE_ANTHROPIC_API_KEY_SECRET"))) {
+            return "anthropic-secret";
+        }
+        if (resource.contains(":log-group:")) {
+            return "log-group";
+        }
+        if (resource.startsWith("arn:aws:sqs:")) {
+            return "dead-letter-queue";
+        }
+        if (resource.startsWith("arn:aws:kms:")) {
+            return "key";
+        }
+        if (resource.contains("/stream/")) {
+            return "stream";
+        }
+        if (resource.startsWith("arn:aws:dynamodb:")) {
+            return resource.contains("/index/") ? "index/" + resource.substring(resource.indexOf("/index/") + 7) : "table";
+        }
+        if (resource.startsWith("arn:aws:events:")) {
+            return "event-bus";
+        }
+        return resource;
+    }
+
     @Test
     void providerIsDetectedFromTheFirstLine() throws Exception {
         Path openai = tmp.resolve("o.jsonl");

@@ -20,10 +20,10 @@ public final class S3MockServer implements AutoCloseable {
     /**
      * Spring Boot takes S3Mock seconds to start on an idle machine and over a minute on a shared one
      * (load 25 on 2 cores failed two runs at 60 s); the wait ends as soon as it answers.
-     * {@code -Dbatchlane.s3mock.start-timeout=PT5M} waits longer still.
+     * {@code BATCHLANE_S3MOCK_START_TIMEOUT} (e.g. PT5M) waits longer still.
      */
-    private static final Duration START_TIMEOUT = Duration.parse(System.getProperty("batchlane.s3mock.start-timeout",
-            "PT3M"));
+    private static final Duration START_TIMEOUT = Duration.parse(
+            System.getenv().getOrDefault("BATCHLANE_S3MOCK_START_TIMEOUT", "PT3M"));
 
     private final Process process;
     private final URI endpoint;

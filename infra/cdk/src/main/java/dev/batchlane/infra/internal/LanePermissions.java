@@ -59,7 +59,10 @@ final class LanePermissions {
                 // submitting uploads the staged shard, so it reads staging/. It writes no object at all.
                 role.addToPrincipalPolicy(objects(state, List.of("s3:GetObject"), PREFIX_STAGING, PREFIX_CANCEL));
                 role.addToPrincipalPolicy(decrypt(state));
-                items(role, state, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query");
+                // BatchGetItem: the due shards found on the index are then read consistently, 100 a call;
+                // the local stack's IAM enforcement found it missing (every poll cycle was denied). No
+                // Query on the table itself: poll queries only the due index, granted below.
+                items(role, state, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
                 // Due shards are found on the sparse index, never by a scan.
                 role.addToPrincipalPolicy(PolicyStatement.Builder.create()
                         .actions(List.of("dynamodb:Query"))

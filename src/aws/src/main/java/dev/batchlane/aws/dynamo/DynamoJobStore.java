@@ -102,7 +102,7 @@ public final class DynamoJobStore implements JobStore {
 
     @Override
     public boolean markCompleted(String jobId, String manifestKey, Instant now) {
-        return update(jobId, "SET #s = :completed, completedAt = :now, resultKey = :key, expiresAt = :expires",
+        return update(jobId, "SET #s = :completed, completedAt = :now, resultKey = :key, " + TableSetup.TTL + " = :expires",
                 "#s = :running", Map.of(":completed", s(JobStatus.COMPLETED.name()), ":running",
                         s(JobStatus.RUNNING.name()), ":now", n(now.toEpochMilli()), ":key", s(manifestKey),
                         ":expires", n(now.plus(RETENTION).getEpochSecond())));
@@ -267,7 +267,7 @@ public final class DynamoJobStore implements JobStore {
         m.put("submittedByIngest", n(p.submittedByIngest()));
         m.put("handedToPoll", n(p.handedToPoll()));
         putT(m, "updatedAt", p.updatedAt());
-        m.put("expiresAt", n(p.updatedAt().plus(RETENTION).getEpochSecond()));
+        m.put(TableSetup.TTL, n(p.updatedAt().plus(RETENTION).getEpochSecond()));
         try {
             dynamo.putItem(b -> b.tableName(table).item(m)
                     .conditionExpression("attribute_not_exists(pk) OR updatedAt <= :now")
@@ -550,7 +550,7 @@ public final class DynamoJobStore implements JobStore {
         putT(m, "endedAt", sh.endedAt());
         putT(m, "completedAt", sh.completedAt());
         if (sh.completedAt() != null) {
-            m.put("expiresAt", n(sh.completedAt().plus(RETENTION).getEpochSecond()));
+            m.put(TableSetup.TTL, n(sh.completedAt().plus(RETENTION).getEpochSecond()));
         }
         ShardResult r = sh.result();
         if (r != null) {

@@ -1,5 +1,6 @@
 package dev.batchlane.aws.dynamo;
 
+import dev.batchlane.core.lane.LaneNames;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
 import software.amazon.awssdk.services.dynamodb.model.BillingMode;
@@ -17,11 +18,13 @@ import software.amazon.awssdk.services.dynamodb.model.StreamViewType;
  * declares the same; this creates it on DynamoDB Local.
  */
 public final class TableSetup {
-    public static final String PK = "pk";
-    public static final String SK = "sk";
-    public static final String DUE_INDEX = "due";
-    public static final String DUE_GROUP = "dueGroup";
-    public static final String DUE_AT = "dueAt";
+    // The names are the construct's own (LaneNames), so the local table is the deployed one.
+    public static final String PK = LaneNames.TABLE_PARTITION_KEY;
+    public static final String SK = LaneNames.TABLE_SORT_KEY;
+    public static final String TTL = LaneNames.TABLE_TTL_ATTRIBUTE;
+    public static final String DUE_INDEX = LaneNames.DUE_INDEX;
+    public static final String DUE_GROUP = LaneNames.DUE_INDEX_PARTITION_KEY;
+    public static final String DUE_AT = LaneNames.DUE_INDEX_SORT_KEY;
 
     private TableSetup() {
     }

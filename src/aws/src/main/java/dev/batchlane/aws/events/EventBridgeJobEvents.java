@@ -26,8 +26,8 @@ import software.amazon.awssdk.http.auth.spi.signer.SignedRequest;
  * documented JSON protocol ({@code X-Amz-Target: AWSEvents.PutEvents}).
  */
 public final class EventBridgeJobEvents implements JobEvents {
-    public static final String SOURCE = "batchlane";
-    public static final String DETAIL_TYPE = "Batchlane Job Completed";
+    public static final String SOURCE = dev.batchlane.core.lane.LaneNames.EVENT_SOURCE;
+    public static final String DETAIL_TYPE = dev.batchlane.core.lane.LaneNames.EVENT_JOB_COMPLETED;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final SdkHttpClient http;

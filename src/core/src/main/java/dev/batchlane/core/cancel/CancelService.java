@@ -18,7 +18,7 @@ import java.util.Optional;
  */
 public final class CancelService {
     private static final System.Logger LOG = System.getLogger(CancelService.class.getName());
-    public static final String PREFIX = "cancel/";
+    public static final String PREFIX = dev.batchlane.core.lane.LaneNames.PREFIX_CANCEL;
 
     private final JobStore store;
     private final Providers providers;

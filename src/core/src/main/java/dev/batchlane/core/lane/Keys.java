@@ -9,11 +9,11 @@ import java.util.Optional;
 
 /** The bucket's key layout, in one place. */
 public final class Keys {
-    public static final String INBOX = "inbox/";
+    public static final String INBOX = LaneNames.PREFIX_INBOX;
     /** An object {@code resume/<jobId>} asks ingest to resume that job (see IngestService#resume). */
-    public static final String RESUME = "resume/";
+    public static final String RESUME = LaneNames.PREFIX_RESUME;
     /** An object {@code redrive/<jobId>} asks for that job's completion work to be handed over again. */
-    public static final String REDRIVE = "redrive/";
+    public static final String REDRIVE = LaneNames.PREFIX_REDRIVE;
 
     private Keys() {
     }
@@ -31,8 +31,8 @@ public final class Keys {
             return Optional.empty();
         }
         String name = rest.substring(slash + 1);
-        if (name.endsWith(".jsonl")) {
-            name = name.substring(0, name.length() - ".jsonl".length());
+        if (name.endsWith(LaneNames.INBOX_SUFFIX)) {
+            name = name.substring(0, name.length() - LaneNames.INBOX_SUFFIX.length());
         }
         return Optional.of(new Drop(rest.substring(0, slash), name));
     }
@@ -60,7 +60,7 @@ public final class Keys {
     }
 
     public static String staging(String jobId, int shardIndex) {
-        return "staging/" + jobId + "/shard-" + Shard.partName(shardIndex) + ".jsonl";
+        return LaneNames.PREFIX_STAGING + jobId + "/shard-" + Shard.partName(shardIndex) + ".jsonl";
     }
 
     /** A shard staged by one ingest attempt: attempts never share a file (see IngestService). */
@@ -69,20 +69,20 @@ public final class Keys {
     }
 
     public static String part(String jobId, int shardIndex) {
-        return "results/" + jobId + "/part-" + Shard.partName(shardIndex) + ".jsonl";
+        return LaneNames.PREFIX_RESULTS + jobId + "/part-" + Shard.partName(shardIndex) + ".jsonl";
     }
 
     /** One shard's final failures, in the input's own format; joined into failed.jsonl at the end. */
     public static String failedPart(String jobId, int shardIndex) {
-        return "staging/" + jobId + "/failed-" + Shard.partName(shardIndex) + ".jsonl";
+        return LaneNames.PREFIX_STAGING + jobId + "/failed-" + Shard.partName(shardIndex) + ".jsonl";
     }
 
     public static String failed(String jobId) {
-        return "results/" + jobId + "/failed.jsonl";
+        return LaneNames.PREFIX_RESULTS + jobId + "/failed.jsonl";
     }
 
     public static String manifest(String jobId) {
-        return "results/" + jobId + "/manifest.json";
+        return LaneNames.PREFIX_RESULTS + jobId + "/manifest.json";
     }
 
     /**
@@ -91,7 +91,7 @@ public final class Keys {
      * two providers, or two versions of one key, each keep their own report.
      */
     public static String rejected(String provider, String name, String jobId) {
-        return "rejected/" + provider + "/" + name + "/" + jobId + "/";
+        return LaneNames.PREFIX_REJECTED + provider + "/" + name + "/" + jobId + "/";
     }
 
     public static String rejectedReport(String provider, String name, String jobId) {

@@ -93,8 +93,10 @@ public final class ShardSubmitter {
                 // "Not now" from the provider (429, enqueued-token limit, 5xx): poll submits it later.
                 Shard back = claimed.withStatus(ShardStatus.STAGED).withDue(now.plus(settings.pollDelay(1)));
                 store.updateShard(claimed, back);
-                LOG.log(Level.WARNING, "job {0} shard {1}: provider refused for now ({2} {3}); poll will retry",
-                        job.jobId(), Shard.partName(staged.index()), e.statusCode(), e.code());
+                // The causes too: an io_error can be the staged shard's read failing (an S3 AccessDenied
+                // names the action and the resource), which is no provider's doing.
+                LOG.log(Level.WARNING, "job {0} shard {1}: provider refused for now ({2} {3}: {4}); poll will retry",
+                        job.jobId(), Shard.partName(staged.index()), e.statusCode(), e.code(), causes(e));
                 return Result.HELD_BACK;
             }
             Shard ended = claimed.ended("rejected", claimed.providerCounts(), null, null,
@@ -124,5 +126,16 @@ public final class ShardSubmitter {
             LOG.log(Level.WARNING, "job {0} shard {1}: cancel requested during submission; cancelling batch {2}"
                     + " failed ({3}); poll tries again", jobId, Shard.partName(index), batchId, e.getMessage());
         }
+    }
+
+    /** The exception's message and each distinct message of its causes, innermost last. */
+    static String causes(Throwable e) {
+        StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
+        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            if (c.getMessage() != null && sb.indexOf(c.getMessage()) < 0) {
+                sb.append("; caused by ").append(c.getClass().getSimpleName()).append(": ").append(c.getMessage());
+            }
+        }
+        return sb.toString();
     }
 }
