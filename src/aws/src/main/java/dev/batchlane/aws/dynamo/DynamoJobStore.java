@@ -11,6 +11,8 @@ import dev.batchlane.core.job.IngestProgress;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStatus;
 import dev.batchlane.core.job.JobStore;
+import dev.batchlane.core.job.CreationAttempt;
+import dev.batchlane.core.job.QueueWait;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardResult;
 import dev.batchlane.core.job.ShardStatus;
@@ -448,6 +450,21 @@ public final class DynamoJobStore implements JobStore {
         }
         m.put("version", n(sh.version()));
         m.put("depth", n(sh.depth()));
+        if (sh.inputTokens() > 0) {
+            m.put("inputTokens", n(sh.inputTokens()));
+        }
+        if (sh.attempt() != null) {
+            // A creating call that may have taken effect: whoever takes the shard next looks for it first.
+            m.put("attemptStep", s(sh.attempt().step().name()));
+            m.put("attemptAt", n(sh.attempt().at().toEpochMilli()));
+        }
+        QueueWait w = sh.queueWait();
+        if (w.times() > 0) {
+            putT(m, "waitSince", w.since());
+            m.put("waitedMs", n(w.waited().toMillis()));
+            m.put("waitTimes", n(w.times()));
+            putS(m, "waitReason", w.reason());
+        }
         return m;
     }
 
@@ -464,7 +481,13 @@ public final class DynamoJobStore implements JobStore {
                 str(m, "providerStatus"),
                 new BatchCounts(num(m, "countTotal"), num(m, "countCompleted"), num(m, "countFailed")),
                 str(m, "batchError"), (int) num(m, "pollCount"), time(m, DUE_AT), time(m, "submittedAt"),
-                time(m, "endedAt"), time(m, "completedAt"), result, num(m, "version"), (int) num(m, "depth"));
+                time(m, "endedAt"), time(m, "completedAt"), result, num(m, "version"), (int) num(m, "depth"),
+                num(m, "inputTokens"),
+                m.containsKey("attemptStep") ? new CreationAttempt(
+                        CreationAttempt.Step.valueOf(str(m, "attemptStep")), time(m, "attemptAt")) : null,
+                m.containsKey("waitTimes") ? new QueueWait(time(m, "waitSince"),
+                        java.time.Duration.ofMillis(num(m, "waitedMs")), (int) num(m, "waitTimes"),
+                        str(m, "waitReason")) : QueueWait.NONE);
     }
 
     private static AttributeValue s(String v) {

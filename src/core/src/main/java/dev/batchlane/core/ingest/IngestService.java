@@ -269,8 +269,11 @@ public final class IngestService {
         // Shards first, then the job: a job record means every shard is staged and recorded, which
         // is what lets a redelivered event resume with submission alone.
         for (IngestPass.StagedShard s : staged) {
+            // The admission budget counts each shard's share of the file's estimated input tokens.
+            long tokens = checked.requests() <= 0 ? 0
+                    : Math.round((double) projection.inputTokens() * s.requests() / checked.requests());
             store.createShard(Shard.staged(jobId, s.index(), provider.name(), Keys.staging(jobId, s.index()),
-                    s.requests(), s.bytes()));
+                    s.requests(), s.bytes()).withInputTokens(tokens));
         }
         Instant now = clock.instant();
         Job job = new Job(jobId, provider.name(), JobStatus.INGESTING, ref.bucket(), ref.key(), ref.identity(),

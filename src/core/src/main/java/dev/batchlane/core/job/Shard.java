@@ -31,7 +31,10 @@ public record Shard(
         Instant completedAt,
         ShardResult result,
         long version,
-        int depth) {
+        int depth,
+        long inputTokens,
+        CreationAttempt attempt,
+        QueueWait queueWait) {
 
     /** Child shards are numbered apart from input shards: the n-th retry of shard i is i + n × this. */
     public static final int RETRY_STRIDE = 100_000;
@@ -42,6 +45,19 @@ public record Shard(
         if (providerCounts == null) {
             providerCounts = BatchCounts.NONE;
         }
+        if (queueWait == null) {
+            queueWait = QueueWait.NONE;
+        }
+    }
+
+    /** The shape before estimates, creation attempts and queue waits were recorded. */
+    public Shard(String jobId, int index, ShardStatus status, String provider, String stagingKey, long requestCount,
+            long bytes, String batchId, String inputFileId, String outputFileId, String errorFileId,
+            String providerStatus, BatchCounts providerCounts, String batchError, int pollCount, Instant dueAt,
+            Instant submittedAt, Instant endedAt, Instant completedAt, ShardResult result, long version, int depth) {
+        this(jobId, index, status, provider, stagingKey, requestCount, bytes, batchId, inputFileId, outputFileId,
+                errorFileId, providerStatus, providerCounts, batchError, pollCount, dueAt, submittedAt, endedAt,
+                completedAt, result, version, depth, 0, null, QueueWait.NONE);
     }
 
     public static Shard staged(String jobId, int index, String provider, String stagingKey,
@@ -52,7 +68,46 @@ public record Shard(
     public static Shard staged(String jobId, int index, String provider, String stagingKey, long requestCount,
             long bytes, int depth, Instant dueAt) {
         return new Shard(jobId, index, ShardStatus.STAGED, provider, stagingKey, requestCount, bytes, null, null, null,
-                null, null, BatchCounts.NONE, null, 0, dueAt, null, null, null, null, 0, depth);
+                null, null, BatchCounts.NONE, null, 0, dueAt, null, null, null, null, 0, depth, 0, null,
+                QueueWait.NONE);
+    }
+
+    /** The same shard with ingest's estimate of the input tokens it will enqueue at the provider. */
+    public Shard withInputTokens(long tokens) {
+        Builder b = builder();
+        b.inputTokens = tokens;
+        return b.build();
+    }
+
+    /** A creating call is about to start (or started and was not answered): see {@link CreationAttempt}. */
+    public Shard withAttempt(CreationAttempt next) {
+        Builder b = builder();
+        b.attempt = next;
+        return b.build();
+    }
+
+    /**
+     * Back to STAGED to wait for the provider's queue, due again at {@code due}; its upload (if any)
+     * is kept, so the next submission reuses it.
+     */
+    public Shard waiting(String why, Instant now, Instant due) {
+        Builder b = builder().status(ShardStatus.STAGED).dueAt(due);
+        b.queueWait = queueWait.heldBack(now, why);
+        return b.build();
+    }
+
+    /**
+     * A batch the provider failed because its queue was full (not because of its input): the batch
+     * is forgotten, the input file kept, and the shard waits to be submitted again.
+     */
+    public Shard requeued(String why, Instant now, Instant due) {
+        Builder b = builder().status(ShardStatus.STAGED).dueAt(due);
+        b.batchId = null;
+        b.providerStatus = why;
+        b.submittedAt = null;
+        b.pollCount = 0;
+        b.queueWait = queueWait.heldBack(now, why);
+        return b.build();
     }
 
     /** The index of this shard's retry shard: deterministic, so a rerun of complete finds the same one. */
@@ -93,6 +148,8 @@ public record Shard(
         b.providerStatus = providerStatus;
         b.pollCount = 0;
         b.submittedAt = now;
+        b.attempt = null;
+        b.queueWait = queueWait.ended(now);
         return b.build();
     }
 
@@ -114,6 +171,8 @@ public record Shard(
         b.batchError = batchError;
         b.pollCount = pollCount + 1;
         b.endedAt = now;
+        b.attempt = null;
+        b.queueWait = queueWait.ended(now);
         return b.build();
     }
 
@@ -146,6 +205,9 @@ public record Shard(
         Instant completedAt;
         ShardResult result;
         long version;
+        long inputTokens;
+        CreationAttempt attempt;
+        QueueWait queueWait;
 
         Builder(Shard s) {
             from = s;
@@ -164,6 +226,9 @@ public record Shard(
             completedAt = s.completedAt;
             result = s.result;
             version = s.version;
+            inputTokens = s.inputTokens;
+            attempt = s.attempt;
+            queueWait = s.queueWait;
         }
 
         Builder status(ShardStatus s) {
@@ -184,7 +249,8 @@ public record Shard(
         Shard build() {
             return new Shard(from.jobId, from.index, status, from.provider, from.stagingKey, from.requestCount,
                     from.bytes, batchId, inputFileId, outputFileId, errorFileId, providerStatus, providerCounts,
-                    batchError, pollCount, dueAt, submittedAt, endedAt, completedAt, result, version, from.depth);
+                    batchError, pollCount, dueAt, submittedAt, endedAt, completedAt, result, version, from.depth,
+                    inputTokens, attempt, queueWait);
         }
     }
 }
