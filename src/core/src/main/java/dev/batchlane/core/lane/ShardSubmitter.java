@@ -121,7 +121,9 @@ public final class ShardSubmitter {
             if (pending != null) {
                 Reconciliation found = provider.findCreated(new CreationQuery(job.jobId(),
                         Shard.partName(staged.index()), payload, staged.requestCount(), metadata, pending.step(),
-                        pending.at(), claimed.inputFileId()));
+                        pending.at(), claimed.inputFileId(), store.shards(job.jobId()).stream()
+                                .filter(o -> o.index() != staged.index() && o.batchId() != null)
+                                .map(Shard::batchId).collect(java.util.stream.Collectors.toSet())));
                 LOG.log(Level.INFO, "job {0} shard {1}: looked for what the unanswered {2} at {3} made: {4} ({5})",
                         job.jobId(), Shard.partName(staged.index()), pending.step(), pending.at(), found.found(),
                         found.evidence());
