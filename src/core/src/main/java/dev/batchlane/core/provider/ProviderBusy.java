@@ -19,8 +19,8 @@ public record ProviderBusy(Reason reason, Long statedLimit, String code) {
     }
 
     /**
-     * The first number in a provider's message that follows the word "limit" (digits with ',' or '_'
-     * separators), e.g. {@code "Limit: 2,000,000 enqueued tokens"} gives 2000000; null without one.
+     * The number a provider's message names right after the word "limit" (optionally "limit:",
+     * "limit of", "limit is"; digits with ',' or '_' separators), e.g. {@code "Limit: 2,000,000 enqueued tokens"} gives 2000000; null without one.
      * Only a number is read from the text: whether the answer is a queue limit is decided by its code.
      */
     public static Long limitIn(String message) {
@@ -28,7 +28,7 @@ public record ProviderBusy(Reason reason, Long statedLimit, String code) {
             return null;
         }
         java.util.regex.Matcher m = java.util.regex.Pattern
-                .compile("(?i)limit\\D{0,20}?(\\d[\\d,_]*)").matcher(message);
+                .compile("(?i)\\blimit(?:\\s*(?::|of|is|=))?\\s*(\\d[\\d,_]*)").matcher(message);
         if (!m.find()) {
             return null;
         }
