@@ -17,7 +17,9 @@ import java.util.List;
 public final class S3MockServer implements AutoCloseable {
     /** Where the build copies the runnable jar (see the parent pom's copy-s3mock execution). */
     public static final String JAR_PROPERTY = "s3mock.jar";
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    /** A minute by default; a machine shared by many builds may need more ({@code -Dbatchlane.s3mock.start-timeout=PT5M}). */
+    private static final Duration START_TIMEOUT = Duration.parse(System.getProperty("batchlane.s3mock.start-timeout",
+            "PT60S"));
 
     private final Process process;
     private final URI endpoint;
