@@ -312,12 +312,14 @@ public final class IngestService {
         List<Shard> shards = store.shards(job.jobId());
         int byIngest = 0;
         int toPoll = 0;
+        // Once the admission budget refuses a shard, the later ones of its pool wait behind it.
+        java.util.Set<String> blockedPools = new java.util.HashSet<>();
         for (Shard shard : shards) {
             if (shard.status() != ShardStatus.STAGED || shard.dueAt() != null) {
                 continue;
             }
             if (deadline.allows(clock, tuning.submitMargin())) {
-                submitter.submit(job, shard);
+                submitter.submit(job, shard, blockedPools);
                 byIngest++;
             } else if (store.updateShard(shard, shard.withDue(clock.instant())).isPresent()) {
                 toPoll++;
