@@ -17,8 +17,8 @@ import java.util.List;
 public final class S3MockServer implements AutoCloseable {
     /** Where the build copies the runnable jar (see the parent pom's copy-s3mock execution). */
     public static final String JAR_PROPERTY = "s3mock.jar";
-    /** A minute by default; a machine shared by many builds may need more ({@code -Dbatchlane.s3mock.start-timeout=PT5M}). */
-    private static final Duration START_TIMEOUT = Duration.parse(System.getProperty("batchlane.s3mock.start-timeout",
+    /** A minute by default; a machine shared by many builds may need more ({@code -Ds3mock.start-timeout=PT5M}). */
+    private static final Duration START_TIMEOUT = Duration.parse(System.getProperty("s3mock.start-timeout",
             "PT60S"));
 
     private final Process process;
