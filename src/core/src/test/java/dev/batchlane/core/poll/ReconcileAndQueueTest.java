@@ -59,8 +59,11 @@ class ReconcileAndQueueTest {
         return new ShardSubmitter(store, OBJECTS, new Providers(List.of(provider)), settings, clock, LaneMetrics.NONE);
     }
 
+    /** One shard at a time, so the order shards take their turn in is the order asserted. */
     private PollService poll(LaneSettings settings) {
-        return new PollService(store, OBJECTS, new Providers(List.of(provider)), settings, clock);
+        return new PollService(store, OBJECTS, new Providers(List.of(provider)), settings,
+                new PollSettings(1, PollSettings.DEFAULT_CLAIM_MARGIN, PollSettings.DEFAULT_MAX_SUBMISSIONS_PER_CYCLE),
+                clock, LaneMetrics.NONE);
     }
 
     private Job job() {
@@ -203,6 +206,7 @@ class ReconcileAndQueueTest {
         assertThat(stored(3).status()).isEqualTo(ShardStatus.STAGED);
         assertThat(stored(4).status()).isEqualTo(ShardStatus.STAGED);
         assertThat(stored(3).queueWait().reason()).contains("admission budget");
+        assertThat(stored(4).queueWait().reason()).as("behind the earlier one").contains("queued behind");
 
         // The first batch ends: room for one more, and the shard that began waiting first takes it.
         provider.ended.add(stored(1).batchId());
