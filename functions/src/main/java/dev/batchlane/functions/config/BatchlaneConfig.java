@@ -24,6 +24,22 @@ public interface BatchlaneConfig {
 
     Poll poll();
 
+    Admission admission();
+
+    /** The admission budget: input tokens enqueued at a provider per model, before shards wait. */
+    interface Admission {
+        /**
+         * Limits as pool=tokens pairs, a pool being provider/model or a provider alone, e.g.
+         * {@code openai/gpt-4o-mini=2000000,anthropic=50000000}. A limit the provider states when it
+         * refuses lowers these on its own.
+         */
+        Optional<java.util.List<String>> limits();
+
+        /** For pools named nowhere: 0 means none configured (only a learned limit applies). */
+        @WithDefault("0")
+        long defaultLimit();
+    }
+
     OpenAi openai();
 
     Anthropic anthropic();

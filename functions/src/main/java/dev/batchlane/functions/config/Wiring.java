@@ -210,7 +210,25 @@ public class Wiring {
                         shard.maxLineBytes().orElse(IngestLimits.NO_CAP.maxLineBytes()), shard.reportedErrors()),
                 config.poll().firstDelay(), config.poll().maxDelay(), config.poll().batchSize(),
                 Path.of(config.tempDir()), money(config.pricing()), config.retry().maxDepth(), config.poll().stuckAfter(),
-                config.poll().completeGrace());
+                config.poll().completeGrace(), admission(config.admission(), config.poll().stuckAfter()));
+    }
+
+    static dev.batchlane.core.lane.AdmissionBudget.Settings admission(BatchlaneConfig.Admission admission,
+            java.time.Duration staleAfter) {
+        Map<String, Long> limits = new LinkedHashMap<>();
+        for (String pair : admission.limits().orElse(List.of())) {
+            int eq = pair.lastIndexOf('=');
+            try {
+                if (eq <= 0) {
+                    throw new NumberFormatException("no '='");
+                }
+                limits.put(pair.substring(0, eq).trim(), Long.parseLong(pair.substring(eq + 1).trim().replace("_", "")));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("batchlane.admission.limits: '" + pair
+                        + "' is not pool=tokens, e.g. openai/gpt-4o-mini=2000000", e);
+            }
+        }
+        return new dev.batchlane.core.lane.AdmissionBudget.Settings(limits, admission.defaultLimit(), staleAfter);
     }
 
     static Money money(BatchlaneConfig.Pricing pricing) {

@@ -83,6 +83,12 @@ public final class ResilientProvider implements BatchProvider {
         return run(creating, () -> delegate.create(inputFileId, payload, endpoint, metadata));
     }
 
+    /** Listing what an unanswered creation made reads only, so it is retried like any read. */
+    @Override
+    public dev.batchlane.core.provider.Reconciliation findCreated(dev.batchlane.core.provider.CreationQuery query) {
+        return run(idempotent, () -> delegate.findCreated(query));
+    }
+
     @Override
     public BatchView retrieve(String batchId) {
         return run(idempotent, () -> delegate.retrieve(batchId));

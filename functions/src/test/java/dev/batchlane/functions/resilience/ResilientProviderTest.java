@@ -77,6 +77,22 @@ class ResilientProviderTest {
     }
 
     @Test
+    void aCreationWhoseAnswerWasLost_isFoundThroughTheWiredProvider_notReportedAsNothing() {
+        String fileId = openai.upload(payload);
+        java.time.Instant at = java.time.Instant.now();
+        Map<String, String> meta = Map.of("batchlane_job_id", "job-lost", "batchlane_shard", "00001");
+        lane.openai().loseNextAnswers(Operation.CREATE_BATCH, dev.batchlane.simulator.openai.LostAnswer.BAD_GATEWAY, 1);
+        assertThatThrownBy(() -> openai.create(fileId, payload, "/v1/chat/completions", meta))
+                .isInstanceOf(ProviderException.class);
+
+        var found = openai.findCreated(new dev.batchlane.core.provider.CreationQuery("job-lost", "00001", payload, 1,
+                meta, dev.batchlane.core.job.CreationAttempt.Step.CREATE, at, fileId, java.util.Set.of()));
+
+        assertThat(found.found()).isEqualTo(dev.batchlane.core.provider.Reconciliation.Found.BATCH);
+        assertThat(found.inputFileId()).isEqualTo(fileId);
+    }
+
+    @Test
     void aRefusalThatDoesNotPass_isNotRetried() {
         long before = calls(Operation.RETRIEVE_BATCH);
         assertThatThrownBy(() -> openai.retrieve("batch_does_not_exist")).isInstanceOf(ProviderException.class)

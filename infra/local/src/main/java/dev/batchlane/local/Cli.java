@@ -428,6 +428,14 @@ public final class Cli {
         String text = String.format("%s: shards %d submitted / %d in progress / %d ended of %d; requests %d succeeded / %d failed of %d",
                 job.status().name().toLowerCase(), submitted, inProgress, ended, shards.size(), succeeded, failed,
                 job.requestCount());
+        // Shards held back by the admission budget or the provider's queue limit, and how long.
+        java.time.Instant now = java.time.Instant.now();
+        long waiting = shards.stream().filter(s -> s.queueWait().since() != null).count();
+        java.time.Duration waited = shards.stream().map(s -> s.queueWait().total(now))
+                .reduce(java.time.Duration.ZERO, java.time.Duration::plus);
+        if (waiting > 0 || !waited.isZero()) {
+            text += String.format("; %d waiting for the provider's queue, %ds waited in all", waiting, waited.toSeconds());
+        }
         if (!bar) {
             return text;
         }

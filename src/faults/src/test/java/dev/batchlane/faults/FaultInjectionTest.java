@@ -22,6 +22,7 @@ import dev.batchlane.emulators.DynamoDbLocalServer;
 import dev.batchlane.emulators.S3MockServer;
 import dev.batchlane.provider.openai.OpenAiConfig;
 import dev.batchlane.provider.openai.OpenAiProvider;
+import dev.batchlane.simulator.openai.LostAnswer;
 import dev.batchlane.simulator.openai.OpenAiSimulator;
 import dev.batchlane.simulator.openai.Operation;
 import java.io.IOException;
@@ -127,7 +128,7 @@ class FaultInjectionTest {
                         .append("\"body\":{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",")
                         .append("\"content\":\"case ").append(i).append("\"}]}}\n");
             }
-            String faults = injectFaults(sim, r, ids);
+            String faults = injectFaults(sim, r, ids, shardSize);
 
             String key = "inbox/openai/seed-" + seed + ".jsonl";
             var ref = put(key, file.toString(), Map.of());
@@ -144,7 +145,7 @@ class FaultInjectionTest {
     }
 
     /** Draws this seed's faults; returns a description for failure messages. */
-    private static String injectFaults(OpenAiSimulator sim, Random r, List<String> ids) {
+    private static String injectFaults(OpenAiSimulator sim, Random r, List<String> ids, int shardSize) {
         List<String> said = new ArrayList<>();
         dynamoFaults.reset();
         if (r.nextBoolean()) {
@@ -178,6 +179,26 @@ class FaultInjectionTest {
             // the provider rejects a whole batch file after accepting it (OpenAI: status failed, errors.data)
             sim.failNextBatchValidations(1, "token_limit_exceeded", "Enqueued token limit reached.");
             said.add("1 batch rejected");
+        }
+        if (r.nextInt(3) == 0) {
+            // creations that take effect and lose their answer: a 502, a reset, a cut 200
+            Operation op = r.nextBoolean() ? Operation.CREATE_FILE : Operation.CREATE_BATCH;
+            LostAnswer how = LostAnswer.values()[r.nextInt(LostAnswer.values().length)];
+            int n = 1 + r.nextInt(2);
+            sim.loseNextAnswers(op, how, n);
+            said.add(op.operationId() + " applied, answer lost (" + how + ")×" + n);
+        }
+        if (r.nextInt(3) == 0) {
+            // the enqueued-token limit, room for a few shards at a time (a line is under 12 tokens)
+            long limit = (long) shardSize * 12 * (2 + r.nextInt(3));
+            boolean atCreate = r.nextBoolean();
+            sim.setEnqueuedTokenLimit(limit, atCreate);
+            said.add("enqueued-token limit " + limit + (atCreate ? " refused at create" : " failed in validation"));
+        }
+        if (r.nextInt(4) == 0) {
+            int n = 1 + r.nextInt(2);
+            sim.fileNotReadyForNextCreates(n);
+            said.add("file not ready ×" + n);
         }
         Operation[] ops = {Operation.CREATE_FILE, Operation.CREATE_BATCH, Operation.RETRIEVE_BATCH,
                 Operation.DOWNLOAD_FILE, Operation.DELETE_FILE};
@@ -227,6 +248,20 @@ class FaultInjectionTest {
                 .isEqualTo(ids.size()).isEqualTo(c.get("requests").asLong());
         assertThat(c.get("succeeded").asLong()).isEqualTo(ids.size() - notSucceeded.size());
         assertThat(sim.liveFileIds()).as("%s: files left at the provider", why).isEmpty();
+        // No shard was created twice: a batch the provider failed for its queue limit ran nothing
+        // and is not charged, so it does not count; any other second batch would be.
+        Map<String, Integer> perShard = new HashMap<>();
+        for (var b : sim.batches()) {
+            if (b.metadata() == null || !jobId.equals(b.metadata().get("batchlane_job_id"))
+                    || b.errorCodes().contains("token_limit_exceeded")) {
+                continue;
+            }
+            perShard.merge(b.metadata().get("batchlane_shard"), 1, Integer::sum);
+        }
+        assertThat(perShard).as("%s: batches created per shard", why).allSatisfy((shard, n) -> assertThat(n)
+                .as("%s: batches of shard %s", why, shard).isEqualTo(1));
+        assertThat(perShard.size()).as("%s: every shard's batch", why).isEqualTo(jobs.shards(jobId).stream()
+                .filter(sh -> sh.batchId() != null).count());
     }
 
     @org.junit.jupiter.api.Test

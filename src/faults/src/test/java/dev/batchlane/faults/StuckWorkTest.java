@@ -94,17 +94,30 @@ class StuckWorkTest {
                     .contains("handed to complete again");
             assertThat(stuckCount.get()).isEqualTo(before + 1);
             assertThat(jobs.shard(jobId, 1).orElseThrow().status()).as("re-driven: ENDED again").isEqualTo(ShardStatus.ENDED);
-            // A submitter that died between claiming a shard and recording its batch.
+            // A submitter that died between creating a shard's batch and recording it: poll finds the
+            // batch by its metadata and adopts it, rather than flag the shard or create a second one.
+            var provider = providers.get("openai");
+            byte[] one = file.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            String upload = provider.upload(new dev.batchlane.core.provider.Payload(jobId + "-00007.jsonl", one.length,
+                    () -> new java.io.ByteArrayInputStream(one)));
+            String made = provider.create(upload, null, "/v1/embeddings", java.util.Map.of("batchlane_job_id", jobId,
+                    "batchlane_shard", "00007")).batchId();
             dev.batchlane.core.job.Shard claimed = dev.batchlane.core.job.Shard.staged(jobId, 7, "openai", "staging/x", 1, 1);
             jobs.createShard(claimed);
             claimed = jobs.shard(jobId, 7).orElseThrow();
-            jobs.updateShard(claimed, claimed.withStatus(ShardStatus.SUBMITTING).withDue(clock.instant().plusSeconds(60)));
+            // the attempt's time is the simulator's (real) clock's: the lane's clock here runs days ahead
+            jobs.updateShard(claimed, claimed.withStatus(ShardStatus.SUBMITTING).withInputFile(upload)
+                    .withAttempt(new dev.batchlane.core.job.CreationAttempt(
+                            dev.batchlane.core.job.CreationAttempt.Step.CREATE, Instant.now().minusSeconds(60)))
+                    .withDue(clock.instant().plusSeconds(60)));
+            int batchesBefore = sim.batches().size();
             clock.advance(Duration.ofMinutes(2));
             poll.pollDue();
-            assertThat(jobs.stuckShards(jobId).get("00007")).contains("submission interrupted")
-                    .contains("batchlane_job_id=" + jobId);
-            assertThat(jobs.shard(jobId, 7).orElseThrow().status()).as("never resubmitted blindly")
-                    .isEqualTo(ShardStatus.SUBMITTING);
+            assertThat(jobs.shard(jobId, 7).orElseThrow().status()).as("reconciled, not flagged")
+                    .isEqualTo(ShardStatus.SUBMITTED);
+            assertThat(jobs.shard(jobId, 7).orElseThrow().batchId()).isEqualTo(made);
+            assertThat(sim.batches()).as("no second batch").hasSize(batchesBefore);
+            assertThat(jobs.stuckShards(jobId)).doesNotContainKey("00007");
             s3.close();
             dynamo.close();
         }

@@ -8,6 +8,8 @@ import dev.batchlane.core.job.BatchCounts;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
+import dev.batchlane.core.provider.CreationQuery;
+import dev.batchlane.core.provider.Reconciliation;
 import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Outcome;
 import dev.batchlane.core.provider.Payload;
@@ -32,6 +34,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -67,6 +70,9 @@ public final class AnthropicProvider implements BatchProvider {
     public IngestLimits limits() {
         return AnthropicContract.LIMITS;
     }
+
+    /** Provider clocks and ours differ; a creation is looked for from this long before it was started. */
+    static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
 
     @Override
     public Submission submit(Payload payload, String endpoint, Map<String, String> metadata) {
@@ -119,6 +125,113 @@ public final class AnthropicProvider implements BatchProvider {
         @Override
         public void close() throws IOException {
             in.close();
+        }
+    }
+
+    /**
+     * Looks for the batch an unanswered create made. A message batch carries no metadata, so the
+     * match is by what it holds: batches are listed newest first back to a little before the
+     * attempt, and a candidate is one created since then, with exactly the shard's request count,
+     * that no other shard of the job recorded. An ended candidate is verified by its results (its
+     * first line's custom_id must be one of the shard's): definite. One candidate still in progress
+     * can only be probable, and is adopted when it is the only one; several that cannot be told
+     * apart yet are undecided until they end and their results tell.
+     */
+    @Override
+    public Reconciliation findCreated(CreationQuery q) {
+        java.time.Instant since = q.attemptedAt().minus(CLOCK_SKEW);
+        List<JsonNode> candidates = new java.util.ArrayList<>();
+        String after = null;
+        for (int page = 0; page < 1000; page++) {
+            JsonNode list = sendJson("listBatches", request("v1/messages/batches?limit=100"
+                    + (after == null ? "" : "&after_id=" + after)).GET().build());
+            boolean older = false;
+            for (JsonNode b : list.path("data")) {
+                java.time.Instant created;
+                try {
+                    created = java.time.Instant.parse(b.path("created_at").asText());
+                } catch (java.time.format.DateTimeParseException e) {
+                    continue;
+                }
+                if (created.isBefore(since)) {
+                    older = true;
+                    break;
+                }
+                JsonNode c = b.path("request_counts");
+                long total = c.path("processing").asLong() + c.path("succeeded").asLong() + c.path("errored").asLong()
+                        + c.path("canceled").asLong() + c.path("expired").asLong();
+                if (total == q.requestCount() && !q.knownBatchIds().contains(b.path("id").asText())) {
+                    candidates.add(b);
+                }
+            }
+            after = list.path("last_id").asText(null);
+            if (older || !list.path("has_more").asBoolean(false) || after == null) {
+                break;
+            }
+        }
+        if (candidates.isEmpty()) {
+            return Reconciliation.nothing("no batch of " + q.requestCount() + " requests created since " + since);
+        }
+        Set<String> ids = null;
+        List<JsonNode> unverified = new java.util.ArrayList<>();
+        for (JsonNode b : candidates) {
+            String id = b.path("id").asText();
+            if (!"ended".equals(b.path("processing_status").asText())) {
+                unverified.add(b);
+                continue;
+            }
+            if (ids == null) {
+                ids = stagedIds(q.payload());
+            }
+            String first = firstResultId(id);
+            if (first != null && ids.contains(first)) {
+                return Reconciliation.batch(id, null, "ended", "batch " + id + " has " + q.requestCount()
+                        + " requests, was created since " + since + " and its results hold this shard's custom_id "
+                        + first + " (definite)");
+            }
+        }
+        if (unverified.size() == 1) {
+            JsonNode b = unverified.get(0);
+            return Reconciliation.batch(b.path("id").asText(), null, b.path("processing_status").asText(null),
+                    "batch " + b.path("id").asText() + " is the only one of " + q.requestCount()
+                            + " requests created since " + since + " that no other shard recorded (probable)");
+        }
+        if (unverified.isEmpty()) {
+            return Reconciliation.nothing(candidates.size() + " batch(es) of " + q.requestCount()
+                    + " requests created since " + since + ", none holding this shard's requests");
+        }
+        return Reconciliation.undecided(unverified.size() + " batches of " + q.requestCount()
+                + " requests created since " + since + " are still running and cannot be told apart yet");
+    }
+
+    /** The custom_ids of a staged shard. */
+    private static Set<String> stagedIds(Payload payload) {
+        Set<String> ids = new java.util.HashSet<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(payload.open(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (!line.isBlank()) {
+                    ids.add(JSON.readTree(line).path("custom_id").asText());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("staged shard " + payload.name() + " could not be read", e);
+        }
+        return ids;
+    }
+
+    /** The custom_id of an ended batch's first result line, or null when it has none. */
+    private String firstResultId(String batchId) {
+        HttpResponse<InputStream> response = send("results",
+                request("v1/messages/batches/" + batchId + "/results").GET().build());
+        try (InputStream in = response.body()) {
+            if (response.statusCode() / 100 != 2) {
+                throw failure("results", response.statusCode(), in.readNBytes(64 * 1024));
+            }
+            String line = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)).readLine();
+            return line == null || line.isBlank() ? null : JSON.readTree(line).path("custom_id").asText(null);
+        } catch (IOException e) {
+            throw new ProviderException("anthropic results failed: 0 io_error", 0, "io_error", true, e);
         }
     }
 

@@ -227,7 +227,9 @@ public final class CompleteService {
             if (!joined.retry().isEmpty()) {
                 // Due now: the next poll submits it like any shard held back.
                 child = Shard.staged(shard.jobId(), shard.childIndex(), shard.provider(), childKey,
-                        joined.retry().size(), written.get(childKey), shard.depth() + 1, now);
+                        joined.retry().size(), written.get(childKey), shard.depth() + 1, now)
+                        .withInputTokens(shard.requestCount() <= 0 ? 0
+                                : Math.round((double) shard.inputTokens() * joined.retry().size() / shard.requestCount()));
             }
             return new Joined(joined.result(), child);
         } catch (IOException e) {
@@ -410,6 +412,8 @@ public final class CompleteService {
         ArrayNode shardList = JSON.createArrayNode();
         Instant lastEnded = null;
         Instant lastCompleted = null;
+        Duration queueWait = Duration.ZERO;
+        Duration longestWait = Duration.ZERO;
         for (Shard s : shards) {
             ShardResult r = s.result();
             succeeded += r.succeeded();
@@ -447,6 +451,13 @@ public final class CompleteService {
             sn.put("missing", r.missing());
             sn.put("resubmitted", r.retried());
             sn.put("depth", s.depth());
+            if (s.queueWait().times() > 0) {
+                // How long the shard waited for the provider's queue before it was sent, and how often.
+                sn.put("queueWaitSeconds", s.queueWait().waited().toSeconds());
+                sn.put("queueWaits", s.queueWait().times());
+            }
+            queueWait = queueWait.plus(s.queueWait().waited());
+            longestWait = s.queueWait().waited().compareTo(longestWait) > 0 ? s.queueWait().waited() : longestWait;
             sn.set("usage", usageJson(r.usage()));
             if (onDemand) {
                 sn.put("onDemand", true);
@@ -507,6 +518,9 @@ public final class CompleteService {
         timings.put("submittedAt", String.valueOf(job.submittedAt()));
         timings.put("lastBatchEndedAt", String.valueOf(lastEnded));
         timings.put("completedAt", String.valueOf(lastCompleted));
+        // Time shards spent held back by the admission budget or the provider's queue limit.
+        timings.put("queueWaitSeconds", queueWait.toSeconds());
+        timings.put("longestShardQueueWaitSeconds", longestWait.toSeconds());
         if (job.createdAt() != null && lastCompleted != null) {
             timings.put("totalSeconds", Duration.between(job.createdAt(), lastCompleted).toSeconds());
         }

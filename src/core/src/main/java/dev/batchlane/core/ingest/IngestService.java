@@ -349,7 +349,11 @@ public final class IngestService {
         // is what lets a redelivered event resume with submission alone.
         for (IngestPass.StagedShard s : staged) {
             String key = Keys.staging(jobId, attempt, s.index());
-            if (!store.createShard(Shard.staged(jobId, s.index(), provider.name(), key, s.requests(), s.bytes()))) {
+            // The admission budget counts each shard's share of the file's estimated input tokens.
+            long tokens = checked.requests() <= 0 ? 0
+                    : Math.round((double) projection.inputTokens() * s.requests() / checked.requests());
+            if (!store.createShard(Shard.staged(jobId, s.index(), provider.name(), key, s.requests(), s.bytes())
+                    .withInputTokens(tokens))) {
                 // An earlier attempt recorded this shard with its own staged file; ours is a spare.
                 removeStaged(key);
             }
@@ -417,12 +421,14 @@ public final class IngestService {
         List<Shard> shards = store.shards(job.jobId());
         int byIngest = 0;
         int toPoll = 0;
+        // Once the admission budget refuses a shard, the later ones of its pool wait behind it.
+        java.util.Set<String> blockedPools = new java.util.HashSet<>();
         for (Shard shard : shards) {
             if (shard.status() != ShardStatus.STAGED || shard.dueAt() != null) {
                 continue;
             }
             if (deadline.allows(clock, tuning.submitMargin())) {
-                submitter.submit(job, shard);
+                submitter.submit(job, shard, blockedPools);
                 byIngest++;
             } else if (store.updateShard(shard, shard.withDue(clock.instant())).isPresent()) {
                 toPoll++;

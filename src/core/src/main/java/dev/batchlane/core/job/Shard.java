@@ -11,6 +11,9 @@ import java.util.Objects;
  * the shard (null while it is healthy; any forward step clears it), kept on the shard item itself so
  * a job with many troubled shards never grows one unbounded item. {@code claimedAt} is when a complete
  * invocation claimed the shard (null when none holds it): see {@link #COMPLETE_LEASE}.
+ * {@code inputTokens} is ingest's estimate of what the shard enqueues at the provider (the admission
+ * budget counts it); {@code attempt} is a creating call that may have taken effect and is looked
+ * for before any new one; {@code queueWait} is how long the shard waited for the provider's queue.
  */
 public record Shard(
         String jobId,
@@ -36,7 +39,10 @@ public record Shard(
         long version,
         int depth,
         ShardTrouble trouble,
-        Instant claimedAt) {
+        Instant claimedAt,
+        long inputTokens,
+        CreationAttempt attempt,
+        QueueWait queueWait) {
 
     /** Child shards are numbered apart from input shards: the n-th retry of shard i is i + n × this. */
     public static final int RETRY_STRIDE = 100_000;
@@ -48,22 +54,25 @@ public record Shard(
      */
     public static final java.time.Duration COMPLETE_LEASE = java.time.Duration.ofMinutes(20);
 
-    /** A shard as stored before trouble and claims were recorded. */
-    public Shard(String jobId, int index, ShardStatus status, String provider, String stagingKey, long requestCount,
-            long bytes, String batchId, String inputFileId, String outputFileId, String errorFileId,
-            String providerStatus, BatchCounts providerCounts, String batchError, int pollCount, Instant dueAt,
-            Instant submittedAt, Instant endedAt, Instant completedAt, ShardResult result, long version, int depth) {
-        this(jobId, index, status, provider, stagingKey, requestCount, bytes, batchId, inputFileId, outputFileId,
-                errorFileId, providerStatus, providerCounts, batchError, pollCount, dueAt, submittedAt, endedAt,
-                completedAt, result, version, depth, null, null);
-    }
-
     public Shard {
         Objects.requireNonNull(jobId, "jobId");
         Objects.requireNonNull(status, "status");
         if (providerCounts == null) {
             providerCounts = BatchCounts.NONE;
         }
+        if (queueWait == null) {
+            queueWait = QueueWait.NONE;
+        }
+    }
+
+    /** The shape before trouble, complete claims, estimates, creation attempts and queue waits were recorded. */
+    public Shard(String jobId, int index, ShardStatus status, String provider, String stagingKey, long requestCount,
+            long bytes, String batchId, String inputFileId, String outputFileId, String errorFileId,
+            String providerStatus, BatchCounts providerCounts, String batchError, int pollCount, Instant dueAt,
+            Instant submittedAt, Instant endedAt, Instant completedAt, ShardResult result, long version, int depth) {
+        this(jobId, index, status, provider, stagingKey, requestCount, bytes, batchId, inputFileId, outputFileId,
+                errorFileId, providerStatus, providerCounts, batchError, pollCount, dueAt, submittedAt, endedAt,
+                completedAt, result, version, depth, null, null, 0, null, QueueWait.NONE);
     }
 
     public static Shard staged(String jobId, int index, String provider, String stagingKey,
@@ -74,7 +83,46 @@ public record Shard(
     public static Shard staged(String jobId, int index, String provider, String stagingKey, long requestCount,
             long bytes, int depth, Instant dueAt) {
         return new Shard(jobId, index, ShardStatus.STAGED, provider, stagingKey, requestCount, bytes, null, null, null,
-                null, null, BatchCounts.NONE, null, 0, dueAt, null, null, null, null, 0, depth);
+                null, null, BatchCounts.NONE, null, 0, dueAt, null, null, null, null, 0, depth, null, null, 0, null,
+                QueueWait.NONE);
+    }
+
+    /** The same shard with ingest's estimate of the input tokens it will enqueue at the provider. */
+    public Shard withInputTokens(long tokens) {
+        Builder b = builder();
+        b.inputTokens = tokens;
+        return b.build();
+    }
+
+    /** A creating call is about to start (or started and was not answered): see {@link CreationAttempt}. */
+    public Shard withAttempt(CreationAttempt next) {
+        Builder b = builder();
+        b.attempt = next;
+        return b.build();
+    }
+
+    /**
+     * Back to STAGED to wait for the provider's queue, due again at {@code due}; its upload (if any)
+     * is kept, so the next submission reuses it.
+     */
+    public Shard waiting(String why, Instant now, Instant due) {
+        Builder b = builder().status(ShardStatus.STAGED).dueAt(due);
+        b.queueWait = queueWait.heldBack(now, why);
+        return b.build();
+    }
+
+    /**
+     * A batch the provider failed because its queue was full (not because of its input): the batch
+     * is forgotten, the input file kept, and the shard waits to be submitted again.
+     */
+    public Shard requeued(String why, Instant now, Instant due) {
+        Builder b = builder().status(ShardStatus.STAGED).dueAt(due);
+        b.batchId = null;
+        b.providerStatus = why;
+        b.submittedAt = null;
+        b.pollCount = 0;
+        b.queueWait = queueWait.heldBack(now, why);
+        return b.build();
     }
 
     /** The index of this shard's retry shard: deterministic, so a rerun of complete finds the same one. */
@@ -118,6 +166,8 @@ public record Shard(
         // A new batch has not ended: an endedAt left from an earlier batch would read as an interrupted re-drive.
         b.endedAt = null;
         b.trouble = null;
+        b.attempt = null;
+        b.queueWait = queueWait.ended(now);
         return b.build();
     }
 
@@ -141,6 +191,8 @@ public record Shard(
         b.pollCount = pollCount + 1;
         b.endedAt = now;
         b.trouble = null;
+        b.attempt = null;
+        b.queueWait = queueWait.ended(now);
         return b.build();
     }
 
@@ -225,6 +277,9 @@ public record Shard(
         long version;
         ShardTrouble trouble;
         Instant claimedAt;
+        long inputTokens;
+        CreationAttempt attempt;
+        QueueWait queueWait;
 
         Builder(Shard s) {
             from = s;
@@ -245,6 +300,9 @@ public record Shard(
             version = s.version;
             trouble = s.trouble;
             claimedAt = s.claimedAt;
+            inputTokens = s.inputTokens;
+            attempt = s.attempt;
+            queueWait = s.queueWait;
         }
 
         Builder status(ShardStatus s) {
@@ -266,7 +324,7 @@ public record Shard(
             return new Shard(from.jobId, from.index, status, from.provider, from.stagingKey, from.requestCount,
                     from.bytes, batchId, inputFileId, outputFileId, errorFileId, providerStatus, providerCounts,
                     batchError, pollCount, dueAt, submittedAt, endedAt, completedAt, result, version, from.depth, trouble,
-                    claimedAt);
+                    claimedAt, inputTokens, attempt, queueWait);
         }
     }
 }

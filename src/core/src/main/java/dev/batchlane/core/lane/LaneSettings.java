@@ -18,7 +18,8 @@ public record LaneSettings(
         Money money,
         int maxRetryDepth,
         Duration stuckAfter,
-        Duration completeGrace) {
+        Duration completeGrace,
+        AdmissionBudget.Settings admission) {
 
     /** How many times requests that failed for a passing reason are resubmitted, by default. */
     public static final int DEFAULT_RETRY_DEPTH = 2;
@@ -39,7 +40,22 @@ public record LaneSettings(
     /** An ended shard not completed this long after is stuck: complete never ran or keeps failing. */
     public static final Duration DEFAULT_COMPLETE_GRACE = Duration.ofMinutes(30);
 
+    public LaneSettings(IngestLimits limits, Duration firstPollDelay, Duration maxPollDelay, int pollBatchSize,
+            Path tempDir, Money money, int maxRetryDepth, Duration stuckAfter, Duration completeGrace) {
+        this(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, money, maxRetryDepth, stuckAfter,
+                completeGrace, AdmissionBudget.Settings.unlimited());
+    }
+
+    /** The same settings with this admission budget. */
+    public LaneSettings withAdmission(AdmissionBudget.Settings budget) {
+        return new LaneSettings(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, money, maxRetryDepth,
+                stuckAfter, completeGrace, budget);
+    }
+
     public LaneSettings {
+        if (admission == null) {
+            admission = AdmissionBudget.Settings.unlimited();
+        }
         if (firstPollDelay.isNegative() || maxPollDelay.compareTo(firstPollDelay) < 0) {
             throw new IllegalArgumentException("poll delays must satisfy 0 <= first (" + firstPollDelay
                     + ") <= max (" + maxPollDelay + ")");

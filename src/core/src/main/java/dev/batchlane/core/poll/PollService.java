@@ -5,6 +5,8 @@ import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardStatus;
 import dev.batchlane.core.job.ShardTrouble;
+import dev.batchlane.core.job.CreationAttempt;
+import dev.batchlane.core.lane.AdmissionBudget;
 import dev.batchlane.core.lane.Deadline;
 import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
@@ -51,6 +53,7 @@ public final class PollService {
     private final JobStore store;
     private final Providers providers;
     private final ShardSubmitter submitter;
+    private final AdmissionBudget budget;
     private final LaneSettings settings;
     private final Clock clock;
 
@@ -89,6 +92,7 @@ public final class PollService {
         this.clock = clock;
         this.metrics = metrics;
         this.submitter = new ShardSubmitter(store, objects, providers, settings, clock, metrics);
+        this.budget = new AdmissionBudget(store, settings.admission());
     }
 
     /**
@@ -121,7 +125,11 @@ public final class PollService {
                     deadline.remaining(clock), poll.claimMargin());
             return Summary.empty();
         }
-        List<Shard> due = store.dueShards(now, settings.pollBatchSize());
+        List<Shard> due = new ArrayList<>(store.dueShards(now, settings.pollBatchSize()));
+        // Shards waiting for a provider's queue take their turn in the order they began waiting, so a
+        // shard that waited long is not overtaken by one that began waiting later.
+        due.sort(java.util.Comparator.comparing(s -> s.status() == ShardStatus.STAGED && s.queueWait().since() != null
+                ? s.queueWait().since() : s.dueAt() == null ? now : s.dueAt()));
         long oldestInFlight = due.stream().filter(s -> s.status() == ShardStatus.SUBMITTED && s.submittedAt() != null)
                 .mapToLong(s -> Duration.between(s.submittedAt(), now).toSeconds()).max().orElse(0);
         Cycle cycle = new Cycle();
@@ -240,7 +248,7 @@ public final class PollService {
                     if (job.isEmpty()) {
                         throw new IllegalStateException("shard " + shard.id() + " has no job record");
                     }
-                    ShardSubmitter.Result r = submitter.submit(job.get(), shard);
+                    ShardSubmitter.Result r = submitter.submit(job.get(), shard, cycle.blockedPools);
                     if (r == ShardSubmitter.Result.SUBMITTED) {
                         return Step.SUBMITTED;
                     }
@@ -258,14 +266,27 @@ public final class PollService {
                     return redrive(shard, now);
                 }
                 case SUBMITTING -> {
-                    // A submitter claimed it and never finished: the batch may or may not exist at the
-                    // provider, and submitting again could charge twice, so a person decides.
-                    Shard flagged = stuck(shard, "submission interrupted after " + settings.completeGrace()
-                            + "; look for a batch with metadata batchlane_job_id=" + shard.jobId() + ", batchlane_shard="
-                            + Shard.partName(shard.index()) + (shard.inputFileId() == null ? ""
-                                    : " or input file " + shard.inputFileId()), now);
-                    return store.updateShard(shard, flagged.withDue(now.plus(settings.completeGrace()))).isPresent()
-                            ? Step.OTHER : Step.CONFLICT;
+                    // The submitter claimed it and died (its claim outlived the grace): the creation it
+                    // was making may or may not have taken effect. Back to STAGED with that attempt
+                    // written (inferred from the claim for shards recorded before attempts were), so
+                    // the submission below looks for what it made before making anything again.
+                    CreationAttempt attempt = shard.attempt() != null ? shard.attempt() : new CreationAttempt(
+                            shard.inputFileId() == null ? CreationAttempt.Step.UPLOAD : CreationAttempt.Step.CREATE,
+                            shard.dueAt() == null ? now : shard.dueAt().minus(settings.completeGrace()));
+                    Optional<Shard> back = store.updateShard(shard, shard.withStatus(ShardStatus.STAGED)
+                            .withAttempt(attempt).withDue(now));
+                    if (back.isEmpty()) {
+                        return Step.CONFLICT;
+                    }
+                    LOG.log(Level.WARNING, "job {0} shard {1}: submission interrupted after {2}; reconciling its {3}"
+                            + " attempt of {4}", shard.jobId(), Shard.partName(shard.index()), settings.completeGrace(),
+                            attempt.step(), attempt.at());
+                    Optional<Job> job = cycle.job(shard.jobId());
+                    if (job.isEmpty()) {
+                        throw new IllegalStateException("shard " + shard.id() + " has no job record");
+                    }
+                    ShardSubmitter.Result r = submitter.submit(job.get(), back.get(), cycle.blockedPools);
+                    return r == ShardSubmitter.Result.SUBMITTED ? Step.SUBMITTED : Step.OTHER;
                 }
                 case COMPLETED -> {
                     return finishIfForgotten(shard, cycle, now);
@@ -364,6 +385,8 @@ public final class PollService {
     /** What one cycle reads once however many of its shards need it: the job records. */
     private final class Cycle {
         private final ConcurrentHashMap<String, CompletableFuture<Optional<Job>>> jobs = new ConcurrentHashMap<>();
+        /** Admission pools that refused a shard this cycle: later shards of them wait behind it. */
+        final java.util.Set<String> blockedPools = ConcurrentHashMap.newKeySet();
 
         Optional<Job> job(String jobId) {
             CompletableFuture<Optional<Job>> mine = new CompletableFuture<>();
@@ -393,6 +416,30 @@ public final class PollService {
         return shard.withTrouble(ShardTrouble.stuck(shard.trouble(), reason, now));
     }
 
+    /**
+     * The provider failed the batch for its queue (OpenAI: {@code token_limit_exceeded} in the
+     * batch's errors), not for its input: none of its requests ran, none is a failure. The batch is
+     * forgotten, the shard goes back to STAGED with its input file, and it is submitted again with
+     * backoff, its wait recorded; the limit the provider stated, if any, is learned.
+     */
+    private Step requeue(Shard shard, BatchView view, Cycle cycle, Instant now) {
+        Instant due = now.plus(settings.pollDelay(shard.queueWait().times() + 1));
+        String why = "batch " + shard.batchId() + " failed for the provider's queue (" + view.busy().code() + ")";
+        if (store.updateShard(shard, shard.requeued(why, now, due)).isEmpty()) {
+            return Step.CONFLICT;
+        }
+        Optional<Job> job = cycle.job(shard.jobId());
+        job.ifPresent(j -> {
+            budget.release(shard, j);
+            if (view.busy().statedLimit() != null) {
+                budget.learn(shard, j, view.busy().statedLimit(), now);
+            }
+        });
+        LOG.log(Level.WARNING, "job {0} shard {1}: {2}; its requests are not failures: it waits and is submitted"
+                + " again after {3}", shard.jobId(), Shard.partName(shard.index()), why, Duration.between(now, due));
+        return Step.OTHER;
+    }
+
     private Step follow(Shard shard, Cycle cycle) {
         BatchProvider provider = providers.get(shard.provider());
         BatchView view = provider.retrieve(shard.batchId());
@@ -411,6 +458,9 @@ public final class PollService {
                         e.getMessage());
             }
         }
+        if (view.state() == BatchState.FAILED && view.busy() != null) {
+            return requeue(shard, view, cycle, now);
+        }
         if (view.state().terminal()) {
             // Due again after the grace only if complete has not moved it on by then (COMPLETED clears it).
             Shard ended = shard.ended(view.providerStatus(), view.counts(), view.outputFileId(), view.errorFileId(),
@@ -421,6 +471,7 @@ public final class PollService {
             LOG.log(Level.INFO, "job {0} shard {1}: batch {2} ended as {3} ({4})", shard.jobId(),
                     Shard.partName(shard.index()), shard.batchId(), view.providerStatus(), view.counts());
             metrics.batchEnded(shard.provider(), view.state() == BatchState.FAILED, view.state() == BatchState.EXPIRED);
+            cycle.job(shard.jobId()).ifPresent(job -> budget.release(shard, job));
             return Step.ENDED;
         }
         Shard next = shard.polled(view.providerStatus(), view.counts(),

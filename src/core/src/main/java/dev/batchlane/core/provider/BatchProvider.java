@@ -40,6 +40,16 @@ public interface BatchProvider {
 
     BatchView retrieve(String batchId);
 
+    /**
+     * Looks for what an earlier creating call of this shard made, when its answer was lost (a 5xx,
+     * a timeout, a cut connection, an unreadable 2xx): the batch, or for {@code UPLOAD} the input
+     * file. Called before any new attempt, so a creation that took effect is adopted rather than
+     * made twice. A provider with no way to look answers NOTHING, and the call is made again.
+     */
+    default Reconciliation findCreated(CreationQuery query) {
+        return Reconciliation.nothing("provider " + name() + " cannot list what it created");
+    }
+
     /** Asks the provider to stop a batch; it ends later, through the usual statuses, with what finished. */
     default void cancel(String batchId) {
         throw new UnsupportedOperationException("provider " + name() + " cannot cancel batch " + batchId);

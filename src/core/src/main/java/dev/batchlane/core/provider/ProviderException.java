@@ -9,6 +9,7 @@ public class ProviderException extends RuntimeException {
     private final String code;
     private final boolean retryable;
     private final java.time.Duration retryAfter;
+    private final ProviderBusy busy;
 
     public ProviderException(String message, int statusCode, String code, boolean retryable, Throwable cause) {
         this(message, statusCode, code, retryable, null, cause);
@@ -17,11 +18,33 @@ public class ProviderException extends RuntimeException {
     /** {@code retryAfter}: how long the provider asked the caller to wait (Retry-After), or null. */
     public ProviderException(String message, int statusCode, String code, boolean retryable,
             java.time.Duration retryAfter, Throwable cause) {
+        this(message, statusCode, code, retryable, retryAfter, null, cause);
+    }
+
+    /** {@code busy}: the provider refused because of its queue (see {@link ProviderBusy}), or null. */
+    public ProviderException(String message, int statusCode, String code, boolean retryable,
+            java.time.Duration retryAfter, ProviderBusy busy, Throwable cause) {
         super(message, cause);
         this.statusCode = statusCode;
         this.code = code;
-        this.retryable = retryable;
+        this.retryable = retryable || busy != null;
         this.retryAfter = retryAfter;
+        this.busy = busy;
+    }
+
+    /** Why the provider's queue refused the call, when that is why; empty otherwise. */
+    public java.util.Optional<ProviderBusy> busy() {
+        return java.util.Optional.ofNullable(busy);
+    }
+
+    /**
+     * Whether a creating call that failed like this may still have taken effect at the provider:
+     * no answer at all (status 0: a timeout, a reset), a server error (the provider's edge may
+     * answer 502 after the work was done), or a success status whose body could not be read. A
+     * 4xx (and a 429) is a definite refusal: nothing was made.
+     */
+    public boolean mayHaveTakenEffect() {
+        return busy == null && (statusCode == 0 || statusCode >= 500 || (statusCode >= 200 && statusCode < 300));
     }
 
     public java.util.Optional<java.time.Duration> retryAfter() {

@@ -164,4 +164,44 @@ final class InMemoryJobStore implements JobStore {
     public java.util.Optional<dev.batchlane.core.job.IngestProgress> ingestProgress(String jobId) {
         return java.util.Optional.ofNullable(progress.get(jobId));
     }
+
+    /** Admission pools: shard id → (tokens, admitted at), and the limits learned. */
+    final Map<String, Map<String, long[]>> pools = new HashMap<>();
+    final Map<String, Long> learned = new HashMap<>();
+
+    @Override
+    public synchronized boolean admit(String pool, String shardId, long tokens, long limit, Instant now,
+            Instant staleBefore) {
+        Map<String, long[]> held = pools.computeIfAbsent(pool, p -> new HashMap<>());
+        held.values().removeIf(e -> e[1] < staleBefore.toEpochMilli());
+        if (held.containsKey(shardId)) {
+            return true;
+        }
+        long effective = Math.min(limit > 0 ? limit : Long.MAX_VALUE, learned.getOrDefault(pool, Long.MAX_VALUE));
+        long sum = held.values().stream().mapToLong(e -> e[0]).sum();
+        if (!held.isEmpty() && sum + tokens > effective) {
+            return false;
+        }
+        held.put(shardId, new long[] {tokens, now.toEpochMilli()});
+        return true;
+    }
+
+    @Override
+    public synchronized void release(String pool, String shardId) {
+        Map<String, long[]> held = pools.get(pool);
+        if (held != null) {
+            held.remove(shardId);
+        }
+    }
+
+    @Override
+    public synchronized void learnLimit(String pool, long limit, Instant now) {
+        learned.put(pool, limit);
+    }
+
+    @Override
+    public synchronized java.util.OptionalLong learnedLimit(String pool) {
+        Long l = learned.get(pool);
+        return l == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(l);
+    }
 }

@@ -8,6 +8,9 @@ import dev.batchlane.core.ingest.RequestContract;
 import dev.batchlane.core.job.BatchCounts;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.provider.BatchView;
+import dev.batchlane.core.provider.CreationQuery;
+import dev.batchlane.core.provider.ProviderBusy;
+import dev.batchlane.core.provider.Reconciliation;
 import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Payload;
 import dev.batchlane.core.provider.ProviderException;
@@ -57,6 +60,19 @@ public final class OpenAiProvider implements BatchProvider {
     private static final int MAX_ERROR_RESPONSE = 64 * 1024;
     private static final int MAX_MESSAGE_CHARS = 500;
     private static final int READ_BUFFER = 64 * 1024;
+    /**
+     * Input files expire by themselves after this (1 h to 30 d is allowed), so one whose id was lost
+     * does not sit in the project's storage: long enough for a shard to wait for the queue, run its
+     * 24 h window and be completed.
+     */
+    static final long INPUT_EXPIRES_AFTER_SECONDS = 14 * 24 * 3600L;
+    /** Output and error files expire by themselves after this: complete reads and deletes them long before. */
+    static final long OUTPUT_EXPIRES_AFTER_SECONDS = 7 * 24 * 3600L;
+    /** Provider clocks and ours differ; a creation is looked for from this long before it was started. */
+    static final long CLOCK_SKEW_SECONDS = 300;
+    /** The codes OpenAI answers when the queue, not the batch, is the problem (create or validation). */
+    private static final String TOKEN_LIMIT = "token_limit_exceeded";
+    private static final String FILE_NOT_READY = "file_not_ready";
 
     private final Vendor vendor;
     private final OpenAiConfig config;
@@ -135,11 +151,111 @@ public final class OpenAiProvider implements BatchProvider {
     public Submission create(String inputFileId, Payload payload, String endpoint, Map<String, String> metadata) {
         Objects.requireNonNull(inputFileId, "inputFileId");
         Objects.requireNonNull(endpoint, "endpoint");
-        JsonNode batch = createBatch(inputFileId, endpoint, metadata);
+        JsonNode batch;
+        try {
+            batch = createBatch(inputFileId, endpoint, metadata);
+        } catch (ProviderException e) {
+            throw busyIfQueue(e);
+        }
         String batchId = requiredText("createBatch", batch, "id");
         String status = batch.path("status").asText(null);
         LOG.log(Level.DEBUG, "created batch {0} from file {1} ({2})", batchId, inputFileId, status);
         return new Submission(batchId, inputFileId, status);
+    }
+
+    /**
+     * A refused create that is about the queue, not the batch: the enqueued-token limit, the input
+     * file not ready yet, or 429. Decided by the error code and status; only the stated limit is
+     * read from the message.
+     */
+    static ProviderException busyIfQueue(ProviderException e) {
+        ProviderBusy busy = null;
+        if (TOKEN_LIMIT.equals(e.code())) {
+            busy = new ProviderBusy(ProviderBusy.Reason.ENQUEUED_TOKENS, ProviderBusy.limitIn(e.getMessage()), e.code());
+        } else if (FILE_NOT_READY.equals(e.code())) {
+            busy = new ProviderBusy(ProviderBusy.Reason.FILE_NOT_READY, null, e.code());
+        } else if (e.statusCode() == 429) {
+            busy = new ProviderBusy(ProviderBusy.Reason.RATE_LIMITED, null, e.code());
+        }
+        if (busy == null) {
+            return e;
+        }
+        return new ProviderException(e.getMessage(), e.statusCode(), e.code(), true, e.retryAfter().orElse(null), busy,
+                e.getCause());
+    }
+
+    /**
+     * Looks for what an unanswered creation made. Batches are listed newest first (100 a page) back
+     * to a little before the attempt; one whose metadata carries this job's and shard's ids is it —
+     * a definite match, since nothing else sends those ids. For an unanswered upload, files with
+     * purpose batch are listed the same way; one named after the shard with the shard's size is
+     * it. Any further such files (a second lost upload) are deleted, as nothing will use them.
+     */
+    @Override
+    public Reconciliation findCreated(CreationQuery q) {
+        long since = q.attemptedAt().getEpochSecond() - CLOCK_SKEW_SECONDS;
+        String after = null;
+        int pages = 0;
+        do {
+            JsonNode page = sendJson("listBatches", request("batches?limit=100" + (after == null ? ""
+                    : "&after=" + segment(after))).GET().build());
+            JsonNode data = page.path("data");
+            boolean older = false;
+            for (JsonNode b : data) {
+                if (b.path("created_at").asLong(Long.MAX_VALUE) < since) {
+                    older = true;
+                    break;
+                }
+                JsonNode meta = b.path("metadata");
+                if (q.metadata().entrySet().stream().allMatch(m -> m.getValue().equals(meta.path(m.getKey())
+                        .asText(null)))) {
+                    return Reconciliation.batch(b.path("id").asText(), optionalText(b, "input_file_id"),
+                            b.path("status").asText(null), "batch " + b.path("id").asText() + " carries metadata "
+                                    + q.metadata() + " (definite)");
+                }
+                after = b.path("id").asText(null);
+            }
+            if (older || !page.path("has_more").asBoolean(false) || data.isEmpty()) {
+                break;
+            }
+        } while (++pages < 1000);
+        if (q.inputFileId() != null || q.step() != dev.batchlane.core.job.CreationAttempt.Step.UPLOAD) {
+            return Reconciliation.nothing("no batch with metadata " + q.metadata() + " created since "
+                    + q.attemptedAt());
+        }
+        List<String> matches = new ArrayList<>();
+        after = null;
+        pages = 0;
+        do {
+            JsonNode page = sendJson("listFiles", request("files?purpose=batch&order=desc&limit=1000"
+                    + (after == null ? "" : "&after=" + segment(after))).GET().build());
+            JsonNode data = page.path("data");
+            boolean older = false;
+            for (JsonNode f : data) {
+                if (f.path("created_at").asLong(Long.MAX_VALUE) < since) {
+                    older = true;
+                    break;
+                }
+                if (formFilename(q.payload().name()).equals(f.path("filename").asText(null))
+                        && f.path("bytes").asLong(-1) == q.payload().size()) {
+                    matches.add(f.path("id").asText());
+                }
+                after = f.path("id").asText(null);
+            }
+            if (older || !page.path("has_more").asBoolean(false) || data.isEmpty()) {
+                break;
+            }
+        } while (++pages < 1000);
+        if (matches.isEmpty()) {
+            return Reconciliation.nothing("no batch with metadata " + q.metadata() + " and no file named "
+                    + q.payload().name() + " created since " + q.attemptedAt());
+        }
+        for (String extra : matches.subList(1, matches.size())) {
+            deleteUploadQuietly(extra);
+        }
+        return Reconciliation.file(matches.get(0), "file " + matches.get(0) + " is named " + q.payload().name()
+                + " with its " + q.payload().size() + " bytes (definite)" + (matches.size() > 1
+                        ? "; " + (matches.size() - 1) + " more such upload(s) deleted" : ""));
     }
 
     @Override
@@ -154,10 +270,31 @@ public final class OpenAiProvider implements BatchProvider {
                         counts.path("failed").asLong(0))
                 : BatchCounts.NONE;
         String error = known == OpenAiBatchStatus.FAILED ? failureSummary(batch.path("errors").path("data")) : null;
+        ProviderBusy busy = known == OpenAiBatchStatus.FAILED ? queueFailure(batch.path("errors").path("data")) : null;
         LOG.log(Level.DEBUG, "batch {0} is {1} ({2}/{3} done, {4} failed)", batchId, status, batchCounts.completed(),
                 batchCounts.total(), batchCounts.failed());
         return new BatchView(batchId, known.state(), status, batchCounts, optionalText(batch, "output_file_id"),
-                optionalText(batch, "error_file_id"), error);
+                optionalText(batch, "error_file_id"), error, busy);
+    }
+
+    /**
+     * A batch failed in validation only because the enqueued-token limit was reached (every error
+     * has that code): none of its requests ran, and it may be submitted again once there is room.
+     */
+    static ProviderBusy queueFailure(JsonNode errors) {
+        if (!errors.isArray() || errors.isEmpty()) {
+            return null;
+        }
+        Long limit = null;
+        for (JsonNode e : errors) {
+            if (!TOKEN_LIMIT.equals(text(e.get("code")))) {
+                return null;
+            }
+            if (limit == null) {
+                limit = ProviderBusy.limitIn(text(e.get("message")));
+            }
+        }
+        return new ProviderBusy(ProviderBusy.Reason.ENQUEUED_TOKENS, limit, TOKEN_LIMIT);
     }
 
     /** POST /batches/{id}/cancel: the batch goes to cancelling, then cancelled with partial results. */
@@ -269,6 +406,12 @@ public final class OpenAiProvider implements BatchProvider {
         body.put("input_file_id", inputFileId);
         body.put("endpoint", endpoint);
         body.put("completion_window", "24h");
+        if (vendor.equals(Vendor.OPENAI)) {
+            // Output and error files expire by themselves too (OpenAI's own field; the vendors differ).
+            ObjectNode expiry = body.putObject("output_expires_after");
+            expiry.put("anchor", "created_at");
+            expiry.put("seconds", OUTPUT_EXPIRES_AFTER_SECONDS);
+        }
         if (metadata != null && !metadata.isEmpty() && vendor.sendsMetadata()) {
             ObjectNode meta = body.putObject("metadata");
             metadata.forEach(meta::put);

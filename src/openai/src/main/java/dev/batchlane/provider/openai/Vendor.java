@@ -71,7 +71,8 @@ public record Vendor(String name, Auth auth, String apiVersion, String filePurpo
     private static final long MB = 1024L * 1024;
 
     public static final Vendor OPENAI = new Vendor("openai", Auth.BEARER, null, "batch", LineFormat.OPENAI,
-            OPENAI_ENDPOINTS, 0, IngestLimits.OPENAI, null, true, null);
+            OPENAI_ENDPOINTS, 0, IngestLimits.OPENAI,
+            Duration.ofSeconds(OpenAiProvider.INPUT_EXPIRES_AFTER_SECONDS), true, null);
 
     /**
      * Azure OpenAI: deployment names stand where OpenAI has model names, and a file may hold 100,000

@@ -57,11 +57,21 @@ public final class AnthropicSimulator implements AutoCloseable {
     private final List<LineFault> lineFaults = new CopyOnWriteArrayList<>();
     private final List<CallFault> callFaults = new CopyOnWriteArrayList<>();
     private volatile int expireNext;
+    private int loseNextCreates;
+    private boolean loseByReset;
+    private final Map<String, Integer> batchesPerCustomId = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile double expireFraction;
     private long knownInput;
     private long knownOutput;
     private long knownCacheRead;
     private int createCount;
+
+    /** Thrown after a create took effect, so that its exchange closes without an answer. */
+    private static final class LostAnswer extends RuntimeException {
+        LostAnswer() {
+            super("answer withheld", null, false, false);
+        }
+    }
 
     private record LineFault(Predicate<String> ids, String type, String message) {}
 
@@ -182,6 +192,20 @@ public final class AnthropicSimulator implements AutoCloseable {
         callFaults.add(new CallFault(operation, status, count));
     }
 
+    /**
+     * The next {@code count} creates take effect (the batch exists and runs) and then lose their
+     * answer: a 502 from the edge, or with {@code reset} the connection closed without an answer.
+     */
+    public synchronized void loseNextCreateAnswers(int count, boolean reset) {
+        this.loseNextCreates = count;
+        this.loseByReset = reset;
+    }
+
+    /** How many batches were created holding a request with this custom_id (cancelled and deleted ones too). */
+    public int batchesHolding(String customId) {
+        return batchesPerCustomId.getOrDefault(customId, 0);
+    }
+
     public void setStepDuration(Duration stepDuration) {
         this.stepDuration = stepDuration;
     }
@@ -228,6 +252,8 @@ public final class AnthropicSimulator implements AutoCloseable {
         try (ex) {
             int status = route(ex, method, path);
             requestLog.add(method + " " + path + " -> " + status);
+        } catch (LostAnswer e) {
+            requestLog.add(method + " " + path + " -> reset");
         } catch (RuntimeException e) {
             send(ex, 500, error("api_error", "simulator failure: " + e.getMessage()));
             requestLog.add(method + " " + path + " -> 500");
@@ -256,6 +282,9 @@ public final class AnthropicSimulator implements AutoCloseable {
         }
         if (parts.length == 0 && method.equals("POST")) {
             return create(ex);
+        }
+        if (parts.length == 0 && method.equals("GET")) {
+            return list(ex);
         }
         Batch b = parts.length > 0 ? batches.get(parts[0]) : null;
         if (b == null || b.deleted) {
@@ -292,6 +321,60 @@ public final class AnthropicSimulator implements AutoCloseable {
             return 200;
         }
         return send(ex, 404, error("not_found_error", "no route " + method + " " + path));
+    }
+
+    /** Newest first, {@code limit} (1–1000, default 20) a page, paged with {@code after_id}. */
+    private int list(HttpExchange ex) throws IOException {
+        Map<String, String> q = new java.util.HashMap<>();
+        String raw = ex.getRequestURI().getRawQuery();
+        if (raw != null) {
+            for (String pair : raw.split("&")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0) {
+                    q.put(pair.substring(0, eq), java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        int limit;
+        try {
+            limit = Integer.parseInt(q.getOrDefault("limit", "20"));
+        } catch (NumberFormatException e) {
+            limit = -1;
+        }
+        if (limit < 1 || limit > 1000) {
+            return send(ex, 400, error("invalid_request_error", "limit: Input should be between 1 and 1000"));
+        }
+        List<Batch> all;
+        synchronized (batches) {
+            all = new ArrayList<>(batches.values().stream().filter(b -> !b.deleted).toList());
+        }
+        Collections.reverse(all);
+        int start = 0;
+        String after = q.get("after_id");
+        if (after != null) {
+            start = all.size();
+            for (int i = 0; i < all.size(); i++) {
+                if (all.get(i).id.equals(after)) {
+                    start = i + 1;
+                    break;
+                }
+            }
+        }
+        List<Batch> page = all.subList(start, Math.min(all.size(), start + limit));
+        ObjectNode n = JSON.createObjectNode();
+        var data = n.putArray("data");
+        for (Batch b : page) {
+            data.add(batchJson(b));
+        }
+        n.put("has_more", start + page.size() < all.size());
+        if (page.isEmpty()) {
+            n.putNull("first_id");
+            n.putNull("last_id");
+        } else {
+            n.put("first_id", page.get(0).id);
+            n.put("last_id", page.get(page.size() - 1).id);
+        }
+        return send(ex, 200, n.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     private synchronized Integer takeFault(String operation) {
@@ -364,6 +447,25 @@ public final class AnthropicSimulator implements AutoCloseable {
             }
         }
         batches.put(id, b);
+        for (String customId : seen) {
+            batchesPerCustomId.merge(customId, 1, Integer::sum);
+        }
+        boolean lose;
+        boolean reset;
+        synchronized (this) {
+            lose = loseNextCreates > 0;
+            reset = loseByReset;
+            if (lose) {
+                loseNextCreates--;
+            }
+        }
+        if (lose && reset) {
+            // The batch exists; the client's connection closes without an answer.
+            throw new LostAnswer();
+        }
+        if (lose) {
+            return send(ex, 502, "<html><body><h1>502 Bad Gateway</h1></body></html>".getBytes(StandardCharsets.UTF_8));
+        }
         return send(ex, 200, batchJson(b).toString().getBytes(StandardCharsets.UTF_8));
     }
 

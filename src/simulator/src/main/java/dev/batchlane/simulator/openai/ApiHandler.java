@@ -114,8 +114,16 @@ final class ApiHandler implements HttpHandler {
     }
 
     /** What to answer; chosen completely before anything is written. */
-    private sealed interface Reply permits JsonReply, FileReply {
+    private sealed interface Reply permits JsonReply, FileReply, ResetReply {
         int status();
+    }
+
+    /** No answer at all: the connection is closed before a byte of the response. */
+    private record ResetReply() implements Reply {
+        @Override
+        public int status() {
+            return 0;
+        }
     }
 
     private record JsonReply(int status, byte[] body, Map<String, String> headers) implements Reply {
@@ -163,6 +171,22 @@ final class ApiHandler implements HttpHandler {
         if (fault != null) {
             return injected(fault);
         }
+        LostAnswer lost = faults.takeLostAnswer(route.operation()).orElse(null);
+        Reply done = perform(exchange, route);
+        if (lost == null || done.status() / 100 != 2) {
+            return done;
+        }
+        // The call took effect; its answer does not reach the client.
+        return switch (lost) {
+            case BAD_GATEWAY -> new JsonReply(502, "<html><body><h1>502 Bad Gateway</h1></body></html>"
+                    .getBytes(StandardCharsets.UTF_8), Map.of());
+            case RESET -> new ResetReply();
+            case TRUNCATED -> new JsonReply(200, "{\"id\": \"trunc".getBytes(StandardCharsets.UTF_8), Map.of());
+        };
+    }
+
+    private Reply perform(HttpExchange exchange, Route route) throws IOException {
+        Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
         return switch (route.operation()) {
             case CREATE_FILE -> {
                 StoredFile file = files.upload(exchange.getRequestBody(),
@@ -183,10 +207,17 @@ final class ApiHandler implements HttpHandler {
                 yield new FileReply(file.path(), file.bytes());
             }
             case CREATE_BATCH -> {
-                if (dialect == Dialect.MISTRAL) {
-                    yield json(200, render(batches.createJob(readJson(exchange))));
+                JsonNode request = readJson(exchange);
+                if (faults.takeFileNotReady()) {
+                    // Right after an upload the file may not be readable yet; nothing is created.
+                    throw ApiError.badRequest("The file " + request.path("input_file_id").asText("?")
+                            + " is still being processed and cannot be used yet. Please try again shortly.",
+                            "input_file_id", "file_not_ready");
                 }
-                ObjectNode batch = render(batches.create(readJson(exchange)));
+                if (dialect == Dialect.MISTRAL) {
+                    yield json(200, render(batches.createJob(request)));
+                }
+                ObjectNode batch = render(batches.create(request));
                 if (dialect == Dialect.TOGETHER) {
                     // Together answers a create with the job inside an envelope, next to an optional warning.
                     ObjectNode envelope = mapper.createObjectNode();
@@ -369,6 +400,10 @@ final class ApiHandler implements HttpHandler {
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(r.body());
             }
+        } else if (reply instanceof ResetReply) {
+            // Closing without a status line: the client sees its connection end with no answer.
+            exchange.getRequestBody().close();
+            throw new IOException("answer withheld: connection reset");
         } else if (reply instanceof FileReply r) {
             exchange.getResponseHeaders().set("Content-Type", "application/octet-stream");
             // A length of 0 would mean "chunked" to HttpServer; -1 means an empty body.

@@ -165,11 +165,60 @@ final class BatchEngine {
                     + input.purpose() + "'; a batch input file must have purpose '" + dialect.purpose() + "'.",
                     "input_file_id", "invalid_value");
         }
-        BatchRecord batch = new BatchRecord(dialect == Dialect.MISTRAL ? Ids.uuid() : Ids.batch(), endpoint,
-                inputFileId, window, metadata, clock.instant(), outputTtl, sequence.incrementAndGet(),
-                faults.takeExpiry(), faults.takeValidationFailure(), files.snapshot(input), dialect, model);
-        batches.put(batch.id, batch);
-        return batch;
+        Path snapshot = files.snapshot(input);
+        synchronized (this) {
+            FaultPlan.ValidationFailure forced = faults.takeValidationFailure();
+            long tokens = 0;
+            Long limit = faults.enqueuedTokenLimit();
+            if (limit != null) {
+                String[] found = {null};
+                tokens = promptTokens(snapshot, endpoint, found);
+                long enqueued = batches.values().stream().mapToLong(BatchRecord::enqueuedTokens).sum();
+                if (enqueued + tokens > limit) {
+                    String message = "Enqueued token limit reached for " + (found[0] == null ? "the model" : found[0])
+                            + " in organization org-simulator. Limit: " + String.format(java.util.Locale.ROOT, "%,d",
+                                    limit) + " enqueued tokens. Please try again once some in_progress batches have"
+                            + " been completed.";
+                    if (faults.refuseOverLimitAtCreate()) {
+                        Files.deleteIfExists(snapshot);
+                        throw ApiError.badRequest(message, null, "token_limit_exceeded");
+                    }
+                    if (forced == null) {
+                        forced = new FaultPlan.ValidationFailure("token_limit_exceeded", message);
+                    }
+                    tokens = 0; // a batch failed for the limit holds no place in the queue
+                }
+            }
+            BatchRecord batch = new BatchRecord(dialect == Dialect.MISTRAL ? Ids.uuid() : Ids.batch(), endpoint,
+                    inputFileId, window, metadata, clock.instant(), outputTtl, sequence.incrementAndGet(),
+                    faults.takeExpiry(), forced, snapshot, dialect, model);
+            batch.tokens = tokens;
+            batches.put(batch.id, batch);
+            return batch;
+        }
+    }
+
+    /** The prompt tokens of a batch's lines, counted as its results will report them. */
+    private long promptTokens(Path snapshot, String endpoint, String[] model) throws IOException {
+        long sum = 0;
+        try (java.io.BufferedReader r = Files.newBufferedReader(snapshot)) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                try {
+                    JsonNode body = mapper.readTree(line).path("body");
+                    if (model[0] == null && body.path("model").isTextual()) {
+                        model[0] = body.path("model").asText();
+                    }
+                    sum += ResponseSynthesizer.promptTokens(endpoint, body);
+                } catch (IOException | RuntimeException unreadable) {
+                    // validation reports the line; it holds no tokens
+                }
+            }
+        }
+        return sum;
     }
 
     /** The batch, advanced first if its step time has come. */

@@ -48,6 +48,15 @@ final class BatchRecord {
     /** Results written when the batch entered finalizing, published when it completes. */
     BatchResults pending;
     BatchStatus cancelledFrom;
+    /** Prompt tokens this batch holds in the enqueued-token queue while it is not yet done. */
+    long tokens;
+
+    synchronized long enqueuedTokens() {
+        return switch (status) {
+            case VALIDATING, IN_PROGRESS, FINALIZING, CANCELLING -> tokens;
+            default -> 0;
+        };
+    }
 
     BatchRecord(String id, String endpoint, String inputFileId, String completionWindow, Map<String, String> metadata,
             Instant createdAt, Long outputExpiresAfterSeconds, long sequence, Double plannedExpiry,

@@ -37,6 +37,48 @@ final class FaultPlan {
     private final Deque<Double> expiries = new ArrayDeque<>();
     private final Deque<ValidationFailure> validationFailures = new ArrayDeque<>();
     private volatile Duration latency = Duration.ZERO;
+    private final Map<Operation, Deque<LostAnswer>> lostAnswers = new EnumMap<>(Operation.class);
+    private int fileNotReady;
+    private volatile Long enqueuedTokenLimit;
+    private volatile boolean refuseOverLimitAtCreate;
+
+    /** The next {@code count} calls of {@code operation} take effect and then lose their answer {@code how}. */
+    synchronized void addLostAnswers(Operation operation, LostAnswer how, int count) {
+        Deque<LostAnswer> queue = lostAnswers.computeIfAbsent(operation, op -> new ArrayDeque<>());
+        for (int i = 0; i < count; i++) {
+            queue.add(how);
+        }
+    }
+
+    synchronized Optional<LostAnswer> takeLostAnswer(Operation operation) {
+        Deque<LostAnswer> queue = lostAnswers.get(operation);
+        return Optional.ofNullable(queue == null ? null : queue.poll());
+    }
+
+    synchronized void addFileNotReady(int count) {
+        fileNotReady += count;
+    }
+
+    synchronized boolean takeFileNotReady() {
+        if (fileNotReady > 0) {
+            fileNotReady--;
+            return true;
+        }
+        return false;
+    }
+
+    void setEnqueuedTokenLimit(Long limit, boolean refuseAtCreate) {
+        this.enqueuedTokenLimit = limit;
+        this.refuseOverLimitAtCreate = refuseAtCreate;
+    }
+
+    Long enqueuedTokenLimit() {
+        return enqueuedTokenLimit;
+    }
+
+    boolean refuseOverLimitAtCreate() {
+        return refuseOverLimitAtCreate;
+    }
 
     synchronized void failLines(Predicate<String> customIds, LineFailure failure) {
         predicateRules.add(new PredicateRule(customIds, failure));
@@ -111,6 +153,9 @@ final class FaultPlan {
         callFaults.clear();
         expiries.clear();
         validationFailures.clear();
+        lostAnswers.clear();
+        fileNotReady = 0;
+        enqueuedTokenLimit = null;
         latency = Duration.ZERO;
     }
 

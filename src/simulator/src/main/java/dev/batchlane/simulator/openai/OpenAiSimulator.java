@@ -273,6 +273,35 @@ public final class OpenAiSimulator implements AutoCloseable {
                 count(count));
     }
 
+    /**
+     * Makes the next {@code count} successful calls of {@code operation} (e.g. {@link Operation#CREATE_FILE},
+     * {@link Operation#CREATE_BATCH}) take effect — the file is stored, the batch is created — and
+     * then lose their answer {@code how}: a 502 from the edge, a reset connection, or a cut 200.
+     */
+    public void loseNextAnswers(Operation operation, LostAnswer how, int count) {
+        faults.addLostAnswers(Objects.requireNonNull(operation, "operation"), Objects.requireNonNull(how, "how"),
+                count(count));
+    }
+
+    /**
+     * Makes the next {@code count} batch creations answer 400 {@code file_not_ready}: the input file
+     * was uploaded but cannot be read yet. Nothing is created.
+     */
+    public void fileNotReadyForNextCreates(int count) {
+        faults.addFileNotReady(count(count));
+    }
+
+    /**
+     * An enqueued-token limit across the batches not yet done (validating, in progress, finalizing,
+     * cancelling), counted in prompt tokens as results report them. A batch that would exceed it is
+     * refused at create with 400 {@code token_limit_exceeded} when {@code refuseAtCreate}, or else is
+     * created and fails in validation with that code in {@code errors.data}, as OpenAI does. The
+     * message states the limit. Null removes it.
+     */
+    public void setEnqueuedTokenLimit(Long tokens, boolean refuseAtCreate) {
+        faults.setEnqueuedTokenLimit(tokens, refuseAtCreate);
+    }
+
     /** Makes the next {@code count} calls of an operation answer 200 with a truncated JSON body. */
     public void malformNextCalls(String operation, int count) {
         malformNextCalls(Operation.fromOperationId(operation), count);

@@ -1,0 +1,108 @@
+package dev.batchlane.provider.anthropic;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.batchlane.core.job.CreationAttempt;
+import dev.batchlane.core.provider.CreationQuery;
+import dev.batchlane.core.provider.Payload;
+import dev.batchlane.core.provider.ProviderException;
+import dev.batchlane.core.provider.Reconciliation;
+import dev.batchlane.simulator.anthropic.AnthropicSimulator;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** A message batch created but unanswered is found again by what it holds and when it was made. */
+class ReconcileTest {
+    private static final String PARAMS = "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+
+    private AnthropicSimulator sim;
+    private AnthropicProvider provider;
+
+    @BeforeEach
+    void start() {
+        sim = AnthropicSimulator.builder().stepDuration(Duration.ofHours(1)).seed(5).start();
+        provider = new AnthropicProvider(new AnthropicConfig(URI.create(sim.baseUrl()), "sk-ant-test", null,
+                Duration.ofSeconds(10)), HttpClient.newHttpClient());
+    }
+
+    @AfterEach
+    void stop() {
+        sim.close();
+    }
+
+    private static Payload shard(String prefix, int n) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            b.append("{\"custom_id\":\"").append(prefix).append(i).append("\",\"params\":").append(PARAMS).append("}\n");
+        }
+        byte[] bytes = b.toString().getBytes(StandardCharsets.UTF_8);
+        return new Payload(prefix + ".jsonl", bytes.length, () -> new ByteArrayInputStream(bytes));
+    }
+
+    private static CreationQuery query(Payload p, int n, Instant at, Set<String> known) {
+        return new CreationQuery("job", "00001", p, n, Map.of(), CreationAttempt.Step.CREATE, at, null, known);
+    }
+
+    @Test
+    void createAppliedButTheConnectionReset_theOnlyBatchOfItsSizeSinceTheAttemptIsFound() {
+        provider.submit(shard("other", 5), null, Map.of()); // a different size: not a candidate
+        Instant at = Instant.now();
+        sim.loseNextCreateAnswers(1, true);
+        Payload mine = shard("mine", 3);
+
+        assertThatThrownBy(() -> provider.submit(mine, null, Map.of()))
+                .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.mayHaveTakenEffect()).isTrue());
+        assertThat(sim.batchesHolding("mine0")).isEqualTo(1);
+
+        Reconciliation found = provider.findCreated(query(mine, 3, at, Set.of()));
+        assertThat(found.found()).isEqualTo(Reconciliation.Found.BATCH);
+        assertThat(found.evidence()).contains("probable");
+        assertThat(sim.liveBatchIds()).contains(found.batchId());
+    }
+
+    @Test
+    void twoRunningBatchesOfTheSameSize_areUndecided_untilTheirResultsTellThemApart() {
+        Instant at = Instant.now();
+        Payload mine = shard("mine", 3);
+        sim.loseNextCreateAnswers(1, false);
+        assertThatThrownBy(() -> provider.submit(mine, null, Map.of())).isInstanceOf(ProviderException.class);
+        String other = provider.submit(shard("theirs", 3), null, Map.of()).batchId();
+
+        assertThat(provider.findCreated(query(mine, 3, at, Set.of())).found())
+                .isEqualTo(Reconciliation.Found.UNDECIDED);
+        // one the job already recorded is not a candidate
+        Reconciliation excluding = provider.findCreated(query(mine, 3, at, Set.of(other)));
+        assertThat(excluding.found()).isEqualTo(Reconciliation.Found.BATCH);
+        assertThat(excluding.batchId()).isNotEqualTo(other);
+
+        sim.setStepDuration(Duration.ZERO);
+        for (String id : sim.liveBatchIds()) {
+            provider.retrieve(id); // both end
+        }
+        Reconciliation found = provider.findCreated(query(mine, 3, at, Set.of()));
+        assertThat(found.found()).isEqualTo(Reconciliation.Found.BATCH);
+        assertThat(found.batchId()).isEqualTo(excluding.batchId());
+        assertThat(found.evidence()).contains("definite");
+    }
+
+    @Test
+    void nothingCreatedSinceTheAttempt_isNothing() {
+        provider.submit(shard("early", 3), null, Map.of());
+        sim.failNextCalls("create", 500, 1);
+        Instant at = Instant.now().plus(Duration.ofMinutes(10)); // the earlier batch predates the window
+        assertThatThrownBy(() -> provider.submit(shard("mine", 3), null, Map.of())).isInstanceOf(ProviderException.class);
+
+        assertThat(provider.findCreated(query(shard("mine", 3), 3, at, Set.of())).found())
+                .isEqualTo(Reconciliation.Found.NOTHING);
+    }
+}
