@@ -57,8 +57,9 @@ public class LocalLane implements QuarkusTestResourceLifecycleManager {
         return Map.of(
                 "batchlane.bucket", BUCKET,
                 "batchlane.table", TABLE,
-                "batchlane.aws.s3-endpoint", s3Server.endpoint().toString(),
-                "batchlane.aws.dynamodb-endpoint", dynamoServer.endpoint().toString(),
+                "quarkus.s3.endpoint-override", s3Server.endpoint().toString(),
+                "quarkus.s3.path-style-access", "true",
+                "quarkus.dynamodb.endpoint-override", dynamoServer.endpoint().toString(),
                 "batchlane.openai.base-url", simulator.baseUrl(),
                 "batchlane.openai.api-key", "sk-test-not-a-real-key",
                 "batchlane.anthropic.base-url", anthropic.baseUrl(),

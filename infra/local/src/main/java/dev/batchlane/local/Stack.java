@@ -165,8 +165,10 @@ public final class Stack implements AutoCloseable {
         Map<String, String> env = new HashMap<>();
         env.put("BATCHLANE_BUCKET", BUCKET);
         env.put("BATCHLANE_TABLE", TABLE);
-        env.put("BATCHLANE_AWS_S3_ENDPOINT", s3Server.endpoint().toString());
-        env.put("BATCHLANE_AWS_DYNAMODB_ENDPOINT", dynamoServer.endpoint().toString());
+        // The functions' S3 and DynamoDB clients are the Quarkus extensions'; these are their settings.
+        env.put("QUARKUS_S3_ENDPOINT_OVERRIDE", s3Server.endpoint().toString());
+        env.put("QUARKUS_S3_PATH_STYLE_ACCESS", "true");
+        env.put("QUARKUS_DYNAMODB_ENDPOINT_OVERRIDE", dynamoServer.endpoint().toString());
         env.put("BATCHLANE_AWS_REGION", REGION);
         env.put("AWS_REGION", REGION);
         env.put("AWS_ACCESS_KEY_ID", "local");
