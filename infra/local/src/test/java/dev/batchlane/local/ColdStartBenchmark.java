@@ -38,7 +38,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * ./mvnw -B -ntp -o verify -pl infra/local -Dtest=ColdStartBenchmark -Dsurefire.excludedGroups=none \
  *     -Dsurefire.failIfNoSpecifiedTests=false -Dcoldstart.runs=5
  * </pre>
- * Figures go to the console and to {@code infra/local/target/cold-start.json}.
+ * Figures go to the console and to {@code infra/local/target/cold-start.json}; {@code -Dcoldstart.runners}
+ * and {@code -Dcoldstart.s3} are described where they are read.
  */
 @Tag("benchmark")
 class ColdStartBenchmark {
@@ -61,8 +62,7 @@ class ColdStartBenchmark {
         List<String> lines = Files.readAllLines(home.resolve("examples/fraud-scoring.jsonl")).subList(0, 20);
         Map<String, List<long[]>> figures = new HashMap<>();
         try (DynamoDbLocalServer dynamoServer = DynamoDbLocalServer.start();
-                S3MockServer s3Server = S3MockServer.start(home.resolve("infra/local/target/s3mock/s3mock.jar"),
-                        freePort(), BUCKET);
+                S3 s3Server = s3(home);
                 OpenAiSimulator openai = OpenAiSimulator.builder().stepDuration(Duration.ofSeconds(1)).start();
                 AnthropicSimulator anthropic = AnthropicSimulator.builder().stepDuration(Duration.ofSeconds(1)).start();
                 S3Client s3 = LocalAws.s3(s3Server.endpoint());
@@ -160,6 +160,40 @@ class ColdStartBenchmark {
         s3.putObject("bucket").put("name", BUCKET).put("arn", "arn:aws:s3:::" + BUCKET);
         s3.putObject("object").put("key", key).put("size", size).put("eTag", etag).put("sequencer", "0");
         return root.toString();
+    }
+
+    /** An S3 endpoint: S3Mock started here, or one already running at -Dcoldstart.s3=URL (with the bucket). */
+    private interface S3 extends AutoCloseable {
+        java.net.URI endpoint();
+
+        @Override
+        void close();
+    }
+
+    private static S3 s3(Path home) throws java.io.IOException {
+        String given = System.getProperty("coldstart.s3");
+        if (given != null && !given.isBlank()) {
+            // On a loaded machine S3Mock may need more than its launcher's minute to start: start it by hand.
+            java.net.URI uri = java.net.URI.create(given);
+            return new S3() {
+                public java.net.URI endpoint() {
+                    return uri;
+                }
+
+                public void close() {
+                }
+            };
+        }
+        S3MockServer server = S3MockServer.start(home.resolve("infra/local/target/s3mock/s3mock.jar"), freePort(), BUCKET);
+        return new S3() {
+            public java.net.URI endpoint() {
+                return server.endpoint();
+            }
+
+            public void close() {
+                server.close();
+            }
+        };
     }
 
     private static int freePort() throws java.io.IOException {
