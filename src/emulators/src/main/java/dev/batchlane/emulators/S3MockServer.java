@@ -17,7 +17,11 @@ import java.util.List;
 public final class S3MockServer implements AutoCloseable {
     /** Where the build copies the runnable jar (see the parent pom's copy-s3mock execution). */
     public static final String JAR_PROPERTY = "s3mock.jar";
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * Spring Boot takes S3Mock seconds to start on an idle machine and over a minute on a shared one
+     * (load 25 on 2 cores failed two runs at 60 s); the wait ends as soon as it answers.
+     */
+    private static final Duration START_TIMEOUT = Duration.ofMinutes(3);
 
     private final Process process;
     private final URI endpoint;
