@@ -27,10 +27,12 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 /**
  * The whole OpenAI lane on real emulators and the simulator: the S3 event goes through the Lambda
  * mock event server to ingest; poll and complete get the real scheduled and stream events, the
- * stream read from DynamoDB Local's own table stream.
+ * stream read from DynamoDB Local's own table stream. With -Plocalstack the same suite runs on
+ * LocalStack: the S3 events are the bucket's real notifications, the stream LocalStack's.
  */
 @QuarkusTest
 @QuarkusTestResource(value = LocalLane.class, restrictToAnnotatedClass = false)
+@org.junit.jupiter.api.extension.ExtendWith(LaneBackend.Available.class)
 class LaneEndToEndTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -71,7 +73,7 @@ class LaneEndToEndTest {
         HeadObjectResponse head = drop(key, input);
         int submissionsBefore = p.submissions();
 
-        JsonNode ingested = invoke(Events.objectCreated(LocalLane.BUCKET, key, head));
+        JsonNode ingested = invoke(lane.objectCreated(key, head));
 
         assertThat(ingested.get(0).get("outcome").asText()).isEqualTo("ACCEPTED");
         assertThat(ingested.get(0).get("shards").asInt()).isEqualTo(4);
@@ -137,7 +139,7 @@ class LaneEndToEndTest {
 
         List<String> objectsBefore = keys("");
         int submissionsAfter = p.submissions();
-        JsonNode again = invoke(Events.objectCreated(LocalLane.BUCKET, key, head));
+        JsonNode again = invoke(lane.objectCreated(key, head));
         assertThat(again.get(0).get("outcome").asText()).isEqualTo("DUPLICATE");
         assertThat(again.get(0).get("jobId").asText()).isEqualTo(jobId);
         assertThat(p.submissions()).isEqualTo(submissionsAfter);
@@ -159,7 +161,7 @@ class LaneEndToEndTest {
         String key = "inbox/openai/bad-lines.jsonl";
         HeadObjectResponse head = drop(key, bad.getBytes(StandardCharsets.UTF_8));
 
-        JsonNode result = invoke(Events.objectCreated(LocalLane.BUCKET, key, head));
+        JsonNode result = invoke(lane.objectCreated(key, head));
 
         assertThat(result.get(0).get("outcome").asText()).isEqualTo("REJECTED");
         String rejected = dev.batchlane.core.lane.Keys.rejected("openai", "bad-lines",
@@ -188,7 +190,7 @@ class LaneEndToEndTest {
                 RequestBody.fromBytes(chatLines(300)));
         HeadObjectResponse head = lane.s3().headObject(b -> b.bucket(LocalLane.BUCKET).key(key));
 
-        JsonNode result = invoke(Events.objectCreated(LocalLane.BUCKET, key, head));
+        JsonNode result = invoke(lane.objectCreated(key, head));
 
         assertThat(result.get(0).get("outcome").asText()).isEqualTo("REJECTED");
         JsonNode report = read(dev.batchlane.core.lane.Keys.rejected("openai", "over-budget",
@@ -207,13 +209,13 @@ class LaneEndToEndTest {
     void cancelObject_cancelsTheBatchesInFlight_keepsWhatFinished_andResubmitsNothing() throws IOException {
         String key = "inbox/openai/to-cancel.jsonl";
         HeadObjectResponse head = drop(key, chatLines(1200));
-        JsonNode ingested = invoke(Events.objectCreated(LocalLane.BUCKET, key, head));
+        JsonNode ingested = invoke(lane.objectCreated(key, head));
         String jobId = ingested.get(0).get("jobId").asText();
         poll.handleRequest(JSON.readTree(Events.read("scheduled.json")), null); // validating -> in_progress
         int batchesBefore = lane.openai().batches().size();
 
         HeadObjectResponse cancelHead = drop("cancel/" + jobId, new byte[0]);
-        JsonNode cancelled = invoke(Events.objectCreated(LocalLane.BUCKET, "cancel/" + jobId, cancelHead));
+        JsonNode cancelled = invoke(lane.objectCreated("cancel/" + jobId, cancelHead));
         assertThat(cancelled.get(0).get("outcome").asText()).isEqualTo("CANCELLING");
         assertThat(cancelled.get(0).get("batchesCancelled").asInt()).isEqualTo(3);
         runUntilCompleted(jobId);

@@ -1,10 +1,6 @@
 package dev.batchlane.functions;
 
-import dev.batchlane.aws.LocalAws;
 import dev.batchlane.aws.dynamo.StreamPump;
-import dev.batchlane.aws.dynamo.TableSetup;
-import dev.batchlane.emulators.DynamoDbLocalServer;
-import dev.batchlane.emulators.S3MockServer;
 import dev.batchlane.simulator.anthropic.AnthropicSimulator;
 import dev.batchlane.simulator.openai.OpenAiSimulator;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
@@ -17,10 +13,12 @@ import java.util.Map;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 
 /**
- * Starts the real emulators (DynamoDB Local, S3Mock) and the OpenAI simulator before Quarkus, and
- * points the functions at them. Tests get the running pieces through {@link Inject}.
+ * Starts the lane's AWS services — the real emulators (DynamoDB Local, S3Mock), or LocalStack with
+ * -Plocalstack (see {@link LaneBackend}) — and the provider simulators before Quarkus, and points
+ * the functions at them. Tests get the running pieces through {@link Inject}.
  */
 public class LocalLane implements QuarkusTestResourceLifecycleManager {
     public static final String BUCKET = "batchlane-test";
@@ -32,10 +30,15 @@ public class LocalLane implements QuarkusTestResourceLifecycleManager {
 
     /** What a test can reach: the clients a user or AWS would use, and the simulator's control API. */
     public record Parts(S3Client s3, DynamoDbClient dynamo, StreamPump stream, OpenAiSimulator openai,
-            AnthropicSimulator anthropic) {}
+            AnthropicSimulator anthropic, LaneBackend aws) {
 
-    private DynamoDbLocalServer dynamoServer;
-    private S3MockServer s3Server;
+        /** The ObjectCreated event S3 sends ingest for an object just put into the test bucket. */
+        public String objectCreated(String key, HeadObjectResponse head) {
+            return aws.objectCreated(BUCKET, key, head);
+        }
+    }
+
+    private LaneBackend backend;
     private OpenAiSimulator simulator;
     private AnthropicSimulator anthropic;
     private Parts parts;
@@ -45,20 +48,20 @@ public class LocalLane implements QuarkusTestResourceLifecycleManager {
         // The functions use the SDK's default credentials chain, as on Lambda; the emulators accept any.
         System.setProperty("aws.accessKeyId", "local");
         System.setProperty("aws.secretAccessKey", "local");
-        dynamoServer = DynamoDbLocalServer.start();
-        s3Server = S3MockServer.start(BUCKET);
+        backend = LaneBackend.selected();
+        backend.start(BUCKET, TABLE);
         simulator = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(7).start();
         anthropic = AnthropicSimulator.builder().stepDuration(Duration.ZERO).seed(7).start();
-        S3Client s3 = LocalAws.s3(s3Server.endpoint());
-        DynamoDbClient dynamo = LocalAws.dynamo(dynamoServer.endpoint());
-        TableSetup.create(dynamo, TABLE);
-        DynamoDbStreamsClient streams = LocalAws.streams(dynamoServer.endpoint());
-        parts = new Parts(s3, dynamo, new StreamPump(dynamo, streams, TABLE, "us-east-1"), simulator, anthropic);
+        S3Client s3 = backend.s3();
+        DynamoDbClient dynamo = backend.dynamo();
+        DynamoDbStreamsClient streams = backend.streams();
+        parts = new Parts(s3, dynamo, new StreamPump(dynamo, streams, TABLE, "us-east-1"), simulator, anthropic, backend);
         return Map.of(
                 "batchlane.bucket", BUCKET,
                 "batchlane.table", TABLE,
-                "batchlane.aws.s3-endpoint", s3Server.endpoint().toString(),
-                "batchlane.aws.dynamodb-endpoint", dynamoServer.endpoint().toString(),
+                "quarkus.s3.endpoint-override", backend.s3Endpoint().toString(),
+                "quarkus.s3.path-style-access", "true",
+                "quarkus.dynamodb.endpoint-override", backend.dynamoEndpoint().toString(),
                 "batchlane.openai.base-url", simulator.baseUrl(),
                 "batchlane.openai.api-key", "sk-test-not-a-real-key",
                 "batchlane.anthropic.base-url", anthropic.baseUrl(),
@@ -78,11 +81,8 @@ public class LocalLane implements QuarkusTestResourceLifecycleManager {
         if (anthropic != null) {
             anthropic.close();
         }
-        if (s3Server != null) {
-            s3Server.close();
-        }
-        if (dynamoServer != null) {
-            dynamoServer.close();
+        if (backend != null) {
+            backend.close();
         }
     }
 }

@@ -221,13 +221,13 @@ public interface BatchlaneConfig {
         @WithDefault("us-east-1")
         String region();
 
-        /** Set only to point at local emulators. */
-        Optional<URI> s3Endpoint();
+        // S3 and DynamoDB endpoints are the extensions' own settings (quarkus.s3.endpoint-override,
+        // quarkus.dynamodb.endpoint-override); these are for the clients built in Wiring.
 
-        Optional<URI> dynamodbEndpoint();
-
+        /** Set only to point at a local stand-in. */
         Optional<URI> secretsmanagerEndpoint();
 
+        /** Set only to point at a local stand-in. */
         Optional<URI> eventsEndpoint();
     }
 

@@ -45,12 +45,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.bedrock.BedrockClient;
 import software.amazon.awssdk.services.bedrockruntime.BedrockRuntimeClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -67,23 +67,8 @@ public class Wiring {
         return Clock.systemUTC();
     }
 
-    @Produces
-    @Singleton
-    S3Client s3(BatchlaneConfig config) {
-        var b = S3Client.builder().httpClientBuilder(UrlConnectionHttpClient.builder())
-                .region(Region.of(config.aws().region()));
-        config.aws().s3Endpoint().ifPresent(e -> b.endpointOverride(e).forcePathStyle(true));
-        return b.build();
-    }
-
-    @Produces
-    @Singleton
-    DynamoDbClient dynamo(BatchlaneConfig config) {
-        var b = DynamoDbClient.builder().httpClientBuilder(UrlConnectionHttpClient.builder())
-                .region(Region.of(config.aws().region()));
-        config.aws().dynamodbEndpoint().ifPresent(b::endpointOverride);
-        return b.build();
-    }
+    // S3Client and DynamoDbClient are the Quarkus extensions' beans (quarkus-amazon-s3, -dynamodb),
+    // configured under quarkus.s3.* and quarkus.dynamodb.* in application.properties.
 
     @Produces
     @Singleton
@@ -196,8 +181,12 @@ public class Wiring {
         if (config.eventBus().isEmpty()) {
             return JobEvents.NONE;
         }
-        return new EventBridgeJobEvents(UrlConnectionHttpClient.create(), DefaultCredentialsProvider.builder().build(),
-                config.aws().region(), config.aws().eventsEndpoint().orElse(null), config.eventBus().get());
+        // The SDK's own EventBridge client, on the same URL connection client and default credentials
+        // chain as the S3 and DynamoDB clients. Built only when a bus is configured.
+        var b = EventBridgeClient.builder().httpClientBuilder(UrlConnectionHttpClient.builder())
+                .region(Region.of(config.aws().region()));
+        config.aws().eventsEndpoint().ifPresent(b::endpointOverride);
+        return new EventBridgeJobEvents(b.build(), config.eventBus().get());
     }
 
     @Produces

@@ -331,8 +331,10 @@ public final class Stack implements AutoCloseable {
         pump = new StreamPump(dynamo, streams, TABLE, REGION);
 
         String proxyUrl = iam.endpoint().toString();
-        env.put("BATCHLANE_AWS_S3_ENDPOINT", proxyUrl);
-        env.put("BATCHLANE_AWS_DYNAMODB_ENDPOINT", proxyUrl);
+        // The functions' S3 and DynamoDB clients are the Quarkus extensions'; these are their settings.
+        env.put("QUARKUS_S3_ENDPOINT_OVERRIDE", proxyUrl);
+        env.put("QUARKUS_S3_PATH_STYLE_ACCESS", "true");
+        env.put("QUARKUS_DYNAMODB_ENDPOINT_OVERRIDE", proxyUrl);
         env.put("BATCHLANE_AWS_SECRETSMANAGER_ENDPOINT", proxyUrl);
         env.put("BATCHLANE_AWS_EVENTS_ENDPOINT", proxyUrl);
         env.put("BATCHLANE_AWS_REGION", REGION);

@@ -23,6 +23,8 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 
 /** The PutEvents call as EventBridge receives it, captured by a loopback endpoint. */
 class EventBridgeJobEventsTest {
@@ -30,6 +32,7 @@ class EventBridgeJobEventsTest {
     private HttpServer server;
     private final Map<String, String> seen = new ConcurrentHashMap<>();
     private volatile String answer = "{\"FailedEntryCount\":0,\"Entries\":[{\"EventId\":\"e-1\"}]}";
+    private volatile int status = 200;
 
     @BeforeEach
     void start() throws Exception {
@@ -40,7 +43,8 @@ class EventBridgeJobEventsTest {
             seen.put("contentType", ex.getRequestHeaders().getFirst("Content-Type"));
             seen.put("body", new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
             byte[] out = answer.getBytes(StandardCharsets.UTF_8);
-            ex.sendResponseHeaders(200, out.length);
+            ex.getResponseHeaders().add("Content-Type", "application/x-amz-json-1.1");
+            ex.sendResponseHeaders(status, out.length);
             try (OutputStream o = ex.getResponseBody()) {
                 o.write(out);
             }
@@ -53,10 +57,13 @@ class EventBridgeJobEventsTest {
         server.stop(0);
     }
 
+    /** The SDK's own EventBridge client, as the functions build it, pointed at the loopback endpoint. */
     private EventBridgeJobEvents events() {
-        return new EventBridgeJobEvents(UrlConnectionHttpClient.create(),
-                StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDLOCAL", "secret")), "eu-west-1",
-                URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "batchlane");
+        EventBridgeClient client = EventBridgeClient.builder().httpClientBuilder(UrlConnectionHttpClient.builder())
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDLOCAL", "secret")))
+                .region(Region.EU_WEST_1).endpointOverride(URI.create("http://127.0.0.1:" + server.getAddress().getPort()))
+                .build();
+        return new EventBridgeJobEvents(client, "batchlane");
     }
 
     private static JobEvents.JobCompleted completed() {
@@ -88,5 +95,16 @@ class EventBridgeJobEventsTest {
         answer = "{\"FailedEntryCount\":1,\"Entries\":[{\"ErrorCode\":\"AccessDeniedException\"}]}";
         assertThatThrownBy(() -> events().jobCompleted(completed())).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("job-1").hasMessageContaining("AccessDeniedException");
+    }
+
+    @Test
+    void aDeniedCall_isAnErrorNamingTheJobAndTheBus() {
+        // What EventBridge answers a role without events:PutEvents on the bus.
+        status = 400;
+        answer = "{\"__type\":\"AccessDeniedException\",\"message\":\"User: arn:aws:sts::000000000000:assumed-role/"
+                + "batchlane-complete is not authorized to perform: events:PutEvents\"}";
+        assertThatThrownBy(() -> events().jobCompleted(completed())).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("job-1").hasMessageContaining("bus batchlane")
+                .hasMessageContaining("events:PutEvents");
     }
 }
