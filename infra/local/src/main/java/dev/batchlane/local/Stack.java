@@ -8,6 +8,7 @@ import dev.batchlane.aws.LocalAws;
 import dev.batchlane.aws.dynamo.DynamoJobStore;
 import dev.batchlane.aws.dynamo.StreamPump;
 import dev.batchlane.aws.dynamo.TableSetup;
+import dev.batchlane.core.lane.LaneNames;
 import dev.batchlane.core.lane.Keys;
 import dev.batchlane.emulators.DynamoDbLocalServer;
 import dev.batchlane.emulators.S3MockServer;

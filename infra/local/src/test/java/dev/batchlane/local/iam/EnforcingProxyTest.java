@@ -2,6 +2,7 @@ package dev.batchlane.local.iam;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.batchlane.aws.LocalAws;
@@ -216,12 +217,25 @@ class EnforcingProxyTest {
     void eventBridge_takesTheCompletionEventFromComplete_only() {
         var event = new JobEvents.JobCompleted("j1", "openai", "m", BUCKET, "results/j1/manifest.json", 1, 1, 0, 0, 0, 0,
                 dev.batchlane.core.provider.Usage.ZERO, BigDecimal.ONE, BigDecimal.TEN);
-        new EventBridgeJobEvents(UrlConnectionHttpClient.create(), as("complete"), "us-east-1", proxy.endpoint(),
-                "batchlane").jobCompleted(event);
-        assertThat(events.received()).anyMatch(e -> e.path("Detail").asText().contains("\"j1\""));
-        assertThatThrownBy(() -> new EventBridgeJobEvents(UrlConnectionHttpClient.create(), as("ingest"), "us-east-1",
-                proxy.endpoint(), "batchlane").jobCompleted(event))
-                .hasMessageContaining("AccessDeniedException").hasMessageContaining("events:PutEvents");
+        try (var complete = eventBridge("complete"); var ingest = eventBridge("ingest")) {
+            new EventBridgeJobEvents(complete, "batchlane").jobCompleted(event);
+            assertThat(events.received()).anyMatch(e -> e.path("Detail").asText().contains("\"j1\""));
+            Throwable refused = catchThrowable(() -> new EventBridgeJobEvents(ingest, "batchlane").jobCompleted(event));
+            Throwable cause = refused;
+            while (cause != null && !(cause instanceof software.amazon.awssdk.services.eventbridge.model.EventBridgeException)) {
+                cause = cause.getCause();
+            }
+            assertThat(cause).as("the SDK's own exception, parsed from the proxy's answer").isNotNull();
+            var sdk = (software.amazon.awssdk.services.eventbridge.model.EventBridgeException) cause;
+            assertThat(sdk.awsErrorDetails().errorCode()).isEqualTo("AccessDeniedException");
+            assertThat(sdk.awsErrorDetails().errorMessage()).contains("events:PutEvents");
+        }
+    }
+
+    private software.amazon.awssdk.services.eventbridge.EventBridgeClient eventBridge(String function) {
+        return software.amazon.awssdk.services.eventbridge.EventBridgeClient.builder().endpointOverride(proxy.endpoint())
+                .region(Region.US_EAST_1).credentialsProvider(as(function))
+                .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
     }
 
     @Test

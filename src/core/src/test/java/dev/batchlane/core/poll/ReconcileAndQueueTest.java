@@ -236,7 +236,7 @@ class ReconcileAndQueueTest {
         assertThat(stored(1).status()).isEqualTo(ShardStatus.SUBMITTED);
         assertThat(provider.batches).as("no second batch").hasSize(1);
         assertThat(stored(1).batchId()).isEqualTo(provider.batches.keySet().iterator().next());
-        assertThat(store.stuck).isEmpty();
+        assertThat(stored(1).trouble()).as("not flagged stuck").isNull();
     }
 
     /** A provider taking files, that keeps what it makes, and can lose an answer after acting. */
