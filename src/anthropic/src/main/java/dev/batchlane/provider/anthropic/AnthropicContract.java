@@ -9,7 +9,7 @@ import java.util.Iterator;
 import java.util.regex.Pattern;
 
 /**
- * The rules of an Anthropic batch line, {@code {"custom_id", "params"}} (PROVIDERS.md §3.4).
+ * The rules of an Anthropic batch line, {@code {"custom_id", "params"}} (docs/providers.md).
  * Anthropic validates params only after the batch was created, as errored results; checking the
  * structure here rejects a broken file before it is paid for.
  */

@@ -342,7 +342,7 @@ public final class AnthropicProvider implements BatchProvider {
         };
     }
 
-    /** The HTTP status Anthropic documents for each error type (PROVIDERS.md §3.7). */
+    /** The HTTP status Anthropic documents for each error type (docs/providers.md). */
     static Integer statusOf(String type) {
         return switch (type) {
             case "invalid_request_error" -> 400;

@@ -4,7 +4,7 @@ import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.ProviderException;
 import java.util.Locale;
 
-/** OpenAI's {@code Batch.status} values (PROVIDERS.md §1.5), so the mapping below can be exhaustive. */
+/** OpenAI's {@code Batch.status} values (docs/providers.md), so the mapping below can be exhaustive. */
 enum OpenAiBatchStatus {
     VALIDATING,
     IN_PROGRESS,

@@ -10,7 +10,7 @@ import java.util.Set;
 
 /**
  * The rules of an OpenAI Batch input line, {@code {"custom_id", "method", "url", "body"}}
- * (PROVIDERS.md §1.4). They are checked here, before upload, because OpenAI reports a broken line
+ * (docs/providers.md). They are checked here, before upload, because OpenAI reports a broken line
  * only asynchronously — by failing the whole batch after it was created — whereas a rejection at
  * ingest can name every bad line at once.
  */

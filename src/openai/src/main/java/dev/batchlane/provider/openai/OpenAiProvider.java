@@ -39,7 +39,7 @@ import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
- * {@link BatchProvider} for OpenAI's Files and Batch APIs (PROVIDERS.md §1): a shard is uploaded
+ * {@link BatchProvider} for OpenAI's Files and Batch APIs (docs/providers.md): a shard is uploaded
  * as a {@code purpose=batch} file and a 24 h batch is created from it; results are read back from
  * the batch's output and error files, which are deleted afterwards with the input file.
  *

@@ -13,7 +13,7 @@ import java.io.IOException;
 /**
  * Turns one line of a batch output or error file, {@code {"id", "custom_id", "response":
  * {"status_code", "request_id", "body"} | null, "error": {"code", "message"} | null}}
- * (PROVIDERS.md §1.4), into the core's {@link LineResult}.
+ * (docs/providers.md), into the core's {@link LineResult}.
  */
 final class ResultLines {
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Result lines in the shapes OpenAI writes them (PROVIDERS.md §1.4), including the odd ones. */
+/** Result lines in the shapes OpenAI writes them (docs/providers.md), including the odd ones. */
 class ResultLinesTest {
 
     @Test

@@ -28,7 +28,7 @@ import java.util.stream.Stream;
  * flat however large the files are. The directory is deleted on {@link #close()}.
  */
 final class FileStore implements AutoCloseable {
-    /** OpenAI accepts batch input files up to 200 MB (PROVIDERS.md §1.2). */
+    /** OpenAI accepts batch input files up to 200 MB (docs/providers.md). */
     static final long MAX_BATCH_FILE_BYTES = 200L * 1024 * 1024;
     /** Files with purpose {@code batch} expire after 30 days by default (spec FileExpirationAfter). */
     static final Duration DEFAULT_BATCH_FILE_TTL = Duration.ofDays(30);

@@ -20,7 +20,7 @@ import java.util.Set;
  * read back one at a time in any order without keeping their text in memory.
  */
 final class InputFile {
-    /** OpenAI accepts at most 50,000 requests per batch (PROVIDERS.md §1.6). */
+    /** OpenAI accepts at most 50,000 requests per batch (docs/providers.md). */
     static final int MAX_REQUESTS = 50_000;
     /** Enough errors to show a client what is wrong, without unbounded growth. */
     private static final int MAX_REPORTED_ERRORS = 1000;

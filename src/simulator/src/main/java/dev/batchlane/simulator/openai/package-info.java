@@ -1,6 +1,6 @@
 /**
  * A local, in-process stand-in for OpenAI's Files and Batch APIs that follows the official
- * contract ({@code specs/openai-files-batches.patched.yaml}, {@code PROVIDERS.md} §1) closely
+ * contract (the official OpenAPI document, and docs/providers.md) closely
  * enough for provider adapters to be tested against it: files are uploaded as multipart and kept
  * on disk, batches move through their statuses over (injectable) time, results come back as JSONL
  * output and error files in shuffled order with deterministic usage, and tests can inject the
