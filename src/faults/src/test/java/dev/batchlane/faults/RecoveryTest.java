@@ -328,7 +328,8 @@ class RecoveryTest {
 
             assertThat(again.outcome()).isEqualTo(IngestService.Outcome.REJECTED);
             assertThat(sim.batches().size()).as("submitted once").isEqualTo(1);
-            JsonNode report = JSON.readTree(text("rejected/again/report.json"));
+            JsonNode report = JSON.readTree(text(dev.batchlane.core.lane.Keys.rejectedReport("openai", "again",
+                    again.jobId())));
             assertThat(report.at("/firstViolations/0/code").asText()).isEqualTo("duplicate_input");
             assertThat(report.path("message").asText()).contains(first).contains("sha256");
         }
