@@ -70,13 +70,14 @@ class LaneNamesTest {
         Set<String> methods = Arrays.stream(LaneMetrics.class.getDeclaredMethods())
                 .filter(x -> !Modifier.isStatic(x.getModifiers())).map(Method::getName).collect(Collectors.toSet());
         assertThat(methods).containsExactlyInAnyOrder("jobAccepted", "jobRejected", "requestsSubmitted", "batchEnded",
-                "requestsFinished", "shardStuck", "pollCycle");
+                "requestsFinished", "shardStuck", "ingestFailed", "pollCycle");
         m.jobAccepted("openai", 1);
         m.jobRejected("openai");
         m.requestsSubmitted("openai", 1);
         m.batchEnded("openai", true, true);
         m.requestsFinished("openai", 1, 1, new Usage(1, 0, 1), BigDecimal.ONE);
         m.shardStuck("openai");
+        m.ingestFailed();
         m.pollCycle(1, 1);
         Set<String> emitted = new TreeSet<>();
         ObjectMapper json = new ObjectMapper();
