@@ -42,13 +42,18 @@ class BatchlanePropsTest {
             Map.entry("oldestInFlightShardHours", "30"),
             Map.entry("batchesFailedThreshold", "2"),
             Map.entry("batchesExpiredThreshold", "3"),
-            Map.entry("requestFailureRatePercent", "25")));
+            Map.entry("requestFailureRatePercent", "25"),
+            Map.entry("bedrockModels", "anthropic.claude-3-haiku-20240307-v1:0,amazon.nova-lite-v1:0")));
 
     private static Map<String, String> values(BatchlaneProps props) {
         return Arrays.stream(BatchlaneProps.class.getRecordComponents()).collect(Collectors.toMap(
                 RecordComponent::getName, c -> {
                     try {
                         Object v = c.getAccessor().invoke(props);
+                        if (v instanceof java.util.List<?> l) {
+                            // A list setting is written as its comma-separated items, as it is read.
+                            return l.stream().map(String::valueOf).collect(Collectors.joining(","));
+                        }
                         return v instanceof Optional<?> o ? o.map(String::valueOf).orElse("") : String.valueOf(v);
                     } catch (ReflectiveOperationException e) {
                         throw new AssertionError(e);

@@ -110,7 +110,7 @@ class LaneStateTest {
     @Test
     void providerKeySecrets_existWithoutAnyValueInTheTemplate() {
         Map<String, Map<String, Object>> secrets = resources("AWS::SecretsManager::Secret");
-        assertThat(secrets).hasSize(6);
+        assertThat(secrets).hasSize(7);
         template().allResourcesProperties("AWS::SecretsManager::Secret", Map.of("SecretString", Match.absent()));
         for (String provider : List.of("OpenAi", "Anthropic", "Azure", "Groq", "Together", "Mistral")) {
             assertThat(secrets.keySet()).anyMatch(id -> id.contains(provider + "ApiKey"));
