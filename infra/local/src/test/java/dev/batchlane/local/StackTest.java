@@ -246,8 +246,10 @@ class StackTest {
         for (String fn : List.of("ingest", "poll", "complete")) {
             m.put(fn + " logs:CreateLogStream log-group", "Lambda itself writes the function's logs");
             m.put(fn + " logs:PutLogEvents log-group", "Lambda itself writes the function's logs");
-            m.put(fn + " secretsmanager:DescribeSecret openai-secret", "part of CDK's grantRead; the code only reads the value");
-            m.put(fn + " secretsmanager:DescribeSecret anthropic-secret", "part of CDK's grantRead; the code only reads the value");
+            for (String provider : List.of("openai", "anthropic", "gemini", "azure", "groq", "together", "mistral")) {
+                m.put(fn + " secretsmanager:DescribeSecret " + provider + "-secret",
+                        "part of CDK's grantRead; the code only reads the value");
+            }
         }
         m.put("ingest s3:GetObjectVersion inbox/*", "a drop is read by version on AWS; the local event carries its ETag");
         m.put("ingest s3:GetObject cancel/*", "no cancellation in this run");
@@ -280,11 +282,12 @@ class StackTest {
         if (resource.startsWith("arn:aws:s3:::" + Stack.BUCKET + "/")) {
             return resource.substring(("arn:aws:s3:::" + Stack.BUCKET + "/").length());
         }
-        if (resource.equals(role.environment().get("BATCHLANE_OPENAI_API_KEY_SECRET"))) {
-            return "openai-secret";
-        }
-        if (resource.equals(role.environment().get("BATCHLANE_ANTHROPIC_API_KEY_SECRET"))) {
-            return "anthropic-secret";
+        // A provider's key secret, by the provider the variable naming it is for ("gemini-secret").
+        for (var e : role.environment().entrySet()) {
+            if (e.getKey().startsWith("BATCHLANE_") && e.getKey().endsWith("_API_KEY_SECRET") && resource.equals(e.getValue())) {
+                return e.getKey().substring("BATCHLANE_".length(), e.getKey().length() - "_API_KEY_SECRET".length())
+                        .toLowerCase(java.util.Locale.ROOT) + "-secret";
+            }
         }
         if (resource.contains(":log-group:")) {
             return "log-group";
