@@ -130,7 +130,7 @@ class BedrockStackTest {
                 RequestBody.fromFile(file));
         Job job = Cli.follow(stack.jobs(), jobId(key), Duration.ofMinutes(2));
         assertThat(job.status()).as("log: %s", log).isEqualTo(JobStatus.REJECTED);
-        String report = stack.s3().getObjectAsBytes(b -> b.bucket(Stack.BUCKET).key("rejected/never/report.json"))
+        String report = stack.s3().getObjectAsBytes(b -> b.bucket(Stack.BUCKET).key(dev.batchlane.core.lane.Keys.rejectedReport("bedrock", "never", job.jobId())))
                 .asUtf8String();
         assertThat(report).contains("below_minimum_records").contains("Minimum number of records per batch inference job");
     }

@@ -122,7 +122,12 @@ class GeminiStackTest {
         Path out = tmp.resolve("out2");
         int status = Cli.runJob(stack, file, "gemini", null, null, out, Duration.ofMinutes(3), Duration.ofMinutes(2));
         assertThat(status).isEqualTo(1);
-        JsonNode report = JSON.readTree(out.resolve("rejected/gemini-no-model/report.json").toFile());
+        // Rejections live under provider, name and job: rejected/gemini/gemini-no-model/<jobId>/report.json.
+        Path reportFile;
+        try (var found = Files.walk(out.resolve("rejected/gemini/gemini-no-model"))) {
+            reportFile = found.filter(p -> p.getFileName().toString().equals("report.json")).findFirst().orElseThrow();
+        }
+        JsonNode report = JSON.readTree(reportFile.toFile());
         List<String> codes = new ArrayList<>();
         report.path("firstViolations").forEach(v -> codes.add(v.path("line").asInt() + ":" + v.path("code").asText()));
         assertThat(codes).contains("1:model_missing", "2:duplicate_custom_id", "2:contents_invalid");
