@@ -237,7 +237,18 @@ class StackTest {
         }
         System.out.println("[iam-unused] " + String.join("\n[iam-unused] ", unused));
         assertThat(granted).as("the grants listed as not taken are grants of the roles").containsAll(NOT_TAKEN.keySet());
+        unused.removeIf(StackTest::bedrockPath);
         assertThat(NOT_TAKEN.keySet()).as("grants the run did not use and no reason names").containsAll(unused);
+    }
+
+    /**
+     * Bedrock's grants (its control plane, the service role's PassRole, the bedrock/ prefixes): this
+     * run has no Bedrock file, and Bedrock's calls go to its simulator directly, not yet through
+     * the enforcement.
+     */
+    private static boolean bedrockPath(String grant) {
+        String[] part = grant.split(" ", 3);
+        return part[1].startsWith("bedrock:") || part[1].equals("iam:PassRole") || part[2].startsWith("bedrock/");
     }
 
     /** Grants the construct means for paths this run does not take, and why the run does not take them. */
@@ -253,6 +264,15 @@ class StackTest {
                         "part of CDK's grantRead; the code only reads the value");
             }
         }
+        for (String fn : List.of("ingest", "poll", "complete")) {
+            m.put(fn + " s3:ListBucket arn:aws:s3:::" + Stack.BUCKET, "only under the bedrock/ prefixes, to find"
+                    + " Bedrock's output; this run has no Bedrock file");
+        }
+        m.put("ingest sqs:SendMessage dead-letter-queue", "Lambda's asynchronous invocation, after an S3 event fails for good");
+        m.put("ingest sqs:GetQueueAttributes dead-letter-queue", "Lambda's asynchronous invocation");
+        m.put("ingest sqs:GetQueueUrl dead-letter-queue", "Lambda's asynchronous invocation");
+        m.put("poll kms:Encrypt key", "only for poll's writes under bedrock/ (on-demand output)");
+        m.put("poll kms:GenerateDataKey key", "only for poll's writes under bedrock/ (on-demand output)");
         m.put("ingest s3:GetObjectVersion inbox/*", "a drop is read by version on AWS; the local event carries its ETag");
         m.put("ingest s3:GetObject cancel/*", "no cancellation in this run");
         m.put("ingest s3:GetObjectVersion cancel/*", "no cancellation in this run");
