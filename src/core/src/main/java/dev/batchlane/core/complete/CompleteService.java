@@ -407,7 +407,6 @@ public final class CompleteService {
         Usage usage = Usage.ZERO;
         Map<String, Usage> usageByModel = new java.util.TreeMap<>();
         Map<String, Usage> onDemandByModel = new java.util.TreeMap<>();
-        Usage onDemandUsage = Usage.ZERO;
         ArrayNode parts = JSON.createArrayNode();
         ArrayNode shardList = JSON.createArrayNode();
         Instant lastEnded = null;
@@ -427,7 +426,6 @@ public final class CompleteService {
             Map<String, Usage> shardByModel = r.usageByModel(job.model());
             boolean onDemand = Submission.ON_DEMAND_STATUS.equals(s.providerStatus());
             if (onDemand) {
-                onDemandUsage = onDemandUsage.plus(r.usage());
                 shardByModel.forEach((model, u) -> onDemandByModel.merge(model, u, Usage::plus));
             } else {
                 shardByModel.forEach((model, u) -> usageByModel.merge(model, u, Usage::plus));
@@ -484,6 +482,7 @@ public final class CompleteService {
         m.set("usage", usageJson(usage));
         Bill bill = Bill.of(job.provider(), usageByModel, onDemandByModel, prices);
         ObjectNode cost = costJson(bill);
+        Usage onDemandUsage = onDemandByModel.values().stream().reduce(Usage.ZERO, Usage::plus);
         if (!onDemandUsage.equals(Usage.ZERO)) {
             cost.set("onDemandUsage", usageJson(onDemandUsage));
         }
