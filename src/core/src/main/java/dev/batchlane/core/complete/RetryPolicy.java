@@ -38,7 +38,7 @@ public final class RetryPolicy {
     }
 
     static boolean retryableStatus(Integer status) {
-        return status != null && (status == 408 || status == 409 || status == 429 || status >= 500);
+        return status != null && dev.batchlane.core.provider.ProviderException.retryableStatus(status);
     }
 
     static boolean retryableCode(String code) {
