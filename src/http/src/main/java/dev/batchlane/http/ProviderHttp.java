@@ -191,6 +191,32 @@ public final class ProviderHttp {
         return skipped;
     }
 
+    /**
+     * Runs {@code delete} on each handle that is not null. Every one is attempted even when one
+     * fails, so one stubborn file does not leave the others behind; the first failure is thrown
+     * afterwards with the rest suppressed.
+     */
+    public static void deleteEach(Consumer<String> delete, String... handles) {
+        ProviderException first = null;
+        for (String handle : handles) {
+            if (handle == null) {
+                continue;
+            }
+            try {
+                delete.accept(handle);
+            } catch (ProviderException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
     /** A JSON tree as a request body. */
     public static HttpRequest.BodyPublisher json(JsonNode body) {
         try {

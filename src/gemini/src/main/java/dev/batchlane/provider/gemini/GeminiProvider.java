@@ -420,24 +420,7 @@ public final class GeminiProvider implements BatchProvider {
      */
     @Override
     public void cleanup(String inputFileId, String outputFileId, String errorFileId) {
-        ProviderException first = null;
-        for (String handle : new String[] {inputFileId, outputFileId, errorFileId}) {
-            if (handle == null) {
-                continue;
-            }
-            try {
-                delete(handle);
-            } catch (ProviderException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        ProviderHttp.deleteEach(this::delete, inputFileId, outputFileId, errorFileId);
     }
 
     private void delete(String handle) {

@@ -105,28 +105,8 @@ final class OpenAiFiles {
         }
     }
 
-    /**
-     * Deletes each given file. Every file is attempted even when one fails, so one stubborn file does
-     * not leave the others behind; the first failure is thrown afterwards with the rest suppressed.
-     */
+    /** Deletes each given file, every one attempted (see {@link ProviderHttp#deleteEach}). */
     void deleteAll(String... fileIds) {
-        ProviderException first = null;
-        for (String fileId : fileIds) {
-            if (fileId == null) {
-                continue;
-            }
-            try {
-                delete(fileId);
-            } catch (ProviderException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        ProviderHttp.deleteEach(this::delete, fileIds);
     }
 }

@@ -175,7 +175,7 @@ public final class OpenAiProvider implements BatchProvider {
         }
     }
 
-    /** Deletes each given file, all attempted even when one fails (see {@link OpenAiFiles#deleteAll}). */
+    /** Deletes each given file, all attempted even when one fails (see {@link ProviderHttp#deleteEach}). */
     @Override
     public void cleanup(String inputFileId, String outputFileId, String errorFileId) {
         files.deleteAll(inputFileId, outputFileId, errorFileId);
