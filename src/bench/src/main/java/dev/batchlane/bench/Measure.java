@@ -159,9 +159,10 @@ public final class Measure {
             throws IOException {
         String jobId = "job-bench-join";
         Instant now = Instant.now();
-        store.createJob(new Job(jobId, "openai", JobStatus.RUNNING, "bench", "inbox/openai/join.jsonl", "etag-bench",
-                "join", "0", Files.size(staged), requests, 1, 0, "gpt-4o-mini", "/v1/chat/completions", now, now, null,
-                null, null, null, false));
+        store.createJob(Job.builder(jobId, "openai").status(JobStatus.RUNNING)
+                .input("bench", "inbox/openai/join.jsonl", "etag-bench").name("join").sha256("0")
+                .inputBytes(Files.size(staged)).requestCount(requests).shardCount(1).model("gpt-4o-mini")
+                .endpoint("/v1/chat/completions").createdAt(now).submittedAt(now).build());
         String key = Keys.staging(jobId, 0);
         Path target = objects.path(key);
         Files.createDirectories(target.getParent());

@@ -182,9 +182,8 @@ final class MemoryJobStore implements JobStore {
 
     private static Job with(Job j, JobStatus status, int shardCount, int shardsCompleted, Instant submittedAt,
             Instant completedAt, String resultKey, boolean cancel) {
-        return new Job(j.jobId(), j.provider(), status, j.bucket(), j.inputKey(), j.inputVersion(), j.name(),
-                j.sha256(), j.inputBytes(), j.requestCount(), shardCount, shardsCompleted, j.model(), j.endpoint(),
-                j.createdAt(), submittedAt, completedAt, resultKey, j.estimatedCostUsd(), j.budgetUsd(), cancel);
+        return j.toBuilder().status(status).shardCount(shardCount).shardsCompleted(shardsCompleted)
+                .submittedAt(submittedAt).completedAt(completedAt).resultKey(resultKey).cancelRequested(cancel).build();
     }
 
     private final Map<String, dev.batchlane.core.job.IngestProgress> progress = new java.util.HashMap<>();

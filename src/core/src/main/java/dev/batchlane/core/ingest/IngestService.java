@@ -359,11 +359,19 @@ public final class IngestService {
             }
         }
         Instant now = clock.instant();
-        Job job = new Job(jobId, provider.name(), JobStatus.INGESTING, ref.bucket(), ref.key(), ref.identity(),
-                drop.name(), checked.sha256(), checked.bytes(), checked.requests(), 0, 0, checked.model(),
-                checked.endpoint(), now, null, null, null,
-                projection.complete() ? projection.batchUsd().toPlainString() : null,
-                budget == null ? null : budget.toPlainString(), false);
+        Job job = Job.builder(jobId, provider.name())
+                .status(JobStatus.INGESTING)
+                .input(ref.bucket(), ref.key(), ref.identity())
+                .name(drop.name())
+                .sha256(checked.sha256())
+                .inputBytes(checked.bytes())
+                .requestCount(checked.requests())
+                .model(checked.model())
+                .endpoint(checked.endpoint())
+                .createdAt(now)
+                .estimatedCostUsd(projection.complete() ? projection.batchUsd().toPlainString() : null)
+                .budgetUsd(budget == null ? null : budget.toPlainString())
+                .build();
         if (!store.createJob(job)) {
             LOG.log(Level.INFO, "job {0}: another invocation created it first", jobId);
             return new Result(jobId, Outcome.DUPLICATE, 0, checked.requests());
@@ -548,9 +556,16 @@ public final class IngestService {
         checked.sample().forEach(v -> first.add(violationJson(v)));
         objects.putBytes(reportKey, JSON.writeValueAsBytes(report), "application/json");
         Instant now = clock.instant();
-        store.createJob(new Job(jobId, drop.provider(), JobStatus.REJECTED, ref.bucket(), ref.key(), ref.identity(),
-                drop.name(), checked.sha256(), checked.bytes(), 0, 0, 0, null, null, now, null, now,
-                reportKey, null, null, false));
+        store.createJob(Job.builder(jobId, drop.provider())
+                .status(JobStatus.REJECTED)
+                .input(ref.bucket(), ref.key(), ref.identity())
+                .name(drop.name())
+                .sha256(checked.sha256())
+                .inputBytes(checked.bytes())
+                .createdAt(now)
+                .completedAt(now)
+                .resultKey(reportKey)
+                .build());
         LOG.log(Level.WARNING, "job {0}: rejected {1}: {2} violation(s) {3}; report at {4}", jobId, ref.key(),
                 checked.violationCount(), checked.violationsByCode(), reportKey);
         metrics.jobRejected(drop.provider());

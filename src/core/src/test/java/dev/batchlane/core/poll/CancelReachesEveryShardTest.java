@@ -35,8 +35,10 @@ class CancelReachesEveryShardTest {
     private final CancelService cancel = new CancelService(memory, providers, clock);
 
     private void job(String id) {
-        memory.createJob(new Job(id, "test", JobStatus.RUNNING, "b", "inbox/test/" + id + ".jsonl", "etag", id, "sha",
-                10, 4, 3, 0, "m", "/v1/chat/completions", T0, T0, null, null, "0.1", "5", false));
+        memory.createJob(Job.builder(id, "test").status(JobStatus.RUNNING).input("b", "inbox/test/" + id + ".jsonl", "etag")
+                .name(id).sha256("sha").inputBytes(10).requestCount(4).shardCount(3).model("m")
+                .endpoint("/v1/chat/completions").createdAt(T0).submittedAt(T0).estimatedCostUsd("0.1").budgetUsd("5")
+                .build());
     }
 
     private Shard submitted(String jobId, int index) {

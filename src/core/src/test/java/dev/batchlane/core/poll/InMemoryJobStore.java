@@ -35,10 +35,8 @@ final class InMemoryJobStore implements JobStore {
         if (j == null || j.status() != JobStatus.INGESTING) {
             return false;
         }
-        jobs.put(jobId, new Job(j.jobId(), j.provider(), JobStatus.RUNNING, j.bucket(), j.inputKey(),
-                j.inputVersion(), j.name(), j.sha256(), j.inputBytes(), j.requestCount(), j.shardCount() + shardCount,
-                j.shardsCompleted(), j.model(), j.endpoint(), j.createdAt(), now, j.completedAt(), j.resultKey(),
-                j.estimatedCostUsd(), j.budgetUsd(), j.cancelRequested()));
+        jobs.put(jobId, j.toBuilder().status(JobStatus.RUNNING).shardCount(j.shardCount() + shardCount)
+                .submittedAt(now).build());
         return true;
     }
 
@@ -59,10 +57,7 @@ final class InMemoryJobStore implements JobStore {
                 || (j.status() != JobStatus.INGESTING && j.status() != JobStatus.RUNNING)) {
             return false;
         }
-        jobs.put(jobId, new Job(j.jobId(), j.provider(), j.status(), j.bucket(), j.inputKey(), j.inputVersion(),
-                j.name(), j.sha256(), j.inputBytes(), j.requestCount(), j.shardCount(), j.shardsCompleted(), j.model(),
-                j.endpoint(), j.createdAt(), j.submittedAt(), j.completedAt(), j.resultKey(), j.estimatedCostUsd(),
-                j.budgetUsd(), true));
+        jobs.put(jobId, j.toBuilder().cancelRequested(true).build());
         return true;
     }
 

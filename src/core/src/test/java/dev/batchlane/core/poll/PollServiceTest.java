@@ -51,8 +51,9 @@ class PollServiceTest {
     }
 
     private static Job job(String id) {
-        return new Job(id, "test", JobStatus.RUNNING, "b", "inbox/test/" + id + ".jsonl", "etag", id, "sha", 10, 4, 0,
-                0, "m", "/v1/chat/completions", T0, T0, null, null, "0.1", "5", false);
+        return Job.builder(id, "test").status(JobStatus.RUNNING).input("b", "inbox/test/" + id + ".jsonl", "etag")
+                .name(id).sha256("sha").inputBytes(10).requestCount(4).model("m").endpoint("/v1/chat/completions")
+                .createdAt(T0).submittedAt(T0).estimatedCostUsd("0.1").budgetUsd("5").build();
     }
 
     /** A submitted shard due {@code ageSeconds} before T0 (older first in the due order). */

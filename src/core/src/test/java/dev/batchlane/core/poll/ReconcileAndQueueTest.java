@@ -67,8 +67,10 @@ class ReconcileAndQueueTest {
     }
 
     private Job job() {
-        Job j = new Job("j", "files", JobStatus.RUNNING, "b", "inbox/files/j.jsonl", "etag", "j", "sha", 10, 40, 4, 0,
-                "m", "/v1/chat/completions", T0, T0, null, null, "0.1", "5", false);
+        Job j = Job.builder("j", "files").status(JobStatus.RUNNING).input("b", "inbox/files/j.jsonl", "etag")
+                .name("j").sha256("sha").inputBytes(10).requestCount(40).shardCount(4).model("m")
+                .endpoint("/v1/chat/completions").createdAt(T0).submittedAt(T0).estimatedCostUsd("0.1").budgetUsd("5")
+                .build();
         store.createJob(j);
         return j;
     }
