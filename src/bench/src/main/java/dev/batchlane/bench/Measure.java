@@ -110,7 +110,7 @@ public final class Measure {
 
     static LaneSettings settings(Path temp) {
         return new LaneSettings(IngestLimits.NO_CAP, Duration.ofMinutes(1), Duration.ofMinutes(30), 25, temp,
-                Money.defaults(), LaneSettings.DEFAULT_RETRY_DEPTH);
+                Money.defaults(), LaneSettings.DEFAULT_RESUBMIT_DEPTH);
     }
 
     private static void validate(boolean count, Path input, ObjectNode out) throws IOException {

@@ -378,7 +378,7 @@ public final class DynamoJobStore implements JobStore {
     /**
      * True when the transaction was cancelled because the shard's own condition failed (it is no
      * longer ENDED at that version) and nothing else went wrong — the one case in which someone else
-     * acted. The retry shard's "does not exist yet" failing beside it is the same case (whoever
+     * acted. The child shard's "does not exist yet" failing beside it is the same case (whoever
      * completed the shard created it). Reasons come in the order of the items: shard, job, child;
      * "None" marks an item that was fine.
      */
@@ -688,7 +688,7 @@ public final class DynamoJobStore implements JobStore {
             m.put("usageCached", n(r.usage().cachedInputTokens()));
             m.put("usageOutput", n(r.usage().outputTokens()));
             putS(m, "partKey", r.partKey());
-            m.put("resRetried", n(r.retried()));
+            m.put("resRetried", n(r.resubmitted()));
             m.put("resFinalFailures", n(r.finalFailures()));
             if (!r.usageByModel().isEmpty()) {
                 putS(m, "usageByModel", usageByModel(r.usageByModel()));

@@ -44,8 +44,8 @@ public record Shard(
         CreationAttempt attempt,
         QueueWait queueWait) {
 
-    /** Child shards are numbered apart from input shards: the n-th retry of shard i is i + n × this. */
-    public static final int RETRY_STRIDE = 100_000;
+    /** Child shards are numbered apart from input shards: the n-th resubmission of shard i is i + n × this. */
+    public static final int CHILD_STRIDE = 100_000;
 
     /**
      * How long a complete invocation's claim on an ENDED shard protects it: longer than the longest
@@ -114,9 +114,9 @@ public record Shard(
         return b.build();
     }
 
-    /** The index of this shard's retry shard: deterministic, so a rerun of complete finds the same one. */
+    /** The index of this shard's child shard (its resubmitted requests): deterministic, so a rerun of complete finds the same one. */
     public int childIndex() {
-        return index % RETRY_STRIDE + (depth + 1) * RETRY_STRIDE;
+        return index % CHILD_STRIDE + (depth + 1) * CHILD_STRIDE;
     }
 
     public String id() {
