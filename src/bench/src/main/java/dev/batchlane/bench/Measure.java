@@ -17,6 +17,7 @@ import dev.batchlane.core.money.Money;
 import dev.batchlane.core.money.TokenEstimate;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.Outcome;
+import dev.batchlane.core.testkit.InMemoryJobStore;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -138,7 +139,7 @@ public final class Measure {
         } catch (IOException | UnsupportedOperationException e) {
             Files.copy(input, dropped);
         }
-        MemoryJobStore store = new MemoryJobStore();
+        InMemoryJobStore store = new InMemoryJobStore();
         FileObjectStore objects = new FileObjectStore(bucket);
         IngestService ingest = new IngestService(store, objects, new Providers(List.of(new BenchProvider(count, null))),
                 settings(temp), Clock.systemUTC());
@@ -155,7 +156,7 @@ public final class Measure {
     }
 
     /** An ended shard of one job, staged in the bucket, ready for complete. */
-    private static Job stageEnded(MemoryJobStore store, FileObjectStore objects, Path staged, long requests)
+    private static Job stageEnded(InMemoryJobStore store, FileObjectStore objects, Path staged, long requests)
             throws IOException {
         String jobId = "job-bench-join";
         Instant now = Instant.now();
@@ -181,7 +182,7 @@ public final class Measure {
     private static void complete(Path staged, Path results, Path work, ObjectNode out) throws IOException {
         Path bucket = Files.createDirectories(work.resolve("bucket"));
         Path temp = Files.createDirectories(work.resolve("tmp"));
-        MemoryJobStore store = new MemoryJobStore();
+        InMemoryJobStore store = new InMemoryJobStore();
         FileObjectStore objects = new FileObjectStore(bucket);
         long requests = countLines(staged);
         Job job = stageEnded(store, objects, staged, requests);

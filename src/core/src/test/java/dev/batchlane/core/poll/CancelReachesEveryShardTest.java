@@ -16,6 +16,7 @@ import dev.batchlane.core.lane.ShardSubmitter;
 import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.ProviderException;
+import dev.batchlane.core.testkit.InMemoryJobStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;

@@ -13,6 +13,7 @@ import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.storage.ObjectStore;
+import dev.batchlane.core.testkit.InMemoryJobStore;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;

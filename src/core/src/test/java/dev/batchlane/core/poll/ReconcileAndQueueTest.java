@@ -26,6 +26,7 @@ import dev.batchlane.core.provider.ProviderException;
 import dev.batchlane.core.provider.Reconciliation;
 import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.storage.ObjectStore;
+import dev.batchlane.core.testkit.InMemoryJobStore;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -154,7 +155,7 @@ class ReconcileAndQueueTest {
         assertThat(waiting.queueWait().since()).isEqualTo(T0);
         assertThat(waiting.dueAt()).isAfter(T0);
         assertThat(store.learnedLimit("files/m")).hasValue(2_000_000);
-        assertThat(store.pools.get("files/m")).as("its tokens left the budget").isEmpty();
+        assertThat(store.admitted("files/m")).as("its tokens left the budget").isEmpty();
 
         clock.advance(Duration.ofMinutes(5));
         assertThat(poll(LANE).pollDue().submitted()).isEqualTo(1);
