@@ -17,6 +17,7 @@ import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.ProviderException;
 import dev.batchlane.core.testkit.InMemoryJobStore;
+import dev.batchlane.core.testkit.TestClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,7 +30,7 @@ class CancelReachesEveryShardTest {
     private static final LaneSettings LANE = new LaneSettings(IngestLimits.OPENAI, Duration.ofMinutes(1),
             Duration.ofMinutes(30), 200, Path.of("/tmp"));
 
-    private final PollServiceTest.MutableClock clock = new PollServiceTest.MutableClock(T0);
+    private final TestClock clock = new TestClock(T0);
     private final InMemoryJobStore memory = new InMemoryJobStore();
     private final TestProvider provider = new TestProvider();
     private final Providers providers = new Providers(List.of(provider));

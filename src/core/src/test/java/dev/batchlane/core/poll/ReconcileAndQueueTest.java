@@ -27,6 +27,7 @@ import dev.batchlane.core.provider.Reconciliation;
 import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.storage.ObjectStore;
 import dev.batchlane.core.testkit.InMemoryJobStore;
+import dev.batchlane.core.testkit.TestClock;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -52,7 +53,7 @@ class ReconcileAndQueueTest {
     private static final LaneSettings LANE = new LaneSettings(IngestLimits.OPENAI, Duration.ofMinutes(1),
             Duration.ofMinutes(30), 200, Path.of("/tmp"));
 
-    private final PollServiceTest.MutableClock clock = new PollServiceTest.MutableClock(T0);
+    private final TestClock clock = new TestClock(T0);
     private final InMemoryJobStore store = new InMemoryJobStore();
     private final FileProvider provider = new FileProvider();
 

@@ -243,6 +243,9 @@ public class ScriptedProvider implements BatchProvider {
             calls.add("results");
             b = batches.get(batch.batchId());
         }
+        if (b.cancelled()[0]) {
+            return; // cancelled before it ran: no line for any request
+        }
         List<String> ids = b.ids();
         for (int i = 0; i < ids.size(); i++) {
             String id = ids.get(i);
