@@ -3,6 +3,10 @@ package dev.batchlane.core.provider;
 /**
  * A provider call that did not succeed. {@code retryable} says whether the same call may work later
  * (rate limit, server error, timeout) or never will (the request itself is wrong).
+ *
+ * <p>"Retry" in the lane means this only: the same provider call made again, within one invocation
+ * or at the next poll. Requests that came back failed inside a batch are <em>resubmitted</em> in a
+ * child shard instead, a decision {@code complete.ResubmitPolicy} takes from the result lines.
  */
 public class ProviderException extends RuntimeException {
     private final int statusCode;
@@ -59,6 +63,7 @@ public class ProviderException extends RuntimeException {
         return code;
     }
 
+    /** Whether the same call may be made again (a retry), as opposed to failing for good. */
     public boolean retryable() {
         return retryable;
     }
