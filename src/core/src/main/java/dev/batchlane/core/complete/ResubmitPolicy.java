@@ -1,6 +1,7 @@
 package dev.batchlane.core.complete;
 
 import dev.batchlane.core.provider.LineResult;
+import dev.batchlane.core.provider.ProviderException;
 import java.util.Set;
 
 /**
@@ -43,7 +44,7 @@ public final class ResubmitPolicy {
     }
 
     static boolean passingStatus(Integer status) {
-        return status != null && (status == 408 || status == 409 || status == 429 || status >= 500);
+        return status != null && ProviderException.retryableStatus(status);
     }
 
     static boolean passingCode(String code) {

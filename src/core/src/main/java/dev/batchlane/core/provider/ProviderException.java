@@ -51,6 +51,17 @@ public class ProviderException extends RuntimeException {
         return busy == null && (statusCode == 0 || statusCode >= 500 || (statusCode >= 200 && statusCode < 300));
     }
 
+    /**
+     * The one rule for which HTTP statuses may succeed when the same call is made again: 408
+     * (timeout), 409 (a conflict such as a concurrent change, or Google's ABORTED), 429 (rate limit)
+     * and every 5xx (server error, overload, 529). Every other status is the caller's mistake and
+     * stays one. Used for provider calls (the HTTP layer) and for failed request lines alike
+     * ({@link dev.batchlane.core.complete.RetryPolicy}), so the two cannot drift apart.
+     */
+    public static boolean retryableStatus(int status) {
+        return status == 408 || status == 409 || status == 429 || status >= 500;
+    }
+
     public java.util.Optional<java.time.Duration> retryAfter() {
         return java.util.Optional.ofNullable(retryAfter);
     }
