@@ -14,6 +14,10 @@ import java.util.Objects;
  * {@code inputTokens} is ingest's estimate of what the shard enqueues at the provider (the admission
  * budget counts it); {@code attempt} is a creating call that may have taken effect and is looked
  * for before any new one; {@code queueWait} is how long the shard waited for the provider's queue.
+ *
+ * <p>A shard changes through its named transitions ({@link #submitted}, {@link #ended}, …); one is
+ * made with {@link #staged} or, naming every component, {@link #builder(String, int)}. With
+ * twenty-seven components, a positional constructor call is never the readable way.
  */
 public record Shard(
         String jobId,
