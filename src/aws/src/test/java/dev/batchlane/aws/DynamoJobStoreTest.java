@@ -47,8 +47,9 @@ class DynamoJobStoreTest {
     }
 
     private static Job job(String id, JobStatus status) {
-        return new Job(id, "openai", status, "b", "inbox/openai/x.jsonl", "etag", "x", "sha", 10, 4, 0, 0,
-                "gpt-4o-mini", "/v1/chat/completions", T0, null, null, null, "0.120000", "5", false);
+        return Job.builder(id, "openai").status(status).input("b", "inbox/openai/x.jsonl", "etag").name("x")
+                .sha256("sha").inputBytes(10).requestCount(4).model("gpt-4o-mini").endpoint("/v1/chat/completions")
+                .createdAt(T0).estimatedCostUsd("0.120000").budgetUsd("5").build();
     }
 
     private static String newId() {

@@ -137,9 +137,10 @@ class PollBenchmark {
                 writes.add(pool.submit(() -> {
                     String jobId = "job-" + index / SHARDS_PER_JOB;
                     if (index % SHARDS_PER_JOB == 0) {
-                        store.createJob(new Job(jobId, "bench", JobStatus.RUNNING, "b", "inbox/bench/x.jsonl", "e",
-                                "x", "sha", 1, 1, 0, 0, "m", "/v1/chat/completions", T0, T0, null, null, "0", "1",
-                                false));
+                        store.createJob(Job.builder(jobId, "bench").status(JobStatus.RUNNING)
+                                .input("b", "inbox/bench/x.jsonl", "e").name("x").sha256("sha").inputBytes(1)
+                                .requestCount(1).model("m").endpoint("/v1/chat/completions").createdAt(T0)
+                                .submittedAt(T0).estimatedCostUsd("0").budgetUsd("1").build());
                     }
                     store.createShard(Shard.staged(jobId, index % SHARDS_PER_JOB, "bench", "staging/" + index, 1, 1)
                             .submitted("batch_" + index, "file_" + index, "in_progress", T0.minusSeconds(3600),

@@ -17,6 +17,7 @@ import dev.batchlane.core.money.Money;
 import dev.batchlane.core.money.TokenEstimate;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.Outcome;
+import dev.batchlane.core.testkit.InMemoryJobStore;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -110,7 +111,7 @@ public final class Measure {
 
     static LaneSettings settings(Path temp) {
         return new LaneSettings(IngestLimits.NO_CAP, Duration.ofMinutes(1), Duration.ofMinutes(30), 25, temp,
-                Money.defaults(), LaneSettings.DEFAULT_RETRY_DEPTH);
+                Money.defaults(), LaneSettings.DEFAULT_RESUBMIT_DEPTH);
     }
 
     private static void validate(boolean count, Path input, ObjectNode out) throws IOException {
@@ -138,7 +139,7 @@ public final class Measure {
         } catch (IOException | UnsupportedOperationException e) {
             Files.copy(input, dropped);
         }
-        MemoryJobStore store = new MemoryJobStore();
+        InMemoryJobStore store = new InMemoryJobStore();
         FileObjectStore objects = new FileObjectStore(bucket);
         IngestService ingest = new IngestService(store, objects, new Providers(List.of(new BenchProvider(count, null))),
                 settings(temp), Clock.systemUTC());
@@ -155,13 +156,14 @@ public final class Measure {
     }
 
     /** An ended shard of one job, staged in the bucket, ready for complete. */
-    private static Job stageEnded(MemoryJobStore store, FileObjectStore objects, Path staged, long requests)
+    private static Job stageEnded(InMemoryJobStore store, FileObjectStore objects, Path staged, long requests)
             throws IOException {
         String jobId = "job-bench-join";
         Instant now = Instant.now();
-        store.createJob(new Job(jobId, "openai", JobStatus.RUNNING, "bench", "inbox/openai/join.jsonl", "etag-bench",
-                "join", "0", Files.size(staged), requests, 1, 0, "gpt-4o-mini", "/v1/chat/completions", now, now, null,
-                null, null, null, false));
+        store.createJob(Job.builder(jobId, "openai").status(JobStatus.RUNNING)
+                .input("bench", "inbox/openai/join.jsonl", "etag-bench").name("join").sha256("0")
+                .inputBytes(Files.size(staged)).requestCount(requests).shardCount(1).model("gpt-4o-mini")
+                .endpoint("/v1/chat/completions").createdAt(now).submittedAt(now).build());
         String key = Keys.staging(jobId, 0);
         Path target = objects.path(key);
         Files.createDirectories(target.getParent());
@@ -180,7 +182,7 @@ public final class Measure {
     private static void complete(Path staged, Path results, Path work, ObjectNode out) throws IOException {
         Path bucket = Files.createDirectories(work.resolve("bucket"));
         Path temp = Files.createDirectories(work.resolve("tmp"));
-        MemoryJobStore store = new MemoryJobStore();
+        InMemoryJobStore store = new InMemoryJobStore();
         FileObjectStore objects = new FileObjectStore(bucket);
         long requests = countLines(staged);
         Job job = stageEnded(store, objects, staged, requests);

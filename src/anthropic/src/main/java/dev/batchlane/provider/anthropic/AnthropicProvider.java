@@ -11,11 +11,12 @@ import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.CreationQuery;
 import dev.batchlane.core.provider.Reconciliation;
 import dev.batchlane.core.provider.LineResult;
-import dev.batchlane.core.provider.Outcome;
 import dev.batchlane.core.provider.Payload;
 import dev.batchlane.core.provider.ProviderException;
 import dev.batchlane.core.provider.Submission;
-import dev.batchlane.core.provider.Usage;
+import dev.batchlane.http.Escape;
+import dev.batchlane.http.Failures;
+import dev.batchlane.http.ProviderHttp;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -29,7 +30,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -47,13 +47,13 @@ public final class AnthropicProvider implements BatchProvider {
     private static final System.Logger LOG = System.getLogger(AnthropicProvider.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final AnthropicContract CONTRACT = new AnthropicContract();
+    private static final String BATCHES = "v1/messages/batches";
 
-    private final AnthropicConfig config;
-    private final HttpClient http;
+    private final ProviderHttp http;
 
     public AnthropicProvider(AnthropicConfig config, HttpClient http) {
-        this.config = config;
-        this.http = http;
+        this.http = new ProviderHttp("anthropic", http, config.baseUrl(), config.requestTimeout(),
+                Map.of("x-api-key", config.apiKey(), "anthropic-version", config.version()));
     }
 
     @Override
@@ -76,14 +76,10 @@ public final class AnthropicProvider implements BatchProvider {
 
     @Override
     public Submission submit(Payload payload, String endpoint, Map<String, String> metadata) {
-        HttpRequest request = request("v1/messages/batches").header("content-type", "application/json")
+        HttpRequest request = http.request(BATCHES).header("content-type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> requestsBody(payload))).build();
-        JsonNode batch = sendJson("createBatch", request);
-        String id = batch.path("id").asText(null);
-        if (id == null) {
-            throw new ProviderException("anthropic createBatch failed: 200 malformed_response: no id", 200,
-                    "malformed_response", true, null);
-        }
+        JsonNode batch = http.sendJson("createBatch", request);
+        String id = http.requiredText("createBatch", batch, "id");
         LOG.log(Level.DEBUG, "created message batch {0}", id);
         return new Submission(id, null, batch.path("processing_status").asText(null));
     }
@@ -143,8 +139,8 @@ public final class AnthropicProvider implements BatchProvider {
         List<JsonNode> candidates = new java.util.ArrayList<>();
         String after = null;
         for (int page = 0; page < 1000; page++) {
-            JsonNode list = sendJson("listBatches", request("v1/messages/batches?limit=100"
-                    + (after == null ? "" : "&after_id=" + after)).GET().build());
+            JsonNode list = http.sendJson("listBatches", http.request(BATCHES + "?limit=100"
+                    + (after == null ? "" : "&after_id=" + Escape.query(after))).GET().build());
             boolean older = false;
             for (JsonNode b : list.path("data")) {
                 java.time.Instant created;
@@ -222,22 +218,22 @@ public final class AnthropicProvider implements BatchProvider {
 
     /** The custom_id of an ended batch's first result line, or null when it has none. */
     private String firstResultId(String batchId) {
-        HttpResponse<InputStream> response = send("results",
-                request("v1/messages/batches/" + batchId + "/results").GET().build());
+        HttpResponse<InputStream> response = http.open("results", results(batchId));
         try (InputStream in = response.body()) {
-            if (response.statusCode() / 100 != 2) {
-                throw failure("results", response.statusCode(), in.readNBytes(64 * 1024));
-            }
             String line = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)).readLine();
             return line == null || line.isBlank() ? null : JSON.readTree(line).path("custom_id").asText(null);
         } catch (IOException e) {
-            throw new ProviderException("anthropic results failed: 0 io_error", 0, "io_error", true, e);
+            throw Failures.transport("anthropic", "results", e);
         }
+    }
+
+    private HttpRequest results(String batchId) {
+        return http.request(BATCHES + "/" + Escape.segment(batchId) + "/results").GET().build();
     }
 
     @Override
     public BatchView retrieve(String batchId) {
-        JsonNode b = sendJson("retrieveBatch", request("v1/messages/batches/" + batchId).GET().build());
+        JsonNode b = http.sendJson("retrieveBatch", http.request(BATCHES + "/" + Escape.segment(batchId)).GET().build());
         String status = b.path("processing_status").asText("");
         BatchState state = switch (status) {
             case "in_progress" -> BatchState.RUNNING;
@@ -259,109 +255,15 @@ public final class AnthropicProvider implements BatchProvider {
         if (batch.outputFileId() == null) {
             return;
         }
-        HttpResponse<InputStream> response = send("results",
-                request("v1/messages/batches/" + batch.outputFileId() + "/results").GET().build());
-        try (InputStream in = response.body()) {
-            if (response.statusCode() / 100 != 2) {
-                throw failure("results", response.statusCode(), in.readNBytes(64 * 1024));
-            }
-            BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-            String line;
-            long number = 0;
-            long skipped = 0;
-            while ((line = reader.readLine()) != null) {
-                number++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                LineResult result = parse(line);
-                if (result == null) {
-                    // As for OpenAI: one garbled line must not hold back every other result. Its request
-                    // is joined as having no result; the line's text (a model's answer) is never logged.
-                    skipped++;
-                    LOG.log(Level.WARNING, "batch {0} results line {1} is not a result line; skipped",
-                            batch.outputFileId(), number);
-                    continue;
-                }
-                sink.accept(result);
-            }
-            if (skipped > 0) {
-                LOG.log(Level.WARNING, "batch {0}: {1} unreadable result line(s) skipped", batch.outputFileId(),
-                        skipped);
-            }
-        } catch (IOException e) {
-            // The class only: a reader's message could quote what it was reading.
-            throw new ProviderException("anthropic results failed: 0 io_error: " + e.getClass().getSimpleName(), 0,
-                    "io_error", true, e);
-        }
-    }
-
-    /** One result line, or null when it is not one: not a JSON object, no custom_id, or no result object. */
-    static LineResult parse(String line) {
-        JsonNode node;
-        try {
-            node = JSON.readTree(line);
-        } catch (IOException notJson) {
-            return null;
-        }
-        if (node == null || !node.isObject() || !node.path("custom_id").isTextual()
-                || node.path("custom_id").asText().isEmpty() || !node.path("result").isObject()) {
-            return null;
-        }
-        return toResult(node);
-    }
-
-    static LineResult toResult(JsonNode line) {
-        String id = line.path("custom_id").asText();
-        JsonNode result = line.path("result");
-        String type = result.path("type").asText();
-        return switch (type) {
-            case "succeeded" -> {
-                JsonNode message = result.path("message");
-                JsonNode u = message.path("usage");
-                long cacheRead = u.path("cache_read_input_tokens").asLong(0);
-                long input = u.path("input_tokens").asLong(0) + cacheRead + u.path("cache_creation_input_tokens").asLong(0);
-                yield new LineResult(id, Outcome.SUCCEEDED, 200, message.toString(), null,
-                        new Usage(input, cacheRead, u.path("output_tokens").asLong(0)), null,
-                        message.path("model").isTextual() ? message.path("model").asText() : null);
-            }
-            case "errored" -> {
-                JsonNode error = result.path("error");
-                String errorType = error.path("error").path("type").asText(null);
-                yield new LineResult(id, Outcome.FAILED, errorType == null ? null : statusOf(errorType), null,
-                        error.toString(), null, errorType, null);
-            }
-            case "canceled" -> new LineResult(id, Outcome.CANCELLED, null, null,
-                    "{\"type\":\"canceled\",\"message\":\"the batch was cancelled before this request ran\"}", null,
-                    "canceled", null);
-            case "expired" -> new LineResult(id, Outcome.EXPIRED, null, null,
-                    "{\"type\":\"expired\",\"message\":\"the batch expired before this request ran\"}", null,
-                    "expired", null);
-            default -> new LineResult(id, Outcome.FAILED, null, null, result.toString(), null, "unknown_result_type",
-                    null);
-        };
-    }
-
-    /** The HTTP status Anthropic documents for each error type (docs/providers.md). */
-    static Integer statusOf(String type) {
-        return switch (type) {
-            case "invalid_request_error" -> 400;
-            case "authentication_error" -> 401;
-            case "billing_error" -> 402;
-            case "permission_error" -> 403;
-            case "not_found_error" -> 404;
-            case "request_too_large" -> 413;
-            case "rate_limit_error" -> 429;
-            case "api_error" -> 500;
-            case "timeout_error" -> 504;
-            case "overloaded_error" -> 529;
-            default -> null;
-        };
+        // As for every provider (ProviderHttp#streamLines): a garbled line is skipped, its request
+        // joined as having no result; the line's text (a model's answer) is never logged.
+        http.streamLines("results", results(batch.outputFileId()), "batch " + batch.outputFileId() + " results",
+                AnthropicResultLines::parse, sink);
     }
 
     @Override
     public void cancel(String batchId) {
-        sendJson("cancelBatch", request("v1/messages/batches/" + batchId + "/cancel")
+        http.sendJson("cancelBatch", http.request(BATCHES + "/" + Escape.segment(batchId) + "/cancel")
                 .POST(HttpRequest.BodyPublishers.noBody()).build());
     }
 
@@ -371,74 +273,12 @@ public final class AnthropicProvider implements BatchProvider {
         if (outputFileId == null) {
             return;
         }
-        HttpResponse<InputStream> response = send("deleteBatch",
-                request("v1/messages/batches/" + outputFileId).DELETE().build());
-        try (InputStream in = response.body()) {
-            if (response.statusCode() / 100 != 2 && response.statusCode() != 404) {
-                throw failure("deleteBatch", response.statusCode(), in.readNBytes(64 * 1024));
-            }
-        } catch (IOException e) {
-            throw new ProviderException("anthropic deleteBatch failed: 0 io_error", 0, "io_error", true, e);
-        }
-    }
-
-    private HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(URI.create(config.baseUrl().toString().replaceAll("/+$", "") + "/" + path))
-                .timeout(config.requestTimeout())
-                .header("x-api-key", config.apiKey())
-                .header("anthropic-version", config.version());
-    }
-
-    private JsonNode sendJson(String operation, HttpRequest request) {
-        HttpResponse<InputStream> response = send(operation, request);
-        try (InputStream in = response.body()) {
-            byte[] body = in.readNBytes(4 * 1024 * 1024);
-            if (response.statusCode() / 100 != 2) {
-                ProviderException e = failure(operation, response.statusCode(), body);
-                var wait = response.headers().firstValue("retry-after");
-                if (wait.isPresent()) {
-                    try {
-                        e = new ProviderException(e.getMessage(), e.statusCode(), e.code(), e.retryable(),
-                                Duration.ofMillis((long) (Double.parseDouble(wait.get()) * 1000)), null);
-                    } catch (NumberFormatException notSeconds) {
-                        // an HTTP date: the caller's own backoff applies
-                    }
-                }
+        try {
+            http.sendJson("deleteBatch", http.request(BATCHES + "/" + Escape.segment(outputFileId)).DELETE().build());
+        } catch (ProviderException e) {
+            if (e.statusCode() != 404) {
                 throw e;
             }
-            return JSON.readTree(body);
-        } catch (IOException e) {
-            throw new ProviderException("anthropic " + operation + " failed: 0 io_error", 0, "io_error", true, e);
         }
-    }
-
-    private HttpResponse<InputStream> send(String operation, HttpRequest request) {
-        try {
-            return http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        } catch (HttpTimeoutException e) {
-            throw new ProviderException("anthropic " + operation + " failed: 0 timeout", 0, "timeout", true, e);
-        } catch (IOException e) {
-            throw new ProviderException("anthropic " + operation + " failed: 0 io_error: " + e.getClass().getSimpleName(),
-                    0, "io_error", true, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ProviderException("anthropic " + operation + " failed: 0 interrupted", 0, "interrupted", true, e);
-        }
-    }
-
-    /** The envelope {"type":"error","error":{"type","message"}} as an exception; never request text. */
-    static ProviderException failure(String operation, int status, byte[] body) {
-        String type = null;
-        String message = "no error message";
-        try {
-            JsonNode e = JSON.readTree(body).path("error");
-            type = e.path("type").asText(null);
-            message = e.path("message").asText(message);
-        } catch (IOException | RuntimeException notJson) {
-            // not an Anthropic envelope; the status speaks alone
-        }
-        boolean retryable = status == 408 || status == 409 || status == 429 || status >= 500;
-        return new ProviderException("anthropic " + operation + " failed: " + status + (type == null ? "" : " " + type)
-                + ": " + (message.length() > 300 ? message.substring(0, 300) + "…" : message), status, type, retryable, null);
     }
 }

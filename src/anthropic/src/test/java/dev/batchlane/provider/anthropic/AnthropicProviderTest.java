@@ -185,7 +185,7 @@ class AnthropicProviderTest {
         });
         server.start();
         var logged = new java.util.concurrent.CopyOnWriteArrayList<String>();
-        var logger = java.util.logging.Logger.getLogger(AnthropicProvider.class.getName());
+        var logger = java.util.logging.Logger.getLogger(dev.batchlane.http.ProviderHttp.class.getName());
         var handler = new java.util.logging.Handler() {
             @Override
             public void publish(java.util.logging.LogRecord r) {

@@ -378,7 +378,7 @@ public final class DynamoJobStore implements JobStore {
     /**
      * True when the transaction was cancelled because the shard's own condition failed (it is no
      * longer ENDED at that version) and nothing else went wrong — the one case in which someone else
-     * acted. The retry shard's "does not exist yet" failing beside it is the same case (whoever
+     * acted. The child shard's "does not exist yet" failing beside it is the same case (whoever
      * completed the shard created it). Reasons come in the order of the items: shard, job, child;
      * "None" marks an item that was fine.
      */
@@ -622,12 +622,25 @@ public final class DynamoJobStore implements JobStore {
     }
 
     private static Job job(Map<String, AttributeValue> m) {
-        return new Job(str(m, "jobId"), str(m, "provider"), JobStatus.valueOf(str(m, "status")), str(m, "bucket"),
-                str(m, "inputKey"), str(m, "inputVersion"), str(m, "name"), str(m, "sha256"), num(m, "inputBytes"),
-                num(m, "requestCount"), (int) num(m, "shardCount"), (int) num(m, "shardsCompleted"), str(m, "model"),
-                str(m, "endpoint"), time(m, "createdAt"), time(m, "submittedAt"), time(m, "completedAt"),
-                str(m, "resultKey"), str(m, "estimatedCostUsd"), str(m, "budgetUsd"),
-                m.containsKey("cancelRequested") && Boolean.TRUE.equals(m.get("cancelRequested").bool()));
+        return Job.builder(str(m, "jobId"), str(m, "provider"))
+                .status(JobStatus.valueOf(str(m, "status")))
+                .input(str(m, "bucket"), str(m, "inputKey"), str(m, "inputVersion"))
+                .name(str(m, "name"))
+                .sha256(str(m, "sha256"))
+                .inputBytes(num(m, "inputBytes"))
+                .requestCount(num(m, "requestCount"))
+                .shardCount((int) num(m, "shardCount"))
+                .shardsCompleted((int) num(m, "shardsCompleted"))
+                .model(str(m, "model"))
+                .endpoint(str(m, "endpoint"))
+                .createdAt(time(m, "createdAt"))
+                .submittedAt(time(m, "submittedAt"))
+                .completedAt(time(m, "completedAt"))
+                .resultKey(str(m, "resultKey"))
+                .estimatedCostUsd(str(m, "estimatedCostUsd"))
+                .budgetUsd(str(m, "budgetUsd"))
+                .cancelRequested(m.containsKey("cancelRequested") && Boolean.TRUE.equals(m.get("cancelRequested").bool()))
+                .build();
     }
 
     static Map<String, AttributeValue> shardItem(Shard sh) {
@@ -675,7 +688,7 @@ public final class DynamoJobStore implements JobStore {
             m.put("usageCached", n(r.usage().cachedInputTokens()));
             m.put("usageOutput", n(r.usage().outputTokens()));
             putS(m, "partKey", r.partKey());
-            m.put("resRetried", n(r.retried()));
+            m.put("resRetried", n(r.resubmitted()));
             m.put("resFinalFailures", n(r.finalFailures()));
             if (!r.usageByModel().isEmpty()) {
                 putS(m, "usageByModel", usageByModel(r.usageByModel()));
@@ -742,22 +755,37 @@ public final class DynamoJobStore implements JobStore {
                         str(m, "partKey"), num(m, "resRetried"), num(m, "resFinalFailures"),
                         usageByModel(str(m, "usageByModel")))
                 : null;
-        return new Shard(str(m, "jobId"), (int) num(m, "shardIndex"), ShardStatus.valueOf(str(m, "status")),
-                str(m, "provider"), str(m, "stagingKey"), num(m, "requestCount"), num(m, "bytes"),
-                str(m, "batchId"), str(m, "inputFileId"), str(m, "outputFileId"), str(m, "errorFileId"),
-                str(m, "providerStatus"),
-                new BatchCounts(num(m, "countTotal"), num(m, "countCompleted"), num(m, "countFailed")),
-                str(m, "batchError"), (int) num(m, "pollCount"), time(m, DUE_AT), time(m, "submittedAt"),
-                time(m, "endedAt"), time(m, "completedAt"), result, num(m, "version"), (int) num(m, "depth"),
-                m.containsKey("troubleSince") ? new ShardTrouble((int) num(m, "troubleFailures"),
-                        str(m, "troubleLastError"), str(m, "stuck"), time(m, "troubleSince")) : null,
-                time(m, "claimedAt"),
-                num(m, "inputTokens"),
-                m.containsKey("attemptStep") ? new CreationAttempt(
-                        CreationAttempt.Step.valueOf(str(m, "attemptStep")), time(m, "attemptAt")) : null,
-                m.containsKey("waitTimes") ? new QueueWait(time(m, "waitSince"),
+        return Shard.builder(str(m, "jobId"), (int) num(m, "shardIndex"))
+                .status(ShardStatus.valueOf(str(m, "status")))
+                .provider(str(m, "provider"))
+                .stagingKey(str(m, "stagingKey"))
+                .requestCount(num(m, "requestCount"))
+                .bytes(num(m, "bytes"))
+                .batchId(str(m, "batchId"))
+                .inputFileId(str(m, "inputFileId"))
+                .outputFileId(str(m, "outputFileId"))
+                .errorFileId(str(m, "errorFileId"))
+                .providerStatus(str(m, "providerStatus"))
+                .providerCounts(new BatchCounts(num(m, "countTotal"), num(m, "countCompleted"), num(m, "countFailed")))
+                .batchError(str(m, "batchError"))
+                .pollCount((int) num(m, "pollCount"))
+                .dueAt(time(m, DUE_AT))
+                .submittedAt(time(m, "submittedAt"))
+                .endedAt(time(m, "endedAt"))
+                .completedAt(time(m, "completedAt"))
+                .result(result)
+                .version(num(m, "version"))
+                .depth((int) num(m, "depth"))
+                .trouble(m.containsKey("troubleSince") ? new ShardTrouble((int) num(m, "troubleFailures"),
+                        str(m, "troubleLastError"), str(m, "stuck"), time(m, "troubleSince")) : null)
+                .claimedAt(time(m, "claimedAt"))
+                .inputTokens(num(m, "inputTokens"))
+                .attempt(m.containsKey("attemptStep") ? new CreationAttempt(
+                        CreationAttempt.Step.valueOf(str(m, "attemptStep")), time(m, "attemptAt")) : null)
+                .queueWait(m.containsKey("waitTimes") ? new QueueWait(time(m, "waitSince"),
                         java.time.Duration.ofMillis(num(m, "waitedMs")), (int) num(m, "waitTimes"),
-                        str(m, "waitReason")) : QueueWait.NONE);
+                        str(m, "waitReason")) : QueueWait.NONE)
+                .build();
     }
 
     private static AttributeValue s(String v) {

@@ -140,7 +140,7 @@ public final class CompleteService {
         }
         LOG.log(Level.INFO, "job {0} shard {1}: joined {2} requests ({3} succeeded, {4} failed, {5} expired,"
                 + " {6} resubmitted as shard {7})", jobId, Shard.partName(index), result.total(), result.succeeded(),
-                result.failed(), result.expired(), result.retried(),
+                result.failed(), result.expired(), result.resubmitted(),
                 joined.child() == null ? "-" : Shard.partName(joined.child().index()));
         Bill bill = Bill.of(job.provider(), result.usageByModel(job.model()), settings.money().prices());
         BigDecimal cost = bill.complete() ? bill.batchUsd() : BigDecimal.ZERO;
@@ -217,20 +217,20 @@ public final class CompleteService {
                     if (shard.batchId() != null) {
                         provider.streamResults(view, sink);
                     }
-                }, unanswered(shard), canRetry(shard, job), part, partKey,
+                }, unanswered(shard), mayResubmit(shard, job), part, partKey,
                         Submission.ON_DEMAND_STATUS.equals(shard.providerStatus()));
                 part.complete();
             }
             String childKey = Keys.staging(shard.jobId(), shard.childIndex());
             Map<String, Long> written = copyStaged(shard, idField, Map.of(
-                    Keys.failedPart(shard.jobId(), shard.index()), joined.finalFailures(), childKey, joined.retry()));
+                    Keys.failedPart(shard.jobId(), shard.index()), joined.finalFailures(), childKey, joined.resubmit()));
             Shard child = null;
-            if (!joined.retry().isEmpty()) {
+            if (!joined.resubmit().isEmpty()) {
                 // Due now: the next poll submits it like any shard held back.
                 child = Shard.staged(shard.jobId(), shard.childIndex(), shard.provider(), childKey,
-                        joined.retry().size(), written.get(childKey), shard.depth() + 1, now)
+                        joined.resubmit().size(), written.get(childKey), shard.depth() + 1, now)
                         .withInputTokens(shard.requestCount() <= 0 ? 0
-                                : Math.round((double) shard.inputTokens() * joined.retry().size() / shard.requestCount()));
+                                : Math.round((double) shard.inputTokens() * joined.resubmit().size() / shard.requestCount()));
             }
             return new Joined(joined.result(), child);
         } catch (IOException e) {
@@ -240,8 +240,8 @@ public final class CompleteService {
     }
 
     /** Passing failures are resubmitted up to the depth limit, and never once the owner cancelled the job. */
-    private boolean canRetry(Shard shard, Job job) {
-        return shard.depth() < settings.maxRetryDepth() && !job.cancelRequested();
+    private boolean mayResubmit(Shard shard, Job job) {
+        return shard.depth() < settings.maxResubmitDepth() && !job.cancelRequested();
     }
 
     /**
@@ -404,7 +404,7 @@ public final class CompleteService {
         input.put("version", job.inputVersion());
         input.put("sha256", job.sha256());
         input.put("bytes", job.inputBytes());
-        long succeeded = 0, failed = 0, expired = 0, cancelled = 0, missing = 0, retried = 0, finalFailures = 0;
+        long succeeded = 0, failed = 0, expired = 0, cancelled = 0, missing = 0, resubmitted = 0, finalFailures = 0;
         Usage usage = Usage.ZERO;
         Map<String, Usage> usageByModel = new java.util.TreeMap<>();
         Map<String, Usage> onDemandByModel = new java.util.TreeMap<>();
@@ -421,7 +421,7 @@ public final class CompleteService {
             expired += r.expired();
             cancelled += r.cancelled();
             missing += r.missing();
-            retried += r.retried();
+            resubmitted += r.resubmitted();
             finalFailures += r.finalFailures();
             usage = usage.plus(r.usage());
             Map<String, Usage> shardByModel = r.usageByModel(job.model());
@@ -448,7 +448,7 @@ public final class CompleteService {
             sn.put("expired", r.expired());
             sn.put("cancelled", r.cancelled());
             sn.put("missing", r.missing());
-            sn.put("resubmitted", r.retried());
+            sn.put("resubmitted", r.resubmitted());
             sn.put("depth", s.depth());
             if (s.queueWait().times() > 0) {
                 // How long the shard waited for the provider's queue before it was sent, and how often.
@@ -478,7 +478,7 @@ public final class CompleteService {
         counts.put("expired", expired);
         counts.put("cancelled", cancelled);
         counts.put("missing", missing);
-        counts.put("resubmitted", retried);
+        counts.put("resubmitted", resubmitted);
         counts.put("inFailedFile", finalFailures);
         m.set("usage", usageJson(usage));
         Bill bill = Bill.of(job.provider(), usageByModel, onDemandByModel, prices);

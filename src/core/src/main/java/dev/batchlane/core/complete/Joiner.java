@@ -36,7 +36,7 @@ public final class Joiner {
      * minus completed minus failed). A {@link Outcome#MISSING} request is sent again only when every
      * missing request can be one of those: otherwise the provider may have run (and billed) it and
      * lost only its line, and it is a final failure with the unanswered code instead of a blind
-     * second run. Other outcomes (the batch expired or was cancelled) follow {@link RetryPolicy}.
+     * second run. Other outcomes (the batch expired or was cancelled) follow {@link ResubmitPolicy}.
      */
     public record Unanswered(Outcome outcome, String code, String message, long notProcessed) {
         public Unanswered(Outcome outcome, String code, String message) {
@@ -88,19 +88,19 @@ public final class Joiner {
         }
     }
 
-    /** A joined shard: its counts, and the ids handed on to a retry shard or to the failed list. */
-    public record Joined(ShardResult result, Set<String> retry, Set<String> finalFailures) {}
+    /** A joined shard: its counts, and the ids handed on to a child shard (resubmitted) or to the failed list. */
+    public record Joined(ShardResult result, Set<String> resubmit, Set<String> finalFailures) {}
 
     /**
      * Writes the joined part to {@code part}, which is left open: the caller completes or aborts
      * the upload. {@code results} streams the provider's lines into
-     * the consumer it is given. When {@code canRetry}, requests that failed for a passing reason
-     * (see {@link RetryPolicy}) are not written but returned for a retry shard; every other failure
+     * the consumer it is given. When {@code mayResubmit}, requests that failed for a passing reason
+     * (see {@link ResubmitPolicy}) are not written but returned for a child shard; every other failure
      * is written with its error and returned as a final failure.
      */
     public static Joined join(Set<String> pending, Consumer<Consumer<LineResult>> results, Unanswered unanswered,
-            boolean canRetry, OutputStream part, String partKey) {
-        return join(pending, results, unanswered, canRetry, part, partKey, false);
+            boolean mayResubmit, OutputStream part, String partKey) {
+        return join(pending, results, unanswered, mayResubmit, part, partKey, false);
     }
 
     /**
@@ -109,12 +109,12 @@ public final class Joiner {
      * user sees which answers were billed at the synchronous price without reading the manifest.
      */
     public static Joined join(Set<String> pending, Consumer<Consumer<LineResult>> results, Unanswered unanswered,
-            boolean canRetry, OutputStream part, String partKey, boolean onDemand) {
+            boolean mayResubmit, OutputStream part, String partKey, boolean onDemand) {
         long[] counts = new long[Outcome.values().length];
         long[] unknown = {0};
         Usage[] usage = {Usage.ZERO};
         java.util.Map<String, Usage> byModel = new java.util.TreeMap<>();
-        Set<String> retry = new LinkedHashSet<>();
+        Set<String> resubmit = new LinkedHashSet<>();
         Set<String> finalFailures = new LinkedHashSet<>();
         try (JsonGenerator out = new JsonFactory().createGenerator(part, JsonEncoding.UTF8)
                 .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET)) {
@@ -127,9 +127,9 @@ public final class Joiner {
                     // priced per model: a file may mix models, each at its own price
                     byModel.merge(line.model() == null ? "" : line.model(), line.usage(), Usage::plus);
                 }
-                boolean again = line.outcome() == Outcome.MISSING ? resubmitMissing[0] : RetryPolicy.retryable(line);
-                if (canRetry && again) {
-                    retry.add(line.customId());
+                boolean again = line.outcome() == Outcome.MISSING ? resubmitMissing[0] : ResubmitPolicy.worthResubmitting(line);
+                if (mayResubmit && again) {
+                    resubmit.add(line.customId());
                     return;
                 }
                 counts[line.outcome().ordinal()]++;
@@ -157,9 +157,9 @@ public final class Joiner {
         }
         ShardResult result = new ShardResult(counts[Outcome.SUCCEEDED.ordinal()], counts[Outcome.FAILED.ordinal()],
                 counts[Outcome.EXPIRED.ordinal()], counts[Outcome.CANCELLED.ordinal()],
-                counts[Outcome.MISSING.ordinal()], unknown[0], usage[0], partKey, retry.size(), finalFailures.size(),
+                counts[Outcome.MISSING.ordinal()], unknown[0], usage[0], partKey, resubmit.size(), finalFailures.size(),
                 byModel);
-        return new Joined(result, retry, finalFailures);
+        return new Joined(result, resubmit, finalFailures);
     }
 
     /** Staged lines to pick out by id, and where they go. */
@@ -167,7 +167,7 @@ public final class Joiner {
 
     /**
      * Copies each staged line whose id is in a selection to that selection's output, byte for byte,
-     * so a retry shard or the failed list holds exactly what the user wrote. One pass over the
+     * so a child shard or the failed list holds exactly what the user wrote. One pass over the
      * shard serves every selection.
      */
     public static void select(InputStream staged, String idField, List<Selection> selections) throws IOException {

@@ -1,6 +1,6 @@
 /**
  * Completing a shard whose batch ended: results joined to the staged requests by id, never by
- * position; failures sorted into retry shards and failed.jsonl by the provider's codes; the
+ * position; failures sorted into child shards and failed.jsonl by the provider's codes; the
  * manifest and the completion event when the last shard is done; provider files deleted only
  * after the results are durable.
  */

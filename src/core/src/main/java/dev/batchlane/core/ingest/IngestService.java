@@ -19,6 +19,7 @@ import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.lane.ShardSubmitter;
+import dev.batchlane.core.money.Budget;
 import dev.batchlane.core.money.Money;
 import dev.batchlane.core.money.Projection;
 import dev.batchlane.core.provider.BatchProvider;
@@ -327,10 +328,11 @@ public final class IngestService {
         }
         if (budget != null) {
             money = moneyJson(projection, budget);
-            Violation over = budgetViolation(projection, budget);
-            if (over != null) {
+            Optional<Budget.Refusal> over = Budget.check(projection, budget);
+            if (over.isPresent()) {
                 removeStaged(jobId, attempt, staged);
-                return reject(jobId, ref, drop, fileLevel(over, checked.bytes()), false, money);
+                return reject(jobId, ref, drop, fileLevel(new Violation(0, null, over.get().code(),
+                        over.get().message()), checked.bytes()), false, money);
             }
         }
         if (!projection.complete()) {
@@ -359,11 +361,19 @@ public final class IngestService {
             }
         }
         Instant now = clock.instant();
-        Job job = new Job(jobId, provider.name(), JobStatus.INGESTING, ref.bucket(), ref.key(), ref.identity(),
-                drop.name(), checked.sha256(), checked.bytes(), checked.requests(), 0, 0, checked.model(),
-                checked.endpoint(), now, null, null, null,
-                projection.complete() ? projection.batchUsd().toPlainString() : null,
-                budget == null ? null : budget.toPlainString(), false);
+        Job job = Job.builder(jobId, provider.name())
+                .status(JobStatus.INGESTING)
+                .input(ref.bucket(), ref.key(), ref.identity())
+                .name(drop.name())
+                .sha256(checked.sha256())
+                .inputBytes(checked.bytes())
+                .requestCount(checked.requests())
+                .model(checked.model())
+                .endpoint(checked.endpoint())
+                .createdAt(now)
+                .estimatedCostUsd(projection.complete() ? projection.batchUsd().toPlainString() : null)
+                .budgetUsd(budget == null ? null : budget.toPlainString())
+                .build();
         if (!store.createJob(job)) {
             LOG.log(Level.INFO, "job {0}: another invocation created it first", jobId);
             return new Result(jobId, Outcome.DUPLICATE, 0, checked.requests());
@@ -438,7 +448,7 @@ public final class IngestService {
             LOG.log(Level.INFO, "job {0}: {1} shard(s) left for poll to submit; the invocation has {2} s left",
                     job.jobId(), toPoll, deadline.remaining(clock).toSeconds());
         }
-        // Only input shards count here: retry shards of early finishers counted themselves.
+        // Only input shards count here: child shards of early finishers counted themselves.
         int inputShards = (int) shards.stream().filter(s -> s.depth() == 0).count();
         if (store.markRunning(job.jobId(), inputShards, clock.instant())
                 && store.job(job.jobId()).map(Job::allShardsCompleted).orElse(false)) {
@@ -460,36 +470,9 @@ public final class IngestService {
     /** The budget for this file: its own metadata, else the default for its prefix. */
     private Optional<BigDecimal> budget(ObjectRef ref) {
         // The version the event named, not whatever the key holds now: an overwrite carries its own budget.
-        Optional<String> own = objects.head(ref.key(), ref.versionId())
-                .map(info -> info.metadata().get(Money.BUDGET_METADATA));
-        if (own.isPresent()) {
-            try {
-                BigDecimal value = new BigDecimal(own.get().trim());
-                if (value.signum() < 0) {
-                    throw new NumberFormatException();
-                }
-                return Optional.of(value);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("x-amz-meta-" + Money.BUDGET_METADATA + " is '" + own.get()
-                        + "'; it must be a non-negative amount in USD such as 25 or 12.50");
-            }
-        }
-        return settings.money().defaultBudget(ref.key());
-    }
-
-    private static Violation budgetViolation(Projection p, BigDecimal budget) {
-        if (!p.complete()) {
-            return new Violation(0, null, "price_unknown", "the file has a budget of $" + budget.toPlainString()
-                    + " but there is no price for model(s) " + p.unpricedModels() + " (price table " + p.priceTableVersion()
-                    + "), so the cost cannot be shown to fit; add the model to batchlane.pricing.overrides");
-        }
-        if (p.batchUsd().compareTo(budget) > 0) {
-            return new Violation(0, null, "over_budget", "the projected cost is up to $" + p.batchUsd().toPlainString()
-                    + " at batch prices (" + p.inputTokens() + " input tokens, up to " + p.maxOutputTokens()
-                    + " output tokens), over the budget of $" + budget.toPlainString()
-                    + "; raise x-amz-meta-budget-usd or lower max_tokens");
-        }
-        return null;
+        String own = objects.head(ref.key(), ref.versionId())
+                .map(info -> info.metadata().get(Money.BUDGET_METADATA)).orElse(null);
+        return Budget.forFile(ref.key(), own, settings.money());
     }
 
     private static ObjectNode moneyJson(Projection p, BigDecimal budget) {
@@ -548,9 +531,16 @@ public final class IngestService {
         checked.sample().forEach(v -> first.add(violationJson(v)));
         objects.putBytes(reportKey, JSON.writeValueAsBytes(report), "application/json");
         Instant now = clock.instant();
-        store.createJob(new Job(jobId, drop.provider(), JobStatus.REJECTED, ref.bucket(), ref.key(), ref.identity(),
-                drop.name(), checked.sha256(), checked.bytes(), 0, 0, 0, null, null, now, null, now,
-                reportKey, null, null, false));
+        store.createJob(Job.builder(jobId, drop.provider())
+                .status(JobStatus.REJECTED)
+                .input(ref.bucket(), ref.key(), ref.identity())
+                .name(drop.name())
+                .sha256(checked.sha256())
+                .inputBytes(checked.bytes())
+                .createdAt(now)
+                .completedAt(now)
+                .resultKey(reportKey)
+                .build());
         LOG.log(Level.WARNING, "job {0}: rejected {1}: {2} violation(s) {3}; report at {4}", jobId, ref.key(),
                 checked.violationCount(), checked.violationsByCode(), reportKey);
         metrics.jobRejected(drop.provider());

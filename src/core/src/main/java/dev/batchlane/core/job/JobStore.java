@@ -18,7 +18,7 @@ public interface JobStore {
 
     /**
      * Moves a job from INGESTING to RUNNING once its input shards are submitted, adding their number
-     * to the shards to wait for (retry shards of early finishers may already be counted).
+     * to the shards to wait for (child shards of early finishers may already be counted).
      */
     boolean markRunning(String jobId, int shardCount, Instant now);
 
@@ -80,7 +80,7 @@ public interface JobStore {
 
     /**
      * Atomically moves an ENDED shard to COMPLETED (version-checked), counts it on its job, and —
-     * when {@code child} is not null — creates the retry shard and counts it as one more shard to
+     * when {@code child} is not null — creates the child shard and counts it as one more shard to
      * wait for, so a crash can never leave one of these done without the others. Returns false
      * only when the shard is no longer ENDED at {@code current}'s version (someone else moved it);
      * anything else that stops the write (throttling, a conflicting transaction, a missing job,

@@ -44,8 +44,8 @@ public record Shard(
         CreationAttempt attempt,
         QueueWait queueWait) {
 
-    /** Child shards are numbered apart from input shards: the n-th retry of shard i is i + n × this. */
-    public static final int RETRY_STRIDE = 100_000;
+    /** Child shards are numbered apart from input shards: the n-th resubmission of shard i is i + n × this. */
+    public static final int CHILD_STRIDE = 100_000;
 
     /**
      * How long a complete invocation's claim on an ENDED shard protects it: longer than the longest
@@ -65,16 +65,6 @@ public record Shard(
         }
     }
 
-    /** The shape before trouble, complete claims, estimates, creation attempts and queue waits were recorded. */
-    public Shard(String jobId, int index, ShardStatus status, String provider, String stagingKey, long requestCount,
-            long bytes, String batchId, String inputFileId, String outputFileId, String errorFileId,
-            String providerStatus, BatchCounts providerCounts, String batchError, int pollCount, Instant dueAt,
-            Instant submittedAt, Instant endedAt, Instant completedAt, ShardResult result, long version, int depth) {
-        this(jobId, index, status, provider, stagingKey, requestCount, bytes, batchId, inputFileId, outputFileId,
-                errorFileId, providerStatus, providerCounts, batchError, pollCount, dueAt, submittedAt, endedAt,
-                completedAt, result, version, depth, null, null, 0, null, QueueWait.NONE);
-    }
-
     public static Shard staged(String jobId, int index, String provider, String stagingKey,
             long requestCount, long bytes) {
         return staged(jobId, index, provider, stagingKey, requestCount, bytes, 0, null);
@@ -82,21 +72,20 @@ public record Shard(
 
     public static Shard staged(String jobId, int index, String provider, String stagingKey, long requestCount,
             long bytes, int depth, Instant dueAt) {
-        return new Shard(jobId, index, ShardStatus.STAGED, provider, stagingKey, requestCount, bytes, null, null, null,
-                null, null, BatchCounts.NONE, null, 0, dueAt, null, null, null, null, 0, depth, null, null, 0, null,
-                QueueWait.NONE);
+        return builder(jobId, index).provider(provider).stagingKey(stagingKey).requestCount(requestCount)
+                .bytes(bytes).depth(depth).dueAt(dueAt).build();
     }
 
     /** The same shard with ingest's estimate of the input tokens it will enqueue at the provider. */
     public Shard withInputTokens(long tokens) {
-        Builder b = builder();
+        Builder b = toBuilder();
         b.inputTokens = tokens;
         return b.build();
     }
 
     /** A creating call is about to start (or started and was not answered): see {@link CreationAttempt}. */
     public Shard withAttempt(CreationAttempt next) {
-        Builder b = builder();
+        Builder b = toBuilder();
         b.attempt = next;
         return b.build();
     }
@@ -106,7 +95,7 @@ public record Shard(
      * is kept, so the next submission reuses it.
      */
     public Shard waiting(String why, Instant now, Instant due) {
-        Builder b = builder().status(ShardStatus.STAGED).dueAt(due);
+        Builder b = toBuilder().status(ShardStatus.STAGED).dueAt(due);
         b.queueWait = queueWait.heldBack(now, why);
         return b.build();
     }
@@ -116,7 +105,7 @@ public record Shard(
      * is forgotten, the input file kept, and the shard waits to be submitted again.
      */
     public Shard requeued(String why, Instant now, Instant due) {
-        Builder b = builder().status(ShardStatus.STAGED).dueAt(due);
+        Builder b = toBuilder().status(ShardStatus.STAGED).dueAt(due);
         b.batchId = null;
         b.providerStatus = why;
         b.submittedAt = null;
@@ -125,9 +114,9 @@ public record Shard(
         return b.build();
     }
 
-    /** The index of this shard's retry shard: deterministic, so a rerun of complete finds the same one. */
+    /** The index of this shard's child shard (its resubmitted requests): deterministic, so a rerun of complete finds the same one. */
     public int childIndex() {
-        return index % RETRY_STRIDE + (depth + 1) * RETRY_STRIDE;
+        return index % CHILD_STRIDE + (depth + 1) * CHILD_STRIDE;
     }
 
     public String id() {
@@ -139,25 +128,25 @@ public record Shard(
     }
 
     public Shard withStatus(ShardStatus next) {
-        return builder().status(next).build();
+        return toBuilder().status(next).build();
     }
 
     public Shard withDue(Instant due) {
-        return builder().dueAt(due).build();
+        return toBuilder().dueAt(due).build();
     }
 
     public Shard withInputFile(String inputFileId) {
-        Builder b = builder();
+        Builder b = toBuilder();
         b.inputFileId = inputFileId;
         return b.build();
     }
 
     public Shard withVersion(long nextVersion) {
-        return builder().version(nextVersion).build();
+        return toBuilder().version(nextVersion).build();
     }
 
     public Shard submitted(String batchId, String inputFileId, String providerStatus, Instant now, Instant dueAt) {
-        Builder b = builder().status(ShardStatus.SUBMITTED).dueAt(dueAt);
+        Builder b = toBuilder().status(ShardStatus.SUBMITTED).dueAt(dueAt);
         b.batchId = batchId;
         b.inputFileId = inputFileId;
         b.providerStatus = providerStatus;
@@ -172,7 +161,7 @@ public record Shard(
     }
 
     public Shard polled(String providerStatus, BatchCounts counts, Instant dueAt) {
-        Builder b = builder().dueAt(dueAt);
+        Builder b = toBuilder().dueAt(dueAt);
         b.providerStatus = providerStatus;
         b.providerCounts = counts;
         b.pollCount = pollCount + 1;
@@ -182,7 +171,7 @@ public record Shard(
 
     public Shard ended(String providerStatus, BatchCounts counts, String outputFileId, String errorFileId,
             String batchError, Instant now) {
-        Builder b = builder().status(ShardStatus.ENDED).dueAt(null);
+        Builder b = toBuilder().status(ShardStatus.ENDED).dueAt(null);
         b.providerStatus = providerStatus;
         b.providerCounts = counts;
         b.outputFileId = outputFileId;
@@ -197,7 +186,7 @@ public record Shard(
     }
 
     public Shard completed(ShardResult result, Instant now) {
-        Builder b = builder().status(ShardStatus.COMPLETED).dueAt(null);
+        Builder b = toBuilder().status(ShardStatus.COMPLETED).dueAt(null);
         b.result = result;
         b.completedAt = now;
         b.trouble = null;
@@ -207,21 +196,21 @@ public record Shard(
 
     /** This shard with {@code trouble} recorded (null clears it); nothing else changes. */
     public Shard withTrouble(ShardTrouble next) {
-        Builder b = builder();
+        Builder b = toBuilder();
         b.trouble = next;
         return b.build();
     }
 
     /** Claimed by a complete invocation at {@code now}; due again only once the claim's lease is over. */
     public Shard claimed(Instant now) {
-        Builder b = builder().dueAt(now.plus(COMPLETE_LEASE));
+        Builder b = toBuilder().dueAt(now.plus(COMPLETE_LEASE));
         b.claimedAt = now;
         return b.build();
     }
 
     /** The claim given back by a complete invocation that failed, so the stream's retry can take it at once. */
     public Shard released() {
-        Builder b = builder();
+        Builder b = toBuilder();
         b.claimedAt = null;
         return b.build();
     }
@@ -238,14 +227,14 @@ public record Shard(
      * {@code endedAt}) and due at once, so the next poll finishes the move.
      */
     public Shard redriving(Instant now) {
-        Builder b = builder().status(ShardStatus.SUBMITTED).dueAt(now);
+        Builder b = toBuilder().status(ShardStatus.SUBMITTED).dueAt(now);
         b.claimedAt = null;
         return b.build();
     }
 
     /** The second half of a re-drive: ENDED again, as it ended, due after {@code grace} in case complete fails again. */
     public Shard redriven(Instant dueAgain) {
-        return builder().status(ShardStatus.ENDED).dueAt(dueAgain).build();
+        return toBuilder().status(ShardStatus.ENDED).dueAt(dueAgain).build();
     }
 
     /** A SUBMITTED shard whose batch already ended: a re-drive was interrupted between its two writes. */
@@ -253,37 +242,62 @@ public record Shard(
         return status == ShardStatus.SUBMITTED && endedAt != null;
     }
 
-    private Builder builder() {
+    /** A STAGED shard with nothing else set; name each component that differs. */
+    public static Builder builder(String jobId, int index) {
+        return new Builder(jobId, index);
+    }
+
+    /** A builder holding every component of this shard, to change a few of them. */
+    public Builder toBuilder() {
         return new Builder(this);
     }
 
-    /** Copies every field, so each transition above names only what it changes. */
-    private static final class Builder {
-        private final Shard from;
-        ShardStatus status;
-        String batchId;
-        String inputFileId;
-        String outputFileId;
-        String errorFileId;
-        String providerStatus;
-        BatchCounts providerCounts;
-        String batchError;
-        int pollCount;
-        Instant dueAt;
-        Instant submittedAt;
-        Instant endedAt;
-        Instant completedAt;
-        ShardResult result;
-        long version;
-        ShardTrouble trouble;
-        Instant claimedAt;
-        long inputTokens;
-        CreationAttempt attempt;
-        QueueWait queueWait;
+    /**
+     * Named setters for every component. The transitions above use it so each names only what it
+     * changes; the stores use it to read an item back.
+     */
+    public static final class Builder {
+        private final String jobId;
+        private final int index;
+        private ShardStatus status = ShardStatus.STAGED;
+        private String provider;
+        private String stagingKey;
+        private long requestCount;
+        private long bytes;
+        private String batchId;
+        private String inputFileId;
+        private String outputFileId;
+        private String errorFileId;
+        private String providerStatus;
+        private BatchCounts providerCounts = BatchCounts.NONE;
+        private String batchError;
+        private int pollCount;
+        private Instant dueAt;
+        private Instant submittedAt;
+        private Instant endedAt;
+        private Instant completedAt;
+        private ShardResult result;
+        private long version;
+        private int depth;
+        private ShardTrouble trouble;
+        private Instant claimedAt;
+        private long inputTokens;
+        private CreationAttempt attempt;
+        private QueueWait queueWait = QueueWait.NONE;
 
-        Builder(Shard s) {
-            from = s;
+        private Builder(String jobId, int index) {
+            this.jobId = jobId;
+            this.index = index;
+        }
+
+        private Builder(Shard s) {
+            jobId = s.jobId;
+            index = s.index;
             status = s.status;
+            provider = s.provider;
+            stagingKey = s.stagingKey;
+            requestCount = s.requestCount;
+            bytes = s.bytes;
             batchId = s.batchId;
             inputFileId = s.inputFileId;
             outputFileId = s.outputFileId;
@@ -298,6 +312,7 @@ public record Shard(
             completedAt = s.completedAt;
             result = s.result;
             version = s.version;
+            depth = s.depth;
             trouble = s.trouble;
             claimedAt = s.claimedAt;
             inputTokens = s.inputTokens;
@@ -305,26 +320,135 @@ public record Shard(
             queueWait = s.queueWait;
         }
 
-        Builder status(ShardStatus s) {
-            status = s;
+        public Builder status(ShardStatus v) {
+            status = v;
             return this;
         }
 
-        Builder dueAt(Instant d) {
-            dueAt = d;
+        public Builder provider(String v) {
+            provider = v;
             return this;
         }
 
-        Builder version(long v) {
+        public Builder stagingKey(String v) {
+            stagingKey = v;
+            return this;
+        }
+
+        public Builder requestCount(long v) {
+            requestCount = v;
+            return this;
+        }
+
+        public Builder bytes(long v) {
+            bytes = v;
+            return this;
+        }
+
+        public Builder batchId(String v) {
+            batchId = v;
+            return this;
+        }
+
+        public Builder inputFileId(String v) {
+            inputFileId = v;
+            return this;
+        }
+
+        public Builder outputFileId(String v) {
+            outputFileId = v;
+            return this;
+        }
+
+        public Builder errorFileId(String v) {
+            errorFileId = v;
+            return this;
+        }
+
+        public Builder providerStatus(String v) {
+            providerStatus = v;
+            return this;
+        }
+
+        public Builder providerCounts(BatchCounts v) {
+            providerCounts = v;
+            return this;
+        }
+
+        public Builder batchError(String v) {
+            batchError = v;
+            return this;
+        }
+
+        public Builder pollCount(int v) {
+            pollCount = v;
+            return this;
+        }
+
+        public Builder dueAt(Instant v) {
+            dueAt = v;
+            return this;
+        }
+
+        public Builder submittedAt(Instant v) {
+            submittedAt = v;
+            return this;
+        }
+
+        public Builder endedAt(Instant v) {
+            endedAt = v;
+            return this;
+        }
+
+        public Builder completedAt(Instant v) {
+            completedAt = v;
+            return this;
+        }
+
+        public Builder result(ShardResult v) {
+            result = v;
+            return this;
+        }
+
+        public Builder version(long v) {
             version = v;
             return this;
         }
 
-        Shard build() {
-            return new Shard(from.jobId, from.index, status, from.provider, from.stagingKey, from.requestCount,
-                    from.bytes, batchId, inputFileId, outputFileId, errorFileId, providerStatus, providerCounts,
-                    batchError, pollCount, dueAt, submittedAt, endedAt, completedAt, result, version, from.depth, trouble,
-                    claimedAt, inputTokens, attempt, queueWait);
+        public Builder depth(int v) {
+            depth = v;
+            return this;
+        }
+
+        public Builder trouble(ShardTrouble v) {
+            trouble = v;
+            return this;
+        }
+
+        public Builder claimedAt(Instant v) {
+            claimedAt = v;
+            return this;
+        }
+
+        public Builder inputTokens(long v) {
+            inputTokens = v;
+            return this;
+        }
+
+        public Builder attempt(CreationAttempt v) {
+            attempt = v;
+            return this;
+        }
+
+        public Builder queueWait(QueueWait v) {
+            queueWait = v;
+            return this;
+        }
+
+        public Shard build() {
+            return new Shard(jobId, index, status, provider, stagingKey, requestCount, bytes, batchId, inputFileId,
+                    outputFileId, errorFileId, providerStatus, providerCounts, batchError, pollCount, dueAt, submittedAt,
+                    endedAt, completedAt, result, version, depth, trouble, claimedAt, inputTokens, attempt, queueWait);
         }
     }
 }

@@ -4,7 +4,7 @@ import dev.batchlane.core.provider.Usage;
 
 /**
  * What joining one shard produced: the outcome of every staged request written to its part, the
- * requests handed on to a retry shard ({@code retried}), and the usage billed. {@code finalFailures}
+ * requests handed on to a child shard ({@code resubmitted}), and the usage billed. {@code finalFailures}
  * counts the requests whose input went to the failed list. {@code usageByModel} splits the usage
  * by the model the provider says answered (a file may mix models); usage of lines that name no
  * model is under the key {@code ""}, billed as the job's model. It is empty for shards joined
@@ -19,7 +19,7 @@ public record ShardResult(
         long unknownResults,
         Usage usage,
         String partKey,
-        long retried,
+        long resubmitted,
         long finalFailures,
         java.util.Map<String, Usage> usageByModel) {
 
@@ -29,8 +29,8 @@ public record ShardResult(
 
     /** A result without a split by model: all of its usage is the job's model's. */
     public ShardResult(long succeeded, long failed, long expired, long cancelled, long missing, long unknownResults,
-            Usage usage, String partKey, long retried, long finalFailures) {
-        this(succeeded, failed, expired, cancelled, missing, unknownResults, usage, partKey, retried, finalFailures,
+            Usage usage, String partKey, long resubmitted, long finalFailures) {
+        this(succeeded, failed, expired, cancelled, missing, unknownResults, usage, partKey, resubmitted, finalFailures,
                 java.util.Map.of());
     }
 
@@ -46,7 +46,7 @@ public record ShardResult(
         return out;
     }
 
-    /** Requests that ended in this shard's part (retried ones end in a later shard). */
+    /** Requests that ended in this shard's part (resubmitted ones end in a later shard). */
     public long total() {
         return succeeded + failed + expired + cancelled + missing;
     }

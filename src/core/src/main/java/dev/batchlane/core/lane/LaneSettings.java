@@ -16,22 +16,22 @@ public record LaneSettings(
         int pollBatchSize,
         Path tempDir,
         Money money,
-        int maxRetryDepth,
+        int maxResubmitDepth,
         Duration stuckAfter,
         Duration completeGrace,
         AdmissionBudget.Settings admission) {
 
     /** How many times requests that failed for a passing reason are resubmitted, by default. */
-    public static final int DEFAULT_RETRY_DEPTH = 2;
+    public static final int DEFAULT_RESUBMIT_DEPTH = 2;
 
     public LaneSettings(IngestLimits limits, Duration firstPollDelay, Duration maxPollDelay, int pollBatchSize,
             Path tempDir) {
-        this(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, Money.defaults(), DEFAULT_RETRY_DEPTH);
+        this(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, Money.defaults(), DEFAULT_RESUBMIT_DEPTH);
     }
 
     public LaneSettings(IngestLimits limits, Duration firstPollDelay, Duration maxPollDelay, int pollBatchSize,
-            Path tempDir, Money money, int maxRetryDepth) {
-        this(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, money, maxRetryDepth, DEFAULT_STUCK_AFTER,
+            Path tempDir, Money money, int maxResubmitDepth) {
+        this(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, money, maxResubmitDepth, DEFAULT_STUCK_AFTER,
                 DEFAULT_COMPLETE_GRACE);
     }
 
@@ -41,14 +41,14 @@ public record LaneSettings(
     public static final Duration DEFAULT_COMPLETE_GRACE = Duration.ofMinutes(30);
 
     public LaneSettings(IngestLimits limits, Duration firstPollDelay, Duration maxPollDelay, int pollBatchSize,
-            Path tempDir, Money money, int maxRetryDepth, Duration stuckAfter, Duration completeGrace) {
-        this(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, money, maxRetryDepth, stuckAfter,
+            Path tempDir, Money money, int maxResubmitDepth, Duration stuckAfter, Duration completeGrace) {
+        this(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, money, maxResubmitDepth, stuckAfter,
                 completeGrace, AdmissionBudget.Settings.unlimited());
     }
 
     /** The same settings with this admission budget. */
     public LaneSettings withAdmission(AdmissionBudget.Settings budget) {
-        return new LaneSettings(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, money, maxRetryDepth,
+        return new LaneSettings(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, money, maxResubmitDepth,
                 stuckAfter, completeGrace, budget);
     }
 

@@ -22,40 +22,40 @@ public record Bill(BigDecimal batchUsd, BigDecimal syncUsd, BigDecimal onDemandU
 
     public static Bill of(String provider, Map<String, Usage> batchUsageByModel, Map<String, Usage> onDemandByModel,
             PriceTable prices) {
+        var sum = new Sum();
+        batchUsageByModel.forEach((model, usage) -> sum.add(prices, provider, model, usage, false));
+        onDemandByModel.forEach((model, usage) -> sum.add(prices, provider, model, usage, true));
+        return sum.unpriced.isEmpty() ? new Bill(sum.batch, sum.sync, sum.onDemand, List.of())
+                : new Bill(null, null, null, List.copyOf(sum.unpriced));
+    }
+
+    /** The running totals of {@link #of}: on-demand work pays the synchronous price in all three. */
+    private static final class Sum {
         BigDecimal batch = BigDecimal.ZERO;
         BigDecimal sync = BigDecimal.ZERO;
         BigDecimal onDemand = BigDecimal.ZERO;
-        List<String> unpriced = new ArrayList<>();
-        for (var e : batchUsageByModel.entrySet()) {
-            if (e.getValue().totalTokens() == 0) {
-                continue;
+        final List<String> unpriced = new ArrayList<>();
+
+        void add(PriceTable prices, String provider, String model, Usage usage, boolean ranOnDemand) {
+            if (usage.totalTokens() == 0) {
+                return;
             }
-            var price = prices.find(provider, e.getKey());
+            var price = prices.find(provider, model);
             if (price.isEmpty()) {
-                unpriced.add(e.getKey());
-                continue;
-            }
-            batch = batch.add(price.get().batch().cost(e.getValue()));
-            sync = sync.add(price.get().sync().cost(e.getValue()));
-        }
-        for (var e : onDemandByModel.entrySet()) {
-            if (e.getValue().totalTokens() == 0) {
-                continue;
-            }
-            var price = prices.find(provider, e.getKey());
-            if (price.isEmpty()) {
-                if (!unpriced.contains(e.getKey())) {
-                    unpriced.add(e.getKey());
+                if (!unpriced.contains(model)) {
+                    unpriced.add(model);
                 }
-                continue;
+                return;
             }
-            BigDecimal cost = price.get().sync().cost(e.getValue());
-            onDemand = onDemand.add(cost);
-            batch = batch.add(cost);
-            sync = sync.add(cost);
+            BigDecimal syncCost = price.get().sync().cost(usage);
+            sync = sync.add(syncCost);
+            if (ranOnDemand) {
+                onDemand = onDemand.add(syncCost);
+                batch = batch.add(syncCost);
+            } else {
+                batch = batch.add(price.get().batch().cost(usage));
+            }
         }
-        return unpriced.isEmpty() ? new Bill(batch, sync, onDemand, List.of())
-                : new Bill(null, null, null, List.copyOf(unpriced));
     }
 
     public boolean complete() {

@@ -3,6 +3,10 @@ package dev.batchlane.core.provider;
 /**
  * A provider call that did not succeed. {@code retryable} says whether the same call may work later
  * (rate limit, server error, timeout) or never will (the request itself is wrong).
+ *
+ * <p>"Retry" in the lane means this only: the same provider call made again, within one invocation
+ * or at the next poll. Requests that came back failed inside a batch are <em>resubmitted</em> in a
+ * child shard instead, a decision {@code complete.ResubmitPolicy} takes from the result lines.
  */
 public class ProviderException extends RuntimeException {
     private final int statusCode;
@@ -47,6 +51,17 @@ public class ProviderException extends RuntimeException {
         return busy == null && (statusCode == 0 || statusCode >= 500 || (statusCode >= 200 && statusCode < 300));
     }
 
+    /**
+     * The one rule for which HTTP statuses may succeed when the same call is made again: 408
+     * (timeout), 409 (a conflict such as a concurrent change, or Google's ABORTED), 429 (rate limit)
+     * and every 5xx (server error, overload, 529). Every other status is the caller's mistake and
+     * stays one. Used for provider calls (the HTTP layer) and for failed request lines alike
+     * ({@link dev.batchlane.core.complete.ResubmitPolicy}), so the two cannot drift apart.
+     */
+    public static boolean retryableStatus(int status) {
+        return status == 408 || status == 409 || status == 429 || status >= 500;
+    }
+
     public java.util.Optional<java.time.Duration> retryAfter() {
         return java.util.Optional.ofNullable(retryAfter);
     }
@@ -59,6 +74,7 @@ public class ProviderException extends RuntimeException {
         return code;
     }
 
+    /** Whether the same call may be made again (a retry), as opposed to failing for good. */
     public boolean retryable() {
         return retryable;
     }

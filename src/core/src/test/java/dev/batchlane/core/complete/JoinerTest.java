@@ -94,16 +94,16 @@ class JoinerTest {
         Joiner.Joined joined = Joiner.join(pending, sink -> provider.forEach(sink),
                 new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line", 1), true, part, "p");
 
-        assertThat(joined.retry()).containsExactly("limited", "broken", "lost");
+        assertThat(joined.resubmit()).containsExactly("limited", "broken", "lost");
         assertThat(joined.finalFailures()).containsExactly("refused");
         assertThat(part.toString(StandardCharsets.UTF_8).lines().toList()).hasSize(2);
-        assertThat(joined.result().total() + joined.result().retried()).isEqualTo(5);
+        assertThat(joined.result().total() + joined.result().resubmitted()).isEqualTo(5);
 
         var staged = "{\"custom_id\":\"ok\",\"x\":1}\n{\"custom_id\":\"refused\",\"x\":2}\n{\"custom_id\":\"lost\"}\n";
         var out = new java.io.ByteArrayOutputStream();
         var retryOut = new java.io.ByteArrayOutputStream();
         Joiner.select(new ByteArrayInputStream(staged.getBytes(StandardCharsets.UTF_8)), "custom_id",
-                List.of(new Joiner.Selection(joined.finalFailures(), out), new Joiner.Selection(joined.retry(), retryOut)));
+                List.of(new Joiner.Selection(joined.finalFailures(), out), new Joiner.Selection(joined.resubmit(), retryOut)));
         assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("{\"custom_id\":\"refused\",\"x\":2}\n");
         assertThat(retryOut.toString(StandardCharsets.UTF_8)).isEqualTo("{\"custom_id\":\"lost\"}\n");
     }
@@ -120,21 +120,21 @@ class JoinerTest {
         var allProcessed = Joiner.join(new java.util.LinkedHashSet<>(List.of("a", "b", "c")),
                 sink -> provider.forEach(sink), new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line", 0),
                 true, new java.io.ByteArrayOutputStream(), "p");
-        assertThat(allProcessed.retry()).isEmpty();
+        assertThat(allProcessed.resubmit()).isEmpty();
         assertThat(allProcessed.finalFailures()).containsExactly("b", "c");
         assertThat(allProcessed.result().missing()).isEqualTo(2);
 
         var oneUnprocessed = Joiner.join(new java.util.LinkedHashSet<>(List.of("a", "b", "c")),
                 sink -> provider.forEach(sink), new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line", 1),
                 true, new java.io.ByteArrayOutputStream(), "p");
-        assertThat(oneUnprocessed.retry()).as("two missing, only one shown unprocessed: which one is unknown").isEmpty();
+        assertThat(oneUnprocessed.resubmit()).as("two missing, only one shown unprocessed: which one is unknown").isEmpty();
         assertThat(oneUnprocessed.finalFailures()).containsExactly("b", "c");
 
         var part = new java.io.ByteArrayOutputStream();
         var twoUnprocessed = Joiner.join(new java.util.LinkedHashSet<>(List.of("a", "b", "c")),
                 sink -> provider.forEach(sink), new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line", 2),
                 true, part, "p");
-        assertThat(twoUnprocessed.retry()).containsExactly("b", "c");
+        assertThat(twoUnprocessed.resubmit()).containsExactly("b", "c");
         assertThat(allProcessed.finalFailures()).hasSize(2);
     }
 

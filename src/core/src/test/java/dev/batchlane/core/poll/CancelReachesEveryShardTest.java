@@ -16,6 +16,8 @@ import dev.batchlane.core.lane.ShardSubmitter;
 import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.ProviderException;
+import dev.batchlane.core.testkit.InMemoryJobStore;
+import dev.batchlane.core.testkit.TestClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,15 +30,17 @@ class CancelReachesEveryShardTest {
     private static final LaneSettings LANE = new LaneSettings(IngestLimits.OPENAI, Duration.ofMinutes(1),
             Duration.ofMinutes(30), 200, Path.of("/tmp"));
 
-    private final PollServiceTest.MutableClock clock = new PollServiceTest.MutableClock(T0);
+    private final TestClock clock = new TestClock(T0);
     private final InMemoryJobStore memory = new InMemoryJobStore();
     private final TestProvider provider = new TestProvider();
     private final Providers providers = new Providers(List.of(provider));
     private final CancelService cancel = new CancelService(memory, providers, clock);
 
     private void job(String id) {
-        memory.createJob(new Job(id, "test", JobStatus.RUNNING, "b", "inbox/test/" + id + ".jsonl", "etag", id, "sha",
-                10, 4, 3, 0, "m", "/v1/chat/completions", T0, T0, null, null, "0.1", "5", false));
+        memory.createJob(Job.builder(id, "test").status(JobStatus.RUNNING).input("b", "inbox/test/" + id + ".jsonl", "etag")
+                .name(id).sha256("sha").inputBytes(10).requestCount(4).shardCount(3).model("m")
+                .endpoint("/v1/chat/completions").createdAt(T0).submittedAt(T0).estimatedCostUsd("0.1").budgetUsd("5")
+                .build());
     }
 
     private Shard submitted(String jobId, int index) {

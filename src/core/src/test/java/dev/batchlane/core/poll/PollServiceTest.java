@@ -13,13 +13,12 @@ import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.storage.ObjectStore;
+import dev.batchlane.core.testkit.InMemoryJobStore;
+import dev.batchlane.core.testkit.TestClock;
 import java.io.InputStream;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -35,7 +34,7 @@ class PollServiceTest {
     private static final LaneSettings LANE = new LaneSettings(IngestLimits.OPENAI, Duration.ofMinutes(1),
             Duration.ofMinutes(30), 200, Path.of("/tmp"));
 
-    private final MutableClock clock = new MutableClock(T0);
+    private final TestClock clock = new TestClock(T0);
     private final InMemoryJobStore memory = new InMemoryJobStore();
     private final TestProvider provider = new TestProvider();
     private final CountDownLatch release = new CountDownLatch(1);
@@ -51,8 +50,9 @@ class PollServiceTest {
     }
 
     private static Job job(String id) {
-        return new Job(id, "test", JobStatus.RUNNING, "b", "inbox/test/" + id + ".jsonl", "etag", id, "sha", 10, 4, 0,
-                0, "m", "/v1/chat/completions", T0, T0, null, null, "0.1", "5", false);
+        return Job.builder(id, "test").status(JobStatus.RUNNING).input("b", "inbox/test/" + id + ".jsonl", "etag")
+                .name(id).sha256("sha").inputBytes(10).requestCount(4).model("m").endpoint("/v1/chat/completions")
+                .createdAt(T0).submittedAt(T0).estimatedCostUsd("0.1").budgetUsd("5").build();
     }
 
     /** A submitted shard due {@code ageSeconds} before T0 (older first in the due order). */
@@ -313,32 +313,4 @@ class PollServiceTest {
             throw new UnsupportedOperationException();
         }
     };
-
-    /** A clock the test (or a provider call) moves by hand; read from several threads. */
-    static final class MutableClock extends Clock {
-        private volatile Instant now;
-
-        MutableClock(Instant start) {
-            now = start;
-        }
-
-        synchronized void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 }

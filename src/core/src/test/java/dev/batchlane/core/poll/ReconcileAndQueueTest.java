@@ -26,6 +26,8 @@ import dev.batchlane.core.provider.ProviderException;
 import dev.batchlane.core.provider.Reconciliation;
 import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.storage.ObjectStore;
+import dev.batchlane.core.testkit.InMemoryJobStore;
+import dev.batchlane.core.testkit.TestClock;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -51,7 +53,7 @@ class ReconcileAndQueueTest {
     private static final LaneSettings LANE = new LaneSettings(IngestLimits.OPENAI, Duration.ofMinutes(1),
             Duration.ofMinutes(30), 200, Path.of("/tmp"));
 
-    private final PollServiceTest.MutableClock clock = new PollServiceTest.MutableClock(T0);
+    private final TestClock clock = new TestClock(T0);
     private final InMemoryJobStore store = new InMemoryJobStore();
     private final FileProvider provider = new FileProvider();
 
@@ -67,8 +69,10 @@ class ReconcileAndQueueTest {
     }
 
     private Job job() {
-        Job j = new Job("j", "files", JobStatus.RUNNING, "b", "inbox/files/j.jsonl", "etag", "j", "sha", 10, 40, 4, 0,
-                "m", "/v1/chat/completions", T0, T0, null, null, "0.1", "5", false);
+        Job j = Job.builder("j", "files").status(JobStatus.RUNNING).input("b", "inbox/files/j.jsonl", "etag")
+                .name("j").sha256("sha").inputBytes(10).requestCount(40).shardCount(4).model("m")
+                .endpoint("/v1/chat/completions").createdAt(T0).submittedAt(T0).estimatedCostUsd("0.1").budgetUsd("5")
+                .build();
         store.createJob(j);
         return j;
     }
@@ -152,7 +156,7 @@ class ReconcileAndQueueTest {
         assertThat(waiting.queueWait().since()).isEqualTo(T0);
         assertThat(waiting.dueAt()).isAfter(T0);
         assertThat(store.learnedLimit("files/m")).hasValue(2_000_000);
-        assertThat(store.pools.get("files/m")).as("its tokens left the budget").isEmpty();
+        assertThat(store.admitted("files/m")).as("its tokens left the budget").isEmpty();
 
         clock.advance(Duration.ofMinutes(5));
         assertThat(poll(LANE).pollDue().submitted()).isEqualTo(1);

@@ -1,6 +1,5 @@
 package dev.batchlane.provider.gemini;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -13,22 +12,18 @@ import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Payload;
 import dev.batchlane.core.provider.ProviderException;
 import dev.batchlane.core.provider.Submission;
-import java.io.BufferedReader;
+import dev.batchlane.http.Escape;
+import dev.batchlane.http.Failures;
+import dev.batchlane.http.ProviderHttp;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.lang.System.Logger.Level;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
-import java.net.http.HttpResponse.BodyHandlers;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -57,9 +52,6 @@ public final class GeminiProvider implements BatchProvider {
     private static final GeminiContract CONTRACT = new GeminiContract();
     /** The Files API's limit on one file, as the discovery document's {@code mediaUpload.maxSize} states it. */
     static final long MAX_UPLOAD_BYTES = 2_147_483_648L;
-    private static final int MAX_JSON_RESPONSE = 8 * 1024 * 1024;
-    private static final int MAX_ERROR_RESPONSE = 64 * 1024;
-    private static final int MAX_MESSAGE_CHARS = 500;
     /** A chunk whose sending failed is resumed from what the server holds, this many times per upload. */
     private static final int MAX_RESUMES = 3;
     private static final int LIST_PAGE_SIZE = 100;
@@ -67,14 +59,12 @@ public final class GeminiProvider implements BatchProvider {
     private static final Pattern FILE_NAME = Pattern.compile("^files/[^/?#]+$");
 
     private final GeminiConfig config;
-    private final HttpClient http;
-    private final String base;
+    private final ProviderHttp http;
 
     public GeminiProvider(GeminiConfig config, HttpClient http) {
         this.config = Objects.requireNonNull(config, "config");
-        this.http = Objects.requireNonNull(http, "http");
-        String url = config.baseUrl().toString();
-        this.base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        this.http = new ProviderHttp("gemini", Objects.requireNonNull(http, "http"), config.baseUrl(),
+                config.requestTimeout(), Map.of("x-goog-api-key", config.apiKey()));
     }
 
     @Override
@@ -130,29 +120,24 @@ public final class GeminiProvider implements BatchProvider {
         }
         ObjectNode body = JSON.createObjectNode();
         body.putObject("file").put("displayName", payload.name()).put("mimeType", "application/jsonl");
-        HttpRequest start = request(base + "/upload/v1beta/files")
+        HttpRequest start = http.request("upload/v1beta/files")
                 .header("X-Goog-Upload-Protocol", "resumable")
                 .header("X-Goog-Upload-Command", "start")
                 .header("X-Goog-Upload-Header-Content-Length", Long.toString(payload.size()))
                 .header("X-Goog-Upload-Header-Content-Type", "application/jsonl")
                 .header("Content-Type", "application/json")
-                .POST(BodyPublishers.ofByteArray(bytes(body)))
+                .POST(ProviderHttp.json(body))
                 .build();
-        HttpResponse<InputStream> started = send("media.upload", start);
+        HttpResponse<InputStream> started = http.open("media.upload", start);
         String session;
         try (InputStream in = started.body()) {
-            if (!success(started.statusCode())) {
-                throw withRetryAfter(failure("media.upload", started.statusCode(), in.readNBytes(MAX_ERROR_RESPONSE)),
-                        started.headers());
-            }
             session = started.headers().firstValue("x-goog-upload-url").orElse(null);
         } catch (IOException e) {
-            throw transportFailure("media.upload", e);
+            throw Failures.transport("gemini", "media.upload", e);
         }
         if (session == null || session.isBlank()) {
-            throw new ProviderException("gemini media.upload failed: " + started.statusCode()
-                    + " malformed_response: the start of the upload gave no x-goog-upload-url", started.statusCode(),
-                    "malformed_response", true, null);
+            throw http.malformed("media.upload", started.statusCode(),
+                    "the start of the upload gave no x-goog-upload-url", null);
         }
         String fileName = sendChunks(session, payload);
         LOG.log(Level.DEBUG, "uploaded {0} ({1} bytes) as {2}", payload.name(), payload.size(), fileName);
@@ -177,7 +162,7 @@ public final class GeminiProvider implements BatchProvider {
                 if (last && in.read() >= 0) {
                     throw sizeMismatch(payload, "holds more than its declared " + size + " bytes");
                 }
-                HttpRequest chunk = request(session)
+                HttpRequest chunk = http.requestTo(URI.create(session))
                         .header("X-Goog-Upload-Command", last ? "upload, finalize" : "upload")
                         .header("X-Goog-Upload-Offset", Long.toString(offset))
                         .POST(BodyPublishers.ofByteArray(buffer, 0, n))
@@ -220,63 +205,55 @@ public final class GeminiProvider implements BatchProvider {
 
     /** Sends one chunk; a non-final chunk answers with status {@code active}, the final one with the File. */
     private JsonNode sendChunk(HttpRequest chunk, boolean last) {
-        HttpResponse<InputStream> response = send("media.upload", chunk);
-        try (InputStream in = response.body()) {
-            if (!success(response.statusCode())) {
-                throw withRetryAfter(failure("media.upload", response.statusCode(), in.readNBytes(MAX_ERROR_RESPONSE)),
-                        response.headers());
-            }
-            byte[] body = in.readNBytes(MAX_JSON_RESPONSE);
-            String status = response.headers().firstValue("x-goog-upload-status").orElse("");
-            if (!last) {
-                if (!status.equals("active")) {
-                    throw new ProviderException("gemini media.upload failed: " + response.statusCode()
-                            + " malformed_response: a chunk was answered with upload status '" + status
-                            + "', not active", response.statusCode(), "malformed_response", true, null);
-                }
-                return null;
-            }
-            return parseObject("media.upload", response.statusCode(), body);
-        } catch (IOException e) {
-            throw transportFailure("media.upload", e);
+        HttpResponse<InputStream> response = http.open("media.upload", chunk);
+        String status = response.headers().firstValue("x-goog-upload-status").orElse("");
+        if (last) {
+            return http.readObject("media.upload", response);
         }
+        try (InputStream in = response.body()) {
+            in.readNBytes(ProviderHttp.MAX_ERROR_RESPONSE);
+        } catch (IOException e) {
+            throw Failures.transport("gemini", "media.upload", e);
+        }
+        if (!status.equals("active")) {
+            throw http.malformed("media.upload", response.statusCode(), "a chunk was answered with upload status '"
+                    + status + "', not active", null);
+        }
+        return null;
     }
 
     private record Received(long bytes, JsonNode file) {}
 
     /** Asks the upload session what it holds: a byte count, or the finished File if it is final. */
     private Received query(String session) {
-        HttpResponse<InputStream> response = send("media.upload", request(session)
+        HttpResponse<InputStream> response = http.open("media.upload", http.requestTo(URI.create(session))
                 .header("X-Goog-Upload-Command", "query").POST(BodyPublishers.noBody()).build());
+        String status = response.headers().firstValue("x-goog-upload-status").orElse("");
+        if (status.equals("final")) {
+            return new Received(-1, http.readObject("media.upload", response));
+        }
         try (InputStream in = response.body()) {
-            if (!success(response.statusCode())) {
-                throw failure("media.upload", response.statusCode(), in.readNBytes(MAX_ERROR_RESPONSE));
-            }
-            String status = response.headers().firstValue("x-goog-upload-status").orElse("");
-            if (status.equals("final")) {
-                return new Received(-1, parseObject("media.upload", response.statusCode(), in.readNBytes(MAX_JSON_RESPONSE)));
-            }
-            String received = response.headers().firstValue("x-goog-upload-size-received").orElse(null);
-            if (received == null || !status.equals("active")) {
-                throw new ProviderException("gemini media.upload failed: " + response.statusCode()
-                        + " malformed_response: the upload session's status is '" + status + "'",
-                        response.statusCode(), "malformed_response", true, null);
-            }
-            return new Received(Long.parseLong(received.trim()), null);
+            in.readNBytes(ProviderHttp.MAX_ERROR_RESPONSE);
         } catch (IOException e) {
-            throw transportFailure("media.upload", e);
+            throw Failures.transport("gemini", "media.upload", e);
+        }
+        String received = response.headers().firstValue("x-goog-upload-size-received").orElse(null);
+        if (received == null || !status.equals("active")) {
+            throw http.malformed("media.upload", response.statusCode(), "the upload session's status is '" + status
+                    + "'", null);
+        }
+        try {
+            return new Received(Long.parseLong(received.trim()), null);
         } catch (NumberFormatException e) {
-            throw new ProviderException("gemini media.upload failed: " + response.statusCode()
-                    + " malformed_response: x-goog-upload-size-received is not a number", response.statusCode(),
-                    "malformed_response", true, e);
+            throw http.malformed("media.upload", response.statusCode(), "x-goog-upload-size-received is not a number",
+                    e);
         }
     }
 
     private static String fileNameOf(JsonNode answer) {
         String name = text(answer.path("file").get("name"));
         if (name == null || !FILE_NAME.matcher(name).matches()) {
-            throw new ProviderException("gemini media.upload failed: 200 malformed_response: the finished upload "
-                    + "names no file", 200, "malformed_response", true, null);
+            throw Failures.malformed("gemini", "media.upload", 200, "the finished upload names no file", null);
         }
         return name;
     }
@@ -314,9 +291,9 @@ public final class GeminiProvider implements BatchProvider {
         batch.putObject("inputConfig").put("fileName", inputFileId);
         JsonNode operation;
         try {
-            operation = sendJson("models.batchGenerateContent", request(base + "/v1beta/" + model
+            operation = http.sendJson("models.batchGenerateContent", http.request("v1beta/" + model
                     + ":batchGenerateContent").header("Content-Type", "application/json")
-                    .POST(BodyPublishers.ofByteArray(bytes(body))).build());
+                    .POST(ProviderHttp.json(body)).build());
         } catch (ProviderException e) {
             if (ambiguous(e)) {
                 Optional<JsonNode> made = findQuietly(displayName);
@@ -348,9 +325,9 @@ public final class GeminiProvider implements BatchProvider {
     Optional<JsonNode> findByDisplayName(String displayName) {
         String token = null;
         do {
-            String url = base + "/v1beta/batches?pageSize=" + LIST_PAGE_SIZE
-                    + (token == null ? "" : "&pageToken=" + URLEncoder.encode(token, StandardCharsets.UTF_8));
-            JsonNode page = sendJson("batches.list", request(url).GET().build());
+            String path = "v1beta/batches?pageSize=" + LIST_PAGE_SIZE
+                    + (token == null ? "" : "&pageToken=" + Escape.query(token));
+            JsonNode page = http.sendJson("batches.list", http.request(path).GET().build());
             for (JsonNode op : page.path("operations")) {
                 if (displayName.equals(op.path("metadata").path("displayName").asText(null))) {
                     return Optional.of(op);
@@ -373,8 +350,7 @@ public final class GeminiProvider implements BatchProvider {
     private static Submission submission(JsonNode operation, String inputFileId) {
         String name = text(operation.get("name"));
         if (name == null || !BATCH_NAME.matcher(name).matches()) {
-            throw new ProviderException("gemini models.batchGenerateContent failed: 200 malformed_response: the "
-                    + "operation names no batch", 200, "malformed_response", true, null);
+            throw Failures.malformed("gemini", "models.batchGenerateContent", 200, "the operation names no batch", null);
         }
         String state = text(operation.path("metadata").get("state"));
         return new Submission(name, inputFileId, state == null ? null : GeminiBatchState.fromWire(name, state).word());
@@ -391,7 +367,7 @@ public final class GeminiProvider implements BatchProvider {
 
     @Override
     public BatchView retrieve(String batchId) {
-        JsonNode op = sendJson("batches.get", request(base + "/v1beta/" + batchPath(batchId)).GET().build());
+        JsonNode op = http.sendJson("batches.get", http.request("v1beta/" + batchPath(batchId)).GET().build());
         JsonNode meta = op.path("metadata");
         GeminiBatchState state = GeminiBatchState.fromWire(batchId, text(meta.get("state")));
         JsonNode stats = meta.path("batchStats");
@@ -407,7 +383,7 @@ public final class GeminiProvider implements BatchProvider {
         if (state == GeminiBatchState.FAILED) {
             JsonNode e = op.path("error");
             error = e.isObject() ? "gemini failed the batch: " + e.path("code").asText("?") + " "
-                    + truncate(e.path("message").asText("no message")) : "gemini failed the batch without saying why";
+                    + Failures.truncate(e.path("message").asText("no message")) : "gemini failed the batch without saying why";
         }
         LOG.log(Level.DEBUG, "batch {0} is {1} ({2}/{3} done, {4} failed)", batchId, state.word(), counts.completed(),
                 counts.total(), counts.failed());
@@ -417,7 +393,7 @@ public final class GeminiProvider implements BatchProvider {
     /** {@code batches.cancel}: the batch ends CANCELLED later, keeping what had finished. */
     @Override
     public void cancel(String batchId) {
-        sendJson("batches.cancel", request(base + "/v1beta/" + batchPath(batchId) + ":cancel")
+        http.sendJson("batches.cancel", http.request("v1beta/" + batchPath(batchId) + ":cancel")
                 .header("Content-Type", "application/json").POST(BodyPublishers.ofString("{}")).build());
         LOG.log(Level.INFO, "batch {0}: cancel requested", batchId);
     }
@@ -430,39 +406,9 @@ public final class GeminiProvider implements BatchProvider {
         if (batch.outputFileId() == null) {
             return;
         }
-        String file = filePath(batch.outputFileId());
-        HttpResponse<InputStream> response = send("files.download",
-                request(base + "/download/v1beta/" + file + ":download?alt=media").GET().build());
-        long lines = 0;
-        long skipped = 0;
-        try (InputStream in = response.body()) {
-            if (!success(response.statusCode())) {
-                throw withRetryAfter(failure("files.download", response.statusCode(), in.readNBytes(MAX_ERROR_RESPONSE)),
-                        response.headers());
-            }
-            BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 64 * 1024);
-            String line;
-            long number = 0;
-            while ((line = reader.readLine()) != null) {
-                number++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                LineResult result = GeminiResultLines.parse(line);
-                if (result == null) {
-                    // One garbled line must not hold back the others; its request is joined as missing.
-                    skipped++;
-                    LOG.log(Level.WARNING, "batch {0} file {1} line {2} is not a result line; skipped",
-                            batch.batchId(), batch.outputFileId(), number);
-                    continue;
-                }
-                lines++;
-                sink.accept(result);
-            }
-        } catch (IOException e) {
-            throw transportFailure("files.download", e);
-        }
-        LOG.log(Level.DEBUG, "batch {0}: {1} result line(s), {2} skipped", batch.batchId(), lines, skipped);
+        http.streamLines("files.download", http.request("download/v1beta/" + filePath(batch.outputFileId())
+                + ":download?alt=media").GET().build(), "batch " + batch.batchId() + " file " + batch.outputFileId(),
+                GeminiResultLines::parse, sink);
     }
 
     // ---- cleanup ----------------------------------------------------------------------------------
@@ -474,31 +420,14 @@ public final class GeminiProvider implements BatchProvider {
      */
     @Override
     public void cleanup(String inputFileId, String outputFileId, String errorFileId) {
-        ProviderException first = null;
-        for (String handle : new String[] {inputFileId, outputFileId, errorFileId}) {
-            if (handle == null) {
-                continue;
-            }
-            try {
-                delete(handle);
-            } catch (ProviderException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        ProviderHttp.deleteEach(this::delete, inputFileId, outputFileId, errorFileId);
     }
 
     private void delete(String handle) {
         String path = handle.startsWith("batches/") ? batchPath(handle) : filePath(handle);
         String operation = handle.startsWith("batches/") ? "batches.delete" : "files.delete";
         try {
-            sendJson(operation, request(base + "/v1beta/" + path).DELETE().build());
+            http.sendJson(operation, http.request("v1beta/" + path).DELETE().build());
             LOG.log(Level.DEBUG, "deleted {0}", handle);
         } catch (ProviderException e) {
             // The Files API answers a file that no longer exists with 403 ("… or it may not exist"); a
@@ -521,66 +450,19 @@ public final class GeminiProvider implements BatchProvider {
 
     // ---- HTTP -------------------------------------------------------------------------------------
 
-    private HttpRequest.Builder request(String url) {
-        return HttpRequest.newBuilder(URI.create(url)).timeout(config.requestTimeout())
-                .header("x-goog-api-key", config.apiKey());
-    }
-
     /** A stored batch name as a path, refusing anything that would address another resource. */
     static String batchPath(String name) {
         if (name == null || !BATCH_NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("'" + name + "' is not a Gemini batch name (batches/{id})");
         }
-        return "batches/" + URLEncoder.encode(name.substring("batches/".length()), StandardCharsets.UTF_8);
+        return "batches/" + Escape.segment(name.substring("batches/".length()));
     }
 
     static String filePath(String name) {
         if (name == null || !FILE_NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("'" + name + "' is not a Gemini file name (files/{id})");
         }
-        return "files/" + URLEncoder.encode(name.substring("files/".length()), StandardCharsets.UTF_8);
-    }
-
-    private JsonNode sendJson(String operation, HttpRequest request) {
-        HttpResponse<InputStream> response = send(operation, request);
-        byte[] body;
-        try (InputStream in = response.body()) {
-            if (!success(response.statusCode())) {
-                throw withRetryAfter(failure(operation, response.statusCode(), in.readNBytes(MAX_ERROR_RESPONSE)),
-                        response.headers());
-            }
-            body = in.readNBytes(MAX_JSON_RESPONSE);
-        } catch (IOException e) {
-            throw transportFailure(operation, e);
-        }
-        return parseObject(operation, response.statusCode(), body);
-    }
-
-    private static JsonNode parseObject(String operation, int status, byte[] body) {
-        try {
-            JsonNode node = JSON.readTree(body);
-            if (node != null && node.isObject()) {
-                return node;
-            }
-        } catch (IOException e) {
-            throw malformed(operation, status, e);
-        }
-        throw malformed(operation, status, null);
-    }
-
-    private HttpResponse<InputStream> send(String operation, HttpRequest request) {
-        try {
-            return http.send(request, BodyHandlers.ofInputStream());
-        } catch (IOException e) {
-            throw transportFailure(operation, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ProviderException("gemini " + operation + " failed: 0 interrupted", 0, "interrupted", true, e);
-        }
-    }
-
-    private static boolean success(int status) {
-        return status >= 200 && status < 300;
+        return "files/" + Escape.segment(name.substring("files/".length()));
     }
 
     /**
@@ -592,65 +474,7 @@ public final class GeminiProvider implements BatchProvider {
                 : e.statusCode() >= 500 || "malformed_response".equals(e.code());
     }
 
-    /** Google's envelope {@code {"error": {code, message, status}}} as an exception; {@code status} is the code. */
-    static ProviderException failure(String operation, int status, byte[] body) {
-        String code = null;
-        String message = null;
-        try {
-            JsonNode error = JSON.readTree(body).path("error");
-            code = text(error.get("status"));
-            message = text(error.get("message"));
-        } catch (IOException | RuntimeException e) {
-            // not Google's envelope: the status speaks alone
-        }
-        if (message == null) {
-            message = "no error message (the answer was not a Google error envelope)";
-        }
-        boolean retryable = status == 408 || status == 429 || status >= 500;
-        return new ProviderException("gemini " + operation + " failed: " + status + (code == null ? "" : " " + code)
-                + ": " + truncate(message), status, code, retryable, null);
-    }
-
-    /** Adds the wait Google asked for in {@code Retry-After} (seconds); a date form leaves the caller's backoff. */
-    static ProviderException withRetryAfter(ProviderException e, HttpHeaders headers) {
-        Optional<String> seconds = headers.firstValue("retry-after");
-        if (seconds.isEmpty()) {
-            return e;
-        }
-        try {
-            Duration wait = Duration.ofMillis((long) (Double.parseDouble(seconds.get().trim()) * 1000));
-            return wait.isNegative() ? e
-                    : new ProviderException(e.getMessage(), e.statusCode(), e.code(), e.retryable(), wait, e.getCause());
-        } catch (NumberFormatException notSeconds) {
-            return e;
-        }
-    }
-
-    private static ProviderException transportFailure(String operation, IOException e) {
-        String code = e instanceof HttpTimeoutException ? "timeout" : "io_error";
-        return new ProviderException("gemini " + operation + " failed: 0 " + code + ": " + e.getClass().getSimpleName(),
-                0, code, true, e);
-    }
-
-    private static ProviderException malformed(String operation, int status, Exception cause) {
-        return new ProviderException("gemini " + operation + " failed: " + status
-                + " malformed_response: the answer was not a complete JSON object", status, "malformed_response", true,
-                cause);
-    }
-
-    private static byte[] bytes(JsonNode node) {
-        try {
-            return JSON.writeValueAsBytes(node);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a tree of strings always serialises", e);
-        }
-    }
-
     static String text(JsonNode node) {
         return node != null && node.isTextual() ? node.asText() : null;
-    }
-
-    private static String truncate(String text) {
-        return text.length() <= MAX_MESSAGE_CHARS ? text : text.substring(0, MAX_MESSAGE_CHARS) + "…";
     }
 }

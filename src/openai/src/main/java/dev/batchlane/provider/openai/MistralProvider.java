@@ -1,6 +1,5 @@
 package dev.batchlane.provider.openai;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -14,6 +13,9 @@ import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Payload;
 import dev.batchlane.core.provider.ProviderException;
 import dev.batchlane.core.provider.Submission;
+import dev.batchlane.http.Escape;
+import dev.batchlane.http.Failures;
+import dev.batchlane.http.ProviderHttp;
 import java.lang.System.Logger.Level;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest.BodyPublishers;
@@ -40,9 +42,11 @@ public final class MistralProvider implements BatchProvider {
     static final int TIMEOUT_HOURS = 24;
 
     private final OpenAiProvider files;
+    private final OpenAiFiles wire;
 
     public MistralProvider(OpenAiConfig config, HttpClient http) {
         this.files = new OpenAiProvider(Vendor.MISTRAL, config, http);
+        this.wire = files.files();
     }
 
     @Override
@@ -94,11 +98,11 @@ public final class MistralProvider implements BatchProvider {
             metadata.forEach(meta::put);
         }
         body.put("timeout_hours", TIMEOUT_HOURS);
-        JsonNode job = files.sendJson("createBatchJob", files.request("batch/jobs")
+        JsonNode job = wire.sendJson("createBatchJob", wire.request("batch/jobs")
                 .header("Content-Type", "application/json")
-                .POST(BodyPublishers.ofByteArray(bytes(body)))
+                .POST(ProviderHttp.json(body))
                 .build());
-        String id = OpenAiProvider.requiredText("createBatchJob", job, "id");
+        String id = wire.http.requiredText("createBatchJob", job, "id");
         String status = job.path("status").asText(null);
         LOG.log(Level.DEBUG, "created mistral job {0} from file {1} ({2})", id, inputFileId, status);
         return new Submission(id, inputFileId, status);
@@ -107,22 +111,22 @@ public final class MistralProvider implements BatchProvider {
     @Override
     public BatchView retrieve(String batchId) {
         Objects.requireNonNull(batchId, "batchId");
-        JsonNode job = files.sendJson("getBatchJob",
-                files.request("batch/jobs/" + OpenAiProvider.segment(batchId)).GET().build());
+        JsonNode job = wire.sendJson("getBatchJob",
+                wire.request("batch/jobs/" + Escape.segment(batchId)).GET().build());
         String status = job.path("status").isTextual() ? job.get("status").asText() : null;
         BatchState state = state(batchId, status);
         BatchCounts counts = new BatchCounts(job.path("total_requests").asLong(0),
                 job.path("succeeded_requests").asLong(0), job.path("failed_requests").asLong(0));
         String error = state == BatchState.FAILED ? failureSummary(job.path("errors")) : null;
-        return new BatchView(batchId, state, status, counts, OpenAiProvider.optionalText(job, "output_file"),
-                OpenAiProvider.optionalText(job, "error_file"), error);
+        return new BatchView(batchId, state, status, counts, ProviderHttp.optionalText(job, "output_file"),
+                ProviderHttp.optionalText(job, "error_file"), error);
     }
 
     @Override
     public void cancel(String batchId) {
         Objects.requireNonNull(batchId, "batchId");
-        JsonNode job = files.sendJson("cancelBatchJob", files.request("batch/jobs/"
-                + OpenAiProvider.segment(batchId) + "/cancel").POST(BodyPublishers.noBody()).build());
+        JsonNode job = wire.sendJson("cancelBatchJob", wire.request("batch/jobs/"
+                + Escape.segment(batchId) + "/cancel").POST(BodyPublishers.noBody()).build());
         LOG.log(Level.INFO, "mistral job {0}: cancel requested, now {1}", batchId, job.path("status").asText("?"));
     }
 
@@ -173,7 +177,7 @@ public final class MistralProvider implements BatchProvider {
         }
         JsonNode first = errors.get(0);
         String message = first.path("message").asText("no message");
-        StringBuilder summary = new StringBuilder(message.length() > 500 ? message.substring(0, 500) + "…" : message);
+        StringBuilder summary = new StringBuilder(Failures.truncate(message));
         if (first.path("count").asLong(1) > 1) {
             summary.append(" (").append(first.get("count").asLong()).append(" requests)");
         }
@@ -202,13 +206,5 @@ public final class MistralProvider implements BatchProvider {
         }
         throw new ProviderException("mistral createBatchJob failed: 0 model_missing: the first line of "
                 + payload.name() + " names no body.model", 0, "model_missing", false, null);
-    }
-
-    private static byte[] bytes(JsonNode body) {
-        try {
-            return JSON.writeValueAsBytes(body);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a tree of strings always serialises", e);
-        }
     }
 }

@@ -31,6 +31,15 @@ final class ResultLines {
     private ResultLines() {
     }
 
+    /** The line as a result, or null when it is not one (the HTTP layer then skips it). */
+    static LineResult parseOrNull(String line) {
+        try {
+            return parse(line);
+        } catch (MalformedLineException e) {
+            return null;
+        }
+    }
+
     /**
      * One streaming pass over the line: the fields the lane reads are picked out, the response
      * body and the error are cut out of the line as the provider wrote them, and everything else

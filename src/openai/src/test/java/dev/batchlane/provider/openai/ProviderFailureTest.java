@@ -5,17 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.batchlane.core.provider.ProviderException;
+import dev.batchlane.http.Failures;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** The pieces of {@link OpenAiProvider} that turn provider answers into words, tested alone. */
+/** OpenAI's answers turned into words by the shared layer and {@link OpenAiErrors}, tested alone. */
 class ProviderFailureTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Test
     void failure_envelopeWithCode_namesOperationStatusCodeAndTheProvidersMessage() {
-        ProviderException e = OpenAiProvider.failure("createBatch", 400, bytes(
+        ProviderException e = Failures.status("openai", "createBatch", 400, bytes(
                 "{\"error\":{\"message\":\"Enqueued token limit reached\",\"type\":\"invalid_request_error\","
                         + "\"param\":null,\"code\":\"token_limit_exceeded\"}}"));
 
@@ -28,7 +29,7 @@ class ProviderFailureTest {
 
     @Test
     void failure_envelopeWithoutCode_fallsBackToTheType() {
-        ProviderException e = OpenAiProvider.failure("retrieveBatch", 503, bytes(
+        ProviderException e = Failures.status("openai", "retrieveBatch", 503, bytes(
                 "{\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\",\"param\":null,\"code\":null}}"));
 
         assertThat(e.code()).isEqualTo("server_error");
@@ -39,7 +40,7 @@ class ProviderFailureTest {
     void failure_bodyThatIsNotAnEnvelope_isNotRepeated() {
         String page = "<html><body>502 Bad Gateway from proxy, request was {\"secret\":1}</body></html>";
 
-        ProviderException e = OpenAiProvider.failure("downloadFile", 502, bytes(page));
+        ProviderException e = Failures.status("openai", "downloadFile", 502, bytes(page));
 
         assertThat(e.getMessage()).startsWith("openai downloadFile failed: 502: no error message")
                 .doesNotContain("secret").doesNotContain("html");
@@ -49,7 +50,7 @@ class ProviderFailureTest {
 
     @Test
     void failure_veryLongProviderMessage_isCutShort() {
-        ProviderException e = OpenAiProvider.failure("createFile", 400,
+        ProviderException e = Failures.status("openai", "createFile", 400,
                 bytes("{\"error\":{\"message\":\"" + "m".repeat(10_000) + "\",\"code\":\"x\"}}"));
 
         assertThat(e.getMessage()).hasSizeLessThan(600);
@@ -60,26 +61,15 @@ class ProviderFailureTest {
         JsonNode errors = JSON.readTree("[{\"code\":\"invalid_json_line\",\"message\":\"This line is not parseable as "
                 + "valid JSON.\",\"param\":null,\"line\":3},{\"code\":\"url_mismatch\",\"line\":5},{\"code\":\"x\"}]");
 
-        assertThat(OpenAiProvider.failureSummary(errors))
+        assertThat(OpenAiErrors.failureSummary(errors))
                 .isEqualTo("line 3 invalid_json_line: This line is not parseable as valid JSON.; 2 more");
     }
 
     @Test
     void failureSummary_noErrorsGiven_saysSo() throws IOException {
-        assertThat(OpenAiProvider.failureSummary(JSON.readTree("[]"))).isEqualTo("openai failed the batch without "
+        assertThat(OpenAiErrors.failureSummary(JSON.readTree("[]"))).isEqualTo("openai failed the batch without "
                 + "saying why");
-        assertThat(OpenAiProvider.failureSummary(JSON.missingNode())).isNotBlank();
-    }
-
-    @Test
-    void segment_plainIdsStayAsTheyAre_othersCannotEscapeTheirPathSegment() {
-        assertThat(OpenAiProvider.segment("batch_abc-123.x~")).isEqualTo("batch_abc-123.x~");
-        assertThat(OpenAiProvider.segment("../files?x=1#y é")).isEqualTo("..%2Ffiles%3Fx%3D1%23y%20%C3%A9");
-    }
-
-    @Test
-    void formFilename_quotesAndLineBreaksCannotEndTheHeader() {
-        assertThat(OpenAiProvider.formFilename("a\"b\r\nc.jsonl")).isEqualTo("a%22b%0D%0Ac.jsonl");
+        assertThat(OpenAiErrors.failureSummary(JSON.missingNode())).isNotBlank();
     }
 
     private static byte[] bytes(String text) {

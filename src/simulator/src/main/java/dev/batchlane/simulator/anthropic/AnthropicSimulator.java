@@ -8,14 +8,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.batchlane.simulator.SimHttp;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +31,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
@@ -120,14 +118,7 @@ public final class AnthropicSimulator implements AutoCloseable {
         this.stepDuration = stepDuration;
         this.random = new Random(seed);
         this.dir = Files.createTempDirectory("anthropic-sim-");
-        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
-        server.createContext("/v1/messages/batches", this::handle);
-        server.setExecutor(Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, "anthropic-sim");
-            t.setDaemon(true);
-            return t;
-        }));
-        server.start();
+        this.server = SimHttp.startLoopback(port, "/v1/messages/batches", "anthropic-sim", this::handle);
     }
 
     public static Builder builder() {
@@ -237,11 +228,7 @@ public final class AnthropicSimulator implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
-        try (var paths = Files.walk(dir)) {
-            paths.sorted(Collections.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temporary directory left behind is harmless
-        }
+        SimHttp.deleteTree(dir);
     }
 
     // ---- HTTP ----
@@ -602,11 +589,6 @@ public final class AnthropicSimulator implements AutoCloseable {
     }
 
     private static int send(HttpExchange ex, int status, byte[] body) throws IOException {
-        ex.getResponseHeaders().add("Content-Type", "application/json");
-        ex.sendResponseHeaders(status, body.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(body);
-        }
-        return status;
+        return SimHttp.send(ex, status, "application/json", body);
     }
 }

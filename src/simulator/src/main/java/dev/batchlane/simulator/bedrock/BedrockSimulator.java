@@ -6,14 +6,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.batchlane.simulator.SimHttp;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -29,7 +27,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -135,14 +132,7 @@ public final class BedrockSimulator implements AutoCloseable {
         this.random = new Random(b.seed);
         this.minRecords = b.minRecords;
         this.maxRecords = b.maxRecords;
-        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), b.port), 0);
-        server.createContext("/", this::handle);
-        server.setExecutor(Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, "bedrock-sim");
-            t.setDaemon(true);
-            return t;
-        }));
-        server.start();
+        this.server = SimHttp.startLoopback(b.port, "/", "bedrock-sim", this::handle);
     }
 
     public static Builder builder() {
@@ -342,15 +332,11 @@ public final class BedrockSimulator implements AutoCloseable {
         }
         requests.add(new Recorded(operation, method, rawPath, query, text, answer.status, answer.body));
         byte[] out = answer.body.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", "application/json");
         ex.getResponseHeaders().set("x-amzn-RequestId", java.util.UUID.randomUUID().toString());
         if (answer.errorType != null) {
             ex.getResponseHeaders().set("x-amzn-ErrorType", answer.errorType);
         }
-        ex.sendResponseHeaders(answer.status, out.length);
-        try (OutputStream os = ex.getResponseBody()) {
-            os.write(out);
-        }
+        SimHttp.send(ex, answer.status, "application/json", out);
     }
 
     private static String operationOf(String method, String[] seg) {

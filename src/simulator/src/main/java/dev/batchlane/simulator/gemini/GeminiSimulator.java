@@ -6,13 +6,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.batchlane.simulator.SimHttp;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,7 +32,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -184,14 +182,7 @@ public final class GeminiSimulator implements AutoCloseable {
         this.apiKey = b.apiKey;
         this.discovery = b.discovery;
         this.dir = Files.createTempDirectory("gemini-sim-");
-        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), b.port), 0);
-        server.createContext("/", this::handle);
-        server.setExecutor(Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, "gemini-sim");
-            t.setDaemon(true);
-            return t;
-        }));
-        server.start();
+        this.server = SimHttp.startLoopback(b.port, "/", "gemini-sim", this::handle);
     }
 
     public static Builder builder() {
@@ -344,11 +335,7 @@ public final class GeminiSimulator implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
-        try (var paths = Files.walk(dir)) {
-            paths.sorted(Collections.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temporary directory left behind is harmless
-        }
+        SimHttp.deleteTree(dir);
     }
 
     // ---- HTTP ----
@@ -1015,13 +1002,6 @@ public final class GeminiSimulator implements AutoCloseable {
     }
 
     private static int send(HttpExchange ex, int status, byte[] body) throws IOException {
-        ex.getResponseHeaders().add("Content-Type", "application/json; charset=UTF-8");
-        ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
-        if (body.length > 0) {
-            try (OutputStream out = ex.getResponseBody()) {
-                out.write(body);
-            }
-        }
-        return status;
+        return SimHttp.send(ex, status, "application/json; charset=UTF-8", body);
     }
 }

@@ -7,11 +7,11 @@ import dev.batchlane.core.provider.Outcome;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-class RetryPolicyTest {
+class ResubmitPolicyTest {
 
     /**
      * The decision reads the status and the provider's code, never the message: a refusal whose
-     * words happen to say "timeout" or "rate_limit" stays refused, and a passing code is retried
+     * words happen to say "timeout" or "rate_limit" stays refused, and a passing code is resubmitted
      * whatever its message says.
      */
     @ParameterizedTest(name = "{0} {1}: {2} -> {3}")
@@ -27,17 +27,17 @@ class RetryPolicyTest {
         "404 | not_found_error      | nothing                                                             | false",
     })
     void failedLine_isRetriedOnItsStatusAndCode_notOnItsMessage(Integer status, String code, String message,
-            boolean retried) {
+            boolean resubmitted) {
         String errorJson = "{\"code\":" + (code == null ? "null" : "\"" + code + "\"") + ",\"message\":\"" + message
                 + "\"}";
         LineResult line = new LineResult("r-1", Outcome.FAILED, status, null, errorJson, null, code, null);
 
-        assertThat(RetryPolicy.retryable(line)).isEqualTo(retried);
+        assertThat(ResubmitPolicy.worthResubmitting(line)).isEqualTo(resubmitted);
     }
 
     @ParameterizedTest
     @CsvSource({"SUCCEEDED,false", "EXPIRED,true", "CANCELLED,true", "MISSING,false"})
-    void outcomes_withoutAnError_followTheirMeaning(Outcome outcome, boolean retried) {
-        assertThat(RetryPolicy.retryable(new LineResult("r-1", outcome, null, null, null, null))).isEqualTo(retried);
+    void outcomes_withoutAnError_followTheirMeaning(Outcome outcome, boolean resubmitted) {
+        assertThat(ResubmitPolicy.worthResubmitting(new LineResult("r-1", outcome, null, null, null, null))).isEqualTo(resubmitted);
     }
 }

@@ -1,0 +1,62 @@
+package dev.batchlane.core.poll;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.batchlane.core.ingest.IngestService;
+import dev.batchlane.core.job.Shard;
+import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.testkit.Lane;
+import dev.batchlane.core.testkit.ScriptedProvider.Create;
+import dev.batchlane.core.testkit.ScriptedProvider.Fate;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Poll against a provider whose queue is full, specified on the in-memory lane: the shard waits
+ * with its upload instead of failing, the stated limit is learned, and the job still completes.
+ */
+class PollSpecTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void poll_tokenLimitExceededAtCreate_theShardWaitsWithItsUpload_andIsCreatedLaterFromTheSameFile() {
+        Lane lane = new Lane(tmp);
+        lane.provider.creates(Create.TOKEN_LIMIT_EXCEEDED);
+        IngestService.Result r = lane.ingest.ingest(lane.drop("full.jsonl", Lane.requests("r", 3), Map.of()));
+
+        Shard waiting = lane.store.shards(r.jobId()).get(0);
+        assertThat(waiting.status()).isEqualTo(ShardStatus.STAGED);
+        assertThat(waiting.inputFileId()).as("the upload is kept").isEqualTo("file-1");
+        assertThat(waiting.queueWait().times()).isEqualTo(1);
+        assertThat(lane.store.learnedLimit("openai/gpt-4o-mini")).as("the limit the provider stated")
+                .hasValue(2_000_000);
+
+        lane.clock.advance(Duration.ofHours(1));
+        lane.poll.pollDue();
+
+        Shard submitted = lane.store.shards(r.jobId()).get(0);
+        assertThat(submitted.status()).isEqualTo(ShardStatus.SUBMITTED);
+        assertThat(lane.provider.count("upload")).as("not uploaded twice").isEqualTo(1);
+        assertThat(submitted.inputFileId()).isEqualTo("file-1");
+    }
+
+    @Test
+    void poll_aBatchFailedBecauseTheQueueWasFull_isRequeued_notFailed_andTheJobCompletes() {
+        Lane lane = new Lane(tmp);
+        lane.provider.batches(Fate.QUEUE_FULL);
+        IngestService.Result r = lane.ingest.ingest(lane.drop("queue.jsonl", Lane.requests("r", 3), Map.of()));
+
+        lane.runToCompletion(r.jobId(), 20);
+
+        assertThat(lane.provider.batchIds()).as("the failed batch, then its replacement").hasSize(2);
+        assertThat(lane.provider.requestsOf("batch-2")).containsExactly("r0", "r1", "r2");
+        assertThat(lane.provider.count("upload")).isEqualTo(1);
+        Shard done = lane.store.shards(r.jobId()).get(0);
+        assertThat(done.result().succeeded()).isEqualTo(3);
+        assertThat(done.queueWait().times()).isEqualTo(1);
+    }
+}
