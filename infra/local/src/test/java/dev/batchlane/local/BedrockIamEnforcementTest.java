@@ -32,13 +32,8 @@ class BedrockIamEnforcementTest {
 
     @BeforeAll
     static void start(@TempDir Path dir) throws Exception {
-        Path home = Path.of("../..").toAbsolutePath().normalize();
-        Path variant = withoutAction(dir, "iam:PassRole");
-        stack = Stack.start(new Stack.Options(home, Duration.ofMillis(500), 1000, null, null, line -> {
-            synchronized (log) {
-                log.add(line);
-            }
-        }).withIamTemplate(variant));
+        // Shards of up to 1,000 records: the file's 150 make one batch job, above Bedrock's minimum.
+        stack = IamEnforcementTest.startUnder(withoutAction(dir, "iam:PassRole"), 1000, log);
     }
 
     @AfterAll
