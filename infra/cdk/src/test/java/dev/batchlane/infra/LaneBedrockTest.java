@@ -88,13 +88,17 @@ class LaneBedrockTest {
             assertThat(statements(h).stream().anyMatch(s -> s.allows("bedrock:CreateModelInvocationJob", MODEL_ARN))).isTrue();
             assertThat(statements(h).stream().anyMatch(s -> s.allows("bedrock:CreateModelInvocationJob",
                     JOBS.replace("*", "abcdefghijkl")))).isTrue();
-            assertThat(statements(h).stream().anyMatch(s -> s.allows("bedrock:InvokeModel", MODEL_ARN))).isTrue();
-            assertThat(statements(h).stream().anyMatch(s -> s.allows("bedrock:InvokeModel",
-                    "arn:aws:bedrock:${AWS::Region}::foundation-model/anthropic.claude-opus-4-v1:0")))
-                    .as("a model not configured").isFalse();
             assertThat(statements(h).stream().anyMatch(s -> s.allows("bedrock:StopModelInvocationJob",
                     JOBS.replace("*", "abcdefghijkl")))).isTrue();
+            assertThat(statements(h).stream().anyMatch(s -> s.allows("bedrock:TagResource", MODEL_ARN)))
+                    .as("tags go on the job, never on a model").isFalse();
         }
+        // Only poll runs small shards on demand, so only poll invokes models, and only the configured ones.
+        assertThat(statements(Handler.POLL).stream().anyMatch(s -> s.allows("bedrock:InvokeModel", MODEL_ARN))).isTrue();
+        assertThat(statements(Handler.POLL).stream().anyMatch(s -> s.allows("bedrock:InvokeModel",
+                "arn:aws:bedrock:${AWS::Region}::foundation-model/anthropic.claude-opus-4-v1:0")))
+                .as("a model not configured").isFalse();
+        assertThat(statements(Handler.INGEST)).noneMatch(s -> s.allows("bedrock:InvokeModel"));
         assertThat(statements(Handler.COMPLETE)).noneMatch(s -> s.allowsAnyOf("bedrock:CreateModelInvocationJob",
                 "bedrock:InvokeModel"));
         assertThat(allStatements()).noneMatch(s -> s.actions().contains("bedrock:*"));

@@ -14,6 +14,7 @@ import dev.batchlane.emulators.DynamoDbLocalServer;
 import dev.batchlane.emulators.S3MockServer;
 import dev.batchlane.local.iam.DeployedRoles;
 import dev.batchlane.local.iam.DynamoRules;
+import dev.batchlane.local.iam.BedrockRules;
 import dev.batchlane.local.iam.EnforcingProxy;
 import dev.batchlane.local.iam.EventBridgeRules;
 import dev.batchlane.local.iam.S3Rules;
@@ -25,6 +26,7 @@ import dev.batchlane.simulator.gemini.DiscoveryDocument;
 import dev.batchlane.simulator.gemini.GeminiSimulator;
 import dev.batchlane.simulator.openai.OpenAiSimulator;
 import java.io.IOException;
+import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -159,8 +161,6 @@ public final class Stack implements AutoCloseable {
     private S3MockServer s3Server;
     private DynamoDbLocalServer dynamoServer;
     private OpenAiSimulator simulator;
-    /** The model of a Bedrock file whose metadata names none, on the local stack. */
-    static final String BEDROCK_DEFAULT_MODEL = "anthropic.claude-3-haiku-20240307-v1:0";
     private GeminiSimulator geminiSimulator;
     private S3Client s3;
     private DynamoDbClient dynamo;
@@ -260,8 +260,8 @@ public final class Stack implements AutoCloseable {
             }
         }
         // Bedrock reads and writes the lane's own bucket: its simulator works on the same S3 emulator.
-        BedrockSimulator bedrock = BedrockSimulator.builder().s3(s3).region(REGION).stepDuration(Duration.ofSeconds(1))
-                .start();
+        BedrockSimulator bedrock = BedrockSimulator.builder().s3(s3).region(REGION).account(ACCOUNT)
+                .stepDuration(Duration.ofSeconds(1)).start();
         closeables.add(bedrock);
         providerDescription += "; the Bedrock simulator at " + bedrock.endpoint();
         String geminiUrl;
@@ -311,6 +311,8 @@ public final class Stack implements AutoCloseable {
                 .service(new DynamoRules(REGION, ACCOUNT), dynamoServer.endpoint())
                 .service(new SecretsManagerRules(secrets), null)
                 .service(events, null)
+                // The control plane and bedrock-runtime both sign as "bedrock"; one simulator plays both.
+                .service(new BedrockRules(REGION, ACCOUNT), URI.create(bedrock.endpoint()))
                 .bucketPolicy(roles.bucketPolicy())
                 .onDenial(o -> log.accept("IAM: " + o.function() + " was denied " + o.action() + " on " + o.resource()
                         + " by the role in " + iamTemplate + ": " + o.message()));
@@ -343,9 +345,9 @@ public final class Stack implements AutoCloseable {
         env.put("AWS_SECRET_ACCESS_KEY", "local");
         env.put("OPENAI_BASE_URL", baseUrl);
         env.put("ANTHROPIC_BASE_URL", anthropicUrl);
-        env.put("BATCHLANE_BEDROCK_ENDPOINT", bedrock.endpoint());
-        env.put("BATCHLANE_BEDROCK_ROLE_ARN", "arn:aws:iam::" + BedrockSimulator.ACCOUNT + ":role/batchlane-bedrock-local");
-        env.put("BATCHLANE_BEDROCK_DEFAULT_MODEL", BEDROCK_DEFAULT_MODEL);
+        // Bedrock's calls go through the enforcement too; the service role to pass and the default
+        // model are the template's (BATCHLANE_BEDROCK_ROLE_ARN, BATCHLANE_BEDROCK_DEFAULT_MODEL).
+        env.put("BATCHLANE_BEDROCK_ENDPOINT", proxyUrl);
         env.put("GOOGLE_GEMINI_BASE_URL", geminiUrl);
         env.put("BATCHLANE_GEMINI_API_KEY", geminiKey);
         env.put("BATCHLANE_POLL_FIRST_DELAY", "PT1S");

@@ -27,13 +27,17 @@ class IamEnforcementTest {
 
     @BeforeAll
     static void start(@TempDir Path dir) throws Exception {
+        stack = startUnder(DeployedRolesTest.withoutIngestStagingRead(dir), 40, log);
+    }
+
+    /** A local stack whose functions' calls are checked against the roles in {@code iamTemplate}. */
+    static Stack startUnder(Path iamTemplate, int maxRequestsPerShard, List<String> log) throws java.io.IOException {
         Path home = Path.of("../..").toAbsolutePath().normalize();
-        Path variant = DeployedRolesTest.withoutIngestStagingRead(dir);
-        stack = Stack.start(new Stack.Options(home, Duration.ofMillis(500), 40, null, null, line -> {
+        return Stack.start(new Stack.Options(home, Duration.ofMillis(500), maxRequestsPerShard, null, null, line -> {
             synchronized (log) {
                 log.add(line);
             }
-        }).withIamTemplate(variant));
+        }).withIamTemplate(iamTemplate));
     }
 
     @AfterAll

@@ -68,8 +68,8 @@ public final class LaneBedrock extends Construct {
     void grant(Handler handler, IRole role) {
         switch (handler) {
             case INGEST, POLL -> {
-                // Both submit shards (ingest right after staging, poll those held back) and cancel jobs;
-                // poll also runs the shards below a job's minimum through bedrock-runtime.
+                // Both submit shards (ingest right after staging, poll those held back) and cancel jobs.
+                // What each grant is for was checked by the local stack's enforcement in a Bedrock run.
                 role.addToPrincipalPolicy(PolicyStatement.Builder.create()
                         .actions(List.of("iam:PassRole"))
                         .resources(List.of(serviceRole.getRoleArn()))
@@ -78,11 +78,19 @@ public final class LaneBedrock extends Construct {
                 List<String> createOn = new ArrayList<>(modelArns());
                 createOn.add(jobArns());
                 role.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                        .actions(List.of("bedrock:CreateModelInvocationJob", "bedrock:TagResource"))
+                        .actions(List.of("bedrock:CreateModelInvocationJob"))
                         .resources(createOn)
                         .build());
+                // The tags name the job the create makes; a model is never tagged.
                 role.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                        .actions(List.of("bedrock:GetModelInvocationJob", "bedrock:StopModelInvocationJob"))
+                        .actions(List.of("bedrock:TagResource"))
+                        .resources(List.of(jobArns()))
+                        .build());
+                // Poll follows jobs; both stop them (a cancel, or one found cancelled right after its create).
+                role.addToPrincipalPolicy(PolicyStatement.Builder.create()
+                        .actions(handler == Handler.POLL
+                                ? List.of("bedrock:GetModelInvocationJob", "bedrock:StopModelInvocationJob")
+                                : List.of("bedrock:StopModelInvocationJob"))
                         .resources(List.of(jobArns()))
                         .build());
                 // ListModelInvocationJobs (pacing against the concurrent-jobs quota) has no resource type:
@@ -91,16 +99,21 @@ public final class LaneBedrock extends Construct {
                         .actions(List.of("bedrock:ListModelInvocationJobs"))
                         .resources(List.of("*"))
                         .build());
-                role.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                        .actions(List.of("bedrock:InvokeModel"))
-                        .resources(modelArns())
-                        .build());
                 // The staged shard is copied server-side to the input prefix and its first records read
-                // back (is it below the minimum?); a run on demand writes its output lines itself.
+                // back (is it below the minimum?).
+                List<String> objects = new ArrayList<>(List.of(state.bucket().arnForObjects(PREFIX_BEDROCK_INPUT + "*")));
+                if (handler == Handler.POLL) {
+                    // Poll alone runs the shards below a job's minimum through bedrock-runtime, and
+                    // writes (and reads back) their output lines itself.
+                    role.addToPrincipalPolicy(PolicyStatement.Builder.create()
+                            .actions(List.of("bedrock:InvokeModel"))
+                            .resources(modelArns())
+                            .build());
+                    objects.add(state.bucket().arnForObjects(PREFIX_BEDROCK_OUTPUT + "*"));
+                }
                 role.addToPrincipalPolicy(PolicyStatement.Builder.create()
                         .actions(List.of("s3:GetObject", "s3:PutObject"))
-                        .resources(List.of(state.bucket().arnForObjects(PREFIX_BEDROCK_INPUT + "*"),
-                                state.bucket().arnForObjects(PREFIX_BEDROCK_OUTPUT + "*")))
+                        .resources(objects)
                         .build());
                 role.addToPrincipalPolicy(listUnder(PREFIX_BEDROCK_OUTPUT));
                 role.addToPrincipalPolicy(viaS3("kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"));
@@ -108,7 +121,11 @@ public final class LaneBedrock extends Construct {
             case COMPLETE -> {
                 // Reads the output lines and the manifest, then deletes input copy and output once results are written.
                 role.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                        .actions(List.of("s3:GetObject", "s3:DeleteObject"))
+                        .actions(List.of("s3:GetObject"))
+                        .resources(List.of(state.bucket().arnForObjects(PREFIX_BEDROCK_OUTPUT + "*")))
+                        .build());
+                role.addToPrincipalPolicy(PolicyStatement.Builder.create()
+                        .actions(List.of("s3:DeleteObject"))
                         .resources(List.of(state.bucket().arnForObjects(PREFIX_BEDROCK_INPUT + "*"),
                                 state.bucket().arnForObjects(PREFIX_BEDROCK_OUTPUT + "*")))
                         .build());

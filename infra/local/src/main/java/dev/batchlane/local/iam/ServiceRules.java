@@ -10,10 +10,10 @@ import java.util.Optional;
 
 /**
  * How one AWS service (by its SigV4 signing name) turns an HTTP call into the authorizations IAM
- * makes, and how it answers a denial. Supporting another service (Bedrock: signing name
- * {@code bedrock}, REST paths such as {@code POST /model/{id}/invoke}) is one more implementation
- * registered with {@link EnforcingProxy.Builder#service}; a call of a service or operation nothing
- * maps is denied, so a new call cannot slip through unchecked.
+ * makes, and how it answers a denial. Supporting another service is one more implementation
+ * registered with {@link EnforcingProxy.Builder#service} (as {@link BedrockRules} is for the REST
+ * paths of signing name {@code bedrock}); a call of a service or operation nothing maps is denied,
+ * so a new call cannot slip through unchecked.
  */
 public interface ServiceRules {
 

@@ -217,7 +217,8 @@ public final class CompleteService {
                     if (shard.batchId() != null) {
                         provider.streamResults(view, sink);
                     }
-                }, unanswered(shard), mayResubmit(shard, job), part, partKey);
+                }, unanswered(shard), mayResubmit(shard, job), part, partKey,
+                        Submission.ON_DEMAND_STATUS.equals(shard.providerStatus()));
                 part.complete();
             }
             String childKey = Keys.staging(shard.jobId(), shard.childIndex());

@@ -100,6 +100,16 @@ public final class Joiner {
      */
     public static Joined join(Set<String> pending, Consumer<Consumer<LineResult>> results, Unanswered unanswered,
             boolean mayResubmit, OutputStream part, String partKey) {
+        return join(pending, results, unanswered, mayResubmit, part, partKey, false);
+    }
+
+    /**
+     * As above; {@code onDemand} says the provider ran this shard synchronously rather than as a
+     * batch (too small for one), and every line written carries {@code "on_demand": true}: the
+     * user sees which answers were billed at the synchronous price without reading the manifest.
+     */
+    public static Joined join(Set<String> pending, Consumer<Consumer<LineResult>> results, Unanswered unanswered,
+            boolean mayResubmit, OutputStream part, String partKey, boolean onDemand) {
         long[] counts = new long[Outcome.values().length];
         long[] unknown = {0};
         Usage[] usage = {Usage.ZERO};
@@ -126,7 +136,7 @@ public final class Joiner {
                 if (line.outcome() != Outcome.SUCCEEDED) {
                     finalFailures.add(line.customId());
                 }
-                write(out, line);
+                write(out, line, onDemand);
             };
             results.accept(line -> {
                 if (!pending.remove(line.customId())) {
@@ -180,7 +190,7 @@ public final class Joiner {
         }
     }
 
-    private static void write(JsonGenerator out, LineResult line) {
+    private static void write(JsonGenerator out, LineResult line, boolean onDemand) {
         try {
             out.writeStartObject();
             out.writeStringField("custom_id", line.customId());
@@ -211,6 +221,10 @@ public final class Joiner {
                 out.writeEndObject();
             } else {
                 out.writeNull();
+            }
+            if (onDemand) {
+                // Only on such lines: a batch shard's lines stay as they always were.
+                out.writeBooleanField("on_demand", true);
             }
             out.writeEndObject();
             out.writeRaw('\n');

@@ -57,6 +57,30 @@ class JoinerTest {
         assertThat(result.total()).isEqualTo(4);
     }
 
+    /**
+     * A shard the provider ran synchronously (Bedrock's small remainders) is billed at the on-demand
+     * price; each of its lines says so, answers and final failures alike, and a batch shard's lines
+     * carry no such mark.
+     */
+    @Test
+    void anOnDemandShardsLines_eachCarryTheOnDemandMark_andABatchShardsLinesNone() {
+        List<LineResult> provider = List.of(
+                new LineResult("a", Outcome.SUCCEEDED, 200, "{}", null, new Usage(3, 0, 1)),
+                new LineResult("b", Outcome.FAILED, 400, null, "{\"errorCode\":400}", null));
+        var unanswered = new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no line");
+        var onDemand = new java.io.ByteArrayOutputStream();
+        Joiner.join(new java.util.LinkedHashSet<>(List.of("a", "b", "c")), sink -> provider.forEach(sink), unanswered,
+                false, onDemand, "p", true);
+        var batch = new java.io.ByteArrayOutputStream();
+        Joiner.join(new java.util.LinkedHashSet<>(List.of("a", "b", "c")), sink -> provider.forEach(sink), unanswered,
+                false, batch, "p", false);
+
+        List<JsonNode> marked = onDemand.toString(StandardCharsets.UTF_8).lines().map(JoinerTest::parse).toList();
+        assertThat(marked).hasSize(3).allSatisfy(l -> assertThat(l.path("on_demand").asBoolean()).as("%s", l).isTrue());
+        List<JsonNode> plain = batch.toString(StandardCharsets.UTF_8).lines().map(JoinerTest::parse).toList();
+        assertThat(plain).hasSize(3).noneMatch(l -> l.has("on_demand"));
+    }
+
     @Test
     void whenRetriesAreAllowed_passingFailuresGoToTheRetrySet_andTheModelsRefusalsToTheFailedList() throws IOException {
         Set<String> pending = new java.util.LinkedHashSet<>(List.of("ok", "limited", "broken", "refused", "lost"));

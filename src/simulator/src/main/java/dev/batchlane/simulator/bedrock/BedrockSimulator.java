@@ -48,6 +48,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  */
 public final class BedrockSimulator implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The account of the job ARNs it makes, unless the builder names another (the local stack's). */
     public static final String ACCOUNT = "123456789012";
     // Patterns and ranges of the service model's shapes, as the service enforces them.
     private static final Pattern JOB_NAME = Pattern.compile("[a-zA-Z0-9]{1,63}(-*[a-zA-Z0-9\\+\\-\\.]){0,63}");
@@ -72,6 +73,7 @@ public final class BedrockSimulator implements AutoCloseable {
     private final S3Client s3;
     private final Clock clock;
     private final String region;
+    private final String account;
     private final Random random;
     private final int minRecords;
     private final int maxRecords;
@@ -125,6 +127,7 @@ public final class BedrockSimulator implements AutoCloseable {
         this.s3 = b.s3;
         this.clock = b.clock;
         this.region = b.region;
+        this.account = b.account;
         this.stepDuration = b.stepDuration;
         this.random = new Random(b.seed);
         this.minRecords = b.minRecords;
@@ -141,6 +144,7 @@ public final class BedrockSimulator implements AutoCloseable {
         private S3Client s3;
         private Clock clock = Clock.systemUTC();
         private String region = "us-east-1";
+        private String account = ACCOUNT;
         private Duration stepDuration = Duration.ofSeconds(1);
         private long seed = 42;
         private int minRecords = 100;
@@ -164,6 +168,12 @@ public final class BedrockSimulator implements AutoCloseable {
 
         public Builder region(String region) {
             this.region = region;
+            return this;
+        }
+
+        /** The account in the job ARNs: the caller's, so IAM grants on its jobs match them. */
+        public Builder account(String account) {
+            this.account = account;
             return this;
         }
 
@@ -489,7 +499,7 @@ public final class BedrockSimulator implements AutoCloseable {
                 }
             }
             String id = newId();
-            String arn = "arn:aws:bedrock:" + region + ":" + ACCOUNT + ":model-invocation-job/" + id;
+            String arn = "arn:aws:bedrock:" + region + ":" + account + ":model-invocation-job/" + id;
             Job job = new Job(id, arn, r.deepCopy(), clock.instant());
             synchronized (this) {
                 if (expireNext > 0) {
