@@ -182,6 +182,18 @@ class FaultInjectionTest {
         return "";
     }
 
+    /**
+     * Ids drawn at random while {@code i < bound}, the bound drawn again before each pick (as the
+     * seeds recorded so far drew them, so they replay the same).
+     */
+    private static Set<String> pick(Random r, List<String> ids, java.util.function.IntSupplier bound) {
+        Set<String> picked = new HashSet<>();
+        for (int i = 0; i < bound.getAsInt(); i++) {
+            picked.add(ids.get(r.nextInt(ids.size())));
+        }
+        return picked;
+    }
+
     /** One provider's simulator as the seeded test drives it: its lines, its faults, what it must be left with. */
     private interface Sim extends AutoCloseable {
         String name();
@@ -236,16 +248,10 @@ class FaultInjectionTest {
             double fraction = r.nextDouble() * 0.08;
             sim.failFraction(fraction, r.nextLong(), 500, "server_error", "The server had an error.");
             said.add(String.format("%.3f of lines 500", fraction));
-            Set<String> refused = new HashSet<>();
-            for (int i = 0; i < 1 + r.nextInt(4); i++) {
-                refused.add(ids.get(r.nextInt(ids.size())));
-            }
+            Set<String> refused = pick(r, ids, () -> 1 + r.nextInt(4));
             sim.failLines(refused::contains, 400, "invalid_request_error", "Invalid request.");
             said.add(refused.size() + " refused (400)");
-            Set<String> once = new HashSet<>();
-            for (int i = 0; i < r.nextInt(10); i++) {
-                once.add(ids.get(r.nextInt(ids.size())));
-            }
+            Set<String> once = pick(r, ids, () -> r.nextInt(10));
             Set<String> failedOnce = ConcurrentHashMap.newKeySet();
             sim.failLines(id -> once.contains(id) && failedOnce.add(id), 429, "rate_limit_exceeded", "Slow down.");
             said.add(once.size() + " rate-limited once");
@@ -351,16 +357,10 @@ class FaultInjectionTest {
             sim.failLines(id -> new Random(salt ^ id.hashCode()).nextDouble() < fraction, "api_error",
                     "Internal server error");
             said.add(String.format("%.3f of lines api_error", fraction));
-            Set<String> refused = new HashSet<>();
-            for (int i = 0; i < 1 + r.nextInt(4); i++) {
-                refused.add(ids.get(r.nextInt(ids.size())));
-            }
+            Set<String> refused = pick(r, ids, () -> 1 + r.nextInt(4));
             sim.failLines(refused::contains, "invalid_request_error", "Invalid request.");
             said.add(refused.size() + " refused (invalid_request_error)");
-            Set<String> once = new HashSet<>();
-            for (int i = 0; i < r.nextInt(10); i++) {
-                once.add(ids.get(r.nextInt(ids.size())));
-            }
+            Set<String> once = pick(r, ids, () -> r.nextInt(10));
             Set<String> failedOnce = ConcurrentHashMap.newKeySet();
             sim.failLines(id -> once.contains(id) && failedOnce.add(id), "overloaded_error", "Overloaded");
             said.add(once.size() + " overloaded once");
