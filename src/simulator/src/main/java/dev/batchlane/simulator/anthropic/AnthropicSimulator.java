@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
 /**
  * Anthropic's Message Batches API on loopback ({@code /v1/messages/batches*}). Requests are parsed
  * from the create body as a stream and kept on disk; a batch moves from {@code in_progress} to
- * {@code ended} on the first retrieve after {@code stepDuration}; results list every request once,
+ * {@code ended} on the first retrieve or listing after {@code stepDuration}; results list every request once,
  * shuffled, as the documented {@code MessageBatchIndividualResponse} lines.
  */
 public final class AnthropicSimulator implements AutoCloseable {
@@ -370,6 +370,10 @@ public final class AnthropicSimulator implements AutoCloseable {
         List<Batch> all;
         synchronized (batches) {
             all = new ArrayList<>(batches.values().stream().filter(b -> !b.deleted).toList());
+        }
+        // Batches run whether or not anyone retrieves them: a listing shows each as far as its time has come.
+        for (Batch b : all) {
+            step(b);
         }
         Collections.reverse(all);
         int start = 0;
