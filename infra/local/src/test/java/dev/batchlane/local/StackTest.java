@@ -299,6 +299,8 @@ class StackTest {
         m.put("poll s3:GetObject cancel/*", "no cancellation in this run");
         m.put("poll kms:Decrypt key", "only with the staging read above");
         m.put("poll dynamodb:UpdateItem table", "only when poll flags a shard stuck");
+        m.put("poll dynamodb:Query table", "only when poll reconciles a creation whose answer was lost (the job's"
+                + " shards, for the batches they hold); the fault suite takes it");
         m.put("complete s3:PutObject staging/*", "only when failed requests are re-queued as a child shard");
         m.put("complete s3:AbortMultipartUpload results/*", "only when an upload fails");
         m.put("complete s3:AbortMultipartUpload staging/*", "only when an upload fails");

@@ -20,8 +20,13 @@ import dev.batchlane.core.money.Money;
 import dev.batchlane.core.poll.PollService;
 import dev.batchlane.emulators.DynamoDbLocalServer;
 import dev.batchlane.emulators.S3MockServer;
+import dev.batchlane.core.provider.BatchProvider;
+import dev.batchlane.core.storage.ObjectStore;
+import dev.batchlane.provider.anthropic.AnthropicConfig;
+import dev.batchlane.provider.anthropic.AnthropicProvider;
 import dev.batchlane.provider.openai.OpenAiConfig;
 import dev.batchlane.provider.openai.OpenAiProvider;
+import dev.batchlane.simulator.anthropic.AnthropicSimulator;
 import dev.batchlane.simulator.openai.LostAnswer;
 import dev.batchlane.simulator.openai.OpenAiSimulator;
 import dev.batchlane.simulator.openai.Operation;
@@ -41,6 +46,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -52,14 +58,18 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * The whole pipeline — ingest, poll, complete on real DynamoDB Local, S3Mock and the OpenAI
- * simulator — under faults drawn from a seed: lines failing for good or once, batches expiring
+ * The whole pipeline — ingest, poll, complete on real DynamoDB Local, S3Mock and the OpenAI or
+ * Anthropic simulator (odd seeds OpenAI, even seeds Anthropic) — under faults drawn from a seed:
+ * creations that take effect and lose their answer, provider queue limits, lines failing for good or once, batches expiring
  * with partial results, provider calls answering 429 or 5xx, events delivered twice, poll and
  * complete running concurrently, DynamoDB transactions cancelled as throttled or conflicting (through
  * {@link DynamoFaultProxy}), and Lambda's retry of an invocation that threw. Whatever the
  * seed, the invariant must hold: every input custom_id is joined exactly once, every failure is
  * also in failed.jsonl in the input's format, the manifest's counts add up, and nothing is left at
- * the provider. Seeds: {@code -Dfaults.seeds=1..200} or {@code -Dfaults.seeds=4,9,17}.
+ * the provider, and no shard's batch was created twice. Every service signs with its own key and
+ * its calls go through the local IAM enforcement ({@link Enforcement}) with its role from the
+ * synthesized template; no test may see a denial. Seeds: {@code -Dfaults.seeds=1..200} or
+ * {@code -Dfaults.seeds=4,9,17}.
  */
 class FaultInjectionTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -74,6 +84,9 @@ class FaultInjectionTest {
     private static StreamPump pump;
     private static DynamoJobStore jobs;
     private static S3ObjectStore objects;
+    /** The functions' own credentials and roles, enforced in front of S3Mock and the fault proxy. */
+    private static Enforcement iam;
+    private int denialsBefore;
 
     @BeforeAll
     static void start() {
@@ -83,8 +96,11 @@ class FaultInjectionTest {
         dynamoFaults = DynamoFaultProxy.start(dynamoServer.endpoint());
         dynamo = LocalAws.dynamo(dynamoFaults.endpoint());
         TableSetup.create(dynamo, TABLE);
-        pump = new StreamPump(LocalAws.dynamo(dynamoServer.endpoint()), LocalAws.streams(dynamoServer.endpoint()),
-                TABLE, "us-east-1");
+        // The chain each function's calls take: IAM proxy → DynamoDB fault proxy → DynamoDB Local.
+        iam = Enforcement.start(BUCKET, s3Server.endpoint(), TABLE, dynamoFaults.endpoint(), dynamo);
+        // Lambda's event source mapping reads the stream with complete's role.
+        pump = new StreamPump(LocalAws.dynamo(dynamoServer.endpoint()), iam.streams("complete"), TABLE, "us-east-1");
+        // The test's own view (the account owner's): unchecked.
         jobs = new DynamoJobStore(dynamo, TABLE);
         objects = new S3ObjectStore(s3, BUCKET);
     }
@@ -93,10 +109,22 @@ class FaultInjectionTest {
     @org.junit.jupiter.api.BeforeEach
     void quietDynamo() {
         dynamoFaults.reset();
+        denialsBefore = iam.denials().size();
+    }
+
+    /** Whatever the faults, the functions' roles allowed every call they made. */
+    @org.junit.jupiter.api.AfterEach
+    void noDenials() {
+        var denials = iam.denials();
+        assertThat(denials.subList(denialsBefore, denials.size()))
+                .as("calls the roles in %s refused", iam.templatePath()).isEmpty();
     }
 
     @AfterAll
     static void stop() {
+        if (iam != null) {
+            iam.close();
+        }
         dynamoFaults.close();
         s3Server.close();
         dynamoServer.close();
@@ -115,22 +143,21 @@ class FaultInjectionTest {
     @MethodSource("seeds")
     void underRandomFaults_everyRequestEndsInExactlyOnePlace(long seed) throws Exception {
         Random r = new Random(seed);
-        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(seed).start()) {
+        // Odd seeds run OpenAI's adapter, even ones Anthropic's: both under the same kinds of fault.
+        try (Sim sim = seed % 2 == 1 ? new OpenAiSim(seed) : new AnthropicSim(seed)) {
             int lines = 150 + r.nextInt(350);
             int shardSize = 40 + r.nextInt(80);
-            Lane lane = new Lane(sim, shardSize);
+            Lane lane = new Lane(sim.provider(), shardSize);
             List<String> ids = new ArrayList<>();
             StringBuilder file = new StringBuilder();
             for (int i = 0; i < lines; i++) {
                 String id = "s" + seed + "-r" + i;
                 ids.add(id);
-                file.append("{\"custom_id\":\"").append(id).append("\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",")
-                        .append("\"body\":{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",")
-                        .append("\"content\":\"case ").append(i).append("\"}]}}\n");
+                file.append(sim.line(id, i)).append('\n');
             }
-            String faults = injectFaults(sim, r, ids, shardSize);
+            String faults = sim.name() + ": " + injectDynamoFaults(r) + sim.injectFaults(r, ids, shardSize);
 
-            String key = "inbox/openai/seed-" + seed + ".jsonl";
+            String key = "inbox/" + sim.name() + "/seed-" + seed + ".jsonl";
             var ref = put(key, file.toString(), Map.of());
             String jobId = lane.ingestWithRetries(ref, r);
             if (r.nextBoolean()) {
@@ -144,75 +171,249 @@ class FaultInjectionTest {
         }
     }
 
-    /** Draws this seed's faults; returns a description for failure messages. */
-    private static String injectFaults(OpenAiSimulator sim, Random r, List<String> ids, int shardSize) {
-        List<String> said = new ArrayList<>();
+    /** DynamoDB busy, half the time: transactions (a shard's completion) cancelled as throttled or conflicting. */
+    private static String injectDynamoFaults(Random r) {
         dynamoFaults.reset();
         if (r.nextBoolean()) {
-            // DynamoDB busy: transactions (a shard's completion) cancelled as throttled or conflicting
             double busy = r.nextDouble() * 0.3;
             dynamoFaults.failTransactions(busy, r.nextLong());
-            said.add(String.format("%.2f of transactions throttled or conflicting", busy));
+            return String.format("%.2f of transactions throttled or conflicting, ", busy);
         }
-        double fraction = r.nextDouble() * 0.08;
-        sim.failFraction(fraction, r.nextLong(), 500, "server_error", "The server had an error.");
-        said.add(String.format("%.3f of lines 500", fraction));
-        Set<String> refused = new HashSet<>();
-        for (int i = 0; i < 1 + r.nextInt(4); i++) {
-            refused.add(ids.get(r.nextInt(ids.size())));
+        return "";
+    }
+
+    /**
+     * Ids drawn at random while {@code i < bound}, the bound drawn again before each pick (as the
+     * seeds recorded so far drew them, so they replay the same).
+     */
+    private static Set<String> pick(Random r, List<String> ids, java.util.function.IntSupplier bound) {
+        Set<String> picked = new HashSet<>();
+        for (int i = 0; i < bound.getAsInt(); i++) {
+            picked.add(ids.get(r.nextInt(ids.size())));
         }
-        sim.failLines(refused::contains, 400, "invalid_request_error", "Invalid request.");
-        said.add(refused.size() + " refused (400)");
-        Set<String> once = new HashSet<>();
-        for (int i = 0; i < r.nextInt(10); i++) {
-            once.add(ids.get(r.nextInt(ids.size())));
+        return picked;
+    }
+
+    /** One provider's simulator as the seeded test drives it: its lines, its faults, what it must be left with. */
+    private interface Sim extends AutoCloseable {
+        String name();
+
+        BatchProvider provider();
+
+        /** Input line {@code i} with this custom_id, in the provider's format. */
+        String line(String customId, int i);
+
+        /** Draws this seed's provider faults; returns a description for failure messages. */
+        String injectFaults(Random r, List<String> ids, int shardSize);
+
+        /** Nothing left at the provider, and no shard's batch created twice. */
+        void assertClean(String jobId, String why);
+
+        @Override
+        void close();
+    }
+
+    private static final class OpenAiSim implements Sim {
+        final OpenAiSimulator sim;
+
+        OpenAiSim(long seed) {
+            this(OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(seed).start());
         }
-        Set<String> failedOnce = ConcurrentHashMap.newKeySet();
-        sim.failLines(id -> once.contains(id) && failedOnce.add(id), 429, "rate_limit_exceeded", "Slow down.");
-        said.add(once.size() + " rate-limited once");
-        if (r.nextBoolean()) {
-            int n = 1 + r.nextInt(2);
-            sim.expireNextBatches(n, r.nextDouble());
-            said.add(n + " batch(es) expire");
+
+        OpenAiSim(OpenAiSimulator sim) {
+            this.sim = sim;
         }
-        if (r.nextInt(3) == 0) {
-            // the provider rejects a whole batch file after accepting it (OpenAI: status failed, errors.data)
-            sim.failNextBatchValidations(1, "token_limit_exceeded", "Enqueued token limit reached.");
-            said.add("1 batch rejected");
+
+        @Override
+        public String name() {
+            return "openai";
         }
-        if (r.nextInt(3) == 0) {
-            // creations that take effect and lose their answer: a 502, a reset, a cut 200
-            Operation op = r.nextBoolean() ? Operation.CREATE_FILE : Operation.CREATE_BATCH;
-            LostAnswer how = LostAnswer.values()[r.nextInt(LostAnswer.values().length)];
-            int n = 1 + r.nextInt(2);
-            sim.loseNextAnswers(op, how, n);
-            said.add(op.operationId() + " applied, answer lost (" + how + ")×" + n);
+
+        @Override
+        public BatchProvider provider() {
+            return new OpenAiProvider(new OpenAiConfig(java.net.URI.create(sim.baseUrl()), "sk-faults",
+                    Duration.ofSeconds(30)), HttpClient.newHttpClient());
         }
-        if (r.nextInt(3) == 0) {
-            // the enqueued-token limit, room for a few shards at a time (a line is under 12 tokens)
-            long limit = (long) shardSize * 12 * (2 + r.nextInt(3));
-            boolean atCreate = r.nextBoolean();
-            sim.setEnqueuedTokenLimit(limit, atCreate);
-            said.add("enqueued-token limit " + limit + (atCreate ? " refused at create" : " failed in validation"));
+
+        @Override
+        public String line(String id, int i) {
+            return "{\"custom_id\":\"" + id + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                    + "\"body\":{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\","
+                    + "\"content\":\"case " + i + "\"}]}}";
         }
-        if (r.nextInt(4) == 0) {
-            int n = 1 + r.nextInt(2);
-            sim.fileNotReadyForNextCreates(n);
-            said.add("file not ready ×" + n);
+
+        @Override
+        public String injectFaults(Random r, List<String> ids, int shardSize) {
+            List<String> said = new ArrayList<>();
+            double fraction = r.nextDouble() * 0.08;
+            sim.failFraction(fraction, r.nextLong(), 500, "server_error", "The server had an error.");
+            said.add(String.format("%.3f of lines 500", fraction));
+            Set<String> refused = pick(r, ids, () -> 1 + r.nextInt(4));
+            sim.failLines(refused::contains, 400, "invalid_request_error", "Invalid request.");
+            said.add(refused.size() + " refused (400)");
+            Set<String> once = pick(r, ids, () -> r.nextInt(10));
+            Set<String> failedOnce = ConcurrentHashMap.newKeySet();
+            sim.failLines(id -> once.contains(id) && failedOnce.add(id), 429, "rate_limit_exceeded", "Slow down.");
+            said.add(once.size() + " rate-limited once");
+            if (r.nextBoolean()) {
+                int n = 1 + r.nextInt(2);
+                sim.expireNextBatches(n, r.nextDouble());
+                said.add(n + " batch(es) expire");
+            }
+            if (r.nextInt(3) == 0) {
+                // the provider rejects a whole batch file after accepting it (OpenAI: status failed, errors.data)
+                sim.failNextBatchValidations(1, "token_limit_exceeded", "Enqueued token limit reached.");
+                said.add("1 batch rejected");
+            }
+            if (r.nextInt(3) == 0) {
+                // creations that take effect and lose their answer: a 502, a reset, a cut 200
+                Operation op = r.nextBoolean() ? Operation.CREATE_FILE : Operation.CREATE_BATCH;
+                LostAnswer how = LostAnswer.values()[r.nextInt(LostAnswer.values().length)];
+                int n = 1 + r.nextInt(2);
+                sim.loseNextAnswers(op, how, n);
+                said.add(op.operationId() + " applied, answer lost (" + how + ")×" + n);
+            }
+            if (r.nextInt(3) == 0) {
+                // the enqueued-token limit, room for a few shards at a time (a line is under 12 tokens)
+                long limit = (long) shardSize * 12 * (2 + r.nextInt(3));
+                boolean atCreate = r.nextBoolean();
+                sim.setEnqueuedTokenLimit(limit, atCreate);
+                said.add("enqueued-token limit " + limit + (atCreate ? " refused at create" : " failed in validation"));
+            }
+            if (r.nextInt(4) == 0) {
+                int n = 1 + r.nextInt(2);
+                sim.fileNotReadyForNextCreates(n);
+                said.add("file not ready ×" + n);
+            }
+            Operation[] ops = {Operation.CREATE_FILE, Operation.CREATE_BATCH, Operation.RETRIEVE_BATCH,
+                    Operation.DOWNLOAD_FILE, Operation.DELETE_FILE};
+            for (int i = 0; i < r.nextInt(5); i++) {
+                Operation op = ops[r.nextInt(ops.length)];
+                int status = r.nextBoolean() ? 429 : 500 + r.nextInt(4);
+                int count = 1 + r.nextInt(2);
+                sim.failNextCalls(op, status, count);
+                said.add(op.operationId() + " " + status + "×" + count);
+            }
+            return String.join(", ", said);
         }
-        Operation[] ops = {Operation.CREATE_FILE, Operation.CREATE_BATCH, Operation.RETRIEVE_BATCH,
-                Operation.DOWNLOAD_FILE, Operation.DELETE_FILE};
-        for (int i = 0; i < r.nextInt(5); i++) {
-            Operation op = ops[r.nextInt(ops.length)];
-            int status = r.nextBoolean() ? 429 : 500 + r.nextInt(4);
-            int count = 1 + r.nextInt(2);
-            sim.failNextCalls(op, status, count);
-            said.add(op.operationId() + " " + status + "×" + count);
+
+        @Override
+        public void assertClean(String jobId, String why) {
+            assertThat(sim.liveFileIds()).as("%s: files left at the provider", why).isEmpty();
+            // No shard was created twice: a batch the provider failed for its queue limit ran nothing
+            // and is not charged, so it does not count; any other second batch would be.
+            Map<String, Integer> perShard = new HashMap<>();
+            for (var b : sim.batches()) {
+                if (b.metadata() == null || !jobId.equals(b.metadata().get("batchlane_job_id"))
+                        || b.errorCodes().contains("token_limit_exceeded")) {
+                    continue;
+                }
+                perShard.merge(b.metadata().get("batchlane_shard"), 1, Integer::sum);
+            }
+            assertThat(perShard).as("%s: batches created per shard", why).allSatisfy((shard, n) -> assertThat(n)
+                    .as("%s: batches of shard %s", why, shard).isEqualTo(1));
+            assertThat(perShard.size()).as("%s: every shard's batch", why).isEqualTo(jobs.shards(jobId).stream()
+                    .filter(sh -> sh.batchId() != null).count());
         }
-        return String.join(", ", said);
+
+        @Override
+        public void close() {
+            sim.close();
+        }
+    }
+
+    private static final class AnthropicSim implements Sim {
+        final AnthropicSimulator sim;
+
+        AnthropicSim(long seed) {
+            sim = AnthropicSimulator.builder().stepDuration(Duration.ZERO).seed(seed).start();
+        }
+
+        @Override
+        public String name() {
+            return "anthropic";
+        }
+
+        @Override
+        public BatchProvider provider() {
+            return new AnthropicProvider(new AnthropicConfig(java.net.URI.create(sim.baseUrl()), "sk-ant-faults", null,
+                    Duration.ofSeconds(30)), HttpClient.newHttpClient());
+        }
+
+        @Override
+        public String line(String id, int i) {
+            return "{\"custom_id\":\"" + id + "\",\"params\":{\"model\":\"claude-3-5-haiku-20241022\","
+                    + "\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"case " + i + "\"}]}}";
+        }
+
+        @Override
+        public String injectFaults(Random r, List<String> ids, int shardSize) {
+            List<String> said = new ArrayList<>();
+            // Anthropic's transient per-request errors (api_error, overloaded_error) are retried in a
+            // child shard; invalid_request_error is final. A line is drawn by its id, so the draw holds
+            // for the retry too, as it does at OpenAI.
+            double fraction = r.nextDouble() * 0.08;
+            long salt = r.nextLong();
+            sim.failLines(id -> new Random(salt ^ id.hashCode()).nextDouble() < fraction, "api_error",
+                    "Internal server error");
+            said.add(String.format("%.3f of lines api_error", fraction));
+            Set<String> refused = pick(r, ids, () -> 1 + r.nextInt(4));
+            sim.failLines(refused::contains, "invalid_request_error", "Invalid request.");
+            said.add(refused.size() + " refused (invalid_request_error)");
+            Set<String> once = pick(r, ids, () -> r.nextInt(10));
+            Set<String> failedOnce = ConcurrentHashMap.newKeySet();
+            sim.failLines(id -> once.contains(id) && failedOnce.add(id), "overloaded_error", "Overloaded");
+            said.add(once.size() + " overloaded once");
+            if (r.nextBoolean()) {
+                int n = 1 + r.nextInt(2);
+                sim.expireNextBatches(n, r.nextDouble());
+                said.add(n + " batch(es) expire");
+            }
+            if (r.nextInt(3) == 0) {
+                // creations that take effect and lose their answer: a 502 from the edge, or a reset
+                int n = 1 + r.nextInt(2);
+                boolean reset = r.nextBoolean();
+                sim.loseNextCreateAnswers(n, reset);
+                said.add("create applied, answer lost (" + (reset ? "reset" : "502") + ")×" + n);
+            }
+            if (r.nextInt(3) == 0) {
+                // the processing-queue limit, room for a few shards at a time
+                long limit = (long) shardSize * (1 + r.nextInt(3));
+                sim.setQueueLimit(limit);
+                said.add("queue limit " + limit + " requests");
+            }
+            String[] ops = {"create", "retrieve", "results", "delete", "list"};
+            for (int i = 0; i < r.nextInt(5); i++) {
+                String op = ops[r.nextInt(ops.length)];
+                int status = new int[] {429, 500, 529}[r.nextInt(3)];
+                int count = 1 + r.nextInt(2);
+                sim.failNextCalls(op, status, count);
+                said.add(op + " " + status + "×" + count);
+            }
+            return String.join(", ", said);
+        }
+
+        @Override
+        public void assertClean(String jobId, String why) {
+            assertThat(sim.liveBatchIds()).as("%s: batches left at the provider", why).isEmpty();
+            // A message batch carries no shard id, so the count tells: one batch made per shard that
+            // recorded one. A second batch for a shard (a lost answer created again) breaks it.
+            assertThat(sim.createCount()).as("%s: batches created, against the shards that recorded one", why)
+                    .isEqualTo(jobs.shards(jobId).stream().filter(sh -> sh.batchId() != null).count());
+        }
+
+        @Override
+        public void close() {
+            sim.close();
+        }
     }
 
     private static void assertInvariant(String jobId, List<String> ids, String input, OpenAiSimulator sim, String why)
+            throws IOException {
+        assertInvariant(jobId, ids, input, new OpenAiSim(sim), why);
+    }
+
+    private static void assertInvariant(String jobId, List<String> ids, String input, Sim sim, String why)
             throws IOException {
         Map<String, JsonNode> joined = new HashMap<>();
         for (String k : objects.list("results/" + jobId + "/part-")) {
@@ -247,29 +448,51 @@ class FaultInjectionTest {
                 + c.get("cancelled").asLong() + c.get("missing").asLong()).as("%s: manifest counts", why)
                 .isEqualTo(ids.size()).isEqualTo(c.get("requests").asLong());
         assertThat(c.get("succeeded").asLong()).isEqualTo(ids.size() - notSucceeded.size());
-        assertThat(sim.liveFileIds()).as("%s: files left at the provider", why).isEmpty();
-        // No shard was created twice: a batch the provider failed for its queue limit ran nothing
-        // and is not charged, so it does not count; any other second batch would be.
-        Map<String, Integer> perShard = new HashMap<>();
-        for (var b : sim.batches()) {
-            if (b.metadata() == null || !jobId.equals(b.metadata().get("batchlane_job_id"))
-                    || b.errorCodes().contains("token_limit_exceeded")) {
-                continue;
+        sim.assertClean(jobId, why);
+    }
+
+    /**
+     * Anthropic's processing-queue limit, room for two shards of five: the creates beyond it are
+     * refused with 429 rate_limit_error, and those shards wait staged and are sent again as earlier
+     * batches end. Nothing fails for it, no batch is made twice, and the manifest says who waited.
+     */
+    @org.junit.jupiter.api.Test
+    void anthropicQueueLimit_shardsBeyondItWaitAndAreResubmitted_noneFails() throws Exception {
+        try (AnthropicSim a = new AnthropicSim(91)) {
+            a.sim.setQueueLimit(80);
+            Lane lane = new Lane(a.provider(), 40);
+            List<String> ids = new ArrayList<>();
+            StringBuilder file = new StringBuilder();
+            for (int i = 0; i < 200; i++) {
+                ids.add("queue-" + i);
+                file.append(a.line("queue-" + i, i)).append('\n');
             }
-            perShard.merge(b.metadata().get("batchlane_shard"), 1, Integer::sum);
+            String jobId = drop(lane, "inbox/anthropic/queue-limit.jsonl", file.toString());
+
+            Job job = lane.runUntilDone(jobId, new Random(5));
+
+            assertThat(job.status()).isEqualTo(JobStatus.COMPLETED);
+            assertInvariant(jobId, ids, file.toString(), a, "anthropic queue limit");
+            assertThat(a.sim.queueRefusals()).as("creates the queue limit refused").isPositive();
+            assertThat(a.sim.queuePeak()).as("requests processing at once").isLessThanOrEqualTo(80);
+            assertThat(a.sim.createCount()).as("one batch per shard").isEqualTo(5);
+            JsonNode manifest = JSON.readTree(text("results/" + jobId + "/manifest.json"));
+            assertThat(manifest.at("/counts/succeeded").asLong()).isEqualTo(200);
+            assertThat(manifest.at("/counts/failed").asLong()).isZero();
+            int waited = 0;
+            for (JsonNode shard : manifest.get("shards")) {
+                waited += shard.path("queueWaits").asInt(0) > 0 ? 1 : 0;
+            }
+            assertThat(waited).as("shards the manifest shows waiting for the queue").isPositive();
         }
-        assertThat(perShard).as("%s: batches created per shard", why).allSatisfy((shard, n) -> assertThat(n)
-                .as("%s: batches of shard %s", why, shard).isEqualTo(1));
-        assertThat(perShard.size()).as("%s: every shard's batch", why).isEqualTo(jobs.shards(jobId).stream()
-                .filter(sh -> sh.batchId() != null).count());
     }
 
     @org.junit.jupiter.api.Test
     void completeKilledAfterSomePartsAndBeforeTheManifest_rerunGivesTheSameObjectsAndCounts() throws Exception {
         try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(99).start()) {
             sim.failLines(id -> id.endsWith("7"), 400, "invalid_request_error", "Invalid request.");
-            var crashing = new CrashingObjectStore(objects, k -> k.endsWith("/manifest.json"), 1);
-            Lane lane = new Lane(sim, 40, crashing);
+            Lane lane = new Lane(sim, 40, (function, store) -> function.equals("complete")
+                    ? new CrashingObjectStore(store, k -> k.endsWith("/manifest.json"), 1) : store);
             List<String> ids = new ArrayList<>();
             String file = lines("crash-complete", 150, ids);
             String jobId = drop(lane, "inbox/openai/crash-complete.jsonl", file);
@@ -403,7 +626,7 @@ class FaultInjectionTest {
             // 60 s left: enough for the pass (20 s margin), not for a submission (120 s margin).
             var tuning = new IngestService.Tuning(2, Duration.ofSeconds(20), Duration.ofSeconds(120),
                     Duration.ofSeconds(5));
-            Lane lane = new Lane(sim, 30, objects, tuning);
+            Lane lane = new Lane(sim, 30, tuning);
             List<String> ids = new ArrayList<>();
             String file = lines("short-of-time", 100, ids);
             String key = "inbox/openai/short-of-time.jsonl";
@@ -446,8 +669,8 @@ class FaultInjectionTest {
     @org.junit.jupiter.api.Test
     void ingestKilledAfterStagingSomeShards_redeliveryFinishesTheJobWithoutDuplicates() throws Exception {
         try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(98).start()) {
-            var crashing = new CrashingObjectStore(objects, k -> k.endsWith("/shard-00003.jsonl"), 1);
-            Lane lane = new Lane(sim, 30, crashing);
+            Lane lane = new Lane(sim, 30, (function, store) -> function.equals("ingest")
+                    ? new CrashingObjectStore(store, k -> k.endsWith("/shard-00003.jsonl"), 1) : store);
             List<String> ids = new ArrayList<>();
             String file = lines("crash-ingest", 140, ids);
             String key = "inbox/openai/crash-ingest.jsonl";
@@ -538,27 +761,46 @@ class FaultInjectionTest {
         final Providers providers;
 
         Lane(OpenAiSimulator sim, int shardSize) throws IOException {
-            this(sim, shardSize, objects);
+            this(new OpenAiSim(sim).provider(), shardSize);
         }
 
-        Lane(OpenAiSimulator sim, int shardSize, dev.batchlane.core.storage.ObjectStore objects) throws IOException {
-            this(sim, shardSize, objects, IngestService.Tuning.defaults());
+        Lane(BatchProvider provider, int shardSize) throws IOException {
+            this(provider, shardSize, (function, store) -> store, IngestService.Tuning.defaults());
         }
 
-        Lane(OpenAiSimulator sim, int shardSize, dev.batchlane.core.storage.ObjectStore objects,
+        /** {@code wrap} may put a crashing store in front of one function's own. */
+        Lane(OpenAiSimulator sim, int shardSize, BiFunction<String, ObjectStore, ObjectStore> wrap) throws IOException {
+            this(new OpenAiSim(sim).provider(), shardSize, wrap, IngestService.Tuning.defaults());
+        }
+
+        Lane(OpenAiSimulator sim, int shardSize, IngestService.Tuning tuning) throws IOException {
+            this(new OpenAiSim(sim).provider(), shardSize, (function, store) -> store, tuning);
+        }
+
+        /**
+         * Each service as its function runs it: its own DynamoDB and S3 clients, signing with that
+         * function's key, through the IAM enforcement.
+         */
+        Lane(BatchProvider provider, int shardSize, BiFunction<String, ObjectStore, ObjectStore> wrap,
                 IngestService.Tuning tuning) throws IOException {
             Path tmp = Files.createTempDirectory("faults-");
             LaneSettings settings = new LaneSettings(new IngestLimits(shardSize, 10_000_000, 100_000, 20),
                     Duration.ZERO, Duration.ZERO, 500, tmp, Money.defaults(), 2);
-            var provider = new OpenAiProvider(new OpenAiConfig(java.net.URI.create(sim.baseUrl()), "sk-faults",
-                    Duration.ofSeconds(30)), HttpClient.newHttpClient());
             providers = new Providers(List.of(provider));
             Clock clock = Clock.systemUTC();
-            ingest = new IngestService(jobs, objects, providers, settings, clock,
+            ingest = new IngestService(store("ingest"), objects("ingest", wrap), providers, settings, clock,
                     dev.batchlane.core.lane.LaneMetrics.NONE, tuning);
-            poll = new PollService(jobs, objects, providers, settings, clock);
-            complete = new CompleteService(jobs, objects, providers, settings, clock,
+            poll = new PollService(store("poll"), objects("poll", wrap), providers, settings, clock);
+            complete = new CompleteService(store("complete"), objects("complete", wrap), providers, settings, clock,
                     dev.batchlane.core.lane.LaneMetrics.NONE, events);
+        }
+
+        private static DynamoJobStore store(String function) {
+            return new DynamoJobStore(iam.dynamo(function), TABLE);
+        }
+
+        private static ObjectStore objects(String function, BiFunction<String, ObjectStore, ObjectStore> wrap) {
+            return wrap.apply(function, new S3ObjectStore(iam.s3(function), BUCKET));
         }
 
         /** S3 → Lambda is asynchronous: a failed invocation is retried (twice on AWS; more here). */
@@ -574,15 +816,22 @@ class FaultInjectionTest {
             throw last;
         }
 
+        /**
+         * Schedules and stream deliveries until the job completes, for at most 150 ticks that had
+         * work. The lane's waits (a provider's Retry-After, backoff behind a full queue) run on the
+         * wall clock, so a tick with nothing due pauses briefly and does not count: a seed whose
+         * shards wait for a provider's queue is not cut short by how fast the ticks run.
+         */
         Job runUntilDone(String jobId, Random r) throws Exception {
-            for (int tick = 0; tick < 150; tick++) {
+            int active = 0;
+            for (int tick = 0; active < 150 && tick < 150 + 3000; tick++) {
+                int due;
                 if (r.nextInt(4) == 0) {
                     // two schedules overlapping
-                    CompletableFuture<?> other = CompletableFuture.runAsync(poll::pollDue);
-                    poll.pollDue();
-                    other.join();
+                    CompletableFuture<PollService.Summary> other = CompletableFuture.supplyAsync(poll::pollDue);
+                    due = poll.pollDue().due() + other.join().due();
                 } else {
-                    poll.pollDue();
+                    due = poll.pollDue().due();
                 }
                 undelivered.addAll(pump.drain(10));
                 List<String> batch = new ArrayList<>(undelivered);
@@ -597,6 +846,11 @@ class FaultInjectionTest {
                 Job job = jobs.job(jobId).orElseThrow();
                 if (job.status() == JobStatus.COMPLETED) {
                     return job;
+                }
+                if (due > 0 || !batch.isEmpty()) {
+                    active++;
+                } else {
+                    Thread.sleep(20);
                 }
             }
             return jobs.job(jobId).orElseThrow();

@@ -60,9 +60,12 @@ final class LanePermissions {
                 role.addToPrincipalPolicy(objects(state, List.of("s3:GetObject"), PREFIX_STAGING, PREFIX_CANCEL));
                 role.addToPrincipalPolicy(decrypt(state));
                 // BatchGetItem: the due shards found on the index are then read consistently, 100 a call;
-                // the local stack's IAM enforcement found it missing (every poll cycle was denied). No
-                // Query on the table itself: poll queries only the due index, granted below.
-                items(role, state, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
+                // the local stack's IAM enforcement found it missing (every poll cycle was denied).
+                // Query on the table: before poll creates again after a creation whose answer was lost,
+                // it reads the job's shards (one partition) for the batches they already hold; the
+                // fault suite under enforcement found it missing (every such reconciliation was denied).
+                items(role, state, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                        "dynamodb:Query");
                 // Due shards are found on the sparse index, never by a scan.
                 role.addToPrincipalPolicy(PolicyStatement.Builder.create()
                         .actions(List.of("dynamodb:Query"))

@@ -129,9 +129,8 @@ public final class AnthropicProvider implements BatchProvider {
      * match is by what it holds: batches are listed newest first back to a little before the
      * attempt, and a candidate is one created since then, with exactly the shard's request count,
      * that no other shard of the job recorded. An ended candidate is verified by its results (its
-     * first line's custom_id must be one of the shard's): definite. One candidate still in progress
-     * can only be probable, and is adopted when it is the only one; several that cannot be told
-     * apart yet are undecided until they end and their results tell.
+     * first line's custom_id must be one of the shard's): definite. Candidates still in progress
+     * leave it undecided, even a single one, until they end and their results tell.
      */
     @Override
     public Reconciliation findCreated(CreationQuery q) {
@@ -186,18 +185,15 @@ public final class AnthropicProvider implements BatchProvider {
                         + first + " (definite)");
             }
         }
-        if (unverified.size() == 1) {
-            JsonNode b = unverified.get(0);
-            return Reconciliation.batch(b.path("id").asText(), null, b.path("processing_status").asText(null),
-                    "batch " + b.path("id").asText() + " is the only one of " + q.requestCount()
-                            + " requests created since " + since + " that no other shard recorded (probable)");
-        }
         if (unverified.isEmpty()) {
             return Reconciliation.nothing(candidates.size() + " batch(es) of " + q.requestCount()
                     + " requests created since " + since + ", none holding this shard's requests");
         }
-        return Reconciliation.undecided(unverified.size() + " batches of " + q.requestCount()
-                + " requests created since " + since + " are still running and cannot be told apart yet");
+        // A running batch cannot be read, so even a single candidate stays undecided until it ends:
+        // it may be a sibling shard's, created a moment ago and not recorded yet (or another job's),
+        // and adopting it would leave this shard's own requests unsent and reported missing.
+        return Reconciliation.undecided(unverified.size() + " batch(es) of " + q.requestCount()
+                + " requests created since " + since + " still running; whose they are is known once they end");
     }
 
     /** The custom_ids of a staged shard. */

@@ -119,11 +119,28 @@ public final class ShardSubmitter {
                 "batchlane_shard", Shard.partName(staged.index()));
         try {
             if (pending != null) {
-                Reconciliation found = provider.findCreated(new CreationQuery(job.jobId(),
-                        Shard.partName(staged.index()), payload, staged.requestCount(), metadata, pending.step(),
-                        pending.at(), claimed.inputFileId(), store.shards(job.jobId()).stream()
-                                .filter(o -> o.index() != staged.index() && o.batchId() != null)
-                                .map(Shard::batchId).collect(java.util.stream.Collectors.toSet())));
+                Reconciliation found;
+                try {
+                    found = provider.findCreated(new CreationQuery(job.jobId(),
+                            Shard.partName(staged.index()), payload, staged.requestCount(), metadata, pending.step(),
+                            pending.at(), claimed.inputFileId(), store.shards(job.jobId()).stream()
+                                    .filter(o -> o.index() != staged.index() && o.batchId() != null)
+                                    .map(Shard::batchId).collect(java.util.stream.Collectors.toSet())));
+                } catch (ProviderException e) {
+                    // The look-up failed, not a creation: even a definite "not now" (429) says nothing of
+                    // what the earlier call made, so the attempt stays and the shard looks again later.
+                    // Taking it for a refusal of the create would clear the attempt and create twice.
+                    Instant later = clock.instant();
+                    Duration delay = waitDelay(claimed);
+                    if (e.retryAfter().isPresent() && e.retryAfter().get().compareTo(delay) > 0) {
+                        delay = e.retryAfter().get();
+                    }
+                    store.updateShard(claimed, claimed.withStatus(ShardStatus.STAGED).withDue(later.plus(delay)));
+                    LOG.log(Level.WARNING, "job {0} shard {1}: looking for what the unanswered {2} made failed ({3}"
+                            + " {4}); it looks again after {5}, creating nothing meanwhile", job.jobId(),
+                            Shard.partName(staged.index()), pending.step(), e.statusCode(), e.code(), delay);
+                    return Result.HELD_BACK;
+                }
                 LOG.log(Level.INFO, "job {0} shard {1}: looked for what the unanswered {2} at {3} made: {4} ({5})",
                         job.jobId(), Shard.partName(staged.index()), pending.step(), pending.at(), found.found(),
                         found.evidence());

@@ -125,6 +125,30 @@ class ReconcileAndQueueTest {
         assertThat(stored(1).inputFileId()).isEqualTo(provider.files.keySet().iterator().next());
     }
 
+    /**
+     * Seen in the fault suite: the look-up after a lost create answered 429, which was taken for a
+     * definite refusal of the create; the attempt was cleared and the shard created a second batch
+     * (or, with the provider's queue full of its own first batch, waited for ever).
+     */
+    @Test
+    void aLookupRefusedForNow_keepsTheAttempt_andTheNextLookupAdoptsTheBatch_noSecondCreate() {
+        Job job = job();
+        staged(1, 0);
+        provider.loseNextCreate = true;
+        assertThat(submitter(LANE).submit(job, stored(1))).isEqualTo(ShardSubmitter.Result.HELD_BACK);
+        provider.lookupFailures.add(new ProviderException("429 on list", 429, "rate_limit_error", true, null));
+
+        clock.advance(Duration.ofMinutes(2));
+        assertThat(submitter(LANE).submit(job, stored(1))).isEqualTo(ShardSubmitter.Result.HELD_BACK);
+        assertThat(stored(1).attempt()).as("still unknown what the create made").isNotNull();
+        assertThat(stored(1).status()).isEqualTo(ShardStatus.STAGED);
+
+        clock.advance(Duration.ofMinutes(10));
+        assertThat(submitter(LANE).submit(job, stored(1))).isEqualTo(ShardSubmitter.Result.SUBMITTED);
+        assertThat(provider.batches).as("batches created for the shard").hasSize(1);
+        assertThat(stored(1).batchId()).isEqualTo(provider.batches.keySet().iterator().next());
+    }
+
     @Test
     void definiteRefusals_clearTheAttempt_aRateLimitWaits_aBadRequestRejects() {
         Job job = job();
@@ -248,6 +272,7 @@ class ReconcileAndQueueTest {
         final Map<String, Integer> files = new ConcurrentHashMap<>();
         final Map<String, Map<String, String>> batches = new java.util.LinkedHashMap<>();
         final Deque<ProviderException> createFailures = new ArrayDeque<>();
+        final Deque<ProviderException> lookupFailures = new ArrayDeque<>();
         final List<String> failForQueue = new ArrayList<>();
         final List<String> ended = new ArrayList<>();
         volatile boolean loseNextCreate;
@@ -303,6 +328,10 @@ class ReconcileAndQueueTest {
         @Override
         public synchronized Reconciliation findCreated(CreationQuery q) {
             lookups++;
+            ProviderException failure = lookupFailures.poll();
+            if (failure != null) {
+                throw failure;
+            }
             for (var b : batches.entrySet()) {
                 if (q.metadata().entrySet().stream().allMatch(e -> e.getValue().equals(b.getValue().get(e.getKey())))
                         && !failForQueue.contains(b.getKey())) {

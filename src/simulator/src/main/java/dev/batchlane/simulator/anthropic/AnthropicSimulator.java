@@ -37,7 +37,7 @@ import java.util.regex.Pattern;
 /**
  * Anthropic's Message Batches API on loopback ({@code /v1/messages/batches*}). Requests are parsed
  * from the create body as a stream and kept on disk; a batch moves from {@code in_progress} to
- * {@code ended} on the first retrieve after {@code stepDuration}; results list every request once,
+ * {@code ended} on the first retrieve or listing after {@code stepDuration}; results list every request once,
  * shuffled, as the documented {@code MessageBatchIndividualResponse} lines.
  */
 public final class AnthropicSimulator implements AutoCloseable {
@@ -63,6 +63,10 @@ public final class AnthropicSimulator implements AutoCloseable {
     private long knownOutput;
     private long knownCacheRead;
     private int createCount;
+    /** Requests allowed in the processing queue at once (0: no limit), as Anthropic limits per workspace. */
+    private long queueLimit;
+    private long queuePeak;
+    private int queueRefusals;
 
     /** Thrown after a create took effect, so that its exchange closes without an answer. */
     private static final class LostAnswer extends RuntimeException {
@@ -190,6 +194,25 @@ public final class AnthropicSimulator implements AutoCloseable {
     public synchronized void loseNextCreateAnswers(int count, boolean reset) {
         this.loseNextCreates = count;
         this.loseByReset = reset;
+    }
+
+    /**
+     * Limits the requests in the processing queue (of batches not yet ended) to {@code maxRequests},
+     * as Anthropic's Message Batches rate limits do: a create that would go beyond it is refused
+     * with 429 {@code rate_limit_error} and a {@code retry-after}, and nothing is created. Zero lifts it.
+     */
+    public synchronized void setQueueLimit(long maxRequests) {
+        this.queueLimit = maxRequests;
+    }
+
+    /** The most requests that were ever in the processing queue at once. */
+    public synchronized long queuePeak() {
+        return queuePeak;
+    }
+
+    /** How many creates the queue limit refused. */
+    public synchronized int queueRefusals() {
+        return queueRefusals;
     }
 
     /** How many batches were created holding a request with this custom_id (cancelled and deleted ones too). */
@@ -335,6 +358,10 @@ public final class AnthropicSimulator implements AutoCloseable {
         synchronized (batches) {
             all = new ArrayList<>(batches.values().stream().filter(b -> !b.deleted).toList());
         }
+        // Batches run whether or not anyone retrieves them: a listing shows each as far as its time has come.
+        for (Batch b : all) {
+            step(b);
+        }
         Collections.reverse(all);
         int start = 0;
         String after = q.get("after_id");
@@ -425,15 +452,31 @@ public final class AnthropicSimulator implements AutoCloseable {
             return send(ex, 400, error("invalid_request_error", "the body is not valid JSON: " + e.getOriginalMessage()));
         }
         Batch b = new Batch(id, clock.instant(), requests, n);
+        byte[] refusal = null;
         synchronized (this) {
-            createCount++;
-            if (expireNext > 0) {
-                expireNext--;
-                b.expire = true;
-                b.expireFraction = expireFraction;
+            // Checked and registered under one lock, so two creates at once cannot both squeeze in.
+            long queued = queuedRequests();
+            if (queueLimit > 0 && queued + n > queueLimit) {
+                queueRefusals++;
+                refusal = error("rate_limit_error", "This request would exceed your organization's limit of "
+                        + queueLimit + " batch requests in the processing queue (" + queued + " are processing)."
+                        + " Retry once some batches have ended.");
+            } else {
+                queuePeak = Math.max(queuePeak, queued + n);
+                createCount++;
+                if (expireNext > 0) {
+                    expireNext--;
+                    b.expire = true;
+                    b.expireFraction = expireFraction;
+                }
+                batches.put(id, b);
             }
         }
-        batches.put(id, b);
+        if (refusal != null) {
+            Files.deleteIfExists(requests);
+            ex.getResponseHeaders().add("retry-after", "1");
+            return send(ex, 429, refusal);
+        }
         for (String customId : seen) {
             batchesPerCustomId.merge(customId, 1, Integer::sum);
         }
@@ -454,6 +497,14 @@ public final class AnthropicSimulator implements AutoCloseable {
             return send(ex, 502, "<html><body><h1>502 Bad Gateway</h1></body></html>".getBytes(StandardCharsets.UTF_8));
         }
         return send(ex, 200, batchJson(b).toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Requests of batches that have not ended yet (deleted ones have ended). */
+    private long queuedRequests() {
+        synchronized (batches) {
+            return batches.values().stream().filter(b -> !b.status.equals("ended"))
+                    .mapToLong(b -> b.counts.get("processing")).sum();
+        }
     }
 
     private synchronized void step(Batch b) throws IOException {

@@ -113,4 +113,26 @@ class AnthropicSimulatorTest {
         // the validator does reject what breaks the schema
         assertThat(spec.validate("MessageBatch", JSON.readTree("{\"id\":\"x\",\"type\":\"message_batch\"}"))).isNotEmpty();
     }
+
+    @Test
+    void queueLimit_refusesACreateBeyondIt_with429RateLimitError_andCreatesNothing_untilABatchHasEnded()
+            throws Exception {
+        sim.setQueueLimit(25);
+        HttpResponse<String> first = call("POST", "/v1/messages/batches", requests(20));
+        assertThat(first.statusCode()).isEqualTo(200);
+
+        HttpResponse<String> refused = call("POST", "/v1/messages/batches", requests(10));
+        assertThat(refused.statusCode()).isEqualTo(429);
+        assertThat(JSON.readTree(refused.body()).at("/error/type").asText()).isEqualTo("rate_limit_error");
+        assertThat(refused.headers().firstValue("retry-after")).isPresent();
+        assertThat(sim.createCount()).as("nothing created by the refused call").isEqualTo(1);
+        assertThat(sim.liveBatchIds()).hasSize(1);
+        assertThat(call("POST", "/v1/messages/batches", requests(5)).statusCode()).as("room for 5").isEqualTo(200);
+
+        // once the first batch ends, its requests leave the queue
+        call("GET", "/v1/messages/batches/" + JSON.readTree(first.body()).get("id").asText(), null);
+        assertThat(call("POST", "/v1/messages/batches", requests(10)).statusCode()).isEqualTo(200);
+        assertThat(sim.queueRefusals()).isEqualTo(1);
+        assertThat(sim.queuePeak()).isEqualTo(25);
+    }
 }
