@@ -33,25 +33,31 @@ class CompleteHandlerTest {
         }
     }
 
-    @LocalLane.Inject
-    LocalLane.Parts lane;
+    @LocalLane.Inject LocalLane.Parts lane;
 
-    @Inject
-    IngestService ingest;
+    @Inject IngestService ingest;
 
-    @Inject
-    PollService poll;
+    @Inject PollService poll;
 
-    @Inject
-    JobStore jobs;
+    @Inject JobStore jobs;
 
     @Test
-    void streamRecordOfAShardReachingEnded_joinsIt_andADuplicateDeliveryChangesNothing() throws Exception {
+    void streamRecordOfAShardReachingEnded_joinsIt_andADuplicateDeliveryChangesNothing()
+            throws Exception {
         String key = "inbox/openai/complete-me.jsonl";
-        lane.s3().putObject(b -> b.bucket(LocalLane.BUCKET).key(key), RequestBody.fromBytes(LaneEndToEndTest.chatLines(5)));
+        lane.s3()
+                .putObject(
+                        b -> b.bucket(LocalLane.BUCKET).key(key),
+                        RequestBody.fromBytes(LaneEndToEndTest.chatLines(5)));
         var head = lane.s3().headObject(b -> b.bucket(LocalLane.BUCKET).key(key));
-        String jobId = ingest.ingest(new IngestService.ObjectRef(LocalLane.BUCKET, key, null, head.eTag(), 0)).jobId();
-        for (int i = 0; i < 10 && jobs.shard(jobId, 1).orElseThrow().status() != ShardStatus.ENDED; i++) {
+        String jobId =
+                ingest.ingest(
+                                new IngestService.ObjectRef(
+                                        LocalLane.BUCKET, key, null, head.eTag(), 0))
+                        .jobId();
+        for (int i = 0;
+                i < 10 && jobs.shard(jobId, 1).orElseThrow().status() != ShardStatus.ENDED;
+                i++) {
             poll.pollDue();
         }
         String endedEvent = null;
@@ -62,19 +68,47 @@ class CompleteHandlerTest {
         }
         assertThat(endedEvent).as("stream record of the shard reaching ENDED").isNotNull();
 
-        String first = given().contentType("application/json").body(endedEvent).when().post().then().statusCode(200)
-                .extract().asString();
-        String part = lane.s3().getObjectAsBytes(b -> b.bucket(LocalLane.BUCKET)
-                .key("results/" + jobId + "/part-00001.jsonl")).asUtf8String();
-        String second = given().contentType("application/json").body(endedEvent).when().post().then().statusCode(200)
-                .extract().asString();
+        String first =
+                given().contentType("application/json")
+                        .body(endedEvent)
+                        .when()
+                        .post()
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .asString();
+        String part =
+                lane.s3()
+                        .getObjectAsBytes(
+                                b ->
+                                        b.bucket(LocalLane.BUCKET)
+                                                .key("results/" + jobId + "/part-00001.jsonl"))
+                        .asUtf8String();
+        String second =
+                given().contentType("application/json")
+                        .body(endedEvent)
+                        .when()
+                        .post()
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .asString();
 
         JsonNode firstResult = JSON.readTree(first);
         assertThat(firstResult.toString()).contains("JOINED");
         assertThat(JSON.readTree(second).toString()).contains("ALREADY_DONE");
         assertThat(part.split("\n")).hasSize(5);
-        assertThat(lane.s3().getObjectAsBytes(b -> b.bucket(LocalLane.BUCKET)
-                .key("results/" + jobId + "/part-00001.jsonl")).asUtf8String()).isEqualTo(part);
+        assertThat(
+                        lane.s3()
+                                .getObjectAsBytes(
+                                        b ->
+                                                b.bucket(LocalLane.BUCKET)
+                                                        .key(
+                                                                "results/"
+                                                                        + jobId
+                                                                        + "/part-00001.jsonl"))
+                                .asUtf8String())
+                .isEqualTo(part);
         assertThat(jobs.job(jobId).orElseThrow().status()).isEqualTo(JobStatus.COMPLETED);
         assertThat(jobs.job(jobId).orElseThrow().shardsCompleted()).isEqualTo(1);
     }
@@ -84,10 +118,18 @@ class CompleteHandlerTest {
         // The sample holds one ENDED shard of a job that does not exist and one SUBMITTED one: only
         // the first is acted on, and its missing record is an error that Lambda retries.
         String sample = Events.read("dynamodb-shard-ended.json");
-        String submittedOnly = sample.substring(0, sample.indexOf("\"Records\": [") + 12)
-                + sample.substring(sample.indexOf("    {\n      \"eventID\": \"eccbc87e"));
-        String body = given().contentType("application/json").body(submittedOnly).when().post().then()
-                .statusCode(200).extract().asString();
+        String submittedOnly =
+                sample.substring(0, sample.indexOf("\"Records\": [") + 12)
+                        + sample.substring(sample.indexOf("    {\n      \"eventID\": \"eccbc87e"));
+        String body =
+                given().contentType("application/json")
+                        .body(submittedOnly)
+                        .when()
+                        .post()
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .asString();
         assertThat(body).isEqualTo("[]");
     }
 }

@@ -8,8 +8,7 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 
 /** The real Lambda event JSON kept under src/test/resources/events/, filled in for one test. */
 final class Events {
-    private Events() {
-    }
+    private Events() {}
 
     static String read(String name) {
         try (InputStream in = Events.class.getResourceAsStream("/events/" + name)) {
@@ -24,8 +23,11 @@ final class Events {
 
     /** An S3 ObjectCreated event as S3 sends it: the key URL-encoded, the ETag unquoted. */
     static String objectCreated(String bucket, String key, HeadObjectResponse head) {
-        String encoded = java.net.URLEncoder.encode(key, StandardCharsets.UTF_8).replace("%2F", "/");
-        return read("s3-object-created.json").replace("${bucket}", bucket).replace("${key}", encoded)
+        String encoded =
+                java.net.URLEncoder.encode(key, StandardCharsets.UTF_8).replace("%2F", "/");
+        return read("s3-object-created.json")
+                .replace("${bucket}", bucket)
+                .replace("${key}", encoded)
                 .replace("${size}", Long.toString(head.contentLength()))
                 .replace("${etag}", head.eTag().replace("\"", ""));
     }

@@ -67,13 +67,18 @@ public interface LaneBackend extends AutoCloseable {
         }
         // This interface's own loader: Quarkus runs tests under a class loader of its own, whose
         // context loader would find an implementation of another copy of this interface.
-        for (LaneBackend b : ServiceLoader.load(LaneBackend.class, LaneBackend.class.getClassLoader())) {
+        for (LaneBackend b :
+                ServiceLoader.load(LaneBackend.class, LaneBackend.class.getClassLoader())) {
             if (b.name().equals(name)) {
                 return b;
             }
         }
-        throw new IllegalStateException(PROPERTY + "=" + name + " names no lane backend on the test class path"
-                + " (the LocalStack one is built with -Plocalstack)");
+        throw new IllegalStateException(
+                PROPERTY
+                        + "="
+                        + name
+                        + " names no lane backend on the test class path"
+                        + " (the LocalStack one is built with -Plocalstack)");
     }
 
     /** Skips a test class whose selected backend cannot run here, with the backend's reason. */
@@ -84,14 +89,17 @@ public interface LaneBackend extends AutoCloseable {
             if (name.equals("emulators")) {
                 return ConditionEvaluationResult.enabled("the embedded emulators run everywhere");
             }
-            // Testcontainers finds its Docker strategies with the context class loader; under Quarkus's
-            // test class loader that finds another copy of its classes, so its own loader is set here.
+            // Testcontainers finds its Docker strategies with the context class loader; under
+            // Quarkus's
+            // test class loader that finds another copy of its classes, so its own loader is set
+            // here.
             Thread thread = Thread.currentThread();
             ClassLoader before = thread.getContextClassLoader();
             try (LaneBackend backend = selected()) {
                 thread.setContextClassLoader(backend.getClass().getClassLoader());
                 String reason = backend.unavailableReason();
-                return reason == null ? ConditionEvaluationResult.enabled(name + " is available")
+                return reason == null
+                        ? ConditionEvaluationResult.enabled(name + " is available")
                         : ConditionEvaluationResult.disabled(reason);
             } finally {
                 thread.setContextClassLoader(before);

@@ -28,9 +28,16 @@ public class LocalLane implements QuarkusTestResourceLifecycleManager {
     @Target(ElementType.FIELD)
     public @interface Inject {}
 
-    /** What a test can reach: the clients a user or AWS would use, and the simulator's control API. */
-    public record Parts(S3Client s3, DynamoDbClient dynamo, StreamPump stream, OpenAiSimulator openai,
-            AnthropicSimulator anthropic, LaneBackend aws) {
+    /**
+     * What a test can reach: the clients a user or AWS would use, and the simulator's control API.
+     */
+    public record Parts(
+            S3Client s3,
+            DynamoDbClient dynamo,
+            StreamPump stream,
+            OpenAiSimulator openai,
+            AnthropicSimulator anthropic,
+            LaneBackend aws) {
 
         /** The ObjectCreated event S3 sends ingest for an object just put into the test bucket. */
         public String objectCreated(String key, HeadObjectResponse head) {
@@ -45,7 +52,8 @@ public class LocalLane implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public Map<String, String> start() {
-        // The functions use the SDK's default credentials chain, as on Lambda; the emulators accept any.
+        // The functions use the SDK's default credentials chain, as on Lambda; the emulators accept
+        // any.
         System.setProperty("aws.accessKeyId", "local");
         System.setProperty("aws.secretAccessKey", "local");
         backend = LaneBackend.selected();
@@ -55,22 +63,39 @@ public class LocalLane implements QuarkusTestResourceLifecycleManager {
         S3Client s3 = backend.s3();
         DynamoDbClient dynamo = backend.dynamo();
         DynamoDbStreamsClient streams = backend.streams();
-        parts = new Parts(s3, dynamo, new StreamPump(dynamo, streams, TABLE, "us-east-1"), simulator, anthropic, backend);
+        parts =
+                new Parts(
+                        s3,
+                        dynamo,
+                        new StreamPump(dynamo, streams, TABLE, "us-east-1"),
+                        simulator,
+                        anthropic,
+                        backend);
         return Map.of(
-                "batchlane.bucket", BUCKET,
-                "batchlane.table", TABLE,
-                "quarkus.s3.endpoint-override", backend.s3Endpoint().toString(),
-                "quarkus.s3.path-style-access", "true",
-                "quarkus.dynamodb.endpoint-override", backend.dynamoEndpoint().toString(),
-                "batchlane.openai.base-url", simulator.baseUrl(),
-                "batchlane.openai.api-key", "sk-test-not-a-real-key",
-                "batchlane.anthropic.base-url", anthropic.baseUrl(),
-                "batchlane.anthropic.api-key", "sk-ant-test-not-a-real-key");
+                "batchlane.bucket",
+                BUCKET,
+                "batchlane.table",
+                TABLE,
+                "quarkus.s3.endpoint-override",
+                backend.s3Endpoint().toString(),
+                "quarkus.s3.path-style-access",
+                "true",
+                "quarkus.dynamodb.endpoint-override",
+                backend.dynamoEndpoint().toString(),
+                "batchlane.openai.base-url",
+                simulator.baseUrl(),
+                "batchlane.openai.api-key",
+                "sk-test-not-a-real-key",
+                "batchlane.anthropic.base-url",
+                anthropic.baseUrl(),
+                "batchlane.anthropic.api-key",
+                "sk-ant-test-not-a-real-key");
     }
 
     @Override
     public void inject(TestInjector injector) {
-        injector.injectIntoFields(parts, new TestInjector.AnnotatedAndMatchesType(Inject.class, Parts.class));
+        injector.injectIntoFields(
+                parts, new TestInjector.AnnotatedAndMatchesType(Inject.class, Parts.class));
     }
 
     @Override

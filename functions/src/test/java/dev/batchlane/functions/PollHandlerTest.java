@@ -16,7 +16,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.sync.RequestBody;
 
-/** The poll function as deployed: the EventBridge scheduled event through the Lambda event server. */
+/**
+ * The poll function as deployed: the EventBridge scheduled event through the Lambda event server.
+ */
 @QuarkusTest
 @TestProfile(PollHandlerTest.PollFunction.class)
 @QuarkusTestResource(value = LocalLane.class, restrictToAnnotatedClass = false)
@@ -29,34 +31,44 @@ class PollHandlerTest {
         }
     }
 
-    @LocalLane.Inject
-    LocalLane.Parts lane;
+    @LocalLane.Inject LocalLane.Parts lane;
 
-    @Inject
-    IngestService ingest;
+    @Inject IngestService ingest;
 
-    @Inject
-    JobStore jobs;
+    @Inject JobStore jobs;
 
     @Test
     void scheduledEvent_followsDueShardsThroughTheProviderStatusesUntilEnded() {
         String key = "inbox/openai/poll-me.jsonl";
-        lane.s3().putObject(b -> b.bucket(LocalLane.BUCKET).key(key), RequestBody.fromBytes(LaneEndToEndTest.chatLines(3)));
+        lane.s3()
+                .putObject(
+                        b -> b.bucket(LocalLane.BUCKET).key(key),
+                        RequestBody.fromBytes(LaneEndToEndTest.chatLines(3)));
         var head = lane.s3().headObject(b -> b.bucket(LocalLane.BUCKET).key(key));
-        var job = ingest.ingest(new IngestService.ObjectRef(LocalLane.BUCKET, key, null, head.eTag(), 0));
+        var job =
+                ingest.ingest(
+                        new IngestService.ObjectRef(LocalLane.BUCKET, key, null, head.eTag(), 0));
         String scheduled = Events.read("scheduled.json");
 
         var statuses = new java.util.ArrayList<String>();
         for (int i = 0; i < 10 && shard(job.jobId()).status() != ShardStatus.ENDED; i++) {
-            String summary = given().contentType("application/json").body(scheduled).when().post().then()
-                    .statusCode(200).extract().asString();
+            String summary =
+                    given().contentType("application/json")
+                            .body(scheduled)
+                            .when()
+                            .post()
+                            .then()
+                            .statusCode(200)
+                            .extract()
+                            .asString();
             assertThat(summary).contains("\"due\":1");
             statuses.add(shard(job.jobId()).providerStatus());
         }
 
         Shard ended = shard(job.jobId());
         assertThat(ended.status()).isEqualTo(ShardStatus.ENDED);
-        // Due again only if complete has not taken it by the end of its grace: then poll flags it stuck.
+        // Due again only if complete has not taken it by the end of its grace: then poll flags it
+        // stuck.
         assertThat(ended.dueAt()).isEqualTo(ended.endedAt().plus(java.time.Duration.ofMinutes(30)));
         assertThat(ended.outputFileId()).isNotNull();
         assertThat(ended.providerCounts().completed()).isEqualTo(3);

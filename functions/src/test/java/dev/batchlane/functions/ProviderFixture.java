@@ -5,8 +5,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What differs between providers in the end-to-end test: the native line format, how the
- * simulator is told to fail lines, and how it reports what it did. The assertions stay shared.
+ * What differs between providers in the end-to-end test: the native line format, how the simulator
+ * is told to fail lines, and how it reports what it did. The assertions stay shared.
  */
 interface ProviderFixture {
     String provider();
@@ -70,18 +70,33 @@ interface ProviderFixture {
 
         @Override
         public void serverErrors(Set<String> ids) {
-            lane.openai().failLines(ids::contains, 500, "server_error", "The server had an error processing your request.");
+            lane.openai()
+                    .failLines(
+                            ids::contains,
+                            500,
+                            "server_error",
+                            "The server had an error processing your request.");
         }
 
         @Override
         public void refuse(Set<String> ids) {
-            lane.openai().failLines(ids::contains, 400, "context_length_exceeded", "Maximum context length exceeded.");
+            lane.openai()
+                    .failLines(
+                            ids::contains,
+                            400,
+                            "context_length_exceeded",
+                            "Maximum context length exceeded.");
         }
 
         @Override
         public void failOnce(Set<String> ids) {
             Set<String> failed = ConcurrentHashMap.newKeySet();
-            lane.openai().failLines(id -> ids.contains(id) && failed.add(id), 503, "server_error", "Overloaded.");
+            lane.openai()
+                    .failLines(
+                            id -> ids.contains(id) && failed.add(id),
+                            503,
+                            "server_error",
+                            "Overloaded.");
         }
 
         @Override
@@ -137,10 +152,17 @@ interface ProviderFixture {
         public byte[] lines(int n) {
             StringBuilder sb = new StringBuilder();
             for (int i = 1; i <= n; i++) {
-                sb.append("{\"custom_id\":\"").append(id(i)).append("\",\"params\":{\"model\":\"").append(model())
-                        .append("\",\"max_tokens\":8,\"system\":\"Score the transaction for fraud risk 0-1.\",")
-                        .append("\"messages\":[{\"role\":\"user\",\"content\":\"amount=").append(i * 13 % 997)
-                        .append(" country=DE merchant=m").append(i % 31).append("\"}]}}\n");
+                sb.append("{\"custom_id\":\"")
+                        .append(id(i))
+                        .append("\",\"params\":{\"model\":\"")
+                        .append(model())
+                        .append(
+                                "\",\"max_tokens\":8,\"system\":\"Score the transaction for fraud risk 0-1.\",")
+                        .append("\"messages\":[{\"role\":\"user\",\"content\":\"amount=")
+                        .append(i * 13 % 997)
+                        .append(" country=DE merchant=m")
+                        .append(i % 31)
+                        .append("\"}]}}\n");
             }
             return sb.toString().getBytes(StandardCharsets.UTF_8);
         }
@@ -152,13 +174,18 @@ interface ProviderFixture {
 
         @Override
         public void refuse(Set<String> ids) {
-            lane.anthropic().failLines(ids::contains, "invalid_request_error", "prompt is too long");
+            lane.anthropic()
+                    .failLines(ids::contains, "invalid_request_error", "prompt is too long");
         }
 
         @Override
         public void failOnce(Set<String> ids) {
             Set<String> failed = ConcurrentHashMap.newKeySet();
-            lane.anthropic().failLines(id -> ids.contains(id) && failed.add(id), "overloaded_error", "Overloaded.");
+            lane.anthropic()
+                    .failLines(
+                            id -> ids.contains(id) && failed.add(id),
+                            "overloaded_error",
+                            "Overloaded.");
         }
 
         @Override

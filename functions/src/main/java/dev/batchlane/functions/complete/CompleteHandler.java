@@ -17,15 +17,16 @@ import java.util.List;
 @Named(dev.batchlane.core.lane.LaneNames.HANDLER_COMPLETE)
 public class CompleteHandler implements RequestHandler<JsonNode, List<CompleteService.Result>> {
 
-    @Inject
-    CompleteService complete;
+    @Inject CompleteService complete;
 
     @Override
     public List<CompleteService.Result> handleRequest(JsonNode event, Context context) {
         List<CompleteService.Result> results = new ArrayList<>();
         for (ShardEnded ended : ShardEnded.from(event)) {
-            results.add(ended.index() < 0 ? complete.finish(ended.jobId())
-                    : complete.complete(ended.jobId(), ended.index()));
+            results.add(
+                    ended.index() < 0
+                            ? complete.finish(ended.jobId())
+                            : complete.complete(ended.jobId(), ended.index()));
         }
         return results;
     }

@@ -7,12 +7,16 @@ import java.util.List;
 
 /**
  * A stream record of a shard whose status became ENDED, or of a running job on which a finish was
- * asked for ({@code index} -1; see {@code JobStore#requestFinish}). The deployed event-source mapping
- * filters on the same conditions; checking them here too keeps a mis-wired trigger harmless.
+ * asked for ({@code index} -1; see {@code JobStore#requestFinish}). The deployed event-source
+ * mapping filters on the same conditions; checking them here too keeps a mis-wired trigger
+ * harmless.
  */
 record ShardEnded(String jobId, int index) {
 
-    /** The job attribute whose appearance asks for a finish; the deployment's filter names the same one. */
+    /**
+     * The job attribute whose appearance asks for a finish; the deployment's filter names the same
+     * one.
+     */
     static final String FINISH_REQUESTED = DynamoJobStore.FINISH_REQUESTED;
 
     static List<ShardEnded> from(JsonNode event) {
@@ -22,7 +26,8 @@ record ShardEnded(String jobId, int index) {
             JsonNode next = ddb.path("NewImage");
             if ("job".equals(next.path("type").path("S").asText())
                     && "RUNNING".equals(next.path("status").path("S").asText())
-                    && next.has(FINISH_REQUESTED) && !ddb.path("OldImage").has(FINISH_REQUESTED)) {
+                    && next.has(FINISH_REQUESTED)
+                    && !ddb.path("OldImage").has(FINISH_REQUESTED)) {
                 ended.add(new ShardEnded(next.path("jobId").path("S").asText(), -1));
                 continue;
             }
@@ -31,8 +36,10 @@ record ShardEnded(String jobId, int index) {
                     || "ENDED".equals(ddb.path("OldImage").path("status").path("S").asText())) {
                 continue;
             }
-            ended.add(new ShardEnded(next.path("jobId").path("S").asText(),
-                    Integer.parseInt(next.path("shardIndex").path("N").asText())));
+            ended.add(
+                    new ShardEnded(
+                            next.path("jobId").path("S").asText(),
+                            Integer.parseInt(next.path("shardIndex").path("N").asText())));
         }
         return ended;
     }

@@ -29,8 +29,8 @@ public interface BatchlaneConfig {
     /** The admission budget: input tokens enqueued at a provider per model, before shards wait. */
     interface Admission {
         /**
-         * Limits as pool=tokens pairs, a pool being provider/model or a provider alone, e.g.
-         * {@code openai/gpt-4o-mini=2000000,anthropic=50000000}. A limit the provider states when it
+         * Limits as pool=tokens pairs, a pool being provider/model or a provider alone, e.g. {@code
+         * openai/gpt-4o-mini=2000000,anthropic=50000000}. A limit the provider states when it
          * refuses lowers these on its own.
          */
         Optional<java.util.List<String>> limits();
@@ -44,7 +44,10 @@ public interface BatchlaneConfig {
 
     Anthropic anthropic();
 
-    /** Azure OpenAI Batch; registered only when {@link Azure#baseUrl()} is set, since it names a resource. */
+    /**
+     * Azure OpenAI Batch; registered only when {@link Azure#baseUrl()} is set, since it names a
+     * resource.
+     */
     Azure azure();
 
     /** Groq's OpenAI-compatible batch API. */
@@ -59,14 +62,21 @@ public interface BatchlaneConfig {
     interface Azure {
         /**
          * The resource's API root: {@code https://{resource}.openai.azure.com/openai/v1} for the v1
-         * surface, or {@code https://{resource}.openai.azure.com/openai} with {@link #apiVersion()}.
+         * surface, or {@code https://{resource}.openai.azure.com/openai} with {@link
+         * #apiVersion()}.
          */
         Optional<URI> baseUrl();
 
-        /** A dated api-version such as {@code 2024-10-21}, sent on every call; none for the v1 surface. */
+        /**
+         * A dated api-version such as {@code 2024-10-21}, sent on every call; none for the v1
+         * surface.
+         */
         Optional<String> apiVersion();
 
-        /** {@code api-key} (a resource key, sent as the api-key header) or {@code entra} (a bearer token). */
+        /**
+         * {@code api-key} (a resource key, sent as the api-key header) or {@code entra} (a bearer
+         * token).
+         */
         @WithDefault("api-key")
         String auth();
 
@@ -80,7 +90,10 @@ public interface BatchlaneConfig {
         Duration timeout();
     }
 
-    /** A vendor on OpenAI's Files + Batch wire, or close to it; the base URL defaults to the vendor's. */
+    /**
+     * A vendor on OpenAI's Files + Batch wire, or close to it; the base URL defaults to the
+     * vendor's.
+     */
     interface Compatible {
         /** The API base including {@code /v1}; the vendor's public one when unset. */
         Optional<URI> baseUrl();
@@ -97,9 +110,15 @@ public interface BatchlaneConfig {
 
     Bedrock bedrock();
 
-    /** Amazon Bedrock batch inference on this lane's own bucket (no key: the function's role and the service role). */
+    /**
+     * Amazon Bedrock batch inference on this lane's own bucket (no key: the function's role and the
+     * service role).
+     */
     interface Bedrock {
-        /** The service role Bedrock assumes to read the input prefix and write the output prefix (BATCHLANE_BEDROCK_ROLE_ARN). */
+        /**
+         * The service role Bedrock assumes to read the input prefix and write the output prefix
+         * (BATCHLANE_BEDROCK_ROLE_ARN).
+         */
         Optional<String> roleArn();
 
         /** The model (or inference profile) of a file whose metadata names none. */
@@ -127,7 +146,10 @@ public interface BatchlaneConfig {
 
         Quotas quotas();
 
-        /** Bedrock's per-model quotas, as Service Quotas shows them for the account; the defaults are the common values. */
+        /**
+         * Bedrock's per-model quotas, as Service Quotas shows them for the account; the defaults
+         * are the common values.
+         */
         interface Quotas {
             @WithDefault("100")
             int minRecordsPerJob();
@@ -184,7 +206,10 @@ public interface BatchlaneConfig {
         @WithDefault("PT120S")
         Duration timeout();
 
-        /** Bytes per upload request (a multiple of 256 KiB): the most of a shard held in memory at once. */
+        /**
+         * Bytes per upload request (a multiple of 256 KiB): the most of a shard held in memory at
+         * once.
+         */
         @WithDefault("8388608")
         int uploadChunkBytes();
     }
@@ -194,11 +219,16 @@ public interface BatchlaneConfig {
     Retry retry();
 
     interface Retry {
-        /** How many times requests that failed for a passing reason (429, 5xx, expiry) are resubmitted. */
+        /**
+         * How many times requests that failed for a passing reason (429, 5xx, expiry) are
+         * resubmitted.
+         */
         @WithDefault("2")
         int maxDepth();
 
-        /** Retries of one provider call within an invocation (429 and 5xx), before the call fails. */
+        /**
+         * Retries of one provider call within an invocation (429 and 5xx), before the call fails.
+         */
         @WithDefault("3")
         int providerCallRetries();
 
@@ -234,7 +264,10 @@ public interface BatchlaneConfig {
     /** The EventBridge bus for the completion event (BATCHLANE_EVENT_BUS); none means no event. */
     Optional<String> eventBus();
 
-    /** Caps on top of each provider's own limits (OpenAI 50,000 requests / 200 MB, Anthropic 100,000 / 256 MB). */
+    /**
+     * Caps on top of each provider's own limits (OpenAI 50,000 requests / 200 MB, Anthropic 100,000
+     * / 256 MB).
+     */
     interface Shard {
         Optional<Integer> maxRequests();
 
@@ -253,11 +286,17 @@ public interface BatchlaneConfig {
         @WithDefault("0")
         int parallelism();
 
-        /** Stop the pass this long before the invocation's deadline, with a clear error, rather than be killed. */
+        /**
+         * Stop the pass this long before the invocation's deadline, with a clear error, rather than
+         * be killed.
+         */
         @WithDefault("PT20S")
         Duration passMargin();
 
-        /** Submit one more shard only with this much time left (an upload of up to a few hundred MB). */
+        /**
+         * Submit one more shard only with this much time left (an upload of up to a few hundred
+         * MB).
+         */
         @WithDefault("PT2M")
         Duration submitMargin();
 
@@ -277,7 +316,10 @@ public interface BatchlaneConfig {
         @WithDefault("200")
         int batchSize();
 
-        /** A batch still running this long after submission is flagged stuck (24 h window + finalizing). */
+        /**
+         * A batch still running this long after submission is flagged stuck (24 h window +
+         * finalizing).
+         */
         @WithDefault("PT26H")
         Duration stuckAfter();
 
@@ -290,24 +332,31 @@ public interface BatchlaneConfig {
         int parallelism();
 
         /**
-         * No new shard is claimed with less than this left before the function's timeout: long enough
-         * for one provider call with its retries, so what was claimed finishes inside the invocation.
+         * No new shard is claimed with less than this left before the function's timeout: long
+         * enough for one provider call with its retries, so what was claimed finishes inside the
+         * invocation.
          */
         @WithDefault("PT30S")
         Duration claimMargin();
 
-        /** Held-back shards submitted per cycle at most: each submission uploads a shard of up to 200 MB. */
+        /**
+         * Held-back shards submitted per cycle at most: each submission uploads a shard of up to
+         * 200 MB.
+         */
         @WithDefault("20")
         int maxSubmissionsPerCycle();
     }
 
     interface Pricing {
-        /** A JSON file of the shipped prices.json shape whose rows replace or add to the shipped table. */
+        /**
+         * A JSON file of the shipped prices.json shape whose rows replace or add to the shipped
+         * table.
+         */
         Optional<String> overrides();
 
         /**
-         * Budgets for files that carry no x-amz-meta-budget-usd, as prefix=USD pairs, e.g.
-         * {@code inbox/openai/nightly/=25,inbox/=500}; the longest matching prefix wins.
+         * Budgets for files that carry no x-amz-meta-budget-usd, as prefix=USD pairs, e.g. {@code
+         * inbox/openai/nightly/=25,inbox/=500}; the longest matching prefix wins.
          */
         Optional<java.util.List<String>> defaultBudgets();
 
@@ -324,7 +373,10 @@ public interface BatchlaneConfig {
         /** For local runs only; deployed functions read the key from {@link #apiKeySecret()}. */
         Optional<String> apiKey();
 
-        /** The Secrets Manager secret (ARN or name) holding the key (BATCHLANE_OPENAI_API_KEY_SECRET). */
+        /**
+         * The Secrets Manager secret (ARN or name) holding the key
+         * (BATCHLANE_OPENAI_API_KEY_SECRET).
+         */
         Optional<String> apiKeySecret();
 
         @WithDefault("PT60S")

@@ -17,30 +17,30 @@ import dev.batchlane.core.money.Money;
 import dev.batchlane.core.money.PriceTable;
 import dev.batchlane.core.poll.PollService;
 import dev.batchlane.core.poll.PollSettings;
+import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.storage.ObjectStore;
 import dev.batchlane.functions.observe.EmfMetrics;
 import dev.batchlane.functions.resilience.ResilientProvider;
 import dev.batchlane.provider.anthropic.AnthropicConfig;
 import dev.batchlane.provider.anthropic.AnthropicProvider;
-import dev.batchlane.core.provider.BatchProvider;
-import dev.batchlane.provider.openai.MistralProvider;
 import dev.batchlane.provider.bedrock.BedrockConfig;
 import dev.batchlane.provider.bedrock.BedrockProvider;
 import dev.batchlane.provider.bedrock.BedrockQuotas;
 import dev.batchlane.provider.gemini.GeminiConfig;
 import dev.batchlane.provider.gemini.GeminiProvider;
+import dev.batchlane.provider.openai.MistralProvider;
 import dev.batchlane.provider.openai.OpenAiConfig;
 import dev.batchlane.provider.openai.OpenAiProvider;
 import dev.batchlane.provider.openai.Vendor;
-import java.net.URI;
-import java.util.ArrayList;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.math.BigDecimal;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,9 +54,9 @@ import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * Builds the core's services from configuration. Producers are {@code @Singleton}: the core's
- * types are final classes and records, which cannot be proxied, and need no lazy scope. This is the only place that knows both the core
- * and its adapters; handlers get finished services.
+ * Builds the core's services from configuration. Producers are {@code @Singleton}: the core's types
+ * are final classes and records, which cannot be proxied, and need no lazy scope. This is the only
+ * place that knows both the core and its adapters; handlers get finished services.
  */
 @ApplicationScoped
 public class Wiring {
@@ -86,25 +86,58 @@ public class Wiring {
     @Singleton
     Providers providers(BatchlaneConfig config, S3Client s3) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(config.openai().timeout()).build();
-        var openai = new OpenAiProvider(new OpenAiConfig(config.openai().baseUrl(),
-                apiKey("openai", config.openai().apiKeySecret(), config.openai().apiKey(), config),
-                config.openai().timeout()), http);
+        var openai =
+                new OpenAiProvider(
+                        new OpenAiConfig(
+                                config.openai().baseUrl(),
+                                apiKey(
+                                        "openai",
+                                        config.openai().apiKeySecret(),
+                                        config.openai().apiKey(),
+                                        config),
+                                config.openai().timeout()),
+                        http);
         var retry = config.retry();
-        var settings = new ResilientProvider.Settings(retry.providerCallRetries(), retry.providerCallFirstDelay(),
-                retry.providerCallMaxDelay(), retry.providerCallJitter());
-        var anthropic = new AnthropicProvider(new AnthropicConfig(config.anthropic().baseUrl(),
-                apiKey("anthropic", config.anthropic().apiKeySecret(), config.anthropic().apiKey(), config),
-                config.anthropic().version(), config.anthropic().timeout()), http);
-        var gemini = new GeminiProvider(new GeminiConfig(config.gemini().baseUrl(),
-                apiKey("gemini", config.gemini().apiKeySecret(), config.gemini().apiKey(), config),
-                config.gemini().timeout(), config.gemini().uploadChunkBytes()), http);
-        List<BatchProvider> all = new ArrayList<>(List.of(openai, anthropic, gemini, bedrock(config, s3)));
+        var settings =
+                new ResilientProvider.Settings(
+                        retry.providerCallRetries(),
+                        retry.providerCallFirstDelay(),
+                        retry.providerCallMaxDelay(),
+                        retry.providerCallJitter());
+        var anthropic =
+                new AnthropicProvider(
+                        new AnthropicConfig(
+                                config.anthropic().baseUrl(),
+                                apiKey(
+                                        "anthropic",
+                                        config.anthropic().apiKeySecret(),
+                                        config.anthropic().apiKey(),
+                                        config),
+                                config.anthropic().version(),
+                                config.anthropic().timeout()),
+                        http);
+        var gemini =
+                new GeminiProvider(
+                        new GeminiConfig(
+                                config.gemini().baseUrl(),
+                                apiKey(
+                                        "gemini",
+                                        config.gemini().apiKeySecret(),
+                                        config.gemini().apiKey(),
+                                        config),
+                                config.gemini().timeout(),
+                                config.gemini().uploadChunkBytes()),
+                        http);
+        List<BatchProvider> all =
+                new ArrayList<>(List.of(openai, anthropic, gemini, bedrock(config, s3)));
         all.addAll(vendors(config, http));
-        return new Providers(all.stream().<BatchProvider>map(p -> new ResilientProvider(p, settings)).toList());
+        return new Providers(
+                all.stream().<BatchProvider>map(p -> new ResilientProvider(p, settings)).toList());
     }
 
     /** The public API roots of the compatible vendors, used when no base URL is configured. */
     static final URI GROQ_BASE_URL = URI.create("https://api.groq.com/openai/v1");
+
     static final URI TOGETHER_BASE_URL = URI.create("https://api.together.xyz/v1");
     static final URI MISTRAL_BASE_URL = URI.create("https://api.mistral.ai/v1");
 
@@ -116,44 +149,90 @@ public class Wiring {
         List<BatchProvider> vendors = new ArrayList<>();
         BatchlaneConfig.Azure azure = config.azure();
         if (azure.baseUrl().isPresent()) {
-            Vendor.Auth auth = switch (azure.auth()) {
-                case "api-key" -> Vendor.Auth.API_KEY;
-                case "entra" -> Vendor.Auth.BEARER;
-                default -> throw new IllegalArgumentException("batchlane.azure.auth must be api-key or entra, was '"
-                        + azure.auth() + "'");
-            };
-            vendors.add(new OpenAiProvider(Vendor.azure(azure.apiVersion().orElse(null), auth),
-                    new OpenAiConfig(azure.baseUrl().get(), apiKey("azure", azure.apiKeySecret(), azure.apiKey(),
-                            config), azure.timeout()), http));
+            Vendor.Auth auth =
+                    switch (azure.auth()) {
+                        case "api-key" -> Vendor.Auth.API_KEY;
+                        case "entra" -> Vendor.Auth.BEARER;
+                        default ->
+                                throw new IllegalArgumentException(
+                                        "batchlane.azure.auth must be api-key or entra, was '"
+                                                + azure.auth()
+                                                + "'");
+                    };
+            vendors.add(
+                    new OpenAiProvider(
+                            Vendor.azure(azure.apiVersion().orElse(null), auth),
+                            new OpenAiConfig(
+                                    azure.baseUrl().get(),
+                                    apiKey("azure", azure.apiKeySecret(), azure.apiKey(), config),
+                                    azure.timeout()),
+                            http));
         }
-        vendors.add(new OpenAiProvider(Vendor.GROQ, compatible("groq", config.groq(), GROQ_BASE_URL, config), http));
-        vendors.add(new OpenAiProvider(Vendor.TOGETHER,
-                compatible("together", config.together(), TOGETHER_BASE_URL, config), http));
-        vendors.add(new MistralProvider(compatible("mistral", config.mistral(), MISTRAL_BASE_URL, config), http));
+        vendors.add(
+                new OpenAiProvider(
+                        Vendor.GROQ,
+                        compatible("groq", config.groq(), GROQ_BASE_URL, config),
+                        http));
+        vendors.add(
+                new OpenAiProvider(
+                        Vendor.TOGETHER,
+                        compatible("together", config.together(), TOGETHER_BASE_URL, config),
+                        http));
+        vendors.add(
+                new MistralProvider(
+                        compatible("mistral", config.mistral(), MISTRAL_BASE_URL, config), http));
         return vendors;
     }
 
-    private static OpenAiConfig compatible(String name, BatchlaneConfig.Compatible vendor, URI defaultBase,
+    private static OpenAiConfig compatible(
+            String name,
+            BatchlaneConfig.Compatible vendor,
+            URI defaultBase,
             BatchlaneConfig config) {
-        return new OpenAiConfig(vendor.baseUrl().orElse(defaultBase),
-                apiKey(name, vendor.apiKeySecret(), vendor.apiKey(), config), vendor.timeout());
+        return new OpenAiConfig(
+                vendor.baseUrl().orElse(defaultBase),
+                apiKey(name, vendor.apiKeySecret(), vendor.apiKey(), config),
+                vendor.timeout());
     }
 
     static BedrockProvider bedrock(BatchlaneConfig config, S3Client s3) {
         var b = config.bedrock();
         var q = b.quotas();
-        var bedrockConfig = new BedrockConfig(config.aws().region(), config.bucket(), b.roleArn().orElse(null),
-                b.inputPrefix(), b.outputPrefix(), b.defaultModel().orElse(null),
-                new BedrockQuotas(q.minRecordsPerJob(), q.maxRecordsPerJob(), q.maxRecordsPerFile(), q.maxFileBytes(),
-                        q.maxJobBytes(), q.maxConcurrentJobs()),
-                b.timeoutHours(), b.onDemandRecordsPerPoll(), b.endpoint(), b.endpoint(), b.timeout());
+        var bedrockConfig =
+                new BedrockConfig(
+                        config.aws().region(),
+                        config.bucket(),
+                        b.roleArn().orElse(null),
+                        b.inputPrefix(),
+                        b.outputPrefix(),
+                        b.defaultModel().orElse(null),
+                        new BedrockQuotas(
+                                q.minRecordsPerJob(),
+                                q.maxRecordsPerJob(),
+                                q.maxRecordsPerFile(),
+                                q.maxFileBytes(),
+                                q.maxJobBytes(),
+                                q.maxConcurrentJobs()),
+                        b.timeoutHours(),
+                        b.onDemandRecordsPerPoll(),
+                        b.endpoint(),
+                        b.endpoint(),
+                        b.timeout());
         var http = UrlConnectionHttpClient.builder().socketTimeout(b.timeout());
-        var control = BedrockClient.builder().httpClientBuilder(http).region(Region.of(config.aws().region()));
-        var runtime = BedrockRuntimeClient.builder().httpClientBuilder(http).region(Region.of(config.aws().region()));
-        b.endpoint().ifPresent(e -> {
-            control.endpointOverride(e);
-            runtime.endpointOverride(e);
-        });
+        var control =
+                BedrockClient.builder()
+                        .httpClientBuilder(http)
+                        .region(Region.of(config.aws().region()));
+        var runtime =
+                BedrockRuntimeClient.builder()
+                        .httpClientBuilder(http)
+                        .region(Region.of(config.aws().region()));
+        b.endpoint()
+                .ifPresent(
+                        e -> {
+                            control.endpointOverride(e);
+                            runtime.endpointOverride(e);
+                        });
         return new BedrockProvider(bedrockConfig, control.build(), runtime.build(), s3);
     }
 
@@ -161,9 +240,17 @@ public class Wiring {
      * A provider's key: from Secrets Manager when a secret is configured (deployed functions), else
      * the plain setting (local runs). It is read once per function instance and never logged.
      */
-    static String apiKey(String provider, Optional<String> secret, Optional<String> plain, BatchlaneConfig config) {
+    static String apiKey(
+            String provider,
+            Optional<String> secret,
+            Optional<String> plain,
+            BatchlaneConfig config) {
         if (secret.isPresent()) {
-            return SecretKeys.read(provider, secret.get(), config.aws().region(), config.aws().secretsmanagerEndpoint());
+            return SecretKeys.read(
+                    provider,
+                    secret.get(),
+                    config.aws().region(),
+                    config.aws().secretsmanagerEndpoint());
         }
         // A missing key fails at the provider with a clear 401, which is where a user looks for it.
         return plain.orElse("unset");
@@ -181,10 +268,13 @@ public class Wiring {
         if (config.eventBus().isEmpty()) {
             return JobEvents.NONE;
         }
-        // The SDK's own EventBridge client, on the same URL connection client and default credentials
+        // The SDK's own EventBridge client, on the same URL connection client and default
+        // credentials
         // chain as the S3 and DynamoDB clients. Built only when a bus is configured.
-        var b = EventBridgeClient.builder().httpClientBuilder(UrlConnectionHttpClient.builder())
-                .region(Region.of(config.aws().region()));
+        var b =
+                EventBridgeClient.builder()
+                        .httpClientBuilder(UrlConnectionHttpClient.builder())
+                        .region(Region.of(config.aws().region()));
         config.aws().eventsEndpoint().ifPresent(b::endpointOverride);
         return new EventBridgeJobEvents(b.build(), config.eventBus().get());
     }
@@ -194,16 +284,24 @@ public class Wiring {
     LaneSettings settings(BatchlaneConfig config) {
         var shard = config.shard();
         return new LaneSettings(
-                new IngestLimits(shard.maxRequests().orElse(IngestLimits.NO_CAP.maxRequestsPerShard()),
+                new IngestLimits(
+                        shard.maxRequests().orElse(IngestLimits.NO_CAP.maxRequestsPerShard()),
                         shard.maxBytes().orElse(IngestLimits.NO_CAP.maxBytesPerShard()),
-                        shard.maxLineBytes().orElse(IngestLimits.NO_CAP.maxLineBytes()), shard.reportedErrors()),
-                config.poll().firstDelay(), config.poll().maxDelay(), config.poll().batchSize(),
-                Path.of(config.tempDir()), money(config.pricing()), config.retry().maxDepth(), config.poll().stuckAfter(),
-                config.poll().completeGrace(), admission(config.admission(), config.poll().stuckAfter()));
+                        shard.maxLineBytes().orElse(IngestLimits.NO_CAP.maxLineBytes()),
+                        shard.reportedErrors()),
+                config.poll().firstDelay(),
+                config.poll().maxDelay(),
+                config.poll().batchSize(),
+                Path.of(config.tempDir()),
+                money(config.pricing()),
+                config.retry().maxDepth(),
+                config.poll().stuckAfter(),
+                config.poll().completeGrace(),
+                admission(config.admission(), config.poll().stuckAfter()));
     }
 
-    static dev.batchlane.core.lane.AdmissionBudget.Settings admission(BatchlaneConfig.Admission admission,
-            java.time.Duration staleAfter) {
+    static dev.batchlane.core.lane.AdmissionBudget.Settings admission(
+            BatchlaneConfig.Admission admission, java.time.Duration staleAfter) {
         Map<String, Long> limits = new LinkedHashMap<>();
         for (String pair : admission.limits().orElse(List.of())) {
             int eq = pair.lastIndexOf('=');
@@ -211,13 +309,19 @@ public class Wiring {
                 if (eq <= 0) {
                     throw new NumberFormatException("no '='");
                 }
-                limits.put(pair.substring(0, eq).trim(), Long.parseLong(pair.substring(eq + 1).trim().replace("_", "")));
+                limits.put(
+                        pair.substring(0, eq).trim(),
+                        Long.parseLong(pair.substring(eq + 1).trim().replace("_", "")));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("batchlane.admission.limits: '" + pair
-                        + "' is not pool=tokens, e.g. openai/gpt-4o-mini=2000000", e);
+                throw new IllegalArgumentException(
+                        "batchlane.admission.limits: '"
+                                + pair
+                                + "' is not pool=tokens, e.g. openai/gpt-4o-mini=2000000",
+                        e);
             }
         }
-        return new dev.batchlane.core.lane.AdmissionBudget.Settings(limits, admission.defaultLimit(), staleAfter);
+        return new dev.batchlane.core.lane.AdmissionBudget.Settings(
+                limits, admission.defaultLimit(), staleAfter);
     }
 
     static Money money(BatchlaneConfig.Pricing pricing) {
@@ -229,14 +333,21 @@ public class Wiring {
         for (String pair : pricing.defaultBudgets().orElse(List.of())) {
             int eq = pair.lastIndexOf('=');
             if (eq <= 0) {
-                throw new IllegalArgumentException("batchlane.pricing.default-budgets: '" + pair
-                        + "' is not prefix=USD, e.g. inbox/openai/=25");
+                throw new IllegalArgumentException(
+                        "batchlane.pricing.default-budgets: '"
+                                + pair
+                                + "' is not prefix=USD, e.g. inbox/openai/=25");
             }
             try {
-                budgets.put(pair.substring(0, eq).trim(), new BigDecimal(pair.substring(eq + 1).trim()));
+                budgets.put(
+                        pair.substring(0, eq).trim(),
+                        new BigDecimal(pair.substring(eq + 1).trim()));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("batchlane.pricing.default-budgets: '" + pair
-                        + "' has no amount in USD after '='", e);
+                throw new IllegalArgumentException(
+                        "batchlane.pricing.default-budgets: '"
+                                + pair
+                                + "' has no amount in USD after '='",
+                        e);
             }
         }
         return new Money(prices, budgets, pricing.defaultMaxOutputTokens());
@@ -244,12 +355,28 @@ public class Wiring {
 
     @Produces
     @Singleton
-    IngestService ingest(JobStore jobs, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock,
-            LaneMetrics metrics, BatchlaneConfig config) {
+    IngestService ingest(
+            JobStore jobs,
+            ObjectStore objects,
+            Providers providers,
+            LaneSettings settings,
+            Clock clock,
+            LaneMetrics metrics,
+            BatchlaneConfig config) {
         BatchlaneConfig.Ingest in = config.ingest();
-        int threads = in.parallelism() > 0 ? in.parallelism() : Runtime.getRuntime().availableProcessors();
-        return new IngestService(jobs, objects, providers, settings, clock, metrics,
-                new IngestService.Tuning(threads, in.passMargin(), in.submitMargin(), in.progressEvery()));
+        int threads =
+                in.parallelism() > 0
+                        ? in.parallelism()
+                        : Runtime.getRuntime().availableProcessors();
+        return new IngestService(
+                jobs,
+                objects,
+                providers,
+                settings,
+                clock,
+                metrics,
+                new IngestService.Tuning(
+                        threads, in.passMargin(), in.submitMargin(), in.progressEvery()));
     }
 
     @Produces
@@ -266,17 +393,36 @@ public class Wiring {
 
     @Produces
     @Singleton
-    PollService poll(JobStore jobs, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock,
-            LaneMetrics metrics, BatchlaneConfig config) {
+    PollService poll(
+            JobStore jobs,
+            ObjectStore objects,
+            Providers providers,
+            LaneSettings settings,
+            Clock clock,
+            LaneMetrics metrics,
+            BatchlaneConfig config) {
         var poll = config.poll();
-        return new PollService(jobs, objects, providers, settings,
-                new PollSettings(poll.parallelism(), poll.claimMargin(), poll.maxSubmissionsPerCycle()), clock, metrics);
+        return new PollService(
+                jobs,
+                objects,
+                providers,
+                settings,
+                new PollSettings(
+                        poll.parallelism(), poll.claimMargin(), poll.maxSubmissionsPerCycle()),
+                clock,
+                metrics);
     }
 
     @Produces
     @Singleton
-    CompleteService complete(JobStore jobs, ObjectStore objects, Providers providers, LaneSettings settings,
-            Clock clock, LaneMetrics metrics, JobEvents events) {
+    CompleteService complete(
+            JobStore jobs,
+            ObjectStore objects,
+            Providers providers,
+            LaneSettings settings,
+            Clock clock,
+            LaneMetrics metrics,
+            JobEvents events) {
         return new CompleteService(jobs, objects, providers, settings, clock, metrics, events);
     }
 }

@@ -9,31 +9,27 @@ import dev.batchlane.core.ingest.IngestService;
 import dev.batchlane.core.lane.Deadline;
 import dev.batchlane.core.lane.Keys;
 import jakarta.inject.Inject;
+import jakarta.inject.Named;
 import java.time.Clock;
 import java.time.Duration;
-import jakarta.inject.Named;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * S3 ObjectCreated → one ingest per object under inbox/, one cancellation per object
- * {@code cancel/<jobId>}, one resumed ingest per {@code resume/<jobId>}, one re-drive of a job's
+ * S3 ObjectCreated → one ingest per object under inbox/, one cancellation per object {@code
+ * cancel/<jobId>}, one resumed ingest per {@code resume/<jobId>}, one re-drive of a job's
  * completion work per {@code redrive/<jobId>}.
  */
 @Named(dev.batchlane.core.lane.LaneNames.HANDLER_INGEST)
 public class IngestHandler implements RequestHandler<S3Event, List<Object>> {
 
-    @Inject
-    IngestService ingest;
+    @Inject IngestService ingest;
 
-    @Inject
-    CancelService cancel;
+    @Inject CancelService cancel;
 
-    @Inject
-    Redrive redrive;
+    @Inject Redrive redrive;
 
-    @Inject
-    Clock clock;
+    @Inject Clock clock;
 
     /** Lambda's cut-off for this invocation; none when the handler is called without a context. */
     private Deadline deadline(Context context) {
@@ -66,8 +62,15 @@ public class IngestHandler implements RequestHandler<S3Event, List<Object>> {
                 continue;
             }
             long size = object.getSizeAsLong() == null ? 0 : object.getSizeAsLong();
-            results.add(ingest.ingest(new IngestService.ObjectRef(s3.getBucket().getName(), key,
-                    object.getVersionId(), object.geteTag(), size), deadline(context)));
+            results.add(
+                    ingest.ingest(
+                            new IngestService.ObjectRef(
+                                    s3.getBucket().getName(),
+                                    key,
+                                    object.getVersionId(),
+                                    object.geteTag(),
+                                    size),
+                            deadline(context)));
         }
         return results;
     }

@@ -1,10 +1,10 @@
 package dev.batchlane.functions.observe;
 
+import static dev.batchlane.core.lane.LaneNames.*;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import static dev.batchlane.core.lane.LaneNames.*;
-
 import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneNames;
 import dev.batchlane.core.provider.Usage;
@@ -49,11 +49,18 @@ public final class EmfMetrics implements LaneMetrics {
 
     @Override
     public void batchEnded(String provider, boolean failed, boolean expired) {
-        emit(provider, Map.of(METRIC_BATCHES_FAILED, count(failed ? 1 : 0), METRIC_BATCHES_EXPIRED, count(expired ? 1 : 0)));
+        emit(
+                provider,
+                Map.of(
+                        METRIC_BATCHES_FAILED,
+                        count(failed ? 1 : 0),
+                        METRIC_BATCHES_EXPIRED,
+                        count(expired ? 1 : 0)));
     }
 
     @Override
-    public void requestsFinished(String provider, long succeeded, long failed, Usage usage, BigDecimal costUsd) {
+    public void requestsFinished(
+            String provider, long succeeded, long failed, Usage usage, BigDecimal costUsd) {
         Map<String, Value> m = new LinkedHashMap<>();
         m.put(METRIC_REQUESTS_SUCCEEDED, count(succeeded));
         m.put(METRIC_REQUESTS_FAILED, count(failed));
@@ -75,8 +82,15 @@ public final class EmfMetrics implements LaneMetrics {
 
     @Override
     public void pollCycle(long durationMillis, long oldestInFlightSeconds) {
-        emit(null, Map.of(METRIC_POLL_CYCLES, count(1), METRIC_POLL_CYCLE_DURATION_MS, new Value(durationMillis, "Milliseconds"),
-                METRIC_OLDEST_IN_FLIGHT_SHARD_AGE_SECONDS, new Value(oldestInFlightSeconds, "Seconds")));
+        emit(
+                null,
+                Map.of(
+                        METRIC_POLL_CYCLES,
+                        count(1),
+                        METRIC_POLL_CYCLE_DURATION_MS,
+                        new Value(durationMillis, "Milliseconds"),
+                        METRIC_OLDEST_IN_FLIGHT_SHARD_AGE_SECONDS,
+                        new Value(oldestInFlightSeconds, "Seconds")));
     }
 
     private record Value(Number value, String unit) {}
@@ -98,10 +112,11 @@ public final class EmfMetrics implements LaneMetrics {
             root.put(METRIC_DIMENSION_PROVIDER, provider);
         }
         ArrayNode defs = directive.putArray("Metrics");
-        metrics.forEach((name, v) -> {
-            defs.addObject().put("Name", name).put("Unit", v.unit());
-            root.putPOJO(name, v.value());
-        });
+        metrics.forEach(
+                (name, v) -> {
+                    defs.addObject().put("Name", name).put("Unit", v.unit());
+                    root.putPOJO(name, v.value());
+                });
         synchronized (out) {
             out.println(root);
         }

@@ -18,11 +18,9 @@ import java.time.Duration;
 @Named(dev.batchlane.core.lane.LaneNames.HANDLER_POLL)
 public class PollHandler implements RequestHandler<JsonNode, PollService.Summary> {
 
-    @Inject
-    PollService poll;
+    @Inject PollService poll;
 
-    @Inject
-    Clock clock;
+    @Inject Clock clock;
 
     @Override
     public PollService.Summary handleRequest(JsonNode scheduledEvent, Context context) {
@@ -33,9 +31,9 @@ public class PollHandler implements RequestHandler<JsonNode, PollService.Summary
     static final Duration LAMBDA_MAX_TIMEOUT = Duration.ofMinutes(15);
 
     /**
-     * Lambda's cut-off. None when there is no context (a direct call) or its remaining time is not a
-     * Lambda one: Quarkus's context computes it from the runtime's deadline header, which its mock
-     * event server does not send, giving an arbitrary number outside (0, 15 min].
+     * Lambda's cut-off. None when there is no context (a direct call) or its remaining time is not
+     * a Lambda one: Quarkus's context computes it from the runtime's deadline header, which its
+     * mock event server does not send, giving an arbitrary number outside (0, 15 min].
      */
     static Deadline deadline(Context context, Clock clock) {
         if (context == null) {

@@ -19,13 +19,14 @@ import java.util.function.Supplier;
  * A provider whose calls are retried with backoff and jitter, honouring Retry-After, through
  * SmallRye Fault Tolerance. What is retried depends on what a repeat could cost: calls that only
  * read or delete are retried on any passing failure; the calls that create something (upload,
- * create batch) only when the provider refused outright (429), because after a timeout or a 5xx
- * the first call may have gone through and a second would be charged twice. Downloads are not
- * retried here: a failed download fails the invocation, and its redelivery starts the join over.
+ * create batch) only when the provider refused outright (429), because after a timeout or a 5xx the
+ * first call may have gone through and a second would be charged twice. Downloads are not retried
+ * here: a failed download fails the invocation, and its redelivery starts the join over.
  */
 public final class ResilientProvider implements BatchProvider {
     /** How hard to try within one invocation. */
-    public record Settings(int maxRetries, Duration firstDelay, Duration maxDelay, Duration jitter) {}
+    public record Settings(
+            int maxRetries, Duration firstDelay, Duration maxDelay, Duration jitter) {}
 
     private final BatchProvider delegate;
     private final Guard idempotent;
@@ -33,21 +34,30 @@ public final class ResilientProvider implements BatchProvider {
 
     public ResilientProvider(BatchProvider delegate, Settings settings) {
         this.delegate = delegate;
-        this.idempotent = guard(delegate.name() + " read/delete", settings,
-                e -> e instanceof ProviderException p && p.retryable());
-        this.creating = guard(delegate.name() + " create", settings,
-                e -> e instanceof ProviderException p && p.statusCode() == 429);
+        this.idempotent =
+                guard(
+                        delegate.name() + " read/delete",
+                        settings,
+                        e -> e instanceof ProviderException p && p.retryable());
+        this.creating =
+                guard(
+                        delegate.name() + " create",
+                        settings,
+                        e -> e instanceof ProviderException p && p.statusCode() == 429);
     }
 
     private static Guard guard(String description, Settings s, Predicate<Throwable> when) {
-        return Guard.create().withDescription(description)
+        return Guard.create()
+                .withDescription(description)
                 .withRetry()
                 .maxRetries(s.maxRetries())
                 .delay(s.firstDelay().toMillis(), ChronoUnit.MILLIS)
                 .jitter(s.jitter().toMillis(), ChronoUnit.MILLIS)
                 .maxDuration(s.maxDelay().toMillis() * (s.maxRetries() + 1L) + 1, ChronoUnit.MILLIS)
                 .whenException(when)
-                .withCustomBackoff().strategy(() -> new RetryAfterBackoff(s.maxDelay())).done()
+                .withCustomBackoff()
+                .strategy(() -> new RetryAfterBackoff(s.maxDelay()))
+                .done()
                 .done()
                 .build();
     }
@@ -79,13 +89,15 @@ public final class ResilientProvider implements BatchProvider {
     }
 
     @Override
-    public Submission create(String inputFileId, Payload payload, String endpoint, Map<String, String> metadata) {
+    public Submission create(
+            String inputFileId, Payload payload, String endpoint, Map<String, String> metadata) {
         return run(creating, () -> delegate.create(inputFileId, payload, endpoint, metadata));
     }
 
     /** Listing what an unanswered creation made reads only, so it is retried like any read. */
     @Override
-    public dev.batchlane.core.provider.Reconciliation findCreated(dev.batchlane.core.provider.CreationQuery query) {
+    public dev.batchlane.core.provider.Reconciliation findCreated(
+            dev.batchlane.core.provider.CreationQuery query) {
         return run(idempotent, () -> delegate.findCreated(query));
     }
 
@@ -96,10 +108,12 @@ public final class ResilientProvider implements BatchProvider {
 
     @Override
     public void cancel(String batchId) {
-        run(idempotent, () -> {
-            delegate.cancel(batchId);
-            return Boolean.TRUE;
-        });
+        run(
+                idempotent,
+                () -> {
+                    delegate.cancel(batchId);
+                    return Boolean.TRUE;
+                });
     }
 
     @Override
@@ -109,10 +123,12 @@ public final class ResilientProvider implements BatchProvider {
 
     @Override
     public void cleanup(String inputFileId, String outputFileId, String errorFileId) {
-        run(idempotent, () -> {
-            delegate.cleanup(inputFileId, outputFileId, errorFileId);
-            return Boolean.TRUE;
-        });
+        run(
+                idempotent,
+                () -> {
+                    delegate.cleanup(inputFileId, outputFileId, errorFileId);
+                    return Boolean.TRUE;
+                });
     }
 
     @SuppressWarnings("unchecked")

@@ -28,8 +28,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * The functions' side of "one name for each thing": every variable the construct sets (the
- * {@link LaneNames} the CDK app uses) is one the functions' configuration reads, each handler the
+ * The functions' side of "one name for each thing": every variable the construct sets (the {@link
+ * LaneNames} the CDK app uses) is one the functions' configuration reads, each handler the
  * construct selects is one the functions serve, and the metrics emitted are exactly the ones the
  * construct may alarm on. infra/cdk holds the synthesized template to the same {@link LaneNames}.
  */
@@ -44,33 +44,58 @@ class LaneNamesTest {
             props = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         // Quarkus's own settings: the handler is chosen by quarkus.lambda.handler.
-        props.lines().map(l -> l.split("=", 2)[0].trim()).filter(k -> k.startsWith("quarkus."))
+        props.lines()
+                .map(l -> l.split("=", 2)[0].trim())
+                .filter(k -> k.startsWith("quarkus."))
                 .forEach(k -> read.add(env(k)));
         for (String name : LaneNames.FUNCTION_ENVIRONMENT) {
             if (name.equals(LaneNames.ENV_JAVA_TOOL_OPTIONS)) {
                 continue; // read by the JVM itself
             }
-            assertThat(read.contains(name) || props.contains("${" + name + ":") || props.contains("${" + name + "}"))
-                    .as("%s, set by the construct, is read by the functions (config reads %s)", name, read).isTrue();
+            assertThat(
+                            read.contains(name)
+                                    || props.contains("${" + name + ":")
+                                    || props.contains("${" + name + "}"))
+                    .as(
+                            "%s, set by the construct, is read by the functions (config reads %s)",
+                            name, read)
+                    .isTrue();
         }
     }
 
     @Test
     void theHandlersTheConstructSelects_areTheOnesTheFunctionsServe() {
-        Set<String> served = Set.of(IngestHandler.class, PollHandler.class, CompleteHandler.class).stream()
-                .map(c -> c.getAnnotation(Named.class).value()).collect(Collectors.toSet());
+        Set<String> served =
+                Set.of(IngestHandler.class, PollHandler.class, CompleteHandler.class).stream()
+                        .map(c -> c.getAnnotation(Named.class).value())
+                        .collect(Collectors.toSet());
         assertThat(served).containsExactlyInAnyOrderElementsOf(LaneNames.HANDLERS);
     }
 
     @Test
-    void theMetricsEmitted_areExactlyTheLaneNamesMetrics_inTheNamespaceAndDimensionTheAlarmsRead() throws Exception {
+    void theMetricsEmitted_areExactlyTheLaneNamesMetrics_inTheNamespaceAndDimensionTheAlarmsRead()
+            throws Exception {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        EmfMetrics m = new EmfMetrics(new PrintStream(buffer, true, StandardCharsets.UTF_8), Clock.systemUTC());
-        // Every metric method of LaneMetrics, once: a new one must be added here, and so to LaneNames.
-        Set<String> methods = Arrays.stream(LaneMetrics.class.getDeclaredMethods())
-                .filter(x -> !Modifier.isStatic(x.getModifiers())).map(Method::getName).collect(Collectors.toSet());
-        assertThat(methods).containsExactlyInAnyOrder("jobAccepted", "jobRejected", "requestsSubmitted", "batchEnded",
-                "requestsFinished", "shardStuck", "ingestFailed", "pollCycle");
+        EmfMetrics m =
+                new EmfMetrics(
+                        new PrintStream(buffer, true, StandardCharsets.UTF_8), Clock.systemUTC());
+        // Every metric method of LaneMetrics, once: a new one must be added here, and so to
+        // LaneNames.
+        Set<String> methods =
+                Arrays.stream(LaneMetrics.class.getDeclaredMethods())
+                        .filter(x -> !Modifier.isStatic(x.getModifiers()))
+                        .map(Method::getName)
+                        .collect(Collectors.toSet());
+        assertThat(methods)
+                .containsExactlyInAnyOrder(
+                        "jobAccepted",
+                        "jobRejected",
+                        "requestsSubmitted",
+                        "batchEnded",
+                        "requestsFinished",
+                        "shardStuck",
+                        "ingestFailed",
+                        "pollCycle");
         m.jobAccepted("openai", 1);
         m.jobRejected("openai");
         m.requestsSubmitted("openai", 1);
@@ -84,20 +109,38 @@ class LaneNamesTest {
         for (String line : buffer.toString(StandardCharsets.UTF_8).split("\n")) {
             JsonNode directive = json.readTree(line).at("/_aws/CloudWatchMetrics/0");
             assertThat(directive.path("Namespace").asText()).isEqualTo(LaneNames.METRIC_NAMESPACE);
-            directive.path("Dimensions").forEach(set -> set.forEach(d -> assertThat(d.asText())
-                    .isEqualTo(LaneNames.METRIC_DIMENSION_PROVIDER)));
+            directive
+                    .path("Dimensions")
+                    .forEach(
+                            set ->
+                                    set.forEach(
+                                            d ->
+                                                    assertThat(d.asText())
+                                                            .isEqualTo(
+                                                                    LaneNames
+                                                                            .METRIC_DIMENSION_PROVIDER)));
             directive.path("Metrics").forEach(d -> emitted.add(d.path("Name").asText()));
         }
         assertThat(emitted).containsExactlyInAnyOrderElementsOf(LaneNames.METRICS);
     }
 
-    /** The property names of a config mapping, as SmallRye names them (kebab-case), in their env form. */
+    /**
+     * The property names of a config mapping, as SmallRye names them (kebab-case), in their env
+     * form.
+     */
     private static void properties(String prefix, Class<?> type, Set<String> out) {
         for (Method method : type.getMethods()) {
-            if (method.getParameterCount() != 0 || Modifier.isStatic(method.getModifiers()) || method.isDefault()) {
+            if (method.getParameterCount() != 0
+                    || Modifier.isStatic(method.getModifiers())
+                    || method.isDefault()) {
                 continue;
             }
-            String name = prefix + "." + method.getName().replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+            String name =
+                    prefix
+                            + "."
+                            + method.getName()
+                                    .replaceAll("([a-z0-9])([A-Z])", "$1-$2")
+                                    .toLowerCase(Locale.ROOT);
             Class<?> r = method.getReturnType();
             if (r.isInterface() && r.getEnclosingClass() == BatchlaneConfig.class) {
                 properties(name, r, out);
@@ -107,7 +150,10 @@ class LaneNamesTest {
         }
     }
 
-    /** SmallRye Config's environment-variable form of a property: non-alphanumerics to '_', upper case. */
+    /**
+     * SmallRye Config's environment-variable form of a property: non-alphanumerics to '_', upper
+     * case.
+     */
     private static String env(String property) {
         return property.replaceAll("[^A-Za-z0-9]", "_").toUpperCase(Locale.ROOT);
     }

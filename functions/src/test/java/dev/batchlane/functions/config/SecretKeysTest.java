@@ -26,18 +26,29 @@ class SecretKeysTest {
         System.setProperty("aws.accessKeyId", "local");
         System.setProperty("aws.secretAccessKey", "local");
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", ex -> {
-            request.set(ex.getRequestHeaders().getFirst("X-Amz-Target") + " "
-                    + new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-            byte[] out = ("{\"ARN\":\"arn:aws:secretsmanager:us-east-1:1:secret:openai\",\"Name\":\"openai\","
-                    + "\"SecretString\":" + (secretString == null ? "null" : "\"" + secretString + "\"") + "}")
-                    .getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().add("Content-Type", "application/x-amz-json-1.1");
-            ex.sendResponseHeaders(200, out.length);
-            try (OutputStream o = ex.getResponseBody()) {
-                o.write(out);
-            }
-        });
+        server.createContext(
+                "/",
+                ex -> {
+                    request.set(
+                            ex.getRequestHeaders().getFirst("X-Amz-Target")
+                                    + " "
+                                    + new String(
+                                            ex.getRequestBody().readAllBytes(),
+                                            StandardCharsets.UTF_8));
+                    byte[] out =
+                            ("{\"ARN\":\"arn:aws:secretsmanager:us-east-1:1:secret:openai\",\"Name\":\"openai\","
+                                            + "\"SecretString\":"
+                                            + (secretString == null
+                                                    ? "null"
+                                                    : "\"" + secretString + "\"")
+                                            + "}")
+                                    .getBytes(StandardCharsets.UTF_8);
+                    ex.getResponseHeaders().add("Content-Type", "application/x-amz-json-1.1");
+                    ex.sendResponseHeaders(200, out.length);
+                    try (OutputStream o = ex.getResponseBody()) {
+                        o.write(out);
+                    }
+                });
         server.start();
     }
 
@@ -52,9 +63,15 @@ class SecretKeysTest {
 
     @Test
     void read_asksForTheNamedSecret_andReturnsItsValue() {
-        String key = SecretKeys.read("openai", "arn:aws:secretsmanager:us-east-1:1:secret:openai", "us-east-1", endpoint());
+        String key =
+                SecretKeys.read(
+                        "openai",
+                        "arn:aws:secretsmanager:us-east-1:1:secret:openai",
+                        "us-east-1",
+                        endpoint());
         assertThat(key).isEqualTo("sk-live-0123");
-        assertThat(request.get()).startsWith("secretsmanager.GetSecretValue")
+        assertThat(request.get())
+                .startsWith("secretsmanager.GetSecretValue")
                 .contains("\"SecretId\":\"arn:aws:secretsmanager:us-east-1:1:secret:openai\"");
     }
 
@@ -62,7 +79,8 @@ class SecretKeysTest {
     void anEmptySecret_failsSayingHowToFillIt_withoutEchoingAnything() {
         secretString = " ";
         assertThatThrownBy(() -> SecretKeys.read("openai", "openai-key", "us-east-1", endpoint()))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("put-secret-value")
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("put-secret-value")
                 .hasMessageContaining("openai-key");
     }
 }

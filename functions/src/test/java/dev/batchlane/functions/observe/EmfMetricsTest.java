@@ -17,8 +17,10 @@ import org.junit.jupiter.api.Test;
 /** The lines CloudWatch must be able to read as embedded-metric-format documents. */
 class EmfMetricsTest {
     private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-    private final EmfMetrics metrics = new EmfMetrics(new PrintStream(buffer, true, StandardCharsets.UTF_8),
-            Clock.fixed(Instant.parse("2026-11-20T18:00:00Z"), ZoneOffset.UTC));
+    private final EmfMetrics metrics =
+            new EmfMetrics(
+                    new PrintStream(buffer, true, StandardCharsets.UTF_8),
+                    Clock.fixed(Instant.parse("2026-11-20T18:00:00Z"), ZoneOffset.UTC));
 
     private JsonNode only() throws Exception {
         String[] lines = buffer.toString(StandardCharsets.UTF_8).split("\n");
@@ -27,17 +29,22 @@ class EmfMetricsTest {
     }
 
     @Test
-    void requestsFinished_isOneDocument_dimensionFreeAndByProvider_withEveryValueDeclared() throws Exception {
-        metrics.requestsFinished("openai", 98, 2, new Usage(1000, 100, 300), new BigDecimal("0.0123"));
+    void requestsFinished_isOneDocument_dimensionFreeAndByProvider_withEveryValueDeclared()
+            throws Exception {
+        metrics.requestsFinished(
+                "openai", 98, 2, new Usage(1000, 100, 300), new BigDecimal("0.0123"));
 
         JsonNode doc = only();
         JsonNode directive = doc.at("/_aws/CloudWatchMetrics/0");
-        assertThat(doc.at("/_aws/Timestamp").asLong()).isEqualTo(Instant.parse("2026-11-20T18:00:00Z").toEpochMilli());
+        assertThat(doc.at("/_aws/Timestamp").asLong())
+                .isEqualTo(Instant.parse("2026-11-20T18:00:00Z").toEpochMilli());
         assertThat(directive.get("Namespace").asText()).isEqualTo("Batchlane");
         assertThat(directive.get("Dimensions").toString()).isEqualTo("[[],[\"Provider\"]]");
         assertThat(doc.get("Provider").asText()).isEqualTo("openai");
         for (JsonNode def : directive.get("Metrics")) {
-            assertThat(doc.has(def.get("Name").asText())).as("value for %s", def.get("Name")).isTrue();
+            assertThat(doc.has(def.get("Name").asText()))
+                    .as("value for %s", def.get("Name"))
+                    .isTrue();
         }
         assertThat(doc.get("RequestsSucceeded").asLong()).isEqualTo(98);
         assertThat(doc.get("RequestsFailed").asLong()).isEqualTo(2);

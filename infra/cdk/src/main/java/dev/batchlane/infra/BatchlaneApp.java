@@ -13,25 +13,32 @@ import software.amazon.awscdk.StackProps;
  */
 public final class BatchlaneApp {
 
-    private BatchlaneApp() {
-    }
+    private BatchlaneApp() {}
 
     public static void main(String[] args) {
         App app = new App();
         Map<String, String> environment = System.getenv();
         BatchlaneProps props = BatchlaneProps.from(app.getNode()::tryGetContext, environment);
-        props = props.withFunctionZip(resolve(props.functionZip(), Path.of("").toAbsolutePath()).toString());
-        new BatchlaneStack(app, props.stackName(), StackProps.builder()
-                .stackName(props.stackName())
-                .description("Batchlane: an S3 bucket as the half-price lane for LLM batch APIs")
-                .env(deploymentEnvironment(environment))
-                .build(), props);
+        props =
+                props.withFunctionZip(
+                        resolve(props.functionZip(), Path.of("").toAbsolutePath()).toString());
+        new BatchlaneStack(
+                app,
+                props.stackName(),
+                StackProps.builder()
+                        .stackName(props.stackName())
+                        .description(
+                                "Batchlane: an S3 bucket as the half-price lane for LLM batch APIs")
+                        .env(deploymentEnvironment(environment))
+                        .build(),
+                props);
         app.synth();
     }
 
     /**
      * A relative function.zip is relative to the repository root, so the default works whether the
-     * CLI runs in infra/cdk (cdk.json) or at the root: the nearest ancestor holding functions/pom.xml.
+     * CLI runs in infra/cdk (cdk.json) or at the root: the nearest ancestor holding
+     * functions/pom.xml.
      */
     static Path resolve(String functionZip, Path workingDirectory) {
         Path zip = Path.of(functionZip);

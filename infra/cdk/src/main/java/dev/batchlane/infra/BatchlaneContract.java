@@ -4,40 +4,59 @@ import dev.batchlane.core.lane.LaneNames;
 import java.util.List;
 
 /**
- * The names the deployed functions and this infrastructure must agree on, each taken from
- * {@link LaneNames} in the core, which the functions' code reads and emits under the same
- * constants: one name for each thing. The tests hold the synthesized template to them.
+ * The names the deployed functions and this infrastructure must agree on, each taken from {@link
+ * LaneNames} in the core, which the functions' code reads and emits under the same constants: one
+ * name for each thing. The tests hold the synthesized template to them.
  */
 public final class BatchlaneContract {
 
-    private BatchlaneContract() {
-    }
+    private BatchlaneContract() {}
 
-    /** The Lambda handler every function runs; the Quarkus handler is chosen by {@link #ENV_HANDLER}. */
-    public static final String LAMBDA_HANDLER = "io.quarkus.amazon.lambda.runtime.QuarkusStreamHandler::handleRequest";
+    /**
+     * The Lambda handler every function runs; the Quarkus handler is chosen by {@link
+     * #ENV_HANDLER}.
+     */
+    public static final String LAMBDA_HANDLER =
+            "io.quarkus.amazon.lambda.runtime.QuarkusStreamHandler::handleRequest";
 
     public static final String ENV_HANDLER = LaneNames.ENV_HANDLER;
     public static final String ENV_BUCKET = LaneNames.ENV_BUCKET;
-    /** The JVM options of each function, read by the JVM itself (on Lambda and in the local stack). */
+
+    /**
+     * The JVM options of each function, read by the JVM itself (on Lambda and in the local stack).
+     */
     public static final String ENV_JAVA_TOOL_OPTIONS = LaneNames.ENV_JAVA_TOOL_OPTIONS;
+
     public static final String ENV_TABLE = LaneNames.ENV_TABLE;
+
     /** The ARN of the secret holding the OpenAI key; the function reads the value at run time. */
     public static final String ENV_OPENAI_API_KEY_SECRET = LaneNames.ENV_OPENAI_API_KEY_SECRET;
-    /** The ARN of the secret holding the Anthropic key; the function reads the value at run time. */
-    public static final String ENV_ANTHROPIC_API_KEY_SECRET = LaneNames.ENV_ANTHROPIC_API_KEY_SECRET;
+
     /**
-     * The vendors beyond OpenAI and Anthropic, each with a secret for its key whose ARN the functions
-     * get as {@code BATCHLANE_<VENDOR>_API_KEY_SECRET} (see {@link #vendorKeySecretEnv}).
+     * The ARN of the secret holding the Anthropic key; the function reads the value at run time.
+     */
+    public static final String ENV_ANTHROPIC_API_KEY_SECRET =
+            LaneNames.ENV_ANTHROPIC_API_KEY_SECRET;
+
+    /**
+     * The vendors beyond OpenAI and Anthropic, each with a secret for its key whose ARN the
+     * functions get as {@code BATCHLANE_<VENDOR>_API_KEY_SECRET} (see {@link #vendorKeySecretEnv}).
      */
     public static final java.util.List<String> VENDORS = LaneNames.VENDORS;
 
-    /** The variable carrying the ARN of a vendor's key secret, e.g. {@code BATCHLANE_GROQ_API_KEY_SECRET}. */
+    /**
+     * The variable carrying the ARN of a vendor's key secret, e.g. {@code
+     * BATCHLANE_GROQ_API_KEY_SECRET}.
+     */
     public static String vendorKeySecretEnv(String vendor) {
         return LaneNames.vendorKeySecretEnv(vendor);
     }
 
-    /** The ARN of the secret holding the Gemini API key (sent as x-goog-api-key); read at run time. */
+    /**
+     * The ARN of the secret holding the Gemini API key (sent as x-goog-api-key); read at run time.
+     */
     public static final String ENV_GEMINI_API_KEY_SECRET = LaneNames.ENV_GEMINI_API_KEY_SECRET;
+
     /** The event bus name; set on complete only. */
     public static final String ENV_EVENT_BUS = LaneNames.ENV_EVENT_BUS;
 
@@ -52,6 +71,7 @@ public final class BatchlaneContract {
     public static final String ENV_BEDROCK_DEFAULT_MODEL = LaneNames.ENV_BEDROCK_DEFAULT_MODEL;
     public static final String PREFIX_RESUME = LaneNames.PREFIX_RESUME;
     public static final String PREFIX_REDRIVE = LaneNames.PREFIX_REDRIVE;
+
     /** Only drops with this suffix under {@link #PREFIX_INBOX} start a job. */
     public static final String INBOX_SUFFIX = LaneNames.INBOX_SUFFIX;
 
@@ -60,6 +80,7 @@ public final class BatchlaneContract {
 
     /** Table keys and the sparse index of due shards. */
     public static final String TABLE_PARTITION_KEY = LaneNames.TABLE_PARTITION_KEY;
+
     public static final String TABLE_SORT_KEY = LaneNames.TABLE_SORT_KEY;
     public static final String TABLE_TTL_ATTRIBUTE = LaneNames.TABLE_TTL_ATTRIBUTE;
     public static final String DUE_INDEX = LaneNames.DUE_INDEX;
@@ -67,8 +88,12 @@ public final class BatchlaneContract {
     public static final String DUE_INDEX_SORT_KEY = LaneNames.DUE_INDEX_SORT_KEY;
     public static final String ATTRIBUTE_FINISH_REQUESTED = LaneNames.ATTRIBUTE_FINISH_REQUESTED;
 
-    /** Embedded-metric-format namespace; metrics are dimension-free or carry {@link #METRIC_DIMENSION_PROVIDER}. */
+    /**
+     * Embedded-metric-format namespace; metrics are dimension-free or carry {@link
+     * #METRIC_DIMENSION_PROVIDER}.
+     */
     public static final String METRIC_NAMESPACE = LaneNames.METRIC_NAMESPACE;
+
     public static final String METRIC_DIMENSION_PROVIDER = LaneNames.METRIC_DIMENSION_PROVIDER;
 
     public static final String METRIC_JOBS_ACCEPTED = LaneNames.METRIC_JOBS_ACCEPTED;
@@ -80,8 +105,10 @@ public final class BatchlaneContract {
     public static final String METRIC_OUTPUT_TOKENS = LaneNames.METRIC_OUTPUT_TOKENS;
     public static final String METRIC_COST_USD = LaneNames.METRIC_COST_USD;
     public static final String METRIC_POLL_CYCLES = LaneNames.METRIC_POLL_CYCLES;
-    public static final String METRIC_POLL_CYCLE_DURATION_MS = LaneNames.METRIC_POLL_CYCLE_DURATION_MS;
-    public static final String METRIC_OLDEST_IN_FLIGHT_SHARD_AGE_SECONDS = LaneNames.METRIC_OLDEST_IN_FLIGHT_SHARD_AGE_SECONDS;
+    public static final String METRIC_POLL_CYCLE_DURATION_MS =
+            LaneNames.METRIC_POLL_CYCLE_DURATION_MS;
+    public static final String METRIC_OLDEST_IN_FLIGHT_SHARD_AGE_SECONDS =
+            LaneNames.METRIC_OLDEST_IN_FLIGHT_SHARD_AGE_SECONDS;
     public static final String METRIC_BATCHES_FAILED = LaneNames.METRIC_BATCHES_FAILED;
     public static final String METRIC_BATCHES_EXPIRED = LaneNames.METRIC_BATCHES_EXPIRED;
     public static final String METRIC_STUCK_SHARDS = LaneNames.METRIC_STUCK_SHARDS;
@@ -91,7 +118,9 @@ public final class BatchlaneContract {
 
     /** The three functions, by the value of {@link #ENV_HANDLER} that selects each. */
     public enum Handler {
-        INGEST(LaneNames.HANDLER_INGEST), POLL(LaneNames.HANDLER_POLL), COMPLETE(LaneNames.HANDLER_COMPLETE);
+        INGEST(LaneNames.HANDLER_INGEST),
+        POLL(LaneNames.HANDLER_POLL),
+        COMPLETE(LaneNames.HANDLER_COMPLETE);
 
         private final String handlerName;
 

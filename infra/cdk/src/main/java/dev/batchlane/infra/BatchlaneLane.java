@@ -22,8 +22,8 @@ import software.constructs.Construct;
 /**
  * One Batchlane lane: the bucket teams drop JSONL into, the table of jobs and shards, the three
  * functions that ingest, poll and complete, their triggers, and the alarms and dashboard to run it.
- * Everything is set by {@link BatchlaneProps}; the names the functions rely on are in
- * {@link BatchlaneContract}. Several lanes may share a stack if each has its own event bus name.
+ * Everything is set by {@link BatchlaneProps}; the names the functions rely on are in {@link
+ * BatchlaneContract}. Several lanes may share a stack if each has its own event bus name.
  */
 public final class BatchlaneLane extends Construct {
 
@@ -63,8 +63,11 @@ public final class BatchlaneLane extends Construct {
     public ISecret vendorApiKey(String vendor) {
         ISecret secret = state.vendorApiKeys().get(vendor);
         if (secret == null) {
-            throw new IllegalArgumentException("no key secret for vendor '" + vendor + "'; the lane has "
-                    + state.vendorApiKeys().keySet());
+            throw new IllegalArgumentException(
+                    "no key secret for vendor '"
+                            + vendor
+                            + "'; the lane has "
+                            + state.vendorApiKeys().keySet());
         }
         return secret;
     }
@@ -73,7 +76,10 @@ public final class BatchlaneLane extends Construct {
         return state.geminiApiKey();
     }
 
-    /** Where complete puts {@value BatchlaneContract#EVENT_JOB_COMPLETED} events; add rules to route them. */
+    /**
+     * Where complete puts {@value BatchlaneContract#EVENT_JOB_COMPLETED} events; add rules to route
+     * them.
+     */
     public IEventBus eventBus() {
         return state.eventBus();
     }
@@ -112,7 +118,11 @@ public final class BatchlaneLane extends Construct {
     /** The console address of the dashboard. */
     public String dashboardUrl() {
         String region = Stack.of(this).getRegion();
-        return "https://" + region + ".console.aws.amazon.com/cloudwatch/home?region=" + region
-                + "#dashboards:name=" + dashboard().getDashboardName();
+        return "https://"
+                + region
+                + ".console.aws.amazon.com/cloudwatch/home?region="
+                + region
+                + "#dashboards:name="
+                + dashboard().getDashboardName();
     }
 }

@@ -10,42 +10,44 @@ import software.amazon.awscdk.RemovalPolicy;
 
 /**
  * Every setting of a Batchlane deployment, read once. Each component's name is its CDK context key
- * ({@code cdk synth -c ingestMemoryMb=2048}) and, upper-snake-cased behind {@code BATCHLANE_CDK_}, its
- * environment variable ({@code BATCHLANE_CDK_INGEST_MEMORY_MB=2048}); context wins over the environment,
- * the environment over the default. One name per setting, so app, context and docs cannot drift.
+ * ({@code cdk synth -c ingestMemoryMb=2048}) and, upper-snake-cased behind {@code BATCHLANE_CDK_},
+ * its environment variable ({@code BATCHLANE_CDK_INGEST_MEMORY_MB=2048}); context wins over the
+ * environment, the environment over the default. One name per setting, so app, context and docs
+ * cannot drift.
  *
- * @param stackName                 the CloudFormation stack the app deploys
- * @param functionZip               the Quarkus function.zip; relative paths are resolved by the app
- *                                  against the repository root
- * @param ingestMemoryMb            memory of ingest; 3538 MB is where Lambda gives a function two vCPUs, and
- *                                  ingest's validation and token counting are CPU-bound (a benchmark may move it)
- * @param pollMemoryMb              memory of poll, which waits on provider and DynamoDB calls
- * @param completeMemoryMb          memory of complete, which streams a provider's output into parts
- * @param ephemeralStorageMb        /tmp of each function: Lambda's default 512 MB, which the functions are
- *                                  built to fit (shards and parts are cut there one at a time), and the
- *                                  most SnapStart allows; a setting so that it is stated, synthesized and
- *                                  read by the local stack, not assumed
- * @param ingestTimeoutSeconds      ingest streams and shards a whole drop, hence Lambda's maximum
- * @param pollTimeoutSeconds        one poll cycle over the due shards
- * @param completeTimeoutSeconds    complete streams a provider's output and writes the joined parts
- * @param stagingExpiryDays         staged shards are needed only until their job completes
- * @param rejectedExpiryDays        rejection reports are for the person who dropped the file
- * @param pollRateMinutes           how often the poll schedule fires
- * @param streamBatchSize           stream records per complete invocation
- * @param streamRetryAttempts       retries of a failing stream batch before it goes to the dead-letter queue
- * @param eventBusName              the bus the completion event is put on
- * @param removalPolicy             what happens to the key, bucket, table, secrets, bus and queue when
- *                                  the stack is deleted
- * @param logRetentionDays          retention of each function's log group (a CloudWatch Logs value)
- * @param alarmEmail                optional address subscribed to the alarm topic
- * @param openAiApiKeySecretArn     optional complete ARN of an existing secret holding the OpenAI key;
- *                                  a new empty-valued secret is created when absent
- * @param anthropicApiKeySecretArn  the same for Anthropic
- * @param geminiApiKeySecretArn     the same for Google Gemini
- * @param pollStalledMinutes        alarm when no poll cycle succeeded for this long
- * @param oldestInFlightShardHours  alarm when a shard has been in flight for longer (providers promise 24 h)
- * @param batchesFailedThreshold    alarm when at least this many batches failed in five minutes
- * @param batchesExpiredThreshold   alarm when at least this many batches expired in five minutes
+ * @param stackName the CloudFormation stack the app deploys
+ * @param functionZip the Quarkus function.zip; relative paths are resolved by the app against the
+ *     repository root
+ * @param ingestMemoryMb memory of ingest; 3538 MB is where Lambda gives a function two vCPUs, and
+ *     ingest's validation and token counting are CPU-bound (a benchmark may move it)
+ * @param pollMemoryMb memory of poll, which waits on provider and DynamoDB calls
+ * @param completeMemoryMb memory of complete, which streams a provider's output into parts
+ * @param ephemeralStorageMb /tmp of each function: Lambda's default 512 MB, which the functions are
+ *     built to fit (shards and parts are cut there one at a time), and the most SnapStart allows; a
+ *     setting so that it is stated, synthesized and read by the local stack, not assumed
+ * @param ingestTimeoutSeconds ingest streams and shards a whole drop, hence Lambda's maximum
+ * @param pollTimeoutSeconds one poll cycle over the due shards
+ * @param completeTimeoutSeconds complete streams a provider's output and writes the joined parts
+ * @param stagingExpiryDays staged shards are needed only until their job completes
+ * @param rejectedExpiryDays rejection reports are for the person who dropped the file
+ * @param pollRateMinutes how often the poll schedule fires
+ * @param streamBatchSize stream records per complete invocation
+ * @param streamRetryAttempts retries of a failing stream batch before it goes to the dead-letter
+ *     queue
+ * @param eventBusName the bus the completion event is put on
+ * @param removalPolicy what happens to the key, bucket, table, secrets, bus and queue when the
+ *     stack is deleted
+ * @param logRetentionDays retention of each function's log group (a CloudWatch Logs value)
+ * @param alarmEmail optional address subscribed to the alarm topic
+ * @param openAiApiKeySecretArn optional complete ARN of an existing secret holding the OpenAI key;
+ *     a new empty-valued secret is created when absent
+ * @param anthropicApiKeySecretArn the same for Anthropic
+ * @param geminiApiKeySecretArn the same for Google Gemini
+ * @param pollStalledMinutes alarm when no poll cycle succeeded for this long
+ * @param oldestInFlightShardHours alarm when a shard has been in flight for longer (providers
+ *     promise 24 h)
+ * @param batchesFailedThreshold alarm when at least this many batches failed in five minutes
+ * @param batchesExpiredThreshold alarm when at least this many batches expired in five minutes
  * @param requestFailureRatePercent alarm when this share of finished requests failed in an hour
  */
 public record BatchlaneProps(
@@ -77,30 +79,48 @@ public record BatchlaneProps(
         int requestFailureRatePercent,
         java.util.List<String> bedrockModels) {
 
-    /** The prefix of the environment variables; apart from the functions' own {@code BATCHLANE_*}. */
+    /**
+     * The prefix of the environment variables; apart from the functions' own {@code BATCHLANE_*}.
+     */
     public static final String ENVIRONMENT_PREFIX = "BATCHLANE_CDK_";
 
     /** Where Lambda gives a function its second vCPU (1769 MB is one). */
     public static final int DEFAULT_INGEST_MEMORY_MB = 3538;
 
     /** The values CloudWatch Logs accepts as a retention. */
-    static final Set<Integer> LOG_RETENTION_DAYS = Set.of(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
-            545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653);
+    static final Set<Integer> LOG_RETENTION_DAYS =
+            Set.of(
+                    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+                    2557, 2922, 3288, 3653);
 
     private static final Pattern EVENT_BUS_NAME = Pattern.compile("[A-Za-z0-9._\\-]{1,256}");
     private static final Pattern STACK_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9-]{0,127}");
     private static final Pattern SECRET_COMPLETE_ARN =
-            Pattern.compile("arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\\d{12}:secret:.+-[A-Za-z0-9]{6}");
+            Pattern.compile(
+                    "arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\\d{12}:secret:.+-[A-Za-z0-9]{6}");
 
     public BatchlaneProps {
-        require(stackName != null && STACK_NAME.matcher(stackName).matches(), "stackName",
-                "a CloudFormation stack name (letters, digits, hyphens, starting with a letter)", stackName);
-        require(functionZip != null && !functionZip.isBlank(), "functionZip", "a path to function.zip", functionZip);
+        require(
+                stackName != null && STACK_NAME.matcher(stackName).matches(),
+                "stackName",
+                "a CloudFormation stack name (letters, digits, hyphens, starting with a letter)",
+                stackName);
+        require(
+                functionZip != null && !functionZip.isBlank(),
+                "functionZip",
+                "a path to function.zip",
+                functionZip);
         range("ingestMemoryMb", ingestMemoryMb, 128, 10240, "Lambda's memory range in MB");
         range("pollMemoryMb", pollMemoryMb, 128, 10240, "Lambda's memory range in MB");
         range("completeMemoryMb", completeMemoryMb, 128, 10240, "Lambda's memory range in MB");
-        // Lambda offers 512..10240 MB, but SnapStart (on for every function) takes no more than 512.
-        range("ephemeralStorageMb", ephemeralStorageMb, 512, 512, "the most SnapStart allows, in MB");
+        // Lambda offers 512..10240 MB, but SnapStart (on for every function) takes no more than
+        // 512.
+        range(
+                "ephemeralStorageMb",
+                ephemeralStorageMb,
+                512,
+                512,
+                "the most SnapStart allows, in MB");
         range("ingestTimeoutSeconds", ingestTimeoutSeconds, 1, 900, "Lambda's timeout range");
         range("pollTimeoutSeconds", pollTimeoutSeconds, 1, 900, "Lambda's timeout range");
         range("completeTimeoutSeconds", completeTimeoutSeconds, 1, 900, "Lambda's timeout range");
@@ -110,43 +130,80 @@ public record BatchlaneProps(
         range("streamBatchSize", streamBatchSize, 1, 10000, "the DynamoDB stream batch range");
         // -1 (retry forever) is allowed by Lambda but would block the shard's stream partition.
         range("streamRetryAttempts", streamRetryAttempts, 0, 10000, "a bounded number of retries");
-        require(eventBusName != null && EVENT_BUS_NAME.matcher(eventBusName).matches()
-                        && !"default".equals(eventBusName), "eventBusName",
-                "an event bus name other than 'default' (letters, digits, . _ -)", eventBusName);
+        require(
+                eventBusName != null
+                        && EVENT_BUS_NAME.matcher(eventBusName).matches()
+                        && !"default".equals(eventBusName),
+                "eventBusName",
+                "an event bus name other than 'default' (letters, digits, . _ -)",
+                eventBusName);
         // SNAPSHOT is not offered: the bucket, key, secrets, bus and queue cannot be snapshotted.
-        require(removalPolicy == RemovalPolicy.RETAIN || removalPolicy == RemovalPolicy.DESTROY, "removalPolicy",
-                "RETAIN or DESTROY", removalPolicy);
-        require(LOG_RETENTION_DAYS.contains(logRetentionDays), "logRetentionDays",
-                "one of CloudWatch Logs' retentions " + new java.util.TreeSet<>(LOG_RETENTION_DAYS), logRetentionDays);
-        require(alarmEmail != null && alarmEmail.map(e -> e.matches("[^@\\s]+@[^@\\s]+")).orElse(true),
-                "alarmEmail", "an email address", alarmEmail);
-        require(openAiApiKeySecretArn != null
-                        && openAiApiKeySecretArn.map(a -> SECRET_COMPLETE_ARN.matcher(a).matches()).orElse(true),
-                "openAiApiKeySecretArn", "the complete ARN of a Secrets Manager secret (ending in -XXXXXX)",
+        require(
+                removalPolicy == RemovalPolicy.RETAIN || removalPolicy == RemovalPolicy.DESTROY,
+                "removalPolicy",
+                "RETAIN or DESTROY",
+                removalPolicy);
+        require(
+                LOG_RETENTION_DAYS.contains(logRetentionDays),
+                "logRetentionDays",
+                "one of CloudWatch Logs' retentions " + new java.util.TreeSet<>(LOG_RETENTION_DAYS),
+                logRetentionDays);
+        require(
+                alarmEmail != null
+                        && alarmEmail.map(e -> e.matches("[^@\\s]+@[^@\\s]+")).orElse(true),
+                "alarmEmail",
+                "an email address",
+                alarmEmail);
+        require(
+                openAiApiKeySecretArn != null
+                        && openAiApiKeySecretArn
+                                .map(a -> SECRET_COMPLETE_ARN.matcher(a).matches())
+                                .orElse(true),
+                "openAiApiKeySecretArn",
+                "the complete ARN of a Secrets Manager secret (ending in -XXXXXX)",
                 openAiApiKeySecretArn);
-        require(anthropicApiKeySecretArn != null
-                        && anthropicApiKeySecretArn.map(a -> SECRET_COMPLETE_ARN.matcher(a).matches()).orElse(true),
-                "anthropicApiKeySecretArn", "the complete ARN of a Secrets Manager secret (ending in -XXXXXX)",
+        require(
+                anthropicApiKeySecretArn != null
+                        && anthropicApiKeySecretArn
+                                .map(a -> SECRET_COMPLETE_ARN.matcher(a).matches())
+                                .orElse(true),
+                "anthropicApiKeySecretArn",
+                "the complete ARN of a Secrets Manager secret (ending in -XXXXXX)",
                 anthropicApiKeySecretArn);
-        require(geminiApiKeySecretArn != null
-                        && geminiApiKeySecretArn.map(a -> SECRET_COMPLETE_ARN.matcher(a).matches()).orElse(true),
-                "geminiApiKeySecretArn", "the complete ARN of a Secrets Manager secret (ending in -XXXXXX)",
+        require(
+                geminiApiKeySecretArn != null
+                        && geminiApiKeySecretArn
+                                .map(a -> SECRET_COMPLETE_ARN.matcher(a).matches())
+                                .orElse(true),
+                "geminiApiKeySecretArn",
+                "the complete ARN of a Secrets Manager secret (ending in -XXXXXX)",
                 geminiApiKeySecretArn);
-        range("pollStalledMinutes", pollStalledMinutes, pollRateMinutes + 1, 1440,
+        range(
+                "pollStalledMinutes",
+                pollStalledMinutes,
+                pollRateMinutes + 1,
+                1440,
                 "minutes, longer than pollRateMinutes (" + pollRateMinutes + ") and at most a day");
         range("oldestInFlightShardHours", oldestInFlightShardHours, 1, 24 * 14, "hours");
         range("batchesFailedThreshold", batchesFailedThreshold, 1, Integer.MAX_VALUE, "batches");
         range("batchesExpiredThreshold", batchesExpiredThreshold, 1, Integer.MAX_VALUE, "batches");
         range("requestFailureRatePercent", requestFailureRatePercent, 1, 100, "percent");
-        require(bedrockModels != null && !bedrockModels.isEmpty()
-                        && bedrockModels.stream().allMatch(m -> BEDROCK_MODEL.matcher(m).matches()), "bedrockModels",
+        require(
+                bedrockModels != null
+                        && !bedrockModels.isEmpty()
+                        && bedrockModels.stream().allMatch(m -> BEDROCK_MODEL.matcher(m).matches()),
+                "bedrockModels",
                 "a comma-separated list of Bedrock model ids or inference profile ids (the first is the default)",
                 bedrockModels);
         bedrockModels = java.util.List.copyOf(bedrockModels);
     }
 
-    /** A model id ({@code anthropic.claude-3-haiku-20240307-v1:0}) or a cross-Region profile id ({@code us.…}). */
-    private static final Pattern BEDROCK_MODEL = Pattern.compile("[a-z0-9-]{1,63}(\\.[a-z0-9-]{1,63}){1,2}(:[a-z0-9-]{1,63}){0,2}");
+    /**
+     * A model id ({@code anthropic.claude-3-haiku-20240307-v1:0}) or a cross-Region profile id
+     * ({@code us.…}).
+     */
+    private static final Pattern BEDROCK_MODEL =
+            Pattern.compile("[a-z0-9-]{1,63}(\\.[a-z0-9-]{1,63}){1,2}(:[a-z0-9-]{1,63}){0,2}");
 
     /** Every default, for a function.zip at the repository's usual place. */
     public static BatchlaneProps defaults() {
@@ -154,10 +211,11 @@ public record BatchlaneProps(
     }
 
     /**
-     * Reads every setting by its name from CDK context (for example {@code app.getNode()::tryGetContext}),
-     * then from the environment, then the default.
+     * Reads every setting by its name from CDK context (for example {@code
+     * app.getNode()::tryGetContext}), then from the environment, then the default.
      */
-    public static BatchlaneProps from(Function<String, Object> context, Map<String, String> environment) {
+    public static BatchlaneProps from(
+            Function<String, Object> context, Map<String, String> environment) {
         Source s = new Source(context, environment);
         return new BatchlaneProps(
                 s.text("stackName", "Batchlane"),
@@ -187,23 +245,53 @@ public record BatchlaneProps(
                 s.integer("batchesFailedThreshold", 1),
                 s.integer("batchesExpiredThreshold", 1),
                 s.integer("requestFailureRatePercent", 10),
-                java.util.Arrays.stream(s.text("bedrockModels", "anthropic.claude-3-haiku-20240307-v1:0").split(","))
-                        .map(String::trim).filter(m -> !m.isEmpty()).toList());
+                java.util.Arrays.stream(
+                                s.text("bedrockModels", "anthropic.claude-3-haiku-20240307-v1:0")
+                                        .split(","))
+                        .map(String::trim)
+                        .filter(m -> !m.isEmpty())
+                        .toList());
     }
 
-    /** The same settings with the function.zip at another path (the app resolves it; tests use a placeholder). */
+    /**
+     * The same settings with the function.zip at another path (the app resolves it; tests use a
+     * placeholder).
+     */
     public BatchlaneProps withFunctionZip(String path) {
-        return new BatchlaneProps(stackName, path, ingestMemoryMb, pollMemoryMb, completeMemoryMb,
-                ephemeralStorageMb, ingestTimeoutSeconds, pollTimeoutSeconds,
-                completeTimeoutSeconds, stagingExpiryDays, rejectedExpiryDays, pollRateMinutes, streamBatchSize,
-                streamRetryAttempts, eventBusName, removalPolicy, logRetentionDays, alarmEmail, openAiApiKeySecretArn,
-                anthropicApiKeySecretArn, geminiApiKeySecretArn, pollStalledMinutes, oldestInFlightShardHours,
-                batchesFailedThreshold, batchesExpiredThreshold, requestFailureRatePercent, bedrockModels);
+        return new BatchlaneProps(
+                stackName,
+                path,
+                ingestMemoryMb,
+                pollMemoryMb,
+                completeMemoryMb,
+                ephemeralStorageMb,
+                ingestTimeoutSeconds,
+                pollTimeoutSeconds,
+                completeTimeoutSeconds,
+                stagingExpiryDays,
+                rejectedExpiryDays,
+                pollRateMinutes,
+                streamBatchSize,
+                streamRetryAttempts,
+                eventBusName,
+                removalPolicy,
+                logRetentionDays,
+                alarmEmail,
+                openAiApiKeySecretArn,
+                anthropicApiKeySecretArn,
+                geminiApiKeySecretArn,
+                pollStalledMinutes,
+                oldestInFlightShardHours,
+                batchesFailedThreshold,
+                batchesExpiredThreshold,
+                requestFailureRatePercent,
+                bedrockModels);
     }
 
     /** {@code ingestMemoryMb} → {@code BATCHLANE_CDK_INGEST_MEMORY_MB}. */
     public static String environmentVariable(String setting) {
-        return ENVIRONMENT_PREFIX + setting.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
+        return ENVIRONMENT_PREFIX
+                + setting.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
     }
 
     private static void range(String name, int value, int min, int max, String meaning) {
@@ -212,8 +300,17 @@ public record BatchlaneProps(
 
     private static void require(boolean ok, String name, String expected, Object actual) {
         if (!ok) {
-            throw new IllegalArgumentException(name + " must be " + expected + ", was " + actual
-                    + " (set it with -c " + name + "=… or " + environmentVariable(name) + ")");
+            throw new IllegalArgumentException(
+                    name
+                            + " must be "
+                            + expected
+                            + ", was "
+                            + actual
+                            + " (set it with -c "
+                            + name
+                            + "=… or "
+                            + environmentVariable(name)
+                            + ")");
         }
     }
 
@@ -221,7 +318,10 @@ public record BatchlaneProps(
 
         Optional<String> optional(String name) {
             Object fromContext = context.apply(name);
-            String value = fromContext != null ? String.valueOf(fromContext) : environment.get(environmentVariable(name));
+            String value =
+                    fromContext != null
+                            ? String.valueOf(fromContext)
+                            : environment.get(environmentVariable(name));
             return Optional.ofNullable(value).map(String::trim).filter(v -> !v.isEmpty());
         }
 
@@ -234,18 +334,35 @@ public record BatchlaneProps(
             try {
                 return raw.map(Integer::parseInt).orElse(fallback);
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(name + " must be a whole number, was '" + raw.get()
-                        + "' (set it with -c " + name + "=… or " + environmentVariable(name) + ")", e);
+                throw new IllegalArgumentException(
+                        name
+                                + " must be a whole number, was '"
+                                + raw.get()
+                                + "' (set it with -c "
+                                + name
+                                + "=… or "
+                                + environmentVariable(name)
+                                + ")",
+                        e);
             }
         }
 
         RemovalPolicy removalPolicy(String name, RemovalPolicy fallback) {
             Optional<String> raw = optional(name);
             try {
-                return raw.map(v -> RemovalPolicy.valueOf(v.toUpperCase(Locale.ROOT))).orElse(fallback);
+                return raw.map(v -> RemovalPolicy.valueOf(v.toUpperCase(Locale.ROOT)))
+                        .orElse(fallback);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(name + " must be RETAIN or DESTROY, was '" + raw.get()
-                        + "' (set it with -c " + name + "=… or " + environmentVariable(name) + ")", e);
+                throw new IllegalArgumentException(
+                        name
+                                + " must be RETAIN or DESTROY, was '"
+                                + raw.get()
+                                + "' (set it with -c "
+                                + name
+                                + "=… or "
+                                + environmentVariable(name)
+                                + ")",
+                        e);
             }
         }
     }

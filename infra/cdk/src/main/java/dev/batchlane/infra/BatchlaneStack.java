@@ -17,21 +17,37 @@ public final class BatchlaneStack extends Stack {
         output("BucketName", lane.bucket().getBucketName(), "Drop JSONL under inbox/<provider>/");
         output("TableName", lane.table().getTableName(), "Jobs and shards");
         output("DashboardUrl", lane.dashboardUrl(), "CloudWatch dashboard");
-        output("EventBusName", lane.eventBus().getEventBusName(),
+        output(
+                "EventBusName",
+                lane.eventBus().getEventBusName(),
                 "Bus of '" + BatchlaneContract.EVENT_JOB_COMPLETED + "' events");
-        output("DeadLetterQueueUrl", lane.deadLetterQueue().getQueueUrl(), "Completions that failed every retry");
-        output("OpenAiApiKeySecretArn", lane.openAiApiKey().getSecretArn(),
+        output(
+                "DeadLetterQueueUrl",
+                lane.deadLetterQueue().getQueueUrl(),
+                "Completions that failed every retry");
+        output(
+                "OpenAiApiKeySecretArn",
+                lane.openAiApiKey().getSecretArn(),
                 "Put the OpenAI key here with aws secretsmanager put-secret-value");
-        output("AnthropicApiKeySecretArn", lane.anthropicApiKey().getSecretArn(),
+        output(
+                "AnthropicApiKeySecretArn",
+                lane.anthropicApiKey().getSecretArn(),
                 "Put the Anthropic key here with aws secretsmanager put-secret-value");
         for (String vendor : BatchlaneContract.VENDORS) {
             String title = Character.toUpperCase(vendor.charAt(0)) + vendor.substring(1);
-            output(title + "ApiKeySecretArn", lane.vendorApiKey(vendor).getSecretArn(),
+            output(
+                    title + "ApiKeySecretArn",
+                    lane.vendorApiKey(vendor).getSecretArn(),
                     "Put the " + title + " key here with aws secretsmanager put-secret-value");
         }
-        output("GeminiApiKeySecretArn", lane.geminiApiKey().getSecretArn(),
+        output(
+                "GeminiApiKeySecretArn",
+                lane.geminiApiKey().getSecretArn(),
                 "Put the Gemini API key here with aws secretsmanager put-secret-value");
-        output("AlarmTopicArn", lane.alarmTopic().getTopicArn(), "Subscribe to be told about alarms");
+        output(
+                "AlarmTopicArn",
+                lane.alarmTopic().getTopicArn(),
+                "Subscribe to be told about alarms");
     }
 
     private void output(String id, String value, String description) {

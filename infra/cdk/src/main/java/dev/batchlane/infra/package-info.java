@@ -4,7 +4,7 @@
  * alarms and dashboard), {@link dev.batchlane.infra.BatchlaneProps} is every setting it reads, read
  * once from CDK context or the environment, and {@link dev.batchlane.infra.BatchlaneApp} is the
  * application {@code cdk synth} and {@code cdk deploy} run. The names the functions must agree on
- * (environment variables, bucket prefixes, metrics, the completion event) are in
- * {@link dev.batchlane.infra.BatchlaneContract}.
+ * (environment variables, bucket prefixes, metrics, the completion event) are in {@link
+ * dev.batchlane.infra.BatchlaneContract}.
  */
 package dev.batchlane.infra;

@@ -15,8 +15,8 @@ import software.amazon.awscdk.StackProps;
 class BatchlaneAppTest {
 
     @Test
-    void relativeFunctionZip_isResolvedAgainstTheRepositoryRoot_fromAnySubdirectory(@TempDir Path repo)
-            throws IOException {
+    void relativeFunctionZip_isResolvedAgainstTheRepositoryRoot_fromAnySubdirectory(
+            @TempDir Path repo) throws IOException {
         Files.createDirectories(repo.resolve("functions"));
         Files.writeString(repo.resolve("functions/pom.xml"), "<project/>");
         Path cdk = Files.createDirectories(repo.resolve("infra/cdk"));
@@ -34,15 +34,25 @@ class BatchlaneAppTest {
     @Test
     void stack_isEnvironmentAgnostic_unlessTheCliFoundAnAccountAndRegion() {
         assertThat(BatchlaneApp.deploymentEnvironment(Map.of())).isNull();
-        assertThat(BatchlaneApp.deploymentEnvironment(Map.of("CDK_DEFAULT_ACCOUNT", "123456789012",
-                "CDK_DEFAULT_REGION", "eu-west-1")).getRegion()).isEqualTo("eu-west-1");
+        assertThat(
+                        BatchlaneApp.deploymentEnvironment(
+                                        Map.of(
+                                                "CDK_DEFAULT_ACCOUNT",
+                                                "123456789012",
+                                                "CDK_DEFAULT_REGION",
+                                                "eu-west-1"))
+                                .getRegion())
+                .isEqualTo("eu-west-1");
     }
 
     @Test
     void lane_withoutFunctionZip_failsNamingThePathAndHowToBuildIt(@TempDir Path dir) {
         String missing = dir.resolve("function.zip").toString();
         BatchlaneProps props = BatchlaneProps.defaults().withFunctionZip(missing);
-        assertThatThrownBy(() -> new BatchlaneStack(new App(), "Lane", StackProps.builder().build(), props))
+        assertThatThrownBy(
+                        () ->
+                                new BatchlaneStack(
+                                        new App(), "Lane", StackProps.builder().build(), props))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(missing)
                 .hasMessageContaining("./mvnw -pl functions -am package");

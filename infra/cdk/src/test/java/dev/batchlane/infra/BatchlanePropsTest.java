@@ -15,50 +15,72 @@ import software.amazon.awscdk.RemovalPolicy;
 
 class BatchlanePropsTest {
 
-    /** A valid value different from the default for every setting; a new setting must be added here. */
-    private static final Map<String, String> OVERRIDES = new TreeMap<>(Map.ofEntries(
-            Map.entry("stackName", "BatchlaneStaging"),
-            Map.entry("functionZip", "/opt/batchlane/function.zip"),
-            Map.entry("ingestMemoryMb", "2048"),
-            Map.entry("pollMemoryMb", "512"),
-            Map.entry("completeMemoryMb", "1536"),
-            Map.entry("ephemeralStorageMb", "512"),
-            Map.entry("ingestTimeoutSeconds", "600"),
-            Map.entry("pollTimeoutSeconds", "120"),
-            Map.entry("completeTimeoutSeconds", "700"),
-            Map.entry("stagingExpiryDays", "7"),
-            Map.entry("rejectedExpiryDays", "60"),
-            Map.entry("pollRateMinutes", "2"),
-            Map.entry("streamBatchSize", "5"),
-            Map.entry("streamRetryAttempts", "3"),
-            Map.entry("eventBusName", "batchlane-staging"),
-            Map.entry("removalPolicy", "DESTROY"),
-            Map.entry("logRetentionDays", "90"),
-            Map.entry("alarmEmail", "team@example.com"),
-            Map.entry("openAiApiKeySecretArn", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:openai-AbC123"),
-            Map.entry("anthropicApiKeySecretArn", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:anthropic-XyZ789"),
-            Map.entry("geminiApiKeySecretArn", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gemini-QwE456"),
-            Map.entry("pollStalledMinutes", "20"),
-            Map.entry("oldestInFlightShardHours", "30"),
-            Map.entry("batchesFailedThreshold", "2"),
-            Map.entry("batchesExpiredThreshold", "3"),
-            Map.entry("requestFailureRatePercent", "25"),
-            Map.entry("bedrockModels", "anthropic.claude-3-haiku-20240307-v1:0,amazon.nova-lite-v1:0")));
+    /**
+     * A valid value different from the default for every setting; a new setting must be added here.
+     */
+    private static final Map<String, String> OVERRIDES =
+            new TreeMap<>(
+                    Map.ofEntries(
+                            Map.entry("stackName", "BatchlaneStaging"),
+                            Map.entry("functionZip", "/opt/batchlane/function.zip"),
+                            Map.entry("ingestMemoryMb", "2048"),
+                            Map.entry("pollMemoryMb", "512"),
+                            Map.entry("completeMemoryMb", "1536"),
+                            Map.entry("ephemeralStorageMb", "512"),
+                            Map.entry("ingestTimeoutSeconds", "600"),
+                            Map.entry("pollTimeoutSeconds", "120"),
+                            Map.entry("completeTimeoutSeconds", "700"),
+                            Map.entry("stagingExpiryDays", "7"),
+                            Map.entry("rejectedExpiryDays", "60"),
+                            Map.entry("pollRateMinutes", "2"),
+                            Map.entry("streamBatchSize", "5"),
+                            Map.entry("streamRetryAttempts", "3"),
+                            Map.entry("eventBusName", "batchlane-staging"),
+                            Map.entry("removalPolicy", "DESTROY"),
+                            Map.entry("logRetentionDays", "90"),
+                            Map.entry("alarmEmail", "team@example.com"),
+                            Map.entry(
+                                    "openAiApiKeySecretArn",
+                                    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:openai-AbC123"),
+                            Map.entry(
+                                    "anthropicApiKeySecretArn",
+                                    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:anthropic-XyZ789"),
+                            Map.entry(
+                                    "geminiApiKeySecretArn",
+                                    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gemini-QwE456"),
+                            Map.entry("pollStalledMinutes", "20"),
+                            Map.entry("oldestInFlightShardHours", "30"),
+                            Map.entry("batchesFailedThreshold", "2"),
+                            Map.entry("batchesExpiredThreshold", "3"),
+                            Map.entry("requestFailureRatePercent", "25"),
+                            Map.entry(
+                                    "bedrockModels",
+                                    "anthropic.claude-3-haiku-20240307-v1:0,amazon.nova-lite-v1:0")));
 
     private static Map<String, String> values(BatchlaneProps props) {
-        return Arrays.stream(BatchlaneProps.class.getRecordComponents()).collect(Collectors.toMap(
-                RecordComponent::getName, c -> {
-                    try {
-                        Object v = c.getAccessor().invoke(props);
-                        if (v instanceof java.util.List<?> l) {
-                            // A list setting is written as its comma-separated items, as it is read.
-                            return l.stream().map(String::valueOf).collect(Collectors.joining(","));
-                        }
-                        return v instanceof Optional<?> o ? o.map(String::valueOf).orElse("") : String.valueOf(v);
-                    } catch (ReflectiveOperationException e) {
-                        throw new AssertionError(e);
-                    }
-                }, (a, b) -> a, TreeMap::new));
+        return Arrays.stream(BatchlaneProps.class.getRecordComponents())
+                .collect(
+                        Collectors.toMap(
+                                RecordComponent::getName,
+                                c -> {
+                                    try {
+                                        Object v = c.getAccessor().invoke(props);
+                                        if (v instanceof java.util.List<?> l) {
+                                            // A list setting is written as its comma-separated
+                                            // items, as it is read.
+                                            return l.stream()
+                                                    .map(String::valueOf)
+                                                    .collect(Collectors.joining(","));
+                                        }
+                                        return v instanceof Optional<?> o
+                                                ? o.map(String::valueOf).orElse("")
+                                                : String.valueOf(v);
+                                    } catch (ReflectiveOperationException e) {
+                                        throw new AssertionError(e);
+                                    }
+                                },
+                                (a, b) -> a,
+                                TreeMap::new));
     }
 
     @Test
@@ -84,24 +106,38 @@ class BatchlanePropsTest {
 
     @Test
     void everySetting_isReadFromContextByItsOwnName() {
-        assertThat(OVERRIDES.keySet()).as("one override per record component")
+        assertThat(OVERRIDES.keySet())
+                .as("one override per record component")
                 .isEqualTo(values(BatchlaneProps.defaults()).keySet());
-        BatchlaneProps read = BatchlaneProps.from(new HashMap<String, Object>(OVERRIDES)::get, Map.of());
+        BatchlaneProps read =
+                BatchlaneProps.from(new HashMap<String, Object>(OVERRIDES)::get, Map.of());
         assertThat(values(read)).isEqualTo(OVERRIDES);
     }
 
     @Test
     void everySetting_isReadFromTheEnvironmentUnderBatchlaneCdkPrefix() {
-        Map<String, String> environment = OVERRIDES.entrySet().stream().collect(Collectors.toMap(
-                e -> BatchlaneProps.environmentVariable(e.getKey()), Map.Entry::getValue));
-        assertThat(environment).containsKey("BATCHLANE_CDK_INGEST_MEMORY_MB").containsKey("BATCHLANE_CDK_OPEN_AI_API_KEY_SECRET_ARN");
+        Map<String, String> environment =
+                OVERRIDES.entrySet().stream()
+                        .collect(
+                                Collectors.toMap(
+                                        e -> BatchlaneProps.environmentVariable(e.getKey()),
+                                        Map.Entry::getValue));
+        assertThat(environment)
+                .containsKey("BATCHLANE_CDK_INGEST_MEMORY_MB")
+                .containsKey("BATCHLANE_CDK_OPEN_AI_API_KEY_SECRET_ARN");
         assertThat(values(BatchlaneProps.from(key -> null, environment))).isEqualTo(OVERRIDES);
     }
 
     @Test
     void context_winsOverEnvironment_whichWinsOverDefault() {
-        BatchlaneProps props = BatchlaneProps.from(Map.<String, Object>of("ingestMemoryMb", 3008)::get,
-                Map.of("BATCHLANE_CDK_INGEST_MEMORY_MB", "2048", "BATCHLANE_CDK_STAGING_EXPIRY_DAYS", "3"));
+        BatchlaneProps props =
+                BatchlaneProps.from(
+                        Map.<String, Object>of("ingestMemoryMb", 3008)::get,
+                        Map.of(
+                                "BATCHLANE_CDK_INGEST_MEMORY_MB",
+                                "2048",
+                                "BATCHLANE_CDK_STAGING_EXPIRY_DAYS",
+                                "3"));
         assertThat(props.ingestMemoryMb()).isEqualTo(3008);
         assertThat(props.stagingExpiryDays()).isEqualTo(3);
         assertThat(props.rejectedExpiryDays()).isEqualTo(30);
@@ -109,68 +145,124 @@ class BatchlanePropsTest {
 
     @Test
     void memoryMb_theFormerSingleSetting_stillSetsEveryFunctionsMemory_unlessItsOwnIsSet() {
-        BatchlaneProps props = BatchlaneProps.from(Map.<String, Object>of("memoryMb", 2048, "pollMemoryMb", 512)::get,
-                Map.of());
+        BatchlaneProps props =
+                BatchlaneProps.from(
+                        Map.<String, Object>of("memoryMb", 2048, "pollMemoryMb", 512)::get,
+                        Map.of());
         assertThat(props.ingestMemoryMb()).isEqualTo(2048);
         assertThat(props.completeMemoryMb()).isEqualTo(2048);
         assertThat(props.pollMemoryMb()).isEqualTo(512);
-        assertThat(BatchlaneProps.from(key -> null, Map.of("BATCHLANE_CDK_MEMORY_MB", "1536")).ingestMemoryMb())
+        assertThat(
+                        BatchlaneProps.from(key -> null, Map.of("BATCHLANE_CDK_MEMORY_MB", "1536"))
+                                .ingestMemoryMb())
                 .isEqualTo(1536);
     }
 
     @Test
     void invalidNumber_isRejectedNamingTheSettingTheValueAndWhereToSetIt() {
-        assertThatThrownBy(() -> BatchlaneProps.from(Map.<String, Object>of("pollMemoryMb", "64")::get, Map.of()))
+        assertThatThrownBy(
+                        () ->
+                                BatchlaneProps.from(
+                                        Map.<String, Object>of("pollMemoryMb", "64")::get,
+                                        Map.of()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("pollMemoryMb must be 128..10240")
                 .hasMessageContaining("was 64")
                 .hasMessageContaining("BATCHLANE_CDK_POLL_MEMORY_MB");
-        assertThatThrownBy(() -> BatchlaneProps.from(Map.<String, Object>of("ephemeralStorageMb", "1024")::get, Map.of()))
+        assertThatThrownBy(
+                        () ->
+                                BatchlaneProps.from(
+                                        Map.<String, Object>of("ephemeralStorageMb", "1024")::get,
+                                        Map.of()))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("ephemeralStorageMb must be 512..512 (the most SnapStart allows");
-        assertThatThrownBy(() -> BatchlaneProps.from(key -> null, Map.of("BATCHLANE_CDK_POLL_RATE_MINUTES", "often")))
+                .hasMessageContaining(
+                        "ephemeralStorageMb must be 512..512 (the most SnapStart allows");
+        assertThatThrownBy(
+                        () ->
+                                BatchlaneProps.from(
+                                        key -> null,
+                                        Map.of("BATCHLANE_CDK_POLL_RATE_MINUTES", "often")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("pollRateMinutes must be a whole number, was 'often'");
     }
 
     @Test
     void timeouts_areCappedAtLambdasFifteenMinutes() {
-        assertThatThrownBy(() -> BatchlaneProps.from(Map.<String, Object>of("ingestTimeoutSeconds", "901")::get, Map.of()))
+        assertThatThrownBy(
+                        () ->
+                                BatchlaneProps.from(
+                                        Map.<String, Object>of("ingestTimeoutSeconds", "901")::get,
+                                        Map.of()))
                 .hasMessageContaining("ingestTimeoutSeconds must be 1..900");
     }
 
     @Test
     void streamRetries_mustBeBounded() {
-        assertThatThrownBy(() -> BatchlaneProps.from(Map.<String, Object>of("streamRetryAttempts", "-1")::get, Map.of()))
+        assertThatThrownBy(
+                        () ->
+                                BatchlaneProps.from(
+                                        Map.<String, Object>of("streamRetryAttempts", "-1")::get,
+                                        Map.of()))
                 .hasMessageContaining("streamRetryAttempts must be 0..10000");
     }
 
     @Test
     void removalPolicy_isRetainOrDestroy() {
-        assertThat(BatchlaneProps.from(Map.<String, Object>of("removalPolicy", "destroy")::get, Map.of()).removalPolicy())
+        assertThat(
+                        BatchlaneProps.from(
+                                        Map.<String, Object>of("removalPolicy", "destroy")::get,
+                                        Map.of())
+                                .removalPolicy())
                 .isEqualTo(RemovalPolicy.DESTROY);
-        assertThatThrownBy(() -> BatchlaneProps.from(Map.<String, Object>of("removalPolicy", "SNAPSHOT")::get, Map.of()))
+        assertThatThrownBy(
+                        () ->
+                                BatchlaneProps.from(
+                                        Map.<String, Object>of("removalPolicy", "SNAPSHOT")::get,
+                                        Map.of()))
                 .hasMessageContaining("removalPolicy must be RETAIN or DESTROY");
-        assertThatThrownBy(() -> BatchlaneProps.from(Map.<String, Object>of("removalPolicy", "keep")::get, Map.of()))
+        assertThatThrownBy(
+                        () ->
+                                BatchlaneProps.from(
+                                        Map.<String, Object>of("removalPolicy", "keep")::get,
+                                        Map.of()))
                 .hasMessageContaining("removalPolicy must be RETAIN or DESTROY, was 'keep'");
     }
 
     @Test
     void existingSecret_mustBeGivenByItsCompleteArn() {
-        assertThatThrownBy(() -> BatchlaneProps.from(Map.<String, Object>of("openAiApiKeySecretArn", "openai-key")::get,
-                Map.of())).hasMessageContaining("openAiApiKeySecretArn must be the complete ARN");
+        assertThatThrownBy(
+                        () ->
+                                BatchlaneProps.from(
+                                        Map.<String, Object>of(
+                                                        "openAiApiKeySecretArn", "openai-key")
+                                                ::get,
+                                        Map.of()))
+                .hasMessageContaining("openAiApiKeySecretArn must be the complete ARN");
     }
 
     @Test
     void pollStalledAlarm_mustWaitLongerThanOnePollPeriod() {
-        assertThatThrownBy(() -> BatchlaneProps.from(
-                Map.<String, Object>of("pollRateMinutes", "5", "pollStalledMinutes", "5")::get, Map.of()))
+        assertThatThrownBy(
+                        () ->
+                                BatchlaneProps.from(
+                                        Map.<String, Object>of(
+                                                        "pollRateMinutes",
+                                                        "5",
+                                                        "pollStalledMinutes",
+                                                        "5")
+                                                ::get,
+                                        Map.of()))
                 .hasMessageContaining("pollStalledMinutes must be 6..1440");
     }
 
     @Test
     void logRetention_mustBeOneCloudWatchAccepts() {
-        assertThatThrownBy(() -> BatchlaneProps.from(Map.<String, Object>of("logRetentionDays", "31")::get, Map.of()))
-                .hasMessageContaining("logRetentionDays must be one of CloudWatch Logs' retentions");
+        assertThatThrownBy(
+                        () ->
+                                BatchlaneProps.from(
+                                        Map.<String, Object>of("logRetentionDays", "31")::get,
+                                        Map.of()))
+                .hasMessageContaining(
+                        "logRetentionDays must be one of CloudWatch Logs' retentions");
     }
 }

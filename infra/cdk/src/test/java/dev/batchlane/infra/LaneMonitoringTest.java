@@ -20,10 +20,11 @@ import software.amazon.awscdk.assertions.Match;
 class LaneMonitoringTest {
 
     private static Map<String, Object> alarmOn(String metricName) {
-        List<Map<String, Object>> found = resources("AWS::CloudWatch::Alarm").keySet().stream()
-                .map(SynthesizedLane::properties)
-                .filter(p -> metricName.equals(p.get("MetricName")))
-                .toList();
+        List<Map<String, Object>> found =
+                resources("AWS::CloudWatch::Alarm").keySet().stream()
+                        .map(SynthesizedLane::properties)
+                        .filter(p -> metricName.equals(p.get("MetricName")))
+                        .toList();
         assertThat(found).as("alarms on " + metricName).hasSize(1);
         return found.get(0);
     }
@@ -31,49 +32,79 @@ class LaneMonitoringTest {
     @ParameterizedTest
     @EnumSource(Handler.class)
     void alarm_onErrorsOfEachFunction(Handler handler) {
-        template().hasResourceProperties("AWS::CloudWatch::Alarm", Map.of(
-                "Namespace", "AWS/Lambda",
-                "MetricName", "Errors",
-                "Dimensions", List.of(Map.of("Name", "FunctionName", "Value", Map.of("Ref", functionId(handler)))),
-                "Statistic", "Sum",
-                "Threshold", 1,
-                "ComparisonOperator", "GreaterThanOrEqualToThreshold"));
+        template()
+                .hasResourceProperties(
+                        "AWS::CloudWatch::Alarm",
+                        Map.of(
+                                "Namespace", "AWS/Lambda",
+                                "MetricName", "Errors",
+                                "Dimensions",
+                                        List.of(
+                                                Map.of(
+                                                        "Name",
+                                                        "FunctionName",
+                                                        "Value",
+                                                        Map.of("Ref", functionId(handler)))),
+                                "Statistic", "Sum",
+                                "Threshold", 1,
+                                "ComparisonOperator", "GreaterThanOrEqualToThreshold"));
     }
 
     @ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"StreamDeadLetterQueue", "IngestFailureQueue"})
+    @org.junit.jupiter.params.provider.ValueSource(
+            strings = {"StreamDeadLetterQueue", "IngestFailureQueue"})
     void alarm_onEachDeadLetterQueueDepthAboveZero(String queueName) {
         String queue = SynthesizedLane.resource("AWS::SQS::Queue", queueName);
-        List<Map<String, Object>> found = resources("AWS::CloudWatch::Alarm").keySet().stream()
-                .map(SynthesizedLane::properties)
-                .filter(p -> "ApproximateNumberOfMessagesVisible".equals(p.get("MetricName")))
-                .filter(p -> render(((Map<?, ?>) ((List<?>) p.get("Dimensions")).get(0)).get("Value"))
-                        .equals("${" + queue + ".QueueName}"))
-                .toList();
+        List<Map<String, Object>> found =
+                resources("AWS::CloudWatch::Alarm").keySet().stream()
+                        .map(SynthesizedLane::properties)
+                        .filter(
+                                p ->
+                                        "ApproximateNumberOfMessagesVisible"
+                                                .equals(p.get("MetricName")))
+                        .filter(
+                                p ->
+                                        render(
+                                                        ((Map<?, ?>)
+                                                                        ((List<?>)
+                                                                                        p.get(
+                                                                                                "Dimensions"))
+                                                                                .get(0))
+                                                                .get("Value"))
+                                                .equals("${" + queue + ".QueueName}"))
+                        .toList();
         assertThat(found).as("alarms on " + queueName).hasSize(1);
-        assertThat(found.get(0)).containsEntry("Namespace", "AWS/SQS").containsEntry("Threshold", 0)
+        assertThat(found.get(0))
+                .containsEntry("Namespace", "AWS/SQS")
+                .containsEntry("Threshold", 0)
                 .containsEntry("ComparisonOperator", "GreaterThanThreshold");
     }
 
     @Test
     void alarm_onStuckShards_readsTheMetricTheFunctionsEmit() {
-        assertThat(alarmOn(BatchlaneContract.METRIC_STUCK_SHARDS)).containsEntry("Namespace", "Batchlane")
-                .containsEntry("Statistic", "Sum").containsEntry("Threshold", 1)
+        assertThat(alarmOn(BatchlaneContract.METRIC_STUCK_SHARDS))
+                .containsEntry("Namespace", "Batchlane")
+                .containsEntry("Statistic", "Sum")
+                .containsEntry("Threshold", 1)
                 .containsEntry("ComparisonOperator", "GreaterThanOrEqualToThreshold");
     }
 
     @Test
     void alarms_onFailedAndExpiredBatches_inTheBatchlaneNamespace() {
         for (String metric : List.of("BatchesFailed", "BatchesExpired")) {
-            assertThat(alarmOn(metric)).containsEntry("Namespace", "Batchlane").containsEntry("Statistic", "Sum")
-                    .containsEntry("Threshold", 1).containsEntry("ComparisonOperator", "GreaterThanOrEqualToThreshold")
+            assertThat(alarmOn(metric))
+                    .containsEntry("Namespace", "Batchlane")
+                    .containsEntry("Statistic", "Sum")
+                    .containsEntry("Threshold", 1)
+                    .containsEntry("ComparisonOperator", "GreaterThanOrEqualToThreshold")
                     .doesNotContainKey("Dimensions");
         }
     }
 
     @Test
     void alarm_onNoSuccessfulPoll_treatsMissingDataAsBreaching() {
-        assertThat(alarmOn("PollCycles")).containsEntry("Namespace", "Batchlane")
+        assertThat(alarmOn("PollCycles"))
+                .containsEntry("Namespace", "Batchlane")
                 .containsEntry("Statistic", "Sum")
                 .containsEntry("Period", 10 * 60)
                 .containsEntry("Threshold", 1)
@@ -83,7 +114,8 @@ class LaneMonitoringTest {
 
     @Test
     void alarm_onOldestInFlightShardOlderThanTheConfiguredHours() {
-        assertThat(alarmOn("OldestInFlightShardAgeSeconds")).containsEntry("Namespace", "Batchlane")
+        assertThat(alarmOn("OldestInFlightShardAgeSeconds"))
+                .containsEntry("Namespace", "Batchlane")
                 .containsEntry("Statistic", "Maximum")
                 .containsEntry("Threshold", 25 * 3600)
                 .containsEntry("ComparisonOperator", "GreaterThanThreshold");
@@ -91,55 +123,134 @@ class LaneMonitoringTest {
 
     @Test
     void alarm_onRequestFailureRate_isMetricMathOverFailedAndSucceeded() {
-        template().hasResourceProperties("AWS::CloudWatch::Alarm", Map.of(
-                "Threshold", 10,
-                "ComparisonOperator", "GreaterThanThreshold",
-                "Metrics", Match.arrayWith(List.of(
-                        Match.objectLike(Map.of("Expression", "100 * failed / (FILL(succeeded, 0) + failed)")),
-                        Match.objectLike(Map.of("Id", "failed", "MetricStat", Match.objectLike(Map.of(
-                                "Metric", Map.of("Namespace", "Batchlane", "MetricName", "RequestsFailed"))))),
-                        Match.objectLike(Map.of("Id", "succeeded", "MetricStat", Match.objectLike(Map.of(
-                                "Metric", Map.of("Namespace", "Batchlane", "MetricName", "RequestsSucceeded"))))))),
-                "TreatMissingData", "notBreaching"));
+        template()
+                .hasResourceProperties(
+                        "AWS::CloudWatch::Alarm",
+                        Map.of(
+                                "Threshold",
+                                10,
+                                "ComparisonOperator",
+                                "GreaterThanThreshold",
+                                "Metrics",
+                                Match.arrayWith(
+                                        List.of(
+                                                Match.objectLike(
+                                                        Map.of(
+                                                                "Expression",
+                                                                "100 * failed / (FILL(succeeded, 0) + failed)")),
+                                                Match.objectLike(
+                                                        Map.of(
+                                                                "Id",
+                                                                "failed",
+                                                                "MetricStat",
+                                                                Match.objectLike(
+                                                                        Map.of(
+                                                                                "Metric",
+                                                                                Map.of(
+                                                                                        "Namespace",
+                                                                                        "Batchlane",
+                                                                                        "MetricName",
+                                                                                        "RequestsFailed"))))),
+                                                Match.objectLike(
+                                                        Map.of(
+                                                                "Id",
+                                                                "succeeded",
+                                                                "MetricStat",
+                                                                Match.objectLike(
+                                                                        Map.of(
+                                                                                "Metric",
+                                                                                Map.of(
+                                                                                        "Namespace",
+                                                                                        "Batchlane",
+                                                                                        "MetricName",
+                                                                                        "RequestsSucceeded"))))))),
+                                "TreatMissingData",
+                                "notBreaching"));
     }
 
     @Test
     void everyAlarm_notifiesTheAlarmTopic_whichMailsTheConfiguredAddress() {
         String topic = onlyResource("AWS::SNS::Topic");
-        // Errors of each of the three functions, stream dead letters, ingest events failed for good, stuck
+        // Errors of each of the three functions, stream dead letters, ingest events failed for
+        // good, stuck
         // shards, failed and expired batches, a stalled poller, a shard in flight too long, and the
         // request failure rate.
         assertThat(resources("AWS::CloudWatch::Alarm")).hasSize(11);
-        template().allResourcesProperties("AWS::CloudWatch::Alarm", Map.of(
-                "AlarmActions", List.of(Map.of("Ref", topic))));
-        template().hasResourceProperties("AWS::SNS::Subscription", Map.of(
-                "Protocol", "email", "Endpoint", SynthesizedLane.ALARM_EMAIL, "TopicArn", Map.of("Ref", topic)));
+        template()
+                .allResourcesProperties(
+                        "AWS::CloudWatch::Alarm",
+                        Map.of("AlarmActions", List.of(Map.of("Ref", topic))));
+        template()
+                .hasResourceProperties(
+                        "AWS::SNS::Subscription",
+                        Map.of(
+                                "Protocol",
+                                "email",
+                                "Endpoint",
+                                SynthesizedLane.ALARM_EMAIL,
+                                "TopicArn",
+                                Map.of("Ref", topic)));
     }
 
     @Test
     void dashboard_showsJobsRequestsFailureRateTokensAndCost() {
-        String body = render(properties(onlyResource("AWS::CloudWatch::Dashboard")).get("DashboardBody"));
-        for (String metric : List.of("JobsAccepted", "JobsRejected", "RequestsSubmitted", "RequestsSucceeded",
-                "RequestsFailed", "InputTokens", "OutputTokens", "CostUsd", "PollCycles", "BatchesFailed",
-                "BatchesExpired")) {
+        String body =
+                render(properties(onlyResource("AWS::CloudWatch::Dashboard")).get("DashboardBody"));
+        for (String metric :
+                List.of(
+                        "JobsAccepted",
+                        "JobsRejected",
+                        "RequestsSubmitted",
+                        "RequestsSucceeded",
+                        "RequestsFailed",
+                        "InputTokens",
+                        "OutputTokens",
+                        "CostUsd",
+                        "PollCycles",
+                        "BatchesFailed",
+                        "BatchesExpired")) {
             assertThat(body).as(metric).contains("\"Batchlane\",\"" + metric + "\"");
         }
-        assertThat(body).contains("100 * failed / (FILL(succeeded, 0) + failed)")
+        assertThat(body)
+                .contains("100 * failed / (FILL(succeeded, 0) + failed)")
                 .contains("\"title\":\"Request failure rate (%)\"")
-                .contains("\"title\":\"Tokens\"").contains("\"title\":\"Cost (USD)\"");
+                .contains("\"title\":\"Tokens\"")
+                .contains("\"title\":\"Cost (USD)\"");
     }
 
     @Test
     void outputs_nameTheBucketTableDashboardBusAndDeadLetterQueue() {
-        template().hasOutput("BucketName", Map.of("Value", Map.of("Ref", onlyResource("AWS::S3::Bucket"))));
-        template().hasOutput("TableName", Map.of("Value", Map.of("Ref", onlyResource("AWS::DynamoDB::Table"))));
-        template().hasOutput("EventBusName", Map.of("Value", Map.of("Ref", onlyResource("AWS::Events::EventBus"))));
-        template().hasOutput("DeadLetterQueueUrl", Map.of("Value", Map.of("Ref",
-                SynthesizedLane.resource("AWS::SQS::Queue", "StreamDeadLetterQueue"))));
+        template()
+                .hasOutput(
+                        "BucketName",
+                        Map.of("Value", Map.of("Ref", onlyResource("AWS::S3::Bucket"))));
+        template()
+                .hasOutput(
+                        "TableName",
+                        Map.of("Value", Map.of("Ref", onlyResource("AWS::DynamoDB::Table"))));
+        template()
+                .hasOutput(
+                        "EventBusName",
+                        Map.of("Value", Map.of("Ref", onlyResource("AWS::Events::EventBus"))));
+        template()
+                .hasOutput(
+                        "DeadLetterQueueUrl",
+                        Map.of(
+                                "Value",
+                                Map.of(
+                                        "Ref",
+                                        SynthesizedLane.resource(
+                                                "AWS::SQS::Queue", "StreamDeadLetterQueue"))));
         @SuppressWarnings("unchecked")
-        Map<String, Object> url = (Map<String, Object>) ((Map<String, Object>) SynthesizedLane.json().get("Outputs"))
-                .get("DashboardUrl");
-        assertThat(render(url.get("Value"))).isEqualTo("https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home"
-                + "?region=${AWS::Region}#dashboards:name=${" + onlyResource("AWS::CloudWatch::Dashboard") + "}");
+        Map<String, Object> url =
+                (Map<String, Object>)
+                        ((Map<String, Object>) SynthesizedLane.json().get("Outputs"))
+                                .get("DashboardUrl");
+        assertThat(render(url.get("Value")))
+                .isEqualTo(
+                        "https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home"
+                                + "?region=${AWS::Region}#dashboards:name=${"
+                                + onlyResource("AWS::CloudWatch::Dashboard")
+                                + "}");
     }
 }

@@ -21,8 +21,13 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** Least privilege, per function: what each role may do, and above all what it may not. */
 class LanePermissionsTest {
 
-    private static final List<String> OBJECT_WRITES = List.of("s3:PutObject", "s3:DeleteObject",
-            "s3:DeleteObjectVersion", "s3:PutObjectAcl", "s3:RestoreObject");
+    private static final List<String> OBJECT_WRITES =
+            List.of(
+                    "s3:PutObject",
+                    "s3:DeleteObject",
+                    "s3:DeleteObjectVersion",
+                    "s3:PutObjectAcl",
+                    "s3:RestoreObject");
 
     private static boolean anyAllows(Handler handler, String action, String resource) {
         return statements(handler).stream().anyMatch(s -> s.allows(action, resource));
@@ -38,92 +43,170 @@ class LanePermissionsTest {
 
     @Test
     void pollRole_putsObjectsOnlyUnderTheBedrockPrefixes() {
-        // Poll submits held-back Bedrock shards (a copy to bedrock/input/) and runs small ones on demand
+        // Poll submits held-back Bedrock shards (a copy to bedrock/input/) and runs small ones on
+        // demand
         // (their output under bedrock/output/); it writes nothing of the lane's own.
-        assertThat(statements(Handler.POLL)).isNotEmpty()
+        assertThat(statements(Handler.POLL))
+                .isNotEmpty()
                 .filteredOn(s -> s.allows("s3:PutObject"))
-                .allSatisfy(s -> assertThat(s.resources()).allMatch(r -> r.matches(".*/bedrock/(input|output)/\\*")));
+                .allSatisfy(
+                        s ->
+                                assertThat(s.resources())
+                                        .allMatch(r -> r.matches(".*/bedrock/(input|output)/\\*")));
     }
 
     @Test
     void pollRole_readsOnlyStagingAndCancel() {
-        assertThat(anyAllows(Handler.POLL, "s3:GetObject", object("staging/job-1/shard-00000.jsonl"))).isTrue();
+        assertThat(
+                        anyAllows(
+                                Handler.POLL,
+                                "s3:GetObject",
+                                object("staging/job-1/shard-00000.jsonl")))
+                .isTrue();
         assertThat(anyAllows(Handler.POLL, "s3:GetObject", object("cancel/job-1"))).isTrue();
-        for (String other : List.of("inbox/openai/x.jsonl", "results/job-1/manifest.json", "rejected/x/report.json")) {
+        for (String other :
+                List.of(
+                        "inbox/openai/x.jsonl",
+                        "results/job-1/manifest.json",
+                        "rejected/x/report.json")) {
             assertThat(anyAllows(Handler.POLL, "s3:GetObject", object(other))).as(other).isFalse();
         }
     }
 
     @Test
     void pollRole_queriesTheDueIndexAndAJobsShards_withoutScanning() {
-        assertThat(anyAllows(Handler.POLL, "dynamodb:Query", table() + "/index/" + BatchlaneContract.DUE_INDEX)).isTrue();
+        assertThat(
+                        anyAllows(
+                                Handler.POLL,
+                                "dynamodb:Query",
+                                table() + "/index/" + BatchlaneContract.DUE_INDEX))
+                .isTrue();
         assertThat(statements(Handler.POLL)).noneMatch(s -> s.allows("dynamodb:Scan"));
         // The due shards are read with BatchGetItem after the index query.
         assertThat(anyAllows(Handler.POLL, "dynamodb:BatchGetItem", table())).isTrue();
-        // A job's own shards (one partition), when poll reconciles a creation whose answer was lost.
-        assertThat(anyAllows(Handler.POLL, "dynamodb:Query", table())).as("poll reads a job's shards").isTrue();
+        // A job's own shards (one partition), when poll reconciles a creation whose answer was
+        // lost.
+        assertThat(anyAllows(Handler.POLL, "dynamodb:Query", table()))
+                .as("poll reads a job's shards")
+                .isTrue();
     }
 
     @Test
     void ingestRole_cannotPutObjectUnderResults() {
-        assertThat(statements(Handler.INGEST)).isNotEmpty()
+        assertThat(statements(Handler.INGEST))
+                .isNotEmpty()
                 .noneMatch(s -> s.allows("s3:PutObject", object("results/job-1/part-00000.jsonl")))
                 .noneMatch(s -> s.allows("s3:PutObject", object("results/job-1/manifest.json")));
     }
 
     @Test
     void ingestRole_readsInboxPinnedToVersion_andWritesStagingAndRejected() {
-        assertThat(anyAllows(Handler.INGEST, "s3:GetObject", object("inbox/openai/x.jsonl"))).isTrue();
-        assertThat(anyAllows(Handler.INGEST, "s3:GetObjectVersion", object("inbox/openai/x.jsonl"))).isTrue();
-        assertThat(anyAllows(Handler.INGEST, "s3:PutObject", object("staging/job-1/shard-00000.jsonl"))).isTrue();
-        assertThat(anyAllows(Handler.INGEST, "s3:PutObject", object("rejected/x/report.json"))).isTrue();
+        assertThat(anyAllows(Handler.INGEST, "s3:GetObject", object("inbox/openai/x.jsonl")))
+                .isTrue();
+        assertThat(anyAllows(Handler.INGEST, "s3:GetObjectVersion", object("inbox/openai/x.jsonl")))
+                .isTrue();
+        assertThat(
+                        anyAllows(
+                                Handler.INGEST,
+                                "s3:PutObject",
+                                object("staging/job-1/shard-00000.jsonl")))
+                .isTrue();
+        assertThat(anyAllows(Handler.INGEST, "s3:PutObject", object("rejected/x/report.json")))
+                .isTrue();
         assertThat(anyAllows(Handler.INGEST, "s3:PutObject", object("inbox/openai/y.jsonl")))
-                .as("ingest must not write where it is triggered").isFalse();
+                .as("ingest must not write where it is triggered")
+                .isFalse();
     }
 
     /**
      * Ingest submits the shards it staged (reading them back), streams them and the error list as
-     * multipart uploads it may have to abort, and deletes the shards of a file found bad late in the
-     * pass. Before this, the role could write staging/ but not read it: every submission from ingest
-     * would have failed with 403 on AWS.
+     * multipart uploads it may have to abort, and deletes the shards of a file found bad late in
+     * the pass. Before this, the role could write staging/ but not read it: every submission from
+     * ingest would have failed with 403 on AWS.
      */
     @Test
     void ingestRole_readsAndDeletesItsStagedShards_andAbortsItsUploads() {
-        assertThat(anyAllows(Handler.INGEST, "s3:GetObject", object("staging/job-1/shard-00001.jsonl"))).isTrue();
-        assertThat(anyAllows(Handler.INGEST, "s3:DeleteObject", object("staging/job-1/shard-00001.jsonl"))).isTrue();
-        assertThat(anyAllows(Handler.INGEST, "s3:AbortMultipartUpload", object("staging/job-1/shard-00001.jsonl")))
+        assertThat(
+                        anyAllows(
+                                Handler.INGEST,
+                                "s3:GetObject",
+                                object("staging/job-1/shard-00001.jsonl")))
                 .isTrue();
-        assertThat(anyAllows(Handler.INGEST, "s3:AbortMultipartUpload", object("rejected/x/errors.jsonl"))).isTrue();
+        assertThat(
+                        anyAllows(
+                                Handler.INGEST,
+                                "s3:DeleteObject",
+                                object("staging/job-1/shard-00001.jsonl")))
+                .isTrue();
+        assertThat(
+                        anyAllows(
+                                Handler.INGEST,
+                                "s3:AbortMultipartUpload",
+                                object("staging/job-1/shard-00001.jsonl")))
+                .isTrue();
+        assertThat(
+                        anyAllows(
+                                Handler.INGEST,
+                                "s3:AbortMultipartUpload",
+                                object("rejected/x/errors.jsonl")))
+                .isTrue();
         assertThat(anyAllows(Handler.INGEST, "s3:DeleteObject", object("inbox/openai/x.jsonl")))
-                .as("a drop is the owner's; ingest never deletes it").isFalse();
-        assertThat(anyAllows(Handler.COMPLETE, "s3:AbortMultipartUpload", object("results/job-1/part-00001.jsonl")))
+                .as("a drop is the owner's; ingest never deletes it")
+                .isFalse();
+        assertThat(
+                        anyAllows(
+                                Handler.COMPLETE,
+                                "s3:AbortMultipartUpload",
+                                object("results/job-1/part-00001.jsonl")))
                 .isTrue();
     }
 
     @Test
     void completeRole_readsStaging_writesResultsAndRequeuedShards_andNothingElse() {
-        assertThat(anyAllows(Handler.COMPLETE, "s3:GetObject", object("staging/job-1/shard-00000.jsonl"))).isTrue();
-        assertThat(anyAllows(Handler.COMPLETE, "s3:PutObject", object("results/job-1/part-00000.jsonl"))).isTrue();
-        assertThat(anyAllows(Handler.COMPLETE, "s3:PutObject", object("staging/job-1/shard-00001.jsonl"))).isTrue();
-        for (String other : List.of("inbox/openai/x.jsonl", "rejected/x/report.json", "cancel/job-1")) {
-            assertThat(anyAllows(Handler.COMPLETE, "s3:PutObject", object(other))).as(other).isFalse();
+        assertThat(
+                        anyAllows(
+                                Handler.COMPLETE,
+                                "s3:GetObject",
+                                object("staging/job-1/shard-00000.jsonl")))
+                .isTrue();
+        assertThat(
+                        anyAllows(
+                                Handler.COMPLETE,
+                                "s3:PutObject",
+                                object("results/job-1/part-00000.jsonl")))
+                .isTrue();
+        assertThat(
+                        anyAllows(
+                                Handler.COMPLETE,
+                                "s3:PutObject",
+                                object("staging/job-1/shard-00001.jsonl")))
+                .isTrue();
+        for (String other :
+                List.of("inbox/openai/x.jsonl", "rejected/x/report.json", "cancel/job-1")) {
+            assertThat(anyAllows(Handler.COMPLETE, "s3:PutObject", object(other)))
+                    .as(other)
+                    .isFalse();
         }
     }
 
     @ParameterizedTest
     @EnumSource(Handler.class)
     void noFunction_writesOrDeletesOutsideItsOwnPrefixes(Handler handler) {
-        Set<String> own = switch (handler) {
-            case INGEST -> Set.of("staging/", "rejected/");
-            case POLL -> Set.of();
-            case COMPLETE -> Set.of("results/", "staging/");
-        };
-        for (String prefix : List.of("inbox/", "staging/", "rejected/", "results/", "cancel/", "elsewhere/")) {
+        Set<String> own =
+                switch (handler) {
+                    case INGEST -> Set.of("staging/", "rejected/");
+                    case POLL -> Set.of();
+                    case COMPLETE -> Set.of("results/", "staging/");
+                };
+        for (String prefix :
+                List.of("inbox/", "staging/", "rejected/", "results/", "cancel/", "elsewhere/")) {
             if (own.contains(prefix)) {
                 continue;
             }
             for (String action : OBJECT_WRITES) {
-                assertThat(anyAllows(handler, action, object(prefix + "some/key"))).as(action + " on " + prefix).isFalse();
+                assertThat(anyAllows(handler, action, object(prefix + "some/key")))
+                        .as(action + " on " + prefix)
+                        .isFalse();
             }
         }
     }
@@ -131,13 +214,34 @@ class LanePermissionsTest {
     @ParameterizedTest
     @EnumSource(Handler.class)
     void s3Statements_areScopedToObjectsUnderLanePrefixes(Handler handler) {
-        List<Statement> s3 = statements(handler).stream()
-                .filter(s -> s.actions().stream().anyMatch(a -> a.startsWith("s3:"))).toList();
-        assertThat(s3).isNotEmpty().allSatisfy(s -> assertThat(s.resources())
-                .allMatch(r -> r.matches("\\$\\{\\w+\\.Arn\\}/(inbox|staging|rejected|results|cancel|bedrock/input|bedrock/output)/\\*")
-                        // Listing is on the bucket, limited to the Bedrock prefixes by s3:prefix.
-                        || s.actions().equals(List.of("s3:ListBucket")) && r.matches("\\$\\{\\w+\\.Arn\\}")
-                        && String.valueOf(s.condition()).contains("s3:prefix"), "a prefix"));
+        List<Statement> s3 =
+                statements(handler).stream()
+                        .filter(s -> s.actions().stream().anyMatch(a -> a.startsWith("s3:")))
+                        .toList();
+        assertThat(s3)
+                .isNotEmpty()
+                .allSatisfy(
+                        s ->
+                                assertThat(s.resources())
+                                        .allMatch(
+                                                r ->
+                                                        r.matches(
+                                                                        "\\$\\{\\w+\\.Arn\\}/(inbox|staging|rejected|results|cancel|bedrock/input|bedrock/output)/\\*")
+                                                                // Listing is on the bucket, limited
+                                                                // to the Bedrock prefixes by
+                                                                // s3:prefix.
+                                                                || s.actions()
+                                                                                .equals(
+                                                                                        List.of(
+                                                                                                "s3:ListBucket"))
+                                                                        && r.matches(
+                                                                                "\\$\\{\\w+\\.Arn\\}")
+                                                                        && String.valueOf(
+                                                                                        s
+                                                                                                .condition())
+                                                                                .contains(
+                                                                                        "s3:prefix"),
+                                                "a prefix"));
     }
 
     @Test
@@ -145,8 +249,10 @@ class LanePermissionsTest {
         for (Handler handler : Handler.values()) {
             assertThat(anyAllows(handler, "kms:Decrypt", key())).as(handler + " decrypts").isTrue();
         }
-        assertThat(allStatements()).noneMatch(s -> s.allowsAnyOf("kms:ReEncryptTo", "kms:ReEncryptFrom"));
-        // Poll writes only Bedrock's prefixes (see pollRole_putsObjectsOnlyUnderTheBedrockPrefixes), but writes.
+        assertThat(allStatements())
+                .noneMatch(s -> s.allowsAnyOf("kms:ReEncryptTo", "kms:ReEncryptFrom"));
+        // Poll writes only Bedrock's prefixes (see
+        // pollRole_putsObjectsOnlyUnderTheBedrockPrefixes), but writes.
         for (Handler writer : List.of(Handler.INGEST, Handler.POLL, Handler.COMPLETE)) {
             assertThat(anyAllows(writer, "kms:Encrypt", key())).isTrue();
             assertThat(anyAllows(writer, "kms:GenerateDataKey", key())).isTrue();
@@ -155,33 +261,59 @@ class LanePermissionsTest {
 
     @Test
     void kms_isUsableOnlyThroughS3_onTheLaneKey() {
-        List<Statement> kms = allStatements().stream()
-                .filter(s -> s.actions().stream().anyMatch(a -> a.startsWith("kms:"))).toList();
-        assertThat(kms).isNotEmpty().allSatisfy(s -> {
-            assertThat(s.resources()).containsExactly(key());
-            assertThat(SynthesizedLane.render(((Map<?, ?>) s.condition().get("StringEquals")).get("kms:ViaService")))
-                    .isEqualTo("s3.${AWS::Region}.amazonaws.com");
-        });
+        List<Statement> kms =
+                allStatements().stream()
+                        .filter(s -> s.actions().stream().anyMatch(a -> a.startsWith("kms:")))
+                        .toList();
+        assertThat(kms)
+                .isNotEmpty()
+                .allSatisfy(
+                        s -> {
+                            assertThat(s.resources()).containsExactly(key());
+                            assertThat(
+                                            SynthesizedLane.render(
+                                                    ((Map<?, ?>) s.condition().get("StringEquals"))
+                                                            .get("kms:ViaService")))
+                                    .isEqualTo("s3.${AWS::Region}.amazonaws.com");
+                        });
     }
 
     @ParameterizedTest
     @EnumSource(Handler.class)
     void dynamodb_isScopedToTheTableItsDueIndexAndItsStream(Handler handler) {
-        Set<String> allowed = Set.of(table(), table() + "/index/" + BatchlaneContract.DUE_INDEX,
-                "${" + onlyResource("AWS::DynamoDB::Table") + ".StreamArn}");
-        List<Statement> dynamo = statements(handler).stream()
-                .filter(s -> s.actions().stream().anyMatch(a -> a.startsWith("dynamodb:"))).toList();
-        assertThat(dynamo).isNotEmpty().allSatisfy(s -> {
-            if (s.actions().equals(List.of("dynamodb:ListStreams"))) {
-                return; // the documented exception, see iamStatements_haveNoWildcardResource_exceptListStreams
-            }
-            assertThat(s.resources()).isSubsetOf(allowed);
-            assertThat(s.actions()).noneMatch(a -> a.contains("*"));
-        });
-        assertThat(dynamo).noneMatch(s -> s.allowsAnyOf("dynamodb:Scan", "dynamodb:DeleteItem",
-                "dynamodb:BatchWriteItem", "dynamodb:DeleteTable", "dynamodb:UpdateTable"));
+        Set<String> allowed =
+                Set.of(
+                        table(),
+                        table() + "/index/" + BatchlaneContract.DUE_INDEX,
+                        "${" + onlyResource("AWS::DynamoDB::Table") + ".StreamArn}");
+        List<Statement> dynamo =
+                statements(handler).stream()
+                        .filter(s -> s.actions().stream().anyMatch(a -> a.startsWith("dynamodb:")))
+                        .toList();
+        assertThat(dynamo)
+                .isNotEmpty()
+                .allSatisfy(
+                        s -> {
+                            if (s.actions().equals(List.of("dynamodb:ListStreams"))) {
+                                return; // the documented exception, see
+                                // iamStatements_haveNoWildcardResource_exceptListStreams
+                            }
+                            assertThat(s.resources()).isSubsetOf(allowed);
+                            assertThat(s.actions()).noneMatch(a -> a.contains("*"));
+                        });
+        assertThat(dynamo)
+                .noneMatch(
+                        s ->
+                                s.allowsAnyOf(
+                                        "dynamodb:Scan",
+                                        "dynamodb:DeleteItem",
+                                        "dynamodb:BatchWriteItem",
+                                        "dynamodb:DeleteTable",
+                                        "dynamodb:UpdateTable"));
         assertThat(anyAllows(handler, "dynamodb:GetItem", table())).isTrue();
-        assertThat(anyAllows(handler, "dynamodb:PutItem", table())).as("conditional writes").isTrue();
+        assertThat(anyAllows(handler, "dynamodb:PutItem", table()))
+                .as("conditional writes")
+                .isTrue();
     }
 
     @Test
@@ -197,26 +329,49 @@ class LanePermissionsTest {
     @ParameterizedTest
     @EnumSource(Handler.class)
     void eachFunction_readsExactlyTheProviderKeySecrets(Handler handler) {
-        Set<String> secrets = SynthesizedLane.resources("AWS::SecretsManager::Secret").keySet().stream()
-                .map(id -> "${" + id + "}").collect(Collectors.toSet());
-        Set<String> readable = statements(handler).stream().filter(s -> s.allows("secretsmanager:GetSecretValue"))
-                .flatMap(s -> s.resources().stream()).collect(Collectors.toSet());
+        Set<String> secrets =
+                SynthesizedLane.resources("AWS::SecretsManager::Secret").keySet().stream()
+                        .map(id -> "${" + id + "}")
+                        .collect(Collectors.toSet());
+        Set<String> readable =
+                statements(handler).stream()
+                        .filter(s -> s.allows("secretsmanager:GetSecretValue"))
+                        .flatMap(s -> s.resources().stream())
+                        .collect(Collectors.toSet());
         assertThat(secrets).hasSize(7);
         assertThat(readable).isEqualTo(secrets);
-        assertThat(statements(handler)).noneMatch(s -> s.allowsAnyOf("secretsmanager:PutSecretValue",
-                "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret"));
+        assertThat(statements(handler))
+                .noneMatch(
+                        s ->
+                                s.allowsAnyOf(
+                                        "secretsmanager:PutSecretValue",
+                                        "secretsmanager:UpdateSecret",
+                                        "secretsmanager:DeleteSecret"));
     }
 
     @Test
     void completeRole_putsEventsOnlyOnTheLaneBus_asBatchlaneJobCompleted() {
         String bus = "${" + onlyResource("AWS::Events::EventBus") + ".Arn}";
-        List<Statement> put = statements(Handler.COMPLETE).stream().filter(s -> s.allows("events:PutEvents")).toList();
-        assertThat(put).singleElement().satisfies(s -> {
-            assertThat(s.resources()).containsExactly(bus);
-            assertThat(s.condition()).isEqualTo(Map.of("StringEquals", Map.of(
-                    "events:source", BatchlaneContract.EVENT_SOURCE,
-                    "events:detail-type", BatchlaneContract.EVENT_JOB_COMPLETED)));
-        });
+        List<Statement> put =
+                statements(Handler.COMPLETE).stream()
+                        .filter(s -> s.allows("events:PutEvents"))
+                        .toList();
+        assertThat(put)
+                .singleElement()
+                .satisfies(
+                        s -> {
+                            assertThat(s.resources()).containsExactly(bus);
+                            assertThat(s.condition())
+                                    .isEqualTo(
+                                            Map.of(
+                                                    "StringEquals",
+                                                    Map.of(
+                                                            "events:source",
+                                                                    BatchlaneContract.EVENT_SOURCE,
+                                                            "events:detail-type",
+                                                                    BatchlaneContract
+                                                                            .EVENT_JOB_COMPLETED)));
+                        });
         assertThat(statements(Handler.INGEST)).noneMatch(s -> s.allows("events:PutEvents"));
         assertThat(statements(Handler.POLL)).noneMatch(s -> s.allows("events:PutEvents"));
     }
@@ -225,42 +380,67 @@ class LanePermissionsTest {
     @EnumSource(Handler.class)
     void eachFunction_writesLogsOnlyToItsOwnLogGroup_andNeedsNoPutMetricData(Handler handler) {
         @SuppressWarnings("unchecked")
-        Map<String, Object> logging = (Map<String, Object>) properties(SynthesizedLane.functionId(handler)).get("LoggingConfig");
+        Map<String, Object> logging =
+                (Map<String, Object>)
+                        properties(SynthesizedLane.functionId(handler)).get("LoggingConfig");
         String ownGroup = SynthesizedLane.render(logging.get("LogGroup")).replace("}", ".Arn}");
-        List<Statement> logs = statements(handler).stream()
-                .filter(s -> s.actions().stream().anyMatch(a -> a.startsWith("logs:"))).toList();
-        assertThat(logs).singleElement().satisfies(s -> assertThat(s.resources()).containsExactly(ownGroup));
+        List<Statement> logs =
+                statements(handler).stream()
+                        .filter(s -> s.actions().stream().anyMatch(a -> a.startsWith("logs:")))
+                        .toList();
+        assertThat(logs)
+                .singleElement()
+                .satisfies(s -> assertThat(s.resources()).containsExactly(ownGroup));
         assertThat(statements(handler)).noneMatch(s -> s.allows("cloudwatch:PutMetricData"));
     }
 
     @Test
     void iamStatements_haveNoWildcardResource_exceptListStreams() {
-        // The exceptions: Lambda checks complete's role for dynamodb:ListStreams when it creates the
-        // stream mapping, and bedrock:ListModelInvocationJobs (ingest and poll pace jobs against the
-        // concurrency quota); neither takes a resource-level permission (see LaneFunctions, LaneBedrock).
-        List<Statement> wildcard = allStatements().stream().filter(s -> s.resources().contains("*")).toList();
-        assertThat(wildcard).hasSize(3).allSatisfy(s -> {
-            if (s.actions().equals(List.of("bedrock:ListModelInvocationJobs"))) {
-                assertThat(s.roles()).singleElement().isIn("${" + roleId(Handler.INGEST) + "}", "${" + roleId(Handler.POLL) + "}");
-                return;
-            }
-            assertThat(s.actions()).containsExactly("dynamodb:ListStreams");
-            assertThat(s.roles()).containsExactly("${" + roleId(Handler.COMPLETE) + "}");
-        });
-        assertThat(allStatements()).noneMatch(Statement::negated)
-                .noneMatch(s -> s.actions().contains("*") || s.actions().stream().anyMatch(a -> a.endsWith(":*")));
+        // The exceptions: Lambda checks complete's role for dynamodb:ListStreams when it creates
+        // the
+        // stream mapping, and bedrock:ListModelInvocationJobs (ingest and poll pace jobs against
+        // the
+        // concurrency quota); neither takes a resource-level permission (see LaneFunctions,
+        // LaneBedrock).
+        List<Statement> wildcard =
+                allStatements().stream().filter(s -> s.resources().contains("*")).toList();
+        assertThat(wildcard)
+                .hasSize(3)
+                .allSatisfy(
+                        s -> {
+                            if (s.actions().equals(List.of("bedrock:ListModelInvocationJobs"))) {
+                                assertThat(s.roles())
+                                        .singleElement()
+                                        .isIn(
+                                                "${" + roleId(Handler.INGEST) + "}",
+                                                "${" + roleId(Handler.POLL) + "}");
+                                return;
+                            }
+                            assertThat(s.actions()).containsExactly("dynamodb:ListStreams");
+                            assertThat(s.roles())
+                                    .containsExactly("${" + roleId(Handler.COMPLETE) + "}");
+                        });
+        assertThat(allStatements())
+                .noneMatch(Statement::negated)
+                .noneMatch(
+                        s ->
+                                s.actions().contains("*")
+                                        || s.actions().stream().anyMatch(a -> a.endsWith(":*")));
     }
 
     @Test
     void functionRoles_areDistinct_trustOnlyLambda_andCarryNoManagedPolicies() {
-        Set<String> roles = Set.of(roleId(Handler.INGEST), roleId(Handler.POLL), roleId(Handler.COMPLETE));
+        Set<String> roles =
+                Set.of(roleId(Handler.INGEST), roleId(Handler.POLL), roleId(Handler.COMPLETE));
         assertThat(roles).hasSize(3);
         for (String role : roles) {
             Map<String, Object> p = properties(role);
-            // AWSLambdaBasicExecutionRole would grant logs on "*"; each role names its own log group instead.
+            // AWSLambdaBasicExecutionRole would grant logs on "*"; each role names its own log
+            // group instead.
             assertThat(p).doesNotContainKey("ManagedPolicyArns");
             assertThat(SynthesizedLane.render(p.get("AssumeRolePolicyDocument")))
-                    .contains("lambda.amazonaws.com").doesNotContain("AWS=");
+                    .contains("lambda.amazonaws.com")
+                    .doesNotContain("AWS=");
         }
     }
 }

@@ -32,11 +32,18 @@ class OneNameTest {
         Set<String> handlers = new TreeSet<>();
         for (JsonNode r : template().path("Resources")) {
             JsonNode vars = r.at("/Properties/Environment/Variables");
-            if (!"AWS::Lambda::Function".equals(r.path("Type").asText()) || !vars.has(LaneNames.ENV_HANDLER)) {
+            if (!"AWS::Lambda::Function".equals(r.path("Type").asText())
+                    || !vars.has(LaneNames.ENV_HANDLER)) {
                 continue;
             }
-            vars.fieldNames().forEachRemaining(name -> assertThat(LaneNames.FUNCTION_ENVIRONMENT)
-                    .as("environment variable of %s", vars.path(LaneNames.ENV_HANDLER)).contains(name));
+            vars.fieldNames()
+                    .forEachRemaining(
+                            name ->
+                                    assertThat(LaneNames.FUNCTION_ENVIRONMENT)
+                                            .as(
+                                                    "environment variable of %s",
+                                                    vars.path(LaneNames.ENV_HANDLER))
+                                            .contains(name));
             handlers.add(vars.path(LaneNames.ENV_HANDLER).asText());
         }
         assertThat(handlers).containsExactlyInAnyOrderElementsOf(LaneNames.HANDLERS);
@@ -46,25 +53,39 @@ class OneNameTest {
     void everyBatchlaneMetricTheAlarmsAndDashboardRead_isOneTheFunctionsEmit() {
         List<String> read = new ArrayList<>();
         Set<String> dimensions = new TreeSet<>();
-        walk(template(), (parent, node) -> {
-            if (node.isObject() && LaneNames.METRIC_NAMESPACE.equals(node.path("Namespace").asText())) {
-                read.add(node.path("MetricName").asText());
-                node.path("Dimensions").forEach(d -> dimensions.add(d.path("Name").asText()));
-            }
-            if (node.isTextual()) {
-                // The dashboard body is JSON inside a string: ["Batchlane","JobsAccepted",...] and SEARCH expressions.
-                Matcher m = Pattern.compile("\\[\"" + LaneNames.METRIC_NAMESPACE + "\",\"(\\w+)\"").matcher(node.asText());
-                while (m.find()) {
-                    read.add(m.group(1));
-                }
-                Matcher s = Pattern.compile("\\{" + LaneNames.METRIC_NAMESPACE + ",(\\w+)\\}\\s*MetricName=\\\\?\"(\\w+)")
-                        .matcher(node.asText());
-                while (s.find()) {
-                    dimensions.add(s.group(1));
-                    read.add(s.group(2));
-                }
-            }
-        });
+        walk(
+                template(),
+                (parent, node) -> {
+                    if (node.isObject()
+                            && LaneNames.METRIC_NAMESPACE.equals(node.path("Namespace").asText())) {
+                        read.add(node.path("MetricName").asText());
+                        node.path("Dimensions")
+                                .forEach(d -> dimensions.add(d.path("Name").asText()));
+                    }
+                    if (node.isTextual()) {
+                        // The dashboard body is JSON inside a string:
+                        // ["Batchlane","JobsAccepted",...] and SEARCH expressions.
+                        Matcher m =
+                                Pattern.compile(
+                                                "\\[\""
+                                                        + LaneNames.METRIC_NAMESPACE
+                                                        + "\",\"(\\w+)\"")
+                                        .matcher(node.asText());
+                        while (m.find()) {
+                            read.add(m.group(1));
+                        }
+                        Matcher s =
+                                Pattern.compile(
+                                                "\\{"
+                                                        + LaneNames.METRIC_NAMESPACE
+                                                        + ",(\\w+)\\}\\s*MetricName=\\\\?\"(\\w+)")
+                                        .matcher(node.asText());
+                        while (s.find()) {
+                            dimensions.add(s.group(1));
+                            read.add(s.group(2));
+                        }
+                    }
+                });
         assertThat(read).as("metrics read by alarms and dashboard").isNotEmpty();
         assertThat(LaneNames.METRICS).containsAll(read);
         assertThat(dimensions).isSubsetOf(Set.of(LaneNames.METRIC_DIMENSION_PROVIDER));
@@ -80,36 +101,41 @@ class OneNameTest {
         assertThat(index.path("IndexName").asText()).isEqualTo(LaneNames.DUE_INDEX);
         assertThat(names(index.path("KeySchema"), "AttributeName"))
                 .containsExactly(LaneNames.DUE_INDEX_PARTITION_KEY, LaneNames.DUE_INDEX_SORT_KEY);
-        assertThat(table.at("/TimeToLiveSpecification/AttributeName").asText()).isEqualTo(LaneNames.TABLE_TTL_ATTRIBUTE);
+        assertThat(table.at("/TimeToLiveSpecification/AttributeName").asText())
+                .isEqualTo(LaneNames.TABLE_TTL_ATTRIBUTE);
         // Any index a policy names is that index.
-        walk(template(), (parent, node) -> {
-            if (node.isTextual() && node.asText().contains("/index/")) {
-                assertThat(node.asText()).endsWith("/index/" + LaneNames.DUE_INDEX);
-            }
-        });
+        walk(
+                template(),
+                (parent, node) -> {
+                    if (node.isTextual() && node.asText().contains("/index/")) {
+                        assertThat(node.asText()).endsWith("/index/" + LaneNames.DUE_INDEX);
+                    }
+                });
     }
 
     @Test
     void everyPrefixAndSuffix_inPoliciesNotificationsAndLifecycle_isALaneName() {
         Set<String> prefixes = new TreeSet<>();
-        walk(template(), (parent, node) -> {
-            if (node.isTextual()) {
-                // Object ARNs in policies: <bucket ARN> joined with "/prefix/*".
-                Matcher m = Pattern.compile("^/([a-z-]+/)\\*$").matcher(node.asText());
-                if (m.find()) {
-                    prefixes.add(m.group(1));
-                }
-            }
-            if (node.isObject() && node.has("Prefix") && node.path("Prefix").isTextual()) {
-                prefixes.add(node.path("Prefix").asText());
-            }
-            if (node.isObject() && "prefix".equals(node.path("Name").asText())) {
-                prefixes.add(node.path("Value").asText());
-            }
-            if (node.isObject() && "suffix".equals(node.path("Name").asText())) {
-                assertThat(node.path("Value").asText()).isEqualTo(LaneNames.INBOX_SUFFIX);
-            }
-        });
+        walk(
+                template(),
+                (parent, node) -> {
+                    if (node.isTextual()) {
+                        // Object ARNs in policies: <bucket ARN> joined with "/prefix/*".
+                        Matcher m = Pattern.compile("^/([a-z-]+/)\\*$").matcher(node.asText());
+                        if (m.find()) {
+                            prefixes.add(m.group(1));
+                        }
+                    }
+                    if (node.isObject() && node.has("Prefix") && node.path("Prefix").isTextual()) {
+                        prefixes.add(node.path("Prefix").asText());
+                    }
+                    if (node.isObject() && "prefix".equals(node.path("Name").asText())) {
+                        prefixes.add(node.path("Value").asText());
+                    }
+                    if (node.isObject() && "suffix".equals(node.path("Name").asText())) {
+                        assertThat(node.path("Value").asText()).isEqualTo(LaneNames.INBOX_SUFFIX);
+                    }
+                });
         assertThat(prefixes).isNotEmpty();
         assertThat(LaneNames.PREFIXES).containsAll(prefixes);
     }
@@ -117,15 +143,22 @@ class OneNameTest {
     @Test
     void theCompletionEvent_thePolicyAllows_isTheOneTheFunctionsSend() {
         List<JsonNode> conditions = new ArrayList<>();
-        walk(template(), (parent, node) -> {
-            if (node.isObject() && node.has("events:source")) {
-                conditions.add(node);
-            }
-        });
-        assertThat(conditions).isNotEmpty().allSatisfy(c -> {
-            assertThat(c.path("events:source").asText()).isEqualTo(LaneNames.EVENT_SOURCE);
-            assertThat(c.path("events:detail-type").asText()).isEqualTo(LaneNames.EVENT_JOB_COMPLETED);
-        });
+        walk(
+                template(),
+                (parent, node) -> {
+                    if (node.isObject() && node.has("events:source")) {
+                        conditions.add(node);
+                    }
+                });
+        assertThat(conditions)
+                .isNotEmpty()
+                .allSatisfy(
+                        c -> {
+                            assertThat(c.path("events:source").asText())
+                                    .isEqualTo(LaneNames.EVENT_SOURCE);
+                            assertThat(c.path("events:detail-type").asText())
+                                    .isEqualTo(LaneNames.EVENT_JOB_COMPLETED);
+                        });
     }
 
     private static List<String> names(JsonNode array, String field) {
@@ -136,11 +169,14 @@ class OneNameTest {
 
     private static JsonNode only(String type) {
         List<JsonNode> found = new ArrayList<>();
-        template().path("Resources").forEach(r -> {
-            if (type.equals(r.path("Type").asText())) {
-                found.add(r);
-            }
-        });
+        template()
+                .path("Resources")
+                .forEach(
+                        r -> {
+                            if (type.equals(r.path("Type").asText())) {
+                                found.add(r);
+                            }
+                        });
         assertThat(found).hasSize(1);
         return found.get(0);
     }

@@ -18,31 +18,38 @@ import java.util.stream.Stream;
  * One of the three functions, run from the packaged Quarkus application as Lambda's managed Java
  * runtime runs it: its own JVM, AWS's runtime interface client polling the Runtime API at
  * AWS_LAMBDA_RUNTIME_API and calling the deployed handler class, the Quarkus handler chosen by
- * QUARKUS_LAMBDA_HANDLER — under the limits the deployment gives it ({@link FunctionSettings},
- * read from the synthesized template):
+ * QUARKUS_LAMBDA_HANDLER — under the limits the deployment gives it ({@link FunctionSettings}, read
+ * from the synthesized template):
+ *
  * <ul>
- * <li><b>memory</b>: Lambda's Java runtime starts the JVM with {@code -XX:MaxHeapSize} at 85% of the
- *     function's memory, the serial collector and (Java 17+) C1 only; the same defaults are put
- *     first in JAVA_TOOL_OPTIONS here, followed by the function's own JAVA_TOOL_OPTIONS from the
- *     template, so that — as on Lambda — the function's options override the runtime's. The JVM is
- *     also told the machine has the function's memory ({@code -XX:MaxRAM}) and the vCPUs Lambda
- *     gives that memory (one per 1769 MB, at most what this machine has), so its ergonomics
- *     (thread pools, direct memory) are those of the deployed function. This is a JVM limit, not
- *     a cgroup: native memory beyond it is not capped.</li>
- * <li><b>/tmp</b>: a tmpfs of the function's ephemeral storage size at {@code .batchlane/tmp/<fn>}
- *     when the stack runs as root (as CI does), a plain directory otherwise (said once in the log);
- *     both {@code java.io.tmpdir} and {@code batchlane.temp-dir} point at it.</li>
- * <li><b>timeout</b>: the Runtime API kills the process when an invocation outlives it (see
- *     {@link RuntimeApi}); {@link #restart} then starts a fresh one, as Lambda starts a new
- *     execution environment, with an empty /tmp.</li>
+ *   <li><b>memory</b>: Lambda's Java runtime starts the JVM with {@code -XX:MaxHeapSize} at 85% of
+ *       the function's memory, the serial collector and (Java 17+) C1 only; the same defaults are
+ *       put first in JAVA_TOOL_OPTIONS here, followed by the function's own JAVA_TOOL_OPTIONS from
+ *       the template, so that — as on Lambda — the function's options override the runtime's. The
+ *       JVM is also told the machine has the function's memory ({@code -XX:MaxRAM}) and the vCPUs
+ *       Lambda gives that memory (one per 1769 MB, at most what this machine has), so its
+ *       ergonomics (thread pools, direct memory) are those of the deployed function. This is a JVM
+ *       limit, not a cgroup: native memory beyond it is not capped.
+ *   <li><b>/tmp</b>: a tmpfs of the function's ephemeral storage size at {@code
+ *       .batchlane/tmp/<fn>} when the stack runs as root (as CI does), a plain directory otherwise
+ *       (said once in the log); both {@code java.io.tmpdir} and {@code batchlane.temp-dir} point at
+ *       it.
+ *   <li><b>timeout</b>: the Runtime API kills the process when an invocation outlives it (see
+ *       {@link RuntimeApi}); {@link #restart} then starts a fresh one, as Lambda starts a new
+ *       execution environment, with an empty /tmp.
  * </ul>
  */
 public final class FunctionProcess implements AutoCloseable {
     /** The handler string every deployed function has (see the CDK construct). */
-    static final String LAMBDA_HANDLER = "io.quarkus.amazon.lambda.runtime.QuarkusStreamHandler::handleRequest";
-    private static final String RUNTIME_CLIENT = "com.amazonaws.services.lambda.runtime.api.client.AWSLambda";
+    static final String LAMBDA_HANDLER =
+            "io.quarkus.amazon.lambda.runtime.QuarkusStreamHandler::handleRequest";
+
+    private static final String RUNTIME_CLIENT =
+            "com.amazonaws.services.lambda.runtime.api.client.AWSLambda";
+
     /** Lambda allocates CPU in proportion to memory: one vCPU at 1769 MB. */
     static final int MB_PER_VCPU = 1769;
+
     /** Said once per stack, not once per function. */
     private static volatile boolean toldNoTmpfs;
 
@@ -58,8 +65,15 @@ public final class FunctionProcess implements AutoCloseable {
     private volatile boolean closed;
     private int starts;
 
-    private FunctionProcess(FunctionSettings settings, List<String> command, Map<String, String> environment, Path log,
-            Path tmp, boolean mounted, RuntimeApi api, Consumer<String> say) {
+    private FunctionProcess(
+            FunctionSettings settings,
+            List<String> command,
+            Map<String, String> environment,
+            Path log,
+            Path tmp,
+            boolean mounted,
+            RuntimeApi api,
+            Consumer<String> say) {
         this.settings = settings;
         this.command = command;
         this.environment = environment;
@@ -70,15 +84,28 @@ public final class FunctionProcess implements AutoCloseable {
         this.say = say;
     }
 
-    public static FunctionProcess start(FunctionSettings settings, Path runJar, Path runtimeClientDir, RuntimeApi api,
-            Map<String, String> env, Path logDir, Path tmpRoot, Consumer<String> say) throws IOException {
+    public static FunctionProcess start(
+            FunctionSettings settings,
+            Path runJar,
+            Path runtimeClientDir,
+            RuntimeApi api,
+            Map<String, String> env,
+            Path logDir,
+            Path tmpRoot,
+            Consumer<String> say)
+            throws IOException {
         if (!Files.isRegularFile(runJar)) {
-            throw new IllegalStateException("the functions are not built: " + runJar + " is missing; run"
-                    + " ./mvnw -B -DskipTests install (./batchlane does this for you)");
+            throw new IllegalStateException(
+                    "the functions are not built: "
+                            + runJar
+                            + " is missing; run"
+                            + " ./mvnw -B -DskipTests install (./batchlane does this for you)");
         }
         if (!Files.isDirectory(runtimeClientDir)) {
-            throw new IllegalStateException("the Lambda runtime interface client is missing at " + runtimeClientDir
-                    + "; build infra/local (./batchlane does this for you)");
+            throw new IllegalStateException(
+                    "the Lambda runtime interface client is missing at "
+                            + runtimeClientDir
+                            + "; build infra/local (./batchlane does this for you)");
         }
         String handler = settings.name();
         Files.createDirectories(logDir);
@@ -89,12 +116,21 @@ public final class FunctionProcess implements AutoCloseable {
 
         // The runner jar's manifest brings the function's own lib/ onto the class path.
         String classPath = runJar + java.io.File.pathSeparator + runtimeClientDir.resolve("*");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:MaxRAM=" + settings.memoryMb() + "m",
-                "-XX:ActiveProcessorCount=" + vcpus(settings.memoryMb(), Runtime.getRuntime().availableProcessors()),
-                "-Djava.io.tmpdir=" + tmp,
-                "-XX:ErrorFile=" + logDir.resolve(handler + "-hs_err_%p.log"), "-cp", classPath, RUNTIME_CLIENT,
-                LAMBDA_HANDLER));
+        List<String> cmd =
+                new ArrayList<>(
+                        List.of(
+                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                "-XX:MaxRAM=" + settings.memoryMb() + "m",
+                                "-XX:ActiveProcessorCount="
+                                        + vcpus(
+                                                settings.memoryMb(),
+                                                Runtime.getRuntime().availableProcessors()),
+                                "-Djava.io.tmpdir=" + tmp,
+                                "-XX:ErrorFile=" + logDir.resolve(handler + "-hs_err_%p.log"),
+                                "-cp",
+                                classPath,
+                                RUNTIME_CLIENT,
+                                LAMBDA_HANDLER));
         Map<String, String> environment = new java.util.HashMap<>(env);
         environment.put("AWS_LAMBDA_RUNTIME_API", api.address());
         environment.put("QUARKUS_LAMBDA_HANDLER", handler);
@@ -103,7 +139,8 @@ public final class FunctionProcess implements AutoCloseable {
         environment.put("JAVA_TOOL_OPTIONS", javaToolOptions(settings));
         environment.put("BATCHLANE_TEMP_DIR", tmp.toString());
         environment.put("TMPDIR", tmp.toString());
-        FunctionProcess fp = new FunctionProcess(settings, cmd, environment, log, tmp, mounted, api, say);
+        FunctionProcess fp =
+                new FunctionProcess(settings, cmd, environment, log, tmp, mounted, api, say);
         fp.launch();
         return fp;
     }
@@ -111,8 +148,11 @@ public final class FunctionProcess implements AutoCloseable {
     /** Lambda's Java runtime defaults first, then the function's own options, which win. */
     static String javaToolOptions(FunctionSettings settings) {
         long heapKb = settings.memoryMb() * 1024L * 85 / 100;
-        String runtimeDefaults = "-XX:MaxHeapSize=" + heapKb + "k -XX:+UseSerialGC -XX:+TieredCompilation"
-                + " -XX:TieredStopAtLevel=1";
+        String runtimeDefaults =
+                "-XX:MaxHeapSize="
+                        + heapKb
+                        + "k -XX:+UseSerialGC -XX:+TieredCompilation"
+                        + " -XX:TieredStopAtLevel=1";
         String own = settings.javaToolOptions() == null ? "" : settings.javaToolOptions().trim();
         return own.isEmpty() ? runtimeDefaults : runtimeDefaults + " " + own;
     }
@@ -122,8 +162,10 @@ public final class FunctionProcess implements AutoCloseable {
     }
 
     private synchronized void launch() throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        ProcessBuilder pb =
+                new ProcessBuilder(command)
+                        .redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().putAll(environment);
         Process p = pb.start();
         starts++;
@@ -149,7 +191,10 @@ public final class FunctionProcess implements AutoCloseable {
         }
     }
 
-    /** Kills the JVM and starts a fresh one with an empty /tmp, as Lambda replaces an execution environment. */
+    /**
+     * Kills the JVM and starts a fresh one with an empty /tmp, as Lambda replaces an execution
+     * environment.
+     */
     public synchronized void restart(String reason) {
         if (closed) {
             return;
@@ -159,8 +204,15 @@ public final class FunctionProcess implements AutoCloseable {
         stop(old);
         try {
             clear(tmp);
-            Files.writeString(log, System.lineSeparator() + "[batchlane local] " + reason + "; a new process starts"
-                    + System.lineSeparator(), StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+            Files.writeString(
+                    log,
+                    System.lineSeparator()
+                            + "[batchlane local] "
+                            + reason
+                            + "; a new process starts"
+                            + System.lineSeparator(),
+                    StandardCharsets.UTF_8,
+                    java.nio.file.StandardOpenOption.APPEND);
             launch();
         } catch (IOException e) {
             say.accept("could not restart " + settings.name() + ": " + e.getMessage());
@@ -227,7 +279,9 @@ public final class FunctionProcess implements AutoCloseable {
 
     // ---- /tmp ----
 
-    /** Mounts a size-capped tmpfs at dir when running as root; a plain, emptied directory otherwise. */
+    /**
+     * Mounts a size-capped tmpfs at dir when running as root; a plain, emptied directory otherwise.
+     */
     static boolean mountTmpfs(Path dir, int sizeMb, Consumer<String> say) throws IOException {
         Files.createDirectories(dir);
         if (isMountPoint(dir)) {
@@ -238,7 +292,15 @@ public final class FunctionProcess implements AutoCloseable {
         if (!"root".equals(System.getProperty("user.name"))) {
             why = "not running as root";
         } else {
-            String result = run("mount", "-t", "tmpfs", "-o", "size=" + sizeMb + "m", "tmpfs", dir.toString());
+            String result =
+                    run(
+                            "mount",
+                            "-t",
+                            "tmpfs",
+                            "-o",
+                            "size=" + sizeMb + "m",
+                            "tmpfs",
+                            dir.toString());
             if (result == null) {
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> unmount(dir)));
                 return true;
@@ -247,8 +309,13 @@ public final class FunctionProcess implements AutoCloseable {
         }
         if (!toldNoTmpfs) {
             toldNoTmpfs = true;
-            say.accept("/tmp of each function is a plain directory under " + dir.getParent() + ", not capped at its"
-                    + " ephemeral storage size (" + why + "; as root it is a tmpfs of that size)");
+            say.accept(
+                    "/tmp of each function is a plain directory under "
+                            + dir.getParent()
+                            + ", not capped at its"
+                            + " ephemeral storage size ("
+                            + why
+                            + "; as root it is a tmpfs of that size)");
         }
         return false;
     }
@@ -275,7 +342,9 @@ public final class FunctionProcess implements AutoCloseable {
             return;
         }
         try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(dir)).forEach(p -> p.toFile().delete());
+            walk.sorted(Comparator.reverseOrder())
+                    .filter(p -> !p.equals(dir))
+                    .forEach(p -> p.toFile().delete());
         }
     }
 
@@ -283,7 +352,8 @@ public final class FunctionProcess implements AutoCloseable {
     private static String run(String... cmd) {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            String out =
+                    new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             return p.waitFor() == 0 ? null : (out.isEmpty() ? "exit status " + p.exitValue() : out);
         } catch (IOException e) {
             return e.getMessage();
@@ -295,7 +365,13 @@ public final class FunctionProcess implements AutoCloseable {
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "%s (%d MB, timeout %ds, /tmp %d MB%s)", settings.name(), settings.memoryMb(),
-                settings.timeout().toSeconds(), settings.ephemeralStorageMb(), mounted ? " tmpfs" : "");
+        return String.format(
+                Locale.ROOT,
+                "%s (%d MB, timeout %ds, /tmp %d MB%s)",
+                settings.name(),
+                settings.memoryMb(),
+                settings.timeout().toSeconds(),
+                settings.ephemeralStorageMb(),
+                mounted ? " tmpfs" : "");
     }
 }

@@ -11,26 +11,33 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What the deployment gives each function, read from the CloudFormation template the CDK
- * construct synthesizes (infra/cdk writes it to {@code infra/cdk/target/batchlane-template.json}
- * on every build): memory, timeout, ephemeral storage and JVM options. The template is the one
- * source; nothing here is a copy of the construct's values.
+ * What the deployment gives each function, read from the CloudFormation template the CDK construct
+ * synthesizes (infra/cdk writes it to {@code infra/cdk/target/batchlane-template.json} on every
+ * build): memory, timeout, ephemeral storage and JVM options. The template is the one source;
+ * nothing here is a copy of the construct's values.
  */
 public final class LaneTemplate {
     /** Points the local stack at another synthesized template. */
     public static final String ENV_TEMPLATE = "BATCHLANE_TEMPLATE";
+
     static final String DEFAULT_PATH = "infra/cdk/target/batchlane-template.json";
     static final List<String> FUNCTIONS = List.of("ingest", "poll", "complete");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One function's deployed limits. */
-    public record FunctionSettings(String name, int memoryMb, Duration timeout, int ephemeralStorageMb,
+    public record FunctionSettings(
+            String name,
+            int memoryMb,
+            Duration timeout,
+            int ephemeralStorageMb,
             String javaToolOptions) {}
 
-    private LaneTemplate() {
-    }
+    private LaneTemplate() {}
 
-    /** The template given, else $BATCHLANE_TEMPLATE, else the one infra/cdk's build wrote under home. */
+    /**
+     * The template given, else $BATCHLANE_TEMPLATE, else the one infra/cdk's build wrote under
+     * home.
+     */
     static Path locate(Path home, Path given) {
         if (given != null) {
             return given;
@@ -41,10 +48,15 @@ public final class LaneTemplate {
 
     public static Map<String, FunctionSettings> read(Path template) throws IOException {
         if (!Files.isRegularFile(template)) {
-            throw new IllegalStateException("the synthesized CDK template " + template + " is missing; the local stack"
-                    + " reads each function's memory, timeout, ephemeral storage and JVM options from it. Build it with"
-                    + " ./mvnw -B -q -ntp -DskipTests package -pl infra/cdk (./batchlane builds it on first run), or"
-                    + " point " + ENV_TEMPLATE + " at a template synthesized from the construct");
+            throw new IllegalStateException(
+                    "the synthesized CDK template "
+                            + template
+                            + " is missing; the local stack"
+                            + " reads each function's memory, timeout, ephemeral storage and JVM options from it. Build it with"
+                            + " ./mvnw -B -q -ntp -DskipTests package -pl infra/cdk (./batchlane builds it on first run), or"
+                            + " point "
+                            + ENV_TEMPLATE
+                            + " at a template synthesized from the construct");
         }
         JsonNode resources = JSON.readTree(template.toFile()).path("Resources");
         Map<String, FunctionSettings> found = new TreeMap<>();
@@ -52,7 +64,8 @@ public final class LaneTemplate {
             JsonNode r = it.next().getValue();
             JsonNode p = r.path("Properties");
             String handler = p.at("/Environment/Variables/QUARKUS_LAMBDA_HANDLER").asText("");
-            if (!"AWS::Lambda::Function".equals(r.path("Type").asText()) || !FUNCTIONS.contains(handler)) {
+            if (!"AWS::Lambda::Function".equals(r.path("Type").asText())
+                    || !FUNCTIONS.contains(handler)) {
                 continue;
             }
             // CloudFormation's own defaults when a property is absent.
@@ -60,14 +73,23 @@ public final class LaneTemplate {
             int timeout = p.path("Timeout").asInt(3);
             int storage = p.at("/EphemeralStorage/Size").asInt(512);
             String options = p.at("/Environment/Variables/JAVA_TOOL_OPTIONS").asText("");
-            if (found.put(handler, new FunctionSettings(handler, memory, Duration.ofSeconds(timeout), storage,
-                    options)) != null) {
-                throw new IllegalStateException(template + " has two functions with QUARKUS_LAMBDA_HANDLER=" + handler);
+            if (found.put(
+                            handler,
+                            new FunctionSettings(
+                                    handler, memory, Duration.ofSeconds(timeout), storage, options))
+                    != null) {
+                throw new IllegalStateException(
+                        template + " has two functions with QUARKUS_LAMBDA_HANDLER=" + handler);
             }
         }
         if (!found.keySet().containsAll(FUNCTIONS)) {
-            throw new IllegalStateException(template + " does not hold the functions " + FUNCTIONS + " (found "
-                    + found.keySet() + "); is it the Batchlane lane's template?");
+            throw new IllegalStateException(
+                    template
+                            + " does not hold the functions "
+                            + FUNCTIONS
+                            + " (found "
+                            + found.keySet()
+                            + "); is it the Batchlane lane's template?");
         }
         return found;
     }

@@ -20,10 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The local stack under a template whose functions may not pass the Bedrock service role
- * ({@code iam:PassRole} taken out). On AWS every CreateModelInvocationJob would then fail with
- * AccessDenied; here the enforcement refuses it the same way, and the stack names the function,
- * the action and the resource, so the run stops at the missing grant instead of going on.
+ * The local stack under a template whose functions may not pass the Bedrock service role ({@code
+ * iam:PassRole} taken out). On AWS every CreateModelInvocationJob would then fail with
+ * AccessDenied; here the enforcement refuses it the same way, and the stack names the function, the
+ * action and the resource, so the run stops at the missing grant instead of going on.
  */
 class BedrockIamEnforcementTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -32,7 +32,8 @@ class BedrockIamEnforcementTest {
 
     @BeforeAll
     static void start(@TempDir Path dir) throws Exception {
-        // Shards of up to 1,000 records: the file's 150 make one batch job, above Bedrock's minimum.
+        // Shards of up to 1,000 records: the file's 150 make one batch job, above Bedrock's
+        // minimum.
         stack = IamEnforcementTest.startUnder(withoutAction(dir, "iam:PassRole"), 1000, log);
     }
 
@@ -60,11 +61,12 @@ class BedrockIamEnforcementTest {
                     removed++;
                 } else if (actions.isArray()) {
                     ArrayNode kept = JSON.createArrayNode();
-                    actions.forEach(a -> {
-                        if (!a.asText().equals(action)) {
-                            kept.add(a);
-                        }
-                    });
+                    actions.forEach(
+                            a -> {
+                                if (!a.asText().equals(action)) {
+                                    kept.add(a);
+                                }
+                            });
                     if (kept.size() < actions.size()) {
                         removed++;
                         s.set("Action", kept);
@@ -79,13 +81,17 @@ class BedrockIamEnforcementTest {
     }
 
     @Test
-    void withoutPassRole_theFirstBatchJobIsDenied_andTheStackNamesFunctionActionAndResource(@TempDir Path tmp)
-            throws Exception {
+    void withoutPassRole_theFirstBatchJobIsDenied_andTheStackNamesFunctionActionAndResource(
+            @TempDir Path tmp) throws Exception {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < 150; i++) {
-            sb.append("{\"recordId\":\"p").append(i).append("\",\"modelInput\":{\"anthropic_version\":")
-                    .append("\"bedrock-2023-05-31\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"n")
-                    .append(i).append("\"}]}}\n");
+            sb.append("{\"recordId\":\"p")
+                    .append(i)
+                    .append("\",\"modelInput\":{\"anthropic_version\":")
+                    .append(
+                            "\"bedrock-2023-05-31\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"n")
+                    .append(i)
+                    .append("\"}]}}\n");
         }
         Path file = tmp.resolve("no-pass-role.jsonl");
         Files.writeString(file, sb);
@@ -103,22 +109,39 @@ class BedrockIamEnforcementTest {
         assertThat(denial.get().action()).isEqualTo("iam:PassRole");
         assertThat(denial.get().resource()).isEqualTo(role).contains(":role/");
         // The model and the job were allowed first: only the missing grant is refused.
-        assertThat(stack.iam().observations()).anyMatch(o -> o.function().equals("ingest") && !o.denied()
-                && o.action().equals("bedrock:CreateModelInvocationJob"));
+        assertThat(stack.iam().observations())
+                .anyMatch(
+                        o ->
+                                o.function().equals("ingest")
+                                        && !o.denied()
+                                        && o.action().equals("bedrock:CreateModelInvocationJob"));
         synchronized (log) {
-            assertThat(log).anyMatch(l -> l.startsWith("IAM: ingest was denied iam:PassRole on " + role));
+            assertThat(log)
+                    .anyMatch(l -> l.startsWith("IAM: ingest was denied iam:PassRole on " + role));
         }
-        assertThat(stack.failure(drop.jobId())).hasValueSatisfying(f -> assertThat(f)
-                .startsWith("IAM: ingest was denied iam:PassRole on " + role));
-        // The function met it as Bedrock's answer, parsed by the SDK (AccessDeniedException, 403), and
+        assertThat(stack.failure(drop.jobId()))
+                .hasValueSatisfying(
+                        f ->
+                                assertThat(f)
+                                        .startsWith(
+                                                "IAM: ingest was denied iam:PassRole on " + role));
+        // The function met it as Bedrock's answer, parsed by the SDK (AccessDeniedException, 403),
+        // and
         // the shard keeps the message that names the action and the role.
         Path ingestLog = stack.process("ingest").log();
         Instant until = Instant.now().plus(Duration.ofSeconds(30));
-        while (!Files.readString(ingestLog).contains("403 AccessDeniedException") && Instant.now().isBefore(until)) {
+        while (!Files.readString(ingestLog).contains("403 AccessDeniedException")
+                && Instant.now().isBefore(until)) {
             Thread.sleep(200);
         }
-        assertThat(Files.readString(ingestLog)).contains("provider rejected the batch (403 AccessDeniedException)");
-        assertThat(stack.jobs().shards(drop.jobId())).anySatisfy(s -> assertThat(s.batchError())
-                .contains("is not authorized to perform: iam:PassRole on resource: " + role));
+        assertThat(Files.readString(ingestLog))
+                .contains("provider rejected the batch (403 AccessDeniedException)");
+        assertThat(stack.jobs().shards(drop.jobId()))
+                .anySatisfy(
+                        s ->
+                                assertThat(s.batchError())
+                                        .contains(
+                                                "is not authorized to perform: iam:PassRole on resource: "
+                                                        + role));
     }
 }

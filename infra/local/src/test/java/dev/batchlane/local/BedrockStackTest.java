@@ -38,17 +38,24 @@ class BedrockStackTest {
     private static Stack stack;
     private static final List<String> log = new ArrayList<>();
 
-    @TempDir
-    Path tmp;
+    @TempDir Path tmp;
 
     @BeforeAll
     static void start() throws Exception {
         Path home = Path.of("../..").toAbsolutePath().normalize();
-        stack = Stack.start(new Stack.Options(home, Duration.ofMillis(500), 1000, null, null, line -> {
-            synchronized (log) {
-                log.add(line);
-            }
-        }));
+        stack =
+                Stack.start(
+                        new Stack.Options(
+                                home,
+                                Duration.ofMillis(500),
+                                1000,
+                                null,
+                                null,
+                                line -> {
+                                    synchronized (log) {
+                                        log.add(line);
+                                    }
+                                }));
     }
 
     @AfterAll
@@ -61,39 +68,68 @@ class BedrockStackTest {
     private static Path records(Path file, String prefix, int n) throws Exception {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < n; i++) {
-            sb.append("{\"recordId\":\"").append(prefix).append(i).append("\",\"modelInput\":{\"anthropic_version\":")
-                    .append("\"bedrock-2023-05-31\",\"max_tokens\":32,\"messages\":[{\"role\":\"user\",\"content\":\"")
-                    .append("classify ticket ").append(i).append("\"}]}}\n");
+            sb.append("{\"recordId\":\"")
+                    .append(prefix)
+                    .append(i)
+                    .append("\",\"modelInput\":{\"anthropic_version\":")
+                    .append(
+                            "\"bedrock-2023-05-31\",\"max_tokens\":32,\"messages\":[{\"role\":\"user\",\"content\":\"")
+                    .append("classify ticket ")
+                    .append(i)
+                    .append("\"}]}}\n");
         }
         Files.writeString(file, sb);
         return file;
     }
 
     private static String jobId(String key) {
-        return Keys.jobId(Stack.BUCKET, key, stack.s3().headObject(b -> b.bucket(Stack.BUCKET).key(key)).eTag()
-                .replace("\"", ""));
+        return Keys.jobId(
+                Stack.BUCKET,
+                key,
+                stack.s3()
+                        .headObject(b -> b.bucket(Stack.BUCKET).key(key))
+                        .eTag()
+                        .replace("\"", ""));
     }
 
     private static List<String> bedrockObjects() {
-        return stack.s3().listObjectsV2Paginator(l -> l.bucket(Stack.BUCKET).prefix("bedrock/")).contents().stream()
-                .map(S3Object::key).toList();
+        return stack
+                .s3()
+                .listObjectsV2Paginator(l -> l.bucket(Stack.BUCKET).prefix("bedrock/"))
+                .contents()
+                .stream()
+                .map(S3Object::key)
+                .toList();
     }
 
     @Test
     @Order(1)
-    void aFileOfThousandsOfRecords_completesExactlyOnce_batchJobsForFullShards_theRemainderOnDemand() throws Exception {
+    void
+            aFileOfThousandsOfRecords_completesExactlyOnce_batchJobsForFullShards_theRemainderOnDemand()
+                    throws Exception {
         Path file = records(tmp.resolve("tickets.jsonl"), "t", 2050);
         Path out = tmp.resolve("out");
-        int status = Cli.runJob(stack, file, "bedrock", null, out, Duration.ofMinutes(8), Duration.ofMinutes(4));
+        int status =
+                Cli.runJob(
+                        stack,
+                        file,
+                        "bedrock",
+                        null,
+                        out,
+                        Duration.ofMinutes(8),
+                        Duration.ofMinutes(4));
         assertThat(status).as("log: %s", log).isZero();
         String jobId = jobId("inbox/bedrock/tickets.jsonl");
         Set<String> ids = new HashSet<>();
         Set<String> onDemand = new HashSet<>();
         try (var parts = Files.list(out.resolve("results/" + jobId))) {
-            for (Path part : parts.filter(p -> p.getFileName().toString().startsWith("part-")).toList()) {
+            for (Path part :
+                    parts.filter(p -> p.getFileName().toString().startsWith("part-")).toList()) {
                 for (String line : Files.readAllLines(part)) {
                     JsonNode n = JSON.readTree(line);
-                    assertThat(ids.add(n.get("custom_id").asText())).as("joined once: %s", line).isTrue();
+                    assertThat(ids.add(n.get("custom_id").asText()))
+                            .as("joined once: %s", line)
+                            .isTrue();
                     assertThat(n.get("outcome").asText()).isEqualTo("succeeded");
                     if (n.path("on_demand").asBoolean()) {
                         onDemand.add(part.getFileName() + " " + n.get("custom_id").asText());
@@ -104,7 +140,8 @@ class BedrockStackTest {
         assertThat(ids).hasSize(2050);
         // Each line of the remainder run on demand says so; no line of the two batch jobs does.
         assertThat(onDemand).hasSize(50).allMatch(l -> l.startsWith("part-00003.jsonl "));
-        JsonNode manifest = JSON.readTree(out.resolve("results/" + jobId + "/manifest.json").toFile());
+        JsonNode manifest =
+                JSON.readTree(out.resolve("results/" + jobId + "/manifest.json").toFile());
         assertThat(manifest.at("/counts/succeeded").asLong()).isEqualTo(2050);
         JsonNode shards = manifest.get("shards");
         assertThat(shards).hasSize(3);
@@ -115,8 +152,10 @@ class BedrockStackTest {
         assertThat(shards.get(2).get("onDemand").asBoolean()).isTrue();
         assertThat(shards.get(2).at("/cost/savingUsd").decimalValue()).isZero();
         assertThat(manifest.at("/cost/onDemandUsd").decimalValue()).isPositive();
-        assertThat(manifest.at("/cost/batchUsd").decimalValue()).isLessThan(manifest.at("/cost/syncUsd").decimalValue());
-        assertThat(bedrockObjects()).as("Bedrock input and output objects are deleted once results are written")
+        assertThat(manifest.at("/cost/batchUsd").decimalValue())
+                .isLessThan(manifest.at("/cost/syncUsd").decimalValue());
+        assertThat(bedrockObjects())
+                .as("Bedrock input and output objects are deleted once results are written")
                 .noneMatch(k -> k.contains(jobId));
     }
 
@@ -125,15 +164,31 @@ class BedrockStackTest {
     void aFileBelowTheMinimum_runsOnDemand_andIsBilledAtTheOnDemandPrice() throws Exception {
         Path file = records(tmp.resolve("few.jsonl"), "f", 30);
         Path out = tmp.resolve("out");
-        assertThat(Cli.runJob(stack, file, "bedrock", null, out, Duration.ofMinutes(5), Duration.ofMinutes(3)))
-                .as("log: %s", log).isZero();
+        assertThat(
+                        Cli.runJob(
+                                stack,
+                                file,
+                                "bedrock",
+                                null,
+                                out,
+                                Duration.ofMinutes(5),
+                                Duration.ofMinutes(3)))
+                .as("log: %s", log)
+                .isZero();
         String jobId = jobId("inbox/bedrock/few.jsonl");
-        JsonNode manifest = JSON.readTree(out.resolve("results/" + jobId + "/manifest.json").toFile());
+        JsonNode manifest =
+                JSON.readTree(out.resolve("results/" + jobId + "/manifest.json").toFile());
         assertThat(manifest.at("/counts/succeeded").asLong()).isEqualTo(30);
         assertThat(manifest.at("/shards/0/onDemand").asBoolean()).isTrue();
-        assertThat(Files.readAllLines(out.resolve("results/" + jobId + "/part-00001.jsonl"))).hasSize(30)
-                .allSatisfy(l -> assertThat(JSON.readTree(l).path("on_demand").asBoolean()).as(l).isTrue());
-        assertThat(manifest.at("/cost/batchUsd").decimalValue()).isPositive()
+        assertThat(Files.readAllLines(out.resolve("results/" + jobId + "/part-00001.jsonl")))
+                .hasSize(30)
+                .allSatisfy(
+                        l ->
+                                assertThat(JSON.readTree(l).path("on_demand").asBoolean())
+                                        .as(l)
+                                        .isTrue());
+        assertThat(manifest.at("/cost/batchUsd").decimalValue())
+                .isPositive()
                 .isEqualByComparingTo(manifest.at("/cost/syncUsd").decimalValue())
                 .isEqualByComparingTo(manifest.at("/cost/onDemandUsd").decimalValue());
     }
@@ -143,13 +198,24 @@ class BedrockStackTest {
     void aFileBelowTheMinimum_thatForbidsOnDemand_isRejectedNamingTheQuota() throws Exception {
         Path file = records(tmp.resolve("never.jsonl"), "n", 5);
         String key = "inbox/bedrock/never.jsonl";
-        stack.s3().putObject(b -> b.bucket(Stack.BUCKET).key(key).metadata(Map.of("on-demand", "never")),
-                RequestBody.fromFile(file));
+        stack.s3()
+                .putObject(
+                        b -> b.bucket(Stack.BUCKET).key(key).metadata(Map.of("on-demand", "never")),
+                        RequestBody.fromFile(file));
         Job job = Cli.follow(stack.jobs(), jobId(key), Duration.ofMinutes(2));
         assertThat(job.status()).as("log: %s", log).isEqualTo(JobStatus.REJECTED);
-        String report = stack.s3().getObjectAsBytes(b -> b.bucket(Stack.BUCKET).key(dev.batchlane.core.lane.Keys.rejectedReport("bedrock", "never", job.jobId())))
-                .asUtf8String();
-        assertThat(report).contains("below_minimum_records").contains("Minimum number of records per batch inference job");
+        String report =
+                stack.s3()
+                        .getObjectAsBytes(
+                                b ->
+                                        b.bucket(Stack.BUCKET)
+                                                .key(
+                                                        dev.batchlane.core.lane.Keys.rejectedReport(
+                                                                "bedrock", "never", job.jobId())))
+                        .asUtf8String();
+        assertThat(report)
+                .contains("below_minimum_records")
+                .contains("Minimum number of records per batch inference job");
     }
 
     /**
@@ -161,21 +227,50 @@ class BedrockStackTest {
     @Order(4)
     void theBedrockRuns_madeNoCallTheRolesDeny_andUsedEachBedrockGrant() {
         var observed = stack.iam().observations();
-        observed.stream().filter(o -> StackTest.bedrockPath(o.function() + " " + o.action() + " " + o.resource()))
-                .collect(java.util.stream.Collectors.groupingBy(o -> o.function() + " " + o.action(),
-                        java.util.TreeMap::new, java.util.stream.Collectors.counting()))
+        observed.stream()
+                .filter(
+                        o ->
+                                StackTest.bedrockPath(
+                                        o.function() + " " + o.action() + " " + o.resource()))
+                .collect(
+                        java.util.stream.Collectors.groupingBy(
+                                o -> o.function() + " " + o.action(),
+                                java.util.TreeMap::new,
+                                java.util.stream.Collectors.counting()))
                 .forEach((k, n) -> System.out.println("[iam-observed] " + k + " x" + n));
         assertThat(stack.iam().denials()).as("denials under the synthesized roles").isEmpty();
-        assertThat(observed).as("Bedrock's calls went through the enforcement").anyMatch(o -> o.function().equals("ingest")
-                && o.action().equals("bedrock:CreateModelInvocationJob"))
-                .anyMatch(o -> o.function().equals("ingest") && o.action().equals("iam:PassRole")
-                        && o.resource().equals(stack.roles().role("ingest").environment().get("BATCHLANE_BEDROCK_ROLE_ARN")))
-                .anyMatch(o -> o.function().equals("poll") && o.action().equals("bedrock:GetModelInvocationJob"))
-                .anyMatch(o -> o.function().equals("poll") && o.action().equals("bedrock:InvokeModel"));
+        assertThat(observed)
+                .as("Bedrock's calls went through the enforcement")
+                .anyMatch(
+                        o ->
+                                o.function().equals("ingest")
+                                        && o.action().equals("bedrock:CreateModelInvocationJob"))
+                .anyMatch(
+                        o ->
+                                o.function().equals("ingest")
+                                        && o.action().equals("iam:PassRole")
+                                        && o.resource()
+                                                .equals(
+                                                        stack.roles()
+                                                                .role("ingest")
+                                                                .environment()
+                                                                .get("BATCHLANE_BEDROCK_ROLE_ARN")))
+                .anyMatch(
+                        o ->
+                                o.function().equals("poll")
+                                        && o.action().equals("bedrock:GetModelInvocationJob"))
+                .anyMatch(
+                        o ->
+                                o.function().equals("poll")
+                                        && o.action().equals("bedrock:InvokeModel"));
         Set<String> granted = new java.util.TreeSet<>();
         Set<String> unused = StackTest.unusedGrants(stack, StackTest::bedrockPath, granted);
-        assertThat(granted).as("the grants listed as not taken are grants of the roles").containsAll(NOT_TAKEN.keySet());
-        assertThat(NOT_TAKEN.keySet()).as("Bedrock grants the runs did not use and no reason names").containsAll(unused);
+        assertThat(granted)
+                .as("the grants listed as not taken are grants of the roles")
+                .containsAll(NOT_TAKEN.keySet());
+        assertThat(NOT_TAKEN.keySet())
+                .as("Bedrock grants the runs did not use and no reason names")
+                .containsAll(unused);
     }
 
     /** Bedrock grants the construct means for paths these runs do not take, and why. */
@@ -186,11 +281,17 @@ class BedrockStackTest {
         m.put("ingest bedrock:StopModelInvocationJob jobs", "no cancellation in these runs");
         m.put("poll bedrock:StopModelInvocationJob jobs", "no cancellation in these runs");
         // Ingest submits each shard as it stages it; poll submits only those held back.
-        String heldBack = "poll submits only a shard held back (the concurrent-jobs quota, a throttled create);"
-                + " these runs hold none back";
-        for (String grant : List.of("bedrock:CreateModelInvocationJob jobs", "bedrock:CreateModelInvocationJob model",
-                "bedrock:TagResource jobs", "bedrock:ListModelInvocationJobs *", "iam:PassRole service-role",
-                "s3:PutObject bedrock/input/*")) {
+        String heldBack =
+                "poll submits only a shard held back (the concurrent-jobs quota, a throttled create);"
+                        + " these runs hold none back";
+        for (String grant :
+                List.of(
+                        "bedrock:CreateModelInvocationJob jobs",
+                        "bedrock:CreateModelInvocationJob model",
+                        "bedrock:TagResource jobs",
+                        "bedrock:ListModelInvocationJobs *",
+                        "iam:PassRole service-role",
+                        "s3:PutObject bedrock/input/*")) {
             m.put("poll " + grant, heldBack);
         }
         return m;

@@ -10,7 +10,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The functions' limits come from the template infra/cdk's build synthesized from the construct. */
+/**
+ * The functions' limits come from the template infra/cdk's build synthesized from the construct.
+ */
 class LaneTemplateTest {
     static final Path TEMPLATE = Path.of("../cdk/target/batchlane-template.json");
 
@@ -37,11 +39,18 @@ class LaneTemplateTest {
 
     @Test
     void jvmOptions_areLambdasRuntimeDefaultsThenTheFunctionsOwn_soTheFunctionsWin() {
-        String options = FunctionProcess.javaToolOptions(new FunctionSettings("ingest", 3538, Duration.ofSeconds(900), 512,
-                "-XX:+TieredCompilation -XX:TieredStopAtLevel=4"));
+        String options =
+                FunctionProcess.javaToolOptions(
+                        new FunctionSettings(
+                                "ingest",
+                                3538,
+                                Duration.ofSeconds(900),
+                                512,
+                                "-XX:+TieredCompilation -XX:TieredStopAtLevel=4"));
         // 85% of 3538 MB, in KiB, as Lambda's Java runtime sizes the heap
         assertThat(options).startsWith("-XX:MaxHeapSize=3079475k -XX:+UseSerialGC");
-        assertThat(options.lastIndexOf("TieredStopAtLevel=4")).isGreaterThan(options.lastIndexOf("TieredStopAtLevel=1"));
+        assertThat(options.lastIndexOf("TieredStopAtLevel=4"))
+                .isGreaterThan(options.lastIndexOf("TieredStopAtLevel=1"));
         assertThat(FunctionProcess.vcpus(3538, 8)).isEqualTo(2);
         assertThat(FunctionProcess.vcpus(1024, 8)).isEqualTo(1);
         assertThat(FunctionProcess.vcpus(10240, 2)).isEqualTo(2);

@@ -48,25 +48,33 @@ class AdmissionPoolTest {
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
             String id = "job/0000" + i;
-            all.add(CompletableFuture.runAsync(() -> {
-                if (store.admit(pool, id, 10, 35, T0, T0.minus(Duration.ofHours(1)))) {
-                    admitted.incrementAndGet();
-                }
-            }));
+            all.add(
+                    CompletableFuture.runAsync(
+                            () -> {
+                                if (store.admit(
+                                        pool, id, 10, 35, T0, T0.minus(Duration.ofHours(1)))) {
+                                    admitted.incrementAndGet();
+                                }
+                            }));
         }
         all.forEach(CompletableFuture::join);
         assertThat(admitted).hasValue(3);
         assertThat(store.admit(pool, "job/late", 10, 35, T0, T0.minusSeconds(1))).isFalse();
 
-        String holder = java.util.stream.IntStream.range(0, 8).mapToObj(i -> "job/0000" + i)
-                .filter(id -> store.admit(pool, id, 10, 35, T0, T0.minusSeconds(1))).findFirst().orElseThrow();
+        String holder =
+                java.util.stream.IntStream.range(0, 8)
+                        .mapToObj(i -> "job/0000" + i)
+                        .filter(id -> store.admit(pool, id, 10, 35, T0, T0.minusSeconds(1)))
+                        .findFirst()
+                        .orElseThrow();
         store.release(pool, holder);
         store.release(pool, holder); // idempotent
         assertThat(store.admit(pool, "job/late", 10, 35, T0, T0.minusSeconds(1))).isTrue();
     }
 
     @Test
-    void aLearnedLimitLowersTheConfiguredOne_staleAdmissionsStopCounting_andAShardAloneAlwaysGoes() {
+    void
+            aLearnedLimitLowersTheConfiguredOne_staleAdmissionsStopCounting_andAShardAloneAlwaysGoes() {
         String pool = "openai/m-" + UUID.randomUUID();
         assertThat(store.admit(pool, "a", 500, 0, T0, T0)).as("alone, whatever the limit").isTrue();
         store.learnLimit(pool, 600, T0);
@@ -74,7 +82,8 @@ class AdmissionPoolTest {
         assertThat(store.admit(pool, "b", 200, 0, T0, T0)).isFalse();
         // an hour later the first admission is stale (its holder died without releasing it)
         Instant later = T0.plus(Duration.ofHours(2));
-        assertThat(store.admit(pool, "b", 200, 0, later, later.minus(Duration.ofHours(1)))).isTrue();
+        assertThat(store.admit(pool, "b", 200, 0, later, later.minus(Duration.ofHours(1))))
+                .isTrue();
     }
 
     @Test
@@ -82,9 +91,11 @@ class AdmissionPoolTest {
         String job = "job-" + UUID.randomUUID();
         store.createShard(Shard.staged(job, 1, "openai", "staging/x", 3, 30).withInputTokens(1234));
         Shard s = store.shard(job, 1).orElseThrow();
-        Shard next = s.withStatus(ShardStatus.SUBMITTING).withAttempt(new CreationAttempt(CreationAttempt.Step.CREATE,
-                T0)).waiting("budget", T0, T0.plusSeconds(60)).withAttempt(new CreationAttempt(
-                        CreationAttempt.Step.UPLOAD, T0));
+        Shard next =
+                s.withStatus(ShardStatus.SUBMITTING)
+                        .withAttempt(new CreationAttempt(CreationAttempt.Step.CREATE, T0))
+                        .waiting("budget", T0, T0.plusSeconds(60))
+                        .withAttempt(new CreationAttempt(CreationAttempt.Step.UPLOAD, T0));
         store.updateShard(s, next).orElseThrow();
 
         Shard read = store.shard(job, 1).orElseThrow();

@@ -41,10 +41,16 @@ public final class CountingInterceptor implements ExecutionInterceptor {
 
     /** A DynamoDB Local client like {@link LocalAws#dynamo} whose calls this counts. */
     public DynamoDbClient dynamo(java.net.URI endpoint) {
-        return DynamoDbClient.builder().endpointOverride(endpoint).region(LocalAws.REGION)
-                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
-                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("local", "local")))
-                .httpClientBuilder(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.builder())
-                .overrideConfiguration(c -> c.addExecutionInterceptor(this)).build();
+        return DynamoDbClient.builder()
+                .endpointOverride(endpoint)
+                .region(LocalAws.REGION)
+                .credentialsProvider(
+                        software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                                software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(
+                                        "local", "local")))
+                .httpClientBuilder(
+                        software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.builder())
+                .overrideConfiguration(c -> c.addExecutionInterceptor(this))
+                .build();
     }
 }

@@ -33,16 +33,22 @@ class DueShardsTest {
         dynamo = CALLS.dynamo(server.endpoint());
         TableSetup.create(dynamo, "due");
         store = new DynamoJobStore(dynamo, "due");
-        // DUE shards due a second apart, shard i older than shard i+1, and some that are not due yet.
+        // DUE shards due a second apart, shard i older than shard i+1, and some that are not due
+        // yet.
         for (int i = 0; i < DUE; i++) {
-            store.createShard(Shard.staged("job", i, "openai", "staging/" + i, 1, 1).submitted("b" + i, "f" + i,
-                    "in_progress", T0, T0.minusSeconds(DUE - i)));
+            store.createShard(
+                    Shard.staged("job", i, "openai", "staging/" + i, 1, 1)
+                            .submitted(
+                                    "b" + i, "f" + i, "in_progress", T0, T0.minusSeconds(DUE - i)));
         }
         for (int i = DUE; i < DUE + 20; i++) {
-            store.createShard(Shard.staged("job", i, "openai", "staging/" + i, 1, 1).submitted("b" + i, "f" + i,
-                    "in_progress", T0, T0.plusSeconds(i)));
+            store.createShard(
+                    Shard.staged("job", i, "openai", "staging/" + i, 1, 1)
+                            .submitted("b" + i, "f" + i, "in_progress", T0, T0.plusSeconds(i)));
         }
-        store.createShard(Shard.staged("job", 9999, "openai", "staging/x", 1, 1));  // no due time: not in the index
+        store.createShard(
+                Shard.staged(
+                        "job", 9999, "openai", "staging/x", 1, 1)); // no due time: not in the index
     }
 
     @AfterAll
@@ -60,7 +66,9 @@ class DueShardsTest {
     void aLimitBelowWhatIsDue_readsThatManyOldestFirst_inOneQueryAndBatchReads() {
         List<Shard> due = store.dueShards(T0, 230);
 
-        assertThat(due).extracting(Shard::index).containsExactlyElementsOf(IntStream.range(0, 230).boxed().toList());
+        assertThat(due)
+                .extracting(Shard::index)
+                .containsExactlyElementsOf(IntStream.range(0, 230).boxed().toList());
         assertThat(CALLS.snapshot()).containsOnlyKeys("Query", "BatchGetItem");
         assertThat(CALLS.calls("Query")).isEqualTo(1);
         assertThat(CALLS.calls("BatchGetItem")).isEqualTo(3);
@@ -72,7 +80,9 @@ class DueShardsTest {
     void aLimitAboveWhatIsDue_readsEveryDueShardAndNothingElse() {
         List<Shard> due = store.dueShards(T0, 10_000);
 
-        assertThat(due).extracting(Shard::index).containsExactlyElementsOf(IntStream.range(0, DUE).boxed().toList());
+        assertThat(due)
+                .extracting(Shard::index)
+                .containsExactlyElementsOf(IntStream.range(0, DUE).boxed().toList());
         assertThat(CALLS.calls("Scan")).isZero();
         assertThat(CALLS.calls("GetItem")).isZero();
         assertThat(CALLS.calls("BatchGetItem")).isEqualTo(3);

@@ -10,8 +10,8 @@ import org.junit.jupiter.api.BeforeAll;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 /**
- * The core's job-store contract on DynamoDB Local: the same cases the in-memory store passes in
- * the core's fast tests, so the fake cannot promise a condition the table does not keep.
+ * The core's job-store contract on DynamoDB Local: the same cases the in-memory store passes in the
+ * core's fast tests, so the fake cannot promise a condition the table does not keep.
  */
 class DynamoJobStoreContractTest extends JobStoreContract {
     private static DynamoDbLocalServer server;

@@ -47,9 +47,19 @@ class DynamoJobStoreTest {
     }
 
     private static Job job(String id, JobStatus status) {
-        return Job.builder(id, "openai").status(status).input("b", "inbox/openai/x.jsonl", "etag").name("x")
-                .sha256("sha").inputBytes(10).requestCount(4).model("gpt-4o-mini").endpoint("/v1/chat/completions")
-                .createdAt(T0).estimatedCostUsd("0.120000").budgetUsd("5").build();
+        return Job.builder(id, "openai")
+                .status(status)
+                .input("b", "inbox/openai/x.jsonl", "etag")
+                .name("x")
+                .sha256("sha")
+                .inputBytes(10)
+                .requestCount(4)
+                .model("gpt-4o-mini")
+                .endpoint("/v1/chat/completions")
+                .createdAt(T0)
+                .estimatedCostUsd("0.120000")
+                .budgetUsd("5")
+                .build();
     }
 
     private static String newId() {
@@ -61,34 +71,49 @@ class DynamoJobStoreTest {
         String id = newId();
         assertThat(store.createJob(job(id, JobStatus.INGESTING))).isTrue();
         assertThat(store.createJob(job(id, JobStatus.REJECTED))).isFalse();
-        assertThat(store.job(id)).get().extracting(Job::status, Job::estimatedCostUsd, Job::budgetUsd)
+        assertThat(store.job(id))
+                .get()
+                .extracting(Job::status, Job::estimatedCostUsd, Job::budgetUsd)
                 .containsExactly(JobStatus.INGESTING, "0.120000", "5");
     }
 
     @Test
     void claimCompletionEvent_secondClaimIsRefused_aStaleOneIsTakenOver_andNoneOnceCompleted() {
         String id = newId();
-        assertThat(store.claimCompletionEvent(id, T0, T0.minusSeconds(1200))).as("unknown job").isFalse();
+        assertThat(store.claimCompletionEvent(id, T0, T0.minusSeconds(1200)))
+                .as("unknown job")
+                .isFalse();
         store.createJob(job(id, JobStatus.RUNNING));
         assertThat(store.claimCompletionEvent(id, T0, T0.minusSeconds(1200))).isTrue();
         // a twin invocation a moment later: the claim is live, refused
-        assertThat(store.claimCompletionEvent(id, T0.plusSeconds(1), T0.plusSeconds(1).minusSeconds(1200))).isFalse();
-        // long after, the job still not completed: its holder is dead, the claim is taken over, once
+        assertThat(
+                        store.claimCompletionEvent(
+                                id, T0.plusSeconds(1), T0.plusSeconds(1).minusSeconds(1200)))
+                .isFalse();
+        // long after, the job still not completed: its holder is dead, the claim is taken over,
+        // once
         Instant later = T0.plusSeconds(1300);
         assertThat(store.claimCompletionEvent(id, later, later.minusSeconds(1200))).isTrue();
         assertThat(store.claimCompletionEvent(id, later, later.minusSeconds(1200))).isFalse();
         assertThat(store.markCompleted(id, "results/x/manifest.json", later)).isTrue();
         Instant muchLater = later.plusSeconds(5000);
-        assertThat(store.claimCompletionEvent(id, muchLater, muchLater.minusSeconds(1200))).as("completed").isFalse();
+        assertThat(store.claimCompletionEvent(id, muchLater, muchLater.minusSeconds(1200)))
+                .as("completed")
+                .isFalse();
     }
 
     @Test
     void ingestProgress_isReadBack_andAnOlderReportNeverReplacesANewerOne() {
         String id = newId();
         var started = dev.batchlane.core.job.IngestProgress.started(4_200_000_000L, T0);
-        assertThat(store.recordIngestProgress(id, started.read(1_000_000_000L, 5, T0.plusSeconds(60)))).isTrue();
-        // A slow invocation that is still at its start reports late: refused, the newer figures stay.
-        assertThat(store.recordIngestProgress(id, started.read(10L, 0, T0.plusSeconds(5)))).isFalse();
+        assertThat(
+                        store.recordIngestProgress(
+                                id, started.read(1_000_000_000L, 5, T0.plusSeconds(60))))
+                .isTrue();
+        // A slow invocation that is still at its start reports late: refused, the newer figures
+        // stay.
+        assertThat(store.recordIngestProgress(id, started.read(10L, 0, T0.plusSeconds(5))))
+                .isFalse();
         var read = store.ingestProgress(id).orElseThrow();
         assertThat(read.bytesRead()).isEqualTo(1_000_000_000L);
         assertThat(read.shardsStaged()).isEqualTo(5);
@@ -107,7 +132,8 @@ class DynamoJobStoreTest {
         assertThat(read.version()).isEqualTo(1);
 
         var first = store.updateShard(read, read.withStatus(ShardStatus.SUBMITTING));
-        var second = store.updateShard(read, read.submitted("batch_x", "file_x", "validating", T0, T0));
+        var second =
+                store.updateShard(read, read.submitted("batch_x", "file_x", "validating", T0, T0));
 
         assertThat(first).get().extracting(Shard::version).isEqualTo(2L);
         assertThat(second).isEmpty();
@@ -125,15 +151,28 @@ class DynamoJobStoreTest {
         store.updateShard(s1, s1.submitted("b1", "f1", "validating", T0, T0.plusSeconds(10)));
         store.updateShard(s2, s2.submitted("b2", "f2", "validating", T0, T0.plusSeconds(1000)));
 
-        List<Shard> due = store.dueShards(T0.plusSeconds(60), 100).stream()
-                .filter(s -> s.jobId().equals(id)).toList();
+        List<Shard> due =
+                store.dueShards(T0.plusSeconds(60), 100).stream()
+                        .filter(s -> s.jobId().equals(id))
+                        .toList();
 
         assertThat(due).extracting(Shard::index).containsExactly(1);
-        Shard ended = due.get(0).ended("completed", new BatchCounts(1, 1, 0), "out", null, null, T0.plusSeconds(61));
+        Shard ended =
+                due.get(0)
+                        .ended(
+                                "completed",
+                                new BatchCounts(1, 1, 0),
+                                "out",
+                                null,
+                                null,
+                                T0.plusSeconds(61));
         store.updateShard(due.get(0), ended);
         // An ended shard leaves the index; the other submitted one is still due later on.
-        assertThat(store.dueShards(T0.plusSeconds(100_000), 100).stream().filter(s -> s.jobId().equals(id)))
-                .extracting(Shard::index).containsExactly(2);
+        assertThat(
+                        store.dueShards(T0.plusSeconds(100_000), 100).stream()
+                                .filter(s -> s.jobId().equals(id)))
+                .extracting(Shard::index)
+                .containsExactly(2);
     }
 
     @Test
@@ -142,7 +181,9 @@ class DynamoJobStoreTest {
         store.createJob(job(id, JobStatus.INGESTING));
         store.createShard(Shard.staged(id, 1, "openai", "staging/1", 1, 1));
         Shard s = store.shard(id, 1).orElseThrow();
-        s = store.updateShard(s, s.ended("completed", BatchCounts.NONE, "out", null, null, T0)).orElseThrow();
+        s =
+                store.updateShard(s, s.ended("completed", BatchCounts.NONE, "out", null, null, T0))
+                        .orElseThrow();
         assertThat(store.markRunning(id, 1, T0)).isTrue();
         ShardResult r = new ShardResult(1, 0, 0, 0, 0, 0, new Usage(5, 1, 2), "results/p", 0, 0);
 
@@ -162,11 +203,16 @@ class DynamoJobStoreTest {
         String id = newId();
         store.createShard(Shard.staged(id, 1, "openai", "staging/1", 1, 1));
         Shard s = store.shard(id, 1).orElseThrow();
-        Shard ended = store.updateShard(s, s.ended("completed", BatchCounts.NONE, "out", null, null, T0)).orElseThrow();
+        Shard ended =
+                store.updateShard(s, s.ended("completed", BatchCounts.NONE, "out", null, null, T0))
+                        .orElseThrow();
         ShardResult r = new ShardResult(1, 0, 0, 0, 0, 0, Usage.ZERO, "results/p", 0, 0);
 
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.completeShard(ended, ended.completed(r, T0), null))
-                .isInstanceOf(software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException.class)
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> store.completeShard(ended, ended.completed(r, T0), null))
+                .isInstanceOf(
+                        software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException
+                                .class)
                 .hasMessageContaining("[None, ConditionalCheckFailed]");
         assertThat(store.shard(id, 1).orElseThrow().status()).isEqualTo(ShardStatus.ENDED);
     }
@@ -177,7 +223,9 @@ class DynamoJobStoreTest {
         store.createJob(job(id, JobStatus.INGESTING));
         store.createShard(Shard.staged(id, 1, "openai", "staging/1", 3, 30));
         Shard s = store.shard(id, 1).orElseThrow();
-        s = store.updateShard(s, s.ended("completed", BatchCounts.NONE, "out", "err", null, T0)).orElseThrow();
+        s =
+                store.updateShard(s, s.ended("completed", BatchCounts.NONE, "out", "err", null, T0))
+                        .orElseThrow();
         // the shard finishes before ingest marks the job running: the counts must still add up
         Shard child = Shard.staged(id, s.childIndex(), "openai", "staging/c", 2, 20, 1, T0);
         ShardResult r = new ShardResult(1, 0, 0, 0, 0, 0, Usage.ZERO, "results/p", 2, 0);
@@ -206,7 +254,8 @@ class DynamoJobStoreTest {
         assertThat(store.markRunning(id, 2, T0)).isTrue();
         assertThat(store.markRunning(id, 3, T0)).isFalse();
         assertThat(store.markCompleted(id, "results/x/manifest.json", T0)).isTrue();
-        assertThat(store.job(id).orElseThrow()).extracting(Job::status, Job::shardCount)
+        assertThat(store.job(id).orElseThrow())
+                .extracting(Job::status, Job::shardCount)
                 .containsExactly(JobStatus.COMPLETED, 2);
     }
 
@@ -225,8 +274,12 @@ class DynamoJobStoreTest {
             new ObjectMapper().readTree(event).get("Records").forEach(records::add);
         }
 
-        JsonNode modify = records.stream().filter(r -> r.at("/dynamodb/NewImage/jobId/S").asText().equals(id))
-                .filter(r -> r.get("eventName").asText().equals("MODIFY")).findFirst().orElseThrow();
+        JsonNode modify =
+                records.stream()
+                        .filter(r -> r.at("/dynamodb/NewImage/jobId/S").asText().equals(id))
+                        .filter(r -> r.get("eventName").asText().equals("MODIFY"))
+                        .findFirst()
+                        .orElseThrow();
         assertThat(modify.at("/eventSource").asText()).isEqualTo("aws:dynamodb");
         assertThat(modify.at("/dynamodb/OldImage/status/S").asText()).isEqualTo("STAGED");
         assertThat(modify.at("/dynamodb/NewImage/status/S").asText()).isEqualTo("ENDED");

@@ -22,7 +22,6 @@ import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Payload;
 import dev.batchlane.core.provider.Submission;
 import dev.batchlane.emulators.DynamoDbLocalServer;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -43,12 +42,11 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 /**
  * One poll cycle over 1, 100 and 10,000 in-flight (SUBMITTED, due) shards on DynamoDB Local with an
- * in-process provider: DynamoDB calls (counted by an SDK interceptor), provider calls and wall time,
- * then how many cycles of {@code pollBatchSize} it takes to visit all of the 10,000. Not part of the
- * default build:
- * {@code ./mvnw -B -q -ntp test -pl src/aws -am -Dtest=PollBenchmark -Dsurefire.excludedGroups=none
- * -Dsurefire.failIfNoSpecifiedTests=false [-Dbench.providerMillis=50]}. Figures go to stdout and
- * {@code src/aws/target/poll-benchmark.txt}.
+ * in-process provider: DynamoDB calls (counted by an SDK interceptor), provider calls and wall
+ * time, then how many cycles of {@code pollBatchSize} it takes to visit all of the 10,000. Not part
+ * of the default build: {@code ./mvnw -B -q -ntp test -pl src/aws -am -Dtest=PollBenchmark
+ * -Dsurefire.excludedGroups=none -Dsurefire.failIfNoSpecifiedTests=false
+ * [-Dbench.providerMillis=50]}. Figures go to stdout and {@code src/aws/target/poll-benchmark.txt}.
  */
 @Tag("benchmark")
 class PollBenchmark {
@@ -62,9 +60,12 @@ class PollBenchmark {
     @Test
     void pollCycles() throws Exception {
         CountingInterceptor calls = new CountingInterceptor();
-        try (DynamoDbLocalServer server = DynamoDbLocalServer.start(); DynamoDbClient dynamo = calls.dynamo(server.endpoint())) {
-            line("poll benchmark: DynamoDB Local 2.6.1 in this JVM, in-process provider (%d ms per call), "
-                    + "pollBatchSize %d, %s", PROVIDER_MILLIS, BATCH_SIZE, PollSettings.defaults());
+        try (DynamoDbLocalServer server = DynamoDbLocalServer.start();
+                DynamoDbClient dynamo = calls.dynamo(server.endpoint())) {
+            line(
+                    "poll benchmark: DynamoDB Local 2.6.1 in this JVM, in-process provider (%d ms per call), "
+                            + "pollBatchSize %d, %s",
+                    PROVIDER_MILLIS, BATCH_SIZE, PollSettings.defaults());
             for (int n : new int[] {1, 100, 10_000}) {
                 String table = "bench" + n;
                 TableSetup.create(dynamo, table);
@@ -78,14 +79,24 @@ class PollBenchmark {
                 long start = System.nanoTime();
                 PollService.Summary first = poll.pollDue();
                 long ms = (System.nanoTime() - start) / 1_000_000;
-                line("N=%,d in-flight (seeded in %,d ms): one cycle: due=%d progressed=%d errors=%d, DynamoDB calls %d %s,"
-                        + " provider calls %d, wall %,d ms", n, seeded, first.due(), first.progressed(), first.errors(),
-                        calls.total(), calls.snapshot(), provider.calls.get(), ms);
+                line(
+                        "N=%,d in-flight (seeded in %,d ms): one cycle: due=%d progressed=%d errors=%d, DynamoDB calls %d %s,"
+                                + " provider calls %d, wall %,d ms",
+                        n,
+                        seeded,
+                        first.due(),
+                        first.progressed(),
+                        first.errors(),
+                        calls.total(),
+                        calls.snapshot(),
+                        provider.calls.get(),
+                        ms);
                 assertThat(first.errors()).isZero();
 
                 if (n > BATCH_SIZE) {
                     // The same clock: shards polled once are due again only a minute later, so each
-                    // further cycle takes the next page. Cycles run back to back here; deployed, one a minute.
+                    // further cycle takes the next page. Cycles run back to back here; deployed,
+                    // one a minute.
                     int cycles = 1;
                     int visited = first.progressed();
                     long all = System.nanoTime() - (ms * 1_000_000);
@@ -98,20 +109,42 @@ class PollBenchmark {
                         visited += next.progressed();
                     }
                     long allMs = (System.nanoTime() - all) / 1_000_000;
-                    line("N=%,d: visiting all took %d cycles of %d (%,d shards), %,d ms back to back; DynamoDB calls %d"
-                            + " %s, provider calls %d; on the 1-minute schedule that is %d minutes", n, cycles,
-                            BATCH_SIZE, visited, allMs, calls.total(), calls.snapshot(), provider.calls.get(), cycles);
+                    line(
+                            "N=%,d: visiting all took %d cycles of %d (%,d shards), %,d ms back to back; DynamoDB calls %d"
+                                    + " %s, provider calls %d; on the 1-minute schedule that is %d minutes",
+                            n,
+                            cycles,
+                            BATCH_SIZE,
+                            visited,
+                            allMs,
+                            calls.total(),
+                            calls.snapshot(),
+                            provider.calls.get(),
+                            cycles);
 
                     // Every shard due again two minutes on: one cycle whose page holds them all.
                     calls.reset();
                     provider.calls.set(0);
-                    PollService wide = service(store, provider, Clock.fixed(T0.plusSeconds(181), ZoneOffset.UTC), n);
+                    PollService wide =
+                            service(
+                                    store,
+                                    provider,
+                                    Clock.fixed(T0.plusSeconds(181), ZoneOffset.UTC),
+                                    n);
                     start = System.nanoTime();
                     PollService.Summary one = wide.pollDue();
                     ms = (System.nanoTime() - start) / 1_000_000;
-                    line("N=%,d with pollBatchSize %,d: one cycle: due=%d progressed=%d, DynamoDB calls %d %s,"
-                            + " provider calls %d, wall %,d ms", n, n, one.due(), one.progressed(), calls.total(),
-                            calls.snapshot(), provider.calls.get(), ms);
+                    line(
+                            "N=%,d with pollBatchSize %,d: one cycle: due=%d progressed=%d, DynamoDB calls %d %s,"
+                                    + " provider calls %d, wall %,d ms",
+                            n,
+                            n,
+                            one.due(),
+                            one.progressed(),
+                            calls.total(),
+                            calls.snapshot(),
+                            provider.calls.get(),
+                            ms);
                 }
             }
         }
@@ -119,10 +152,22 @@ class PollBenchmark {
         Files.write(out, report);
     }
 
-    private static PollService service(DynamoJobStore store, BatchProvider provider, Clock clock, int batchSize) {
-        LaneSettings lane = new LaneSettings(IngestLimits.OPENAI, Duration.ofMinutes(1), Duration.ofMinutes(30),
-                batchSize, Path.of(System.getProperty("java.io.tmpdir")));
-        return new PollService(store, null, new Providers(List.of(provider)), lane, PollSettings.defaults(), clock,
+    private static PollService service(
+            DynamoJobStore store, BatchProvider provider, Clock clock, int batchSize) {
+        LaneSettings lane =
+                new LaneSettings(
+                        IngestLimits.OPENAI,
+                        Duration.ofMinutes(1),
+                        Duration.ofMinutes(30),
+                        batchSize,
+                        Path.of(System.getProperty("java.io.tmpdir")));
+        return new PollService(
+                store,
+                null,
+                new Providers(List.of(provider)),
+                lane,
+                PollSettings.defaults(),
+                clock,
                 LaneMetrics.NONE);
     }
 
@@ -134,18 +179,42 @@ class PollBenchmark {
             List<Future<?>> writes = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 int index = i;
-                writes.add(pool.submit(() -> {
-                    String jobId = "job-" + index / SHARDS_PER_JOB;
-                    if (index % SHARDS_PER_JOB == 0) {
-                        store.createJob(Job.builder(jobId, "bench").status(JobStatus.RUNNING)
-                                .input("b", "inbox/bench/x.jsonl", "e").name("x").sha256("sha").inputBytes(1)
-                                .requestCount(1).model("m").endpoint("/v1/chat/completions").createdAt(T0)
-                                .submittedAt(T0).estimatedCostUsd("0").budgetUsd("1").build());
-                    }
-                    store.createShard(Shard.staged(jobId, index % SHARDS_PER_JOB, "bench", "staging/" + index, 1, 1)
-                            .submitted("batch_" + index, "file_" + index, "in_progress", T0.minusSeconds(3600),
-                                    T0.minusMillis(n - index)));
-                }));
+                writes.add(
+                        pool.submit(
+                                () -> {
+                                    String jobId = "job-" + index / SHARDS_PER_JOB;
+                                    if (index % SHARDS_PER_JOB == 0) {
+                                        store.createJob(
+                                                Job.builder(jobId, "bench")
+                                                        .status(JobStatus.RUNNING)
+                                                        .input("b", "inbox/bench/x.jsonl", "e")
+                                                        .name("x")
+                                                        .sha256("sha")
+                                                        .inputBytes(1)
+                                                        .requestCount(1)
+                                                        .model("m")
+                                                        .endpoint("/v1/chat/completions")
+                                                        .createdAt(T0)
+                                                        .submittedAt(T0)
+                                                        .estimatedCostUsd("0")
+                                                        .budgetUsd("1")
+                                                        .build());
+                                    }
+                                    store.createShard(
+                                            Shard.staged(
+                                                            jobId,
+                                                            index % SHARDS_PER_JOB,
+                                                            "bench",
+                                                            "staging/" + index,
+                                                            1,
+                                                            1)
+                                                    .submitted(
+                                                            "batch_" + index,
+                                                            "file_" + index,
+                                                            "in_progress",
+                                                            T0.minusSeconds(3600),
+                                                            T0.minusMillis(n - index)));
+                                }));
             }
             for (Future<?> w : writes) {
                 w.get();
@@ -191,7 +260,14 @@ class PollBenchmark {
                     Thread.currentThread().interrupt();
                 }
             }
-            return new BatchView(batchId, BatchState.RUNNING, "in_progress", new BatchCounts(10, 3, 0), null, null, null);
+            return new BatchView(
+                    batchId,
+                    BatchState.RUNNING,
+                    "in_progress",
+                    new BatchCounts(10, 3, 0),
+                    null,
+                    null,
+                    null);
         }
 
         @Override

@@ -22,8 +22,11 @@ class S3ObjectStoreContractTest extends ObjectStoreContract {
     static void start() {
         server = S3MockServer.start(BUCKET);
         s3 = LocalAws.s3(server.endpoint());
-        s3.putBucketVersioning(b -> b.bucket(BUCKET)
-                .versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+        s3.putBucketVersioning(
+                b ->
+                        b.bucket(BUCKET)
+                                .versioningConfiguration(
+                                        v -> v.status(BucketVersioningStatus.ENABLED)));
         store = new S3ObjectStore(s3, BUCKET);
     }
 
@@ -40,7 +43,9 @@ class S3ObjectStoreContractTest extends ObjectStoreContract {
 
     @Override
     protected String putWithMetadata(String key, byte[] content, Map<String, String> metadata) {
-        return s3.putObject(b -> b.bucket(BUCKET).key(key).metadata(metadata), RequestBody.fromBytes(content))
+        return s3.putObject(
+                        b -> b.bucket(BUCKET).key(key).metadata(metadata),
+                        RequestBody.fromBytes(content))
                 .versionId();
     }
 }

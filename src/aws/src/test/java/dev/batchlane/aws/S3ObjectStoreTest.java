@@ -21,8 +21,7 @@ class S3ObjectStoreTest {
     private static S3Client s3;
     private static S3ObjectStore store;
 
-    @TempDir
-    Path tmp;
+    @TempDir Path tmp;
 
     @BeforeAll
     static void start() {
@@ -45,15 +44,22 @@ class S3ObjectStoreTest {
         var info = store.head("staging/j/a.jsonl").orElseThrow();
         assertThat(info.size()).isEqualTo(Files.size(f));
         try (InputStream in = store.open("staging/j/a.jsonl", info.etag())) {
-            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("{\"custom_id\":\"a\"}\n");
+            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8))
+                    .isEqualTo("{\"custom_id\":\"a\"}\n");
         }
     }
 
     @Test
     void openPinnedToAnOldEtag_failsInsteadOfReadingNewBytes() {
-        store.putBytes("inbox/openai/x.jsonl", "one".getBytes(StandardCharsets.UTF_8), "application/jsonl");
+        store.putBytes(
+                "inbox/openai/x.jsonl",
+                "one".getBytes(StandardCharsets.UTF_8),
+                "application/jsonl");
         String oldEtag = store.head("inbox/openai/x.jsonl").orElseThrow().etag();
-        store.putBytes("inbox/openai/x.jsonl", "two".getBytes(StandardCharsets.UTF_8), "application/jsonl");
+        store.putBytes(
+                "inbox/openai/x.jsonl",
+                "two".getBytes(StandardCharsets.UTF_8),
+                "application/jsonl");
         assertThatThrownBy(() -> store.open("inbox/openai/x.jsonl", oldEtag).close())
                 .isInstanceOf(S3Exception.class);
     }
@@ -63,8 +69,8 @@ class S3ObjectStoreTest {
         store.putBytes("results/j1/part-00001.jsonl", new byte[] {1}, "application/jsonl");
         store.putBytes("results/j1/part-00002.jsonl", new byte[] {2}, "application/jsonl");
         store.putBytes("results/j2/part-00001.jsonl", new byte[] {3}, "application/jsonl");
-        assertThat(store.list("results/j1/")).containsExactly("results/j1/part-00001.jsonl",
-                "results/j1/part-00002.jsonl");
+        assertThat(store.list("results/j1/"))
+                .containsExactly("results/j1/part-00001.jsonl", "results/j1/part-00002.jsonl");
         store.delete("results/j1/part-00001.jsonl");
         assertThat(store.list("results/j1/")).containsExactly("results/j1/part-00002.jsonl");
         assertThat(store.head("results/j1/part-00001.jsonl")).isEmpty();

@@ -54,7 +54,8 @@ class S3StreamingTest {
     void upload_ofManyParts_isTheExactBytes_andVisibleOnlyOnceCompleted() throws Exception {
         S3ObjectStore store = new S3ObjectStore(s3, "stream", 5 * MIB, Duration.ofMillis(10));
         byte[] data = random(17 * MIB + 123, 1);
-        try (ObjectStore.Upload up = store.upload("results/j/part-00001.jsonl", "application/jsonl")) {
+        try (ObjectStore.Upload up =
+                store.upload("results/j/part-00001.jsonl", "application/jsonl")) {
             // Written in odd-sized pieces, as a JSON generator writes.
             for (int off = 0; off < data.length; off += 70_001) {
                 up.write(data, off, Math.min(70_001, data.length - off));
@@ -63,7 +64,8 @@ class S3StreamingTest {
             up.complete();
             assertThat(up.bytes()).isEqualTo(data.length);
         }
-        assertThat(store.head("results/j/part-00001.jsonl").orElseThrow().size()).isEqualTo(data.length);
+        assertThat(store.head("results/j/part-00001.jsonl").orElseThrow().size())
+                .isEqualTo(data.length);
         try (InputStream in = store.open("results/j/part-00001.jsonl")) {
             assertThat(MessageDigest.getInstance("SHA-256").digest(in.readAllBytes()))
                     .isEqualTo(MessageDigest.getInstance("SHA-256").digest(data));
@@ -73,10 +75,12 @@ class S3StreamingTest {
     @Test
     void upload_closedWithoutCompleting_leavesNoObject() throws Exception {
         S3ObjectStore store = new S3ObjectStore(s3, "stream", 5 * MIB, Duration.ofMillis(10));
-        try (ObjectStore.Upload up = store.upload("staging/j/part-00002.jsonl", "application/jsonl")) {
+        try (ObjectStore.Upload up =
+                store.upload("staging/j/part-00002.jsonl", "application/jsonl")) {
             up.write(random(12 * MIB, 2));
         }
-        try (ObjectStore.Upload small = store.upload("staging/j/part-00003.jsonl", "application/jsonl")) {
+        try (ObjectStore.Upload small =
+                store.upload("staging/j/part-00003.jsonl", "application/jsonl")) {
             small.write(new byte[] {1, 2, 3});
         }
         assertThat(store.head("staging/j/part-00002.jsonl")).isEmpty();
@@ -98,11 +102,13 @@ class S3StreamingTest {
     @Test
     void read_resumesWhereTheConnectionBroke_andReturnsEveryByteOnce() throws Exception {
         byte[] data = random(6 * MIB, 3);
-        s3.putObject(b -> b.bucket("stream").key("inbox/openai/big.jsonl"),
+        s3.putObject(
+                b -> b.bucket("stream").key("inbox/openai/big.jsonl"),
                 software.amazon.awssdk.core.sync.RequestBody.fromBytes(data));
         try (CuttingProxy proxy = new CuttingProxy(server.endpoint(), 700_000, 3);
                 S3Client viaProxy = LocalAws.s3(proxy.endpoint())) {
-            S3ObjectStore store = new S3ObjectStore(viaProxy, "stream", 5 * MIB, Duration.ofMillis(10));
+            S3ObjectStore store =
+                    new S3ObjectStore(viaProxy, "stream", 5 * MIB, Duration.ofMillis(10));
             String etag = store.head("inbox/openai/big.jsonl").orElseThrow().etag();
             byte[] read;
             try (InputStream in = store.open("inbox/openai/big.jsonl", etag)) {
@@ -116,24 +122,34 @@ class S3StreamingTest {
 
     @Test
     void read_thatKeepsBreaking_failsNamingTheObjectAndTheOffset() throws Exception {
-        s3.putObject(b -> b.bucket("stream").key("inbox/openai/flaky.jsonl"),
+        s3.putObject(
+                b -> b.bucket("stream").key("inbox/openai/flaky.jsonl"),
                 software.amazon.awssdk.core.sync.RequestBody.fromBytes(random(3 * MIB, 4)));
-        // The first connection delivers 400 kB; every later one is cut inside its headers: no progress.
-        try (CuttingProxy proxy = new CuttingProxy(server.endpoint(), 400_000, Integer.MAX_VALUE, 100);
+        // The first connection delivers 400 kB; every later one is cut inside its headers: no
+        // progress.
+        try (CuttingProxy proxy =
+                        new CuttingProxy(server.endpoint(), 400_000, Integer.MAX_VALUE, 100);
                 S3Client viaProxy = LocalAws.s3(proxy.endpoint())) {
-            S3ObjectStore store = new S3ObjectStore(viaProxy, "stream", 5 * MIB, Duration.ofMillis(1));
-            assertThatThrownBy(() -> {
-                try (InputStream in = store.open("inbox/openai/flaky.jsonl")) {
-                    in.readAllBytes();
-                }
-            }).isInstanceOf(IOException.class)
+            S3ObjectStore store =
+                    new S3ObjectStore(viaProxy, "stream", 5 * MIB, Duration.ofMillis(1));
+            assertThatThrownBy(
+                            () -> {
+                                try (InputStream in = store.open("inbox/openai/flaky.jsonl")) {
+                                    in.readAllBytes();
+                                }
+                            })
+                    .isInstanceOf(IOException.class)
                     .hasMessageContaining("s3://stream/inbox/openai/flaky.jsonl")
-                    .hasMessageMatching("(?s).*reading failed at byte 3\\d{5} of 3145728 after 5 attempts.*")
+                    .hasMessageMatching(
+                            "(?s).*reading failed at byte 3\\d{5} of 3145728 after 5 attempts.*")
                     .hasMessageContaining("attempts");
         }
     }
 
-    /** Forwards TCP to the emulator, closing the first {@code cutsWanted} connections after {@code cutAfter} response bytes. */
+    /**
+     * Forwards TCP to the emulator, closing the first {@code cutsWanted} connections after {@code
+     * cutAfter} response bytes.
+     */
     private static final class CuttingProxy implements AutoCloseable {
         final ServerSocket listener;
         final URI upstream;
@@ -144,24 +160,40 @@ class S3StreamingTest {
             this(upstream, cutAfter, cutsWanted, cutAfter);
         }
 
-        CuttingProxy(URI upstream, int firstCutAfter, int cutsWanted, int laterCutAfter) throws IOException {
+        CuttingProxy(URI upstream, int firstCutAfter, int cutsWanted, int laterCutAfter)
+                throws IOException {
             this.upstream = upstream;
             this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-            this.acceptor = new Thread(() -> {
-                while (!listener.isClosed()) {
-                    try {
-                        Socket client = listener.accept();
-                        Socket server = new Socket(upstream.getHost(), upstream.getPort());
-                        pump(client.getInputStream(), server.getOutputStream(), Long.MAX_VALUE, null, client, server);
-                        boolean cut = cuts.get() < cutsWanted;
-                        int cutAfter = cuts.get() == 0 ? firstCutAfter : laterCutAfter;
-                        pump(server.getInputStream(), client.getOutputStream(), cut ? cutAfter : Long.MAX_VALUE,
-                                cut ? cuts : null, client, server);
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            });
+            this.acceptor =
+                    new Thread(
+                            () -> {
+                                while (!listener.isClosed()) {
+                                    try {
+                                        Socket client = listener.accept();
+                                        Socket server =
+                                                new Socket(upstream.getHost(), upstream.getPort());
+                                        pump(
+                                                client.getInputStream(),
+                                                server.getOutputStream(),
+                                                Long.MAX_VALUE,
+                                                null,
+                                                client,
+                                                server);
+                                        boolean cut = cuts.get() < cutsWanted;
+                                        int cutAfter =
+                                                cuts.get() == 0 ? firstCutAfter : laterCutAfter;
+                                        pump(
+                                                server.getInputStream(),
+                                                client.getOutputStream(),
+                                                cut ? cutAfter : Long.MAX_VALUE,
+                                                cut ? cuts : null,
+                                                client,
+                                                server);
+                                    } catch (IOException e) {
+                                        return;
+                                    }
+                                }
+                            });
             acceptor.setDaemon(true);
             acceptor.start();
         }
@@ -170,35 +202,43 @@ class S3StreamingTest {
             return URI.create("http://127.0.0.1:" + listener.getLocalPort());
         }
 
-        private static void pump(InputStream in, OutputStream out, long limit, AtomicInteger cuts, Socket a, Socket b) {
-            Thread t = new Thread(() -> {
-                byte[] buf = new byte[16 * 1024];
-                long sent = 0;
-                try {
-                    int n;
-                    while ((n = in.read(buf)) > 0) {
-                        if (sent + n > limit) {
-                            out.write(buf, 0, (int) (limit - sent));
-                            out.flush();
-                            if (cuts != null) {
-                                cuts.incrementAndGet();
-                            }
-                            break;
-                        }
-                        out.write(buf, 0, n);
-                        sent += n;
-                    }
-                } catch (IOException ignored) {
-                    // the other side went away
-                } finally {
-                    try {
-                        a.close();
-                        b.close();
-                    } catch (IOException ignored) {
-                        // closing a broken pair
-                    }
-                }
-            });
+        private static void pump(
+                InputStream in,
+                OutputStream out,
+                long limit,
+                AtomicInteger cuts,
+                Socket a,
+                Socket b) {
+            Thread t =
+                    new Thread(
+                            () -> {
+                                byte[] buf = new byte[16 * 1024];
+                                long sent = 0;
+                                try {
+                                    int n;
+                                    while ((n = in.read(buf)) > 0) {
+                                        if (sent + n > limit) {
+                                            out.write(buf, 0, (int) (limit - sent));
+                                            out.flush();
+                                            if (cuts != null) {
+                                                cuts.incrementAndGet();
+                                            }
+                                            break;
+                                        }
+                                        out.write(buf, 0, n);
+                                        sent += n;
+                                    }
+                                } catch (IOException ignored) {
+                                    // the other side went away
+                                } finally {
+                                    try {
+                                        a.close();
+                                        b.close();
+                                    } catch (IOException ignored) {
+                                        // closing a broken pair
+                                    }
+                                }
+                            });
             t.setDaemon(true);
             t.start();
         }

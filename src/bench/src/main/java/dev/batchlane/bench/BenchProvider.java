@@ -26,8 +26,8 @@ import java.util.function.Consumer;
 /**
  * An "openai" provider for the benchmark: the real {@link OpenAiContract} validates and counts,
  * submission costs nothing (no upload, a made-up batch id), and results are read from a local
- * OpenAI batch output file and parsed by the adapter's own result-line parser
- * ({@code ResultLines.parse}, package-private, reached by reflection) instead of over HTTP.
+ * OpenAI batch output file and parsed by the adapter's own result-line parser ({@code
+ * ResultLines.parse}, package-private, reached by reflection) instead of over HTTP.
  */
 final class BenchProvider implements BatchProvider {
     private static final MethodHandle PARSE = resultLineParser();
@@ -91,9 +91,12 @@ final class BenchProvider implements BatchProvider {
             Class<?> c = Class.forName("dev.batchlane.provider.openai.ResultLines");
             Method m = c.getDeclaredMethod("parse", String.class);
             m.setAccessible(true);
-            return MethodHandles.lookup().unreflect(m).asType(MethodType.methodType(LineResult.class, String.class));
+            return MethodHandles.lookup()
+                    .unreflect(m)
+                    .asType(MethodType.methodType(LineResult.class, String.class));
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("the OpenAI adapter's ResultLines.parse(String) is not where it was", e);
+            throw new IllegalStateException(
+                    "the OpenAI adapter's ResultLines.parse(String) is not where it was", e);
         }
     }
 
@@ -118,7 +121,8 @@ final class BenchProvider implements BatchProvider {
             FileRules rules = real.startFile();
             return new FileRules() {
                 @Override
-                public void check(long lineNumber, String customId, ObjectNode line, ViolationSink out) {
+                public void check(
+                        long lineNumber, String customId, ObjectNode line, ViolationSink out) {
                     rules.check(lineNumber, customId, line, out);
                 }
 

@@ -18,13 +18,20 @@ import javax.imageio.ImageIO;
 final class Chart {
     record Point(double x, double y) {}
 
-    private static final Color[] COLORS = {new Color(0x1f77b4), new Color(0x7f7f7f), new Color(0xd62728),
-        new Color(0xff7f0e), new Color(0x2ca02c), new Color(0x9467bd), new Color(0x8c564b)};
+    private static final Color[] COLORS = {
+        new Color(0x1f77b4),
+        new Color(0x7f7f7f),
+        new Color(0xd62728),
+        new Color(0xff7f0e),
+        new Color(0x2ca02c),
+        new Color(0x9467bd),
+        new Color(0x8c564b)
+    };
 
-    private Chart() {
-    }
+    private Chart() {}
 
-    static void draw(Path png, String title, String xLabel, String yLabel, Map<String, List<Point>> series)
+    static void draw(
+            Path png, String title, String xLabel, String yLabel, Map<String, List<Point>> series)
             throws IOException {
         System.setProperty("java.awt.headless", "true");
         int w = 1100;
@@ -36,7 +43,8 @@ final class Chart {
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setRenderingHint(
+                RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, w, h);
 
@@ -65,8 +73,10 @@ final class Chart {
         final double fx1 = lx1;
         final double fy0 = ly0;
         final double fy1 = ly1;
-        java.util.function.DoubleUnaryOperator sx = x -> left + (Math.log10(x) - fx0) / (fx1 - fx0) * pw;
-        java.util.function.DoubleUnaryOperator sy = y -> top + ph - (Math.log10(y) - fy0) / (fy1 - fy0) * ph;
+        java.util.function.DoubleUnaryOperator sx =
+                x -> left + (Math.log10(x) - fx0) / (fx1 - fx0) * pw;
+        java.util.function.DoubleUnaryOperator sy =
+                y -> top + ph - (Math.log10(y) - fy0) / (fy1 - fy0) * ph;
 
         Font small = new Font(Font.SANS_SERIF, Font.PLAIN, 13);
         g.setFont(small);
@@ -94,7 +104,8 @@ final class Chart {
             g.setColor(new Color(0xeeeeee));
             g.drawLine(px, top, px, top + ph);
             g.setColor(Color.DARK_GRAY);
-            String label = x >= 1000 ? String.format("%.2f GB", x / 1000) : String.format("%.0f MB", x);
+            String label =
+                    x >= 1000 ? String.format("%.2f GB", x / 1000) : String.format("%.0f MB", x);
             g.drawString(label, px - fm.stringWidth(label) / 2, top + ph + 20);
         }
         g.setColor(Color.BLACK);
@@ -108,8 +119,11 @@ final class Chart {
             g.setStroke(new BasicStroke(2.5f));
             List<Point> pts = e.getValue();
             for (int k = 1; k < pts.size(); k++) {
-                g.drawLine((int) sx.applyAsDouble(pts.get(k - 1).x()), (int) sy.applyAsDouble(pts.get(k - 1).y()),
-                        (int) sx.applyAsDouble(pts.get(k).x()), (int) sy.applyAsDouble(pts.get(k).y()));
+                g.drawLine(
+                        (int) sx.applyAsDouble(pts.get(k - 1).x()),
+                        (int) sy.applyAsDouble(pts.get(k - 1).y()),
+                        (int) sx.applyAsDouble(pts.get(k).x()),
+                        (int) sy.applyAsDouble(pts.get(k).y()));
             }
             for (Point p : pts) {
                 int px = (int) sx.applyAsDouble(p.x());

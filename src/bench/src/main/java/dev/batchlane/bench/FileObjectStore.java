@@ -77,7 +77,8 @@ final class FileObjectStore implements ObjectStore {
         try {
             Files.createDirectories(path(key).getParent());
             Path partial = path(key).resolveSibling(path(key).getFileName() + ".uploading");
-            java.io.OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(partial), 1 << 16);
+            java.io.OutputStream out =
+                    new java.io.BufferedOutputStream(Files.newOutputStream(partial), 1 << 16);
             return new Upload() {
                 private boolean done;
                 private boolean closed;
@@ -120,8 +121,11 @@ final class FileObjectStore implements ObjectStore {
             return List.of();
         }
         try (Stream<Path> files = Files.walk(root)) {
-            return files.filter(Files::isRegularFile).map(p -> root.relativize(p).toString().replace('\\', '/'))
-                    .filter(k -> k.startsWith(prefix)).sorted().toList();
+            return files.filter(Files::isRegularFile)
+                    .map(p -> root.relativize(p).toString().replace('\\', '/'))
+                    .filter(k -> k.startsWith(prefix))
+                    .sorted()
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException("list " + prefix, e);
         }

@@ -39,8 +39,8 @@ import java.util.stream.Stream;
  *
  * <ul>
  *   <li>{@code validate-count}, {@code validate-nocount}: {@code FileValidator.validate} alone;
- *   <li>{@code ingest-count}, {@code ingest-nocount}: {@code IngestService.ingest} end to end over a
- *       file-backed bucket and an in-memory job store; only the provider's submission is a no-op;
+ *   <li>{@code ingest-count}, {@code ingest-nocount}: {@code IngestService.ingest} end to end over
+ *       a file-backed bucket and an in-memory job store; only the provider's submission is a no-op;
  *   <li>{@code complete}: {@code CompleteService.complete} of one ended shard (INPUT is the staged
  *       shard, RESULTS the provider's output file);
  *   <li>{@code join}: {@code Joiner.stagedIds} + {@code Joiner.join} alone over the same files;
@@ -50,8 +50,7 @@ import java.util.stream.Stream;
 public final class Measure {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private Measure() {
-    }
+    private Measure() {}
 
     public static void main(String[] args) throws Exception {
         String mode = args[0];
@@ -63,12 +62,15 @@ public final class Measure {
         try {
             long t0 = System.nanoTime();
             switch (mode) {
-                case "validate-count", "validate-nocount" -> validate(mode.endsWith("-count"), input, out);
-                case "ingest-count", "ingest-nocount" -> ingest(mode.endsWith("-count"), input, work, out);
+                case "validate-count", "validate-nocount" ->
+                        validate(mode.endsWith("-count"), input, out);
+                case "ingest-count", "ingest-nocount" ->
+                        ingest(mode.endsWith("-count"), input, work, out);
                 case "complete" -> complete(input, results, work, out);
                 case "join" -> join(input, results, work, out);
                 case "join-warm" -> {
-                    // A complete function that has joined a few shards already (a warm container of a
+                    // A complete function that has joined a few shards already (a warm container of
+                    // a
                     // 36-shard job): the last of five joins in one JVM is timed, the first is kept.
                     double first = 0;
                     for (int round = 1; round <= 5; round++) {
@@ -98,8 +100,13 @@ public final class Measure {
             gcs += Math.max(0, gc.getCollectionCount());
             gcMillis += Math.max(0, gc.getCollectionTime());
         }
-        out.put("gc", String.join("+", ManagementFactory.getGarbageCollectorMXBeans().stream()
-                .map(GarbageCollectorMXBean::getName).toList()));
+        out.put(
+                "gc",
+                String.join(
+                        "+",
+                        ManagementFactory.getGarbageCollectorMXBeans().stream()
+                                .map(GarbageCollectorMXBean::getName)
+                                .toList()));
         out.put("gcCount", gcs);
         out.put("gcMillis", gcMillis);
         System.out.println("RESULT " + JSON.writeValueAsString(out));
@@ -110,25 +117,39 @@ public final class Measure {
     }
 
     static LaneSettings settings(Path temp) {
-        return new LaneSettings(IngestLimits.NO_CAP, Duration.ofMinutes(1), Duration.ofMinutes(30), 25, temp,
-                Money.defaults(), LaneSettings.DEFAULT_RESUBMIT_DEPTH);
+        return new LaneSettings(
+                IngestLimits.NO_CAP,
+                Duration.ofMinutes(1),
+                Duration.ofMinutes(30),
+                25,
+                temp,
+                Money.defaults(),
+                LaneSettings.DEFAULT_RESUBMIT_DEPTH);
     }
 
     private static void validate(boolean count, Path input, ObjectNode out) throws IOException {
         BenchProvider provider = new BenchProvider(count, null);
         FileValidator.Result r;
         try (InputStream in = open(input)) {
-            r = new FileValidator(provider.contract(), provider.limits().cappedBy(IngestLimits.NO_CAP),
-                    Money.defaults().defaultMaxOutputTokens()).validate(in, v -> { });
+            r =
+                    new FileValidator(
+                                    provider.contract(),
+                                    provider.limits().cappedBy(IngestLimits.NO_CAP),
+                                    Money.defaults().defaultMaxOutputTokens())
+                            .validate(in, v -> {});
         }
         if (!r.valid()) {
-            throw new IllegalStateException("generated file rejected: " + r.violationsByCode() + " " + r.sample());
+            throw new IllegalStateException(
+                    "generated file rejected: " + r.violationsByCode() + " " + r.sample());
         }
         out.put("lines", r.requests());
-        out.put("inputTokens", r.estimates().values().stream().mapToLong(TokenEstimate::inputTokens).sum());
+        out.put(
+                "inputTokens",
+                r.estimates().values().stream().mapToLong(TokenEstimate::inputTokens).sum());
     }
 
-    private static void ingest(boolean count, Path input, Path work, ObjectNode out) throws IOException {
+    private static void ingest(boolean count, Path input, Path work, ObjectNode out)
+            throws IOException {
         Path bucket = Files.createDirectories(work.resolve("bucket"));
         Path temp = Files.createDirectories(work.resolve("tmp"));
         String key = "inbox/openai/" + input.getFileName();
@@ -141,10 +162,17 @@ public final class Measure {
         }
         InMemoryJobStore store = new InMemoryJobStore();
         FileObjectStore objects = new FileObjectStore(bucket);
-        IngestService ingest = new IngestService(store, objects, new Providers(List.of(new BenchProvider(count, null))),
-                settings(temp), Clock.systemUTC());
-        IngestService.Result r = ingest.ingest(new IngestService.ObjectRef("bench", key, null, "etag-bench",
-                Files.size(input)));
+        IngestService ingest =
+                new IngestService(
+                        store,
+                        objects,
+                        new Providers(List.of(new BenchProvider(count, null))),
+                        settings(temp),
+                        Clock.systemUTC());
+        IngestService.Result r =
+                ingest.ingest(
+                        new IngestService.ObjectRef(
+                                "bench", key, null, "etag-bench", Files.size(input)));
         if (r.outcome() != IngestService.Outcome.ACCEPTED) {
             throw new IllegalStateException("ingest did not accept the generated file: " + r);
         }
@@ -156,14 +184,25 @@ public final class Measure {
     }
 
     /** An ended shard of one job, staged in the bucket, ready for complete. */
-    private static Job stageEnded(InMemoryJobStore store, FileObjectStore objects, Path staged, long requests)
+    private static Job stageEnded(
+            InMemoryJobStore store, FileObjectStore objects, Path staged, long requests)
             throws IOException {
         String jobId = "job-bench-join";
         Instant now = Instant.now();
-        store.createJob(Job.builder(jobId, "openai").status(JobStatus.RUNNING)
-                .input("bench", "inbox/openai/join.jsonl", "etag-bench").name("join").sha256("0")
-                .inputBytes(Files.size(staged)).requestCount(requests).shardCount(1).model("gpt-4o-mini")
-                .endpoint("/v1/chat/completions").createdAt(now).submittedAt(now).build());
+        store.createJob(
+                Job.builder(jobId, "openai")
+                        .status(JobStatus.RUNNING)
+                        .input("bench", "inbox/openai/join.jsonl", "etag-bench")
+                        .name("join")
+                        .sha256("0")
+                        .inputBytes(Files.size(staged))
+                        .requestCount(requests)
+                        .shardCount(1)
+                        .model("gpt-4o-mini")
+                        .endpoint("/v1/chat/completions")
+                        .createdAt(now)
+                        .submittedAt(now)
+                        .build());
         String key = Keys.staging(jobId, 0);
         Path target = objects.path(key);
         Files.createDirectories(target.getParent());
@@ -172,22 +211,29 @@ public final class Measure {
         } catch (IOException | UnsupportedOperationException e) {
             Files.copy(staged, target);
         }
-        Shard shard = Shard.staged(jobId, 0, "openai", key, requests, Files.size(staged))
-                .submitted("batch_bench", "file-in", "validating", now, now)
-                .ended("completed", null, "file-out", null, null, now);
+        Shard shard =
+                Shard.staged(jobId, 0, "openai", key, requests, Files.size(staged))
+                        .submitted("batch_bench", "file-in", "validating", now, now)
+                        .ended("completed", null, "file-out", null, null, now);
         store.createShard(shard);
         return store.job(jobId).orElseThrow();
     }
 
-    private static void complete(Path staged, Path results, Path work, ObjectNode out) throws IOException {
+    private static void complete(Path staged, Path results, Path work, ObjectNode out)
+            throws IOException {
         Path bucket = Files.createDirectories(work.resolve("bucket"));
         Path temp = Files.createDirectories(work.resolve("tmp"));
         InMemoryJobStore store = new InMemoryJobStore();
         FileObjectStore objects = new FileObjectStore(bucket);
         long requests = countLines(staged);
         Job job = stageEnded(store, objects, staged, requests);
-        CompleteService complete = new CompleteService(store, objects,
-                new Providers(List.of(new BenchProvider(true, results))), settings(temp), Clock.systemUTC());
+        CompleteService complete =
+                new CompleteService(
+                        store,
+                        objects,
+                        new Providers(List.of(new BenchProvider(true, results))),
+                        settings(temp),
+                        Clock.systemUTC());
         long t0 = System.nanoTime();
         CompleteService.Result r = complete.complete(job.jobId(), 0);
         out.put("operationSeconds", (System.nanoTime() - t0) / 1e9);
@@ -201,7 +247,8 @@ public final class Measure {
         out.put("partBytes", Files.size(objects.path(Keys.part(job.jobId(), 0))));
     }
 
-    private static void join(Path staged, Path results, Path work, ObjectNode out) throws IOException {
+    private static void join(Path staged, Path results, Path work, ObjectNode out)
+            throws IOException {
         BenchProvider provider = new BenchProvider(true, results);
         Set<String> pending;
         try (InputStream in = open(staged)) {
@@ -210,9 +257,24 @@ public final class Measure {
         Path part = work.resolve("part.jsonl");
         Joiner.Joined j;
         try (var partOut = new java.io.BufferedOutputStream(Files.newOutputStream(part), 1 << 16)) {
-            j = Joiner.join(pending, sink -> provider.streamResults(
-                    new BatchView("batch_bench", null, "completed", null, "file-out", null, null), sink),
-                    new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no result"), true, partOut, "part");
+            j =
+                    Joiner.join(
+                            pending,
+                            sink ->
+                                    provider.streamResults(
+                                            new BatchView(
+                                                    "batch_bench",
+                                                    null,
+                                                    "completed",
+                                                    null,
+                                                    "file-out",
+                                                    null,
+                                                    null),
+                                            sink),
+                            new Joiner.Unanswered(Outcome.MISSING, "missing_result", "no result"),
+                            true,
+                            partOut,
+                            "part");
         }
         out.put("lines", j.result().total());
         out.put("succeeded", j.result().succeeded());
@@ -241,7 +303,8 @@ public final class Measure {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith(field + ":")) {
-                    return Long.parseLong(line.substring(field.length() + 1).replace("kB", "").trim());
+                    return Long.parseLong(
+                            line.substring(field.length() + 1).replace("kB", "").trim());
                 }
             }
         } catch (IOException | RuntimeException e) {

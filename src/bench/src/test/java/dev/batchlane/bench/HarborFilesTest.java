@@ -15,11 +15,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The generated files are what the benchmark claims; no benchmark runs here (that is -Pbench). */
 class HarborFilesTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
-    void requestLines_areValidOpenAiChatLinesOfAbout2400Bytes_withTheSameSystemPrompt() throws Exception {
+    void requestLines_areValidOpenAiChatLinesOfAbout2400Bytes_withTheSameSystemPrompt()
+            throws Exception {
         Path file = dir.resolve("h.jsonl");
         long bytes = HarborFiles.writeRequests(file, 500);
         assertThat(bytes / 500.0).isBetween(2200.0, 2600.0);
@@ -29,18 +29,22 @@ class HarborFilesTest {
         assertThat(first.get("custom_id").asText()).isEqualTo("tx-0000001");
         assertThat(first.at("/body/model").asText()).isEqualTo("gpt-4o-mini");
         assertThat(first.at("/body/max_tokens").asInt()).isBetween(16, 64);
-        assertThat(first.at("/body/messages/0/content").asText()).isEqualTo(HarborFiles.SYSTEM_PROMPT);
-        assertThat(HarborFiles.userMessage(1, new SplittableRandom(1)).length()).isBetween(600, 850);
+        assertThat(first.at("/body/messages/0/content").asText())
+                .isEqualTo(HarborFiles.SYSTEM_PROMPT);
+        assertThat(HarborFiles.userMessage(1, new SplittableRandom(1)).length())
+                .isBetween(600, 850);
 
         BenchProvider counting = new BenchProvider(true, null);
-        FileValidator.Result r = new FileValidator(counting.contract(), IngestLimits.OPENAI)
-                .validate(Files.newInputStream(file), v -> { });
+        FileValidator.Result r =
+                new FileValidator(counting.contract(), IngestLimits.OPENAI)
+                        .validate(Files.newInputStream(file), v -> {});
         assertThat(r.valid()).isTrue();
         assertThat(r.requests()).isEqualTo(500);
         assertThat(r.estimates().get("gpt-4o-mini").inputTokens()).isGreaterThan(500L * 400);
 
-        FileValidator.Result none = new FileValidator(new BenchProvider(false, null).contract(), IngestLimits.OPENAI)
-                .validate(Files.newInputStream(file), v -> { });
+        FileValidator.Result none =
+                new FileValidator(new BenchProvider(false, null).contract(), IngestLimits.OPENAI)
+                        .validate(Files.newInputStream(file), v -> {});
         assertThat(none.valid()).isTrue();
         assertThat(none.estimates().get("gpt-4o-mini").inputTokens()).isZero();
     }
@@ -56,7 +60,10 @@ class HarborFilesTest {
         var old = System.out;
         System.setOut(new java.io.PrintStream(out, true));
         try {
-            Measure.main(new String[] {"complete", staged.toString(), results.toString(), dir.toString()});
+            Measure.main(
+                    new String[] {
+                        "complete", staged.toString(), results.toString(), dir.toString()
+                    });
         } finally {
             System.setOut(old);
         }

@@ -20,12 +20,16 @@ public final class DynamoDbLocalServer implements AutoCloseable {
 
     public static DynamoDbLocalServer start(int port) {
         try {
-            DynamoDBProxyServer server = ServerRunner.createServerFromCommandLineArgs(
-                    new String[] {"-inMemory", "-port", Integer.toString(port), "-disableTelemetry"});
+            DynamoDBProxyServer server =
+                    ServerRunner.createServerFromCommandLineArgs(
+                            new String[] {
+                                "-inMemory", "-port", Integer.toString(port), "-disableTelemetry"
+                            });
             server.start();
             return new DynamoDbLocalServer(server, port);
         } catch (Exception e) {
-            throw new IllegalStateException("DynamoDB Local did not start on port " + port + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "DynamoDB Local did not start on port " + port + ": " + e.getMessage(), e);
         }
     }
 

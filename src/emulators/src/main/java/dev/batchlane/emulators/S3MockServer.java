@@ -17,13 +17,14 @@ import java.util.List;
 public final class S3MockServer implements AutoCloseable {
     /** Where the build copies the runnable jar (see the parent pom's copy-s3mock execution). */
     public static final String JAR_PROPERTY = "s3mock.jar";
+
     /**
-     * Spring Boot takes S3Mock seconds to start on an idle machine and over a minute on a shared one
-     * (load 25 on 2 cores failed two runs at 60 s); the wait ends as soon as it answers.
-     * {@code BATCHLANE_S3MOCK_START_TIMEOUT} (e.g. PT5M) waits longer still.
+     * Spring Boot takes S3Mock seconds to start on an idle machine and over a minute on a shared
+     * one (load 25 on 2 cores failed two runs at 60 s); the wait ends as soon as it answers. {@code
+     * BATCHLANE_S3MOCK_START_TIMEOUT} (e.g. PT5M) waits longer still.
      */
-    private static final Duration START_TIMEOUT = Duration.parse(
-            System.getenv().getOrDefault("BATCHLANE_S3MOCK_START_TIMEOUT", "PT3M"));
+    private static final Duration START_TIMEOUT =
+            Duration.parse(System.getenv().getOrDefault("BATCHLANE_S3MOCK_START_TIMEOUT", "PT3M"));
 
     private final Process process;
     private final URI endpoint;
@@ -41,27 +42,46 @@ public final class S3MockServer implements AutoCloseable {
 
     public static S3MockServer start(Path jar, int port, String... initialBuckets) {
         if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException("S3Mock jar not found at " + jar.toAbsolutePath()
-                    + "; build the module first (mvn generate-test-resources copies it) or set -D" + JAR_PROPERTY);
+            throw new IllegalStateException(
+                    "S3Mock jar not found at "
+                            + jar.toAbsolutePath()
+                            + "; build the module first (mvn generate-test-resources copies it) or set -D"
+                            + JAR_PROPERTY);
         }
         try {
             Path root = Files.createTempDirectory("s3mock-");
             Path log = root.resolve("s3mock.log");
-            List<String> cmd = new ArrayList<>(List.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx256m", "-jar", jar.toAbsolutePath().toString(),
-                    "--http.port=" + port, "--server.port=0",
-                    "--com.adobe.testing.s3mock.store.root=" + root.resolve("data"),
-                    "--com.adobe.testing.s3mock.store.retainFilesOnExit=false",
-                    "--spring.main.banner-mode=off", "--logging.level.root=WARN",
-                    // S3Mock streams GETs as asynchronous responses, which its servlet container ends after
-                    // 30 s: a 4 GB object read at ingest's pace was cut every 30 s. S3 has no such limit.
-                    // (The lane resumes cut reads anyway; S3StreamingTest cuts them on purpose.)
-                    "--spring.mvc.async.request-timeout=6h"));
+            List<String> cmd =
+                    new ArrayList<>(
+                            List.of(
+                                    Path.of(System.getProperty("java.home"), "bin", "java")
+                                            .toString(),
+                                    "-Xmx256m",
+                                    "-jar",
+                                    jar.toAbsolutePath().toString(),
+                                    "--http.port=" + port,
+                                    "--server.port=0",
+                                    "--com.adobe.testing.s3mock.store.root=" + root.resolve("data"),
+                                    "--com.adobe.testing.s3mock.store.retainFilesOnExit=false",
+                                    "--spring.main.banner-mode=off",
+                                    "--logging.level.root=WARN",
+                                    // S3Mock streams GETs as asynchronous responses, which its
+                                    // servlet container ends after
+                                    // 30 s: a 4 GB object read at ingest's pace was cut every 30 s.
+                                    // S3 has no such limit.
+                                    // (The lane resumes cut reads anyway; S3StreamingTest cuts them
+                                    // on purpose.)
+                                    "--spring.mvc.async.request-timeout=6h"));
             if (initialBuckets.length > 0) {
-                cmd.add("--com.adobe.testing.s3mock.store.initialBuckets=" + String.join(",", initialBuckets));
+                cmd.add(
+                        "--com.adobe.testing.s3mock.store.initialBuckets="
+                                + String.join(",", initialBuckets));
             }
-            Process process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Process process =
+                    new ProcessBuilder(cmd)
+                            .redirectErrorStream(true)
+                            .redirectOutput(log.toFile())
+                            .start();
             S3MockServer server = new S3MockServer(process, port, root);
             Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
             server.awaitReady(log);
@@ -71,7 +91,10 @@ public final class S3MockServer implements AutoCloseable {
         }
     }
 
-    /** The jar from -Ds3mock.jar, else target/s3mock/s3mock.jar in this or a parent directory's module. */
+    /**
+     * The jar from -Ds3mock.jar, else target/s3mock/s3mock.jar in this or a parent directory's
+     * module.
+     */
     public static Path locateJar() {
         String configured = System.getProperty(JAR_PROPERTY, System.getenv("BATCHLANE_S3MOCK_JAR"));
         if (configured != null && !configured.isBlank()) {
@@ -84,8 +107,11 @@ public final class S3MockServer implements AutoCloseable {
         Instant deadline = Instant.now().plus(START_TIMEOUT);
         while (Instant.now().isBefore(deadline)) {
             if (!process.isAlive()) {
-                throw new IllegalStateException("S3Mock exited with " + process.exitValue() + " while starting:\n"
-                        + tail(log));
+                throw new IllegalStateException(
+                        "S3Mock exited with "
+                                + process.exitValue()
+                                + " while starting:\n"
+                                + tail(log));
             }
             try {
                 HttpURLConnection c = (HttpURLConnection) endpoint.toURL().openConnection();
@@ -107,8 +133,13 @@ public final class S3MockServer implements AutoCloseable {
             }
         }
         process.destroyForcibly();
-        throw new IllegalStateException("S3Mock did not answer on " + endpoint + " within " + START_TIMEOUT + ":\n"
-                + tail(log));
+        throw new IllegalStateException(
+                "S3Mock did not answer on "
+                        + endpoint
+                        + " within "
+                        + START_TIMEOUT
+                        + ":\n"
+                        + tail(log));
     }
 
     private static String tail(Path log) throws IOException {

@@ -28,21 +28,31 @@ import java.util.zip.CRC32;
 /**
  * An HTTP proxy in front of DynamoDB Local that answers some calls the way DynamoDB itself does
  * when it is busy, in DynamoDB's JSON 1.0 wire format, so the AWS SDK parses them into its own
- * exceptions: a {@code TransactWriteItems} cancelled with a {@code ThrottlingError} or a
- * {@code TransactionConflict} reason on one of its items ({@code TransactionCanceledException},
- * HTTP 400, which the SDK does not retry), and {@code ProvisionedThroughputExceededException}
- * (HTTP 400, which the SDK retries with backoff). Every other call goes to DynamoDB Local as it came.
- * DynamoDB Local itself never throttles and only rarely conflicts, which is why this exists.
+ * exceptions: a {@code TransactWriteItems} cancelled with a {@code ThrottlingError} or a {@code
+ * TransactionConflict} reason on one of its items ({@code TransactionCanceledException}, HTTP 400,
+ * which the SDK does not retry), and {@code ProvisionedThroughputExceededException} (HTTP 400,
+ * which the SDK retries with backoff). Every other call goes to DynamoDB Local as it came. DynamoDB
+ * Local itself never throttles and only rarely conflicts, which is why this exists.
  */
 final class DynamoFaultProxy implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String TARGET_PREFIX = "DynamoDB_20120810.";
-    private static final Set<String> HOP_BY_HOP = Set.of("host", "content-length", "connection", "expect",
-            "transfer-encoding", "upgrade", "keep-alive");
+    private static final Set<String> HOP_BY_HOP =
+            Set.of(
+                    "host",
+                    "content-length",
+                    "connection",
+                    "expect",
+                    "transfer-encoding",
+                    "upgrade",
+                    "keep-alive");
 
     /** What a faulted call answers. */
     enum Fault {
-        /** TransactionCanceledException, the reason ThrottlingError on one item and None on the others. */
+        /**
+         * TransactionCanceledException, the reason ThrottlingError on one item and None on the
+         * others.
+         */
         TRANSACTION_THROTTLED,
         /** TransactionCanceledException, the reason TransactionConflict on one item. */
         TRANSACTION_CONFLICT,
@@ -64,11 +74,13 @@ final class DynamoFaultProxy implements AutoCloseable {
         this.target = target;
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", this::handle);
-        server.setExecutor(Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "dynamo-fault-proxy");
-            t.setDaemon(true);
-            return t;
-        }));
+        server.setExecutor(
+                Executors.newCachedThreadPool(
+                        r -> {
+                            Thread t = new Thread(r, "dynamo-fault-proxy");
+                            t.setDaemon(true);
+                            return t;
+                        }));
         server.start();
     }
 
@@ -84,13 +96,19 @@ final class DynamoFaultProxy implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
 
-    /** The next {@code count} calls of {@code operation} (for example "TransactWriteItems") answer {@code fault}. */
+    /**
+     * The next {@code count} calls of {@code operation} (for example "TransactWriteItems") answer
+     * {@code fault}.
+     */
     void failNext(String operation, int count, Fault fault) {
         next.put(operation, new AtomicInteger(count));
         nextFault.put(operation, fault);
     }
 
-    /** Each call of {@code operation} is cancelled as throttled or conflicting with this probability. */
+    /**
+     * Each call of {@code operation} is cancelled as throttled or conflicting with this
+     * probability.
+     */
     void failTransactions(double probability, long seed) {
         random = new Random(seed);
         fractionOperation = "TransactWriteItems";
@@ -118,7 +136,9 @@ final class DynamoFaultProxy implements AutoCloseable {
         if (operation.equals(fractionOperation)) {
             synchronized (this) {
                 if (random.nextDouble() < fraction) {
-                    return random.nextBoolean() ? Fault.TRANSACTION_THROTTLED : Fault.TRANSACTION_CONFLICT;
+                    return random.nextBoolean()
+                            ? Fault.TRANSACTION_THROTTLED
+                            : Fault.TRANSACTION_CONFLICT;
                 }
             }
         }
@@ -132,8 +152,10 @@ final class DynamoFaultProxy implements AutoCloseable {
                 body = in.readAllBytes();
             }
             String targetHeader = ex.getRequestHeaders().getFirst("X-Amz-Target");
-            String operation = targetHeader != null && targetHeader.startsWith(TARGET_PREFIX)
-                    ? targetHeader.substring(TARGET_PREFIX.length()) : "";
+            String operation =
+                    targetHeader != null && targetHeader.startsWith(TARGET_PREFIX)
+                            ? targetHeader.substring(TARGET_PREFIX.length())
+                            : "";
             Fault fault = faultFor(operation);
             if (fault != null) {
                 injected.incrementAndGet();
@@ -145,13 +167,18 @@ final class DynamoFaultProxy implements AutoCloseable {
     }
 
     private void forward(HttpExchange ex, byte[] body) throws IOException {
-        HttpRequest.Builder req = HttpRequest.newBuilder(target.resolve(ex.getRequestURI().toString()))
-                .method(ex.getRequestMethod(), HttpRequest.BodyPublishers.ofByteArray(body));
-        ex.getRequestHeaders().forEach((name, values) -> {
-            if (!HOP_BY_HOP.contains(name.toLowerCase())) {
-                values.forEach(v -> req.header(name, v));
-            }
-        });
+        HttpRequest.Builder req =
+                HttpRequest.newBuilder(target.resolve(ex.getRequestURI().toString()))
+                        .method(
+                                ex.getRequestMethod(),
+                                HttpRequest.BodyPublishers.ofByteArray(body));
+        ex.getRequestHeaders()
+                .forEach(
+                        (name, values) -> {
+                            if (!HOP_BY_HOP.contains(name.toLowerCase())) {
+                                values.forEach(v -> req.header(name, v));
+                            }
+                        });
         HttpResponse<byte[]> res;
         try {
             res = client.send(req.build(), HttpResponse.BodyHandlers.ofByteArray());
@@ -159,11 +186,14 @@ final class DynamoFaultProxy implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted forwarding to DynamoDB Local", e);
         }
-        res.headers().map().forEach((name, values) -> {
-            if (!HOP_BY_HOP.contains(name.toLowerCase()) && !name.startsWith(":")) {
-                ex.getResponseHeaders().put(name, List.copyOf(values));
-            }
-        });
+        res.headers()
+                .map()
+                .forEach(
+                        (name, values) -> {
+                            if (!HOP_BY_HOP.contains(name.toLowerCase()) && !name.startsWith(":")) {
+                                ex.getResponseHeaders().put(name, List.copyOf(values));
+                            }
+                        });
         byte[] out = res.body();
         ex.sendResponseHeaders(res.statusCode(), out.length == 0 ? -1 : out.length);
         if (out.length > 0) {
@@ -173,23 +203,33 @@ final class DynamoFaultProxy implements AutoCloseable {
         }
     }
 
-    /** The error body DynamoDB sends: {@code __type} names the exception; reasons follow the request's items. */
+    /**
+     * The error body DynamoDB sends: {@code __type} names the exception; reasons follow the
+     * request's items.
+     */
     private static byte[] error(Fault fault, byte[] request) throws IOException {
         ObjectNode e = JSON.createObjectNode();
         if (fault == Fault.THROUGHPUT_EXCEEDED) {
-            e.put("__type", "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException");
-            e.put("message", "The level of configured provisioned throughput for the table was exceeded. Consider"
-                    + " increasing your provisioning level with the UpdateTable API.");
+            e.put(
+                    "__type",
+                    "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException");
+            e.put(
+                    "message",
+                    "The level of configured provisioned throughput for the table was exceeded. Consider"
+                            + " increasing your provisioning level with the UpdateTable API.");
             return JSON.writeValueAsBytes(e);
         }
         JsonNode items = JSON.readTree(request).path("TransactItems");
         int n = Math.max(1, items.size());
-        String code = fault == Fault.TRANSACTION_THROTTLED ? "ThrottlingError" : "TransactionConflict";
-        String message = fault == Fault.TRANSACTION_THROTTLED
-                ? "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling"
-                        + " your table or index so please try again shortly."
-                : "Transaction is ongoing for the item";
-        // The busy item is the last one: the job item, or the retry shard, never the shard itself, so
+        String code =
+                fault == Fault.TRANSACTION_THROTTLED ? "ThrottlingError" : "TransactionConflict";
+        String message =
+                fault == Fault.TRANSACTION_THROTTLED
+                        ? "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling"
+                                + " your table or index so please try again shortly."
+                        : "Transaction is ongoing for the item";
+        // The busy item is the last one: the job item, or the retry shard, never the shard itself,
+        // so
         // a caller that read only the first reason would take it for "someone else completed it".
         StringBuilder summary = new StringBuilder();
         ArrayNode reasons = JSON.createArrayNode();
@@ -204,8 +244,11 @@ final class DynamoFaultProxy implements AutoCloseable {
             summary.append(i == 0 ? "" : ", ").append(i == n - 1 ? code : "None");
         }
         e.put("__type", "com.amazonaws.dynamodb.v20120810#TransactionCanceledException");
-        e.put("Message", "Transaction cancelled, please refer cancellation reasons for specific reasons ["
-                + summary + "]");
+        e.put(
+                "Message",
+                "Transaction cancelled, please refer cancellation reasons for specific reasons ["
+                        + summary
+                        + "]");
         e.set("CancellationReasons", reasons);
         return JSON.writeValueAsBytes(e);
     }
@@ -214,7 +257,10 @@ final class DynamoFaultProxy implements AutoCloseable {
         CRC32 crc = new CRC32();
         crc.update(body);
         ex.getResponseHeaders().add("Content-Type", "application/x-amz-json-1.0");
-        ex.getResponseHeaders().add("x-amzn-RequestId", UUID.randomUUID().toString().replace("-", "").toUpperCase());
+        ex.getResponseHeaders()
+                .add(
+                        "x-amzn-RequestId",
+                        UUID.randomUUID().toString().replace("-", "").toUpperCase());
         // The SDK checks this checksum on DynamoDB responses.
         ex.getResponseHeaders().add("x-amz-crc32", Long.toString(crc.getValue()));
         ex.sendResponseHeaders(status, body.length);

@@ -19,19 +19,23 @@ import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * IAM as deployed, for the suites that run the services in this JVM: one {@link EnforcingProxy}
- * in front of S3Mock and DynamoDB Local (and its stream), each function (ingest, poll, complete)
- * signing with its own key and checked against its role in the CDK app's synthesized template.
- * The test itself plays the account owner (the emulators' key, unchecked). Whatever sits between
- * the proxy and DynamoDB Local (the fault proxy) stays in the chain.
+ * IAM as deployed, for the suites that run the services in this JVM: one {@link EnforcingProxy} in
+ * front of S3Mock and DynamoDB Local (and its stream), each function (ingest, poll, complete)
+ * signing with its own key and checked against its role in the CDK app's synthesized template. The
+ * test itself plays the account owner (the emulators' key, unchecked). Whatever sits between the
+ * proxy and DynamoDB Local (the fault proxy) stays in the chain.
  */
 final class Enforcement implements AutoCloseable {
     /** Overrides the template the roles are read from, as for the local stack. */
     static final String ENV_TEMPLATE = "BATCHLANE_IAM_TEMPLATE";
+
     static final List<String> FUNCTIONS = List.of("ingest", "poll", "complete");
     private static final String ACCOUNT = "000000000000";
     private static final String REGION = LocalAws.REGION.id();
-    /** The key {@link LocalAws} signs with: the emulators see every call under it, as one account. */
+
+    /**
+     * The key {@link LocalAws} signs with: the emulators see every call under it, as one account.
+     */
     private static final String OPERATOR_KEY = "local";
 
     private final EnforcingProxy proxy;
@@ -43,23 +47,37 @@ final class Enforcement implements AutoCloseable {
     }
 
     /**
-     * Starts the proxy for {@code bucket} at {@code s3} and {@code table} at {@code dynamo} (DynamoDB
-     * Local, or a proxy in front of it); {@code operatorDynamo} reads the table's stream ARN.
+     * Starts the proxy for {@code bucket} at {@code s3} and {@code table} at {@code dynamo}
+     * (DynamoDB Local, or a proxy in front of it); {@code operatorDynamo} reads the table's stream
+     * ARN.
      */
-    static Enforcement start(String bucket, URI s3, String table, URI dynamo, DynamoDbClient operatorDynamo) {
+    static Enforcement start(
+            String bucket, URI s3, String table, URI dynamo, DynamoDbClient operatorDynamo) {
         Path template = template();
         try {
-            String streamArn = DynamoRules.normalizeStreamArn(
-                    operatorDynamo.describeTable(b -> b.tableName(table)).table().latestStreamArn(), REGION);
-            DeployedRoles roles = DeployedRoles.read(template,
-                    new DeployedRoles.LocalNames(REGION, ACCOUNT, bucket, table, streamArn));
-            EnforcingProxy.Builder b = EnforcingProxy.builder().operatorKey(OPERATOR_KEY)
-                    .service(new S3Rules(REGION, roles.bucketKmsKey()), s3)
-                    .service(new DynamoRules(REGION, ACCOUNT), dynamo)
-                    .bucketPolicy(roles.bucketPolicy());
+            String streamArn =
+                    DynamoRules.normalizeStreamArn(
+                            operatorDynamo
+                                    .describeTable(b -> b.tableName(table))
+                                    .table()
+                                    .latestStreamArn(),
+                            REGION);
+            DeployedRoles roles =
+                    DeployedRoles.read(
+                            template,
+                            new DeployedRoles.LocalNames(
+                                    REGION, ACCOUNT, bucket, table, streamArn));
+            EnforcingProxy.Builder b =
+                    EnforcingProxy.builder()
+                            .operatorKey(OPERATOR_KEY)
+                            .service(new S3Rules(REGION, roles.bucketKmsKey()), s3)
+                            .service(new DynamoRules(REGION, ACCOUNT), dynamo)
+                            .bucketPolicy(roles.bucketPolicy());
             for (String fn : FUNCTIONS) {
                 DeployedRoles.Role role = roles.role(fn);
-                b.principal(accessKey(fn), new EnforcingProxy.Principal(fn, role.roleArn(), role.statements()));
+                b.principal(
+                        accessKey(fn),
+                        new EnforcingProxy.Principal(fn, role.roleArn(), role.statements()));
             }
             return new Enforcement(b.start(), template);
         } catch (IOException e) {
@@ -67,13 +85,18 @@ final class Enforcement implements AutoCloseable {
         }
     }
 
-    /** $BATCHLANE_IAM_TEMPLATE, else the template infra/cdk's build wrote (the build passes its path). */
+    /**
+     * $BATCHLANE_IAM_TEMPLATE, else the template infra/cdk's build wrote (the build passes its
+     * path).
+     */
     static Path template() {
         String env = System.getenv(ENV_TEMPLATE);
         if (env != null && !env.isBlank()) {
             return Path.of(env);
         }
-        return Path.of(System.getProperty("batchlane.template", "../../infra/cdk/target/batchlane-template.json"));
+        return Path.of(
+                System.getProperty(
+                        "batchlane.template", "../../infra/cdk/target/batchlane-template.json"));
     }
 
     private static String accessKey(String function) {
@@ -82,28 +105,40 @@ final class Enforcement implements AutoCloseable {
 
     private static StaticCredentialsProvider credentials(String function) {
         if (!FUNCTIONS.contains(function)) {
-            throw new IllegalArgumentException("no role for " + function + "; the lane's functions are " + FUNCTIONS);
+            throw new IllegalArgumentException(
+                    "no role for " + function + "; the lane's functions are " + FUNCTIONS);
         }
-        return StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey(function), "local"));
+        return StaticCredentialsProvider.create(
+                AwsBasicCredentials.create(accessKey(function), "local"));
     }
 
     /** S3 as {@code function} sees it: through the proxy, with its own key. */
     S3Client s3(String function) {
-        return S3Client.builder().endpointOverride(proxy.endpoint()).forcePathStyle(true).region(LocalAws.REGION)
-                .credentialsProvider(credentials(function)).httpClientBuilder(UrlConnectionHttpClient.builder())
+        return S3Client.builder()
+                .endpointOverride(proxy.endpoint())
+                .forcePathStyle(true)
+                .region(LocalAws.REGION)
+                .credentialsProvider(credentials(function))
+                .httpClientBuilder(UrlConnectionHttpClient.builder())
                 .build();
     }
 
     DynamoDbClient dynamo(String function) {
-        return DynamoDbClient.builder().endpointOverride(proxy.endpoint()).region(LocalAws.REGION)
-                .credentialsProvider(credentials(function)).httpClientBuilder(UrlConnectionHttpClient.builder())
+        return DynamoDbClient.builder()
+                .endpointOverride(proxy.endpoint())
+                .region(LocalAws.REGION)
+                .credentialsProvider(credentials(function))
+                .httpClientBuilder(UrlConnectionHttpClient.builder())
                 .build();
     }
 
     /** The table's stream as Lambda's event source mapping reads it: with complete's role. */
     DynamoDbStreamsClient streams(String function) {
-        return DynamoDbStreamsClient.builder().endpointOverride(proxy.endpoint()).region(LocalAws.REGION)
-                .credentialsProvider(credentials(function)).httpClientBuilder(UrlConnectionHttpClient.builder())
+        return DynamoDbStreamsClient.builder()
+                .endpointOverride(proxy.endpoint())
+                .region(LocalAws.REGION)
+                .credentialsProvider(credentials(function))
+                .httpClientBuilder(UrlConnectionHttpClient.builder())
                 .build();
     }
 
@@ -112,7 +147,10 @@ final class Enforcement implements AutoCloseable {
         return proxy.denials();
     }
 
-    /** How many authorizations were decided: a run that made no call through the proxy proves nothing. */
+    /**
+     * How many authorizations were decided: a run that made no call through the proxy proves
+     * nothing.
+     */
     int decisions() {
         return proxy.observations().size();
     }

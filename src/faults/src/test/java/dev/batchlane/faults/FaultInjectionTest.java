@@ -1,10 +1,10 @@
 package dev.batchlane.faults;
 
-import dev.batchlane.aws.LocalAws;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.batchlane.aws.LocalAws;
 import dev.batchlane.aws.dynamo.DynamoJobStore;
 import dev.batchlane.aws.dynamo.StreamPump;
 import dev.batchlane.aws.dynamo.TableSetup;
@@ -18,10 +18,10 @@ import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.money.Money;
 import dev.batchlane.core.poll.PollService;
-import dev.batchlane.emulators.DynamoDbLocalServer;
-import dev.batchlane.emulators.S3MockServer;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.storage.ObjectStore;
+import dev.batchlane.emulators.DynamoDbLocalServer;
+import dev.batchlane.emulators.S3MockServer;
 import dev.batchlane.provider.anthropic.AnthropicConfig;
 import dev.batchlane.provider.anthropic.AnthropicProvider;
 import dev.batchlane.provider.openai.OpenAiConfig;
@@ -60,32 +60,38 @@ import software.amazon.awssdk.services.s3.S3Client;
 /**
  * The whole pipeline — ingest, poll, complete on real DynamoDB Local, S3Mock and the OpenAI or
  * Anthropic simulator (odd seeds OpenAI, even seeds Anthropic) — under faults drawn from a seed:
- * creations that take effect and lose their answer, provider queue limits, lines failing for good or once, batches expiring
- * with partial results, provider calls answering 429 or 5xx, events delivered twice, poll and
- * complete running concurrently, DynamoDB transactions cancelled as throttled or conflicting (through
- * {@link DynamoFaultProxy}), and Lambda's retry of an invocation that threw. Whatever the
- * seed, the invariant must hold: every input custom_id is joined exactly once, every failure is
- * also in failed.jsonl in the input's format, the manifest's counts add up, and nothing is left at
- * the provider, and no shard's batch was created twice. Every service signs with its own key and
- * its calls go through the local IAM enforcement ({@link Enforcement}) with its role from the
- * synthesized template; no test may see a denial. Seeds: {@code -Dfaults.seeds=1..200} or
- * {@code -Dfaults.seeds=4,9,17}.
+ * creations that take effect and lose their answer, provider queue limits, lines failing for good
+ * or once, batches expiring with partial results, provider calls answering 429 or 5xx, events
+ * delivered twice, poll and complete running concurrently, DynamoDB transactions cancelled as
+ * throttled or conflicting (through {@link DynamoFaultProxy}), and Lambda's retry of an invocation
+ * that threw. Whatever the seed, the invariant must hold: every input custom_id is joined exactly
+ * once, every failure is also in failed.jsonl in the input's format, the manifest's counts add up,
+ * and nothing is left at the provider, and no shard's batch was created twice. Every service signs
+ * with its own key and its calls go through the local IAM enforcement ({@link Enforcement}) with
+ * its role from the synthesized template; no test may see a denial. Seeds: {@code
+ * -Dfaults.seeds=1..200} or {@code -Dfaults.seeds=4,9,17}.
  */
 class FaultInjectionTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String BUCKET = "faults";
     private static final String TABLE = "faults";
     private static DynamoDbLocalServer dynamoServer;
+
     /** Between the lane and DynamoDB Local: answers some transactions as a busy DynamoDB does. */
     private static DynamoFaultProxy dynamoFaults;
+
     private static S3MockServer s3Server;
     private static S3Client s3;
     private static DynamoDbClient dynamo;
     private static StreamPump pump;
     private static DynamoJobStore jobs;
     private static S3ObjectStore objects;
-    /** The functions' own credentials and roles, enforced in front of S3Mock and the fault proxy. */
+
+    /**
+     * The functions' own credentials and roles, enforced in front of S3Mock and the fault proxy.
+     */
     private static Enforcement iam;
+
     private int denialsBefore;
 
     @BeforeAll
@@ -97,9 +103,16 @@ class FaultInjectionTest {
         dynamo = LocalAws.dynamo(dynamoFaults.endpoint());
         TableSetup.create(dynamo, TABLE);
         // The chain each function's calls take: IAM proxy → DynamoDB fault proxy → DynamoDB Local.
-        iam = Enforcement.start(BUCKET, s3Server.endpoint(), TABLE, dynamoFaults.endpoint(), dynamo);
+        iam =
+                Enforcement.start(
+                        BUCKET, s3Server.endpoint(), TABLE, dynamoFaults.endpoint(), dynamo);
         // Lambda's event source mapping reads the stream with complete's role.
-        pump = new StreamPump(LocalAws.dynamo(dynamoServer.endpoint()), iam.streams("complete"), TABLE, "us-east-1");
+        pump =
+                new StreamPump(
+                        LocalAws.dynamo(dynamoServer.endpoint()),
+                        iam.streams("complete"),
+                        TABLE,
+                        "us-east-1");
         // The test's own view (the account owner's): unchecked.
         jobs = new DynamoJobStore(dynamo, TABLE);
         objects = new S3ObjectStore(s3, BUCKET);
@@ -117,7 +130,8 @@ class FaultInjectionTest {
     void noDenials() {
         var denials = iam.denials();
         assertThat(denials.subList(denialsBefore, denials.size()))
-                .as("calls the roles in %s refused", iam.templatePath()).isEmpty();
+                .as("calls the roles in %s refused", iam.templatePath())
+                .isEmpty();
     }
 
     @AfterAll
@@ -134,7 +148,9 @@ class FaultInjectionTest {
         String spec = System.getProperty("faults.seeds", "1..3").trim();
         if (spec.contains("..")) {
             String[] range = spec.split("\\.\\.");
-            return LongStream.rangeClosed(Long.parseLong(range[0].trim()), Long.parseLong(range[1].trim())).boxed();
+            return LongStream.rangeClosed(
+                            Long.parseLong(range[0].trim()), Long.parseLong(range[1].trim()))
+                    .boxed();
         }
         return Stream.of(spec.split(",")).map(String::trim).map(Long::parseLong);
     }
@@ -143,7 +159,8 @@ class FaultInjectionTest {
     @MethodSource("seeds")
     void underRandomFaults_everyRequestEndsInExactlyOnePlace(long seed) throws Exception {
         Random r = new Random(seed);
-        // Odd seeds run OpenAI's adapter, even ones Anthropic's: both under the same kinds of fault.
+        // Odd seeds run OpenAI's adapter, even ones Anthropic's: both under the same kinds of
+        // fault.
         try (Sim sim = seed % 2 == 1 ? new OpenAiSim(seed) : new AnthropicSim(seed)) {
             int lines = 150 + r.nextInt(350);
             int shardSize = 40 + r.nextInt(80);
@@ -155,7 +172,8 @@ class FaultInjectionTest {
                 ids.add(id);
                 file.append(sim.line(id, i)).append('\n');
             }
-            String faults = sim.name() + ": " + injectDynamoFaults(r) + sim.injectFaults(r, ids, shardSize);
+            String faults =
+                    sim.name() + ": " + injectDynamoFaults(r) + sim.injectFaults(r, ids, shardSize);
 
             String key = "inbox/" + sim.name() + "/seed-" + seed + ".jsonl";
             var ref = put(key, file.toString(), Map.of());
@@ -166,12 +184,17 @@ class FaultInjectionTest {
 
             Job job = lane.runUntilDone(jobId, r);
 
-            assertThat(job.status()).as("seed %d (%s): job status", seed, faults).isEqualTo(JobStatus.COMPLETED);
+            assertThat(job.status())
+                    .as("seed %d (%s): job status", seed, faults)
+                    .isEqualTo(JobStatus.COMPLETED);
             assertInvariant(jobId, ids, file.toString(), sim, "seed " + seed + " (" + faults + ")");
         }
     }
 
-    /** DynamoDB busy, half the time: transactions (a shard's completion) cancelled as throttled or conflicting. */
+    /**
+     * DynamoDB busy, half the time: transactions (a shard's completion) cancelled as throttled or
+     * conflicting.
+     */
     private static String injectDynamoFaults(Random r) {
         dynamoFaults.reset();
         if (r.nextBoolean()) {
@@ -186,7 +209,8 @@ class FaultInjectionTest {
      * Ids drawn at random while {@code i < bound}, the bound drawn again before each pick (as the
      * seeds recorded so far drew them, so they replay the same).
      */
-    private static Set<String> pick(Random r, List<String> ids, java.util.function.IntSupplier bound) {
+    private static Set<String> pick(
+            Random r, List<String> ids, java.util.function.IntSupplier bound) {
         Set<String> picked = new HashSet<>();
         for (int i = 0; i < bound.getAsInt(); i++) {
             picked.add(ids.get(r.nextInt(ids.size())));
@@ -194,7 +218,10 @@ class FaultInjectionTest {
         return picked;
     }
 
-    /** One provider's simulator as the seeded test drives it: its lines, its faults, what it must be left with. */
+    /**
+     * One provider's simulator as the seeded test drives it: its lines, its faults, what it must be
+     * left with.
+     */
     private interface Sim extends AutoCloseable {
         String name();
 
@@ -231,29 +258,42 @@ class FaultInjectionTest {
 
         @Override
         public BatchProvider provider() {
-            return new OpenAiProvider(new OpenAiConfig(java.net.URI.create(sim.baseUrl()), "sk-faults",
-                    Duration.ofSeconds(30)), HttpClient.newHttpClient());
+            return new OpenAiProvider(
+                    new OpenAiConfig(
+                            java.net.URI.create(sim.baseUrl()),
+                            "sk-faults",
+                            Duration.ofSeconds(30)),
+                    HttpClient.newHttpClient());
         }
 
         @Override
         public String line(String id, int i) {
-            return "{\"custom_id\":\"" + id + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+            return "{\"custom_id\":\""
+                    + id
+                    + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
                     + "\"body\":{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\","
-                    + "\"content\":\"case " + i + "\"}]}}";
+                    + "\"content\":\"case "
+                    + i
+                    + "\"}]}}";
         }
 
         @Override
         public String injectFaults(Random r, List<String> ids, int shardSize) {
             List<String> said = new ArrayList<>();
             double fraction = r.nextDouble() * 0.08;
-            sim.failFraction(fraction, r.nextLong(), 500, "server_error", "The server had an error.");
+            sim.failFraction(
+                    fraction, r.nextLong(), 500, "server_error", "The server had an error.");
             said.add(String.format("%.3f of lines 500", fraction));
             Set<String> refused = pick(r, ids, () -> 1 + r.nextInt(4));
             sim.failLines(refused::contains, 400, "invalid_request_error", "Invalid request.");
             said.add(refused.size() + " refused (400)");
             Set<String> once = pick(r, ids, () -> r.nextInt(10));
             Set<String> failedOnce = ConcurrentHashMap.newKeySet();
-            sim.failLines(id -> once.contains(id) && failedOnce.add(id), 429, "rate_limit_exceeded", "Slow down.");
+            sim.failLines(
+                    id -> once.contains(id) && failedOnce.add(id),
+                    429,
+                    "rate_limit_exceeded",
+                    "Slow down.");
             said.add(once.size() + " rate-limited once");
             if (r.nextBoolean()) {
                 int n = 1 + r.nextInt(2);
@@ -261,8 +301,10 @@ class FaultInjectionTest {
                 said.add(n + " batch(es) expire");
             }
             if (r.nextInt(3) == 0) {
-                // the provider rejects a whole batch file after accepting it (OpenAI: status failed, errors.data)
-                sim.failNextBatchValidations(1, "token_limit_exceeded", "Enqueued token limit reached.");
+                // the provider rejects a whole batch file after accepting it (OpenAI: status
+                // failed, errors.data)
+                sim.failNextBatchValidations(
+                        1, "token_limit_exceeded", "Enqueued token limit reached.");
                 said.add("1 batch rejected");
             }
             if (r.nextInt(3) == 0) {
@@ -274,19 +316,28 @@ class FaultInjectionTest {
                 said.add(op.operationId() + " applied, answer lost (" + how + ")×" + n);
             }
             if (r.nextInt(3) == 0) {
-                // the enqueued-token limit, room for a few shards at a time (a line is under 12 tokens)
+                // the enqueued-token limit, room for a few shards at a time (a line is under 12
+                // tokens)
                 long limit = (long) shardSize * 12 * (2 + r.nextInt(3));
                 boolean atCreate = r.nextBoolean();
                 sim.setEnqueuedTokenLimit(limit, atCreate);
-                said.add("enqueued-token limit " + limit + (atCreate ? " refused at create" : " failed in validation"));
+                said.add(
+                        "enqueued-token limit "
+                                + limit
+                                + (atCreate ? " refused at create" : " failed in validation"));
             }
             if (r.nextInt(4) == 0) {
                 int n = 1 + r.nextInt(2);
                 sim.fileNotReadyForNextCreates(n);
                 said.add("file not ready ×" + n);
             }
-            Operation[] ops = {Operation.CREATE_FILE, Operation.CREATE_BATCH, Operation.RETRIEVE_BATCH,
-                    Operation.DOWNLOAD_FILE, Operation.DELETE_FILE};
+            Operation[] ops = {
+                Operation.CREATE_FILE,
+                Operation.CREATE_BATCH,
+                Operation.RETRIEVE_BATCH,
+                Operation.DOWNLOAD_FILE,
+                Operation.DELETE_FILE
+            };
             for (int i = 0; i < r.nextInt(5); i++) {
                 Operation op = ops[r.nextInt(ops.length)];
                 int status = r.nextBoolean() ? 429 : 500 + r.nextInt(4);
@@ -300,20 +351,29 @@ class FaultInjectionTest {
         @Override
         public void assertClean(String jobId, String why) {
             assertThat(sim.liveFileIds()).as("%s: files left at the provider", why).isEmpty();
-            // No shard was created twice: a batch the provider failed for its queue limit ran nothing
+            // No shard was created twice: a batch the provider failed for its queue limit ran
+            // nothing
             // and is not charged, so it does not count; any other second batch would be.
             Map<String, Integer> perShard = new HashMap<>();
             for (var b : sim.batches()) {
-                if (b.metadata() == null || !jobId.equals(b.metadata().get("batchlane_job_id"))
+                if (b.metadata() == null
+                        || !jobId.equals(b.metadata().get("batchlane_job_id"))
                         || b.errorCodes().contains("token_limit_exceeded")) {
                     continue;
                 }
                 perShard.merge(b.metadata().get("batchlane_shard"), 1, Integer::sum);
             }
-            assertThat(perShard).as("%s: batches created per shard", why).allSatisfy((shard, n) -> assertThat(n)
-                    .as("%s: batches of shard %s", why, shard).isEqualTo(1));
-            assertThat(perShard.size()).as("%s: every shard's batch", why).isEqualTo(jobs.shards(jobId).stream()
-                    .filter(sh -> sh.batchId() != null).count());
+            assertThat(perShard)
+                    .as("%s: batches created per shard", why)
+                    .allSatisfy(
+                            (shard, n) ->
+                                    assertThat(n)
+                                            .as("%s: batches of shard %s", why, shard)
+                                            .isEqualTo(1));
+            assertThat(perShard.size())
+                    .as("%s: every shard's batch", why)
+                    .isEqualTo(
+                            jobs.shards(jobId).stream().filter(sh -> sh.batchId() != null).count());
         }
 
         @Override
@@ -336,25 +396,38 @@ class FaultInjectionTest {
 
         @Override
         public BatchProvider provider() {
-            return new AnthropicProvider(new AnthropicConfig(java.net.URI.create(sim.baseUrl()), "sk-ant-faults", null,
-                    Duration.ofSeconds(30)), HttpClient.newHttpClient());
+            return new AnthropicProvider(
+                    new AnthropicConfig(
+                            java.net.URI.create(sim.baseUrl()),
+                            "sk-ant-faults",
+                            null,
+                            Duration.ofSeconds(30)),
+                    HttpClient.newHttpClient());
         }
 
         @Override
         public String line(String id, int i) {
-            return "{\"custom_id\":\"" + id + "\",\"params\":{\"model\":\"claude-3-5-haiku-20241022\","
-                    + "\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"case " + i + "\"}]}}";
+            return "{\"custom_id\":\""
+                    + id
+                    + "\",\"params\":{\"model\":\"claude-3-5-haiku-20241022\","
+                    + "\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"case "
+                    + i
+                    + "\"}]}}";
         }
 
         @Override
         public String injectFaults(Random r, List<String> ids, int shardSize) {
             List<String> said = new ArrayList<>();
-            // Anthropic's transient per-request errors (api_error, overloaded_error) are retried in a
-            // child shard; invalid_request_error is final. A line is drawn by its id, so the draw holds
+            // Anthropic's transient per-request errors (api_error, overloaded_error) are retried in
+            // a
+            // child shard; invalid_request_error is final. A line is drawn by its id, so the draw
+            // holds
             // for the retry too, as it does at OpenAI.
             double fraction = r.nextDouble() * 0.08;
             long salt = r.nextLong();
-            sim.failLines(id -> new Random(salt ^ id.hashCode()).nextDouble() < fraction, "api_error",
+            sim.failLines(
+                    id -> new Random(salt ^ id.hashCode()).nextDouble() < fraction,
+                    "api_error",
                     "Internal server error");
             said.add(String.format("%.3f of lines api_error", fraction));
             Set<String> refused = pick(r, ids, () -> 1 + r.nextInt(4));
@@ -362,7 +435,10 @@ class FaultInjectionTest {
             said.add(refused.size() + " refused (invalid_request_error)");
             Set<String> once = pick(r, ids, () -> r.nextInt(10));
             Set<String> failedOnce = ConcurrentHashMap.newKeySet();
-            sim.failLines(id -> once.contains(id) && failedOnce.add(id), "overloaded_error", "Overloaded");
+            sim.failLines(
+                    id -> once.contains(id) && failedOnce.add(id),
+                    "overloaded_error",
+                    "Overloaded");
             said.add(once.size() + " overloaded once");
             if (r.nextBoolean()) {
                 int n = 1 + r.nextInt(2);
@@ -396,10 +472,13 @@ class FaultInjectionTest {
         @Override
         public void assertClean(String jobId, String why) {
             assertThat(sim.liveBatchIds()).as("%s: batches left at the provider", why).isEmpty();
-            // A message batch carries no shard id, so the count tells: one batch made per shard that
+            // A message batch carries no shard id, so the count tells: one batch made per shard
+            // that
             // recorded one. A second batch for a shard (a lost answer created again) breaks it.
-            assertThat(sim.createCount()).as("%s: batches created, against the shards that recorded one", why)
-                    .isEqualTo(jobs.shards(jobId).stream().filter(sh -> sh.batchId() != null).count());
+            assertThat(sim.createCount())
+                    .as("%s: batches created, against the shards that recorded one", why)
+                    .isEqualTo(
+                            jobs.shards(jobId).stream().filter(sh -> sh.batchId() != null).count());
         }
 
         @Override
@@ -408,13 +487,14 @@ class FaultInjectionTest {
         }
     }
 
-    private static void assertInvariant(String jobId, List<String> ids, String input, OpenAiSimulator sim, String why)
+    private static void assertInvariant(
+            String jobId, List<String> ids, String input, OpenAiSimulator sim, String why)
             throws IOException {
         assertInvariant(jobId, ids, input, new OpenAiSim(sim), why);
     }
 
-    private static void assertInvariant(String jobId, List<String> ids, String input, Sim sim, String why)
-            throws IOException {
+    private static void assertInvariant(
+            String jobId, List<String> ids, String input, Sim sim, String why) throws IOException {
         Map<String, JsonNode> joined = new HashMap<>();
         for (String k : objects.list("results/" + jobId + "/part-")) {
             for (String line : text(k).split("\n")) {
@@ -422,31 +502,48 @@ class FaultInjectionTest {
                     continue;
                 }
                 JsonNode n = JSON.readTree(line);
-                assertThat(joined.put(n.get("custom_id").asText(), n)).as("%s: %s joined twice", why, n.get("custom_id"))
+                assertThat(joined.put(n.get("custom_id").asText(), n))
+                        .as("%s: %s joined twice", why, n.get("custom_id"))
                         .isNull();
             }
         }
-        assertThat(joined.keySet()).as("%s: joined ids", why).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(joined.keySet())
+                .as("%s: joined ids", why)
+                .containsExactlyInAnyOrderElementsOf(ids);
         Set<String> notSucceeded = new HashSet<>();
-        joined.forEach((id, n) -> {
-            if (!n.get("outcome").asText().equals("succeeded")) {
-                notSucceeded.add(id);
-            }
-        });
-        List<String> failedList = objects.list("results/" + jobId + "/failed.jsonl").isEmpty() ? List.of()
-                : List.of(text("results/" + jobId + "/failed.jsonl").split("\n"));
+        joined.forEach(
+                (id, n) -> {
+                    if (!n.get("outcome").asText().equals("succeeded")) {
+                        notSucceeded.add(id);
+                    }
+                });
+        List<String> failedList =
+                objects.list("results/" + jobId + "/failed.jsonl").isEmpty()
+                        ? List.of()
+                        : List.of(text("results/" + jobId + "/failed.jsonl").split("\n"));
         Set<String> failedIds = new HashSet<>();
         for (String line : failedList) {
-            assertThat(input).as("%s: failed.jsonl holds input lines verbatim", why).contains(line + "\n");
-            assertThat(failedIds.add(JSON.readTree(line).get("custom_id").asText())).as("%s: failed twice", why).isTrue();
+            assertThat(input)
+                    .as("%s: failed.jsonl holds input lines verbatim", why)
+                    .contains(line + "\n");
+            assertThat(failedIds.add(JSON.readTree(line).get("custom_id").asText()))
+                    .as("%s: failed twice", why)
+                    .isTrue();
         }
-        assertThat(failedIds).as("%s: failed.jsonl lists exactly the requests that did not succeed", why)
+        assertThat(failedIds)
+                .as("%s: failed.jsonl lists exactly the requests that did not succeed", why)
                 .isEqualTo(notSucceeded);
         JsonNode manifest = JSON.readTree(text("results/" + jobId + "/manifest.json"));
         JsonNode c = manifest.get("counts");
-        assertThat(c.get("succeeded").asLong() + c.get("failed").asLong() + c.get("expired").asLong()
-                + c.get("cancelled").asLong() + c.get("missing").asLong()).as("%s: manifest counts", why)
-                .isEqualTo(ids.size()).isEqualTo(c.get("requests").asLong());
+        assertThat(
+                        c.get("succeeded").asLong()
+                                + c.get("failed").asLong()
+                                + c.get("expired").asLong()
+                                + c.get("cancelled").asLong()
+                                + c.get("missing").asLong())
+                .as("%s: manifest counts", why)
+                .isEqualTo(ids.size())
+                .isEqualTo(c.get("requests").asLong());
         assertThat(c.get("succeeded").asLong()).isEqualTo(ids.size() - notSucceeded.size());
         sim.assertClean(jobId, why);
     }
@@ -488,11 +585,20 @@ class FaultInjectionTest {
     }
 
     @org.junit.jupiter.api.Test
-    void completeKilledAfterSomePartsAndBeforeTheManifest_rerunGivesTheSameObjectsAndCounts() throws Exception {
-        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(99).start()) {
+    void completeKilledAfterSomePartsAndBeforeTheManifest_rerunGivesTheSameObjectsAndCounts()
+            throws Exception {
+        try (OpenAiSimulator sim =
+                OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(99).start()) {
             sim.failLines(id -> id.endsWith("7"), 400, "invalid_request_error", "Invalid request.");
-            Lane lane = new Lane(sim, 40, (function, store) -> function.equals("complete")
-                    ? new CrashingObjectStore(store, k -> k.endsWith("/manifest.json"), 1) : store);
+            Lane lane =
+                    new Lane(
+                            sim,
+                            40,
+                            (function, store) ->
+                                    function.equals("complete")
+                                            ? new CrashingObjectStore(
+                                                    store, k -> k.endsWith("/manifest.json"), 1)
+                                            : store);
             List<String> ids = new ArrayList<>();
             String file = lines("crash-complete", 150, ids);
             String jobId = drop(lane, "inbox/openai/crash-complete.jsonl", file);
@@ -510,43 +616,55 @@ class FaultInjectionTest {
             assertThat(snapshot("results/" + jobId + "/")).isEqualTo(first);
             assertThat(JSON.readTree(text("results/" + jobId + "/manifest.json")).get("counts"))
                     .isEqualTo(manifest.get("counts"));
-            assertThat(jobs.job(jobId).orElseThrow().shardsCompleted()).isEqualTo(jobs.shards(jobId).size());
+            assertThat(jobs.job(jobId).orElseThrow().shardsCompleted())
+                    .isEqualTo(jobs.shards(jobId).size());
         }
     }
 
     /**
-     * The owner cancels while one batch has just completed at the provider (poll has not seen it yet):
-     * OpenAI answers 400 to that cancel, and every other batch is cancelled all the same; the job then
-     * ends with what finished, nothing left at the provider.
+     * The owner cancels while one batch has just completed at the provider (poll has not seen it
+     * yet): OpenAI answers 400 to that cancel, and every other batch is cancelled all the same; the
+     * job then ends with what finished, nothing left at the provider.
      */
     @org.junit.jupiter.api.Test
-    void cancelWhileOneBatchJustCompleted_its400DoesNotStopTheOthers_andTheJobEnds() throws Exception {
-        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(92).start()) {
+    void cancelWhileOneBatchJustCompleted_its400DoesNotStopTheOthers_andTheJobEnds()
+            throws Exception {
+        try (OpenAiSimulator sim =
+                OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(92).start()) {
             sim.setFractionCompletedBeforeCancel(0.0);
             Lane lane = new Lane(sim, 40);
             List<String> ids = new ArrayList<>();
             String file = lines("cancel-all", 120, ids);
             String jobId = drop(lane, "inbox/openai/cancel-all.jsonl", file);
             var shards = jobs.shards(jobId);
-            assertThat(shards).hasSize(3).allMatch(s -> s.status() == dev.batchlane.core.job.ShardStatus.SUBMITTED);
+            assertThat(shards)
+                    .hasSize(3)
+                    .allMatch(s -> s.status() == dev.batchlane.core.job.ShardStatus.SUBMITTED);
             var provider = lane.providers.get("openai");
             // the first batch runs to its end at the provider; the store still says it is running
-            for (int i = 0; i < 5 && provider.retrieve(shards.get(0).batchId()).state()
-                    != dev.batchlane.core.provider.BatchState.COMPLETED; i++) {
-            }
-            assertThat(sim.batch(shards.get(0).batchId()).orElseThrow().status().wire()).isEqualTo("completed");
+            for (int i = 0;
+                    i < 5
+                            && provider.retrieve(shards.get(0).batchId()).state()
+                                    != dev.batchlane.core.provider.BatchState.COMPLETED;
+                    i++) {}
+            assertThat(sim.batch(shards.get(0).batchId()).orElseThrow().status().wire())
+                    .isEqualTo("completed");
 
-            var result = new dev.batchlane.core.cancel.CancelService(jobs, lane.providers, Clock.systemUTC())
-                    .cancel(jobId);
+            var result =
+                    new dev.batchlane.core.cancel.CancelService(
+                                    jobs, lane.providers, Clock.systemUTC())
+                            .cancel(jobId);
 
             assertThat(result.batchesCancelled()).isEqualTo(2);
             for (var shard : shards.subList(1, 3)) {
-                assertThat(sim.batch(shard.batchId()).orElseThrow().status().wire()).as(shard.id())
+                assertThat(sim.batch(shard.batchId()).orElseThrow().status().wire())
+                        .as(shard.id())
                         .isIn("cancelling", "cancelled");
             }
             Job job = lane.runUntilDone(jobId, new Random(2));
             assertThat(job.status()).isEqualTo(JobStatus.COMPLETED);
-            JsonNode counts = JSON.readTree(text("results/" + jobId + "/manifest.json")).get("counts");
+            JsonNode counts =
+                    JSON.readTree(text("results/" + jobId + "/manifest.json")).get("counts");
             assertThat(counts.get("succeeded").asLong()).isEqualTo(40);
             assertThat(counts.get("cancelled").asLong()).isEqualTo(80);
             assertThat(sim.liveFileIds()).isEmpty();
@@ -554,42 +672,58 @@ class FaultInjectionTest {
     }
 
     /**
-     * Two complete invocations for the job's last shard overlap (a twin delivery, or a retry while the
-     * first is still sending): the completion event goes out once, and a later rerun sends nothing.
+     * Two complete invocations for the job's last shard overlap (a twin delivery, or a retry while
+     * the first is still sending): the completion event goes out once, and a later rerun sends
+     * nothing.
      */
     @org.junit.jupiter.api.Test
     void twoCompletesOfTheLastShardOverlap_theCompletionEventIsSentOnce() throws Exception {
-        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(93).start()) {
+        try (OpenAiSimulator sim =
+                OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(93).start()) {
             Lane lane = new Lane(sim, 40);
-            String jobId = drop(lane, "inbox/openai/event-once.jsonl", lines("event-once", 30, new ArrayList<>()));
+            String jobId =
+                    drop(
+                            lane,
+                            "inbox/openai/event-once.jsonl",
+                            lines("event-once", 30, new ArrayList<>()));
             int last = jobs.shards(jobId).get(0).index();
-            for (int tick = 0; tick < 100 && jobs.shard(jobId, last).orElseThrow().status()
-                    != dev.batchlane.core.job.ShardStatus.ENDED; tick++) {
+            for (int tick = 0;
+                    tick < 100
+                            && jobs.shard(jobId, last).orElseThrow().status()
+                                    != dev.batchlane.core.job.ShardStatus.ENDED;
+                    tick++) {
                 lane.poll.pollDue();
             }
-            assertThat(jobs.shard(jobId, last).orElseThrow().status()).isEqualTo(dev.batchlane.core.job.ShardStatus.ENDED);
+            assertThat(jobs.shard(jobId, last).orElseThrow().status())
+                    .isEqualTo(dev.batchlane.core.job.ShardStatus.ENDED);
             pump.drain(10); // this test delivers the shard's completion itself
 
             // the first invocation is held inside its send until the second has run
             var sending = new java.util.concurrent.CountDownLatch(1);
             var release = new java.util.concurrent.CountDownLatch(1);
             lane.events.holdFirst(sending, release);
-            CompletableFuture<?> first = CompletableFuture.runAsync(() -> lane.complete.complete(jobId, last));
+            CompletableFuture<?> first =
+                    CompletableFuture.runAsync(() -> lane.complete.complete(jobId, last));
             assertThat(sending.await(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
             RuntimeException second = null;
             try {
                 lane.complete.complete(jobId, last);
             } catch (RuntimeException e) {
-                second = e; // refused while the first holds the claim: the stream hands the record over again
+                second = e; // refused while the first holds the claim: the stream hands the record
+                // over again
             }
             release.countDown();
             first.join();
-            assertThat(second).as("the overlapping invocation").isNotNull().hasMessageContaining(jobId);
+            assertThat(second)
+                    .as("the overlapping invocation")
+                    .isNotNull()
+                    .hasMessageContaining(jobId);
             var again = lane.complete.complete(jobId, last); // the redelivery
             assertThat(again.jobCompleted()).isTrue();
 
             assertThat(jobs.job(jobId).orElseThrow().status()).isEqualTo(JobStatus.COMPLETED);
-            assertThat(lane.events.sent).extracting(dev.batchlane.core.lane.JobEvents.JobCompleted::jobId)
+            assertThat(lane.events.sent)
+                    .extracting(dev.batchlane.core.lane.JobEvents.JobCompleted::jobId)
                     .containsExactly(jobId);
         }
     }
@@ -599,20 +733,32 @@ class FaultInjectionTest {
      * none of them behind, no shard records, and nothing at the provider.
      */
     @org.junit.jupiter.api.Test
-    void badLineAfterShardsWereStaged_rejectsTheFile_removesEveryStagedShard_andSubmitsNothing() throws Exception {
-        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(97).start()) {
+    void badLineAfterShardsWereStaged_rejectsTheFile_removesEveryStagedShard_andSubmitsNothing()
+            throws Exception {
+        try (OpenAiSimulator sim =
+                OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(97).start()) {
             Lane lane = new Lane(sim, 30);
-            String file = lines("late-bad", 140, new ArrayList<>()).replace("\"content\":\"case 120\"}]}}",
-                    "\"content\":\"case 120\"}]},\"extra\":1}");
+            String file =
+                    lines("late-bad", 140, new ArrayList<>())
+                            .replace(
+                                    "\"content\":\"case 120\"}]}}",
+                                    "\"content\":\"case 120\"}]},\"extra\":1}");
             String key = "inbox/openai/late-bad.jsonl";
             var result = lane.ingest.ingest(put(key, file, Map.of()));
 
             assertThat(result.outcome()).isEqualTo(IngestService.Outcome.REJECTED);
-            assertThat(objects.list("staging/" + result.jobId() + "/")).as("staged shards left").isEmpty();
+            assertThat(objects.list("staging/" + result.jobId() + "/"))
+                    .as("staged shards left")
+                    .isEmpty();
             assertThat(jobs.shards(result.jobId())).isEmpty();
             assertThat(sim.uploadCount()).isZero();
             assertThat(sim.batches()).isEmpty();
-            assertThat(text(dev.batchlane.core.lane.Keys.rejectedErrors("openai", "late-bad", result.jobId()))).contains("\"line\":121").contains("unknown_field");
+            assertThat(
+                            text(
+                                    dev.batchlane.core.lane.Keys.rejectedErrors(
+                                            "openai", "late-bad", result.jobId())))
+                    .contains("\"line\":121")
+                    .contains("unknown_field");
         }
     }
 
@@ -622,25 +768,36 @@ class FaultInjectionTest {
      */
     @org.junit.jupiter.api.Test
     void ingestShortOfTime_handsItsStagedShardsToPoll_whichSubmitsThem() throws Exception {
-        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(95).start()) {
+        try (OpenAiSimulator sim =
+                OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(95).start()) {
             // 60 s left: enough for the pass (20 s margin), not for a submission (120 s margin).
-            var tuning = new IngestService.Tuning(2, Duration.ofSeconds(20), Duration.ofSeconds(120),
-                    Duration.ofSeconds(5));
+            var tuning =
+                    new IngestService.Tuning(
+                            2,
+                            Duration.ofSeconds(20),
+                            Duration.ofSeconds(120),
+                            Duration.ofSeconds(5));
             Lane lane = new Lane(sim, 30, tuning);
             List<String> ids = new ArrayList<>();
             String file = lines("short-of-time", 100, ids);
             String key = "inbox/openai/short-of-time.jsonl";
             var ref = put(key, file, Map.of());
 
-            var result = lane.ingest.ingest(ref, dev.batchlane.core.lane.Deadline.in(Clock.systemUTC(),
-                    Duration.ofSeconds(60)));
+            var result =
+                    lane.ingest.ingest(
+                            ref,
+                            dev.batchlane.core.lane.Deadline.in(
+                                    Clock.systemUTC(), Duration.ofSeconds(60)));
 
             assertThat(result.outcome()).isEqualTo(IngestService.Outcome.ACCEPTED);
             assertThat(sim.uploadCount()).as("uploads by ingest").isZero();
-            assertThat(jobs.shards(result.jobId())).hasSize(4)
+            assertThat(jobs.shards(result.jobId()))
+                    .hasSize(4)
                     .allSatisfy(s -> assertThat(s.dueAt()).as("due for poll").isNotNull());
-            assertThat(jobs.job(result.jobId()).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
-            assertThat(jobs.ingestProgress(result.jobId()).orElseThrow().handedToPoll()).isEqualTo(4);
+            assertThat(jobs.job(result.jobId()).orElseThrow().status())
+                    .isEqualTo(JobStatus.RUNNING);
+            assertThat(jobs.ingestProgress(result.jobId()).orElseThrow().handedToPoll())
+                    .isEqualTo(4);
 
             Job job = lane.runUntilDone(result.jobId(), new Random(3));
             assertThat(job.status()).isEqualTo(JobStatus.COMPLETED);
@@ -653,7 +810,8 @@ class FaultInjectionTest {
 
     @org.junit.jupiter.api.Test
     void overBudgetFile_hasItsStagedShardsRemoved_andNothingSubmitted() throws Exception {
-        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(96).start()) {
+        try (OpenAiSimulator sim =
+                OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(96).start()) {
             Lane lane = new Lane(sim, 30);
             String file = lines("pricey", 100, new ArrayList<>());
             String key = "inbox/openai/pricey.jsonl";
@@ -662,15 +820,28 @@ class FaultInjectionTest {
             assertThat(result.outcome()).isEqualTo(IngestService.Outcome.REJECTED);
             assertThat(objects.list("staging/" + result.jobId() + "/")).isEmpty();
             assertThat(sim.uploadCount()).isZero();
-            assertThat(text(dev.batchlane.core.lane.Keys.rejectedReport("openai", "pricey", result.jobId()))).contains("over_budget");
+            assertThat(
+                            text(
+                                    dev.batchlane.core.lane.Keys.rejectedReport(
+                                            "openai", "pricey", result.jobId())))
+                    .contains("over_budget");
         }
     }
 
     @org.junit.jupiter.api.Test
-    void ingestKilledAfterStagingSomeShards_redeliveryFinishesTheJobWithoutDuplicates() throws Exception {
-        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(98).start()) {
-            Lane lane = new Lane(sim, 30, (function, store) -> function.equals("ingest")
-                    ? new CrashingObjectStore(store, k -> k.endsWith("/shard-00003.jsonl"), 1) : store);
+    void ingestKilledAfterStagingSomeShards_redeliveryFinishesTheJobWithoutDuplicates()
+            throws Exception {
+        try (OpenAiSimulator sim =
+                OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(98).start()) {
+            Lane lane =
+                    new Lane(
+                            sim,
+                            30,
+                            (function, store) ->
+                                    function.equals("ingest")
+                                            ? new CrashingObjectStore(
+                                                    store, k -> k.endsWith("/shard-00003.jsonl"), 1)
+                                            : store);
             List<String> ids = new ArrayList<>();
             String file = lines("crash-ingest", 140, ids);
             String key = "inbox/openai/crash-ingest.jsonl";
@@ -681,7 +852,8 @@ class FaultInjectionTest {
             int uploadsAfterCrash = sim.uploadCount();
             String jobId = lane.ingest.ingest(ref).jobId(); // S3's redelivery
 
-            assertThat(sim.uploadCount() - uploadsAfterCrash).as("shards submitted after the redelivery")
+            assertThat(sim.uploadCount() - uploadsAfterCrash)
+                    .as("shards submitted after the redelivery")
                     .isEqualTo(5 - uploadsAfterCrash);
             Job job = lane.runUntilDone(jobId, new Random(2));
             assertThat(job.status()).isEqualTo(JobStatus.COMPLETED);
@@ -695,9 +867,14 @@ class FaultInjectionTest {
         for (int i = 0; i < n; i++) {
             String id = prefix + "-" + i;
             ids.add(id);
-            file.append("{\"custom_id\":\"").append(id).append("\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",")
-                    .append("\"body\":{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",")
-                    .append("\"content\":\"case ").append(i).append("\"}]}}\n");
+            file.append("{\"custom_id\":\"")
+                    .append(id)
+                    .append("\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",")
+                    .append(
+                            "\"body\":{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",")
+                    .append("\"content\":\"case ")
+                    .append(i)
+                    .append("\"}]}}\n");
         }
         return file.toString();
     }
@@ -706,9 +883,14 @@ class FaultInjectionTest {
         return lane.ingest.ingest(put(key, file, Map.of())).jobId();
     }
 
-    /** Puts {@code file} at {@code key} with {@code metadata}; returns the reference its S3 event would carry. */
-    private static IngestService.ObjectRef put(String key, String file, Map<String, String> metadata) {
-        s3.putObject(b -> b.bucket(BUCKET).key(key).metadata(metadata), RequestBody.fromString(file));
+    /**
+     * Puts {@code file} at {@code key} with {@code metadata}; returns the reference its S3 event
+     * would carry.
+     */
+    private static IngestService.ObjectRef put(
+            String key, String file, Map<String, String> metadata) {
+        s3.putObject(
+                b -> b.bucket(BUCKET).key(key).metadata(metadata), RequestBody.fromString(file));
         String etag = s3.headObject(b -> b.bucket(BUCKET).key(key)).eTag();
         return new IngestService.ObjectRef(BUCKET, key, null, etag, file.length());
     }
@@ -731,7 +913,9 @@ class FaultInjectionTest {
         private volatile java.util.concurrent.CountDownLatch sending;
         private volatile java.util.concurrent.CountDownLatch release;
 
-        void holdFirst(java.util.concurrent.CountDownLatch sending, java.util.concurrent.CountDownLatch release) {
+        void holdFirst(
+                java.util.concurrent.CountDownLatch sending,
+                java.util.concurrent.CountDownLatch release) {
             this.sending = sending;
             this.release = release;
         }
@@ -751,7 +935,10 @@ class FaultInjectionTest {
         }
     }
 
-    /** The services as the functions wire them, and the parts AWS plays (retries, duplicates, overlap). */
+    /**
+     * The services as the functions wire them, and the parts AWS plays (retries, duplicates,
+     * overlap).
+     */
     private static final class Lane {
         final IngestService ingest;
         final PollService poll;
@@ -769,7 +956,8 @@ class FaultInjectionTest {
         }
 
         /** {@code wrap} may put a crashing store in front of one function's own. */
-        Lane(OpenAiSimulator sim, int shardSize, BiFunction<String, ObjectStore, ObjectStore> wrap) throws IOException {
+        Lane(OpenAiSimulator sim, int shardSize, BiFunction<String, ObjectStore, ObjectStore> wrap)
+                throws IOException {
             this(new OpenAiSim(sim).provider(), shardSize, wrap, IngestService.Tuning.defaults());
         }
 
@@ -781,29 +969,59 @@ class FaultInjectionTest {
          * Each service as its function runs it: its own DynamoDB and S3 clients, signing with that
          * function's key, through the IAM enforcement.
          */
-        Lane(BatchProvider provider, int shardSize, BiFunction<String, ObjectStore, ObjectStore> wrap,
-                IngestService.Tuning tuning) throws IOException {
+        Lane(
+                BatchProvider provider,
+                int shardSize,
+                BiFunction<String, ObjectStore, ObjectStore> wrap,
+                IngestService.Tuning tuning)
+                throws IOException {
             Path tmp = Files.createTempDirectory("faults-");
-            LaneSettings settings = new LaneSettings(new IngestLimits(shardSize, 10_000_000, 100_000, 20),
-                    Duration.ZERO, Duration.ZERO, 500, tmp, Money.defaults(), 2);
+            LaneSettings settings =
+                    new LaneSettings(
+                            new IngestLimits(shardSize, 10_000_000, 100_000, 20),
+                            Duration.ZERO,
+                            Duration.ZERO,
+                            500,
+                            tmp,
+                            Money.defaults(),
+                            2);
             providers = new Providers(List.of(provider));
             Clock clock = Clock.systemUTC();
-            ingest = new IngestService(store("ingest"), objects("ingest", wrap), providers, settings, clock,
-                    dev.batchlane.core.lane.LaneMetrics.NONE, tuning);
-            poll = new PollService(store("poll"), objects("poll", wrap), providers, settings, clock);
-            complete = new CompleteService(store("complete"), objects("complete", wrap), providers, settings, clock,
-                    dev.batchlane.core.lane.LaneMetrics.NONE, events);
+            ingest =
+                    new IngestService(
+                            store("ingest"),
+                            objects("ingest", wrap),
+                            providers,
+                            settings,
+                            clock,
+                            dev.batchlane.core.lane.LaneMetrics.NONE,
+                            tuning);
+            poll =
+                    new PollService(
+                            store("poll"), objects("poll", wrap), providers, settings, clock);
+            complete =
+                    new CompleteService(
+                            store("complete"),
+                            objects("complete", wrap),
+                            providers,
+                            settings,
+                            clock,
+                            dev.batchlane.core.lane.LaneMetrics.NONE,
+                            events);
         }
 
         private static DynamoJobStore store(String function) {
             return new DynamoJobStore(iam.dynamo(function), TABLE);
         }
 
-        private static ObjectStore objects(String function, BiFunction<String, ObjectStore, ObjectStore> wrap) {
+        private static ObjectStore objects(
+                String function, BiFunction<String, ObjectStore, ObjectStore> wrap) {
             return wrap.apply(function, new S3ObjectStore(iam.s3(function), BUCKET));
         }
 
-        /** S3 → Lambda is asynchronous: a failed invocation is retried (twice on AWS; more here). */
+        /**
+         * S3 → Lambda is asynchronous: a failed invocation is retried (twice on AWS; more here).
+         */
         String ingestWithRetries(IngestService.ObjectRef ref, Random r) {
             RuntimeException last = null;
             for (int attempt = 0; attempt < 5; attempt++) {
@@ -828,7 +1046,8 @@ class FaultInjectionTest {
                 int due;
                 if (r.nextInt(4) == 0) {
                     // two schedules overlapping
-                    CompletableFuture<PollService.Summary> other = CompletableFuture.supplyAsync(poll::pollDue);
+                    CompletableFuture<PollService.Summary> other =
+                            CompletableFuture.supplyAsync(poll::pollDue);
                     due = poll.pollDue().due() + other.join().due();
                 } else {
                     due = poll.pollDue().due();
@@ -840,7 +1059,8 @@ class FaultInjectionTest {
                     try {
                         deliver(event, r);
                     } catch (RuntimeException e) {
-                        undelivered.add(event); // the stream redelivers a batch whose invocation threw
+                        undelivered.add(
+                                event); // the stream redelivers a batch whose invocation threw
                     }
                 }
                 Job job = jobs.job(jobId).orElseThrow();
@@ -874,7 +1094,8 @@ class FaultInjectionTest {
                 int index = Integer.parseInt(ddb.at("/NewImage/shardIndex/N").asText());
                 if (r.nextInt(3) == 0) {
                     // the same record handled twice at once
-                    CompletableFuture<?> twin = CompletableFuture.runAsync(() -> complete.complete(jobId, index));
+                    CompletableFuture<?> twin =
+                            CompletableFuture.runAsync(() -> complete.complete(jobId, index));
                     RuntimeException mine = null;
                     try {
                         complete.complete(jobId, index);

@@ -64,24 +64,49 @@ class IngestRulesTest {
         dynamoServer = DynamoDbLocalServer.start();
         s3Server = S3MockServer.start(BUCKET);
         s3 = LocalAws.s3(s3Server.endpoint());
-        s3.putBucketVersioning(b -> b.bucket(BUCKET).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+        s3.putBucketVersioning(
+                b ->
+                        b.bucket(BUCKET)
+                                .versioningConfiguration(
+                                        v -> v.status(BucketVersioningStatus.ENABLED)));
         DynamoDbClient dynamo = LocalAws.dynamo(dynamoServer.endpoint());
         TableSetup.create(dynamo, TABLE);
         jobs = new DynamoJobStore(dynamo, TABLE);
         objects = new S3ObjectStore(s3, BUCKET);
         openai = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(11).start();
         anthropic = AnthropicSimulator.builder().stepDuration(Duration.ZERO).seed(11).start();
-        LaneSettings settings = new LaneSettings(IngestLimits.NO_CAP, Duration.ZERO, Duration.ZERO, 500,
-                Files.createTempDirectory("rules-"), Money.defaults(), 2);
-        Providers providers = new Providers(List.of(
-                new OpenAiProvider(new OpenAiConfig(URI.create(openai.baseUrl()), "sk-rules", Duration.ofSeconds(30)),
-                        HttpClient.newHttpClient()),
-                new AnthropicProvider(new AnthropicConfig(URI.create(anthropic.baseUrl()), "sk-ant-rules", null,
-                        Duration.ofSeconds(30)), HttpClient.newHttpClient())));
+        LaneSettings settings =
+                new LaneSettings(
+                        IngestLimits.NO_CAP,
+                        Duration.ZERO,
+                        Duration.ZERO,
+                        500,
+                        Files.createTempDirectory("rules-"),
+                        Money.defaults(),
+                        2);
+        Providers providers =
+                new Providers(
+                        List.of(
+                                new OpenAiProvider(
+                                        new OpenAiConfig(
+                                                URI.create(openai.baseUrl()),
+                                                "sk-rules",
+                                                Duration.ofSeconds(30)),
+                                        HttpClient.newHttpClient()),
+                                new AnthropicProvider(
+                                        new AnthropicConfig(
+                                                URI.create(anthropic.baseUrl()),
+                                                "sk-ant-rules",
+                                                null,
+                                                Duration.ofSeconds(30)),
+                                        HttpClient.newHttpClient())));
         ingest = new IngestService(jobs, objects, providers, settings, Clock.systemUTC());
-        poll = new dev.batchlane.core.poll.PollService(jobs, objects, providers, settings, Clock.systemUTC());
-        complete = new dev.batchlane.core.complete.CompleteService(jobs, objects, providers, settings,
-                Clock.systemUTC());
+        poll =
+                new dev.batchlane.core.poll.PollService(
+                        jobs, objects, providers, settings, Clock.systemUTC());
+        complete =
+                new dev.batchlane.core.complete.CompleteService(
+                        jobs, objects, providers, settings, Clock.systemUTC());
     }
 
     @AfterAll
@@ -92,24 +117,32 @@ class IngestRulesTest {
         dynamoServer.close();
     }
 
-    private static final String OPENAI_BAD = "{\"custom_id\":\"a\",\"method\":\"GET\",\"url\":\"/v1/chat/completions\","
-            + "\"body\":{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}\n";
-    private static final String ANTHROPIC_BAD = "{\"custom_id\":\"a\",\"params\":{\"model\":\"claude-haiku-4-5\","
-            + "\"max_tokens\":0,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}\n";
+    private static final String OPENAI_BAD =
+            "{\"custom_id\":\"a\",\"method\":\"GET\",\"url\":\"/v1/chat/completions\","
+                    + "\"body\":{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}\n";
+    private static final String ANTHROPIC_BAD =
+            "{\"custom_id\":\"a\",\"params\":{\"model\":\"claude-haiku-4-5\","
+                    + "\"max_tokens\":0,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}\n";
 
     /**
      * The same file name dropped under two providers, and a key overwritten with another bad
      * version: every rejection keeps its own report and error list, each naming its own input.
      */
     @Test
-    void rejections_ofOneNameUnderTwoProviders_andOfTwoVersionsOfOneKey_neverOverwriteEachOther() throws IOException {
+    void rejections_ofOneNameUnderTwoProviders_andOfTwoVersionsOfOneKey_neverOverwriteEachOther()
+            throws IOException {
         var underOpenAi = ingest.ingest(put("inbox/openai/same-name.jsonl", OPENAI_BAD, Map.of()));
-        var underAnthropic = ingest.ingest(put("inbox/anthropic/same-name.jsonl", ANTHROPIC_BAD, Map.of()));
-        var second = ingest.ingest(put("inbox/openai/same-name.jsonl", OPENAI_BAD + "{not json\n", Map.of()));
+        var underAnthropic =
+                ingest.ingest(put("inbox/anthropic/same-name.jsonl", ANTHROPIC_BAD, Map.of()));
+        var second =
+                ingest.ingest(
+                        put("inbox/openai/same-name.jsonl", OPENAI_BAD + "{not json\n", Map.of()));
 
-        assertThat(List.of(underOpenAi, underAnthropic, second)).extracting(IngestService.Result::outcome)
+        assertThat(List.of(underOpenAi, underAnthropic, second))
+                .extracting(IngestService.Result::outcome)
                 .containsOnly(IngestService.Outcome.REJECTED);
-        assertThat(List.of(underOpenAi.jobId(), underAnthropic.jobId(), second.jobId())).doesNotHaveDuplicates();
+        assertThat(List.of(underOpenAi.jobId(), underAnthropic.jobId(), second.jobId()))
+                .doesNotHaveDuplicates();
         JsonNode first = report("openai", underOpenAi.jobId());
         JsonNode other = report("anthropic", underAnthropic.jobId());
         JsonNode newer = report("openai", second.jobId());
@@ -117,8 +150,11 @@ class IngestRulesTest {
         assertThat(first.get("violations").asInt()).isEqualTo(1);
         assertThat(other.get("violationsByCode").has("max_tokens_invalid")).isTrue();
         assertThat(newer.get("violations").asInt()).isEqualTo(2);
-        assertThat(first.get("errors").asText()).isEqualTo(Keys.rejectedErrors("openai", "same-name", underOpenAi.jobId()));
-        assertThat(text(first.get("errors").asText())).contains("method_invalid").doesNotContain("invalid_json");
+        assertThat(first.get("errors").asText())
+                .isEqualTo(Keys.rejectedErrors("openai", "same-name", underOpenAi.jobId()));
+        assertThat(text(first.get("errors").asText()))
+                .contains("method_invalid")
+                .doesNotContain("invalid_json");
         assertThat(text(newer.get("errors").asText())).contains("invalid_json");
         assertThat(jobs.job(underOpenAi.jobId()).orElseThrow().resultKey())
                 .isEqualTo(Keys.rejectedReport("openai", "same-name", underOpenAi.jobId()));
@@ -131,12 +167,16 @@ class IngestRulesTest {
     @Test
     void budget_isReadFromTheVersionTheEventNamed_notFromWhatTheKeyHoldsNow() throws IOException {
         String key = "inbox/openai/versioned-budget.jsonl";
-        String file = "{\"custom_id\":\"v-1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-                + "\"body\":{\"model\":\"gpt-4o-mini\",\"max_tokens\":100000,\"messages\":[{\"role\":\"user\","
-                + "\"content\":\"x\"}]}}\n";
+        String file =
+                "{\"custom_id\":\"v-1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                        + "\"body\":{\"model\":\"gpt-4o-mini\",\"max_tokens\":100000,\"messages\":[{\"role\":\"user\","
+                        + "\"content\":\"x\"}]}}\n";
         var generous = put(key, file, Map.of("budget-usd", "1000"));
         var stingy = put(key, file, Map.of("budget-usd", "0.000001"));
-        assertThat(generous.versionId()).as("S3Mock keeps versions").isNotNull().isNotEqualTo(stingy.versionId());
+        assertThat(generous.versionId())
+                .as("S3Mock keeps versions")
+                .isNotNull()
+                .isNotEqualTo(stingy.versionId());
 
         var first = ingest.ingest(generous);
         var second = ingest.ingest(stingy);
@@ -144,27 +184,37 @@ class IngestRulesTest {
         assertThat(first.outcome()).isEqualTo(IngestService.Outcome.ACCEPTED);
         assertThat(jobs.job(first.jobId()).orElseThrow().budgetUsd()).isEqualTo("1000");
         assertThat(second.outcome()).isEqualTo(IngestService.Outcome.REJECTED);
-        assertThat(text(Keys.rejectedReport("openai", "versioned-budget", second.jobId()))).contains("over_budget");
+        assertThat(text(Keys.rejectedReport("openai", "versioned-budget", second.jobId())))
+                .contains("over_budget");
     }
 
     /**
-     * Anthropic takes several models in one batch. Each model's tokens are billed at its own
-     * price: a file of Opus and Haiku requests does not cost what it would all on Haiku.
+     * Anthropic takes several models in one batch. Each model's tokens are billed at its own price:
+     * a file of Opus and Haiku requests does not cost what it would all on Haiku.
      */
     @Test
     void fileWithSeveralModels_isBilledPerModel_inTheManifest() throws IOException {
         StringBuilder file = new StringBuilder();
         for (int i = 0; i < 6; i++) {
             String model = i % 2 == 0 ? "claude-haiku-4-5" : "claude-opus-4-1";
-            file.append("{\"custom_id\":\"m-").append(i).append("\",\"params\":{\"model\":\"").append(model)
-                    .append("\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"case ")
-                    .append(i).append("\"}]}}\n");
+            file.append("{\"custom_id\":\"m-")
+                    .append(i)
+                    .append("\",\"params\":{\"model\":\"")
+                    .append(model)
+                    .append(
+                            "\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"case ")
+                    .append(i)
+                    .append("\"}]}}\n");
         }
-        var accepted = ingest.ingest(put("inbox/anthropic/two-models.jsonl", file.toString(), Map.of()));
+        var accepted =
+                ingest.ingest(put("inbox/anthropic/two-models.jsonl", file.toString(), Map.of()));
         assertThat(accepted.outcome()).isEqualTo(IngestService.Outcome.ACCEPTED);
         String jobId = accepted.jobId();
 
-        for (int tick = 0; tick < 50 && jobs.job(jobId).orElseThrow().status() != dev.batchlane.core.job.JobStatus.COMPLETED;
+        for (int tick = 0;
+                tick < 50
+                        && jobs.job(jobId).orElseThrow().status()
+                                != dev.batchlane.core.job.JobStatus.COMPLETED;
                 tick++) {
             poll.pollDue();
             for (var shard : jobs.shards(jobId)) {
@@ -182,8 +232,11 @@ class IngestRulesTest {
         java.math.BigDecimal expected = java.math.BigDecimal.ZERO;
         for (String model : List.of("claude-haiku-4-5", "claude-opus-4-1")) {
             JsonNode u = byModel.get(model).get("usage");
-            var usage = new dev.batchlane.core.provider.Usage(u.get("inputTokens").asLong(),
-                    u.get("cachedInputTokens").asLong(), u.get("outputTokens").asLong());
+            var usage =
+                    new dev.batchlane.core.provider.Usage(
+                            u.get("inputTokens").asLong(),
+                            u.get("cachedInputTokens").asLong(),
+                            u.get("outputTokens").asLong());
             assertThat(usage.totalTokens()).isPositive();
             var own = prices.find("anthropic", model).orElseThrow().batch().cost(usage);
             assertThat(byModel.get(model).get("batchUsd").decimalValue()).isEqualByComparingTo(own);
@@ -197,12 +250,17 @@ class IngestRulesTest {
         return JSON.readTree(text(Keys.rejectedReport(provider, "same-name", jobId)));
     }
 
-    /** Puts {@code file} at {@code key}; returns the reference its S3 event would carry, version included. */
+    /**
+     * Puts {@code file} at {@code key}; returns the reference its S3 event would carry, version
+     * included.
+     */
     static IngestService.ObjectRef put(String key, String file, Map<String, String> metadata) {
-        PutObjectResponse r = s3.putObject(b -> b.bucket(BUCKET).key(key).metadata(metadata),
-                RequestBody.fromString(file));
-        return new IngestService.ObjectRef(BUCKET, key, r.versionId(), r.eTag(),
-                file.getBytes(StandardCharsets.UTF_8).length);
+        PutObjectResponse r =
+                s3.putObject(
+                        b -> b.bucket(BUCKET).key(key).metadata(metadata),
+                        RequestBody.fromString(file));
+        return new IngestService.ObjectRef(
+                BUCKET, key, r.versionId(), r.eTag(), file.getBytes(StandardCharsets.UTF_8).length);
     }
 
     static String text(String key) {

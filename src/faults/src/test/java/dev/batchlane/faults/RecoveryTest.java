@@ -82,8 +82,12 @@ class RecoveryTest {
         s3 = LocalAws.s3(s3Server.endpoint());
         dynamo = LocalAws.dynamo(proxy.endpoint());
         TableSetup.create(dynamo, TABLE);
-        pump = new StreamPump(LocalAws.dynamo(dynamoServer.endpoint()), LocalAws.streams(dynamoServer.endpoint()),
-                TABLE, "us-east-1");
+        pump =
+                new StreamPump(
+                        LocalAws.dynamo(dynamoServer.endpoint()),
+                        LocalAws.streams(dynamoServer.endpoint()),
+                        TABLE,
+                        "us-east-1");
         jobs = new DynamoJobStore(dynamo, TABLE);
         objects = new S3ObjectStore(s3, BUCKET);
     }
@@ -104,13 +108,19 @@ class RecoveryTest {
     // ---- item 4: an ENDED shard is always completed ----
 
     @ParameterizedTest
-    @EnumSource(value = DynamoFaultProxy.Fault.class, names = {"TRANSACTION_THROTTLED", "TRANSACTION_CONFLICT"})
+    @EnumSource(
+            value = DynamoFaultProxy.Fault.class,
+            names = {"TRANSACTION_THROTTLED", "TRANSACTION_CONFLICT"})
     void completeShard_throttledOrConflicting_isThrownForTheStreamToRetry_notTakenForDoneElsewhere(
             DynamoFaultProxy.Fault fault) throws Exception {
-        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(41).start()) {
+        try (OpenAiSimulator sim =
+                OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(41).start()) {
             Lane lane = new Lane(sim, Clock.systemUTC());
             List<String> ids = new ArrayList<>();
-            String jobId = lane.drop("inbox/openai/busy-" + fault + ".jsonl", lines("busy-" + fault, 30, ids));
+            String jobId =
+                    lane.drop(
+                            "inbox/openai/busy-" + fault + ".jsonl",
+                            lines("busy-" + fault, 30, ids));
             int index = jobs.shards(jobId).get(0).index();
             lane.pollUntil(jobId, index, ShardStatus.ENDED);
             proxy.failNext("TransactWriteItems", 1, fault);
@@ -119,27 +129,36 @@ class RecoveryTest {
                     .isInstanceOf(TransactionCanceledException.class);
 
             Shard after = jobs.shard(jobId, index).orElseThrow();
-            assertThat(after.status()).as("still ENDED, for the retry").isEqualTo(ShardStatus.ENDED);
+            assertThat(after.status())
+                    .as("still ENDED, for the retry")
+                    .isEqualTo(ShardStatus.ENDED);
             assertThat(after.claimedAt()).as("the failed invocation gave its claim back").isNull();
-            assertThat(lane.complete.complete(jobId, index).outcome()).isEqualTo(CompleteService.Step.JOINED);
+            assertThat(lane.complete.complete(jobId, index).outcome())
+                    .isEqualTo(CompleteService.Step.JOINED);
             assertThat(jobs.job(jobId).orElseThrow().status()).isEqualTo(JobStatus.COMPLETED);
             assertThat(proxy.injected()).isEqualTo(1);
         }
     }
 
     @Test
-    void endedShardWhoseRecordWasLost_isRedrivenByPollAfterItsGrace_butNotWhileACompleteHoldsALiveClaim()
-            throws Exception {
-        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(42).start()) {
-            MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+    void
+            endedShardWhoseRecordWasLost_isRedrivenByPollAfterItsGrace_butNotWhileACompleteHoldsALiveClaim()
+                    throws Exception {
+        try (OpenAiSimulator sim =
+                OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(42).start()) {
+            MutableClock clock =
+                    new MutableClock(
+                            Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
             Lane lane = new Lane(sim, clock);
-            String jobId = lane.drop("inbox/openai/lost.jsonl", lines("lost", 30, new ArrayList<>()));
+            String jobId =
+                    lane.drop("inbox/openai/lost.jsonl", lines("lost", 30, new ArrayList<>()));
             int index = jobs.shards(jobId).get(0).index();
             lane.pollUntil(jobId, index, ShardStatus.ENDED);
             pump.drain(1000); // the stream record that would have started complete is lost
 
             // A complete invocation is running: it claimed the shard and has not finished.
-            // A complete invocation is running: it claimed the shard and has not finished; the shard is
+            // A complete invocation is running: it claimed the shard and has not finished; the
+            // shard is
             // due (its grace ran out) all the same.
             Shard ended = jobs.shard(jobId, index).orElseThrow();
             Shard claimed = jobs.updateShard(ended, ended.claimed(clock.instant())).orElseThrow();
@@ -147,7 +166,8 @@ class RecoveryTest {
             clock.advance(Duration.ofMinutes(5));
             lane.poll.pollDue();
             assertThat(endedRecords(pump.drain(1000))).as("not taken from a live claim").isEmpty();
-            assertThat(jobs.shard(jobId, index).orElseThrow().claimedAt()).isEqualTo(claimed.claimedAt());
+            assertThat(jobs.shard(jobId, index).orElseThrow().claimedAt())
+                    .isEqualTo(claimed.claimedAt());
 
             // That invocation died: once its lease is over, poll hands the shard to complete again.
             clock.advance(Shard.COMPLETE_LEASE);
@@ -164,15 +184,19 @@ class RecoveryTest {
 
     @Test
     void redrive_handsEveryEndedShardOfAJobToCompleteAtOnce() throws Exception {
-        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(43).start()) {
+        try (OpenAiSimulator sim =
+                OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(43).start()) {
             Lane lane = new Lane(sim, Clock.systemUTC());
-            String jobId = lane.drop("inbox/openai/dead-letter.jsonl", lines("dl", 90, new ArrayList<>()));
+            String jobId =
+                    lane.drop("inbox/openai/dead-letter.jsonl", lines("dl", 90, new ArrayList<>()));
             for (Shard s : jobs.shards(jobId)) {
                 lane.pollUntil(jobId, s.index(), ShardStatus.ENDED);
             }
-            pump.drain(1000); // complete failed every retry: the records went to the dead-letter queue
+            pump.drain(
+                    1000); // complete failed every retry: the records went to the dead-letter queue
 
-            Redrive.Result r = new Redrive(jobs, Clock.systemUTC(), Duration.ofMinutes(30)).redrive(jobId);
+            Redrive.Result r =
+                    new Redrive(jobs, Clock.systemUTC(), Duration.ofMinutes(30)).redrive(jobId);
 
             assertThat(r.shards()).isEqualTo(3);
             lane.deliver(pump.drain(1000));
@@ -184,23 +208,32 @@ class RecoveryTest {
 
     @Test
     void jobWhoseShardsAllFinishedBeforeItWasMarkedRunning_completes() throws Exception {
-        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(51).start()) {
+        try (OpenAiSimulator sim =
+                OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(51).start()) {
             AtomicBoolean racing = new AtomicBoolean(true);
             Lane[] lane = new Lane[1];
-            // Between ingest's last submission and its markRunning, every batch ends and is completed.
-            JobStore slowIngest = intercept(jobs, "markRunning", args -> {
-                if (racing.getAndSet(false)) {
-                    String jobId = (String) args[0];
-                    for (Shard s : jobs.shards(jobId)) {
-                        lane[0].pollUntil(jobId, s.index(), ShardStatus.ENDED);
-                    }
-                    lane[0].deliver(pump.drain(1000));
-                    assertThat(jobs.shards(jobId)).allMatch(s -> s.status() == ShardStatus.COMPLETED);
-                    assertThat(jobs.job(jobId).orElseThrow().status()).isEqualTo(JobStatus.INGESTING);
-                }
-            });
+            // Between ingest's last submission and its markRunning, every batch ends and is
+            // completed.
+            JobStore slowIngest =
+                    intercept(
+                            jobs,
+                            "markRunning",
+                            args -> {
+                                if (racing.getAndSet(false)) {
+                                    String jobId = (String) args[0];
+                                    for (Shard s : jobs.shards(jobId)) {
+                                        lane[0].pollUntil(jobId, s.index(), ShardStatus.ENDED);
+                                    }
+                                    lane[0].deliver(pump.drain(1000));
+                                    assertThat(jobs.shards(jobId))
+                                            .allMatch(s -> s.status() == ShardStatus.COMPLETED);
+                                    assertThat(jobs.job(jobId).orElseThrow().status())
+                                            .isEqualTo(JobStatus.INGESTING);
+                                }
+                            });
             lane[0] = new Lane(sim, Clock.systemUTC(), slowIngest, objects);
-            String jobId = lane[0].drop("inbox/openai/early.jsonl", lines("early", 60, new ArrayList<>()));
+            String jobId =
+                    lane[0].drop("inbox/openai/early.jsonl", lines("early", 60, new ArrayList<>()));
 
             lane[0].deliver(pump.drain(1000));
 
@@ -210,8 +243,10 @@ class RecoveryTest {
     }
 
     @Test
-    void aTwinIngestThatFailsMidPass_neverOverwritesOrRemovesTheStagedFilesOfShardsThatExist() throws Exception {
-        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ofDays(1)).seed(52).start()) {
+    void aTwinIngestThatFailsMidPass_neverOverwritesOrRemovesTheStagedFilesOfShardsThatExist()
+            throws Exception {
+        try (OpenAiSimulator sim =
+                OpenAiSimulator.builder().stepDuration(Duration.ofDays(1)).seed(52).start()) {
             Lane first = new Lane(sim, Clock.systemUTC());
             List<String> ids = new ArrayList<>();
             String file = lines("twin", 100, ids);
@@ -221,13 +256,29 @@ class RecoveryTest {
             for (Shard s : jobs.shards(jobId)) {
                 staged.put(s.stagingKey(), text(s.stagingKey()));
             }
-            // The twin delivery read "no job yet" before the first created it, and its pass then fails.
+            // The twin delivery read "no job yet" before the first created it, and its pass then
+            // fails.
             AtomicBoolean firstRead = new AtomicBoolean(true);
-            JobStore blind = intercept(jobs, "job", args -> { }, (method, args) -> method.equals("job")
-                    && firstRead.getAndSet(false) ? java.util.Optional.empty() : null);
-            Lane twin = new Lane(sim, Clock.systemUTC(), blind,
-                    new CrashingObjectStore(objects, k -> k.startsWith("staging/" + jobId + "/")
-                            && k.endsWith("shard-00003.jsonl"), 1));
+            JobStore blind =
+                    intercept(
+                            jobs,
+                            "job",
+                            args -> {},
+                            (method, args) ->
+                                    method.equals("job") && firstRead.getAndSet(false)
+                                            ? java.util.Optional.empty()
+                                            : null);
+            Lane twin =
+                    new Lane(
+                            sim,
+                            Clock.systemUTC(),
+                            blind,
+                            new CrashingObjectStore(
+                                    objects,
+                                    k ->
+                                            k.startsWith("staging/" + jobId + "/")
+                                                    && k.endsWith("shard-00003.jsonl"),
+                                    1));
 
             assertThatThrownBy(() -> twin.ingest.ingest(ref)).isInstanceOf(RuntimeException.class);
 
@@ -242,22 +293,27 @@ class RecoveryTest {
     }
 
     @Test
-    void ingestThatFailedForGood_isRecordedWithItsReason_andResumeRunsItWithoutTheEvent() throws Exception {
-        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(53).start()) {
+    void ingestThatFailedForGood_isRecordedWithItsReason_andResumeRunsItWithoutTheEvent()
+            throws Exception {
+        try (OpenAiSimulator sim =
+                OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(53).start()) {
             AtomicInteger failures = new AtomicInteger();
-            LaneMetrics counting = new LaneMetrics() {
-                @Override
-                public void ingestFailed() {
-                    failures.incrementAndGet();
-                }
-            };
+            LaneMetrics counting =
+                    new LaneMetrics() {
+                        @Override
+                        public void ingestFailed() {
+                            failures.incrementAndGet();
+                        }
+                    };
             // Every attempt Lambda makes (three) fails while staging.
             ObjectStore broken = new CrashingObjectStore(objects, k -> k.startsWith("staging/"), 3);
             Lane lane = new Lane(sim, Clock.systemUTC(), jobs, broken, counting);
-            IngestService.ObjectRef ref = put("inbox/openai/doomed.jsonl", lines("doomed", 50, new ArrayList<>()));
+            IngestService.ObjectRef ref =
+                    put("inbox/openai/doomed.jsonl", lines("doomed", 50, new ArrayList<>()));
             String jobId = dev.batchlane.core.lane.Keys.jobId(BUCKET, ref.key(), ref.etag());
             for (int attempt = 0; attempt < 3; attempt++) {
-                assertThatThrownBy(() -> lane.ingest.ingest(ref)).isInstanceOf(RuntimeException.class);
+                assertThatThrownBy(() -> lane.ingest.ingest(ref))
+                        .isInstanceOf(RuntimeException.class);
             }
             assertThat(jobs.job(jobId)).isEmpty();
             var failure = jobs.ingestFailure(jobId).orElseThrow();
@@ -268,22 +324,34 @@ class RecoveryTest {
 
             lane.ingest.resume(jobId, dev.batchlane.core.lane.Deadline.none());
 
-            assertThat(jobs.ingestFailure(jobId)).as("cleared by the attempt that succeeded").isEmpty();
+            assertThat(jobs.ingestFailure(jobId))
+                    .as("cleared by the attempt that succeeded")
+                    .isEmpty();
             lane.runUntilDone(jobId);
             assertThat(jobs.job(jobId).orElseThrow().status()).isEqualTo(JobStatus.COMPLETED);
-            assertThat(sim.batches().size()).as("one batch per shard").isEqualTo(jobs.shards(jobId).size());
+            assertThat(sim.batches().size())
+                    .as("one batch per shard")
+                    .isEqualTo(jobs.shards(jobId).size());
         }
     }
 
     @Test
-    void resumeOfAJobStillIngesting_submitsOnlyWhatIsStaged_andCountsOnlyInputShards() throws Exception {
-        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(54).start()) {
-            // The first attempt dies after submitting the first shard, before marking the job running.
-            JobStore dying = intercept(jobs, "markRunning", args -> {
-                throw new IllegalStateException("invocation killed");
-            });
+    void resumeOfAJobStillIngesting_submitsOnlyWhatIsStaged_andCountsOnlyInputShards()
+            throws Exception {
+        try (OpenAiSimulator sim =
+                OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(54).start()) {
+            // The first attempt dies after submitting the first shard, before marking the job
+            // running.
+            JobStore dying =
+                    intercept(
+                            jobs,
+                            "markRunning",
+                            args -> {
+                                throw new IllegalStateException("invocation killed");
+                            });
             Lane lane = new Lane(sim, Clock.systemUTC(), dying, objects);
-            IngestService.ObjectRef ref = put("inbox/openai/half.jsonl", lines("half", 120, new ArrayList<>()));
+            IngestService.ObjectRef ref =
+                    put("inbox/openai/half.jsonl", lines("half", 120, new ArrayList<>()));
             assertThatThrownBy(() -> lane.ingest.ingest(ref)).hasMessageContaining("killed");
             String jobId = dev.batchlane.core.lane.Keys.jobId(BUCKET, ref.key(), ref.etag());
             long batchesBefore = sim.batches().size();
@@ -292,7 +360,9 @@ class RecoveryTest {
             Lane healthy = new Lane(sim, Clock.systemUTC());
             healthy.ingest.resume(jobId, dev.batchlane.core.lane.Deadline.none());
 
-            assertThat(sim.batches().size()).as("nothing at the provider twice").isEqualTo(batchesBefore);
+            assertThat(sim.batches().size())
+                    .as("nothing at the provider twice")
+                    .isEqualTo(batchesBefore);
             Job job = jobs.job(jobId).orElseThrow();
             assertThat(job.status()).isEqualTo(JobStatus.RUNNING);
             assertThat(job.shardCount()).isEqualTo(3);
@@ -302,34 +372,50 @@ class RecoveryTest {
     }
 
     @Test
-    void theSameBytesDroppedAgainUnderTheSameKeyWhileTheFirstJobRuns_areReportedNotRunTwice() throws Exception {
-        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ofDays(1)).seed(55).start()) {
-            // A versioned bucket: the second PUT of the same bytes is a new version, so a new job id.
-            ObjectStore versionless = (ObjectStore) Proxy.newProxyInstance(ObjectStore.class.getClassLoader(),
-                    new Class<?>[] {ObjectStore.class}, (p, m, args) -> {
-                        Object[] a = args;
-                        if (m.getName().equals("open") && args != null && args.length == 2) {
-                            a = new Object[] {args[0], null};
-                        }
-                        try {
-                            return m.invoke(objects, a);
-                        } catch (java.lang.reflect.InvocationTargetException e) {
-                            throw e.getCause();
-                        }
-                    });
+    void theSameBytesDroppedAgainUnderTheSameKeyWhileTheFirstJobRuns_areReportedNotRunTwice()
+            throws Exception {
+        try (OpenAiSimulator sim =
+                OpenAiSimulator.builder().stepDuration(Duration.ofDays(1)).seed(55).start()) {
+            // A versioned bucket: the second PUT of the same bytes is a new version, so a new job
+            // id.
+            ObjectStore versionless =
+                    (ObjectStore)
+                            Proxy.newProxyInstance(
+                                    ObjectStore.class.getClassLoader(),
+                                    new Class<?>[] {ObjectStore.class},
+                                    (p, m, args) -> {
+                                        Object[] a = args;
+                                        if (m.getName().equals("open")
+                                                && args != null
+                                                && args.length == 2) {
+                                            a = new Object[] {args[0], null};
+                                        }
+                                        try {
+                                            return m.invoke(objects, a);
+                                        } catch (java.lang.reflect.InvocationTargetException e) {
+                                            throw e.getCause();
+                                        }
+                                    });
             Lane lane = new Lane(sim, Clock.systemUTC(), jobs, versionless);
             String file = lines("again", 40, new ArrayList<>());
             put("inbox/openai/again.jsonl", file);
-            var v1 = new IngestService.ObjectRef(BUCKET, "inbox/openai/again.jsonl", "v1", "e", file.length());
-            var v2 = new IngestService.ObjectRef(BUCKET, "inbox/openai/again.jsonl", "v2", "e", file.length());
+            var v1 =
+                    new IngestService.ObjectRef(
+                            BUCKET, "inbox/openai/again.jsonl", "v1", "e", file.length());
+            var v2 =
+                    new IngestService.ObjectRef(
+                            BUCKET, "inbox/openai/again.jsonl", "v2", "e", file.length());
             String first = lane.ingest.ingest(v1).jobId();
 
             IngestService.Result again = lane.ingest.ingest(v2);
 
             assertThat(again.outcome()).isEqualTo(IngestService.Outcome.REJECTED);
             assertThat(sim.batches().size()).as("submitted once").isEqualTo(1);
-            JsonNode report = JSON.readTree(text(dev.batchlane.core.lane.Keys.rejectedReport("openai", "again",
-                    again.jobId())));
+            JsonNode report =
+                    JSON.readTree(
+                            text(
+                                    dev.batchlane.core.lane.Keys.rejectedReport(
+                                            "openai", "again", again.jobId())));
             assertThat(report.at("/firstViolations/0/code").asText()).isEqualTo("duplicate_input");
             assertThat(report.path("message").asText()).contains(first).contains("sha256");
         }
@@ -338,17 +424,27 @@ class RecoveryTest {
     // ---- item 6: poll isolates failures ----
 
     @Test
-    void aShardWithoutAJobRecord_hasItsFailureRecordedAndItsPollPushedOut_whileTheOthersMoveOn() throws Exception {
-        try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(61).start()) {
-            MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+    void aShardWithoutAJobRecord_hasItsFailureRecordedAndItsPollPushedOut_whileTheOthersMoveOn()
+            throws Exception {
+        try (OpenAiSimulator sim =
+                OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(61).start()) {
+            MutableClock clock =
+                    new MutableClock(
+                            Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
             Lane lane = new Lane(sim, clock);
-            String jobId = lane.drop("inbox/openai/healthy.jsonl", lines("healthy", 30, new ArrayList<>()));
-            jobs.createShard(Shard.staged("job-orphan", 3, "openai", "staging/none", 1, 1, 0, clock.instant()));
+            String jobId =
+                    lane.drop(
+                            "inbox/openai/healthy.jsonl", lines("healthy", 30, new ArrayList<>()));
+            jobs.createShard(
+                    Shard.staged(
+                            "job-orphan", 3, "openai", "staging/none", 1, 1, 0, clock.instant()));
 
             PollService.Summary cycle = lane.poll.pollDue();
 
             assertThat(cycle.errors()).isEqualTo(1);
-            assertThat(cycle.progressed() + cycle.ended()).as("the cycle went on with the others").isEqualTo(1);
+            assertThat(cycle.progressed() + cycle.ended())
+                    .as("the cycle went on with the others")
+                    .isEqualTo(1);
             Shard orphan = jobs.shard("job-orphan", 3).orElseThrow();
             assertThat(orphan.trouble()).isNotNull();
             assertThat(orphan.trouble().failures()).isEqualTo(1);
@@ -358,7 +454,8 @@ class RecoveryTest {
                 lane.poll.pollDue();
             }
             assertThat(jobs.stuckShards("job-orphan")).containsKey("00003");
-            assertThat(jobs.shard("job-orphan", 3).orElseThrow().trouble().stuck()).contains("no job record");
+            assertThat(jobs.shard("job-orphan", 3).orElseThrow().trouble().stuck())
+                    .contains("no job record");
         }
     }
 
@@ -371,36 +468,49 @@ class RecoveryTest {
                 JsonNode ddb = rec.get("dynamodb");
                 if ("ENDED".equals(ddb.at("/NewImage/status/S").asText())
                         && !"ENDED".equals(ddb.at("/OldImage/status/S").asText())) {
-                    out.add(ddb.at("/NewImage/jobId/S").asText() + "/"
-                            + Shard.partName(Integer.parseInt(ddb.at("/NewImage/shardIndex/N").asText())));
+                    out.add(
+                            ddb.at("/NewImage/jobId/S").asText()
+                                    + "/"
+                                    + Shard.partName(
+                                            Integer.parseInt(
+                                                    ddb.at("/NewImage/shardIndex/N").asText())));
                 }
             }
         }
         return out;
     }
 
-    /** A store that runs {@code before} ahead of {@code method}, and may answer some calls itself. */
-    private static JobStore intercept(JobStore real, String method, java.util.function.Consumer<Object[]> before) {
+    /**
+     * A store that runs {@code before} ahead of {@code method}, and may answer some calls itself.
+     */
+    private static JobStore intercept(
+            JobStore real, String method, java.util.function.Consumer<Object[]> before) {
         return intercept(real, method, before, (m, a) -> null);
     }
 
-    private static JobStore intercept(JobStore real, String method, java.util.function.Consumer<Object[]> before,
+    private static JobStore intercept(
+            JobStore real,
+            String method,
+            java.util.function.Consumer<Object[]> before,
             java.util.function.BiFunction<String, Object[], Object> answer) {
-        return (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(), new Class<?>[] {JobStore.class},
-                (p, m, args) -> {
-                    Object mine = answer.apply(m.getName(), args);
-                    if (mine != null) {
-                        return mine;
-                    }
-                    if (m.getName().equals(method)) {
-                        before.accept(args);
-                    }
-                    try {
-                        return m.invoke(real, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        return (JobStore)
+                Proxy.newProxyInstance(
+                        JobStore.class.getClassLoader(),
+                        new Class<?>[] {JobStore.class},
+                        (p, m, args) -> {
+                            Object mine = answer.apply(m.getName(), args);
+                            if (mine != null) {
+                                return mine;
+                            }
+                            if (m.getName().equals(method)) {
+                                before.accept(args);
+                            }
+                            try {
+                                return m.invoke(real, args);
+                            } catch (java.lang.reflect.InvocationTargetException e) {
+                                throw e.getCause();
+                            }
+                        });
     }
 
     private static String lines(String prefix, int n, List<String> ids) {
@@ -408,9 +518,14 @@ class RecoveryTest {
         for (int i = 0; i < n; i++) {
             String id = prefix + "-" + i;
             ids.add(id);
-            file.append("{\"custom_id\":\"").append(id).append("\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",")
-                    .append("\"body\":{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",")
-                    .append("\"content\":\"case ").append(i).append("\"}]}}\n");
+            file.append("{\"custom_id\":\"")
+                    .append(id)
+                    .append("\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",")
+                    .append(
+                            "\"body\":{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",")
+                    .append("\"content\":\"case ")
+                    .append(i)
+                    .append("\"}]}}\n");
         }
         return file.toString();
     }
@@ -434,16 +549,34 @@ class RecoveryTest {
             this(sim, clock, jobs, objects);
         }
 
-        Lane(OpenAiSimulator sim, Clock clock, JobStore store, ObjectStore objects) throws Exception {
+        Lane(OpenAiSimulator sim, Clock clock, JobStore store, ObjectStore objects)
+                throws Exception {
             this(sim, clock, store, objects, LaneMetrics.NONE);
         }
 
-        Lane(OpenAiSimulator sim, Clock clock, JobStore store, ObjectStore objects, LaneMetrics metrics)
+        Lane(
+                OpenAiSimulator sim,
+                Clock clock,
+                JobStore store,
+                ObjectStore objects,
+                LaneMetrics metrics)
                 throws Exception {
-            LaneSettings settings = new LaneSettings(new IngestLimits(40, 10_000_000, 100_000, 20), Duration.ZERO,
-                    Duration.ZERO, 500, Files.createTempDirectory("recovery-"), Money.defaults(), 2);
-            var provider = new OpenAiProvider(new OpenAiConfig(URI.create(sim.baseUrl()), "sk-recovery",
-                    Duration.ofSeconds(30)), HttpClient.newHttpClient());
+            LaneSettings settings =
+                    new LaneSettings(
+                            new IngestLimits(40, 10_000_000, 100_000, 20),
+                            Duration.ZERO,
+                            Duration.ZERO,
+                            500,
+                            Files.createTempDirectory("recovery-"),
+                            Money.defaults(),
+                            2);
+            var provider =
+                    new OpenAiProvider(
+                            new OpenAiConfig(
+                                    URI.create(sim.baseUrl()),
+                                    "sk-recovery",
+                                    Duration.ofSeconds(30)),
+                            HttpClient.newHttpClient());
             Providers providers = new Providers(List.of(provider));
             ingest = new IngestService(store, objects, providers, settings, clock, metrics);
             poll = new PollService(jobs, objects, providers, settings, clock, metrics);
@@ -455,13 +588,18 @@ class RecoveryTest {
         }
 
         void pollUntil(String jobId, int index, ShardStatus status) {
-            for (int i = 0; i < 50 && jobs.shard(jobId, index).orElseThrow().status() != status; i++) {
+            for (int i = 0;
+                    i < 50 && jobs.shard(jobId, index).orElseThrow().status() != status;
+                    i++) {
                 poll.pollDue();
             }
             assertThat(jobs.shard(jobId, index).orElseThrow().status()).isEqualTo(status);
         }
 
-        /** Hands stream records to complete as the deployed filters would (shards into ENDED, finish requests). */
+        /**
+         * Hands stream records to complete as the deployed filters would (shards into ENDED, finish
+         * requests).
+         */
         void deliver(List<String> events) {
             for (String event : events) {
                 try {
@@ -475,7 +613,8 @@ class RecoveryTest {
                             complete.finish(next.at("/jobId/S").asText());
                         } else if ("ENDED".equals(next.at("/status/S").asText())
                                 && !"ENDED".equals(ddb.at("/OldImage/status/S").asText())) {
-                            complete.complete(next.at("/jobId/S").asText(),
+                            complete.complete(
+                                    next.at("/jobId/S").asText(),
                                     Integer.parseInt(next.at("/shardIndex/N").asText()));
                         }
                     }
@@ -486,7 +625,9 @@ class RecoveryTest {
         }
 
         void runUntilDone(String jobId) {
-            for (int tick = 0; tick < 100 && jobs.job(jobId).orElseThrow().status() != JobStatus.COMPLETED; tick++) {
+            for (int tick = 0;
+                    tick < 100 && jobs.job(jobId).orElseThrow().status() != JobStatus.COMPLETED;
+                    tick++) {
                 poll.pollDue();
                 deliver(pump.drain(100));
             }

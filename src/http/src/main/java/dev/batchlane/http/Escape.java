@@ -9,19 +9,26 @@ import java.nio.charset.StandardCharsets;
  * holding a quote or a line break must not end a form-data header early.
  */
 public final class Escape {
-    private Escape() {
-    }
+    private Escape() {}
 
-    /** A path segment: RFC 3986's unreserved characters stay, every other byte is percent-encoded. */
+    /**
+     * A path segment: RFC 3986's unreserved characters stay, every other byte is percent-encoded.
+     */
     public static String segment(String id) {
         StringBuilder out = new StringBuilder(id.length());
         for (byte b : id.getBytes(StandardCharsets.UTF_8)) {
             char c = (char) (b & 0xFF);
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'
-                    || c == '.' || c == '~') {
+            if ((c >= 'a' && c <= 'z')
+                    || (c >= 'A' && c <= 'Z')
+                    || (c >= '0' && c <= '9')
+                    || c == '-'
+                    || c == '_'
+                    || c == '.'
+                    || c == '~') {
                 out.append(c);
             } else {
-                out.append('%').append(Character.toUpperCase(Character.forDigit((b >> 4) & 0xF, 16)))
+                out.append('%')
+                        .append(Character.toUpperCase(Character.forDigit((b >> 4) & 0xF, 16)))
                         .append(Character.toUpperCase(Character.forDigit(b & 0xF, 16)));
             }
         }

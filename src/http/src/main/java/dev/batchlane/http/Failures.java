@@ -7,46 +7,73 @@ import java.io.IOException;
 import java.net.http.HttpTimeoutException;
 
 /**
- * Every way a provider call fails, as a {@link ProviderException} whose message reads
- * {@code "<provider> <operation> failed: <status> <code>: <detail>"}. Only the provider's own
- * error message is ever quoted, cut to {@link #MAX_MESSAGE_CHARS}: the body of something other
- * than the API (a proxy's HTML page, say) could hold request text, and is not repeated anywhere.
+ * Every way a provider call fails, as a {@link ProviderException} whose message reads {@code
+ * "<provider> <operation> failed: <status> <code>: <detail>"}. Only the provider's own error
+ * message is ever quoted, cut to {@link #MAX_MESSAGE_CHARS}: the body of something other than the
+ * API (a proxy's HTML page, say) could hold request text, and is not repeated anywhere.
  */
 public final class Failures {
     private static final ObjectMapper JSON = new ObjectMapper();
+
     /** Enough for any provider's own error message; a longer text is a page, not a message. */
     public static final int MAX_MESSAGE_CHARS = 500;
 
-    private Failures() {
-    }
+    private Failures() {}
 
     /** A failure with all its parts given; the message is built the one way every adapter uses. */
-    public static ProviderException of(String provider, String operation, int status, String code, boolean retryable,
-            String detail, Throwable cause) {
-        return new ProviderException(provider + " " + operation + " failed: " + status + (code == null ? "" : " " + code)
-                + ": " + detail, status, code, retryable, cause);
+    public static ProviderException of(
+            String provider,
+            String operation,
+            int status,
+            String code,
+            boolean retryable,
+            String detail,
+            Throwable cause) {
+        return new ProviderException(
+                provider
+                        + " "
+                        + operation
+                        + " failed: "
+                        + status
+                        + (code == null ? "" : " " + code)
+                        + ": "
+                        + detail,
+                status,
+                code,
+                retryable,
+                cause);
     }
 
     /**
      * A non-2xx answer with its error body, read by {@link #envelope}; retryable by the core's one
      * rule ({@link ProviderException#retryableStatus}).
      */
-    public static ProviderException status(String provider, String operation, int status, byte[] body) {
+    public static ProviderException status(
+            String provider, String operation, int status, byte[] body) {
         Envelope e = envelope(body);
-        String message = e.message() == null ? "no error message (the answer was not an error envelope)"
-                : truncate(e.message());
-        return of(provider, operation, status, e.code(), ProviderException.retryableStatus(status), message, null);
+        String message =
+                e.message() == null
+                        ? "no error message (the answer was not an error envelope)"
+                        : truncate(e.message());
+        return of(
+                provider,
+                operation,
+                status,
+                e.code(),
+                ProviderException.retryableStatus(status),
+                message,
+                null);
     }
 
     /** The machine-readable code and the message of an error envelope; either may be null. */
     public record Envelope(String code, String message) {}
 
     /**
-     * The error envelope of every provider Batchlane speaks to, read by one rule:
-     * {@code {"error": {...}}} (OpenAI, Azure, Groq, Together, Anthropic, Google) or the flat
-     * {@code {"message", "type", "code"}} (Mistral), or {@code {"error": "text"}}. The code is the
-     * first text of {@code code} (OpenAI's), {@code status} (Google's, whose {@code code} is the
-     * HTTP number) and {@code type} (Anthropic's, and OpenAI's when it sends no code).
+     * The error envelope of every provider Batchlane speaks to, read by one rule: {@code {"error":
+     * {...}}} (OpenAI, Azure, Groq, Together, Anthropic, Google) or the flat {@code {"message",
+     * "type", "code"}} (Mistral), or {@code {"error": "text"}}. The code is the first text of
+     * {@code code} (OpenAI's), {@code status} (Google's, whose {@code code} is the HTTP number) and
+     * {@code type} (Anthropic's, and OpenAI's when it sends no code).
      */
     public static Envelope envelope(byte[] body) {
         try {
@@ -84,21 +111,25 @@ public final class Failures {
         return of(provider, operation, 0, code, true, e.getClass().getSimpleName(), e);
     }
 
-    public static ProviderException interrupted(String provider, String operation, InterruptedException e) {
+    public static ProviderException interrupted(
+            String provider, String operation, InterruptedException e) {
         return of(provider, operation, 0, "interrupted", true, "the call was interrupted", e);
     }
 
     /**
-     * A 2xx answer that is not what the API promises, as a dropped connection or a misbehaving proxy
-     * leaves it. Retryable, because the call itself was fine; for a creating call it may have taken
-     * effect ({@link ProviderException#mayHaveTakenEffect()}).
+     * A 2xx answer that is not what the API promises, as a dropped connection or a misbehaving
+     * proxy leaves it. Retryable, because the call itself was fine; for a creating call it may have
+     * taken effect ({@link ProviderException#mayHaveTakenEffect()}).
      */
-    public static ProviderException malformed(String provider, String operation, int status, String detail,
-            Throwable cause) {
+    public static ProviderException malformed(
+            String provider, String operation, int status, String detail, Throwable cause) {
         return of(provider, operation, status, "malformed_response", true, detail, cause);
     }
 
-    /** {@code text} cut to {@link #MAX_MESSAGE_CHARS}, never between the two halves of a surrogate pair. */
+    /**
+     * {@code text} cut to {@link #MAX_MESSAGE_CHARS}, never between the two halves of a surrogate
+     * pair.
+     */
     public static String truncate(String text) {
         if (text.length() <= MAX_MESSAGE_CHARS) {
             return text;

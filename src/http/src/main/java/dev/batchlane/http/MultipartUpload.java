@@ -15,16 +15,16 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * A multipart/form-data body of text fields and one file part streamed from a {@link Payload}, so
- * a 200 MB shard never sits in memory. The body's exact length is known, so the client sends a
+ * A multipart/form-data body of text fields and one file part streamed from a {@link Payload}, so a
+ * 200 MB shard never sits in memory. The body's exact length is known, so the client sends a
  * Content-Length (which Files APIs expect) rather than chunked encoding.
  *
  * <p>The payload is held to its declared size inside the file part. A client would notice a wrong
- * size only after sending the closing boundary, and a server that stops reading there stores a
- * file the client believes failed — left behind with nobody knowing its id. Failing inside the
- * file part means the closing boundary is never sent, so no file is created; {@link #sizeMismatch()}
- * then says why. Close the upload after the call: the client closes a stream it read to the end,
- * but not one it abandoned midway.
+ * size only after sending the closing boundary, and a server that stops reading there stores a file
+ * the client believes failed — left behind with nobody knowing its id. Failing inside the file part
+ * means the closing boundary is never sent, so no file is created; {@link #sizeMismatch()} then
+ * says why. Close the upload after the call: the client closes a stream it read to the end, but not
+ * one it abandoned midway.
  */
 public final class MultipartUpload implements AutoCloseable {
     private final String boundary = "batchlane-" + UUID.randomUUID().toString().replace("-", "");
@@ -42,21 +42,41 @@ public final class MultipartUpload implements AutoCloseable {
         return "multipart/form-data; boundary=" + boundary;
     }
 
-    /** The body: the fields, then {@code payload} as the part {@code name} with its escaped filename. */
+    /**
+     * The body: the fields, then {@code payload} as the part {@code name} with its escaped
+     * filename.
+     */
     public BodyPublisher body(String name, Payload payload, String fileContentType) {
         StringBuilder head = new StringBuilder();
-        fields.forEach((field, value) -> head.append("--").append(boundary).append("\r\n")
-                .append("Content-Disposition: form-data; name=\"").append(field).append("\"\r\n\r\n")
-                .append(value).append("\r\n"));
-        head.append("--").append(boundary).append("\r\n")
-                .append("Content-Disposition: form-data; name=\"").append(name).append("\"; filename=\"")
-                .append(Escape.formFilename(payload.name())).append("\"\r\n")
-                .append("Content-Type: ").append(fileContentType).append("\r\n\r\n");
+        fields.forEach(
+                (field, value) ->
+                        head.append("--")
+                                .append(boundary)
+                                .append("\r\n")
+                                .append("Content-Disposition: form-data; name=\"")
+                                .append(field)
+                                .append("\"\r\n\r\n")
+                                .append(value)
+                                .append("\r\n"));
+        head.append("--")
+                .append(boundary)
+                .append("\r\n")
+                .append("Content-Disposition: form-data; name=\"")
+                .append(name)
+                .append("\"; filename=\"")
+                .append(Escape.formFilename(payload.name()))
+                .append("\"\r\n")
+                .append("Content-Type: ")
+                .append(fileContentType)
+                .append("\r\n\r\n");
         byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
-        BodyPublisher content = BodyPublishers.fromPublisher(BodyPublishers.ofInputStream(() -> open(payload)),
-                payload.size());
-        return BodyPublishers.concat(BodyPublishers.ofByteArray(head.toString().getBytes(StandardCharsets.UTF_8)),
-                content, BodyPublishers.ofByteArray(tail));
+        BodyPublisher content =
+                BodyPublishers.fromPublisher(
+                        BodyPublishers.ofInputStream(() -> open(payload)), payload.size());
+        return BodyPublishers.concat(
+                BodyPublishers.ofByteArray(head.toString().getBytes(StandardCharsets.UTF_8)),
+                content,
+                BodyPublishers.ofByteArray(tail));
     }
 
     /** Why the payload was refused mid-stream (it was not its declared size), or null. */
@@ -118,15 +138,24 @@ public final class MultipartUpload implements AutoCloseable {
         private void account(int n) throws IOException {
             if (n < 0) {
                 if (count != payload.size()) {
-                    throw mismatch("payload " + payload.name() + " holds " + count + " bytes, fewer than its declared "
-                            + payload.size());
+                    throw mismatch(
+                            "payload "
+                                    + payload.name()
+                                    + " holds "
+                                    + count
+                                    + " bytes, fewer than its declared "
+                                    + payload.size());
                 }
                 return;
             }
             count += n;
             if (count > payload.size()) {
-                throw mismatch("payload " + payload.name() + " holds more than its declared " + payload.size()
-                        + " bytes");
+                throw mismatch(
+                        "payload "
+                                + payload.name()
+                                + " holds more than its declared "
+                                + payload.size()
+                                + " bytes");
             }
         }
 

@@ -39,13 +39,18 @@ import java.util.function.Function;
 public final class ProviderHttp {
     private static final System.Logger LOG = System.getLogger(ProviderHttp.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
+
     /**
-     * Far above any batch or file object of the APIs spoken (a batch with its full error list is well
-     * under 1 MB), so reaching it means something other than the API answered.
+     * Far above any batch or file object of the APIs spoken (a batch with its full error list is
+     * well under 1 MB), so reaching it means something other than the API answered.
      */
     public static final int MAX_JSON_RESPONSE = 8 * 1024 * 1024;
-    /** An error envelope is small; anything longer is an HTML page from a proxy, not worth holding. */
+
+    /**
+     * An error envelope is small; anything longer is an HTML page from a proxy, not worth holding.
+     */
     public static final int MAX_ERROR_RESPONSE = 64 * 1024;
+
     private static final int READ_BUFFER = 64 * 1024;
 
     private final String provider;
@@ -60,7 +65,12 @@ public final class ProviderHttp {
      * @param headers sent on every call, in this order (the key, a version)
      * @param clock read only to turn a Retry-After date into a wait
      */
-    public ProviderHttp(String provider, HttpClient client, URI baseUrl, Duration timeout, Map<String, String> headers,
+    public ProviderHttp(
+            String provider,
+            HttpClient client,
+            URI baseUrl,
+            Duration timeout,
+            Map<String, String> headers,
             Clock clock) {
         this.provider = Objects.requireNonNull(provider, "provider");
         this.client = Objects.requireNonNull(client, "client");
@@ -70,7 +80,12 @@ public final class ProviderHttp {
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
-    public ProviderHttp(String provider, HttpClient client, URI baseUrl, Duration timeout, Map<String, String> headers) {
+    public ProviderHttp(
+            String provider,
+            HttpClient client,
+            URI baseUrl,
+            Duration timeout,
+            Map<String, String> headers) {
         this(provider, client, baseUrl, timeout, headers, Clock.systemUTC());
     }
 
@@ -78,12 +93,18 @@ public final class ProviderHttp {
         return provider;
     }
 
-    /** A call to {@code path} (with its query, if any) under the base URL; escape ids with {@link Escape}. */
+    /**
+     * A call to {@code path} (with its query, if any) under the base URL; escape ids with {@link
+     * Escape}.
+     */
     public HttpRequest.Builder request(String path) {
         return requestTo(URI.create(base + "/" + path));
     }
 
-    /** A call to a URL the provider handed out (an upload session, say), with the same headers and timeout. */
+    /**
+     * A call to a URL the provider handed out (an upload session, say), with the same headers and
+     * timeout.
+     */
     public HttpRequest.Builder requestTo(URI uri) {
         HttpRequest.Builder builder = HttpRequest.newBuilder(uri).timeout(timeout);
         headers.forEach(builder::header);
@@ -122,8 +143,15 @@ public final class ProviderHttp {
         }
         ProviderException e = Failures.status(provider, operation, status, body);
         throw RetryAfter.of(response.headers(), clock.instant())
-                .map(wait -> new ProviderException(e.getMessage(), e.statusCode(), e.code(), e.retryable(), wait,
-                        e.getCause()))
+                .map(
+                        wait ->
+                                new ProviderException(
+                                        e.getMessage(),
+                                        e.statusCode(),
+                                        e.code(),
+                                        e.retryable(),
+                                        wait,
+                                        e.getCause()))
                 .orElse(e);
     }
 
@@ -137,37 +165,52 @@ public final class ProviderHttp {
             throw Failures.transport(provider, operation, e);
         }
         if (body.length > MAX_JSON_RESPONSE) {
-            throw Failures.of(provider, operation, status, "response_too_large", false,
-                    "the answer exceeded " + MAX_JSON_RESPONSE + " bytes", null);
+            throw Failures.of(
+                    provider,
+                    operation,
+                    status,
+                    "response_too_large",
+                    false,
+                    "the answer exceeded " + MAX_JSON_RESPONSE + " bytes",
+                    null);
         }
         try {
             JsonNode node = JSON.readTree(body);
             if (node != null && node.isObject()) {
                 return node;
             }
-            throw Failures.malformed(provider, operation, status, "the answer was not a complete JSON object", null);
+            throw Failures.malformed(
+                    provider, operation, status, "the answer was not a complete JSON object", null);
         } catch (IOException e) {
-            throw Failures.malformed(provider, operation, status, "the answer was not a complete JSON object", e);
+            throw Failures.malformed(
+                    provider, operation, status, "the answer was not a complete JSON object", e);
         }
     }
 
     /**
-     * Streams a results file line by line, handing each parsed line on alone. A blank line is passed
-     * over. A line {@code parse} cannot read (it returns null: not JSON, no id, no result) is skipped
-     * and logged by its number, never its text (a model's answer): one garbled line must not hold
-     * back every other result, and its request is joined as having no result, which the batch's own
-     * counts then decide on. This is the one rule for every provider (docs/providers.md).
+     * Streams a results file line by line, handing each parsed line on alone. A blank line is
+     * passed over. A line {@code parse} cannot read (it returns null: not JSON, no id, no result)
+     * is skipped and logged by its number, never its text (a model's answer): one garbled line must
+     * not hold back every other result, and its request is joined as having no result, which the
+     * batch's own counts then decide on. This is the one rule for every provider
+     * (docs/providers.md).
      *
      * @param what names the file in logs (a batch and file id)
      * @return the number of lines skipped
      */
-    public long streamLines(String operation, HttpRequest request, String what, Function<String, LineResult> parse,
+    public long streamLines(
+            String operation,
+            HttpRequest request,
+            String what,
+            Function<String, LineResult> parse,
             Consumer<LineResult> sink) {
         HttpResponse<InputStream> response = open(operation, request);
         long lines = 0;
         long skipped = 0;
         try (InputStream in = response.body()) {
-            BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), READ_BUFFER);
+            BufferedReader reader =
+                    new BufferedReader(
+                            new InputStreamReader(in, StandardCharsets.UTF_8), READ_BUFFER);
             long number = 0;
             String line;
             while ((line = reader.readLine()) != null) {
@@ -178,7 +221,12 @@ public final class ProviderHttp {
                 LineResult result = parse.apply(line);
                 if (result == null) {
                     skipped++;
-                    LOG.log(Level.WARNING, "{0} {1} line {2} is not a result line; skipped", provider, what, number);
+                    LOG.log(
+                            Level.WARNING,
+                            "{0} {1} line {2} is not a result line; skipped",
+                            provider,
+                            what,
+                            number);
                     continue;
                 }
                 lines++;
@@ -187,7 +235,13 @@ public final class ProviderHttp {
         } catch (IOException e) {
             throw Failures.transport(provider, operation, e);
         }
-        LOG.log(Level.DEBUG, "{0} {1}: {2} result line(s), {3} skipped", provider, what, lines, skipped);
+        LOG.log(
+                Level.DEBUG,
+                "{0} {1}: {2} result line(s), {3} skipped",
+                provider,
+                what,
+                lines,
+                skipped);
         return skipped;
     }
 
@@ -241,12 +295,18 @@ public final class ProviderHttp {
         return value;
     }
 
-    public ProviderException failure(String operation, int status, String code, boolean retryable, String detail,
+    public ProviderException failure(
+            String operation,
+            int status,
+            String code,
+            boolean retryable,
+            String detail,
             Throwable cause) {
         return Failures.of(provider, operation, status, code, retryable, detail, cause);
     }
 
-    public ProviderException malformed(String operation, int status, String detail, Throwable cause) {
+    public ProviderException malformed(
+            String operation, int status, String detail, Throwable cause) {
         return Failures.malformed(provider, operation, status, detail, cause);
     }
 }

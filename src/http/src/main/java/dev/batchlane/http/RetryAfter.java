@@ -9,15 +9,14 @@ import java.time.format.DateTimeParseException;
 import java.util.Optional;
 
 /**
- * How long a provider asked the caller to wait, from whichever header it sent:
- * {@code retry-after-ms} (OpenAI's, milliseconds), or {@code Retry-After} as seconds (RFC 9110
- * §10.2.3 says a whole number; OpenAI sends fractions) or as an HTTP date, read against
- * {@code now}. A value that cannot be read, or a negative one, is no request at all: the caller's
- * own backoff applies. A date already past asks for no wait.
+ * How long a provider asked the caller to wait, from whichever header it sent: {@code
+ * retry-after-ms} (OpenAI's, milliseconds), or {@code Retry-After} as seconds (RFC 9110 §10.2.3
+ * says a whole number; OpenAI sends fractions) or as an HTTP date, read against {@code now}. A
+ * value that cannot be read, or a negative one, is no request at all: the caller's own backoff
+ * applies. A date already past asks for no wait.
  */
 public final class RetryAfter {
-    private RetryAfter() {
-    }
+    private RetryAfter() {}
 
     public static Optional<Duration> of(HttpHeaders headers, Instant now) {
         Optional<String> ms = headers.firstValue("retry-after-ms");
@@ -37,7 +36,9 @@ public final class RetryAfter {
             return seconds;
         }
         try {
-            Instant at = ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            Instant at =
+                    ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME)
+                            .toInstant();
             return Optional.of(at.isAfter(now) ? Duration.between(now, at) : Duration.ZERO);
         } catch (DateTimeParseException notADate) {
             return Optional.empty();

@@ -11,45 +11,71 @@ class FailuresTest {
 
     @Test
     void envelope_openAi_codeFirst_thenType() {
-        assertThat(Failures.envelope(bytes("{\"error\":{\"message\":\"m\",\"type\":\"invalid_request_error\","
-                + "\"code\":\"token_limit_exceeded\"}}"))).isEqualTo(new Failures.Envelope("token_limit_exceeded", "m"));
-        assertThat(Failures.envelope(bytes("{\"error\":{\"message\":\"m\",\"type\":\"server_error\",\"code\":null}}")))
+        assertThat(
+                        Failures.envelope(
+                                bytes(
+                                        "{\"error\":{\"message\":\"m\",\"type\":\"invalid_request_error\","
+                                                + "\"code\":\"token_limit_exceeded\"}}")))
+                .isEqualTo(new Failures.Envelope("token_limit_exceeded", "m"));
+        assertThat(
+                        Failures.envelope(
+                                bytes(
+                                        "{\"error\":{\"message\":\"m\",\"type\":\"server_error\",\"code\":null}}")))
                 .isEqualTo(new Failures.Envelope("server_error", "m"));
     }
 
     @Test
     void envelope_google_statusIsTheCode_notTheHttpNumber() {
-        assertThat(Failures.envelope(bytes("{\"error\":{\"code\":429,\"message\":\"quota\","
-                + "\"status\":\"RESOURCE_EXHAUSTED\"}}"))).isEqualTo(new Failures.Envelope("RESOURCE_EXHAUSTED", "quota"));
+        assertThat(
+                        Failures.envelope(
+                                bytes(
+                                        "{\"error\":{\"code\":429,\"message\":\"quota\","
+                                                + "\"status\":\"RESOURCE_EXHAUSTED\"}}")))
+                .isEqualTo(new Failures.Envelope("RESOURCE_EXHAUSTED", "quota"));
     }
 
     @Test
     void envelope_anthropic_typeIsTheCode() {
-        assertThat(Failures.envelope(bytes("{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
-                + "\"message\":\"Overloaded\"}}"))).isEqualTo(new Failures.Envelope("overloaded_error", "Overloaded"));
+        assertThat(
+                        Failures.envelope(
+                                bytes(
+                                        "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
+                                                + "\"message\":\"Overloaded\"}}")))
+                .isEqualTo(new Failures.Envelope("overloaded_error", "Overloaded"));
     }
 
     @Test
     void envelope_mistralFlat_andErrorAsText() {
-        assertThat(Failures.envelope(bytes("{\"object\":\"error\",\"message\":\"bad\",\"type\":\"invalid_request\","
-                + "\"code\":\"3001\"}"))).isEqualTo(new Failures.Envelope("3001", "bad"));
-        assertThat(Failures.envelope(bytes("{\"error\":\"quota gone\"}"))).isEqualTo(new Failures.Envelope(null,
-                "quota gone"));
+        assertThat(
+                        Failures.envelope(
+                                bytes(
+                                        "{\"object\":\"error\",\"message\":\"bad\",\"type\":\"invalid_request\","
+                                                + "\"code\":\"3001\"}")))
+                .isEqualTo(new Failures.Envelope("3001", "bad"));
+        assertThat(Failures.envelope(bytes("{\"error\":\"quota gone\"}")))
+                .isEqualTo(new Failures.Envelope(null, "quota gone"));
     }
 
     @Test
     void envelope_notJson_givesNothing() {
-        assertThat(Failures.envelope(bytes("<html>502</html>"))).isEqualTo(new Failures.Envelope(null, null));
+        assertThat(Failures.envelope(bytes("<html>502</html>")))
+                .isEqualTo(new Failures.Envelope(null, null));
         assertThat(Failures.envelope(new byte[0])).isEqualTo(new Failures.Envelope(null, null));
     }
 
     @Test
     void status_aPagesBodyIsNeverRepeated() {
-        ProviderException e = Failures.status("gemini", "batches.get", 502,
-                bytes("<html>proxy saw {\"secret\":1}</html>"));
+        ProviderException e =
+                Failures.status(
+                        "gemini",
+                        "batches.get",
+                        502,
+                        bytes("<html>proxy saw {\"secret\":1}</html>"));
 
-        assertThat(e.getMessage()).isEqualTo("gemini batches.get failed: 502: no error message (the answer was not "
-                + "an error envelope)");
+        assertThat(e.getMessage())
+                .isEqualTo(
+                        "gemini batches.get failed: 502: no error message (the answer was not "
+                                + "an error envelope)");
         assertThat(e.retryable()).isTrue();
     }
 
@@ -57,11 +83,15 @@ class FailuresTest {
     void retryableRule_isTheCoresOne_forCallsAndLinesAlike() {
         for (int status : new int[] {408, 409, 429, 500, 502, 503, 504, 529}) {
             assertThat(ProviderException.retryableStatus(status)).as("status %d", status).isTrue();
-            assertThat(Failures.status("p", "op", status, new byte[0]).retryable()).as("status %d", status).isTrue();
+            assertThat(Failures.status("p", "op", status, new byte[0]).retryable())
+                    .as("status %d", status)
+                    .isTrue();
         }
         for (int status : new int[] {400, 401, 403, 404, 413, 422}) {
             assertThat(ProviderException.retryableStatus(status)).as("status %d", status).isFalse();
-            assertThat(Failures.status("p", "op", status, new byte[0]).retryable()).as("status %d", status).isFalse();
+            assertThat(Failures.status("p", "op", status, new byte[0]).retryable())
+                    .as("status %d", status)
+                    .isFalse();
         }
     }
 
@@ -75,11 +105,21 @@ class FailuresTest {
 
     @Test
     void status_longMessage_isCut() {
-        ProviderException e = Failures.status("anthropic", "createBatch", 400,
-                bytes("{\"error\":{\"type\":\"invalid_request_error\",\"message\":\"" + "x".repeat(5000) + "\"}}"));
+        ProviderException e =
+                Failures.status(
+                        "anthropic",
+                        "createBatch",
+                        400,
+                        bytes(
+                                "{\"error\":{\"type\":\"invalid_request_error\",\"message\":\""
+                                        + "x".repeat(5000)
+                                        + "\"}}"));
 
-        assertThat(e.getMessage()).isEqualTo("anthropic createBatch failed: 400 invalid_request_error: "
-                + "x".repeat(500) + "…");
+        assertThat(e.getMessage())
+                .isEqualTo(
+                        "anthropic createBatch failed: 400 invalid_request_error: "
+                                + "x".repeat(500)
+                                + "…");
     }
 
     private static byte[] bytes(String s) {

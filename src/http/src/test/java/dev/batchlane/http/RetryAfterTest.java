@@ -15,7 +15,8 @@ class RetryAfterTest {
 
     @Test
     void milliseconds_asOpenAiSendsThem_areTakenAsTheyAre() {
-        assertThat(RetryAfter.of(headers(Map.of("retry-after-ms", "1500")), NOW)).contains(Duration.ofMillis(1500));
+        assertThat(RetryAfter.of(headers(Map.of("retry-after-ms", "1500")), NOW))
+                .contains(Duration.ofMillis(1500));
     }
 
     @Test
@@ -26,19 +27,25 @@ class RetryAfterTest {
 
     @Test
     void unreadableMilliseconds_fallBackToTheSeconds() {
-        assertThat(RetryAfter.of(headers(Map.of("retry-after-ms", "soon", "retry-after", "2")), NOW))
+        assertThat(
+                        RetryAfter.of(
+                                headers(Map.of("retry-after-ms", "soon", "retry-after", "2")), NOW))
                 .contains(Duration.ofSeconds(2));
     }
 
     @Test
     void seconds_wholeOrFractional() {
-        assertThat(RetryAfter.of(headers(Map.of("Retry-After", "120")), NOW)).contains(Duration.ofSeconds(120));
+        assertThat(RetryAfter.of(headers(Map.of("Retry-After", "120")), NOW))
+                .contains(Duration.ofSeconds(120));
         assertThat(RetryAfter.parse(" 0.5 ", NOW)).contains(Duration.ofMillis(500));
     }
 
     @Test
     void httpDate_isTheWaitUntilThatInstant() {
-        assertThat(RetryAfter.of(headers(Map.of("retry-after", "Tue, 01 Dec 2026 12:01:30 GMT")), NOW))
+        assertThat(
+                        RetryAfter.of(
+                                headers(Map.of("retry-after", "Tue, 01 Dec 2026 12:01:30 GMT")),
+                                NOW))
                 .contains(Duration.ofSeconds(90));
     }
 

@@ -18,19 +18,25 @@ import java.util.concurrent.Executors;
  * answer holds (its envelope, its headers) stays with the simulator of that provider.
  */
 public final class SimHttp {
-    private SimHttp() {
-    }
+    private SimHttp() {}
 
-    /** A started server on the loopback address ({@code port} 0 picks a free one), four daemon threads. */
-    public static HttpServer startLoopback(int port, String context, String threadName, HttpHandler handler)
-            throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
+    /**
+     * A started server on the loopback address ({@code port} 0 picks a free one), four daemon
+     * threads.
+     */
+    public static HttpServer startLoopback(
+            int port, String context, String threadName, HttpHandler handler) throws IOException {
+        HttpServer server =
+                HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
         server.createContext(context, handler);
-        server.setExecutor(Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, threadName);
-            t.setDaemon(true);
-            return t;
-        }));
+        server.setExecutor(
+                Executors.newFixedThreadPool(
+                        4,
+                        r -> {
+                            Thread t = new Thread(r, threadName);
+                            t.setDaemon(true);
+                            return t;
+                        }));
         server.start();
         return server;
     }
@@ -39,7 +45,8 @@ public final class SimHttp {
      * Writes {@code body} with {@code status} and a Content-Length. An empty body is sent as such
      * (HttpServer reads a length of 0 as "chunked", -1 as empty). Returns the status, for the log.
      */
-    public static int send(HttpExchange ex, int status, String contentType, byte[] body) throws IOException {
+    public static int send(HttpExchange ex, int status, String contentType, byte[] body)
+            throws IOException {
         ex.getResponseHeaders().add("Content-Type", contentType);
         ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
         if (body.length > 0) {
@@ -50,7 +57,9 @@ public final class SimHttp {
         return status;
     }
 
-    /** Deletes a directory and all below it; one left behind is harmless, so failures are ignored. */
+    /**
+     * Deletes a directory and all below it; one left behind is harmless, so failures are ignored.
+     */
     public static void deleteTree(Path dir) {
         try (var paths = Files.walk(dir)) {
             paths.sorted(Collections.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -33,31 +33,47 @@ public final class LaneBedrock extends Construct {
         this.props = props;
         this.state = state;
         String account = Stack.of(this).getAccount();
-        // Sorted: Map.of iterates differently in each JVM, and the trust policy would change on every synth.
-        Map<String, Object> conditions = new TreeMap<>(Map.of(
-                "StringEquals", Map.of("aws:SourceAccount", account),
-                "ArnEquals", Map.of("aws:SourceArn", jobArns())));
-        serviceRole = Role.Builder.create(this, "ServiceRole")
-                .assumedBy(new ServicePrincipal("bedrock.amazonaws.com").withConditions(conditions))
-                .description("Batchlane: Bedrock batch inference reads " + PREFIX_BEDROCK_INPUT + " and writes "
-                        + PREFIX_BEDROCK_OUTPUT + " of the lane's bucket")
-                .build();
-        serviceRole.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                .actions(List.of("s3:GetObject"))
-                .resources(List.of(state.bucket().arnForObjects(PREFIX_BEDROCK_INPUT + "*")))
-                .build());
-        serviceRole.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                .actions(List.of("s3:PutObject"))
-                .resources(List.of(state.bucket().arnForObjects(PREFIX_BEDROCK_OUTPUT + "*")))
-                .build());
+        // Sorted: Map.of iterates differently in each JVM, and the trust policy would change on
+        // every synth.
+        Map<String, Object> conditions =
+                new TreeMap<>(
+                        Map.of(
+                                "StringEquals", Map.of("aws:SourceAccount", account),
+                                "ArnEquals", Map.of("aws:SourceArn", jobArns())));
+        serviceRole =
+                Role.Builder.create(this, "ServiceRole")
+                        .assumedBy(
+                                new ServicePrincipal("bedrock.amazonaws.com")
+                                        .withConditions(conditions))
+                        .description(
+                                "Batchlane: Bedrock batch inference reads "
+                                        + PREFIX_BEDROCK_INPUT
+                                        + " and writes "
+                                        + PREFIX_BEDROCK_OUTPUT
+                                        + " of the lane's bucket")
+                        .build();
+        serviceRole.addToPrincipalPolicy(
+                PolicyStatement.Builder.create()
+                        .actions(List.of("s3:GetObject"))
+                        .resources(
+                                List.of(state.bucket().arnForObjects(PREFIX_BEDROCK_INPUT + "*")))
+                        .build());
+        serviceRole.addToPrincipalPolicy(
+                PolicyStatement.Builder.create()
+                        .actions(List.of("s3:PutObject"))
+                        .resources(
+                                List.of(state.bucket().arnForObjects(PREFIX_BEDROCK_OUTPUT + "*")))
+                        .build());
         serviceRole.addToPrincipalPolicy(listUnder(PREFIX_BEDROCK_INPUT, PREFIX_BEDROCK_OUTPUT));
         serviceRole.addToPrincipalPolicy(viaS3("kms:Decrypt"));
         serviceRole.addToPrincipalPolicy(viaS3("kms:Encrypt", "kms:GenerateDataKey"));
-        // A cross-Region inference profile is invoked by the service role on the profile and its models.
-        serviceRole.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                .actions(List.of("bedrock:InvokeModel"))
-                .resources(modelArns())
-                .build());
+        // A cross-Region inference profile is invoked by the service role on the profile and its
+        // models.
+        serviceRole.addToPrincipalPolicy(
+                PolicyStatement.Builder.create()
+                        .actions(List.of("bedrock:InvokeModel"))
+                        .resources(modelArns())
+                        .build());
     }
 
     public Role serviceRole() {
@@ -68,78 +84,119 @@ public final class LaneBedrock extends Construct {
     void grant(Handler handler, IRole role) {
         switch (handler) {
             case INGEST, POLL -> {
-                // Both submit shards (ingest right after staging, poll those held back) and cancel jobs.
-                // What each grant is for was checked by the local stack's enforcement in a Bedrock run.
-                role.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                        .actions(List.of("iam:PassRole"))
-                        .resources(List.of(serviceRole.getRoleArn()))
-                        .conditions(Map.of("StringEquals", Map.of("iam:PassedToService", "bedrock.amazonaws.com")))
-                        .build());
+                // Both submit shards (ingest right after staging, poll those held back) and cancel
+                // jobs.
+                // What each grant is for was checked by the local stack's enforcement in a Bedrock
+                // run.
+                role.addToPrincipalPolicy(
+                        PolicyStatement.Builder.create()
+                                .actions(List.of("iam:PassRole"))
+                                .resources(List.of(serviceRole.getRoleArn()))
+                                .conditions(
+                                        Map.of(
+                                                "StringEquals",
+                                                Map.of(
+                                                        "iam:PassedToService",
+                                                        "bedrock.amazonaws.com")))
+                                .build());
                 List<String> createOn = new ArrayList<>(modelArns());
                 createOn.add(jobArns());
-                role.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                        .actions(List.of("bedrock:CreateModelInvocationJob"))
-                        .resources(createOn)
-                        .build());
+                role.addToPrincipalPolicy(
+                        PolicyStatement.Builder.create()
+                                .actions(List.of("bedrock:CreateModelInvocationJob"))
+                                .resources(createOn)
+                                .build());
                 // The tags name the job the create makes; a model is never tagged.
-                role.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                        .actions(List.of("bedrock:TagResource"))
-                        .resources(List.of(jobArns()))
-                        .build());
-                // Poll follows jobs; both stop them (a cancel, or one found cancelled right after its create).
-                role.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                        .actions(handler == Handler.POLL
-                                ? List.of("bedrock:GetModelInvocationJob", "bedrock:StopModelInvocationJob")
-                                : List.of("bedrock:StopModelInvocationJob"))
-                        .resources(List.of(jobArns()))
-                        .build());
-                // ListModelInvocationJobs (pacing against the concurrent-jobs quota) has no resource type:
+                role.addToPrincipalPolicy(
+                        PolicyStatement.Builder.create()
+                                .actions(List.of("bedrock:TagResource"))
+                                .resources(List.of(jobArns()))
+                                .build());
+                // Poll follows jobs; both stop them (a cancel, or one found cancelled right after
+                // its create).
+                role.addToPrincipalPolicy(
+                        PolicyStatement.Builder.create()
+                                .actions(
+                                        handler == Handler.POLL
+                                                ? List.of(
+                                                        "bedrock:GetModelInvocationJob",
+                                                        "bedrock:StopModelInvocationJob")
+                                                : List.of("bedrock:StopModelInvocationJob"))
+                                .resources(List.of(jobArns()))
+                                .build());
+                // ListModelInvocationJobs (pacing against the concurrent-jobs quota) has no
+                // resource type:
                 // IAM authorizes it only on "*".
-                role.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                        .actions(List.of("bedrock:ListModelInvocationJobs"))
-                        .resources(List.of("*"))
-                        .build());
-                // The staged shard is copied server-side to the input prefix and its first records read
+                role.addToPrincipalPolicy(
+                        PolicyStatement.Builder.create()
+                                .actions(List.of("bedrock:ListModelInvocationJobs"))
+                                .resources(List.of("*"))
+                                .build());
+                // The staged shard is copied server-side to the input prefix and its first records
+                // read
                 // back (is it below the minimum?).
-                List<String> objects = new ArrayList<>(List.of(state.bucket().arnForObjects(PREFIX_BEDROCK_INPUT + "*")));
+                List<String> objects =
+                        new ArrayList<>(
+                                List.of(state.bucket().arnForObjects(PREFIX_BEDROCK_INPUT + "*")));
                 if (handler == Handler.POLL) {
                     // Poll alone runs the shards below a job's minimum through bedrock-runtime, and
                     // writes (and reads back) their output lines itself.
-                    role.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                            .actions(List.of("bedrock:InvokeModel"))
-                            .resources(modelArns())
-                            .build());
+                    role.addToPrincipalPolicy(
+                            PolicyStatement.Builder.create()
+                                    .actions(List.of("bedrock:InvokeModel"))
+                                    .resources(modelArns())
+                                    .build());
                     objects.add(state.bucket().arnForObjects(PREFIX_BEDROCK_OUTPUT + "*"));
                 }
-                role.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                        .actions(List.of("s3:GetObject", "s3:PutObject"))
-                        .resources(objects)
-                        .build());
+                role.addToPrincipalPolicy(
+                        PolicyStatement.Builder.create()
+                                .actions(List.of("s3:GetObject", "s3:PutObject"))
+                                .resources(objects)
+                                .build());
                 role.addToPrincipalPolicy(listUnder(PREFIX_BEDROCK_OUTPUT));
-                role.addToPrincipalPolicy(viaS3("kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"));
+                role.addToPrincipalPolicy(
+                        viaS3("kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"));
             }
             case COMPLETE -> {
-                // Reads the output lines and the manifest, then deletes input copy and output once results are written.
-                role.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                        .actions(List.of("s3:GetObject"))
-                        .resources(List.of(state.bucket().arnForObjects(PREFIX_BEDROCK_OUTPUT + "*")))
-                        .build());
-                role.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                        .actions(List.of("s3:DeleteObject"))
-                        .resources(List.of(state.bucket().arnForObjects(PREFIX_BEDROCK_INPUT + "*"),
-                                state.bucket().arnForObjects(PREFIX_BEDROCK_OUTPUT + "*")))
-                        .build());
+                // Reads the output lines and the manifest, then deletes input copy and output once
+                // results are written.
+                role.addToPrincipalPolicy(
+                        PolicyStatement.Builder.create()
+                                .actions(List.of("s3:GetObject"))
+                                .resources(
+                                        List.of(
+                                                state.bucket()
+                                                        .arnForObjects(
+                                                                PREFIX_BEDROCK_OUTPUT + "*")))
+                                .build());
+                role.addToPrincipalPolicy(
+                        PolicyStatement.Builder.create()
+                                .actions(List.of("s3:DeleteObject"))
+                                .resources(
+                                        List.of(
+                                                state.bucket()
+                                                        .arnForObjects(PREFIX_BEDROCK_INPUT + "*"),
+                                                state.bucket()
+                                                        .arnForObjects(
+                                                                PREFIX_BEDROCK_OUTPUT + "*")))
+                                .build());
                 role.addToPrincipalPolicy(listUnder(PREFIX_BEDROCK_OUTPUT));
                 role.addToPrincipalPolicy(viaS3("kms:Decrypt"));
             }
-            default -> throw new IllegalStateException("no Bedrock permissions defined for handler " + handler);
+            default ->
+                    throw new IllegalStateException(
+                            "no Bedrock permissions defined for handler " + handler);
         }
     }
 
     /** This account's model invocation jobs in this Region. */
     private String jobArns() {
         Stack stack = Stack.of(this);
-        return "arn:aws:bedrock:" + stack.getRegion() + ":" + stack.getAccount() + ":model-invocation-job/*";
+        return "arn:aws:bedrock:"
+                + stack.getRegion()
+                + ":"
+                + stack.getAccount()
+                + ":model-invocation-job/*";
     }
 
     /**
@@ -152,7 +209,13 @@ public final class LaneBedrock extends Construct {
         for (String model : props.bedrockModels()) {
             String base = model;
             if (model.matches("(us|eu|apac|us-gov|ca|jp|au|global)\\..+")) {
-                arns.add("arn:aws:bedrock:" + stack.getRegion() + ":" + stack.getAccount() + ":inference-profile/" + model);
+                arns.add(
+                        "arn:aws:bedrock:"
+                                + stack.getRegion()
+                                + ":"
+                                + stack.getAccount()
+                                + ":inference-profile/"
+                                + model);
                 base = model.substring(model.indexOf('.') + 1);
                 arns.add("arn:aws:bedrock:*::foundation-model/" + base);
             } else {
@@ -178,8 +241,12 @@ public final class LaneBedrock extends Construct {
         return PolicyStatement.Builder.create()
                 .actions(List.of(actions))
                 .resources(List.of(state.dataKey().getKeyArn()))
-                .conditions(Map.of("StringEquals", Map.of("kms:ViaService", "s3." + Stack.of(this).getRegion()
-                        + ".amazonaws.com")))
+                .conditions(
+                        Map.of(
+                                "StringEquals",
+                                Map.of(
+                                        "kms:ViaService",
+                                        "s3." + Stack.of(this).getRegion() + ".amazonaws.com")))
                 .build();
     }
 }

@@ -1,9 +1,10 @@
 package dev.batchlane.infra.internal;
 
+import static dev.batchlane.infra.BatchlaneContract.ATTRIBUTE_FINISH_REQUESTED;
 import static dev.batchlane.infra.BatchlaneContract.ENV_ANTHROPIC_API_KEY_SECRET;
-import static dev.batchlane.infra.BatchlaneContract.ENV_GEMINI_API_KEY_SECRET;
 import static dev.batchlane.infra.BatchlaneContract.ENV_BUCKET;
 import static dev.batchlane.infra.BatchlaneContract.ENV_EVENT_BUS;
+import static dev.batchlane.infra.BatchlaneContract.ENV_GEMINI_API_KEY_SECRET;
 import static dev.batchlane.infra.BatchlaneContract.ENV_HANDLER;
 import static dev.batchlane.infra.BatchlaneContract.ENV_JAVA_TOOL_OPTIONS;
 import static dev.batchlane.infra.BatchlaneContract.ENV_OPENAI_API_KEY_SECRET;
@@ -14,7 +15,6 @@ import static dev.batchlane.infra.BatchlaneContract.PREFIX_CANCEL;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_INBOX;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_REDRIVE;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_RESUME;
-import static dev.batchlane.infra.BatchlaneContract.ATTRIBUTE_FINISH_REQUESTED;
 
 import dev.batchlane.infra.BatchlaneContract;
 import dev.batchlane.infra.BatchlaneContract.Handler;
@@ -38,13 +38,13 @@ import software.amazon.awscdk.services.lambda.Alias;
 import software.amazon.awscdk.services.lambda.Architecture;
 import software.amazon.awscdk.services.lambda.Code;
 import software.amazon.awscdk.services.lambda.EventInvokeConfigOptions;
-import software.amazon.awscdk.services.lambda.destinations.SqsDestination;
 import software.amazon.awscdk.services.lambda.FilterCriteria;
 import software.amazon.awscdk.services.lambda.FilterRule;
 import software.amazon.awscdk.services.lambda.Function;
 import software.amazon.awscdk.services.lambda.Runtime;
 import software.amazon.awscdk.services.lambda.SnapStartConf;
 import software.amazon.awscdk.services.lambda.StartingPosition;
+import software.amazon.awscdk.services.lambda.destinations.SqsDestination;
 import software.amazon.awscdk.services.lambda.eventsources.DynamoEventSource;
 import software.amazon.awscdk.services.lambda.eventsources.SqsDlq;
 import software.amazon.awscdk.services.logs.CfnLogGroup;
@@ -78,10 +78,14 @@ public final class LaneFunctions extends Construct {
         super(scope, id);
         Path zip = Path.of(props.functionZip());
         if (!Files.isRegularFile(zip)) {
-            throw new IllegalArgumentException("functionZip " + zip.toAbsolutePath() + " is not a file: build it with "
-                    + "'./mvnw -pl functions -am package' or point -c functionZip=… at a built function.zip");
+            throw new IllegalArgumentException(
+                    "functionZip "
+                            + zip.toAbsolutePath()
+                            + " is not a file: build it with "
+                            + "'./mvnw -pl functions -am package' or point -c functionZip=… at a built function.zip");
         }
-        // A zip file is deployed as it is: no bundling, no Docker. One asset serves all three functions.
+        // A zip file is deployed as it is: no bundling, no Docker. One asset serves all three
+        // functions.
         Code code = Code.fromAsset(zip.toString());
         bedrock = new LaneBedrock(this, "Bedrock", props, state);
 
@@ -89,49 +93,76 @@ public final class LaneFunctions extends Construct {
             function(handler, props, state, code);
         }
 
-        state.bucket().addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(aliases.get(Handler.INGEST)),
-                NotificationKeyFilter.builder().prefix(PREFIX_INBOX).suffix(INBOX_SUFFIX).build());
-        // An object cancel/<jobId> is the owner's word to cancel that job; ingest acts on it (it only
+        state.bucket()
+                .addEventNotification(
+                        EventType.OBJECT_CREATED,
+                        new LambdaDestination(aliases.get(Handler.INGEST)),
+                        NotificationKeyFilter.builder()
+                                .prefix(PREFIX_INBOX)
+                                .suffix(INBOX_SUFFIX)
+                                .build());
+        // An object cancel/<jobId> is the owner's word to cancel that job; ingest acts on it (it
+        // only
         // needs the key, not the object).
-        state.bucket().addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(aliases.get(Handler.INGEST)),
-                NotificationKeyFilter.builder().prefix(PREFIX_CANCEL).build());
+        state.bucket()
+                .addEventNotification(
+                        EventType.OBJECT_CREATED,
+                        new LambdaDestination(aliases.get(Handler.INGEST)),
+                        NotificationKeyFilter.builder().prefix(PREFIX_CANCEL).build());
         // resume/<jobId> resumes an ingest that failed for good; redrive/<jobId> hands a job's
         // completion work to complete again (after stream records went to the dead-letter queue).
-        state.bucket().addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(aliases.get(Handler.INGEST)),
-                NotificationKeyFilter.builder().prefix(PREFIX_RESUME).build());
-        state.bucket().addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(aliases.get(Handler.INGEST)),
-                NotificationKeyFilter.builder().prefix(PREFIX_REDRIVE).build());
-        // S3 invokes ingest asynchronously: Lambda retries a failed invocation twice, then the event
+        state.bucket()
+                .addEventNotification(
+                        EventType.OBJECT_CREATED,
+                        new LambdaDestination(aliases.get(Handler.INGEST)),
+                        NotificationKeyFilter.builder().prefix(PREFIX_RESUME).build());
+        state.bucket()
+                .addEventNotification(
+                        EventType.OBJECT_CREATED,
+                        new LambdaDestination(aliases.get(Handler.INGEST)),
+                        NotificationKeyFilter.builder().prefix(PREFIX_REDRIVE).build());
+        // S3 invokes ingest asynchronously: Lambda retries a failed invocation twice, then the
+        // event
         // goes here instead of vanishing (what LaneMonitoring's IngestFailures alarm watches).
-        aliases.get(Handler.INGEST).configureAsyncInvoke(EventInvokeConfigOptions.builder()
-                .retryAttempts(2)
-                .onFailure(new SqsDestination(state.ingestFailureQueue()))
-                .build());
+        aliases.get(Handler.INGEST)
+                .configureAsyncInvoke(
+                        EventInvokeConfigOptions.builder()
+                                .retryAttempts(2)
+                                .onFailure(new SqsDestination(state.ingestFailureQueue()))
+                                .build());
 
         Rule.Builder.create(this, "PollSchedule")
                 .description("Batchlane: one poll cycle over the due shards")
                 .schedule(Schedule.rate(Duration.minutes(props.pollRateMinutes())))
-                .targets(List.of(LambdaFunction.Builder.create(aliases.get(Handler.POLL))
-                        // The next tick is the retry; a late cycle would only overlap the next one.
-                        .retryAttempts(0)
-                        .maxEventAge(Duration.minutes(1))
-                        .build()))
+                .targets(
+                        List.of(
+                                LambdaFunction.Builder.create(aliases.get(Handler.POLL))
+                                        // The next tick is the retry; a late cycle would only
+                                        // overlap the next one.
+                                        .retryAttempts(0)
+                                        .maxEventAge(Duration.minutes(1))
+                                        .build()))
                 .build();
 
         // Binding this source also grants complete the stream reads on the stream ARN, the queue's
         // SendMessage, and dynamodb:ListStreams on "*": Lambda checks the role for ListStreams when
-        // it creates the mapping, and ListStreams takes no resource-level permission. It is the only
+        // it creates the mapping, and ListStreams takes no resource-level permission. It is the
+        // only
         // "*" resource in the lane's IAM policies.
-        aliases.get(Handler.COMPLETE).addEventSource(DynamoEventSource.Builder.create(state.table())
-                // Never skip a shard that ended while complete was down or being deployed.
-                .startingPosition(StartingPosition.TRIM_HORIZON)
-                .batchSize(props.streamBatchSize())
-                // A poison record is isolated by halving instead of blocking its batch-mates.
-                .bisectBatchOnError(true)
-                .retryAttempts(props.streamRetryAttempts())
-                .onFailure(new SqsDlq(state.deadLetterQueue()))
-                .filters(List.of(shardReachedEnded(), jobFinishRequested()))
-                .build());
+        aliases.get(Handler.COMPLETE)
+                .addEventSource(
+                        DynamoEventSource.Builder.create(state.table())
+                                // Never skip a shard that ended while complete was down or being
+                                // deployed.
+                                .startingPosition(StartingPosition.TRIM_HORIZON)
+                                .batchSize(props.streamBatchSize())
+                                // A poison record is isolated by halving instead of blocking its
+                                // batch-mates.
+                                .bisectBatchOnError(true)
+                                .retryAttempts(props.streamRetryAttempts())
+                                .onFailure(new SqsDlq(state.deadLetterQueue()))
+                                .filters(List.of(shardReachedEnded(), jobFinishRequested()))
+                                .build());
     }
 
     /**
@@ -140,54 +171,106 @@ public final class LaneFunctions extends Construct {
      * Map.of iterates in a different order in each JVM and the pattern would change on every synth.
      */
     static Map<String, Object> shardReachedEnded() {
-        return FilterCriteria.filter(new TreeMap<>(Map.of("dynamodb", new TreeMap<>(Map.of(
-                "NewImage", new TreeMap<>(Map.of(
-                        "type", Map.of("S", FilterRule.isEqual("shard")),
-                        "status", Map.of("S", FilterRule.isEqual("ENDED")))),
-                "OldImage", Map.of(
-                        "status", Map.of("S", FilterRule.notEquals("ENDED"))))))));
+        return FilterCriteria.filter(
+                new TreeMap<>(
+                        Map.of(
+                                "dynamodb",
+                                new TreeMap<>(
+                                        Map.of(
+                                                "NewImage",
+                                                new TreeMap<>(
+                                                        Map.of(
+                                                                "type",
+                                                                        Map.of(
+                                                                                "S",
+                                                                                FilterRule.isEqual(
+                                                                                        "shard")),
+                                                                "status",
+                                                                        Map.of(
+                                                                                "S",
+                                                                                FilterRule.isEqual(
+                                                                                        "ENDED")))),
+                                                "OldImage",
+                                                Map.of(
+                                                        "status",
+                                                        Map.of(
+                                                                "S",
+                                                                FilterRule.notEquals(
+                                                                        "ENDED"))))))));
     }
 
     /**
-     * A running job on which {@link BatchlaneContract#ATTRIBUTE_FINISH_REQUESTED} has just appeared:
-     * someone (ingest, poll, a re-drive) asks complete to finish a job whose shards are all completed.
+     * A running job on which {@link BatchlaneContract#ATTRIBUTE_FINISH_REQUESTED} has just
+     * appeared: someone (ingest, poll, a re-drive) asks complete to finish a job whose shards are
+     * all completed.
      */
     static Map<String, Object> jobFinishRequested() {
-        return FilterCriteria.filter(new TreeMap<>(Map.of("dynamodb", new TreeMap<>(Map.of(
-                "NewImage", new TreeMap<>(Map.of(
-                        "type", Map.of("S", FilterRule.isEqual("job")),
-                        "status", Map.of("S", FilterRule.isEqual("RUNNING")),
-                        // "exists" matches leaves only: the attribute's number value, not the attribute.
-                        ATTRIBUTE_FINISH_REQUESTED, Map.of("N", FilterRule.exists()))),
-                "OldImage", Map.of(ATTRIBUTE_FINISH_REQUESTED, Map.of("N", FilterRule.notExists())))))));
+        return FilterCriteria.filter(
+                new TreeMap<>(
+                        Map.of(
+                                "dynamodb",
+                                new TreeMap<>(
+                                        Map.of(
+                                                "NewImage",
+                                                new TreeMap<>(
+                                                        Map.of(
+                                                                "type",
+                                                                Map.of(
+                                                                        "S",
+                                                                        FilterRule.isEqual("job")),
+                                                                "status",
+                                                                Map.of(
+                                                                        "S",
+                                                                        FilterRule.isEqual(
+                                                                                "RUNNING")),
+                                                                // "exists" matches leaves only: the
+                                                                // attribute's number value, not the
+                                                                // attribute.
+                                                                ATTRIBUTE_FINISH_REQUESTED,
+                                                                Map.of("N", FilterRule.exists()))),
+                                                "OldImage",
+                                                Map.of(
+                                                        ATTRIBUTE_FINISH_REQUESTED,
+                                                        Map.of("N", FilterRule.notExists())))))));
     }
 
     private void function(Handler handler, BatchlaneProps props, LaneState state, Code code) {
-        String name = switch (handler) {
-            case INGEST -> "Ingest";
-            case POLL -> "Poll";
-            case COMPLETE -> "Complete";
-        };
-        int memoryMb = switch (handler) {
-            case INGEST -> props.ingestMemoryMb();
-            case POLL -> props.pollMemoryMb();
-            case COMPLETE -> props.completeMemoryMb();
-        };
-        int timeoutSeconds = switch (handler) {
-            case INGEST -> props.ingestTimeoutSeconds();
-            case POLL -> props.pollTimeoutSeconds();
-            case COMPLETE -> props.completeTimeoutSeconds();
-        };
+        String name =
+                switch (handler) {
+                    case INGEST -> "Ingest";
+                    case POLL -> "Poll";
+                    case COMPLETE -> "Complete";
+                };
+        int memoryMb =
+                switch (handler) {
+                    case INGEST -> props.ingestMemoryMb();
+                    case POLL -> props.pollMemoryMb();
+                    case COMPLETE -> props.completeMemoryMb();
+                };
+        int timeoutSeconds =
+                switch (handler) {
+                    case INGEST -> props.ingestTimeoutSeconds();
+                    case POLL -> props.pollTimeoutSeconds();
+                    case COMPLETE -> props.completeTimeoutSeconds();
+                };
 
-        Role role = Role.Builder.create(this, name + "Role")
-                .assumedBy(new ServicePrincipal("lambda.amazonaws.com"))
-                .description("Batchlane " + handler.handlerName() + ": only what " + handler.handlerName() + " needs")
-                .build();
+        Role role =
+                Role.Builder.create(this, name + "Role")
+                        .assumedBy(new ServicePrincipal("lambda.amazonaws.com"))
+                        .description(
+                                "Batchlane "
+                                        + handler.handlerName()
+                                        + ": only what "
+                                        + handler.handlerName()
+                                        + " needs")
+                        .build();
         // Created here, not by Lambda, so the role's log permissions name this group and no other.
-        LogGroup logs = LogGroup.Builder.create(this, name + "Logs")
-                .removalPolicy(props.removalPolicy())
-                .build();
-        ((CfnLogGroup) logs.getNode().getDefaultChild()).setRetentionInDays(props.logRetentionDays());
+        LogGroup logs =
+                LogGroup.Builder.create(this, name + "Logs")
+                        .removalPolicy(props.removalPolicy())
+                        .build();
+        ((CfnLogGroup) logs.getNode().getDefaultChild())
+                .setRetentionInDays(props.logRetentionDays());
         LanePermissions.grant(handler, role, state, logs);
         bedrock.grant(handler, role);
 
@@ -198,58 +281,77 @@ public final class LaneFunctions extends Construct {
         // ARNs only: the functions fetch the key values from Secrets Manager at run time.
         environment.put(ENV_OPENAI_API_KEY_SECRET, state.openAiApiKey().getSecretArn());
         environment.put(ENV_ANTHROPIC_API_KEY_SECRET, state.anthropicApiKey().getSecretArn());
-        state.vendorApiKeys().forEach((vendor, secret) ->
-                environment.put(dev.batchlane.infra.BatchlaneContract.vendorKeySecretEnv(vendor), secret.getSecretArn()));
+        state.vendorApiKeys()
+                .forEach(
+                        (vendor, secret) ->
+                                environment.put(
+                                        dev.batchlane.infra.BatchlaneContract.vendorKeySecretEnv(
+                                                vendor),
+                                        secret.getSecretArn()));
         environment.put(ENV_GEMINI_API_KEY_SECRET, state.geminiApiKey().getSecretArn());
         environment.put(ENV_JAVA_TOOL_OPTIONS, javaToolOptions(handler));
-        environment.put(dev.batchlane.infra.BatchlaneContract.ENV_BEDROCK_ROLE_ARN, bedrock.serviceRole().getRoleArn());
-        environment.put(dev.batchlane.infra.BatchlaneContract.ENV_BEDROCK_DEFAULT_MODEL, props.bedrockModels().get(0));
+        environment.put(
+                dev.batchlane.infra.BatchlaneContract.ENV_BEDROCK_ROLE_ARN,
+                bedrock.serviceRole().getRoleArn());
+        environment.put(
+                dev.batchlane.infra.BatchlaneContract.ENV_BEDROCK_DEFAULT_MODEL,
+                props.bedrockModels().get(0));
         if (handler == Handler.COMPLETE) {
             environment.put(ENV_EVENT_BUS, state.eventBus().getEventBusName());
         }
 
-        Function function = Function.Builder.create(this, name)
-                .description("Batchlane " + handler.handlerName())
-                .code(code)
-                .handler(LAMBDA_HANDLER)
-                .runtime(Runtime.JAVA_21)
-                .architecture(Architecture.ARM_64)
-                .snapStart(SnapStartConf.ON_PUBLISHED_VERSIONS)
-                .memorySize(memoryMb)
-                .ephemeralStorageSize(Size.mebibytes(props.ephemeralStorageMb()))
-                .timeout(Duration.seconds(timeoutSeconds))
-                .role(role)
-                .logGroup(logs)
-                .environment(environment)
-                // One poll at a time: overlapping cycles would be safe (every write is conditional) but
-                // would only fight over the same due shards. A tick that finds poll busy is throttled,
-                // and the schedule does not retry it; the next tick runs.
-                .reservedConcurrentExecutions(handler == Handler.POLL ? Integer.valueOf(1) : null)
-                .build();
+        Function function =
+                Function.Builder.create(this, name)
+                        .description("Batchlane " + handler.handlerName())
+                        .code(code)
+                        .handler(LAMBDA_HANDLER)
+                        .runtime(Runtime.JAVA_21)
+                        .architecture(Architecture.ARM_64)
+                        .snapStart(SnapStartConf.ON_PUBLISHED_VERSIONS)
+                        .memorySize(memoryMb)
+                        .ephemeralStorageSize(Size.mebibytes(props.ephemeralStorageMb()))
+                        .timeout(Duration.seconds(timeoutSeconds))
+                        .role(role)
+                        .logGroup(logs)
+                        .environment(environment)
+                        // One poll at a time: overlapping cycles would be safe (every write is
+                        // conditional) but
+                        // would only fight over the same due shards. A tick that finds poll busy is
+                        // throttled,
+                        // and the schedule does not retry it; the next tick runs.
+                        .reservedConcurrentExecutions(
+                                handler == Handler.POLL ? Integer.valueOf(1) : null)
+                        .build();
         // The warning fires before any version exists; the alias below publishes one.
-        Annotations.of(function).acknowledgeWarning("@aws-cdk/aws-lambda:snapStartRequirePublish",
-                "published through currentVersion behind the live alias");
-        Alias alias = Alias.Builder.create(this, name + "Alias")
-                .aliasName(ALIAS)
-                .version(function.getCurrentVersion())
-                .build();
+        Annotations.of(function)
+                .acknowledgeWarning(
+                        "@aws-cdk/aws-lambda:snapStartRequirePublish",
+                        "published through currentVersion behind the live alias");
+        Alias alias =
+                Alias.Builder.create(this, name + "Alias")
+                        .aliasName(ALIAS)
+                        .version(function.getCurrentVersion())
+                        .build();
         functions.put(handler, function);
         aliases.put(handler, alias);
     }
 
     /**
      * The JVM options each function runs with. Lambda's Java 17+ runtimes stop the JIT at C1
-     * ({@code -XX:TieredStopAtLevel=1}) unless told otherwise, which starts fast but runs heavy
-     * CPU work about 3x slower (jtokkit counting: 8 MB/s against 25 MB/s with C2; see docs/decisions.md).
+     * ({@code -XX:TieredStopAtLevel=1}) unless told otherwise, which starts fast but runs heavy CPU
+     * work about 3x slower (jtokkit counting: 8 MB/s against 25 MB/s with C2; see
+     * docs/decisions.md).
+     *
      * <ul>
-     * <li>ingest validates and counts tokens over whole files for up to 15 minutes: the full tiered
-     *     JIT, said explicitly so the runtime's C1-only default does not apply.</li>
-     * <li>complete parses every line of a provider's output to join it to its request — the same
-     *     kind of per-line work as ingest, on files as large: the full JIT too.</li>
-     * <li>poll makes a few HTTP and DynamoDB calls per shard and ends in seconds, every minute;
-     *     almost nothing in it runs hot long enough for C2 to pay back, and each cold start is paid
-     *     again after an idle spell: C1 only, for the faster start.</li>
+     *   <li>ingest validates and counts tokens over whole files for up to 15 minutes: the full
+     *       tiered JIT, said explicitly so the runtime's C1-only default does not apply.
+     *   <li>complete parses every line of a provider's output to join it to its request — the same
+     *       kind of per-line work as ingest, on files as large: the full JIT too.
+     *   <li>poll makes a few HTTP and DynamoDB calls per shard and ends in seconds, every minute;
+     *       almost nothing in it runs hot long enough for C2 to pay back, and each cold start is
+     *       paid again after an idle spell: C1 only, for the faster start.
      * </ul>
+     *
      * Heap and GC stay Lambda's own (the runtime sizes the heap from the memory setting).
      */
     public static String javaToolOptions(Handler handler) {

@@ -5,9 +5,9 @@ import static dev.batchlane.infra.BatchlaneContract.EVENT_JOB_COMPLETED;
 import static dev.batchlane.infra.BatchlaneContract.EVENT_SOURCE;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_CANCEL;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_INBOX;
+import static dev.batchlane.infra.BatchlaneContract.PREFIX_REJECTED;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_RESULTS;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_STAGING;
-import static dev.batchlane.infra.BatchlaneContract.PREFIX_REJECTED;
 
 import dev.batchlane.infra.BatchlaneContract.Handler;
 import java.util.Arrays;
@@ -20,15 +20,14 @@ import software.amazon.awscdk.services.iam.PolicyStatement;
 import software.amazon.awscdk.services.logs.ILogGroup;
 
 /**
- * Every permission a function's own role gets, in one place, so a review reads who may do what
- * here and nowhere else. Object permissions are per prefix; KMS is decrypt for readers and
+ * Every permission a function's own role gets, in one place, so a review reads who may do what here
+ * and nowhere else. Object permissions are per prefix; KMS is decrypt for readers and
  * encrypt/GenerateDataKey for writers, and only through S3; DynamoDB is the table and its due
  * index. Stream and dead-letter permissions of complete come from its event source mapping.
  */
 final class LanePermissions {
 
-    private LanePermissions() {
-    }
+    private LanePermissions() {}
 
     static void grant(Handler handler, IRole role, LaneState state, ILogGroup logs) {
         // Its own log group only; the embedded metric format rides on these writes, so metrics need
@@ -41,65 +40,126 @@ final class LanePermissions {
         switch (handler) {
             case INGEST -> {
                 // Reads a drop pinned to its version (GetObjectVersion), and cancellations.
-                role.addToPrincipalPolicy(objects(state, List.of("s3:GetObject", "s3:GetObjectVersion"),
-                        PREFIX_INBOX, PREFIX_CANCEL));
-                // Shards and error lists are streamed as multipart uploads: PutObject covers the parts,
-                // AbortMultipartUpload the discarding of one that failed or was cut short by a bad line.
-                role.addToPrincipalPolicy(objects(state, List.of("s3:PutObject", "s3:AbortMultipartUpload"),
-                        PREFIX_STAGING, PREFIX_REJECTED));
-                // Submission uploads each staged shard to the provider, so ingest reads staging/; and
-                // the shards of a file found bad late in the pass are deleted, so nothing can submit them.
-                role.addToPrincipalPolicy(objects(state, List.of("s3:GetObject", "s3:DeleteObject"), PREFIX_STAGING));
+                role.addToPrincipalPolicy(
+                        objects(
+                                state,
+                                List.of("s3:GetObject", "s3:GetObjectVersion"),
+                                PREFIX_INBOX,
+                                PREFIX_CANCEL));
+                // Shards and error lists are streamed as multipart uploads: PutObject covers the
+                // parts,
+                // AbortMultipartUpload the discarding of one that failed or was cut short by a bad
+                // line.
+                role.addToPrincipalPolicy(
+                        objects(
+                                state,
+                                List.of("s3:PutObject", "s3:AbortMultipartUpload"),
+                                PREFIX_STAGING,
+                                PREFIX_REJECTED));
+                // Submission uploads each staged shard to the provider, so ingest reads staging/;
+                // and
+                // the shards of a file found bad late in the pass are deleted, so nothing can
+                // submit them.
+                role.addToPrincipalPolicy(
+                        objects(state, List.of("s3:GetObject", "s3:DeleteObject"), PREFIX_STAGING));
                 role.addToPrincipalPolicy(decrypt(state));
                 role.addToPrincipalPolicy(encrypt(state));
-                items(role, state, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query");
+                items(
+                        role,
+                        state,
+                        "dynamodb:GetItem",
+                        "dynamodb:PutItem",
+                        "dynamodb:UpdateItem",
+                        "dynamodb:Query");
             }
             case POLL -> {
-                // Poll submits shards a provider held back with a rate limit (429, enqueued-token limit):
-                // submitting uploads the staged shard, so it reads staging/. It writes no object at all.
-                role.addToPrincipalPolicy(objects(state, List.of("s3:GetObject"), PREFIX_STAGING, PREFIX_CANCEL));
+                // Poll submits shards a provider held back with a rate limit (429, enqueued-token
+                // limit):
+                // submitting uploads the staged shard, so it reads staging/. It writes no object at
+                // all.
+                role.addToPrincipalPolicy(
+                        objects(state, List.of("s3:GetObject"), PREFIX_STAGING, PREFIX_CANCEL));
                 role.addToPrincipalPolicy(decrypt(state));
-                // BatchGetItem: the due shards found on the index are then read consistently, 100 a call;
+                // BatchGetItem: the due shards found on the index are then read consistently, 100 a
+                // call;
                 // the local stack's IAM enforcement found it missing (every poll cycle was denied).
-                // Query on the table: before poll creates again after a creation whose answer was lost,
+                // Query on the table: before poll creates again after a creation whose answer was
+                // lost,
                 // it reads the job's shards (one partition) for the batches they already hold; the
-                // fault suite under enforcement found it missing (every such reconciliation was denied).
-                items(role, state, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                // fault suite under enforcement found it missing (every such reconciliation was
+                // denied).
+                items(
+                        role,
+                        state,
+                        "dynamodb:GetItem",
+                        "dynamodb:BatchGetItem",
+                        "dynamodb:PutItem",
+                        "dynamodb:UpdateItem",
                         "dynamodb:Query");
                 // Due shards are found on the sparse index, never by a scan.
-                role.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                        .actions(List.of("dynamodb:Query"))
-                        .resources(List.of(state.table().getTableArn() + "/index/" + DUE_INDEX))
-                        .build());
+                role.addToPrincipalPolicy(
+                        PolicyStatement.Builder.create()
+                                .actions(List.of("dynamodb:Query"))
+                                .resources(
+                                        List.of(
+                                                state.table().getTableArn()
+                                                        + "/index/"
+                                                        + DUE_INDEX))
+                                .build());
             }
             case COMPLETE -> {
                 role.addToPrincipalPolicy(objects(state, List.of("s3:GetObject"), PREFIX_STAGING));
                 // results/ for joined parts and the manifest; staging/ for re-queued child shards.
-                role.addToPrincipalPolicy(objects(state, List.of("s3:PutObject", "s3:AbortMultipartUpload"),
-                        PREFIX_RESULTS, PREFIX_STAGING));
+                role.addToPrincipalPolicy(
+                        objects(
+                                state,
+                                List.of("s3:PutObject", "s3:AbortMultipartUpload"),
+                                PREFIX_RESULTS,
+                                PREFIX_STAGING));
                 role.addToPrincipalPolicy(decrypt(state));
                 role.addToPrincipalPolicy(encrypt(state));
-                // TransactWriteItems is authorized as its PutItem, UpdateItem and ConditionCheckItem parts.
-                items(role, state, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
+                // TransactWriteItems is authorized as its PutItem, UpdateItem and
+                // ConditionCheckItem parts.
+                items(
+                        role,
+                        state,
+                        "dynamodb:GetItem",
+                        "dynamodb:PutItem",
+                        "dynamodb:UpdateItem",
+                        "dynamodb:Query",
                         "dynamodb:ConditionCheckItem");
-                role.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                        .actions(List.of("events:PutEvents"))
-                        .resources(List.of(state.eventBus().getEventBusArn()))
-                        // Only the completion event, so this role cannot impersonate another source.
-                        // Sorted: Map.of's order changes from JVM to JVM, and so would the policy.
-                        .conditions(Map.of("StringEquals", new TreeMap<>(Map.of(
-                                "events:source", EVENT_SOURCE,
-                                "events:detail-type", EVENT_JOB_COMPLETED))))
-                        .build());
+                role.addToPrincipalPolicy(
+                        PolicyStatement.Builder.create()
+                                .actions(List.of("events:PutEvents"))
+                                .resources(List.of(state.eventBus().getEventBusArn()))
+                                // Only the completion event, so this role cannot impersonate
+                                // another source.
+                                // Sorted: Map.of's order changes from JVM to JVM, and so would the
+                                // policy.
+                                .conditions(
+                                        Map.of(
+                                                "StringEquals",
+                                                new TreeMap<>(
+                                                        Map.of(
+                                                                "events:source", EVENT_SOURCE,
+                                                                "events:detail-type",
+                                                                        EVENT_JOB_COMPLETED))))
+                                .build());
             }
-            default -> throw new IllegalStateException("no permissions defined for handler " + handler);
+            default ->
+                    throw new IllegalStateException(
+                            "no permissions defined for handler " + handler);
         }
     }
 
-    private static PolicyStatement objects(LaneState state, List<String> actions, String... prefixes) {
+    private static PolicyStatement objects(
+            LaneState state, List<String> actions, String... prefixes) {
         return PolicyStatement.Builder.create()
                 .actions(actions)
-                .resources(Arrays.stream(prefixes).map(p -> state.bucket().arnForObjects(p + "*")).toList())
+                .resources(
+                        Arrays.stream(prefixes)
+                                .map(p -> state.bucket().arnForObjects(p + "*"))
+                                .toList())
                 .build();
     }
 
@@ -117,14 +177,18 @@ final class LanePermissions {
         return PolicyStatement.Builder.create()
                 .actions(List.of(actions))
                 .resources(List.of(state.dataKey().getKeyArn()))
-                .conditions(Map.of("StringEquals", Map.of("kms:ViaService", "s3." + region + ".amazonaws.com")))
+                .conditions(
+                        Map.of(
+                                "StringEquals",
+                                Map.of("kms:ViaService", "s3." + region + ".amazonaws.com")))
                 .build();
     }
 
     private static void items(IRole role, LaneState state, String... actions) {
-        role.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                .actions(List.of(actions))
-                .resources(List.of(state.table().getTableArn()))
-                .build());
+        role.addToPrincipalPolicy(
+                PolicyStatement.Builder.create()
+                        .actions(List.of(actions))
+                        .resources(List.of(state.table().getTableArn()))
+                        .build());
     }
 }

@@ -41,7 +41,10 @@ import software.constructs.Construct;
  */
 public final class LaneState extends Construct {
 
-    /** Noncurrent object versions are kept this long: versioning is there to undo an overwrite, not to archive. */
+    /**
+     * Noncurrent object versions are kept this long: versioning is there to undo an overwrite, not
+     * to archive.
+     */
     static final int NONCURRENT_VERSION_DAYS = 30;
 
     private final Key dataKey;
@@ -59,87 +62,143 @@ public final class LaneState extends Construct {
         super(scope, id);
         RemovalPolicy removal = props.removalPolicy();
 
-        dataKey = Key.Builder.create(this, "DataKey")
-                .description("Batchlane: encrypts the lane's bucket (drops, staged shards, results)")
-                .enableKeyRotation(true)
-                .removalPolicy(removal)
-                .build();
+        dataKey =
+                Key.Builder.create(this, "DataKey")
+                        .description(
+                                "Batchlane: encrypts the lane's bucket (drops, staged shards, results)")
+                        .enableKeyRotation(true)
+                        .removalPolicy(removal)
+                        .build();
 
-        bucket = Bucket.Builder.create(this, "Bucket")
-                .encryption(BucketEncryption.KMS)
-                .encryptionKey(dataKey)
-                // One data key per bucket instead of one KMS call per object: shards and parts are many.
-                .bucketKeyEnabled(true)
-                .enforceSsl(true)
-                .minimumTlsVersion(1.2)
-                .blockPublicAccess(BlockPublicAccess.BLOCK_ALL)
-                .objectOwnership(ObjectOwnership.BUCKET_OWNER_ENFORCED)
-                // Ingest pins the inbox object's version, and an overwritten result can be recovered.
-                .versioned(true)
-                .lifecycleRules(List.of(
-                        expire("expire-staging", PREFIX_STAGING, props.stagingExpiryDays()),
-                        expire("expire-rejected", PREFIX_REJECTED, props.rejectedExpiryDays()),
-                        LifecycleRule.builder()
-                                .id("noncurrent-versions-and-abandoned-uploads")
-                                .noncurrentVersionExpiration(Duration.days(NONCURRENT_VERSION_DAYS))
-                                .abortIncompleteMultipartUploadAfter(Duration.days(1))
-                                .build()))
-                // No autoDeleteObjects: it needs a custom resource that may empty the bucket, and
-                // DESTROY on a non-empty bucket should fail loudly rather than lose results.
-                .removalPolicy(removal)
-                .build();
+        bucket =
+                Bucket.Builder.create(this, "Bucket")
+                        .encryption(BucketEncryption.KMS)
+                        .encryptionKey(dataKey)
+                        // One data key per bucket instead of one KMS call per object: shards and
+                        // parts are many.
+                        .bucketKeyEnabled(true)
+                        .enforceSsl(true)
+                        .minimumTlsVersion(1.2)
+                        .blockPublicAccess(BlockPublicAccess.BLOCK_ALL)
+                        .objectOwnership(ObjectOwnership.BUCKET_OWNER_ENFORCED)
+                        // Ingest pins the inbox object's version, and an overwritten result can be
+                        // recovered.
+                        .versioned(true)
+                        .lifecycleRules(
+                                List.of(
+                                        expire(
+                                                "expire-staging",
+                                                PREFIX_STAGING,
+                                                props.stagingExpiryDays()),
+                                        expire(
+                                                "expire-rejected",
+                                                PREFIX_REJECTED,
+                                                props.rejectedExpiryDays()),
+                                        LifecycleRule.builder()
+                                                .id("noncurrent-versions-and-abandoned-uploads")
+                                                .noncurrentVersionExpiration(
+                                                        Duration.days(NONCURRENT_VERSION_DAYS))
+                                                .abortIncompleteMultipartUploadAfter(
+                                                        Duration.days(1))
+                                                .build()))
+                        // No autoDeleteObjects: it needs a custom resource that may empty the
+                        // bucket, and
+                        // DESTROY on a non-empty bucket should fail loudly rather than lose
+                        // results.
+                        .removalPolicy(removal)
+                        .build();
 
-        table = Table.Builder.create(this, "Table")
-                .partitionKey(Attribute.builder().name(TABLE_PARTITION_KEY).type(AttributeType.STRING).build())
-                .sortKey(Attribute.builder().name(TABLE_SORT_KEY).type(AttributeType.STRING).build())
-                .billingMode(BillingMode.PAY_PER_REQUEST)
-                .timeToLiveAttribute(TABLE_TTL_ATTRIBUTE)
-                // complete's filter compares the old and the new status, so both images are needed.
-                .stream(StreamViewType.NEW_AND_OLD_IMAGES)
-                .pointInTimeRecoverySpecification(PointInTimeRecoverySpecification.builder()
-                        .pointInTimeRecoveryEnabled(true).build())
-                .deletionProtection(removal == RemovalPolicy.RETAIN)
-                .removalPolicy(removal)
-                .build();
+        table =
+                Table.Builder.create(this, "Table")
+                        .partitionKey(
+                                Attribute.builder()
+                                        .name(TABLE_PARTITION_KEY)
+                                        .type(AttributeType.STRING)
+                                        .build())
+                        .sortKey(
+                                Attribute.builder()
+                                        .name(TABLE_SORT_KEY)
+                                        .type(AttributeType.STRING)
+                                        .build())
+                        .billingMode(BillingMode.PAY_PER_REQUEST)
+                        .timeToLiveAttribute(TABLE_TTL_ATTRIBUTE)
+                        // complete's filter compares the old and the new status, so both images are
+                        // needed.
+                        .stream(StreamViewType.NEW_AND_OLD_IMAGES)
+                        .pointInTimeRecoverySpecification(
+                                PointInTimeRecoverySpecification.builder()
+                                        .pointInTimeRecoveryEnabled(true)
+                                        .build())
+                        .deletionProtection(removal == RemovalPolicy.RETAIN)
+                        .removalPolicy(removal)
+                        .build();
         // Sparse: only shards waiting for the poller carry dueGroup, so poll never scans.
-        table.addGlobalSecondaryIndex(GlobalSecondaryIndexProps.builder()
-                .indexName(DUE_INDEX)
-                .partitionKey(Attribute.builder().name(DUE_INDEX_PARTITION_KEY).type(AttributeType.STRING).build())
-                .sortKey(Attribute.builder().name(DUE_INDEX_SORT_KEY).type(AttributeType.NUMBER).build())
-                .projectionType(ProjectionType.KEYS_ONLY)
-                .build());
+        table.addGlobalSecondaryIndex(
+                GlobalSecondaryIndexProps.builder()
+                        .indexName(DUE_INDEX)
+                        .partitionKey(
+                                Attribute.builder()
+                                        .name(DUE_INDEX_PARTITION_KEY)
+                                        .type(AttributeType.STRING)
+                                        .build())
+                        .sortKey(
+                                Attribute.builder()
+                                        .name(DUE_INDEX_SORT_KEY)
+                                        .type(AttributeType.NUMBER)
+                                        .build())
+                        .projectionType(ProjectionType.KEYS_ONLY)
+                        .build());
 
-        openAiApiKey = providerKey("OpenAiApiKey", "OpenAI", props.openAiApiKeySecretArn().orElse(null), removal);
-        anthropicApiKey = providerKey("AnthropicApiKey", "Anthropic", props.anthropicApiKeySecretArn().orElse(null),
-                removal);
+        openAiApiKey =
+                providerKey(
+                        "OpenAiApiKey",
+                        "OpenAI",
+                        props.openAiApiKeySecretArn().orElse(null),
+                        removal);
+        anthropicApiKey =
+                providerKey(
+                        "AnthropicApiKey",
+                        "Anthropic",
+                        props.anthropicApiKeySecretArn().orElse(null),
+                        removal);
         for (String vendor : dev.batchlane.infra.BatchlaneContract.VENDORS) {
             String title = Character.toUpperCase(vendor.charAt(0)) + vendor.substring(1);
             vendorApiKeys.put(vendor, providerKey(title + "ApiKey", title, null, removal));
         }
-        geminiApiKey = providerKey("GeminiApiKey", "Google Gemini", props.geminiApiKeySecretArn().orElse(null), removal);
+        geminiApiKey =
+                providerKey(
+                        "GeminiApiKey",
+                        "Google Gemini",
+                        props.geminiApiKeySecretArn().orElse(null),
+                        removal);
 
-        eventBus = EventBus.Builder.create(this, "EventBus")
-                .eventBusName(props.eventBusName())
-                .description("Batchlane: 'Batchlane Job Completed' events, source batchlane")
-                .build();
+        eventBus =
+                EventBus.Builder.create(this, "EventBus")
+                        .eventBusName(props.eventBusName())
+                        .description(
+                                "Batchlane: 'Batchlane Job Completed' events, source batchlane")
+                        .build();
         eventBus.applyRemovalPolicy(removal);
 
-        deadLetterQueue = Queue.Builder.create(this, "StreamDeadLetterQueue")
-                .encryption(QueueEncryption.SQS_MANAGED)
-                .enforceSsl(true)
-                // The longest SQS allows: a failed completion is investigated, not raced.
-                .retentionPeriod(Duration.days(14))
-                .removalPolicy(removal)
-                .build();
+        deadLetterQueue =
+                Queue.Builder.create(this, "StreamDeadLetterQueue")
+                        .encryption(QueueEncryption.SQS_MANAGED)
+                        .enforceSsl(true)
+                        // The longest SQS allows: a failed completion is investigated, not raced.
+                        .retentionPeriod(Duration.days(14))
+                        .removalPolicy(removal)
+                        .build();
 
-        // Where an S3 event lands once ingest failed it on every attempt: the job it would have made
+        // Where an S3 event lands once ingest failed it on every attempt: the job it would have
+        // made
         // is visible (an alarm watches the queue) and resumable with resume/<jobId>.
-        ingestFailureQueue = Queue.Builder.create(this, "IngestFailureQueue")
-                .encryption(QueueEncryption.SQS_MANAGED)
-                .enforceSsl(true)
-                .retentionPeriod(Duration.days(14))
-                .removalPolicy(removal)
-                .build();
+        ingestFailureQueue =
+                Queue.Builder.create(this, "IngestFailureQueue")
+                        .encryption(QueueEncryption.SQS_MANAGED)
+                        .enforceSsl(true)
+                        .retentionPeriod(Duration.days(14))
+                        .removalPolicy(removal)
+                        .build();
     }
 
     private static LifecycleRule expire(String id, String prefix, int days) {
@@ -153,17 +212,21 @@ public final class LaneState extends Construct {
     }
 
     /**
-     * An existing secret when its ARN is given, else a new one. The new one is created with a random
-     * placeholder value so that no key ever passes through the template; the operator puts the real
-     * key with {@code aws secretsmanager put-secret-value}.
+     * An existing secret when its ARN is given, else a new one. The new one is created with a
+     * random placeholder value so that no key ever passes through the template; the operator puts
+     * the real key with {@code aws secretsmanager put-secret-value}.
      */
-    private ISecret providerKey(String id, String provider, String existingArn, RemovalPolicy removal) {
+    private ISecret providerKey(
+            String id, String provider, String existingArn, RemovalPolicy removal) {
         if (existingArn != null) {
             return Secret.fromSecretCompleteArn(this, id, existingArn);
         }
         return Secret.Builder.create(this, id)
-                .description("Batchlane: the " + provider + " API key. Replace the generated placeholder with "
-                        + "aws secretsmanager put-secret-value; the functions read it at run time.")
+                .description(
+                        "Batchlane: the "
+                                + provider
+                                + " API key. Replace the generated placeholder with "
+                                + "aws secretsmanager put-secret-value; the functions read it at run time.")
                 .removalPolicy(removal)
                 .build();
     }
@@ -188,7 +251,10 @@ public final class LaneState extends Construct {
         return anthropicApiKey;
     }
 
-    /** The key secrets of the other vendors, by provider name, in {@code BatchlaneContract.VENDORS} order. */
+    /**
+     * The key secrets of the other vendors, by provider name, in {@code BatchlaneContract.VENDORS}
+     * order.
+     */
     public java.util.Map<String, ISecret> vendorApiKeys() {
         return java.util.Collections.unmodifiableMap(vendorApiKeys);
     }

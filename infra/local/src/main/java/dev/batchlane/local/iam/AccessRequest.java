@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One authorization AWS makes for a call: an action on a resource with the request's context
- * keys. A single API call can need several (TransactWriteItems: one per item and table; PutObject
- * on a KMS-encrypted bucket: s3:PutObject and kms:GenerateDataKey).
+ * One authorization AWS makes for a call: an action on a resource with the request's context keys.
+ * A single API call can need several (TransactWriteItems: one per item and table; PutObject on a
+ * KMS-encrypted bucket: s3:PutObject and kms:GenerateDataKey).
  */
 public record AccessRequest(String action, String resource, Map<String, List<String>> context) {
 

@@ -4,7 +4,9 @@ package dev.batchlane.local.iam;
 public record Decision(Outcome outcome, IamStatement statement) {
 
     public enum Outcome {
-        ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY
+        ALLOWED,
+        EXPLICIT_DENY,
+        IMPLICIT_DENY
     }
 
     public boolean allowed() {
@@ -15,9 +17,13 @@ public record Decision(Outcome outcome, IamStatement statement) {
     public String reason(String action, boolean byResourcePolicy) {
         return switch (outcome) {
             case ALLOWED -> "allowed by " + statement;
-            case EXPLICIT_DENY -> "with an explicit deny in " + (byResourcePolicy ? "a resource-based policy"
-                    : "an identity-based policy");
-            case IMPLICIT_DENY -> "because no identity-based policy allows the " + action + " action";
+            case EXPLICIT_DENY ->
+                    "with an explicit deny in "
+                            + (byResourcePolicy
+                                    ? "a resource-based policy"
+                                    : "an identity-based policy");
+            case IMPLICIT_DENY ->
+                    "because no identity-based policy allows the " + action + " action";
         };
     }
 }

@@ -17,18 +17,19 @@ import java.util.regex.Pattern;
 /**
  * Each function's role policy and the bucket's policy, read from the CloudFormation template the
  * CDK app synthesizes, with Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select and Fn::Split resolved
- * to the names the local stack gives the resources. A function is found by its
- * {@code QUARKUS_LAMBDA_HANDLER} variable; its role by its {@code Role} property; its statements
- * from every {@code AWS::IAM::Policy} attached to that role and the role's own inline policies.
- * A managed policy ARN on a function's role is refused: its text is not in the template, so
- * nothing here could enforce it.
+ * to the names the local stack gives the resources. A function is found by its {@code
+ * QUARKUS_LAMBDA_HANDLER} variable; its role by its {@code Role} property; its statements from
+ * every {@code AWS::IAM::Policy} attached to that role and the role's own inline policies. A
+ * managed policy ARN on a function's role is refused: its text is not in the template, so nothing
+ * here could enforce it.
  */
 public final class DeployedRoles {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern SUB = Pattern.compile("\\$\\{([^}!][^}]*)}");
 
     /** The names of one local deployment: the stack's bucket and table, region and account. */
-    public record LocalNames(String region, String account, String bucket, String table, String streamArn) {
+    public record LocalNames(
+            String region, String account, String bucket, String table, String streamArn) {
 
         public String bucketArn() {
             return "arn:aws:s3:::" + bucket;
@@ -39,8 +40,15 @@ public final class DeployedRoles {
         }
     }
 
-    /** A function's role: its ARN and statements, and the environment the template gives the function. */
-    public record Role(String function, String roleArn, List<IamStatement> statements, Map<String, String> environment) {
+    /**
+     * A function's role: its ARN and statements, and the environment the template gives the
+     * function.
+     */
+    public record Role(
+            String function,
+            String roleArn,
+            List<IamStatement> statements,
+            Map<String, String> environment) {
         public Role {
             statements = List.copyOf(statements);
             environment = Map.copyOf(environment);
@@ -52,7 +60,11 @@ public final class DeployedRoles {
     private final String bucketKmsKey;
     private final Path source;
 
-    private DeployedRoles(Map<String, Role> roles, List<IamStatement> bucketPolicy, String bucketKmsKey, Path source) {
+    private DeployedRoles(
+            Map<String, Role> roles,
+            List<IamStatement> bucketPolicy,
+            String bucketKmsKey,
+            Path source) {
         this.roles = roles;
         this.bucketPolicy = bucketPolicy;
         this.bucketKmsKey = bucketKmsKey;
@@ -61,8 +73,11 @@ public final class DeployedRoles {
 
     public static DeployedRoles read(Path template, LocalNames names) throws IOException {
         if (!Files.isRegularFile(template)) {
-            throw new IllegalStateException("the template " + template + " to take the functions' IAM policies from"
-                    + " is missing");
+            throw new IllegalStateException(
+                    "the template "
+                            + template
+                            + " to take the functions' IAM policies from"
+                            + " is missing");
         }
         JsonNode root = JSON.readTree(template.toFile());
         Resolver resolve = new Resolver(root.path("Resources"), names, template);
@@ -72,26 +87,43 @@ public final class DeployedRoles {
             var e = it.next();
             JsonNode r = e.getValue();
             JsonNode handler = r.at("/Properties/Environment/Variables/QUARKUS_LAMBDA_HANDLER");
-            if (!"AWS::Lambda::Function".equals(r.path("Type").asText()) || handler.isMissingNode()) {
+            if (!"AWS::Lambda::Function".equals(r.path("Type").asText())
+                    || handler.isMissingNode()) {
                 continue;
             }
             String function = handler.asText();
             JsonNode roleRef = r.at("/Properties/Role/Fn::GetAtt/0");
             if (roleRef.isMissingNode()) {
-                throw new IllegalStateException(template + ": the role of " + e.getKey() + " is not a role of the"
-                        + " template (" + r.at("/Properties/Role") + "); the local stack cannot enforce it");
+                throw new IllegalStateException(
+                        template
+                                + ": the role of "
+                                + e.getKey()
+                                + " is not a role of the"
+                                + " template ("
+                                + r.at("/Properties/Role")
+                                + "); the local stack cannot enforce it");
             }
             String roleId = roleRef.asText();
             JsonNode role = resources.path(roleId);
             if (role.at("/Properties/ManagedPolicyArns").size() > 0) {
-                throw new IllegalStateException(template + ": the role " + roleId + " of " + function
-                        + " has managed policies " + role.at("/Properties/ManagedPolicyArns")
-                        + "; their text is not in the template, so the local stack cannot enforce them");
+                throw new IllegalStateException(
+                        template
+                                + ": the role "
+                                + roleId
+                                + " of "
+                                + function
+                                + " has managed policies "
+                                + role.at("/Properties/ManagedPolicyArns")
+                                + "; their text is not in the template, so the local stack cannot enforce them");
             }
             List<IamStatement> statements = new ArrayList<>();
             int n = 0;
             for (JsonNode p : role.at("/Properties/Policies")) {
-                statements.addAll(statements(p.path("PolicyDocument"), resolve, roleId + ".Policies[" + n++ + "]"));
+                statements.addAll(
+                        statements(
+                                p.path("PolicyDocument"),
+                                resolve,
+                                roleId + ".Policies[" + n++ + "]"));
             }
             for (var pit = resources.fields(); pit.hasNext(); ) {
                 var pe = pit.next();
@@ -101,7 +133,9 @@ public final class DeployedRoles {
                 }
                 for (JsonNode attached : p.at("/Properties/Roles")) {
                     if (roleId.equals(attached.path("Ref").asText())) {
-                        statements.addAll(statements(p.at("/Properties/PolicyDocument"), resolve, pe.getKey()));
+                        statements.addAll(
+                                statements(
+                                        p.at("/Properties/PolicyDocument"), resolve, pe.getKey()));
                     }
                 }
             }
@@ -112,7 +146,8 @@ public final class DeployedRoles {
             }
             String roleArn = resolve.text(r.at("/Properties/Role"));
             if (roles.put(function, new Role(function, roleArn, statements, env)) != null) {
-                throw new IllegalStateException(template + " has two functions with QUARKUS_LAMBDA_HANDLER=" + function);
+                throw new IllegalStateException(
+                        template + " has two functions with QUARKUS_LAMBDA_HANDLER=" + function);
             }
         }
         List<IamStatement> bucketPolicy = new ArrayList<>();
@@ -121,11 +156,14 @@ public final class DeployedRoles {
             var e = it.next();
             JsonNode r = e.getValue();
             if ("AWS::S3::BucketPolicy".equals(r.path("Type").asText())) {
-                bucketPolicy.addAll(statements(r.at("/Properties/PolicyDocument"), resolve, e.getKey()));
+                bucketPolicy.addAll(
+                        statements(r.at("/Properties/PolicyDocument"), resolve, e.getKey()));
             }
             if ("AWS::S3::Bucket".equals(r.path("Type").asText())) {
-                JsonNode key = r.at("/Properties/BucketEncryption/ServerSideEncryptionConfiguration/0"
-                        + "/ServerSideEncryptionByDefault");
+                JsonNode key =
+                        r.at(
+                                "/Properties/BucketEncryption/ServerSideEncryptionConfiguration/0"
+                                        + "/ServerSideEncryptionByDefault");
                 if ("aws:kms".equals(key.path("SSEAlgorithm").asText())) {
                     kmsKey = resolve.text(key.path("KMSMasterKeyID"));
                 }
@@ -158,10 +196,17 @@ public final class DeployedRoles {
             } else {
                 principals.addAll(resolve.texts(principal.path("AWS")));
             }
-            out.add(new IamStatement(s.path("Sid").asText(null), "Allow".equals(s.path("Effect").asText()),
-                    resolve.texts(s.path(notAction ? "NotAction" : "Action")), notAction,
-                    resolve.texts(s.path(notResource ? "NotResource" : "Resource")), notResource, conditions, principals,
-                    where));
+            out.add(
+                    new IamStatement(
+                            s.path("Sid").asText(null),
+                            "Allow".equals(s.path("Effect").asText()),
+                            resolve.texts(s.path(notAction ? "NotAction" : "Action")),
+                            notAction,
+                            resolve.texts(s.path(notResource ? "NotResource" : "Resource")),
+                            notResource,
+                            conditions,
+                            principals,
+                            where));
         }
         return out;
     }
@@ -169,8 +214,13 @@ public final class DeployedRoles {
     public Role role(String function) {
         Role r = roles.get(function);
         if (r == null) {
-            throw new IllegalStateException(source + " has no function with QUARKUS_LAMBDA_HANDLER=" + function
-                    + " (found " + roles.keySet() + ")");
+            throw new IllegalStateException(
+                    source
+                            + " has no function with QUARKUS_LAMBDA_HANDLER="
+                            + function
+                            + " (found "
+                            + roles.keySet()
+                            + ")");
         }
         return r;
     }
@@ -233,10 +283,20 @@ public final class DeployedRoles {
             JsonNode arg = f.getValue();
             return switch (f.getKey()) {
                 case "Ref" -> JSON.getNodeFactory().textNode(ref(arg.asText()));
-                case "Fn::GetAtt" -> JSON.getNodeFactory().textNode(arg.isArray()
-                        ? getAtt(arg.get(0).asText(), arg.get(1).asText())
-                        : getAtt(arg.asText().substring(0, arg.asText().indexOf('.')),
-                                arg.asText().substring(arg.asText().indexOf('.') + 1)));
+                case "Fn::GetAtt" ->
+                        JSON.getNodeFactory()
+                                .textNode(
+                                        arg.isArray()
+                                                ? getAtt(arg.get(0).asText(), arg.get(1).asText())
+                                                : getAtt(
+                                                        arg.asText()
+                                                                .substring(
+                                                                        0,
+                                                                        arg.asText().indexOf('.')),
+                                                        arg.asText()
+                                                                .substring(
+                                                                        arg.asText().indexOf('.')
+                                                                                + 1)));
                 case "Fn::Join" -> {
                     List<String> parts = new ArrayList<>();
                     for (JsonNode p : arg.get(1)) {
@@ -248,15 +308,22 @@ public final class DeployedRoles {
                 case "Fn::Select" -> value(value(arg.get(1)).get(value(arg.get(0)).asInt()));
                 case "Fn::Split" -> {
                     var array = JSON.createArrayNode();
-                    for (String s : text(arg.get(1)).split(Pattern.quote(arg.get(0).asText()), -1)) {
+                    for (String s :
+                            text(arg.get(1)).split(Pattern.quote(arg.get(0).asText()), -1)) {
                         array.add(s);
                     }
                     yield array;
                 }
                 default -> {
                     if (f.getKey().startsWith("Fn::")) {
-                        throw new IllegalStateException(template + ": the local stack cannot resolve " + f.getKey()
-                                + " in " + node + " to enforce the policies; add it to " + Resolver.class.getName());
+                        throw new IllegalStateException(
+                                template
+                                        + ": the local stack cannot resolve "
+                                        + f.getKey()
+                                        + " in "
+                                        + node
+                                        + " to enforce the policies; add it to "
+                                        + Resolver.class.getName());
                     }
                     yield node;
                 }
@@ -276,10 +343,14 @@ public final class DeployedRoles {
             StringBuilder sb = new StringBuilder();
             while (m.find()) {
                 String name = m.group(1);
-                String value = vars.containsKey(name) ? vars.get(name)
-                        : name.contains(".") && !name.startsWith("AWS::")
-                                ? getAtt(name.substring(0, name.indexOf('.')), name.substring(name.indexOf('.') + 1))
-                                : ref(name);
+                String value =
+                        vars.containsKey(name)
+                                ? vars.get(name)
+                                : name.contains(".") && !name.startsWith("AWS::")
+                                        ? getAtt(
+                                                name.substring(0, name.indexOf('.')),
+                                                name.substring(name.indexOf('.') + 1))
+                                        : ref(name);
                 m.appendReplacement(sb, Matcher.quoteReplacement(value));
             }
             m.appendTail(sb);
@@ -289,8 +360,12 @@ public final class DeployedRoles {
         private JsonNode resource(String id) {
             JsonNode r = resources.path(id);
             if (r.isMissingNode()) {
-                throw new IllegalStateException(template + ": a policy refers to " + id + ", which is not a resource"
-                        + " of the template");
+                throw new IllegalStateException(
+                        template
+                                + ": a policy refers to "
+                                + id
+                                + ", which is not a resource"
+                                + " of the template");
             }
             return r;
         }
@@ -316,10 +391,14 @@ public final class DeployedRoles {
                 case "AWS::S3::Bucket" -> names.bucket();
                 case "AWS::DynamoDB::Table" -> names.table();
                 // A secret's Ref is its ARN; the six random characters AWS appends are fixed here.
-                case "AWS::SecretsManager::Secret" -> arn("secretsmanager", "secret:" + id + "-local");
-                case "AWS::Events::EventBus" -> r.at("/Properties/Name").isMissingNode() ? id
-                        : text(r.at("/Properties/Name"));
-                case "AWS::SQS::Queue" -> "http://sqs." + names.region() + ".localhost/" + names.account() + "/" + id;
+                case "AWS::SecretsManager::Secret" ->
+                        arn("secretsmanager", "secret:" + id + "-local");
+                case "AWS::Events::EventBus" ->
+                        r.at("/Properties/Name").isMissingNode()
+                                ? id
+                                : text(r.at("/Properties/Name"));
+                case "AWS::SQS::Queue" ->
+                        "http://sqs." + names.region() + ".localhost/" + names.account() + "/" + id;
                 default -> id;
             };
         }
@@ -337,7 +416,10 @@ public final class DeployedRoles {
                 case "AWS::SQS::Queue.Arn" -> arn("sqs", id);
                 case "AWS::IAM::Role.Arn" -> "arn:aws:iam::" + names.account() + ":role/" + id;
                 case "AWS::SNS::Topic.TopicArn" -> arn("sns", id);
-                default -> arn(type.split("::")[1].toLowerCase(java.util.Locale.ROOT), id + "/" + attribute);
+                default ->
+                        arn(
+                                type.split("::")[1].toLowerCase(java.util.Locale.ROOT),
+                                id + "/" + attribute);
             };
         }
 

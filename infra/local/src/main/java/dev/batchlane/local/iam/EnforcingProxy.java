@@ -27,24 +27,37 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One loopback endpoint in front of the emulators that enforces IAM as AWS would: the access key
- * id in each call's SigV4 credential names the function (each function process gets its own),
- * the signing name picks the {@link ServiceRules} that say which authorizations the call needs,
- * and the function's role (as the template grants it) and the bucket's policy decide. An allowed
- * call is forwarded to the emulator unchanged, bodies streamed; a denied one is answered as that
- * service answers AccessDenied, never reaching the emulator. Every decision is recorded as an
- * {@link Observation}, so a test can compare what the functions did with what their roles grant.
+ * One loopback endpoint in front of the emulators that enforces IAM as AWS would: the access key id
+ * in each call's SigV4 credential names the function (each function process gets its own), the
+ * signing name picks the {@link ServiceRules} that say which authorizations the call needs, and the
+ * function's role (as the template grants it) and the bucket's policy decide. An allowed call is
+ * forwarded to the emulator unchanged, bodies streamed; a denied one is answered as that service
+ * answers AccessDenied, never reaching the emulator. Every decision is recorded as an {@link
+ * Observation}, so a test can compare what the functions did with what their roles grant.
  *
  * <p>Keys listed as operator keys (the stack's own wiring and the user's CLI, playing the account
  * owner) pass unchecked. Signatures are not verified: the emulators do not, and the point is the
  * policy, not the secret key.
  */
 public final class EnforcingProxy implements AutoCloseable {
-    private static final Pattern CREDENTIAL = Pattern.compile("Credential=([^/,\\s]+)/[^/]+/[^/]+/([^/]+)/aws4_request");
+    private static final Pattern CREDENTIAL =
+            Pattern.compile("Credential=([^/,\\s]+)/[^/]+/[^/]+/([^/]+)/aws4_request");
     private static final Pattern CREDENTIAL_KEY = Pattern.compile("Credential=[^/,\\s]+/");
+
     /** Headers java.net.http sets itself or refuses; the rest go through as sent. */
-    private static final Set<String> HOP = Set.of("host", "connection", "content-length", "expect", "upgrade",
-            "transfer-encoding", "keep-alive", "te", "trailer", "proxy-connection", "http2-settings");
+    private static final Set<String> HOP =
+            Set.of(
+                    "host",
+                    "connection",
+                    "content-length",
+                    "expect",
+                    "upgrade",
+                    "transfer-encoding",
+                    "keep-alive",
+                    "te",
+                    "trailer",
+                    "proxy-connection",
+                    "http2-settings");
 
     /** Who a function process is to IAM. */
     public record Principal(String function, String roleArn, List<IamStatement> statements) {
@@ -52,12 +65,21 @@ public final class EnforcingProxy implements AutoCloseable {
         public String sessionArn() {
             int role = roleArn.indexOf(":role/");
             String account = roleArn.split(":")[4];
-            return "arn:aws:sts::" + account + ":assumed-role/" + roleArn.substring(role + 6) + "/" + function;
+            return "arn:aws:sts::"
+                    + account
+                    + ":assumed-role/"
+                    + roleArn.substring(role + 6)
+                    + "/"
+                    + function;
         }
     }
 
     /** One authorization the proxy decided: who, what, on which resource, and the outcome. */
-    public record Observation(String function, String action, String resource, Decision.Outcome outcome,
+    public record Observation(
+            String function,
+            String action,
+            String resource,
+            Decision.Outcome outcome,
             String message) {
         public boolean denied() {
             return outcome != Decision.Outcome.ALLOWED;
@@ -65,7 +87,12 @@ public final class EnforcingProxy implements AutoCloseable {
 
         @Override
         public String toString() {
-            return function + " " + (denied() ? "DENIED " : "allowed ") + action + " on " + resource;
+            return function
+                    + " "
+                    + (denied() ? "DENIED " : "allowed ")
+                    + action
+                    + " on "
+                    + resource;
         }
     }
 
@@ -89,14 +116,21 @@ public final class EnforcingProxy implements AutoCloseable {
         this.bucketPolicy = List.copyOf(b.bucketPolicy);
         this.onDenial = b.onDenial;
         this.forwardKey = b.operatorKeys.isEmpty() ? null : b.operatorKeys.iterator().next();
-        this.pool = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "iam-proxy");
-            t.setDaemon(true);
-            return t;
-        });
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(pool)
-                .followRedirects(HttpClient.Redirect.NEVER).build();
-        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+        this.pool =
+                Executors.newCachedThreadPool(
+                        r -> {
+                            Thread t = new Thread(r, "iam-proxy");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        this.http =
+                HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .executor(pool)
+                        .followRedirects(HttpClient.Redirect.NEVER)
+                        .build();
+        this.server =
+                HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
         server.setExecutor(pool);
         server.createContext("/", this::handle);
         server.start();
@@ -107,7 +141,11 @@ public final class EnforcingProxy implements AutoCloseable {
     }
 
     public URI endpoint() {
-        return URI.create("http://" + server.getAddress().getHostString() + ":" + server.getAddress().getPort());
+        return URI.create(
+                "http://"
+                        + server.getAddress().getHostString()
+                        + ":"
+                        + server.getAddress().getPort());
     }
 
     /** Every decision so far, in order. */
@@ -119,9 +157,13 @@ public final class EnforcingProxy implements AutoCloseable {
         return observations.stream().filter(Observation::denied).toList();
     }
 
-    /** Decides one authorization for a function, as the proxy would for a call (usable without HTTP). */
+    /**
+     * Decides one authorization for a function, as the proxy would for a call (usable without
+     * HTTP).
+     */
     public Decision decide(Principal p, AccessRequest r) {
-        List<IamStatement> resourcePolicy = r.resource().startsWith("arn:aws:s3:::") ? bucketPolicy : List.of();
+        List<IamStatement> resourcePolicy =
+                r.resource().startsWith("arn:aws:s3:::") ? bucketPolicy : List.of();
         return PolicyEvaluator.evaluate(p.statements(), resourcePolicy, p.roleArn(), r);
     }
 
@@ -135,34 +177,72 @@ public final class EnforcingProxy implements AutoCloseable {
             String key = m.find() ? m.group(1) : null;
             String service = key != null ? m.group(2) : null;
             ServiceRules rules = service == null ? null : services.get(service);
-            ServiceRules.Call probe = new ServiceRules.Call(ex.getRequestMethod(), ex.getRequestURI().getRawPath(),
-                    query, headers, null);
+            ServiceRules.Call probe =
+                    new ServiceRules.Call(
+                            ex.getRequestMethod(),
+                            ex.getRequestURI().getRawPath(),
+                            query,
+                            headers,
+                            null);
             if (rules == null) {
-                String text = key == null ? "the call is not signed with SigV4" : "the local stack knows no service "
-                        + service + "; give the proxy its ServiceRules";
-                reply(ex, new ServiceRules.Answer(403, Map.of("Content-Type", "text/plain"), text.getBytes()));
+                String text =
+                        key == null
+                                ? "the call is not signed with SigV4"
+                                : "the local stack knows no service "
+                                        + service
+                                        + "; give the proxy its ServiceRules";
+                reply(
+                        ex,
+                        new ServiceRules.Answer(
+                                403, Map.of("Content-Type", "text/plain"), text.getBytes()));
                 return;
             }
             byte[] body = rules.needsBody(probe) ? ex.getRequestBody().readAllBytes() : null;
-            ServiceRules.Call call = new ServiceRules.Call(probe.method(), probe.rawPath(), query, headers, body);
+            ServiceRules.Call call =
+                    new ServiceRules.Call(probe.method(), probe.rawPath(), query, headers, body);
             Principal principal = principals.get(key);
             boolean operator = operatorKeys.contains(key);
             if (principal == null && !operator) {
-                String text = "The AWS Access Key Id " + key + " does not exist in the local stack's records";
-                observations.add(new Observation("unknown key " + key, service, "*", Decision.Outcome.IMPLICIT_DENY,
-                        text));
+                String text =
+                        "The AWS Access Key Id "
+                                + key
+                                + " does not exist in the local stack's records";
+                observations.add(
+                        new Observation(
+                                "unknown key " + key,
+                                service,
+                                "*",
+                                Decision.Outcome.IMPLICIT_DENY,
+                                text));
                 reply(ex, rules.denied(call, text));
                 return;
             }
             if (principal != null) {
                 List<AccessRequest> needed = rules.authorizations(call);
                 if (needed.isEmpty()) {
-                    String text = "the local stack cannot tell which IAM action " + call.method() + " "
-                            + call.rawPath() + (query == null ? "" : "?" + query) + " (" + service + " "
-                            + call.header("x-amz-target") + ") is; it is denied until " + rules.getClass().getName()
-                            + " maps it";
-                    deny(ex, rules, call, new Observation(principal.function(), service + ":?", call.rawPath(),
-                            Decision.Outcome.IMPLICIT_DENY, text));
+                    String text =
+                            "the local stack cannot tell which IAM action "
+                                    + call.method()
+                                    + " "
+                                    + call.rawPath()
+                                    + (query == null ? "" : "?" + query)
+                                    + " ("
+                                    + service
+                                    + " "
+                                    + call.header("x-amz-target")
+                                    + ") is; it is denied until "
+                                    + rules.getClass().getName()
+                                    + " maps it";
+                    deny(
+                            ex,
+                            rules,
+                            call,
+                            new Observation(
+                                    principal.function(),
+                                    service + ":?",
+                                    call.rawPath(),
+                                    Decision.Outcome.IMPLICIT_DENY,
+                                    text));
                     return;
                 }
                 for (AccessRequest r : needed) {
@@ -171,8 +251,13 @@ public final class EnforcingProxy implements AutoCloseable {
                         deny(ex, rules, call, denial(principal, r, d));
                         return;
                     }
-                    observations.add(new Observation(principal.function(), r.action(), r.resource(),
-                            Decision.Outcome.ALLOWED, null));
+                    observations.add(
+                            new Observation(
+                                    principal.function(),
+                                    r.action(),
+                                    r.resource(),
+                                    Decision.Outcome.ALLOWED,
+                                    null));
                 }
             }
             Optional<ServiceRules.Answer> local = rules.serve(call);
@@ -183,8 +268,12 @@ public final class EnforcingProxy implements AutoCloseable {
             forward(ex, rules, call, principal);
         } catch (IOException | RuntimeException e) {
             try {
-                reply(ex, new ServiceRules.Answer(502, Map.of("Content-Type", "text/plain"),
-                        ("the IAM proxy could not forward the call: " + e).getBytes()));
+                reply(
+                        ex,
+                        new ServiceRules.Answer(
+                                502,
+                                Map.of("Content-Type", "text/plain"),
+                                ("the IAM proxy could not forward the call: " + e).getBytes()));
             } catch (IOException | RuntimeException ignored) {
                 // the exchange is already answered or gone
             }
@@ -196,12 +285,20 @@ public final class EnforcingProxy implements AutoCloseable {
     private Observation denial(Principal p, AccessRequest r, Decision d) {
         boolean byResource = d.statement() != null && !d.statement().principals().isEmpty();
         String resource = r.action().startsWith("s3:") ? "\"" + r.resource() + "\"" : r.resource();
-        String message = "User: " + p.sessionArn() + " is not authorized to perform: " + r.action() + " on resource: "
-                + resource + " " + d.reason(r.action(), byResource);
+        String message =
+                "User: "
+                        + p.sessionArn()
+                        + " is not authorized to perform: "
+                        + r.action()
+                        + " on resource: "
+                        + resource
+                        + " "
+                        + d.reason(r.action(), byResource);
         return new Observation(p.function(), r.action(), r.resource(), d.outcome(), message);
     }
 
-    private void deny(HttpExchange ex, ServiceRules rules, ServiceRules.Call call, Observation o) throws IOException {
+    private void deny(HttpExchange ex, ServiceRules rules, ServiceRules.Call call, Observation o)
+            throws IOException {
         // Read what the caller still sends (an upload part): a reply cut into the upload reads as a
         // broken connection, which the SDK retries, instead of as the AccessDenied it is.
         ex.getRequestBody().transferTo(OutputStream.nullOutputStream());
@@ -212,23 +309,41 @@ public final class EnforcingProxy implements AutoCloseable {
         reply(ex, rules.denied(call, o.message()));
     }
 
-    private void forward(HttpExchange ex, ServiceRules rules, ServiceRules.Call call, Principal principal)
+    private void forward(
+            HttpExchange ex, ServiceRules rules, ServiceRules.Call call, Principal principal)
             throws IOException, InterruptedException {
         URI upstream = upstreams.get(rules.signingName());
         if (upstream == null) {
             throw new IllegalStateException("no emulator behind " + rules.signingName());
         }
-        String target = upstream.toString().replaceAll("/$", "") + call.rawPath()
-                + (call.rawQuery() == null ? "" : "?" + call.rawQuery());
+        String target =
+                upstream.toString().replaceAll("/$", "")
+                        + call.rawPath()
+                        + (call.rawQuery() == null ? "" : "?" + call.rawQuery());
         HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(target));
-        call.headers().forEach((k, vs) -> {
-            if (!HOP.contains(k)) {
-                // The emulator sees one account: DynamoDB Local keeps a separate database per access
-                // key, so each function's key is swapped for the operator's once IAM has decided.
-                vs.forEach(v -> rb.header(k, k.equals("authorization") && forwardKey != null
-                        ? CREDENTIAL_KEY.matcher(v).replaceFirst("Credential=" + forwardKey + "/") : v));
-            }
-        });
+        call.headers()
+                .forEach(
+                        (k, vs) -> {
+                            if (!HOP.contains(k)) {
+                                // The emulator sees one account: DynamoDB Local keeps a separate
+                                // database per access
+                                // key, so each function's key is swapped for the operator's once
+                                // IAM has decided.
+                                vs.forEach(
+                                        v ->
+                                                rb.header(
+                                                        k,
+                                                        k.equals("authorization")
+                                                                        && forwardKey != null
+                                                                ? CREDENTIAL_KEY
+                                                                        .matcher(v)
+                                                                        .replaceFirst(
+                                                                                "Credential="
+                                                                                        + forwardKey
+                                                                                        + "/")
+                                                                : v));
+                            }
+                        });
         String length = call.header("content-length");
         HttpRequest.BodyPublisher publisher;
         if (call.body() != null) {
@@ -236,27 +351,46 @@ public final class EnforcingProxy implements AutoCloseable {
         } else if (length != null) {
             InputStream in = ex.getRequestBody();
             long n = Long.parseLong(length.trim());
-            publisher = n == 0 ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> in), n);
+            publisher =
+                    n == 0
+                            ? HttpRequest.BodyPublishers.noBody()
+                            : HttpRequest.BodyPublishers.fromPublisher(
+                                    HttpRequest.BodyPublishers.ofInputStream(() -> in), n);
         } else {
             InputStream in = ex.getRequestBody();
-            publisher = "GET".equals(call.method()) || "HEAD".equals(call.method())
-                    ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofInputStream(() -> in);
+            publisher =
+                    "GET".equals(call.method()) || "HEAD".equals(call.method())
+                            ? HttpRequest.BodyPublishers.noBody()
+                            : HttpRequest.BodyPublishers.ofInputStream(() -> in);
         }
         rb.method(call.method(), publisher);
-        HttpResponse<InputStream> response = http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> response =
+                http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
         boolean inspect = response.statusCode() == 404 || rules.needsResponseBody(call);
         if (inspect) {
             byte[] bytes;
             try (InputStream in = response.body()) {
                 bytes = in.readAllBytes();
             }
-            Optional<ServiceRules.Answer> replaced = rules.afterResponse(call, response.statusCode(), bytes,
-                    r -> principal == null ? new Decision(Decision.Outcome.ALLOWED, null) : decide(principal, r));
+            Optional<ServiceRules.Answer> replaced =
+                    rules.afterResponse(
+                            call,
+                            response.statusCode(),
+                            bytes,
+                            r ->
+                                    principal == null
+                                            ? new Decision(Decision.Outcome.ALLOWED, null)
+                                            : decide(principal, r));
             if (replaced.isPresent()) {
-                Observation o = new Observation(principal.function(), "s3:ListBucket", "arn:aws:s3:::"
-                        + call.rawPath().substring(1).split("/")[0], Decision.Outcome.IMPLICIT_DENY,
-                        "a missing key " + call.rawPath() + " reads as 403 AccessDenied without s3:ListBucket");
+                Observation o =
+                        new Observation(
+                                principal.function(),
+                                "s3:ListBucket",
+                                "arn:aws:s3:::" + call.rawPath().substring(1).split("/")[0],
+                                Decision.Outcome.IMPLICIT_DENY,
+                                "a missing key "
+                                        + call.rawPath()
+                                        + " reads as 403 AccessDenied without s3:ListBucket");
                 observations.add(o);
                 if (onDenial != null) {
                     onDenial.accept(o);
@@ -265,7 +399,11 @@ public final class EnforcingProxy implements AutoCloseable {
                 return;
             }
             copyHeaders(response, ex);
-            sendBody(ex, response.statusCode(), bytes.length, new java.io.ByteArrayInputStream(bytes));
+            sendBody(
+                    ex,
+                    response.statusCode(),
+                    bytes.length,
+                    new java.io.ByteArrayInputStream(bytes));
             return;
         }
         copyHeaders(response, ex);
@@ -276,22 +414,36 @@ public final class EnforcingProxy implements AutoCloseable {
     }
 
     private static void copyHeaders(HttpResponse<?> response, HttpExchange ex) {
-        response.headers().map().forEach((k, vs) -> {
-            String lower = k.toLowerCase(Locale.ROOT);
-            if (!lower.equals("transfer-encoding") && !lower.equals("connection") && !lower.equals("date")
-                    && !lower.equals("content-length") && !lower.startsWith(":")) {
-                ex.getResponseHeaders().put(k, new ArrayList<>(vs));
-            }
-        });
-        response.headers().firstValue("content-length").ifPresent(v -> {
-            if ("HEAD".equals(ex.getRequestMethod())) {
-                ex.getResponseHeaders().set("Content-Length", v);
-            }
-        });
+        response.headers()
+                .map()
+                .forEach(
+                        (k, vs) -> {
+                            String lower = k.toLowerCase(Locale.ROOT);
+                            if (!lower.equals("transfer-encoding")
+                                    && !lower.equals("connection")
+                                    && !lower.equals("date")
+                                    && !lower.equals("content-length")
+                                    && !lower.startsWith(":")) {
+                                ex.getResponseHeaders().put(k, new ArrayList<>(vs));
+                            }
+                        });
+        response.headers()
+                .firstValue("content-length")
+                .ifPresent(
+                        v -> {
+                            if ("HEAD".equals(ex.getRequestMethod())) {
+                                ex.getResponseHeaders().set("Content-Length", v);
+                            }
+                        });
     }
 
-    private static void sendBody(HttpExchange ex, int status, long length, InputStream in) throws IOException {
-        boolean noBody = "HEAD".equals(ex.getRequestMethod()) || status == 204 || status == 304 || length == 0;
+    private static void sendBody(HttpExchange ex, int status, long length, InputStream in)
+            throws IOException {
+        boolean noBody =
+                "HEAD".equals(ex.getRequestMethod())
+                        || status == 204
+                        || status == 304
+                        || length == 0;
         ex.sendResponseHeaders(status, noBody ? -1 : length < 0 ? 0 : length);
         if (!noBody) {
             try (OutputStream out = ex.getResponseBody()) {
@@ -322,7 +474,9 @@ public final class EnforcingProxy implements AutoCloseable {
         }
         for (String p : query.split("&")) {
             if (p.startsWith("X-Amz-Credential=")) {
-                return "Credential=" + java.net.URLDecoder.decode(p.substring(17), java.nio.charset.StandardCharsets.UTF_8);
+                return "Credential="
+                        + java.net.URLDecoder.decode(
+                                p.substring(17), java.nio.charset.StandardCharsets.UTF_8);
             }
         }
         return "";
@@ -348,7 +502,10 @@ public final class EnforcingProxy implements AutoCloseable {
             return this;
         }
 
-        /** A key that passes unchecked; the first is also the one calls are forwarded to the emulators with. */
+        /**
+         * A key that passes unchecked; the first is also the one calls are forwarded to the
+         * emulators with.
+         */
         public Builder operatorKey(String accessKeyId) {
             operatorKeys.add(accessKeyId);
             return this;

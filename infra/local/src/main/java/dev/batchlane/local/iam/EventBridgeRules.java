@@ -38,9 +38,14 @@ public final class EventBridgeRules implements ServiceRules {
             List<AccessRequest> out = new ArrayList<>();
             for (JsonNode e : JSON.readTree(call.body()).path("Entries")) {
                 String bus = e.path("EventBusName").asText("default");
-                String arn = bus.startsWith("arn:") ? bus : "arn:aws:events:" + region + ":" + account + ":event-bus/" + bus;
-                out.add(AccessRequest.of("events:PutEvents", arn).with("events:source", e.path("Source").asText())
-                        .with("events:detail-type", e.path("DetailType").asText()));
+                String arn =
+                        bus.startsWith("arn:")
+                                ? bus
+                                : "arn:aws:events:" + region + ":" + account + ":event-bus/" + bus;
+                out.add(
+                        AccessRequest.of("events:PutEvents", arn)
+                                .with("events:source", e.path("Source").asText())
+                                .with("events:detail-type", e.path("DetailType").asText()));
             }
             return out;
         } catch (IOException e) {
@@ -57,10 +62,15 @@ public final class EventBridgeRules implements ServiceRules {
                 received.add(e);
                 entries.addObject().put("EventId", java.util.UUID.randomUUID().toString());
             }
-            return Optional.of(Answer.json(200, "application/x-amz-json-1.1", null, answer.toString()));
+            return Optional.of(
+                    Answer.json(200, "application/x-amz-json-1.1", null, answer.toString()));
         } catch (IOException e) {
-            return Optional.of(Answer.json(400, "application/x-amz-json-1.1", "ValidationException",
-                    "{\"__type\":\"ValidationException\",\"message\":\"unreadable request\"}"));
+            return Optional.of(
+                    Answer.json(
+                            400,
+                            "application/x-amz-json-1.1",
+                            "ValidationException",
+                            "{\"__type\":\"ValidationException\",\"message\":\"unreadable request\"}"));
         }
     }
 
@@ -71,7 +81,12 @@ public final class EventBridgeRules implements ServiceRules {
 
     @Override
     public Answer denied(Call call, String message) {
-        return Answer.json(400, "application/x-amz-json-1.1", "AccessDeniedException",
-                "{\"__type\":\"AccessDeniedException\",\"message\":" + ServiceRules.quote(message) + "}");
+        return Answer.json(
+                400,
+                "application/x-amz-json-1.1",
+                "AccessDeniedException",
+                "{\"__type\":\"AccessDeniedException\",\"message\":"
+                        + ServiceRules.quote(message)
+                        + "}");
     }
 }

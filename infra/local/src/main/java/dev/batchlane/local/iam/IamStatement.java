@@ -4,14 +4,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One statement of an IAM policy, its intrinsic functions already resolved to local names.
- * {@code conditions} is operator → condition key → values, as the policy language writes it.
+ * One statement of an IAM policy, its intrinsic functions already resolved to local names. {@code
+ * conditions} is operator → condition key → values, as the policy language writes it.
  *
- * @param principals for a resource policy, the principals it names ("*" for anyone); empty for an identity policy
+ * @param principals for a resource policy, the principals it names ("*" for anyone); empty for an
+ *     identity policy
  * @param origin where the statement came from (policy resource and index), for messages and tests
  */
-public record IamStatement(String sid, boolean allow, List<String> actions, boolean notAction, List<String> resources,
-        boolean notResource, Map<String, Map<String, List<String>>> conditions, List<String> principals, String origin) {
+public record IamStatement(
+        String sid,
+        boolean allow,
+        List<String> actions,
+        boolean notAction,
+        List<String> resources,
+        boolean notResource,
+        Map<String, Map<String, List<String>>> conditions,
+        List<String> principals,
+        String origin) {
 
     public IamStatement {
         actions = List.copyOf(actions);
@@ -22,8 +31,15 @@ public record IamStatement(String sid, boolean allow, List<String> actions, bool
 
     @Override
     public String toString() {
-        return (allow ? "Allow " : "Deny ") + (notAction ? "NotAction " : "") + actions + " on "
-                + (notResource ? "NotResource " : "") + resources + (conditions.isEmpty() ? "" : " if " + conditions)
-                + " (" + origin + ")";
+        return (allow ? "Allow " : "Deny ")
+                + (notAction ? "NotAction " : "")
+                + actions
+                + " on "
+                + (notResource ? "NotResource " : "")
+                + resources
+                + (conditions.isEmpty() ? "" : " if " + conditions)
+                + " ("
+                + origin
+                + ")";
     }
 }

@@ -7,27 +7,30 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * IAM's evaluation for one principal in its own account: an explicit Deny in the identity policy
- * or in the resource's policy wins; else an Allow in either grants; else the request is denied
- * implicitly. Actions match case-insensitively, resources case-sensitively, both with {@code *}
- * and {@code ?}. Conditions: the String, Arn, Numeric and Bool operators, {@code Null},
- * {@code ...IfExists} and the {@code ForAnyValue:}/{@code ForAllValues:} qualifiers. An operator it
- * does not know makes its statement fail closed (an Allow does not apply, a Deny does), so a
- * policy this evaluator cannot read never passes as broader than it is.
+ * IAM's evaluation for one principal in its own account: an explicit Deny in the identity policy or
+ * in the resource's policy wins; else an Allow in either grants; else the request is denied
+ * implicitly. Actions match case-insensitively, resources case-sensitively, both with {@code *} and
+ * {@code ?}. Conditions: the String, Arn, Numeric and Bool operators, {@code Null}, {@code
+ * ...IfExists} and the {@code ForAnyValue:}/{@code ForAllValues:} qualifiers. An operator it does
+ * not know makes its statement fail closed (an Allow does not apply, a Deny does), so a policy this
+ * evaluator cannot read never passes as broader than it is.
  *
  * <p>No SDK, no HTTP: the fault suite or any other harness can evaluate with it directly.
  */
 public final class PolicyEvaluator {
 
-    private PolicyEvaluator() {
-    }
+    private PolicyEvaluator() {}
 
     /**
      * @param identity the principal's identity-based statements
-     * @param resourcePolicy the resource's statements (bucket policy); only those naming the principal or "*" apply
+     * @param resourcePolicy the resource's statements (bucket policy); only those naming the
+     *     principal or "*" apply
      * @param principalArn the role ARN the resource policy's principals are matched against
      */
-    public static Decision evaluate(List<IamStatement> identity, List<IamStatement> resourcePolicy, String principalArn,
+    public static Decision evaluate(
+            List<IamStatement> identity,
+            List<IamStatement> resourcePolicy,
+            String principalArn,
             AccessRequest request) {
         IamStatement allow = null;
         for (IamStatement s : identity) {
@@ -46,7 +49,8 @@ public final class PolicyEvaluator {
                 allow = allow == null ? s : allow;
             }
         }
-        return allow != null ? new Decision(Decision.Outcome.ALLOWED, allow)
+        return allow != null
+                ? new Decision(Decision.Outcome.ALLOWED, allow)
                 : new Decision(Decision.Outcome.IMPLICIT_DENY, null);
     }
 
@@ -56,8 +60,13 @@ public final class PolicyEvaluator {
 
     /** Whether the statement's action, resource and conditions all match (its effect aside). */
     public static boolean applies(IamStatement s, AccessRequest r) {
-        boolean action = s.actions().stream().anyMatch(a -> wildcard(a.toLowerCase(Locale.ROOT),
-                r.action().toLowerCase(Locale.ROOT)));
+        boolean action =
+                s.actions().stream()
+                        .anyMatch(
+                                a ->
+                                        wildcard(
+                                                a.toLowerCase(Locale.ROOT),
+                                                r.action().toLowerCase(Locale.ROOT)));
         if (action == s.notAction()) {
             return false;
         }
@@ -67,7 +76,8 @@ public final class PolicyEvaluator {
         }
         for (var op : s.conditions().entrySet()) {
             for (var key : op.getValue().entrySet()) {
-                Optional<Boolean> m = condition(op.getKey(), lookup(r.context(), key.getKey()), key.getValue());
+                Optional<Boolean> m =
+                        condition(op.getKey(), lookup(r.context(), key.getKey()), key.getValue());
                 if (m.isEmpty()) {
                     return !s.allow(); // unknown operator: fail closed
                 }
@@ -110,27 +120,42 @@ public final class PolicyEvaluator {
         }
         boolean negated = op.contains("Not");
         String base = op.replace("Not", "");
-        if (!List.of("StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike", "Bool",
-                "NumericEquals", "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan",
-                "NumericGreaterThanEquals", "BinaryEquals").contains(base)) {
+        if (!List.of(
+                        "StringEquals",
+                        "StringEqualsIgnoreCase",
+                        "StringLike",
+                        "ArnEquals",
+                        "ArnLike",
+                        "Bool",
+                        "NumericEquals",
+                        "NumericLessThan",
+                        "NumericLessThanEquals",
+                        "NumericGreaterThan",
+                        "NumericGreaterThanEquals",
+                        "BinaryEquals")
+                .contains(base)) {
             return Optional.empty();
         }
         if (present == null || present.isEmpty()) {
-            // A missing key: ...IfExists and ForAllValues match; a negated operator matches; others do not.
+            // A missing key: ...IfExists and ForAllValues match; a negated operator matches; others
+            // do not.
             return Optional.of(ifExists || "ForAllValues".equals(set) || negated);
         }
         if ("ForAllValues".equals(set)) {
-            boolean all = present.stream().allMatch(v -> wanted.stream().anyMatch(w -> match(base, v, w)));
+            boolean all =
+                    present.stream()
+                            .allMatch(v -> wanted.stream().anyMatch(w -> match(base, v, w)));
             return Optional.of(negated != all);
         }
-        boolean any = present.stream().anyMatch(v -> wanted.stream().anyMatch(w -> match(base, v, w)));
+        boolean any =
+                present.stream().anyMatch(v -> wanted.stream().anyMatch(w -> match(base, v, w)));
         return Optional.of(negated != any);
     }
 
     private static boolean match(String base, String value, String wanted) {
         return switch (base) {
-            case "StringEquals", "ArnEquals", "BinaryEquals" -> base.equals("ArnEquals") ? wildcard(wanted, value)
-                    : value.equals(wanted);
+            case "StringEquals", "ArnEquals", "BinaryEquals" ->
+                    base.equals("ArnEquals") ? wildcard(wanted, value) : value.equals(wanted);
             case "StringEqualsIgnoreCase" -> value.equalsIgnoreCase(wanted);
             case "StringLike", "ArnLike" -> wildcard(wanted, value);
             case "Bool" -> Boolean.parseBoolean(value) == Boolean.parseBoolean(wanted);
@@ -160,7 +185,8 @@ public final class PolicyEvaluator {
         int star = -1;
         int mark = 0;
         while (v < value.length()) {
-            if (p < pattern.length() && (pattern.charAt(p) == '?' || pattern.charAt(p) == value.charAt(v))) {
+            if (p < pattern.length()
+                    && (pattern.charAt(p) == '?' || pattern.charAt(p) == value.charAt(v))) {
                 p++;
                 v++;
             } else if (p < pattern.length() && pattern.charAt(p) == '*') {

@@ -11,8 +11,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * S3's REST operations, path-style (the local stack's clients use path-style addressing), mapped
- * to the actions S3 authorizes: object reads and writes (multipart included) on the object's ARN,
+ * S3's REST operations, path-style (the local stack's clients use path-style addressing), mapped to
+ * the actions S3 authorizes: object reads and writes (multipart included) on the object's ARN,
  * listings on the bucket's with {@code s3:prefix}, {@code s3:delimiter} and {@code s3:max-keys};
  * and, for a bucket encrypted with a KMS key by default, the KMS permissions S3 uses on the
  * caller's behalf ({@code kms:ViaService} = {@code s3.<region>.amazonaws.com}). Context: requests
@@ -23,7 +23,9 @@ public final class S3Rules implements ServiceRules {
     private final String region;
     private final String kmsKey;
 
-    /** @param kmsKey the bucket's default KMS key ARN, or null when objects are not KMS-encrypted */
+    /**
+     * @param kmsKey the bucket's default KMS key ARN, or null when objects are not KMS-encrypted
+     */
     public S3Rules(String region, String kmsKey) {
         this.region = region;
         this.kmsKey = kmsKey;
@@ -45,30 +47,46 @@ public final class S3Rules implements ServiceRules {
         String path = call.rawPath();
         String rest = path.startsWith("/") ? path.substring(1) : path;
         int slash = rest.indexOf('/');
-        String bucket = URLDecoder.decode(slash < 0 ? rest : rest.substring(0, slash), StandardCharsets.UTF_8);
-        String key = slash < 0 || slash == rest.length() - 1 ? null
-                : URLDecoder.decode(rest.substring(slash + 1).replace("+", "%2B"), StandardCharsets.UTF_8);
+        String bucket =
+                URLDecoder.decode(
+                        slash < 0 ? rest : rest.substring(0, slash), StandardCharsets.UTF_8);
+        String key =
+                slash < 0 || slash == rest.length() - 1
+                        ? null
+                        : URLDecoder.decode(
+                                rest.substring(slash + 1).replace("+", "%2B"),
+                                StandardCharsets.UTF_8);
         if (bucket.isEmpty()) {
-            return "GET".equals(call.method()) ? List.of(context(AccessRequest.of("s3:ListAllMyBuckets", "*")))
+            return "GET".equals(call.method())
+                    ? List.of(context(AccessRequest.of("s3:ListAllMyBuckets", "*")))
                     : List.of();
         }
         Map<String, String> q = call.query();
         String bucketArn = "arn:aws:s3:::" + bucket;
         List<AccessRequest> out = new ArrayList<>();
         if (key == null) {
-            String action = switch (call.method()) {
-                case "GET" -> q.containsKey("versions") ? "s3:ListBucketVersions"
-                        : q.containsKey("uploads") ? "s3:ListBucketMultipartUploads"
-                        : q.containsKey("location") ? "s3:GetBucketLocation"
-                        : q.containsKey("versioning") ? "s3:GetBucketVersioning"
-                        : q.containsKey("notification") ? "s3:GetBucketNotification"
-                        : onlyListParameters(q) ? "s3:ListBucket" : null;
-                case "HEAD" -> "s3:ListBucket";
-                case "PUT" -> q.isEmpty() ? "s3:CreateBucket" : null;
-                case "DELETE" -> q.isEmpty() ? "s3:DeleteBucket" : null;
-                case "POST" -> q.containsKey("delete") ? "s3:DeleteObject" : null;
-                default -> null;
-            };
+            String action =
+                    switch (call.method()) {
+                        case "GET" ->
+                                q.containsKey("versions")
+                                        ? "s3:ListBucketVersions"
+                                        : q.containsKey("uploads")
+                                                ? "s3:ListBucketMultipartUploads"
+                                                : q.containsKey("location")
+                                                        ? "s3:GetBucketLocation"
+                                                        : q.containsKey("versioning")
+                                                                ? "s3:GetBucketVersioning"
+                                                                : q.containsKey("notification")
+                                                                        ? "s3:GetBucketNotification"
+                                                                        : onlyListParameters(q)
+                                                                                ? "s3:ListBucket"
+                                                                                : null;
+                        case "HEAD" -> "s3:ListBucket";
+                        case "PUT" -> q.isEmpty() ? "s3:CreateBucket" : null;
+                        case "DELETE" -> q.isEmpty() ? "s3:DeleteBucket" : null;
+                        case "POST" -> q.containsKey("delete") ? "s3:DeleteObject" : null;
+                        default -> null;
+                    };
             if (action == null) {
                 return List.of();
             }
@@ -76,7 +94,10 @@ public final class S3Rules implements ServiceRules {
                 // DeleteObjects is authorized as s3:DeleteObject on each key it names.
                 Matcher m = KEY.matcher(new String(call.body(), StandardCharsets.UTF_8));
                 while (m.find()) {
-                    out.add(context(AccessRequest.of(action, bucketArn + "/" + xmlText(m.group(1)))));
+                    out.add(
+                            context(
+                                    AccessRequest.of(
+                                            action, bucketArn + "/" + xmlText(m.group(1)))));
                 }
                 return out;
             }
@@ -97,11 +118,19 @@ public final class S3Rules implements ServiceRules {
                 if (q.containsKey("uploadId")) {
                     out.add(AccessRequest.of("s3:ListMultipartUploadParts", objectArn));
                 } else if (q.containsKey("tagging")) {
-                    out.add(AccessRequest.of(version ? "s3:GetObjectVersionTagging" : "s3:GetObjectTagging", objectArn));
+                    out.add(
+                            AccessRequest.of(
+                                    version ? "s3:GetObjectVersionTagging" : "s3:GetObjectTagging",
+                                    objectArn));
                 } else if (q.containsKey("acl")) {
-                    out.add(AccessRequest.of(version ? "s3:GetObjectVersionAcl" : "s3:GetObjectAcl", objectArn));
+                    out.add(
+                            AccessRequest.of(
+                                    version ? "s3:GetObjectVersionAcl" : "s3:GetObjectAcl",
+                                    objectArn));
                 } else {
-                    out.add(AccessRequest.of(version ? "s3:GetObjectVersion" : "s3:GetObject", objectArn));
+                    out.add(
+                            AccessRequest.of(
+                                    version ? "s3:GetObjectVersion" : "s3:GetObject", objectArn));
                     if ("GET".equals(call.method())) {
                         kms(out, "kms:Decrypt");
                     }
@@ -117,11 +146,15 @@ public final class S3Rules implements ServiceRules {
                     out.add(AccessRequest.of("s3:PutObject", objectArn));
                     String source = call.header("x-amz-copy-source");
                     if (source != null) {
-                        String s = URLDecoder.decode(source.startsWith("/") ? source.substring(1) : source,
-                                StandardCharsets.UTF_8);
+                        String s =
+                                URLDecoder.decode(
+                                        source.startsWith("/") ? source.substring(1) : source,
+                                        StandardCharsets.UTF_8);
                         int v = s.indexOf("?versionId=");
-                        out.add(AccessRequest.of(v >= 0 ? "s3:GetObjectVersion" : "s3:GetObject",
-                                "arn:aws:s3:::" + (v >= 0 ? s.substring(0, v) : s)));
+                        out.add(
+                                AccessRequest.of(
+                                        v >= 0 ? "s3:GetObjectVersion" : "s3:GetObject",
+                                        "arn:aws:s3:::" + (v >= 0 ? s.substring(0, v) : s)));
                         kms(out, "kms:Decrypt");
                     }
                     if (!q.containsKey("uploadId")) {
@@ -131,7 +164,8 @@ public final class S3Rules implements ServiceRules {
             }
             case "POST" -> {
                 if (q.containsKey("uploads")) {
-                    // A multipart upload to a KMS-encrypted bucket needs both: S3 decrypts the data key per part.
+                    // A multipart upload to a KMS-encrypted bucket needs both: S3 decrypts the data
+                    // key per part.
                     out.add(AccessRequest.of("s3:PutObject", objectArn));
                     kms(out, "kms:GenerateDataKey");
                     kms(out, "kms:Decrypt");
@@ -141,8 +175,15 @@ public final class S3Rules implements ServiceRules {
                     return List.of();
                 }
             }
-            case "DELETE" -> out.add(AccessRequest.of(q.containsKey("uploadId") ? "s3:AbortMultipartUpload"
-                    : version ? "s3:DeleteObjectVersion" : "s3:DeleteObject", objectArn));
+            case "DELETE" ->
+                    out.add(
+                            AccessRequest.of(
+                                    q.containsKey("uploadId")
+                                            ? "s3:AbortMultipartUpload"
+                                            : version
+                                                    ? "s3:DeleteObjectVersion"
+                                                    : "s3:DeleteObject",
+                                    objectArn));
             default -> {
                 return List.of();
             }
@@ -151,14 +192,25 @@ public final class S3Rules implements ServiceRules {
     }
 
     private static boolean onlyListParameters(Map<String, String> q) {
-        var allowed = List.of("list-type", "prefix", "delimiter", "max-keys", "continuation-token", "start-after",
-                "encoding-type", "fetch-owner", "marker");
+        var allowed =
+                List.of(
+                        "list-type",
+                        "prefix",
+                        "delimiter",
+                        "max-keys",
+                        "continuation-token",
+                        "start-after",
+                        "encoding-type",
+                        "fetch-owner",
+                        "marker");
         return q.keySet().stream().allMatch(allowed::contains);
     }
 
     private void kms(List<AccessRequest> out, String action) {
         if (kmsKey != null) {
-            out.add(AccessRequest.of(action, kmsKey).with("kms:ViaService", "s3." + region + ".amazonaws.com"));
+            out.add(
+                    AccessRequest.of(action, kmsKey)
+                            .with("kms:ViaService", "s3." + region + ".amazonaws.com"));
         }
     }
 
@@ -170,7 +222,10 @@ public final class S3Rules implements ServiceRules {
     }
 
     private static String xmlText(String s) {
-        return s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'")
+        return s.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
                 .replace("&amp;", "&");
     }
 
@@ -183,9 +238,15 @@ public final class S3Rules implements ServiceRules {
             return new Answer(403, h, new byte[0]); // S3 answers HEAD with the status alone
         }
         h.put("Content-Type", "application/xml");
-        String body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>"
-                + message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;")
-                + "</Message><RequestId>" + requestId + "</RequestId><HostId>batchlane-local</HostId></Error>";
+        String body =
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>"
+                        + message.replace("&", "&amp;")
+                                .replace("<", "&lt;")
+                                .replace(">", "&gt;")
+                                .replace("\"", "&quot;")
+                        + "</Message><RequestId>"
+                        + requestId
+                        + "</RequestId><HostId>batchlane-local</HostId></Error>";
         return new Answer(403, h, body.getBytes(StandardCharsets.UTF_8));
     }
 
@@ -194,7 +255,8 @@ public final class S3Rules implements ServiceRules {
      * else gets 403, so code that treats "not found" as an answer needs that grant on AWS.
      */
     @Override
-    public Optional<Answer> afterResponse(Call call, int status, byte[] body, Authorizer authorizer) {
+    public Optional<Answer> afterResponse(
+            Call call, int status, byte[] body, Authorizer authorizer) {
         if (status != 404 || !("GET".equals(call.method()) || "HEAD".equals(call.method()))) {
             return Optional.empty();
         }
@@ -209,7 +271,11 @@ public final class S3Rules implements ServiceRules {
         if (d.allowed()) {
             return Optional.empty();
         }
-        return Optional.of(denied(call, "Access Denied (the key does not exist, and without s3:ListBucket on "
-                + list.resource() + " S3 does not say so)"));
+        return Optional.of(
+                denied(
+                        call,
+                        "Access Denied (the key does not exist, and without s3:ListBucket on "
+                                + list.resource()
+                                + " S3 does not say so)"));
     }
 }

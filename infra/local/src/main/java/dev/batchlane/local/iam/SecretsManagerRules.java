@@ -9,14 +9,16 @@ import java.util.Optional;
 
 /**
  * Secrets Manager, played by the local stack itself: GetSecretValue and DescribeSecret on the
- * secret's ARN (a name is looked up among the secrets the stack holds), answered from the values
- * it was given, so the functions read their provider keys the way they do when deployed.
+ * secret's ARN (a name is looked up among the secrets the stack holds), answered from the values it
+ * was given, so the functions read their provider keys the way they do when deployed.
  */
 public final class SecretsManagerRules implements ServiceRules {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final Map<String, String> secrets;
 
-    /** @param secrets secret ARN → value */
+    /**
+     * @param secrets secret ARN → value
+     */
     public SecretsManagerRules(Map<String, String> secrets) {
         this.secrets = Map.copyOf(secrets);
     }
@@ -30,7 +32,9 @@ public final class SecretsManagerRules implements ServiceRules {
         if (id.startsWith("arn:")) {
             return id;
         }
-        return secrets.keySet().stream().filter(a -> a.contains(":secret:" + id + "-")).findFirst()
+        return secrets.keySet().stream()
+                .filter(a -> a.contains(":secret:" + id + "-"))
+                .findFirst()
                 .orElse("arn:aws:secretsmanager:*:*:secret:" + id);
     }
 
@@ -41,8 +45,10 @@ public final class SecretsManagerRules implements ServiceRules {
             return List.of();
         }
         try {
-            return List.of(AccessRequest.of("secretsmanager:" + op, arn(JSON.readTree(call.body()).path("SecretId")
-                    .asText())));
+            return List.of(
+                    AccessRequest.of(
+                            "secretsmanager:" + op,
+                            arn(JSON.readTree(call.body()).path("SecretId").asText())));
         } catch (IOException e) {
             return List.of();
         }
@@ -55,25 +61,42 @@ public final class SecretsManagerRules implements ServiceRules {
             String arn = arn(body.path("SecretId").asText());
             String value = secrets.get(arn);
             if (value == null) {
-                return Optional.of(Answer.json(400, "application/x-amz-json-1.1", "ResourceNotFoundException",
-                        "{\"__type\":\"ResourceNotFoundException\",\"Message\":\"Secrets Manager can't find the"
-                                + " specified secret.\"}"));
+                return Optional.of(
+                        Answer.json(
+                                400,
+                                "application/x-amz-json-1.1",
+                                "ResourceNotFoundException",
+                                "{\"__type\":\"ResourceNotFoundException\",\"Message\":\"Secrets Manager can't find the"
+                                        + " specified secret.\"}"));
             }
             String name = arn.substring(arn.indexOf(":secret:") + 8);
             var answer = JSON.createObjectNode().put("ARN", arn).put("Name", name);
             if ("GetSecretValue".equals(call.targetOperation())) {
-                answer.put("SecretString", value).put("VersionId", "local").putArray("VersionStages").add("AWSCURRENT");
+                answer.put("SecretString", value)
+                        .put("VersionId", "local")
+                        .putArray("VersionStages")
+                        .add("AWSCURRENT");
             }
-            return Optional.of(Answer.json(200, "application/x-amz-json-1.1", null, answer.toString()));
+            return Optional.of(
+                    Answer.json(200, "application/x-amz-json-1.1", null, answer.toString()));
         } catch (IOException e) {
-            return Optional.of(Answer.json(400, "application/x-amz-json-1.1", "InvalidRequestException",
-                    "{\"__type\":\"InvalidRequestException\",\"Message\":\"unreadable request\"}"));
+            return Optional.of(
+                    Answer.json(
+                            400,
+                            "application/x-amz-json-1.1",
+                            "InvalidRequestException",
+                            "{\"__type\":\"InvalidRequestException\",\"Message\":\"unreadable request\"}"));
         }
     }
 
     @Override
     public Answer denied(Call call, String message) {
-        return Answer.json(400, "application/x-amz-json-1.1", "AccessDeniedException",
-                "{\"__type\":\"AccessDeniedException\",\"Message\":" + ServiceRules.quote(message) + "}");
+        return Answer.json(
+                400,
+                "application/x-amz-json-1.1",
+                "AccessDeniedException",
+                "{\"__type\":\"AccessDeniedException\",\"Message\":"
+                        + ServiceRules.quote(message)
+                        + "}");
     }
 }

@@ -17,27 +17,45 @@ import java.util.Optional;
  */
 public interface ServiceRules {
 
-    /** The service name in the SigV4 credential scope: s3, dynamodb, secretsmanager, events, bedrock. */
+    /**
+     * The service name in the SigV4 credential scope: s3, dynamodb, secretsmanager, events,
+     * bedrock.
+     */
     String signingName();
 
-    /** The authorizations the call needs, all of which must be allowed. Empty: the call is not known. */
+    /**
+     * The authorizations the call needs, all of which must be allowed. Empty: the call is not
+     * known.
+     */
     List<AccessRequest> authorizations(Call call);
 
-    /** The answer AWS gives this service's caller when it is denied (status, headers, body in its error format). */
+    /**
+     * The answer AWS gives this service's caller when it is denied (status, headers, body in its
+     * error format).
+     */
     Answer denied(Call call, String message);
 
-    /** Whether the proxy must read the body before deciding (JSON protocols); S3 bodies stream through. */
+    /**
+     * Whether the proxy must read the body before deciding (JSON protocols); S3 bodies stream
+     * through.
+     */
     default boolean needsBody(Call call) {
         return true;
     }
 
-    /** Answers the call here, for a service the local stack plays itself (no emulator behind it). */
+    /**
+     * Answers the call here, for a service the local stack plays itself (no emulator behind it).
+     */
     default Optional<Answer> serve(Call call) {
         return Optional.empty();
     }
 
-    /** Sees the emulator's answer to an allowed call; may replace it (S3 answers 403 for a missing key without s3:ListBucket). */
-    default Optional<Answer> afterResponse(Call call, int status, byte[] body, Authorizer authorizer) {
+    /**
+     * Sees the emulator's answer to an allowed call; may replace it (S3 answers 403 for a missing
+     * key without s3:ListBucket).
+     */
+    default Optional<Answer> afterResponse(
+            Call call, int status, byte[] body, Authorizer authorizer) {
         return Optional.empty();
     }
 
@@ -46,13 +64,20 @@ public interface ServiceRules {
         return false;
     }
 
-    /** Evaluates a further authorization for the calling principal (used by {@link #afterResponse}). */
+    /**
+     * Evaluates a further authorization for the calling principal (used by {@link #afterResponse}).
+     */
     interface Authorizer {
         Decision decide(AccessRequest request);
     }
 
     /** One HTTP call as the proxy received it. Header names are lower case. */
-    record Call(String method, String rawPath, String rawQuery, Map<String, List<String>> headers, byte[] body) {
+    record Call(
+            String method,
+            String rawPath,
+            String rawQuery,
+            Map<String, List<String>> headers,
+            byte[] body) {
 
         public String header(String name) {
             List<String> v = headers.get(name.toLowerCase(Locale.ROOT));
@@ -69,7 +94,9 @@ public interface ServiceRules {
                 int eq = pair.indexOf('=');
                 String k = eq < 0 ? pair : pair.substring(0, eq);
                 String v = eq < 0 ? "" : pair.substring(eq + 1);
-                q.put(URLDecoder.decode(k, StandardCharsets.UTF_8), URLDecoder.decode(v, StandardCharsets.UTF_8));
+                q.put(
+                        URLDecoder.decode(k, StandardCharsets.UTF_8),
+                        URLDecoder.decode(v, StandardCharsets.UTF_8));
             }
             return q;
         }
@@ -107,7 +134,8 @@ public interface ServiceRules {
                 case '"' -> sb.append("\\\"");
                 case '\\' -> sb.append("\\\\");
                 case '\n' -> sb.append("\\n");
-                default -> sb.append(c < 0x20 ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+                default ->
+                        sb.append(c < 0x20 ? String.format("\\u%04x", (int) c) : String.valueOf(c));
             }
         }
         return sb.append('"').toString();

@@ -12,12 +12,19 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The roles as the CDK app synthesizes them (infra/cdk's build writes the template), resolved to local names. */
+/**
+ * The roles as the CDK app synthesizes them (infra/cdk's build writes the template), resolved to
+ * local names.
+ */
 public class DeployedRolesTest {
     static final Path TEMPLATE = Path.of("../cdk/target/batchlane-template.json");
-    static final DeployedRoles.LocalNames NAMES = new DeployedRoles.LocalNames("us-east-1", "000000000000",
-            "batchlane-local", "batchlane-jobs",
-            "arn:aws:dynamodb:us-east-1:000000000000:table/batchlane-jobs/stream/2026-01-01T00:00:00.000");
+    static final DeployedRoles.LocalNames NAMES =
+            new DeployedRoles.LocalNames(
+                    "us-east-1",
+                    "000000000000",
+                    "batchlane-local",
+                    "batchlane-jobs",
+                    "arn:aws:dynamodb:us-east-1:000000000000:table/batchlane-jobs/stream/2026-01-01T00:00:00.000");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Test
@@ -25,25 +32,66 @@ public class DeployedRolesTest {
         DeployedRoles roles = DeployedRoles.read(TEMPLATE, NAMES);
         assertThat(roles.roles()).containsOnlyKeys("complete", "ingest", "poll");
         assertThat(roles.bucketKmsKey()).startsWith("arn:aws:kms:us-east-1:000000000000:key/");
-        assertThat(allowed(roles, "ingest", "s3:GetObject", "arn:aws:s3:::batchlane-local/staging/j/shard-00001.jsonl"))
+        assertThat(
+                        allowed(
+                                roles,
+                                "ingest",
+                                "s3:GetObject",
+                                "arn:aws:s3:::batchlane-local/staging/j/shard-00001.jsonl"))
                 .isTrue();
-        assertThat(allowed(roles, "ingest", "s3:PutObject", "arn:aws:s3:::batchlane-local/results/j/x")).isFalse();
-        assertThat(allowed(roles, "poll", "dynamodb:Query", NAMES.tableArn() + "/index/due")).isTrue();
-        assertThat(allowed(roles, "ingest", "dynamodb:Query", NAMES.tableArn() + "/index/due")).isFalse();
+        assertThat(
+                        allowed(
+                                roles,
+                                "ingest",
+                                "s3:PutObject",
+                                "arn:aws:s3:::batchlane-local/results/j/x"))
+                .isFalse();
+        assertThat(allowed(roles, "poll", "dynamodb:Query", NAMES.tableArn() + "/index/due"))
+                .isTrue();
+        assertThat(allowed(roles, "ingest", "dynamodb:Query", NAMES.tableArn() + "/index/due"))
+                .isFalse();
         assertThat(allowed(roles, "complete", "dynamodb:GetRecords", NAMES.streamArn())).isTrue();
         // The completion event only, under its own source.
-        var event = AccessRequest.of("events:PutEvents", "arn:aws:events:us-east-1:000000000000:event-bus/batchlane");
-        assertThat(decide(roles, "complete", event.with("events:source", "batchlane")
-                .with("events:detail-type", "Batchlane Job Completed")).allowed()).isTrue();
-        assertThat(decide(roles, "complete", event.with("events:source", "aws.s3")
-                .with("events:detail-type", "Batchlane Job Completed")).allowed()).isFalse();
+        var event =
+                AccessRequest.of(
+                        "events:PutEvents",
+                        "arn:aws:events:us-east-1:000000000000:event-bus/batchlane");
+        assertThat(
+                        decide(
+                                        roles,
+                                        "complete",
+                                        event.with("events:source", "batchlane")
+                                                .with(
+                                                        "events:detail-type",
+                                                        "Batchlane Job Completed"))
+                                .allowed())
+                .isTrue();
+        assertThat(
+                        decide(
+                                        roles,
+                                        "complete",
+                                        event.with("events:source", "aws.s3")
+                                                .with(
+                                                        "events:detail-type",
+                                                        "Batchlane Job Completed"))
+                                .allowed())
+                .isFalse();
         // KMS only through S3.
         var decrypt = AccessRequest.of("kms:Decrypt", roles.bucketKmsKey());
-        assertThat(decide(roles, "poll", decrypt.with("kms:ViaService", "s3.us-east-1.amazonaws.com")).allowed()).isTrue();
+        assertThat(
+                        decide(
+                                        roles,
+                                        "poll",
+                                        decrypt.with(
+                                                "kms:ViaService", "s3.us-east-1.amazonaws.com"))
+                                .allowed())
+                .isTrue();
         assertThat(decide(roles, "poll", decrypt).allowed()).isFalse();
         // The environment as the template sets it, resolved.
-        assertThat(roles.role("complete").environment()).containsEntry("BATCHLANE_BUCKET", "batchlane-local")
-                .containsEntry("BATCHLANE_TABLE", "batchlane-jobs").containsEntry("BATCHLANE_EVENT_BUS", "batchlane");
+        assertThat(roles.role("complete").environment())
+                .containsEntry("BATCHLANE_BUCKET", "batchlane-local")
+                .containsEntry("BATCHLANE_TABLE", "batchlane-jobs")
+                .containsEntry("BATCHLANE_EVENT_BUS", "batchlane");
         assertThat(roles.role("ingest").environment().get("BATCHLANE_OPENAI_API_KEY_SECRET"))
                 .startsWith("arn:aws:secretsmanager:us-east-1:000000000000:secret:");
     }
@@ -52,23 +100,38 @@ public class DeployedRolesTest {
     void aTemplateWhoseIngestRoleLacksStagingReads_deniesThem(@TempDir Path dir) throws Exception {
         Path variant = withoutIngestStagingRead(dir);
         DeployedRoles roles = DeployedRoles.read(variant, NAMES);
-        assertThat(allowed(roles, "ingest", "s3:GetObject", "arn:aws:s3:::batchlane-local/staging/j/shard-00001.jsonl"))
+        assertThat(
+                        allowed(
+                                roles,
+                                "ingest",
+                                "s3:GetObject",
+                                "arn:aws:s3:::batchlane-local/staging/j/shard-00001.jsonl"))
                 .isFalse();
         // the rest of the statement is untouched
-        assertThat(allowed(roles, "ingest", "s3:DeleteObject", "arn:aws:s3:::batchlane-local/staging/j/x")).isTrue();
+        assertThat(
+                        allowed(
+                                roles,
+                                "ingest",
+                                "s3:DeleteObject",
+                                "arn:aws:s3:::batchlane-local/staging/j/x"))
+                .isTrue();
     }
 
     @Test
-    void aManagedPolicyOnAFunctionsRole_isRefused_becauseItsTextIsNotInTheTemplate(@TempDir Path dir) throws Exception {
+    void aManagedPolicyOnAFunctionsRole_isRefused_becauseItsTextIsNotInTheTemplate(
+            @TempDir Path dir) throws Exception {
         ObjectNode t = (ObjectNode) JSON.readTree(TEMPLATE.toFile());
         for (JsonNode r : t.path("Resources")) {
             if ("AWS::IAM::Role".equals(r.path("Type").asText())) {
-                ((ObjectNode) r.path("Properties")).putArray("ManagedPolicyArns").add("arn:aws:iam::aws:policy/Admin");
+                ((ObjectNode) r.path("Properties"))
+                        .putArray("ManagedPolicyArns")
+                        .add("arn:aws:iam::aws:policy/Admin");
             }
         }
         Path copy = dir.resolve("managed.json");
         JSON.writeValue(copy.toFile(), t);
-        assertThatThrownBy(() -> DeployedRoles.read(copy, NAMES)).hasMessageContaining("managed policies");
+        assertThatThrownBy(() -> DeployedRoles.read(copy, NAMES))
+                .hasMessageContaining("managed policies");
     }
 
     /** The synthesized template with s3:GetObject taken out of ingest's statement on staging/. */
@@ -82,19 +145,24 @@ public class DeployedRolesTest {
             }
             for (JsonNode s : e.getValue().at("/Properties/PolicyDocument/Statement")) {
                 JsonNode actions = s.path("Action");
-                if (actions.isArray() && s.toString().contains("/staging/*") && actions.toString().contains("s3:DeleteObject")) {
+                if (actions.isArray()
+                        && s.toString().contains("/staging/*")
+                        && actions.toString().contains("s3:DeleteObject")) {
                     ArrayNode kept = JSON.createArrayNode();
-                    actions.forEach(a -> {
-                        if (!a.asText().equals("s3:GetObject")) {
-                            kept.add(a);
-                        }
-                    });
+                    actions.forEach(
+                            a -> {
+                                if (!a.asText().equals("s3:GetObject")) {
+                                    kept.add(a);
+                                }
+                            });
                     ((ObjectNode) s).set("Action", kept);
                     removed++;
                 }
             }
         }
-        assertThat(removed).as("the ingest statement reading staging/ is in the template").isEqualTo(1);
+        assertThat(removed)
+                .as("the ingest statement reading staging/ is in the template")
+                .isEqualTo(1);
         Path copy = dir.resolve("no-staging-read.json");
         JSON.writeValue(copy.toFile(), t);
         return copy;

@@ -9,39 +9,33 @@ import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.CreationQuery;
-import dev.batchlane.core.provider.Reconciliation;
 import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Payload;
 import dev.batchlane.core.provider.ProviderException;
+import dev.batchlane.core.provider.Reconciliation;
 import dev.batchlane.core.provider.Submission;
 import dev.batchlane.http.Escape;
-import dev.batchlane.http.Failures;
 import dev.batchlane.http.ProviderHttp;
-import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PushbackInputStream;
 import java.io.SequenceInputStream;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * Anthropic's Message Batches API. There is no upload: the staged shard — already one
- * {@code {"custom_id","params"}} object per line, exactly a batch request — is streamed as the
- * {@code requests} array of the create call. The batch id travels as the shard's output handle, so
- * results and cleanup (deleting the batch) find it.
+ * Anthropic's Message Batches API. There is no upload: the staged shard — already one {@code
+ * {"custom_id","params"}} object per line, exactly a batch request — is streamed as the {@code
+ * requests} array of the create call. The batch id travels as the shard's output handle, so results
+ * and cleanup (deleting the batch) find it.
  */
 public final class AnthropicProvider implements BatchProvider {
     private static final System.Logger LOG = System.getLogger(AnthropicProvider.class.getName());
@@ -52,8 +46,17 @@ public final class AnthropicProvider implements BatchProvider {
     private final ProviderHttp http;
 
     public AnthropicProvider(AnthropicConfig config, HttpClient http) {
-        this.http = new ProviderHttp("anthropic", http, config.baseUrl(), config.requestTimeout(),
-                Map.of("x-api-key", config.apiKey(), "anthropic-version", config.version()));
+        this.http =
+                new ProviderHttp(
+                        "anthropic",
+                        http,
+                        config.baseUrl(),
+                        config.requestTimeout(),
+                        Map.of(
+                                "x-api-key",
+                                config.apiKey(),
+                                "anthropic-version",
+                                config.version()));
     }
 
     @Override
@@ -71,28 +74,45 @@ public final class AnthropicProvider implements BatchProvider {
         return AnthropicContract.LIMITS;
     }
 
-    /** Provider clocks and ours differ; a creation is looked for from this long before it was started. */
+    /**
+     * Provider clocks and ours differ; a creation is looked for from this long before it was
+     * started.
+     */
     static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
 
     @Override
     public Submission submit(Payload payload, String endpoint, Map<String, String> metadata) {
-        HttpRequest request = http.request(BATCHES).header("content-type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> requestsBody(payload))).build();
+        HttpRequest request =
+                http.request(BATCHES)
+                        .header("content-type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> requestsBody(payload)))
+                        .build();
         JsonNode batch = http.sendJson("createBatch", request);
         String id = http.requiredText("createBatch", batch, "id");
         LOG.log(Level.DEBUG, "created message batch {0}", id);
         return new Submission(id, null, batch.path("processing_status").asText(null));
     }
 
-    /** {"requests":[ line, line, … ]} from the staged JSONL, newlines turned into commas as it streams. */
+    /**
+     * {"requests":[ line, line, … ]} from the staged JSONL, newlines turned into commas as it
+     * streams.
+     */
     static InputStream requestsBody(Payload payload) {
         try {
             InputStream lines = new CommaJoined(payload.open());
-            return new SequenceInputStream(java.util.Collections.enumeration(List.of(
-                    new ByteArrayInputStream(AnthropicContract.BODY_HEAD.getBytes(StandardCharsets.UTF_8)), lines,
-                    new ByteArrayInputStream(AnthropicContract.BODY_TAIL.getBytes(StandardCharsets.UTF_8)))));
+            return new SequenceInputStream(
+                    java.util.Collections.enumeration(
+                            List.of(
+                                    new ByteArrayInputStream(
+                                            AnthropicContract.BODY_HEAD.getBytes(
+                                                    StandardCharsets.UTF_8)),
+                                    lines,
+                                    new ByteArrayInputStream(
+                                            AnthropicContract.BODY_TAIL.getBytes(
+                                                    StandardCharsets.UTF_8)))));
         } catch (IOException e) {
-            throw new UncheckedIOException("staged shard " + payload.name() + " could not be opened", e);
+            throw new UncheckedIOException(
+                    "staged shard " + payload.name() + " could not be opened", e);
         }
     }
 
@@ -124,7 +144,10 @@ public final class AnthropicProvider implements BatchProvider {
         }
     }
 
-    /** Looks for the batch an unanswered create made; how certain each answer is: {@link AnthropicReconcile}. */
+    /**
+     * Looks for the batch an unanswered create made; how certain each answer is: {@link
+     * AnthropicReconcile}.
+     */
     @Override
     public Reconciliation findCreated(CreationQuery q) {
         return new AnthropicReconcile(http, this::results).findCreated(q);
@@ -136,21 +159,46 @@ public final class AnthropicProvider implements BatchProvider {
 
     @Override
     public BatchView retrieve(String batchId) {
-        JsonNode b = http.sendJson("retrieveBatch", http.request(BATCHES + "/" + Escape.segment(batchId)).GET().build());
+        JsonNode b =
+                http.sendJson(
+                        "retrieveBatch",
+                        http.request(BATCHES + "/" + Escape.segment(batchId)).GET().build());
         String status = b.path("processing_status").asText("");
-        BatchState state = switch (status) {
-            case "in_progress" -> BatchState.RUNNING;
-            case "canceling" -> BatchState.CANCELLING;
-            case "ended" -> BatchState.COMPLETED;
-            default -> throw new ProviderException("anthropic retrieveBatch failed: batch " + batchId
-                    + " has unknown processing_status '" + status + "'", 200, "unknown_status", false, null);
-        };
+        BatchState state =
+                switch (status) {
+                    case "in_progress" -> BatchState.RUNNING;
+                    case "canceling" -> BatchState.CANCELLING;
+                    case "ended" -> BatchState.COMPLETED;
+                    default ->
+                            throw new ProviderException(
+                                    "anthropic retrieveBatch failed: batch "
+                                            + batchId
+                                            + " has unknown processing_status '"
+                                            + status
+                                            + "'",
+                                    200,
+                                    "unknown_status",
+                                    false,
+                                    null);
+                };
         JsonNode c = b.path("request_counts");
         long succeeded = c.path("succeeded").asLong();
-        long failed = c.path("errored").asLong() + c.path("canceled").asLong() + c.path("expired").asLong();
-        BatchCounts counts = new BatchCounts(succeeded + failed + c.path("processing").asLong(), succeeded, failed);
+        long failed =
+                c.path("errored").asLong()
+                        + c.path("canceled").asLong()
+                        + c.path("expired").asLong();
+        BatchCounts counts =
+                new BatchCounts(
+                        succeeded + failed + c.path("processing").asLong(), succeeded, failed);
         // The results live under the batch itself; its id is the handle for results and cleanup.
-        return new BatchView(batchId, state, status, counts, state == BatchState.COMPLETED ? batchId : null, null, null);
+        return new BatchView(
+                batchId,
+                state,
+                status,
+                counts,
+                state == BatchState.COMPLETED ? batchId : null,
+                null,
+                null);
     }
 
     @Override
@@ -160,14 +208,21 @@ public final class AnthropicProvider implements BatchProvider {
         }
         // As for every provider (ProviderHttp#streamLines): a garbled line is skipped, its request
         // joined as having no result; the line's text (a model's answer) is never logged.
-        http.streamLines("results", results(batch.outputFileId()), "batch " + batch.outputFileId() + " results",
-                AnthropicResultLines::parse, sink);
+        http.streamLines(
+                "results",
+                results(batch.outputFileId()),
+                "batch " + batch.outputFileId() + " results",
+                AnthropicResultLines::parse,
+                sink);
     }
 
     @Override
     public void cancel(String batchId) {
-        http.sendJson("cancelBatch", http.request(BATCHES + "/" + Escape.segment(batchId) + "/cancel")
-                .POST(HttpRequest.BodyPublishers.noBody()).build());
+        http.sendJson(
+                "cancelBatch",
+                http.request(BATCHES + "/" + Escape.segment(batchId) + "/cancel")
+                        .POST(HttpRequest.BodyPublishers.noBody())
+                        .build());
     }
 
     /** Deletes the batch (passed as the output handle); gone already is fine. */
@@ -177,7 +232,9 @@ public final class AnthropicProvider implements BatchProvider {
             return;
         }
         try {
-            http.sendJson("deleteBatch", http.request(BATCHES + "/" + Escape.segment(outputFileId)).DELETE().build());
+            http.sendJson(
+                    "deleteBatch",
+                    http.request(BATCHES + "/" + Escape.segment(outputFileId)).DELETE().build());
         } catch (ProviderException e) {
             if (e.statusCode() != 404) {
                 throw e;

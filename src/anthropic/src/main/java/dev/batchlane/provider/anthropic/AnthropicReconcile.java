@@ -49,8 +49,17 @@ final class AnthropicReconcile {
         List<JsonNode> candidates = new java.util.ArrayList<>();
         String after = null;
         for (int page = 0; page < 1000; page++) {
-            JsonNode list = http.sendJson("listBatches", http.request(BATCHES + "?limit=100"
-                    + (after == null ? "" : "&after_id=" + Escape.query(after))).GET().build());
+            JsonNode list =
+                    http.sendJson(
+                            "listBatches",
+                            http.request(
+                                            BATCHES
+                                                    + "?limit=100"
+                                                    + (after == null
+                                                            ? ""
+                                                            : "&after_id=" + Escape.query(after)))
+                                    .GET()
+                                    .build());
             boolean older = false;
             for (JsonNode b : list.path("data")) {
                 java.time.Instant created;
@@ -64,9 +73,14 @@ final class AnthropicReconcile {
                     break;
                 }
                 JsonNode c = b.path("request_counts");
-                long total = c.path("processing").asLong() + c.path("succeeded").asLong() + c.path("errored").asLong()
-                        + c.path("canceled").asLong() + c.path("expired").asLong();
-                if (total == q.requestCount() && !q.knownBatchIds().contains(b.path("id").asText())) {
+                long total =
+                        c.path("processing").asLong()
+                                + c.path("succeeded").asLong()
+                                + c.path("errored").asLong()
+                                + c.path("canceled").asLong()
+                                + c.path("expired").asLong();
+                if (total == q.requestCount()
+                        && !q.knownBatchIds().contains(b.path("id").asText())) {
                     candidates.add(b);
                 }
             }
@@ -76,7 +90,8 @@ final class AnthropicReconcile {
             }
         }
         if (candidates.isEmpty()) {
-            return Reconciliation.nothing("no batch of " + q.requestCount() + " requests created since " + since);
+            return Reconciliation.nothing(
+                    "no batch of " + q.requestCount() + " requests created since " + since);
         }
         Set<String> ids = null;
         List<JsonNode> unverified = new java.util.ArrayList<>();
@@ -91,26 +106,48 @@ final class AnthropicReconcile {
             }
             String first = firstResultId(id);
             if (first != null && ids.contains(first)) {
-                return Reconciliation.batch(id, null, "ended", "batch " + id + " has " + q.requestCount()
-                        + " requests, was created since " + since + " and its results hold this shard's custom_id "
-                        + first + " (definite)");
+                return Reconciliation.batch(
+                        id,
+                        null,
+                        "ended",
+                        "batch "
+                                + id
+                                + " has "
+                                + q.requestCount()
+                                + " requests, was created since "
+                                + since
+                                + " and its results hold this shard's custom_id "
+                                + first
+                                + " (definite)");
             }
         }
         if (unverified.isEmpty()) {
-            return Reconciliation.nothing(candidates.size() + " batch(es) of " + q.requestCount()
-                    + " requests created since " + since + ", none holding this shard's requests");
+            return Reconciliation.nothing(
+                    candidates.size()
+                            + " batch(es) of "
+                            + q.requestCount()
+                            + " requests created since "
+                            + since
+                            + ", none holding this shard's requests");
         }
         // A running batch cannot be read, so even a single candidate stays undecided until it ends:
-        // it may be a sibling shard's, created a moment ago and not recorded yet (or another job's),
+        // it may be a sibling shard's, created a moment ago and not recorded yet (or another
+        // job's),
         // and adopting it would leave this shard's own requests unsent and reported missing.
-        return Reconciliation.undecided(unverified.size() + " batch(es) of " + q.requestCount()
-                + " requests created since " + since + " still running; whose they are is known once they end");
+        return Reconciliation.undecided(
+                unverified.size()
+                        + " batch(es) of "
+                        + q.requestCount()
+                        + " requests created since "
+                        + since
+                        + " still running; whose they are is known once they end");
     }
 
     /** The custom_ids of a staged shard. */
     private static Set<String> stagedIds(Payload payload) {
         Set<String> ids = new java.util.HashSet<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(payload.open(), StandardCharsets.UTF_8))) {
+        try (BufferedReader r =
+                new BufferedReader(new InputStreamReader(payload.open(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null) {
                 if (!line.isBlank()) {
@@ -118,7 +155,8 @@ final class AnthropicReconcile {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("staged shard " + payload.name() + " could not be read", e);
+            throw new UncheckedIOException(
+                    "staged shard " + payload.name() + " could not be read", e);
         }
         return ids;
     }
@@ -127,11 +165,14 @@ final class AnthropicReconcile {
     private String firstResultId(String batchId) {
         HttpResponse<InputStream> response = http.open("results", results.apply(batchId));
         try (InputStream in = response.body()) {
-            String line = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)).readLine();
-            return line == null || line.isBlank() ? null : JSON.readTree(line).path("custom_id").asText(null);
+            String line =
+                    new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))
+                            .readLine();
+            return line == null || line.isBlank()
+                    ? null
+                    : JSON.readTree(line).path("custom_id").asText(null);
         } catch (IOException e) {
             throw Failures.transport("anthropic", "results", e);
         }
     }
-
 }

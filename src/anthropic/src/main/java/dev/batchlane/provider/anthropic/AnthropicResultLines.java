@@ -7,14 +7,18 @@ import dev.batchlane.core.provider.Outcome;
 import dev.batchlane.core.provider.Usage;
 import java.io.IOException;
 
-/** Anthropic's result lines, {@code {"custom_id", "result": {"type", ...}}}, as the core's results. */
+/**
+ * Anthropic's result lines, {@code {"custom_id", "result": {"type", ...}}}, as the core's results.
+ */
 final class AnthropicResultLines {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private AnthropicResultLines() {
-    }
+    private AnthropicResultLines() {}
 
-    /** One result line, or null when it is not one: not a JSON object, no custom_id, or no result object. */
+    /**
+     * One result line, or null when it is not one: not a JSON object, no custom_id, or no result
+     * object.
+     */
     static LineResult parse(String line) {
         JsonNode node;
         try {
@@ -22,8 +26,11 @@ final class AnthropicResultLines {
         } catch (IOException notJson) {
             return null;
         }
-        if (node == null || !node.isObject() || !node.path("custom_id").isTextual()
-                || node.path("custom_id").asText().isEmpty() || !node.path("result").isObject()) {
+        if (node == null
+                || !node.isObject()
+                || !node.path("custom_id").isTextual()
+                || node.path("custom_id").asText().isEmpty()
+                || !node.path("result").isObject()) {
             return null;
         }
         return toResult(node);
@@ -38,25 +45,63 @@ final class AnthropicResultLines {
                 JsonNode message = result.path("message");
                 JsonNode u = message.path("usage");
                 long cacheRead = u.path("cache_read_input_tokens").asLong(0);
-                long input = u.path("input_tokens").asLong(0) + cacheRead + u.path("cache_creation_input_tokens").asLong(0);
-                yield new LineResult(id, Outcome.SUCCEEDED, 200, message.toString(), null,
-                        new Usage(input, cacheRead, u.path("output_tokens").asLong(0)), null,
+                long input =
+                        u.path("input_tokens").asLong(0)
+                                + cacheRead
+                                + u.path("cache_creation_input_tokens").asLong(0);
+                yield new LineResult(
+                        id,
+                        Outcome.SUCCEEDED,
+                        200,
+                        message.toString(),
+                        null,
+                        new Usage(input, cacheRead, u.path("output_tokens").asLong(0)),
+                        null,
                         message.path("model").isTextual() ? message.path("model").asText() : null);
             }
             case "errored" -> {
                 JsonNode error = result.path("error");
                 String errorType = error.path("error").path("type").asText(null);
-                yield new LineResult(id, Outcome.FAILED, errorType == null ? null : statusOf(errorType), null,
-                        error.toString(), null, errorType, null);
+                yield new LineResult(
+                        id,
+                        Outcome.FAILED,
+                        errorType == null ? null : statusOf(errorType),
+                        null,
+                        error.toString(),
+                        null,
+                        errorType,
+                        null);
             }
-            case "canceled" -> new LineResult(id, Outcome.CANCELLED, null, null,
-                    "{\"type\":\"canceled\",\"message\":\"the batch was cancelled before this request ran\"}", null,
-                    "canceled", null);
-            case "expired" -> new LineResult(id, Outcome.EXPIRED, null, null,
-                    "{\"type\":\"expired\",\"message\":\"the batch expired before this request ran\"}", null,
-                    "expired", null);
-            default -> new LineResult(id, Outcome.FAILED, null, null, result.toString(), null, "unknown_result_type",
-                    null);
+            case "canceled" ->
+                    new LineResult(
+                            id,
+                            Outcome.CANCELLED,
+                            null,
+                            null,
+                            "{\"type\":\"canceled\",\"message\":\"the batch was cancelled before this request ran\"}",
+                            null,
+                            "canceled",
+                            null);
+            case "expired" ->
+                    new LineResult(
+                            id,
+                            Outcome.EXPIRED,
+                            null,
+                            null,
+                            "{\"type\":\"expired\",\"message\":\"the batch expired before this request ran\"}",
+                            null,
+                            "expired",
+                            null);
+            default ->
+                    new LineResult(
+                            id,
+                            Outcome.FAILED,
+                            null,
+                            null,
+                            result.toString(),
+                            null,
+                            "unknown_result_type",
+                            null);
         };
     }
 

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 
 /** A message batch created but unanswered is found again by what it holds and when it was made. */
 class ReconcileTest {
-    private static final String PARAMS = "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    private static final String PARAMS =
+            "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
     private AnthropicSimulator sim;
     private AnthropicProvider provider;
@@ -31,8 +32,14 @@ class ReconcileTest {
     @BeforeEach
     void start() {
         sim = AnthropicSimulator.builder().stepDuration(Duration.ofHours(1)).seed(5).start();
-        provider = new AnthropicProvider(new AnthropicConfig(URI.create(sim.baseUrl()), "sk-ant-test", null,
-                Duration.ofSeconds(10)), HttpClient.newHttpClient());
+        provider =
+                new AnthropicProvider(
+                        new AnthropicConfig(
+                                URI.create(sim.baseUrl()),
+                                "sk-ant-test",
+                                null,
+                                Duration.ofSeconds(10)),
+                        HttpClient.newHttpClient());
     }
 
     @AfterEach
@@ -43,32 +50,41 @@ class ReconcileTest {
     private static Payload shard(String prefix, int n) {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < n; i++) {
-            b.append("{\"custom_id\":\"").append(prefix).append(i).append("\",\"params\":").append(PARAMS).append("}\n");
+            b.append("{\"custom_id\":\"")
+                    .append(prefix)
+                    .append(i)
+                    .append("\",\"params\":")
+                    .append(PARAMS)
+                    .append("}\n");
         }
         byte[] bytes = b.toString().getBytes(StandardCharsets.UTF_8);
         return new Payload(prefix + ".jsonl", bytes.length, () -> new ByteArrayInputStream(bytes));
     }
 
     private static CreationQuery query(Payload p, int n, Instant at, Set<String> known) {
-        return new CreationQuery("job", "00001", p, n, Map.of(), CreationAttempt.Step.CREATE, at, null, known);
+        return new CreationQuery(
+                "job", "00001", p, n, Map.of(), CreationAttempt.Step.CREATE, at, null, known);
     }
 
     @Test
-    void createAppliedButTheConnectionReset_theOnlyBatchOfItsSize_isUndecidedWhileItRuns_andFoundOnceItEnds() {
+    void
+            createAppliedButTheConnectionReset_theOnlyBatchOfItsSize_isUndecidedWhileItRuns_andFoundOnceItEnds() {
         provider.submit(shard("other", 5), null, Map.of()); // a different size: not a candidate
         Instant at = Instant.now();
         sim.loseNextCreateAnswers(1, true);
         Payload mine = shard("mine", 3);
 
         assertThatThrownBy(() -> provider.submit(mine, null, Map.of()))
-                .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.mayHaveTakenEffect()).isTrue());
+                .isInstanceOfSatisfying(
+                        ProviderException.class, e -> assertThat(e.mayHaveTakenEffect()).isTrue());
         assertThat(sim.batchesHolding("mine0")).isEqualTo(1);
 
         // Running, it could as well be a sibling shard's that is not recorded yet: not adopted.
         assertThat(provider.findCreated(query(mine, 3, at, Set.of())).found())
                 .isEqualTo(Reconciliation.Found.UNDECIDED);
 
-        sim.setStepDuration(Duration.ZERO); // it ends (a listing shows it as far as its time has come)
+        sim.setStepDuration(
+                Duration.ZERO); // it ends (a listing shows it as far as its time has come)
         Reconciliation found = provider.findCreated(query(mine, 3, at, Set.of()));
         assertThat(found.found()).isEqualTo(Reconciliation.Found.BATCH);
         assertThat(found.evidence()).contains("definite");
@@ -85,8 +101,10 @@ class ReconcileTest {
         Instant at = Instant.now();
         sim.failNextCalls("create", 500, 1);
         Payload mine = shard("mine", 3);
-        assertThatThrownBy(() -> provider.submit(mine, null, Map.of())).isInstanceOf(ProviderException.class);
-        provider.submit(shard("sibling", 3), null, Map.of()); // answered, but not recorded on its shard yet
+        assertThatThrownBy(() -> provider.submit(mine, null, Map.of()))
+                .isInstanceOf(ProviderException.class);
+        provider.submit(
+                shard("sibling", 3), null, Map.of()); // answered, but not recorded on its shard yet
 
         assertThat(provider.findCreated(query(mine, 3, at, Set.of())).found())
                 .isEqualTo(Reconciliation.Found.UNDECIDED);
@@ -100,7 +118,8 @@ class ReconcileTest {
         Instant at = Instant.now();
         Payload mine = shard("mine", 3);
         sim.loseNextCreateAnswers(1, false);
-        assertThatThrownBy(() -> provider.submit(mine, null, Map.of())).isInstanceOf(ProviderException.class);
+        assertThatThrownBy(() -> provider.submit(mine, null, Map.of()))
+                .isInstanceOf(ProviderException.class);
         String other = provider.submit(shard("theirs", 3), null, Map.of()).batchId();
 
         assertThat(provider.findCreated(query(mine, 3, at, Set.of())).found())
@@ -124,8 +143,10 @@ class ReconcileTest {
     void nothingCreatedSinceTheAttempt_isNothing() {
         provider.submit(shard("early", 3), null, Map.of());
         sim.failNextCalls("create", 500, 1);
-        Instant at = Instant.now().plus(Duration.ofMinutes(10)); // the earlier batch predates the window
-        assertThatThrownBy(() -> provider.submit(shard("mine", 3), null, Map.of())).isInstanceOf(ProviderException.class);
+        Instant at =
+                Instant.now().plus(Duration.ofMinutes(10)); // the earlier batch predates the window
+        assertThatThrownBy(() -> provider.submit(shard("mine", 3), null, Map.of()))
+                .isInstanceOf(ProviderException.class);
 
         assertThat(provider.findCreated(query(shard("mine", 3), 3, at, Set.of())).found())
                 .isEqualTo(Reconciliation.Found.NOTHING);

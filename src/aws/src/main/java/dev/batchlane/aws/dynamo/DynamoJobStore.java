@@ -7,12 +7,12 @@ import static dev.batchlane.aws.dynamo.TableSetup.PK;
 import static dev.batchlane.aws.dynamo.TableSetup.SK;
 
 import dev.batchlane.core.job.BatchCounts;
+import dev.batchlane.core.job.CreationAttempt;
 import dev.batchlane.core.job.IngestFailure;
 import dev.batchlane.core.job.IngestProgress;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStatus;
 import dev.batchlane.core.job.JobStore;
-import dev.batchlane.core.job.CreationAttempt;
 import dev.batchlane.core.job.QueueWait;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardResult;
@@ -50,18 +50,24 @@ public final class DynamoJobStore implements JobStore {
      * this becomes a small fixed set of groups queried in turn.
      */
     static final String DUE_PARTITION = "due";
+
     static final String JOB_SK = "JOB";
+
     /** Beside the job: its ingest's progress and timings (see {@link IngestProgress}). */
     static final String PROGRESS_SK = "PROGRESS";
+
     /** Beside the job: the last failed ingest attempt and what resuming it needs. */
     static final String INGEST_FAILURE_SK = "INGEST_FAILURE";
+
     /** One item per input (bucket and key) and sha256, naming the job that runs those bytes. */
     static final String INPUT_PK_PREFIX = "INPUT#";
+
     /**
      * Set on a job item to ask complete to finish the job; complete's stream filter passes the job
      * item when this attribute appears. The deployment's filter names the same attribute.
      */
     public static final String FINISH_REQUESTED = "finishRequestedAt";
+
     /**
      * Finished jobs and their shards leave the table this long after completion, through the
      * table's TTL on {@code expiresAt} (epoch seconds); the manifest in S3 is the lasting record.
@@ -81,7 +87,11 @@ public final class DynamoJobStore implements JobStore {
     @Override
     public boolean createJob(Job job) {
         try {
-            dynamo.putItem(b -> b.tableName(table).item(jobItem(job)).conditionExpression("attribute_not_exists(pk)"));
+            dynamo.putItem(
+                    b ->
+                            b.tableName(table)
+                                    .item(jobItem(job))
+                                    .conditionExpression("attribute_not_exists(pk)"));
             return true;
         } catch (ConditionalCheckFailedException e) {
             return false;
@@ -90,39 +100,80 @@ public final class DynamoJobStore implements JobStore {
 
     @Override
     public Optional<Job> job(String jobId) {
-        Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(table).key(key(jobPk(jobId), JOB_SK))
-                .consistentRead(true)).item();
+        Map<String, AttributeValue> item =
+                dynamo.getItem(
+                                b ->
+                                        b.tableName(table)
+                                                .key(key(jobPk(jobId), JOB_SK))
+                                                .consistentRead(true))
+                        .item();
         return item == null || item.isEmpty() ? Optional.empty() : Optional.of(job(item));
     }
 
     @Override
     public boolean markRunning(String jobId, int shardCount, Instant now) {
-        return update(jobId, "SET #s = :running, submittedAt = :now ADD shardCount :n", "#s = :ingesting",
-                Map.of(":running", s(JobStatus.RUNNING.name()), ":ingesting", s(JobStatus.INGESTING.name()),
-                        ":n", n(shardCount), ":now", n(now.toEpochMilli())));
+        return update(
+                jobId,
+                "SET #s = :running, submittedAt = :now ADD shardCount :n",
+                "#s = :ingesting",
+                Map.of(
+                        ":running",
+                        s(JobStatus.RUNNING.name()),
+                        ":ingesting",
+                        s(JobStatus.INGESTING.name()),
+                        ":n",
+                        n(shardCount),
+                        ":now",
+                        n(now.toEpochMilli())));
     }
 
     @Override
     public boolean markCompleted(String jobId, String manifestKey, Instant now) {
-        return update(jobId, "SET #s = :completed, completedAt = :now, resultKey = :key, " + TableSetup.TTL + " = :expires",
-                "#s = :running", Map.of(":completed", s(JobStatus.COMPLETED.name()), ":running",
-                        s(JobStatus.RUNNING.name()), ":now", n(now.toEpochMilli()), ":key", s(manifestKey),
-                        ":expires", n(now.plus(RETENTION).getEpochSecond())));
+        return update(
+                jobId,
+                "SET #s = :completed, completedAt = :now, resultKey = :key, "
+                        + TableSetup.TTL
+                        + " = :expires",
+                "#s = :running",
+                Map.of(
+                        ":completed",
+                        s(JobStatus.COMPLETED.name()),
+                        ":running",
+                        s(JobStatus.RUNNING.name()),
+                        ":now",
+                        n(now.toEpochMilli()),
+                        ":key",
+                        s(manifestKey),
+                        ":expires",
+                        n(now.plus(RETENTION).getEpochSecond())));
     }
 
     @Override
     public boolean claimCompletionEvent(String jobId, Instant now, Instant staleBefore) {
-        return update(jobId, "SET completionEventAt = :now",
+        return update(
+                jobId,
+                "SET completionEventAt = :now",
                 "#s = :running AND (attribute_not_exists(completionEventAt) OR completionEventAt <= :stale)",
-                Map.of(":running", s(JobStatus.RUNNING.name()), ":now", n(now.toEpochMilli()),
-                        ":stale", n(staleBefore.toEpochMilli())));
+                Map.of(
+                        ":running",
+                        s(JobStatus.RUNNING.name()),
+                        ":now",
+                        n(now.toEpochMilli()),
+                        ":stale",
+                        n(staleBefore.toEpochMilli())));
     }
 
-    private boolean update(String jobId, String set, String condition, Map<String, AttributeValue> values) {
+    private boolean update(
+            String jobId, String set, String condition, Map<String, AttributeValue> values) {
         try {
-            dynamo.updateItem(b -> b.tableName(table).key(key(jobPk(jobId), JOB_SK)).updateExpression(set)
-                    .conditionExpression(condition).expressionAttributeNames(Map.of("#s", "status"))
-                    .expressionAttributeValues(values));
+            dynamo.updateItem(
+                    b ->
+                            b.tableName(table)
+                                    .key(key(jobPk(jobId), JOB_SK))
+                                    .updateExpression(set)
+                                    .conditionExpression(condition)
+                                    .expressionAttributeNames(Map.of("#s", "status"))
+                                    .expressionAttributeValues(values));
             return true;
         } catch (ConditionalCheckFailedException e) {
             return false;
@@ -132,13 +183,26 @@ public final class DynamoJobStore implements JobStore {
     @Override
     public boolean requestCancel(String jobId, Instant now) {
         try {
-            dynamo.updateItem(b -> b.tableName(table).key(key(jobPk(jobId), JOB_SK))
-                    .updateExpression("SET cancelRequested = :yes, cancelRequestedAt = :now")
-                    .conditionExpression("attribute_exists(pk) AND #s IN (:ingesting, :running)"
-                            + " AND attribute_not_exists(cancelRequested)")
-                    .expressionAttributeNames(Map.of("#s", "status"))
-                    .expressionAttributeValues(Map.of(":yes", AttributeValue.fromBool(true), ":now", n(now.toEpochMilli()),
-                            ":ingesting", s(JobStatus.INGESTING.name()), ":running", s(JobStatus.RUNNING.name()))));
+            dynamo.updateItem(
+                    b ->
+                            b.tableName(table)
+                                    .key(key(jobPk(jobId), JOB_SK))
+                                    .updateExpression(
+                                            "SET cancelRequested = :yes, cancelRequestedAt = :now")
+                                    .conditionExpression(
+                                            "attribute_exists(pk) AND #s IN (:ingesting, :running)"
+                                                    + " AND attribute_not_exists(cancelRequested)")
+                                    .expressionAttributeNames(Map.of("#s", "status"))
+                                    .expressionAttributeValues(
+                                            Map.of(
+                                                    ":yes",
+                                                    AttributeValue.fromBool(true),
+                                                    ":now",
+                                                    n(now.toEpochMilli()),
+                                                    ":ingesting",
+                                                    s(JobStatus.INGESTING.name()),
+                                                    ":running",
+                                                    s(JobStatus.RUNNING.name()))));
             return true;
         } catch (ConditionalCheckFailedException e) {
             return false;
@@ -152,17 +216,31 @@ public final class DynamoJobStore implements JobStore {
         Map<String, String> names = Map.of("#s", "status", "#f", FINISH_REQUESTED);
         Map<String, AttributeValue> running = Map.of(":running", s(JobStatus.RUNNING.name()));
         try {
-            dynamo.updateItem(b -> b.tableName(table).key(key(jobPk(jobId), JOB_SK)).updateExpression("REMOVE #f")
-                    .conditionExpression("#s = :running AND attribute_exists(#f)").expressionAttributeNames(names)
-                    .expressionAttributeValues(running));
+            dynamo.updateItem(
+                    b ->
+                            b.tableName(table)
+                                    .key(key(jobPk(jobId), JOB_SK))
+                                    .updateExpression("REMOVE #f")
+                                    .conditionExpression("#s = :running AND attribute_exists(#f)")
+                                    .expressionAttributeNames(names)
+                                    .expressionAttributeValues(running));
         } catch (ConditionalCheckFailedException e) {
             // never asked before, or no longer running: the set below tells which
         }
         try {
-            dynamo.updateItem(b -> b.tableName(table).key(key(jobPk(jobId), JOB_SK)).updateExpression("SET #f = :now")
-                    .conditionExpression("#s = :running").expressionAttributeNames(names)
-                    .expressionAttributeValues(Map.of(":running", s(JobStatus.RUNNING.name()),
-                            ":now", n(now.toEpochMilli()))));
+            dynamo.updateItem(
+                    b ->
+                            b.tableName(table)
+                                    .key(key(jobPk(jobId), JOB_SK))
+                                    .updateExpression("SET #f = :now")
+                                    .conditionExpression("#s = :running")
+                                    .expressionAttributeNames(names)
+                                    .expressionAttributeValues(
+                                            Map.of(
+                                                    ":running",
+                                                    s(JobStatus.RUNNING.name()),
+                                                    ":now",
+                                                    n(now.toEpochMilli()))));
             return true;
         } catch (ConditionalCheckFailedException e) {
             return false;
@@ -183,7 +261,8 @@ public final class DynamoJobStore implements JobStore {
     // ---- inputs: the same bytes under the same key run once at a time ----
 
     @Override
-    public Optional<String> claimInput(String bucket, String key, String sha256, String jobId, String replacing) {
+    public Optional<String> claimInput(
+            String bucket, String key, String sha256, String jobId, String replacing) {
         Map<String, AttributeValue> item = new HashMap<>();
         item.put(PK, s(INPUT_PK_PREFIX + bucket + "/" + key));
         item.put(SK, s("SHA256#" + sha256));
@@ -198,11 +277,21 @@ public final class DynamoJobStore implements JobStore {
         }
         String c = condition;
         try {
-            dynamo.putItem(b -> b.tableName(table).item(item).conditionExpression(c).expressionAttributeValues(values));
+            dynamo.putItem(
+                    b ->
+                            b.tableName(table)
+                                    .item(item)
+                                    .conditionExpression(c)
+                                    .expressionAttributeValues(values));
             return Optional.empty();
         } catch (ConditionalCheckFailedException e) {
-            Map<String, AttributeValue> held = dynamo.getItem(b -> b.tableName(table)
-                    .key(Map.of(PK, item.get(PK), SK, item.get(SK))).consistentRead(true)).item();
+            Map<String, AttributeValue> held =
+                    dynamo.getItem(
+                                    b ->
+                                            b.tableName(table)
+                                                    .key(Map.of(PK, item.get(PK), SK, item.get(SK)))
+                                                    .consistentRead(true))
+                            .item();
             return Optional.ofNullable(held == null ? null : str(held, "jobId"));
         }
     }
@@ -221,33 +310,54 @@ public final class DynamoJobStore implements JobStore {
         m.put(":one", n(1));
         m.put(":expires", n(f.at().plus(RETENTION).getEpochSecond()));
         m.put(":type", s("ingestFailure"));
-        dynamo.updateItem(b -> b.tableName(table).key(key(jobPk(f.jobId()), INGEST_FAILURE_SK))
-                .updateExpression("SET #t = :type, inputBucket = :bucket, inputKey = :key, inputIdentity = :identity,"
-                        + " inputSize = :size, lastError = :error, failedAt = :at, expiresAt = :expires"
-                        + " ADD attempts :one")
-                .expressionAttributeNames(Map.of("#t", "type"))
-                .expressionAttributeValues(m));
+        dynamo.updateItem(
+                b ->
+                        b.tableName(table)
+                                .key(key(jobPk(f.jobId()), INGEST_FAILURE_SK))
+                                .updateExpression(
+                                        "SET #t = :type, inputBucket = :bucket, inputKey = :key, inputIdentity = :identity,"
+                                                + " inputSize = :size, lastError = :error, failedAt = :at, expiresAt = :expires"
+                                                + " ADD attempts :one")
+                                .expressionAttributeNames(Map.of("#t", "type"))
+                                .expressionAttributeValues(m));
     }
 
     @Override
     public Optional<IngestFailure> ingestFailure(String jobId) {
-        Map<String, AttributeValue> m = dynamo.getItem(b -> b.tableName(table)
-                .key(key(jobPk(jobId), INGEST_FAILURE_SK)).consistentRead(true)).item();
+        Map<String, AttributeValue> m =
+                dynamo.getItem(
+                                b ->
+                                        b.tableName(table)
+                                                .key(key(jobPk(jobId), INGEST_FAILURE_SK))
+                                                .consistentRead(true))
+                        .item();
         if (m == null || m.isEmpty() || !m.containsKey("inputKey")) {
             return Optional.empty();
         }
         String identity = str(m, "inputIdentity");
-        return Optional.of(new IngestFailure(jobId, str(m, "inputBucket"), str(m, "inputKey"),
-                identity == null || identity.isEmpty() ? null : identity, num(m, "inputSize"), (int) num(m, "attempts"),
-                str(m, "lastError"), time(m, "failedAt")));
+        return Optional.of(
+                new IngestFailure(
+                        jobId,
+                        str(m, "inputBucket"),
+                        str(m, "inputKey"),
+                        identity == null || identity.isEmpty() ? null : identity,
+                        num(m, "inputSize"),
+                        (int) num(m, "attempts"),
+                        str(m, "lastError"),
+                        time(m, "failedAt")));
     }
 
     @Override
     public void clearIngestFailure(String jobId) {
-        // Emptied rather than deleted: ingest's role has no DeleteItem (the table's TTL removes the rest).
-        dynamo.updateItem(b -> b.tableName(table).key(key(jobPk(jobId), INGEST_FAILURE_SK))
-                .updateExpression("REMOVE inputBucket, inputKey, inputIdentity, inputSize, lastError, failedAt, attempts")
-                .conditionExpression("attribute_exists(pk)"));
+        // Emptied rather than deleted: ingest's role has no DeleteItem (the table's TTL removes the
+        // rest).
+        dynamo.updateItem(
+                b ->
+                        b.tableName(table)
+                                .key(key(jobPk(jobId), INGEST_FAILURE_SK))
+                                .updateExpression(
+                                        "REMOVE inputBucket, inputKey, inputIdentity, inputSize, lastError, failedAt, attempts")
+                                .conditionExpression("attribute_exists(pk)"));
     }
 
     // ---- ingest progress ----
@@ -271,9 +381,14 @@ public final class DynamoJobStore implements JobStore {
         putT(m, "updatedAt", p.updatedAt());
         m.put(TableSetup.TTL, n(p.updatedAt().plus(RETENTION).getEpochSecond()));
         try {
-            dynamo.putItem(b -> b.tableName(table).item(m)
-                    .conditionExpression("attribute_not_exists(pk) OR updatedAt <= :now")
-                    .expressionAttributeValues(Map.of(":now", n(p.updatedAt().toEpochMilli()))));
+            dynamo.putItem(
+                    b ->
+                            b.tableName(table)
+                                    .item(m)
+                                    .conditionExpression(
+                                            "attribute_not_exists(pk) OR updatedAt <= :now")
+                                    .expressionAttributeValues(
+                                            Map.of(":now", n(p.updatedAt().toEpochMilli()))));
             return true;
         } catch (ConditionalCheckFailedException e) {
             return false;
@@ -282,14 +397,27 @@ public final class DynamoJobStore implements JobStore {
 
     @Override
     public Optional<IngestProgress> ingestProgress(String jobId) {
-        Map<String, AttributeValue> m = dynamo.getItem(b -> b.tableName(table).key(key(jobPk(jobId), PROGRESS_SK))
-                .consistentRead(true)).item();
+        Map<String, AttributeValue> m =
+                dynamo.getItem(
+                                b ->
+                                        b.tableName(table)
+                                                .key(key(jobPk(jobId), PROGRESS_SK))
+                                                .consistentRead(true))
+                        .item();
         if (m == null || m.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new IngestProgress(num(m, "progressBytes"), num(m, "totalBytes"),
-                (int) num(m, "progressShards"), time(m, "startedAt"), time(m, "passEndedAt"), time(m, "submittedAt"),
-                (int) num(m, "submittedByIngest"), (int) num(m, "handedToPoll"), time(m, "updatedAt")));
+        return Optional.of(
+                new IngestProgress(
+                        num(m, "progressBytes"),
+                        num(m, "totalBytes"),
+                        (int) num(m, "progressShards"),
+                        time(m, "startedAt"),
+                        time(m, "passEndedAt"),
+                        time(m, "submittedAt"),
+                        (int) num(m, "submittedByIngest"),
+                        (int) num(m, "handedToPoll"),
+                        time(m, "updatedAt")));
     }
 
     // ---- shards ----
@@ -297,8 +425,11 @@ public final class DynamoJobStore implements JobStore {
     @Override
     public boolean createShard(Shard shard) {
         try {
-            dynamo.putItem(b -> b.tableName(table).item(shardItem(shard.withVersion(1)))
-                    .conditionExpression("attribute_not_exists(pk)"));
+            dynamo.putItem(
+                    b ->
+                            b.tableName(table)
+                                    .item(shardItem(shard.withVersion(1)))
+                                    .conditionExpression("attribute_not_exists(pk)"));
             return true;
         } catch (ConditionalCheckFailedException e) {
             return false;
@@ -307,8 +438,13 @@ public final class DynamoJobStore implements JobStore {
 
     @Override
     public Optional<Shard> shard(String jobId, int index) {
-        Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(table)
-                .key(key(jobPk(jobId), shardSk(index))).consistentRead(true)).item();
+        Map<String, AttributeValue> item =
+                dynamo.getItem(
+                                b ->
+                                        b.tableName(table)
+                                                .key(key(jobPk(jobId), shardSk(index)))
+                                                .consistentRead(true))
+                        .item();
         return item == null || item.isEmpty() ? Optional.empty() : Optional.of(shard(item));
     }
 
@@ -317,15 +453,22 @@ public final class DynamoJobStore implements JobStore {
         List<Shard> shards = new ArrayList<>();
         Map<String, AttributeValue> start = null;
         do {
-            QueryRequest.Builder q = QueryRequest.builder().tableName(table).consistentRead(true)
-                    .keyConditionExpression("pk = :pk AND begins_with(sk, :shard)")
-                    .expressionAttributeValues(Map.of(":pk", s(jobPk(jobId)), ":shard", s("SHARD#")));
+            QueryRequest.Builder q =
+                    QueryRequest.builder()
+                            .tableName(table)
+                            .consistentRead(true)
+                            .keyConditionExpression("pk = :pk AND begins_with(sk, :shard)")
+                            .expressionAttributeValues(
+                                    Map.of(":pk", s(jobPk(jobId)), ":shard", s("SHARD#")));
             if (start != null) {
                 q.exclusiveStartKey(start);
             }
             QueryResponse page = dynamo.query(q.build());
             page.items().forEach(i -> shards.add(shard(i)));
-            start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
+            start =
+                    page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty()
+                            ? page.lastEvaluatedKey()
+                            : null;
         } while (start != null);
         return shards;
     }
@@ -334,9 +477,12 @@ public final class DynamoJobStore implements JobStore {
     public Optional<Shard> updateShard(Shard current, Shard next) {
         Shard stored = next.withVersion(current.version() + 1);
         try {
-            dynamo.putItem(b -> b.tableName(table).item(shardItem(stored))
-                    .conditionExpression("version = :v")
-                    .expressionAttributeValues(Map.of(":v", n(current.version()))));
+            dynamo.putItem(
+                    b ->
+                            b.tableName(table)
+                                    .item(shardItem(stored))
+                                    .conditionExpression("version = :v")
+                                    .expressionAttributeValues(Map.of(":v", n(current.version()))));
             return Optional.of(stored);
         } catch (ConditionalCheckFailedException e) {
             return Optional.empty();
@@ -347,20 +493,49 @@ public final class DynamoJobStore implements JobStore {
     public boolean completeShard(Shard current, Shard completed, Shard child) {
         Shard stored = completed.withVersion(current.version() + 1);
         List<TransactWriteItem> items = new ArrayList<>();
-        items.add(TransactWriteItem.builder().put(Put.builder().tableName(table).item(shardItem(stored))
-                .conditionExpression("version = :v AND #s = :ended")
-                .expressionAttributeNames(Map.of("#s", "status"))
-                .expressionAttributeValues(Map.of(":v", n(current.version()), ":ended", s(ShardStatus.ENDED.name())))
-                .build()).build());
-        items.add(TransactWriteItem.builder().update(Update.builder().tableName(table)
-                .key(key(jobPk(current.jobId()), JOB_SK))
-                .updateExpression("ADD shardsCompleted :one, shardCount :children")
-                .conditionExpression("attribute_exists(pk)")
-                .expressionAttributeValues(Map.of(":one", n(1), ":children", n(child == null ? 0 : 1))).build()).build());
+        items.add(
+                TransactWriteItem.builder()
+                        .put(
+                                Put.builder()
+                                        .tableName(table)
+                                        .item(shardItem(stored))
+                                        .conditionExpression("version = :v AND #s = :ended")
+                                        .expressionAttributeNames(Map.of("#s", "status"))
+                                        .expressionAttributeValues(
+                                                Map.of(
+                                                        ":v",
+                                                        n(current.version()),
+                                                        ":ended",
+                                                        s(ShardStatus.ENDED.name())))
+                                        .build())
+                        .build());
+        items.add(
+                TransactWriteItem.builder()
+                        .update(
+                                Update.builder()
+                                        .tableName(table)
+                                        .key(key(jobPk(current.jobId()), JOB_SK))
+                                        .updateExpression(
+                                                "ADD shardsCompleted :one, shardCount :children")
+                                        .conditionExpression("attribute_exists(pk)")
+                                        .expressionAttributeValues(
+                                                Map.of(
+                                                        ":one",
+                                                        n(1),
+                                                        ":children",
+                                                        n(child == null ? 0 : 1)))
+                                        .build())
+                        .build());
         if (child != null) {
-            items.add(TransactWriteItem.builder().put(Put.builder().tableName(table)
-                    .item(shardItem(child.withVersion(1))).conditionExpression("attribute_not_exists(pk)").build())
-                    .build());
+            items.add(
+                    TransactWriteItem.builder()
+                            .put(
+                                    Put.builder()
+                                            .tableName(table)
+                                            .item(shardItem(child.withVersion(1)))
+                                            .conditionExpression("attribute_not_exists(pk)")
+                                            .build())
+                            .build());
         }
         try {
             dynamo.transactWriteItems(b -> b.transactItems(items));
@@ -377,10 +552,10 @@ public final class DynamoJobStore implements JobStore {
 
     /**
      * True when the transaction was cancelled because the shard's own condition failed (it is no
-     * longer ENDED at that version) and nothing else went wrong — the one case in which someone else
-     * acted. The child shard's "does not exist yet" failing beside it is the same case (whoever
-     * completed the shard created it). Reasons come in the order of the items: shard, job, child;
-     * "None" marks an item that was fine.
+     * longer ENDED at that version) and nothing else went wrong — the one case in which someone
+     * else acted. The child shard's "does not exist yet" failing beside it is the same case
+     * (whoever completed the shard created it). Reasons come in the order of the items: shard, job,
+     * child; "None" marks an item that was fine.
      */
     static boolean onlyTheShardConditionFailed(TransactionCanceledException e) {
         if (!e.hasCancellationReasons() || e.cancellationReasons().isEmpty()) {
@@ -392,7 +567,10 @@ public final class DynamoJobStore implements JobStore {
         }
         for (int i = 1; i < reasons.size(); i++) {
             String code = reasons.get(i).code();
-            boolean fine = code == null || "None".equals(code) || (i == 2 && "ConditionalCheckFailed".equals(code));
+            boolean fine =
+                    code == null
+                            || "None".equals(code)
+                            || (i == 2 && "ConditionalCheckFailed".equals(code));
             if (!fine) {
                 return false;
             }
@@ -405,22 +583,31 @@ public final class DynamoJobStore implements JobStore {
 
     @Override
     public List<Shard> dueShards(Instant now, int limit) {
-        // The index is keys-only and eventually consistent: collect up to `limit` keys, oldest first,
-        // following the query's pages (a page stops at 1 MB or at the limit, whichever comes first) ...
+        // The index is keys-only and eventually consistent: collect up to `limit` keys, oldest
+        // first,
+        // following the query's pages (a page stops at 1 MB or at the limit, whichever comes first)
+        // ...
         List<Map<String, AttributeValue>> keys = new ArrayList<>();
         Map<String, AttributeValue> start = null;
         while (keys.size() < limit) {
-            QueryRequest.Builder q = QueryRequest.builder().tableName(table).indexName(DUE_INDEX)
-                    .keyConditionExpression("#g = :g AND #d <= :now")
-                    .expressionAttributeNames(Map.of("#g", DUE_GROUP, "#d", DUE_AT))
-                    .expressionAttributeValues(Map.of(":g", s(DUE_PARTITION), ":now", n(now.toEpochMilli())))
-                    .limit(limit - keys.size());
+            QueryRequest.Builder q =
+                    QueryRequest.builder()
+                            .tableName(table)
+                            .indexName(DUE_INDEX)
+                            .keyConditionExpression("#g = :g AND #d <= :now")
+                            .expressionAttributeNames(Map.of("#g", DUE_GROUP, "#d", DUE_AT))
+                            .expressionAttributeValues(
+                                    Map.of(":g", s(DUE_PARTITION), ":now", n(now.toEpochMilli())))
+                            .limit(limit - keys.size());
             if (start != null) {
                 q.exclusiveStartKey(start);
             }
             QueryResponse page = dynamo.query(q.build());
             page.items().forEach(i -> keys.add(Map.of(PK, i.get(PK), SK, i.get(SK))));
-            start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
+            start =
+                    page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty()
+                            ? page.lastEvaluatedKey()
+                            : null;
             if (start == null) {
                 break;
             }
@@ -429,13 +616,17 @@ public final class DynamoJobStore implements JobStore {
         // caller conditions on is the current one; a shard that left the index since is dropped.
         Map<Map<String, AttributeValue>, Shard> read = new HashMap<>();
         for (int from = 0; from < keys.size(); from += BATCH_GET_KEYS) {
-            List<Map<String, AttributeValue>> chunk = keys.subList(from, Math.min(keys.size(), from + BATCH_GET_KEYS));
-            Map<String, KeysAndAttributes> request = Map.of(table,
-                    KeysAndAttributes.builder().keys(chunk).consistentRead(true).build());
+            List<Map<String, AttributeValue>> chunk =
+                    keys.subList(from, Math.min(keys.size(), from + BATCH_GET_KEYS));
+            Map<String, KeysAndAttributes> request =
+                    Map.of(
+                            table,
+                            KeysAndAttributes.builder().keys(chunk).consistentRead(true).build());
             for (int attempt = 0; !request.isEmpty(); attempt++) {
                 Map<String, KeysAndAttributes> ask = request;
                 BatchGetItemResponse got = dynamo.batchGetItem(b -> b.requestItems(ask));
-                for (Map<String, AttributeValue> item : got.responses().getOrDefault(table, List.of())) {
+                for (Map<String, AttributeValue> item :
+                        got.responses().getOrDefault(table, List.of())) {
                     if (item.containsKey(DUE_AT)) {
                         read.put(Map.of(PK, item.get(PK), SK, item.get(SK)), shard(item));
                     }
@@ -443,8 +634,12 @@ public final class DynamoJobStore implements JobStore {
                 request = got.hasUnprocessedKeys() ? got.unprocessedKeys() : Map.of();
                 if (!request.isEmpty()) {
                     if (attempt >= 8) {
-                        throw new IllegalStateException("DynamoDB left " + request.get(table).keys().size()
-                                + " due shards unread after " + (attempt + 1) + " batch reads (throttled)");
+                        throw new IllegalStateException(
+                                "DynamoDB left "
+                                        + request.get(table).keys().size()
+                                        + " due shards unread after "
+                                        + (attempt + 1)
+                                        + " batch reads (throttled)");
                     }
                     backOff(attempt);
                 }
@@ -460,7 +655,9 @@ public final class DynamoJobStore implements JobStore {
         return due;
     }
 
-    /** Unprocessed keys mean the table is throttling: wait a little more each time (capped at 1 s). */
+    /**
+     * Unprocessed keys mean the table is throttling: wait a little more each time (capped at 1 s).
+     */
     private static void backOff(int attempt) {
         try {
             Thread.sleep(Math.min(1000L, 25L << Math.min(attempt, 6)));
@@ -488,17 +685,31 @@ public final class DynamoJobStore implements JobStore {
     }
 
     @Override
-    public boolean admit(String pool, String shardId, long tokens, long limit, Instant now, Instant staleBefore) {
+    public boolean admit(
+            String pool,
+            String shardId,
+            long tokens,
+            long limit,
+            Instant now,
+            Instant staleBefore) {
         for (int attempt = 0; attempt < 20; attempt++) {
-            Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(table)
-                    .key(key(poolPk(pool), POOL_SK)).consistentRead(true)).item();
+            Map<String, AttributeValue> item =
+                    dynamo.getItem(
+                                    b ->
+                                            b.tableName(table)
+                                                    .key(key(poolPk(pool), POOL_SK))
+                                                    .consistentRead(true))
+                            .item();
             boolean exists = item != null && !item.isEmpty();
-            Map<String, AttributeValue> held = exists && item.containsKey("held") ? item.get("held").m() : Map.of();
+            Map<String, AttributeValue> held =
+                    exists && item.containsKey("held") ? item.get("held").m() : Map.of();
             if (held.containsKey(shardId)) {
                 return true;
             }
-            long learned = exists && item.containsKey("learnedLimit") ? Long.parseLong(item.get("learnedLimit").n())
-                    : Long.MAX_VALUE;
+            long learned =
+                    exists && item.containsKey("learnedLimit")
+                            ? Long.parseLong(item.get("learnedLimit").n())
+                            : Long.MAX_VALUE;
             long effective = Math.min(limit > 0 ? limit : Long.MAX_VALUE, learned);
             long sum = 0;
             List<String> stale = new ArrayList<>();
@@ -513,7 +724,8 @@ public final class DynamoJobStore implements JobStore {
             if (sum > 0 && sum + tokens > effective) {
                 return false;
             }
-            AttributeValue entry = AttributeValue.fromM(Map.of("tokens", n(tokens), "at", n(now.toEpochMilli())));
+            AttributeValue entry =
+                    AttributeValue.fromM(Map.of("tokens", n(tokens), "at", n(now.toEpochMilli())));
             try {
                 if (!exists) {
                     Map<String, AttributeValue> fresh = new HashMap<>();
@@ -522,7 +734,11 @@ public final class DynamoJobStore implements JobStore {
                     fresh.put("type", s("pool"));
                     fresh.put("held", AttributeValue.fromM(Map.of(shardId, entry)));
                     fresh.put("version", n(1));
-                    dynamo.putItem(b -> b.tableName(table).item(fresh).conditionExpression("attribute_not_exists(pk)"));
+                    dynamo.putItem(
+                            b ->
+                                    b.tableName(table)
+                                            .item(fresh)
+                                            .conditionExpression("attribute_not_exists(pk)"));
                     return true;
                 }
                 Map<String, String> names = new HashMap<>();
@@ -536,28 +752,46 @@ public final class DynamoJobStore implements JobStore {
                     }
                 }
                 long version = Long.parseLong(item.get("version").n());
-                dynamo.updateItem(b -> b.tableName(table).key(key(poolPk(pool), POOL_SK))
-                        .updateExpression(update.toString())
-                        .conditionExpression("version = :v")
-                        .expressionAttributeNames(names)
-                        .expressionAttributeValues(Map.of(":e", entry, ":v", n(version), ":next", n(version + 1))));
+                dynamo.updateItem(
+                        b ->
+                                b.tableName(table)
+                                        .key(key(poolPk(pool), POOL_SK))
+                                        .updateExpression(update.toString())
+                                        .conditionExpression("version = :v")
+                                        .expressionAttributeNames(names)
+                                        .expressionAttributeValues(
+                                                Map.of(
+                                                        ":e",
+                                                        entry,
+                                                        ":v",
+                                                        n(version),
+                                                        ":next",
+                                                        n(version + 1))));
                 return true;
             } catch (ConditionalCheckFailedException raced) {
                 // Another caller changed the pool between the read and the write: read it again.
             }
         }
-        throw new IllegalStateException("pool " + pool + ": admission of shard " + shardId
-                + " kept losing to concurrent changes (20 tries)");
+        throw new IllegalStateException(
+                "pool "
+                        + pool
+                        + ": admission of shard "
+                        + shardId
+                        + " kept losing to concurrent changes (20 tries)");
     }
 
     @Override
     public void release(String pool, String shardId) {
         try {
-            dynamo.updateItem(b -> b.tableName(table).key(key(poolPk(pool), POOL_SK))
-                    .updateExpression("REMOVE held.#id SET version = version + :one")
-                    .conditionExpression("attribute_exists(held.#id)")
-                    .expressionAttributeNames(Map.of("#id", shardId))
-                    .expressionAttributeValues(Map.of(":one", n(1))));
+            dynamo.updateItem(
+                    b ->
+                            b.tableName(table)
+                                    .key(key(poolPk(pool), POOL_SK))
+                                    .updateExpression(
+                                            "REMOVE held.#id SET version = version + :one")
+                                    .conditionExpression("attribute_exists(held.#id)")
+                                    .expressionAttributeNames(Map.of("#id", shardId))
+                                    .expressionAttributeValues(Map.of(":one", n(1))));
         } catch (ConditionalCheckFailedException notHeld) {
             // released already, or never admitted
         }
@@ -565,20 +799,42 @@ public final class DynamoJobStore implements JobStore {
 
     @Override
     public void learnLimit(String pool, long limit, Instant now) {
-        dynamo.updateItem(b -> b.tableName(table).key(key(poolPk(pool), POOL_SK))
-                .updateExpression("SET learnedLimit = :l, learnedAt = :now, version = if_not_exists(version, :zero) + :one,"
-                        + " held = if_not_exists(held, :empty), #t = :pool")
-                .expressionAttributeNames(Map.of("#t", "type"))
-                .expressionAttributeValues(Map.of(":l", n(limit), ":now", n(now.toEpochMilli()), ":zero", n(0),
-                        ":one", n(1), ":empty", AttributeValue.fromM(Map.of()), ":pool", s("pool"))));
+        dynamo.updateItem(
+                b ->
+                        b.tableName(table)
+                                .key(key(poolPk(pool), POOL_SK))
+                                .updateExpression(
+                                        "SET learnedLimit = :l, learnedAt = :now, version = if_not_exists(version, :zero) + :one,"
+                                                + " held = if_not_exists(held, :empty), #t = :pool")
+                                .expressionAttributeNames(Map.of("#t", "type"))
+                                .expressionAttributeValues(
+                                        Map.of(
+                                                ":l",
+                                                n(limit),
+                                                ":now",
+                                                n(now.toEpochMilli()),
+                                                ":zero",
+                                                n(0),
+                                                ":one",
+                                                n(1),
+                                                ":empty",
+                                                AttributeValue.fromM(Map.of()),
+                                                ":pool",
+                                                s("pool"))));
     }
 
     @Override
     public java.util.OptionalLong learnedLimit(String pool) {
-        Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(table).key(key(poolPk(pool), POOL_SK))
-                .consistentRead(true)).item();
+        Map<String, AttributeValue> item =
+                dynamo.getItem(
+                                b ->
+                                        b.tableName(table)
+                                                .key(key(poolPk(pool), POOL_SK))
+                                                .consistentRead(true))
+                        .item();
         return item != null && item.containsKey("learnedLimit")
-                ? java.util.OptionalLong.of(Long.parseLong(item.get("learnedLimit").n())) : java.util.OptionalLong.empty();
+                ? java.util.OptionalLong.of(Long.parseLong(item.get("learnedLimit").n()))
+                : java.util.OptionalLong.empty();
     }
 
     public static String jobPk(String jobId) {
@@ -639,7 +895,9 @@ public final class DynamoJobStore implements JobStore {
                 .resultKey(str(m, "resultKey"))
                 .estimatedCostUsd(str(m, "estimatedCostUsd"))
                 .budgetUsd(str(m, "budgetUsd"))
-                .cancelRequested(m.containsKey("cancelRequested") && Boolean.TRUE.equals(m.get("cancelRequested").bool()))
+                .cancelRequested(
+                        m.containsKey("cancelRequested")
+                                && Boolean.TRUE.equals(m.get("cancelRequested").bool()))
                 .build();
     }
 
@@ -666,7 +924,8 @@ public final class DynamoJobStore implements JobStore {
         putS(m, "batchError", sh.batchError());
         m.put("pollCount", n(sh.pollCount()));
         if (sh.dueAt() != null) {
-            // Present only while poll should look at the shard: that is what keeps the index sparse.
+            // Present only while poll should look at the shard: that is what keeps the index
+            // sparse.
             m.put(DUE_GROUP, s(DUE_PARTITION));
             m.put(DUE_AT, n(sh.dueAt().toEpochMilli()));
         }
@@ -708,7 +967,8 @@ public final class DynamoJobStore implements JobStore {
             m.put("inputTokens", n(sh.inputTokens()));
         }
         if (sh.attempt() != null) {
-            // A creating call that may have taken effect: whoever takes the shard next looks for it first.
+            // A creating call that may have taken effect: whoever takes the shard next looks for it
+            // first.
             m.put("attemptStep", s(sh.attempt().step().name()));
             m.put("attemptAt", n(sh.attempt().at().toEpochMilli()));
         }
@@ -722,11 +982,18 @@ public final class DynamoJobStore implements JobStore {
         return m;
     }
 
-    /** A shard's usage per model as {"model": [input, cached, output], …}: a few models at most, one attribute. */
+    /**
+     * A shard's usage per model as {"model": [input, cached, output], …}: a few models at most, one
+     * attribute.
+     */
     static String usageByModel(Map<String, Usage> byModel) {
         var out = USAGE_JSON.createObjectNode();
-        byModel.forEach((model, u) -> out.putArray(model).add(u.inputTokens()).add(u.cachedInputTokens())
-                .add(u.outputTokens()));
+        byModel.forEach(
+                (model, u) ->
+                        out.putArray(model)
+                                .add(u.inputTokens())
+                                .add(u.cachedInputTokens())
+                                .add(u.outputTokens()));
         return out.toString();
     }
 
@@ -736,11 +1003,21 @@ public final class DynamoJobStore implements JobStore {
         }
         try {
             Map<String, Usage> byModel = new java.util.TreeMap<>();
-            USAGE_JSON.readTree(json).fields().forEachRemaining(e -> byModel.put(e.getKey(), new Usage(
-                    e.getValue().path(0).asLong(), e.getValue().path(1).asLong(), e.getValue().path(2).asLong())));
+            USAGE_JSON
+                    .readTree(json)
+                    .fields()
+                    .forEachRemaining(
+                            e ->
+                                    byModel.put(
+                                            e.getKey(),
+                                            new Usage(
+                                                    e.getValue().path(0).asLong(),
+                                                    e.getValue().path(1).asLong(),
+                                                    e.getValue().path(2).asLong())));
             return byModel;
         } catch (java.io.IOException e) {
-            throw new IllegalStateException("a shard's usageByModel is not the JSON this store wrote: " + json, e);
+            throw new IllegalStateException(
+                    "a shard's usageByModel is not the JSON this store wrote: " + json, e);
         }
     }
 
@@ -748,13 +1025,24 @@ public final class DynamoJobStore implements JobStore {
             new com.fasterxml.jackson.databind.ObjectMapper();
 
     static Shard shard(Map<String, AttributeValue> m) {
-        ShardResult result = m.containsKey("resSucceeded")
-                ? new ShardResult(num(m, "resSucceeded"), num(m, "resFailed"), num(m, "resExpired"),
-                        num(m, "resCancelled"), num(m, "resMissing"), num(m, "resUnknown"),
-                        new Usage(num(m, "usageInput"), num(m, "usageCached"), num(m, "usageOutput")),
-                        str(m, "partKey"), num(m, "resRetried"), num(m, "resFinalFailures"),
-                        usageByModel(str(m, "usageByModel")))
-                : null;
+        ShardResult result =
+                m.containsKey("resSucceeded")
+                        ? new ShardResult(
+                                num(m, "resSucceeded"),
+                                num(m, "resFailed"),
+                                num(m, "resExpired"),
+                                num(m, "resCancelled"),
+                                num(m, "resMissing"),
+                                num(m, "resUnknown"),
+                                new Usage(
+                                        num(m, "usageInput"),
+                                        num(m, "usageCached"),
+                                        num(m, "usageOutput")),
+                                str(m, "partKey"),
+                                num(m, "resRetried"),
+                                num(m, "resFinalFailures"),
+                                usageByModel(str(m, "usageByModel")))
+                        : null;
         return Shard.builder(str(m, "jobId"), (int) num(m, "shardIndex"))
                 .status(ShardStatus.valueOf(str(m, "status")))
                 .provider(str(m, "provider"))
@@ -766,7 +1054,11 @@ public final class DynamoJobStore implements JobStore {
                 .outputFileId(str(m, "outputFileId"))
                 .errorFileId(str(m, "errorFileId"))
                 .providerStatus(str(m, "providerStatus"))
-                .providerCounts(new BatchCounts(num(m, "countTotal"), num(m, "countCompleted"), num(m, "countFailed")))
+                .providerCounts(
+                        new BatchCounts(
+                                num(m, "countTotal"),
+                                num(m, "countCompleted"),
+                                num(m, "countFailed")))
                 .batchError(str(m, "batchError"))
                 .pollCount((int) num(m, "pollCount"))
                 .dueAt(time(m, DUE_AT))
@@ -776,15 +1068,30 @@ public final class DynamoJobStore implements JobStore {
                 .result(result)
                 .version(num(m, "version"))
                 .depth((int) num(m, "depth"))
-                .trouble(m.containsKey("troubleSince") ? new ShardTrouble((int) num(m, "troubleFailures"),
-                        str(m, "troubleLastError"), str(m, "stuck"), time(m, "troubleSince")) : null)
+                .trouble(
+                        m.containsKey("troubleSince")
+                                ? new ShardTrouble(
+                                        (int) num(m, "troubleFailures"),
+                                        str(m, "troubleLastError"),
+                                        str(m, "stuck"),
+                                        time(m, "troubleSince"))
+                                : null)
                 .claimedAt(time(m, "claimedAt"))
                 .inputTokens(num(m, "inputTokens"))
-                .attempt(m.containsKey("attemptStep") ? new CreationAttempt(
-                        CreationAttempt.Step.valueOf(str(m, "attemptStep")), time(m, "attemptAt")) : null)
-                .queueWait(m.containsKey("waitTimes") ? new QueueWait(time(m, "waitSince"),
-                        java.time.Duration.ofMillis(num(m, "waitedMs")), (int) num(m, "waitTimes"),
-                        str(m, "waitReason")) : QueueWait.NONE)
+                .attempt(
+                        m.containsKey("attemptStep")
+                                ? new CreationAttempt(
+                                        CreationAttempt.Step.valueOf(str(m, "attemptStep")),
+                                        time(m, "attemptAt"))
+                                : null)
+                .queueWait(
+                        m.containsKey("waitTimes")
+                                ? new QueueWait(
+                                        time(m, "waitSince"),
+                                        java.time.Duration.ofMillis(num(m, "waitedMs")),
+                                        (int) num(m, "waitTimes"),
+                                        str(m, "waitReason"))
+                                : QueueWait.NONE)
                 .build();
     }
 

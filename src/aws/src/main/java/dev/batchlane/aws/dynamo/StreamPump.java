@@ -31,12 +31,14 @@ public final class StreamPump {
     private final Map<String, String> iterators = new HashMap<>();
     private final Set<String> finished = new HashSet<>();
 
-    public StreamPump(DynamoDbClient dynamo, DynamoDbStreamsClient streams, String table, String region) {
+    public StreamPump(
+            DynamoDbClient dynamo, DynamoDbStreamsClient streams, String table, String region) {
         this.streams = streams;
         this.region = region;
         this.streamArn = dynamo.describeTable(b -> b.tableName(table)).table().latestStreamArn();
         if (streamArn == null) {
-            throw new IllegalStateException("table " + table + " has no stream; create it with TableSetup");
+            throw new IllegalStateException(
+                    "table " + table + " has no stream; create it with TableSetup");
         }
     }
 
@@ -46,14 +48,25 @@ public final class StreamPump {
      */
     public synchronized List<String> drain(int batchSize) {
         List<Record> records = new ArrayList<>();
-        StreamDescription d = streams.describeStream(b -> b.streamArn(streamArn)).streamDescription();
+        StreamDescription d =
+                streams.describeStream(b -> b.streamArn(streamArn)).streamDescription();
         for (var shard : d.shards()) {
             String id = shard.shardId();
             if (finished.contains(id)) {
                 continue;
             }
-            String it = iterators.computeIfAbsent(id, s -> streams.getShardIterator(b -> b.streamArn(streamArn)
-                    .shardId(s).shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator());
+            String it =
+                    iterators.computeIfAbsent(
+                            id,
+                            s ->
+                                    streams.getShardIterator(
+                                                    b ->
+                                                            b.streamArn(streamArn)
+                                                                    .shardId(s)
+                                                                    .shardIteratorType(
+                                                                            ShardIteratorType
+                                                                                    .TRIM_HORIZON))
+                                            .shardIterator());
             while (it != null) {
                 GetRecordsResponse r = streams.getRecords(b -> b.shardIterator(iterators.get(id)));
                 records.addAll(r.records());
@@ -88,7 +101,9 @@ public final class StreamPump {
             e.put("awsRegion", region);
             ObjectNode ddb = e.putObject("dynamodb");
             if (r.dynamodb().approximateCreationDateTime() != null) {
-                ddb.put("ApproximateCreationDateTime", r.dynamodb().approximateCreationDateTime().getEpochSecond());
+                ddb.put(
+                        "ApproximateCreationDateTime",
+                        r.dynamodb().approximateCreationDateTime().getEpochSecond());
             }
             ddb.set("Keys", image(r.dynamodb().keys()));
             if (r.dynamodb().hasNewImage()) {

@@ -26,21 +26,38 @@ public final class TableSetup {
     public static final String DUE_GROUP = LaneNames.DUE_INDEX_PARTITION_KEY;
     public static final String DUE_AT = LaneNames.DUE_INDEX_SORT_KEY;
 
-    private TableSetup() {
-    }
+    private TableSetup() {}
 
     public static void create(DynamoDbClient dynamo, String table) {
         try {
-            dynamo.createTable(b -> b.tableName(table)
-                    .billingMode(BillingMode.PAY_PER_REQUEST)
-                    .attributeDefinitions(
-                            attr(PK, ScalarAttributeType.S), attr(SK, ScalarAttributeType.S),
-                            attr(DUE_GROUP, ScalarAttributeType.S), attr(DUE_AT, ScalarAttributeType.N))
-                    .keySchema(key(PK, KeyType.HASH), key(SK, KeyType.RANGE))
-                    .globalSecondaryIndexes(GlobalSecondaryIndex.builder().indexName(DUE_INDEX)
-                            .keySchema(key(DUE_GROUP, KeyType.HASH), key(DUE_AT, KeyType.RANGE))
-                            .projection(p -> p.projectionType(ProjectionType.KEYS_ONLY)).build())
-                    .streamSpecification(s -> s.streamEnabled(true).streamViewType(StreamViewType.NEW_AND_OLD_IMAGES)));
+            dynamo.createTable(
+                    b ->
+                            b.tableName(table)
+                                    .billingMode(BillingMode.PAY_PER_REQUEST)
+                                    .attributeDefinitions(
+                                            attr(PK, ScalarAttributeType.S),
+                                                    attr(SK, ScalarAttributeType.S),
+                                            attr(DUE_GROUP, ScalarAttributeType.S),
+                                                    attr(DUE_AT, ScalarAttributeType.N))
+                                    .keySchema(key(PK, KeyType.HASH), key(SK, KeyType.RANGE))
+                                    .globalSecondaryIndexes(
+                                            GlobalSecondaryIndex.builder()
+                                                    .indexName(DUE_INDEX)
+                                                    .keySchema(
+                                                            key(DUE_GROUP, KeyType.HASH),
+                                                            key(DUE_AT, KeyType.RANGE))
+                                                    .projection(
+                                                            p ->
+                                                                    p.projectionType(
+                                                                            ProjectionType
+                                                                                    .KEYS_ONLY))
+                                                    .build())
+                                    .streamSpecification(
+                                            s ->
+                                                    s.streamEnabled(true)
+                                                            .streamViewType(
+                                                                    StreamViewType
+                                                                            .NEW_AND_OLD_IMAGES)));
             dynamo.waiter().waitUntilTableExists(b -> b.tableName(table));
         } catch (ResourceInUseException alreadyThere) {
             // created by an earlier start; the shape is the same

@@ -33,17 +33,36 @@ public final class EventBridgeJobEvents implements JobEvents {
         try {
             response = events.putEvents(r -> r.entries(entry(e, busName)));
         } catch (SdkException ex) {
-            // Thrown on, so that the stream invocation fails and is retried; the job names the event lost.
-            throw new IllegalStateException("job " + e.jobId() + ": EventBridge PutEvents to bus " + busName
-                    + " failed: " + ex.getMessage(), ex);
+            // Thrown on, so that the stream invocation fails and is retried; the job names the
+            // event lost.
+            throw new IllegalStateException(
+                    "job "
+                            + e.jobId()
+                            + ": EventBridge PutEvents to bus "
+                            + busName
+                            + " failed: "
+                            + ex.getMessage(),
+                    ex);
         }
-        // PutEvents answers 200 even when it refuses an entry; the refusal is in the entry's error code.
+        // PutEvents answers 200 even when it refuses an entry; the refusal is in the entry's error
+        // code.
         Integer failed = response.failedEntryCount();
         if (failed != null && failed > 0) {
-            PutEventsResultEntry first = response.entries().isEmpty() ? null : response.entries().get(0);
-            throw new IllegalStateException("job " + e.jobId() + ": EventBridge refused the completion event on bus "
-                    + busName + ": " + (first == null ? "no reason given"
-                            : first.errorCode() + " " + (first.errorMessage() == null ? "" : first.errorMessage())));
+            PutEventsResultEntry first =
+                    response.entries().isEmpty() ? null : response.entries().get(0);
+            throw new IllegalStateException(
+                    "job "
+                            + e.jobId()
+                            + ": EventBridge refused the completion event on bus "
+                            + busName
+                            + ": "
+                            + (first == null
+                                    ? "no reason given"
+                                    : first.errorCode()
+                                            + " "
+                                            + (first.errorMessage() == null
+                                                    ? ""
+                                                    : first.errorMessage())));
         }
     }
 
@@ -68,8 +87,16 @@ public final class EventBridgeJobEvents implements JobEvents {
         ObjectNode cost = detail.putObject("cost");
         cost.put("batchUsd", e.batchUsd());
         cost.put("syncUsd", e.syncUsd());
-        cost.put("savingUsd", e.batchUsd() == null || e.syncUsd() == null ? null : e.syncUsd().subtract(e.batchUsd()));
-        return PutEventsRequestEntry.builder().source(SOURCE).detailType(DETAIL_TYPE).detail(detail.toString())
-                .eventBusName(busName).build();
+        cost.put(
+                "savingUsd",
+                e.batchUsd() == null || e.syncUsd() == null
+                        ? null
+                        : e.syncUsd().subtract(e.batchUsd()));
+        return PutEventsRequestEntry.builder()
+                .source(SOURCE)
+                .detailType(DETAIL_TYPE)
+                .detail(detail.toString())
+                .eventBusName(busName)
+                .build();
     }
 }

@@ -1,4 +1,2 @@
-/**
- * The JobEvents port on EventBridge: the Batchlane Job Completed event.
- */
+/** The JobEvents port on EventBridge: the Batchlane Job Completed event. */
 package dev.batchlane.aws.events;

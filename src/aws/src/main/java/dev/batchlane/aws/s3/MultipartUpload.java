@@ -33,7 +33,13 @@ final class MultipartUpload extends ObjectStore.Upload {
     private boolean completed;
     private boolean closed;
 
-    MultipartUpload(S3Client s3, String bucket, String key, String contentType, int partSize, int inFlight,
+    MultipartUpload(
+            S3Client s3,
+            String bucket,
+            String key,
+            String contentType,
+            int partSize,
+            int inFlight,
             ExecutorService senders) {
         if (partSize < 5 * 1024 * 1024) {
             throw new IllegalArgumentException("S3 parts are at least 5 MiB; got " + partSize);
@@ -68,7 +74,10 @@ final class MultipartUpload extends ObjectStore.Upload {
 
     private void sendPart() throws IOException {
         if (uploadId == null) {
-            uploadId = s3.createMultipartUpload(r -> r.bucket(bucket).key(key).contentType(contentType)).uploadId();
+            uploadId =
+                    s3.createMultipartUpload(
+                                    r -> r.bucket(bucket).key(key).contentType(contentType))
+                            .uploadId();
         }
         // Back-pressure: the writer waits when inFlight parts are still on their way.
         while (pending() >= inFlight) {
@@ -78,12 +87,23 @@ final class MultipartUpload extends ObjectStore.Upload {
         byte[] part = buffer;
         int length = filled;
         String id = uploadId;
-        sent.add(senders.submit(() -> {
-            String etag = s3.uploadPart(r -> r.bucket(bucket).key(key).uploadId(id).partNumber(number)
-                    .contentLength((long) length), RequestBody.fromByteBuffer(java.nio.ByteBuffer.wrap(part, 0, length)))
-                    .eTag();
-            return CompletedPart.builder().partNumber(number).eTag(etag).build();
-        }));
+        sent.add(
+                senders.submit(
+                        () -> {
+                            String etag =
+                                    s3.uploadPart(
+                                                    r ->
+                                                            r.bucket(bucket)
+                                                                    .key(key)
+                                                                    .uploadId(id)
+                                                                    .partNumber(number)
+                                                                    .contentLength((long) length),
+                                                    RequestBody.fromByteBuffer(
+                                                            java.nio.ByteBuffer.wrap(
+                                                                    part, 0, length)))
+                                            .eTag();
+                            return CompletedPart.builder().partNumber(number).eTag(etag).build();
+                        }));
         buffer = new byte[partSize];
         filled = 0;
     }
@@ -112,9 +132,11 @@ final class MultipartUpload extends ObjectStore.Upload {
             return f.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("s3://" + bucket + "/" + key + ": interrupted while uploading", e);
+            throw new IOException(
+                    "s3://" + bucket + "/" + key + ": interrupted while uploading", e);
         } catch (ExecutionException e) {
-            throw new IOException("s3://" + bucket + "/" + key + ": uploading a part failed: " + e.getCause(),
+            throw new IOException(
+                    "s3://" + bucket + "/" + key + ": uploading a part failed: " + e.getCause(),
                     e.getCause());
         }
     }
@@ -125,7 +147,8 @@ final class MultipartUpload extends ObjectStore.Upload {
             return;
         }
         if (uploadId == null) {
-            s3.putObject(r -> r.bucket(bucket).key(key).contentType(contentType),
+            s3.putObject(
+                    r -> r.bucket(bucket).key(key).contentType(contentType),
                     RequestBody.fromByteBuffer(java.nio.ByteBuffer.wrap(buffer, 0, filled)));
         } else {
             if (filled > 0) {
@@ -136,8 +159,12 @@ final class MultipartUpload extends ObjectStore.Upload {
                 parts.add(get(f));
             }
             parts.sort(Comparator.comparing(CompletedPart::partNumber));
-            s3.completeMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(uploadId)
-                    .multipartUpload(m -> m.parts(parts)));
+            s3.completeMultipartUpload(
+                    r ->
+                            r.bucket(bucket)
+                                    .key(key)
+                                    .uploadId(uploadId)
+                                    .multipartUpload(m -> m.parts(parts)));
         }
         completed = true;
         buffer = null;
@@ -162,10 +189,15 @@ final class MultipartUpload extends ObjectStore.Upload {
             try {
                 s3.abortMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(uploadId));
             } catch (RuntimeException e) {
-                // The bucket's lifecycle rule aborts incomplete uploads after a day; nothing was made visible.
-                System.getLogger(MultipartUpload.class.getName()).log(System.Logger.Level.WARNING,
-                        "s3://{0}/{1}: aborting the upload failed ({2}); the lifecycle rule removes it", bucket, key,
-                        e.toString());
+                // The bucket's lifecycle rule aborts incomplete uploads after a day; nothing was
+                // made visible.
+                System.getLogger(MultipartUpload.class.getName())
+                        .log(
+                                System.Logger.Level.WARNING,
+                                "s3://{0}/{1}: aborting the upload failed ({2}); the lifecycle rule removes it",
+                                bucket,
+                                key,
+                                e.toString());
             }
         }
     }

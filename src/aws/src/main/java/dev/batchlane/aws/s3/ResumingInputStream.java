@@ -16,7 +16,10 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
  * naming the object and the offset. A slow reader therefore never restarts a 4 GB file.
  */
 final class ResumingInputStream extends InputStream {
-    /** Opens the object from {@code offset} on (0: the whole object), pinned to {@code etag} when not null. */
+    /**
+     * Opens the object from {@code offset} on (0: the whole object), pinned to {@code etag} when
+     * not null.
+     */
     interface Opener extends BiFunction<Long, String, ResponseInputStream<GetObjectResponse>> {}
 
     private final String name;
@@ -94,12 +97,26 @@ final class ResumingInputStream extends InputStream {
         failuresHere++;
         closeQuietly();
         if (failuresHere >= maxAttempts) {
-            throw new IOException(name + ": reading failed at byte " + position + (end >= 0 ? " of " + end : "")
-                    + " after " + failuresHere + " attempts: " + failure, failure);
+            throw new IOException(
+                    name
+                            + ": reading failed at byte "
+                            + position
+                            + (end >= 0 ? " of " + end : "")
+                            + " after "
+                            + failuresHere
+                            + " attempts: "
+                            + failure,
+                    failure);
         }
-        System.getLogger(ResumingInputStream.class.getName()).log(System.Logger.Level.WARNING,
-                "{0}: read broke at byte {1} ({2}); resuming from there (attempt {3} of {4})", name, position,
-                failure.toString(), failuresHere + 1, maxAttempts);
+        System.getLogger(ResumingInputStream.class.getName())
+                .log(
+                        System.Logger.Level.WARNING,
+                        "{0}: read broke at byte {1} ({2}); resuming from there (attempt {3} of {4})",
+                        name,
+                        position,
+                        failure.toString(),
+                        failuresHere + 1,
+                        maxAttempts);
         try {
             Thread.sleep(backoff.toMillis() * (1L << Math.min(failuresHere - 1, 6)));
         } catch (InterruptedException e) {

@@ -14,10 +14,16 @@ import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
-/** The {@link ObjectStore} port on one S3 bucket. Reads are streams; writes come from files on disk. */
+/**
+ * The {@link ObjectStore} port on one S3 bucket. Reads are streams; writes come from files on disk.
+ */
 public final class S3ObjectStore implements ObjectStore {
-    /** 8 MiB parts: three in memory per upload at most, and 1,250 parts for a 10 GB object (S3 allows 10,000). */
+    /**
+     * 8 MiB parts: three in memory per upload at most, and 1,250 parts for a 10 GB object (S3
+     * allows 10,000).
+     */
     public static final int DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+
     private static final int PARTS_IN_FLIGHT = 2;
     private static final int READ_ATTEMPTS = 5;
 
@@ -25,12 +31,15 @@ public final class S3ObjectStore implements ObjectStore {
     private final String bucket;
     private final int partSize;
     private final java.time.Duration readBackoff;
-    // Daemon threads: an upload's parts go out while the caller keeps writing; a JVM never waits on them.
-    private final java.util.concurrent.ExecutorService senders = java.util.concurrent.Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "s3-part-upload");
-        t.setDaemon(true);
-        return t;
-    });
+    // Daemon threads: an upload's parts go out while the caller keeps writing; a JVM never waits on
+    // them.
+    private final java.util.concurrent.ExecutorService senders =
+            java.util.concurrent.Executors.newCachedThreadPool(
+                    r -> {
+                        Thread t = new Thread(r, "s3-part-upload");
+                        t.setDaemon(true);
+                        return t;
+                    });
 
     public S3ObjectStore(S3Client s3, String bucket) {
         this(s3, bucket, DEFAULT_PART_SIZE, java.time.Duration.ofMillis(200));
@@ -49,26 +58,33 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public InputStream open(String key, String versionOrEtag) {
-        return new ResumingInputStream("s3://" + bucket + "/" + key, (offset, etag) -> {
-            GetObjectRequest.Builder get = GetObjectRequest.builder().bucket(bucket).key(key);
-            if (versionOrEtag != null && !versionOrEtag.isEmpty()) {
-                // An ETag is pinned with If-Match; anything else is a version id. Either way a second read
-                // of the object sees the bytes that were validated, or fails.
-                if (looksLikeEtag(versionOrEtag)) {
-                    get.ifMatch(quoted(versionOrEtag));
-                } else {
-                    get.versionId(versionOrEtag);
-                }
-            }
-            if (offset > 0) {
-                // The rest of the same bytes: pinned to the first response's ETag when nothing pinned it yet.
-                get.range("bytes=" + offset + "-");
-                if (etag != null && (versionOrEtag == null || versionOrEtag.isEmpty())) {
-                    get.ifMatch(quoted(etag));
-                }
-            }
-            return s3.getObject(get.build());
-        }, READ_ATTEMPTS, readBackoff);
+        return new ResumingInputStream(
+                "s3://" + bucket + "/" + key,
+                (offset, etag) -> {
+                    GetObjectRequest.Builder get =
+                            GetObjectRequest.builder().bucket(bucket).key(key);
+                    if (versionOrEtag != null && !versionOrEtag.isEmpty()) {
+                        // An ETag is pinned with If-Match; anything else is a version id. Either
+                        // way a second read
+                        // of the object sees the bytes that were validated, or fails.
+                        if (looksLikeEtag(versionOrEtag)) {
+                            get.ifMatch(quoted(versionOrEtag));
+                        } else {
+                            get.versionId(versionOrEtag);
+                        }
+                    }
+                    if (offset > 0) {
+                        // The rest of the same bytes: pinned to the first response's ETag when
+                        // nothing pinned it yet.
+                        get.range("bytes=" + offset + "-");
+                        if (etag != null && (versionOrEtag == null || versionOrEtag.isEmpty())) {
+                            get.ifMatch(quoted(etag));
+                        }
+                    }
+                    return s3.getObject(get.build());
+                },
+                READ_ATTEMPTS,
+                readBackoff);
     }
 
     private static String quoted(String etag) {
@@ -77,7 +93,8 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public Upload upload(String key, String contentType) {
-        return new MultipartUpload(s3, bucket, key, contentType, partSize, PARTS_IN_FLIGHT, senders);
+        return new MultipartUpload(
+                s3, bucket, key, contentType, partSize, PARTS_IN_FLIGHT, senders);
     }
 
     static boolean looksLikeEtag(String value) {
@@ -93,13 +110,18 @@ public final class S3ObjectStore implements ObjectStore {
     @Override
     public Optional<ObjectInfo> head(String key, String versionId) {
         try {
-            HeadObjectResponse h = s3.headObject(b -> {
-                b.bucket(bucket).key(key);
-                if (versionId != null && !versionId.isEmpty() && !"null".equals(versionId)) {
-                    b.versionId(versionId);
-                }
-            });
-            return Optional.of(new ObjectInfo(key, h.contentLength(), h.eTag(), h.versionId(), h.metadata()));
+            HeadObjectResponse h =
+                    s3.headObject(
+                            b -> {
+                                b.bucket(bucket).key(key);
+                                if (versionId != null
+                                        && !versionId.isEmpty()
+                                        && !"null".equals(versionId)) {
+                                    b.versionId(versionId);
+                                }
+                            });
+            return Optional.of(
+                    new ObjectInfo(key, h.contentLength(), h.eTag(), h.versionId(), h.metadata()));
         } catch (NoSuchKeyException e) {
             return Optional.empty();
         } catch (software.amazon.awssdk.services.s3.model.S3Exception e) {
@@ -112,18 +134,24 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public void put(String key, Path file, String contentType) {
-        s3.putObject(b -> b.bucket(bucket).key(key).contentType(contentType), RequestBody.fromFile(file));
+        s3.putObject(
+                b -> b.bucket(bucket).key(key).contentType(contentType),
+                RequestBody.fromFile(file));
     }
 
     @Override
     public void putBytes(String key, byte[] content, String contentType) {
-        s3.putObject(b -> b.bucket(bucket).key(key).contentType(contentType), RequestBody.fromBytes(content));
+        s3.putObject(
+                b -> b.bucket(bucket).key(key).contentType(contentType),
+                RequestBody.fromBytes(content));
     }
 
     @Override
     public List<String> list(String prefix) {
         List<String> keys = new ArrayList<>();
-        for (var page : s3.listObjectsV2Paginator(ListObjectsV2Request.builder().bucket(bucket).prefix(prefix).build())) {
+        for (var page :
+                s3.listObjectsV2Paginator(
+                        ListObjectsV2Request.builder().bucket(bucket).prefix(prefix).build())) {
             for (S3Object o : page.contents()) {
                 keys.add(o.key());
             }

@@ -29,17 +29,20 @@ public record BedrockConfig(
         Objects.requireNonNull(bucket, "bucket");
         Objects.requireNonNull(quotas, "quotas");
         if (roleArn == null || roleArn.isBlank()) {
-            // Checked at creation rather than here: a lane that never sees a Bedrock file needs no role.
+            // Checked at creation rather than here: a lane that never sees a Bedrock file needs no
+            // role.
             roleArn = "";
         }
         inputPrefix = slashed(inputPrefix == null ? "bedrock/input/" : inputPrefix);
         outputPrefix = slashed(outputPrefix == null ? "bedrock/output/" : outputPrefix);
         if (timeoutHours < 24 || timeoutHours > 168) {
-            throw new IllegalArgumentException("batchlane.bedrock.timeout-hours must be 24 to 168 (Bedrock's range), was "
-                    + timeoutHours);
+            throw new IllegalArgumentException(
+                    "batchlane.bedrock.timeout-hours must be 24 to 168 (Bedrock's range), was "
+                            + timeoutHours);
         }
         if (onDemandRecordsPerCall < 1) {
-            throw new IllegalArgumentException("batchlane.bedrock.on-demand-records-per-poll must be at least 1");
+            throw new IllegalArgumentException(
+                    "batchlane.bedrock.on-demand-records-per-poll must be at least 1");
         }
         controlEndpoint = controlEndpoint == null ? Optional.empty() : controlEndpoint;
         runtimeEndpoint = runtimeEndpoint == null ? Optional.empty() : runtimeEndpoint;

@@ -14,24 +14,31 @@ import java.util.regex.Pattern;
 /**
  * The rules of a Bedrock batch record, {@code {"recordId", "modelInput"}}. Bedrock itself checks
  * only that each record is a JSON object of that form; the body is checked by the model when the
- * record runs, after the job was paid for. So the structure the chosen format needs is checked here.
+ * record runs, after the job was paid for. So the structure the chosen format needs is checked
+ * here.
  *
  * <p>A file's choices ride as S3 object metadata, because a Bedrock job has one model and one
- * invocation type and the records carry neither: {@code model-id} (a model id or inference
- * profile; else the configured default model), {@code model-invocation-type} ({@code InvokeModel},
- * the default as in Bedrock, or {@code Converse}) and {@code on-demand} ({@code never} forbids
- * running a small file through bedrock-runtime). The file's {@link FileRules#endpoint()} carries
- * them to submission as the bedrock-runtime path the records would take on demand,
- * {@code /model/<id>/invoke} or {@code /model/<id>/converse}, with {@code ?on-demand=never}.
+ * invocation type and the records carry neither: {@code model-id} (a model id or inference profile;
+ * else the configured default model), {@code model-invocation-type} ({@code InvokeModel}, the
+ * default as in Bedrock, or {@code Converse}) and {@code on-demand} ({@code never} forbids running
+ * a small file through bedrock-runtime). The file's {@link FileRules#endpoint()} carries them to
+ * submission as the bedrock-runtime path the records would take on demand, {@code
+ * /model/<id>/invoke} or {@code /model/<id>/converse}, with {@code ?on-demand=never}.
  */
 public final class BedrockContract implements RequestContract {
     public static final String MODEL_METADATA = "model-id";
     public static final String TYPE_METADATA = "model-invocation-type";
     public static final String ON_DEMAND_METADATA = "on-demand";
-    /** Bedrock documents recordId only as an alphanumeric string; 64 is this lane's bound, with '-' and '_'. */
+
+    /**
+     * Bedrock documents recordId only as an alphanumeric string; 64 is this lane's bound, with '-'
+     * and '_'.
+     */
     private static final Pattern RECORD_ID = Pattern.compile("^[A-Za-z0-9_-]{1,64}$");
+
     /** The service model's ModelId pattern, simplified to ids, ARNs and inference profiles. */
-    private static final Pattern MODEL_ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9.:/_-]{0,2047}$");
+    private static final Pattern MODEL_ID =
+            Pattern.compile("^[A-Za-z0-9][A-Za-z0-9.:/_-]{0,2047}$");
 
     private final BedrockQuotas quotas;
     private final String model;
@@ -43,7 +50,11 @@ public final class BedrockContract implements RequestContract {
         this(quotas, defaultModel, InvocationType.INVOKE_MODEL, true, null);
     }
 
-    private BedrockContract(BedrockQuotas quotas, String model, InvocationType type, boolean onDemandAllowed,
+    private BedrockContract(
+            BedrockQuotas quotas,
+            String model,
+            InvocationType type,
+            boolean onDemandAllowed,
             String fileProblem) {
         this.quotas = quotas;
         this.model = model;
@@ -57,27 +68,45 @@ public final class BedrockContract implements RequestContract {
         String m = metadata.getOrDefault(MODEL_METADATA, model);
         String problem = null;
         if (m == null || m.isBlank()) {
-            problem = "model_missing: set the object metadata " + MODEL_METADATA
-                    + " (aws s3 cp --metadata model-id=anthropic.claude-3-haiku-20240307-v1:0) or batchlane.bedrock.default-model";
+            problem =
+                    "model_missing: set the object metadata "
+                            + MODEL_METADATA
+                            + " (aws s3 cp --metadata model-id=anthropic.claude-3-haiku-20240307-v1:0) or batchlane.bedrock.default-model";
         } else if (!MODEL_ID.matcher(m).matches()) {
-            problem = "model_invalid: metadata " + MODEL_METADATA + " '" + shorten(m)
-                    + "' is not a Bedrock model id, model ARN or inference profile";
+            problem =
+                    "model_invalid: metadata "
+                            + MODEL_METADATA
+                            + " '"
+                            + shorten(m)
+                            + "' is not a Bedrock model id, model ARN or inference profile";
         }
         InvocationType t = type;
         String raw = metadata.get(TYPE_METADATA);
         if (raw != null) {
             t = InvocationType.parse(raw);
             if (t == null && problem == null) {
-                problem = "invocation_type_invalid: metadata " + TYPE_METADATA + " '" + shorten(raw)
-                        + "' must be InvokeModel or Converse";
+                problem =
+                        "invocation_type_invalid: metadata "
+                                + TYPE_METADATA
+                                + " '"
+                                + shorten(raw)
+                                + "' must be InvokeModel or Converse";
             }
             if (t == null) {
                 t = type;
             }
         }
-        String od = metadata.getOrDefault(ON_DEMAND_METADATA, "allowed").trim().toLowerCase(Locale.ROOT);
+        String od =
+                metadata.getOrDefault(ON_DEMAND_METADATA, "allowed")
+                        .trim()
+                        .toLowerCase(Locale.ROOT);
         if (!od.equals("allowed") && !od.equals("never") && problem == null) {
-            problem = "on_demand_invalid: metadata " + ON_DEMAND_METADATA + " '" + shorten(od) + "' must be allowed or never";
+            problem =
+                    "on_demand_invalid: metadata "
+                            + ON_DEMAND_METADATA
+                            + " '"
+                            + shorten(od)
+                            + "' must be allowed or never";
         }
         return new BedrockContract(quotas, m, t, !od.equals("never"), problem);
     }
@@ -93,20 +122,44 @@ public final class BedrockContract implements RequestContract {
             @Override
             public void check(long n, String recordId, ObjectNode line, ViolationSink out) {
                 if (recordId != null && !RECORD_ID.matcher(recordId).matches()) {
-                    out.add(new Violation(n, recordId, "record_id_invalid", "line " + n + ": recordId '"
-                            + shorten(recordId) + "' must be 1 to 64 letters, digits, '_' or '-'"));
+                    out.add(
+                            new Violation(
+                                    n,
+                                    recordId,
+                                    "record_id_invalid",
+                                    "line "
+                                            + n
+                                            + ": recordId '"
+                                            + shorten(recordId)
+                                            + "' must be 1 to 64 letters, digits, '_' or '-'"));
                 }
                 for (Iterator<String> it = line.fieldNames(); it.hasNext(); ) {
                     String f = it.next();
                     if (!f.equals("recordId") && !f.equals("modelInput")) {
-                        out.add(new Violation(n, recordId, "unknown_field", "line " + n + ": unknown field '"
-                                + shorten(f) + "'; a Bedrock batch record has only recordId and modelInput"));
+                        out.add(
+                                new Violation(
+                                        n,
+                                        recordId,
+                                        "unknown_field",
+                                        "line "
+                                                + n
+                                                + ": unknown field '"
+                                                + shorten(f)
+                                                + "'; a Bedrock batch record has only recordId and modelInput"));
                     }
                 }
                 JsonNode input = line.get("modelInput");
                 if (input == null || !input.isObject()) {
-                    out.add(new Violation(n, recordId, "model_input_invalid",
-                            "line " + n + ": modelInput must be an object holding the " + type.wire() + " request body"));
+                    out.add(
+                            new Violation(
+                                    n,
+                                    recordId,
+                                    "model_input_invalid",
+                                    "line "
+                                            + n
+                                            + ": modelInput must be an object holding the "
+                                            + type.wire()
+                                            + " request body"));
                     return;
                 }
                 switch (type) {
@@ -119,15 +172,29 @@ public final class BedrockContract implements RequestContract {
             public void finish(long requests, ViolationSink out) {
                 if (fileProblem != null) {
                     int colon = fileProblem.indexOf(':');
-                    out.add(new Violation(0, null, fileProblem.substring(0, colon),
-                            "the file: " + fileProblem.substring(colon + 2)));
+                    out.add(
+                            new Violation(
+                                    0,
+                                    null,
+                                    fileProblem.substring(0, colon),
+                                    "the file: " + fileProblem.substring(colon + 2)));
                     return;
                 }
                 if (requests < quotas.minRecordsPerJob() && !onDemandAllowed) {
-                    out.add(new Violation(0, null, "below_minimum_records", "the file holds " + requests
-                            + " record(s), below Bedrock's quota 'Minimum number of records per batch inference job' ("
-                            + quotas.minRecordsPerJob() + ") for " + model + ", and its metadata says "
-                            + ON_DEMAND_METADATA + "=never, so it cannot run on demand either"));
+                    out.add(
+                            new Violation(
+                                    0,
+                                    null,
+                                    "below_minimum_records",
+                                    "the file holds "
+                                            + requests
+                                            + " record(s), below Bedrock's quota 'Minimum number of records per batch inference job' ("
+                                            + quotas.minRecordsPerJob()
+                                            + ") for "
+                                            + model
+                                            + ", and its metadata says "
+                                            + ON_DEMAND_METADATA
+                                            + "=never, so it cannot run on demand either"));
                 }
             }
 
@@ -166,9 +233,14 @@ public final class BedrockContract implements RequestContract {
 
     /** The output cap of a record in either format, 0 when it sets none. */
     static long outputCap(JsonNode input) {
-        for (JsonNode cap : new JsonNode[] {input.path("inferenceConfig").path("maxTokens"), input.path("max_tokens"),
-                input.path("inferenceConfig").path("max_new_tokens"), input.path("max_gen_len"),
-                input.path("textGenerationConfig").path("maxTokenCount")}) {
+        for (JsonNode cap :
+                new JsonNode[] {
+                    input.path("inferenceConfig").path("maxTokens"),
+                    input.path("max_tokens"),
+                    input.path("inferenceConfig").path("max_new_tokens"),
+                    input.path("max_gen_len"),
+                    input.path("textGenerationConfig").path("maxTokenCount")
+                }) {
             if (cap.canConvertToLong() && cap.asLong() > 0) {
                 return cap.asLong();
             }
@@ -179,61 +251,129 @@ public final class BedrockContract implements RequestContract {
     private static void checkConverse(long n, String id, JsonNode input, ViolationSink out) {
         JsonNode messages = input.get("messages");
         if (messages == null || !messages.isArray() || messages.isEmpty()) {
-            out.add(new Violation(n, id, "messages_invalid",
-                    "line " + n + ": modelInput.messages must be a non-empty array (Converse format)"));
+            out.add(
+                    new Violation(
+                            n,
+                            id,
+                            "messages_invalid",
+                            "line "
+                                    + n
+                                    + ": modelInput.messages must be a non-empty array (Converse format)"));
         } else {
             for (int i = 0; i < messages.size(); i++) {
                 JsonNode m = messages.get(i);
                 String role = m.path("role").asText("");
-                if (!role.equals("user") && !role.equals("assistant") || !m.path("content").isArray()) {
-                    out.add(new Violation(n, id, "messages_invalid", "line " + n + ": modelInput.messages[" + i
-                            + "] needs role user or assistant and a content array (Converse format)"));
+                if (!role.equals("user") && !role.equals("assistant")
+                        || !m.path("content").isArray()) {
+                    out.add(
+                            new Violation(
+                                    n,
+                                    id,
+                                    "messages_invalid",
+                                    "line "
+                                            + n
+                                            + ": modelInput.messages["
+                                            + i
+                                            + "] needs role user or assistant and a content array (Converse format)"));
                     break;
                 }
             }
         }
         if (input.has("modelId")) {
-            out.add(new Violation(n, id, "unknown_field", "line " + n
-                    + ": modelInput.modelId is not part of a batch record; the job's model comes from metadata model-id"));
+            out.add(
+                    new Violation(
+                            n,
+                            id,
+                            "unknown_field",
+                            "line "
+                                    + n
+                                    + ": modelInput.modelId is not part of a batch record; the job's model comes from metadata model-id"));
         }
         if (input.has("toolConfig")) {
-            out.add(new Violation(n, id, "tools_not_supported", "line " + n
-                    + ": modelInput.toolConfig: Bedrock batch jobs of type Converse do not run tool use; use InvokeModel"));
+            out.add(
+                    new Violation(
+                            n,
+                            id,
+                            "tools_not_supported",
+                            "line "
+                                    + n
+                                    + ": modelInput.toolConfig: Bedrock batch jobs of type Converse do not run tool use; use InvokeModel"));
         }
         JsonNode max = input.path("inferenceConfig").get("maxTokens");
         if (max != null && (!max.isIntegralNumber() || max.asLong() < 1)) {
-            out.add(new Violation(n, id, "max_tokens_invalid", "line " + n
-                    + ": modelInput.inferenceConfig.maxTokens must be a positive integer, found " + shorten(max.toString())));
+            out.add(
+                    new Violation(
+                            n,
+                            id,
+                            "max_tokens_invalid",
+                            "line "
+                                    + n
+                                    + ": modelInput.inferenceConfig.maxTokens must be a positive integer, found "
+                                    + shorten(max.toString())));
         }
     }
 
-    /** Native bodies are the model's own; Anthropic's Messages body on Bedrock is the common one and is checked fully. */
+    /**
+     * Native bodies are the model's own; Anthropic's Messages body on Bedrock is the common one and
+     * is checked fully.
+     */
     private void checkNative(long n, String id, JsonNode input, ViolationSink out) {
         if (!isAnthropic(model)) {
             return;
         }
         if (!input.path("anthropic_version").isTextual()) {
-            out.add(new Violation(n, id, "anthropic_version_missing", "line " + n
-                    + ": modelInput.anthropic_version must be a string (bedrock-2023-05-31) for Claude's native body"));
+            out.add(
+                    new Violation(
+                            n,
+                            id,
+                            "anthropic_version_missing",
+                            "line "
+                                    + n
+                                    + ": modelInput.anthropic_version must be a string (bedrock-2023-05-31) for Claude's native body"));
         }
         JsonNode max = input.get("max_tokens");
         if (max == null || !max.isIntegralNumber() || max.asLong() < 1) {
-            out.add(new Violation(n, id, "max_tokens_invalid", "line " + n
-                    + ": modelInput.max_tokens must be a positive integer, found " + (max == null ? "nothing" : shorten(max.toString()))));
+            out.add(
+                    new Violation(
+                            n,
+                            id,
+                            "max_tokens_invalid",
+                            "line "
+                                    + n
+                                    + ": modelInput.max_tokens must be a positive integer, found "
+                                    + (max == null ? "nothing" : shorten(max.toString()))));
         }
         JsonNode messages = input.get("messages");
         if (messages == null || !messages.isArray() || messages.isEmpty()) {
-            out.add(new Violation(n, id, "messages_invalid",
-                    "line " + n + ": modelInput.messages must be a non-empty array for Claude's native body"));
+            out.add(
+                    new Violation(
+                            n,
+                            id,
+                            "messages_invalid",
+                            "line "
+                                    + n
+                                    + ": modelInput.messages must be a non-empty array for Claude's native body"));
         }
         if (input.has("model")) {
-            out.add(new Violation(n, id, "unknown_field", "line " + n
-                    + ": modelInput.model is not part of Claude's body on Bedrock; the job's model comes from metadata model-id"));
+            out.add(
+                    new Violation(
+                            n,
+                            id,
+                            "unknown_field",
+                            "line "
+                                    + n
+                                    + ": modelInput.model is not part of Claude's body on Bedrock; the job's model comes from metadata model-id"));
         }
         JsonNode stream = input.get("stream");
         if (stream != null && stream.asBoolean(false)) {
-            out.add(new Violation(n, id, "stream_not_supported",
-                    "line " + n + ": modelInput.stream is true, but batch records cannot stream; remove it"));
+            out.add(
+                    new Violation(
+                            n,
+                            id,
+                            "stream_not_supported",
+                            "line "
+                                    + n
+                                    + ": modelInput.stream is true, but batch records cannot stream; remove it"));
         }
     }
 
@@ -242,7 +382,10 @@ public final class BedrockContract implements RequestContract {
     }
 
     static String endpointFor(String model, InvocationType type, boolean onDemandAllowed) {
-        return "/model/" + model + "/" + (type == InvocationType.CONVERSE ? "converse" : "invoke")
+        return "/model/"
+                + model
+                + "/"
+                + (type == InvocationType.CONVERSE ? "converse" : "invoke")
                 + (onDemandAllowed ? "" : "?on-demand=never");
     }
 

@@ -33,16 +33,17 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * A shard too small for a batch job, run record by record through bedrock-runtime (InvokeModel or
- * Converse, as the file's format says). It advances on each poll by at most
- * {@code onDemandRecordsPerCall} records, so no poll invocation runs long, and writes each step's
- * records as one {@code records-<first>.jsonl.out} object in the batch output format (with
- * {@code "onDemand": true}), named by its first record: a step repeated by an overlapping poll
- * rewrites the same object rather than adding lines. A throttled call ends the step early; the
- * next poll goes on from there. When every record has its line, {@code manifest.json.out} is
- * written as Bedrock writes it and the run is {@code COMPLETED}.
+ * Converse, as the file's format says). It advances on each poll by at most {@code
+ * onDemandRecordsPerCall} records, so no poll invocation runs long, and writes each step's records
+ * as one {@code records-<first>.jsonl.out} object in the batch output format (with {@code
+ * "onDemand": true}), named by its first record: a step repeated by an overlapping poll rewrites
+ * the same object rather than adding lines. A throttled call ends the step early; the next poll
+ * goes on from there. When every record has its line, {@code manifest.json.out} is written as
+ * Bedrock writes it and the run is {@code COMPLETED}.
  */
 final class OnDemandRun {
     private static final System.Logger LOG = System.getLogger(OnDemandRun.class.getName());
+
     /** The provider status of a shard on demand, shown in the job's manifest. */
     static final String STATUS = dev.batchlane.core.provider.Submission.ON_DEMAND_STATUS;
 
@@ -70,7 +71,9 @@ final class OnDemandRun {
         long errors = 0;
         long inTokens = 0;
         long outTokens = 0;
-        for (S3Object o : s3.listObjectsV2Paginator(l -> l.bucket(config.bucket()).prefix(folder)).contents()) {
+        for (S3Object o :
+                s3.listObjectsV2Paginator(l -> l.bucket(config.bucket()).prefix(folder))
+                        .contents()) {
             if (o.key().endsWith(".jsonl.out")) {
                 done.add(o.key());
             }
@@ -99,9 +102,10 @@ final class OnDemandRun {
                 line.set("recordId", record.get("recordId"));
                 line.set("modelInput", record.get("modelInput"));
                 try {
-                    JsonNode output = type == InvocationType.CONVERSE
-                            ? converse(model, record.path("modelInput"))
-                            : invoke(model, record.path("modelInput"));
+                    JsonNode output =
+                            type == InvocationType.CONVERSE
+                                    ? converse(model, record.path("modelInput"))
+                                    : invoke(model, record.path("modelInput"));
                     line.set("modelOutput", output);
                     succeeded++;
                     var u = BedrockProvider.usageOf(output);
@@ -109,14 +113,20 @@ final class OnDemandRun {
                     outTokens += u.outputTokens();
                 } catch (AwsServiceException e) {
                     if (e.isThrottlingException() || e.statusCode() == 429) {
-                        LOG.log(Level.INFO, "on-demand run {0}: throttled after {1} record(s); the next poll goes on",
-                                inputKey, ran);
+                        LOG.log(
+                                Level.INFO,
+                                "on-demand run {0}: throttled after {1} record(s); the next poll goes on",
+                                inputKey,
+                                ran);
                         break;
                     }
                     ObjectNode error = line.putObject("error");
                     error.put("errorCode", e.statusCode());
-                    error.put("errorMessage", e.awsErrorDetails() == null ? String.valueOf(e.getMessage())
-                            : String.valueOf(e.awsErrorDetails().errorMessage()));
+                    error.put(
+                            "errorMessage",
+                            e.awsErrorDetails() == null
+                                    ? String.valueOf(e.getMessage())
+                                    : String.valueOf(e.awsErrorDetails().errorMessage()));
                     errors++;
                 } catch (SdkException | IllegalArgumentException e) {
                     ObjectNode error = line.putObject("error");
@@ -156,8 +166,13 @@ final class OnDemandRun {
     }
 
     private JsonNode invoke(String model, JsonNode body) {
-        InvokeModelResponse r = runtime.invokeModel(i -> i.modelId(model).contentType("application/json")
-                .accept("application/json").body(SdkBytes.fromUtf8String(body.toString())));
+        InvokeModelResponse r =
+                runtime.invokeModel(
+                        i ->
+                                i.modelId(model)
+                                        .contentType("application/json")
+                                        .accept("application/json")
+                                        .body(SdkBytes.fromUtf8String(body.toString())));
         return readTree(r.body().asUtf8String());
     }
 
@@ -173,11 +188,16 @@ final class OnDemandRun {
             List<ContentBlock> blocks = new ArrayList<>();
             for (JsonNode c : m.path("content")) {
                 if (!c.path("text").isTextual() || c.size() != 1) {
-                    throw new IllegalArgumentException("on demand, Converse records may hold only text content blocks");
+                    throw new IllegalArgumentException(
+                            "on demand, Converse records may hold only text content blocks");
                 }
                 blocks.add(ContentBlock.fromText(c.get("text").asText()));
             }
-            messages.add(Message.builder().role(ConversationRole.fromValue(m.path("role").asText())).content(blocks).build());
+            messages.add(
+                    Message.builder()
+                            .role(ConversationRole.fromValue(m.path("role").asText()))
+                            .content(blocks)
+                            .build());
         }
         b.messages(messages);
         List<SystemContentBlock> system = new ArrayList<>();
@@ -242,10 +262,12 @@ final class OnDemandRun {
     /** Whole objects, small by construction: fewer records than a batch job's minimum. */
     private List<String> readLines(String key) {
         try (InputStream in = s3.getObject(g -> g.bucket(config.bucket()).key(key));
-                BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                BufferedReader reader =
+                        new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             return reader.lines().toList();
         } catch (IOException e) {
-            throw new ProviderException("bedrock on-demand read " + key + " failed: io_error", 0, "io_error", true, e);
+            throw new ProviderException(
+                    "bedrock on-demand read " + key + " failed: io_error", 0, "io_error", true, e);
         } catch (SdkException e) {
             throw BedrockProvider.failure("on-demand read " + key, e);
         }
@@ -253,7 +275,8 @@ final class OnDemandRun {
 
     private void put(String key, String body) {
         try {
-            s3.putObject(p -> p.bucket(config.bucket()).key(key).contentType("application/jsonl"),
+            s3.putObject(
+                    p -> p.bucket(config.bucket()).key(key).contentType("application/jsonl"),
                     RequestBody.fromString(body, StandardCharsets.UTF_8));
         } catch (SdkException e) {
             throw BedrockProvider.failure("on-demand write " + key, e);

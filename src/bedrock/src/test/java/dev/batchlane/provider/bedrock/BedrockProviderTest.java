@@ -67,15 +67,37 @@ class BedrockProviderTest {
     @BeforeAll
     static void start() {
         s3mock = S3MockServer.start(BUCKET);
-        s3 = S3Client.builder().endpointOverride(s3mock.endpoint()).forcePathStyle(true).region(Region.US_EAST_1)
-                .credentialsProvider(CREDS).httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+        s3 =
+                S3Client.builder()
+                        .endpointOverride(s3mock.endpoint())
+                        .forcePathStyle(true)
+                        .region(Region.US_EAST_1)
+                        .credentialsProvider(CREDS)
+                        .httpClientBuilder(UrlConnectionHttpClient.builder())
+                        .build();
         clock = new MutableClock(Instant.parse("2026-12-01T10:00:00Z"));
-        sim = BedrockSimulator.builder().s3(s3).clock(clock).stepDuration(Duration.ofSeconds(10)).minRecords(100).start();
+        sim =
+                BedrockSimulator.builder()
+                        .s3(s3)
+                        .clock(clock)
+                        .stepDuration(Duration.ofSeconds(10))
+                        .minRecords(100)
+                        .start();
         URI endpoint = URI.create(sim.endpoint());
-        bedrock = BedrockClient.builder().endpointOverride(endpoint).region(Region.US_EAST_1).credentialsProvider(CREDS)
-                .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
-        runtime = BedrockRuntimeClient.builder().endpointOverride(endpoint).region(Region.US_EAST_1)
-                .credentialsProvider(CREDS).httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+        bedrock =
+                BedrockClient.builder()
+                        .endpointOverride(endpoint)
+                        .region(Region.US_EAST_1)
+                        .credentialsProvider(CREDS)
+                        .httpClientBuilder(UrlConnectionHttpClient.builder())
+                        .build();
+        runtime =
+                BedrockRuntimeClient.builder()
+                        .endpointOverride(endpoint)
+                        .region(Region.US_EAST_1)
+                        .credentialsProvider(CREDS)
+                        .httpClientBuilder(UrlConnectionHttpClient.builder())
+                        .build();
     }
 
     @AfterAll
@@ -90,32 +112,60 @@ class BedrockProviderTest {
     @BeforeEach
     void provider() {
         // Tests share one simulator; the pacing test sets its own concurrency quota.
-        provider = new BedrockProvider(config(new BedrockQuotas(100, 50_000, 50_000, 1L << 30, 5L << 30, 1000)), bedrock,
-                runtime, s3);
+        provider =
+                new BedrockProvider(
+                        config(new BedrockQuotas(100, 50_000, 50_000, 1L << 30, 5L << 30, 1000)),
+                        bedrock,
+                        runtime,
+                        s3);
     }
 
     private static BedrockConfig config(BedrockQuotas quotas) {
-        return new BedrockConfig("us-east-1", BUCKET, ROLE, "bedrock/input/", "bedrock/output/", CLAUDE, quotas, 24, 4,
-                Optional.empty(), Optional.empty(), Duration.ofSeconds(30));
+        return new BedrockConfig(
+                "us-east-1",
+                BUCKET,
+                ROLE,
+                "bedrock/input/",
+                "bedrock/output/",
+                CLAUDE,
+                quotas,
+                24,
+                4,
+                Optional.empty(),
+                Optional.empty(),
+                Duration.ofSeconds(30));
     }
 
-    /** A staged shard in the bucket, as ShardSubmitter hands it over: name, size and the object's key. */
+    /**
+     * A staged shard in the bucket, as ShardSubmitter hands it over: name, size and the object's
+     * key.
+     */
     private Payload staged(int records, String idPrefix) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < records; i++) {
-            sb.append("{\"recordId\":\"").append(idPrefix).append(i).append("\",\"modelInput\":{\"anthropic_version\":"
-                    + "\"bedrock-2023-05-31\",\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"score ")
-                    .append(i).append("\"}]}}\n");
+            sb.append("{\"recordId\":\"")
+                    .append(idPrefix)
+                    .append(i)
+                    .append(
+                            "\",\"modelInput\":{\"anthropic_version\":"
+                                    + "\"bedrock-2023-05-31\",\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"score ")
+                    .append(i)
+                    .append("\"}]}}\n");
         }
         byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
         String job = "job-" + String.format("%020x", shardCounter.incrementAndGet());
         String key = "staging/" + job + "/shard-00000.jsonl";
         s3.putObject(p -> p.bucket(BUCKET).key(key), RequestBody.fromBytes(bytes));
-        return new Payload(job + "-00000.jsonl", bytes.length, () -> new ByteArrayInputStream(bytes), key);
+        return new Payload(
+                job + "-00000.jsonl", bytes.length, () -> new ByteArrayInputStream(bytes), key);
     }
 
     private static Map<String, String> meta(Payload p) {
-        return Map.of("batchlane_job_id", p.name().substring(0, p.name().lastIndexOf('-')), "batchlane_shard", "00000");
+        return Map.of(
+                "batchlane_job_id",
+                p.name().substring(0, p.name().lastIndexOf('-')),
+                "batchlane_shard",
+                "00000");
     }
 
     private BatchView untilTerminal(String batchId) {
@@ -136,16 +186,24 @@ class BedrockProviderTest {
     }
 
     private static List<String> keys(String prefix) {
-        return s3.listObjectsV2Paginator(l -> l.bucket(BUCKET).prefix(prefix)).contents().stream().map(S3Object::key).toList();
+        return s3.listObjectsV2Paginator(l -> l.bucket(BUCKET).prefix(prefix)).contents().stream()
+                .map(S3Object::key)
+                .toList();
     }
 
     @Test
     void submit_copiesTheShardToTheInputPrefix_andEveryRecordComesBackOnceByRecordId() {
         Payload p = staged(150, "r");
         sim.failRecords(id -> id.equals("r7"), 400, "bad request");
-        Submission s = provider.submit(p, BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true), meta(p));
+        Submission s =
+                provider.submit(
+                        p,
+                        BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true),
+                        meta(p));
 
-        assertThat(s.batchId()).matches("arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/[a-z0-9]{12}");
+        assertThat(s.batchId())
+                .matches(
+                        "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/[a-z0-9]{12}");
         assertThat(s.inputFileId()).startsWith("bedrock/input/").endsWith(p.name());
         assertThat(keys(s.inputFileId())).containsExactly(s.inputFileId());
         BatchView v = untilTerminal(s.batchId());
@@ -157,11 +215,13 @@ class BedrockProviderTest {
         assertThat(lines).extracting(LineResult::customId).doesNotHaveDuplicates().hasSize(150);
         // Bedrock does not keep the input order; the simulator shuffles, so the join must use ids.
         assertThat(lines.get(0).customId()).isNotEqualTo("r0");
-        LineResult failed = lines.stream().filter(l -> l.customId().equals("r7")).findFirst().orElseThrow();
+        LineResult failed =
+                lines.stream().filter(l -> l.customId().equals("r7")).findFirst().orElseThrow();
         assertThat(failed.outcome()).isEqualTo(Outcome.FAILED);
         assertThat(failed.statusCode()).isEqualTo(400);
         assertThat(failed.errorJson()).contains("bad request");
-        LineResult ok = lines.stream().filter(l -> l.customId().equals("r8")).findFirst().orElseThrow();
+        LineResult ok =
+                lines.stream().filter(l -> l.customId().equals("r8")).findFirst().orElseThrow();
         assertThat(ok.outcome()).isEqualTo(Outcome.SUCCEEDED);
         assertThat(ok.usage().outputTokens()).isPositive();
         assertThat(provider.manifest(v.outputFileId()).succeeded()).isEqualTo(149);
@@ -185,18 +245,30 @@ class BedrockProviderTest {
     @Test
     void create_sendsNameTokenTagsAndTheTwoPrefixesOfTheLanesBucket() throws Exception {
         Payload p = staged(100, "n");
-        Submission s = provider.submit(p, BedrockContract.endpointFor(CLAUDE, InvocationType.CONVERSE, true), meta(p));
-        JsonNode sent = JSON.readTree(sim.requests().stream().filter(r -> r.operation().equals("create") && r.status() == 200)
-                .reduce((a, b) -> b).orElseThrow().requestBody());
+        Submission s =
+                provider.submit(
+                        p,
+                        BedrockContract.endpointFor(CLAUDE, InvocationType.CONVERSE, true),
+                        meta(p));
+        JsonNode sent =
+                JSON.readTree(
+                        sim.requests().stream()
+                                .filter(r -> r.operation().equals("create") && r.status() == 200)
+                                .reduce((a, b) -> b)
+                                .orElseThrow()
+                                .requestBody());
         String job = meta(p).get("batchlane_job_id");
         assertThat(sent.path("jobName").asText()).isEqualTo("batchlane-" + job + "-00000");
-        assertThat(sent.path("clientRequestToken").asText()).isEqualTo(BedrockProvider.token("batchlane-" + job + "-00000", s.inputFileId()));
+        assertThat(sent.path("clientRequestToken").asText())
+                .isEqualTo(BedrockProvider.token("batchlane-" + job + "-00000", s.inputFileId()));
         assertThat(sent.path("modelInvocationType").asText()).isEqualTo("Converse");
         assertThat(sent.path("roleArn").asText()).isEqualTo(ROLE);
-        assertThat(sent.at("/inputDataConfig/s3InputDataConfig/s3Uri").asText()).isEqualTo("s3://lane/" + s.inputFileId());
+        assertThat(sent.at("/inputDataConfig/s3InputDataConfig/s3Uri").asText())
+                .isEqualTo("s3://lane/" + s.inputFileId());
         assertThat(sent.at("/outputDataConfig/s3OutputDataConfig/s3Uri").asText())
                 .isEqualTo("s3://lane/bedrock/output/batchlane-" + job + "-00000/");
-        assertThat(sent.path("tags").toString()).contains("\"key\":\"batchlane:job\",\"value\":\"" + job + "\"");
+        assertThat(sent.path("tags").toString())
+                .contains("\"key\":\"batchlane:job\",\"value\":\"" + job + "\"");
     }
 
     @Test
@@ -204,7 +276,11 @@ class BedrockProviderTest {
         Payload p = staged(10, "o");
         int jobs = sim.jobCount();
         int calls = sim.runtimeCalls();
-        Submission s = provider.submit(p, BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true), meta(p));
+        Submission s =
+                provider.submit(
+                        p,
+                        BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true),
+                        meta(p));
         assertThat(s.batchId()).startsWith("ondemand|");
         assertThat(s.providerStatus()).isEqualTo("OnDemand");
         assertThat(sim.jobCount()).isEqualTo(jobs);
@@ -221,9 +297,12 @@ class BedrockProviderTest {
         assertThat(sim.runtimeCalls() - calls).isEqualTo(10);
 
         List<LineResult> lines = results(done);
-        assertThat(lines).extracting(LineResult::customId).containsExactlyInAnyOrder(
-                "o0", "o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8", "o9");
-        assertThat(lines).allMatch(l -> l.outcome() == Outcome.SUCCEEDED && l.usage().inputTokens() > 0);
+        assertThat(lines)
+                .extracting(LineResult::customId)
+                .containsExactlyInAnyOrder(
+                        "o0", "o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8", "o9");
+        assertThat(lines)
+                .allMatch(l -> l.outcome() == Outcome.SUCCEEDED && l.usage().inputTokens() > 0);
         assertThat(provider.manifest(done.outputFileId()).succeeded()).isEqualTo(10);
         provider.cleanup(s.inputFileId(), done.outputFileId(), null);
         assertThat(keys("bedrock/")).noneMatch(k -> k.contains(p.name().replace(".jsonl", "")));
@@ -232,26 +311,41 @@ class BedrockProviderTest {
     @Test
     void onDemand_throttled_goesOnAtTheNextPollWithoutLosingOrRepeatingRecords() {
         Payload p = staged(6, "t");
-        Submission s = provider.submit(p, BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true), meta(p));
+        Submission s =
+                provider.submit(
+                        p,
+                        BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true),
+                        meta(p));
         sim.failNextCalls("invoke", 429, 1);
         BatchView v = provider.retrieve(s.batchId());
         assertThat(v.state()).isEqualTo(BatchState.RUNNING);
         v = provider.retrieve(s.batchId());
         v = provider.retrieve(s.batchId());
         assertThat(v.state()).isEqualTo(BatchState.COMPLETED);
-        assertThat(results(v)).extracting(LineResult::customId).containsExactlyInAnyOrder("t0", "t1", "t2", "t3", "t4", "t5");
+        assertThat(results(v))
+                .extracting(LineResult::customId)
+                .containsExactlyInAnyOrder("t0", "t1", "t2", "t3", "t4", "t5");
     }
 
     @Test
     void onDemandConverse_carriesTextMessagesAndReportsConverseUsage() {
-        String body = "{\"recordId\":\"c1\",\"modelInput\":{\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"hi\"}]}],"
-                + "\"inferenceConfig\":{\"maxTokens\":5}}}\n";
+        String body =
+                "{\"recordId\":\"c1\",\"modelInput\":{\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"hi\"}]}],"
+                        + "\"inferenceConfig\":{\"maxTokens\":5}}}\n";
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         String key = "staging/job-conv/shard-00000.jsonl";
         s3.putObject(r -> r.bucket(BUCKET).key(key), RequestBody.fromBytes(bytes));
-        Payload p = new Payload("job-conv-00000.jsonl", bytes.length, () -> new ByteArrayInputStream(bytes), key);
-        Submission s = provider.submit(p, BedrockContract.endpointFor(CLAUDE, InvocationType.CONVERSE, true),
-                Map.of("batchlane_job_id", "job-conv", "batchlane_shard", "00000"));
+        Payload p =
+                new Payload(
+                        "job-conv-00000.jsonl",
+                        bytes.length,
+                        () -> new ByteArrayInputStream(bytes),
+                        key);
+        Submission s =
+                provider.submit(
+                        p,
+                        BedrockContract.endpointFor(CLAUDE, InvocationType.CONVERSE, true),
+                        Map.of("batchlane_job_id", "job-conv", "batchlane_shard", "00000"));
         BatchView v = provider.retrieve(s.batchId());
         assertThat(v.state()).isEqualTo(BatchState.COMPLETED);
         LineResult r = results(v).get(0);
@@ -263,21 +357,48 @@ class BedrockProviderTest {
     @Test
     void aShardBelowTheMinimum_withOnDemandNever_isRefusedForGood_namingTheQuota() {
         Payload p = staged(3, "x");
-        assertThatThrownBy(() -> provider.submit(p, BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, false), meta(p)))
-                .isInstanceOfSatisfying(ProviderException.class, e -> {
-                    assertThat(e.retryable()).isFalse();
-                    assertThat(e.code()).isEqualTo("below_minimum_records");
-                    assertThat(e.getMessage()).contains("Minimum number of records per batch inference job").contains("(100)");
-                });
+        assertThatThrownBy(
+                        () ->
+                                provider.submit(
+                                        p,
+                                        BedrockContract.endpointFor(
+                                                CLAUDE, InvocationType.INVOKE_MODEL, false),
+                                        meta(p)))
+                .isInstanceOfSatisfying(
+                        ProviderException.class,
+                        e -> {
+                            assertThat(e.retryable()).isFalse();
+                            assertThat(e.code()).isEqualTo("below_minimum_records");
+                            assertThat(e.getMessage())
+                                    .contains("Minimum number of records per batch inference job")
+                                    .contains("(100)");
+                        });
     }
 
     @Test
     void theServiceItself_failsAJobBelowItsMinimum_atValidation() {
         Payload p = staged(5, "m");
         String input = provider.upload(p);
-        String arn = bedrock.createModelInvocationJob(r -> r.jobName("direct-small-" + shardCounter.get()).roleArn(ROLE)
-                .modelId(CLAUDE).inputDataConfig(i -> i.s3InputDataConfig(c -> c.s3Uri("s3://lane/" + input)))
-                .outputDataConfig(o -> o.s3OutputDataConfig(c -> c.s3Uri("s3://lane/bedrock/output/direct/")))).jobArn();
+        String arn =
+                bedrock.createModelInvocationJob(
+                                r ->
+                                        r.jobName("direct-small-" + shardCounter.get())
+                                                .roleArn(ROLE)
+                                                .modelId(CLAUDE)
+                                                .inputDataConfig(
+                                                        i ->
+                                                                i.s3InputDataConfig(
+                                                                        c ->
+                                                                                c.s3Uri(
+                                                                                        "s3://lane/"
+                                                                                                + input)))
+                                                .outputDataConfig(
+                                                        o ->
+                                                                o.s3OutputDataConfig(
+                                                                        c ->
+                                                                                c.s3Uri(
+                                                                                        "s3://lane/bedrock/output/direct/"))))
+                        .jobArn();
         BatchView v = untilTerminal(arn);
         assertThat(v.state()).isEqualTo(BatchState.FAILED);
         assertThat(v.error()).contains("minimum of 100");
@@ -287,7 +408,11 @@ class BedrockProviderTest {
     void partiallyCompleted_endsWithTheProcessedRecords_andTheRestHaveNoLine() {
         Payload p = staged(200, "p");
         sim.partiallyCompleteNextJobs(1, 0.5);
-        Submission s = provider.submit(p, BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true), meta(p));
+        Submission s =
+                provider.submit(
+                        p,
+                        BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true),
+                        meta(p));
         BatchView v = untilTerminal(s.batchId());
         assertThat(v.providerStatus()).isEqualTo("PartiallyCompleted");
         assertThat(v.state()).isEqualTo(BatchState.COMPLETED);
@@ -298,7 +423,11 @@ class BedrockProviderTest {
     void expired_mapsToExpired_withNoOutput() {
         Payload p = staged(100, "e");
         sim.expireNextJobs(1);
-        Submission s = provider.submit(p, BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true), meta(p));
+        Submission s =
+                provider.submit(
+                        p,
+                        BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true),
+                        meta(p));
         BatchView v = untilTerminal(s.batchId());
         assertThat(v.state()).isEqualTo(BatchState.EXPIRED);
         assertThat(v.providerStatus()).isEqualTo("Expired");
@@ -308,7 +437,11 @@ class BedrockProviderTest {
     @Test
     void cancel_stopsTheJob_throughStoppingToStopped() {
         Payload p = staged(100, "s");
-        Submission s = provider.submit(p, BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true), meta(p));
+        Submission s =
+                provider.submit(
+                        p,
+                        BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true),
+                        meta(p));
         provider.cancel(s.batchId());
         assertThat(provider.retrieve(s.batchId()).state()).isEqualTo(BatchState.CANCELLING);
         clock.advance(Duration.ofSeconds(10));
@@ -324,33 +457,53 @@ class BedrockProviderTest {
         // More than the SDK's own retries of a throttled call (3 attempts in its standard mode).
         sim.failNextCalls("create", 429, 5);
         assertThatThrownBy(() -> provider.submit(p, endpoint, meta(p)))
-                .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.retryable()).isTrue());
+                .isInstanceOfSatisfying(
+                        ProviderException.class, e -> assertThat(e.retryable()).isTrue());
         sim.failNextCalls("create", 400, 1);
-        assertThatThrownBy(() -> provider.submit(p, endpoint, meta(p))).isInstanceOfSatisfying(ProviderException.class,
-                e -> assertThat(e.retryable()).isTrue());
+        assertThatThrownBy(() -> provider.submit(p, endpoint, meta(p)))
+                .isInstanceOfSatisfying(
+                        ProviderException.class, e -> assertThat(e.retryable()).isTrue());
         Payload q = staged(100, "q");
         assertThatThrownBy(() -> provider.submit(q, "/model/not a model!/invoke", meta(q)))
-                .isInstanceOfSatisfying(ProviderException.class, e -> {
-                    assertThat(e.retryable()).isFalse();
-                    assertThat(e.code()).isEqualTo("ValidationException");
-                });
+                .isInstanceOfSatisfying(
+                        ProviderException.class,
+                        e -> {
+                            assertThat(e.retryable()).isFalse();
+                            assertThat(e.code()).isEqualTo("ValidationException");
+                        });
     }
 
     @Test
     void concurrentJobsAtTheQuota_holdTheShardBack() {
-        long active = bedrock.listModelInvocationJobsPaginator(r -> r.nameContains("batchlane-")).invocationJobSummaries()
-                .stream().filter(j -> !List.of("Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired")
-                        .contains(j.statusAsString())).count();
-        BedrockQuotas one = new BedrockQuotas(100, 50_000, 50_000, 1L << 30, 5L << 30, (int) active + 1);
+        long active =
+                bedrock
+                        .listModelInvocationJobsPaginator(r -> r.nameContains("batchlane-"))
+                        .invocationJobSummaries()
+                        .stream()
+                        .filter(
+                                j ->
+                                        !List.of(
+                                                        "Completed",
+                                                        "PartiallyCompleted",
+                                                        "Failed",
+                                                        "Stopped",
+                                                        "Expired")
+                                                .contains(j.statusAsString()))
+                        .count();
+        BedrockQuotas one =
+                new BedrockQuotas(100, 50_000, 50_000, 1L << 30, 5L << 30, (int) active + 1);
         BedrockProvider paced = new BedrockProvider(config(one), bedrock, runtime, s3);
         Payload a = staged(100, "a");
         String endpoint = BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true);
         paced.submit(a, endpoint, meta(a));
         Payload b = staged(100, "b");
-        assertThatThrownBy(() -> paced.submit(b, endpoint, meta(b))).isInstanceOfSatisfying(ProviderException.class, e -> {
-            assertThat(e.retryable()).isTrue();
-            assertThat(e.code()).isEqualTo("concurrent_jobs");
-        });
+        assertThatThrownBy(() -> paced.submit(b, endpoint, meta(b)))
+                .isInstanceOfSatisfying(
+                        ProviderException.class,
+                        e -> {
+                            assertThat(e.retryable()).isTrue();
+                            assertThat(e.code()).isEqualTo("concurrent_jobs");
+                        });
     }
 
     @Test
@@ -359,37 +512,86 @@ class BedrockProviderTest {
         for (ModelInvocationJobStatus s : ModelInvocationJobStatus.knownValues()) {
             mapped.put(s, BedrockProvider.stateOf(s, "arn", s.toString()));
         }
-        assertThat(mapped).hasSize(10).containsEntry(ModelInvocationJobStatus.SCHEDULED, BatchState.PENDING)
+        assertThat(mapped)
+                .hasSize(10)
+                .containsEntry(ModelInvocationJobStatus.SCHEDULED, BatchState.PENDING)
                 .containsEntry(ModelInvocationJobStatus.PARTIALLY_COMPLETED, BatchState.COMPLETED)
                 .containsEntry(ModelInvocationJobStatus.STOPPING, BatchState.CANCELLING)
                 .containsEntry(ModelInvocationJobStatus.EXPIRED, BatchState.EXPIRED);
-        assertThatThrownBy(() -> BedrockProvider.stateOf(ModelInvocationJobStatus.UNKNOWN_TO_SDK_VERSION, "arn", "Paused"))
-                .isInstanceOf(ProviderException.class).hasMessageContaining("Paused");
+        assertThatThrownBy(
+                        () ->
+                                BedrockProvider.stateOf(
+                                        ModelInvocationJobStatus.UNKNOWN_TO_SDK_VERSION,
+                                        "arn",
+                                        "Paused"))
+                .isInstanceOf(ProviderException.class)
+                .hasMessageContaining("Paused");
     }
 
     @Test
     void theSimulatorRefusesAnUnsignedOrMalformedCreate_asTheServiceDoes() {
-        assertThatThrownBy(() -> bedrock.createModelInvocationJob(r -> r.jobName("bad name!").roleArn("not-an-arn")
-                .modelId(CLAUDE).inputDataConfig(i -> i.s3InputDataConfig(c -> c.s3Uri("s3://lane/x.jsonl")))
-                .outputDataConfig(o -> o.s3OutputDataConfig(c -> c.s3Uri("s3://lane/out/")))
-                .timeoutDurationInHours(12)))
-                .isInstanceOf(ValidationException.class).hasMessageContaining("jobName").hasMessageContaining("roleArn")
+        assertThatThrownBy(
+                        () ->
+                                bedrock.createModelInvocationJob(
+                                        r ->
+                                                r.jobName("bad name!")
+                                                        .roleArn("not-an-arn")
+                                                        .modelId(CLAUDE)
+                                                        .inputDataConfig(
+                                                                i ->
+                                                                        i.s3InputDataConfig(
+                                                                                c ->
+                                                                                        c.s3Uri(
+                                                                                                "s3://lane/x.jsonl")))
+                                                        .outputDataConfig(
+                                                                o ->
+                                                                        o.s3OutputDataConfig(
+                                                                                c ->
+                                                                                        c.s3Uri(
+                                                                                                "s3://lane/out/")))
+                                                        .timeoutDurationInHours(12)))
+                .isInstanceOf(ValidationException.class)
+                .hasMessageContaining("jobName")
+                .hasMessageContaining("roleArn")
                 .hasMessageContaining("timeoutDurationInHours");
     }
 
     @Test
     void requestsAndAnswers_conformToTheServiceModel() throws Exception {
         Optional<ServiceModel> model = ServiceModel.load();
-        assumeTrue(model.isPresent(), "../shared/specs/" + ServiceModel.FILE
-                + " is not beside the repository; the provider's service model is not copied into it");
+        assumeTrue(
+                model.isPresent(),
+                "../shared/specs/"
+                        + ServiceModel.FILE
+                        + " is not beside the repository; the provider's service model is not copied into it");
         Payload p = staged(100, "v");
-        Submission s = provider.submit(p, BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true), meta(p));
+        Submission s =
+                provider.submit(
+                        p,
+                        BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true),
+                        meta(p));
         untilTerminal(s.batchId());
-        provider.cancel(provider.submit(staged(100, "w"), BedrockContract.endpointFor(CLAUDE, InvocationType.CONVERSE, true),
-                Map.of("batchlane_job_id", "job-w" + shardCounter.get(), "batchlane_shard", "00001")).batchId());
+        provider.cancel(
+                provider.submit(
+                                staged(100, "w"),
+                                BedrockContract.endpointFor(CLAUDE, InvocationType.CONVERSE, true),
+                                Map.of(
+                                        "batchlane_job_id",
+                                        "job-w" + shardCounter.get(),
+                                        "batchlane_shard",
+                                        "00001"))
+                        .batchId());
         List<String> problems = new ArrayList<>();
-        Map<String, String> ops = Map.of("create", "CreateModelInvocationJob", "get", "GetModelInvocationJob",
-                "list", "ListModelInvocationJobs", "stop", "StopModelInvocationJob");
+        Map<String, String> ops =
+                Map.of(
+                        "create",
+                        "CreateModelInvocationJob",
+                        "get",
+                        "GetModelInvocationJob",
+                        "list",
+                        "ListModelInvocationJobs",
+                        "stop",
+                        "StopModelInvocationJob");
         int checked = 0;
         for (BedrockSimulator.Recorded r : sim.requests()) {
             String op = ops.get(r.operation());
@@ -399,10 +601,18 @@ class BedrockProviderTest {
             JsonNode operation = model.get().operation(op);
             assertThat(r.method()).isEqualTo(operation.at("/http/method").asText());
             if (r.operation().equals("create") && r.status() == 200) {
-                problems.addAll(model.get().check(operation.at("/input/shape").asText(), JSON.readTree(r.requestBody())));
+                problems.addAll(
+                        model.get()
+                                .check(
+                                        operation.at("/input/shape").asText(),
+                                        JSON.readTree(r.requestBody())));
             }
             if (r.status() == 200) {
-                problems.addAll(model.get().check(operation.at("/output/shape").asText(), JSON.readTree(r.responseBody())));
+                problems.addAll(
+                        model.get()
+                                .check(
+                                        operation.at("/output/shape").asText(),
+                                        JSON.readTree(r.responseBody())));
                 checked++;
             }
         }

@@ -32,7 +32,8 @@ final class ServiceModel {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             if (Files.isDirectory(dir.resolve(".mvn"))) {
                 Path file = dir.resolve("../shared/specs").resolve(FILE).normalize();
-                return Files.isRegularFile(file) ? Optional.of(new ServiceModel(new ObjectMapper().readTree(file.toFile())))
+                return Files.isRegularFile(file)
+                        ? Optional.of(new ServiceModel(new ObjectMapper().readTree(file.toFile())))
                         : Optional.empty();
             }
         }
@@ -66,7 +67,13 @@ final class ServiceModel {
                 for (JsonNode req : shape.path("required")) {
                     JsonNode m = members.path(req.asText());
                     if (!m.has("location") && !value.has(req.asText())) {
-                        problems.add(at + ": required member " + req.asText() + " of " + shapeName + " is missing");
+                        problems.add(
+                                at
+                                        + ": required member "
+                                        + req.asText()
+                                        + " of "
+                                        + shapeName
+                                        + " is missing");
                     }
                 }
                 int set = 0;
@@ -83,7 +90,12 @@ final class ServiceModel {
                     }
                 }
                 if (shape.path("union").asBoolean(false) && set != 1) {
-                    problems.add(at + ": union " + shapeName + " must set exactly one member, set " + set);
+                    problems.add(
+                            at
+                                    + ": union "
+                                    + shapeName
+                                    + " must set exactly one member, set "
+                                    + set);
                 }
             }
             case "list" -> {
@@ -93,7 +105,11 @@ final class ServiceModel {
                 }
                 range(shape, value.size(), at, shapeName, problems);
                 for (int i = 0; i < value.size(); i++) {
-                    check(shape.path("member").path("shape").asText(), value.get(i), at + "[" + i + "]", problems);
+                    check(
+                            shape.path("member").path("shape").asText(),
+                            value.get(i),
+                            at + "[" + i + "]",
+                            problems);
                 }
             }
             case "string" -> {
@@ -112,8 +128,10 @@ final class ServiceModel {
                         problems.add(at + ": '" + s + "' is not in the enum " + shapeName);
                     }
                 }
-                // botocore patterns are unanchored Java-style regexes the service applies to the whole value.
-                if (shape.has("pattern") && !Pattern.compile(shape.get("pattern").asText()).matcher(s).matches()) {
+                // botocore patterns are unanchored Java-style regexes the service applies to the
+                // whole value.
+                if (shape.has("pattern")
+                        && !Pattern.compile(shape.get("pattern").asText()).matcher(s).matches()) {
                     problems.add(at + ": '" + s + "' does not match the pattern of " + shapeName);
                 }
             }
@@ -134,12 +152,19 @@ final class ServiceModel {
                     problems.add(at + ": '" + value.asText() + "' is not an iso8601 timestamp");
                 }
             }
-            default -> problems.add(at + ": shape type " + shape.path("type").asText() + " is not checked here");
+            default ->
+                    problems.add(
+                            at
+                                    + ": shape type "
+                                    + shape.path("type").asText()
+                                    + " is not checked here");
         }
     }
 
-    private static void range(JsonNode shape, long n, String at, String name, List<String> problems) {
-        if (shape.has("min") && n < shape.get("min").asLong() || shape.has("max") && n > shape.get("max").asLong()) {
+    private static void range(
+            JsonNode shape, long n, String at, String name, List<String> problems) {
+        if (shape.has("min") && n < shape.get("min").asLong()
+                || shape.has("max") && n > shape.get("max").asLong()) {
             problems.add(at + ": length " + n + " is out of the range of " + name);
         }
     }

@@ -41,14 +41,15 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Completes a shard whose batch ended: joins its results and writes the part, then, when it was
- * the job's last shard, writes the manifest and only then deletes what was left at the provider.
- * Every step can run twice: the part and manifest are rebuilt from the same inputs to the same
- * bytes, and the shard's move to COMPLETED is a conditional write that only one caller wins.
+ * Completes a shard whose batch ended: joins its results and writes the part, then, when it was the
+ * job's last shard, writes the manifest and only then deletes what was left at the provider. Every
+ * step can run twice: the part and manifest are rebuilt from the same inputs to the same bytes, and
+ * the shard's move to COMPLETED is a conditional write that only one caller wins.
  */
 public final class CompleteService {
     private static final System.Logger LOG = System.getLogger(CompleteService.class.getName());
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON =
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final JobStore store;
     private final ObjectStore objects;
@@ -59,13 +60,23 @@ public final class CompleteService {
     private final LaneMetrics metrics;
     private final JobEvents events;
 
-    public CompleteService(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings,
+    public CompleteService(
+            JobStore store,
+            ObjectStore objects,
+            Providers providers,
+            LaneSettings settings,
             Clock clock) {
         this(store, objects, providers, settings, clock, LaneMetrics.NONE, JobEvents.NONE);
     }
 
-    public CompleteService(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings,
-            Clock clock, LaneMetrics metrics, JobEvents events) {
+    public CompleteService(
+            JobStore store,
+            ObjectStore objects,
+            Providers providers,
+            LaneSettings settings,
+            Clock clock,
+            LaneMetrics metrics,
+            JobEvents events) {
         this.metrics = metrics;
         this.events = events;
         this.store = store;
@@ -75,40 +86,65 @@ public final class CompleteService {
         this.clock = clock;
     }
 
-    /** {@code CLAIMED_ELSEWHERE}: another invocation holds a live claim on the shard and is completing it. */
-    public enum Step { JOINED, ALREADY_DONE, NOT_ENDED, CLAIMED_ELSEWHERE, FINISH_ONLY }
+    /**
+     * {@code CLAIMED_ELSEWHERE}: another invocation holds a live claim on the shard and is
+     * completing it.
+     */
+    public enum Step {
+        JOINED,
+        ALREADY_DONE,
+        NOT_ENDED,
+        CLAIMED_ELSEWHERE,
+        FINISH_ONLY
+    }
 
     public record Result(String jobId, int shard, Step outcome, boolean jobCompleted) {}
 
     /**
      * Finishes a job whose shards are all completed (manifest, cleanup, event) — what complete does
-     * after a job's last shard, asked for on its own when that step did not run (see
-     * {@link JobStore#requestFinish}).
+     * after a job's last shard, asked for on its own when that step did not run (see {@link
+     * JobStore#requestFinish}).
      */
     public Result finish(String jobId) {
         return new Result(jobId, -1, Step.FINISH_ONLY, finishJobIfDone(jobId));
     }
 
     /**
-     * Completes one ENDED shard. The shard is claimed first (a version-checked write, see
-     * {@link Shard#COMPLETE_LEASE}), so a twin delivery or a poll re-drive never joins it twice at
-     * once; a failure gives the claim back and is thrown, so the stream retries the record.
+     * Completes one ENDED shard. The shard is claimed first (a version-checked write, see {@link
+     * Shard#COMPLETE_LEASE}), so a twin delivery or a poll re-drive never joins it twice at once; a
+     * failure gives the claim back and is thrown, so the stream retries the record.
      */
     public Result complete(String jobId, int index) {
-        Shard shard = store.shard(jobId, index).orElseThrow(() -> new IllegalStateException(
-                "job " + jobId + ": shard " + Shard.partName(index) + " has no record"));
+        Shard shard =
+                store.shard(jobId, index)
+                        .orElseThrow(
+                                () ->
+                                        new IllegalStateException(
+                                                "job "
+                                                        + jobId
+                                                        + ": shard "
+                                                        + Shard.partName(index)
+                                                        + " has no record"));
         if (shard.status() == ShardStatus.COMPLETED) {
             return new Result(jobId, index, Step.ALREADY_DONE, finishJobIfDone(jobId));
         }
         if (shard.status() != ShardStatus.ENDED) {
-            LOG.log(Level.WARNING, "job {0} shard {1}: asked to complete while {2}; ignored", jobId,
-                    Shard.partName(index), shard.status());
+            LOG.log(
+                    Level.WARNING,
+                    "job {0} shard {1}: asked to complete while {2}; ignored",
+                    jobId,
+                    Shard.partName(index),
+                    shard.status());
             return new Result(jobId, index, Step.NOT_ENDED, false);
         }
         Instant now = clock.instant();
         if (shard.claimLive(now)) {
-            LOG.log(Level.INFO, "job {0} shard {1}: being completed by the invocation that claimed it at {2}", jobId,
-                    Shard.partName(index), shard.claimedAt());
+            LOG.log(
+                    Level.INFO,
+                    "job {0} shard {1}: being completed by the invocation that claimed it at {2}",
+                    jobId,
+                    Shard.partName(index),
+                    shard.claimedAt());
             return new Result(jobId, index, Step.CLAIMED_ELSEWHERE, false);
         }
         Optional<Shard> claimed = store.updateShard(shard, shard.claimed(now));
@@ -126,44 +162,74 @@ public final class CompleteService {
     private Result joinClaimed(Shard shard, Instant now) {
         String jobId = shard.jobId();
         int index = shard.index();
-        Job job = store.job(jobId).orElseThrow(() -> new IllegalStateException("job " + jobId + " has no record"));
+        Job job =
+                store.job(jobId)
+                        .orElseThrow(
+                                () -> new IllegalStateException("job " + jobId + " has no record"));
         Joined joined = join(shard, job, now);
         ShardResult result = joined.result();
         Shard completed = shard.completed(result, now);
         if (job.status() == JobStatus.INGESTING) {
-            // Ingest has not marked the job running yet, so this shard cannot finish it; due again after
-            // the grace, poll looks once more and asks for the finish if ingest did not (see PollService).
+            // Ingest has not marked the job running yet, so this shard cannot finish it; due again
+            // after
+            // the grace, poll looks once more and asks for the finish if ingest did not (see
+            // PollService).
             completed = completed.withDue(now.plus(settings.completeGrace()));
         }
         if (!store.completeShard(shard, completed, joined.child())) {
             return changedUnder(jobId, index, "recording its completion");
         }
-        LOG.log(Level.INFO, "job {0} shard {1}: joined {2} requests ({3} succeeded, {4} failed, {5} expired,"
-                + " {6} resubmitted as shard {7})", jobId, Shard.partName(index), result.total(), result.succeeded(),
-                result.failed(), result.expired(), result.resubmitted(),
+        LOG.log(
+                Level.INFO,
+                "job {0} shard {1}: joined {2} requests ({3} succeeded, {4} failed, {5} expired,"
+                        + " {6} resubmitted as shard {7})",
+                jobId,
+                Shard.partName(index),
+                result.total(),
+                result.succeeded(),
+                result.failed(),
+                result.expired(),
+                result.resubmitted(),
                 joined.child() == null ? "-" : Shard.partName(joined.child().index()));
-        Bill bill = Bill.of(job.provider(), result.usageByModel(job.model()), settings.money().prices());
+        Bill bill =
+                Bill.of(
+                        job.provider(),
+                        result.usageByModel(job.model()),
+                        settings.money().prices());
         BigDecimal cost = bill.complete() ? bill.batchUsd() : BigDecimal.ZERO;
-        metrics.requestsFinished(shard.provider(), result.succeeded(), result.total() - result.succeeded(),
-                result.usage(), cost);
+        metrics.requestsFinished(
+                shard.provider(),
+                result.succeeded(),
+                result.total() - result.succeeded(),
+                result.usage(),
+                cost);
         if (result.unknownResults() > 0) {
-            LOG.log(Level.WARNING, "job {0} shard {1}: the provider returned {2} line(s) whose custom_id was not"
-                    + " staged or repeated; they were dropped", jobId, Shard.partName(index), result.unknownResults());
+            LOG.log(
+                    Level.WARNING,
+                    "job {0} shard {1}: the provider returned {2} line(s) whose custom_id was not"
+                            + " staged or repeated; they were dropped",
+                    jobId,
+                    Shard.partName(index),
+                    result.unknownResults());
         }
         return new Result(jobId, index, Step.JOINED, finishAfter(jobId, index, now));
     }
 
     /**
      * Finishes the job if this was its last shard. Should that fail, the shard is already COMPLETED
-     * and no re-drive of ENDED shards would ever reach the job again: the shard is made due, so poll
-     * asks for the finish after the grace if the stream's retries do not get it done first.
+     * and no re-drive of ENDED shards would ever reach the job again: the shard is made due, so
+     * poll asks for the finish after the grace if the stream's retries do not get it done first.
      */
     private boolean finishAfter(String jobId, int index, Instant now) {
         try {
             return finishJobIfDone(jobId);
         } catch (RuntimeException e) {
             try {
-                store.shard(jobId, index).ifPresent(s -> store.updateShard(s, s.withDue(now.plus(settings.completeGrace()))));
+                store.shard(jobId, index)
+                        .ifPresent(
+                                s ->
+                                        store.updateShard(
+                                                s, s.withDue(now.plus(settings.completeGrace()))));
             } catch (RuntimeException again) {
                 e.addSuppressed(again);
             }
@@ -173,26 +239,45 @@ public final class CompleteService {
 
     /**
      * The shard changed between reading and writing it. COMPLETED: another invocation finished it,
-     * which is success. Anything else (a re-drive, a claim taken over): thrown, so the stream retries.
+     * which is success. Anything else (a re-drive, a claim taken over): thrown, so the stream
+     * retries.
      */
     private Result changedUnder(String jobId, int index, String doing) {
         Optional<Shard> now = store.shard(jobId, index);
         if (now.isPresent() && now.get().status() == ShardStatus.COMPLETED) {
-            LOG.log(Level.INFO, "job {0} shard {1}: completed by another invocation", jobId, Shard.partName(index));
+            LOG.log(
+                    Level.INFO,
+                    "job {0} shard {1}: completed by another invocation",
+                    jobId,
+                    Shard.partName(index));
             return new Result(jobId, index, Step.ALREADY_DONE, finishJobIfDone(jobId));
         }
-        throw new IllegalStateException("job " + jobId + " shard " + Shard.partName(index) + ": changed while "
-                + doing + " (now " + now.map(s -> s.status() + " v" + s.version()).orElse("gone")
-                + "), not completed; retry");
+        throw new IllegalStateException(
+                "job "
+                        + jobId
+                        + " shard "
+                        + Shard.partName(index)
+                        + ": changed while "
+                        + doing
+                        + " (now "
+                        + now.map(s -> s.status() + " v" + s.version()).orElse("gone")
+                        + "), not completed; retry");
     }
 
-    /** Best effort: a claim that cannot be given back expires after its lease, and poll re-drives the shard. */
+    /**
+     * Best effort: a claim that cannot be given back expires after its lease, and poll re-drives
+     * the shard.
+     */
     private void release(Shard claimed) {
         try {
             store.updateShard(claimed, claimed.released());
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "job {0} shard {1}: could not give back its claim ({2}); it expires at {3}",
-                    claimed.jobId(), Shard.partName(claimed.index()), e.getClass().getSimpleName(),
+            LOG.log(
+                    Level.WARNING,
+                    "job {0} shard {1}: could not give back its claim ({2}); it expires at {3}",
+                    claimed.jobId(),
+                    Shard.partName(claimed.index()),
+                    e.getClass().getSimpleName(),
                     claimed.claimedAt().plus(Shard.COMPLETE_LEASE));
         }
     }
@@ -208,38 +293,80 @@ public final class CompleteService {
             try (InputStream staged = objects.open(shard.stagingKey())) {
                 pending = Joiner.stagedIds(staged, idField);
             }
-            BatchView view = new BatchView(shard.batchId(), null, shard.providerStatus(), shard.providerCounts(),
-                    shard.outputFileId(), shard.errorFileId(), shard.batchError());
+            BatchView view =
+                    new BatchView(
+                            shard.batchId(),
+                            null,
+                            shard.providerStatus(),
+                            shard.providerCounts(),
+                            shard.outputFileId(),
+                            shard.errorFileId(),
+                            shard.batchError());
             Joiner.Joined joined;
             // Streamed to the bucket part by part: a 1 GB part of long answers never touches /tmp.
             try (ObjectStore.Upload part = objects.upload(partKey, "application/jsonl")) {
-                joined = Joiner.join(pending, sink -> {
-                    if (shard.batchId() != null) {
-                        provider.streamResults(view, sink);
-                    }
-                }, unanswered(shard), mayResubmit(shard, job), part, partKey,
-                        Submission.ON_DEMAND_STATUS.equals(shard.providerStatus()));
+                joined =
+                        Joiner.join(
+                                pending,
+                                sink -> {
+                                    if (shard.batchId() != null) {
+                                        provider.streamResults(view, sink);
+                                    }
+                                },
+                                unanswered(shard),
+                                mayResubmit(shard, job),
+                                part,
+                                partKey,
+                                Submission.ON_DEMAND_STATUS.equals(shard.providerStatus()));
                 part.complete();
             }
             String childKey = Keys.staging(shard.jobId(), shard.childIndex());
-            Map<String, Long> written = copyStaged(shard, idField, Map.of(
-                    Keys.failedPart(shard.jobId(), shard.index()), joined.finalFailures(), childKey, joined.resubmit()));
+            Map<String, Long> written =
+                    copyStaged(
+                            shard,
+                            idField,
+                            Map.of(
+                                    Keys.failedPart(shard.jobId(), shard.index()),
+                                    joined.finalFailures(),
+                                    childKey,
+                                    joined.resubmit()));
             Shard child = null;
             if (!joined.resubmit().isEmpty()) {
                 // Due now: the next poll submits it like any shard held back.
-                child = Shard.staged(shard.jobId(), shard.childIndex(), shard.provider(), childKey,
-                        joined.resubmit().size(), written.get(childKey), shard.depth() + 1, now)
-                        .withInputTokens(shard.requestCount() <= 0 ? 0
-                                : Math.round((double) shard.inputTokens() * joined.resubmit().size() / shard.requestCount()));
+                child =
+                        Shard.staged(
+                                        shard.jobId(),
+                                        shard.childIndex(),
+                                        shard.provider(),
+                                        childKey,
+                                        joined.resubmit().size(),
+                                        written.get(childKey),
+                                        shard.depth() + 1,
+                                        now)
+                                .withInputTokens(
+                                        shard.requestCount() <= 0
+                                                ? 0
+                                                : Math.round(
+                                                        (double) shard.inputTokens()
+                                                                * joined.resubmit().size()
+                                                                / shard.requestCount()));
             }
             return new Joined(joined.result(), child);
         } catch (IOException e) {
-            throw new UncheckedIOException("job " + shard.jobId() + " shard " + Shard.partName(shard.index())
-                    + ": joining results failed", e);
+            throw new UncheckedIOException(
+                    "job "
+                            + shard.jobId()
+                            + " shard "
+                            + Shard.partName(shard.index())
+                            + ": joining results failed",
+                    e);
         }
     }
 
-    /** Passing failures are resubmitted up to the depth limit, and never once the owner cancelled the job. */
+    /**
+     * Passing failures are resubmitted up to the depth limit, and never once the owner cancelled
+     * the job.
+     */
     private boolean mayResubmit(Shard shard, Job job) {
         return shard.depth() < settings.maxResubmitDepth() && !job.cancelRequested();
     }
@@ -248,8 +375,8 @@ public final class CompleteService {
      * Streams the staged lines of each non-empty id set to its key, in one pass over the staged
      * shard; returns the bytes written per key. Nothing is visible unless every key completes.
      */
-    private Map<String, Long> copyStaged(Shard shard, String idField, Map<String, Set<String>> idsByKey)
-            throws IOException {
+    private Map<String, Long> copyStaged(
+            Shard shard, String idField, Map<String, Set<String>> idsByKey) throws IOException {
         Map<String, ObjectStore.Upload> uploads = new LinkedHashMap<>();
         try {
             List<Joiner.Selection> selections = new ArrayList<>();
@@ -284,21 +411,30 @@ public final class CompleteService {
             return new Joiner.Unanswered(Outcome.FAILED, "batch_failed", shard.batchError());
         }
         String status = String.valueOf(shard.providerStatus());
-        // Providers spell their words differently (OpenAI "expired", Bedrock "Expired" and "Stopped").
+        // Providers spell their words differently (OpenAI "expired", Bedrock "Expired" and
+        // "Stopped").
         if (status.equalsIgnoreCase("expired")) {
-            return new Joiner.Unanswered(Outcome.EXPIRED, "batch_expired",
+            return new Joiner.Unanswered(
+                    Outcome.EXPIRED,
+                    "batch_expired",
                     "the batch's completion window closed before this request ran");
         }
-        if (status.toLowerCase(java.util.Locale.ROOT).startsWith("cancel") || status.equals("Stopped")) {
-            return new Joiner.Unanswered(Outcome.CANCELLED, "batch_cancelled",
+        if (status.toLowerCase(java.util.Locale.ROOT).startsWith("cancel")
+                || status.equals("Stopped")) {
+            return new Joiner.Unanswered(
+                    Outcome.CANCELLED,
+                    "batch_cancelled",
                     "the batch was cancelled before this request ran");
         }
         // The batch ended and says it is done, yet this request has no line. The provider's counts
         // decide whether it was run: only requests they show as never processed are sent again.
         var c = shard.providerCounts();
         long notProcessed = c == null ? 0 : Math.max(0, c.total() - c.completed() - c.failed());
-        return new Joiner.Unanswered(Outcome.MISSING, "missing_result",
-                "the provider returned no result line for this request", notProcessed);
+        return new Joiner.Unanswered(
+                Outcome.MISSING,
+                "missing_result",
+                "the provider returned no result line for this request",
+                notProcessed);
     }
 
     /**
@@ -309,7 +445,10 @@ public final class CompleteService {
 
     /** Writes the manifest and cleans up at the provider once every shard is completed. */
     private boolean finishJobIfDone(String jobId) {
-        Job job = store.job(jobId).orElseThrow(() -> new IllegalStateException("job " + jobId + " has no record"));
+        Job job =
+                store.job(jobId)
+                        .orElseThrow(
+                                () -> new IllegalStateException("job " + jobId + " has no record"));
         if (job.status() == JobStatus.COMPLETED) {
             return true;
         }
@@ -323,7 +462,8 @@ public final class CompleteService {
         Instant now = clock.instant();
         String manifestKey = Keys.manifest(jobId);
         long finalFailures = writeFailedList(jobId, shards);
-        ObjectNode manifest = manifest(job, shards, settings.money().prices(), store.ingestProgress(jobId));
+        ObjectNode manifest =
+                manifest(job, shards, settings.money().prices(), store.ingestProgress(jobId));
         if (finalFailures > 0) {
             manifest.put("failedFile", Keys.failed(jobId));
         }
@@ -332,30 +472,45 @@ public final class CompleteService {
         } catch (IOException e) {
             throw new UncheckedIOException("job " + jobId + ": writing the manifest failed", e);
         }
-        // Only now, with every part and the manifest in the bucket, is the provider's copy redundant.
+        // Only now, with every part and the manifest in the bucket, is the provider's copy
+        // redundant.
         for (Shard s : shards) {
             if (s.batchId() != null || s.inputFileId() != null) {
-                providers.get(s.provider()).cleanup(s.inputFileId(), s.outputFileId(), s.errorFileId());
+                providers
+                        .get(s.provider())
+                        .cleanup(s.inputFileId(), s.outputFileId(), s.errorFileId());
             }
         }
         // The completion event goes out once: claim, send, mark completed, in that order.
-        //  - Two invocations finishing the last shards at once (or a twin delivery of the same record):
-        //    only the one whose conditional claim wins sends; the other throws, so the stream hands its
+        //  - Two invocations finishing the last shards at once (or a twin delivery of the same
+        // record):
+        //    only the one whose conditional claim wins sends; the other throws, so the stream hands
+        // its
         //    record over again, and by then the job is COMPLETED and that retry simply returns.
-        //  - A crash after the claim and before the send (or a send that throws) must not lose the event:
-        //    the claim is a lease. While it is younger than EVENT_CLAIM_LEASE — longer than any Lambda
-        //    invocation can live — a retry is refused and throws (the stream keeps retrying); once it is
-        //    older and the job is still not COMPLETED, its holder is dead and a retry takes the claim
+        //  - A crash after the claim and before the send (or a send that throws) must not lose the
+        // event:
+        //    the claim is a lease. While it is younger than EVENT_CLAIM_LEASE — longer than any
+        // Lambda
+        //    invocation can live — a retry is refused and throws (the stream keeps retrying); once
+        // it is
+        //    older and the job is still not COMPLETED, its holder is dead and a retry takes the
+        // claim
         //    over and sends again.
-        //  - A crash after the send and before markCompleted therefore sends the event a second time
-        //    after the lease: delivery is at least once, and consumers dedupe on the detail's jobId.
+        //  - A crash after the send and before markCompleted therefore sends the event a second
+        // time
+        //    after the lease: delivery is at least once, and consumers dedupe on the detail's
+        // jobId.
         if (!store.claimCompletionEvent(jobId, now, now.minus(EVENT_CLAIM_LEASE))) {
             if (store.job(jobId).map(j -> j.status() == JobStatus.COMPLETED).orElse(false)) {
                 return true;
             }
-            throw new IllegalStateException("job " + jobId + ": its completion event is claimed by another "
-                    + "invocation that has not marked the job completed yet; retry (the claim can be taken over after "
-                    + EVENT_CLAIM_LEASE + ")");
+            throw new IllegalStateException(
+                    "job "
+                            + jobId
+                            + ": its completion event is claimed by another "
+                            + "invocation that has not marked the job completed yet; retry (the claim can be taken over after "
+                            + EVENT_CLAIM_LEASE
+                            + ")");
         }
         events.jobCompleted(completedEvent(job, manifestKey, manifest));
         boolean won = store.markCompleted(jobId, manifestKey, now);
@@ -364,8 +519,8 @@ public final class CompleteService {
     }
 
     /**
-     * Joins every shard's final failures into results/&lt;jobId&gt;/failed.jsonl, in the input's own
-     * format, ready to be fixed and dropped into inbox/ again. Streams shard by shard.
+     * Joins every shard's final failures into results/&lt;jobId&gt;/failed.jsonl, in the input's
+     * own format, ready to be fixed and dropped into inbox/ again. Streams shard by shard.
      */
     private long writeFailedList(String jobId, List<Shard> shards) {
         long total = shards.stream().mapToLong(s -> s.result().finalFailures()).sum();
@@ -391,8 +546,8 @@ public final class CompleteService {
      * Built only from stored records (the ingest timings included), so a rerun after a crash writes
      * the same bytes.
      */
-    private static ObjectNode manifest(Job job, List<Shard> shards, PriceTable prices,
-            Optional<IngestProgress> ingest) {
+    private static ObjectNode manifest(
+            Job job, List<Shard> shards, PriceTable prices, Optional<IngestProgress> ingest) {
         ObjectNode m = JSON.createObjectNode();
         m.put("jobId", job.jobId());
         m.put("provider", job.provider());
@@ -404,7 +559,13 @@ public final class CompleteService {
         input.put("version", job.inputVersion());
         input.put("sha256", job.sha256());
         input.put("bytes", job.inputBytes());
-        long succeeded = 0, failed = 0, expired = 0, cancelled = 0, missing = 0, resubmitted = 0, finalFailures = 0;
+        long succeeded = 0,
+                failed = 0,
+                expired = 0,
+                cancelled = 0,
+                missing = 0,
+                resubmitted = 0,
+                finalFailures = 0;
         Usage usage = Usage.ZERO;
         Map<String, Usage> usageByModel = new java.util.TreeMap<>();
         Map<String, Usage> onDemandByModel = new java.util.TreeMap<>();
@@ -451,23 +612,32 @@ public final class CompleteService {
             sn.put("resubmitted", r.resubmitted());
             sn.put("depth", s.depth());
             if (s.queueWait().times() > 0) {
-                // How long the shard waited for the provider's queue before it was sent, and how often.
+                // How long the shard waited for the provider's queue before it was sent, and how
+                // often.
                 sn.put("queueWaitSeconds", s.queueWait().waited().toSeconds());
                 sn.put("queueWaits", s.queueWait().times());
             }
             queueWait = queueWait.plus(s.queueWait().waited());
-            longestWait = s.queueWait().waited().compareTo(longestWait) > 0 ? s.queueWait().waited() : longestWait;
+            longestWait =
+                    s.queueWait().waited().compareTo(longestWait) > 0
+                            ? s.queueWait().waited()
+                            : longestWait;
             sn.set("usage", usageJson(r.usage()));
             if (onDemand) {
                 sn.put("onDemand", true);
             }
-            sn.set("cost", costJson(onDemand ? Bill.of(job.provider(), Map.of(), shardByModel, prices)
-                    : Bill.of(job.provider(), shardByModel, prices)));
+            sn.set(
+                    "cost",
+                    costJson(
+                            onDemand
+                                    ? Bill.of(job.provider(), Map.of(), shardByModel, prices)
+                                    : Bill.of(job.provider(), shardByModel, prices)));
             sn.put("part", r.partKey());
             if (s.endedAt() != null && (lastEnded == null || s.endedAt().isAfter(lastEnded))) {
                 lastEnded = s.endedAt();
             }
-            if (s.completedAt() != null && (lastCompleted == null || s.completedAt().isAfter(lastCompleted))) {
+            if (s.completedAt() != null
+                    && (lastCompleted == null || s.completedAt().isAfter(lastCompleted))) {
                 lastCompleted = s.completedAt();
             }
         }
@@ -487,15 +657,21 @@ public final class CompleteService {
         if (!onDemandUsage.equals(Usage.ZERO)) {
             cost.set("onDemandUsage", usageJson(onDemandUsage));
         }
-        // Each model at its own price: a file may mix models (Anthropic takes several in one batch).
+        // Each model at its own price: a file may mix models (Anthropic takes several in one
+        // batch).
         ObjectNode byModel = cost.putObject("byModel");
         java.util.Set<String> models = new java.util.TreeSet<>(usageByModel.keySet());
         models.addAll(onDemandByModel.keySet());
         for (String model : models) {
             Usage batchPart = usageByModel.getOrDefault(model, Usage.ZERO);
             Usage onDemandPart = onDemandByModel.getOrDefault(model, Usage.ZERO);
-            ObjectNode one = costJson(Bill.of(job.provider(), Map.of(model, batchPart), Map.of(model, onDemandPart),
-                    prices));
+            ObjectNode one =
+                    costJson(
+                            Bill.of(
+                                    job.provider(),
+                                    Map.of(model, batchPart),
+                                    Map.of(model, onDemandPart),
+                                    prices));
             one.set("usage", usageJson(batchPart.plus(onDemandPart)));
             byModel.set(model, one);
         }
@@ -507,8 +683,13 @@ public final class CompleteService {
             cost.put("budgetUsd", new BigDecimal(job.budgetUsd()));
         }
         if (!bill.complete()) {
-            cost.put("warning", "no price for " + job.provider() + " model(s) " + bill.unpricedModels()
-                    + "; add them to batchlane.pricing.overrides to see the bill");
+            cost.put(
+                    "warning",
+                    "no price for "
+                            + job.provider()
+                            + " model(s) "
+                            + bill.unpricedModels()
+                            + "; add them to batchlane.pricing.overrides to see the bill");
         }
         m.set("cost", cost);
         m.set("parts", parts);
@@ -522,43 +703,70 @@ public final class CompleteService {
         timings.put("queueWaitSeconds", queueWait.toSeconds());
         timings.put("longestShardQueueWaitSeconds", longestWait.toSeconds());
         if (job.createdAt() != null && lastCompleted != null) {
-            timings.put("totalSeconds", Duration.between(job.createdAt(), lastCompleted).toSeconds());
+            timings.put(
+                    "totalSeconds", Duration.between(job.createdAt(), lastCompleted).toSeconds());
         }
         // The lane's own overhead: one pass (validate, count, stage), then handing shards over.
-        ingest.ifPresent(p -> {
-            ObjectNode in = timings.putObject("ingest");
-            in.put("startedAt", String.valueOf(p.startedAt()));
-            in.put("validatedAndStagedAt", String.valueOf(p.passEndedAt()));
-            in.put("submittedAt", String.valueOf(p.submittedAt()));
-            if (p.passDuration() != null) {
-                in.put("passSeconds", p.passDuration().toMillis() / 1000.0);
-                if (p.passDuration().toMillis() > 0) {
-                    in.put("passMBps", Math.round(p.bytesRead() / 1e3 / p.passDuration().toMillis() * 10) / 10.0);
-                }
-            }
-            if (p.submittedAt() != null && p.passEndedAt() != null) {
-                in.put("submitSeconds", Duration.between(p.passEndedAt(), p.submittedAt()).toMillis() / 1000.0);
-            }
-            in.put("shardsSubmittedByIngest", p.submittedByIngest());
-            in.put("shardsHandedToPoll", p.handedToPoll());
-        });
+        ingest.ifPresent(
+                p -> {
+                    ObjectNode in = timings.putObject("ingest");
+                    in.put("startedAt", String.valueOf(p.startedAt()));
+                    in.put("validatedAndStagedAt", String.valueOf(p.passEndedAt()));
+                    in.put("submittedAt", String.valueOf(p.submittedAt()));
+                    if (p.passDuration() != null) {
+                        in.put("passSeconds", p.passDuration().toMillis() / 1000.0);
+                        if (p.passDuration().toMillis() > 0) {
+                            in.put(
+                                    "passMBps",
+                                    Math.round(
+                                                    p.bytesRead()
+                                                            / 1e3
+                                                            / p.passDuration().toMillis()
+                                                            * 10)
+                                            / 10.0);
+                        }
+                    }
+                    if (p.submittedAt() != null && p.passEndedAt() != null) {
+                        in.put(
+                                "submitSeconds",
+                                Duration.between(p.passEndedAt(), p.submittedAt()).toMillis()
+                                        / 1000.0);
+                    }
+                    in.put("shardsSubmittedByIngest", p.submittedByIngest());
+                    in.put("shardsHandedToPoll", p.handedToPoll());
+                });
         return m;
     }
 
-    private static JobEvents.JobCompleted completedEvent(Job job, String manifestKey, ObjectNode m) {
+    private static JobEvents.JobCompleted completedEvent(
+            Job job, String manifestKey, ObjectNode m) {
         JsonNode c = m.get("counts");
         JsonNode u = m.get("usage");
         JsonNode cost = m.get("cost");
-        return new JobEvents.JobCompleted(job.jobId(), job.provider(), job.model(), job.bucket(), manifestKey,
-                c.get("requests").asLong(), c.get("succeeded").asLong(), c.get("failed").asLong(),
-                c.get("expired").asLong(), c.get("cancelled").asLong(), c.get("missing").asLong(),
-                new Usage(u.get("inputTokens").asLong(), u.get("cachedInputTokens").asLong(),
+        return new JobEvents.JobCompleted(
+                job.jobId(),
+                job.provider(),
+                job.model(),
+                job.bucket(),
+                manifestKey,
+                c.get("requests").asLong(),
+                c.get("succeeded").asLong(),
+                c.get("failed").asLong(),
+                c.get("expired").asLong(),
+                c.get("cancelled").asLong(),
+                c.get("missing").asLong(),
+                new Usage(
+                        u.get("inputTokens").asLong(),
+                        u.get("cachedInputTokens").asLong(),
                         u.get("outputTokens").asLong()),
                 cost.get("batchUsd").isNull() ? null : cost.get("batchUsd").decimalValue(),
                 cost.get("syncUsd").isNull() ? null : cost.get("syncUsd").decimalValue());
     }
 
-    /** The bill for some usage: at the batch price, what it would have cost synchronously, and the saving. */
+    /**
+     * The bill for some usage: at the batch price, what it would have cost synchronously, and the
+     * saving.
+     */
     private static ObjectNode costJson(Bill bill) {
         ObjectNode n = JSON.createObjectNode();
         if (!bill.complete()) {

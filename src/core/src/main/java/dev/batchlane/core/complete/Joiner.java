@@ -33,10 +33,11 @@ public final class Joiner {
     /**
      * How to account for a staged request the provider returned no line for. {@code notProcessed}
      * is how many of the shard's requests the provider's own counts say it never processed (total
-     * minus completed minus failed). A {@link Outcome#MISSING} request is sent again only when every
-     * missing request can be one of those: otherwise the provider may have run (and billed) it and
-     * lost only its line, and it is a final failure with the unanswered code instead of a blind
-     * second run. Other outcomes (the batch expired or was cancelled) follow {@link ResubmitPolicy}.
+     * minus completed minus failed). A {@link Outcome#MISSING} request is sent again only when
+     * every missing request can be one of those: otherwise the provider may have run (and billed)
+     * it and lost only its line, and it is a final failure with the unanswered code instead of a
+     * blind second run. Other outcomes (the batch expired or was cancelled) follow {@link
+     * ResubmitPolicy}.
      */
     public record Unanswered(Outcome outcome, String code, String message, long notProcessed) {
         public Unanswered(Outcome outcome, String code, String message) {
@@ -58,8 +59,12 @@ public final class Joiner {
             }
             String id = idOf(line.bytes(), line.length(), idField);
             if (id == null) {
-                throw new IllegalStateException("staged line " + line.number() + " has no " + idField
-                        + "; staging only holds validated lines");
+                throw new IllegalStateException(
+                        "staged line "
+                                + line.number()
+                                + " has no "
+                                + idField
+                                + "; staging only holds validated lines");
             }
             ids.add(id);
         }
@@ -88,77 +93,121 @@ public final class Joiner {
         }
     }
 
-    /** A joined shard: its counts, and the ids handed on to a child shard (resubmitted) or to the failed list. */
+    /**
+     * A joined shard: its counts, and the ids handed on to a child shard (resubmitted) or to the
+     * failed list.
+     */
     public record Joined(ShardResult result, Set<String> resubmit, Set<String> finalFailures) {}
 
     /**
      * Writes the joined part to {@code part}, which is left open: the caller completes or aborts
-     * the upload. {@code results} streams the provider's lines into
-     * the consumer it is given. When {@code mayResubmit}, requests that failed for a passing reason
-     * (see {@link ResubmitPolicy}) are not written but returned for a child shard; every other failure
-     * is written with its error and returned as a final failure.
+     * the upload. {@code results} streams the provider's lines into the consumer it is given. When
+     * {@code mayResubmit}, requests that failed for a passing reason (see {@link ResubmitPolicy})
+     * are not written but returned for a child shard; every other failure is written with its error
+     * and returned as a final failure.
      */
-    public static Joined join(Set<String> pending, Consumer<Consumer<LineResult>> results, Unanswered unanswered,
-            boolean mayResubmit, OutputStream part, String partKey) {
+    public static Joined join(
+            Set<String> pending,
+            Consumer<Consumer<LineResult>> results,
+            Unanswered unanswered,
+            boolean mayResubmit,
+            OutputStream part,
+            String partKey) {
         return join(pending, results, unanswered, mayResubmit, part, partKey, false);
     }
 
     /**
      * As above; {@code onDemand} says the provider ran this shard synchronously rather than as a
-     * batch (too small for one), and every line written carries {@code "on_demand": true}: the
-     * user sees which answers were billed at the synchronous price without reading the manifest.
+     * batch (too small for one), and every line written carries {@code "on_demand": true}: the user
+     * sees which answers were billed at the synchronous price without reading the manifest.
      */
-    public static Joined join(Set<String> pending, Consumer<Consumer<LineResult>> results, Unanswered unanswered,
-            boolean mayResubmit, OutputStream part, String partKey, boolean onDemand) {
+    public static Joined join(
+            Set<String> pending,
+            Consumer<Consumer<LineResult>> results,
+            Unanswered unanswered,
+            boolean mayResubmit,
+            OutputStream part,
+            String partKey,
+            boolean onDemand) {
         long[] counts = new long[Outcome.values().length];
         long[] unknown = {0};
         Usage[] usage = {Usage.ZERO};
         java.util.Map<String, Usage> byModel = new java.util.TreeMap<>();
         Set<String> resubmit = new LinkedHashSet<>();
         Set<String> finalFailures = new LinkedHashSet<>();
-        try (JsonGenerator out = new JsonFactory().createGenerator(part, JsonEncoding.UTF8)
-                .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET)) {
+        try (JsonGenerator out =
+                new JsonFactory()
+                        .createGenerator(part, JsonEncoding.UTF8)
+                        .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET)) {
             out.setRootValueSeparator(null);
             boolean[] resubmitMissing = {false};
-            Consumer<LineResult> route = line -> {
-                if (line.usage() != null) {
-                    // billed whatever happens next to the request
-                    usage[0] = usage[0].plus(line.usage());
-                    // priced per model: a file may mix models, each at its own price
-                    byModel.merge(line.model() == null ? "" : line.model(), line.usage(), Usage::plus);
-                }
-                boolean again = line.outcome() == Outcome.MISSING ? resubmitMissing[0] : ResubmitPolicy.worthResubmitting(line);
-                if (mayResubmit && again) {
-                    resubmit.add(line.customId());
-                    return;
-                }
-                counts[line.outcome().ordinal()]++;
-                if (line.outcome() != Outcome.SUCCEEDED) {
-                    finalFailures.add(line.customId());
-                }
-                write(out, line, onDemand);
-            };
-            results.accept(line -> {
-                if (!pending.remove(line.customId())) {
-                    unknown[0]++;
-                    return;
-                }
-                route.accept(line);
-            });
-            String error = JSON.createObjectNode().put("code", unanswered.code()).put("message", unanswered.message())
-                    .toString();
+            Consumer<LineResult> route =
+                    line -> {
+                        if (line.usage() != null) {
+                            // billed whatever happens next to the request
+                            usage[0] = usage[0].plus(line.usage());
+                            // priced per model: a file may mix models, each at its own price
+                            byModel.merge(
+                                    line.model() == null ? "" : line.model(),
+                                    line.usage(),
+                                    Usage::plus);
+                        }
+                        boolean again =
+                                line.outcome() == Outcome.MISSING
+                                        ? resubmitMissing[0]
+                                        : ResubmitPolicy.worthResubmitting(line);
+                        if (mayResubmit && again) {
+                            resubmit.add(line.customId());
+                            return;
+                        }
+                        counts[line.outcome().ordinal()]++;
+                        if (line.outcome() != Outcome.SUCCEEDED) {
+                            finalFailures.add(line.customId());
+                        }
+                        write(out, line, onDemand);
+                    };
+            results.accept(
+                    line -> {
+                        if (!pending.remove(line.customId())) {
+                            unknown[0]++;
+                            return;
+                        }
+                        route.accept(line);
+                    });
+            String error =
+                    JSON.createObjectNode()
+                            .put("code", unanswered.code())
+                            .put("message", unanswered.message())
+                            .toString();
             resubmitMissing[0] = pending.size() <= unanswered.notProcessed();
             for (String id : pending) {
-                route.accept(new LineResult(id, unanswered.outcome(), null, null, error, null, unanswered.code(),
-                        null));
+                route.accept(
+                        new LineResult(
+                                id,
+                                unanswered.outcome(),
+                                null,
+                                null,
+                                error,
+                                null,
+                                unanswered.code(),
+                                null));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("writing joined results to " + partKey + " failed", e);
         }
-        ShardResult result = new ShardResult(counts[Outcome.SUCCEEDED.ordinal()], counts[Outcome.FAILED.ordinal()],
-                counts[Outcome.EXPIRED.ordinal()], counts[Outcome.CANCELLED.ordinal()],
-                counts[Outcome.MISSING.ordinal()], unknown[0], usage[0], partKey, resubmit.size(), finalFailures.size(),
-                byModel);
+        ShardResult result =
+                new ShardResult(
+                        counts[Outcome.SUCCEEDED.ordinal()],
+                        counts[Outcome.FAILED.ordinal()],
+                        counts[Outcome.EXPIRED.ordinal()],
+                        counts[Outcome.CANCELLED.ordinal()],
+                        counts[Outcome.MISSING.ordinal()],
+                        unknown[0],
+                        usage[0],
+                        partKey,
+                        resubmit.size(),
+                        finalFailures.size(),
+                        byModel);
         return new Joined(result, resubmit, finalFailures);
     }
 
@@ -170,7 +219,8 @@ public final class Joiner {
      * so a child shard or the failed list holds exactly what the user wrote. One pass over the
      * shard serves every selection.
      */
-    public static void select(InputStream staged, String idField, List<Selection> selections) throws IOException {
+    public static void select(InputStream staged, String idField, List<Selection> selections)
+            throws IOException {
         LineReader reader = new LineReader(staged, MAX_STAGED_LINE);
         LineReader.Line line;
         while ((line = reader.next()) != null) {

@@ -12,8 +12,8 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * Hands a job's unfinished completion work to complete again, at once: what poll does by itself
- * for a shard still ENDED after its grace, asked for by an operator after stream records ran out of
+ * Hands a job's unfinished completion work to complete again, at once: what poll does by itself for
+ * a shard still ENDED after its grace, asked for by an operator after stream records ran out of
  * retries and landed in the dead-letter queue. Each ENDED shard is moved out of ENDED and back (the
  * stream delivers only the move into ENDED), unless a complete invocation holds a live claim on it;
  * a job whose shards are all completed but which is not is asked to finish. Only the table is
@@ -32,11 +32,16 @@ public final class Redrive {
         this.grace = grace;
     }
 
-    /** {@code shards}: ENDED shards handed to complete again; {@code claimed}: left to a live claim. */
+    /**
+     * {@code shards}: ENDED shards handed to complete again; {@code claimed}: left to a live claim.
+     */
     public record Result(String jobId, int shards, int claimed, boolean finishRequested) {}
 
     public Result redrive(String jobId) {
-        Job job = store.job(jobId).orElseThrow(() -> new IllegalArgumentException("redrive: no job " + jobId));
+        Job job =
+                store.job(jobId)
+                        .orElseThrow(
+                                () -> new IllegalArgumentException("redrive: no job " + jobId));
         int redriven = 0;
         int claimed = 0;
         boolean allCompleted = true;
@@ -54,7 +59,9 @@ public final class Redrive {
                     continue;
                 }
                 Optional<Shard> out = store.updateShard(shard, shard.redriving(now));
-                if (out.isPresent() && store.updateShard(out.get(), out.get().redriven(now.plus(grace))).isPresent()) {
+                if (out.isPresent()
+                        && store.updateShard(out.get(), out.get().redriven(now.plus(grace)))
+                                .isPresent()) {
                     redriven++;
                 }
             } else if (shard.status() != ShardStatus.COMPLETED) {
@@ -62,12 +69,18 @@ public final class Redrive {
             }
         }
         boolean finish = false;
-        if (allCompleted && job.status() == JobStatus.RUNNING
+        if (allCompleted
+                && job.status() == JobStatus.RUNNING
                 && store.job(jobId).map(Job::allShardsCompleted).orElse(false)) {
             finish = store.requestFinish(jobId, clock.instant());
         }
-        LOG.log(Level.INFO, "job {0}: re-drove {1} ended shard(s), {2} left to a live claim{3}", jobId, redriven,
-                claimed, finish ? "; finish requested" : "");
+        LOG.log(
+                Level.INFO,
+                "job {0}: re-drove {1} ended shard(s), {2} left to a live claim{3}",
+                jobId,
+                redriven,
+                claimed,
+                finish ? "; finish requested" : "");
         return new Result(jobId, redriven, claimed, finish);
     }
 }

@@ -7,32 +7,24 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.batchlane.core.money.Estimates;
 import dev.batchlane.core.money.TokenEstimate;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
- * Reads a whole JSONL file once, as a stream, and checks every line: the generic rules here
- * (UTF-8, one JSON object per line, size, id present and unique) and the provider's own through
- * its {@link RequestContract}. Memory holds one line and the id registry, never the file.
+ * Reads a whole JSONL file once, as a stream, and checks every line: the generic rules here (UTF-8,
+ * one JSON object per line, size, id present and unique) and the provider's own through its {@link
+ * RequestContract}. Memory holds one line and the id registry, never the file.
  */
 public final class FileValidator {
-    /** Deeper nesting than any real request needs; far below what would strain the parser's stack. */
+    /**
+     * Deeper nesting than any real request needs; far below what would strain the parser's stack.
+     */
     static final int MAX_NESTING_DEPTH = 128;
 
     static final ObjectMapper LINE_MAPPER = lineMapper();
@@ -48,15 +40,27 @@ public final class FileValidator {
         this(contract, limits, DEFAULT_MAX_OUTPUT_TOKENS);
     }
 
-    public FileValidator(RequestContract contract, IngestLimits limits, long defaultMaxOutputTokens) {
+    public FileValidator(
+            RequestContract contract, IngestLimits limits, long defaultMaxOutputTokens) {
         this.contract = contract;
         this.limits = limits;
         this.defaultMaxOutputTokens = defaultMaxOutputTokens;
     }
 
-    /** The outcome of one pass over a file. {@code sample} holds the first violations, for the report. */
-    public record Result(long lines, long requests, long bytes, String sha256, long violationCount,
-            Map<String, Long> violationsByCode, List<Violation> sample, String endpoint, String model,
+    /**
+     * The outcome of one pass over a file. {@code sample} holds the first violations, for the
+     * report.
+     */
+    public record Result(
+            long lines,
+            long requests,
+            long bytes,
+            String sha256,
+            long violationCount,
+            Map<String, Long> violationsByCode,
+            List<Violation> sample,
+            String endpoint,
+            String model,
             Map<String, TokenEstimate> estimates) {
         public boolean valid() {
             return violationCount == 0;
@@ -69,28 +73,63 @@ public final class FileValidator {
      * on every core; see {@link IngestPass}.
      */
     public Result validate(InputStream in, Consumer<Violation> allViolations) throws IOException {
-        return new IngestPass(contract, limits, defaultMaxOutputTokens, IngestPass.Options.defaults())
-                .run(in, allViolations, null, IngestPass.Progress.NONE).checked();
+        return new IngestPass(
+                        contract, limits, defaultMaxOutputTokens, IngestPass.Options.defaults())
+                .run(in, allViolations, null, IngestPass.Progress.NONE)
+                .checked();
     }
 
-    static String checkId(String field, long lineNumber, ObjectNode object, IdRegistry ids,
+    static String checkId(
+            String field,
+            long lineNumber,
+            ObjectNode object,
+            IdRegistry ids,
             RequestContract.ViolationSink sink) {
         JsonNode id = object.get(field);
         if (id == null || id.isNull()) {
-            sink.add(new Violation(lineNumber, null, "custom_id_missing",
-                    "line " + lineNumber + " has no " + field + "; every request needs one to join its result"));
+            sink.add(
+                    new Violation(
+                            lineNumber,
+                            null,
+                            "custom_id_missing",
+                            "line "
+                                    + lineNumber
+                                    + " has no "
+                                    + field
+                                    + "; every request needs one to join its result"));
             return null;
         }
         if (!id.isTextual() || id.asText().isEmpty()) {
-            sink.add(new Violation(lineNumber, null, "custom_id_invalid",
-                    "line " + lineNumber + ": " + field + " must be a non-empty string, found " + kind(id)));
+            sink.add(
+                    new Violation(
+                            lineNumber,
+                            null,
+                            "custom_id_invalid",
+                            "line "
+                                    + lineNumber
+                                    + ": "
+                                    + field
+                                    + " must be a non-empty string, found "
+                                    + kind(id)));
             return null;
         }
         String value = id.asText();
         long first = ids.putIfAbsent(value, lineNumber);
         if (first != 0) {
-            sink.add(new Violation(lineNumber, value, "duplicate_custom_id", "line " + lineNumber + ": " + field
-                    + " '" + value + "' is already used on line " + first + "; ids must be unique in a file"));
+            sink.add(
+                    new Violation(
+                            lineNumber,
+                            value,
+                            "duplicate_custom_id",
+                            "line "
+                                    + lineNumber
+                                    + ": "
+                                    + field
+                                    + " '"
+                                    + value
+                                    + "' is already used on line "
+                                    + first
+                                    + "; ids must be unique in a file"));
         }
         return value;
     }
@@ -127,8 +166,9 @@ public final class FileValidator {
 
     static ObjectMapper lineMapper() {
         ObjectMapper mapper = new ObjectMapper();
-        mapper.getFactory().setStreamReadConstraints(
-                StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build());
+        mapper.getFactory()
+                .setStreamReadConstraints(
+                        StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build());
         mapper.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         mapper.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         return mapper;

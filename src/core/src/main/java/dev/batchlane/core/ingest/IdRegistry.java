@@ -6,9 +6,10 @@ import java.nio.charset.StandardCharsets;
  * Remembers which custom_ids a file has used, and on which line, in 12 bytes per table slot
  * whatever the id's length: a 64-bit hash and an int line number in an open-addressing table kept
  * at most three-quarters full, so 16–32 bytes per id. A file of 10 million lines needs 160–320 MB
- * instead of gigabytes of strings; it is the one part of ingest that grows with the file. Two different ids share a 64-bit hash with
- * probability about n²/2⁶⁵ (3·10⁻⁶ for 10 million ids); such a pair would be reported as a
- * duplicate, a false rejection the user can see and never a lost request.
+ * instead of gigabytes of strings; it is the one part of ingest that grows with the file. Two
+ * different ids share a 64-bit hash with probability about n²/2⁶⁵ (3·10⁻⁶ for 10 million ids); such
+ * a pair would be reported as a duplicate, a false rejection the user can see and never a lost
+ * request.
  */
 final class IdRegistry {
     private long[] keys = new long[1 << 12];

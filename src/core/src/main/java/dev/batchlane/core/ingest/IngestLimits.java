@@ -12,40 +12,67 @@ package dev.batchlane.core.ingest;
  * batch); {@link RequestContract.FileRules#inputs} says how many one line holds. Defaults follow
  * the OpenAI Batch API: 50,000 requests and 50,000 inputs, 200 MB per batch input file.
  */
-public record IngestLimits(int maxRequestsPerShard, long maxBytesPerShard, int maxLineBytes, int maxReportedErrors,
+public record IngestLimits(
+        int maxRequestsPerShard,
+        long maxBytesPerShard,
+        int maxLineBytes,
+        int maxReportedErrors,
         long maxInputsPerShard) {
 
     /** Decimal units, as providers document their limits. */
     public static final long MB = 1_000_000L;
 
-    public static final IngestLimits OPENAI = new IngestLimits(50_000, 200 * MB, 10 * 1024 * 1024, 20, 50_000);
+    public static final IngestLimits OPENAI =
+            new IngestLimits(50_000, 200 * MB, 10 * 1024 * 1024, 20, 50_000);
 
     /** No cap of its own: {@link #cappedBy} with this leaves a provider's limits as they are. */
-    public static final IngestLimits NO_CAP = new IngestLimits(Integer.MAX_VALUE, Long.MAX_VALUE,
-            Integer.MAX_VALUE - 1, 20, Long.MAX_VALUE);
+    public static final IngestLimits NO_CAP =
+            new IngestLimits(
+                    Integer.MAX_VALUE, Long.MAX_VALUE, Integer.MAX_VALUE - 1, 20, Long.MAX_VALUE);
 
     /** Limits that count one input per line, so only requests and bytes cut shards. */
-    public IngestLimits(int maxRequestsPerShard, long maxBytesPerShard, int maxLineBytes, int maxReportedErrors) {
-        this(maxRequestsPerShard, maxBytesPerShard, maxLineBytes, maxReportedErrors, Long.MAX_VALUE);
+    public IngestLimits(
+            int maxRequestsPerShard,
+            long maxBytesPerShard,
+            int maxLineBytes,
+            int maxReportedErrors) {
+        this(
+                maxRequestsPerShard,
+                maxBytesPerShard,
+                maxLineBytes,
+                maxReportedErrors,
+                Long.MAX_VALUE);
     }
 
-    /** These limits, lowered where {@code caps} is lower (configuration can only tighten a provider's limits). */
+    /**
+     * These limits, lowered where {@code caps} is lower (configuration can only tighten a
+     * provider's limits).
+     */
     public IngestLimits cappedBy(IngestLimits caps) {
-        return new IngestLimits(Math.min(maxRequestsPerShard, caps.maxRequestsPerShard),
-                Math.min(maxBytesPerShard, caps.maxBytesPerShard), Math.min(maxLineBytes, caps.maxLineBytes),
-                caps.maxReportedErrors, Math.min(maxInputsPerShard, caps.maxInputsPerShard));
+        return new IngestLimits(
+                Math.min(maxRequestsPerShard, caps.maxRequestsPerShard),
+                Math.min(maxBytesPerShard, caps.maxBytesPerShard),
+                Math.min(maxLineBytes, caps.maxLineBytes),
+                caps.maxReportedErrors,
+                Math.min(maxInputsPerShard, caps.maxInputsPerShard));
     }
 
     public IngestLimits {
         if (maxRequestsPerShard < 1) {
-            throw new IllegalArgumentException("maxRequestsPerShard must be at least 1, was " + maxRequestsPerShard);
+            throw new IllegalArgumentException(
+                    "maxRequestsPerShard must be at least 1, was " + maxRequestsPerShard);
         }
         if (maxLineBytes < 1 || maxLineBytes + 1L > maxBytesPerShard) {
-            throw new IllegalArgumentException("maxLineBytes (" + maxLineBytes
-                    + ") must be positive and leave room for a newline within maxBytesPerShard (" + maxBytesPerShard + ")");
+            throw new IllegalArgumentException(
+                    "maxLineBytes ("
+                            + maxLineBytes
+                            + ") must be positive and leave room for a newline within maxBytesPerShard ("
+                            + maxBytesPerShard
+                            + ")");
         }
         if (maxInputsPerShard < 1) {
-            throw new IllegalArgumentException("maxInputsPerShard must be at least 1, was " + maxInputsPerShard);
+            throw new IllegalArgumentException(
+                    "maxInputsPerShard must be at least 1, was " + maxInputsPerShard);
         }
     }
 }

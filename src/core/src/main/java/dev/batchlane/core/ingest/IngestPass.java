@@ -69,14 +69,27 @@ public final class IngestPass {
     }
 
     /** How the pass runs. */
-    public record Options(int parallelism, int chunkBytes, Duration progressEvery, Deadline deadline,
-            Duration deadlineMargin, Clock clock) {
-        /** About 1 MiB of whole lines per chunk: enough to amortise a hand-off, few enough to bound memory. */
+    public record Options(
+            int parallelism,
+            int chunkBytes,
+            Duration progressEvery,
+            Deadline deadline,
+            Duration deadlineMargin,
+            Clock clock) {
+        /**
+         * About 1 MiB of whole lines per chunk: enough to amortise a hand-off, few enough to bound
+         * memory.
+         */
         public static final int DEFAULT_CHUNK_BYTES = 1 << 20;
 
         public static Options defaults() {
-            return new Options(Runtime.getRuntime().availableProcessors(), DEFAULT_CHUNK_BYTES, Duration.ofSeconds(5),
-                    Deadline.none(), Duration.ZERO, Clock.systemUTC());
+            return new Options(
+                    Runtime.getRuntime().availableProcessors(),
+                    DEFAULT_CHUNK_BYTES,
+                    Duration.ofSeconds(5),
+                    Deadline.none(),
+                    Duration.ZERO,
+                    Clock.systemUTC());
         }
 
         public Options withDeadline(Deadline d, Duration margin, Clock c) {
@@ -92,8 +105,12 @@ public final class IngestPass {
         }
     }
 
-    /** What the pass found, and the shards it staged (all of them only when {@code checked.valid()}). */
-    public record Result(FileValidator.Result checked, List<StagedShard> shards, Duration elapsed) {}
+    /**
+     * What the pass found, and the shards it staged (all of them only when {@code
+     * checked.valid()}).
+     */
+    public record Result(
+            FileValidator.Result checked, List<StagedShard> shards, Duration elapsed) {}
 
     /** Thrown when the invocation's time ran out before the pass could end. */
     public static final class OutOfTime extends RuntimeException {
@@ -107,7 +124,11 @@ public final class IngestPass {
     private final long defaultMaxOutputTokens;
     private final Options options;
 
-    public IngestPass(RequestContract contract, IngestLimits limits, long defaultMaxOutputTokens, Options options) {
+    public IngestPass(
+            RequestContract contract,
+            IngestLimits limits,
+            long defaultMaxOutputTokens,
+            Options options) {
         this.contract = contract;
         this.limits = limits;
         this.defaultMaxOutputTokens = defaultMaxOutputTokens;
@@ -116,11 +137,30 @@ public final class IngestPass {
 
     // ---- what a worker makes of one line ----
 
-    private enum Kind { BLANK, OVERSIZED, BAD_UTF8, BAD_JSON, NOT_OBJECT, OBJECT }
+    private enum Kind {
+        BLANK,
+        OVERSIZED,
+        BAD_UTF8,
+        BAD_JSON,
+        NOT_OBJECT,
+        OBJECT
+    }
 
-    private record Parsed(Kind kind, JsonNode node, String jsonCode, String jsonMessage, TokenEstimate tokens,
-            String model, long inputs) {
-        Parsed(Kind kind, JsonNode node, String jsonCode, String jsonMessage, TokenEstimate tokens, String model) {
+    private record Parsed(
+            Kind kind,
+            JsonNode node,
+            String jsonCode,
+            String jsonMessage,
+            TokenEstimate tokens,
+            String model,
+            long inputs) {
+        Parsed(
+                Kind kind,
+                JsonNode node,
+                String jsonCode,
+                String jsonMessage,
+                TokenEstimate tokens,
+                String model) {
             this(kind, node, jsonCode, jsonMessage, tokens, model, 1);
         }
     }
@@ -174,11 +214,15 @@ public final class IngestPass {
         return c;
     }
 
-    /** One per worker thread: a decoder and a set of file rules used only for stateless estimates. */
+    /**
+     * One per worker thread: a decoder and a set of file rules used only for stateless estimates.
+     */
     private final class Worker {
-        private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        private final CharsetDecoder utf8 =
+                StandardCharsets.UTF_8
+                        .newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT);
         private final RequestContract.FileRules estimator = contract.startFile();
 
         Parsed parse(Chunk c, int i) {
@@ -190,7 +234,10 @@ public final class IngestPass {
             }
             String text;
             try {
-                text = utf8.reset().decode(ByteBuffer.wrap(c.data, c.start[i], c.length[i])).toString();
+                text =
+                        utf8.reset()
+                                .decode(ByteBuffer.wrap(c.data, c.start[i], c.length[i]))
+                                .toString();
             } catch (CharacterCodingException e) {
                 return new Parsed(Kind.BAD_UTF8, null, null, null, null, null);
             }
@@ -198,7 +245,13 @@ public final class IngestPass {
             try {
                 node = FileValidator.LINE_MAPPER.readTree(text);
             } catch (JsonProcessingException e) {
-                return new Parsed(Kind.BAD_JSON, null, FileValidator.jsonCode(e), e.getOriginalMessage(), null, null);
+                return new Parsed(
+                        Kind.BAD_JSON,
+                        null,
+                        FileValidator.jsonCode(e),
+                        e.getOriginalMessage(),
+                        null,
+                        null);
             }
             if (!(node instanceof ObjectNode object)) {
                 return new Parsed(Kind.NOT_OBJECT, node, null, null, null, null);
@@ -211,12 +264,16 @@ public final class IngestPass {
                 JsonNode body = estimator.requestBody(object);
                 if (body != null && body.isObject()) {
                     model = estimator.modelOf(object);
-                    tokens = new TokenEstimate(1, estimator.inputTokens(object),
-                            estimator.maxOutputTokens(object, defaultMaxOutputTokens));
+                    tokens =
+                            new TokenEstimate(
+                                    1,
+                                    estimator.inputTokens(object),
+                                    estimator.maxOutputTokens(object, defaultMaxOutputTokens));
                 }
                 inputs = estimator.inputs(object);
             } catch (RuntimeException e) {
-                // A line odd enough to trip the estimate breaks a rule the merger reports; its count is not used.
+                // A line odd enough to trip the estimate breaks a rule the merger reports; its
+                // count is not used.
                 tokens = null;
                 inputs = 1;
             }
@@ -239,23 +296,30 @@ public final class IngestPass {
      * Reads {@code in} to its end. {@code allViolations} receives every violation in line order;
      * {@code stager} (null: validate only) receives the shards while the file is clean.
      */
-    public Result run(InputStream in, Consumer<Violation> allViolations, Stager stager, Progress progress)
+    public Result run(
+            InputStream in, Consumer<Violation> allViolations, Stager stager, Progress progress)
             throws IOException {
         Instant started = options.clock().instant();
         MessageDigest sha = FileValidator.sha256();
-        FileValidator.CountingStream counted = new FileValidator.CountingStream(new DigestInputStream(in, sha));
+        FileValidator.CountingStream counted =
+                new FileValidator.CountingStream(new DigestInputStream(in, sha));
         LineReader reader = new LineReader(counted, limits.maxLineBytes());
         int parallelism = Math.max(1, options.parallelism());
-        ExecutorService pool = Executors.newFixedThreadPool(parallelism, r -> {
-            Thread t = new Thread(r, "ingest-parse");
-            t.setDaemon(true);
-            return t;
-        });
-        ExecutorService finisher = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "ingest-stage");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool =
+                Executors.newFixedThreadPool(
+                        parallelism,
+                        r -> {
+                            Thread t = new Thread(r, "ingest-parse");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        ExecutorService finisher =
+                Executors.newSingleThreadExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "ingest-stage");
+                            t.setDaemon(true);
+                            return t;
+                        });
         Merger merger = new Merger(allViolations, stager, progress, counted, finisher);
         ThreadLocal<Worker> workers = ThreadLocal.withInitial(Worker::new);
         ArrayDeque<CompletableFuture<Chunk>> inFlight = new ArrayDeque<>();
@@ -293,7 +357,8 @@ public final class IngestPass {
             pool.shutdownNow();
             merger.abortStaging();
             try {
-                // A shard still completing is finished (or fails) before the caller sees the result,
+                // A shard still completing is finished (or fails) before the caller sees the
+                // result,
                 // so its list of staged shards is whole and removing them removes them all.
                 merger.awaitFinishing();
             } catch (IOException | RuntimeException e) {
@@ -310,16 +375,38 @@ public final class IngestPass {
             merger.rules.finish(merger.requests, merger::add);
         }
         if (merger.requests == 0 && merger.count == 0) {
-            merger.add(new Violation(0, null, "empty_file", "the file holds no requests"
-                    + (lastLine == 0 ? "" : " (only " + lastLine + " blank line(s))")));
+            merger.add(
+                    new Violation(
+                            0,
+                            null,
+                            "empty_file",
+                            "the file holds no requests"
+                                    + (lastLine == 0
+                                            ? ""
+                                            : " (only " + lastLine + " blank line(s))")));
         }
-        FileValidator.Result checked = new FileValidator.Result(lastLine, merger.requests, counted.count,
-                HexFormat.of().formatHex(sha.digest()), merger.count, merger.byCode, List.copyOf(merger.sample),
-                merger.rules.endpoint(), merger.rules.model(), merger.estimates);
-        return new Result(checked, List.copyOf(merger.shards), Duration.between(started, options.clock().instant()));
+        FileValidator.Result checked =
+                new FileValidator.Result(
+                        lastLine,
+                        merger.requests,
+                        counted.count,
+                        HexFormat.of().formatHex(sha.digest()),
+                        merger.count,
+                        merger.byCode,
+                        List.copyOf(merger.sample),
+                        merger.rules.endpoint(),
+                        merger.rules.model(),
+                        merger.estimates);
+        return new Result(
+                checked,
+                List.copyOf(merger.shards),
+                Duration.between(started, options.clock().instant()));
     }
 
-    /** The future's value; a failure on the worker or staging thread is thrown as if it happened here. */
+    /**
+     * The future's value; a failure on the worker or staging thread is thrown as if it happened
+     * here.
+     */
     private static <T> T await(CompletableFuture<T> f) throws IOException {
         try {
             return f.join();
@@ -362,8 +449,12 @@ public final class IngestPass {
         long lastLine;
         Instant nextReport;
 
-        Merger(Consumer<Violation> allViolations, Stager stager, Progress progress,
-                FileValidator.CountingStream counted, ExecutorService finisher) {
+        Merger(
+                Consumer<Violation> allViolations,
+                Stager stager,
+                Progress progress,
+                FileValidator.CountingStream counted,
+                ExecutorService finisher) {
             this.finisher = finisher;
             this.allViolations = allViolations;
             this.stager = stager;
@@ -380,7 +471,8 @@ public final class IngestPass {
             }
             allViolations.accept(v);
             if (stager != null) {
-                // The file is rejected: nothing more is staged, and what was staged is the caller's to remove.
+                // The file is rejected: nothing more is staged, and what was staged is the caller's
+                // to remove.
                 abortStaging();
                 stager = null;
             }
@@ -396,9 +488,13 @@ public final class IngestPass {
                 progress.report(counted.count, shards.size());
             }
             if (!options.deadline().allows(options.clock(), options.deadlineMargin())) {
-                throw new OutOfTime("the invocation's time ran out at byte " + counted.count + " (line " + lastLine
-                        + "): the pass could not finish; give ingest more memory (Lambda adds vCPUs with it)"
-                        + " or split the file");
+                throw new OutOfTime(
+                        "the invocation's time ran out at byte "
+                                + counted.count
+                                + " (line "
+                                + lastLine
+                                + "): the pass could not finish; give ingest more memory (Lambda adds vCPUs with it)"
+                                + " or split the file");
             }
         }
 
@@ -407,44 +503,93 @@ public final class IngestPass {
             Parsed p = c.parsed[i];
             switch (p.kind()) {
                 case OVERSIZED -> {
-                    add(new Violation(number, null, "line_too_long", "line " + number + " is " + c.original[i]
-                            + " bytes; the limit is " + limits.maxLineBytes() + " bytes per line"));
+                    add(
+                            new Violation(
+                                    number,
+                                    null,
+                                    "line_too_long",
+                                    "line "
+                                            + number
+                                            + " is "
+                                            + c.original[i]
+                                            + " bytes; the limit is "
+                                            + limits.maxLineBytes()
+                                            + " bytes per line"));
                     return;
                 }
                 case BLANK -> {
                     return; // tolerated: blank lines carry no request and are dropped when staging
                 }
                 case BAD_UTF8 -> {
-                    add(new Violation(number, null, "invalid_utf8", "line " + number + " is not valid UTF-8 text"));
+                    add(
+                            new Violation(
+                                    number,
+                                    null,
+                                    "invalid_utf8",
+                                    "line " + number + " is not valid UTF-8 text"));
                     return;
                 }
                 case BAD_JSON -> {
-                    add(new Violation(number, null, p.jsonCode(), "line " + number + " is not one valid JSON value"
-                            + (c.terminated[i] ? "" : " (the file may be truncated)") + ": " + p.jsonMessage()));
+                    add(
+                            new Violation(
+                                    number,
+                                    null,
+                                    p.jsonCode(),
+                                    "line "
+                                            + number
+                                            + " is not one valid JSON value"
+                                            + (c.terminated[i]
+                                                    ? ""
+                                                    : " (the file may be truncated)")
+                                            + ": "
+                                            + p.jsonMessage()));
                     return;
                 }
                 case NOT_OBJECT -> {
                     requests++;
-                    add(new Violation(number, null, "not_an_object",
-                            "line " + number + " must be a JSON object, found " + FileValidator.kind(p.node())));
+                    add(
+                            new Violation(
+                                    number,
+                                    null,
+                                    "not_an_object",
+                                    "line "
+                                            + number
+                                            + " must be a JSON object, found "
+                                            + FileValidator.kind(p.node())));
                     return;
                 }
                 case OBJECT -> requests++;
             }
             ObjectNode object = (ObjectNode) p.node();
             long before = count;
-            String customId = FileValidator.checkId(contract.idField(), number, object, ids, this::add);
+            String customId =
+                    FileValidator.checkId(contract.idField(), number, object, ids, this::add);
             rules.check(number, customId, object, this::add);
             if (count == before && p.inputs() > limits.maxInputsPerShard()) {
-                add(new Violation(number, customId, "too_many_inputs", "line " + number + " holds " + p.inputs()
-                        + " inputs; a batch takes at most " + limits.maxInputsPerShard()
-                        + ", so this request cannot be sent; split its input"));
+                add(
+                        new Violation(
+                                number,
+                                customId,
+                                "too_many_inputs",
+                                "line "
+                                        + number
+                                        + " holds "
+                                        + p.inputs()
+                                        + " inputs; a batch takes at most "
+                                        + limits.maxInputsPerShard()
+                                        + ", so this request cannot be sent; split its input"));
             }
             if (count == before) {
-                TokenEstimate one = p.tokens() != null ? p.tokens()
-                        : new TokenEstimate(1, rules.inputTokens(object),
-                                rules.maxOutputTokens(object, defaultMaxOutputTokens));
-                estimates.merge(String.valueOf(p.tokens() != null ? p.model() : rules.modelOf(object)), one,
+                TokenEstimate one =
+                        p.tokens() != null
+                                ? p.tokens()
+                                : new TokenEstimate(
+                                        1,
+                                        rules.inputTokens(object),
+                                        rules.maxOutputTokens(object, defaultMaxOutputTokens));
+                estimates.merge(
+                        String.valueOf(p.tokens() != null ? p.model() : rules.modelOf(object)),
+                        one,
                         TokenEstimate::plus);
             }
             if (stager != null) {
@@ -458,9 +603,10 @@ public final class IngestPass {
          */
         private void stage(byte[] data, int from, int len, long inputs) throws IOException {
             long size = len + 1L;
-            if (current != null && (currentRequests == limits.maxRequestsPerShard()
-                    || currentBytes + size > limits.maxBytesPerShard()
-                    || currentInputs + inputs > limits.maxInputsPerShard())) {
+            if (current != null
+                    && (currentRequests == limits.maxRequestsPerShard()
+                            || currentBytes + size > limits.maxBytesPerShard()
+                            || currentInputs + inputs > limits.maxInputsPerShard())) {
                 finishShard();
             }
             if (current == null) {
@@ -488,15 +634,19 @@ public final class IngestPass {
             Stager to = stager;
             StagedShard s = new StagedShard(currentIndex, currentRequests, currentBytes);
             current = null;
-            finishing = CompletableFuture.runAsync(() -> {
-                try (done) {
-                    done.complete();
-                    shards.add(s);
-                    to.staged(s);
-                } catch (IOException e) {
-                    throw new UncheckedIOException("staging shard " + s.index() + " failed", e);
-                }
-            }, finisher);
+            finishing =
+                    CompletableFuture.runAsync(
+                            () -> {
+                                try (done) {
+                                    done.complete();
+                                    shards.add(s);
+                                    to.staged(s);
+                                } catch (IOException e) {
+                                    throw new UncheckedIOException(
+                                            "staging shard " + s.index() + " failed", e);
+                                }
+                            },
+                            finisher);
         }
 
         void awaitFinishing() throws IOException {
@@ -519,7 +669,8 @@ public final class IngestPass {
                 try {
                     current.close();
                 } catch (IOException e) {
-                    throw new UncheckedIOException("aborting staged shard " + currentIndex + " failed", e);
+                    throw new UncheckedIOException(
+                            "aborting staged shard " + currentIndex + " failed", e);
                 } finally {
                     current = null;
                 }

@@ -40,12 +40,13 @@ import java.util.Optional;
 /**
  * Turns one dropped object into a job in one streaming pass: every line is validated and counted
  * while the file is cut into shards and staged (see {@link IngestPass}). Only a file whose every
- * line is valid and whose projection fits its budget gets shard and job records and is submitted;
- * a rejected one has its staged shards removed and reaches no provider.
+ * line is valid and whose projection fits its budget gets shard and job records and is submitted; a
+ * rejected one has its staged shards removed and reaches no provider.
  */
 public final class IngestService {
     private static final System.Logger LOG = System.getLogger(IngestService.class.getName());
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON =
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final JobStore store;
     private final ObjectStore objects;
@@ -61,24 +62,44 @@ public final class IngestService {
      * invocation's deadline — to stop the pass cleanly, and to finish one submission (an upload of
      * up to a few hundred MB and a create) before handing the remaining shards to poll.
      */
-    public record Tuning(int parallelism, Duration passMargin, Duration submitMargin, Duration progressEvery) {
+    public record Tuning(
+            int parallelism, Duration passMargin, Duration submitMargin, Duration progressEvery) {
         public static Tuning defaults() {
-            return new Tuning(Runtime.getRuntime().availableProcessors(), Duration.ofSeconds(20),
-                    Duration.ofSeconds(120), Duration.ofSeconds(5));
+            return new Tuning(
+                    Runtime.getRuntime().availableProcessors(),
+                    Duration.ofSeconds(20),
+                    Duration.ofSeconds(120),
+                    Duration.ofSeconds(5));
         }
     }
 
-    public IngestService(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock) {
+    public IngestService(
+            JobStore store,
+            ObjectStore objects,
+            Providers providers,
+            LaneSettings settings,
+            Clock clock) {
         this(store, objects, providers, settings, clock, LaneMetrics.NONE);
     }
 
-    public IngestService(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock,
+    public IngestService(
+            JobStore store,
+            ObjectStore objects,
+            Providers providers,
+            LaneSettings settings,
+            Clock clock,
             LaneMetrics metrics) {
         this(store, objects, providers, settings, clock, metrics, Tuning.defaults());
     }
 
-    public IngestService(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock,
-            LaneMetrics metrics, Tuning tuning) {
+    public IngestService(
+            JobStore store,
+            ObjectStore objects,
+            Providers providers,
+            LaneSettings settings,
+            Clock clock,
+            LaneMetrics metrics,
+            Tuning tuning) {
         this.store = store;
         this.objects = objects;
         this.providers = providers;
@@ -92,11 +113,18 @@ public final class IngestService {
     /** The S3 object an event announced. {@code versionId} may be null on an unversioned bucket. */
     public record ObjectRef(String bucket, String key, String versionId, String etag, long size) {
         String identity() {
-            return versionId != null && !versionId.isEmpty() && !"null".equals(versionId) ? versionId : etag;
+            return versionId != null && !versionId.isEmpty() && !"null".equals(versionId)
+                    ? versionId
+                    : etag;
         }
     }
 
-    public enum Outcome { ACCEPTED, REJECTED, DUPLICATE, IGNORED }
+    public enum Outcome {
+        ACCEPTED,
+        REJECTED,
+        DUPLICATE,
+        IGNORED
+    }
 
     public record Result(String jobId, Outcome outcome, int shards, long requests) {}
 
@@ -125,25 +153,39 @@ public final class IngestService {
         try {
             if (store.ingestFailure(jobId).isPresent()) {
                 store.clearIngestFailure(jobId);
-                LOG.log(Level.INFO, "job {0}: ingest succeeded after earlier failed attempts", jobId);
+                LOG.log(
+                        Level.INFO,
+                        "job {0}: ingest succeeded after earlier failed attempts",
+                        jobId);
             }
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "job {0}: could not clear the record of an earlier failed attempt ({1})", jobId,
+            LOG.log(
+                    Level.WARNING,
+                    "job {0}: could not clear the record of an earlier failed attempt ({1})",
+                    jobId,
                     e.getClass().getSimpleName());
         }
         return result;
     }
 
     /**
-     * Every failed attempt is recorded beside the job, with the object it was reading: the
-     * status shows it, and {@link #resume} needs no event to try again. Best effort: the original
-     * error is what the caller (and Lambda's retry, then its failure destination) sees.
+     * Every failed attempt is recorded beside the job, with the object it was reading: the status
+     * shows it, and {@link #resume} needs no event to try again. Best effort: the original error is
+     * what the caller (and Lambda's retry, then its failure destination) sees.
      */
     private void recordFailure(String jobId, ObjectRef ref, RuntimeException e) {
         try {
             String why = e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage());
-            store.recordIngestFailure(new IngestFailure(jobId, ref.bucket(), ref.key(), ref.identity(), ref.size(), 0,
-                    why.length() > 500 ? why.substring(0, 500) + "…" : why, clock.instant()));
+            store.recordIngestFailure(
+                    new IngestFailure(
+                            jobId,
+                            ref.bucket(),
+                            ref.key(),
+                            ref.identity(),
+                            ref.size(),
+                            0,
+                            why.length() > 500 ? why.substring(0, 500) + "…" : why,
+                            clock.instant()));
             metrics.ingestFailed();
         } catch (RuntimeException again) {
             e.addSuppressed(again);
@@ -161,17 +203,43 @@ public final class IngestService {
         if (job.isPresent()) {
             Job j = job.get();
             if (j.status() != JobStatus.INGESTING) {
-                LOG.log(Level.INFO, "job {0}: resume asked for, but the job is {1}; nothing to do", jobId, j.status());
+                LOG.log(
+                        Level.INFO,
+                        "job {0}: resume asked for, but the job is {1}; nothing to do",
+                        jobId,
+                        j.status());
                 return new Result(jobId, Outcome.DUPLICATE, j.shardCount(), j.requestCount());
             }
-            ObjectRef ref = new ObjectRef(j.bucket(), j.inputKey(), j.inputVersion(), j.inputVersion(), j.inputBytes());
+            ObjectRef ref =
+                    new ObjectRef(
+                            j.bucket(),
+                            j.inputKey(),
+                            j.inputVersion(),
+                            j.inputVersion(),
+                            j.inputBytes());
             return ingest(ref, deadline);
         }
-        IngestFailure failed = store.ingestFailure(jobId).orElseThrow(() -> new IllegalArgumentException("job "
-                + jobId + ": nothing to resume; there is no job record and no failed ingest recorded for it"));
-        LOG.log(Level.INFO, "job {0}: resuming the ingest of {1} after {2} failed attempt(s)", jobId, failed.key(),
+        IngestFailure failed =
+                store.ingestFailure(jobId)
+                        .orElseThrow(
+                                () ->
+                                        new IllegalArgumentException(
+                                                "job "
+                                                        + jobId
+                                                        + ": nothing to resume; there is no job record and no failed ingest recorded for it"));
+        LOG.log(
+                Level.INFO,
+                "job {0}: resuming the ingest of {1} after {2} failed attempt(s)",
+                jobId,
+                failed.key(),
                 failed.attempts());
-        return ingest(new ObjectRef(failed.bucket(), failed.key(), failed.identity(), failed.identity(), failed.size()),
+        return ingest(
+                new ObjectRef(
+                        failed.bucket(),
+                        failed.key(),
+                        failed.identity(),
+                        failed.identity(),
+                        failed.size()),
                 deadline);
     }
 
@@ -179,27 +247,43 @@ public final class IngestService {
         Optional<Keys.Drop> drop = Optional.of(dropped);
         Optional<Job> existing = store.job(jobId);
         if (existing.isPresent() && existing.get().status() != JobStatus.INGESTING) {
-            LOG.log(Level.INFO, "job {0}: {1} was delivered again; the job is {2}, nothing to do", jobId,
-                    ref.key(), existing.get().status());
-            return new Result(jobId, Outcome.DUPLICATE, existing.get().shardCount(), existing.get().requestCount());
+            LOG.log(
+                    Level.INFO,
+                    "job {0}: {1} was delivered again; the job is {2}, nothing to do",
+                    jobId,
+                    ref.key(),
+                    existing.get().status());
+            return new Result(
+                    jobId,
+                    Outcome.DUPLICATE,
+                    existing.get().shardCount(),
+                    existing.get().requestCount());
         }
         Optional<BatchProvider> provider = providers.find(drop.get().provider());
         try {
             if (existing.isPresent()) {
-                // The job record is written only after every shard is staged and recorded, so what is
+                // The job record is written only after every shard is staged and recorded, so what
+                // is
                 // left is submission: nothing is read or staged again.
                 LOG.log(Level.INFO, "job {0}: resuming the submission of {1}", jobId, ref.key());
                 return submitStaged(existing.get(), deadline);
             }
             if (provider.isEmpty()) {
-                Violation v = new Violation(0, null, "unknown_provider", "'" + drop.get().provider()
-                        + "' is not a configured provider; drop files under inbox/<provider>/ with one of "
-                        + providers.names());
+                Violation v =
+                        new Violation(
+                                0,
+                                null,
+                                "unknown_provider",
+                                "'"
+                                        + drop.get().provider()
+                                        + "' is not a configured provider; drop files under inbox/<provider>/ with one of "
+                                        + providers.names());
                 return reject(jobId, ref, drop.get(), fileLevel(v, ref.size()), false, null);
             }
             return passThenRun(jobId, ref, drop.get(), provider.get(), deadline);
         } catch (IOException e) {
-            throw new UncheckedIOException("job " + jobId + ": reading " + ref.key() + " failed", e);
+            throw new UncheckedIOException(
+                    "job " + jobId + ": reading " + ref.key() + " failed", e);
         }
     }
 
@@ -220,8 +304,10 @@ public final class IngestService {
             try {
                 if (out == null) {
                     upload = objects.upload(key, "application/jsonl");
-                    out = new JsonFactory().createGenerator(upload, JsonEncoding.UTF8)
-                            .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+                    out =
+                            new JsonFactory()
+                                    .createGenerator(upload, JsonEncoding.UTF8)
+                                    .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
                     out.setRootValueSeparator(null);
                 }
                 write(out, v);
@@ -249,45 +335,83 @@ public final class IngestService {
         }
     }
 
-    private Result passThenRun(String jobId, ObjectRef ref, Keys.Drop drop, BatchProvider provider, Deadline deadline)
+    private Result passThenRun(
+            String jobId, ObjectRef ref, Keys.Drop drop, BatchProvider provider, Deadline deadline)
             throws IOException {
         IngestLimits limits = provider.limits().cappedBy(settings.limits());
         IngestProgress[] progress = {IngestProgress.started(ref.size(), clock.instant())};
         store.recordIngestProgress(jobId, progress[0]);
-        IngestPass.Options options = new IngestPass.Options(tuning.parallelism(),
-                IngestPass.Options.DEFAULT_CHUNK_BYTES, tuning.progressEvery(), deadline, tuning.passMargin(), clock);
+        IngestPass.Options options =
+                new IngestPass.Options(
+                        tuning.parallelism(),
+                        IngestPass.Options.DEFAULT_CHUNK_BYTES,
+                        tuning.progressEvery(),
+                        deadline,
+                        tuning.passMargin(),
+                        clock);
         List<IngestPass.StagedShard> staged = new ArrayList<>();
-        // Each attempt stages under its own prefix: a twin delivery or a retry running its pass while
+        // Each attempt stages under its own prefix: a twin delivery or a retry running its pass
+        // while
         // another attempt's shards are recorded (and maybe at the provider) never overwrites or
         // removes their staged files. The shard record says which file is the shard's.
-        String attempt = Long.toString(clock.millis(), 36) + "-"
-                + Integer.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextInt(0x10000, 0x100000));
-        IngestPass.Stager stager = new IngestPass.Stager() {
-            @Override
-            public ObjectStore.Upload open(int index) {
-                return objects.upload(Keys.staging(jobId, attempt, index), "application/jsonl");
-            }
+        String attempt =
+                Long.toString(clock.millis(), 36)
+                        + "-"
+                        + Integer.toHexString(
+                                java.util.concurrent.ThreadLocalRandom.current()
+                                        .nextInt(0x10000, 0x100000));
+        IngestPass.Stager stager =
+                new IngestPass.Stager() {
+                    @Override
+                    public ObjectStore.Upload open(int index) {
+                        return objects.upload(
+                                Keys.staging(jobId, attempt, index), "application/jsonl");
+                    }
 
-            @Override
-            public void staged(IngestPass.StagedShard shard) {
-                staged.add(shard);
-                LOG.log(Level.INFO, "job {0}: staged shard {1} ({2} requests, {3} bytes)", jobId,
-                        Shard.partName(shard.index()), shard.requests(), shard.bytes());
-            }
-        };
+                    @Override
+                    public void staged(IngestPass.StagedShard shard) {
+                        staged.add(shard);
+                        LOG.log(
+                                Level.INFO,
+                                "job {0}: staged shard {1} ({2} requests, {3} bytes)",
+                                jobId,
+                                Shard.partName(shard.index()),
+                                shard.requests(),
+                                shard.bytes());
+                    }
+                };
         IngestPass.Result pass;
-        try (ErrorList errors = new ErrorList(Keys.rejectedErrors(drop.provider(), drop.name(), jobId));
+        try (ErrorList errors =
+                        new ErrorList(Keys.rejectedErrors(drop.provider(), drop.name(), jobId));
                 InputStream in = objects.open(ref.key(), ref.identity())) {
             try {
-                // The contract may read per-file settings (Gemini's model) from the object's metadata.
-                Map<String, String> metadata = objects.head(ref.key()).map(info -> info.metadata()).orElse(Map.of());
-                pass = new IngestPass(provider.contract().forFile(metadata), limits, settings.money().defaultMaxOutputTokens(), options)
-                        .run(in, errors::add, stager, (bytes, shards) -> {
-                            progress[0] = progress[0].read(bytes, shards, clock.instant());
-                            store.recordIngestProgress(jobId, progress[0]);
-                            LOG.log(Level.INFO, "job {0}: {1} of {2} bytes validated, {3} shard(s) staged", jobId,
-                                    bytes, ref.size(), shards);
-                        });
+                // The contract may read per-file settings (Gemini's model) from the object's
+                // metadata.
+                Map<String, String> metadata =
+                        objects.head(ref.key()).map(info -> info.metadata()).orElse(Map.of());
+                pass =
+                        new IngestPass(
+                                        provider.contract().forFile(metadata),
+                                        limits,
+                                        settings.money().defaultMaxOutputTokens(),
+                                        options)
+                                .run(
+                                        in,
+                                        errors::add,
+                                        stager,
+                                        (bytes, shards) -> {
+                                            progress[0] =
+                                                    progress[0].read(
+                                                            bytes, shards, clock.instant());
+                                            store.recordIngestProgress(jobId, progress[0]);
+                                            LOG.log(
+                                                    Level.INFO,
+                                                    "job {0}: {1} of {2} bytes validated, {3} shard(s) staged",
+                                                    jobId,
+                                                    bytes,
+                                                    ref.size(),
+                                                    shards);
+                                        });
             } catch (IOException | RuntimeException e) {
                 removeStaged(jobId, attempt, staged);
                 throw e;
@@ -295,8 +419,14 @@ public final class IngestService {
             FileValidator.Result checked = pass.checked();
             progress[0] = progress[0].passEnded(checked.bytes(), staged.size(), clock.instant());
             store.recordIngestProgress(jobId, progress[0]);
-            LOG.log(Level.INFO, "job {0}: one pass over {1} bytes in {2} ms ({3} lines, {4} violations, {5} shards)",
-                    jobId, checked.bytes(), pass.elapsed().toMillis(), checked.lines(), checked.violationCount(),
+            LOG.log(
+                    Level.INFO,
+                    "job {0}: one pass over {1} bytes in {2} ms ({3} lines, {4} violations, {5} shards)",
+                    jobId,
+                    checked.bytes(),
+                    pass.elapsed().toMillis(),
+                    checked.lines(),
+                    checked.violationCount(),
                     staged.size());
             if (!checked.valid()) {
                 removeStaged(jobId, attempt, staged);
@@ -313,73 +443,132 @@ public final class IngestService {
         return result;
     }
 
-    /** Returns a result when the file stops here (rejected for money, or a duplicate), else null. */
-    private Result acceptIfAffordable(String jobId, ObjectRef ref, Keys.Drop drop, BatchProvider provider,
-            FileValidator.Result checked, List<IngestPass.StagedShard> staged, String attempt) throws IOException {
-        Projection projection = Projection.of(provider.name(), checked.estimates(), settings.money().prices());
+    /**
+     * Returns a result when the file stops here (rejected for money, or a duplicate), else null.
+     */
+    private Result acceptIfAffordable(
+            String jobId,
+            ObjectRef ref,
+            Keys.Drop drop,
+            BatchProvider provider,
+            FileValidator.Result checked,
+            List<IngestPass.StagedShard> staged,
+            String attempt)
+            throws IOException {
+        Projection projection =
+                Projection.of(provider.name(), checked.estimates(), settings.money().prices());
         ObjectNode money = moneyJson(projection, null);
         BigDecimal budget;
         try {
             budget = budget(ref).orElse(null);
         } catch (IllegalArgumentException e) {
             removeStaged(jobId, attempt, staged);
-            return reject(jobId, ref, drop, fileLevel(new Violation(0, null, "budget_invalid", e.getMessage()),
-                    checked.bytes()), false, money);
+            return reject(
+                    jobId,
+                    ref,
+                    drop,
+                    fileLevel(
+                            new Violation(0, null, "budget_invalid", e.getMessage()),
+                            checked.bytes()),
+                    false,
+                    money);
         }
         if (budget != null) {
             money = moneyJson(projection, budget);
             Optional<Budget.Refusal> over = Budget.check(projection, budget);
             if (over.isPresent()) {
                 removeStaged(jobId, attempt, staged);
-                return reject(jobId, ref, drop, fileLevel(new Violation(0, null, over.get().code(),
-                        over.get().message()), checked.bytes()), false, money);
+                return reject(
+                        jobId,
+                        ref,
+                        drop,
+                        fileLevel(
+                                new Violation(0, null, over.get().code(), over.get().message()),
+                                checked.bytes()),
+                        false,
+                        money);
             }
         }
         if (!projection.complete()) {
-            LOG.log(Level.WARNING, "job {0}: no price for model(s) {1}; the job runs without a cost projection",
-                    jobId, projection.unpricedModels());
+            LOG.log(
+                    Level.WARNING,
+                    "job {0}: no price for model(s) {1}; the job runs without a cost projection",
+                    jobId,
+                    projection.unpricedModels());
         }
         Optional<String> running = runningTwin(jobId, ref, checked.sha256());
         if (running.isPresent()) {
             removeStaged(jobId, attempt, staged);
-            return reject(jobId, ref, drop, fileLevel(new Violation(0, null, "duplicate_input", "the same bytes"
-                    + " (sha256 " + checked.sha256() + ") were dropped under this key before and are still running as"
-                    + " job " + running.get() + "; nothing was submitted a second time. Drop them again once that job"
-                    + " has ended to run them twice"), checked.bytes()), false, money);
+            return reject(
+                    jobId,
+                    ref,
+                    drop,
+                    fileLevel(
+                            new Violation(
+                                    0,
+                                    null,
+                                    "duplicate_input",
+                                    "the same bytes"
+                                            + " (sha256 "
+                                            + checked.sha256()
+                                            + ") were dropped under this key before and are still running as"
+                                            + " job "
+                                            + running.get()
+                                            + "; nothing was submitted a second time. Drop them again once that job"
+                                            + " has ended to run them twice"),
+                            checked.bytes()),
+                    false,
+                    money);
         }
         // Shards first, then the job: a job record means every shard is staged and recorded, which
         // is what lets a redelivered event resume with submission alone.
         for (IngestPass.StagedShard s : staged) {
             String key = Keys.staging(jobId, attempt, s.index());
             // The admission budget counts each shard's share of the file's estimated input tokens.
-            long tokens = checked.requests() <= 0 ? 0
-                    : Math.round((double) projection.inputTokens() * s.requests() / checked.requests());
-            if (!store.createShard(Shard.staged(jobId, s.index(), provider.name(), key, s.requests(), s.bytes())
-                    .withInputTokens(tokens))) {
+            long tokens =
+                    checked.requests() <= 0
+                            ? 0
+                            : Math.round(
+                                    (double) projection.inputTokens()
+                                            * s.requests()
+                                            / checked.requests());
+            if (!store.createShard(
+                    Shard.staged(jobId, s.index(), provider.name(), key, s.requests(), s.bytes())
+                            .withInputTokens(tokens))) {
                 // An earlier attempt recorded this shard with its own staged file; ours is a spare.
                 removeStaged(key);
             }
         }
         Instant now = clock.instant();
-        Job job = Job.builder(jobId, provider.name())
-                .status(JobStatus.INGESTING)
-                .input(ref.bucket(), ref.key(), ref.identity())
-                .name(drop.name())
-                .sha256(checked.sha256())
-                .inputBytes(checked.bytes())
-                .requestCount(checked.requests())
-                .model(checked.model())
-                .endpoint(checked.endpoint())
-                .createdAt(now)
-                .estimatedCostUsd(projection.complete() ? projection.batchUsd().toPlainString() : null)
-                .budgetUsd(budget == null ? null : budget.toPlainString())
-                .build();
+        Job job =
+                Job.builder(jobId, provider.name())
+                        .status(JobStatus.INGESTING)
+                        .input(ref.bucket(), ref.key(), ref.identity())
+                        .name(drop.name())
+                        .sha256(checked.sha256())
+                        .inputBytes(checked.bytes())
+                        .requestCount(checked.requests())
+                        .model(checked.model())
+                        .endpoint(checked.endpoint())
+                        .createdAt(now)
+                        .estimatedCostUsd(
+                                projection.complete()
+                                        ? projection.batchUsd().toPlainString()
+                                        : null)
+                        .budgetUsd(budget == null ? null : budget.toPlainString())
+                        .build();
         if (!store.createJob(job)) {
             LOG.log(Level.INFO, "job {0}: another invocation created it first", jobId);
             return new Result(jobId, Outcome.DUPLICATE, 0, checked.requests());
         }
-        LOG.log(Level.INFO, "job {0}: accepted {1} ({2} requests, {3} bytes, model {4})", jobId, ref.key(),
-                checked.requests(), checked.bytes(), checked.model());
+        LOG.log(
+                Level.INFO,
+                "job {0}: accepted {1} ({2} requests, {3} bytes, model {4})",
+                jobId,
+                ref.key(),
+                checked.requests(),
+                checked.bytes(),
+                checked.model());
         metrics.jobAccepted(provider.name(), checked.requests());
         return null;
     }
@@ -395,19 +584,30 @@ public final class IngestService {
             return Optional.empty();
         }
         Optional<Job> other = store.job(holder.get());
-        boolean over = other.isPresent()
-                ? other.get().status() == JobStatus.COMPLETED || other.get().status() == JobStatus.REJECTED
-                : store.ingestFailure(holder.get()).isPresent();
+        boolean over =
+                other.isPresent()
+                        ? other.get().status() == JobStatus.COMPLETED
+                                || other.get().status() == JobStatus.REJECTED
+                        : store.ingestFailure(holder.get()).isPresent();
         if (!over) {
-            LOG.log(Level.WARNING, "job {0}: {1} holds the same bytes (sha256 {2}) as job {3}, which is still {4}; not"
-                    + " run twice", jobId, ref.key(), sha256, holder.get(),
+            LOG.log(
+                    Level.WARNING,
+                    "job {0}: {1} holds the same bytes (sha256 {2}) as job {3}, which is still {4}; not"
+                            + " run twice",
+                    jobId,
+                    ref.key(),
+                    sha256,
+                    holder.get(),
                     other.map(j -> j.status().name()).orElse("ingesting"));
             return holder;
         }
         return store.claimInput(ref.bucket(), ref.key(), sha256, jobId, holder.get());
     }
 
-    /** Staged shards of this attempt that will not run: removed so nothing of it can reach a provider. */
+    /**
+     * Staged shards of this attempt that will not run: removed so nothing of it can reach a
+     * provider.
+     */
     private void removeStaged(String jobId, String attempt, List<IngestPass.StagedShard> staged) {
         for (IngestPass.StagedShard s : staged) {
             removeStaged(Keys.staging(jobId, attempt, s.index()));
@@ -418,8 +618,13 @@ public final class IngestService {
         try {
             objects.delete(key);
         } catch (RuntimeException e) {
-            // No shard record points at it, so nothing submits it; the staging/ lifecycle rule removes it.
-            LOG.log(Level.WARNING, "could not remove the unused staged file {0}: {1}", key, e.toString());
+            // No shard record points at it, so nothing submits it; the staging/ lifecycle rule
+            // removes it.
+            LOG.log(
+                    Level.WARNING,
+                    "could not remove the unused staged file {0}: {1}",
+                    key,
+                    e.toString());
         }
     }
 
@@ -445,33 +650,53 @@ public final class IngestService {
             }
         }
         if (toPoll > 0) {
-            LOG.log(Level.INFO, "job {0}: {1} shard(s) left for poll to submit; the invocation has {2} s left",
-                    job.jobId(), toPoll, deadline.remaining(clock).toSeconds());
+            LOG.log(
+                    Level.INFO,
+                    "job {0}: {1} shard(s) left for poll to submit; the invocation has {2} s left",
+                    job.jobId(),
+                    toPoll,
+                    deadline.remaining(clock).toSeconds());
         }
         // Only input shards count here: child shards of early finishers counted themselves.
         int inputShards = (int) shards.stream().filter(s -> s.depth() == 0).count();
         if (store.markRunning(job.jobId(), inputShards, clock.instant())
                 && store.job(job.jobId()).map(Job::allShardsCompleted).orElse(false)) {
-            // Every shard finished while the job was still INGESTING, so no complete could finish it.
-            LOG.log(Level.INFO, "job {0}: every shard completed before the job was marked running; asking"
-                    + " complete to finish it", job.jobId());
+            // Every shard finished while the job was still INGESTING, so no complete could finish
+            // it.
+            LOG.log(
+                    Level.INFO,
+                    "job {0}: every shard completed before the job was marked running; asking"
+                            + " complete to finish it",
+                    job.jobId());
             store.requestFinish(job.jobId(), clock.instant());
         }
         Optional<IngestProgress> progress = store.ingestProgress(job.jobId());
         if (progress.isPresent()) {
             IngestProgress p = progress.get();
-            store.recordIngestProgress(job.jobId(), p.submitted(p.submittedByIngest() + byIngest,
-                    p.handedToPoll() + toPoll, clock.instant()));
+            store.recordIngestProgress(
+                    job.jobId(),
+                    p.submitted(
+                            p.submittedByIngest() + byIngest,
+                            p.handedToPoll() + toPoll,
+                            clock.instant()));
         }
-        LOG.log(Level.INFO, "job {0}: {1} shard(s) handed to {2}", job.jobId(), inputShards, job.provider());
+        LOG.log(
+                Level.INFO,
+                "job {0}: {1} shard(s) handed to {2}",
+                job.jobId(),
+                inputShards,
+                job.provider());
         return new Result(job.jobId(), Outcome.ACCEPTED, inputShards, job.requestCount());
     }
 
     /** The budget for this file: its own metadata, else the default for its prefix. */
     private Optional<BigDecimal> budget(ObjectRef ref) {
-        // The version the event named, not whatever the key holds now: an overwrite carries its own budget.
-        String own = objects.head(ref.key(), ref.versionId())
-                .map(info -> info.metadata().get(Money.BUDGET_METADATA)).orElse(null);
+        // The version the event named, not whatever the key holds now: an overwrite carries its own
+        // budget.
+        String own =
+                objects.head(ref.key(), ref.versionId())
+                        .map(info -> info.metadata().get(Money.BUDGET_METADATA))
+                        .orElse(null);
         return Budget.forFile(ref.key(), own, settings.money());
     }
 
@@ -494,17 +719,37 @@ public final class IngestService {
     }
 
     private static FileValidator.Result fileLevel(Violation v, long bytes) {
-        return new FileValidator.Result(0, 0, bytes, null, 1, java.util.Map.of(v.code(), 1L), List.of(v), null, null,
+        return new FileValidator.Result(
+                0,
+                0,
+                bytes,
+                null,
+                1,
+                java.util.Map.of(v.code(), 1L),
+                List.of(v),
+                null,
+                null,
                 java.util.Map.of());
     }
 
-    private Result reject(String jobId, ObjectRef ref, Keys.Drop drop, FileValidator.Result checked,
-            boolean errorsWritten, ObjectNode money) throws IOException {
+    private Result reject(
+            String jobId,
+            ObjectRef ref,
+            Keys.Drop drop,
+            FileValidator.Result checked,
+            boolean errorsWritten,
+            ObjectNode money)
+            throws IOException {
         String reportKey = Keys.rejectedReport(drop.provider(), drop.name(), jobId);
         String errorsKey = Keys.rejectedErrors(drop.provider(), drop.name(), jobId);
         if (!errorsWritten) {
-            byte[] line = (JSON.copy().disable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsString(violationJson(checked.sample().get(0))) + "\n").getBytes();
+            byte[] line =
+                    (JSON.copy()
+                                            .disable(SerializationFeature.INDENT_OUTPUT)
+                                            .writeValueAsString(
+                                                    violationJson(checked.sample().get(0)))
+                                    + "\n")
+                            .getBytes();
             objects.putBytes(errorsKey, line, "application/jsonl");
         }
         ObjectNode report = JSON.createObjectNode();
@@ -521,9 +766,13 @@ public final class IngestService {
         report.set("violationsByCode", JSON.valueToTree(checked.violationsByCode()));
         report.put("errors", errorsKey);
         report.put("submitted", 0);
-        report.put("message", "nothing was submitted: " + (checked.sample().size() == 1 && checked.sample().get(0).line() == 0
-                ? checked.sample().get(0).message()
-                : checked.violationCount() + " line(s) broke the rules; fix them and drop the file again"));
+        report.put(
+                "message",
+                "nothing was submitted: "
+                        + (checked.sample().size() == 1 && checked.sample().get(0).line() == 0
+                                ? checked.sample().get(0).message()
+                                : checked.violationCount()
+                                        + " line(s) broke the rules; fix them and drop the file again"));
         if (money != null) {
             report.set("cost", money);
         }
@@ -531,18 +780,25 @@ public final class IngestService {
         checked.sample().forEach(v -> first.add(violationJson(v)));
         objects.putBytes(reportKey, JSON.writeValueAsBytes(report), "application/json");
         Instant now = clock.instant();
-        store.createJob(Job.builder(jobId, drop.provider())
-                .status(JobStatus.REJECTED)
-                .input(ref.bucket(), ref.key(), ref.identity())
-                .name(drop.name())
-                .sha256(checked.sha256())
-                .inputBytes(checked.bytes())
-                .createdAt(now)
-                .completedAt(now)
-                .resultKey(reportKey)
-                .build());
-        LOG.log(Level.WARNING, "job {0}: rejected {1}: {2} violation(s) {3}; report at {4}", jobId, ref.key(),
-                checked.violationCount(), checked.violationsByCode(), reportKey);
+        store.createJob(
+                Job.builder(jobId, drop.provider())
+                        .status(JobStatus.REJECTED)
+                        .input(ref.bucket(), ref.key(), ref.identity())
+                        .name(drop.name())
+                        .sha256(checked.sha256())
+                        .inputBytes(checked.bytes())
+                        .createdAt(now)
+                        .completedAt(now)
+                        .resultKey(reportKey)
+                        .build());
+        LOG.log(
+                Level.WARNING,
+                "job {0}: rejected {1}: {2} violation(s) {3}; report at {4}",
+                jobId,
+                ref.key(),
+                checked.violationCount(),
+                checked.violationsByCode(),
+                reportKey);
         metrics.jobRejected(drop.provider());
         return new Result(jobId, Outcome.REJECTED, 0, 0);
     }

@@ -5,8 +5,8 @@ import java.io.InputStream;
 import java.util.Arrays;
 
 /**
- * Reads a JSONL stream line by line as bytes, holding at most {@code maxLineBytes} of one line.
- * A longer line is skipped to its end and reported as oversized, so one 10 GB line cannot exhaust
+ * Reads a JSONL stream line by line as bytes, holding at most {@code maxLineBytes} of one line. A
+ * longer line is skipped to its end and reported as oversized, so one 10 GB line cannot exhaust
  * memory. CRLF endings and a UTF-8 byte-order mark on the first line are normalised away because
  * editors add them and the provider never needs them.
  */
@@ -22,8 +22,15 @@ public final class LineReader {
     private long lineNumber;
     private boolean eof;
 
-    /** One line: its number (1-based), its bytes without the line ending, and whether it was cut. */
-    public record Line(long number, byte[] bytes, int length, long originalLength, boolean oversized,
+    /**
+     * One line: its number (1-based), its bytes without the line ending, and whether it was cut.
+     */
+    public record Line(
+            long number,
+            byte[] bytes,
+            int length,
+            long originalLength,
+            boolean oversized,
             boolean terminated) {
         public boolean blank() {
             for (int i = 0; i < length; i++) {
@@ -41,7 +48,10 @@ public final class LineReader {
         this.maxLineBytes = maxLineBytes;
     }
 
-    /** The next line, or null at the end of the stream. The returned bytes are reused by the next call. */
+    /**
+     * The next line, or null at the end of the stream. The returned bytes are reused by the next
+     * call.
+     */
     public Line next() throws IOException {
         if (eof) {
             return null;
@@ -85,7 +95,10 @@ public final class LineReader {
     private Line finish(int len, long original, boolean terminated) {
         lineNumber++;
         int from = 0;
-        if (lineNumber == 1 && len >= 3 && (line[0] & 0xFF) == 0xEF && (line[1] & 0xFF) == 0xBB
+        if (lineNumber == 1
+                && len >= 3
+                && (line[0] & 0xFF) == 0xEF
+                && (line[1] & 0xFF) == 0xBB
                 && (line[2] & 0xFF) == 0xBF) {
             from = 3;
             original -= 3;

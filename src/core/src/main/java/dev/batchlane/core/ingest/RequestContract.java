@@ -13,7 +13,9 @@ public interface RequestContract {
     /** The field that carries the request id, e.g. {@code custom_id}. */
     String idField();
 
-    /** Starts checking one file; rules such as "the same url on every line" need per-file memory. */
+    /**
+     * Starts checking one file; rules such as "the same url on every line" need per-file memory.
+     */
     FileRules startFile();
 
     /**
@@ -32,10 +34,11 @@ public interface RequestContract {
          * Called once after the last line with the number of valid requests, for rules about the
          * file as a whole (a provider's minimum per job); line number 0 names the file.
          */
-        default void finish(long requests, ViolationSink out) {
-        }
+        default void finish(long requests, ViolationSink out) {}
 
-        /** The endpoint every line targets, once the file has been read (null if none was valid). */
+        /**
+         * The endpoint every line targets, once the file has been read (null if none was valid).
+         */
         String endpoint();
 
         /** The model every line uses, once the file has been read (null if none was valid). */
@@ -53,12 +56,13 @@ public interface RequestContract {
         }
 
         /**
-         * The output tokens one valid line may be billed for at most: its own cap, else
-         * {@code fallback}. A provider that keeps the cap elsewhere than at the top of the request
-         * body (Gemini's {@code generationConfig.maxOutputTokens}) says where.
+         * The output tokens one valid line may be billed for at most: its own cap, else {@code
+         * fallback}. A provider that keeps the cap elsewhere than at the top of the request body
+         * (Gemini's {@code generationConfig.maxOutputTokens}) says where.
          */
         default long maxOutputTokens(ObjectNode line, long fallback) {
-            // The cap times the choices asked for (n, best_of): an upper bound, as the budget needs.
+            // The cap times the choices asked for (n, best_of): an upper bound, as the budget
+            // needs.
             return Estimates.outputUpperBound(requestBody(line), fallback);
         }
 
@@ -71,8 +75,8 @@ public interface RequestContract {
         }
 
         /**
-         * How many inputs one valid line counts against {@link IngestLimits#maxInputsPerShard}: one,
-         * unless the provider counts parts of a request (OpenAI: each embedding input).
+         * How many inputs one valid line counts against {@link IngestLimits#maxInputsPerShard}:
+         * one, unless the provider counts parts of a request (OpenAI: each embedding input).
          */
         default long inputs(ObjectNode line) {
             return 1;

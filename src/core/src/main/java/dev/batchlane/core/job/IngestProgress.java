@@ -18,25 +18,57 @@ import java.time.Instant;
  * @param handedToPoll shards left due for poll because the invocation's time ran short
  * @param updatedAt the time of this report; a report never replaces a later one
  */
-public record IngestProgress(long bytesRead, long totalBytes, int shardsStaged, Instant startedAt,
-        Instant passEndedAt, Instant submittedAt, int submittedByIngest, int handedToPoll, Instant updatedAt) {
+public record IngestProgress(
+        long bytesRead,
+        long totalBytes,
+        int shardsStaged,
+        Instant startedAt,
+        Instant passEndedAt,
+        Instant submittedAt,
+        int submittedByIngest,
+        int handedToPoll,
+        Instant updatedAt) {
 
     public static IngestProgress started(long totalBytes, Instant now) {
         return new IngestProgress(0, totalBytes, 0, now, null, null, 0, 0, now);
     }
 
     public IngestProgress read(long bytes, int shards, Instant now) {
-        return new IngestProgress(bytes, totalBytes, shards, startedAt, passEndedAt, submittedAt, submittedByIngest,
-                handedToPoll, now);
+        return new IngestProgress(
+                bytes,
+                totalBytes,
+                shards,
+                startedAt,
+                passEndedAt,
+                submittedAt,
+                submittedByIngest,
+                handedToPoll,
+                now);
     }
 
     public IngestProgress passEnded(long bytes, int shards, Instant now) {
-        return new IngestProgress(bytes, totalBytes, shards, startedAt, now, submittedAt, submittedByIngest,
-                handedToPoll, now);
+        return new IngestProgress(
+                bytes,
+                totalBytes,
+                shards,
+                startedAt,
+                now,
+                submittedAt,
+                submittedByIngest,
+                handedToPoll,
+                now);
     }
 
     public IngestProgress submitted(int byIngest, int toPoll, Instant now) {
-        return new IngestProgress(bytesRead, totalBytes, shardsStaged, startedAt, passEndedAt, now, byIngest, toPoll,
+        return new IngestProgress(
+                bytesRead,
+                totalBytes,
+                shardsStaged,
+                startedAt,
+                passEndedAt,
+                now,
+                byIngest,
+                toPoll,
                 now);
     }
 

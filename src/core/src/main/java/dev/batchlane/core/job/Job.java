@@ -53,7 +53,9 @@ public record Job(
         return new Builder(this);
     }
 
-    /** Named setters for every component; unset ones are null, zero or false, the status INGESTING. */
+    /**
+     * Named setters for every component; unset ones are null, zero or false, the status INGESTING.
+     */
     public static final class Builder {
         private String jobId;
         private String provider;
@@ -174,7 +176,9 @@ public record Job(
             return this;
         }
 
-        /** The manifest's key once the job completed, or the rejection report's for a rejected file. */
+        /**
+         * The manifest's key once the job completed, or the rejection report's for a rejected file.
+         */
         public Builder resultKey(String v) {
             resultKey = v;
             return this;
@@ -196,9 +200,28 @@ public record Job(
         }
 
         public Job build() {
-            return new Job(jobId, provider, status, bucket, inputKey, inputVersion, name, sha256, inputBytes,
-                    requestCount, shardCount, shardsCompleted, model, endpoint, createdAt, submittedAt, completedAt,
-                    resultKey, estimatedCostUsd, budgetUsd, cancelRequested);
+            return new Job(
+                    jobId,
+                    provider,
+                    status,
+                    bucket,
+                    inputKey,
+                    inputVersion,
+                    name,
+                    sha256,
+                    inputBytes,
+                    requestCount,
+                    shardCount,
+                    shardsCompleted,
+                    model,
+                    endpoint,
+                    createdAt,
+                    submittedAt,
+                    completedAt,
+                    resultKey,
+                    estimatedCostUsd,
+                    budgetUsd,
+                    cancelRequested);
         }
     }
 }

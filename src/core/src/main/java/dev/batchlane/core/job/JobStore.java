@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Durable state of jobs and shards. Every state change is conditional: a method returns
- * {@code false} when the record changed under the caller (someone else acted first), and never
- * overwrites that change.
+ * Durable state of jobs and shards. Every state change is conditional: a method returns {@code
+ * false} when the record changed under the caller (someone else acted first), and never overwrites
+ * that change.
  */
 public interface JobStore {
 
@@ -17,8 +17,8 @@ public interface JobStore {
     Optional<Job> job(String jobId);
 
     /**
-     * Moves a job from INGESTING to RUNNING once its input shards are submitted, adding their number
-     * to the shards to wait for (child shards of early finishers may already be counted).
+     * Moves a job from INGESTING to RUNNING once its input shards are submitted, adding their
+     * number to the shards to wait for (child shards of early finishers may already be counted).
      */
     boolean markRunning(String jobId, int shardCount, Instant now);
 
@@ -26,8 +26,8 @@ public interface JobStore {
     boolean markCompleted(String jobId, String manifestKey, Instant now);
 
     /**
-     * Claims the right to send the job's completion event: true for exactly one caller while the job
-     * is RUNNING and no claim younger than {@code staleBefore} exists (a claim at or before
+     * Claims the right to send the job's completion event: true for exactly one caller while the
+     * job is RUNNING and no claim younger than {@code staleBefore} exists (a claim at or before
      * {@code staleBefore} is taken to belong to a dead invocation and may be taken over). Records
      * {@code now} as the claim's time. False when someone else holds a live claim, the job is
      * already COMPLETED, or it is unknown.
@@ -41,22 +41,26 @@ public interface JobStore {
     boolean requestCancel(String jobId, Instant now);
 
     /**
-     * Asks complete to finish the job (manifest, cleanup, event) while it is RUNNING: the store makes
-     * the request visible to complete's trigger (on AWS, a new attribute on the job item that the
-     * stream's filter passes). For a job whose shards all completed before it was marked running, or
-     * whose finish failed after its last shard completed. False when the job is not RUNNING.
+     * Asks complete to finish the job (manifest, cleanup, event) while it is RUNNING: the store
+     * makes the request visible to complete's trigger (on AWS, a new attribute on the job item that
+     * the stream's filter passes). For a job whose shards all completed before it was marked
+     * running, or whose finish failed after its last shard completed. False when the job is not
+     * RUNNING.
      */
     boolean requestFinish(String jobId, Instant now);
 
     /**
      * Claims an input — the same bytes ({@code sha256}) under the same key — for {@code jobId}, so
-     * dropping them again while the first job runs makes no second job. Succeeds (empty) when no one
-     * holds it, when {@code jobId} already does, or when {@code replacing} does (its job is over).
-     * Otherwise returns the job that holds it.
+     * dropping them again while the first job runs makes no second job. Succeeds (empty) when no
+     * one holds it, when {@code jobId} already does, or when {@code replacing} does (its job is
+     * over). Otherwise returns the job that holds it.
      */
-    Optional<String> claimInput(String bucket, String key, String sha256, String jobId, String replacing);
+    Optional<String> claimInput(
+            String bucket, String key, String sha256, String jobId, String replacing);
 
-    /** Records that an ingest attempt failed, with what it needs to be resumed; counts the attempts. */
+    /**
+     * Records that an ingest attempt failed, with what it needs to be resumed; counts the attempts.
+     */
     void recordIngestFailure(IngestFailure failure);
 
     Optional<IngestFailure> ingestFailure(String jobId);
@@ -72,19 +76,19 @@ public interface JobStore {
     List<Shard> shards(String jobId);
 
     /**
-     * Replaces {@code current} by {@code next} if the stored version still equals
-     * {@code current.version()}; returns what was stored (its version one higher), or empty when
-     * someone else changed the shard first.
+     * Replaces {@code current} by {@code next} if the stored version still equals {@code
+     * current.version()}; returns what was stored (its version one higher), or empty when someone
+     * else changed the shard first.
      */
     Optional<Shard> updateShard(Shard current, Shard next);
 
     /**
      * Atomically moves an ENDED shard to COMPLETED (version-checked), counts it on its job, and —
      * when {@code child} is not null — creates the child shard and counts it as one more shard to
-     * wait for, so a crash can never leave one of these done without the others. Returns false
-     * only when the shard is no longer ENDED at {@code current}'s version (someone else moved it);
-     * anything else that stops the write (throttling, a conflicting transaction, a missing job,
-     * an item too large, a validation error) is thrown, so the caller's event is retried.
+     * wait for, so a crash can never leave one of these done without the others. Returns false only
+     * when the shard is no longer ENDED at {@code current}'s version (someone else moved it);
+     * anything else that stops the write (throttling, a conflicting transaction, a missing job, an
+     * item too large, a validation error) is thrown, so the caller's event is retried.
      */
     boolean completeShard(Shard current, Shard completed, Shard child);
 
@@ -96,7 +100,9 @@ public interface JobStore {
 
     Optional<IngestProgress> ingestProgress(String jobId);
 
-    /** Shards whose dueAt is at or before {@code now}, oldest first, read from the sparse due-index. */
+    /**
+     * Shards whose dueAt is at or before {@code now}, oldest first, read from the sparse due-index.
+     */
     List<Shard> dueShards(Instant now, int limit);
 
     // ---- admission budget: enqueued input tokens per provider and model -------------------------
@@ -109,17 +115,24 @@ public interface JobStore {
      * Admitting a shard already admitted is true and changes nothing. Conditional: two callers can
      * never both fill the last room. A store that keeps no pools admits everything.
      */
-    default boolean admit(String pool, String shardId, long tokens, long limit, Instant now, Instant staleBefore) {
+    default boolean admit(
+            String pool,
+            String shardId,
+            long tokens,
+            long limit,
+            Instant now,
+            Instant staleBefore) {
         return true;
     }
 
     /** Takes {@code shardId} out of {@code pool}; idempotent. */
-    default void release(String pool, String shardId) {
-    }
+    default void release(String pool, String shardId) {}
 
-    /** Records the limit the provider stated for {@code pool}; admissions use the lower of it and the configured one. */
-    default void learnLimit(String pool, long limit, Instant now) {
-    }
+    /**
+     * Records the limit the provider stated for {@code pool}; admissions use the lower of it and
+     * the configured one.
+     */
+    default void learnLimit(String pool, long limit, Instant now) {}
 
     /** The limit learned for {@code pool}, if any. */
     default java.util.OptionalLong learnedLimit(String pool) {

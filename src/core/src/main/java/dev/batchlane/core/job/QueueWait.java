@@ -5,9 +5,9 @@ import java.time.Instant;
 
 /**
  * How long a shard has waited for the provider's queue: {@code since} is when the current wait
- * began (null while it is not waiting), {@code waited} what earlier waits added up to, and
- * {@code times} how often it was held back. A shard held back by the admission budget, a refused
- * creation or a batch the provider failed for its queue limit waits; the manifest reports it.
+ * began (null while it is not waiting), {@code waited} what earlier waits added up to, and {@code
+ * times} how often it was held back. A shard held back by the admission budget, a refused creation
+ * or a batch the provider failed for its queue limit waits; the manifest reports it.
  */
 public record QueueWait(Instant since, Duration waited, int times, String reason) {
     public static final QueueWait NONE = new QueueWait(null, Duration.ZERO, 0, null);
@@ -29,7 +29,8 @@ public record QueueWait(Instant since, Duration waited, int times, String reason
             return this;
         }
         Duration more = Duration.between(since, now);
-        return new QueueWait(null, waited.plus(more.isNegative() ? Duration.ZERO : more), times, reason);
+        return new QueueWait(
+                null, waited.plus(more.isNegative() ? Duration.ZERO : more), times, reason);
     }
 
     /** The whole wait so far, counting a running one up to {@code now}. */

@@ -6,14 +6,15 @@ import java.util.Objects;
 /**
  * One provider batch of a job. {@code version} is the optimistic-lock counter every conditional
  * write checks; {@code dueAt} is non-null only while poll should look at the shard, which keeps the
- * due-index sparse. {@code depth} is 0 for a shard cut from the input and n for the n-th resubmission
- * of requests that failed for a passing reason. {@code trouble} is what poll last found wrong with
- * the shard (null while it is healthy; any forward step clears it), kept on the shard item itself so
- * a job with many troubled shards never grows one unbounded item. {@code claimedAt} is when a complete
- * invocation claimed the shard (null when none holds it): see {@link #COMPLETE_LEASE}.
- * {@code inputTokens} is ingest's estimate of what the shard enqueues at the provider (the admission
- * budget counts it); {@code attempt} is a creating call that may have taken effect and is looked
- * for before any new one; {@code queueWait} is how long the shard waited for the provider's queue.
+ * due-index sparse. {@code depth} is 0 for a shard cut from the input and n for the n-th
+ * resubmission of requests that failed for a passing reason. {@code trouble} is what poll last
+ * found wrong with the shard (null while it is healthy; any forward step clears it), kept on the
+ * shard item itself so a job with many troubled shards never grows one unbounded item. {@code
+ * claimedAt} is when a complete invocation claimed the shard (null when none holds it): see {@link
+ * #COMPLETE_LEASE}. {@code inputTokens} is ingest's estimate of what the shard enqueues at the
+ * provider (the admission budget counts it); {@code attempt} is a creating call that may have taken
+ * effect and is looked for before any new one; {@code queueWait} is how long the shard waited for
+ * the provider's queue.
  *
  * <p>A shard changes through its named transitions ({@link #submitted}, {@link #ended}, …); one is
  * made with {@link #staged} or, naming every component, {@link #builder(String, int)}. With
@@ -48,7 +49,10 @@ public record Shard(
         CreationAttempt attempt,
         QueueWait queueWait) {
 
-    /** Child shards are numbered apart from input shards: the n-th resubmission of shard i is i + n × this. */
+    /**
+     * Child shards are numbered apart from input shards: the n-th resubmission of shard i is i + n
+     * × this.
+     */
     public static final int CHILD_STRIDE = 100_000;
 
     /**
@@ -69,25 +73,48 @@ public record Shard(
         }
     }
 
-    public static Shard staged(String jobId, int index, String provider, String stagingKey,
-            long requestCount, long bytes) {
+    public static Shard staged(
+            String jobId,
+            int index,
+            String provider,
+            String stagingKey,
+            long requestCount,
+            long bytes) {
         return staged(jobId, index, provider, stagingKey, requestCount, bytes, 0, null);
     }
 
-    public static Shard staged(String jobId, int index, String provider, String stagingKey, long requestCount,
-            long bytes, int depth, Instant dueAt) {
-        return builder(jobId, index).provider(provider).stagingKey(stagingKey).requestCount(requestCount)
-                .bytes(bytes).depth(depth).dueAt(dueAt).build();
+    public static Shard staged(
+            String jobId,
+            int index,
+            String provider,
+            String stagingKey,
+            long requestCount,
+            long bytes,
+            int depth,
+            Instant dueAt) {
+        return builder(jobId, index)
+                .provider(provider)
+                .stagingKey(stagingKey)
+                .requestCount(requestCount)
+                .bytes(bytes)
+                .depth(depth)
+                .dueAt(dueAt)
+                .build();
     }
 
-    /** The same shard with ingest's estimate of the input tokens it will enqueue at the provider. */
+    /**
+     * The same shard with ingest's estimate of the input tokens it will enqueue at the provider.
+     */
     public Shard withInputTokens(long tokens) {
         Builder b = toBuilder();
         b.inputTokens = tokens;
         return b.build();
     }
 
-    /** A creating call is about to start (or started and was not answered): see {@link CreationAttempt}. */
+    /**
+     * A creating call is about to start (or started and was not answered): see {@link
+     * CreationAttempt}.
+     */
     public Shard withAttempt(CreationAttempt next) {
         Builder b = toBuilder();
         b.attempt = next;
@@ -95,8 +122,8 @@ public record Shard(
     }
 
     /**
-     * Back to STAGED to wait for the provider's queue, due again at {@code due}; its upload (if any)
-     * is kept, so the next submission reuses it.
+     * Back to STAGED to wait for the provider's queue, due again at {@code due}; its upload (if
+     * any) is kept, so the next submission reuses it.
      */
     public Shard waiting(String why, Instant now, Instant due) {
         Builder b = toBuilder().status(ShardStatus.STAGED).dueAt(due);
@@ -118,7 +145,10 @@ public record Shard(
         return b.build();
     }
 
-    /** The index of this shard's child shard (its resubmitted requests): deterministic, so a rerun of complete finds the same one. */
+    /**
+     * The index of this shard's child shard (its resubmitted requests): deterministic, so a rerun
+     * of complete finds the same one.
+     */
     public int childIndex() {
         return index % CHILD_STRIDE + (depth + 1) * CHILD_STRIDE;
     }
@@ -149,14 +179,16 @@ public record Shard(
         return toBuilder().version(nextVersion).build();
     }
 
-    public Shard submitted(String batchId, String inputFileId, String providerStatus, Instant now, Instant dueAt) {
+    public Shard submitted(
+            String batchId, String inputFileId, String providerStatus, Instant now, Instant dueAt) {
         Builder b = toBuilder().status(ShardStatus.SUBMITTED).dueAt(dueAt);
         b.batchId = batchId;
         b.inputFileId = inputFileId;
         b.providerStatus = providerStatus;
         b.pollCount = 0;
         b.submittedAt = now;
-        // A new batch has not ended: an endedAt left from an earlier batch would read as an interrupted re-drive.
+        // A new batch has not ended: an endedAt left from an earlier batch would read as an
+        // interrupted re-drive.
         b.endedAt = null;
         b.trouble = null;
         b.attempt = null;
@@ -173,8 +205,13 @@ public record Shard(
         return b.build();
     }
 
-    public Shard ended(String providerStatus, BatchCounts counts, String outputFileId, String errorFileId,
-            String batchError, Instant now) {
+    public Shard ended(
+            String providerStatus,
+            BatchCounts counts,
+            String outputFileId,
+            String errorFileId,
+            String batchError,
+            Instant now) {
         Builder b = toBuilder().status(ShardStatus.ENDED).dueAt(null);
         b.providerStatus = providerStatus;
         b.providerCounts = counts;
@@ -205,30 +242,39 @@ public record Shard(
         return b.build();
     }
 
-    /** Claimed by a complete invocation at {@code now}; due again only once the claim's lease is over. */
+    /**
+     * Claimed by a complete invocation at {@code now}; due again only once the claim's lease is
+     * over.
+     */
     public Shard claimed(Instant now) {
         Builder b = toBuilder().dueAt(now.plus(COMPLETE_LEASE));
         b.claimedAt = now;
         return b.build();
     }
 
-    /** The claim given back by a complete invocation that failed, so the stream's retry can take it at once. */
+    /**
+     * The claim given back by a complete invocation that failed, so the stream's retry can take it
+     * at once.
+     */
     public Shard released() {
         Builder b = toBuilder();
         b.claimedAt = null;
         return b.build();
     }
 
-    /** Whether a complete invocation holds a claim on this shard that is still within its lease at {@code now}. */
+    /**
+     * Whether a complete invocation holds a claim on this shard that is still within its lease at
+     * {@code now}.
+     */
     public boolean claimLive(Instant now) {
         return claimedAt != null && claimedAt.plus(COMPLETE_LEASE).isAfter(now);
     }
 
     /**
      * The first half of handing an ENDED shard to complete again: the stream delivers a shard to
-     * complete only when it moves into ENDED, so poll moves it out (this) and back in
-     * ({@link #redriven}). A shard left half-way by a crash is recognisable (SUBMITTED with an
-     * {@code endedAt}) and due at once, so the next poll finishes the move.
+     * complete only when it moves into ENDED, so poll moves it out (this) and back in ({@link
+     * #redriven}). A shard left half-way by a crash is recognisable (SUBMITTED with an {@code
+     * endedAt}) and due at once, so the next poll finishes the move.
      */
     public Shard redriving(Instant now) {
         Builder b = toBuilder().status(ShardStatus.SUBMITTED).dueAt(now);
@@ -236,12 +282,18 @@ public record Shard(
         return b.build();
     }
 
-    /** The second half of a re-drive: ENDED again, as it ended, due after {@code grace} in case complete fails again. */
+    /**
+     * The second half of a re-drive: ENDED again, as it ended, due after {@code grace} in case
+     * complete fails again.
+     */
     public Shard redriven(Instant dueAgain) {
         return toBuilder().status(ShardStatus.ENDED).dueAt(dueAgain).build();
     }
 
-    /** A SUBMITTED shard whose batch already ended: a re-drive was interrupted between its two writes. */
+    /**
+     * A SUBMITTED shard whose batch already ended: a re-drive was interrupted between its two
+     * writes.
+     */
     public boolean redriveInterrupted() {
         return status == ShardStatus.SUBMITTED && endedAt != null;
     }
@@ -450,9 +502,34 @@ public record Shard(
         }
 
         public Shard build() {
-            return new Shard(jobId, index, status, provider, stagingKey, requestCount, bytes, batchId, inputFileId,
-                    outputFileId, errorFileId, providerStatus, providerCounts, batchError, pollCount, dueAt, submittedAt,
-                    endedAt, completedAt, result, version, depth, trouble, claimedAt, inputTokens, attempt, queueWait);
+            return new Shard(
+                    jobId,
+                    index,
+                    status,
+                    provider,
+                    stagingKey,
+                    requestCount,
+                    bytes,
+                    batchId,
+                    inputFileId,
+                    outputFileId,
+                    errorFileId,
+                    providerStatus,
+                    providerCounts,
+                    batchError,
+                    pollCount,
+                    dueAt,
+                    submittedAt,
+                    endedAt,
+                    completedAt,
+                    result,
+                    version,
+                    depth,
+                    trouble,
+                    claimedAt,
+                    inputTokens,
+                    attempt,
+                    queueWait);
         }
     }
 }

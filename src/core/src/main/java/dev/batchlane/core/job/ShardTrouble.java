@@ -5,12 +5,12 @@ import java.time.Instant;
 /**
  * What poll found wrong with one shard, stored on the shard's own item.
  *
- * @param failures  consecutive poll cycles that failed on this shard (0 when the trouble is a
- *                  condition, such as a batch running too long, rather than an error)
+ * @param failures consecutive poll cycles that failed on this shard (0 when the trouble is a
+ *     condition, such as a batch running too long, rather than an error)
  * @param lastError the last such failure, named by its type and message (no request text)
- * @param stuck     why the shard is stuck, when it is: it needs a person or a re-drive; null when
- *                  it only failed and will be tried again
- * @param since     when the trouble was first seen
+ * @param stuck why the shard is stuck, when it is: it needs a person or a re-drive; null when it
+ *     only failed and will be tried again
+ * @param since when the trouble was first seen
  */
 public record ShardTrouble(int failures, String lastError, String stuck, Instant since) {
 
@@ -30,8 +30,10 @@ public record ShardTrouble(int failures, String lastError, String stuck, Instant
 
     /** A stuck condition on top of {@code previous} (which may be null), keeping when it began. */
     public static ShardTrouble stuck(ShardTrouble previous, String reason, Instant now) {
-        return previous == null ? new ShardTrouble(0, null, reason, now)
-                : new ShardTrouble(previous.failures(), previous.lastError(), reason, previous.since());
+        return previous == null
+                ? new ShardTrouble(0, null, reason, now)
+                : new ShardTrouble(
+                        previous.failures(), previous.lastError(), reason, previous.since());
     }
 
     public boolean isStuck() {

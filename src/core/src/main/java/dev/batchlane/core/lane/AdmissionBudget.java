@@ -23,8 +23,8 @@ public final class AdmissionBudget {
     /**
      * Limits by pool ({@code openai/gpt-4o-mini}) or by provider ({@code openai}); a pool named
      * neither uses {@code defaultLimit}. 0 means no configured limit (only a learned one applies).
-     * {@code staleAfter}: an admission older than this no longer counts (its batch has surely ended;
-     * the holder died before releasing it).
+     * {@code staleAfter}: an admission older than this no longer counts (its batch has surely
+     * ended; the holder died before releasing it).
      */
     public record Settings(Map<String, Long> limits, long defaultLimit, Duration staleAfter) {
         public static Settings unlimited() {
@@ -63,8 +63,13 @@ public final class AdmissionBudget {
 
     /** True when the shard may be sent now; false when it must wait for room. */
     public boolean admit(Shard shard, Job job, Instant now) {
-        return store.admit(pool(shard, job), shard.id(), Math.max(0, shard.inputTokens()), settings.limit(pool(shard, job)),
-                now, now.minus(settings.staleAfter()));
+        return store.admit(
+                pool(shard, job),
+                shard.id(),
+                Math.max(0, shard.inputTokens()),
+                settings.limit(pool(shard, job)),
+                now,
+                now.minus(settings.staleAfter()));
     }
 
     /** The shard's batch ended or was never made: its tokens leave the queue. */
@@ -73,16 +78,29 @@ public final class AdmissionBudget {
             store.release(pool(shard, job), shard.id());
         } catch (RuntimeException e) {
             // Not fatal: the admission stops counting once it is stale.
-            LOG.log(Level.WARNING, "job {0} shard {1}: could not release its admission to {2} ({3}); it lapses"
-                    + " after {4}", shard.jobId(), Shard.partName(shard.index()), pool(shard, job),
-                    e.getClass().getSimpleName(), settings.staleAfter());
+            LOG.log(
+                    Level.WARNING,
+                    "job {0} shard {1}: could not release its admission to {2} ({3}); it lapses"
+                            + " after {4}",
+                    shard.jobId(),
+                    Shard.partName(shard.index()),
+                    pool(shard, job),
+                    e.getClass().getSimpleName(),
+                    settings.staleAfter());
         }
     }
 
-    /** The provider named its limit: later admissions use it when it is lower than the configured one. */
+    /**
+     * The provider named its limit: later admissions use it when it is lower than the configured
+     * one.
+     */
     public void learn(Shard shard, Job job, long statedLimit, Instant now) {
         String pool = pool(shard, job);
-        LOG.log(Level.INFO, "pool {0}: the provider states an enqueued-token limit of {1}", pool, statedLimit);
+        LOG.log(
+                Level.INFO,
+                "pool {0}: the provider states an enqueued-token limit of {1}",
+                pool,
+                statedLimit);
         store.learnLimit(pool, statedLimit, now);
     }
 }

@@ -10,15 +10,23 @@ import java.util.Optional;
 /** The bucket's key layout, in one place. */
 public final class Keys {
     public static final String INBOX = LaneNames.PREFIX_INBOX;
-    /** An object {@code resume/<jobId>} asks ingest to resume that job (see IngestService#resume). */
+
+    /**
+     * An object {@code resume/<jobId>} asks ingest to resume that job (see IngestService#resume).
+     */
     public static final String RESUME = LaneNames.PREFIX_RESUME;
-    /** An object {@code redrive/<jobId>} asks for that job's completion work to be handed over again. */
+
+    /**
+     * An object {@code redrive/<jobId>} asks for that job's completion work to be handed over
+     * again.
+     */
     public static final String REDRIVE = LaneNames.PREFIX_REDRIVE;
 
-    private Keys() {
-    }
+    private Keys() {}
 
-    /** A drop under {@code inbox/<provider>/…}: the provider and the file's name without extension. */
+    /**
+     * A drop under {@code inbox/<provider>/…}: the provider and the file's name without extension.
+     */
     public record Drop(String provider, String name) {}
 
     public static Optional<Drop> parseInbox(String key) {
@@ -44,7 +52,10 @@ public final class Keys {
     public static String jobId(String bucket, String key, String versionOrEtag) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            byte[] digest = sha.digest((bucket + "\n" + key + "\n" + versionOrEtag).getBytes(StandardCharsets.UTF_8));
+            byte[] digest =
+                    sha.digest(
+                            (bucket + "\n" + key + "\n" + versionOrEtag)
+                                    .getBytes(StandardCharsets.UTF_8));
             return "job-" + HexFormat.of().formatHex(digest, 0, 10);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required by every Java runtime", e);
@@ -53,7 +64,9 @@ public final class Keys {
 
     /** The job id an object {@code <prefix><jobId>} names, for the control prefixes above. */
     public static Optional<String> jobIdUnder(String prefix, String key) {
-        if (!key.startsWith(prefix) || key.length() == prefix.length() || key.indexOf('/', prefix.length()) >= 0) {
+        if (!key.startsWith(prefix)
+                || key.length() == prefix.length()
+                || key.indexOf('/', prefix.length()) >= 0) {
             return Optional.empty();
         }
         return Optional.of(key.substring(prefix.length()));
@@ -65,16 +78,28 @@ public final class Keys {
 
     /** A shard staged by one ingest attempt: attempts never share a file (see IngestService). */
     public static String staging(String jobId, String attempt, int shardIndex) {
-        return "staging/" + jobId + "/" + attempt + "/shard-" + Shard.partName(shardIndex) + ".jsonl";
+        return "staging/"
+                + jobId
+                + "/"
+                + attempt
+                + "/shard-"
+                + Shard.partName(shardIndex)
+                + ".jsonl";
     }
 
     public static String part(String jobId, int shardIndex) {
         return LaneNames.PREFIX_RESULTS + jobId + "/part-" + Shard.partName(shardIndex) + ".jsonl";
     }
 
-    /** One shard's final failures, in the input's own format; joined into failed.jsonl at the end. */
+    /**
+     * One shard's final failures, in the input's own format; joined into failed.jsonl at the end.
+     */
     public static String failedPart(String jobId, int shardIndex) {
-        return LaneNames.PREFIX_STAGING + jobId + "/failed-" + Shard.partName(shardIndex) + ".jsonl";
+        return LaneNames.PREFIX_STAGING
+                + jobId
+                + "/failed-"
+                + Shard.partName(shardIndex)
+                + ".jsonl";
     }
 
     public static String failed(String jobId) {

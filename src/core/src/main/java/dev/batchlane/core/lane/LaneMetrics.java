@@ -17,11 +17,16 @@ public interface LaneMetrics {
 
     default void requestsSubmitted(String provider, long requests) {}
 
-    /** A batch reached a terminal provider status; {@code failed} and {@code expired} feed alarms. */
+    /**
+     * A batch reached a terminal provider status; {@code failed} and {@code expired} feed alarms.
+     */
     default void batchEnded(String provider, boolean failed, boolean expired) {}
 
-    /** One shard's requests joined: their outcomes, the tokens billed and the cost at batch price. */
-    default void requestsFinished(String provider, long succeeded, long failed, Usage usage, BigDecimal costUsd) {}
+    /**
+     * One shard's requests joined: their outcomes, the tokens billed and the cost at batch price.
+     */
+    default void requestsFinished(
+            String provider, long succeeded, long failed, Usage usage, BigDecimal costUsd) {}
 
     /** A shard stopped moving (see PollService): counted so an alarm can page someone. */
     default void shardStuck(String provider) {}
@@ -29,6 +34,9 @@ public interface LaneMetrics {
     /** An ingest attempt failed (Lambda retries it; the failures that remain feed an alarm). */
     default void ingestFailed() {}
 
-    /** One poll cycle ran; {@code oldestInFlightSeconds} is the age of the oldest submitted batch it saw (0 if none). */
+    /**
+     * One poll cycle ran; {@code oldestInFlightSeconds} is the age of the oldest submitted batch it
+     * saw (0 if none).
+     */
     default void pollCycle(long durationMillis, long oldestInFlightSeconds) {}
 }

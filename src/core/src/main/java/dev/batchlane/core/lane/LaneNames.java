@@ -4,46 +4,72 @@ import java.util.List;
 
 /**
  * One name for each thing the deployment and the functions must agree on: the environment the
- * construct sets and the functions read, the handler names, the bucket's prefixes, the table's
- * keys and index, the completion event, and the metrics the functions emit and the alarms read.
- * The CDK construct takes its names from here and so does the code that reads or emits them;
- * tests in infra/cdk and functions fail when a synthesized name and a used one part ways.
+ * construct sets and the functions read, the handler names, the bucket's prefixes, the table's keys
+ * and index, the completion event, and the metrics the functions emit and the alarms read. The CDK
+ * construct takes its names from here and so does the code that reads or emits them; tests in
+ * infra/cdk and functions fail when a synthesized name and a used one part ways.
  */
 public final class LaneNames {
 
-    private LaneNames() {
-    }
+    private LaneNames() {}
 
     // ---- environment ----
     /** Picks the Quarkus handler (one of {@link #HANDLERS}) a function runs. */
     public static final String ENV_HANDLER = "QUARKUS_LAMBDA_HANDLER";
+
     public static final String ENV_BUCKET = "BATCHLANE_BUCKET";
     public static final String ENV_TABLE = "BATCHLANE_TABLE";
+
     /** The ARN of the secret holding the OpenAI key; the function reads the value at run time. */
     public static final String ENV_OPENAI_API_KEY_SECRET = "BATCHLANE_OPENAI_API_KEY_SECRET";
-    /** The ARN of the secret holding the Anthropic key; the function reads the value at run time. */
+
+    /**
+     * The ARN of the secret holding the Anthropic key; the function reads the value at run time.
+     */
     public static final String ENV_ANTHROPIC_API_KEY_SECRET = "BATCHLANE_ANTHROPIC_API_KEY_SECRET";
+
     /** The ARN of the secret holding the Gemini key (sent as x-goog-api-key); read at run time. */
     public static final String ENV_GEMINI_API_KEY_SECRET = "BATCHLANE_GEMINI_API_KEY_SECRET";
+
     /** The service role Bedrock assumes for the lane's jobs. */
     public static final String ENV_BEDROCK_ROLE_ARN = "BATCHLANE_BEDROCK_ROLE_ARN";
+
     /** The model of a Bedrock file whose metadata names none. */
     public static final String ENV_BEDROCK_DEFAULT_MODEL = "BATCHLANE_BEDROCK_DEFAULT_MODEL";
+
     /** The event bus name; set on complete only. */
     public static final String ENV_EVENT_BUS = "BATCHLANE_EVENT_BUS";
-    /** The JVM options of each function, read by the JVM itself (on Lambda and in the local stack). */
+
+    /**
+     * The JVM options of each function, read by the JVM itself (on Lambda and in the local stack).
+     */
     public static final String ENV_JAVA_TOOL_OPTIONS = "JAVA_TOOL_OPTIONS";
+
     /** Every variable the construct may set on a function. */
-    public static final List<String> FUNCTION_ENVIRONMENT = List.of(ENV_HANDLER, ENV_BUCKET, ENV_TABLE,
-            ENV_OPENAI_API_KEY_SECRET, ENV_ANTHROPIC_API_KEY_SECRET, ENV_GEMINI_API_KEY_SECRET,
-            vendorKeySecretEnv("azure"), vendorKeySecretEnv("groq"), vendorKeySecretEnv("together"),
-            vendorKeySecretEnv("mistral"), ENV_BEDROCK_ROLE_ARN, ENV_BEDROCK_DEFAULT_MODEL, ENV_EVENT_BUS,
-            ENV_JAVA_TOOL_OPTIONS);
+    public static final List<String> FUNCTION_ENVIRONMENT =
+            List.of(
+                    ENV_HANDLER,
+                    ENV_BUCKET,
+                    ENV_TABLE,
+                    ENV_OPENAI_API_KEY_SECRET,
+                    ENV_ANTHROPIC_API_KEY_SECRET,
+                    ENV_GEMINI_API_KEY_SECRET,
+                    vendorKeySecretEnv("azure"),
+                    vendorKeySecretEnv("groq"),
+                    vendorKeySecretEnv("together"),
+                    vendorKeySecretEnv("mistral"),
+                    ENV_BEDROCK_ROLE_ARN,
+                    ENV_BEDROCK_DEFAULT_MODEL,
+                    ENV_EVENT_BUS,
+                    ENV_JAVA_TOOL_OPTIONS);
 
     /** The vendors beyond OpenAI, Anthropic, Gemini and Bedrock, each with its own key secret. */
     public static final List<String> VENDORS = List.of("azure", "groq", "together", "mistral");
 
-    /** The variable carrying the ARN of a vendor's key secret, e.g. {@code BATCHLANE_GROQ_API_KEY_SECRET}. */
+    /**
+     * The variable carrying the ARN of a vendor's key secret, e.g. {@code
+     * BATCHLANE_GROQ_API_KEY_SECRET}.
+     */
     public static String vendorKeySecretEnv(String vendor) {
         return "BATCHLANE_" + vendor.toUpperCase(java.util.Locale.ROOT) + "_API_KEY_SECRET";
     }
@@ -52,7 +78,8 @@ public final class LaneNames {
     public static final String HANDLER_INGEST = "ingest";
     public static final String HANDLER_POLL = "poll";
     public static final String HANDLER_COMPLETE = "complete";
-    public static final List<String> HANDLERS = List.of(HANDLER_INGEST, HANDLER_POLL, HANDLER_COMPLETE);
+    public static final List<String> HANDLERS =
+            List.of(HANDLER_INGEST, HANDLER_POLL, HANDLER_COMPLETE);
 
     // ---- bucket ----
     public static final String PREFIX_INBOX = "inbox/";
@@ -60,15 +87,32 @@ public final class LaneNames {
     public static final String PREFIX_REJECTED = "rejected/";
     public static final String PREFIX_RESULTS = "results/";
     public static final String PREFIX_CANCEL = "cancel/";
+
     /** An object {@code resume/<jobId>} makes ingest resume that job. */
     public static final String PREFIX_RESUME = "resume/";
+
     /** An object {@code redrive/<jobId>} hands that job's completion work to complete again. */
     public static final String PREFIX_REDRIVE = "redrive/";
-    /** Where shards are copied for Bedrock to read, and where Bedrock writes (the service role's only reach). */
+
+    /**
+     * Where shards are copied for Bedrock to read, and where Bedrock writes (the service role's
+     * only reach).
+     */
     public static final String PREFIX_BEDROCK_INPUT = "bedrock/input/";
+
     public static final String PREFIX_BEDROCK_OUTPUT = "bedrock/output/";
-    public static final List<String> PREFIXES = List.of(PREFIX_INBOX, PREFIX_STAGING, PREFIX_REJECTED, PREFIX_RESULTS,
-            PREFIX_CANCEL, PREFIX_RESUME, PREFIX_REDRIVE, PREFIX_BEDROCK_INPUT, PREFIX_BEDROCK_OUTPUT);
+    public static final List<String> PREFIXES =
+            List.of(
+                    PREFIX_INBOX,
+                    PREFIX_STAGING,
+                    PREFIX_REJECTED,
+                    PREFIX_RESULTS,
+                    PREFIX_CANCEL,
+                    PREFIX_RESUME,
+                    PREFIX_REDRIVE,
+                    PREFIX_BEDROCK_INPUT,
+                    PREFIX_BEDROCK_OUTPUT);
+
     /** Only drops with this suffix under {@link #PREFIX_INBOX} start a job. */
     public static final String INBOX_SUFFIX = ".jsonl";
 
@@ -80,17 +124,25 @@ public final class LaneNames {
     public static final String TABLE_PARTITION_KEY = "pk";
     public static final String TABLE_SORT_KEY = "sk";
     public static final String TABLE_TTL_ATTRIBUTE = "expiresAt";
+
     /** The sparse index of due shards. */
     public static final String DUE_INDEX = "due";
+
     public static final String DUE_INDEX_PARTITION_KEY = "dueGroup";
     public static final String DUE_INDEX_SORT_KEY = "dueAt";
-    /** A job attribute whose appearance asks complete to finish the job (complete's second stream filter). */
+
+    /**
+     * A job attribute whose appearance asks complete to finish the job (complete's second stream
+     * filter).
+     */
     public static final String ATTRIBUTE_FINISH_REQUESTED = "finishRequestedAt";
 
     // ---- metrics (embedded metric format) ----
     public static final String METRIC_NAMESPACE = "Batchlane";
+
     /** Metrics are dimension-free (what alarms read) and also carry this one. */
     public static final String METRIC_DIMENSION_PROVIDER = "Provider";
+
     public static final String METRIC_JOBS_ACCEPTED = "JobsAccepted";
     public static final String METRIC_JOBS_REJECTED = "JobsRejected";
     public static final String METRIC_REQUESTS_SUBMITTED = "RequestsSubmitted";
@@ -101,17 +153,34 @@ public final class LaneNames {
     public static final String METRIC_COST_USD = "CostUsd";
     public static final String METRIC_POLL_CYCLES = "PollCycles";
     public static final String METRIC_POLL_CYCLE_DURATION_MS = "PollCycleDurationMs";
-    public static final String METRIC_OLDEST_IN_FLIGHT_SHARD_AGE_SECONDS = "OldestInFlightShardAgeSeconds";
+    public static final String METRIC_OLDEST_IN_FLIGHT_SHARD_AGE_SECONDS =
+            "OldestInFlightShardAgeSeconds";
     public static final String METRIC_BATCHES_FAILED = "BatchesFailed";
     public static final String METRIC_BATCHES_EXPIRED = "BatchesExpired";
-    /** A shard flagged stuck by poll (a batch running too long, or an ended shard not completed). */
+
+    /**
+     * A shard flagged stuck by poll (a batch running too long, or an ended shard not completed).
+     */
     public static final String METRIC_STUCK_SHARDS = "StuckShards";
+
     /** Counted by ingest for each failed attempt. */
     public static final String METRIC_INGEST_FAILURES = "IngestFailures";
-    public static final List<String> METRICS = List.of(
-            METRIC_JOBS_ACCEPTED, METRIC_JOBS_REJECTED,
-            METRIC_REQUESTS_SUBMITTED, METRIC_REQUESTS_SUCCEEDED, METRIC_REQUESTS_FAILED,
-            METRIC_INPUT_TOKENS, METRIC_OUTPUT_TOKENS, METRIC_COST_USD,
-            METRIC_POLL_CYCLES, METRIC_POLL_CYCLE_DURATION_MS, METRIC_OLDEST_IN_FLIGHT_SHARD_AGE_SECONDS,
-            METRIC_BATCHES_FAILED, METRIC_BATCHES_EXPIRED, METRIC_STUCK_SHARDS, METRIC_INGEST_FAILURES);
+
+    public static final List<String> METRICS =
+            List.of(
+                    METRIC_JOBS_ACCEPTED,
+                    METRIC_JOBS_REJECTED,
+                    METRIC_REQUESTS_SUBMITTED,
+                    METRIC_REQUESTS_SUCCEEDED,
+                    METRIC_REQUESTS_FAILED,
+                    METRIC_INPUT_TOKENS,
+                    METRIC_OUTPUT_TOKENS,
+                    METRIC_COST_USD,
+                    METRIC_POLL_CYCLES,
+                    METRIC_POLL_CYCLE_DURATION_MS,
+                    METRIC_OLDEST_IN_FLIGHT_SHARD_AGE_SECONDS,
+                    METRIC_BATCHES_FAILED,
+                    METRIC_BATCHES_EXPIRED,
+                    METRIC_STUCK_SHARDS,
+                    METRIC_INGEST_FAILURES);
 }

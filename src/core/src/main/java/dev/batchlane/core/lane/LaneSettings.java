@@ -6,8 +6,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * Everything the services need to know that is not code: limits, poll pacing, where temporary
- * files go. The functions build it once from configuration.
+ * Everything the services need to know that is not code: limits, poll pacing, where temporary files
+ * go. The functions build it once from configuration.
  */
 public record LaneSettings(
         IngestLimits limits,
@@ -24,32 +24,89 @@ public record LaneSettings(
     /** How many times requests that failed for a passing reason are resubmitted, by default. */
     public static final int DEFAULT_RESUBMIT_DEPTH = 2;
 
-    public LaneSettings(IngestLimits limits, Duration firstPollDelay, Duration maxPollDelay, int pollBatchSize,
+    public LaneSettings(
+            IngestLimits limits,
+            Duration firstPollDelay,
+            Duration maxPollDelay,
+            int pollBatchSize,
             Path tempDir) {
-        this(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, Money.defaults(), DEFAULT_RESUBMIT_DEPTH);
+        this(
+                limits,
+                firstPollDelay,
+                maxPollDelay,
+                pollBatchSize,
+                tempDir,
+                Money.defaults(),
+                DEFAULT_RESUBMIT_DEPTH);
     }
 
-    public LaneSettings(IngestLimits limits, Duration firstPollDelay, Duration maxPollDelay, int pollBatchSize,
-            Path tempDir, Money money, int maxResubmitDepth) {
-        this(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, money, maxResubmitDepth, DEFAULT_STUCK_AFTER,
+    public LaneSettings(
+            IngestLimits limits,
+            Duration firstPollDelay,
+            Duration maxPollDelay,
+            int pollBatchSize,
+            Path tempDir,
+            Money money,
+            int maxResubmitDepth) {
+        this(
+                limits,
+                firstPollDelay,
+                maxPollDelay,
+                pollBatchSize,
+                tempDir,
+                money,
+                maxResubmitDepth,
+                DEFAULT_STUCK_AFTER,
                 DEFAULT_COMPLETE_GRACE);
     }
 
-    /** A batch still running this long after submission is stuck: the 24 h window plus finalizing time. */
+    /**
+     * A batch still running this long after submission is stuck: the 24 h window plus finalizing
+     * time.
+     */
     public static final Duration DEFAULT_STUCK_AFTER = Duration.ofHours(26);
-    /** An ended shard not completed this long after is stuck: complete never ran or keeps failing. */
+
+    /**
+     * An ended shard not completed this long after is stuck: complete never ran or keeps failing.
+     */
     public static final Duration DEFAULT_COMPLETE_GRACE = Duration.ofMinutes(30);
 
-    public LaneSettings(IngestLimits limits, Duration firstPollDelay, Duration maxPollDelay, int pollBatchSize,
-            Path tempDir, Money money, int maxResubmitDepth, Duration stuckAfter, Duration completeGrace) {
-        this(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, money, maxResubmitDepth, stuckAfter,
-                completeGrace, AdmissionBudget.Settings.unlimited());
+    public LaneSettings(
+            IngestLimits limits,
+            Duration firstPollDelay,
+            Duration maxPollDelay,
+            int pollBatchSize,
+            Path tempDir,
+            Money money,
+            int maxResubmitDepth,
+            Duration stuckAfter,
+            Duration completeGrace) {
+        this(
+                limits,
+                firstPollDelay,
+                maxPollDelay,
+                pollBatchSize,
+                tempDir,
+                money,
+                maxResubmitDepth,
+                stuckAfter,
+                completeGrace,
+                AdmissionBudget.Settings.unlimited());
     }
 
     /** The same settings with this admission budget. */
     public LaneSettings withAdmission(AdmissionBudget.Settings budget) {
-        return new LaneSettings(limits, firstPollDelay, maxPollDelay, pollBatchSize, tempDir, money, maxResubmitDepth,
-                stuckAfter, completeGrace, budget);
+        return new LaneSettings(
+                limits,
+                firstPollDelay,
+                maxPollDelay,
+                pollBatchSize,
+                tempDir,
+                money,
+                maxResubmitDepth,
+                stuckAfter,
+                completeGrace,
+                budget);
     }
 
     public LaneSettings {
@@ -57,8 +114,12 @@ public record LaneSettings(
             admission = AdmissionBudget.Settings.unlimited();
         }
         if (firstPollDelay.isNegative() || maxPollDelay.compareTo(firstPollDelay) < 0) {
-            throw new IllegalArgumentException("poll delays must satisfy 0 <= first (" + firstPollDelay
-                    + ") <= max (" + maxPollDelay + ")");
+            throw new IllegalArgumentException(
+                    "poll delays must satisfy 0 <= first ("
+                            + firstPollDelay
+                            + ") <= max ("
+                            + maxPollDelay
+                            + ")");
         }
     }
 

@@ -21,8 +21,14 @@ public final class Providers {
     }
 
     public BatchProvider get(String name) {
-        return find(name).orElseThrow(() -> new IllegalStateException(
-                "no adapter for provider '" + name + "'; configured: " + byName.keySet()));
+        return find(name)
+                .orElseThrow(
+                        () ->
+                                new IllegalStateException(
+                                        "no adapter for provider '"
+                                                + name
+                                                + "'; configured: "
+                                                + byName.keySet()));
     }
 
     public java.util.Set<String> names() {

@@ -22,8 +22,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Submits one staged shard, shared by ingest (right after staging) and poll (shards held back).
- * A shard is first claimed with a conditional write (STAGED → SUBMITTING), so two callers can never
+ * Submits one staged shard, shared by ingest (right after staging) and poll (shards held back). A
+ * shard is first claimed with a conditional write (STAGED → SUBMITTING), so two callers can never
  * both submit it.
  *
  * <p>A creating call (upload, batch creation) can take effect at the provider and still fail on the
@@ -50,7 +50,12 @@ public final class ShardSubmitter {
 
     private final LaneMetrics metrics;
 
-    public ShardSubmitter(JobStore store, ObjectStore objects, Providers providers, LaneSettings settings, Clock clock,
+    public ShardSubmitter(
+            JobStore store,
+            ObjectStore objects,
+            Providers providers,
+            LaneSettings settings,
+            Clock clock,
             LaneMetrics metrics) {
         this.metrics = metrics;
         this.store = store;
@@ -66,7 +71,14 @@ public final class ShardSubmitter {
      * earlier creation's outcome is not known yet); {@code QUEUED}: left STAGED because the
      * admission budget of its pool is full.
      */
-    public enum Result { SUBMITTED, HELD_BACK, QUEUED, REJECTED_BY_PROVIDER, CLAIMED_ELSEWHERE, CANCELLED }
+    public enum Result {
+        SUBMITTED,
+        HELD_BACK,
+        QUEUED,
+        REJECTED_BY_PROVIDER,
+        CLAIMED_ELSEWHERE,
+        CANCELLED
+    }
 
     public Result submit(Job job, Shard staged) {
         return submit(job, staged, null);
@@ -82,11 +94,22 @@ public final class ShardSubmitter {
             return Result.CLAIMED_ELSEWHERE;
         }
         if (store.job(job.jobId()).map(Job::cancelRequested).orElse(job.cancelRequested())) {
-            // The owner cancelled the job: a shard not yet at the provider ends here, unsent. One with
+            // The owner cancelled the job: a shard not yet at the provider ends here, unsent. One
+            // with
             // a creation still unresolved goes through the provider first, so its batch is found.
             if (staged.attempt() == null) {
-                return store.updateShard(staged, staged.ended("cancelled", staged.providerCounts(), null, null, null,
-                        clock.instant())).isPresent() ? Result.CANCELLED : Result.CLAIMED_ELSEWHERE;
+                return store.updateShard(
+                                        staged,
+                                        staged.ended(
+                                                "cancelled",
+                                                staged.providerCounts(),
+                                                null,
+                                                null,
+                                                null,
+                                                clock.instant()))
+                                .isPresent()
+                        ? Result.CANCELLED
+                        : Result.CLAIMED_ELSEWHERE;
             }
         }
         Instant now = clock.instant();
@@ -100,12 +123,20 @@ public final class ShardSubmitter {
             }
             return queue(staged, "admission budget of " + pool + " is full", now);
         }
-        // Due again after the grace only if this caller dies mid-submission: poll then reconciles it.
+        // Due again after the grace only if this caller dies mid-submission: poll then reconciles
+        // it.
         CreationAttempt pending = staged.attempt();
-        Shard claim = staged.withStatus(ShardStatus.SUBMITTING).withDue(now.plus(settings.completeGrace()));
+        Shard claim =
+                staged.withStatus(ShardStatus.SUBMITTING)
+                        .withDue(now.plus(settings.completeGrace()));
         if (pending == null) {
-            claim = claim.withAttempt(new CreationAttempt(staged.inputFileId() == null
-                    ? CreationAttempt.Step.UPLOAD : CreationAttempt.Step.CREATE, now));
+            claim =
+                    claim.withAttempt(
+                            new CreationAttempt(
+                                    staged.inputFileId() == null
+                                            ? CreationAttempt.Step.UPLOAD
+                                            : CreationAttempt.Step.CREATE,
+                                    now));
         }
         Optional<Shard> won = store.updateShard(staged, claim);
         if (won.isEmpty()) {
@@ -113,61 +144,137 @@ public final class ShardSubmitter {
         }
         Shard claimed = won.get();
         BatchProvider provider = providers.get(staged.provider());
-        Payload payload = new Payload(staged.jobId() + "-" + Shard.partName(staged.index()) + ".jsonl",
-                staged.bytes(), () -> objects.open(staged.stagingKey()), staged.stagingKey());
-        Map<String, String> metadata = Map.of("batchlane_job_id", job.jobId(),
-                "batchlane_shard", Shard.partName(staged.index()));
+        Payload payload =
+                new Payload(
+                        staged.jobId() + "-" + Shard.partName(staged.index()) + ".jsonl",
+                        staged.bytes(),
+                        () -> objects.open(staged.stagingKey()),
+                        staged.stagingKey());
+        Map<String, String> metadata =
+                Map.of(
+                        "batchlane_job_id",
+                        job.jobId(),
+                        "batchlane_shard",
+                        Shard.partName(staged.index()));
         try {
             if (pending != null) {
                 Reconciliation found;
                 try {
-                    found = provider.findCreated(new CreationQuery(job.jobId(),
-                            Shard.partName(staged.index()), payload, staged.requestCount(), metadata, pending.step(),
-                            pending.at(), claimed.inputFileId(), store.shards(job.jobId()).stream()
-                                    .filter(o -> o.index() != staged.index() && o.batchId() != null)
-                                    .map(Shard::batchId).collect(java.util.stream.Collectors.toSet())));
+                    found =
+                            provider.findCreated(
+                                    new CreationQuery(
+                                            job.jobId(),
+                                            Shard.partName(staged.index()),
+                                            payload,
+                                            staged.requestCount(),
+                                            metadata,
+                                            pending.step(),
+                                            pending.at(),
+                                            claimed.inputFileId(),
+                                            store.shards(job.jobId()).stream()
+                                                    .filter(
+                                                            o ->
+                                                                    o.index() != staged.index()
+                                                                            && o.batchId() != null)
+                                                    .map(Shard::batchId)
+                                                    .collect(java.util.stream.Collectors.toSet())));
                 } catch (ProviderException e) {
-                    // The look-up failed, not a creation: even a definite "not now" (429) says nothing of
-                    // what the earlier call made, so the attempt stays and the shard looks again later.
-                    // Taking it for a refusal of the create would clear the attempt and create twice.
+                    // The look-up failed, not a creation: even a definite "not now" (429) says
+                    // nothing of
+                    // what the earlier call made, so the attempt stays and the shard looks again
+                    // later.
+                    // Taking it for a refusal of the create would clear the attempt and create
+                    // twice.
                     Instant later = clock.instant();
                     Duration delay = waitDelay(claimed);
                     if (e.retryAfter().isPresent() && e.retryAfter().get().compareTo(delay) > 0) {
                         delay = e.retryAfter().get();
                     }
-                    store.updateShard(claimed, claimed.withStatus(ShardStatus.STAGED).withDue(later.plus(delay)));
-                    LOG.log(Level.WARNING, "job {0} shard {1}: looking for what the unanswered {2} made failed ({3}"
-                            + " {4}); it looks again after {5}, creating nothing meanwhile", job.jobId(),
-                            Shard.partName(staged.index()), pending.step(), e.statusCode(), e.code(), delay);
+                    store.updateShard(
+                            claimed,
+                            claimed.withStatus(ShardStatus.STAGED).withDue(later.plus(delay)));
+                    LOG.log(
+                            Level.WARNING,
+                            "job {0} shard {1}: looking for what the unanswered {2} made failed ({3}"
+                                    + " {4}); it looks again after {5}, creating nothing meanwhile",
+                            job.jobId(),
+                            Shard.partName(staged.index()),
+                            pending.step(),
+                            e.statusCode(),
+                            e.code(),
+                            delay);
                     return Result.HELD_BACK;
                 }
-                LOG.log(Level.INFO, "job {0} shard {1}: looked for what the unanswered {2} at {3} made: {4} ({5})",
-                        job.jobId(), Shard.partName(staged.index()), pending.step(), pending.at(), found.found(),
+                LOG.log(
+                        Level.INFO,
+                        "job {0} shard {1}: looked for what the unanswered {2} at {3} made: {4} ({5})",
+                        job.jobId(),
+                        Shard.partName(staged.index()),
+                        pending.step(),
+                        pending.at(),
+                        found.found(),
                         found.evidence());
                 switch (found.found()) {
                     case BATCH -> {
-                        return adopt(job, staged, claimed, provider, new Submission(found.batchId(),
-                                found.inputFileId() != null ? found.inputFileId() : claimed.inputFileId(),
-                                found.providerStatus()), "adopted the batch the unanswered creation made");
+                        return adopt(
+                                job,
+                                staged,
+                                claimed,
+                                provider,
+                                new Submission(
+                                        found.batchId(),
+                                        found.inputFileId() != null
+                                                ? found.inputFileId()
+                                                : claimed.inputFileId(),
+                                        found.providerStatus()),
+                                "adopted the batch the unanswered creation made");
                     }
-                    case FILE -> claimed = write(claimed, claimed.withInputFile(found.inputFileId())
-                            .withAttempt(new CreationAttempt(CreationAttempt.Step.CREATE, clock.instant())));
-                    case NOTHING -> claimed = write(claimed, claimed.withAttempt(new CreationAttempt(
-                            claimed.inputFileId() == null ? CreationAttempt.Step.UPLOAD : CreationAttempt.Step.CREATE,
-                            clock.instant())));
+                    case FILE ->
+                            claimed =
+                                    write(
+                                            claimed,
+                                            claimed.withInputFile(found.inputFileId())
+                                                    .withAttempt(
+                                                            new CreationAttempt(
+                                                                    CreationAttempt.Step.CREATE,
+                                                                    clock.instant())));
+                    case NOTHING ->
+                            claimed =
+                                    write(
+                                            claimed,
+                                            claimed.withAttempt(
+                                                    new CreationAttempt(
+                                                            claimed.inputFileId() == null
+                                                                    ? CreationAttempt.Step.UPLOAD
+                                                                    : CreationAttempt.Step.CREATE,
+                                                            clock.instant())));
                     case UNDECIDED -> {
                         // Creating again could charge twice: keep the attempt and look again later.
                         Instant later = clock.instant();
-                        store.updateShard(claimed, claimed.withStatus(ShardStatus.STAGED)
-                                .withDue(later.plus(waitDelay(claimed))));
+                        store.updateShard(
+                                claimed,
+                                claimed.withStatus(ShardStatus.STAGED)
+                                        .withDue(later.plus(waitDelay(claimed))));
                         return Result.HELD_BACK;
                     }
-                    default -> throw new IllegalStateException("unknown reconciliation " + found.found());
+                    default ->
+                            throw new IllegalStateException(
+                                    "unknown reconciliation " + found.found());
                 }
                 if (store.job(job.jobId()).map(Job::cancelRequested).orElse(false)) {
-                    // Nothing of the earlier call is at the provider, and the owner cancelled: end unsent.
-                    return store.updateShard(claimed, claimed.ended("cancelled", claimed.providerCounts(), null, null,
-                            null, clock.instant())).isPresent() ? released(staged, job, Result.CANCELLED)
+                    // Nothing of the earlier call is at the provider, and the owner cancelled: end
+                    // unsent.
+                    return store.updateShard(
+                                            claimed,
+                                            claimed.ended(
+                                                    "cancelled",
+                                                    claimed.providerCounts(),
+                                                    null,
+                                                    null,
+                                                    null,
+                                                    clock.instant()))
+                                    .isPresent()
+                            ? released(staged, job, Result.CANCELLED)
                             : Result.CLAIMED_ELSEWHERE;
                 }
             }
@@ -175,10 +282,17 @@ public final class ShardSubmitter {
             if (inputFileId == null) {
                 inputFileId = provider.upload(payload);
                 if (inputFileId != null) {
-                    // Recorded before the create, so a failed create reuses this upload and cleanup finds it;
+                    // Recorded before the create, so a failed create reuses this upload and cleanup
+                    // finds it;
                     // the same write says the create is about to be attempted.
-                    claimed = write(claimed, claimed.withInputFile(inputFileId)
-                            .withAttempt(new CreationAttempt(CreationAttempt.Step.CREATE, clock.instant())));
+                    claimed =
+                            write(
+                                    claimed,
+                                    claimed.withInputFile(inputFileId)
+                                            .withAttempt(
+                                                    new CreationAttempt(
+                                                            CreationAttempt.Step.CREATE,
+                                                            clock.instant())));
                 }
             }
             Submission s = provider.create(inputFileId, payload, job.endpoint(), metadata);
@@ -187,61 +301,120 @@ public final class ShardSubmitter {
             now = clock.instant();
             if (e.mayHaveTakenEffect()) {
                 // The call may have made its file or batch: the attempt stays written, and the next
-                // submission looks for what it made before making anything. Its admission stays too.
-                Shard back = claimed.withStatus(ShardStatus.STAGED).withDue(now.plus(settings.pollDelay(1)));
+                // submission looks for what it made before making anything. Its admission stays
+                // too.
+                Shard back =
+                        claimed.withStatus(ShardStatus.STAGED)
+                                .withDue(now.plus(settings.pollDelay(1)));
                 store.updateShard(claimed, back);
-                // The causes too: an io_error can be the staged shard's read failing (an S3 AccessDenied
+                // The causes too: an io_error can be the staged shard's read failing (an S3
+                // AccessDenied
                 // names the action and the resource), which is no provider's doing.
-                LOG.log(Level.WARNING, "job {0} shard {1}: {2} got no clear answer ({3} {4}: {5}); it may have"
-                        + " taken effect, so the next submission looks for it before creating anything", job.jobId(),
-                        Shard.partName(staged.index()), claimed.attempt() == null ? "a creating call"
-                                : claimed.attempt().step(), e.statusCode(), e.code(), causes(e));
+                LOG.log(
+                        Level.WARNING,
+                        "job {0} shard {1}: {2} got no clear answer ({3} {4}: {5}); it may have"
+                                + " taken effect, so the next submission looks for it before creating anything",
+                        job.jobId(),
+                        Shard.partName(staged.index()),
+                        claimed.attempt() == null ? "a creating call" : claimed.attempt().step(),
+                        e.statusCode(),
+                        e.code(),
+                        causes(e));
                 return Result.HELD_BACK;
             }
             // A definite answer: the failed call made nothing, so nothing is left to look for.
             Shard cleared = claimed.withAttempt(null);
             if (e.retryable()) {
-                // "Not now" from the provider (its queue limit, a file not ready yet, 429): the shard
+                // "Not now" from the provider (its queue limit, a file not ready yet, 429): the
+                // shard
                 // waits with its upload, and its tokens leave the budget until it is sent again.
                 ProviderBusy busy = e.busy().orElse(null);
                 if (busy != null && busy.statedLimit() != null) {
                     budget.learn(staged, job, busy.statedLimit(), now);
                 }
-                if (busy != null && busy.reason() == ProviderBusy.Reason.ENQUEUED_TOKENS && blockedPools != null) {
+                if (busy != null
+                        && busy.reason() == ProviderBusy.Reason.ENQUEUED_TOKENS
+                        && blockedPools != null) {
                     blockedPools.add(pool);
                 }
                 Duration delay = waitDelay(claimed);
                 if (e.retryAfter().isPresent() && e.retryAfter().get().compareTo(delay) > 0) {
                     delay = e.retryAfter().get();
                 }
-                String why = busy != null ? busy.reason().name().toLowerCase(java.util.Locale.ROOT) + " ("
-                        + e.code() + ")" : "provider refused for now (" + e.statusCode() + " " + e.code() + ")";
+                String why =
+                        busy != null
+                                ? busy.reason().name().toLowerCase(java.util.Locale.ROOT)
+                                        + " ("
+                                        + e.code()
+                                        + ")"
+                                : "provider refused for now ("
+                                        + e.statusCode()
+                                        + " "
+                                        + e.code()
+                                        + ")";
                 store.updateShard(claimed, cleared.waiting(why, now, now.plus(delay)));
                 budget.release(staged, job);
-                LOG.log(Level.WARNING, "job {0} shard {1}: {2}; it waits with its upload and is submitted again"
-                        + " after {3}", job.jobId(), Shard.partName(staged.index()), why, delay);
+                LOG.log(
+                        Level.WARNING,
+                        "job {0} shard {1}: {2}; it waits with its upload and is submitted again"
+                                + " after {3}",
+                        job.jobId(),
+                        Shard.partName(staged.index()),
+                        why,
+                        delay);
                 return Result.HELD_BACK;
             }
-            Shard ended = cleared.ended("rejected", claimed.providerCounts(), null, null,
-                    "the provider refused the batch: " + e.getMessage(), now);
+            Shard ended =
+                    cleared.ended(
+                            "rejected",
+                            claimed.providerCounts(),
+                            null,
+                            null,
+                            "the provider refused the batch: " + e.getMessage(),
+                            now);
             store.updateShard(claimed, ended);
             budget.release(staged, job);
-            LOG.log(Level.ERROR, "job {0} shard {1}: provider rejected the batch ({2} {3})", job.jobId(),
-                    Shard.partName(staged.index()), e.statusCode(), e.code());
+            LOG.log(
+                    Level.ERROR,
+                    "job {0} shard {1}: provider rejected the batch ({2} {3})",
+                    job.jobId(),
+                    Shard.partName(staged.index()),
+                    e.statusCode(),
+                    e.code());
             return Result.REJECTED_BY_PROVIDER;
         }
     }
 
-    /** Records the batch (made now, or found from an earlier call) and moves the shard to SUBMITTED. */
-    private Result adopt(Job job, Shard staged, Shard claimed, BatchProvider provider, Submission s, String how) {
+    /**
+     * Records the batch (made now, or found from an earlier call) and moves the shard to SUBMITTED.
+     */
+    private Result adopt(
+            Job job,
+            Shard staged,
+            Shard claimed,
+            BatchProvider provider,
+            Submission s,
+            String how) {
         Instant now = clock.instant();
-        Shard submitted = claimed.submitted(s.batchId(), s.inputFileId(), s.providerStatus(), now,
-                now.plus(settings.pollDelay(0)));
+        Shard submitted =
+                claimed.submitted(
+                        s.batchId(),
+                        s.inputFileId(),
+                        s.providerStatus(),
+                        now,
+                        now.plus(settings.pollDelay(0)));
         if (store.updateShard(claimed, submitted).isEmpty()) {
-            throw new IllegalStateException("shard " + staged.id() + " changed while this caller held its claim");
+            throw new IllegalStateException(
+                    "shard " + staged.id() + " changed while this caller held its claim");
         }
-        LOG.log(Level.INFO, "job {0} shard {1}: {2} as {3} ({4} requests, waited {5} for the queue)", job.jobId(),
-                Shard.partName(staged.index()), how, s.batchId(), staged.requestCount(),
+        LOG.log(
+                Level.INFO,
+                "job {0} shard {1}: {2} as {3} ({4} requests, waited {5} for the queue)",
+                job.jobId(),
+                Shard.partName(staged.index()),
+                how,
+                s.batchId(),
+                staged.requestCount(),
                 submitted.queueWait().waited());
         metrics.requestsSubmitted(staged.provider(), staged.requestCount());
         cancelIfRequested(job.jobId(), staged.index(), provider, s.batchId());
@@ -250,10 +423,12 @@ public final class ShardSubmitter {
 
     /** A shard without room in its pool: it stays STAGED, due again soon, its wait recorded. */
     private Result queue(Shard staged, String why, Instant now) {
-        // A short, fixed delay rather than a growing one: room frees when any batch of the pool ends,
+        // A short, fixed delay rather than a growing one: room frees when any batch of the pool
+        // ends,
         // and the longest waiting shard should be the first to see it.
         Instant due = now.plus(settings.pollDelay(0));
-        return store.updateShard(staged, staged.waiting(why, now, due)).isPresent() ? Result.QUEUED
+        return store.updateShard(staged, staged.waiting(why, now, due)).isPresent()
+                ? Result.QUEUED
                 : Result.CLAIMED_ELSEWHERE;
     }
 
@@ -268,27 +443,44 @@ public final class ShardSubmitter {
     }
 
     private Shard write(Shard current, Shard next) {
-        return store.updateShard(current, next).orElseThrow(() -> new IllegalStateException("shard "
-                + current.id() + " changed while this caller held its claim"));
+        return store.updateShard(current, next)
+                .orElseThrow(
+                        () ->
+                                new IllegalStateException(
+                                        "shard "
+                                                + current.id()
+                                                + " changed while this caller held its claim"));
     }
 
     /**
-     * A cancel that arrived while this shard was SUBMITTING skipped it (there was no batch to cancel
-     * yet): now that the batch exists and is recorded, look again and cancel it at once. The cancel
-     * wrote its request before reading the shards, and this shard was recorded SUBMITTED before this
-     * read, so one of the two always sees the other. A refusal is logged; poll cancels it later.
+     * A cancel that arrived while this shard was SUBMITTING skipped it (there was no batch to
+     * cancel yet): now that the batch exists and is recorded, look again and cancel it at once. The
+     * cancel wrote its request before reading the shards, and this shard was recorded SUBMITTED
+     * before this read, so one of the two always sees the other. A refusal is logged; poll cancels
+     * it later.
      */
-    private void cancelIfRequested(String jobId, int index, BatchProvider provider, String batchId) {
+    private void cancelIfRequested(
+            String jobId, int index, BatchProvider provider, String batchId) {
         if (!store.job(jobId).map(Job::cancelRequested).orElse(false)) {
             return;
         }
         try {
             provider.cancel(batchId);
-            LOG.log(Level.INFO, "job {0} shard {1}: cancel requested during submission; batch {2} cancelled at once",
-                    jobId, Shard.partName(index), batchId);
+            LOG.log(
+                    Level.INFO,
+                    "job {0} shard {1}: cancel requested during submission; batch {2} cancelled at once",
+                    jobId,
+                    Shard.partName(index),
+                    batchId);
         } catch (ProviderException | UnsupportedOperationException e) {
-            LOG.log(Level.WARNING, "job {0} shard {1}: cancel requested during submission; cancelling batch {2}"
-                    + " failed ({3}); poll tries again", jobId, Shard.partName(index), batchId, e.getMessage());
+            LOG.log(
+                    Level.WARNING,
+                    "job {0} shard {1}: cancel requested during submission; cancelling batch {2}"
+                            + " failed ({3}); poll tries again",
+                    jobId,
+                    Shard.partName(index),
+                    batchId,
+                    e.getMessage());
         }
     }
 
@@ -297,7 +489,10 @@ public final class ShardSubmitter {
         StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
         for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
             if (c.getMessage() != null && sb.indexOf(c.getMessage()) < 0) {
-                sb.append("; caused by ").append(c.getClass().getSimpleName()).append(": ").append(c.getMessage());
+                sb.append("; caused by ")
+                        .append(c.getClass().getSimpleName())
+                        .append(": ")
+                        .append(c.getMessage());
             }
         }
         return sb.toString();

@@ -4,21 +4,23 @@ import java.math.BigDecimal;
 import java.util.Optional;
 
 /**
- * The budget guard: what a file may cost, and whether its projection fits. It lives with the
- * prices and the projection it compares because the rule is a money rule — ingest only asks it
- * and turns a refusal into the file's rejection report.
+ * The budget guard: what a file may cost, and whether its projection fits. It lives with the prices
+ * and the projection it compares because the rule is a money rule — ingest only asks it and turns a
+ * refusal into the file's rejection report.
  */
 public final class Budget {
 
-    /** Why a file's projection does not fit its budget: the rule's code and a message naming the figures. */
+    /**
+     * Why a file's projection does not fit its budget: the rule's code and a message naming the
+     * figures.
+     */
     public record Refusal(String code, String message) {}
 
-    private Budget() {
-    }
+    private Budget() {}
 
     /**
-     * The budget that applies to {@code key}: {@code ownValue} (the file's own
-     * {@code x-amz-meta-budget-usd}, null when absent), else the default for its prefix.
+     * The budget that applies to {@code key}: {@code ownValue} (the file's own {@code
+     * x-amz-meta-budget-usd}, null when absent), else the default for its prefix.
      *
      * @throws IllegalArgumentException when the file's own value is not a non-negative amount
      */
@@ -33,8 +35,12 @@ public final class Budget {
             }
             return Optional.of(value);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("x-amz-meta-" + Money.BUDGET_METADATA + " is '" + ownValue
-                    + "'; it must be a non-negative amount in USD such as 25 or 12.50");
+            throw new IllegalArgumentException(
+                    "x-amz-meta-"
+                            + Money.BUDGET_METADATA
+                            + " is '"
+                            + ownValue
+                            + "'; it must be a non-negative amount in USD such as 25 or 12.50");
         }
     }
 
@@ -44,16 +50,31 @@ public final class Budget {
      */
     public static Optional<Refusal> check(Projection p, BigDecimal budget) {
         if (!p.complete()) {
-            return Optional.of(new Refusal("price_unknown", "the file has a budget of $" + budget.toPlainString()
-                    + " but there is no price for model(s) " + p.unpricedModels() + " (price table "
-                    + p.priceTableVersion() + "), so the cost cannot be shown to fit; add the model to"
-                    + " batchlane.pricing.overrides"));
+            return Optional.of(
+                    new Refusal(
+                            "price_unknown",
+                            "the file has a budget of $"
+                                    + budget.toPlainString()
+                                    + " but there is no price for model(s) "
+                                    + p.unpricedModels()
+                                    + " (price table "
+                                    + p.priceTableVersion()
+                                    + "), so the cost cannot be shown to fit; add the model to"
+                                    + " batchlane.pricing.overrides"));
         }
         if (p.batchUsd().compareTo(budget) > 0) {
-            return Optional.of(new Refusal("over_budget", "the projected cost is up to $"
-                    + p.batchUsd().toPlainString() + " at batch prices (" + p.inputTokens() + " input tokens, up to "
-                    + p.maxOutputTokens() + " output tokens), over the budget of $" + budget.toPlainString()
-                    + "; raise x-amz-meta-budget-usd or lower max_tokens"));
+            return Optional.of(
+                    new Refusal(
+                            "over_budget",
+                            "the projected cost is up to $"
+                                    + p.batchUsd().toPlainString()
+                                    + " at batch prices ("
+                                    + p.inputTokens()
+                                    + " input tokens, up to "
+                                    + p.maxOutputTokens()
+                                    + " output tokens), over the budget of $"
+                                    + budget.toPlainString()
+                                    + "; raise x-amz-meta-budget-usd or lower max_tokens"));
         }
         return Optional.empty();
     }

@@ -5,13 +5,16 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * How ingest prices and guards a file: the price table, the budgets that apply when a file
- * carries none of its own (by key prefix, longest match wins), and the output tokens assumed for
- * a request without a cap.
+ * How ingest prices and guards a file: the price table, the budgets that apply when a file carries
+ * none of its own (by key prefix, longest match wins), and the output tokens assumed for a request
+ * without a cap.
  */
-public record Money(PriceTable prices, Map<String, BigDecimal> budgetsByPrefix, long defaultMaxOutputTokens) {
+public record Money(
+        PriceTable prices, Map<String, BigDecimal> budgetsByPrefix, long defaultMaxOutputTokens) {
 
-    /** The S3 user-metadata key of a per-file budget ({@code x-amz-meta-budget-usd} on the wire). */
+    /**
+     * The S3 user-metadata key of a per-file budget ({@code x-amz-meta-budget-usd} on the wire).
+     */
     public static final String BUDGET_METADATA = "budget-usd";
 
     public static Money defaults() {

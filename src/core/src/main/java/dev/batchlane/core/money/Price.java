@@ -3,11 +3,14 @@ package dev.batchlane.core.money;
 import dev.batchlane.core.provider.Usage;
 import java.math.BigDecimal;
 
-/** USD per million tokens. Cached input tokens are a part of input tokens billed at their own rate. */
+/**
+ * USD per million tokens. Cached input tokens are a part of input tokens billed at their own rate.
+ */
 public record Price(BigDecimal input, BigDecimal cachedInput, BigDecimal output) {
     public Price {
         if (input.signum() < 0 || cachedInput.signum() < 0 || output.signum() < 0) {
-            throw new IllegalArgumentException("prices cannot be negative: " + input + "/" + cachedInput + "/" + output);
+            throw new IllegalArgumentException(
+                    "prices cannot be negative: " + input + "/" + cachedInput + "/" + output);
         }
     }
 
@@ -17,9 +20,10 @@ public record Price(BigDecimal input, BigDecimal cachedInput, BigDecimal output)
      */
     public BigDecimal cost(Usage usage) {
         long uncached = Math.max(0, usage.inputTokens() - usage.cachedInputTokens());
-        BigDecimal micro = input.multiply(BigDecimal.valueOf(uncached))
-                .add(cachedInput.multiply(BigDecimal.valueOf(usage.cachedInputTokens())))
-                .add(output.multiply(BigDecimal.valueOf(usage.outputTokens())));
+        BigDecimal micro =
+                input.multiply(BigDecimal.valueOf(uncached))
+                        .add(cachedInput.multiply(BigDecimal.valueOf(usage.cachedInputTokens())))
+                        .add(output.multiply(BigDecimal.valueOf(usage.outputTokens())));
         return micro.movePointLeft(6).stripTrailingZeros();
     }
 }

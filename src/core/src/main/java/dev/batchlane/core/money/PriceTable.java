@@ -13,10 +13,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Prices per provider and model, from the versioned data file shipped with the core
- * ({@code prices.json}) and, optionally, an override file of the same shape whose rows replace or
- * add to the shipped ones. A model name matches the longest listed prefix, so dated snapshots
- * ({@code gpt-4o-mini-2024-07-18}) price as their family.
+ * Prices per provider and model, from the versioned data file shipped with the core ({@code
+ * prices.json}) and, optionally, an override file of the same shape whose rows replace or add to
+ * the shipped ones. A model name matches the longest listed prefix, so dated snapshots ({@code
+ * gpt-4o-mini-2024-07-18}) price as their family.
  */
 public final class PriceTable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -33,7 +33,8 @@ public final class PriceTable {
     public static PriceTable shipped() {
         try (InputStream in = PriceTable.class.getResourceAsStream(SHIPPED)) {
             if (in == null) {
-                throw new IllegalStateException("the price table " + SHIPPED + " is missing from the core jar");
+                throw new IllegalStateException(
+                        "the price table " + SHIPPED + " is missing from the core jar");
             }
             return parse(JSON.readTree(in), new LinkedHashMap<>(), "shipped");
         } catch (IOException e) {
@@ -48,7 +49,8 @@ public final class PriceTable {
             PriceTable merged = parse(root, new LinkedHashMap<>(byKey), overrides.toString());
             return new PriceTable(version + "+" + merged.version, merged.byKey);
         } catch (IOException e) {
-            throw new IllegalArgumentException("price overrides " + overrides + " are unreadable: " + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "price overrides " + overrides + " are unreadable: " + e.getMessage(), e);
         }
     }
 
@@ -62,8 +64,13 @@ public final class PriceTable {
             i++;
             String provider = text(m, "provider", source, i);
             String model = text(m, "model", source, i);
-            into.put(provider + "/" + model, new ModelPrice(provider, model, price(m.path("sync"), source, i),
-                    price(m.path("batch"), source, i)));
+            into.put(
+                    provider + "/" + model,
+                    new ModelPrice(
+                            provider,
+                            model,
+                            price(m.path("sync"), source, i),
+                            price(m.path("batch"), source, i)));
         }
         return new PriceTable(root.path("version").asText("unversioned"), into);
     }
@@ -71,18 +78,24 @@ public final class PriceTable {
     private static String text(JsonNode m, String field, String source, int row) {
         String v = m.path(field).asText("");
         if (v.isEmpty()) {
-            throw new IllegalArgumentException("price table " + source + ", row " + row + ": '" + field + "' is missing");
+            throw new IllegalArgumentException(
+                    "price table " + source + ", row " + row + ": '" + field + "' is missing");
         }
         return v;
     }
 
     private static Price price(JsonNode p, String source, int row) {
         if (!p.isObject() || !p.path("input").isNumber() || !p.path("output").isNumber()) {
-            throw new IllegalArgumentException("price table " + source + ", row " + row
-                    + ": sync and batch need numeric 'input' and 'output' (USD per million tokens)");
+            throw new IllegalArgumentException(
+                    "price table "
+                            + source
+                            + ", row "
+                            + row
+                            + ": sync and batch need numeric 'input' and 'output' (USD per million tokens)");
         }
         BigDecimal input = p.get("input").decimalValue();
-        BigDecimal cached = p.path("cachedInput").isNumber() ? p.get("cachedInput").decimalValue() : input;
+        BigDecimal cached =
+                p.path("cachedInput").isNumber() ? p.get("cachedInput").decimalValue() : input;
         return new Price(input, cached, p.get("output").decimalValue());
     }
 
@@ -96,7 +109,8 @@ public final class PriceTable {
         }
         ModelPrice best = null;
         for (ModelPrice p : byKey.values()) {
-            if (p.provider().equals(provider) && model.startsWith(p.model())
+            if (p.provider().equals(provider)
+                    && model.startsWith(p.model())
                     && (best == null || p.model().length() > best.model().length())) {
                 best = p;
             }

@@ -7,14 +7,20 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The most a file can cost: every input token at the batch input price (no cache discount
- * assumed) and every request using its full output cap at the batch output price. Models with no
- * price are listed rather than guessed.
+ * The most a file can cost: every input token at the batch input price (no cache discount assumed)
+ * and every request using its full output cap at the batch output price. Models with no price are
+ * listed rather than guessed.
  */
-public record Projection(BigDecimal batchUsd, BigDecimal syncUsd, long inputTokens, long maxOutputTokens,
-        List<String> unpricedModels, String priceTableVersion) {
+public record Projection(
+        BigDecimal batchUsd,
+        BigDecimal syncUsd,
+        long inputTokens,
+        long maxOutputTokens,
+        List<String> unpricedModels,
+        String priceTableVersion) {
 
-    public static Projection of(String provider, Map<String, TokenEstimate> byModel, PriceTable prices) {
+    public static Projection of(
+            String provider, Map<String, TokenEstimate> byModel, PriceTable prices) {
         BigDecimal batch = BigDecimal.ZERO;
         BigDecimal sync = BigDecimal.ZERO;
         long input = 0;

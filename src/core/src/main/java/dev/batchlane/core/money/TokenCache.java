@@ -24,7 +24,9 @@ public final class TokenCache {
         this.maxChars = maxChars;
     }
 
-    /** The default: strings of 256 characters or more, up to 4 million characters held (about 8 MB). */
+    /**
+     * The default: strings of 256 characters or more, up to 4 million characters held (about 8 MB).
+     */
     public static TokenCache standard() {
         return new TokenCache(256, 4_000_000);
     }

@@ -16,7 +16,9 @@ public interface BatchProvider {
     /** The rules every input line must follow for this provider. */
     RequestContract contract();
 
-    /** This provider's own per-batch limits; configuration may lower them (tests use small shards). */
+    /**
+     * This provider's own per-batch limits; configuration may lower them (tests use small shards).
+     */
     default dev.batchlane.core.ingest.IngestLimits limits() {
         return dev.batchlane.core.ingest.IngestLimits.OPENAI;
     }
@@ -33,8 +35,12 @@ public interface BatchProvider {
         return null;
     }
 
-    /** Step two: creates the batch from {@code inputFileId} (from {@link #upload}), or inline from the payload. */
-    default Submission create(String inputFileId, Payload payload, String endpoint, Map<String, String> metadata) {
+    /**
+     * Step two: creates the batch from {@code inputFileId} (from {@link #upload}), or inline from
+     * the payload.
+     */
+    default Submission create(
+            String inputFileId, Payload payload, String endpoint, Map<String, String> metadata) {
         return submit(payload, endpoint, metadata);
     }
 
@@ -50,17 +56,24 @@ public interface BatchProvider {
         return Reconciliation.nothing("provider " + name() + " cannot list what it created");
     }
 
-    /** Asks the provider to stop a batch; it ends later, through the usual statuses, with what finished. */
+    /**
+     * Asks the provider to stop a batch; it ends later, through the usual statuses, with what
+     * finished.
+     */
     default void cancel(String batchId) {
-        throw new UnsupportedOperationException("provider " + name() + " cannot cancel batch " + batchId);
+        throw new UnsupportedOperationException(
+                "provider " + name() + " cannot cancel batch " + batchId);
     }
 
     /**
-     * Streams every result line of an ended batch (output and error files alike), in the
-     * provider's order, to {@code sink}. Nothing is collected in memory.
+     * Streams every result line of an ended batch (output and error files alike), in the provider's
+     * order, to {@code sink}. Nothing is collected in memory.
      */
     void streamResults(BatchView batch, Consumer<LineResult> sink);
 
-    /** Deletes what this batch left at the provider (input, output and error files). Missing is fine. */
+    /**
+     * Deletes what this batch left at the provider (input, output and error files). Missing is
+     * fine.
+     */
     void cleanup(String inputFileId, String outputFileId, String errorFileId);
 }

@@ -21,8 +21,14 @@ public record BatchView(
      * {@code busy}: the batch failed because of the provider's queue (OpenAI fails a batch in
      * validation with {@code token_limit_exceeded}), not because of its input; null otherwise.
      */
-    public BatchView(String batchId, BatchState state, String providerStatus, BatchCounts counts, String outputFileId,
-            String errorFileId, String error) {
+    public BatchView(
+            String batchId,
+            BatchState state,
+            String providerStatus,
+            BatchCounts counts,
+            String outputFileId,
+            String errorFileId,
+            String error) {
         this(batchId, state, providerStatus, counts, outputFileId, errorFileId, error, null);
     }
 }

@@ -23,6 +23,7 @@ public record CreationQuery(
         java.util.Set<String> knownBatchIds) {
 
     public CreationQuery {
-        knownBatchIds = knownBatchIds == null ? java.util.Set.of() : java.util.Set.copyOf(knownBatchIds);
+        knownBatchIds =
+                knownBatchIds == null ? java.util.Set.of() : java.util.Set.copyOf(knownBatchIds);
     }
 }

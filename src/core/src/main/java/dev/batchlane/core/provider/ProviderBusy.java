@@ -20,15 +20,18 @@ public record ProviderBusy(Reason reason, Long statedLimit, String code) {
 
     /**
      * The number a provider's message names right after the word "limit" (optionally "limit:",
-     * "limit of", "limit is"; digits with ',' or '_' separators), e.g. {@code "Limit: 2,000,000 enqueued tokens"} gives 2000000; null without one.
-     * Only a number is read from the text: whether the answer is a queue limit is decided by its code.
+     * "limit of", "limit is"; digits with ',' or '_' separators), e.g. {@code "Limit: 2,000,000
+     * enqueued tokens"} gives 2000000; null without one. Only a number is read from the text:
+     * whether the answer is a queue limit is decided by its code.
      */
     public static Long limitIn(String message) {
         if (message == null) {
             return null;
         }
-        java.util.regex.Matcher m = java.util.regex.Pattern
-                .compile("(?i)\\blimit(?:\\s*(?::|of|is|=))?\\s*(\\d[\\d,_]*)").matcher(message);
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile(
+                                "(?i)\\blimit(?:\\s*(?::|of|is|=))?\\s*(\\d[\\d,_]*)")
+                        .matcher(message);
         if (!m.find()) {
             return null;
         }

@@ -15,19 +15,35 @@ public class ProviderException extends RuntimeException {
     private final java.time.Duration retryAfter;
     private final ProviderBusy busy;
 
-    public ProviderException(String message, int statusCode, String code, boolean retryable, Throwable cause) {
+    public ProviderException(
+            String message, int statusCode, String code, boolean retryable, Throwable cause) {
         this(message, statusCode, code, retryable, null, cause);
     }
 
-    /** {@code retryAfter}: how long the provider asked the caller to wait (Retry-After), or null. */
-    public ProviderException(String message, int statusCode, String code, boolean retryable,
-            java.time.Duration retryAfter, Throwable cause) {
+    /**
+     * {@code retryAfter}: how long the provider asked the caller to wait (Retry-After), or null.
+     */
+    public ProviderException(
+            String message,
+            int statusCode,
+            String code,
+            boolean retryable,
+            java.time.Duration retryAfter,
+            Throwable cause) {
         this(message, statusCode, code, retryable, retryAfter, null, cause);
     }
 
-    /** {@code busy}: the provider refused because of its queue (see {@link ProviderBusy}), or null. */
-    public ProviderException(String message, int statusCode, String code, boolean retryable,
-            java.time.Duration retryAfter, ProviderBusy busy, Throwable cause) {
+    /**
+     * {@code busy}: the provider refused because of its queue (see {@link ProviderBusy}), or null.
+     */
+    public ProviderException(
+            String message,
+            int statusCode,
+            String code,
+            boolean retryable,
+            java.time.Duration retryAfter,
+            ProviderBusy busy,
+            Throwable cause) {
         super(message, cause);
         this.statusCode = statusCode;
         this.code = code;
@@ -42,21 +58,24 @@ public class ProviderException extends RuntimeException {
     }
 
     /**
-     * Whether a creating call that failed like this may still have taken effect at the provider:
-     * no answer at all (status 0: a timeout, a reset), a server error (the provider's edge may
-     * answer 502 after the work was done), or a success status whose body could not be read. A
-     * 4xx (and a 429) is a definite refusal: nothing was made.
+     * Whether a creating call that failed like this may still have taken effect at the provider: no
+     * answer at all (status 0: a timeout, a reset), a server error (the provider's edge may answer
+     * 502 after the work was done), or a success status whose body could not be read. A 4xx (and a
+     * 429) is a definite refusal: nothing was made.
      */
     public boolean mayHaveTakenEffect() {
-        return busy == null && (statusCode == 0 || statusCode >= 500 || (statusCode >= 200 && statusCode < 300));
+        return busy == null
+                && (statusCode == 0
+                        || statusCode >= 500
+                        || (statusCode >= 200 && statusCode < 300));
     }
 
     /**
      * The one rule for which HTTP statuses may succeed when the same call is made again: 408
-     * (timeout), 409 (a conflict such as a concurrent change, or Google's ABORTED), 429 (rate limit)
-     * and every 5xx (server error, overload, 529). Every other status is the caller's mistake and
-     * stays one. Used for provider calls (the HTTP layer) and for failed request lines alike
-     * ({@link dev.batchlane.core.complete.ResubmitPolicy}), so the two cannot drift apart.
+     * (timeout), 409 (a conflict such as a concurrent change, or Google's ABORTED), 429 (rate
+     * limit) and every 5xx (server error, overload, 529). Every other status is the caller's
+     * mistake and stays one. Used for provider calls (the HTTP layer) and for failed request lines
+     * alike ({@link dev.batchlane.core.complete.ResubmitPolicy}), so the two cannot drift apart.
      */
     public static boolean retryableStatus(int status) {
         return status == 408 || status == 409 || status == 429 || status >= 500;

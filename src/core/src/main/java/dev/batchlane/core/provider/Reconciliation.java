@@ -1,12 +1,12 @@
 package dev.batchlane.core.provider;
 
 /**
- * What a provider found of an earlier creating call whose answer was lost. {@code evidence} says
- * in words what matched (metadata, file name and size, request count and creation time), for logs
- * and for people deciding about an undecided one.
+ * What a provider found of an earlier creating call whose answer was lost. {@code evidence} says in
+ * words what matched (metadata, file name and size, request count and creation time), for logs and
+ * for people deciding about an undecided one.
  */
-public record Reconciliation(Found found, String batchId, String inputFileId, String providerStatus,
-        String evidence) {
+public record Reconciliation(
+        Found found, String batchId, String inputFileId, String providerStatus, String evidence) {
 
     public enum Found {
         /** The batch the call created: adopt it. */
@@ -19,7 +19,8 @@ public record Reconciliation(Found found, String batchId, String inputFileId, St
         UNDECIDED
     }
 
-    public static Reconciliation batch(String batchId, String inputFileId, String providerStatus, String evidence) {
+    public static Reconciliation batch(
+            String batchId, String inputFileId, String providerStatus, String evidence) {
         return new Reconciliation(Found.BATCH, batchId, inputFileId, providerStatus, evidence);
     }
 

@@ -5,7 +5,9 @@ public record Usage(long inputTokens, long cachedInputTokens, long outputTokens)
     public static final Usage ZERO = new Usage(0, 0, 0);
 
     public Usage plus(Usage other) {
-        return new Usage(inputTokens + other.inputTokens, cachedInputTokens + other.cachedInputTokens,
+        return new Usage(
+                inputTokens + other.inputTokens,
+                cachedInputTokens + other.cachedInputTokens,
                 outputTokens + other.outputTokens);
     }
 

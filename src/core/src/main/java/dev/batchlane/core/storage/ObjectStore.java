@@ -10,7 +10,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 
-/** The bucket, seen by the core. Objects are streamed in and out; none is read whole into memory. */
+/**
+ * The bucket, seen by the core. Objects are streamed in and out; none is read whole into memory.
+ */
 public interface ObjectStore {
 
     /**
@@ -28,8 +30,8 @@ public interface ObjectStore {
     /**
      * The metadata of one version of an object ({@code versionId} null: the current one). Ingest
      * reads a file's budget here, from the version its event named: the key may have been
-     * overwritten since, with other bytes and another budget. A store without versions has only
-     * the current one.
+     * overwritten since, with other bytes and another budget. A store without versions has only the
+     * current one.
      */
     default Optional<ObjectInfo> head(String key, String versionId) {
         return head(key);
@@ -55,7 +57,12 @@ public interface ObjectStore {
 
     void delete(String key);
 
-    record ObjectInfo(String key, long size, String etag, String versionId, java.util.Map<String, String> metadata) {}
+    record ObjectInfo(
+            String key,
+            long size,
+            String etag,
+            String versionId,
+            java.util.Map<String, String> metadata) {}
 
     /**
      * A streaming write of one object. Write, then {@link #complete()}; {@link #close()} releases

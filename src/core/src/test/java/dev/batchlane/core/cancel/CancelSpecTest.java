@@ -13,32 +13,41 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Cancel, specified on the in-memory lane: what the owner asked for reaches every batch, and the job still ends. */
+/**
+ * Cancel, specified on the in-memory lane: what the owner asked for reaches every batch, and the
+ * job still ends.
+ */
 class CancelSpecTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path tmp;
+    @TempDir Path tmp;
 
     @Test
-    void cancel_aRunningJob_cancelsItsBatch_nothingIsResubmitted_andTheJobCompletesWithTheUnrunInFailedJsonl()
-            throws Exception {
+    void
+            cancel_aRunningJob_cancelsItsBatch_nothingIsResubmitted_andTheJobCompletesWithTheUnrunInFailedJsonl()
+                    throws Exception {
         Lane lane = new Lane(tmp);
         lane.provider.runningPolls = 100;
-        IngestService.Result r = lane.ingest.ingest(lane.drop("stop.jsonl", Lane.requests("r", 3), Map.of()));
+        IngestService.Result r =
+                lane.ingest.ingest(lane.drop("stop.jsonl", Lane.requests("r", 3), Map.of()));
 
         CancelService.Result c = lane.cancel.cancel(r.jobId());
         CancelService.Result again = lane.cancel.cancel(r.jobId());
         lane.runToCompletion(r.jobId(), 10);
 
         assertThat(c.outcome()).isEqualTo(CancelService.Outcome.CANCELLING);
-        assertThat(again.outcome()).as("asking again is safe: the provider is asked again, nothing else changes")
+        assertThat(again.outcome())
+                .as("asking again is safe: the provider is asked again, nothing else changes")
                 .isEqualTo(CancelService.Outcome.CANCELLING);
         assertThat(lane.provider.count("cancel")).isEqualTo(2);
         assertThat(lane.provider.batchIds()).as("cancelled requests are not sent again").hasSize(1);
         assertThat(lane.store.job(r.jobId()).orElseThrow().status()).isEqualTo(JobStatus.COMPLETED);
         assertThat(lane.text(Keys.failed(r.jobId()))).contains("r0", "r1", "r2");
-        assertThat(JSON.readTree(lane.text(Keys.manifest(r.jobId()))).path("counts").path("cancelled").asLong())
+        assertThat(
+                        JSON.readTree(lane.text(Keys.manifest(r.jobId())))
+                                .path("counts")
+                                .path("cancelled")
+                                .asLong())
                 .isEqualTo(3);
     }
 
@@ -46,7 +55,8 @@ class CancelSpecTest {
     void cancel_beforeSubmission_theStagedShardEnds_andNoBatchIsEverCreated() {
         Lane lane = new Lane(tmp);
         lane.provider.creates(Create.RATE_LIMITED);
-        IngestService.Result r = lane.ingest.ingest(lane.drop("early.jsonl", Lane.requests("r", 2), Map.of()));
+        IngestService.Result r =
+                lane.ingest.ingest(lane.drop("early.jsonl", Lane.requests("r", 2), Map.of()));
         assertThat(lane.provider.batchIds()).isEmpty();
 
         CancelService.Result c = lane.cancel.cancel(r.jobId());

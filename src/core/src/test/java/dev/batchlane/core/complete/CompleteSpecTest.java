@@ -20,14 +20,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Complete and the resubmission rule, specified on the in-memory lane: every request ends in
- * exactly one joined line or in failed.jsonl; failures for a passing reason go to a child shard,
- * a bounded number of times; the manifest adds up.
+ * exactly one joined line or in failed.jsonl; failures for a passing reason go to a child shard, a
+ * bounded number of times; the manifest adds up.
  */
 class CompleteSpecTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path tmp;
+    @TempDir Path tmp;
 
     private static List<String> ids(String jsonl) {
         List<String> out = new ArrayList<>();
@@ -66,11 +65,13 @@ class CompleteSpecTest {
     }
 
     @Test
-    void complete_everyRequestSucceeds_oneJoinedLineEach_manifestWritten_providerFilesCleanedUp() throws Exception {
+    void complete_everyRequestSucceeds_oneJoinedLineEach_manifestWritten_providerFilesCleanedUp()
+            throws Exception {
         Lane lane = new Lane(tmp);
         String jobId = run(lane, "ok.jsonl", Lane.requests("r", 6));
 
-        assertThat(joined(lane, jobId)).containsExactlyInAnyOrder("r0", "r1", "r2", "r3", "r4", "r5");
+        assertThat(joined(lane, jobId))
+                .containsExactlyInAnyOrder("r0", "r1", "r2", "r3", "r4", "r5");
         JsonNode m = manifest(lane, jobId);
         assertThat(m.path("counts").path("succeeded").asLong()).isEqualTo(6);
         assertThat(m.path("counts").path("inFailedFile").asLong()).isZero();
@@ -79,18 +80,27 @@ class CompleteSpecTest {
     }
 
     @Test
-    void complete_passingFailuresGoToAChildShard_theRestToFailedJsonl_nothingLostNothingTwice() throws Exception {
+    void complete_passingFailuresGoToAChildShard_theRestToFailedJsonl_nothingLostNothingTwice()
+            throws Exception {
         Lane lane = new Lane(tmp);
         lane.provider.batches(Fate.PARTIAL); // then the child batch succeeds
-        String file = Lane.request("fine-1") + Lane.request("limited-1") + Lane.request("broken-1")
-                + Lane.request("lost-1") + Lane.request("fine-2");
+        String file =
+                Lane.request("fine-1")
+                        + Lane.request("limited-1")
+                        + Lane.request("broken-1")
+                        + Lane.request("lost-1")
+                        + Lane.request("fine-2");
         String jobId = run(lane, "partial.jsonl", file);
 
         assertThat(lane.provider.batchIds()).hasSize(2);
-        assertThat(lane.provider.requestsOf("batch-2")).as("429 and never-processed requests, resubmitted")
+        assertThat(lane.provider.requestsOf("batch-2"))
+                .as("429 and never-processed requests, resubmitted")
                 .containsExactlyInAnyOrder("limited-1", "lost-1");
-        assertThat(ids(lane.text(Keys.failed(jobId)))).as("the 400 is the user's to fix").containsExactly("broken-1");
-        assertThat(joined(lane, jobId)).as("each request once, in the part of the shard where it ended")
+        assertThat(ids(lane.text(Keys.failed(jobId))))
+                .as("the 400 is the user's to fix")
+                .containsExactly("broken-1");
+        assertThat(joined(lane, jobId))
+                .as("each request once, in the part of the shard where it ended")
                 .containsExactlyInAnyOrder("fine-1", "fine-2", "limited-1", "lost-1", "broken-1");
         JsonNode counts = manifest(lane, jobId).path("counts");
         assertThat(counts.path("succeeded").asLong()).isEqualTo(4);
@@ -99,7 +109,8 @@ class CompleteSpecTest {
     }
 
     @Test
-    void complete_anExpiredBatch_itsUnrunRequestsAreResubmitted_andSucceedInTheChild() throws Exception {
+    void complete_anExpiredBatch_itsUnrunRequestsAreResubmitted_andSucceedInTheChild()
+            throws Exception {
         Lane lane = new Lane(tmp);
         lane.provider.batches(Fate.EXPIRED);
         String jobId = run(lane, "late.jsonl", Lane.requests("r", 4));
@@ -110,12 +121,15 @@ class CompleteSpecTest {
     }
 
     @Test
-    void complete_resubmissionIsBounded_aRequestStillFailingAfterMaxDepthIsAFinalFailure() throws Exception {
+    void complete_resubmissionIsBounded_aRequestStillFailingAfterMaxDepthIsAFinalFailure()
+            throws Exception {
         Lane lane = new Lane(tmp);
         lane.provider.batches(Fate.PARTIAL, Fate.PARTIAL, Fate.PARTIAL, Fate.PARTIAL);
-        String jobId = run(lane, "stubborn.jsonl", Lane.request("limited-x") + Lane.request("fine"));
+        String jobId =
+                run(lane, "stubborn.jsonl", Lane.request("limited-x") + Lane.request("fine"));
 
-        assertThat(lane.provider.batchIds()).as("the input shard and maxResubmitDepth (2) children")
+        assertThat(lane.provider.batchIds())
+                .as("the input shard and maxResubmitDepth (2) children")
                 .hasSize(1 + lane.settings.maxResubmitDepth());
         assertThat(ids(lane.text(Keys.failed(jobId)))).containsExactly("limited-x");
         Job job = lane.store.job(jobId).orElseThrow();
@@ -125,7 +139,8 @@ class CompleteSpecTest {
     @Test
     void complete_deliveredTwice_joinsOnce() throws Exception {
         Lane lane = new Lane(tmp);
-        IngestService.Result r = lane.ingest.ingest(lane.drop("twin.jsonl", Lane.requests("r", 3), Map.of()));
+        IngestService.Result r =
+                lane.ingest.ingest(lane.drop("twin.jsonl", Lane.requests("r", 3), Map.of()));
         lane.clock.advance(lane.settings.maxPollDelay());
         lane.poll.pollDue();
         lane.clock.advance(lane.settings.maxPollDelay());
@@ -138,6 +153,7 @@ class CompleteSpecTest {
         assertThat(first.outcome()).isEqualTo(CompleteService.Step.JOINED);
         assertThat(twin.outcome()).isEqualTo(CompleteService.Step.ALREADY_DONE);
         assertThat(lane.store.job(r.jobId()).orElseThrow().shardsCompleted()).isEqualTo(1);
-        assertThat(manifest(lane, r.jobId()).path("counts").path("succeeded").asLong()).isEqualTo(3);
+        assertThat(manifest(lane, r.jobId()).path("counts").path("succeeded").asLong())
+                .isEqualTo(3);
     }
 }

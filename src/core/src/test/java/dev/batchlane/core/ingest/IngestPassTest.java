@@ -68,12 +68,17 @@ class IngestPassTest {
 
     private record Run(IngestPass.Result result, List<Violation> violations, MemoryStager stager) {}
 
-    private static Run run(IngestLimits limits, String input, IngestPass.Options options) throws IOException {
+    private static Run run(IngestLimits limits, String input, IngestPass.Options options)
+            throws IOException {
         List<Violation> all = new ArrayList<>();
         MemoryStager stager = new MemoryStager();
-        IngestPass.Result r = new IngestPass(new TestContract(), limits, 100, options)
-                .run(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)), all::add, stager,
-                        IngestPass.Progress.NONE);
+        IngestPass.Result r =
+                new IngestPass(new TestContract(), limits, 100, options)
+                        .run(
+                                new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)),
+                                all::add,
+                                stager,
+                                IngestPass.Progress.NONE);
         return new Run(r, all, stager);
     }
 
@@ -88,7 +93,9 @@ class IngestPassTest {
             in.append("{\"custom_id\":\"r").append(i).append("\"}\n");
         }
         Run run = run(new IngestLimits(3, 10_000, 100, 5), in.toString());
-        assertThat(run.result().shards()).extracting(IngestPass.StagedShard::requests).containsExactly(3L, 3L, 1L);
+        assertThat(run.result().shards())
+                .extracting(IngestPass.StagedShard::requests)
+                .containsExactly(3L, 3L, 1L);
         assertThat(String.join("", run.stager().completed.values())).isEqualTo(in.toString());
         assertThat(run.stager().aborted).isEmpty();
     }
@@ -101,10 +108,17 @@ class IngestPassTest {
             in.append(line.replace("0123456789", "012345678" + i)).append('\n');
         }
         Run run = run(new IngestLimits(100, 60, 30, 5), in.toString());
-        assertThat(run.result().shards()).extracting(IngestPass.StagedShard::requests).containsExactly(2L, 2L, 1L);
-        assertThat(run.result().shards()).allSatisfy(s -> assertThat(s.bytes()).isLessThanOrEqualTo(60));
-        run.result().shards().forEach(s -> assertThat(run.stager().completed.get(s.index()).length())
-                .isEqualTo((int) s.bytes()));
+        assertThat(run.result().shards())
+                .extracting(IngestPass.StagedShard::requests)
+                .containsExactly(2L, 2L, 1L);
+        assertThat(run.result().shards())
+                .allSatisfy(s -> assertThat(s.bytes()).isLessThanOrEqualTo(60));
+        run.result()
+                .shards()
+                .forEach(
+                        s ->
+                                assertThat(run.stager().completed.get(s.index()).length())
+                                        .isEqualTo((int) s.bytes()));
     }
 
     /**
@@ -114,38 +128,56 @@ class IngestPassTest {
     @Test
     void stage_cutsAtTheInputLimit_andALineOverItAloneIsRejected() throws IOException {
         IngestLimits limits = new IngestLimits(100, 1_000_000, 1000, 20, 5);
-        String ok = "{\"custom_id\":\"a\",\"inputs\":3}\n{\"custom_id\":\"b\",\"inputs\":2}\n"
-                + "{\"custom_id\":\"c\"}\n{\"custom_id\":\"d\",\"inputs\":4}\n";
+        String ok =
+                "{\"custom_id\":\"a\",\"inputs\":3}\n{\"custom_id\":\"b\",\"inputs\":2}\n"
+                        + "{\"custom_id\":\"c\"}\n{\"custom_id\":\"d\",\"inputs\":4}\n";
 
         Run r = run(limits, ok);
 
         assertThat(r.violations()).isEmpty();
-        assertThat(r.stager().staged).extracting(IngestPass.StagedShard::requests).containsExactly(2L, 2L);
+        assertThat(r.stager().staged)
+                .extracting(IngestPass.StagedShard::requests)
+                .containsExactly(2L, 2L);
 
         Run over = run(limits, ok + "{\"custom_id\":\"e\",\"inputs\":6}\n");
-        assertThat(over.violations()).extracting(Violation::line, Violation::code)
+        assertThat(over.violations())
+                .extracting(Violation::line, Violation::code)
                 .containsExactly(org.assertj.core.api.Assertions.tuple(5L, "too_many_inputs"));
-        assertThat(over.violations().get(0).message()).contains("line 5").contains("6 inputs").contains("at most 5");
+        assertThat(over.violations().get(0).message())
+                .contains("line 5")
+                .contains("6 inputs")
+                .contains("at most 5");
     }
 
     @Test
     void stage_normalisesCrlfAndDropsBlankLines() throws IOException {
-        Run run = run(new IngestLimits(10, 10_000, 100, 5), "{\"custom_id\":\"a\"}\r\n\r\n{\"custom_id\":\"b\"}");
-        assertThat(run.stager().completed.values()).containsExactly("{\"custom_id\":\"a\"}\n{\"custom_id\":\"b\"}\n");
+        Run run =
+                run(
+                        new IngestLimits(10, 10_000, 100, 5),
+                        "{\"custom_id\":\"a\"}\r\n\r\n{\"custom_id\":\"b\"}");
+        assertThat(run.stager().completed.values())
+                .containsExactly("{\"custom_id\":\"a\"}\n{\"custom_id\":\"b\"}\n");
     }
 
     @Test
-    void firstViolation_abortsTheShardBeingWritten_stopsStaging_butReportsEveryBadLine() throws IOException {
+    void firstViolation_abortsTheShardBeingWritten_stopsStaging_butReportsEveryBadLine()
+            throws IOException {
         StringBuilder in = new StringBuilder();
         for (int i = 0; i < 10; i++) {
-            in.append(i == 5 || i == 8 ? "{\"custom_id\":\"x" + i + "\",\"bad\":1}" : "{\"custom_id\":\"r" + i + "\"}")
+            in.append(
+                            i == 5 || i == 8
+                                    ? "{\"custom_id\":\"x" + i + "\",\"bad\":1}"
+                                    : "{\"custom_id\":\"r" + i + "\"}")
                     .append('\n');
         }
         Run run = run(new IngestLimits(2, 10_000, 100, 5), in.toString());
         assertThat(run.result().checked().valid()).isFalse();
         assertThat(run.violations()).extracting(Violation::line).containsExactly(6L, 9L);
-        // Shards 1 and 2 (lines 1-4) were complete before line 6 broke a rule; shard 3 was cut short.
-        assertThat(run.result().shards()).extracting(IngestPass.StagedShard::index).containsExactly(1, 2);
+        // Shards 1 and 2 (lines 1-4) were complete before line 6 broke a rule; shard 3 was cut
+        // short.
+        assertThat(run.result().shards())
+                .extracting(IngestPass.StagedShard::index)
+                .containsExactly(1, 2);
         assertThat(run.stager().aborted).containsExactly(3);
         assertThat(run.stager().completed).doesNotContainKey(3);
     }
@@ -166,20 +198,34 @@ class IngestPassTest {
             } else if (roll == 1) {
                 in.append("[1,2]\n");
             } else if (roll == 2) {
-                in.append("{\"custom_id\":\"r").append(random.nextInt(i + 1)).append("\"}\n"); // likely a duplicate
+                in.append("{\"custom_id\":\"r")
+                        .append(random.nextInt(i + 1))
+                        .append("\"}\n"); // likely a duplicate
             } else if (roll == 3) {
                 in.append("   \n");
             } else if (roll == 4) {
                 in.append("{\"custom_id\":\"b").append(i).append("\",\"bad\":true}\n");
             } else {
-                in.append("{\"custom_id\":\"r").append(i).append("\",\"max_tokens\":").append(roll)
-                        .append(",\"text\":\"").append("word ".repeat(roll)).append("\"}\n");
+                in.append("{\"custom_id\":\"r")
+                        .append(i)
+                        .append("\",\"max_tokens\":")
+                        .append(roll)
+                        .append(",\"text\":\"")
+                        .append("word ".repeat(roll))
+                        .append("\"}\n");
             }
         }
         IngestLimits limits = new IngestLimits(300, 50_000, 1_000, 50);
-        Run sequential = run(limits, in.toString(), IngestPass.Options.defaults().withParallelism(1)
-                .withChunkBytes(1 << 24));
-        Run parallel = run(limits, in.toString(), IngestPass.Options.defaults().withParallelism(4).withChunkBytes(97));
+        Run sequential =
+                run(
+                        limits,
+                        in.toString(),
+                        IngestPass.Options.defaults().withParallelism(1).withChunkBytes(1 << 24));
+        Run parallel =
+                run(
+                        limits,
+                        in.toString(),
+                        IngestPass.Options.defaults().withParallelism(4).withChunkBytes(97));
         assertThat(sequential.violations()).hasSizeGreaterThan(100);
         assertThat(parallel.violations()).containsExactlyElementsOf(sequential.violations());
         assertThat(parallel.result().checked()).isEqualTo(sequential.result().checked());
@@ -189,25 +235,51 @@ class IngestPassTest {
     void parallelPass_stagesTheSameShardsAsASequentialOne() throws IOException {
         StringBuilder in = new StringBuilder();
         for (int i = 0; i < 2_000; i++) {
-            in.append("{\"custom_id\":\"r").append(i).append("\",\"pad\":\"").append("x".repeat(i % 37)).append("\"}\n");
+            in.append("{\"custom_id\":\"r")
+                    .append(i)
+                    .append("\",\"pad\":\"")
+                    .append("x".repeat(i % 37))
+                    .append("\"}\n");
         }
         IngestLimits limits = new IngestLimits(170, 9_000, 1_000, 5);
-        Run sequential = run(limits, in.toString(), IngestPass.Options.defaults().withParallelism(1));
-        Run parallel = run(limits, in.toString(), IngestPass.Options.defaults().withParallelism(3).withChunkBytes(301));
-        assertThat(parallel.result().shards()).isEqualTo(sequential.result().shards()).hasSizeGreaterThan(10);
+        Run sequential =
+                run(limits, in.toString(), IngestPass.Options.defaults().withParallelism(1));
+        Run parallel =
+                run(
+                        limits,
+                        in.toString(),
+                        IngestPass.Options.defaults().withParallelism(3).withChunkBytes(301));
+        assertThat(parallel.result().shards())
+                .isEqualTo(sequential.result().shards())
+                .hasSizeGreaterThan(10);
         assertThat(parallel.stager().completed).isEqualTo(sequential.stager().completed);
     }
 
     @Test
     void pastTheDeadline_thePassStopsWithAClearError_andAbortsTheShardBeingWritten() {
         Clock late = Clock.fixed(Instant.parse("2026-12-01T10:00:00Z"), ZoneOffset.UTC);
-        IngestPass.Options options = IngestPass.Options.defaults().withChunkBytes(64)
-                .withDeadline(new Deadline(Instant.parse("2026-12-01T10:00:10Z")), Duration.ofSeconds(30), late);
+        IngestPass.Options options =
+                IngestPass.Options.defaults()
+                        .withChunkBytes(64)
+                        .withDeadline(
+                                new Deadline(Instant.parse("2026-12-01T10:00:10Z")),
+                                Duration.ofSeconds(30),
+                                late);
         MemoryStager stager = new MemoryStager();
         String in = "{\"custom_id\":\"a\"}\n".repeat(1).concat("{\"custom_id\":\"b\"}\n");
-        assertThatThrownBy(() -> new IngestPass(new TestContract(), new IngestLimits(10, 10_000, 100, 5), 100, options)
-                .run(new ByteArrayInputStream(in.getBytes(StandardCharsets.UTF_8)), v -> {}, stager,
-                        IngestPass.Progress.NONE))
+        assertThatThrownBy(
+                        () ->
+                                new IngestPass(
+                                                new TestContract(),
+                                                new IngestLimits(10, 10_000, 100, 5),
+                                                100,
+                                                options)
+                                        .run(
+                                                new ByteArrayInputStream(
+                                                        in.getBytes(StandardCharsets.UTF_8)),
+                                                v -> {},
+                                                stager,
+                                                IngestPass.Progress.NONE))
                 .isInstanceOf(IngestPass.OutOfTime.class)
                 .hasMessageContaining("time ran out at byte");
         assertThat(stager.aborted).containsExactly(1);

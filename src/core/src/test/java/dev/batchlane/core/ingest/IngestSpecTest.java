@@ -20,8 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * provider, and how a lost or refused creation is handled. No emulator, no simulator.
  */
 class IngestSpecTest {
-    @TempDir
-    Path tmp;
+    @TempDir Path tmp;
 
     private String report(Lane lane, IngestService.ObjectRef ref, String jobId) {
         Keys.Drop drop = Keys.parseInbox(ref.key()).orElseThrow();
@@ -41,7 +40,8 @@ class IngestSpecTest {
         assertThat(job.requestCount()).isEqualTo(5);
         assertThat(job.model()).isEqualTo("gpt-4o-mini");
         assertThat(lane.provider.batchIds()).hasSize(1);
-        assertThat(lane.provider.requestsOf("batch-1")).containsExactly("r0", "r1", "r2", "r3", "r4");
+        assertThat(lane.provider.requestsOf("batch-1"))
+                .containsExactly("r0", "r1", "r2", "r3", "r4");
         Shard shard = lane.store.shards(r.jobId()).get(0);
         assertThat(shard.status()).isEqualTo(ShardStatus.SUBMITTED);
         assertThat(shard.batchId()).isEqualTo("batch-1");
@@ -63,7 +63,10 @@ class IngestSpecTest {
     @Test
     void ingest_aBadLine_rejectsTheWholeFile_reachesNoProvider_andTheReportNamesLineAndRule() {
         Lane lane = new Lane(tmp);
-        String file = Lane.request("a") + "{\"custom_id\":\"b\",\"method\":\"GET\",\"body\":{}}\n" + Lane.request("a");
+        String file =
+                Lane.request("a")
+                        + "{\"custom_id\":\"b\",\"method\":\"GET\",\"body\":{}}\n"
+                        + Lane.request("a");
         IngestService.ObjectRef ref = lane.drop("bad.jsonl", file, Map.of());
 
         IngestService.Result r = lane.ingest.ingest(ref);
@@ -71,42 +74,57 @@ class IngestSpecTest {
         assertThat(r.outcome()).isEqualTo(IngestService.Outcome.REJECTED);
         assertThat(lane.provider.calls).isEmpty();
         assertThat(lane.store.job(r.jobId()).orElseThrow().status()).isEqualTo(JobStatus.REJECTED);
-        String errors = lane.text(Keys.rejectedErrors("openai", Keys.parseInbox(ref.key()).orElseThrow().name(),
-                r.jobId()));
-        assertThat(errors).contains("\"line\":2").contains("request_invalid")
-                .contains("\"line\":3").contains("duplicate_custom_id");
-        assertThat(report(lane, ref, r.jobId())).contains("request_invalid").contains("duplicate_custom_id");
+        String errors =
+                lane.text(
+                        Keys.rejectedErrors(
+                                "openai",
+                                Keys.parseInbox(ref.key()).orElseThrow().name(),
+                                r.jobId()));
+        assertThat(errors)
+                .contains("\"line\":2")
+                .contains("request_invalid")
+                .contains("\"line\":3")
+                .contains("duplicate_custom_id");
+        assertThat(report(lane, ref, r.jobId()))
+                .contains("request_invalid")
+                .contains("duplicate_custom_id");
     }
 
     @Test
     void ingest_aFileOverItsBudget_isRejectedWithTheFigures_andReachesNoProvider() {
         Lane lane = new Lane(tmp);
-        IngestService.ObjectRef ref = lane.drop("dear.jsonl", Lane.requests("r", 50), Map.of("budget-usd", "0.000001"));
+        IngestService.ObjectRef ref =
+                lane.drop("dear.jsonl", Lane.requests("r", 50), Map.of("budget-usd", "0.000001"));
 
         IngestService.Result r = lane.ingest.ingest(ref);
 
         assertThat(r.outcome()).isEqualTo(IngestService.Outcome.REJECTED);
         assertThat(lane.provider.calls).isEmpty();
-        assertThat(report(lane, ref, r.jobId())).contains("over_budget").contains("budget of $0.000001");
+        assertThat(report(lane, ref, r.jobId()))
+                .contains("over_budget")
+                .contains("budget of $0.000001");
     }
 
     @Test
     void ingest_readsTheBudgetOfTheVersionItsEventNamed_notOfAnOverwriteSince() {
         Lane lane = new Lane(tmp);
-        IngestService.ObjectRef stingy = lane.drop("v.jsonl", Lane.requests("r", 50), Map.of("budget-usd", "0.000001"));
+        IngestService.ObjectRef stingy =
+                lane.drop("v.jsonl", Lane.requests("r", 50), Map.of("budget-usd", "0.000001"));
         lane.drop("v.jsonl", Lane.requests("r", 50), Map.of("budget-usd", "100"));
 
         IngestService.Result r = lane.ingest.ingest(stingy);
 
-        assertThat(r.outcome()).as("the event's version carries the stingy budget").isEqualTo(
-                IngestService.Outcome.REJECTED);
+        assertThat(r.outcome())
+                .as("the event's version carries the stingy budget")
+                .isEqualTo(IngestService.Outcome.REJECTED);
         assertThat(lane.provider.calls).isEmpty();
     }
 
     @Test
     void ingest_aBudgetThatIsNotAnAmount_rejectsTheFile_namingTheValue() {
         Lane lane = new Lane(tmp);
-        IngestService.ObjectRef ref = lane.drop("odd.jsonl", Lane.requests("r", 2), Map.of("budget-usd", "lots"));
+        IngestService.ObjectRef ref =
+                lane.drop("odd.jsonl", Lane.requests("r", 2), Map.of("budget-usd", "lots"));
 
         IngestService.Result r = lane.ingest.ingest(ref);
 
@@ -122,7 +140,9 @@ class IngestSpecTest {
 
         IngestService.Result r = lane.ingest.ingest(ref);
         Shard held = lane.store.shards(r.jobId()).get(0);
-        assertThat(held.attempt()).as("the creation that may have taken effect is on record").isNotNull();
+        assertThat(held.attempt())
+                .as("the creation that may have taken effect is on record")
+                .isNotNull();
 
         lane.clock.advance(Duration.ofHours(1));
         lane.poll.pollDue();
@@ -143,7 +163,9 @@ class IngestSpecTest {
         IngestService.Result r = lane.ingest.ingest(ref);
         Shard waiting = lane.store.shards(r.jobId()).get(0);
         assertThat(waiting.status()).isEqualTo(ShardStatus.STAGED);
-        assertThat(waiting.dueAt()).as("due again after the provider's Retry-After").isAfter(Lane.T0);
+        assertThat(waiting.dueAt())
+                .as("due again after the provider's Retry-After")
+                .isAfter(Lane.T0);
 
         lane.clock.advance(Duration.ofHours(1));
         lane.poll.pollDue();

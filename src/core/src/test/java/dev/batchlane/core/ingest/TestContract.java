@@ -13,9 +13,15 @@ final class TestContract implements RequestContract {
     public FileRules startFile() {
         return new FileRules() {
             @Override
-            public void check(long lineNumber, String customId, ObjectNode line, ViolationSink out) {
+            public void check(
+                    long lineNumber, String customId, ObjectNode line, ViolationSink out) {
                 if (line.has("bad")) {
-                    out.add(new Violation(lineNumber, customId, "bad_field", "line " + lineNumber + " is bad"));
+                    out.add(
+                            new Violation(
+                                    lineNumber,
+                                    customId,
+                                    "bad_field",
+                                    "line " + lineNumber + " is bad"));
                 }
             }
 

@@ -9,8 +9,13 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class LaneSettingsTest {
-    private final LaneSettings settings = new LaneSettings(IngestLimits.OPENAI, Duration.ofMinutes(1),
-            Duration.ofMinutes(30), 100, Path.of("/tmp"));
+    private final LaneSettings settings =
+            new LaneSettings(
+                    IngestLimits.OPENAI,
+                    Duration.ofMinutes(1),
+                    Duration.ofMinutes(30),
+                    100,
+                    Path.of("/tmp"));
 
     @Test
     void pollDelay_doublesFromTheFirstDelayUpToTheCap() {
@@ -23,14 +28,24 @@ class LaneSettingsTest {
 
     @Test
     void maxBelowFirst_isRefused() {
-        assertThatThrownBy(() -> new LaneSettings(IngestLimits.OPENAI, Duration.ofMinutes(5), Duration.ofMinutes(1),
-                1, Path.of("/tmp"))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max");
+        assertThatThrownBy(
+                        () ->
+                                new LaneSettings(
+                                        IngestLimits.OPENAI,
+                                        Duration.ofMinutes(5),
+                                        Duration.ofMinutes(1),
+                                        1,
+                                        Path.of("/tmp")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("max");
     }
 
     @Test
     void sameObjectVersion_givesTheSameJobId_andAnotherVersionAnother() {
-        assertThat(Keys.jobId("b", "inbox/openai/x.jsonl", "v1")).isEqualTo(Keys.jobId("b", "inbox/openai/x.jsonl", "v1"))
-                .isNotEqualTo(Keys.jobId("b", "inbox/openai/x.jsonl", "v2")).startsWith("job-");
+        assertThat(Keys.jobId("b", "inbox/openai/x.jsonl", "v1"))
+                .isEqualTo(Keys.jobId("b", "inbox/openai/x.jsonl", "v1"))
+                .isNotEqualTo(Keys.jobId("b", "inbox/openai/x.jsonl", "v2"))
+                .startsWith("job-");
     }
 
     @Test

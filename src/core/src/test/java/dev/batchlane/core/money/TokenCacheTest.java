@@ -12,14 +12,20 @@ class TokenCacheTest {
         AtomicInteger calls = new AtomicInteger();
         String prompt = "a long shared system prompt";
         for (int i = 0; i < 100; i++) {
-            assertThat(cache.count(prompt, s -> {
-                calls.incrementAndGet();
-                return s.length();
-            })).isEqualTo(prompt.length());
-            cache.count("short", s -> {
-                calls.incrementAndGet();
-                return 1;
-            });
+            assertThat(
+                            cache.count(
+                                    prompt,
+                                    s -> {
+                                        calls.incrementAndGet();
+                                        return s.length();
+                                    }))
+                    .isEqualTo(prompt.length());
+            cache.count(
+                    "short",
+                    s -> {
+                        calls.incrementAndGet();
+                        return 1;
+                    });
         }
         assertThat(calls.get()).isEqualTo(1 + 100);
         assertThat(cache.hits()).isEqualTo(99);

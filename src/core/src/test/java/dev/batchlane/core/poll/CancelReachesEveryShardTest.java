@@ -24,11 +24,19 @@ import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** A job's cancel reaches every one of its batches: past a refusal, during a submission, and through poll. */
+/**
+ * A job's cancel reaches every one of its batches: past a refusal, during a submission, and through
+ * poll.
+ */
 class CancelReachesEveryShardTest {
     private static final Instant T0 = Instant.parse("2026-12-01T10:00:00Z");
-    private static final LaneSettings LANE = new LaneSettings(IngestLimits.OPENAI, Duration.ofMinutes(1),
-            Duration.ofMinutes(30), 200, Path.of("/tmp"));
+    private static final LaneSettings LANE =
+            new LaneSettings(
+                    IngestLimits.OPENAI,
+                    Duration.ofMinutes(1),
+                    Duration.ofMinutes(30),
+                    200,
+                    Path.of("/tmp"));
 
     private final TestClock clock = new TestClock(T0);
     private final InMemoryJobStore memory = new InMemoryJobStore();
@@ -37,16 +45,33 @@ class CancelReachesEveryShardTest {
     private final CancelService cancel = new CancelService(memory, providers, clock);
 
     private void job(String id) {
-        memory.createJob(Job.builder(id, "test").status(JobStatus.RUNNING).input("b", "inbox/test/" + id + ".jsonl", "etag")
-                .name(id).sha256("sha").inputBytes(10).requestCount(4).shardCount(3).model("m")
-                .endpoint("/v1/chat/completions").createdAt(T0).submittedAt(T0).estimatedCostUsd("0.1").budgetUsd("5")
-                .build());
+        memory.createJob(
+                Job.builder(id, "test")
+                        .status(JobStatus.RUNNING)
+                        .input("b", "inbox/test/" + id + ".jsonl", "etag")
+                        .name(id)
+                        .sha256("sha")
+                        .inputBytes(10)
+                        .requestCount(4)
+                        .shardCount(3)
+                        .model("m")
+                        .endpoint("/v1/chat/completions")
+                        .createdAt(T0)
+                        .submittedAt(T0)
+                        .estimatedCostUsd("0.1")
+                        .budgetUsd("5")
+                        .build());
     }
 
     private Shard submitted(String jobId, int index) {
-        memory.createShard(Shard.staged(jobId, index, "test", "staging/" + jobId + "/" + index, 10, 100)
-                .submitted("batch_" + jobId + "_" + index, "file_" + index, "in_progress", T0.minusSeconds(600),
-                        T0.minusSeconds(60)));
+        memory.createShard(
+                Shard.staged(jobId, index, "test", "staging/" + jobId + "/" + index, 10, 100)
+                        .submitted(
+                                "batch_" + jobId + "_" + index,
+                                "file_" + index,
+                                "in_progress",
+                                T0.minusSeconds(600),
+                                T0.minusSeconds(60)));
         return memory.shard(jobId, index).orElseThrow();
     }
 
@@ -56,10 +81,16 @@ class CancelReachesEveryShardTest {
         submitted("j", 1);
         submitted("j", 2);
         submitted("j", 3);
-        provider.onCancel = b -> b.equals("batch_j_1")
-                ? new ProviderException("Cannot cancel a batch with status 'completed'.", 400, "invalid_request_error",
-                        false, null)
-                : null;
+        provider.onCancel =
+                b ->
+                        b.equals("batch_j_1")
+                                ? new ProviderException(
+                                        "Cannot cancel a batch with status 'completed'.",
+                                        400,
+                                        "invalid_request_error",
+                                        false,
+                                        null)
+                                : null;
 
         CancelService.Result r = cancel.cancel("j");
 
@@ -74,13 +105,22 @@ class CancelReachesEveryShardTest {
         job("j");
         memory.createShard(Shard.staged("j", 1, "test", "staging/j/1", 10, 100));
         Shard staged = memory.shard("j", 1).orElseThrow();
-        ShardSubmitter submitter = new ShardSubmitter(memory, PollServiceTest.NO_OBJECTS, providers, LANE, clock,
-                LaneMetrics.NONE);
-        // The owner's cancel runs while the batch is being created: it sees the shard SUBMITTING, no batch yet.
-        provider.duringSubmit = () -> {
-            assertThat(memory.shard("j", 1).orElseThrow().status()).isEqualTo(ShardStatus.SUBMITTING);
-            assertThat(cancel.cancel("j").batchesCancelled()).isZero();
-        };
+        ShardSubmitter submitter =
+                new ShardSubmitter(
+                        memory,
+                        PollServiceTest.NO_OBJECTS,
+                        providers,
+                        LANE,
+                        clock,
+                        LaneMetrics.NONE);
+        // The owner's cancel runs while the batch is being created: it sees the shard SUBMITTING,
+        // no batch yet.
+        provider.duringSubmit =
+                () -> {
+                    assertThat(memory.shard("j", 1).orElseThrow().status())
+                            .isEqualTo(ShardStatus.SUBMITTING);
+                    assertThat(cancel.cancel("j").batchesCancelled()).isZero();
+                };
 
         ShardSubmitter.Result r = submitter.submit(memory.job("j").orElseThrow(), staged);
 
@@ -95,14 +135,31 @@ class CancelReachesEveryShardTest {
         job("j");
         submitted("j", 1);
         submitted("j", 2);
-        // The cancel was asked for, but its call for shard 1 never reached the provider; shard 2 is cancelling.
+        // The cancel was asked for, but its call for shard 1 never reached the provider; shard 2 is
+        // cancelling.
         assertThat(memory.requestCancel("j", T0)).isTrue();
-        provider.onRetrieve = b -> b.equals("batch_j_2")
-                ? new BatchView(b, BatchState.CANCELLING, "cancelling", new BatchCounts(10, 1, 0), null, null, null)
-                : TestProvider.running(b);
+        provider.onRetrieve =
+                b ->
+                        b.equals("batch_j_2")
+                                ? new BatchView(
+                                        b,
+                                        BatchState.CANCELLING,
+                                        "cancelling",
+                                        new BatchCounts(10, 1, 0),
+                                        null,
+                                        null,
+                                        null)
+                                : TestProvider.running(b);
 
-        PollService poll = new PollService(memory, PollServiceTest.NO_OBJECTS, providers, LANE,
-                PollSettings.defaults(), clock, LaneMetrics.NONE);
+        PollService poll =
+                new PollService(
+                        memory,
+                        PollServiceTest.NO_OBJECTS,
+                        providers,
+                        LANE,
+                        PollSettings.defaults(),
+                        clock,
+                        LaneMetrics.NONE);
         PollService.Summary s = poll.pollDue();
 
         assertThat(s.progressed()).isEqualTo(2);
@@ -114,8 +171,15 @@ class CancelReachesEveryShardTest {
         job("j");
         submitted("j", 1);
 
-        new PollService(memory, PollServiceTest.NO_OBJECTS, providers, LANE, PollSettings.defaults(), clock,
-                LaneMetrics.NONE).pollDue();
+        new PollService(
+                        memory,
+                        PollServiceTest.NO_OBJECTS,
+                        providers,
+                        LANE,
+                        PollSettings.defaults(),
+                        clock,
+                        LaneMetrics.NONE)
+                .pollDue();
 
         assertThat(provider.cancels).isEmpty();
     }

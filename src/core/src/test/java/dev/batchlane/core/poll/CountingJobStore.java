@@ -11,7 +11,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
-/** Passes every call on and counts it by method, so a test can hold a cycle to its number of reads. */
+/**
+ * Passes every call on and counts it by method, so a test can hold a cycle to its number of reads.
+ */
 class CountingJobStore implements JobStore {
     private final JobStore delegate;
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
@@ -60,7 +62,9 @@ class CountingJobStore implements JobStore {
 
     @Override
     public boolean claimCompletionEvent(String jobId, Instant now, Instant staleBefore) {
-        return count("claimCompletionEvent", () -> delegate.claimCompletionEvent(jobId, now, staleBefore));
+        return count(
+                "claimCompletionEvent",
+                () -> delegate.claimCompletionEvent(jobId, now, staleBefore));
     }
 
     @Override
@@ -74,16 +78,20 @@ class CountingJobStore implements JobStore {
     }
 
     @Override
-    public Optional<String> claimInput(String bucket, String key, String sha256, String jobId, String replacing) {
-        return count("claimInput", () -> delegate.claimInput(bucket, key, sha256, jobId, replacing));
+    public Optional<String> claimInput(
+            String bucket, String key, String sha256, String jobId, String replacing) {
+        return count(
+                "claimInput", () -> delegate.claimInput(bucket, key, sha256, jobId, replacing));
     }
 
     @Override
     public void recordIngestFailure(dev.batchlane.core.job.IngestFailure failure) {
-        count("recordIngestFailure", () -> {
-            delegate.recordIngestFailure(failure);
-            return null;
-        });
+        count(
+                "recordIngestFailure",
+                () -> {
+                    delegate.recordIngestFailure(failure);
+                    return null;
+                });
     }
 
     @Override
@@ -93,10 +101,12 @@ class CountingJobStore implements JobStore {
 
     @Override
     public void clearIngestFailure(String jobId) {
-        count("clearIngestFailure", () -> {
-            delegate.clearIngestFailure(jobId);
-            return null;
-        });
+        count(
+                "clearIngestFailure",
+                () -> {
+                    delegate.clearIngestFailure(jobId);
+                    return null;
+                });
     }
 
     @Override
@@ -130,7 +140,8 @@ class CountingJobStore implements JobStore {
     }
 
     @Override
-    public boolean recordIngestProgress(String jobId, dev.batchlane.core.job.IngestProgress progress) {
+    public boolean recordIngestProgress(
+            String jobId, dev.batchlane.core.job.IngestProgress progress) {
         return count("recordIngestProgress", () -> delegate.recordIngestProgress(jobId, progress));
     }
 

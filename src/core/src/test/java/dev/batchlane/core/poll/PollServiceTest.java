@@ -31,8 +31,13 @@ import org.junit.jupiter.api.Test;
 /** One poll cycle over an in-memory store and a provider whose calls a test steers. */
 class PollServiceTest {
     private static final Instant T0 = Instant.parse("2026-12-01T10:00:00Z");
-    private static final LaneSettings LANE = new LaneSettings(IngestLimits.OPENAI, Duration.ofMinutes(1),
-            Duration.ofMinutes(30), 200, Path.of("/tmp"));
+    private static final LaneSettings LANE =
+            new LaneSettings(
+                    IngestLimits.OPENAI,
+                    Duration.ofMinutes(1),
+                    Duration.ofMinutes(30),
+                    200,
+                    Path.of("/tmp"));
 
     private final TestClock clock = new TestClock(T0);
     private final InMemoryJobStore memory = new InMemoryJobStore();
@@ -45,28 +50,58 @@ class PollServiceTest {
     }
 
     private PollService poll(JobStore store, PollSettings settings) {
-        return new PollService(store, NO_OBJECTS, new Providers(List.of(provider)), LANE, settings, clock,
+        return new PollService(
+                store,
+                NO_OBJECTS,
+                new Providers(List.of(provider)),
+                LANE,
+                settings,
+                clock,
                 LaneMetrics.NONE);
     }
 
     private static Job job(String id) {
-        return Job.builder(id, "test").status(JobStatus.RUNNING).input("b", "inbox/test/" + id + ".jsonl", "etag")
-                .name(id).sha256("sha").inputBytes(10).requestCount(4).model("m").endpoint("/v1/chat/completions")
-                .createdAt(T0).submittedAt(T0).estimatedCostUsd("0.1").budgetUsd("5").build();
+        return Job.builder(id, "test")
+                .status(JobStatus.RUNNING)
+                .input("b", "inbox/test/" + id + ".jsonl", "etag")
+                .name(id)
+                .sha256("sha")
+                .inputBytes(10)
+                .requestCount(4)
+                .model("m")
+                .endpoint("/v1/chat/completions")
+                .createdAt(T0)
+                .submittedAt(T0)
+                .estimatedCostUsd("0.1")
+                .budgetUsd("5")
+                .build();
     }
 
     /** A submitted shard due {@code ageSeconds} before T0 (older first in the due order). */
     private Shard submitted(String jobId, int index, int ageSeconds) {
-        Shard s = Shard.staged(jobId, index, "test", "staging/" + jobId + "/" + index, 10, 100)
-                .submitted("batch_" + jobId + "_" + index, "file_" + index, "validating", T0.minusSeconds(3600),
-                        T0.minusSeconds(ageSeconds));
+        Shard s =
+                Shard.staged(jobId, index, "test", "staging/" + jobId + "/" + index, 10, 100)
+                        .submitted(
+                                "batch_" + jobId + "_" + index,
+                                "file_" + index,
+                                "validating",
+                                T0.minusSeconds(3600),
+                                T0.minusSeconds(ageSeconds));
         memory.createShard(s);
         return memory.shard(jobId, index).orElseThrow();
     }
 
     private Shard staged(String jobId, int index, int ageSeconds) {
-        memory.createShard(Shard.staged(jobId, index, "test", "staging/" + jobId + "/" + index, 10, 100, 0,
-                T0.minusSeconds(ageSeconds)));
+        memory.createShard(
+                Shard.staged(
+                        jobId,
+                        index,
+                        "test",
+                        "staging/" + jobId + "/" + index,
+                        10,
+                        100,
+                        0,
+                        T0.minusSeconds(ageSeconds)));
         return memory.shard(jobId, index).orElseThrow();
     }
 
@@ -77,15 +112,18 @@ class PollServiceTest {
     @Test
     void slowProviderCallOnOneShard_doesNotHoldUpTheOthers() throws Exception {
         memory.createJob(job("j"));
-        // The oldest due shard is the slow one, so a cycle that handles shards one by one meets it first.
+        // The oldest due shard is the slow one, so a cycle that handles shards one by one meets it
+        // first.
         Shard slow = submitted("j", 0, 100);
-        List<Shard> others = IntStream.range(1, 10).mapToObj(i -> submitted("j", i, 50 - i)).toList();
-        provider.onRetrieve = batchId -> {
-            if (batchId.equals(slow.batchId())) {
-                await(release);
-            }
-            return TestProvider.running(batchId);
-        };
+        List<Shard> others =
+                IntStream.range(1, 10).mapToObj(i -> submitted("j", i, 50 - i)).toList();
+        provider.onRetrieve =
+                batchId -> {
+                    if (batchId.equals(slow.batchId())) {
+                        await(release);
+                    }
+                    return TestProvider.running(batchId);
+                };
         PollService poll = poll(memory, new PollSettings(3, Duration.ofSeconds(30), 20));
 
         CompletableFuture<PollService.Summary> cycle = CompletableFuture.supplyAsync(poll::pollDue);
@@ -95,7 +133,8 @@ class PollServiceTest {
                 && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5)) {
             Thread.sleep(10);
         }
-        assertThat(others).as("every other shard polled while one provider call is still blocked")
+        assertThat(others)
+                .as("every other shard polled while one provider call is still blocked")
                 .allSatisfy(s -> assertThat(stored(s).pollCount()).isEqualTo(1));
         assertThat(stored(slow).pollCount()).isZero();
         assertThat(cycle).isNotDone();
@@ -109,28 +148,31 @@ class PollServiceTest {
     @Test
     void exceptionOnOneShard_isRecordedForThatShardAndTheCycleGoesOn() {
         memory.createJob(job("j"));
-        Shard orphan = staged("no-such-job", 0, 300);            // no job record
-        Shard broken = submitted("j", 1, 200);                   // the provider throws something unexpected
-        Shard unwritable = submitted("j", 2, 150);               // the store fails writing it
+        Shard orphan = staged("no-such-job", 0, 300); // no job record
+        Shard broken = submitted("j", 1, 200); // the provider throws something unexpected
+        Shard unwritable = submitted("j", 2, 150); // the store fails writing it
         List<Shard> fine = IntStream.range(3, 6).mapToObj(i -> submitted("j", i, 100 - i)).toList();
-        provider.onRetrieve = batchId -> {
-            if (batchId.equals(broken.batchId())) {
-                throw new IllegalStateException("unexpected answer shape");
-            }
-            return TestProvider.running(batchId);
-        };
-        JobStore failing = new CountingJobStore(memory) {
-            @Override
-            public Optional<Shard> updateShard(Shard current, Shard next) {
-                if (current.id().equals(unwritable.id())) {
-                    throw new RuntimeException("storage unavailable");
-                }
-                return super.updateShard(current, next);
-            }
-        };
+        provider.onRetrieve =
+                batchId -> {
+                    if (batchId.equals(broken.batchId())) {
+                        throw new IllegalStateException("unexpected answer shape");
+                    }
+                    return TestProvider.running(batchId);
+                };
+        JobStore failing =
+                new CountingJobStore(memory) {
+                    @Override
+                    public Optional<Shard> updateShard(Shard current, Shard next) {
+                        if (current.id().equals(unwritable.id())) {
+                            throw new RuntimeException("storage unavailable");
+                        }
+                        return super.updateShard(current, next);
+                    }
+                };
 
         // One thread: the failures come first, and the shards after them are still handled.
-        PollService.Summary summary = poll(failing, new PollSettings(1, Duration.ofSeconds(30), 20)).pollDue();
+        PollService.Summary summary =
+                poll(failing, new PollSettings(1, Duration.ofSeconds(30), 20)).pollDue();
 
         assertThat(summary.errors()).isEqualTo(3);
         assertThat(summary.progressed()).isEqualTo(3);
@@ -145,25 +187,29 @@ class PollServiceTest {
     }
 
     @Test
-    void failuresInARow_areRecordedOnTheShard_pushItsPollFurtherOut_flagItStuck_andClearWhenItRecovers() {
+    void
+            failuresInARow_areRecordedOnTheShard_pushItsPollFurtherOut_flagItStuck_andClearWhenItRecovers() {
         memory.createJob(job("j"));
         Shard broken = submitted("j", 1, 200);
         Shard fine = submitted("j", 2, 100);
         boolean[] healthy = {false};
-        provider.onRetrieve = batchId -> {
-            if (batchId.equals(broken.batchId()) && !healthy[0]) {
-                throw new IllegalStateException("unexpected answer shape");
-            }
-            return TestProvider.running(batchId);
-        };
+        provider.onRetrieve =
+                batchId -> {
+                    if (batchId.equals(broken.batchId()) && !healthy[0]) {
+                        throw new IllegalStateException("unexpected answer shape");
+                    }
+                    return TestProvider.running(batchId);
+                };
         PollService poll = poll(memory, new PollSettings(1, Duration.ofSeconds(30), 20));
 
         for (int failures = 1; failures <= 3; failures++) {
             poll.pollDue();
             var trouble = stored(broken).trouble();
             assertThat(trouble.failures()).isEqualTo(failures);
-            assertThat(trouble.lastError()).isEqualTo("IllegalStateException: unexpected answer shape");
-            assertThat(stored(broken).dueAt()).isEqualTo(clock.instant().plus(LANE.pollDelay(failures)));
+            assertThat(trouble.lastError())
+                    .isEqualTo("IllegalStateException: unexpected answer shape");
+            assertThat(stored(broken).dueAt())
+                    .isEqualTo(clock.instant().plus(LANE.pollDelay(failures)));
             assertThat(trouble.isStuck()).isEqualTo(failures >= 3);
             clock.advance(Duration.ofHours(1));
         }
@@ -181,10 +227,11 @@ class PollServiceTest {
         memory.createJob(job("j"));
         List<Shard> due = IntStream.range(0, 10).mapToObj(i -> submitted("j", i, 100 - i)).toList();
         // Each status check takes 10 s of the invocation.
-        provider.onRetrieve = batchId -> {
-            clock.advance(Duration.ofSeconds(10));
-            return TestProvider.running(batchId);
-        };
+        provider.onRetrieve =
+                batchId -> {
+                    clock.advance(Duration.ofSeconds(10));
+                    return TestProvider.running(batchId);
+                };
         PollService poll = poll(memory, new PollSettings(1, Duration.ofSeconds(30), 20));
 
         PollService.Summary summary = poll.pollDue(Deadline.in(clock, Duration.ofSeconds(60)));
@@ -204,8 +251,9 @@ class PollServiceTest {
         Shard s = submitted("j", 0, 10);
         CountingJobStore counting = new CountingJobStore(memory);
 
-        PollService.Summary summary = poll(counting, new PollSettings(4, Duration.ofSeconds(30), 20))
-                .pollDue(Deadline.in(clock, Duration.ofSeconds(29)));
+        PollService.Summary summary =
+                poll(counting, new PollSettings(4, Duration.ofSeconds(30), 20))
+                        .pollDue(Deadline.in(clock, Duration.ofSeconds(29)));
 
         assertThat(summary).isEqualTo(PollService.Summary.empty());
         assertThat(counting.total()).isZero();
@@ -226,7 +274,8 @@ class PollServiceTest {
         assertThat(first.deferred()).isEqualTo(3);
         assertThat(first.progressed()).isEqualTo(1);
         assertThat(provider.submits).hasValue(2);
-        assertThat(held.stream().map(this::stored).filter(s -> s.status() == ShardStatus.STAGED)).hasSize(3)
+        assertThat(held.stream().map(this::stored).filter(s -> s.status() == ShardStatus.STAGED))
+                .hasSize(3)
                 .allSatisfy(s -> assertThat(s.dueAt()).isBeforeOrEqualTo(clock.instant()));
         assertThat(stored(inFlight).pollCount()).isEqualTo(1);
 
@@ -252,7 +301,8 @@ class PollServiceTest {
         }
         CountingJobStore counting = new CountingJobStore(memory);
 
-        PollService.Summary summary = poll(counting, new PollSettings(4, Duration.ofSeconds(30), 100)).pollDue();
+        PollService.Summary summary =
+                poll(counting, new PollSettings(4, Duration.ofSeconds(30), 100)).pollDue();
 
         int staged = jobs * stagedPerJob;
         int inFlight = jobs * submittedPerJob;
@@ -260,7 +310,8 @@ class PollServiceTest {
         assertThat(summary.submitted()).isEqualTo(staged);
         assertThat(summary.progressed()).isEqualTo(inFlight);
         assertThat(counting.calls("dueShards")).isEqualTo(1);
-        // One read per job for the cycle, plus the submitter's two fresh looks for a cancel per submission
+        // One read per job for the cycle, plus the submitter's two fresh looks for a cancel per
+        // submission
         // (before the claim, and once the batch exists); none per in-flight shard.
         assertThat(counting.calls("job")).isEqualTo(jobs + 2 * staged);
         assertThat(counting.calls("shards")).isZero();
@@ -282,35 +333,36 @@ class PollServiceTest {
         }
     }
 
-    static final ObjectStore NO_OBJECTS = new ObjectStore() {
-        @Override
-        public InputStream open(String key, String versionOrEtag) {
-            throw new UnsupportedOperationException("the test provider reads no payload");
-        }
+    static final ObjectStore NO_OBJECTS =
+            new ObjectStore() {
+                @Override
+                public InputStream open(String key, String versionOrEtag) {
+                    throw new UnsupportedOperationException("the test provider reads no payload");
+                }
 
-        @Override
-        public Optional<ObjectInfo> head(String key) {
-            throw new UnsupportedOperationException();
-        }
+                @Override
+                public Optional<ObjectInfo> head(String key) {
+                    throw new UnsupportedOperationException();
+                }
 
-        @Override
-        public void put(String key, Path file, String contentType) {
-            throw new UnsupportedOperationException();
-        }
+                @Override
+                public void put(String key, Path file, String contentType) {
+                    throw new UnsupportedOperationException();
+                }
 
-        @Override
-        public void putBytes(String key, byte[] content, String contentType) {
-            throw new UnsupportedOperationException();
-        }
+                @Override
+                public void putBytes(String key, byte[] content, String contentType) {
+                    throw new UnsupportedOperationException();
+                }
 
-        @Override
-        public List<String> list(String prefix) {
-            throw new UnsupportedOperationException();
-        }
+                @Override
+                public List<String> list(String prefix) {
+                    throw new UnsupportedOperationException();
+                }
 
-        @Override
-        public void delete(String key) {
-            throw new UnsupportedOperationException();
-        }
-    };
+                @Override
+                public void delete(String key) {
+                    throw new UnsupportedOperationException();
+                }
+            };
 }

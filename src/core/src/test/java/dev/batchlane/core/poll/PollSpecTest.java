@@ -19,20 +19,22 @@ import org.junit.jupiter.api.io.TempDir;
  * with its upload instead of failing, the stated limit is learned, and the job still completes.
  */
 class PollSpecTest {
-    @TempDir
-    Path tmp;
+    @TempDir Path tmp;
 
     @Test
-    void poll_tokenLimitExceededAtCreate_theShardWaitsWithItsUpload_andIsCreatedLaterFromTheSameFile() {
+    void
+            poll_tokenLimitExceededAtCreate_theShardWaitsWithItsUpload_andIsCreatedLaterFromTheSameFile() {
         Lane lane = new Lane(tmp);
         lane.provider.creates(Create.TOKEN_LIMIT_EXCEEDED);
-        IngestService.Result r = lane.ingest.ingest(lane.drop("full.jsonl", Lane.requests("r", 3), Map.of()));
+        IngestService.Result r =
+                lane.ingest.ingest(lane.drop("full.jsonl", Lane.requests("r", 3), Map.of()));
 
         Shard waiting = lane.store.shards(r.jobId()).get(0);
         assertThat(waiting.status()).isEqualTo(ShardStatus.STAGED);
         assertThat(waiting.inputFileId()).as("the upload is kept").isEqualTo("file-1");
         assertThat(waiting.queueWait().times()).isEqualTo(1);
-        assertThat(lane.store.learnedLimit("openai/gpt-4o-mini")).as("the limit the provider stated")
+        assertThat(lane.store.learnedLimit("openai/gpt-4o-mini"))
+                .as("the limit the provider stated")
                 .hasValue(2_000_000);
 
         lane.clock.advance(Duration.ofHours(1));
@@ -48,11 +50,14 @@ class PollSpecTest {
     void poll_aBatchFailedBecauseTheQueueWasFull_isRequeued_notFailed_andTheJobCompletes() {
         Lane lane = new Lane(tmp);
         lane.provider.batches(Fate.QUEUE_FULL);
-        IngestService.Result r = lane.ingest.ingest(lane.drop("queue.jsonl", Lane.requests("r", 3), Map.of()));
+        IngestService.Result r =
+                lane.ingest.ingest(lane.drop("queue.jsonl", Lane.requests("r", 3), Map.of()));
 
         lane.runToCompletion(r.jobId(), 20);
 
-        assertThat(lane.provider.batchIds()).as("the failed batch, then its replacement").hasSize(2);
+        assertThat(lane.provider.batchIds())
+                .as("the failed batch, then its replacement")
+                .hasSize(2);
         assertThat(lane.provider.requestsOf("batch-2")).containsExactly("r0", "r1", "r2");
         assertThat(lane.provider.count("upload")).isEqualTo(1);
         Shard done = lane.store.shards(r.jobId()).get(0);

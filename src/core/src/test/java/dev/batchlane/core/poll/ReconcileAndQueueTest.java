@@ -45,41 +45,73 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Creations whose answer was lost are reconciled, never repeated blindly; provider queue limits
- * make shards wait (with their upload) rather than fail; the admission budget paces submissions.
- * An in-memory store and a provider that keeps what it made, so "made but unanswered" is real.
+ * make shards wait (with their upload) rather than fail; the admission budget paces submissions. An
+ * in-memory store and a provider that keeps what it made, so "made but unanswered" is real.
  */
 class ReconcileAndQueueTest {
     private static final Instant T0 = Instant.parse("2026-12-01T10:00:00Z");
-    private static final LaneSettings LANE = new LaneSettings(IngestLimits.OPENAI, Duration.ofMinutes(1),
-            Duration.ofMinutes(30), 200, Path.of("/tmp"));
+    private static final LaneSettings LANE =
+            new LaneSettings(
+                    IngestLimits.OPENAI,
+                    Duration.ofMinutes(1),
+                    Duration.ofMinutes(30),
+                    200,
+                    Path.of("/tmp"));
 
     private final TestClock clock = new TestClock(T0);
     private final InMemoryJobStore store = new InMemoryJobStore();
     private final FileProvider provider = new FileProvider();
 
     private ShardSubmitter submitter(LaneSettings settings) {
-        return new ShardSubmitter(store, OBJECTS, new Providers(List.of(provider)), settings, clock, LaneMetrics.NONE);
+        return new ShardSubmitter(
+                store,
+                OBJECTS,
+                new Providers(List.of(provider)),
+                settings,
+                clock,
+                LaneMetrics.NONE);
     }
 
     /** One shard at a time, so the order shards take their turn in is the order asserted. */
     private PollService poll(LaneSettings settings) {
-        return new PollService(store, OBJECTS, new Providers(List.of(provider)), settings,
-                new PollSettings(1, PollSettings.DEFAULT_CLAIM_MARGIN, PollSettings.DEFAULT_MAX_SUBMISSIONS_PER_CYCLE),
-                clock, LaneMetrics.NONE);
+        return new PollService(
+                store,
+                OBJECTS,
+                new Providers(List.of(provider)),
+                settings,
+                new PollSettings(
+                        1,
+                        PollSettings.DEFAULT_CLAIM_MARGIN,
+                        PollSettings.DEFAULT_MAX_SUBMISSIONS_PER_CYCLE),
+                clock,
+                LaneMetrics.NONE);
     }
 
     private Job job() {
-        Job j = Job.builder("j", "files").status(JobStatus.RUNNING).input("b", "inbox/files/j.jsonl", "etag")
-                .name("j").sha256("sha").inputBytes(10).requestCount(40).shardCount(4).model("m")
-                .endpoint("/v1/chat/completions").createdAt(T0).submittedAt(T0).estimatedCostUsd("0.1").budgetUsd("5")
-                .build();
+        Job j =
+                Job.builder("j", "files")
+                        .status(JobStatus.RUNNING)
+                        .input("b", "inbox/files/j.jsonl", "etag")
+                        .name("j")
+                        .sha256("sha")
+                        .inputBytes(10)
+                        .requestCount(40)
+                        .shardCount(4)
+                        .model("m")
+                        .endpoint("/v1/chat/completions")
+                        .createdAt(T0)
+                        .submittedAt(T0)
+                        .estimatedCostUsd("0.1")
+                        .budgetUsd("5")
+                        .build();
         store.createJob(j);
         return j;
     }
 
     private Shard staged(int index, long tokens) {
-        store.createShard(Shard.staged("j", index, "files", "staging/j/" + index, 10, 100, 0, T0)
-                .withInputTokens(tokens));
+        store.createShard(
+                Shard.staged("j", index, "files", "staging/j/" + index, 10, 100, 0, T0)
+                        .withInputTokens(tokens));
         return store.shard("j", index).orElseThrow();
     }
 
@@ -93,15 +125,20 @@ class ReconcileAndQueueTest {
         staged(1, 0);
         provider.loseNextCreate = true;
 
-        assertThat(submitter(LANE).submit(job, stored(1))).isEqualTo(ShardSubmitter.Result.HELD_BACK);
+        assertThat(submitter(LANE).submit(job, stored(1)))
+                .isEqualTo(ShardSubmitter.Result.HELD_BACK);
         Shard back = stored(1);
         assertThat(back.status()).isEqualTo(ShardStatus.STAGED);
-        assertThat(back.attempt()).as("creation attempted, outcome unknown").isNotNull()
-                .extracting(CreationAttempt::step).isEqualTo(CreationAttempt.Step.CREATE);
+        assertThat(back.attempt())
+                .as("creation attempted, outcome unknown")
+                .isNotNull()
+                .extracting(CreationAttempt::step)
+                .isEqualTo(CreationAttempt.Step.CREATE);
         assertThat(provider.batches).hasSize(1);
 
         clock.advance(Duration.ofMinutes(2));
-        assertThat(submitter(LANE).submit(job, stored(1))).isEqualTo(ShardSubmitter.Result.SUBMITTED);
+        assertThat(submitter(LANE).submit(job, stored(1)))
+                .isEqualTo(ShardSubmitter.Result.SUBMITTED);
 
         assertThat(provider.batches).as("batches created for the shard").hasSize(1);
         Shard s = stored(1);
@@ -116,11 +153,13 @@ class ReconcileAndQueueTest {
         staged(1, 0);
         provider.loseNextUpload = true;
 
-        assertThat(submitter(LANE).submit(job, stored(1))).isEqualTo(ShardSubmitter.Result.HELD_BACK);
+        assertThat(submitter(LANE).submit(job, stored(1)))
+                .isEqualTo(ShardSubmitter.Result.HELD_BACK);
         assertThat(stored(1).attempt().step()).isEqualTo(CreationAttempt.Step.UPLOAD);
         assertThat(stored(1).inputFileId()).isNull();
 
-        assertThat(submitter(LANE).submit(job, stored(1))).isEqualTo(ShardSubmitter.Result.SUBMITTED);
+        assertThat(submitter(LANE).submit(job, stored(1)))
+                .isEqualTo(ShardSubmitter.Result.SUBMITTED);
         assertThat(provider.uploads).isEqualTo(1);
         assertThat(stored(1).inputFileId()).isEqualTo(provider.files.keySet().iterator().next());
     }
@@ -135,16 +174,20 @@ class ReconcileAndQueueTest {
         Job job = job();
         staged(1, 0);
         provider.loseNextCreate = true;
-        assertThat(submitter(LANE).submit(job, stored(1))).isEqualTo(ShardSubmitter.Result.HELD_BACK);
-        provider.lookupFailures.add(new ProviderException("429 on list", 429, "rate_limit_error", true, null));
+        assertThat(submitter(LANE).submit(job, stored(1)))
+                .isEqualTo(ShardSubmitter.Result.HELD_BACK);
+        provider.lookupFailures.add(
+                new ProviderException("429 on list", 429, "rate_limit_error", true, null));
 
         clock.advance(Duration.ofMinutes(2));
-        assertThat(submitter(LANE).submit(job, stored(1))).isEqualTo(ShardSubmitter.Result.HELD_BACK);
+        assertThat(submitter(LANE).submit(job, stored(1)))
+                .isEqualTo(ShardSubmitter.Result.HELD_BACK);
         assertThat(stored(1).attempt()).as("still unknown what the create made").isNotNull();
         assertThat(stored(1).status()).isEqualTo(ShardStatus.STAGED);
 
         clock.advance(Duration.ofMinutes(10));
-        assertThat(submitter(LANE).submit(job, stored(1))).isEqualTo(ShardSubmitter.Result.SUBMITTED);
+        assertThat(submitter(LANE).submit(job, stored(1)))
+                .isEqualTo(ShardSubmitter.Result.SUBMITTED);
         assertThat(provider.batches).as("batches created for the shard").hasSize(1);
         assertThat(stored(1).batchId()).isEqualTo(provider.batches.keySet().iterator().next());
     }
@@ -154,14 +197,18 @@ class ReconcileAndQueueTest {
         Job job = job();
         staged(1, 0);
         staged(2, 0);
-        provider.createFailures.add(new ProviderException("429", 429, "rate_limit_exceeded", true, null));
-        provider.createFailures.add(new ProviderException("400", 400, "invalid_request_error", false, null));
+        provider.createFailures.add(
+                new ProviderException("429", 429, "rate_limit_exceeded", true, null));
+        provider.createFailures.add(
+                new ProviderException("400", 400, "invalid_request_error", false, null));
 
-        assertThat(submitter(LANE).submit(job, stored(1))).isEqualTo(ShardSubmitter.Result.HELD_BACK);
+        assertThat(submitter(LANE).submit(job, stored(1)))
+                .isEqualTo(ShardSubmitter.Result.HELD_BACK);
         assertThat(stored(1).attempt()).as("a 429 made nothing").isNull();
         assertThat(stored(1).inputFileId()).as("its upload is kept").isNotNull();
         assertThat(stored(1).queueWait().times()).isEqualTo(1);
-        assertThat(submitter(LANE).submit(job, stored(2))).isEqualTo(ShardSubmitter.Result.REJECTED_BY_PROVIDER);
+        assertThat(submitter(LANE).submit(job, stored(2)))
+                .isEqualTo(ShardSubmitter.Result.REJECTED_BY_PROVIDER);
         assertThat(stored(2).attempt()).isNull();
         assertThat(provider.lookups).as("nothing looked for after definite answers").isZero();
     }
@@ -170,11 +217,22 @@ class ReconcileAndQueueTest {
     void tokenLimitRefusedAtCreate_shardWaitsWithItsUpload_learnsTheLimit_andIsSubmittedLater() {
         Job job = job();
         staged(1, 400);
-        provider.createFailures.add(new ProviderException("openai createBatch failed: 400 token_limit_exceeded: "
-                + "Limit: 2,000,000 enqueued tokens", 400, "token_limit_exceeded", false, null,
-                new ProviderBusy(ProviderBusy.Reason.ENQUEUED_TOKENS, 2_000_000L, "token_limit_exceeded"), null));
+        provider.createFailures.add(
+                new ProviderException(
+                        "openai createBatch failed: 400 token_limit_exceeded: "
+                                + "Limit: 2,000,000 enqueued tokens",
+                        400,
+                        "token_limit_exceeded",
+                        false,
+                        null,
+                        new ProviderBusy(
+                                ProviderBusy.Reason.ENQUEUED_TOKENS,
+                                2_000_000L,
+                                "token_limit_exceeded"),
+                        null));
 
-        assertThat(submitter(LANE).submit(job, stored(1))).isEqualTo(ShardSubmitter.Result.HELD_BACK);
+        assertThat(submitter(LANE).submit(job, stored(1)))
+                .isEqualTo(ShardSubmitter.Result.HELD_BACK);
         Shard waiting = stored(1);
         assertThat(waiting.status()).isEqualTo(ShardStatus.STAGED);
         assertThat(waiting.queueWait().since()).isEqualTo(T0);
@@ -195,7 +253,8 @@ class ReconcileAndQueueTest {
     void batchFailedForTheQueue_isRequeued_notEnded_andResubmittedWithItsInputFile() {
         Job job = job();
         staged(1, 0);
-        assertThat(submitter(LANE).submit(job, stored(1))).isEqualTo(ShardSubmitter.Result.SUBMITTED);
+        assertThat(submitter(LANE).submit(job, stored(1)))
+                .isEqualTo(ShardSubmitter.Result.SUBMITTED);
         String first = stored(1).batchId();
         String file = stored(1).inputFileId();
         provider.failForQueue.add(first);
@@ -220,8 +279,10 @@ class ReconcileAndQueueTest {
     @Test
     void admissionBudget_shardsBeyondItQueueInOrder_andGoWhenRoomFrees() {
         Job job = job();
-        LaneSettings budgeted = LANE.withAdmission(new AdmissionBudget.Settings(Map.of("files/m", 25L), 0,
-                Duration.ofHours(26)));
+        LaneSettings budgeted =
+                LANE.withAdmission(
+                        new AdmissionBudget.Settings(
+                                Map.of("files/m", 25L), 0, Duration.ofHours(26)));
         for (int i = 1; i <= 4; i++) {
             staged(i, 10);
             clock.advance(Duration.ofSeconds(1));
@@ -234,7 +295,9 @@ class ReconcileAndQueueTest {
         assertThat(stored(3).status()).isEqualTo(ShardStatus.STAGED);
         assertThat(stored(4).status()).isEqualTo(ShardStatus.STAGED);
         assertThat(stored(3).queueWait().reason()).contains("admission budget");
-        assertThat(stored(4).queueWait().reason()).as("behind the earlier one").contains("queued behind");
+        assertThat(stored(4).queueWait().reason())
+                .as("behind the earlier one")
+                .contains("queued behind");
 
         // The first batch ends: room for one more, and the shard that began waiting first takes it.
         provider.ended.add(stored(1).batchId());
@@ -253,10 +316,17 @@ class ReconcileAndQueueTest {
         Shard s = staged(1, 0);
         // A caller claimed it, uploaded, created the batch and died before recording it.
         String file = provider.upload(null);
-        provider.create(file, null, "/v1/chat/completions", Map.of("batchlane_job_id", "j", "batchlane_shard", "00001"));
-        store.updateShard(s, s.withStatus(ShardStatus.SUBMITTING).withInputFile(file)
-                .withAttempt(new CreationAttempt(CreationAttempt.Step.CREATE, T0))
-                .withDue(T0.plus(LANE.completeGrace())));
+        provider.create(
+                file,
+                null,
+                "/v1/chat/completions",
+                Map.of("batchlane_job_id", "j", "batchlane_shard", "00001"));
+        store.updateShard(
+                s,
+                s.withStatus(ShardStatus.SUBMITTING)
+                        .withInputFile(file)
+                        .withAttempt(new CreationAttempt(CreationAttempt.Step.CREATE, T0))
+                        .withDue(T0.plus(LANE.completeGrace())));
 
         clock.advance(LANE.completeGrace().plusMinutes(1));
         poll(LANE).pollDue();
@@ -308,7 +378,10 @@ class ReconcileAndQueueTest {
         }
 
         @Override
-        public synchronized Submission create(String inputFileId, Payload payload, String endpoint,
+        public synchronized Submission create(
+                String inputFileId,
+                Payload payload,
+                String endpoint,
                 Map<String, String> metadata) {
             ProviderException refusal = createFailures.poll();
             if (refusal != null) {
@@ -333,9 +406,11 @@ class ReconcileAndQueueTest {
                 throw failure;
             }
             for (var b : batches.entrySet()) {
-                if (q.metadata().entrySet().stream().allMatch(e -> e.getValue().equals(b.getValue().get(e.getKey())))
+                if (q.metadata().entrySet().stream()
+                                .allMatch(e -> e.getValue().equals(b.getValue().get(e.getKey())))
                         && !failForQueue.contains(b.getKey())) {
-                    return Reconciliation.batch(b.getKey(), b.getValue().get("file"), "validating", "metadata");
+                    return Reconciliation.batch(
+                            b.getKey(), b.getValue().get("file"), "validating", "metadata");
                 }
             }
             if (q.step() == CreationAttempt.Step.UPLOAD && !files.isEmpty()) {
@@ -347,15 +422,34 @@ class ReconcileAndQueueTest {
         @Override
         public synchronized BatchView retrieve(String batchId) {
             if (failForQueue.contains(batchId)) {
-                return new BatchView(batchId, BatchState.FAILED, "failed", BatchCounts.NONE, null, null,
-                        "token_limit_exceeded", new ProviderBusy(ProviderBusy.Reason.ENQUEUED_TOKENS, null,
-                                "token_limit_exceeded"));
+                return new BatchView(
+                        batchId,
+                        BatchState.FAILED,
+                        "failed",
+                        BatchCounts.NONE,
+                        null,
+                        null,
+                        "token_limit_exceeded",
+                        new ProviderBusy(
+                                ProviderBusy.Reason.ENQUEUED_TOKENS, null, "token_limit_exceeded"));
             }
             if (ended.contains(batchId)) {
-                return new BatchView(batchId, BatchState.COMPLETED, "completed", new BatchCounts(10, 10, 0),
-                        "out", null, null);
+                return new BatchView(
+                        batchId,
+                        BatchState.COMPLETED,
+                        "completed",
+                        new BatchCounts(10, 10, 0),
+                        "out",
+                        null,
+                        null);
             }
-            return new BatchView(batchId, BatchState.RUNNING, "in_progress", new BatchCounts(10, 0, 0), null, null,
+            return new BatchView(
+                    batchId,
+                    BatchState.RUNNING,
+                    "in_progress",
+                    new BatchCounts(10, 0, 0),
+                    null,
+                    null,
                     null);
         }
 
@@ -365,39 +459,39 @@ class ReconcileAndQueueTest {
         }
 
         @Override
-        public void cleanup(String inputFileId, String outputFileId, String errorFileId) {
-        }
+        public void cleanup(String inputFileId, String outputFileId, String errorFileId) {}
     }
 
-    static final ObjectStore OBJECTS = new ObjectStore() {
-        @Override
-        public InputStream open(String key, String versionOrEtag) {
-            return new ByteArrayInputStream(new byte[100]);
-        }
+    static final ObjectStore OBJECTS =
+            new ObjectStore() {
+                @Override
+                public InputStream open(String key, String versionOrEtag) {
+                    return new ByteArrayInputStream(new byte[100]);
+                }
 
-        @Override
-        public Optional<ObjectInfo> head(String key) {
-            throw new UnsupportedOperationException();
-        }
+                @Override
+                public Optional<ObjectInfo> head(String key) {
+                    throw new UnsupportedOperationException();
+                }
 
-        @Override
-        public void put(String key, Path file, String contentType) {
-            throw new UnsupportedOperationException();
-        }
+                @Override
+                public void put(String key, Path file, String contentType) {
+                    throw new UnsupportedOperationException();
+                }
 
-        @Override
-        public void putBytes(String key, byte[] content, String contentType) {
-            throw new UnsupportedOperationException();
-        }
+                @Override
+                public void putBytes(String key, byte[] content, String contentType) {
+                    throw new UnsupportedOperationException();
+                }
 
-        @Override
-        public List<String> list(String prefix) {
-            throw new UnsupportedOperationException();
-        }
+                @Override
+                public List<String> list(String prefix) {
+                    throw new UnsupportedOperationException();
+                }
 
-        @Override
-        public void delete(String key) {
-            throw new UnsupportedOperationException();
-        }
-    };
+                @Override
+                public void delete(String key) {
+                    throw new UnsupportedOperationException();
+                }
+            };
 }

@@ -15,23 +15,34 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * The provider port in memory: every batch is running unless {@link #onRetrieve} says otherwise
- * for its id (block, throw, advance a clock …). Counts its calls.
+ * The provider port in memory: every batch is running unless {@link #onRetrieve} says otherwise for
+ * its id (block, throw, advance a clock …). Counts its calls.
  */
 final class TestProvider implements BatchProvider {
     final AtomicInteger retrieves = new AtomicInteger();
     final AtomicInteger submits = new AtomicInteger();
     final Map<String, AtomicInteger> retrievesById = new ConcurrentHashMap<>();
     volatile Function<String, BatchView> onRetrieve = TestProvider::running;
+
     /** Batches asked to cancel, in order (a refused one too). */
-    final java.util.List<String> cancels = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    final java.util.List<String> cancels =
+            java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
     /** What a cancel of that batch throws, or null to accept it. */
     volatile Function<String, RuntimeException> onCancel = b -> null;
+
     /** Runs inside each submission, before it answers (a cancel arriving meanwhile …). */
     volatile Runnable duringSubmit = () -> {};
 
     static BatchView running(String batchId) {
-        return new BatchView(batchId, BatchState.RUNNING, "in_progress", new BatchCounts(10, 1, 0), null, null, null);
+        return new BatchView(
+                batchId,
+                BatchState.RUNNING,
+                "in_progress",
+                new BatchCounts(10, 1, 0),
+                null,
+                null,
+                null);
     }
 
     @Override

@@ -30,15 +30,19 @@ import java.util.TreeMap;
  */
 public class InMemoryJobStore implements JobStore {
     private final Map<String, Job> jobs = new HashMap<>();
+
     /** Keyed by {@link Shard#id()}, so a job's shards come out in index order. */
     private final TreeMap<String, Shard> shards = new TreeMap<>();
+
     private final Map<String, Instant> completionEventClaims = new HashMap<>();
     private final Map<String, Integer> finishRequests = new HashMap<>();
     private final Map<String, String> inputs = new HashMap<>();
     private final Map<String, IngestFailure> ingestFailures = new HashMap<>();
     private final Map<String, IngestProgress> progress = new HashMap<>();
+
     /** Admission pools: shard id → (tokens, admitted at in epoch ms), in admission order. */
     private final Map<String, Map<String, long[]>> pools = new HashMap<>();
+
     private final Map<String, Long> learned = new HashMap<>();
 
     // ---- jobs ----
@@ -59,8 +63,13 @@ public class InMemoryJobStore implements JobStore {
         if (j == null || j.status() != JobStatus.INGESTING) {
             return false;
         }
-        jobs.put(jobId, j.toBuilder().status(JobStatus.RUNNING).shardCount(j.shardCount() + shardCount)
-                .submittedAt(now).build());
+        jobs.put(
+                jobId,
+                j.toBuilder()
+                        .status(JobStatus.RUNNING)
+                        .shardCount(j.shardCount() + shardCount)
+                        .submittedAt(now)
+                        .build());
         return true;
     }
 
@@ -70,15 +79,24 @@ public class InMemoryJobStore implements JobStore {
         if (j == null || j.status() != JobStatus.RUNNING) {
             return false;
         }
-        jobs.put(jobId, j.toBuilder().status(JobStatus.COMPLETED).completedAt(now).resultKey(manifestKey).build());
+        jobs.put(
+                jobId,
+                j.toBuilder()
+                        .status(JobStatus.COMPLETED)
+                        .completedAt(now)
+                        .resultKey(manifestKey)
+                        .build());
         return true;
     }
 
     @Override
-    public synchronized boolean claimCompletionEvent(String jobId, Instant now, Instant staleBefore) {
+    public synchronized boolean claimCompletionEvent(
+            String jobId, Instant now, Instant staleBefore) {
         Job j = jobs.get(jobId);
         Instant claimed = completionEventClaims.get(jobId);
-        if (j == null || j.status() != JobStatus.RUNNING || (claimed != null && claimed.isAfter(staleBefore))) {
+        if (j == null
+                || j.status() != JobStatus.RUNNING
+                || (claimed != null && claimed.isAfter(staleBefore))) {
             return false;
         }
         completionEventClaims.put(jobId, now);
@@ -88,7 +106,8 @@ public class InMemoryJobStore implements JobStore {
     @Override
     public synchronized boolean requestCancel(String jobId, Instant now) {
         Job j = jobs.get(jobId);
-        if (j == null || j.cancelRequested()
+        if (j == null
+                || j.cancelRequested()
                 || (j.status() != JobStatus.INGESTING && j.status() != JobStatus.RUNNING)) {
             return false;
         }
@@ -106,7 +125,9 @@ public class InMemoryJobStore implements JobStore {
         return true;
     }
 
-    /** How often the job's finish was asked for (on AWS, how often complete's trigger fired for it). */
+    /**
+     * How often the job's finish was asked for (on AWS, how often complete's trigger fired for it).
+     */
     public synchronized int finishRequests(String jobId) {
         return finishRequests.getOrDefault(jobId, 0);
     }
@@ -114,8 +135,8 @@ public class InMemoryJobStore implements JobStore {
     // ---- inputs and ingest records ----
 
     @Override
-    public synchronized Optional<String> claimInput(String bucket, String key, String sha256, String jobId,
-            String replacing) {
+    public synchronized Optional<String> claimInput(
+            String bucket, String key, String sha256, String jobId, String replacing) {
         String k = bucket + "/" + key + "#" + sha256;
         String held = inputs.get(k);
         if (held == null || held.equals(jobId) || held.equals(replacing)) {
@@ -128,8 +149,17 @@ public class InMemoryJobStore implements JobStore {
     @Override
     public synchronized void recordIngestFailure(IngestFailure f) {
         IngestFailure before = ingestFailures.get(f.jobId());
-        ingestFailures.put(f.jobId(), new IngestFailure(f.jobId(), f.bucket(), f.key(), f.identity(), f.size(),
-                (before == null ? 0 : before.attempts()) + 1, f.error(), f.at()));
+        ingestFailures.put(
+                f.jobId(),
+                new IngestFailure(
+                        f.jobId(),
+                        f.bucket(),
+                        f.key(),
+                        f.identity(),
+                        f.size(),
+                        (before == null ? 0 : before.attempts()) + 1,
+                        f.error(),
+                        f.at()));
     }
 
     @Override
@@ -186,31 +216,45 @@ public class InMemoryJobStore implements JobStore {
     }
 
     /**
-     * All or nothing, like the DynamoDB transaction: the shard must still be ENDED at
-     * {@code current}'s version (else false), the job must exist and the child must not (else
-     * thrown, nothing written).
+     * All or nothing, like the DynamoDB transaction: the shard must still be ENDED at {@code
+     * current}'s version (else false), the job must exist and the child must not (else thrown,
+     * nothing written).
      */
     @Override
     public synchronized boolean completeShard(Shard current, Shard completed, Shard child) {
         Shard stored = shards.get(current.id());
-        if (stored == null || stored.version() != current.version() || stored.status() != ShardStatus.ENDED) {
+        if (stored == null
+                || stored.version() != current.version()
+                || stored.status() != ShardStatus.ENDED) {
             return false;
         }
         Job j = jobs.get(current.jobId());
         if (j == null) {
-            throw new IllegalStateException("job " + current.jobId() + " has no record; shard " + current.id()
-                    + " cannot be counted on it (the transaction is cancelled)");
+            throw new IllegalStateException(
+                    "job "
+                            + current.jobId()
+                            + " has no record; shard "
+                            + current.id()
+                            + " cannot be counted on it (the transaction is cancelled)");
         }
         if (child != null && shards.containsKey(child.id())) {
-            throw new IllegalStateException("child shard " + child.id() + " exists already while shard "
-                    + current.id() + " is still ENDED (the transaction is cancelled)");
+            throw new IllegalStateException(
+                    "child shard "
+                            + child.id()
+                            + " exists already while shard "
+                            + current.id()
+                            + " is still ENDED (the transaction is cancelled)");
         }
         shards.put(current.id(), completed.withVersion(current.version() + 1));
         if (child != null) {
             shards.put(child.id(), child.withVersion(1));
         }
-        jobs.put(j.jobId(), j.toBuilder().shardsCompleted(j.shardsCompleted() + 1)
-                .shardCount(j.shardCount() + (child == null ? 0 : 1)).build());
+        jobs.put(
+                j.jobId(),
+                j.toBuilder()
+                        .shardsCompleted(j.shardsCompleted() + 1)
+                        .shardCount(j.shardCount() + (child == null ? 0 : 1))
+                        .build());
         return true;
     }
 
@@ -229,20 +273,29 @@ public class InMemoryJobStore implements JobStore {
     // ---- admission pools ----
 
     @Override
-    public synchronized boolean admit(String pool, String shardId, long tokens, long limit, Instant now,
+    public synchronized boolean admit(
+            String pool,
+            String shardId,
+            long tokens,
+            long limit,
+            Instant now,
             Instant staleBefore) {
         Map<String, long[]> held = pools.computeIfAbsent(pool, p -> new LinkedHashMap<>());
         if (held.containsKey(shardId)) {
             return true;
         }
-        long effective = Math.min(limit > 0 ? limit : Long.MAX_VALUE, learned.getOrDefault(pool, Long.MAX_VALUE));
+        long effective =
+                Math.min(
+                        limit > 0 ? limit : Long.MAX_VALUE,
+                        learned.getOrDefault(pool, Long.MAX_VALUE));
         long sum = 0;
         for (long[] e : held.values()) {
             if (e[1] >= staleBefore.toEpochMilli()) {
                 sum += e[0];
             }
         }
-        // As in DynamoDB: a pool whose live entries hold no tokens counts as empty, so the shard goes alone.
+        // As in DynamoDB: a pool whose live entries hold no tokens counts as empty, so the shard
+        // goes alone.
         if (sum > 0 && sum + tokens > effective) {
             return false;
         }

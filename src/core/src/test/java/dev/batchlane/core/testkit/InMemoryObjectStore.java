@@ -20,8 +20,8 @@ import java.util.TreeMap;
  * A versioned bucket in memory, answering as S3 does where the lane looks: every put is a new
  * version with its own id, the ETag is the quoted MD5 of the bytes, a read pinned to a version
  * reads that version, a read pinned to an ETag the object no longer has fails (S3's If-Match
- * answers 412), and an upload appears only when completed. {@code ObjectStoreContract} holds it
- * to the same cases as the S3 store on S3Mock.
+ * answers 412), and an upload appears only when completed. {@code ObjectStoreContract} holds it to
+ * the same cases as the S3 store on S3Mock.
  *
  * <p>For small test objects only: everything is held in memory.
  */
@@ -36,15 +36,27 @@ public class InMemoryObjectStore implements ObjectStore {
 
     private record Version(String id, byte[] bytes, String etag, Map<String, String> metadata) {}
 
-    /** Key → its versions, oldest first; a delete removes the key (the lane never reads deleted versions). */
+    /**
+     * Key → its versions, oldest first; a delete removes the key (the lane never reads deleted
+     * versions).
+     */
     private final TreeMap<String, List<Version>> objects = new TreeMap<>();
+
     private long nextVersion = 1;
 
     @Override
     public synchronized InputStream open(String key, String versionOrEtag) {
-        Version v = find(key, versionOrEtag)
-                .orElseThrow(() -> new NoSuchObject("s3://memory/" + key + (versionOrEtag == null ? ""
-                        : " at " + versionOrEtag) + ": no such object (or it no longer has that version or ETag)"));
+        Version v =
+                find(key, versionOrEtag)
+                        .orElseThrow(
+                                () ->
+                                        new NoSuchObject(
+                                                "s3://memory/"
+                                                        + key
+                                                        + (versionOrEtag == null
+                                                                ? ""
+                                                                : " at " + versionOrEtag)
+                                                        + ": no such object (or it no longer has that version or ETag)"));
         return new ByteArrayInputStream(v.bytes());
     }
 
@@ -75,9 +87,10 @@ public class InMemoryObjectStore implements ObjectStore {
         if (versions == null || versions.isEmpty()) {
             return Optional.empty();
         }
-        Optional<Version> v = versionId == null || versionId.isEmpty() || "null".equals(versionId)
-                ? Optional.of(versions.get(versions.size() - 1))
-                : versions.stream().filter(x -> x.id().equals(versionId)).findFirst();
+        Optional<Version> v =
+                versionId == null || versionId.isEmpty() || "null".equals(versionId)
+                        ? Optional.of(versions.get(versions.size() - 1))
+                        : versions.stream().filter(x -> x.id().equals(versionId)).findFirst();
         return v.map(x -> new ObjectInfo(key, x.bytes().length, x.etag(), x.id(), x.metadata()));
     }
 
@@ -102,7 +115,12 @@ public class InMemoryObjectStore implements ObjectStore {
     public synchronized String putBytes(String key, byte[] content, Map<String, String> metadata) {
         String id = "v" + nextVersion++;
         objects.computeIfAbsent(key, k -> new ArrayList<>())
-                .add(new Version(id, content.clone(), "\"" + md5(content) + "\"", Map.copyOf(metadata)));
+                .add(
+                        new Version(
+                                id,
+                                content.clone(),
+                                "\"" + md5(content) + "\"",
+                                Map.copyOf(metadata)));
         return id;
     }
 

@@ -36,9 +36,19 @@ public abstract class JobStoreContract {
     }
 
     protected static Job job(String id, JobStatus status) {
-        return Job.builder(id, "openai").status(status).input("b", "inbox/openai/" + id + ".jsonl", "etag")
-                .name(id).sha256("sha").inputBytes(10).requestCount(4).model("gpt-4o-mini")
-                .endpoint("/v1/chat/completions").createdAt(T0).estimatedCostUsd("0.12").budgetUsd("5").build();
+        return Job.builder(id, "openai")
+                .status(status)
+                .input("b", "inbox/openai/" + id + ".jsonl", "etag")
+                .name(id)
+                .sha256("sha")
+                .inputBytes(10)
+                .requestCount(4)
+                .model("gpt-4o-mini")
+                .endpoint("/v1/chat/completions")
+                .createdAt(T0)
+                .estimatedCostUsd("0.12")
+                .budgetUsd("5")
+                .build();
     }
 
     private Shard staged(String jobId, int index) {
@@ -50,10 +60,26 @@ public abstract class JobStoreContract {
         JobStore s = store();
         s.createShard(staged(jobId, index));
         Shard created = s.shard(jobId, index).orElseThrow();
-        Shard submitted = s.updateShard(created, created.submitted("batch_" + index, "file_" + index, "validating",
-                T0, T0.plusSeconds(60))).orElseThrow();
-        return s.updateShard(submitted, submitted.ended("completed", new BatchCounts(10, 10, 0), "out_" + index, null,
-                null, T0.plusSeconds(120))).orElseThrow();
+        Shard submitted =
+                s.updateShard(
+                                created,
+                                created.submitted(
+                                        "batch_" + index,
+                                        "file_" + index,
+                                        "validating",
+                                        T0,
+                                        T0.plusSeconds(60)))
+                        .orElseThrow();
+        return s.updateShard(
+                        submitted,
+                        submitted.ended(
+                                "completed",
+                                new BatchCounts(10, 10, 0),
+                                "out_" + index,
+                                null,
+                                null,
+                                T0.plusSeconds(120)))
+                .orElseThrow();
     }
 
     private static ShardResult result() {
@@ -66,7 +92,8 @@ public abstract class JobStoreContract {
     void createJob_isCreateIfAbsent_theSecondCreateChangesNothing() {
         String id = fresh("job");
         assertThat(store().createJob(job(id, JobStatus.INGESTING))).isTrue();
-        assertThat(store().createJob(job(id, JobStatus.RUNNING).toBuilder().name("other").build())).isFalse();
+        assertThat(store().createJob(job(id, JobStatus.RUNNING).toBuilder().name("other").build()))
+                .isFalse();
         Job stored = store().job(id).orElseThrow();
         assertThat(stored.status()).isEqualTo(JobStatus.INGESTING);
         assertThat(stored.name()).isEqualTo(id);
@@ -80,7 +107,9 @@ public abstract class JobStoreContract {
         assertThat(store().markRunning(id, 3, T0)).isTrue();
         Job running = store().job(id).orElseThrow();
         assertThat(running.status()).isEqualTo(JobStatus.RUNNING);
-        assertThat(running.shardCount()).as("a child shard counted before, plus three input shards").isEqualTo(4);
+        assertThat(running.shardCount())
+                .as("a child shard counted before, plus three input shards")
+                .isEqualTo(4);
         assertThat(running.submittedAt()).isEqualTo(T0);
         assertThat(store().markRunning(id, 3, T0)).as("twice").isFalse();
         assertThat(store().job(id).orElseThrow().shardCount()).isEqualTo(4);
@@ -93,12 +122,15 @@ public abstract class JobStoreContract {
         store().createJob(job(id, JobStatus.INGESTING));
         assertThat(store().markCompleted(id, "m.json", T0)).as("still ingesting").isFalse();
         store().markRunning(id, 1, T0);
-        assertThat(store().markCompleted(id, "results/" + id + "/manifest.json", T0.plusSeconds(5))).isTrue();
+        assertThat(store().markCompleted(id, "results/" + id + "/manifest.json", T0.plusSeconds(5)))
+                .isTrue();
         Job done = store().job(id).orElseThrow();
         assertThat(done.status()).isEqualTo(JobStatus.COMPLETED);
         assertThat(done.resultKey()).isEqualTo("results/" + id + "/manifest.json");
         assertThat(done.completedAt()).isEqualTo(T0.plusSeconds(5));
-        assertThat(store().markCompleted(id, "other.json", T0.plusSeconds(9))).as("twice").isFalse();
+        assertThat(store().markCompleted(id, "other.json", T0.plusSeconds(9)))
+                .as("twice")
+                .isFalse();
         assertThat(store().job(id).orElseThrow().resultKey()).endsWith("manifest.json");
     }
 
@@ -106,15 +138,20 @@ public abstract class JobStoreContract {
     void claimCompletionEvent_oneLiveClaim_aStaleOneIsTakenOver_noneOnceCompleted() {
         String id = fresh("job");
         store().createJob(job(id, JobStatus.INGESTING));
-        assertThat(store().claimCompletionEvent(id, T0, T0.minusSeconds(900))).as("not running yet").isFalse();
+        assertThat(store().claimCompletionEvent(id, T0, T0.minusSeconds(900)))
+                .as("not running yet")
+                .isFalse();
         store().markRunning(id, 1, T0);
         assertThat(store().claimCompletionEvent(id, T0, T0.minusSeconds(900))).isTrue();
         assertThat(store().claimCompletionEvent(id, T0.plusSeconds(60), T0.minusSeconds(840)))
-                .as("the first claim is younger than staleBefore").isFalse();
+                .as("the first claim is younger than staleBefore")
+                .isFalse();
         assertThat(store().claimCompletionEvent(id, T0.plusSeconds(900), T0))
-                .as("a claim at exactly staleBefore belongs to a dead invocation").isTrue();
+                .as("a claim at exactly staleBefore belongs to a dead invocation")
+                .isTrue();
         store().markCompleted(id, "m.json", T0.plusSeconds(901));
-        assertThat(store().claimCompletionEvent(id, T0.plusSeconds(9999), T0.plusSeconds(9999))).isFalse();
+        assertThat(store().claimCompletionEvent(id, T0.plusSeconds(9999), T0.plusSeconds(9999)))
+                .isFalse();
         assertThat(store().claimCompletionEvent(fresh("unknown"), T0, T0)).isFalse();
     }
 
@@ -151,7 +188,9 @@ public abstract class JobStoreContract {
         assertThat(store().requestFinish(id, T0)).isFalse();
         store().markRunning(id, 1, T0);
         assertThat(store().requestFinish(id, T0)).isTrue();
-        assertThat(store().requestFinish(id, T0.plusSeconds(1))).as("asked again, after the grace").isTrue();
+        assertThat(store().requestFinish(id, T0.plusSeconds(1)))
+                .as("asked again, after the grace")
+                .isTrue();
         store().markCompleted(id, "m.json", T0);
         assertThat(store().requestFinish(id, T0)).isFalse();
     }
@@ -162,19 +201,35 @@ public abstract class JobStoreContract {
     void claimInput_heldByOneJob_untilItsHolderIsReplaced() {
         String key = fresh("inbox/openai/x") + ".jsonl";
         assertThat(store().claimInput("b", key, "sha-1", "job-a", null)).isEmpty();
-        assertThat(store().claimInput("b", key, "sha-1", "job-a", null)).as("the holder again").isEmpty();
+        assertThat(store().claimInput("b", key, "sha-1", "job-a", null))
+                .as("the holder again")
+                .isEmpty();
         assertThat(store().claimInput("b", key, "sha-1", "job-b", null)).contains("job-a");
-        assertThat(store().claimInput("b", key, "sha-2", "job-b", null)).as("other bytes").isEmpty();
-        assertThat(store().claimInput("b", key, "sha-1", "job-b", "job-a")).as("job-a is over").isEmpty();
+        assertThat(store().claimInput("b", key, "sha-2", "job-b", null))
+                .as("other bytes")
+                .isEmpty();
+        assertThat(store().claimInput("b", key, "sha-1", "job-b", "job-a"))
+                .as("job-a is over")
+                .isEmpty();
         assertThat(store().claimInput("b", key, "sha-1", "job-c", null)).contains("job-b");
     }
 
     @Test
     void recordIngestFailure_countsAttempts_andClearForgetsIt() {
         String id = fresh("job");
-        store().recordIngestFailure(new IngestFailure(id, "b", "inbox/openai/x.jsonl", "v1", 10, 0, "boom", T0));
-        store().recordIngestFailure(new IngestFailure(id, "b", "inbox/openai/x.jsonl", "v1", 10, 0, "again",
-                T0.plusSeconds(60)));
+        store().recordIngestFailure(
+                        new IngestFailure(
+                                id, "b", "inbox/openai/x.jsonl", "v1", 10, 0, "boom", T0));
+        store().recordIngestFailure(
+                        new IngestFailure(
+                                id,
+                                "b",
+                                "inbox/openai/x.jsonl",
+                                "v1",
+                                10,
+                                0,
+                                "again",
+                                T0.plusSeconds(60)));
         IngestFailure f = store().ingestFailure(id).orElseThrow();
         assertThat(f.attempts()).isEqualTo(2);
         assertThat(f.error()).isEqualTo("again");
@@ -188,12 +243,15 @@ public abstract class JobStoreContract {
     void recordIngestProgress_neverReplacesALaterReport() {
         String id = fresh("job");
         IngestProgress started = IngestProgress.started(1000, T0);
-        assertThat(store().recordIngestProgress(id, started.read(500, 1, T0.plusSeconds(10)))).isTrue();
+        assertThat(store().recordIngestProgress(id, started.read(500, 1, T0.plusSeconds(10))))
+                .isTrue();
         assertThat(store().recordIngestProgress(id, started.read(200, 0, T0.plusSeconds(5))))
-                .as("a slow, superseded invocation").isFalse();
+                .as("a slow, superseded invocation")
+                .isFalse();
         assertThat(store().ingestProgress(id).orElseThrow().bytesRead()).isEqualTo(500);
         assertThat(store().recordIngestProgress(id, started.read(600, 1, T0.plusSeconds(10))))
-                .as("the same time is not older").isTrue();
+                .as("the same time is not older")
+                .isTrue();
         assertThat(store().ingestProgress(id).orElseThrow().bytesRead()).isEqualTo(600);
     }
 
@@ -215,11 +273,16 @@ public abstract class JobStoreContract {
         String id = fresh("job");
         store().createShard(staged(id, 0));
         Shard read = store().shard(id, 0).orElseThrow();
-        Shard won = store().updateShard(read, read.withStatus(ShardStatus.SUBMITTING)).orElseThrow();
+        Shard won =
+                store().updateShard(read, read.withStatus(ShardStatus.SUBMITTING)).orElseThrow();
         assertThat(won.version()).isEqualTo(read.version() + 1);
-        assertThat(store().updateShard(read, read.withStatus(ShardStatus.ENDED))).as("stale version").isEmpty();
+        assertThat(store().updateShard(read, read.withStatus(ShardStatus.ENDED)))
+                .as("stale version")
+                .isEmpty();
         assertThat(store().shard(id, 0).orElseThrow()).isEqualTo(won);
-        assertThat(store().updateShard(staged(id, 7).withVersion(1), staged(id, 7))).as("no such shard").isEmpty();
+        assertThat(store().updateShard(staged(id, 7).withVersion(1), staged(id, 7)))
+                .as("no such shard")
+                .isEmpty();
         assertThat(store().shard(id, 7)).isEmpty();
     }
 
@@ -228,9 +291,20 @@ public abstract class JobStoreContract {
         String id = fresh("job");
         store().createShard(staged(id, 3).withInputTokens(1234));
         Shard read = store().shard(id, 3).orElseThrow();
-        Shard ended = store().updateShard(read, read.submitted("batch_x", "file_x", "validating", T0, T0)).orElseThrow();
-        ended = store().updateShard(ended, ended.ended("completed", new BatchCounts(10, 9, 1), "out", "err", null,
-                T0.plusSeconds(1))).orElseThrow();
+        Shard ended =
+                store().updateShard(read, read.submitted("batch_x", "file_x", "validating", T0, T0))
+                        .orElseThrow();
+        ended =
+                store().updateShard(
+                                ended,
+                                ended.ended(
+                                        "completed",
+                                        new BatchCounts(10, 9, 1),
+                                        "out",
+                                        "err",
+                                        null,
+                                        T0.plusSeconds(1)))
+                        .orElseThrow();
         ended = store().updateShard(ended, ended.claimed(T0.plusSeconds(2))).orElseThrow();
         assertThat(store().shard(id, 3).orElseThrow()).isEqualTo(ended);
         assertThat(store().shards(id)).containsExactly(ended);
@@ -242,7 +316,9 @@ public abstract class JobStoreContract {
         store().createJob(job(id, JobStatus.INGESTING));
         store().markRunning(id, 1, T0);
         Shard ended = ended(id, 0);
-        Shard child = Shard.staged(id, ended.childIndex(), "openai", "staging/" + id + "/child", 1, 10, 1, T0);
+        Shard child =
+                Shard.staged(
+                        id, ended.childIndex(), "openai", "staging/" + id + "/child", 1, 10, 1, T0);
         assertThat(store().completeShard(ended, ended.completed(result(), T0), child)).isTrue();
         Job j = store().job(id).orElseThrow();
         assertThat(j.shardsCompleted()).isEqualTo(1);
@@ -253,7 +329,8 @@ public abstract class JobStoreContract {
         assertThat(storedChild.version()).isEqualTo(1);
         assertThat(storedChild.depth()).isEqualTo(1);
         assertThat(store().completeShard(ended, ended.completed(result(), T0), child))
-                .as("completed elsewhere already").isFalse();
+                .as("completed elsewhere already")
+                .isFalse();
         assertThat(store().job(id).orElseThrow().shardsCompleted()).isEqualTo(1);
     }
 
@@ -264,7 +341,8 @@ public abstract class JobStoreContract {
         store().markRunning(id, 1, T0);
         store().createShard(staged(id, 0));
         Shard stagedShard = store().shard(id, 0).orElseThrow();
-        assertThat(store().completeShard(stagedShard, stagedShard.completed(result(), T0), null)).isFalse();
+        assertThat(store().completeShard(stagedShard, stagedShard.completed(result(), T0), null))
+                .isFalse();
         assertThat(store().shard(id, 0).orElseThrow()).isEqualTo(stagedShard);
         assertThat(store().job(id).orElseThrow().shardsCompleted()).isZero();
     }
@@ -275,7 +353,9 @@ public abstract class JobStoreContract {
         store().createJob(job(id, JobStatus.INGESTING));
         store().markRunning(id, 1, T0);
         Shard ended = ended(id, 0);
-        Shard child = Shard.staged(id, ended.childIndex(), "openai", "staging/" + id + "/child", 1, 10, 1, T0);
+        Shard child =
+                Shard.staged(
+                        id, ended.childIndex(), "openai", "staging/" + id + "/child", 1, 10, 1, T0);
         store().createShard(child);
         assertThatThrownBy(() -> store().completeShard(ended, ended.completed(result(), T0), child))
                 .isInstanceOf(RuntimeException.class);
@@ -285,26 +365,46 @@ public abstract class JobStoreContract {
         String orphan = fresh("job");
         Shard lone = ended(orphan, 0);
         assertThatThrownBy(() -> store().completeShard(lone, lone.completed(result(), T0), null))
-                .as("a shard whose job has no record").isInstanceOf(RuntimeException.class);
+                .as("a shard whose job has no record")
+                .isInstanceOf(RuntimeException.class);
         assertThat(store().shard(orphan, 0).orElseThrow().status()).isEqualTo(ShardStatus.ENDED);
     }
 
     @Test
     void dueShards_atOrBeforeNow_oldestFirst_upToTheLimit_withoutTheUndue() {
         // Far in the past, so no other case's shards (due around T0) are due this early.
-        Instant past = Instant.parse("1990-01-01T00:00:00Z").plusSeconds(UUID.randomUUID().hashCode() & 0xffff);
+        Instant past =
+                Instant.parse("1990-01-01T00:00:00Z")
+                        .plusSeconds(UUID.randomUUID().hashCode() & 0xffff);
         String id = fresh("job");
         for (int i = 0; i < 4; i++) {
-            store().createShard(Shard.staged(id, i, "openai", "staging/" + i, 1, 1, 0, past.plusSeconds(10 - i)));
+            store().createShard(
+                            Shard.staged(
+                                    id,
+                                    i,
+                                    "openai",
+                                    "staging/" + i,
+                                    1,
+                                    1,
+                                    0,
+                                    past.plusSeconds(10 - i)));
         }
         store().createShard(Shard.staged(id, 9, "openai", "staging/9", 1, 1, 0, null));
-        List<Shard> due = store().dueShards(past.plusSeconds(8), 10).stream()
-                .filter(s -> s.jobId().equals(id)).toList();
+        List<Shard> due =
+                store().dueShards(past.plusSeconds(8), 10).stream()
+                        .filter(s -> s.jobId().equals(id))
+                        .toList();
         assertThat(due).extracting(Shard::index).containsExactly(3, 2);
-        assertThat(store().dueShards(past.plusSeconds(10), 2).stream().filter(s -> s.jobId().equals(id)))
-                .extracting(Shard::index).containsExactly(3, 2);
-        assertThat(store().dueShards(past.plusSeconds(10), 10).stream().filter(s -> s.jobId().equals(id)))
-                .extracting(Shard::index).containsExactly(3, 2, 1, 0);
+        assertThat(
+                        store().dueShards(past.plusSeconds(10), 2).stream()
+                                .filter(s -> s.jobId().equals(id)))
+                .extracting(Shard::index)
+                .containsExactly(3, 2);
+        assertThat(
+                        store().dueShards(past.plusSeconds(10), 10).stream()
+                                .filter(s -> s.jobId().equals(id)))
+                .extracting(Shard::index)
+                .containsExactly(3, 2, 1, 0);
     }
 
     // ---- admission pools ----
@@ -314,9 +414,13 @@ public abstract class JobStoreContract {
         String pool = fresh("openai/gpt-4o-mini");
         Instant stale = T0.minus(Duration.ofHours(1));
         assertThat(store().admit(pool, "j/1", 600, 1000, T0, stale)).isTrue();
-        assertThat(store().admit(pool, "j/2", 400, 1000, T0, stale)).as("exactly the limit").isTrue();
+        assertThat(store().admit(pool, "j/2", 400, 1000, T0, stale))
+                .as("exactly the limit")
+                .isTrue();
         assertThat(store().admit(pool, "j/3", 1, 1000, T0, stale)).isFalse();
-        assertThat(store().admit(pool, "j/1", 600, 1000, T0, stale)).as("admitted already: idempotent").isTrue();
+        assertThat(store().admit(pool, "j/1", 600, 1000, T0, stale))
+                .as("admitted already: idempotent")
+                .isTrue();
         store().release(pool, "j/2");
         store().release(pool, "j/2");
         assertThat(store().admit(pool, "j/3", 400, 1000, T0, stale)).as("released room").isTrue();
@@ -331,7 +435,8 @@ public abstract class JobStoreContract {
         String zero = fresh("openai/gpt-4o-mini");
         assertThat(store().admit(zero, "j/none", 0, 1000, T0, stale)).isTrue();
         assertThat(store().admit(zero, "j/big", 5000, 1000, T0, stale))
-                .as("a pool whose entries hold no tokens counts as empty").isTrue();
+                .as("a pool whose entries hold no tokens counts as empty")
+                .isTrue();
     }
 
     @Test
@@ -340,10 +445,13 @@ public abstract class JobStoreContract {
         assertThat(store().admit(pool, "j/dead", 1000, 1000, T0, T0.minusSeconds(3600))).isTrue();
         Instant later = T0.plus(Duration.ofHours(3));
         assertThat(store().admit(pool, "j/next", 1000, 1000, later, later.minusSeconds(3600)))
-                .as("the holder died three hours ago and never released").isTrue();
-        assertThat(store().admit(pool, "j/third", 1, 1000, later, later.minusSeconds(3600))).isFalse();
+                .as("the holder died three hours ago and never released")
+                .isTrue();
+        assertThat(store().admit(pool, "j/third", 1, 1000, later, later.minusSeconds(3600)))
+                .isFalse();
         assertThat(store().admit(pool, "j/at-edge", 1, 1000, later, later))
-                .as("an entry exactly at staleBefore still counts").isFalse();
+                .as("an entry exactly at staleBefore still counts")
+                .isFalse();
     }
 
     @Test
@@ -354,9 +462,13 @@ public abstract class JobStoreContract {
         store().learnLimit(pool, 500, T0);
         assertThat(store().learnedLimit(pool)).hasValue(500);
         assertThat(store().admit(pool, "j/1", 400, 1000, T0, stale)).isTrue();
-        assertThat(store().admit(pool, "j/2", 200, 1000, T0, stale)).as("over the learned 500").isFalse();
+        assertThat(store().admit(pool, "j/2", 200, 1000, T0, stale))
+                .as("over the learned 500")
+                .isFalse();
         store().learnLimit(pool, 5000, T0);
-        assertThat(store().admit(pool, "j/2", 700, 1000, T0, stale)).as("the configured 1000 still holds").isFalse();
+        assertThat(store().admit(pool, "j/2", 700, 1000, T0, stale))
+                .as("the configured 1000 still holds")
+                .isFalse();
         assertThat(store().admit(pool, "j/2", 600, 1000, T0, stale)).isTrue();
     }
 }

@@ -20,9 +20,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The whole lane in memory: the core's four services on the in-memory stores, a scripted
- * provider and a clock the test moves. {@link #completeEnded} stands in for the table's stream
- * (complete runs for every shard that is ENDED and unclaimed, and for every finish asked for), so a
+ * The whole lane in memory: the core's four services on the in-memory stores, a scripted provider
+ * and a clock the test moves. {@link #completeEnded} stands in for the table's stream (complete
+ * runs for every shard that is ENDED and unclaimed, and for every finish asked for), so a
  * specification test can drive a job from drop to manifest in milliseconds.
  */
 public final class Lane {
@@ -41,8 +41,14 @@ public final class Lane {
     private final Map<String, Integer> finishesHandled = new java.util.HashMap<>();
 
     public Lane(Path tempDir) {
-        this(new ScriptedProvider("openai"), new LaneSettings(IngestLimits.OPENAI, Duration.ofMinutes(1),
-                Duration.ofMinutes(30), 200, tempDir));
+        this(
+                new ScriptedProvider("openai"),
+                new LaneSettings(
+                        IngestLimits.OPENAI,
+                        Duration.ofMinutes(1),
+                        Duration.ofMinutes(30),
+                        200,
+                        tempDir));
     }
 
     public Lane(ScriptedProvider provider, LaneSettings settings) {
@@ -51,14 +57,25 @@ public final class Lane {
         Providers providers = new Providers(List.of(provider));
         ingest = new IngestService(store, objects, providers, settings, clock);
         // One shard at a time, so the order of provider calls a test asserts is deterministic.
-        poll = new PollService(store, objects, providers, settings, new PollSettings(1,
-                PollSettings.DEFAULT_CLAIM_MARGIN, PollSettings.DEFAULT_MAX_SUBMISSIONS_PER_CYCLE), clock,
-                dev.batchlane.core.lane.LaneMetrics.NONE);
+        poll =
+                new PollService(
+                        store,
+                        objects,
+                        providers,
+                        settings,
+                        new PollSettings(
+                                1,
+                                PollSettings.DEFAULT_CLAIM_MARGIN,
+                                PollSettings.DEFAULT_MAX_SUBMISSIONS_PER_CYCLE),
+                        clock,
+                        dev.batchlane.core.lane.LaneMetrics.NONE);
         complete = new CompleteService(store, objects, providers, settings, clock);
         cancel = new CancelService(store, providers, clock);
     }
 
-    /** Drops a file under {@code inbox/<provider>/} with user metadata, as a user's upload would. */
+    /**
+     * Drops a file under {@code inbox/<provider>/} with user metadata, as a user's upload would.
+     */
     public IngestService.ObjectRef drop(String name, String jsonl, Map<String, String> metadata) {
         String key = "inbox/" + provider.name() + "/" + name;
         byte[] bytes = jsonl.getBytes(StandardCharsets.UTF_8);
@@ -77,9 +94,12 @@ public final class Lane {
     }
 
     public static String request(String id) {
-        return "{\"custom_id\":\"" + id + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":"
+        return "{\"custom_id\":\""
+                + id
+                + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":"
                 + "{\"model\":\"gpt-4o-mini\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi "
-                + id + "\"}]}}\n";
+                + id
+                + "\"}]}}\n";
     }
 
     /**
@@ -113,8 +133,15 @@ public final class Lane {
             clock.advance(settings.maxPollDelay());
             poll.pollDue();
         }
-        throw new AssertionError("job " + jobId + " did not complete in " + rounds + " rounds; shards: "
-                + store.shards(jobId).stream().map(s -> s.id() + "=" + s.status()).toList());
+        throw new AssertionError(
+                "job "
+                        + jobId
+                        + " did not complete in "
+                        + rounds
+                        + " rounds; shards: "
+                        + store.shards(jobId).stream()
+                                .map(s -> s.id() + "=" + s.status())
+                                .toList());
     }
 
     /** The text of an object the lane wrote, or null when there is none. */

@@ -20,8 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 public abstract class ObjectStoreContract {
 
-    @TempDir
-    protected Path tmp;
+    @TempDir protected Path tmp;
 
     protected abstract ObjectStore store();
 
@@ -29,7 +28,8 @@ public abstract class ObjectStoreContract {
      * Puts {@code content} with user metadata as a user's upload would (the lane itself never
      * writes metadata) and returns the version id the bucket gave it.
      */
-    protected abstract String putWithMetadata(String key, byte[] content, Map<String, String> metadata);
+    protected abstract String putWithMetadata(
+            String key, byte[] content, Map<String, String> metadata);
 
     private static String fresh(String prefix) {
         return prefix + UUID.randomUUID() + ".jsonl";
@@ -53,7 +53,9 @@ public abstract class ObjectStoreContract {
         assertThat(info.size()).isEqualTo(18);
         assertThat(info.etag()).isNotBlank();
         assertThat(read(key, null)).isEqualTo("{\"custom_id\":\"a\"}\n");
-        assertThat(read(key, info.etag())).as("pinned to its own ETag").isEqualTo("{\"custom_id\":\"a\"}\n");
+        assertThat(read(key, info.etag()))
+                .as("pinned to its own ETag")
+                .isEqualTo("{\"custom_id\":\"a\"}\n");
     }
 
     @Test
@@ -80,9 +82,11 @@ public abstract class ObjectStoreContract {
         String first = putWithMetadata(key, utf8("stingy"), Map.of("budget-usd", "1"));
         String second = putWithMetadata(key, utf8("generous!"), Map.of("budget-usd", "100"));
         assertThat(first).isNotNull().isNotEqualTo(second);
-        assertThat(store().head(key, first).orElseThrow().metadata()).containsEntry("budget-usd", "1");
+        assertThat(store().head(key, first).orElseThrow().metadata())
+                .containsEntry("budget-usd", "1");
         assertThat(store().head(key, first).orElseThrow().size()).isEqualTo(6);
-        assertThat(store().head(key, second).orElseThrow().metadata()).containsEntry("budget-usd", "100");
+        assertThat(store().head(key, second).orElseThrow().metadata())
+                .containsEntry("budget-usd", "100");
         assertThat(store().head(key).orElseThrow().versionId()).isEqualTo(second);
         assertThat(read(key, first)).isEqualTo("stingy");
         assertThat(read(key, null)).isEqualTo("generous!");
@@ -123,8 +127,12 @@ public abstract class ObjectStoreContract {
         String prefix = "staging/" + UUID.randomUUID() + "/";
         store().putBytes(prefix + "00000.jsonl", utf8("a"), "application/jsonl");
         store().putBytes(prefix + "00001.jsonl", utf8("b"), "application/jsonl");
-        store().putBytes(prefix.substring(0, prefix.length() - 1) + "x/other.jsonl", utf8("c"), "application/jsonl");
-        assertThat(store().list(prefix)).containsExactlyInAnyOrder(prefix + "00000.jsonl", prefix + "00001.jsonl");
+        store().putBytes(
+                        prefix.substring(0, prefix.length() - 1) + "x/other.jsonl",
+                        utf8("c"),
+                        "application/jsonl");
+        assertThat(store().list(prefix))
+                .containsExactlyInAnyOrder(prefix + "00000.jsonl", prefix + "00001.jsonl");
     }
 
     /**

@@ -36,10 +36,10 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * A batch provider driven by a script of answers, for the core's specification tests. It keeps
- * what it made (files, batches with their metadata and their requests), so a "lost answer" is a
- * batch that exists although the caller never heard of it, and {@link #findCreated} finds it the
- * way the OpenAI adapter does, by the lane's metadata.
+ * A batch provider driven by a script of answers, for the core's specification tests. It keeps what
+ * it made (files, batches with their metadata and their requests), so a "lost answer" is a batch
+ * that exists although the caller never heard of it, and {@link #findCreated} finds it the way the
+ * OpenAI adapter does, by the lane's metadata.
  *
  * <p>Each create takes the next {@link Create} from the script (CREATED once the script is empty);
  * each batch created takes the next {@link Fate} (ALL_SUCCEED once that script is empty), and is
@@ -57,7 +57,9 @@ public class ScriptedProvider implements BatchProvider {
         LOST_ANSWER,
         /** Refused with 429, nothing made; Retry-After 30 s. */
         RATE_LIMITED,
-        /** Refused with {@code token_limit_exceeded}: the provider's enqueued-token queue is full. */
+        /**
+         * Refused with {@code token_limit_exceeded}: the provider's enqueued-token queue is full.
+         */
         TOKEN_LIMIT_EXCEEDED,
         /** Refused for good (400 invalid_request_error). */
         INVALID
@@ -70,11 +72,13 @@ public class ScriptedProvider implements BatchProvider {
         EXPIRED,
         /**
          * Completed with mixed lines: each request whose id contains "limited" fails with 429
-         * {@code rate_limit_exceeded}, "broken" with 400 {@code invalid_request_error}, "lost" gets no line;
-         * the rest succeed.
+         * {@code rate_limit_exceeded}, "broken" with 400 {@code invalid_request_error}, "lost" gets
+         * no line; the rest succeed.
          */
         PARTIAL,
-        /** Failed as a whole because the queue was full ({@code token_limit_exceeded}), nothing ran. */
+        /**
+         * Failed as a whole because the queue was full ({@code token_limit_exceeded}), nothing ran.
+         */
         QUEUE_FULL
     }
 
@@ -85,11 +89,21 @@ public class ScriptedProvider implements BatchProvider {
     private final Map<String, Made> batches = new LinkedHashMap<>();
     private final Map<String, List<String>> files = new LinkedHashMap<>();
     private final Map<String, Integer> retrieves = new HashMap<>();
-    /** Every call by operation name, in order: "upload", "create", "retrieve", "cancel", "cleanup", "findCreated". */
+
+    /**
+     * Every call by operation name, in order: "upload", "create", "retrieve", "cancel", "cleanup",
+     * "findCreated".
+     */
     public final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+
     public volatile int runningPolls = 1;
 
-    private record Made(String id, String fileId, Map<String, String> metadata, List<String> ids, Fate fate,
+    private record Made(
+            String id,
+            String fileId,
+            Map<String, String> metadata,
+            List<String> ids,
+            Fate fate,
             boolean[] cancelled) {}
 
     public ScriptedProvider(String name) {
@@ -154,28 +168,60 @@ public class ScriptedProvider implements BatchProvider {
     }
 
     @Override
-    public synchronized Submission create(String inputFileId, Payload payload, String endpoint,
-            Map<String, String> metadata) {
+    public synchronized Submission create(
+            String inputFileId, Payload payload, String endpoint, Map<String, String> metadata) {
         calls.add("create");
         Create answer = creates.isEmpty() ? Create.CREATED : creates.poll();
         switch (answer) {
-            case RATE_LIMITED -> throw new ProviderException(name + ": create batch: 429 rate_limit_exceeded", 429,
-                    "rate_limit_exceeded", true, Duration.ofSeconds(30), null);
-            case TOKEN_LIMIT_EXCEEDED -> throw new ProviderException(name + ": create batch: enqueued token limit"
-                    + " reached; limit 2,000,000", 400, "token_limit_exceeded", false, null,
-                    new ProviderBusy(ProviderBusy.Reason.ENQUEUED_TOKENS, 2_000_000L, "token_limit_exceeded"), null);
-            case INVALID -> throw new ProviderException(name + ": create batch: 400 invalid_request_error", 400,
-                    "invalid_request_error", false, null);
-            case CREATED, LOST_ANSWER -> {
-            }
+            case RATE_LIMITED ->
+                    throw new ProviderException(
+                            name + ": create batch: 429 rate_limit_exceeded",
+                            429,
+                            "rate_limit_exceeded",
+                            true,
+                            Duration.ofSeconds(30),
+                            null);
+            case TOKEN_LIMIT_EXCEEDED ->
+                    throw new ProviderException(
+                            name
+                                    + ": create batch: enqueued token limit"
+                                    + " reached; limit 2,000,000",
+                            400,
+                            "token_limit_exceeded",
+                            false,
+                            null,
+                            new ProviderBusy(
+                                    ProviderBusy.Reason.ENQUEUED_TOKENS,
+                                    2_000_000L,
+                                    "token_limit_exceeded"),
+                            null);
+            case INVALID ->
+                    throw new ProviderException(
+                            name + ": create batch: 400 invalid_request_error",
+                            400,
+                            "invalid_request_error",
+                            false,
+                            null);
+            case CREATED, LOST_ANSWER -> {}
         }
         String id = "batch-" + (batches.size() + 1);
         List<String> ids = files.containsKey(inputFileId) ? files.get(inputFileId) : ids(payload);
-        batches.put(id, new Made(id, inputFileId, Map.copyOf(metadata), ids,
-                fates.isEmpty() ? Fate.ALL_SUCCEED : fates.poll(), new boolean[1]));
+        batches.put(
+                id,
+                new Made(
+                        id,
+                        inputFileId,
+                        Map.copyOf(metadata),
+                        ids,
+                        fates.isEmpty() ? Fate.ALL_SUCCEED : fates.poll(),
+                        new boolean[1]));
         if (answer == Create.LOST_ANSWER) {
-            throw new ProviderException(name + ": create batch: 502 Bad Gateway (the batch was made)", 502, null,
-                    true, null);
+            throw new ProviderException(
+                    name + ": create batch: 502 Bad Gateway (the batch was made)",
+                    502,
+                    null,
+                    true,
+                    null);
         }
         return new Submission(id, inputFileId, "validating");
     }
@@ -196,34 +242,82 @@ public class ScriptedProvider implements BatchProvider {
         calls.add("retrieve");
         Made b = batches.get(batchId);
         if (b == null) {
-            throw new ProviderException(name + ": retrieve " + batchId + ": 404 not found", 404, "not_found", false,
+            throw new ProviderException(
+                    name + ": retrieve " + batchId + ": 404 not found",
+                    404,
+                    "not_found",
+                    false,
                     null);
         }
         int n = retrieves.merge(batchId, 1, Integer::sum);
         long total = b.ids().size();
         if (b.cancelled()[0]) {
-            return new BatchView(batchId, BatchState.CANCELLED, "cancelled", new BatchCounts(total, 0, 0), null, null,
+            return new BatchView(
+                    batchId,
+                    BatchState.CANCELLED,
+                    "cancelled",
+                    new BatchCounts(total, 0, 0),
+                    null,
+                    null,
                     null);
         }
         if (n <= runningPolls) {
-            return new BatchView(batchId, BatchState.RUNNING, "in_progress", new BatchCounts(total, 0, 0), null, null,
+            return new BatchView(
+                    batchId,
+                    BatchState.RUNNING,
+                    "in_progress",
+                    new BatchCounts(total, 0, 0),
+                    null,
+                    null,
                     null);
         }
         return switch (b.fate()) {
-            case ALL_SUCCEED -> new BatchView(batchId, BatchState.COMPLETED, "completed",
-                    new BatchCounts(total, total, 0), "out-" + batchId, null, null);
+            case ALL_SUCCEED ->
+                    new BatchView(
+                            batchId,
+                            BatchState.COMPLETED,
+                            "completed",
+                            new BatchCounts(total, total, 0),
+                            "out-" + batchId,
+                            null,
+                            null);
             case PARTIAL -> {
-                long failed = b.ids().stream().filter(i -> i.contains("limited") || i.contains("broken")).count();
+                long failed =
+                        b.ids().stream()
+                                .filter(i -> i.contains("limited") || i.contains("broken"))
+                                .count();
                 long lost = b.ids().stream().filter(i -> i.contains("lost")).count();
-                yield new BatchView(batchId, BatchState.COMPLETED, "completed",
-                        new BatchCounts(total, total - failed - lost, failed), "out-" + batchId, "err-" + batchId,
+                yield new BatchView(
+                        batchId,
+                        BatchState.COMPLETED,
+                        "completed",
+                        new BatchCounts(total, total - failed - lost, failed),
+                        "out-" + batchId,
+                        "err-" + batchId,
                         null);
             }
-            case EXPIRED -> new BatchView(batchId, BatchState.EXPIRED, "expired",
-                    new BatchCounts(total, total / 2, 0), "out-" + batchId, "err-" + batchId, null);
-            case QUEUE_FULL -> new BatchView(batchId, BatchState.FAILED, "failed", new BatchCounts(total, 0, 0), null,
-                    null, "token_limit_exceeded", new ProviderBusy(ProviderBusy.Reason.ENQUEUED_TOKENS, null,
-                            "token_limit_exceeded"));
+            case EXPIRED ->
+                    new BatchView(
+                            batchId,
+                            BatchState.EXPIRED,
+                            "expired",
+                            new BatchCounts(total, total / 2, 0),
+                            "out-" + batchId,
+                            "err-" + batchId,
+                            null);
+            case QUEUE_FULL ->
+                    new BatchView(
+                            batchId,
+                            BatchState.FAILED,
+                            "failed",
+                            new BatchCounts(total, 0, 0),
+                            null,
+                            null,
+                            "token_limit_exceeded",
+                            new ProviderBusy(
+                                    ProviderBusy.Reason.ENQUEUED_TOKENS,
+                                    null,
+                                    "token_limit_exceeded"));
         };
     }
 
@@ -249,18 +343,32 @@ public class ScriptedProvider implements BatchProvider {
         List<String> ids = b.ids();
         for (int i = 0; i < ids.size(); i++) {
             String id = ids.get(i);
-            LineResult line = switch (b.fate()) {
-                case ALL_SUCCEED -> ok(id);
-                case EXPIRED -> i < ids.size() / 2 ? ok(id)
-                        : new LineResult(id, Outcome.EXPIRED, null, null,
-                                "{\"code\":\"batch_expired\",\"message\":\"This request could not be executed before"
-                                        + " the completion window expired.\"}", null, "batch_expired", null);
-                case PARTIAL -> id.contains("lost") ? null
-                        : id.contains("limited") ? failed(id, 429, "rate_limit_exceeded")
-                        : id.contains("broken") ? failed(id, 400, "invalid_request_error")
-                        : ok(id);
-                case QUEUE_FULL -> null;
-            };
+            LineResult line =
+                    switch (b.fate()) {
+                        case ALL_SUCCEED -> ok(id);
+                        case EXPIRED ->
+                                i < ids.size() / 2
+                                        ? ok(id)
+                                        : new LineResult(
+                                                id,
+                                                Outcome.EXPIRED,
+                                                null,
+                                                null,
+                                                "{\"code\":\"batch_expired\",\"message\":\"This request could not be executed before"
+                                                        + " the completion window expired.\"}",
+                                                null,
+                                                "batch_expired",
+                                                null);
+                        case PARTIAL ->
+                                id.contains("lost")
+                                        ? null
+                                        : id.contains("limited")
+                                                ? failed(id, 429, "rate_limit_exceeded")
+                                                : id.contains("broken")
+                                                        ? failed(id, 400, "invalid_request_error")
+                                                        : ok(id);
+                        case QUEUE_FULL -> null;
+                    };
             if (line != null) {
                 sink.accept(line);
             }
@@ -268,13 +376,27 @@ public class ScriptedProvider implements BatchProvider {
     }
 
     private static LineResult ok(String id) {
-        return new LineResult(id, Outcome.SUCCEEDED, 200, "{\"id\":\"resp-" + id + "\",\"body\":{\"ok\":true}}", null,
-                new Usage(10, 0, 5), null, "gpt-4o-mini");
+        return new LineResult(
+                id,
+                Outcome.SUCCEEDED,
+                200,
+                "{\"id\":\"resp-" + id + "\",\"body\":{\"ok\":true}}",
+                null,
+                new Usage(10, 0, 5),
+                null,
+                "gpt-4o-mini");
     }
 
     private static LineResult failed(String id, int status, String code) {
-        return new LineResult(id, Outcome.FAILED, status, null,
-                "{\"code\":\"" + code + "\",\"message\":\"scripted failure\"}", new Usage(0, 0, 0), code, null);
+        return new LineResult(
+                id,
+                Outcome.FAILED,
+                status,
+                null,
+                "{\"code\":\"" + code + "\",\"message\":\"scripted failure\"}",
+                new Usage(0, 0, 0),
+                code,
+                null);
     }
 
     @Override
@@ -286,71 +408,108 @@ public class ScriptedProvider implements BatchProvider {
     /** The ids of a payload's lines, read the way the provider reads an uploaded file. */
     private List<String> ids(Payload payload) {
         List<String> out = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(payload.open(), StandardCharsets.UTF_8))) {
+        try (BufferedReader r =
+                new BufferedReader(new InputStreamReader(payload.open(), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 if (!line.isBlank()) {
                     out.add(JSON.readTree(line).path(contract.idField()).asText());
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(name + ": reading the uploaded payload " + payload.name(), e);
+            throw new UncheckedIOException(
+                    name + ": reading the uploaded payload " + payload.name(), e);
         }
         return out;
     }
 
     /**
      * A chat-completions contract of the OpenAI shape, as far as the core's generic rules go:
-     * {@code custom_id}, {@code method}, {@code url} and {@code body.model}; one endpoint and one model a file.
+     * {@code custom_id}, {@code method}, {@code url} and {@code body.model}; one endpoint and one
+     * model a file.
      */
-    public static final RequestContract OPENAI_LIKE = new RequestContract() {
-        @Override
-        public String idField() {
-            return "custom_id";
-        }
-
-        @Override
-        public FileRules startFile() {
-            return new FileRules() {
-                private String model;
-
+    public static final RequestContract OPENAI_LIKE =
+            new RequestContract() {
                 @Override
-                public void check(long lineNumber, String customId, ObjectNode line, ViolationSink out) {
-                    JsonNode body = line.get("body");
-                    if (!"POST".equals(line.path("method").asText()) || body == null || !body.isObject()) {
-                        out.add(new Violation(lineNumber, customId, "request_invalid", "line " + lineNumber
-                                + " (" + customId + ") needs \"method\":\"POST\" and an object \"body\""));
-                        return;
-                    }
-                    String m = body.path("model").asText(null);
-                    if (m == null) {
-                        out.add(new Violation(lineNumber, customId, "model_missing", "line " + lineNumber
-                                + " (" + customId + ") has no body.model"));
-                    } else if (model == null) {
-                        model = m;
-                    } else if (!model.equals(m)) {
-                        out.add(new Violation(lineNumber, customId, "model_mixed", "line " + lineNumber + " ("
-                                + customId + ") uses " + m + " but the file's first line uses " + model));
-                    }
+                public String idField() {
+                    return "custom_id";
                 }
 
                 @Override
-                public String endpoint() {
-                    return "/v1/chat/completions";
-                }
+                public FileRules startFile() {
+                    return new FileRules() {
+                        private String model;
 
-                @Override
-                public String model() {
-                    return model;
-                }
+                        @Override
+                        public void check(
+                                long lineNumber,
+                                String customId,
+                                ObjectNode line,
+                                ViolationSink out) {
+                            JsonNode body = line.get("body");
+                            if (!"POST".equals(line.path("method").asText())
+                                    || body == null
+                                    || !body.isObject()) {
+                                out.add(
+                                        new Violation(
+                                                lineNumber,
+                                                customId,
+                                                "request_invalid",
+                                                "line "
+                                                        + lineNumber
+                                                        + " ("
+                                                        + customId
+                                                        + ") needs \"method\":\"POST\" and an object \"body\""));
+                                return;
+                            }
+                            String m = body.path("model").asText(null);
+                            if (m == null) {
+                                out.add(
+                                        new Violation(
+                                                lineNumber,
+                                                customId,
+                                                "model_missing",
+                                                "line "
+                                                        + lineNumber
+                                                        + " ("
+                                                        + customId
+                                                        + ") has no body.model"));
+                            } else if (model == null) {
+                                model = m;
+                            } else if (!model.equals(m)) {
+                                out.add(
+                                        new Violation(
+                                                lineNumber,
+                                                customId,
+                                                "model_mixed",
+                                                "line "
+                                                        + lineNumber
+                                                        + " ("
+                                                        + customId
+                                                        + ") uses "
+                                                        + m
+                                                        + " but the file's first line uses "
+                                                        + model));
+                            }
+                        }
 
-                @Override
-                public JsonNode requestBody(ObjectNode line) {
-                    JsonNode body = line.get("body");
-                    return body == null ? JSON.createObjectNode() : body;
+                        @Override
+                        public String endpoint() {
+                            return "/v1/chat/completions";
+                        }
+
+                        @Override
+                        public String model() {
+                            return model;
+                        }
+
+                        @Override
+                        public JsonNode requestBody(ObjectNode line) {
+                            JsonNode body = line.get("body");
+                            return body == null ? JSON.createObjectNode() : body;
+                        }
+                    };
                 }
             };
-        }
-    };
 
     /** The ids of the requests a batch was created with, as a set (for assertions). */
     public synchronized Set<String> allRequested() {

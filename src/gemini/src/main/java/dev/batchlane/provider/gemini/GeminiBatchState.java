@@ -5,9 +5,9 @@ import dev.batchlane.core.provider.ProviderException;
 import java.util.Locale;
 
 /**
- * The wire values of {@code GenerateContentBatch.state}. Google's SDKs rename them
- * {@code JOB_STATE_*} and some of Google's own samples compare against those names, so both
- * spellings are read.
+ * The wire values of {@code GenerateContentBatch.state}. Google's SDKs rename them {@code
+ * JOB_STATE_*} and some of Google's own samples compare against those names, so both spellings are
+ * read.
  */
 enum GeminiBatchState {
     UNSPECIFIED,
@@ -20,8 +20,12 @@ enum GeminiBatchState {
 
     static GeminiBatchState fromWire(String batchName, String wire) {
         if (wire != null) {
-            String word = wire.startsWith("BATCH_STATE_") ? wire.substring("BATCH_STATE_".length())
-                    : wire.startsWith("JOB_STATE_") ? wire.substring("JOB_STATE_".length()) : null;
+            String word =
+                    wire.startsWith("BATCH_STATE_")
+                            ? wire.substring("BATCH_STATE_".length())
+                            : wire.startsWith("JOB_STATE_")
+                                    ? wire.substring("JOB_STATE_".length())
+                                    : null;
             if (word != null) {
                 for (GeminiBatchState s : values()) {
                     if (s.name().equals(word)) {
@@ -30,14 +34,23 @@ enum GeminiBatchState {
                 }
             }
         }
-        throw new ProviderException("gemini batches.get failed: batch " + batchName + " has unknown state '"
-                + wire + "'", 200, "unknown_state", false, null);
+        throw new ProviderException(
+                "gemini batches.get failed: batch "
+                        + batchName
+                        + " has unknown state '"
+                        + wire
+                        + "'",
+                200,
+                "unknown_state",
+                false,
+                null);
     }
 
     /**
-     * The one mapping onto the lane's states. UNSPECIFIED is what a batch reports before the service
-     * has said anything, so it waits like PENDING (poll flags a batch that never moves). EXPIRED is
-     * Google's 48 h limit: the batch ends with no results at all, so every request is resubmitted.
+     * The one mapping onto the lane's states. UNSPECIFIED is what a batch reports before the
+     * service has said anything, so it waits like PENDING (poll flags a batch that never moves).
+     * EXPIRED is Google's 48 h limit: the batch ends with no results at all, so every request is
+     * resubmitted.
      */
     BatchState state() {
         return switch (this) {

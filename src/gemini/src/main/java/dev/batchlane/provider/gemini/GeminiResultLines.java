@@ -8,15 +8,14 @@ import dev.batchlane.core.provider.Usage;
 import java.io.IOException;
 
 /**
- * One line of a Gemini responses file: {@code {"key", "response": GenerateContentResponse}}, or for a
- * request that failed {@code {"key", "error": Status}} (some clients see {@code status}; both are
+ * One line of a Gemini responses file: {@code {"key", "response": GenerateContentResponse}}, or for
+ * a request that failed {@code {"key", "error": Status}} (some clients see {@code status}; both are
  * read). Lines are joined by key, never by their order.
  */
 final class GeminiResultLines {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private GeminiResultLines() {
-    }
+    private GeminiResultLines() {}
 
     /** The line in the lane's shape, or null when it is not a result line (no key, not JSON). */
     static LineResult parse(String line) {
@@ -35,12 +34,22 @@ final class GeminiResultLines {
         }
         JsonNode response = node.get("response");
         if (response != null && response.isObject()) {
-            return new LineResult(key, Outcome.SUCCEEDED, 200, response.toString(), null,
+            return new LineResult(
+                    key,
+                    Outcome.SUCCEEDED,
+                    200,
+                    response.toString(),
+                    null,
                     usage(response.path("usageMetadata")));
         }
         JsonNode error = node.has("error") ? node.get("error") : node.get("status");
         if (error != null && error.isObject()) {
-            return new LineResult(key, Outcome.FAILED, httpStatus(error.path("code").asInt(2)), null, error.toString(),
+            return new LineResult(
+                    key,
+                    Outcome.FAILED,
+                    httpStatus(error.path("code").asInt(2)),
+                    null,
+                    error.toString(),
                     null);
         }
         return null;
@@ -51,16 +60,18 @@ final class GeminiResultLines {
      * prompts are input too; thinking tokens are billed as output.
      */
     static Usage usage(JsonNode u) {
-        long input = u.path("promptTokenCount").asLong(0) + u.path("toolUsePromptTokenCount").asLong(0);
+        long input =
+                u.path("promptTokenCount").asLong(0) + u.path("toolUsePromptTokenCount").asLong(0);
         long cached = u.path("cachedContentTokenCount").asLong(0);
-        long output = u.path("candidatesTokenCount").asLong(0) + u.path("thoughtsTokenCount").asLong(0);
+        long output =
+                u.path("candidatesTokenCount").asLong(0) + u.path("thoughtsTokenCount").asLong(0);
         return new Usage(input, Math.min(cached, input), output);
     }
 
     /**
-     * A {@code google.rpc.Code} as the HTTP status Google maps it to, so the lane's retry rule (429,
-     * 408, 5xx) reads a Gemini line as it reads the others. A value that already is an HTTP status
-     * is kept.
+     * A {@code google.rpc.Code} as the HTTP status Google maps it to, so the lane's retry rule
+     * (429, 408, 5xx) reads a Gemini line as it reads the others. A value that already is an HTTP
+     * status is kept.
      */
     static int httpStatus(int rpcCode) {
         return switch (rpcCode) {

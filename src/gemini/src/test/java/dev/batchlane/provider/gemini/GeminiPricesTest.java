@@ -14,15 +14,28 @@ class GeminiPricesTest {
     private final PriceTable prices = PriceTable.shipped();
 
     @Test
-    void everyGeminiModel_isPricedForBatchAtHalfTheStandardRate_cachedTokensAtTheStandardCachingRate() {
-        List<String> models = List.of("gemini-3-pro", "gemini-3-flash", "gemini-2.5-pro", "gemini-2.5-flash",
-                "gemini-2.5-flash-lite", "gemini-2.0-flash", "gemini-2.0-flash-lite");
+    void
+            everyGeminiModel_isPricedForBatchAtHalfTheStandardRate_cachedTokensAtTheStandardCachingRate() {
+        List<String> models =
+                List.of(
+                        "gemini-3-pro",
+                        "gemini-3-flash",
+                        "gemini-2.5-pro",
+                        "gemini-2.5-flash",
+                        "gemini-2.5-flash-lite",
+                        "gemini-2.0-flash",
+                        "gemini-2.0-flash-lite");
         for (String model : models) {
-            ModelPrice p = prices.find("gemini", model).orElseThrow(() -> new AssertionError("no price for " + model));
+            ModelPrice p =
+                    prices.find("gemini", model)
+                            .orElseThrow(() -> new AssertionError("no price for " + model));
             assertThat(p.model()).isEqualTo(model);
-            assertThat(p.batch().input().multiply(BigDecimal.valueOf(2))).isEqualByComparingTo(p.sync().input());
-            assertThat(p.batch().output().multiply(BigDecimal.valueOf(2))).isEqualByComparingTo(p.sync().output());
-            if (p.sync().cachedInput().compareTo(p.sync().input()) != 0) { // 2.0 Flash-Lite has no caching
+            assertThat(p.batch().input().multiply(BigDecimal.valueOf(2)))
+                    .isEqualByComparingTo(p.sync().input());
+            assertThat(p.batch().output().multiply(BigDecimal.valueOf(2)))
+                    .isEqualByComparingTo(p.sync().output());
+            if (p.sync().cachedInput().compareTo(p.sync().input())
+                    != 0) { // 2.0 Flash-Lite has no caching
                 assertThat(p.batch().cachedInput()).isEqualByComparingTo(p.sync().cachedInput());
             }
         }
@@ -30,17 +43,29 @@ class GeminiPricesTest {
 
     @Test
     void previewsAndVersions_priceAsTheirFamily_andTheBillCountsCachedAndThinkingTokens() {
-        assertThat(prices.find("gemini", "gemini-2.5-flash-lite-preview-09-2025")).get().extracting(ModelPrice::model)
+        assertThat(prices.find("gemini", "gemini-2.5-flash-lite-preview-09-2025"))
+                .get()
+                .extracting(ModelPrice::model)
                 .isEqualTo("gemini-2.5-flash-lite");
-        assertThat(prices.find("gemini", "gemini-2.5-flash-001")).get().extracting(ModelPrice::model)
+        assertThat(prices.find("gemini", "gemini-2.5-flash-001"))
+                .get()
+                .extracting(ModelPrice::model)
                 .isEqualTo("gemini-2.5-flash");
-        assertThat(prices.find("gemini", "gemini-3-pro-preview")).get().extracting(ModelPrice::model)
+        assertThat(prices.find("gemini", "gemini-3-pro-preview"))
+                .get()
+                .extracting(ModelPrice::model)
                 .isEqualTo("gemini-3-pro");
         assertThat(prices.find("openai", "gemini-2.5-flash")).isEmpty();
-        // 1M prompt tokens of which 400k cached, 100k answer + thoughts: 0.6 × 0.15 + 0.4 × 0.03 + 0.1 × 1.25
-        Usage usage = GeminiResultLines.usage(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
-                .put("promptTokenCount", 1_000_000).put("cachedContentTokenCount", 400_000)
-                .put("candidatesTokenCount", 60_000).put("thoughtsTokenCount", 40_000));
+        // 1M prompt tokens of which 400k cached, 100k answer + thoughts: 0.6 × 0.15 + 0.4 × 0.03 +
+        // 0.1 × 1.25
+        Usage usage =
+                GeminiResultLines.usage(
+                        new com.fasterxml.jackson.databind.ObjectMapper()
+                                .createObjectNode()
+                                .put("promptTokenCount", 1_000_000)
+                                .put("cachedContentTokenCount", 400_000)
+                                .put("candidatesTokenCount", 60_000)
+                                .put("thoughtsTokenCount", 40_000));
         assertThat(prices.find("gemini", "gemini-2.5-flash").orElseThrow().batch().cost(usage))
                 .isEqualByComparingTo("0.227");
     }

@@ -36,14 +36,16 @@ import org.junit.jupiter.api.Test;
 class GeminiProviderTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String ENDPOINT = "models/gemini-2.5-flash:batchGenerateContent";
-    private static final Map<String, String> META = Map.of("batchlane_job_id", "job1", "batchlane_shard", "00001");
+    private static final Map<String, String> META =
+            Map.of("batchlane_job_id", "job1", "batchlane_shard", "00001");
     private GeminiSimulator sim;
     private GeminiProvider provider;
     private final AtomicInteger opens = new AtomicInteger();
 
     @BeforeEach
     void start() throws Exception {
-        var builder = GeminiSimulator.builder().stepDuration(Duration.ZERO).apiKey("AIza-test").seed(5);
+        var builder =
+                GeminiSimulator.builder().stepDuration(Duration.ZERO).apiKey("AIza-test").seed(5);
         var doc = DiscoveryDocument.find("gemini-batches.json");
         if (doc.isPresent()) {
             builder.discovery(DiscoveryDocument.load(doc.get()));
@@ -53,7 +55,9 @@ class GeminiProviderTest {
     }
 
     private GeminiProvider provider(String key) {
-        return new GeminiProvider(new GeminiConfig(URI.create(sim.baseUrl()), key, Duration.ofSeconds(30), 256 * 1024),
+        return new GeminiProvider(
+                new GeminiConfig(
+                        URI.create(sim.baseUrl()), key, Duration.ofSeconds(30), 256 * 1024),
                 HttpClient.newHttpClient());
     }
 
@@ -67,14 +71,21 @@ class GeminiProviderTest {
     private Payload payload(int n, int pad) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < n; i++) {
-            sb.append("{\"key\":\"k-").append(i).append("\",\"request\":{\"contents\":[{\"parts\":[{\"text\":\"")
-                    .append("p".repeat(pad)).append(i).append("\"}]}],\"generationConfig\":{\"maxOutputTokens\":8}}}\n");
+            sb.append("{\"key\":\"k-")
+                    .append(i)
+                    .append("\",\"request\":{\"contents\":[{\"parts\":[{\"text\":\"")
+                    .append("p".repeat(pad))
+                    .append(i)
+                    .append("\"}]}],\"generationConfig\":{\"maxOutputTokens\":8}}}\n");
         }
         byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
-        return new Payload("job1-00001.jsonl", bytes.length, () -> {
-            opens.incrementAndGet();
-            return new ByteArrayInputStream(bytes);
-        });
+        return new Payload(
+                "job1-00001.jsonl",
+                bytes.length,
+                () -> {
+                    opens.incrementAndGet();
+                    return new ByteArrayInputStream(bytes);
+                });
     }
 
     private static List<LineResult> results(GeminiProvider p, BatchView view) {
@@ -97,7 +108,9 @@ class GeminiProviderTest {
         sim.failLines(k -> k.equals("k-3"), 3, "INVALID_ARGUMENT", "bad request");
         Payload payload = payload(40, 15_000); // about 600 KB: three chunks of 256 KiB at most
         String file = provider.upload(payload);
-        assertThat(sim.requestLog()).filteredOn(l -> l.startsWith("POST /upload/v1beta/files")).hasSize(4);
+        assertThat(sim.requestLog())
+                .filteredOn(l -> l.startsWith("POST /upload/v1beta/files"))
+                .hasSize(4);
         Submission s = provider.create(file, payload, ENDPOINT, META);
         assertThat(s.batchId()).startsWith("batches/");
         assertThat(s.providerStatus()).isEqualTo("pending");
@@ -109,20 +122,30 @@ class GeminiProviderTest {
         assertThat(view.counts().total()).isEqualTo(40);
         assertThat(view.counts().failed()).isEqualTo(2);
         assertThat(view.outputFileId()).startsWith("files/batch-");
-        assertThat(view.errorFileId()).as("the batch travels as the second handle, for cleanup").isEqualTo(s.batchId());
+        assertThat(view.errorFileId())
+                .as("the batch travels as the second handle, for cleanup")
+                .isEqualTo(s.batchId());
 
         List<LineResult> lines = results(provider, view);
         assertThat(lines).hasSize(40).extracting(LineResult::customId).doesNotHaveDuplicates();
         Map<String, LineResult> byKey = new HashMap<>();
         lines.forEach(l -> byKey.put(l.customId(), l));
         assertThat(byKey.get("k-2").outcome()).isEqualTo(Outcome.FAILED);
-        assertThat(byKey.get("k-2").statusCode()).as("RESOURCE_EXHAUSTED is retried like a 429").isEqualTo(429);
+        assertThat(byKey.get("k-2").statusCode())
+                .as("RESOURCE_EXHAUSTED is retried like a 429")
+                .isEqualTo(429);
         assertThat(byKey.get("k-3").statusCode()).isEqualTo(400);
         assertThat(byKey.get("k-3").errorJson()).contains("bad request");
-        Usage total = lines.stream().filter(l -> l.usage() != null).map(LineResult::usage).reduce(Usage.ZERO, Usage::plus);
+        Usage total =
+                lines.stream()
+                        .filter(l -> l.usage() != null)
+                        .map(LineResult::usage)
+                        .reduce(Usage.ZERO, Usage::plus);
         long[] known = sim.knownUsage();
         assertThat(total.inputTokens()).isEqualTo(known[0]);
-        assertThat(total.outputTokens()).as("thinking tokens are billed as output").isEqualTo(known[1] + known[2]);
+        assertThat(total.outputTokens())
+                .as("thinking tokens are billed as output")
+                .isEqualTo(known[1] + known[2]);
 
         provider.cleanup(file, view.outputFileId(), view.errorFileId());
         assertThat(sim.liveBatchNames()).isEmpty();
@@ -150,14 +173,17 @@ class GeminiProviderTest {
         Submission adopted = provider.create(file, payload, ENDPOINT, META);
         assertThat(sim.createdDisplayNames()).containsExactly("batchlane-job1-00001");
 
-        // The look right after the failure fails too: the create throws, and the next attempt adopts.
+        // The look right after the failure fails too: the create throws, and the next attempt
+        // adopts.
         Map<String, String> other = Map.of("batchlane_job_id", "job1", "batchlane_shard", "00002");
         sim.loseNextAnswers("create", 500, 1);
         sim.failCallsAfter("list", 1, 503, 1);
         assertThatThrownBy(() -> provider.create(file, payload, ENDPOINT, other))
-                .isInstanceOf(ProviderException.class).matches(e -> ((ProviderException) e).retryable());
+                .isInstanceOf(ProviderException.class)
+                .matches(e -> ((ProviderException) e).retryable());
         Submission second = provider.create(file, payload, ENDPOINT, other);
-        assertThat(sim.createdDisplayNames()).containsExactly("batchlane-job1-00001", "batchlane-job1-00002");
+        assertThat(sim.createdDisplayNames())
+                .containsExactly("batchlane-job1-00001", "batchlane-job1-00002");
         assertThat(second.batchId()).isNotEqualTo(adopted.batchId());
         assertThat(runToEnd(second.batchId()).state()).isEqualTo(BatchState.COMPLETED);
     }
@@ -167,17 +193,23 @@ class GeminiProviderTest {
         Payload payload = payload(3, 10);
         String file = provider.upload(payload);
         sim.failNextCalls("create", 429, 1);
-        assertThatThrownBy(() -> provider.create(file, payload, ENDPOINT, META)).isInstanceOfSatisfying(
-                ProviderException.class, e -> {
-                    assertThat(e.statusCode()).isEqualTo(429);
-                    assertThat(e.code()).isEqualTo("RESOURCE_EXHAUSTED");
-                    assertThat(e.retryable()).isTrue();
-                    assertThat(e.retryAfter()).hasValue(Duration.ofSeconds(1));
-                    assertThat(GeminiProvider.ambiguous(e)).isFalse();
-                });
+        assertThatThrownBy(() -> provider.create(file, payload, ENDPOINT, META))
+                .isInstanceOfSatisfying(
+                        ProviderException.class,
+                        e -> {
+                            assertThat(e.statusCode()).isEqualTo(429);
+                            assertThat(e.code()).isEqualTo("RESOURCE_EXHAUSTED");
+                            assertThat(e.retryable()).isTrue();
+                            assertThat(e.retryAfter()).hasValue(Duration.ofSeconds(1));
+                            assertThat(GeminiProvider.ambiguous(e)).isFalse();
+                        });
         assertThat(sim.createdDisplayNames()).isEmpty();
-        assertThatThrownBy(() -> provider.create(file, payload, "models/gpt-4o:batchGenerateContent", META))
-                .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.retryable()).isFalse());
+        assertThatThrownBy(
+                        () ->
+                                provider.create(
+                                        file, payload, "models/gpt-4o:batchGenerateContent", META))
+                .isInstanceOfSatisfying(
+                        ProviderException.class, e -> assertThat(e.retryable()).isFalse());
     }
 
     @Test
@@ -187,7 +219,8 @@ class GeminiProviderTest {
         Submission s = provider.submit(payload, ENDPOINT, META);
         BatchView view = runToEnd(s.batchId());
         assertThat(view.state()).isEqualTo(BatchState.EXPIRED);
-        assertThat(view.providerStatus()).as("the word the core reads to mark unanswered requests expired")
+        assertThat(view.providerStatus())
+                .as("the word the core reads to mark unanswered requests expired")
                 .isEqualTo("expired");
         assertThat(view.outputFileId()).isNull();
         assertThat(results(provider, view)).isEmpty();
@@ -207,36 +240,62 @@ class GeminiProviderTest {
 
     @Test
     void wrongKey_isRefusedForGood() {
-        assertThatThrownBy(() -> provider("AIza-wrong").upload(payload(1, 1))).isInstanceOfSatisfying(
-                ProviderException.class, e -> {
-                    assertThat(e.statusCode()).isEqualTo(400);
-                    assertThat(e.retryable()).isFalse();
-                    assertThat(e.getMessage()).doesNotContain("AIza-wrong");
-                });
+        assertThatThrownBy(() -> provider("AIza-wrong").upload(payload(1, 1)))
+                .isInstanceOfSatisfying(
+                        ProviderException.class,
+                        e -> {
+                            assertThat(e.statusCode()).isEqualTo(400);
+                            assertThat(e.retryable()).isFalse();
+                            assertThat(e.getMessage()).doesNotContain("AIza-wrong");
+                        });
     }
 
     @Test
     void everyWireState_mapsToOneLaneState_inBothSpellings() {
-        Map<String, BatchState> expected = Map.of("UNSPECIFIED", BatchState.PENDING, "PENDING", BatchState.PENDING,
-                "RUNNING", BatchState.RUNNING, "SUCCEEDED", BatchState.COMPLETED, "FAILED", BatchState.FAILED,
-                "CANCELLED", BatchState.CANCELLED, "EXPIRED", BatchState.EXPIRED);
+        Map<String, BatchState> expected =
+                Map.of(
+                        "UNSPECIFIED",
+                        BatchState.PENDING,
+                        "PENDING",
+                        BatchState.PENDING,
+                        "RUNNING",
+                        BatchState.RUNNING,
+                        "SUCCEEDED",
+                        BatchState.COMPLETED,
+                        "FAILED",
+                        BatchState.FAILED,
+                        "CANCELLED",
+                        BatchState.CANCELLED,
+                        "EXPIRED",
+                        BatchState.EXPIRED);
         assertThat(expected).hasSize(GeminiBatchState.values().length);
-        expected.forEach((word, state) -> {
-            assertThat(GeminiBatchState.fromWire("batches/x", "BATCH_STATE_" + word).state()).isEqualTo(state);
-            assertThat(GeminiBatchState.fromWire("batches/x", "JOB_STATE_" + word).state()).isEqualTo(state);
-        });
+        expected.forEach(
+                (word, state) -> {
+                    assertThat(
+                                    GeminiBatchState.fromWire("batches/x", "BATCH_STATE_" + word)
+                                            .state())
+                            .isEqualTo(state);
+                    assertThat(GeminiBatchState.fromWire("batches/x", "JOB_STATE_" + word).state())
+                            .isEqualTo(state);
+                });
         assertThatThrownBy(() -> GeminiBatchState.fromWire("batches/x", "BATCH_STATE_PAUSED"))
-                .isInstanceOf(ProviderException.class).hasMessageContaining("batches/x").hasMessageContaining("PAUSED");
+                .isInstanceOf(ProviderException.class)
+                .hasMessageContaining("batches/x")
+                .hasMessageContaining("PAUSED");
     }
 
     @Test
     void resultLines_readUsageMetadata_andTellResponsesFromStatuses() throws Exception {
-        LineResult ok = GeminiResultLines.parse("{\"response\":{\"usageMetadata\":{\"promptTokenCount\":100,"
-                + "\"cachedContentTokenCount\":60,\"candidatesTokenCount\":20,\"thoughtsTokenCount\":30,"
-                + "\"toolUsePromptTokenCount\":5}},\"key\":\"a\"}");
+        LineResult ok =
+                GeminiResultLines.parse(
+                        "{\"response\":{\"usageMetadata\":{\"promptTokenCount\":100,"
+                                + "\"cachedContentTokenCount\":60,\"candidatesTokenCount\":20,\"thoughtsTokenCount\":30,"
+                                + "\"toolUsePromptTokenCount\":5}},\"key\":\"a\"}");
         assertThat(ok.outcome()).isEqualTo(Outcome.SUCCEEDED);
         assertThat(ok.usage()).isEqualTo(new Usage(105, 60, 50));
-        LineResult failed = GeminiResultLines.parse("{\"key\":\"b\",\"error\":{\"code\":14,\"message\":\"unavailable\"}}");
+        LineResult failed =
+                GeminiResultLines.parse(
+                        "{\"key\":\"b\",\"error\":{\"code\":14,\"message\":\"unavailable\"}}");
         assertThat(failed.outcome()).isEqualTo(Outcome.FAILED);
         assertThat(failed.statusCode()).isEqualTo(503);
         assertThat(GeminiResultLines.parse("{\"response\":{}}")).as("no key").isNull();

@@ -25,12 +25,12 @@ import java.util.function.Consumer;
 
 /**
  * {@link BatchProvider} for Mistral's batch jobs. Mistral's Files API is OpenAI's (multipart upload
- * with {@code purpose=batch}, {@code /files/{id}/content}, {@code DELETE /files/{id}}) and its result
- * lines are OpenAI's, so those calls go through an {@link OpenAiProvider} for the
- * {@link Vendor#MISTRAL} profile; only the job itself is Mistral's own:
- * {@code POST /batch/jobs {input_files, endpoint, model, metadata, timeout_hours}},
- * {@code GET /batch/jobs/{id}} and {@code POST /batch/jobs/{id}/cancel}, with the statuses
- * QUEUED, RUNNING, SUCCESS, FAILED, TIMEOUT_EXCEEDED, CANCELLATION_REQUESTED and CANCELLED.
+ * with {@code purpose=batch}, {@code /files/{id}/content}, {@code DELETE /files/{id}}) and its
+ * result lines are OpenAI's, so those calls go through an {@link OpenAiProvider} for the {@link
+ * Vendor#MISTRAL} profile; only the job itself is Mistral's own: {@code POST /batch/jobs
+ * {input_files, endpoint, model, metadata, timeout_hours}}, {@code GET /batch/jobs/{id}} and {@code
+ * POST /batch/jobs/{id}/cancel}, with the statuses QUEUED, RUNNING, SUCCESS, FAILED,
+ * TIMEOUT_EXCEEDED, CANCELLATION_REQUESTED and CANCELLED.
  *
  * <p>The model is a property of the job, so every line must name the same one in {@code body.model}
  * (the contract checks it) and it is passed on at creation.
@@ -38,6 +38,7 @@ import java.util.function.Consumer;
 public final class MistralProvider implements BatchProvider {
     private static final System.Logger LOG = System.getLogger(MistralProvider.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
+
     /** The window Batchlane gives every batch, as everywhere else: 24 h. */
     static final int TIMEOUT_HOURS = 24;
 
@@ -69,7 +70,10 @@ public final class MistralProvider implements BatchProvider {
         return files.upload(payload);
     }
 
-    /** Uploads and creates in one go; a failed create deletes the upload, which nothing else knows of. */
+    /**
+     * Uploads and creates in one go; a failed create deletes the upload, which nothing else knows
+     * of.
+     */
     @Override
     public Submission submit(Payload payload, String endpoint, Map<String, String> metadata) {
         String fileId = upload(payload);
@@ -86,7 +90,8 @@ public final class MistralProvider implements BatchProvider {
     }
 
     @Override
-    public Submission create(String inputFileId, Payload payload, String endpoint, Map<String, String> metadata) {
+    public Submission create(
+            String inputFileId, Payload payload, String endpoint, Map<String, String> metadata) {
         Objects.requireNonNull(inputFileId, "inputFileId");
         Objects.requireNonNull(endpoint, "endpoint");
         ObjectNode body = JSON.createObjectNode();
@@ -98,36 +103,63 @@ public final class MistralProvider implements BatchProvider {
             metadata.forEach(meta::put);
         }
         body.put("timeout_hours", TIMEOUT_HOURS);
-        JsonNode job = wire.sendJson("createBatchJob", wire.request("batch/jobs")
-                .header("Content-Type", "application/json")
-                .POST(ProviderHttp.json(body))
-                .build());
+        JsonNode job =
+                wire.sendJson(
+                        "createBatchJob",
+                        wire.request("batch/jobs")
+                                .header("Content-Type", "application/json")
+                                .POST(ProviderHttp.json(body))
+                                .build());
         String id = wire.http.requiredText("createBatchJob", job, "id");
         String status = job.path("status").asText(null);
-        LOG.log(Level.DEBUG, "created mistral job {0} from file {1} ({2})", id, inputFileId, status);
+        LOG.log(
+                Level.DEBUG,
+                "created mistral job {0} from file {1} ({2})",
+                id,
+                inputFileId,
+                status);
         return new Submission(id, inputFileId, status);
     }
 
     @Override
     public BatchView retrieve(String batchId) {
         Objects.requireNonNull(batchId, "batchId");
-        JsonNode job = wire.sendJson("getBatchJob",
-                wire.request("batch/jobs/" + Escape.segment(batchId)).GET().build());
+        JsonNode job =
+                wire.sendJson(
+                        "getBatchJob",
+                        wire.request("batch/jobs/" + Escape.segment(batchId)).GET().build());
         String status = job.path("status").isTextual() ? job.get("status").asText() : null;
         BatchState state = state(batchId, status);
-        BatchCounts counts = new BatchCounts(job.path("total_requests").asLong(0),
-                job.path("succeeded_requests").asLong(0), job.path("failed_requests").asLong(0));
+        BatchCounts counts =
+                new BatchCounts(
+                        job.path("total_requests").asLong(0),
+                        job.path("succeeded_requests").asLong(0),
+                        job.path("failed_requests").asLong(0));
         String error = state == BatchState.FAILED ? failureSummary(job.path("errors")) : null;
-        return new BatchView(batchId, state, status, counts, ProviderHttp.optionalText(job, "output_file"),
-                ProviderHttp.optionalText(job, "error_file"), error);
+        return new BatchView(
+                batchId,
+                state,
+                status,
+                counts,
+                ProviderHttp.optionalText(job, "output_file"),
+                ProviderHttp.optionalText(job, "error_file"),
+                error);
     }
 
     @Override
     public void cancel(String batchId) {
         Objects.requireNonNull(batchId, "batchId");
-        JsonNode job = wire.sendJson("cancelBatchJob", wire.request("batch/jobs/"
-                + Escape.segment(batchId) + "/cancel").POST(BodyPublishers.noBody()).build());
-        LOG.log(Level.INFO, "mistral job {0}: cancel requested, now {1}", batchId, job.path("status").asText("?"));
+        JsonNode job =
+                wire.sendJson(
+                        "cancelBatchJob",
+                        wire.request("batch/jobs/" + Escape.segment(batchId) + "/cancel")
+                                .POST(BodyPublishers.noBody())
+                                .build());
+        LOG.log(
+                Level.INFO,
+                "mistral job {0}: cancel requested, now {1}",
+                batchId,
+                job.path("status").asText("?"));
     }
 
     @Override
@@ -165,12 +197,22 @@ public final class MistralProvider implements BatchProvider {
                     break;
             }
         }
-        throw new ProviderException("mistral getBatchJob failed: job " + jobId + " has status "
-                + (status == null ? "null" : "'" + status + "'") + ", which this adapter does not know", 200,
-                "unknown_status", false, null);
+        throw new ProviderException(
+                "mistral getBatchJob failed: job "
+                        + jobId
+                        + " has status "
+                        + (status == null ? "null" : "'" + status + "'")
+                        + ", which this adapter does not know",
+                200,
+                "unknown_status",
+                false,
+                null);
     }
 
-    /** Mistral lists a failed job's errors as {@code [{message, count}]}: the first, and how many more. */
+    /**
+     * Mistral lists a failed job's errors as {@code [{message, count}]}: the first, and how many
+     * more.
+     */
     static String failureSummary(JsonNode errors) {
         if (!errors.isArray() || errors.isEmpty()) {
             return "mistral failed the job without saying why";
@@ -201,10 +243,23 @@ public final class MistralProvider implements BatchProvider {
                 return model.asText();
             }
         } catch (java.io.IOException e) {
-            throw new ProviderException("mistral createBatchJob failed: 0 io_error: could not read the model from "
-                    + payload.name() + ": " + e.getMessage(), 0, "io_error", true, e);
+            throw new ProviderException(
+                    "mistral createBatchJob failed: 0 io_error: could not read the model from "
+                            + payload.name()
+                            + ": "
+                            + e.getMessage(),
+                    0,
+                    "io_error",
+                    true,
+                    e);
         }
-        throw new ProviderException("mistral createBatchJob failed: 0 model_missing: the first line of "
-                + payload.name() + " names no body.model", 0, "model_missing", false, null);
+        throw new ProviderException(
+                "mistral createBatchJob failed: 0 model_missing: the first line of "
+                        + payload.name()
+                        + " names no body.model",
+                0,
+                "model_missing",
+                false,
+                null);
     }
 }

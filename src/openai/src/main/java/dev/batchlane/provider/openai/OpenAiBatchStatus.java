@@ -4,7 +4,9 @@ import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.ProviderException;
 import java.util.Locale;
 
-/** OpenAI's {@code Batch.status} values (docs/providers.md), so the mapping below can be exhaustive. */
+/**
+ * OpenAI's {@code Batch.status} values (docs/providers.md), so the mapping below can be exhaustive.
+ */
 enum OpenAiBatchStatus {
     VALIDATING,
     IN_PROGRESS,
@@ -28,9 +30,16 @@ enum OpenAiBatchStatus {
                 }
             }
         }
-        throw new ProviderException("openai retrieveBatch failed: batch " + batchId + " has status "
-                + (status == null ? "null" : "'" + status + "'") + ", which this adapter does not know", 200,
-                "unknown_status", false, null);
+        throw new ProviderException(
+                "openai retrieveBatch failed: batch "
+                        + batchId
+                        + " has status "
+                        + (status == null ? "null" : "'" + status + "'")
+                        + ", which this adapter does not know",
+                200,
+                "unknown_status",
+                false,
+                null);
     }
 
     String wire() {

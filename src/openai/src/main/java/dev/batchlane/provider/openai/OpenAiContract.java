@@ -15,12 +15,24 @@ import java.util.Set;
  * ingest can name every bad line at once.
  */
 public final class OpenAiContract implements RequestContract {
-    /** The {@code CreateBatchRequest.endpoint} values, in the spec's order (it is also the message's order). */
-    public static final List<String> ENDPOINTS = List.of("/v1/responses", "/v1/chat/completions", "/v1/embeddings",
-            "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos");
+    /**
+     * The {@code CreateBatchRequest.endpoint} values, in the spec's order (it is also the message's
+     * order).
+     */
+    public static final List<String> ENDPOINTS =
+            List.of(
+                    "/v1/responses",
+                    "/v1/chat/completions",
+                    "/v1/embeddings",
+                    "/v1/completions",
+                    "/v1/moderations",
+                    "/v1/images/generations",
+                    "/v1/images/edits",
+                    "/v1/videos");
 
     private static final Set<String> OPENAI_FIELDS = Set.of("custom_id", "method", "url", "body");
     private static final Set<String> BODY_ONLY_FIELDS = Set.of("custom_id", "body");
+
     /** Enough of a bad value to recognise it; a whole request body would drown the report. */
     private static final int MAX_SHOWN_CHARS = 80;
 
@@ -60,8 +72,9 @@ public final class OpenAiContract implements RequestContract {
 
     /** The vendor as a message names it: "an OpenAI", "a together". */
     private String article() {
-        return vendor == Vendor.OPENAI ? "an OpenAI" : (vendor.name().matches("[aeiou].*") ? "an " : "a ")
-                + vendor.name();
+        return vendor == Vendor.OPENAI
+                ? "an OpenAI"
+                : (vendor.name().matches("[aeiou].*") ? "an " : "a ") + vendor.name();
     }
 
     /**
@@ -79,45 +92,97 @@ public final class OpenAiContract implements RequestContract {
             for (Iterator<String> names = line.fieldNames(); names.hasNext(); ) {
                 String name = names.next();
                 if (!fields.contains(name)) {
-                    out.add(new Violation(lineNumber, customId, "unknown_field", "line " + lineNumber
-                            + ": unknown field " + quote(name) + "; " + article() + " batch line has only "
-                            + fieldList));
+                    out.add(
+                            new Violation(
+                                    lineNumber,
+                                    customId,
+                                    "unknown_field",
+                                    "line "
+                                            + lineNumber
+                                            + ": unknown field "
+                                            + quote(name)
+                                            + "; "
+                                            + article()
+                                            + " batch line has only "
+                                            + fieldList));
                 }
             }
-            if (vendor.maxCustomIdChars() > 0 && customId != null
+            if (vendor.maxCustomIdChars() > 0
+                    && customId != null
                     && customId.codePointCount(0, customId.length()) > vendor.maxCustomIdChars()) {
-                out.add(new Violation(lineNumber, customId, "custom_id_too_long", "line " + lineNumber
-                        + ": custom_id " + quote(customId) + " has " + customId.codePointCount(0, customId.length())
-                        + " characters; " + vendor.name() + " takes at most " + vendor.maxCustomIdChars()));
+                out.add(
+                        new Violation(
+                                lineNumber,
+                                customId,
+                                "custom_id_too_long",
+                                "line "
+                                        + lineNumber
+                                        + ": custom_id "
+                                        + quote(customId)
+                                        + " has "
+                                        + customId.codePointCount(0, customId.length())
+                                        + " characters; "
+                                        + vendor.name()
+                                        + " takes at most "
+                                        + vendor.maxCustomIdChars()));
             }
             if (bodyOnly()) {
                 endpoint = endpoints.get(0);
             } else {
                 JsonNode method = line.get("method");
                 if (method == null || !method.isTextual() || !method.asText().equals("POST")) {
-                    out.add(new Violation(lineNumber, customId, "method_invalid", "line " + lineNumber
-                            + ": method must be \"POST\", found " + shown(method)));
+                    out.add(
+                            new Violation(
+                                    lineNumber,
+                                    customId,
+                                    "method_invalid",
+                                    "line "
+                                            + lineNumber
+                                            + ": method must be \"POST\", found "
+                                            + shown(method)));
                 }
                 checkUrl(lineNumber, customId, line.get("url"), out);
             }
             JsonNode body = line.get("body");
             if (body == null || !body.isObject()) {
-                out.add(new Violation(lineNumber, customId, "body_invalid", "line " + lineNumber
-                        + ": body must be a JSON object holding the request, found " + shown(body)));
+                out.add(
+                        new Violation(
+                                lineNumber,
+                                customId,
+                                "body_invalid",
+                                "line "
+                                        + lineNumber
+                                        + ": body must be a JSON object holding the request, found "
+                                        + shown(body)));
                 return;
             }
             checkModel(lineNumber, customId, body.get("model"), out);
             JsonNode stream = body.get("stream");
             if (stream != null && stream.isBoolean() && stream.booleanValue()) {
-                out.add(new Violation(lineNumber, customId, "stream_not_supported", "line " + lineNumber
-                        + ": body.stream is true, but batch requests cannot stream; remove it or set it to false"));
+                out.add(
+                        new Violation(
+                                lineNumber,
+                                customId,
+                                "stream_not_supported",
+                                "line "
+                                        + lineNumber
+                                        + ": body.stream is true, but batch requests cannot stream; remove it or set it to false"));
             }
         }
 
         private void checkUrl(long lineNumber, String customId, JsonNode url, ViolationSink out) {
             if (url == null || !url.isTextual() || !endpointSet.contains(url.asText())) {
-                out.add(new Violation(lineNumber, customId, "url_invalid", "line " + lineNumber
-                        + ": url must be one of " + String.join(", ", endpoints) + "; found " + shown(url)));
+                out.add(
+                        new Violation(
+                                lineNumber,
+                                customId,
+                                "url_invalid",
+                                "line "
+                                        + lineNumber
+                                        + ": url must be one of "
+                                        + String.join(", ", endpoints)
+                                        + "; found "
+                                        + shown(url)));
                 return;
             }
             String value = url.asText();
@@ -125,16 +190,35 @@ public final class OpenAiContract implements RequestContract {
                 endpoint = value;
                 endpointLine = lineNumber;
             } else if (!endpoint.equals(value)) {
-                out.add(new Violation(lineNumber, customId, "url_mismatch", "line " + lineNumber + ": url "
-                        + quote(value) + " differs from " + quote(endpoint) + " on line " + endpointLine
-                        + "; every line of a batch file must target the same endpoint"));
+                out.add(
+                        new Violation(
+                                lineNumber,
+                                customId,
+                                "url_mismatch",
+                                "line "
+                                        + lineNumber
+                                        + ": url "
+                                        + quote(value)
+                                        + " differs from "
+                                        + quote(endpoint)
+                                        + " on line "
+                                        + endpointLine
+                                        + "; every line of a batch file must target the same endpoint"));
             }
         }
 
-        private void checkModel(long lineNumber, String customId, JsonNode model, ViolationSink out) {
+        private void checkModel(
+                long lineNumber, String customId, JsonNode model, ViolationSink out) {
             if (model == null || !model.isTextual() || model.asText().isEmpty()) {
-                out.add(new Violation(lineNumber, customId, "model_missing", "line " + lineNumber
-                        + ": body.model must be a non-empty string naming the model, found " + shown(model)));
+                out.add(
+                        new Violation(
+                                lineNumber,
+                                customId,
+                                "model_missing",
+                                "line "
+                                        + lineNumber
+                                        + ": body.model must be a non-empty string naming the model, found "
+                                        + shown(model)));
                 return;
             }
             String value = model.asText();
@@ -142,9 +226,20 @@ public final class OpenAiContract implements RequestContract {
                 this.model = value;
                 modelLine = lineNumber;
             } else if (!this.model.equals(value)) {
-                out.add(new Violation(lineNumber, customId, "model_mismatch", "line " + lineNumber
-                        + ": body.model " + quote(value) + " differs from " + quote(this.model) + " on line "
-                        + modelLine + "; every line of a batch file must use the same model"));
+                out.add(
+                        new Violation(
+                                lineNumber,
+                                customId,
+                                "model_mismatch",
+                                "line "
+                                        + lineNumber
+                                        + ": body.model "
+                                        + quote(value)
+                                        + " differs from "
+                                        + quote(this.model)
+                                        + " on line "
+                                        + modelLine
+                                        + "; every line of a batch file must use the same model"));
             }
         }
 
@@ -176,8 +271,8 @@ public final class OpenAiContract implements RequestContract {
 
     /**
      * What one line counts against OpenAI's 50,000 embedding inputs per batch: every element of an
-     * {@code /v1/embeddings} {@code input} array — a string, or an array of token ids — and one
-     * for a single string or a single array of token ids. Any other endpoint's line is one.
+     * {@code /v1/embeddings} {@code input} array — a string, or an array of token ids — and one for
+     * a single string or a single array of token ids. Any other endpoint's line is one.
      */
     static long embeddingInputs(ObjectNode line) {
         JsonNode url = line.get("url");
@@ -192,7 +287,9 @@ public final class OpenAiContract implements RequestContract {
         return input.get(0).isNumber() ? 1 : input.size();
     }
 
-    /** A value as it appeared in the line (JSON text), cut short, or "nothing" when it was absent. */
+    /**
+     * A value as it appeared in the line (JSON text), cut short, or "nothing" when it was absent.
+     */
     static String shown(JsonNode value) {
         if (value == null) {
             return "nothing";

@@ -5,14 +5,19 @@ import dev.batchlane.core.provider.ProviderBusy;
 import dev.batchlane.core.provider.ProviderException;
 import dev.batchlane.http.Failures;
 
-/** What OpenAI's errors mean beyond their status: the queue refusing, and a failed batch's reasons. */
+/**
+ * What OpenAI's errors mean beyond their status: the queue refusing, and a failed batch's reasons.
+ */
 final class OpenAiErrors {
-    /** The codes OpenAI answers when the queue, not the batch, is the problem (create or validation). */
+    /**
+     * The codes OpenAI answers when the queue, not the batch, is the problem (create or
+     * validation).
+     */
     static final String TOKEN_LIMIT = "token_limit_exceeded";
+
     static final String FILE_NOT_READY = "file_not_ready";
 
-    private OpenAiErrors() {
-    }
+    private OpenAiErrors() {}
 
     /**
      * A refused create that is about the queue, not the batch: the enqueued-token limit, the input
@@ -22,7 +27,11 @@ final class OpenAiErrors {
     static ProviderException busyIfQueue(ProviderException e) {
         ProviderBusy busy = null;
         if (TOKEN_LIMIT.equals(e.code())) {
-            busy = new ProviderBusy(ProviderBusy.Reason.ENQUEUED_TOKENS, ProviderBusy.limitIn(e.getMessage()), e.code());
+            busy =
+                    new ProviderBusy(
+                            ProviderBusy.Reason.ENQUEUED_TOKENS,
+                            ProviderBusy.limitIn(e.getMessage()),
+                            e.code());
         } else if (FILE_NOT_READY.equals(e.code())) {
             busy = new ProviderBusy(ProviderBusy.Reason.FILE_NOT_READY, null, e.code());
         } else if (e.statusCode() == 429) {
@@ -31,7 +40,13 @@ final class OpenAiErrors {
         if (busy == null) {
             return e;
         }
-        return new ProviderException(e.getMessage(), e.statusCode(), e.code(), true, e.retryAfter().orElse(null), busy,
+        return new ProviderException(
+                e.getMessage(),
+                e.statusCode(),
+                e.code(),
+                true,
+                e.retryAfter().orElse(null),
+                busy,
                 e.getCause());
     }
 
@@ -49,7 +64,9 @@ final class OpenAiErrors {
                 return null;
             }
             if (limit == null) {
-                limit = ProviderBusy.limitIn(e.path("message").isTextual() ? e.get("message").asText() : null);
+                limit =
+                        ProviderBusy.limitIn(
+                                e.path("message").isTextual() ? e.get("message").asText() : null);
             }
         }
         return new ProviderBusy(ProviderBusy.Reason.ENQUEUED_TOKENS, limit, TOKEN_LIMIT);
@@ -71,7 +88,8 @@ final class OpenAiErrors {
         }
         String code = first.path("code").isTextual() ? first.get("code").asText() : null;
         String message = first.path("message").isTextual() ? first.get("message").asText() : null;
-        summary.append(code == null ? "error" : code).append(": ")
+        summary.append(code == null ? "error" : code)
+                .append(": ")
                 .append(message == null ? "no message" : Failures.truncate(message));
         if (errors.size() > 1) {
             summary.append("; ").append(errors.size() - 1).append(" more");

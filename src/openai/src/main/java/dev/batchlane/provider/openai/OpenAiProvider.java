@@ -35,13 +35,18 @@ import java.util.function.Consumer;
 public final class OpenAiProvider implements BatchProvider {
     private static final System.Logger LOG = System.getLogger(OpenAiProvider.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
+
     /**
-     * Input files expire by themselves after this (1 h to 30 d is allowed), so one whose id was lost
-     * does not sit in the project's storage: long enough for a shard to wait for the queue, run its
-     * 24 h window and be completed.
+     * Input files expire by themselves after this (1 h to 30 d is allowed), so one whose id was
+     * lost does not sit in the project's storage: long enough for a shard to wait for the queue,
+     * run its 24 h window and be completed.
      */
     static final long INPUT_EXPIRES_AFTER_SECONDS = 14 * 24 * 3600L;
-    /** Output and error files expire by themselves after this: complete reads and deletes them long before. */
+
+    /**
+     * Output and error files expire by themselves after this: complete reads and deletes them long
+     * before.
+     */
     static final long OUTPUT_EXPIRES_AFTER_SECONDS = 7 * 24 * 3600L;
 
     private final Vendor vendor;
@@ -52,12 +57,17 @@ public final class OpenAiProvider implements BatchProvider {
         this(Vendor.OPENAI, config, http);
     }
 
-    /** A provider for a service on OpenAI's wire that differs from OpenAI as {@code vendor} says. */
+    /**
+     * A provider for a service on OpenAI's wire that differs from OpenAI as {@code vendor} says.
+     */
     public OpenAiProvider(Vendor vendor, OpenAiConfig config, HttpClient http) {
         this.vendor = Objects.requireNonNull(vendor, "vendor");
         this.contract = new OpenAiContract(vendor);
-        this.files = new OpenAiFiles(vendor, Objects.requireNonNull(config, "config"),
-                Objects.requireNonNull(http, "http"));
+        this.files =
+                new OpenAiFiles(
+                        vendor,
+                        Objects.requireNonNull(config, "config"),
+                        Objects.requireNonNull(http, "http"));
     }
 
     @Override
@@ -75,7 +85,10 @@ public final class OpenAiProvider implements BatchProvider {
         return contract;
     }
 
-    /** The wire and Files API this provider speaks through; {@link MistralProvider} builds its jobs on it. */
+    /**
+     * The wire and Files API this provider speaks through; {@link MistralProvider} builds its jobs
+     * on it.
+     */
     OpenAiFiles files() {
         return files;
     }
@@ -104,9 +117,13 @@ public final class OpenAiProvider implements BatchProvider {
         return files.upload(Objects.requireNonNull(payload, "payload"));
     }
 
-    /** Creates a batch from an uploaded file; unlike {@link #submit}, a failure keeps the file for a retry. */
+    /**
+     * Creates a batch from an uploaded file; unlike {@link #submit}, a failure keeps the file for a
+     * retry.
+     */
     @Override
-    public Submission create(String inputFileId, Payload payload, String endpoint, Map<String, String> metadata) {
+    public Submission create(
+            String inputFileId, Payload payload, String endpoint, Map<String, String> metadata) {
         Objects.requireNonNull(inputFileId, "inputFileId");
         Objects.requireNonNull(endpoint, "endpoint");
         JsonNode batch;
@@ -125,7 +142,10 @@ public final class OpenAiProvider implements BatchProvider {
         return new Submission(batchId, fileId, status);
     }
 
-    /** Finds what an unanswered upload or create made, by the shard's metadata or file (see {@link OpenAiReconcile}). */
+    /**
+     * Finds what an unanswered upload or create made, by the shard's metadata or file (see {@link
+     * OpenAiReconcile}).
+     */
     @Override
     public Reconciliation findCreated(CreationQuery q) {
         return new OpenAiReconcile(files).find(q);
@@ -134,32 +154,63 @@ public final class OpenAiProvider implements BatchProvider {
     @Override
     public BatchView retrieve(String batchId) {
         Objects.requireNonNull(batchId, "batchId");
-        JsonNode batch = files.sendJson("retrieveBatch", files.request("batches/" + Escape.segment(batchId))
-                .GET().build());
-        String status = batch.path("status").isTextual() ? Vendor.openAiStatus(batch.get("status").asText()) : null;
+        JsonNode batch =
+                files.sendJson(
+                        "retrieveBatch",
+                        files.request("batches/" + Escape.segment(batchId)).GET().build());
+        String status =
+                batch.path("status").isTextual()
+                        ? Vendor.openAiStatus(batch.get("status").asText())
+                        : null;
         OpenAiBatchStatus known = OpenAiBatchStatus.fromWire(batchId, status);
         JsonNode counts = batch.path("request_counts");
-        BatchCounts batchCounts = counts.isObject()
-                ? new BatchCounts(counts.path("total").asLong(0), counts.path("completed").asLong(0),
-                        counts.path("failed").asLong(0))
-                : BatchCounts.NONE;
+        BatchCounts batchCounts =
+                counts.isObject()
+                        ? new BatchCounts(
+                                counts.path("total").asLong(0),
+                                counts.path("completed").asLong(0),
+                                counts.path("failed").asLong(0))
+                        : BatchCounts.NONE;
         boolean failed = known == OpenAiBatchStatus.FAILED;
         JsonNode errors = batch.path("errors").path("data");
         String error = failed ? OpenAiErrors.failureSummary(errors) : null;
         ProviderBusy busy = failed ? OpenAiErrors.queueFailure(errors) : null;
-        LOG.log(Level.DEBUG, "batch {0} is {1} ({2}/{3} done, {4} failed)", batchId, status, batchCounts.completed(),
-                batchCounts.total(), batchCounts.failed());
-        return new BatchView(batchId, known.state(), status, batchCounts, ProviderHttp.optionalText(batch,
-                "output_file_id"), ProviderHttp.optionalText(batch, "error_file_id"), error, busy);
+        LOG.log(
+                Level.DEBUG,
+                "batch {0} is {1} ({2}/{3} done, {4} failed)",
+                batchId,
+                status,
+                batchCounts.completed(),
+                batchCounts.total(),
+                batchCounts.failed());
+        return new BatchView(
+                batchId,
+                known.state(),
+                status,
+                batchCounts,
+                ProviderHttp.optionalText(batch, "output_file_id"),
+                ProviderHttp.optionalText(batch, "error_file_id"),
+                error,
+                busy);
     }
 
-    /** POST /batches/{id}/cancel: the batch goes to cancelling, then cancelled with partial results. */
+    /**
+     * POST /batches/{id}/cancel: the batch goes to cancelling, then cancelled with partial results.
+     */
     @Override
     public void cancel(String batchId) {
         Objects.requireNonNull(batchId, "batchId");
-        JsonNode batch = files.sendJson("cancelBatch", files.request("batches/" + Escape.segment(batchId)
-                + "/cancel").POST(BodyPublishers.noBody()).build());
-        LOG.log(Level.INFO, "batch {0}: cancel requested, now {1}", batchId, batch.path("status").asText("?"));
+        JsonNode batch =
+                files.sendJson(
+                        "cancelBatch",
+                        files.request("batches/" + Escape.segment(batchId) + "/cancel")
+                                .POST(BodyPublishers.noBody())
+                                .build());
+        LOG.log(
+                Level.INFO,
+                "batch {0}: cancel requested, now {1}",
+                batchId,
+                batch.path("status").asText("?"));
     }
 
     /** Streams the output file, then the error file; each line is parsed and handed on alone. */
@@ -175,19 +226,24 @@ public final class OpenAiProvider implements BatchProvider {
         }
     }
 
-    /** Deletes each given file, all attempted even when one fails (see {@link ProviderHttp#deleteEach}). */
+    /**
+     * Deletes each given file, all attempted even when one fails (see {@link
+     * ProviderHttp#deleteEach}).
+     */
     @Override
     public void cleanup(String inputFileId, String outputFileId, String errorFileId) {
         files.deleteAll(inputFileId, outputFileId, errorFileId);
     }
 
-    private JsonNode createBatch(String inputFileId, String endpoint, Map<String, String> metadata) {
+    private JsonNode createBatch(
+            String inputFileId, String endpoint, Map<String, String> metadata) {
         ObjectNode body = JSON.createObjectNode();
         body.put("input_file_id", inputFileId);
         body.put("endpoint", endpoint);
         body.put("completion_window", "24h");
         if (vendor.equals(Vendor.OPENAI)) {
-            // Output and error files expire by themselves too (OpenAI's own field; the vendors differ).
+            // Output and error files expire by themselves too (OpenAI's own field; the vendors
+            // differ).
             ObjectNode expiry = body.putObject("output_expires_after");
             expiry.put("anchor", "created_at");
             expiry.put("seconds", OUTPUT_EXPIRES_AFTER_SECONDS);
@@ -196,7 +252,12 @@ public final class OpenAiProvider implements BatchProvider {
             ObjectNode meta = body.putObject("metadata");
             metadata.forEach(meta::put);
         }
-        return vendor.createdBatch(files.sendJson("createBatch", files.request("batches")
-                .header("Content-Type", "application/json").POST(ProviderHttp.json(body)).build()));
+        return vendor.createdBatch(
+                files.sendJson(
+                        "createBatch",
+                        files.request("batches")
+                                .header("Content-Type", "application/json")
+                                .POST(ProviderHttp.json(body))
+                                .build()));
     }
 }

@@ -17,9 +17,16 @@ import java.io.IOException;
  */
 final class ResultLines {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** What a line with neither a response nor an error becomes, so the request is not silently lost. */
-    private static final Raw NO_RESULT = new Raw("{\"code\":\"no_result\",\"message\":\"the provider's result line "
-            + "had neither a response nor an error\"}", "no_result");
+
+    /**
+     * What a line with neither a response nor an error becomes, so the request is not silently
+     * lost.
+     */
+    private static final Raw NO_RESULT =
+            new Raw(
+                    "{\"code\":\"no_result\",\"message\":\"the provider's result line "
+                            + "had neither a response nor an error\"}",
+                    "no_result");
 
     /** A line that is not a result line at all; it carries no text of the line, only why. */
     static final class MalformedLineException extends Exception {
@@ -28,8 +35,7 @@ final class ResultLines {
         }
     }
 
-    private ResultLines() {
-    }
+    private ResultLines() {}
 
     /** The line as a result, or null when it is not one (the HTTP layer then skips it). */
     static LineResult parseOrNull(String line) {
@@ -41,9 +47,9 @@ final class ResultLines {
     }
 
     /**
-     * One streaming pass over the line: the fields the lane reads are picked out, the response
-     * body and the error are cut out of the line as the provider wrote them, and everything else
-     * is skipped without building a tree (a tree of every answer made this the slowest step of a
+     * One streaming pass over the line: the fields the lane reads are picked out, the response body
+     * and the error are cut out of the line as the provider wrote them, and everything else is
+     * skipped without building a tree (a tree of every answer made this the slowest step of a
      * join).
      */
     static LineResult parse(String line) throws MalformedLineException {
@@ -56,7 +62,8 @@ final class ResultLines {
                 String name = p.currentName();
                 JsonToken value = p.nextToken();
                 switch (name) {
-                    case "custom_id" -> f.customId = value == JsonToken.VALUE_STRING ? p.getText() : null;
+                    case "custom_id" ->
+                            f.customId = value == JsonToken.VALUE_STRING ? p.getText() : null;
                     case "response" -> {
                         f.response = value == JsonToken.START_OBJECT;
                         f.statusCode = null;
@@ -70,7 +77,8 @@ final class ResultLines {
                             p.skipChildren();
                         }
                     }
-                    case "error" -> f.error = value == JsonToken.VALUE_NULL ? null : rawValue(p, line);
+                    case "error" ->
+                            f.error = value == JsonToken.VALUE_NULL ? null : rawValue(p, line);
                     default -> p.skipChildren();
                 }
             }
@@ -85,8 +93,15 @@ final class ResultLines {
         if (f.response) {
             Integer statusCode = f.statusCode;
             if (statusCode != null && statusCode >= 200 && statusCode < 300) {
-                return new LineResult(f.customId, Outcome.SUCCEEDED, statusCode,
-                        f.body == null ? null : f.body.json(), null, f.usage, null, f.model);
+                return new LineResult(
+                        f.customId,
+                        Outcome.SUCCEEDED,
+                        statusCode,
+                        f.body == null ? null : f.body.json(),
+                        null,
+                        f.usage,
+                        null,
+                        f.model);
             }
             Raw error;
             if (f.bodyError != null) {
@@ -98,14 +113,36 @@ final class ResultLines {
             } else {
                 error = NO_RESULT;
             }
-            return new LineResult(f.customId, Outcome.FAILED, statusCode, null, error.json(), f.usage,
-                    error.code(), f.model);
+            return new LineResult(
+                    f.customId,
+                    Outcome.FAILED,
+                    statusCode,
+                    null,
+                    error.json(),
+                    f.usage,
+                    error.code(),
+                    f.model);
         }
         if (f.error != null) {
-            return new LineResult(f.customId, outcomeOf(f.error.code()), null, null, f.error.json(), null,
-                    f.error.code(), null);
+            return new LineResult(
+                    f.customId,
+                    outcomeOf(f.error.code()),
+                    null,
+                    null,
+                    f.error.json(),
+                    null,
+                    f.error.code(),
+                    null);
         }
-        return new LineResult(f.customId, Outcome.FAILED, null, null, NO_RESULT.json(), null, NO_RESULT.code(), null);
+        return new LineResult(
+                f.customId,
+                Outcome.FAILED,
+                null,
+                null,
+                NO_RESULT.json(),
+                null,
+                NO_RESULT.code(),
+                null);
     }
 
     /** What one line says; the last occurrence of a repeated field wins, as in a JSON tree. */
@@ -133,8 +170,12 @@ final class ResultLines {
             String name = p.currentName();
             JsonToken value = p.nextToken();
             switch (name) {
-                case "status_code" -> f.statusCode = value == JsonToken.VALUE_NUMBER_INT
-                        && p.getNumberType() == JsonParser.NumberType.INT ? p.getIntValue() : null;
+                case "status_code" ->
+                        f.statusCode =
+                                value == JsonToken.VALUE_NUMBER_INT
+                                                && p.getNumberType() == JsonParser.NumberType.INT
+                                        ? p.getIntValue()
+                                        : null;
                 case "body" -> {
                     f.bodyError = null;
                     f.usage = null;
@@ -144,7 +185,10 @@ final class ResultLines {
                     } else if (value == JsonToken.START_OBJECT) {
                         long start = p.currentTokenLocation().getCharOffset();
                         body(p, line, f);
-                        f.body = new Raw(cut(line, start, p.currentLocation().getCharOffset()), null);
+                        f.body =
+                                new Raw(
+                                        cut(line, start, p.currentLocation().getCharOffset()),
+                                        null);
                     } else {
                         f.body = rawValue(p, line);
                     }
@@ -167,7 +211,8 @@ final class ResultLines {
                     }
                     f.usage = usage(usage);
                 }
-                case "error" -> f.bodyError = value == JsonToken.VALUE_NULL ? null : rawValue(p, line);
+                case "error" ->
+                        f.bodyError = value == JsonToken.VALUE_NULL ? null : rawValue(p, line);
                 case "model" -> f.model = value == JsonToken.VALUE_STRING ? p.getText() : null;
                 default -> p.skipChildren();
             }
@@ -207,7 +252,9 @@ final class ResultLines {
         return line.substring((int) start, (int) end);
     }
 
-    /** A request OpenAI never ran is told apart from one that ran and failed by the error's code. */
+    /**
+     * A request OpenAI never ran is told apart from one that ran and failed by the error's code.
+     */
     private static Outcome outcomeOf(String code) {
         return switch (code == null ? "" : code) {
             case "batch_expired" -> Outcome.EXPIRED;
@@ -217,21 +264,23 @@ final class ResultLines {
     }
 
     /**
-     * Tokens from a response body's {@code usage}: Responses and Images report
-     * {@code input_tokens}/{@code output_tokens}, Chat Completions, Completions and Embeddings
-     * {@code prompt_tokens}/{@code completion_tokens} (Embeddings without the latter).
+     * Tokens from a response body's {@code usage}: Responses and Images report {@code
+     * input_tokens}/{@code output_tokens}, Chat Completions, Completions and Embeddings {@code
+     * prompt_tokens}/{@code completion_tokens} (Embeddings without the latter).
      */
     static Usage usage(JsonNode usage) {
         if (usage == null || !usage.isObject()) {
             return null;
         }
         if (usage.has("input_tokens") || usage.has("output_tokens")) {
-            return new Usage(usage.path("input_tokens").asLong(0),
+            return new Usage(
+                    usage.path("input_tokens").asLong(0),
                     usage.path("input_tokens_details").path("cached_tokens").asLong(0),
                     usage.path("output_tokens").asLong(0));
         }
         if (usage.has("prompt_tokens") || usage.has("completion_tokens")) {
-            return new Usage(usage.path("prompt_tokens").asLong(0),
+            return new Usage(
+                    usage.path("prompt_tokens").asLong(0),
                     usage.path("prompt_tokens_details").path("cached_tokens").asLong(0),
                     usage.path("completion_tokens").asLong(0));
         }

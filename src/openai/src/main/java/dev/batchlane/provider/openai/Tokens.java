@@ -13,15 +13,17 @@ import java.util.Map;
  * Counts prompt tokens with the tokenizer the model uses (jtokkit, OpenAI's BPE tables): o200k_base
  * for the GPT-4o, GPT-4.1, GPT-5 and o-series families, cl100k_base for older chat models and the
  * text-embedding-3 models. A chat prompt also pays a few tokens per message for the role framing;
- * OpenAI's cookbook counts 3 per message plus 3 to prime the reply, which is used here. Long strings
- * that repeat (a shared system prompt) are counted once, through a {@link TokenCache}.
+ * OpenAI's cookbook counts 3 per message plus 3 to prime the reply, which is used here. Long
+ * strings that repeat (a shared system prompt) are counted once, through a {@link TokenCache}.
  */
 final class Tokens {
     private static final EncodingRegistry REGISTRY = Encodings.newLazyEncodingRegistry();
     private static final int PER_MESSAGE = 3;
     private static final int REPLY_PRIMING = 3;
 
-    /** One cache per encoding: the same text has different counts under o200k_base and cl100k_base. */
+    /**
+     * One cache per encoding: the same text has different counts under o200k_base and cl100k_base.
+     */
     private static final Map<EncodingType, TokenCache> CACHES = new EnumMap<>(EncodingType.class);
 
     static {
@@ -50,14 +52,23 @@ final class Tokens {
 
     static EncodingType encodingType(String model) {
         String m = model == null ? "" : model;
-        if (m.startsWith("gpt-4o") || m.startsWith("gpt-4.1") || m.startsWith("gpt-4.5") || m.startsWith("gpt-5")
-                || m.startsWith("o1") || m.startsWith("o3") || m.startsWith("o4") || m.startsWith("chatgpt-4o")) {
+        if (m.startsWith("gpt-4o")
+                || m.startsWith("gpt-4.1")
+                || m.startsWith("gpt-4.5")
+                || m.startsWith("gpt-5")
+                || m.startsWith("o1")
+                || m.startsWith("o3")
+                || m.startsWith("o4")
+                || m.startsWith("chatgpt-4o")) {
             return EncodingType.O200K_BASE;
         }
         return EncodingType.CL100K_BASE;
     }
 
-    /** The prompt of one request body: chat messages, a Responses or embeddings input, or a completion prompt. */
+    /**
+     * The prompt of one request body: chat messages, a Responses or embeddings input, or a
+     * completion prompt.
+     */
     long prompt(JsonNode body) {
         if (body == null) {
             return 0;
@@ -76,7 +87,8 @@ final class Tokens {
                 tokens += text(value);
             }
         }
-        // Tool and function definitions and output schemas reach the model as prompt text too; their
+        // Tool and function definitions and output schemas reach the model as prompt text too;
+        // their
         // JSON is counted whole (names, descriptions, types, structure), which can only overcount.
         for (String field : SCHEMA_FIELDS) {
             JsonNode value = body.get(field);
@@ -94,7 +106,9 @@ final class Tokens {
      */
     private static final String[] SCHEMA_FIELDS = {"tools", "functions", "response_format", "text"};
 
-    /** Tokens in every string of a node: message content may be a string or a list of typed parts. */
+    /**
+     * Tokens in every string of a node: message content may be a string or a list of typed parts.
+     */
     private long text(JsonNode node) {
         if (node.isTextual()) {
             return cache.count(node.asText(), encoding::countTokensOrdinary);
@@ -108,8 +122,11 @@ final class Tokens {
             var fields = node.fields();
             while (fields.hasNext()) {
                 var e = fields.next();
-                // Images and audio are billed by size, not text; their URLs and data are not prompt text.
-                if (!e.getKey().equals("image_url") && !e.getKey().equals("input_audio") && !e.getKey().equals("type")) {
+                // Images and audio are billed by size, not text; their URLs and data are not prompt
+                // text.
+                if (!e.getKey().equals("image_url")
+                        && !e.getKey().equals("input_audio")
+                        && !e.getKey().equals("type")) {
                     sum += text(e.getValue());
                 }
             }

@@ -16,7 +16,8 @@ import java.util.Objects;
  *
  * @param name the provider name used in inbox prefixes, records and the price table
  * @param auth how the key travels
- * @param apiVersion sent as {@code ?api-version=} on every call when not null (Azure's dated surface)
+ * @param apiVersion sent as {@code ?api-version=} on every call when not null (Azure's dated
+ *     surface)
  * @param filePurpose the {@code purpose} form field of an upload
  * @param lineFormat which fields an input line has
  * @param endpoints the endpoints a batch may target; for {@link LineFormat#BODY_ONLY} the first is
@@ -25,15 +26,28 @@ import java.util.Objects;
  * @param limits the vendor's per-file limits
  * @param inputFileExpiry sent as {@code expires_after} on upload when not null
  * @param sendsMetadata whether the create call carries the job's metadata (some vendors refuse it)
- * @param createdEnvelope the field of the create answer that holds the batch, null when the answer is the batch
+ * @param createdEnvelope the field of the create answer that holds the batch, null when the answer
+ *     is the batch
  */
-public record Vendor(String name, Auth auth, String apiVersion, String filePurpose, LineFormat lineFormat,
-        List<String> endpoints, int maxCustomIdChars, IngestLimits limits, Duration inputFileExpiry,
-        boolean sendsMetadata, String createdEnvelope) {
+public record Vendor(
+        String name,
+        Auth auth,
+        String apiVersion,
+        String filePurpose,
+        LineFormat lineFormat,
+        List<String> endpoints,
+        int maxCustomIdChars,
+        IngestLimits limits,
+        Duration inputFileExpiry,
+        boolean sendsMetadata,
+        String createdEnvelope) {
 
     /** How the key travels on each call. */
     public enum Auth {
-        /** {@code Authorization: Bearer <key>}: OpenAI, Groq, Together, Mistral, and Azure with an Entra token. */
+        /**
+         * {@code Authorization: Bearer <key>}: OpenAI, Groq, Together, Mistral, and Azure with an
+         * Entra token.
+         */
         BEARER,
         /** {@code api-key: <key>}: Azure OpenAI with a resource key. */
         API_KEY
@@ -43,7 +57,9 @@ public record Vendor(String name, Auth auth, String apiVersion, String filePurpo
     public enum LineFormat {
         /** {@code {"custom_id", "method", "url", "body"}}, as OpenAI defines it. */
         OPENAI,
-        /** {@code {"custom_id", "body"}}: the endpoint is chosen for the whole batch, not per line. */
+        /**
+         * {@code {"custom_id", "body"}}: the endpoint is chosen for the whole batch, not per line.
+         */
         BODY_ONLY
     }
 
@@ -55,11 +71,15 @@ public record Vendor(String name, Auth auth, String apiVersion, String filePurpo
         Objects.requireNonNull(limits, "limits");
         endpoints = List.copyOf(endpoints);
         if (endpoints.isEmpty()) {
-            throw new IllegalArgumentException("vendor " + name + " must batch at least one endpoint");
+            throw new IllegalArgumentException(
+                    "vendor " + name + " must batch at least one endpoint");
         }
         if (!name.matches("[a-z][a-z0-9-]*")) {
-            throw new IllegalArgumentException("vendor name must be lower-case letters, digits and '-' (it is an "
-                    + "inbox prefix), was '" + name + "'");
+            throw new IllegalArgumentException(
+                    "vendor name must be lower-case letters, digits and '-' (it is an "
+                            + "inbox prefix), was '"
+                            + name
+                            + "'");
         }
         if (apiVersion != null && apiVersion.isBlank()) {
             apiVersion = null;
@@ -68,61 +88,130 @@ public record Vendor(String name, Auth auth, String apiVersion, String filePurpo
 
     /** OpenAI's own endpoints, in the order its spec lists them. */
     private static final List<String> OPENAI_ENDPOINTS = OpenAiContract.ENDPOINTS;
+
     private static final long MB = 1024L * 1024;
 
-    public static final Vendor OPENAI = new Vendor("openai", Auth.BEARER, null, "batch", LineFormat.OPENAI,
-            OPENAI_ENDPOINTS, 0, IngestLimits.OPENAI,
-            Duration.ofSeconds(OpenAiProvider.INPUT_EXPIRES_AFTER_SECONDS), true, null);
+    public static final Vendor OPENAI =
+            new Vendor(
+                    "openai",
+                    Auth.BEARER,
+                    null,
+                    "batch",
+                    LineFormat.OPENAI,
+                    OPENAI_ENDPOINTS,
+                    0,
+                    IngestLimits.OPENAI,
+                    Duration.ofSeconds(OpenAiProvider.INPUT_EXPIRES_AFTER_SECONDS),
+                    true,
+                    null);
 
     /**
-     * Azure OpenAI: deployment names stand where OpenAI has model names, and a file may hold 100,000
-     * requests (200 MB). Input files are uploaded with the shortest expiry Azure allows (14 days):
-     * a resource holds only 500 input files without one, 10,000 with one, and Batchlane deletes its
-     * files itself long before. Lines may name the endpoint with or without {@code /v1}.
+     * Azure OpenAI: deployment names stand where OpenAI has model names, and a file may hold
+     * 100,000 requests (200 MB). Input files are uploaded with the shortest expiry Azure allows (14
+     * days): a resource holds only 500 input files without one, 10,000 with one, and Batchlane
+     * deletes its files itself long before. Lines may name the endpoint with or without {@code
+     * /v1}.
      *
      * @param apiVersion null for the v1 surface ({@code …/openai/v1}); a dated version such as
      *     {@code 2024-10-21} for the older surface ({@code …/openai} plus {@code ?api-version=})
      * @param auth {@link Auth#API_KEY} for a resource key, {@link Auth#BEARER} for an Entra token
      */
     public static Vendor azure(String apiVersion, Auth auth) {
-        return new Vendor("azure", auth, apiVersion, "batch", LineFormat.OPENAI,
-                List.of("/chat/completions", "/v1/chat/completions", "/responses", "/v1/responses", "/embeddings",
+        return new Vendor(
+                "azure",
+                auth,
+                apiVersion,
+                "batch",
+                LineFormat.OPENAI,
+                List.of(
+                        "/chat/completions",
+                        "/v1/chat/completions",
+                        "/responses",
+                        "/v1/responses",
+                        "/embeddings",
                         "/v1/embeddings"),
-                0, new IngestLimits(100_000, 200 * MB, IngestLimits.OPENAI.maxLineBytes(),
+                0,
+                new IngestLimits(
+                        100_000,
+                        200 * MB,
+                        IngestLimits.OPENAI.maxLineBytes(),
                         IngestLimits.OPENAI.maxReportedErrors()),
-                AZURE_INPUT_EXPIRY, true, null);
+                AZURE_INPUT_EXPIRY,
+                true,
+                null);
     }
 
     /** Azure's shortest input-file expiry, 1,209,600 s; it accepts 14 to 30 days. */
     public static final Duration AZURE_INPUT_EXPIRY = Duration.ofDays(14);
 
-    /** Groq: OpenAI's wire and line format under {@code /openai/v1}, for chat and audio endpoints. */
-    public static final Vendor GROQ = new Vendor("groq", Auth.BEARER, null, "batch", LineFormat.OPENAI,
-            List.of("/v1/chat/completions", "/v1/audio/transcriptions", "/v1/audio/translations"), 0,
-            IngestLimits.OPENAI, null, true, null);
-
     /**
-     * Together AI: lines are {@code {"custom_id", "body"}} with ids of at most 64 characters, uploads
-     * use purpose {@code batch-api}, a file holds at most 50,000 requests and 100 MB, the create call
-     * answers {@code {"job": {...}, "warning": ...}} and takes no metadata, and statuses are upper case.
+     * Groq: OpenAI's wire and line format under {@code /openai/v1}, for chat and audio endpoints.
      */
-    public static final Vendor TOGETHER = new Vendor("together", Auth.BEARER, null, "batch-api",
-            LineFormat.BODY_ONLY, List.of("/v1/chat/completions"), 64,
-            new IngestLimits(50_000, 100 * MB, IngestLimits.OPENAI.maxLineBytes(),
-                    IngestLimits.OPENAI.maxReportedErrors()),
-            null, false, "job");
+    public static final Vendor GROQ =
+            new Vendor(
+                    "groq",
+                    Auth.BEARER,
+                    null,
+                    "batch",
+                    LineFormat.OPENAI,
+                    List.of(
+                            "/v1/chat/completions",
+                            "/v1/audio/transcriptions",
+                            "/v1/audio/translations"),
+                    0,
+                    IngestLimits.OPENAI,
+                    null,
+                    true,
+                    null);
 
     /**
-     * Mistral's Files API, which {@link MistralProvider} uses for uploads, downloads and deletes; its
-     * batch jobs are a different API. A job takes up to 1,000,000 requests; Batchlane keeps a shard
-     * within 200 MB, since Mistral states its limit in requests only. Its lines do not name an
-     * endpoint, so Batchlane runs them as chat completions (the other endpoints Mistral batches
+     * Together AI: lines are {@code {"custom_id", "body"}} with ids of at most 64 characters,
+     * uploads use purpose {@code batch-api}, a file holds at most 50,000 requests and 100 MB, the
+     * create call answers {@code {"job": {...}, "warning": ...}} and takes no metadata, and
+     * statuses are upper case.
+     */
+    public static final Vendor TOGETHER =
+            new Vendor(
+                    "together",
+                    Auth.BEARER,
+                    null,
+                    "batch-api",
+                    LineFormat.BODY_ONLY,
+                    List.of("/v1/chat/completions"),
+                    64,
+                    new IngestLimits(
+                            50_000,
+                            100 * MB,
+                            IngestLimits.OPENAI.maxLineBytes(),
+                            IngestLimits.OPENAI.maxReportedErrors()),
+                    null,
+                    false,
+                    "job");
+
+    /**
+     * Mistral's Files API, which {@link MistralProvider} uses for uploads, downloads and deletes;
+     * its batch jobs are a different API. A job takes up to 1,000,000 requests; Batchlane keeps a
+     * shard within 200 MB, since Mistral states its limit in requests only. Its lines do not name
+     * an endpoint, so Batchlane runs them as chat completions (the other endpoints Mistral batches
      * would need a way to choose one per file).
      */
-    public static final Vendor MISTRAL = new Vendor("mistral", Auth.BEARER, null, "batch", LineFormat.BODY_ONLY,
-            List.of("/v1/chat/completions"), 0, new IngestLimits(1_000_000, 200 * MB, IngestLimits.OPENAI.maxLineBytes(),
-                    IngestLimits.OPENAI.maxReportedErrors()),
-            null, true, null);
+    public static final Vendor MISTRAL =
+            new Vendor(
+                    "mistral",
+                    Auth.BEARER,
+                    null,
+                    "batch",
+                    LineFormat.BODY_ONLY,
+                    List.of("/v1/chat/completions"),
+                    0,
+                    new IngestLimits(
+                            1_000_000,
+                            200 * MB,
+                            IngestLimits.OPENAI.maxLineBytes(),
+                            IngestLimits.OPENAI.maxReportedErrors()),
+                    null,
+                    true,
+                    null);
 
     /** The batch inside a create answer. */
     JsonNode createdBatch(JsonNode answer) {

@@ -5,36 +5,35 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.batchlane.core.ingest.FileValidator;
 import dev.batchlane.core.ingest.IngestLimits;
 import dev.batchlane.core.ingest.IngestPass;
-import dev.batchlane.core.storage.ObjectStore;
 import dev.batchlane.core.ingest.Violation;
+import dev.batchlane.core.storage.ObjectStore;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A corpus of malformed (and merely unusual) input files, each with its expected outcome:
- * rejected with the exact lines and rule codes — so nothing would be submitted — or tolerated
- * where a user would expect it, in which case the staged shard holds the normalised lines. Files
- * are under src/test/resources/corpus; binary and huge cases are generated here.
+ * A corpus of malformed (and merely unusual) input files, each with its expected outcome: rejected
+ * with the exact lines and rule codes — so nothing would be submitted — or tolerated where a user
+ * would expect it, in which case the staged shard holds the normalised lines. Files are under
+ * src/test/resources/corpus; binary and huge cases are generated here.
  */
 class MalformedInputCorpusTest {
-    private static final String LINE = "{\"custom_id\":\"c-%d\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-            + "\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hello %d\"}]}}";
+    private static final String LINE =
+            "{\"custom_id\":\"c-%d\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                    + "\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hello %d\"}]}}";
 
-    @TempDir
-    Path tmp;
+    @TempDir Path tmp;
 
     /** "ok:N" for a tolerated file of N requests, else the violations as "line:code". */
     static Stream<Arguments> cases() {
@@ -46,7 +45,10 @@ class MalformedInputCorpusTest {
                 file("blank-lines.jsonl", "ok:3"),
                 file("ids-differing-only-in-case.jsonl", "ok:3"),
                 file("unicode-ids.jsonl", "ok:2"),
-                generated("bom-at-start", () -> concat(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}, lines(2)), "ok:2"),
+                generated(
+                        "bom-at-start",
+                        () -> concat(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}, lines(2)),
+                        "ok:2"),
                 file("truncated-last-line.jsonl", "3:invalid_json"),
                 file("truncated-middle-line.jsonl", "2:invalid_json"),
                 file("empty.jsonl", "0:empty_file"),
@@ -76,28 +78,65 @@ class MalformedInputCorpusTest {
                 file("unknown-top-level-field.jsonl", "1:unknown_field"),
                 file("control-char-in-string.jsonl", "1:invalid_json"),
                 file("three-errors.jsonl", "2:method_invalid", "4:invalid_json", "5:url_mismatch"),
-                generated("bom-in-the-middle", () -> concat(lines(1), new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF},
-                        line(2)), "2:invalid_json"),
-                generated("invalid-utf8-byte", () -> concat(lines(1), line(2).replace("hello", "h\u00e9llo")
-                        .getBytes(StandardCharsets.ISO_8859_1), "\n".getBytes(StandardCharsets.UTF_8)), "2:invalid_utf8"),
+                generated(
+                        "bom-in-the-middle",
+                        () ->
+                                concat(
+                                        lines(1),
+                                        new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF},
+                                        line(2)),
+                        "2:invalid_json"),
+                generated(
+                        "invalid-utf8-byte",
+                        () ->
+                                concat(
+                                        lines(1),
+                                        line(2).replace("hello", "h\u00e9llo")
+                                                .getBytes(StandardCharsets.ISO_8859_1),
+                                        "\n".getBytes(StandardCharsets.UTF_8)),
+                        "2:invalid_utf8"),
                 // "/" encoded in two bytes (C0 AF): the overlong form UTF-8 forbids
-                generated("overlong-utf8", () -> concat(line(1).substring(0, 10).getBytes(StandardCharsets.UTF_8),
-                        new byte[] {(byte) 0xC0, (byte) 0xAF}, line(1).substring(10).concat("\n")
-                                .getBytes(StandardCharsets.UTF_8)), "1:invalid_utf8"),
-                generated("nul-byte-in-string", () -> line(1).replace("hello", "hel\u0000lo").concat("\n")
-                        .getBytes(StandardCharsets.UTF_8), "1:invalid_json"),
-                generated("nesting-200-deep", () -> ("{\"custom_id\":\"c-1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-                        + "\"body\":{\"model\":\"gpt-4o-mini\",\"x\":" + "[".repeat(200) + "]".repeat(200) + "}}\n")
-                        .getBytes(StandardCharsets.UTF_8), "1:nesting_too_deep"));
+                generated(
+                        "overlong-utf8",
+                        () ->
+                                concat(
+                                        line(1).substring(0, 10).getBytes(StandardCharsets.UTF_8),
+                                        new byte[] {(byte) 0xC0, (byte) 0xAF},
+                                        line(1).substring(10)
+                                                .concat("\n")
+                                                .getBytes(StandardCharsets.UTF_8)),
+                        "1:invalid_utf8"),
+                generated(
+                        "nul-byte-in-string",
+                        () ->
+                                line(1).replace("hello", "hel\u0000lo")
+                                        .concat("\n")
+                                        .getBytes(StandardCharsets.UTF_8),
+                        "1:invalid_json"),
+                generated(
+                        "nesting-200-deep",
+                        () ->
+                                ("{\"custom_id\":\"c-1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                                                + "\"body\":{\"model\":\"gpt-4o-mini\",\"x\":"
+                                                + "[".repeat(200)
+                                                + "]".repeat(200)
+                                                + "}}\n")
+                                        .getBytes(StandardCharsets.UTF_8),
+                        "1:nesting_too_deep"));
     }
 
     private static Arguments file(String name, String... expected) {
-        return Arguments.of(name, (Supplier<InputStream>) () -> MalformedInputCorpusTest.class
-                .getResourceAsStream("/corpus/" + name), List.of(expected));
+        return Arguments.of(
+                name,
+                (Supplier<InputStream>)
+                        () -> MalformedInputCorpusTest.class.getResourceAsStream("/corpus/" + name),
+                List.of(expected));
     }
 
     private static Arguments generated(String name, Supplier<byte[]> bytes, String... expected) {
-        return Arguments.of(name, (Supplier<InputStream>) () -> new java.io.ByteArrayInputStream(bytes.get()),
+        return Arguments.of(
+                name,
+                (Supplier<InputStream>) () -> new java.io.ByteArrayInputStream(bytes.get()),
                 List.of(expected));
     }
 
@@ -127,8 +166,8 @@ class MalformedInputCorpusTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void eachCase_hasItsExpectedOutcome(String name, Supplier<InputStream> input, List<String> expected)
-            throws IOException {
+    void eachCase_hasItsExpectedOutcome(
+            String name, Supplier<InputStream> input, List<String> expected) throws IOException {
         List<Violation> all = new ArrayList<>();
         FileValidator.Result r;
         try (InputStream in = input.get()) {
@@ -142,54 +181,90 @@ class MalformedInputCorpusTest {
             assertStagedNormalised(input, n);
             return;
         }
-        assertThat(all).as(name).extracting(v -> v.line() + ":" + v.code()).containsExactlyElementsOf(expected);
+        assertThat(all)
+                .as(name)
+                .extracting(v -> v.line() + ":" + v.code())
+                .containsExactlyElementsOf(expected);
         for (Violation v : all) {
-            assertThat(v.message()).as("%s names where", name).contains(v.line() == 0 ? "file" : "line " + v.line());
+            assertThat(v.message())
+                    .as("%s names where", name)
+                    .contains(v.line() == 0 ? "file" : "line " + v.line());
         }
         assertThat(r.valid()).isFalse();
     }
 
-    /** What would be staged: every request on its own LF-terminated line, without CR, BOM or blank lines. */
-    private void assertStagedNormalised(Supplier<InputStream> input, long requests) throws IOException {
+    /**
+     * What would be staged: every request on its own LF-terminated line, without CR, BOM or blank
+     * lines.
+     */
+    private void assertStagedNormalised(Supplier<InputStream> input, long requests)
+            throws IOException {
         java.util.Map<Integer, byte[]> staged = new java.util.TreeMap<>();
         try (InputStream in = input.get()) {
-            new IngestPass(new OpenAiContract(), IngestLimits.OPENAI, 16, IngestPass.Options.defaults()).run(in, v -> { },
-                    new IngestPass.Stager() {
-                        @Override
-                        public ObjectStore.Upload open(int index) {
-                            return ObjectStore.Upload.inMemory(bytes -> staged.put(index, bytes));
-                        }
+            new IngestPass(
+                            new OpenAiContract(),
+                            IngestLimits.OPENAI,
+                            16,
+                            IngestPass.Options.defaults())
+                    .run(
+                            in,
+                            v -> {},
+                            new IngestPass.Stager() {
+                                @Override
+                                public ObjectStore.Upload open(int index) {
+                                    return ObjectStore.Upload.inMemory(
+                                            bytes -> staged.put(index, bytes));
+                                }
 
-                        @Override
-                        public void staged(IngestPass.StagedShard shard) {
-                        }
-                    }, IngestPass.Progress.NONE);
+                                @Override
+                                public void staged(IngestPass.StagedShard shard) {}
+                            },
+                            IngestPass.Progress.NONE);
         }
         StringBuilder joined = new StringBuilder();
         staged.values().forEach(b -> joined.append(new String(b, StandardCharsets.UTF_8)));
         String all = joined.toString();
-        assertThat(all).doesNotContain("\r").doesNotContain("\uFEFF").doesNotContain("\n\n").endsWith("\n");
-        assertThat(all.split("\n")).hasSize((int) requests).allSatisfy(l -> assertThat(l).startsWith("{\"custom_id\""));
+        assertThat(all)
+                .doesNotContain("\r")
+                .doesNotContain("\uFEFF")
+                .doesNotContain("\n\n")
+                .endsWith("\n");
+        assertThat(all.split("\n"))
+                .hasSize((int) requests)
+                .allSatisfy(l -> assertThat(l).startsWith("{\"custom_id\""));
     }
 
     @org.junit.jupiter.api.Test
     void aLineOverTenMebibytes_isRejectedByNumberAndSize_withoutBeingHeld() throws IOException {
         long huge = 10L * 1024 * 1024 + 1;
-        InputStream body = new InputStream() {
-            long left = huge;
+        InputStream body =
+                new InputStream() {
+                    long left = huge;
 
-            @Override
-            public int read() {
-                return left-- > 0 ? 'x' : -1;
-            }
-        };
-        InputStream in = new SequenceInputStream(java.util.Collections.enumeration(List.of(
-                new java.io.ByteArrayInputStream(lines(1)), body,
-                new java.io.ByteArrayInputStream(("\n" + line(3) + "\n").getBytes(StandardCharsets.UTF_8)))));
+                    @Override
+                    public int read() {
+                        return left-- > 0 ? 'x' : -1;
+                    }
+                };
+        InputStream in =
+                new SequenceInputStream(
+                        java.util.Collections.enumeration(
+                                List.of(
+                                        new java.io.ByteArrayInputStream(lines(1)),
+                                        body,
+                                        new java.io.ByteArrayInputStream(
+                                                ("\n" + line(3) + "\n")
+                                                        .getBytes(StandardCharsets.UTF_8)))));
         List<Violation> all = new ArrayList<>();
-        FileValidator.Result r = new FileValidator(new OpenAiContract(), IngestLimits.OPENAI).validate(in, all::add);
-        assertThat(all).extracting(v -> v.line() + ":" + v.code()).containsExactly("2:line_too_long");
-        assertThat(all.get(0).message()).contains("line 2").contains(Long.toString(huge)).contains("10485760");
+        FileValidator.Result r =
+                new FileValidator(new OpenAiContract(), IngestLimits.OPENAI).validate(in, all::add);
+        assertThat(all)
+                .extracting(v -> v.line() + ":" + v.code())
+                .containsExactly("2:line_too_long");
+        assertThat(all.get(0).message())
+                .contains("line 2")
+                .contains(Long.toString(huge))
+                .contains("10485760");
         assertThat(r.lines()).isEqualTo(3);
     }
 }

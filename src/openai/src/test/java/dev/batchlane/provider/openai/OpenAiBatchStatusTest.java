@@ -13,8 +13,16 @@ import org.junit.jupiter.params.provider.ValueSource;
 class OpenAiBatchStatusTest {
 
     @ParameterizedTest(name = "{0} -> {1}")
-    @CsvSource({"validating,PENDING", "in_progress,RUNNING", "finalizing,FINALIZING", "completed,COMPLETED",
-        "failed,FAILED", "expired,EXPIRED", "cancelling,CANCELLING", "cancelled,CANCELLED"})
+    @CsvSource({
+        "validating,PENDING",
+        "in_progress,RUNNING",
+        "finalizing,FINALIZING",
+        "completed,COMPLETED",
+        "failed,FAILED",
+        "expired,EXPIRED",
+        "cancelling,CANCELLING",
+        "cancelled,CANCELLED"
+    })
     void everyOpenAiStatus_mapsToOneInternalState(String wire, BatchState state) {
         OpenAiBatchStatus status = OpenAiBatchStatus.fromWire("batch_1", wire);
 
@@ -26,11 +34,15 @@ class OpenAiBatchStatusTest {
     @ValueSource(strings = {"paused", "COMPLETED", "in-progress", ""})
     @NullSource
     void unknownStatus_isRefusedAsNotRetryableNamingTheBatchAndTheStatus(String wire) {
-        ProviderException e = catchThrowableOfType(ProviderException.class,
-                () -> OpenAiBatchStatus.fromWire("batch_42", wire));
+        ProviderException e =
+                catchThrowableOfType(
+                        ProviderException.class,
+                        () -> OpenAiBatchStatus.fromWire("batch_42", wire));
 
         assertThat(e.retryable()).isFalse();
         assertThat(e.code()).isEqualTo("unknown_status");
-        assertThat(e.getMessage()).contains("batch_42").contains(wire == null ? "null" : "'" + wire + "'");
+        assertThat(e.getMessage())
+                .contains("batch_42")
+                .contains(wire == null ? "null" : "'" + wire + "'");
     }
 }

@@ -49,9 +49,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The adapter against the OpenAI simulator over real HTTP: no mocks, so multipart framing,
- * headers, status codes and result files are exercised the way OpenAI would see and send them.
- * The simulator's clock is moved by hand, one status step at a time.
+ * The adapter against the OpenAI simulator over real HTTP: no mocks, so multipart framing, headers,
+ * status codes and result files are exercised the way OpenAI would see and send them. The
+ * simulator's clock is moved by hand, one status step at a time.
  */
 class OpenAiProviderTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -79,8 +79,11 @@ class OpenAiProviderTest {
 
     @Test
     void submit_streamsTheFileAsAMultipartUpload_simulatorHoldsItByteForByte() {
-        byte[] content = chatFile(4000, "gpt-4o-mini", " — with non-ASCII text: é, 漢字, 🚀, and a long tail "
-                + "x".repeat(400));
+        byte[] content =
+                chatFile(
+                        4000,
+                        "gpt-4o-mini",
+                        " — with non-ASCII text: é, 漢字, 🚀, and a long tail " + "x".repeat(400));
         assertThat(content.length).isGreaterThan(1_500_000);
 
         Submission s = provider.submit(payload("job-1-part-00000.jsonl", content), CHAT, Map.of());
@@ -96,17 +99,22 @@ class OpenAiProviderTest {
 
     @Test
     void submit_createsA24hBatchForTheEndpointFromTheUploadedFile_withMetadata() {
-        Submission s = provider.submit(payload("a.jsonl", chatFile(3, "gpt-4o-mini", "")), CHAT,
-                Map.of("batchlane_job_id", "job-1", "batchlane_shard", "part-00000"));
+        Submission s =
+                provider.submit(
+                        payload("a.jsonl", chatFile(3, "gpt-4o-mini", "")),
+                        CHAT,
+                        Map.of("batchlane_job_id", "job-1", "batchlane_shard", "part-00000"));
 
         assertThat(s.batchId()).startsWith("batch_");
         assertThat(s.providerStatus()).isEqualTo("validating");
         BatchSnapshot batch = sim.batch(s.batchId()).orElseThrow();
         assertThat(batch.inputFileId()).isEqualTo(s.inputFileId());
         assertThat(batch.endpoint()).isEqualTo(CHAT);
-        assertThat(batch.metadata()).containsExactlyInAnyOrderEntriesOf(
-                Map.of("batchlane_job_id", "job-1", "batchlane_shard", "part-00000"));
-        assertThat(getJson("/batches/" + s.batchId()).path("completion_window").asText()).isEqualTo("24h");
+        assertThat(batch.metadata())
+                .containsExactlyInAnyOrderEntriesOf(
+                        Map.of("batchlane_job_id", "job-1", "batchlane_shard", "part-00000"));
+        assertThat(getJson("/batches/" + s.batchId()).path("completion_window").asText())
+                .isEqualTo("24h");
     }
 
     @Test
@@ -114,15 +122,19 @@ class OpenAiProviderTest {
         byte[] content = chatFile(10, "m", "");
         AtomicInteger opens = new AtomicInteger();
         AtomicInteger closes = new AtomicInteger();
-        Payload payload = new Payload("p.jsonl", content.length, () -> {
-            opens.incrementAndGet();
-            return new ByteArrayInputStream(content) {
-                @Override
-                public void close() {
-                    closes.incrementAndGet();
-                }
-            };
-        });
+        Payload payload =
+                new Payload(
+                        "p.jsonl",
+                        content.length,
+                        () -> {
+                            opens.incrementAndGet();
+                            return new ByteArrayInputStream(content) {
+                                @Override
+                                public void close() {
+                                    closes.incrementAndGet();
+                                }
+                            };
+                        });
 
         provider.submit(payload, CHAT, Map.of());
 
@@ -135,12 +147,16 @@ class OpenAiProviderTest {
     void submit_payloadNotMatchingItsDeclaredSize_isNotRetryableAndLeavesNoFileBehind(int offBy)
             throws InterruptedException {
         byte[] content = chatFile(10, "m", "");
-        Payload wrong = new Payload("p.jsonl", content.length + offBy, () -> new ByteArrayInputStream(content));
+        Payload wrong =
+                new Payload(
+                        "p.jsonl", content.length + offBy, () -> new ByteArrayInputStream(content));
 
-        ProviderException e = catchThrowableOfType(ProviderException.class,
-                () -> provider.submit(wrong, CHAT, Map.of()));
+        ProviderException e =
+                catchThrowableOfType(
+                        ProviderException.class, () -> provider.submit(wrong, CHAT, Map.of()));
 
-        // The simulator answers the broken upload only once the connection is gone; a file it stored
+        // The simulator answers the broken upload only once the connection is gone; a file it
+        // stored
         // would show up by then.
         for (int i = 0; i < 100 && sim.requestLog().isEmpty(); i++) {
             Thread.sleep(50);
@@ -152,18 +168,24 @@ class OpenAiProviderTest {
         assertThat(e.statusCode()).isZero();
         assertThat(e.code()).isEqualTo("payload_size_mismatch");
         assertThat(e.getMessage())
-                .startsWith("openai createFile failed: 0 payload_size_mismatch: payload p.jsonl holds ")
+                .startsWith(
+                        "openai createFile failed: 0 payload_size_mismatch: payload p.jsonl holds ")
                 .contains("declared " + (content.length + offBy));
     }
 
     @Test
     void submit_payloadThatCannotBeOpened_isRetryableIoError() {
-        Payload unreadable = new Payload("p.jsonl", 10, () -> {
-            throw new IOException("staging bucket unavailable");
-        });
+        Payload unreadable =
+                new Payload(
+                        "p.jsonl",
+                        10,
+                        () -> {
+                            throw new IOException("staging bucket unavailable");
+                        });
 
-        ProviderException e = catchThrowableOfType(ProviderException.class,
-                () -> provider.submit(unreadable, CHAT, Map.of()));
+        ProviderException e =
+                catchThrowableOfType(
+                        ProviderException.class, () -> provider.submit(unreadable, CHAT, Map.of()));
 
         assertThat(e.retryable()).isTrue();
         assertThat(e.statusCode()).isZero();
@@ -173,8 +195,17 @@ class OpenAiProviderTest {
 
     @Test
     void submit_emptyPayload_isACallerMistake() {
-        assertThatThrownBy(() -> provider.submit(new Payload("e.jsonl", 0, () -> new ByteArrayInputStream(new byte[0])),
-                CHAT, Map.of())).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("e.jsonl");
+        assertThatThrownBy(
+                        () ->
+                                provider.submit(
+                                        new Payload(
+                                                "e.jsonl",
+                                                0,
+                                                () -> new ByteArrayInputStream(new byte[0])),
+                                        CHAT,
+                                        Map.of()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("e.jsonl");
     }
 
     @Test
@@ -186,7 +217,8 @@ class OpenAiProviderTest {
         assertThat(e.retryable()).isTrue();
         assertThat(e.statusCode()).isEqualTo(429);
         assertThat(e.code()).isEqualTo("rate_limit_exceeded");
-        assertThat(e.getMessage()).startsWith("openai createFile failed: 429 rate_limit_exceeded: Rate limit reached")
+        assertThat(e.getMessage())
+                .startsWith("openai createFile failed: 429 rate_limit_exceeded: Rate limit reached")
                 .doesNotContain(API_KEY);
         assertThat(sim.batches()).isEmpty();
         assertThat(sim.liveFileIds()).isEmpty();
@@ -200,13 +232,13 @@ class OpenAiProviderTest {
 
         assertThat(e.retryable()).isFalse();
         assertThat(e.statusCode()).isEqualTo(400);
-        assertThat(e.getMessage()).startsWith("openai createBatch failed: 400 invalid_request_error: ");
+        assertThat(e.getMessage())
+                .startsWith("openai createBatch failed: 400 invalid_request_error: ");
         assertThat(sim.uploadCount()).isEqualTo(1);
         assertThat(sim.liveFileIds()).isEmpty();
-        assertThat(sim.requestLog()).extracting(RecordedRequest::method, RecordedRequest::status)
-                .containsSubsequence(tuple("POST", 200),
-                        tuple("POST", 400),
-                        tuple("DELETE", 200));
+        assertThat(sim.requestLog())
+                .extracting(RecordedRequest::method, RecordedRequest::status)
+                .containsSubsequence(tuple("POST", 200), tuple("POST", 400), tuple("DELETE", 200));
     }
 
     @Test
@@ -223,14 +255,22 @@ class OpenAiProviderTest {
 
     @Test
     void submit_endpointTheApiRejects_isNotRetryableWithTheProvidersCodeAndMessage() {
-        ProviderException e = catchThrowableOfType(ProviderException.class,
-                () -> provider.submit(payload("a.jsonl", chatFile(2, "m", "")), "/v1/nope", Map.of()));
+        ProviderException e =
+                catchThrowableOfType(
+                        ProviderException.class,
+                        () ->
+                                provider.submit(
+                                        payload("a.jsonl", chatFile(2, "m", "")),
+                                        "/v1/nope",
+                                        Map.of()));
 
         assertThat(e.retryable()).isFalse();
         assertThat(e.statusCode()).isEqualTo(400);
         assertThat(e.code()).isEqualTo("invalid_value");
-        assertThat(e.getMessage()).startsWith("openai createBatch failed: 400 invalid_value: Invalid value for "
-                + "'endpoint'");
+        assertThat(e.getMessage())
+                .startsWith(
+                        "openai createBatch failed: 400 invalid_value: Invalid value for "
+                                + "'endpoint'");
         assertThat(sim.liveFileIds()).isEmpty();
     }
 
@@ -298,13 +338,15 @@ class OpenAiProviderTest {
 
     @Test
     void retrieve_batchFailedWithoutALine_summaryIsCodeAndMessage() {
-        sim.failNextBatchValidations(1, "token_limit_exceeded", "Enqueued token limit reached for m.");
+        sim.failNextBatchValidations(
+                1, "token_limit_exceeded", "Enqueued token limit reached for m.");
         Submission s = submitChat(2);
 
         BatchView failed = runToEnd(s.batchId());
 
         assertThat(failed.state()).isEqualTo(BatchState.FAILED);
-        assertThat(failed.error()).isEqualTo("token_limit_exceeded: Enqueued token limit reached for m.");
+        assertThat(failed.error())
+                .isEqualTo("token_limit_exceeded: Enqueued token limit reached for m.");
     }
 
     @Test
@@ -341,21 +383,39 @@ class OpenAiProviderTest {
 
     @Test
     void retrieve_unknownBatch_isNotRetryable404() {
-        ProviderException e = catchThrowableOfType(ProviderException.class, () -> provider.retrieve("batch_missing"));
+        ProviderException e =
+                catchThrowableOfType(
+                        ProviderException.class, () -> provider.retrieve("batch_missing"));
 
         assertThat(e.statusCode()).isEqualTo(404);
         assertThat(e.retryable()).isFalse();
-        assertThat(e.getMessage()).startsWith("openai retrieveBatch failed: 404 ").contains("batch_missing");
+        assertThat(e.getMessage())
+                .startsWith("openai retrieveBatch failed: 404 ")
+                .contains("batch_missing");
     }
 
     @ParameterizedTest(name = "{0} -> retryable {1}")
-    @CsvSource({"400,false", "401,false", "403,false", "404,false", "408,true", "409,true", "422,false", "429,true",
-        "500,true", "502,true", "503,true", "504,true"})
-    void retrieve_errorStatus_isRetryableOnlyForTimeoutConflictRateLimitAndServerErrors(int status, boolean retryable) {
+    @CsvSource({
+        "400,false",
+        "401,false",
+        "403,false",
+        "404,false",
+        "408,true",
+        "409,true",
+        "422,false",
+        "429,true",
+        "500,true",
+        "502,true",
+        "503,true",
+        "504,true"
+    })
+    void retrieve_errorStatus_isRetryableOnlyForTimeoutConflictRateLimitAndServerErrors(
+            int status, boolean retryable) {
         Submission s = submitChat(1);
         sim.failNextCalls("retrieveBatch", status, 1);
 
-        ProviderException e = catchThrowableOfType(ProviderException.class, () -> provider.retrieve(s.batchId()));
+        ProviderException e =
+                catchThrowableOfType(ProviderException.class, () -> provider.retrieve(s.batchId()));
 
         assertThat(e.statusCode()).isEqualTo(status);
         assertThat(e.retryable()).isEqualTo(retryable);
@@ -368,7 +428,8 @@ class OpenAiProviderTest {
         Submission s = submitChat(1);
         sim.malformNextCalls("retrieveBatch", 1);
 
-        ProviderException e = catchThrowableOfType(ProviderException.class, () -> provider.retrieve(s.batchId()));
+        ProviderException e =
+                catchThrowableOfType(ProviderException.class, () -> provider.retrieve(s.batchId()));
 
         assertThat(e.retryable()).isTrue();
         assertThat(e.statusCode()).isEqualTo(200);
@@ -380,8 +441,10 @@ class OpenAiProviderTest {
         Submission s = submitChat(1);
         sim.setLatency(Duration.ofSeconds(2));
 
-        ProviderException e = catchThrowableOfType(ProviderException.class,
-                () -> provider(Duration.ofMillis(200)).retrieve(s.batchId()));
+        ProviderException e =
+                catchThrowableOfType(
+                        ProviderException.class,
+                        () -> provider(Duration.ofMillis(200)).retrieve(s.batchId()));
 
         assertThat(e.retryable()).isTrue();
         assertThat(e.statusCode()).isZero();
@@ -395,10 +458,16 @@ class OpenAiProviderTest {
         try (ServerSocket socket = new ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
-        OpenAiProvider nowhere = new OpenAiProvider(new OpenAiConfig(URI.create("http://127.0.0.1:" + closedPort
-                + "/v1"), API_KEY, Duration.ofSeconds(5)), http);
+        OpenAiProvider nowhere =
+                new OpenAiProvider(
+                        new OpenAiConfig(
+                                URI.create("http://127.0.0.1:" + closedPort + "/v1"),
+                                API_KEY,
+                                Duration.ofSeconds(5)),
+                        http);
 
-        ProviderException e = catchThrowableOfType(ProviderException.class, () -> nowhere.retrieve("batch_1"));
+        ProviderException e =
+                catchThrowableOfType(ProviderException.class, () -> nowhere.retrieve("batch_1"));
 
         assertThat(e.retryable()).isTrue();
         assertThat(e.statusCode()).isZero();
@@ -412,7 +481,11 @@ class OpenAiProviderTest {
     void streamResults_completedBatch_yieldsEveryCustomIdOnceWithOutcomesAndUsage() {
         sim.setCachedInputFraction(0.5);
         sim.failLines(id -> id.equals("req-3") || id.equals("req-7"), 500, "server_error", "boom");
-        sim.failLines(id -> id.equals("req-11"), 400, "invalid_value", "Invalid value for 'temperature'.");
+        sim.failLines(
+                id -> id.equals("req-11"),
+                400,
+                "invalid_value",
+                "Invalid value for 'temperature'.");
         Submission s = submitChat(20);
         BatchView done = runToEnd(s.batchId());
         assertThat(done.state()).isEqualTo(BatchState.COMPLETED);
@@ -420,32 +493,51 @@ class OpenAiProviderTest {
 
         List<LineResult> results = results(done);
 
-        assertThat(results).extracting(LineResult::customId)
+        assertThat(results)
+                .extracting(LineResult::customId)
                 .containsExactlyInAnyOrderElementsOf(ids(20));
-        List<LineResult> succeeded = results.stream().filter(r -> r.outcome() == Outcome.SUCCEEDED).toList();
-        assertThat(succeeded).hasSize(17).allSatisfy(r -> {
-            assertThat(r.statusCode()).isEqualTo(200);
-            assertThat(r.errorJson()).isNull();
-            JsonNode body = json(r.responseJson());
-            assertThat(body.path("object").asText()).isEqualTo("chat.completion");
-            assertThat(body.path("choices").path(0).path("message").path("content").asText())
-                    .isEqualTo("Simulated reply to " + r.customId() + ".");
-            assertThat(r.usage()).isNotNull();
-            assertThat(r.usage().inputTokens()).isEqualTo(body.path("usage").path("prompt_tokens").asLong());
-            assertThat(r.usage().cachedInputTokens()).isPositive();
-            assertThat(r.usage().outputTokens()).isEqualTo(body.path("usage").path("completion_tokens").asLong());
-        });
+        List<LineResult> succeeded =
+                results.stream().filter(r -> r.outcome() == Outcome.SUCCEEDED).toList();
+        assertThat(succeeded)
+                .hasSize(17)
+                .allSatisfy(
+                        r -> {
+                            assertThat(r.statusCode()).isEqualTo(200);
+                            assertThat(r.errorJson()).isNull();
+                            JsonNode body = json(r.responseJson());
+                            assertThat(body.path("object").asText()).isEqualTo("chat.completion");
+                            assertThat(
+                                            body.path("choices")
+                                                    .path(0)
+                                                    .path("message")
+                                                    .path("content")
+                                                    .asText())
+                                    .isEqualTo("Simulated reply to " + r.customId() + ".");
+                            assertThat(r.usage()).isNotNull();
+                            assertThat(r.usage().inputTokens())
+                                    .isEqualTo(body.path("usage").path("prompt_tokens").asLong());
+                            assertThat(r.usage().cachedInputTokens()).isPositive();
+                            assertThat(r.usage().outputTokens())
+                                    .isEqualTo(
+                                            body.path("usage").path("completion_tokens").asLong());
+                        });
         assertThat(sum(results)).isEqualTo(usage(sim.knownUsage()));
-        assertThat(results).filteredOn(r -> r.outcome() == Outcome.FAILED)
-                .extracting(LineResult::customId, LineResult::statusCode,
+        assertThat(results)
+                .filteredOn(r -> r.outcome() == Outcome.FAILED)
+                .extracting(
+                        LineResult::customId,
+                        LineResult::statusCode,
                         r -> json(r.errorJson()).path("code").asText())
-                .containsExactlyInAnyOrder(tuple("req-3", 500, "server_error"),
+                .containsExactlyInAnyOrder(
+                        tuple("req-3", 500, "server_error"),
                         tuple("req-7", 500, "server_error"),
                         tuple("req-11", 400, "invalid_value"));
-        assertThat(results).filteredOn(r -> r.outcome() == Outcome.FAILED)
+        assertThat(results)
+                .filteredOn(r -> r.outcome() == Outcome.FAILED)
                 .allSatisfy(r -> assertThat(r.responseJson()).isNull());
         int lastSuccess = results.lastIndexOf(succeeded.get(succeeded.size() - 1));
-        assertThat(results.subList(0, lastSuccess + 1)).as("the output file is read before the error file")
+        assertThat(results.subList(0, lastSuccess + 1))
+                .as("the output file is read before the error file")
                 .allSatisfy(r -> assertThat(r.outcome()).isEqualTo(Outcome.SUCCEEDED));
     }
 
@@ -454,40 +546,67 @@ class OpenAiProviderTest {
         sim.setCachedInputFraction(0.5);
         StringBuilder file = new StringBuilder();
         for (int i = 0; i < 4; i++) {
-            file.append("{\"custom_id\":\"r-").append(i).append("\",\"method\":\"POST\",\"url\":\"/v1/responses\","
-                    + "\"body\":{\"model\":\"gpt-4.1-mini\",\"input\":\"Write a haiku about batch number ").append(i)
+            file.append("{\"custom_id\":\"r-")
+                    .append(i)
+                    .append(
+                            "\",\"method\":\"POST\",\"url\":\"/v1/responses\","
+                                    + "\"body\":{\"model\":\"gpt-4.1-mini\",\"input\":\"Write a haiku about batch number ")
+                    .append(i)
                     .append("\",\"max_output_tokens\":8}}\n");
         }
-        Submission s = provider.submit(payload("r.jsonl", file.toString().getBytes(StandardCharsets.UTF_8)),
-                "/v1/responses", Map.of());
+        Submission s =
+                provider.submit(
+                        payload("r.jsonl", file.toString().getBytes(StandardCharsets.UTF_8)),
+                        "/v1/responses",
+                        Map.of());
 
         List<LineResult> results = results(runToEnd(s.batchId()));
 
-        assertThat(results).hasSize(4).allSatisfy(r -> {
-            assertThat(r.outcome()).isEqualTo(Outcome.SUCCEEDED);
-            assertThat(json(r.responseJson()).path("object").asText()).isEqualTo("response");
-            assertThat(r.usage().outputTokens()).isEqualTo(8);
-            assertThat(r.usage().cachedInputTokens()).isPositive().isLessThan(r.usage().inputTokens());
-        });
+        assertThat(results)
+                .hasSize(4)
+                .allSatisfy(
+                        r -> {
+                            assertThat(r.outcome()).isEqualTo(Outcome.SUCCEEDED);
+                            assertThat(json(r.responseJson()).path("object").asText())
+                                    .isEqualTo("response");
+                            assertThat(r.usage().outputTokens()).isEqualTo(8);
+                            assertThat(r.usage().cachedInputTokens())
+                                    .isPositive()
+                                    .isLessThan(r.usage().inputTokens());
+                        });
         assertThat(sum(results)).isEqualTo(usage(sim.knownUsage()));
     }
 
     @Test
     void streamResults_embeddingsBatch_hasInputTokensOnly() {
-        String file = IntStream.range(0, 3).mapToObj(i -> "{\"custom_id\":\"e-" + i + "\",\"method\":\"POST\","
-                + "\"url\":\"/v1/embeddings\",\"body\":{\"model\":\"text-embedding-3-small\",\"input\":\"text " + i
-                + "\"}}\n").collect(Collectors.joining());
-        Submission s = provider.submit(payload("e.jsonl", file.getBytes(StandardCharsets.UTF_8)), "/v1/embeddings",
-                Map.of());
+        String file =
+                IntStream.range(0, 3)
+                        .mapToObj(
+                                i ->
+                                        "{\"custom_id\":\"e-"
+                                                + i
+                                                + "\",\"method\":\"POST\","
+                                                + "\"url\":\"/v1/embeddings\",\"body\":{\"model\":\"text-embedding-3-small\",\"input\":\"text "
+                                                + i
+                                                + "\"}}\n")
+                        .collect(Collectors.joining());
+        Submission s =
+                provider.submit(
+                        payload("e.jsonl", file.getBytes(StandardCharsets.UTF_8)),
+                        "/v1/embeddings",
+                        Map.of());
 
         List<LineResult> results = results(runToEnd(s.batchId()));
 
-        assertThat(results).hasSize(3).allSatisfy(r -> {
-            assertThat(r.outcome()).isEqualTo(Outcome.SUCCEEDED);
-            assertThat(r.usage().inputTokens()).isPositive();
-            assertThat(r.usage().cachedInputTokens()).isZero();
-            assertThat(r.usage().outputTokens()).isZero();
-        });
+        assertThat(results)
+                .hasSize(3)
+                .allSatisfy(
+                        r -> {
+                            assertThat(r.outcome()).isEqualTo(Outcome.SUCCEEDED);
+                            assertThat(r.usage().inputTokens()).isPositive();
+                            assertThat(r.usage().cachedInputTokens()).isZero();
+                            assertThat(r.usage().outputTokens()).isZero();
+                        });
         assertThat(sum(results)).isEqualTo(usage(sim.knownUsage()));
     }
 
@@ -499,14 +618,21 @@ class OpenAiProviderTest {
 
         List<LineResult> results = results(expired);
 
-        assertThat(results).extracting(LineResult::customId).containsExactlyInAnyOrderElementsOf(ids(10));
+        assertThat(results)
+                .extracting(LineResult::customId)
+                .containsExactlyInAnyOrderElementsOf(ids(10));
         assertThat(results).filteredOn(r -> r.outcome() == Outcome.SUCCEEDED).hasSize(5);
-        assertThat(results).filteredOn(r -> r.outcome() == Outcome.EXPIRED).hasSize(5).allSatisfy(r -> {
-            assertThat(r.statusCode()).isNull();
-            assertThat(r.responseJson()).isNull();
-            assertThat(json(r.errorJson()).path("code").asText()).isEqualTo("batch_expired");
-            assertThat(r.usage()).isNull();
-        });
+        assertThat(results)
+                .filteredOn(r -> r.outcome() == Outcome.EXPIRED)
+                .hasSize(5)
+                .allSatisfy(
+                        r -> {
+                            assertThat(r.statusCode()).isNull();
+                            assertThat(r.responseJson()).isNull();
+                            assertThat(json(r.errorJson()).path("code").asText())
+                                    .isEqualTo("batch_expired");
+                            assertThat(r.usage()).isNull();
+                        });
     }
 
     @Test
@@ -519,10 +645,19 @@ class OpenAiProviderTest {
 
         List<LineResult> results = results(cancelled);
 
-        assertThat(results).extracting(LineResult::customId).containsExactlyInAnyOrderElementsOf(ids(8));
-        assertThat(results).extracting(LineResult::outcome).containsOnly(Outcome.SUCCEEDED, Outcome.CANCELLED);
-        assertThat(results).filteredOn(r -> r.outcome() == Outcome.CANCELLED).hasSize(4)
-                .allSatisfy(r -> assertThat(json(r.errorJson()).path("code").asText()).isEqualTo("batch_cancelled"));
+        assertThat(results)
+                .extracting(LineResult::customId)
+                .containsExactlyInAnyOrderElementsOf(ids(8));
+        assertThat(results)
+                .extracting(LineResult::outcome)
+                .containsOnly(Outcome.SUCCEEDED, Outcome.CANCELLED);
+        assertThat(results)
+                .filteredOn(r -> r.outcome() == Outcome.CANCELLED)
+                .hasSize(4)
+                .allSatisfy(
+                        r ->
+                                assertThat(json(r.errorJson()).path("code").asText())
+                                        .isEqualTo("batch_cancelled"));
     }
 
     @Test
@@ -530,8 +665,10 @@ class OpenAiProviderTest {
         int before = sim.requestLog().size();
         List<LineResult> results = new ArrayList<>();
 
-        provider.streamResults(new BatchView("batch_x", BatchState.FAILED, "failed", BatchCounts.NONE, null, null,
-                "x"), results::add);
+        provider.streamResults(
+                new BatchView(
+                        "batch_x", BatchState.FAILED, "failed", BatchCounts.NONE, null, null, "x"),
+                results::add);
 
         assertThat(results).isEmpty();
         assertThat(sim.requestLog()).hasSize(before);
@@ -544,8 +681,9 @@ class OpenAiProviderTest {
         sim.failNextCalls("downloadFile", 500, 1);
         List<LineResult> results = new ArrayList<>();
 
-        ProviderException e = catchThrowableOfType(ProviderException.class,
-                () -> provider.streamResults(done, results::add));
+        ProviderException e =
+                catchThrowableOfType(
+                        ProviderException.class, () -> provider.streamResults(done, results::add));
 
         assertThat(e.retryable()).isTrue();
         assertThat(e.statusCode()).isEqualTo(500);
@@ -559,8 +697,9 @@ class OpenAiProviderTest {
         BatchView done = runToEnd(s.batchId());
         provider.cleanup(null, done.outputFileId(), null);
 
-        ProviderException e = catchThrowableOfType(ProviderException.class,
-                () -> provider.streamResults(done, r -> { }));
+        ProviderException e =
+                catchThrowableOfType(
+                        ProviderException.class, () -> provider.streamResults(done, r -> {}));
 
         assertThat(e.statusCode()).isEqualTo(404);
         assertThat(e.retryable()).isFalse();
@@ -575,8 +714,9 @@ class OpenAiProviderTest {
         BatchView done = runToEnd(s.batchId());
         assertThat(done.outputFileId()).isNotNull();
         assertThat(done.errorFileId()).isNotNull();
-        assertThat(sim.liveFileIds()).containsExactlyInAnyOrder(s.inputFileId(), done.outputFileId(),
-                done.errorFileId());
+        assertThat(sim.liveFileIds())
+                .containsExactlyInAnyOrder(
+                        s.inputFileId(), done.outputFileId(), done.errorFileId());
 
         provider.cleanup(s.inputFileId(), done.outputFileId(), done.errorFileId());
 
@@ -591,8 +731,10 @@ class OpenAiProviderTest {
 
         provider.cleanup(s.inputFileId(), done.outputFileId(), "file-never-existed");
 
-        assertThat(sim.requestLog()).filteredOn(r -> r.method().equals("DELETE"))
-                .extracting(RecordedRequest::status).containsExactly(200, 200, 404, 404, 404);
+        assertThat(sim.requestLog())
+                .filteredOn(r -> r.method().equals("DELETE"))
+                .extracting(RecordedRequest::status)
+                .containsExactly(200, 200, 404, 404, 404);
         assertThat(sim.liveFileIds()).isEmpty();
     }
 
@@ -610,8 +752,12 @@ class OpenAiProviderTest {
         BatchView done = runToEnd(s.batchId());
         sim.failNextCalls("deleteFile", 503, 1);
 
-        ProviderException e = catchThrowableOfType(ProviderException.class,
-                () -> provider.cleanup(s.inputFileId(), done.outputFileId(), done.errorFileId()));
+        ProviderException e =
+                catchThrowableOfType(
+                        ProviderException.class,
+                        () ->
+                                provider.cleanup(
+                                        s.inputFileId(), done.outputFileId(), done.errorFileId()));
 
         assertThat(e.statusCode()).isEqualTo(503);
         assertThat(e.retryable()).isTrue();
@@ -629,8 +775,9 @@ class OpenAiProviderTest {
 
     @Test
     void config_toString_neverShowsTheApiKey() {
-        OpenAiConfig config = new OpenAiConfig(URI.create("https://api.openai.com/v1"), API_KEY,
-                Duration.ofSeconds(30));
+        OpenAiConfig config =
+                new OpenAiConfig(
+                        URI.create("https://api.openai.com/v1"), API_KEY, Duration.ofSeconds(30));
 
         assertThat(config.toString()).doesNotContain(API_KEY).contains("https://api.openai.com/v1");
     }
@@ -639,19 +786,30 @@ class OpenAiProviderTest {
     void config_invalidValues_areRejectedNamingTheSetting() {
         URI base = URI.create("https://api.openai.com/v1");
         assertThatThrownBy(() -> new OpenAiConfig(base, " ", Duration.ofSeconds(1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("apiKey");
-        assertThatThrownBy(() -> new OpenAiConfig(URI.create("ftp://x/v1"), API_KEY, Duration.ofSeconds(1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("baseUrl");
-        assertThatThrownBy(() -> new OpenAiConfig(URI.create("/v1"), API_KEY, Duration.ofSeconds(1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("baseUrl");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("apiKey");
+        assertThatThrownBy(
+                        () ->
+                                new OpenAiConfig(
+                                        URI.create("ftp://x/v1"), API_KEY, Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("baseUrl");
+        assertThatThrownBy(
+                        () -> new OpenAiConfig(URI.create("/v1"), API_KEY, Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("baseUrl");
         assertThatThrownBy(() -> new OpenAiConfig(base, API_KEY, Duration.ZERO))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("requestTimeout");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("requestTimeout");
     }
 
     @Test
     void config_baseUrlWithTrailingSlash_stillAddressesTheApi() {
-        OpenAiProvider slash = new OpenAiProvider(new OpenAiConfig(URI.create(sim.baseUrl() + "/"), API_KEY,
-                Duration.ofSeconds(10)), http);
+        OpenAiProvider slash =
+                new OpenAiProvider(
+                        new OpenAiConfig(
+                                URI.create(sim.baseUrl() + "/"), API_KEY, Duration.ofSeconds(10)),
+                        http);
 
         Submission s = slash.submit(payload("a.jsonl", chatFile(1, "m", "")), CHAT, Map.of());
 
@@ -665,7 +823,8 @@ class OpenAiProviderTest {
     }
 
     private Submission submitChat(int requests) {
-        return provider.submit(payload("job-part.jsonl", chatFile(requests, "gpt-4o-mini", "")), CHAT, Map.of());
+        return provider.submit(
+                payload("job-part.jsonl", chatFile(requests, "gpt-4o-mini", "")), CHAT, Map.of());
     }
 
     /** Moves the clock one step per retrieve until the batch has ended. */
@@ -693,8 +852,9 @@ class OpenAiProviderTest {
     private static byte[] chatFile(int requests, String model, String extraText) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (int i = 0; i < requests; i++) {
-            out.writeBytes((chatLine("req-" + i, CHAT, model, "Say hello number " + i + extraText) + "\n")
-                    .getBytes(StandardCharsets.UTF_8));
+            out.writeBytes(
+                    (chatLine("req-" + i, CHAT, model, "Say hello number " + i + extraText) + "\n")
+                            .getBytes(StandardCharsets.UTF_8));
         }
         return out.toByteArray();
     }
@@ -704,8 +864,15 @@ class OpenAiProviderTest {
     }
 
     private static String chatLine(String id, String url, String model, String text) {
-        return "{\"custom_id\":\"" + id + "\",\"method\":\"POST\",\"url\":\"" + url + "\",\"body\":{\"model\":\""
-                + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"" + text + "\"}]}}";
+        return "{\"custom_id\":\""
+                + id
+                + "\",\"method\":\"POST\",\"url\":\""
+                + url
+                + "\",\"body\":{\"model\":\""
+                + model
+                + "\",\"messages\":[{\"role\":\"user\",\"content\":\""
+                + text
+                + "\"}]}}";
     }
 
     private static Set<String> ids(int requests) {
@@ -713,7 +880,10 @@ class OpenAiProviderTest {
     }
 
     private static Usage sum(List<LineResult> results) {
-        return results.stream().map(LineResult::usage).filter(u -> u != null).reduce(Usage.ZERO, Usage::plus);
+        return results.stream()
+                .map(LineResult::usage)
+                .filter(u -> u != null)
+                .reduce(Usage.ZERO, Usage::plus);
     }
 
     private static Usage usage(KnownUsage known) {
@@ -730,7 +900,8 @@ class OpenAiProviderTest {
 
     private HttpResponse<byte[]> call(HttpRequest.Builder request) {
         try {
-            return http.send(request.header("Authorization", "Bearer " + API_KEY).build(),
+            return http.send(
+                    request.header("Authorization", "Bearer " + API_KEY).build(),
                     HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -741,21 +912,26 @@ class OpenAiProviderTest {
     }
 
     private byte[] download(String fileId) {
-        HttpResponse<byte[]> response = call(HttpRequest.newBuilder(URI.create(sim.baseUrl() + "/files/" + fileId
-                + "/content")));
+        HttpResponse<byte[]> response =
+                call(
+                        HttpRequest.newBuilder(
+                                URI.create(sim.baseUrl() + "/files/" + fileId + "/content")));
         assertThat(response.statusCode()).isEqualTo(200);
         return response.body();
     }
 
     private JsonNode getJson(String path) {
-        HttpResponse<byte[]> response = call(HttpRequest.newBuilder(URI.create(sim.baseUrl() + path)));
+        HttpResponse<byte[]> response =
+                call(HttpRequest.newBuilder(URI.create(sim.baseUrl() + path)));
         assertThat(response.statusCode()).isEqualTo(200);
         return json(new String(response.body(), StandardCharsets.UTF_8));
     }
 
     private void postJson(String path) {
-        HttpResponse<byte[]> response = call(HttpRequest.newBuilder(URI.create(sim.baseUrl() + path))
-                .POST(HttpRequest.BodyPublishers.noBody()));
+        HttpResponse<byte[]> response =
+                call(
+                        HttpRequest.newBuilder(URI.create(sim.baseUrl() + path))
+                                .POST(HttpRequest.BodyPublishers.noBody()));
         assertThat(response.statusCode()).isEqualTo(200);
     }
 }

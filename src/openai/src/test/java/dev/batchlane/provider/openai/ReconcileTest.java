@@ -30,14 +30,16 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The adapter against the simulator when creations take effect and their answers are lost, and
- * when the provider's queue says "not now".
+ * The adapter against the simulator when creations take effect and their answers are lost, and when
+ * the provider's queue says "not now".
  */
 class ReconcileTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String LINE = "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-            + "\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}]}}\n";
-    private static final Map<String, String> META = Map.of("batchlane_job_id", "job-1", "batchlane_shard", "00003");
+    private static final String LINE =
+            "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                    + "\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}]}}\n";
+    private static final Map<String, String> META =
+            Map.of("batchlane_job_id", "job-1", "batchlane_shard", "00003");
 
     private OpenAiSimulator sim;
     private OpenAiProvider provider;
@@ -46,7 +48,9 @@ class ReconcileTest {
     @BeforeEach
     void start() {
         sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).start();
-        provider = new OpenAiProvider(new OpenAiConfig(sim.baseUri(), "sk-test", Duration.ofSeconds(10)), http);
+        provider =
+                new OpenAiProvider(
+                        new OpenAiConfig(sim.baseUri(), "sk-test", Duration.ofSeconds(10)), http);
     }
 
     @AfterEach
@@ -60,7 +64,15 @@ class ReconcileTest {
     }
 
     private CreationQuery query(CreationAttempt.Step step, Instant at, String inputFileId) {
-        return new CreationQuery("job-1", "00003", payload("job-1-00003.jsonl"), 1, META, step, at, inputFileId,
+        return new CreationQuery(
+                "job-1",
+                "00003",
+                payload("job-1-00003.jsonl"),
+                1,
+                META,
+                step,
+                at,
+                inputFileId,
                 Set.of());
     }
 
@@ -68,13 +80,17 @@ class ReconcileTest {
     void batchCreatedButAnswered502_isFoundByItsMetadata_andOnlyThatOne() {
         String file = provider.upload(payload("job-1-00003.jsonl"));
         // another shard's batch, made just before: not ours
-        provider.create(file, null, "/v1/chat/completions", Map.of("batchlane_job_id", "job-1", "batchlane_shard",
-                "00004"));
+        provider.create(
+                file,
+                null,
+                "/v1/chat/completions",
+                Map.of("batchlane_job_id", "job-1", "batchlane_shard", "00004"));
         Instant at = Instant.now();
         sim.loseNextAnswers(Operation.CREATE_BATCH, LostAnswer.BAD_GATEWAY, 1);
 
         assertThatThrownBy(() -> provider.create(file, null, "/v1/chat/completions", META))
-                .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.mayHaveTakenEffect()).isTrue());
+                .isInstanceOfSatisfying(
+                        ProviderException.class, e -> assertThat(e.mayHaveTakenEffect()).isTrue());
         assertThat(sim.batches()).hasSize(2);
 
         Reconciliation found = provider.findCreated(query(CreationAttempt.Step.CREATE, at, file));
@@ -101,7 +117,9 @@ class ReconcileTest {
         sim.loseNextAnswers(Operation.CREATE_FILE, LostAnswer.RESET, 2);
         for (int i = 0; i < 2; i++) {
             assertThatThrownBy(() -> provider.upload(payload("job-1-00003.jsonl")))
-                    .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.mayHaveTakenEffect()).isTrue());
+                    .isInstanceOfSatisfying(
+                            ProviderException.class,
+                            e -> assertThat(e.mayHaveTakenEffect()).isTrue());
         }
         provider.upload(payload("job-1-00004.jsonl")); // another shard's
         assertThat(sim.liveFileIds()).hasSize(3);
@@ -109,7 +127,10 @@ class ReconcileTest {
         Reconciliation found = provider.findCreated(query(CreationAttempt.Step.UPLOAD, at, null));
 
         assertThat(found.found()).isEqualTo(Reconciliation.Found.FILE);
-        assertThat(sim.liveFileIds()).as("the extra lost upload is deleted").hasSize(2).contains(found.inputFileId());
+        assertThat(sim.liveFileIds())
+                .as("the extra lost upload is deleted")
+                .hasSize(2)
+                .contains(found.inputFileId());
     }
 
     @Test
@@ -133,12 +154,16 @@ class ReconcileTest {
         String file = provider.upload(payload("job-1-00003.jsonl"));
 
         assertThatThrownBy(() -> provider.create(file, null, "/v1/chat/completions", META))
-                .isInstanceOfSatisfying(ProviderException.class, e -> {
-                    assertThat(e.retryable()).isTrue();
-                    assertThat(e.mayHaveTakenEffect()).isFalse();
-                    assertThat(e.busy()).get().extracting(ProviderBusy::reason, ProviderBusy::statedLimit)
-                            .containsExactly(ProviderBusy.Reason.ENQUEUED_TOKENS, 3L);
-                });
+                .isInstanceOfSatisfying(
+                        ProviderException.class,
+                        e -> {
+                            assertThat(e.retryable()).isTrue();
+                            assertThat(e.mayHaveTakenEffect()).isFalse();
+                            assertThat(e.busy())
+                                    .get()
+                                    .extracting(ProviderBusy::reason, ProviderBusy::statedLimit)
+                                    .containsExactly(ProviderBusy.Reason.ENQUEUED_TOKENS, 3L);
+                        });
         assertThat(sim.batches()).isEmpty();
     }
 
@@ -164,25 +189,43 @@ class ReconcileTest {
         sim.failNextCalls(Operation.CREATE_BATCH, 429, 1);
 
         assertThatThrownBy(() -> provider.create(file, null, "/v1/chat/completions", META))
-                .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.busy()).get()
-                        .extracting(ProviderBusy::reason).isEqualTo(ProviderBusy.Reason.RATE_LIMITED));
+                .isInstanceOfSatisfying(
+                        ProviderException.class,
+                        e ->
+                                assertThat(e.busy())
+                                        .get()
+                                        .extracting(ProviderBusy::reason)
+                                        .isEqualTo(ProviderBusy.Reason.RATE_LIMITED));
         assertThatThrownBy(() -> provider.create(file, null, "/v1/chat/completions", META))
-                .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.busy()).get()
-                        .extracting(ProviderBusy::reason).isEqualTo(ProviderBusy.Reason.FILE_NOT_READY));
+                .isInstanceOfSatisfying(
+                        ProviderException.class,
+                        e ->
+                                assertThat(e.busy())
+                                        .get()
+                                        .extracting(ProviderBusy::reason)
+                                        .isEqualTo(ProviderBusy.Reason.FILE_NOT_READY));
         assertThat(sim.batches()).isEmpty();
         assertThat(provider.create(file, null, "/v1/chat/completions", META).batchId()).isNotNull();
     }
 
     @Test
     void statedLimitIsReadAsANumber_whateverItsSeparators() {
-        assertThat(ProviderBusy.limitIn("Enqueued token limit reached for gpt-4o-mini in organization org-x. "
-                + "Limit: 2,000,000 enqueued tokens.")).isEqualTo(2_000_000L);
+        assertThat(
+                        ProviderBusy.limitIn(
+                                "Enqueued token limit reached for gpt-4o-mini in organization org-x. "
+                                        + "Limit: 2,000,000 enqueued tokens."))
+                .isEqualTo(2_000_000L);
         assertThat(ProviderBusy.limitIn("no number here")).isNull();
     }
 
     private JsonNode get(String path) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(sim.baseUrl() + "/" + path))
-                .header("Authorization", "Bearer sk-test").GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r =
+                http.send(
+                        HttpRequest.newBuilder(URI.create(sim.baseUrl() + "/" + path))
+                                .header("Authorization", "Bearer sk-test")
+                                .GET()
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         return JSON.readTree(r.body());
     }
 }

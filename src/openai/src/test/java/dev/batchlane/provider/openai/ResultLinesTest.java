@@ -19,11 +19,16 @@ class ResultLinesTest {
 
     @Test
     void successLine_keepsTheBodyTextExactlyAsWritten_numbersAndSpacingIncluded() throws Exception {
-        String body = "{ \"object\" : \"list\", \"data\":[{\"embedding\":[0.10, -1.5e-7, 3E+2]}],"
-                + " \"note\":\"a \\\"quoted\\\" } brace\" }";
-        LineResult r = ResultLines.parse("{\"id\":\"batch_req_1\",\"custom_id\":\"a\","
-                + "\"response\":{\"status_code\":200,"
-                + "\"request_id\":\"req_1\",\"body\":" + body + "},\"error\":null}");
+        String body =
+                "{ \"object\" : \"list\", \"data\":[{\"embedding\":[0.10, -1.5e-7, 3E+2]}],"
+                        + " \"note\":\"a \\\"quoted\\\" } brace\" }";
+        LineResult r =
+                ResultLines.parse(
+                        "{\"id\":\"batch_req_1\",\"custom_id\":\"a\","
+                                + "\"response\":{\"status_code\":200,"
+                                + "\"request_id\":\"req_1\",\"body\":"
+                                + body
+                                + "},\"error\":null}");
 
         assertThat(r.customId()).isEqualTo("a");
         assertThat(r.outcome()).isEqualTo(Outcome.SUCCEEDED);
@@ -34,8 +39,10 @@ class ResultLinesTest {
 
     @Test
     void successLine_bodyAfterOtherNestedFields_isStillFound() throws Exception {
-        LineResult r = ResultLines.parse("{\"custom_id\":\"a\",\"extra\":{\"body\":[1]},\"response\":"
-                + "{\"headers\":{\"body\":\"no\"},\"body\":[1,2],\"status_code\":201},\"error\":null}");
+        LineResult r =
+                ResultLines.parse(
+                        "{\"custom_id\":\"a\",\"extra\":{\"body\":[1]},\"response\":"
+                                + "{\"headers\":{\"body\":\"no\"},\"body\":[1,2],\"status_code\":201},\"error\":null}");
 
         assertThat(r.outcome()).isEqualTo(Outcome.SUCCEEDED);
         assertThat(r.statusCode()).isEqualTo(201);
@@ -44,9 +51,13 @@ class ResultLinesTest {
 
     @Test
     void non2xxResponse_isFailedWithTheBodysErrorObjectAndStatus() throws Exception {
-        String error = "{\"message\":\"bad\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"x\"}";
-        LineResult r = ResultLines.parse("{\"custom_id\":\"a\",\"response\":{\"status_code\":400,\"body\":{\"error\":"
-                + error + "}},\"error\":null}");
+        String error =
+                "{\"message\":\"bad\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"x\"}";
+        LineResult r =
+                ResultLines.parse(
+                        "{\"custom_id\":\"a\",\"response\":{\"status_code\":400,\"body\":{\"error\":"
+                                + error
+                                + "}},\"error\":null}");
 
         assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
         assertThat(r.statusCode()).isEqualTo(400);
@@ -55,18 +66,29 @@ class ResultLinesTest {
         assertThat(r.usage()).isNull();
     }
 
-    /** Retries are decided on this code, so it is read from the error's fields, never from its words. */
+    /**
+     * Retries are decided on this code, so it is read from the error's fields, never from its
+     * words.
+     */
     @Test
     void failedLine_carriesTheErrorCode_orItsTypeWhenTheCodeIsNull() throws Exception {
-        LineResult coded = ResultLines.parse("{\"custom_id\":\"a\",\"response\":{\"status_code\":400,\"body\":{"
-                + "\"error\":{\"message\":\"mentions rate_limit_exceeded\",\"type\":\"invalid_request_error\","
-                + "\"code\":\"context_length_exceeded\"}}}}");
-        LineResult typed = ResultLines.parse("{\"custom_id\":\"a\",\"response\":{\"status_code\":500,\"body\":{"
-                + "\"error\":{\"message\":\"oops\",\"type\":\"server_error\",\"code\":null}}}}");
-        LineResult fileError = ResultLines.parse("{\"custom_id\":\"b\",\"response\":null,\"error\":"
-                + "{\"code\":\"batch_expired\",\"message\":\"x\"}}");
-        LineResult ok = ResultLines.parse("{\"custom_id\":\"c\",\"response\":{\"status_code\":200,\"body\":"
-                + "{\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":[]}}}");
+        LineResult coded =
+                ResultLines.parse(
+                        "{\"custom_id\":\"a\",\"response\":{\"status_code\":400,\"body\":{"
+                                + "\"error\":{\"message\":\"mentions rate_limit_exceeded\",\"type\":\"invalid_request_error\","
+                                + "\"code\":\"context_length_exceeded\"}}}}");
+        LineResult typed =
+                ResultLines.parse(
+                        "{\"custom_id\":\"a\",\"response\":{\"status_code\":500,\"body\":{"
+                                + "\"error\":{\"message\":\"oops\",\"type\":\"server_error\",\"code\":null}}}}");
+        LineResult fileError =
+                ResultLines.parse(
+                        "{\"custom_id\":\"b\",\"response\":null,\"error\":"
+                                + "{\"code\":\"batch_expired\",\"message\":\"x\"}}");
+        LineResult ok =
+                ResultLines.parse(
+                        "{\"custom_id\":\"c\",\"response\":{\"status_code\":200,\"body\":"
+                                + "{\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":[]}}}");
 
         assertThat(coded.errorCode()).isEqualTo("context_length_exceeded");
         assertThat(typed.errorCode()).isEqualTo("server_error");
@@ -77,8 +99,10 @@ class ResultLinesTest {
 
     @Test
     void non2xxResponse_withoutAnErrorObject_keepsTheWholeBody() throws Exception {
-        LineResult r = ResultLines.parse("{\"custom_id\":\"a\",\"response\":{\"status_code\":502,"
-                + "\"body\":{\"detail\":\"upstream\"}},\"error\":null}");
+        LineResult r =
+                ResultLines.parse(
+                        "{\"custom_id\":\"a\",\"response\":{\"status_code\":502,"
+                                + "\"body\":{\"detail\":\"upstream\"}},\"error\":null}");
 
         assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
         assertThat(r.statusCode()).isEqualTo(502);
@@ -87,10 +111,14 @@ class ResultLinesTest {
 
     @Test
     void expiredLine_isExpiredWithTheErrorObject() throws Exception {
-        String error = "{\"code\":\"batch_expired\",\"message\":\"This request could not be executed before the "
-                + "completion window expired.\"}";
-        LineResult r = ResultLines.parse("{\"id\":\"batch_req_2\",\"custom_id\":\"b\",\"response\":null,\"error\":"
-                + error + "}");
+        String error =
+                "{\"code\":\"batch_expired\",\"message\":\"This request could not be executed before the "
+                        + "completion window expired.\"}";
+        LineResult r =
+                ResultLines.parse(
+                        "{\"id\":\"batch_req_2\",\"custom_id\":\"b\",\"response\":null,\"error\":"
+                                + error
+                                + "}");
 
         assertThat(r.outcome()).isEqualTo(Outcome.EXPIRED);
         assertThat(r.statusCode()).isNull();
@@ -99,10 +127,16 @@ class ResultLinesTest {
 
     @Test
     void cancelledLine_isCancelled_otherErrorCodesAreFailed() throws Exception {
-        assertThat(ResultLines.parse("{\"custom_id\":\"b\",\"response\":null,\"error\":{\"code\":\"batch_cancelled\"}}")
-                .outcome()).isEqualTo(Outcome.CANCELLED);
-        assertThat(ResultLines.parse("{\"custom_id\":\"b\",\"response\":null,\"error\":{\"code\":\"request_timeout\"}}")
-                .outcome()).isEqualTo(Outcome.FAILED);
+        assertThat(
+                        ResultLines.parse(
+                                        "{\"custom_id\":\"b\",\"response\":null,\"error\":{\"code\":\"batch_cancelled\"}}")
+                                .outcome())
+                .isEqualTo(Outcome.CANCELLED);
+        assertThat(
+                        ResultLines.parse(
+                                        "{\"custom_id\":\"b\",\"response\":null,\"error\":{\"code\":\"request_timeout\"}}")
+                                .outcome())
+                .isEqualTo(Outcome.FAILED);
     }
 
     @Test
@@ -114,8 +148,14 @@ class ResultLinesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"{\"custom_id\":", "[1]", "{\"response\":null}", "{\"custom_id\":7}",
-        "{\"custom_id\":\"\"}"})
+    @ValueSource(
+            strings = {
+                "{\"custom_id\":",
+                "[1]",
+                "{\"response\":null}",
+                "{\"custom_id\":7}",
+                "{\"custom_id\":\"\"}"
+            })
     void lineThatIsNotAResultLine_isRefusedWithoutEchoingIt(String line) {
         assertThatThrownBy(() -> ResultLines.parse(line))
                 .isInstanceOf(ResultLines.MalformedLineException.class)
@@ -124,15 +164,22 @@ class ResultLinesTest {
 
     @Test
     void usage_chatCompletionsStyle_readsPromptCachedAndCompletionTokens() {
-        assertThat(ResultLines.usage(json("{\"prompt_tokens\":100,\"completion_tokens\":20,\"total_tokens\":120,"
-                + "\"prompt_tokens_details\":{\"cached_tokens\":64}}"))).isEqualTo(new Usage(100, 64, 20));
+        assertThat(
+                        ResultLines.usage(
+                                json(
+                                        "{\"prompt_tokens\":100,\"completion_tokens\":20,\"total_tokens\":120,"
+                                                + "\"prompt_tokens_details\":{\"cached_tokens\":64}}")))
+                .isEqualTo(new Usage(100, 64, 20));
     }
 
     @Test
     void usage_responsesStyle_readsInputCachedAndOutputTokens() {
-        assertThat(ResultLines.usage(json("{\"input_tokens\":90,\"output_tokens\":9,"
-                + "\"input_tokens_details\":{\"cached_tokens\":32},"
-                + "\"output_tokens_details\":{\"reasoning_tokens\":4}}")))
+        assertThat(
+                        ResultLines.usage(
+                                json(
+                                        "{\"input_tokens\":90,\"output_tokens\":9,"
+                                                + "\"input_tokens_details\":{\"cached_tokens\":32},"
+                                                + "\"output_tokens_details\":{\"reasoning_tokens\":4}}")))
                 .isEqualTo(new Usage(90, 32, 9));
     }
 

@@ -15,26 +15,32 @@ import org.junit.jupiter.api.Test;
 /** Each vendor's line rules at ingest, where they differ from OpenAI's. */
 class VendorContractTest {
 
-    private record Run(FileValidator.Result result, List<Violation> all) {
-    }
+    private record Run(FileValidator.Result result, List<Violation> all) {}
 
     private static Run validate(Vendor vendor, String... lines) throws IOException {
         byte[] content = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
         List<Violation> all = new ArrayList<>();
-        FileValidator.Result result = new FileValidator(new OpenAiContract(vendor), vendor.limits())
-                .validate(new ByteArrayInputStream(content), all::add);
+        FileValidator.Result result =
+                new FileValidator(new OpenAiContract(vendor), vendor.limits())
+                        .validate(new ByteArrayInputStream(content), all::add);
         return new Run(result, all);
     }
 
     private static String bodyOnly(String id, String model) {
-        return "{\"custom_id\":\"" + id + "\",\"body\":{\"model\":\"" + model
+        return "{\"custom_id\":\""
+                + id
+                + "\",\"body\":{\"model\":\""
+                + model
                 + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}}";
     }
 
     @Test
     void together_bodyOnlyLines_areValidAndTargetChatCompletions() throws IOException {
-        Run run = validate(Vendor.TOGETHER, bodyOnly("a", "meta-llama/Llama-3.3-70B-Instruct-Turbo"),
-                bodyOnly("b", "meta-llama/Llama-3.3-70B-Instruct-Turbo"));
+        Run run =
+                validate(
+                        Vendor.TOGETHER,
+                        bodyOnly("a", "meta-llama/Llama-3.3-70B-Instruct-Turbo"),
+                        bodyOnly("b", "meta-llama/Llama-3.3-70B-Instruct-Turbo"));
 
         assertThat(run.all()).isEmpty();
         assertThat(run.result().endpoint()).isEqualTo("/v1/chat/completions");
@@ -43,14 +49,23 @@ class VendorContractTest {
 
     @Test
     void together_openAiShapedLine_isRejectedForMethodAndUrl() throws IOException {
-        Run run = validate(Vendor.TOGETHER, "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-                + "\"body\":{\"model\":\"m\",\"messages\":[]}}");
+        Run run =
+                validate(
+                        Vendor.TOGETHER,
+                        "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                                + "\"body\":{\"model\":\"m\",\"messages\":[]}}");
 
-        assertThat(run.all()).extracting(Violation::code, Violation::message).containsExactlyInAnyOrder(
-                tuple("unknown_field", "line 1: unknown field \"method\"; a together batch line has only custom_id "
-                        + "and body"),
-                tuple("unknown_field", "line 1: unknown field \"url\"; a together batch line has only custom_id "
-                        + "and body"));
+        assertThat(run.all())
+                .extracting(Violation::code, Violation::message)
+                .containsExactlyInAnyOrder(
+                        tuple(
+                                "unknown_field",
+                                "line 1: unknown field \"method\"; a together batch line has only custom_id "
+                                        + "and body"),
+                        tuple(
+                                "unknown_field",
+                                "line 1: unknown field \"url\"; a together batch line has only custom_id "
+                                        + "and body"));
     }
 
     @Test
@@ -59,29 +74,44 @@ class VendorContractTest {
 
         Run run = validate(Vendor.TOGETHER, bodyOnly("ok", "m"), bodyOnly(id, "m"));
 
-        assertThat(run.all()).singleElement().satisfies(v -> {
-            assertThat(v.line()).isEqualTo(2);
-            assertThat(v.code()).isEqualTo("custom_id_too_long");
-            assertThat(v.message()).contains("65 characters").contains("together takes at most 64");
-        });
+        assertThat(run.all())
+                .singleElement()
+                .satisfies(
+                        v -> {
+                            assertThat(v.line()).isEqualTo(2);
+                            assertThat(v.code()).isEqualTo("custom_id_too_long");
+                            assertThat(v.message())
+                                    .contains("65 characters")
+                                    .contains("together takes at most 64");
+                        });
     }
 
     @Test
     void mistral_linesOfTwoModels_areRejected_becauseTheJobCarriesOneModel() throws IOException {
-        Run run = validate(Vendor.MISTRAL, bodyOnly("a", "mistral-small-latest"), bodyOnly("b", "mistral-large-latest"));
+        Run run =
+                validate(
+                        Vendor.MISTRAL,
+                        bodyOnly("a", "mistral-small-latest"),
+                        bodyOnly("b", "mistral-large-latest"));
 
-        assertThat(run.all()).extracting(Violation::line, Violation::code).containsExactly(tuple(2L, "model_mismatch"));
+        assertThat(run.all())
+                .extracting(Violation::line, Violation::code)
+                .containsExactly(tuple(2L, "model_mismatch"));
     }
 
     @Test
     void azure_lineUrlWithoutV1_isValid_andOpenAiOnlyEndpointsAreNot() throws IOException {
         Vendor azure = Vendor.azure(null, Vendor.Auth.API_KEY);
-        String ok = "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/chat/completions\",\"body\":{\"model\":\"dep\","
-                + "\"messages\":[]}}";
-        String video = "{\"custom_id\":\"b\",\"method\":\"POST\",\"url\":\"/v1/videos\",\"body\":{\"model\":\"dep\"}}";
+        String ok =
+                "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/chat/completions\",\"body\":{\"model\":\"dep\","
+                        + "\"messages\":[]}}";
+        String video =
+                "{\"custom_id\":\"b\",\"method\":\"POST\",\"url\":\"/v1/videos\",\"body\":{\"model\":\"dep\"}}";
 
         assertThat(validate(azure, ok).all()).isEmpty();
-        assertThat(validate(azure, video).all()).extracting(Violation::code).containsExactly("url_invalid");
+        assertThat(validate(azure, video).all())
+                .extracting(Violation::code)
+                .containsExactly("url_invalid");
         assertThat(azure.limits().maxRequestsPerShard()).isEqualTo(100_000);
     }
 }

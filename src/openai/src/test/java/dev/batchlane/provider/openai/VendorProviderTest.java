@@ -29,11 +29,13 @@ import org.junit.jupiter.api.Test;
 /**
  * Each vendor's adapter against the simulator playing that vendor, over real HTTP: the simulator
  * refuses what the vendor refuses (a bearer-less Azure call, metadata on a Together create, a
- * Mistral job without a model, OpenAI's paths at Mistral), so these runs fail if the profile is wrong.
+ * Mistral job without a model, OpenAI's paths at Mistral), so these runs fail if the profile is
+ * wrong.
  */
 class VendorProviderTest {
     private static final Duration STEP = Duration.ofSeconds(1);
-    private static final Map<String, String> METADATA = Map.of("batchlane_job_id", "job-1", "batchlane_shard", "0");
+    private static final Map<String, String> METADATA =
+            Map.of("batchlane_job_id", "job-1", "batchlane_shard", "0");
 
     private final MutableClock clock = new MutableClock(Instant.parse("2026-09-01T10:00:00Z"));
     private final HttpClient http = HttpClient.newHttpClient();
@@ -58,21 +60,37 @@ class VendorProviderTest {
     @Test
     void azure_apiKeyHeaderUnderOpenaiV1_runsABatchAndCleansUpTheEmptyErrorFile() {
         start(Dialect.AZURE);
-        OpenAiProvider azure = new OpenAiProvider(Vendor.azure(null, Vendor.Auth.API_KEY), config(), http);
+        OpenAiProvider azure =
+                new OpenAiProvider(Vendor.azure(null, Vendor.Auth.API_KEY), config(), http);
 
-        List<LineResult> results = run(azure, fullLines(3, "/chat/completions", "gpt-4o-mini-batch"),
-                "/chat/completions");
+        List<LineResult> results =
+                run(
+                        azure,
+                        fullLines(3, "/chat/completions", "gpt-4o-mini-batch"),
+                        "/chat/completions");
 
-        assertThat(results).extracting(LineResult::outcome).containsOnly(Outcome.SUCCEEDED).hasSize(3);
-        assertThat(sim.requestLog()).extracting(RecordedRequest::path).allMatch(p -> p.startsWith("/openai/v1/"));
-        assertThat(sim.liveFileIds()).as("input, output and the zero-byte error file are all deleted").isEmpty();
+        assertThat(results)
+                .extracting(LineResult::outcome)
+                .containsOnly(Outcome.SUCCEEDED)
+                .hasSize(3);
+        assertThat(sim.requestLog())
+                .extracting(RecordedRequest::path)
+                .allMatch(p -> p.startsWith("/openai/v1/"));
+        assertThat(sim.liveFileIds())
+                .as("input, output and the zero-byte error file are all deleted")
+                .isEmpty();
     }
 
     @Test
     void azure_completedBatch_hasAnErrorFileEvenWhenNothingFailed() {
         start(Dialect.AZURE);
-        OpenAiProvider azure = new OpenAiProvider(Vendor.azure(null, Vendor.Auth.API_KEY), config(), http);
-        Submission s = azure.submit(payload(fullLines(2, "/chat/completions", "dep")), "/chat/completions", METADATA);
+        OpenAiProvider azure =
+                new OpenAiProvider(Vendor.azure(null, Vendor.Auth.API_KEY), config(), http);
+        Submission s =
+                azure.submit(
+                        payload(fullLines(2, "/chat/completions", "dep")),
+                        "/chat/completions",
+                        METADATA);
 
         BatchView ended = untilEnded(azure, s.batchId());
 
@@ -86,8 +104,13 @@ class VendorProviderTest {
     @Test
     void azure_batchStillRunningAfter24Hours_isNotExpired_whereOpenAisWouldBe() {
         start(Dialect.AZURE);
-        OpenAiProvider azure = new OpenAiProvider(Vendor.azure(null, Vendor.Auth.API_KEY), config(), http);
-        Submission s = azure.submit(payload(fullLines(2, "/chat/completions", "dep")), "/chat/completions", METADATA);
+        OpenAiProvider azure =
+                new OpenAiProvider(Vendor.azure(null, Vendor.Auth.API_KEY), config(), http);
+        Submission s =
+                azure.submit(
+                        payload(fullLines(2, "/chat/completions", "dep")),
+                        "/chat/completions",
+                        METADATA);
         clock.advance(Duration.ofHours(25));
 
         assertThat(azure.retrieve(s.batchId()).state()).isEqualTo(BatchState.RUNNING);
@@ -96,8 +119,11 @@ class VendorProviderTest {
         sim.close();
         start(Dialect.OPENAI);
         OpenAiProvider openai = new OpenAiProvider(config(), http);
-        Submission o = openai.submit(payload(fullLines(2, "/v1/chat/completions", "gpt-4o-mini")),
-                "/v1/chat/completions", METADATA);
+        Submission o =
+                openai.submit(
+                        payload(fullLines(2, "/v1/chat/completions", "gpt-4o-mini")),
+                        "/v1/chat/completions",
+                        METADATA);
         clock.advance(Duration.ofHours(25));
         assertThat(openai.retrieve(o.batchId()).state()).isEqualTo(BatchState.EXPIRED);
     }
@@ -106,25 +132,36 @@ class VendorProviderTest {
     void azure_datedSurface_sendsApiVersionOnEveryCall() {
         start(Dialect.AZURE);
         String base = sim.baseUrl().replace("/openai/v1", "/openai");
-        OpenAiProvider azure = new OpenAiProvider(Vendor.azure("2024-10-21", Vendor.Auth.BEARER),
-                new OpenAiConfig(java.net.URI.create(base), "entra-token", Duration.ofSeconds(10)), http);
+        OpenAiProvider azure =
+                new OpenAiProvider(
+                        Vendor.azure("2024-10-21", Vendor.Auth.BEARER),
+                        new OpenAiConfig(
+                                java.net.URI.create(base), "entra-token", Duration.ofSeconds(10)),
+                        http);
 
-        List<LineResult> results = run(azure, fullLines(2, "/chat/completions", "dep"), "/chat/completions");
+        List<LineResult> results =
+                run(azure, fullLines(2, "/chat/completions", "dep"), "/chat/completions");
 
         assertThat(results).hasSize(2);
-        assertThat(sim.requestLog()).extracting(RecordedRequest::path).allMatch(p -> p.startsWith("/openai/")
-                && !p.startsWith("/openai/v1"));
+        assertThat(sim.requestLog())
+                .extracting(RecordedRequest::path)
+                .allMatch(p -> p.startsWith("/openai/") && !p.startsWith("/openai/v1"));
     }
 
     @Test
     void azure_withoutApiVersionOnTheDatedSurface_isNotFound() {
         start(Dialect.AZURE);
         String base = sim.baseUrl().replace("/openai/v1", "/openai");
-        OpenAiProvider azure = new OpenAiProvider(Vendor.azure(null, Vendor.Auth.API_KEY),
-                new OpenAiConfig(java.net.URI.create(base), "k", Duration.ofSeconds(10)), http);
+        OpenAiProvider azure =
+                new OpenAiProvider(
+                        Vendor.azure(null, Vendor.Auth.API_KEY),
+                        new OpenAiConfig(java.net.URI.create(base), "k", Duration.ofSeconds(10)),
+                        http);
 
-        ProviderException e = catchThrowableOfType(() -> azure.upload(payload(fullLines(1, "/chat/completions", "d"))),
-                ProviderException.class);
+        ProviderException e =
+                catchThrowableOfType(
+                        () -> azure.upload(payload(fullLines(1, "/chat/completions", "d"))),
+                        ProviderException.class);
 
         assertThat(e.statusCode()).isEqualTo(404);
     }
@@ -134,10 +171,16 @@ class VendorProviderTest {
         start(Dialect.GROQ);
         OpenAiProvider groq = new OpenAiProvider(Vendor.GROQ, config(), http);
 
-        List<LineResult> results = run(groq, fullLines(4, "/v1/chat/completions", "llama-3.1-8b-instant"),
-                "/v1/chat/completions");
+        List<LineResult> results =
+                run(
+                        groq,
+                        fullLines(4, "/v1/chat/completions", "llama-3.1-8b-instant"),
+                        "/v1/chat/completions");
 
-        assertThat(results).extracting(LineResult::outcome).containsOnly(Outcome.SUCCEEDED).hasSize(4);
+        assertThat(results)
+                .extracting(LineResult::outcome)
+                .containsOnly(Outcome.SUCCEEDED)
+                .hasSize(4);
         assertThat(sim.liveFileIds()).isEmpty();
     }
 
@@ -146,10 +189,16 @@ class VendorProviderTest {
         start(Dialect.TOGETHER);
         OpenAiProvider together = new OpenAiProvider(Vendor.TOGETHER, config(), http);
 
-        List<LineResult> results = run(together, bodyOnlyLines(3, "meta-llama/Llama-3.3-70B-Instruct-Turbo"),
-                "/v1/chat/completions");
+        List<LineResult> results =
+                run(
+                        together,
+                        bodyOnlyLines(3, "meta-llama/Llama-3.3-70B-Instruct-Turbo"),
+                        "/v1/chat/completions");
 
-        assertThat(results).extracting(LineResult::outcome).containsOnly(Outcome.SUCCEEDED).hasSize(3);
+        assertThat(results)
+                .extracting(LineResult::outcome)
+                .containsOnly(Outcome.SUCCEEDED)
+                .hasSize(3);
         assertThat(sim.liveFileIds()).isEmpty();
     }
 
@@ -158,8 +207,10 @@ class VendorProviderTest {
         start(Dialect.TOGETHER);
         OpenAiProvider openAiShaped = new OpenAiProvider(Vendor.OPENAI, config(), http);
 
-        ProviderException e = catchThrowableOfType(() -> openAiShaped.upload(payload(bodyOnlyLines(1, "m"))),
-                ProviderException.class);
+        ProviderException e =
+                catchThrowableOfType(
+                        () -> openAiShaped.upload(payload(bodyOnlyLines(1, "m"))),
+                        ProviderException.class);
 
         assertThat(e.statusCode()).isEqualTo(400);
         assertThat(e.getMessage()).contains("purpose");
@@ -170,12 +221,18 @@ class VendorProviderTest {
         start(Dialect.MISTRAL);
         MistralProvider mistral = new MistralProvider(config(), http);
 
-        List<LineResult> results = run(mistral, bodyOnlyLines(5, "mistral-small-latest"), "/v1/chat/completions");
+        List<LineResult> results =
+                run(mistral, bodyOnlyLines(5, "mistral-small-latest"), "/v1/chat/completions");
 
-        assertThat(results).extracting(LineResult::outcome).containsOnly(Outcome.SUCCEEDED).hasSize(5);
+        assertThat(results)
+                .extracting(LineResult::outcome)
+                .containsOnly(Outcome.SUCCEEDED)
+                .hasSize(5);
         assertThat(results.get(0).responseJson()).contains("mistral-small-latest");
-        assertThat(sim.requestLog()).extracting(RecordedRequest::path)
-                .anyMatch(p -> p.startsWith("/v1/batch/jobs/")).noneMatch(p -> p.startsWith("/v1/batches"));
+        assertThat(sim.requestLog())
+                .extracting(RecordedRequest::path)
+                .anyMatch(p -> p.startsWith("/v1/batch/jobs/"))
+                .noneMatch(p -> p.startsWith("/v1/batches"));
         assertThat(sim.liveFileIds()).isEmpty();
     }
 
@@ -185,8 +242,10 @@ class VendorProviderTest {
         OpenAiProvider openAiShaped = new OpenAiProvider(Vendor.MISTRAL, config(), http);
         String fileId = openAiShaped.upload(payload(bodyOnlyLines(1, "m")));
 
-        ProviderException e = catchThrowableOfType(
-                () -> openAiShaped.create(fileId, null, "/v1/chat/completions", Map.of()), ProviderException.class);
+        ProviderException e =
+                catchThrowableOfType(
+                        () -> openAiShaped.create(fileId, null, "/v1/chat/completions", Map.of()),
+                        ProviderException.class);
 
         assertThat(e.statusCode()).isEqualTo(404);
     }
@@ -196,7 +255,8 @@ class VendorProviderTest {
         start(Dialect.MISTRAL);
         MistralProvider mistral = new MistralProvider(config(), http);
         Payload payload = payload(bodyOnlyLines(2, "mistral-small-latest"));
-        Submission s = mistral.create(mistral.upload(payload), payload, "/v1/chat/completions", METADATA);
+        Submission s =
+                mistral.create(mistral.upload(payload), payload, "/v1/chat/completions", METADATA);
 
         mistral.cancel(s.batchId());
         BatchView ended = untilEnded(mistral, s.batchId());
@@ -210,9 +270,15 @@ class VendorProviderTest {
         start(Dialect.MISTRAL);
         MistralProvider mistral = new MistralProvider(config(), http);
 
-        ProviderException e = catchThrowableOfType(() -> mistral.create("no-such-file",
-                payload(bodyOnlyLines(1, "mistral-small-latest")), "/v1/chat/completions", METADATA),
-                ProviderException.class);
+        ProviderException e =
+                catchThrowableOfType(
+                        () ->
+                                mistral.create(
+                                        "no-such-file",
+                                        payload(bodyOnlyLines(1, "mistral-small-latest")),
+                                        "/v1/chat/completions",
+                                        METADATA),
+                        ProviderException.class);
 
         assertThat(e.statusCode()).isEqualTo(400);
         assertThat(e.getMessage()).contains("no-such-file").contains("does not exist");
@@ -220,8 +286,9 @@ class VendorProviderTest {
 
     @Test
     void mistral_unknownStatus_isRefusedNotGuessed() {
-        ProviderException e = catchThrowableOfType(() -> MistralProvider.state("j-1", "PAUSED"),
-                ProviderException.class);
+        ProviderException e =
+                catchThrowableOfType(
+                        () -> MistralProvider.state("j-1", "PAUSED"), ProviderException.class);
 
         assertThat(e.retryable()).isFalse();
         assertThat(e.getMessage()).contains("j-1").contains("PAUSED");
@@ -234,7 +301,9 @@ class VendorProviderTest {
         String fileId = provider.upload(payload);
         Submission s = provider.create(fileId, payload, endpoint, METADATA);
         BatchView ended = untilEnded(provider, s.batchId());
-        assertThat(ended.state()).as("batch %s: %s", ended.batchId(), ended.error()).isEqualTo(BatchState.COMPLETED);
+        assertThat(ended.state())
+                .as("batch %s: %s", ended.batchId(), ended.error())
+                .isEqualTo(BatchState.COMPLETED);
         List<LineResult> results = new ArrayList<>();
         provider.streamResults(ended, results::add);
         provider.cleanup(fileId, ended.outputFileId(), ended.errorFileId());
@@ -254,15 +323,22 @@ class VendorProviderTest {
 
     private static Payload payload(String text) {
         byte[] content = text.getBytes(StandardCharsets.UTF_8);
-        return new Payload("job-1-part-00000.jsonl", content.length, () -> new ByteArrayInputStream(content));
+        return new Payload(
+                "job-1-part-00000.jsonl", content.length, () -> new ByteArrayInputStream(content));
     }
 
     private static String fullLines(int n, String url, String model) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < n; i++) {
-            sb.append("{\"custom_id\":\"r-").append(i).append("\",\"method\":\"POST\",\"url\":\"").append(url)
-                    .append("\",\"body\":{\"model\":\"").append(model)
-                    .append("\",\"messages\":[{\"role\":\"user\",\"content\":\"hi ").append(i).append("\"}]}}\n");
+            sb.append("{\"custom_id\":\"r-")
+                    .append(i)
+                    .append("\",\"method\":\"POST\",\"url\":\"")
+                    .append(url)
+                    .append("\",\"body\":{\"model\":\"")
+                    .append(model)
+                    .append("\",\"messages\":[{\"role\":\"user\",\"content\":\"hi ")
+                    .append(i)
+                    .append("\"}]}}\n");
         }
         return sb.toString();
     }
@@ -270,8 +346,13 @@ class VendorProviderTest {
     private static String bodyOnlyLines(int n, String model) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < n; i++) {
-            sb.append("{\"custom_id\":\"r-").append(i).append("\",\"body\":{\"model\":\"").append(model)
-                    .append("\",\"messages\":[{\"role\":\"user\",\"content\":\"hi ").append(i).append("\"}]}}\n");
+            sb.append("{\"custom_id\":\"r-")
+                    .append(i)
+                    .append("\",\"body\":{\"model\":\"")
+                    .append(model)
+                    .append("\",\"messages\":[{\"role\":\"user\",\"content\":\"hi ")
+                    .append(i)
+                    .append("\"}]}}\n");
         }
         return sb.toString();
     }

@@ -37,8 +37,8 @@ import java.util.regex.Pattern;
 /**
  * Anthropic's Message Batches API on loopback ({@code /v1/messages/batches*}). Requests are parsed
  * from the create body as a stream and kept on disk; a batch moves from {@code in_progress} to
- * {@code ended} on the first retrieve or listing after {@code stepDuration}; results list every request once,
- * shuffled, as the documented {@code MessageBatchIndividualResponse} lines.
+ * {@code ended} on the first retrieve or listing after {@code stepDuration}; results list every
+ * request once, shuffled, as the documented {@code MessageBatchIndividualResponse} lines.
  */
 public final class AnthropicSimulator implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -57,14 +57,20 @@ public final class AnthropicSimulator implements AutoCloseable {
     private volatile int expireNext;
     private int loseNextCreates;
     private boolean loseByReset;
-    private final Map<String, Integer> batchesPerCustomId = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Integer> batchesPerCustomId =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private volatile double expireFraction;
     private long knownInput;
     private long knownOutput;
     private long knownCacheRead;
     private int createCount;
-    /** Requests allowed in the processing queue at once (0: no limit), as Anthropic limits per workspace. */
+
+    /**
+     * Requests allowed in the processing queue at once (0: no limit), as Anthropic limits per
+     * workspace.
+     */
     private long queueLimit;
+
     private long queuePeak;
     private int queueRefusals;
 
@@ -117,12 +123,14 @@ public final class AnthropicSimulator implements AutoCloseable {
         }
     }
 
-    private AnthropicSimulator(int port, Clock clock, Duration stepDuration, long seed) throws IOException {
+    private AnthropicSimulator(int port, Clock clock, Duration stepDuration, long seed)
+            throws IOException {
         this.clock = clock;
         this.stepDuration = stepDuration;
         this.random = new Random(seed);
         this.dir = Files.createTempDirectory("anthropic-sim-");
-        this.server = SimHttp.startLoopback(port, "/v1/messages/batches", "anthropic-sim", this::handle);
+        this.server =
+                SimHttp.startLoopback(port, "/v1/messages/batches", "anthropic-sim", this::handle);
     }
 
     public static Builder builder() {
@@ -176,13 +184,18 @@ public final class AnthropicSimulator implements AutoCloseable {
         lineFaults.add(new LineFault(customIds, errorType, message));
     }
 
-    /** The next {@code count} batches end by expiry, with this fraction of requests processed first. */
+    /**
+     * The next {@code count} batches end by expiry, with this fraction of requests processed first.
+     */
     public void expireNextBatches(int count, double fractionProcessed) {
         this.expireNext = count;
         this.expireFraction = fractionProcessed;
     }
 
-    /** The next {@code count} calls of an operation (create, retrieve, results, delete, cancel) answer {@code status}. */
+    /**
+     * The next {@code count} calls of an operation (create, retrieve, results, delete, cancel)
+     * answer {@code status}.
+     */
     public void failNextCalls(String operation, int status, int count) {
         callFaults.add(new CallFault(operation, status, count));
     }
@@ -197,9 +210,10 @@ public final class AnthropicSimulator implements AutoCloseable {
     }
 
     /**
-     * Limits the requests in the processing queue (of batches not yet ended) to {@code maxRequests},
-     * as Anthropic's Message Batches rate limits do: a create that would go beyond it is refused
-     * with 429 {@code rate_limit_error} and a {@code retry-after}, and nothing is created. Zero lifts it.
+     * Limits the requests in the processing queue (of batches not yet ended) to {@code
+     * maxRequests}, as Anthropic's Message Batches rate limits do: a create that would go beyond it
+     * is refused with 429 {@code rate_limit_error} and a {@code retry-after}, and nothing is
+     * created. Zero lifts it.
      */
     public synchronized void setQueueLimit(long maxRequests) {
         this.queueLimit = maxRequests;
@@ -215,7 +229,10 @@ public final class AnthropicSimulator implements AutoCloseable {
         return queueRefusals;
     }
 
-    /** How many batches were created holding a request with this custom_id (cancelled and deleted ones too). */
+    /**
+     * How many batches were created holding a request with this custom_id (cancelled and deleted
+     * ones too).
+     */
     public int batchesHolding(String customId) {
         return batchesPerCustomId.getOrDefault(customId, 0);
     }
@@ -276,19 +293,32 @@ public final class AnthropicSimulator implements AutoCloseable {
             return send(ex, 401, error("authentication_error", "x-api-key header is required"));
         }
         if (ex.getRequestHeaders().getFirst("anthropic-version") == null) {
-            return send(ex, 400, error("invalid_request_error", "anthropic-version: header is required"));
+            return send(
+                    ex,
+                    400,
+                    error("invalid_request_error", "anthropic-version: header is required"));
         }
         String rest = path.substring("/v1/messages/batches".length());
         String[] parts = rest.isEmpty() ? new String[0] : rest.substring(1).split("/");
-        String operation = parts.length == 0 ? (method.equals("POST") ? "create" : "list")
-                : parts.length == 1 ? (method.equals("DELETE") ? "delete" : "retrieve") : parts[1];
+        String operation =
+                parts.length == 0
+                        ? (method.equals("POST") ? "create" : "list")
+                        : parts.length == 1
+                                ? (method.equals("DELETE") ? "delete" : "retrieve")
+                                : parts[1];
         Integer fault = takeFault(operation);
         if (fault != null) {
             if (fault == 429) {
                 ex.getResponseHeaders().add("retry-after", "1");
             }
-            return send(ex, fault, error(fault == 429 ? "rate_limit_error" : fault == 529 ? "overloaded_error"
-                    : "api_error", "injected failure of " + operation));
+            return send(
+                    ex,
+                    fault,
+                    error(
+                            fault == 429
+                                    ? "rate_limit_error"
+                                    : fault == 529 ? "overloaded_error" : "api_error",
+                            "injected failure of " + operation));
         }
         if (parts.length == 0 && method.equals("POST")) {
             return create(ex);
@@ -306,11 +336,22 @@ public final class AnthropicSimulator implements AutoCloseable {
         }
         if (parts.length == 1 && method.equals("DELETE")) {
             if (!b.status.equals("ended")) {
-                return send(ex, 400, error("invalid_request_error", "batch " + b.id + " is still processing; cancel it first"));
+                return send(
+                        ex,
+                        400,
+                        error(
+                                "invalid_request_error",
+                                "batch " + b.id + " is still processing; cancel it first"));
             }
             b.deleted = true;
-            return send(ex, 200, JSON.createObjectNode().put("id", b.id).put("type", "message_batch_deleted").toString()
-                    .getBytes(StandardCharsets.UTF_8));
+            return send(
+                    ex,
+                    200,
+                    JSON.createObjectNode()
+                            .put("id", b.id)
+                            .put("type", "message_batch_deleted")
+                            .toString()
+                            .getBytes(StandardCharsets.UTF_8));
         }
         if (parts.length == 2 && parts[1].equals("cancel") && method.equals("POST")) {
             if (b.status.equals("in_progress")) {
@@ -321,7 +362,12 @@ public final class AnthropicSimulator implements AutoCloseable {
         }
         if (parts.length == 2 && parts[1].equals("results") && method.equals("GET")) {
             if (!b.status.equals("ended")) {
-                return send(ex, 400, error("invalid_request_error", "results are available once the batch has ended"));
+                return send(
+                        ex,
+                        400,
+                        error(
+                                "invalid_request_error",
+                                "results are available once the batch has ended"));
             }
             ex.getResponseHeaders().add("Content-Type", "application/binary");
             ex.sendResponseHeaders(200, Files.size(b.results));
@@ -341,7 +387,10 @@ public final class AnthropicSimulator implements AutoCloseable {
             for (String pair : raw.split("&")) {
                 int eq = pair.indexOf('=');
                 if (eq > 0) {
-                    q.put(pair.substring(0, eq), java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                    q.put(
+                            pair.substring(0, eq),
+                            java.net.URLDecoder.decode(
+                                    pair.substring(eq + 1), StandardCharsets.UTF_8));
                 }
             }
         }
@@ -352,13 +401,17 @@ public final class AnthropicSimulator implements AutoCloseable {
             limit = -1;
         }
         if (limit < 1 || limit > 1000) {
-            return send(ex, 400, error("invalid_request_error", "limit: Input should be between 1 and 1000"));
+            return send(
+                    ex,
+                    400,
+                    error("invalid_request_error", "limit: Input should be between 1 and 1000"));
         }
         List<Batch> all;
         synchronized (batches) {
             all = new ArrayList<>(batches.values().stream().filter(b -> !b.deleted).toList());
         }
-        // Batches run whether or not anyone retrieves them: a listing shows each as far as its time has come.
+        // Batches run whether or not anyone retrieves them: a listing shows each as far as its time
+        // has come.
         for (Batch b : all) {
             step(b);
         }
@@ -401,13 +454,17 @@ public final class AnthropicSimulator implements AutoCloseable {
         return null;
     }
 
-    /** Streams {"requests": [...]} to disk, checking each request's structure as Anthropic does at create. */
+    /**
+     * Streams {"requests": [...]} to disk, checking each request's structure as Anthropic does at
+     * create.
+     */
     private int create(HttpExchange ex) throws IOException {
         String id = "msgbatch_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
         Path requests = dir.resolve(id + ".requests.jsonl");
         Set<String> seen = new HashSet<>();
         int n = 0;
-        try (InputStream in = ex.getRequestBody(); JsonParser p = new JsonFactory(JSON).createParser(in);
+        try (InputStream in = ex.getRequestBody();
+                JsonParser p = new JsonFactory(JSON).createParser(in);
                 BufferedWriter w = Files.newBufferedWriter(requests)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return send(ex, 400, error("invalid_request_error", "body must be a JSON object"));
@@ -422,34 +479,72 @@ public final class AnthropicSimulator implements AutoCloseable {
                 }
                 sawRequests = true;
                 if (p.currentToken() != JsonToken.START_ARRAY) {
-                    return send(ex, 400, error("invalid_request_error", "requests: Input should be a valid list"));
+                    return send(
+                            ex,
+                            400,
+                            error(
+                                    "invalid_request_error",
+                                    "requests: Input should be a valid list"));
                 }
                 while (p.nextToken() == JsonToken.START_OBJECT) {
                     JsonNode r = p.readValueAsTree();
                     String customId = r.path("custom_id").asText("");
                     if (!CUSTOM_ID.matcher(customId).matches()) {
-                        return send(ex, 400, error("invalid_request_error", "requests." + n
-                                + ".custom_id: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'"));
+                        return send(
+                                ex,
+                                400,
+                                error(
+                                        "invalid_request_error",
+                                        "requests."
+                                                + n
+                                                + ".custom_id: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'"));
                     }
                     if (!seen.add(customId)) {
-                        return send(ex, 400, error("invalid_request_error", "requests." + n
-                                + ".custom_id: duplicate custom_id " + customId));
+                        return send(
+                                ex,
+                                400,
+                                error(
+                                        "invalid_request_error",
+                                        "requests."
+                                                + n
+                                                + ".custom_id: duplicate custom_id "
+                                                + customId));
                     }
                     if (!r.path("params").isObject()) {
-                        return send(ex, 400, error("invalid_request_error", "requests." + n + ".params: Field required"));
+                        return send(
+                                ex,
+                                400,
+                                error(
+                                        "invalid_request_error",
+                                        "requests." + n + ".params: Field required"));
                     }
                     if (++n > MAX_REQUESTS) {
-                        return send(ex, 413, error("request_too_large", "a batch holds at most 100000 requests"));
+                        return send(
+                                ex,
+                                413,
+                                error(
+                                        "request_too_large",
+                                        "a batch holds at most 100000 requests"));
                     }
                     w.write(r.toString());
                     w.write('\n');
                 }
             }
             if (!sawRequests || n == 0) {
-                return send(ex, 400, error("invalid_request_error", "requests: List should have at least 1 item"));
+                return send(
+                        ex,
+                        400,
+                        error(
+                                "invalid_request_error",
+                                "requests: List should have at least 1 item"));
             }
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            return send(ex, 400, error("invalid_request_error", "the body is not valid JSON: " + e.getOriginalMessage()));
+            return send(
+                    ex,
+                    400,
+                    error(
+                            "invalid_request_error",
+                            "the body is not valid JSON: " + e.getOriginalMessage()));
         }
         Batch b = new Batch(id, clock.instant(), requests, n);
         byte[] refusal = null;
@@ -458,9 +553,15 @@ public final class AnthropicSimulator implements AutoCloseable {
             long queued = queuedRequests();
             if (queueLimit > 0 && queued + n > queueLimit) {
                 queueRefusals++;
-                refusal = error("rate_limit_error", "This request would exceed your organization's limit of "
-                        + queueLimit + " batch requests in the processing queue (" + queued + " are processing)."
-                        + " Retry once some batches have ended.");
+                refusal =
+                        error(
+                                "rate_limit_error",
+                                "This request would exceed your organization's limit of "
+                                        + queueLimit
+                                        + " batch requests in the processing queue ("
+                                        + queued
+                                        + " are processing)."
+                                        + " Retry once some batches have ended.");
             } else {
                 queuePeak = Math.max(queuePeak, queued + n);
                 createCount++;
@@ -494,7 +595,11 @@ public final class AnthropicSimulator implements AutoCloseable {
             throw new LostAnswer();
         }
         if (lose) {
-            return send(ex, 502, "<html><body><h1>502 Bad Gateway</h1></body></html>".getBytes(StandardCharsets.UTF_8));
+            return send(
+                    ex,
+                    502,
+                    "<html><body><h1>502 Bad Gateway</h1></body></html>"
+                            .getBytes(StandardCharsets.UTF_8));
         }
         return send(ex, 200, batchJson(b).toString().getBytes(StandardCharsets.UTF_8));
     }
@@ -502,14 +607,17 @@ public final class AnthropicSimulator implements AutoCloseable {
     /** Requests of batches that have not ended yet (deleted ones have ended). */
     private long queuedRequests() {
         synchronized (batches) {
-            return batches.values().stream().filter(b -> !b.status.equals("ended"))
-                    .mapToLong(b -> b.counts.get("processing")).sum();
+            return batches.values().stream()
+                    .filter(b -> !b.status.equals("ended"))
+                    .mapToLong(b -> b.counts.get("processing"))
+                    .sum();
         }
     }
 
     private synchronized void step(Batch b) throws IOException {
         Instant now = clock.instant();
-        if (b.status.equals("ended") || Duration.between(b.lastStep, now).compareTo(stepDuration) < 0) {
+        if (b.status.equals("ended")
+                || Duration.between(b.lastStep, now).compareTo(stepDuration) < 0) {
             return;
         }
         b.lastStep = now;
@@ -534,14 +642,20 @@ public final class AnthropicSimulator implements AutoCloseable {
         ObjectNode line = JSON.createObjectNode();
         line.put("custom_id", customId);
         ObjectNode result = line.putObject("result");
-        boolean processed = b.expire ? index < b.count * b.expireFraction
-                : b.cancelInitiatedAt == null || index < b.count / 2;
+        boolean processed =
+                b.expire
+                        ? index < b.count * b.expireFraction
+                        : b.cancelInitiatedAt == null || index < b.count / 2;
         if (!processed) {
             String type = b.expire ? "expired" : "canceled";
             result.put("type", type);
             b.counts.merge(type, 1L, Long::sum);
         } else {
-            LineFault fault = lineFaults.stream().filter(f -> f.ids().test(customId)).findFirst().orElse(null);
+            LineFault fault =
+                    lineFaults.stream()
+                            .filter(f -> f.ids().test(customId))
+                            .findFirst()
+                            .orElse(null);
             if (fault != null) {
                 result.put("type", "errored");
                 ObjectNode err = result.putObject("error");
@@ -559,7 +673,10 @@ public final class AnthropicSimulator implements AutoCloseable {
         return line;
     }
 
-    /** A Message with deterministic usage: a token per four characters of prompt, plus 3 per message. */
+    /**
+     * A Message with deterministic usage: a token per four characters of prompt, plus 3 per
+     * message.
+     */
     private ObjectNode message(JsonNode params) {
         long chars = params.path("system").asText("").length();
         int messages = 0;
@@ -584,7 +701,11 @@ public final class AnthropicSimulator implements AutoCloseable {
         msg.put("id", "msg_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24));
         msg.put("type", "message");
         msg.put("role", "assistant");
-        msg.putArray("content").addObject().put("type", "text").put("text", "simulated reply").putNull("citations");
+        msg.putArray("content")
+                .addObject()
+                .put("type", "text")
+                .put("text", "simulated reply")
+                .putNull("citations");
         msg.put("model", params.path("model").asText());
         msg.put("stop_reason", output < 16 ? "max_tokens" : "end_turn");
         msg.putNull("stop_sequence");

@@ -39,35 +39,66 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * clients talk to it unchanged through {@code endpointOverride}. It is as strict as the service:
  * every request must be SigV4-signed for the {@code bedrock} signing name, and Create is checked
  * member by member against the service model's patterns and ranges (unknown members, bad names,
- * ARNs, S3 URIs, tags, timeouts are a ValidationException). A job moves one status per
- * {@code stepDuration} when read: Submitted, Validating (input read from S3: JSONL objects of the
- * record form, the record-count quotas; a job below the minimum fails here, as Bedrock's
- * validation does), Scheduled, InProgress, then Completed — or PartiallyCompleted, Expired or
- * Stopped when told to. Output is written as Bedrock writes it:
- * {@code <output s3Uri><job id>/<input file>.out} in shuffled order and {@code manifest.json.out}.
+ * ARNs, S3 URIs, tags, timeouts are a ValidationException). A job moves one status per {@code
+ * stepDuration} when read: Submitted, Validating (input read from S3: JSONL objects of the record
+ * form, the record-count quotas; a job below the minimum fails here, as Bedrock's validation does),
+ * Scheduled, InProgress, then Completed — or PartiallyCompleted, Expired or Stopped when told to.
+ * Output is written as Bedrock writes it: {@code <output s3Uri><job id>/<input file>.out} in
+ * shuffled order and {@code manifest.json.out}.
  */
 public final class BedrockSimulator implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** The account of the job ARNs it makes, unless the builder names another (the local stack's). */
+
+    /**
+     * The account of the job ARNs it makes, unless the builder names another (the local stack's).
+     */
     public static final String ACCOUNT = "123456789012";
+
     // Patterns and ranges of the service model's shapes, as the service enforces them.
-    private static final Pattern JOB_NAME = Pattern.compile("[a-zA-Z0-9]{1,63}(-*[a-zA-Z0-9\\+\\-\\.]){0,63}");
-    private static final Pattern TOKEN = Pattern.compile("[a-zA-Z0-9]{1,256}(-*[a-zA-Z0-9]){0,256}");
-    private static final Pattern ROLE_ARN = Pattern.compile("arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+");
-    private static final Pattern S3_URI = Pattern.compile(
-            "s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](?:/[-!_*'().a-z0-9A-Z]+(?:/[-!_*'().a-z0-9A-Z]+)*)?/?");
-    private static final Pattern MODEL_ID = Pattern.compile("(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:(([0-9]{12}:custom-model/"
-            + "[a-z0-9-]{1,63}[.]{1}[a-z0-9-:]{1,63}/[a-z0-9]{12}$)|(:foundation-model/([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}"
-            + "([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2})|(([0-9a-zA-Z][_-]?)+)$)|([0-9]{12}:(inference-profile|"
-            + "application-inference-profile)/[a-zA-Z0-9-:.]+$)))|([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.]?[a-z0-9-]{1,63})"
-            + "([:][a-z0-9-]{1,63}){0,2})|(([0-9a-zA-Z][_-]?)+)");
+    private static final Pattern JOB_NAME =
+            Pattern.compile("[a-zA-Z0-9]{1,63}(-*[a-zA-Z0-9\\+\\-\\.]){0,63}");
+    private static final Pattern TOKEN =
+            Pattern.compile("[a-zA-Z0-9]{1,256}(-*[a-zA-Z0-9]){0,256}");
+    private static final Pattern ROLE_ARN =
+            Pattern.compile("arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+");
+    private static final Pattern S3_URI =
+            Pattern.compile(
+                    "s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](?:/[-!_*'().a-z0-9A-Z]+(?:/[-!_*'().a-z0-9A-Z]+)*)?/?");
+    private static final Pattern MODEL_ID =
+            Pattern.compile(
+                    "(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:(([0-9]{12}:custom-model/"
+                            + "[a-z0-9-]{1,63}[.]{1}[a-z0-9-:]{1,63}/[a-z0-9]{12}$)|(:foundation-model/([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}"
+                            + "([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2})|(([0-9a-zA-Z][_-]?)+)$)|([0-9]{12}:(inference-profile|"
+                            + "application-inference-profile)/[a-zA-Z0-9-:.]+$)))|([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.]?[a-z0-9-]{1,63})"
+                            + "([:][a-z0-9-]{1,63}){0,2})|(([0-9a-zA-Z][_-]?)+)");
     private static final Pattern TAG = Pattern.compile("[a-zA-Z0-9\\s._:/=+@-]*");
-    private static final Pattern JOB_ID = Pattern.compile(
-            "((arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:model-invocation-job/)?[a-z0-9]{12})");
-    private static final Set<String> CREATE_MEMBERS = Set.of("jobName", "roleArn", "clientRequestToken", "modelId",
-            "inputDataConfig", "outputDataConfig", "vpcConfig", "timeoutDurationInHours", "tags", "modelInvocationType");
-    private static final Set<String> STATUSES = Set.of("Submitted", "InProgress", "Completed", "Failed", "Stopping",
-            "Stopped", "PartiallyCompleted", "Expired", "Validating", "Scheduled");
+    private static final Pattern JOB_ID =
+            Pattern.compile(
+                    "((arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:model-invocation-job/)?[a-z0-9]{12})");
+    private static final Set<String> CREATE_MEMBERS =
+            Set.of(
+                    "jobName",
+                    "roleArn",
+                    "clientRequestToken",
+                    "modelId",
+                    "inputDataConfig",
+                    "outputDataConfig",
+                    "vpcConfig",
+                    "timeoutDurationInHours",
+                    "tags",
+                    "modelInvocationType");
+    private static final Set<String> STATUSES =
+            Set.of(
+                    "Submitted",
+                    "InProgress",
+                    "Completed",
+                    "Failed",
+                    "Stopping",
+                    "Stopped",
+                    "PartiallyCompleted",
+                    "Expired",
+                    "Validating",
+                    "Scheduled");
 
     private final HttpServer server;
     private final S3Client s3;
@@ -88,8 +119,17 @@ public final class BedrockSimulator implements AutoCloseable {
     private int createCalls;
     private int runtimeCalls;
 
-    /** One exchange as it crossed the wire, for tests that check both sides against the service model. */
-    public record Recorded(String operation, String method, String path, String query, String requestBody, int status,
+    /**
+     * One exchange as it crossed the wire, for tests that check both sides against the service
+     * model.
+     */
+    public record Recorded(
+            String operation,
+            String method,
+            String path,
+            String query,
+            String requestBody,
+            int status,
             String responseBody) {}
 
     private record RecordFault(Predicate<String> ids, int code, String message) {}
@@ -201,7 +241,8 @@ public final class BedrockSimulator implements AutoCloseable {
 
         public BedrockSimulator start() {
             if (s3 == null) {
-                throw new IllegalStateException("the Bedrock simulator needs an S3 client (builder.s3)");
+                throw new IllegalStateException(
+                        "the Bedrock simulator needs an S3 client (builder.s3)");
             }
             try {
                 return new BedrockSimulator(this);
@@ -228,7 +269,9 @@ public final class BedrockSimulator implements AutoCloseable {
         expireNext = count;
     }
 
-    /** The next {@code count} jobs process only this fraction of records and end PartiallyCompleted. */
+    /**
+     * The next {@code count} jobs process only this fraction of records and end PartiallyCompleted.
+     */
     public synchronized void partiallyCompleteNextJobs(int count, double fraction) {
         partialNext = count;
         partialFraction = fraction;
@@ -312,25 +355,30 @@ public final class BedrockSimulator implements AutoCloseable {
         Answer answer;
         try {
             if (operation == null) {
-                throw new Refusal(404, "UnknownOperationException", "no operation at " + method + " " + rawPath);
+                throw new Refusal(
+                        404,
+                        "UnknownOperationException",
+                        "no operation at " + method + " " + rawPath);
             }
             checkSigned(ex);
             injectedFault(operation);
-            answer = switch (operation) {
-                case "create" -> create(json(text, ex));
-                case "get" -> get(decode(seg[1]));
-                case "list" -> list(queryOf(query));
-                case "stop" -> stop(decode(seg[1]));
-                case "invoke" -> runtime(decode(seg[1]), json(text, ex), false);
-                case "converse" -> runtime(decode(seg[1]), json(text, ex), true);
-                default -> throw new IllegalStateException(operation);
-            };
+            answer =
+                    switch (operation) {
+                        case "create" -> create(json(text, ex));
+                        case "get" -> get(decode(seg[1]));
+                        case "list" -> list(queryOf(query));
+                        case "stop" -> stop(decode(seg[1]));
+                        case "invoke" -> runtime(decode(seg[1]), json(text, ex), false);
+                        case "converse" -> runtime(decode(seg[1]), json(text, ex), true);
+                        default -> throw new IllegalStateException(operation);
+                    };
         } catch (Refusal r) {
             answer = r.answer;
         } catch (RuntimeException e) {
             answer = Answer.error(500, "InternalServerException", "the simulator failed: " + e);
         }
-        requests.add(new Recorded(operation, method, rawPath, query, text, answer.status, answer.body));
+        requests.add(
+                new Recorded(operation, method, rawPath, query, text, answer.status, answer.body));
         byte[] out = answer.body.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("x-amzn-RequestId", java.util.UUID.randomUUID().toString());
         if (answer.errorType != null) {
@@ -349,7 +397,10 @@ public final class BedrockSimulator implements AutoCloseable {
         if (seg.length == 2 && seg[0].equals("model-invocation-job") && method.equals("GET")) {
             return "get";
         }
-        if (seg.length == 3 && seg[0].equals("model-invocation-job") && seg[2].equals("stop") && method.equals("POST")) {
+        if (seg.length == 3
+                && seg[0].equals("model-invocation-job")
+                && seg[2].equals("stop")
+                && method.equals("POST")) {
             return "stop";
         }
         if (seg.length == 3 && seg[0].equals("model") && method.equals("POST")) {
@@ -362,15 +413,23 @@ public final class BedrockSimulator implements AutoCloseable {
         return null;
     }
 
-    /** SigV4 for the signing name {@code bedrock} (both the control plane and the runtime sign with it). */
+    /**
+     * SigV4 for the signing name {@code bedrock} (both the control plane and the runtime sign with
+     * it).
+     */
     private void checkSigned(HttpExchange ex) {
         String auth = ex.getRequestHeaders().getFirst("Authorization");
         if (auth == null || !auth.startsWith("AWS4-HMAC-SHA256 ")) {
             throw new Refusal(403, "AccessDeniedException", "Missing Authentication Token");
         }
         if (!auth.contains("/" + region + "/bedrock/aws4_request")) {
-            throw new Refusal(403, "AccessDeniedException", "Credential should be scoped to region " + region
-                    + " and service bedrock: " + auth.replaceAll("Signature=.*", ""));
+            throw new Refusal(
+                    403,
+                    "AccessDeniedException",
+                    "Credential should be scoped to region "
+                            + region
+                            + " and service bedrock: "
+                            + auth.replaceAll("Signature=.*", ""));
         }
         if (ex.getRequestHeaders().getFirst("X-Amz-Date") == null) {
             throw new Refusal(403, "AccessDeniedException", "missing X-Amz-Date");
@@ -383,18 +442,20 @@ public final class BedrockSimulator implements AutoCloseable {
             return;
         }
         f[1]--;
-        String type = switch (f[0]) {
-            case 429 -> "ThrottlingException";
-            case 400 -> "ServiceQuotaExceededException";
-            default -> "InternalServerException";
-        };
+        String type =
+                switch (f[0]) {
+                    case 429 -> "ThrottlingException";
+                    case 400 -> "ServiceQuotaExceededException";
+                    default -> "InternalServerException";
+                };
         throw new Refusal(f[0], type, "injected " + type + " for " + operation);
     }
 
     private static ObjectNode json(String text, HttpExchange ex) {
         String ct = ex.getRequestHeaders().getFirst("Content-Type");
         if (ct == null || !ct.startsWith("application/json")) {
-            throw new Refusal(400, "ValidationException", "Content-Type must be application/json, was " + ct);
+            throw new Refusal(
+                    400, "ValidationException", "Content-Type must be application/json, was " + ct);
         }
         try {
             JsonNode n = JSON.readTree(text.isEmpty() ? "{}" : text);
@@ -416,7 +477,9 @@ public final class BedrockSimulator implements AutoCloseable {
         if (raw != null) {
             for (String pair : raw.split("&")) {
                 int eq = pair.indexOf('=');
-                q.put(decode(eq < 0 ? pair : pair.substring(0, eq)), eq < 0 ? "" : decode(pair.substring(eq + 1)));
+                q.put(
+                        decode(eq < 0 ? pair : pair.substring(0, eq)),
+                        eq < 0 ? "" : decode(pair.substring(eq + 1)));
             }
         }
         return q;
@@ -429,38 +492,53 @@ public final class BedrockSimulator implements AutoCloseable {
             createCalls++;
         }
         List<String> problems = new ArrayList<>();
-        r.fieldNames().forEachRemaining(f -> {
-            if (!CREATE_MEMBERS.contains(f)) {
-                problems.add("unknown member '" + f + "'");
-            }
-        });
+        r.fieldNames()
+                .forEachRemaining(
+                        f -> {
+                            if (!CREATE_MEMBERS.contains(f)) {
+                                problems.add("unknown member '" + f + "'");
+                            }
+                        });
         requireMatch(problems, r, "jobName", JOB_NAME, 63);
         requireMatch(problems, r, "roleArn", ROLE_ARN, 2048);
         requireMatch(problems, r, "modelId", MODEL_ID, 2048);
         if (r.has("clientRequestToken")) {
             requireMatch(problems, r, "clientRequestToken", TOKEN, 256);
         }
-        String inputUri = r.path("inputDataConfig").path("s3InputDataConfig").path("s3Uri").asText(null);
-        String outputUri = r.path("outputDataConfig").path("s3OutputDataConfig").path("s3Uri").asText(null);
+        String inputUri =
+                r.path("inputDataConfig").path("s3InputDataConfig").path("s3Uri").asText(null);
+        String outputUri =
+                r.path("outputDataConfig").path("s3OutputDataConfig").path("s3Uri").asText(null);
         if (inputUri == null || !S3_URI.matcher(inputUri).matches() || inputUri.length() > 1024) {
-            problems.add("inputDataConfig.s3InputDataConfig.s3Uri must match the S3Uri pattern, was " + inputUri);
+            problems.add(
+                    "inputDataConfig.s3InputDataConfig.s3Uri must match the S3Uri pattern, was "
+                            + inputUri);
         }
         if (r.path("inputDataConfig").size() != 1 || r.path("outputDataConfig").size() != 1) {
-            problems.add("inputDataConfig and outputDataConfig are unions: exactly one member each");
+            problems.add(
+                    "inputDataConfig and outputDataConfig are unions: exactly one member each");
         }
         JsonNode format = r.path("inputDataConfig").path("s3InputDataConfig").get("s3InputFormat");
         if (format != null && !format.asText().equals("JSONL")) {
             problems.add("s3InputFormat must be JSONL");
         }
-        if (outputUri == null || !S3_URI.matcher(outputUri).matches() || outputUri.length() > 1024) {
-            problems.add("outputDataConfig.s3OutputDataConfig.s3Uri must match the S3Uri pattern, was " + outputUri);
+        if (outputUri == null
+                || !S3_URI.matcher(outputUri).matches()
+                || outputUri.length() > 1024) {
+            problems.add(
+                    "outputDataConfig.s3OutputDataConfig.s3Uri must match the S3Uri pattern, was "
+                            + outputUri);
         }
         JsonNode timeout = r.get("timeoutDurationInHours");
-        if (timeout != null && (!timeout.isInt() || timeout.asInt() < 24 || timeout.asInt() > 168)) {
-            problems.add("timeoutDurationInHours must be an integer from 24 to 168, was " + timeout);
+        if (timeout != null
+                && (!timeout.isInt() || timeout.asInt() < 24 || timeout.asInt() > 168)) {
+            problems.add(
+                    "timeoutDurationInHours must be an integer from 24 to 168, was " + timeout);
         }
         JsonNode type = r.get("modelInvocationType");
-        if (type != null && !type.asText().equals("InvokeModel") && !type.asText().equals("Converse")) {
+        if (type != null
+                && !type.asText().equals("InvokeModel")
+                && !type.asText().equals("Converse")) {
             problems.add("modelInvocationType must be InvokeModel or Converse, was " + type);
         }
         JsonNode tags = r.get("tags");
@@ -471,8 +549,13 @@ public final class BedrockSimulator implements AutoCloseable {
                 for (JsonNode t : tags) {
                     String k = t.path("key").asText(null);
                     String v = t.path("value").asText(null);
-                    if (k == null || k.isEmpty() || k.length() > 128 || !TAG.matcher(k).matches()
-                            || v == null || v.length() > 256 || !TAG.matcher(v).matches()) {
+                    if (k == null
+                            || k.isEmpty()
+                            || k.length() > 128
+                            || !TAG.matcher(k).matches()
+                            || v == null
+                            || v.length() > 256
+                            || !TAG.matcher(v).matches()) {
                         problems.add("tag " + t + " breaks the TagKey/TagValue constraints");
                     }
                 }
@@ -484,9 +567,12 @@ public final class BedrockSimulator implements AutoCloseable {
         synchronized (jobs) {
             String token = r.path("clientRequestToken").asText(null);
             for (Job j : jobs.values()) {
-                if (token != null && token.equals(j.request.path("clientRequestToken").asText(null))) {
+                if (token != null
+                        && token.equals(j.request.path("clientRequestToken").asText(null))) {
                     if (!j.request.equals(r)) {
-                        throw new Refusal(400, "ConflictException",
+                        throw new Refusal(
+                                400,
+                                "ConflictException",
                                 "the clientRequestToken was used before with different parameters");
                     }
                     ObjectNode same = JSON.createObjectNode();
@@ -494,12 +580,15 @@ public final class BedrockSimulator implements AutoCloseable {
                     return Answer.ok(same);
                 }
                 if (j.request.path("jobName").asText().equals(r.path("jobName").asText())) {
-                    throw new Refusal(400, "ConflictException", "a job named " + r.path("jobName").asText()
-                            + " already exists");
+                    throw new Refusal(
+                            400,
+                            "ConflictException",
+                            "a job named " + r.path("jobName").asText() + " already exists");
                 }
             }
             String id = newId();
-            String arn = "arn:aws:bedrock:" + region + ":" + account + ":model-invocation-job/" + id;
+            String arn =
+                    "arn:aws:bedrock:" + region + ":" + account + ":model-invocation-job/" + id;
             Job job = new Job(id, arn, r.deepCopy(), clock.instant());
             synchronized (this) {
                 if (expireNext > 0) {
@@ -517,13 +606,20 @@ public final class BedrockSimulator implements AutoCloseable {
         }
     }
 
-    private static void requireMatch(List<String> problems, ObjectNode r, String member, Pattern pattern, int max) {
+    private static void requireMatch(
+            List<String> problems, ObjectNode r, String member, Pattern pattern, int max) {
         JsonNode v = r.get(member);
         if (v == null || !v.isTextual()) {
             problems.add(member + " is required");
         } else if (v.asText().length() > max || !pattern.matcher(v.asText()).matches()) {
-            problems.add("Value '" + v.asText() + "' at '" + member + "' failed to satisfy constraint: Member must satisfy "
-                    + "regular expression pattern: " + pattern.pattern());
+            problems.add(
+                    "Value '"
+                            + v.asText()
+                            + "' at '"
+                            + member
+                            + "' failed to satisfy constraint: Member must satisfy "
+                            + "regular expression pattern: "
+                            + pattern.pattern());
         }
     }
 
@@ -540,13 +636,20 @@ public final class BedrockSimulator implements AutoCloseable {
 
     private Job find(String identifier) {
         if (!JOB_ID.matcher(identifier).matches()) {
-            throw new Refusal(400, "ValidationException", "Value '" + identifier
-                    + "' at 'jobIdentifier' failed to satisfy constraint: Member must satisfy regular expression pattern");
+            throw new Refusal(
+                    400,
+                    "ValidationException",
+                    "Value '"
+                            + identifier
+                            + "' at 'jobIdentifier' failed to satisfy constraint: Member must satisfy regular expression pattern");
         }
         String id = identifier.substring(identifier.lastIndexOf('/') + 1);
         Job j = jobs.get(id);
         if (j == null || identifier.contains(":") && !identifier.equals(j.arn)) {
-            throw new Refusal(404, "ResourceNotFoundException", "The specified job " + identifier + " was not found");
+            throw new Refusal(
+                    404,
+                    "ResourceNotFoundException",
+                    "The specified job " + identifier + " was not found");
         }
         return j;
     }
@@ -573,11 +676,15 @@ public final class BedrockSimulator implements AutoCloseable {
         }
         String status = q.get("statusEquals");
         if (status != null && !STATUSES.contains(status)) {
-            throw new Refusal(400, "ValidationException", "statusEquals '" + status + "' is not a job status");
+            throw new Refusal(
+                    400,
+                    "ValidationException",
+                    "statusEquals '" + status + "' is not a job status");
         }
         String order = q.getOrDefault("sortOrder", "Descending");
         if (!order.equals("Ascending") && !order.equals("Descending")) {
-            throw new Refusal(400, "ValidationException", "sortOrder must be Ascending or Descending");
+            throw new Refusal(
+                    400, "ValidationException", "sortOrder must be Ascending or Descending");
         }
         List<Job> all;
         synchronized (jobs) {
@@ -591,7 +698,11 @@ public final class BedrockSimulator implements AutoCloseable {
             synchronized (j) {
                 advance(j);
                 if ((status == null || status.equals(j.status))
-                        && (!q.containsKey("nameContains") || j.request.path("jobName").asText().contains(q.get("nameContains")))) {
+                        && (!q.containsKey("nameContains")
+                                || j.request
+                                        .path("jobName")
+                                        .asText()
+                                        .contains(q.get("nameContains")))) {
                     matching.add(describe(j));
                 }
             }
@@ -601,7 +712,8 @@ public final class BedrockSimulator implements AutoCloseable {
             try {
                 from = Integer.parseInt(q.get("nextToken").substring(1));
             } catch (RuntimeException e) {
-                throw new Refusal(400, "ValidationException", "nextToken is not one this service gave");
+                throw new Refusal(
+                        400, "ValidationException", "nextToken is not one this service gave");
             }
         }
         ObjectNode out = JSON.createObjectNode();
@@ -621,8 +733,11 @@ public final class BedrockSimulator implements AutoCloseable {
         synchronized (j) {
             advance(j);
             switch (j.status) {
-                case "Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired" -> throw new Refusal(400,
-                        "ValidationException", "job " + j.id + " is " + j.status + " and cannot be stopped");
+                case "Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired" ->
+                        throw new Refusal(
+                                400,
+                                "ValidationException",
+                                "job " + j.id + " is " + j.status + " and cannot be stopped");
                 default -> {
                     j.stopRequested = true;
                     j.status = "Stopping";
@@ -707,19 +822,31 @@ public final class BedrockSimulator implements AutoCloseable {
         j.endTime = j.lastStep;
     }
 
-    /** What Bedrock's validation checks: the role reaches the input, JSONL files of records, the quotas. */
+    /**
+     * What Bedrock's validation checks: the role reaches the input, JSONL files of records, the
+     * quotas.
+     */
     private void validate(Job j) {
-        String uri = j.request.path("inputDataConfig").path("s3InputDataConfig").path("s3Uri").asText();
+        String uri =
+                j.request.path("inputDataConfig").path("s3InputDataConfig").path("s3Uri").asText();
         Location in = Location.of(uri);
         List<String> keys = new ArrayList<>();
         try {
-            for (S3Object o : s3.listObjectsV2Paginator(l -> l.bucket(in.bucket).prefix(in.key)).contents()) {
-                if (o.key().endsWith(".jsonl") && (o.key().equals(in.key) || in.key.isEmpty() || in.key.endsWith("/"))) {
+            for (S3Object o :
+                    s3.listObjectsV2Paginator(l -> l.bucket(in.bucket).prefix(in.key)).contents()) {
+                if (o.key().endsWith(".jsonl")
+                        && (o.key().equals(in.key) || in.key.isEmpty() || in.key.endsWith("/"))) {
                     keys.add(o.key());
                 }
             }
         } catch (RuntimeException e) {
-            end(j, "Failed", "The service role cannot access the input location " + uri + ": " + e.getMessage());
+            end(
+                    j,
+                    "Failed",
+                    "The service role cannot access the input location "
+                            + uri
+                            + ": "
+                            + e.getMessage());
             return;
         }
         if (keys.isEmpty()) {
@@ -741,22 +868,38 @@ public final class BedrockSimulator implements AutoCloseable {
                     end(j, "Failed", "Invalid JSON at line " + n + " of " + key);
                     return;
                 }
-                if (!record.isObject() || !record.path("modelInput").isObject()
+                if (!record.isObject()
+                        || !record.path("modelInput").isObject()
                         || record.has("recordId") && !record.get("recordId").isTextual()) {
-                    end(j, "Failed", "Line " + n + " of " + key + " is not a record {recordId, modelInput}");
+                    end(
+                            j,
+                            "Failed",
+                            "Line " + n + " of " + key + " is not a record {recordId, modelInput}");
                     return;
                 }
             }
             total += n;
         }
         if (total < minRecords) {
-            end(j, "Failed", "The job has " + total + " records, fewer than the minimum of " + minRecords
-                    + " records per batch inference job (quota 'Minimum number of records per batch inference job')");
+            end(
+                    j,
+                    "Failed",
+                    "The job has "
+                            + total
+                            + " records, fewer than the minimum of "
+                            + minRecords
+                            + " records per batch inference job (quota 'Minimum number of records per batch inference job')");
             return;
         }
         if (total > maxRecords) {
-            end(j, "Failed", "The job has " + total + " records, more than the " + maxRecords
-                    + " allowed (quota 'Records per batch inference job')");
+            end(
+                    j,
+                    "Failed",
+                    "The job has "
+                            + total
+                            + " records, more than the "
+                            + maxRecords
+                            + " allowed (quota 'Records per batch inference job')");
             return;
         }
         j.total = total;
@@ -766,15 +909,31 @@ public final class BedrockSimulator implements AutoCloseable {
 
     /** Runs every record (or the chosen fraction) and writes the output files and the manifest. */
     private void run(Job j) {
-        Location in = Location.of(j.request.path("inputDataConfig").path("s3InputDataConfig").path("s3Uri").asText());
-        Location out = Location.of(j.request.path("outputDataConfig").path("s3OutputDataConfig").path("s3Uri").asText());
-        String folder = (out.key.isEmpty() || out.key.endsWith("/") ? out.key : out.key + "/") + j.id + "/";
-        boolean converse = j.request.path("modelInvocationType").asText("InvokeModel").equals("Converse");
+        Location in =
+                Location.of(
+                        j.request
+                                .path("inputDataConfig")
+                                .path("s3InputDataConfig")
+                                .path("s3Uri")
+                                .asText());
+        Location out =
+                Location.of(
+                        j.request
+                                .path("outputDataConfig")
+                                .path("s3OutputDataConfig")
+                                .path("s3Uri")
+                                .asText());
+        String folder =
+                (out.key.isEmpty() || out.key.endsWith("/") ? out.key : out.key + "/") + j.id + "/";
+        boolean converse =
+                j.request.path("modelInvocationType").asText("InvokeModel").equals("Converse");
         String model = j.request.path("modelId").asText();
         long inTokens = 0;
         long outTokens = 0;
         for (String key : j.inputKeys) {
-            List<String> records = new ArrayList<>(lines(in.bucket, key).stream().filter(l -> !l.isBlank()).toList());
+            List<String> records =
+                    new ArrayList<>(
+                            lines(in.bucket, key).stream().filter(l -> !l.isBlank()).toList());
             synchronized (random) {
                 Collections.shuffle(records, random);
             }
@@ -783,30 +942,46 @@ public final class BedrockSimulator implements AutoCloseable {
             for (int i = 0; i < runCount; i++) {
                 ObjectNode record = (ObjectNode) readTree(records.get(i));
                 ObjectNode line = JSON.createObjectNode();
-                String id = record.hasNonNull("recordId") ? record.get("recordId").asText() : newId().substring(0, 11).toUpperCase();
+                String id =
+                        record.hasNonNull("recordId")
+                                ? record.get("recordId").asText()
+                                : newId().substring(0, 11).toUpperCase();
                 line.put("recordId", id);
                 line.set("modelInput", record.get("modelInput"));
-                RecordFault fault = recordFaults.stream().filter(f -> f.ids.test(id)).findFirst().orElse(null);
-                String invalid = converse ? ModelAnswers.converseProblem(record.get("modelInput"))
-                        : ModelAnswers.nativeProblem(model, record.get("modelInput"));
+                RecordFault fault =
+                        recordFaults.stream().filter(f -> f.ids.test(id)).findFirst().orElse(null);
+                String invalid =
+                        converse
+                                ? ModelAnswers.converseProblem(record.get("modelInput"))
+                                : ModelAnswers.nativeProblem(model, record.get("modelInput"));
                 if (fault != null || invalid != null) {
                     ObjectNode e = line.putObject("error");
                     e.put("errorCode", fault != null ? fault.code : 400);
                     e.put("errorMessage", fault != null ? fault.message : invalid);
                     j.errors++;
                 } else {
-                    JsonNode output = converse ? ModelAnswers.converse(record.get("modelInput"))
-                            : ModelAnswers.nativeBody(model, record.get("modelInput"));
+                    JsonNode output =
+                            converse
+                                    ? ModelAnswers.converse(record.get("modelInput"))
+                                    : ModelAnswers.nativeBody(model, record.get("modelInput"));
                     line.set("modelOutput", output);
-                    inTokens += output.path("usage").path(converse ? "inputTokens" : "input_tokens").asLong();
-                    outTokens += output.path("usage").path(converse ? "outputTokens" : "output_tokens").asLong();
+                    inTokens +=
+                            output.path("usage")
+                                    .path(converse ? "inputTokens" : "input_tokens")
+                                    .asLong();
+                    outTokens +=
+                            output.path("usage")
+                                    .path(converse ? "outputTokens" : "output_tokens")
+                                    .asLong();
                     j.success++;
                 }
                 j.processed++;
                 sb.append(line).append('\n');
             }
             String name = key.substring(key.lastIndexOf('/') + 1);
-            s3.putObject(p -> p.bucket(out.bucket).key(folder + name + ".out"), RequestBody.fromString(sb.toString()));
+            s3.putObject(
+                    p -> p.bucket(out.bucket).key(folder + name + ".out"),
+                    RequestBody.fromString(sb.toString()));
         }
         ObjectNode manifest = JSON.createObjectNode();
         manifest.put("totalRecordCount", j.total);
@@ -815,9 +990,14 @@ public final class BedrockSimulator implements AutoCloseable {
         manifest.put("errorRecordCount", j.errors);
         manifest.put("inputTokenCount", inTokens);
         manifest.put("outputTokenCount", outTokens);
-        s3.putObject(p -> p.bucket(out.bucket).key(folder + "manifest.json.out"), RequestBody.fromString(manifest.toString()));
+        s3.putObject(
+                p -> p.bucket(out.bucket).key(folder + "manifest.json.out"),
+                RequestBody.fromString(manifest.toString()));
         if (j.processed < j.total) {
-            end(j, "PartiallyCompleted", "Not all records could be processed before the job's timeout");
+            end(
+                    j,
+                    "PartiallyCompleted",
+                    "Not all records could be processed before the job's timeout");
         } else {
             end(j, "Completed", null);
         }
@@ -830,7 +1010,8 @@ public final class BedrockSimulator implements AutoCloseable {
             runtimeCalls++;
         }
         if (!MODEL_ID.matcher(model).matches()) {
-            throw new Refusal(400, "ValidationException", "The provided model identifier is invalid.");
+            throw new Refusal(
+                    400, "ValidationException", "The provided model identifier is invalid.");
         }
         if (converse) {
             String problem = ModelAnswers.converseProblem(body);
@@ -852,13 +1033,16 @@ public final class BedrockSimulator implements AutoCloseable {
         static Location of(String uri) {
             String rest = uri.substring("s3://".length());
             int slash = rest.indexOf('/');
-            return slash < 0 ? new Location(rest, "") : new Location(rest.substring(0, slash), rest.substring(slash + 1));
+            return slash < 0
+                    ? new Location(rest, "")
+                    : new Location(rest.substring(0, slash), rest.substring(slash + 1));
         }
     }
 
     private List<String> lines(String bucket, String key) {
         try (InputStream in = s3.getObject(g -> g.bucket(bucket).key(key));
-                BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                BufferedReader r =
+                        new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             return r.lines().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

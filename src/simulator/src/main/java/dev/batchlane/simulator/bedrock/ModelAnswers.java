@@ -7,15 +7,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 /**
  * What a model answers, in the two documented bodies: Anthropic's Messages response for native
  * InvokeModel bodies of Claude models, and the Converse response. Token counts are derived from the
- * request (one per four characters, at least one), so they are stable and add up in the manifest.
- * A body the model would refuse is described by the {@code *Problem} methods, worded as Bedrock's
+ * request (one per four characters, at least one), so they are stable and add up in the manifest. A
+ * body the model would refuse is described by the {@code *Problem} methods, worded as Bedrock's
  * ValidationException.
  */
 final class ModelAnswers {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private ModelAnswers() {
-    }
+    private ModelAnswers() {}
 
     static String nativeProblem(String model, JsonNode body) {
         if (body == null || !body.isObject()) {
@@ -40,7 +39,10 @@ final class ModelAnswers {
     }
 
     static String converseProblem(JsonNode body) {
-        if (body == null || !body.isObject() || !body.path("messages").isArray() || body.path("messages").isEmpty()) {
+        if (body == null
+                || !body.isObject()
+                || !body.path("messages").isArray()
+                || body.path("messages").isEmpty()) {
             return "A conversation must start with a user message. Try again with a conversation that starts with a user message.";
         }
         if (!body.path("messages").get(0).path("role").asText().equals("user")) {

@@ -17,9 +17,10 @@ import java.util.Optional;
 /**
  * A Google API Discovery document (the format Google publishes its REST contracts in), used to
  * check JSON against its schemas the way Google's servers parse it: proto3 JSON, so a field may be
- * spelled lowerCamelCase or as in the proto (snake_case), an unknown field is an error, int64 values
- * travel as strings (requests may also send numbers), enums are closed, timestamps are RFC 3339.
- * The document is the provider's file, read from where it lies, never copied into the project.
+ * spelled lowerCamelCase or as in the proto (snake_case), an unknown field is an error, int64
+ * values travel as strings (requests may also send numbers), enums are closed, timestamps are RFC
+ * 3339. The document is the provider's file, read from where it lies, never copied into the
+ * project.
  */
 public final class DiscoveryDocument {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -33,7 +34,10 @@ public final class DiscoveryDocument {
         return new DiscoveryDocument(JSON.readTree(Files.readAllBytes(file)));
     }
 
-    /** {@code ../shared/specs/<file>} next to the repository root (the directory holding .mvn), if present. */
+    /**
+     * {@code ../shared/specs/<file>} next to the repository root (the directory holding .mvn), if
+     * present.
+     */
     public static Optional<Path> find(String fileName) {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             if (Files.isDirectory(dir.resolve(".mvn"))) {
@@ -48,7 +52,10 @@ public final class DiscoveryDocument {
         return document;
     }
 
-    /** The method of this id ({@code batches.get}, {@code media.upload}, …), searched through every resource. */
+    /**
+     * The method of this id ({@code batches.get}, {@code media.upload}, …), searched through every
+     * resource.
+     */
     public JsonNode method(String id) {
         JsonNode found = findMethod(document.path("resources"), id);
         if (found == null) {
@@ -72,12 +79,17 @@ public final class DiscoveryDocument {
         return null;
     }
 
-    /** Problems of {@code instance} as a request body of schema {@code name}; empty when it conforms. */
+    /**
+     * Problems of {@code instance} as a request body of schema {@code name}; empty when it
+     * conforms.
+     */
     public List<String> checkRequest(String name, JsonNode instance) {
         return check(name, instance, false);
     }
 
-    /** Problems of {@code instance} as a response of schema {@code name}: int64 must be a string. */
+    /**
+     * Problems of {@code instance} as a response of schema {@code name}: int64 must be a string.
+     */
     public List<String> checkResponse(String name, JsonNode instance) {
         return check(name, instance, true);
     }
@@ -92,7 +104,13 @@ public final class DiscoveryDocument {
         return problems;
     }
 
-    private void check(JsonNode value, JsonNode schema, String at, boolean response, List<String> out, int depth) {
+    private void check(
+            JsonNode value,
+            JsonNode schema,
+            String at,
+            boolean response,
+            List<String> out,
+            int depth) {
         if (depth > 64) {
             out.add(at + ": nested too deeply");
             return;
@@ -109,7 +127,7 @@ public final class DiscoveryDocument {
         }
         String type = schema.path("type").asText("any");
         switch (type) {
-            case "any" -> { }
+            case "any" -> {}
             case "object" -> checkObject(value, schema, at, response, out, depth);
             case "array" -> {
                 if (!value.isArray()) {
@@ -118,7 +136,13 @@ public final class DiscoveryDocument {
                 }
                 int i = 0;
                 for (JsonNode item : value) {
-                    check(item, schema.path("items"), at + "[" + i++ + "]", response, out, depth + 1);
+                    check(
+                            item,
+                            schema.path("items"),
+                            at + "[" + i++ + "]",
+                            response,
+                            out,
+                            depth + 1);
                 }
             }
             case "string" -> checkString(value, schema, at, response, out);
@@ -138,11 +162,22 @@ public final class DiscoveryDocument {
                     out.add(at + ": must be a boolean, found " + kind(value));
                 }
             }
-            default -> out.add(at + ": the document uses type '" + type + "', which this checker does not know");
+            default ->
+                    out.add(
+                            at
+                                    + ": the document uses type '"
+                                    + type
+                                    + "', which this checker does not know");
         }
     }
 
-    private void checkObject(JsonNode value, JsonNode schema, String at, boolean response, List<String> out, int depth) {
+    private void checkObject(
+            JsonNode value,
+            JsonNode schema,
+            String at,
+            boolean response,
+            List<String> out,
+            int depth) {
         if (!value.isObject()) {
             out.add(at + ": must be an object, found " + kind(value));
             return;
@@ -156,21 +191,33 @@ public final class DiscoveryDocument {
             if (property != null) {
                 check(field.getValue(), property, at + "." + name, response, out, depth + 1);
             } else if (additional != null) {
-                check(field.getValue(), additional, at + "." + field.getKey(), response, out, depth + 1);
+                check(
+                        field.getValue(),
+                        additional,
+                        at + "." + field.getKey(),
+                        response,
+                        out,
+                        depth + 1);
             } else if (!field.getKey().equals("@type")) {
                 out.add(at + ": unknown name \"" + field.getKey() + "\": cannot find field");
             }
         }
     }
 
-    private static void checkString(JsonNode value, JsonNode schema, String at, boolean response, List<String> out) {
+    private static void checkString(
+            JsonNode value, JsonNode schema, String at, boolean response, List<String> out) {
         String format = schema.path("format").asText("");
         boolean int64 = format.equals("int64") || format.equals("uint64");
         if (int64 && !response && value.isIntegralNumber()) {
             return;
         }
         if (!value.isTextual()) {
-            out.add(at + ": must be a string" + (int64 ? " holding an int64" : "") + ", found " + kind(value));
+            out.add(
+                    at
+                            + ": must be a string"
+                            + (int64 ? " holding an int64" : "")
+                            + ", found "
+                            + kind(value));
             return;
         }
         String s = value.asText();
@@ -204,11 +251,13 @@ public final class DiscoveryDocument {
                     out.add(at + ": not base64");
                 }
             }
-            default -> { }
+            default -> {}
         }
     }
 
-    /** The proto3 JSON mapping: {@code max_output_tokens} names the field {@code maxOutputTokens}. */
+    /**
+     * The proto3 JSON mapping: {@code max_output_tokens} names the field {@code maxOutputTokens}.
+     */
     static String camel(String name) {
         if (name.indexOf('_') < 0) {
             return name;

@@ -40,22 +40,34 @@ import java.util.regex.Pattern;
  * Google's Gemini API (v1beta) batch mode on loopback: {@code /upload/v1beta/files} (resumable),
  * {@code /v1beta/files/*}, {@code /v1beta/models/*:batchGenerateContent}, {@code /v1beta/batches*}
  * and {@code /download/v1beta/files/*:download}. A batch goes PENDING → RUNNING → SUCCEEDED, one
- * step per {@code batches.get} after {@code stepDuration}; its responses file ({@code files/batch-<id>})
- * lists every key once, shuffled. Errors use Google's envelope {@code {"error": {code, message, status}}}.
+ * step per {@code batches.get} after {@code stepDuration}; its responses file ({@code
+ * files/batch-<id>}) lists every key once, shuffled. Errors use Google's envelope {@code {"error":
+ * {code, message, status}}}.
  */
 public final class GeminiSimulator implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
+
     /** The discovery document's {@code media.upload.mediaUpload.maxSize}. */
     static final long MAX_FILE_BYTES = 2_147_483_648L;
-    /** Resumable uploads take non-final chunks in multiples of this (Google's resumable-upload granularity). */
+
+    /**
+     * Resumable uploads take non-final chunks in multiples of this (Google's resumable-upload
+     * granularity).
+     */
     static final int CHUNK_GRANULARITY = 256 * 1024;
+
     private static final int MAX_PAGE = 20;
-    private static final String OUTPUT_TYPE = "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput";
-    private static final String BATCH_TYPE = "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatch";
-    private static final Pattern MODEL_PATH = Pattern.compile("^/v1beta/models/([^/:]+):batchGenerateContent$");
-    private static final Pattern BATCH_PATH = Pattern.compile("^/v1beta/batches/([^/:]+)(:cancel)?$");
+    private static final String OUTPUT_TYPE =
+            "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput";
+    private static final String BATCH_TYPE =
+            "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatch";
+    private static final Pattern MODEL_PATH =
+            Pattern.compile("^/v1beta/models/([^/:]+):batchGenerateContent$");
+    private static final Pattern BATCH_PATH =
+            Pattern.compile("^/v1beta/batches/([^/:]+)(:cancel)?$");
     private static final Pattern FILE_PATH = Pattern.compile("^/v1beta/files/([^/:]+)$");
-    private static final Pattern DOWNLOAD_PATH = Pattern.compile("^/download/v1beta/files/([^/:]+):download$");
+    private static final Pattern DOWNLOAD_PATH =
+            Pattern.compile("^/download/v1beta/files/([^/:]+):download$");
 
     private final HttpServer server;
     private final Path dir;
@@ -65,7 +77,8 @@ public final class GeminiSimulator implements AutoCloseable {
     private final DiscoveryDocument discovery;
     private final List<String> conformanceProblems = new CopyOnWriteArrayList<>();
     private volatile Duration stepDuration;
-    private final Map<String, StoredFile> files = Collections.synchronizedMap(new LinkedHashMap<>());
+    private final Map<String, StoredFile> files =
+            Collections.synchronizedMap(new LinkedHashMap<>());
     private final Map<String, Upload> uploads = Collections.synchronizedMap(new HashMap<>());
     private final Map<String, Batch> batches = Collections.synchronizedMap(new LinkedHashMap<>());
     private final List<String> requestLog = new CopyOnWriteArrayList<>();
@@ -78,7 +91,12 @@ public final class GeminiSimulator implements AutoCloseable {
     private int createCount;
 
     /** {@code once}: each matching key fails the first time it runs only (a passing failure). */
-    private record LineFault(Predicate<String> keys, int code, String status, String message, boolean once,
+    private record LineFault(
+            Predicate<String> keys,
+            int code,
+            String status,
+            String message,
+            boolean once,
             Set<String> failed) {}
 
     /** {@code applied}: the call takes effect and only its answer is replaced by the failure. */
@@ -108,7 +126,13 @@ public final class GeminiSimulator implements AutoCloseable {
         long size;
         boolean deleted;
 
-        StoredFile(String id, String displayName, String mimeType, Path path, boolean generated, Instant createdAt) {
+        StoredFile(
+                String id,
+                String displayName,
+                String mimeType,
+                Path path,
+                boolean generated,
+                Instant createdAt) {
             this.id = id;
             this.displayName = displayName;
             this.mimeType = mimeType;
@@ -156,7 +180,13 @@ public final class GeminiSimulator implements AutoCloseable {
         long succeeded;
         long failed;
 
-        Batch(String id, String model, String displayName, String inputFile, ObjectNode inputConfig, Instant now) {
+        Batch(
+                String id,
+                String model,
+                String displayName,
+                String inputFile,
+                ObjectNode inputConfig,
+                Instant now) {
             this.id = id;
             this.model = model;
             this.displayName = displayName;
@@ -169,7 +199,11 @@ public final class GeminiSimulator implements AutoCloseable {
 
         boolean done() {
             return switch (state) {
-                case "BATCH_STATE_SUCCEEDED", "BATCH_STATE_FAILED", "BATCH_STATE_CANCELLED", "BATCH_STATE_EXPIRED" -> true;
+                case "BATCH_STATE_SUCCEEDED",
+                        "BATCH_STATE_FAILED",
+                        "BATCH_STATE_CANCELLED",
+                        "BATCH_STATE_EXPIRED" ->
+                        true;
                 default -> false;
             };
         }
@@ -249,14 +283,27 @@ public final class GeminiSimulator implements AutoCloseable {
 
     // ---- controls ----
 
-    /** Requests whose key matches end with this error ({@code google.rpc.Code} and its name) in the responses file. */
+    /**
+     * Requests whose key matches end with this error ({@code google.rpc.Code} and its name) in the
+     * responses file.
+     */
     public void failLines(Predicate<String> keys, int rpcCode, String status, String message) {
         lineFaults.add(new LineFault(keys, rpcCode, status, message, false, null));
     }
 
-    /** As {@link #failLines}, but each matching key fails only the first time it runs; a resubmission succeeds. */
+    /**
+     * As {@link #failLines}, but each matching key fails only the first time it runs; a
+     * resubmission succeeds.
+     */
     public void failLinesOnce(Predicate<String> keys, int rpcCode, String status, String message) {
-        lineFaults.add(new LineFault(keys, rpcCode, status, message, true, java.util.concurrent.ConcurrentHashMap.newKeySet()));
+        lineFaults.add(
+                new LineFault(
+                        keys,
+                        rpcCode,
+                        status,
+                        message,
+                        true,
+                        java.util.concurrent.ConcurrentHashMap.newKeySet()));
     }
 
     /** The next {@code count} batches expire (Google's 48 h limit) without any result. */
@@ -265,10 +312,10 @@ public final class GeminiSimulator implements AutoCloseable {
     }
 
     /**
-     * The next {@code count} calls of an operation answer {@code status} without acting. Operations:
-     * {@code upload.start}, {@code upload.chunk}, {@code upload.query}, {@code create}, {@code get},
-     * {@code list}, {@code cancel}, {@code download}, {@code files.get}, {@code files.delete},
-     * {@code batches.delete}.
+     * The next {@code count} calls of an operation answer {@code status} without acting.
+     * Operations: {@code upload.start}, {@code upload.chunk}, {@code upload.query}, {@code create},
+     * {@code get}, {@code list}, {@code cancel}, {@code download}, {@code files.get}, {@code
+     * files.delete}, {@code batches.delete}.
      */
     public void failNextCalls(String operation, int status, int count) {
         callFaults.add(new CallFault(operation, status, false, 0, count));
@@ -279,7 +326,10 @@ public final class GeminiSimulator implements AutoCloseable {
         callFaults.add(new CallFault(operation, status, false, skip, count));
     }
 
-    /** The next {@code count} calls of an operation take effect, but their answer is lost (replaced by {@code status}). */
+    /**
+     * The next {@code count} calls of an operation take effect, but their answer is lost (replaced
+     * by {@code status}).
+     */
     public void loseNextAnswers(String operation, int status, int count) {
         callFaults.add(new CallFault(operation, status, true, 0, count));
     }
@@ -298,7 +348,9 @@ public final class GeminiSimulator implements AutoCloseable {
     public Set<String> liveBatchNames() {
         synchronized (batches) {
             Set<String> live = new HashSet<>();
-            batches.values().stream().filter(b -> !b.deleted).forEach(b -> live.add("batches/" + b.id));
+            batches.values().stream()
+                    .filter(b -> !b.deleted)
+                    .forEach(b -> live.add("batches/" + b.id));
             return live;
         }
     }
@@ -318,7 +370,10 @@ public final class GeminiSimulator implements AutoCloseable {
         }
     }
 
-    /** Answers of the simulator that did not conform to the discovery document (empty when none was given). */
+    /**
+     * Answers of the simulator that did not conform to the discovery document (empty when none was
+     * given).
+     */
     public List<String> conformanceProblems() {
         return List.copyOf(conformanceProblems);
     }
@@ -343,7 +398,8 @@ public final class GeminiSimulator implements AutoCloseable {
     private void handle(HttpExchange ex) throws IOException {
         String method = ex.getRequestMethod();
         String path = ex.getRequestURI().getRawPath();
-        // Not try-with-resources: its close would run before the catch, and the 500 would never be sent.
+        // Not try-with-resources: its close would run before the catch, and the 500 would never be
+        // sent.
         try {
             int status = route(ex, method, path, query(ex.getRequestURI().getRawQuery()));
             requestLog.add(method + " " + path + " -> " + status);
@@ -356,20 +412,35 @@ public final class GeminiSimulator implements AutoCloseable {
         }
     }
 
-    private int route(HttpExchange ex, String method, String path, Map<String, String> q) throws IOException {
+    private int route(HttpExchange ex, String method, String path, Map<String, String> q)
+            throws IOException {
         String key = ex.getRequestHeaders().getFirst("x-goog-api-key");
         if (key == null) {
             key = q.get("key");
         }
         if (key == null || key.isBlank()) {
-            return send(ex, 403, error(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers "
-                    + "(callers without established identity). Please use API Key or other form of API consumer identity"));
+            return send(
+                    ex,
+                    403,
+                    error(
+                            403,
+                            "PERMISSION_DENIED",
+                            "Method doesn't allow unregistered callers "
+                                    + "(callers without established identity). Please use API Key or other form of API consumer identity"));
         }
         if (apiKey != null && !apiKey.equals(key)) {
-            return send(ex, 400, error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key."));
+            return send(
+                    ex,
+                    400,
+                    error(
+                            400,
+                            "INVALID_ARGUMENT",
+                            "API key not valid. Please pass a valid API key."));
         }
         if (path.equals("/upload/v1beta/files") && method.equals("POST")) {
-            return q.containsKey("upload_id") ? uploadCommand(ex, q.get("upload_id")) : uploadStart(ex);
+            return q.containsKey("upload_id")
+                    ? uploadCommand(ex, q.get("upload_id"))
+                    : uploadStart(ex);
         }
         Matcher m;
         if ((m = MODEL_PATH.matcher(path)).matches() && method.equals("POST")) {
@@ -387,10 +458,18 @@ public final class GeminiSimulator implements AutoCloseable {
         if ((m = DOWNLOAD_PATH.matcher(path)).matches() && method.equals("GET")) {
             return download(ex, m.group(1), q);
         }
-        return send(ex, 404, error(404, "NOT_FOUND", "The requested URL " + path + " was not found on this server."));
+        return send(
+                ex,
+                404,
+                error(
+                        404,
+                        "NOT_FOUND",
+                        "The requested URL " + path + " was not found on this server."));
     }
 
-    /** The fault for this call, if any: a refusal (returned before acting) or a lost answer (after). */
+    /**
+     * The fault for this call, if any: a refusal (returned before acting) or a lost answer (after).
+     */
     private synchronized CallFault takeFault(String operation) {
         for (CallFault f : callFaults) {
             if (f.operation.equals(operation) && f.left > 0) {
@@ -408,10 +487,20 @@ public final class GeminiSimulator implements AutoCloseable {
     private int refuse(HttpExchange ex, CallFault f, String operation) throws IOException {
         if (f.status == 429) {
             ex.getResponseHeaders().add("Retry-After", "1");
-            return send(ex, 429, error(429, "RESOURCE_EXHAUSTED", "injected: quota exceeded on " + operation));
+            return send(
+                    ex,
+                    429,
+                    error(429, "RESOURCE_EXHAUSTED", "injected: quota exceeded on " + operation));
         }
-        return send(ex, f.status, error(f.status, f.status == 503 ? "UNAVAILABLE" : f.status >= 500 ? "INTERNAL"
-                : "FAILED_PRECONDITION", "injected failure of " + operation));
+        return send(
+                ex,
+                f.status,
+                error(
+                        f.status,
+                        f.status == 503
+                                ? "UNAVAILABLE"
+                                : f.status >= 500 ? "INTERNAL" : "FAILED_PRECONDITION",
+                        "injected failure of " + operation));
     }
 
     // ---- Files API ----
@@ -423,15 +512,30 @@ public final class GeminiSimulator implements AutoCloseable {
         if (fault != null && !fault.applied) {
             return refuse(ex, fault, "upload.start");
         }
-        if (!"resumable".equals(h.getFirst("X-Goog-Upload-Protocol")) || !"start".equals(h.getFirst("X-Goog-Upload-Command"))) {
-            return send(ex, 400, error(400, "INVALID_ARGUMENT", "this endpoint takes X-Goog-Upload-Protocol: resumable "
-                    + "with X-Goog-Upload-Command: start"));
+        if (!"resumable".equals(h.getFirst("X-Goog-Upload-Protocol"))
+                || !"start".equals(h.getFirst("X-Goog-Upload-Command"))) {
+            return send(
+                    ex,
+                    400,
+                    error(
+                            400,
+                            "INVALID_ARGUMENT",
+                            "this endpoint takes X-Goog-Upload-Protocol: resumable "
+                                    + "with X-Goog-Upload-Command: start"));
         }
         long declared;
         try {
-            declared = Long.parseLong(String.valueOf(h.getFirst("X-Goog-Upload-Header-Content-Length")));
+            declared =
+                    Long.parseLong(
+                            String.valueOf(h.getFirst("X-Goog-Upload-Header-Content-Length")));
         } catch (NumberFormatException e) {
-            return send(ex, 400, error(400, "INVALID_ARGUMENT", "X-Goog-Upload-Header-Content-Length is required"));
+            return send(
+                    ex,
+                    400,
+                    error(
+                            400,
+                            "INVALID_ARGUMENT",
+                            "X-Goog-Upload-Header-Content-Length is required"));
         }
         if (declared <= 0) {
             return send(ex, 400, error(400, "INVALID_ARGUMENT", "the file is empty"));
@@ -440,7 +544,13 @@ public final class GeminiSimulator implements AutoCloseable {
             return send(ex, 413, error(413, "INVALID_ARGUMENT", "the file exceeds the 2 GB limit"));
         }
         if (body == null) {
-            return send(ex, 400, error(400, "INVALID_ARGUMENT", "the body must be a CreateFileRequest JSON object"));
+            return send(
+                    ex,
+                    400,
+                    error(
+                            400,
+                            "INVALID_ARGUMENT",
+                            "the body must be a CreateFileRequest JSON object"));
         }
         String invalid = invalidRequest("CreateFileRequest", body);
         if (invalid != null) {
@@ -449,13 +559,26 @@ public final class GeminiSimulator implements AutoCloseable {
         JsonNode file = body.path("file");
         String mime = h.getFirst("X-Goog-Upload-Header-Content-Type");
         String id = "upl" + UUID.randomUUID().toString().replace("-", "");
-        uploads.put(id, new Upload(id, declared, file.path("displayName").asText(file.path("display_name").asText(null)),
-                mime != null ? mime : file.path("mimeType").asText("application/octet-stream"),
-                dir.resolve(id + ".bin")));
-        ex.getResponseHeaders().add("x-goog-upload-url", baseUrl() + "/upload/v1beta/files?upload_id=" + id
-                + "&upload_protocol=resumable");
+        uploads.put(
+                id,
+                new Upload(
+                        id,
+                        declared,
+                        file.path("displayName").asText(file.path("display_name").asText(null)),
+                        mime != null
+                                ? mime
+                                : file.path("mimeType").asText("application/octet-stream"),
+                        dir.resolve(id + ".bin")));
+        ex.getResponseHeaders()
+                .add(
+                        "x-goog-upload-url",
+                        baseUrl()
+                                + "/upload/v1beta/files?upload_id="
+                                + id
+                                + "&upload_protocol=resumable");
         ex.getResponseHeaders().add("x-goog-upload-status", "active");
-        ex.getResponseHeaders().add("x-goog-upload-chunk-granularity", Integer.toString(CHUNK_GRANULARITY));
+        ex.getResponseHeaders()
+                .add("x-goog-upload-chunk-granularity", Integer.toString(CHUNK_GRANULARITY));
         return send(ex, 200, new byte[0]);
     }
 
@@ -464,7 +587,9 @@ public final class GeminiSimulator implements AutoCloseable {
         if (u == null) {
             return send(ex, 404, error(404, "NOT_FOUND", "no upload session " + id));
         }
-        String command = String.valueOf(ex.getRequestHeaders().getFirst("X-Goog-Upload-Command")).toLowerCase(Locale.ROOT);
+        String command =
+                String.valueOf(ex.getRequestHeaders().getFirst("X-Goog-Upload-Command"))
+                        .toLowerCase(Locale.ROOT);
         Set<String> words = new HashSet<>();
         for (String w : command.split(",")) {
             words.add(w.trim());
@@ -475,7 +600,8 @@ public final class GeminiSimulator implements AutoCloseable {
                 if (fault != null) {
                     return refuse(ex, fault, "upload.query");
                 }
-                ex.getResponseHeaders().add("x-goog-upload-size-received", Long.toString(u.received));
+                ex.getResponseHeaders()
+                        .add("x-goog-upload-size-received", Long.toString(u.received));
                 if (u.finished != null) {
                     ex.getResponseHeaders().add("x-goog-upload-status", "final");
                     return send(ex, 200, fileResponse(u.finished));
@@ -484,11 +610,25 @@ public final class GeminiSimulator implements AutoCloseable {
                 return send(ex, 200, new byte[0]);
             }
             if (!words.contains("upload") && !words.contains("finalize")) {
-                return send(ex, 400, error(400, "INVALID_ARGUMENT", "X-Goog-Upload-Command must be upload, finalize "
-                        + "or query, was '" + command + "'"));
+                return send(
+                        ex,
+                        400,
+                        error(
+                                400,
+                                "INVALID_ARGUMENT",
+                                "X-Goog-Upload-Command must be upload, finalize "
+                                        + "or query, was '"
+                                        + command
+                                        + "'"));
             }
             if (u.finished != null) {
-                return send(ex, 400, error(400, "FAILED_PRECONDITION", "the upload " + id + " is already finalized"));
+                return send(
+                        ex,
+                        400,
+                        error(
+                                400,
+                                "FAILED_PRECONDITION",
+                                "the upload " + id + " is already finalized"));
             }
             CallFault fault = takeFault("upload.chunk");
             if (fault != null && !fault.applied) {
@@ -497,41 +637,82 @@ public final class GeminiSimulator implements AutoCloseable {
             }
             long offset;
             try {
-                offset = Long.parseLong(String.valueOf(ex.getRequestHeaders().getFirst("X-Goog-Upload-Offset")));
+                offset =
+                        Long.parseLong(
+                                String.valueOf(
+                                        ex.getRequestHeaders().getFirst("X-Goog-Upload-Offset")));
             } catch (NumberFormatException e) {
-                return send(ex, 400, error(400, "INVALID_ARGUMENT", "X-Goog-Upload-Offset is required"));
+                return send(
+                        ex,
+                        400,
+                        error(400, "INVALID_ARGUMENT", "X-Goog-Upload-Offset is required"));
             }
             if (offset != u.received) {
-                ex.getResponseHeaders().add("x-goog-upload-size-received", Long.toString(u.received));
-                return send(ex, 400, error(400, "INVALID_ARGUMENT", "X-Goog-Upload-Offset " + offset
-                        + " does not match the " + u.received + " bytes received"));
+                ex.getResponseHeaders()
+                        .add("x-goog-upload-size-received", Long.toString(u.received));
+                return send(
+                        ex,
+                        400,
+                        error(
+                                400,
+                                "INVALID_ARGUMENT",
+                                "X-Goog-Upload-Offset "
+                                        + offset
+                                        + " does not match the "
+                                        + u.received
+                                        + " bytes received"));
             }
             long n;
             try (InputStream in = ex.getRequestBody();
-                    OutputStream out = Files.newOutputStream(u.path, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+                    OutputStream out =
+                            Files.newOutputStream(
+                                    u.path, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
                 n = in.transferTo(out);
             }
             boolean finalize = words.contains("finalize");
             if (!finalize && n % CHUNK_GRANULARITY != 0) {
                 truncate(u);
-                return send(ex, 400, error(400, "INVALID_ARGUMENT", "a chunk that does not finalize must be a multiple of "
-                        + CHUNK_GRANULARITY + " bytes, was " + n));
+                return send(
+                        ex,
+                        400,
+                        error(
+                                400,
+                                "INVALID_ARGUMENT",
+                                "a chunk that does not finalize must be a multiple of "
+                                        + CHUNK_GRANULARITY
+                                        + " bytes, was "
+                                        + n));
             }
             if (u.received + n > u.declared) {
                 truncate(u);
-                return send(ex, 400, error(400, "INVALID_ARGUMENT", "the upload exceeds its declared length "
-                        + u.declared));
+                return send(
+                        ex,
+                        400,
+                        error(
+                                400,
+                                "INVALID_ARGUMENT",
+                                "the upload exceeds its declared length " + u.declared));
             }
             u.received += n;
             if (finalize) {
                 if (u.received != u.declared) {
                     u.received -= n;
                     truncate(u);
-                    return send(ex, 400, error(400, "INVALID_ARGUMENT", "finalized with " + u.received
-                            + " bytes; X-Goog-Upload-Header-Content-Length declared " + u.declared));
+                    return send(
+                            ex,
+                            400,
+                            error(
+                                    400,
+                                    "INVALID_ARGUMENT",
+                                    "finalized with "
+                                            + u.received
+                                            + " bytes; X-Goog-Upload-Header-Content-Length declared "
+                                            + u.declared));
                 }
                 String fileId = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-                StoredFile f = new StoredFile(fileId, u.displayName, u.mimeType, u.path, false, clock.instant());
+                StoredFile f =
+                        new StoredFile(
+                                fileId, u.displayName, u.mimeType, u.path, false, clock.instant());
                 f.size = u.received;
                 files.put(fileId, f);
                 u.finished = f;
@@ -570,7 +751,9 @@ public final class GeminiSimulator implements AutoCloseable {
         n.put("expirationTime", f.createdAt.plus(Duration.ofHours(48)).toString());
         n.put("uri", baseUrl() + "/v1beta/files/" + f.id);
         if (f.generated) {
-            n.put("downloadUri", baseUrl() + "/download/v1beta/files/" + f.id + ":download?alt=media");
+            n.put(
+                    "downloadUri",
+                    baseUrl() + "/download/v1beta/files/" + f.id + ":download?alt=media");
         }
         n.put("state", "ACTIVE");
         n.put("source", f.generated ? "GENERATED" : "UPLOADED");
@@ -585,8 +768,15 @@ public final class GeminiSimulator implements AutoCloseable {
         }
         StoredFile f = files.get(id);
         if (f == null || f.deleted) {
-            return send(ex, 403, error(403, "PERMISSION_DENIED", "You do not have permission to access the File "
-                    + id + " or it may not exist."));
+            return send(
+                    ex,
+                    403,
+                    error(
+                            403,
+                            "PERMISSION_DENIED",
+                            "You do not have permission to access the File "
+                                    + id
+                                    + " or it may not exist."));
         }
         if (method.equals("GET")) {
             return send(ex, 200, conform("File", fileJson(f)));
@@ -614,8 +804,15 @@ public final class GeminiSimulator implements AutoCloseable {
             return send(ex, 404, error(404, "NOT_FOUND", "File files/" + id + " not found."));
         }
         if (!f.generated) {
-            return send(ex, 400, error(400, "INVALID_ARGUMENT", "Only generated files can be downloaded; files/" + id
-                    + " was uploaded"));
+            return send(
+                    ex,
+                    400,
+                    error(
+                            400,
+                            "INVALID_ARGUMENT",
+                            "Only generated files can be downloaded; files/"
+                                    + id
+                                    + " was uploaded"));
         }
         ex.getResponseHeaders().add("Content-Type", "application/jsonl");
         ex.sendResponseHeaders(200, Files.size(f.path));
@@ -634,8 +831,14 @@ public final class GeminiSimulator implements AutoCloseable {
             return refuse(ex, fault, "create");
         }
         if (body == null || !body.path("batch").isObject()) {
-            return send(ex, 400, error(400, "INVALID_ARGUMENT", "the body must be a BatchGenerateContentRequest "
-                    + "{\"batch\": GenerateContentBatch}"));
+            return send(
+                    ex,
+                    400,
+                    error(
+                            400,
+                            "INVALID_ARGUMENT",
+                            "the body must be a BatchGenerateContentRequest "
+                                    + "{\"batch\": GenerateContentBatch}"));
         }
         String invalid = invalidRequest("BatchGenerateContentRequest", body);
         if (invalid != null) {
@@ -648,27 +851,60 @@ public final class GeminiSimulator implements AutoCloseable {
         }
         JsonNode bodyModel = batch.get("model");
         if (bodyModel != null && !bodyModel.asText().equals("models/" + model)) {
-            return send(ex, 400, error(400, "INVALID_ARGUMENT", "batch.model " + bodyModel + " does not match the "
-                    + "model in the URL, models/" + model));
+            return send(
+                    ex,
+                    400,
+                    error(
+                            400,
+                            "INVALID_ARGUMENT",
+                            "batch.model "
+                                    + bodyModel
+                                    + " does not match the "
+                                    + "model in the URL, models/"
+                                    + model));
         }
         if (!model.startsWith("gemini-")) {
-            return send(ex, 404, error(404, "NOT_FOUND", "models/" + model + " is not found for API version v1beta, "
-                    + "or is not supported for batchGenerateContent."));
+            return send(
+                    ex,
+                    404,
+                    error(
+                            404,
+                            "NOT_FOUND",
+                            "models/"
+                                    + model
+                                    + " is not found for API version v1beta, "
+                                    + "or is not supported for batchGenerateContent."));
         }
         JsonNode input = batch.path("inputConfig");
         String fileName = input.path("fileName").asText("");
         if (input.has("requests")) {
-            return send(ex, 400, error(400, "INVALID_ARGUMENT", "this simulator takes file input only"));
+            return send(
+                    ex,
+                    400,
+                    error(400, "INVALID_ARGUMENT", "this simulator takes file input only"));
         }
         if (!fileName.startsWith("files/")) {
-            return send(ex, 400, error(400, "INVALID_ARGUMENT", "batch.input_config.file_name is required"));
+            return send(
+                    ex,
+                    400,
+                    error(400, "INVALID_ARGUMENT", "batch.input_config.file_name is required"));
         }
         StoredFile f = files.get(fileName.substring("files/".length()));
         if (f == null || f.deleted || f.generated) {
-            return send(ex, 400, error(400, "INVALID_ARGUMENT", "input file " + fileName + " was not found"));
+            return send(
+                    ex,
+                    400,
+                    error(400, "INVALID_ARGUMENT", "input file " + fileName + " was not found"));
         }
         String id = UUID.randomUUID().toString().replace("-", "").substring(0, 24);
-        Batch b = new Batch(id, "models/" + model, displayName, fileName, (ObjectNode) input.deepCopy(), clock.instant());
+        Batch b =
+                new Batch(
+                        id,
+                        "models/" + model,
+                        displayName,
+                        fileName,
+                        (ObjectNode) input.deepCopy(),
+                        clock.instant());
         b.requestCount = countLines(f.path);
         synchronized (this) {
             createCount++;
@@ -705,8 +941,11 @@ public final class GeminiSimulator implements AutoCloseable {
         int from = 0;
         if (q.containsKey("pageToken")) {
             try {
-                from = Integer.parseInt(new String(java.util.Base64.getUrlDecoder().decode(q.get("pageToken")),
-                        StandardCharsets.UTF_8));
+                from =
+                        Integer.parseInt(
+                                new String(
+                                        java.util.Base64.getUrlDecoder().decode(q.get("pageToken")),
+                                        StandardCharsets.UTF_8));
             } catch (IllegalArgumentException e) {
                 return send(ex, 400, error(400, "INVALID_ARGUMENT", "invalid page token"));
             }
@@ -717,13 +956,18 @@ public final class GeminiSimulator implements AutoCloseable {
             ops.add(operation(live.get(i)));
         }
         if (from + size < live.size()) {
-            out.put("nextPageToken", java.util.Base64.getUrlEncoder().encodeToString(
-                    Integer.toString(from + size).getBytes(StandardCharsets.UTF_8)));
+            out.put(
+                    "nextPageToken",
+                    java.util.Base64.getUrlEncoder()
+                            .encodeToString(
+                                    Integer.toString(from + size)
+                                            .getBytes(StandardCharsets.UTF_8)));
         }
         return send(ex, 200, conform("ListOperationsResponse", out));
     }
 
-    private int batch(HttpExchange ex, String method, String id, boolean cancel) throws IOException {
+    private int batch(HttpExchange ex, String method, String id, boolean cancel)
+            throws IOException {
         String operation = cancel ? "cancel" : method.equals("DELETE") ? "batches.delete" : "get";
         if (cancel) {
             readJson(ex);
@@ -779,7 +1023,11 @@ public final class GeminiSimulator implements AutoCloseable {
         if (b.expire) {
             b.state = "BATCH_STATE_EXPIRED";
             b.endedAt = now;
-            b.error = status(4, "DEADLINE_EXCEEDED", "Batch has not been processed within the 48h timeframe");
+            b.error =
+                    status(
+                            4,
+                            "DEADLINE_EXCEEDED",
+                            "Batch has not been processed within the 48h timeframe");
             return;
         }
         StoredFile input = files.get(b.inputFile.substring("files/".length()));
@@ -796,7 +1044,11 @@ public final class GeminiSimulator implements AutoCloseable {
                 } catch (IOException e) {
                     b.state = "BATCH_STATE_FAILED";
                     b.endedAt = now;
-                    b.error = status(3, "INVALID_ARGUMENT", "the input file holds a line that is not JSON");
+                    b.error =
+                            status(
+                                    3,
+                                    "INVALID_ARGUMENT",
+                                    "the input file holds a line that is not JSON");
                     return;
                 }
                 ObjectNode result = result(b, req);
@@ -812,7 +1064,9 @@ public final class GeminiSimulator implements AutoCloseable {
         String outId = "batch-" + b.id;
         Path out = dir.resolve(outId + ".jsonl");
         Files.write(out, lines, StandardCharsets.UTF_8);
-        StoredFile f = new StoredFile(outId, "responses of batches/" + b.id, "application/jsonl", out, true, now);
+        StoredFile f =
+                new StoredFile(
+                        outId, "responses of batches/" + b.id, "application/jsonl", out, true, now);
         f.size = Files.size(out);
         files.put(outId, f);
         b.outputFile = "files/" + outId;
@@ -827,17 +1081,36 @@ public final class GeminiSimulator implements AutoCloseable {
         if (key != null) {
             line.set("key", key);
         }
-        LineFault fault = key == null ? null : lineFaults.stream().filter(f -> f.keys().test(key.asText())
-                && (!f.once() || f.failed().add(key.asText()))).findFirst().orElse(null);
+        LineFault fault =
+                key == null
+                        ? null
+                        : lineFaults.stream()
+                                .filter(
+                                        f ->
+                                                f.keys().test(key.asText())
+                                                        && (!f.once()
+                                                                || f.failed().add(key.asText())))
+                                .findFirst()
+                                .orElse(null);
         JsonNode contents = request == null ? null : request.get("contents");
         if (fault != null) {
             line.set("error", status(fault.code(), fault.status(), fault.message()));
             b.failed++;
         } else if (request != null && invalidRequest("GenerateContentRequest", request) != null) {
-            line.set("error", status(3, "INVALID_ARGUMENT", invalidRequest("GenerateContentRequest", request)));
+            line.set(
+                    "error",
+                    status(
+                            3,
+                            "INVALID_ARGUMENT",
+                            invalidRequest("GenerateContentRequest", request)));
             b.failed++;
         } else if (contents == null || !contents.isArray() || contents.isEmpty()) {
-            line.set("error", status(3, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified"));
+            line.set(
+                    "error",
+                    status(
+                            3,
+                            "INVALID_ARGUMENT",
+                            "* GenerateContentRequest.contents: contents is not specified"));
             b.failed++;
         } else {
             line.set("response", response(b, request));
@@ -846,7 +1119,10 @@ public final class GeminiSimulator implements AutoCloseable {
         return line;
     }
 
-    /** A GenerateContentResponse with deterministic usage: a prompt token per four characters of text, plus one. */
+    /**
+     * A GenerateContentResponse with deterministic usage: a prompt token per four characters of
+     * text, plus one.
+     */
     private ObjectNode response(Batch b, JsonNode request) {
         long chars = 0;
         for (JsonNode c : request.path("contents")) {
@@ -858,8 +1134,12 @@ public final class GeminiSimulator implements AutoCloseable {
             chars += p.path("text").asText("").length();
         }
         long prompt = (chars + 3) / 4 + 1;
-        JsonNode config = request.has("generationConfig") ? request.get("generationConfig") : request.path("generation_config");
-        long cap = config.path("maxOutputTokens").asLong(config.path("max_output_tokens").asLong(16));
+        JsonNode config =
+                request.has("generationConfig")
+                        ? request.get("generationConfig")
+                        : request.path("generation_config");
+        long cap =
+                config.path("maxOutputTokens").asLong(config.path("max_output_tokens").asLong(16));
         long thoughts = Math.min(cap, 2);
         long candidates = Math.min(cap - thoughts, 14);
         synchronized (this) {
@@ -879,13 +1159,19 @@ public final class GeminiSimulator implements AutoCloseable {
         usage.put("candidatesTokenCount", candidates);
         usage.put("totalTokenCount", prompt + candidates + thoughts);
         usage.put("thoughtsTokenCount", thoughts);
-        usage.putArray("promptTokensDetails").addObject().put("modality", "TEXT").put("tokenCount", prompt);
+        usage.putArray("promptTokensDetails")
+                .addObject()
+                .put("modality", "TEXT")
+                .put("tokenCount", prompt);
         r.put("modelVersion", b.model.substring("models/".length()));
         r.put("responseId", UUID.randomUUID().toString().replace("-", "").substring(0, 20));
         return r;
     }
 
-    /** The batch as {@code batches.get} answers: an Operation with the GenerateContentBatch as metadata. */
+    /**
+     * The batch as {@code batches.get} answers: an Operation with the GenerateContentBatch as
+     * metadata.
+     */
     private ObjectNode operation(Batch b) {
         ObjectNode op = JSON.createObjectNode();
         op.put("name", "batches/" + b.id);
@@ -921,7 +1207,10 @@ public final class GeminiSimulator implements AutoCloseable {
         return op;
     }
 
-    /** Google's answer to a body its proto parser refuses, or null when the body conforms (or no document is set). */
+    /**
+     * Google's answer to a body its proto parser refuses, or null when the body conforms (or no
+     * document is set).
+     */
     private String invalidRequest(String schema, JsonNode body) {
         if (discovery == null) {
             return null;
@@ -936,10 +1225,14 @@ public final class GeminiSimulator implements AutoCloseable {
             List<String> problems = new ArrayList<>(discovery.checkResponse(schema, answer));
             if (schema.equals("Operation")) {
                 if (answer.has("metadata")) {
-                    problems.addAll(discovery.checkResponse("GenerateContentBatch", answer.get("metadata")));
+                    problems.addAll(
+                            discovery.checkResponse(
+                                    "GenerateContentBatch", answer.get("metadata")));
                 }
                 if (answer.has("response")) {
-                    problems.addAll(discovery.checkResponse("GenerateContentBatchOutput", answer.get("response")));
+                    problems.addAll(
+                            discovery.checkResponse(
+                                    "GenerateContentBatchOutput", answer.get("response")));
                 }
             } else if (schema.equals("ListOperationsResponse")) {
                 for (JsonNode op : answer.path("operations")) {
@@ -948,7 +1241,8 @@ public final class GeminiSimulator implements AutoCloseable {
             }
             if (!problems.isEmpty()) {
                 conformanceProblems.addAll(problems);
-                throw new IllegalStateException("the answer does not conform to " + schema + ": " + problems);
+                throw new IllegalStateException(
+                        "the answer does not conform to " + schema + ": " + problems);
             }
         }
         return answer.toString().getBytes(StandardCharsets.UTF_8);
@@ -964,7 +1258,8 @@ public final class GeminiSimulator implements AutoCloseable {
         ObjectNode s = JSON.createObjectNode();
         s.put("code", code);
         s.put("message", message);
-        // google.rpc.Status has code, message and details; the name travels only in the HTTP envelope.
+        // google.rpc.Status has code, message and details; the name travels only in the HTTP
+        // envelope.
         return s;
     }
 
@@ -989,8 +1284,14 @@ public final class GeminiSimulator implements AutoCloseable {
         }
         for (String pair : raw.split("&")) {
             int eq = pair.indexOf('=');
-            String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-            q.put(k, eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+            String k =
+                    URLDecoder.decode(
+                            eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            q.put(
+                    k,
+                    eq < 0
+                            ? ""
+                            : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
         }
         return q;
     }

@@ -28,7 +28,10 @@ final class ApiError extends RuntimeException {
     }
 
     static ApiError missing(String param) {
-        return badRequest("Missing required parameter: '" + param + "'.", param, "missing_required_parameter");
+        return badRequest(
+                "Missing required parameter: '" + param + "'.",
+                param,
+                "missing_required_parameter");
     }
 
     static ApiError invalidValue(String param, String message) {
@@ -40,8 +43,8 @@ final class ApiError extends RuntimeException {
     }
 
     /**
-     * OpenAI answers rate limits with {@code type "requests"}, server faults with
-     * {@code "server_error"} and every other client error with {@code "invalid_request_error"}.
+     * OpenAI answers rate limits with {@code type "requests"}, server faults with {@code
+     * "server_error"} and every other client error with {@code "invalid_request_error"}.
      */
     static String typeFor(int status) {
         if (status == 429) {

@@ -45,13 +45,26 @@ final class ApiHandler implements HttpHandler {
     private final AtomicInteger uploads;
     private final Supplier<Duration> retryAfter;
 
-    ApiHandler(FileStore files, BatchEngine batches, FaultPlan faults, ObjectMapper mapper, Consumer<RecordedRequest> log,
-            AtomicInteger uploads, Supplier<Duration> retryAfter) {
+    ApiHandler(
+            FileStore files,
+            BatchEngine batches,
+            FaultPlan faults,
+            ObjectMapper mapper,
+            Consumer<RecordedRequest> log,
+            AtomicInteger uploads,
+            Supplier<Duration> retryAfter) {
         this(Dialect.OPENAI, files, batches, faults, mapper, log, uploads, retryAfter);
     }
 
-    ApiHandler(Dialect dialect, FileStore files, BatchEngine batches, FaultPlan faults, ObjectMapper mapper,
-            Consumer<RecordedRequest> log, AtomicInteger uploads, Supplier<Duration> retryAfter) {
+    ApiHandler(
+            Dialect dialect,
+            FileStore files,
+            BatchEngine batches,
+            FaultPlan faults,
+            ObjectMapper mapper,
+            Consumer<RecordedRequest> log,
+            AtomicInteger uploads,
+            Supplier<Duration> retryAfter) {
         this.dialect = dialect;
         this.files = files;
         this.batches = batches;
@@ -69,16 +82,21 @@ final class ApiHandler implements HttpHandler {
         }
 
         /**
-         * The route under the dialect's prefix. Azure also serves its dated surface, {@code /openai/...}
-         * without {@code v1}, where every call must carry {@code api-version}; Mistral's batches are
-         * {@code /batch/jobs}, and its {@code /batches} does not exist.
+         * The route under the dialect's prefix. Azure also serves its dated surface, {@code
+         * /openai/...} without {@code v1}, where every call must carry {@code api-version};
+         * Mistral's batches are {@code /batch/jobs}, and its {@code /batches} does not exist.
          */
         static Route match(Dialect dialect, String method, String path, String apiVersion) {
-            String p = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+            String p =
+                    path.length() > 1 && path.endsWith("/")
+                            ? path.substring(0, path.length() - 1)
+                            : path;
             String rest;
             if (p.startsWith(dialect.prefix() + "/")) {
                 rest = p.substring(dialect.prefix().length() + 1);
-            } else if (dialect == Dialect.AZURE && p.startsWith("/openai/") && apiVersion != null
+            } else if (dialect == Dialect.AZURE
+                    && p.startsWith("/openai/")
+                    && apiVersion != null
                     && !apiVersion.isBlank()) {
                 rest = p.substring("/openai/".length());
             } else {
@@ -101,12 +119,21 @@ final class ApiHandler implements HttpHandler {
             } else if (s.length == 1 && s[0].equals("batches")) {
                 op = post ? Operation.CREATE_BATCH : get ? Operation.LIST_BATCHES : null;
             } else if (s.length == 2 && s[0].equals("files") && !s[1].isEmpty()) {
-                op = get ? Operation.RETRIEVE_FILE : method.equals("DELETE") ? Operation.DELETE_FILE : null;
+                op =
+                        get
+                                ? Operation.RETRIEVE_FILE
+                                : method.equals("DELETE") ? Operation.DELETE_FILE : null;
             } else if (s.length == 2 && s[0].equals("batches") && !s[1].isEmpty()) {
                 op = get ? Operation.RETRIEVE_BATCH : null;
-            } else if (s.length == 3 && s[0].equals("files") && !s[1].isEmpty() && s[2].equals("content")) {
+            } else if (s.length == 3
+                    && s[0].equals("files")
+                    && !s[1].isEmpty()
+                    && s[2].equals("content")) {
                 op = get ? Operation.DOWNLOAD_FILE : null;
-            } else if (s.length == 3 && s[0].equals("batches") && !s[1].isEmpty() && s[2].equals("cancel")) {
+            } else if (s.length == 3
+                    && s[0].equals("batches")
+                    && !s[1].isEmpty()
+                    && s[2].equals("cancel")) {
                 op = post ? Operation.CANCEL_BATCH : null;
             }
             return op == null ? null : new Route(op, s.length > 1 ? s[1] : null);
@@ -126,8 +153,8 @@ final class ApiHandler implements HttpHandler {
         }
     }
 
-    private record JsonReply(int status, byte[] body, Map<String, String> headers) implements Reply {
-    }
+    private record JsonReply(int status, byte[] body, Map<String, String> headers)
+            implements Reply {}
 
     private record FileReply(Path path, long length) implements Reply {
         @Override
@@ -147,7 +174,13 @@ final class ApiHandler implements HttpHandler {
         } catch (ApiError e) {
             reply = error(e);
         } catch (Exception e) {
-            reply = error(ApiError.of(500, "The server had an error while processing your request: " + e, null, null));
+            reply =
+                    error(
+                            ApiError.of(
+                                    500,
+                                    "The server had an error while processing your request: " + e,
+                                    null,
+                                    null));
         }
         log.accept(new RecordedRequest(method, path, reply.status()));
         try {
@@ -163,8 +196,11 @@ final class ApiHandler implements HttpHandler {
         Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
         Route route = Route.match(dialect, method, path, query.get("api-version"));
         if (route == null) {
-            throw ApiError.notFound(dialect == Dialect.AZURE ? "Resource not found" : "Invalid URL (" + method + " "
-                    + path + ")", null);
+            throw ApiError.notFound(
+                    dialect == Dialect.AZURE
+                            ? "Resource not found"
+                            : "Invalid URL (" + method + " " + path + ")",
+                    null);
         }
         authenticate(exchange);
         FaultPlan.CallFault fault = faults.takeCallFault(route.operation()).orElse(null);
@@ -178,10 +214,16 @@ final class ApiHandler implements HttpHandler {
         }
         // The call took effect; its answer does not reach the client.
         return switch (lost) {
-            case BAD_GATEWAY -> new JsonReply(502, "<html><body><h1>502 Bad Gateway</h1></body></html>"
-                    .getBytes(StandardCharsets.UTF_8), Map.of());
+            case BAD_GATEWAY ->
+                    new JsonReply(
+                            502,
+                            "<html><body><h1>502 Bad Gateway</h1></body></html>"
+                                    .getBytes(StandardCharsets.UTF_8),
+                            Map.of());
             case RESET -> new ResetReply();
-            case TRUNCATED -> new JsonReply(200, "{\"id\": \"trunc".getBytes(StandardCharsets.UTF_8), Map.of());
+            case TRUNCATED ->
+                    new JsonReply(
+                            200, "{\"id\": \"trunc".getBytes(StandardCharsets.UTF_8), Map.of());
         };
     }
 
@@ -189,8 +231,10 @@ final class ApiHandler implements HttpHandler {
         Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
         return switch (route.operation()) {
             case CREATE_FILE -> {
-                StoredFile file = files.upload(exchange.getRequestBody(),
-                        exchange.getRequestHeaders().getFirst("Content-Type"));
+                StoredFile file =
+                        files.upload(
+                                exchange.getRequestBody(),
+                                exchange.getRequestHeaders().getFirst("Content-Type"));
                 uploads.incrementAndGet();
                 yield json(200, Wire.file(file));
             }
@@ -210,16 +254,20 @@ final class ApiHandler implements HttpHandler {
                 JsonNode request = readJson(exchange);
                 if (faults.takeFileNotReady()) {
                     // Right after an upload the file may not be readable yet; nothing is created.
-                    throw ApiError.badRequest("The file " + request.path("input_file_id").asText("?")
-                            + " is still being processed and cannot be used yet. Please try again shortly.",
-                            "input_file_id", "file_not_ready");
+                    throw ApiError.badRequest(
+                            "The file "
+                                    + request.path("input_file_id").asText("?")
+                                    + " is still being processed and cannot be used yet. Please try again shortly.",
+                            "input_file_id",
+                            "file_not_ready");
                 }
                 if (dialect == Dialect.MISTRAL) {
                     yield json(200, render(batches.createJob(request)));
                 }
                 ObjectNode batch = render(batches.create(request));
                 if (dialect == Dialect.TOGETHER) {
-                    // Together answers a create with the job inside an envelope, next to an optional warning.
+                    // Together answers a create with the job inside an envelope, next to an
+                    // optional warning.
                     ObjectNode envelope = mapper.createObjectNode();
                     envelope.set("job", batch);
                     envelope.putNull("warning");
@@ -238,10 +286,13 @@ final class ApiHandler implements HttpHandler {
         int limit = intParam(query, "limit", 10_000, 1, 10_000);
         String order = query.getOrDefault("order", "desc");
         if (!order.equals("asc") && !order.equals("desc")) {
-            throw ApiError.invalidValue("order", "Invalid value for 'order': '" + order + "'. Expected asc or desc.");
+            throw ApiError.invalidValue(
+                    "order", "Invalid value for 'order': '" + order + "'. Expected asc or desc.");
         }
-        List<StoredFile> all = files.list().stream()
-                .filter(f -> purpose == null || f.purpose().equals(purpose)).toList();
+        List<StoredFile> all =
+                files.list().stream()
+                        .filter(f -> purpose == null || f.purpose().equals(purpose))
+                        .toList();
         if (order.equals("desc")) {
             all = new ArrayList<>(all);
             Collections.reverse(all);
@@ -253,7 +304,10 @@ final class ApiHandler implements HttpHandler {
     private Reply listBatches(Map<String, String> query) {
         int limit = intParam(query, "limit", 20, 1, 100);
         Page<BatchRecord> page = Page.of(batches.list(), b -> b.id, query.get("after"), limit);
-        return json(200, Wire.batchList(page.items().stream().map(ApiHandler::render).toList(), page.hasMore()));
+        return json(
+                200,
+                Wire.batchList(
+                        page.items().stream().map(ApiHandler::render).toList(), page.hasMore()));
     }
 
     /** One page of a cursor-paginated list: the items after the {@code after} id. */
@@ -296,28 +350,44 @@ final class ApiHandler implements HttpHandler {
                 return;
             }
             if (bearer == null || !BEARER.matcher(bearer).matches()) {
-                throw new ApiError(401, "invalid_request_error", "Access denied due to invalid subscription key or "
-                        + "wrong API endpoint. Make sure to provide a valid key for an active subscription and use a "
-                        + "correct regional API endpoint for your resource.", null, "401");
+                throw new ApiError(
+                        401,
+                        "invalid_request_error",
+                        "Access denied due to invalid subscription key or "
+                                + "wrong API endpoint. Make sure to provide a valid key for an active subscription and use a "
+                                + "correct regional API endpoint for your resource.",
+                        null,
+                        "401");
             }
             return;
         }
         String header = exchange.getRequestHeaders().getFirst("Authorization");
         if (header == null || header.isBlank()) {
-            throw new ApiError(401, "invalid_request_error", "You didn't provide an API key. You need to provide "
-                    + "your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer "
-                    + "YOUR_KEY).", null, "invalid_api_key");
+            throw new ApiError(
+                    401,
+                    "invalid_request_error",
+                    "You didn't provide an API key. You need to provide "
+                            + "your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer "
+                            + "YOUR_KEY).",
+                    null,
+                    "invalid_api_key");
         }
         if (!BEARER.matcher(header).matches()) {
-            throw new ApiError(401, "invalid_request_error", "Incorrect API key provided: the Authorization "
-                    + "header must have the form 'Bearer <key>'.", null, "invalid_api_key");
+            throw new ApiError(
+                    401,
+                    "invalid_request_error",
+                    "Incorrect API key provided: the Authorization "
+                            + "header must have the form 'Bearer <key>'.",
+                    null,
+                    "invalid_api_key");
         }
     }
 
     private Reply injected(FaultPlan.CallFault fault) {
         if (fault.malformed()) {
             // Cut mid-document, as a proxy or a dropped connection would leave it.
-            return new JsonReply(200, "{\"id\": \"truncated".getBytes(StandardCharsets.UTF_8), Map.of());
+            return new JsonReply(
+                    200, "{\"id\": \"truncated".getBytes(StandardCharsets.UTF_8), Map.of());
         }
         ApiError error = ApiError.of(fault.status(), fault.message(), null, fault.code());
         JsonReply reply = error(error);
@@ -342,13 +412,17 @@ final class ApiHandler implements HttpHandler {
         try {
             return mapper.readTree(body);
         } catch (JsonProcessingException e) {
-            throw ApiError.badRequest("We could not parse the JSON body of your request. (HINT: This likely means "
-                    + "you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what "
-                    + "was sent was not valid JSON.)", null, null);
+            throw ApiError.badRequest(
+                    "We could not parse the JSON body of your request. (HINT: This likely means "
+                            + "you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what "
+                            + "was sent was not valid JSON.)",
+                    null,
+                    null);
         }
     }
 
-    private static int intParam(Map<String, String> query, String name, int defaultValue, int min, int max) {
+    private static int intParam(
+            Map<String, String> query, String name, int defaultValue, int min, int max) {
         String raw = query.get(name);
         if (raw == null) {
             return defaultValue;
@@ -361,8 +435,18 @@ final class ApiHandler implements HttpHandler {
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw ApiError.invalidValue(name, "Invalid value for '" + name + "': '" + raw + "'. Expected an integer "
-                + "between " + min + " and " + max + ".");
+        throw ApiError.invalidValue(
+                name,
+                "Invalid value for '"
+                        + name
+                        + "': '"
+                        + raw
+                        + "'. Expected an integer "
+                        + "between "
+                        + min
+                        + " and "
+                        + max
+                        + ".");
     }
 
     private static Map<String, String> query(String raw) {
@@ -372,8 +456,11 @@ final class ApiHandler implements HttpHandler {
         }
         for (String pair : raw.split("&")) {
             int eq = pair.indexOf('=');
-            String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-            String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            String key =
+                    URLDecoder.decode(
+                            eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String value =
+                    eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
             params.putIfAbsent(key, value);
         }
         return params;
@@ -388,7 +475,9 @@ final class ApiHandler implements HttpHandler {
     }
 
     private JsonReply error(ApiError error) {
-        return json(error.status, dialect == Dialect.MISTRAL ? Wire.mistralError(error) : Wire.error(error));
+        return json(
+                error.status,
+                dialect == Dialect.MISTRAL ? Wire.mistralError(error) : Wire.error(error));
     }
 
     private static void send(HttpExchange exchange, Reply reply) throws IOException {

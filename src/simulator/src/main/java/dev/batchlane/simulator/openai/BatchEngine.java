@@ -28,24 +28,41 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Creates batches and moves them through their statuses. A batch advances one status per
- * {@code retrieveBatch} call once {@code stepDuration} has passed since its last transition, so
- * tests decide exactly when a batch moves by choosing when to poll and what the clock says.
+ * Creates batches and moves them through their statuses. A batch advances one status per {@code
+ * retrieveBatch} call once {@code stepDuration} has passed since its last transition, so tests
+ * decide exactly when a batch moves by choosing when to poll and what the clock says.
  */
 final class BatchEngine {
     static final Duration COMPLETION_WINDOW = Duration.ofHours(24);
+
     /** Output files are kept 30 days unless {@code output_expires_after} says otherwise. */
     static final Duration DEFAULT_OUTPUT_TTL = Duration.ofDays(30);
+
     /** The endpoints {@code CreateBatchRequest.endpoint} allows, in the spec's order. */
-    static final Set<String> ENDPOINTS = Collections.unmodifiableSet(new LinkedHashSet<>(List.of(
-            ResponseSynthesizer.RESPONSES, ResponseSynthesizer.CHAT, ResponseSynthesizer.EMBEDDINGS,
-            ResponseSynthesizer.COMPLETIONS, ResponseSynthesizer.MODERATIONS, ResponseSynthesizer.IMAGE_GENERATIONS,
-            ResponseSynthesizer.IMAGE_EDITS, ResponseSynthesizer.VIDEOS)));
+    static final Set<String> ENDPOINTS =
+            Collections.unmodifiableSet(
+                    new LinkedHashSet<>(
+                            List.of(
+                                    ResponseSynthesizer.RESPONSES,
+                                    ResponseSynthesizer.CHAT,
+                                    ResponseSynthesizer.EMBEDDINGS,
+                                    ResponseSynthesizer.COMPLETIONS,
+                                    ResponseSynthesizer.MODERATIONS,
+                                    ResponseSynthesizer.IMAGE_GENERATIONS,
+                                    ResponseSynthesizer.IMAGE_EDITS,
+                                    ResponseSynthesizer.VIDEOS)));
+
     private static final Set<String> CREATE_FIELDS =
-            Set.of("input_file_id", "endpoint", "completion_window", "metadata", "output_expires_after");
+            Set.of(
+                    "input_file_id",
+                    "endpoint",
+                    "completion_window",
+                    "metadata",
+                    "output_expires_after");
     private static final String EXPIRED_MESSAGE =
             "This request could not be executed before the completion window expired.";
-    private static final String CANCELLED_MESSAGE = "This request could not be executed before the batch was cancelled.";
+    private static final String CANCELLED_MESSAGE =
+            "This request could not be executed before the batch was cancelled.";
 
     private final FileStore files;
     private final Dialect dialect;
@@ -60,14 +77,37 @@ final class BatchEngine {
     private volatile double fractionCompletedBeforeCancel;
     private KnownUsage knownUsage = KnownUsage.ZERO;
 
-    BatchEngine(FileStore files, FaultPlan faults, Clock clock, ObjectMapper mapper, long seed, Duration stepDuration,
-            double cachedInputFraction, double fractionCompletedBeforeCancel) {
-        this(files, faults, clock, mapper, seed, stepDuration, cachedInputFraction, fractionCompletedBeforeCancel,
+    BatchEngine(
+            FileStore files,
+            FaultPlan faults,
+            Clock clock,
+            ObjectMapper mapper,
+            long seed,
+            Duration stepDuration,
+            double cachedInputFraction,
+            double fractionCompletedBeforeCancel) {
+        this(
+                files,
+                faults,
+                clock,
+                mapper,
+                seed,
+                stepDuration,
+                cachedInputFraction,
+                fractionCompletedBeforeCancel,
                 Dialect.OPENAI);
     }
 
-    BatchEngine(FileStore files, FaultPlan faults, Clock clock, ObjectMapper mapper, long seed, Duration stepDuration,
-            double cachedInputFraction, double fractionCompletedBeforeCancel, Dialect dialect) {
+    BatchEngine(
+            FileStore files,
+            FaultPlan faults,
+            Clock clock,
+            ObjectMapper mapper,
+            long seed,
+            Duration stepDuration,
+            double cachedInputFraction,
+            double fractionCompletedBeforeCancel,
+            Dialect dialect) {
         this.dialect = dialect;
         this.files = files;
         this.faults = faults;
@@ -79,7 +119,10 @@ final class BatchEngine {
         this.fractionCompletedBeforeCancel = fractionCompletedBeforeCancel;
     }
 
-    /** Validates a {@code CreateBatchRequest} as OpenAI does synchronously; the input file is checked later. */
+    /**
+     * Validates a {@code CreateBatchRequest} as OpenAI does synchronously; the input file is
+     * checked later.
+     */
     BatchRecord create(JsonNode request) throws IOException {
         if (request == null || !request.isObject()) {
             throw ApiError.badRequest("The request body must be a JSON object.", null, null);
@@ -87,7 +130,9 @@ final class BatchEngine {
         for (Iterator<String> names = request.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!dialect.createFields().contains(name)) {
-                throw ApiError.badRequest("Unrecognized request argument supplied: " + name, name,
+                throw ApiError.badRequest(
+                        "Unrecognized request argument supplied: " + name,
+                        name,
                         "unknown_parameter");
             }
         }
@@ -95,13 +140,23 @@ final class BatchEngine {
         String endpoint = requiredText(request, "endpoint");
         String window = requiredText(request, "completion_window");
         if (!dialect.endpoints().contains(endpoint)) {
-            throw ApiError.invalidValue("endpoint", "Invalid value for 'endpoint': '" + endpoint
-                    + "'. Supported values are: " + String.join(", ", dialect.endpoints()) + ".");
+            throw ApiError.invalidValue(
+                    "endpoint",
+                    "Invalid value for 'endpoint': '"
+                            + endpoint
+                            + "'. Supported values are: "
+                            + String.join(", ", dialect.endpoints())
+                            + ".");
         }
         if (!dialect.completionWindows().contains(window)) {
-            throw ApiError.invalidValue("completion_window", "Invalid value for 'completion_window': '" + window
-                    + "'. Supported values are: " + String.join(", ", new java.util.TreeSet<>(
-                            dialect.completionWindows())) + ".");
+            throw ApiError.invalidValue(
+                    "completion_window",
+                    "Invalid value for 'completion_window': '"
+                            + window
+                            + "'. Supported values are: "
+                            + String.join(
+                                    ", ", new java.util.TreeSet<>(dialect.completionWindows()))
+                            + ".");
         }
         Map<String, String> metadata = metadata(request.get("metadata"));
         Long outputTtl = outputExpiresAfter(request.get("output_expires_after"));
@@ -109,61 +164,111 @@ final class BatchEngine {
     }
 
     /**
-     * Validates a Mistral {@code POST /v1/batch/jobs}: {@code input_files} (one file here),
-     * {@code endpoint}, {@code model}, optional {@code metadata} and {@code timeout_hours}.
+     * Validates a Mistral {@code POST /v1/batch/jobs}: {@code input_files} (one file here), {@code
+     * endpoint}, {@code model}, optional {@code metadata} and {@code timeout_hours}.
      */
     BatchRecord createJob(JsonNode request) throws IOException {
         if (request == null || !request.isObject()) {
             throw ApiError.badRequest("The request body must be a JSON object.", null, null);
         }
-        Set<String> fields = Set.of("input_files", "endpoint", "model", "agent_id", "metadata", "timeout_hours");
+        Set<String> fields =
+                Set.of("input_files", "endpoint", "model", "agent_id", "metadata", "timeout_hours");
         for (Iterator<String> names = request.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!fields.contains(name)) {
-                throw new ApiError(422, "invalid_request_error", "Extra inputs are not permitted: " + name, name,
+                throw new ApiError(
+                        422,
+                        "invalid_request_error",
+                        "Extra inputs are not permitted: " + name,
+                        name,
                         null);
             }
         }
         JsonNode inputs = request.get("input_files");
         if (inputs == null || !inputs.isArray() || inputs.isEmpty() || !inputs.get(0).isTextual()) {
-            throw new ApiError(422, "invalid_request_error", "input_files: a non-empty list of file ids is required",
-                    "input_files", null);
+            throw new ApiError(
+                    422,
+                    "invalid_request_error",
+                    "input_files: a non-empty list of file ids is required",
+                    "input_files",
+                    null);
         }
         if (inputs.size() > 1) {
-            throw ApiError.badRequest("This simulator runs one input file per job.", "input_files", null);
+            throw ApiError.badRequest(
+                    "This simulator runs one input file per job.", "input_files", null);
         }
         String endpoint = requiredText(request, "endpoint");
         if (!dialect.endpoints().contains(endpoint)) {
-            throw new ApiError(422, "invalid_request_error", "endpoint: '" + endpoint + "' is not one of "
-                    + String.join(", ", dialect.endpoints()), "endpoint", null);
+            throw new ApiError(
+                    422,
+                    "invalid_request_error",
+                    "endpoint: '"
+                            + endpoint
+                            + "' is not one of "
+                            + String.join(", ", dialect.endpoints()),
+                    "endpoint",
+                    null);
         }
         JsonNode model = request.get("model");
         if (model == null || !model.isTextual() || model.asText().isEmpty()) {
-            throw ApiError.badRequest("A model (or an agent_id, which this simulator does not run) is required.",
-                    "model", null);
+            throw ApiError.badRequest(
+                    "A model (or an agent_id, which this simulator does not run) is required.",
+                    "model",
+                    null);
         }
         JsonNode hours = request.get("timeout_hours");
         long timeoutHours = 24;
         if (hours != null && !hours.isNull()) {
             if (!hours.canConvertToInt() || hours.asInt() < 1 || hours.asInt() > 168) {
-                throw new ApiError(422, "invalid_request_error", "timeout_hours must be an integer from 1 to 168",
-                        "timeout_hours", null);
+                throw new ApiError(
+                        422,
+                        "invalid_request_error",
+                        "timeout_hours must be an integer from 1 to 168",
+                        "timeout_hours",
+                        null);
             }
             timeoutHours = hours.asInt();
         }
-        return open(inputs.get(0).asText(), endpoint, timeoutHours + "h", metadata(request.get("metadata")), null,
+        return open(
+                inputs.get(0).asText(),
+                endpoint,
+                timeoutHours + "h",
+                metadata(request.get("metadata")),
+                null,
                 model.asText());
     }
 
-    private BatchRecord open(String inputFileId, String endpoint, String window, Map<String, String> metadata,
-            Long outputTtl, String model) throws IOException {
-        StoredFile input = files.get(inputFileId).orElseThrow(() -> ApiError.badRequest(
-                "Invalid 'input_file_id': '" + inputFileId + "'. File with ID '" + inputFileId + "' does not exist.",
-                "input_file_id", "invalid_value"));
+    private BatchRecord open(
+            String inputFileId,
+            String endpoint,
+            String window,
+            Map<String, String> metadata,
+            Long outputTtl,
+            String model)
+            throws IOException {
+        StoredFile input =
+                files.get(inputFileId)
+                        .orElseThrow(
+                                () ->
+                                        ApiError.badRequest(
+                                                "Invalid 'input_file_id': '"
+                                                        + inputFileId
+                                                        + "'. File with ID '"
+                                                        + inputFileId
+                                                        + "' does not exist.",
+                                                "input_file_id",
+                                                "invalid_value"));
         if (!input.purpose().equals(dialect.purpose())) {
-            throw ApiError.badRequest("Invalid 'input_file_id': '" + inputFileId + "' has purpose '"
-                    + input.purpose() + "'; a batch input file must have purpose '" + dialect.purpose() + "'.",
-                    "input_file_id", "invalid_value");
+            throw ApiError.badRequest(
+                    "Invalid 'input_file_id': '"
+                            + inputFileId
+                            + "' has purpose '"
+                            + input.purpose()
+                            + "'; a batch input file must have purpose '"
+                            + dialect.purpose()
+                            + "'.",
+                    "input_file_id",
+                    "invalid_value");
         }
         Path snapshot = files.snapshot(input);
         synchronized (this) {
@@ -173,12 +278,16 @@ final class BatchEngine {
             if (limit != null) {
                 String[] found = {null};
                 tokens = promptTokens(snapshot, endpoint, found);
-                long enqueued = batches.values().stream().mapToLong(BatchRecord::enqueuedTokens).sum();
+                long enqueued =
+                        batches.values().stream().mapToLong(BatchRecord::enqueuedTokens).sum();
                 if (enqueued + tokens > limit) {
-                    String message = "Enqueued token limit reached for " + (found[0] == null ? "the model" : found[0])
-                            + " in organization org-simulator. Limit: " + String.format(java.util.Locale.ROOT, "%,d",
-                                    limit) + " enqueued tokens. Please try again once some in_progress batches have"
-                            + " been completed.";
+                    String message =
+                            "Enqueued token limit reached for "
+                                    + (found[0] == null ? "the model" : found[0])
+                                    + " in organization org-simulator. Limit: "
+                                    + String.format(java.util.Locale.ROOT, "%,d", limit)
+                                    + " enqueued tokens. Please try again once some in_progress batches have"
+                                    + " been completed.";
                     if (faults.refuseOverLimitAtCreate()) {
                         Files.deleteIfExists(snapshot);
                         throw ApiError.badRequest(message, null, "token_limit_exceeded");
@@ -189,9 +298,21 @@ final class BatchEngine {
                     tokens = 0; // a batch failed for the limit holds no place in the queue
                 }
             }
-            BatchRecord batch = new BatchRecord(dialect == Dialect.MISTRAL ? Ids.uuid() : Ids.batch(), endpoint,
-                    inputFileId, window, metadata, clock.instant(), outputTtl, sequence.incrementAndGet(),
-                    faults.takeExpiry(), forced, snapshot, dialect, model);
+            BatchRecord batch =
+                    new BatchRecord(
+                            dialect == Dialect.MISTRAL ? Ids.uuid() : Ids.batch(),
+                            endpoint,
+                            inputFileId,
+                            window,
+                            metadata,
+                            clock.instant(),
+                            outputTtl,
+                            sequence.incrementAndGet(),
+                            faults.takeExpiry(),
+                            forced,
+                            snapshot,
+                            dialect,
+                            model);
             batch.tokens = tokens;
             batches.put(batch.id, batch);
             return batch;
@@ -242,8 +363,11 @@ final class BatchEngine {
                 case CANCELLING -> {
                     // Cancelling twice is harmless, as it is on OpenAI.
                 }
-                case FAILED, COMPLETED, EXPIRED, CANCELLED -> throw ApiError.badRequest(
-                        "Cannot cancel a batch with status '" + batch.status.wire() + "'.", null, null);
+                case FAILED, COMPLETED, EXPIRED, CANCELLED ->
+                        throw ApiError.badRequest(
+                                "Cannot cancel a batch with status '" + batch.status.wire() + "'.",
+                                null,
+                                null);
             }
         }
         return batch;
@@ -251,7 +375,8 @@ final class BatchEngine {
 
     /** All batches, newest first, as {@code listBatches} returns them. */
     List<BatchRecord> list() {
-        return batches.values().stream().sorted(Comparator.comparingLong((BatchRecord b) -> b.sequence).reversed())
+        return batches.values().stream()
+                .sorted(Comparator.comparingLong((BatchRecord b) -> b.sequence).reversed())
                 .toList();
     }
 
@@ -307,7 +432,11 @@ final class BatchEngine {
                 case IN_PROGRESS -> {
                     if (batch.plannedExpiry != null || windowClosed) {
                         double done = batch.plannedExpiry == null ? 0 : batch.plannedExpiry;
-                        finish(batch, BatchStatus.EXPIRED, run(batch, done, "batch_expired", EXPIRED_MESSAGE), t);
+                        finish(
+                                batch,
+                                BatchStatus.EXPIRED,
+                                run(batch, done, "batch_expired", EXPIRED_MESSAGE),
+                                t);
                     } else {
                         batch.pending = run(batch, 1.0, null, null);
                         batch.completed = batch.pending.succeeded();
@@ -318,16 +447,22 @@ final class BatchEngine {
                 }
                 case FINALIZING -> finish(batch, BatchStatus.COMPLETED, batch.pending, t);
                 case CANCELLING -> {
-                    BatchResults results = switch (batch.cancelledFrom) {
-                        case IN_PROGRESS -> run(batch, fractionCompletedBeforeCancel, "batch_cancelled",
-                                CANCELLED_MESSAGE);
-                        case FINALIZING -> batch.pending;
-                        default -> null;
-                    };
+                    BatchResults results =
+                            switch (batch.cancelledFrom) {
+                                case IN_PROGRESS ->
+                                        run(
+                                                batch,
+                                                fractionCompletedBeforeCancel,
+                                                "batch_cancelled",
+                                                CANCELLED_MESSAGE);
+                                case FINALIZING -> batch.pending;
+                                default -> null;
+                            };
                     finish(batch, BatchStatus.CANCELLED, results, t);
                 }
-                default -> throw new IllegalStateException("batch " + batch.id + " cannot advance from "
-                        + batch.status);
+                default ->
+                        throw new IllegalStateException(
+                                "batch " + batch.id + " cannot advance from " + batch.status);
             }
             batch.lastTransition = now;
         }
@@ -337,8 +472,13 @@ final class BatchEngine {
         InputFile input = InputFile.validate(batch.inputSnapshot, batch.endpoint, mapper, dialect);
         List<BatchError> errors = input.errors();
         if (errors.isEmpty() && batch.forcedValidationFailure != null) {
-            errors = List.of(new BatchError(batch.forcedValidationFailure.code(),
-                    batch.forcedValidationFailure.message(), null, null));
+            errors =
+                    List.of(
+                            new BatchError(
+                                    batch.forcedValidationFailure.code(),
+                                    batch.forcedValidationFailure.message(),
+                                    null,
+                                    null));
         }
         if (!errors.isEmpty()) {
             batch.errors = errors;
@@ -358,10 +498,11 @@ final class BatchEngine {
 
     /**
      * Runs the batch's lines in a seeded shuffled order — OpenAI does not keep input order, and
-     * clients must not rely on it — executing the first {@code fractionDone} of them and writing the
-     * rest to the error file as not executed, with {@code unfinishedCode}.
+     * clients must not rely on it — executing the first {@code fractionDone} of them and writing
+     * the rest to the error file as not executed, with {@code unfinishedCode}.
      */
-    private BatchResults run(BatchRecord batch, double fractionDone, String unfinishedCode, String unfinishedMessage)
+    private BatchResults run(
+            BatchRecord batch, double fractionDone, String unfinishedCode, String unfinishedMessage)
             throws IOException {
         InputFile input = batch.input;
         int n = input.size();
@@ -385,26 +526,39 @@ final class BatchEngine {
                     continue;
                 }
                 JsonNode body = line.get("body");
-                if (dialect == Dialect.MISTRAL && body.isObject() && !body.has("model") && batch.model != null) {
+                if (dialect == Dialect.MISTRAL
+                        && body.isObject()
+                        && !body.has("model")
+                        && batch.model != null) {
                     // Mistral takes the model from the job when a line does not name it.
                     body = ((ObjectNode) body.deepCopy()).put("model", batch.model);
                 }
                 String endpoint = Dialect.canonical(batch.endpoint);
-                FaultPlan.LineFailure failure = faults.lineFailure(customId)
-                        .orElse(ResponseSynthesizer.check(endpoint, body));
+                FaultPlan.LineFailure failure =
+                        faults.lineFailure(customId)
+                                .orElse(ResponseSynthesizer.check(endpoint, body));
                 if (failure != null) {
                     errors.write(failedLine(customId, failure));
                     failed++;
                 } else {
                     ResponseSynthesizer.Result result =
-                            ResponseSynthesizer.respond(endpoint, customId, body, created, cachedFraction);
+                            ResponseSynthesizer.respond(
+                                    endpoint, customId, body, created, cachedFraction);
                     output.write(succeededLine(customId, result.body()));
                     usage = usage.plus(result.usage());
                     succeeded++;
                 }
             }
-            return new BatchResults(outputPath, output.lines, output.bytes, errorPath, errors.lines, errors.bytes,
-                    succeeded, failed, usage);
+            return new BatchResults(
+                    outputPath,
+                    output.lines,
+                    output.bytes,
+                    errorPath,
+                    errors.lines,
+                    errors.bytes,
+                    succeeded,
+                    failed,
+                    usage);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(outputPath);
             Files.deleteIfExists(errorPath);
@@ -413,14 +567,30 @@ final class BatchEngine {
     }
 
     /** Moves a batch to a terminal status, publishing its result files (if any) as OpenAI files. */
-    private void finish(BatchRecord batch, BatchStatus status, BatchResults results, long t) throws IOException {
+    private void finish(BatchRecord batch, BatchStatus status, BatchResults results, long t)
+            throws IOException {
         if (results != null) {
-            long ttl = batch.outputExpiresAfterSeconds != null ? batch.outputExpiresAfterSeconds
-                    : DEFAULT_OUTPUT_TTL.toSeconds();
-            batch.outputFileId = publish(results.outputPath(), results.outputLines(), results.outputBytes(),
-                    batch.id + "_output.jsonl", t, ttl);
-            batch.errorFileId = publish(results.errorPath(), results.errorLines(), results.errorBytes(),
-                    batch.id + "_error.jsonl", t, ttl, dialect.alwaysPublishesErrorFile());
+            long ttl =
+                    batch.outputExpiresAfterSeconds != null
+                            ? batch.outputExpiresAfterSeconds
+                            : DEFAULT_OUTPUT_TTL.toSeconds();
+            batch.outputFileId =
+                    publish(
+                            results.outputPath(),
+                            results.outputLines(),
+                            results.outputBytes(),
+                            batch.id + "_output.jsonl",
+                            t,
+                            ttl);
+            batch.errorFileId =
+                    publish(
+                            results.errorPath(),
+                            results.errorLines(),
+                            results.errorBytes(),
+                            batch.id + "_error.jsonl",
+                            t,
+                            ttl,
+                            dialect.alwaysPublishesErrorFile());
             batch.completed = results.succeeded();
             batch.failed = results.failed();
             batch.usage = results.usage();
@@ -440,12 +610,17 @@ final class BatchEngine {
     }
 
     /** Registers a result file, or deletes it and returns null when it has no lines. */
-    private String publish(Path path, int lines, long bytes, String filename, long t, long ttl) throws IOException {
+    private String publish(Path path, int lines, long bytes, String filename, long t, long ttl)
+            throws IOException {
         return publish(path, lines, bytes, filename, t, ttl, false);
     }
 
-    /** With {@code evenEmpty}, a file without lines is published too, as Azure does with error files. */
-    private String publish(Path path, int lines, long bytes, String filename, long t, long ttl, boolean evenEmpty)
+    /**
+     * With {@code evenEmpty}, a file without lines is published too, as Azure does with error
+     * files.
+     */
+    private String publish(
+            Path path, int lines, long bytes, String filename, long t, long ttl, boolean evenEmpty)
             throws IOException {
         if (lines == 0 && !evenEmpty) {
             Files.deleteIfExists(path);
@@ -521,37 +696,53 @@ final class BatchEngine {
             throw ApiError.missing(field);
         }
         if (!value.isTextual()) {
-            throw ApiError.invalidValue(field, "Invalid type for '" + field + "': expected a string.");
+            throw ApiError.invalidValue(
+                    field, "Invalid type for '" + field + "': expected a string.");
         }
         return value.asText();
     }
 
-    /** Metadata: at most 16 pairs, keys up to 64 and values up to 512 characters (spec Metadata). */
+    /**
+     * Metadata: at most 16 pairs, keys up to 64 and values up to 512 characters (spec Metadata).
+     */
     private static Map<String, String> metadata(JsonNode node) {
         if (node == null || node.isNull()) {
             return null;
         }
         if (!node.isObject()) {
-            throw ApiError.invalidValue("metadata", "Invalid type for 'metadata': expected an object.");
+            throw ApiError.invalidValue(
+                    "metadata", "Invalid type for 'metadata': expected an object.");
         }
         if (node.size() > 16) {
-            throw ApiError.invalidValue("metadata",
-                    "Invalid 'metadata': too many properties. Expected at most 16, got " + node.size() + ".");
+            throw ApiError.invalidValue(
+                    "metadata",
+                    "Invalid 'metadata': too many properties. Expected at most 16, got "
+                            + node.size()
+                            + ".");
         }
         Map<String, String> metadata = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> entry = it.next();
             if (entry.getKey().length() > 64) {
-                throw ApiError.invalidValue("metadata", "Invalid 'metadata': key '" + entry.getKey()
-                        + "' is longer than 64 characters.");
+                throw ApiError.invalidValue(
+                        "metadata",
+                        "Invalid 'metadata': key '"
+                                + entry.getKey()
+                                + "' is longer than 64 characters.");
             }
             if (!entry.getValue().isTextual()) {
-                throw ApiError.invalidValue("metadata", "Invalid 'metadata': the value of '" + entry.getKey()
-                        + "' must be a string.");
+                throw ApiError.invalidValue(
+                        "metadata",
+                        "Invalid 'metadata': the value of '"
+                                + entry.getKey()
+                                + "' must be a string.");
             }
             if (entry.getValue().asText().length() > 512) {
-                throw ApiError.invalidValue("metadata", "Invalid 'metadata': the value of '" + entry.getKey()
-                        + "' is longer than 512 characters.");
+                throw ApiError.invalidValue(
+                        "metadata",
+                        "Invalid 'metadata': the value of '"
+                                + entry.getKey()
+                                + "' is longer than 512 characters.");
             }
             metadata.put(entry.getKey(), entry.getValue().asText());
         }
@@ -562,9 +753,11 @@ final class BatchEngine {
         if (node == null || node.isNull()) {
             return null;
         }
-        if (!node.isObject() || !"created_at".equals(node.path("anchor").asText())
+        if (!node.isObject()
+                || !"created_at".equals(node.path("anchor").asText())
                 || !node.path("seconds").canConvertToLong()) {
-            throw ApiError.invalidValue("output_expires_after",
+            throw ApiError.invalidValue(
+                    "output_expires_after",
                     "Invalid 'output_expires_after': expected {\"anchor\": \"created_at\", \"seconds\": <int>}.");
         }
         long seconds = node.path("seconds").asLong();

@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The mutable state of one batch. Every access after creation holds the record's monitor, because
- * a retrieve advancing the batch may race with a cancel or a list rendering it.
+ * The mutable state of one batch. Every access after creation holds the record's monitor, because a
+ * retrieve advancing the batch may race with a cancel or a list rendering it.
  */
 final class BatchRecord {
     final String id;
@@ -19,13 +19,16 @@ final class BatchRecord {
     final long expiresAt;
     final Long outputExpiresAfterSeconds;
     final long sequence;
+
     /** Set when a test asked this batch to expire: the share of lines done before it does. */
     final Double plannedExpiry;
+
     final FaultPlan.ValidationFailure forcedValidationFailure;
     final Dialect dialect;
 
     /** A private copy of the input file, deleted once the lines have run. */
     Path inputSnapshot;
+
     BatchStatus status = BatchStatus.VALIDATING;
     Instant lastTransition;
     String model;
@@ -42,12 +45,17 @@ final class BatchRecord {
     int total;
     int completed;
     int failed;
+
     /** Null until lines have run; OpenAI only reports usage once results exist. */
     KnownUsage usage;
+
     InputFile input;
+
     /** Results written when the batch entered finalizing, published when it completes. */
     BatchResults pending;
+
     BatchStatus cancelledFrom;
+
     /** Prompt tokens this batch holds in the enqueued-token queue while it is not yet done. */
     long tokens;
 
@@ -58,16 +66,48 @@ final class BatchRecord {
         };
     }
 
-    BatchRecord(String id, String endpoint, String inputFileId, String completionWindow, Map<String, String> metadata,
-            Instant createdAt, Long outputExpiresAfterSeconds, long sequence, Double plannedExpiry,
-            FaultPlan.ValidationFailure forcedValidationFailure, Path inputSnapshot) {
-        this(id, endpoint, inputFileId, completionWindow, metadata, createdAt, outputExpiresAfterSeconds, sequence,
-                plannedExpiry, forcedValidationFailure, inputSnapshot, Dialect.OPENAI, null);
+    BatchRecord(
+            String id,
+            String endpoint,
+            String inputFileId,
+            String completionWindow,
+            Map<String, String> metadata,
+            Instant createdAt,
+            Long outputExpiresAfterSeconds,
+            long sequence,
+            Double plannedExpiry,
+            FaultPlan.ValidationFailure forcedValidationFailure,
+            Path inputSnapshot) {
+        this(
+                id,
+                endpoint,
+                inputFileId,
+                completionWindow,
+                metadata,
+                createdAt,
+                outputExpiresAfterSeconds,
+                sequence,
+                plannedExpiry,
+                forcedValidationFailure,
+                inputSnapshot,
+                Dialect.OPENAI,
+                null);
     }
 
-    BatchRecord(String id, String endpoint, String inputFileId, String completionWindow, Map<String, String> metadata,
-            Instant createdAt, Long outputExpiresAfterSeconds, long sequence, Double plannedExpiry,
-            FaultPlan.ValidationFailure forcedValidationFailure, Path inputSnapshot, Dialect dialect, String model) {
+    BatchRecord(
+            String id,
+            String endpoint,
+            String inputFileId,
+            String completionWindow,
+            Map<String, String> metadata,
+            Instant createdAt,
+            Long outputExpiresAfterSeconds,
+            long sequence,
+            Double plannedExpiry,
+            FaultPlan.ValidationFailure forcedValidationFailure,
+            Path inputSnapshot,
+            Dialect dialect,
+            String model) {
         this.dialect = dialect;
         this.model = model;
         this.id = id;
@@ -86,7 +126,18 @@ final class BatchRecord {
     }
 
     synchronized BatchSnapshot snapshot() {
-        return new BatchSnapshot(id, status, endpoint, model, inputFileId, outputFileId, errorFileId, total, completed,
-                failed, errors.stream().map(BatchError::code).toList(), metadata);
+        return new BatchSnapshot(
+                id,
+                status,
+                endpoint,
+                model,
+                inputFileId,
+                outputFileId,
+                errorFileId,
+                total,
+                completed,
+                failed,
+                errors.stream().map(BatchError::code).toList(),
+                metadata);
     }
 }

@@ -19,5 +19,4 @@ public record BatchSnapshot(
         int completed,
         int failed,
         List<String> errorCodes,
-        Map<String, String> metadata) {
-}
+        Map<String, String> metadata) {}

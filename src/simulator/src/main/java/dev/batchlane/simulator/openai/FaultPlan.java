@@ -14,22 +14,19 @@ import java.util.function.Predicate;
 /** The failures and delays tests asked for, consulted by the HTTP layer and the batch engine. */
 final class FaultPlan {
     /** How one request line fails: the status and error body written to the error file. */
-    record LineFailure(int status, String code, String message, String param) {
-    }
+    record LineFailure(int status, String code, String message, String param) {}
 
     /** An injected answer to a whole HTTP call: an error envelope, or a malformed 200. */
-    record CallFault(int status, String code, String message, boolean malformed) {
-    }
+    record CallFault(int status, String code, String message, boolean malformed) {}
 
-    /** A forced validation failure of a batch, as OpenAI reports e.g. {@code token_limit_exceeded}. */
-    record ValidationFailure(String code, String message) {
-    }
+    /**
+     * A forced validation failure of a batch, as OpenAI reports e.g. {@code token_limit_exceeded}.
+     */
+    record ValidationFailure(String code, String message) {}
 
-    private record PredicateRule(Predicate<String> customIds, LineFailure failure) {
-    }
+    private record PredicateRule(Predicate<String> customIds, LineFailure failure) {}
 
-    private record FractionRule(double fraction, long seed, LineFailure failure) {
-    }
+    private record FractionRule(double fraction, long seed, LineFailure failure) {}
 
     private final List<PredicateRule> predicateRules = new ArrayList<>();
     private final List<FractionRule> fractionRules = new ArrayList<>();
@@ -42,7 +39,10 @@ final class FaultPlan {
     private volatile Long enqueuedTokenLimit;
     private volatile boolean refuseOverLimitAtCreate;
 
-    /** The next {@code count} calls of {@code operation} take effect and then lose their answer {@code how}. */
+    /**
+     * The next {@code count} calls of {@code operation} take effect and then lose their answer
+     * {@code how}.
+     */
     synchronized void addLostAnswers(Operation operation, LostAnswer how, int count) {
         Deque<LostAnswer> queue = lostAnswers.computeIfAbsent(operation, op -> new ArrayDeque<>());
         for (int i = 0; i < count; i++) {
@@ -99,7 +99,8 @@ final class FaultPlan {
             }
         }
         for (FractionRule rule : fractionRules) {
-            if (new SplittableRandom(rule.seed() ^ fnv1a(customId)).nextDouble() < rule.fraction()) {
+            if (new SplittableRandom(rule.seed() ^ fnv1a(customId)).nextDouble()
+                    < rule.fraction()) {
                 return Optional.of(rule.failure());
             }
         }

@@ -30,8 +30,12 @@ import java.util.stream.Stream;
 final class FileStore implements AutoCloseable {
     /** OpenAI accepts batch input files up to 200 MB (docs/providers.md). */
     static final long MAX_BATCH_FILE_BYTES = 200L * 1024 * 1024;
-    /** Files with purpose {@code batch} expire after 30 days by default (spec FileExpirationAfter). */
+
+    /**
+     * Files with purpose {@code batch} expire after 30 days by default (spec FileExpirationAfter).
+     */
     static final Duration DEFAULT_BATCH_FILE_TTL = Duration.ofDays(30);
+
     private static final int MAX_FIELD_BYTES = 64 * 1024;
 
     private final Path dir;
@@ -68,18 +72,24 @@ final class FileStore implements AutoCloseable {
                 switch (name) {
                     case "file" -> {
                         if (bytes >= 0) {
-                            throw ApiError.badRequest("Only one 'file' may be uploaded per request.", "file", null);
+                            throw ApiError.badRequest(
+                                    "Only one 'file' may be uploaded per request.", "file", null);
                         }
-                        try (CountingOutputStream out = new CountingOutputStream(dialect.maxFileBytes(),
-                                new BufferedOutputStream(Files.newOutputStream(temp), 64 * 1024))) {
+                        try (CountingOutputStream out =
+                                new CountingOutputStream(
+                                        dialect.maxFileBytes(),
+                                        new BufferedOutputStream(
+                                                Files.newOutputStream(temp), 64 * 1024))) {
                             reader.copyBody(out);
                             bytes = out.count;
                         }
                         filename = part.filename();
                     }
                     case "purpose" -> purpose = reader.readSmallBody(MAX_FIELD_BYTES, name).trim();
-                    case "expires_after[anchor]" -> anchor = reader.readSmallBody(MAX_FIELD_BYTES, name).trim();
-                    case "expires_after[seconds]" -> seconds = reader.readSmallBody(MAX_FIELD_BYTES, name).trim();
+                    case "expires_after[anchor]" ->
+                            anchor = reader.readSmallBody(MAX_FIELD_BYTES, name).trim();
+                    case "expires_after[seconds]" ->
+                            seconds = reader.readSmallBody(MAX_FIELD_BYTES, name).trim();
                     default -> reader.copyBody(OutputStream.nullOutputStream());
                 }
             }
@@ -90,18 +100,28 @@ final class FileStore implements AutoCloseable {
                 throw ApiError.missing("purpose");
             }
             if (!purpose.equals(dialect.purpose())) {
-                throw ApiError.invalidValue("purpose", "Invalid value for 'purpose': '" + purpose
-                        + "'. This simulator supports only purpose '" + dialect.purpose() + "'.");
+                throw ApiError.invalidValue(
+                        "purpose",
+                        "Invalid value for 'purpose': '"
+                                + purpose
+                                + "'. This simulator supports only purpose '"
+                                + dialect.purpose()
+                                + "'.");
             }
             if (filename == null || filename.isBlank()) {
                 throw ApiError.badRequest("The 'file' part must have a filename.", "file", null);
             }
             if (!filename.toLowerCase(Locale.ROOT).endsWith(".jsonl")) {
-                throw ApiError.badRequest("Invalid file format for Batch API. Must be .jsonl", "file", null);
+                throw ApiError.badRequest(
+                        "Invalid file format for Batch API. Must be .jsonl", "file", null);
             }
             long now = clock.instant().getEpochSecond();
-            long ttl = expiresAfterSeconds(anchor, seconds, DEFAULT_BATCH_FILE_TTL.toSeconds(),
-                    dialect.inputExpiryRange());
+            long ttl =
+                    expiresAfterSeconds(
+                            anchor,
+                            seconds,
+                            DEFAULT_BATCH_FILE_TTL.toSeconds(),
+                            dialect.inputExpiryRange());
             return register(temp, filename, purpose, bytes, now, now + ttl);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(temp);
@@ -115,13 +135,22 @@ final class FileStore implements AutoCloseable {
     }
 
     /** Publishes a finished temporary file as a stored file; the temporary path is moved. */
-    StoredFile register(Path temp, String filename, String purpose, long bytes, long createdAt, Long expiresAt)
+    StoredFile register(
+            Path temp, String filename, String purpose, long bytes, long createdAt, Long expiresAt)
             throws IOException {
         String id = dialect == Dialect.MISTRAL ? Ids.uuid() : Ids.file();
         Path target = dir.resolve(id);
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-        StoredFile file = new StoredFile(id, bytes, createdAt, expiresAt, filename, purpose, target,
-                sequence.incrementAndGet());
+        StoredFile file =
+                new StoredFile(
+                        id,
+                        bytes,
+                        createdAt,
+                        expiresAt,
+                        filename,
+                        purpose,
+                        target,
+                        sequence.incrementAndGet());
         files.put(id, file);
         return file;
     }
@@ -156,7 +185,9 @@ final class FileStore implements AutoCloseable {
 
     /** All live files, oldest first. */
     List<StoredFile> list() {
-        return files.values().stream().sorted(Comparator.comparingLong(StoredFile::sequence)).toList();
+        return files.values().stream()
+                .sorted(Comparator.comparingLong(StoredFile::sequence))
+                .toList();
     }
 
     Set<String> ids() {
@@ -176,28 +207,42 @@ final class FileStore implements AutoCloseable {
     }
 
     static long expiresAfterSeconds(String anchor, String seconds, long defaultSeconds) {
-        return expiresAfterSeconds(anchor, seconds, defaultSeconds, Dialect.OPENAI.inputExpiryRange());
+        return expiresAfterSeconds(
+                anchor, seconds, defaultSeconds, Dialect.OPENAI.inputExpiryRange());
     }
 
-    /** Azure bounds an input file's expiry to 14..30 days, narrower than OpenAI's 1 hour..30 days. */
-    static long expiresAfterSeconds(String anchor, String seconds, long defaultSeconds, long[] range) {
+    /**
+     * Azure bounds an input file's expiry to 14..30 days, narrower than OpenAI's 1 hour..30 days.
+     */
+    static long expiresAfterSeconds(
+            String anchor, String seconds, long defaultSeconds, long[] range) {
         if (anchor == null && seconds == null) {
             return defaultSeconds;
         }
         if (!"created_at".equals(anchor)) {
-            throw ApiError.invalidValue("expires_after.anchor",
+            throw ApiError.invalidValue(
+                    "expires_after.anchor",
                     "Invalid value for 'expires_after.anchor': expected 'created_at'.");
         }
         long value;
         try {
             value = Long.parseLong(seconds == null ? "" : seconds);
         } catch (NumberFormatException e) {
-            throw ApiError.invalidValue("expires_after.seconds",
+            throw ApiError.invalidValue(
+                    "expires_after.seconds",
                     "Invalid value for 'expires_after.seconds': expected an integer.");
         }
         if (value < range[0] || value > range[1]) {
-            throw ApiError.invalidValue("expires_after.seconds", "Invalid value for 'expires_after.seconds': must be "
-                    + "between " + range[0] + " and " + range[1] + " seconds, got " + value + ".");
+            throw ApiError.invalidValue(
+                    "expires_after.seconds",
+                    "Invalid value for 'expires_after.seconds': must be "
+                            + "between "
+                            + range[0]
+                            + " and "
+                            + range[1]
+                            + " seconds, got "
+                            + value
+                            + ".");
         }
         return value;
     }
@@ -205,8 +250,13 @@ final class FileStore implements AutoCloseable {
     /** The spec bounds every expiration policy to 1 hour .. 30 days. */
     static void checkExpirySeconds(long seconds, String param) {
         if (seconds < 3600 || seconds > 2_592_000) {
-            throw ApiError.invalidValue(param, "Invalid value for '" + param
-                    + "': must be between 3600 and 2592000 seconds, got " + seconds + ".");
+            throw ApiError.invalidValue(
+                    param,
+                    "Invalid value for '"
+                            + param
+                            + "': must be between 3600 and 2592000 seconds, got "
+                            + seconds
+                            + ".");
         }
     }
 

@@ -2,14 +2,15 @@ package dev.batchlane.simulator.openai;
 
 import java.util.concurrent.ThreadLocalRandom;
 
-/** Random identifiers in the shapes OpenAI uses ({@code file-…}, {@code batch_…}, {@code req_…}). */
+/**
+ * Random identifiers in the shapes OpenAI uses ({@code file-…}, {@code batch_…}, {@code req_…}).
+ */
 final class Ids {
     private static final char[] ALPHANUMERIC =
             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
-    private Ids() {
-    }
+    private Ids() {}
 
     static String file() {
         return "file-" + random(ALPHANUMERIC, 22);

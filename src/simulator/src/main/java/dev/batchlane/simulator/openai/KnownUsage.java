@@ -8,7 +8,9 @@ public record KnownUsage(long inputTokens, long cachedTokens, long outputTokens)
     public static final KnownUsage ZERO = new KnownUsage(0, 0, 0);
 
     public KnownUsage plus(KnownUsage other) {
-        return new KnownUsage(inputTokens + other.inputTokens, cachedTokens + other.cachedTokens,
+        return new KnownUsage(
+                inputTokens + other.inputTokens,
+                cachedTokens + other.cachedTokens,
                 outputTokens + other.outputTokens);
     }
 

@@ -22,8 +22,7 @@ final class MultipartReader {
     private static final int MAX_HEADERS = 64;
 
     /** The headers of one part that matter for form data. */
-    record Part(String name, String filename, String contentType) {
-    }
+    record Part(String name, String filename, String contentType) {}
 
     private final InputStream in;
     private final byte[] delimiter;
@@ -43,31 +42,41 @@ final class MultipartReader {
     static String boundaryOf(String contentType) {
         if (contentType == null
                 || !contentType.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
-            throw ApiError.badRequest("Invalid Content-Type header (" + contentType
-                    + "), expected multipart/form-data.", null, null);
+            throw ApiError.badRequest(
+                    "Invalid Content-Type header ("
+                            + contentType
+                            + "), expected multipart/form-data.",
+                    null,
+                    null);
         }
         for (String param : splitParameters(contentType)) {
             int eq = param.indexOf('=');
             if (eq > 0 && param.substring(0, eq).trim().equalsIgnoreCase("boundary")) {
                 String boundary = unquote(param.substring(eq + 1).trim());
-                if (boundary.isEmpty() || boundary.length() > 200 || boundary.indexOf('\r') >= 0
+                if (boundary.isEmpty()
+                        || boundary.length() > 200
+                        || boundary.indexOf('\r') >= 0
                         || boundary.indexOf('\n') >= 0) {
                     break;
                 }
                 return boundary;
             }
         }
-        throw ApiError.badRequest("Invalid multipart/form-data request: missing or malformed boundary.",
-                null, null);
+        throw ApiError.badRequest(
+                "Invalid multipart/form-data request: missing or malformed boundary.", null, null);
     }
 
-    /** Moves to the next part, skipping whatever of the current body was not read; null at the end. */
+    /**
+     * Moves to the next part, skipping whatever of the current body was not read; null at the end.
+     */
     Part nextPart() throws IOException {
         if (finished) {
             return null;
         }
-        // The stream starts with "--boundary" rather than CRLF "--boundary": pretend the CRLF matched.
-        boolean found = started ? !bodyPending || scanToDelimiter(null, 0) : scanToDelimiter(null, 2);
+        // The stream starts with "--boundary" rather than CRLF "--boundary": pretend the CRLF
+        // matched.
+        boolean found =
+                started ? !bodyPending || scanToDelimiter(null, 0) : scanToDelimiter(null, 2);
         started = true;
         bodyPending = false;
         if (!found) {
@@ -138,26 +147,29 @@ final class MultipartReader {
 
     /** Reads a small field value, refusing more than {@code maxBytes}. */
     String readSmallBody(int maxBytes, String fieldName) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream() {
-            @Override
-            public synchronized void write(byte[] b, int off, int len) {
-                check(len);
-                super.write(b, off, len);
-            }
+        ByteArrayOutputStream out =
+                new ByteArrayOutputStream() {
+                    @Override
+                    public synchronized void write(byte[] b, int off, int len) {
+                        check(len);
+                        super.write(b, off, len);
+                    }
 
-            @Override
-            public synchronized void write(int b) {
-                check(1);
-                super.write(b);
-            }
+                    @Override
+                    public synchronized void write(int b) {
+                        check(1);
+                        super.write(b);
+                    }
 
-            private void check(int more) {
-                if (count + more > maxBytes) {
-                    throw ApiError.badRequest("The value of form field '" + fieldName + "' is too long.",
-                            fieldName, null);
-                }
-            }
-        };
+                    private void check(int more) {
+                        if (count + more > maxBytes) {
+                            throw ApiError.badRequest(
+                                    "The value of form field '" + fieldName + "' is too long.",
+                                    fieldName,
+                                    null);
+                        }
+                    }
+                };
         copyBody(out);
         return out.toString(StandardCharsets.UTF_8);
     }

@@ -27,13 +27,13 @@ import java.util.function.Predicate;
 /**
  * A local OpenAI Files + Batch API on loopback, for testing clients the way they talk to OpenAI.
  *
- * <p>Serves under {@code /v1}: {@code POST/GET /files}, {@code GET/DELETE /files/{id}},
- * {@code GET /files/{id}/content}, {@code POST/GET /batches}, {@code GET /batches/{id}} and
- * {@code POST /batches/{id}/cancel}, with bearer auth required. A batch advances one status
- * (validating → in_progress → finalizing → completed, or failed/expired/cancelling → cancelled) each
- * time {@code GET /batches/{id}} finds that the step duration has passed since its last transition,
- * measured on the injected clock; with {@link Duration#ZERO} every retrieve advances exactly one
- * step. Failures are injected through the methods below, never over HTTP.
+ * <p>Serves under {@code /v1}: {@code POST/GET /files}, {@code GET/DELETE /files/{id}}, {@code GET
+ * /files/{id}/content}, {@code POST/GET /batches}, {@code GET /batches/{id}} and {@code POST
+ * /batches/{id}/cancel}, with bearer auth required. A batch advances one status (validating →
+ * in_progress → finalizing → completed, or failed/expired/cancelling → cancelled) each time {@code
+ * GET /batches/{id}} finds that the step duration has passed since its last transition, measured on
+ * the injected clock; with {@link Duration#ZERO} every retrieve advances exactly one step. Failures
+ * are injected through the methods below, never over HTTP.
  *
  * <pre>{@code
  * try (OpenAiSimulator sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).start()) {
@@ -50,6 +50,7 @@ public final class OpenAiSimulator implements AutoCloseable {
      * chose a value) before that happens; it only affects com.sun.net.httpserver servers.
      */
     private static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
+
     /** Bounds the request log of a long-running simulator (a local stack polls for hours). */
     private static final int MAX_LOGGED_REQUESTS = 100_000;
 
@@ -69,26 +70,53 @@ public final class OpenAiSimulator implements AutoCloseable {
         this.retryAfter = builder.retryAfter;
         this.dialect = builder.dialect;
         this.files = new FileStore(builder.clock, dialect);
-        this.batches = new BatchEngine(files, faults, builder.clock, mapper, builder.seed, builder.stepDuration,
-                builder.cachedInputFraction, builder.fractionCompletedBeforeCancel, dialect);
+        this.batches =
+                new BatchEngine(
+                        files,
+                        faults,
+                        builder.clock,
+                        mapper,
+                        builder.seed,
+                        builder.stepDuration,
+                        builder.cachedInputFraction,
+                        builder.fractionCompletedBeforeCancel,
+                        dialect);
         AtomicInteger threadCount = new AtomicInteger();
-        this.executor = Executors.newFixedThreadPool(builder.threads, runnable -> {
-            Thread thread = new Thread(runnable, "openai-sim-" + threadCount.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.executor =
+                Executors.newFixedThreadPool(
+                        builder.threads,
+                        runnable -> {
+                            Thread thread =
+                                    new Thread(
+                                            runnable,
+                                            "openai-sim-" + threadCount.incrementAndGet());
+                            thread.setDaemon(true);
+                            return thread;
+                        });
         if (System.getProperty(NODELAY_PROPERTY) == null) {
             System.setProperty(NODELAY_PROPERTY, "true");
         }
         try {
-            this.server = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), builder.port), 0);
+            this.server =
+                    HttpServer.create(
+                            new InetSocketAddress(InetAddress.getByName("127.0.0.1"), builder.port),
+                            0);
         } catch (IOException e) {
             executor.shutdownNow();
             files.close();
             throw e;
         }
-        server.createContext("/", new ApiHandler(dialect, files, batches, faults, mapper, this::record, uploads,
-                () -> retryAfter));
+        server.createContext(
+                "/",
+                new ApiHandler(
+                        dialect,
+                        files,
+                        batches,
+                        faults,
+                        mapper,
+                        this::record,
+                        uploads,
+                        () -> retryAfter));
         server.setExecutor(executor);
         server.start();
     }
@@ -102,7 +130,10 @@ public final class OpenAiSimulator implements AutoCloseable {
         return new Builder();
     }
 
-    /** Settings fixed for the simulator's lifetime (step duration and a few others can change later). */
+    /**
+     * Settings fixed for the simulator's lifetime (step duration and a few others can change
+     * later).
+     */
     public static final class Builder {
         private int port;
         private Clock clock = Clock.systemUTC();
@@ -114,8 +145,7 @@ public final class OpenAiSimulator implements AutoCloseable {
         private Duration retryAfter = Duration.ofSeconds(1);
         private Dialect dialect = Dialect.OPENAI;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /** The service to play (OpenAI by default); see {@link Dialect} for what each changes. */
         public Builder dialect(Dialect dialect) {
@@ -167,7 +197,8 @@ public final class OpenAiSimulator implements AutoCloseable {
 
         /** See {@link OpenAiSimulator#setFractionCompletedBeforeCancel(double)}; default 0.5. */
         public Builder fractionCompletedBeforeCancel(double fraction) {
-            this.fractionCompletedBeforeCancel = fraction(fraction, "fractionCompletedBeforeCancel");
+            this.fractionCompletedBeforeCancel =
+                    fraction(fraction, "fractionCompletedBeforeCancel");
             return this;
         }
 
@@ -181,7 +212,8 @@ public final class OpenAiSimulator implements AutoCloseable {
             try {
                 return new OpenAiSimulator(this);
             } catch (IOException e) {
-                throw new UncheckedIOException("Could not start the OpenAI simulator on port " + port, e);
+                throw new UncheckedIOException(
+                        "Could not start the OpenAI simulator on port " + port, e);
             }
         }
     }
@@ -214,10 +246,16 @@ public final class OpenAiSimulator implements AutoCloseable {
      * run after this call (lines run when a batch leaves {@code in_progress}); the first matching
      * rule wins, and predicate rules win over fraction rules.
      */
-    public void failLines(Predicate<String> customIdPredicate, int statusCode, String code, String message) {
+    public void failLines(
+            Predicate<String> customIdPredicate, int statusCode, String code, String message) {
         Objects.requireNonNull(customIdPredicate, "customIdPredicate");
-        faults.failLines(customIdPredicate, new FaultPlan.LineFailure(errorStatus(statusCode), code,
-                message == null ? ApiError.defaultMessage(statusCode) : message, null));
+        faults.failLines(
+                customIdPredicate,
+                new FaultPlan.LineFailure(
+                        errorStatus(statusCode),
+                        code,
+                        message == null ? ApiError.defaultMessage(statusCode) : message,
+                        null));
     }
 
     /**
@@ -229,19 +267,28 @@ public final class OpenAiSimulator implements AutoCloseable {
     }
 
     /** Like {@link #failFraction(double, long)} with a chosen status and error body. */
-    public void failFraction(double fraction, long seed, int statusCode, String code, String message) {
-        faults.failFraction(fraction(fraction, "fraction"), seed, new FaultPlan.LineFailure(errorStatus(statusCode),
-                code, message == null ? ApiError.defaultMessage(statusCode) : message, null));
+    public void failFraction(
+            double fraction, long seed, int statusCode, String code, String message) {
+        faults.failFraction(
+                fraction(fraction, "fraction"),
+                seed,
+                new FaultPlan.LineFailure(
+                        errorStatus(statusCode),
+                        code,
+                        message == null ? ApiError.defaultMessage(statusCode) : message,
+                        null));
     }
 
     /**
-     * Makes the next {@code count} batches created expire instead of finalizing: they go
-     * validating → in_progress → expired, with {@code fractionCompletedBeforeExpiry} of their lines
-     * executed (in the output or error file as usual) and the rest in the error file as
-     * {@code batch_expired}. A batch whose 24 h window closes on the injected clock expires too.
+     * Makes the next {@code count} batches created expire instead of finalizing: they go validating
+     * → in_progress → expired, with {@code fractionCompletedBeforeExpiry} of their lines executed
+     * (in the output or error file as usual) and the rest in the error file as {@code
+     * batch_expired}. A batch whose 24 h window closes on the injected clock expires too.
      */
     public void expireNextBatches(int count, double fractionCompletedBeforeExpiry) {
-        faults.expireNextBatches(count(count), fraction(fractionCompletedBeforeExpiry, "fractionCompletedBeforeExpiry"));
+        faults.expireNextBatches(
+                count(count),
+                fraction(fractionCompletedBeforeExpiry, "fractionCompletedBeforeExpiry"));
     }
 
     /**
@@ -249,43 +296,60 @@ public final class OpenAiSimulator implements AutoCloseable {
      * {@code token_limit_exceeded}), even when their input file is valid.
      */
     public void failNextBatchValidations(int count, String code, String message) {
-        faults.failNextBatchValidations(count(count), new FaultPlan.ValidationFailure(
-                Objects.requireNonNull(code, "code"), Objects.requireNonNull(message, "message")));
+        faults.failNextBatchValidations(
+                count(count),
+                new FaultPlan.ValidationFailure(
+                        Objects.requireNonNull(code, "code"),
+                        Objects.requireNonNull(message, "message")));
     }
 
     /**
-     * Makes the next {@code count} calls of an operation (its spec operationId, e.g.
-     * {@code "createFile"}, {@code "createBatch"}, {@code "retrieveBatch"}, {@code "downloadFile"},
-     * {@code "deleteFile"}) answer {@code status} with the error envelope, without doing anything;
-     * a 429 carries {@code Retry-After} and {@code retry-after-ms} headers.
+     * Makes the next {@code count} calls of an operation (its spec operationId, e.g. {@code
+     * "createFile"}, {@code "createBatch"}, {@code "retrieveBatch"}, {@code "downloadFile"}, {@code
+     * "deleteFile"}) answer {@code status} with the error envelope, without doing anything; a 429
+     * carries {@code Retry-After} and {@code retry-after-ms} headers.
      */
     public void failNextCalls(String operation, int status, int count) {
         failNextCalls(Operation.fromOperationId(operation), status, count);
     }
 
     public void failNextCalls(Operation operation, int status, int count) {
-        failNextCalls(operation, status, count, ApiError.defaultCode(status), ApiError.defaultMessage(status));
+        failNextCalls(
+                operation,
+                status,
+                count,
+                ApiError.defaultCode(status),
+                ApiError.defaultMessage(status));
     }
 
-    public void failNextCalls(Operation operation, int status, int count, String code, String message) {
-        faults.addCallFaults(Objects.requireNonNull(operation, "operation"), new FaultPlan.CallFault(
-                errorStatus(status), code, message == null ? ApiError.defaultMessage(status) : message, false),
+    public void failNextCalls(
+            Operation operation, int status, int count, String code, String message) {
+        faults.addCallFaults(
+                Objects.requireNonNull(operation, "operation"),
+                new FaultPlan.CallFault(
+                        errorStatus(status),
+                        code,
+                        message == null ? ApiError.defaultMessage(status) : message,
+                        false),
                 count(count));
     }
 
     /**
-     * Makes the next {@code count} successful calls of {@code operation} (e.g. {@link Operation#CREATE_FILE},
-     * {@link Operation#CREATE_BATCH}) take effect — the file is stored, the batch is created — and
-     * then lose their answer {@code how}: a 502 from the edge, a reset connection, or a cut 200.
+     * Makes the next {@code count} successful calls of {@code operation} (e.g. {@link
+     * Operation#CREATE_FILE}, {@link Operation#CREATE_BATCH}) take effect — the file is stored, the
+     * batch is created — and then lose their answer {@code how}: a 502 from the edge, a reset
+     * connection, or a cut 200.
      */
     public void loseNextAnswers(Operation operation, LostAnswer how, int count) {
-        faults.addLostAnswers(Objects.requireNonNull(operation, "operation"), Objects.requireNonNull(how, "how"),
+        faults.addLostAnswers(
+                Objects.requireNonNull(operation, "operation"),
+                Objects.requireNonNull(how, "how"),
                 count(count));
     }
 
     /**
-     * Makes the next {@code count} batch creations answer 400 {@code file_not_ready}: the input file
-     * was uploaded but cannot be read yet. Nothing is created.
+     * Makes the next {@code count} batch creations answer 400 {@code file_not_ready}: the input
+     * file was uploaded but cannot be read yet. Nothing is created.
      */
     public void fileNotReadyForNextCreates(int count) {
         faults.addFileNotReady(count(count));
@@ -294,8 +358,8 @@ public final class OpenAiSimulator implements AutoCloseable {
     /**
      * An enqueued-token limit across the batches not yet done (validating, in progress, finalizing,
      * cancelling), counted in prompt tokens as results report them. A batch that would exceed it is
-     * refused at create with 400 {@code token_limit_exceeded} when {@code refuseAtCreate}, or else is
-     * created and fails in validation with that code in {@code errors.data}, as OpenAI does. The
+     * refused at create with 400 {@code token_limit_exceeded} when {@code refuseAtCreate}, or else
+     * is created and fails in validation with that code in {@code errors.data}, as OpenAI does. The
      * message states the limit. Null removes it.
      */
     public void setEnqueuedTokenLimit(Long tokens, boolean refuseAtCreate) {
@@ -308,8 +372,10 @@ public final class OpenAiSimulator implements AutoCloseable {
     }
 
     public void malformNextCalls(Operation operation, int count) {
-        faults.addCallFaults(Objects.requireNonNull(operation, "operation"),
-                new FaultPlan.CallFault(200, null, null, true), count(count));
+        faults.addCallFaults(
+                Objects.requireNonNull(operation, "operation"),
+                new FaultPlan.CallFault(200, null, null, true),
+                count(count));
     }
 
     /** Delays every HTTP answer by {@code latency}. */
@@ -432,7 +498,8 @@ public final class OpenAiSimulator implements AutoCloseable {
 
     private static int errorStatus(int status) {
         if (status < 400 || status > 599) {
-            throw new IllegalArgumentException("status must be an HTTP error status (400..599), got " + status);
+            throw new IllegalArgumentException(
+                    "status must be an HTTP error status (400..599), got " + status);
         }
         return status;
     }

@@ -32,7 +32,12 @@ public enum Operation {
                 return op;
             }
         }
-        throw new IllegalArgumentException("Unknown operation '" + operationId + "'; expected one of "
-                + Arrays.stream(values()).map(Operation::operationId).collect(Collectors.joining(", ")));
+        throw new IllegalArgumentException(
+                "Unknown operation '"
+                        + operationId
+                        + "'; expected one of "
+                        + Arrays.stream(values())
+                                .map(Operation::operationId)
+                                .collect(Collectors.joining(", ")));
     }
 }

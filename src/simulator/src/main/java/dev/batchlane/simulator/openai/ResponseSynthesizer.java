@@ -31,11 +31,9 @@ final class ResponseSynthesizer {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     /** A synthesized body and the usage it reports. */
-    record Result(ObjectNode body, KnownUsage usage) {
-    }
+    record Result(ObjectNode body, KnownUsage usage) {}
 
-    private ResponseSynthesizer() {
-    }
+    private ResponseSynthesizer() {}
 
     /**
      * The 400 a real endpoint would give this request body, or null when it would accept it. Only
@@ -45,51 +43,79 @@ final class ResponseSynthesizer {
         if (!endpoint.equals(MODERATIONS) && !nonEmptyText(body.get("model"))) {
             return new FaultPlan.LineFailure(400, null, "you must provide a model parameter", null);
         }
-        String required = switch (endpoint) {
-            case CHAT -> body.path("messages").isArray() && !body.path("messages").isEmpty() ? null : "messages";
-            case EMBEDDINGS, MODERATIONS -> body.hasNonNull("input") ? null : "input";
-            case COMPLETIONS, IMAGE_GENERATIONS, IMAGE_EDITS, VIDEOS -> body.hasNonNull("prompt") ? null : "prompt";
-            default -> null;
-        };
+        String required =
+                switch (endpoint) {
+                    case CHAT ->
+                            body.path("messages").isArray() && !body.path("messages").isEmpty()
+                                    ? null
+                                    : "messages";
+                    case EMBEDDINGS, MODERATIONS -> body.hasNonNull("input") ? null : "input";
+                    case COMPLETIONS, IMAGE_GENERATIONS, IMAGE_EDITS, VIDEOS ->
+                            body.hasNonNull("prompt") ? null : "prompt";
+                    default -> null;
+                };
         if (required != null) {
-            return new FaultPlan.LineFailure(400, "missing_required_parameter",
-                    "Missing required parameter: '" + required + "'.", required);
+            return new FaultPlan.LineFailure(
+                    400,
+                    "missing_required_parameter",
+                    "Missing required parameter: '" + required + "'.",
+                    required);
         }
         return null;
     }
 
-    static Result respond(String endpoint, String customId, JsonNode body, long created, double cachedFraction) {
-        String model = body.path("model").asText(endpoint.equals(MODERATIONS) ? "omni-moderation-latest" : "");
+    static Result respond(
+            String endpoint, String customId, JsonNode body, long created, double cachedFraction) {
+        String model =
+                body.path("model")
+                        .asText(endpoint.equals(MODERATIONS) ? "omni-moderation-latest" : "");
         long prompt = promptTokens(endpoint, body);
         long cached = (long) Math.floor(prompt * cachedFraction);
         Integer cap = firstInt(body, "max_completion_tokens", "max_tokens", "max_output_tokens");
-        long completion = cap == null ? NATURAL_COMPLETION_TOKENS
-                : Math.max(1, Math.min(cap, NATURAL_COMPLETION_TOKENS));
+        long completion =
+                cap == null
+                        ? NATURAL_COMPLETION_TOKENS
+                        : Math.max(1, Math.min(cap, NATURAL_COMPLETION_TOKENS));
         boolean truncated = cap != null && cap < NATURAL_COMPLETION_TOKENS;
         String text = "Simulated reply to " + customId + ".";
         return switch (endpoint) {
-            case CHAT -> new Result(chatCompletion(model, created, text, truncated, prompt, cached, completion),
-                    new KnownUsage(prompt, cached, completion));
-            case COMPLETIONS -> new Result(textCompletion(model, created, text, truncated, prompt, completion),
-                    new KnownUsage(prompt, 0, completion));
-            case RESPONSES -> new Result(response(model, created, text, truncated, prompt, cached, completion),
-                    new KnownUsage(prompt, cached, completion));
-            case EMBEDDINGS -> new Result(embeddings(model, body, prompt), new KnownUsage(prompt, 0, 0));
+            case CHAT ->
+                    new Result(
+                            chatCompletion(
+                                    model, created, text, truncated, prompt, cached, completion),
+                            new KnownUsage(prompt, cached, completion));
+            case COMPLETIONS ->
+                    new Result(
+                            textCompletion(model, created, text, truncated, prompt, completion),
+                            new KnownUsage(prompt, 0, completion));
+            case RESPONSES ->
+                    new Result(
+                            response(model, created, text, truncated, prompt, cached, completion),
+                            new KnownUsage(prompt, cached, completion));
+            case EMBEDDINGS ->
+                    new Result(embeddings(model, body, prompt), new KnownUsage(prompt, 0, 0));
             case MODERATIONS -> new Result(moderation(model, body), KnownUsage.ZERO);
-            case IMAGE_GENERATIONS, IMAGE_EDITS -> new Result(image(created, prompt, completion),
-                    new KnownUsage(prompt, 0, completion));
+            case IMAGE_GENERATIONS, IMAGE_EDITS ->
+                    new Result(
+                            image(created, prompt, completion),
+                            new KnownUsage(prompt, 0, completion));
             case VIDEOS -> new Result(video(model, created), KnownUsage.ZERO);
-            default -> throw new IllegalStateException("endpoint accepted at creation but not simulated: " + endpoint);
+            default ->
+                    throw new IllegalStateException(
+                            "endpoint accepted at creation but not simulated: " + endpoint);
         };
     }
 
     static long promptTokens(String endpoint, JsonNode body) {
         TextCount count = new TextCount();
         switch (endpoint) {
-            case CHAT -> body.path("messages").forEach(message -> {
-                count.units++;
-                count.add(message.get("content"));
-            });
+            case CHAT ->
+                    body.path("messages")
+                            .forEach(
+                                    message -> {
+                                        count.units++;
+                                        count.add(message.get("content"));
+                                    });
             case RESPONSES -> {
                 if (body.hasNonNull("instructions")) {
                     count.units++;
@@ -97,10 +123,11 @@ final class ResponseSynthesizer {
                 }
                 JsonNode input = body.get("input");
                 if (input != null && input.isArray()) {
-                    input.forEach(item -> {
-                        count.units++;
-                        count.add(item.isTextual() ? item : item.get("content"));
-                    });
+                    input.forEach(
+                            item -> {
+                                count.units++;
+                                count.add(item.isTextual() ? item : item.get("content"));
+                            });
                 } else if (input != null && !input.isNull()) {
                     count.units++;
                     count.add(input);
@@ -112,8 +139,14 @@ final class ResponseSynthesizer {
         return (count.chars + 3) / 4 + 3L * count.units;
     }
 
-    private static ObjectNode chatCompletion(String model, long created, String text, boolean truncated,
-            long prompt, long cached, long completion) {
+    private static ObjectNode chatCompletion(
+            String model,
+            long created,
+            String text,
+            boolean truncated,
+            long prompt,
+            long cached,
+            long completion) {
         ObjectNode body = NODES.objectNode();
         body.put("id", Ids.withPrefix("chatcmpl-"));
         body.put("object", "chat.completion");
@@ -132,16 +165,26 @@ final class ResponseSynthesizer {
         usage.put("prompt_tokens", prompt);
         usage.put("completion_tokens", completion);
         usage.put("total_tokens", prompt + completion);
-        usage.putObject("prompt_tokens_details").put("cached_tokens", cached).put("audio_tokens", 0);
-        usage.putObject("completion_tokens_details").put("reasoning_tokens", 0).put("audio_tokens", 0)
-                .put("accepted_prediction_tokens", 0).put("rejected_prediction_tokens", 0);
+        usage.putObject("prompt_tokens_details")
+                .put("cached_tokens", cached)
+                .put("audio_tokens", 0);
+        usage.putObject("completion_tokens_details")
+                .put("reasoning_tokens", 0)
+                .put("audio_tokens", 0)
+                .put("accepted_prediction_tokens", 0)
+                .put("rejected_prediction_tokens", 0);
         body.put("service_tier", "default");
         body.putNull("system_fingerprint");
         return body;
     }
 
-    private static ObjectNode textCompletion(String model, long created, String text, boolean truncated,
-            long prompt, long completion) {
+    private static ObjectNode textCompletion(
+            String model,
+            long created,
+            String text,
+            boolean truncated,
+            long prompt,
+            long completion) {
         ObjectNode body = NODES.objectNode();
         body.put("id", Ids.withPrefix("cmpl-"));
         body.put("object", "text_completion");
@@ -159,8 +202,14 @@ final class ResponseSynthesizer {
         return body;
     }
 
-    private static ObjectNode response(String model, long created, String text, boolean truncated,
-            long prompt, long cached, long completion) {
+    private static ObjectNode response(
+            String model,
+            long created,
+            String text,
+            boolean truncated,
+            long prompt,
+            long cached,
+            long completion) {
         ObjectNode body = NODES.objectNode();
         body.put("id", Ids.withPrefix("resp_"));
         body.put("object", "response");
@@ -192,10 +241,13 @@ final class ResponseSynthesizer {
     }
 
     private static ObjectNode embeddings(String model, JsonNode request, long prompt) {
-        int dimensions = request.path("dimensions").canConvertToInt()
-                ? Math.max(1, Math.min(request.path("dimensions").asInt(), 4096)) : DEFAULT_EMBEDDING_DIMENSIONS;
+        int dimensions =
+                request.path("dimensions").canConvertToInt()
+                        ? Math.max(1, Math.min(request.path("dimensions").asInt(), 4096))
+                        : DEFAULT_EMBEDDING_DIMENSIONS;
         JsonNode input = request.get("input");
-        // A flat array of numbers is one pre-tokenised input, an array of strings or arrays is many.
+        // A flat array of numbers is one pre-tokenised input, an array of strings or arrays is
+        // many.
         boolean many = input.isArray() && !input.isEmpty() && !input.get(0).isNumber();
         ArrayNode data = NODES.arrayNode();
         int count = many ? input.size() : 1;
@@ -238,8 +290,11 @@ final class ResponseSynthesizer {
         ObjectNode body = NODES.objectNode();
         body.put("created", created);
         // A 1x1 transparent PNG: small, valid, and obviously not a real result.
-        body.putArray("data").addObject().put("b64_json",
-                "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=");
+        body.putArray("data")
+                .addObject()
+                .put(
+                        "b64_json",
+                        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=");
         ObjectNode usage = body.putObject("usage");
         usage.put("input_tokens", prompt);
         usage.putObject("input_tokens_details").put("text_tokens", prompt).put("image_tokens", 0);

@@ -7,14 +7,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The JSON shapes of the spec's response schemas. Optional fields are always present, as
- * {@code null} when unset, because that is what the real API sends (the patched spec allows it).
+ * The JSON shapes of the spec's response schemas. Optional fields are always present, as {@code
+ * null} when unset, because that is what the real API sends (the patched spec allows it).
  */
 final class Wire {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
-    private Wire() {
-    }
+    private Wire() {}
 
     /** {@code OpenAIFile}. */
     static ObjectNode file(StoredFile file) {
@@ -135,31 +134,46 @@ final class Wire {
         node.put("error_file", batch.errorFileId);
         var errors = node.putArray("errors");
         for (BatchError error : batch.errors) {
-            errors.addObject().put("message", (error.line() == null ? "" : "line " + error.line() + ": ")
-                    + error.code() + ": " + error.message()).put("count", 1);
+            errors.addObject()
+                    .put(
+                            "message",
+                            (error.line() == null ? "" : "line " + error.line() + ": ")
+                                    + error.code()
+                                    + ": "
+                                    + error.message())
+                    .put("count", 1);
         }
-        node.put("status", switch (batch.status) {
-            case VALIDATING -> "QUEUED";
-            case IN_PROGRESS, FINALIZING -> "RUNNING";
-            case COMPLETED -> "SUCCESS";
-            case FAILED -> "FAILED";
-            case EXPIRED -> "TIMEOUT_EXCEEDED";
-            case CANCELLING -> "CANCELLATION_REQUESTED";
-            case CANCELLED -> "CANCELLED";
-        });
+        node.put(
+                "status",
+                switch (batch.status) {
+                    case VALIDATING -> "QUEUED";
+                    case IN_PROGRESS, FINALIZING -> "RUNNING";
+                    case COMPLETED -> "SUCCESS";
+                    case FAILED -> "FAILED";
+                    case EXPIRED -> "TIMEOUT_EXCEEDED";
+                    case CANCELLING -> "CANCELLATION_REQUESTED";
+                    case CANCELLED -> "CANCELLED";
+                });
         node.put("created_at", batch.createdAt);
         node.put("total_requests", batch.total);
         node.put("completed_requests", batch.completed + batch.failed);
         node.put("succeeded_requests", batch.completed);
         node.put("failed_requests", batch.failed);
         node.put("started_at", batch.inProgressAt);
-        Long ended = batch.completedAt != null ? batch.completedAt : batch.failedAt != null ? batch.failedAt
-                : batch.expiredAt != null ? batch.expiredAt : batch.cancelledAt;
+        Long ended =
+                batch.completedAt != null
+                        ? batch.completedAt
+                        : batch.failedAt != null
+                                ? batch.failedAt
+                                : batch.expiredAt != null ? batch.expiredAt : batch.cancelledAt;
         node.put("completed_at", ended);
         return node;
     }
 
-    /** Mistral's error answer: flat, {@code {"object": "error", "message", "type", "param", "code"}}. */
+    /**
+     * Mistral's error answer: flat, {@code {"object": "error", "message", "type", "param",
+     * "code"}}.
+     */
     static ObjectNode mistralError(ApiError error) {
         ObjectNode node = NODES.objectNode();
         node.put("object", "error");
@@ -176,7 +190,9 @@ final class Wire {
         node.put("object", "list");
         node.putArray("data").addAll(batches);
         node.put("first_id", batches.isEmpty() ? null : batches.get(0).get("id").asText());
-        node.put("last_id", batches.isEmpty() ? null : batches.get(batches.size() - 1).get("id").asText());
+        node.put(
+                "last_id",
+                batches.isEmpty() ? null : batches.get(batches.size() - 1).get("id").asText());
         node.put("has_more", hasMore);
         return node;
     }

@@ -39,25 +39,37 @@ class BatchFailuresTest {
 
     @Test
     void failLines_landInTheErrorFileWithTheConfiguredStatusAndBody() {
-        sim.failLines(id -> id.equals("req-2"), 429, "rate_limit_exceeded", "Too many tokens for this line.");
+        sim.failLines(
+                id -> id.equals("req-2"),
+                429,
+                "rate_limit_exceeded",
+                "Too many tokens for this line.");
         sim.failLines(id -> id.equals("req-4"), 503, null, null);
 
         JsonNode batch = client.pollToTerminal(client.submit(Jsonl.chat(5), Jsonl.CHAT));
         List<JsonNode> errors = client.download(batch.get("error_file_id").asText());
 
         assertThat(errors).hasSize(2);
-        JsonNode limited = errors.stream().filter(l -> l.get("custom_id").asText().equals("req-2")).findFirst()
-                .orElseThrow();
+        JsonNode limited =
+                errors.stream()
+                        .filter(l -> l.get("custom_id").asText().equals("req-2"))
+                        .findFirst()
+                        .orElseThrow();
         assertThat(limited.get("id").asText()).startsWith("batch_req_");
         assertThat(limited.get("error").isNull()).isTrue();
         assertThat(limited.at("/response/status_code").asInt()).isEqualTo(429);
         assertThat(limited.at("/response/request_id").asText()).startsWith("req_");
-        assertThat(limited.at("/response/body/error/message").asText()).isEqualTo("Too many tokens for this line.");
-        assertThat(limited.at("/response/body/error/code").asText()).isEqualTo("rate_limit_exceeded");
+        assertThat(limited.at("/response/body/error/message").asText())
+                .isEqualTo("Too many tokens for this line.");
+        assertThat(limited.at("/response/body/error/code").asText())
+                .isEqualTo("rate_limit_exceeded");
         assertThat(limited.at("/response/body/error/type").asText()).isEqualTo("requests");
         assertThat(limited.at("/response/body/error").has("param")).isTrue();
-        JsonNode unavailable = errors.stream().filter(l -> l.get("custom_id").asText().equals("req-4")).findFirst()
-                .orElseThrow();
+        JsonNode unavailable =
+                errors.stream()
+                        .filter(l -> l.get("custom_id").asText().equals("req-4"))
+                        .findFirst()
+                        .orElseThrow();
         assertThat(unavailable.at("/response/status_code").asInt()).isEqualTo(503);
         assertThat(unavailable.at("/response/body/error/type").asText()).isEqualTo("server_error");
         assertThat(batch.get("status").asText()).isEqualTo("completed");
@@ -74,7 +86,10 @@ class BatchFailuresTest {
 
         assertThat(failedFirst).hasSizeBetween(40, 80).isEqualTo(failedSecond);
         assertThat(client.download(first.get("error_file_id").asText()))
-                .allSatisfy(line -> assertThat(line.at("/response/status_code").asInt()).isEqualTo(500));
+                .allSatisfy(
+                        line ->
+                                assertThat(line.at("/response/status_code").asInt())
+                                        .isEqualTo(500));
         assertThat(first.at("/request_counts/failed").asInt()).isEqualTo(failedFirst.size());
     }
 
@@ -83,10 +98,14 @@ class BatchFailuresTest {
         sim.expireNextBatches(1, 0.4);
         String id = client.submit(Jsonl.chat(10), Jsonl.CHAT);
 
-        List<String> statuses = Stream.of(1, 2).map(i -> {
-            clock.advance(Duration.ofSeconds(1));
-            return client.getBatch(id).json().get("status").asText();
-        }).toList();
+        List<String> statuses =
+                Stream.of(1, 2)
+                        .map(
+                                i -> {
+                                    clock.advance(Duration.ofSeconds(1));
+                                    return client.getBatch(id).json().get("status").asText();
+                                })
+                        .toList();
         JsonNode expired = client.getBatch(id).json();
         List<JsonNode> output = client.download(expired.get("output_file_id").asText());
         List<JsonNode> errors = client.download(expired.get("error_file_id").asText());
@@ -95,12 +114,16 @@ class BatchFailuresTest {
         assertThat(expired.get("expired_at").asLong()).isEqualTo(START.getEpochSecond() + 2);
         assertThat(expired.get("finalizing_at").isNull()).isTrue();
         assertThat(output).hasSize(4);
-        assertThat(errors).hasSize(6).allSatisfy(line -> {
-            assertThat(line.get("response").isNull()).isTrue();
-            assertThat(line.at("/error/code").asText()).isEqualTo("batch_expired");
-            assertThat(line.at("/error/message").asText())
-                    .isEqualTo("This request could not be executed before the completion window expired.");
-        });
+        assertThat(errors)
+                .hasSize(6)
+                .allSatisfy(
+                        line -> {
+                            assertThat(line.get("response").isNull()).isTrue();
+                            assertThat(line.at("/error/code").asText()).isEqualTo("batch_expired");
+                            assertThat(line.at("/error/message").asText())
+                                    .isEqualTo(
+                                            "This request could not be executed before the completion window expired.");
+                        });
         assertThat(customIds(output)).doesNotContainAnyElementsOf(customIds(errors));
         assertThat(expired.at("/request_counts/completed").asInt()).isEqualTo(4);
         assertThat(expired.at("/usage/output_tokens").asInt()).isEqualTo(4 * 16);
@@ -132,7 +155,8 @@ class BatchFailuresTest {
 
         assertThat(batch.get("status").asText()).isEqualTo("expired");
         assertThat(client.download(batch.get("error_file_id").asText()))
-                .extracting(line -> line.at("/error/code").asText()).containsOnly("batch_expired");
+                .extracting(line -> line.at("/error/code").asText())
+                .containsOnly("batch_expired");
     }
 
     static Stream<Arguments> invalidInputFiles() {
@@ -140,18 +164,28 @@ class BatchFailuresTest {
         return Stream.of(
                 Arguments.of(ok + "\n{not json\n", "invalid_json_line", 2),
                 Arguments.of(ok + "\n" + ok + "\n", "duplicate_custom_id", 2),
-                Arguments.of(ok.replace("/v1/chat/completions", "/v1/embeddings"), "url_mismatch", 1),
-                Arguments.of("{\"custom_id\":\"a\",\"method\":\"POST\",\"body\":{}}", "missing_required_parameter", 1),
-                Arguments.of("\n\n" + "{\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}}",
-                        "missing_required_parameter", 3),
-                Arguments.of(ok + "\n" + Jsonl.chatLine("b", "hi", null).replace(Jsonl.MODEL, "gpt-4o"),
-                        "model_mismatch", 2),
+                Arguments.of(
+                        ok.replace("/v1/chat/completions", "/v1/embeddings"), "url_mismatch", 1),
+                Arguments.of(
+                        "{\"custom_id\":\"a\",\"method\":\"POST\",\"body\":{}}",
+                        "missing_required_parameter",
+                        1),
+                Arguments.of(
+                        "\n\n"
+                                + "{\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}}",
+                        "missing_required_parameter",
+                        3),
+                Arguments.of(
+                        ok + "\n" + Jsonl.chatLine("b", "hi", null).replace(Jsonl.MODEL, "gpt-4o"),
+                        "model_mismatch",
+                        2),
                 Arguments.of("\n  \n", "empty_file", null));
     }
 
     @ParameterizedTest(name = "{1}")
     @MethodSource("invalidInputFiles")
-    void invalidInputLine_failsTheBatchAtValidation_withCodeAndLine(String jsonl, String code, Integer line) {
+    void invalidInputLine_failsTheBatchAtValidation_withCodeAndLine(
+            String jsonl, String code, Integer line) {
         String id = client.submit(jsonl, Jsonl.CHAT);
 
         clock.advance(Duration.ofSeconds(3));
@@ -181,13 +215,20 @@ class BatchFailuresTest {
 
         JsonNode batch = client.pollToTerminal(client.submit(jsonl, Jsonl.CHAT));
 
-        assertThat(batch.at("/errors/data")).extracting(e -> e.get("line").asInt()).containsExactly(1, 3);
+        assertThat(batch.at("/errors/data"))
+                .extracting(e -> e.get("line").asInt())
+                .containsExactly(1, 3);
         assertThat(batch.at("/errors/data/1/param").asText()).isEqualTo("method");
     }
 
     @Test
     void validation_acceptsCrlfLineEndingsAndAByteOrderMark() {
-        String jsonl = "\uFEFF" + Jsonl.chatLine("a", "hi", null) + "\r\n" + Jsonl.chatLine("b", "hi", null) + "\r\n";
+        String jsonl =
+                "\uFEFF"
+                        + Jsonl.chatLine("a", "hi", null)
+                        + "\r\n"
+                        + Jsonl.chatLine("b", "hi", null)
+                        + "\r\n";
 
         JsonNode batch = client.pollToTerminal(client.submit(jsonl, Jsonl.CHAT));
 
@@ -197,7 +238,8 @@ class BatchFailuresTest {
 
     @Test
     void failNextBatchValidations_failsAValidBatchWithTheGivenError() {
-        sim.failNextBatchValidations(1, "token_limit_exceeded", "Enqueued token limit reached for gpt-4o-mini.");
+        sim.failNextBatchValidations(
+                1, "token_limit_exceeded", "Enqueued token limit reached for gpt-4o-mini.");
 
         JsonNode failed = client.pollToTerminal(client.submit(Jsonl.chat(2), Jsonl.CHAT));
         JsonNode next = client.pollToTerminal(client.submit(Jsonl.chat(2), Jsonl.CHAT));
@@ -205,11 +247,14 @@ class BatchFailuresTest {
         assertThat(failed.get("status").asText()).isEqualTo("failed");
         assertThat(failed.at("/errors/data/0/code").asText()).isEqualTo("token_limit_exceeded");
         assertThat(next.get("status").asText()).isEqualTo("completed");
-        assertThat(sim.batches()).extracting(BatchSnapshot::errorCodes)
+        assertThat(sim.batches())
+                .extracting(BatchSnapshot::errorCodes)
                 .containsExactly(List.of("token_limit_exceeded"), List.of());
     }
 
     private static Set<String> customIds(List<JsonNode> lines) {
-        return lines.stream().map(line -> line.get("custom_id").asText()).collect(Collectors.toSet());
+        return lines.stream()
+                .map(line -> line.get("custom_id").asText())
+                .collect(Collectors.toSet());
     }
 }

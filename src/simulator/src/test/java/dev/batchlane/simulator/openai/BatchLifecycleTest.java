@@ -44,7 +44,9 @@ class BatchLifecycleTest {
     @Test
     void createBatch_thenRetrieve_progressesThroughStatusesToCompleted() {
         String inputFileId = client.uploadJsonl(Jsonl.chat(4));
-        JsonNode created = client.createBatch(inputFileId, Jsonl.CHAT, Map.of("job", "j-42", "shard", "3")).json();
+        JsonNode created =
+                client.createBatch(inputFileId, Jsonl.CHAT, Map.of("job", "j-42", "shard", "3"))
+                        .json();
         String id = created.get("id").asText();
         long t0 = START.getEpochSecond();
 
@@ -64,8 +66,10 @@ class BatchLifecycleTest {
         assertThat(created.get("expires_at").asLong()).isEqualTo(t0 + 86_400);
         assertThat(created.get("in_progress_at").isNull()).isTrue();
         assertThat(created.get("output_file_id").isNull()).isTrue();
-        assertThat(created.get("metadata")).isEqualTo(SimClient.JSON.valueToTree(Map.of("job", "j-42", "shard", "3")));
-        assertThat(seen).extracting(b -> b.get("status").asText())
+        assertThat(created.get("metadata"))
+                .isEqualTo(SimClient.JSON.valueToTree(Map.of("job", "j-42", "shard", "3")));
+        assertThat(seen)
+                .extracting(b -> b.get("status").asText())
                 .containsExactly("in_progress", "finalizing", "completed");
 
         JsonNode inProgress = seen.get(0);
@@ -88,7 +92,10 @@ class BatchLifecycleTest {
         for (String never : List.of("failed_at", "expired_at", "cancelling_at", "cancelled_at")) {
             assertThat(completed.get(never).isNull()).as(never).isTrue();
         }
-        assertThat(sim.batch(id)).get().extracting(BatchSnapshot::status).isEqualTo(BatchStatus.COMPLETED);
+        assertThat(sim.batch(id))
+                .get()
+                .extracting(BatchSnapshot::status)
+                .isEqualTo(BatchStatus.COMPLETED);
     }
 
     @Test
@@ -109,30 +116,44 @@ class BatchLifecycleTest {
 
     @Test
     void completedBatch_outputAndErrorFiles_containEveryCustomIdExactlyOnce() {
-        sim.failLines(id -> id.equals("req-3") || id.equals("req-17"), 500, "server_error", "simulated outage");
+        sim.failLines(
+                id -> id.equals("req-3") || id.equals("req-17"),
+                500,
+                "server_error",
+                "simulated outage");
         String id = client.submit(Jsonl.chat(40), Jsonl.CHAT);
 
         JsonNode batch = client.pollToTerminal(id);
         List<JsonNode> output = client.download(batch.get("output_file_id").asText());
         List<JsonNode> errors = client.download(batch.get("error_file_id").asText());
 
-        List<String> all = Stream.concat(output.stream(), errors.stream())
-                .map(line -> line.get("custom_id").asText()).toList();
+        List<String> all =
+                Stream.concat(output.stream(), errors.stream())
+                        .map(line -> line.get("custom_id").asText())
+                        .toList();
         assertThat(all).hasSize(40).containsExactlyInAnyOrderElementsOf(Jsonl.ids(40));
-        assertThat(errors).extracting(line -> line.get("custom_id").asText()).containsExactlyInAnyOrder("req-3", "req-17");
+        assertThat(errors)
+                .extracting(line -> line.get("custom_id").asText())
+                .containsExactlyInAnyOrder("req-3", "req-17");
         assertThat(batch.at("/request_counts/completed").asInt()).isEqualTo(38);
         assertThat(batch.at("/request_counts/failed").asInt()).isEqualTo(2);
     }
 
     @Test
     void completedBatch_outputLine_isAChatCompletionWithDeterministicUsage() {
-        String jsonl = Jsonl.chatLine("plain", "abcdefghij", null) + "\n"
-                + Jsonl.chatLine("capped", "abcd", 5) + "\n";
+        String jsonl =
+                Jsonl.chatLine("plain", "abcdefghij", null)
+                        + "\n"
+                        + Jsonl.chatLine("capped", "abcd", 5)
+                        + "\n";
         String id = client.submit(jsonl, Jsonl.CHAT);
 
         JsonNode batch = client.pollToTerminal(id);
-        Map<String, JsonNode> byId = client.download(batch.get("output_file_id").asText()).stream()
-                .collect(Collectors.toMap(line -> line.get("custom_id").asText(), line -> line));
+        Map<String, JsonNode> byId =
+                client.download(batch.get("output_file_id").asText()).stream()
+                        .collect(
+                                Collectors.toMap(
+                                        line -> line.get("custom_id").asText(), line -> line));
 
         JsonNode plain = byId.get("plain");
         assertThat(plain.get("id").asText()).startsWith("batch_req_");
@@ -177,7 +198,8 @@ class BatchLifecycleTest {
         JsonNode line = client.download(batch.get("output_file_id").asText()).get(0);
 
         // 40 chars -> 10 tokens + 3 = 13 prompt tokens, floor(13 * 0.5) = 6 cached.
-        assertThat(line.at("/response/body/usage/prompt_tokens_details/cached_tokens").asInt()).isEqualTo(6);
+        assertThat(line.at("/response/body/usage/prompt_tokens_details/cached_tokens").asInt())
+                .isEqualTo(6);
         assertThat(batch.at("/usage/input_tokens_details/cached_tokens").asInt()).isEqualTo(6);
         assertThat(sim.knownUsage()).isEqualTo(new KnownUsage(13, 6, 16));
     }
@@ -187,7 +209,8 @@ class BatchLifecycleTest {
         String jsonl = Jsonl.chat(50);
         List<String> first = outputOrder(client, jsonl);
         List<String> again;
-        try (OpenAiSimulator twin = OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(1234).start()) {
+        try (OpenAiSimulator twin =
+                OpenAiSimulator.builder().stepDuration(Duration.ZERO).seed(1234).start()) {
             again = outputOrder(new SimClient(twin.baseUrl()), jsonl);
         }
 
@@ -199,17 +222,20 @@ class BatchLifecycleTest {
     private static List<String> outputOrder(SimClient client, String jsonl) {
         JsonNode batch = client.pollToTerminal(client.submit(jsonl, Jsonl.CHAT));
         return client.download(batch.get("output_file_id").asText()).stream()
-                .map(line -> line.get("custom_id").asText()).toList();
+                .map(line -> line.get("custom_id").asText())
+                .toList();
     }
 
     @Test
     void embeddingsBatch_returnsEmbeddingListsWithPromptUsage() {
         ObjectNode body = SimClient.JSON.createObjectNode().put("model", "text-embedding-3-small");
         body.putArray("input").add("abcd").add("efgh");
-        String id = client.submit(Jsonl.line("emb-1", "/v1/embeddings", body) + "\n", "/v1/embeddings");
+        String id =
+                client.submit(Jsonl.line("emb-1", "/v1/embeddings", body) + "\n", "/v1/embeddings");
 
         JsonNode batch = client.pollToTerminal(id);
-        JsonNode response = client.download(batch.get("output_file_id").asText()).get(0).at("/response/body");
+        JsonNode response =
+                client.download(batch.get("output_file_id").asText()).get(0).at("/response/body");
 
         assertThat(response.get("object").asText()).isEqualTo("list");
         assertThat(response.get("model").asText()).isEqualTo("text-embedding-3-small");
@@ -224,12 +250,17 @@ class BatchLifecycleTest {
 
     @Test
     void responsesBatch_returnsResponseObjectsWithResponsesUsage() {
-        ObjectNode body = SimClient.JSON.createObjectNode().put("model", "gpt-5-mini").put("input", "abcdefgh");
+        ObjectNode body =
+                SimClient.JSON
+                        .createObjectNode()
+                        .put("model", "gpt-5-mini")
+                        .put("input", "abcdefgh");
         body.put("max_output_tokens", 100);
         String id = client.submit(Jsonl.line("r-1", "/v1/responses", body) + "\n", "/v1/responses");
 
         JsonNode batch = client.pollToTerminal(id);
-        JsonNode response = client.download(batch.get("output_file_id").asText()).get(0).at("/response/body");
+        JsonNode response =
+                client.download(batch.get("output_file_id").asText()).get(0).at("/response/body");
 
         assertThat(response.get("object").asText()).isEqualTo("response");
         assertThat(response.get("id").asText()).startsWith("resp_");
@@ -247,17 +278,25 @@ class BatchLifecycleTest {
     void lineWithoutModel_failsAloneWith400InTheErrorFile() {
         ObjectNode noModel = SimClient.JSON.createObjectNode();
         noModel.putArray("messages").addObject().put("role", "user").put("content", "hi");
-        String jsonl = Jsonl.chatLine("ok", "hi", null) + "\n" + Jsonl.line("bad", Jsonl.CHAT, noModel) + "\n";
+        String jsonl =
+                Jsonl.chatLine("ok", "hi", null)
+                        + "\n"
+                        + Jsonl.line("bad", Jsonl.CHAT, noModel)
+                        + "\n";
 
         JsonNode batch = client.pollToTerminal(client.submit(jsonl, Jsonl.CHAT));
         List<JsonNode> errors = client.download(batch.get("error_file_id").asText());
 
         assertThat(batch.get("status").asText()).isEqualTo("completed");
-        assertThat(errors).singleElement().satisfies(line -> {
-            assertThat(line.get("custom_id").asText()).isEqualTo("bad");
-            assertThat(line.at("/response/status_code").asInt()).isEqualTo(400);
-            assertThat(line.at("/response/body/error/type").asText()).isEqualTo("invalid_request_error");
-        });
+        assertThat(errors)
+                .singleElement()
+                .satisfies(
+                        line -> {
+                            assertThat(line.get("custom_id").asText()).isEqualTo("bad");
+                            assertThat(line.at("/response/status_code").asInt()).isEqualTo(400);
+                            assertThat(line.at("/response/body/error/type").asText())
+                                    .isEqualTo("invalid_request_error");
+                        });
     }
 
     @Test
@@ -314,10 +353,14 @@ class BatchLifecycleTest {
         assertThat(cancelled.get("status").asText()).isEqualTo("cancelled");
         assertThat(cancelled.get("cancelled_at").asLong()).isEqualTo(START.getEpochSecond() + 10);
         assertThat(output).hasSize(2);
-        assertThat(errors).hasSize(6).allSatisfy(line -> {
-            assertThat(line.get("response").isNull()).isTrue();
-            assertThat(line.at("/error/code").asText()).isEqualTo("batch_cancelled");
-        });
+        assertThat(errors)
+                .hasSize(6)
+                .allSatisfy(
+                        line -> {
+                            assertThat(line.get("response").isNull()).isTrue();
+                            assertThat(line.at("/error/code").asText())
+                                    .isEqualTo("batch_cancelled");
+                        });
         assertThat(cancelled.at("/request_counts/completed").asInt()).isEqualTo(2);
     }
 
@@ -344,18 +387,28 @@ class BatchLifecycleTest {
 
     @Test
     void listBatches_newestFirst_paginatesWithAfterAndLimit() {
-        List<String> ids = IntStream.range(0, 5).mapToObj(i -> client.submit(Jsonl.chat(1), Jsonl.CHAT)).toList();
+        List<String> ids =
+                IntStream.range(0, 5)
+                        .mapToObj(i -> client.submit(Jsonl.chat(1), Jsonl.CHAT))
+                        .toList();
 
         JsonNode first = client.get("/batches?limit=2").json();
-        JsonNode second = client.get("/batches?limit=2&after=" + first.get("last_id").asText()).json();
+        JsonNode second =
+                client.get("/batches?limit=2&after=" + first.get("last_id").asText()).json();
         JsonNode rest = client.get("/batches?after=" + second.get("last_id").asText()).json();
 
         assertThat(first.get("object").asText()).isEqualTo("list");
-        assertThat(first.get("data")).extracting(b -> b.get("id").asText()).containsExactly(ids.get(4), ids.get(3));
+        assertThat(first.get("data"))
+                .extracting(b -> b.get("id").asText())
+                .containsExactly(ids.get(4), ids.get(3));
         assertThat(first.get("first_id").asText()).isEqualTo(ids.get(4));
         assertThat(first.get("has_more").asBoolean()).isTrue();
-        assertThat(second.get("data")).extracting(b -> b.get("id").asText()).containsExactly(ids.get(2), ids.get(1));
-        assertThat(rest.get("data")).extracting(b -> b.get("id").asText()).containsExactly(ids.get(0));
+        assertThat(second.get("data"))
+                .extracting(b -> b.get("id").asText())
+                .containsExactly(ids.get(2), ids.get(1));
+        assertThat(rest.get("data"))
+                .extracting(b -> b.get("id").asText())
+                .containsExactly(ids.get(0));
         assertThat(rest.get("has_more").asBoolean()).isFalse();
         assertError(client.get("/batches?limit=101"), 400, "invalid_request_error");
         assertThat(sim.batches()).extracting(BatchSnapshot::id).containsExactlyElementsOf(ids);
@@ -368,7 +421,10 @@ class BatchLifecycleTest {
         client.get("/batches");
         client.get("/batches");
 
-        assertThat(sim.batch(id)).get().extracting(BatchSnapshot::status).isEqualTo(BatchStatus.VALIDATING);
+        assertThat(sim.batch(id))
+                .get()
+                .extracting(BatchSnapshot::status)
+                .isEqualTo(BatchStatus.VALIDATING);
     }
 
     @Test
@@ -377,32 +433,55 @@ class BatchLifecycleTest {
     }
 
     static Stream<Arguments> invalidCreateRequests() {
-        String seventeen = IntStream.range(0, 17).mapToObj(i -> "\"k" + i + "\":\"v\"")
-                .collect(Collectors.joining(",", "{", "}"));
+        String seventeen =
+                IntStream.range(0, 17)
+                        .mapToObj(i -> "\"k" + i + "\":\"v\"")
+                        .collect(Collectors.joining(",", "{", "}"));
         return Stream.of(
-                Arguments.of("{\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}", "input_file_id"),
-                Arguments.of("{\"input_file_id\":\"%s\",\"completion_window\":\"24h\"}", "endpoint"),
-                Arguments.of("{\"input_file_id\":\"%s\",\"endpoint\":\"/v1/chat/completions\"}", "completion_window"),
-                Arguments.of("{\"input_file_id\":\"%s\",\"endpoint\":\"/v1/audio\",\"completion_window\":\"24h\"}",
+                Arguments.of(
+                        "{\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}",
+                        "input_file_id"),
+                Arguments.of(
+                        "{\"input_file_id\":\"%s\",\"completion_window\":\"24h\"}", "endpoint"),
+                Arguments.of(
+                        "{\"input_file_id\":\"%s\",\"endpoint\":\"/v1/chat/completions\"}",
+                        "completion_window"),
+                Arguments.of(
+                        "{\"input_file_id\":\"%s\",\"endpoint\":\"/v1/audio\",\"completion_window\":\"24h\"}",
                         "endpoint"),
-                Arguments.of("{\"input_file_id\":\"%s\",\"endpoint\":\"/v1/chat/completions\","
-                        + "\"completion_window\":\"48h\"}", "completion_window"),
-                Arguments.of("{\"input_file_id\":\"%s\",\"endpoint\":\"/v1/chat/completions\","
-                        + "\"completion_window\":\"24h\",\"metadata\":" + seventeen + "}", "metadata"),
-                Arguments.of("{\"input_file_id\":\"%s\",\"endpoint\":\"/v1/chat/completions\","
-                        + "\"completion_window\":\"24h\",\"metadata\":{\"n\":1}}", "metadata"),
-                Arguments.of("{\"input_file_id\":\"file-missing\",\"endpoint\":\"/v1/chat/completions\","
-                        + "\"completion_window\":\"24h\"}", "input_file_id"),
-                Arguments.of("{\"input_file_id\":\"%s\",\"endpoint\":\"/v1/chat/completions\","
-                        + "\"completion_window\":\"24h\",\"priority\":1}", "priority"),
-                Arguments.of("{\"input_file_id\":\"%s\",\"endpoint\":\"/v1/chat/completions\","
-                        + "\"completion_window\":\"24h\",\"output_expires_after\":{\"anchor\":\"created_at\","
-                        + "\"seconds\":60}}", "output_expires_after.seconds"));
+                Arguments.of(
+                        "{\"input_file_id\":\"%s\",\"endpoint\":\"/v1/chat/completions\","
+                                + "\"completion_window\":\"48h\"}",
+                        "completion_window"),
+                Arguments.of(
+                        "{\"input_file_id\":\"%s\",\"endpoint\":\"/v1/chat/completions\","
+                                + "\"completion_window\":\"24h\",\"metadata\":"
+                                + seventeen
+                                + "}",
+                        "metadata"),
+                Arguments.of(
+                        "{\"input_file_id\":\"%s\",\"endpoint\":\"/v1/chat/completions\","
+                                + "\"completion_window\":\"24h\",\"metadata\":{\"n\":1}}",
+                        "metadata"),
+                Arguments.of(
+                        "{\"input_file_id\":\"file-missing\",\"endpoint\":\"/v1/chat/completions\","
+                                + "\"completion_window\":\"24h\"}",
+                        "input_file_id"),
+                Arguments.of(
+                        "{\"input_file_id\":\"%s\",\"endpoint\":\"/v1/chat/completions\","
+                                + "\"completion_window\":\"24h\",\"priority\":1}",
+                        "priority"),
+                Arguments.of(
+                        "{\"input_file_id\":\"%s\",\"endpoint\":\"/v1/chat/completions\","
+                                + "\"completion_window\":\"24h\",\"output_expires_after\":{\"anchor\":\"created_at\","
+                                + "\"seconds\":60}}",
+                        "output_expires_after.seconds"));
     }
 
     @ParameterizedTest(name = "{1}")
     @MethodSource("invalidCreateRequests")
-    void createBatch_invalidRequest_isRejectedWith400NamingTheParameter(String template, String param) {
+    void createBatch_invalidRequest_isRejectedWith400NamingTheParameter(
+            String template, String param) {
         String inputFileId = client.uploadJsonl(Jsonl.chat(1));
 
         SimClient.Response response = client.post("/batches", template.replace("%s", inputFileId));
@@ -421,7 +500,8 @@ class BatchLifecycleTest {
     void createBatch_onABatchOutputFile_isRejected() {
         JsonNode done = client.pollToTerminal(client.submit(Jsonl.chat(1), Jsonl.CHAT));
 
-        SimClient.Response response = client.createBatch(done.get("output_file_id").asText(), Jsonl.CHAT, null);
+        SimClient.Response response =
+                client.createBatch(done.get("output_file_id").asText(), Jsonl.CHAT, null);
 
         assertError(response, 400, "invalid_request_error");
         assertThat(response.json().at("/error/message").asText()).contains("batch_output");
@@ -430,14 +510,18 @@ class BatchLifecycleTest {
     @Test
     void outputExpiresAfter_setsTheResultFilesExpiry() {
         String inputFileId = client.uploadJsonl(Jsonl.chat(1));
-        String body = "{\"input_file_id\":\"" + inputFileId + "\",\"endpoint\":\"/v1/chat/completions\","
-                + "\"completion_window\":\"24h\",\"output_expires_after\":{\"anchor\":\"created_at\",\"seconds\":3600}}";
+        String body =
+                "{\"input_file_id\":\""
+                        + inputFileId
+                        + "\",\"endpoint\":\"/v1/chat/completions\","
+                        + "\"completion_window\":\"24h\",\"output_expires_after\":{\"anchor\":\"created_at\",\"seconds\":3600}}";
         String id = client.post("/batches", body).json().get("id").asText();
 
         JsonNode batch = client.pollToTerminal(id);
         JsonNode output = client.get("/files/" + batch.get("output_file_id").asText()).json();
 
-        assertThat(output.get("expires_at").asLong()).isEqualTo(output.get("created_at").asLong() + 3600);
+        assertThat(output.get("expires_at").asLong())
+                .isEqualTo(output.get("created_at").asLong() + 3600);
     }
 
     @Test

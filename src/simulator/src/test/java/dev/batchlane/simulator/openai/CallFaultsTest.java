@@ -16,7 +16,11 @@ class CallFaultsTest {
 
     @BeforeEach
     void start() {
-        sim = OpenAiSimulator.builder().stepDuration(Duration.ZERO).retryAfter(Duration.ofMillis(1500)).start();
+        sim =
+                OpenAiSimulator.builder()
+                        .stepDuration(Duration.ZERO)
+                        .retryAfter(Duration.ofMillis(1500))
+                        .start();
         client = new SimClient(sim.baseUrl());
     }
 
@@ -66,7 +70,10 @@ class CallFaultsTest {
 
         assertError(failed, 503, "server_error");
         assertThat(failed.json().at("/error/code").asText()).isEqualTo("overloaded");
-        assertThat(sim.batch(id)).get().extracting(BatchSnapshot::status).isEqualTo(BatchStatus.VALIDATING);
+        assertThat(sim.batch(id))
+                .get()
+                .extracting(BatchSnapshot::status)
+                .isEqualTo(BatchStatus.VALIDATING);
         assertThat(client.getBatch(id).json().get("status").asText()).isEqualTo("in_progress");
     }
 
@@ -95,11 +102,14 @@ class CallFaultsTest {
     @Test
     void controls_rejectNonsense() {
         assertThatThrownBy(() -> sim.failNextCalls("createFiles", 500, 1))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("createFile");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("createFile");
         assertThatThrownBy(() -> sim.failNextCalls(Operation.CREATE_FILE, 200, 1))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> sim.failFraction(1.5, 1)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> sim.setLatency(Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> sim.failFraction(1.5, 1))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> sim.setLatency(Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -121,11 +131,12 @@ class CallFaultsTest {
         client.get("/files/file-nope");
         new SimClient(sim.baseUrl(), null).get("/batches");
 
-        assertThat(sim.requestLog()).containsExactly(
-                new RecordedRequest("POST", "/v1/files", 200),
-                new RecordedRequest("GET", "/v1/files/" + id, 200),
-                new RecordedRequest("GET", "/v1/files/file-nope", 404),
-                new RecordedRequest("GET", "/v1/batches", 401));
+        assertThat(sim.requestLog())
+                .containsExactly(
+                        new RecordedRequest("POST", "/v1/files", 200),
+                        new RecordedRequest("GET", "/v1/files/" + id, 200),
+                        new RecordedRequest("GET", "/v1/files/file-nope", 404),
+                        new RecordedRequest("GET", "/v1/batches", 401));
     }
 
     @Test

@@ -24,7 +24,11 @@ class FilesApiTest {
 
     @BeforeEach
     void start() {
-        sim = OpenAiSimulator.builder().clock(new MutableClock(START)).stepDuration(Duration.ZERO).start();
+        sim =
+                OpenAiSimulator.builder()
+                        .clock(new MutableClock(START))
+                        .stepDuration(Duration.ZERO)
+                        .start();
         client = new SimClient(sim.baseUrl());
     }
 
@@ -46,7 +50,8 @@ class FilesApiTest {
         assertThat(file.get("object").asText()).isEqualTo("file");
         assertThat(file.get("bytes").asLong()).isEqualTo(content.length);
         assertThat(file.get("created_at").asLong()).isEqualTo(START.getEpochSecond());
-        assertThat(file.get("expires_at").asLong()).isEqualTo(START.plus(Duration.ofDays(30)).getEpochSecond());
+        assertThat(file.get("expires_at").asLong())
+                .isEqualTo(START.plus(Duration.ofDays(30)).getEpochSecond());
         assertThat(file.get("filename").asText()).isEqualTo("requests.jsonl");
         assertThat(file.get("purpose").asText()).isEqualTo("batch");
         assertThat(file.get("status").asText()).isEqualTo("processed");
@@ -61,7 +66,8 @@ class FilesApiTest {
         // back out of partial matches, including across its buffer boundaries.
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         Random random = new Random(7);
-        byte[] lookalike = ("\r\n--" + SimClient.BOUNDARY.substring(0, 20)).getBytes(StandardCharsets.UTF_8);
+        byte[] lookalike =
+                ("\r\n--" + SimClient.BOUNDARY.substring(0, 20)).getBytes(StandardCharsets.UTF_8);
         while (out.size() < 3 * 1024 * 1024) {
             byte[] chunk = new byte[random.nextInt(5000)];
             random.nextBytes(chunk);
@@ -78,21 +84,27 @@ class FilesApiTest {
 
         assertThat(created.json().get("bytes").asLong()).isEqualTo(content.length);
         assertThat(downloaded.status()).isEqualTo(200);
-        assertThat(downloaded.headers().firstValue("Content-Type")).hasValue("application/octet-stream");
+        assertThat(downloaded.headers().firstValue("Content-Type"))
+                .hasValue("application/octet-stream");
         assertThat(downloaded.body()).isEqualTo(content);
     }
 
     @Test
     void createFile_fileBeforePurposeAndExtraFields_isAccepted() {
-        String body = "preamble to ignore\r\n"
-                + "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jsonl\"\r\n\r\n"
-                + Jsonl.chatLine("x", "hi", null) + "\r\n"
-                + "--B\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nignored\r\n"
-                + "--B\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
-                + "--B--\r\nepilogue";
+        String body =
+                "preamble to ignore\r\n"
+                        + "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jsonl\"\r\n\r\n"
+                        + Jsonl.chatLine("x", "hi", null)
+                        + "\r\n"
+                        + "--B\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nignored\r\n"
+                        + "--B\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
+                        + "--B--\r\nepilogue";
 
-        SimClient.Response response = client.uploadMultipart(body.getBytes(StandardCharsets.UTF_8),
-                "multipart/form-data; boundary=\"B\"", false);
+        SimClient.Response response =
+                client.uploadMultipart(
+                        body.getBytes(StandardCharsets.UTF_8),
+                        "multipart/form-data; boundary=\"B\"",
+                        false);
 
         assertThat(response.status()).as(response.text()).isEqualTo(200);
         assertThat(response.json().get("bytes").asLong())
@@ -101,20 +113,26 @@ class FilesApiTest {
 
     @Test
     void createFile_expiresAfter_setsExpiryFromCreation() {
-        String body = "--B\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
-                + "--B\r\nContent-Disposition: form-data; name=\"expires_after[anchor]\"\r\n\r\ncreated_at\r\n"
-                + "--B\r\nContent-Disposition: form-data; name=\"expires_after[seconds]\"\r\n\r\n7200\r\n"
-                + "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jsonl\"\r\n\r\n{}\r\n--B--\r\n";
+        String body =
+                "--B\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
+                        + "--B\r\nContent-Disposition: form-data; name=\"expires_after[anchor]\"\r\n\r\ncreated_at\r\n"
+                        + "--B\r\nContent-Disposition: form-data; name=\"expires_after[seconds]\"\r\n\r\n7200\r\n"
+                        + "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jsonl\"\r\n\r\n{}\r\n--B--\r\n";
 
-        SimClient.Response response = client.uploadMultipart(body.getBytes(StandardCharsets.UTF_8),
-                "multipart/form-data; boundary=B", false);
+        SimClient.Response response =
+                client.uploadMultipart(
+                        body.getBytes(StandardCharsets.UTF_8),
+                        "multipart/form-data; boundary=B",
+                        false);
 
-        assertThat(response.json().get("expires_at").asLong()).isEqualTo(START.getEpochSecond() + 7200);
+        assertThat(response.json().get("expires_at").asLong())
+                .isEqualTo(START.getEpochSecond() + 7200);
     }
 
     @Test
     void createFile_nonJsonlFilename_isRejectedWith400Envelope() {
-        SimClient.Response response = client.upload("requests.csv", "batch", "a,b".getBytes(), false);
+        SimClient.Response response =
+                client.upload("requests.csv", "batch", "a,b".getBytes(), false);
 
         assertError(response, 400, "invalid_request_error");
         assertThat(response.json().at("/error/message").asText()).contains("Must be .jsonl");
@@ -137,7 +155,8 @@ class FilesApiTest {
         SimClient.Response noFile = client.upload("a.jsonl", "batch", null, false);
 
         assertError(noPurpose, 400, "invalid_request_error");
-        assertThat(noPurpose.json().at("/error/code").asText()).isEqualTo("missing_required_parameter");
+        assertThat(noPurpose.json().at("/error/code").asText())
+                .isEqualTo("missing_required_parameter");
         assertThat(noPurpose.json().at("/error/param").asText()).isEqualTo("purpose");
         assertThat(noFile.json().at("/error/param").asText()).isEqualTo("file");
     }
@@ -147,8 +166,9 @@ class FilesApiTest {
         SimClient.Response json = client.post("/files", "{\"purpose\":\"batch\"}");
         byte[] cut = SimClient.multipart("a.jsonl", "batch", "{}".getBytes());
         byte[] truncated = java.util.Arrays.copyOf(cut, cut.length - 10);
-        SimClient.Response unterminated = client.uploadMultipart(truncated,
-                "multipart/form-data; boundary=" + SimClient.BOUNDARY, true);
+        SimClient.Response unterminated =
+                client.uploadMultipart(
+                        truncated, "multipart/form-data; boundary=" + SimClient.BOUNDARY, true);
 
         assertError(json, 400, "invalid_request_error");
         assertError(unterminated, 400, "invalid_request_error");
@@ -178,12 +198,16 @@ class FilesApiTest {
         JsonNode none = client.get("/files?purpose=batch_output").json();
 
         assertThat(all.get("object").asText()).isEqualTo("list");
-        assertThat(all.get("data")).extracting(f -> f.get("id").asText()).containsExactly(third, second, first);
+        assertThat(all.get("data"))
+                .extracting(f -> f.get("id").asText())
+                .containsExactly(third, second, first);
         assertThat(all.get("has_more").asBoolean()).isFalse();
         assertThat(page.get("data")).extracting(f -> f.get("id").asText()).containsExactly(second);
         assertThat(page.get("first_id").asText()).isEqualTo(second);
         assertThat(page.get("has_more").asBoolean()).isTrue();
-        assertThat(asc.get("data")).extracting(f -> f.get("id").asText()).containsExactly(first, second, third);
+        assertThat(asc.get("data"))
+                .extracting(f -> f.get("id").asText())
+                .containsExactly(first, second, third);
         assertThat(none.get("data")).isEmpty();
     }
 
@@ -214,7 +238,8 @@ class FilesApiTest {
     @ParameterizedTest
     @ValueSource(strings = {"", "Bearer", "Bearer   ", "Basic dXNlcjpwYXNz", "sk-test"})
     void everyOperation_withoutBearerToken_isRejectedWith401(String authorization) {
-        SimClient anonymous = new SimClient(sim.baseUrl(), authorization.isEmpty() ? null : authorization);
+        SimClient anonymous =
+                new SimClient(sim.baseUrl(), authorization.isEmpty() ? null : authorization);
 
         SimClient.Response upload = anonymous.upload("a.jsonl", "batch", "{}".getBytes(), false);
         SimClient.Response list = anonymous.get("/batches");
@@ -230,11 +255,14 @@ class FilesApiTest {
     @Test
     void unknownPathOrMethod_answers404InvalidUrl() {
         SimClient.Response path = client.get("/models");
-        SimClient.Response method = client.send(client.request("/batches/batch_1")
-                .method("PATCH", HttpRequest.BodyPublishers.noBody()));
+        SimClient.Response method =
+                client.send(
+                        client.request("/batches/batch_1")
+                                .method("PATCH", HttpRequest.BodyPublishers.noBody()));
 
         assertError(path, 404, "invalid_request_error");
-        assertThat(path.json().at("/error/message").asText()).isEqualTo("Invalid URL (GET /v1/models)");
+        assertThat(path.json().at("/error/message").asText())
+                .isEqualTo("Invalid URL (GET /v1/models)");
         assertError(method, 404, "invalid_request_error");
     }
 

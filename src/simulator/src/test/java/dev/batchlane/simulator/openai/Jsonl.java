@@ -10,8 +10,7 @@ final class Jsonl {
     static final String CHAT = "/v1/chat/completions";
     static final String MODEL = "gpt-4o-mini";
 
-    private Jsonl() {
-    }
+    private Jsonl() {}
 
     /** Request ids {@code req-1 .. req-n}. */
     static List<String> ids(int n) {
@@ -20,7 +19,8 @@ final class Jsonl {
 
     /** {@code n} chat lines {@code req-1 .. req-n}, each asking "Say hello to i". */
     static String chat(int n) {
-        return ids(n).stream().map(id -> chatLine(id, "Say hello to " + id.substring(4), null))
+        return ids(n).stream()
+                .map(id -> chatLine(id, "Say hello to " + id.substring(4), null))
                 .collect(Collectors.joining("\n", "", "\n"));
     }
 

@@ -14,9 +14,10 @@ class MultipartReaderTest {
 
     @Test
     void parts_areReadEvenWhenTheStreamArrivesOneByteAtATime() throws IOException {
-        String body = "--XyZ\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
-                + "--XyZ  \r\nContent-Disposition: form-data; name=\"file\"; filename=\"we\\\"ird;name.jsonl\"\r\n"
-                + "Content-Type: application/jsonl\r\n\r\nline\r\n--Xy\r\n-\r\r\n--XyZ--\r\n";
+        String body =
+                "--XyZ\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
+                        + "--XyZ  \r\nContent-Disposition: form-data; name=\"file\"; filename=\"we\\\"ird;name.jsonl\"\r\n"
+                        + "Content-Type: application/jsonl\r\n\r\nline\r\n--Xy\r\n-\r\r\n--XyZ--\r\n";
         MultipartReader reader = new MultipartReader(trickle(body), "XyZ");
 
         MultipartReader.Part purpose = reader.nextPart();
@@ -36,9 +37,11 @@ class MultipartReaderTest {
 
     @Test
     void unreadBodies_areSkipped_andTheEndIsReported() throws IOException {
-        String body = "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nskip me\r\n"
-                + "--b\r\nContent-Disposition: form-data; name=\"b\"\r\n\r\nkeep\r\n--b--";
-        MultipartReader reader = new MultipartReader(new ByteArrayInputStream(body.getBytes()), "b");
+        String body =
+                "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nskip me\r\n"
+                        + "--b\r\nContent-Disposition: form-data; name=\"b\"\r\n\r\nkeep\r\n--b--";
+        MultipartReader reader =
+                new MultipartReader(new ByteArrayInputStream(body.getBytes()), "b");
 
         reader.nextPart();
         MultipartReader.Part second = reader.nextPart();
@@ -51,30 +54,46 @@ class MultipartReaderTest {
 
     @Test
     void missingClosingBoundary_isABadRequest() throws IOException {
-        MultipartReader reader = new MultipartReader(new ByteArrayInputStream(
-                "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nno end".getBytes()), "b");
+        MultipartReader reader =
+                new MultipartReader(
+                        new ByteArrayInputStream(
+                                "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nno end"
+                                        .getBytes()),
+                        "b");
         reader.nextPart();
 
         assertThatThrownBy(() -> reader.copyBody(new ByteArrayOutputStream()))
-                .isInstanceOf(ApiError.class).hasMessageContaining("closing boundary");
+                .isInstanceOf(ApiError.class)
+                .hasMessageContaining("closing boundary");
     }
 
     @Test
     void oversizedField_isABadRequestNamingTheField() throws IOException {
-        MultipartReader reader = new MultipartReader(new ByteArrayInputStream(
-                "--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatchbatch\r\n--b--".getBytes()), "b");
+        MultipartReader reader =
+                new MultipartReader(
+                        new ByteArrayInputStream(
+                                "--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatchbatch\r\n--b--"
+                                        .getBytes()),
+                        "b");
         reader.nextPart();
 
         assertThatThrownBy(() -> reader.readSmallBody(5, "purpose"))
-                .isInstanceOf(ApiError.class).hasMessageContaining("purpose");
+                .isInstanceOf(ApiError.class)
+                .hasMessageContaining("purpose");
     }
 
     @Test
     void boundaryOf_readsQuotedAndBareBoundaries_andRejectsOtherTypes() {
-        assertThat(MultipartReader.boundaryOf("multipart/form-data; boundary=abc")).isEqualTo("abc");
-        assertThat(MultipartReader.boundaryOf("Multipart/Form-Data;charset=utf-8; boundary=\"a b\"")).isEqualTo("a b");
-        assertThatThrownBy(() -> MultipartReader.boundaryOf("application/json")).isInstanceOf(ApiError.class);
-        assertThatThrownBy(() -> MultipartReader.boundaryOf("multipart/form-data")).isInstanceOf(ApiError.class);
+        assertThat(MultipartReader.boundaryOf("multipart/form-data; boundary=abc"))
+                .isEqualTo("abc");
+        assertThat(
+                        MultipartReader.boundaryOf(
+                                "Multipart/Form-Data;charset=utf-8; boundary=\"a b\""))
+                .isEqualTo("a b");
+        assertThatThrownBy(() -> MultipartReader.boundaryOf("application/json"))
+                .isInstanceOf(ApiError.class);
+        assertThatThrownBy(() -> MultipartReader.boundaryOf("multipart/form-data"))
+                .isInstanceOf(ApiError.class);
     }
 
     /** A stream that hands out one byte per read, to cross every buffer boundary. */

@@ -24,7 +24,8 @@ final class SimClient {
     static final ObjectMapper JSON = new ObjectMapper();
     static final String BOUNDARY = "----batchlane-test-boundary-7MA4YWxkTrZu0gW";
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final String baseUrl;
     private final String authorization;
 
@@ -67,20 +68,25 @@ final class SimClient {
     }
 
     Response upload(String filename, String purpose, byte[] content, boolean chunked) {
-        return uploadMultipart(multipart(filename, purpose, content), "multipart/form-data; boundary=" + BOUNDARY,
+        return uploadMultipart(
+                multipart(filename, purpose, content),
+                "multipart/form-data; boundary=" + BOUNDARY,
                 chunked);
     }
 
     Response uploadMultipart(byte[] body, String contentType, boolean chunked) {
-        HttpRequest.BodyPublisher publisher = chunked
-                ? HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))
-                : HttpRequest.BodyPublishers.ofByteArray(body);
+        HttpRequest.BodyPublisher publisher =
+                chunked
+                        ? HttpRequest.BodyPublishers.ofInputStream(
+                                () -> new ByteArrayInputStream(body))
+                        : HttpRequest.BodyPublishers.ofByteArray(body);
         return send(request("/files").header("Content-Type", contentType).POST(publisher));
     }
 
     /** Uploads a JSONL file with purpose batch and returns its id. */
     String uploadJsonl(String content) {
-        Response response = upload("input.jsonl", "batch", content.getBytes(StandardCharsets.UTF_8), false);
+        Response response =
+                upload("input.jsonl", "batch", content.getBytes(StandardCharsets.UTF_8), false);
         assertThat(response.status()).as(response.text()).isEqualTo(200);
         return response.json().get("id").asText();
     }
@@ -107,7 +113,10 @@ final class SimClient {
         return get("/batches/" + id);
     }
 
-    /** Retrieves the batch until it is terminal (each retrieve is one step with a zero step duration). */
+    /**
+     * Retrieves the batch until it is terminal (each retrieve is one step with a zero step
+     * duration).
+     */
     JsonNode pollToTerminal(String id) {
         for (int i = 0; i < 20; i++) {
             Response response = getBatch(id);
@@ -138,13 +147,16 @@ final class SimClient {
     }
 
     Response post(String path, String json) {
-        return send(request(path).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)));
+        return send(
+                request(path)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
     Response send(HttpRequest.Builder request) {
         try {
-            HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> response =
+                    http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
             return new Response(response.statusCode(), response.headers(), response.body());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -166,12 +178,22 @@ final class SimClient {
     static byte[] multipart(String filename, String purpose, byte[] content) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         if (purpose != null) {
-            out.writeBytes(("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n"
-                    + purpose + "\r\n").getBytes(StandardCharsets.UTF_8));
+            out.writeBytes(
+                    ("--"
+                                    + BOUNDARY
+                                    + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n"
+                                    + purpose
+                                    + "\r\n")
+                            .getBytes(StandardCharsets.UTF_8));
         }
         if (content != null) {
-            out.writeBytes(("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
-                    + filename + "\"\r\nContent-Type: application/jsonl\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            out.writeBytes(
+                    ("--"
+                                    + BOUNDARY
+                                    + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
+                                    + filename
+                                    + "\"\r\nContent-Type: application/jsonl\r\n\r\n")
+                            .getBytes(StandardCharsets.UTF_8));
             out.writeBytes(content);
             out.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
         }

@@ -24,9 +24,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Checks the simulator's actual answers against OpenAI's own OpenAPI document
- * ({@code openai-files-batches.patched.yaml}), so the simulator cannot drift into a shape the
- * real API would never send.
+ * Checks the simulator's actual answers against OpenAI's own OpenAPI document ({@code
+ * openai-files-batches.patched.yaml}), so the simulator cannot drift into a shape the real API
+ * would never send.
  */
 class SpecConformanceTest {
     private static final String SPEC_FILE = "openai-files-batches.patched.yaml";
@@ -37,9 +37,17 @@ class SpecConformanceTest {
 
     @BeforeAll
     static void loadSpec() throws IOException {
-        Path file = OpenApiSpec.specsDir().map(dir -> dir.resolve(SPEC_FILE)).filter(Files::isRegularFile).orElse(null);
-        assumeTrue(file != null, "skipped: " + SPEC_FILE + " not found in ../shared/specs/ next to the repository "
-                + "root (the directory holding .mvn); the provider's spec is read from there, never copied in");
+        Path file =
+                OpenApiSpec.specsDir()
+                        .map(dir -> dir.resolve(SPEC_FILE))
+                        .filter(Files::isRegularFile)
+                        .orElse(null);
+        assumeTrue(
+                file != null,
+                "skipped: "
+                        + SPEC_FILE
+                        + " not found in ../shared/specs/ next to the repository "
+                        + "root (the directory holding .mvn); the provider's spec is read from there, never copied in");
         spec = OpenApiSpec.load(file);
     }
 
@@ -65,18 +73,22 @@ class SpecConformanceTest {
         ObjectNode textTimestamp = batch.deepCopy().put("created_at", "yesterday");
         ObjectNode badCounts = batch.deepCopy();
         badCounts.putObject("request_counts").put("total", 1);
-        ObjectNode notDeleted = SimClient.JSON.createObjectNode().put("id", "file-1").put("object", "file");
+        ObjectNode notDeleted =
+                SimClient.JSON.createObjectNode().put("id", "file-1").put("object", "file");
 
         assertThat(spec.validate("Batch", missingStatus)).isNotEmpty();
         assertThat(spec.validate("Batch", unknownStatus)).isNotEmpty();
         assertThat(spec.validate("Batch", textTimestamp)).isNotEmpty();
-        assertThat(spec.validate("Batch", badCounts)).as("a $ref'd component must be checked too").isNotEmpty();
+        assertThat(spec.validate("Batch", badCounts))
+                .as("a $ref'd component must be checked too")
+                .isNotEmpty();
         assertThat(spec.validate("DeleteFileResponse", notDeleted)).isNotEmpty();
     }
 
     @Test
     void fileAnswers_conformToOpenAIFileAndDeleteFileResponse() {
-        JsonNode created = client.upload("a.jsonl", "batch", Jsonl.chat(1).getBytes(), false).json();
+        JsonNode created =
+                client.upload("a.jsonl", "batch", Jsonl.chat(1).getBytes(), false).json();
         String id = created.get("id").asText();
         JsonNode retrieved = client.get("/files/" + id).json();
         JsonNode listed = client.get("/files").json();
@@ -91,7 +103,9 @@ class SpecConformanceTest {
     @Test
     void batchInEveryStatus_conformsToBatch() {
         Map<String, JsonNode> byStatus = new LinkedHashMap<>();
-        JsonNode created = client.createBatch(client.uploadJsonl(Jsonl.chat(3)), Jsonl.CHAT, Map.of("k", "v")).json();
+        JsonNode created =
+                client.createBatch(client.uploadJsonl(Jsonl.chat(3)), Jsonl.CHAT, Map.of("k", "v"))
+                        .json();
         byStatus.put(created.get("status").asText(), created);
         for (int i = 0; i < 3; i++) {
             JsonNode batch = client.getBatch(created.get("id").asText()).json();
@@ -105,8 +119,16 @@ class SpecConformanceTest {
         byStatus.put("cancelling", client.post("/batches/" + cancelled + "/cancel", "").json());
         byStatus.put("cancelled", client.getBatch(cancelled).json());
 
-        assertThat(byStatus.keySet()).containsExactlyInAnyOrder("validating", "in_progress", "finalizing",
-                "completed", "failed", "expired", "cancelling", "cancelled");
+        assertThat(byStatus.keySet())
+                .containsExactlyInAnyOrder(
+                        "validating",
+                        "in_progress",
+                        "finalizing",
+                        "completed",
+                        "failed",
+                        "expired",
+                        "cancelling",
+                        "cancelled");
         byStatus.forEach((status, batch) -> assertConforms("Batch", batch));
         assertConforms("ListBatchesResponse", client.get("/batches?limit=2").json());
         assertConforms("ListBatchesResponse", client.get("/batches?after=batch_none").json());
@@ -115,7 +137,8 @@ class SpecConformanceTest {
     @Test
     void createBatch_acceptsExactlyTheEndpointsTheSpecAllows() {
         List<String> specEndpoints = new ArrayList<>();
-        spec.document().at("/components/schemas/CreateBatchRequest/properties/endpoint/enum")
+        spec.document()
+                .at("/components/schemas/CreateBatchRequest/properties/endpoint/enum")
                 .forEach(e -> specEndpoints.add(e.asText()));
         String input = client.uploadJsonl(Jsonl.chat(1));
 
@@ -131,14 +154,18 @@ class SpecConformanceTest {
     @Test
     void everyPathAndMethodInTheSpec_isServed() {
         List<String> unserved = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> paths = spec.document().get("paths").fields(); paths.hasNext(); ) {
+        for (Iterator<Map.Entry<String, JsonNode>> paths = spec.document().get("paths").fields();
+                paths.hasNext(); ) {
             Map.Entry<String, JsonNode> path = paths.next();
-            String concrete = path.getKey().replace("{batch_id}", "batch_x").replace("{file_id}", "file-x");
+            String concrete =
+                    path.getKey().replace("{batch_id}", "batch_x").replace("{file_id}", "file-x");
             for (Iterator<String> methods = path.getValue().fieldNames(); methods.hasNext(); ) {
                 String method = methods.next().toUpperCase();
                 String relative = concrete.substring("/v1".length());
-                HttpRequest.BodyPublisher body = method.equals("POST")
-                        ? HttpRequest.BodyPublishers.ofString("{}") : HttpRequest.BodyPublishers.noBody();
+                HttpRequest.BodyPublisher body =
+                        method.equals("POST")
+                                ? HttpRequest.BodyPublishers.ofString("{}")
+                                : HttpRequest.BodyPublishers.noBody();
                 JsonNode answer = client.send(client.request(relative).method(method, body)).json();
                 if (answer.at("/error/message").asText().startsWith("Invalid URL")) {
                     unserved.add(method + " " + path.getKey());
@@ -150,16 +177,22 @@ class SpecConformanceTest {
     }
 
     @Test
-    void downloadFile_answersWithAContentTypeTheSpecAllows_andLinesShapedLikeItsExample() throws IOException {
+    void downloadFile_answersWithAContentTypeTheSpecAllows_andLinesShapedLikeItsExample()
+            throws IOException {
         JsonNode batch = client.pollToTerminal(client.submit(Jsonl.chat(2), Jsonl.CHAT));
-        SimClient.Response content = client.get("/files/" + batch.get("output_file_id").asText() + "/content");
+        SimClient.Response content =
+                client.get("/files/" + batch.get("output_file_id").asText() + "/content");
 
-        JsonNode contentTypes = spec.document().at("/paths/~1v1~1files~1{file_id}~1content/get/responses/200/content");
+        JsonNode contentTypes =
+                spec.document()
+                        .at("/paths/~1v1~1files~1{file_id}~1content/get/responses/200/content");
         Set<String> allowed = new TreeSet<>();
         contentTypes.fieldNames().forEachRemaining(allowed::add);
         assertThat(allowed).contains(content.headers().firstValue("Content-Type").orElseThrow());
 
-        JsonNode example = SimClient.JSON.readTree(contentTypes.at("/application~1octet-stream/example").asText());
+        JsonNode example =
+                SimClient.JSON.readTree(
+                        contentTypes.at("/application~1octet-stream/example").asText());
         JsonNode line = content.jsonl().get(0);
         assertThat(fieldNames(line)).isEqualTo(fieldNames(example));
         assertThat(fieldNames(line.get("response"))).isEqualTo(fieldNames(example.get("response")));
@@ -167,7 +200,8 @@ class SpecConformanceTest {
 
     @Test
     void errorEnvelope_conformsToErrorResponse_whenTheSpecDefinesIt() {
-        assumeTrue(spec.document().at("/components/schemas/ErrorResponse").isObject(),
+        assumeTrue(
+                spec.document().at("/components/schemas/ErrorResponse").isObject(),
                 "skipped: this trimmed spec does not define ErrorResponse (the Files/Batch paths declare no error "
                         + "responses); the envelope shape is asserted in FilesApiTest.assertError instead");
 
