@@ -26,7 +26,6 @@ import java.lang.System.Logger.Level;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -41,9 +40,10 @@ public final class AnthropicProvider implements BatchProvider {
     private static final System.Logger LOG = System.getLogger(AnthropicProvider.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final AnthropicContract CONTRACT = new AnthropicContract();
-    private static final String BATCHES = "v1/messages/batches";
+    static final String BATCHES = "v1/messages/batches";
 
     private final ProviderHttp http;
+    private final AnthropicReconcile reconcile;
 
     public AnthropicProvider(AnthropicConfig config, HttpClient http) {
         this.http =
@@ -57,6 +57,7 @@ public final class AnthropicProvider implements BatchProvider {
                                 config.apiKey(),
                                 "anthropic-version",
                                 config.version()));
+        this.reconcile = new AnthropicReconcile(this.http, this::results);
     }
 
     @Override
@@ -73,12 +74,6 @@ public final class AnthropicProvider implements BatchProvider {
     public IngestLimits limits() {
         return AnthropicContract.LIMITS;
     }
-
-    /**
-     * Provider clocks and ours differ; a creation is looked for from this long before it was
-     * started.
-     */
-    static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
 
     @Override
     public Submission submit(Payload payload, String endpoint, Map<String, String> metadata) {
@@ -150,7 +145,7 @@ public final class AnthropicProvider implements BatchProvider {
      */
     @Override
     public Reconciliation findCreated(CreationQuery q) {
-        return new AnthropicReconcile(http, this::results).findCreated(q);
+        return reconcile.findCreated(q);
     }
 
     private HttpRequest results(String batchId) {

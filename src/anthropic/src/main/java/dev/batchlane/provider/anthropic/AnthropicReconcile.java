@@ -26,7 +26,12 @@ import java.util.function.Function;
  */
 final class AnthropicReconcile {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String BATCHES = "v1/messages/batches";
+
+    /**
+     * Provider clocks and ours differ; a creation is looked for from this long before it was
+     * started.
+     */
+    static final java.time.Duration CLOCK_SKEW = java.time.Duration.ofMinutes(5);
 
     private final ProviderHttp http;
     private final Function<String, HttpRequest> results;
@@ -45,7 +50,7 @@ final class AnthropicReconcile {
      * leave it undecided, even a single one, until they end and their results tell.
      */
     Reconciliation findCreated(CreationQuery q) {
-        java.time.Instant since = q.attemptedAt().minus(AnthropicProvider.CLOCK_SKEW);
+        java.time.Instant since = q.attemptedAt().minus(CLOCK_SKEW);
         List<JsonNode> candidates = new java.util.ArrayList<>();
         String after = null;
         for (int page = 0; page < 1000; page++) {
@@ -53,7 +58,7 @@ final class AnthropicReconcile {
                     http.sendJson(
                             "listBatches",
                             http.request(
-                                            BATCHES
+                                            AnthropicProvider.BATCHES
                                                     + "?limit=100"
                                                     + (after == null
                                                             ? ""
