@@ -60,6 +60,7 @@ public final class RuntimeApi implements AutoCloseable {
     public RuntimeApi(String functionName, Duration timeout) throws IOException {
         this.functionName = functionName;
         this.timeout = timeout;
+        dev.batchlane.simulator.SimHttp.preferNoDelay();
         this.server =
                 HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext(PREFIX, this::handle);

@@ -129,6 +129,7 @@ public final class EnforcingProxy implements AutoCloseable {
                         .executor(pool)
                         .followRedirects(HttpClient.Redirect.NEVER)
                         .build();
+        dev.batchlane.simulator.SimHttp.preferNoDelay();
         this.server =
                 HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
         server.setExecutor(pool);

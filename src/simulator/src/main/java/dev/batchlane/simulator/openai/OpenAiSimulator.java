@@ -43,14 +43,6 @@ import java.util.function.Predicate;
  * }</pre>
  */
 public final class OpenAiSimulator implements AutoCloseable {
-    /**
-     * The JDK server writes response headers and body separately; without TCP_NODELAY, Nagle's
-     * algorithm and the client's delayed ACK add about 40 ms to every call. The JDK reads this
-     * property once, when the first HttpServer of the JVM starts, so it is set (unless the user
-     * chose a value) before that happens; it only affects com.sun.net.httpserver servers.
-     */
-    private static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
-
     /** Bounds the request log of a long-running simulator (a local stack polls for hours). */
     private static final int MAX_LOGGED_REQUESTS = 100_000;
 
@@ -93,9 +85,7 @@ public final class OpenAiSimulator implements AutoCloseable {
                             thread.setDaemon(true);
                             return thread;
                         });
-        if (System.getProperty(NODELAY_PROPERTY) == null) {
-            System.setProperty(NODELAY_PROPERTY, "true");
-        }
+        dev.batchlane.simulator.SimHttp.preferNoDelay();
         try {
             this.server =
                     HttpServer.create(
