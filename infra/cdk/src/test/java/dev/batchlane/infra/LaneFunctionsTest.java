@@ -224,6 +224,10 @@ class LaneFunctionsTest {
 
     @Test
     void inboxNotification_startsIngestsAlias_forJsonlUnderInbox() {
+        Map<String, Object> jsonlUnderInbox =
+                ingestOnCreated(
+                        Map.of("Name", "suffix", "Value", ".jsonl"),
+                        Map.of("Name", "prefix", "Value", "inbox/"));
         template()
                 .hasResourceProperties(
                         "Custom::S3BucketNotifications",
@@ -233,112 +237,10 @@ class LaneFunctionsTest {
                                         Map.of(
                                                 "LambdaFunctionConfigurations",
                                                 List.of(
-                                                        Map.of(
-                                                                "Events",
-                                                                        List.of(
-                                                                                "s3:ObjectCreated:*"),
-                                                                "Filter",
-                                                                        Map.of(
-                                                                                "Key",
-                                                                                Map.of(
-                                                                                        "FilterRules",
-                                                                                        Match
-                                                                                                .arrayEquals(
-                                                                                                        List
-                                                                                                                .of(
-                                                                                                                        Map
-                                                                                                                                .of(
-                                                                                                                                        "Name",
-                                                                                                                                        "suffix",
-                                                                                                                                        "Value",
-                                                                                                                                        ".jsonl"),
-                                                                                                                        Map
-                                                                                                                                .of(
-                                                                                                                                        "Name",
-                                                                                                                                        "prefix",
-                                                                                                                                        "Value",
-                                                                                                                                        "inbox/"))))),
-                                                                "LambdaFunctionArn",
-                                                                        Map.of(
-                                                                                "Ref",
-                                                                                aliasId(
-                                                                                        Handler
-                                                                                                .INGEST))),
-                                                        Map.of(
-                                                                "Events",
-                                                                        List.of(
-                                                                                "s3:ObjectCreated:*"),
-                                                                "Filter",
-                                                                        Map.of(
-                                                                                "Key",
-                                                                                Map.of(
-                                                                                        "FilterRules",
-                                                                                        Match
-                                                                                                .arrayEquals(
-                                                                                                        List
-                                                                                                                .of(
-                                                                                                                        Map
-                                                                                                                                .of(
-                                                                                                                                        "Name",
-                                                                                                                                        "prefix",
-                                                                                                                                        "Value",
-                                                                                                                                        "cancel/"))))),
-                                                                "LambdaFunctionArn",
-                                                                        Map.of(
-                                                                                "Ref",
-                                                                                aliasId(
-                                                                                        Handler
-                                                                                                .INGEST))),
-                                                        Map.of(
-                                                                "Events",
-                                                                        List.of(
-                                                                                "s3:ObjectCreated:*"),
-                                                                "Filter",
-                                                                        Map.of(
-                                                                                "Key",
-                                                                                Map.of(
-                                                                                        "FilterRules",
-                                                                                        Match
-                                                                                                .arrayEquals(
-                                                                                                        List
-                                                                                                                .of(
-                                                                                                                        Map
-                                                                                                                                .of(
-                                                                                                                                        "Name",
-                                                                                                                                        "prefix",
-                                                                                                                                        "Value",
-                                                                                                                                        "resume/"))))),
-                                                                "LambdaFunctionArn",
-                                                                        Map.of(
-                                                                                "Ref",
-                                                                                aliasId(
-                                                                                        Handler
-                                                                                                .INGEST))),
-                                                        Map.of(
-                                                                "Events",
-                                                                        List.of(
-                                                                                "s3:ObjectCreated:*"),
-                                                                "Filter",
-                                                                        Map.of(
-                                                                                "Key",
-                                                                                Map.of(
-                                                                                        "FilterRules",
-                                                                                        Match
-                                                                                                .arrayEquals(
-                                                                                                        List
-                                                                                                                .of(
-                                                                                                                        Map
-                                                                                                                                .of(
-                                                                                                                                        "Name",
-                                                                                                                                        "prefix",
-                                                                                                                                        "Value",
-                                                                                                                                        "redrive/"))))),
-                                                                "LambdaFunctionArn",
-                                                                        Map.of(
-                                                                                "Ref",
-                                                                                aliasId(
-                                                                                        Handler
-                                                                                                .INGEST)))))));
+                                                        jsonlUnderInbox,
+                                                        ingestOnCreated(prefix("cancel/")),
+                                                        ingestOnCreated(prefix("resume/")),
+                                                        ingestOnCreated(prefix("redrive/"))))));
         template()
                 .hasResourceProperties(
                         "AWS::Lambda::Permission",
@@ -349,6 +251,22 @@ class LaneFunctionsTest {
                                         Map.of(
                                                 "Fn::GetAtt",
                                                 List.of(onlyResource("AWS::S3::Bucket"), "Arn"))));
+    }
+
+    /** One bucket notification: objects created under these filter rules start ingest's alias. */
+    @SafeVarargs
+    private static Map<String, Object> ingestOnCreated(Map<String, String>... filterRules) {
+        return Map.of(
+                "Events", List.of("s3:ObjectCreated:*"),
+                "Filter",
+                        Map.of(
+                                "Key",
+                                Map.of("FilterRules", Match.arrayEquals(List.of(filterRules)))),
+                "LambdaFunctionArn", Map.of("Ref", aliasId(Handler.INGEST)));
+    }
+
+    private static Map<String, String> prefix(String prefix) {
+        return Map.of("Name", "prefix", "Value", prefix);
     }
 
     @Test
