@@ -89,7 +89,8 @@ public record Vendor(
     /** OpenAI's own endpoints, in the order its spec lists them. */
     private static final List<String> OPENAI_ENDPOINTS = OpenAiContract.ENDPOINTS;
 
-    private static final long MB = 1024L * 1024;
+    /** The vendors state file limits in decimal megabytes, as OpenAI does. */
+    private static final long MB = 1_000_000L;
 
     public static final Vendor OPENAI =
             new Vendor(
