@@ -8,10 +8,12 @@ import dev.batchlane.core.job.BatchCounts;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
+import dev.batchlane.core.provider.CreationQuery;
 import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Outcome;
 import dev.batchlane.core.provider.Payload;
 import dev.batchlane.core.provider.ProviderException;
+import dev.batchlane.core.provider.Reconciliation;
 import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.provider.Usage;
 import java.io.BufferedReader;
@@ -272,6 +274,24 @@ public final class BedrockProvider implements BatchProvider {
         } catch (SdkException e) {
             throw failure("listModelInvocationJobs", e);
         }
+    }
+
+    /**
+     * Both creating calls are idempotent, so there is nothing to look for: the upload writes the
+     * shard to a key fixed by its name, and the job is created with a {@code clientRequestToken}
+     * fixed by the job name and input key, for which Bedrock answers the job it already made.
+     */
+    @Override
+    public boolean creationIsIdempotent() {
+        return true;
+    }
+
+    @Override
+    public Reconciliation findCreated(CreationQuery query) {
+        return Reconciliation.nothing(
+                "bedrock creations are idempotent (input key and clientRequestToken fixed by "
+                        + query.payload().name()
+                        + "): made again, they answer what the first call made");
     }
 
     @Override

@@ -8,9 +8,11 @@ import dev.batchlane.core.ingest.RequestContract;
 import dev.batchlane.core.job.BatchCounts;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.provider.BatchView;
+import dev.batchlane.core.provider.CreationQuery;
 import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Payload;
 import dev.batchlane.core.provider.ProviderException;
+import dev.batchlane.core.provider.Reconciliation;
 import dev.batchlane.core.provider.Submission;
 import dev.batchlane.http.Escape;
 import dev.batchlane.http.Failures;
@@ -414,6 +416,25 @@ public final class GeminiProvider implements BatchProvider {
                 displayName,
                 inputFileId);
         return s;
+    }
+
+    /**
+     * Finds what an unanswered creation made: the batch by its display name, which is unique per
+     * shard and the same on every attempt for it (a definite match).
+     */
+    @Override
+    public Reconciliation findCreated(CreationQuery q) {
+        String displayName = displayName(q.metadata(), q.payload());
+        Optional<JsonNode> made = findByDisplayName(displayName);
+        if (made.isPresent()) {
+            Submission s = submission(made.get(), q.inputFileId());
+            return Reconciliation.batch(
+                    s.batchId(),
+                    q.inputFileId(),
+                    s.providerStatus(),
+                    "batch " + s.batchId() + " is named " + displayName + " (definite)");
+        }
+        return Reconciliation.nothing("no batch named " + displayName);
     }
 
     /** {@code batchlane-<job>-<shard>}: unique per shard, the same on every attempt for it. */

@@ -89,7 +89,8 @@ public record Vendor(
     /** OpenAI's own endpoints, in the order its spec lists them. */
     private static final List<String> OPENAI_ENDPOINTS = OpenAiContract.ENDPOINTS;
 
-    private static final long MB = 1024L * 1024;
+    /** Vendors state their limits in decimal megabytes: 200 MB is 200,000,000 bytes. */
+    private static final long MB = IngestLimits.MB;
 
     public static final Vendor OPENAI =
             new Vendor(
