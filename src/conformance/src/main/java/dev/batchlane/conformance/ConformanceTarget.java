@@ -35,6 +35,15 @@ public interface ConformanceTarget extends AutoCloseable {
         return true;
     }
 
+    /**
+     * Whether the service returns the requests that finished before a batch expired. A service that
+     * documents no results for an expired batch says false: every request then comes back unrun,
+     * and the kit checks that nothing claims otherwise.
+     */
+    default boolean expiryKeepsFinishedWork() {
+        return true;
+    }
+
     /** The simulator's clock, which the lane's clock is taken to agree with. */
     Instant now();
 
