@@ -343,9 +343,11 @@ public final class BedrockProvider implements BatchProvider {
         return switch (status) {
             case SUBMITTED, VALIDATING, SCHEDULED -> BatchState.PENDING;
             case IN_PROGRESS -> BatchState.RUNNING;
+            case COMPLETED -> BatchState.COMPLETED;
+            // The job's timeout closed its window with some records done: the lane's "expired".
             // Records not processed in time have no output line: the join calls them missing and
             // resubmits them.
-            case COMPLETED, PARTIALLY_COMPLETED -> BatchState.COMPLETED;
+            case PARTIALLY_COMPLETED -> BatchState.EXPIRED;
             case FAILED -> BatchState.FAILED;
             case STOPPING -> BatchState.CANCELLING;
             case STOPPED -> BatchState.CANCELLED;
@@ -379,9 +381,24 @@ public final class BedrockProvider implements BatchProvider {
                     BufferedReader reader =
                             new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
                 String line;
+                long number = 0;
                 while ((line = reader.readLine()) != null) {
+                    number++;
                     if (!line.isBlank()) {
-                        LineResult r = toResult(JSON.readTree(line));
+                        LineResult r;
+                        try {
+                            r = toResult(JSON.readTree(line));
+                        } catch (com.fasterxml.jackson.core.JsonProcessingException garbled) {
+                            // As for every provider (ProviderHttp#streamLines): one garbled line
+                            // must not hold back the others; its record is joined as having no
+                            // result. Its text (a model's answer) is never logged.
+                            LOG.log(
+                                    Level.WARNING,
+                                    "bedrock results {0}: line {1} is not readable JSON; skipped",
+                                    key,
+                                    number);
+                            continue;
+                        }
                         lines++;
                         if (r.usage() != null) {
                             usage = usage.plus(r.usage());
