@@ -102,6 +102,11 @@ public final class ResilientProvider implements BatchProvider {
     }
 
     @Override
+    public boolean creationIsIdempotent() {
+        return delegate.creationIsIdempotent();
+    }
+
+    @Override
     public BatchView retrieve(String batchId) {
         return run(idempotent, () -> delegate.retrieve(batchId));
     }

@@ -250,6 +250,13 @@ class PollBenchmark {
             throw new UnsupportedOperationException("only in-flight shards here");
         }
 
+        /** Makes nothing a lost answer could hide: every batch exists only in this process. */
+        @Override
+        public dev.batchlane.core.provider.Reconciliation findCreated(
+                dev.batchlane.core.provider.CreationQuery query) {
+            return dev.batchlane.core.provider.Reconciliation.nothing("nothing is made remotely");
+        }
+
         @Override
         public BatchView retrieve(String batchId) {
             calls.incrementAndGet();

@@ -58,6 +58,13 @@ final class BenchProvider implements BatchProvider {
         return new Submission("batch_bench_" + n, "file-bench-" + n, "validating");
     }
 
+    /** Makes nothing a lost answer could hide: every batch exists only in this process. */
+    @Override
+    public dev.batchlane.core.provider.Reconciliation findCreated(
+            dev.batchlane.core.provider.CreationQuery query) {
+        return dev.batchlane.core.provider.Reconciliation.nothing("nothing is made remotely");
+    }
+
     @Override
     public BatchView retrieve(String batchId) {
         throw new UnsupportedOperationException("the benchmark never polls");

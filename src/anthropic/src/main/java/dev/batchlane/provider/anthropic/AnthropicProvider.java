@@ -159,11 +159,19 @@ public final class AnthropicProvider implements BatchProvider {
                         "retrieveBatch",
                         http.request(BATCHES + "/" + Escape.segment(batchId)).GET().build());
         String status = b.path("processing_status").asText("");
+        JsonNode c = b.path("request_counts");
         BatchState state =
                 switch (status) {
                     case "in_progress" -> BatchState.RUNNING;
                     case "canceling" -> BatchState.CANCELLING;
-                    case "ended" -> BatchState.COMPLETED;
+                    // Anthropic says only "ended": how it ended is in the cancel time and the
+                    // counts, so a cancelled or expired batch is not taken for a completed one.
+                    case "ended" ->
+                            b.hasNonNull("cancel_initiated_at")
+                                    ? BatchState.CANCELLED
+                                    : c.path("expired").asLong() > 0
+                                            ? BatchState.EXPIRED
+                                            : BatchState.COMPLETED;
                     default ->
                             throw new ProviderException(
                                     "anthropic retrieveBatch failed: batch "
@@ -176,7 +184,6 @@ public final class AnthropicProvider implements BatchProvider {
                                     false,
                                     null);
                 };
-        JsonNode c = b.path("request_counts");
         long succeeded = c.path("succeeded").asLong();
         long failed =
                 c.path("errored").asLong()
@@ -187,13 +194,7 @@ public final class AnthropicProvider implements BatchProvider {
                         succeeded + failed + c.path("processing").asLong(), succeeded, failed);
         // The results live under the batch itself; its id is the handle for results and cleanup.
         return new BatchView(
-                batchId,
-                state,
-                status,
-                counts,
-                state == BatchState.COMPLETED ? batchId : null,
-                null,
-                null);
+                batchId, state, status, counts, state.terminal() ? batchId : null, null, null);
     }
 
     @Override

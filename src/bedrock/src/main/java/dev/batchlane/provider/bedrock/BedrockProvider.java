@@ -8,10 +8,12 @@ import dev.batchlane.core.job.BatchCounts;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
+import dev.batchlane.core.provider.CreationQuery;
 import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Outcome;
 import dev.batchlane.core.provider.Payload;
 import dev.batchlane.core.provider.ProviderException;
+import dev.batchlane.core.provider.Reconciliation;
 import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.provider.Usage;
 import java.io.BufferedReader;
@@ -274,6 +276,24 @@ public final class BedrockProvider implements BatchProvider {
         }
     }
 
+    /**
+     * Both creating calls are idempotent, so there is nothing to look for: the upload writes the
+     * shard to a key fixed by its name, and the job is created with a {@code clientRequestToken}
+     * fixed by the job name and input key, for which Bedrock answers the job it already made.
+     */
+    @Override
+    public boolean creationIsIdempotent() {
+        return true;
+    }
+
+    @Override
+    public Reconciliation findCreated(CreationQuery query) {
+        return Reconciliation.nothing(
+                "bedrock creations are idempotent (input key and clientRequestToken fixed by "
+                        + query.payload().name()
+                        + "): made again, they answer what the first call made");
+    }
+
     @Override
     public BatchView retrieve(String batchId) {
         if (batchId.startsWith(ON_DEMAND)) {
@@ -323,9 +343,11 @@ public final class BedrockProvider implements BatchProvider {
         return switch (status) {
             case SUBMITTED, VALIDATING, SCHEDULED -> BatchState.PENDING;
             case IN_PROGRESS -> BatchState.RUNNING;
+            case COMPLETED -> BatchState.COMPLETED;
+            // The job's timeout closed its window with some records done: the lane's "expired".
             // Records not processed in time have no output line: the join calls them missing and
             // resubmits them.
-            case COMPLETED, PARTIALLY_COMPLETED -> BatchState.COMPLETED;
+            case PARTIALLY_COMPLETED -> BatchState.EXPIRED;
             case FAILED -> BatchState.FAILED;
             case STOPPING -> BatchState.CANCELLING;
             case STOPPED -> BatchState.CANCELLED;
@@ -359,9 +381,24 @@ public final class BedrockProvider implements BatchProvider {
                     BufferedReader reader =
                             new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
                 String line;
+                long number = 0;
                 while ((line = reader.readLine()) != null) {
+                    number++;
                     if (!line.isBlank()) {
-                        LineResult r = toResult(JSON.readTree(line));
+                        LineResult r;
+                        try {
+                            r = toResult(JSON.readTree(line));
+                        } catch (com.fasterxml.jackson.core.JsonProcessingException garbled) {
+                            // As for every provider (ProviderHttp#streamLines): one garbled line
+                            // must not hold back the others; its record is joined as having no
+                            // result. Its text (a model's answer) is never logged.
+                            LOG.log(
+                                    Level.WARNING,
+                                    "bedrock results {0}: line {1} is not readable JSON; skipped",
+                                    key,
+                                    number);
+                            continue;
+                        }
                         lines++;
                         if (r.usage() != null) {
                             usage = usage.plus(r.usage());

@@ -415,7 +415,7 @@ class BedrockProviderTest {
                         meta(p));
         BatchView v = untilTerminal(s.batchId());
         assertThat(v.providerStatus()).isEqualTo("PartiallyCompleted");
-        assertThat(v.state()).isEqualTo(BatchState.COMPLETED);
+        assertThat(v.state()).isEqualTo(BatchState.EXPIRED);
         assertThat(results(v)).hasSize(100);
     }
 
@@ -515,7 +515,7 @@ class BedrockProviderTest {
         assertThat(mapped)
                 .hasSize(10)
                 .containsEntry(ModelInvocationJobStatus.SCHEDULED, BatchState.PENDING)
-                .containsEntry(ModelInvocationJobStatus.PARTIALLY_COMPLETED, BatchState.COMPLETED)
+                .containsEntry(ModelInvocationJobStatus.PARTIALLY_COMPLETED, BatchState.EXPIRED)
                 .containsEntry(ModelInvocationJobStatus.STOPPING, BatchState.CANCELLING)
                 .containsEntry(ModelInvocationJobStatus.EXPIRED, BatchState.EXPIRED);
         assertThatThrownBy(

@@ -50,10 +50,21 @@ public interface BatchProvider {
      * Looks for what an earlier creating call of this shard made, when its answer was lost (a 5xx,
      * a timeout, a cut connection, an unreadable 2xx): the batch, or for {@code UPLOAD} the input
      * file. Called before any new attempt, so a creation that took effect is adopted rather than
-     * made twice. A provider with no way to look answers NOTHING, and the call is made again.
+     * made twice. There is no default: forgetting this made Mistral and Together create a second
+     * batch after every lost answer. An adapter either finds what it made, or declares with {@link
+     * #creationIsIdempotent} that making the same call again answers what the first one made, and
+     * then answers NOTHING here. The provider conformance kit proves which of the two holds.
      */
-    default Reconciliation findCreated(CreationQuery query) {
-        return Reconciliation.nothing("provider " + name() + " cannot list what it created");
+    Reconciliation findCreated(CreationQuery query);
+
+    /**
+     * Whether the creating calls themselves are idempotent: made again for the same shard (after a
+     * lost answer), each answers what the first one made instead of making a second one (Bedrock's
+     * {@code clientRequestToken}, an upload to a key fixed by the shard). Such a provider may
+     * answer NOTHING from {@link #findCreated}; every other provider must find what it made.
+     */
+    default boolean creationIsIdempotent() {
+        return false;
     }
 
     /**

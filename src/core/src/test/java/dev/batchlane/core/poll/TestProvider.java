@@ -71,6 +71,13 @@ final class TestProvider implements BatchProvider {
         }
     }
 
+    /** Makes nothing a lost answer could hide: every batch exists only in this process. */
+    @Override
+    public dev.batchlane.core.provider.Reconciliation findCreated(
+            dev.batchlane.core.provider.CreationQuery query) {
+        return dev.batchlane.core.provider.Reconciliation.nothing("nothing is made remotely");
+    }
+
     @Override
     public BatchView retrieve(String batchId) {
         retrieves.incrementAndGet();

@@ -8,9 +8,11 @@ import dev.batchlane.core.ingest.RequestContract;
 import dev.batchlane.core.job.BatchCounts;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.provider.BatchView;
+import dev.batchlane.core.provider.CreationQuery;
 import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Payload;
 import dev.batchlane.core.provider.ProviderException;
+import dev.batchlane.core.provider.Reconciliation;
 import dev.batchlane.core.provider.Submission;
 import dev.batchlane.http.Escape;
 import dev.batchlane.http.Failures;
@@ -23,6 +25,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -414,6 +418,85 @@ public final class GeminiProvider implements BatchProvider {
                 displayName,
                 inputFileId);
         return s;
+    }
+
+    /**
+     * Finds what an unanswered creation made: the batch by its display name, which is unique per
+     * shard and the same on every attempt for it (a definite match); for an unanswered upload, the
+     * file whose display name is the shard's file name and whose size is the shard's, created since
+     * the attempt (definite too: nothing else uploads under that name). Further such files, from a
+     * second lost upload, are deleted, since nothing will read them.
+     */
+    @Override
+    public Reconciliation findCreated(CreationQuery q) {
+        String displayName = displayName(q.metadata(), q.payload());
+        Optional<JsonNode> made = findByDisplayName(displayName);
+        if (made.isPresent()) {
+            Submission s = submission(made.get(), q.inputFileId());
+            return Reconciliation.batch(
+                    s.batchId(),
+                    q.inputFileId(),
+                    s.providerStatus(),
+                    "batch " + s.batchId() + " is named " + displayName + " (definite)");
+        }
+        if (q.inputFileId() != null) {
+            return Reconciliation.nothing("no batch named " + displayName);
+        }
+        java.time.Instant since = q.attemptedAt().minusSeconds(CLOCK_SKEW_SECONDS);
+        List<String> uploads = new ArrayList<>();
+        String token = null;
+        do {
+            String path =
+                    "v1beta/files?pageSize="
+                            + LIST_PAGE_SIZE
+                            + (token == null ? "" : "&pageToken=" + Escape.query(token));
+            JsonNode page = http.sendJson("files.list", http.request(path).GET().build());
+            for (JsonNode f : page.path("files")) {
+                java.time.Instant created = createTime(f);
+                if (q.payload().name().equals(text(f.get("displayName")))
+                        && Long.toString(q.payload().size()).equals(text(f.get("sizeBytes")))
+                        && created != null
+                        && !created.isBefore(since)) {
+                    uploads.add(text(f.get("name")));
+                }
+            }
+            token = text(page.get("nextPageToken"));
+        } while (token != null && !token.isEmpty());
+        if (uploads.isEmpty()) {
+            return Reconciliation.nothing(
+                    "no batch named "
+                            + displayName
+                            + " and no file "
+                            + q.payload().name()
+                            + " of "
+                            + q.payload().size()
+                            + " bytes since "
+                            + since);
+        }
+        for (String extra : uploads.subList(1, uploads.size())) {
+            deleteQuietly(extra);
+        }
+        return Reconciliation.file(
+                uploads.get(0),
+                "file "
+                        + uploads.get(0)
+                        + " is "
+                        + q.payload().name()
+                        + " with its "
+                        + q.payload().size()
+                        + " bytes (definite)");
+    }
+
+    /** Provider clocks and ours differ; an upload is looked for from this long before it began. */
+    static final long CLOCK_SKEW_SECONDS = 300;
+
+    private static java.time.Instant createTime(JsonNode file) {
+        String t = text(file.get("createTime"));
+        try {
+            return t == null ? null : java.time.Instant.parse(t);
+        } catch (java.time.format.DateTimeParseException e) {
+            return null;
+        }
     }
 
     /** {@code batchlane-<job>-<shard>}: unique per shard, the same on every attempt for it. */

@@ -9,9 +9,11 @@ import dev.batchlane.core.job.BatchCounts;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
+import dev.batchlane.core.provider.CreationQuery;
 import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Payload;
 import dev.batchlane.core.provider.ProviderException;
+import dev.batchlane.core.provider.Reconciliation;
 import dev.batchlane.core.provider.Submission;
 import dev.batchlane.http.Escape;
 import dev.batchlane.http.Failures;
@@ -41,6 +43,9 @@ public final class MistralProvider implements BatchProvider {
 
     /** The window Batchlane gives every batch, as everywhere else: 24 h. */
     static final int TIMEOUT_HOURS = 24;
+
+    private static final int LIST_PAGE_SIZE = 100;
+    private static final int MAX_LIST_PAGES = 1000;
 
     private final OpenAiProvider files;
     private final OpenAiFiles wire;
@@ -119,6 +124,69 @@ public final class MistralProvider implements BatchProvider {
                 inputFileId,
                 status);
         return new Submission(id, inputFileId, status);
+    }
+
+    /**
+     * Finds what an unanswered creation made. Jobs carry the lane's metadata, so a job listed by
+     * {@code GET /batch/jobs} (newest first, numbered pages, {@code created_after} the attempt less
+     * the clock-skew allowance) whose metadata holds this job's and shard's ids is the one: a
+     * definite match. An unanswered upload is looked for in the Files API as at OpenAI.
+     */
+    @Override
+    public Reconciliation findCreated(CreationQuery q) {
+        String since =
+                java.time.Instant.ofEpochSecond(
+                                q.attemptedAt().getEpochSecond()
+                                        - OpenAiReconcile.CLOCK_SKEW_SECONDS)
+                        .toString();
+        for (int page = 0; page < MAX_LIST_PAGES; page++) {
+            JsonNode list =
+                    wire.sendJson(
+                            "listBatchJobs",
+                            wire.request(
+                                            "batch/jobs?page="
+                                                    + page
+                                                    + "&page_size="
+                                                    + LIST_PAGE_SIZE
+                                                    + "&created_after="
+                                                    + Escape.query(since)
+                                                    + "&order_by=-created")
+                                    .GET()
+                                    .build());
+            JsonNode data = list.path("data");
+            for (JsonNode job : data) {
+                JsonNode meta = job.path("metadata");
+                boolean ours =
+                        q.metadata().entrySet().stream()
+                                .allMatch(
+                                        m ->
+                                                m.getValue()
+                                                        .equals(
+                                                                meta.path(m.getKey())
+                                                                        .asText(null)));
+                if (ours && !q.knownBatchIds().contains(job.path("id").asText())) {
+                    JsonNode files = job.path("input_files");
+                    return Reconciliation.batch(
+                            job.path("id").asText(),
+                            files.isArray() && !files.isEmpty()
+                                    ? files.get(0).asText()
+                                    : q.inputFileId(),
+                            job.path("status").asText(null),
+                            "mistral job "
+                                    + job.path("id").asText()
+                                    + " carries metadata "
+                                    + q.metadata()
+                                    + " (definite)");
+                }
+            }
+            if (data.size() < LIST_PAGE_SIZE) {
+                break;
+            }
+        }
+        return new OpenAiReconcile(wire)
+                .findUpload(
+                        q,
+                        "no mistral job with metadata " + q.metadata() + " created since " + since);
     }
 
     @Override

@@ -38,6 +38,10 @@ final class OpenAiFiles {
                         Map.of(auth[0], auth[1]));
     }
 
+    Vendor vendor() {
+        return vendor;
+    }
+
     /** A call to {@code path} under the base, with the vendor's api-version (if any). */
     HttpRequest.Builder request(String path) {
         String query =

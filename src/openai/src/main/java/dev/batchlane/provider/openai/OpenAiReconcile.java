@@ -1,11 +1,15 @@
 package dev.batchlane.provider.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.batchlane.core.job.CreationAttempt;
 import dev.batchlane.core.provider.CreationQuery;
 import dev.batchlane.core.provider.Reconciliation;
 import dev.batchlane.http.Escape;
+import dev.batchlane.http.Failures;
 import dev.batchlane.http.ProviderHttp;
+import java.io.InputStream;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
@@ -17,6 +21,10 @@ import java.util.function.Predicate;
  * unanswered upload, files with purpose batch are listed the same way; one named after the shard
  * with the shard's size is it. Any further such files (a second lost upload) are deleted, as
  * nothing will use them.
+ *
+ * <p>A vendor whose batches take no metadata (Together) is searched by the input file instead: the
+ * lane records the file before every create and never reuses it for another batch, so a batch
+ * reading this shard's recorded file is the one the unanswered create made, a definite match.
  */
 final class OpenAiReconcile {
     /**
@@ -26,6 +34,7 @@ final class OpenAiReconcile {
     static final long CLOCK_SKEW_SECONDS = 300;
 
     private static final int MAX_PAGES = 1000;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final OpenAiFiles files;
 
@@ -34,6 +43,12 @@ final class OpenAiReconcile {
     }
 
     Reconciliation find(CreationQuery q) {
+        if (!files.vendor().sendsMetadata()) {
+            if (q.inputFileId() != null) {
+                return byInputFile(q);
+            }
+            return findUpload(q, "no batch without a recorded input file");
+        }
         long since = q.attemptedAt().getEpochSecond() - CLOCK_SKEW_SECONDS;
         List<JsonNode> batches =
                 newest(
@@ -62,15 +77,81 @@ final class OpenAiReconcile {
                             + q.metadata()
                             + " (definite)");
         }
+        return findUpload(
+                q, "no batch with metadata " + q.metadata() + " created since " + q.attemptedAt());
+    }
+
+    /**
+     * The batch reading the shard's recorded input file, in a list that is a bare array (Together)
+     * or OpenAI's {@code data}. The recorded file is this shard's alone, so this is definite.
+     */
+    private Reconciliation byInputFile(CreationQuery q) {
+        HttpResponse<InputStream> response =
+                files.http.open("listBatches", files.request("batches").GET().build());
+        JsonNode list;
+        try (InputStream in = response.body()) {
+            byte[] body = in.readNBytes(ProviderHttp.MAX_JSON_RESPONSE + 1);
+            if (body.length > ProviderHttp.MAX_JSON_RESPONSE) {
+                throw Failures.malformed(
+                        "openai",
+                        "listBatches",
+                        response.statusCode(),
+                        "the batch list exceeded " + ProviderHttp.MAX_JSON_RESPONSE + " bytes",
+                        null);
+            }
+            list = JSON.readTree(body);
+        } catch (java.io.IOException e) {
+            throw Failures.malformed(
+                    "openai",
+                    "listBatches",
+                    response.statusCode(),
+                    "the batch list was not JSON",
+                    e);
+        }
+        JsonNode batches = list != null && list.isArray() ? list : list.path("data");
+        if (!batches.isArray()) {
+            throw Failures.malformed(
+                    "openai",
+                    "listBatches",
+                    response.statusCode(),
+                    "the batch list was neither an array nor a {data} object",
+                    null);
+        }
+        for (JsonNode b : batches) {
+            if (q.inputFileId().equals(b.path("input_file_id").asText(null))
+                    && !q.knownBatchIds().contains(b.path("id").asText())) {
+                return Reconciliation.batch(
+                        b.path("id").asText(),
+                        q.inputFileId(),
+                        b.path("status").isTextual()
+                                ? Vendor.openAiStatus(b.get("status").asText())
+                                : null,
+                        "batch "
+                                + b.path("id").asText()
+                                + " reads the shard's own input file "
+                                + q.inputFileId()
+                                + " (definite)");
+            }
+        }
+        return Reconciliation.nothing("no batch reads the shard's input file " + q.inputFileId());
+    }
+
+    /**
+     * For an unanswered upload (no file recorded yet): the file named after the shard with its
+     * size, created since the attempt; NOTHING otherwise, saying {@code noBatch} first.
+     */
+    Reconciliation findUpload(CreationQuery q, String noBatch) {
+        long since = q.attemptedAt().getEpochSecond() - CLOCK_SKEW_SECONDS;
         if (q.inputFileId() != null || q.step() != CreationAttempt.Step.UPLOAD) {
-            return Reconciliation.nothing(
-                    "no batch with metadata " + q.metadata() + " created since " + q.attemptedAt());
+            return Reconciliation.nothing(noBatch);
         }
         String filename = Escape.formFilename(q.payload().name());
         List<String> matches =
                 newest(
                                 "listFiles",
-                                "files?purpose=batch&order=desc&limit=1000",
+                                "files?purpose="
+                                        + Escape.query(files.vendor().filePurpose())
+                                        + "&order=desc&limit=1000",
                                 since,
                                 f ->
                                         filename.equals(f.path("filename").asText(null))
@@ -81,9 +162,8 @@ final class OpenAiReconcile {
                         .toList();
         if (matches.isEmpty()) {
             return Reconciliation.nothing(
-                    "no batch with metadata "
-                            + q.metadata()
-                            + " and no file named "
+                    noBatch
+                            + "; no file named "
                             + q.payload().name()
                             + " created since "
                             + q.attemptedAt());

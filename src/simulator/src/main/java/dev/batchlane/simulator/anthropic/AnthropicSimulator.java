@@ -43,7 +43,12 @@ import java.util.regex.Pattern;
 public final class AnthropicSimulator implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern CUSTOM_ID = Pattern.compile("^[a-zA-Z0-9_-]{1,64}$");
-    private static final int MAX_REQUESTS = 100_000;
+
+    /** Requests one batch may hold, as Anthropic documents. */
+    public static final int MAX_REQUESTS = 100_000;
+
+    /** The largest create body Anthropic takes: 256 MB, decimal. */
+    public static final long MAX_BODY_BYTES = 256_000_000L;
 
     private final HttpServer server;
     private final Path dir;
@@ -57,6 +62,9 @@ public final class AnthropicSimulator implements AutoCloseable {
     private volatile int expireNext;
     private int loseNextCreates;
     private boolean loseByReset;
+    private boolean loseByCut;
+    private int queueFullNext;
+    private Damage damageNext;
     private final Map<String, Integer> batchesPerCustomId =
             new java.util.concurrent.ConcurrentHashMap<>();
     private volatile double expireFraction;
@@ -83,6 +91,9 @@ public final class AnthropicSimulator implements AutoCloseable {
 
     private record LineFault(Predicate<String> ids, String type, String message) {}
 
+    /** Result lines left out ({@code missing}) or cut short ({@code unreadable}). */
+    private record Damage(Set<String> missing, Set<String> unreadable) {}
+
     private static final class CallFault {
         final String operation;
         final int status;
@@ -108,6 +119,7 @@ public final class AnthropicSimulator implements AutoCloseable {
         boolean deleted;
         boolean expire;
         double expireFraction;
+        Damage damage;
         final Map<String, Long> counts = new LinkedHashMap<>();
 
         Batch(String id, Instant createdAt, Path requests, int count) {
@@ -207,6 +219,33 @@ public final class AnthropicSimulator implements AutoCloseable {
     public synchronized void loseNextCreateAnswers(int count, boolean reset) {
         this.loseNextCreates = count;
         this.loseByReset = reset;
+        this.loseByCut = false;
+    }
+
+    /**
+     * The next {@code count} creates take effect and answer 200 with the batch's JSON cut short, as
+     * a proxy or a dropped connection leaves it.
+     */
+    public synchronized void cutNextCreateAnswers(int count) {
+        this.loseNextCreates = count;
+        this.loseByReset = false;
+        this.loseByCut = true;
+    }
+
+    /**
+     * The next {@code count} creates are refused as if the processing queue were full (429 {@code
+     * rate_limit_error}), whatever the queue limit; nothing is created.
+     */
+    public synchronized void fillQueueForNextCreates(int count) {
+        this.queueFullNext = count;
+    }
+
+    /**
+     * The next batch created leaves the result lines of {@code missing} out (still counted) and
+     * writes those of {@code unreadable} cut short.
+     */
+    public synchronized void damageNextResults(Set<String> missing, Set<String> unreadable) {
+        this.damageNext = new Damage(Set.copyOf(missing), Set.copyOf(unreadable));
     }
 
     /**
@@ -466,7 +505,7 @@ public final class AnthropicSimulator implements AutoCloseable {
         Path requests = dir.resolve(id + ".requests.jsonl");
         Set<String> seen = new HashSet<>();
         int n = 0;
-        try (InputStream in = ex.getRequestBody();
+        try (InputStream in = new CappedBody(ex.getRequestBody(), MAX_BODY_BYTES);
                 JsonParser p = new JsonFactory(JSON).createParser(in);
                 BufferedWriter w = Files.newBufferedWriter(requests)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
@@ -541,6 +580,14 @@ public final class AnthropicSimulator implements AutoCloseable {
                                 "invalid_request_error",
                                 "requests: List should have at least 1 item"));
             }
+        } catch (CappedBody.TooLarge e) {
+            Files.deleteIfExists(requests);
+            return send(
+                    ex,
+                    413,
+                    error(
+                            "request_too_large",
+                            "the request body exceeds " + MAX_BODY_BYTES + " bytes"));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             return send(
                     ex,
@@ -554,7 +601,11 @@ public final class AnthropicSimulator implements AutoCloseable {
         synchronized (this) {
             // Checked and registered under one lock, so two creates at once cannot both squeeze in.
             long queued = queuedRequests();
-            if (queueLimit > 0 && queued + n > queueLimit) {
+            boolean full = queueFullNext > 0;
+            if (full) {
+                queueFullNext--;
+            }
+            if (full || (queueLimit > 0 && queued + n > queueLimit)) {
                 queueRefusals++;
                 refusal =
                         error(
@@ -573,6 +624,8 @@ public final class AnthropicSimulator implements AutoCloseable {
                     b.expire = true;
                     b.expireFraction = expireFraction;
                 }
+                b.damage = damageNext;
+                damageNext = null;
                 batches.put(id, b);
             }
         }
@@ -586,9 +639,11 @@ public final class AnthropicSimulator implements AutoCloseable {
         }
         boolean lose;
         boolean reset;
+        boolean cut;
         synchronized (this) {
             lose = loseNextCreates > 0;
             reset = loseByReset;
+            cut = loseByCut;
             if (lose) {
                 loseNextCreates--;
             }
@@ -596,6 +651,10 @@ public final class AnthropicSimulator implements AutoCloseable {
         if (lose && reset) {
             // The batch exists; the client's connection closes without an answer.
             throw new LostAnswer();
+        }
+        if (lose && cut) {
+            byte[] whole = batchJson(b).toString().getBytes(StandardCharsets.UTF_8);
+            return send(ex, 200, java.util.Arrays.copyOf(whole, whole.length / 3));
         }
         if (lose) {
             return send(
@@ -630,7 +689,15 @@ public final class AnthropicSimulator implements AutoCloseable {
             int i = 0;
             while ((line = r.readLine()) != null) {
                 JsonNode req = JSON.readTree(line);
-                lines.add(result(b, req, i++).toString());
+                String text = result(b, req, i++).toString();
+                String customId = req.get("custom_id").asText();
+                if (b.damage != null && b.damage.missing().contains(customId)) {
+                    continue;
+                }
+                if (b.damage != null && b.damage.unreadable().contains(customId)) {
+                    text = text.substring(0, text.length() / 3);
+                }
+                lines.add(text);
             }
         }
         Collections.shuffle(lines, random);
@@ -775,5 +842,40 @@ public final class AnthropicSimulator implements AutoCloseable {
     private void record(HttpExchange ex, int status) {
         requestLog.add(
                 ex.getRequestMethod() + " " + ex.getRequestURI().getPath() + " -> " + status);
+    }
+
+    /** A request body that refuses to be read past {@code cap} bytes. */
+    private static final class CappedBody extends java.io.FilterInputStream {
+        static final class TooLarge extends IOException {
+            TooLarge() {
+                super("request body too large");
+            }
+        }
+
+        private final long cap;
+        private long read;
+
+        CappedBody(InputStream in, long cap) {
+            super(in);
+            this.cap = cap;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0 && ++read > cap) {
+                throw new TooLarge();
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buf, int off, int len) throws IOException {
+            int n = super.read(buf, off, len);
+            if (n > 0 && (read += n) > cap) {
+                throw new TooLarge();
+            }
+            return n;
+        }
     }
 }

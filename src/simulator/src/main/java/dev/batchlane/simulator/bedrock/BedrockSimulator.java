@@ -150,6 +150,7 @@ public final class BedrockSimulator implements AutoCloseable {
         long errors;
         boolean expire;
         double partial = 1.0;
+        Damage damage;
         boolean stopRequested;
         List<String> inputKeys = List.of();
 
@@ -264,6 +265,35 @@ public final class BedrockSimulator implements AutoCloseable {
         recordFaults.add(new RecordFault(recordIds, errorCode, message));
     }
 
+    /**
+     * The next {@code count} creates take effect, and their answer is lost: status 0 closes the
+     * connection without an answer, 200 sends the answer cut short, any other status replaces it
+     * with that error. The SDK's own retries then meet the job made by the first call.
+     */
+    public synchronized void loseNextCreateAnswers(int count, int status) {
+        for (int i = 0; i < count; i++) {
+            lostCreates.add(status);
+        }
+    }
+
+    private synchronized int takeLostCreate() {
+        Integer status = lostCreates.poll();
+        return status == null ? -1 : status;
+    }
+
+    /**
+     * The next job created leaves the output lines of {@code missing} out (still counted as
+     * processed) and writes those of {@code unreadable} cut short.
+     */
+    public synchronized void damageNextResults(Set<String> missing, Set<String> unreadable) {
+        damageNext = new Damage(Set.copyOf(missing), Set.copyOf(unreadable));
+    }
+
+    private record Damage(Set<String> missing, Set<String> unreadable) {}
+
+    private final java.util.ArrayDeque<Integer> lostCreates = new java.util.ArrayDeque<>();
+    private Damage damageNext;
+
     /** The next {@code count} jobs expire while Scheduled, without output. */
     public synchronized void expireNextJobs(int count) {
         expireNext = count;
@@ -377,9 +407,29 @@ public final class BedrockSimulator implements AutoCloseable {
         } catch (RuntimeException e) {
             answer = Answer.error(500, "InternalServerException", "the simulator failed: " + e);
         }
+        int lost = answer.status == 200 && "create".equals(operation) ? takeLostCreate() : -1;
+        if (lost > 0 && lost != 200) {
+            // The job exists; the answer that says so is replaced by the edge's error.
+            answer = Answer.error(lost, "InternalServerException", "injected lost answer");
+        }
         requests.add(
-                new Recorded(operation, method, rawPath, query, text, answer.status, answer.body));
+                new Recorded(
+                        operation,
+                        method,
+                        rawPath,
+                        query,
+                        text,
+                        lost == 0 ? 0 : answer.status,
+                        answer.body));
+        if (lost == 0) {
+            // The job exists; the connection closes without an answer.
+            ex.close();
+            return;
+        }
         byte[] out = answer.body.getBytes(StandardCharsets.UTF_8);
+        if (lost == 200) {
+            out = java.util.Arrays.copyOf(out, out.length / 3);
+        }
         ex.getResponseHeaders().set("x-amzn-RequestId", java.util.UUID.randomUUID().toString());
         if (answer.errorType != null) {
             ex.getResponseHeaders().set("x-amzn-ErrorType", answer.errorType);
@@ -598,6 +648,8 @@ public final class BedrockSimulator implements AutoCloseable {
                     partialNext--;
                     job.partial = partialFraction;
                 }
+                job.damage = damageNext;
+                damageNext = null;
             }
             jobs.put(id, job);
             ObjectNode out = JSON.createObjectNode();
@@ -976,7 +1028,14 @@ public final class BedrockSimulator implements AutoCloseable {
                     j.success++;
                 }
                 j.processed++;
-                sb.append(line).append('\n');
+                if (j.damage != null && j.damage.missing().contains(id)) {
+                    continue;
+                }
+                String text = line.toString();
+                if (j.damage != null && j.damage.unreadable().contains(id)) {
+                    text = text.substring(0, text.length() / 3);
+                }
+                sb.append(text).append('\n');
             }
             String name = key.substring(key.lastIndexOf('/') + 1);
             s3.putObject(

@@ -48,7 +48,8 @@ public final class GeminiSimulator implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The discovery document's {@code media.upload.mediaUpload.maxSize}. */
-    static final long MAX_FILE_BYTES = 2_147_483_648L;
+    /** The largest file the Files API takes (2 GB as Google counts it, 2^31 bytes). */
+    public static final long MAX_FILE_BYTES = 2_147_483_648L;
 
     /**
      * Resumable uploads take non-final chunks in multiples of this (Google's resumable-upload
@@ -306,6 +307,19 @@ public final class GeminiSimulator implements AutoCloseable {
                         java.util.concurrent.ConcurrentHashMap.newKeySet()));
     }
 
+    /**
+     * The next batch to write its responses leaves out the lines of {@code missing} and writes the
+     * lines of {@code unreadable} cut short.
+     */
+    public synchronized void damageNextResults(Set<String> missing, Set<String> unreadable) {
+        damageNext = new Damage(Set.copyOf(missing), Set.copyOf(unreadable));
+    }
+
+    /** Keys left out and keys cut short in a responses file. */
+    private record Damage(Set<String> missing, Set<String> unreadable) {}
+
+    private Damage damageNext;
+
     /** The next {@code count} batches expire (Google's 48 h limit) without any result. */
     public void expireNextBatches(int count) {
         this.expireNext = count;
@@ -327,8 +341,9 @@ public final class GeminiSimulator implements AutoCloseable {
     }
 
     /**
-     * The next {@code count} calls of an operation take effect, but their answer is lost (replaced
-     * by {@code status}).
+     * The next {@code count} calls of an operation take effect, but their answer is lost: replaced
+     * by {@code status}, or with status 0 the connection closed without an answer, or with 200 the
+     * success answer cut short ({@code create} and {@code upload.chunk}).
      */
     public void loseNextAnswers(String operation, int status, int count) {
         callFaults.add(new CallFault(operation, status, true, 0, count));
@@ -339,6 +354,13 @@ public final class GeminiSimulator implements AutoCloseable {
     }
 
     // ---- observability ----
+
+    /** Files made by uploads that finished (result files excluded), deleted ones included. */
+    public int uploadCount() {
+        synchronized (files) {
+            return (int) files.values().stream().filter(f -> !f.generated).count();
+        }
+    }
 
     /** Batches created, adopted ones included once. */
     public synchronized int createCount() {
@@ -402,6 +424,8 @@ public final class GeminiSimulator implements AutoCloseable {
         // sent.
         try {
             route(ex, method, path, query(ex.getRequestURI().getRawQuery()));
+        } catch (ConnectionDropped e) {
+            // The call took effect and was logged; the connection closes without an answer.
         } catch (RuntimeException | Error e) {
             System.err.println("gemini simulator: " + method + " " + path + " failed: " + e);
             send(ex, 500, error(500, "INTERNAL", "simulator failure: " + e.getMessage()));
@@ -450,6 +474,9 @@ public final class GeminiSimulator implements AutoCloseable {
         if ((m = BATCH_PATH.matcher(path)).matches()) {
             return batch(ex, method, m.group(1), m.group(2) != null);
         }
+        if (path.equals("/v1beta/files") && method.equals("GET")) {
+            return listFiles(ex, q);
+        }
         if ((m = FILE_PATH.matcher(path)).matches()) {
             return file(ex, method, m.group(1));
         }
@@ -480,6 +507,30 @@ public final class GeminiSimulator implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /** Thrown for a lost answer of status 0: the exchange closes without any answer. */
+    private static final class ConnectionDropped extends RuntimeException {
+        ConnectionDropped() {
+            super("answer withheld", null, false, false);
+        }
+    }
+
+    /**
+     * The answer of a call whose answer is lost after it acted: status 0 closes the connection
+     * without an answer, 200 sends {@code whole} cut to a third, any other status is an error.
+     */
+    private int lose(HttpExchange ex, CallFault f, String operation, byte[] whole)
+            throws IOException {
+        if (f.status == 0) {
+            requestLog.add(
+                    ex.getRequestMethod() + " " + ex.getRequestURI().getRawPath() + " -> reset");
+            throw new ConnectionDropped();
+        }
+        if (f.status == 200) {
+            return send(ex, 200, java.util.Arrays.copyOf(whole, whole.length / 3));
+        }
+        return refuse(ex, f, operation);
     }
 
     private int refuse(HttpExchange ex, CallFault f, String operation) throws IOException {
@@ -716,7 +767,11 @@ public final class GeminiSimulator implements AutoCloseable {
                 u.finished = f;
             }
             if (fault != null) {
-                return refuse(ex, fault, "upload.chunk");
+                return lose(
+                        ex,
+                        fault,
+                        "upload.chunk",
+                        finalize ? fileResponse(u.finished) : new byte[0]);
             }
             ex.getResponseHeaders().add("x-goog-upload-status", finalize ? "final" : "active");
             ex.getResponseHeaders().add("x-goog-upload-size-received", Long.toString(u.received));
@@ -756,6 +811,56 @@ public final class GeminiSimulator implements AutoCloseable {
         n.put("state", "ACTIVE");
         n.put("source", f.generated ? "GENERATED" : "UPLOADED");
         return n;
+    }
+
+    /**
+     * {@code files.list}: the project's files newest first, {@code pageSize} (at most 100, default
+     * 10) a page, paged with an opaque {@code pageToken}.
+     */
+    private int listFiles(HttpExchange ex, Map<String, String> q) throws IOException {
+        CallFault fault = takeFault("files.list");
+        if (fault != null) {
+            return refuse(ex, fault, "files.list");
+        }
+        int size = 10;
+        if (q.containsKey("pageSize")) {
+            try {
+                size = Math.max(1, Math.min(100, Integer.parseInt(q.get("pageSize"))));
+            } catch (NumberFormatException e) {
+                return send(ex, 400, error(400, "INVALID_ARGUMENT", "pageSize must be an integer"));
+            }
+        }
+        List<StoredFile> live;
+        synchronized (files) {
+            live = new ArrayList<>(files.values().stream().filter(f -> !f.deleted).toList());
+        }
+        live.sort(java.util.Comparator.comparing((StoredFile f) -> f.createdAt).reversed());
+        int from = 0;
+        if (q.containsKey("pageToken")) {
+            try {
+                from =
+                        Integer.parseInt(
+                                new String(
+                                        java.util.Base64.getUrlDecoder().decode(q.get("pageToken")),
+                                        StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                return send(ex, 400, error(400, "INVALID_ARGUMENT", "invalid page token"));
+            }
+        }
+        ObjectNode out = JSON.createObjectNode();
+        ArrayNode list = out.putArray("files");
+        for (int i = from; i < Math.min(live.size(), from + size); i++) {
+            list.add(fileJson(live.get(i)));
+        }
+        if (from + size < live.size()) {
+            out.put(
+                    "nextPageToken",
+                    java.util.Base64.getUrlEncoder()
+                            .encodeToString(
+                                    Integer.toString(from + size)
+                                            .getBytes(StandardCharsets.UTF_8)));
+        }
+        return send(ex, 200, conform("ListFilesResponse", out));
     }
 
     private int file(HttpExchange ex, String method, String id) throws IOException {
@@ -914,7 +1019,7 @@ public final class GeminiSimulator implements AutoCloseable {
         }
         batches.put(id, b);
         if (fault != null) {
-            return refuse(ex, fault, "create");
+            return lose(ex, fault, "create", conform("Operation", operation(b)));
         }
         return send(ex, 200, conform("Operation", operation(b)));
     }
@@ -1030,6 +1135,8 @@ public final class GeminiSimulator implements AutoCloseable {
             return;
         }
         StoredFile input = files.get(b.inputFile.substring("files/".length()));
+        Damage damage = damageNext;
+        damageNext = null;
         List<String> lines = new ArrayList<>();
         try (BufferedReader r = Files.newBufferedReader(input.path)) {
             String line;
@@ -1056,7 +1163,15 @@ public final class GeminiSimulator implements AutoCloseable {
                 } else {
                     conform("Status", result.get("error"));
                 }
-                lines.add(result.toString());
+                String text = result.toString();
+                String key = req.path("key").asText();
+                if (damage != null && damage.missing().contains(key)) {
+                    continue;
+                }
+                if (damage != null && damage.unreadable().contains(key)) {
+                    text = text.substring(0, text.length() / 3);
+                }
+                lines.add(text);
             }
         }
         Collections.shuffle(lines, random);

@@ -302,12 +302,52 @@ final class ApiHandler implements HttpHandler {
     }
 
     private Reply listBatches(Map<String, String> query) {
+        if (dialect == Dialect.MISTRAL) {
+            return listMistralJobs(query);
+        }
+        if (dialect == Dialect.TOGETHER) {
+            // Together lists every batch of the account as a bare array, without paging.
+            com.fasterxml.jackson.databind.node.ArrayNode all = mapper.createArrayNode();
+            batches.list().forEach(b -> all.add(render(b)));
+            return json(200, all);
+        }
         int limit = intParam(query, "limit", 20, 1, 100);
         Page<BatchRecord> page = Page.of(batches.list(), b -> b.id, query.get("after"), limit);
         return json(
                 200,
                 Wire.batchList(
                         page.items().stream().map(ApiHandler::render).toList(), page.hasMore()));
+    }
+
+    /**
+     * Mistral's {@code GET /v1/batch/jobs}: numbered pages ({@code page} from 0, {@code
+     * page_size}), newest first, optionally only jobs created after {@code created_after} (a
+     * date-time), as {@code {"object": "list", "data": [...], "total": n}}.
+     */
+    private Reply listMistralJobs(Map<String, String> query) {
+        int page = intParam(query, "page", 0, 0, Integer.MAX_VALUE);
+        int size = intParam(query, "page_size", 100, 1, 10_000);
+        long after = Long.MIN_VALUE;
+        String createdAfter = query.get("created_after");
+        if (createdAfter != null) {
+            try {
+                after = java.time.OffsetDateTime.parse(createdAfter).toEpochSecond();
+            } catch (java.time.format.DateTimeParseException e) {
+                throw ApiError.invalidValue(
+                        "created_after",
+                        "Input should be a valid datetime, was '" + createdAfter + "'");
+            }
+        }
+        long since = after;
+        List<BatchRecord> all = batches.list().stream().filter(b -> b.createdAt > since).toList();
+        int from = (int) Math.min((long) page * size, all.size());
+        int to = Math.min(all.size(), from + size);
+        ObjectNode node = mapper.createObjectNode();
+        node.put("object", "list");
+        com.fasterxml.jackson.databind.node.ArrayNode data = node.putArray("data");
+        all.subList(from, to).forEach(b -> data.add(render(b)));
+        node.put("total", all.size());
+        return json(200, node);
     }
 
     /** One page of a cursor-paginated list: the items after the {@code after} id. */

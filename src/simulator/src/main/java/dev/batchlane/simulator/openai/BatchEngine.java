@@ -515,9 +515,10 @@ final class BatchEngine {
         int succeeded = 0;
         int failed = 0;
         KnownUsage usage = KnownUsage.ZERO;
+        FaultPlan.ResultDamage damage = faults.takeResultDamage();
         try (FileChannel channel = FileChannel.open(input.path(), StandardOpenOption.READ);
-                LineWriter output = new LineWriter(outputPath);
-                LineWriter errors = new LineWriter(errorPath)) {
+                LineWriter output = new LineWriter(outputPath, damage);
+                LineWriter errors = new LineWriter(errorPath, damage)) {
             for (int k = 0; k < n; k++) {
                 JsonNode line = mapper.readTree(input.line(channel, order[k]));
                 String customId = line.get("custom_id").asText();
@@ -771,12 +772,24 @@ final class BatchEngine {
         int lines;
         long bytes;
 
-        LineWriter(Path path) throws IOException {
+        private final FaultPlan.ResultDamage damage;
+
+        LineWriter(Path path, FaultPlan.ResultDamage damage) throws IOException {
             this.out = new BufferedOutputStream(Files.newOutputStream(path), 64 * 1024);
+            this.damage = damage;
         }
 
         void write(ObjectNode line) throws IOException {
+            String customId = line.path("custom_id").asText();
+            if (damage != null && damage.missing().contains(customId)) {
+                // Counted as done, yet its line never reaches the file, as in the field.
+                return;
+            }
             byte[] json = mapper.writeValueAsBytes(line);
+            if (damage != null && damage.unreadable().contains(customId)) {
+                // Cut mid-document: no reader can take the custom_id from it with confidence.
+                json = java.util.Arrays.copyOf(json, Math.max(1, json.length / 3));
+            }
             out.write(json);
             out.write('\n');
             lines++;

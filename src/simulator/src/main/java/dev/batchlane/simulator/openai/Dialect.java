@@ -100,7 +100,8 @@ public enum Dialect {
         this.purpose = purpose;
         this.bodyOnlyLines = bodyOnlyLines;
         this.maxRequests = maxRequests;
-        this.maxFileBytes = maxFileMegabytes * 1024L * 1024;
+        // Vendors state file limits in decimal megabytes; 200 MB is 200,000,000 bytes.
+        this.maxFileBytes = maxFileMegabytes * 1_000_000L;
         this.endpoints = endpoints;
         this.maxCustomIdChars = maxCustomIdChars;
     }
@@ -119,11 +120,11 @@ public enum Dialect {
         return bodyOnlyLines;
     }
 
-    int maxRequests() {
+    public int maxRequests() {
         return maxRequests;
     }
 
-    long maxFileBytes() {
+    public long maxFileBytes() {
         return maxFileBytes;
     }
 

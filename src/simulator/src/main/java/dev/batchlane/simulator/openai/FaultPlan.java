@@ -24,6 +24,22 @@ final class FaultPlan {
      */
     record ValidationFailure(String code, String message) {}
 
+    /**
+     * Result lines of one batch that never reach its files ({@code missing}) or reach them cut
+     * short ({@code unreadable}).
+     */
+    record ResultDamage(java.util.Set<String> missing, java.util.Set<String> unreadable) {}
+
+    private final Deque<ResultDamage> resultDamage = new ArrayDeque<>();
+
+    synchronized void damageNextResults(ResultDamage damage) {
+        resultDamage.add(damage);
+    }
+
+    synchronized ResultDamage takeResultDamage() {
+        return resultDamage.poll();
+    }
+
     private record PredicateRule(Predicate<String> customIds, LineFailure failure) {}
 
     private record FractionRule(double fraction, long seed, LineFailure failure) {}
@@ -155,6 +171,7 @@ final class FaultPlan {
         expiries.clear();
         validationFailures.clear();
         lostAnswers.clear();
+        resultDamage.clear();
         fileNotReady = 0;
         enqueuedTokenLimit = null;
         latency = Duration.ZERO;

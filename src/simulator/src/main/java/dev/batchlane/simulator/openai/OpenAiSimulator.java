@@ -369,6 +369,15 @@ public final class OpenAiSimulator implements AutoCloseable {
     }
 
     /** Delays every HTTP answer by {@code latency}. */
+    /**
+     * The next batch to write its results leaves out the lines of {@code missing} (still counted as
+     * done) and writes the lines of {@code unreadable} cut short, whichever file they belong in.
+     */
+    public void damageNextResults(Set<String> missing, Set<String> unreadable) {
+        faults.damageNextResults(
+                new FaultPlan.ResultDamage(Set.copyOf(missing), Set.copyOf(unreadable)));
+    }
+
     public void setLatency(Duration latency) {
         faults.setLatency(nonNegative(latency, "latency"));
     }
