@@ -15,8 +15,10 @@ import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.money.Money;
 import dev.batchlane.core.money.TokenEstimate;
+import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.Outcome;
+import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.testkit.InMemoryJobStore;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -213,8 +215,19 @@ public final class Measure {
         }
         Shard shard =
                 Shard.staged(jobId, 0, "openai", key, requests, Files.size(staged))
-                        .submitted("batch_bench", "file-in", "validating", now, now)
-                        .ended("completed", null, "file-out", null, null, now);
+                        .submitted(
+                                Submission.batch(
+                                        "batch_bench", "file-in", BatchState.PENDING, "validating"),
+                                now,
+                                now)
+                        .ended(
+                                BatchState.COMPLETED,
+                                "completed",
+                                null,
+                                "file-out",
+                                null,
+                                null,
+                                now);
         store.createShard(shard);
         return store.job(jobId).orElseThrow();
     }

@@ -18,6 +18,8 @@ import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardResult;
 import dev.batchlane.core.job.ShardStatus;
 import dev.batchlane.core.job.ShardTrouble;
+import dev.batchlane.core.provider.BatchState;
+import dev.batchlane.core.provider.RunMode;
 import dev.batchlane.core.provider.Usage;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -918,6 +920,10 @@ public final class DynamoJobStore implements JobStore {
         putS(m, "outputFileId", sh.outputFileId());
         putS(m, "errorFileId", sh.errorFileId());
         putS(m, "providerStatus", sh.providerStatus());
+        if (sh.batchState() != null) {
+            m.put("batchState", s(sh.batchState().name()));
+        }
+        m.put("runMode", s(sh.runMode().name()));
         m.put("countTotal", n(sh.providerCounts().total()));
         m.put("countCompleted", n(sh.providerCounts().completed()));
         m.put("countFailed", n(sh.providerCounts().failed()));
@@ -1054,6 +1060,22 @@ public final class DynamoJobStore implements JobStore {
                 .outputFileId(str(m, "outputFileId"))
                 .errorFileId(str(m, "errorFileId"))
                 .providerStatus(str(m, "providerStatus"))
+                .batchState(
+                        // runMode is written on every item since both fields exist: an item
+                        // without it is older, and only the provider's word says its state.
+                        m.containsKey("runMode")
+                                ? (m.containsKey("batchState")
+                                        ? BatchState.valueOf(str(m, "batchState"))
+                                        : null)
+                                : LegacyShardItem.batchState(
+                                        ShardStatus.valueOf(str(m, "status")),
+                                        str(m, "providerStatus"),
+                                        str(m, "batchError"),
+                                        m.containsKey("endedAt")))
+                .runMode(
+                        m.containsKey("runMode")
+                                ? RunMode.valueOf(str(m, "runMode"))
+                                : LegacyShardItem.runMode(str(m, "providerStatus")))
                 .providerCounts(
                         new BatchCounts(
                                 num(m, "countTotal"),

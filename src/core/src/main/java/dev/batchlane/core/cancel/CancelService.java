@@ -4,6 +4,7 @@ import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.lane.Providers;
+import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.ProviderException;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
@@ -72,6 +73,7 @@ public final class CancelService {
                     if (store.updateShard(
                                     shard,
                                     shard.ended(
+                                            BatchState.CANCELLED,
                                             "cancelled",
                                             shard.providerCounts(),
                                             null,

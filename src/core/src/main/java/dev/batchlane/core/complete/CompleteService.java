@@ -20,9 +20,10 @@ import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.money.Bill;
 import dev.batchlane.core.money.PriceTable;
 import dev.batchlane.core.provider.BatchProvider;
+import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.Outcome;
-import dev.batchlane.core.provider.Submission;
+import dev.batchlane.core.provider.RunMode;
 import dev.batchlane.core.provider.Usage;
 import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
@@ -296,7 +297,7 @@ public final class CompleteService {
             BatchView view =
                     new BatchView(
                             shard.batchId(),
-                            null,
+                            shard.batchState(),
                             shard.providerStatus(),
                             shard.providerCounts(),
                             shard.outputFileId(),
@@ -317,7 +318,7 @@ public final class CompleteService {
                                 mayResubmit(shard, job),
                                 part,
                                 partKey,
-                                Submission.ON_DEMAND_STATUS.equals(shard.providerStatus()));
+                                shard.runMode() == RunMode.ON_DEMAND);
                 part.complete();
             }
             String childKey = Keys.staging(shard.jobId(), shard.childIndex());
@@ -410,17 +411,16 @@ public final class CompleteService {
         if (shard.batchError() != null) {
             return new Joiner.Unanswered(Outcome.FAILED, "batch_failed", shard.batchError());
         }
-        String status = String.valueOf(shard.providerStatus());
-        // Providers spell their words differently (OpenAI "expired", Bedrock "Expired" and
-        // "Stopped").
-        if (status.equalsIgnoreCase("expired")) {
+        // The adapter decided the batch's state from the provider's words when it ended; a shard
+        // cancelled before it was sent ended CANCELLED without a batch.
+        BatchState state = shard.batchState();
+        if (state == BatchState.EXPIRED) {
             return new Joiner.Unanswered(
                     Outcome.EXPIRED,
                     "batch_expired",
                     "the batch's completion window closed before this request ran");
         }
-        if (status.toLowerCase(java.util.Locale.ROOT).startsWith("cancel")
-                || status.equals("Stopped")) {
+        if (state == BatchState.CANCELLED) {
             return new Joiner.Unanswered(
                     Outcome.CANCELLED,
                     "batch_cancelled",
@@ -586,7 +586,7 @@ public final class CompleteService {
             finalFailures += r.finalFailures();
             usage = usage.plus(r.usage());
             Map<String, Usage> shardByModel = r.usageByModel(job.model());
-            boolean onDemand = Submission.ON_DEMAND_STATUS.equals(s.providerStatus());
+            boolean onDemand = s.runMode() == RunMode.ON_DEMAND;
             if (onDemand) {
                 shardByModel.forEach((model, u) -> onDemandByModel.merge(model, u, Usage::plus));
             } else {

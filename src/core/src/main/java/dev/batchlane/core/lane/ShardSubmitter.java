@@ -6,6 +6,7 @@ import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardStatus;
 import dev.batchlane.core.provider.BatchProvider;
+import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.CreationQuery;
 import dev.batchlane.core.provider.Payload;
 import dev.batchlane.core.provider.ProviderBusy;
@@ -101,6 +102,7 @@ public final class ShardSubmitter {
                 return store.updateShard(
                                         staged,
                                         staged.ended(
+                                                BatchState.CANCELLED,
                                                 "cancelled",
                                                 staged.providerCounts(),
                                                 null,
@@ -221,11 +223,15 @@ public final class ShardSubmitter {
                                 staged,
                                 claimed,
                                 provider,
-                                new Submission(
+                                // Its state is read at the next poll; until then it is taken
+                                // as just accepted. Only batches are ever found: on-demand work
+                                // is made by the adapter itself, with nothing to look for.
+                                Submission.batch(
                                         found.batchId(),
                                         found.inputFileId() != null
                                                 ? found.inputFileId()
                                                 : claimed.inputFileId(),
+                                        BatchState.PENDING,
                                         found.providerStatus()),
                                 "adopted the batch the unanswered creation made");
                     }
@@ -267,6 +273,7 @@ public final class ShardSubmitter {
                     return store.updateShard(
                                             claimed,
                                             claimed.ended(
+                                                    BatchState.CANCELLED,
                                                     "cancelled",
                                                     claimed.providerCounts(),
                                                     null,
@@ -366,6 +373,7 @@ public final class ShardSubmitter {
             }
             Shard ended =
                     cleared.ended(
+                            BatchState.FAILED,
                             "rejected",
                             claimed.providerCounts(),
                             null,
@@ -396,13 +404,7 @@ public final class ShardSubmitter {
             Submission s,
             String how) {
         Instant now = clock.instant();
-        Shard submitted =
-                claimed.submitted(
-                        s.batchId(),
-                        s.inputFileId(),
-                        s.providerStatus(),
-                        now,
-                        now.plus(settings.pollDelay(0)));
+        Shard submitted = claimed.submitted(s, now, now.plus(settings.pollDelay(0)));
         if (store.updateShard(claimed, submitted).isEmpty()) {
             throw new IllegalStateException(
                     "shard " + staged.id() + " changed while this caller held its claim");

@@ -644,15 +644,7 @@ public final class PollService {
         if (view.state().terminal()) {
             // Due again after the grace only if complete has not moved it on by then (COMPLETED
             // clears it).
-            Shard ended =
-                    shard.ended(
-                                    view.providerStatus(),
-                                    view.counts(),
-                                    view.outputFileId(),
-                                    view.errorFileId(),
-                                    view.error(),
-                                    now)
-                            .withDue(now.plus(settings.completeGrace()));
+            Shard ended = shard.ended(view, now).withDue(now.plus(settings.completeGrace()));
             if (store.updateShard(shard, ended).isEmpty()) {
                 return Step.CONFLICT;
             }
@@ -671,11 +663,7 @@ public final class PollService {
             cycle.job(shard.jobId()).ifPresent(job -> budget.release(shard, job));
             return Step.ENDED;
         }
-        Shard next =
-                shard.polled(
-                        view.providerStatus(),
-                        view.counts(),
-                        now.plus(settings.pollDelay(shard.pollCount() + 1)));
+        Shard next = shard.polled(view, now.plus(settings.pollDelay(shard.pollCount() + 1)));
         if (shard.submittedAt() != null
                 && shard.submittedAt().plus(settings.stuckAfter()).isBefore(now)) {
             next =

@@ -27,6 +27,7 @@ import dev.batchlane.core.provider.Reconciliation;
 import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.storage.ObjectStore;
 import dev.batchlane.core.testkit.InMemoryJobStore;
+import dev.batchlane.core.testkit.ScriptedProvider;
 import dev.batchlane.core.testkit.TestClock;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
@@ -52,7 +53,7 @@ class ReconcileAndQueueTest {
     private static final Instant T0 = Instant.parse("2026-12-01T10:00:00Z");
     private static final LaneSettings LANE =
             new LaneSettings(
-                    IngestLimits.OPENAI,
+                    ScriptedProvider.LIMITS,
                     Duration.ofMinutes(1),
                     Duration.ofMinutes(30),
                     200,
@@ -356,6 +357,11 @@ class ReconcileAndQueueTest {
         }
 
         @Override
+        public IngestLimits limits() {
+            throw new UnsupportedOperationException("these tests cut no shards");
+        }
+
+        @Override
         public RequestContract contract() {
             throw new UnsupportedOperationException();
         }
@@ -395,7 +401,7 @@ class ReconcileAndQueueTest {
                 loseNextCreate = false;
                 throw new ProviderException("502", 502, null, true, null);
             }
-            return new Submission(id, inputFileId, "validating");
+            return Submission.batch(id, inputFileId, BatchState.PENDING, "validating");
         }
 
         @Override

@@ -12,6 +12,8 @@ import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardResult;
 import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.provider.BatchState;
+import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.provider.Usage;
 import java.time.Duration;
 import java.time.Instant;
@@ -64,15 +66,18 @@ public abstract class JobStoreContract {
                 s.updateShard(
                                 created,
                                 created.submitted(
-                                        "batch_" + index,
-                                        "file_" + index,
-                                        "validating",
+                                        Submission.batch(
+                                                "batch_" + index,
+                                                "file_" + index,
+                                                BatchState.PENDING,
+                                                "validating"),
                                         T0,
                                         T0.plusSeconds(60)))
                         .orElseThrow();
         return s.updateShard(
                         submitted,
                         submitted.ended(
+                                BatchState.COMPLETED,
                                 "completed",
                                 new BatchCounts(10, 10, 0),
                                 "out_" + index,
@@ -292,12 +297,22 @@ public abstract class JobStoreContract {
         store().createShard(staged(id, 3).withInputTokens(1234));
         Shard read = store().shard(id, 3).orElseThrow();
         Shard ended =
-                store().updateShard(read, read.submitted("batch_x", "file_x", "validating", T0, T0))
+                store().updateShard(
+                                read,
+                                read.submitted(
+                                        Submission.onDemand(
+                                                "batch_x",
+                                                "file_x",
+                                                BatchState.PENDING,
+                                                "validating"),
+                                        T0,
+                                        T0))
                         .orElseThrow();
         ended =
                 store().updateShard(
                                 ended,
                                 ended.ended(
+                                        BatchState.COMPLETED,
                                         "completed",
                                         new BatchCounts(10, 9, 1),
                                         "out",

@@ -114,4 +114,18 @@ class VendorContractTest {
                 .containsExactly("url_invalid");
         assertThat(azure.limits().maxRequestsPerShard()).isEqualTo(100_000);
     }
+
+    /**
+     * Vendors document their file limits in decimal megabytes; a shard cut at 200 MiB would be 4.9%
+     * over a 200 MB limit and refused.
+     */
+    @Test
+    void vendorFileLimits_areDecimalMegabytes_asTheVendorsStateThem() {
+        assertThat(Vendor.OPENAI.limits().maxBytesPerShard()).isEqualTo(200_000_000L);
+        assertThat(Vendor.azure(null, Vendor.Auth.API_KEY).limits().maxBytesPerShard())
+                .isEqualTo(200_000_000L);
+        assertThat(Vendor.MISTRAL.limits().maxBytesPerShard()).isEqualTo(200_000_000L);
+        assertThat(Vendor.TOGETHER.limits().maxBytesPerShard()).isEqualTo(100_000_000L);
+        assertThat(Vendor.GROQ.limits()).isEqualTo(Vendor.OPENAI_LIMITS);
+    }
 }
