@@ -18,6 +18,7 @@ import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardResult;
 import dev.batchlane.core.job.ShardStatus;
 import dev.batchlane.core.job.ShardTrouble;
+import dev.batchlane.core.lane.AdmissionPool;
 import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.RunMode;
 import dev.batchlane.core.provider.Usage;
@@ -674,11 +675,10 @@ public final class DynamoJobStore implements JobStore {
     // ---- admission pools ----------------------------------------------------------------------
     //
     // One item per pool (pk "pool#openai/gpt-4o-mini", sk "POOL"): a map of admitted shard id →
-    // {tokens, admitted at}, the limit learned from the provider, and a version that every change
-    // checks, so two callers can never both take the last room. The sum is taken over the map on
-    // each admission, skipping entries older than the caller's staleBefore (their holder died and
-    // never released them); those are removed in the same write. A pool holds the shards a
-    // provider runs at once for one model, a few thousand at most, well inside an item.
+    // {tokens, admitted at}, the limit learned from the provider, and a version that every write
+    // checks. AdmissionBudget decides what the next pool is; this only reads it and writes it back
+    // if the version has not moved. A pool holds the shards a provider runs at once for one model,
+    // a few thousand at most, well inside an item.
 
     static final String POOL_SK = "POOL";
 
@@ -687,156 +687,80 @@ public final class DynamoJobStore implements JobStore {
     }
 
     @Override
-    public boolean admit(
-            String pool,
-            String shardId,
-            long tokens,
-            long limit,
-            Instant now,
-            Instant staleBefore) {
-        for (int attempt = 0; attempt < 20; attempt++) {
-            Map<String, AttributeValue> item =
-                    dynamo.getItem(
-                                    b ->
-                                            b.tableName(table)
-                                                    .key(key(poolPk(pool), POOL_SK))
-                                                    .consistentRead(true))
-                            .item();
-            boolean exists = item != null && !item.isEmpty();
-            Map<String, AttributeValue> held =
-                    exists && item.containsKey("held") ? item.get("held").m() : Map.of();
-            if (held.containsKey(shardId)) {
-                return true;
-            }
-            long learned =
-                    exists && item.containsKey("learnedLimit")
-                            ? Long.parseLong(item.get("learnedLimit").n())
-                            : Long.MAX_VALUE;
-            long effective = Math.min(limit > 0 ? limit : Long.MAX_VALUE, learned);
-            long sum = 0;
-            List<String> stale = new ArrayList<>();
-            for (var e : held.entrySet()) {
-                Map<String, AttributeValue> entry = e.getValue().m();
-                if (Long.parseLong(entry.get("at").n()) < staleBefore.toEpochMilli()) {
-                    stale.add(e.getKey());
-                } else {
-                    sum += Long.parseLong(entry.get("tokens").n());
-                }
-            }
-            if (sum > 0 && sum + tokens > effective) {
-                return false;
-            }
-            AttributeValue entry =
-                    AttributeValue.fromM(Map.of("tokens", n(tokens), "at", n(now.toEpochMilli())));
-            try {
-                if (!exists) {
-                    Map<String, AttributeValue> fresh = new HashMap<>();
-                    fresh.put(PK, s(poolPk(pool)));
-                    fresh.put(SK, s(POOL_SK));
-                    fresh.put("type", s("pool"));
-                    fresh.put("held", AttributeValue.fromM(Map.of(shardId, entry)));
-                    fresh.put("version", n(1));
-                    dynamo.putItem(
-                            b ->
-                                    b.tableName(table)
-                                            .item(fresh)
-                                            .conditionExpression("attribute_not_exists(pk)"));
-                    return true;
-                }
-                Map<String, String> names = new HashMap<>();
-                names.put("#id", shardId);
-                StringBuilder update = new StringBuilder("SET held.#id = :e, version = :next");
-                if (!stale.isEmpty()) {
-                    update.append(" REMOVE ");
-                    for (int k = 0; k < stale.size(); k++) {
-                        names.put("#s" + k, stale.get(k));
-                        update.append(k == 0 ? "" : ", ").append("held.#s").append(k);
-                    }
-                }
-                long version = Long.parseLong(item.get("version").n());
-                dynamo.updateItem(
-                        b ->
-                                b.tableName(table)
-                                        .key(key(poolPk(pool), POOL_SK))
-                                        .updateExpression(update.toString())
-                                        .conditionExpression("version = :v")
-                                        .expressionAttributeNames(names)
-                                        .expressionAttributeValues(
-                                                Map.of(
-                                                        ":e",
-                                                        entry,
-                                                        ":v",
-                                                        n(version),
-                                                        ":next",
-                                                        n(version + 1))));
-                return true;
-            } catch (ConditionalCheckFailedException raced) {
-                // Another caller changed the pool between the read and the write: read it again.
-            }
-        }
-        throw new IllegalStateException(
-                "pool "
-                        + pool
-                        + ": admission of shard "
-                        + shardId
-                        + " kept losing to concurrent changes (20 tries)");
-    }
-
-    @Override
-    public void release(String pool, String shardId) {
-        try {
-            dynamo.updateItem(
-                    b ->
-                            b.tableName(table)
-                                    .key(key(poolPk(pool), POOL_SK))
-                                    .updateExpression(
-                                            "REMOVE held.#id SET version = version + :one")
-                                    .conditionExpression("attribute_exists(held.#id)")
-                                    .expressionAttributeNames(Map.of("#id", shardId))
-                                    .expressionAttributeValues(Map.of(":one", n(1))));
-        } catch (ConditionalCheckFailedException notHeld) {
-            // released already, or never admitted
-        }
-    }
-
-    @Override
-    public void learnLimit(String pool, long limit, Instant now) {
-        dynamo.updateItem(
-                b ->
-                        b.tableName(table)
-                                .key(key(poolPk(pool), POOL_SK))
-                                .updateExpression(
-                                        "SET learnedLimit = :l, learnedAt = :now, version = if_not_exists(version, :zero) + :one,"
-                                                + " held = if_not_exists(held, :empty), #t = :pool")
-                                .expressionAttributeNames(Map.of("#t", "type"))
-                                .expressionAttributeValues(
-                                        Map.of(
-                                                ":l",
-                                                n(limit),
-                                                ":now",
-                                                n(now.toEpochMilli()),
-                                                ":zero",
-                                                n(0),
-                                                ":one",
-                                                n(1),
-                                                ":empty",
-                                                AttributeValue.fromM(Map.of()),
-                                                ":pool",
-                                                s("pool"))));
-    }
-
-    @Override
-    public java.util.OptionalLong learnedLimit(String pool) {
+    public AdmissionPool pool(String name) {
         Map<String, AttributeValue> item =
                 dynamo.getItem(
                                 b ->
                                         b.tableName(table)
-                                                .key(key(poolPk(pool), POOL_SK))
+                                                .key(key(poolPk(name), POOL_SK))
                                                 .consistentRead(true))
                         .item();
-        return item != null && item.containsKey("learnedLimit")
-                ? java.util.OptionalLong.of(Long.parseLong(item.get("learnedLimit").n()))
-                : java.util.OptionalLong.empty();
+        if (item == null || item.isEmpty()) {
+            return AdmissionPool.empty(name);
+        }
+        Map<String, AdmissionPool.Admission> held = new java.util.TreeMap<>();
+        if (item.containsKey("held")) {
+            item.get("held")
+                    .m()
+                    .forEach(
+                            (shardId, entry) ->
+                                    held.put(
+                                            shardId,
+                                            new AdmissionPool.Admission(
+                                                    num(entry.m(), "tokens"),
+                                                    time(entry.m(), "at"))));
+        }
+        return new AdmissionPool(
+                name,
+                held,
+                item.containsKey("learnedLimit") ? num(item, "learnedLimit") : null,
+                num(item, "version"));
+    }
+
+    @Override
+    public boolean replacePool(AdmissionPool current, AdmissionPool next) {
+        if (!next.name().equals(current.name()) || next.version() != current.version() + 1) {
+            throw new IllegalArgumentException(
+                    "pool "
+                            + current.name()
+                            + ": the next pool must be the same pool one version on");
+        }
+        Map<String, AttributeValue> held = new HashMap<>();
+        next.held()
+                .forEach(
+                        (shardId, a) ->
+                                held.put(
+                                        shardId,
+                                        AttributeValue.fromM(
+                                                Map.of(
+                                                        "tokens",
+                                                        n(a.tokens()),
+                                                        "at",
+                                                        n(a.at().toEpochMilli())))));
+        Map<String, AttributeValue> item = new HashMap<>();
+        item.put(PK, s(poolPk(next.name())));
+        item.put(SK, s(POOL_SK));
+        item.put("type", s("pool"));
+        item.put("held", AttributeValue.fromM(held));
+        if (next.learnedLimit() != null) {
+            item.put("learnedLimit", n(next.learnedLimit()));
+        }
+        item.put("version", n(next.version()));
+        try {
+            dynamo.putItem(
+                    b -> {
+                        b.tableName(table).item(item);
+                        if (current.stored()) {
+                            b.conditionExpression("version = :v")
+                                    .expressionAttributeValues(Map.of(":v", n(current.version())));
+                        } else {
+                            b.conditionExpression("attribute_not_exists(pk)");
+                        }
+                    });
+            return true;
+        } catch (ConditionalCheckFailedException raced) {
+            return false;
+        }
     }
 
     public static String jobPk(String jobId) {

@@ -337,7 +337,7 @@ public final class ShardSubmitter {
                 // waits with its upload, and its tokens leave the budget until it is sent again.
                 ProviderBusy busy = e.busy().orElse(null);
                 if (busy != null && busy.statedLimit() != null) {
-                    budget.learn(staged, job, busy.statedLimit(), now);
+                    budget.learn(staged, job, busy.statedLimit());
                 }
                 if (busy != null
                         && busy.reason() == ProviderBusy.Reason.ENQUEUED_TOKENS

@@ -594,7 +594,7 @@ public final class PollService {
                 j -> {
                     budget.release(shard, j);
                     if (view.busy().statedLimit() != null) {
-                        budget.learn(shard, j, view.busy().statedLimit(), now);
+                        budget.learn(shard, j, view.busy().statedLimit());
                     }
                 });
         LOG.log(

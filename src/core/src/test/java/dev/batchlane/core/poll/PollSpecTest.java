@@ -33,9 +33,9 @@ class PollSpecTest {
         assertThat(waiting.status()).isEqualTo(ShardStatus.STAGED);
         assertThat(waiting.inputFileId()).as("the upload is kept").isEqualTo("file-1");
         assertThat(waiting.queueWait().times()).isEqualTo(1);
-        assertThat(lane.store.learnedLimit("openai/gpt-4o-mini"))
+        assertThat(lane.store.pool("openai/gpt-4o-mini").learnedLimit())
                 .as("the limit the provider stated")
-                .hasValue(2_000_000);
+                .isEqualTo(2_000_000L);
 
         lane.clock.advance(Duration.ofHours(1));
         lane.poll.pollDue();

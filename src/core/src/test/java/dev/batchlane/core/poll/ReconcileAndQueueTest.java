@@ -238,8 +238,10 @@ class ReconcileAndQueueTest {
         assertThat(waiting.status()).isEqualTo(ShardStatus.STAGED);
         assertThat(waiting.queueWait().since()).isEqualTo(T0);
         assertThat(waiting.dueAt()).isAfter(T0);
-        assertThat(store.learnedLimit("files/m")).hasValue(2_000_000);
-        assertThat(store.admitted("files/m")).as("its tokens left the budget").isEmpty();
+        assertThat(store.pool("files/m").learnedLimit()).isEqualTo(2_000_000L);
+        assertThat(store.pool("files/m").held().keySet())
+                .as("its tokens left the budget")
+                .isEmpty();
 
         clock.advance(Duration.ofMinutes(5));
         assertThat(poll(LANE).pollDue().submitted()).isEqualTo(1);
