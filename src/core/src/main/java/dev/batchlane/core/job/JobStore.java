@@ -8,10 +8,11 @@ import java.util.Optional;
 /**
  * Durable state of jobs and shards. Every state change is conditional: a method returns {@code
  * false} when the record changed under the caller (someone else acted first), and never overwrites
- * that change. A job store keeps the admission pools too ({@link AdmissionPools}), whose rule is
- * {@link dev.batchlane.core.lane.AdmissionBudget}'s.
+ * that change. A job store keeps a job's ingest ledger ({@link IngestLedger}) and the admission
+ * pools ({@link AdmissionPools}, whose rule is {@link dev.batchlane.core.lane.AdmissionBudget}'s)
+ * too: one port to wire, three to depend on.
  */
-public interface JobStore extends AdmissionPools {
+public interface JobStore extends IngestLedger, AdmissionPools {
 
     /** Creates the job unless a job with that id exists. */
     boolean createJob(Job job);
@@ -51,25 +52,6 @@ public interface JobStore extends AdmissionPools {
      */
     boolean requestFinish(String jobId, Instant now);
 
-    /**
-     * Claims an input — the same bytes ({@code sha256}) under the same key — for {@code jobId}, so
-     * dropping them again while the first job runs makes no second job. Succeeds (empty) when no
-     * one holds it, when {@code jobId} already does, or when {@code replacing} does (its job is
-     * over). Otherwise returns the job that holds it.
-     */
-    Optional<String> claimInput(
-            String bucket, String key, String sha256, String jobId, String replacing);
-
-    /**
-     * Records that an ingest attempt failed, with what it needs to be resumed; counts the attempts.
-     */
-    void recordIngestFailure(IngestFailure failure);
-
-    Optional<IngestFailure> ingestFailure(String jobId);
-
-    /** Forgets a job's ingest failure once an attempt succeeded. */
-    void clearIngestFailure(String jobId);
-
     /** Creates the shard record unless it exists. */
     boolean createShard(Shard shard);
 
@@ -93,14 +75,6 @@ public interface JobStore extends AdmissionPools {
      * item too large, a validation error) is thrown, so the caller's event is retried.
      */
     boolean completeShard(Shard current, Shard completed, Shard child);
-
-    /**
-     * Records how far a job's ingest got. Conditional on time: a report older than the stored one
-     * (a slow, superseded invocation) changes nothing and returns false.
-     */
-    boolean recordIngestProgress(String jobId, IngestProgress progress);
-
-    Optional<IngestProgress> ingestProgress(String jobId);
 
     /**
      * Shards whose dueAt is at or before {@code now}, oldest first, read from the sparse due-index.
