@@ -131,7 +131,7 @@ public final class Measure {
 
     private static void validate(boolean count, Path input, ObjectNode out) throws IOException {
         BenchProvider provider = new BenchProvider(count, null);
-        FileValidator.Result r;
+        FileValidator.Validation r;
         try (InputStream in = open(input)) {
             r =
                     new FileValidator(
@@ -171,7 +171,7 @@ public final class Measure {
                         new Providers(List.of(new BenchProvider(count, null))),
                         settings(temp),
                         Clock.systemUTC());
-        IngestService.Result r =
+        IngestService.Ingestion r =
                 ingest.ingest(
                         new IngestService.ObjectRef(
                                 "bench", key, null, "etag-bench", Files.size(input)));
@@ -248,7 +248,7 @@ public final class Measure {
                         settings(temp),
                         Clock.systemUTC());
         long t0 = System.nanoTime();
-        CompleteService.Result r = complete.complete(job.jobId(), 0);
+        CompleteService.Completion r = complete.complete(job.jobId(), 0);
         out.put("operationSeconds", (System.nanoTime() - t0) / 1e9);
         if (r.outcome() != CompleteService.Step.JOINED || !r.jobCompleted()) {
             throw new IllegalStateException("complete did not join and finish the job: " + r);

@@ -34,7 +34,7 @@ class HarborFilesTest {
                 .isBetween(600, 850);
 
         BenchProvider counting = new BenchProvider(true, null);
-        FileValidator.Result r =
+        FileValidator.Validation r =
                 new FileValidator(
                                 counting.contract(),
                                 dev.batchlane.provider.openai.Vendor.OPENAI_LIMITS)
@@ -43,7 +43,7 @@ class HarborFilesTest {
         assertThat(r.requests()).isEqualTo(500);
         assertThat(r.estimates().get("gpt-4o-mini").inputTokens()).isGreaterThan(500L * 400);
 
-        FileValidator.Result none =
+        FileValidator.Validation none =
                 new FileValidator(
                                 new BenchProvider(false, null).contract(),
                                 dev.batchlane.provider.openai.Vendor.OPENAI_LIMITS)

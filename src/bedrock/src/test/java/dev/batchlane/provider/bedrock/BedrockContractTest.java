@@ -31,7 +31,7 @@ class BedrockContractTest {
             "\"modelInput\":{\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"hi\"}]}],"
                     + "\"inferenceConfig\":{\"maxTokens\":300}}";
 
-    record Run(List<Violation> violations, IngestPass.Result result) {
+    record Run(List<Violation> violations, IngestPass.PassSummary result) {
         List<String> codes() {
             return violations.stream().map(Violation::code).toList();
         }
@@ -41,7 +41,7 @@ class BedrockContractTest {
         RequestContract contract = new BedrockContract(QUOTAS, null).forFile(metadata);
         List<Violation> violations = new ArrayList<>();
         byte[] bytes = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
-        IngestPass.Result r =
+        IngestPass.PassSummary r =
                 new IngestPass(contract, LIMITS, 4096, IngestPass.Options.defaults())
                         .run(
                                 new ByteArrayInputStream(bytes),

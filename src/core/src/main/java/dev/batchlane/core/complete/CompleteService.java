@@ -99,15 +99,15 @@ public final class CompleteService {
         FINISH_ONLY
     }
 
-    public record Result(String jobId, int shard, Step outcome, boolean jobCompleted) {}
+    public record Completion(String jobId, int shard, Step outcome, boolean jobCompleted) {}
 
     /**
      * Finishes a job whose shards are all completed (manifest, cleanup, event) — what complete does
      * after a job's last shard, asked for on its own when that step did not run (see {@link
      * JobStore#requestFinish}).
      */
-    public Result finish(String jobId) {
-        return new Result(jobId, -1, Step.FINISH_ONLY, finishJobIfDone(jobId));
+    public Completion finish(String jobId) {
+        return new Completion(jobId, -1, Step.FINISH_ONLY, finishJobIfDone(jobId));
     }
 
     /**
@@ -115,7 +115,7 @@ public final class CompleteService {
      * Shard#COMPLETE_LEASE}), so a twin delivery or a poll re-drive never joins it twice at once; a
      * failure gives the claim back and is thrown, so the stream retries the record.
      */
-    public Result complete(String jobId, int index) {
+    public Completion complete(String jobId, int index) {
         Shard shard =
                 store.shard(jobId, index)
                         .orElseThrow(
@@ -127,7 +127,7 @@ public final class CompleteService {
                                                         + Shard.partName(index)
                                                         + " has no record"));
         if (shard.status() == ShardStatus.COMPLETED) {
-            return new Result(jobId, index, Step.ALREADY_DONE, finishJobIfDone(jobId));
+            return new Completion(jobId, index, Step.ALREADY_DONE, finishJobIfDone(jobId));
         }
         if (shard.status() != ShardStatus.ENDED) {
             LOG.log(
@@ -136,7 +136,7 @@ public final class CompleteService {
                     jobId,
                     Shard.partName(index),
                     shard.status());
-            return new Result(jobId, index, Step.NOT_ENDED, false);
+            return new Completion(jobId, index, Step.NOT_ENDED, false);
         }
         Instant now = clock.instant();
         if (shard.claimLive(now)) {
@@ -146,7 +146,7 @@ public final class CompleteService {
                     jobId,
                     Shard.partName(index),
                     shard.claimedAt());
-            return new Result(jobId, index, Step.CLAIMED_ELSEWHERE, false);
+            return new Completion(jobId, index, Step.CLAIMED_ELSEWHERE, false);
         }
         Optional<Shard> claimed = store.updateShard(shard, shard.claimed(now));
         if (claimed.isEmpty()) {
@@ -160,7 +160,7 @@ public final class CompleteService {
         }
     }
 
-    private Result joinClaimed(Shard shard, Instant now) {
+    private Completion joinClaimed(Shard shard, Instant now) {
         String jobId = shard.jobId();
         int index = shard.index();
         Job job =
@@ -213,7 +213,7 @@ public final class CompleteService {
                     Shard.partName(index),
                     result.unknownResults());
         }
-        return new Result(jobId, index, Step.JOINED, finishAfter(jobId, index, now));
+        return new Completion(jobId, index, Step.JOINED, finishAfter(jobId, index, now));
     }
 
     /**
@@ -243,7 +243,7 @@ public final class CompleteService {
      * which is success. Anything else (a re-drive, a claim taken over): thrown, so the stream
      * retries.
      */
-    private Result changedUnder(String jobId, int index, String doing) {
+    private Completion changedUnder(String jobId, int index, String doing) {
         Optional<Shard> now = store.shard(jobId, index);
         if (now.isPresent() && now.get().status() == ShardStatus.COMPLETED) {
             LOG.log(
@@ -251,7 +251,7 @@ public final class CompleteService {
                     "job {0} shard {1}: completed by another invocation",
                     jobId,
                     Shard.partName(index));
-            return new Result(jobId, index, Step.ALREADY_DONE, finishJobIfDone(jobId));
+            return new Completion(jobId, index, Step.ALREADY_DONE, finishJobIfDone(jobId));
         }
         throw new IllegalStateException(
                 "job "

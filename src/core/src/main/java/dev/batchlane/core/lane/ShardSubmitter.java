@@ -72,7 +72,7 @@ public final class ShardSubmitter {
      * earlier creation's outcome is not known yet); {@code QUEUED}: left STAGED because the
      * admission budget of its pool is full.
      */
-    public enum Result {
+    public enum SubmitOutcome {
         SUBMITTED,
         HELD_BACK,
         QUEUED,
@@ -81,7 +81,7 @@ public final class ShardSubmitter {
         CANCELLED
     }
 
-    public Result submit(Job job, Shard staged) {
+    public SubmitOutcome submit(Job job, Shard staged) {
         return submit(job, staged, null);
     }
 
@@ -90,9 +90,9 @@ public final class ShardSubmitter {
      * none); a shard of such a pool waits behind it rather than overtake it, and a pool found full
      * here is added.
      */
-    public Result submit(Job job, Shard staged, Set<String> blockedPools) {
+    public SubmitOutcome submit(Job job, Shard staged, Set<String> blockedPools) {
         if (staged.status() != ShardStatus.STAGED) {
-            return Result.CLAIMED_ELSEWHERE;
+            return SubmitOutcome.CLAIMED_ELSEWHERE;
         }
         if (store.job(job.jobId()).map(Job::cancelRequested).orElse(job.cancelRequested())) {
             // The owner cancelled the job: a shard not yet at the provider ends here, unsent. One
@@ -110,8 +110,8 @@ public final class ShardSubmitter {
                                                 null,
                                                 clock.instant()))
                                 .isPresent()
-                        ? Result.CANCELLED
-                        : Result.CLAIMED_ELSEWHERE;
+                        ? SubmitOutcome.CANCELLED
+                        : SubmitOutcome.CLAIMED_ELSEWHERE;
             }
         }
         Instant now = clock.instant();
@@ -142,7 +142,7 @@ public final class ShardSubmitter {
         }
         Optional<Shard> won = store.updateShard(staged, claim);
         if (won.isEmpty()) {
-            return Result.CLAIMED_ELSEWHERE;
+            return SubmitOutcome.CLAIMED_ELSEWHERE;
         }
         Shard claimed = won.get();
         BatchProvider provider = providers.get(staged.provider());
@@ -205,7 +205,7 @@ public final class ShardSubmitter {
                             e.statusCode(),
                             e.code(),
                             delay);
-                    return Result.HELD_BACK;
+                    return SubmitOutcome.HELD_BACK;
                 }
                 LOG.log(
                         Level.INFO,
@@ -261,7 +261,7 @@ public final class ShardSubmitter {
                                 claimed,
                                 claimed.withStatus(ShardStatus.STAGED)
                                         .withDue(later.plus(waitDelay(claimed))));
-                        return Result.HELD_BACK;
+                        return SubmitOutcome.HELD_BACK;
                     }
                     default ->
                             throw new IllegalStateException(
@@ -281,8 +281,8 @@ public final class ShardSubmitter {
                                                     null,
                                                     clock.instant()))
                                     .isPresent()
-                            ? released(staged, job, Result.CANCELLED)
-                            : Result.CLAIMED_ELSEWHERE;
+                            ? released(staged, job, SubmitOutcome.CANCELLED)
+                            : SubmitOutcome.CLAIMED_ELSEWHERE;
                 }
             }
             String inputFileId = claimed.inputFileId();
@@ -327,7 +327,7 @@ public final class ShardSubmitter {
                         e.statusCode(),
                         e.code(),
                         causes(e));
-                return Result.HELD_BACK;
+                return SubmitOutcome.HELD_BACK;
             }
             // A definite answer: the failed call made nothing, so nothing is left to look for.
             Shard cleared = claimed.withAttempt(null);
@@ -369,7 +369,7 @@ public final class ShardSubmitter {
                         Shard.partName(staged.index()),
                         why,
                         delay);
-                return Result.HELD_BACK;
+                return SubmitOutcome.HELD_BACK;
             }
             Shard ended =
                     cleared.ended(
@@ -389,14 +389,14 @@ public final class ShardSubmitter {
                     Shard.partName(staged.index()),
                     e.statusCode(),
                     e.code());
-            return Result.REJECTED_BY_PROVIDER;
+            return SubmitOutcome.REJECTED_BY_PROVIDER;
         }
     }
 
     /**
      * Records the batch (made now, or found from an earlier call) and moves the shard to SUBMITTED.
      */
-    private Result adopt(
+    private SubmitOutcome adopt(
             Job job,
             Shard staged,
             Shard claimed,
@@ -420,21 +420,21 @@ public final class ShardSubmitter {
                 submitted.queueWait().waited());
         metrics.requestsSubmitted(staged.provider(), staged.requestCount());
         cancelIfRequested(job.jobId(), staged.index(), provider, s.batchId());
-        return Result.SUBMITTED;
+        return SubmitOutcome.SUBMITTED;
     }
 
     /** A shard without room in its pool: it stays STAGED, due again soon, its wait recorded. */
-    private Result queue(Shard staged, String why, Instant now) {
+    private SubmitOutcome queue(Shard staged, String why, Instant now) {
         // A short, fixed delay rather than a growing one: room frees when any batch of the pool
         // ends,
         // and the longest waiting shard should be the first to see it.
         Instant due = now.plus(settings.pollDelay(0));
         return store.updateShard(staged, staged.waiting(why, now, due)).isPresent()
-                ? Result.QUEUED
-                : Result.CLAIMED_ELSEWHERE;
+                ? SubmitOutcome.QUEUED
+                : SubmitOutcome.CLAIMED_ELSEWHERE;
     }
 
-    private Result released(Shard shard, Job job, Result result) {
+    private SubmitOutcome released(Shard shard, Job job, SubmitOutcome result) {
         budget.release(shard, job);
         return result;
     }

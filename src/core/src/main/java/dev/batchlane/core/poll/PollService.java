@@ -307,12 +307,12 @@ public final class PollService {
                         throw new IllegalStateException(
                                 "shard " + shard.id() + " has no job record");
                     }
-                    ShardSubmitter.Result r =
+                    ShardSubmitter.SubmitOutcome r =
                             submitter.submit(job.get(), shard, cycle.blockedPools);
-                    if (r == ShardSubmitter.Result.SUBMITTED) {
+                    if (r == ShardSubmitter.SubmitOutcome.SUBMITTED) {
                         return Step.SUBMITTED;
                     }
-                    return r == ShardSubmitter.Result.CLAIMED_ELSEWHERE
+                    return r == ShardSubmitter.SubmitOutcome.CLAIMED_ELSEWHERE
                             ? Step.CONFLICT
                             : Step.OTHER;
                 }
@@ -372,9 +372,11 @@ public final class PollService {
                         throw new IllegalStateException(
                                 "shard " + shard.id() + " has no job record");
                     }
-                    ShardSubmitter.Result r =
+                    ShardSubmitter.SubmitOutcome r =
                             submitter.submit(job.get(), back.get(), cycle.blockedPools);
-                    return r == ShardSubmitter.Result.SUBMITTED ? Step.SUBMITTED : Step.OTHER;
+                    return r == ShardSubmitter.SubmitOutcome.SUBMITTED
+                            ? Step.SUBMITTED
+                            : Step.OTHER;
                 }
                 case COMPLETED -> {
                     return finishIfForgotten(shard, cycle, now);

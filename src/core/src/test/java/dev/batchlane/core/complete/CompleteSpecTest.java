@@ -62,7 +62,7 @@ class CompleteSpecTest {
     }
 
     private static String run(Lane lane, String name, String jsonl) {
-        IngestService.Result r = lane.ingest.ingest(lane.drop(name, jsonl, Map.of()));
+        IngestService.Ingestion r = lane.ingest.ingest(lane.drop(name, jsonl, Map.of()));
         lane.runToCompletion(r.jobId(), 20);
         return r.jobId();
     }
@@ -187,7 +187,7 @@ class CompleteSpecTest {
     @Test
     void complete_deliveredTwice_joinsOnce() throws Exception {
         Lane lane = new Lane(tmp);
-        IngestService.Result r =
+        IngestService.Ingestion r =
                 lane.ingest.ingest(lane.drop("twin.jsonl", Lane.requests("r", 3), Map.of()));
         lane.clock.advance(lane.settings.maxPollDelay());
         lane.poll.pollDue();
@@ -195,8 +195,8 @@ class CompleteSpecTest {
         lane.poll.pollDue();
         Shard ended = lane.store.shards(r.jobId()).get(0);
 
-        CompleteService.Result first = lane.complete.complete(r.jobId(), ended.index());
-        CompleteService.Result twin = lane.complete.complete(r.jobId(), ended.index());
+        CompleteService.Completion first = lane.complete.complete(r.jobId(), ended.index());
+        CompleteService.Completion twin = lane.complete.complete(r.jobId(), ended.index());
 
         assertThat(first.outcome()).isEqualTo(CompleteService.Step.JOINED);
         assertThat(twin.outcome()).isEqualTo(CompleteService.Step.ALREADY_DONE);

@@ -95,7 +95,7 @@ class CancelReachesEveryShardTest {
                                         null)
                                 : null;
 
-        CancelService.Result r = cancel.cancel("j");
+        CancelService.Cancellation r = cancel.cancel("j");
 
         assertThat(r.outcome()).isEqualTo(CancelService.Outcome.CANCELLING);
         assertThat(provider.cancels).containsExactly("batch_j_1", "batch_j_2", "batch_j_3");
@@ -125,9 +125,9 @@ class CancelReachesEveryShardTest {
                     assertThat(cancel.cancel("j").batchesCancelled()).isZero();
                 };
 
-        ShardSubmitter.Result r = submitter.submit(memory.job("j").orElseThrow(), staged);
+        ShardSubmitter.SubmitOutcome r = submitter.submit(memory.job("j").orElseThrow(), staged);
 
-        assertThat(r).isEqualTo(ShardSubmitter.Result.SUBMITTED);
+        assertThat(r).isEqualTo(ShardSubmitter.SubmitOutcome.SUBMITTED);
         Shard after = memory.shard("j", 1).orElseThrow();
         assertThat(after.status()).isEqualTo(ShardStatus.SUBMITTED);
         assertThat(provider.cancels).containsExactly(after.batchId());

@@ -26,7 +26,7 @@ class PollSpecTest {
             poll_tokenLimitExceededAtCreate_theShardWaitsWithItsUpload_andIsCreatedLaterFromTheSameFile() {
         Lane lane = new Lane(tmp);
         lane.provider.creates(Create.TOKEN_LIMIT_EXCEEDED);
-        IngestService.Result r =
+        IngestService.Ingestion r =
                 lane.ingest.ingest(lane.drop("full.jsonl", Lane.requests("r", 3), Map.of()));
 
         Shard waiting = lane.store.shards(r.jobId()).get(0);
@@ -50,7 +50,7 @@ class PollSpecTest {
     void poll_aBatchFailedBecauseTheQueueWasFull_isRequeued_notFailed_andTheJobCompletes() {
         Lane lane = new Lane(tmp);
         lane.provider.batches(Fate.QUEUE_FULL);
-        IngestService.Result r =
+        IngestService.Ingestion r =
                 lane.ingest.ingest(lane.drop("queue.jsonl", Lane.requests("r", 3), Map.of()));
 
         lane.runToCompletion(r.jobId(), 20);

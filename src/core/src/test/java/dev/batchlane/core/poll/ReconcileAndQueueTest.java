@@ -127,7 +127,7 @@ class ReconcileAndQueueTest {
         provider.loseNextCreate = true;
 
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.HELD_BACK);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
         Shard back = stored(1);
         assertThat(back.status()).isEqualTo(ShardStatus.STAGED);
         assertThat(back.attempt())
@@ -139,7 +139,7 @@ class ReconcileAndQueueTest {
 
         clock.advance(Duration.ofMinutes(2));
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.SUBMITTED);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.SUBMITTED);
 
         assertThat(provider.batches).as("batches created for the shard").hasSize(1);
         Shard s = stored(1);
@@ -155,12 +155,12 @@ class ReconcileAndQueueTest {
         provider.loseNextUpload = true;
 
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.HELD_BACK);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
         assertThat(stored(1).attempt().step()).isEqualTo(CreationAttempt.Step.UPLOAD);
         assertThat(stored(1).inputFileId()).isNull();
 
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.SUBMITTED);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.SUBMITTED);
         assertThat(provider.uploads).isEqualTo(1);
         assertThat(stored(1).inputFileId()).isEqualTo(provider.files.keySet().iterator().next());
     }
@@ -176,19 +176,19 @@ class ReconcileAndQueueTest {
         staged(1, 0);
         provider.loseNextCreate = true;
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.HELD_BACK);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
         provider.lookupFailures.add(
                 new ProviderException("429 on list", 429, "rate_limit_error", true, null));
 
         clock.advance(Duration.ofMinutes(2));
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.HELD_BACK);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
         assertThat(stored(1).attempt()).as("still unknown what the create made").isNotNull();
         assertThat(stored(1).status()).isEqualTo(ShardStatus.STAGED);
 
         clock.advance(Duration.ofMinutes(10));
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.SUBMITTED);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.SUBMITTED);
         assertThat(provider.batches).as("batches created for the shard").hasSize(1);
         assertThat(stored(1).batchId()).isEqualTo(provider.batches.keySet().iterator().next());
     }
@@ -204,12 +204,12 @@ class ReconcileAndQueueTest {
                 new ProviderException("400", 400, "invalid_request_error", false, null));
 
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.HELD_BACK);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
         assertThat(stored(1).attempt()).as("a 429 made nothing").isNull();
         assertThat(stored(1).inputFileId()).as("its upload is kept").isNotNull();
         assertThat(stored(1).queueWait().times()).isEqualTo(1);
         assertThat(submitter(LANE).submit(job, stored(2)))
-                .isEqualTo(ShardSubmitter.Result.REJECTED_BY_PROVIDER);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.REJECTED_BY_PROVIDER);
         assertThat(stored(2).attempt()).isNull();
         assertThat(provider.lookups).as("nothing looked for after definite answers").isZero();
     }
@@ -233,7 +233,7 @@ class ReconcileAndQueueTest {
                         null));
 
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.HELD_BACK);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
         Shard waiting = stored(1);
         assertThat(waiting.status()).isEqualTo(ShardStatus.STAGED);
         assertThat(waiting.queueWait().since()).isEqualTo(T0);
@@ -257,7 +257,7 @@ class ReconcileAndQueueTest {
         Job job = job();
         staged(1, 0);
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.SUBMITTED);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.SUBMITTED);
         String first = stored(1).batchId();
         String file = stored(1).inputFileId();
         provider.failForQueue.add(first);

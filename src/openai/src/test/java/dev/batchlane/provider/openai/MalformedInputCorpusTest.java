@@ -168,7 +168,7 @@ class MalformedInputCorpusTest {
     void eachCase_hasItsExpectedOutcome(
             String name, Supplier<InputStream> input, List<String> expected) throws IOException {
         List<Violation> all = new ArrayList<>();
-        FileValidator.Result r;
+        FileValidator.Validation r;
         try (InputStream in = input.get()) {
             assertThat(in).as("corpus file %s", name).isNotNull();
             r =
@@ -257,7 +257,7 @@ class MalformedInputCorpusTest {
                                                 ("\n" + line(3) + "\n")
                                                         .getBytes(StandardCharsets.UTF_8)))));
         List<Violation> all = new ArrayList<>();
-        FileValidator.Result r =
+        FileValidator.Validation r =
                 new FileValidator(new OpenAiContract(), Vendor.OPENAI_LIMITS)
                         .validate(in, all::add);
         assertThat(all)

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class OpenAiContractTest {
     private static final String CHAT = "/v1/chat/completions";
 
-    private record Run(FileValidator.Result result, List<Violation> all) {
+    private record Run(FileValidator.Validation result, List<Violation> all) {
         Violation only() {
             assertThat(all).hasSize(1);
             return all.get(0);
@@ -32,7 +32,7 @@ class OpenAiContractTest {
     private static Run validate(String... lines) throws IOException {
         byte[] content = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
         List<Violation> all = new ArrayList<>();
-        FileValidator.Result result =
+        FileValidator.Validation result =
                 new FileValidator(new OpenAiContract(), Vendor.OPENAI_LIMITS)
                         .validate(new ByteArrayInputStream(content), all::add);
         return new Run(result, all);
@@ -424,7 +424,7 @@ class OpenAiContractTest {
                         new ByteArrayInputStream(
                                 (chat("a", "m") + "\n").getBytes(StandardCharsets.UTF_8)),
                         all::add);
-        FileValidator.Result second =
+        FileValidator.Validation second =
                 new FileValidator(contract, Vendor.OPENAI_LIMITS)
                         .validate(
                                 new ByteArrayInputStream(

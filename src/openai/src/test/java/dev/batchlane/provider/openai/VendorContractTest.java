@@ -15,12 +15,12 @@ import org.junit.jupiter.api.Test;
 /** Each vendor's line rules at ingest, where they differ from OpenAI's. */
 class VendorContractTest {
 
-    private record Run(FileValidator.Result result, List<Violation> all) {}
+    private record Run(FileValidator.Validation result, List<Violation> all) {}
 
     private static Run validate(Vendor vendor, String... lines) throws IOException {
         byte[] content = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
         List<Violation> all = new ArrayList<>();
-        FileValidator.Result result =
+        FileValidator.Validation result =
                 new FileValidator(new OpenAiContract(vendor), vendor.limits())
                         .validate(new ByteArrayInputStream(content), all::add);
         return new Run(result, all);
