@@ -336,7 +336,7 @@ public final class Stack implements AutoCloseable {
         s3Server =
                 S3MockServer.start(
                         s3mockJar.toFile().isFile() ? s3mockJar : S3MockServer.locateJar(),
-                        freePort(),
+                        0,
                         BUCKET);
         closeables.add(s3Server);
         s3 = LocalAws.s3(s3Server.endpoint());
@@ -958,15 +958,6 @@ public final class Stack implements AutoCloseable {
 
     private static String abbreviate(String s) {
         return s.length() > 400 ? s.substring(0, 400) + "…" : s;
-    }
-
-    private static int freePort() {
-        try (var socket =
-                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     @Override

@@ -235,8 +235,7 @@ class ColdStartBenchmark {
             };
         }
         S3MockServer server =
-                S3MockServer.start(
-                        home.resolve("infra/local/target/s3mock/s3mock.jar"), freePort(), BUCKET);
+                S3MockServer.start(home.resolve("infra/local/target/s3mock/s3mock.jar"), 0, BUCKET);
         return new S3() {
             public java.net.URI endpoint() {
                 return server.endpoint();
@@ -246,12 +245,5 @@ class ColdStartBenchmark {
                 server.close();
             }
         };
-    }
-
-    private static int freePort() throws java.io.IOException {
-        try (var socket =
-                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * S3Mock (Adobe's S3 emulator) as a child process on a free loopback port. It runs apart from the
@@ -36,10 +38,16 @@ public final class S3MockServer implements AutoCloseable {
         this.root = root;
     }
 
+    /** On a port S3Mock chooses itself (see {@link #start(Path, int, String...)} with port 0). */
     public static S3MockServer start(String... initialBuckets) {
-        return start(locateJar(), Ports.free(), initialBuckets);
+        return start(locateJar(), 0, initialBuckets);
     }
 
+    /**
+     * {@code port} 0 lets S3Mock bind a free port and reads which from its log: a port chosen here
+     * and handed over could be taken by another process first (builds run side by side), and the
+     * readiness probe would then talk to whatever answered there.
+     */
     public static S3MockServer start(Path jar, int port, String... initialBuckets) {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(
@@ -65,6 +73,8 @@ public final class S3MockServer implements AutoCloseable {
                                     "--com.adobe.testing.s3mock.store.retainFilesOnExit=false",
                                     "--spring.main.banner-mode=off",
                                     "--logging.level.root=WARN",
+                                    // The one INFO line that names the ports it bound.
+                                    "--logging.level." + PORT_LOGGER + "=INFO",
                                     // S3Mock streams GETs as asynchronous responses, which its
                                     // servlet container ends after
                                     // 30 s: a 4 GB object read at ingest's pace was cut every 30 s.
@@ -82,10 +92,9 @@ public final class S3MockServer implements AutoCloseable {
                             .redirectErrorStream(true)
                             .redirectOutput(log.toFile())
                             .start();
-            S3MockServer server = new S3MockServer(process, port, root);
             Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
-            server.awaitReady(log);
-            return server;
+            int bound = awaitReady(process, log, port);
+            return new S3MockServer(process, bound, root);
         } catch (IOException e) {
             throw new IllegalStateException("S3Mock did not start: " + e.getMessage(), e);
         }
@@ -103,8 +112,10 @@ public final class S3MockServer implements AutoCloseable {
         return Path.of("target", "s3mock", "s3mock.jar");
     }
 
-    private void awaitReady(Path log) throws IOException {
+    /** Waits until S3Mock answers HTTP; returns its HTTP port. */
+    private static int awaitReady(Process process, Path log, int port) throws IOException {
         Instant deadline = Instant.now().plus(START_TIMEOUT);
+        int bound = port;
         while (Instant.now().isBefore(deadline)) {
             if (!process.isAlive()) {
                 throw new IllegalStateException(
@@ -113,17 +124,26 @@ public final class S3MockServer implements AutoCloseable {
                                 + " while starting:\n"
                                 + tail(log));
             }
-            try {
-                HttpURLConnection c = (HttpURLConnection) endpoint.toURL().openConnection();
-                c.setConnectTimeout(500);
-                c.setReadTimeout(2000);
-                int code = c.getResponseCode();
-                c.disconnect();
-                if (code > 0) {
-                    return;
+            if (bound == 0) {
+                bound = boundPort(log);
+            }
+            if (bound != 0) {
+                try {
+                    HttpURLConnection c =
+                            (HttpURLConnection)
+                                    URI.create("http://127.0.0.1:" + bound)
+                                            .toURL()
+                                            .openConnection();
+                    c.setConnectTimeout(500);
+                    c.setReadTimeout(2000);
+                    int code = c.getResponseCode();
+                    c.disconnect();
+                    if (code > 0) {
+                        return bound;
+                    }
+                } catch (IOException notYet) {
+                    // still starting
                 }
-            } catch (IOException notYet) {
-                // still starting
             }
             try {
                 Thread.sleep(200);
@@ -135,11 +155,31 @@ public final class S3MockServer implements AutoCloseable {
         process.destroyForcibly();
         throw new IllegalStateException(
                 "S3Mock did not answer on "
-                        + endpoint
+                        + (bound == 0 ? "any port" : "port " + bound)
                         + " within "
                         + START_TIMEOUT
                         + ":\n"
                         + tail(log));
+    }
+
+    private static final String PORT_LOGGER = "org.springframework.boot.tomcat.TomcatWebServer";
+
+    /** "Tomcat started on ports 42801 (https), 41051 (http) with context path '/'". */
+    private static final Pattern HTTP_PORT =
+            Pattern.compile("Tomcat started on .*?(\\d+) \\(http\\)");
+
+    /** The HTTP port S3Mock's log names once it has bound it; 0 until then. */
+    private static int boundPort(Path log) throws IOException {
+        if (!Files.exists(log)) {
+            return 0;
+        }
+        for (String line : Files.readAllLines(log)) {
+            Matcher m = HTTP_PORT.matcher(line);
+            if (m.find()) {
+                return Integer.parseInt(m.group(1));
+            }
+        }
+        return 0;
     }
 
     private static String tail(Path log) throws IOException {

@@ -101,8 +101,10 @@ final class DynamoFaultProxy implements AutoCloseable {
      * {@code fault}.
      */
     void failNext(String operation, int count, Fault fault) {
-        next.put(operation, new AtomicInteger(count));
+        // The fault first: a call arriving between the two writes would otherwise count down and
+        // find no fault to answer with.
         nextFault.put(operation, fault);
+        next.put(operation, new AtomicInteger(count));
     }
 
     /**

@@ -35,7 +35,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  */
 class RecordBeforeAnswerTest {
     private static final int CLIENTS = 4;
-    private static final int CALLS_PER_CLIENT = 150;
+    private static final int CALLS_PER_CLIENT = 50;
 
     @Test
     void gemini_everyAnsweredCallIsAlreadyInTheLog() throws Exception {

@@ -169,7 +169,9 @@ public final class EnforcingProxy implements AutoCloseable {
     }
 
     private void handle(HttpExchange ex) throws IOException {
-        try (ex) {
+        // Not try-with-resources: its close would run before the catch, and the 502 below would
+        // never reach the caller, who would see a dropped connection instead.
+        try {
             Map<String, List<String>> headers = new LinkedHashMap<>();
             ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), v));
             String auth = first(headers, "authorization");
@@ -280,6 +282,8 @@ public final class EnforcingProxy implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            ex.close();
         }
     }
 

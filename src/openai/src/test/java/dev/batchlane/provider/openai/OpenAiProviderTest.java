@@ -26,7 +26,9 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -454,20 +456,22 @@ class OpenAiProviderTest {
 
     @Test
     void retrieve_nothingListening_isRetryableIoErrorWithStatus0() throws IOException {
-        int closedPort;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            closedPort = socket.getLocalPort();
-        }
-        OpenAiProvider nowhere =
-                new OpenAiProvider(
-                        new OpenAiConfig(
-                                URI.create("http://127.0.0.1:" + closedPort + "/v1"),
-                                API_KEY,
-                                Duration.ofSeconds(5)),
-                        http);
+        // The port is held, bound without listening, for the whole call: a port freed before the
+        // call could be taken by another process (builds run side by side) and answer in its place.
+        ProviderException e;
+        try (Socket held = new Socket()) {
+            held.setReuseAddress(false);
+            held.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            OpenAiProvider nowhere =
+                    new OpenAiProvider(
+                            new OpenAiConfig(
+                                    URI.create("http://127.0.0.1:" + held.getLocalPort() + "/v1"),
+                                    API_KEY,
+                                    Duration.ofSeconds(5)),
+                            http);
 
-        ProviderException e =
-                catchThrowableOfType(ProviderException.class, () -> nowhere.retrieve("batch_1"));
+            e = catchThrowableOfType(ProviderException.class, () -> nowhere.retrieve("batch_1"));
+        }
 
         assertThat(e.retryable()).isTrue();
         assertThat(e.statusCode()).isZero();
