@@ -91,6 +91,13 @@ public record Vendor(
 
     private static final long MB = 1024L * 1024;
 
+    /**
+     * OpenAI's Batch API limits: 50,000 requests and 50,000 inputs (embedding inputs count one
+     * each), 200 MB per input file (decimal, as OpenAI documents it), 10 MiB per line.
+     */
+    public static final IngestLimits OPENAI_LIMITS =
+            new IngestLimits(50_000, 200 * IngestLimits.MB, 10 * 1024 * 1024, 20, 50_000);
+
     public static final Vendor OPENAI =
             new Vendor(
                     "openai",
@@ -100,7 +107,7 @@ public record Vendor(
                     LineFormat.OPENAI,
                     OPENAI_ENDPOINTS,
                     0,
-                    IngestLimits.OPENAI,
+                    OPENAI_LIMITS,
                     Duration.ofSeconds(OpenAiProvider.INPUT_EXPIRES_AFTER_SECONDS),
                     true,
                     null);
@@ -134,8 +141,8 @@ public record Vendor(
                 new IngestLimits(
                         100_000,
                         200 * MB,
-                        IngestLimits.OPENAI.maxLineBytes(),
-                        IngestLimits.OPENAI.maxReportedErrors()),
+                        OPENAI_LIMITS.maxLineBytes(),
+                        OPENAI_LIMITS.maxReportedErrors()),
                 AZURE_INPUT_EXPIRY,
                 true,
                 null);
@@ -159,7 +166,7 @@ public record Vendor(
                             "/v1/audio/transcriptions",
                             "/v1/audio/translations"),
                     0,
-                    IngestLimits.OPENAI,
+                    OPENAI_LIMITS,
                     null,
                     true,
                     null);
@@ -182,8 +189,8 @@ public record Vendor(
                     new IngestLimits(
                             50_000,
                             100 * MB,
-                            IngestLimits.OPENAI.maxLineBytes(),
-                            IngestLimits.OPENAI.maxReportedErrors()),
+                            OPENAI_LIMITS.maxLineBytes(),
+                            OPENAI_LIMITS.maxReportedErrors()),
                     null,
                     false,
                     "job");
@@ -207,8 +214,8 @@ public record Vendor(
                     new IngestLimits(
                             1_000_000,
                             200 * MB,
-                            IngestLimits.OPENAI.maxLineBytes(),
-                            IngestLimits.OPENAI.maxReportedErrors()),
+                            OPENAI_LIMITS.maxLineBytes(),
+                            OPENAI_LIMITS.maxReportedErrors()),
                     null,
                     true,
                     null);
