@@ -1,12 +1,5 @@
 package dev.batchlane.local;
 
-import static dev.batchlane.local.Cli.*;
-import static dev.batchlane.local.JobFollower.*;
-import static dev.batchlane.local.JobResults.*;
-import static dev.batchlane.local.RunCommand.*;
-import static dev.batchlane.local.StatusCommand.*;
-import static dev.batchlane.local.UpCommand.*;
-
 import dev.batchlane.core.lane.Keys;
 import java.nio.file.Path;
 import java.util.Map;

@@ -1,10 +1,7 @@
 package dev.batchlane.local;
 
-import static dev.batchlane.local.Cli.*;
-import static dev.batchlane.local.JobResults.*;
-import static dev.batchlane.local.RunCommand.*;
-import static dev.batchlane.local.StatusCommand.*;
-import static dev.batchlane.local.UpCommand.*;
+import static dev.batchlane.local.Cli.home;
+import static dev.batchlane.local.Cli.out;
 
 import dev.batchlane.aws.dynamo.DynamoJobStore;
 import dev.batchlane.core.job.Job;

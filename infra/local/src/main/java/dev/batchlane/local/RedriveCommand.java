@@ -1,11 +1,9 @@
 package dev.batchlane.local;
 
-import static dev.batchlane.local.Cli.*;
-import static dev.batchlane.local.JobFollower.*;
-import static dev.batchlane.local.JobResults.*;
-import static dev.batchlane.local.RunCommand.*;
-import static dev.batchlane.local.StatusCommand.*;
-import static dev.batchlane.local.UpCommand.*;
+import static dev.batchlane.local.Cli.JSON;
+import static dev.batchlane.local.Cli.home;
+import static dev.batchlane.local.Cli.out;
+import static dev.batchlane.local.UpCommand.Running;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.batchlane.core.lane.Keys;

@@ -1,10 +1,16 @@
 package dev.batchlane.local;
 
-import static dev.batchlane.local.Cli.*;
-import static dev.batchlane.local.JobFollower.*;
-import static dev.batchlane.local.JobResults.*;
-import static dev.batchlane.local.StatusCommand.*;
-import static dev.batchlane.local.UpCommand.*;
+import static dev.batchlane.local.Cli.CANNOT_PROGRESS;
+import static dev.batchlane.local.Cli.CATALOGUE;
+import static dev.batchlane.local.Cli.JSON;
+import static dev.batchlane.local.Cli.PROVIDERS;
+import static dev.batchlane.local.Cli.ProviderNames;
+import static dev.batchlane.local.Cli.options;
+import static dev.batchlane.local.Cli.out;
+import static dev.batchlane.local.JobFollower.CannotProgress;
+import static dev.batchlane.local.JobFollower.JobSource;
+import static dev.batchlane.local.JobFollower.follow;
+import static dev.batchlane.local.JobResults.finish;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.batchlane.core.job.Job;

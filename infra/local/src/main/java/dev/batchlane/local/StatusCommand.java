@@ -1,10 +1,14 @@
 package dev.batchlane.local;
 
-import static dev.batchlane.local.Cli.*;
-import static dev.batchlane.local.JobFollower.*;
-import static dev.batchlane.local.JobResults.*;
-import static dev.batchlane.local.RunCommand.*;
-import static dev.batchlane.local.UpCommand.*;
+import static dev.batchlane.local.Cli.CANNOT_PROGRESS;
+import static dev.batchlane.local.Cli.home;
+import static dev.batchlane.local.Cli.out;
+import static dev.batchlane.local.JobFollower.CannotProgress;
+import static dev.batchlane.local.JobFollower.JobSource;
+import static dev.batchlane.local.JobFollower.ingestProgress;
+import static dev.batchlane.local.JobFollower.progress;
+import static dev.batchlane.local.JobFollower.stuckStep;
+import static dev.batchlane.local.UpCommand.Running;
 
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStatus;

@@ -1,11 +1,8 @@
 package dev.batchlane.local;
 
-import static dev.batchlane.local.Cli.*;
-import static dev.batchlane.local.JobFollower.*;
-import static dev.batchlane.local.JobResults.*;
-import static dev.batchlane.local.RunCommand.*;
-import static dev.batchlane.local.StatusCommand.*;
-import static dev.batchlane.local.UpCommand.*;
+import static dev.batchlane.local.Cli.out;
+import static dev.batchlane.local.RunCommand.resolveProvider;
+import static dev.batchlane.local.UpCommand.Running;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

@@ -1,10 +1,10 @@
 package dev.batchlane.local;
 
-import static dev.batchlane.local.Cli.*;
-import static dev.batchlane.local.JobFollower.*;
-import static dev.batchlane.local.JobResults.*;
-import static dev.batchlane.local.RunCommand.*;
-import static dev.batchlane.local.StatusCommand.*;
+import static dev.batchlane.local.Cli.JSON;
+import static dev.batchlane.local.Cli.options;
+import static dev.batchlane.local.Cli.out;
+import static dev.batchlane.local.Cli.stateFile;
+import static dev.batchlane.local.JobFollower.JobSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.batchlane.aws.LocalAws;

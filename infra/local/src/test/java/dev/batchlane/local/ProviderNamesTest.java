@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * "Nothing outside a provider's module names it": every provider the catalogue registers is looked
@@ -67,48 +68,31 @@ class ProviderNamesTest {
         for (ProviderRegistration r : catalogue.registrations()) {
             moduleOf.put(r.descriptor().name(), moduleOf(root, r.getClass()));
         }
-        List<String> offences = new ArrayList<>();
-        List<Path> sources;
-        sources = new ArrayList<>();
-        for (String module : modules(root)) {
-            Path main = root.resolve(module).resolve("src/main/java");
-            if (Files.isDirectory(main)) {
-                try (Stream<Path> walk = Files.walk(main)) {
-                    walk.filter(p -> p.toString().endsWith(".java")).forEach(sources::add);
-                }
-            }
-        }
-        assertThat(sources).as("production sources under " + root).isNotEmpty();
-        for (Path file : sources) {
-            String rel = root.relativize(file).toString().replace('\\', '/');
-            if (REGISTRATIONS.keySet().stream().anyMatch(rel::startsWith)) {
-                continue;
-            }
-            String code = withoutComments(Files.readString(file)).toLowerCase(Locale.ROOT);
-            for (Map.Entry<String, Path> provider : moduleOf.entrySet()) {
-                if (file.startsWith(provider.getValue())
-                        || NAMED_ELSEWHERE.entrySet().stream()
-                                .anyMatch(
-                                        e ->
-                                                rel.startsWith(e.getKey())
-                                                        && e.getValue()
-                                                                .containsKey(provider.getKey()))) {
-                    continue;
-                }
-                int at = code.indexOf(provider.getKey());
-                if (at >= 0) {
-                    offences.add(
-                            rel
-                                    + " names '"
-                                    + provider.getKey()
-                                    + "' (line "
-                                    + lineOf(code, at)
-                                    + "); read it from the catalogue, or register it in "
-                                    + root.relativize(provider.getValue()));
-                }
-            }
-        }
+        List<String> offences = offences(root, moduleOf);
         assertThat(offences).as("provider names outside their modules").isEmpty();
+    }
+
+    @Test
+    void aNameInAnotherModulesCode_isAnOffence_butNotInItsOwnModuleOrInAComment(@TempDir Path root)
+            throws IOException {
+        Files.writeString(
+                root.resolve("pom.xml"),
+                "<modules><module>src/core</module><module>src/acme</module>"
+                        + "<module>host</module></modules>");
+        write(root.resolve("src/acme/src/main/java/a/AcmeProvider.java"), "class AcmeProvider {}");
+        write(root.resolve("host/src/main/java/h/Quiet.java"), "// acme is fine here\nclass Q {}");
+        write(
+                root.resolve("host/src/main/java/h/Wiring.java"),
+                "class W {\n  Object p = new dev.AcmeProvider();\n}");
+        assertThat(offences(root, Map.of("acme", root.resolve("src/acme"))))
+                .singleElement()
+                .asString()
+                .startsWith("host/src/main/java/h/Wiring.java names 'acme' (line 2)");
+    }
+
+    private static void write(Path file, String text) throws IOException {
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, text);
     }
 
     @Test
@@ -153,6 +137,56 @@ class ProviderNamesTest {
             }
         }
         return out.toString();
+    }
+
+    /**
+     * Every production source of the modules {@code root}'s pom builds that names a provider
+     * outside the module registering it ({@code moduleOf}) and the allowed places.
+     */
+    static List<String> offences(Path root, Map<String, Path> moduleOf) throws IOException {
+        List<String> offences = new ArrayList<>();
+        List<Path> sources = new ArrayList<>();
+        for (String module : modules(root)) {
+            Path main = root.resolve(module).resolve("src/main/java");
+            if (Files.isDirectory(main)) {
+                try (Stream<Path> walk = Files.walk(main)) {
+                    walk.filter(p -> p.toString().endsWith(".java")).forEach(sources::add);
+                }
+            }
+        }
+        if (sources.isEmpty()) {
+            throw new AssertionError("no production sources under " + root);
+        }
+        for (Path file : sources) {
+            String rel = root.relativize(file).toString().replace('\\', '/');
+            if (REGISTRATIONS.keySet().stream().anyMatch(rel::startsWith)) {
+                continue;
+            }
+            String code = withoutComments(Files.readString(file)).toLowerCase(Locale.ROOT);
+            for (Map.Entry<String, Path> provider : moduleOf.entrySet()) {
+                if (file.startsWith(provider.getValue())
+                        || NAMED_ELSEWHERE.entrySet().stream()
+                                .anyMatch(
+                                        e ->
+                                                rel.startsWith(e.getKey())
+                                                        && e.getValue()
+                                                                .containsKey(provider.getKey()))) {
+                    continue;
+                }
+                int at = code.indexOf(provider.getKey());
+                if (at >= 0) {
+                    offences.add(
+                            rel
+                                    + " names '"
+                                    + provider.getKey()
+                                    + "' (line "
+                                    + lineOf(code, at)
+                                    + "); read it from the catalogue, or register it in "
+                                    + root.relativize(provider.getValue()));
+                }
+            }
+        }
+        return offences;
     }
 
     /** The modules the root pom builds. */

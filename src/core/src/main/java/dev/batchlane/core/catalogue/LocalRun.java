@@ -7,7 +7,7 @@ import java.util.Optional;
  * when {@code keyVariable} is set in the environment (and, when {@code baseUrlRequired}, {@code
  * baseUrlVariable} too, for services whose address names the customer's resource).
  *
- * @param keyVariable the environment variable with a real key, e.g. {@code GROQ_API_KEY}; empty for
+ * @param keyVariable the environment variable with a real key, e.g. {@code ACME_API_KEY}; empty for
  *     providers that have no key (the simulator always stands in)
  * @param baseUrlVariable the environment variable with the real service's address
  * @param baseUrlRequired true when there is no public address to default to

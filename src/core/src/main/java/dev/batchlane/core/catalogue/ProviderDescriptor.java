@@ -13,16 +13,16 @@ import java.util.regex.Pattern;
  * building it.
  *
  * @param name the provider's name in inbox prefixes, records, settings and metrics, e.g. {@code
- *     groq}
- * @param title the name people read, e.g. {@code Groq} (log lines, secret descriptions)
+ *     acme}
+ * @param title the name people read, e.g. {@code Acme AI} (log lines, secret descriptions)
  * @param constructId the CamelCase stem of the deployment's resource ids and props for it, e.g.
- *     {@code Groq} makes {@code GroqApiKey}, {@code GroqApiKeySecretArn} and {@code
- *     groqApiKeySecretArn}; fixed per provider because a deployed stack's logical ids must not move
+ *     {@code Acme} makes {@code AcmeApiKey}, {@code AcmeApiKeySecretArn} and {@code
+ *     acmeApiKeySecretArn}; fixed per provider because a deployed stack's logical ids must not move
  * @param credentials a key in Secrets Manager, or the functions' IAM roles only
  * @param lineShape how its native lines look, for detection; {@link LineShape#NONE} when another
  *     provider's shape covers them
  * @param settingAliases settings (relative to {@code batchlane.<name>.}) that also read a
- *     conventional environment variable, e.g. {@code base-url} from {@code OPENAI_BASE_URL}
+ *     conventional environment variable, e.g. {@code base-url} from {@code ACME_BASE_URL}
  * @param local how the local stack chooses the real service over the simulator
  * @param deployment what the deployment gives it beyond its key
  */
@@ -76,7 +76,7 @@ public record ProviderDescriptor(
 
     /**
      * The function variable for setting {@code key} of this provider, as the functions' config
-     * reads it: {@code base-url} of {@code groq} is {@code BATCHLANE_GROQ_BASE_URL}.
+     * reads it: {@code base-url} of {@code acme} is {@code BATCHLANE_ACME_BASE_URL}.
      */
     public String settingEnv(String key) {
         return ("batchlane_" + name + "_" + key)
@@ -96,7 +96,7 @@ public record ProviderDescriptor(
         return credentials == Credentials.API_KEY;
     }
 
-    /** The camelCase stem of deployment props, e.g. {@code openAi}. */
+    /** The camelCase stem of deployment props, e.g. {@code acme}. */
     public String propStem() {
         return Character.toLowerCase(constructId.charAt(0)) + constructId.substring(1);
     }
