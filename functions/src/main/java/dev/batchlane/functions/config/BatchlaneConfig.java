@@ -40,178 +40,16 @@ public interface BatchlaneConfig {
         long defaultLimit();
     }
 
-    OpenAi openai();
-
-    Anthropic anthropic();
+    Http http();
 
     /**
-     * Azure OpenAI Batch; registered only when {@link Azure#baseUrl()} is set, since it names a
-     * resource.
+     * The HTTP client the providers share. Each provider's own settings live under {@code
+     * batchlane.<provider>.} and are read by its registration (see the provider catalogue).
      */
-    Azure azure();
-
-    /** Groq's OpenAI-compatible batch API. */
-    Compatible groq();
-
-    /** Together AI's batch API. */
-    Compatible together();
-
-    /** Mistral's batch jobs. */
-    Compatible mistral();
-
-    interface Azure {
-        /**
-         * The resource's API root: {@code https://{resource}.openai.azure.com/openai/v1} for the v1
-         * surface, or {@code https://{resource}.openai.azure.com/openai} with {@link
-         * #apiVersion()}.
-         */
-        Optional<URI> baseUrl();
-
-        /**
-         * A dated api-version such as {@code 2024-10-21}, sent on every call; none for the v1
-         * surface.
-         */
-        Optional<String> apiVersion();
-
-        /**
-         * {@code api-key} (a resource key, sent as the api-key header) or {@code entra} (a bearer
-         * token).
-         */
-        @WithDefault("api-key")
-        String auth();
-
-        /** For local runs only; deployed functions read the key from {@link #apiKeySecret()}. */
-        Optional<String> apiKey();
-
-        /** The Secrets Manager secret holding the key (BATCHLANE_AZURE_API_KEY_SECRET). */
-        Optional<String> apiKeySecret();
-
+    interface Http {
+        /** How long opening a connection to a provider may take. */
         @WithDefault("PT60S")
-        Duration timeout();
-    }
-
-    /**
-     * A vendor on OpenAI's Files + Batch wire, or close to it; the base URL defaults to the
-     * vendor's.
-     */
-    interface Compatible {
-        /** The API base including {@code /v1}; the vendor's public one when unset. */
-        Optional<URI> baseUrl();
-
-        /** For local runs only; deployed functions read the key from {@link #apiKeySecret()}. */
-        Optional<String> apiKey();
-
-        /** The Secrets Manager secret holding the key (BATCHLANE_&lt;VENDOR&gt;_API_KEY_SECRET). */
-        Optional<String> apiKeySecret();
-
-        @WithDefault("PT60S")
-        Duration timeout();
-    }
-
-    Bedrock bedrock();
-
-    /**
-     * Amazon Bedrock batch inference on this lane's own bucket (no key: the function's role and the
-     * service role).
-     */
-    interface Bedrock {
-        /**
-         * The service role Bedrock assumes to read the input prefix and write the output prefix
-         * (BATCHLANE_BEDROCK_ROLE_ARN).
-         */
-        Optional<String> roleArn();
-
-        /** The model (or inference profile) of a file whose metadata names none. */
-        Optional<String> defaultModel();
-
-        @WithDefault("bedrock/input/")
-        String inputPrefix();
-
-        @WithDefault("bedrock/output/")
-        String outputPrefix();
-
-        /** timeoutDurationInHours of each job, 24 to 168. */
-        @WithDefault("24")
-        int timeoutHours();
-
-        /** Records of a small shard run on demand per poll, so a poll invocation stays short. */
-        @WithDefault("20")
-        int onDemandRecordsPerPoll();
-
-        /** Set only to point at a local simulator (control plane and runtime alike). */
-        Optional<URI> endpoint();
-
-        @WithDefault("PT60S")
-        Duration timeout();
-
-        Quotas quotas();
-
-        /**
-         * Bedrock's per-model quotas, as Service Quotas shows them for the account; the defaults
-         * are the common values.
-         */
-        interface Quotas {
-            @WithDefault("100")
-            int minRecordsPerJob();
-
-            @WithDefault("50000")
-            int maxRecordsPerJob();
-
-            @WithDefault("50000")
-            int maxRecordsPerFile();
-
-            @WithDefault("1073741824")
-            long maxFileBytes();
-
-            @WithDefault("5368709120")
-            long maxJobBytes();
-
-            @WithDefault("10")
-            int maxConcurrentJobs();
-        }
-    }
-
-    interface Anthropic {
-        /** The API base without /v1, as the official SDKs read ANTHROPIC_BASE_URL. */
-        @WithDefault("https://api.anthropic.com")
-        URI baseUrl();
-
-        /** For local runs only; deployed functions read the key from {@link #apiKeySecret()}. */
-        Optional<String> apiKey();
-
-        /** The Secrets Manager secret holding the key (BATCHLANE_ANTHROPIC_API_KEY_SECRET). */
-        Optional<String> apiKeySecret();
-
-        @WithDefault("2023-06-01")
-        String version();
-
-        @WithDefault("PT120S")
-        Duration timeout();
-    }
-
-    Gemini gemini();
-
-    interface Gemini {
-        /** The API root without a version, as Google's SDKs read GOOGLE_GEMINI_BASE_URL. */
-        @WithDefault("https://generativelanguage.googleapis.com")
-        URI baseUrl();
-
-        /** For local runs only; deployed functions read the key from {@link #apiKeySecret()}. */
-        Optional<String> apiKey();
-
-        /** The Secrets Manager secret holding the key (BATCHLANE_GEMINI_API_KEY_SECRET). */
-        Optional<String> apiKeySecret();
-
-        /** One call's limit; an upload is sent in chunks, so this bounds a chunk, not a shard. */
-        @WithDefault("PT120S")
-        Duration timeout();
-
-        /**
-         * Bytes per upload request (a multiple of 256 KiB): the most of a shard held in memory at
-         * once.
-         */
-        @WithDefault("8388608")
-        int uploadChunkBytes();
+        Duration connectTimeout();
     }
 
     Pricing pricing();
@@ -363,23 +201,5 @@ public interface BatchlaneConfig {
         /** Output tokens assumed for a request that sets no max_tokens (or equivalent). */
         @WithDefault("4096")
         long defaultMaxOutputTokens();
-    }
-
-    interface OpenAi {
-        /** The API base including /v1, as the official SDKs read OPENAI_BASE_URL. */
-        @WithDefault("https://api.openai.com/v1")
-        URI baseUrl();
-
-        /** For local runs only; deployed functions read the key from {@link #apiKeySecret()}. */
-        Optional<String> apiKey();
-
-        /**
-         * The Secrets Manager secret (ARN or name) holding the key
-         * (BATCHLANE_OPENAI_API_KEY_SECRET).
-         */
-        Optional<String> apiKeySecret();
-
-        @WithDefault("PT60S")
-        Duration timeout();
     }
 }

@@ -4,6 +4,7 @@ import dev.batchlane.aws.dynamo.DynamoJobStore;
 import dev.batchlane.aws.events.EventBridgeJobEvents;
 import dev.batchlane.aws.s3.S3ObjectStore;
 import dev.batchlane.core.cancel.CancelService;
+import dev.batchlane.core.catalogue.ProviderCatalogue;
 import dev.batchlane.core.complete.CompleteService;
 import dev.batchlane.core.complete.Redrive;
 import dev.batchlane.core.ingest.IngestLimits;
@@ -21,34 +22,19 @@ import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.storage.ObjectStore;
 import dev.batchlane.functions.observe.EmfMetrics;
 import dev.batchlane.functions.resilience.ResilientProvider;
-import dev.batchlane.provider.anthropic.AnthropicConfig;
-import dev.batchlane.provider.anthropic.AnthropicProvider;
-import dev.batchlane.provider.bedrock.BedrockConfig;
-import dev.batchlane.provider.bedrock.BedrockProvider;
-import dev.batchlane.provider.bedrock.BedrockQuotas;
-import dev.batchlane.provider.gemini.GeminiConfig;
-import dev.batchlane.provider.gemini.GeminiProvider;
-import dev.batchlane.provider.openai.MistralProvider;
-import dev.batchlane.provider.openai.OpenAiConfig;
-import dev.batchlane.provider.openai.OpenAiProvider;
-import dev.batchlane.provider.openai.Vendor;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.math.BigDecimal;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import org.eclipse.microprofile.config.Config;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.bedrock.BedrockClient;
-import software.amazon.awssdk.services.bedrockruntime.BedrockRuntimeClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -84,176 +70,37 @@ public class Wiring {
 
     @Produces
     @Singleton
-    Providers providers(BatchlaneConfig config, S3Client s3) {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(config.openai().timeout()).build();
-        var openai =
-                new OpenAiProvider(
-                        new OpenAiConfig(
-                                config.openai().baseUrl(),
-                                apiKey(
-                                        "openai",
-                                        config.openai().apiKeySecret(),
-                                        config.openai().apiKey(),
-                                        config),
-                                config.openai().timeout()),
-                        http);
+    ProviderCatalogue catalogue() {
+        return ProviderCatalogue.load();
+    }
+
+    /**
+     * Every provider the catalogue registers, each built from its own settings and wrapped in the
+     * lane's call retries.
+     */
+    @Produces
+    @Singleton
+    Providers providers(
+            ProviderCatalogue catalogue, BatchlaneConfig config, S3Client s3, Config settings) {
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(config.http().connectTimeout()).build();
         var retry = config.retry();
-        var settings =
+        var resilience =
                 new ResilientProvider.Settings(
                         retry.providerCallRetries(),
                         retry.providerCallFirstDelay(),
                         retry.providerCallMaxDelay(),
                         retry.providerCallJitter());
-        var anthropic =
-                new AnthropicProvider(
-                        new AnthropicConfig(
-                                config.anthropic().baseUrl(),
-                                apiKey(
-                                        "anthropic",
-                                        config.anthropic().apiKeySecret(),
-                                        config.anthropic().apiKey(),
-                                        config),
-                                config.anthropic().version(),
-                                config.anthropic().timeout()),
-                        http);
-        var gemini =
-                new GeminiProvider(
-                        new GeminiConfig(
-                                config.gemini().baseUrl(),
-                                apiKey(
-                                        "gemini",
-                                        config.gemini().apiKeySecret(),
-                                        config.gemini().apiKey(),
-                                        config),
-                                config.gemini().timeout(),
-                                config.gemini().uploadChunkBytes()),
-                        http);
-        List<BatchProvider> all =
-                new ArrayList<>(List.of(openai, anthropic, gemini, bedrock(config, s3)));
-        all.addAll(vendors(config, http));
+        List<BatchProvider> built =
+                CatalogueProviders.build(
+                        catalogue,
+                        key -> settings.getOptionalValue(key, String.class),
+                        config,
+                        Map.of(HttpClient.class, http, S3Client.class, s3));
         return new Providers(
-                all.stream().<BatchProvider>map(p -> new ResilientProvider(p, settings)).toList());
-    }
-
-    /** The public API roots of the compatible vendors, used when no base URL is configured. */
-    static final URI GROQ_BASE_URL = URI.create("https://api.groq.com/openai/v1");
-
-    static final URI TOGETHER_BASE_URL = URI.create("https://api.together.xyz/v1");
-    static final URI MISTRAL_BASE_URL = URI.create("https://api.mistral.ai/v1");
-
-    /**
-     * Azure (when its resource is configured), Groq, Together and Mistral. Each is a profile of the
-     * OpenAI adapter, or Mistral's jobs adapter over the same files API, with its own key secret.
-     */
-    static List<BatchProvider> vendors(BatchlaneConfig config, HttpClient http) {
-        List<BatchProvider> vendors = new ArrayList<>();
-        BatchlaneConfig.Azure azure = config.azure();
-        if (azure.baseUrl().isPresent()) {
-            Vendor.Auth auth =
-                    switch (azure.auth()) {
-                        case "api-key" -> Vendor.Auth.API_KEY;
-                        case "entra" -> Vendor.Auth.BEARER;
-                        default ->
-                                throw new IllegalArgumentException(
-                                        "batchlane.azure.auth must be api-key or entra, was '"
-                                                + azure.auth()
-                                                + "'");
-                    };
-            vendors.add(
-                    new OpenAiProvider(
-                            Vendor.azure(azure.apiVersion().orElse(null), auth),
-                            new OpenAiConfig(
-                                    azure.baseUrl().get(),
-                                    apiKey("azure", azure.apiKeySecret(), azure.apiKey(), config),
-                                    azure.timeout()),
-                            http));
-        }
-        vendors.add(
-                new OpenAiProvider(
-                        Vendor.GROQ,
-                        compatible("groq", config.groq(), GROQ_BASE_URL, config),
-                        http));
-        vendors.add(
-                new OpenAiProvider(
-                        Vendor.TOGETHER,
-                        compatible("together", config.together(), TOGETHER_BASE_URL, config),
-                        http));
-        vendors.add(
-                new MistralProvider(
-                        compatible("mistral", config.mistral(), MISTRAL_BASE_URL, config), http));
-        return vendors;
-    }
-
-    private static OpenAiConfig compatible(
-            String name,
-            BatchlaneConfig.Compatible vendor,
-            URI defaultBase,
-            BatchlaneConfig config) {
-        return new OpenAiConfig(
-                vendor.baseUrl().orElse(defaultBase),
-                apiKey(name, vendor.apiKeySecret(), vendor.apiKey(), config),
-                vendor.timeout());
-    }
-
-    static BedrockProvider bedrock(BatchlaneConfig config, S3Client s3) {
-        var b = config.bedrock();
-        var q = b.quotas();
-        var bedrockConfig =
-                new BedrockConfig(
-                        config.aws().region(),
-                        config.bucket(),
-                        b.roleArn().orElse(null),
-                        b.inputPrefix(),
-                        b.outputPrefix(),
-                        b.defaultModel().orElse(null),
-                        new BedrockQuotas(
-                                q.minRecordsPerJob(),
-                                q.maxRecordsPerJob(),
-                                q.maxRecordsPerFile(),
-                                q.maxFileBytes(),
-                                q.maxJobBytes(),
-                                q.maxConcurrentJobs()),
-                        b.timeoutHours(),
-                        b.onDemandRecordsPerPoll(),
-                        b.endpoint(),
-                        b.endpoint(),
-                        b.timeout());
-        var http = UrlConnectionHttpClient.builder().socketTimeout(b.timeout());
-        var control =
-                BedrockClient.builder()
-                        .httpClientBuilder(http)
-                        .region(Region.of(config.aws().region()));
-        var runtime =
-                BedrockRuntimeClient.builder()
-                        .httpClientBuilder(http)
-                        .region(Region.of(config.aws().region()));
-        b.endpoint()
-                .ifPresent(
-                        e -> {
-                            control.endpointOverride(e);
-                            runtime.endpointOverride(e);
-                        });
-        return new BedrockProvider(bedrockConfig, control.build(), runtime.build(), s3);
-    }
-
-    /**
-     * A provider's key: from Secrets Manager when a secret is configured (deployed functions), else
-     * the plain setting (local runs). It is read once per function instance and never logged.
-     */
-    static String apiKey(
-            String provider,
-            Optional<String> secret,
-            Optional<String> plain,
-            BatchlaneConfig config) {
-        if (secret.isPresent()) {
-            return SecretKeys.read(
-                    provider,
-                    secret.get(),
-                    config.aws().region(),
-                    config.aws().secretsmanagerEndpoint());
-        }
-        // A missing key fails at the provider with a clear 401, which is where a user looks for it.
-        return plain.orElse("unset");
+                built.stream()
+                        .<BatchProvider>map(p -> new ResilientProvider(p, resilience))
+                        .toList());
     }
 
     @Produces
@@ -316,7 +163,7 @@ public class Wiring {
                 throw new IllegalArgumentException(
                         "batchlane.admission.limits: '"
                                 + pair
-                                + "' is not pool=tokens, e.g. openai/gpt-4o-mini=2000000",
+                                + "' is not pool=tokens, e.g. <provider>/<model>=2000000",
                         e);
             }
         }
@@ -336,7 +183,7 @@ public class Wiring {
                 throw new IllegalArgumentException(
                         "batchlane.pricing.default-budgets: '"
                                 + pair
-                                + "' is not prefix=USD, e.g. inbox/openai/=25");
+                                + "' is not prefix=USD, e.g. inbox/<provider>/=25");
             }
             try {
                 budgets.put(

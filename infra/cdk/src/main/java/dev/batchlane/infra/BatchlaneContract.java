@@ -29,34 +29,6 @@ public final class BatchlaneContract {
 
     public static final String ENV_TABLE = LaneNames.ENV_TABLE;
 
-    /** The ARN of the secret holding the OpenAI key; the function reads the value at run time. */
-    public static final String ENV_OPENAI_API_KEY_SECRET = LaneNames.ENV_OPENAI_API_KEY_SECRET;
-
-    /**
-     * The ARN of the secret holding the Anthropic key; the function reads the value at run time.
-     */
-    public static final String ENV_ANTHROPIC_API_KEY_SECRET =
-            LaneNames.ENV_ANTHROPIC_API_KEY_SECRET;
-
-    /**
-     * The vendors beyond OpenAI and Anthropic, each with a secret for its key whose ARN the
-     * functions get as {@code BATCHLANE_<VENDOR>_API_KEY_SECRET} (see {@link #vendorKeySecretEnv}).
-     */
-    public static final java.util.List<String> VENDORS = LaneNames.VENDORS;
-
-    /**
-     * The variable carrying the ARN of a vendor's key secret, e.g. {@code
-     * BATCHLANE_GROQ_API_KEY_SECRET}.
-     */
-    public static String vendorKeySecretEnv(String vendor) {
-        return LaneNames.vendorKeySecretEnv(vendor);
-    }
-
-    /**
-     * The ARN of the secret holding the Gemini API key (sent as x-goog-api-key); read at run time.
-     */
-    public static final String ENV_GEMINI_API_KEY_SECRET = LaneNames.ENV_GEMINI_API_KEY_SECRET;
-
     /** The event bus name; set on complete only. */
     public static final String ENV_EVENT_BUS = LaneNames.ENV_EVENT_BUS;
 
@@ -65,10 +37,6 @@ public final class BatchlaneContract {
     public static final String PREFIX_REJECTED = LaneNames.PREFIX_REJECTED;
     public static final String PREFIX_RESULTS = LaneNames.PREFIX_RESULTS;
     public static final String PREFIX_CANCEL = LaneNames.PREFIX_CANCEL;
-    public static final String PREFIX_BEDROCK_INPUT = LaneNames.PREFIX_BEDROCK_INPUT;
-    public static final String PREFIX_BEDROCK_OUTPUT = LaneNames.PREFIX_BEDROCK_OUTPUT;
-    public static final String ENV_BEDROCK_ROLE_ARN = LaneNames.ENV_BEDROCK_ROLE_ARN;
-    public static final String ENV_BEDROCK_DEFAULT_MODEL = LaneNames.ENV_BEDROCK_DEFAULT_MODEL;
     public static final String PREFIX_RESUME = LaneNames.PREFIX_RESUME;
     public static final String PREFIX_REDRIVE = LaneNames.PREFIX_REDRIVE;
 

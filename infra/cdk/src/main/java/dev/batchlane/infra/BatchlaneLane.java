@@ -51,29 +51,25 @@ public final class BatchlaneLane extends Construct {
         return state.table();
     }
 
-    public ISecret openAiApiKey() {
-        return state.openAiApiKey();
-    }
-
-    public ISecret anthropicApiKey() {
-        return state.anthropicApiKey();
-    }
-
-    /** The key secret of {@code vendor} (one of {@code BatchlaneContract.VENDORS}). */
-    public ISecret vendorApiKey(String vendor) {
-        ISecret secret = state.vendorApiKeys().get(vendor);
+    /**
+     * The secret holding {@code provider}'s key (every provider of the catalogue with a key has
+     * one); put the key there with {@code aws secretsmanager put-secret-value}.
+     */
+    public ISecret providerKey(String provider) {
+        ISecret secret = state.providerKeys().get(provider);
         if (secret == null) {
             throw new IllegalArgumentException(
-                    "no key secret for vendor '"
-                            + vendor
+                    "no key secret for provider '"
+                            + provider
                             + "'; the lane has "
-                            + state.vendorApiKeys().keySet());
+                            + state.providerKeys().keySet());
         }
         return secret;
     }
 
-    public ISecret geminiApiKey() {
-        return state.geminiApiKey();
+    /** The key secrets, by provider name. */
+    public java.util.Map<String, ISecret> providerKeys() {
+        return state.providerKeys();
     }
 
     /**
@@ -89,9 +85,11 @@ public final class BatchlaneLane extends Construct {
         return state.deadLetterQueue();
     }
 
-    /** The role Bedrock assumes for the lane's batch inference jobs. */
-    public software.amazon.awscdk.services.iam.IRole bedrockServiceRole() {
-        return functions.bedrock().serviceRole();
+    /** The role {@code provider}'s service assumes for the lane's work, if it declares one. */
+    public java.util.Optional<software.amazon.awscdk.services.iam.IRole> serviceRole(
+            String provider) {
+        var deployment = functions.providers().get(provider);
+        return deployment == null ? java.util.Optional.empty() : deployment.serviceRole();
     }
 
     public IFunction function(Handler handler) {

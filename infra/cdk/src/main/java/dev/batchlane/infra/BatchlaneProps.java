@@ -1,9 +1,13 @@
 package dev.batchlane.infra;
 
+import dev.batchlane.core.catalogue.ProviderCatalogue;
+import dev.batchlane.core.catalogue.ProviderDescriptor;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import software.amazon.awscdk.RemovalPolicy;
@@ -39,16 +43,16 @@ import software.amazon.awscdk.RemovalPolicy;
  *     stack is deleted
  * @param logRetentionDays retention of each function's log group (a CloudWatch Logs value)
  * @param alarmEmail optional address subscribed to the alarm topic
- * @param openAiApiKeySecretArn optional complete ARN of an existing secret holding the OpenAI key;
- *     a new empty-valued secret is created when absent
- * @param anthropicApiKeySecretArn the same for Anthropic
- * @param geminiApiKeySecretArn the same for Google Gemini
  * @param pollStalledMinutes alarm when no poll cycle succeeded for this long
  * @param oldestInFlightShardHours alarm when a shard has been in flight for longer (providers
  *     promise 24 h)
  * @param batchesFailedThreshold alarm when at least this many batches failed in five minutes
  * @param batchesExpiredThreshold alarm when at least this many batches expired in five minutes
  * @param requestFailureRatePercent alarm when this share of finished requests failed in an hour
+ * @param providerSettings the props each provider of the catalogue declares, by prop name: for a
+ *     provider with a key, {@code <provider>ApiKeySecretArn} (optional complete ARN of an existing
+ *     secret holding its key; a new empty-valued secret is created when absent), and its deployment
+ *     settings (e.g. the models a provider may invoke), defaults applied
  */
 public record BatchlaneProps(
         String stackName,
@@ -69,15 +73,12 @@ public record BatchlaneProps(
         RemovalPolicy removalPolicy,
         int logRetentionDays,
         Optional<String> alarmEmail,
-        Optional<String> openAiApiKeySecretArn,
-        Optional<String> anthropicApiKeySecretArn,
-        Optional<String> geminiApiKeySecretArn,
         int pollStalledMinutes,
         int oldestInFlightShardHours,
         int batchesFailedThreshold,
         int batchesExpiredThreshold,
         int requestFailureRatePercent,
-        java.util.List<String> bedrockModels) {
+        Map<String, String> providerSettings) {
 
     /**
      * The prefix of the environment variables; apart from the functions' own {@code BATCHLANE_*}.
@@ -154,30 +155,6 @@ public record BatchlaneProps(
                 "alarmEmail",
                 "an email address",
                 alarmEmail);
-        require(
-                openAiApiKeySecretArn != null
-                        && openAiApiKeySecretArn
-                                .map(a -> SECRET_COMPLETE_ARN.matcher(a).matches())
-                                .orElse(true),
-                "openAiApiKeySecretArn",
-                "the complete ARN of a Secrets Manager secret (ending in -XXXXXX)",
-                openAiApiKeySecretArn);
-        require(
-                anthropicApiKeySecretArn != null
-                        && anthropicApiKeySecretArn
-                                .map(a -> SECRET_COMPLETE_ARN.matcher(a).matches())
-                                .orElse(true),
-                "anthropicApiKeySecretArn",
-                "the complete ARN of a Secrets Manager secret (ending in -XXXXXX)",
-                anthropicApiKeySecretArn);
-        require(
-                geminiApiKeySecretArn != null
-                        && geminiApiKeySecretArn
-                                .map(a -> SECRET_COMPLETE_ARN.matcher(a).matches())
-                                .orElse(true),
-                "geminiApiKeySecretArn",
-                "the complete ARN of a Secrets Manager secret (ending in -XXXXXX)",
-                geminiApiKeySecretArn);
         range(
                 "pollStalledMinutes",
                 pollStalledMinutes,
@@ -188,22 +165,87 @@ public record BatchlaneProps(
         range("batchesFailedThreshold", batchesFailedThreshold, 1, Integer.MAX_VALUE, "batches");
         range("batchesExpiredThreshold", batchesExpiredThreshold, 1, Integer.MAX_VALUE, "batches");
         range("requestFailureRatePercent", requestFailureRatePercent, 1, 100, "percent");
-        require(
-                bedrockModels != null
-                        && !bedrockModels.isEmpty()
-                        && bedrockModels.stream().allMatch(m -> BEDROCK_MODEL.matcher(m).matches()),
-                "bedrockModels",
-                "a comma-separated list of Bedrock model ids or inference profile ids (the first is the default)",
-                bedrockModels);
-        bedrockModels = java.util.List.copyOf(bedrockModels);
+        require(providerSettings != null, "providerSettings", "a map", providerSettings);
+        providerSettings = java.util.Collections.unmodifiableMap(new TreeMap<>(providerSettings));
+        checkProviderSettings(providerSettings);
     }
 
-    /**
-     * A model id ({@code anthropic.claude-3-haiku-20240307-v1:0}) or a cross-Region profile id
-     * ({@code us.…}).
-     */
-    private static final Pattern BEDROCK_MODEL =
-            Pattern.compile("[a-z0-9-]{1,63}(\\.[a-z0-9-]{1,63}){1,2}(:[a-z0-9-]{1,63}){0,2}");
+    /** The catalogue the construct iterates: every provider registered on its class path. */
+    public static ProviderCatalogue catalogue() {
+        return CATALOGUE;
+    }
+
+    private static final ProviderCatalogue CATALOGUE = ProviderCatalogue.load();
+
+    /** {@code <stem>ApiKeySecretArn}: the prop naming an existing secret for a provider's key. */
+    public static String keySecretProp(ProviderDescriptor provider) {
+        return provider.propStem() + "ApiKeySecretArn";
+    }
+
+    /** Every provider prop the catalogue declares, with its default (null: none). */
+    private static Map<String, String> providerProps() {
+        Map<String, String> props = new TreeMap<>();
+        for (ProviderDescriptor d : CATALOGUE.descriptors()) {
+            if (d.hasKey()) {
+                props.put(keySecretProp(d), null);
+            }
+            for (ProviderDescriptor.DeploySetting s : d.deployment().settings()) {
+                props.put(s.prop(), s.defaultValue());
+            }
+        }
+        return props;
+    }
+
+    private static void checkProviderSettings(Map<String, String> settings) {
+        Map<String, String> declared = providerProps();
+        for (String name : settings.keySet()) {
+            require(
+                    declared.containsKey(name),
+                    name,
+                    "a setting some provider declares (" + declared.keySet() + ")",
+                    settings.get(name));
+        }
+        for (ProviderDescriptor d : CATALOGUE.descriptors()) {
+            if (d.hasKey()) {
+                String prop = keySecretProp(d);
+                String arn = settings.get(prop);
+                require(
+                        arn == null || SECRET_COMPLETE_ARN.matcher(arn).matches(),
+                        prop,
+                        "the complete ARN of a Secrets Manager secret (ending in -XXXXXX)",
+                        arn);
+            }
+            for (ProviderDescriptor.DeploySetting s : d.deployment().settings()) {
+                List<String> items = items(settings.get(s.prop()));
+                require(
+                        !items.isEmpty()
+                                && items.stream().allMatch(m -> s.item().matcher(m).matches()),
+                        s.prop(),
+                        s.expected(),
+                        items);
+            }
+        }
+    }
+
+    private static List<String> items(String value) {
+        if (value == null) {
+            return List.of();
+        }
+        return java.util.Arrays.stream(value.split(","))
+                .map(String::trim)
+                .filter(m -> !m.isEmpty())
+                .toList();
+    }
+
+    /** The existing secret named for {@code provider}'s key, if any. */
+    public Optional<String> keySecretArn(ProviderDescriptor provider) {
+        return Optional.ofNullable(providerSettings.get(keySecretProp(provider)));
+    }
+
+    /** The items of the provider prop {@code prop} (a comma-separated list). */
+    public List<String> providerValues(String prop) {
+        return items(providerSettings.get(prop));
+    }
 
     /** Every default, for a function.zip at the repository's usual place. */
     public static BatchlaneProps defaults() {
@@ -237,20 +279,12 @@ public record BatchlaneProps(
                 s.removalPolicy("removalPolicy", RemovalPolicy.RETAIN),
                 s.integer("logRetentionDays", 30),
                 s.optional("alarmEmail"),
-                s.optional("openAiApiKeySecretArn"),
-                s.optional("anthropicApiKeySecretArn"),
-                s.optional("geminiApiKeySecretArn"),
                 s.integer("pollStalledMinutes", 10),
                 s.integer("oldestInFlightShardHours", 25),
                 s.integer("batchesFailedThreshold", 1),
                 s.integer("batchesExpiredThreshold", 1),
                 s.integer("requestFailureRatePercent", 10),
-                java.util.Arrays.stream(
-                                s.text("bedrockModels", "anthropic.claude-3-haiku-20240307-v1:0")
-                                        .split(","))
-                        .map(String::trim)
-                        .filter(m -> !m.isEmpty())
-                        .toList());
+                s.providers());
     }
 
     /**
@@ -277,15 +311,12 @@ public record BatchlaneProps(
                 removalPolicy,
                 logRetentionDays,
                 alarmEmail,
-                openAiApiKeySecretArn,
-                anthropicApiKeySecretArn,
-                geminiApiKeySecretArn,
                 pollStalledMinutes,
                 oldestInFlightShardHours,
                 batchesFailedThreshold,
                 batchesExpiredThreshold,
                 requestFailureRatePercent,
-                bedrockModels);
+                providerSettings);
     }
 
     /** {@code ingestMemoryMb} → {@code BATCHLANE_CDK_INGEST_MEMORY_MB}. */
@@ -323,6 +354,20 @@ public record BatchlaneProps(
                             ? String.valueOf(fromContext)
                             : environment.get(environmentVariable(name));
             return Optional.ofNullable(value).map(String::trim).filter(v -> !v.isEmpty());
+        }
+
+        /** Every prop the catalogue's providers declare, as given or defaulted. */
+        Map<String, String> providers() {
+            Map<String, String> values = new TreeMap<>();
+            providerProps()
+                    .forEach(
+                            (name, fallback) -> {
+                                String v = optional(name).orElse(fallback);
+                                if (v != null) {
+                                    values.put(name, v);
+                                }
+                            });
+            return values;
         }
 
         String text(String name, String fallback) {

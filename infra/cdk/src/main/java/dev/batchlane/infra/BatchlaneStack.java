@@ -25,25 +25,16 @@ public final class BatchlaneStack extends Stack {
                 "DeadLetterQueueUrl",
                 lane.deadLetterQueue().getQueueUrl(),
                 "Completions that failed every retry");
-        output(
-                "OpenAiApiKeySecretArn",
-                lane.openAiApiKey().getSecretArn(),
-                "Put the OpenAI key here with aws secretsmanager put-secret-value");
-        output(
-                "AnthropicApiKeySecretArn",
-                lane.anthropicApiKey().getSecretArn(),
-                "Put the Anthropic key here with aws secretsmanager put-secret-value");
-        for (String vendor : BatchlaneContract.VENDORS) {
-            String title = Character.toUpperCase(vendor.charAt(0)) + vendor.substring(1);
-            output(
-                    title + "ApiKeySecretArn",
-                    lane.vendorApiKey(vendor).getSecretArn(),
-                    "Put the " + title + " key here with aws secretsmanager put-secret-value");
+        for (var provider : BatchlaneProps.catalogue().descriptors()) {
+            if (provider.hasKey()) {
+                output(
+                        provider.constructId() + "ApiKeySecretArn",
+                        lane.providerKey(provider.name()).getSecretArn(),
+                        "Put the "
+                                + provider.title()
+                                + " key here with aws secretsmanager put-secret-value");
+            }
         }
-        output(
-                "GeminiApiKeySecretArn",
-                lane.geminiApiKey().getSecretArn(),
-                "Put the Gemini API key here with aws secretsmanager put-secret-value");
         output(
                 "AlarmTopicArn",
                 lane.alarmTopic().getTopicArn(),

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.reflect.RecordComponent;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -48,6 +47,18 @@ class BatchlanePropsTest {
                             Map.entry(
                                     "geminiApiKeySecretArn",
                                     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gemini-QwE456"),
+                            Map.entry(
+                                    "azureApiKeySecretArn",
+                                    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:azure-AzU111"),
+                            Map.entry(
+                                    "groqApiKeySecretArn",
+                                    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:groq-GrQ222"),
+                            Map.entry(
+                                    "togetherApiKeySecretArn",
+                                    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:together-ToG333"),
+                            Map.entry(
+                                    "mistralApiKeySecretArn",
+                                    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mistral-MiS444"),
                             Map.entry("pollStalledMinutes", "20"),
                             Map.entry("oldestInFlightShardHours", "30"),
                             Map.entry("batchesFailedThreshold", "2"),
@@ -57,30 +68,33 @@ class BatchlanePropsTest {
                                     "bedrockModels",
                                     "anthropic.claude-3-haiku-20240307-v1:0,amazon.nova-lite-v1:0")));
 
+    /**
+     * Each setting by the name it is read under: the record's components, and the providers' props
+     * (one component holding what the catalogue declares) by their own names.
+     */
     private static Map<String, String> values(BatchlaneProps props) {
-        return Arrays.stream(BatchlaneProps.class.getRecordComponents())
-                .collect(
-                        Collectors.toMap(
-                                RecordComponent::getName,
-                                c -> {
-                                    try {
-                                        Object v = c.getAccessor().invoke(props);
-                                        if (v instanceof java.util.List<?> l) {
-                                            // A list setting is written as its comma-separated
-                                            // items, as it is read.
-                                            return l.stream()
-                                                    .map(String::valueOf)
-                                                    .collect(Collectors.joining(","));
-                                        }
-                                        return v instanceof Optional<?> o
-                                                ? o.map(String::valueOf).orElse("")
-                                                : String.valueOf(v);
-                                    } catch (ReflectiveOperationException e) {
-                                        throw new AssertionError(e);
-                                    }
-                                },
-                                (a, b) -> a,
-                                TreeMap::new));
+        Map<String, String> values = new TreeMap<>();
+        for (RecordComponent c : BatchlaneProps.class.getRecordComponents()) {
+            Object v;
+            try {
+                v = c.getAccessor().invoke(props);
+            } catch (ReflectiveOperationException e) {
+                throw new AssertionError(e);
+            }
+            if (v instanceof Map<?, ?> m) {
+                BatchlaneProps.catalogue().descriptors().stream()
+                        .filter(d -> d.hasKey())
+                        .forEach(d -> values.put(BatchlaneProps.keySecretProp(d), ""));
+                m.forEach((k, x) -> values.put(String.valueOf(k), String.valueOf(x)));
+            } else {
+                values.put(
+                        c.getName(),
+                        v instanceof Optional<?> o
+                                ? o.map(String::valueOf).orElse("")
+                                : String.valueOf(v));
+            }
+        }
+        return values;
     }
 
     @Test
@@ -101,7 +115,13 @@ class BatchlanePropsTest {
         assertThat(d.removalPolicy()).isEqualTo(RemovalPolicy.RETAIN);
         assertThat(d.functionZip()).isEqualTo("functions/target/function.zip");
         assertThat(d.alarmEmail()).isEmpty();
-        assertThat(d.openAiApiKeySecretArn()).isEmpty();
+        assertThat(
+                        d.keySecretArn(
+                                BatchlaneProps.catalogue()
+                                        .find("openai")
+                                        .orElseThrow()
+                                        .descriptor()))
+                .isEmpty();
     }
 
     @Test

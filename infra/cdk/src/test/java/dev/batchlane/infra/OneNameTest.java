@@ -39,7 +39,7 @@ class OneNameTest {
             vars.fieldNames()
                     .forEachRemaining(
                             name ->
-                                    assertThat(LaneNames.FUNCTION_ENVIRONMENT)
+                                    assertThat(functionEnvironment())
                                             .as(
                                                     "environment variable of %s",
                                                     vars.path(LaneNames.ENV_HANDLER))
@@ -137,7 +137,20 @@ class OneNameTest {
                     }
                 });
         assertThat(prefixes).isNotEmpty();
-        assertThat(LaneNames.PREFIXES).containsAll(prefixes);
+        List<String> named = new ArrayList<>(LaneNames.PREFIXES);
+        BatchlaneProps.catalogue()
+                .descriptors()
+                .forEach(d -> named.addAll(d.deployment().prefixes()));
+        assertThat(named).containsAll(prefixes);
+    }
+
+    /** The lane's own variables and each provider's, as its descriptor declares them. */
+    static List<String> functionEnvironment() {
+        List<String> names = new ArrayList<>(LaneNames.FUNCTION_ENVIRONMENT);
+        BatchlaneProps.catalogue()
+                .descriptors()
+                .forEach(d -> names.addAll(d.deploymentEnvironment()));
+        return names;
     }
 
     @Test

@@ -2,45 +2,27 @@ package dev.batchlane.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.batchlane.aws.LocalAws;
 import dev.batchlane.aws.dynamo.DynamoJobStore;
 import dev.batchlane.aws.dynamo.StreamPump;
 import dev.batchlane.aws.dynamo.TableSetup;
-import dev.batchlane.core.lane.Keys;
-import dev.batchlane.core.lane.LaneNames;
+import dev.batchlane.core.catalogue.ProviderCatalogue;
 import dev.batchlane.emulators.DynamoDbLocalServer;
 import dev.batchlane.emulators.S3MockServer;
-import dev.batchlane.local.iam.BedrockRules;
 import dev.batchlane.local.iam.DeployedRoles;
 import dev.batchlane.local.iam.DynamoRules;
 import dev.batchlane.local.iam.EnforcingProxy;
 import dev.batchlane.local.iam.EventBridgeRules;
 import dev.batchlane.local.iam.S3Rules;
 import dev.batchlane.local.iam.SecretsManagerRules;
-import dev.batchlane.simulator.anthropic.AnthropicSimulator;
-import dev.batchlane.simulator.bedrock.BedrockSimulator;
-import dev.batchlane.simulator.gemini.DiscoveryDocument;
-import dev.batchlane.simulator.gemini.GeminiSimulator;
-import dev.batchlane.simulator.openai.Dialect;
-import dev.batchlane.simulator.openai.OpenAiSimulator;
+import dev.batchlane.local.standin.StandIn;
 import java.io.IOException;
-import java.net.URI;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -48,7 +30,6 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * The whole lane on one machine: DynamoDB Local and S3Mock on loopback, the provider simulator (or
@@ -62,203 +43,46 @@ public final class Stack implements AutoCloseable {
     private static final String REGION = LocalAws.REGION.id();
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Lambda retries a failed asynchronous (S3) invocation twice. */
-    private static final int ASYNC_ATTEMPTS = 3;
-
-    private static final int STREAM_ATTEMPTS = 5;
-
     /**
-     * How the stack is started. {@code openaiKey} null means the simulator stands in for OpenAI;
-     * {@code template} null means $BATCHLANE_TEMPLATE, else the template infra/cdk's build wrote;
-     * {@code iamTemplate} null means $BATCHLANE_IAM_TEMPLATE, else {@code template}: the roles the
-     * functions' calls are checked against; {@code vendorEnv} holds the other vendors' variables
-     * (see {@link VendorTarget}), usually the process environment; a vendor whose key is not in it
-     * runs on its simulator; {@code geminiKey} null means the Gemini simulator.
+     * How the stack is started. {@code template} null means $BATCHLANE_TEMPLATE, else the template
+     * infra/cdk's build wrote; {@code iamTemplate} null means $BATCHLANE_IAM_TEMPLATE, else {@code
+     * template}: the roles the functions' calls are checked against; {@code providerEnv} holds the
+     * variables that send a provider to its real service (each descriptor's {@code LocalRun}),
+     * usually the process environment: a provider whose key is not in it runs on its simulator.
      */
     public record Options(
             Path home,
             Duration pollRate,
             int maxRequestsPerShard,
-            String openaiKey,
-            String openaiBaseUrl,
             Consumer<String> log,
-            String anthropicKey,
-            String anthropicBaseUrl,
             Path template,
             Path iamTemplate,
-            Map<String, String> vendorEnv,
-            String geminiKey,
-            String geminiBaseUrl) {
+            Map<String, String> providerEnv) {
 
         public Options {
-            vendorEnv = vendorEnv == null ? Map.of() : Map.copyOf(vendorEnv);
+            providerEnv = providerEnv == null ? Map.of() : Map.copyOf(providerEnv);
         }
 
-        public Options(
-                Path home,
-                Duration pollRate,
-                int maxRequestsPerShard,
-                String openaiKey,
-                String openaiBaseUrl,
-                Consumer<String> log,
-                String anthropicKey,
-                String anthropicBaseUrl,
-                Path template) {
-            this(
-                    home,
-                    pollRate,
-                    maxRequestsPerShard,
-                    openaiKey,
-                    openaiBaseUrl,
-                    log,
-                    anthropicKey,
-                    anthropicBaseUrl,
-                    template,
-                    null,
-                    Map.of(),
-                    null,
-                    null);
-        }
-
-        public Options(
-                Path home,
-                Duration pollRate,
-                int maxRequestsPerShard,
-                String openaiKey,
-                String openaiBaseUrl,
-                Consumer<String> log,
-                String anthropicKey,
-                String anthropicBaseUrl) {
-            this(
-                    home,
-                    pollRate,
-                    maxRequestsPerShard,
-                    openaiKey,
-                    openaiBaseUrl,
-                    log,
-                    anthropicKey,
-                    anthropicBaseUrl,
-                    null);
-        }
-
-        public Options(
-                Path home,
-                Duration pollRate,
-                int maxRequestsPerShard,
-                String openaiKey,
-                String openaiBaseUrl,
-                Consumer<String> log) {
-            this(
-                    home,
-                    pollRate,
-                    maxRequestsPerShard,
-                    openaiKey,
-                    openaiBaseUrl,
-                    log,
-                    null,
-                    null,
-                    null);
+        /** Every provider on its simulator, the template infra/cdk's build wrote. */
+        public static Options of(
+                Path home, Duration pollRate, int maxRequestsPerShard, Consumer<String> log) {
+            return new Options(home, pollRate, maxRequestsPerShard, log, null, null, Map.of());
         }
 
         public Options withTemplate(Path path) {
             return new Options(
-                    home,
-                    pollRate,
-                    maxRequestsPerShard,
-                    openaiKey,
-                    openaiBaseUrl,
-                    log,
-                    anthropicKey,
-                    anthropicBaseUrl,
-                    path,
-                    iamTemplate,
-                    vendorEnv,
-                    geminiKey,
-                    geminiBaseUrl);
+                    home, pollRate, maxRequestsPerShard, log, path, iamTemplate, providerEnv);
         }
 
         public Options withIamTemplate(Path path) {
             return new Options(
-                    home,
-                    pollRate,
-                    maxRequestsPerShard,
-                    openaiKey,
-                    openaiBaseUrl,
-                    log,
-                    anthropicKey,
-                    anthropicBaseUrl,
-                    template,
-                    path,
-                    vendorEnv,
-                    geminiKey,
-                    geminiBaseUrl);
+                    home, pollRate, maxRequestsPerShard, log, template, path, providerEnv);
         }
 
-        public Options withVendorEnv(Map<String, String> env) {
+        /** The variables that select real services (see {@code LocalRun}). */
+        public Options withProviderEnv(Map<String, String> env) {
             return new Options(
-                    home,
-                    pollRate,
-                    maxRequestsPerShard,
-                    openaiKey,
-                    openaiBaseUrl,
-                    log,
-                    anthropicKey,
-                    anthropicBaseUrl,
-                    template,
-                    iamTemplate,
-                    env,
-                    geminiKey,
-                    geminiBaseUrl);
-        }
-
-        /** The real Gemini API with this key ({@code GEMINI_API_KEY}), instead of the simulator. */
-        public Options withGemini(String key, String baseUrl) {
-            return new Options(
-                    home,
-                    pollRate,
-                    maxRequestsPerShard,
-                    openaiKey,
-                    openaiBaseUrl,
-                    log,
-                    anthropicKey,
-                    anthropicBaseUrl,
-                    template,
-                    iamTemplate,
-                    vendorEnv,
-                    key,
-                    baseUrl);
-        }
-    }
-
-    /**
-     * A vendor beyond OpenAI and Anthropic: the variables that send it to the real service (its
-     * key, and a base URL, which Azure requires because it names the resource), the simulator
-     * dialect that stands in for it otherwise, and the function settings it is passed on as.
-     */
-    record VendorTarget(String name, String keyVariable, String baseUrlVariable, Dialect dialect) {
-        static final List<VendorTarget> ALL =
-                List.of(
-                        new VendorTarget(
-                                "azure",
-                                "AZURE_OPENAI_API_KEY",
-                                "AZURE_OPENAI_BASE_URL",
-                                Dialect.AZURE),
-                        new VendorTarget("groq", "GROQ_API_KEY", "GROQ_BASE_URL", Dialect.GROQ),
-                        new VendorTarget(
-                                "together",
-                                "TOGETHER_API_KEY",
-                                "TOGETHER_BASE_URL",
-                                Dialect.TOGETHER),
-                        new VendorTarget(
-                                "mistral", "MISTRAL_API_KEY", "MISTRAL_BASE_URL", Dialect.MISTRAL));
-
-        /** The provider names the local stack runs. */
-        static List<String> names() {
-            return ALL.stream().map(VendorTarget::name).toList();
-        }
-
-        String functionVariable(String setting) {
-            return "BATCHLANE_" + name.toUpperCase(java.util.Locale.ROOT) + "_" + setting;
+                    home, pollRate, maxRequestsPerShard, log, template, iamTemplate, env);
         }
     }
 
@@ -273,24 +97,11 @@ public final class Stack implements AutoCloseable {
     private final Options options;
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final Map<String, RuntimeApi> apis = new HashMap<>();
+    private AwsTriggers triggers;
     private final Map<String, FunctionProcess> processes = new HashMap<>();
-
-    /** Jobs whose ingest failed every attempt, and the last error: the run cannot progress. */
-    private final Map<String, String> ingestFailures = new ConcurrentHashMap<>();
-
-    private final Set<String> delivered = ConcurrentHashMap.newKeySet();
-    private final ScheduledExecutorService wiring =
-            Executors.newScheduledThreadPool(
-                    3,
-                    r -> {
-                        Thread t = new Thread(r, "local-wiring");
-                        t.setDaemon(true);
-                        return t;
-                    });
     private S3MockServer s3Server;
     private DynamoDbLocalServer dynamoServer;
-    private OpenAiSimulator simulator;
-    private GeminiSimulator geminiSimulator;
+    private ProviderStandIns standIns;
     private S3Client s3;
     private DynamoDbClient dynamo;
     private StreamPump pump;
@@ -316,19 +127,33 @@ public final class Stack implements AutoCloseable {
     }
 
     private void boot() throws IOException {
-        Consumer<String> log = options.log();
         Path templatePath = LaneTemplate.locate(options.home(), options.template());
         // Read first: without it the functions cannot be run as deployed, so fail before starting
         // anything.
         Map<String, LaneTemplate.FunctionSettings> settings = LaneTemplate.read(templatePath);
         // The emulators start empty: failures a previous stack recorded are of jobs that are gone.
-        for (Path dir : List.of(failedDir(options.home()), deadLetterDir(options.home()))) {
+        for (Path dir :
+                List.of(
+                        AwsTriggers.failedDir(options.home()),
+                        AwsTriggers.deadLetterDir(options.home()))) {
             if (java.nio.file.Files.isDirectory(dir)) {
                 try (var old = java.nio.file.Files.list(dir)) {
                     old.forEach(f -> f.toFile().delete());
                 }
             }
         }
+        startEmulators();
+        startProviders();
+        startIam(iamTemplate(options, templatePath));
+        startFunctions(settings, templatePath);
+        triggers = new AwsTriggers(options.home(), options.log(), s3, pump, apis, iam);
+        closeables.add(triggers);
+        triggers.start(options.pollRate());
+    }
+
+    /** DynamoDB Local and S3Mock on loopback, with the lane's table and bucket. */
+    private void startEmulators() throws IOException {
+        Consumer<String> log = options.log();
         log.accept("starting DynamoDB Local and the S3 emulator on loopback…");
         dynamoServer = DynamoDbLocalServer.start();
         closeables.add(dynamoServer);
@@ -343,124 +168,26 @@ public final class Stack implements AutoCloseable {
         dynamo = LocalAws.dynamo(dynamoServer.endpoint());
         TableSetup.create(dynamo, TABLE);
         jobs = new DynamoJobStore(dynamo, TABLE);
+    }
 
-        String baseUrl;
-        String key;
-        if (options.openaiKey() != null && !options.openaiKey().isBlank()) {
-            baseUrl =
-                    options.openaiBaseUrl() != null
-                            ? options.openaiBaseUrl()
-                            : "https://api.openai.com/v1";
-            key = options.openaiKey();
-            providerDescription = "OpenAI at " + baseUrl + " (OPENAI_API_KEY is set)";
-        } else {
-            simulator = OpenAiSimulator.builder().stepDuration(Duration.ofSeconds(1)).start();
-            closeables.add(simulator);
-            baseUrl = simulator.baseUrl();
-            key = "sk-local-simulator";
-            providerDescription =
-                    "the OpenAI simulator at " + baseUrl + " (set OPENAI_API_KEY for the real API)";
-        }
-        String anthropicUrl;
-        String anthropicKey;
-        if (options.anthropicKey() != null && !options.anthropicKey().isBlank()) {
-            anthropicUrl =
-                    options.anthropicBaseUrl() != null
-                            ? options.anthropicBaseUrl()
-                            : "https://api.anthropic.com";
-            anthropicKey = options.anthropicKey();
-            providerDescription += "; Anthropic at " + anthropicUrl + " (ANTHROPIC_API_KEY is set)";
-        } else {
-            AnthropicSimulator anthropic =
-                    AnthropicSimulator.builder().stepDuration(Duration.ofSeconds(1)).start();
-            closeables.add(anthropic);
-            anthropicUrl = anthropic.baseUrl();
-            anthropicKey = "sk-ant-local-simulator";
-            providerDescription += "; the Anthropic simulator at " + anthropicUrl;
-        }
-        Map<String, String> env = new HashMap<>();
-        for (VendorTarget vendor : VendorTarget.ALL) {
-            String vendorKey = options.vendorEnv().get(vendor.keyVariable());
-            String vendorUrl = options.vendorEnv().get(vendor.baseUrlVariable());
-            boolean real =
-                    vendorKey != null
-                            && !vendorKey.isBlank()
-                            && (vendor.dialect() != Dialect.AZURE
-                                    || (vendorUrl != null && !vendorUrl.isBlank()));
-            if (real) {
-                if (vendorUrl != null && !vendorUrl.isBlank()) {
-                    env.put(vendor.functionVariable("BASE_URL"), vendorUrl);
-                }
-                env.put(vendor.functionVariable("API_KEY"), vendorKey);
-                providerDescription +=
-                        "; "
-                                + vendor.name()
-                                + " at "
-                                + (vendorUrl == null ? "its public API" : vendorUrl)
-                                + " ("
-                                + vendor.keyVariable()
-                                + " is set)";
-            } else {
-                OpenAiSimulator sim =
-                        OpenAiSimulator.builder()
-                                .dialect(vendor.dialect())
-                                .stepDuration(Duration.ofSeconds(1))
-                                .start();
-                closeables.add(sim);
-                env.put(vendor.functionVariable("BASE_URL"), sim.baseUrl());
-                env.put(
-                        vendor.functionVariable("API_KEY"),
-                        "local-" + vendor.name() + "-simulator");
-                providerDescription += "; the " + vendor.name() + " simulator at " + sim.baseUrl();
-            }
-        }
-        // Bedrock reads and writes the lane's own bucket: its simulator works on the same S3
-        // emulator.
-        BedrockSimulator bedrock =
-                BedrockSimulator.builder()
-                        .s3(s3)
-                        .region(REGION)
-                        .account(ACCOUNT)
-                        .stepDuration(Duration.ofSeconds(1))
-                        .start();
-        closeables.add(bedrock);
-        providerDescription += "; the Bedrock simulator at " + bedrock.endpoint();
-        String geminiUrl;
-        String geminiKey;
-        if (options.geminiKey() != null && !options.geminiKey().isBlank()) {
-            geminiUrl =
-                    options.geminiBaseUrl() != null
-                            ? options.geminiBaseUrl()
-                            : "https://generativelanguage.googleapis.com";
-            geminiKey = options.geminiKey();
-            providerDescription += "; Gemini at " + geminiUrl + " (GEMINI_API_KEY is set)";
-        } else {
-            var builder =
-                    GeminiSimulator.builder()
-                            .stepDuration(Duration.ofSeconds(1))
-                            .apiKey("AIza-local-simulator");
-            // Next to the repository, Google's discovery document holds every call to its schemas.
-            var discovery = DiscoveryDocument.find("gemini-batches.json");
-            if (discovery.isPresent()) {
-                builder.discovery(DiscoveryDocument.load(discovery.get()));
-            }
-            geminiSimulator = builder.start();
-            closeables.add(geminiSimulator);
-            geminiUrl = geminiSimulator.baseUrl();
-            geminiKey = "AIza-local-simulator";
-            providerDescription +=
-                    "; the Gemini simulator at "
-                            + geminiUrl
-                            + (discovery.isPresent()
-                                    ? " (checked against " + discovery.get().getFileName() + ")"
-                                    : "");
-        }
-        log.accept("providers: " + providerDescription);
+    /** Each provider of the catalogue on its simulator, or at its real service. */
+    private void startProviders() throws IOException {
+        standIns =
+                ProviderStandIns.start(
+                        ProviderCatalogue.load(),
+                        options.providerEnv(),
+                        new StandIn.Context(s3, REGION, ACCOUNT, Duration.ofSeconds(1)));
+        closeables.add(standIns);
+        providerDescription = standIns.description();
+        options.log().accept("providers: " + providerDescription);
+    }
 
-        // IAM as deployed: every AWS call of a function goes through the enforcing proxy, signed
-        // with
-        // that function's own key, and is checked against its role in the template.
-        Path iamTemplate = iamTemplate(options, templatePath);
+    /**
+     * IAM as deployed: every AWS call of a function goes through the enforcing proxy, signed with
+     * that function's own key, and is checked against its role in the template.
+     */
+    private void startIam(Path iamTemplate) throws IOException {
+        Consumer<String> log = options.log();
         String streamArn =
                 DynamoRules.normalizeStreamArn(
                         dynamo.describeTable(b -> b.tableName(TABLE)).table().latestStreamArn(),
@@ -469,22 +196,14 @@ public final class Stack implements AutoCloseable {
                 DeployedRoles.read(
                         iamTemplate,
                         new DeployedRoles.LocalNames(REGION, ACCOUNT, BUCKET, TABLE, streamArn));
+        // Keys (simulator keys, or real ones from the environment) are served from the secrets the
+        // template names, as deployed functions read them.
         Map<String, String> secrets = new HashMap<>();
         for (DeployedRoles.Role role : roles.roles().values()) {
-            putSecret(secrets, role.environment().get(ENV_OPENAI_SECRET), key);
-            putSecret(secrets, role.environment().get(ENV_ANTHROPIC_SECRET), anthropicKey);
-            putSecret(
-                    secrets,
-                    role.environment().get(LaneNames.ENV_GEMINI_API_KEY_SECRET),
-                    geminiKey);
-            // The other providers' keys (simulator keys, or real ones from the environment) are
-            // served from the secrets the template names, as deployed functions read them.
-            for (Map.Entry<String, String> e : env.entrySet()) {
-                if (e.getKey().startsWith("BATCHLANE_") && e.getKey().endsWith("_API_KEY")) {
-                    putSecret(
-                            secrets, role.environment().get(e.getKey() + "_SECRET"), e.getValue());
-                }
-            }
+            standIns.keysBySecretVariable()
+                    .forEach(
+                            (variable, key) ->
+                                    putSecret(secrets, role.environment().get(variable), key));
         }
         EventBridgeRules events = new EventBridgeRules(REGION, ACCOUNT);
         EnforcingProxy.Builder proxy =
@@ -494,9 +213,6 @@ public final class Stack implements AutoCloseable {
                         .service(new DynamoRules(REGION, ACCOUNT), dynamoServer.endpoint())
                         .service(new SecretsManagerRules(secrets), null)
                         .service(events, null)
-                        // The control plane and bedrock-runtime both sign as "bedrock"; one
-                        // simulator plays both.
-                        .service(new BedrockRules(REGION, ACCOUNT), URI.create(bedrock.endpoint()))
                         .bucketPolicy(roles.bucketPolicy())
                         .onDenial(
                                 o ->
@@ -511,6 +227,10 @@ public final class Stack implements AutoCloseable {
                                                         + iamTemplate
                                                         + ": "
                                                         + o.message()));
+        // Providers reached as AWS services (signed calls) are checked like S3 and DynamoDB.
+        for (StandIn.AwsService service : standIns.awsServices()) {
+            proxy.service(service.rules(), service.upstream());
+        }
         for (String fn : LaneTemplate.FUNCTIONS) {
             DeployedRoles.Role role = roles.role(fn);
             proxy.principal(
@@ -538,8 +258,12 @@ public final class Stack implements AutoCloseable {
                         .build();
         closeables.add(streams);
         pump = new StreamPump(dynamo, streams, TABLE, REGION);
+    }
 
+    /** What every function gets beyond the template's environment: the local endpoints. */
+    private Map<String, String> functionEnvironment() {
         String proxyUrl = iam.endpoint().toString();
+        Map<String, String> env = new HashMap<>();
         // The functions' S3 and DynamoDB clients are the Quarkus extensions'; these are their
         // settings.
         env.put("QUARKUS_S3_ENDPOINT_OVERRIDE", proxyUrl);
@@ -550,18 +274,23 @@ public final class Stack implements AutoCloseable {
         env.put("BATCHLANE_AWS_REGION", REGION);
         env.put("AWS_REGION", REGION);
         env.put("AWS_SECRET_ACCESS_KEY", "local");
-        env.put("OPENAI_BASE_URL", baseUrl);
-        env.put("ANTHROPIC_BASE_URL", anthropicUrl);
-        // Bedrock's calls go through the enforcement too; the service role to pass and the default
-        // model are the template's (BATCHLANE_BEDROCK_ROLE_ARN, BATCHLANE_BEDROCK_DEFAULT_MODEL).
-        env.put("BATCHLANE_BEDROCK_ENDPOINT", proxyUrl);
-        env.put("GOOGLE_GEMINI_BASE_URL", geminiUrl);
-        env.put("BATCHLANE_GEMINI_API_KEY", geminiKey);
+        // Each provider at its simulator or real service; what else a provider needs (a role
+        // to pass, a default model) is in the template's environment, as deployed.
+        env.putAll(standIns.functionEnvironment(iam.endpoint()));
         env.put("BATCHLANE_POLL_FIRST_DELAY", "PT1S");
         env.put("BATCHLANE_POLL_MAX_DELAY", "PT5S");
         env.put("BATCHLANE_SHARD_MAX_REQUESTS", Integer.toString(options.maxRequestsPerShard()));
         // Plain-text logs in .batchlane/logs; on Lambda they are JSON for CloudWatch Logs Insights.
         env.put("QUARKUS_LOG_CONSOLE_JSON_ENABLED", "false");
+        return env;
+    }
+
+    /** The three packaged functions, each under its own Runtime API, limits and key. */
+    private void startFunctions(
+            Map<String, LaneTemplate.FunctionSettings> settings, Path templatePath)
+            throws IOException {
+        Consumer<String> log = options.log();
+        Map<String, String> env = functionEnvironment();
         Path runJar =
                 options.home()
                         .resolve("functions/target/batchlane-functions-0.1.0-SNAPSHOT-runner.jar");
@@ -621,17 +350,7 @@ public final class Stack implements AutoCloseable {
                 throw new IllegalStateException("interrupted while starting " + fn, e);
             }
         }
-        wiring.scheduleWithFixedDelay(this::deliverS3Events, 0, 500, TimeUnit.MILLISECONDS);
-        wiring.scheduleWithFixedDelay(
-                this::firePoll,
-                options.pollRate().toMillis(),
-                options.pollRate().toMillis(),
-                TimeUnit.MILLISECONDS);
-        wiring.scheduleWithFixedDelay(this::deliverStream, 500, 500, TimeUnit.MILLISECONDS);
     }
-
-    static final String ENV_OPENAI_SECRET = "BATCHLANE_OPENAI_API_KEY_SECRET";
-    static final String ENV_ANTHROPIC_SECRET = "BATCHLANE_ANTHROPIC_API_KEY_SECRET";
 
     /**
      * Overrides the template the functions' roles are read from (teams that customise the
@@ -693,210 +412,9 @@ public final class Stack implements AutoCloseable {
         return jobs;
     }
 
-    /** The Gemini simulator standing in for Google, or null when the real API is used. */
-    public GeminiSimulator geminiSimulator() {
-        return geminiSimulator;
-    }
-
-    // ---- the parts AWS plays ----
-
-    /**
-     * S3 → ingest: one ObjectCreated event per new object (key and ETag) under inbox/ and cancel/.
-     */
-    void deliverS3Events() {
-        try {
-            var objects =
-                    java.util.stream.Stream.of("inbox/", "cancel/", Keys.RESUME, Keys.REDRIVE)
-                            .flatMap(
-                                    prefix ->
-                                            s3
-                                                    .listObjectsV2Paginator(
-                                                            b -> b.bucket(BUCKET).prefix(prefix))
-                                                    .contents()
-                                                    .stream())
-                            .toList();
-            for (S3Object o : objects) {
-                String identity = o.key() + "@" + o.eTag();
-                if (o.key().endsWith("/") || !delivered.add(identity)) {
-                    continue;
-                }
-                String event = s3Event(o);
-                String error = invokeWithRetries("ingest", event, ASYNC_ATTEMPTS);
-                if (error != null && o.key().startsWith("inbox/")) {
-                    ingestFailed(
-                            Keys.jobId(BUCKET, o.key(), o.eTag().replace("\"", "")),
-                            o.key(),
-                            error);
-                }
-                var resumed = Keys.jobIdUnder(Keys.RESUME, o.key());
-                if (error == null && resumed.isPresent()) {
-                    ingestResumed(resumed.get());
-                }
-            }
-        } catch (RuntimeException e) {
-            if (!wiring.isShutdown()) {
-                options.log().accept("S3 event delivery: " + e.getMessage());
-            }
-        }
-    }
-
-    /**
-     * EventBridge → poll, at the configured rate; a tick that finds poll busy is skipped, as on
-     * Lambda with concurrency 1.
-     */
-    void firePoll() {
-        try {
-            ObjectNode event = JSON.createObjectNode();
-            event.put("version", "0");
-            event.put("id", java.util.UUID.randomUUID().toString());
-            event.put("detail-type", "Scheduled Event");
-            event.put("source", "aws.events");
-            event.put("time", Instant.now().toString());
-            event.put("region", REGION);
-            event.putArray("resources")
-                    .add("arn:aws:events:" + REGION + ":000000000000:rule/batchlane-poll");
-            event.putObject("detail");
-            apis.get("poll").invokeAndWait(event.toString());
-        } catch (RuntimeException e) {
-            if (!wiring.isShutdown()) {
-                options.log().accept("poll: " + e.getMessage());
-            }
-        }
-    }
-
-    /**
-     * Table stream → complete, filtered like the deployed event-source mapping: shards that reached
-     * ENDED.
-     */
-    void deliverStream() {
-        try {
-            for (String event : pump.drain(100)) {
-                String filtered = endedOnly(event);
-                if (filtered != null
-                        && invokeWithRetries("complete", filtered, STREAM_ATTEMPTS) != null) {
-                    deadLetter(filtered);
-                }
-            }
-        } catch (RuntimeException e) {
-            if (!wiring.isShutdown()) {
-                options.log().accept("stream delivery: " + e.getMessage());
-            }
-        }
-    }
-
-    static String endedOnly(String event) {
-        try {
-            JsonNode root = JSON.readTree(event);
-            ObjectNode out = JSON.createObjectNode();
-            ArrayNode records = out.putArray("Records");
-            for (JsonNode r : root.path("Records")) {
-                JsonNode ddb = r.path("dynamodb");
-                if ("shard".equals(ddb.at("/NewImage/type/S").asText())
-                        && "ENDED".equals(ddb.at("/NewImage/status/S").asText())
-                        && !"ENDED".equals(ddb.at("/OldImage/status/S").asText())) {
-                    records.add(r);
-                } else if ("job".equals(ddb.at("/NewImage/type/S").asText())
-                        && "RUNNING".equals(ddb.at("/NewImage/status/S").asText())
-                        && ddb.path("NewImage").has(DynamoJobStore.FINISH_REQUESTED)
-                        && !ddb.path("OldImage").has(DynamoJobStore.FINISH_REQUESTED)) {
-                    records.add(r);
-                }
-            }
-            return records.isEmpty() ? null : out.toString();
-        } catch (IOException e) {
-            throw new IllegalStateException("unreadable stream event", e);
-        }
-    }
-
-    /** Null when an attempt succeeded, else the last attempt's error. */
-    private String invokeWithRetries(String function, String event, int attempts) {
-        String error = null;
-        for (int attempt = 1; attempt <= attempts; attempt++) {
-            try {
-                apis.get(function).invokeAndWait(event);
-                return null;
-            } catch (RuntimeApi.FunctionError | IllegalStateException e) {
-                error = e.getMessage();
-                options.log()
-                        .accept(
-                                function
-                                        + " failed (attempt "
-                                        + attempt
-                                        + " of "
-                                        + attempts
-                                        + "): "
-                                        + abbreviate(error));
-            }
-        }
-        return error;
-    }
-
-    /** Recorded here for 'run', and under .batchlane/failed/ for 'status' in another process. */
-    private void ingestFailed(String jobId, String key, String error) {
-        String reason =
-                "ingest of "
-                        + key
-                        + " failed all "
-                        + ASYNC_ATTEMPTS
-                        + " attempts; last error: "
-                        + abbreviate(error);
-        ingestFailures.put(jobId, reason);
-        try {
-            Path dir = failedDir(options.home());
-            java.nio.file.Files.createDirectories(dir);
-            java.nio.file.Files.writeString(dir.resolve(jobId + ".txt"), reason);
-        } catch (IOException e) {
-            options.log()
-                    .accept("could not record the failure of " + jobId + ": " + e.getMessage());
-        }
-    }
-
-    static Path failedDir(Path home) {
-        return home.resolve(".batchlane/failed");
-    }
-
-    /**
-     * Where stream records that failed every attempt wait, like the deployment's dead-letter queue.
-     */
-    static Path deadLetterDir(Path home) {
-        return home.resolve(".batchlane/dead-letter");
-    }
-
-    /**
-     * A stream batch that failed all its attempts: kept under .batchlane/dead-letter/ with the jobs
-     * it names, for './batchlane redrive' (on AWS the queue keeps the batch's stream coordinates).
-     */
-    private void deadLetter(String event) {
-        try {
-            Path dir = deadLetterDir(options.home());
-            java.nio.file.Files.createDirectories(dir);
-            Path file =
-                    dir.resolve(
-                            System.currentTimeMillis()
-                                    + "-"
-                                    + Long.toHexString(System.nanoTime())
-                                    + ".json");
-            java.nio.file.Files.writeString(file, event);
-            options.log()
-                    .accept(
-                            "complete failed all "
-                                    + STREAM_ATTEMPTS
-                                    + " attempts; the records wait in "
-                                    + file
-                                    + " (./batchlane redrive)");
-        } catch (IOException e) {
-            options.log().accept("could not keep a failed stream batch: " + e.getMessage());
-        }
-    }
-
-    /** A resume/<jobId> that ingest handled: the job's recorded ingest failure no longer holds. */
-    private void ingestResumed(String jobId) {
-        ingestFailures.remove(jobId);
-        try {
-            java.nio.file.Files.deleteIfExists(failedDir(options.home()).resolve(jobId + ".txt"));
-        } catch (IOException e) {
-            options.log().accept("could not clear the failure of " + jobId + ": " + e.getMessage());
-        }
+    /** The simulator standing in for {@code provider}, when the real service is not used. */
+    public <T> java.util.Optional<T> simulator(String provider, Class<T> type) {
+        return standIns.simulator(provider, type);
     }
 
     /**
@@ -904,25 +422,7 @@ public final class Stack implements AutoCloseable {
      * call was denied.
      */
     public java.util.Optional<String> failure(String jobId) {
-        String failed = ingestFailures.get(jobId);
-        if (failed == null && iam != null) {
-            // A call the deployed role refuses fails on AWS however the local run goes on: stop at
-            // it.
-            failed =
-                    iam.denials().stream()
-                            .findFirst()
-                            .map(
-                                    o ->
-                                            "IAM: "
-                                                    + o.function()
-                                                    + " was denied "
-                                                    + o.action()
-                                                    + " on "
-                                                    + o.resource()
-                                                    + " by its role in the template; on AWS this call fails with AccessDenied")
-                            .orElse(null);
-        }
-        return java.util.Optional.ofNullable(failed);
+        return triggers == null ? java.util.Optional.empty() : triggers.failure(jobId);
     }
 
     public DynamoDbClient dynamo() {
@@ -933,36 +433,8 @@ public final class Stack implements AutoCloseable {
         return processes.get(function);
     }
 
-    private String s3Event(S3Object o) {
-        ObjectNode root = JSON.createObjectNode();
-        ObjectNode r = root.putArray("Records").addObject();
-        r.put("eventVersion", "2.1");
-        r.put("eventSource", "aws:s3");
-        r.put("awsRegion", REGION);
-        r.put("eventTime", Instant.now().toString());
-        r.put("eventName", "ObjectCreated:Put");
-        ObjectNode s3node = r.putObject("s3");
-        s3node.put("s3SchemaVersion", "1.0");
-        s3node.put("configurationId", "batchlane-inbox");
-        ObjectNode bucket = s3node.putObject("bucket");
-        bucket.put("name", BUCKET);
-        bucket.put("arn", "arn:aws:s3:::" + BUCKET);
-        ObjectNode object = s3node.putObject("object");
-        // S3 URL-encodes the key in notifications (spaces as '+').
-        object.put("key", URLEncoder.encode(o.key(), StandardCharsets.UTF_8).replace("%2F", "/"));
-        object.put("size", o.size());
-        object.put("eTag", o.eTag().replace("\"", ""));
-        object.put("sequencer", Long.toHexString(System.nanoTime()));
-        return root.toString();
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() > 400 ? s.substring(0, 400) + "…" : s;
-    }
-
     @Override
     public void close() {
-        wiring.shutdownNow();
         for (int i = closeables.size() - 1; i >= 0; i--) {
             try {
                 closeables.get(i).close();

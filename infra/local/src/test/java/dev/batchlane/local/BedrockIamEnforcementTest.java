@@ -95,7 +95,7 @@ class BedrockIamEnforcementTest {
         }
         Path file = tmp.resolve("no-pass-role.jsonl");
         Files.writeString(file, sb);
-        Cli.Drop drop = Cli.Drop.put(stack.s3(), file, "bedrock", null);
+        Drop drop = Drop.put(stack.s3(), file, "bedrock", null);
 
         Optional<EnforcingProxy.Observation> denial = Optional.empty();
         Instant giveUp = Instant.now().plus(Duration.ofMinutes(3));

@@ -45,12 +45,10 @@ class BedrockStackTest {
         Path home = Path.of("../..").toAbsolutePath().normalize();
         stack =
                 Stack.start(
-                        new Stack.Options(
+                        Stack.Options.of(
                                 home,
                                 Duration.ofMillis(500),
                                 1000,
-                                null,
-                                null,
                                 line -> {
                                     synchronized (log) {
                                         log.add(line);
@@ -110,7 +108,7 @@ class BedrockStackTest {
         Path file = records(tmp.resolve("tickets.jsonl"), "t", 2050);
         Path out = tmp.resolve("out");
         int status =
-                Cli.runJob(
+                RunCommand.runJob(
                         stack,
                         file,
                         "bedrock",
@@ -165,7 +163,7 @@ class BedrockStackTest {
         Path file = records(tmp.resolve("few.jsonl"), "f", 30);
         Path out = tmp.resolve("out");
         assertThat(
-                        Cli.runJob(
+                        RunCommand.runJob(
                                 stack,
                                 file,
                                 "bedrock",
@@ -202,7 +200,7 @@ class BedrockStackTest {
                 .putObject(
                         b -> b.bucket(Stack.BUCKET).key(key).metadata(Map.of("on-demand", "never")),
                         RequestBody.fromFile(file));
-        Job job = Cli.follow(stack.jobs(), jobId(key), Duration.ofMinutes(2));
+        Job job = JobFollower.follow(stack.jobs(), jobId(key), Duration.ofMinutes(2));
         assertThat(job.status()).as("log: %s", log).isEqualTo(JobStatus.REJECTED);
         String report =
                 stack.s3()

@@ -41,12 +41,10 @@ class GeminiStackTest {
         Path home = Path.of("../..").toAbsolutePath().normalize();
         stack =
                 Stack.start(
-                        new Stack.Options(
+                        Stack.Options.of(
                                 home,
                                 Duration.ofMillis(500),
                                 500,
-                                null,
-                                null,
                                 line -> {
                                     synchronized (log) {
                                         log.add(line);
@@ -65,7 +63,7 @@ class GeminiStackTest {
     void
             fewThousandRequests_completeExactlyOnce_withFirstAttemptFailuresAndAnExpiredBatchResubmitted()
                     throws Exception {
-        GeminiSimulator google = stack.geminiSimulator();
+        GeminiSimulator google = stack.simulator("gemini", GeminiSimulator.class).orElseThrow();
         google.setStepDuration(Duration.ofMillis(300));
         google.failLinesOnce(
                 k -> k.endsWith("7"), 8, "RESOURCE_EXHAUSTED", "Resource has been exhausted");
@@ -88,7 +86,7 @@ class GeminiStackTest {
         }
         Path out = tmp.resolve("out");
         int status =
-                Cli.runJob(
+                RunCommand.runJob(
                         stack,
                         file,
                         "gemini",
@@ -161,7 +159,7 @@ class GeminiStackTest {
                         + "{\"key\":\"a\",\"request\":{\"contents\":[]}}\n");
         Path out = tmp.resolve("out2");
         int status =
-                Cli.runJob(
+                RunCommand.runJob(
                         stack,
                         file,
                         "gemini",

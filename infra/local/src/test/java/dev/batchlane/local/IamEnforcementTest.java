@@ -37,12 +37,10 @@ class IamEnforcementTest {
             throws java.io.IOException {
         Path home = Path.of("../..").toAbsolutePath().normalize();
         return Stack.start(
-                new Stack.Options(
+                Stack.Options.of(
                                 home,
                                 Duration.ofMillis(500),
                                 maxRequestsPerShard,
-                                null,
-                                null,
                                 line -> {
                                     synchronized (log) {
                                         log.add(line);
@@ -66,7 +64,7 @@ class IamEnforcementTest {
                 file,
                 "{\"custom_id\":\"d-1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
                         + "\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}}\n");
-        Cli.Drop drop = Cli.Drop.put(stack.s3(), file, "openai", null);
+        Drop drop = Drop.put(stack.s3(), file, "openai", null);
 
         Optional<EnforcingProxy.Observation> denial = Optional.empty();
         Instant giveUp = Instant.now().plus(Duration.ofMinutes(3));

@@ -115,13 +115,15 @@ class RuntimeApiTest {
                         + ","
                         + record("SUBMITTED", "SUBMITTING")
                         + "]}";
-        String filtered = Stack.endedOnly(event);
+        String filtered = AwsTriggers.endedOnly(event);
         assertThat(filtered)
                 .contains("\"SUBMITTED\"")
                 .doesNotContain("SUBMITTING")
                 .doesNotContain("COMPLETED");
         assertThat(filtered.split("eventName")).hasSize(2);
-        assertThat(Stack.endedOnly("{\"Records\":[" + record("SUBMITTED", "SUBMITTING") + "]}"))
+        assertThat(
+                        AwsTriggers.endedOnly(
+                                "{\"Records\":[" + record("SUBMITTED", "SUBMITTING") + "]}"))
                 .isNull();
     }
 

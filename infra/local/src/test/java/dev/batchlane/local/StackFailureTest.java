@@ -32,12 +32,10 @@ class StackFailureTest {
         Path copy = StackTest.templateWithIngest(dir, p -> p.put("Timeout", 1));
         stack =
                 Stack.start(
-                        new Stack.Options(
+                        Stack.Options.of(
                                         home,
                                         Duration.ofMillis(500),
                                         40,
-                                        null,
-                                        null,
                                         line -> {
                                             synchronized (log) {
                                                 log.add(line);
@@ -74,7 +72,7 @@ class StackFailureTest {
         System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
         try {
             status =
-                    Cli.runJob(
+                    RunCommand.runJob(
                             stack,
                             file,
                             "openai",

@@ -63,12 +63,10 @@ class StackTest {
                         });
         stack =
                 Stack.start(
-                        new Stack.Options(
+                        Stack.Options.of(
                                         home,
                                         Duration.ofMillis(500),
                                         40,
-                                        null,
-                                        null,
                                         line -> {
                                             synchronized (log) {
                                                 log.add(line);
@@ -118,13 +116,13 @@ class StackTest {
         }
         Files.writeString(file, sb);
 
-        Cli.Drop drop = Cli.Drop.put(stack.s3(), file, "openai", null);
-        Job job = Cli.follow(stack.jobs(), drop.jobId(), Duration.ofMinutes(3));
+        Drop drop = Drop.put(stack.s3(), file, "openai", null);
+        Job job = JobFollower.follow(stack.jobs(), drop.jobId(), Duration.ofMinutes(3));
 
         assertThat(job.status()).as("log: %s", log).isEqualTo(JobStatus.COMPLETED);
         assertThat(job.shardCount()).isEqualTo(3);
         Path out = tmp.resolve("out");
-        assertThat(Cli.finish(stack.s3(), job, drop, out)).isZero();
+        assertThat(JobResults.finish(stack.s3(), job, drop, out)).isZero();
         Set<String> ids = new HashSet<>();
         for (int part = 1; part <= 3; part++) {
             for (String line :
@@ -148,12 +146,12 @@ class StackTest {
                 file,
                 "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"m\"}}\n{not json\n");
 
-        Cli.Drop drop = Cli.Drop.put(stack.s3(), file, "openai", null);
-        Job job = Cli.follow(stack.jobs(), drop.jobId(), Duration.ofMinutes(2));
+        Drop drop = Drop.put(stack.s3(), file, "openai", null);
+        Job job = JobFollower.follow(stack.jobs(), drop.jobId(), Duration.ofMinutes(2));
 
         assertThat(job.status()).isEqualTo(JobStatus.REJECTED);
         Path out = tmp.resolve("out");
-        assertThat(Cli.finish(stack.s3(), job, drop, out)).isEqualTo(1);
+        assertThat(JobResults.finish(stack.s3(), job, drop, out)).isEqualTo(1);
         JsonNode report =
                 JSON.readTree(
                         out.resolve("rejected/openai/broken/" + job.jobId() + "/report.json")
@@ -225,7 +223,7 @@ class StackTest {
         }
         assertThat(Files.size(file)).isGreaterThan(INGEST_STORAGE_MB * 1024L * 1024);
         int status =
-                Cli.runJob(
+                RunCommand.runJob(
                         stack,
                         file,
                         "openai",
@@ -520,10 +518,10 @@ class StackTest {
                 "\n{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":{}}\n");
         Path anthropic = tmp.resolve("a.jsonl");
         Files.writeString(anthropic, "{\"custom_id\":\"a\",\"params\":{\"model\":\"claude\"}}\n");
-        assertThat(Cli.detect(openai)).isEqualTo("openai");
-        assertThat(Cli.detect(anthropic)).isEqualTo("anthropic");
+        assertThat(RunCommand.detect(openai)).isEqualTo("openai");
+        assertThat(RunCommand.detect(anthropic)).isEqualTo("anthropic");
         Path bedrock = tmp.resolve("b.jsonl");
         Files.writeString(bedrock, "{\"recordId\":\"r1\",\"modelInput\":{\"messages\":[]}}\n");
-        assertThat(Cli.detect(bedrock)).isEqualTo("bedrock");
+        assertThat(RunCommand.detect(bedrock)).isEqualTo("bedrock");
     }
 }

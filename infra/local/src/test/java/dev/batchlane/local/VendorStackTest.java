@@ -41,18 +41,16 @@ class VendorStackTest {
         // holds.
         stack =
                 Stack.start(
-                        new Stack.Options(
+                        Stack.Options.of(
                                         home,
                                         Duration.ofMillis(500),
                                         4,
-                                        null,
-                                        null,
                                         line -> {
                                             synchronized (log) {
                                                 log.add(line);
                                             }
                                         })
-                                .withVendorEnv(Map.of()));
+                                .withProviderEnv(Map.of()));
     }
 
     @AfterAll
@@ -89,10 +87,10 @@ class VendorStackTest {
 
         Path out = tmp.resolve("out");
         int status =
-                Cli.runJob(
+                RunCommand.runJob(
                         stack,
                         file,
-                        Cli.resolveProvider(file, provider),
+                        RunCommand.resolveProvider(file, provider),
                         null,
                         out,
                         Duration.ofMinutes(4),

@@ -1,13 +1,10 @@
 package dev.batchlane.infra.internal;
 
 import static dev.batchlane.infra.BatchlaneContract.ATTRIBUTE_FINISH_REQUESTED;
-import static dev.batchlane.infra.BatchlaneContract.ENV_ANTHROPIC_API_KEY_SECRET;
 import static dev.batchlane.infra.BatchlaneContract.ENV_BUCKET;
 import static dev.batchlane.infra.BatchlaneContract.ENV_EVENT_BUS;
-import static dev.batchlane.infra.BatchlaneContract.ENV_GEMINI_API_KEY_SECRET;
 import static dev.batchlane.infra.BatchlaneContract.ENV_HANDLER;
 import static dev.batchlane.infra.BatchlaneContract.ENV_JAVA_TOOL_OPTIONS;
-import static dev.batchlane.infra.BatchlaneContract.ENV_OPENAI_API_KEY_SECRET;
 import static dev.batchlane.infra.BatchlaneContract.ENV_TABLE;
 import static dev.batchlane.infra.BatchlaneContract.INBOX_SUFFIX;
 import static dev.batchlane.infra.BatchlaneContract.LAMBDA_HANDLER;
@@ -67,11 +64,13 @@ public final class LaneFunctions extends Construct {
 
     private final Map<Handler, Function> functions = new EnumMap<>(Handler.class);
     private final Map<Handler, Alias> aliases = new EnumMap<>(Handler.class);
-    private LaneBedrock bedrock;
 
-    /** The Bedrock service role and the functions' Bedrock permissions. */
-    public LaneBedrock bedrock() {
-        return bedrock;
+    /** What each provider of the catalogue asks of the deployment, by provider name. */
+    private final Map<String, ProviderDeployment> providers = new LinkedHashMap<>();
+
+    /** The deployment parts of each provider (its service role, its grants), by provider name. */
+    public Map<String, ProviderDeployment> providers() {
+        return java.util.Collections.unmodifiableMap(providers);
     }
 
     public LaneFunctions(Construct scope, String id, BatchlaneProps props, LaneState state) {
@@ -87,7 +86,13 @@ public final class LaneFunctions extends Construct {
         // A zip file is deployed as it is: no bundling, no Docker. One asset serves all three
         // functions.
         Code code = Code.fromAsset(zip.toString());
-        bedrock = new LaneBedrock(this, "Bedrock", props, state);
+        for (var provider : BatchlaneProps.catalogue().descriptors()) {
+            if (!provider.deployment()
+                    .equals(dev.batchlane.core.catalogue.ProviderDescriptor.Deployment.NONE)) {
+                providers.put(
+                        provider.name(), new ProviderDeployment(this, provider, props, state));
+            }
+        }
 
         for (Handler handler : Handler.values()) {
             function(handler, props, state, code);
@@ -272,30 +277,25 @@ public final class LaneFunctions extends Construct {
         ((CfnLogGroup) logs.getNode().getDefaultChild())
                 .setRetentionInDays(props.logRetentionDays());
         LanePermissions.grant(handler, role, state, logs);
-        bedrock.grant(handler, role);
+        providers.values().forEach(p -> p.grant(handler, role));
 
         Map<String, String> environment = new LinkedHashMap<>();
         environment.put(ENV_HANDLER, handler.handlerName());
         environment.put(ENV_BUCKET, state.bucket().getBucketName());
         environment.put(ENV_TABLE, state.table().getTableName());
         // ARNs only: the functions fetch the key values from Secrets Manager at run time.
-        environment.put(ENV_OPENAI_API_KEY_SECRET, state.openAiApiKey().getSecretArn());
-        environment.put(ENV_ANTHROPIC_API_KEY_SECRET, state.anthropicApiKey().getSecretArn());
-        state.vendorApiKeys()
+        state.providerKeys()
                 .forEach(
-                        (vendor, secret) ->
+                        (provider, secret) ->
                                 environment.put(
-                                        dev.batchlane.infra.BatchlaneContract.vendorKeySecretEnv(
-                                                vendor),
+                                        BatchlaneProps.catalogue()
+                                                .find(provider)
+                                                .orElseThrow()
+                                                .descriptor()
+                                                .keySecretEnv(),
                                         secret.getSecretArn()));
-        environment.put(ENV_GEMINI_API_KEY_SECRET, state.geminiApiKey().getSecretArn());
         environment.put(ENV_JAVA_TOOL_OPTIONS, javaToolOptions(handler));
-        environment.put(
-                dev.batchlane.infra.BatchlaneContract.ENV_BEDROCK_ROLE_ARN,
-                bedrock.serviceRole().getRoleArn());
-        environment.put(
-                dev.batchlane.infra.BatchlaneContract.ENV_BEDROCK_DEFAULT_MODEL,
-                props.bedrockModels().get(0));
+        providers.values().forEach(p -> p.environment(environment, props));
         if (handler == Handler.COMPLETE) {
             environment.put(ENV_EVENT_BUS, state.eventBus().getEventBusName());
         }

@@ -33,10 +33,7 @@ final class LanePermissions {
         // Its own log group only; the embedded metric format rides on these writes, so metrics need
         // no cloudwatch:PutMetricData (which would have to be on "*").
         logs.grantWrite(role);
-        state.openAiApiKey().grantRead(role);
-        state.anthropicApiKey().grantRead(role);
-        state.vendorApiKeys().values().forEach(secret -> secret.grantRead(role));
-        state.geminiApiKey().grantRead(role);
+        state.providerKeys().values().forEach(secret -> secret.grantRead(role));
         switch (handler) {
             case INGEST -> {
                 // Reads a drop pinned to its version (GetObjectVersion), and cancellations.

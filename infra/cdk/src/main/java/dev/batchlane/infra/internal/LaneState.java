@@ -50,10 +50,10 @@ public final class LaneState extends Construct {
     private final Key dataKey;
     private final Bucket bucket;
     private final Table table;
-    private final ISecret openAiApiKey;
-    private final ISecret anthropicApiKey;
-    private final java.util.Map<String, ISecret> vendorApiKeys = new java.util.LinkedHashMap<>();
-    private final ISecret geminiApiKey;
+
+    /** The key secret of each provider with a key, by provider name in catalogue order. */
+    private final java.util.Map<String, ISecret> providerKeys = new java.util.LinkedHashMap<>();
+
     private final EventBus eventBus;
     private final Queue deadLetterQueue;
     private final Queue ingestFailureQueue;
@@ -149,28 +149,17 @@ public final class LaneState extends Construct {
                         .projectionType(ProjectionType.KEYS_ONLY)
                         .build());
 
-        openAiApiKey =
-                providerKey(
-                        "OpenAiApiKey",
-                        "OpenAI",
-                        props.openAiApiKeySecretArn().orElse(null),
-                        removal);
-        anthropicApiKey =
-                providerKey(
-                        "AnthropicApiKey",
-                        "Anthropic",
-                        props.anthropicApiKeySecretArn().orElse(null),
-                        removal);
-        for (String vendor : dev.batchlane.infra.BatchlaneContract.VENDORS) {
-            String title = Character.toUpperCase(vendor.charAt(0)) + vendor.substring(1);
-            vendorApiKeys.put(vendor, providerKey(title + "ApiKey", title, null, removal));
+        for (var provider : dev.batchlane.infra.BatchlaneProps.catalogue().descriptors()) {
+            if (provider.hasKey()) {
+                providerKeys.put(
+                        provider.name(),
+                        providerKey(
+                                provider.constructId() + "ApiKey",
+                                provider.title(),
+                                props.keySecretArn(provider).orElse(null),
+                                removal));
+            }
         }
-        geminiApiKey =
-                providerKey(
-                        "GeminiApiKey",
-                        "Google Gemini",
-                        props.geminiApiKeySecretArn().orElse(null),
-                        removal);
 
         eventBus =
                 EventBus.Builder.create(this, "EventBus")
@@ -243,24 +232,9 @@ public final class LaneState extends Construct {
         return table;
     }
 
-    public ISecret openAiApiKey() {
-        return openAiApiKey;
-    }
-
-    public ISecret anthropicApiKey() {
-        return anthropicApiKey;
-    }
-
-    /**
-     * The key secrets of the other vendors, by provider name, in {@code BatchlaneContract.VENDORS}
-     * order.
-     */
-    public java.util.Map<String, ISecret> vendorApiKeys() {
-        return java.util.Collections.unmodifiableMap(vendorApiKeys);
-    }
-
-    public ISecret geminiApiKey() {
-        return geminiApiKey;
+    /** The key secrets of the providers with a key, by provider name, in catalogue order. */
+    public java.util.Map<String, ISecret> providerKeys() {
+        return java.util.Collections.unmodifiableMap(providerKeys);
     }
 
     public EventBus eventBus() {

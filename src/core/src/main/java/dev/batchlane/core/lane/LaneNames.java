@@ -20,23 +20,6 @@ public final class LaneNames {
     public static final String ENV_BUCKET = "BATCHLANE_BUCKET";
     public static final String ENV_TABLE = "BATCHLANE_TABLE";
 
-    /** The ARN of the secret holding the OpenAI key; the function reads the value at run time. */
-    public static final String ENV_OPENAI_API_KEY_SECRET = "BATCHLANE_OPENAI_API_KEY_SECRET";
-
-    /**
-     * The ARN of the secret holding the Anthropic key; the function reads the value at run time.
-     */
-    public static final String ENV_ANTHROPIC_API_KEY_SECRET = "BATCHLANE_ANTHROPIC_API_KEY_SECRET";
-
-    /** The ARN of the secret holding the Gemini key (sent as x-goog-api-key); read at run time. */
-    public static final String ENV_GEMINI_API_KEY_SECRET = "BATCHLANE_GEMINI_API_KEY_SECRET";
-
-    /** The service role Bedrock assumes for the lane's jobs. */
-    public static final String ENV_BEDROCK_ROLE_ARN = "BATCHLANE_BEDROCK_ROLE_ARN";
-
-    /** The model of a Bedrock file whose metadata names none. */
-    public static final String ENV_BEDROCK_DEFAULT_MODEL = "BATCHLANE_BEDROCK_DEFAULT_MODEL";
-
     /** The event bus name; set on complete only. */
     public static final String ENV_EVENT_BUS = "BATCHLANE_EVENT_BUS";
 
@@ -45,34 +28,12 @@ public final class LaneNames {
      */
     public static final String ENV_JAVA_TOOL_OPTIONS = "JAVA_TOOL_OPTIONS";
 
-    /** Every variable the construct may set on a function. */
-    public static final List<String> FUNCTION_ENVIRONMENT =
-            List.of(
-                    ENV_HANDLER,
-                    ENV_BUCKET,
-                    ENV_TABLE,
-                    ENV_OPENAI_API_KEY_SECRET,
-                    ENV_ANTHROPIC_API_KEY_SECRET,
-                    ENV_GEMINI_API_KEY_SECRET,
-                    vendorKeySecretEnv("azure"),
-                    vendorKeySecretEnv("groq"),
-                    vendorKeySecretEnv("together"),
-                    vendorKeySecretEnv("mistral"),
-                    ENV_BEDROCK_ROLE_ARN,
-                    ENV_BEDROCK_DEFAULT_MODEL,
-                    ENV_EVENT_BUS,
-                    ENV_JAVA_TOOL_OPTIONS);
-
-    /** The vendors beyond OpenAI, Anthropic, Gemini and Bedrock, each with its own key secret. */
-    public static final List<String> VENDORS = List.of("azure", "groq", "together", "mistral");
-
     /**
-     * The variable carrying the ARN of a vendor's key secret, e.g. {@code
-     * BATCHLANE_GROQ_API_KEY_SECRET}.
+     * Every lane variable the construct may set on a function; each provider's come from its
+     * descriptor ({@code ProviderDescriptor.deploymentEnvironment()}).
      */
-    public static String vendorKeySecretEnv(String vendor) {
-        return "BATCHLANE_" + vendor.toUpperCase(java.util.Locale.ROOT) + "_API_KEY_SECRET";
-    }
+    public static final List<String> FUNCTION_ENVIRONMENT =
+            List.of(ENV_HANDLER, ENV_BUCKET, ENV_TABLE, ENV_EVENT_BUS, ENV_JAVA_TOOL_OPTIONS);
 
     // ---- handlers ----
     public static final String HANDLER_INGEST = "ingest";
@@ -94,13 +55,6 @@ public final class LaneNames {
     /** An object {@code redrive/<jobId>} hands that job's completion work to complete again. */
     public static final String PREFIX_REDRIVE = "redrive/";
 
-    /**
-     * Where shards are copied for Bedrock to read, and where Bedrock writes (the service role's
-     * only reach).
-     */
-    public static final String PREFIX_BEDROCK_INPUT = "bedrock/input/";
-
-    public static final String PREFIX_BEDROCK_OUTPUT = "bedrock/output/";
     public static final List<String> PREFIXES =
             List.of(
                     PREFIX_INBOX,
@@ -109,9 +63,7 @@ public final class LaneNames {
                     PREFIX_RESULTS,
                     PREFIX_CANCEL,
                     PREFIX_RESUME,
-                    PREFIX_REDRIVE,
-                    PREFIX_BEDROCK_INPUT,
-                    PREFIX_BEDROCK_OUTPUT);
+                    PREFIX_REDRIVE);
 
     /** Only drops with this suffix under {@link #PREFIX_INBOX} start a job. */
     public static final String INBOX_SUFFIX = ".jsonl";

@@ -96,11 +96,11 @@ public record Vendor(
     private static final long MB = IngestLimits.MB;
 
     /**
-     * OpenAI's Batch API limits: 50,000 requests and 50,000 inputs, 200 MB per input file, lines of
-     * up to 10 MiB.
+     * OpenAI's Batch API limits: 50,000 requests and 50,000 inputs (embedding inputs count one
+     * each), 200 MB per input file (decimal, as OpenAI documents it), 10 MiB per line.
      */
     public static final IngestLimits OPENAI_LIMITS =
-            new IngestLimits(50_000, 200 * MB, 10 * 1024 * 1024, 20, 50_000);
+            new IngestLimits(50_000, 200 * IngestLimits.MB, 10 * 1024 * 1024, 20, 50_000);
 
     public static final Vendor OPENAI =
             new Vendor(

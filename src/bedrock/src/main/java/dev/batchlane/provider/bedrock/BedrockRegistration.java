@@ -1,0 +1,41 @@
+package dev.batchlane.provider.bedrock;
+
+import dev.batchlane.core.catalogue.Credentials;
+import dev.batchlane.core.catalogue.LineShape;
+import dev.batchlane.core.catalogue.ProviderContext;
+import dev.batchlane.core.catalogue.ProviderDescriptor;
+import dev.batchlane.core.catalogue.ProviderRegistration;
+import dev.batchlane.core.provider.BatchProvider;
+import java.util.Optional;
+
+/**
+ * Amazon Bedrock batch inference on the lane's own bucket, lines {@code {recordId, modelInput}}: no
+ * key, the functions' roles and a service role Bedrock assumes. Settings: {@code role-arn}, {@code
+ * default-model}, {@code input-prefix}, {@code output-prefix}, {@code timeout-hours}, {@code
+ * on-demand-records-per-poll}, {@code endpoint} (a local simulator), {@code timeout} and {@code
+ * quotas.*} (the account's per-model quotas as Service Quotas shows them).
+ */
+public final class BedrockRegistration implements ProviderRegistration {
+    /** Where shards are copied for Bedrock to read, and where it writes: the role's only reach. */
+    public static final String INPUT_PREFIX = "bedrock/input/";
+
+    public static final String OUTPUT_PREFIX = "bedrock/output/";
+
+    static final ProviderDescriptor DESCRIPTOR =
+            ProviderDescriptor.builder("bedrock", "Amazon Bedrock", "Bedrock")
+                    .credentials(Credentials.IAM)
+                    .lineShape(LineShape.hasFields("recordId", "modelInput"))
+                    .deployment(BedrockDeployment.deployment())
+                    .build();
+
+    @Override
+    public ProviderDescriptor descriptor() {
+        return DESCRIPTOR;
+    }
+
+    @Override
+    public Optional<BatchProvider> create(ProviderContext context) {
+        // Apart, so hosts that only read the descriptor never load the AWS SDK's classes.
+        return Optional.of(BedrockFactory.create(context));
+    }
+}
