@@ -1,11 +1,5 @@
 package dev.batchlane.core.complete;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.batchlane.core.job.IngestProgress;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStatus;
 import dev.batchlane.core.job.JobStore;
@@ -18,13 +12,11 @@ import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.money.Bill;
-import dev.batchlane.core.money.PriceTable;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.Outcome;
 import dev.batchlane.core.provider.RunMode;
-import dev.batchlane.core.provider.Usage;
 import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,7 +24,6 @@ import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.math.BigDecimal;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -49,8 +40,6 @@ import java.util.Set;
  */
 public final class CompleteService {
     private static final System.Logger LOG = System.getLogger(CompleteService.class.getName());
-    private static final ObjectMapper JSON =
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final JobStore store;
     private final ObjectStore objects;
@@ -462,16 +451,12 @@ public final class CompleteService {
         Instant now = clock.instant();
         String manifestKey = Keys.manifest(jobId);
         long finalFailures = writeFailedList(jobId, shards);
-        ObjectNode manifest =
-                manifest(job, shards, settings.money().prices(), store.ingestProgress(jobId));
+        Manifest manifest =
+                Manifest.of(job, shards, settings.money().prices(), store.ingestProgress(jobId));
         if (finalFailures > 0) {
-            manifest.put("failedFile", Keys.failed(jobId));
+            manifest = manifest.withFailedFile(Keys.failed(jobId));
         }
-        try {
-            objects.putBytes(manifestKey, JSON.writeValueAsBytes(manifest), "application/json");
-        } catch (IOException e) {
-            throw new UncheckedIOException("job " + jobId + ": writing the manifest failed", e);
-        }
+        objects.putBytes(manifestKey, manifest.toJson(), "application/json");
         // Only now, with every part and the manifest in the bucket, is the provider's copy
         // redundant.
         for (Shard s : shards) {
@@ -542,254 +527,22 @@ public final class CompleteService {
         }
     }
 
-    /**
-     * Built only from stored records (the ingest timings included), so a rerun after a crash writes
-     * the same bytes.
-     */
-    private static ObjectNode manifest(
-            Job job, List<Shard> shards, PriceTable prices, Optional<IngestProgress> ingest) {
-        ObjectNode m = JSON.createObjectNode();
-        m.put("jobId", job.jobId());
-        m.put("provider", job.provider());
-        m.put("model", job.model());
-        m.put("endpoint", job.endpoint());
-        ObjectNode input = m.putObject("input");
-        input.put("bucket", job.bucket());
-        input.put("key", job.inputKey());
-        input.put("version", job.inputVersion());
-        input.put("sha256", job.sha256());
-        input.put("bytes", job.inputBytes());
-        long succeeded = 0,
-                failed = 0,
-                expired = 0,
-                cancelled = 0,
-                missing = 0,
-                resubmitted = 0,
-                finalFailures = 0;
-        Usage usage = Usage.ZERO;
-        Map<String, Usage> usageByModel = new java.util.TreeMap<>();
-        Map<String, Usage> onDemandByModel = new java.util.TreeMap<>();
-        ArrayNode parts = JSON.createArrayNode();
-        ArrayNode shardList = JSON.createArrayNode();
-        Instant lastEnded = null;
-        Instant lastCompleted = null;
-        Duration queueWait = Duration.ZERO;
-        Duration longestWait = Duration.ZERO;
-        for (Shard s : shards) {
-            ShardResult r = s.result();
-            succeeded += r.succeeded();
-            failed += r.failed();
-            expired += r.expired();
-            cancelled += r.cancelled();
-            missing += r.missing();
-            resubmitted += r.resubmitted();
-            finalFailures += r.finalFailures();
-            usage = usage.plus(r.usage());
-            Map<String, Usage> shardByModel = r.usageByModel(job.model());
-            boolean onDemand = s.runMode() == RunMode.ON_DEMAND;
-            if (onDemand) {
-                shardByModel.forEach((model, u) -> onDemandByModel.merge(model, u, Usage::plus));
-            } else {
-                shardByModel.forEach((model, u) -> usageByModel.merge(model, u, Usage::plus));
-            }
-            parts.add(r.partKey());
-            ObjectNode sn = shardList.addObject();
-            sn.put("shard", Shard.partName(s.index()));
-            sn.put("batchId", s.batchId());
-            sn.put("inputFileId", s.inputFileId());
-            sn.put("outputFileId", s.outputFileId());
-            sn.put("errorFileId", s.errorFileId());
-            sn.put("providerStatus", s.providerStatus());
-            if (s.batchError() != null) {
-                sn.put("batchError", s.batchError());
-            }
-            sn.put("requests", s.requestCount());
-            sn.put("succeeded", r.succeeded());
-            sn.put("failed", r.failed());
-            sn.put("expired", r.expired());
-            sn.put("cancelled", r.cancelled());
-            sn.put("missing", r.missing());
-            sn.put("resubmitted", r.resubmitted());
-            sn.put("depth", s.depth());
-            if (s.queueWait().times() > 0) {
-                // How long the shard waited for the provider's queue before it was sent, and how
-                // often.
-                sn.put("queueWaitSeconds", s.queueWait().waited().toSeconds());
-                sn.put("queueWaits", s.queueWait().times());
-            }
-            queueWait = queueWait.plus(s.queueWait().waited());
-            longestWait =
-                    s.queueWait().waited().compareTo(longestWait) > 0
-                            ? s.queueWait().waited()
-                            : longestWait;
-            sn.set("usage", usageJson(r.usage()));
-            if (onDemand) {
-                sn.put("onDemand", true);
-            }
-            sn.set(
-                    "cost",
-                    costJson(
-                            onDemand
-                                    ? Bill.of(job.provider(), Map.of(), shardByModel, prices)
-                                    : Bill.of(job.provider(), shardByModel, prices)));
-            sn.put("part", r.partKey());
-            if (s.endedAt() != null && (lastEnded == null || s.endedAt().isAfter(lastEnded))) {
-                lastEnded = s.endedAt();
-            }
-            if (s.completedAt() != null
-                    && (lastCompleted == null || s.completedAt().isAfter(lastCompleted))) {
-                lastCompleted = s.completedAt();
-            }
-        }
-        ObjectNode counts = m.putObject("counts");
-        counts.put("requests", job.requestCount());
-        counts.put("succeeded", succeeded);
-        counts.put("failed", failed);
-        counts.put("expired", expired);
-        counts.put("cancelled", cancelled);
-        counts.put("missing", missing);
-        counts.put("resubmitted", resubmitted);
-        counts.put("inFailedFile", finalFailures);
-        m.set("usage", usageJson(usage));
-        Bill bill = Bill.of(job.provider(), usageByModel, onDemandByModel, prices);
-        ObjectNode cost = costJson(bill);
-        Usage onDemandUsage = onDemandByModel.values().stream().reduce(Usage.ZERO, Usage::plus);
-        if (!onDemandUsage.equals(Usage.ZERO)) {
-            cost.set("onDemandUsage", usageJson(onDemandUsage));
-        }
-        // Each model at its own price: a file may mix models (Anthropic takes several in one
-        // batch).
-        ObjectNode byModel = cost.putObject("byModel");
-        java.util.Set<String> models = new java.util.TreeSet<>(usageByModel.keySet());
-        models.addAll(onDemandByModel.keySet());
-        for (String model : models) {
-            Usage batchPart = usageByModel.getOrDefault(model, Usage.ZERO);
-            Usage onDemandPart = onDemandByModel.getOrDefault(model, Usage.ZERO);
-            ObjectNode one =
-                    costJson(
-                            Bill.of(
-                                    job.provider(),
-                                    Map.of(model, batchPart),
-                                    Map.of(model, onDemandPart),
-                                    prices));
-            one.set("usage", usageJson(batchPart.plus(onDemandPart)));
-            byModel.set(model, one);
-        }
-        cost.put("priceTable", prices.version());
-        if (job.estimatedCostUsd() != null) {
-            cost.put("projectedBatchUsdUpperBound", new BigDecimal(job.estimatedCostUsd()));
-        }
-        if (job.budgetUsd() != null) {
-            cost.put("budgetUsd", new BigDecimal(job.budgetUsd()));
-        }
-        if (!bill.complete()) {
-            cost.put(
-                    "warning",
-                    "no price for "
-                            + job.provider()
-                            + " model(s) "
-                            + bill.unpricedModels()
-                            + "; add them to batchlane.pricing.overrides to see the bill");
-        }
-        m.set("cost", cost);
-        m.set("parts", parts);
-        m.set("shards", shardList);
-        ObjectNode timings = m.putObject("timings");
-        timings.put("createdAt", String.valueOf(job.createdAt()));
-        timings.put("submittedAt", String.valueOf(job.submittedAt()));
-        timings.put("lastBatchEndedAt", String.valueOf(lastEnded));
-        timings.put("completedAt", String.valueOf(lastCompleted));
-        // Time shards spent held back by the admission budget or the provider's queue limit.
-        timings.put("queueWaitSeconds", queueWait.toSeconds());
-        timings.put("longestShardQueueWaitSeconds", longestWait.toSeconds());
-        if (job.createdAt() != null && lastCompleted != null) {
-            timings.put(
-                    "totalSeconds", Duration.between(job.createdAt(), lastCompleted).toSeconds());
-        }
-        // The lane's own overhead: one pass (validate, count, stage), then handing shards over.
-        ingest.ifPresent(
-                p -> {
-                    ObjectNode in = timings.putObject("ingest");
-                    in.put("startedAt", String.valueOf(p.startedAt()));
-                    in.put("validatedAndStagedAt", String.valueOf(p.passEndedAt()));
-                    in.put("submittedAt", String.valueOf(p.submittedAt()));
-                    if (p.passDuration() != null) {
-                        in.put("passSeconds", p.passDuration().toMillis() / 1000.0);
-                        if (p.passDuration().toMillis() > 0) {
-                            in.put(
-                                    "passMBps",
-                                    Math.round(
-                                                    p.bytesRead()
-                                                            / 1e3
-                                                            / p.passDuration().toMillis()
-                                                            * 10)
-                                            / 10.0);
-                        }
-                    }
-                    if (p.submittedAt() != null && p.passEndedAt() != null) {
-                        in.put(
-                                "submitSeconds",
-                                Duration.between(p.passEndedAt(), p.submittedAt()).toMillis()
-                                        / 1000.0);
-                    }
-                    in.put("shardsSubmittedByIngest", p.submittedByIngest());
-                    in.put("shardsHandedToPoll", p.handedToPoll());
-                });
-        return m;
-    }
-
-    private static JobEvents.JobCompleted completedEvent(
-            Job job, String manifestKey, ObjectNode m) {
-        JsonNode c = m.get("counts");
-        JsonNode u = m.get("usage");
-        JsonNode cost = m.get("cost");
+    private static JobEvents.JobCompleted completedEvent(Job job, String manifestKey, Manifest m) {
+        Manifest.Counts c = m.counts();
         return new JobEvents.JobCompleted(
                 job.jobId(),
                 job.provider(),
                 job.model(),
                 job.bucket(),
                 manifestKey,
-                c.get("requests").asLong(),
-                c.get("succeeded").asLong(),
-                c.get("failed").asLong(),
-                c.get("expired").asLong(),
-                c.get("cancelled").asLong(),
-                c.get("missing").asLong(),
-                new Usage(
-                        u.get("inputTokens").asLong(),
-                        u.get("cachedInputTokens").asLong(),
-                        u.get("outputTokens").asLong()),
-                cost.get("batchUsd").isNull() ? null : cost.get("batchUsd").decimalValue(),
-                cost.get("syncUsd").isNull() ? null : cost.get("syncUsd").decimalValue());
-    }
-
-    /**
-     * The bill for some usage: at the batch price, what it would have cost synchronously, and the
-     * saving.
-     */
-    private static ObjectNode costJson(Bill bill) {
-        ObjectNode n = JSON.createObjectNode();
-        if (!bill.complete()) {
-            n.putNull("batchUsd");
-            n.putNull("syncUsd");
-            n.putNull("savingUsd");
-            return n;
-        }
-        n.put("batchUsd", bill.batchUsd());
-        n.put("syncUsd", bill.syncUsd());
-        n.put("savingUsd", bill.syncUsd().subtract(bill.batchUsd()));
-        if (bill.onDemandUsd().signum() != 0) {
-            n.put("onDemandUsd", bill.onDemandUsd());
-        }
-        return n;
-    }
-
-    private static ObjectNode usageJson(Usage u) {
-        ObjectNode n = JSON.createObjectNode();
-        n.put("inputTokens", u.inputTokens());
-        n.put("cachedInputTokens", u.cachedInputTokens());
-        n.put("outputTokens", u.outputTokens());
-        n.put("totalTokens", u.totalTokens());
-        return n;
+                c.requests(),
+                c.succeeded(),
+                c.failed(),
+                c.expired(),
+                c.cancelled(),
+                c.missing(),
+                m.usage().usage(),
+                m.cost().batchUsd(),
+                m.cost().syncUsd());
     }
 }

@@ -94,44 +94,115 @@ public final class ShardSubmitter {
         if (staged.status() != ShardStatus.STAGED) {
             return SubmitOutcome.CLAIMED_ELSEWHERE;
         }
-        if (store.job(job.jobId()).map(Job::cancelRequested).orElse(job.cancelRequested())) {
+        if (staged.attempt() == null && cancelRequested(job)) {
             // The owner cancelled the job: a shard not yet at the provider ends here, unsent. One
-            // with
-            // a creation still unresolved goes through the provider first, so its batch is found.
-            if (staged.attempt() == null) {
-                return store.updateShard(
-                                        staged,
-                                        staged.ended(
-                                                BatchState.CANCELLED,
-                                                "cancelled",
-                                                staged.providerCounts(),
-                                                null,
-                                                null,
-                                                null,
-                                                clock.instant()))
-                                .isPresent()
-                        ? SubmitOutcome.CANCELLED
-                        : SubmitOutcome.CLAIMED_ELSEWHERE;
-            }
+            // with a creation still unresolved goes through the provider first, so its batch is
+            // found.
+            return endUnsent(staged) ? SubmitOutcome.CANCELLED : SubmitOutcome.CLAIMED_ELSEWHERE;
         }
         Instant now = clock.instant();
         String pool = AdmissionBudget.pool(staged, job);
+        Optional<SubmitOutcome> notAdmitted = admit(job, staged, pool, blockedPools, now);
+        if (notAdmitted.isPresent()) {
+            return notAdmitted.get();
+        }
+        Optional<Shard> won = claim(staged, now);
+        if (won.isEmpty()) {
+            return SubmitOutcome.CLAIMED_ELSEWHERE;
+        }
+        Sending sending =
+                new Sending(job, staged, providers.get(staged.provider()), payload(staged));
+        Shard claimed = won.get();
+        try {
+            if (staged.attempt() != null) {
+                Reconciled r = reconcile(sending, claimed, staged.attempt());
+                if (r.done() != null) {
+                    return r.done();
+                }
+                claimed = r.claimed();
+            }
+            claimed = upload(sending, claimed);
+            Submission s =
+                    sending.provider()
+                            .create(
+                                    claimed.inputFileId(),
+                                    sending.payload(),
+                                    job.endpoint(),
+                                    sending.metadata());
+            return adopt(job, staged, claimed, sending.provider(), s, "submitted");
+        } catch (ProviderException e) {
+            return refused(sending, claimed, e, pool, blockedPools);
+        }
+    }
+
+    /**
+     * One submission's fixed parts: the job, the shard as the caller found it, its provider and the
+     * staged payload.
+     */
+    private record Sending(Job job, Shard staged, BatchProvider provider, Payload payload) {
+        Map<String, String> metadata() {
+            return Map.of(
+                    "batchlane_job_id",
+                    job.jobId(),
+                    "batchlane_shard",
+                    Shard.partName(staged.index()));
+        }
+
+        String shardName() {
+            return Shard.partName(staged.index());
+        }
+    }
+
+    /** Either the submission is over ({@code done}), or it goes on with {@code claimed}. */
+    private record Reconciled(Shard claimed, SubmitOutcome done) {}
+
+    private boolean cancelRequested(Job job) {
+        return store.job(job.jobId()).map(Job::cancelRequested).orElse(job.cancelRequested());
+    }
+
+    /** Ends a shard that never reached the provider, for a cancel; false when it moved first. */
+    private boolean endUnsent(Shard shard) {
+        return store.updateShard(
+                        shard,
+                        shard.ended(
+                                BatchState.CANCELLED,
+                                "cancelled",
+                                shard.providerCounts(),
+                                null,
+                                null,
+                                null,
+                                clock.instant()))
+                .isPresent();
+    }
+
+    /**
+     * Step one: room in the shard's pool. A shard of a pool that refused an earlier one in this
+     * pass waits behind it; one the budget has no room for waits, and its pool is marked full.
+     */
+    private Optional<SubmitOutcome> admit(
+            Job job, Shard staged, String pool, Set<String> blockedPools, Instant now) {
         if (blockedPools != null && blockedPools.contains(pool)) {
-            return queue(staged, "queued behind an earlier shard of " + pool, now);
+            return Optional.of(queue(staged, "queued behind an earlier shard of " + pool, now));
         }
         if (!budget.admit(staged, job, now)) {
             if (blockedPools != null) {
                 blockedPools.add(pool);
             }
-            return queue(staged, "admission budget of " + pool + " is full", now);
+            return Optional.of(queue(staged, "admission budget of " + pool + " is full", now));
         }
-        // Due again after the grace only if this caller dies mid-submission: poll then reconciles
-        // it.
-        CreationAttempt pending = staged.attempt();
+        return Optional.empty();
+    }
+
+    /**
+     * Step two: the claim, STAGED → SUBMITTING, with the creating call about to be made written
+     * down in the same write (unless one from an earlier attempt is still unresolved). Due again
+     * after the grace only if this caller dies mid-submission: poll then reconciles it.
+     */
+    private Optional<Shard> claim(Shard staged, Instant now) {
         Shard claim =
                 staged.withStatus(ShardStatus.SUBMITTING)
                         .withDue(now.plus(settings.completeGrace()));
-        if (pending == null) {
+        if (staged.attempt() == null) {
             claim =
                     claim.withAttempt(
                             new CreationAttempt(
@@ -140,257 +211,250 @@ public final class ShardSubmitter {
                                             : CreationAttempt.Step.CREATE,
                                     now));
         }
-        Optional<Shard> won = store.updateShard(staged, claim);
-        if (won.isEmpty()) {
-            return SubmitOutcome.CLAIMED_ELSEWHERE;
-        }
-        Shard claimed = won.get();
-        BatchProvider provider = providers.get(staged.provider());
-        Payload payload =
-                new Payload(
-                        staged.jobId() + "-" + Shard.partName(staged.index()) + ".jsonl",
-                        staged.bytes(),
-                        () -> objects.open(staged.stagingKey()),
-                        staged.stagingKey());
-        Map<String, String> metadata =
-                Map.of(
-                        "batchlane_job_id",
-                        job.jobId(),
-                        "batchlane_shard",
-                        Shard.partName(staged.index()));
+        return store.updateShard(staged, claim);
+    }
+
+    private Payload payload(Shard staged) {
+        return new Payload(
+                staged.jobId() + "-" + Shard.partName(staged.index()) + ".jsonl",
+                staged.bytes(),
+                () -> objects.open(staged.stagingKey()),
+                staged.stagingKey());
+    }
+
+    /**
+     * Step three, only after a creating call whose answer was lost: ask the provider what it made,
+     * and adopt it (a batch), record it (a file), or go on (nothing). Undecided, or a look-up that
+     * failed, keeps the attempt written and holds the shard back.
+     */
+    private Reconciled reconcile(Sending a, Shard claimed, CreationAttempt pending) {
+        Job job = a.job();
+        Shard staged = a.staged();
+        Reconciliation found;
         try {
-            if (pending != null) {
-                Reconciliation found;
-                try {
-                    found =
-                            provider.findCreated(
+            found =
+                    a.provider()
+                            .findCreated(
                                     new CreationQuery(
                                             job.jobId(),
-                                            Shard.partName(staged.index()),
-                                            payload,
+                                            a.shardName(),
+                                            a.payload(),
                                             staged.requestCount(),
-                                            metadata,
+                                            a.metadata(),
                                             pending.step(),
                                             pending.at(),
                                             claimed.inputFileId(),
-                                            store.shards(job.jobId()).stream()
-                                                    .filter(
-                                                            o ->
-                                                                    o.index() != staged.index()
-                                                                            && o.batchId() != null)
-                                                    .map(Shard::batchId)
-                                                    .collect(java.util.stream.Collectors.toSet())));
-                } catch (ProviderException e) {
-                    // The look-up failed, not a creation: even a definite "not now" (429) says
-                    // nothing of
-                    // what the earlier call made, so the attempt stays and the shard looks again
-                    // later.
-                    // Taking it for a refusal of the create would clear the attempt and create
-                    // twice.
-                    Instant later = clock.instant();
-                    Duration delay = waitDelay(claimed);
-                    if (e.retryAfter().isPresent() && e.retryAfter().get().compareTo(delay) > 0) {
-                        delay = e.retryAfter().get();
-                    }
-                    store.updateShard(
-                            claimed,
-                            claimed.withStatus(ShardStatus.STAGED).withDue(later.plus(delay)));
-                    LOG.log(
-                            Level.WARNING,
-                            "job {0} shard {1}: looking for what the unanswered {2} made failed ({3}"
-                                    + " {4}); it looks again after {5}, creating nothing meanwhile",
-                            job.jobId(),
-                            Shard.partName(staged.index()),
-                            pending.step(),
-                            e.statusCode(),
-                            e.code(),
-                            delay);
-                    return SubmitOutcome.HELD_BACK;
-                }
-                LOG.log(
-                        Level.INFO,
-                        "job {0} shard {1}: looked for what the unanswered {2} at {3} made: {4} ({5})",
-                        job.jobId(),
-                        Shard.partName(staged.index()),
-                        pending.step(),
-                        pending.at(),
-                        found.found(),
-                        found.evidence());
-                switch (found.found()) {
-                    case BATCH -> {
-                        return adopt(
+                                            otherBatchIds(job.jobId(), staged.index())));
+        } catch (ProviderException e) {
+            // The look-up failed, not a creation: even a definite "not now" (429) says nothing of
+            // what the earlier call made, so the attempt stays and the shard looks again later.
+            // Taking it for a refusal of the create would clear the attempt and create twice.
+            Duration delay = waitDelay(claimed);
+            if (e.retryAfter().isPresent() && e.retryAfter().get().compareTo(delay) > 0) {
+                delay = e.retryAfter().get();
+            }
+            store.updateShard(
+                    claimed,
+                    claimed.withStatus(ShardStatus.STAGED).withDue(clock.instant().plus(delay)));
+            LOG.log(
+                    Level.WARNING,
+                    "job {0} shard {1}: looking for what the unanswered {2} made failed ({3}"
+                            + " {4}); it looks again after {5}, creating nothing meanwhile",
+                    job.jobId(),
+                    a.shardName(),
+                    pending.step(),
+                    e.statusCode(),
+                    e.code(),
+                    delay);
+            return new Reconciled(claimed, SubmitOutcome.HELD_BACK);
+        }
+        LOG.log(
+                Level.INFO,
+                "job {0} shard {1}: looked for what the unanswered {2} at {3} made: {4} ({5})",
+                job.jobId(),
+                a.shardName(),
+                pending.step(),
+                pending.at(),
+                found.found(),
+                found.evidence());
+        Shard next;
+        switch (found.found()) {
+            case BATCH -> {
+                // Its state is read at the next poll; until then it is taken as just accepted.
+                // Only batches are ever found: on-demand work is made by the adapter itself,
+                // with nothing to look for.
+                Submission adopted =
+                        Submission.batch(
+                                found.batchId(),
+                                found.inputFileId() != null
+                                        ? found.inputFileId()
+                                        : claimed.inputFileId(),
+                                BatchState.PENDING,
+                                found.providerStatus());
+                return new Reconciled(
+                        claimed,
+                        adopt(
                                 job,
                                 staged,
                                 claimed,
-                                provider,
-                                // Its state is read at the next poll; until then it is taken
-                                // as just accepted. Only batches are ever found: on-demand work
-                                // is made by the adapter itself, with nothing to look for.
-                                Submission.batch(
-                                        found.batchId(),
-                                        found.inputFileId() != null
-                                                ? found.inputFileId()
-                                                : claimed.inputFileId(),
-                                        BatchState.PENDING,
-                                        found.providerStatus()),
-                                "adopted the batch the unanswered creation made");
-                    }
-                    case FILE ->
-                            claimed =
-                                    write(
-                                            claimed,
-                                            claimed.withInputFile(found.inputFileId())
-                                                    .withAttempt(
-                                                            new CreationAttempt(
-                                                                    CreationAttempt.Step.CREATE,
-                                                                    clock.instant())));
-                    case NOTHING ->
-                            claimed =
-                                    write(
-                                            claimed,
-                                            claimed.withAttempt(
-                                                    new CreationAttempt(
-                                                            claimed.inputFileId() == null
-                                                                    ? CreationAttempt.Step.UPLOAD
-                                                                    : CreationAttempt.Step.CREATE,
-                                                            clock.instant())));
-                    case UNDECIDED -> {
-                        // Creating again could charge twice: keep the attempt and look again later.
-                        Instant later = clock.instant();
-                        store.updateShard(
-                                claimed,
-                                claimed.withStatus(ShardStatus.STAGED)
-                                        .withDue(later.plus(waitDelay(claimed))));
-                        return SubmitOutcome.HELD_BACK;
-                    }
-                    default ->
-                            throw new IllegalStateException(
-                                    "unknown reconciliation " + found.found());
-                }
-                if (store.job(job.jobId()).map(Job::cancelRequested).orElse(false)) {
-                    // Nothing of the earlier call is at the provider, and the owner cancelled: end
-                    // unsent.
-                    return store.updateShard(
-                                            claimed,
-                                            claimed.ended(
-                                                    BatchState.CANCELLED,
-                                                    "cancelled",
-                                                    claimed.providerCounts(),
-                                                    null,
-                                                    null,
-                                                    null,
-                                                    clock.instant()))
-                                    .isPresent()
-                            ? released(staged, job, SubmitOutcome.CANCELLED)
-                            : SubmitOutcome.CLAIMED_ELSEWHERE;
-                }
+                                a.provider(),
+                                adopted,
+                                "adopted the batch the unanswered creation made"));
             }
-            String inputFileId = claimed.inputFileId();
-            if (inputFileId == null) {
-                inputFileId = provider.upload(payload);
-                if (inputFileId != null) {
-                    // Recorded before the create, so a failed create reuses this upload and cleanup
-                    // finds it;
-                    // the same write says the create is about to be attempted.
-                    claimed =
+            case FILE ->
+                    next =
                             write(
                                     claimed,
-                                    claimed.withInputFile(inputFileId)
+                                    claimed.withInputFile(found.inputFileId())
                                             .withAttempt(
                                                     new CreationAttempt(
                                                             CreationAttempt.Step.CREATE,
                                                             clock.instant())));
-                }
-            }
-            Submission s = provider.create(inputFileId, payload, job.endpoint(), metadata);
-            return adopt(job, staged, claimed, provider, s, "submitted");
-        } catch (ProviderException e) {
-            now = clock.instant();
-            if (e.mayHaveTakenEffect()) {
-                // The call may have made its file or batch: the attempt stays written, and the next
-                // submission looks for what it made before making anything. Its admission stays
-                // too.
-                Shard back =
+            case NOTHING ->
+                    next =
+                            write(
+                                    claimed,
+                                    claimed.withAttempt(
+                                            new CreationAttempt(
+                                                    claimed.inputFileId() == null
+                                                            ? CreationAttempt.Step.UPLOAD
+                                                            : CreationAttempt.Step.CREATE,
+                                                    clock.instant())));
+            case UNDECIDED -> {
+                // Creating again could charge twice: keep the attempt and look again later.
+                store.updateShard(
+                        claimed,
                         claimed.withStatus(ShardStatus.STAGED)
-                                .withDue(now.plus(settings.pollDelay(1)));
-                store.updateShard(claimed, back);
-                // The causes too: an io_error can be the staged shard's read failing (an S3
-                // AccessDenied
-                // names the action and the resource), which is no provider's doing.
-                LOG.log(
-                        Level.WARNING,
-                        "job {0} shard {1}: {2} got no clear answer ({3} {4}: {5}); it may have"
-                                + " taken effect, so the next submission looks for it before creating anything",
-                        job.jobId(),
-                        Shard.partName(staged.index()),
-                        claimed.attempt() == null ? "a creating call" : claimed.attempt().step(),
-                        e.statusCode(),
-                        e.code(),
-                        causes(e));
-                return SubmitOutcome.HELD_BACK;
+                                .withDue(clock.instant().plus(waitDelay(claimed))));
+                return new Reconciled(claimed, SubmitOutcome.HELD_BACK);
             }
-            // A definite answer: the failed call made nothing, so nothing is left to look for.
-            Shard cleared = claimed.withAttempt(null);
-            if (e.retryable()) {
-                // "Not now" from the provider (its queue limit, a file not ready yet, 429): the
-                // shard
-                // waits with its upload, and its tokens leave the budget until it is sent again.
-                ProviderBusy busy = e.busy().orElse(null);
-                if (busy != null && busy.statedLimit() != null) {
-                    budget.learn(staged, job, busy.statedLimit());
-                }
-                if (busy != null
-                        && busy.reason() == ProviderBusy.Reason.ENQUEUED_TOKENS
-                        && blockedPools != null) {
-                    blockedPools.add(pool);
-                }
-                Duration delay = waitDelay(claimed);
-                if (e.retryAfter().isPresent() && e.retryAfter().get().compareTo(delay) > 0) {
-                    delay = e.retryAfter().get();
-                }
-                String why =
-                        busy != null
-                                ? busy.reason().name().toLowerCase(java.util.Locale.ROOT)
-                                        + " ("
-                                        + e.code()
-                                        + ")"
-                                : "provider refused for now ("
-                                        + e.statusCode()
-                                        + " "
-                                        + e.code()
-                                        + ")";
-                store.updateShard(claimed, cleared.waiting(why, now, now.plus(delay)));
-                budget.release(staged, job);
-                LOG.log(
-                        Level.WARNING,
-                        "job {0} shard {1}: {2}; it waits with its upload and is submitted again"
-                                + " after {3}",
-                        job.jobId(),
-                        Shard.partName(staged.index()),
-                        why,
-                        delay);
-                return SubmitOutcome.HELD_BACK;
+            default -> throw new IllegalStateException("unknown reconciliation " + found.found());
+        }
+        if (store.job(job.jobId()).map(Job::cancelRequested).orElse(false)) {
+            // Nothing of the earlier call is at the provider, and the owner cancelled: end unsent.
+            return new Reconciled(
+                    next,
+                    endUnsent(next)
+                            ? released(staged, job, SubmitOutcome.CANCELLED)
+                            : SubmitOutcome.CLAIMED_ELSEWHERE);
+        }
+        return new Reconciled(next, null);
+    }
+
+    /** The ids of the job's other batches, which a look-up must never take for this shard's. */
+    private Set<String> otherBatchIds(String jobId, int index) {
+        return store.shards(jobId).stream()
+                .filter(o -> o.index() != index && o.batchId() != null)
+                .map(Shard::batchId)
+                .collect(java.util.stream.Collectors.toSet());
+    }
+
+    /**
+     * Step four, for providers that take a file: upload it, and record it before the create, so a
+     * failed create reuses this upload and cleanup finds it; the same write says the create is
+     * about to be attempted.
+     */
+    private Shard upload(Sending a, Shard claimed) {
+        if (claimed.inputFileId() != null) {
+            return claimed;
+        }
+        String inputFileId = a.provider().upload(a.payload());
+        if (inputFileId == null) {
+            return claimed;
+        }
+        return write(
+                claimed,
+                claimed.withInputFile(inputFileId)
+                        .withAttempt(
+                                new CreationAttempt(CreationAttempt.Step.CREATE, clock.instant())));
+    }
+
+    /**
+     * A creating call failed. Without a clear answer it may have taken effect: the attempt stays
+     * written and the shard is held back to be looked for. A "not now" (queue limit, file not
+     * ready, 429) makes the shard wait with its upload, its tokens out of the budget. Anything else
+     * is the provider refusing the batch for good.
+     */
+    private SubmitOutcome refused(
+            Sending a, Shard claimed, ProviderException e, String pool, Set<String> blockedPools) {
+        Job job = a.job();
+        Shard staged = a.staged();
+        Instant now = clock.instant();
+        if (e.mayHaveTakenEffect()) {
+            // The call may have made its file or batch: the next submission looks for what it
+            // made before making anything. Its admission stays too.
+            store.updateShard(
+                    claimed,
+                    claimed.withStatus(ShardStatus.STAGED)
+                            .withDue(now.plus(settings.pollDelay(1))));
+            // The causes too: an io_error can be the staged shard's read failing (an S3
+            // AccessDenied names the action and the resource), which is no provider's doing.
+            LOG.log(
+                    Level.WARNING,
+                    "job {0} shard {1}: {2} got no clear answer ({3} {4}: {5}); it may have"
+                            + " taken effect, so the next submission looks for it before creating anything",
+                    job.jobId(),
+                    a.shardName(),
+                    claimed.attempt() == null ? "a creating call" : claimed.attempt().step(),
+                    e.statusCode(),
+                    e.code(),
+                    causes(e));
+            return SubmitOutcome.HELD_BACK;
+        }
+        // A definite answer: the failed call made nothing, so nothing is left to look for.
+        Shard cleared = claimed.withAttempt(null);
+        if (e.retryable()) {
+            ProviderBusy busy = e.busy().orElse(null);
+            if (busy != null && busy.statedLimit() != null) {
+                budget.learn(staged, job, busy.statedLimit());
             }
-            Shard ended =
-                    cleared.ended(
-                            BatchState.FAILED,
-                            "rejected",
-                            claimed.providerCounts(),
-                            null,
-                            null,
-                            "the provider refused the batch: " + e.getMessage(),
-                            now);
-            store.updateShard(claimed, ended);
+            if (busy != null
+                    && busy.reason() == ProviderBusy.Reason.ENQUEUED_TOKENS
+                    && blockedPools != null) {
+                blockedPools.add(pool);
+            }
+            Duration delay = waitDelay(claimed);
+            if (e.retryAfter().isPresent() && e.retryAfter().get().compareTo(delay) > 0) {
+                delay = e.retryAfter().get();
+            }
+            String why =
+                    busy != null
+                            ? busy.reason().name().toLowerCase(java.util.Locale.ROOT)
+                                    + " ("
+                                    + e.code()
+                                    + ")"
+                            : "provider refused for now (" + e.statusCode() + " " + e.code() + ")";
+            store.updateShard(claimed, cleared.waiting(why, now, now.plus(delay)));
             budget.release(staged, job);
             LOG.log(
-                    Level.ERROR,
-                    "job {0} shard {1}: provider rejected the batch ({2} {3})",
+                    Level.WARNING,
+                    "job {0} shard {1}: {2}; it waits with its upload and is submitted again"
+                            + " after {3}",
                     job.jobId(),
-                    Shard.partName(staged.index()),
-                    e.statusCode(),
-                    e.code());
-            return SubmitOutcome.REJECTED_BY_PROVIDER;
+                    a.shardName(),
+                    why,
+                    delay);
+            return SubmitOutcome.HELD_BACK;
         }
+        store.updateShard(
+                claimed,
+                cleared.ended(
+                        BatchState.FAILED,
+                        "rejected",
+                        claimed.providerCounts(),
+                        null,
+                        null,
+                        "the provider refused the batch: " + e.getMessage(),
+                        now));
+        budget.release(staged, job);
+        LOG.log(
+                Level.ERROR,
+                "job {0} shard {1}: provider rejected the batch ({2} {3})",
+                job.jobId(),
+                a.shardName(),
+                e.statusCode(),
+                e.code());
+        return SubmitOutcome.REJECTED_BY_PROVIDER;
     }
 
     /**
