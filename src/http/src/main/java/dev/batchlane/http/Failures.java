@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.batchlane.core.provider.ProviderException;
 import java.io.IOException;
 import java.net.http.HttpTimeoutException;
+import java.util.regex.Pattern;
 
 /**
  * Every way a provider call fails, as a {@link ProviderException} whose message reads {@code
@@ -54,7 +55,7 @@ public final class Failures {
         String message =
                 e.message() == null
                         ? "no error message (the answer was not an error envelope)"
-                        : truncate(e.message());
+                        : truncate(redactKeys(e.message()));
         return of(
                 provider,
                 operation,
@@ -124,6 +125,22 @@ public final class Failures {
     public static ProviderException malformed(
             String provider, String operation, int status, String detail, Throwable cause) {
         return of(provider, operation, status, "malformed_response", true, detail, cause);
+    }
+
+    /**
+     * Key-shaped words: the prefixes providers give their keys (OpenAI {@code sk-}, Anthropic
+     * {@code sk-ant-}, Google {@code AIza}, Groq {@code gsk_}), and any word holding a run of
+     * asterisks, as in the masked fragment a 401 quotes ("Incorrect API key provided:
+     * sk-pro********xyz"). A fragment is still part of a secret: it stays out of results, the
+     * manifest and logs.
+     */
+    private static final Pattern KEY_LIKE =
+            Pattern.compile(
+                    "\\b(?:sk-|AIza|gsk_)[A-Za-z0-9_*\\-]{4,}|[A-Za-z0-9_\\-]*\\*{3,}[A-Za-z0-9_*\\-]*");
+
+    /** {@code text} with every key-shaped word replaced by {@code [redacted]}. */
+    public static String redactKeys(String text) {
+        return KEY_LIKE.matcher(text).replaceAll("[redacted]");
     }
 
     /**

@@ -125,4 +125,36 @@ class FailuresTest {
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
+
+    @Test
+    void status_aKeyFragmentInTheProvidersMessage_isRedacted_andTheRestKept() {
+        ProviderException e =
+                Failures.status(
+                        "openai",
+                        "create batch",
+                        401,
+                        bytes(
+                                "{\"error\":{\"message\":\"Incorrect API key provided:"
+                                        + " sk-proj-ab**********************wxYz. You can find"
+                                        + " your API key at the dashboard.\",\"type\":"
+                                        + "\"invalid_request_error\",\"code\":\"invalid_api_key\"}}"));
+
+        assertThat(e.getMessage())
+                .doesNotContain("sk-proj")
+                .doesNotContain("wxYz")
+                .contains("Incorrect API key provided: [redacted]. You can find")
+                .contains("invalid_api_key");
+    }
+
+    @Test
+    void redactKeys_coversEachProvidersKeyShape_andLeavesOrdinaryWordsAlone() {
+        assertThat(Failures.redactKeys("key sk-ant-api03-abcdEFGH1234 rejected"))
+                .isEqualTo("key [redacted] rejected");
+        assertThat(Failures.redactKeys("API key AIzaSyA1b2C3d4 not valid"))
+                .isEqualTo("API key [redacted] not valid");
+        assertThat(Failures.redactKeys("gsk_0123456789abcdef is revoked"))
+                .isEqualTo("[redacted] is revoked");
+        assertThat(Failures.redactKeys("the ask-price and risk-free rate: max_tokens too large"))
+                .isEqualTo("the ask-price and risk-free rate: max_tokens too large");
+    }
 }

@@ -116,7 +116,7 @@ public final class LaneMonitoring extends Construct {
                 Alarm.Builder.create(this, "IngestFailedForGood")
                         .alarmDescription(
                                 "Batchlane: an S3 event failed every ingest attempt and waits in the ingest failure"
-                                        + " queue; resume its job with an object resume/<jobId> (see the README)")
+                                        + " queue; resume its job with an object resume/<jobId> (see docs/operations.md)")
                         .metric(
                                 state.ingestFailureQueue()
                                         .metricApproximateNumberOfMessagesVisible(

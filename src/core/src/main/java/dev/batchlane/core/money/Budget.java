@@ -16,6 +16,12 @@ public final class Budget {
      */
     public record Refusal(String code, String message) {}
 
+    /** The largest budget taken: a trillion dollars, far above any file's cost. */
+    static final BigDecimal LARGEST = new BigDecimal("1000000000000");
+
+    /** The finest budget taken: a millionth of a cent is finer than any price in the table. */
+    static final int MAX_DECIMALS = 8;
+
     private Budget() {}
 
     /**
@@ -30,7 +36,12 @@ public final class Budget {
         }
         try {
             BigDecimal value = new BigDecimal(ownValue.trim());
-            if (value.signum() < 0) {
+            // An exponent such as 1e999999999 parses to a small object, but printing it in a
+            // report or comparing it against a sum would build a number of a billion digits
+            // (ingest ran out of memory): an amount must be one a person could mean.
+            if (value.signum() < 0
+                    || value.compareTo(LARGEST) > 0
+                    || value.stripTrailingZeros().scale() > MAX_DECIMALS) {
                 throw new NumberFormatException();
             }
             return Optional.of(value);
@@ -40,7 +51,12 @@ public final class Budget {
                             + Money.BUDGET_METADATA
                             + " is '"
                             + ownValue
-                            + "'; it must be a non-negative amount in USD such as 25 or 12.50");
+                            + "'; it must be a non-negative amount in USD such as 25 or 12.50,"
+                            + " at most "
+                            + LARGEST.toPlainString()
+                            + " with at most "
+                            + MAX_DECIMALS
+                            + " decimal places");
         }
     }
 

@@ -28,8 +28,8 @@ public record Projection(
         List<String> unpriced = new ArrayList<>();
         for (var e : byModel.entrySet()) {
             TokenEstimate t = e.getValue();
-            input += t.inputTokens();
-            output += t.maxOutputTokens();
+            input = TokenEstimate.saturatedSum(input, t.inputTokens());
+            output = TokenEstimate.saturatedSum(output, t.maxOutputTokens());
             var price = prices.find(provider, e.getKey());
             if (price.isEmpty()) {
                 unpriced.add(e.getKey());

@@ -69,4 +69,26 @@ class BudgetTest {
         assertThat(r.code()).isEqualTo("price_unknown");
         assertThat(r.message()).contains("mystery-1").contains("test-table");
     }
+
+    @Test
+    void amountsNoPersonMeans_tooLargeOrTooFine_areRefusedNamingTheLimits() {
+        for (String absurd : new String[] {"1e999999999", "1e-999999999", "2000000000000"}) {
+            assertThatThrownBy(() -> Budget.forFile("inbox/openai/x.jsonl", absurd, money))
+                    .as(absurd)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("'" + absurd + "'")
+                    .hasMessageContaining("at most 1000000000000");
+        }
+        assertThat(Budget.forFile("inbox/openai/x.jsonl", "1e3", money))
+                .contains(new BigDecimal("1e3"));
+    }
+
+    @Test
+    void countsThatWouldWrapPastTheLargestLong_stopThere() {
+        TokenEstimate big = new TokenEstimate(1, Long.MAX_VALUE - 1, Long.MAX_VALUE - 1);
+        TokenEstimate sum = big.plus(big);
+        assertThat(sum.inputTokens()).isEqualTo(Long.MAX_VALUE);
+        assertThat(sum.maxOutputTokens()).isEqualTo(Long.MAX_VALUE);
+        assertThat(sum.requests()).isEqualTo(2);
+    }
 }

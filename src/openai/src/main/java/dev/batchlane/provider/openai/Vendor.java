@@ -89,8 +89,8 @@ public record Vendor(
     /** OpenAI's own endpoints, in the order its spec lists them. */
     private static final List<String> OPENAI_ENDPOINTS = OpenAiContract.ENDPOINTS;
 
-    /** Vendors state their limits in decimal megabytes: 200 MB is 200,000,000 bytes. */
-    private static final long MB = IngestLimits.MB;
+    /** The vendors state file limits in decimal megabytes, as OpenAI does. */
+    private static final long MB = 1_000_000L;
 
     public static final Vendor OPENAI =
             new Vendor(

@@ -114,4 +114,13 @@ class VendorContractTest {
                 .containsExactly("url_invalid");
         assertThat(azure.limits().maxRequestsPerShard()).isEqualTo(100_000);
     }
+
+    @Test
+    void fileSizeLimits_areTheDecimalMegabytesTheVendorsState_notMebibytes() {
+        // 200 MiB is 209,715,200 bytes: a shard between the two would be refused by Azure.
+        assertThat(Vendor.azure(null, Vendor.Auth.API_KEY).limits().maxBytesPerShard())
+                .isEqualTo(200_000_000L);
+        assertThat(Vendor.TOGETHER.limits().maxBytesPerShard()).isEqualTo(100_000_000L);
+        assertThat(Vendor.MISTRAL.limits().maxBytesPerShard()).isEqualTo(200_000_000L);
+    }
 }

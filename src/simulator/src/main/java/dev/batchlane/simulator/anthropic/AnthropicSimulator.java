@@ -315,14 +315,16 @@ public final class AnthropicSimulator implements AutoCloseable {
     private void handle(HttpExchange ex) throws IOException {
         String method = ex.getRequestMethod();
         String path = ex.getRequestURI().getPath();
-        try (ex) {
-            int status = route(ex, method, path);
-            requestLog.add(method + " " + path + " -> " + status);
+        // Not try-with-resources: its close would run before the catch, so the 500 would never be
+        // sent and a reset would be logged after the client had already seen its connection end.
+        try {
+            route(ex, method, path);
         } catch (LostAnswer e) {
             requestLog.add(method + " " + path + " -> reset");
         } catch (RuntimeException e) {
             send(ex, 500, error("api_error", "simulator failure: " + e.getMessage()));
-            requestLog.add(method + " " + path + " -> 500");
+        } finally {
+            ex.close();
         }
     }
 
@@ -409,6 +411,7 @@ public final class AnthropicSimulator implements AutoCloseable {
                                 "results are available once the batch has ended"));
             }
             ex.getResponseHeaders().add("Content-Type", "application/binary");
+            record(ex, 200);
             ex.sendResponseHeaders(200, Files.size(b.results));
             try (OutputStream out = ex.getResponseBody()) {
                 Files.copy(b.results, out);
@@ -827,7 +830,8 @@ public final class AnthropicSimulator implements AutoCloseable {
         return n.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    private static int send(HttpExchange ex, int status, byte[] body) throws IOException {
+    private int send(HttpExchange ex, int status, byte[] body) throws IOException {
+        record(ex, status);
         return SimHttp.send(ex, status, "application/json", body);
     }
 
@@ -864,5 +868,14 @@ public final class AnthropicSimulator implements AutoCloseable {
             }
             return n;
         }
+    }
+
+    /**
+     * Logs a call before its answer is written: a client that has its answer must find its call in
+     * {@link #requestLog()}, or a test reading the log right after the answer races the handler.
+     */
+    private void record(HttpExchange ex, int status) {
+        requestLog.add(
+                ex.getRequestMethod() + " " + ex.getRequestURI().getPath() + " -> " + status);
     }
 }

@@ -423,15 +423,13 @@ public final class GeminiSimulator implements AutoCloseable {
         // Not try-with-resources: its close would run before the catch, and the 500 would never be
         // sent.
         try {
-            int status = route(ex, method, path, query(ex.getRequestURI().getRawQuery()));
-            requestLog.add(method + " " + path + " -> " + status);
+            route(ex, method, path, query(ex.getRequestURI().getRawQuery()));
         } catch (ConnectionDropped e) {
             // The call took effect; the connection closes without an answer.
             requestLog.add(method + " " + path + " -> reset");
         } catch (RuntimeException | Error e) {
             System.err.println("gemini simulator: " + method + " " + path + " failed: " + e);
             send(ex, 500, error(500, "INTERNAL", "simulator failure: " + e.getMessage()));
-            requestLog.add(method + " " + path + " -> 500");
         } finally {
             ex.close();
         }
@@ -919,6 +917,7 @@ public final class GeminiSimulator implements AutoCloseable {
                                     + " was uploaded"));
         }
         ex.getResponseHeaders().add("Content-Type", "application/jsonl");
+        record(ex, 200);
         ex.sendResponseHeaders(200, Files.size(f.path));
         try (OutputStream out = ex.getResponseBody()) {
             Files.copy(f.path, out);
@@ -1416,7 +1415,17 @@ public final class GeminiSimulator implements AutoCloseable {
         return n.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    private static int send(HttpExchange ex, int status, byte[] body) throws IOException {
+    private int send(HttpExchange ex, int status, byte[] body) throws IOException {
+        record(ex, status);
         return SimHttp.send(ex, status, "application/json; charset=UTF-8", body);
+    }
+
+    /**
+     * Logs a call before its answer is written: a client that has its answer must find its call in
+     * {@link #requestLog()}, or a test reading the log right after the answer races the handler.
+     */
+    private void record(HttpExchange ex, int status) {
+        requestLog.add(
+                ex.getRequestMethod() + " " + ex.getRequestURI().getRawPath() + " -> " + status);
     }
 }
