@@ -15,13 +15,13 @@ import java.util.List;
  * new images matter.
  */
 @Named(dev.batchlane.core.lane.LaneNames.HANDLER_COMPLETE)
-public class CompleteHandler implements RequestHandler<JsonNode, List<CompleteService.Result>> {
+public class CompleteHandler implements RequestHandler<JsonNode, List<CompleteService.Completion>> {
 
     @Inject CompleteService complete;
 
     @Override
-    public List<CompleteService.Result> handleRequest(JsonNode event, Context context) {
-        List<CompleteService.Result> results = new ArrayList<>();
+    public List<CompleteService.Completion> handleRequest(JsonNode event, Context context) {
+        List<CompleteService.Completion> results = new ArrayList<>();
         for (ShardEnded ended : ShardEnded.from(event)) {
             results.add(
                     ended.index() < 0

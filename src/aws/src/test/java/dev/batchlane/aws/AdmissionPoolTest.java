@@ -7,11 +7,14 @@ import dev.batchlane.aws.dynamo.TableSetup;
 import dev.batchlane.core.job.CreationAttempt;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.lane.AdmissionBudget;
+import dev.batchlane.core.lane.AdmissionPool;
 import dev.batchlane.emulators.DynamoDbLocalServer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -19,6 +22,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /** Admission pools and creation attempts, with their conditions evaluated by DynamoDB Local. */
 class AdmissionPoolTest {
@@ -41,9 +45,19 @@ class AdmissionPoolTest {
         server.close();
     }
 
+    private static AdmissionBudget budget(String pool, long limit, Duration staleAfter) {
+        return new AdmissionBudget(
+                store, new AdmissionBudget.Settings(Map.of(pool, limit), 0, staleAfter));
+    }
+
+    /**
+     * The budget decides, the table only checks the version: eight callers racing for a pool with
+     * room for three leave exactly three admitted, whatever order DynamoDB serves them in.
+     */
     @Test
     void concurrentAdmissions_neverFillThePoolBeyondItsLimit_andReleaseMakesRoom() {
         String pool = "openai/m-" + UUID.randomUUID();
+        AdmissionBudget budget = budget(pool, 35, Duration.ofHours(1));
         AtomicInteger admitted = new AtomicInteger();
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
@@ -51,39 +65,78 @@ class AdmissionPoolTest {
             all.add(
                     CompletableFuture.runAsync(
                             () -> {
-                                if (store.admit(
-                                        pool, id, 10, 35, T0, T0.minus(Duration.ofHours(1)))) {
+                                if (budget.admit(pool, id, 10, T0)) {
                                     admitted.incrementAndGet();
                                 }
                             }));
         }
         all.forEach(CompletableFuture::join);
         assertThat(admitted).hasValue(3);
-        assertThat(store.admit(pool, "job/late", 10, 35, T0, T0.minusSeconds(1))).isFalse();
+        assertThat(store.pool(pool).held()).hasSize(3);
+        assertThat(budget.admit(pool, "job/late", 10, T0)).isFalse();
 
-        String holder =
-                java.util.stream.IntStream.range(0, 8)
-                        .mapToObj(i -> "job/0000" + i)
-                        .filter(id -> store.admit(pool, id, 10, 35, T0, T0.minusSeconds(1)))
-                        .findFirst()
-                        .orElseThrow();
-        store.release(pool, holder);
-        store.release(pool, holder); // idempotent
-        assertThat(store.admit(pool, "job/late", 10, 35, T0, T0.minusSeconds(1))).isTrue();
+        String holder = store.pool(pool).held().keySet().iterator().next();
+        budget.release(pool, holder);
+        budget.release(pool, holder); // idempotent
+        assertThat(budget.admit(pool, "job/late", 10, T0)).isTrue();
     }
 
     @Test
     void
             aLearnedLimitLowersTheConfiguredOne_staleAdmissionsStopCounting_andAShardAloneAlwaysGoes() {
         String pool = "openai/m-" + UUID.randomUUID();
-        assertThat(store.admit(pool, "a", 500, 0, T0, T0)).as("alone, whatever the limit").isTrue();
-        store.learnLimit(pool, 600, T0);
-        assertThat(store.learnedLimit(pool)).hasValue(600);
-        assertThat(store.admit(pool, "b", 200, 0, T0, T0)).isFalse();
-        // an hour later the first admission is stale (its holder died without releasing it)
+        AdmissionBudget budget = budget(pool, 0, Duration.ofHours(1));
+        assertThat(budget.admit(pool, "a", 500, T0)).as("alone, whatever the limit").isTrue();
+        budget.learn(pool, 600);
+        assertThat(store.pool(pool).learnedLimit()).isEqualTo(600L);
+        assertThat(budget.admit(pool, "b", 200, T0)).isFalse();
+        // two hours later the first admission is stale (its holder died without releasing it)
         Instant later = T0.plus(Duration.ofHours(2));
-        assertThat(store.admit(pool, "b", 200, 0, later, later.minus(Duration.ofHours(1))))
-                .isTrue();
+        assertThat(budget.admit(pool, "b", 200, later)).isTrue();
+        assertThat(store.pool(pool).held()).containsOnlyKeys("b");
+    }
+
+    /** A pool item as the store wrote it before the rule moved to the core still reads. */
+    @Test
+    void aPoolItemWrittenByTheEarlierStore_readsWithItsAdmissionsAndLearnedLimit() {
+        String pool = "openai/m-" + UUID.randomUUID();
+        dynamo.putItem(
+                b ->
+                        b.tableName("pools")
+                                .item(
+                                        Map.of(
+                                                "pk", AttributeValue.fromS("pool#" + pool),
+                                                "sk", AttributeValue.fromS("POOL"),
+                                                "type", AttributeValue.fromS("pool"),
+                                                "held",
+                                                        AttributeValue.fromM(
+                                                                Map.of(
+                                                                        "job/00001",
+                                                                        AttributeValue.fromM(
+                                                                                Map.of(
+                                                                                        "tokens",
+                                                                                        AttributeValue
+                                                                                                .fromN(
+                                                                                                        "700"),
+                                                                                        "at",
+                                                                                        AttributeValue
+                                                                                                .fromN(
+                                                                                                        Long
+                                                                                                                .toString(
+                                                                                                                        T0
+                                                                                                                                .toEpochMilli())))))),
+                                                "learnedLimit", AttributeValue.fromN("1000"),
+                                                "learnedAt", AttributeValue.fromN("1"),
+                                                "version", AttributeValue.fromN("7"))));
+
+        AdmissionPool read = store.pool(pool);
+        assertThat(read.held())
+                .containsExactly(Map.entry("job/00001", new AdmissionPool.Admission(700, T0)));
+        assertThat(read.learnedLimit()).isEqualTo(1000L);
+        assertThat(read.version()).isEqualTo(7);
+        assertThat(budget(pool, 0, Duration.ofHours(1)).admit(pool, "job/00002", 400, T0))
+                .as("700 + 400 is over the learned 1000")
+                .isFalse();
     }
 
     @Test

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.batchlane.aws.dynamo.DynamoJobStore;
 import dev.batchlane.aws.dynamo.TableSetup;
 import dev.batchlane.core.job.Shard;
+import dev.batchlane.core.provider.BatchState;
+import dev.batchlane.core.provider.Submission;
 import dev.batchlane.emulators.DynamoDbLocalServer;
 import java.time.Instant;
 import java.util.List;
@@ -39,12 +41,19 @@ class DueShardsTest {
             store.createShard(
                     Shard.staged("job", i, "openai", "staging/" + i, 1, 1)
                             .submitted(
-                                    "b" + i, "f" + i, "in_progress", T0, T0.minusSeconds(DUE - i)));
+                                    Submission.batch(
+                                            "b" + i, "f" + i, BatchState.RUNNING, "in_progress"),
+                                    T0,
+                                    T0.minusSeconds(DUE - i)));
         }
         for (int i = DUE; i < DUE + 20; i++) {
             store.createShard(
                     Shard.staged("job", i, "openai", "staging/" + i, 1, 1)
-                            .submitted("b" + i, "f" + i, "in_progress", T0, T0.plusSeconds(i)));
+                            .submitted(
+                                    Submission.batch(
+                                            "b" + i, "f" + i, BatchState.RUNNING, "in_progress"),
+                                    T0,
+                                    T0.plusSeconds(i)));
         }
         store.createShard(
                 Shard.staged(

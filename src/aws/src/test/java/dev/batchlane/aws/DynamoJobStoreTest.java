@@ -1,6 +1,7 @@
 package dev.batchlane.aws;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,6 +14,9 @@ import dev.batchlane.core.job.JobStatus;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardResult;
 import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.provider.BatchState;
+import dev.batchlane.core.provider.RunMode;
+import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.provider.Usage;
 import dev.batchlane.emulators.DynamoDbLocalServer;
 import java.time.Instant;
@@ -23,6 +27,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /** The store's conditions, evaluated by DynamoDB Local (a mock could not evaluate them). */
 class DynamoJobStoreTest {
@@ -133,7 +138,13 @@ class DynamoJobStoreTest {
 
         var first = store.updateShard(read, read.withStatus(ShardStatus.SUBMITTING));
         var second =
-                store.updateShard(read, read.submitted("batch_x", "file_x", "validating", T0, T0));
+                store.updateShard(
+                        read,
+                        read.submitted(
+                                Submission.batch(
+                                        "batch_x", "file_x", BatchState.PENDING, "validating"),
+                                T0,
+                                T0));
 
         assertThat(first).get().extracting(Shard::version).isEqualTo(2L);
         assertThat(second).isEmpty();
@@ -148,8 +159,18 @@ class DynamoJobStoreTest {
         }
         Shard s1 = store.shard(id, 1).orElseThrow();
         Shard s2 = store.shard(id, 2).orElseThrow();
-        store.updateShard(s1, s1.submitted("b1", "f1", "validating", T0, T0.plusSeconds(10)));
-        store.updateShard(s2, s2.submitted("b2", "f2", "validating", T0, T0.plusSeconds(1000)));
+        store.updateShard(
+                s1,
+                s1.submitted(
+                        Submission.batch("b1", "f1", BatchState.PENDING, "validating"),
+                        T0,
+                        T0.plusSeconds(10)));
+        store.updateShard(
+                s2,
+                s2.submitted(
+                        Submission.batch("b2", "f2", BatchState.PENDING, "validating"),
+                        T0,
+                        T0.plusSeconds(1000)));
 
         List<Shard> due =
                 store.dueShards(T0.plusSeconds(60), 100).stream()
@@ -160,6 +181,7 @@ class DynamoJobStoreTest {
         Shard ended =
                 due.get(0)
                         .ended(
+                                BatchState.COMPLETED,
                                 "completed",
                                 new BatchCounts(1, 1, 0),
                                 "out",
@@ -182,7 +204,16 @@ class DynamoJobStoreTest {
         store.createShard(Shard.staged(id, 1, "openai", "staging/1", 1, 1));
         Shard s = store.shard(id, 1).orElseThrow();
         s =
-                store.updateShard(s, s.ended("completed", BatchCounts.NONE, "out", null, null, T0))
+                store.updateShard(
+                                s,
+                                s.ended(
+                                        BatchState.COMPLETED,
+                                        "completed",
+                                        BatchCounts.NONE,
+                                        "out",
+                                        null,
+                                        null,
+                                        T0))
                         .orElseThrow();
         assertThat(store.markRunning(id, 1, T0)).isTrue();
         ShardResult r = new ShardResult(1, 0, 0, 0, 0, 0, new Usage(5, 1, 2), "results/p", 0, 0);
@@ -204,7 +235,16 @@ class DynamoJobStoreTest {
         store.createShard(Shard.staged(id, 1, "openai", "staging/1", 1, 1));
         Shard s = store.shard(id, 1).orElseThrow();
         Shard ended =
-                store.updateShard(s, s.ended("completed", BatchCounts.NONE, "out", null, null, T0))
+                store.updateShard(
+                                s,
+                                s.ended(
+                                        BatchState.COMPLETED,
+                                        "completed",
+                                        BatchCounts.NONE,
+                                        "out",
+                                        null,
+                                        null,
+                                        T0))
                         .orElseThrow();
         ShardResult r = new ShardResult(1, 0, 0, 0, 0, 0, Usage.ZERO, "results/p", 0, 0);
 
@@ -224,7 +264,16 @@ class DynamoJobStoreTest {
         store.createShard(Shard.staged(id, 1, "openai", "staging/1", 3, 30));
         Shard s = store.shard(id, 1).orElseThrow();
         s =
-                store.updateShard(s, s.ended("completed", BatchCounts.NONE, "out", "err", null, T0))
+                store.updateShard(
+                                s,
+                                s.ended(
+                                        BatchState.COMPLETED,
+                                        "completed",
+                                        BatchCounts.NONE,
+                                        "out",
+                                        "err",
+                                        null,
+                                        T0))
                         .orElseThrow();
         // the shard finishes before ingest marks the job running: the counts must still add up
         Shard child = Shard.staged(id, s.childIndex(), "openai", "staging/c", 2, 20, 1, T0);
@@ -267,7 +316,16 @@ class DynamoJobStoreTest {
         String id = newId();
         store.createShard(Shard.staged(id, 7, "openai", "staging/7", 1, 1));
         Shard s = store.shard(id, 7).orElseThrow();
-        store.updateShard(s, s.ended("completed", BatchCounts.NONE, "out", null, null, T0));
+        store.updateShard(
+                s,
+                s.ended(
+                        BatchState.COMPLETED,
+                        "completed",
+                        BatchCounts.NONE,
+                        "out",
+                        null,
+                        null,
+                        T0));
 
         List<JsonNode> records = new ArrayList<>();
         for (String event : pump.drain(100)) {
@@ -284,5 +342,99 @@ class DynamoJobStoreTest {
         assertThat(modify.at("/dynamodb/OldImage/status/S").asText()).isEqualTo("STAGED");
         assertThat(modify.at("/dynamodb/NewImage/status/S").asText()).isEqualTo("ENDED");
         assertThat(modify.at("/dynamodb/NewImage/shardIndex/N").asText()).isEqualTo("7");
+    }
+
+    /**
+     * A shard item as the store wrote it before shards recorded their batch state and run mode:
+     * only the provider's word.
+     */
+    private static void putOldShapedShard(
+            String jobId, int index, ShardStatus status, String word, String batchError) {
+        java.util.Map<String, AttributeValue> m = new java.util.HashMap<>();
+        m.put("pk", AttributeValue.fromS(DynamoJobStore.jobPk(jobId)));
+        m.put("sk", AttributeValue.fromS(DynamoJobStore.shardSk(index)));
+        m.put("type", AttributeValue.fromS("shard"));
+        m.put("jobId", AttributeValue.fromS(jobId));
+        m.put("shardIndex", AttributeValue.fromN(Integer.toString(index)));
+        m.put("status", AttributeValue.fromS(status.name()));
+        m.put("provider", AttributeValue.fromS("bedrock"));
+        m.put("stagingKey", AttributeValue.fromS("staging/" + jobId + "/" + index));
+        m.put("requestCount", AttributeValue.fromN("10"));
+        m.put("bytes", AttributeValue.fromN("100"));
+        if (status != ShardStatus.STAGED) {
+            m.put("batchId", AttributeValue.fromS("batch-" + index));
+            m.put("providerStatus", AttributeValue.fromS(word));
+        }
+        if (batchError != null) {
+            m.put("batchError", AttributeValue.fromS(batchError));
+        }
+        m.put("countTotal", AttributeValue.fromN("10"));
+        m.put("countCompleted", AttributeValue.fromN("5"));
+        m.put("countFailed", AttributeValue.fromN("0"));
+        m.put("pollCount", AttributeValue.fromN("3"));
+        if (status == ShardStatus.ENDED) {
+            m.put("endedAt", AttributeValue.fromN(Long.toString(T0.toEpochMilli())));
+        }
+        m.put("version", AttributeValue.fromN("4"));
+        m.put("depth", AttributeValue.fromN("0"));
+        dynamo.putItem(b -> b.tableName(TABLE).item(m));
+    }
+
+    /**
+     * Items written before the batch state and run mode were stored read with the state their word
+     * stood for, so a job under way when the new code is deployed completes as it would have.
+     */
+    @Test
+    void anOldShapedShardItem_withOnlyTheProvidersWord_readsWithTheStateItsWordStoodFor() {
+        String id = newId();
+        putOldShapedShard(id, 1, ShardStatus.ENDED, "expired", null);
+        putOldShapedShard(id, 2, ShardStatus.ENDED, "Stopped", null);
+        putOldShapedShard(id, 3, ShardStatus.ENDED, "cancelled", null);
+        putOldShapedShard(id, 4, ShardStatus.ENDED, "OnDemand", null);
+        putOldShapedShard(id, 5, ShardStatus.ENDED, "failed", "input file refused");
+        putOldShapedShard(id, 6, ShardStatus.ENDED, "completed", null);
+        putOldShapedShard(id, 7, ShardStatus.SUBMITTED, "in_progress", null);
+        putOldShapedShard(id, 8, ShardStatus.STAGED, null, null);
+
+        assertThat(store.shards(id))
+                .extracting(Shard::index, Shard::batchState, Shard::runMode, Shard::providerStatus)
+                .containsExactly(
+                        tuple(1, BatchState.EXPIRED, RunMode.BATCH, "expired"),
+                        tuple(2, BatchState.CANCELLED, RunMode.BATCH, "Stopped"),
+                        tuple(3, BatchState.CANCELLED, RunMode.BATCH, "cancelled"),
+                        tuple(4, BatchState.COMPLETED, RunMode.ON_DEMAND, "OnDemand"),
+                        tuple(5, BatchState.FAILED, RunMode.BATCH, "failed"),
+                        tuple(6, BatchState.COMPLETED, RunMode.BATCH, "completed"),
+                        tuple(7, BatchState.RUNNING, RunMode.BATCH, "in_progress"),
+                        tuple(8, null, RunMode.BATCH, null));
+        Shard old = store.shard(id, 1).orElseThrow();
+        assertThat(old.version()).isEqualTo(4);
+        assertThat(old.providerCounts()).isEqualTo(new BatchCounts(10, 5, 0));
+    }
+
+    /** Once written again, an old item carries its state and mode as attributes of their own. */
+    @Test
+    void anOldShapedShardItem_writtenBack_storesItsStateAndModeAsAttributes() {
+        String id = newId();
+        putOldShapedShard(id, 4, ShardStatus.ENDED, "OnDemand", null);
+        Shard old = store.shard(id, 4).orElseThrow();
+        assertThat(store.updateShard(old, old.claimed(T0))).isPresent();
+
+        var item =
+                dynamo.getItem(
+                                b ->
+                                        b.tableName(TABLE)
+                                                .key(
+                                                        java.util.Map.of(
+                                                                "pk",
+                                                                AttributeValue.fromS(
+                                                                        DynamoJobStore.jobPk(id)),
+                                                                "sk",
+                                                                AttributeValue.fromS(
+                                                                        DynamoJobStore.shardSk(
+                                                                                4)))))
+                        .item();
+        assertThat(item.get("batchState").s()).isEqualTo("COMPLETED");
+        assertThat(item.get("runMode").s()).isEqualTo("ON_DEMAND");
     }
 }

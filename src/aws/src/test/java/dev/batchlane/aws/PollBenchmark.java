@@ -21,6 +21,7 @@ import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Payload;
 import dev.batchlane.core.provider.Submission;
+import dev.batchlane.core.testkit.ScriptedProvider;
 import dev.batchlane.emulators.DynamoDbLocalServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -156,7 +157,7 @@ class PollBenchmark {
             DynamoJobStore store, BatchProvider provider, Clock clock, int batchSize) {
         LaneSettings lane =
                 new LaneSettings(
-                        IngestLimits.OPENAI,
+                        ScriptedProvider.LIMITS,
                         Duration.ofMinutes(1),
                         Duration.ofMinutes(30),
                         batchSize,
@@ -209,9 +210,11 @@ class PollBenchmark {
                                                             1,
                                                             1)
                                                     .submitted(
-                                                            "batch_" + index,
-                                                            "file_" + index,
-                                                            "in_progress",
+                                                            Submission.batch(
+                                                                    "batch_" + index,
+                                                                    "file_" + index,
+                                                                    BatchState.RUNNING,
+                                                                    "in_progress"),
                                                             T0.minusSeconds(3600),
                                                             T0.minusMillis(n - index)));
                                 }));
@@ -238,6 +241,11 @@ class PollBenchmark {
         @Override
         public String name() {
             return "bench";
+        }
+
+        @Override
+        public IngestLimits limits() {
+            throw new UnsupportedOperationException("poll cuts no shards");
         }
 
         @Override

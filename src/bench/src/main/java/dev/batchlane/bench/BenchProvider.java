@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.batchlane.core.ingest.RequestContract;
 import dev.batchlane.core.provider.BatchProvider;
+import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Payload;
@@ -48,6 +49,11 @@ final class BenchProvider implements BatchProvider {
     }
 
     @Override
+    public dev.batchlane.core.ingest.IngestLimits limits() {
+        return dev.batchlane.provider.openai.Vendor.OPENAI_LIMITS;
+    }
+
+    @Override
     public RequestContract contract() {
         return contract;
     }
@@ -55,7 +61,8 @@ final class BenchProvider implements BatchProvider {
     @Override
     public Submission submit(Payload payload, String endpoint, Map<String, String> metadata) {
         int n = batches.incrementAndGet();
-        return new Submission("batch_bench_" + n, "file-bench-" + n, "validating");
+        return Submission.batch(
+                "batch_bench_" + n, "file-bench-" + n, BatchState.PENDING, "validating");
     }
 
     /** Makes nothing a lost answer could hide: every batch exists only in this process. */

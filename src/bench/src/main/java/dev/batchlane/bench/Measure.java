@@ -15,8 +15,10 @@ import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.money.Money;
 import dev.batchlane.core.money.TokenEstimate;
+import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.Outcome;
+import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.testkit.InMemoryJobStore;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -129,7 +131,7 @@ public final class Measure {
 
     private static void validate(boolean count, Path input, ObjectNode out) throws IOException {
         BenchProvider provider = new BenchProvider(count, null);
-        FileValidator.Result r;
+        FileValidator.Validation r;
         try (InputStream in = open(input)) {
             r =
                     new FileValidator(
@@ -169,7 +171,7 @@ public final class Measure {
                         new Providers(List.of(new BenchProvider(count, null))),
                         settings(temp),
                         Clock.systemUTC());
-        IngestService.Result r =
+        IngestService.Ingestion r =
                 ingest.ingest(
                         new IngestService.ObjectRef(
                                 "bench", key, null, "etag-bench", Files.size(input)));
@@ -213,8 +215,19 @@ public final class Measure {
         }
         Shard shard =
                 Shard.staged(jobId, 0, "openai", key, requests, Files.size(staged))
-                        .submitted("batch_bench", "file-in", "validating", now, now)
-                        .ended("completed", null, "file-out", null, null, now);
+                        .submitted(
+                                Submission.batch(
+                                        "batch_bench", "file-in", BatchState.PENDING, "validating"),
+                                now,
+                                now)
+                        .ended(
+                                BatchState.COMPLETED,
+                                "completed",
+                                null,
+                                "file-out",
+                                null,
+                                null,
+                                now);
         store.createShard(shard);
         return store.job(jobId).orElseThrow();
     }
@@ -235,7 +248,7 @@ public final class Measure {
                         settings(temp),
                         Clock.systemUTC());
         long t0 = System.nanoTime();
-        CompleteService.Result r = complete.complete(job.jobId(), 0);
+        CompleteService.Completion r = complete.complete(job.jobId(), 0);
         out.put("operationSeconds", (System.nanoTime() - t0) / 1e9);
         if (r.outcome() != CompleteService.Step.JOINED || !r.jobCompleted()) {
             throw new IllegalStateException("complete did not join and finish the job: " + r);

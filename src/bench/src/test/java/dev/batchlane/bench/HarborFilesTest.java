@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.batchlane.core.ingest.FileValidator;
-import dev.batchlane.core.ingest.IngestLimits;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -35,15 +34,19 @@ class HarborFilesTest {
                 .isBetween(600, 850);
 
         BenchProvider counting = new BenchProvider(true, null);
-        FileValidator.Result r =
-                new FileValidator(counting.contract(), IngestLimits.OPENAI)
+        FileValidator.Validation r =
+                new FileValidator(
+                                counting.contract(),
+                                dev.batchlane.provider.openai.Vendor.OPENAI_LIMITS)
                         .validate(Files.newInputStream(file), v -> {});
         assertThat(r.valid()).isTrue();
         assertThat(r.requests()).isEqualTo(500);
         assertThat(r.estimates().get("gpt-4o-mini").inputTokens()).isGreaterThan(500L * 400);
 
-        FileValidator.Result none =
-                new FileValidator(new BenchProvider(false, null).contract(), IngestLimits.OPENAI)
+        FileValidator.Validation none =
+                new FileValidator(
+                                new BenchProvider(false, null).contract(),
+                                dev.batchlane.provider.openai.Vendor.OPENAI_LIMITS)
                         .validate(Files.newInputStream(file), v -> {});
         assertThat(none.valid()).isTrue();
         assertThat(none.estimates().get("gpt-4o-mini").inputTokens()).isZero();

@@ -423,9 +423,10 @@ public abstract class ProviderConformance {
         Reconciliation found = reconcile(s, step, at, fileId, known);
         return switch (found.found()) {
             case BATCH ->
-                    new Submission(
+                    Submission.batch(
                             found.batchId(),
                             found.inputFileId() != null ? found.inputFileId() : fileId,
+                            BatchState.PENDING,
                             found.providerStatus());
             case NOTHING, FILE ->
                     provider.create(

@@ -139,7 +139,7 @@ class IngestRulesTest {
                         put("inbox/openai/same-name.jsonl", OPENAI_BAD + "{not json\n", Map.of()));
 
         assertThat(List.of(underOpenAi, underAnthropic, second))
-                .extracting(IngestService.Result::outcome)
+                .extracting(IngestService.Ingestion::outcome)
                 .containsOnly(IngestService.Outcome.REJECTED);
         assertThat(List.of(underOpenAi.jobId(), underAnthropic.jobId(), second.jobId()))
                 .doesNotHaveDuplicates();

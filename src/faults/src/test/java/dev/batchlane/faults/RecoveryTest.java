@@ -195,7 +195,7 @@ class RecoveryTest {
             pump.drain(
                     1000); // complete failed every retry: the records went to the dead-letter queue
 
-            Redrive.Result r =
+            Redrive.RedriveReport r =
                     new Redrive(jobs, Clock.systemUTC(), Duration.ofMinutes(30)).redrive(jobId);
 
             assertThat(r.shards()).isEqualTo(3);
@@ -407,7 +407,7 @@ class RecoveryTest {
                             BUCKET, "inbox/openai/again.jsonl", "v2", "e", file.length());
             String first = lane.ingest.ingest(v1).jobId();
 
-            IngestService.Result again = lane.ingest.ingest(v2);
+            IngestService.Ingestion again = lane.ingest.ingest(v2);
 
             assertThat(again.outcome()).isEqualTo(IngestService.Outcome.REJECTED);
             assertThat(sim.batches().size()).as("submitted once").isEqualTo(1);

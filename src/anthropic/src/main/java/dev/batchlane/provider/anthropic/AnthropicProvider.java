@@ -85,7 +85,10 @@ public final class AnthropicProvider implements BatchProvider {
         JsonNode batch = http.sendJson("createBatch", request);
         String id = http.requiredText("createBatch", batch, "id");
         LOG.log(Level.DEBUG, "created message batch {0}", id);
-        return new Submission(id, null, batch.path("processing_status").asText(null));
+        String status = batch.path("processing_status").asText(null);
+        // A batch just made is in progress (Anthropic has no earlier status); poll reads it
+        // strictly from then on.
+        return Submission.batch(id, null, BatchState.RUNNING, status);
     }
 
     /**

@@ -2,10 +2,12 @@ package dev.batchlane.provider.anthropic;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.batchlane.core.provider.FailureKind;
 import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Outcome;
 import dev.batchlane.core.provider.Usage;
 import java.io.IOException;
+import java.util.Set;
 
 /**
  * Anthropic's result lines, {@code {"custom_id", "result": {"type", ...}}}, as the core's results.
@@ -70,7 +72,8 @@ final class AnthropicResultLines {
                         error.toString(),
                         null,
                         errorType,
-                        null);
+                        null,
+                        failureOf(errorType));
             }
             case "canceled" ->
                     new LineResult(
@@ -101,8 +104,22 @@ final class AnthropicResultLines {
                             result.toString(),
                             null,
                             "unknown_result_type",
-                            null);
+                            null,
+                            FailureKind.FINAL);
         };
+    }
+
+    /**
+     * The error types that mean "not now" rather than "never": a rate limit, Anthropic's own
+     * trouble, a timeout, an overload. The request itself may go through in a later batch.
+     */
+    static final Set<String> PASSING_TYPES =
+            Set.of("rate_limit_error", "api_error", "overloaded_error", "timeout_error");
+
+    static FailureKind failureOf(String errorType) {
+        return errorType != null && PASSING_TYPES.contains(errorType)
+                ? FailureKind.PASSING
+                : FailureKind.FINAL;
     }
 
     /** The HTTP status Anthropic documents for each error type (docs/providers.md). */

@@ -297,4 +297,32 @@ class AnthropicProviderTest {
             server.stop(0);
         }
     }
+
+    /**
+     * Anthropic's error types, read by the adapter as passing or final; the core's resubmission
+     * rule reads only that.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({
+        "rate_limit_error,PASSING",
+        "api_error,PASSING",
+        "overloaded_error,PASSING",
+        "timeout_error,PASSING",
+        "invalid_request_error,FINAL",
+        "not_found_error,FINAL",
+        "billing_error,FINAL",
+        "some_new_error,FINAL"
+    })
+    void erroredLine_isClassifiedByAnthropicsErrorType(
+            String type, dev.batchlane.core.provider.FailureKind kind) {
+        dev.batchlane.core.provider.LineResult line =
+                AnthropicResultLines.parse(
+                        "{\"custom_id\":\"a\",\"result\":{\"type\":\"errored\",\"error\":{\"type\":\"error\","
+                                + "\"error\":{\"type\":\""
+                                + type
+                                + "\",\"message\":\"m\"}}}}");
+
+        assertThat(line.outcome()).isEqualTo(dev.batchlane.core.provider.Outcome.FAILED);
+        assertThat(line.failureKind()).isEqualTo(kind);
+    }
 }

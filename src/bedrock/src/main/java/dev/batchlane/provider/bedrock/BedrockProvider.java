@@ -9,6 +9,7 @@ import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.CreationQuery;
+import dev.batchlane.core.provider.FailureKind;
 import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Outcome;
 import dev.batchlane.core.provider.Payload;
@@ -179,9 +180,10 @@ public final class BedrockProvider implements BatchProvider {
                     jobName,
                     records,
                     min);
-            return new Submission(
+            return Submission.onDemand(
                     ON_DEMAND + target.type().wire() + "|" + target.model() + "|" + inputKey,
                     inputKey,
+                    BatchState.RUNNING,
                     OnDemandRun.STATUS);
         }
         paceConcurrentJobs(jobName);
@@ -235,7 +237,11 @@ public final class BedrockProvider implements BatchProvider {
                                                                             "batchlane_shard", ""))
                                                             .build()));
             LOG.log(Level.DEBUG, "created model invocation job {0}", created.jobArn());
-            return new Submission(created.jobArn(), inputKey, "Submitted");
+            return Submission.batch(
+                    created.jobArn(),
+                    inputKey,
+                    BatchState.PENDING,
+                    ModelInvocationJobStatus.SUBMITTED.toString());
         } catch (SdkException e) {
             throw failure("createModelInvocationJob " + jobName, e);
         }
@@ -490,6 +496,9 @@ public final class BedrockProvider implements BatchProvider {
         JsonNode error = line.path("error");
         Integer code =
                 error.path("errorCode").canConvertToInt() ? error.path("errorCode").asInt() : null;
+        // Bedrock's errorCode is an HTTP status (429 throttled, 5xx service trouble, 4xx the
+        // record's own fault): read as any HTTP API's. A record with neither output nor error is
+        // final: nothing says another run would differ.
         return new LineResult(
                 id,
                 Outcome.FAILED,
@@ -498,7 +507,10 @@ public final class BedrockProvider implements BatchProvider {
                 error.isMissingNode()
                         ? "{\"errorMessage\":\"Bedrock wrote neither modelOutput nor error\"}"
                         : error.toString(),
-                null);
+                null,
+                null,
+                null,
+                FailureKind.ofHttpStatus(code));
     }
 
     /**

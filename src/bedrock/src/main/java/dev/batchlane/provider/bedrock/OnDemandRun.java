@@ -44,8 +44,12 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 final class OnDemandRun {
     private static final System.Logger LOG = System.getLogger(OnDemandRun.class.getName());
 
-    /** The provider status of a shard on demand, shown in the job's manifest. */
-    static final String STATUS = dev.batchlane.core.provider.Submission.ON_DEMAND_STATUS;
+    /**
+     * The word shown for a shard run on demand, for people (the manifest's {@code providerStatus});
+     * the lane knows it ran on demand from the submission's {@link
+     * dev.batchlane.core.provider.RunMode}, never from this word.
+     */
+    static final String STATUS = "OnDemand";
 
     private final BedrockConfig config;
     private final BedrockRuntimeClient runtime;

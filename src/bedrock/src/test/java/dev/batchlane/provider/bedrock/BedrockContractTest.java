@@ -17,6 +17,10 @@ import org.junit.jupiter.api.Test;
 
 /** The record rules through the core's own ingest pass, as ingest runs them. */
 class BedrockContractTest {
+    /** Roomy limits of the pass itself; the Bedrock contract under test sets its own per line. */
+    private static final IngestLimits LIMITS =
+            new IngestLimits(50_000, 200 * IngestLimits.MB, 10 * 1024 * 1024, 20);
+
     private static final String CLAUDE = "anthropic.claude-3-haiku-20240307-v1:0";
     private static final BedrockQuotas QUOTAS =
             new BedrockQuotas(3, 50_000, 50_000, 1L << 30, 5L << 30, 10);
@@ -27,7 +31,7 @@ class BedrockContractTest {
             "\"modelInput\":{\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"hi\"}]}],"
                     + "\"inferenceConfig\":{\"maxTokens\":300}}";
 
-    record Run(List<Violation> violations, IngestPass.Result result) {
+    record Run(List<Violation> violations, IngestPass.PassSummary result) {
         List<String> codes() {
             return violations.stream().map(Violation::code).toList();
         }
@@ -37,8 +41,8 @@ class BedrockContractTest {
         RequestContract contract = new BedrockContract(QUOTAS, null).forFile(metadata);
         List<Violation> violations = new ArrayList<>();
         byte[] bytes = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
-        IngestPass.Result r =
-                new IngestPass(contract, IngestLimits.OPENAI, 4096, IngestPass.Options.defaults())
+        IngestPass.PassSummary r =
+                new IngestPass(contract, LIMITS, 4096, IngestPass.Options.defaults())
                         .run(
                                 new ByteArrayInputStream(bytes),
                                 violations::add,

@@ -219,6 +219,7 @@ class BedrockProviderTest {
                 lines.stream().filter(l -> l.customId().equals("r7")).findFirst().orElseThrow();
         assertThat(failed.outcome()).isEqualTo(Outcome.FAILED);
         assertThat(failed.statusCode()).isEqualTo(400);
+        assertThat(failed.failureKind()).isEqualTo(dev.batchlane.core.provider.FailureKind.FINAL);
         assertThat(failed.errorJson()).contains("bad request");
         LineResult ok =
                 lines.stream().filter(l -> l.customId().equals("r8")).findFirst().orElseThrow();
@@ -282,6 +283,9 @@ class BedrockProviderTest {
                         BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true),
                         meta(p));
         assertThat(s.batchId()).startsWith("ondemand|");
+        assertThat(s.runMode())
+                .as("the lane knows it runs on demand from the mode, not the word")
+                .isEqualTo(dev.batchlane.core.provider.RunMode.ON_DEMAND);
         assertThat(s.providerStatus()).isEqualTo("OnDemand");
         assertThat(sim.jobCount()).isEqualTo(jobs);
 
@@ -618,5 +622,28 @@ class BedrockProviderTest {
         }
         assertThat(checked).isGreaterThan(5);
         assertThat(problems).isEmpty();
+    }
+
+    /**
+     * A failed record's {@code errorCode} is an HTTP status: throttling and Bedrock's own trouble
+     * pass, the record's own fault is final, and a record with neither output nor error is final.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource(
+            delimiter = '|',
+            value = {
+                "{\"recordId\":\"a\",\"error\":{\"errorCode\":429,\"errorMessage\":\"m\"}} | PASSING",
+                "{\"recordId\":\"a\",\"error\":{\"errorCode\":500,\"errorMessage\":\"m\"}} | PASSING",
+                "{\"recordId\":\"a\",\"error\":{\"errorCode\":400,\"errorMessage\":\"m\"}} | FINAL",
+                "{\"recordId\":\"a\"} | FINAL",
+            })
+    void failedRecord_isClassifiedByItsErrorCode(
+            String line, dev.batchlane.core.provider.FailureKind kind) throws Exception {
+        LineResult r =
+                BedrockProvider.toResult(
+                        new com.fasterxml.jackson.databind.ObjectMapper().readTree(line));
+
+        assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
+        assertThat(r.failureKind()).isEqualTo(kind);
     }
 }

@@ -4,6 +4,7 @@ import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.lane.Providers;
+import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.ProviderException;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
@@ -36,7 +37,8 @@ public final class CancelService {
         UNKNOWN_JOB
     }
 
-    public record Result(String jobId, Outcome outcome, int stagedEnded, int batchesCancelled) {}
+    public record Cancellation(
+            String jobId, Outcome outcome, int stagedEnded, int batchesCancelled) {}
 
     /** The job id of a {@code cancel/<jobId>} key, if it is one. */
     public static Optional<String> jobIdOf(String key) {
@@ -48,11 +50,11 @@ public final class CancelService {
         return Optional.of(key.substring(PREFIX.length()));
     }
 
-    public Result cancel(String jobId) {
+    public Cancellation cancel(String jobId) {
         Optional<Job> job = store.job(jobId);
         if (job.isEmpty()) {
             LOG.log(Level.WARNING, "cancel: no job {0}; nothing to cancel", jobId);
-            return new Result(jobId, Outcome.UNKNOWN_JOB, 0, 0);
+            return new Cancellation(jobId, Outcome.UNKNOWN_JOB, 0, 0);
         }
         Instant now = clock.instant();
         if (!store.requestCancel(jobId, now) && !job.get().cancelRequested()) {
@@ -61,7 +63,7 @@ public final class CancelService {
                     "cancel: job {0} is {1}; nothing to cancel",
                     jobId,
                     job.get().status());
-            return new Result(jobId, Outcome.NOT_RUNNING, 0, 0);
+            return new Cancellation(jobId, Outcome.NOT_RUNNING, 0, 0);
         }
         int staged = 0;
         int cancelled = 0;
@@ -72,6 +74,7 @@ public final class CancelService {
                     if (store.updateShard(
                                     shard,
                                     shard.ended(
+                                            BatchState.CANCELLED,
                                             "cancelled",
                                             shard.providerCounts(),
                                             null,
@@ -122,6 +125,6 @@ public final class CancelService {
                 staged,
                 cancelled,
                 failed);
-        return new Result(jobId, Outcome.CANCELLING, staged, cancelled);
+        return new Cancellation(jobId, Outcome.CANCELLING, staged, cancelled);
     }
 }

@@ -20,9 +20,10 @@ import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.money.Bill;
 import dev.batchlane.core.money.PriceTable;
 import dev.batchlane.core.provider.BatchProvider;
+import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.Outcome;
-import dev.batchlane.core.provider.Submission;
+import dev.batchlane.core.provider.RunMode;
 import dev.batchlane.core.provider.Usage;
 import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
@@ -98,15 +99,15 @@ public final class CompleteService {
         FINISH_ONLY
     }
 
-    public record Result(String jobId, int shard, Step outcome, boolean jobCompleted) {}
+    public record Completion(String jobId, int shard, Step outcome, boolean jobCompleted) {}
 
     /**
      * Finishes a job whose shards are all completed (manifest, cleanup, event) — what complete does
      * after a job's last shard, asked for on its own when that step did not run (see {@link
      * JobStore#requestFinish}).
      */
-    public Result finish(String jobId) {
-        return new Result(jobId, -1, Step.FINISH_ONLY, finishJobIfDone(jobId));
+    public Completion finish(String jobId) {
+        return new Completion(jobId, -1, Step.FINISH_ONLY, finishJobIfDone(jobId));
     }
 
     /**
@@ -114,7 +115,7 @@ public final class CompleteService {
      * Shard#COMPLETE_LEASE}), so a twin delivery or a poll re-drive never joins it twice at once; a
      * failure gives the claim back and is thrown, so the stream retries the record.
      */
-    public Result complete(String jobId, int index) {
+    public Completion complete(String jobId, int index) {
         Shard shard =
                 store.shard(jobId, index)
                         .orElseThrow(
@@ -126,7 +127,7 @@ public final class CompleteService {
                                                         + Shard.partName(index)
                                                         + " has no record"));
         if (shard.status() == ShardStatus.COMPLETED) {
-            return new Result(jobId, index, Step.ALREADY_DONE, finishJobIfDone(jobId));
+            return new Completion(jobId, index, Step.ALREADY_DONE, finishJobIfDone(jobId));
         }
         if (shard.status() != ShardStatus.ENDED) {
             LOG.log(
@@ -135,7 +136,7 @@ public final class CompleteService {
                     jobId,
                     Shard.partName(index),
                     shard.status());
-            return new Result(jobId, index, Step.NOT_ENDED, false);
+            return new Completion(jobId, index, Step.NOT_ENDED, false);
         }
         Instant now = clock.instant();
         if (shard.claimLive(now)) {
@@ -145,7 +146,7 @@ public final class CompleteService {
                     jobId,
                     Shard.partName(index),
                     shard.claimedAt());
-            return new Result(jobId, index, Step.CLAIMED_ELSEWHERE, false);
+            return new Completion(jobId, index, Step.CLAIMED_ELSEWHERE, false);
         }
         Optional<Shard> claimed = store.updateShard(shard, shard.claimed(now));
         if (claimed.isEmpty()) {
@@ -159,7 +160,7 @@ public final class CompleteService {
         }
     }
 
-    private Result joinClaimed(Shard shard, Instant now) {
+    private Completion joinClaimed(Shard shard, Instant now) {
         String jobId = shard.jobId();
         int index = shard.index();
         Job job =
@@ -212,7 +213,7 @@ public final class CompleteService {
                     Shard.partName(index),
                     result.unknownResults());
         }
-        return new Result(jobId, index, Step.JOINED, finishAfter(jobId, index, now));
+        return new Completion(jobId, index, Step.JOINED, finishAfter(jobId, index, now));
     }
 
     /**
@@ -242,7 +243,7 @@ public final class CompleteService {
      * which is success. Anything else (a re-drive, a claim taken over): thrown, so the stream
      * retries.
      */
-    private Result changedUnder(String jobId, int index, String doing) {
+    private Completion changedUnder(String jobId, int index, String doing) {
         Optional<Shard> now = store.shard(jobId, index);
         if (now.isPresent() && now.get().status() == ShardStatus.COMPLETED) {
             LOG.log(
@@ -250,7 +251,7 @@ public final class CompleteService {
                     "job {0} shard {1}: completed by another invocation",
                     jobId,
                     Shard.partName(index));
-            return new Result(jobId, index, Step.ALREADY_DONE, finishJobIfDone(jobId));
+            return new Completion(jobId, index, Step.ALREADY_DONE, finishJobIfDone(jobId));
         }
         throw new IllegalStateException(
                 "job "
@@ -296,7 +297,7 @@ public final class CompleteService {
             BatchView view =
                     new BatchView(
                             shard.batchId(),
-                            null,
+                            shard.batchState(),
                             shard.providerStatus(),
                             shard.providerCounts(),
                             shard.outputFileId(),
@@ -317,7 +318,7 @@ public final class CompleteService {
                                 mayResubmit(shard, job),
                                 part,
                                 partKey,
-                                Submission.ON_DEMAND_STATUS.equals(shard.providerStatus()));
+                                shard.runMode() == RunMode.ON_DEMAND);
                 part.complete();
             }
             String childKey = Keys.staging(shard.jobId(), shard.childIndex());
@@ -410,17 +411,16 @@ public final class CompleteService {
         if (shard.batchError() != null) {
             return new Joiner.Unanswered(Outcome.FAILED, "batch_failed", shard.batchError());
         }
-        String status = String.valueOf(shard.providerStatus());
-        // Providers spell their words differently (OpenAI "expired", Bedrock "Expired" and
-        // "Stopped").
-        if (status.equalsIgnoreCase("expired")) {
+        // The adapter decided the batch's state from the provider's words when it ended; a shard
+        // cancelled before it was sent ended CANCELLED without a batch.
+        BatchState state = shard.batchState();
+        if (state == BatchState.EXPIRED) {
             return new Joiner.Unanswered(
                     Outcome.EXPIRED,
                     "batch_expired",
                     "the batch's completion window closed before this request ran");
         }
-        if (status.toLowerCase(java.util.Locale.ROOT).startsWith("cancel")
-                || status.equals("Stopped")) {
+        if (state == BatchState.CANCELLED) {
             return new Joiner.Unanswered(
                     Outcome.CANCELLED,
                     "batch_cancelled",
@@ -586,7 +586,7 @@ public final class CompleteService {
             finalFailures += r.finalFailures();
             usage = usage.plus(r.usage());
             Map<String, Usage> shardByModel = r.usageByModel(job.model());
-            boolean onDemand = Submission.ON_DEMAND_STATUS.equals(s.providerStatus());
+            boolean onDemand = s.runMode() == RunMode.ON_DEMAND;
             if (onDemand) {
                 shardByModel.forEach((model, u) -> onDemandByModel.merge(model, u, Usage::plus));
             } else {

@@ -35,9 +35,9 @@ public final class Redrive {
     /**
      * {@code shards}: ENDED shards handed to complete again; {@code claimed}: left to a live claim.
      */
-    public record Result(String jobId, int shards, int claimed, boolean finishRequested) {}
+    public record RedriveReport(String jobId, int shards, int claimed, boolean finishRequested) {}
 
-    public Result redrive(String jobId) {
+    public RedriveReport redrive(String jobId) {
         Job job =
                 store.job(jobId)
                         .orElseThrow(
@@ -81,6 +81,6 @@ public final class Redrive {
                 redriven,
                 claimed,
                 finish ? "; finish requested" : "");
-        return new Result(jobId, redriven, claimed, finish);
+        return new RedriveReport(jobId, redriven, claimed, finish);
     }
 }

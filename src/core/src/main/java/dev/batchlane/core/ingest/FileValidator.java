@@ -51,7 +51,7 @@ public final class FileValidator {
      * The outcome of one pass over a file. {@code sample} holds the first violations, for the
      * report.
      */
-    public record Result(
+    public record Validation(
             long lines,
             long requests,
             long bytes,
@@ -72,7 +72,8 @@ public final class FileValidator {
      * caller can stream them to a file) and keeping only a sample in the result. Lines are parsed
      * on every core; see {@link IngestPass}.
      */
-    public Result validate(InputStream in, Consumer<Violation> allViolations) throws IOException {
+    public Validation validate(InputStream in, Consumer<Violation> allViolations)
+            throws IOException {
         return new IngestPass(
                         contract, limits, defaultMaxOutputTokens, IngestPass.Options.defaults())
                 .run(in, allViolations, null, IngestPass.Progress.NONE)

@@ -3,14 +3,15 @@ package dev.batchlane.core.ingest;
 /**
  * Limits applied while reading and cutting a file. Sizes are in bytes as the provider counts them,
  * decimal: a documented "200 MB" is 200,000,000 bytes, never 200 MiB (which is 4.9% more and would
- * be refused). A shard's bytes are its lines with their newlines — exactly what an OpenAI input
+ * be refused). A shard's bytes are its lines with their newlines — exactly what an uploaded input
  * file holds; framing a provider adds around them (Anthropic's request body) is taken off that
  * provider's own limit.
  *
  * <p>{@code maxInputsPerShard} caps the inputs of a shard where a provider counts something other
  * than lines (OpenAI counts every element of an embeddings {@code input} array against 50,000 per
- * batch); {@link RequestContract.FileRules#inputs} says how many one line holds. Defaults follow
- * the OpenAI Batch API: 50,000 requests and 50,000 inputs, 200 MB per batch input file.
+ * batch); {@link RequestContract.FileRules#inputs} says how many one line holds. Each adapter
+ * states its own ({@code BatchProvider.limits()}); the core has no provider's limits to fall back
+ * on.
  */
 public record IngestLimits(
         int maxRequestsPerShard,
@@ -21,9 +22,6 @@ public record IngestLimits(
 
     /** Decimal units, as providers document their limits. */
     public static final long MB = 1_000_000L;
-
-    public static final IngestLimits OPENAI =
-            new IngestLimits(50_000, 200 * MB, 10 * 1024 * 1024, 20, 50_000);
 
     /** No cap of its own: {@link #cappedBy} with this leaves a provider's limits as they are. */
     public static final IngestLimits NO_CAP =

@@ -109,8 +109,8 @@ public final class IngestPass {
      * What the pass found, and the shards it staged (all of them only when {@code
      * checked.valid()}).
      */
-    public record Result(
-            FileValidator.Result checked, List<StagedShard> shards, Duration elapsed) {}
+    public record PassSummary(
+            FileValidator.Validation checked, List<StagedShard> shards, Duration elapsed) {}
 
     /** Thrown when the invocation's time ran out before the pass could end. */
     public static final class OutOfTime extends RuntimeException {
@@ -296,7 +296,7 @@ public final class IngestPass {
      * Reads {@code in} to its end. {@code allViolations} receives every violation in line order;
      * {@code stager} (null: validate only) receives the shards while the file is clean.
      */
-    public Result run(
+    public PassSummary run(
             InputStream in, Consumer<Violation> allViolations, Stager stager, Progress progress)
             throws IOException {
         Instant started = options.clock().instant();
@@ -385,8 +385,8 @@ public final class IngestPass {
                                             ? ""
                                             : " (only " + lastLine + " blank line(s))")));
         }
-        FileValidator.Result checked =
-                new FileValidator.Result(
+        FileValidator.Validation checked =
+                new FileValidator.Validation(
                         lastLine,
                         merger.requests,
                         counted.count,
@@ -397,7 +397,7 @@ public final class IngestPass {
                         merger.rules.endpoint(),
                         merger.rules.model(),
                         merger.estimates);
-        return new Result(
+        return new PassSummary(
                 checked,
                 List.copyOf(merger.shards),
                 Duration.between(started, options.clock().instant()));

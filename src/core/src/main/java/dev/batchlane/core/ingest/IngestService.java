@@ -126,9 +126,9 @@ public final class IngestService {
         IGNORED
     }
 
-    public record Result(String jobId, Outcome outcome, int shards, long requests) {}
+    public record Ingestion(String jobId, Outcome outcome, int shards, long requests) {}
 
-    public Result ingest(ObjectRef ref) {
+    public Ingestion ingest(ObjectRef ref) {
         return ingest(ref, Deadline.none());
     }
 
@@ -136,14 +136,14 @@ public final class IngestService {
      * Ingests the object within {@code deadline}: the pass stops with a clear error if it cannot
      * end in time, and shards that cannot be submitted in time are left due for poll.
      */
-    public Result ingest(ObjectRef ref, Deadline deadline) {
+    public Ingestion ingest(ObjectRef ref, Deadline deadline) {
         Optional<Keys.Drop> drop = Keys.parseInbox(ref.key());
         if (drop.isEmpty()) {
             LOG.log(Level.WARNING, "ignoring {0}: not under inbox/<provider>/", ref.key());
-            return new Result(null, Outcome.IGNORED, 0, 0);
+            return new Ingestion(null, Outcome.IGNORED, 0, 0);
         }
         String jobId = Keys.jobId(ref.bucket(), ref.key(), ref.identity());
-        Result result;
+        Ingestion result;
         try {
             result = attempt(jobId, ref, drop.get(), deadline);
         } catch (RuntimeException e) {
@@ -198,7 +198,7 @@ public final class IngestService {
      * or being submitted, are left alone); a job without a record yet is ingested again from the
      * object its failed attempt was reading. A finished job is left as it is.
      */
-    public Result resume(String jobId, Deadline deadline) {
+    public Ingestion resume(String jobId, Deadline deadline) {
         Optional<Job> job = store.job(jobId);
         if (job.isPresent()) {
             Job j = job.get();
@@ -208,7 +208,7 @@ public final class IngestService {
                         "job {0}: resume asked for, but the job is {1}; nothing to do",
                         jobId,
                         j.status());
-                return new Result(jobId, Outcome.DUPLICATE, j.shardCount(), j.requestCount());
+                return new Ingestion(jobId, Outcome.DUPLICATE, j.shardCount(), j.requestCount());
             }
             ObjectRef ref =
                     new ObjectRef(
@@ -243,7 +243,7 @@ public final class IngestService {
                 deadline);
     }
 
-    private Result attempt(String jobId, ObjectRef ref, Keys.Drop dropped, Deadline deadline) {
+    private Ingestion attempt(String jobId, ObjectRef ref, Keys.Drop dropped, Deadline deadline) {
         Optional<Keys.Drop> drop = Optional.of(dropped);
         Optional<Job> existing = store.job(jobId);
         if (existing.isPresent() && existing.get().status() != JobStatus.INGESTING) {
@@ -253,7 +253,7 @@ public final class IngestService {
                     jobId,
                     ref.key(),
                     existing.get().status());
-            return new Result(
+            return new Ingestion(
                     jobId,
                     Outcome.DUPLICATE,
                     existing.get().shardCount(),
@@ -335,7 +335,7 @@ public final class IngestService {
         }
     }
 
-    private Result passThenRun(
+    private Ingestion passThenRun(
             String jobId, ObjectRef ref, Keys.Drop drop, BatchProvider provider, Deadline deadline)
             throws IOException {
         IngestLimits limits = provider.limits().cappedBy(settings.limits());
@@ -380,7 +380,7 @@ public final class IngestService {
                                 shard.bytes());
                     }
                 };
-        IngestPass.Result pass;
+        IngestPass.PassSummary pass;
         try (ErrorList errors =
                         new ErrorList(Keys.rejectedErrors(drop.provider(), drop.name(), jobId));
                 InputStream in = objects.open(ref.key(), ref.identity())) {
@@ -416,7 +416,7 @@ public final class IngestService {
                 removeStaged(jobId, attempt, staged);
                 throw e;
             }
-            FileValidator.Result checked = pass.checked();
+            FileValidator.Validation checked = pass.checked();
             progress[0] = progress[0].passEnded(checked.bytes(), staged.size(), clock.instant());
             store.recordIngestProgress(jobId, progress[0]);
             LOG.log(
@@ -433,25 +433,26 @@ public final class IngestService {
                 errors.complete();
                 return reject(jobId, ref, drop, checked, errors.written(), null);
             }
-            Result run = acceptIfAffordable(jobId, ref, drop, provider, checked, staged, attempt);
+            Ingestion run =
+                    acceptIfAffordable(jobId, ref, drop, provider, checked, staged, attempt);
             if (run != null) {
                 return run;
             }
         }
         Job job = store.job(jobId).orElseThrow();
-        Result result = submitStaged(job, deadline);
+        Ingestion result = submitStaged(job, deadline);
         return result;
     }
 
     /**
      * Returns a result when the file stops here (rejected for money, or a duplicate), else null.
      */
-    private Result acceptIfAffordable(
+    private Ingestion acceptIfAffordable(
             String jobId,
             ObjectRef ref,
             Keys.Drop drop,
             BatchProvider provider,
-            FileValidator.Result checked,
+            FileValidator.Validation checked,
             List<IngestPass.StagedShard> staged,
             String attempt)
             throws IOException {
@@ -559,7 +560,7 @@ public final class IngestService {
                         .build();
         if (!store.createJob(job)) {
             LOG.log(Level.INFO, "job {0}: another invocation created it first", jobId);
-            return new Result(jobId, Outcome.DUPLICATE, 0, checked.requests());
+            return new Ingestion(jobId, Outcome.DUPLICATE, 0, checked.requests());
         }
         LOG.log(
                 Level.INFO,
@@ -632,7 +633,7 @@ public final class IngestService {
      * Submits the job's input shards that no one submitted yet, while the invocation has time for
      * one more; the rest are made due at once, so the next poll cycle submits them.
      */
-    private Result submitStaged(Job job, Deadline deadline) {
+    private Ingestion submitStaged(Job job, Deadline deadline) {
         List<Shard> shards = store.shards(job.jobId());
         int byIngest = 0;
         int toPoll = 0;
@@ -686,7 +687,7 @@ public final class IngestService {
                 job.jobId(),
                 inputShards,
                 job.provider());
-        return new Result(job.jobId(), Outcome.ACCEPTED, inputShards, job.requestCount());
+        return new Ingestion(job.jobId(), Outcome.ACCEPTED, inputShards, job.requestCount());
     }
 
     /** The budget for this file: its own metadata, else the default for its prefix. */
@@ -718,8 +719,8 @@ public final class IngestService {
         return n;
     }
 
-    private static FileValidator.Result fileLevel(Violation v, long bytes) {
-        return new FileValidator.Result(
+    private static FileValidator.Validation fileLevel(Violation v, long bytes) {
+        return new FileValidator.Validation(
                 0,
                 0,
                 bytes,
@@ -732,11 +733,11 @@ public final class IngestService {
                 java.util.Map.of());
     }
 
-    private Result reject(
+    private Ingestion reject(
             String jobId,
             ObjectRef ref,
             Keys.Drop drop,
-            FileValidator.Result checked,
+            FileValidator.Validation checked,
             boolean errorsWritten,
             ObjectNode money)
             throws IOException {
@@ -800,7 +801,7 @@ public final class IngestService {
                 checked.violationsByCode(),
                 reportKey);
         metrics.jobRejected(drop.provider());
-        return new Result(jobId, Outcome.REJECTED, 0, 0);
+        return new Ingestion(jobId, Outcome.REJECTED, 0, 0);
     }
 
     private static ObjectNode violationJson(Violation v) {

@@ -1,5 +1,6 @@
 package dev.batchlane.core.job;
 
+import dev.batchlane.core.lane.AdmissionPools;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -7,9 +8,11 @@ import java.util.Optional;
 /**
  * Durable state of jobs and shards. Every state change is conditional: a method returns {@code
  * false} when the record changed under the caller (someone else acted first), and never overwrites
- * that change.
+ * that change. A job store keeps a job's ingest ledger ({@link IngestLedger}) and the admission
+ * pools ({@link AdmissionPools}, whose rule is {@link dev.batchlane.core.lane.AdmissionBudget}'s)
+ * too: one port to wire, three to depend on.
  */
-public interface JobStore {
+public interface JobStore extends IngestLedger, AdmissionPools {
 
     /** Creates the job unless a job with that id exists. */
     boolean createJob(Job job);
@@ -49,25 +52,6 @@ public interface JobStore {
      */
     boolean requestFinish(String jobId, Instant now);
 
-    /**
-     * Claims an input — the same bytes ({@code sha256}) under the same key — for {@code jobId}, so
-     * dropping them again while the first job runs makes no second job. Succeeds (empty) when no
-     * one holds it, when {@code jobId} already does, or when {@code replacing} does (its job is
-     * over). Otherwise returns the job that holds it.
-     */
-    Optional<String> claimInput(
-            String bucket, String key, String sha256, String jobId, String replacing);
-
-    /**
-     * Records that an ingest attempt failed, with what it needs to be resumed; counts the attempts.
-     */
-    void recordIngestFailure(IngestFailure failure);
-
-    Optional<IngestFailure> ingestFailure(String jobId);
-
-    /** Forgets a job's ingest failure once an attempt succeeded. */
-    void clearIngestFailure(String jobId);
-
     /** Creates the shard record unless it exists. */
     boolean createShard(Shard shard);
 
@@ -93,49 +77,7 @@ public interface JobStore {
     boolean completeShard(Shard current, Shard completed, Shard child);
 
     /**
-     * Records how far a job's ingest got. Conditional on time: a report older than the stored one
-     * (a slow, superseded invocation) changes nothing and returns false.
-     */
-    boolean recordIngestProgress(String jobId, IngestProgress progress);
-
-    Optional<IngestProgress> ingestProgress(String jobId);
-
-    /**
      * Shards whose dueAt is at or before {@code now}, oldest first, read from the sparse due-index.
      */
     List<Shard> dueShards(Instant now, int limit);
-
-    // ---- admission budget: enqueued input tokens per provider and model -------------------------
-
-    /**
-     * Admits {@code shardId} with {@code tokens} to {@code pool} when what the pool already holds
-     * plus {@code tokens} stays within {@code limit} (or the lower limit learned for the pool), or
-     * the pool holds nothing (a shard bigger than the limit still gets its turn, alone). Entries
-     * older than {@code staleBefore} no longer count: a caller that died never released them.
-     * Admitting a shard already admitted is true and changes nothing. Conditional: two callers can
-     * never both fill the last room. A store that keeps no pools admits everything.
-     */
-    default boolean admit(
-            String pool,
-            String shardId,
-            long tokens,
-            long limit,
-            Instant now,
-            Instant staleBefore) {
-        return true;
-    }
-
-    /** Takes {@code shardId} out of {@code pool}; idempotent. */
-    default void release(String pool, String shardId) {}
-
-    /**
-     * Records the limit the provider stated for {@code pool}; admissions use the lower of it and
-     * the configured one.
-     */
-    default void learnLimit(String pool, long limit, Instant now) {}
-
-    /** The limit learned for {@code pool}, if any. */
-    default java.util.OptionalLong learnedLimit(String pool) {
-        return java.util.OptionalLong.empty();
-    }
 }

@@ -1,5 +1,9 @@
 package dev.batchlane.core.job;
 
+import dev.batchlane.core.provider.BatchState;
+import dev.batchlane.core.provider.BatchView;
+import dev.batchlane.core.provider.RunMode;
+import dev.batchlane.core.provider.Submission;
 import java.time.Instant;
 import java.util.Objects;
 
@@ -14,11 +18,13 @@ import java.util.Objects;
  * #COMPLETE_LEASE}. {@code inputTokens} is ingest's estimate of what the shard enqueues at the
  * provider (the admission budget counts it); {@code attempt} is a creating call that may have taken
  * effect and is looked for before any new one; {@code queueWait} is how long the shard waited for
- * the provider's queue.
+ * the provider's queue. {@code batchState} is what the adapter last decided the batch's state is
+ * (null before there is a batch) and {@code runMode} how its requests run; the lane decides on
+ * these, while {@code providerStatus}, the provider's own word, is kept for people.
  *
  * <p>A shard changes through its named transitions ({@link #submitted}, {@link #ended}, …); one is
  * made with {@link #staged} or, naming every component, {@link #builder(String, int)}. With
- * twenty-seven components, a positional constructor call is never the readable way.
+ * twenty-nine components, a positional constructor call is never the readable way.
  */
 public record Shard(
         String jobId,
@@ -47,7 +53,9 @@ public record Shard(
         Instant claimedAt,
         long inputTokens,
         CreationAttempt attempt,
-        QueueWait queueWait) {
+        QueueWait queueWait,
+        BatchState batchState,
+        RunMode runMode) {
 
     /**
      * Child shards are numbered apart from input shards: the n-th resubmission of shard i is i + n
@@ -70,6 +78,9 @@ public record Shard(
         }
         if (queueWait == null) {
             queueWait = QueueWait.NONE;
+        }
+        if (runMode == null) {
+            runMode = RunMode.BATCH;
         }
     }
 
@@ -138,6 +149,8 @@ public record Shard(
     public Shard requeued(String why, Instant now, Instant due) {
         Builder b = toBuilder().status(ShardStatus.STAGED).dueAt(due);
         b.batchId = null;
+        b.batchState = null;
+        b.runMode = RunMode.BATCH;
         b.providerStatus = why;
         b.submittedAt = null;
         b.pollCount = 0;
@@ -179,12 +192,14 @@ public record Shard(
         return toBuilder().version(nextVersion).build();
     }
 
-    public Shard submitted(
-            String batchId, String inputFileId, String providerStatus, Instant now, Instant dueAt) {
+    /** Taken by the provider as {@code s}; poll follows it from {@code dueAt}. */
+    public Shard submitted(Submission s, Instant now, Instant dueAt) {
         Builder b = toBuilder().status(ShardStatus.SUBMITTED).dueAt(dueAt);
-        b.batchId = batchId;
-        b.inputFileId = inputFileId;
-        b.providerStatus = providerStatus;
+        b.batchId = s.batchId();
+        b.inputFileId = s.inputFileId();
+        b.providerStatus = s.providerStatus();
+        b.batchState = s.state();
+        b.runMode = s.runMode();
         b.pollCount = 0;
         b.submittedAt = now;
         // A new batch has not ended: an endedAt left from an earlier batch would read as an
@@ -196,23 +211,45 @@ public record Shard(
         return b.build();
     }
 
-    public Shard polled(String providerStatus, BatchCounts counts, Instant dueAt) {
+    /** Still running as {@code view} says; due again at {@code dueAt}. */
+    public Shard polled(BatchView view, Instant dueAt) {
         Builder b = toBuilder().dueAt(dueAt);
-        b.providerStatus = providerStatus;
-        b.providerCounts = counts;
+        b.providerStatus = view.providerStatus();
+        b.batchState = view.state();
+        b.providerCounts = view.counts();
         b.pollCount = pollCount + 1;
         b.trouble = null;
         return b.build();
     }
 
+    /** Its batch ended as {@code view} says (a terminal state). */
+    public Shard ended(BatchView view, Instant now) {
+        return ended(
+                view.state(),
+                view.providerStatus(),
+                view.counts(),
+                view.outputFileId(),
+                view.errorFileId(),
+                view.error(),
+                now);
+    }
+
+    /**
+     * Ended in {@code state}; {@code providerStatus} is the word people read for it (the
+     * provider's, or the lane's own for a shard that ended without a batch: cancelled before it was
+     * sent, refused by the provider).
+     */
     public Shard ended(
+            BatchState state,
             String providerStatus,
             BatchCounts counts,
             String outputFileId,
             String errorFileId,
             String batchError,
             Instant now) {
+        Objects.requireNonNull(state, "state");
         Builder b = toBuilder().status(ShardStatus.ENDED).dueAt(null);
+        b.batchState = state;
         b.providerStatus = providerStatus;
         b.providerCounts = counts;
         b.outputFileId = outputFileId;
@@ -340,6 +377,8 @@ public record Shard(
         private long inputTokens;
         private CreationAttempt attempt;
         private QueueWait queueWait = QueueWait.NONE;
+        private BatchState batchState;
+        private RunMode runMode = RunMode.BATCH;
 
         private Builder(String jobId, int index) {
             this.jobId = jobId;
@@ -374,6 +413,8 @@ public record Shard(
             inputTokens = s.inputTokens;
             attempt = s.attempt;
             queueWait = s.queueWait;
+            batchState = s.batchState;
+            runMode = s.runMode;
         }
 
         public Builder status(ShardStatus v) {
@@ -501,6 +542,16 @@ public record Shard(
             return this;
         }
 
+        public Builder batchState(BatchState v) {
+            batchState = v;
+            return this;
+        }
+
+        public Builder runMode(RunMode v) {
+            runMode = v;
+            return this;
+        }
+
         public Shard build() {
             return new Shard(
                     jobId,
@@ -529,7 +580,9 @@ public record Shard(
                     claimedAt,
                     inputTokens,
                     attempt,
-                    queueWait);
+                    queueWait,
+                    batchState,
+                    runMode);
         }
     }
 }

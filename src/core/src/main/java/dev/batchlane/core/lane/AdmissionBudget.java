@@ -1,11 +1,11 @@
 package dev.batchlane.core.lane;
 
 import dev.batchlane.core.job.Job;
-import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -16,6 +16,10 @@ import java.util.Map;
  * input tokens, and released when its batch ends or is given up: shards beyond the budget stay
  * staged and wait, in order, instead of failing. The limit is the configured one, lowered by what
  * the provider itself states when it refuses.
+ *
+ * <p>The rule is decided here, on a snapshot of the pool ({@link #decide}); a store ({@link
+ * AdmissionPools}) only reads the pool and writes the next one back if its version has not moved,
+ * and a write that lost is decided again on a fresh read.
  */
 public final class AdmissionBudget {
     private static final System.Logger LOG = System.getLogger(AdmissionBudget.class.getName());
@@ -45,11 +49,14 @@ public final class AdmissionBudget {
         }
     }
 
-    private final JobStore store;
+    /** How often a write that lost to a concurrent change is decided again on a fresh read. */
+    static final int MAX_RACES = 20;
+
+    private final AdmissionPools pools;
     private final Settings settings;
 
-    public AdmissionBudget(JobStore store, Settings settings) {
-        this.store = store;
+    public AdmissionBudget(AdmissionPools pools, Settings settings) {
+        this.pools = pools;
         this.settings = settings;
     }
 
@@ -61,21 +68,89 @@ public final class AdmissionBudget {
         return pool(shard.provider(), job.model());
     }
 
+    /**
+     * What one admission comes to on a pool as read: admitted or not, and the pool to write back
+     * (null when nothing changes: refused, or admitted already).
+     */
+    public record Decision(boolean admitted, AdmissionPool next) {}
+
+    /**
+     * The admission rule. {@code shardId} with {@code tokens} is admitted when what the pool holds
+     * plus {@code tokens} stays within the lower of {@code configuredLimit} (0: none) and the limit
+     * the provider stated, or when the pool holds nothing (a shard bigger than the limit still gets
+     * its turn, alone; a pool whose entries hold no tokens counts as empty). Admissions older than
+     * {@code staleBefore} no longer count: their holder died before releasing them, and they are
+     * swept in the same write. A shard admitted already stays admitted, and nothing is written.
+     */
+    public static Decision decide(
+            AdmissionPool pool,
+            String shardId,
+            long tokens,
+            long configuredLimit,
+            Instant now,
+            Instant staleBefore) {
+        if (pool.held().containsKey(shardId)) {
+            return new Decision(true, null);
+        }
+        long effective =
+                Math.min(
+                        configuredLimit > 0 ? configuredLimit : Long.MAX_VALUE,
+                        pool.learnedLimit() != null ? pool.learnedLimit() : Long.MAX_VALUE);
+        Map<String, AdmissionPool.Admission> live = new LinkedHashMap<>();
+        long sum = 0;
+        for (var e : pool.held().entrySet()) {
+            if (!e.getValue().at().isBefore(staleBefore)) {
+                live.put(e.getKey(), e.getValue());
+                sum += e.getValue().tokens();
+            }
+        }
+        if (sum > 0 && sum + tokens > effective) {
+            return new Decision(false, null);
+        }
+        live.put(shardId, new AdmissionPool.Admission(tokens, now));
+        return new Decision(true, pool.next(live, pool.learnedLimit()));
+    }
+
     /** True when the shard may be sent now; false when it must wait for room. */
     public boolean admit(Shard shard, Job job, Instant now) {
-        return store.admit(
-                pool(shard, job),
-                shard.id(),
-                Math.max(0, shard.inputTokens()),
-                settings.limit(pool(shard, job)),
-                now,
-                now.minus(settings.staleAfter()));
+        String pool = pool(shard, job);
+        return admit(pool, shard.id(), Math.max(0, shard.inputTokens()), now);
+    }
+
+    /**
+     * Admits {@code shardId} with {@code tokens} to {@code pool} under the configured limit and
+     * staleness (see {@link #decide}). Conditional: two callers can never both fill the last room;
+     * the loser of a race decides again on what the winner wrote.
+     */
+    public boolean admit(String pool, String shardId, long tokens, Instant now) {
+        for (int race = 0; race < MAX_RACES; race++) {
+            AdmissionPool read = pools.pool(pool);
+            Decision d =
+                    decide(
+                            read,
+                            shardId,
+                            tokens,
+                            settings.limit(pool),
+                            now,
+                            now.minus(settings.staleAfter()));
+            if (d.next() == null || pools.replacePool(read, d.next())) {
+                return d.admitted();
+            }
+        }
+        throw new IllegalStateException(
+                "pool "
+                        + pool
+                        + ": admission of shard "
+                        + shardId
+                        + " kept losing to concurrent changes ("
+                        + MAX_RACES
+                        + " tries)");
     }
 
     /** The shard's batch ended or was never made: its tokens leave the queue. */
     public void release(Shard shard, Job job) {
         try {
-            store.release(pool(shard, job), shard.id());
+            release(pool(shard, job), shard.id());
         } catch (RuntimeException e) {
             // Not fatal: the admission stops counting once it is stale.
             LOG.log(
@@ -90,17 +165,61 @@ public final class AdmissionBudget {
         }
     }
 
+    /** Takes {@code shardId} out of {@code pool}; idempotent. */
+    public void release(String pool, String shardId) {
+        for (int race = 0; race < MAX_RACES; race++) {
+            AdmissionPool read = pools.pool(pool);
+            if (!read.held().containsKey(shardId)) {
+                return;
+            }
+            Map<String, AdmissionPool.Admission> rest = new LinkedHashMap<>(read.held());
+            rest.remove(shardId);
+            if (pools.replacePool(read, read.next(rest, read.learnedLimit()))) {
+                return;
+            }
+        }
+        throw new IllegalStateException(
+                "pool "
+                        + pool
+                        + ": release of shard "
+                        + shardId
+                        + " kept losing to concurrent changes ("
+                        + MAX_RACES
+                        + " tries)");
+    }
+
     /**
      * The provider named its limit: later admissions use it when it is lower than the configured
      * one.
      */
-    public void learn(Shard shard, Job job, long statedLimit, Instant now) {
-        String pool = pool(shard, job);
+    public void learn(Shard shard, Job job, long statedLimit) {
+        learn(pool(shard, job), statedLimit);
+    }
+
+    /**
+     * Records the limit the provider stated for {@code pool}, replacing one stated before (a
+     * provider may raise it); admissions use the lower of it and the configured one.
+     */
+    public void learn(String pool, long statedLimit) {
         LOG.log(
                 Level.INFO,
                 "pool {0}: the provider states an enqueued-token limit of {1}",
                 pool,
                 statedLimit);
-        store.learnLimit(pool, statedLimit, now);
+        for (int race = 0; race < MAX_RACES; race++) {
+            AdmissionPool read = pools.pool(pool);
+            if (Long.valueOf(statedLimit).equals(read.learnedLimit())
+                    || pools.replacePool(read, read.next(read.held(), statedLimit))) {
+                return;
+            }
+        }
+        throw new IllegalStateException(
+                "pool "
+                        + pool
+                        + ": learning its limit "
+                        + statedLimit
+                        + " kept losing to concurrent changes ("
+                        + MAX_RACES
+                        + " tries)");
     }
 }

@@ -6,6 +6,7 @@ import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardStatus;
 import dev.batchlane.core.provider.BatchProvider;
+import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.CreationQuery;
 import dev.batchlane.core.provider.Payload;
 import dev.batchlane.core.provider.ProviderBusy;
@@ -71,7 +72,7 @@ public final class ShardSubmitter {
      * earlier creation's outcome is not known yet); {@code QUEUED}: left STAGED because the
      * admission budget of its pool is full.
      */
-    public enum Result {
+    public enum SubmitOutcome {
         SUBMITTED,
         HELD_BACK,
         QUEUED,
@@ -80,7 +81,7 @@ public final class ShardSubmitter {
         CANCELLED
     }
 
-    public Result submit(Job job, Shard staged) {
+    public SubmitOutcome submit(Job job, Shard staged) {
         return submit(job, staged, null);
     }
 
@@ -89,9 +90,9 @@ public final class ShardSubmitter {
      * none); a shard of such a pool waits behind it rather than overtake it, and a pool found full
      * here is added.
      */
-    public Result submit(Job job, Shard staged, Set<String> blockedPools) {
+    public SubmitOutcome submit(Job job, Shard staged, Set<String> blockedPools) {
         if (staged.status() != ShardStatus.STAGED) {
-            return Result.CLAIMED_ELSEWHERE;
+            return SubmitOutcome.CLAIMED_ELSEWHERE;
         }
         if (store.job(job.jobId()).map(Job::cancelRequested).orElse(job.cancelRequested())) {
             // The owner cancelled the job: a shard not yet at the provider ends here, unsent. One
@@ -101,6 +102,7 @@ public final class ShardSubmitter {
                 return store.updateShard(
                                         staged,
                                         staged.ended(
+                                                BatchState.CANCELLED,
                                                 "cancelled",
                                                 staged.providerCounts(),
                                                 null,
@@ -108,8 +110,8 @@ public final class ShardSubmitter {
                                                 null,
                                                 clock.instant()))
                                 .isPresent()
-                        ? Result.CANCELLED
-                        : Result.CLAIMED_ELSEWHERE;
+                        ? SubmitOutcome.CANCELLED
+                        : SubmitOutcome.CLAIMED_ELSEWHERE;
             }
         }
         Instant now = clock.instant();
@@ -140,7 +142,7 @@ public final class ShardSubmitter {
         }
         Optional<Shard> won = store.updateShard(staged, claim);
         if (won.isEmpty()) {
-            return Result.CLAIMED_ELSEWHERE;
+            return SubmitOutcome.CLAIMED_ELSEWHERE;
         }
         Shard claimed = won.get();
         BatchProvider provider = providers.get(staged.provider());
@@ -203,7 +205,7 @@ public final class ShardSubmitter {
                             e.statusCode(),
                             e.code(),
                             delay);
-                    return Result.HELD_BACK;
+                    return SubmitOutcome.HELD_BACK;
                 }
                 LOG.log(
                         Level.INFO,
@@ -221,11 +223,15 @@ public final class ShardSubmitter {
                                 staged,
                                 claimed,
                                 provider,
-                                new Submission(
+                                // Its state is read at the next poll; until then it is taken
+                                // as just accepted. Only batches are ever found: on-demand work
+                                // is made by the adapter itself, with nothing to look for.
+                                Submission.batch(
                                         found.batchId(),
                                         found.inputFileId() != null
                                                 ? found.inputFileId()
                                                 : claimed.inputFileId(),
+                                        BatchState.PENDING,
                                         found.providerStatus()),
                                 "adopted the batch the unanswered creation made");
                     }
@@ -255,7 +261,7 @@ public final class ShardSubmitter {
                                 claimed,
                                 claimed.withStatus(ShardStatus.STAGED)
                                         .withDue(later.plus(waitDelay(claimed))));
-                        return Result.HELD_BACK;
+                        return SubmitOutcome.HELD_BACK;
                     }
                     default ->
                             throw new IllegalStateException(
@@ -267,6 +273,7 @@ public final class ShardSubmitter {
                     return store.updateShard(
                                             claimed,
                                             claimed.ended(
+                                                    BatchState.CANCELLED,
                                                     "cancelled",
                                                     claimed.providerCounts(),
                                                     null,
@@ -274,8 +281,8 @@ public final class ShardSubmitter {
                                                     null,
                                                     clock.instant()))
                                     .isPresent()
-                            ? released(staged, job, Result.CANCELLED)
-                            : Result.CLAIMED_ELSEWHERE;
+                            ? released(staged, job, SubmitOutcome.CANCELLED)
+                            : SubmitOutcome.CLAIMED_ELSEWHERE;
                 }
             }
             String inputFileId = claimed.inputFileId();
@@ -320,7 +327,7 @@ public final class ShardSubmitter {
                         e.statusCode(),
                         e.code(),
                         causes(e));
-                return Result.HELD_BACK;
+                return SubmitOutcome.HELD_BACK;
             }
             // A definite answer: the failed call made nothing, so nothing is left to look for.
             Shard cleared = claimed.withAttempt(null);
@@ -330,7 +337,7 @@ public final class ShardSubmitter {
                 // waits with its upload, and its tokens leave the budget until it is sent again.
                 ProviderBusy busy = e.busy().orElse(null);
                 if (busy != null && busy.statedLimit() != null) {
-                    budget.learn(staged, job, busy.statedLimit(), now);
+                    budget.learn(staged, job, busy.statedLimit());
                 }
                 if (busy != null
                         && busy.reason() == ProviderBusy.Reason.ENQUEUED_TOKENS
@@ -362,10 +369,11 @@ public final class ShardSubmitter {
                         Shard.partName(staged.index()),
                         why,
                         delay);
-                return Result.HELD_BACK;
+                return SubmitOutcome.HELD_BACK;
             }
             Shard ended =
                     cleared.ended(
+                            BatchState.FAILED,
                             "rejected",
                             claimed.providerCounts(),
                             null,
@@ -381,14 +389,14 @@ public final class ShardSubmitter {
                     Shard.partName(staged.index()),
                     e.statusCode(),
                     e.code());
-            return Result.REJECTED_BY_PROVIDER;
+            return SubmitOutcome.REJECTED_BY_PROVIDER;
         }
     }
 
     /**
      * Records the batch (made now, or found from an earlier call) and moves the shard to SUBMITTED.
      */
-    private Result adopt(
+    private SubmitOutcome adopt(
             Job job,
             Shard staged,
             Shard claimed,
@@ -396,13 +404,7 @@ public final class ShardSubmitter {
             Submission s,
             String how) {
         Instant now = clock.instant();
-        Shard submitted =
-                claimed.submitted(
-                        s.batchId(),
-                        s.inputFileId(),
-                        s.providerStatus(),
-                        now,
-                        now.plus(settings.pollDelay(0)));
+        Shard submitted = claimed.submitted(s, now, now.plus(settings.pollDelay(0)));
         if (store.updateShard(claimed, submitted).isEmpty()) {
             throw new IllegalStateException(
                     "shard " + staged.id() + " changed while this caller held its claim");
@@ -418,21 +420,21 @@ public final class ShardSubmitter {
                 submitted.queueWait().waited());
         metrics.requestsSubmitted(staged.provider(), staged.requestCount());
         cancelIfRequested(job.jobId(), staged.index(), provider, s.batchId());
-        return Result.SUBMITTED;
+        return SubmitOutcome.SUBMITTED;
     }
 
     /** A shard without room in its pool: it stays STAGED, due again soon, its wait recorded. */
-    private Result queue(Shard staged, String why, Instant now) {
+    private SubmitOutcome queue(Shard staged, String why, Instant now) {
         // A short, fixed delay rather than a growing one: room frees when any batch of the pool
         // ends,
         // and the longest waiting shard should be the first to see it.
         Instant due = now.plus(settings.pollDelay(0));
         return store.updateShard(staged, staged.waiting(why, now, due)).isPresent()
-                ? Result.QUEUED
-                : Result.CLAIMED_ELSEWHERE;
+                ? SubmitOutcome.QUEUED
+                : SubmitOutcome.CLAIMED_ELSEWHERE;
     }
 
-    private Result released(Shard shard, Job job, Result result) {
+    private SubmitOutcome released(Shard shard, Job job, SubmitOutcome result) {
         budget.release(shard, job);
         return result;
     }

@@ -307,12 +307,12 @@ public final class PollService {
                         throw new IllegalStateException(
                                 "shard " + shard.id() + " has no job record");
                     }
-                    ShardSubmitter.Result r =
+                    ShardSubmitter.SubmitOutcome r =
                             submitter.submit(job.get(), shard, cycle.blockedPools);
-                    if (r == ShardSubmitter.Result.SUBMITTED) {
+                    if (r == ShardSubmitter.SubmitOutcome.SUBMITTED) {
                         return Step.SUBMITTED;
                     }
-                    return r == ShardSubmitter.Result.CLAIMED_ELSEWHERE
+                    return r == ShardSubmitter.SubmitOutcome.CLAIMED_ELSEWHERE
                             ? Step.CONFLICT
                             : Step.OTHER;
                 }
@@ -372,9 +372,11 @@ public final class PollService {
                         throw new IllegalStateException(
                                 "shard " + shard.id() + " has no job record");
                     }
-                    ShardSubmitter.Result r =
+                    ShardSubmitter.SubmitOutcome r =
                             submitter.submit(job.get(), back.get(), cycle.blockedPools);
-                    return r == ShardSubmitter.Result.SUBMITTED ? Step.SUBMITTED : Step.OTHER;
+                    return r == ShardSubmitter.SubmitOutcome.SUBMITTED
+                            ? Step.SUBMITTED
+                            : Step.OTHER;
                 }
                 case COMPLETED -> {
                     return finishIfForgotten(shard, cycle, now);
@@ -594,7 +596,7 @@ public final class PollService {
                 j -> {
                     budget.release(shard, j);
                     if (view.busy().statedLimit() != null) {
-                        budget.learn(shard, j, view.busy().statedLimit(), now);
+                        budget.learn(shard, j, view.busy().statedLimit());
                     }
                 });
         LOG.log(
@@ -644,15 +646,7 @@ public final class PollService {
         if (view.state().terminal()) {
             // Due again after the grace only if complete has not moved it on by then (COMPLETED
             // clears it).
-            Shard ended =
-                    shard.ended(
-                                    view.providerStatus(),
-                                    view.counts(),
-                                    view.outputFileId(),
-                                    view.errorFileId(),
-                                    view.error(),
-                                    now)
-                            .withDue(now.plus(settings.completeGrace()));
+            Shard ended = shard.ended(view, now).withDue(now.plus(settings.completeGrace()));
             if (store.updateShard(shard, ended).isEmpty()) {
                 return Step.CONFLICT;
             }
@@ -671,11 +665,7 @@ public final class PollService {
             cycle.job(shard.jobId()).ifPresent(job -> budget.release(shard, job));
             return Step.ENDED;
         }
-        Shard next =
-                shard.polled(
-                        view.providerStatus(),
-                        view.counts(),
-                        now.plus(settings.pollDelay(shard.pollCount() + 1)));
+        Shard next = shard.polled(view, now.plus(settings.pollDelay(shard.pollCount() + 1)));
         if (shard.submittedAt() != null
                 && shard.submittedAt().plus(settings.stuckAfter()).isBefore(now)) {
             next =

@@ -17,11 +17,10 @@ public interface BatchProvider {
     RequestContract contract();
 
     /**
-     * This provider's own per-batch limits; configuration may lower them (tests use small shards).
+     * This provider's own per-batch limits, stated by each adapter (no provider's limits are a
+     * default for another's); configuration may lower them (tests use small shards).
      */
-    default dev.batchlane.core.ingest.IngestLimits limits() {
-        return dev.batchlane.core.ingest.IngestLimits.OPENAI;
-    }
+    dev.batchlane.core.ingest.IngestLimits limits();
 
     /** Uploads a staged shard and creates a batch from it, in one go. */
     Submission submit(Payload payload, String endpoint, Map<String, String> metadata);

@@ -5,8 +5,10 @@ package dev.batchlane.core.provider;
  * raw JSON text (or null), passed through to the joined results without re-modelling them. {@code
  * errorCode} is the provider's machine-readable error code or type as the adapter read it from its
  * own error shape (OpenAI's {@code error.code}, Anthropic's {@code error.type}), null when there is
- * none; retry decisions read it and the status, never the human message. {@code model} is the model
- * the provider says answered, when the line names one.
+ * none; it is written to the joined line for people. {@code failureKind} is the adapter's reading
+ * of a FAILED line's status and code (passing or final), the only thing the resubmission rule
+ * reads; null for every other outcome. {@code model} is the model the provider says answered, when
+ * the line names one.
  */
 public record LineResult(
         String customId,
@@ -16,9 +18,47 @@ public record LineResult(
         String errorJson,
         Usage usage,
         String errorCode,
-        String model) {
+        String model,
+        FailureKind failureKind) {
 
-    /** A line without an error code or model, for providers whose lines carry neither. */
+    public LineResult {
+        if (outcome == Outcome.FAILED && failureKind == null) {
+            throw new IllegalArgumentException(
+                    "result line "
+                            + customId
+                            + ": a FAILED line needs its adapter's failureKind (passing or final)");
+        }
+        if (outcome != Outcome.FAILED) {
+            failureKind = null;
+        }
+    }
+
+    /**
+     * A line whose failure, if any, is read from its HTTP status alone ({@link
+     * FailureKind#ofHttpStatus}): for providers whose lines carry no code of their own worth more.
+     */
+    public LineResult(
+            String customId,
+            Outcome outcome,
+            Integer statusCode,
+            String responseJson,
+            String errorJson,
+            Usage usage,
+            String errorCode,
+            String model) {
+        this(
+                customId,
+                outcome,
+                statusCode,
+                responseJson,
+                errorJson,
+                usage,
+                errorCode,
+                model,
+                FailureKind.ofHttpStatus(statusCode));
+    }
+
+    /** A line without an error code or model, its failure read from its HTTP status alone. */
     public LineResult(
             String customId,
             Outcome outcome,

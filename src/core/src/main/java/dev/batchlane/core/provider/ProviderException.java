@@ -75,7 +75,8 @@ public class ProviderException extends RuntimeException {
      * (timeout), 409 (a conflict such as a concurrent change, or Google's ABORTED), 429 (rate
      * limit) and every 5xx (server error, overload, 529). Every other status is the caller's
      * mistake and stays one. Used for provider calls (the HTTP layer) and for failed request lines
-     * alike ({@link dev.batchlane.core.complete.ResubmitPolicy}), so the two cannot drift apart.
+     * alike (adapters start a failed line's {@link FailureKind} from it), so the two cannot drift
+     * apart.
      */
     public static boolean retryableStatus(int status) {
         return status == 408 || status == 409 || status == 429 || status >= 500;

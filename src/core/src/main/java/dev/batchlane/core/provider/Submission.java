@@ -1,10 +1,36 @@
 package dev.batchlane.core.provider;
 
-/** The provider's handles for a submitted shard. */
-public record Submission(String batchId, String inputFileId, String providerStatus) {
+import java.util.Objects;
+
+/**
+ * The provider's handles for a submitted shard: its batch and input file, the {@link BatchState}
+ * the adapter read from the provider's answer, the provider's own word for people, and how the work
+ * runs ({@link RunMode}).
+ */
+public record Submission(
+        String batchId,
+        String inputFileId,
+        BatchState state,
+        String providerStatus,
+        RunMode runMode) {
+
+    public Submission {
+        Objects.requireNonNull(state, "state");
+        Objects.requireNonNull(runMode, "runMode");
+    }
+
+    /** A batch the provider accepted, in {@code state} (its word: {@code providerStatus}). */
+    public static Submission batch(
+            String batchId, String inputFileId, BatchState state, String providerStatus) {
+        return new Submission(batchId, inputFileId, state, providerStatus, RunMode.BATCH);
+    }
+
     /**
-     * The provider status of a shard a provider ran synchronously instead of as a batch (too small
-     * for one): the manifest marks it {@code onDemand} and bills it at the synchronous price.
+     * Work the adapter runs request by request instead of as a batch (too small for one): billed at
+     * the synchronous price.
      */
-    public static final String ON_DEMAND_STATUS = "OnDemand";
+    public static Submission onDemand(
+            String batchId, String inputFileId, BatchState state, String providerStatus) {
+        return new Submission(batchId, inputFileId, state, providerStatus, RunMode.ON_DEMAND);
+    }
 }

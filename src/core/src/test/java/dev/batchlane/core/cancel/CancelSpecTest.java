@@ -28,11 +28,11 @@ class CancelSpecTest {
                     throws Exception {
         Lane lane = new Lane(tmp);
         lane.provider.runningPolls = 100;
-        IngestService.Result r =
+        IngestService.Ingestion r =
                 lane.ingest.ingest(lane.drop("stop.jsonl", Lane.requests("r", 3), Map.of()));
 
-        CancelService.Result c = lane.cancel.cancel(r.jobId());
-        CancelService.Result again = lane.cancel.cancel(r.jobId());
+        CancelService.Cancellation c = lane.cancel.cancel(r.jobId());
+        CancelService.Cancellation again = lane.cancel.cancel(r.jobId());
         lane.runToCompletion(r.jobId(), 10);
 
         assertThat(c.outcome()).isEqualTo(CancelService.Outcome.CANCELLING);
@@ -55,11 +55,11 @@ class CancelSpecTest {
     void cancel_beforeSubmission_theStagedShardEnds_andNoBatchIsEverCreated() {
         Lane lane = new Lane(tmp);
         lane.provider.creates(Create.RATE_LIMITED);
-        IngestService.Result r =
+        IngestService.Ingestion r =
                 lane.ingest.ingest(lane.drop("early.jsonl", Lane.requests("r", 2), Map.of()));
         assertThat(lane.provider.batchIds()).isEmpty();
 
-        CancelService.Result c = lane.cancel.cancel(r.jobId());
+        CancelService.Cancellation c = lane.cancel.cancel(r.jobId());
         lane.runToCompletion(r.jobId(), 10);
 
         assertThat(c.stagedEnded()).isEqualTo(1);

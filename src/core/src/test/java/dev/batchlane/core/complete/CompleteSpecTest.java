@@ -10,6 +10,7 @@ import dev.batchlane.core.job.JobStatus;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.lane.Keys;
 import dev.batchlane.core.testkit.Lane;
+import dev.batchlane.core.testkit.ScriptedProvider.Create;
 import dev.batchlane.core.testkit.ScriptedProvider.Fate;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Complete and the resubmission rule, specified on the in-memory lane: every request ends in
@@ -59,7 +62,7 @@ class CompleteSpecTest {
     }
 
     private static String run(Lane lane, String name, String jsonl) {
-        IngestService.Result r = lane.ingest.ingest(lane.drop(name, jsonl, Map.of()));
+        IngestService.Ingestion r = lane.ingest.ingest(lane.drop(name, jsonl, Map.of()));
         lane.runToCompletion(r.jobId(), 20);
         return r.jobId();
     }
@@ -120,6 +123,51 @@ class CompleteSpecTest {
         assertThat(lane.text(Keys.failed(jobId))).isNullOrEmpty();
     }
 
+    /**
+     * The batch's end is read from the state its adapter decided, never from the provider's word: a
+     * batch that expired or was cancelled in words the lane has never heard, with no counts to go
+     * by, still has its unrun requests resubmitted rather than failed as missing.
+     */
+    @ParameterizedTest
+    @EnumSource(
+            value = Fate.class,
+            names = {"EXPIRED_IN_ITS_OWN_WORDS", "CANCELLED_IN_ITS_OWN_WORDS"})
+    void complete_anEndedBatch_isReadByItsState_notByTheProvidersWord(Fate fate) throws Exception {
+        Lane lane = new Lane(tmp);
+        lane.provider.batches(fate);
+        String jobId = run(lane, "words.jsonl", Lane.requests("r", 4));
+
+        assertThat(lane.provider.requestsOf("batch-2"))
+                .as("the requests the batch never ran, resubmitted")
+                .containsExactly("r2", "r3");
+        assertThat(lane.text(Keys.failed(jobId))).isNullOrEmpty();
+        JsonNode m = manifest(lane, jobId);
+        assertThat(m.path("counts").path("succeeded").asLong()).isEqualTo(4);
+        assertThat(m.path("counts").path("missing").asLong()).isZero();
+    }
+
+    /**
+     * How a shard ran is the run mode its adapter chose, whatever word the provider uses for it:
+     * its lines and its manifest entry say on demand.
+     */
+    @Test
+    void complete_aShardRunOnDemand_isMarkedSo_whateverTheProvidersWord() throws Exception {
+        Lane lane = new Lane(tmp);
+        lane.provider.creates(Create.ON_DEMAND);
+        String jobId = run(lane, "small.jsonl", Lane.requests("r", 3));
+
+        JsonNode shard = manifest(lane, jobId).path("shards").path(0);
+        assertThat(shard.path("onDemand").asBoolean()).as("%s", shard).isTrue();
+        assertThat(shard.path("providerStatus").asText())
+                .as("the provider's word, kept for people")
+                .isEqualTo("completed");
+        String part = lane.text(shard.path("part").asText());
+        assertThat(part.lines())
+                .hasSize(3)
+                .allSatisfy(
+                        l -> assertThat(JSON.readTree(l).path("on_demand").asBoolean()).isTrue());
+    }
+
     @Test
     void complete_resubmissionIsBounded_aRequestStillFailingAfterMaxDepthIsAFinalFailure()
             throws Exception {
@@ -139,7 +187,7 @@ class CompleteSpecTest {
     @Test
     void complete_deliveredTwice_joinsOnce() throws Exception {
         Lane lane = new Lane(tmp);
-        IngestService.Result r =
+        IngestService.Ingestion r =
                 lane.ingest.ingest(lane.drop("twin.jsonl", Lane.requests("r", 3), Map.of()));
         lane.clock.advance(lane.settings.maxPollDelay());
         lane.poll.pollDue();
@@ -147,8 +195,8 @@ class CompleteSpecTest {
         lane.poll.pollDue();
         Shard ended = lane.store.shards(r.jobId()).get(0);
 
-        CompleteService.Result first = lane.complete.complete(r.jobId(), ended.index());
-        CompleteService.Result twin = lane.complete.complete(r.jobId(), ended.index());
+        CompleteService.Completion first = lane.complete.complete(r.jobId(), ended.index());
+        CompleteService.Completion twin = lane.complete.complete(r.jobId(), ended.index());
 
         assertThat(first.outcome()).isEqualTo(CompleteService.Step.JOINED);
         assertThat(twin.outcome()).isEqualTo(CompleteService.Step.ALREADY_DONE);

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class FileValidatorTest {
     private final IngestLimits limits = new IngestLimits(10, 10_000, 200, 3);
 
-    private record Run(FileValidator.Result result, List<Violation> all) {}
+    private record Run(FileValidator.Validation result, List<Violation> all) {}
 
     private Run validate(byte[] content) throws IOException {
         List<Violation> all = new ArrayList<>();

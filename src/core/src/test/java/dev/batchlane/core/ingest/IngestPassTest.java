@@ -66,13 +66,14 @@ class IngestPassTest {
         }
     }
 
-    private record Run(IngestPass.Result result, List<Violation> violations, MemoryStager stager) {}
+    private record Run(
+            IngestPass.PassSummary result, List<Violation> violations, MemoryStager stager) {}
 
     private static Run run(IngestLimits limits, String input, IngestPass.Options options)
             throws IOException {
         List<Violation> all = new ArrayList<>();
         MemoryStager stager = new MemoryStager();
-        IngestPass.Result r =
+        IngestPass.PassSummary r =
                 new IngestPass(new TestContract(), limits, 100, options)
                         .run(
                                 new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)),

@@ -32,7 +32,7 @@ class IngestSpecTest {
         Lane lane = new Lane(tmp);
         IngestService.ObjectRef ref = lane.drop("five.jsonl", Lane.requests("r", 5), Map.of());
 
-        IngestService.Result r = lane.ingest.ingest(ref);
+        IngestService.Ingestion r = lane.ingest.ingest(ref);
 
         assertThat(r.outcome()).isEqualTo(IngestService.Outcome.ACCEPTED);
         Job job = lane.store.job(r.jobId()).orElseThrow();
@@ -52,8 +52,8 @@ class IngestSpecTest {
         Lane lane = new Lane(tmp);
         IngestService.ObjectRef ref = lane.drop("twice.jsonl", Lane.requests("r", 3), Map.of());
 
-        IngestService.Result first = lane.ingest.ingest(ref);
-        IngestService.Result again = lane.ingest.ingest(ref);
+        IngestService.Ingestion first = lane.ingest.ingest(ref);
+        IngestService.Ingestion again = lane.ingest.ingest(ref);
 
         assertThat(again.jobId()).isEqualTo(first.jobId());
         assertThat(lane.provider.count("create")).isEqualTo(1);
@@ -69,7 +69,7 @@ class IngestSpecTest {
                         + Lane.request("a");
         IngestService.ObjectRef ref = lane.drop("bad.jsonl", file, Map.of());
 
-        IngestService.Result r = lane.ingest.ingest(ref);
+        IngestService.Ingestion r = lane.ingest.ingest(ref);
 
         assertThat(r.outcome()).isEqualTo(IngestService.Outcome.REJECTED);
         assertThat(lane.provider.calls).isEmpty();
@@ -96,7 +96,7 @@ class IngestSpecTest {
         IngestService.ObjectRef ref =
                 lane.drop("dear.jsonl", Lane.requests("r", 50), Map.of("budget-usd", "0.000001"));
 
-        IngestService.Result r = lane.ingest.ingest(ref);
+        IngestService.Ingestion r = lane.ingest.ingest(ref);
 
         assertThat(r.outcome()).isEqualTo(IngestService.Outcome.REJECTED);
         assertThat(lane.provider.calls).isEmpty();
@@ -112,7 +112,7 @@ class IngestSpecTest {
                 lane.drop("v.jsonl", Lane.requests("r", 50), Map.of("budget-usd", "0.000001"));
         lane.drop("v.jsonl", Lane.requests("r", 50), Map.of("budget-usd", "100"));
 
-        IngestService.Result r = lane.ingest.ingest(stingy);
+        IngestService.Ingestion r = lane.ingest.ingest(stingy);
 
         assertThat(r.outcome())
                 .as("the event's version carries the stingy budget")
@@ -126,7 +126,7 @@ class IngestSpecTest {
         IngestService.ObjectRef ref =
                 lane.drop("odd.jsonl", Lane.requests("r", 2), Map.of("budget-usd", "lots"));
 
-        IngestService.Result r = lane.ingest.ingest(ref);
+        IngestService.Ingestion r = lane.ingest.ingest(ref);
 
         assertThat(r.outcome()).isEqualTo(IngestService.Outcome.REJECTED);
         assertThat(report(lane, ref, r.jobId())).contains("budget_invalid").contains("'lots'");
@@ -138,7 +138,7 @@ class IngestSpecTest {
         lane.provider.creates(Create.LOST_ANSWER);
         IngestService.ObjectRef ref = lane.drop("lost.jsonl", Lane.requests("r", 4), Map.of());
 
-        IngestService.Result r = lane.ingest.ingest(ref);
+        IngestService.Ingestion r = lane.ingest.ingest(ref);
         Shard held = lane.store.shards(r.jobId()).get(0);
         assertThat(held.attempt())
                 .as("the creation that may have taken effect is on record")
@@ -160,7 +160,7 @@ class IngestSpecTest {
         lane.provider.creates(Create.RATE_LIMITED);
         IngestService.ObjectRef ref = lane.drop("busy.jsonl", Lane.requests("r", 4), Map.of());
 
-        IngestService.Result r = lane.ingest.ingest(ref);
+        IngestService.Ingestion r = lane.ingest.ingest(ref);
         Shard waiting = lane.store.shards(r.jobId()).get(0);
         assertThat(waiting.status()).isEqualTo(ShardStatus.STAGED);
         assertThat(waiting.dueAt())

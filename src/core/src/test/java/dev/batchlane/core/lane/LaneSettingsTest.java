@@ -3,7 +3,7 @@ package dev.batchlane.core.lane;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.batchlane.core.ingest.IngestLimits;
+import dev.batchlane.core.testkit.ScriptedProvider;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class LaneSettingsTest {
     private final LaneSettings settings =
             new LaneSettings(
-                    IngestLimits.OPENAI,
+                    ScriptedProvider.LIMITS,
                     Duration.ofMinutes(1),
                     Duration.ofMinutes(30),
                     100,
@@ -31,7 +31,7 @@ class LaneSettingsTest {
         assertThatThrownBy(
                         () ->
                                 new LaneSettings(
-                                        IngestLimits.OPENAI,
+                                        ScriptedProvider.LIMITS,
                                         Duration.ofMinutes(5),
                                         Duration.ofMinutes(1),
                                         1,

@@ -3,7 +3,6 @@ package dev.batchlane.core.poll;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.batchlane.core.cancel.CancelService;
-import dev.batchlane.core.ingest.IngestLimits;
 import dev.batchlane.core.job.BatchCounts;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStatus;
@@ -16,7 +15,9 @@ import dev.batchlane.core.lane.ShardSubmitter;
 import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.ProviderException;
+import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.testkit.InMemoryJobStore;
+import dev.batchlane.core.testkit.ScriptedProvider;
 import dev.batchlane.core.testkit.TestClock;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,7 +33,7 @@ class CancelReachesEveryShardTest {
     private static final Instant T0 = Instant.parse("2026-12-01T10:00:00Z");
     private static final LaneSettings LANE =
             new LaneSettings(
-                    IngestLimits.OPENAI,
+                    ScriptedProvider.LIMITS,
                     Duration.ofMinutes(1),
                     Duration.ofMinutes(30),
                     200,
@@ -67,9 +68,11 @@ class CancelReachesEveryShardTest {
         memory.createShard(
                 Shard.staged(jobId, index, "test", "staging/" + jobId + "/" + index, 10, 100)
                         .submitted(
-                                "batch_" + jobId + "_" + index,
-                                "file_" + index,
-                                "in_progress",
+                                Submission.batch(
+                                        "batch_" + jobId + "_" + index,
+                                        "file_" + index,
+                                        BatchState.RUNNING,
+                                        "in_progress"),
                                 T0.minusSeconds(600),
                                 T0.minusSeconds(60)));
         return memory.shard(jobId, index).orElseThrow();
@@ -92,7 +95,7 @@ class CancelReachesEveryShardTest {
                                         null)
                                 : null;
 
-        CancelService.Result r = cancel.cancel("j");
+        CancelService.Cancellation r = cancel.cancel("j");
 
         assertThat(r.outcome()).isEqualTo(CancelService.Outcome.CANCELLING);
         assertThat(provider.cancels).containsExactly("batch_j_1", "batch_j_2", "batch_j_3");
@@ -122,9 +125,9 @@ class CancelReachesEveryShardTest {
                     assertThat(cancel.cancel("j").batchesCancelled()).isZero();
                 };
 
-        ShardSubmitter.Result r = submitter.submit(memory.job("j").orElseThrow(), staged);
+        ShardSubmitter.SubmitOutcome r = submitter.submit(memory.job("j").orElseThrow(), staged);
 
-        assertThat(r).isEqualTo(ShardSubmitter.Result.SUBMITTED);
+        assertThat(r).isEqualTo(ShardSubmitter.SubmitOutcome.SUBMITTED);
         Shard after = memory.shard("j", 1).orElseThrow();
         assertThat(after.status()).isEqualTo(ShardStatus.SUBMITTED);
         assertThat(provider.cancels).containsExactly(after.batchId());

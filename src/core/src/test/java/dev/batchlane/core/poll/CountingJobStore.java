@@ -149,4 +149,16 @@ class CountingJobStore implements JobStore {
     public java.util.Optional<dev.batchlane.core.job.IngestProgress> ingestProgress(String jobId) {
         return count("ingestProgress", () -> delegate.ingestProgress(jobId));
     }
+
+    @Override
+    public dev.batchlane.core.lane.AdmissionPool pool(String name) {
+        return count("pool", () -> delegate.pool(name));
+    }
+
+    @Override
+    public boolean replacePool(
+            dev.batchlane.core.lane.AdmissionPool current,
+            dev.batchlane.core.lane.AdmissionPool next) {
+        return count("replacePool", () -> delegate.replacePool(current, next));
+    }
 }

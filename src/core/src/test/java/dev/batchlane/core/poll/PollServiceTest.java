@@ -2,7 +2,6 @@ package dev.batchlane.core.poll;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.batchlane.core.ingest.IngestLimits;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStatus;
 import dev.batchlane.core.job.JobStore;
@@ -12,8 +11,11 @@ import dev.batchlane.core.lane.Deadline;
 import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
+import dev.batchlane.core.provider.BatchState;
+import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.storage.ObjectStore;
 import dev.batchlane.core.testkit.InMemoryJobStore;
+import dev.batchlane.core.testkit.ScriptedProvider;
 import dev.batchlane.core.testkit.TestClock;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -33,7 +35,7 @@ class PollServiceTest {
     private static final Instant T0 = Instant.parse("2026-12-01T10:00:00Z");
     private static final LaneSettings LANE =
             new LaneSettings(
-                    IngestLimits.OPENAI,
+                    ScriptedProvider.LIMITS,
                     Duration.ofMinutes(1),
                     Duration.ofMinutes(30),
                     200,
@@ -82,9 +84,11 @@ class PollServiceTest {
         Shard s =
                 Shard.staged(jobId, index, "test", "staging/" + jobId + "/" + index, 10, 100)
                         .submitted(
-                                "batch_" + jobId + "_" + index,
-                                "file_" + index,
-                                "validating",
+                                Submission.batch(
+                                        "batch_" + jobId + "_" + index,
+                                        "file_" + index,
+                                        BatchState.PENDING,
+                                        "validating"),
                                 T0.minusSeconds(3600),
                                 T0.minusSeconds(ageSeconds));
         memory.createShard(s);

@@ -26,16 +26,16 @@ class PollSpecTest {
             poll_tokenLimitExceededAtCreate_theShardWaitsWithItsUpload_andIsCreatedLaterFromTheSameFile() {
         Lane lane = new Lane(tmp);
         lane.provider.creates(Create.TOKEN_LIMIT_EXCEEDED);
-        IngestService.Result r =
+        IngestService.Ingestion r =
                 lane.ingest.ingest(lane.drop("full.jsonl", Lane.requests("r", 3), Map.of()));
 
         Shard waiting = lane.store.shards(r.jobId()).get(0);
         assertThat(waiting.status()).isEqualTo(ShardStatus.STAGED);
         assertThat(waiting.inputFileId()).as("the upload is kept").isEqualTo("file-1");
         assertThat(waiting.queueWait().times()).isEqualTo(1);
-        assertThat(lane.store.learnedLimit("openai/gpt-4o-mini"))
+        assertThat(lane.store.pool("openai/gpt-4o-mini").learnedLimit())
                 .as("the limit the provider stated")
-                .hasValue(2_000_000);
+                .isEqualTo(2_000_000L);
 
         lane.clock.advance(Duration.ofHours(1));
         lane.poll.pollDue();
@@ -50,7 +50,7 @@ class PollSpecTest {
     void poll_aBatchFailedBecauseTheQueueWasFull_isRequeued_notFailed_andTheJobCompletes() {
         Lane lane = new Lane(tmp);
         lane.provider.batches(Fate.QUEUE_FULL);
-        IngestService.Result r =
+        IngestService.Ingestion r =
                 lane.ingest.ingest(lane.drop("queue.jsonl", Lane.requests("r", 3), Map.of()));
 
         lane.runToCompletion(r.jobId(), 20);

@@ -27,6 +27,7 @@ import dev.batchlane.core.provider.Reconciliation;
 import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.storage.ObjectStore;
 import dev.batchlane.core.testkit.InMemoryJobStore;
+import dev.batchlane.core.testkit.ScriptedProvider;
 import dev.batchlane.core.testkit.TestClock;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
@@ -52,7 +53,7 @@ class ReconcileAndQueueTest {
     private static final Instant T0 = Instant.parse("2026-12-01T10:00:00Z");
     private static final LaneSettings LANE =
             new LaneSettings(
-                    IngestLimits.OPENAI,
+                    ScriptedProvider.LIMITS,
                     Duration.ofMinutes(1),
                     Duration.ofMinutes(30),
                     200,
@@ -126,7 +127,7 @@ class ReconcileAndQueueTest {
         provider.loseNextCreate = true;
 
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.HELD_BACK);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
         Shard back = stored(1);
         assertThat(back.status()).isEqualTo(ShardStatus.STAGED);
         assertThat(back.attempt())
@@ -138,7 +139,7 @@ class ReconcileAndQueueTest {
 
         clock.advance(Duration.ofMinutes(2));
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.SUBMITTED);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.SUBMITTED);
 
         assertThat(provider.batches).as("batches created for the shard").hasSize(1);
         Shard s = stored(1);
@@ -154,12 +155,12 @@ class ReconcileAndQueueTest {
         provider.loseNextUpload = true;
 
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.HELD_BACK);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
         assertThat(stored(1).attempt().step()).isEqualTo(CreationAttempt.Step.UPLOAD);
         assertThat(stored(1).inputFileId()).isNull();
 
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.SUBMITTED);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.SUBMITTED);
         assertThat(provider.uploads).isEqualTo(1);
         assertThat(stored(1).inputFileId()).isEqualTo(provider.files.keySet().iterator().next());
     }
@@ -175,19 +176,19 @@ class ReconcileAndQueueTest {
         staged(1, 0);
         provider.loseNextCreate = true;
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.HELD_BACK);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
         provider.lookupFailures.add(
                 new ProviderException("429 on list", 429, "rate_limit_error", true, null));
 
         clock.advance(Duration.ofMinutes(2));
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.HELD_BACK);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
         assertThat(stored(1).attempt()).as("still unknown what the create made").isNotNull();
         assertThat(stored(1).status()).isEqualTo(ShardStatus.STAGED);
 
         clock.advance(Duration.ofMinutes(10));
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.SUBMITTED);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.SUBMITTED);
         assertThat(provider.batches).as("batches created for the shard").hasSize(1);
         assertThat(stored(1).batchId()).isEqualTo(provider.batches.keySet().iterator().next());
     }
@@ -203,12 +204,12 @@ class ReconcileAndQueueTest {
                 new ProviderException("400", 400, "invalid_request_error", false, null));
 
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.HELD_BACK);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
         assertThat(stored(1).attempt()).as("a 429 made nothing").isNull();
         assertThat(stored(1).inputFileId()).as("its upload is kept").isNotNull();
         assertThat(stored(1).queueWait().times()).isEqualTo(1);
         assertThat(submitter(LANE).submit(job, stored(2)))
-                .isEqualTo(ShardSubmitter.Result.REJECTED_BY_PROVIDER);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.REJECTED_BY_PROVIDER);
         assertThat(stored(2).attempt()).isNull();
         assertThat(provider.lookups).as("nothing looked for after definite answers").isZero();
     }
@@ -232,13 +233,15 @@ class ReconcileAndQueueTest {
                         null));
 
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.HELD_BACK);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
         Shard waiting = stored(1);
         assertThat(waiting.status()).isEqualTo(ShardStatus.STAGED);
         assertThat(waiting.queueWait().since()).isEqualTo(T0);
         assertThat(waiting.dueAt()).isAfter(T0);
-        assertThat(store.learnedLimit("files/m")).hasValue(2_000_000);
-        assertThat(store.admitted("files/m")).as("its tokens left the budget").isEmpty();
+        assertThat(store.pool("files/m").learnedLimit()).isEqualTo(2_000_000L);
+        assertThat(store.pool("files/m").held().keySet())
+                .as("its tokens left the budget")
+                .isEmpty();
 
         clock.advance(Duration.ofMinutes(5));
         assertThat(poll(LANE).pollDue().submitted()).isEqualTo(1);
@@ -254,7 +257,7 @@ class ReconcileAndQueueTest {
         Job job = job();
         staged(1, 0);
         assertThat(submitter(LANE).submit(job, stored(1)))
-                .isEqualTo(ShardSubmitter.Result.SUBMITTED);
+                .isEqualTo(ShardSubmitter.SubmitOutcome.SUBMITTED);
         String first = stored(1).batchId();
         String file = stored(1).inputFileId();
         provider.failForQueue.add(first);
@@ -356,6 +359,11 @@ class ReconcileAndQueueTest {
         }
 
         @Override
+        public IngestLimits limits() {
+            throw new UnsupportedOperationException("these tests cut no shards");
+        }
+
+        @Override
         public RequestContract contract() {
             throw new UnsupportedOperationException();
         }
@@ -395,7 +403,7 @@ class ReconcileAndQueueTest {
                 loseNextCreate = false;
                 throw new ProviderException("502", 502, null, true, null);
             }
-            return new Submission(id, inputFileId, "validating");
+            return Submission.batch(id, inputFileId, BatchState.PENDING, "validating");
         }
 
         @Override

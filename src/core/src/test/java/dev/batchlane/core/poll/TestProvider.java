@@ -51,6 +51,11 @@ final class TestProvider implements BatchProvider {
     }
 
     @Override
+    public dev.batchlane.core.ingest.IngestLimits limits() {
+        throw new UnsupportedOperationException("poll cuts no shards");
+    }
+
+    @Override
     public RequestContract contract() {
         throw new UnsupportedOperationException("poll validates nothing");
     }
@@ -59,7 +64,8 @@ final class TestProvider implements BatchProvider {
     public Submission submit(Payload payload, String endpoint, Map<String, String> metadata) {
         int n = submits.incrementAndGet();
         duringSubmit.run();
-        return new Submission("batch_sub_" + n, "file_sub_" + n, "validating");
+        return Submission.batch(
+                "batch_sub_" + n, "file_sub_" + n, BatchState.PENDING, "validating");
     }
 
     @Override

@@ -7,15 +7,14 @@ import dev.batchlane.core.job.JobStatus;
 import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.lane.AdmissionPool;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.TreeMap;
 
 /**
@@ -40,10 +39,8 @@ public class InMemoryJobStore implements JobStore {
     private final Map<String, IngestFailure> ingestFailures = new HashMap<>();
     private final Map<String, IngestProgress> progress = new HashMap<>();
 
-    /** Admission pools: shard id → (tokens, admitted at in epoch ms), in admission order. */
-    private final Map<String, Map<String, long[]>> pools = new HashMap<>();
-
-    private final Map<String, Long> learned = new HashMap<>();
+    /** Admission pools by name, each as last written. */
+    private final Map<String, AdmissionPool> pools = new HashMap<>();
 
     // ---- jobs ----
 
@@ -273,59 +270,23 @@ public class InMemoryJobStore implements JobStore {
     // ---- admission pools ----
 
     @Override
-    public synchronized boolean admit(
-            String pool,
-            String shardId,
-            long tokens,
-            long limit,
-            Instant now,
-            Instant staleBefore) {
-        Map<String, long[]> held = pools.computeIfAbsent(pool, p -> new LinkedHashMap<>());
-        if (held.containsKey(shardId)) {
-            return true;
+    public synchronized AdmissionPool pool(String name) {
+        return pools.getOrDefault(name, AdmissionPool.empty(name));
+    }
+
+    @Override
+    public synchronized boolean replacePool(AdmissionPool current, AdmissionPool next) {
+        if (!next.name().equals(current.name()) || next.version() != current.version() + 1) {
+            throw new IllegalArgumentException(
+                    "pool "
+                            + current.name()
+                            + ": the next pool must be the same pool one version on");
         }
-        long effective =
-                Math.min(
-                        limit > 0 ? limit : Long.MAX_VALUE,
-                        learned.getOrDefault(pool, Long.MAX_VALUE));
-        long sum = 0;
-        for (long[] e : held.values()) {
-            if (e[1] >= staleBefore.toEpochMilli()) {
-                sum += e[0];
-            }
-        }
-        // As in DynamoDB: a pool whose live entries hold no tokens counts as empty, so the shard
-        // goes alone.
-        if (sum > 0 && sum + tokens > effective) {
+        long stored = pools.containsKey(current.name()) ? pools.get(current.name()).version() : 0;
+        if (stored != current.version()) {
             return false;
         }
-        held.values().removeIf(e -> e[1] < staleBefore.toEpochMilli());
-        held.put(shardId, new long[] {tokens, now.toEpochMilli()});
+        pools.put(current.name(), next);
         return true;
-    }
-
-    @Override
-    public synchronized void release(String pool, String shardId) {
-        Map<String, long[]> held = pools.get(pool);
-        if (held != null) {
-            held.remove(shardId);
-        }
-    }
-
-    @Override
-    public synchronized void learnLimit(String pool, long limit, Instant now) {
-        learned.put(pool, limit);
-        pools.computeIfAbsent(pool, p -> new LinkedHashMap<>());
-    }
-
-    @Override
-    public synchronized OptionalLong learnedLimit(String pool) {
-        Long l = learned.get(pool);
-        return l == null ? OptionalLong.empty() : OptionalLong.of(l);
-    }
-
-    /** The shard ids a pool holds now, stale ones included until the next admission sweeps them. */
-    public synchronized List<String> admitted(String pool) {
-        return List.copyOf(pools.getOrDefault(pool, Map.of()).keySet());
     }
 }

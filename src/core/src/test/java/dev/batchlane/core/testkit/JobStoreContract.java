@@ -12,10 +12,13 @@ import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardResult;
 import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.lane.AdmissionPool;
+import dev.batchlane.core.provider.BatchState;
+import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.provider.Usage;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -64,15 +67,18 @@ public abstract class JobStoreContract {
                 s.updateShard(
                                 created,
                                 created.submitted(
-                                        "batch_" + index,
-                                        "file_" + index,
-                                        "validating",
+                                        Submission.batch(
+                                                "batch_" + index,
+                                                "file_" + index,
+                                                BatchState.PENDING,
+                                                "validating"),
                                         T0,
                                         T0.plusSeconds(60)))
                         .orElseThrow();
         return s.updateShard(
                         submitted,
                         submitted.ended(
+                                BatchState.COMPLETED,
                                 "completed",
                                 new BatchCounts(10, 10, 0),
                                 "out_" + index,
@@ -292,12 +298,22 @@ public abstract class JobStoreContract {
         store().createShard(staged(id, 3).withInputTokens(1234));
         Shard read = store().shard(id, 3).orElseThrow();
         Shard ended =
-                store().updateShard(read, read.submitted("batch_x", "file_x", "validating", T0, T0))
+                store().updateShard(
+                                read,
+                                read.submitted(
+                                        Submission.onDemand(
+                                                "batch_x",
+                                                "file_x",
+                                                BatchState.PENDING,
+                                                "validating"),
+                                        T0,
+                                        T0))
                         .orElseThrow();
         ended =
                 store().updateShard(
                                 ended,
                                 ended.ended(
+                                        BatchState.COMPLETED,
                                         "completed",
                                         new BatchCounts(10, 9, 1),
                                         "out",
@@ -407,68 +423,61 @@ public abstract class JobStoreContract {
                 .containsExactly(3, 2, 1, 0);
     }
 
-    // ---- admission pools ----
+    // ---- admission pools: the store reads a pool and writes the next one back, version-checked --
 
-    @Test
-    void admit_fillsThePoolUpToTheLimit_andNoFurther() {
-        String pool = fresh("openai/gpt-4o-mini");
-        Instant stale = T0.minus(Duration.ofHours(1));
-        assertThat(store().admit(pool, "j/1", 600, 1000, T0, stale)).isTrue();
-        assertThat(store().admit(pool, "j/2", 400, 1000, T0, stale))
-                .as("exactly the limit")
-                .isTrue();
-        assertThat(store().admit(pool, "j/3", 1, 1000, T0, stale)).isFalse();
-        assertThat(store().admit(pool, "j/1", 600, 1000, T0, stale))
-                .as("admitted already: idempotent")
-                .isTrue();
-        store().release(pool, "j/2");
-        store().release(pool, "j/2");
-        assertThat(store().admit(pool, "j/3", 400, 1000, T0, stale)).as("released room").isTrue();
+    private static AdmissionPool.Admission at(long tokens, Instant when) {
+        return new AdmissionPool.Admission(tokens, when);
+    }
+
+    private static AdmissionPool next(
+            AdmissionPool current, Map<String, AdmissionPool.Admission> held, Long learned) {
+        return new AdmissionPool(current.name(), held, learned, current.version() + 1);
     }
 
     @Test
-    void admit_anEmptyPoolTakesAShardLargerThanTheLimit_alone() {
+    void pool_neverWritten_isEmptyAtVersionZero() {
         String pool = fresh("openai/gpt-4o-mini");
-        Instant stale = T0.minus(Duration.ofHours(1));
-        assertThat(store().admit(pool, "j/big", 5000, 1000, T0, stale)).isTrue();
-        assertThat(store().admit(pool, "j/small", 1, 1000, T0, stale)).isFalse();
-        String zero = fresh("openai/gpt-4o-mini");
-        assertThat(store().admit(zero, "j/none", 0, 1000, T0, stale)).isTrue();
-        assertThat(store().admit(zero, "j/big", 5000, 1000, T0, stale))
-                .as("a pool whose entries hold no tokens counts as empty")
-                .isTrue();
+        assertThat(store().pool(pool)).isEqualTo(AdmissionPool.empty(pool));
     }
 
     @Test
-    void admit_entriesOlderThanStaleBefore_noLongerCount() {
+    void replacePool_isCreateIfAbsent_thenVersionChecked_theLoserChangesNothing() {
         String pool = fresh("openai/gpt-4o-mini");
-        assertThat(store().admit(pool, "j/dead", 1000, 1000, T0, T0.minusSeconds(3600))).isTrue();
-        Instant later = T0.plus(Duration.ofHours(3));
-        assertThat(store().admit(pool, "j/next", 1000, 1000, later, later.minusSeconds(3600)))
-                .as("the holder died three hours ago and never released")
-                .isTrue();
-        assertThat(store().admit(pool, "j/third", 1, 1000, later, later.minusSeconds(3600)))
+        AdmissionPool empty = store().pool(pool);
+        AdmissionPool first = next(empty, Map.of("j/1", at(600, T0)), null);
+        assertThat(store().replacePool(empty, first)).isTrue();
+        assertThat(store().replacePool(empty, next(empty, Map.of("j/2", at(1, T0)), null)))
+                .as("created already: a second create from the empty pool loses")
                 .isFalse();
-        assertThat(store().admit(pool, "j/at-edge", 1, 1000, later, later))
-                .as("an entry exactly at staleBefore still counts")
+        assertThat(store().pool(pool)).isEqualTo(first);
+
+        AdmissionPool second =
+                next(first, Map.of("j/1", at(600, T0), "j/3", at(400, T0.plusSeconds(1))), 500L);
+        assertThat(store().replacePool(first, second)).isTrue();
+        assertThat(store().replacePool(first, next(first, Map.of(), null)))
+                .as("stale version")
                 .isFalse();
+        assertThat(store().pool(pool)).isEqualTo(second);
     }
 
     @Test
-    void learnLimit_lowersTheLimitAdmissionsUse_neverRaisesIt() {
+    void aPoolReadBack_isThePoolWritten_everyAdmissionItsTokensAndTime_andItsLearnedLimit() {
         String pool = fresh("openai/gpt-4o-mini");
-        Instant stale = T0.minusSeconds(3600);
-        assertThat(store().learnedLimit(pool)).isEmpty();
-        store().learnLimit(pool, 500, T0);
-        assertThat(store().learnedLimit(pool)).hasValue(500);
-        assertThat(store().admit(pool, "j/1", 400, 1000, T0, stale)).isTrue();
-        assertThat(store().admit(pool, "j/2", 200, 1000, T0, stale))
-                .as("over the learned 500")
-                .isFalse();
-        store().learnLimit(pool, 5000, T0);
-        assertThat(store().admit(pool, "j/2", 700, 1000, T0, stale))
-                .as("the configured 1000 still holds")
-                .isFalse();
-        assertThat(store().admit(pool, "j/2", 600, 1000, T0, stale)).isTrue();
+        Map<String, AdmissionPool.Admission> held = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < 30; i++) {
+            held.put("job-x/" + Shard.partName(i), at(1000L * i, T0.plusMillis(i)));
+        }
+        AdmissionPool written = next(store().pool(pool), held, 2_000_000L);
+        assertThat(store().replacePool(store().pool(pool), written)).isTrue();
+
+        AdmissionPool read = store().pool(pool);
+        assertThat(read.held()).isEqualTo(held);
+        assertThat(read.learnedLimit()).isEqualTo(2_000_000L);
+        assertThat(read.version()).isEqualTo(1);
+        AdmissionPool emptied = next(read, Map.of(), null);
+        assertThat(store().replacePool(read, emptied)).isTrue();
+        assertThat(store().pool(pool).held()).isEmpty();
+        assertThat(store().pool(pool).learnedLimit()).isNull();
+        assertThat(store().pool(pool).version()).isEqualTo(2);
     }
 }

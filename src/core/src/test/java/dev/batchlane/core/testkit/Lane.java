@@ -2,7 +2,6 @@ package dev.batchlane.core.testkit;
 
 import dev.batchlane.core.cancel.CancelService;
 import dev.batchlane.core.complete.CompleteService;
-import dev.batchlane.core.ingest.IngestLimits;
 import dev.batchlane.core.ingest.IngestService;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStatus;
@@ -44,7 +43,7 @@ public final class Lane {
         this(
                 new ScriptedProvider("openai"),
                 new LaneSettings(
-                        IngestLimits.OPENAI,
+                        ScriptedProvider.LIMITS,
                         Duration.ofMinutes(1),
                         Duration.ofMinutes(30),
                         200,

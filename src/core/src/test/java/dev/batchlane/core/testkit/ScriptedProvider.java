@@ -3,6 +3,7 @@ package dev.batchlane.core.testkit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.batchlane.core.ingest.IngestLimits;
 import dev.batchlane.core.ingest.RequestContract;
 import dev.batchlane.core.ingest.Violation;
 import dev.batchlane.core.job.BatchCounts;
@@ -62,7 +63,12 @@ public class ScriptedProvider implements BatchProvider {
          */
         TOKEN_LIMIT_EXCEEDED,
         /** Refused for good (400 invalid_request_error). */
-        INVALID
+        INVALID,
+        /**
+         * Made, and run request by request on demand rather than as a batch; its word for that,
+         * {@code inline}, is one the lane has never heard.
+         */
+        ON_DEMAND
     }
 
     /** How a created batch ends. */
@@ -79,7 +85,17 @@ public class ScriptedProvider implements BatchProvider {
         /**
          * Failed as a whole because the queue was full ({@code token_limit_exceeded}), nothing ran.
          */
-        QUEUE_FULL
+        QUEUE_FULL,
+        /**
+         * Expired, in a word of its own ({@code window_closed}) and with no counts: the first half
+         * of its requests answered, the rest without any line.
+         */
+        EXPIRED_IN_ITS_OWN_WORDS,
+        /**
+         * Cancelled by the provider, in a word of its own ({@code halted}) and with no counts: the
+         * first half answered, the rest without any line.
+         */
+        CANCELLED_IN_ITS_OWN_WORDS
     }
 
     private final String name;
@@ -149,6 +165,15 @@ public class ScriptedProvider implements BatchProvider {
         return name;
     }
 
+    /** Batches as large as the largest provider takes (50,000 requests, 200 MB). */
+    public static final IngestLimits LIMITS =
+            new IngestLimits(50_000, 200 * IngestLimits.MB, 10 * 1024 * 1024, 20, 50_000);
+
+    @Override
+    public IngestLimits limits() {
+        return LIMITS;
+    }
+
     @Override
     public RequestContract contract() {
         return contract;
@@ -202,7 +227,7 @@ public class ScriptedProvider implements BatchProvider {
                             "invalid_request_error",
                             false,
                             null);
-            case CREATED, LOST_ANSWER -> {}
+            case CREATED, LOST_ANSWER, ON_DEMAND -> {}
         }
         String id = "batch-" + (batches.size() + 1);
         List<String> ids = files.containsKey(inputFileId) ? files.get(inputFileId) : ids(payload);
@@ -223,7 +248,9 @@ public class ScriptedProvider implements BatchProvider {
                     true,
                     null);
         }
-        return new Submission(id, inputFileId, "validating");
+        return answer == Create.ON_DEMAND
+                ? Submission.onDemand(id, inputFileId, BatchState.RUNNING, "inline")
+                : Submission.batch(id, inputFileId, BatchState.PENDING, "validating");
     }
 
     @Override
@@ -305,6 +332,24 @@ public class ScriptedProvider implements BatchProvider {
                             "out-" + batchId,
                             "err-" + batchId,
                             null);
+            case EXPIRED_IN_ITS_OWN_WORDS ->
+                    new BatchView(
+                            batchId,
+                            BatchState.EXPIRED,
+                            "window_closed",
+                            BatchCounts.NONE,
+                            "out-" + batchId,
+                            null,
+                            null);
+            case CANCELLED_IN_ITS_OWN_WORDS ->
+                    new BatchView(
+                            batchId,
+                            BatchState.CANCELLED,
+                            "halted",
+                            BatchCounts.NONE,
+                            "out-" + batchId,
+                            null,
+                            null);
             case QUEUE_FULL ->
                     new BatchView(
                             batchId,
@@ -368,6 +413,8 @@ public class ScriptedProvider implements BatchProvider {
                                                         ? failed(id, 400, "invalid_request_error")
                                                         : ok(id);
                         case QUEUE_FULL -> null;
+                        case EXPIRED_IN_ITS_OWN_WORDS, CANCELLED_IN_ITS_OWN_WORDS ->
+                                i < ids.size() / 2 ? ok(id) : null;
                     };
             if (line != null) {
                 sink.accept(line);

@@ -64,9 +64,8 @@ enum GeminiBatchState {
     }
 
     /**
-     * The state as the lane records it for people ({@code expired}, {@code cancelled}, …). The core
-     * reads these words to say why a request of an ended batch got no answer, as it does for the
-     * other providers' statuses.
+     * The state as the lane records it for people ({@code expired}, {@code cancelled}, …); the lane
+     * decides on {@link #state()} only.
      */
     String word() {
         return name().toLowerCase(Locale.ROOT);

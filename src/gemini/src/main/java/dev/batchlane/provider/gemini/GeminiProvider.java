@@ -7,6 +7,7 @@ import dev.batchlane.core.ingest.IngestLimits;
 import dev.batchlane.core.ingest.RequestContract;
 import dev.batchlane.core.job.BatchCounts;
 import dev.batchlane.core.provider.BatchProvider;
+import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.CreationQuery;
 import dev.batchlane.core.provider.LineResult;
@@ -550,11 +551,13 @@ public final class GeminiProvider implements BatchProvider {
                     "the operation names no batch",
                     null);
         }
-        String state = text(operation.path("metadata").get("state"));
-        return new Submission(
-                name,
-                inputFileId,
-                state == null ? null : GeminiBatchState.fromWire(name, state).word());
+        String wire = text(operation.path("metadata").get("state"));
+        if (wire == null) {
+            // The operation said nothing of the batch yet: it is accepted, and poll reads on.
+            return Submission.batch(name, inputFileId, BatchState.PENDING, null);
+        }
+        GeminiBatchState state = GeminiBatchState.fromWire(name, wire);
+        return Submission.batch(name, inputFileId, state.state(), state.word());
     }
 
     static String modelOf(String endpoint) {

@@ -2,6 +2,7 @@ package dev.batchlane.provider.gemini;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.batchlane.core.provider.FailureKind;
 import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Outcome;
 import dev.batchlane.core.provider.Usage;
@@ -44,13 +45,17 @@ final class GeminiResultLines {
         }
         JsonNode error = node.has("error") ? node.get("error") : node.get("status");
         if (error != null && error.isObject()) {
+            int code = error.path("code").asInt(2);
             return new LineResult(
                     key,
                     Outcome.FAILED,
-                    httpStatus(error.path("code").asInt(2)),
+                    httpStatus(code),
                     null,
                     error.toString(),
-                    null);
+                    null,
+                    null,
+                    null,
+                    failureOf(code));
         }
         return null;
     }
@@ -69,9 +74,24 @@ final class GeminiResultLines {
     }
 
     /**
-     * A {@code google.rpc.Code} as the HTTP status Google maps it to, so the lane's retry rule
-     * (429, 408, 5xx) reads a Gemini line as it reads the others. A value that already is an HTTP
-     * status is kept.
+     * Whether a request that failed with this {@code google.rpc.Code} may go through in a later
+     * batch: the codes Google names transient (UNKNOWN, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
+     * ABORTED, INTERNAL, UNAVAILABLE) pass; the request's own faults (INVALID_ARGUMENT,
+     * FAILED_PRECONDITION, PERMISSION_DENIED, …) and UNIMPLEMENTED do not. A value that already is
+     * an HTTP status is read as one.
+     */
+    static FailureKind failureOf(int rpcCode) {
+        return switch (rpcCode) {
+            case 2, 4, 8, 10, 13, 14 -> FailureKind.PASSING;
+            case 0, 1, 3, 5, 6, 7, 9, 11, 12, 15, 16 -> FailureKind.FINAL;
+            default -> FailureKind.ofHttpStatus(httpStatus(rpcCode));
+        };
+    }
+
+    /**
+     * A {@code google.rpc.Code} as the HTTP status Google maps it to, written to the joined line so
+     * people read a Gemini line as they read the others. A value that already is an HTTP status is
+     * kept.
      */
     static int httpStatus(int rpcCode) {
         return switch (rpcCode) {

@@ -19,12 +19,12 @@ import org.junit.jupiter.api.Test;
 class GeminiContractTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private record Run(FileValidator.Result result, List<Violation> all) {}
+    private record Run(FileValidator.Validation result, List<Violation> all) {}
 
     private static Run validate(Map<String, String> metadata, String... lines) throws Exception {
         byte[] content = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
         List<Violation> all = new ArrayList<>();
-        FileValidator.Result result =
+        FileValidator.Validation result =
                 new FileValidator(new GeminiContract().forFile(metadata), GeminiContract.LIMITS)
                         .validate(new ByteArrayInputStream(content), all::add);
         return new Run(result, all);

@@ -302,4 +302,34 @@ class GeminiProviderTest {
         assertThat(GeminiResultLines.parse("{\"key\":\"c\",\"resp")).as("cut off").isNull();
         assertThat(JSON.readTree(ok.responseJson()).has("usageMetadata")).isTrue();
     }
+
+    /**
+     * A failed line's {@code google.rpc.Code}, read by the adapter as passing or final: Google's
+     * transient codes pass, the request's own faults and UNIMPLEMENTED do not.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({
+        "4,PASSING",
+        "8,PASSING",
+        "10,PASSING",
+        "13,PASSING",
+        "14,PASSING",
+        "2,PASSING",
+        "3,FINAL",
+        "5,FINAL",
+        "7,FINAL",
+        "9,FINAL",
+        "12,FINAL",
+        "16,FINAL",
+        "429,PASSING",
+        "400,FINAL"
+    })
+    void failedLine_isClassifiedByItsRpcCode(
+            int code, dev.batchlane.core.provider.FailureKind kind) {
+        dev.batchlane.core.provider.LineResult line =
+                GeminiResultLines.parse(
+                        "{\"key\":\"a\",\"error\":{\"code\":" + code + ",\"message\":\"m\"}}");
+
+        assertThat(line.failureKind()).isEqualTo(kind);
+    }
 }

@@ -123,7 +123,15 @@ public final class MistralProvider implements BatchProvider {
                 id,
                 inputFileId,
                 status);
-        return new Submission(id, inputFileId, status);
+        // A job just made is at least accepted whatever word its answer used; the next poll reads
+        // its status strictly.
+        BatchState state;
+        try {
+            state = state(id, status);
+        } catch (ProviderException unknownWord) {
+            state = BatchState.PENDING;
+        }
+        return Submission.batch(id, inputFileId, state, status);
     }
 
     /**

@@ -42,6 +42,20 @@ enum OpenAiBatchStatus {
                 null);
     }
 
+    /**
+     * The state of a batch just created, from the status its creation answered: a word this adapter
+     * does not know is taken as accepted (PENDING) rather than refused, since the batch exists
+     * either way and refusing it here would lose it; the next poll reads its status strictly.
+     */
+    static BatchState created(String status) {
+        for (OpenAiBatchStatus candidate : values()) {
+            if (candidate.wire().equals(status)) {
+                return candidate.state();
+            }
+        }
+        return BatchState.PENDING;
+    }
+
     String wire() {
         return name().toLowerCase(Locale.ROOT);
     }

@@ -1,9 +1,11 @@
 package dev.batchlane.provider.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.batchlane.core.provider.FailureKind;
 import dev.batchlane.core.provider.ProviderBusy;
 import dev.batchlane.core.provider.ProviderException;
 import dev.batchlane.http.Failures;
+import java.util.Set;
 
 /**
  * What OpenAI's errors mean beyond their status: the queue refusing, and a failed batch's reasons.
@@ -17,7 +19,33 @@ final class OpenAiErrors {
 
     static final String FILE_NOT_READY = "file_not_ready";
 
+    /**
+     * Error codes of a failed request line (its {@code error.code}, or {@code error.type} when the
+     * code is null) that mean "not now" rather than "never": the request may go through in a later
+     * batch.
+     */
+    static final Set<String> PASSING_LINE_CODES =
+            Set.of(
+                    "rate_limit_exceeded",
+                    "server_error",
+                    "timeout",
+                    "request_timeout",
+                    "batch_expired",
+                    "batch_cancelled");
+
     private OpenAiErrors() {}
+
+    /**
+     * A failed request line read as passing or final: by its HTTP status as every HTTP API means
+     * it, and by OpenAI's own codes for what the status does not say (a line of the error file has
+     * no status).
+     */
+    static FailureKind lineFailure(Integer status, String code) {
+        if (code != null && PASSING_LINE_CODES.contains(code)) {
+            return FailureKind.PASSING;
+        }
+        return FailureKind.ofHttpStatus(status);
+    }
 
     /**
      * A refused create that is about the queue, not the batch: the enqueued-token limit, the input

@@ -139,7 +139,7 @@ public final class OpenAiProvider implements BatchProvider {
         String batchId = files.http.requiredText("createBatch", batch, "id");
         String status = batch.path("status").asText(null);
         LOG.log(Level.DEBUG, "created batch {0} from file {1} ({2})", batchId, fileId, status);
-        return new Submission(batchId, fileId, status);
+        return Submission.batch(batchId, fileId, OpenAiBatchStatus.created(status), status);
     }
 
     /**

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.batchlane.core.provider.FailureKind;
 import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Outcome;
 import dev.batchlane.core.provider.Usage;
@@ -121,7 +122,8 @@ final class ResultLines {
                     error.json(),
                     f.usage,
                     error.code(),
-                    f.model);
+                    f.model,
+                    OpenAiErrors.lineFailure(statusCode, error.code()));
         }
         if (f.error != null) {
             return new LineResult(
@@ -132,7 +134,8 @@ final class ResultLines {
                     f.error.json(),
                     null,
                     f.error.code(),
-                    null);
+                    null,
+                    OpenAiErrors.lineFailure(null, f.error.code()));
         }
         return new LineResult(
                 f.customId,
@@ -142,7 +145,8 @@ final class ResultLines {
                 NO_RESULT.json(),
                 null,
                 NO_RESULT.code(),
-                null);
+                null,
+                FailureKind.FINAL);
     }
 
     /** What one line says; the last occurrence of a repeated field wins, as in a JSON tree. */

@@ -89,8 +89,18 @@ public record Vendor(
     /** OpenAI's own endpoints, in the order its spec lists them. */
     private static final List<String> OPENAI_ENDPOINTS = OpenAiContract.ENDPOINTS;
 
-    /** The vendors state file limits in decimal megabytes, as OpenAI does. */
-    private static final long MB = 1_000_000L;
+    /**
+     * Decimal, as the vendors document their limits: a "200 MB" file is 200,000,000 bytes, and a
+     * shard cut at 200 MiB would be 4.9% over it and refused.
+     */
+    private static final long MB = IngestLimits.MB;
+
+    /**
+     * OpenAI's Batch API limits: 50,000 requests and 50,000 inputs, 200 MB per input file, lines of
+     * up to 10 MiB.
+     */
+    public static final IngestLimits OPENAI_LIMITS =
+            new IngestLimits(50_000, 200 * MB, 10 * 1024 * 1024, 20, 50_000);
 
     public static final Vendor OPENAI =
             new Vendor(
@@ -101,7 +111,7 @@ public record Vendor(
                     LineFormat.OPENAI,
                     OPENAI_ENDPOINTS,
                     0,
-                    IngestLimits.OPENAI,
+                    OPENAI_LIMITS,
                     Duration.ofSeconds(OpenAiProvider.INPUT_EXPIRES_AFTER_SECONDS),
                     true,
                     null);
@@ -135,8 +145,8 @@ public record Vendor(
                 new IngestLimits(
                         100_000,
                         200 * MB,
-                        IngestLimits.OPENAI.maxLineBytes(),
-                        IngestLimits.OPENAI.maxReportedErrors()),
+                        OPENAI_LIMITS.maxLineBytes(),
+                        OPENAI_LIMITS.maxReportedErrors()),
                 AZURE_INPUT_EXPIRY,
                 true,
                 null);
@@ -160,7 +170,7 @@ public record Vendor(
                             "/v1/audio/transcriptions",
                             "/v1/audio/translations"),
                     0,
-                    IngestLimits.OPENAI,
+                    OPENAI_LIMITS,
                     null,
                     true,
                     null);
@@ -183,8 +193,8 @@ public record Vendor(
                     new IngestLimits(
                             50_000,
                             100 * MB,
-                            IngestLimits.OPENAI.maxLineBytes(),
-                            IngestLimits.OPENAI.maxReportedErrors()),
+                            OPENAI_LIMITS.maxLineBytes(),
+                            OPENAI_LIMITS.maxReportedErrors()),
                     null,
                     false,
                     "job");
@@ -208,8 +218,8 @@ public record Vendor(
                     new IngestLimits(
                             1_000_000,
                             200 * MB,
-                            IngestLimits.OPENAI.maxLineBytes(),
-                            IngestLimits.OPENAI.maxReportedErrors()),
+                            OPENAI_LIMITS.maxLineBytes(),
+                            OPENAI_LIMITS.maxReportedErrors()),
                     null,
                     true,
                     null);

@@ -3,7 +3,6 @@ package dev.batchlane.provider.openai;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.batchlane.core.ingest.FileValidator;
-import dev.batchlane.core.ingest.IngestLimits;
 import dev.batchlane.core.ingest.IngestPass;
 import dev.batchlane.core.ingest.Violation;
 import dev.batchlane.core.storage.ObjectStore;
@@ -169,10 +168,12 @@ class MalformedInputCorpusTest {
     void eachCase_hasItsExpectedOutcome(
             String name, Supplier<InputStream> input, List<String> expected) throws IOException {
         List<Violation> all = new ArrayList<>();
-        FileValidator.Result r;
+        FileValidator.Validation r;
         try (InputStream in = input.get()) {
             assertThat(in).as("corpus file %s", name).isNotNull();
-            r = new FileValidator(new OpenAiContract(), IngestLimits.OPENAI).validate(in, all::add);
+            r =
+                    new FileValidator(new OpenAiContract(), Vendor.OPENAI_LIMITS)
+                            .validate(in, all::add);
         }
         if (expected.get(0).startsWith("ok:")) {
             long n = Long.parseLong(expected.get(0).substring(3));
@@ -203,7 +204,7 @@ class MalformedInputCorpusTest {
         try (InputStream in = input.get()) {
             new IngestPass(
                             new OpenAiContract(),
-                            IngestLimits.OPENAI,
+                            Vendor.OPENAI_LIMITS,
                             16,
                             IngestPass.Options.defaults())
                     .run(
@@ -256,8 +257,9 @@ class MalformedInputCorpusTest {
                                                 ("\n" + line(3) + "\n")
                                                         .getBytes(StandardCharsets.UTF_8)))));
         List<Violation> all = new ArrayList<>();
-        FileValidator.Result r =
-                new FileValidator(new OpenAiContract(), IngestLimits.OPENAI).validate(in, all::add);
+        FileValidator.Validation r =
+                new FileValidator(new OpenAiContract(), Vendor.OPENAI_LIMITS)
+                        .validate(in, all::add);
         assertThat(all)
                 .extracting(v -> v.line() + ":" + v.code())
                 .containsExactly("2:line_too_long");

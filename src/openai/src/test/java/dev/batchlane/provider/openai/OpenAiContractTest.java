@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
 import dev.batchlane.core.ingest.FileValidator;
-import dev.batchlane.core.ingest.IngestLimits;
 import dev.batchlane.core.ingest.Violation;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -23,7 +22,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class OpenAiContractTest {
     private static final String CHAT = "/v1/chat/completions";
 
-    private record Run(FileValidator.Result result, List<Violation> all) {
+    private record Run(FileValidator.Validation result, List<Violation> all) {
         Violation only() {
             assertThat(all).hasSize(1);
             return all.get(0);
@@ -33,8 +32,8 @@ class OpenAiContractTest {
     private static Run validate(String... lines) throws IOException {
         byte[] content = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
         List<Violation> all = new ArrayList<>();
-        FileValidator.Result result =
-                new FileValidator(new OpenAiContract(), IngestLimits.OPENAI)
+        FileValidator.Validation result =
+                new FileValidator(new OpenAiContract(), Vendor.OPENAI_LIMITS)
                         .validate(new ByteArrayInputStream(content), all::add);
         return new Run(result, all);
     }
@@ -82,9 +81,9 @@ class OpenAiContractTest {
      */
     @Test
     void limits_areTheDocumentedOnesInDecimalUnits() {
-        assertThat(IngestLimits.OPENAI.maxBytesPerShard()).isEqualTo(200_000_000L);
-        assertThat(IngestLimits.OPENAI.maxRequestsPerShard()).isEqualTo(50_000);
-        assertThat(IngestLimits.OPENAI.maxInputsPerShard()).isEqualTo(50_000);
+        assertThat(Vendor.OPENAI_LIMITS.maxBytesPerShard()).isEqualTo(200_000_000L);
+        assertThat(Vendor.OPENAI_LIMITS.maxRequestsPerShard()).isEqualTo(50_000);
+        assertThat(Vendor.OPENAI_LIMITS.maxInputsPerShard()).isEqualTo(50_000);
         assertThat(
                         new OpenAiProvider(
                                         new OpenAiConfig(
@@ -93,7 +92,7 @@ class OpenAiContractTest {
                                                 java.time.Duration.ofSeconds(1)),
                                         java.net.http.HttpClient.newHttpClient())
                                 .limits())
-                .isEqualTo(IngestLimits.OPENAI);
+                .isEqualTo(Vendor.OPENAI_LIMITS);
     }
 
     @Test
@@ -420,13 +419,13 @@ class OpenAiContractTest {
     void contract_eachFileStartsAfresh_theFirstUrlOfOneFileDoesNotBindTheNext() throws IOException {
         OpenAiContract contract = new OpenAiContract();
         List<Violation> all = new ArrayList<>();
-        new FileValidator(contract, IngestLimits.OPENAI)
+        new FileValidator(contract, Vendor.OPENAI_LIMITS)
                 .validate(
                         new ByteArrayInputStream(
                                 (chat("a", "m") + "\n").getBytes(StandardCharsets.UTF_8)),
                         all::add);
-        FileValidator.Result second =
-                new FileValidator(contract, IngestLimits.OPENAI)
+        FileValidator.Validation second =
+                new FileValidator(contract, Vendor.OPENAI_LIMITS)
                         .validate(
                                 new ByteArrayInputStream(
                                         (line("a", "/v1/embeddings", "{\"model\":\"e\"}") + "\n")

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.batchlane.core.provider.FailureKind;
 import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Outcome;
 import dev.batchlane.core.provider.Usage;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Result lines in the shapes OpenAI writes them (docs/providers.md), including the odd ones. */
@@ -202,5 +204,31 @@ class ResultLinesTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The adapter reads a failed line as passing or final from its status and OpenAI's own codes
+     * (the core's resubmission rule reads only that): an error-file line has no status, so its code
+     * decides; a refusal of the request itself is final whatever its message says.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "{\"custom_id\":\"a\",\"response\":null,\"error\":{\"code\":\"rate_limit_exceeded\",\"message\":\"m\"}} | PASSING",
+                "{\"custom_id\":\"a\",\"response\":null,\"error\":{\"code\":\"server_error\",\"message\":\"m\"}} | PASSING",
+                "{\"custom_id\":\"a\",\"response\":null,\"error\":{\"code\":null,\"type\":\"timeout\",\"message\":\"m\"}} | PASSING",
+                "{\"custom_id\":\"a\",\"response\":null,\"error\":{\"code\":\"invalid_prompt\",\"message\":\"a timeout\"}} | FINAL",
+                "{\"custom_id\":\"a\",\"response\":{\"status_code\":503,\"body\":{\"error\":{\"code\":\"x\"}}},\"error\":null} | PASSING",
+                "{\"custom_id\":\"a\",\"response\":{\"status_code\":400,\"body\":{\"error\":{\"code\":\"context_length_exceeded\"}}},\"error\":null} | FINAL",
+                "{\"custom_id\":\"a\",\"response\":{\"status_code\":400,\"body\":{\"error\":{\"code\":\"rate_limit_exceeded\"}}},\"error\":null} | PASSING",
+                "{\"custom_id\":\"a\",\"response\":null,\"error\":null} | FINAL",
+            })
+    void failedLine_isClassifiedByItsStatusAndOpenAisCodes(String line, FailureKind kind)
+            throws Exception {
+        LineResult r = ResultLines.parse(line);
+
+        assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
+        assertThat(r.failureKind()).isEqualTo(kind);
     }
 }

@@ -15,12 +15,12 @@ import org.junit.jupiter.api.Test;
 /** Each vendor's line rules at ingest, where they differ from OpenAI's. */
 class VendorContractTest {
 
-    private record Run(FileValidator.Result result, List<Violation> all) {}
+    private record Run(FileValidator.Validation result, List<Violation> all) {}
 
     private static Run validate(Vendor vendor, String... lines) throws IOException {
         byte[] content = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
         List<Violation> all = new ArrayList<>();
-        FileValidator.Result result =
+        FileValidator.Validation result =
                 new FileValidator(new OpenAiContract(vendor), vendor.limits())
                         .validate(new ByteArrayInputStream(content), all::add);
         return new Run(result, all);
@@ -115,12 +115,17 @@ class VendorContractTest {
         assertThat(azure.limits().maxRequestsPerShard()).isEqualTo(100_000);
     }
 
+    /**
+     * Vendors document their file limits in decimal megabytes; a shard cut at 200 MiB would be 4.9%
+     * over a 200 MB limit and refused.
+     */
     @Test
-    void fileSizeLimits_areTheDecimalMegabytesTheVendorsState_notMebibytes() {
-        // 200 MiB is 209,715,200 bytes: a shard between the two would be refused by Azure.
+    void vendorFileLimits_areDecimalMegabytes_asTheVendorsStateThem() {
+        assertThat(Vendor.OPENAI.limits().maxBytesPerShard()).isEqualTo(200_000_000L);
         assertThat(Vendor.azure(null, Vendor.Auth.API_KEY).limits().maxBytesPerShard())
                 .isEqualTo(200_000_000L);
-        assertThat(Vendor.TOGETHER.limits().maxBytesPerShard()).isEqualTo(100_000_000L);
         assertThat(Vendor.MISTRAL.limits().maxBytesPerShard()).isEqualTo(200_000_000L);
+        assertThat(Vendor.TOGETHER.limits().maxBytesPerShard()).isEqualTo(100_000_000L);
+        assertThat(Vendor.GROQ.limits()).isEqualTo(Vendor.OPENAI_LIMITS);
     }
 }

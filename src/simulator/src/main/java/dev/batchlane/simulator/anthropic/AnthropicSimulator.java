@@ -835,6 +835,15 @@ public final class AnthropicSimulator implements AutoCloseable {
         return SimHttp.send(ex, status, "application/json", body);
     }
 
+    /**
+     * Logs a call before its answer is written: a client that has its answer must find its call in
+     * {@link #requestLog()}, or a test reading the log right after the answer races the handler.
+     */
+    private void record(HttpExchange ex, int status) {
+        requestLog.add(
+                ex.getRequestMethod() + " " + ex.getRequestURI().getPath() + " -> " + status);
+    }
+
     /** A request body that refuses to be read past {@code cap} bytes. */
     private static final class CappedBody extends java.io.FilterInputStream {
         static final class TooLarge extends IOException {
@@ -868,14 +877,5 @@ public final class AnthropicSimulator implements AutoCloseable {
             }
             return n;
         }
-    }
-
-    /**
-     * Logs a call before its answer is written: a client that has its answer must find its call in
-     * {@link #requestLog()}, or a test reading the log right after the answer races the handler.
-     */
-    private void record(HttpExchange ex, int status) {
-        requestLog.add(
-                ex.getRequestMethod() + " " + ex.getRequestURI().getPath() + " -> " + status);
     }
 }

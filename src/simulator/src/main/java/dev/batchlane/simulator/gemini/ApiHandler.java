@@ -36,8 +36,7 @@ final class ApiHandler {
         try {
             route(ex, method, path, Wire.query(ex.getRequestURI().getRawQuery()));
         } catch (Wire.ConnectionDropped e) {
-            // The call took effect; the connection closes without an answer.
-            wire.requestLog.add(method + " " + path + " -> reset");
+            // The call took effect and was logged; the connection closes without an answer.
         } catch (RuntimeException | Error e) {
             System.err.println("gemini simulator: " + method + " " + path + " failed: " + e);
             wire.send(ex, 500, Wire.error(500, "INTERNAL", "simulator failure: " + e.getMessage()));

@@ -156,6 +156,8 @@ final class Wire {
     int lose(HttpExchange ex, FaultPlan.CallFault f, String operation, byte[] whole)
             throws IOException {
         if (f.status == 0) {
+            requestLog.add(
+                    ex.getRequestMethod() + " " + ex.getRequestURI().getRawPath() + " -> reset");
             throw new ConnectionDropped();
         }
         if (f.status == 200) {
