@@ -113,6 +113,7 @@ public final class BedrockSimulator implements AutoCloseable {
     private final List<Recorded> requests = new CopyOnWriteArrayList<>();
     private final List<RecordFault> recordFaults = new CopyOnWriteArrayList<>();
     private final Map<String, int[]> callFaults = new HashMap<>();
+    private final Map<String, SlowCalls> slowCalls = new HashMap<>();
     private int expireNext;
     private int partialNext;
     private double partialFraction;
@@ -316,6 +317,33 @@ public final class BedrockSimulator implements AutoCloseable {
         callFaults.put(operation, new int[] {status, count});
     }
 
+    /**
+     * The next {@code count} calls of an operation (invoke, converse, ...) are slow: each is run
+     * and recorded at once, as the model runs (and bills) as soon as the call arrives, and its
+     * answer is held back for {@code delay} of real time, so a client that gives up early has lost
+     * an answer to a call that took effect. This knob sleeps because it stands for the wire; tests
+     * use it with a client timeout well below {@code delay}, never to measure a duration.
+     */
+    public synchronized void slowNextCalls(String operation, Duration delay, int count) {
+        slowCalls.put(operation, new SlowCalls(delay, count));
+    }
+
+    private record SlowCalls(Duration delay, int count) {}
+
+    private synchronized Duration takeSlow(String operation) {
+        SlowCalls s = slowCalls.get(operation);
+        if (s == null || s.count() <= 0) {
+            return Duration.ZERO;
+        }
+        slowCalls.put(operation, new SlowCalls(s.delay(), s.count() - 1));
+        return s.delay();
+    }
+
+    /** Calls of an operation as they arrived, faulted and slow ones included. */
+    public int calls(String operation) {
+        return (int) requests.stream().filter(r -> operation.equals(r.operation())).count();
+    }
+
     public void setStepDuration(Duration stepDuration) {
         this.stepDuration = stepDuration;
     }
@@ -421,6 +449,14 @@ public final class BedrockSimulator implements AutoCloseable {
                         text,
                         lost == 0 ? 0 : answer.status,
                         answer.body));
+        Duration slow = operation == null ? Duration.ZERO : takeSlow(operation);
+        if (!slow.isZero()) {
+            try {
+                Thread.sleep(slow.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (lost == 0) {
             // The job exists; the connection closes without an answer.
             ex.close();
