@@ -8,7 +8,9 @@ import java.util.Optional;
 /**
  * Where the lane's Bedrock work lives. {@code roleArn} is the service role Bedrock assumes to read
  * the input prefix and write the output prefix of the lane's own {@code bucket}; nothing leaves the
- * account. Endpoints are set only to point at a local simulator.
+ * account. Endpoints are set only to point at a local simulator. {@code requestTimeout} bounds
+ * every call (one runtime call's worst case); {@code onDemandStepBudget} is the time one poll gives
+ * an on-demand step, which starts no call that could outlast it.
  */
 public record BedrockConfig(
         String region,
@@ -22,7 +24,40 @@ public record BedrockConfig(
         int onDemandRecordsPerCall,
         Optional<URI> controlEndpoint,
         Optional<URI> runtimeEndpoint,
-        Duration requestTimeout) {
+        Duration requestTimeout,
+        Duration onDemandStepBudget) {
+
+    /** The time one poll gives an on-demand step, when none is set. */
+    public static final Duration DEFAULT_ON_DEMAND_STEP_BUDGET = Duration.ofSeconds(120);
+
+    public BedrockConfig(
+            String region,
+            String bucket,
+            String roleArn,
+            String inputPrefix,
+            String outputPrefix,
+            String defaultModel,
+            BedrockQuotas quotas,
+            int timeoutHours,
+            int onDemandRecordsPerCall,
+            Optional<URI> controlEndpoint,
+            Optional<URI> runtimeEndpoint,
+            Duration requestTimeout) {
+        this(
+                region,
+                bucket,
+                roleArn,
+                inputPrefix,
+                outputPrefix,
+                defaultModel,
+                quotas,
+                timeoutHours,
+                onDemandRecordsPerCall,
+                controlEndpoint,
+                runtimeEndpoint,
+                requestTimeout,
+                DEFAULT_ON_DEMAND_STEP_BUDGET);
+    }
 
     public BedrockConfig {
         Objects.requireNonNull(region, "region");
@@ -47,6 +82,8 @@ public record BedrockConfig(
         controlEndpoint = controlEndpoint == null ? Optional.empty() : controlEndpoint;
         runtimeEndpoint = runtimeEndpoint == null ? Optional.empty() : runtimeEndpoint;
         requestTimeout = requestTimeout == null ? Duration.ofSeconds(60) : requestTimeout;
+        onDemandStepBudget =
+                onDemandStepBudget == null ? DEFAULT_ON_DEMAND_STEP_BUDGET : onDemandStepBudget;
     }
 
     private static String slashed(String prefix) {

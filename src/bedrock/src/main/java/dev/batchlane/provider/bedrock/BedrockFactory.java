@@ -2,10 +2,12 @@ package dev.batchlane.provider.bedrock;
 
 import dev.batchlane.core.catalogue.ProviderContext;
 import java.time.Duration;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.bedrock.BedrockClient;
 import software.amazon.awssdk.services.bedrockruntime.BedrockRuntimeClient;
+import software.amazon.awssdk.services.bedrockruntime.BedrockRuntimeClientBuilder;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /** Builds the Bedrock adapter and its AWS SDK clients from the provider's settings. */
@@ -36,14 +38,13 @@ final class BedrockFactory {
                         context.integer("on-demand-records-per-poll", 20),
                         endpoint,
                         endpoint,
-                        timeout);
+                        timeout,
+                        context.duration(
+                                "on-demand-step", BedrockConfig.DEFAULT_ON_DEMAND_STEP_BUDGET));
         var http = UrlConnectionHttpClient.builder().socketTimeout(timeout);
         var control =
                 BedrockClient.builder().httpClientBuilder(http).region(Region.of(context.region()));
-        var runtime =
-                BedrockRuntimeClient.builder()
-                        .httpClientBuilder(http)
-                        .region(Region.of(context.region()));
+        var runtime = runtimeClient(timeout).region(Region.of(context.region()));
         endpoint.ifPresent(
                 e -> {
                     control.endpointOverride(e);
@@ -51,5 +52,20 @@ final class BedrockFactory {
                 });
         return new BedrockProvider(
                 config, control.build(), runtime.build(), context.resource(S3Client.class));
+    }
+
+    /**
+     * The bedrock-runtime client for model calls: one attempt per call (a model call is billed
+     * whether or not its answer arrives, so the SDK must never send it again by itself) and the
+     * whole call bounded by {@code timeout}, the worst case an on-demand step plans for.
+     */
+    static BedrockRuntimeClientBuilder runtimeClient(Duration timeout) {
+        return BedrockRuntimeClient.builder()
+                .httpClientBuilder(UrlConnectionHttpClient.builder().socketTimeout(timeout))
+                .overrideConfiguration(
+                        c ->
+                                c.retryStrategy(AwsRetryStrategy.doNotRetry())
+                                        .apiCallTimeout(timeout)
+                                        .apiCallAttemptTimeout(timeout));
     }
 }

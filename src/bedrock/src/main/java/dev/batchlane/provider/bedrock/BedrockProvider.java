@@ -78,12 +78,27 @@ public final class BedrockProvider implements BatchProvider {
     private final S3Client s3;
     private final OnDemandRun onDemand;
     private final BedrockContract contract;
+    private final java.time.Clock clock;
 
     public BedrockProvider(
             BedrockConfig config,
             BedrockClient bedrock,
             BedrockRuntimeClient runtime,
             S3Client s3) {
+        this(config, bedrock, runtime, s3, java.time.Clock.systemUTC());
+    }
+
+    /**
+     * @param clock tells an on-demand step how much of its {@link
+     *     BedrockConfig#onDemandStepBudget()} is left before each call
+     */
+    BedrockProvider(
+            BedrockConfig config,
+            BedrockClient bedrock,
+            BedrockRuntimeClient runtime,
+            S3Client s3,
+            java.time.Clock clock) {
+        this.clock = clock;
         this.config = config;
         this.bedrock = bedrock;
         this.s3 = s3;
@@ -303,7 +318,7 @@ public final class BedrockProvider implements BatchProvider {
     @Override
     public BatchView retrieve(String batchId) {
         if (batchId.startsWith(ON_DEMAND)) {
-            return onDemand.step(batchId);
+            return onDemand.step(batchId, clock.instant().plus(config.onDemandStepBudget()), clock);
         }
         GetModelInvocationJobResponse job;
         try {
@@ -540,8 +555,9 @@ public final class BedrockProvider implements BatchProvider {
     @Override
     public void cancel(String batchId) {
         if (batchId.startsWith(ON_DEMAND)) {
-            // Nothing runs between polls; a shard on demand finishes within a few polls and is
-            // kept.
+            // Nothing runs between polls: the marker makes the next step start no call and end the
+            // run CANCELLED with the lines already written, which are joined.
+            onDemand.cancel(batchId);
             return;
         }
         try {

@@ -12,8 +12,9 @@ import java.util.Optional;
  * Amazon Bedrock batch inference on the lane's own bucket, lines {@code {recordId, modelInput}}: no
  * key, the functions' roles and a service role Bedrock assumes. Settings: {@code role-arn}, {@code
  * default-model}, {@code input-prefix}, {@code output-prefix}, {@code timeout-hours}, {@code
- * on-demand-records-per-poll}, {@code endpoint} (a local simulator), {@code timeout} and {@code
- * quotas.*} (the account's per-model quotas as Service Quotas shows them).
+ * on-demand-records-per-poll}, {@code on-demand-step} (the time one poll gives an on-demand step),
+ * {@code endpoint} (a local simulator), {@code timeout} (every call's bound) and {@code quotas.*}
+ * (the account's per-model quotas as Service Quotas shows them).
  */
 public final class BedrockRegistration implements ProviderRegistration {
     /** Where shards are copied for Bedrock to read, and where it writes: the role's only reach. */

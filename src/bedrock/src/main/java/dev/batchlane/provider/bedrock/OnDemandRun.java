@@ -13,8 +13,15 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -29,17 +36,35 @@ import software.amazon.awssdk.services.bedrockruntime.model.InvokeModelResponse;
 import software.amazon.awssdk.services.bedrockruntime.model.Message;
 import software.amazon.awssdk.services.bedrockruntime.model.SystemContentBlock;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * A shard too small for a batch job, run record by record through bedrock-runtime (InvokeModel or
- * Converse, as the file's format says). It advances on each poll by at most {@code
- * onDemandRecordsPerCall} records, so no poll invocation runs long, and writes each step's records
- * as one {@code records-<first>.jsonl.out} object in the batch output format (with {@code
- * "onDemand": true}), named by its first record: a step repeated by an overlapping poll rewrites
- * the same object rather than adding lines. A throttled call ends the step early; the next poll
- * goes on from there. When every record has its line, {@code manifest.json.out} is written as
- * Bedrock writes it and the run is {@code COMPLETED}.
+ * Converse, as the file's format says), in the batch output format (with {@code "onDemand": true})
+ * so results and cleanup are one path. Each record is invoked at most once, because a model call is
+ * billed whether or not its answer comes back:
+ *
+ * <ul>
+ *   <li>before a call, {@code record-<n>.started} is written; after it, the record's line is
+ *       written at once as {@code record-<n>.jsonl.out}, so a step cut short keeps what it paid
+ *       for, and a step run again (an overlapping poll, a retried read) skips it;
+ *   <li>a record found started without a line lost its answer after the call left: it may have run
+ *       and been billed, so it ends with {@value #OUTCOME_UNKNOWN} and is never invoked again; so
+ *       does a call that timed out or failed with a server error (the runtime client makes one
+ *       attempt, see {@link BedrockFactory#runtimeClient});
+ *   <li>only a call refused before the model ran (throttled, not reached) is taken back (its marker
+ *       deleted) and tried by a later poll;
+ *   <li>a step starts a call only while the time left before its deadline exceeds one call's worst
+ *       case ({@link BedrockConfig#requestTimeout()}) plus {@link #MARGIN};
+ *   <li>a cancel ({@code cancel-requested} in the folder) stops further calls; the run ends {@code
+ *       CANCELLED} with the lines it wrote, which are joined.
+ * </ul>
+ *
+ * When every record has its line, {@code manifest.json.out} is written as Bedrock writes it and the
+ * run is {@code COMPLETED}. Lines of the older {@code records-<first>.jsonl.out} objects (one per
+ * step) are read as the records they hold.
  */
 final class OnDemandRun {
     private static final System.Logger LOG = System.getLogger(OnDemandRun.class.getName());
@@ -51,6 +76,14 @@ final class OnDemandRun {
      */
     static final String STATUS = "OnDemand";
 
+    /** The error code of a record whose call left and whose answer was lost; final. */
+    static final String OUTCOME_UNKNOWN = "on_demand_outcome_unknown";
+
+    /** Room kept after one call's worst case for writing its line before the deadline. */
+    static final Duration MARGIN = Duration.ofSeconds(10);
+
+    static final String CANCEL_MARKER = "cancel-requested";
+
     private final BedrockConfig config;
     private final BedrockRuntimeClient runtime;
     private final S3Client s3;
@@ -61,95 +94,165 @@ final class OnDemandRun {
         this.s3 = s3;
     }
 
-    /** {@code ondemand|<type>|<model>|<input key>}; the model may hold ':' but never '|'. */
-    BatchView step(String batchId) {
+    /**
+     * Advances the run by at most {@code onDemandRecordsPerCall} records, starting no call that
+     * could end after {@code deadline} as {@code clock} tells time.
+     *
+     * @param batchId {@code ondemand|<type>|<model>|<input key>}; the model may hold ':' but never
+     *     '|'
+     */
+    BatchView step(String batchId, Instant deadline, Clock clock) {
         String[] parts = batchId.split("\\|", 4);
         InvocationType type = InvocationType.parse(parts[1]);
         String model = parts[2];
         String inputKey = parts[3];
         String folder = outputFolder(inputKey);
         List<String> records = readInput(inputKey);
-        List<String> done = new ArrayList<>();
-        long doneCount = 0;
+        Map<Integer, JsonNode> outcomes = new TreeMap<>();
+        Set<Integer> started = new HashSet<>();
+        boolean cancelled = false;
+        for (S3Object o :
+                s3.listObjectsV2Paginator(l -> l.bucket(config.bucket()).prefix(folder))
+                        .contents()) {
+            String name = o.key().substring(folder.length());
+            if (name.equals(CANCEL_MARKER)) {
+                cancelled = true;
+            } else if (name.startsWith("record-") && name.endsWith(".started")) {
+                started.add(indexOf(name, ".started"));
+            } else if (name.startsWith("record-") && name.endsWith(".jsonl.out")) {
+                for (String line : readLines(o.key())) {
+                    if (!line.isBlank()) {
+                        outcomes.put(indexOf(name, ".jsonl.out"), readTree(line));
+                    }
+                }
+            } else if (name.startsWith("records-") && name.endsWith(".jsonl.out")) {
+                int i = Integer.parseInt(name.substring(8, name.length() - 10));
+                for (String line : readLines(o.key())) {
+                    if (!line.isBlank()) {
+                        outcomes.put(i++, readTree(line));
+                    }
+                }
+            }
+        }
+        for (int i : started) {
+            if (!outcomes.containsKey(i) && i < records.size()) {
+                ObjectNode line =
+                        unknown(
+                                readTree(records.get(i)),
+                                i,
+                                inputKey,
+                                model,
+                                "a step ended between the call and the write of its answer");
+                put(lineKey(folder, i), line + "\n");
+                outcomes.put(i, line);
+            }
+        }
+        Duration worstCall = config.requestTimeout().plus(MARGIN);
+        int ran = 0;
+        for (int i = 0; i < records.size() && !cancelled; i++) {
+            if (outcomes.containsKey(i)) {
+                continue;
+            }
+            if (ran >= config.onDemandRecordsPerCall()) {
+                break;
+            }
+            Duration left = Duration.between(clock.instant(), deadline);
+            if (left.compareTo(worstCall) < 0) {
+                LOG.log(
+                        Level.INFO,
+                        "on-demand run {0}: {1}s left before the step''s deadline, less than one"
+                                + " call''s worst case ({2}s); the next poll goes on at record {3}",
+                        inputKey,
+                        left.toSeconds(),
+                        worstCall.toSeconds(),
+                        i + 1);
+                break;
+            }
+            if (ran > 0 && exists(folder + CANCEL_MARKER)) {
+                cancelled = true;
+                break;
+            }
+            JsonNode record = readTree(records.get(i));
+            put(folder + String.format("record-%06d.started", i), "");
+            ObjectNode line = BedrockProvider.JSON.createObjectNode();
+            line.set("recordId", record.get("recordId"));
+            line.set("modelInput", record.get("modelInput"));
+            try {
+                JsonNode output =
+                        type == InvocationType.CONVERSE
+                                ? converse(model, record.path("modelInput"))
+                                : invoke(model, record.path("modelInput"));
+                line.set("modelOutput", output);
+            } catch (AwsServiceException e) {
+                if (e.isThrottlingException() || e.statusCode() == 429) {
+                    // Refused before the model ran: taken back for a later poll.
+                    delete(folder + String.format("record-%06d.started", i));
+                    LOG.log(
+                            Level.INFO,
+                            "on-demand run {0}: throttled after {1} record(s); the next poll goes on",
+                            inputKey,
+                            ran);
+                    break;
+                }
+                String message =
+                        e.awsErrorDetails() == null
+                                ? String.valueOf(e.getMessage())
+                                : String.valueOf(e.awsErrorDetails().errorMessage());
+                if (e.statusCode() >= 500 || e.statusCode() == 408) {
+                    line =
+                            unknown(
+                                    record,
+                                    i,
+                                    inputKey,
+                                    model,
+                                    "the call failed with " + e.statusCode() + ": " + message);
+                } else {
+                    ObjectNode error = line.putObject("error");
+                    error.put("errorCode", e.statusCode());
+                    error.put("errorMessage", message);
+                }
+            } catch (SdkException e) {
+                if (notSent(e)) {
+                    delete(folder + String.format("record-%06d.started", i));
+                    LOG.log(
+                            Level.WARNING,
+                            "on-demand run {0}: record {1} could not reach bedrock-runtime ({2});"
+                                    + " the next poll tries it",
+                            inputKey,
+                            i + 1,
+                            e.getMessage());
+                    break;
+                }
+                line = unknown(record, i, inputKey, model, String.valueOf(e.getMessage()));
+            } catch (IllegalArgumentException e) {
+                // Refused here, before any call: final, as Bedrock's validation would be.
+                ObjectNode error = line.putObject("error");
+                error.put("errorCode", 400);
+                error.put("errorMessage", String.valueOf(e.getMessage()));
+            }
+            line.put("onDemand", true);
+            put(lineKey(folder, i), line + "\n");
+            outcomes.put(i, line);
+            ran++;
+        }
         long succeeded = 0;
         long errors = 0;
         long inTokens = 0;
         long outTokens = 0;
-        for (S3Object o :
-                s3.listObjectsV2Paginator(l -> l.bucket(config.bucket()).prefix(folder))
-                        .contents()) {
-            if (o.key().endsWith(".jsonl.out")) {
-                done.add(o.key());
+        for (JsonNode n : outcomes.values()) {
+            if (n.has("modelOutput")) {
+                succeeded++;
+                var u = BedrockProvider.usageOf(n.get("modelOutput"));
+                inTokens += u.inputTokens();
+                outTokens += u.outputTokens();
+            } else {
+                errors++;
             }
         }
-        for (String key : done) {
-            for (String line : readLines(key)) {
-                JsonNode n = readTree(line);
-                doneCount++;
-                if (n.has("modelOutput")) {
-                    succeeded++;
-                    var u = BedrockProvider.usageOf(n.get("modelOutput"));
-                    inTokens += u.inputTokens();
-                    outTokens += u.outputTokens();
-                } else {
-                    errors++;
-                }
-            }
-        }
-        if (doneCount < records.size()) {
-            int first = (int) doneCount;
-            StringBuilder out = new StringBuilder();
-            int ran = 0;
-            for (int i = first; i < records.size() && ran < config.onDemandRecordsPerCall(); i++) {
-                JsonNode record = readTree(records.get(i));
-                ObjectNode line = BedrockProvider.JSON.createObjectNode();
-                line.set("recordId", record.get("recordId"));
-                line.set("modelInput", record.get("modelInput"));
-                try {
-                    JsonNode output =
-                            type == InvocationType.CONVERSE
-                                    ? converse(model, record.path("modelInput"))
-                                    : invoke(model, record.path("modelInput"));
-                    line.set("modelOutput", output);
-                    succeeded++;
-                    var u = BedrockProvider.usageOf(output);
-                    inTokens += u.inputTokens();
-                    outTokens += u.outputTokens();
-                } catch (AwsServiceException e) {
-                    if (e.isThrottlingException() || e.statusCode() == 429) {
-                        LOG.log(
-                                Level.INFO,
-                                "on-demand run {0}: throttled after {1} record(s); the next poll goes on",
-                                inputKey,
-                                ran);
-                        break;
-                    }
-                    ObjectNode error = line.putObject("error");
-                    error.put("errorCode", e.statusCode());
-                    error.put(
-                            "errorMessage",
-                            e.awsErrorDetails() == null
-                                    ? String.valueOf(e.getMessage())
-                                    : String.valueOf(e.awsErrorDetails().errorMessage()));
-                    errors++;
-                } catch (SdkException | IllegalArgumentException e) {
-                    ObjectNode error = line.putObject("error");
-                    error.put("errorCode", e instanceof IllegalArgumentException ? 400 : 500);
-                    error.put("errorMessage", String.valueOf(e.getMessage()));
-                    errors++;
-                }
-                line.put("onDemand", true);
-                out.append(line).append('\n');
-                ran++;
-            }
-            if (ran > 0) {
-                String key = folder + String.format("records-%06d.jsonl.out", first);
-                put(key, out.toString());
-                doneCount += ran;
-            }
-        }
+        long doneCount = outcomes.size();
         BatchCounts counts = new BatchCounts(records.size(), succeeded, errors);
-        if (doneCount < records.size()) {
+        boolean complete = doneCount >= records.size();
+        if (!complete && !cancelled) {
             return new BatchView(batchId, BatchState.RUNNING, STATUS, counts, null, null, null);
         }
         ObjectNode manifest = BedrockProvider.JSON.createObjectNode();
@@ -161,7 +264,68 @@ final class OnDemandRun {
         manifest.put("outputTokenCount", outTokens);
         manifest.put("onDemand", true);
         put(folder + "manifest.json.out", manifest.toString());
-        return new BatchView(batchId, BatchState.COMPLETED, STATUS, counts, folder, null, null);
+        return new BatchView(
+                batchId,
+                complete ? BatchState.COMPLETED : BatchState.CANCELLED,
+                STATUS,
+                counts,
+                folder,
+                null,
+                null);
+    }
+
+    /** Stops further calls of the run: the next step starts none and ends it CANCELLED. */
+    void cancel(String batchId) {
+        put(outputFolder(batchId.split("\\|", 4)[3]) + CANCEL_MARKER, "");
+    }
+
+    private static String lineKey(String folder, int index) {
+        return folder + String.format("record-%06d.jsonl.out", index);
+    }
+
+    private static int indexOf(String name, String suffix) {
+        return Integer.parseInt(
+                name.substring("record-".length(), name.length() - suffix.length()));
+    }
+
+    /** A final failure line for a record whose call left and whose answer is lost. */
+    private static ObjectNode unknown(
+            JsonNode record, int index, String inputKey, String model, String why) {
+        ObjectNode line = BedrockProvider.JSON.createObjectNode();
+        line.set("recordId", record.get("recordId"));
+        line.set("modelInput", record.get("modelInput"));
+        ObjectNode error = line.putObject("error");
+        error.put("errorCode", OUTCOME_UNKNOWN);
+        error.put(
+                "errorMessage",
+                OUTCOME_UNKNOWN
+                        + ": record "
+                        + record.path("recordId").asText("(no recordId)")
+                        + " (line "
+                        + (index + 1)
+                        + " of "
+                        + inputKey
+                        + ") was sent to "
+                        + model
+                        + " and its answer was lost ("
+                        + why
+                        + "); it may have run and been billed, so it is not invoked again");
+        line.put("onDemand", true);
+        return line;
+    }
+
+    /**
+     * Whether a client-side failure happened before the request left: only a refused connection
+     * says so; a timeout or a broken connection may follow a call that ran.
+     */
+    private static boolean notSent(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException
+                    || t instanceof java.net.UnknownHostException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     String outputFolder(String inputKey) {
@@ -284,6 +448,31 @@ final class OnDemandRun {
                     RequestBody.fromString(body, StandardCharsets.UTF_8));
         } catch (SdkException e) {
             throw BedrockProvider.failure("on-demand write " + key, e);
+        }
+    }
+
+    private boolean exists(String key) {
+        try {
+            s3.headObject(h -> h.bucket(config.bucket()).key(key));
+            return true;
+        } catch (NoSuchKeyException e) {
+            return false;
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                return false;
+            }
+            throw BedrockProvider.failure("on-demand read " + key, e);
+        } catch (SdkException e) {
+            throw BedrockProvider.failure("on-demand read " + key, e);
+        }
+    }
+
+    private void delete(String key) {
+        try {
+            s3.deleteObject(d -> d.bucket(config.bucket()).key(key));
+        } catch (SdkException e) {
+            // Left in place, the marker makes the record's outcome unknown: never a second call.
+            LOG.log(Level.WARNING, "on-demand run: deleting {0} failed: {1}", key, e.getMessage());
         }
     }
 

@@ -91,13 +91,16 @@ class BedrockProviderTest {
                         .credentialsProvider(CREDS)
                         .httpClientBuilder(UrlConnectionHttpClient.builder())
                         .build();
-        runtime =
-                BedrockRuntimeClient.builder()
-                        .endpointOverride(endpoint)
-                        .region(Region.US_EAST_1)
-                        .credentialsProvider(CREDS)
-                        .httpClientBuilder(UrlConnectionHttpClient.builder())
-                        .build();
+        // The client the factory builds for the functions: one attempt per model call.
+        runtime = runtimeClient(Duration.ofSeconds(30));
+    }
+
+    private static BedrockRuntimeClient runtimeClient(Duration timeout) {
+        return BedrockFactory.runtimeClient(timeout)
+                .endpointOverride(URI.create(sim.endpoint()))
+                .region(Region.US_EAST_1)
+                .credentialsProvider(CREDS)
+                .build();
     }
 
     @AfterAll
@@ -118,6 +121,38 @@ class BedrockProviderTest {
                         bedrock,
                         runtime,
                         s3);
+    }
+
+    private static BedrockConfig onDemandConfig(Duration callTimeout, Duration stepBudget) {
+        return new BedrockConfig(
+                "us-east-1",
+                BUCKET,
+                ROLE,
+                "bedrock/input/",
+                "bedrock/output/",
+                CLAUDE,
+                new BedrockQuotas(100, 50_000, 50_000, 1L << 30, 5L << 30, 1000),
+                24,
+                4,
+                Optional.empty(),
+                Optional.empty(),
+                callTimeout,
+                stepBudget);
+    }
+
+    /** The folder an on-demand run writes its lines and markers to. */
+    private static String onDemandFolder(Submission s) {
+        String rest = s.batchId().split("\\|", 4)[3].substring("bedrock/input/".length());
+        return "bedrock/output/" + rest.substring(0, rest.indexOf('/')) + "/ondemand/";
+    }
+
+    /** Calls since the {@code from}-th request that carried this test's record (ids end in n). */
+    private static long invokesOf(String recordId, int from) {
+        List<BedrockSimulator.Recorded> all = sim.requests();
+        return all.subList(from, all.size()).stream()
+                .filter(r -> r.operation().equals("invoke"))
+                .filter(r -> r.requestBody().contains("\"score " + recordId.substring(1) + "\""))
+                .count();
     }
 
     private static BedrockConfig config(BedrockQuotas quotas) {
@@ -329,6 +364,227 @@ class BedrockProviderTest {
         assertThat(results(v))
                 .extracting(LineResult::customId)
                 .containsExactlyInAnyOrder("t0", "t1", "t2", "t3", "t4", "t5");
+    }
+
+    /** A poll's function that is stopped after {@code reads} readings of its clock. */
+    private static final class DyingClock extends java.time.Clock {
+        private final AtomicInteger reads;
+
+        DyingClock(int reads) {
+            this.reads = new AtomicInteger(reads);
+        }
+
+        @Override
+        public Instant instant() {
+            if (reads.getAndDecrement() <= 0) {
+                throw new IllegalStateException("the poll function timed out here");
+            }
+            return Instant.parse("2026-12-01T10:00:00Z");
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+    }
+
+    @Test
+    void onDemand_aStepCutShortKeepsEveryLineItPaidFor_andTheNextStepNeverInvokesThemAgain() {
+        int from = sim.requests().size();
+        Payload p = staged(4, "k");
+        Submission s =
+                provider.submit(
+                        p,
+                        BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true),
+                        meta(p));
+        int calls = sim.calls("invoke");
+        BedrockProvider dying =
+                new BedrockProvider(
+                        onDemandConfig(Duration.ofSeconds(30), Duration.ofMinutes(2)),
+                        bedrock,
+                        runtime,
+                        s3,
+                        new DyingClock(3));
+        // The step's function dies before its third call: two records ran and were billed.
+        assertThatThrownBy(() -> dying.retrieve(s.batchId()))
+                .hasMessageContaining("timed out here");
+        assertThat(sim.calls("invoke") - calls).isEqualTo(2);
+        assertThat(keys(onDemandFolder(s)))
+                .as("each record's line is written as its call completes")
+                .contains(
+                        onDemandFolder(s) + "record-000000.jsonl.out",
+                        onDemandFolder(s) + "record-000001.jsonl.out");
+
+        BatchView done = provider.retrieve(s.batchId());
+        assertThat(done.state()).isEqualTo(BatchState.COMPLETED);
+        assertThat(sim.calls("invoke") - calls).as("each record invoked once").isEqualTo(4);
+        assertThat(List.of("k0", "k1", "k2", "k3"))
+                .allMatch(id -> invokesOf(id, from) == 1, "invoked exactly once");
+        assertThat(results(done))
+                .extracting(LineResult::customId)
+                .containsExactlyInAnyOrder("k0", "k1", "k2", "k3");
+    }
+
+    @Test
+    void onDemand_aRecordStartedWithoutALine_endsOutcomeUnknown_andIsNeverInvokedAgain() {
+        int from = sim.requests().size();
+        Payload p = staged(3, "u");
+        Submission s =
+                provider.submit(
+                        p,
+                        BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true),
+                        meta(p));
+        // An earlier step sent record u1 and died before writing its answer.
+        s3.putObject(
+                r -> r.bucket(BUCKET).key(onDemandFolder(s) + "record-000001.started"),
+                RequestBody.fromString(""));
+        int calls = sim.calls("invoke");
+        BatchView done = provider.retrieve(s.batchId());
+        assertThat(done.state()).isEqualTo(BatchState.COMPLETED);
+        assertThat(sim.calls("invoke") - calls).isEqualTo(2);
+        assertThat(invokesOf("u1", from)).isZero();
+        LineResult u1 =
+                results(done).stream().filter(l -> l.customId().equals("u1")).findFirst().get();
+        assertThat(u1.outcome()).isEqualTo(Outcome.FAILED);
+        assertThat(u1.failureKind())
+                .as("final: a resubmission would invoke it again")
+                .isEqualTo(dev.batchlane.core.provider.FailureKind.FINAL);
+        assertThat(u1.errorJson())
+                .contains(OnDemandRun.OUTCOME_UNKNOWN)
+                .contains("u1")
+                .contains(p.name().replace(".jsonl", ""));
+        assertThat(provider.manifest(done.outputFileId()).succeeded()).isEqualTo(2);
+    }
+
+    @Test
+    void onDemand_aTimedOutModelCallIsSentOnce_andEndsOutcomeUnknown() {
+        int from = sim.requests().size();
+        Payload p = staged(3, "w");
+        Submission s =
+                provider.submit(
+                        p,
+                        BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true),
+                        meta(p));
+        BedrockRuntimeClient impatient = runtimeClient(Duration.ofSeconds(1));
+        try {
+            BedrockProvider lane =
+                    new BedrockProvider(
+                            onDemandConfig(Duration.ofSeconds(1), Duration.ofMinutes(2)),
+                            bedrock,
+                            impatient,
+                            s3);
+            // The model runs (and bills) the first call; its answer comes after the client left.
+            sim.slowNextCalls("invoke", Duration.ofSeconds(4), 1);
+            int calls = sim.calls("invoke");
+            BatchView done = lane.retrieve(s.batchId());
+            assertThat(sim.calls("invoke") - calls)
+                    .as("the SDK does not send a timed-out model call again")
+                    .isEqualTo(3);
+            assertThat(invokesOf("w0", from)).isEqualTo(1);
+            assertThat(done.state()).isEqualTo(BatchState.COMPLETED);
+            LineResult w0 =
+                    results(done).stream().filter(l -> l.customId().equals("w0")).findFirst().get();
+            assertThat(w0.errorJson()).contains(OnDemandRun.OUTCOME_UNKNOWN);
+            assertThat(w0.failureKind()).isEqualTo(dev.batchlane.core.provider.FailureKind.FINAL);
+        } finally {
+            sim.slowNextCalls("invoke", Duration.ZERO, 0);
+            impatient.close();
+        }
+    }
+
+    @Test
+    void onDemand_aServerErrorIsNotRetriedByTheClient() {
+        int from = sim.requests().size();
+        Payload p = staged(2, "e");
+        Submission s =
+                provider.submit(
+                        p,
+                        BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true),
+                        meta(p));
+        sim.failNextCalls("invoke", 500, 1);
+        int calls = sim.calls("invoke");
+        BatchView done = provider.retrieve(s.batchId());
+        assertThat(sim.calls("invoke") - calls).isEqualTo(2);
+        assertThat(invokesOf("e0", from)).isEqualTo(1);
+        assertThat(done.state()).isEqualTo(BatchState.COMPLETED);
+        assertThat(results(done))
+                .filteredOn(l -> l.customId().equals("e0"))
+                .singleElement()
+                .satisfies(l -> assertThat(l.errorJson()).contains(OnDemandRun.OUTCOME_UNKNOWN));
+    }
+
+    @Test
+    void onDemand_aStepStartsNoCallThatCouldOutlastItsDeadline() {
+        Payload p = staged(5, "d");
+        Submission s =
+                provider.submit(
+                        p,
+                        BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true),
+                        meta(p));
+        // Every model call takes 40 s of the step's time: the clock moves with the simulator.
+        int base = sim.runtimeCalls();
+        Instant start = Instant.parse("2026-12-01T10:00:00Z");
+        java.time.Clock slowCalls =
+                new java.time.Clock() {
+                    @Override
+                    public Instant instant() {
+                        return start.plusSeconds(40L * (sim.runtimeCalls() - base));
+                    }
+
+                    @Override
+                    public java.time.ZoneId getZone() {
+                        return java.time.ZoneOffset.UTC;
+                    }
+
+                    @Override
+                    public java.time.Clock withZone(java.time.ZoneId zone) {
+                        return this;
+                    }
+                };
+        // 100 s per step, 30 s a call at worst plus the 10 s margin: a third call would start at
+        // 80 s with 20 s left, so the step stops after two of its four records.
+        BedrockProvider timed =
+                new BedrockProvider(
+                        onDemandConfig(Duration.ofSeconds(30), Duration.ofSeconds(100)),
+                        bedrock,
+                        runtime,
+                        s3,
+                        slowCalls);
+        assertThat(timed.retrieve(s.batchId()).state()).isEqualTo(BatchState.RUNNING);
+        assertThat(sim.runtimeCalls() - base).isEqualTo(2);
+        // The next poll's step has its own deadline, 100 s after it starts (at 80 s).
+        assertThat(timed.retrieve(s.batchId()).state()).isEqualTo(BatchState.RUNNING);
+        assertThat(sim.runtimeCalls() - base).isEqualTo(4);
+    }
+
+    @Test
+    void onDemand_cancelStopsFurtherCalls_andWhatRanIsKeptForTheJoin() {
+        Payload p = staged(6, "c");
+        Submission s =
+                provider.submit(
+                        p,
+                        BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true),
+                        meta(p));
+        int calls = sim.calls("invoke");
+        assertThat(provider.retrieve(s.batchId()).state()).isEqualTo(BatchState.RUNNING);
+        assertThat(sim.calls("invoke") - calls).isEqualTo(4);
+
+        provider.cancel(s.batchId());
+        BatchView v = provider.retrieve(s.batchId());
+        assertThat(v.state()).isEqualTo(BatchState.CANCELLED);
+        assertThat(sim.calls("invoke") - calls).as("no call after the cancel").isEqualTo(4);
+        assertThat(provider.retrieve(s.batchId()).state()).isEqualTo(BatchState.CANCELLED);
+        assertThat(sim.calls("invoke") - calls).isEqualTo(4);
+        assertThat(v.outputFileId()).isEqualTo(onDemandFolder(s));
+        assertThat(results(v))
+                .extracting(LineResult::customId)
+                .containsExactlyInAnyOrder("c0", "c1", "c2", "c3");
+        assertThat(provider.manifest(v.outputFileId()).succeeded()).isEqualTo(4);
     }
 
     @Test

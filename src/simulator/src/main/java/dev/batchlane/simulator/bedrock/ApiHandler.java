@@ -87,6 +87,16 @@ final class ApiHandler {
                         text,
                         lost == 0 ? 0 : answer.status(),
                         answer.body()));
+        // Recorded first: a slow call has run (and billed) when it arrived; only its answer waits.
+        java.time.Duration slow =
+                operation == null ? java.time.Duration.ZERO : faults.takeSlow(operation);
+        if (!slow.isZero()) {
+            try {
+                Thread.sleep(slow.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (lost == 0) {
             // The job exists; the connection closes without an answer.
             ex.close();

@@ -194,6 +194,22 @@ public final class BedrockSimulator implements AutoCloseable {
         faults.failNextCalls(operation, status, count);
     }
 
+    /**
+     * The next {@code count} calls of an operation (invoke, converse, ...) are slow: each is run
+     * and recorded at once, as the model runs (and bills) as soon as the call arrives, and its
+     * answer is held back for {@code delay} of real time, so a client that gives up early has lost
+     * an answer to a call that took effect. This knob sleeps because it stands for the wire; tests
+     * use it with a client timeout well below {@code delay}, never to measure a duration.
+     */
+    public void slowNextCalls(String operation, Duration delay, int count) {
+        faults.slowNextCalls(operation, delay, count);
+    }
+
+    /** Calls of an operation as they arrived, faulted and slow ones included. */
+    public int calls(String operation) {
+        return (int) requests.stream().filter(r -> operation.equals(r.operation())).count();
+    }
+
     public void setStepDuration(Duration stepDuration) {
         jobs.stepDuration = stepDuration;
     }

@@ -16,6 +16,7 @@ final class FaultPlan {
 
     final List<RecordFault> recordFaults = new CopyOnWriteArrayList<>();
     private final Map<String, int[]> callFaults = new HashMap<>();
+    private final Map<String, SlowCalls> slowCalls = new HashMap<>();
     private final java.util.ArrayDeque<Integer> lostCreates = new java.util.ArrayDeque<>();
     private int expireNext;
     private int partialNext;
@@ -24,6 +25,22 @@ final class FaultPlan {
 
     synchronized void failNextCalls(String operation, int status, int count) {
         callFaults.put(operation, new int[] {status, count});
+    }
+
+    private record SlowCalls(java.time.Duration delay, int count) {}
+
+    synchronized void slowNextCalls(String operation, java.time.Duration delay, int count) {
+        slowCalls.put(operation, new SlowCalls(delay, count));
+    }
+
+    /** How long the next call of {@code operation} holds back its answer: zero for most. */
+    synchronized java.time.Duration takeSlow(String operation) {
+        SlowCalls s = slowCalls.get(operation);
+        if (s == null || s.count() <= 0) {
+            return java.time.Duration.ZERO;
+        }
+        slowCalls.put(operation, new SlowCalls(s.delay(), s.count() - 1));
+        return s.delay();
     }
 
     synchronized void loseNextCreateAnswers(int count, int status) {
