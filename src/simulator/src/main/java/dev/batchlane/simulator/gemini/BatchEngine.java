@@ -188,18 +188,9 @@ final class BatchEngine {
             live = new ArrayList<>(batches.values().stream().filter(b -> !b.deleted).toList());
         }
         Collections.reverse(live);
-        int from = 0;
-        if (q.containsKey("pageToken")) {
-            try {
-                from =
-                        Integer.parseInt(
-                                new String(
-                                        java.util.Base64.getUrlDecoder().decode(q.get("pageToken")),
-                                        StandardCharsets.UTF_8));
-            } catch (IllegalArgumentException e) {
-                return wire.send(
-                        ex, 400, Wire.error(400, "INVALID_ARGUMENT", "invalid page token"));
-            }
+        int from = Wire.pageStart(q);
+        if (from < 0) {
+            return wire.send(ex, 400, Wire.error(400, "INVALID_ARGUMENT", "invalid page token"));
         }
         ObjectNode out = JSON.createObjectNode();
         ArrayNode ops = out.putArray("operations");
@@ -207,12 +198,7 @@ final class BatchEngine {
             ops.add(operation(live.get(i)));
         }
         if (from + size < live.size()) {
-            out.put(
-                    "nextPageToken",
-                    java.util.Base64.getUrlEncoder()
-                            .encodeToString(
-                                    Integer.toString(from + size)
-                                            .getBytes(StandardCharsets.UTF_8)));
+            out.put("nextPageToken", Wire.pageToken(from + size));
         }
         return wire.send(ex, 200, wire.conform("ListOperationsResponse", out));
     }

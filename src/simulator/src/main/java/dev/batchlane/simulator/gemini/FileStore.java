@@ -8,7 +8,6 @@ import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -342,18 +341,9 @@ final class FileStore {
             live = new ArrayList<>(files.values().stream().filter(f -> !f.deleted).toList());
         }
         live.sort(java.util.Comparator.comparing((StoredFile f) -> f.createdAt).reversed());
-        int from = 0;
-        if (q.containsKey("pageToken")) {
-            try {
-                from =
-                        Integer.parseInt(
-                                new String(
-                                        java.util.Base64.getUrlDecoder().decode(q.get("pageToken")),
-                                        StandardCharsets.UTF_8));
-            } catch (IllegalArgumentException e) {
-                return wire.send(
-                        ex, 400, Wire.error(400, "INVALID_ARGUMENT", "invalid page token"));
-            }
+        int from = Wire.pageStart(q);
+        if (from < 0) {
+            return wire.send(ex, 400, Wire.error(400, "INVALID_ARGUMENT", "invalid page token"));
         }
         ObjectNode out = JSON.createObjectNode();
         ArrayNode list = out.putArray("files");
@@ -361,12 +351,7 @@ final class FileStore {
             list.add(fileJson(live.get(i)));
         }
         if (from + size < live.size()) {
-            out.put(
-                    "nextPageToken",
-                    java.util.Base64.getUrlEncoder()
-                            .encodeToString(
-                                    Integer.toString(from + size)
-                                            .getBytes(StandardCharsets.UTF_8)));
+            out.put("nextPageToken", Wire.pageToken(from + size));
         }
         return wire.send(ex, 200, wire.conform("ListFilesResponse", out));
     }

@@ -184,4 +184,31 @@ final class Wire {
                                 : f.status >= 500 ? "INTERNAL" : "FAILED_PRECONDITION",
                         "injected failure of " + operation));
     }
+
+    /**
+     * Where a list call starts: 0 without a page token, the index a token this simulator handed out
+     * stands for, or -1 for any other token (the API answers 400 INVALID_ARGUMENT).
+     */
+    static int pageStart(java.util.Map<String, String> query) {
+        String token = query.get("pageToken");
+        if (token == null) {
+            return 0;
+        }
+        try {
+            int from =
+                    Integer.parseInt(
+                            new String(
+                                    java.util.Base64.getUrlDecoder().decode(token),
+                                    StandardCharsets.UTF_8));
+            return from < 0 ? -1 : from;
+        } catch (IllegalArgumentException e) {
+            return -1;
+        }
+    }
+
+    /** The opaque token of the page starting at {@code from}. */
+    static String pageToken(int from) {
+        return java.util.Base64.getUrlEncoder()
+                .encodeToString(Integer.toString(from).getBytes(StandardCharsets.UTF_8));
+    }
 }
