@@ -36,8 +36,6 @@ import software.amazon.awssdk.services.bedrockruntime.model.InvokeModelResponse;
 import software.amazon.awssdk.services.bedrockruntime.model.Message;
 import software.amazon.awssdk.services.bedrockruntime.model.SystemContentBlock;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
-import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -451,17 +449,18 @@ final class OnDemandRun {
         }
     }
 
+    /**
+     * Whether {@code key} exists, asked as a listing of that very prefix rather than a HEAD: the
+     * deployed role may list the output prefix, and a HEAD of a missing key without an
+     * unconditioned s3:ListBucket is answered 403, not 404, by S3.
+     */
     private boolean exists(String key) {
         try {
-            s3.headObject(h -> h.bucket(config.bucket()).key(key));
-            return true;
-        } catch (NoSuchKeyException e) {
-            return false;
-        } catch (S3Exception e) {
-            if (e.statusCode() == 404) {
-                return false;
-            }
-            throw BedrockProvider.failure("on-demand read " + key, e);
+            return s3
+                    .listObjectsV2(l -> l.bucket(config.bucket()).prefix(key).maxKeys(1))
+                    .contents()
+                    .stream()
+                    .anyMatch(o -> o.key().equals(key));
         } catch (SdkException e) {
             throw BedrockProvider.failure("on-demand read " + key, e);
         }
