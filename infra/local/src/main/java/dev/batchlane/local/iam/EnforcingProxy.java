@@ -302,15 +302,23 @@ public final class EnforcingProxy implements AutoCloseable {
         return new Observation(p.function(), r.action(), r.resource(), d.outcome(), message);
     }
 
+    /**
+     * Tells the listener before the denial becomes visible in {@link #denials()}: a reader that
+     * sees the denial then also sees everything the listener wrote about it (the stack's log line).
+     */
+    private void recordDenial(Observation o) {
+        if (onDenial != null) {
+            onDenial.accept(o);
+        }
+        observations.add(o);
+    }
+
     private void deny(HttpExchange ex, ServiceRules rules, ServiceRules.Call call, Observation o)
             throws IOException {
         // Read what the caller still sends (an upload part): a reply cut into the upload reads as a
         // broken connection, which the SDK retries, instead of as the AccessDenied it is.
         ex.getRequestBody().transferTo(OutputStream.nullOutputStream());
-        observations.add(o);
-        if (onDenial != null) {
-            onDenial.accept(o);
-        }
+        recordDenial(o);
         reply(ex, rules.denied(call, o.message()));
     }
 
@@ -396,10 +404,7 @@ public final class EnforcingProxy implements AutoCloseable {
                                 "a missing key "
                                         + call.rawPath()
                                         + " reads as 403 AccessDenied without s3:ListBucket");
-                observations.add(o);
-                if (onDenial != null) {
-                    onDenial.accept(o);
-                }
+                recordDenial(o);
                 reply(ex, replaced.get());
                 return;
             }

@@ -223,6 +223,48 @@ class EnforcingProxyTest {
                                                         "arn:aws:s3:::batchlane-local/staging/j2/shard-00001.jsonl"));
     }
 
+    /**
+     * The stack logs a denial from the listener, and a test that sees the denial reads that log
+     * next: the listener has run before the denial is visible, or the test reads a log without it.
+     */
+    @Test
+    void aDenial_reachesTheListener_beforeItIsVisible() throws Exception {
+        var visibleInListener = new java.util.concurrent.CopyOnWriteArrayList<Boolean>();
+        var self = new java.util.concurrent.atomic.AtomicReference<EnforcingProxy>();
+        EnforcingProxy listening =
+                EnforcingProxy.builder()
+                        .operatorKey("local")
+                        .service(
+                                new S3Rules("us-east-1", roles.bucketKmsKey()), s3Server.endpoint())
+                        .bucketPolicy(roles.bucketPolicy())
+                        .principal(
+                                "KEYingest",
+                                new EnforcingProxy.Principal(
+                                        "ingest",
+                                        roles.role("ingest").roleArn(),
+                                        roles.role("ingest").statements()))
+                        .onDenial(o -> visibleInListener.add(self.get().denials().contains(o)))
+                        .start();
+        self.set(listening);
+        try (listening;
+                S3Client ingest =
+                        S3Client.builder()
+                                .endpointOverride(listening.endpoint())
+                                .forcePathStyle(true)
+                                .region(Region.US_EAST_1)
+                                .credentialsProvider(as("ingest"))
+                                .httpClientBuilder(UrlConnectionHttpClient.builder())
+                                .build()) {
+            catchThrowableOfType(
+                    () ->
+                            ingest.getObjectAsBytes(
+                                    b -> b.bucket(BUCKET).key("staging/j9/shard-00001.jsonl")),
+                    S3Exception.class);
+            assertThat(visibleInListener).containsExactly(false);
+            assertThat(listening.denials()).hasSize(1);
+        }
+    }
+
     @Test
     void aMissingKey_reads403_withoutListBucket_asOnS3() {
         try (S3Client ingest = s3("ingest")) {
