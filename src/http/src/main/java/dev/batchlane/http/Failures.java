@@ -46,6 +46,24 @@ public final class Failures {
     }
 
     /**
+     * A call refused before its request left ({@link ProviderException#notSent}), with its message
+     * built the one way: {@code "<provider> <operation> failed: 0 <code>: <detail>"}.
+     */
+    public static ProviderException notSent(
+            String provider,
+            String operation,
+            String code,
+            boolean retryable,
+            String detail,
+            Throwable cause) {
+        return ProviderException.notSent(
+                provider + " " + operation + " failed: 0 " + code + ": " + detail,
+                code,
+                retryable,
+                cause);
+    }
+
+    /**
      * A non-2xx answer with its error body, read by {@link #envelope}; retryable by the core's one
      * rule ({@link ProviderException#retryableStatus}).
      */

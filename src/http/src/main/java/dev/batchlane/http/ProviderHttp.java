@@ -305,6 +305,12 @@ public final class ProviderHttp {
         return Failures.of(provider, operation, status, code, retryable, detail, cause);
     }
 
+    /** A call refused before its request left: see {@link Failures#notSent}. */
+    public ProviderException notSent(
+            String operation, String code, boolean retryable, String detail, Throwable cause) {
+        return Failures.notSent(provider, operation, code, retryable, detail, cause);
+    }
+
     public ProviderException malformed(
             String operation, int status, String detail, Throwable cause) {
         return Failures.malformed(provider, operation, status, detail, cause);

@@ -28,6 +28,21 @@ public record ShardTrouble(int failures, String lastError, String stuck, Instant
         return new ShardTrouble(n, error, stuck, since);
     }
 
+    /**
+     * One more submission held back on top of {@code previous} (which may be null): a creating call
+     * without a clear answer, or a staged read that failed. Counted like poll's failures, and stuck
+     * after as many.
+     */
+    public static ShardTrouble heldBack(ShardTrouble previous, String why, Instant now) {
+        int n = previous == null ? 1 : previous.failures() + 1;
+        Instant since = previous == null ? now : previous.since();
+        String stuck = previous == null ? null : previous.stuck();
+        if (stuck == null && n >= STUCK_AFTER_FAILURES) {
+            stuck = "submission held back " + n + " times in a row; last: " + why;
+        }
+        return new ShardTrouble(n, why, stuck, since);
+    }
+
     /** A stuck condition on top of {@code previous} (which may be null), keeping when it began. */
     public static ShardTrouble stuck(ShardTrouble previous, String reason, Instant now) {
         return previous == null

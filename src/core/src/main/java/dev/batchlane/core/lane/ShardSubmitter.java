@@ -5,6 +5,7 @@ import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.job.ShardTrouble;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.CreationQuery;
@@ -110,8 +111,16 @@ public final class ShardSubmitter {
         if (won.isEmpty()) {
             return SubmitOutcome.CLAIMED_ELSEWHERE;
         }
+        StagedRead read = new StagedRead(objects, staged.stagingKey());
         Sending sending =
-                new Sending(job, staged, providers.get(staged.provider()), payload(staged));
+                new Sending(
+                        job,
+                        staged,
+                        providers.get(staged.provider()),
+                        read.payload(
+                                staged.jobId() + "-" + Shard.partName(staged.index()) + ".jsonl",
+                                staged.bytes()),
+                        read);
         Shard claimed = won.get();
         try {
             if (staged.attempt() != null) {
@@ -139,7 +148,8 @@ public final class ShardSubmitter {
      * One submission's fixed parts: the job, the shard as the caller found it, its provider and the
      * staged payload.
      */
-    private record Sending(Job job, Shard staged, BatchProvider provider, Payload payload) {
+    private record Sending(
+            Job job, Shard staged, BatchProvider provider, Payload payload, StagedRead read) {
         Map<String, String> metadata() {
             return Map.of(
                     "batchlane_job_id",
@@ -212,14 +222,6 @@ public final class ShardSubmitter {
                                     now));
         }
         return store.updateShard(staged, claim);
-    }
-
-    private Payload payload(Shard staged) {
-        return new Payload(
-                staged.jobId() + "-" + Shard.partName(staged.index()) + ".jsonl",
-                staged.bytes(),
-                () -> objects.open(staged.stagingKey()),
-                staged.stagingKey());
     }
 
     /**
@@ -380,13 +382,28 @@ public final class ShardSubmitter {
         Job job = a.job();
         Shard staged = a.staged();
         Instant now = clock.instant();
+        if (!e.sent() || a.read().failed()) {
+            return notSent(a, claimed, e);
+        }
         if (e.mayHaveTakenEffect()) {
             // The call may have made its file or batch: the next submission looks for what it
-            // made before making anything. Its admission stays too.
+            // made before making anything. Its admission stays too. Each hold counts: a shard
+            // held back again and again is flagged rather than looked for in silence forever.
             store.updateShard(
                     claimed,
-                    claimed.withStatus(ShardStatus.STAGED)
-                            .withDue(now.plus(settings.pollDelay(1))));
+                    held(
+                            claimed.withStatus(ShardStatus.STAGED)
+                                    .withDue(now.plus(settings.pollDelay(1))),
+                            "no clear answer to "
+                                    + (claimed.attempt() == null
+                                            ? "a creating call"
+                                            : claimed.attempt().step())
+                                    + " ("
+                                    + e.statusCode()
+                                    + " "
+                                    + e.code()
+                                    + ")",
+                            now));
             // The causes too: an io_error can be the staged shard's read failing (an S3
             // AccessDenied names the action and the resource), which is no provider's doing.
             LOG.log(
@@ -455,6 +472,92 @@ public final class ShardSubmitter {
                 e.statusCode(),
                 e.code());
         return SubmitOutcome.REJECTED_BY_PROVIDER;
+    }
+
+    /**
+     * A creating call that failed before its request left whole: refused by the adapter itself (a
+     * file too large, a missing setting, a size that disagrees with the record), or the staged
+     * shard could not be read while it was being sent. Nothing reached the provider, so there is
+     * nothing to look for: the attempt is cleared. What cannot change by waiting ends the shard
+     * with its code (a staged object that is gone included); a read that may work later waits, and
+     * its repeated failures are flagged like any trouble.
+     */
+    private SubmitOutcome notSent(Sending a, Shard claimed, ProviderException e) {
+        Job job = a.job();
+        Shard staged = a.staged();
+        Instant now = clock.instant();
+        Shard cleared = claimed.withAttempt(null);
+        String code = e.code();
+        String why = e.getMessage();
+        boolean waits = e.retryable();
+        if (a.read().failed()) {
+            boolean gone = !a.read().objectExists();
+            code = gone ? "staged_missing" : "staged_unreadable";
+            why =
+                    gone
+                            ? "the staged shard "
+                                    + staged.stagingKey()
+                                    + " is gone (staging expired, or it was deleted), so it cannot be sent"
+                            : "reading the staged shard "
+                                    + staged.stagingKey()
+                                    + " failed ("
+                                    + a.read().failure()
+                                    + ")";
+            waits = !gone;
+        }
+        if (waits) {
+            Duration delay = waitDelay(claimed);
+            String held = "not sent: " + why;
+            store.updateShard(
+                    claimed, held(cleared.waiting(held, now, now.plus(delay)), held, now));
+            budget.release(staged, job);
+            LOG.log(
+                    Level.WARNING,
+                    "job {0} shard {1}: {2}; nothing reached the provider, tried again after {3}",
+                    job.jobId(),
+                    a.shardName(),
+                    held,
+                    delay);
+            return SubmitOutcome.HELD_BACK;
+        }
+        store.updateShard(
+                claimed,
+                cleared.ended(
+                        BatchState.FAILED,
+                        code,
+                        claimed.providerCounts(),
+                        null,
+                        null,
+                        "not sent to the provider (" + code + "): " + why,
+                        now));
+        budget.release(staged, job);
+        LOG.log(
+                Level.ERROR,
+                "job {0} shard {1}: not sent to the provider, and sending it again cannot help"
+                        + " ({2}): {3}",
+                job.jobId(),
+                a.shardName(),
+                code,
+                why);
+        return SubmitOutcome.REJECTED_BY_PROVIDER;
+    }
+
+    /**
+     * {@code next} with one more hold counted as trouble; the hold that makes the shard stuck is
+     * logged and counted, so an operator hears of a shard that keeps being held back.
+     */
+    private Shard held(Shard next, String why, Instant now) {
+        ShardTrouble trouble = ShardTrouble.heldBack(next.trouble(), why, now);
+        if (trouble.isStuck() && (next.trouble() == null || !next.trouble().isStuck())) {
+            LOG.log(
+                    Level.ERROR,
+                    "job {0} shard {1}: stuck: {2}",
+                    next.jobId(),
+                    Shard.partName(next.index()),
+                    trouble.stuck());
+            metrics.shardStuck(next.provider());
+        }
+        return next.withTrouble(trouble);
     }
 
     /**

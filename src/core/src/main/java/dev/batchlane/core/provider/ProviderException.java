@@ -14,6 +14,7 @@ public class ProviderException extends RuntimeException {
     private final boolean retryable;
     private final java.time.Duration retryAfter;
     private final ProviderBusy busy;
+    private final boolean sent;
 
     public ProviderException(
             String message, int statusCode, String code, boolean retryable, Throwable cause) {
@@ -44,12 +45,42 @@ public class ProviderException extends RuntimeException {
             java.time.Duration retryAfter,
             ProviderBusy busy,
             Throwable cause) {
+        this(message, statusCode, code, retryable, retryAfter, busy, true, cause);
+    }
+
+    private ProviderException(
+            String message,
+            int statusCode,
+            String code,
+            boolean retryable,
+            java.time.Duration retryAfter,
+            ProviderBusy busy,
+            boolean sent,
+            Throwable cause) {
         super(message, cause);
+        this.sent = sent;
         this.statusCode = statusCode;
         this.code = code;
         this.retryable = retryable || busy != null;
         this.retryAfter = retryAfter;
         this.busy = busy;
+    }
+
+    /**
+     * A call that failed before its request left this process: the adapter's own refusal (a file
+     * too large, a missing role setting, a staged shard whose size disagrees with its record) or a
+     * local read that failed before anything was sent. Status 0 like a lost answer, but never
+     * ambiguous: nothing reached the provider, so nothing can have taken effect there. {@code
+     * retryable} says whether the same call may work later (a read that failed for now).
+     */
+    public static ProviderException notSent(
+            String message, String code, boolean retryable, Throwable cause) {
+        return new ProviderException(message, 0, code, retryable, null, null, false, cause);
+    }
+
+    /** Whether the request left this process; false for {@link #notSent} failures. */
+    public boolean sent() {
+        return sent;
     }
 
     /** Why the provider's queue refused the call, when that is why; empty otherwise. */
@@ -61,10 +92,11 @@ public class ProviderException extends RuntimeException {
      * Whether a creating call that failed like this may still have taken effect at the provider: no
      * answer at all (status 0: a timeout, a reset), a server error (the provider's edge may answer
      * 502 after the work was done), or a success status whose body could not be read. A 4xx (and a
-     * 429) is a definite refusal: nothing was made.
+     * 429) is a definite refusal: nothing was made; so is a call that was never sent.
      */
     public boolean mayHaveTakenEffect() {
-        return busy == null
+        return sent
+                && busy == null
                 && (statusCode == 0
                         || statusCode >= 500
                         || (statusCode >= 200 && statusCode < 300));

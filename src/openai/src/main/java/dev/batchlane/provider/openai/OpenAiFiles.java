@@ -97,13 +97,8 @@ final class OpenAiFiles {
                 if (form.sizeMismatch() != null) {
                     // The stored shard and its record disagree; sending it again cannot change
                     // that.
-                    throw http.failure(
-                            "createFile",
-                            0,
-                            "payload_size_mismatch",
-                            false,
-                            form.sizeMismatch(),
-                            e);
+                    throw http.notSent(
+                            "createFile", "payload_size_mismatch", false, form.sizeMismatch(), e);
                 }
                 throw e;
             }
