@@ -74,19 +74,26 @@ class AdmissionPoolTest {
         assertThat(admitted).hasValue(3);
         assertThat(store.pool(pool).held()).hasSize(3);
         assertThat(budget.admit(pool, "job/late", 10, T0)).isFalse();
+        // One of the five that lost waits first in line, its place written in the same item.
+        String head = store.pool(pool).head().shardId();
+        assertThat(head).startsWith("job/0000").isNotIn(store.pool(pool).held().keySet());
 
         String holder = store.pool(pool).held().keySet().iterator().next();
         budget.release(pool, holder);
         budget.release(pool, holder); // idempotent
-        assertThat(budget.admit(pool, "job/late", 10, T0)).isTrue();
+        assertThat(budget.admit(pool, "job/late", 10, T0))
+                .as("the room that freed is the head's, who waited first")
+                .isFalse();
+        assertThat(budget.admit(pool, head, 10, T0)).isTrue();
+        assertThat(store.pool(pool).head()).isNull();
     }
 
     @Test
     void
             aLearnedLimitLowersTheConfiguredOne_staleAdmissionsStopCounting_andAShardAloneAlwaysGoes() {
         String pool = "openai/m-" + UUID.randomUUID();
-        AdmissionBudget budget = budget(pool, 0, Duration.ofHours(1));
-        assertThat(budget.admit(pool, "a", 500, T0)).as("alone, whatever the limit").isTrue();
+        AdmissionBudget budget = budget(pool, 1000, Duration.ofHours(1));
+        assertThat(budget.admit(pool, "a", 500, T0)).isTrue();
         budget.learn(pool, 600);
         assertThat(store.pool(pool).learnedLimit()).isEqualTo(600L);
         assertThat(budget.admit(pool, "b", 200, T0)).isFalse();

@@ -22,10 +22,10 @@ import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedExce
  * Admission pools, one item each.
  *
  * <p>One item per pool (pk "pool#openai/gpt-4o-mini", sk "POOL"): a map of admitted shard id →
- * {tokens, admitted at}, the limit learned from the provider, and a version that every write
- * checks. AdmissionBudget decides what the next pool is; this only reads it and writes it back if
- * the version has not moved. A pool holds the shards a provider runs at once for one model, a few
- * thousand at most, well inside an item.
+ * {tokens, admitted at}, the limit learned from the provider, the longest-waiting shard (the head),
+ * and a version that every write checks. AdmissionBudget decides what the next pool is; this only
+ * reads it and writes it back if the version has not moved. A pool holds the shards a provider runs
+ * at once for one model, a few thousand at most, well inside an item.
  */
 public final class DynamoAdmissionPools implements AdmissionPools {
     private final DynamoDbClient dynamo;
@@ -60,10 +60,21 @@ public final class DynamoAdmissionPools implements AdmissionPools {
                                                     num(entry.m(), "tokens"),
                                                     time(entry.m(), "at"))));
         }
+        AdmissionPool.Waiting head = null;
+        if (item.containsKey("head")) {
+            Map<String, AttributeValue> h = item.get("head").m();
+            head =
+                    new AdmissionPool.Waiting(
+                            h.get("shard").s(),
+                            num(h, "tokens"),
+                            time(h, "since"),
+                            time(h, "seenAt"));
+        }
         return new AdmissionPool(
                 name,
                 held,
                 item.containsKey("learnedLimit") ? num(item, "learnedLimit") : null,
+                head,
                 num(item, "version"));
     }
 
@@ -94,6 +105,20 @@ public final class DynamoAdmissionPools implements AdmissionPools {
         item.put("held", AttributeValue.fromM(held));
         if (next.learnedLimit() != null) {
             item.put("learnedLimit", n(next.learnedLimit()));
+        }
+        if (next.head() != null) {
+            item.put(
+                    "head",
+                    AttributeValue.fromM(
+                            Map.of(
+                                    "shard",
+                                    s(next.head().shardId()),
+                                    "tokens",
+                                    n(next.head().tokens()),
+                                    "since",
+                                    n(next.head().since().toEpochMilli()),
+                                    "seenAt",
+                                    n(next.head().seenAt().toEpochMilli()))));
         }
         item.put("version", n(next.version()));
         try {

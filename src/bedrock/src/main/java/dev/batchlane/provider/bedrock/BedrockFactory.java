@@ -1,7 +1,9 @@
 package dev.batchlane.provider.bedrock;
 
 import dev.batchlane.core.catalogue.ProviderContext;
+import java.net.URI;
 import java.time.Duration;
+import java.util.Optional;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -25,6 +27,12 @@ final class BedrockFactory {
                         context.integer("quotas.max-concurrent-jobs", 10));
         Duration timeout = context.duration("timeout", Duration.ofSeconds(60));
         var endpoint = context.uri("endpoint");
+        // Only the lane's own setting is an override; without it each client resolves its endpoint
+        // as the AWS SDK does everywhere (AWS_ENDPOINT_URL_BEDROCK,
+        // AWS_ENDPOINT_URL_BEDROCK_RUNTIME,
+        // AWS_ENDPOINT_URL, their system properties, the profile's endpoint_url), so the lane can
+        // be pointed at independent servers the standard way.
+        var runtimeEndpoint = context.uri("runtime-endpoint").or(() -> endpoint);
         var config =
                 new BedrockConfig(
                         context.region(),
@@ -37,21 +45,28 @@ final class BedrockFactory {
                         context.integer("timeout-hours", 24),
                         context.integer("on-demand-records-per-poll", 20),
                         endpoint,
-                        endpoint,
+                        runtimeEndpoint,
                         timeout,
                         context.duration(
                                 "on-demand-step", BedrockConfig.DEFAULT_ON_DEMAND_STEP_BUDGET));
-        var http = UrlConnectionHttpClient.builder().socketTimeout(timeout);
-        var control =
-                BedrockClient.builder().httpClientBuilder(http).region(Region.of(context.region()));
-        var runtime = runtimeClient(timeout).region(Region.of(context.region()));
-        endpoint.ifPresent(
-                e -> {
-                    control.endpointOverride(e);
-                    runtime.endpointOverride(e);
-                });
         return new BedrockProvider(
-                config, control.build(), runtime.build(), context.resource(S3Client.class));
+                config,
+                controlClient(context.region(), timeout, endpoint),
+                runtimeClient(timeout)
+                        .region(Region.of(context.region()))
+                        .applyMutation(b -> runtimeEndpoint.ifPresent(b::endpointOverride))
+                        .build(),
+                context.resource(S3Client.class));
+    }
+
+    /** The control-plane client (jobs), at {@code endpoint} when set, else where the SDK says. */
+    static BedrockClient controlClient(String region, Duration timeout, Optional<URI> endpoint) {
+        var control =
+                BedrockClient.builder()
+                        .httpClientBuilder(UrlConnectionHttpClient.builder().socketTimeout(timeout))
+                        .region(Region.of(region));
+        endpoint.ifPresent(control::endpointOverride);
+        return control.build();
     }
 
     /**

@@ -13,7 +13,10 @@ import java.util.Optional;
  * key, the functions' roles and a service role Bedrock assumes. Settings: {@code role-arn}, {@code
  * default-model}, {@code input-prefix}, {@code output-prefix}, {@code timeout-hours}, {@code
  * on-demand-records-per-poll}, {@code on-demand-step} (the time one poll gives an on-demand step),
- * {@code endpoint} (a local simulator), {@code timeout} (every call's bound) and {@code quotas.*}
+ * {@code endpoint} and {@code runtime-endpoint} (overrides of the control plane's and
+ * bedrock-runtime's addresses; the runtime one defaults to {@code endpoint}; without either the AWS
+ * SDK's own endpoint settings apply, such as {@code AWS_ENDPOINT_URL_BEDROCK} and {@code
+ * AWS_ENDPOINT_URL_BEDROCK_RUNTIME}), {@code timeout} (every call's bound) and {@code quotas.*}
  * (the account's per-model quotas as Service Quotas shows them).
  */
 public final class BedrockRegistration implements ProviderRegistration {

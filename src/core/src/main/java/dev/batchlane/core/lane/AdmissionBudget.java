@@ -52,12 +52,66 @@ public final class AdmissionBudget {
     /** How often a write that lost to a concurrent change is decided again on a fresh read. */
     static final int MAX_RACES = 20;
 
+    /**
+     * A head that has not asked for room this long lapses. A queued shard asks at every poll, about
+     * once a minute; one that stops asking (cancelled, ended another way) no longer holds room.
+     */
+    static final Duration HEAD_LAPSE = Duration.ofMinutes(10);
+
+    /** How often a head that asks again writes that it still waits: not at every poll. */
+    static final Duration HEAD_REFRESH = Duration.ofMinutes(3);
+
+    /**
+     * The pause before deciding again after a lost race, given how many were lost: callers that
+     * collided spread out instead of colliding again in step.
+     */
+    @FunctionalInterface
+    public interface Backoff {
+        /** Waits before race {@code race} (1 for the first repeat); false when interrupted. */
+        boolean pause(int race);
+
+        /**
+         * Full jitter over a doubling ceiling, 20 ms to about 1.3 s: fifty ingests that collided on
+         * one pool come apart within a few rounds.
+         */
+        Backoff JITTERED =
+                race -> {
+                    long ceiling = 20L << Math.min(race, 6);
+                    try {
+                        Thread.sleep(
+                                java.util.concurrent.ThreadLocalRandom.current()
+                                        .nextLong(1, ceiling + 1));
+                        return true;
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return false;
+                    }
+                };
+    }
+
+    /**
+     * What an admission came to: {@code ADMITTED}; {@code FULL}, no room for it now; {@code BUSY},
+     * every write lost to concurrent ones ({@link #MAX_RACES} of them, with pauses between), so
+     * nothing was decided and the shard asks again later like one that found the pool full.
+     */
+    public enum Verdict {
+        ADMITTED,
+        FULL,
+        BUSY
+    }
+
     private final AdmissionPools pools;
     private final Settings settings;
+    private final Backoff backoff;
 
     public AdmissionBudget(AdmissionPools pools, Settings settings) {
+        this(pools, settings, Backoff.JITTERED);
+    }
+
+    public AdmissionBudget(AdmissionPools pools, Settings settings, Backoff backoff) {
         this.pools = pools;
         this.settings = settings;
+        this.backoff = backoff;
     }
 
     public static String pool(String provider, String model) {
@@ -74,14 +128,7 @@ public final class AdmissionBudget {
      */
     public record Decision(boolean admitted, AdmissionPool next) {}
 
-    /**
-     * The admission rule. {@code shardId} with {@code tokens} is admitted when what the pool holds
-     * plus {@code tokens} stays within the lower of {@code configuredLimit} (0: none) and the limit
-     * the provider stated, or when the pool holds nothing (a shard bigger than the limit still gets
-     * its turn, alone; a pool whose entries hold no tokens counts as empty). Admissions older than
-     * {@code staleBefore} no longer count: their holder died before releasing them, and they are
-     * swept in the same write. A shard admitted already stays admitted, and nothing is written.
-     */
+    /** {@link #decide} for a shard that starts waiting now. */
     public static Decision decide(
             AdmissionPool pool,
             String shardId,
@@ -89,6 +136,31 @@ public final class AdmissionBudget {
             long configuredLimit,
             Instant now,
             Instant staleBefore) {
+        return decide(pool, shardId, tokens, configuredLimit, now, staleBefore, now);
+    }
+
+    /**
+     * The admission rule. {@code shardId} with {@code tokens} is admitted when what the pool holds
+     * plus {@code tokens} stays within the lower of {@code configuredLimit} (0: none) and the limit
+     * the provider stated, or when the pool holds nothing (a shard bigger than the limit still gets
+     * its turn, alone; a pool whose entries hold no tokens counts as empty). Admissions older than
+     * {@code staleBefore} no longer count: their holder died before releasing them, and they are
+     * swept in the same write. A shard admitted already stays admitted, and nothing is written.
+     *
+     * <p>First in line goes first: a refused shard that has waited longer than the pool's head
+     * ({@code waitingSince}, when its wait began) becomes the head, and every other shard is
+     * admitted only with the head's tokens left free, so new jobs cannot keep taking the room a
+     * large waiting shard needs. The head is admitted on the rule above and leaves the line in the
+     * same write; a head that stopped asking lapses after {@link #HEAD_LAPSE}.
+     */
+    public static Decision decide(
+            AdmissionPool pool,
+            String shardId,
+            long tokens,
+            long configuredLimit,
+            Instant now,
+            Instant staleBefore,
+            Instant waitingSince) {
         if (pool.held().containsKey(shardId)) {
             return new Decision(true, null);
         }
@@ -104,47 +176,84 @@ public final class AdmissionBudget {
                 sum += e.getValue().tokens();
             }
         }
-        if (sum > 0 && sum + tokens > effective) {
-            return new Decision(false, null);
+        AdmissionPool.Waiting head = pool.head();
+        boolean headLive =
+                head != null
+                        && !head.seenAt().isBefore(now.minus(HEAD_LAPSE))
+                        && !live.containsKey(head.shardId());
+        boolean mine = headLive && head.shardId().equals(shardId);
+        long reserved = headLive && !mine ? head.tokens() : 0;
+        if ((sum > 0 || reserved > 0) && sum + reserved + tokens > effective) {
+            AdmissionPool.Waiting nextHead = null;
+            if (mine) {
+                if (head.seenAt().isBefore(now.minus(HEAD_REFRESH))) {
+                    nextHead = new AdmissionPool.Waiting(shardId, tokens, head.since(), now);
+                }
+            } else if (!headLive || waitingSince.isBefore(head.since())) {
+                nextHead = new AdmissionPool.Waiting(shardId, tokens, waitingSince, now);
+            }
+            return new Decision(false, nextHead == null ? null : pool.next(live, nextHead));
         }
         live.put(shardId, new AdmissionPool.Admission(tokens, now));
-        return new Decision(true, pool.next(live, pool.learnedLimit()));
+        AdmissionPool.Waiting keep = headLive && !mine ? head : null;
+        return new Decision(true, pool.next(live, keep));
     }
 
     /** True when the shard may be sent now; false when it must wait for room. */
     public boolean admit(Shard shard, Job job, Instant now) {
-        String pool = pool(shard, job);
-        return admit(pool, shard.id(), Math.max(0, shard.inputTokens()), now);
+        return tryAdmit(shard, job, now) == Verdict.ADMITTED;
+    }
+
+    /** Whether the shard may be sent now, and if not, why (see {@link Verdict}). */
+    public Verdict tryAdmit(Shard shard, Job job, Instant now) {
+        Instant since = shard.queueWait().since() != null ? shard.queueWait().since() : now;
+        return tryAdmit(pool(shard, job), shard.id(), Math.max(0, shard.inputTokens()), now, since);
+    }
+
+    /** {@link #tryAdmit} for a shard that starts waiting now, as true when admitted. */
+    public boolean admit(String pool, String shardId, long tokens, Instant now) {
+        return tryAdmit(pool, shardId, tokens, now, now) == Verdict.ADMITTED;
     }
 
     /**
      * Admits {@code shardId} with {@code tokens} to {@code pool} under the configured limit and
      * staleness (see {@link #decide}). Conditional: two callers can never both fill the last room;
-     * the loser of a race decides again on what the winner wrote.
+     * the loser of a race pauses ({@link Backoff}) and decides again on what the winner wrote. A
+     * pool with no limit at all, configured or learned, is only read: there is nothing to pace, and
+     * recording every shard in flight would make its item hot and large for nothing.
      */
-    public boolean admit(String pool, String shardId, long tokens, Instant now) {
+    public Verdict tryAdmit(
+            String pool, String shardId, long tokens, Instant now, Instant waitingSince) {
+        long configured = settings.limit(pool);
         for (int race = 0; race < MAX_RACES; race++) {
+            if (race > 0 && !backoff.pause(race)) {
+                break;
+            }
             AdmissionPool read = pools.pool(pool);
+            if (configured <= 0 && read.learnedLimit() == null) {
+                return Verdict.ADMITTED;
+            }
             Decision d =
                     decide(
                             read,
                             shardId,
                             tokens,
-                            settings.limit(pool),
+                            configured,
                             now,
-                            now.minus(settings.staleAfter()));
+                            now.minus(settings.staleAfter()),
+                            waitingSince);
             if (d.next() == null || pools.replacePool(read, d.next())) {
-                return d.admitted();
+                return d.admitted() ? Verdict.ADMITTED : Verdict.FULL;
             }
         }
-        throw new IllegalStateException(
-                "pool "
-                        + pool
-                        + ": admission of shard "
-                        + shardId
-                        + " kept losing to concurrent changes ("
-                        + MAX_RACES
-                        + " tries)");
+        LOG.log(
+                Level.WARNING,
+                "pool {0}: admission of shard {1} lost {2} races to concurrent writes; it asks"
+                        + " again at its next turn",
+                pool,
+                shardId,
+                MAX_RACES);
+        return Verdict.BUSY;
     }
 
     /** The shard's batch ended or was never made: its tokens leave the queue. */
@@ -168,6 +277,9 @@ public final class AdmissionBudget {
     /** Takes {@code shardId} out of {@code pool}; idempotent. */
     public void release(String pool, String shardId) {
         for (int race = 0; race < MAX_RACES; race++) {
+            if (race > 0 && !backoff.pause(race)) {
+                break;
+            }
             AdmissionPool read = pools.pool(pool);
             if (!read.held().containsKey(shardId)) {
                 return;
@@ -207,19 +319,22 @@ public final class AdmissionBudget {
                 pool,
                 statedLimit);
         for (int race = 0; race < MAX_RACES; race++) {
+            if (race > 0 && !backoff.pause(race)) {
+                break;
+            }
             AdmissionPool read = pools.pool(pool);
             if (Long.valueOf(statedLimit).equals(read.learnedLimit())
-                    || pools.replacePool(read, read.next(read.held(), statedLimit))) {
+                    || pools.replacePool(read, read.next(read.held(), (Long) statedLimit))) {
                 return;
             }
         }
-        throw new IllegalStateException(
-                "pool "
-                        + pool
-                        + ": learning its limit "
-                        + statedLimit
-                        + " kept losing to concurrent changes ("
-                        + MAX_RACES
-                        + " tries)");
+        // Not fatal: the provider states its limit again with its next refusal.
+        LOG.log(
+                Level.WARNING,
+                "pool {0}: recording the stated limit {1} lost {2} races to concurrent writes;"
+                        + " the next refusal states it again",
+                pool,
+                statedLimit,
+                MAX_RACES);
     }
 }

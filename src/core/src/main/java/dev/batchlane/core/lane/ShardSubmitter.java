@@ -194,11 +194,20 @@ public final class ShardSubmitter {
         if (blockedPools != null && blockedPools.contains(pool)) {
             return Optional.of(queue(staged, "queued behind an earlier shard of " + pool, now));
         }
-        if (!budget.admit(staged, job, now)) {
+        AdmissionBudget.Verdict verdict = budget.tryAdmit(staged, job, now);
+        if (verdict != AdmissionBudget.Verdict.ADMITTED) {
             if (blockedPools != null) {
                 blockedPools.add(pool);
             }
-            return Optional.of(queue(staged, "admission budget of " + pool + " is full", now));
+            // Either way it stays due: a pool too contended to decide is asked again at the
+            // next turn, never left with a shard nobody comes back to.
+            return Optional.of(
+                    queue(
+                            staged,
+                            verdict == AdmissionBudget.Verdict.FULL
+                                    ? "admission budget of " + pool + " is full"
+                                    : "admission pool " + pool + " too contended to decide now",
+                            now));
         }
         return Optional.empty();
     }

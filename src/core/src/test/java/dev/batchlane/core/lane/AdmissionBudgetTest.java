@@ -21,7 +21,9 @@ class AdmissionBudgetTest {
 
     private AdmissionBudget budget(long limit) {
         return new AdmissionBudget(
-                store, new AdmissionBudget.Settings(Map.of(POOL, limit), 0, Duration.ofHours(1)));
+                store,
+                new AdmissionBudget.Settings(Map.of(POOL, limit), 0, Duration.ofHours(1)),
+                race -> true);
     }
 
     @Test
@@ -72,7 +74,15 @@ class AdmissionBudgetTest {
                         POOL, Map.of("j/edge", new AdmissionPool.Admission(1000, T0)), null, 1);
         AdmissionBudget.Decision d = AdmissionBudget.decide(pool, "j/new", 1, 1000, T0, T0);
         assertThat(d.admitted()).isFalse();
-        assertThat(d.next()).as("a refusal writes nothing").isNull();
+        assertThat(d.next().held())
+                .as("a refusal writes only its place in line")
+                .isEqualTo(pool.held());
+        assertThat(d.next().head().shardId()).isEqualTo("j/new");
+        assertThat(
+                        AdmissionBudget.decide(d.next(), "j/new", 1, 1000, T0.plusSeconds(60), T0)
+                                .next())
+                .as("asking again a minute later writes nothing")
+                .isNull();
     }
 
     @Test
@@ -120,5 +130,108 @@ class AdmissionBudgetTest {
 
         assertThat(budget.admit(POOL, "j/mine", 600, T0)).isFalse();
         assertThat(store.pool(POOL).held()).containsOnlyKeys("j/other");
+    }
+
+    /**
+     * With no limit configured and none learned there is nothing to pace: fifty files dropped at
+     * once used to race on one item that recorded every shard in flight, and grew toward 400 KB.
+     */
+    @Test
+    void aPoolWithNoLimit_admitsWithoutWriting_evenUnderAFloodOfShards() {
+        AdmissionBudget budget = budget(0);
+        for (int i = 0; i < 500; i++) {
+            assertThat(budget.admit(POOL, "j/" + i, 1_000_000, T0)).isTrue();
+        }
+        assertThat(store.pool(POOL)).isEqualTo(AdmissionPool.empty(POOL));
+        budget.release(POOL, "j/1");
+        assertThat(store.pool(POOL).stored()).isFalse();
+    }
+
+    /**
+     * Every write losing to a concurrent one used to throw after 20 tries without a pause, and left
+     * the ingest's shards staged with nobody coming back. Now each repeat pauses a little longer,
+     * and a pool too busy to decide answers BUSY, which the submitter queues like a full pool.
+     */
+    @Test
+    void aPoolThatAlwaysLosesItsRaces_pausesLongerEachTime_andAnswersBusy_withoutThrowing() {
+        java.util.List<Integer> pauses = new java.util.ArrayList<>();
+        AdmissionPools alwaysRaced =
+                new AdmissionPools() {
+                    @Override
+                    public AdmissionPool pool(String name) {
+                        return store.pool(name);
+                    }
+
+                    @Override
+                    public boolean replacePool(AdmissionPool current, AdmissionPool next) {
+                        return false;
+                    }
+                };
+        AdmissionBudget budget =
+                new AdmissionBudget(
+                        alwaysRaced,
+                        new AdmissionBudget.Settings(Map.of(POOL, 1000L), 0, Duration.ofHours(1)),
+                        race -> pauses.add(race));
+
+        assertThat(budget.tryAdmit(POOL, "j/1", 10, T0, T0))
+                .isEqualTo(AdmissionBudget.Verdict.BUSY);
+        assertThat(pauses).hasSize(AdmissionBudget.MAX_RACES - 1).startsWith(1, 2, 3);
+        budget.learn(POOL, 500);
+    }
+
+    @Test
+    void theJitteredBackoff_staysUnderItsDoublingCeiling() {
+        long start = System.nanoTime();
+        for (int race = 1; race <= 3; race++) {
+            assertThat(AdmissionBudget.Backoff.JITTERED.pause(race)).isTrue();
+        }
+        // Ceilings 40, 80 and 160 ms: the three together stay well under a second.
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    }
+
+    /**
+     * A shard that needs most of the limit waits while small shards of newer jobs keep arriving:
+     * without a line they would take every room that frees, and it would wait forever.
+     */
+    @Test
+    void theShardThatWaitedLongest_isNotStarvedByNewerSmallShards() {
+        AdmissionBudget budget = budget(1000);
+        assertThat(budget.admit(POOL, "old/a", 500, T0)).isTrue();
+        Instant bigSince = T0.plusSeconds(10);
+        assertThat(budget.tryAdmit(POOL, "big/1", 900, bigSince, bigSince))
+                .as("no room for 900 beside 500")
+                .isEqualTo(AdmissionBudget.Verdict.FULL);
+        assertThat(store.pool(POOL).head().shardId()).isEqualTo("big/1");
+
+        Instant t = T0.plusSeconds(20);
+        assertThat(budget.tryAdmit(POOL, "new/1", 100, t, t))
+                .as("room for 100 beside 500, but not beside the 900 that waits first")
+                .isEqualTo(AdmissionBudget.Verdict.FULL);
+        assertThat(store.pool(POOL).head().shardId())
+                .as("the older waiter keeps its place")
+                .isEqualTo("big/1");
+
+        budget.release(POOL, "old/a");
+        assertThat(budget.tryAdmit(POOL, "new/2", 150, t.plusSeconds(1), t.plusSeconds(1)))
+                .as("1,050 with the head's 900 reserved")
+                .isEqualTo(AdmissionBudget.Verdict.FULL);
+        assertThat(budget.tryAdmit(POOL, "big/1", 900, t.plusSeconds(2), bigSince))
+                .isEqualTo(AdmissionBudget.Verdict.ADMITTED);
+        assertThat(store.pool(POOL).head()).as("admitted: out of the line").isNull();
+        assertThat(budget.tryAdmit(POOL, "new/3", 100, t.plusSeconds(3), t.plusSeconds(3)))
+                .isEqualTo(AdmissionBudget.Verdict.ADMITTED);
+    }
+
+    @Test
+    void aHeadThatStopsAsking_lapses_andNoLongerHoldsRoom() {
+        AdmissionBudget budget = budget(1000);
+        assertThat(budget.admit(POOL, "old/a", 500, T0)).isTrue();
+        assertThat(budget.tryAdmit(POOL, "gone/1", 900, T0, T0))
+                .isEqualTo(AdmissionBudget.Verdict.FULL);
+        Instant later = T0.plus(AdmissionBudget.HEAD_LAPSE).plusSeconds(1);
+        assertThat(budget.tryAdmit(POOL, "new/1", 100, later, later))
+                .as("its job was cancelled; nobody waits for its room")
+                .isEqualTo(AdmissionBudget.Verdict.ADMITTED);
+        assertThat(store.pool(POOL).head()).isNull();
     }
 }

@@ -461,6 +461,24 @@ public abstract class JobStoreContract {
     }
 
     @Test
+    void aPoolsWaitingHead_isReadBackAsWritten_andClearedByTheNextWriteWithoutOne() {
+        String pool = fresh("openai/gpt-4o-mini");
+        AdmissionPool.Waiting head =
+                new AdmissionPool.Waiting(
+                        "job-w/" + Shard.partName(7), 90_000, T0, T0.plusSeconds(61));
+        AdmissionPool empty = store().pool(pool);
+        AdmissionPool written =
+                new AdmissionPool(pool, Map.of("j/1", at(5, T0)), 100L, head, empty.version() + 1);
+        assertThat(store().replacePool(empty, written)).isTrue();
+        assertThat(store().pool(pool)).isEqualTo(written);
+
+        AdmissionPool cleared =
+                new AdmissionPool(pool, Map.of(), 100L, null, written.version() + 1);
+        assertThat(store().replacePool(written, cleared)).isTrue();
+        assertThat(store().pool(pool).head()).isNull();
+    }
+
+    @Test
     void aPoolReadBack_isThePoolWritten_everyAdmissionItsTokensAndTime_andItsLearnedLimit() {
         String pool = fresh("openai/gpt-4o-mini");
         Map<String, AdmissionPool.Admission> held = new java.util.LinkedHashMap<>();
