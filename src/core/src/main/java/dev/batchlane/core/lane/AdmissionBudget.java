@@ -256,6 +256,39 @@ public final class AdmissionBudget {
         return Verdict.BUSY;
     }
 
+    /**
+     * The queue limit a shard can never fit under, when the provider refused it for its queue: the
+     * lower of the limit it stated now and the pool's configured one. A shard whose own tokens are
+     * over it fails the same way alone in an empty queue, every time, until its staged file expires
+     * two weeks later; the caller ends it with that reason instead of requeueing it.
+     */
+    public java.util.Optional<Long> neverFits(
+            Shard shard, Job job, dev.batchlane.core.provider.ProviderBusy busy) {
+        if (busy == null
+                || busy.reason()
+                        != dev.batchlane.core.provider.ProviderBusy.Reason.ENQUEUED_TOKENS) {
+            return java.util.Optional.empty();
+        }
+        long configured = settings.limit(pool(shard, job));
+        long limit =
+                Math.min(
+                        configured > 0 ? configured : Long.MAX_VALUE,
+                        busy.statedLimit() != null ? busy.statedLimit() : Long.MAX_VALUE);
+        return limit != Long.MAX_VALUE && shard.inputTokens() > limit
+                ? java.util.Optional.of(limit)
+                : java.util.Optional.empty();
+    }
+
+    /** Why a shard that {@link #neverFits} ends, for its record and the people reading it. */
+    public static String neverFitsReason(Shard shard, long limit) {
+        return "exceeds_queue_limit: the shard holds about "
+                + shard.inputTokens()
+                + " input tokens, over the provider's enqueued-token limit of "
+                + limit
+                + " for its model, so it can never be queued; cut the file into smaller shards"
+                + " (fewer requests per shard) or raise the limit, then re-drive the job";
+    }
+
     /** The shard's batch ended or was never made: its tokens leave the queue. */
     public void release(Shard shard, Job job) {
         try {

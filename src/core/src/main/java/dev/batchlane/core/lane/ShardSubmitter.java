@@ -434,6 +434,10 @@ public final class ShardSubmitter {
             if (busy != null && busy.statedLimit() != null) {
                 budget.learn(staged, job, busy.statedLimit());
             }
+            Optional<Long> tooBig = budget.neverFits(staged, job, busy);
+            if (tooBig.isPresent()) {
+                return neverFits(a, cleared, tooBig.get(), now);
+            }
             if (busy != null
                     && busy.reason() == ProviderBusy.Reason.ENQUEUED_TOKENS
                     && blockedPools != null) {
@@ -548,6 +552,28 @@ public final class ShardSubmitter {
                 a.shardName(),
                 code,
                 why);
+        return SubmitOutcome.REJECTED_BY_PROVIDER;
+    }
+
+    /**
+     * A shard bigger than the provider's queue limit: it would be refused alone, forever. It ends
+     * with that reason, counted as a stuck shard so the alarm on stuck shards fires.
+     */
+    private SubmitOutcome neverFits(Sending a, Shard cleared, long limit, Instant now) {
+        String why = AdmissionBudget.neverFitsReason(a.staged(), limit);
+        store.updateShard(
+                cleared,
+                cleared.ended(
+                        BatchState.FAILED,
+                        "exceeds_queue_limit",
+                        cleared.providerCounts(),
+                        null,
+                        null,
+                        why,
+                        now));
+        budget.release(a.staged(), a.job());
+        metrics.shardStuck(a.staged().provider());
+        LOG.log(Level.ERROR, "job {0} shard {1}: {2}", a.job().jobId(), a.shardName(), why);
         return SubmitOutcome.REJECTED_BY_PROVIDER;
     }
 

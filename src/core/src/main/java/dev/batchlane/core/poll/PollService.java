@@ -580,7 +580,37 @@ public final class PollService {
      * forgotten, the shard goes back to STAGED with its input file, and it is submitted again with
      * backoff, its wait recorded; the limit the provider stated, if any, is learned.
      */
+    /** Requeues for the provider's queue after which a shard is flagged stuck (it keeps trying). */
+    static final int REQUEUES_BEFORE_STUCK = 10;
+
     private Step requeue(Shard shard, BatchView view, Cycle cycle, Instant now) {
+        Optional<Job> owner = cycle.job(shard.jobId());
+        Optional<Long> tooBig = owner.flatMap(j -> budget.neverFits(shard, j, view.busy()));
+        if (tooBig.isPresent()) {
+            // Alone in an empty queue it would fail the same way: end it, and say so.
+            String why = AdmissionBudget.neverFitsReason(shard, tooBig.get());
+            Shard ended =
+                    shard.ended(
+                            BatchState.FAILED,
+                            "exceeds_queue_limit",
+                            view.counts(),
+                            view.outputFileId(),
+                            view.errorFileId(),
+                            why,
+                            now);
+            if (store.updateShard(shard, ended).isEmpty()) {
+                return Step.CONFLICT;
+            }
+            budget.release(shard, owner.get());
+            metrics.shardStuck(shard.provider());
+            LOG.log(
+                    Level.ERROR,
+                    "job {0} shard {1}: {2}",
+                    shard.jobId(),
+                    Shard.partName(shard.index()),
+                    why);
+            return Step.OTHER;
+        }
         Instant due = now.plus(settings.pollDelay(shard.queueWait().times() + 1));
         String why =
                 "batch "
@@ -588,10 +618,22 @@ public final class PollService {
                         + " failed for the provider's queue ("
                         + view.busy().code()
                         + ")";
-        if (store.updateShard(shard, shard.requeued(why, now, due)).isEmpty()) {
+        Shard requeued = shard.requeued(why, now, due);
+        if (requeued.queueWait().times() == REQUEUES_BEFORE_STUCK) {
+            // Still requeued, but no longer in silence: someone should look at the queue.
+            requeued =
+                    stuck(
+                            requeued,
+                            "requeued "
+                                    + REQUEUES_BEFORE_STUCK
+                                    + " times for the provider's queue; last: "
+                                    + why,
+                            now);
+        }
+        if (store.updateShard(shard, requeued).isEmpty()) {
             return Step.CONFLICT;
         }
-        Optional<Job> job = cycle.job(shard.jobId());
+        Optional<Job> job = owner;
         job.ifPresent(
                 j -> {
                     budget.release(shard, j);

@@ -64,4 +64,81 @@ class PollSpecTest {
         assertThat(done.result().succeeded()).isEqualTo(3);
         assertThat(done.queueWait().times()).isEqualTo(1);
     }
+
+    private Lane limitedTo(long tokens) {
+        return new Lane(
+                new dev.batchlane.core.testkit.ScriptedProvider("openai"),
+                new dev.batchlane.core.lane.LaneSettings(
+                                dev.batchlane.core.testkit.ScriptedProvider.LIMITS,
+                                Duration.ofMinutes(1),
+                                Duration.ofMinutes(30),
+                                200,
+                                tmp)
+                        .withAdmission(
+                                new dev.batchlane.core.lane.AdmissionBudget.Settings(
+                                        Map.of("openai/gpt-4o-mini", tokens),
+                                        0,
+                                        Duration.ofHours(26))));
+    }
+
+    /**
+     * A shard over the queue limit used to be admitted alone, refused, requeued without a cap and
+     * never flagged, until its staged file expired two weeks later. Alone in an empty queue it
+     * fails the same way: it ends at once, saying why, and the job completes.
+     */
+    @Test
+    void aShardOverTheQueueLimit_refusedAtCreate_endsWithExceedsQueueLimit_andTheJobCompletes() {
+        Lane lane = limitedTo(5);
+        lane.provider.creates(Create.TOKEN_LIMIT_EXCEEDED);
+        IngestService.Ingestion r =
+                lane.ingest.ingest(lane.drop("big.jsonl", Lane.requests("r", 3), Map.of()));
+
+        Shard ended = lane.store.shards(r.jobId()).get(0);
+        assertThat(ended.status()).isEqualTo(ShardStatus.ENDED);
+        assertThat(ended.providerStatus()).isEqualTo("exceeds_queue_limit");
+        assertThat(ended.batchError())
+                .contains("enqueued-token limit of 5")
+                .contains("can never be queued");
+        assertThat(lane.runToCompletion(r.jobId(), 5).status())
+                .isEqualTo(dev.batchlane.core.job.JobStatus.COMPLETED);
+        assertThat(lane.provider.batchIds()).as("nothing ran").isEmpty();
+    }
+
+    @Test
+    void aShardOverTheQueueLimit_failedInValidation_endsInsteadOfBeingRequeued() {
+        Lane lane = limitedTo(5);
+        lane.provider.batches(Fate.QUEUE_FULL, Fate.QUEUE_FULL, Fate.QUEUE_FULL);
+        IngestService.Ingestion r =
+                lane.ingest.ingest(lane.drop("big.jsonl", Lane.requests("r", 3), Map.of()));
+
+        lane.runToCompletion(r.jobId(), 10);
+
+        assertThat(lane.provider.batchIds()).as("one try, no loop").hasSize(1);
+        Shard done = lane.store.shards(r.jobId()).get(0);
+        assertThat(done.batchError()).startsWith("exceeds_queue_limit");
+    }
+
+    /** A shard that fits but keeps meeting a full queue keeps trying, and is flagged after ten. */
+    @Test
+    void aShardRequeuedTenTimesForTheQueue_isFlaggedStuck_andStillCompletesWhenRoomComes() {
+        Lane lane = new Lane(tmp);
+        Fate[] full = new Fate[PollService.REQUEUES_BEFORE_STUCK];
+        java.util.Arrays.fill(full, Fate.QUEUE_FULL);
+        lane.provider.batches(full);
+        IngestService.Ingestion r =
+                lane.ingest.ingest(lane.drop("queue.jsonl", Lane.requests("r", 3), Map.of()));
+
+        String flagged = null;
+        for (int round = 0; round < 60 && flagged == null; round++) {
+            lane.clock.advance(lane.settings.maxPollDelay());
+            lane.poll.pollDue();
+            Shard s = lane.store.shards(r.jobId()).get(0);
+            flagged = s.trouble() == null ? null : s.trouble().stuck();
+        }
+        assertThat(flagged).startsWith("requeued 10 times for the provider's queue");
+
+        lane.runToCompletion(r.jobId(), 40);
+        Shard done = lane.store.shards(r.jobId()).get(0);
+        assertThat(done.result().succeeded()).isEqualTo(3);
+    }
 }
