@@ -27,7 +27,9 @@ final class ProviderStandIns implements AutoCloseable {
 
     /** Where one provider's calls go: its settings (given the IAM proxy) and its key, if any. */
     private record Target(
-            java.util.function.Function<URI, Map<String, String>> settings, Optional<String> key) {}
+            java.util.function.Function<URI, Map<String, String>> settings,
+            java.util.function.Function<URI, Map<String, String>> environment,
+            Optional<String> key) {}
 
     private ProviderStandIns() {}
 
@@ -60,7 +62,7 @@ final class ProviderStandIns implements AutoCloseable {
             if (url != null) {
                 settings.put("base-url", url);
             }
-            targets.put(d, new Target(proxy -> settings, Optional.of(key)));
+            targets.put(d, new Target(proxy -> settings, proxy -> Map.of(), Optional.of(key)));
             description.add(
                     d.title()
                             + " at "
@@ -87,7 +89,7 @@ final class ProviderStandIns implements AutoCloseable {
         running.add(standIn.simulator());
         simulators.put(d.name(), standIn.simulator());
         standIn.awsService().ifPresent(awsServices::add);
-        targets.put(d, new Target(standIn.settings(), standIn.apiKey()));
+        targets.put(d, new Target(standIn.settings(), standIn.environment(), standIn.apiKey()));
         description.add(
                 "the "
                         + d.title()
@@ -104,6 +106,7 @@ final class ProviderStandIns implements AutoCloseable {
         targets.forEach(
                 (d, t) -> {
                     t.settings().apply(proxy).forEach((k, v) -> env.put(d.settingEnv(k), v));
+                    env.putAll(t.environment().apply(proxy));
                     // Also as the plain setting: the secret the template names serves it too.
                     t.key().ifPresent(k -> env.put(d.settingEnv(ProviderContext.API_KEY), k));
                 });

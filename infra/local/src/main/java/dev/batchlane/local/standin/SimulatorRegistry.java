@@ -73,6 +73,7 @@ public final class SimulatorRegistry {
                 address,
                 Optional.of(key),
                 proxy -> Map.of("base-url", sim.baseUrl()),
+                proxy -> Map.of(),
                 Optional.empty());
     }
 
@@ -93,7 +94,13 @@ public final class SimulatorRegistry {
                 sim,
                 sim.endpoint(),
                 Optional.empty(),
-                proxy -> Map.of("endpoint", proxy.toString()),
+                proxy -> Map.of(),
+                proxy ->
+                        Map.of(
+                                "AWS_ENDPOINT_URL_BEDROCK",
+                                proxy.toString(),
+                                "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+                                proxy.toString()),
                 Optional.of(
                         new StandIn.AwsService(
                                 new BedrockRules(c.region(), c.account()),

@@ -17,6 +17,10 @@ import software.amazon.awssdk.services.s3.S3Client;
  * @param settings the provider's settings (relative, e.g. {@code base-url}) that point the
  *     functions at it, given the address of the local IAM proxy (a provider reached through AWS's
  *     signing goes through the proxy, as every AWS call of the functions does)
+ * @param environment variables the provider's own SDK reads that point it at the simulator (for
+ *     Bedrock the AWS SDK's {@code AWS_ENDPOINT_URL_BEDROCK} and {@code
+ *     AWS_ENDPOINT_URL_BEDROCK_RUNTIME}), given the proxy's address: the functions are pointed the
+ *     way an operator points them at any server
  * @param awsService the AWS service the simulator plays, when the provider is reached as one: its
  *     rules for the proxy and its address behind it
  */
@@ -25,6 +29,7 @@ public record StandIn(
         String address,
         Optional<String> apiKey,
         Function<URI, Map<String, String>> settings,
+        Function<URI, Map<String, String>> environment,
         Optional<AwsService> awsService) {
 
     /** A provider with a key, reached over plain HTTPS at {@code baseUrl}. */
@@ -34,6 +39,7 @@ public record StandIn(
                 baseUrl,
                 Optional.of(key),
                 proxy -> Map.of("base-url", baseUrl),
+                proxy -> Map.of(),
                 Optional.empty());
     }
 
