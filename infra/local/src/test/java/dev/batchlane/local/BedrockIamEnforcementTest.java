@@ -125,9 +125,10 @@ class BedrockIamEnforcementTest {
                                 assertThat(f)
                                         .startsWith(
                                                 "IAM: ingest was denied iam:PassRole on " + role));
-        // The function met it as Bedrock's answer, parsed by the SDK (AccessDeniedException, 403),
-        // and
-        // the shard keeps the message that names the action and the role.
+        // The function met it as Bedrock's answer, parsed by the SDK (AccessDeniedException, 403):
+        // a refusal of the lane's credentials, so the shard waits for the grant to be fixed
+        // rather than ending for good, and its trouble keeps the message that names the action
+        // and the role.
         Path ingestLog = stack.process("ingest").log();
         Instant until = Instant.now().plus(Duration.ofSeconds(30));
         while (!Files.readString(ingestLog).contains("403 AccessDeniedException")
@@ -135,11 +136,12 @@ class BedrockIamEnforcementTest {
             Thread.sleep(200);
         }
         assertThat(Files.readString(ingestLog))
-                .contains("provider rejected the batch (403 AccessDeniedException)");
+                .contains(
+                        "the provider refused the lane's credentials (403 AccessDeniedException)");
         assertThat(stack.jobs().shards(drop.jobId()))
                 .anySatisfy(
                         s ->
-                                assertThat(s.batchError())
+                                assertThat(s.trouble().lastError())
                                         .contains(
                                                 "is not authorized to perform: iam:PassRole on resource: "
                                                         + role));

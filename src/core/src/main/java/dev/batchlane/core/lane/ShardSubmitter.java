@@ -429,6 +429,30 @@ public final class ShardSubmitter {
         }
         // A definite answer: the failed call made nothing, so nothing is left to look for.
         Shard cleared = claimed.withAttempt(null);
+        if (refusedCredentials(e)) {
+            // A key being rotated, a secret not yet updated, a role missing a grant: the batch
+            // is fine and the lane's credentials are not. Ending every shard for good would
+            // lose the job to a fix someone is making; the shard waits, and its holds raise the
+            // stuck alarm after three.
+            Duration delay = waitDelay(claimed);
+            String why =
+                    "the provider refused the lane's credentials ("
+                            + e.statusCode()
+                            + " "
+                            + e.code()
+                            + "); waiting for the key or the role to be fixed";
+            store.updateShard(claimed, held(cleared.waiting(why, now, now.plus(delay)), why, now));
+            budget.release(staged, job);
+            LOG.log(
+                    Level.ERROR,
+                    "job {0} shard {1}: {2}: {3}; tried again after {4}",
+                    job.jobId(),
+                    a.shardName(),
+                    why,
+                    e.getMessage(),
+                    delay);
+            return SubmitOutcome.HELD_BACK;
+        }
         if (e.retryable()) {
             ProviderBusy busy = e.busy().orElse(null);
             if (busy != null && busy.statedLimit() != null) {
@@ -553,6 +577,14 @@ public final class ShardSubmitter {
                 code,
                 why);
         return SubmitOutcome.REJECTED_BY_PROVIDER;
+    }
+
+    /**
+     * 401 (the key is not valid: revoked, rotated, mistyped) and 403 (the key or role lacks a
+     * permission): about the lane's credentials, not the batch.
+     */
+    private static boolean refusedCredentials(ProviderException e) {
+        return e.statusCode() == 401 || e.statusCode() == 403;
     }
 
     /**

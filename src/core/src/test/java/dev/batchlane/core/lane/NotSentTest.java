@@ -277,4 +277,34 @@ class NotSentTest {
         @Override
         public void cleanup(String inputFileId, String outputFileId, String errorFileId) {}
     }
+
+    /**
+     * A 401 during a key rotation used to end every shard for good ("rejected"), losing the job to
+     * a fix someone was making. It waits now, and is flagged stuck after three holds.
+     */
+    @Test
+    void aKeyRefusedDuringARotation_waits_isFlaggedAfterThreeHolds_andGoesOnceTheKeyWorks() {
+        Job job = job();
+        staged();
+        for (int i = 1; i <= 3; i++) {
+            provider.refuseLocally =
+                    new ProviderException(
+                            "stream create failed: 401 invalid_api_key: Incorrect API key provided",
+                            401,
+                            "invalid_api_key",
+                            false,
+                            null);
+            assertThat(submitter().submit(job, stored()))
+                    .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
+            assertThat(stored().status()).isEqualTo(ShardStatus.STAGED);
+            assertThat(stored().attempt()).isNull();
+            clock.advance(Duration.ofMinutes(31));
+        }
+        assertThat(stored().trouble().stuck()).contains("refused the lane's credentials (401");
+        assertThat(stuck).hasSize(1);
+
+        provider.refuseLocally = null;
+        assertThat(submitter().submit(job, stored()))
+                .isEqualTo(ShardSubmitter.SubmitOutcome.SUBMITTED);
+    }
 }
