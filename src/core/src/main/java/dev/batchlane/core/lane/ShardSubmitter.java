@@ -441,7 +441,12 @@ public final class ShardSubmitter {
                             + " "
                             + e.code()
                             + "); waiting for the key or the role to be fixed";
-            store.updateShard(claimed, held(cleared.waiting(why, now, now.plus(delay)), why, now));
+            store.updateShard(
+                    claimed,
+                    held(
+                            cleared.waiting(why, now, now.plus(delay)),
+                            why + ": " + e.getMessage(),
+                            now));
             budget.release(staged, job);
             LOG.log(
                     Level.ERROR,
