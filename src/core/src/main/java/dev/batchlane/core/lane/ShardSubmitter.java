@@ -86,6 +86,17 @@ public final class ShardSubmitter {
     }
 
     /**
+     * For a job whose cancel was requested (the request is written before this is called): a STAGED
+     * shard ends unsent and its admission is released; one holding a creation attempt whose answer
+     * was lost is first reconciled, so the batch that call made is found, recorded and cancelled at
+     * the provider instead of running on unseen. While the provider cannot yet say what the call
+     * made, the shard stays STAGED with its attempt and poll looks again.
+     */
+    public SubmitOutcome cancelStaged(Job job, Shard staged) {
+        return submit(job, staged, null);
+    }
+
+    /**
      * {@code blockedPools}: pools that refused an earlier shard in the caller's pass (null for
      * none); a shard of such a pool waits behind it rather than overtake it, and a pool found full
      * here is added.
@@ -94,18 +105,24 @@ public final class ShardSubmitter {
         if (staged.status() != ShardStatus.STAGED) {
             return SubmitOutcome.CLAIMED_ELSEWHERE;
         }
-        if (staged.attempt() == null && cancelRequested(job)) {
-            // The owner cancelled the job: a shard not yet at the provider ends here, unsent. One
-            // with a creation still unresolved goes through the provider first, so its batch is
-            // found.
-            return endUnsent(staged) ? SubmitOutcome.CANCELLED : SubmitOutcome.CLAIMED_ELSEWHERE;
+        boolean cancelled = cancelRequested(job);
+        if (staged.attempt() == null && cancelled) {
+            // The owner cancelled the job: a shard not yet at the provider ends here, unsent.
+            return endUnsent(staged)
+                    ? released(staged, job, SubmitOutcome.CANCELLED)
+                    : SubmitOutcome.CLAIMED_ELSEWHERE;
         }
         Instant now = clock.instant();
         String pool = AdmissionBudget.pool(staged, job);
-        Optional<SubmitOutcome> notAdmitted = admit(job, staged, pool, blockedPools, now);
-        if (notAdmitted.isPresent()) {
-            return notAdmitted.get();
+        if (!cancelled) {
+            Optional<SubmitOutcome> notAdmitted = admit(job, staged, pool, blockedPools, now);
+            if (notAdmitted.isPresent()) {
+                return notAdmitted.get();
+            }
         }
+        // A cancelled job's shard with a creation still unresolved goes on without admission (it
+        // sends nothing new): it is reconciled, and what the earlier call made is adopted and
+        // cancelled at once, or the shard ends unsent.
         Optional<Shard> won = claim(staged, now);
         if (won.isEmpty()) {
             return SubmitOutcome.CLAIMED_ELSEWHERE;
@@ -244,7 +261,9 @@ public final class ShardSubmitter {
                                             pending.step(),
                                             pending.at(),
                                             claimed.inputFileId(),
-                                            otherBatchIds(job.jobId(), staged.index())));
+                                            otherBatchIds(job.jobId(), staged.index()),
+                                            pending.at().plus(settings.completeGrace()),
+                                            id -> recordedElsewhere(staged, id)));
         } catch (ProviderException e) {
             // The look-up failed, not a creation: even a definite "not now" (429) says nothing of
             // what the earlier call made, so the attempt stays and the shard looks again later.
@@ -255,7 +274,11 @@ public final class ShardSubmitter {
             }
             store.updateShard(
                     claimed,
-                    claimed.withStatus(ShardStatus.STAGED).withDue(clock.instant().plus(delay)));
+                    flagIfLong(
+                            claimed.withStatus(ShardStatus.STAGED)
+                                    .withDue(clock.instant().plus(delay)),
+                            pending,
+                            "looking for what it made keeps failing (" + e.code() + ")"));
             LOG.log(
                     Level.WARNING,
                     "job {0} shard {1}: looking for what the unanswered {2} made failed ({3}"
@@ -280,6 +303,28 @@ public final class ShardSubmitter {
         Shard next;
         switch (found.found()) {
             case BATCH -> {
+                if (!store.recordBatch(
+                        staged.provider(),
+                        found.batchId(),
+                        job.jobId(),
+                        staged.index(),
+                        clock.instant())) {
+                    // Another shard of the lane recorded it between the look-up and now: not this
+                    // shard's. Looked for again later, that batch excluded.
+                    store.updateShard(
+                            claimed,
+                            claimed.withStatus(ShardStatus.STAGED)
+                                    .withDue(clock.instant().plus(waitDelay(claimed))));
+                    LOG.log(
+                            Level.WARNING,
+                            "job {0} shard {1}: batch {2} was found for the unanswered {3} but"
+                                    + " another shard recorded it first; looking again later",
+                            job.jobId(),
+                            a.shardName(),
+                            found.batchId(),
+                            pending.step());
+                    return new Reconciled(claimed, SubmitOutcome.HELD_BACK);
+                }
                 // Its state is read at the next poll; until then it is taken as just accepted.
                 // Only batches are ever found: on-demand work is made by the adapter itself,
                 // with nothing to look for.
@@ -324,8 +369,11 @@ public final class ShardSubmitter {
                 // Creating again could charge twice: keep the attempt and look again later.
                 store.updateShard(
                         claimed,
-                        claimed.withStatus(ShardStatus.STAGED)
-                                .withDue(clock.instant().plus(waitDelay(claimed))));
+                        flagIfLong(
+                                claimed.withStatus(ShardStatus.STAGED)
+                                        .withDue(clock.instant().plus(waitDelay(claimed))),
+                                pending,
+                                "what it made is still undecided: " + found.evidence()));
                 return new Reconciled(claimed, SubmitOutcome.HELD_BACK);
             }
             default -> throw new IllegalStateException("unknown reconciliation " + found.found());
@@ -347,6 +395,44 @@ public final class ShardSubmitter {
                 .filter(o -> o.index() != index && o.batchId() != null)
                 .map(Shard::batchId)
                 .collect(java.util.stream.Collectors.toSet());
+    }
+
+    /** Whether another shard of the lane, of any job, recorded {@code batchId}. */
+    private boolean recordedElsewhere(Shard shard, String batchId) {
+        return store.batchOwner(shard.provider(), batchId)
+                .filter(o -> !o.is(shard.jobId(), shard.index()))
+                .isPresent();
+    }
+
+    /**
+     * A creation whose outcome stays unknown: once its attempt is older than {@code stuckAfter}
+     * (every batch has ended by then, so the provider should have told), the shard is flagged stuck
+     * with the reason, once, for a person to decide. It still creates nothing and is looked at
+     * again.
+     */
+    private Shard flagIfLong(Shard next, CreationAttempt pending, String why) {
+        Instant now = clock.instant();
+        if (pending.at().plus(settings.stuckAfter()).isAfter(now)
+                || (next.trouble() != null && next.trouble().isStuck())) {
+            return next;
+        }
+        String reason =
+                "the "
+                        + pending.step()
+                        + " attempted at "
+                        + pending.at()
+                        + " got no answer and "
+                        + why
+                        + "; nothing is created until it is known";
+        LOG.log(
+                Level.ERROR,
+                "job {0} shard {1}: stuck: {2}",
+                next.jobId(),
+                Shard.partName(next.index()),
+                reason);
+        metrics.shardStuck(next.provider());
+        return next.withTrouble(
+                dev.batchlane.core.job.ShardTrouble.stuck(next.trouble(), reason, now));
     }
 
     /**
@@ -468,6 +554,20 @@ public final class ShardSubmitter {
             Submission s,
             String how) {
         Instant now = clock.instant();
+        if (s.batchId() != null
+                && !store.recordBatch(
+                        staged.provider(), s.batchId(), job.jobId(), staged.index(), now)) {
+            // The provider answered this very create with this id, so the batch is this shard's;
+            // another shard that recorded it took it by a guess, which its owner must hear of.
+            LOG.log(
+                    Level.ERROR,
+                    "job {0} shard {1}: batch {2}, just created for this shard, is recorded by"
+                            + " another shard ({3})",
+                    job.jobId(),
+                    Shard.partName(staged.index()),
+                    s.batchId(),
+                    store.batchOwner(staged.provider(), s.batchId()).orElse(null));
+        }
         Shard submitted = claimed.submitted(s, now, now.plus(settings.pollDelay(0)));
         if (store.updateShard(claimed, submitted).isEmpty()) {
             throw new IllegalStateException(
