@@ -146,6 +146,7 @@ public final class ShardSubmitter {
                                     sending.payload(),
                                     job.endpoint(),
                                     sending.metadata());
+            register(job, staged, s.batchId(), clock.instant());
             return adopt(job, staged, claimed, sending.provider(), s, "submitted");
         } catch (ProviderException e) {
             return refused(sending, claimed, e, pool, blockedPools);
@@ -303,12 +304,7 @@ public final class ShardSubmitter {
         Shard next;
         switch (found.found()) {
             case BATCH -> {
-                if (!store.recordBatch(
-                        staged.provider(),
-                        found.batchId(),
-                        job.jobId(),
-                        staged.index(),
-                        clock.instant())) {
+                if (!holds(a, found.batchId())) {
                     // Another shard of the lane recorded it between the look-up and now: not this
                     // shard's. Looked for again later, that batch excluded.
                     store.updateShard(
@@ -395,6 +391,30 @@ public final class ShardSubmitter {
                 .filter(o -> o.index() != index && o.batchId() != null)
                 .map(Shard::batchId)
                 .collect(java.util.stream.Collectors.toSet());
+    }
+
+    /**
+     * Records a found batch in the lane's registry for this shard before adopting it: false when
+     * another shard holds it, or when the registry could not be written (adopting a batch the
+     * registry does not name for this shard could let a second look-up take it too; the look-up is
+     * made again later).
+     */
+    private boolean holds(Sending a, String batchId) {
+        Shard staged = a.staged();
+        try {
+            return store.recordBatch(
+                    staged.provider(), batchId, staged.jobId(), staged.index(), clock.instant());
+        } catch (RuntimeException e) {
+            LOG.log(
+                    Level.WARNING,
+                    "job {0} shard {1}: recording the found batch {2} in the batch registry failed"
+                            + " ({3})",
+                    staged.jobId(),
+                    a.shardName(),
+                    batchId,
+                    e.getClass().getSimpleName());
+            return false;
+        }
     }
 
     /** Whether another shard of the lane, of any job, recorded {@code batchId}. */
@@ -554,20 +574,6 @@ public final class ShardSubmitter {
             Submission s,
             String how) {
         Instant now = clock.instant();
-        if (s.batchId() != null
-                && !store.recordBatch(
-                        staged.provider(), s.batchId(), job.jobId(), staged.index(), now)) {
-            // The provider answered this very create with this id, so the batch is this shard's;
-            // another shard that recorded it took it by a guess, which its owner must hear of.
-            LOG.log(
-                    Level.ERROR,
-                    "job {0} shard {1}: batch {2}, just created for this shard, is recorded by"
-                            + " another shard ({3})",
-                    job.jobId(),
-                    Shard.partName(staged.index()),
-                    s.batchId(),
-                    store.batchOwner(staged.provider(), s.batchId()).orElse(null));
-        }
         Shard submitted = claimed.submitted(s, now, now.plus(settings.pollDelay(0)));
         if (store.updateShard(claimed, submitted).isEmpty()) {
             throw new IllegalStateException(
@@ -585,6 +591,40 @@ public final class ShardSubmitter {
         metrics.requestsSubmitted(staged.provider(), staged.requestCount());
         cancelIfRequested(job.jobId(), staged.index(), provider, s.batchId());
         return SubmitOutcome.SUBMITTED;
+    }
+
+    /**
+     * Records a batch this shard's own create was answered with. It is this shard's whatever the
+     * registry says, so the shard records it even when the registry write fails (a look-up of
+     * another shard then has the rest of its rules to keep it from this batch).
+     */
+    private void register(Job job, Shard staged, String batchId, Instant now) {
+        if (batchId == null) {
+            return;
+        }
+        try {
+            if (!store.recordBatch(staged.provider(), batchId, job.jobId(), staged.index(), now)) {
+                // Another shard took it by a look-up before this create's answer was recorded:
+                // a wrong adoption, which a person must hear of.
+                LOG.log(
+                        Level.ERROR,
+                        "job {0} shard {1}: batch {2}, just created for this shard, is recorded by"
+                                + " another shard ({3})",
+                        job.jobId(),
+                        Shard.partName(staged.index()),
+                        batchId,
+                        store.batchOwner(staged.provider(), batchId).orElse(null));
+            }
+        } catch (RuntimeException e) {
+            LOG.log(
+                    Level.WARNING,
+                    "job {0} shard {1}: recording batch {2} in the batch registry failed ({3});"
+                            + " the shard records it all the same",
+                    job.jobId(),
+                    Shard.partName(staged.index()),
+                    batchId,
+                    e.getClass().getSimpleName());
+        }
     }
 
     /** A shard without room in its pool: it stays STAGED, due again soon, its wait recorded. */

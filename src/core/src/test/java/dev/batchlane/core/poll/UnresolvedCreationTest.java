@@ -194,6 +194,31 @@ class UnresolvedCreationTest {
         assertThat(provider.batches).hasSize(2);
     }
 
+    /**
+     * Two look-ups can find the same batch at once (each before the other recorded it): the
+     * registry's conditional write lets one shard hold it; the other is held back, creates nothing,
+     * and looks again.
+     */
+    @Test
+    void aFoundBatchAnotherShardRecordedFirst_isNotAdopted_theShardWaitsAndLooksAgain() {
+        Job a = job("a");
+        submitter.submit(a, shard("a"));
+        String theirs = shard("a").batchId();
+        Job b = job("b");
+        provider.failNextBeforeActing = true;
+        submitter.submit(b, shard("b"));
+        provider.ignoreTaken = true; // answers job a's batch, as a look-up racing a's record would
+
+        assertThat(submitter.submit(b, shard("b")))
+                .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
+        assertThat(shard("b").batchId()).isNull();
+        assertThat(shard("b").status()).isEqualTo(ShardStatus.STAGED);
+        assertThat(shard("b").attempt()).isNotNull();
+        assertThat(store.batchOwner("lost", theirs))
+                .contains(new dev.batchlane.core.job.BatchRegistry.BatchOwner("a", 1));
+        assertThat(provider.batches).hasSize(1);
+    }
+
     @Test
     void aCreationThatStaysUndecided_isFlaggedStuckAfterTheBound_andNothingIsCreated() {
         Job job = job("j");
@@ -231,6 +256,7 @@ class UnresolvedCreationTest {
         volatile boolean loseNextAnswer;
         volatile boolean failNextBeforeActing;
         volatile boolean undecided;
+        volatile boolean ignoreTaken;
         int lookups;
 
         @Override
@@ -271,7 +297,7 @@ class UnresolvedCreationTest {
                 return Reconciliation.undecided("a candidate still runs");
             }
             for (var b : batches.entrySet()) {
-                if (b.getValue() == q.requestCount() && !q.taken(b.getKey())) {
+                if (b.getValue() == q.requestCount() && (ignoreTaken || !q.taken(b.getKey()))) {
                     return Reconciliation.batch(b.getKey(), null, "ended", "same count");
                 }
             }
