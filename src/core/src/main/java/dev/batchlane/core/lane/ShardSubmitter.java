@@ -305,8 +305,9 @@ public final class ShardSubmitter {
         switch (found.found()) {
             case BATCH -> {
                 if (!holds(a, found.batchId())) {
-                    // Another shard of the lane recorded it between the look-up and now: not this
-                    // shard's. Looked for again later, that batch excluded.
+                    // Another shard of the lane recorded it between the look-up and now (not this
+                    // shard's: looked for again later, that batch excluded), or the registry could
+                    // not be written (looked for again later).
                     store.updateShard(
                             claimed,
                             claimed.withStatus(ShardStatus.STAGED)
@@ -314,7 +315,8 @@ public final class ShardSubmitter {
                     LOG.log(
                             Level.WARNING,
                             "job {0} shard {1}: batch {2} was found for the unanswered {3} but"
-                                    + " another shard recorded it first; looking again later",
+                                    + " the batch registry does not hold it for this shard;"
+                                    + " looking again later",
                             job.jobId(),
                             a.shardName(),
                             found.batchId(),
