@@ -234,8 +234,14 @@ public class Wiring {
 
     @Produces
     @Singleton
-    CancelService cancel(JobStore jobs, Providers providers, Clock clock) {
-        return new CancelService(jobs, providers, clock);
+    CancelService cancel(
+            JobStore jobs,
+            ObjectStore objects,
+            Providers providers,
+            LaneSettings settings,
+            Clock clock,
+            LaneMetrics metrics) {
+        return new CancelService(jobs, objects, providers, settings, clock, metrics);
     }
 
     @Produces

@@ -539,4 +539,24 @@ public abstract class ProviderConformance {
     private static long count(Map<String, LineResult> lines, Outcome outcome) {
         return lines.values().stream().filter(l -> l.outcome() == outcome).count();
     }
+
+    // ---- a lost creation meets another job, or a cancel (AcrossJobsChecks)
+
+    @Test
+    void anotherJobsBatchWithTheSameIds_isNeverAdopted() {
+        new AcrossJobsChecks(t, shardSize()).anotherJobsBatchWithTheSameIds_isNeverAdopted();
+    }
+
+    @ParameterizedTest(name = "create answer lost as {0}, another job's batch beside it")
+    @EnumSource(LostAnswer.class)
+    void lostCreateAnswer_besideAnotherJobsBatchWithTheSameIds_adoptsItsOwn(LostAnswer how) {
+        new AcrossJobsChecks(t, shardSize())
+                .lostCreateAnswer_besideAnotherJobsBatchWithTheSameIds_adoptsItsOwn(how);
+    }
+
+    @Test
+    void cancelDuringAnUnresolvedCreate_findsTheBatch_andStopsIt() {
+        new AcrossJobsChecks(t, shardSize())
+                .cancelDuringAnUnresolvedCreate_findsTheBatch_andStopsIt();
+    }
 }

@@ -650,10 +650,7 @@ class FaultInjectionTest {
             assertThat(sim.batch(shards.get(0).batchId()).orElseThrow().status().wire())
                     .isEqualTo("completed");
 
-            var result =
-                    new dev.batchlane.core.cancel.CancelService(
-                                    jobs, lane.providers, Clock.systemUTC())
-                            .cancel(jobId);
+            var result = lane.cancel.cancel(jobId);
 
             assertThat(result.batchesCancelled()).isEqualTo(2);
             for (var shard : shards.subList(1, 3)) {
@@ -942,6 +939,7 @@ class FaultInjectionTest {
     private static final class Lane {
         final IngestService ingest;
         final PollService poll;
+        final dev.batchlane.core.cancel.CancelService cancel;
         final CompleteService complete;
         final List<String> undelivered = new ArrayList<>();
         final RecordingEvents events = new RecordingEvents();
@@ -999,6 +997,15 @@ class FaultInjectionTest {
             poll =
                     new PollService(
                             store("poll"), objects("poll", wrap), providers, settings, clock);
+            // a cancel/<jobId> object reaches ingest, which runs the cancel with its own role
+            cancel =
+                    new dev.batchlane.core.cancel.CancelService(
+                            store("ingest"),
+                            objects("ingest", wrap),
+                            providers,
+                            settings,
+                            clock,
+                            dev.batchlane.core.lane.LaneMetrics.NONE);
             complete =
                     new CompleteService(
                             store("complete"),

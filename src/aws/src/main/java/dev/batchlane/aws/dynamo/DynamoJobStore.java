@@ -15,11 +15,12 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 /**
  * The lane's {@link JobStore} on one DynamoDB table, put together from one class per kind of item:
  * jobs ({@link DynamoJobs}), shards ({@link DynamoShards}), ingest's ledger ({@link
- * DynamoIngestLedger}) and the admission pools ({@link DynamoAdmissionPools}); the item codecs are
- * {@link JobItemCodec} and {@link ShardItemCodec}. A job is ({@code JOB#id}, {@code JOB}); its
- * shards are ({@code JOB#id}, {@code SHARD#nnnnn}), so one query reads a job's shards. Every write
- * carries a condition; a failed condition is reported to the caller as "someone else acted", never
- * retried blindly and never overwritten.
+ * DynamoIngestLedger}), the admission pools ({@link DynamoAdmissionPools}) and the batch registry
+ * ({@link DynamoBatchRegistry}); the item codecs are {@link JobItemCodec} and {@link
+ * ShardItemCodec}. A job is ({@code JOB#id}, {@code JOB}); its shards are ({@code JOB#id}, {@code
+ * SHARD#nnnnn}), so one query reads a job's shards. Every write carries a condition; a failed
+ * condition is reported to the caller as "someone else acted", never retried blindly and never
+ * overwritten.
  */
 public final class DynamoJobStore implements JobStore {
     /**
@@ -32,12 +33,14 @@ public final class DynamoJobStore implements JobStore {
     private final DynamoShards shards;
     private final DynamoIngestLedger ledger;
     private final DynamoAdmissionPools pools;
+    private final DynamoBatchRegistry batches;
 
     public DynamoJobStore(DynamoDbClient dynamo, String table) {
         this.jobs = new DynamoJobs(dynamo, table);
         this.shards = new DynamoShards(dynamo, table);
         this.ledger = new DynamoIngestLedger(dynamo, table);
         this.pools = new DynamoAdmissionPools(dynamo, table);
+        this.batches = new DynamoBatchRegistry(dynamo, table);
     }
 
     public static String jobPk(String jobId) {
@@ -171,5 +174,18 @@ public final class DynamoJobStore implements JobStore {
     @Override
     public boolean replacePool(AdmissionPool current, AdmissionPool next) {
         return pools.replacePool(current, next);
+    }
+
+    // ---- the lane's batch registry ----
+
+    @Override
+    public boolean recordBatch(
+            String provider, String batchId, String jobId, int shardIndex, Instant now) {
+        return batches.recordBatch(provider, batchId, jobId, shardIndex, now);
+    }
+
+    @Override
+    public Optional<BatchOwner> batchOwner(String provider, String batchId) {
+        return batches.batchOwner(provider, batchId);
     }
 }

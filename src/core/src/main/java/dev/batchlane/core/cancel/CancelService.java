@@ -3,9 +3,12 @@ package dev.batchlane.core.cancel;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
+import dev.batchlane.core.lane.LaneMetrics;
+import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
-import dev.batchlane.core.provider.BatchState;
+import dev.batchlane.core.lane.ShardSubmitter;
 import dev.batchlane.core.provider.ProviderException;
+import dev.batchlane.core.storage.ObjectStore;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Instant;
@@ -16,6 +19,11 @@ import java.util.Optional;
  * end at once as cancelled, batches in flight are cancelled at the provider and end through poll as
  * usual with whatever finished. Nothing cancelled is resubmitted; it goes to the failed list. Safe
  * to run again: every step checks where the shard already is.
+ *
+ * <p>A staged shard that holds a creation attempt whose answer was lost may have a batch running at
+ * the provider: it is reconciled first ({@link ShardSubmitter#cancelStaged}), and the batch found
+ * is recorded and cancelled, never left running unseen. Every shard that ends here gives back its
+ * admission.
  */
 public final class CancelService {
     private static final System.Logger LOG = System.getLogger(CancelService.class.getName());
@@ -24,11 +32,19 @@ public final class CancelService {
     private final JobStore store;
     private final Providers providers;
     private final Clock clock;
+    private final ShardSubmitter submitter;
 
-    public CancelService(JobStore store, Providers providers, Clock clock) {
+    public CancelService(
+            JobStore store,
+            ObjectStore objects,
+            Providers providers,
+            LaneSettings settings,
+            Clock clock,
+            LaneMetrics metrics) {
         this.store = store;
         this.providers = providers;
         this.clock = clock;
+        this.submitter = new ShardSubmitter(store, objects, providers, settings, clock, metrics);
     }
 
     public enum Outcome {
@@ -68,21 +84,33 @@ public final class CancelService {
         int staged = 0;
         int cancelled = 0;
         int failed = 0;
+        int undecided = 0;
+        Job current = store.job(jobId).orElse(job.get());
         for (Shard shard : store.shards(jobId)) {
             switch (shard.status()) {
                 case STAGED -> {
-                    if (store.updateShard(
-                                    shard,
-                                    shard.ended(
-                                            BatchState.CANCELLED,
-                                            "cancelled",
-                                            shard.providerCounts(),
-                                            null,
-                                            null,
-                                            null,
-                                            now))
-                            .isPresent()) {
-                        staged++;
+                    ShardSubmitter.SubmitOutcome ended;
+                    try {
+                        ended = submitter.cancelStaged(current, shard);
+                    } catch (RuntimeException e) {
+                        // Left STAGED with its cancel requested: poll's submission ends or
+                        // reconciles it.
+                        failed++;
+                        LOG.log(
+                                Level.WARNING,
+                                "job {0} shard {1}: ending the staged shard failed ({2}); poll"
+                                        + " ends it",
+                                jobId,
+                                Shard.partName(shard.index()),
+                                e.getClass().getSimpleName());
+                        continue;
+                    }
+                    switch (ended) {
+                        case CANCELLED -> staged++;
+                        // the unanswered creation had made a batch: recorded, and cancelled at once
+                        case SUBMITTED -> cancelled++;
+                        case HELD_BACK -> undecided++;
+                        default -> {}
                     }
                 }
                 case SUBMITTED -> {
@@ -120,11 +148,13 @@ public final class CancelService {
         LOG.log(
                 Level.INFO,
                 "job {0}: cancel requested; {1} shard(s) ended before submission, {2} batch(es) cancelling,"
-                        + " {3} cancel(s) refused by the provider",
+                        + " {3} cancel(s) refused by the provider, {4} unanswered creation(s) not"
+                        + " yet found (poll looks again and cancels what they made)",
                 jobId,
                 staged,
                 cancelled,
-                failed);
+                failed,
+                undecided);
         return new Cancellation(jobId, Outcome.CANCELLING, staged, cancelled);
     }
 }

@@ -10,9 +10,10 @@ import java.util.Optional;
  * false} when the record changed under the caller (someone else acted first), and never overwrites
  * that change. A job store keeps a job's ingest ledger ({@link IngestLedger}) and the admission
  * pools ({@link AdmissionPools}, whose rule is {@link dev.batchlane.core.lane.AdmissionBudget}'s)
- * too: one port to wire, three to depend on.
+ * too, and the lane's registry of batches ({@link BatchRegistry}): one port to wire, four to depend
+ * on.
  */
-public interface JobStore extends IngestLedger, AdmissionPools {
+public interface JobStore extends IngestLedger, AdmissionPools, BatchRegistry {
 
     /** Creates the job unless a job with that id exists. */
     boolean createJob(Job job);

@@ -87,6 +87,17 @@ public final class ShardSubmitter {
     }
 
     /**
+     * For a job whose cancel was requested (the request is written before this is called): a STAGED
+     * shard ends unsent and its admission is released; one holding a creation attempt whose answer
+     * was lost is first reconciled, so the batch that call made is found, recorded and cancelled at
+     * the provider instead of running on unseen. While the provider cannot yet say what the call
+     * made, the shard stays STAGED with its attempt and poll looks again.
+     */
+    public SubmitOutcome cancelStaged(Job job, Shard staged) {
+        return submit(job, staged, null);
+    }
+
+    /**
      * {@code blockedPools}: pools that refused an earlier shard in the caller's pass (null for
      * none); a shard of such a pool waits behind it rather than overtake it, and a pool found full
      * here is added.
@@ -95,18 +106,24 @@ public final class ShardSubmitter {
         if (staged.status() != ShardStatus.STAGED) {
             return SubmitOutcome.CLAIMED_ELSEWHERE;
         }
-        if (staged.attempt() == null && cancelRequested(job)) {
-            // The owner cancelled the job: a shard not yet at the provider ends here, unsent. One
-            // with a creation still unresolved goes through the provider first, so its batch is
-            // found.
-            return endUnsent(staged) ? SubmitOutcome.CANCELLED : SubmitOutcome.CLAIMED_ELSEWHERE;
+        boolean cancelled = cancelRequested(job);
+        if (staged.attempt() == null && cancelled) {
+            // The owner cancelled the job: a shard not yet at the provider ends here, unsent.
+            return endUnsent(staged)
+                    ? released(staged, job, SubmitOutcome.CANCELLED)
+                    : SubmitOutcome.CLAIMED_ELSEWHERE;
         }
         Instant now = clock.instant();
         String pool = AdmissionBudget.pool(staged, job);
-        Optional<SubmitOutcome> notAdmitted = admit(job, staged, pool, blockedPools, now);
-        if (notAdmitted.isPresent()) {
-            return notAdmitted.get();
+        if (!cancelled) {
+            Optional<SubmitOutcome> notAdmitted = admit(job, staged, pool, blockedPools, now);
+            if (notAdmitted.isPresent()) {
+                return notAdmitted.get();
+            }
         }
+        // A cancelled job's shard with a creation still unresolved goes on without admission (it
+        // sends nothing new): it is reconciled, and what the earlier call made is adopted and
+        // cancelled at once, or the shard ends unsent.
         Optional<Shard> won = claim(staged, now);
         if (won.isEmpty()) {
             return SubmitOutcome.CLAIMED_ELSEWHERE;
@@ -138,6 +155,7 @@ public final class ShardSubmitter {
                                     sending.payload(),
                                     job.endpoint(),
                                     sending.metadata());
+            register(job, staged, s.batchId(), clock.instant());
             return adopt(job, staged, claimed, sending.provider(), s, "submitted");
         } catch (ProviderException e) {
             return refused(sending, claimed, e, pool, blockedPools);
@@ -255,7 +273,9 @@ public final class ShardSubmitter {
                                             pending.step(),
                                             pending.at(),
                                             claimed.inputFileId(),
-                                            otherBatchIds(job.jobId(), staged.index())));
+                                            otherBatchIds(job.jobId(), staged.index()),
+                                            pending.at().plus(settings.completeGrace()),
+                                            id -> recordedElsewhere(staged, id)));
         } catch (ProviderException e) {
             // The look-up failed, not a creation: even a definite "not now" (429) says nothing of
             // what the earlier call made, so the attempt stays and the shard looks again later.
@@ -266,7 +286,11 @@ public final class ShardSubmitter {
             }
             store.updateShard(
                     claimed,
-                    claimed.withStatus(ShardStatus.STAGED).withDue(clock.instant().plus(delay)));
+                    flagIfLong(
+                            claimed.withStatus(ShardStatus.STAGED)
+                                    .withDue(clock.instant().plus(delay)),
+                            pending,
+                            "looking for what it made keeps failing (" + e.code() + ")"));
             LOG.log(
                     Level.WARNING,
                     "job {0} shard {1}: looking for what the unanswered {2} made failed ({3}"
@@ -291,6 +315,25 @@ public final class ShardSubmitter {
         Shard next;
         switch (found.found()) {
             case BATCH -> {
+                if (!holds(a, found.batchId())) {
+                    // Another shard of the lane recorded it between the look-up and now (not this
+                    // shard's: looked for again later, that batch excluded), or the registry could
+                    // not be written (looked for again later).
+                    store.updateShard(
+                            claimed,
+                            claimed.withStatus(ShardStatus.STAGED)
+                                    .withDue(clock.instant().plus(waitDelay(claimed))));
+                    LOG.log(
+                            Level.WARNING,
+                            "job {0} shard {1}: batch {2} was found for the unanswered {3} but"
+                                    + " the batch registry does not hold it for this shard;"
+                                    + " looking again later",
+                            job.jobId(),
+                            a.shardName(),
+                            found.batchId(),
+                            pending.step());
+                    return new Reconciled(claimed, SubmitOutcome.HELD_BACK);
+                }
                 // Its state is read at the next poll; until then it is taken as just accepted.
                 // Only batches are ever found: on-demand work is made by the adapter itself,
                 // with nothing to look for.
@@ -335,8 +378,11 @@ public final class ShardSubmitter {
                 // Creating again could charge twice: keep the attempt and look again later.
                 store.updateShard(
                         claimed,
-                        claimed.withStatus(ShardStatus.STAGED)
-                                .withDue(clock.instant().plus(waitDelay(claimed))));
+                        flagIfLong(
+                                claimed.withStatus(ShardStatus.STAGED)
+                                        .withDue(clock.instant().plus(waitDelay(claimed))),
+                                pending,
+                                "what it made is still undecided: " + found.evidence()));
                 return new Reconciled(claimed, SubmitOutcome.HELD_BACK);
             }
             default -> throw new IllegalStateException("unknown reconciliation " + found.found());
@@ -358,6 +404,68 @@ public final class ShardSubmitter {
                 .filter(o -> o.index() != index && o.batchId() != null)
                 .map(Shard::batchId)
                 .collect(java.util.stream.Collectors.toSet());
+    }
+
+    /**
+     * Records a found batch in the lane's registry for this shard before adopting it: false when
+     * another shard holds it, or when the registry could not be written (adopting a batch the
+     * registry does not name for this shard could let a second look-up take it too; the look-up is
+     * made again later).
+     */
+    private boolean holds(Sending a, String batchId) {
+        Shard staged = a.staged();
+        try {
+            return store.recordBatch(
+                    staged.provider(), batchId, staged.jobId(), staged.index(), clock.instant());
+        } catch (RuntimeException e) {
+            LOG.log(
+                    Level.WARNING,
+                    "job {0} shard {1}: recording the found batch {2} in the batch registry failed"
+                            + " ({3})",
+                    staged.jobId(),
+                    a.shardName(),
+                    batchId,
+                    e.getClass().getSimpleName());
+            return false;
+        }
+    }
+
+    /** Whether another shard of the lane, of any job, recorded {@code batchId}. */
+    private boolean recordedElsewhere(Shard shard, String batchId) {
+        return store.batchOwner(shard.provider(), batchId)
+                .filter(o -> !o.is(shard.jobId(), shard.index()))
+                .isPresent();
+    }
+
+    /**
+     * A creation whose outcome stays unknown: once its attempt is older than {@code stuckAfter}
+     * (every batch has ended by then, so the provider should have told), the shard is flagged stuck
+     * with the reason, once, for a person to decide. It still creates nothing and is looked at
+     * again.
+     */
+    private Shard flagIfLong(Shard next, CreationAttempt pending, String why) {
+        Instant now = clock.instant();
+        if (pending.at().plus(settings.stuckAfter()).isAfter(now)
+                || (next.trouble() != null && next.trouble().isStuck())) {
+            return next;
+        }
+        String reason =
+                "the "
+                        + pending.step()
+                        + " attempted at "
+                        + pending.at()
+                        + " got no answer and "
+                        + why
+                        + "; nothing is created until it is known";
+        LOG.log(
+                Level.ERROR,
+                "job {0} shard {1}: stuck: {2}",
+                next.jobId(),
+                Shard.partName(next.index()),
+                reason);
+        metrics.shardStuck(next.provider());
+        return next.withTrouble(
+                dev.batchlane.core.job.ShardTrouble.stuck(next.trouble(), reason, now));
     }
 
     /**
@@ -660,6 +768,40 @@ public final class ShardSubmitter {
         metrics.requestsSubmitted(staged.provider(), staged.requestCount());
         cancelIfRequested(job.jobId(), staged.index(), provider, s.batchId());
         return SubmitOutcome.SUBMITTED;
+    }
+
+    /**
+     * Records a batch this shard's own create was answered with. It is this shard's whatever the
+     * registry says, so the shard records it even when the registry write fails (a look-up of
+     * another shard then has the rest of its rules to keep it from this batch).
+     */
+    private void register(Job job, Shard staged, String batchId, Instant now) {
+        if (batchId == null) {
+            return;
+        }
+        try {
+            if (!store.recordBatch(staged.provider(), batchId, job.jobId(), staged.index(), now)) {
+                // Another shard took it by a look-up before this create's answer was recorded:
+                // a wrong adoption, which a person must hear of.
+                LOG.log(
+                        Level.ERROR,
+                        "job {0} shard {1}: batch {2}, just created for this shard, is recorded by"
+                                + " another shard ({3})",
+                        job.jobId(),
+                        Shard.partName(staged.index()),
+                        batchId,
+                        store.batchOwner(staged.provider(), batchId).orElse(null));
+            }
+        } catch (RuntimeException e) {
+            LOG.log(
+                    Level.WARNING,
+                    "job {0} shard {1}: recording batch {2} in the batch registry failed ({3});"
+                            + " the shard records it all the same",
+                    job.jobId(),
+                    Shard.partName(staged.index()),
+                    batchId,
+                    e.getClass().getSimpleName());
+        }
     }
 
     /** A shard without room in its pool: it stays STAGED, due again soon, its wait recorded. */

@@ -53,6 +53,15 @@ public interface BatchProvider {
      * batch after every lost answer. An adapter either finds what it made, or declares with {@link
      * #creationIsIdempotent} that making the same call again answers what the first one made, and
      * then answers NOTHING here. The provider conformance kit proves which of the two holds.
+     *
+     * <p>BATCH is a certainty, never a guess: the lane records it for the shard, joins its results
+     * under the shard's ids and deletes it at cleanup. A batch for which {@link
+     * CreationQuery#taken} is true belongs to another shard of the lane and is never answered. An
+     * adapter that matches by what a batch holds or when it was made (no mark of the lane's on it)
+     * looks only within the attempt's window ({@link CreationQuery#attemptedAt} to {@link
+     * CreationQuery#settledBy}, plus its clock skew) and answers UNDECIDED while it cannot verify a
+     * candidate (still running, two alike): the lane then creates nothing, looks again later, and
+     * flags the shard stuck once the attempt is older than its stuck bound.
      */
     Reconciliation findCreated(CreationQuery query);
 

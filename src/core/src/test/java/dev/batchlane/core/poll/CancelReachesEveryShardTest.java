@@ -43,7 +43,9 @@ class CancelReachesEveryShardTest {
     private final InMemoryJobStore memory = new InMemoryJobStore();
     private final TestProvider provider = new TestProvider();
     private final Providers providers = new Providers(List.of(provider));
-    private final CancelService cancel = new CancelService(memory, providers, clock);
+    private final CancelService cancel =
+            new CancelService(
+                    memory, PollServiceTest.NO_OBJECTS, providers, LANE, clock, LaneMetrics.NONE);
 
     private void job(String id) {
         memory.createJob(

@@ -161,4 +161,17 @@ class CountingJobStore implements JobStore {
             dev.batchlane.core.lane.AdmissionPool next) {
         return count("replacePool", () -> delegate.replacePool(current, next));
     }
+
+    @Override
+    public boolean recordBatch(
+            String provider, String batchId, String jobId, int shardIndex, Instant now) {
+        return count(
+                "recordBatch",
+                () -> delegate.recordBatch(provider, batchId, jobId, shardIndex, now));
+    }
+
+    @Override
+    public Optional<BatchOwner> batchOwner(String provider, String batchId) {
+        return count("batchOwner", () -> delegate.batchOwner(provider, batchId));
+    }
 }

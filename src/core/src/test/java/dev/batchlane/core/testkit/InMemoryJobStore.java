@@ -289,4 +289,22 @@ public class InMemoryJobStore implements JobStore {
         pools.put(current.name(), next);
         return true;
     }
+
+    // ---- the lane's batch registry ----
+
+    private final Map<String, BatchOwner> batchOwners = new HashMap<>();
+
+    @Override
+    public synchronized boolean recordBatch(
+            String provider, String batchId, String jobId, int shardIndex, Instant now) {
+        BatchOwner first =
+                batchOwners.putIfAbsent(
+                        provider + "/" + batchId, new BatchOwner(jobId, shardIndex));
+        return first == null || first.is(jobId, shardIndex);
+    }
+
+    @Override
+    public synchronized Optional<BatchOwner> batchOwner(String provider, String batchId) {
+        return Optional.ofNullable(batchOwners.get(provider + "/" + batchId));
+    }
 }

@@ -498,4 +498,20 @@ public abstract class JobStoreContract {
         assertThat(store().pool(pool).learnedLimit()).isNull();
         assertThat(store().pool(pool).version()).isEqualTo(2);
     }
+
+    @Test
+    void recordBatch_oneShardHoldsABatch_againForItIsTrue_anotherShardIsRefused() {
+        String batch = fresh("msgbatch_");
+        assertThat(store().batchOwner("anthropic", batch)).isEmpty();
+        assertThat(store().recordBatch("anthropic", batch, "job-a", 3, T0)).isTrue();
+        assertThat(store().recordBatch("anthropic", batch, "job-a", 3, T0.plusSeconds(1)))
+                .as("the same shard again")
+                .isTrue();
+        assertThat(store().recordBatch("anthropic", batch, "job-b", 3, T0)).isFalse();
+        assertThat(store().recordBatch("anthropic", batch, "job-a", 4, T0)).isFalse();
+        assertThat(store().batchOwner("anthropic", batch))
+                .contains(new dev.batchlane.core.job.BatchRegistry.BatchOwner("job-a", 3));
+        assertThat(store().batchOwner("openai", batch)).as("batch ids are per provider").isEmpty();
+        assertThat(store().recordBatch("openai", batch, "job-b", 0, T0)).isTrue();
+    }
 }

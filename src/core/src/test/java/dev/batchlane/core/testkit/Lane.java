@@ -69,7 +69,14 @@ public final class Lane {
                         clock,
                         dev.batchlane.core.lane.LaneMetrics.NONE);
         complete = new CompleteService(store, objects, providers, settings, clock);
-        cancel = new CancelService(store, providers, clock);
+        cancel =
+                new CancelService(
+                        store,
+                        objects,
+                        providers,
+                        settings,
+                        clock,
+                        dev.batchlane.core.lane.LaneMetrics.NONE);
     }
 
     /**

@@ -257,7 +257,7 @@ public class ScriptedProvider implements BatchProvider {
     public synchronized Reconciliation findCreated(CreationQuery q) {
         calls.add("findCreated");
         for (Made b : batches.values()) {
-            if (!q.knownBatchIds().contains(b.id()) && b.metadata().equals(q.metadata())) {
+            if (!q.taken(b.id()) && b.metadata().equals(q.metadata())) {
                 return Reconciliation.batch(b.id(), b.fileId(), "validating", "metadata matches");
             }
         }

@@ -178,4 +178,44 @@ class AnthropicSimulatorTest {
         assertThat(sim.queueRefusals()).isEqualTo(1);
         assertThat(sim.queuePeak()).isEqualTo(25);
     }
+
+    /**
+     * Two jobs' files reuse their ids (r-0…): Anthropic takes both batches, lists them newest first
+     * a page at a time, and serves results only once a batch has ended, so a look-up cannot tell
+     * them apart before.
+     */
+    @Test
+    void twoBatchesWithTheSameIds_areBothTaken_listedNewestFirstByPage_resultsOnlyOnceEnded()
+            throws Exception {
+        sim.setStepDuration(Duration.ofHours(1));
+        String first =
+                JSON.readTree(call("POST", "/v1/messages/batches", requests(3)).body())
+                        .get("id")
+                        .asText();
+        String second =
+                JSON.readTree(call("POST", "/v1/messages/batches", requests(3)).body())
+                        .get("id")
+                        .asText();
+        assertThat(sim.batchesHolding("r-0")).isEqualTo(2);
+
+        JsonNode page1 = JSON.readTree(call("GET", "/v1/messages/batches?limit=1", null).body());
+        assertThat(page1.get("data").get(0).get("id").asText()).isEqualTo(second);
+        assertThat(page1.get("has_more").asBoolean()).isTrue();
+        JsonNode page2 =
+                JSON.readTree(
+                        call(
+                                        "GET",
+                                        "/v1/messages/batches?limit=1&after_id="
+                                                + page1.get("last_id").asText(),
+                                        null)
+                                .body());
+        assertThat(page2.get("data").get(0).get("id").asText()).isEqualTo(first);
+        assertThat(page2.get("has_more").asBoolean()).isFalse();
+
+        HttpResponse<String> early =
+                call("GET", "/v1/messages/batches/" + first + "/results", null);
+        assertThat(early.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(early.body()).path("error").path("type").asText())
+                .isEqualTo("invalid_request_error");
+    }
 }
