@@ -1,8 +1,5 @@
 package dev.batchlane.core.ingest;
 
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -56,6 +53,7 @@ public final class IngestService {
     private final Clock clock;
     private final LaneMetrics metrics;
     private final Tuning tuning;
+    private final Rejections rejections;
 
     /**
      * How ingest spends its invocation: threads for the pass, and the margins kept before the
@@ -108,6 +106,7 @@ public final class IngestService {
         this.metrics = metrics;
         this.tuning = tuning;
         this.submitter = new ShardSubmitter(store, objects, providers, settings, clock, metrics);
+        this.rejections = new Rejections(store, objects, clock, metrics);
     }
 
     /** The S3 object an event announced. {@code versionId} may be null on an unversioned bucket. */
@@ -278,60 +277,16 @@ public final class IngestService {
                                         + drop.get().provider()
                                         + "' is not a configured provider; drop files under inbox/<provider>/ with one of "
                                         + providers.names());
-                return reject(jobId, ref, drop.get(), fileLevel(v, ref.size()), false, null);
+                return rejections.reject(
+                        new DroppedFile(jobId, ref, drop.get()),
+                        Rejections.fileLevel(v, ref.size()),
+                        false,
+                        null);
             }
             return passThenRun(jobId, ref, drop.get(), provider.get(), deadline);
         } catch (IOException e) {
             throw new UncheckedIOException(
                     "job " + jobId + ": reading " + ref.key() + " failed", e);
-        }
-    }
-
-    /**
-     * The error list, streamed to the bucket as violations are found (a file of a million bad lines
-     * has a list of a million lines); opened at the first one.
-     */
-    private final class ErrorList implements AutoCloseable {
-        private final String key;
-        private ObjectStore.Upload upload;
-        private JsonGenerator out;
-
-        ErrorList(String key) {
-            this.key = key;
-        }
-
-        void add(Violation v) {
-            try {
-                if (out == null) {
-                    upload = objects.upload(key, "application/jsonl");
-                    out =
-                            new JsonFactory()
-                                    .createGenerator(upload, JsonEncoding.UTF8)
-                                    .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
-                    out.setRootValueSeparator(null);
-                }
-                write(out, v);
-            } catch (IOException e) {
-                throw new UncheckedIOException("writing " + key + " failed", e);
-            }
-        }
-
-        boolean written() {
-            return out != null;
-        }
-
-        void complete() throws IOException {
-            if (out != null) {
-                out.close();
-                upload.complete();
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            if (upload != null) {
-                upload.close();
-            }
         }
     }
 
@@ -382,7 +337,8 @@ public final class IngestService {
                 };
         IngestPass.PassSummary pass;
         try (ErrorList errors =
-                        new ErrorList(Keys.rejectedErrors(drop.provider(), drop.name(), jobId));
+                        new ErrorList(
+                                objects, Keys.rejectedErrors(drop.provider(), drop.name(), jobId));
                 InputStream in = objects.open(ref.key(), ref.identity())) {
             try {
                 // The contract may read per-file settings (Gemini's model) from the object's
@@ -431,7 +387,8 @@ public final class IngestService {
             if (!checked.valid()) {
                 removeStaged(jobId, attempt, staged);
                 errors.complete();
-                return reject(jobId, ref, drop, checked, errors.written(), null);
+                return rejections.reject(
+                        new DroppedFile(jobId, ref, drop), checked, errors.written(), null);
             }
             Ingestion run =
                     acceptIfAffordable(jobId, ref, drop, provider, checked, staged, attempt);
@@ -464,11 +421,9 @@ public final class IngestService {
             budget = budget(ref).orElse(null);
         } catch (IllegalArgumentException e) {
             removeStaged(jobId, attempt, staged);
-            return reject(
-                    jobId,
-                    ref,
-                    drop,
-                    fileLevel(
+            return rejections.reject(
+                    new DroppedFile(jobId, ref, drop),
+                    Rejections.fileLevel(
                             new Violation(0, null, "budget_invalid", e.getMessage()),
                             checked.bytes()),
                     false,
@@ -479,11 +434,9 @@ public final class IngestService {
             Optional<Budget.Refusal> over = Budget.check(projection, budget);
             if (over.isPresent()) {
                 removeStaged(jobId, attempt, staged);
-                return reject(
-                        jobId,
-                        ref,
-                        drop,
-                        fileLevel(
+                return rejections.reject(
+                        new DroppedFile(jobId, ref, drop),
+                        Rejections.fileLevel(
                                 new Violation(0, null, over.get().code(), over.get().message()),
                                 checked.bytes()),
                         false,
@@ -500,11 +453,9 @@ public final class IngestService {
         Optional<String> running = runningTwin(jobId, ref, checked.sha256());
         if (running.isPresent()) {
             removeStaged(jobId, attempt, staged);
-            return reject(
-                    jobId,
-                    ref,
-                    drop,
-                    fileLevel(
+            return rejections.reject(
+                    new DroppedFile(jobId, ref, drop),
+                    Rejections.fileLevel(
                             new Violation(
                                     0,
                                     null,
@@ -717,117 +668,5 @@ public final class IngestService {
         }
         n.put("priceTable", p.priceTableVersion());
         return n;
-    }
-
-    private static FileValidator.Validation fileLevel(Violation v, long bytes) {
-        return new FileValidator.Validation(
-                0,
-                0,
-                bytes,
-                null,
-                1,
-                java.util.Map.of(v.code(), 1L),
-                List.of(v),
-                null,
-                null,
-                java.util.Map.of());
-    }
-
-    private Ingestion reject(
-            String jobId,
-            ObjectRef ref,
-            Keys.Drop drop,
-            FileValidator.Validation checked,
-            boolean errorsWritten,
-            ObjectNode money)
-            throws IOException {
-        String reportKey = Keys.rejectedReport(drop.provider(), drop.name(), jobId);
-        String errorsKey = Keys.rejectedErrors(drop.provider(), drop.name(), jobId);
-        if (!errorsWritten) {
-            byte[] line =
-                    (JSON.copy()
-                                            .disable(SerializationFeature.INDENT_OUTPUT)
-                                            .writeValueAsString(
-                                                    violationJson(checked.sample().get(0)))
-                                    + "\n")
-                            .getBytes();
-            objects.putBytes(errorsKey, line, "application/jsonl");
-        }
-        ObjectNode report = JSON.createObjectNode();
-        report.put("status", "rejected");
-        report.put("jobId", jobId);
-        report.put("input", "s3://" + ref.bucket() + "/" + ref.key());
-        report.put("provider", drop.provider());
-        report.put("lines", checked.lines());
-        report.put("bytes", checked.bytes());
-        if (checked.sha256() != null) {
-            report.put("sha256", checked.sha256());
-        }
-        report.put("violations", checked.violationCount());
-        report.set("violationsByCode", JSON.valueToTree(checked.violationsByCode()));
-        report.put("errors", errorsKey);
-        report.put("submitted", 0);
-        report.put(
-                "message",
-                "nothing was submitted: "
-                        + (checked.sample().size() == 1 && checked.sample().get(0).line() == 0
-                                ? checked.sample().get(0).message()
-                                : checked.violationCount()
-                                        + " line(s) broke the rules; fix them and drop the file again"));
-        if (money != null) {
-            report.set("cost", money);
-        }
-        var first = report.putArray("firstViolations");
-        checked.sample().forEach(v -> first.add(violationJson(v)));
-        objects.putBytes(reportKey, JSON.writeValueAsBytes(report), "application/json");
-        Instant now = clock.instant();
-        store.createJob(
-                Job.builder(jobId, drop.provider())
-                        .status(JobStatus.REJECTED)
-                        .input(ref.bucket(), ref.key(), ref.identity())
-                        .name(drop.name())
-                        .sha256(checked.sha256())
-                        .inputBytes(checked.bytes())
-                        .createdAt(now)
-                        .completedAt(now)
-                        .resultKey(reportKey)
-                        .build());
-        LOG.log(
-                Level.WARNING,
-                "job {0}: rejected {1}: {2} violation(s) {3}; report at {4}",
-                jobId,
-                ref.key(),
-                checked.violationCount(),
-                checked.violationsByCode(),
-                reportKey);
-        metrics.jobRejected(drop.provider());
-        return new Ingestion(jobId, Outcome.REJECTED, 0, 0);
-    }
-
-    private static ObjectNode violationJson(Violation v) {
-        ObjectNode node = JSON.createObjectNode();
-        node.put("line", v.line());
-        if (v.customId() != null) {
-            node.put("custom_id", v.customId());
-        } else {
-            node.putNull("custom_id");
-        }
-        node.put("code", v.code());
-        node.put("message", v.message());
-        return node;
-    }
-
-    private static void write(JsonGenerator out, Violation v) {
-        try {
-            out.writeStartObject();
-            out.writeNumberField("line", v.line());
-            out.writeStringField("custom_id", v.customId());
-            out.writeStringField("code", v.code());
-            out.writeStringField("message", v.message());
-            out.writeEndObject();
-            out.writeRaw('\n');
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing the error list failed", e);
-        }
     }
 }
