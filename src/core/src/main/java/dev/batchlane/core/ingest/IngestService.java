@@ -2,7 +2,6 @@ package dev.batchlane.core.ingest;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.batchlane.core.job.IngestFailure;
 import dev.batchlane.core.job.IngestProgress;
 import dev.batchlane.core.job.Job;
@@ -16,8 +15,6 @@ import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.lane.ShardSubmitter;
-import dev.batchlane.core.money.Budget;
-import dev.batchlane.core.money.Money;
 import dev.batchlane.core.money.Projection;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.storage.ObjectStore;
@@ -54,6 +51,7 @@ public final class IngestService {
     private final LaneMetrics metrics;
     private final Tuning tuning;
     private final Rejections rejections;
+    private final BudgetCheck budgetCheck;
 
     /**
      * How ingest spends its invocation: threads for the pass, and the margins kept before the
@@ -107,6 +105,7 @@ public final class IngestService {
         this.tuning = tuning;
         this.submitter = new ShardSubmitter(store, objects, providers, settings, clock, metrics);
         this.rejections = new Rejections(store, objects, clock, metrics);
+        this.budgetCheck = new BudgetCheck(objects, settings.money());
     }
 
     /** The S3 object an event announced. {@code versionId} may be null on an unversioned bucket. */
@@ -413,43 +412,17 @@ public final class IngestService {
             List<IngestPass.StagedShard> staged,
             String attempt)
             throws IOException {
-        Projection projection =
-                Projection.of(provider.name(), checked.estimates(), settings.money().prices());
-        ObjectNode money = moneyJson(projection, null);
-        BigDecimal budget;
-        try {
-            budget = budget(ref).orElse(null);
-        } catch (IllegalArgumentException e) {
+        DroppedFile file = new DroppedFile(jobId, ref, drop);
+        BudgetCheck.Verdict cost = budgetCheck.check(file, provider.name(), checked);
+        if (cost.refusal().isPresent()) {
             removeStaged(jobId, attempt, staged);
             return rejections.reject(
-                    new DroppedFile(jobId, ref, drop),
-                    Rejections.fileLevel(
-                            new Violation(0, null, "budget_invalid", e.getMessage()),
-                            checked.bytes()),
+                    file,
+                    Rejections.fileLevel(cost.refusal().get(), checked.bytes()),
                     false,
-                    money);
+                    cost.cost());
         }
-        if (budget != null) {
-            money = moneyJson(projection, budget);
-            Optional<Budget.Refusal> over = Budget.check(projection, budget);
-            if (over.isPresent()) {
-                removeStaged(jobId, attempt, staged);
-                return rejections.reject(
-                        new DroppedFile(jobId, ref, drop),
-                        Rejections.fileLevel(
-                                new Violation(0, null, over.get().code(), over.get().message()),
-                                checked.bytes()),
-                        false,
-                        money);
-            }
-        }
-        if (!projection.complete()) {
-            LOG.log(
-                    Level.WARNING,
-                    "job {0}: no price for model(s) {1}; the job runs without a cost projection",
-                    jobId,
-                    projection.unpricedModels());
-        }
+        Projection projection = cost.projection();
         Optional<String> running = runningTwin(jobId, ref, checked.sha256());
         if (running.isPresent()) {
             removeStaged(jobId, attempt, staged);
@@ -470,7 +443,7 @@ public final class IngestService {
                                             + " has ended to run them twice"),
                             checked.bytes()),
                     false,
-                    money);
+                    cost.cost());
         }
         // Shards first, then the job: a job record means every shard is staged and recorded, which
         // is what lets a redelivered event resume with submission alone.
@@ -507,7 +480,7 @@ public final class IngestService {
                                 projection.complete()
                                         ? projection.batchUsd().toPlainString()
                                         : null)
-                        .budgetUsd(budget == null ? null : budget.toPlainString())
+                        .budgetUsd(cost.budget().map(BigDecimal::toPlainString).orElse(null))
                         .build();
         if (!store.createJob(job)) {
             LOG.log(Level.INFO, "job {0}: another invocation created it first", jobId);
@@ -639,34 +612,5 @@ public final class IngestService {
                 inputShards,
                 job.provider());
         return new Ingestion(job.jobId(), Outcome.ACCEPTED, inputShards, job.requestCount());
-    }
-
-    /** The budget for this file: its own metadata, else the default for its prefix. */
-    private Optional<BigDecimal> budget(ObjectRef ref) {
-        // The version the event named, not whatever the key holds now: an overwrite carries its own
-        // budget.
-        String own =
-                objects.head(ref.key(), ref.versionId())
-                        .map(info -> info.metadata().get(Money.BUDGET_METADATA))
-                        .orElse(null);
-        return Budget.forFile(ref.key(), own, settings.money());
-    }
-
-    private static ObjectNode moneyJson(Projection p, BigDecimal budget) {
-        ObjectNode n = JSON.createObjectNode();
-        n.put("inputTokens", p.inputTokens());
-        n.put("maxOutputTokens", p.maxOutputTokens());
-        if (p.complete()) {
-            n.put("projectedBatchUsd", p.batchUsd());
-            n.put("projectedSyncUsd", p.syncUsd());
-        } else {
-            n.putNull("projectedBatchUsd");
-            n.set("unpricedModels", JSON.valueToTree(p.unpricedModels()));
-        }
-        if (budget != null) {
-            n.put("budgetUsd", budget);
-        }
-        n.put("priceTable", p.priceTableVersion());
-        return n;
     }
 }
