@@ -26,7 +26,6 @@ import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -303,37 +302,7 @@ public final class IngestService {
                         deadline,
                         tuning.passMargin(),
                         clock);
-        List<IngestPass.StagedShard> staged = new ArrayList<>();
-        // Each attempt stages under its own prefix: a twin delivery or a retry running its pass
-        // while
-        // another attempt's shards are recorded (and maybe at the provider) never overwrites or
-        // removes their staged files. The shard record says which file is the shard's.
-        String attempt =
-                Long.toString(clock.millis(), 36)
-                        + "-"
-                        + Integer.toHexString(
-                                java.util.concurrent.ThreadLocalRandom.current()
-                                        .nextInt(0x10000, 0x100000));
-        IngestPass.Stager stager =
-                new IngestPass.Stager() {
-                    @Override
-                    public ObjectStore.Upload open(int index) {
-                        return objects.upload(
-                                Keys.staging(jobId, attempt, index), "application/jsonl");
-                    }
-
-                    @Override
-                    public void staged(IngestPass.StagedShard shard) {
-                        staged.add(shard);
-                        LOG.log(
-                                Level.INFO,
-                                "job {0}: staged shard {1} ({2} requests, {3} bytes)",
-                                jobId,
-                                Shard.partName(shard.index()),
-                                shard.requests(),
-                                shard.bytes());
-                    }
-                };
+        ShardStaging staging = ShardStaging.forNewAttempt(objects, jobId, clock);
         IngestPass.PassSummary pass;
         try (ErrorList errors =
                         new ErrorList(
@@ -353,7 +322,7 @@ public final class IngestService {
                                 .run(
                                         in,
                                         errors::add,
-                                        stager,
+                                        staging,
                                         (bytes, shards) -> {
                                             progress[0] =
                                                     progress[0].read(
@@ -368,11 +337,13 @@ public final class IngestService {
                                                     shards);
                                         });
             } catch (IOException | RuntimeException e) {
-                removeStaged(jobId, attempt, staged);
+                staging.removeAll();
                 throw e;
             }
             FileValidator.Validation checked = pass.checked();
-            progress[0] = progress[0].passEnded(checked.bytes(), staged.size(), clock.instant());
+            progress[0] =
+                    progress[0].passEnded(
+                            checked.bytes(), staging.shards().size(), clock.instant());
             store.recordIngestProgress(jobId, progress[0]);
             LOG.log(
                     Level.INFO,
@@ -382,15 +353,16 @@ public final class IngestService {
                     pass.elapsed().toMillis(),
                     checked.lines(),
                     checked.violationCount(),
-                    staged.size());
+                    staging.shards().size());
             if (!checked.valid()) {
-                removeStaged(jobId, attempt, staged);
+                staging.removeAll();
                 errors.complete();
                 return rejections.reject(
                         new DroppedFile(jobId, ref, drop), checked, errors.written(), null);
             }
             Ingestion run =
-                    acceptIfAffordable(jobId, ref, drop, provider, checked, staged, attempt);
+                    acceptIfAffordable(
+                            new DroppedFile(jobId, ref, drop), provider, checked, staging);
             if (run != null) {
                 return run;
             }
@@ -404,18 +376,17 @@ public final class IngestService {
      * Returns a result when the file stops here (rejected for money, or a duplicate), else null.
      */
     private Ingestion acceptIfAffordable(
-            String jobId,
-            ObjectRef ref,
-            Keys.Drop drop,
+            DroppedFile file,
             BatchProvider provider,
             FileValidator.Validation checked,
-            List<IngestPass.StagedShard> staged,
-            String attempt)
+            ShardStaging staging)
             throws IOException {
-        DroppedFile file = new DroppedFile(jobId, ref, drop);
+        String jobId = file.jobId();
+        ObjectRef ref = file.ref();
+        Keys.Drop drop = file.drop();
         BudgetCheck.Verdict cost = budgetCheck.check(file, provider.name(), checked);
         if (cost.refusal().isPresent()) {
-            removeStaged(jobId, attempt, staged);
+            staging.removeAll();
             return rejections.reject(
                     file,
                     Rejections.fileLevel(cost.refusal().get(), checked.bytes()),
@@ -425,9 +396,9 @@ public final class IngestService {
         Projection projection = cost.projection();
         Optional<String> running = runningTwin(jobId, ref, checked.sha256());
         if (running.isPresent()) {
-            removeStaged(jobId, attempt, staged);
+            staging.removeAll();
             return rejections.reject(
-                    new DroppedFile(jobId, ref, drop),
+                    file,
                     Rejections.fileLevel(
                             new Violation(
                                     0,
@@ -447,8 +418,8 @@ public final class IngestService {
         }
         // Shards first, then the job: a job record means every shard is staged and recorded, which
         // is what lets a redelivered event resume with submission alone.
-        for (IngestPass.StagedShard s : staged) {
-            String key = Keys.staging(jobId, attempt, s.index());
+        for (IngestPass.StagedShard s : staging.shards()) {
+            String key = staging.key(s.index());
             // The admission budget counts each shard's share of the file's estimated input tokens.
             long tokens =
                     checked.requests() <= 0
@@ -461,7 +432,7 @@ public final class IngestService {
                     Shard.staged(jobId, s.index(), provider.name(), key, s.requests(), s.bytes())
                             .withInputTokens(tokens))) {
                 // An earlier attempt recorded this shard with its own staged file; ours is a spare.
-                removeStaged(key);
+                staging.remove(s.index());
             }
         }
         Instant now = clock.instant();
@@ -527,30 +498,6 @@ public final class IngestService {
             return holder;
         }
         return store.claimInput(ref.bucket(), ref.key(), sha256, jobId, holder.get());
-    }
-
-    /**
-     * Staged shards of this attempt that will not run: removed so nothing of it can reach a
-     * provider.
-     */
-    private void removeStaged(String jobId, String attempt, List<IngestPass.StagedShard> staged) {
-        for (IngestPass.StagedShard s : staged) {
-            removeStaged(Keys.staging(jobId, attempt, s.index()));
-        }
-    }
-
-    private void removeStaged(String key) {
-        try {
-            objects.delete(key);
-        } catch (RuntimeException e) {
-            // No shard record points at it, so nothing submits it; the staging/ lifecycle rule
-            // removes it.
-            LOG.log(
-                    Level.WARNING,
-                    "could not remove the unused staged file {0}: {1}",
-                    key,
-                    e.toString());
-        }
     }
 
     /**
