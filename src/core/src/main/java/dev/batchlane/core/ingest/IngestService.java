@@ -15,17 +15,14 @@ import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.lane.ShardSubmitter;
-import dev.batchlane.core.money.Projection;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
-import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -51,6 +48,7 @@ public final class IngestService {
     private final Tuning tuning;
     private final Rejections rejections;
     private final BudgetCheck budgetCheck;
+    private final JobAcceptance acceptance;
 
     /**
      * How ingest spends its invocation: threads for the pass, and the margins kept before the
@@ -105,6 +103,7 @@ public final class IngestService {
         this.submitter = new ShardSubmitter(store, objects, providers, settings, clock, metrics);
         this.rejections = new Rejections(store, objects, clock, metrics);
         this.budgetCheck = new BudgetCheck(objects, settings.money());
+        this.acceptance = new JobAcceptance(store, clock, metrics, rejections);
     }
 
     /** The S3 object an event announced. {@code versionId} may be null on an unversioned bucket. */
@@ -393,111 +392,7 @@ public final class IngestService {
                     false,
                     cost.cost());
         }
-        Projection projection = cost.projection();
-        Optional<String> running = runningTwin(jobId, ref, checked.sha256());
-        if (running.isPresent()) {
-            staging.removeAll();
-            return rejections.reject(
-                    file,
-                    Rejections.fileLevel(
-                            new Violation(
-                                    0,
-                                    null,
-                                    "duplicate_input",
-                                    "the same bytes"
-                                            + " (sha256 "
-                                            + checked.sha256()
-                                            + ") were dropped under this key before and are still running as"
-                                            + " job "
-                                            + running.get()
-                                            + "; nothing was submitted a second time. Drop them again once that job"
-                                            + " has ended to run them twice"),
-                            checked.bytes()),
-                    false,
-                    cost.cost());
-        }
-        // Shards first, then the job: a job record means every shard is staged and recorded, which
-        // is what lets a redelivered event resume with submission alone.
-        for (IngestPass.StagedShard s : staging.shards()) {
-            String key = staging.key(s.index());
-            // The admission budget counts each shard's share of the file's estimated input tokens.
-            long tokens =
-                    checked.requests() <= 0
-                            ? 0
-                            : Math.round(
-                                    (double) projection.inputTokens()
-                                            * s.requests()
-                                            / checked.requests());
-            if (!store.createShard(
-                    Shard.staged(jobId, s.index(), provider.name(), key, s.requests(), s.bytes())
-                            .withInputTokens(tokens))) {
-                // An earlier attempt recorded this shard with its own staged file; ours is a spare.
-                staging.remove(s.index());
-            }
-        }
-        Instant now = clock.instant();
-        Job job =
-                Job.builder(jobId, provider.name())
-                        .status(JobStatus.INGESTING)
-                        .input(ref.bucket(), ref.key(), ref.identity())
-                        .name(drop.name())
-                        .sha256(checked.sha256())
-                        .inputBytes(checked.bytes())
-                        .requestCount(checked.requests())
-                        .model(checked.model())
-                        .endpoint(checked.endpoint())
-                        .createdAt(now)
-                        .estimatedCostUsd(
-                                projection.complete()
-                                        ? projection.batchUsd().toPlainString()
-                                        : null)
-                        .budgetUsd(cost.budget().map(BigDecimal::toPlainString).orElse(null))
-                        .build();
-        if (!store.createJob(job)) {
-            LOG.log(Level.INFO, "job {0}: another invocation created it first", jobId);
-            return new Ingestion(jobId, Outcome.DUPLICATE, 0, checked.requests());
-        }
-        LOG.log(
-                Level.INFO,
-                "job {0}: accepted {1} ({2} requests, {3} bytes, model {4})",
-                jobId,
-                ref.key(),
-                checked.requests(),
-                checked.bytes(),
-                checked.model());
-        metrics.jobAccepted(provider.name(), checked.requests());
-        return null;
-    }
-
-    /**
-     * The job (another version of the same key) that already runs these same bytes, if one does;
-     * otherwise this job now holds the input. A holder whose job has ended, was rejected, or whose
-     * ingest failed for good gives way.
-     */
-    private Optional<String> runningTwin(String jobId, ObjectRef ref, String sha256) {
-        Optional<String> holder = store.claimInput(ref.bucket(), ref.key(), sha256, jobId, null);
-        if (holder.isEmpty()) {
-            return Optional.empty();
-        }
-        Optional<Job> other = store.job(holder.get());
-        boolean over =
-                other.isPresent()
-                        ? other.get().status() == JobStatus.COMPLETED
-                                || other.get().status() == JobStatus.REJECTED
-                        : store.ingestFailure(holder.get()).isPresent();
-        if (!over) {
-            LOG.log(
-                    Level.WARNING,
-                    "job {0}: {1} holds the same bytes (sha256 {2}) as job {3}, which is still {4}; not"
-                            + " run twice",
-                    jobId,
-                    ref.key(),
-                    sha256,
-                    holder.get(),
-                    other.map(j -> j.status().name()).orElse("ingesting"));
-            return holder;
-        }
-        return store.claimInput(ref.bucket(), ref.key(), sha256, jobId, holder.get());
+        return acceptance.accept(file, provider.name(), checked, staging, cost).orElse(null);
     }
 
     /**
