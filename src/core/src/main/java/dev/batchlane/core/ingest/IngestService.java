@@ -7,8 +7,6 @@ import dev.batchlane.core.job.IngestProgress;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStatus;
 import dev.batchlane.core.job.JobStore;
-import dev.batchlane.core.job.Shard;
-import dev.batchlane.core.job.ShardStatus;
 import dev.batchlane.core.lane.Deadline;
 import dev.batchlane.core.lane.Keys;
 import dev.batchlane.core.lane.LaneMetrics;
@@ -23,7 +21,6 @@ import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -49,6 +46,7 @@ public final class IngestService {
     private final Rejections rejections;
     private final BudgetCheck budgetCheck;
     private final JobAcceptance acceptance;
+    private final ShardHandOff handOff;
 
     /**
      * How ingest spends its invocation: threads for the pass, and the margins kept before the
@@ -104,6 +102,7 @@ public final class IngestService {
         this.rejections = new Rejections(store, objects, clock, metrics);
         this.budgetCheck = new BudgetCheck(objects, settings.money());
         this.acceptance = new JobAcceptance(store, clock, metrics, rejections);
+        this.handOff = new ShardHandOff(store, submitter, clock, tuning.submitMargin());
     }
 
     /** The S3 object an event announced. {@code versionId} may be null on an unversioned bucket. */
@@ -262,7 +261,7 @@ public final class IngestService {
                 // is
                 // left is submission: nothing is read or staged again.
                 LOG.log(Level.INFO, "job {0}: resuming the submission of {1}", jobId, ref.key());
-                return submitStaged(existing.get(), deadline);
+                return handOff.submitStaged(existing.get(), deadline);
             }
             if (provider.isEmpty()) {
                 Violation v =
@@ -367,7 +366,7 @@ public final class IngestService {
             }
         }
         Job job = store.job(jobId).orElseThrow();
-        Ingestion result = submitStaged(job, deadline);
+        Ingestion result = handOff.submitStaged(job, deadline);
         return result;
     }
 
@@ -393,66 +392,5 @@ public final class IngestService {
                     cost.cost());
         }
         return acceptance.accept(file, provider.name(), checked, staging, cost).orElse(null);
-    }
-
-    /**
-     * Submits the job's input shards that no one submitted yet, while the invocation has time for
-     * one more; the rest are made due at once, so the next poll cycle submits them.
-     */
-    private Ingestion submitStaged(Job job, Deadline deadline) {
-        List<Shard> shards = store.shards(job.jobId());
-        int byIngest = 0;
-        int toPoll = 0;
-        // Once the admission budget refuses a shard, the later ones of its pool wait behind it.
-        java.util.Set<String> blockedPools = new java.util.HashSet<>();
-        for (Shard shard : shards) {
-            if (shard.status() != ShardStatus.STAGED || shard.dueAt() != null) {
-                continue;
-            }
-            if (deadline.allows(clock, tuning.submitMargin())) {
-                submitter.submit(job, shard, blockedPools);
-                byIngest++;
-            } else if (store.updateShard(shard, shard.withDue(clock.instant())).isPresent()) {
-                toPoll++;
-            }
-        }
-        if (toPoll > 0) {
-            LOG.log(
-                    Level.INFO,
-                    "job {0}: {1} shard(s) left for poll to submit; the invocation has {2} s left",
-                    job.jobId(),
-                    toPoll,
-                    deadline.remaining(clock).toSeconds());
-        }
-        // Only input shards count here: child shards of early finishers counted themselves.
-        int inputShards = (int) shards.stream().filter(s -> s.depth() == 0).count();
-        if (store.markRunning(job.jobId(), inputShards, clock.instant())
-                && store.job(job.jobId()).map(Job::allShardsCompleted).orElse(false)) {
-            // Every shard finished while the job was still INGESTING, so no complete could finish
-            // it.
-            LOG.log(
-                    Level.INFO,
-                    "job {0}: every shard completed before the job was marked running; asking"
-                            + " complete to finish it",
-                    job.jobId());
-            store.requestFinish(job.jobId(), clock.instant());
-        }
-        Optional<IngestProgress> progress = store.ingestProgress(job.jobId());
-        if (progress.isPresent()) {
-            IngestProgress p = progress.get();
-            store.recordIngestProgress(
-                    job.jobId(),
-                    p.submitted(
-                            p.submittedByIngest() + byIngest,
-                            p.handedToPoll() + toPoll,
-                            clock.instant()));
-        }
-        LOG.log(
-                Level.INFO,
-                "job {0}: {1} shard(s) handed to {2}",
-                job.jobId(),
-                inputShards,
-                job.provider());
-        return new Ingestion(job.jobId(), Outcome.ACCEPTED, inputShards, job.requestCount());
     }
 }
