@@ -3,7 +3,6 @@ package dev.batchlane.core.ingest;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.batchlane.core.job.IngestFailure;
-import dev.batchlane.core.job.IngestProgress;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStatus;
 import dev.batchlane.core.job.JobStore;
@@ -16,12 +15,10 @@ import dev.batchlane.core.lane.ShardSubmitter;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -47,6 +44,7 @@ public final class IngestService {
     private final BudgetCheck budgetCheck;
     private final JobAcceptance acceptance;
     private final ShardHandOff handOff;
+    private final DropPass dropPass;
 
     /**
      * How ingest spends its invocation: threads for the pass, and the margins kept before the
@@ -103,6 +101,7 @@ public final class IngestService {
         this.budgetCheck = new BudgetCheck(objects, settings.money());
         this.acceptance = new JobAcceptance(store, clock, metrics, rejections);
         this.handOff = new ShardHandOff(store, submitter, clock, tuning.submitMargin());
+        this.dropPass = new DropPass(store, objects, settings, tuning, clock);
     }
 
     /** The S3 object an event announced. {@code versionId} may be null on an unversioned bucket. */
@@ -279,118 +278,34 @@ public final class IngestService {
                         false,
                         null);
             }
-            return passThenRun(jobId, ref, drop.get(), provider.get(), deadline);
+            return passThenRun(new DroppedFile(jobId, ref, drop.get()), provider.get(), deadline);
         } catch (IOException e) {
             throw new UncheckedIOException(
                     "job " + jobId + ": reading " + ref.key() + " failed", e);
         }
     }
 
-    private Ingestion passThenRun(
-            String jobId, ObjectRef ref, Keys.Drop drop, BatchProvider provider, Deadline deadline)
+    private Ingestion passThenRun(DroppedFile file, BatchProvider provider, Deadline deadline)
             throws IOException {
-        IngestLimits limits = provider.limits().cappedBy(settings.limits());
-        IngestProgress[] progress = {IngestProgress.started(ref.size(), clock.instant())};
-        store.recordIngestProgress(jobId, progress[0]);
-        IngestPass.Options options =
-                new IngestPass.Options(
-                        tuning.parallelism(),
-                        IngestPass.Options.DEFAULT_CHUNK_BYTES,
-                        tuning.progressEvery(),
-                        deadline,
-                        tuning.passMargin(),
-                        clock);
-        ShardStaging staging = ShardStaging.forNewAttempt(objects, jobId, clock);
-        IngestPass.PassSummary pass;
-        try (ErrorList errors =
-                        new ErrorList(
-                                objects, Keys.rejectedErrors(drop.provider(), drop.name(), jobId));
-                InputStream in = objects.open(ref.key(), ref.identity())) {
-            try {
-                // The contract may read per-file settings (Gemini's model) from the object's
-                // metadata.
-                Map<String, String> metadata =
-                        objects.head(ref.key()).map(info -> info.metadata()).orElse(Map.of());
-                pass =
-                        new IngestPass(
-                                        provider.contract().forFile(metadata),
-                                        limits,
-                                        settings.money().defaultMaxOutputTokens(),
-                                        options)
-                                .run(
-                                        in,
-                                        errors::add,
-                                        staging,
-                                        (bytes, shards) -> {
-                                            progress[0] =
-                                                    progress[0].read(
-                                                            bytes, shards, clock.instant());
-                                            store.recordIngestProgress(jobId, progress[0]);
-                                            LOG.log(
-                                                    Level.INFO,
-                                                    "job {0}: {1} of {2} bytes validated, {3} shard(s) staged",
-                                                    jobId,
-                                                    bytes,
-                                                    ref.size(),
-                                                    shards);
-                                        });
-            } catch (IOException | RuntimeException e) {
-                staging.removeAll();
-                throw e;
-            }
-            FileValidator.Validation checked = pass.checked();
-            progress[0] =
-                    progress[0].passEnded(
-                            checked.bytes(), staging.shards().size(), clock.instant());
-            store.recordIngestProgress(jobId, progress[0]);
-            LOG.log(
-                    Level.INFO,
-                    "job {0}: one pass over {1} bytes in {2} ms ({3} lines, {4} violations, {5} shards)",
-                    jobId,
-                    checked.bytes(),
-                    pass.elapsed().toMillis(),
-                    checked.lines(),
-                    checked.violationCount(),
-                    staging.shards().size());
-            if (!checked.valid()) {
-                staging.removeAll();
-                errors.complete();
-                return rejections.reject(
-                        new DroppedFile(jobId, ref, drop), checked, errors.written(), null);
-            }
-            Ingestion run =
-                    acceptIfAffordable(
-                            new DroppedFile(jobId, ref, drop), provider, checked, staging);
-            if (run != null) {
-                return run;
-            }
+        DropPass.Read read = dropPass.read(file, provider, deadline);
+        FileValidator.Validation checked = read.checked();
+        if (!checked.valid()) {
+            return rejections.reject(file, checked, read.errorsWritten(), null);
         }
-        Job job = store.job(jobId).orElseThrow();
-        Ingestion result = handOff.submitStaged(job, deadline);
-        return result;
-    }
-
-    /**
-     * Returns a result when the file stops here (rejected for money, or a duplicate), else null.
-     */
-    private Ingestion acceptIfAffordable(
-            DroppedFile file,
-            BatchProvider provider,
-            FileValidator.Validation checked,
-            ShardStaging staging)
-            throws IOException {
-        String jobId = file.jobId();
-        ObjectRef ref = file.ref();
-        Keys.Drop drop = file.drop();
         BudgetCheck.Verdict cost = budgetCheck.check(file, provider.name(), checked);
         if (cost.refusal().isPresent()) {
-            staging.removeAll();
+            read.staging().removeAll();
             return rejections.reject(
                     file,
                     Rejections.fileLevel(cost.refusal().get(), checked.bytes()),
                     false,
                     cost.cost());
         }
-        return acceptance.accept(file, provider.name(), checked, staging, cost).orElse(null);
+        Optional<Ingestion> stopped =
+                acceptance.accept(file, provider.name(), checked, read.staging(), cost);
+        if (stopped.isPresent()) {
+            return stopped.get();
+        }
+        return handOff.submitStaged(store.job(file.jobId()).orElseThrow(), deadline);
     }
 }
