@@ -2,7 +2,6 @@ package dev.batchlane.core.ingest;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.batchlane.core.job.IngestFailure;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStatus;
 import dev.batchlane.core.job.JobStore;
@@ -45,6 +44,7 @@ public final class IngestService {
     private final JobAcceptance acceptance;
     private final ShardHandOff handOff;
     private final DropPass dropPass;
+    private final FailedIngests failures;
 
     /**
      * How ingest spends its invocation: threads for the pass, and the margins kept before the
@@ -102,6 +102,7 @@ public final class IngestService {
         this.acceptance = new JobAcceptance(store, clock, metrics, rejections);
         this.handOff = new ShardHandOff(store, submitter, clock, tuning.submitMargin());
         this.dropPass = new DropPass(store, objects, settings, tuning, clock);
+        this.failures = new FailedIngests(store, clock, metrics);
     }
 
     /** The S3 object an event announced. {@code versionId} may be null on an unversioned bucket. */
@@ -141,49 +142,11 @@ public final class IngestService {
         try {
             result = attempt(jobId, ref, drop.get(), deadline);
         } catch (RuntimeException e) {
-            recordFailure(jobId, ref, e);
+            failures.record(jobId, ref, e);
             throw e;
         }
-        try {
-            if (store.ingestFailure(jobId).isPresent()) {
-                store.clearIngestFailure(jobId);
-                LOG.log(
-                        Level.INFO,
-                        "job {0}: ingest succeeded after earlier failed attempts",
-                        jobId);
-            }
-        } catch (RuntimeException e) {
-            LOG.log(
-                    Level.WARNING,
-                    "job {0}: could not clear the record of an earlier failed attempt ({1})",
-                    jobId,
-                    e.getClass().getSimpleName());
-        }
+        failures.clearAfterSuccess(jobId);
         return result;
-    }
-
-    /**
-     * Every failed attempt is recorded beside the job, with the object it was reading: the status
-     * shows it, and {@link #resume} needs no event to try again. Best effort: the original error is
-     * what the caller (and Lambda's retry, then its failure destination) sees.
-     */
-    private void recordFailure(String jobId, ObjectRef ref, RuntimeException e) {
-        try {
-            String why = e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage());
-            store.recordIngestFailure(
-                    new IngestFailure(
-                            jobId,
-                            ref.bucket(),
-                            ref.key(),
-                            ref.identity(),
-                            ref.size(),
-                            0,
-                            why.length() > 500 ? why.substring(0, 500) + "…" : why,
-                            clock.instant()));
-            metrics.ingestFailed();
-        } catch (RuntimeException again) {
-            e.addSuppressed(again);
-        }
     }
 
     /**
@@ -213,28 +176,7 @@ public final class IngestService {
                             j.inputBytes());
             return ingest(ref, deadline);
         }
-        IngestFailure failed =
-                store.ingestFailure(jobId)
-                        .orElseThrow(
-                                () ->
-                                        new IllegalArgumentException(
-                                                "job "
-                                                        + jobId
-                                                        + ": nothing to resume; there is no job record and no failed ingest recorded for it"));
-        LOG.log(
-                Level.INFO,
-                "job {0}: resuming the ingest of {1} after {2} failed attempt(s)",
-                jobId,
-                failed.key(),
-                failed.attempts());
-        return ingest(
-                new ObjectRef(
-                        failed.bucket(),
-                        failed.key(),
-                        failed.identity(),
-                        failed.identity(),
-                        failed.size()),
-                deadline);
+        return ingest(failures.objectToResume(jobId), deadline);
     }
 
     private Ingestion attempt(String jobId, ObjectRef ref, Keys.Drop dropped, Deadline deadline) {
