@@ -1,7 +1,5 @@
 package dev.batchlane.core.ingest;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStatus;
 import dev.batchlane.core.job.JobStore;
@@ -25,20 +23,17 @@ import java.util.Optional;
  * while the file is cut into shards and staged (see {@link IngestPass}). Only a file whose every
  * line is valid and whose projection fits its budget gets shard and job records and is submitted; a
  * rejected one has its staged shards removed and reaches no provider.
+ *
+ * <p>This class decides the order of the steps, each a class of its own: {@link DropPass} reads and
+ * stages, {@link Rejections} ends a file that will not run, {@link BudgetCheck} prices it, {@link
+ * JobAcceptance} records it, {@link ShardHandOff} submits it or leaves it to poll, and {@link
+ * FailedIngests} keeps the record of an attempt that failed.
  */
 public final class IngestService {
     private static final System.Logger LOG = System.getLogger(IngestService.class.getName());
-    private static final ObjectMapper JSON =
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final JobStore store;
-    private final ObjectStore objects;
     private final Providers providers;
-    private final ShardSubmitter submitter;
-    private final LaneSettings settings;
-    private final Clock clock;
-    private final LaneMetrics metrics;
-    private final Tuning tuning;
     private final Rejections rejections;
     private final BudgetCheck budgetCheck;
     private final JobAcceptance acceptance;
@@ -90,13 +85,9 @@ public final class IngestService {
             LaneMetrics metrics,
             Tuning tuning) {
         this.store = store;
-        this.objects = objects;
         this.providers = providers;
-        this.settings = settings;
-        this.clock = clock;
-        this.metrics = metrics;
-        this.tuning = tuning;
-        this.submitter = new ShardSubmitter(store, objects, providers, settings, clock, metrics);
+        ShardSubmitter submitter =
+                new ShardSubmitter(store, objects, providers, settings, clock, metrics);
         this.rejections = new Rejections(store, objects, clock, metrics);
         this.budgetCheck = new BudgetCheck(objects, settings.money());
         this.acceptance = new JobAcceptance(store, clock, metrics, rejections);
@@ -179,8 +170,7 @@ public final class IngestService {
         return ingest(failures.objectToResume(jobId), deadline);
     }
 
-    private Ingestion attempt(String jobId, ObjectRef ref, Keys.Drop dropped, Deadline deadline) {
-        Optional<Keys.Drop> drop = Optional.of(dropped);
+    private Ingestion attempt(String jobId, ObjectRef ref, Keys.Drop drop, Deadline deadline) {
         Optional<Job> existing = store.job(jobId);
         if (existing.isPresent() && existing.get().status() != JobStatus.INGESTING) {
             LOG.log(
@@ -195,7 +185,7 @@ public final class IngestService {
                     existing.get().shardCount(),
                     existing.get().requestCount());
         }
-        Optional<BatchProvider> provider = providers.find(drop.get().provider());
+        Optional<BatchProvider> provider = providers.find(drop.provider());
         try {
             if (existing.isPresent()) {
                 // The job record is written only after every shard is staged and recorded, so what
@@ -211,16 +201,16 @@ public final class IngestService {
                                 null,
                                 "unknown_provider",
                                 "'"
-                                        + drop.get().provider()
+                                        + drop.provider()
                                         + "' is not a configured provider; drop files under inbox/<provider>/ with one of "
                                         + providers.names());
                 return rejections.reject(
-                        new DroppedFile(jobId, ref, drop.get()),
+                        new DroppedFile(jobId, ref, drop),
                         Rejections.fileLevel(v, ref.size()),
                         false,
                         null);
             }
-            return passThenRun(new DroppedFile(jobId, ref, drop.get()), provider.get(), deadline);
+            return passThenRun(new DroppedFile(jobId, ref, drop), provider.get(), deadline);
         } catch (IOException e) {
             throw new UncheckedIOException(
                     "job " + jobId + ": reading " + ref.key() + " failed", e);
