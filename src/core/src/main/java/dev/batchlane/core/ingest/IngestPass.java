@@ -1,7 +1,5 @@
 package dev.batchlane.core.ingest;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.batchlane.core.lane.Deadline;
 import dev.batchlane.core.money.TokenEstimate;
@@ -9,11 +7,6 @@ import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.time.Clock;
@@ -21,7 +14,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -135,161 +127,6 @@ public final class IngestPass {
         this.options = options;
     }
 
-    // ---- what a worker makes of one line ----
-
-    private enum Kind {
-        BLANK,
-        OVERSIZED,
-        BAD_UTF8,
-        BAD_JSON,
-        NOT_OBJECT,
-        OBJECT
-    }
-
-    private record Parsed(
-            Kind kind,
-            JsonNode node,
-            String jsonCode,
-            String jsonMessage,
-            TokenEstimate tokens,
-            String model,
-            long inputs) {
-        Parsed(
-                Kind kind,
-                JsonNode node,
-                String jsonCode,
-                String jsonMessage,
-                TokenEstimate tokens,
-                String model) {
-            this(kind, node, jsonCode, jsonMessage, tokens, model, 1);
-        }
-    }
-
-    /** Whole lines, copied out of the reader's buffer, with what the merger needs of each. */
-    private static final class Chunk {
-        final long firstLine;
-        byte[] data = new byte[64 * 1024];
-        int used;
-        int count;
-        int[] start = new int[256];
-        int[] length = new int[256];
-        long[] original = new long[256];
-        boolean[] oversized = new boolean[256];
-        boolean[] terminated = new boolean[256];
-        Parsed[] parsed;
-
-        Chunk(long firstLine) {
-            this.firstLine = firstLine;
-        }
-
-        void add(LineReader.Line line) {
-            if (count == start.length) {
-                int n = count * 2;
-                start = Arrays.copyOf(start, n);
-                length = Arrays.copyOf(length, n);
-                original = Arrays.copyOf(original, n);
-                oversized = Arrays.copyOf(oversized, n);
-                terminated = Arrays.copyOf(terminated, n);
-            }
-            if (used + line.length() > data.length) {
-                data = Arrays.copyOf(data, Math.max(data.length * 2, used + line.length()));
-            }
-            System.arraycopy(line.bytes(), 0, data, used, line.length());
-            start[count] = used;
-            length[count] = line.length();
-            original[count] = line.originalLength();
-            oversized[count] = line.oversized();
-            terminated[count] = line.terminated();
-            used += line.length();
-            count++;
-        }
-    }
-
-    private Chunk parse(Chunk c, ThreadLocal<Worker> workers) {
-        Worker w = workers.get();
-        c.parsed = new Parsed[c.count];
-        for (int i = 0; i < c.count; i++) {
-            c.parsed[i] = w.parse(c, i);
-        }
-        return c;
-    }
-
-    /**
-     * One per worker thread: a decoder and a set of file rules used only for stateless estimates.
-     */
-    private final class Worker {
-        private final CharsetDecoder utf8 =
-                StandardCharsets.UTF_8
-                        .newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT);
-        private final RequestContract.FileRules estimator = contract.startFile();
-
-        Parsed parse(Chunk c, int i) {
-            if (c.oversized[i]) {
-                return new Parsed(Kind.OVERSIZED, null, null, null, null, null);
-            }
-            if (blank(c.data, c.start[i], c.length[i])) {
-                return new Parsed(Kind.BLANK, null, null, null, null, null);
-            }
-            String text;
-            try {
-                text =
-                        utf8.reset()
-                                .decode(ByteBuffer.wrap(c.data, c.start[i], c.length[i]))
-                                .toString();
-            } catch (CharacterCodingException e) {
-                return new Parsed(Kind.BAD_UTF8, null, null, null, null, null);
-            }
-            JsonNode node;
-            try {
-                node = FileValidator.LINE_MAPPER.readTree(text);
-            } catch (JsonProcessingException e) {
-                return new Parsed(
-                        Kind.BAD_JSON,
-                        null,
-                        FileValidator.jsonCode(e),
-                        e.getOriginalMessage(),
-                        null,
-                        null);
-            }
-            if (!(node instanceof ObjectNode object)) {
-                return new Parsed(Kind.NOT_OBJECT, node, null, null, null, null);
-            }
-            TokenEstimate tokens = null;
-            String model = null;
-            long inputs = 1;
-            try {
-                // Counted here, on every core; used only if the merger finds the line valid.
-                JsonNode body = estimator.requestBody(object);
-                if (body != null && body.isObject()) {
-                    model = estimator.modelOf(object);
-                    tokens =
-                            new TokenEstimate(
-                                    1,
-                                    estimator.inputTokens(object),
-                                    estimator.maxOutputTokens(object, defaultMaxOutputTokens));
-                }
-                inputs = estimator.inputs(object);
-            } catch (RuntimeException e) {
-                // A line odd enough to trip the estimate breaks a rule the merger reports; its
-                // count is not used.
-                tokens = null;
-                inputs = 1;
-            }
-            return new Parsed(Kind.OBJECT, object, null, null, tokens, model, inputs);
-        }
-    }
-
-    private static boolean blank(byte[] b, int from, int len) {
-        for (int i = from; i < from + len; i++) {
-            if (b[i] != ' ' && b[i] != '\t') {
-                return false;
-            }
-        }
-        return true;
-    }
-
     // ---- the pass ----
 
     /**
@@ -321,21 +158,24 @@ public final class IngestPass {
                             return t;
                         });
         Merger merger = new Merger(allViolations, stager, progress, counted, finisher);
-        ThreadLocal<Worker> workers = ThreadLocal.withInitial(Worker::new);
-        ArrayDeque<CompletableFuture<Chunk>> inFlight = new ArrayDeque<>();
+        ThreadLocal<LineParser> parsers =
+                ThreadLocal.withInitial(() -> new LineParser(contract, defaultMaxOutputTokens));
+        ArrayDeque<CompletableFuture<LineChunk>> inFlight = new ArrayDeque<>();
         int maxInFlight = 2 * parallelism + 1;
         Throwable failure = null;
         try {
-            Chunk chunk = null;
+            LineChunk chunk = null;
             LineReader.Line line;
             while ((line = reader.next()) != null) {
                 if (chunk == null) {
-                    chunk = new Chunk(line.number());
+                    chunk = new LineChunk(line.number());
                 }
                 chunk.add(line);
                 if (chunk.used >= options.chunkBytes() || chunk.count >= 8192) {
-                    Chunk full = chunk;
-                    inFlight.add(CompletableFuture.supplyAsync(() -> parse(full, workers), pool));
+                    LineChunk full = chunk;
+                    inFlight.add(
+                            CompletableFuture.supplyAsync(
+                                    () -> parsers.get().parseAll(full), pool));
                     chunk = null;
                     while (inFlight.size() >= maxInFlight) {
                         merger.merge(await(inFlight.poll()));
@@ -343,8 +183,9 @@ public final class IngestPass {
                 }
             }
             if (chunk != null) {
-                Chunk last = chunk;
-                inFlight.add(CompletableFuture.supplyAsync(() -> parse(last, workers), pool));
+                LineChunk last = chunk;
+                inFlight.add(
+                        CompletableFuture.supplyAsync(() -> parsers.get().parseAll(last), pool));
             }
             while (!inFlight.isEmpty()) {
                 merger.merge(await(inFlight.poll()));
@@ -478,7 +319,7 @@ public final class IngestPass {
             }
         }
 
-        void merge(Chunk c) throws IOException {
+        void merge(LineChunk c) throws IOException {
             for (int i = 0; i < c.count; i++) {
                 mergeLine(c, i, c.firstLine + i);
             }
@@ -498,9 +339,9 @@ public final class IngestPass {
             }
         }
 
-        private void mergeLine(Chunk c, int i, long number) throws IOException {
+        private void mergeLine(LineChunk c, int i, long number) throws IOException {
             lastLine = number;
-            Parsed p = c.parsed[i];
+            ParsedLine p = c.parsed[i];
             switch (p.kind()) {
                 case OVERSIZED -> {
                     add(
