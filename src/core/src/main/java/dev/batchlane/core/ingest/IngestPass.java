@@ -190,18 +190,18 @@ public final class IngestPass {
             while (!inFlight.isEmpty()) {
                 merger.merge(await(inFlight.poll()));
             }
-            merger.finishStaging();
+            merger.cutter.finish();
         } catch (IOException | RuntimeException | Error e) {
             failure = e;
             throw e;
         } finally {
             pool.shutdownNow();
-            merger.abortStaging();
+            merger.cutter.abort();
             try {
                 // A shard still completing is finished (or fails) before the caller sees the
                 // result,
                 // so its list of staged shards is whole and removing them removes them all.
-                merger.awaitFinishing();
+                merger.cutter.awaitFinishing();
             } catch (IOException | RuntimeException e) {
                 if (failure == null) {
                     throw e;
@@ -240,7 +240,7 @@ public final class IngestPass {
                         merger.estimates);
         return new PassSummary(
                 checked,
-                List.copyOf(merger.shards),
+                merger.cutter.staged(),
                 Duration.between(started, options.clock().instant()));
     }
 
@@ -248,7 +248,7 @@ public final class IngestPass {
      * The future's value; a failure on the worker or staging thread is thrown as if it happened
      * here.
      */
-    private static <T> T await(CompletableFuture<T> f) throws IOException {
+    static <T> T await(CompletableFuture<T> f) throws IOException {
         try {
             return f.join();
         } catch (CompletionException e) {
@@ -275,16 +275,7 @@ public final class IngestPass {
         final Map<String, Long> byCode = new TreeMap<>();
         final Map<String, TokenEstimate> estimates = new TreeMap<>();
         final List<Violation> sample = new ArrayList<>();
-        final List<StagedShard> shards = java.util.Collections.synchronizedList(new ArrayList<>());
-        final ExecutorService finisher;
-        CompletableFuture<Void> finishing;
-        int opened;
-        Stager stager;
-        ObjectStore.Upload current;
-        int currentIndex;
-        long currentRequests;
-        long currentBytes;
-        long currentInputs;
+        final ShardCutter cutter;
         long count;
         long requests;
         long lastLine;
@@ -296,9 +287,8 @@ public final class IngestPass {
                 Progress progress,
                 FileValidator.CountingStream counted,
                 ExecutorService finisher) {
-            this.finisher = finisher;
+            this.cutter = new ShardCutter(stager, limits, finisher);
             this.allViolations = allViolations;
-            this.stager = stager;
             this.progress = progress;
             this.counted = counted;
             this.nextReport = options.clock().instant().plus(options.progressEvery());
@@ -311,11 +301,10 @@ public final class IngestPass {
                 sample.add(v);
             }
             allViolations.accept(v);
-            if (stager != null) {
+            if (cutter.staging()) {
                 // The file is rejected: nothing more is staged, and what was staged is the caller's
                 // to remove.
-                abortStaging();
-                stager = null;
+                cutter.stop();
             }
         }
 
@@ -326,7 +315,7 @@ public final class IngestPass {
             Instant now = options.clock().instant();
             if (!now.isBefore(nextReport)) {
                 nextReport = now.plus(options.progressEvery());
-                progress.report(counted.count, shards.size());
+                progress.report(counted.count, cutter.stagedCount());
             }
             if (!options.deadline().allows(options.clock(), options.deadlineMargin())) {
                 throw new OutOfTime(
@@ -433,88 +422,8 @@ public final class IngestPass {
                         one,
                         TokenEstimate::plus);
             }
-            if (stager != null) {
-                stage(c.data, c.start[i], c.length[i], p.inputs());
-            }
-        }
-
-        /**
-         * Adds one valid line to the open shard, first closing it when the line would take it past
-         * any limit: requests, bytes counted with the line's newline, or inputs.
-         */
-        private void stage(byte[] data, int from, int len, long inputs) throws IOException {
-            long size = len + 1L;
-            if (current != null
-                    && (currentRequests == limits.maxRequestsPerShard()
-                            || currentBytes + size > limits.maxBytesPerShard()
-                            || currentInputs + inputs > limits.maxInputsPerShard())) {
-                finishShard();
-            }
-            if (current == null) {
-                currentIndex = ++opened;
-                current = stager.open(currentIndex);
-                currentRequests = 0;
-                currentBytes = 0;
-                currentInputs = 0;
-            }
-            current.write(data, from, len);
-            current.write('\n');
-            currentRequests++;
-            currentBytes += size;
-            currentInputs += inputs;
-        }
-
-        /**
-         * Completes the shard in the background and goes on reading: completing a multipart upload
-         * waits for its last parts, and a reader that stops reading the input for long is cut off
-         * by the server. One completion is pending at most; shards are reported in order.
-         */
-        private void finishShard() throws IOException {
-            awaitFinishing();
-            ObjectStore.Upload done = current;
-            Stager to = stager;
-            StagedShard s = new StagedShard(currentIndex, currentRequests, currentBytes);
-            current = null;
-            finishing =
-                    CompletableFuture.runAsync(
-                            () -> {
-                                try (done) {
-                                    done.complete();
-                                    shards.add(s);
-                                    to.staged(s);
-                                } catch (IOException e) {
-                                    throw new UncheckedIOException(
-                                            "staging shard " + s.index() + " failed", e);
-                                }
-                            },
-                            finisher);
-        }
-
-        void awaitFinishing() throws IOException {
-            if (finishing != null) {
-                CompletableFuture<Void> f = finishing;
-                finishing = null;
-                await(f);
-            }
-        }
-
-        void finishStaging() throws IOException {
-            if (stager != null && current != null) {
-                finishShard();
-            }
-            awaitFinishing();
-        }
-
-        void abortStaging() {
-            if (current != null) {
-                try {
-                    current.close();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(
-                            "aborting staged shard " + currentIndex + " failed", e);
-                } finally {
-                    current = null;
-                }
+            if (cutter.staging()) {
+                cutter.add(c.data, c.start[i], c.length[i], p.inputs());
             }
         }
     }
