@@ -1,8 +1,6 @@
 package dev.batchlane.core.ingest;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.batchlane.core.lane.Deadline;
-import dev.batchlane.core.money.TokenEstimate;
 import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,11 +11,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -34,6 +29,10 @@ import java.util.function.Consumer;
  * uniqueness, the provider's per-file rules, shard boundaries and staging. Line numbers, "duplicate
  * of line N" and shard boundaries are therefore exactly what a one-thread pass gives. At most
  * {@code 2 × parallelism + 1} chunks are in memory, whatever the file's size.
+ *
+ * <p>{@link LineParser} is the workers' half, {@link FileOrderChecks} the reading thread's, and
+ * {@link ShardCutter} cuts and stages the shards for it; this class runs the threads and the
+ * bounded hand-off between them.
  *
  * <p>Staging stops at the first violation (the shard being written is aborted); validation goes on
  * to report every bad line. The caller removes the shards already staged: a rejected file reaches
@@ -157,7 +156,17 @@ public final class IngestPass {
                             t.setDaemon(true);
                             return t;
                         });
-        Merger merger = new Merger(allViolations, stager, progress, counted, finisher);
+        ShardCutter cutter = new ShardCutter(stager, limits, finisher);
+        FileOrderChecks inOrder =
+                new FileOrderChecks(
+                        contract,
+                        limits,
+                        defaultMaxOutputTokens,
+                        options,
+                        allViolations,
+                        progress,
+                        counted,
+                        cutter);
         ThreadLocal<LineParser> parsers =
                 ThreadLocal.withInitial(() -> new LineParser(contract, defaultMaxOutputTokens));
         ArrayDeque<CompletableFuture<LineChunk>> inFlight = new ArrayDeque<>();
@@ -178,7 +187,7 @@ public final class IngestPass {
                                     () -> parsers.get().parseAll(full), pool));
                     chunk = null;
                     while (inFlight.size() >= maxInFlight) {
-                        merger.merge(await(inFlight.poll()));
+                        inOrder.merge(await(inFlight.poll()));
                     }
                 }
             }
@@ -188,20 +197,20 @@ public final class IngestPass {
                         CompletableFuture.supplyAsync(() -> parsers.get().parseAll(last), pool));
             }
             while (!inFlight.isEmpty()) {
-                merger.merge(await(inFlight.poll()));
+                inOrder.merge(await(inFlight.poll()));
             }
-            merger.cutter.finish();
+            cutter.finish();
         } catch (IOException | RuntimeException | Error e) {
             failure = e;
             throw e;
         } finally {
             pool.shutdownNow();
-            merger.cutter.abort();
+            cutter.abort();
             try {
                 // A shard still completing is finished (or fails) before the caller sees the
                 // result,
                 // so its list of staged shards is whole and removing them removes them all.
-                merger.cutter.awaitFinishing();
+                cutter.awaitFinishing();
             } catch (IOException | RuntimeException e) {
                 if (failure == null) {
                     throw e;
@@ -211,37 +220,9 @@ public final class IngestPass {
                 finisher.shutdown();
             }
         }
-        long lastLine = merger.lastLine;
-        if (merger.requests > 0) {
-            merger.rules.finish(merger.requests, merger::add);
-        }
-        if (merger.requests == 0 && merger.count == 0) {
-            merger.add(
-                    new Violation(
-                            0,
-                            null,
-                            "empty_file",
-                            "the file holds no requests"
-                                    + (lastLine == 0
-                                            ? ""
-                                            : " (only " + lastLine + " blank line(s))")));
-        }
-        FileValidator.Validation checked =
-                new FileValidator.Validation(
-                        lastLine,
-                        merger.requests,
-                        counted.count,
-                        HexFormat.of().formatHex(sha.digest()),
-                        merger.count,
-                        merger.byCode,
-                        List.copyOf(merger.sample),
-                        merger.rules.endpoint(),
-                        merger.rules.model(),
-                        merger.estimates);
+        FileValidator.Validation checked = inOrder.end(HexFormat.of().formatHex(sha.digest()));
         return new PassSummary(
-                checked,
-                merger.cutter.staged(),
-                Duration.between(started, options.clock().instant()));
+                checked, cutter.staged(), Duration.between(started, options.clock().instant()));
     }
 
     /**
@@ -262,169 +243,6 @@ public final class IngestPass {
                 throw err;
             }
             throw e;
-        }
-    }
-
-    /** The sequential half, on the reading thread, in file order. */
-    private final class Merger {
-        final Consumer<Violation> allViolations;
-        final Progress progress;
-        final FileValidator.CountingStream counted;
-        final RequestContract.FileRules rules = contract.startFile();
-        final IdRegistry ids = new IdRegistry();
-        final Map<String, Long> byCode = new TreeMap<>();
-        final Map<String, TokenEstimate> estimates = new TreeMap<>();
-        final List<Violation> sample = new ArrayList<>();
-        final ShardCutter cutter;
-        long count;
-        long requests;
-        long lastLine;
-        Instant nextReport;
-
-        Merger(
-                Consumer<Violation> allViolations,
-                Stager stager,
-                Progress progress,
-                FileValidator.CountingStream counted,
-                ExecutorService finisher) {
-            this.cutter = new ShardCutter(stager, limits, finisher);
-            this.allViolations = allViolations;
-            this.progress = progress;
-            this.counted = counted;
-            this.nextReport = options.clock().instant().plus(options.progressEvery());
-        }
-
-        void add(Violation v) {
-            count++;
-            byCode.merge(v.code(), 1L, Long::sum);
-            if (sample.size() < limits.maxReportedErrors()) {
-                sample.add(v);
-            }
-            allViolations.accept(v);
-            if (cutter.staging()) {
-                // The file is rejected: nothing more is staged, and what was staged is the caller's
-                // to remove.
-                cutter.stop();
-            }
-        }
-
-        void merge(LineChunk c) throws IOException {
-            for (int i = 0; i < c.count; i++) {
-                mergeLine(c, i, c.firstLine + i);
-            }
-            Instant now = options.clock().instant();
-            if (!now.isBefore(nextReport)) {
-                nextReport = now.plus(options.progressEvery());
-                progress.report(counted.count, cutter.stagedCount());
-            }
-            if (!options.deadline().allows(options.clock(), options.deadlineMargin())) {
-                throw new OutOfTime(
-                        "the invocation's time ran out at byte "
-                                + counted.count
-                                + " (line "
-                                + lastLine
-                                + "): the pass could not finish; give ingest more memory (Lambda adds vCPUs with it)"
-                                + " or split the file");
-            }
-        }
-
-        private void mergeLine(LineChunk c, int i, long number) throws IOException {
-            lastLine = number;
-            ParsedLine p = c.parsed[i];
-            switch (p.kind()) {
-                case OVERSIZED -> {
-                    add(
-                            new Violation(
-                                    number,
-                                    null,
-                                    "line_too_long",
-                                    "line "
-                                            + number
-                                            + " is "
-                                            + c.original[i]
-                                            + " bytes; the limit is "
-                                            + limits.maxLineBytes()
-                                            + " bytes per line"));
-                    return;
-                }
-                case BLANK -> {
-                    return; // tolerated: blank lines carry no request and are dropped when staging
-                }
-                case BAD_UTF8 -> {
-                    add(
-                            new Violation(
-                                    number,
-                                    null,
-                                    "invalid_utf8",
-                                    "line " + number + " is not valid UTF-8 text"));
-                    return;
-                }
-                case BAD_JSON -> {
-                    add(
-                            new Violation(
-                                    number,
-                                    null,
-                                    p.jsonCode(),
-                                    "line "
-                                            + number
-                                            + " is not one valid JSON value"
-                                            + (c.terminated[i]
-                                                    ? ""
-                                                    : " (the file may be truncated)")
-                                            + ": "
-                                            + p.jsonMessage()));
-                    return;
-                }
-                case NOT_OBJECT -> {
-                    requests++;
-                    add(
-                            new Violation(
-                                    number,
-                                    null,
-                                    "not_an_object",
-                                    "line "
-                                            + number
-                                            + " must be a JSON object, found "
-                                            + FileValidator.kind(p.node())));
-                    return;
-                }
-                case OBJECT -> requests++;
-            }
-            ObjectNode object = (ObjectNode) p.node();
-            long before = count;
-            String customId =
-                    FileValidator.checkId(contract.idField(), number, object, ids, this::add);
-            rules.check(number, customId, object, this::add);
-            if (count == before && p.inputs() > limits.maxInputsPerShard()) {
-                add(
-                        new Violation(
-                                number,
-                                customId,
-                                "too_many_inputs",
-                                "line "
-                                        + number
-                                        + " holds "
-                                        + p.inputs()
-                                        + " inputs; a batch takes at most "
-                                        + limits.maxInputsPerShard()
-                                        + ", so this request cannot be sent; split its input"));
-            }
-            if (count == before) {
-                TokenEstimate one =
-                        p.tokens() != null
-                                ? p.tokens()
-                                : new TokenEstimate(
-                                        1,
-                                        rules.inputTokens(object),
-                                        rules.maxOutputTokens(object, defaultMaxOutputTokens));
-                estimates.merge(
-                        String.valueOf(p.tokens() != null ? p.model() : rules.modelOf(object)),
-                        one,
-                        TokenEstimate::plus);
-            }
-            if (cutter.staging()) {
-                cutter.add(c.data, c.start[i], c.length[i], p.inputs());
-            }
         }
     }
 }

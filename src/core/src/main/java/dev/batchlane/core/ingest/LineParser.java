@@ -70,7 +70,7 @@ final class LineParser {
         String model = null;
         long inputs = 1;
         try {
-            // Counted here, on every core; used only if the merger finds the line valid.
+            // Counted here, on every core; used only if the in-order checks find the line valid.
             JsonNode body = estimator.requestBody(object);
             if (body != null && body.isObject()) {
                 model = estimator.modelOf(object);
@@ -82,7 +82,7 @@ final class LineParser {
             }
             inputs = estimator.inputs(object);
         } catch (RuntimeException e) {
-            // A line odd enough to trip the estimate breaks a rule the merger reports; its
+            // A line odd enough to trip the estimate breaks a rule the in-order checks report; its
             // count is not used.
             tokens = null;
             inputs = 1;
