@@ -126,8 +126,6 @@ public final class IngestPass {
         this.options = options;
     }
 
-    // ---- the pass ----
-
     /**
      * Reads {@code in} to its end. {@code allViolations} receives every violation in line order;
      * {@code stager} (null: validate only) receives the shards while the file is clean.
@@ -207,9 +205,9 @@ public final class IngestPass {
             pool.shutdownNow();
             cutter.abort();
             try {
-                // A shard still completing is finished (or fails) before the caller sees the
-                // result,
-                // so its list of staged shards is whole and removing them removes them all.
+                // A shard still completing is finished (or fails) before the caller sees
+                // the result, so its list of staged shards is whole and removing them
+                // removes them all.
                 cutter.awaitFinishing();
             } catch (IOException | RuntimeException e) {
                 if (failure == null) {
