@@ -73,23 +73,7 @@ final class JobAcceptance {
         }
         // Shards first, then the job: a job record means every shard is staged and recorded, which
         // is what lets a redelivered event resume with submission alone.
-        for (IngestPass.StagedShard s : staging.shards()) {
-            String key = staging.key(s.index());
-            // The admission budget counts each shard's share of the file's estimated input tokens.
-            long tokens =
-                    checked.requests() <= 0
-                            ? 0
-                            : Math.round(
-                                    (double) projection.inputTokens()
-                                            * s.requests()
-                                            / checked.requests());
-            if (!store.createShard(
-                    Shard.staged(jobId, s.index(), provider, key, s.requests(), s.bytes())
-                            .withInputTokens(tokens))) {
-                // An earlier attempt recorded this shard with its own staged file; ours is a spare.
-                staging.remove(s.index());
-            }
-        }
+        recordShards(jobId, provider, checked, staging, projection);
         Instant now = clock.instant();
         Job job =
                 Job.builder(jobId, provider)
@@ -124,6 +108,31 @@ final class JobAcceptance {
                 checked.model());
         metrics.jobAccepted(provider, checked.requests());
         return Optional.empty();
+    }
+
+    private void recordShards(
+            String jobId,
+            String provider,
+            FileValidator.Validation checked,
+            ShardStaging staging,
+            Projection projection) {
+        for (IngestPass.StagedShard s : staging.shards()) {
+            String key = staging.key(s.index());
+            // The admission budget counts each shard's share of the file's estimated input tokens.
+            long tokens =
+                    checked.requests() <= 0
+                            ? 0
+                            : Math.round(
+                                    (double) projection.inputTokens()
+                                            * s.requests()
+                                            / checked.requests());
+            if (!store.createShard(
+                    Shard.staged(jobId, s.index(), provider, key, s.requests(), s.bytes())
+                            .withInputTokens(tokens))) {
+                // An earlier attempt recorded this shard with its own staged file; ours is a spare.
+                staging.remove(s.index());
+            }
+        }
     }
 
     /**
