@@ -157,8 +157,18 @@ final class FileOrderChecks {
                                         + FileValidator.kind(p.node())));
                 return;
             }
-            case OBJECT -> requests++;
+            case OBJECT -> {
+                requests++;
+                checkRequest(c, i, number, p);
+            }
         }
+    }
+
+    /**
+     * A line that is a JSON object: its id and the provider's rules; counted and staged if it broke
+     * none.
+     */
+    private void checkRequest(LineChunk c, int i, long number, ParsedLine p) throws IOException {
         ObjectNode object = (ObjectNode) p.node();
         long before = count;
         String customId = FileValidator.checkId(contract.idField(), number, object, ids, this::add);

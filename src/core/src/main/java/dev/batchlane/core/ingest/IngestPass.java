@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.function.Consumer;
 
 /**
@@ -139,21 +140,8 @@ public final class IngestPass {
                 new FileValidator.CountingStream(new DigestInputStream(in, sha));
         LineReader reader = new LineReader(counted, limits.maxLineBytes());
         int parallelism = Math.max(1, options.parallelism());
-        ExecutorService pool =
-                Executors.newFixedThreadPool(
-                        parallelism,
-                        r -> {
-                            Thread t = new Thread(r, "ingest-parse");
-                            t.setDaemon(true);
-                            return t;
-                        });
-        ExecutorService finisher =
-                Executors.newSingleThreadExecutor(
-                        r -> {
-                            Thread t = new Thread(r, "ingest-stage");
-                            t.setDaemon(true);
-                            return t;
-                        });
+        ExecutorService pool = Executors.newFixedThreadPool(parallelism, daemon("ingest-parse"));
+        ExecutorService finisher = Executors.newSingleThreadExecutor(daemon("ingest-stage"));
         ShardCutter cutter = new ShardCutter(stager, limits, finisher);
         FileOrderChecks inOrder =
                 new FileOrderChecks(
@@ -221,6 +209,15 @@ public final class IngestPass {
         FileValidator.Validation checked = inOrder.end(HexFormat.of().formatHex(sha.digest()));
         return new PassSummary(
                 checked, cutter.staged(), Duration.between(started, options.clock().instant()));
+    }
+
+    /** Threads that never keep the JVM (a Lambda invocation's runtime) alive on their own. */
+    private static ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     /**
