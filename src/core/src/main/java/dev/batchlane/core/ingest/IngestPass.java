@@ -1,35 +1,23 @@
 package dev.batchlane.core.ingest;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.batchlane.core.lane.Deadline;
-import dev.batchlane.core.money.TokenEstimate;
 import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.function.Consumer;
 
 /**
@@ -42,6 +30,10 @@ import java.util.function.Consumer;
  * uniqueness, the provider's per-file rules, shard boundaries and staging. Line numbers, "duplicate
  * of line N" and shard boundaries are therefore exactly what a one-thread pass gives. At most
  * {@code 2 × parallelism + 1} chunks are in memory, whatever the file's size.
+ *
+ * <p>{@link LineParser} is the workers' half, {@link FileOrderChecks} the reading thread's, and
+ * {@link ShardCutter} cuts and stages the shards for it; this class runs the threads and the
+ * bounded hand-off between them.
  *
  * <p>Staging stops at the first violation (the shard being written is aborted); validation goes on
  * to report every bad line. The caller removes the shards already staged: a rejected file reaches
@@ -135,163 +127,6 @@ public final class IngestPass {
         this.options = options;
     }
 
-    // ---- what a worker makes of one line ----
-
-    private enum Kind {
-        BLANK,
-        OVERSIZED,
-        BAD_UTF8,
-        BAD_JSON,
-        NOT_OBJECT,
-        OBJECT
-    }
-
-    private record Parsed(
-            Kind kind,
-            JsonNode node,
-            String jsonCode,
-            String jsonMessage,
-            TokenEstimate tokens,
-            String model,
-            long inputs) {
-        Parsed(
-                Kind kind,
-                JsonNode node,
-                String jsonCode,
-                String jsonMessage,
-                TokenEstimate tokens,
-                String model) {
-            this(kind, node, jsonCode, jsonMessage, tokens, model, 1);
-        }
-    }
-
-    /** Whole lines, copied out of the reader's buffer, with what the merger needs of each. */
-    private static final class Chunk {
-        final long firstLine;
-        byte[] data = new byte[64 * 1024];
-        int used;
-        int count;
-        int[] start = new int[256];
-        int[] length = new int[256];
-        long[] original = new long[256];
-        boolean[] oversized = new boolean[256];
-        boolean[] terminated = new boolean[256];
-        Parsed[] parsed;
-
-        Chunk(long firstLine) {
-            this.firstLine = firstLine;
-        }
-
-        void add(LineReader.Line line) {
-            if (count == start.length) {
-                int n = count * 2;
-                start = Arrays.copyOf(start, n);
-                length = Arrays.copyOf(length, n);
-                original = Arrays.copyOf(original, n);
-                oversized = Arrays.copyOf(oversized, n);
-                terminated = Arrays.copyOf(terminated, n);
-            }
-            if (used + line.length() > data.length) {
-                data = Arrays.copyOf(data, Math.max(data.length * 2, used + line.length()));
-            }
-            System.arraycopy(line.bytes(), 0, data, used, line.length());
-            start[count] = used;
-            length[count] = line.length();
-            original[count] = line.originalLength();
-            oversized[count] = line.oversized();
-            terminated[count] = line.terminated();
-            used += line.length();
-            count++;
-        }
-    }
-
-    private Chunk parse(Chunk c, ThreadLocal<Worker> workers) {
-        Worker w = workers.get();
-        c.parsed = new Parsed[c.count];
-        for (int i = 0; i < c.count; i++) {
-            c.parsed[i] = w.parse(c, i);
-        }
-        return c;
-    }
-
-    /**
-     * One per worker thread: a decoder and a set of file rules used only for stateless estimates.
-     */
-    private final class Worker {
-        private final CharsetDecoder utf8 =
-                StandardCharsets.UTF_8
-                        .newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT);
-        private final RequestContract.FileRules estimator = contract.startFile();
-
-        Parsed parse(Chunk c, int i) {
-            if (c.oversized[i]) {
-                return new Parsed(Kind.OVERSIZED, null, null, null, null, null);
-            }
-            if (blank(c.data, c.start[i], c.length[i])) {
-                return new Parsed(Kind.BLANK, null, null, null, null, null);
-            }
-            String text;
-            try {
-                text =
-                        utf8.reset()
-                                .decode(ByteBuffer.wrap(c.data, c.start[i], c.length[i]))
-                                .toString();
-            } catch (CharacterCodingException e) {
-                return new Parsed(Kind.BAD_UTF8, null, null, null, null, null);
-            }
-            JsonNode node;
-            try {
-                node = FileValidator.LINE_MAPPER.readTree(text);
-            } catch (JsonProcessingException e) {
-                return new Parsed(
-                        Kind.BAD_JSON,
-                        null,
-                        FileValidator.jsonCode(e),
-                        e.getOriginalMessage(),
-                        null,
-                        null);
-            }
-            if (!(node instanceof ObjectNode object)) {
-                return new Parsed(Kind.NOT_OBJECT, node, null, null, null, null);
-            }
-            TokenEstimate tokens = null;
-            String model = null;
-            long inputs = 1;
-            try {
-                // Counted here, on every core; used only if the merger finds the line valid.
-                JsonNode body = estimator.requestBody(object);
-                if (body != null && body.isObject()) {
-                    model = estimator.modelOf(object);
-                    tokens =
-                            new TokenEstimate(
-                                    1,
-                                    estimator.inputTokens(object),
-                                    estimator.maxOutputTokens(object, defaultMaxOutputTokens));
-                }
-                inputs = estimator.inputs(object);
-            } catch (RuntimeException e) {
-                // A line odd enough to trip the estimate breaks a rule the merger reports; its
-                // count is not used.
-                tokens = null;
-                inputs = 1;
-            }
-            return new Parsed(Kind.OBJECT, object, null, null, tokens, model, inputs);
-        }
-    }
-
-    private static boolean blank(byte[] b, int from, int len) {
-        for (int i = from; i < from + len; i++) {
-            if (b[i] != ' ' && b[i] != '\t') {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    // ---- the pass ----
-
     /**
      * Reads {@code in} to its end. {@code allViolations} receives every violation in line order;
      * {@code stager} (null: validate only) receives the shards while the file is clean.
@@ -305,62 +140,63 @@ public final class IngestPass {
                 new FileValidator.CountingStream(new DigestInputStream(in, sha));
         LineReader reader = new LineReader(counted, limits.maxLineBytes());
         int parallelism = Math.max(1, options.parallelism());
-        ExecutorService pool =
-                Executors.newFixedThreadPool(
-                        parallelism,
-                        r -> {
-                            Thread t = new Thread(r, "ingest-parse");
-                            t.setDaemon(true);
-                            return t;
-                        });
-        ExecutorService finisher =
-                Executors.newSingleThreadExecutor(
-                        r -> {
-                            Thread t = new Thread(r, "ingest-stage");
-                            t.setDaemon(true);
-                            return t;
-                        });
-        Merger merger = new Merger(allViolations, stager, progress, counted, finisher);
-        ThreadLocal<Worker> workers = ThreadLocal.withInitial(Worker::new);
-        ArrayDeque<CompletableFuture<Chunk>> inFlight = new ArrayDeque<>();
+        ExecutorService pool = Executors.newFixedThreadPool(parallelism, daemon("ingest-parse"));
+        ExecutorService finisher = Executors.newSingleThreadExecutor(daemon("ingest-stage"));
+        ShardCutter cutter = new ShardCutter(stager, limits, finisher);
+        FileOrderChecks inOrder =
+                new FileOrderChecks(
+                        contract,
+                        limits,
+                        defaultMaxOutputTokens,
+                        options,
+                        allViolations,
+                        progress,
+                        counted,
+                        cutter);
+        ThreadLocal<LineParser> parsers =
+                ThreadLocal.withInitial(() -> new LineParser(contract, defaultMaxOutputTokens));
+        ArrayDeque<CompletableFuture<LineChunk>> inFlight = new ArrayDeque<>();
         int maxInFlight = 2 * parallelism + 1;
         Throwable failure = null;
         try {
-            Chunk chunk = null;
+            LineChunk chunk = null;
             LineReader.Line line;
             while ((line = reader.next()) != null) {
                 if (chunk == null) {
-                    chunk = new Chunk(line.number());
+                    chunk = new LineChunk(line.number());
                 }
                 chunk.add(line);
                 if (chunk.used >= options.chunkBytes() || chunk.count >= 8192) {
-                    Chunk full = chunk;
-                    inFlight.add(CompletableFuture.supplyAsync(() -> parse(full, workers), pool));
+                    LineChunk full = chunk;
+                    inFlight.add(
+                            CompletableFuture.supplyAsync(
+                                    () -> parsers.get().parseAll(full), pool));
                     chunk = null;
                     while (inFlight.size() >= maxInFlight) {
-                        merger.merge(await(inFlight.poll()));
+                        inOrder.merge(await(inFlight.poll()));
                     }
                 }
             }
             if (chunk != null) {
-                Chunk last = chunk;
-                inFlight.add(CompletableFuture.supplyAsync(() -> parse(last, workers), pool));
+                LineChunk last = chunk;
+                inFlight.add(
+                        CompletableFuture.supplyAsync(() -> parsers.get().parseAll(last), pool));
             }
             while (!inFlight.isEmpty()) {
-                merger.merge(await(inFlight.poll()));
+                inOrder.merge(await(inFlight.poll()));
             }
-            merger.finishStaging();
+            cutter.finish();
         } catch (IOException | RuntimeException | Error e) {
             failure = e;
             throw e;
         } finally {
             pool.shutdownNow();
-            merger.abortStaging();
+            cutter.abort();
             try {
-                // A shard still completing is finished (or fails) before the caller sees the
-                // result,
-                // so its list of staged shards is whole and removing them removes them all.
-                merger.awaitFinishing();
+                // A shard still completing is finished (or fails) before the caller sees
+                // the result, so its list of staged shards is whole and removing them
+                // removes them all.
+                cutter.awaitFinishing();
             } catch (IOException | RuntimeException e) {
                 if (failure == null) {
                     throw e;
@@ -370,44 +206,25 @@ public final class IngestPass {
                 finisher.shutdown();
             }
         }
-        long lastLine = merger.lastLine;
-        if (merger.requests > 0) {
-            merger.rules.finish(merger.requests, merger::add);
-        }
-        if (merger.requests == 0 && merger.count == 0) {
-            merger.add(
-                    new Violation(
-                            0,
-                            null,
-                            "empty_file",
-                            "the file holds no requests"
-                                    + (lastLine == 0
-                                            ? ""
-                                            : " (only " + lastLine + " blank line(s))")));
-        }
-        FileValidator.Validation checked =
-                new FileValidator.Validation(
-                        lastLine,
-                        merger.requests,
-                        counted.count,
-                        HexFormat.of().formatHex(sha.digest()),
-                        merger.count,
-                        merger.byCode,
-                        List.copyOf(merger.sample),
-                        merger.rules.endpoint(),
-                        merger.rules.model(),
-                        merger.estimates);
+        FileValidator.Validation checked = inOrder.end(HexFormat.of().formatHex(sha.digest()));
         return new PassSummary(
-                checked,
-                List.copyOf(merger.shards),
-                Duration.between(started, options.clock().instant()));
+                checked, cutter.staged(), Duration.between(started, options.clock().instant()));
+    }
+
+    /** Threads that never keep the JVM (a Lambda invocation's runtime) alive on their own. */
+    private static ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     /**
      * The future's value; a failure on the worker or staging thread is thrown as if it happened
      * here.
      */
-    private static <T> T await(CompletableFuture<T> f) throws IOException {
+    static <T> T await(CompletableFuture<T> f) throws IOException {
         try {
             return f.join();
         } catch (CompletionException e) {
@@ -421,260 +238,6 @@ public final class IngestPass {
                 throw err;
             }
             throw e;
-        }
-    }
-
-    /** The sequential half, on the reading thread, in file order. */
-    private final class Merger {
-        final Consumer<Violation> allViolations;
-        final Progress progress;
-        final FileValidator.CountingStream counted;
-        final RequestContract.FileRules rules = contract.startFile();
-        final IdRegistry ids = new IdRegistry();
-        final Map<String, Long> byCode = new TreeMap<>();
-        final Map<String, TokenEstimate> estimates = new TreeMap<>();
-        final List<Violation> sample = new ArrayList<>();
-        final List<StagedShard> shards = java.util.Collections.synchronizedList(new ArrayList<>());
-        final ExecutorService finisher;
-        CompletableFuture<Void> finishing;
-        int opened;
-        Stager stager;
-        ObjectStore.Upload current;
-        int currentIndex;
-        long currentRequests;
-        long currentBytes;
-        long currentInputs;
-        long count;
-        long requests;
-        long lastLine;
-        Instant nextReport;
-
-        Merger(
-                Consumer<Violation> allViolations,
-                Stager stager,
-                Progress progress,
-                FileValidator.CountingStream counted,
-                ExecutorService finisher) {
-            this.finisher = finisher;
-            this.allViolations = allViolations;
-            this.stager = stager;
-            this.progress = progress;
-            this.counted = counted;
-            this.nextReport = options.clock().instant().plus(options.progressEvery());
-        }
-
-        void add(Violation v) {
-            count++;
-            byCode.merge(v.code(), 1L, Long::sum);
-            if (sample.size() < limits.maxReportedErrors()) {
-                sample.add(v);
-            }
-            allViolations.accept(v);
-            if (stager != null) {
-                // The file is rejected: nothing more is staged, and what was staged is the caller's
-                // to remove.
-                abortStaging();
-                stager = null;
-            }
-        }
-
-        void merge(Chunk c) throws IOException {
-            for (int i = 0; i < c.count; i++) {
-                mergeLine(c, i, c.firstLine + i);
-            }
-            Instant now = options.clock().instant();
-            if (!now.isBefore(nextReport)) {
-                nextReport = now.plus(options.progressEvery());
-                progress.report(counted.count, shards.size());
-            }
-            if (!options.deadline().allows(options.clock(), options.deadlineMargin())) {
-                throw new OutOfTime(
-                        "the invocation's time ran out at byte "
-                                + counted.count
-                                + " (line "
-                                + lastLine
-                                + "): the pass could not finish; give ingest more memory (Lambda adds vCPUs with it)"
-                                + " or split the file");
-            }
-        }
-
-        private void mergeLine(Chunk c, int i, long number) throws IOException {
-            lastLine = number;
-            Parsed p = c.parsed[i];
-            switch (p.kind()) {
-                case OVERSIZED -> {
-                    add(
-                            new Violation(
-                                    number,
-                                    null,
-                                    "line_too_long",
-                                    "line "
-                                            + number
-                                            + " is "
-                                            + c.original[i]
-                                            + " bytes; the limit is "
-                                            + limits.maxLineBytes()
-                                            + " bytes per line"));
-                    return;
-                }
-                case BLANK -> {
-                    return; // tolerated: blank lines carry no request and are dropped when staging
-                }
-                case BAD_UTF8 -> {
-                    add(
-                            new Violation(
-                                    number,
-                                    null,
-                                    "invalid_utf8",
-                                    "line " + number + " is not valid UTF-8 text"));
-                    return;
-                }
-                case BAD_JSON -> {
-                    add(
-                            new Violation(
-                                    number,
-                                    null,
-                                    p.jsonCode(),
-                                    "line "
-                                            + number
-                                            + " is not one valid JSON value"
-                                            + (c.terminated[i]
-                                                    ? ""
-                                                    : " (the file may be truncated)")
-                                            + ": "
-                                            + p.jsonMessage()));
-                    return;
-                }
-                case NOT_OBJECT -> {
-                    requests++;
-                    add(
-                            new Violation(
-                                    number,
-                                    null,
-                                    "not_an_object",
-                                    "line "
-                                            + number
-                                            + " must be a JSON object, found "
-                                            + FileValidator.kind(p.node())));
-                    return;
-                }
-                case OBJECT -> requests++;
-            }
-            ObjectNode object = (ObjectNode) p.node();
-            long before = count;
-            String customId =
-                    FileValidator.checkId(contract.idField(), number, object, ids, this::add);
-            rules.check(number, customId, object, this::add);
-            if (count == before && p.inputs() > limits.maxInputsPerShard()) {
-                add(
-                        new Violation(
-                                number,
-                                customId,
-                                "too_many_inputs",
-                                "line "
-                                        + number
-                                        + " holds "
-                                        + p.inputs()
-                                        + " inputs; a batch takes at most "
-                                        + limits.maxInputsPerShard()
-                                        + ", so this request cannot be sent; split its input"));
-            }
-            if (count == before) {
-                TokenEstimate one =
-                        p.tokens() != null
-                                ? p.tokens()
-                                : new TokenEstimate(
-                                        1,
-                                        rules.inputTokens(object),
-                                        rules.maxOutputTokens(object, defaultMaxOutputTokens));
-                estimates.merge(
-                        String.valueOf(p.tokens() != null ? p.model() : rules.modelOf(object)),
-                        one,
-                        TokenEstimate::plus);
-            }
-            if (stager != null) {
-                stage(c.data, c.start[i], c.length[i], p.inputs());
-            }
-        }
-
-        /**
-         * Adds one valid line to the open shard, first closing it when the line would take it past
-         * any limit: requests, bytes counted with the line's newline, or inputs.
-         */
-        private void stage(byte[] data, int from, int len, long inputs) throws IOException {
-            long size = len + 1L;
-            if (current != null
-                    && (currentRequests == limits.maxRequestsPerShard()
-                            || currentBytes + size > limits.maxBytesPerShard()
-                            || currentInputs + inputs > limits.maxInputsPerShard())) {
-                finishShard();
-            }
-            if (current == null) {
-                currentIndex = ++opened;
-                current = stager.open(currentIndex);
-                currentRequests = 0;
-                currentBytes = 0;
-                currentInputs = 0;
-            }
-            current.write(data, from, len);
-            current.write('\n');
-            currentRequests++;
-            currentBytes += size;
-            currentInputs += inputs;
-        }
-
-        /**
-         * Completes the shard in the background and goes on reading: completing a multipart upload
-         * waits for its last parts, and a reader that stops reading the input for long is cut off
-         * by the server. One completion is pending at most; shards are reported in order.
-         */
-        private void finishShard() throws IOException {
-            awaitFinishing();
-            ObjectStore.Upload done = current;
-            Stager to = stager;
-            StagedShard s = new StagedShard(currentIndex, currentRequests, currentBytes);
-            current = null;
-            finishing =
-                    CompletableFuture.runAsync(
-                            () -> {
-                                try (done) {
-                                    done.complete();
-                                    shards.add(s);
-                                    to.staged(s);
-                                } catch (IOException e) {
-                                    throw new UncheckedIOException(
-                                            "staging shard " + s.index() + " failed", e);
-                                }
-                            },
-                            finisher);
-        }
-
-        void awaitFinishing() throws IOException {
-            if (finishing != null) {
-                CompletableFuture<Void> f = finishing;
-                finishing = null;
-                await(f);
-            }
-        }
-
-        void finishStaging() throws IOException {
-            if (stager != null && current != null) {
-                finishShard();
-            }
-            awaitFinishing();
-        }
-
-        void abortStaging() {
-            if (current != null) {
-                try {
-                    current.close();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(
-                            "aborting staged shard " + currentIndex + " failed", e);
-                } finally {
-                    current = null;
-                }
-            }
         }
     }
 }

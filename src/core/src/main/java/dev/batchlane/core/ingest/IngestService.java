@@ -1,40 +1,21 @@
 package dev.batchlane.core.ingest;
 
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.batchlane.core.job.IngestFailure;
-import dev.batchlane.core.job.IngestProgress;
 import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStatus;
 import dev.batchlane.core.job.JobStore;
-import dev.batchlane.core.job.Shard;
-import dev.batchlane.core.job.ShardStatus;
 import dev.batchlane.core.lane.Deadline;
 import dev.batchlane.core.lane.Keys;
 import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.lane.ShardSubmitter;
-import dev.batchlane.core.money.Budget;
-import dev.batchlane.core.money.Money;
-import dev.batchlane.core.money.Projection;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
-import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -42,20 +23,23 @@ import java.util.Optional;
  * while the file is cut into shards and staged (see {@link IngestPass}). Only a file whose every
  * line is valid and whose projection fits its budget gets shard and job records and is submitted; a
  * rejected one has its staged shards removed and reaches no provider.
+ *
+ * <p>This class decides the order of the steps, each a class of its own: {@link DropPass} reads and
+ * stages, {@link Rejections} ends a file that will not run, {@link BudgetCheck} prices it, {@link
+ * JobAcceptance} records it, {@link ShardHandOff} submits it or leaves it to poll, and {@link
+ * FailedIngests} keeps the record of an attempt that failed.
  */
 public final class IngestService {
     private static final System.Logger LOG = System.getLogger(IngestService.class.getName());
-    private static final ObjectMapper JSON =
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final JobStore store;
-    private final ObjectStore objects;
     private final Providers providers;
-    private final ShardSubmitter submitter;
-    private final LaneSettings settings;
-    private final Clock clock;
-    private final LaneMetrics metrics;
-    private final Tuning tuning;
+    private final Rejections rejections;
+    private final BudgetCheck budgetCheck;
+    private final JobAcceptance acceptance;
+    private final ShardHandOff handOff;
+    private final DropPass dropPass;
+    private final FailedIngests failures;
 
     /**
      * How ingest spends its invocation: threads for the pass, and the margins kept before the
@@ -101,13 +85,15 @@ public final class IngestService {
             LaneMetrics metrics,
             Tuning tuning) {
         this.store = store;
-        this.objects = objects;
         this.providers = providers;
-        this.settings = settings;
-        this.clock = clock;
-        this.metrics = metrics;
-        this.tuning = tuning;
-        this.submitter = new ShardSubmitter(store, objects, providers, settings, clock, metrics);
+        ShardSubmitter submitter =
+                new ShardSubmitter(store, objects, providers, settings, clock, metrics);
+        this.rejections = new Rejections(store, objects, clock, metrics);
+        this.budgetCheck = new BudgetCheck(objects, settings.money());
+        this.acceptance = new JobAcceptance(store, clock, metrics, rejections);
+        this.handOff = new ShardHandOff(store, submitter, clock, tuning.submitMargin());
+        this.dropPass = new DropPass(store, objects, settings, tuning, clock);
+        this.failures = new FailedIngests(store, clock, metrics);
     }
 
     /** The S3 object an event announced. {@code versionId} may be null on an unversioned bucket. */
@@ -147,49 +133,11 @@ public final class IngestService {
         try {
             result = attempt(jobId, ref, drop.get(), deadline);
         } catch (RuntimeException e) {
-            recordFailure(jobId, ref, e);
+            failures.record(jobId, ref, e);
             throw e;
         }
-        try {
-            if (store.ingestFailure(jobId).isPresent()) {
-                store.clearIngestFailure(jobId);
-                LOG.log(
-                        Level.INFO,
-                        "job {0}: ingest succeeded after earlier failed attempts",
-                        jobId);
-            }
-        } catch (RuntimeException e) {
-            LOG.log(
-                    Level.WARNING,
-                    "job {0}: could not clear the record of an earlier failed attempt ({1})",
-                    jobId,
-                    e.getClass().getSimpleName());
-        }
+        failures.clearAfterSuccess(jobId);
         return result;
-    }
-
-    /**
-     * Every failed attempt is recorded beside the job, with the object it was reading: the status
-     * shows it, and {@link #resume} needs no event to try again. Best effort: the original error is
-     * what the caller (and Lambda's retry, then its failure destination) sees.
-     */
-    private void recordFailure(String jobId, ObjectRef ref, RuntimeException e) {
-        try {
-            String why = e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage());
-            store.recordIngestFailure(
-                    new IngestFailure(
-                            jobId,
-                            ref.bucket(),
-                            ref.key(),
-                            ref.identity(),
-                            ref.size(),
-                            0,
-                            why.length() > 500 ? why.substring(0, 500) + "…" : why,
-                            clock.instant()));
-            metrics.ingestFailed();
-        } catch (RuntimeException again) {
-            e.addSuppressed(again);
-        }
     }
 
     /**
@@ -219,32 +167,10 @@ public final class IngestService {
                             j.inputBytes());
             return ingest(ref, deadline);
         }
-        IngestFailure failed =
-                store.ingestFailure(jobId)
-                        .orElseThrow(
-                                () ->
-                                        new IllegalArgumentException(
-                                                "job "
-                                                        + jobId
-                                                        + ": nothing to resume; there is no job record and no failed ingest recorded for it"));
-        LOG.log(
-                Level.INFO,
-                "job {0}: resuming the ingest of {1} after {2} failed attempt(s)",
-                jobId,
-                failed.key(),
-                failed.attempts());
-        return ingest(
-                new ObjectRef(
-                        failed.bucket(),
-                        failed.key(),
-                        failed.identity(),
-                        failed.identity(),
-                        failed.size()),
-                deadline);
+        return ingest(failures.objectToResume(jobId), deadline);
     }
 
-    private Ingestion attempt(String jobId, ObjectRef ref, Keys.Drop dropped, Deadline deadline) {
-        Optional<Keys.Drop> drop = Optional.of(dropped);
+    private Ingestion attempt(String jobId, ObjectRef ref, Keys.Drop drop, Deadline deadline) {
         Optional<Job> existing = store.job(jobId);
         if (existing.isPresent() && existing.get().status() != JobStatus.INGESTING) {
             LOG.log(
@@ -259,14 +185,14 @@ public final class IngestService {
                     existing.get().shardCount(),
                     existing.get().requestCount());
         }
-        Optional<BatchProvider> provider = providers.find(drop.get().provider());
+        Optional<BatchProvider> provider = providers.find(drop.provider());
         try {
             if (existing.isPresent()) {
                 // The job record is written only after every shard is staged and recorded, so what
                 // is
                 // left is submission: nothing is read or staged again.
                 LOG.log(Level.INFO, "job {0}: resuming the submission of {1}", jobId, ref.key());
-                return submitStaged(existing.get(), deadline);
+                return handOff.submitStaged(existing.get(), deadline);
             }
             if (provider.isEmpty()) {
                 Violation v =
@@ -275,559 +201,43 @@ public final class IngestService {
                                 null,
                                 "unknown_provider",
                                 "'"
-                                        + drop.get().provider()
+                                        + drop.provider()
                                         + "' is not a configured provider; drop files under inbox/<provider>/ with one of "
                                         + providers.names());
-                return reject(jobId, ref, drop.get(), fileLevel(v, ref.size()), false, null);
+                return rejections.reject(
+                        new DroppedFile(jobId, ref, drop),
+                        Rejections.fileLevel(v, ref.size()),
+                        false,
+                        null);
             }
-            return passThenRun(jobId, ref, drop.get(), provider.get(), deadline);
+            return passThenRun(new DroppedFile(jobId, ref, drop), provider.get(), deadline);
         } catch (IOException e) {
             throw new UncheckedIOException(
                     "job " + jobId + ": reading " + ref.key() + " failed", e);
         }
     }
 
-    /**
-     * The error list, streamed to the bucket as violations are found (a file of a million bad lines
-     * has a list of a million lines); opened at the first one.
-     */
-    private final class ErrorList implements AutoCloseable {
-        private final String key;
-        private ObjectStore.Upload upload;
-        private JsonGenerator out;
-
-        ErrorList(String key) {
-            this.key = key;
-        }
-
-        void add(Violation v) {
-            try {
-                if (out == null) {
-                    upload = objects.upload(key, "application/jsonl");
-                    out =
-                            new JsonFactory()
-                                    .createGenerator(upload, JsonEncoding.UTF8)
-                                    .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
-                    out.setRootValueSeparator(null);
-                }
-                write(out, v);
-            } catch (IOException e) {
-                throw new UncheckedIOException("writing " + key + " failed", e);
-            }
-        }
-
-        boolean written() {
-            return out != null;
-        }
-
-        void complete() throws IOException {
-            if (out != null) {
-                out.close();
-                upload.complete();
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            if (upload != null) {
-                upload.close();
-            }
-        }
-    }
-
-    private Ingestion passThenRun(
-            String jobId, ObjectRef ref, Keys.Drop drop, BatchProvider provider, Deadline deadline)
+    private Ingestion passThenRun(DroppedFile file, BatchProvider provider, Deadline deadline)
             throws IOException {
-        IngestLimits limits = provider.limits().cappedBy(settings.limits());
-        IngestProgress[] progress = {IngestProgress.started(ref.size(), clock.instant())};
-        store.recordIngestProgress(jobId, progress[0]);
-        IngestPass.Options options =
-                new IngestPass.Options(
-                        tuning.parallelism(),
-                        IngestPass.Options.DEFAULT_CHUNK_BYTES,
-                        tuning.progressEvery(),
-                        deadline,
-                        tuning.passMargin(),
-                        clock);
-        List<IngestPass.StagedShard> staged = new ArrayList<>();
-        // Each attempt stages under its own prefix: a twin delivery or a retry running its pass
-        // while
-        // another attempt's shards are recorded (and maybe at the provider) never overwrites or
-        // removes their staged files. The shard record says which file is the shard's.
-        String attempt =
-                Long.toString(clock.millis(), 36)
-                        + "-"
-                        + Integer.toHexString(
-                                java.util.concurrent.ThreadLocalRandom.current()
-                                        .nextInt(0x10000, 0x100000));
-        IngestPass.Stager stager =
-                new IngestPass.Stager() {
-                    @Override
-                    public ObjectStore.Upload open(int index) {
-                        return objects.upload(
-                                Keys.staging(jobId, attempt, index), "application/jsonl");
-                    }
-
-                    @Override
-                    public void staged(IngestPass.StagedShard shard) {
-                        staged.add(shard);
-                        LOG.log(
-                                Level.INFO,
-                                "job {0}: staged shard {1} ({2} requests, {3} bytes)",
-                                jobId,
-                                Shard.partName(shard.index()),
-                                shard.requests(),
-                                shard.bytes());
-                    }
-                };
-        IngestPass.PassSummary pass;
-        try (ErrorList errors =
-                        new ErrorList(Keys.rejectedErrors(drop.provider(), drop.name(), jobId));
-                InputStream in = objects.open(ref.key(), ref.identity())) {
-            try {
-                // The contract may read per-file settings (Gemini's model) from the object's
-                // metadata.
-                Map<String, String> metadata =
-                        objects.head(ref.key()).map(info -> info.metadata()).orElse(Map.of());
-                pass =
-                        new IngestPass(
-                                        provider.contract().forFile(metadata),
-                                        limits,
-                                        settings.money().defaultMaxOutputTokens(),
-                                        options)
-                                .run(
-                                        in,
-                                        errors::add,
-                                        stager,
-                                        (bytes, shards) -> {
-                                            progress[0] =
-                                                    progress[0].read(
-                                                            bytes, shards, clock.instant());
-                                            store.recordIngestProgress(jobId, progress[0]);
-                                            LOG.log(
-                                                    Level.INFO,
-                                                    "job {0}: {1} of {2} bytes validated, {3} shard(s) staged",
-                                                    jobId,
-                                                    bytes,
-                                                    ref.size(),
-                                                    shards);
-                                        });
-            } catch (IOException | RuntimeException e) {
-                removeStaged(jobId, attempt, staged);
-                throw e;
-            }
-            FileValidator.Validation checked = pass.checked();
-            progress[0] = progress[0].passEnded(checked.bytes(), staged.size(), clock.instant());
-            store.recordIngestProgress(jobId, progress[0]);
-            LOG.log(
-                    Level.INFO,
-                    "job {0}: one pass over {1} bytes in {2} ms ({3} lines, {4} violations, {5} shards)",
-                    jobId,
-                    checked.bytes(),
-                    pass.elapsed().toMillis(),
-                    checked.lines(),
-                    checked.violationCount(),
-                    staged.size());
-            if (!checked.valid()) {
-                removeStaged(jobId, attempt, staged);
-                errors.complete();
-                return reject(jobId, ref, drop, checked, errors.written(), null);
-            }
-            Ingestion run =
-                    acceptIfAffordable(jobId, ref, drop, provider, checked, staged, attempt);
-            if (run != null) {
-                return run;
-            }
+        DropPass.Read read = dropPass.read(file, provider, deadline);
+        FileValidator.Validation checked = read.checked();
+        if (!checked.valid()) {
+            return rejections.reject(file, checked, read.errorsWritten(), null);
         }
-        Job job = store.job(jobId).orElseThrow();
-        Ingestion result = submitStaged(job, deadline);
-        return result;
-    }
-
-    /**
-     * Returns a result when the file stops here (rejected for money, or a duplicate), else null.
-     */
-    private Ingestion acceptIfAffordable(
-            String jobId,
-            ObjectRef ref,
-            Keys.Drop drop,
-            BatchProvider provider,
-            FileValidator.Validation checked,
-            List<IngestPass.StagedShard> staged,
-            String attempt)
-            throws IOException {
-        Projection projection =
-                Projection.of(provider.name(), checked.estimates(), settings.money().prices());
-        ObjectNode money = moneyJson(projection, null);
-        BigDecimal budget;
-        try {
-            budget = budget(ref).orElse(null);
-        } catch (IllegalArgumentException e) {
-            removeStaged(jobId, attempt, staged);
-            return reject(
-                    jobId,
-                    ref,
-                    drop,
-                    fileLevel(
-                            new Violation(0, null, "budget_invalid", e.getMessage()),
-                            checked.bytes()),
+        BudgetCheck.Verdict cost = budgetCheck.check(file, provider.name(), checked);
+        if (cost.refusal().isPresent()) {
+            read.staging().removeAll();
+            return rejections.reject(
+                    file,
+                    Rejections.fileLevel(cost.refusal().get(), checked.bytes()),
                     false,
-                    money);
+                    cost.cost());
         }
-        if (budget != null) {
-            money = moneyJson(projection, budget);
-            Optional<Budget.Refusal> over = Budget.check(projection, budget);
-            if (over.isPresent()) {
-                removeStaged(jobId, attempt, staged);
-                return reject(
-                        jobId,
-                        ref,
-                        drop,
-                        fileLevel(
-                                new Violation(0, null, over.get().code(), over.get().message()),
-                                checked.bytes()),
-                        false,
-                        money);
-            }
+        Optional<Ingestion> stopped =
+                acceptance.accept(file, provider.name(), checked, read.staging(), cost);
+        if (stopped.isPresent()) {
+            return stopped.get();
         }
-        if (!projection.complete()) {
-            LOG.log(
-                    Level.WARNING,
-                    "job {0}: no price for model(s) {1}; the job runs without a cost projection",
-                    jobId,
-                    projection.unpricedModels());
-        }
-        Optional<String> running = runningTwin(jobId, ref, checked.sha256());
-        if (running.isPresent()) {
-            removeStaged(jobId, attempt, staged);
-            return reject(
-                    jobId,
-                    ref,
-                    drop,
-                    fileLevel(
-                            new Violation(
-                                    0,
-                                    null,
-                                    "duplicate_input",
-                                    "the same bytes"
-                                            + " (sha256 "
-                                            + checked.sha256()
-                                            + ") were dropped under this key before and are still running as"
-                                            + " job "
-                                            + running.get()
-                                            + "; nothing was submitted a second time. Drop them again once that job"
-                                            + " has ended to run them twice"),
-                            checked.bytes()),
-                    false,
-                    money);
-        }
-        // Shards first, then the job: a job record means every shard is staged and recorded, which
-        // is what lets a redelivered event resume with submission alone.
-        for (IngestPass.StagedShard s : staged) {
-            String key = Keys.staging(jobId, attempt, s.index());
-            // The admission budget counts each shard's share of the file's estimated input tokens.
-            long tokens =
-                    checked.requests() <= 0
-                            ? 0
-                            : Math.round(
-                                    (double) projection.inputTokens()
-                                            * s.requests()
-                                            / checked.requests());
-            if (!store.createShard(
-                    Shard.staged(jobId, s.index(), provider.name(), key, s.requests(), s.bytes())
-                            .withInputTokens(tokens))) {
-                // An earlier attempt recorded this shard with its own staged file; ours is a spare.
-                removeStaged(key);
-            }
-        }
-        Instant now = clock.instant();
-        Job job =
-                Job.builder(jobId, provider.name())
-                        .status(JobStatus.INGESTING)
-                        .input(ref.bucket(), ref.key(), ref.identity())
-                        .name(drop.name())
-                        .sha256(checked.sha256())
-                        .inputBytes(checked.bytes())
-                        .requestCount(checked.requests())
-                        .model(checked.model())
-                        .endpoint(checked.endpoint())
-                        .createdAt(now)
-                        .estimatedCostUsd(
-                                projection.complete()
-                                        ? projection.batchUsd().toPlainString()
-                                        : null)
-                        .budgetUsd(budget == null ? null : budget.toPlainString())
-                        .build();
-        if (!store.createJob(job)) {
-            LOG.log(Level.INFO, "job {0}: another invocation created it first", jobId);
-            return new Ingestion(jobId, Outcome.DUPLICATE, 0, checked.requests());
-        }
-        LOG.log(
-                Level.INFO,
-                "job {0}: accepted {1} ({2} requests, {3} bytes, model {4})",
-                jobId,
-                ref.key(),
-                checked.requests(),
-                checked.bytes(),
-                checked.model());
-        metrics.jobAccepted(provider.name(), checked.requests());
-        return null;
-    }
-
-    /**
-     * The job (another version of the same key) that already runs these same bytes, if one does;
-     * otherwise this job now holds the input. A holder whose job has ended, was rejected, or whose
-     * ingest failed for good gives way.
-     */
-    private Optional<String> runningTwin(String jobId, ObjectRef ref, String sha256) {
-        Optional<String> holder = store.claimInput(ref.bucket(), ref.key(), sha256, jobId, null);
-        if (holder.isEmpty()) {
-            return Optional.empty();
-        }
-        Optional<Job> other = store.job(holder.get());
-        boolean over =
-                other.isPresent()
-                        ? other.get().status() == JobStatus.COMPLETED
-                                || other.get().status() == JobStatus.REJECTED
-                        : store.ingestFailure(holder.get()).isPresent();
-        if (!over) {
-            LOG.log(
-                    Level.WARNING,
-                    "job {0}: {1} holds the same bytes (sha256 {2}) as job {3}, which is still {4}; not"
-                            + " run twice",
-                    jobId,
-                    ref.key(),
-                    sha256,
-                    holder.get(),
-                    other.map(j -> j.status().name()).orElse("ingesting"));
-            return holder;
-        }
-        return store.claimInput(ref.bucket(), ref.key(), sha256, jobId, holder.get());
-    }
-
-    /**
-     * Staged shards of this attempt that will not run: removed so nothing of it can reach a
-     * provider.
-     */
-    private void removeStaged(String jobId, String attempt, List<IngestPass.StagedShard> staged) {
-        for (IngestPass.StagedShard s : staged) {
-            removeStaged(Keys.staging(jobId, attempt, s.index()));
-        }
-    }
-
-    private void removeStaged(String key) {
-        try {
-            objects.delete(key);
-        } catch (RuntimeException e) {
-            // No shard record points at it, so nothing submits it; the staging/ lifecycle rule
-            // removes it.
-            LOG.log(
-                    Level.WARNING,
-                    "could not remove the unused staged file {0}: {1}",
-                    key,
-                    e.toString());
-        }
-    }
-
-    /**
-     * Submits the job's input shards that no one submitted yet, while the invocation has time for
-     * one more; the rest are made due at once, so the next poll cycle submits them.
-     */
-    private Ingestion submitStaged(Job job, Deadline deadline) {
-        List<Shard> shards = store.shards(job.jobId());
-        int byIngest = 0;
-        int toPoll = 0;
-        // Once the admission budget refuses a shard, the later ones of its pool wait behind it.
-        java.util.Set<String> blockedPools = new java.util.HashSet<>();
-        for (Shard shard : shards) {
-            if (shard.status() != ShardStatus.STAGED || shard.dueAt() != null) {
-                continue;
-            }
-            if (deadline.allows(clock, tuning.submitMargin())) {
-                submitter.submit(job, shard, blockedPools);
-                byIngest++;
-            } else if (store.updateShard(shard, shard.withDue(clock.instant())).isPresent()) {
-                toPoll++;
-            }
-        }
-        if (toPoll > 0) {
-            LOG.log(
-                    Level.INFO,
-                    "job {0}: {1} shard(s) left for poll to submit; the invocation has {2} s left",
-                    job.jobId(),
-                    toPoll,
-                    deadline.remaining(clock).toSeconds());
-        }
-        // Only input shards count here: child shards of early finishers counted themselves.
-        int inputShards = (int) shards.stream().filter(s -> s.depth() == 0).count();
-        if (store.markRunning(job.jobId(), inputShards, clock.instant())
-                && store.job(job.jobId()).map(Job::allShardsCompleted).orElse(false)) {
-            // Every shard finished while the job was still INGESTING, so no complete could finish
-            // it.
-            LOG.log(
-                    Level.INFO,
-                    "job {0}: every shard completed before the job was marked running; asking"
-                            + " complete to finish it",
-                    job.jobId());
-            store.requestFinish(job.jobId(), clock.instant());
-        }
-        Optional<IngestProgress> progress = store.ingestProgress(job.jobId());
-        if (progress.isPresent()) {
-            IngestProgress p = progress.get();
-            store.recordIngestProgress(
-                    job.jobId(),
-                    p.submitted(
-                            p.submittedByIngest() + byIngest,
-                            p.handedToPoll() + toPoll,
-                            clock.instant()));
-        }
-        LOG.log(
-                Level.INFO,
-                "job {0}: {1} shard(s) handed to {2}",
-                job.jobId(),
-                inputShards,
-                job.provider());
-        return new Ingestion(job.jobId(), Outcome.ACCEPTED, inputShards, job.requestCount());
-    }
-
-    /** The budget for this file: its own metadata, else the default for its prefix. */
-    private Optional<BigDecimal> budget(ObjectRef ref) {
-        // The version the event named, not whatever the key holds now: an overwrite carries its own
-        // budget.
-        String own =
-                objects.head(ref.key(), ref.versionId())
-                        .map(info -> info.metadata().get(Money.BUDGET_METADATA))
-                        .orElse(null);
-        return Budget.forFile(ref.key(), own, settings.money());
-    }
-
-    private static ObjectNode moneyJson(Projection p, BigDecimal budget) {
-        ObjectNode n = JSON.createObjectNode();
-        n.put("inputTokens", p.inputTokens());
-        n.put("maxOutputTokens", p.maxOutputTokens());
-        if (p.complete()) {
-            n.put("projectedBatchUsd", p.batchUsd());
-            n.put("projectedSyncUsd", p.syncUsd());
-        } else {
-            n.putNull("projectedBatchUsd");
-            n.set("unpricedModels", JSON.valueToTree(p.unpricedModels()));
-        }
-        if (budget != null) {
-            n.put("budgetUsd", budget);
-        }
-        n.put("priceTable", p.priceTableVersion());
-        return n;
-    }
-
-    private static FileValidator.Validation fileLevel(Violation v, long bytes) {
-        return new FileValidator.Validation(
-                0,
-                0,
-                bytes,
-                null,
-                1,
-                java.util.Map.of(v.code(), 1L),
-                List.of(v),
-                null,
-                null,
-                java.util.Map.of());
-    }
-
-    private Ingestion reject(
-            String jobId,
-            ObjectRef ref,
-            Keys.Drop drop,
-            FileValidator.Validation checked,
-            boolean errorsWritten,
-            ObjectNode money)
-            throws IOException {
-        String reportKey = Keys.rejectedReport(drop.provider(), drop.name(), jobId);
-        String errorsKey = Keys.rejectedErrors(drop.provider(), drop.name(), jobId);
-        if (!errorsWritten) {
-            byte[] line =
-                    (JSON.copy()
-                                            .disable(SerializationFeature.INDENT_OUTPUT)
-                                            .writeValueAsString(
-                                                    violationJson(checked.sample().get(0)))
-                                    + "\n")
-                            .getBytes();
-            objects.putBytes(errorsKey, line, "application/jsonl");
-        }
-        ObjectNode report = JSON.createObjectNode();
-        report.put("status", "rejected");
-        report.put("jobId", jobId);
-        report.put("input", "s3://" + ref.bucket() + "/" + ref.key());
-        report.put("provider", drop.provider());
-        report.put("lines", checked.lines());
-        report.put("bytes", checked.bytes());
-        if (checked.sha256() != null) {
-            report.put("sha256", checked.sha256());
-        }
-        report.put("violations", checked.violationCount());
-        report.set("violationsByCode", JSON.valueToTree(checked.violationsByCode()));
-        report.put("errors", errorsKey);
-        report.put("submitted", 0);
-        report.put(
-                "message",
-                "nothing was submitted: "
-                        + (checked.sample().size() == 1 && checked.sample().get(0).line() == 0
-                                ? checked.sample().get(0).message()
-                                : checked.violationCount()
-                                        + " line(s) broke the rules; fix them and drop the file again"));
-        if (money != null) {
-            report.set("cost", money);
-        }
-        var first = report.putArray("firstViolations");
-        checked.sample().forEach(v -> first.add(violationJson(v)));
-        objects.putBytes(reportKey, JSON.writeValueAsBytes(report), "application/json");
-        Instant now = clock.instant();
-        store.createJob(
-                Job.builder(jobId, drop.provider())
-                        .status(JobStatus.REJECTED)
-                        .input(ref.bucket(), ref.key(), ref.identity())
-                        .name(drop.name())
-                        .sha256(checked.sha256())
-                        .inputBytes(checked.bytes())
-                        .createdAt(now)
-                        .completedAt(now)
-                        .resultKey(reportKey)
-                        .build());
-        LOG.log(
-                Level.WARNING,
-                "job {0}: rejected {1}: {2} violation(s) {3}; report at {4}",
-                jobId,
-                ref.key(),
-                checked.violationCount(),
-                checked.violationsByCode(),
-                reportKey);
-        metrics.jobRejected(drop.provider());
-        return new Ingestion(jobId, Outcome.REJECTED, 0, 0);
-    }
-
-    private static ObjectNode violationJson(Violation v) {
-        ObjectNode node = JSON.createObjectNode();
-        node.put("line", v.line());
-        if (v.customId() != null) {
-            node.put("custom_id", v.customId());
-        } else {
-            node.putNull("custom_id");
-        }
-        node.put("code", v.code());
-        node.put("message", v.message());
-        return node;
-    }
-
-    private static void write(JsonGenerator out, Violation v) {
-        try {
-            out.writeStartObject();
-            out.writeNumberField("line", v.line());
-            out.writeStringField("custom_id", v.customId());
-            out.writeStringField("code", v.code());
-            out.writeStringField("message", v.message());
-            out.writeEndObject();
-            out.writeRaw('\n');
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing the error list failed", e);
-        }
+        return handOff.submitStaged(store.job(file.jobId()).orElseThrow(), deadline);
     }
 }
