@@ -41,7 +41,13 @@ final class StagedRead {
 
     /** Whether the staged object is still there; asked only after a read failed. */
     boolean objectExists() {
-        return objects.head(key).isPresent();
+        try {
+            return objects.head(key).isPresent();
+        } catch (RuntimeException unknown) {
+            // The look failed too (a role without the read, the store down): not known to be
+            // gone, so the shard waits rather than ending for good.
+            return true;
+        }
     }
 
     private InputStream open() throws IOException {
