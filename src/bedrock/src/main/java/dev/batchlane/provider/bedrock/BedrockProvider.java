@@ -97,10 +97,7 @@ public final class BedrockProvider implements BatchProvider {
         return create(upload(payload), payload, endpoint, metadata);
     }
 
-    /**
-     * Puts the shard where Bedrock reads it: a server-side copy of the staged object when it is in
-     * the bucket.
-     */
+    /** A server-side copy of the staged shard to where Bedrock reads it: {@link BedrockBucket}. */
     @Override
     public String upload(Payload payload) {
         return bucket.upload(payload);
@@ -205,9 +202,7 @@ public final class BedrockProvider implements BatchProvider {
         jobs.stop(batchId);
     }
 
-    /**
-     * Deletes the input copy and everything under the job's output folder; gone already is fine.
-     */
+    /** The input copy and the job's output folder: {@link BedrockBucket#cleanup}. */
     @Override
     public void cleanup(String inputFileId, String outputFileId, String errorFileId) {
         bucket.cleanup(inputFileId, outputFileId);

@@ -38,9 +38,8 @@ final class GeminiCleanup {
             LOG.log(Level.DEBUG, "deleted {0}", handle);
         } catch (ProviderException e) {
             // The Files API answers a file that no longer exists with 403 ("… or it may not
-            // exist"); a
-            // wrong key would have failed every earlier call of the shard with 400, so 403 here is
-            // gone.
+            // exist"); a wrong key would have failed every earlier call of the shard with 400, so
+            // 403 here is gone.
             boolean gone =
                     e.statusCode() == 404
                             || (e.statusCode() == 403 && operation.equals("files.delete"));

@@ -94,24 +94,13 @@ public final class GeminiProvider implements BatchProvider {
         }
     }
 
-    /**
-     * Starts a resumable upload session and sends the shard in chunks of {@link
-     * GeminiConfig#uploadChunkBytes()}, the last one with {@code upload, finalize}. A chunk that
-     * fails in transit (or with a 5xx) is not sent again blindly: the session is asked how many
-     * bytes it holds ({@code query}) and the upload goes on from there, reopening the staged object
-     * at that offset. A file left behind by an upload that failed for good expires at Google after
-     * 48 hours.
-     */
+    /** A resumable upload in chunks, resumed from what the session holds: {@link GeminiUpload}. */
     @Override
     public String upload(Payload payload) {
         return upload.upload(payload);
     }
 
-    /**
-     * Creates the batch from an uploaded file, unless one made by an earlier attempt for this shard
-     * exists: that one is adopted. A create whose outcome is unknown is checked once more at once,
-     * and again before the caller's next attempt.
-     */
+    /** Adopts a batch an earlier attempt made, else creates one: {@link GeminiBatches}. */
     @Override
     public Submission create(
             String inputFileId, Payload payload, String endpoint, Map<String, String> metadata) {
