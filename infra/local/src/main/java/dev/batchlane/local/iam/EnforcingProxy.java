@@ -1,5 +1,9 @@
 package dev.batchlane.local.iam;
 
+import static dev.batchlane.local.iam.ProxyReplies.copyHeaders;
+import static dev.batchlane.local.iam.ProxyReplies.reply;
+import static dev.batchlane.local.iam.ProxyReplies.sendBody;
+
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -9,7 +13,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,12 +22,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * One loopback endpoint in front of the emulators that enforces IAM as AWS would: the access key id
@@ -40,25 +40,6 @@ import java.util.regex.Pattern;
  * policy, not the secret key.
  */
 public final class EnforcingProxy implements AutoCloseable {
-    private static final Pattern CREDENTIAL =
-            Pattern.compile("Credential=([^/,\\s]+)/[^/]+/[^/]+/([^/]+)/aws4_request");
-    private static final Pattern CREDENTIAL_KEY = Pattern.compile("Credential=[^/,\\s]+/");
-
-    /** Headers java.net.http sets itself or refuses; the rest go through as sent. */
-    private static final Set<String> HOP =
-            Set.of(
-                    "host",
-                    "connection",
-                    "content-length",
-                    "expect",
-                    "upgrade",
-                    "transfer-encoding",
-                    "keep-alive",
-                    "te",
-                    "trailer",
-                    "proxy-connection",
-                    "http2-settings");
-
     /** Who a function process is to IAM. */
     public record Principal(String function, String roleArn, List<IamStatement> statements) {
         /** As AWS names the caller in a denial: the role session Lambda opens for the function. */
@@ -99,23 +80,18 @@ public final class EnforcingProxy implements AutoCloseable {
     private final Map<String, Principal> principals;
     private final Set<String> operatorKeys;
     private final Map<String, ServiceRules> services;
-    private final Map<String, URI> upstreams;
     private final List<IamStatement> bucketPolicy;
-    private final Consumer<Observation> onDenial;
-    private final String forwardKey;
-    private final List<Observation> observations = new CopyOnWriteArrayList<>();
+    private final ObservationLog observations;
+    private final UpstreamForwarder forwarder;
     private final HttpServer server;
     private final ExecutorService pool;
-    private final HttpClient http;
 
     private EnforcingProxy(Builder b) throws IOException {
         this.principals = Map.copyOf(b.principals);
         this.operatorKeys = Set.copyOf(b.operatorKeys);
         this.services = Map.copyOf(b.services);
-        this.upstreams = Map.copyOf(b.upstreams);
         this.bucketPolicy = List.copyOf(b.bucketPolicy);
-        this.onDenial = b.onDenial;
-        this.forwardKey = b.operatorKeys.isEmpty() ? null : b.operatorKeys.iterator().next();
+        this.observations = new ObservationLog(b.onDenial);
         this.pool =
                 Executors.newCachedThreadPool(
                         r -> {
@@ -123,12 +99,15 @@ public final class EnforcingProxy implements AutoCloseable {
                             t.setDaemon(true);
                             return t;
                         });
-        this.http =
-                HttpClient.newBuilder()
-                        .version(HttpClient.Version.HTTP_1_1)
-                        .executor(pool)
-                        .followRedirects(HttpClient.Redirect.NEVER)
-                        .build();
+        this.forwarder =
+                new UpstreamForwarder(
+                        HttpClient.newBuilder()
+                                .version(HttpClient.Version.HTTP_1_1)
+                                .executor(pool)
+                                .followRedirects(HttpClient.Redirect.NEVER)
+                                .build(),
+                        b.upstreams,
+                        b.operatorKeys.isEmpty() ? null : b.operatorKeys.iterator().next());
         dev.batchlane.simulator.SimHttp.preferNoDelay();
         this.server =
                 HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
@@ -151,11 +130,11 @@ public final class EnforcingProxy implements AutoCloseable {
 
     /** Every decision so far, in order. */
     public List<Observation> observations() {
-        return List.copyOf(observations);
+        return observations.all();
     }
 
     public List<Observation> denials() {
-        return observations.stream().filter(Observation::denied).toList();
+        return observations.denials();
     }
 
     /**
@@ -174,11 +153,10 @@ public final class EnforcingProxy implements AutoCloseable {
         try {
             Map<String, List<String>> headers = new LinkedHashMap<>();
             ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), v));
-            String auth = first(headers, "authorization");
             String query = ex.getRequestURI().getRawQuery();
-            Matcher m = CREDENTIAL.matcher(auth != null ? auth : decodedCredential(query));
-            String key = m.find() ? m.group(1) : null;
-            String service = key != null ? m.group(2) : null;
+            SigV4Credential credential = SigV4Credential.of(first(headers, "authorization"), query);
+            String key = credential.accessKeyId();
+            String service = credential.service();
             ServiceRules rules = service == null ? null : services.get(service);
             ServiceRules.Call probe =
                     new ServiceRules.Call(
@@ -220,48 +198,8 @@ public final class EnforcingProxy implements AutoCloseable {
                 reply(ex, rules.denied(call, text));
                 return;
             }
-            if (principal != null) {
-                List<AccessRequest> needed = rules.authorizations(call);
-                if (needed.isEmpty()) {
-                    String text =
-                            "the local stack cannot tell which IAM action "
-                                    + call.method()
-                                    + " "
-                                    + call.rawPath()
-                                    + (query == null ? "" : "?" + query)
-                                    + " ("
-                                    + service
-                                    + " "
-                                    + call.header("x-amz-target")
-                                    + ") is; it is denied until "
-                                    + rules.getClass().getName()
-                                    + " maps it";
-                    deny(
-                            ex,
-                            rules,
-                            call,
-                            new Observation(
-                                    principal.function(),
-                                    service + ":?",
-                                    call.rawPath(),
-                                    Decision.Outcome.IMPLICIT_DENY,
-                                    text));
-                    return;
-                }
-                for (AccessRequest r : needed) {
-                    Decision d = decide(principal, r);
-                    if (!d.allowed()) {
-                        deny(ex, rules, call, denial(principal, r, d));
-                        return;
-                    }
-                    observations.add(
-                            new Observation(
-                                    principal.function(),
-                                    r.action(),
-                                    r.resource(),
-                                    Decision.Outcome.ALLOWED,
-                                    null));
-                }
+            if (principal != null && !authorize(ex, rules, call, principal, service)) {
+                return;
             }
             Optional<ServiceRules.Answer> local = rules.serve(call);
             if (local.isPresent()) {
@@ -287,6 +225,63 @@ public final class EnforcingProxy implements AutoCloseable {
         }
     }
 
+    /**
+     * Decides every authorization the call needs for the function; the first one refused answers
+     * the call and ends it.
+     *
+     * @return whether the call may go on
+     */
+    private boolean authorize(
+            HttpExchange ex,
+            ServiceRules rules,
+            ServiceRules.Call call,
+            Principal principal,
+            String service)
+            throws IOException {
+        List<AccessRequest> needed = rules.authorizations(call);
+        if (needed.isEmpty()) {
+            String text =
+                    "the local stack cannot tell which IAM action "
+                            + call.method()
+                            + " "
+                            + call.rawPath()
+                            + (call.rawQuery() == null ? "" : "?" + call.rawQuery())
+                            + " ("
+                            + service
+                            + " "
+                            + call.header("x-amz-target")
+                            + ") is; it is denied until "
+                            + rules.getClass().getName()
+                            + " maps it";
+            deny(
+                    ex,
+                    rules,
+                    call,
+                    new Observation(
+                            principal.function(),
+                            service + ":?",
+                            call.rawPath(),
+                            Decision.Outcome.IMPLICIT_DENY,
+                            text));
+            return false;
+        }
+        for (AccessRequest r : needed) {
+            Decision d = decide(principal, r);
+            if (!d.allowed()) {
+                deny(ex, rules, call, denial(principal, r, d));
+                return false;
+            }
+            observations.add(
+                    new Observation(
+                            principal.function(),
+                            r.action(),
+                            r.resource(),
+                            Decision.Outcome.ALLOWED,
+                            null));
+        }
+        return true;
+    }
+
     private Observation denial(Principal p, AccessRequest r, Decision d) {
         boolean byResource = d.statement() != null && !d.statement().principals().isEmpty();
         String resource = r.action().startsWith("s3:") ? "\"" + r.resource() + "\"" : r.resource();
@@ -302,83 +297,19 @@ public final class EnforcingProxy implements AutoCloseable {
         return new Observation(p.function(), r.action(), r.resource(), d.outcome(), message);
     }
 
-    /**
-     * Tells the listener before the denial becomes visible in {@link #denials()}: a reader that
-     * sees the denial then also sees everything the listener wrote about it (the stack's log line).
-     */
-    private void recordDenial(Observation o) {
-        if (onDenial != null) {
-            onDenial.accept(o);
-        }
-        observations.add(o);
-    }
-
     private void deny(HttpExchange ex, ServiceRules rules, ServiceRules.Call call, Observation o)
             throws IOException {
         // Read what the caller still sends (an upload part): a reply cut into the upload reads as a
         // broken connection, which the SDK retries, instead of as the AccessDenied it is.
         ex.getRequestBody().transferTo(OutputStream.nullOutputStream());
-        recordDenial(o);
+        observations.addDenial(o);
         reply(ex, rules.denied(call, o.message()));
     }
 
     private void forward(
             HttpExchange ex, ServiceRules rules, ServiceRules.Call call, Principal principal)
             throws IOException, InterruptedException {
-        URI upstream = upstreams.get(rules.signingName());
-        if (upstream == null) {
-            throw new IllegalStateException("no emulator behind " + rules.signingName());
-        }
-        String target =
-                upstream.toString().replaceAll("/$", "")
-                        + call.rawPath()
-                        + (call.rawQuery() == null ? "" : "?" + call.rawQuery());
-        HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(target));
-        call.headers()
-                .forEach(
-                        (k, vs) -> {
-                            if (!HOP.contains(k)) {
-                                // The emulator sees one account: DynamoDB Local keeps a separate
-                                // database per access
-                                // key, so each function's key is swapped for the operator's once
-                                // IAM has decided.
-                                vs.forEach(
-                                        v ->
-                                                rb.header(
-                                                        k,
-                                                        k.equals("authorization")
-                                                                        && forwardKey != null
-                                                                ? CREDENTIAL_KEY
-                                                                        .matcher(v)
-                                                                        .replaceFirst(
-                                                                                "Credential="
-                                                                                        + forwardKey
-                                                                                        + "/")
-                                                                : v));
-                            }
-                        });
-        String length = call.header("content-length");
-        HttpRequest.BodyPublisher publisher;
-        if (call.body() != null) {
-            publisher = HttpRequest.BodyPublishers.ofByteArray(call.body());
-        } else if (length != null) {
-            InputStream in = ex.getRequestBody();
-            long n = Long.parseLong(length.trim());
-            publisher =
-                    n == 0
-                            ? HttpRequest.BodyPublishers.noBody()
-                            : HttpRequest.BodyPublishers.fromPublisher(
-                                    HttpRequest.BodyPublishers.ofInputStream(() -> in), n);
-        } else {
-            InputStream in = ex.getRequestBody();
-            publisher =
-                    "GET".equals(call.method()) || "HEAD".equals(call.method())
-                            ? HttpRequest.BodyPublishers.noBody()
-                            : HttpRequest.BodyPublishers.ofInputStream(() -> in);
-        }
-        rb.method(call.method(), publisher);
-        HttpResponse<InputStream> response =
-                http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> response = forwarder.send(ex, rules, call);
         boolean inspect = response.statusCode() == 404 || rules.needsResponseBody(call);
         if (inspect) {
             byte[] bytes;
@@ -404,7 +335,7 @@ public final class EnforcingProxy implements AutoCloseable {
                                 "a missing key "
                                         + call.rawPath()
                                         + " reads as 403 AccessDenied without s3:ListBucket");
-                recordDenial(o);
+                observations.addDenial(o);
                 reply(ex, replaced.get());
                 return;
             }
@@ -423,73 +354,9 @@ public final class EnforcingProxy implements AutoCloseable {
         }
     }
 
-    private static void copyHeaders(HttpResponse<?> response, HttpExchange ex) {
-        response.headers()
-                .map()
-                .forEach(
-                        (k, vs) -> {
-                            String lower = k.toLowerCase(Locale.ROOT);
-                            if (!lower.equals("transfer-encoding")
-                                    && !lower.equals("connection")
-                                    && !lower.equals("date")
-                                    && !lower.equals("content-length")
-                                    && !lower.startsWith(":")) {
-                                ex.getResponseHeaders().put(k, new ArrayList<>(vs));
-                            }
-                        });
-        response.headers()
-                .firstValue("content-length")
-                .ifPresent(
-                        v -> {
-                            if ("HEAD".equals(ex.getRequestMethod())) {
-                                ex.getResponseHeaders().set("Content-Length", v);
-                            }
-                        });
-    }
-
-    private static void sendBody(HttpExchange ex, int status, long length, InputStream in)
-            throws IOException {
-        boolean noBody =
-                "HEAD".equals(ex.getRequestMethod())
-                        || status == 204
-                        || status == 304
-                        || length == 0;
-        ex.sendResponseHeaders(status, noBody ? -1 : length < 0 ? 0 : length);
-        if (!noBody) {
-            try (OutputStream out = ex.getResponseBody()) {
-                in.transferTo(out);
-            }
-        }
-    }
-
-    private static void reply(HttpExchange ex, ServiceRules.Answer a) throws IOException {
-        a.headers().forEach((k, v) -> ex.getResponseHeaders().set(k, v));
-        boolean noBody = a.body().length == 0 || "HEAD".equals(ex.getRequestMethod());
-        ex.sendResponseHeaders(a.status(), noBody ? -1 : a.body().length);
-        if (!noBody) {
-            try (OutputStream out = ex.getResponseBody()) {
-                out.write(a.body());
-            }
-        }
-    }
-
     private static String first(Map<String, List<String>> headers, String name) {
         List<String> v = headers.get(name);
         return v == null || v.isEmpty() ? null : v.get(0);
-    }
-
-    private static String decodedCredential(String query) {
-        if (query == null) {
-            return "";
-        }
-        for (String p : query.split("&")) {
-            if (p.startsWith("X-Amz-Credential=")) {
-                return "Credential="
-                        + java.net.URLDecoder.decode(
-                                p.substring(17), java.nio.charset.StandardCharsets.UTF_8);
-            }
-        }
-        return "";
     }
 
     @Override

@@ -240,7 +240,7 @@ final class OnDemandRun {
         for (JsonNode n : outcomes.values()) {
             if (n.has("modelOutput")) {
                 succeeded++;
-                var u = BedrockProvider.usageOf(n.get("modelOutput"));
+                var u = BedrockResults.usageOf(n.get("modelOutput"));
                 inTokens += u.inputTokens();
                 outTokens += u.outputTokens();
             } else {
@@ -435,7 +435,7 @@ final class OnDemandRun {
             throw new ProviderException(
                     "bedrock on-demand read " + key + " failed: io_error", 0, "io_error", true, e);
         } catch (SdkException e) {
-            throw BedrockProvider.failure("on-demand read " + key, e);
+            throw BedrockFailures.failure("on-demand read " + key, e);
         }
     }
 
@@ -445,7 +445,7 @@ final class OnDemandRun {
                     p -> p.bucket(config.bucket()).key(key).contentType("application/jsonl"),
                     RequestBody.fromString(body, StandardCharsets.UTF_8));
         } catch (SdkException e) {
-            throw BedrockProvider.failure("on-demand write " + key, e);
+            throw BedrockFailures.failure("on-demand write " + key, e);
         }
     }
 
@@ -462,7 +462,7 @@ final class OnDemandRun {
                     .stream()
                     .anyMatch(o -> o.key().equals(key));
         } catch (SdkException e) {
-            throw BedrockProvider.failure("on-demand read " + key, e);
+            throw BedrockFailures.failure("on-demand read " + key, e);
         }
     }
 

@@ -296,7 +296,7 @@ class BedrockProviderTest {
         String job = meta(p).get("batchlane_job_id");
         assertThat(sent.path("jobName").asText()).isEqualTo("batchlane-" + job + "-00000");
         assertThat(sent.path("clientRequestToken").asText())
-                .isEqualTo(BedrockProvider.token("batchlane-" + job + "-00000", s.inputFileId()));
+                .isEqualTo(BedrockJobs.token("batchlane-" + job + "-00000", s.inputFileId()));
         assertThat(sent.path("modelInvocationType").asText()).isEqualTo("Converse");
         assertThat(sent.path("roleArn").asText()).isEqualTo(ROLE);
         assertThat(sent.at("/inputDataConfig/s3InputDataConfig/s3Uri").asText())
@@ -770,7 +770,7 @@ class BedrockProviderTest {
     void everyBedrockStatus_mapsToOneState() {
         Map<ModelInvocationJobStatus, BatchState> mapped = new HashMap<>();
         for (ModelInvocationJobStatus s : ModelInvocationJobStatus.knownValues()) {
-            mapped.put(s, BedrockProvider.stateOf(s, "arn", s.toString()));
+            mapped.put(s, BedrockStatus.stateOf(s, "arn", s.toString()));
         }
         assertThat(mapped)
                 .hasSize(10)
@@ -780,7 +780,7 @@ class BedrockProviderTest {
                 .containsEntry(ModelInvocationJobStatus.EXPIRED, BatchState.EXPIRED);
         assertThatThrownBy(
                         () ->
-                                BedrockProvider.stateOf(
+                                BedrockStatus.stateOf(
                                         ModelInvocationJobStatus.UNKNOWN_TO_SDK_VERSION,
                                         "arn",
                                         "Paused"))
@@ -896,7 +896,7 @@ class BedrockProviderTest {
     void failedRecord_isClassifiedByItsErrorCode(
             String line, dev.batchlane.core.provider.FailureKind kind) throws Exception {
         LineResult r =
-                BedrockProvider.toResult(
+                BedrockResults.toResult(
                         new com.fasterxml.jackson.databind.ObjectMapper().readTree(line));
 
         assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
