@@ -81,8 +81,8 @@ final class BedrockBucket {
             }
             return n;
         } catch (IOException e) {
-            throw new ProviderException(
-                    "bedrock read input " + key + " failed: io_error", 0, "io_error", true, e);
+            throw ProviderException.notSent(
+                    "bedrock read input " + key + " failed: io_error", "io_error", true, e);
         } catch (SdkException e) {
             throw failure("read input s3://" + config.bucket() + "/" + key, e);
         }

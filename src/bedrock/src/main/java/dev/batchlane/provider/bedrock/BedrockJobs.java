@@ -56,12 +56,11 @@ final class BedrockJobs {
             String jobName, ModelTarget target, String inputKey, Map<String, String> metadata) {
         paceConcurrentJobs(jobName);
         if (config.roleArn().isEmpty()) {
-            throw new ProviderException(
+            throw ProviderException.notSent(
                     "bedrock create "
                             + jobName
                             + " refused: no service role configured"
                             + " (batchlane.bedrock.role-arn)",
-                    0,
                     "role_missing",
                     false,
                     null);

@@ -201,12 +201,14 @@ public final class GeminiProvider implements BatchProvider {
 
     /**
      * A failure whose call may have taken effect at Google: no answer, a server error, or a 2xx
-     * that could not be read. A 4xx or a 429 says nothing was made.
+     * that could not be read. A 4xx, a 429 or a call that was never sent says nothing was made.
      */
     static boolean ambiguous(ProviderException e) {
-        return e.statusCode() == 0
-                ? !"payload_size_mismatch".equals(e.code()) && !"file_too_large".equals(e.code())
-                : e.statusCode() >= 500 || "malformed_response".equals(e.code());
+        // A call refused before it left (a file too large, a size that disagrees) made nothing.
+        return e.sent()
+                && (e.statusCode() == 0
+                        || e.statusCode() >= 500
+                        || "malformed_response".equals(e.code()));
     }
 
     static String text(JsonNode node) {

@@ -72,14 +72,13 @@ final class GeminiUpload {
                             + "); a batch input file must hold at least one request");
         }
         if (payload.size() > MAX_UPLOAD_BYTES) {
-            throw new ProviderException(
+            throw ProviderException.notSent(
                     "gemini media.upload failed: 0 file_too_large: payload "
                             + payload.name()
                             + " is "
                             + payload.size()
                             + " bytes; the Files API takes at most "
                             + MAX_UPLOAD_BYTES,
-                    0,
                     "file_too_large",
                     false,
                     null);
@@ -180,12 +179,11 @@ final class GeminiUpload {
                 }
             }
         } catch (IOException e) {
-            throw new ProviderException(
+            throw ProviderException.notSent(
                     "gemini media.upload failed: 0 payload_unreadable: staged shard "
                             + payload.name()
                             + " could not be read: "
                             + e.getMessage(),
-                    0,
                     "payload_unreadable",
                     true,
                     e);
@@ -275,12 +273,11 @@ final class GeminiUpload {
 
     private static ProviderException sizeMismatch(Payload payload, String detail) {
         // The stored shard and its record disagree; sending it again cannot change that.
-        return new ProviderException(
+        return ProviderException.notSent(
                 "gemini media.upload failed: 0 payload_size_mismatch: payload "
                         + payload.name()
                         + " "
                         + detail,
-                0,
                 "payload_size_mismatch",
                 false,
                 null);
