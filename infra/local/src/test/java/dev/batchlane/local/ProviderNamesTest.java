@@ -102,8 +102,10 @@ class ProviderNamesTest {
                 "{\"models\": [\n{\"provider\": \"acme\", \"model\": \"rocket-7b\"}]}");
         write(
                 root.resolve("host/src/main/java/h/Defaults.java"),
-                "// rocket-7b is fine in a comment\nclass D {\n  String m = \"ROCKET-7B-0925\";\n"
-                        + "  String n = \"superrocket-7b\";\n}");
+                "// rocket-7b is fine in a comment\nclass D {\n  String m = \"ROCKET-7B-0925\";\n}");
+        write(
+                root.resolve("host/src/main/java/h/Words.java"),
+                "class W {\n  String a = \"superrocket-7b\", b = \"rocket-7bx\";\n}");
         write(root.resolve("host/src/main/resources/application.properties"), "# acme\nx=1\n");
         assertThat(
                         offences(
