@@ -128,7 +128,7 @@ public class Wiring {
 
     @Produces
     @Singleton
-    LaneSettings settings(BatchlaneConfig config) {
+    LaneSettings settings(BatchlaneConfig config, ProviderCatalogue catalogue) {
         var shard = config.shard();
         return new LaneSettings(
                 new IngestLimits(
@@ -140,7 +140,7 @@ public class Wiring {
                 config.poll().maxDelay(),
                 config.poll().batchSize(),
                 Path.of(config.tempDir()),
-                money(config.pricing()),
+                money(config.pricing(), catalogue),
                 config.retry().maxDepth(),
                 config.poll().stuckAfter(),
                 config.poll().completeGrace(),
@@ -171,8 +171,9 @@ public class Wiring {
                 limits, admission.defaultLimit(), staleAfter);
     }
 
-    static Money money(BatchlaneConfig.Pricing pricing) {
-        PriceTable prices = PriceTable.shipped();
+    /** The prices of the providers the lane runs (each ships its own), then the overrides. */
+    static Money money(BatchlaneConfig.Pricing pricing, ProviderCatalogue catalogue) {
+        PriceTable prices = PriceTable.from(catalogue);
         if (pricing.overrides().isPresent()) {
             prices = prices.withOverrides(Path.of(pricing.overrides().get()));
         }

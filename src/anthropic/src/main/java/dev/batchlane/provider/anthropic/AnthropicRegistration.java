@@ -5,6 +5,7 @@ import dev.batchlane.core.catalogue.LocalRun;
 import dev.batchlane.core.catalogue.ProviderContext;
 import dev.batchlane.core.catalogue.ProviderDescriptor;
 import dev.batchlane.core.catalogue.ProviderRegistration;
+import dev.batchlane.core.money.PriceRows;
 import dev.batchlane.core.provider.BatchProvider;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -19,6 +20,9 @@ public final class AnthropicRegistration implements ProviderRegistration {
                     // As the official SDKs read it (the API base without /v1).
                     .settingAliases(Map.of("base-url", "ANTHROPIC_BASE_URL"))
                     .local(LocalRun.realWith("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"))
+                    .prices(
+                            PriceRows.resource(
+                                    AnthropicRegistration.class, "prices/anthropic.json"))
                     .build();
 
     @Override

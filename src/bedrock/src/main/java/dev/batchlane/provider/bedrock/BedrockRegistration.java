@@ -5,6 +5,7 @@ import dev.batchlane.core.catalogue.LineShape;
 import dev.batchlane.core.catalogue.ProviderContext;
 import dev.batchlane.core.catalogue.ProviderDescriptor;
 import dev.batchlane.core.catalogue.ProviderRegistration;
+import dev.batchlane.core.money.PriceRows;
 import dev.batchlane.core.provider.BatchProvider;
 import java.util.Optional;
 
@@ -30,6 +31,7 @@ public final class BedrockRegistration implements ProviderRegistration {
                     .credentials(Credentials.IAM)
                     .lineShape(LineShape.hasFields("recordId", "modelInput"))
                     .deployment(BedrockDeployment.deployment())
+                    .prices(PriceRows.resource(BedrockRegistration.class, "prices/bedrock.json"))
                     .build();
 
     @Override

@@ -1,5 +1,7 @@
 package dev.batchlane.core.catalogue;
 
+import dev.batchlane.core.money.ModelPrice;
+import dev.batchlane.core.money.PriceRows;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -25,6 +27,9 @@ import java.util.regex.Pattern;
  *     conventional environment variable, e.g. {@code base-url} from {@code ACME_BASE_URL}
  * @param local how the local stack chooses the real service over the simulator
  * @param deployment what the deployment gives it beyond its key
+ * @param prices its price rows, read from a resource of its own module ({@link
+ *     PriceRows#resource}); every row is for this provider, so the core's price table is the union
+ *     of the catalogue's rows and names no provider itself
  */
 public record ProviderDescriptor(
         String name,
@@ -34,7 +39,8 @@ public record ProviderDescriptor(
         LineShape lineShape,
         Map<String, String> settingAliases,
         LocalRun local,
-        Deployment deployment) {
+        Deployment deployment,
+        PriceRows prices) {
 
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]*");
     private static final Pattern CONSTRUCT_ID = Pattern.compile("[A-Z][A-Za-z0-9]*");
@@ -58,6 +64,19 @@ public record ProviderDescriptor(
         settingAliases = settingAliases == null ? Map.of() : Map.copyOf(settingAliases);
         local = local == null ? LocalRun.simulatorOnly() : local;
         deployment = deployment == null ? Deployment.NONE : deployment;
+        prices = prices == null ? PriceRows.NONE : prices;
+        for (ModelPrice row : prices.rows()) {
+            if (!row.provider().equals(name)) {
+                throw new IllegalArgumentException(
+                        "the price rows of provider '"
+                                + name
+                                + "' include one for provider '"
+                                + row.provider()
+                                + "' (model '"
+                                + row.model()
+                                + "'): a provider ships only its own prices");
+            }
+        }
     }
 
     public static Builder builder(String name, String title, String constructId) {
@@ -218,6 +237,7 @@ public record ProviderDescriptor(
         private Map<String, String> settingAliases = Map.of();
         private LocalRun local = LocalRun.simulatorOnly();
         private Deployment deployment = Deployment.NONE;
+        private PriceRows prices = PriceRows.NONE;
 
         private Builder(String name, String title, String constructId) {
             this.name = name;
@@ -250,6 +270,11 @@ public record ProviderDescriptor(
             return this;
         }
 
+        public Builder prices(PriceRows p) {
+            this.prices = p;
+            return this;
+        }
+
         public ProviderDescriptor build() {
             return new ProviderDescriptor(
                     name,
@@ -259,7 +284,8 @@ public record ProviderDescriptor(
                     lineShape,
                     settingAliases,
                     local,
-                    deployment);
+                    deployment,
+                    prices);
         }
     }
 }

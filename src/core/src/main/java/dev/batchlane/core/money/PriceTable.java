@@ -1,26 +1,26 @@
 package dev.batchlane.core.money;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.batchlane.core.catalogue.ProviderCatalogue;
+import dev.batchlane.core.catalogue.ProviderDescriptor;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 
 /**
- * Prices per provider and model, from the versioned data file shipped with the core ({@code
- * prices.json}) and, optionally, an override file of the same shape whose rows replace or add to
- * the shipped ones. A model name matches the longest listed prefix, so dated snapshots ({@code
- * gpt-4o-mini-2024-07-18}) price as their family.
+ * Prices per provider and model: the rows each provider of the catalogue ships with its adapter
+ * ({@link ProviderDescriptor#prices()}) and, optionally, an override file of the same shape whose
+ * rows replace or add to them. A model name matches the longest listed prefix, so a dated snapshot
+ * prices as its family.
  */
 public final class PriceTable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String SHIPPED = "/dev/batchlane/core/money/prices.json";
 
     private final String version;
     private final Map<String, ModelPrice> byKey;
@@ -30,73 +30,54 @@ public final class PriceTable {
         this.byKey = byKey;
     }
 
+    /** The prices of every provider registered on the class path. */
     public static PriceTable shipped() {
-        try (InputStream in = PriceTable.class.getResourceAsStream(SHIPPED)) {
-            if (in == null) {
-                throw new IllegalStateException(
-                        "the price table " + SHIPPED + " is missing from the core jar");
-            }
-            return parse(JSON.readTree(in), new LinkedHashMap<>(), "shipped");
-        } catch (IOException e) {
-            throw new UncheckedIOException("the shipped price table is unreadable", e);
-        }
+        return from(ProviderCatalogue.load());
     }
 
-    /** The shipped table with the rows of {@code overrides} replacing or adding to it. */
+    /** The prices of the providers of {@code catalogue}, each from its own descriptor. */
+    public static PriceTable from(ProviderCatalogue catalogue) {
+        return of(catalogue.descriptors().stream().map(ProviderDescriptor::prices).toList());
+    }
+
+    /**
+     * One table of several providers' rows. Its version is each distinct version of the lists that
+     * have rows, sorted and joined by {@code +} (one when all providers' prices are as of the same
+     * day), so the version a manifest records does not depend on the order of the class path.
+     */
+    public static PriceTable of(Collection<PriceRows> lists) {
+        Map<String, ModelPrice> byKey = new LinkedHashMap<>();
+        TreeSet<String> versions = new TreeSet<>();
+        for (PriceRows list : lists) {
+            if (list.rows().isEmpty()) {
+                continue;
+            }
+            versions.add(list.version());
+            put(list.rows(), byKey);
+        }
+        return new PriceTable(
+                versions.isEmpty() ? "unversioned" : String.join("+", versions), byKey);
+    }
+
+    /** This table with the rows of {@code overrides} replacing or adding to it. */
     public PriceTable withOverrides(Path overrides) {
         try {
-            JsonNode root = JSON.readTree(Files.readAllBytes(overrides));
-            PriceTable merged = parse(root, new LinkedHashMap<>(byKey), overrides.toString());
-            return new PriceTable(version + "+" + merged.version, merged.byKey);
+            PriceRows rows =
+                    PriceRows.parse(
+                            JSON.readTree(Files.readAllBytes(overrides)), overrides.toString());
+            Map<String, ModelPrice> merged = new LinkedHashMap<>(byKey);
+            put(rows.rows(), merged);
+            return new PriceTable(version + "+" + rows.version(), merged);
         } catch (IOException e) {
             throw new IllegalArgumentException(
                     "price overrides " + overrides + " are unreadable: " + e.getMessage(), e);
         }
     }
 
-    private static PriceTable parse(JsonNode root, Map<String, ModelPrice> into, String source) {
-        JsonNode models = root.path("models");
-        if (!models.isArray()) {
-            throw new IllegalArgumentException("price table " + source + " has no 'models' array");
+    private static void put(List<ModelPrice> rows, Map<String, ModelPrice> into) {
+        for (ModelPrice p : rows) {
+            into.put(p.provider() + "/" + p.model(), p);
         }
-        int i = 0;
-        for (JsonNode m : models) {
-            i++;
-            String provider = text(m, "provider", source, i);
-            String model = text(m, "model", source, i);
-            into.put(
-                    provider + "/" + model,
-                    new ModelPrice(
-                            provider,
-                            model,
-                            price(m.path("sync"), source, i),
-                            price(m.path("batch"), source, i)));
-        }
-        return new PriceTable(root.path("version").asText("unversioned"), into);
-    }
-
-    private static String text(JsonNode m, String field, String source, int row) {
-        String v = m.path(field).asText("");
-        if (v.isEmpty()) {
-            throw new IllegalArgumentException(
-                    "price table " + source + ", row " + row + ": '" + field + "' is missing");
-        }
-        return v;
-    }
-
-    private static Price price(JsonNode p, String source, int row) {
-        if (!p.isObject() || !p.path("input").isNumber() || !p.path("output").isNumber()) {
-            throw new IllegalArgumentException(
-                    "price table "
-                            + source
-                            + ", row "
-                            + row
-                            + ": sync and batch need numeric 'input' and 'output' (USD per million tokens)");
-        }
-        BigDecimal input = p.get("input").decimalValue();
-        BigDecimal cached =
-                p.path("cachedInput").isNumber() ? p.get("cachedInput").decimalValue() : input;
-        return new Price(input, cached, p.get("output").decimalValue());
     }
 
     public String version() {

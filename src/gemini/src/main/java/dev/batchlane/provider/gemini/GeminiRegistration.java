@@ -5,6 +5,7 @@ import dev.batchlane.core.catalogue.LocalRun;
 import dev.batchlane.core.catalogue.ProviderContext;
 import dev.batchlane.core.catalogue.ProviderDescriptor;
 import dev.batchlane.core.catalogue.ProviderRegistration;
+import dev.batchlane.core.money.PriceRows;
 import dev.batchlane.core.provider.BatchProvider;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -22,6 +23,7 @@ public final class GeminiRegistration implements ProviderRegistration {
                     // As Google's SDKs read it (the API root without a version).
                     .settingAliases(Map.of("base-url", "GOOGLE_GEMINI_BASE_URL"))
                     .local(LocalRun.realWith("GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL"))
+                    .prices(PriceRows.resource(GeminiRegistration.class, "prices/gemini.json"))
                     .build();
 
     @Override

@@ -4,6 +4,7 @@ import dev.batchlane.core.catalogue.LocalRun;
 import dev.batchlane.core.catalogue.ProviderContext;
 import dev.batchlane.core.catalogue.ProviderDescriptor;
 import dev.batchlane.core.catalogue.ProviderRegistration;
+import dev.batchlane.core.money.PriceRows;
 import dev.batchlane.core.provider.BatchProvider;
 import java.net.http.HttpClient;
 import java.util.Optional;
@@ -19,6 +20,7 @@ public final class AzureRegistration implements ProviderRegistration {
                     .local(
                             LocalRun.realWithOwnAddress(
                                     "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_BASE_URL"))
+                    .prices(PriceRows.resource(AzureRegistration.class, "prices/azure.json"))
                     .build();
 
     @Override

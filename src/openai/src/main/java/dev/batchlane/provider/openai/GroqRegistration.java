@@ -4,6 +4,7 @@ import dev.batchlane.core.catalogue.LocalRun;
 import dev.batchlane.core.catalogue.ProviderContext;
 import dev.batchlane.core.catalogue.ProviderDescriptor;
 import dev.batchlane.core.catalogue.ProviderRegistration;
+import dev.batchlane.core.money.PriceRows;
 import dev.batchlane.core.provider.BatchProvider;
 import java.net.http.HttpClient;
 import java.util.Optional;
@@ -13,6 +14,7 @@ public final class GroqRegistration implements ProviderRegistration {
     static final ProviderDescriptor DESCRIPTOR =
             ProviderDescriptor.builder("groq", "Groq", "Groq")
                     .local(LocalRun.realWith("GROQ_API_KEY", "GROQ_BASE_URL"))
+                    .prices(PriceRows.resource(GroqRegistration.class, "prices/groq.json"))
                     .build();
 
     @Override

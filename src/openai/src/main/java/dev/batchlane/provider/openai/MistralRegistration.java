@@ -4,6 +4,7 @@ import dev.batchlane.core.catalogue.LocalRun;
 import dev.batchlane.core.catalogue.ProviderContext;
 import dev.batchlane.core.catalogue.ProviderDescriptor;
 import dev.batchlane.core.catalogue.ProviderRegistration;
+import dev.batchlane.core.money.PriceRows;
 import dev.batchlane.core.provider.BatchProvider;
 import java.net.http.HttpClient;
 import java.util.Optional;
@@ -13,6 +14,7 @@ public final class MistralRegistration implements ProviderRegistration {
     static final ProviderDescriptor DESCRIPTOR =
             ProviderDescriptor.builder("mistral", "Mistral", "Mistral")
                     .local(LocalRun.realWith("MISTRAL_API_KEY", "MISTRAL_BASE_URL"))
+                    .prices(PriceRows.resource(MistralRegistration.class, "prices/mistral.json"))
                     .build();
 
     @Override

@@ -5,6 +5,7 @@ import dev.batchlane.core.catalogue.LocalRun;
 import dev.batchlane.core.catalogue.ProviderContext;
 import dev.batchlane.core.catalogue.ProviderDescriptor;
 import dev.batchlane.core.catalogue.ProviderRegistration;
+import dev.batchlane.core.money.PriceRows;
 import dev.batchlane.core.provider.BatchProvider;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -19,6 +20,7 @@ public final class OpenAiRegistration implements ProviderRegistration {
                     // The official SDKs' variable, honoured so a team's usual setting works here.
                     .settingAliases(Map.of("base-url", "OPENAI_BASE_URL"))
                     .local(LocalRun.realWith("OPENAI_API_KEY", "OPENAI_BASE_URL"))
+                    .prices(PriceRows.resource(OpenAiRegistration.class, "prices/openai.json"))
                     .build();
 
     @Override

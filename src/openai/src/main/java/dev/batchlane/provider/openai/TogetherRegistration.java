@@ -4,6 +4,7 @@ import dev.batchlane.core.catalogue.LocalRun;
 import dev.batchlane.core.catalogue.ProviderContext;
 import dev.batchlane.core.catalogue.ProviderDescriptor;
 import dev.batchlane.core.catalogue.ProviderRegistration;
+import dev.batchlane.core.money.PriceRows;
 import dev.batchlane.core.provider.BatchProvider;
 import java.net.http.HttpClient;
 import java.util.Optional;
@@ -13,6 +14,7 @@ public final class TogetherRegistration implements ProviderRegistration {
     static final ProviderDescriptor DESCRIPTOR =
             ProviderDescriptor.builder("together", "Together", "Together")
                     .local(LocalRun.realWith("TOGETHER_API_KEY", "TOGETHER_BASE_URL"))
+                    .prices(PriceRows.resource(TogetherRegistration.class, "prices/together.json"))
                     .build();
 
     @Override
