@@ -7,12 +7,14 @@ import dev.batchlane.core.catalogue.ProviderRegistration;
 import dev.batchlane.core.money.PriceRows;
 import dev.batchlane.core.provider.BatchProvider;
 import java.net.http.HttpClient;
+import java.util.Map;
 import java.util.Optional;
 
 /** Groq's batch API, a profile of the OpenAI adapter ({@link Vendor#GROQ}). */
 public final class GroqRegistration implements ProviderRegistration {
     static final ProviderDescriptor DESCRIPTOR =
             ProviderDescriptor.builder("groq", "Groq", "Groq")
+                    .settingAliases(Map.of("base-url", "GROQ_BASE_URL"))
                     .local(LocalRun.realWith("GROQ_API_KEY", "GROQ_BASE_URL"))
                     .prices(PriceRows.resource(GroqRegistration.class, "prices/groq.json"))
                     .build();

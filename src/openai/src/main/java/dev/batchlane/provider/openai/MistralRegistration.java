@@ -7,12 +7,14 @@ import dev.batchlane.core.catalogue.ProviderRegistration;
 import dev.batchlane.core.money.PriceRows;
 import dev.batchlane.core.provider.BatchProvider;
 import java.net.http.HttpClient;
+import java.util.Map;
 import java.util.Optional;
 
 /** Mistral's batch jobs over OpenAI-shaped files ({@link MistralProvider}). */
 public final class MistralRegistration implements ProviderRegistration {
     static final ProviderDescriptor DESCRIPTOR =
             ProviderDescriptor.builder("mistral", "Mistral", "Mistral")
+                    .settingAliases(Map.of("base-url", "MISTRAL_BASE_URL"))
                     .local(LocalRun.realWith("MISTRAL_API_KEY", "MISTRAL_BASE_URL"))
                     .prices(PriceRows.resource(MistralRegistration.class, "prices/mistral.json"))
                     .build();

@@ -7,12 +7,14 @@ import dev.batchlane.core.catalogue.ProviderRegistration;
 import dev.batchlane.core.money.PriceRows;
 import dev.batchlane.core.provider.BatchProvider;
 import java.net.http.HttpClient;
+import java.util.Map;
 import java.util.Optional;
 
 /** Together's batch API, a profile of the OpenAI adapter ({@link Vendor#TOGETHER}). */
 public final class TogetherRegistration implements ProviderRegistration {
     static final ProviderDescriptor DESCRIPTOR =
             ProviderDescriptor.builder("together", "Together", "Together")
+                    .settingAliases(Map.of("base-url", "TOGETHER_BASE_URL"))
                     .local(LocalRun.realWith("TOGETHER_API_KEY", "TOGETHER_BASE_URL"))
                     .prices(PriceRows.resource(TogetherRegistration.class, "prices/together.json"))
                     .build();
