@@ -70,9 +70,12 @@ final class DropPass {
                 InputStream in = objects.open(ref.key(), ref.identity())) {
             try {
                 // The contract may read per-file settings (Gemini's model) from the object's
-                // metadata.
+                // metadata: the version the event names, the one whose bytes are read, not
+                // whatever was written over it since.
                 Map<String, String> metadata =
-                        objects.head(ref.key()).map(info -> info.metadata()).orElse(Map.of());
+                        objects.head(ref.key(), ref.versionId())
+                                .map(info -> info.metadata())
+                                .orElse(Map.of());
                 pass =
                         new IngestPass(
                                         provider.contract().forFile(metadata),
