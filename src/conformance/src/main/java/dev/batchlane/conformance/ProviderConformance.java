@@ -3,6 +3,9 @@ package dev.batchlane.conformance;
 import dev.batchlane.core.provider.BatchProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The promises every provider adapter keeps, run against its simulator. An adapter module extends
@@ -56,7 +59,8 @@ public abstract class ProviderConformance
         return run;
     }
 
-    // ---- a lost creation meets another job, or a cancel (AcrossJobsChecks)
+    // ---- a lost creation meets another job, or a cancel (AcrossJobsChecks, which holds the
+    // target itself: its checks make two jobs' batches on one simulator)
 
     @Test
     void anotherJobsBatchWithTheSameIds_isNeverAdopted() {

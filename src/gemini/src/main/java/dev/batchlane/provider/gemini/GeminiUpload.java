@@ -112,6 +112,7 @@ final class GeminiUpload {
                     "the start of the upload gave no x-goog-upload-url",
                     null);
         }
+        checkSameOrigin(session, started.statusCode());
         String fileName = sendChunks(session, payload);
         LOG.log(
                 Level.DEBUG,
@@ -269,6 +270,51 @@ final class GeminiUpload {
                     "gemini", "media.upload", 200, "the finished upload names no file", null);
         }
         return name;
+    }
+
+    /**
+     * The session URL an answer names gets every chunk, and every chunk carries the API key: it
+     * must be on the API's own origin (scheme, host and port of the base URL), or a proxy or a
+     * forged answer could collect the key.
+     */
+    private void checkSameOrigin(String session, int status) {
+        URI base = config.baseUrl();
+        URI target;
+        try {
+            target = URI.create(session);
+        } catch (IllegalArgumentException e) {
+            throw http.malformed(
+                    "media.upload", status, "the upload URL is not a URL; nothing sent to it", e);
+        }
+        boolean same =
+                target.getHost() != null
+                        && target.getHost().equalsIgnoreCase(base.getHost())
+                        && String.valueOf(target.getScheme()).equalsIgnoreCase(base.getScheme())
+                        && port(target) == port(base);
+        if (!same) {
+            throw http.malformed(
+                    "media.upload",
+                    status,
+                    "the upload URL names "
+                            + target.getScheme()
+                            + "://"
+                            + target.getHost()
+                            + (target.getPort() >= 0 ? ":" + target.getPort() : "")
+                            + ", not the API's own "
+                            + base.getScheme()
+                            + "://"
+                            + base.getHost()
+                            + (base.getPort() >= 0 ? ":" + base.getPort() : "")
+                            + "; the key is not sent there",
+                    null);
+        }
+    }
+
+    private static int port(URI u) {
+        if (u.getPort() >= 0) {
+            return u.getPort();
+        }
+        return "http".equalsIgnoreCase(u.getScheme()) ? 80 : 443;
     }
 
     private static ProviderException sizeMismatch(Payload payload, String detail) {
