@@ -45,9 +45,10 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * billed whether or not its answer comes back:
  *
  * <ul>
- *   <li>before a call, {@code record-<n>.started} is written; after it, the record's line is
- *       written at once as {@code record-<n>.jsonl.out}, so a step cut short keeps what it paid
- *       for, and a step run again (an overlapping poll, a retried read) skips it;
+ *   <li>before a call, {@code record-<n>.started} is written, only if absent (two overlapping steps
+ *       cannot both claim a record); after it, the record's line is written at once as {@code
+ *       record-<n>.jsonl.out}, so a step cut short keeps what it paid for, and a step run again (an
+ *       overlapping poll, a retried read) skips it;
  *   <li>a record found started without a line lost its answer after the call left: it may have run
  *       and been billed, so it ends with {@value #OUTCOME_UNKNOWN} and is never invoked again; so
  *       does a call that timed out or failed with a server error (the runtime client makes one
@@ -171,7 +172,19 @@ final class OnDemandRun {
                 break;
             }
             JsonNode record = readTree(records.get(i));
-            put(folder + String.format("record-%06d.started", i), "");
+            if (!claim(folder + String.format("record-%06d.started", i))) {
+                // Another step of this run holds the record (an overlapping poll, or a step
+                // retried while the first still waits on the model). That step goes on with the
+                // records after it; this one, whose listing is older, stops rather than invoke
+                // them again.
+                LOG.log(
+                        Level.INFO,
+                        "on-demand run {0}: record {1} is being run by another step; this step"
+                                + " stops",
+                        inputKey,
+                        i + 1);
+                break;
+            }
             ObjectNode line = BedrockProvider.JSON.createObjectNode();
             line.set("recordId", record.get("recordId"));
             line.set("modelInput", record.get("modelInput"));
@@ -446,6 +459,27 @@ final class OnDemandRun {
                     RequestBody.fromString(body, StandardCharsets.UTF_8));
         } catch (SdkException e) {
             throw BedrockFailures.failure("on-demand write " + key, e);
+        }
+    }
+
+    /**
+     * Writes a record's marker only if none is there: S3's conditional create decides between two
+     * steps that reach the same record at once, so only one of them invokes it. False when another
+     * step's marker is there (412) or being written (409).
+     */
+    private boolean claim(String key) {
+        try {
+            s3.putObject(
+                    p -> p.bucket(config.bucket()).key(key).ifNoneMatch("*"),
+                    RequestBody.fromString("", StandardCharsets.UTF_8));
+            return true;
+        } catch (AwsServiceException e) {
+            if (e.statusCode() == 412 || e.statusCode() == 409) {
+                return false;
+            }
+            throw BedrockProvider.failure("on-demand write " + key, e);
+        } catch (SdkException e) {
+            throw BedrockProvider.failure("on-demand write " + key, e);
         }
     }
 

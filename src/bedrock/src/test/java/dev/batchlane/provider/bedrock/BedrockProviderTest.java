@@ -562,6 +562,48 @@ class BedrockProviderTest {
         assertThat(sim.runtimeCalls() - base).isEqualTo(4);
     }
 
+    /**
+     * Two steps of one run overlap (two poll invocations at once, or a step retried while the first
+     * still waits on the model): the second runs the records the first has not reached, and the
+     * first, when its call returns, must not invoke them again from its stale listing. The fault
+     * suite found this (seed 8): records billed twice.
+     */
+    @Test
+    void onDemand_twoStepsOverlapping_neverInvokeARecordTwice() throws Exception {
+        int from = sim.requests().size();
+        Payload p = staged(4, "v");
+        Submission s =
+                provider.submit(
+                        p,
+                        BedrockContract.endpointFor(CLAUDE, InvocationType.INVOKE_MODEL, true),
+                        meta(p));
+        int calls = sim.calls("invoke");
+        // The first step's first call is held at the model while a second step runs.
+        sim.slowNextCalls("invoke", Duration.ofSeconds(3), 1);
+        try {
+            var first =
+                    java.util.concurrent.CompletableFuture.supplyAsync(
+                            () -> provider.retrieve(s.batchId()));
+            long giveUp = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (sim.calls("invoke") == calls && System.nanoTime() < giveUp) {
+                Thread.sleep(5); // waiting for the first call to reach the model, not timing it
+            }
+            assertThat(sim.calls("invoke") - calls).as("the first step's call").isEqualTo(1);
+            provider.retrieve(s.batchId());
+            first.join();
+        } finally {
+            sim.slowNextCalls("invoke", Duration.ZERO, 0);
+        }
+        BatchView done = provider.retrieve(s.batchId());
+
+        assertThat(List.of("v0", "v1", "v2", "v3"))
+                .allMatch(id -> invokesOf(id, from) == 1, "invoked exactly once");
+        assertThat(done.state()).isEqualTo(BatchState.COMPLETED);
+        assertThat(results(done))
+                .extracting(LineResult::customId)
+                .containsExactlyInAnyOrder("v0", "v1", "v2", "v3");
+    }
+
     @Test
     void onDemand_cancelStopsFurtherCalls_andWhatRanIsKeptForTheJoin() {
         Payload p = staged(6, "c");
