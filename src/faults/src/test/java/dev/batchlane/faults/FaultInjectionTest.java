@@ -140,7 +140,7 @@ class FaultInjectionTest {
     }
 
     static Stream<Long> seeds() {
-        String spec = System.getProperty("faults.seeds", "1..8").trim();
+        String spec = System.getProperty("faults.seeds", "1..7").trim();
         if (spec.contains("..")) {
             String[] range = spec.split("\\.\\.");
             return LongStream.rangeClosed(
