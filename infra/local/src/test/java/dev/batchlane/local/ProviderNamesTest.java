@@ -86,14 +86,19 @@ class ProviderNamesTest {
         }
     }
 
-    @Test
-    void aModelOrProviderNameInACoreResource_orAModelNameInHostCode_isAnOffence(@TempDir Path root)
-            throws IOException {
+    /** A repository of three modules: the core, a provider "acme" and a host. */
+    private static void acmeRepository(Path root) throws IOException {
         Files.writeString(
                 root.resolve("pom.xml"),
                 "<modules><module>src/core</module><module>src/acme</module>"
                         + "<module>host</module></modules>");
         write(root.resolve("src/acme/src/main/java/a/AcmeProvider.java"), "class AcmeProvider {}");
+    }
+
+    @Test
+    void aModelOrProviderNameInACoreResource_orAModelNameInHostCode_isAnOffence(@TempDir Path root)
+            throws IOException {
+        acmeRepository(root);
         write(
                 root.resolve("src/acme/src/main/resources/a/prices/acme.json"),
                 "{\"models\": [{\"provider\": \"acme\", \"model\": \"rocket-7b\"}]}");
@@ -124,11 +129,7 @@ class ProviderNamesTest {
     @Test
     void aNameInAnotherModulesCode_isAnOffence_butNotInItsOwnModuleOrInAComment(@TempDir Path root)
             throws IOException {
-        Files.writeString(
-                root.resolve("pom.xml"),
-                "<modules><module>src/core</module><module>src/acme</module>"
-                        + "<module>host</module></modules>");
-        write(root.resolve("src/acme/src/main/java/a/AcmeProvider.java"), "class AcmeProvider {}");
+        acmeRepository(root);
         write(root.resolve("host/src/main/java/h/Quiet.java"), "// acme is fine here\nclass Q {}");
         write(
                 root.resolve("host/src/main/java/h/Wiring.java"),
