@@ -477,9 +477,9 @@ final class OnDemandRun {
             if (e.statusCode() == 412 || e.statusCode() == 409) {
                 return false;
             }
-            throw BedrockProvider.failure("on-demand write " + key, e);
+            throw BedrockFailures.failure("on-demand write " + key, e);
         } catch (SdkException e) {
-            throw BedrockProvider.failure("on-demand write " + key, e);
+            throw BedrockFailures.failure("on-demand write " + key, e);
         }
     }
 
