@@ -7,30 +7,16 @@ import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardResult;
 import dev.batchlane.core.job.ShardStatus;
 import dev.batchlane.core.lane.JobEvents;
-import dev.batchlane.core.lane.Keys;
 import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.money.Bill;
-import dev.batchlane.core.provider.BatchProvider;
-import dev.batchlane.core.provider.BatchState;
-import dev.batchlane.core.provider.BatchView;
-import dev.batchlane.core.provider.Outcome;
-import dev.batchlane.core.provider.RunMode;
 import dev.batchlane.core.storage.ObjectStore;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Completes a shard whose batch ended: joins its results and writes the part, then, when it was the
@@ -42,13 +28,12 @@ public final class CompleteService {
     private static final System.Logger LOG = System.getLogger(CompleteService.class.getName());
 
     private final JobStore store;
-    private final ObjectStore objects;
-    private final Providers providers;
     private final LaneSettings settings;
     private final Clock clock;
 
     private final LaneMetrics metrics;
-    private final JobEvents events;
+    private final ShardJoin joining;
+    private final JobFinish finishing;
 
     public CompleteService(
             JobStore store,
@@ -68,12 +53,11 @@ public final class CompleteService {
             LaneMetrics metrics,
             JobEvents events) {
         this.metrics = metrics;
-        this.events = events;
         this.store = store;
-        this.objects = objects;
-        this.providers = providers;
         this.settings = settings;
         this.clock = clock;
+        this.joining = new ShardJoin(objects, providers, settings);
+        this.finishing = new JobFinish(store, objects, providers, settings, clock, events);
     }
 
     /**
@@ -156,7 +140,7 @@ public final class CompleteService {
                 store.job(jobId)
                         .orElseThrow(
                                 () -> new IllegalStateException("job " + jobId + " has no record"));
-        Joined joined = join(shard, job, now);
+        ShardJoin.Joined joined = joining.join(shard, job, now);
         ShardResult result = joined.result();
         Shard completed = shard.completed(result, now);
         if (job.status() == JobStatus.INGESTING) {
@@ -272,277 +256,8 @@ public final class CompleteService {
         }
     }
 
-    private record Joined(ShardResult result, Shard child) {}
-
-    private Joined join(Shard shard, Job job, Instant now) {
-        BatchProvider provider = providers.get(shard.provider());
-        String idField = provider.contract().idField();
-        String partKey = Keys.part(shard.jobId(), shard.index());
-        try {
-            Set<String> pending;
-            try (InputStream staged = objects.open(shard.stagingKey())) {
-                pending = Joiner.stagedIds(staged, idField);
-            }
-            BatchView view =
-                    new BatchView(
-                            shard.batchId(),
-                            shard.batchState(),
-                            shard.providerStatus(),
-                            shard.providerCounts(),
-                            shard.outputFileId(),
-                            shard.errorFileId(),
-                            shard.batchError());
-            Joiner.Joined joined;
-            // Streamed to the bucket part by part: a 1 GB part of long answers never touches /tmp.
-            try (ObjectStore.Upload part = objects.upload(partKey, "application/jsonl")) {
-                joined =
-                        Joiner.join(
-                                pending,
-                                sink -> {
-                                    if (shard.batchId() != null) {
-                                        provider.streamResults(view, sink);
-                                    }
-                                },
-                                unanswered(shard),
-                                mayResubmit(shard, job),
-                                part,
-                                partKey,
-                                shard.runMode() == RunMode.ON_DEMAND);
-                part.complete();
-            }
-            String childKey = Keys.staging(shard.jobId(), shard.childIndex());
-            Map<String, Long> written =
-                    copyStaged(
-                            shard,
-                            idField,
-                            Map.of(
-                                    Keys.failedPart(shard.jobId(), shard.index()),
-                                    joined.finalFailures(),
-                                    childKey,
-                                    joined.resubmit()));
-            Shard child = null;
-            if (!joined.resubmit().isEmpty()) {
-                // Due now: the next poll submits it like any shard held back.
-                child =
-                        Shard.staged(
-                                        shard.jobId(),
-                                        shard.childIndex(),
-                                        shard.provider(),
-                                        childKey,
-                                        joined.resubmit().size(),
-                                        written.get(childKey),
-                                        shard.depth() + 1,
-                                        now)
-                                .withInputTokens(
-                                        shard.requestCount() <= 0
-                                                ? 0
-                                                : Math.round(
-                                                        (double) shard.inputTokens()
-                                                                * joined.resubmit().size()
-                                                                / shard.requestCount()));
-            }
-            return new Joined(joined.result(), child);
-        } catch (IOException e) {
-            throw new UncheckedIOException(
-                    "job "
-                            + shard.jobId()
-                            + " shard "
-                            + Shard.partName(shard.index())
-                            + ": joining results failed",
-                    e);
-        }
-    }
-
-    /**
-     * Passing failures are resubmitted up to the depth limit, and never once the owner cancelled
-     * the job.
-     */
-    private boolean mayResubmit(Shard shard, Job job) {
-        return shard.depth() < settings.maxResubmitDepth() && !job.cancelRequested();
-    }
-
-    /**
-     * Streams the staged lines of each non-empty id set to its key, in one pass over the staged
-     * shard; returns the bytes written per key. Nothing is visible unless every key completes.
-     */
-    private Map<String, Long> copyStaged(
-            Shard shard, String idField, Map<String, Set<String>> idsByKey) throws IOException {
-        Map<String, ObjectStore.Upload> uploads = new LinkedHashMap<>();
-        try {
-            List<Joiner.Selection> selections = new ArrayList<>();
-            for (var e : idsByKey.entrySet()) {
-                if (!e.getValue().isEmpty()) {
-                    ObjectStore.Upload up = objects.upload(e.getKey(), "application/jsonl");
-                    uploads.put(e.getKey(), up);
-                    selections.add(new Joiner.Selection(e.getValue(), up));
-                }
-            }
-            if (selections.isEmpty()) {
-                return Map.of();
-            }
-            try (InputStream staged = objects.open(shard.stagingKey())) {
-                Joiner.select(staged, idField, selections);
-            }
-            Map<String, Long> written = new LinkedHashMap<>();
-            for (var e : uploads.entrySet()) {
-                e.getValue().complete();
-                written.put(e.getKey(), e.getValue().bytes());
-            }
-            return written;
-        } finally {
-            for (ObjectStore.Upload up : uploads.values()) {
-                up.close();
-            }
-        }
-    }
-
-    private static Joiner.Unanswered unanswered(Shard shard) {
-        if (shard.batchError() != null) {
-            return new Joiner.Unanswered(Outcome.FAILED, "batch_failed", shard.batchError());
-        }
-        // The adapter decided the batch's state from the provider's words when it ended; a shard
-        // cancelled before it was sent ended CANCELLED without a batch.
-        BatchState state = shard.batchState();
-        if (state == BatchState.EXPIRED) {
-            return new Joiner.Unanswered(
-                    Outcome.EXPIRED,
-                    "batch_expired",
-                    "the batch's completion window closed before this request ran");
-        }
-        if (state == BatchState.CANCELLED) {
-            return new Joiner.Unanswered(
-                    Outcome.CANCELLED,
-                    "batch_cancelled",
-                    "the batch was cancelled before this request ran");
-        }
-        // The batch ended and says it is done, yet this request has no line. The provider's counts
-        // decide whether it was run: only requests they show as never processed are sent again.
-        var c = shard.providerCounts();
-        long notProcessed = c == null ? 0 : Math.max(0, c.total() - c.completed() - c.failed());
-        return new Joiner.Unanswered(
-                Outcome.MISSING,
-                "missing_result",
-                "the provider returned no result line for this request",
-                notProcessed);
-    }
-
-    /**
-     * How long a claim on the completion event protects its holder: longer than the longest Lambda
-     * invocation (15 minutes), so a claim older than this belongs to an invocation that is gone.
-     */
-    static final java.time.Duration EVENT_CLAIM_LEASE = java.time.Duration.ofMinutes(20);
-
     /** Writes the manifest and cleans up at the provider once every shard is completed. */
     private boolean finishJobIfDone(String jobId) {
-        Job job =
-                store.job(jobId)
-                        .orElseThrow(
-                                () -> new IllegalStateException("job " + jobId + " has no record"));
-        if (job.status() == JobStatus.COMPLETED) {
-            return true;
-        }
-        if (job.status() != JobStatus.RUNNING || !job.allShardsCompleted()) {
-            return false;
-        }
-        List<Shard> shards = store.shards(jobId);
-        if (shards.stream().anyMatch(s -> s.status() != ShardStatus.COMPLETED)) {
-            return false;
-        }
-        Instant now = clock.instant();
-        String manifestKey = Keys.manifest(jobId);
-        long finalFailures = writeFailedList(jobId, shards);
-        Manifest manifest =
-                Manifest.of(job, shards, settings.money().prices(), store.ingestProgress(jobId));
-        if (finalFailures > 0) {
-            manifest = manifest.withFailedFile(Keys.failed(jobId));
-        }
-        objects.putBytes(manifestKey, manifest.toJson(), "application/json");
-        // Only now, with every part and the manifest in the bucket, is the provider's copy
-        // redundant.
-        for (Shard s : shards) {
-            if (s.batchId() != null || s.inputFileId() != null) {
-                providers
-                        .get(s.provider())
-                        .cleanup(s.inputFileId(), s.outputFileId(), s.errorFileId());
-            }
-        }
-        // The completion event goes out once: claim, send, mark completed, in that order.
-        //  - Two invocations finishing the last shards at once (or a twin delivery of the same
-        // record):
-        //    only the one whose conditional claim wins sends; the other throws, so the stream hands
-        // its
-        //    record over again, and by then the job is COMPLETED and that retry simply returns.
-        //  - A crash after the claim and before the send (or a send that throws) must not lose the
-        // event:
-        //    the claim is a lease. While it is younger than EVENT_CLAIM_LEASE — longer than any
-        // Lambda
-        //    invocation can live — a retry is refused and throws (the stream keeps retrying); once
-        // it is
-        //    older and the job is still not COMPLETED, its holder is dead and a retry takes the
-        // claim
-        //    over and sends again.
-        //  - A crash after the send and before markCompleted therefore sends the event a second
-        // time
-        //    after the lease: delivery is at least once, and consumers dedupe on the detail's
-        // jobId.
-        if (!store.claimCompletionEvent(jobId, now, now.minus(EVENT_CLAIM_LEASE))) {
-            if (store.job(jobId).map(j -> j.status() == JobStatus.COMPLETED).orElse(false)) {
-                return true;
-            }
-            throw new IllegalStateException(
-                    "job "
-                            + jobId
-                            + ": its completion event is claimed by another "
-                            + "invocation that has not marked the job completed yet; retry (the claim can be taken over after "
-                            + EVENT_CLAIM_LEASE
-                            + ")");
-        }
-        events.jobCompleted(completedEvent(job, manifestKey, manifest));
-        boolean won = store.markCompleted(jobId, manifestKey, now);
-        LOG.log(Level.INFO, "job {0}: completed; manifest at {1}", jobId, manifestKey);
-        return won || store.job(jobId).map(j -> j.status() == JobStatus.COMPLETED).orElse(false);
-    }
-
-    /**
-     * Joins every shard's final failures into results/&lt;jobId&gt;/failed.jsonl, in the input's
-     * own format, ready to be fixed and dropped into inbox/ again. Streams shard by shard.
-     */
-    private long writeFailedList(String jobId, List<Shard> shards) {
-        long total = shards.stream().mapToLong(s -> s.result().finalFailures()).sum();
-        if (total == 0) {
-            return 0;
-        }
-        try (ObjectStore.Upload out = objects.upload(Keys.failed(jobId), "application/jsonl")) {
-            for (Shard s : shards) {
-                if (s.result().finalFailures() > 0) {
-                    try (InputStream in = objects.open(Keys.failedPart(jobId, s.index()))) {
-                        in.transferTo(out);
-                    }
-                }
-            }
-            out.complete();
-            return total;
-        } catch (IOException e) {
-            throw new UncheckedIOException("job " + jobId + ": writing failed.jsonl failed", e);
-        }
-    }
-
-    private static JobEvents.JobCompleted completedEvent(Job job, String manifestKey, Manifest m) {
-        Manifest.Counts c = m.counts();
-        return new JobEvents.JobCompleted(
-                job.jobId(),
-                job.provider(),
-                job.model(),
-                job.bucket(),
-                manifestKey,
-                c.requests(),
-                c.succeeded(),
-                c.failed(),
-                c.expired(),
-                c.cancelled(),
-                c.missing(),
-                m.usage().usage(),
-                m.cost().batchUsd(),
-                m.cost().syncUsd());
+        return finishing.finishJobIfDone(jobId);
     }
 }

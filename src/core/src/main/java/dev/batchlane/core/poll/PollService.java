@@ -5,17 +5,12 @@ import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardStatus;
-import dev.batchlane.core.job.ShardTrouble;
 import dev.batchlane.core.lane.AdmissionBudget;
 import dev.batchlane.core.lane.Deadline;
 import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.lane.ShardSubmitter;
-import dev.batchlane.core.provider.BatchProvider;
-import dev.batchlane.core.provider.BatchState;
-import dev.batchlane.core.provider.BatchView;
-import dev.batchlane.core.provider.ProviderException;
 import dev.batchlane.core.storage.ObjectStore;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
@@ -26,9 +21,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -59,6 +51,13 @@ public final class PollService {
 
     private final LaneMetrics metrics;
     private final PollSettings poll;
+
+    private final ShardTroubles troubles;
+    private final BatchFollower follower;
+    private final CompleteHandOver handOver;
+
+    /** Requeues for the provider's queue after which a shard is flagged stuck (it keeps trying). */
+    static final int REQUEUES_BEFORE_STUCK = Requeue.REQUEUES_BEFORE_STUCK;
 
     /** How long the dispatcher waits for a free thread before it looks at the deadline again. */
     private static final Duration SLOT_WAIT = Duration.ofMillis(100);
@@ -110,6 +109,10 @@ public final class PollService {
         this.metrics = metrics;
         this.submitter = new ShardSubmitter(store, objects, providers, settings, clock, metrics);
         this.budget = new AdmissionBudget(store, settings.admission());
+        this.troubles = new ShardTroubles(store, settings, clock, metrics);
+        this.follower =
+                new BatchFollower(store, providers, budget, settings, clock, metrics, troubles);
+        this.handOver = new CompleteHandOver(store, settings, troubles);
     }
 
     /**
@@ -168,9 +171,9 @@ public final class PollService {
                         .mapToLong(s -> Duration.between(s.submittedAt(), now).toSeconds())
                         .max()
                         .orElse(0);
-        Cycle cycle = new Cycle();
-        Map<Step, Integer> counts = new EnumMap<>(Step.class);
-        List<Future<Step>> claimed = new ArrayList<>();
+        PollCycle cycle = new PollCycle(store);
+        Map<PollStep, Integer> counts = new EnumMap<>(PollStep.class);
+        List<Future<PollStep>> claimed = new ArrayList<>();
         int deferred = 0;
         int unfinished = 0;
         int submissions = 0;
@@ -209,8 +212,8 @@ public final class PollService {
             } finally {
                 pool.shutdown();
             }
-            for (Future<Step> f : claimed) {
-                Step step = await(f, deadline);
+            for (Future<PollStep> f : claimed) {
+                PollStep step = await(f, deadline);
                 if (step == null) {
                     unfinished++;
                 } else {
@@ -221,12 +224,12 @@ public final class PollService {
         Summary summary =
                 new Summary(
                         due.size(),
-                        counts.getOrDefault(Step.SUBMITTED, 0),
-                        counts.getOrDefault(Step.PROGRESSED, 0),
-                        counts.getOrDefault(Step.ENDED, 0),
-                        counts.getOrDefault(Step.CONFLICT, 0),
-                        counts.getOrDefault(Step.ERROR, 0),
-                        deferred + counts.getOrDefault(Step.DEFERRED, 0),
+                        counts.getOrDefault(PollStep.SUBMITTED, 0),
+                        counts.getOrDefault(PollStep.PROGRESSED, 0),
+                        counts.getOrDefault(PollStep.ENDED, 0),
+                        counts.getOrDefault(PollStep.CONFLICT, 0),
+                        counts.getOrDefault(PollStep.ERROR, 0),
+                        deferred + counts.getOrDefault(PollStep.DEFERRED, 0),
                         unfinished);
         metrics.pollCycle(Duration.between(now, clock.instant()).toMillis(), oldestInFlight);
         if (!due.isEmpty()) {
@@ -255,7 +258,7 @@ public final class PollService {
     }
 
     /** A claimed shard's step, or null when it is still being handled at the deadline. */
-    private Step await(Future<Step> f, Deadline deadline) {
+    private PollStep await(Future<PollStep> f, Deadline deadline) {
         try {
             if (deadline.at().equals(Instant.MAX)) {
                 return f.get();
@@ -269,7 +272,7 @@ public final class PollService {
         } catch (ExecutionException e) {
             // handle() catches every RuntimeException; this is an Error on a pool thread.
             LOG.log(Level.ERROR, "poll: a shard failed outside its own handling", e.getCause());
-            return Step.ERROR;
+            return PollStep.ERROR;
         }
     }
 
@@ -278,7 +281,7 @@ public final class PollService {
      * behind the shards that were due before it) so a backlog of them cannot crowd out the
      * submitted shards behind it, and submitted by a later cycle.
      */
-    private Step putBack(Shard shard) {
+    private PollStep putBack(Shard shard) {
         try {
             store.updateShard(shard, shard.withDue(clock.instant()));
         } catch (RuntimeException e) {
@@ -294,10 +297,10 @@ public final class PollService {
                                     + ")",
                     e);
         }
-        return Step.DEFERRED;
+        return PollStep.DEFERRED;
     }
 
-    private Step handle(Shard shard, Cycle cycle) {
+    private PollStep handle(Shard shard, PollCycle cycle) {
         Instant now = clock.instant();
         try {
             switch (shard.status()) {
@@ -310,11 +313,11 @@ public final class PollService {
                     ShardSubmitter.SubmitOutcome r =
                             submitter.submit(job.get(), shard, cycle.blockedPools);
                     if (r == ShardSubmitter.SubmitOutcome.SUBMITTED) {
-                        return Step.SUBMITTED;
+                        return PollStep.SUBMITTED;
                     }
                     return r == ShardSubmitter.SubmitOutcome.CLAIMED_ELSEWHERE
-                            ? Step.CONFLICT
-                            : Step.OTHER;
+                            ? PollStep.CONFLICT
+                            : PollStep.OTHER;
                 }
                 case SUBMITTED -> {
                     if (shard.redriveInterrupted()) {
@@ -323,13 +326,13 @@ public final class PollService {
                                                 shard,
                                                 shard.redriven(now.plus(settings.completeGrace())))
                                         .isPresent()
-                                ? Step.OTHER
-                                : Step.CONFLICT;
+                                ? PollStep.OTHER
+                                : PollStep.CONFLICT;
                     }
-                    return follow(shard, cycle);
+                    return follower.follow(shard, cycle);
                 }
                 case ENDED -> {
-                    return redrive(shard, now);
+                    return handOver.redrive(shard, now);
                 }
                 case SUBMITTING -> {
                     // The submitter claimed it and died (its claim outlived the grace): the
@@ -356,7 +359,7 @@ public final class PollService {
                                             .withAttempt(attempt)
                                             .withDue(now));
                     if (back.isEmpty()) {
-                        return Step.CONFLICT;
+                        return PollStep.CONFLICT;
                     }
                     LOG.log(
                             Level.WARNING,
@@ -375,353 +378,18 @@ public final class PollService {
                     ShardSubmitter.SubmitOutcome r =
                             submitter.submit(job.get(), back.get(), cycle.blockedPools);
                     return r == ShardSubmitter.SubmitOutcome.SUBMITTED
-                            ? Step.SUBMITTED
-                            : Step.OTHER;
+                            ? PollStep.SUBMITTED
+                            : PollStep.OTHER;
                 }
                 case COMPLETED -> {
-                    return finishIfForgotten(shard, cycle, now);
+                    return handOver.finishIfForgotten(shard, cycle, now);
                 }
                 default ->
                         throw new IllegalStateException(
                                 "shard " + shard.id() + " in unknown status " + shard.status());
             }
         } catch (RuntimeException e) {
-            return failed(shard, e);
+            return troubles.failed(shard, e);
         }
-    }
-
-    /**
-     * Whatever went wrong with this one shard — no job record, a storage error, a provider answer
-     * that could not be read — is recorded on the shard and pushes its next poll out, growing with
-     * each failure in a row; the cycle goes on with the others. After a few failures in a row the
-     * shard counts as stuck (see {@link ShardTrouble#STUCK_AFTER_FAILURES}); its next good step
-     * clears that.
-     */
-    private Step failed(Shard shard, RuntimeException e) {
-        Instant now = clock.instant();
-        int failures = shard.trouble() == null ? 1 : shard.trouble().failures() + 1;
-        Instant later = now.plus(settings.pollDelay(Math.max(shard.pollCount(), failures)));
-        String error =
-                e instanceof ProviderException p
-                        ? "provider answered " + p.statusCode() + " " + p.code()
-                        : e.getClass().getSimpleName()
-                                + ": "
-                                + abbreviate(String.valueOf(e.getMessage()));
-        if (e instanceof ProviderException) {
-            LOG.log(
-                    Level.WARNING,
-                    "job {0} shard {1}: status check failed ({2}), retrying at {3}",
-                    shard.jobId(),
-                    Shard.partName(shard.index()),
-                    error,
-                    later);
-        } else {
-            LOG.log(
-                    Level.ERROR,
-                    () ->
-                            "job "
-                                    + shard.jobId()
-                                    + " shard "
-                                    + Shard.partName(shard.index())
-                                    + ": poll failed ("
-                                    + e.getClass().getSimpleName()
-                                    + "), retrying at "
-                                    + later,
-                    e);
-        }
-        ShardTrouble trouble = ShardTrouble.failed(shard.trouble(), error, now);
-        if (trouble.isStuck() && (shard.trouble() == null || !shard.trouble().isStuck())) {
-            stuck(shard, trouble.stuck(), now);
-        }
-        try {
-            store.updateShard(shard, shard.withTrouble(trouble).withDue(later));
-        } catch (RuntimeException again) {
-            // The store itself is failing: the shard stays due and the next cycle tries again.
-            LOG.log(
-                    Level.WARNING,
-                    () ->
-                            "job "
-                                    + shard.jobId()
-                                    + " shard "
-                                    + Shard.partName(shard.index())
-                                    + ": could not record the failure ("
-                                    + again.getClass().getSimpleName()
-                                    + ")",
-                    again);
-        }
-        return Step.ERROR;
-    }
-
-    /**
-     * An ENDED shard still not completed when its grace ran out (complete never ran, its retries
-     * were used up, or it keeps failing): flagged stuck and handed to complete again, unless a
-     * complete invocation holds a live claim on it — then it is left to that one until the claim's
-     * lease is over. The stream delivers a shard only when it moves into ENDED, so the hand-over is
-     * two writes: out of ENDED and back in.
-     */
-    private Step redrive(Shard shard, Instant now) {
-        if (shard.claimLive(now)) {
-            return store.updateShard(
-                                    shard,
-                                    shard.withDue(shard.claimedAt().plus(Shard.COMPLETE_LEASE)))
-                            .isPresent()
-                    ? Step.OTHER
-                    : Step.CONFLICT;
-        }
-        Shard flagged =
-                stuck(
-                        shard,
-                        "ended at "
-                                + shard.endedAt()
-                                + " but not completed within "
-                                + settings.completeGrace()
-                                + "; handed to complete again",
-                        now);
-        Optional<Shard> out = store.updateShard(shard, flagged.redriving(now));
-        if (out.isEmpty()) {
-            return Step.CONFLICT;
-        }
-        return store.updateShard(out.get(), out.get().redriven(now.plus(settings.completeGrace())))
-                        .isPresent()
-                ? Step.REDRIVEN
-                : Step.CONFLICT;
-    }
-
-    /**
-     * A COMPLETED shard left due by complete: its job could not be finished then (it was not marked
-     * running yet, or the finish failed). If every shard is completed and the job is still running,
-     * the finish is asked for again; otherwise there is nothing for poll to do and the due time is
-     * cleared.
-     */
-    private Step finishIfForgotten(Shard shard, Cycle cycle, Instant now) {
-        Optional<Job> job = cycle.job(shard.jobId());
-        if (job.isPresent()
-                && job.get().status() == dev.batchlane.core.job.JobStatus.RUNNING
-                && job.get().allShardsCompleted()) {
-            LOG.log(
-                    Level.WARNING,
-                    "job {0}: every shard is completed but the job is not; asking complete to"
-                            + " finish it",
-                    shard.jobId());
-            store.requestFinish(shard.jobId(), now);
-            return store.updateShard(shard, shard.withDue(now.plus(settings.completeGrace())))
-                            .isPresent()
-                    ? Step.REDRIVEN
-                    : Step.CONFLICT;
-        }
-        if (job.isPresent() && job.get().status() == dev.batchlane.core.job.JobStatus.INGESTING) {
-            return store.updateShard(shard, shard.withDue(now.plus(settings.completeGrace())))
-                            .isPresent()
-                    ? Step.OTHER
-                    : Step.CONFLICT;
-        }
-        return store.updateShard(shard, shard.withDue(null)).isPresent()
-                ? Step.OTHER
-                : Step.CONFLICT;
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() > 300 ? s.substring(0, 300) + "…" : s;
-    }
-
-    /** What one cycle reads once however many of its shards need it: the job records. */
-    private final class Cycle {
-        private final ConcurrentHashMap<String, CompletableFuture<Optional<Job>>> jobs =
-                new ConcurrentHashMap<>();
-
-        /** Admission pools that refused a shard this cycle: later shards of them wait behind it. */
-        final java.util.Set<String> blockedPools = ConcurrentHashMap.newKeySet();
-
-        Optional<Job> job(String jobId) {
-            CompletableFuture<Optional<Job>> mine = new CompletableFuture<>();
-            CompletableFuture<Optional<Job>> first = jobs.putIfAbsent(jobId, mine);
-            if (first == null) {
-                try {
-                    mine.complete(store.job(jobId));
-                } catch (RuntimeException e) {
-                    mine.completeExceptionally(e);
-                }
-                first = mine;
-            }
-            try {
-                return first.join();
-            } catch (CompletionException e) {
-                throw e.getCause() instanceof RuntimeException r ? r : e;
-            }
-        }
-    }
-
-    private enum Step {
-        SUBMITTED,
-        PROGRESSED,
-        ENDED,
-        CONFLICT,
-        ERROR,
-        DEFERRED,
-        REDRIVEN,
-        OTHER
-    }
-
-    /** Logs and counts a stuck shard; returns it with the flag set, for the caller's own write. */
-    private Shard stuck(Shard shard, String reason, Instant now) {
-        LOG.log(
-                Level.ERROR,
-                "job {0} shard {1}: stuck: {2}",
-                shard.jobId(),
-                Shard.partName(shard.index()),
-                reason);
-        metrics.shardStuck(shard.provider());
-        return shard.withTrouble(ShardTrouble.stuck(shard.trouble(), reason, now));
-    }
-
-    /**
-     * The provider failed the batch for its queue (OpenAI: {@code token_limit_exceeded} in the
-     * batch's errors), not for its input: none of its requests ran, none is a failure. The batch is
-     * forgotten, the shard goes back to STAGED with its input file, and it is submitted again with
-     * backoff, its wait recorded; the limit the provider stated, if any, is learned.
-     */
-    /** Requeues for the provider's queue after which a shard is flagged stuck (it keeps trying). */
-    static final int REQUEUES_BEFORE_STUCK = 10;
-
-    private Step requeue(Shard shard, BatchView view, Cycle cycle, Instant now) {
-        Optional<Job> owner = cycle.job(shard.jobId());
-        Optional<Long> tooBig = owner.flatMap(j -> budget.neverFits(shard, j, view.busy()));
-        if (tooBig.isPresent()) {
-            // Alone in an empty queue it would fail the same way: end it, and say so.
-            String why = AdmissionBudget.neverFitsReason(shard, tooBig.get());
-            Shard ended =
-                    shard.ended(
-                            BatchState.FAILED,
-                            "exceeds_queue_limit",
-                            view.counts(),
-                            view.outputFileId(),
-                            view.errorFileId(),
-                            why,
-                            now);
-            if (store.updateShard(shard, ended).isEmpty()) {
-                return Step.CONFLICT;
-            }
-            budget.release(shard, owner.get());
-            metrics.shardStuck(shard.provider());
-            LOG.log(
-                    Level.ERROR,
-                    "job {0} shard {1}: {2}",
-                    shard.jobId(),
-                    Shard.partName(shard.index()),
-                    why);
-            return Step.OTHER;
-        }
-        Instant due = now.plus(settings.pollDelay(shard.queueWait().times() + 1));
-        String why =
-                "batch "
-                        + shard.batchId()
-                        + " failed for the provider's queue ("
-                        + view.busy().code()
-                        + ")";
-        Shard requeued = shard.requeued(why, now, due);
-        if (requeued.queueWait().times() == REQUEUES_BEFORE_STUCK) {
-            // Still requeued, but no longer in silence: someone should look at the queue.
-            requeued =
-                    stuck(
-                            requeued,
-                            "requeued "
-                                    + REQUEUES_BEFORE_STUCK
-                                    + " times for the provider's queue; last: "
-                                    + why,
-                            now);
-        }
-        if (store.updateShard(shard, requeued).isEmpty()) {
-            return Step.CONFLICT;
-        }
-        Optional<Job> job = owner;
-        job.ifPresent(
-                j -> {
-                    budget.release(shard, j);
-                    if (view.busy().statedLimit() != null) {
-                        budget.learn(shard, j, view.busy().statedLimit());
-                    }
-                });
-        LOG.log(
-                Level.WARNING,
-                "job {0} shard {1}: {2}; its requests are not failures: it waits and is submitted"
-                        + " again after {3}",
-                shard.jobId(),
-                Shard.partName(shard.index()),
-                why,
-                Duration.between(now, due));
-        return Step.OTHER;
-    }
-
-    private Step follow(Shard shard, Cycle cycle) {
-        BatchProvider provider = providers.get(shard.provider());
-        BatchView view = provider.retrieve(shard.batchId());
-        Instant now = clock.instant();
-        if (!view.state().terminal()
-                && view.state() != BatchState.CANCELLING
-                && cycle.job(shard.jobId()).map(Job::cancelRequested).orElse(false)) {
-            // The job's cancel was asked for and this batch still runs (the cancel's own call
-            // failed,
-            // or the shard was being submitted then): cancel it now. It ends through poll as usual.
-            try {
-                provider.cancel(shard.batchId());
-                LOG.log(
-                        Level.INFO,
-                        "job {0} shard {1}: job cancel requested; batch {2} ({3}) cancelled",
-                        shard.jobId(),
-                        Shard.partName(shard.index()),
-                        shard.batchId(),
-                        view.providerStatus());
-            } catch (ProviderException | UnsupportedOperationException e) {
-                LOG.log(
-                        Level.WARNING,
-                        "job {0} shard {1}: job cancel requested; cancelling batch {2} failed ({3});"
-                                + " next poll tries again",
-                        shard.jobId(),
-                        Shard.partName(shard.index()),
-                        shard.batchId(),
-                        e.getMessage());
-            }
-        }
-        if (view.state() == BatchState.FAILED && view.busy() != null) {
-            return requeue(shard, view, cycle, now);
-        }
-        if (view.state().terminal()) {
-            // Due again after the grace only if complete has not moved it on by then (COMPLETED
-            // clears it).
-            Shard ended = shard.ended(view, now).withDue(now.plus(settings.completeGrace()));
-            if (store.updateShard(shard, ended).isEmpty()) {
-                return Step.CONFLICT;
-            }
-            LOG.log(
-                    Level.INFO,
-                    "job {0} shard {1}: batch {2} ended as {3} ({4})",
-                    shard.jobId(),
-                    Shard.partName(shard.index()),
-                    shard.batchId(),
-                    view.providerStatus(),
-                    view.counts());
-            metrics.batchEnded(
-                    shard.provider(),
-                    view.state() == BatchState.FAILED,
-                    view.state() == BatchState.EXPIRED);
-            cycle.job(shard.jobId()).ifPresent(job -> budget.release(shard, job));
-            return Step.ENDED;
-        }
-        Shard next = shard.polled(view, now.plus(settings.pollDelay(shard.pollCount() + 1)));
-        if (shard.submittedAt() != null
-                && shard.submittedAt().plus(settings.stuckAfter()).isBefore(now)) {
-            next =
-                    stuck(
-                            next,
-                            "batch "
-                                    + shard.batchId()
-                                    + " still "
-                                    + view.providerStatus()
-                                    + " "
-                                    + Duration.between(shard.submittedAt(), now).toHours()
-                                    + " h after submission",
-                            now);
-        }
-        return store.updateShard(shard, next).isPresent() ? Step.PROGRESSED : Step.CONFLICT;
     }
 }
