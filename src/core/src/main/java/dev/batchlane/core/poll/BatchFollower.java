@@ -11,10 +11,12 @@ import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.ProviderException;
+import dev.batchlane.core.provider.RunMode;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * Follows one submitted batch at its provider: cancels it when its job's cancel was asked for,
@@ -52,7 +54,27 @@ final class BatchFollower {
         this.requeue = new Requeue(store, budget, settings, metrics, troubles);
     }
 
-    PollStep follow(Shard shard, PollCycle cycle) {
+    PollStep follow(Shard found, PollCycle cycle) {
+        Optional<Shard> taken = takeForStep(found);
+        return taken.isEmpty() ? PollStep.CONFLICT : followTaken(taken.get(), cycle);
+    }
+
+    /**
+     * An on-demand run makes billed model calls inside retrieve. Two polls that found the shard due
+     * at once (an overlapping schedule, a retried invocation) must not both run a step: the shard
+     * is taken with a conditional write first, and the loser leaves it (empty). Due again after the
+     * grace only if this step dies; its progress write sets the next poll. A batch, whose retrieve
+     * only reads, is followed as found.
+     */
+    private Optional<Shard> takeForStep(Shard found) {
+        if (found.runMode() != RunMode.ON_DEMAND) {
+            return Optional.of(found);
+        }
+        return store.updateShard(
+                found, found.withDue(clock.instant().plus(settings.completeGrace())));
+    }
+
+    private PollStep followTaken(Shard shard, PollCycle cycle) {
         BatchProvider provider = providers.get(shard.provider());
         BatchView view = provider.retrieve(shard.batchId());
         Instant now = clock.instant();
