@@ -111,6 +111,15 @@ public final class BedrockContract implements RequestContract {
         return new BedrockContract(quotas, m, t, !od.equals("never"), problem);
     }
 
+    /**
+     * A shard under the model's minimum records per job runs on demand (unless the file says never,
+     * when it is refused instead): its requests are priced at the synchronous price.
+     */
+    @Override
+    public long onDemandBelow() {
+        return onDemandAllowed ? quotas.minRecordsPerJob() : 0;
+    }
+
     @Override
     public String idField() {
         return "recordId";

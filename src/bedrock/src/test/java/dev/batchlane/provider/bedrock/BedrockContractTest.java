@@ -64,6 +64,22 @@ class BedrockContractTest {
     }
 
     @Test
+    void aShardUnderTheMinimumRecords_runsOnDemand_unlessTheFileSaysNever() {
+        // The budget prices such shards at the synchronous price, so the contract says where the
+        // line between a batch and on-demand runs lies for this file.
+        assertThat(
+                        new BedrockContract(QUOTAS, null)
+                                .forFile(Map.of("model-id", CLAUDE))
+                                .onDemandBelow())
+                .isEqualTo(QUOTAS.minRecordsPerJob());
+        assertThat(
+                        new BedrockContract(QUOTAS, null)
+                                .forFile(Map.of("model-id", CLAUDE, "on-demand", "never"))
+                                .onDemandBelow())
+                .isZero();
+    }
+
+    @Test
     void aValidNativeFile_targetsInvokeOnTheModelFromMetadata_andReadsOutputCaps()
             throws IOException {
         Run r =

@@ -5,9 +5,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.batchlane.core.money.Budget;
 import dev.batchlane.core.money.Money;
 import dev.batchlane.core.money.Projection;
+import dev.batchlane.core.money.TokenEstimate;
 import dev.batchlane.core.storage.ObjectStore;
 import java.lang.System.Logger.Level;
 import java.math.BigDecimal;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -39,8 +41,17 @@ final class BudgetCheck {
             ObjectNode cost,
             Optional<Violation> refusal) {}
 
-    Verdict check(DroppedFile file, String provider, FileValidator.Validation checked) {
-        Projection projection = Projection.of(provider, checked.estimates(), money.prices());
+    /**
+     * {@code onDemand}: the estimate, by model, of the shards the provider will run on demand, at
+     * the synchronous price.
+     */
+    Verdict check(
+            DroppedFile file,
+            String provider,
+            FileValidator.Validation checked,
+            Map<String, TokenEstimate> onDemand) {
+        Projection projection =
+                Projection.of(provider, checked.estimates(), onDemand, money.prices());
         ObjectNode cost = costJson(projection, null);
         BigDecimal budget;
         try {
@@ -92,6 +103,11 @@ final class BudgetCheck {
         if (p.complete()) {
             n.put("projectedBatchUsd", p.batchUsd());
             n.put("projectedSyncUsd", p.syncUsd());
+            if (p.onDemandUsd().signum() != 0) {
+                // Part of projectedBatchUsd: shards below the provider's batch minimum run on
+                // demand at the synchronous price.
+                n.put("projectedOnDemandUsd", p.onDemandUsd());
+            }
         } else {
             n.putNull("projectedBatchUsd");
             n.set("unpricedModels", JSON.valueToTree(p.unpricedModels()));

@@ -2,16 +2,20 @@ package dev.batchlane.core.ingest;
 
 import dev.batchlane.core.job.IngestProgress;
 import dev.batchlane.core.job.JobStore;
+import dev.batchlane.core.lane.AdmissionBudget;
 import dev.batchlane.core.lane.Deadline;
 import dev.batchlane.core.lane.Keys;
 import dev.batchlane.core.lane.LaneSettings;
+import dev.batchlane.core.money.TokenEstimate;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * One {@link IngestPass} over a dropped object, wired to the bucket and the store: the provider's
@@ -43,9 +47,15 @@ final class DropPass {
 
     /**
      * What the pass found. When {@code checked} is not valid, the staged shards are already removed
-     * and {@code errorsWritten} says whether the error list was streamed (and completed).
+     * and {@code errorsWritten} says whether the error list was streamed (and completed). {@code
+     * onDemand} is the estimate, by model, of the staged shards too small for one of the provider's
+     * batches, which run request by request at the synchronous price.
      */
-    record Read(FileValidator.Validation checked, ShardStaging staging, boolean errorsWritten) {}
+    record Read(
+            FileValidator.Validation checked,
+            ShardStaging staging,
+            boolean errorsWritten,
+            Map<String, TokenEstimate> onDemand) {}
 
     Read read(DroppedFile file, BatchProvider provider, Deadline deadline) throws IOException {
         String jobId = file.jobId();
@@ -64,6 +74,7 @@ final class DropPass {
                         clock);
         ShardStaging staging = ShardStaging.forNewAttempt(objects, jobId, clock);
         IngestPass.PassSummary pass;
+        RequestContract contract;
         try (ErrorList errors =
                         new ErrorList(
                                 objects, Keys.rejectedErrors(drop.provider(), drop.name(), jobId));
@@ -76,12 +87,14 @@ final class DropPass {
                         objects.head(ref.key(), ref.versionId())
                                 .map(info -> info.metadata())
                                 .orElse(Map.of());
+                contract = provider.contract().forFile(metadata);
                 pass =
                         new IngestPass(
-                                        provider.contract().forFile(metadata),
+                                        contract,
                                         limits,
                                         settings.money().defaultMaxOutputTokens(),
-                                        options)
+                                        options,
+                                        queueLimits(provider.name()))
                                 .run(
                                         in,
                                         errors::add,
@@ -121,7 +134,28 @@ final class DropPass {
                 staging.removeAll();
                 errors.complete();
             }
-            return new Read(checked, staging, errors.written());
+            return new Read(checked, staging, errors.written(), onDemand(pass.shards(), contract));
         }
+    }
+
+    /** The queue limit of each model's admission pool, as configured or last stated. */
+    private QueueLimits queueLimits(String provider) {
+        return model -> {
+            String pool = AdmissionBudget.pool(provider, model);
+            return AdmissionBudget.shardTokenLimit(settings.admission(), pool, store.pool(pool));
+        };
+    }
+
+    /** The estimate of the shards the provider runs on demand, being below its batch minimum. */
+    private static Map<String, TokenEstimate> onDemand(
+            List<IngestPass.StagedShard> shards, RequestContract contract) {
+        long below = contract.onDemandBelow();
+        Map<String, TokenEstimate> sum = new TreeMap<>();
+        for (IngestPass.StagedShard s : shards) {
+            if (s.requests() < below) {
+                s.estimates().forEach((model, t) -> sum.merge(model, t, TokenEstimate::plus));
+            }
+        }
+        return sum;
     }
 }

@@ -26,6 +26,9 @@ final class FileOrderChecks {
     private final FileValidator.CountingStream counted;
     private final ShardCutter cutter;
     private final RequestContract.FileRules rules;
+    private final QueueLimits queueLimits;
+    private long queueLimit = -1;
+    private String queueModel;
     private final IdRegistry ids = new IdRegistry();
     private final Map<String, Long> byCode = new TreeMap<>();
     private final Map<String, TokenEstimate> estimates = new TreeMap<>();
@@ -47,7 +50,8 @@ final class FileOrderChecks {
             Consumer<Violation> allViolations,
             IngestPass.Progress progress,
             FileValidator.CountingStream counted,
-            ShardCutter cutter) {
+            ShardCutter cutter,
+            QueueLimits queueLimits) {
         this.contract = contract;
         this.limits = limits;
         this.defaultMaxOutputTokens = defaultMaxOutputTokens;
@@ -56,6 +60,7 @@ final class FileOrderChecks {
         this.progress = progress;
         this.counted = counted;
         this.cutter = cutter;
+        this.queueLimits = queueLimits;
         this.rules = contract.startFile();
         this.nextReport = options.clock().instant().plus(options.progressEvery());
     }
@@ -187,21 +192,45 @@ final class FileOrderChecks {
                                     + limits.maxInputsPerShard()
                                     + ", so this request cannot be sent; split its input"));
         }
-        if (count == before) {
-            TokenEstimate one =
-                    p.tokens() != null
-                            ? p.tokens()
-                            : new TokenEstimate(
-                                    1,
-                                    rules.inputTokens(object),
-                                    rules.maxOutputTokens(object, defaultMaxOutputTokens));
-            estimates.merge(
-                    String.valueOf(p.tokens() != null ? p.model() : rules.modelOf(object)),
-                    one,
-                    TokenEstimate::plus);
+        if (count != before) {
+            return;
         }
+        TokenEstimate one =
+                p.tokens() != null
+                        ? p.tokens()
+                        : new TokenEstimate(
+                                1,
+                                rules.inputTokens(object),
+                                rules.maxOutputTokens(object, defaultMaxOutputTokens));
+        String model = String.valueOf(p.tokens() != null ? p.model() : rules.modelOf(object));
+        if (queueLimit < 0) {
+            // The job's admission pool is its first valid line's model (the model every contract
+            // reports for the file), so that model's queue limit holds for every shard. Looked up
+            // once: it may come from the store (what the provider stated).
+            queueModel = model;
+            queueLimit = queueLimits.tokensFor(model.equals("null") ? null : model);
+        }
+        if (one.inputTokens() > queueLimit) {
+            add(
+                    new Violation(
+                            number,
+                            customId,
+                            "exceeds_queue_limit",
+                            "line "
+                                    + number
+                                    + " is estimated at "
+                                    + one.inputTokens()
+                                    + " input tokens, over the "
+                                    + queueLimit
+                                    + " tokens the provider queues at once for model "
+                                    + queueModel
+                                    + ", so this request can never be queued; shorten it or"
+                                    + " raise the queue limit"));
+            return;
+        }
+        estimates.merge(model, one, TokenEstimate::plus);
         if (cutter.staging()) {
-            cutter.add(c.data, c.start[i], c.length[i], p.inputs());
+            cutter.add(c.data, c.start[i], c.length[i], p.inputs(), model, one, queueLimit);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.batchlane.core.ingest;
 
 import dev.batchlane.core.lane.Deadline;
+import dev.batchlane.core.money.TokenEstimate;
 import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -49,8 +51,30 @@ public final class IngestPass {
         void staged(StagedShard shard) throws IOException;
     }
 
-    /** One staged shard: its index, requests and bytes as written (newline-terminated lines). */
-    public record StagedShard(int index, long requests, long bytes) {}
+    /**
+     * One staged shard: its index, requests and bytes as written (newline-terminated lines), and
+     * what its requests are estimated to use, by model.
+     */
+    public record StagedShard(
+            int index, long requests, long bytes, Map<String, TokenEstimate> estimates) {
+        public StagedShard {
+            estimates = Map.copyOf(estimates);
+        }
+
+        /** A shard whose requests were not estimated (nothing to price or admit). */
+        public StagedShard(int index, long requests, long bytes) {
+            this(index, requests, bytes, Map.of());
+        }
+
+        /** The input tokens the shard enqueues at the provider, estimated. */
+        public long inputTokens() {
+            long sum = 0;
+            for (TokenEstimate t : estimates.values()) {
+                sum = TokenEstimate.saturatedSum(sum, t.inputTokens());
+            }
+            return sum;
+        }
+    }
 
     /** Progress of a long pass, reported every few seconds. */
     @FunctionalInterface
@@ -115,16 +139,28 @@ public final class IngestPass {
     private final IngestLimits limits;
     private final long defaultMaxOutputTokens;
     private final Options options;
+    private final QueueLimits queueLimits;
 
     public IngestPass(
             RequestContract contract,
             IngestLimits limits,
             long defaultMaxOutputTokens,
             Options options) {
+        this(contract, limits, defaultMaxOutputTokens, options, QueueLimits.NONE);
+    }
+
+    /** {@code queueLimits}: the input tokens a shard of each model may hold at most. */
+    public IngestPass(
+            RequestContract contract,
+            IngestLimits limits,
+            long defaultMaxOutputTokens,
+            Options options,
+            QueueLimits queueLimits) {
         this.contract = contract;
         this.limits = limits;
         this.defaultMaxOutputTokens = defaultMaxOutputTokens;
         this.options = options;
+        this.queueLimits = queueLimits;
     }
 
     /**
@@ -152,7 +188,8 @@ public final class IngestPass {
                         allViolations,
                         progress,
                         counted,
-                        cutter);
+                        cutter,
+                        queueLimits);
         ThreadLocal<LineParser> parsers =
                 ThreadLocal.withInitial(() -> new LineParser(contract, defaultMaxOutputTokens));
         ArrayDeque<CompletableFuture<LineChunk>> inFlight = new ArrayDeque<>();

@@ -224,7 +224,8 @@ public final class IngestService {
         if (!checked.valid()) {
             return rejections.reject(file, checked, read.errorsWritten(), null);
         }
-        BudgetCheck.Verdict cost = budgetCheck.check(file, provider.name(), checked);
+        BudgetCheck.Verdict cost =
+                budgetCheck.check(file, provider.name(), checked, read.onDemand());
         if (cost.refusal().isPresent()) {
             read.staging().removeAll();
             return rejections.reject(

@@ -118,14 +118,17 @@ final class JobAcceptance {
             Projection projection) {
         for (IngestPass.StagedShard s : staging.shards()) {
             String key = staging.key(s.index());
-            // The admission budget counts each shard's share of the file's estimated input tokens.
+            // The admission budget counts the shard's own estimate; a shard staged without one
+            // (none is, today) counts its share of the file's.
             long tokens =
-                    checked.requests() <= 0
-                            ? 0
-                            : Math.round(
-                                    (double) projection.inputTokens()
-                                            * s.requests()
-                                            / checked.requests());
+                    !s.estimates().isEmpty()
+                            ? s.inputTokens()
+                            : checked.requests() <= 0
+                                    ? 0
+                                    : Math.round(
+                                            (double) projection.inputTokens()
+                                                    * s.requests()
+                                                    / checked.requests());
             if (!store.createShard(
                     Shard.staged(jobId, s.index(), provider, key, s.requests(), s.bytes())
                             .withInputTokens(tokens))) {

@@ -26,6 +26,16 @@ public interface RequestContract {
         return this;
     }
 
+    /**
+     * The number of requests below which a shard is not sent as one of the provider's batches but
+     * run request by request, on demand, at the synchronous price (Bedrock below a model's minimum
+     * records per job, where the file allows it); 0 when every shard runs as a batch. The budget
+     * check prices such shards at the synchronous price.
+     */
+    default long onDemandBelow() {
+        return 0;
+    }
+
     interface FileRules {
         /** Checks one parsed line, reporting each broken rule to {@code out}. */
         void check(long lineNumber, String customId, ObjectNode line, ViolationSink out);

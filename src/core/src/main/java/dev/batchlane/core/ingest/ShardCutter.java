@@ -1,11 +1,14 @@
 package dev.batchlane.core.ingest;
 
+import dev.batchlane.core.money.TokenEstimate;
 import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 
@@ -13,6 +16,12 @@ import java.util.concurrent.ExecutorService;
  * Cuts a clean file's valid lines into shards within the provider's limits and streams each to the
  * {@link IngestPass.Stager}, in file order. Once {@link #stop stopped} (the file broke a rule) it
  * stages nothing more; what it staged until then is the caller's to remove.
+ *
+ * <p>Besides the provider's per-batch limits, a shard's input tokens stay within the queue limit of
+ * its model ({@link QueueLimits}): a provider caps the tokens enqueued across a model's batches,
+ * and a shard above that cap could never be queued, however long it waited. Each shard keeps its
+ * own token estimate by model, so the admission budget counts what this shard holds (not an average
+ * share of the file) and the projection can price a shard that will run on demand.
  */
 final class ShardCutter {
     private final IngestLimits limits;
@@ -27,6 +36,8 @@ final class ShardCutter {
     private long currentRequests;
     private long currentBytes;
     private long currentInputs;
+    private long currentTokens;
+    private Map<String, TokenEstimate> currentEstimates;
 
     /**
      * {@code stager} null: a validation-only pass, nothing is staged. {@code finisher} completes
@@ -61,14 +72,26 @@ final class ShardCutter {
 
     /**
      * Adds one valid line to the open shard, first closing it when the line would take it past any
-     * limit: requests, bytes counted with the line's newline, or inputs.
+     * limit: requests, bytes counted with the line's newline, inputs, or the input tokens its
+     * model's queue takes ({@code tokenLimit}, {@link Long#MAX_VALUE} for none). {@code model} and
+     * {@code tokens} are the line's estimate, kept per shard.
      */
-    void add(byte[] data, int from, int len, long inputs) throws IOException {
+    void add(
+            byte[] data,
+            int from,
+            int len,
+            long inputs,
+            String model,
+            TokenEstimate tokens,
+            long tokenLimit)
+            throws IOException {
         long size = len + 1L;
         if (current != null
                 && (currentRequests == limits.maxRequestsPerShard()
                         || currentBytes + size > limits.maxBytesPerShard()
-                        || currentInputs + inputs > limits.maxInputsPerShard())) {
+                        || currentInputs + inputs > limits.maxInputsPerShard()
+                        || TokenEstimate.saturatedSum(currentTokens, tokens.inputTokens())
+                                > tokenLimit)) {
             finishShard();
         }
         if (current == null) {
@@ -77,12 +100,16 @@ final class ShardCutter {
             currentRequests = 0;
             currentBytes = 0;
             currentInputs = 0;
+            currentTokens = 0;
+            currentEstimates = new TreeMap<>();
         }
         current.write(data, from, len);
         current.write('\n');
         currentRequests++;
         currentBytes += size;
         currentInputs += inputs;
+        currentTokens = TokenEstimate.saturatedSum(currentTokens, tokens.inputTokens());
+        currentEstimates.merge(model, tokens, TokenEstimate::plus);
     }
 
     /**
@@ -95,7 +122,8 @@ final class ShardCutter {
         ObjectStore.Upload done = current;
         IngestPass.Stager to = stager;
         IngestPass.StagedShard s =
-                new IngestPass.StagedShard(currentIndex, currentRequests, currentBytes);
+                new IngestPass.StagedShard(
+                        currentIndex, currentRequests, currentBytes, Map.copyOf(currentEstimates));
         current = null;
         finishing =
                 CompletableFuture.runAsync(

@@ -279,6 +279,19 @@ public final class AdmissionBudget {
                 : java.util.Optional.empty();
     }
 
+    /**
+     * The most input tokens one shard of {@code pool} may hold: the lower of the configured limit
+     * (0: none) and the limit the provider last stated for the pool; {@link Long#MAX_VALUE} when
+     * neither is known. Ingest cuts shards under it, since a larger one could never be queued.
+     */
+    public static long shardTokenLimit(Settings settings, String pool, AdmissionPool stored) {
+        long configured = settings.limit(pool);
+        Long learned = stored == null ? null : stored.learnedLimit();
+        return Math.min(
+                configured > 0 ? configured : Long.MAX_VALUE,
+                learned != null && learned > 0 ? learned : Long.MAX_VALUE);
+    }
+
     /** Why a shard that {@link #neverFits} ends, for its record and the people reading it. */
     public static String neverFitsReason(Shard shard, long limit) {
         return "exceeds_queue_limit: the shard holds about "

@@ -38,7 +38,8 @@ class BudgetCheckTest {
     @Test
     void withoutABudget_theFilePasses_andTheCostSectionHasNoBudget() {
         BudgetCheck.Verdict v =
-                new BudgetCheck(objects, Money.defaults()).check(drop(Map.of()), "openai", CLEAN);
+                new BudgetCheck(objects, Money.defaults())
+                        .check(drop(Map.of()), "openai", CLEAN, Map.of());
 
         assertThat(v.refusal()).isEmpty();
         assertThat(v.budget()).isEmpty();
@@ -55,7 +56,7 @@ class BudgetCheckTest {
                         4096);
 
         BudgetCheck.Verdict v =
-                new BudgetCheck(objects, money).check(drop(Map.of()), "openai", CLEAN);
+                new BudgetCheck(objects, money).check(drop(Map.of()), "openai", CLEAN, Map.of());
 
         assertThat(v.budget()).contains(new BigDecimal("0.000001"));
         assertThat(v.refusal())
@@ -67,7 +68,11 @@ class BudgetCheckTest {
     void aBudgetThatIsNotAnAmount_isRefusedAsInvalid_withTheCostWithoutABudget() {
         BudgetCheck.Verdict v =
                 new BudgetCheck(objects, Money.defaults())
-                        .check(drop(Map.of(Money.BUDGET_METADATA, "lots")), "openai", CLEAN);
+                        .check(
+                                drop(Map.of(Money.BUDGET_METADATA, "lots")),
+                                "openai",
+                                CLEAN,
+                                Map.of());
 
         assertThat(v.refusal())
                 .hasValueSatisfying(

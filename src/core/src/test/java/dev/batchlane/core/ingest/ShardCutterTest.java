@@ -2,6 +2,7 @@ package dev.batchlane.core.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.batchlane.core.money.TokenEstimate;
 import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -39,7 +40,7 @@ class ShardCutterTest {
 
     private static void add(ShardCutter cutter, String line, long inputs) throws IOException {
         byte[] b = line.getBytes(StandardCharsets.UTF_8);
-        cutter.add(b, 0, b.length, inputs);
+        cutter.add(b, 0, b.length, inputs, "m", new TokenEstimate(1, 1, 0), Long.MAX_VALUE);
     }
 
     @Test
@@ -66,6 +67,31 @@ class ShardCutterTest {
         assertThat(cutter.staged())
                 .extracting(IngestPass.StagedShard::bytes)
                 .containsExactly(8L, 4L, 7L, 2L);
+    }
+
+    @Test
+    void aLineThatWouldPassTheQueueTokenLimit_startsTheNextShard_andEachShardKeepsItsEstimate()
+            throws IOException {
+        Shards stager = new Shards();
+        ShardCutter cutter =
+                new ShardCutter(stager, new IngestLimits(100, 1000, 100, 10, 100), finisher);
+
+        for (String line : List.of("a", "b", "c")) {
+            byte[] b = line.getBytes(StandardCharsets.UTF_8);
+            // 40 input tokens a line under a queue limit of 100: two lines fit, the third does not.
+            cutter.add(b, 0, b.length, 1, "m", new TokenEstimate(1, 40, 7), 100);
+        }
+        cutter.finish();
+
+        assertThat(stager.completed).containsExactly(Map.entry(1, "a\nb\n"), Map.entry(2, "c\n"));
+        assertThat(cutter.staged())
+                .extracting(IngestPass.StagedShard::estimates)
+                .containsExactly(
+                        Map.of("m", new TokenEstimate(2, 80, 14)),
+                        Map.of("m", new TokenEstimate(1, 40, 7)));
+        assertThat(cutter.staged())
+                .extracting(IngestPass.StagedShard::inputTokens)
+                .containsExactly(80L, 40L);
     }
 
     @Test

@@ -88,10 +88,18 @@ class PollSpecTest {
      */
     @Test
     void aShardOverTheQueueLimit_refusedAtCreate_endsWithExceedsQueueLimit_andTheJobCompletes() {
-        Lane lane = limitedTo(5);
-        lane.provider.creates(Create.TOKEN_LIMIT_EXCEEDED);
+        // Staged before the limit was configured (ingest now cuts shards under a known limit), and
+        // refused for the queue once sent.
+        Lane unlimited = new Lane(tmp);
+        unlimited.provider.creates(Create.TOKEN_LIMIT_EXCEEDED, Create.TOKEN_LIMIT_EXCEEDED);
         IngestService.Ingestion r =
-                lane.ingest.ingest(lane.drop("big.jsonl", Lane.requests("r", 3), Map.of()));
+                unlimited.ingest.ingest(
+                        unlimited.drop("big.jsonl", Lane.requests("r", 3), Map.of()));
+        Lane lane = unlimited.withSettings(limitedTo(5).settings);
+        assertThat(lane.store.shards(r.jobId()).get(0).status()).isEqualTo(ShardStatus.STAGED);
+
+        lane.clock.advance(lane.settings.maxPollDelay());
+        lane.poll.pollDue();
 
         Shard ended = lane.store.shards(r.jobId()).get(0);
         assertThat(ended.status()).isEqualTo(ShardStatus.ENDED);
@@ -106,10 +114,13 @@ class PollSpecTest {
 
     @Test
     void aShardOverTheQueueLimit_failedInValidation_endsInsteadOfBeingRequeued() {
-        Lane lane = limitedTo(5);
-        lane.provider.batches(Fate.QUEUE_FULL, Fate.QUEUE_FULL, Fate.QUEUE_FULL);
+        // Sent before the limit was configured; its batch fails validation for the queue.
+        Lane unlimited = new Lane(tmp);
+        unlimited.provider.batches(Fate.QUEUE_FULL, Fate.QUEUE_FULL, Fate.QUEUE_FULL);
         IngestService.Ingestion r =
-                lane.ingest.ingest(lane.drop("big.jsonl", Lane.requests("r", 3), Map.of()));
+                unlimited.ingest.ingest(
+                        unlimited.drop("big.jsonl", Lane.requests("r", 3), Map.of()));
+        Lane lane = unlimited.withSettings(limitedTo(5).settings);
 
         lane.runToCompletion(r.jobId(), 10);
 

@@ -28,9 +28,9 @@ public final class Lane {
     public static final Instant T0 = Instant.parse("2026-12-01T10:00:00Z");
     public static final String BUCKET = "lane";
 
-    public final InMemoryJobStore store = new InMemoryJobStore();
-    public final InMemoryObjectStore objects = new InMemoryObjectStore();
-    public final TestClock clock = new TestClock(T0);
+    public final InMemoryJobStore store;
+    public final InMemoryObjectStore objects;
+    public final TestClock clock;
     public final ScriptedProvider provider;
     public final LaneSettings settings;
     public final IngestService ingest;
@@ -51,8 +51,33 @@ public final class Lane {
     }
 
     public Lane(ScriptedProvider provider, LaneSettings settings) {
+        this(
+                provider,
+                settings,
+                new InMemoryJobStore(),
+                new InMemoryObjectStore(),
+                new TestClock(T0));
+    }
+
+    /**
+     * The same lane (provider, stores, clock) with other settings, as after a redeploy that changed
+     * them: what this lane staged is then driven by the new settings.
+     */
+    public Lane withSettings(LaneSettings next) {
+        return new Lane(provider, next, store, objects, clock);
+    }
+
+    private Lane(
+            ScriptedProvider provider,
+            LaneSettings settings,
+            InMemoryJobStore store,
+            InMemoryObjectStore objects,
+            TestClock clock) {
         this.provider = provider;
         this.settings = settings;
+        this.store = store;
+        this.objects = objects;
+        this.clock = clock;
         Providers providers = new Providers(List.of(provider));
         ingest = new IngestService(store, objects, providers, settings, clock);
         // One shard at a time, so the order of provider calls a test asserts is deterministic.
