@@ -3,6 +3,7 @@ package dev.batchlane.core.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.batchlane.core.lane.LaneSettings;
+import dev.batchlane.core.testkit.ForwardingContract;
 import dev.batchlane.core.testkit.Lane;
 import dev.batchlane.core.testkit.ScriptedProvider;
 import java.nio.charset.StandardCharsets;
@@ -27,17 +28,7 @@ class EventVersionMetadataTest {
     void theContractReadsTheMetadataOfTheEventsVersion_notOfAVersionWrittenOverIt() {
         List<Map<String, String>> seen = new CopyOnWriteArrayList<>();
         RequestContract recording =
-                new RequestContract() {
-                    @Override
-                    public String idField() {
-                        return ScriptedProvider.OPENAI_LIKE.idField();
-                    }
-
-                    @Override
-                    public FileRules startFile() {
-                        return ScriptedProvider.OPENAI_LIKE.startFile();
-                    }
-
+                new ForwardingContract() {
                     @Override
                     public RequestContract forFile(Map<String, String> metadata) {
                         seen.add(metadata);

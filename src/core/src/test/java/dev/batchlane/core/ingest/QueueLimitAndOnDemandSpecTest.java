@@ -6,6 +6,7 @@ import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.lane.AdmissionBudget;
 import dev.batchlane.core.lane.Keys;
 import dev.batchlane.core.lane.LaneSettings;
+import dev.batchlane.core.testkit.ForwardingContract;
 import dev.batchlane.core.testkit.Lane;
 import dev.batchlane.core.testkit.ScriptedProvider;
 import java.math.BigDecimal;
@@ -100,17 +101,7 @@ class QueueLimitAndOnDemandSpecTest {
      * {@link ScriptedProvider#OPENAI_LIKE}, for a provider that runs shards under 100 on demand.
      */
     private static final RequestContract RUNS_SMALL_SHARDS_ON_DEMAND =
-            new RequestContract() {
-                @Override
-                public String idField() {
-                    return ScriptedProvider.OPENAI_LIKE.idField();
-                }
-
-                @Override
-                public FileRules startFile() {
-                    return ScriptedProvider.OPENAI_LIKE.startFile();
-                }
-
+            new ForwardingContract() {
                 @Override
                 public long onDemandBelow() {
                     return 100;
