@@ -10,10 +10,9 @@ import dev.batchlane.core.provider.Submission;
  * output and error files, {@code batchState}, what the adapter decided the batch's state is (null
  * before there is a batch), and {@code runMode}, how its requests run; the lane decides on these,
  * while {@code providerStatus} (the provider's own word), {@code providerCounts} and {@code
- * batchError} are kept for people. {@code pollCount} is how often poll has read this batch. They
- * are grouped because they all come from the provider's answers (a submission, a poll, the end) and
- * change together with them, apart from the lane's own bookkeeping of the shard; {@link #NONE} is
- * no batch yet.
+ * batchError} are kept for people. {@code pollCount} is how often poll has read the batch. They are
+ * grouped because they change together, as a submission, a poll or the batch's end answers, apart
+ * from the lane's own bookkeeping of the shard; {@link #NONE} is no batch yet.
  */
 public record ProviderBatch(
         String batchId,

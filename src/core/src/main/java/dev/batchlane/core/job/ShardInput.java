@@ -1,12 +1,12 @@
 package dev.batchlane.core.job;
 
 /**
- * What a shard carries to the provider, as ingest staged it: the object at {@code stagingKey}
- * holding its {@code requestCount} requests in {@code bytes} bytes, and {@code inputTokens},
- * ingest's estimate of the tokens those requests enqueue at the provider (the admission budget
- * counts it; 0 before it is estimated). They are grouped because they describe one thing, the
- * shard's staged requests, fixed when ingest cuts the shard and never changed by the provider's
- * answers.
+ * What a shard carries to the provider: the object at {@code stagingKey} holding its {@code
+ * requestCount} requests in {@code bytes} bytes, and {@code inputTokens}, the estimate of the
+ * tokens those requests enqueue at the provider (the admission budget counts it; 0 when none was
+ * made). They are grouped because they describe one thing, the shard's staged requests: whoever
+ * stages the shard (ingest, or complete for a child shard) sets them, and nothing the provider
+ * answers changes them.
  */
 public record ShardInput(String stagingKey, long requestCount, long bytes, long inputTokens) {
 

@@ -4,11 +4,12 @@ import java.time.Instant;
 
 /**
  * When things happen to a shard. {@code dueAt} is when poll should next look at it, non-null only
- * while poll should, which keeps the due-index sparse; {@code submittedAt}, {@code endedAt} and
- * {@code completedAt} are when its batch was taken, ended and was completed; {@code claimedAt} is
- * when a complete invocation claimed it (null when none holds it: see {@link
- * Shard#COMPLETE_LEASE}). They are grouped because they are the shard's clock: each transition
- * moves a few of them at once, and none of them says anything about the work itself.
+ * while poll should, which keeps the due-index sparse; {@code submittedAt} is when the provider
+ * took its batch, {@code endedAt} when that batch ended and {@code completedAt} when complete
+ * finished the shard; {@code claimedAt} is when a complete invocation claimed it (null when none
+ * holds it: see {@link Shard#COMPLETE_LEASE}). They are grouped because they are the shard's clock:
+ * each transition moves a few of them at once, and none of them says anything about the work
+ * itself.
  */
 public record ShardTimeline(
         Instant dueAt,
