@@ -62,18 +62,19 @@ class PollHandlerTest {
                             .extract()
                             .asString();
             assertThat(summary).contains("\"due\":1");
-            statuses.add(shard(job.jobId()).providerStatus());
+            statuses.add(shard(job.jobId()).batch().providerStatus());
         }
 
         Shard ended = shard(job.jobId());
         assertThat(ended.status()).isEqualTo(ShardStatus.ENDED);
         // Due again only if complete has not taken it by the end of its grace: then poll flags it
         // stuck.
-        assertThat(ended.dueAt()).isEqualTo(ended.endedAt().plus(java.time.Duration.ofMinutes(30)));
-        assertThat(ended.outputFileId()).isNotNull();
-        assertThat(ended.providerCounts().completed()).isEqualTo(3);
+        assertThat(ended.timeline().dueAt())
+                .isEqualTo(ended.timeline().endedAt().plus(java.time.Duration.ofMinutes(30)));
+        assertThat(ended.batch().outputFileId()).isNotNull();
+        assertThat(ended.batch().providerCounts().completed()).isEqualTo(3);
         assertThat(statuses).containsSubsequence("in_progress", "finalizing", "completed");
-        assertThat(ended.pollCount()).isEqualTo(statuses.size());
+        assertThat(ended.batch().pollCount()).isEqualTo(statuses.size());
     }
 
     private Shard shard(String jobId) {

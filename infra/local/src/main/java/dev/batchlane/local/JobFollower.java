@@ -280,8 +280,8 @@ final class JobFollower {
                 failed += r.total() - r.succeeded();
             } else {
                 // not joined yet: the provider's own counters say how far the batch got
-                succeeded += s.providerCounts().completed();
-                failed += s.providerCounts().failed();
+                succeeded += s.batch().providerCounts().completed();
+                failed += s.batch().providerCounts().failed();
             }
         }
         int total = Math.max(1, shards.size());

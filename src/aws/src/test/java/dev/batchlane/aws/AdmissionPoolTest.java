@@ -159,7 +159,7 @@ class AdmissionPoolTest {
         store.updateShard(s, next).orElseThrow();
 
         Shard read = store.shard(job, 1).orElseThrow();
-        assertThat(read.inputTokens()).isEqualTo(1234);
+        assertThat(read.input().inputTokens()).isEqualTo(1234);
         assertThat(read.attempt()).isEqualTo(new CreationAttempt(CreationAttempt.Step.UPLOAD, T0));
         assertThat(read.queueWait().since()).isEqualTo(T0);
         assertThat(read.queueWait().times()).isEqualTo(1);

@@ -106,7 +106,7 @@ class DueShardsTest {
             // The index may still list it for a moment; the consistent read of the item drops it.
             assertThat(due).extracting(Shard::index).doesNotContain(first.index());
         } finally {
-            store.updateShard(moved, moved.withDue(first.dueAt()));
+            store.updateShard(moved, moved.withDue(first.timeline().dueAt()));
         }
     }
 }

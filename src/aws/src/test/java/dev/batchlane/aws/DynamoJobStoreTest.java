@@ -397,7 +397,11 @@ class DynamoJobStoreTest {
         putOldShapedShard(id, 8, ShardStatus.STAGED, null, null);
 
         assertThat(store.shards(id))
-                .extracting(Shard::index, Shard::batchState, Shard::runMode, Shard::providerStatus)
+                .extracting(
+                        Shard::index,
+                        s -> s.batch().batchState(),
+                        s -> s.batch().runMode(),
+                        s -> s.batch().providerStatus())
                 .containsExactly(
                         tuple(1, BatchState.EXPIRED, RunMode.BATCH, "expired"),
                         tuple(2, BatchState.CANCELLED, RunMode.BATCH, "Stopped"),
@@ -409,7 +413,7 @@ class DynamoJobStoreTest {
                         tuple(8, null, RunMode.BATCH, null));
         Shard old = store.shard(id, 1).orElseThrow();
         assertThat(old.version()).isEqualTo(4);
-        assertThat(old.providerCounts()).isEqualTo(new BatchCounts(10, 5, 0));
+        assertThat(old.batch().providerCounts()).isEqualTo(new BatchCounts(10, 5, 0));
     }
 
     /** Once written again, an old item carries its state and mode as attributes of their own. */

@@ -103,7 +103,7 @@ final class AnthropicSim implements Sim {
         // recorded one. A second batch for a shard (a lost answer created again) breaks it.
         assertThat(sim.createCount())
                 .as("%s: batches created, against the shards that recorded one", why)
-                .isEqualTo(shards.stream().filter(sh -> sh.batchId() != null).count());
+                .isEqualTo(shards.stream().filter(sh -> sh.batch().batchId() != null).count());
     }
 
     @Override

@@ -275,8 +275,8 @@ final class BedrockSim implements Sim {
                 .as("%s: jobs created, against the shards that ran as one", why)
                 .isEqualTo(
                         shards.stream()
-                                .filter(sh -> sh.batchId() != null)
-                                .filter(sh -> sh.runMode() != RunMode.ON_DEMAND)
+                                .filter(sh -> sh.batch().batchId() != null)
+                                .filter(sh -> sh.batch().runMode() != RunMode.ON_DEMAND)
                                 .count());
     }
 

@@ -351,8 +351,9 @@ class FaultInjectionTest {
         jobIds.forEach(id -> shards.addAll(jobs.shards(id)));
         Map<String, List<String>> byBatch = new java.util.TreeMap<>();
         for (var shard : shards) {
-            if (shard.batchId() != null) {
-                byBatch.computeIfAbsent(shard.batchId(), b -> new ArrayList<>()).add(shard.id());
+            if (shard.batch().batchId() != null) {
+                byBatch.computeIfAbsent(shard.batch().batchId(), b -> new ArrayList<>())
+                        .add(shard.id());
             }
         }
         assertThat(byBatch)
@@ -468,17 +469,17 @@ class FaultInjectionTest {
             // the first batch runs to its end at the provider; the store still says it is running
             for (int i = 0;
                     i < 5
-                            && provider.retrieve(shards.get(0).batchId()).state()
+                            && provider.retrieve(shards.get(0).batch().batchId()).state()
                                     != dev.batchlane.core.provider.BatchState.COMPLETED;
                     i++) {}
-            assertThat(sim.batch(shards.get(0).batchId()).orElseThrow().status().wire())
+            assertThat(sim.batch(shards.get(0).batch().batchId()).orElseThrow().status().wire())
                     .isEqualTo("completed");
 
             var result = lane.cancel.cancel(jobId);
 
             assertThat(result.batchesCancelled()).isEqualTo(2);
             for (var shard : shards.subList(1, 3)) {
-                assertThat(sim.batch(shard.batchId()).orElseThrow().status().wire())
+                assertThat(sim.batch(shard.batch().batchId()).orElseThrow().status().wire())
                         .as(shard.id())
                         .isIn("cancelling", "cancelled");
             }
@@ -614,7 +615,8 @@ class FaultInjectionTest {
             assertThat(sim.uploadCount()).as("uploads by ingest").isZero();
             assertThat(jobs.shards(result.jobId()))
                     .hasSize(4)
-                    .allSatisfy(s -> assertThat(s.dueAt()).as("due for poll").isNotNull());
+                    .allSatisfy(
+                            s -> assertThat(s.timeline().dueAt()).as("due for poll").isNotNull());
             assertThat(jobs.job(result.jobId()).orElseThrow().status())
                     .isEqualTo(JobStatus.RUNNING);
             assertThat(jobs.ingestProgress(result.jobId()).orElseThrow().handedToPoll())

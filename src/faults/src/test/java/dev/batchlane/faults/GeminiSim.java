@@ -124,7 +124,7 @@ final class GeminiSim implements Sim {
                                 assertThat(n).as("%s: batches named %s", why, name).isEqualTo(1));
         assertThat(perName.size())
                 .as("%s: every shard's batch", why)
-                .isEqualTo(shards.stream().filter(sh -> sh.batchId() != null).count());
+                .isEqualTo(shards.stream().filter(sh -> sh.batch().batchId() != null).count());
     }
 
     @Override

@@ -216,7 +216,7 @@ class OpenAiSim implements Sim {
                                         .isEqualTo(1));
         assertThat(perShard.size())
                 .as("%s: every shard's batch", why)
-                .isEqualTo(shards.stream().filter(sh -> sh.batchId() != null).count());
+                .isEqualTo(shards.stream().filter(sh -> sh.batch().batchId() != null).count());
     }
 
     @Override

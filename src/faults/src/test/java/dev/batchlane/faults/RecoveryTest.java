@@ -132,7 +132,9 @@ class RecoveryTest {
             assertThat(after.status())
                     .as("still ENDED, for the retry")
                     .isEqualTo(ShardStatus.ENDED);
-            assertThat(after.claimedAt()).as("the failed invocation gave its claim back").isNull();
+            assertThat(after.timeline().claimedAt())
+                    .as("the failed invocation gave its claim back")
+                    .isNull();
             assertThat(lane.complete.complete(jobId, index).outcome())
                     .isEqualTo(CompleteService.Step.JOINED);
             assertThat(jobs.job(jobId).orElseThrow().status()).isEqualTo(JobStatus.COMPLETED);
@@ -166,8 +168,8 @@ class RecoveryTest {
             clock.advance(Duration.ofMinutes(5));
             lane.poll.pollDue();
             assertThat(endedRecords(pump.drain(1000))).as("not taken from a live claim").isEmpty();
-            assertThat(jobs.shard(jobId, index).orElseThrow().claimedAt())
-                    .isEqualTo(claimed.claimedAt());
+            assertThat(jobs.shard(jobId, index).orElseThrow().timeline().claimedAt())
+                    .isEqualTo(claimed.timeline().claimedAt());
 
             // That invocation died: once its lease is over, poll hands the shard to complete again.
             clock.advance(Shard.COMPLETE_LEASE);
@@ -254,7 +256,7 @@ class RecoveryTest {
             String jobId = first.ingest.ingest(ref).jobId();
             Map<String, String> staged = new HashMap<>();
             for (Shard s : jobs.shards(jobId)) {
-                staged.put(s.stagingKey(), text(s.stagingKey()));
+                staged.put(s.input().stagingKey(), text(s.input().stagingKey()));
             }
             // The twin delivery read "no job yet" before the first created it, and its pass then
             // fails.

@@ -103,7 +103,9 @@ class StuckWorkTest {
             assertThat(jobs.stuckShards(jobId)).containsOnlyKeys("00001");
             assertThat(jobs.stuckShards(jobId).get("00001")).contains("still validating");
             assertThat(stuckCount).hasValue(1);
-            assertThat(jobs.shard(jobId, 1).orElseThrow().dueAt()).as("still followed").isNotNull();
+            assertThat(jobs.shard(jobId, 1).orElseThrow().timeline().dueAt())
+                    .as("still followed")
+                    .isNotNull();
 
             // The batch ends, but no complete ever runs for it.
             sim.setStepDuration(Duration.ZERO);
@@ -166,7 +168,7 @@ class StuckWorkTest {
             assertThat(jobs.shard(jobId, 7).orElseThrow().status())
                     .as("reconciled, not flagged")
                     .isEqualTo(ShardStatus.SUBMITTED);
-            assertThat(jobs.shard(jobId, 7).orElseThrow().batchId()).isEqualTo(made);
+            assertThat(jobs.shard(jobId, 7).orElseThrow().batch().batchId()).isEqualTo(made);
             assertThat(sim.batches()).as("no second batch").hasSize(batchesBefore);
             assertThat(jobs.stuckShards(jobId)).doesNotContainKey("00007");
             s3.close();

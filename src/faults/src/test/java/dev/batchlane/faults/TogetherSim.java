@@ -43,6 +43,6 @@ final class TogetherSim extends OpenAiSim {
         assertThat(sim.liveFileIds()).as("%s: files left at the provider", why).isEmpty();
         assertThat(chargedBatches().size())
                 .as("%s: batches created, against the shards that recorded one", why)
-                .isEqualTo(shards.stream().filter(sh -> sh.batchId() != null).count());
+                .isEqualTo(shards.stream().filter(sh -> sh.batch().batchId() != null).count());
     }
 }

@@ -18,10 +18,13 @@ import static dev.batchlane.aws.dynamo.TableSetup.SK;
 
 import dev.batchlane.core.job.BatchCounts;
 import dev.batchlane.core.job.CreationAttempt;
+import dev.batchlane.core.job.ProviderBatch;
 import dev.batchlane.core.job.QueueWait;
 import dev.batchlane.core.job.Shard;
+import dev.batchlane.core.job.ShardInput;
 import dev.batchlane.core.job.ShardResult;
 import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.job.ShardTimeline;
 import dev.batchlane.core.job.ShardTrouble;
 import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.RunMode;
@@ -46,34 +49,34 @@ final class ShardItemCodec {
         m.put("shardIndex", n(sh.index()));
         m.put("status", s(sh.status().name()));
         putS(m, "provider", sh.provider());
-        putS(m, "stagingKey", sh.stagingKey());
-        m.put("requestCount", n(sh.requestCount()));
-        m.put("bytes", n(sh.bytes()));
-        putS(m, "batchId", sh.batchId());
-        putS(m, "inputFileId", sh.inputFileId());
-        putS(m, "outputFileId", sh.outputFileId());
-        putS(m, "errorFileId", sh.errorFileId());
-        putS(m, "providerStatus", sh.providerStatus());
-        if (sh.batchState() != null) {
-            m.put("batchState", s(sh.batchState().name()));
+        putS(m, "stagingKey", sh.input().stagingKey());
+        m.put("requestCount", n(sh.input().requestCount()));
+        m.put("bytes", n(sh.input().bytes()));
+        putS(m, "batchId", sh.batch().batchId());
+        putS(m, "inputFileId", sh.batch().inputFileId());
+        putS(m, "outputFileId", sh.batch().outputFileId());
+        putS(m, "errorFileId", sh.batch().errorFileId());
+        putS(m, "providerStatus", sh.batch().providerStatus());
+        if (sh.batch().batchState() != null) {
+            m.put("batchState", s(sh.batch().batchState().name()));
         }
-        m.put("runMode", s(sh.runMode().name()));
-        m.put("countTotal", n(sh.providerCounts().total()));
-        m.put("countCompleted", n(sh.providerCounts().completed()));
-        m.put("countFailed", n(sh.providerCounts().failed()));
-        putS(m, "batchError", sh.batchError());
-        m.put("pollCount", n(sh.pollCount()));
-        if (sh.dueAt() != null) {
+        m.put("runMode", s(sh.batch().runMode().name()));
+        m.put("countTotal", n(sh.batch().providerCounts().total()));
+        m.put("countCompleted", n(sh.batch().providerCounts().completed()));
+        m.put("countFailed", n(sh.batch().providerCounts().failed()));
+        putS(m, "batchError", sh.batch().batchError());
+        m.put("pollCount", n(sh.batch().pollCount()));
+        if (sh.timeline().dueAt() != null) {
             // Present only while poll should look at the shard: that is what keeps the index
             // sparse.
             m.put(DUE_GROUP, s(DUE_PARTITION));
-            m.put(DUE_AT, n(sh.dueAt().toEpochMilli()));
+            m.put(DUE_AT, n(sh.timeline().dueAt().toEpochMilli()));
         }
-        putT(m, "submittedAt", sh.submittedAt());
-        putT(m, "endedAt", sh.endedAt());
-        putT(m, "completedAt", sh.completedAt());
-        if (sh.completedAt() != null) {
-            m.put(TableSetup.TTL, n(sh.completedAt().plus(RETENTION).getEpochSecond()));
+        putT(m, "submittedAt", sh.timeline().submittedAt());
+        putT(m, "endedAt", sh.timeline().endedAt());
+        putT(m, "completedAt", sh.timeline().completedAt());
+        if (sh.timeline().completedAt() != null) {
+            m.put(TableSetup.TTL, n(sh.timeline().completedAt().plus(RETENTION).getEpochSecond()));
         }
         ShardResult r = sh.result();
         if (r != null) {
@@ -102,9 +105,9 @@ final class ShardItemCodec {
             putS(m, "stuck", t.stuck());
             putT(m, "troubleSince", t.since());
         }
-        putT(m, "claimedAt", sh.claimedAt());
-        if (sh.inputTokens() > 0) {
-            m.put("inputTokens", n(sh.inputTokens()));
+        putT(m, "claimedAt", sh.timeline().claimedAt());
+        if (sh.input().inputTokens() > 0) {
+            m.put("inputTokens", n(sh.input().inputTokens()));
         }
         if (sh.attempt() != null) {
             // A creating call that may have taken effect: whoever takes the shard next looks for it
@@ -183,18 +186,19 @@ final class ShardItemCodec {
                                 num(m, "resFinalFailures"),
                                 usageByModel(str(m, "usageByModel")))
                         : null;
-        return Shard.builder(str(m, "jobId"), (int) num(m, "shardIndex"))
-                .status(ShardStatus.valueOf(str(m, "status")))
-                .provider(str(m, "provider"))
-                .stagingKey(str(m, "stagingKey"))
-                .requestCount(num(m, "requestCount"))
-                .bytes(num(m, "bytes"))
-                .batchId(str(m, "batchId"))
-                .inputFileId(str(m, "inputFileId"))
-                .outputFileId(str(m, "outputFileId"))
-                .errorFileId(str(m, "errorFileId"))
-                .providerStatus(str(m, "providerStatus"))
-                .batchState(
+        ShardStatus status = ShardStatus.valueOf(str(m, "status"));
+        ProviderBatch batch =
+                new ProviderBatch(
+                        str(m, "batchId"),
+                        str(m, "inputFileId"),
+                        str(m, "outputFileId"),
+                        str(m, "errorFileId"),
+                        str(m, "providerStatus"),
+                        new BatchCounts(
+                                num(m, "countTotal"),
+                                num(m, "countCompleted"),
+                                num(m, "countFailed")),
+                        str(m, "batchError"),
                         // runMode is written on every item since both fields exist: an item
                         // without it is older, and only the provider's word says its state.
                         m.containsKey("runMode")
@@ -202,25 +206,31 @@ final class ShardItemCodec {
                                         ? BatchState.valueOf(str(m, "batchState"))
                                         : null)
                                 : LegacyShardItem.batchState(
-                                        ShardStatus.valueOf(str(m, "status")),
+                                        status,
                                         str(m, "providerStatus"),
                                         str(m, "batchError"),
-                                        m.containsKey("endedAt")))
-                .runMode(
+                                        m.containsKey("endedAt")),
                         m.containsKey("runMode")
                                 ? RunMode.valueOf(str(m, "runMode"))
-                                : LegacyShardItem.runMode(str(m, "providerStatus")))
-                .providerCounts(
-                        new BatchCounts(
-                                num(m, "countTotal"),
-                                num(m, "countCompleted"),
-                                num(m, "countFailed")))
-                .batchError(str(m, "batchError"))
-                .pollCount((int) num(m, "pollCount"))
-                .dueAt(time(m, DUE_AT))
-                .submittedAt(time(m, "submittedAt"))
-                .endedAt(time(m, "endedAt"))
-                .completedAt(time(m, "completedAt"))
+                                : LegacyShardItem.runMode(str(m, "providerStatus")),
+                        (int) num(m, "pollCount"));
+        return Shard.builder(str(m, "jobId"), (int) num(m, "shardIndex"))
+                .status(status)
+                .provider(str(m, "provider"))
+                .input(
+                        new ShardInput(
+                                str(m, "stagingKey"),
+                                num(m, "requestCount"),
+                                num(m, "bytes"),
+                                num(m, "inputTokens")))
+                .batch(batch)
+                .timeline(
+                        new ShardTimeline(
+                                time(m, DUE_AT),
+                                time(m, "submittedAt"),
+                                time(m, "endedAt"),
+                                time(m, "completedAt"),
+                                time(m, "claimedAt")))
                 .result(result)
                 .version(num(m, "version"))
                 .depth((int) num(m, "depth"))
@@ -232,8 +242,6 @@ final class ShardItemCodec {
                                         str(m, "stuck"),
                                         time(m, "troubleSince"))
                                 : null)
-                .claimedAt(time(m, "claimedAt"))
-                .inputTokens(num(m, "inputTokens"))
                 .attempt(
                         m.containsKey("attemptStep")
                                 ? new CreationAttempt(

@@ -115,7 +115,7 @@ public final class CancelService {
                 }
                 case SUBMITTED -> {
                     try {
-                        providers.get(shard.provider()).cancel(shard.batchId());
+                        providers.get(shard.provider()).cancel(shard.batch().batchId());
                         cancelled++;
                     } catch (ProviderException e) {
                         // One shard's refusal never stops the others: a batch that just ended
@@ -132,7 +132,7 @@ public final class CancelService {
                                         + " the other shards are cancelled all the same, poll retries this one while it runs",
                                 jobId,
                                 Shard.partName(shard.index()),
-                                shard.batchId(),
+                                shard.batch().batchId(),
                                 e.statusCode(),
                                 e.code(),
                                 e.getMessage());

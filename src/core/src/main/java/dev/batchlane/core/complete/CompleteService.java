@@ -118,7 +118,7 @@ public final class CompleteService {
                     "job {0} shard {1}: being completed by the invocation that claimed it at {2}",
                     jobId,
                     Shard.partName(index),
-                    shard.claimedAt());
+                    shard.timeline().claimedAt());
             return new Completion(jobId, index, Step.CLAIMED_ELSEWHERE, false);
         }
         Optional<Shard> claimed = store.updateShard(shard, shard.claimed(now));
@@ -252,7 +252,7 @@ public final class CompleteService {
                     claimed.jobId(),
                     Shard.partName(claimed.index()),
                     e.getClass().getSimpleName(),
-                    claimed.claimedAt().plus(Shard.COMPLETE_LEASE));
+                    claimed.timeline().claimedAt().plus(Shard.COMPLETE_LEASE));
         }
     }
 

@@ -309,7 +309,7 @@ public record Manifest(
             finalFailures += r.finalFailures();
             usage = usage.plus(r.usage());
             Map<String, Usage> shardByModel = r.usageByModel(job.model());
-            boolean onDemand = s.runMode() == RunMode.ON_DEMAND;
+            boolean onDemand = s.batch().runMode() == RunMode.ON_DEMAND;
             Map<String, Usage> billed = onDemand ? onDemandByModel : usageByModel;
             shardByModel.forEach((m, u) -> billed.merge(m, u, Usage::plus));
             parts.add(r.partKey());
@@ -317,13 +317,13 @@ public record Manifest(
             entries.add(
                     new ShardEntry(
                             Shard.partName(s.index()),
-                            s.batchId(),
-                            s.inputFileId(),
-                            s.outputFileId(),
-                            s.errorFileId(),
-                            s.providerStatus(),
-                            s.batchError(),
-                            s.requestCount(),
+                            s.batch().batchId(),
+                            s.batch().inputFileId(),
+                            s.batch().outputFileId(),
+                            s.batch().errorFileId(),
+                            s.batch().providerStatus(),
+                            s.batch().batchError(),
+                            s.input().requestCount(),
                             r.succeeded(),
                             r.failed(),
                             r.expired(),
@@ -345,12 +345,14 @@ public record Manifest(
             if (s.queueWait().waited().compareTo(longestWait) > 0) {
                 longestWait = s.queueWait().waited();
             }
-            if (s.endedAt() != null && (lastEnded == null || s.endedAt().isAfter(lastEnded))) {
-                lastEnded = s.endedAt();
+            if (s.timeline().endedAt() != null
+                    && (lastEnded == null || s.timeline().endedAt().isAfter(lastEnded))) {
+                lastEnded = s.timeline().endedAt();
             }
-            if (s.completedAt() != null
-                    && (lastCompleted == null || s.completedAt().isAfter(lastCompleted))) {
-                lastCompleted = s.completedAt();
+            if (s.timeline().completedAt() != null
+                    && (lastCompleted == null
+                            || s.timeline().completedAt().isAfter(lastCompleted))) {
+                lastCompleted = s.timeline().completedAt();
             }
         }
         Timings timings =

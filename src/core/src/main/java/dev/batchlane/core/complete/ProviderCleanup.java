@@ -17,10 +17,13 @@ final class ProviderCleanup {
 
     void cleanup(List<Shard> shards) {
         for (Shard s : shards) {
-            if (s.batchId() != null || s.inputFileId() != null) {
+            if (s.batch().batchId() != null || s.batch().inputFileId() != null) {
                 providers
                         .get(s.provider())
-                        .cleanup(s.inputFileId(), s.outputFileId(), s.errorFileId());
+                        .cleanup(
+                                s.batch().inputFileId(),
+                                s.batch().outputFileId(),
+                                s.batch().errorFileId());
             }
         }
     }

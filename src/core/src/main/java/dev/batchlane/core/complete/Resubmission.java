@@ -41,7 +41,7 @@ final class Resubmission {
             if (selections.isEmpty()) {
                 return Map.of();
             }
-            try (InputStream staged = objects.open(shard.stagingKey())) {
+            try (InputStream staged = objects.open(shard.input().stagingKey())) {
                 Joiner.select(staged, idField, selections);
             }
             Map<String, Long> written = new LinkedHashMap<>();
@@ -73,11 +73,11 @@ final class Resubmission {
                         shard.depth() + 1,
                         now)
                 .withInputTokens(
-                        shard.requestCount() <= 0
+                        shard.input().requestCount() <= 0
                                 ? 0
                                 : Math.round(
-                                        (double) shard.inputTokens()
+                                        (double) shard.input().inputTokens()
                                                 * lines
-                                                / shard.requestCount()));
+                                                / shard.input().requestCount()));
     }
 }

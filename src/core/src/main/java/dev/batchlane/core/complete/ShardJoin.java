@@ -46,18 +46,18 @@ final class ShardJoin {
         String partKey = Keys.part(shard.jobId(), shard.index());
         try {
             Set<String> pending;
-            try (InputStream staged = objects.open(shard.stagingKey())) {
+            try (InputStream staged = objects.open(shard.input().stagingKey())) {
                 pending = Joiner.stagedIds(staged, idField);
             }
             BatchView view =
                     new BatchView(
-                            shard.batchId(),
-                            shard.batchState(),
-                            shard.providerStatus(),
-                            shard.providerCounts(),
-                            shard.outputFileId(),
-                            shard.errorFileId(),
-                            shard.batchError());
+                            shard.batch().batchId(),
+                            shard.batch().batchState(),
+                            shard.batch().providerStatus(),
+                            shard.batch().providerCounts(),
+                            shard.batch().outputFileId(),
+                            shard.batch().errorFileId(),
+                            shard.batch().batchError());
             Joiner.Joined joined;
             // Streamed to the bucket part by part: a 1 GB part of long answers never touches /tmp.
             try (ObjectStore.Upload part = objects.upload(partKey, "application/jsonl")) {
@@ -65,7 +65,7 @@ final class ShardJoin {
                         Joiner.join(
                                 pending,
                                 sink -> {
-                                    if (shard.batchId() != null) {
+                                    if (shard.batch().batchId() != null) {
                                         provider.streamResults(view, sink);
                                     }
                                 },
@@ -73,7 +73,7 @@ final class ShardJoin {
                                 mayResubmit(shard, job),
                                 part,
                                 partKey,
-                                shard.runMode() == RunMode.ON_DEMAND);
+                                shard.batch().runMode() == RunMode.ON_DEMAND);
                 part.complete();
             }
             String childKey = Keys.staging(shard.jobId(), shard.childIndex());
@@ -117,12 +117,13 @@ final class ShardJoin {
     }
 
     private static Joiner.Unanswered unanswered(Shard shard) {
-        if (shard.batchError() != null) {
-            return new Joiner.Unanswered(Outcome.FAILED, "batch_failed", shard.batchError());
+        if (shard.batch().batchError() != null) {
+            return new Joiner.Unanswered(
+                    Outcome.FAILED, "batch_failed", shard.batch().batchError());
         }
         // The adapter decided the batch's state from the provider's words when it ended; a shard
         // cancelled before it was sent ended CANCELLED without a batch.
-        BatchState state = shard.batchState();
+        BatchState state = shard.batch().batchState();
         if (state == BatchState.EXPIRED) {
             return new Joiner.Unanswered(
                     Outcome.EXPIRED,
@@ -137,7 +138,7 @@ final class ShardJoin {
         }
         // The batch ended and says it is done, yet this request has no line. The provider's counts
         // decide whether it was run: only requests they show as never processed are sent again.
-        var c = shard.providerCounts();
+        var c = shard.batch().providerCounts();
         long notProcessed = c == null ? 0 : Math.max(0, c.total() - c.completed() - c.failed());
         return new Joiner.Unanswered(
                 Outcome.MISSING,

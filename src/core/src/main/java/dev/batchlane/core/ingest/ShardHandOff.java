@@ -50,7 +50,7 @@ final class ShardHandOff {
         // Once the admission budget refuses a shard, the later ones of its pool wait behind it.
         Set<String> blockedPools = new HashSet<>();
         for (Shard shard : shards) {
-            if (shard.status() != ShardStatus.STAGED || shard.dueAt() != null) {
+            if (shard.status() != ShardStatus.STAGED || shard.timeline().dueAt() != null) {
                 continue;
             }
             if (deadline.allows(clock, submitMargin)) {

@@ -2,60 +2,39 @@ package dev.batchlane.core.job;
 
 import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
-import dev.batchlane.core.provider.RunMode;
 import dev.batchlane.core.provider.Submission;
 import java.time.Instant;
 import java.util.Objects;
 
 /**
- * One provider batch of a job. {@code version} is the optimistic-lock counter every conditional
- * write checks; {@code dueAt} is non-null only while poll should look at the shard, which keeps the
- * due-index sparse. {@code depth} is 0 for a shard cut from the input and n for the n-th
- * resubmission of requests that failed for a passing reason. {@code trouble} is what poll last
- * found wrong with the shard (null while it is healthy; any forward step clears it), kept on the
- * shard item itself so a job with many troubled shards never grows one unbounded item. {@code
- * claimedAt} is when a complete invocation claimed the shard (null when none holds it): see {@link
- * #COMPLETE_LEASE}. {@code inputTokens} is ingest's estimate of what the shard enqueues at the
- * provider (the admission budget counts it); {@code attempt} is a creating call that may have taken
- * effect and is looked for before any new one; {@code queueWait} is how long the shard waited for
- * the provider's queue. {@code batchState} is what the adapter last decided the batch's state is
- * (null before there is a batch) and {@code runMode} how its requests run; the lane decides on
- * these, while {@code providerStatus}, the provider's own word, is kept for people.
+ * One provider batch of a job. Its fields come in groups: {@link ShardInput}, the requests ingest
+ * staged for it; {@link ProviderBatch}, the provider's batch as last seen; {@link ShardTimeline},
+ * when things happen to it (among them {@code dueAt}, non-null only while poll should look at the
+ * shard). {@code version} is the optimistic-lock counter every conditional write checks. {@code
+ * depth} is 0 for a shard cut from the input and n for the n-th resubmission of requests that
+ * failed for a passing reason. {@code trouble} is what poll last found wrong with the shard (null
+ * while it is healthy; any forward step clears it), kept on the shard item itself so a job with
+ * many troubled shards never grows one unbounded item. {@code attempt} is a creating call that may
+ * have taken effect and is looked for before any new one; {@code queueWait} is how long the shard
+ * waited for the provider's queue.
  *
  * <p>A shard changes through its named transitions ({@link #submitted}, {@link #ended}, …); one is
- * made with {@link #staged} or, naming every component, {@link #builder(String, int)}. With
- * twenty-nine components, a positional constructor call is never the readable way.
+ * made with {@link #staged} or, naming each component, {@link #builder(String, int)}.
  */
 public record Shard(
         String jobId,
         int index,
         ShardStatus status,
         String provider,
-        String stagingKey,
-        long requestCount,
-        long bytes,
-        String batchId,
-        String inputFileId,
-        String outputFileId,
-        String errorFileId,
-        String providerStatus,
-        BatchCounts providerCounts,
-        String batchError,
-        int pollCount,
-        Instant dueAt,
-        Instant submittedAt,
-        Instant endedAt,
-        Instant completedAt,
+        ShardInput input,
+        ProviderBatch batch,
+        ShardTimeline timeline,
         ShardResult result,
         long version,
         int depth,
         ShardTrouble trouble,
-        Instant claimedAt,
-        long inputTokens,
         CreationAttempt attempt,
-        QueueWait queueWait,
-        BatchState batchState,
-        RunMode runMode) {
+        QueueWait queueWait) {
 
     /**
      * Child shards are numbered apart from input shards: the n-th resubmission of shard i is i + n
@@ -73,15 +52,10 @@ public record Shard(
     public Shard {
         Objects.requireNonNull(jobId, "jobId");
         Objects.requireNonNull(status, "status");
-        if (providerCounts == null) {
-            providerCounts = BatchCounts.NONE;
-        }
-        if (queueWait == null) {
-            queueWait = QueueWait.NONE;
-        }
-        if (runMode == null) {
-            runMode = RunMode.BATCH;
-        }
+        input = Objects.requireNonNullElse(input, ShardInput.NONE);
+        batch = Objects.requireNonNullElse(batch, ProviderBatch.NONE);
+        timeline = Objects.requireNonNullElse(timeline, ShardTimeline.NONE);
+        queueWait = Objects.requireNonNullElse(queueWait, QueueWait.NONE);
     }
 
     public static Shard staged(
@@ -105,11 +79,9 @@ public record Shard(
             Instant dueAt) {
         return builder(jobId, index)
                 .provider(provider)
-                .stagingKey(stagingKey)
-                .requestCount(requestCount)
-                .bytes(bytes)
+                .input(new ShardInput(stagingKey, requestCount, bytes, 0))
                 .depth(depth)
-                .dueAt(dueAt)
+                .timeline(ShardTimeline.NONE.withDueAt(dueAt))
                 .build();
     }
 
@@ -117,9 +89,7 @@ public record Shard(
      * The same shard with ingest's estimate of the input tokens it will enqueue at the provider.
      */
     public Shard withInputTokens(long tokens) {
-        Builder b = toBuilder();
-        b.inputTokens = tokens;
-        return b.build();
+        return toBuilder().input(input.withInputTokens(tokens)).build();
     }
 
     /**
@@ -127,9 +97,7 @@ public record Shard(
      * CreationAttempt}.
      */
     public Shard withAttempt(CreationAttempt next) {
-        Builder b = toBuilder();
-        b.attempt = next;
-        return b.build();
+        return toBuilder().attempt(next).build();
     }
 
     /**
@@ -137,9 +105,11 @@ public record Shard(
      * any) is kept, so the next submission reuses it.
      */
     public Shard waiting(String why, Instant now, Instant due) {
-        Builder b = toBuilder().status(ShardStatus.STAGED).dueAt(due);
-        b.queueWait = queueWait.heldBack(now, why);
-        return b.build();
+        return toBuilder()
+                .status(ShardStatus.STAGED)
+                .timeline(timeline.withDueAt(due))
+                .queueWait(queueWait.heldBack(now, why))
+                .build();
     }
 
     /**
@@ -147,15 +117,12 @@ public record Shard(
      * is forgotten, the input file kept, and the shard waits to be submitted again.
      */
     public Shard requeued(String why, Instant now, Instant due) {
-        Builder b = toBuilder().status(ShardStatus.STAGED).dueAt(due);
-        b.batchId = null;
-        b.batchState = null;
-        b.runMode = RunMode.BATCH;
-        b.providerStatus = why;
-        b.submittedAt = null;
-        b.pollCount = 0;
-        b.queueWait = queueWait.heldBack(now, why);
-        return b.build();
+        return toBuilder()
+                .status(ShardStatus.STAGED)
+                .batch(batch.requeued(why))
+                .timeline(timeline.withDueAt(due).withSubmittedAt(null))
+                .queueWait(queueWait.heldBack(now, why))
+                .build();
     }
 
     /**
@@ -179,13 +146,11 @@ public record Shard(
     }
 
     public Shard withDue(Instant due) {
-        return toBuilder().dueAt(due).build();
+        return toBuilder().timeline(timeline.withDueAt(due)).build();
     }
 
     public Shard withInputFile(String inputFileId) {
-        Builder b = toBuilder();
-        b.inputFileId = inputFileId;
-        return b.build();
+        return toBuilder().batch(batch.withInputFile(inputFileId)).build();
     }
 
     public Shard withVersion(long nextVersion) {
@@ -194,32 +159,25 @@ public record Shard(
 
     /** Taken by the provider as {@code s}; poll follows it from {@code dueAt}. */
     public Shard submitted(Submission s, Instant now, Instant dueAt) {
-        Builder b = toBuilder().status(ShardStatus.SUBMITTED).dueAt(dueAt);
-        b.batchId = s.batchId();
-        b.inputFileId = s.inputFileId();
-        b.providerStatus = s.providerStatus();
-        b.batchState = s.state();
-        b.runMode = s.runMode();
-        b.pollCount = 0;
-        b.submittedAt = now;
-        // A new batch has not ended: an endedAt left from an earlier batch would read as an
-        // interrupted re-drive.
-        b.endedAt = null;
-        b.trouble = null;
-        b.attempt = null;
-        b.queueWait = queueWait.ended(now);
-        return b.build();
+        return toBuilder()
+                .status(ShardStatus.SUBMITTED)
+                .batch(batch.submitted(s))
+                // A new batch has not ended: an endedAt left from an earlier batch would read as an
+                // interrupted re-drive.
+                .timeline(timeline.withDueAt(dueAt).withSubmittedAt(now).withEndedAt(null))
+                .trouble(null)
+                .attempt(null)
+                .queueWait(queueWait.ended(now))
+                .build();
     }
 
     /** Still running as {@code view} says; due again at {@code dueAt}. */
     public Shard polled(BatchView view, Instant dueAt) {
-        Builder b = toBuilder().dueAt(dueAt);
-        b.providerStatus = view.providerStatus();
-        b.batchState = view.state();
-        b.providerCounts = view.counts();
-        b.pollCount = pollCount + 1;
-        b.trouble = null;
-        return b.build();
+        return toBuilder()
+                .batch(batch.polled(view))
+                .timeline(timeline.withDueAt(dueAt))
+                .trouble(null)
+                .build();
     }
 
     /** Its batch ended as {@code view} says (a terminal state). */
@@ -248,35 +206,30 @@ public record Shard(
             String batchError,
             Instant now) {
         Objects.requireNonNull(state, "state");
-        Builder b = toBuilder().status(ShardStatus.ENDED).dueAt(null);
-        b.batchState = state;
-        b.providerStatus = providerStatus;
-        b.providerCounts = counts;
-        b.outputFileId = outputFileId;
-        b.errorFileId = errorFileId;
-        b.batchError = batchError;
-        b.pollCount = pollCount + 1;
-        b.endedAt = now;
-        b.trouble = null;
-        b.attempt = null;
-        b.queueWait = queueWait.ended(now);
-        return b.build();
+        ProviderBatch end =
+                batch.ended(state, providerStatus, counts, outputFileId, errorFileId, batchError);
+        return toBuilder()
+                .status(ShardStatus.ENDED)
+                .batch(end)
+                .timeline(timeline.withDueAt(null).withEndedAt(now))
+                .trouble(null)
+                .attempt(null)
+                .queueWait(queueWait.ended(now))
+                .build();
     }
 
     public Shard completed(ShardResult result, Instant now) {
-        Builder b = toBuilder().status(ShardStatus.COMPLETED).dueAt(null);
-        b.result = result;
-        b.completedAt = now;
-        b.trouble = null;
-        b.claimedAt = null;
-        return b.build();
+        return toBuilder()
+                .status(ShardStatus.COMPLETED)
+                .timeline(timeline.withDueAt(null).withCompletedAt(now).withClaimedAt(null))
+                .result(result)
+                .trouble(null)
+                .build();
     }
 
     /** This shard with {@code trouble} recorded (null clears it); nothing else changes. */
     public Shard withTrouble(ShardTrouble next) {
-        Builder b = toBuilder();
-        b.trouble = next;
-        return b.build();
+        return toBuilder().trouble(next).build();
     }
 
     /**
@@ -284,9 +237,9 @@ public record Shard(
      * over.
      */
     public Shard claimed(Instant now) {
-        Builder b = toBuilder().dueAt(now.plus(COMPLETE_LEASE));
-        b.claimedAt = now;
-        return b.build();
+        return toBuilder()
+                .timeline(timeline.withDueAt(now.plus(COMPLETE_LEASE)).withClaimedAt(now))
+                .build();
     }
 
     /**
@@ -294,9 +247,7 @@ public record Shard(
      * at once.
      */
     public Shard released() {
-        Builder b = toBuilder();
-        b.claimedAt = null;
-        return b.build();
+        return toBuilder().timeline(timeline.withClaimedAt(null)).build();
     }
 
     /**
@@ -304,6 +255,7 @@ public record Shard(
      * {@code now}.
      */
     public boolean claimLive(Instant now) {
+        Instant claimedAt = timeline.claimedAt();
         return claimedAt != null && claimedAt.plus(COMPLETE_LEASE).isAfter(now);
     }
 
@@ -314,9 +266,10 @@ public record Shard(
      * endedAt}) and due at once, so the next poll finishes the move.
      */
     public Shard redriving(Instant now) {
-        Builder b = toBuilder().status(ShardStatus.SUBMITTED).dueAt(now);
-        b.claimedAt = null;
-        return b.build();
+        return toBuilder()
+                .status(ShardStatus.SUBMITTED)
+                .timeline(timeline.withDueAt(now).withClaimedAt(null))
+                .build();
     }
 
     /**
@@ -324,7 +277,7 @@ public record Shard(
      * complete fails again.
      */
     public Shard redriven(Instant dueAgain) {
-        return toBuilder().status(ShardStatus.ENDED).dueAt(dueAgain).build();
+        return toBuilder().status(ShardStatus.ENDED).timeline(timeline.withDueAt(dueAgain)).build();
     }
 
     /**
@@ -332,7 +285,7 @@ public record Shard(
      * writes.
      */
     public boolean redriveInterrupted() {
-        return status == ShardStatus.SUBMITTED && endedAt != null;
+        return status == ShardStatus.SUBMITTED && timeline.endedAt() != null;
     }
 
     /** A STAGED shard with nothing else set; name each component that differs. */
@@ -354,31 +307,15 @@ public record Shard(
         private final int index;
         private ShardStatus status = ShardStatus.STAGED;
         private String provider;
-        private String stagingKey;
-        private long requestCount;
-        private long bytes;
-        private String batchId;
-        private String inputFileId;
-        private String outputFileId;
-        private String errorFileId;
-        private String providerStatus;
-        private BatchCounts providerCounts = BatchCounts.NONE;
-        private String batchError;
-        private int pollCount;
-        private Instant dueAt;
-        private Instant submittedAt;
-        private Instant endedAt;
-        private Instant completedAt;
+        private ShardInput input = ShardInput.NONE;
+        private ProviderBatch batch = ProviderBatch.NONE;
+        private ShardTimeline timeline = ShardTimeline.NONE;
         private ShardResult result;
         private long version;
         private int depth;
         private ShardTrouble trouble;
-        private Instant claimedAt;
-        private long inputTokens;
         private CreationAttempt attempt;
         private QueueWait queueWait = QueueWait.NONE;
-        private BatchState batchState;
-        private RunMode runMode = RunMode.BATCH;
 
         private Builder(String jobId, int index) {
             this.jobId = jobId;
@@ -386,35 +323,18 @@ public record Shard(
         }
 
         private Builder(Shard s) {
-            jobId = s.jobId;
-            index = s.index;
+            this(s.jobId, s.index);
             status = s.status;
             provider = s.provider;
-            stagingKey = s.stagingKey;
-            requestCount = s.requestCount;
-            bytes = s.bytes;
-            batchId = s.batchId;
-            inputFileId = s.inputFileId;
-            outputFileId = s.outputFileId;
-            errorFileId = s.errorFileId;
-            providerStatus = s.providerStatus;
-            providerCounts = s.providerCounts;
-            batchError = s.batchError;
-            pollCount = s.pollCount;
-            dueAt = s.dueAt;
-            submittedAt = s.submittedAt;
-            endedAt = s.endedAt;
-            completedAt = s.completedAt;
+            input = s.input;
+            batch = s.batch;
+            timeline = s.timeline;
             result = s.result;
             version = s.version;
             depth = s.depth;
             trouble = s.trouble;
-            claimedAt = s.claimedAt;
-            inputTokens = s.inputTokens;
             attempt = s.attempt;
             queueWait = s.queueWait;
-            batchState = s.batchState;
-            runMode = s.runMode;
         }
 
         public Builder status(ShardStatus v) {
@@ -427,78 +347,18 @@ public record Shard(
             return this;
         }
 
-        public Builder stagingKey(String v) {
-            stagingKey = v;
+        public Builder input(ShardInput v) {
+            input = v;
             return this;
         }
 
-        public Builder requestCount(long v) {
-            requestCount = v;
+        public Builder batch(ProviderBatch v) {
+            batch = v;
             return this;
         }
 
-        public Builder bytes(long v) {
-            bytes = v;
-            return this;
-        }
-
-        public Builder batchId(String v) {
-            batchId = v;
-            return this;
-        }
-
-        public Builder inputFileId(String v) {
-            inputFileId = v;
-            return this;
-        }
-
-        public Builder outputFileId(String v) {
-            outputFileId = v;
-            return this;
-        }
-
-        public Builder errorFileId(String v) {
-            errorFileId = v;
-            return this;
-        }
-
-        public Builder providerStatus(String v) {
-            providerStatus = v;
-            return this;
-        }
-
-        public Builder providerCounts(BatchCounts v) {
-            providerCounts = v;
-            return this;
-        }
-
-        public Builder batchError(String v) {
-            batchError = v;
-            return this;
-        }
-
-        public Builder pollCount(int v) {
-            pollCount = v;
-            return this;
-        }
-
-        public Builder dueAt(Instant v) {
-            dueAt = v;
-            return this;
-        }
-
-        public Builder submittedAt(Instant v) {
-            submittedAt = v;
-            return this;
-        }
-
-        public Builder endedAt(Instant v) {
-            endedAt = v;
-            return this;
-        }
-
-        public Builder completedAt(Instant v) {
-            completedAt = v;
+        public Builder timeline(ShardTimeline v) {
+            timeline = v;
             return this;
         }
 
@@ -522,16 +382,6 @@ public record Shard(
             return this;
         }
 
-        public Builder claimedAt(Instant v) {
-            claimedAt = v;
-            return this;
-        }
-
-        public Builder inputTokens(long v) {
-            inputTokens = v;
-            return this;
-        }
-
         public Builder attempt(CreationAttempt v) {
             attempt = v;
             return this;
@@ -542,47 +392,10 @@ public record Shard(
             return this;
         }
 
-        public Builder batchState(BatchState v) {
-            batchState = v;
-            return this;
-        }
-
-        public Builder runMode(RunMode v) {
-            runMode = v;
-            return this;
-        }
-
         public Shard build() {
             return new Shard(
-                    jobId,
-                    index,
-                    status,
-                    provider,
-                    stagingKey,
-                    requestCount,
-                    bytes,
-                    batchId,
-                    inputFileId,
-                    outputFileId,
-                    errorFileId,
-                    providerStatus,
-                    providerCounts,
-                    batchError,
-                    pollCount,
-                    dueAt,
-                    submittedAt,
-                    endedAt,
-                    completedAt,
-                    result,
-                    version,
-                    depth,
-                    trouble,
-                    claimedAt,
-                    inputTokens,
-                    attempt,
-                    queueWait,
-                    batchState,
-                    runMode);
+                    jobId, index, status, provider, input, batch, timeline, result, version, depth,
+                    trouble, attempt, queueWait);
         }
     }
 }

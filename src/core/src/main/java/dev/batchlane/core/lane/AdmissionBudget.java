@@ -207,7 +207,8 @@ public final class AdmissionBudget {
     /** Whether the shard may be sent now, and if not, why (see {@link Verdict}). */
     public Verdict tryAdmit(Shard shard, Job job, Instant now) {
         Instant since = shard.queueWait().since() != null ? shard.queueWait().since() : now;
-        return tryAdmit(pool(shard, job), shard.id(), Math.max(0, shard.inputTokens()), now, since);
+        return tryAdmit(
+                pool(shard, job), shard.id(), Math.max(0, shard.input().inputTokens()), now, since);
     }
 
     /** {@link #tryAdmit} for a shard that starts waiting now, as true when admitted. */
@@ -274,7 +275,7 @@ public final class AdmissionBudget {
                 Math.min(
                         configured > 0 ? configured : Long.MAX_VALUE,
                         busy.statedLimit() != null ? busy.statedLimit() : Long.MAX_VALUE);
-        return limit != Long.MAX_VALUE && shard.inputTokens() > limit
+        return limit != Long.MAX_VALUE && shard.input().inputTokens() > limit
                 ? java.util.Optional.of(limit)
                 : java.util.Optional.empty();
     }
@@ -295,7 +296,7 @@ public final class AdmissionBudget {
     /** Why a shard that {@link #neverFits} ends, for its record and the people reading it. */
     public static String neverFitsReason(Shard shard, long limit) {
         return "exceeds_queue_limit: the shard holds about "
-                + shard.inputTokens()
+                + shard.input().inputTokens()
                 + " input tokens, over the provider's enqueued-token limit of "
                 + limit
                 + " for its model, so it can never be queued; cut the file into smaller shards"

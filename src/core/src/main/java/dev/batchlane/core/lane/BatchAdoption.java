@@ -56,9 +56,9 @@ final class BatchAdoption {
                 Shard.partName(staged.index()),
                 how,
                 s.batchId(),
-                staged.requestCount(),
+                staged.input().requestCount(),
                 submitted.queueWait().waited());
-        metrics.requestsSubmitted(staged.provider(), staged.requestCount());
+        metrics.requestsSubmitted(staged.provider(), staged.input().requestCount());
         cancelIfRequested(job.jobId(), staged.index(), provider, s.batchId());
         return SubmitOutcome.SUBMITTED;
     }

@@ -70,11 +70,11 @@ final class Reconciler {
                                             job.jobId(),
                                             a.shardName(),
                                             a.payload(),
-                                            staged.requestCount(),
+                                            staged.input().requestCount(),
                                             a.metadata(),
                                             pending.step(),
                                             pending.at(),
-                                            claimed.inputFileId(),
+                                            claimed.batch().inputFileId(),
                                             otherBatchIds(job.jobId(), staged.index()),
                                             pending.at().plus(settings.completeGrace()),
                                             id -> recordedElsewhere(staged, id)));
@@ -144,7 +144,7 @@ final class Reconciler {
                                 found.batchId(),
                                 found.inputFileId() != null
                                         ? found.inputFileId()
-                                        : claimed.inputFileId(),
+                                        : claimed.batch().inputFileId(),
                                 BatchState.PENDING,
                                 found.providerStatus());
                 return new Reconciled(
@@ -172,7 +172,7 @@ final class Reconciler {
                                     claimed,
                                     claimed.withAttempt(
                                             new CreationAttempt(
-                                                    claimed.inputFileId() == null
+                                                    claimed.batch().inputFileId() == null
                                                             ? CreationAttempt.Step.UPLOAD
                                                             : CreationAttempt.Step.CREATE,
                                                     clock.instant())));
@@ -203,8 +203,8 @@ final class Reconciler {
     /** The ids of the job's other batches, which a look-up must never take for this shard's. */
     private Set<String> otherBatchIds(String jobId, int index) {
         return store.shards(jobId).stream()
-                .filter(o -> o.index() != index && o.batchId() != null)
-                .map(Shard::batchId)
+                .filter(o -> o.index() != index && o.batch().batchId() != null)
+                .map(o -> o.batch().batchId())
                 .collect(java.util.stream.Collectors.toSet());
     }
 

@@ -168,7 +168,7 @@ final class Refusals {
                 cleared.ended(
                         BatchState.FAILED,
                         "rejected",
-                        claimed.providerCounts(),
+                        claimed.batch().providerCounts(),
                         null,
                         null,
                         "the provider refused the batch: " + e.getMessage(),
@@ -206,10 +206,10 @@ final class Refusals {
             why =
                     gone
                             ? "the staged shard "
-                                    + staged.stagingKey()
+                                    + staged.input().stagingKey()
                                     + " is gone (staging expired, or it was deleted), so it cannot be sent"
                             : "reading the staged shard "
-                                    + staged.stagingKey()
+                                    + staged.input().stagingKey()
                                     + " failed ("
                                     + a.read().failure()
                                     + ")";
@@ -235,7 +235,7 @@ final class Refusals {
                 cleared.ended(
                         BatchState.FAILED,
                         code,
-                        claimed.providerCounts(),
+                        claimed.batch().providerCounts(),
                         null,
                         null,
                         "not sent to the provider (" + code + "): " + why,
@@ -271,7 +271,7 @@ final class Refusals {
                 cleared.ended(
                         BatchState.FAILED,
                         "exceeds_queue_limit",
-                        cleared.providerCounts(),
+                        cleared.batch().providerCounts(),
                         null,
                         null,
                         why,

@@ -126,7 +126,7 @@ public final class ShardSubmitter {
         if (won.isEmpty()) {
             return SubmitOutcome.CLAIMED_ELSEWHERE;
         }
-        StagedRead read = new StagedRead(objects, staged.stagingKey());
+        StagedRead read = new StagedRead(objects, staged.input().stagingKey());
         Sending sending =
                 new Sending(
                         job,
@@ -134,7 +134,7 @@ public final class ShardSubmitter {
                         providers.get(staged.provider()),
                         read.payload(
                                 staged.jobId() + "-" + Shard.partName(staged.index()) + ".jsonl",
-                                staged.bytes()),
+                                staged.input().bytes()),
                         read);
         Shard claimed = won.get();
         try {
@@ -149,7 +149,7 @@ public final class ShardSubmitter {
             Submission s =
                     sending.provider()
                             .create(
-                                    claimed.inputFileId(),
+                                    claimed.batch().inputFileId(),
                                     sending.payload(),
                                     job.endpoint(),
                                     sending.metadata());
@@ -204,7 +204,7 @@ public final class ShardSubmitter {
             claim =
                     claim.withAttempt(
                             new CreationAttempt(
-                                    staged.inputFileId() == null
+                                    staged.batch().inputFileId() == null
                                             ? CreationAttempt.Step.UPLOAD
                                             : CreationAttempt.Step.CREATE,
                                     now));
@@ -218,7 +218,7 @@ public final class ShardSubmitter {
      * about to be attempted.
      */
     private Shard upload(Sending a, Shard claimed) {
-        if (claimed.inputFileId() != null) {
+        if (claimed.batch().inputFileId() != null) {
             return claimed;
         }
         String inputFileId = a.provider().upload(a.payload());

@@ -32,7 +32,7 @@ final class ShardWrites {
                         shard.ended(
                                 BatchState.CANCELLED,
                                 "cancelled",
-                                shard.providerCounts(),
+                                shard.batch().providerCounts(),
                                 null,
                                 null,
                                 null,

@@ -67,7 +67,7 @@ final class BatchFollower {
      * only reads, is followed as found.
      */
     private Optional<Shard> takeForStep(Shard found) {
-        if (found.runMode() != RunMode.ON_DEMAND) {
+        if (found.batch().runMode() != RunMode.ON_DEMAND) {
             return Optional.of(found);
         }
         return store.updateShard(
@@ -76,7 +76,7 @@ final class BatchFollower {
 
     private PollStep followTaken(Shard shard, PollCycle cycle) {
         BatchProvider provider = providers.get(shard.provider());
-        BatchView view = provider.retrieve(shard.batchId());
+        BatchView view = provider.retrieve(shard.batch().batchId());
         Instant now = clock.instant();
         if (!view.state().terminal()
                 && view.state() != BatchState.CANCELLING
@@ -85,13 +85,13 @@ final class BatchFollower {
             // failed,
             // or the shard was being submitted then): cancel it now. It ends through poll as usual.
             try {
-                provider.cancel(shard.batchId());
+                provider.cancel(shard.batch().batchId());
                 LOG.log(
                         Level.INFO,
                         "job {0} shard {1}: job cancel requested; batch {2} ({3}) cancelled",
                         shard.jobId(),
                         Shard.partName(shard.index()),
-                        shard.batchId(),
+                        shard.batch().batchId(),
                         view.providerStatus());
             } catch (ProviderException | UnsupportedOperationException e) {
                 LOG.log(
@@ -100,7 +100,7 @@ final class BatchFollower {
                                 + " next poll tries again",
                         shard.jobId(),
                         Shard.partName(shard.index()),
-                        shard.batchId(),
+                        shard.batch().batchId(),
                         e.getMessage());
             }
         }
@@ -119,7 +119,7 @@ final class BatchFollower {
                     "job {0} shard {1}: batch {2} ended as {3} ({4})",
                     shard.jobId(),
                     Shard.partName(shard.index()),
-                    shard.batchId(),
+                    shard.batch().batchId(),
                     view.providerStatus(),
                     view.counts());
             metrics.batchEnded(
@@ -129,18 +129,20 @@ final class BatchFollower {
             cycle.job(shard.jobId()).ifPresent(job -> budget.release(shard, job));
             return PollStep.ENDED;
         }
-        Shard next = shard.polled(view, now.plus(settings.pollDelay(shard.pollCount() + 1)));
-        if (shard.submittedAt() != null
-                && shard.submittedAt().plus(settings.stuckAfter()).isBefore(now)) {
+        Shard next =
+                shard.polled(view, now.plus(settings.pollDelay(shard.batch().pollCount() + 1)));
+        if (shard.timeline().submittedAt() != null
+                && shard.timeline().submittedAt().plus(settings.stuckAfter()).isBefore(now)) {
             next =
                     troubles.stuck(
                             next,
                             "batch "
-                                    + shard.batchId()
+                                    + shard.batch().batchId()
                                     + " still "
                                     + view.providerStatus()
                                     + " "
-                                    + Duration.between(shard.submittedAt(), now).toHours()
+                                    + Duration.between(shard.timeline().submittedAt(), now)
+                                            .toHours()
                                     + " h after submission",
                             now);
         }

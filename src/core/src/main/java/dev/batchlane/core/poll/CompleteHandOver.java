@@ -38,7 +38,10 @@ final class CompleteHandOver {
         if (shard.claimLive(now)) {
             return store.updateShard(
                                     shard,
-                                    shard.withDue(shard.claimedAt().plus(Shard.COMPLETE_LEASE)))
+                                    shard.withDue(
+                                            shard.timeline()
+                                                    .claimedAt()
+                                                    .plus(Shard.COMPLETE_LEASE)))
                             .isPresent()
                     ? PollStep.OTHER
                     : PollStep.CONFLICT;
@@ -47,7 +50,7 @@ final class CompleteHandOver {
                 troubles.stuck(
                         shard,
                         "ended at "
-                                + shard.endedAt()
+                                + shard.timeline().endedAt()
                                 + " but not completed within "
                                 + settings.completeGrace()
                                 + "; handed to complete again",

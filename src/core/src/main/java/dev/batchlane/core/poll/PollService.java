@@ -164,11 +164,17 @@ public final class PollService {
                         s ->
                                 s.status() == ShardStatus.STAGED && s.queueWait().since() != null
                                         ? s.queueWait().since()
-                                        : s.dueAt() == null ? now : s.dueAt()));
+                                        : s.timeline().dueAt() == null
+                                                ? now
+                                                : s.timeline().dueAt()));
         long oldestInFlight =
                 due.stream()
-                        .filter(s -> s.status() == ShardStatus.SUBMITTED && s.submittedAt() != null)
-                        .mapToLong(s -> Duration.between(s.submittedAt(), now).toSeconds())
+                        .filter(
+                                s ->
+                                        s.status() == ShardStatus.SUBMITTED
+                                                && s.timeline().submittedAt() != null)
+                        .mapToLong(
+                                s -> Duration.between(s.timeline().submittedAt(), now).toSeconds())
                         .max()
                         .orElse(0);
         PollCycle cycle = new PollCycle(store);
@@ -345,12 +351,13 @@ public final class PollService {
                             shard.attempt() != null
                                     ? shard.attempt()
                                     : new CreationAttempt(
-                                            shard.inputFileId() == null
+                                            shard.batch().inputFileId() == null
                                                     ? CreationAttempt.Step.UPLOAD
                                                     : CreationAttempt.Step.CREATE,
-                                            shard.dueAt() == null
+                                            shard.timeline().dueAt() == null
                                                     ? now
-                                                    : shard.dueAt()
+                                                    : shard.timeline()
+                                                            .dueAt()
                                                             .minus(settings.completeGrace()));
                     Optional<Shard> back =
                             store.updateShard(

@@ -79,7 +79,7 @@ final class Requeue {
         Instant due = now.plus(settings.pollDelay(shard.queueWait().times() + 1));
         String why =
                 "batch "
-                        + shard.batchId()
+                        + shard.batch().batchId()
                         + " failed for the provider's queue ("
                         + view.busy().code()
                         + ")";

@@ -51,7 +51,7 @@ final class ShardTroubles {
     PollStep failed(Shard shard, RuntimeException e) {
         Instant now = clock.instant();
         int failures = shard.trouble() == null ? 1 : shard.trouble().failures() + 1;
-        Instant later = now.plus(settings.pollDelay(Math.max(shard.pollCount(), failures)));
+        Instant later = now.plus(settings.pollDelay(Math.max(shard.batch().pollCount(), failures)));
         String error =
                 e instanceof ProviderException p
                         ? "provider answered " + p.statusCode() + " " + p.code()

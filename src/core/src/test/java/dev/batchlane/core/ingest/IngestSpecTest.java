@@ -44,7 +44,7 @@ class IngestSpecTest {
                 .containsExactly("r0", "r1", "r2", "r3", "r4");
         Shard shard = lane.store.shards(r.jobId()).get(0);
         assertThat(shard.status()).isEqualTo(ShardStatus.SUBMITTED);
-        assertThat(shard.batchId()).isEqualTo("batch-1");
+        assertThat(shard.batch().batchId()).isEqualTo("batch-1");
     }
 
     @Test
@@ -149,7 +149,7 @@ class IngestSpecTest {
 
         Shard adopted = lane.store.shards(r.jobId()).get(0);
         assertThat(adopted.status()).isEqualTo(ShardStatus.SUBMITTED);
-        assertThat(adopted.batchId()).isEqualTo("batch-1");
+        assertThat(adopted.batch().batchId()).isEqualTo("batch-1");
         assertThat(lane.provider.count("create")).isEqualTo(1);
         assertThat(lane.provider.count("findCreated")).isPositive();
     }
@@ -163,7 +163,7 @@ class IngestSpecTest {
         IngestService.Ingestion r = lane.ingest.ingest(ref);
         Shard waiting = lane.store.shards(r.jobId()).get(0);
         assertThat(waiting.status()).isEqualTo(ShardStatus.STAGED);
-        assertThat(waiting.dueAt())
+        assertThat(waiting.timeline().dueAt())
                 .as("due again after the provider's Retry-After")
                 .isAfter(Lane.T0);
 

@@ -117,9 +117,9 @@ class NotSentTest {
 
         Shard s = stored();
         assertThat(s.status()).isEqualTo(ShardStatus.ENDED);
-        assertThat(s.batchState()).isEqualTo(BatchState.FAILED);
-        assertThat(s.providerStatus()).isEqualTo("staged_missing");
-        assertThat(s.batchError())
+        assertThat(s.batch().batchState()).isEqualTo(BatchState.FAILED);
+        assertThat(s.batch().providerStatus()).isEqualTo("staged_missing");
+        assertThat(s.batch().batchError())
                 .startsWith("not sent to the provider (staged_missing)")
                 .contains("staging/j/shard-00001.jsonl");
         assertThat(s.attempt()).as("nothing was sent, so nothing is looked for").isNull();
@@ -140,8 +140,8 @@ class NotSentTest {
         assertThat(submitter().submit(job, stored()))
                 .isEqualTo(ShardSubmitter.SubmitOutcome.REJECTED_BY_PROVIDER);
         assertThat(stored().status()).isEqualTo(ShardStatus.ENDED);
-        assertThat(stored().providerStatus()).isEqualTo("role_missing");
-        assertThat(stored().batchError()).contains("no service role configured");
+        assertThat(stored().batch().providerStatus()).isEqualTo("role_missing");
+        assertThat(stored().batch().batchError()).contains("no service role configured");
     }
 
     @Test

@@ -132,7 +132,7 @@ class CancelReachesEveryShardTest {
         assertThat(r).isEqualTo(ShardSubmitter.SubmitOutcome.SUBMITTED);
         Shard after = memory.shard("j", 1).orElseThrow();
         assertThat(after.status()).isEqualTo(ShardStatus.SUBMITTED);
-        assertThat(provider.cancels).containsExactly(after.batchId());
+        assertThat(provider.cancels).containsExactly(after.batch().batchId());
     }
 
     @Test

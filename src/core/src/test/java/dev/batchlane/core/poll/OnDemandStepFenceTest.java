@@ -33,7 +33,7 @@ class OnDemandStepFenceTest {
         IngestService.Ingestion r =
                 lane.ingest.ingest(lane.drop("small.jsonl", Lane.requests("r", 3), Map.of()));
         Shard read = lane.store.shards(r.jobId()).get(0);
-        assertThat(read.runMode()).isEqualTo(RunMode.ON_DEMAND);
+        assertThat(read.batch().runMode()).isEqualTo(RunMode.ON_DEMAND);
         long before = lane.provider.count("retrieve");
 
         BatchFollower first = follower(lane);
@@ -53,7 +53,7 @@ class OnDemandStepFenceTest {
         IngestService.Ingestion r =
                 lane.ingest.ingest(lane.drop("batch.jsonl", Lane.requests("r", 3), Map.of()));
         Shard read = lane.store.shards(r.jobId()).get(0);
-        assertThat(read.runMode()).isEqualTo(RunMode.BATCH);
+        assertThat(read.batch().runMode()).isEqualTo(RunMode.BATCH);
         long version = read.version();
 
         follower(lane).follow(read, new PollCycle(lane.store));

@@ -123,7 +123,7 @@ class PollServiceTest {
                 IntStream.range(1, 10).mapToObj(i -> submitted("j", i, 50 - i)).toList();
         provider.onRetrieve =
                 batchId -> {
-                    if (batchId.equals(slow.batchId())) {
+                    if (batchId.equals(slow.batch().batchId())) {
                         await(release);
                     }
                     return TestProvider.running(batchId);
@@ -133,20 +133,20 @@ class PollServiceTest {
         CompletableFuture<PollService.Summary> cycle = CompletableFuture.supplyAsync(poll::pollDue);
 
         long start = System.nanoTime();
-        while (others.stream().anyMatch(s -> stored(s).pollCount() == 0)
+        while (others.stream().anyMatch(s -> stored(s).batch().pollCount() == 0)
                 && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5)) {
             Thread.sleep(10);
         }
         assertThat(others)
                 .as("every other shard polled while one provider call is still blocked")
-                .allSatisfy(s -> assertThat(stored(s).pollCount()).isEqualTo(1));
-        assertThat(stored(slow).pollCount()).isZero();
+                .allSatisfy(s -> assertThat(stored(s).batch().pollCount()).isEqualTo(1));
+        assertThat(stored(slow).batch().pollCount()).isZero();
         assertThat(cycle).isNotDone();
 
         release.countDown();
         PollService.Summary summary = cycle.get(5, TimeUnit.SECONDS);
         assertThat(summary.progressed()).isEqualTo(10);
-        assertThat(stored(slow).pollCount()).isEqualTo(1);
+        assertThat(stored(slow).batch().pollCount()).isEqualTo(1);
     }
 
     @Test
@@ -158,7 +158,7 @@ class PollServiceTest {
         List<Shard> fine = IntStream.range(3, 6).mapToObj(i -> submitted("j", i, 100 - i)).toList();
         provider.onRetrieve =
                 batchId -> {
-                    if (batchId.equals(broken.batchId())) {
+                    if (batchId.equals(broken.batch().batchId())) {
                         throw new IllegalStateException("unexpected answer shape");
                     }
                     return TestProvider.running(batchId);
@@ -180,11 +180,11 @@ class PollServiceTest {
 
         assertThat(summary.errors()).isEqualTo(3);
         assertThat(summary.progressed()).isEqualTo(3);
-        assertThat(fine).allSatisfy(s -> assertThat(stored(s).pollCount()).isEqualTo(1));
+        assertThat(fine).allSatisfy(s -> assertThat(stored(s).batch().pollCount()).isEqualTo(1));
         // Next poll pushed out by the usual growing delay, from now.
-        assertThat(stored(orphan).dueAt()).isEqualTo(T0.plus(LANE.pollDelay(1)));
+        assertThat(stored(orphan).timeline().dueAt()).isEqualTo(T0.plus(LANE.pollDelay(1)));
         assertThat(stored(orphan).status()).isEqualTo(ShardStatus.STAGED);
-        assertThat(stored(broken).dueAt()).isEqualTo(T0.plus(LANE.pollDelay(1)));
+        assertThat(stored(broken).timeline().dueAt()).isEqualTo(T0.plus(LANE.pollDelay(1)));
         // The shard the store could not write stays as it was, due, for the next cycle.
         assertThat(stored(unwritable)).isEqualTo(unwritable);
         assertThat(memory.dueShards(T0, 100)).containsExactly(stored(unwritable));
@@ -199,7 +199,7 @@ class PollServiceTest {
         boolean[] healthy = {false};
         provider.onRetrieve =
                 batchId -> {
-                    if (batchId.equals(broken.batchId()) && !healthy[0]) {
+                    if (batchId.equals(broken.batch().batchId()) && !healthy[0]) {
                         throw new IllegalStateException("unexpected answer shape");
                     }
                     return TestProvider.running(batchId);
@@ -212,7 +212,7 @@ class PollServiceTest {
             assertThat(trouble.failures()).isEqualTo(failures);
             assertThat(trouble.lastError())
                     .isEqualTo("IllegalStateException: unexpected answer shape");
-            assertThat(stored(broken).dueAt())
+            assertThat(stored(broken).timeline().dueAt())
                     .isEqualTo(clock.instant().plus(LANE.pollDelay(failures)));
             assertThat(trouble.isStuck()).isEqualTo(failures >= 3);
             clock.advance(Duration.ofHours(1));
@@ -223,7 +223,7 @@ class PollServiceTest {
         healthy[0] = true;
         poll.pollDue();
         assertThat(stored(broken).trouble()).as("cleared by its next good poll").isNull();
-        assertThat(stored(broken).pollCount()).isEqualTo(1);
+        assertThat(stored(broken).batch().pollCount()).isEqualTo(1);
     }
 
     @Test
@@ -280,8 +280,9 @@ class PollServiceTest {
         assertThat(provider.submits).hasValue(2);
         assertThat(held.stream().map(this::stored).filter(s -> s.status() == ShardStatus.STAGED))
                 .hasSize(3)
-                .allSatisfy(s -> assertThat(s.dueAt()).isBeforeOrEqualTo(clock.instant()));
-        assertThat(stored(inFlight).pollCount()).isEqualTo(1);
+                .allSatisfy(
+                        s -> assertThat(s.timeline().dueAt()).isBeforeOrEqualTo(clock.instant()));
+        assertThat(stored(inFlight).batch().pollCount()).isEqualTo(1);
 
         clock.advance(Duration.ofMinutes(1));
         PollService.Summary second = poll.pollDue();

@@ -31,7 +31,7 @@ class PollSpecTest {
 
         Shard waiting = lane.store.shards(r.jobId()).get(0);
         assertThat(waiting.status()).isEqualTo(ShardStatus.STAGED);
-        assertThat(waiting.inputFileId()).as("the upload is kept").isEqualTo("file-1");
+        assertThat(waiting.batch().inputFileId()).as("the upload is kept").isEqualTo("file-1");
         assertThat(waiting.queueWait().times()).isEqualTo(1);
         assertThat(lane.store.pool("openai/gpt-4o-mini").learnedLimit())
                 .as("the limit the provider stated")
@@ -43,7 +43,7 @@ class PollSpecTest {
         Shard submitted = lane.store.shards(r.jobId()).get(0);
         assertThat(submitted.status()).isEqualTo(ShardStatus.SUBMITTED);
         assertThat(lane.provider.count("upload")).as("not uploaded twice").isEqualTo(1);
-        assertThat(submitted.inputFileId()).isEqualTo("file-1");
+        assertThat(submitted.batch().inputFileId()).isEqualTo("file-1");
     }
 
     @Test
@@ -103,8 +103,8 @@ class PollSpecTest {
 
         Shard ended = lane.store.shards(r.jobId()).get(0);
         assertThat(ended.status()).isEqualTo(ShardStatus.ENDED);
-        assertThat(ended.providerStatus()).isEqualTo("exceeds_queue_limit");
-        assertThat(ended.batchError())
+        assertThat(ended.batch().providerStatus()).isEqualTo("exceeds_queue_limit");
+        assertThat(ended.batch().batchError())
                 .contains("enqueued-token limit of 5")
                 .contains("can never be queued");
         assertThat(lane.runToCompletion(r.jobId(), 5).status())
@@ -126,7 +126,7 @@ class PollSpecTest {
 
         assertThat(lane.provider.batchIds()).as("one try, no loop").hasSize(1);
         Shard done = lane.store.shards(r.jobId()).get(0);
-        assertThat(done.batchError()).startsWith("exceeds_queue_limit");
+        assertThat(done.batch().batchError()).startsWith("exceeds_queue_limit");
     }
 
     /** A shard that fits but keeps meeting a full queue keeps trying, and is flagged after ten. */

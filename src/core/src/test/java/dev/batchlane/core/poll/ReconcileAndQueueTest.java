@@ -143,7 +143,7 @@ class ReconcileAndQueueTest {
 
         assertThat(provider.batches).as("batches created for the shard").hasSize(1);
         Shard s = stored(1);
-        assertThat(s.batchId()).isEqualTo(provider.batches.keySet().iterator().next());
+        assertThat(s.batch().batchId()).isEqualTo(provider.batches.keySet().iterator().next());
         assertThat(s.attempt()).isNull();
         assertThat(provider.uploads).as("the upload was reused").isEqualTo(1);
     }
@@ -157,12 +157,13 @@ class ReconcileAndQueueTest {
         assertThat(submitter(LANE).submit(job, stored(1)))
                 .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
         assertThat(stored(1).attempt().step()).isEqualTo(CreationAttempt.Step.UPLOAD);
-        assertThat(stored(1).inputFileId()).isNull();
+        assertThat(stored(1).batch().inputFileId()).isNull();
 
         assertThat(submitter(LANE).submit(job, stored(1)))
                 .isEqualTo(ShardSubmitter.SubmitOutcome.SUBMITTED);
         assertThat(provider.uploads).isEqualTo(1);
-        assertThat(stored(1).inputFileId()).isEqualTo(provider.files.keySet().iterator().next());
+        assertThat(stored(1).batch().inputFileId())
+                .isEqualTo(provider.files.keySet().iterator().next());
     }
 
     /**
@@ -190,7 +191,8 @@ class ReconcileAndQueueTest {
         assertThat(submitter(LANE).submit(job, stored(1)))
                 .isEqualTo(ShardSubmitter.SubmitOutcome.SUBMITTED);
         assertThat(provider.batches).as("batches created for the shard").hasSize(1);
-        assertThat(stored(1).batchId()).isEqualTo(provider.batches.keySet().iterator().next());
+        assertThat(stored(1).batch().batchId())
+                .isEqualTo(provider.batches.keySet().iterator().next());
     }
 
     @Test
@@ -206,7 +208,7 @@ class ReconcileAndQueueTest {
         assertThat(submitter(LANE).submit(job, stored(1)))
                 .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
         assertThat(stored(1).attempt()).as("a 429 made nothing").isNull();
-        assertThat(stored(1).inputFileId()).as("its upload is kept").isNotNull();
+        assertThat(stored(1).batch().inputFileId()).as("its upload is kept").isNotNull();
         assertThat(stored(1).queueWait().times()).isEqualTo(1);
         assertThat(submitter(LANE).submit(job, stored(2)))
                 .isEqualTo(ShardSubmitter.SubmitOutcome.REJECTED_BY_PROVIDER);
@@ -237,7 +239,7 @@ class ReconcileAndQueueTest {
         Shard waiting = stored(1);
         assertThat(waiting.status()).isEqualTo(ShardStatus.STAGED);
         assertThat(waiting.queueWait().since()).isEqualTo(T0);
-        assertThat(waiting.dueAt()).isAfter(T0);
+        assertThat(waiting.timeline().dueAt()).isAfter(T0);
         assertThat(store.pool("files/m").learnedLimit()).isEqualTo(2_000_000L);
         assertThat(store.pool("files/m").held().keySet())
                 .as("its tokens left the budget")
@@ -258,24 +260,24 @@ class ReconcileAndQueueTest {
         staged(1, 0);
         assertThat(submitter(LANE).submit(job, stored(1)))
                 .isEqualTo(ShardSubmitter.SubmitOutcome.SUBMITTED);
-        String first = stored(1).batchId();
-        String file = stored(1).inputFileId();
+        String first = stored(1).batch().batchId();
+        String file = stored(1).batch().inputFileId();
         provider.failForQueue.add(first);
 
         clock.advance(Duration.ofMinutes(1));
         poll(LANE).pollDue();
         Shard back = stored(1);
         assertThat(back.status()).as("its requests are not failures").isEqualTo(ShardStatus.STAGED);
-        assertThat(back.batchId()).isNull();
-        assertThat(back.inputFileId()).isEqualTo(file);
+        assertThat(back.batch().batchId()).isNull();
+        assertThat(back.batch().inputFileId()).isEqualTo(file);
         assertThat(back.queueWait().times()).isEqualTo(1);
 
         clock.advance(Duration.ofMinutes(3));
         poll(LANE).pollDue();
         Shard again = stored(1);
         assertThat(again.status()).isEqualTo(ShardStatus.SUBMITTED);
-        assertThat(again.batchId()).isNotEqualTo(first);
-        assertThat(again.inputFileId()).isEqualTo(file);
+        assertThat(again.batch().batchId()).isNotEqualTo(first);
+        assertThat(again.batch().inputFileId()).isEqualTo(file);
         assertThat(provider.uploads).isEqualTo(1);
     }
 
@@ -303,7 +305,7 @@ class ReconcileAndQueueTest {
                 .contains("queued behind");
 
         // The first batch ends: room for one more, and the shard that began waiting first takes it.
-        provider.ended.add(stored(1).batchId());
+        provider.ended.add(stored(1).batch().batchId());
         clock.advance(Duration.ofMinutes(2));
         poll(budgeted).pollDue();
         clock.advance(Duration.ofMinutes(2));
@@ -336,7 +338,8 @@ class ReconcileAndQueueTest {
 
         assertThat(stored(1).status()).isEqualTo(ShardStatus.SUBMITTED);
         assertThat(provider.batches).as("no second batch").hasSize(1);
-        assertThat(stored(1).batchId()).isEqualTo(provider.batches.keySet().iterator().next());
+        assertThat(stored(1).batch().batchId())
+                .isEqualTo(provider.batches.keySet().iterator().next());
         assertThat(stored(1).trouble()).as("not flagged stuck").isNull();
     }
 

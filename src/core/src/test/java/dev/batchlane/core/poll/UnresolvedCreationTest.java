@@ -118,7 +118,7 @@ class UnresolvedCreationTest {
         assertThat(c.batchesCancelled()).isEqualTo(1);
         Shard s = shard("j");
         assertThat(s.status()).isEqualTo(ShardStatus.SUBMITTED);
-        assertThat(s.batchId()).isEqualTo(made);
+        assertThat(s.batch().batchId()).isEqualTo(made);
         assertThat(provider.batches).as("nothing created for the cancel").hasSize(1);
         assertThat(store.batchOwner("lost", made))
                 .contains(new dev.batchlane.core.job.BatchRegistry.BatchOwner("j", 1));
@@ -126,7 +126,7 @@ class UnresolvedCreationTest {
         clock.advance(Duration.ofMinutes(5));
         new PollService(store, ReconcileAndQueueTest.OBJECTS, providers, LANE, clock).pollDue();
         assertThat(shard("j").status()).isEqualTo(ShardStatus.ENDED);
-        assertThat(shard("j").batchState()).isEqualTo(BatchState.CANCELLED);
+        assertThat(shard("j").batch().batchState()).isEqualTo(BatchState.CANCELLED);
         assertThat(admitted("j")).as("admission released once its batch ended").isFalse();
     }
 
@@ -142,7 +142,7 @@ class UnresolvedCreationTest {
 
         assertThat(c.stagedEnded()).isEqualTo(1);
         assertThat(shard("j").status()).isEqualTo(ShardStatus.ENDED);
-        assertThat(shard("j").batchState()).isEqualTo(BatchState.CANCELLED);
+        assertThat(shard("j").batch().batchState()).isEqualTo(BatchState.CANCELLED);
         assertThat(provider.lookups).as("looked before ending it").isEqualTo(1);
         assertThat(provider.batches).isEmpty();
         assertThat(admitted("j"))
@@ -169,7 +169,7 @@ class UnresolvedCreationTest {
         clock.advance(Duration.ofMinutes(10));
         new PollService(store, ReconcileAndQueueTest.OBJECTS, providers, LANE, clock).pollDue();
         assertThat(provider.cancels).containsExactly(made);
-        assertThat(shard("j").batchId()).isEqualTo(made);
+        assertThat(shard("j").batch().batchId()).isEqualTo(made);
         assertThat(provider.batches).hasSize(1);
     }
 
@@ -178,7 +178,7 @@ class UnresolvedCreationTest {
         Job a = job("a");
         assertThat(submitter.submit(a, shard("a")))
                 .isEqualTo(ShardSubmitter.SubmitOutcome.SUBMITTED);
-        String theirs = shard("a").batchId();
+        String theirs = shard("a").batch().batchId();
 
         Job b = job("b");
         provider.failNextBeforeActing = true;
@@ -188,7 +188,7 @@ class UnresolvedCreationTest {
         assertThat(submitter.submit(b, shard("b")))
                 .isEqualTo(ShardSubmitter.SubmitOutcome.SUBMITTED);
 
-        assertThat(shard("b").batchId())
+        assertThat(shard("b").batch().batchId())
                 .as("job b took job a's batch, which holds requests of the same ids")
                 .isNotEqualTo(theirs);
         assertThat(provider.batches).hasSize(2);
@@ -203,7 +203,7 @@ class UnresolvedCreationTest {
     void aFoundBatchAnotherShardRecordedFirst_isNotAdopted_theShardWaitsAndLooksAgain() {
         Job a = job("a");
         submitter.submit(a, shard("a"));
-        String theirs = shard("a").batchId();
+        String theirs = shard("a").batch().batchId();
         Job b = job("b");
         provider.failNextBeforeActing = true;
         submitter.submit(b, shard("b"));
@@ -211,7 +211,7 @@ class UnresolvedCreationTest {
 
         assertThat(submitter.submit(b, shard("b")))
                 .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
-        assertThat(shard("b").batchId()).isNull();
+        assertThat(shard("b").batch().batchId()).isNull();
         assertThat(shard("b").status()).isEqualTo(ShardStatus.STAGED);
         assertThat(shard("b").attempt()).isNotNull();
         assertThat(store.batchOwner("lost", theirs))

@@ -259,11 +259,11 @@ public class InMemoryJobStore implements JobStore {
     public synchronized List<Shard> dueShards(Instant now, int limit) {
         List<Shard> due = new ArrayList<>();
         for (Shard s : shards.values()) {
-            if (s.dueAt() != null && !s.dueAt().isAfter(now)) {
+            if (s.timeline().dueAt() != null && !s.timeline().dueAt().isAfter(now)) {
                 due.add(s);
             }
         }
-        due.sort(Comparator.comparing(Shard::dueAt).thenComparing(Shard::id));
+        due.sort(Comparator.comparing((Shard s) -> s.timeline().dueAt()).thenComparing(Shard::id));
         return due.size() > limit ? List.copyOf(due.subList(0, limit)) : due;
     }
 

@@ -270,7 +270,7 @@ public abstract class JobStoreContract {
         assertThat(store().createShard(staged(id, 0).withInputTokens(77))).isFalse();
         Shard stored = store().shard(id, 0).orElseThrow();
         assertThat(stored.version()).isEqualTo(1);
-        assertThat(stored.inputTokens()).isZero();
+        assertThat(stored.input().inputTokens()).isZero();
         assertThat(stored.status()).isEqualTo(ShardStatus.STAGED);
     }
 
