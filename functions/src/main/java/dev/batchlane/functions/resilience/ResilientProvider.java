@@ -68,6 +68,11 @@ public final class ResilientProvider implements BatchProvider {
     }
 
     @Override
+    public java.util.Optional<java.time.Duration> inputFileLifetime() {
+        return delegate.inputFileLifetime();
+    }
+
+    @Override
     public RequestContract contract() {
         return delegate.contract();
     }

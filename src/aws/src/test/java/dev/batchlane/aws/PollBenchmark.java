@@ -244,6 +244,11 @@ class PollBenchmark {
         }
 
         @Override
+        public java.util.Optional<java.time.Duration> inputFileLifetime() {
+            return java.util.Optional.empty();
+        }
+
+        @Override
         public IngestLimits limits() {
             throw new UnsupportedOperationException("poll cuts no shards");
         }

@@ -48,6 +48,12 @@ final class BenchProvider implements BatchProvider {
         return "openai";
     }
 
+    /** The benchmark's files stay on local disk until the run ends. */
+    @Override
+    public java.util.Optional<java.time.Duration> inputFileLifetime() {
+        return java.util.Optional.empty();
+    }
+
     @Override
     public dev.batchlane.core.ingest.IngestLimits limits() {
         return dev.batchlane.provider.openai.Vendor.OPENAI_LIMITS;

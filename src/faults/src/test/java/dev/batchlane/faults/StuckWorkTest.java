@@ -156,7 +156,7 @@ class StuckWorkTest {
             jobs.updateShard(
                     claimed,
                     claimed.withStatus(ShardStatus.SUBMITTING)
-                            .withInputFile(upload)
+                            .withInputFile(upload, null)
                             .withAttempt(
                                     new dev.batchlane.core.job.CreationAttempt(
                                             dev.batchlane.core.job.CreationAttempt.Step.CREATE,

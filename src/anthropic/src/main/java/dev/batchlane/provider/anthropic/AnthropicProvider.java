@@ -65,6 +65,12 @@ public final class AnthropicProvider implements BatchProvider {
         return "anthropic";
     }
 
+    /** Requests travel inline in the create call: there is no uploaded file to expire. */
+    @Override
+    public java.util.Optional<java.time.Duration> inputFileLifetime() {
+        return java.util.Optional.empty();
+    }
+
     @Override
     public RequestContract contract() {
         return CONTRACT;

@@ -106,6 +106,7 @@ final class ShardItemCodec {
             putT(m, "troubleSince", t.since());
         }
         putT(m, "claimedAt", sh.timeline().claimedAt());
+        putT(m, "uploadedAt", sh.timeline().uploadedAt());
         if (sh.input().inputTokens() > 0) {
             m.put("inputTokens", n(sh.input().inputTokens()));
         }
@@ -230,7 +231,8 @@ final class ShardItemCodec {
                                 time(m, "submittedAt"),
                                 time(m, "endedAt"),
                                 time(m, "completedAt"),
-                                time(m, "claimedAt")))
+                                time(m, "claimedAt"),
+                                time(m, "uploadedAt")))
                 .result(result)
                 .version(num(m, "version"))
                 .depth((int) num(m, "depth"))

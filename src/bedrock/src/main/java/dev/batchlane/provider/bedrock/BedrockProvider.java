@@ -77,6 +77,12 @@ public final class BedrockProvider implements BatchProvider {
         return "bedrock";
     }
 
+    /** The "upload" is a copy into the lane's own bucket, where no lifecycle rule expires it. */
+    @Override
+    public java.util.Optional<java.time.Duration> inputFileLifetime() {
+        return java.util.Optional.empty();
+    }
+
     @Override
     public RequestContract contract() {
         return contract;

@@ -149,8 +149,15 @@ public record Shard(
         return toBuilder().timeline(timeline.withDueAt(due)).build();
     }
 
-    public Shard withInputFile(String inputFileId) {
-        return toBuilder().batch(batch.withInputFile(inputFileId)).build();
+    /**
+     * The shard's input file at the provider, uploaded at {@code uploadedAt} (both null: none, the
+     * next submission uploads again).
+     */
+    public Shard withInputFile(String inputFileId, Instant uploadedAt) {
+        return toBuilder()
+                .batch(batch.withInputFile(inputFileId))
+                .timeline(timeline.withUploadedAt(uploadedAt))
+                .build();
     }
 
     public Shard withVersion(long nextVersion) {

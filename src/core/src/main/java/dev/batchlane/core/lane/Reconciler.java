@@ -161,7 +161,12 @@ final class Reconciler {
                     next =
                             writes.write(
                                     claimed,
-                                    claimed.withInputFile(found.inputFileId())
+                                    // Made by the attempt, so no earlier than it started.
+                                    claimed.withInputFile(
+                                                    found.inputFileId(),
+                                                    claimed.attempt() != null
+                                                            ? claimed.attempt().at()
+                                                            : clock.instant())
                                             .withAttempt(
                                                     new CreationAttempt(
                                                             CreationAttempt.Step.CREATE,

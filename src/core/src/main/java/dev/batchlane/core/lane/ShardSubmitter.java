@@ -8,6 +8,7 @@ import dev.batchlane.core.job.ShardStatus;
 import dev.batchlane.core.provider.ProviderException;
 import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.storage.ObjectStore;
+import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Optional;
@@ -35,6 +36,8 @@ import java.util.Set;
  * recording the batch is {@code BatchAdoption}'s.
  */
 public final class ShardSubmitter {
+    private static final System.Logger LOG = System.getLogger(ShardSubmitter.class.getName());
+
     private final JobStore store;
     private final ObjectStore objects;
     private final Providers providers;
@@ -219,17 +222,38 @@ public final class ShardSubmitter {
      */
     private Shard upload(Sending a, Shard claimed) {
         if (claimed.batch().inputFileId() != null) {
-            return claimed;
+            Instant now = clock.instant();
+            if (!UploadLifetime.spent(
+                    claimed.timeline().uploadedAt(), a.provider().inputFileLifetime(), now)) {
+                return claimed;
+            }
+            LOG.log(
+                    Level.INFO,
+                    "job {0} shard {1}: input file {2} was uploaded at {3}, too close to the end of"
+                            + " its {4} at the provider to create a batch from; uploading again",
+                    claimed.jobId(),
+                    Shard.partName(claimed.index()),
+                    claimed.batch().inputFileId(),
+                    claimed.timeline().uploadedAt(),
+                    a.provider().inputFileLifetime().orElseThrow());
+            // Recorded before the upload, like any creating call: an upload whose answer is lost
+            // is then looked for as an upload, not as a create from the spent file.
+            claimed =
+                    writes.write(
+                            claimed,
+                            claimed.withInputFile(null, null)
+                                    .withAttempt(
+                                            new CreationAttempt(CreationAttempt.Step.UPLOAD, now)));
         }
         String inputFileId = a.provider().upload(a.payload());
         if (inputFileId == null) {
             return claimed;
         }
+        Instant uploaded = clock.instant();
         return writes.write(
                 claimed,
-                claimed.withInputFile(inputFileId)
-                        .withAttempt(
-                                new CreationAttempt(CreationAttempt.Step.CREATE, clock.instant())));
+                claimed.withInputFile(inputFileId, uploaded)
+                        .withAttempt(new CreationAttempt(CreationAttempt.Step.CREATE, uploaded)));
     }
 
     /** A shard without room in its pool: it stays STAGED, due again soon, its wait recorded. */

@@ -35,6 +35,14 @@ public interface BatchProvider {
     }
 
     /**
+     * How long an uploaded input file lives at the provider before the provider deletes it (empty:
+     * until it is deleted). A shard that waited in the queue longer than this must upload again, or
+     * its create names a file that is gone. No default: a provider that forgot would have its
+     * expired uploads reused, so each adapter says it, empty included.
+     */
+    java.util.Optional<java.time.Duration> inputFileLifetime();
+
+    /**
      * Step two: creates the batch from {@code inputFileId} (from {@link #upload}), or inline from
      * the payload.
      */

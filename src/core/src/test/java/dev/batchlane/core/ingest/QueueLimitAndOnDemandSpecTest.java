@@ -47,7 +47,7 @@ class QueueLimitAndOnDemandSpecTest {
         var r = lane.ingest.ingest(lane.drop("probe.jsonl", Lane.requests("r", 10), Map.of()));
         List<Shard> shards = lane.store.shards(r.jobId());
         assertThat(shards).hasSize(1);
-        long total = shards.get(0).inputTokens();
+        long total = shards.get(0).input().inputTokens();
         assertThat(total % 10).as("ten lines of the same length").isZero();
         return total / 10;
     }
@@ -60,8 +60,12 @@ class QueueLimitAndOnDemandSpecTest {
         var r = lane.ingest.ingest(lane.drop("cut.jsonl", Lane.requests("r", 10), Map.of()));
 
         List<Shard> shards = lane.store.shards(r.jobId());
-        assertThat(shards).extracting(Shard::requestCount).containsExactly(3L, 3L, 3L, 1L);
-        assertThat(shards).extracting(Shard::inputTokens).containsExactly(3 * t, 3 * t, 3 * t, t);
+        assertThat(shards)
+                .extracting(s -> s.input().requestCount())
+                .containsExactly(3L, 3L, 3L, 1L);
+        assertThat(shards)
+                .extracting(s -> s.input().inputTokens())
+                .containsExactly(3 * t, 3 * t, 3 * t, t);
     }
 
     @Test
@@ -73,7 +77,7 @@ class QueueLimitAndOnDemandSpecTest {
         var r = lane.ingest.ingest(lane.drop("cut.jsonl", Lane.requests("r", 10), Map.of()));
 
         assertThat(lane.store.shards(r.jobId()))
-                .extracting(Shard::requestCount)
+                .extracting(s -> s.input().requestCount())
                 .containsExactly(5L, 5L);
     }
 

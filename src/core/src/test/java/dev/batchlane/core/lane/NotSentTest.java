@@ -228,6 +228,11 @@ class NotSentTest {
         }
 
         @Override
+        public java.util.Optional<java.time.Duration> inputFileLifetime() {
+            return java.util.Optional.empty();
+        }
+
+        @Override
         public IngestLimits limits() {
             return ScriptedProvider.LIMITS;
         }

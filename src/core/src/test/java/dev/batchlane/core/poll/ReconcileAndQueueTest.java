@@ -329,7 +329,7 @@ class ReconcileAndQueueTest {
         store.updateShard(
                 s,
                 s.withStatus(ShardStatus.SUBMITTING)
-                        .withInputFile(file)
+                        .withInputFile(file, null)
                         .withAttempt(new CreationAttempt(CreationAttempt.Step.CREATE, T0))
                         .withDue(T0.plus(LANE.completeGrace())));
 
@@ -359,6 +359,11 @@ class ReconcileAndQueueTest {
         @Override
         public String name() {
             return "files";
+        }
+
+        @Override
+        public java.util.Optional<java.time.Duration> inputFileLifetime() {
+            return java.util.Optional.empty();
         }
 
         @Override

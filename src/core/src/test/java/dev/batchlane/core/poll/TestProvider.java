@@ -51,6 +51,11 @@ final class TestProvider implements BatchProvider {
     }
 
     @Override
+    public java.util.Optional<java.time.Duration> inputFileLifetime() {
+        return java.util.Optional.empty();
+    }
+
+    @Override
     public dev.batchlane.core.ingest.IngestLimits limits() {
         throw new UnsupportedOperationException("poll cuts no shards");
     }

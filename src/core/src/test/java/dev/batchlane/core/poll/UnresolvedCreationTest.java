@@ -266,6 +266,11 @@ class UnresolvedCreationTest {
         }
 
         @Override
+        public java.util.Optional<java.time.Duration> inputFileLifetime() {
+            return java.util.Optional.empty();
+        }
+
+        @Override
         public IngestLimits limits() {
             throw new UnsupportedOperationException("these tests cut no shards");
         }

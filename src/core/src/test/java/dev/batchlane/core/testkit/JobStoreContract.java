@@ -297,10 +297,14 @@ public abstract class JobStoreContract {
         String id = fresh("job");
         store().createShard(staged(id, 3).withInputTokens(1234));
         Shard read = store().shard(id, 3).orElseThrow();
+        Shard uploaded =
+                store().updateShard(read, read.withInputFile("file_x", T0.minusSeconds(5)))
+                        .orElseThrow();
+        assertThat(store().shard(id, 3).orElseThrow()).isEqualTo(uploaded);
         Shard ended =
                 store().updateShard(
-                                read,
-                                read.submitted(
+                                uploaded,
+                                uploaded.submitted(
                                         Submission.onDemand(
                                                 "batch_x",
                                                 "file_x",

@@ -165,6 +165,28 @@ public class ScriptedProvider implements BatchProvider {
         return name;
     }
 
+    private volatile java.time.Duration inputFileLifetime;
+    private volatile java.time.Clock fileClock;
+    private final Map<String, java.time.Instant> uploadedAt = new java.util.HashMap<>();
+
+    /** The input file each create named, in order (null for an inline create). */
+    public final List<String> createdFrom = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Uploaded files are deleted {@code lifetime} after their upload, by {@code clock}: a create
+     * naming one later fails with a 404, as a provider answers for a file it no longer has.
+     */
+    public ScriptedProvider filesLive(java.time.Duration lifetime, java.time.Clock clock) {
+        this.inputFileLifetime = lifetime;
+        this.fileClock = clock;
+        return this;
+    }
+
+    @Override
+    public java.util.Optional<java.time.Duration> inputFileLifetime() {
+        return java.util.Optional.ofNullable(inputFileLifetime);
+    }
+
     /** Batches as large as the largest provider takes (50,000 requests, 200 MB). */
     public static final IngestLimits LIMITS =
             new IngestLimits(50_000, 200 * IngestLimits.MB, 10 * 1024 * 1024, 20, 50_000);
@@ -184,6 +206,9 @@ public class ScriptedProvider implements BatchProvider {
         calls.add("upload");
         String id = "file-" + (files.size() + 1);
         files.put(id, ids(payload));
+        if (fileClock != null) {
+            uploadedAt.put(id, fileClock.instant());
+        }
         return id;
     }
 
@@ -196,6 +221,19 @@ public class ScriptedProvider implements BatchProvider {
     public synchronized Submission create(
             String inputFileId, Payload payload, String endpoint, Map<String, String> metadata) {
         calls.add("create");
+        createdFrom.add(inputFileId);
+        if (inputFileLifetime != null
+                && inputFileId != null
+                && !fileClock
+                        .instant()
+                        .isBefore(uploadedAt.get(inputFileId).plus(inputFileLifetime))) {
+            throw new ProviderException(
+                    name + ": create batch: 404 file " + inputFileId + " not found",
+                    404,
+                    "not_found",
+                    false,
+                    null);
+        }
         Create answer = creates.isEmpty() ? Create.CREATED : creates.poll();
         switch (answer) {
             case RATE_LIMITED ->

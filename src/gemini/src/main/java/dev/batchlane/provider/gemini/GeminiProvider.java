@@ -67,6 +67,12 @@ public final class GeminiProvider implements BatchProvider {
         return "gemini";
     }
 
+    /** Files uploaded through the Files API are deleted after 48 hours. */
+    @Override
+    public java.util.Optional<java.time.Duration> inputFileLifetime() {
+        return java.util.Optional.of(java.time.Duration.ofHours(48));
+    }
+
     @Override
     public RequestContract contract() {
         return CONTRACT;

@@ -60,6 +60,12 @@ public final class MistralProvider implements BatchProvider {
         return Vendor.MISTRAL.name();
     }
 
+    /** Mistral documents no expiry for uploaded batch input files: kept until deleted. */
+    @Override
+    public java.util.Optional<java.time.Duration> inputFileLifetime() {
+        return java.util.Optional.empty();
+    }
+
     @Override
     public RequestContract contract() {
         return files.contract();

@@ -75,6 +75,15 @@ public final class OpenAiProvider implements BatchProvider {
         return vendor.name();
     }
 
+    /**
+     * The expiry the lane asks for on upload where the vendor takes one; a vendor that takes none
+     * documents none for batch input files, which are then kept until deleted.
+     */
+    @Override
+    public java.util.Optional<java.time.Duration> inputFileLifetime() {
+        return java.util.Optional.ofNullable(vendor.inputFileExpiry());
+    }
+
     @Override
     public IngestLimits limits() {
         return vendor.limits();
