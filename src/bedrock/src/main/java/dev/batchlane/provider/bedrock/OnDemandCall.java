@@ -1,5 +1,7 @@
 package dev.batchlane.provider.bedrock;
 
+import static dev.batchlane.core.provider.KeyRedaction.redactKeys;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -23,6 +25,8 @@ import software.amazon.awssdk.services.bedrockruntime.model.SystemContentBlock;
  * to keep (the model's output, a final error, or {@value OnDemandRun#OUTCOME_UNKNOWN} when the call
  * may have run and its answer is lost), or the record taken back because the call never reached the
  * model. The caller has claimed the record before; it writes the line or releases the claim.
+ * Bedrock's and the SDK's text is kept with its key-shaped words redacted: the line goes on into
+ * the results, and the reason of a record taken back into the log.
  */
 final class OnDemandCall {
     /** How one call ended for its record. */
@@ -63,12 +67,13 @@ final class OnDemandCall {
             line.set("modelOutput", output);
         } catch (AwsServiceException e) {
             if (e.isThrottlingException() || e.statusCode() == 429) {
-                return new TakenBack(Refusal.THROTTLED, String.valueOf(e.getMessage()));
+                return new TakenBack(Refusal.THROTTLED, redactKeys(String.valueOf(e.getMessage())));
             }
             String message =
-                    e.awsErrorDetails() == null
-                            ? String.valueOf(e.getMessage())
-                            : String.valueOf(e.awsErrorDetails().errorMessage());
+                    redactKeys(
+                            e.awsErrorDetails() == null
+                                    ? String.valueOf(e.getMessage())
+                                    : String.valueOf(e.awsErrorDetails().errorMessage()));
             if (e.statusCode() >= 500 || e.statusCode() == 408) {
                 line =
                         unknown(
@@ -84,9 +89,15 @@ final class OnDemandCall {
             }
         } catch (SdkException e) {
             if (notSent(e)) {
-                return new TakenBack(Refusal.NOT_SENT, e.getMessage());
+                return new TakenBack(Refusal.NOT_SENT, redactKeys(e.getMessage()));
             }
-            line = unknown(record, index, inputKey, model, String.valueOf(e.getMessage()));
+            line =
+                    unknown(
+                            record,
+                            index,
+                            inputKey,
+                            model,
+                            redactKeys(String.valueOf(e.getMessage())));
         } catch (IllegalArgumentException e) {
             // Refused here, before any call: final, as Bedrock's validation would be.
             ObjectNode error = line.putObject("error");

@@ -1,6 +1,7 @@
 package dev.batchlane.provider.bedrock;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.batchlane.core.provider.KeyRedaction;
 import dev.batchlane.core.provider.ProviderException;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -202,7 +203,11 @@ final class OnDemandFolder {
             s3.deleteObject(d -> d.bucket(config.bucket()).key(key));
         } catch (SdkException e) {
             // Left in place, the marker makes the record's outcome unknown: never a second call.
-            LOG.log(Level.WARNING, "on-demand run: deleting {0} failed: {1}", key, e.getMessage());
+            LOG.log(
+                    Level.WARNING,
+                    "on-demand run: deleting {0} failed: {1}",
+                    key,
+                    KeyRedaction.redactKeys(e.getMessage()));
         }
     }
 }
