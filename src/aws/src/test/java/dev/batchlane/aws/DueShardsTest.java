@@ -8,13 +8,22 @@ import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.Submission;
 import dev.batchlane.emulators.DynamoDbLocalServer;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 /**
@@ -66,6 +75,33 @@ class DueShardsTest {
         server.close();
     }
 
+    /** Runs what a test set, once, right after a Query returned and before the next call. */
+    private static final class AfterQuery implements ExecutionInterceptor {
+        final AtomicReference<Runnable> next = new AtomicReference<>();
+
+        @Override
+        public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
+            if ("Query".equals(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME))) {
+                Runnable r = next.getAndSet(null);
+                if (r != null) {
+                    r.run();
+                }
+            }
+        }
+    }
+
+    private static DynamoDbClient clientWith(ExecutionInterceptor interceptor) {
+        return DynamoDbClient.builder()
+                .endpointOverride(server.endpoint())
+                .region(LocalAws.REGION)
+                .credentialsProvider(
+                        StaticCredentialsProvider.create(
+                                AwsBasicCredentials.create("local", "local")))
+                .httpClientBuilder(UrlConnectionHttpClient.builder())
+                .overrideConfiguration(c -> c.addExecutionInterceptor(interceptor))
+                .build();
+    }
+
     @BeforeEach
     void resetCounts() {
         CALLS.reset();
@@ -95,6 +131,41 @@ class DueShardsTest {
         assertThat(CALLS.calls("Scan")).isZero();
         assertThat(CALLS.calls("GetItem")).isZero();
         assertThat(CALLS.calls("BatchGetItem")).isEqualTo(3);
+    }
+
+    /**
+     * Two polls overlap: the other one's index query listed the shard, then this one took it for an
+     * on-demand step (its due time pushed past now, a conditional write) before the other read the
+     * item. The other must not get the shard: its read is current, so a conditional write on it
+     * would succeed and a second step would run beside the first (the fault suite's record invoked
+     * twice on demand).
+     */
+    @Test
+    void aShardTakenByAnotherPollBetweenTheQueryAndTheRead_isNotReturned() {
+        AfterQuery hook = new AfterQuery();
+        Shard first = store.dueShards(T0, 1).get(0);
+        Shard[] taken = new Shard[1];
+        hook.next.set(
+                () ->
+                        taken[0] =
+                                store.updateShard(
+                                                first,
+                                                first.withDue(T0.plus(Duration.ofMinutes(30))))
+                                        .orElseThrow());
+        try (DynamoDbClient client = clientWith(hook)) {
+            List<Shard> due = new DynamoJobStore(client, "due").dueShards(T0, 5);
+
+            assertThat(taken[0]).as("the take ran between the query and the read").isNotNull();
+            assertThat(due)
+                    .as("due shards read after another poll took the first")
+                    .extracting(Shard::index)
+                    .doesNotContain(first.index())
+                    .hasSize(4);
+        } finally {
+            if (taken[0] != null) {
+                store.updateShard(taken[0], taken[0].withDue(first.dueAt()));
+            }
+        }
     }
 
     @Test

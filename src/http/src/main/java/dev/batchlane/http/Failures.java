@@ -2,16 +2,17 @@ package dev.batchlane.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.batchlane.core.provider.KeyRedaction;
 import dev.batchlane.core.provider.ProviderException;
 import java.io.IOException;
 import java.net.http.HttpTimeoutException;
-import java.util.regex.Pattern;
 
 /**
  * Every way a provider call fails, as a {@link ProviderException} whose message reads {@code
  * "<provider> <operation> failed: <status> <code>: <detail>"}. Only the provider's own error
- * message is ever quoted, cut to {@link #MAX_MESSAGE_CHARS}: the body of something other than the
- * API (a proxy's HTML page, say) could hold request text, and is not repeated anywhere.
+ * message is ever quoted, with its key-shaped words redacted ({@link KeyRedaction}) and cut to
+ * {@link #MAX_MESSAGE_CHARS}: the body of something other than the API (a proxy's HTML page, say)
+ * could hold request text, and is not repeated anywhere.
  */
 public final class Failures {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -73,7 +74,7 @@ public final class Failures {
         String message =
                 e.message() == null
                         ? "no error message (the answer was not an error envelope)"
-                        : truncate(redactKeys(e.message()));
+                        : truncate(KeyRedaction.redactKeys(e.message()));
         return of(
                 provider,
                 operation,
@@ -143,22 +144,6 @@ public final class Failures {
     public static ProviderException malformed(
             String provider, String operation, int status, String detail, Throwable cause) {
         return of(provider, operation, status, "malformed_response", true, detail, cause);
-    }
-
-    /**
-     * Key-shaped words: the prefixes providers give their keys (OpenAI {@code sk-}, Anthropic
-     * {@code sk-ant-}, Google {@code AIza}, Groq {@code gsk_}), and any word holding a run of
-     * asterisks, as in the masked fragment a 401 quotes ("Incorrect API key provided:
-     * sk-pro********xyz"). A fragment is still part of a secret: it stays out of results, the
-     * manifest and logs.
-     */
-    private static final Pattern KEY_LIKE =
-            Pattern.compile(
-                    "\\b(?:sk-|AIza|gsk_)[A-Za-z0-9_*\\-]{4,}|[A-Za-z0-9_\\-]*\\*{3,}[A-Za-z0-9_*\\-]*");
-
-    /** {@code text} with every key-shaped word replaced by {@code [redacted]}. */
-    public static String redactKeys(String text) {
-        return KEY_LIKE.matcher(text).replaceAll("[redacted]");
     }
 
     /**

@@ -145,16 +145,4 @@ class FailuresTest {
                 .contains("Incorrect API key provided: [redacted]. You can find")
                 .contains("invalid_api_key");
     }
-
-    @Test
-    void redactKeys_coversEachProvidersKeyShape_andLeavesOrdinaryWordsAlone() {
-        assertThat(Failures.redactKeys("key sk-ant-api03-abcdEFGH1234 rejected"))
-                .isEqualTo("key [redacted] rejected");
-        assertThat(Failures.redactKeys("API key AIzaSyA1b2C3d4 not valid"))
-                .isEqualTo("API key [redacted] not valid");
-        assertThat(Failures.redactKeys("gsk_0123456789abcdef is revoked"))
-                .isEqualTo("[redacted] is revoked");
-        assertThat(Failures.redactKeys("the ask-price and risk-free rate: max_tokens too large"))
-                .isEqualTo("the ask-price and risk-free rate: max_tokens too large");
-    }
 }

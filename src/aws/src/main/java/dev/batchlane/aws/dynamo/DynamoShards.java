@@ -234,7 +234,10 @@ final class DynamoShards {
             }
         }
         // ... then read the shards themselves, consistently and up to 100 a call, so the version a
-        // caller conditions on is the current one; a shard that left the index since is dropped.
+        // caller conditions on is the current one; a shard that left the index since is dropped,
+        // and so is one whose due time moved past now since: another poll took it for a step
+        // (BatchFollower pushes the due time out), and a conditional write on this current read
+        // would succeed and run a second step beside that one.
         Map<Map<String, AttributeValue>, Shard> read = new HashMap<>();
         for (int from = 0; from < keys.size(); from += BATCH_GET_KEYS) {
             List<Map<String, AttributeValue>> chunk =
@@ -248,7 +251,8 @@ final class DynamoShards {
                 BatchGetItemResponse got = dynamo.batchGetItem(b -> b.requestItems(ask));
                 for (Map<String, AttributeValue> item :
                         got.responses().getOrDefault(table, List.of())) {
-                    if (item.containsKey(DUE_AT)) {
+                    if (item.containsKey(DUE_AT)
+                            && Long.parseLong(item.get(DUE_AT).n()) <= now.toEpochMilli()) {
                         read.put(
                                 Map.of(PK, item.get(PK), SK, item.get(SK)),
                                 ShardItemCodec.shard(item));

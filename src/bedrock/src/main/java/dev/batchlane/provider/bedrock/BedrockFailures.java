@@ -1,5 +1,7 @@
 package dev.batchlane.provider.bedrock;
 
+import static dev.batchlane.core.provider.KeyRedaction.redactKeys;
+
 import dev.batchlane.core.provider.ProviderException;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -8,7 +10,8 @@ import software.amazon.awssdk.core.exception.SdkException;
 /**
  * One translation of AWS SDK failures into the core's exception, shared by the job calls, the
  * bucket and the on-demand run so a throttled S3 read and a throttled Bedrock call are retried
- * alike.
+ * alike. The service's text is quoted with its key-shaped words redacted: a signing error can quote
+ * the credential, and the message goes on into a shard's trouble, the manifest and logs.
  */
 final class BedrockFailures {
     private BedrockFailures() {}
@@ -27,9 +30,10 @@ final class BedrockFailures {
                             || status >= 500
                             || "ServiceQuotaExceededException".equals(code);
             String message =
-                    a.awsErrorDetails() == null
-                            ? a.getMessage()
-                            : a.awsErrorDetails().errorMessage();
+                    redactKeys(
+                            a.awsErrorDetails() == null
+                                    ? a.getMessage()
+                                    : a.awsErrorDetails().errorMessage());
             return new ProviderException(
                     "bedrock "
                             + operation
@@ -53,7 +57,7 @@ final class BedrockFailures {
                         + " failed: 0 "
                         + e.getClass().getSimpleName()
                         + ": "
-                        + e.getMessage(),
+                        + redactKeys(e.getMessage()),
                 0,
                 "io_error",
                 retryable,

@@ -5,6 +5,7 @@ import static dev.batchlane.provider.bedrock.BedrockFailures.failure;
 import dev.batchlane.core.job.BatchCounts;
 import dev.batchlane.core.provider.BatchState;
 import dev.batchlane.core.provider.BatchView;
+import dev.batchlane.core.provider.KeyRedaction;
 import dev.batchlane.core.provider.ProviderException;
 import dev.batchlane.core.provider.Submission;
 import java.lang.System.Logger.Level;
@@ -178,7 +179,9 @@ final class BedrockJobs {
                         ? "Bedrock job "
                                 + jobId(batchId)
                                 + " failed: "
-                                + (job.message() == null ? "no message" : job.message())
+                                + (job.message() == null
+                                        ? "no message"
+                                        : KeyRedaction.redactKeys(job.message()))
                         : null;
         return new BatchView(batchId, state, job.statusAsString(), counts, output, null, error);
     }

@@ -4,8 +4,12 @@ import static dev.batchlane.provider.bedrock.BedrockFailures.failure;
 import static dev.batchlane.provider.bedrock.BedrockProvider.JSON;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.batchlane.core.provider.BatchView;
 import dev.batchlane.core.provider.FailureKind;
+import dev.batchlane.core.provider.KeyRedaction;
 import dev.batchlane.core.provider.LineResult;
 import dev.batchlane.core.provider.Outcome;
 import dev.batchlane.core.provider.ProviderException;
@@ -128,14 +132,15 @@ final class BedrockResults {
                     Level.WARNING,
                     "manifest.json.out under {0} could not be read: {1}",
                     outputFolder,
-                    e.getMessage());
+                    KeyRedaction.redactKeys(e.getMessage()));
             return null;
         }
     }
 
     /**
      * One output record: {@code modelOutput} (either format) or {@code error {errorCode,
-     * errorMessage}}.
+     * errorMessage}}, whose text is kept with its key-shaped words redacted: it is the service's or
+     * the model's, and goes on into the joined part, {@code failed.jsonl} and the manifest.
      */
     static LineResult toResult(JsonNode line) {
         String id = line.path("recordId").asText(null);
@@ -157,11 +162,29 @@ final class BedrockResults {
                 null,
                 error.isMissingNode()
                         ? "{\"errorMessage\":\"Bedrock wrote neither modelOutput nor error\"}"
-                        : error.toString(),
+                        : redacted(error).toString(),
                 null,
                 null,
                 null,
                 FailureKind.ofHttpStatus(code));
+    }
+
+    /** {@code node} with every text in it passed through {@link KeyRedaction}. */
+    private static JsonNode redacted(JsonNode node) {
+        if (node.isTextual()) {
+            return TextNode.valueOf(KeyRedaction.redactKeys(node.asText()));
+        }
+        if (node.isObject()) {
+            ObjectNode copy = JSON.createObjectNode();
+            node.fields().forEachRemaining(f -> copy.set(f.getKey(), redacted(f.getValue())));
+            return copy;
+        }
+        if (node.isArray()) {
+            ArrayNode copy = JSON.createArrayNode();
+            node.forEach(n -> copy.add(redacted(n)));
+            return copy;
+        }
+        return node;
     }
 
     /**

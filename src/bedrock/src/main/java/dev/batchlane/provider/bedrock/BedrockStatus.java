@@ -1,6 +1,7 @@
 package dev.batchlane.provider.bedrock;
 
 import dev.batchlane.core.provider.BatchState;
+import dev.batchlane.core.provider.KeyRedaction;
 import dev.batchlane.core.provider.ProviderException;
 import software.amazon.awssdk.services.bedrock.model.ModelInvocationJobStatus;
 
@@ -37,7 +38,7 @@ final class BedrockStatus {
                             "bedrock getModelInvocationJob "
                                     + batchId
                                     + " has unknown status '"
-                                    + raw
+                                    + KeyRedaction.redactKeys(raw)
                                     + "'",
                             200,
                             "unknown_status",

@@ -5,6 +5,7 @@ import dev.batchlane.core.job.Job;
 import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.job.Shard;
 import dev.batchlane.core.job.ShardStatus;
+import dev.batchlane.core.provider.KeyRedaction;
 import dev.batchlane.core.provider.ProviderException;
 import dev.batchlane.core.provider.Submission;
 import dev.batchlane.core.storage.ObjectStore;
@@ -267,15 +268,21 @@ public final class ShardSubmitter {
                 : SubmitOutcome.CLAIMED_ELSEWHERE;
     }
 
-    /** The exception's message and each distinct message of its causes, innermost last. */
+    /**
+     * The exception's message and each distinct message of its causes, innermost last, with their
+     * key-shaped words redacted: an adapter redacts its own message, but the exception it wraps (an
+     * SDK's) keeps the service's text as it came.
+     */
     static String causes(Throwable e) {
-        StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
+        StringBuilder sb =
+                new StringBuilder(String.valueOf(KeyRedaction.redactKeys(e.getMessage())));
         for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
-            if (c.getMessage() != null && sb.indexOf(c.getMessage()) < 0) {
+            String message = KeyRedaction.redactKeys(c.getMessage());
+            if (message != null && sb.indexOf(message) < 0) {
                 sb.append("; caused by ")
                         .append(c.getClass().getSimpleName())
                         .append(": ")
-                        .append(c.getMessage());
+                        .append(message);
             }
         }
         return sb.toString();

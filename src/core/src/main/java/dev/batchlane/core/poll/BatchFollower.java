@@ -63,15 +63,19 @@ final class BatchFollower {
      * An on-demand run makes billed model calls inside retrieve. Two polls that found the shard due
      * at once (an overlapping schedule, a retried invocation) must not both run a step: the shard
      * is taken with a conditional write first, and the loser leaves it (empty). Due again after the
-     * grace only if this step dies; its progress write sets the next poll. A batch, whose retrieve
-     * only reads, is followed as found.
+     * grace only if this step dies; its progress write sets the next poll. A shard read after
+     * another poll took it (its due time past now) is left too: the read is current, so the write
+     * alone would not tell. A batch, whose retrieve only reads, is followed as found.
      */
     private Optional<Shard> takeForStep(Shard found) {
         if (found.batch().runMode() != RunMode.ON_DEMAND) {
             return Optional.of(found);
         }
-        return store.updateShard(
-                found, found.withDue(clock.instant().plus(settings.completeGrace())));
+        Instant now = clock.instant();
+        if (found.dueAt() == null || found.dueAt().isAfter(now)) {
+            return Optional.empty();
+        }
+        return store.updateShard(found, found.withDue(now.plus(settings.completeGrace())));
     }
 
     private PollStep followTaken(Shard shard, PollCycle cycle) {

@@ -11,7 +11,6 @@ import dev.batchlane.core.provider.RunMode;
 import dev.batchlane.core.testkit.Lane;
 import dev.batchlane.core.testkit.ScriptedProvider.Create;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -47,6 +46,39 @@ class OnDemandStepFenceTest {
                 .isEqualTo(1);
     }
 
+    /**
+     * The other overlap: this poll's index query listed the shard before another poll took it, and
+     * its read of the item came after (DynamoDB's due query lists keys, then reads the items). The
+     * read is current, so a conditional write on it succeeds; only the due time, pushed past now by
+     * the take, says another step runs.
+     */
+    @Test
+    void aPollThatReadTheShardAfterAnotherTookIt_runsNoSecondStep() {
+        Lane lane = new Lane(tmp);
+        lane.provider.creates(Create.ON_DEMAND);
+        IngestService.Ingestion r =
+                lane.ingest.ingest(lane.drop("small.jsonl", Lane.requests("r", 3), Map.of()));
+        BatchFollower second = follower(lane);
+        Shard found = lane.store.shards(r.jobId()).get(0);
+        // Another poll's take, as BatchFollower writes it: due again only after the grace.
+        Shard takenByAnother =
+                lane.store
+                        .updateShard(
+                                found,
+                                found.withDue(
+                                        lane.clock.instant().plus(lane.settings.completeGrace())))
+                        .orElseThrow();
+        long before = lane.provider.count("retrieve");
+
+        PollStep step = second.follow(takenByAnother, new PollCycle(lane.store));
+
+        assertThat(step).isEqualTo(PollStep.CONFLICT);
+        assertThat(lane.provider.count("retrieve") - before)
+                .as("steps run by a poll that read the shard after another poll took it")
+                .isZero();
+        assertThat(lane.store.shards(r.jobId()).get(0)).isEqualTo(takenByAnother);
+    }
+
     @Test
     void aBatch_isFollowedWithoutTheExtraWrite() {
         Lane lane = new Lane(tmp);
@@ -63,8 +95,9 @@ class OnDemandStepFenceTest {
                 .isEqualTo(version + 1);
     }
 
+    /** A poll's follower, once the shards handed over are due (after the first poll delay). */
     private static BatchFollower follower(Lane lane) {
-        lane.clock.advance(Duration.ofSeconds(1));
+        lane.clock.advance(lane.settings.firstPollDelay().plusSeconds(1));
         return new BatchFollower(
                 lane.store,
                 new Providers(List.of(lane.provider)),

@@ -188,10 +188,24 @@ public final class BedrockSimulator implements AutoCloseable {
     /**
      * The next {@code count} calls of an operation answer {@code status} with the error Bedrock
      * sends for it (429 ThrottlingException, 500 InternalServerException, 400
-     * ServiceQuotaExceededException). Operations: create, get, list, stop, invoke, converse.
+     * ServiceQuotaExceededException, 403 AccessDeniedException). Operations: create, get, list,
+     * stop, invoke, converse.
      */
     public void failNextCalls(String operation, int status, int count) {
-        faults.failNextCalls(operation, status, count);
+        faults.failNextCalls(operation, status, count, null);
+    }
+
+    /**
+     * As {@link #failNextCalls(String, int, int)}, with {@code message} as the error's text (403 is
+     * AccessDeniedException): what a service quotes back, a credential in a signing error say.
+     */
+    public void failNextCalls(String operation, int status, int count, String message) {
+        faults.failNextCalls(operation, status, count, message);
+    }
+
+    /** The next {@code count} jobs fail at validation, with {@code message} as the job's reason. */
+    public void failNextJobs(int count, String message) {
+        faults.failNextJobs(count, message);
     }
 
     /**

@@ -16,15 +16,24 @@ final class FaultPlan {
 
     final List<RecordFault> recordFaults = new CopyOnWriteArrayList<>();
     private final Map<String, int[]> callFaults = new HashMap<>();
+    private final Map<String, String> callFaultMessages = new HashMap<>();
     private final Map<String, SlowCalls> slowCalls = new HashMap<>();
     private final java.util.ArrayDeque<Integer> lostCreates = new java.util.ArrayDeque<>();
     private int expireNext;
     private int partialNext;
     private double partialFraction;
     private Damage damageNext;
+    private int failNext;
+    private String failMessage;
 
-    synchronized void failNextCalls(String operation, int status, int count) {
+    /** {@code message} null: the simulator's own "injected ..." text. */
+    synchronized void failNextCalls(String operation, int status, int count, String message) {
         callFaults.put(operation, new int[] {status, count});
+        if (message == null) {
+            callFaultMessages.remove(operation);
+        } else {
+            callFaultMessages.put(operation, message);
+        }
     }
 
     private record SlowCalls(java.time.Duration delay, int count) {}
@@ -63,16 +72,25 @@ final class FaultPlan {
         expireNext = count;
     }
 
+    synchronized void failNextJobs(int count, String message) {
+        failNext = count;
+        failMessage = message;
+    }
+
     synchronized void partiallyCompleteNext(int count, double fraction) {
         partialNext = count;
         partialFraction = fraction;
     }
 
     /**
-     * Marks a job being created with the fate tests chose for it: expiry, a partial run, damage.
+     * Marks a job being created with the fate tests chose for it: failure at validation, expiry, a
+     * partial run, damage.
      */
     synchronized void applyTo(Job job) {
-        if (expireNext > 0) {
+        if (failNext > 0) {
+            failNext--;
+            job.failure = failMessage;
+        } else if (expireNext > 0) {
             expireNext--;
             job.expire = true;
         } else if (partialNext > 0) {
@@ -93,8 +111,13 @@ final class FaultPlan {
                 switch (f[0]) {
                     case 429 -> "ThrottlingException";
                     case 400 -> "ServiceQuotaExceededException";
+                    case 403 -> "AccessDeniedException";
                     default -> "InternalServerException";
                 };
-        throw new Wire.Refusal(f[0], type, "injected " + type + " for " + operation);
+        throw new Wire.Refusal(
+                f[0],
+                type,
+                callFaultMessages.getOrDefault(
+                        operation, "injected " + type + " for " + operation));
     }
 }

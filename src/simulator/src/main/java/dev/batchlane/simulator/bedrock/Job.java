@@ -19,6 +19,10 @@ final class Job {
     long processed;
     long success;
     long errors;
+
+    /** The reason the job fails at validation, when a test asked for one; else null. */
+    String failure;
+
     boolean expire;
     double partial = 1.0;
     FaultPlan.Damage damage;

@@ -449,6 +449,10 @@ final class JobEngine {
      * quotas.
      */
     private void validate(Job j) {
+        if (j.failure != null) {
+            end(j, "Failed", j.failure);
+            return;
+        }
         String uri =
                 j.request.path("inputDataConfig").path("s3InputDataConfig").path("s3Uri").asText();
         Location in = Location.of(uri);
