@@ -8,7 +8,6 @@ import dev.batchlane.core.lane.LaneNames;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.provider.BatchProvider;
 import java.net.URI;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,28 +26,13 @@ final class CatalogueProviders {
     private CatalogueProviders() {}
 
     /**
-     * @param lookup a setting by its full name (the functions' configuration)
-     * @param resources the clients the lane shares with its adapters, by type
-     */
-    static List<BatchProvider> build(
-            ProviderCatalogue catalogue,
-            Function<String, Optional<String>> lookup,
-            BatchlaneConfig config,
-            Map<Class<?>, Object> resources) {
-        List<BatchProvider> built = new ArrayList<>();
-        for (ProviderRegistration r : catalogue.registrations()) {
-            r.create(new Context(r.descriptor(), lookup, Lane.of(config), resources))
-                    .ifPresent(built::add);
-        }
-        return built;
-    }
-
-    /**
      * The providers {@code enabled} names, each built on its first use (so its key secret is read
      * only then, and an empty secret fails only its own work) and wrapped by {@code wrap}; the
      * catalogue's other providers are known as not enabled.
      *
      * @param enabled catalogue names; empty means every provider of the catalogue
+     * @param lookup a setting by its full name (the functions' configuration)
+     * @param resources the clients the lane shares with its adapters, by type
      * @throws IllegalArgumentException when a name is not in the catalogue
      */
     static Providers lazy(
@@ -97,12 +81,8 @@ final class CatalogueProviders {
      */
     record Lane(String region, String bucket, Optional<URI> secretsmanagerEndpoint) {
         static Lane of(BatchlaneConfig config) {
-            return config == null
-                    ? new Lane(null, null, Optional.empty())
-                    : new Lane(
-                            config.aws().region(),
-                            config.bucket(),
-                            config.aws().secretsmanagerEndpoint());
+            return new Lane(
+                    config.aws().region(), config.bucket(), config.aws().secretsmanagerEndpoint());
         }
     }
 
