@@ -14,6 +14,7 @@ import static dev.batchlane.infra.BatchlaneContract.PREFIX_INBOX;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_REDRIVE;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_RESUME;
 
+import dev.batchlane.core.catalogue.ProviderDescriptor;
 import dev.batchlane.infra.BatchlaneContract;
 import dev.batchlane.infra.BatchlaneContract.Handler;
 import dev.batchlane.infra.BatchlaneProps;
@@ -286,9 +287,17 @@ public final class LaneFunctions extends Construct {
         environment.put(ENV_HANDLER, handler.handlerName());
         environment.put(ENV_BUCKET, state.bucket().getBucketName());
         environment.put(ENV_TABLE, state.table().getTableName());
+        environment.put(ENV_JAVA_TOOL_OPTIONS, javaToolOptions(handler));
         if (LanePermissions.callsProviders(handler)) {
-            // The functions build these providers and no others, each on its first use.
-            environment.put(ENV_PROVIDERS, String.join(",", props.providers()));
+            // The functions build these providers and no others, each on its first use; in the
+            // catalogue's order, so reordering the setting does not change the template.
+            environment.put(
+                    ENV_PROVIDERS,
+                    String.join(
+                            ",",
+                            props.enabledProviders().stream()
+                                    .map(ProviderDescriptor::name)
+                                    .toList()));
             // ARNs only: the functions fetch the key values from Secrets Manager at run time.
             state.providerKeys()
                     .forEach(
@@ -300,9 +309,6 @@ public final class LaneFunctions extends Construct {
                                                     .descriptor()
                                                     .keySecretEnv(),
                                             secret.getSecretArn()));
-        }
-        environment.put(ENV_JAVA_TOOL_OPTIONS, javaToolOptions(handler));
-        if (LanePermissions.callsProviders(handler)) {
             providers.values().forEach(p -> p.environment(environment, props));
         }
         if (handler == Handler.COMPLETE) {
