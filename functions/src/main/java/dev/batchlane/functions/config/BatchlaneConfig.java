@@ -16,6 +16,13 @@ public interface BatchlaneConfig {
     /** The jobs-and-shards table. */
     String table();
 
+    /**
+     * The providers this deployment enabled, by catalogue name (BATCHLANE_PROVIDERS, set by the
+     * construct); unset means every provider of the catalogue. Only these are built, each on its
+     * first use, so a function reads only the key secrets of the providers its work is for.
+     */
+    Optional<java.util.List<String>> providers();
+
     Aws aws();
 
     Shard shard();

@@ -18,7 +18,6 @@ import dev.batchlane.core.money.Money;
 import dev.batchlane.core.money.PriceTable;
 import dev.batchlane.core.poll.PollService;
 import dev.batchlane.core.poll.PollSettings;
-import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.storage.ObjectStore;
 import dev.batchlane.functions.observe.EmfMetrics;
 import dev.batchlane.functions.resilience.ResilientProvider;
@@ -75,8 +74,8 @@ public class Wiring {
     }
 
     /**
-     * Every provider the catalogue registers, each built from its own settings and wrapped in the
-     * lane's call retries.
+     * The providers the deployment enabled (all of the catalogue when it names none), each built
+     * from its own settings on its first use and wrapped in the lane's call retries.
      */
     @Produces
     @Singleton
@@ -91,16 +90,13 @@ public class Wiring {
                         retry.providerCallFirstDelay(),
                         retry.providerCallMaxDelay(),
                         retry.providerCallJitter());
-        List<BatchProvider> built =
-                CatalogueProviders.build(
-                        catalogue,
-                        key -> settings.getOptionalValue(key, String.class),
-                        config,
-                        Map.of(HttpClient.class, http, S3Client.class, s3));
-        return new Providers(
-                built.stream()
-                        .<BatchProvider>map(p -> new ResilientProvider(p, resilience))
-                        .toList());
+        return CatalogueProviders.lazy(
+                catalogue,
+                config.providers().orElse(List.of()),
+                key -> settings.getOptionalValue(key, String.class),
+                CatalogueProviders.Lane.of(config),
+                Map.of(HttpClient.class, http, S3Client.class, s3),
+                p -> new ResilientProvider(p, resilience));
     }
 
     @Produces

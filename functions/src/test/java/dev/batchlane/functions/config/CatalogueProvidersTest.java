@@ -119,11 +119,14 @@ class CatalogueProvidersTest {
                         "batchlane.sample.base-url", "http://lane",
                         "batchlane.sample.api-key", "k");
         for (Map<String, String> config : java.util.List.of(aliasOnly, both)) {
-            CatalogueProviders.build(
-                    ProviderCatalogue.of(java.util.List.of(probe)),
-                    k -> Optional.ofNullable(config.get(k)),
-                    null,
-                    Map.of());
+            CatalogueProviders.lazy(
+                            ProviderCatalogue.of(java.util.List.of(probe)),
+                            java.util.List.of(),
+                            k -> Optional.ofNullable(config.get(k)),
+                            new CatalogueProviders.Lane("us-east-1", "bucket", Optional.empty()),
+                            Map.of(),
+                            p -> p)
+                    .find("sample");
         }
         assertThat(seen).containsExactly("http://sdk unset", "http://lane k");
     }

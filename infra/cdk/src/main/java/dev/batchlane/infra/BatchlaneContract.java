@@ -29,6 +29,9 @@ public final class BatchlaneContract {
 
     public static final String ENV_TABLE = LaneNames.ENV_TABLE;
 
+    /** The enabled providers, comma-separated; set on the functions that call providers. */
+    public static final String ENV_PROVIDERS = LaneNames.ENV_PROVIDERS;
+
     /** The event bus name; set on complete only. */
     public static final String ENV_EVENT_BUS = LaneNames.ENV_EVENT_BUS;
 

@@ -52,8 +52,8 @@ public final class BatchlaneLane extends Construct {
     }
 
     /**
-     * The secret holding {@code provider}'s key (every provider of the catalogue with a key has
-     * one); put the key there with {@code aws secretsmanager put-secret-value}.
+     * The secret holding {@code provider}'s key (every enabled provider with a key has one); put
+     * the key there with {@code aws secretsmanager put-secret-value}.
      */
     public ISecret providerKey(String provider) {
         ISecret secret = state.providerKeys().get(provider);
@@ -61,8 +61,9 @@ public final class BatchlaneLane extends Construct {
             throw new IllegalArgumentException(
                     "no key secret for provider '"
                             + provider
-                            + "'; the lane has "
-                            + state.providerKeys().keySet());
+                            + "': the lane has secrets for "
+                            + state.providerKeys().keySet()
+                            + " (the enabled providers with a key; see the providers setting)");
         }
         return secret;
     }

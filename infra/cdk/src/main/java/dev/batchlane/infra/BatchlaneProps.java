@@ -53,6 +53,9 @@ import software.amazon.awscdk.RemovalPolicy;
  *     provider with a key, {@code <provider>ApiKeySecretArn} (optional complete ARN of an existing
  *     secret holding its key; a new empty-valued secret is created when absent), and its deployment
  *     settings (e.g. the models a provider may invoke), defaults applied
+ * @param providers the providers this deployment runs, by catalogue name ({@code -c
+ *     providers=openai,anthropic}); by default every provider of the catalogue. Only these get a
+ *     key secret, their grants and their settings, and the functions build only these
  */
 public record BatchlaneProps(
         String stackName,
@@ -78,7 +81,8 @@ public record BatchlaneProps(
         int batchesFailedThreshold,
         int batchesExpiredThreshold,
         int requestFailureRatePercent,
-        Map<String, String> providerSettings) {
+        Map<String, String> providerSettings,
+        List<String> providers) {
 
     /**
      * The prefix of the environment variables; apart from the functions' own {@code BATCHLANE_*}.
@@ -167,7 +171,29 @@ public record BatchlaneProps(
         range("requestFailureRatePercent", requestFailureRatePercent, 1, 100, "percent");
         require(providerSettings != null, "providerSettings", "a map", providerSettings);
         providerSettings = java.util.Collections.unmodifiableMap(new TreeMap<>(providerSettings));
-        checkProviderSettings(providerSettings);
+        require(
+                providers != null && !providers.isEmpty(),
+                "providers",
+                "at least one provider of the catalogue " + CATALOGUE.names(),
+                providers);
+        providers = List.copyOf(providers);
+        for (String name : providers) {
+            require(
+                    CATALOGUE.find(name).isPresent(),
+                    "providers",
+                    "names of the catalogue's providers "
+                            + CATALOGUE.names()
+                            + "; '"
+                            + name
+                            + "' is none",
+                    providers);
+        }
+        require(
+                providers.stream().distinct().count() == providers.size(),
+                "providers",
+                "names without repeats",
+                providers);
+        checkProviderSettings(providerSettings, providers);
     }
 
     /** The catalogue the construct iterates: every provider registered on its class path. */
@@ -196,7 +222,7 @@ public record BatchlaneProps(
         return props;
     }
 
-    private static void checkProviderSettings(Map<String, String> settings) {
+    private static void checkProviderSettings(Map<String, String> settings, List<String> enabled) {
         Map<String, String> declared = providerProps();
         for (String name : settings.keySet()) {
             require(
@@ -213,6 +239,13 @@ public record BatchlaneProps(
                         arn == null || SECRET_COMPLETE_ARN.matcher(arn).matches(),
                         prop,
                         "the complete ARN of a Secrets Manager secret (ending in -XXXXXX)",
+                        arn);
+                // A key for a provider left out would be granted to no one: say so rather than
+                // deploy a lane that ignores it.
+                require(
+                        arn == null || enabled.contains(d.name()),
+                        prop,
+                        "unset while '" + d.name() + "' is not among providers " + enabled,
                         arn);
             }
             for (ProviderDescriptor.DeploySetting s : d.deployment().settings()) {
@@ -235,6 +268,11 @@ public record BatchlaneProps(
                 .map(String::trim)
                 .filter(m -> !m.isEmpty())
                 .toList();
+    }
+
+    /** The descriptors of the enabled providers, in the catalogue's order. */
+    public List<ProviderDescriptor> enabledProviders() {
+        return CATALOGUE.descriptors().stream().filter(d -> providers.contains(d.name())).toList();
     }
 
     /** The existing secret named for {@code provider}'s key, if any. */
@@ -284,7 +322,8 @@ public record BatchlaneProps(
                 s.integer("batchesFailedThreshold", 1),
                 s.integer("batchesExpiredThreshold", 1),
                 s.integer("requestFailureRatePercent", 10),
-                s.providers());
+                s.providers(),
+                s.list("providers", CATALOGUE.names()));
     }
 
     /**
@@ -316,7 +355,8 @@ public record BatchlaneProps(
                 batchesFailedThreshold,
                 batchesExpiredThreshold,
                 requestFailureRatePercent,
-                providerSettings);
+                providerSettings,
+                providers);
     }
 
     /** {@code ingestMemoryMb} → {@code BATCHLANE_CDK_INGEST_MEMORY_MB}. */
@@ -368,6 +408,18 @@ public record BatchlaneProps(
                                 }
                             });
             return values;
+        }
+
+        /**
+         * A list setting: a JSON array in cdk.json's context, else comma-separated ({@code -c
+         * providers=openai,anthropic}, {@code BATCHLANE_CDK_PROVIDERS=openai}).
+         */
+        List<String> list(String name, List<String> fallback) {
+            Object fromContext = context.apply(name);
+            if (fromContext instanceof List<?> items) {
+                return items.stream().map(i -> String.valueOf(i).trim()).toList();
+            }
+            return optional(name).map(BatchlaneProps::items).orElse(fallback);
         }
 
         String text(String name, String fallback) {

@@ -25,7 +25,7 @@ public final class BatchlaneStack extends Stack {
                 "DeadLetterQueueUrl",
                 lane.deadLetterQueue().getQueueUrl(),
                 "Completions that failed every retry");
-        for (var provider : BatchlaneProps.catalogue().descriptors()) {
+        for (var provider : props.enabledProviders()) {
             if (provider.hasKey()) {
                 output(
                         provider.constructId() + "ApiKeySecretArn",

@@ -64,6 +64,10 @@ class BatchlanePropsTest {
                             Map.entry("batchesFailedThreshold", "2"),
                             Map.entry("batchesExpiredThreshold", "3"),
                             Map.entry("requestFailureRatePercent", "25"),
+                            // Every provider, in another order than the default's.
+                            Map.entry(
+                                    "providers",
+                                    "together,openai,mistral,groq,gemini,bedrock,azure,anthropic"),
                             Map.entry(
                                     "bedrockModels",
                                     "anthropic.claude-3-haiku-20240307-v1:0,amazon.nova-lite-v1:0")));
@@ -81,7 +85,9 @@ class BatchlanePropsTest {
             } catch (ReflectiveOperationException e) {
                 throw new AssertionError(e);
             }
-            if (v instanceof Map<?, ?> m) {
+            if (v instanceof java.util.List<?> l) {
+                values.put(c.getName(), String.join(",", l.stream().map(String::valueOf).toList()));
+            } else if (v instanceof Map<?, ?> m) {
                 BatchlaneProps.catalogue().descriptors().stream()
                         .filter(d -> d.hasKey())
                         .forEach(d -> values.put(BatchlaneProps.keySecretProp(d), ""));
@@ -284,5 +290,74 @@ class BatchlanePropsTest {
                                         Map.of()))
                 .hasMessageContaining(
                         "logRetentionDays must be one of CloudWatch Logs' retentions");
+    }
+
+    @Test
+    void providers_byDefault_everyProviderOfTheCatalogue() {
+        assertThat(BatchlaneProps.defaults().providers())
+                .isEqualTo(BatchlaneProps.catalogue().names())
+                .contains("openai", "anthropic", "bedrock");
+    }
+
+    @Test
+    void providers_areReadAsACommaSeparatedListOrAContextArray() {
+        assertThat(
+                        BatchlaneProps.from(
+                                        key -> null,
+                                        Map.of("BATCHLANE_CDK_PROVIDERS", " openai , anthropic"))
+                                .providers())
+                .containsExactly("openai", "anthropic");
+        BatchlaneProps fromArray =
+                BatchlaneProps.from(
+                        Map.<String, Object>of("providers", java.util.List.of("gemini", "openai"))
+                                ::get,
+                        Map.of());
+        assertThat(fromArray.providers()).containsExactly("gemini", "openai");
+        assertThat(fromArray.enabledProviders())
+                .extracting(d -> d.name())
+                .as("in the catalogue's order")
+                .containsExactly("gemini", "openai");
+    }
+
+    @Test
+    void providers_anUnknownName_isRejectedNamingItAndTheKnownOnes() {
+        assertThatThrownBy(
+                        () ->
+                                BatchlaneProps.from(
+                                        Map.<String, Object>of("providers", "openai,opnai")::get,
+                                        Map.of()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'opnai' is none")
+                .hasMessageContaining(BatchlaneProps.catalogue().names().toString())
+                .hasMessageContaining("BATCHLANE_CDK_PROVIDERS");
+    }
+
+    @Test
+    void providers_aRepeatedName_isRejected() {
+        assertThatThrownBy(
+                        () ->
+                                BatchlaneProps.from(
+                                        Map.<String, Object>of("providers", "openai,openai")::get,
+                                        Map.of()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("providers must be names without repeats");
+    }
+
+    @Test
+    void providers_aKeySecretForAProviderLeftOut_isRejected() {
+        assertThatThrownBy(
+                        () ->
+                                BatchlaneProps.from(
+                                        Map.<String, Object>of(
+                                                        "providers",
+                                                        "openai",
+                                                        "anthropicApiKeySecretArn",
+                                                        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:anthropic-XyZ789")
+                                                ::get,
+                                        Map.of()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(
+                        "anthropicApiKeySecretArn must be unset while 'anthropic' is not among"
+                                + " providers [openai]");
     }
 }

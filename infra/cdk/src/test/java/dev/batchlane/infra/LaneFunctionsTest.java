@@ -174,12 +174,15 @@ class LaneFunctionsTest {
                 .matches("\\$\\{\\w*BedrockServiceRole\\w*\\.Arn\\}");
         assertThat(env.get("BATCHLANE_BEDROCK_DEFAULT_MODEL"))
                 .isEqualTo("anthropic.claude-3-haiku-20240307-v1:0");
+        // Every provider by default: the functions build these and no others.
+        assertThat(env.get("BATCHLANE_PROVIDERS"))
+                .isEqualTo("anthropic,azure,bedrock,gemini,groq,mistral,openai,together");
         if (handler == Handler.COMPLETE) {
             assertThat(render(env.get("BATCHLANE_EVENT_BUS")))
                     .isEqualTo("${" + onlyResource("AWS::Events::EventBus") + "}");
-            assertThat(env).hasSize(14);
+            assertThat(env).hasSize(15);
         } else {
-            assertThat(env).doesNotContainKey("BATCHLANE_EVENT_BUS").hasSize(13);
+            assertThat(env).doesNotContainKey("BATCHLANE_EVENT_BUS").hasSize(14);
         }
     }
 

@@ -268,6 +268,21 @@ class StackTest {
         assertThat(stack.iam().denials()).as("denials under the synthesized roles").isEmpty();
         for (String fn : List.of("ingest", "poll", "complete")) {
             assertThat(observed).as("calls of %s", fn).anyMatch(o -> o.function().equals(fn));
+            // Providers are built on first use: this run's work is OpenAI's, so each function
+            // read OpenAI's key and no other provider's, though its role may read them all.
+            var role = stack.roles().role(fn);
+            assertThat(
+                            observed.stream()
+                                    .filter(
+                                            o ->
+                                                    o.function().equals(fn)
+                                                            && o.action()
+                                                                    .equals(
+                                                                            "secretsmanager:GetSecretValue"))
+                                    .map(o -> shortName(role, o.resource()))
+                                    .distinct())
+                    .as("the key secrets %s read", fn)
+                    .containsExactly("openai-secret");
         }
         assertThat(stack.events())
                 .as("completion events put by complete")
@@ -390,6 +405,12 @@ class StackTest {
                 m.put(
                         fn + " secretsmanager:DescribeSecret " + provider + "-secret",
                         "part of CDK's grantRead; the code only reads the value");
+                if (!provider.equals("openai")) {
+                    // The functions build a provider on its first use, and only then read its key.
+                    m.put(
+                            fn + " secretsmanager:GetSecretValue " + provider + "-secret",
+                            "this run's files are OpenAI's: no function builds " + provider);
+                }
             }
         }
         for (String fn : List.of("ingest", "poll", "complete")) {

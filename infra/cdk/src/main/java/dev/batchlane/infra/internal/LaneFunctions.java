@@ -5,6 +5,7 @@ import static dev.batchlane.infra.BatchlaneContract.ENV_BUCKET;
 import static dev.batchlane.infra.BatchlaneContract.ENV_EVENT_BUS;
 import static dev.batchlane.infra.BatchlaneContract.ENV_HANDLER;
 import static dev.batchlane.infra.BatchlaneContract.ENV_JAVA_TOOL_OPTIONS;
+import static dev.batchlane.infra.BatchlaneContract.ENV_PROVIDERS;
 import static dev.batchlane.infra.BatchlaneContract.ENV_TABLE;
 import static dev.batchlane.infra.BatchlaneContract.INBOX_SUFFIX;
 import static dev.batchlane.infra.BatchlaneContract.LAMBDA_HANDLER;
@@ -13,6 +14,7 @@ import static dev.batchlane.infra.BatchlaneContract.PREFIX_INBOX;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_REDRIVE;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_RESUME;
 
+import dev.batchlane.core.catalogue.ProviderDescriptor;
 import dev.batchlane.infra.BatchlaneContract;
 import dev.batchlane.infra.BatchlaneContract.Handler;
 import dev.batchlane.infra.BatchlaneProps;
@@ -86,7 +88,7 @@ public final class LaneFunctions extends Construct {
         // A zip file is deployed as it is: no bundling, no Docker. One asset serves all three
         // functions.
         Code code = Code.fromAsset(zip.toString());
-        for (var provider : BatchlaneProps.catalogue().descriptors()) {
+        for (var provider : props.enabledProviders()) {
             if (!provider.deployment()
                     .equals(dev.batchlane.core.catalogue.ProviderDescriptor.Deployment.NONE)) {
                 providers.put(
@@ -277,25 +279,38 @@ public final class LaneFunctions extends Construct {
         ((CfnLogGroup) logs.getNode().getDefaultChild())
                 .setRetentionInDays(props.logRetentionDays());
         LanePermissions.grant(handler, role, state, logs);
-        providers.values().forEach(p -> p.grant(handler, role));
+        if (LanePermissions.callsProviders(handler)) {
+            providers.values().forEach(p -> p.grant(handler, role));
+        }
 
         Map<String, String> environment = new LinkedHashMap<>();
         environment.put(ENV_HANDLER, handler.handlerName());
         environment.put(ENV_BUCKET, state.bucket().getBucketName());
         environment.put(ENV_TABLE, state.table().getTableName());
-        // ARNs only: the functions fetch the key values from Secrets Manager at run time.
-        state.providerKeys()
-                .forEach(
-                        (provider, secret) ->
-                                environment.put(
-                                        BatchlaneProps.catalogue()
-                                                .find(provider)
-                                                .orElseThrow()
-                                                .descriptor()
-                                                .keySecretEnv(),
-                                        secret.getSecretArn()));
         environment.put(ENV_JAVA_TOOL_OPTIONS, javaToolOptions(handler));
-        providers.values().forEach(p -> p.environment(environment, props));
+        if (LanePermissions.callsProviders(handler)) {
+            // The functions build these providers and no others, each on its first use; in the
+            // catalogue's order, so reordering the setting does not change the template.
+            environment.put(
+                    ENV_PROVIDERS,
+                    String.join(
+                            ",",
+                            props.enabledProviders().stream()
+                                    .map(ProviderDescriptor::name)
+                                    .toList()));
+            // ARNs only: the functions fetch the key values from Secrets Manager at run time.
+            state.providerKeys()
+                    .forEach(
+                            (provider, secret) ->
+                                    environment.put(
+                                            BatchlaneProps.catalogue()
+                                                    .find(provider)
+                                                    .orElseThrow()
+                                                    .descriptor()
+                                                    .keySecretEnv(),
+                                            secret.getSecretArn()));
+            providers.values().forEach(p -> p.environment(environment, props));
+        }
         if (handler == Handler.COMPLETE) {
             environment.put(ENV_EVENT_BUS, state.eventBus().getEventBusName());
         }

@@ -33,7 +33,10 @@ final class LanePermissions {
         // Its own log group only; the embedded metric format rides on these writes, so metrics need
         // no cloudwatch:PutMetricData (which would have to be on "*").
         logs.grantWrite(role);
-        state.providerKeys().values().forEach(secret -> secret.grantRead(role));
+        if (callsProviders(handler)) {
+            // The enabled providers' keys only (LaneState makes no secret for the others).
+            state.providerKeys().values().forEach(secret -> secret.grantRead(role));
+        }
         switch (handler) {
             case INGEST -> {
                 // Reads a drop pinned to its version (GetObjectVersion), and cancellations.
@@ -147,6 +150,18 @@ final class LanePermissions {
                     throw new IllegalStateException(
                             "no permissions defined for handler " + handler);
         }
+    }
+
+    /**
+     * Whether {@code handler}'s function calls providers, and so reads their keys. Each does today:
+     * ingest submits (and cancels, on cancel/), poll follows batches and submits held-back shards,
+     * complete downloads results and deletes the provider's files. Exhaustive, so a new function
+     * has to say whether it needs the keys.
+     */
+    static boolean callsProviders(Handler handler) {
+        return switch (handler) {
+            case INGEST, POLL, COMPLETE -> true;
+        };
     }
 
     private static PolicyStatement objects(

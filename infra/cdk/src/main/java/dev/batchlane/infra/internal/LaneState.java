@@ -51,7 +51,7 @@ public final class LaneState extends Construct {
     private final Bucket bucket;
     private final Table table;
 
-    /** The key secret of each provider with a key, by provider name in catalogue order. */
+    /** The key secret of each enabled provider with a key, by provider name in catalogue order. */
     private final java.util.Map<String, ISecret> providerKeys = new java.util.LinkedHashMap<>();
 
     private final EventBus eventBus;
@@ -149,7 +149,9 @@ public final class LaneState extends Construct {
                         .projectionType(ProjectionType.KEYS_ONLY)
                         .build());
 
-        for (var provider : dev.batchlane.infra.BatchlaneProps.catalogue().descriptors()) {
+        // Only the providers the deployment runs: a secret nobody may read is one more thing to
+        // fill, rotate and audit.
+        for (var provider : props.enabledProviders()) {
             if (provider.hasKey()) {
                 providerKeys.put(
                         provider.name(),
@@ -232,7 +234,9 @@ public final class LaneState extends Construct {
         return table;
     }
 
-    /** The key secrets of the providers with a key, by provider name, in catalogue order. */
+    /**
+     * The key secrets of the enabled providers with a key, by provider name, in catalogue order.
+     */
     public java.util.Map<String, ISecret> providerKeys() {
         return java.util.Collections.unmodifiableMap(providerKeys);
     }

@@ -134,6 +134,49 @@ public class DeployedRolesTest {
                 .hasMessageContaining("managed policies");
     }
 
+    /**
+     * The local stack gives each function the template's environment and enforces the template's
+     * roles, so the two must agree on the keys: a role may read exactly the key secrets its
+     * function is told of, each for a provider in its BATCHLANE_PROVIDERS.
+     */
+    @Test
+    void eachRole_readsExactlyTheKeySecretsOfTheProvidersItsFunctionIsGiven() throws Exception {
+        DeployedRoles roles = DeployedRoles.read(TEMPLATE, NAMES);
+        for (String fn : List.of("ingest", "poll", "complete")) {
+            var role = roles.role(fn);
+            List<String> enabled =
+                    List.of(role.environment().get("BATCHLANE_PROVIDERS").split(","));
+            java.util.Set<String> given = new java.util.TreeSet<>();
+            role.environment()
+                    .forEach(
+                            (name, value) -> {
+                                if (name.endsWith("_API_KEY_SECRET")) {
+                                    String provider =
+                                            name.substring(
+                                                            "BATCHLANE_".length(),
+                                                            name.length()
+                                                                    - "_API_KEY_SECRET".length())
+                                                    .toLowerCase(java.util.Locale.ROOT);
+                                    assertThat(enabled).as("%s: %s", fn, name).contains(provider);
+                                    given.add(value);
+                                }
+                            });
+            assertThat(given).as("%s is given key secrets", fn).isNotEmpty();
+            for (String arn : given) {
+                assertThat(allowed(roles, fn, "secretsmanager:GetSecretValue", arn))
+                        .as("%s reads %s", fn, arn)
+                        .isTrue();
+            }
+            java.util.Set<String> readable = new java.util.TreeSet<>();
+            for (var st : role.statements()) {
+                if (st.actions().stream().anyMatch(a -> a.startsWith("secretsmanager:"))) {
+                    readable.addAll(st.resources());
+                }
+            }
+            assertThat(readable).as("the secrets %s's role may read", fn).isEqualTo(given);
+        }
+    }
+
     /** The synthesized template with s3:GetObject taken out of ingest's statement on staging/. */
     public static Path withoutIngestStagingRead(Path dir) throws Exception {
         ObjectNode t = (ObjectNode) JSON.readTree(TEMPLATE.toFile());

@@ -195,15 +195,31 @@ public final class IngestService {
                 return handOff.submitStaged(existing.get(), deadline);
             }
             if (provider.isEmpty()) {
+                // A provider the deployment left out has no key and no grants here: refused by
+                // name, so the person dropping it learns it is off, not that it does not exist.
                 Violation v =
-                        new Violation(
-                                0,
-                                null,
-                                "unknown_provider",
-                                "'"
-                                        + drop.provider()
-                                        + "' is not a configured provider; drop files under inbox/<provider>/ with one of "
-                                        + providers.names());
+                        providers.isNotEnabled(drop.provider())
+                                ? new Violation(
+                                        0,
+                                        null,
+                                        "provider_not_enabled",
+                                        "'"
+                                                + drop.provider()
+                                                + "' is not enabled in this deployment: only the"
+                                                + " providers it names are built and given a key;"
+                                                + " drop files under inbox/<provider>/ with one of "
+                                                + providers.names()
+                                                + ", or add '"
+                                                + drop.provider()
+                                                + "' to the deployment's providers")
+                                : new Violation(
+                                        0,
+                                        null,
+                                        "unknown_provider",
+                                        "'"
+                                                + drop.provider()
+                                                + "' is not a configured provider; drop files under inbox/<provider>/ with one of "
+                                                + providers.names());
                 return rejections.reject(
                         new DroppedFile(jobId, ref, drop),
                         Rejections.fileLevel(v, ref.size()),

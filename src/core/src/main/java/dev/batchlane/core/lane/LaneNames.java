@@ -29,11 +29,23 @@ public final class LaneNames {
     public static final String ENV_JAVA_TOOL_OPTIONS = "JAVA_TOOL_OPTIONS";
 
     /**
+     * The providers a deployment enabled, comma-separated catalogue names; the functions build only
+     * these, and unset means every provider of the catalogue (the local stack, tests).
+     */
+    public static final String ENV_PROVIDERS = "BATCHLANE_PROVIDERS";
+
+    /**
      * Every lane variable the construct may set on a function; each provider's come from its
      * descriptor ({@code ProviderDescriptor.deploymentEnvironment()}).
      */
     public static final List<String> FUNCTION_ENVIRONMENT =
-            List.of(ENV_HANDLER, ENV_BUCKET, ENV_TABLE, ENV_EVENT_BUS, ENV_JAVA_TOOL_OPTIONS);
+            List.of(
+                    ENV_HANDLER,
+                    ENV_BUCKET,
+                    ENV_TABLE,
+                    ENV_EVENT_BUS,
+                    ENV_JAVA_TOOL_OPTIONS,
+                    ENV_PROVIDERS);
 
     // ---- handlers ----
     public static final String HANDLER_INGEST = "ingest";
