@@ -65,7 +65,7 @@ final class BedrockSim implements Sim {
      */
     private static final Duration MODEL_CALL = Duration.ofSeconds(2);
 
-    private static final Pattern CASE = Pattern.compile("\"case ([0-9]+)\"");
+    private static final Pattern CASE = Pattern.compile("\"case ([0-9]+)[\" ]");
 
     private final String bucket;
     private final int minRecords;

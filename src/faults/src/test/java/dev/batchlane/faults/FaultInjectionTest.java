@@ -57,14 +57,16 @@ import software.amazon.awssdk.services.s3.S3Client;
  * 5xx, slow model calls on demand (Bedrock), a second job reusing the first one's ids, events
  * delivered twice, poll and complete running concurrently, DynamoDB transactions cancelled as
  * throttled or conflicting (through {@link DynamoFaultProxy}), and Lambda's retry of an invocation
- * that threw. Whatever the seed, the invariant must hold: every job has ended or is flagged stuck
- * within the suite's bound (and must have ended), every input custom_id is joined exactly once,
- * every failure is also in failed.jsonl in the input's format, the manifest's counts add up,
- * nothing is left at the provider, no shard's batch was created twice, no batch is recorded by two
- * shards or two jobs, and no request was run twice on demand. Every service signs with its own key
- * and its calls go through the local IAM enforcement ({@link Enforcement}) with its role from the
- * synthesized template; no test may see a denial. Seeds: {@code -Dfaults.seeds=1..200} or {@code
- * -Dfaults.seeds=4,9,17}.
+ * that threw. One seed in eight drops fifty small files at once instead of one ({@link
+ * FiftyDrops}): ingested in parallel, some twice at once, some sharing ids, some cancelled while a
+ * creation is unresolved. Whatever the seed, the invariant must hold: every job has ended or is
+ * flagged stuck within the suite's bound (and must have ended), every input custom_id is joined
+ * exactly once, every failure is also in failed.jsonl in the input's format, the manifest's counts
+ * add up, nothing is left at the provider, no shard's batch was created twice, no batch is recorded
+ * by two shards or two jobs, and no request was run twice on demand. Every service signs with its
+ * own key and its calls go through the local IAM enforcement ({@link Enforcement}) with its role
+ * from the synthesized template; no test may see a denial. Seeds: {@code -Dfaults.seeds=1..200} or
+ * {@code -Dfaults.seeds=4,9,17}.
  */
 class FaultInjectionTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -178,6 +180,10 @@ class FaultInjectionTest {
             int lines = 150 + r.nextInt(350);
             int shardSize = 40 + r.nextInt(80);
             Lane lane = new Lane(sim.provider(), shardSize);
+            if (FiftyDrops.drawn(seed)) {
+                dropFiftyAtOnce(seed, sim, lane, r, shardSize);
+                return;
+            }
             List<String> ids = new ArrayList<>();
             StringBuilder file = new StringBuilder();
             for (int i = 0; i < lines; i++) {
@@ -223,6 +229,128 @@ class FaultInjectionTest {
             }
             assertProvider(List.copyOf(inputs.keySet()), sim, why);
         }
+    }
+
+    /**
+     * Fifty small files dropped at once (see {@link FiftyDrops}), each delivered by its own
+     * invocation on a pool of threads, some twice at the same moment; a few files reuse the same
+     * ids; the jobs that still have a creation without an answer once their ingest returned are
+     * cancelled then, beside a poll, and in half of these seeds one drawn job too. The seed's
+     * faults are drawn as for one file, over all fifty files' ids. Every job must hold the
+     * invariant on its own, its answers must be its own, and the provider's counts hold over all of
+     * them.
+     */
+    private static void dropFiftyAtOnce(long seed, Sim sim, Lane lane, Random r, int shardSize)
+            throws Exception {
+        FiftyDrops drops = FiftyDrops.draw(seed, sim);
+        String faults =
+                sim.name()
+                        + ": "
+                        + drops
+                        + ", "
+                        + injectDynamoFaults(r)
+                        + sim.injectFaults(r, drops.allIds(), shardSize);
+        Map<FiftyDrops.Drop, String> jobOf = new java.util.LinkedHashMap<>();
+        List<String> twins = new ArrayList<>();
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(FiftyDrops.INVOCATIONS);
+        try {
+            Map<FiftyDrops.Drop, List<java.util.concurrent.Future<String>>> deliveries =
+                    new java.util.LinkedHashMap<>();
+            for (FiftyDrops.Drop drop : drops.files()) {
+                var ref = put(drop.key(), drop.text(), sim.metadata());
+                var mine = new ArrayList<java.util.concurrent.Future<String>>();
+                mine.add(pool.submit(() -> lane.ingestWithRetries(ref, r)));
+                if (drop.twice()) {
+                    mine.add(pool.submit(() -> lane.ingestWithRetries(ref, r)));
+                }
+                deliveries.put(drop, mine);
+            }
+            for (var d : deliveries.entrySet()) {
+                Set<String> made = new java.util.LinkedHashSet<>();
+                for (var f : d.getValue()) {
+                    made.add(f.get());
+                }
+                assertThat(made)
+                        .as(
+                                "seed %d (%s): jobs made for %s by deliveries at the same moment",
+                                seed, faults, d.getKey().key())
+                        .hasSize(1);
+                jobOf.put(d.getKey(), made.iterator().next());
+                if (d.getValue().size() > 1) {
+                    twins.add(d.getKey().name());
+                }
+            }
+            // A cancel met while a creation's answer is still unknown must find what it made.
+            List<String> cancelled = new ArrayList<>();
+            List<java.util.concurrent.Future<?>> cancels = new ArrayList<>();
+            for (var d : jobOf.entrySet()) {
+                boolean unresolved =
+                        jobs.shards(d.getValue()).stream()
+                                .anyMatch(
+                                        s ->
+                                                s.status()
+                                                                == dev.batchlane.core.job
+                                                                        .ShardStatus.STAGED
+                                                        && s.attempt() != null);
+                if ((unresolved && cancelled.size() < 3) || d.getKey() == drops.cancelled()) {
+                    cancelled.add(d.getKey().name() + (unresolved ? " (creation unresolved)" : ""));
+                    cancels.add(pool.submit(() -> lane.cancelWithRetries(d.getValue())));
+                }
+            }
+            lane.poll.pollDue();
+            for (var c : cancels) {
+                c.get();
+            }
+            faults +=
+                    ", delivered twice at once: "
+                            + twins
+                            + ", cancelled after ingest: "
+                            + cancelled;
+        } finally {
+            pool.shutdownNow();
+        }
+        String why = "seed " + seed + " (" + faults + ")";
+
+        lane.deliveries = FiftyDrops.INVOCATIONS;
+        lane.runUntilDone(List.copyOf(jobOf.values()), r, FiftyDrops.BOUND);
+
+        assertTerminalOrFlagged(jobOf.values(), why);
+        Map<String, Map<Integer, Long>> tokensBySharedId = new java.util.TreeMap<>();
+        for (var d : jobOf.entrySet()) {
+            FiftyDrops.Drop drop = d.getKey();
+            String jobId = d.getValue();
+            String whose = why + ", " + drop.name() + " (job " + jobId + ")";
+            assertThat(jobs.job(jobId).orElseThrow().status())
+                    .as("%s: status", whose)
+                    .isEqualTo(JobStatus.COMPLETED);
+            Map<String, JsonNode> joined =
+                    assertResults(jobId, drop.ids(), drop.text(), sim.idField(), whose);
+            if (drop.sharing() >= 0) {
+                joined.forEach(
+                        (id, line) -> {
+                            JsonNode in = line.path("usage").path("input_tokens");
+                            if (line.path("outcome").asText().equals("succeeded")
+                                    && in.isNumber()) {
+                                tokensBySharedId
+                                        .computeIfAbsent(id, x -> new java.util.TreeMap<>())
+                                        .put(drop.sharing(), in.asLong() - drop.sharing());
+                            }
+                        });
+            }
+        }
+        // The files reusing ids differ only in their prompt's padding, one token per file, so an
+        // answer joined into the wrong job shows as a count off by the difference.
+        assertThat(tokensBySharedId)
+                .as("%s: input tokens of each shared id, by file, less the file's padding", why)
+                .isNotEmpty()
+                .allSatisfy(
+                        (id, byFile) ->
+                                assertThat(new HashSet<>(byFile.values()))
+                                        .as(
+                                                "%s: %s answered in the files sharing it (%s)",
+                                                why, id, byFile)
+                                        .hasSize(1));
+        assertProvider(List.copyOf(jobOf.values()), sim, why);
     }
 
     /**
@@ -286,7 +414,7 @@ class FaultInjectionTest {
      * Every input request of the job joined once, each failure in failed.jsonl in the input's
      * format, and the manifest's counts adding up.
      */
-    private static void assertResults(
+    private static Map<String, JsonNode> assertResults(
             String jobId, List<String> ids, String input, String idField, String why)
             throws IOException {
         Map<String, JsonNode> joined = new HashMap<>();
@@ -339,6 +467,7 @@ class FaultInjectionTest {
                 .isEqualTo(ids.size())
                 .isEqualTo(c.get("requests").asLong());
         assertThat(c.get("succeeded").asLong()).isEqualTo(ids.size() - notSucceeded.size());
+        return joined;
     }
 
     /**
@@ -768,6 +897,13 @@ class FaultInjectionTest {
         final dev.batchlane.core.cancel.CancelService cancel;
         final CompleteService complete;
         final List<String> undelivered = new ArrayList<>();
+
+        /**
+         * Stream deliveries run at once: 1 (in order) unless a seed's many jobs want more, as
+         * Lambda runs the stream's shards side by side.
+         */
+        int deliveries = 1;
+
         final RecordingEvents events = new RecordingEvents();
         final Providers providers;
 
@@ -852,6 +988,20 @@ class FaultInjectionTest {
             return wrap.apply(function, new S3ObjectStore(iam.s3(function), BUCKET));
         }
 
+        /** A {@code cancel/<jobId>} object reaches ingest, retried as any S3 event is. */
+        void cancelWithRetries(String jobId) {
+            RuntimeException last = null;
+            for (int attempt = 0; attempt < 5; attempt++) {
+                try {
+                    cancel.cancel(jobId);
+                    return;
+                } catch (RuntimeException e) {
+                    last = e;
+                }
+            }
+            throw last;
+        }
+
         /**
          * S3 → Lambda is asynchronous: a failed invocation is retried (twice on AWS; more here).
          */
@@ -880,8 +1030,15 @@ class FaultInjectionTest {
 
         /** As {@link #runUntilDone(String, Random)}, until every one of the jobs is done. */
         void runUntilDone(List<String> jobIds, Random r) throws Exception {
+            runUntilDone(jobIds, r, 150);
+        }
+
+        /**
+         * As {@link #runUntilDone(List, Random)}, for at most {@code bound} ticks that had work.
+         */
+        void runUntilDone(List<String> jobIds, Random r, int bound) throws Exception {
             int active = 0;
-            for (int tick = 0; active < 150 && tick < 150 + 3000; tick++) {
+            for (int tick = 0; active < bound && tick < bound + 3000; tick++) {
                 int due;
                 if (r.nextInt(4) == 0) {
                     // two schedules overlapping
@@ -894,12 +1051,16 @@ class FaultInjectionTest {
                 undelivered.addAll(pump.drain(10));
                 List<String> batch = new ArrayList<>(undelivered);
                 undelivered.clear();
-                for (String event : batch) {
-                    try {
-                        deliver(event, r);
-                    } catch (RuntimeException e) {
-                        undelivered.add(
-                                event); // the stream redelivers a batch whose invocation threw
+                if (deliveries > 1) {
+                    deliverInParallel(batch, r);
+                } else {
+                    for (String event : batch) {
+                        try {
+                            deliver(event, r);
+                        } catch (RuntimeException e) {
+                            undelivered.add(
+                                    event); // the stream redelivers a batch whose invocation threw
+                        }
                     }
                 }
                 if (jobIds.stream()
@@ -917,43 +1078,94 @@ class FaultInjectionTest {
 
         private void deliver(String event, Random r) throws Exception {
             for (JsonNode rec : JSON.readTree(event).get("Records")) {
-                JsonNode ddb = rec.get("dynamodb");
-                if ("job".equals(ddb.at("/NewImage/type/S").asText())
-                        && "RUNNING".equals(ddb.at("/NewImage/status/S").asText())
-                        && ddb.path("NewImage").has(DynamoJobStore.FINISH_REQUESTED)
-                        && !ddb.path("OldImage").has(DynamoJobStore.FINISH_REQUESTED)) {
-                    complete.finish(ddb.at("/NewImage/jobId/S").asText());
-                    continue;
+                deliver(rec, r);
+            }
+        }
+
+        /**
+         * The tick's records delivered by up to {@link #deliveries} invocations at once, one per
+         * job at a time and in the stream's order within a job (a job's items share a partition
+         * key, and Lambda keeps a key's records in order). A record whose invocation threw is
+         * handed over again with the job's records after it.
+         */
+        private void deliverInParallel(List<String> events, Random r) throws Exception {
+            Map<String, List<JsonNode>> byJob = new java.util.LinkedHashMap<>();
+            for (String event : events) {
+                for (JsonNode rec : JSON.readTree(event).get("Records")) {
+                    String job = rec.at("/dynamodb/Keys").toString();
+                    byJob.computeIfAbsent(
+                                    rec.at("/dynamodb/NewImage/jobId/S").asText(job),
+                                    k -> new ArrayList<>())
+                            .add(rec);
                 }
-                if (!"ENDED".equals(ddb.at("/NewImage/status/S").asText())
-                        || "ENDED".equals(ddb.at("/OldImage/status/S").asText())) {
-                    continue;
+            }
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(deliveries);
+            try {
+                List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+                for (List<JsonNode> records : byJob.values()) {
+                    running.add(
+                            pool.submit(
+                                    () -> {
+                                        for (int i = 0; i < records.size(); i++) {
+                                            try {
+                                                deliver(records.get(i), r);
+                                            } catch (Exception e) {
+                                                var again = JSON.createObjectNode();
+                                                again.putArray("Records")
+                                                        .addAll(records.subList(i, records.size()));
+                                                synchronized (undelivered) {
+                                                    undelivered.add(again.toString());
+                                                }
+                                                return;
+                                            }
+                                        }
+                                    }));
                 }
-                String jobId = ddb.at("/NewImage/jobId/S").asText();
-                int index = Integer.parseInt(ddb.at("/NewImage/shardIndex/N").asText());
-                if (r.nextInt(3) == 0) {
-                    // the same record handled twice at once
-                    CompletableFuture<?> twin =
-                            CompletableFuture.runAsync(() -> complete.complete(jobId, index));
-                    RuntimeException mine = null;
-                    try {
-                        complete.complete(jobId, index);
-                    } catch (RuntimeException e) {
+                for (var f : running) {
+                    f.get();
+                }
+            } finally {
+                pool.shutdown();
+            }
+        }
+
+        private void deliver(JsonNode rec, Random r) throws Exception {
+            JsonNode ddb = rec.get("dynamodb");
+            if ("job".equals(ddb.at("/NewImage/type/S").asText())
+                    && "RUNNING".equals(ddb.at("/NewImage/status/S").asText())
+                    && ddb.path("NewImage").has(DynamoJobStore.FINISH_REQUESTED)
+                    && !ddb.path("OldImage").has(DynamoJobStore.FINISH_REQUESTED)) {
+                complete.finish(ddb.at("/NewImage/jobId/S").asText());
+                return;
+            }
+            if (!"ENDED".equals(ddb.at("/NewImage/status/S").asText())
+                    || "ENDED".equals(ddb.at("/OldImage/status/S").asText())) {
+                return;
+            }
+            String jobId = ddb.at("/NewImage/jobId/S").asText();
+            int index = Integer.parseInt(ddb.at("/NewImage/shardIndex/N").asText());
+            if (r.nextInt(3) == 0) {
+                // the same record handled twice at once
+                CompletableFuture<?> twin =
+                        CompletableFuture.runAsync(() -> complete.complete(jobId, index));
+                RuntimeException mine = null;
+                try {
+                    complete.complete(jobId, index);
+                } catch (RuntimeException e) {
+                    mine = e;
+                }
+                try {
+                    twin.join();
+                } catch (RuntimeException e) {
+                    if (mine == null) {
                         mine = e;
                     }
-                    try {
-                        twin.join();
-                    } catch (RuntimeException e) {
-                        if (mine == null) {
-                            mine = e;
-                        }
-                    }
-                    if (mine != null) {
-                        throw mine;
-                    }
-                } else {
-                    complete.complete(jobId, index);
                 }
+                if (mine != null) {
+                    throw mine;
+                }
+            } else {
+                complete.complete(jobId, index);
             }
         }
     }

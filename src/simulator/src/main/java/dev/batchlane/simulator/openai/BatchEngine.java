@@ -75,7 +75,14 @@ final class BatchEngine {
     private volatile Duration stepDuration;
     private volatile double cachedInputFraction;
     private volatile double fractionCompletedBeforeCancel;
-    private KnownUsage knownUsage = KnownUsage.ZERO;
+
+    /**
+     * Added to while a batch's monitor is held (a batch finishing), so it takes no lock of the
+     * engine's: a create holds the engine's monitor and then reads each batch's, and the two orders
+     * would deadlock.
+     */
+    private final java.util.concurrent.atomic.AtomicReference<KnownUsage> knownUsage =
+            new java.util.concurrent.atomic.AtomicReference<>(KnownUsage.ZERO);
 
     BatchEngine(
             FileStore files,
@@ -384,8 +391,8 @@ final class BatchEngine {
         return Optional.ofNullable(batches.get(id));
     }
 
-    synchronized KnownUsage knownUsage() {
-        return knownUsage;
+    KnownUsage knownUsage() {
+        return knownUsage.get();
     }
 
     void setStepDuration(Duration stepDuration) {
@@ -402,7 +409,7 @@ final class BatchEngine {
 
     synchronized void clear() {
         batches.clear();
-        knownUsage = KnownUsage.ZERO;
+        knownUsage.set(KnownUsage.ZERO);
     }
 
     private BatchRecord find(String id) {
@@ -595,9 +602,7 @@ final class BatchEngine {
             batch.completed = results.succeeded();
             batch.failed = results.failed();
             batch.usage = results.usage();
-            synchronized (this) {
-                knownUsage = knownUsage.plus(results.usage());
-            }
+            knownUsage.updateAndGet(u -> u.plus(results.usage()));
         }
         batch.pending = null;
         batch.status = status;

@@ -444,6 +444,11 @@ public final class OpenAiSimulator implements AutoCloseable {
         }
     }
 
+    /** The engine, for tests in this package that hold its monitor. */
+    BatchEngine engine() {
+        return batches;
+    }
+
     /** Usage reported in the output lines of all batches that have published results. */
     public KnownUsage knownUsage() {
         return batches.knownUsage();

@@ -539,4 +539,32 @@ class BatchLifecycleTest {
         assertThat(sim.requestLog()).extracting(RecordedRequest::path).startsWith("/v1/files");
         assertThat(sim.knownUsage().outputTokens()).isEqualTo(32);
     }
+
+    /**
+     * A create under an enqueued-token limit holds the engine's monitor and then reads each
+     * batch's; a retrieve that finishes a batch holds that batch's. Finishing must not then wait
+     * for the engine's, or the two deadlock (fifty files dropped at once in the fault suite did:
+     * every later call to the simulator hung).
+     */
+    @Test
+    void retrieveThatFinishesABatch_completesWhileAnotherCallHoldsTheEngine() throws Exception {
+        String id = client.submit(Jsonl.chat(2), Jsonl.CHAT);
+        for (int i = 0;
+                i < 5 && !client.getBatch(id).json().get("status").asText().equals("finalizing");
+                i++) {}
+        var other = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            synchronized (sim.engine()) {
+                var finishing = other.submit(() -> client.getBatch(id).json());
+                assertThat(
+                                finishing
+                                        .get(60, java.util.concurrent.TimeUnit.SECONDS)
+                                        .get("status")
+                                        .asText())
+                        .isEqualTo("completed");
+            }
+        } finally {
+            other.shutdownNow();
+        }
+    }
 }
