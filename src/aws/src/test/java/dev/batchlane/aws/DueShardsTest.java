@@ -163,7 +163,7 @@ class DueShardsTest {
                     .hasSize(4);
         } finally {
             if (taken[0] != null) {
-                store.updateShard(taken[0], taken[0].withDue(first.dueAt()));
+                store.updateShard(taken[0], taken[0].withDue(first.timeline().dueAt()));
             }
         }
     }

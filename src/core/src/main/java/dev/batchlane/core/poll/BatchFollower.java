@@ -72,7 +72,7 @@ final class BatchFollower {
             return Optional.of(found);
         }
         Instant now = clock.instant();
-        if (found.dueAt() == null || found.dueAt().isAfter(now)) {
+        if (found.timeline().dueAt() == null || found.timeline().dueAt().isAfter(now)) {
             return Optional.empty();
         }
         return store.updateShard(found, found.withDue(now.plus(settings.completeGrace())));
