@@ -17,6 +17,12 @@ public record BatchView(
         String error,
         ProviderBusy busy) {
 
+    public BatchView {
+        // The batch's error goes on to the shard's record, the manifest and the logs: whatever
+        // adapter read it, a key-shaped word in it is redacted here.
+        error = KeyRedaction.redactKeys(error);
+    }
+
     /**
      * {@code busy}: the batch failed because of the provider's queue (OpenAI fails a batch in
      * validation with {@code token_limit_exceeded}), not because of its input; null otherwise.

@@ -31,6 +31,13 @@ public record LineResult(
         if (outcome != Outcome.FAILED) {
             failureKind = null;
         }
+        if (outcome != Outcome.SUCCEEDED) {
+            // A failed line quotes the provider's error (a 401's "Incorrect API key provided:
+            // sk-pro****xyz"), and the line goes on to the user's results: every adapter's lines
+            // pass here. A succeeded line is the model's answer and is never touched.
+            errorJson = KeyRedaction.redactKeys(errorJson);
+            responseJson = KeyRedaction.redactKeys(responseJson);
+        }
     }
 
     /**
