@@ -110,6 +110,13 @@ public interface BatchlaneConfig {
     Optional<String> eventBus();
 
     /**
+     * How long the bucket keeps a staged shard before its lifecycle rule expires it
+     * (BATCHLANE_STAGING_LIFETIME, e.g. P14D); poll refreshes the staged shards of jobs that live
+     * that long. None means staged shards never expire, and nothing is refreshed.
+     */
+    Optional<Duration> stagingLifetime();
+
+    /**
      * Caps on top of each provider's own limits (OpenAI 50,000 requests / 200 MB, Anthropic 100,000
      * / 256 MB).
      */

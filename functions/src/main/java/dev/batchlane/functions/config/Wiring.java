@@ -127,20 +127,22 @@ public class Wiring {
     LaneSettings settings(BatchlaneConfig config, ProviderCatalogue catalogue) {
         var shard = config.shard();
         return new LaneSettings(
-                new IngestLimits(
-                        shard.maxRequests().orElse(IngestLimits.NO_CAP.maxRequestsPerShard()),
-                        shard.maxBytes().orElse(IngestLimits.NO_CAP.maxBytesPerShard()),
-                        shard.maxLineBytes().orElse(IngestLimits.NO_CAP.maxLineBytes()),
-                        shard.reportedErrors()),
-                config.poll().firstDelay(),
-                config.poll().maxDelay(),
-                config.poll().batchSize(),
-                Path.of(config.tempDir()),
-                money(config.pricing(), catalogue),
-                config.retry().maxDepth(),
-                config.poll().stuckAfter(),
-                config.poll().completeGrace(),
-                admission(config.admission(), config.poll().stuckAfter()));
+                        new IngestLimits(
+                                shard.maxRequests()
+                                        .orElse(IngestLimits.NO_CAP.maxRequestsPerShard()),
+                                shard.maxBytes().orElse(IngestLimits.NO_CAP.maxBytesPerShard()),
+                                shard.maxLineBytes().orElse(IngestLimits.NO_CAP.maxLineBytes()),
+                                shard.reportedErrors()),
+                        config.poll().firstDelay(),
+                        config.poll().maxDelay(),
+                        config.poll().batchSize(),
+                        Path.of(config.tempDir()),
+                        money(config.pricing(), catalogue),
+                        config.retry().maxDepth(),
+                        config.poll().stuckAfter(),
+                        config.poll().completeGrace(),
+                        admission(config.admission(), config.poll().stuckAfter()))
+                .withStagingLifetime(config.stagingLifetime().orElse(null));
     }
 
     static dev.batchlane.core.lane.AdmissionBudget.Settings admission(

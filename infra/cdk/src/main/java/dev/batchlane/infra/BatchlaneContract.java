@@ -35,6 +35,9 @@ public final class BatchlaneContract {
     /** The event bus name; set on complete only. */
     public static final String ENV_EVENT_BUS = LaneNames.ENV_EVENT_BUS;
 
+    /** The staged shards' lifetime (ISO-8601 days); set on poll only, which refreshes them. */
+    public static final String ENV_STAGING_LIFETIME = LaneNames.ENV_STAGING_LIFETIME;
+
     public static final String PREFIX_INBOX = LaneNames.PREFIX_INBOX;
     public static final String PREFIX_STAGING = LaneNames.PREFIX_STAGING;
     public static final String PREFIX_REJECTED = LaneNames.PREFIX_REJECTED;

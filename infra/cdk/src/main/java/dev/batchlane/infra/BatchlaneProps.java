@@ -32,7 +32,8 @@ import software.amazon.awscdk.RemovalPolicy;
  * @param ingestTimeoutSeconds ingest streams and shards a whole drop, hence Lambda's maximum
  * @param pollTimeoutSeconds one poll cycle over the due shards
  * @param completeTimeoutSeconds complete streams a provider's output and writes the joined parts
- * @param stagingExpiryDays staged shards are needed only until their job completes
+ * @param stagingExpiryDays staged shards are needed only until their job completes; poll is told
+ *     this lifetime and refreshes the staged shards of a job that lives that long
  * @param rejectedExpiryDays rejection reports are for the person who dropped the file
  * @param pollRateMinutes how often the poll schedule fires
  * @param streamBatchSize stream records per complete invocation

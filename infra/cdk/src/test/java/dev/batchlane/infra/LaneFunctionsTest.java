@@ -180,10 +180,36 @@ class LaneFunctionsTest {
         if (handler == Handler.COMPLETE) {
             assertThat(render(env.get("BATCHLANE_EVENT_BUS")))
                     .isEqualTo("${" + onlyResource("AWS::Events::EventBus") + "}");
-            assertThat(env).hasSize(15);
+            assertThat(env).doesNotContainKey("BATCHLANE_STAGING_LIFETIME").hasSize(15);
+        } else if (handler == Handler.POLL) {
+            assertThat(env).doesNotContainKey("BATCHLANE_EVENT_BUS").hasSize(15);
         } else {
-            assertThat(env).doesNotContainKey("BATCHLANE_EVENT_BUS").hasSize(14);
+            assertThat(env)
+                    .doesNotContainKeys("BATCHLANE_EVENT_BUS", "BATCHLANE_STAGING_LIFETIME")
+                    .hasSize(14);
         }
+    }
+
+    @Test
+    void pollIsToldTheStagingLifetime_theBucketsExpireStagingRuleGives() {
+        assertThat(environment(Handler.POLL))
+                .containsEntry(
+                        "BATCHLANE_STAGING_LIFETIME",
+                        "P" + SynthesizedLane.props().stagingExpiryDays() + "D");
+        assertThat(SynthesizedLane.props().stagingExpiryDays()).isEqualTo(14);
+        List<?> rules =
+                (List<?>)
+                        ((Map<?, ?>)
+                                        properties(onlyResource("AWS::S3::Bucket"))
+                                                .get("LifecycleConfiguration"))
+                                .get("Rules");
+        assertThat(rules)
+                .anySatisfy(
+                        r -> {
+                            Map<?, ?> rule = (Map<?, ?>) r;
+                            assertThat(rule.get("Id")).isEqualTo("expire-staging");
+                            assertThat(rule.get("ExpirationInDays")).isEqualTo(14);
+                        });
     }
 
     @ParameterizedTest

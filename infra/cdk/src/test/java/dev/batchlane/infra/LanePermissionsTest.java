@@ -42,17 +42,42 @@ class LanePermissionsTest {
     }
 
     @Test
-    void pollRole_putsObjectsOnlyUnderTheBedrockPrefixes() {
+    void pollRole_putsObjectsOnlyUnderTheBedrockPrefixes_andStaging() {
         // Poll submits held-back Bedrock shards (a copy to bedrock/input/) and runs small ones on
-        // demand
-        // (their output under bedrock/output/); it writes nothing of the lane's own.
+        // demand (their output under bedrock/output/); of the lane's own objects it rewrites only
+        // staged shards, in place, so they outlive the bucket's expiry while their job runs.
         assertThat(statements(Handler.POLL))
                 .isNotEmpty()
                 .filteredOn(s -> s.allows("s3:PutObject"))
                 .allSatisfy(
                         s ->
                                 assertThat(s.resources())
-                                        .allMatch(r -> r.matches(".*/bedrock/(input|output)/\\*")));
+                                        .allMatch(
+                                                r ->
+                                                        r.matches(
+                                                                ".*/(bedrock/(input|output)|staging)/\\*")));
+    }
+
+    @Test
+    void pollRole_rewritesStagedShards_butDeletesNoneAndWritesNoOtherLanePrefix() {
+        String staged = object("staging/job-1/shard-00000.jsonl");
+        assertThat(anyAllows(Handler.POLL, "s3:PutObject", staged)).isTrue();
+        assertThat(anyAllows(Handler.POLL, "s3:GetObject", staged))
+                .as("a copy reads its source")
+                .isTrue();
+        assertThat(anyAllows(Handler.POLL, "kms:GenerateDataKey", key())).isTrue();
+        for (String action :
+                List.of("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload")) {
+            assertThat(anyAllows(Handler.POLL, action, staged)).as(action).isFalse();
+        }
+        for (String other :
+                List.of(
+                        "inbox/openai/x.jsonl",
+                        "results/job-1/manifest.json",
+                        "rejected/x/report.json",
+                        "cancel/job-1")) {
+            assertThat(anyAllows(Handler.POLL, "s3:PutObject", object(other))).as(other).isFalse();
+        }
     }
 
     @Test
@@ -195,7 +220,8 @@ class LanePermissionsTest {
         Set<String> own =
                 switch (handler) {
                     case INGEST -> Set.of("staging/", "rejected/");
-                    case POLL -> Set.of();
+                    // staging/ is checked by pollRole_rewritesStagedShards_butDeletesNone...
+                    case POLL -> Set.of("staging/");
                     case COMPLETE -> Set.of("results/", "staging/");
                 };
         for (String prefix :
@@ -251,8 +277,8 @@ class LanePermissionsTest {
         }
         assertThat(allStatements())
                 .noneMatch(s -> s.allowsAnyOf("kms:ReEncryptTo", "kms:ReEncryptFrom"));
-        // Poll writes only Bedrock's prefixes (see
-        // pollRole_putsObjectsOnlyUnderTheBedrockPrefixes), but writes.
+        // Poll writes only Bedrock's prefixes and staged shards in place (see
+        // pollRole_putsObjectsOnlyUnderTheBedrockPrefixes_andStaging), but writes.
         for (Handler writer : List.of(Handler.INGEST, Handler.POLL, Handler.COMPLETE)) {
             assertThat(anyAllows(writer, "kms:Encrypt", key())).isTrue();
             assertThat(anyAllows(writer, "kms:GenerateDataKey", key())).isTrue();

@@ -426,10 +426,18 @@ class StackTest {
                 "ingest sqs:GetQueueAttributes dead-letter-queue",
                 "Lambda's asynchronous invocation");
         m.put("ingest sqs:GetQueueUrl dead-letter-queue", "Lambda's asynchronous invocation");
-        m.put("poll kms:Encrypt key", "only for poll's writes under bedrock/ (on-demand output)");
+        m.put(
+                "poll kms:Encrypt key",
+                "only for poll's writes under bedrock/ (on-demand output) and its refresh of"
+                        + " staged shards");
         m.put(
                 "poll kms:GenerateDataKey key",
-                "only for poll's writes under bedrock/ (on-demand output)");
+                "only for poll's writes under bedrock/ (on-demand output) and its refresh of"
+                        + " staged shards");
+        m.put(
+                "poll s3:PutObject staging/*",
+                "only to refresh the staged shards of a job that lives close to the bucket's"
+                        + " staging expiry (14 days); no job of this run lives that long");
         m.put(
                 "ingest s3:GetObjectVersion inbox/*",
                 "a drop is read by version on AWS; the local event carries its ETag");

@@ -65,6 +65,32 @@ class S3ObjectStoreTest {
     }
 
     @Test
+    void refresh_copiesTheObjectOntoItself_keepingBytesMetadataAndContentType() throws Exception {
+        String key = "staging/j/refresh.jsonl";
+        s3.putObject(
+                b ->
+                        b.bucket("lane")
+                                .key(key)
+                                .contentType("application/jsonl")
+                                .metadata(java.util.Map.of("shard", "00001")),
+                software.amazon.awssdk.core.sync.RequestBody.fromString("{\"custom_id\":\"a\"}\n"));
+        var before = s3.headObject(b -> b.bucket("lane").key(key));
+
+        store.refresh(key);
+
+        var after = s3.headObject(b -> b.bucket("lane").key(key));
+        assertThat(after.contentType()).isEqualTo("application/jsonl");
+        assertThat(after.metadata()).containsEntry("shard", "00001");
+        assertThat(after.eTag()).as("the same bytes").isEqualTo(before.eTag());
+        assertThat(after.lastModified()).isAfterOrEqualTo(before.lastModified());
+        assertThat(store.head(key).orElseThrow().lastModified()).isEqualTo(after.lastModified());
+        try (InputStream in = store.open(key)) {
+            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8))
+                    .isEqualTo("{\"custom_id\":\"a\"}\n");
+        }
+    }
+
+    @Test
     void listAndDelete_byPrefix() {
         store.putBytes("results/j1/part-00001.jsonl", new byte[] {1}, "application/jsonl");
         store.putBytes("results/j1/part-00002.jsonl", new byte[] {2}, "application/jsonl");

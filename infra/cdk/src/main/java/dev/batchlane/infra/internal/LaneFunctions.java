@@ -6,6 +6,7 @@ import static dev.batchlane.infra.BatchlaneContract.ENV_EVENT_BUS;
 import static dev.batchlane.infra.BatchlaneContract.ENV_HANDLER;
 import static dev.batchlane.infra.BatchlaneContract.ENV_JAVA_TOOL_OPTIONS;
 import static dev.batchlane.infra.BatchlaneContract.ENV_PROVIDERS;
+import static dev.batchlane.infra.BatchlaneContract.ENV_STAGING_LIFETIME;
 import static dev.batchlane.infra.BatchlaneContract.ENV_TABLE;
 import static dev.batchlane.infra.BatchlaneContract.INBOX_SUFFIX;
 import static dev.batchlane.infra.BatchlaneContract.LAMBDA_HANDLER;
@@ -313,6 +314,11 @@ public final class LaneFunctions extends Construct {
         }
         if (handler == Handler.COMPLETE) {
             environment.put(ENV_EVENT_BUS, state.eventBus().getEventBusName());
+        }
+        if (handler == Handler.POLL) {
+            // The lifetime the bucket's expire-staging rule gives a staged shard: poll refreshes
+            // the staged shards of jobs that live that long, so complete still finds them.
+            environment.put(ENV_STAGING_LIFETIME, "P" + props.stagingExpiryDays() + "D");
         }
 
         Function function =

@@ -75,11 +75,17 @@ final class LanePermissions {
             case POLL -> {
                 // Poll submits shards a provider held back with a rate limit (429, enqueued-token
                 // limit):
-                // submitting uploads the staged shard, so it reads staging/. It writes no object at
-                // all.
+                // submitting uploads the staged shard, so it reads staging/.
                 role.addToPrincipalPolicy(
                         objects(state, List.of("s3:GetObject"), PREFIX_STAGING, PREFIX_CANCEL));
                 role.addToPrincipalPolicy(decrypt(state));
+                // A job can outlive the bucket's expiry of staging/; poll then copies its staged
+                // shards onto themselves (CopyObject, same key) so their age starts again. The copy
+                // is a write of staging/ only (no delete, no multipart), encrypted with the
+                // bucket's
+                // key, hence PutObject there and encrypt/GenerateDataKey through S3.
+                role.addToPrincipalPolicy(objects(state, List.of("s3:PutObject"), PREFIX_STAGING));
+                role.addToPrincipalPolicy(encrypt(state));
                 // BatchGetItem: the due shards found on the index are then read consistently, 100 a
                 // call;
                 // the local stack's IAM enforcement found it missing (every poll cycle was denied).

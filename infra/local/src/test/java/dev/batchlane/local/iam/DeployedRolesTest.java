@@ -211,6 +211,46 @@ public class DeployedRolesTest {
         return copy;
     }
 
+    @Test
+    void pollsSelfCopyOfAStagedShard_isAllowedAsS3AuthorizesIt_andTheLifetimeIsInItsEnvironment()
+            throws Exception {
+        DeployedRoles roles = DeployedRoles.read(TEMPLATE, NAMES);
+        S3Rules s3 = new S3Rules("us-east-1", roles.bucketKmsKey());
+        String staged = "batchlane-local/staging/j/a/shard-00001.jsonl";
+        var copy =
+                new ServiceRules.Call(
+                        "PUT",
+                        "/" + staged,
+                        null,
+                        java.util.Map.of(
+                                "x-amz-copy-source",
+                                List.of("/" + staged),
+                                "x-amz-metadata-directive",
+                                List.of("REPLACE")),
+                        new byte[0]);
+        List<AccessRequest> needed = s3.authorizations(copy);
+        assertThat(needed)
+                .extracting(AccessRequest::action)
+                .contains("s3:PutObject", "s3:GetObject", "kms:Decrypt", "kms:GenerateDataKey");
+        for (AccessRequest r : needed) {
+            assertThat(decide(roles, "poll", r).allowed()).as(r.toString()).isTrue();
+        }
+        // The same copy anywhere else of the lane's is denied.
+        String result = "batchlane-local/results/j/part-00001.jsonl";
+        var elsewhere =
+                new ServiceRules.Call(
+                        "PUT",
+                        "/" + result,
+                        null,
+                        java.util.Map.of("x-amz-copy-source", List.of("/" + result)),
+                        new byte[0]);
+        assertThat(s3.authorizations(elsewhere)).anyMatch(r -> !decide(roles, "poll", r).allowed());
+        assertThat(roles.role("poll").environment())
+                .containsEntry("BATCHLANE_STAGING_LIFETIME", "P14D");
+        assertThat(roles.role("complete").environment())
+                .doesNotContainKey("BATCHLANE_STAGING_LIFETIME");
+    }
+
     static boolean allowed(DeployedRoles roles, String fn, String action, String resource) {
         return decide(roles, fn, AccessRequest.of(action, resource)).allowed();
     }

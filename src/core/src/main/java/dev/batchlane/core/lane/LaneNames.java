@@ -24,6 +24,13 @@ public final class LaneNames {
     public static final String ENV_EVENT_BUS = "BATCHLANE_EVENT_BUS";
 
     /**
+     * How long the bucket keeps a staged shard (ISO-8601, e.g. {@code P14D}), the same lifetime its
+     * lifecycle rule expires {@code staging/} after; set on poll, which refreshes the staged shards
+     * of jobs that live that long. Absent: staged shards never expire.
+     */
+    public static final String ENV_STAGING_LIFETIME = "BATCHLANE_STAGING_LIFETIME";
+
+    /**
      * The JVM options of each function, read by the JVM itself (on Lambda and in the local stack).
      */
     public static final String ENV_JAVA_TOOL_OPTIONS = "JAVA_TOOL_OPTIONS";
@@ -44,6 +51,7 @@ public final class LaneNames {
                     ENV_BUCKET,
                     ENV_TABLE,
                     ENV_EVENT_BUS,
+                    ENV_STAGING_LIFETIME,
                     ENV_JAVA_TOOL_OPTIONS,
                     ENV_PROVIDERS);
 

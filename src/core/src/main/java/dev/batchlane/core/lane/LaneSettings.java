@@ -8,6 +8,10 @@ import java.time.Duration;
 /**
  * Everything the services need to know that is not code: limits, poll pacing, where temporary files
  * go. The functions build it once from configuration.
+ *
+ * <p>{@code stagingLifetime} is how long the bucket keeps a staged shard before its lifecycle rule
+ * expires it (null: it never does); poll refreshes the staged shards of jobs that live that long
+ * ({@link dev.batchlane.core.poll.StagingRefresh}).
  */
 public record LaneSettings(
         IngestLimits limits,
@@ -19,7 +23,8 @@ public record LaneSettings(
         int maxResubmitDepth,
         Duration stuckAfter,
         Duration completeGrace,
-        AdmissionBudget.Settings admission) {
+        AdmissionBudget.Settings admission,
+        Duration stagingLifetime) {
 
     /** How many times requests that failed for a passing reason are resubmitted, by default. */
     public static final int DEFAULT_RESUBMIT_DEPTH = 2;
@@ -94,6 +99,31 @@ public record LaneSettings(
                 AdmissionBudget.Settings.unlimited());
     }
 
+    public LaneSettings(
+            IngestLimits limits,
+            Duration firstPollDelay,
+            Duration maxPollDelay,
+            int pollBatchSize,
+            Path tempDir,
+            Money money,
+            int maxResubmitDepth,
+            Duration stuckAfter,
+            Duration completeGrace,
+            AdmissionBudget.Settings admission) {
+        this(
+                limits,
+                firstPollDelay,
+                maxPollDelay,
+                pollBatchSize,
+                tempDir,
+                money,
+                maxResubmitDepth,
+                stuckAfter,
+                completeGrace,
+                admission,
+                null);
+    }
+
     /** The same settings with this admission budget. */
     public LaneSettings withAdmission(AdmissionBudget.Settings budget) {
         return new LaneSettings(
@@ -106,12 +136,34 @@ public record LaneSettings(
                 maxResubmitDepth,
                 stuckAfter,
                 completeGrace,
-                budget);
+                budget,
+                stagingLifetime);
+    }
+
+    /** The same settings with this staging lifetime (null: staged shards never expire). */
+    public LaneSettings withStagingLifetime(Duration lifetime) {
+        return new LaneSettings(
+                limits,
+                firstPollDelay,
+                maxPollDelay,
+                pollBatchSize,
+                tempDir,
+                money,
+                maxResubmitDepth,
+                stuckAfter,
+                completeGrace,
+                admission,
+                lifetime);
     }
 
     public LaneSettings {
         if (admission == null) {
             admission = AdmissionBudget.Settings.unlimited();
+        }
+        if (stagingLifetime != null && (stagingLifetime.isNegative() || stagingLifetime.isZero())) {
+            throw new IllegalArgumentException(
+                    "the staging lifetime must be positive (or absent: no expiry), not "
+                            + stagingLifetime);
         }
         if (firstPollDelay.isNegative() || maxPollDelay.compareTo(firstPollDelay) < 0) {
             throw new IllegalArgumentException(

@@ -55,6 +55,7 @@ public final class PollService {
     private final ShardTroubles troubles;
     private final BatchFollower follower;
     private final CompleteHandOver handOver;
+    private final StagingRefresh staging;
 
     /** Requeues for the provider's queue after which a shard is flagged stuck (it keeps trying). */
     static final int REQUEUES_BEFORE_STUCK = Requeue.REQUEUES_BEFORE_STUCK;
@@ -113,6 +114,7 @@ public final class PollService {
         this.follower =
                 new BatchFollower(store, providers, budget, settings, clock, metrics, troubles);
         this.handOver = new CompleteHandOver(store, settings, troubles);
+        this.staging = new StagingRefresh(settings.stagingLifetime(), objects);
     }
 
     /**
@@ -308,6 +310,7 @@ public final class PollService {
 
     private PollStep handle(Shard shard, PollCycle cycle) {
         Instant now = clock.instant();
+        staging.keepAlive(shard, cycle, now);
         try {
             switch (shard.status()) {
                 case STAGED -> {

@@ -57,12 +57,38 @@ public interface ObjectStore {
 
     void delete(String key);
 
+    /**
+     * Rewrites the current version of {@code key} onto itself, bytes, metadata and content type
+     * unchanged, so its age (what a bucket's lifecycle expiry counts from) starts again. The copy
+     * is made by the store, never through this process. Fails when the key is gone.
+     */
+    default void refresh(String key) {
+        throw new UnsupportedOperationException(
+                getClass().getSimpleName() + " cannot refresh " + key + ": it has no refresh");
+    }
+
+    /**
+     * What a head of one object says. {@code lastModified} is when the object (this version of it)
+     * was written, null when the store does not know; a bucket's lifecycle expiry counts from it.
+     */
     record ObjectInfo(
             String key,
             long size,
             String etag,
             String versionId,
-            java.util.Map<String, String> metadata) {}
+            java.util.Map<String, String> metadata,
+            java.time.Instant lastModified) {
+
+        /** An object whose writing time the store does not know. */
+        public ObjectInfo(
+                String key,
+                long size,
+                String etag,
+                String versionId,
+                java.util.Map<String, String> metadata) {
+            this(key, size, etag, versionId, metadata, null);
+        }
+    }
 
     /**
      * A streaming write of one object. Write, then {@link #complete()}; {@link #close()} releases

@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -34,7 +36,13 @@ public class InMemoryObjectStore implements ObjectStore {
         }
     }
 
-    private record Version(String id, byte[] bytes, String etag, Map<String, String> metadata) {}
+    private record Version(
+            String id,
+            byte[] bytes,
+            String etag,
+            Map<String, String> metadata,
+            String contentType,
+            Instant lastModified) {}
 
     /**
      * Key → its versions, oldest first; a delete removes the key (the lane never reads deleted
@@ -43,6 +51,18 @@ public class InMemoryObjectStore implements ObjectStore {
     private final TreeMap<String, List<Version>> objects = new TreeMap<>();
 
     private long nextVersion = 1;
+
+    /** Stamps each version's last-modified instant, as S3 does when it stores one. */
+    private final Clock clock;
+
+    public InMemoryObjectStore() {
+        this(Clock.systemUTC());
+    }
+
+    /** A store whose versions are stamped by {@code clock}: a test moves it to age objects. */
+    public InMemoryObjectStore(Clock clock) {
+        this.clock = clock;
+    }
 
     @Override
     public synchronized InputStream open(String key, String versionOrEtag) {
@@ -91,7 +111,15 @@ public class InMemoryObjectStore implements ObjectStore {
                 versionId == null || versionId.isEmpty() || "null".equals(versionId)
                         ? Optional.of(versions.get(versions.size() - 1))
                         : versions.stream().filter(x -> x.id().equals(versionId)).findFirst();
-        return v.map(x -> new ObjectInfo(key, x.bytes().length, x.etag(), x.id(), x.metadata()));
+        return v.map(
+                x ->
+                        new ObjectInfo(
+                                key,
+                                x.bytes().length,
+                                x.etag(),
+                                x.id(),
+                                x.metadata(),
+                                x.lastModified()));
     }
 
     @Override
@@ -105,14 +133,19 @@ public class InMemoryObjectStore implements ObjectStore {
 
     @Override
     public void putBytes(String key, byte[] content, String contentType) {
-        putBytes(key, content, Map.of());
+        putBytes(key, content, Map.of(), contentType);
     }
 
     /**
      * A put with user metadata (S3's {@code x-amz-meta-*}, keys without the prefix), as a user's
      * upload carries a budget; returns the new version's id.
      */
-    public synchronized String putBytes(String key, byte[] content, Map<String, String> metadata) {
+    public String putBytes(String key, byte[] content, Map<String, String> metadata) {
+        return putBytes(key, content, metadata, null);
+    }
+
+    private synchronized String putBytes(
+            String key, byte[] content, Map<String, String> metadata, String contentType) {
         String id = "v" + nextVersion++;
         objects.computeIfAbsent(key, k -> new ArrayList<>())
                 .add(
@@ -120,8 +153,29 @@ public class InMemoryObjectStore implements ObjectStore {
                                 id,
                                 content.clone(),
                                 "\"" + md5(content) + "\"",
-                                Map.copyOf(metadata)));
+                                Map.copyOf(metadata),
+                                contentType,
+                                clock.instant()));
         return id;
+    }
+
+    /** As S3's copy onto the same key: a new version, same bytes, metadata and content type. */
+    @Override
+    public synchronized void refresh(String key) {
+        Version current =
+                find(key, null)
+                        .orElseThrow(
+                                () ->
+                                        new NoSuchObject(
+                                                "s3://memory/"
+                                                        + key
+                                                        + ": no such object to refresh"));
+        putBytes(key, current.bytes(), current.metadata(), current.contentType());
+    }
+
+    /** The current content type of {@code key}, for assertions. */
+    public synchronized Optional<String> contentType(String key) {
+        return find(key, null).map(Version::contentType);
     }
 
     @Override

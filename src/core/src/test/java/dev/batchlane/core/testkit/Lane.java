@@ -51,12 +51,11 @@ public final class Lane {
     }
 
     public Lane(ScriptedProvider provider, LaneSettings settings) {
-        this(
-                provider,
-                settings,
-                new InMemoryJobStore(),
-                new InMemoryObjectStore(),
-                new TestClock(T0));
+        this(provider, settings, new TestClock(T0));
+    }
+
+    private Lane(ScriptedProvider provider, LaneSettings settings, TestClock clock) {
+        this(provider, settings, new InMemoryJobStore(), new InMemoryObjectStore(clock), clock);
     }
 
     /**

@@ -59,6 +59,30 @@ public abstract class ObjectStoreContract {
     }
 
     @Test
+    void refresh_writesTheObjectAnew_withItsBytesAndMetadata() throws IOException {
+        String key = fresh("staging/j/");
+        putWithMetadata(key, utf8("{\"custom_id\":\"a\"}\n"), Map.of("tag", "x"));
+        ObjectStore.ObjectInfo before = store().head(key).orElseThrow();
+        assertThat(before.lastModified()).as("a head says when the object was written").isNotNull();
+
+        store().refresh(key);
+
+        ObjectStore.ObjectInfo after = store().head(key).orElseThrow();
+        assertThat(read(key, null)).isEqualTo("{\"custom_id\":\"a\"}\n");
+        assertThat(after.metadata()).containsEntry("tag", "x");
+        assertThat(after.size()).isEqualTo(before.size());
+        // Written anew: never older than before (S3 stamps whole seconds, so a refresh within the
+        // same second as the put keeps the stamp; StagingLifetimeSpecTest moves a clock instead).
+        assertThat(after.lastModified()).isAfterOrEqualTo(before.lastModified());
+    }
+
+    @Test
+    void refresh_ofAKeyThatIsGone_fails() {
+        String key = fresh("staging/j/");
+        assertThatThrownBy(() -> store().refresh(key)).isInstanceOf(RuntimeException.class);
+    }
+
+    @Test
     void put_fromAFile_storesItsBytes() throws IOException {
         Path f = tmp.resolve("part.jsonl");
         Files.writeString(f, "one\ntwo\n");

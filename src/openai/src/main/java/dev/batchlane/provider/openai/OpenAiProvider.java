@@ -44,10 +44,12 @@ public final class OpenAiProvider implements BatchProvider {
     static final long INPUT_EXPIRES_AFTER_SECONDS = 14 * 24 * 3600L;
 
     /**
-     * Output and error files expire by themselves after this: complete reads and deletes them long
-     * before.
+     * Output and error files expire by themselves after this, counted from the batch's end: the
+     * most the API allows (1 h to 30 d). Complete normally reads and deletes them within minutes,
+     * but a job slowed by queues and resubmissions may be completed, or re-driven, much later, and
+     * a re-drive must still find them.
      */
-    static final long OUTPUT_EXPIRES_AFTER_SECONDS = 7 * 24 * 3600L;
+    static final long OUTPUT_EXPIRES_AFTER_SECONDS = 30 * 24 * 3600L;
 
     private final Vendor vendor;
     private final OpenAiContract contract;

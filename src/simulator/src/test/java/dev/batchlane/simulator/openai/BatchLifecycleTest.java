@@ -525,6 +525,43 @@ class BatchLifecycleTest {
     }
 
     @Test
+    void outputExpiresAfter_thirtyDays_theMostTheApiAllows_isAccepted() {
+        String inputFileId = client.uploadJsonl(Jsonl.chat(1));
+        String body =
+                "{\"input_file_id\":\""
+                        + inputFileId
+                        + "\",\"endpoint\":\"/v1/chat/completions\","
+                        + "\"completion_window\":\"24h\",\"output_expires_after\":{\"anchor\":\"created_at\",\"seconds\":2592000}}";
+        String id = client.post("/batches", body).json().get("id").asText();
+
+        JsonNode batch = client.pollToTerminal(id);
+        JsonNode output = client.get("/files/" + batch.get("output_file_id").asText()).json();
+
+        assertThat(output.get("expires_at").asLong())
+                .isEqualTo(output.get("created_at").asLong() + 2_592_000);
+    }
+
+    @Test
+    void createBatch_outputExpiryAboveThirtyDays_isRejectedAsTheApiDoes() {
+        String inputFileId = client.uploadJsonl(Jsonl.chat(1));
+        String body =
+                "{\"input_file_id\":\""
+                        + inputFileId
+                        + "\",\"endpoint\":\"/v1/chat/completions\","
+                        + "\"completion_window\":\"24h\",\"output_expires_after\":{\"anchor\":\"created_at\",\"seconds\":2592001}}";
+
+        SimClient.Response response = client.post("/batches", body);
+
+        assertError(response, 400, "invalid_request_error");
+        assertThat(response.json().at("/error/param").asText())
+                .isEqualTo("output_expires_after.seconds");
+        assertThat(response.json().at("/error/message").asText())
+                .contains("between 3600 and 2592000")
+                .contains("2592001");
+        assertThat(sim.batches()).isEmpty();
+    }
+
+    @Test
     void reset_forgetsFilesBatchesFaultsAndCounters() {
         sim.failLines(id -> true, 500, null, null);
         client.pollToTerminal(client.submit(Jsonl.chat(2), Jsonl.CHAT));
