@@ -293,9 +293,13 @@ public final class AdmissionBudget {
                 learned != null && learned > 0 ? learned : Long.MAX_VALUE);
     }
 
+    /** The code a shard that {@link #neverFits} ends with. */
+    public static final String NEVER_FITS = "exceeds_queue_limit";
+
     /** Why a shard that {@link #neverFits} ends, for its record and the people reading it. */
     public static String neverFitsReason(Shard shard, long limit) {
-        return "exceeds_queue_limit: the shard holds about "
+        return NEVER_FITS
+                + ": the shard holds about "
                 + shard.input().inputTokens()
                 + " input tokens, over the provider's enqueued-token limit of "
                 + limit

@@ -96,7 +96,6 @@ final class Refusals {
             return SubmitOutcome.HELD_BACK;
         }
         // A definite answer: the failed call made nothing, so nothing is left to look for.
-        Shard cleared = claimed.withAttempt(null);
         if (refusedCredentials(e)) {
             // A key being rotated, a secret not yet updated, a role missing a grant: the batch
             // is fine and the lane's credentials are not. Ending every shard for good would
@@ -109,13 +108,7 @@ final class Refusals {
                             + " "
                             + e.code()
                             + "); waiting for the key or the role to be fixed";
-            store.updateShard(
-                    claimed,
-                    held(
-                            cleared.waiting(why, now, now.plus(delay)),
-                            why + ": " + e.getMessage(),
-                            now));
-            budget.release(staged, job);
+            waitUnmade(a, claimed, why, delay, why + ": " + e.getMessage(), now);
             LOG.log(
                     Level.ERROR,
                     "job {0} shard {1}: {2}: {3}; tried again after {4}",
@@ -133,7 +126,7 @@ final class Refusals {
             }
             Optional<Long> tooBig = budget.neverFits(staged, job, busy);
             if (tooBig.isPresent()) {
-                return neverFits(a, cleared, tooBig.get(), now);
+                return neverFits(a, claimed, tooBig.get(), now);
             }
             if (busy != null
                     && busy.reason() == ProviderBusy.Reason.ENQUEUED_TOKENS
@@ -151,8 +144,7 @@ final class Refusals {
                                     + e.code()
                                     + ")"
                             : "provider refused for now (" + e.statusCode() + " " + e.code() + ")";
-            store.updateShard(claimed, cleared.waiting(why, now, now.plus(delay)));
-            budget.release(staged, job);
+            waitUnmade(a, claimed, why, delay, null, now);
             LOG.log(
                     Level.WARNING,
                     "job {0} shard {1}: {2}; it waits with its upload and is submitted again"
@@ -163,17 +155,7 @@ final class Refusals {
                     delay);
             return SubmitOutcome.HELD_BACK;
         }
-        store.updateShard(
-                claimed,
-                cleared.ended(
-                        BatchState.FAILED,
-                        "rejected",
-                        claimed.batch().providerCounts(),
-                        null,
-                        null,
-                        "the provider refused the batch: " + e.getMessage(),
-                        now));
-        budget.release(staged, job);
+        endUnmade(a, claimed, "rejected", "the provider refused the batch: " + e.getMessage(), now);
         LOG.log(
                 Level.ERROR,
                 "job {0} shard {1}: provider rejected the batch ({2} {3})",
@@ -196,7 +178,6 @@ final class Refusals {
         Job job = a.job();
         Shard staged = a.staged();
         Instant now = clock.instant();
-        Shard cleared = claimed.withAttempt(null);
         String code = e.code();
         String why = e.getMessage();
         boolean waits = e.retryable();
@@ -218,9 +199,7 @@ final class Refusals {
         if (waits) {
             Duration delay = writes.waitDelay(claimed);
             String held = "not sent: " + why;
-            store.updateShard(
-                    claimed, held(cleared.waiting(held, now, now.plus(delay)), held, now));
-            budget.release(staged, job);
+            waitUnmade(a, claimed, held, delay, held, now);
             LOG.log(
                     Level.WARNING,
                     "job {0} shard {1}: {2}; nothing reached the provider, tried again after {3}",
@@ -230,17 +209,7 @@ final class Refusals {
                     delay);
             return SubmitOutcome.HELD_BACK;
         }
-        store.updateShard(
-                claimed,
-                cleared.ended(
-                        BatchState.FAILED,
-                        code,
-                        claimed.batch().providerCounts(),
-                        null,
-                        null,
-                        "not sent to the provider (" + code + "): " + why,
-                        now));
-        budget.release(staged, job);
+        endUnmade(a, claimed, code, "not sent to the provider (" + code + "): " + why, now);
         LOG.log(
                 Level.ERROR,
                 "job {0} shard {1}: not sent to the provider, and sending it again cannot help"
@@ -264,22 +233,43 @@ final class Refusals {
      * A shard bigger than the provider's queue limit: it would be refused alone, forever. It ends
      * with that reason, counted as a stuck shard so the alarm on stuck shards fires.
      */
-    private SubmitOutcome neverFits(Sending a, Shard cleared, long limit, Instant now) {
+    private SubmitOutcome neverFits(Sending a, Shard claimed, long limit, Instant now) {
         String why = AdmissionBudget.neverFitsReason(a.staged(), limit);
-        store.updateShard(
-                cleared,
-                cleared.ended(
-                        BatchState.FAILED,
-                        "exceeds_queue_limit",
-                        cleared.batch().providerCounts(),
-                        null,
-                        null,
-                        why,
-                        now));
-        budget.release(a.staged(), a.job());
+        endUnmade(a, claimed, AdmissionBudget.NEVER_FITS, why, now);
         metrics.shardStuck(a.staged().provider());
         LOG.log(Level.ERROR, "job {0} shard {1}: {2}", a.job().jobId(), a.shardName(), why);
         return SubmitOutcome.REJECTED_BY_PROVIDER;
+    }
+
+    /**
+     * The creating call made nothing and never will: the shard ends with {@code code} and {@code
+     * error}, no batch, its attempt cleared, its admission released.
+     */
+    private void endUnmade(Sending a, Shard current, String code, String error, Instant now) {
+        store.updateShard(
+                current,
+                current.withAttempt(null)
+                        .ended(
+                                BatchState.FAILED,
+                                code,
+                                current.batch().providerCounts(),
+                                null,
+                                null,
+                                error,
+                                now));
+        budget.release(a.staged(), a.job());
+    }
+
+    /**
+     * The creating call made nothing, and may work later: the shard waits, STAGED with its upload,
+     * due after {@code delay}, its attempt cleared and its admission released; {@code hold}, when
+     * not null, counts the wait as a hold (trouble) with that reason.
+     */
+    private void waitUnmade(
+            Sending a, Shard current, String why, Duration delay, String hold, Instant now) {
+        Shard next = current.withAttempt(null).waiting(why, now, now.plus(delay));
+        store.updateShard(current, hold == null ? next : held(next, hold, now));
+        budget.release(a.staged(), a.job());
     }
 
     /**

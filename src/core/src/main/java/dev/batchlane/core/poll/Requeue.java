@@ -57,7 +57,7 @@ final class Requeue {
             Shard ended =
                     shard.ended(
                             BatchState.FAILED,
-                            "exceeds_queue_limit",
+                            AdmissionBudget.NEVER_FITS,
                             view.counts(),
                             view.outputFileId(),
                             view.errorFileId(),
