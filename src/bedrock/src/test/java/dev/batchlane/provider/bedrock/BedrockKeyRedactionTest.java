@@ -10,14 +10,11 @@ import dev.batchlane.core.provider.Outcome;
 import dev.batchlane.core.provider.Payload;
 import dev.batchlane.core.provider.ProviderException;
 import dev.batchlane.core.provider.Submission;
-import dev.batchlane.emulators.S3MockServer;
 import dev.batchlane.simulator.MutableClock;
 import dev.batchlane.simulator.bedrock.BedrockSimulator;
 import java.io.ByteArrayInputStream;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,11 +24,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.bedrock.BedrockClient;
 import software.amazon.awssdk.services.bedrockruntime.BedrockRuntimeClient;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -45,8 +38,6 @@ class BedrockKeyRedactionTest {
     private static final String BUCKET = "lane";
     private static final String CLAUDE = "anthropic.claude-3-haiku-20240307-v1:0";
     private static final String ROLE = "arn:aws:iam::123456789012:role/batchlane-bedrock";
-    private static final StaticCredentialsProvider CREDS =
-            StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"));
 
     /** AWS's documented example key pair: the shapes, not anyone's key. */
     private static final String KEY_ID = "AKIAIOSFODNN7EXAMPLE";
@@ -61,7 +52,7 @@ class BedrockKeyRedactionTest {
                     + KEY_ID
                     + "/20261201/us-east-1/bedrock/aws4_request, SignedHeaders=host";
 
-    private static S3MockServer s3mock;
+    private static BedrockTestBed bed;
     private static S3Client s3;
     private static MutableClock clock;
     private static BedrockSimulator sim;
@@ -72,46 +63,17 @@ class BedrockKeyRedactionTest {
 
     @BeforeAll
     static void start() {
-        s3mock = S3MockServer.start(BUCKET);
-        s3 =
-                S3Client.builder()
-                        .endpointOverride(s3mock.endpoint())
-                        .forcePathStyle(true)
-                        .region(Region.US_EAST_1)
-                        .credentialsProvider(CREDS)
-                        .httpClientBuilder(UrlConnectionHttpClient.builder())
-                        .build();
-        clock = new MutableClock(Instant.parse("2026-12-01T10:00:00Z"));
-        sim =
-                BedrockSimulator.builder()
-                        .s3(s3)
-                        .clock(clock)
-                        .stepDuration(Duration.ofSeconds(10))
-                        .minRecords(100)
-                        .start();
-        URI endpoint = URI.create(sim.endpoint());
-        bedrock =
-                BedrockClient.builder()
-                        .endpointOverride(endpoint)
-                        .region(Region.US_EAST_1)
-                        .credentialsProvider(CREDS)
-                        .httpClientBuilder(UrlConnectionHttpClient.builder())
-                        .build();
-        runtime =
-                BedrockFactory.runtimeClient(Duration.ofSeconds(30))
-                        .endpointOverride(endpoint)
-                        .region(Region.US_EAST_1)
-                        .credentialsProvider(CREDS)
-                        .build();
+        bed = BedrockTestBed.start();
+        s3 = bed.s3;
+        clock = bed.clock;
+        sim = bed.sim;
+        bedrock = bed.bedrock;
+        runtime = bed.runtime;
     }
 
     @AfterAll
     static void stop() {
-        bedrock.close();
-        runtime.close();
-        sim.close();
-        s3.close();
-        s3mock.close();
+        bed.close();
     }
 
     @BeforeEach
