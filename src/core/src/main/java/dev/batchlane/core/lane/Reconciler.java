@@ -195,7 +195,23 @@ final class Reconciler {
             default -> throw new IllegalStateException("unknown reconciliation " + found.found());
         }
         if (store.job(job.jobId()).map(Job::cancelRequested).orElse(false)) {
-            // Nothing of the earlier call is at the provider, and the owner cancelled: end unsent.
+            if (a.provider().creationIsIdempotent()) {
+                // "Nothing" from a provider whose creating calls are idempotent means it was not
+                // looked for: the lost call may have made its batch or its upload. Made again,
+                // the call answers what the lost one made. A create goes on, and its batch is
+                // adopted and cancelled at once; an upload is recorded, so the job's cleanup
+                // deletes it, and nothing is created for a cancelled job.
+                if (next.attempt() != null
+                        && next.attempt().step() == CreationAttempt.Step.CREATE) {
+                    return new Reconciled(next, null);
+                }
+                String uploaded = a.provider().upload(a.payload());
+                if (uploaded != null) {
+                    next = writes.write(next, next.withInputFile(uploaded, clock.instant()));
+                }
+            }
+            // Nothing of the earlier call is left unrecorded at the provider, and the owner
+            // cancelled: end unsent.
             return new Reconciled(
                     next,
                     writes.endUnsent(next)

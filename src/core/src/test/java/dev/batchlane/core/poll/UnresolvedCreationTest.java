@@ -70,10 +70,14 @@ class UnresolvedCreationTest {
                     store, ReconcileAndQueueTest.OBJECTS, providers, LANE, clock, LaneMetrics.NONE);
 
     private Job job(String id) {
+        return job(id, "lost");
+    }
+
+    private Job job(String id, String providerName) {
         Job j =
-                Job.builder(id, "lost")
+                Job.builder(id, providerName)
                         .status(JobStatus.RUNNING)
-                        .input("b", "inbox/lost/" + id + ".jsonl", "etag")
+                        .input("b", "inbox/" + providerName + "/" + id + ".jsonl", "etag")
                         .name(id)
                         .sha256("sha")
                         .inputBytes(10)
@@ -88,7 +92,7 @@ class UnresolvedCreationTest {
                         .build();
         store.createJob(j);
         store.createShard(
-                Shard.staged(id, 1, "lost", "staging/" + id + "/1", 10, 100, 0, T0)
+                Shard.staged(id, 1, providerName, "staging/" + id + "/1", 10, 100, 0, T0)
                         .withInputTokens(500));
         return j;
     }
@@ -128,6 +132,57 @@ class UnresolvedCreationTest {
         assertThat(shard("j").status()).isEqualTo(ShardStatus.ENDED);
         assertThat(shard("j").batch().batchState()).isEqualTo(BatchState.CANCELLED);
         assertThat(admitted("j")).as("admission released once its batch ended").isFalse();
+    }
+
+    /**
+     * Bedrock's creating calls are idempotent, so its look-up answers "nothing" without looking:
+     * made again, a call answers what the lost one made. A cancel must not read that "nothing" as
+     * "nothing was made" and end the shard unsent, leaving the upload (or a running batch) behind.
+     */
+    @Test
+    void
+            cancelDuringAnUnresolvedUpload_atAnIdempotentProvider_recordsTheUploadSoCleanupRemovesIt() {
+        IdempotentProvider same = new IdempotentProvider();
+        Providers both = new Providers(List.of(provider, same));
+        ShardSubmitter submitter =
+                new ShardSubmitter(
+                        store, ReconcileAndQueueTest.OBJECTS, both, LANE, clock, LaneMetrics.NONE);
+        Job job = job("j", "same");
+        same.loseNextUpload = true;
+        assertThat(submitter.submit(job, shard("j")))
+                .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
+        assertThat(same.files).as("the lost upload was made").hasSize(1);
+
+        new CancelService(store, ReconcileAndQueueTest.OBJECTS, both, LANE, clock, LaneMetrics.NONE)
+                .cancel("j");
+
+        Shard s = shard("j");
+        assertThat(s.status()).isEqualTo(ShardStatus.ENDED);
+        assertThat(s.batch().inputFileId())
+                .as("the upload is on record, so the job's cleanup deletes it")
+                .isEqualTo(same.files.get(0));
+        assertThat(same.jobs).as("no batch made for a cancelled job").isEmpty();
+    }
+
+    @Test
+    void cancelDuringAnUnresolvedCreate_atAnIdempotentProvider_cancelsTheBatchTheLostCallMade() {
+        IdempotentProvider same = new IdempotentProvider();
+        Providers both = new Providers(List.of(provider, same));
+        ShardSubmitter submitter =
+                new ShardSubmitter(
+                        store, ReconcileAndQueueTest.OBJECTS, both, LANE, clock, LaneMetrics.NONE);
+        Job job = job("j", "same");
+        same.loseNextCreate = true;
+        assertThat(submitter.submit(job, shard("j")))
+                .isEqualTo(ShardSubmitter.SubmitOutcome.HELD_BACK);
+        String made = same.jobs.values().iterator().next();
+
+        new CancelService(store, ReconcileAndQueueTest.OBJECTS, both, LANE, clock, LaneMetrics.NONE)
+                .cancel("j");
+
+        assertThat(same.jobs).as("the create made again answered the same batch").hasSize(1);
+        assertThat(same.cancels).containsExactly(made);
+        assertThat(shard("j").batch().batchId()).isEqualTo(made);
     }
 
     @Test
@@ -324,6 +379,104 @@ class UnresolvedCreationTest {
                     cancelled ? "ended" : "in_progress",
                     new BatchCounts(10, 0, 0),
                     cancelled ? batchId : null,
+                    null,
+                    null);
+        }
+
+        @Override
+        public void streamResults(BatchView batch, Consumer<LineResult> sink) {}
+
+        @Override
+        public void cleanup(String inputFileId, String outputFileId, String errorFileId) {}
+    }
+
+    /**
+     * Creating calls keyed by what they create, as Bedrock's are: the upload writes a key fixed by
+     * the payload's name, the create takes a token fixed by it and answers the batch it already
+     * made. Either can act and lose its answer.
+     */
+    static final class IdempotentProvider implements BatchProvider {
+        final List<String> files = new ArrayList<>();
+        final Map<String, String> jobs = new LinkedHashMap<>();
+        final List<String> cancels = new ArrayList<>();
+        volatile boolean loseNextUpload;
+        volatile boolean loseNextCreate;
+
+        @Override
+        public String name() {
+            return "same";
+        }
+
+        @Override
+        public java.util.Optional<java.time.Duration> inputFileLifetime() {
+            return java.util.Optional.empty();
+        }
+
+        @Override
+        public IngestLimits limits() {
+            throw new UnsupportedOperationException("these tests cut no shards");
+        }
+
+        @Override
+        public RequestContract contract() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public synchronized String upload(Payload payload) {
+            String key = "input/" + payload.name();
+            if (!files.contains(key)) {
+                files.add(key);
+            }
+            if (loseNextUpload) {
+                loseNextUpload = false;
+                throw new ProviderException("reset", 0, "io_error", true, null);
+            }
+            return key;
+        }
+
+        @Override
+        public synchronized Submission create(
+                String inputFileId,
+                Payload payload,
+                String endpoint,
+                Map<String, String> metadata) {
+            String id = jobs.computeIfAbsent(payload.name(), n -> "job-" + (jobs.size() + 1));
+            if (loseNextCreate) {
+                loseNextCreate = false;
+                throw new ProviderException("reset", 0, "io_error", true, null);
+            }
+            return Submission.batch(id, inputFileId, BatchState.RUNNING, "InProgress");
+        }
+
+        @Override
+        public Submission submit(Payload payload, String endpoint, Map<String, String> metadata) {
+            return create(upload(payload), payload, endpoint, metadata);
+        }
+
+        @Override
+        public boolean creationIsIdempotent() {
+            return true;
+        }
+
+        @Override
+        public Reconciliation findCreated(CreationQuery q) {
+            return Reconciliation.nothing("idempotent: made again, a call answers what it made");
+        }
+
+        @Override
+        public synchronized void cancel(String batchId) {
+            cancels.add(batchId);
+        }
+
+        @Override
+        public BatchView retrieve(String batchId) {
+            return new BatchView(
+                    batchId,
+                    BatchState.RUNNING,
+                    "InProgress",
+                    new BatchCounts(10, 0, 0),
+                    null,
                     null,
                     null);
         }
