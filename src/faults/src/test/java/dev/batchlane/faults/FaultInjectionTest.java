@@ -144,7 +144,7 @@ class FaultInjectionTest {
     }
 
     static Stream<Long> seeds() {
-        String spec = System.getProperty("faults.seeds", "1..7").trim();
+        String spec = System.getProperty("faults.seeds", "1..8").trim();
         if (spec.contains("..")) {
             String[] range = spec.split("\\.\\.");
             return LongStream.rangeClosed(

@@ -9,7 +9,7 @@ import java.util.Random;
  * run it instead of one large file. One seed in eight, {@code (seed + seed / 8) % 8 == 3}: the
  * provider ({@code seed % 8}) turns with each block of eight seeds, so every provider meets it once
  * in sixty-four seeds (3 Azure, 10 Anthropic, 17 OpenAI, 24 Bedrock, 39 Gemini, 46 Together, 53
- * Mistral, 60 Groq), and CI's seeds 1..7 include seed 3. The seeds recorded as failing so far are
+ * Mistral, 60 Groq), and CI's seeds 1..8 include seed 3. The seeds recorded as failing so far are
  * none of these, so they replay as they did.
  *
  * <p>Each file holds 5 to 20 requests. The first few files use the same ids ({@code req-0}, {@code
