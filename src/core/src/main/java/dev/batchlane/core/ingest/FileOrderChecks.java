@@ -202,13 +202,14 @@ final class FileOrderChecks {
                                 1,
                                 rules.inputTokens(object),
                                 rules.maxOutputTokens(object, defaultMaxOutputTokens));
-        String model = String.valueOf(p.tokens() != null ? p.model() : rules.modelOf(object));
+        String lineModel = p.tokens() != null ? p.model() : rules.modelOf(object);
+        String model = String.valueOf(lineModel);
         if (queueLimit < 0) {
             // The job's admission pool is its first valid line's model (the model every contract
             // reports for the file), so that model's queue limit holds for every shard. Looked up
             // once: it may come from the store (what the provider stated).
             queueModel = model;
-            queueLimit = queueLimits.tokensFor(model.equals("null") ? null : model);
+            queueLimit = queueLimits.tokensFor(lineModel);
         }
         if (one.inputTokens() > queueLimit) {
             add(
