@@ -2,7 +2,6 @@ package dev.batchlane.core.ingest;
 
 import dev.batchlane.core.job.IngestProgress;
 import dev.batchlane.core.job.JobStore;
-import dev.batchlane.core.lane.AdmissionBudget;
 import dev.batchlane.core.lane.Deadline;
 import dev.batchlane.core.lane.Keys;
 import dev.batchlane.core.lane.LaneSettings;
@@ -94,7 +93,7 @@ final class DropPass {
                                         limits,
                                         settings.money().defaultMaxOutputTokens(),
                                         options,
-                                        queueLimits(provider.name()))
+                                        QueueLimits.of(settings, store, provider.name()))
                                 .run(
                                         in,
                                         errors::add,
@@ -136,14 +135,6 @@ final class DropPass {
             }
             return new Read(checked, staging, errors.written(), onDemand(pass.shards(), contract));
         }
-    }
-
-    /** The queue limit of each model's admission pool, as configured or last stated. */
-    private QueueLimits queueLimits(String provider) {
-        return model -> {
-            String pool = AdmissionBudget.pool(provider, model);
-            return AdmissionBudget.shardTokenLimit(settings.admission(), pool, store.pool(pool));
-        };
     }
 
     /** The estimate of the shards the provider runs on demand, being below its batch minimum. */

@@ -14,4 +14,19 @@ public interface QueueLimits {
 
     /** No queue limit anywhere. */
     QueueLimits NONE = model -> Long.MAX_VALUE;
+
+    /**
+     * The limits of {@code provider}'s admission pools, as configured in {@code settings} or as the
+     * provider last stated them (kept in {@code store}).
+     */
+    static QueueLimits of(
+            dev.batchlane.core.lane.LaneSettings settings,
+            dev.batchlane.core.job.JobStore store,
+            String provider) {
+        return model -> {
+            String pool = dev.batchlane.core.lane.AdmissionBudget.pool(provider, model);
+            return dev.batchlane.core.lane.AdmissionBudget.shardTokenLimit(
+                    settings.admission(), pool, store.pool(pool));
+        };
+    }
 }

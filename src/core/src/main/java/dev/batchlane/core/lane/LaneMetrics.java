@@ -39,4 +39,17 @@ public interface LaneMetrics {
      * saw (0 if none).
      */
     default void pollCycle(long durationMillis, long oldestInFlightSeconds) {}
+
+    /** One request arrived in {@code queue}: kept, a duplicate dropped, or refused at once. */
+    default void requestEnqueued(String queue, boolean accepted, boolean duplicate) {}
+
+    /** What waits in {@code queue}, once per poll cycle. */
+    default void queueDepth(
+            String queue, long requests, long oldestAgeSeconds, long waitPercentOfMax) {}
+
+    /** One flush of {@code queue} became a job. */
+    default void queueFlushed(String queue, long requests, long bytes) {}
+
+    /** Answers sent for requests of {@code queue}. */
+    default void answersSent(String queue, long answers) {}
 }

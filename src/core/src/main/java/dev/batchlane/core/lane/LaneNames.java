@@ -23,6 +23,9 @@ public final class LaneNames {
     /** The event bus name; set on complete only. */
     public static final String ENV_EVENT_BUS = "BATCHLANE_EVENT_BUS";
 
+    /** The queue policies, JSON (see {@code QueuePolicies}); set on enqueue and poll. */
+    public static final String ENV_QUEUES = "BATCHLANE_QUEUES";
+
     /**
      * How long the bucket keeps a staged shard (ISO-8601, e.g. {@code P14D}), the same lifetime its
      * lifecycle rule expires {@code staging/} after; set on poll, which refreshes the staged shards
@@ -53,12 +56,17 @@ public final class LaneNames {
                     ENV_EVENT_BUS,
                     ENV_STAGING_LIFETIME,
                     ENV_JAVA_TOOL_OPTIONS,
-                    ENV_PROVIDERS);
+                    ENV_PROVIDERS,
+                    ENV_QUEUES);
 
     // ---- handlers ----
     public static final String HANDLER_INGEST = "ingest";
     public static final String HANDLER_POLL = "poll";
     public static final String HANDLER_COMPLETE = "complete";
+
+    /** SQS messages and {@code queue/} drops → requests checked and kept in the queue buffer. */
+    public static final String HANDLER_ENQUEUE = "enqueue";
+
     public static final List<String> HANDLERS =
             List.of(HANDLER_INGEST, HANDLER_POLL, HANDLER_COMPLETE);
 
@@ -85,12 +93,48 @@ public final class LaneNames {
                     PREFIX_RESUME,
                     PREFIX_REDRIVE);
 
+    /** Small files of requests to enqueue: {@code queue/<provider>/<queue>/<name>}. */
+    public static final String PREFIX_QUEUE = "queue/";
+
+    /** Each queued request's answer: {@code answers/<provider>/<queue>/<id>.json}. */
+    public static final String PREFIX_ANSWERS = "answers/";
+
+    /** What each flush took from the buffer, the record a flush is finished or answered from. */
+    public static final String PREFIX_QUEUE_FLUSHES = "queue-flushes/";
+
+    /** Queued requests too big to keep in the table, until their flush. */
+    public static final String PREFIX_QUEUE_BODIES = "queue-bodies/";
+
+    /** Where a flush drops its file: {@code inbox/<provider>/queued/<queue>/<flushId>.jsonl}. */
+    public static final String INBOX_QUEUED = "queued/";
+
     /** Only drops with this suffix under {@link #PREFIX_INBOX} start a job. */
     public static final String INBOX_SUFFIX = ".jsonl";
 
     // ---- completion event ----
     public static final String EVENT_SOURCE = "batchlane";
     public static final String EVENT_JOB_COMPLETED = "Batchlane Job Completed";
+
+    /** One queued request's answer, when the request named no reply queue. */
+    public static final String EVENT_REQUEST_ANSWERED = "Batchlane Request Answered";
+
+    // ---- queue messages ----
+    /** The message attribute naming the provider a queued request is for. */
+    public static final String MESSAGE_ATTRIBUTE_PROVIDER = "provider";
+
+    /** The message attribute naming the queue (default {@link #DEFAULT_QUEUE}). */
+    public static final String MESSAGE_ATTRIBUTE_QUEUE = "queue";
+
+    /** The message attribute naming the SQS queue URL the answer goes to. */
+    public static final String MESSAGE_ATTRIBUTE_REPLY_TO = "reply-to";
+
+    public static final String DEFAULT_QUEUE = "default";
+
+    /** Attributes every answer message carries, so a receiver can match and de-duplicate. */
+    public static final String ANSWER_ATTRIBUTE_QUEUE = "batchlane-queue";
+
+    public static final String ANSWER_ATTRIBUTE_REQUEST_ID = "batchlane-request-id";
+    public static final String ANSWER_ATTRIBUTE_OUTCOME = "batchlane-outcome";
 
     // ---- table ----
     public static final String TABLE_PARTITION_KEY = "pk";
@@ -134,6 +178,20 @@ public final class LaneNames {
      * A shard flagged stuck by poll (a batch running too long, or an ended shard not completed).
      */
     public static final String METRIC_STUCK_SHARDS = "StuckShards";
+
+    public static final String METRIC_DIMENSION_QUEUE = "Queue";
+    public static final String METRIC_REQUESTS_ENQUEUED = "RequestsEnqueued";
+    public static final String METRIC_REQUESTS_REFUSED_AT_ENQUEUE = "RequestsRefusedAtEnqueue";
+    public static final String METRIC_DUPLICATES_AT_ENQUEUE = "DuplicatesAtEnqueue";
+    public static final String METRIC_QUEUE_DEPTH = "QueueDepth";
+    public static final String METRIC_QUEUE_OLDEST_AGE_SECONDS = "QueueOldestRequestAgeSeconds";
+
+    /** The oldest waiting request's age over its queue's max-wait, in percent (alarm at 200). */
+    public static final String METRIC_QUEUE_WAIT_PERCENT = "QueueOldestWaitPercentOfMax";
+
+    public static final String METRIC_QUEUE_FLUSHES = "QueueFlushes";
+    public static final String METRIC_QUEUE_FLUSH_REQUESTS = "QueueFlushRequests";
+    public static final String METRIC_ANSWERS_SENT = "AnswersSent";
 
     /** Counted by ingest for each failed attempt. */
     public static final String METRIC_INGEST_FAILURES = "IngestFailures";

@@ -53,6 +53,20 @@ public interface ObjectStore {
         return Upload.inMemory(bytes -> putBytes(key, bytes, contentType));
     }
 
+    /**
+     * A streaming write, as {@link #upload(String, String)}, of an object that carries {@code
+     * metadata} (S3's user metadata, read back by {@link #head}): a queue's flush writes a file
+     * with the settings a dropped file would carry. The default keeps the bytes in memory and
+     * refuses metadata it cannot keep; real stores keep both.
+     */
+    default Upload upload(String key, String contentType, java.util.Map<String, String> metadata) {
+        if (metadata.isEmpty()) {
+            return upload(key, contentType);
+        }
+        throw new UnsupportedOperationException(
+                getClass().getSimpleName() + " cannot keep metadata on " + key);
+    }
+
     List<String> list(String prefix);
 
     void delete(String key);

@@ -159,6 +159,12 @@ public class InMemoryObjectStore implements ObjectStore {
         return id;
     }
 
+    @Override
+    public Upload upload(String key, String contentType, Map<String, String> metadata) {
+        Map<String, String> kept = Map.copyOf(metadata);
+        return Upload.inMemory(bytes -> putBytes(key, bytes, kept, contentType));
+    }
+
     /** As S3's copy onto the same key: a new version, same bytes, metadata and content type. */
     @Override
     public synchronized void refresh(String key) {
