@@ -108,16 +108,37 @@ public final class QueueFlusher {
                 }
                 continue;
             }
-            if (!due(depth, policy, now)) {
-                continue;
-            }
-            Flush flush =
-                    Flush.open(flushId(depth.group(), now), depth.group(), now, now.plus(LEASE));
-            if (buffer.claimFlush(flush, null)) {
-                written.add(write(flush, policy));
+            // A group holding several batches' worth flushes them one after the other.
+            GroupDepth left = depth;
+            for (int n = 0; n < MAX_FLUSHES_PER_GROUP && due(left, policy, now); n++) {
+                Flush flush =
+                        Flush.open(
+                                flushId(left.group(), now.plusMillis(n)),
+                                left.group(),
+                                now,
+                                now.plus(LEASE));
+                if (!buffer.claimFlush(flush, null)) {
+                    break;
+                }
+                Flush done = write(flush, policy);
+                written.add(done);
+                if (done.requests() == 0 || !deadline.allows(clock, Duration.ofMinutes(1))) {
+                    break;
+                }
+                left = depthOf(left.group());
             }
         }
         return written;
+    }
+
+    /** At most this many flushes of one group per cycle, so one busy queue cannot starve others. */
+    private static final int MAX_FLUSHES_PER_GROUP = 20;
+
+    private GroupDepth depthOf(QueueGroup group) {
+        return buffer.groups().stream()
+                .filter(d -> d.group().id().equals(group.id()))
+                .findFirst()
+                .orElse(new GroupDepth(group, 0, 0, null));
     }
 
     /** Whether {@code depth}'s group is full, or its oldest request has waited long enough. */
