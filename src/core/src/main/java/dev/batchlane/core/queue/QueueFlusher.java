@@ -10,6 +10,8 @@ import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.money.Money;
+import dev.batchlane.core.money.Projection;
+import dev.batchlane.core.money.TokenEstimate;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
@@ -111,6 +113,9 @@ public final class QueueFlusher {
             // A group holding several batches' worth flushes them one after the other.
             GroupDepth left = depth;
             for (int n = 0; n < MAX_FLUSHES_PER_GROUP && due(left, policy, now); n++) {
+                if (!withinDailyBudget(left.group(), policy, now)) {
+                    break;
+                }
                 Flush flush =
                         Flush.open(
                                 flushId(left.group(), now.plusMillis(n)),
@@ -139,6 +144,68 @@ public final class QueueFlusher {
                 .filter(d -> d.group().id().equals(group.id()))
                 .findFirst()
                 .orElse(new GroupDepth(group, 0, 0, null));
+    }
+
+    /**
+     * Whether the next flush of {@code group} fits what is left of its queue's daily budget
+     * (always, without one). Priced as ingest prices a file: the batch price, the synchronous one
+     * for a flush the provider runs on demand. A model without a price cannot be held to a budget:
+     * its flushes wait, and the log says why.
+     */
+    private boolean withinDailyBudget(QueueGroup group, QueuePolicy policy, Instant now) {
+        if (policy.dailyBudgetUsd() == null) {
+            return true;
+        }
+        BatchProvider provider = providers.get(group.queue().provider());
+        IngestLimits limits = provider.limits().cappedBy(settings.limits());
+        long maxRequests = policy.requestsPerFlush(limits.maxRequestsPerShard());
+        List<QueuedRequest> next = new ArrayList<>();
+        buffer.waiting(group, (int) maxRequests).forEach(next::add);
+        Projection cost = projection(group, next);
+        if (!cost.complete()) {
+            LOG.log(
+                    Level.ERROR,
+                    "queue {0}: daily-budget-usd is set but model(s) {1} have no price; its flushes"
+                            + " wait until the price table has them",
+                    group.queue(),
+                    cost.unpricedModels());
+            return false;
+        }
+        java.math.BigDecimal spent = buffer.spent(group.queue(), day(now));
+        if (spent.add(cost.batchUsd()).compareTo(policy.dailyBudgetUsd()) > 0) {
+            LOG.log(
+                    Level.WARNING,
+                    "queue {0}: the next flush is projected at {1} USD and {2} USD of the day''s"
+                            + " daily-budget-usd {3} is spent; it waits for the next day (UTC)",
+                    group.queue(),
+                    cost.batchUsd(),
+                    spent,
+                    policy.dailyBudgetUsd());
+            return false;
+        }
+        return true;
+    }
+
+    private Projection projection(QueueGroup group, List<QueuedRequest> requests) {
+        long input = 0;
+        long output = 0;
+        for (QueuedRequest r : requests) {
+            input = TokenEstimate.saturatedSum(input, r.inputTokens());
+            output = TokenEstimate.saturatedSum(output, r.maxOutputTokens());
+        }
+        TokenEstimate estimate = new TokenEstimate(requests.size(), input, output);
+        BatchProvider provider = providers.get(group.queue().provider());
+        long minimum = provider.contract().forFile(group.metadata()).onDemandBelow();
+        String model = String.valueOf(group.model());
+        return Projection.of(
+                provider.name(),
+                Map.of(model, estimate),
+                requests.size() < minimum ? Map.of(model, estimate) : Map.of(),
+                settings.money().prices());
+    }
+
+    private static java.time.LocalDate day(Instant at) {
+        return at.atZone(java.time.ZoneOffset.UTC).toLocalDate();
     }
 
     /** Whether {@code depth}'s group is full, or its oldest request has waited long enough. */
@@ -207,7 +274,12 @@ public final class QueueFlusher {
         }
         long total = taken.stream().mapToLong(QueuedRequest::bytes).sum();
         Flush done = flush.written(jobId, taken.size(), total);
-        buffer.flushWritten(done);
+        if (buffer.flushWritten(done) && policy.dailyBudgetUsd() != null) {
+            Projection cost = projection(flush.group(), taken);
+            if (cost.complete()) {
+                buffer.addSpent(flush.group().queue(), day(clock.instant()), cost.batchUsd());
+            }
+        }
         metrics.queueFlushed(flush.group().queue().id(), taken.size(), total);
         LOG.log(
                 Level.INFO,

@@ -348,6 +348,34 @@ class QueueSpecTest {
     }
 
     @Test
+    void aDailyBudget_holdsTheFlushThatWouldPassIt_untilTheNextDay() {
+        // About 6.3 millionths of a dollar per request at gpt-4o-mini's batch price: one flush of
+        // ten fits in 0.0001, a second one the same day does not.
+        QueueLane q =
+                new QueueLane(
+                        QueuePolicies.parse(
+                                "{\"default\": {\"max-wait\": \"PT1H\", \"daily-budget-usd\": \"0.0001\"}}"));
+        for (int i = 0; i < 10; i++) {
+            q.enqueue(request("d1-" + i), null);
+        }
+        q.lane.clock.advance(Duration.ofHours(2));
+        assertThat(q.flushAndIngest()).hasSize(1);
+        assertThat(q.buffer.spent(TICKETS, java.time.LocalDate.of(2026, 12, 1)))
+                .isGreaterThan(BigDecimal.ZERO)
+                .isLessThan(new BigDecimal("0.0001"));
+        for (int i = 0; i < 10; i++) {
+            q.enqueue(request("d2-" + i), null);
+        }
+        q.lane.clock.advance(Duration.ofHours(2));
+        assertThat(q.flushAndIngest()).isEmpty();
+        assertThat(q.buffer.groups())
+                .singleElement()
+                .satisfies(d -> assertThat(d.requests()).isEqualTo(10));
+        q.lane.clock.advance(Duration.ofHours(20)); // past midnight UTC
+        assertThat(q.flushAndIngest()).hasSize(1);
+    }
+
+    @Test
     void answersThatCouldNotBeSent_areSentOnTheNextCycle_andOnlyThose() {
         QueueLane q = new QueueLane(QueuePolicies.defaults());
         for (int i = 0; i < 3; i++) {
