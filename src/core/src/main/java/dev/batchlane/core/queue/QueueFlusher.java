@@ -255,7 +255,7 @@ public final class QueueFlusher {
             writeInbox(flush, policy, recordKey, inboxKey, taken, bytes);
             inbox = objects.head(inboxKey);
         } else {
-            readRecord(flush, recordKey, (r, line) -> taken.add(r));
+            readRecord(flush, recordKey, false, (r, line) -> taken.add(r));
         }
         if (taken.isEmpty()) {
             // Nothing waited after all (the depth lagged): no file; the flush ends empty.
@@ -386,6 +386,14 @@ public final class QueueFlusher {
 
     /** Reads a flush's record back: each request, with its line (from the bucket if kept there). */
     void readRecord(Flush flush, String recordKey, RecordVisitor visitor) {
+        readRecord(flush, recordKey, true, visitor);
+    }
+
+    /**
+     * Reads a flush's record back; {@code withLines} false passes no line (null), for readers that
+     * need only ids and routes: a request kept in the bucket is deleted once its flush is written.
+     */
+    void readRecord(Flush flush, String recordKey, boolean withLines, RecordVisitor visitor) {
         try (InputStream in = objects.open(recordKey)) {
             LineReader reader = new LineReader(in, MAX_RECORD_LINE);
             LineReader.Line l;
@@ -396,7 +404,9 @@ public final class QueueFlusher {
                 JsonNode n = AnswerDelivery.JSON.readTree(l.bytes(), 0, l.length());
                 QueuedRequest r = fromRecord(flush.group(), n);
                 byte[] line;
-                if (r.bodyKey() != null) {
+                if (!withLines) {
+                    line = null;
+                } else if (r.bodyKey() != null) {
                     try (InputStream body = objects.open(r.bodyKey())) {
                         line = body.readAllBytes();
                     }

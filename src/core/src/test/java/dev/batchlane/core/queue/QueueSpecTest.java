@@ -376,6 +376,26 @@ class QueueSpecTest {
     }
 
     @Test
+    void aRequestTooBigForTheTable_isKeptInTheBucket_runsAsSent_andItsCopyLeavesWithItsFlush()
+            throws Exception {
+        QueueLane q = new QueueLane(QueuePolicies.defaults());
+        String big = request("big-1").replace("hi big-1", "x".repeat(300 * 1024));
+        assertThat(q.enqueue(big, null).verdict()).isEqualTo(QueueIntake.Verdict.ACCEPTED);
+        assertThat(q.lane.objects.list("queue-bodies/")).hasSize(1);
+        // The same id again with other bytes is a duplicate and leaves the kept request alone.
+        String other = request("big-1").replace("hi big-1", "y".repeat(300 * 1024));
+        assertThat(q.enqueue(other, null).verdict()).isEqualTo(QueueIntake.Verdict.DUPLICATE);
+        q.lane.clock.advance(Duration.ofHours(2));
+        List<String> jobs = q.flushAndIngest();
+        String inbox = q.lane.store.job(jobs.get(0)).orElseThrow().inputKey();
+        assertThat(q.lane.text(inbox).trim()).isEqualTo(big);
+        assertThat(q.lane.objects.list("queue-bodies/")).isEmpty();
+        q.lane.runToCompletion(jobs.get(0), 20);
+        q.answers.answerEnded(Deadline.none());
+        assertThat(q.sink.ids()).containsExactly("big-1");
+    }
+
+    @Test
     void answersThatCouldNotBeSent_areSentOnTheNextCycle_andOnlyThose() {
         QueueLane q = new QueueLane(QueuePolicies.defaults());
         for (int i = 0; i < 3; i++) {
