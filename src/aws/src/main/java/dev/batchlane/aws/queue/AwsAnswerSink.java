@@ -43,7 +43,8 @@ public final class AwsAnswerSink implements AnswerSink {
 
     /**
      * SQS's largest message, and its largest SendMessageBatch: the messages of one call together,
-     * body and attributes counted.
+     * body and attributes counted. 256 KiB is the long-standing limit that ElasticMQ's strict mode
+     * enforces too; answers stay under it by design ({@link Answer#MAX_CARRIED_BYTES}).
      */
     static final int MAX_SQS_BYTES = 256 * 1024;
 
