@@ -8,10 +8,12 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
- * SDK clients for the local emulators (DynamoDB Local, S3Mock): their endpoint, path-style S3, a
- * fixed region, and placeholder credentials the emulators accept. Never used against AWS.
+ * SDK clients for the local emulators (DynamoDB Local, S3Mock, ElasticMQ): their endpoint,
+ * path-style S3, a fixed region, and placeholder credentials the emulators accept. Never used
+ * against AWS.
  */
 public final class LocalAws {
     public static final Region REGION = Region.US_EAST_1;
@@ -41,6 +43,15 @@ public final class LocalAws {
 
     public static DynamoDbStreamsClient streams(URI endpoint) {
         return DynamoDbStreamsClient.builder()
+                .endpointOverride(endpoint)
+                .region(REGION)
+                .credentialsProvider(CREDENTIALS)
+                .httpClientBuilder(UrlConnectionHttpClient.builder())
+                .build();
+    }
+
+    public static SqsClient sqs(URI endpoint) {
+        return SqsClient.builder()
                 .endpointOverride(endpoint)
                 .region(REGION)
                 .credentialsProvider(CREDENTIALS)

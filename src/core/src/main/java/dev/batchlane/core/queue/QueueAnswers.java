@@ -40,6 +40,8 @@ public final class QueueAnswers {
 
     private static final int MAX_RESULT_LINE = 64 * 1024 * 1024;
 
+    static final int UNANSWERED_PER_CYCLE = 1000;
+
     private final QueueBuffer buffer;
     private final ObjectStore objects;
     private final JobStore store;
@@ -68,7 +70,8 @@ public final class QueueAnswers {
     /** Answers every flush whose job ended, while {@code deadline} allows; returns answers sent. */
     public long answerEnded(Deadline deadline) {
         long sent = 0;
-        for (Flush flush : buffer.unanswered(50)) {
+        // Enough that flushes whose jobs still run (read and skipped) never hide ended ones.
+        for (Flush flush : buffer.unanswered(UNANSWERED_PER_CYCLE)) {
             if (!deadline.allows(clock, Duration.ofMinutes(1))) {
                 break;
             }
@@ -93,6 +96,7 @@ public final class QueueAnswers {
         records.readRecord(
                 flush,
                 QueueKeys.flushRecord(flush),
+                false,
                 (r, line) -> replyTo.put(r.requestId(), r.replyTo()));
         long sent = 0;
         List<AnswerDelivery.Pending> chunk = new ArrayList<>();
@@ -170,7 +174,7 @@ public final class QueueAnswers {
     private Set<String> unsentOf(QueueName queue, Flush flush) {
         List<String> ids = new ArrayList<>();
         records.readRecord(
-                flush, QueueKeys.flushRecord(flush), (r, line) -> ids.add(r.requestId()));
+                flush, QueueKeys.flushRecord(flush), false, (r, line) -> ids.add(r.requestId()));
         Set<String> left = new java.util.HashSet<>();
         for (int i = 0; i < ids.size(); i += CHUNK) {
             List<String> some = ids.subList(i, Math.min(ids.size(), i + CHUNK));

@@ -59,6 +59,12 @@ public interface QueueBuffer {
     /** Records each request of {@code queue} as answered by {@code jobId} (null: rejected). */
     void markAnswered(QueueName queue, Collection<String> requestIds, String jobId);
 
+    /** What the flushes of {@code queue} were projected to cost on {@code day} (UTC), so far. */
+    java.math.BigDecimal spent(QueueName queue, java.time.LocalDate day);
+
+    /** Adds a written flush's projected cost to its queue's day. */
+    void addSpent(QueueName queue, java.time.LocalDate day, java.math.BigDecimal usd);
+
     /** What the buffer knows of one request, for a lookup by queue and id. */
     Optional<RequestRecord> request(QueueName queue, String requestId);
 

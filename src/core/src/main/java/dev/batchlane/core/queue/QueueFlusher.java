@@ -10,6 +10,8 @@ import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
 import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.money.Money;
+import dev.batchlane.core.money.Projection;
+import dev.batchlane.core.money.TokenEstimate;
 import dev.batchlane.core.provider.BatchProvider;
 import dev.batchlane.core.storage.ObjectStore;
 import java.io.IOException;
@@ -108,16 +110,102 @@ public final class QueueFlusher {
                 }
                 continue;
             }
-            if (!due(depth, policy, now)) {
-                continue;
-            }
-            Flush flush =
-                    Flush.open(flushId(depth.group(), now), depth.group(), now, now.plus(LEASE));
-            if (buffer.claimFlush(flush, null)) {
-                written.add(write(flush, policy));
+            // A group holding several batches' worth flushes them one after the other.
+            GroupDepth left = depth;
+            for (int n = 0; n < MAX_FLUSHES_PER_GROUP && due(left, policy, now); n++) {
+                if (!withinDailyBudget(left.group(), policy, now)) {
+                    break;
+                }
+                Flush flush =
+                        Flush.open(
+                                flushId(left.group(), now.plusMillis(n)),
+                                left.group(),
+                                now,
+                                now.plus(LEASE));
+                if (!buffer.claimFlush(flush, null)) {
+                    break;
+                }
+                Flush done = write(flush, policy);
+                written.add(done);
+                if (done.requests() == 0 || !deadline.allows(clock, Duration.ofMinutes(1))) {
+                    break;
+                }
+                left = depthOf(left.group());
             }
         }
         return written;
+    }
+
+    /** At most this many flushes of one group per cycle, so one busy queue cannot starve others. */
+    private static final int MAX_FLUSHES_PER_GROUP = 20;
+
+    private GroupDepth depthOf(QueueGroup group) {
+        return buffer.groups().stream()
+                .filter(d -> d.group().id().equals(group.id()))
+                .findFirst()
+                .orElse(new GroupDepth(group, 0, 0, null));
+    }
+
+    /**
+     * Whether the next flush of {@code group} fits what is left of its queue's daily budget
+     * (always, without one). Priced as ingest prices a file: the batch price, the synchronous one
+     * for a flush the provider runs on demand. A model without a price cannot be held to a budget:
+     * its flushes wait, and the log says why.
+     */
+    private boolean withinDailyBudget(QueueGroup group, QueuePolicy policy, Instant now) {
+        if (policy.dailyBudgetUsd() == null) {
+            return true;
+        }
+        BatchProvider provider = providers.get(group.queue().provider());
+        IngestLimits limits = provider.limits().cappedBy(settings.limits());
+        long maxRequests = policy.requestsPerFlush(limits.maxRequestsPerShard());
+        List<QueuedRequest> next = new ArrayList<>();
+        buffer.waiting(group, (int) maxRequests).forEach(next::add);
+        Projection cost = projection(group, next);
+        if (!cost.complete()) {
+            LOG.log(
+                    Level.ERROR,
+                    "queue {0}: daily-budget-usd is set but model(s) {1} have no price; its flushes"
+                            + " wait until the price table has them",
+                    group.queue(),
+                    cost.unpricedModels());
+            return false;
+        }
+        java.math.BigDecimal spent = buffer.spent(group.queue(), day(now));
+        if (spent.add(cost.batchUsd()).compareTo(policy.dailyBudgetUsd()) > 0) {
+            LOG.log(
+                    Level.WARNING,
+                    "queue {0}: the next flush is projected at {1} USD and {2} USD of the day''s"
+                            + " daily-budget-usd {3} is spent; it waits for the next day (UTC)",
+                    group.queue(),
+                    cost.batchUsd(),
+                    spent,
+                    policy.dailyBudgetUsd());
+            return false;
+        }
+        return true;
+    }
+
+    private Projection projection(QueueGroup group, List<QueuedRequest> requests) {
+        long input = 0;
+        long output = 0;
+        for (QueuedRequest r : requests) {
+            input = TokenEstimate.saturatedSum(input, r.inputTokens());
+            output = TokenEstimate.saturatedSum(output, r.maxOutputTokens());
+        }
+        TokenEstimate estimate = new TokenEstimate(requests.size(), input, output);
+        BatchProvider provider = providers.get(group.queue().provider());
+        long minimum = provider.contract().forFile(group.metadata()).onDemandBelow();
+        String model = String.valueOf(group.model());
+        return Projection.of(
+                provider.name(),
+                Map.of(model, estimate),
+                requests.size() < minimum ? Map.of(model, estimate) : Map.of(),
+                settings.money().prices());
+    }
+
+    private static java.time.LocalDate day(Instant at) {
+        return at.atZone(java.time.ZoneOffset.UTC).toLocalDate();
     }
 
     /** Whether {@code depth}'s group is full, or its oldest request has waited long enough. */
@@ -167,7 +255,7 @@ public final class QueueFlusher {
             writeInbox(flush, policy, recordKey, inboxKey, taken, bytes);
             inbox = objects.head(inboxKey);
         } else {
-            readRecord(flush, recordKey, (r, line) -> taken.add(r));
+            readRecord(flush, recordKey, false, (r, line) -> taken.add(r));
         }
         if (taken.isEmpty()) {
             // Nothing waited after all (the depth lagged): no file; the flush ends empty.
@@ -186,7 +274,12 @@ public final class QueueFlusher {
         }
         long total = taken.stream().mapToLong(QueuedRequest::bytes).sum();
         Flush done = flush.written(jobId, taken.size(), total);
-        buffer.flushWritten(done);
+        if (buffer.flushWritten(done) && policy.dailyBudgetUsd() != null) {
+            Projection cost = projection(flush.group(), taken);
+            if (cost.complete()) {
+                buffer.addSpent(flush.group().queue(), day(clock.instant()), cost.batchUsd());
+            }
+        }
         metrics.queueFlushed(flush.group().queue().id(), taken.size(), total);
         LOG.log(
                 Level.INFO,
@@ -293,6 +386,14 @@ public final class QueueFlusher {
 
     /** Reads a flush's record back: each request, with its line (from the bucket if kept there). */
     void readRecord(Flush flush, String recordKey, RecordVisitor visitor) {
+        readRecord(flush, recordKey, true, visitor);
+    }
+
+    /**
+     * Reads a flush's record back; {@code withLines} false passes no line (null), for readers that
+     * need only ids and routes: a request kept in the bucket is deleted once its flush is written.
+     */
+    void readRecord(Flush flush, String recordKey, boolean withLines, RecordVisitor visitor) {
         try (InputStream in = objects.open(recordKey)) {
             LineReader reader = new LineReader(in, MAX_RECORD_LINE);
             LineReader.Line l;
@@ -303,7 +404,9 @@ public final class QueueFlusher {
                 JsonNode n = AnswerDelivery.JSON.readTree(l.bytes(), 0, l.length());
                 QueuedRequest r = fromRecord(flush.group(), n);
                 byte[] line;
-                if (r.bodyKey() != null) {
+                if (!withLines) {
+                    line = null;
+                } else if (r.bodyKey() != null) {
                     try (InputStream body = objects.open(r.bodyKey())) {
                         line = body.readAllBytes();
                     }

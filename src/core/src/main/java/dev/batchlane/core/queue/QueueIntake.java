@@ -141,8 +141,9 @@ public final class QueueIntake {
                 new QueueGroup(in.queue(), checked.model(), checked.endpoint(), in.metadata());
         String bodyKey = null;
         if (bytes > MAX_INLINE_BYTES) {
+            byte[] body = line.getBytes(StandardCharsets.UTF_8);
             bodyKey = QueueKeys.body(in.queue(), checked.id());
-            objects.putBytes(bodyKey, line.getBytes(StandardCharsets.UTF_8), "application/json");
+            objects.putBytes(bodyKey, body, "application/json");
             line = null;
         }
         QueuedRequest request =
@@ -159,6 +160,9 @@ public final class QueueIntake {
         boolean kept = buffer.enqueue(request);
         metrics.requestEnqueued(in.queue().id(), kept, !kept);
         if (!kept) {
+            if (bodyKey != null) {
+                objects.delete(bodyKey); // this delivery's own copy; the kept one has its own key
+            }
             LOG.log(
                     Level.INFO,
                     "queue {0}: request {1} is already known; a repeated delivery is kept and"

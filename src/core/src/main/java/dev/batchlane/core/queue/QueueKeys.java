@@ -61,7 +61,11 @@ public final class QueueKeys {
                 + ".json";
     }
 
-    /** A request too big for the table, kept until its flush is written. */
+    /**
+     * A request too big for the table, kept until its flush is written. Each delivery writes its
+     * own object (the key ends in a random part), so a duplicate delivery can remove what it wrote
+     * without touching what the waiting request will run.
+     */
     public static String body(QueueName queue, String requestId) {
         return LaneNames.PREFIX_QUEUE_BODIES
                 + queue.provider()
@@ -69,6 +73,8 @@ public final class QueueKeys {
                 + queue.name()
                 + "/"
                 + encode(requestId)
+                + "-"
+                + java.util.UUID.randomUUID()
                 + ".json";
     }
 

@@ -21,7 +21,13 @@ import java.util.Set;
 public final class QueuePolicies {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> KEYS =
-            Set.of("max-wait", "max-requests", "max-bytes", "below-minimum", "budget-usd");
+            Set.of(
+                    "max-wait",
+                    "max-requests",
+                    "max-bytes",
+                    "below-minimum",
+                    "budget-usd",
+                    "daily-budget-usd");
 
     private final QueuePolicy fallback;
     private final Map<String, QueuePolicy> byQueue;
@@ -100,11 +106,9 @@ public final class QueuePolicies {
                     node.has("below-minimum")
                             ? belowMinimum(queue, node.get("below-minimum").asText())
                             : base.belowMinimum();
-            BigDecimal budget =
-                    node.has("budget-usd")
-                            ? new BigDecimal(node.get("budget-usd").asText())
-                            : base.budgetUsd();
-            return new QueuePolicy(maxWait, maxRequests, maxBytes, below, budget);
+            BigDecimal budget = decimalOf(queue, node, "budget-usd", base.budgetUsd());
+            BigDecimal daily = decimalOf(queue, node, "daily-budget-usd", base.dailyBudgetUsd());
+            return new QueuePolicy(maxWait, maxRequests, maxBytes, below, budget, daily);
         } catch (DateTimeParseException e) {
             throw new IllegalArgumentException(
                     "queue "
@@ -113,19 +117,30 @@ public final class QueuePolicies {
                             + node.get("max-wait").asText()
                             + "'",
                     e);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    "queue "
-                            + queue
-                            + ": budget-usd must be a decimal number; got '"
-                            + node.get("budget-usd").asText()
-                            + "'",
-                    e);
         } catch (IllegalArgumentException e) {
             if (e.getMessage() != null && e.getMessage().startsWith("queue ")) {
                 throw e;
             }
             throw new IllegalArgumentException("queue " + queue + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static BigDecimal decimalOf(String queue, JsonNode node, String key, BigDecimal base) {
+        if (!node.has(key)) {
+            return base;
+        }
+        try {
+            return new BigDecimal(node.get(key).asText());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "queue "
+                            + queue
+                            + ": "
+                            + key
+                            + " must be a decimal number; got '"
+                            + node.get(key).asText()
+                            + "'",
+                    e);
         }
     }
 

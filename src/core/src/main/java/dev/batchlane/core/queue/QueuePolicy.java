@@ -12,13 +12,16 @@ import java.time.Duration;
  *
  * @param budgetUsd the most one flush may be projected to cost (null: the lane's default); a flush
  *     over it is rejected like a file, and its requests answered as rejected
+ * @param dailyBudgetUsd the most the flushes of one UTC day may be projected to cost together
+ *     (null: no daily cap); a flush that would pass it waits for the next day
  */
 public record QueuePolicy(
         Duration maxWait,
         long maxRequests,
         long maxBytes,
         BelowMinimum belowMinimum,
-        BigDecimal budgetUsd) {
+        BigDecimal budgetUsd,
+        BigDecimal dailyBudgetUsd) {
 
     public enum BelowMinimum {
         ON_DEMAND,
@@ -28,7 +31,17 @@ public record QueuePolicy(
     public static final Duration DEFAULT_MAX_WAIT = Duration.ofHours(1);
 
     public static QueuePolicy defaults() {
-        return new QueuePolicy(DEFAULT_MAX_WAIT, 0, 0, BelowMinimum.ON_DEMAND, null);
+        return new QueuePolicy(DEFAULT_MAX_WAIT, 0, 0, BelowMinimum.ON_DEMAND, null, null);
+    }
+
+    /** Without a daily cap. */
+    public QueuePolicy(
+            Duration maxWait,
+            long maxRequests,
+            long maxBytes,
+            BelowMinimum belowMinimum,
+            BigDecimal budgetUsd) {
+        this(maxWait, maxRequests, maxBytes, belowMinimum, budgetUsd, null);
     }
 
     public QueuePolicy {
@@ -47,6 +60,10 @@ public record QueuePolicy(
         if (budgetUsd != null && budgetUsd.signum() < 0) {
             throw new IllegalArgumentException(
                     "a queue's budget-usd must not be negative; got " + budgetUsd);
+        }
+        if (dailyBudgetUsd != null && dailyBudgetUsd.signum() < 0) {
+            throw new IllegalArgumentException(
+                    "a queue's daily-budget-usd must not be negative; got " + dailyBudgetUsd);
         }
         if (belowMinimum == null) {
             belowMinimum = BelowMinimum.ON_DEMAND;

@@ -189,6 +189,19 @@ public final class InMemoryQueueBuffer implements QueueBuffer {
                                 queue, requestId, k.arrivedAt(), k.answered(), k.jobId()));
     }
 
+    private final Map<String, java.math.BigDecimal> spent = new HashMap<>();
+
+    @Override
+    public synchronized java.math.BigDecimal spent(QueueName queue, java.time.LocalDate day) {
+        return spent.getOrDefault(queue.id() + "\n" + day, java.math.BigDecimal.ZERO);
+    }
+
+    @Override
+    public synchronized void addSpent(
+            QueueName queue, java.time.LocalDate day, java.math.BigDecimal usd) {
+        spent.merge(queue.id() + "\n" + day, usd, java.math.BigDecimal::add);
+    }
+
     /** Every flush recorded, for tests. */
     public synchronized List<Flush> flushes() {
         return List.copyOf(flushes.values());

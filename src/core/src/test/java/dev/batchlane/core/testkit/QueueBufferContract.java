@@ -152,6 +152,18 @@ public abstract class QueueBufferContract {
     }
 
     @Test
+    void aQueuesSpendAddsUpPerDay() {
+        QueueName q = freshQueue();
+        java.time.LocalDate day = java.time.LocalDate.of(2026, 12, 7);
+        assertThat(buffer().spent(q, day)).isEqualByComparingTo("0");
+        buffer().addSpent(q, day, new java.math.BigDecimal("0.25"));
+        buffer().addSpent(q, day, new java.math.BigDecimal("0.125"));
+        assertThat(buffer().spent(q, day)).isEqualByComparingTo("0.375");
+        assertThat(buffer().spent(q, day.plusDays(1))).isEqualByComparingTo("0");
+        assertThat(buffer().spent(freshQueue(), day)).isEqualByComparingTo("0");
+    }
+
+    @Test
     void manyRequests_readPageByPage() {
         QueueGroup g = group(freshQueue());
         for (int i = 0; i < 250; i++) {
