@@ -1,5 +1,7 @@
 package dev.batchlane.functions.config;
 
+import dev.batchlane.aws.dynamo.DynamoQueueBuffer;
+import dev.batchlane.aws.queue.AwsAnswerSink;
 import dev.batchlane.core.job.JobStore;
 import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneSettings;
@@ -19,6 +21,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.time.Clock;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
  * The queue lane's services: the buffer in the lane's table, answers to reply queues or the bus,
@@ -27,6 +33,32 @@ import java.time.Clock;
  */
 @ApplicationScoped
 public class QueueWiring {
+
+    /** The buffer lives in the lane's one table, beside the jobs and shards (no index, no scan). */
+    @Produces
+    @Singleton
+    QueueBuffer buffer(DynamoDbClient dynamo, BatchlaneConfig config, Clock clock) {
+        return new DynamoQueueBuffer(dynamo, config.table(), clock);
+    }
+
+    /**
+     * Answers go to the reply queue each request named, else as events on the lane's bus. The
+     * construct sets the bus on poll and enqueue; without one (a local run that set none) an answer
+     * bound for the bus is handed back unsent and tried again on the next cycle.
+     */
+    @Produces
+    @Singleton
+    AnswerSink answers(BatchlaneConfig config) {
+        var sqs =
+                SqsClient.builder()
+                        .httpClientBuilder(UrlConnectionHttpClient.builder())
+                        .region(Region.of(config.aws().region()));
+        config.aws().sqsEndpoint().ifPresent(sqs::endpointOverride);
+        return new AwsAnswerSink(
+                sqs.build(),
+                config.eventBus().map(bus -> Wiring.eventBridge(config)).orElse(null),
+                config.eventBus().orElse(null));
+    }
 
     /** Parsed once at start: a bad policy fails the function's start with the queue and key. */
     @Produces

@@ -345,10 +345,23 @@ class LanePermissionsTest {
                         s ->
                                 s.allowsAnyOf(
                                         "dynamodb:Scan",
-                                        "dynamodb:DeleteItem",
                                         "dynamodb:BatchWriteItem",
                                         "dynamodb:DeleteTable",
                                         "dynamodb:UpdateTable"));
+        // Deletes only of the queue buffer's waiting entries and unanswered markers, by poll.
+        assertThat(dynamo.stream().filter(s -> s.allows("dynamodb:DeleteItem")))
+                .allSatisfy(
+                        s -> {
+                            assertThat(handler).isEqualTo(Handler.POLL);
+                            assertThat(s.actions()).containsExactly("dynamodb:DeleteItem");
+                            assertThat(s.condition())
+                                    .isEqualTo(
+                                            Map.of(
+                                                    "ForAllValues:StringLike",
+                                                    Map.of(
+                                                            "dynamodb:LeadingKeys",
+                                                            List.of("QWAIT#*", "QUNANSWERED"))));
+                        });
         assertThat(anyAllows(handler, "dynamodb:GetItem", table())).isTrue();
         assertThat(anyAllows(handler, "dynamodb:PutItem", table()))
                 .as("conditional writes")

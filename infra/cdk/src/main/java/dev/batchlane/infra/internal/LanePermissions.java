@@ -189,15 +189,19 @@ final class LanePermissions {
     }
 
     /**
-     * What the buffer in the table needs (the queue lane's intake and poll's flushes and answers).
+     * What the buffer in the table needs to keep requests and read them back (the queue lane's
+     * intake and poll's flushes and answers); its transactions are authorized as their puts and
+     * updates.
      */
     private static final String[] QUEUE_BUFFER_ACTIONS = {
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:Query",
-        "dynamodb:ConditionCheckItem"
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"
     };
+
+    /**
+     * The only items any role may delete: a flushed request's waiting entry and a flush's
+     * unanswered marker, both poll's (the buffer's keys start so; jobs and shards never do).
+     */
+    static final List<String> DELETABLE_KEYS = List.of("QWAIT#*", "QUNANSWERED");
 
     /**
      * Poll's queue share: a flush writes what it took to {@code queue-flushes/} and its file under
@@ -227,6 +231,16 @@ final class LanePermissions {
                         PREFIX_RESULTS,
                         PREFIX_REJECTED));
         items(role, state, QUEUE_BUFFER_ACTIONS);
+        // Flushed requests leave the waiting list, answered flushes their marker; nothing else.
+        role.addToPrincipalPolicy(
+                PolicyStatement.Builder.create()
+                        .actions(List.of("dynamodb:DeleteItem"))
+                        .resources(List.of(state.table().getTableArn()))
+                        .conditions(
+                                Map.of(
+                                        "ForAllValues:StringLike",
+                                        Map.of("dynamodb:LeadingKeys", DELETABLE_KEYS)))
+                        .build());
     }
 
     /**
