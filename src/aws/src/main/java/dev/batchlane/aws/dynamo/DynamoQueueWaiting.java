@@ -22,6 +22,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
@@ -37,6 +41,9 @@ import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
  * why the counters may lag and how they are set right).
  */
 final class DynamoQueueWaiting {
+    static final int DELETES_IN_FLIGHT = 8;
+    static final int DELETES_PER_COUNT = 100;
+
     private final DynamoDbClient dynamo;
     private final String table;
     private final QueueWrites writes;
@@ -249,37 +256,77 @@ final class DynamoQueueWaiting {
     /**
      * Deletes the entries one by one, each returning what it deleted, and takes from the counters
      * only what was still there: a second removal of the same requests (a flush finished by a
-     * second flusher) then subtracts nothing. A BatchWriteItem would be faster but cannot say which
-     * of its deletes found an item, so it would subtract twice; correct wins over fast here. The
-     * decrement goes every 100 deletes, so a crash loses at most that much of it (see the class
-     * comment on lagging counters).
+     * second flusher) then subtracts nothing. A BatchWriteItem would save calls but cannot say
+     * which of its deletes found an item, so it would subtract twice; correct wins over fewer calls
+     * here. The single deletes go {@value #DELETES_IN_FLIGHT} at a time, so a flush of 50,000
+     * requests is not 50,000 round trips in a row; the decrement goes after every {@value
+     * #DELETES_PER_COUNT}, so a crash loses at most that much of it (see {@link DynamoQueueBuffer}
+     * on lagging counters).
      */
     void removeWaiting(QueueGroup group, Collection<QueuedRequest> flushed) {
-        long requests = 0;
-        long bytes = 0;
-        for (QueuedRequest r : flushed) {
-            Map<String, AttributeValue> gone =
-                    dynamo.deleteItem(
-                                    b ->
-                                            b.tableName(table)
-                                                    .key(
-                                                            key(
-                                                                    QueueItems.waitingPk(group),
-                                                                    r.order()))
-                                                    .returnValues(ReturnValue.ALL_OLD))
-                            .attributes();
-            if (gone != null && !gone.isEmpty()) {
-                requests++;
-                bytes += num(gone, BYTES);
-            }
-            if (requests >= 100) {
-                count(group, -requests, -bytes);
-                requests = 0;
-                bytes = 0;
-            }
+        List<QueuedRequest> all = List.copyOf(flushed);
+        if (all.isEmpty()) {
+            return;
         }
-        if (requests > 0) {
-            count(group, -requests, -bytes);
+        ExecutorService deleters =
+                Executors.newFixedThreadPool(
+                        Math.min(DELETES_IN_FLIGHT, all.size()),
+                        r -> {
+                            Thread t = new Thread(r, "queue-remove-waiting");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        try {
+            for (int from = 0; from < all.size(); from += DELETES_PER_COUNT) {
+                List<Future<Map<String, AttributeValue>>> deletes = new ArrayList<>();
+                for (QueuedRequest r :
+                        all.subList(from, Math.min(all.size(), from + DELETES_PER_COUNT))) {
+                    deletes.add(deleters.submit(() -> deleteWaiting(group, r)));
+                }
+                long requests = 0;
+                long bytes = 0;
+                RuntimeException failed = null;
+                for (Future<Map<String, AttributeValue>> d : deletes) {
+                    try {
+                        Map<String, AttributeValue> gone = d.get();
+                        if (gone != null && !gone.isEmpty()) {
+                            requests++;
+                            bytes += num(gone, BYTES);
+                        }
+                    } catch (ExecutionException e) {
+                        failed =
+                                e.getCause() instanceof RuntimeException re
+                                        ? re
+                                        : new IllegalStateException(e.getCause());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        failed =
+                                new IllegalStateException(
+                                        "queue "
+                                                + group.queue()
+                                                + ": interrupted while removing flushed requests",
+                                        e);
+                    }
+                }
+                // What was deleted is counted off even when a delete beside it failed.
+                if (requests > 0) {
+                    count(group, -requests, -bytes);
+                }
+                if (failed != null) {
+                    throw failed;
+                }
+            }
+        } finally {
+            deleters.shutdownNow();
         }
+    }
+
+    private Map<String, AttributeValue> deleteWaiting(QueueGroup group, QueuedRequest r) {
+        return dynamo.deleteItem(
+                        b ->
+                                b.tableName(table)
+                                        .key(key(QueueItems.waitingPk(group), r.order()))
+                                        .returnValues(ReturnValue.ALL_OLD))
+                .attributes();
     }
 }

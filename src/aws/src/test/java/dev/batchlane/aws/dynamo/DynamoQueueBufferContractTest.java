@@ -7,6 +7,7 @@ import dev.batchlane.core.queue.Flush;
 import dev.batchlane.core.queue.GroupDepth;
 import dev.batchlane.core.queue.QueueBuffer;
 import dev.batchlane.core.queue.QueueGroup;
+import dev.batchlane.core.queue.QueueIntake;
 import dev.batchlane.core.queue.QueueName;
 import dev.batchlane.core.queue.QueuedRequest;
 import dev.batchlane.core.testkit.QueueBufferContract;
@@ -143,6 +144,45 @@ class DynamoQueueBufferContractTest extends QueueBufferContract {
         assertThat(depthOf(g)).as("nothing waits and no flush is open").isNull();
         buffer.enqueue(request(g, "d", T0.plusSeconds(3)));
         assertThat(depthOf(g).requests()).isEqualTo(1);
+    }
+
+    /** Removals go in parallel chunks of 100; what each chunk found is counted off once. */
+    @Test
+    void removingManyRequests_twiceAndOverlapping_countsEachOffOnce() {
+        QueueGroup g = freshGroup();
+        List<QueuedRequest> sent = new ArrayList<>();
+        for (int i = 0; i < 230; i++) {
+            QueuedRequest r = request(g, String.format("r-%04d", i), T0.plusMillis(i));
+            buffer.enqueue(r);
+            sent.add(r);
+        }
+        buffer.removeWaiting(g, sent.subList(0, 120));
+        Map<String, AttributeValue> half = item(QueueItems.groupKey(g));
+        assertThat(Attrs.num(half, QueueItems.REQUESTS)).isEqualTo(110);
+
+        buffer.removeWaiting(g, sent); // the first 120 again, then the rest
+
+        // Read before groups(), which would set lagging counters right: these are exact.
+        Map<String, AttributeValue> after = item(QueueItems.groupKey(g));
+        assertThat(Attrs.num(after, QueueItems.REQUESTS)).isZero();
+        assertThat(Attrs.num(after, QueueItems.BYTES)).isZero();
+        assertThat(all(g)).isEmpty();
+    }
+
+    @Test
+    void aLineAsBigAsIntakeKeepsInline_fitsInItsItem() {
+        QueueGroup g = freshGroup();
+        String head = "{\"custom_id\":\"max\",\"b\":\"";
+        String tail = "\"}";
+        // Three-byte characters up to the limit, then ASCII to hit it exactly.
+        int room = QueueIntake.MAX_INLINE_BYTES - head.length() - tail.length();
+        String line = head + "東".repeat(room / 3) + "x".repeat(room % 3) + tail;
+        assertThat(line.getBytes(StandardCharsets.UTF_8)).hasSize(QueueIntake.MAX_INLINE_BYTES);
+        QueuedRequest sent = request(g, "max", T0, line);
+
+        assertThat(buffer.enqueue(sent)).isTrue();
+
+        assertThat(buffer.waiting(g, 1).iterator().next()).isEqualTo(sent);
     }
 
     @Test
