@@ -83,7 +83,7 @@ final class DynamoQueueWaiting {
                                 + ": keeping request "
                                 + request.requestId());
         // A duplicate counts nothing, but writes the group's record in case the first delivery
-        // died between its transaction and this update (see the class comment).
+        // died between its transaction and this update (see DynamoQueueBuffer).
         count(request.group(), kept ? 1 : 0, kept ? request.bytes() : 0);
         return kept;
     }
@@ -119,8 +119,7 @@ final class DynamoQueueWaiting {
         List<GroupDepth> out = new ArrayList<>();
         for (Map<String, AttributeValue> g : queryAll(GROUPS_PK)) {
             QueueGroup group = QueueItems.group(g);
-            Iterator<QueuedRequest> first = waiting(group, 1).iterator();
-            Instant oldest = first.hasNext() ? first.next().arrivedAt() : null;
+            Instant oldest = oldest(group);
             long requests = num(g, REQUESTS);
             long bytes = num(g, BYTES);
             if (oldest == null && (requests != 0 || bytes != 0)) {
@@ -131,8 +130,8 @@ final class DynamoQueueWaiting {
             if (oldest == null && !g.containsKey(FLUSH_ID)) {
                 continue;
             }
-            // Counters lag, never lead by design; a lost increment then a decrement can make one
-            // negative until the group empties, which no depth reports.
+            // A lost increment followed by its decrement can leave a counter below zero until the
+            // group empties; no depth reports less than nothing.
             out.add(new GroupDepth(group, Math.max(0, requests), Math.max(0, bytes), oldest));
         }
         return out;
@@ -172,6 +171,25 @@ final class DynamoQueueWaiting {
         } catch (ConditionalCheckFailedException changedMeanwhile) {
             // the next cycle looks again
         }
+    }
+
+    /**
+     * When the group's oldest waiting request arrived: its first entry, of which only the arrival
+     * comes back (the line can be 256 KB).
+     */
+    private Instant oldest(QueueGroup group) {
+        QueryResponse r =
+                dynamo.query(
+                        q ->
+                                q.tableName(table)
+                                        .consistentRead(true)
+                                        .scanIndexForward(true)
+                                        .keyConditionExpression("pk = :pk")
+                                        .expressionAttributeValues(
+                                                Map.of(":pk", s(QueueItems.waitingPk(group))))
+                                        .projectionExpression("arrivedAt")
+                                        .limit(1));
+        return r.items().isEmpty() ? null : QueueItems.time(r.items().get(0), "arrivedAt");
     }
 
     /** Every item of one partition, page by page, read consistently. */
