@@ -58,6 +58,7 @@ public final class DynamoQueueBuffer implements QueueBuffer {
     private final DynamoQueueWaiting waiting;
     private final DynamoQueueFlushes flushes;
     private final DynamoQueueIds ids;
+    private final DynamoQueueSpend spend;
 
     public DynamoQueueBuffer(DynamoDbClient dynamo, String table, Clock clock) {
         this(dynamo, table, clock, WAITING_PAGE);
@@ -69,6 +70,7 @@ public final class DynamoQueueBuffer implements QueueBuffer {
         this.waiting = new DynamoQueueWaiting(dynamo, table, writes, waitingPage);
         this.flushes = new DynamoQueueFlushes(dynamo, table, writes);
         this.ids = new DynamoQueueIds(dynamo, table, clock);
+        this.spend = new DynamoQueueSpend(dynamo, table);
     }
 
     @Override
@@ -129,5 +131,15 @@ public final class DynamoQueueBuffer implements QueueBuffer {
     @Override
     public Optional<RequestRecord> request(QueueName queue, String requestId) {
         return ids.request(queue, requestId);
+    }
+
+    @Override
+    public java.math.BigDecimal spent(QueueName queue, java.time.LocalDate day) {
+        return spend.spent(queue, day);
+    }
+
+    @Override
+    public void addSpent(QueueName queue, java.time.LocalDate day, java.math.BigDecimal usd) {
+        spend.add(queue, day, usd);
     }
 }
