@@ -202,16 +202,18 @@ class EnqueueHandlerTest {
                                 message(
                                         "m-2",
                                         request("y"),
-                                        Map.of("provider", "mistral", "reply-to", REPLIES))));
+                                        Map.of("provider", "acme", "reply-to", REPLIES))));
 
         assertThat(failures(response)).isEmpty();
         assertThat(sent).hasSize(2);
         JsonNode badName = JSON.readTree(sent.get(0).body());
         assertThat(badName.at("/error/code").asText()).isEqualTo("invalid_queue");
         assertThat(badName.at("/error/message").asText()).contains("m-1").contains("'Tickets!'");
+        // Refused by the intake before the line is read, so by its queue, not its id.
         JsonNode unknown = JSON.readTree(sent.get(1).body());
-        assertThat(unknown.get("custom_id").asText()).isEqualTo("y");
+        assertThat(unknown.get("queue").asText()).isEqualTo("acme/default");
         assertThat(unknown.at("/error/code").asText()).isEqualTo("unknown_provider");
+        assertThat(unknown.at("/error/message").asText()).contains("'acme'").contains("[openai]");
     }
 
     @Test
