@@ -206,7 +206,7 @@ public final class LaneMonitoring extends Construct {
                         .treatMissingData(TreatMissingData.NOT_BREACHING)
                         .build());
         alarms.add(
-                Alarm.Builder.create(this, "QueueWaitTooLong")
+                Alarm.Builder.create(this, "QueueOldestRequestWaitingTooLong")
                         .alarmDescription(
                                 "Batchlane: a queued request has waited twice its queue's max-wait"
                                         + " (QueueOldestWaitPercentOfMax >= 200): its group is not"
@@ -219,7 +219,7 @@ public final class LaneMonitoring extends Construct {
                         .treatMissingData(TreatMissingData.NOT_BREACHING)
                         .build());
         alarms.add(
-                Alarm.Builder.create(this, "IntakeDeadLetterQueueNotEmpty")
+                Alarm.Builder.create(this, "IntakeDeadLetterNotEmpty")
                         .alarmDescription(
                                 "Batchlane: a queued request failed every delivery and waits in the"
                                         + " intake dead-letter queue unanswered")
