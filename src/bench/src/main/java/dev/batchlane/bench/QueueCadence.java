@@ -57,23 +57,8 @@ final class QueueCadence {
         InMemoryJobStore store = new InMemoryJobStore();
         BenchProvider provider = new BenchProvider(false, Path.of("unused"));
         Providers providers = new Providers(List.of(provider));
-        LaneSettings settings =
-                new LaneSettings(
-                        provider.limits(),
-                        Duration.ofMinutes(1),
-                        Duration.ofMinutes(30),
-                        200,
-                        Path.of(System.getProperty("java.io.tmpdir")));
-        QueueIntake intake =
-                new QueueIntake(
-                        buffer,
-                        objects,
-                        providers,
-                        settings,
-                        store,
-                        new AnswerDelivery(objects, AnswerSink.NONE, "bench"),
-                        clock,
-                        LaneMetrics.NONE);
+        LaneSettings settings = settings(provider);
+        QueueIntake intake = intake(buffer, objects, provider, store, clock);
         QueueFlusher flusher =
                 new QueueFlusher(
                         buffer,
@@ -134,6 +119,34 @@ final class QueueCadence {
                 percentile(waits, 0.50),
                 percentile(waits, 0.95),
                 waits.isEmpty() ? 0 : waits.get(waits.size() - 1));
+    }
+
+    /** The lane's settings under the provider's own limits, as a deployment has them. */
+    static LaneSettings settings(BenchProvider provider) {
+        return new LaneSettings(
+                provider.limits(),
+                Duration.ofMinutes(1),
+                Duration.ofMinutes(30),
+                200,
+                Path.of(System.getProperty("java.io.tmpdir")));
+    }
+
+    /** The real intake on {@code buffer}, answering refusals nowhere (the benchmark sends none). */
+    static QueueIntake intake(
+            dev.batchlane.core.queue.QueueBuffer buffer,
+            dev.batchlane.core.storage.ObjectStore objects,
+            BenchProvider provider,
+            dev.batchlane.core.job.JobStore store,
+            java.time.Clock clock) {
+        return new QueueIntake(
+                buffer,
+                objects,
+                new Providers(List.of(provider)),
+                settings(provider),
+                store,
+                new AnswerDelivery(objects, AnswerSink.NONE, "bench"),
+                clock,
+                LaneMetrics.NONE);
     }
 
     private static void poll(

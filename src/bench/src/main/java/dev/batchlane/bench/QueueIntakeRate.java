@@ -4,11 +4,6 @@ import dev.batchlane.aws.LocalAws;
 import dev.batchlane.aws.dynamo.DynamoJobStore;
 import dev.batchlane.aws.dynamo.DynamoQueueBuffer;
 import dev.batchlane.aws.dynamo.TableSetup;
-import dev.batchlane.core.lane.LaneMetrics;
-import dev.batchlane.core.lane.LaneSettings;
-import dev.batchlane.core.lane.Providers;
-import dev.batchlane.core.queue.AnswerDelivery;
-import dev.batchlane.core.queue.AnswerSink;
 import dev.batchlane.core.queue.QueueIntake;
 import dev.batchlane.core.queue.QueueName;
 import dev.batchlane.core.testkit.InMemoryObjectStore;
@@ -16,8 +11,6 @@ import dev.batchlane.emulators.DynamoDbLocalServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -45,24 +38,13 @@ final class QueueIntakeRate {
             TableSetup.create(dynamo, "bench");
             InMemoryObjectStore objects = new InMemoryObjectStore();
             BenchProvider provider = new BenchProvider(true, Path.of("unused"));
-            Providers providers = new Providers(List.of(provider));
-            LaneSettings settings =
-                    new LaneSettings(
-                            provider.limits(),
-                            Duration.ofMinutes(1),
-                            Duration.ofMinutes(30),
-                            200,
-                            Path.of(System.getProperty("java.io.tmpdir")));
             QueueIntake intake =
-                    new QueueIntake(
+                    QueueCadence.intake(
                             new DynamoQueueBuffer(dynamo, "bench", Clock.systemUTC()),
                             objects,
-                            providers,
-                            settings,
+                            provider,
                             new DynamoJobStore(dynamo, "bench"),
-                            new AnswerDelivery(objects, AnswerSink.NONE, "bench"),
-                            Clock.systemUTC(),
-                            LaneMetrics.NONE);
+                            Clock.systemUTC());
             QueueName queue = new QueueName("openai", "bench");
             SplittableRandom r = new SplittableRandom(11);
             byte[][] lines = new byte[requests * 2][];

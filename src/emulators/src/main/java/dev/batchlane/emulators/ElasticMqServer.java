@@ -12,10 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -174,10 +171,10 @@ public final class ElasticMqServer implements AutoCloseable {
                         "ElasticMQ exited with "
                                 + process.exitValue()
                                 + " while starting:\n"
-                                + tail(log));
+                                + ChildProcesses.tail(log));
             }
             if (bound == 0) {
-                bound = boundPort(log);
+                bound = ChildProcesses.boundPort(log, BOUND);
             }
             if (bound != 0 && listQueuesAnswers(bound)) {
                 return bound;
@@ -195,7 +192,7 @@ public final class ElasticMqServer implements AutoCloseable {
                         + " within "
                         + START_TIMEOUT
                         + ":\n"
-                        + tail(log));
+                        + ChildProcesses.tail(log));
     }
 
     /**
@@ -230,44 +227,12 @@ public final class ElasticMqServer implements AutoCloseable {
      */
     private static final Pattern BOUND = Pattern.compile("bind address [^\\s,]+:(\\d+)");
 
-    /** The port ElasticMQ's log names once it has bound it; 0 until then. */
-    private static int boundPort(Path log) throws IOException {
-        if (!Files.exists(log)) {
-            return 0;
-        }
-        for (String line : Files.readAllLines(log)) {
-            Matcher m = BOUND.matcher(line);
-            if (m.find()) {
-                return Integer.parseInt(m.group(1));
-            }
-        }
-        return 0;
-    }
-
-    private static String tail(Path log) throws IOException {
-        List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
-        return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
-    }
-
     public URI endpoint() {
         return endpoint;
     }
 
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
-        try (var paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temp directory left behind is harmless
-        }
+        ChildProcesses.stop(process, root);
     }
 }

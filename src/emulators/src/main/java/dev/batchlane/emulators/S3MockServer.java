@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -122,10 +121,10 @@ public final class S3MockServer implements AutoCloseable {
                         "S3Mock exited with "
                                 + process.exitValue()
                                 + " while starting:\n"
-                                + tail(log));
+                                + ChildProcesses.tail(log));
             }
             if (bound == 0) {
-                bound = boundPort(log);
+                bound = ChildProcesses.boundPort(log, HTTP_PORT);
             }
             if (bound != 0) {
                 try {
@@ -159,7 +158,7 @@ public final class S3MockServer implements AutoCloseable {
                         + " within "
                         + START_TIMEOUT
                         + ":\n"
-                        + tail(log));
+                        + ChildProcesses.tail(log));
     }
 
     private static final String PORT_LOGGER = "org.springframework.boot.tomcat.TomcatWebServer";
@@ -168,48 +167,12 @@ public final class S3MockServer implements AutoCloseable {
     private static final Pattern HTTP_PORT =
             Pattern.compile("Tomcat started on .*?(\\d+) \\(http\\)");
 
-    /** The HTTP port S3Mock's log names once it has bound it; 0 until then. */
-    private static int boundPort(Path log) throws IOException {
-        if (!Files.exists(log)) {
-            return 0;
-        }
-        for (String line : Files.readAllLines(log)) {
-            Matcher m = HTTP_PORT.matcher(line);
-            if (m.find()) {
-                return Integer.parseInt(m.group(1));
-            }
-        }
-        return 0;
-    }
-
-    private static String tail(Path log) throws IOException {
-        List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
-        return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
-    }
-
     public URI endpoint() {
         return endpoint;
     }
 
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
-        deleteTree(root);
-    }
-
-    private static void deleteTree(Path dir) {
-        try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temp directory left behind is harmless
-        }
+        ChildProcesses.stop(process, root);
     }
 }
