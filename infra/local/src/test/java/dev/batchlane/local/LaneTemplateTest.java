@@ -55,4 +55,43 @@ class LaneTemplateTest {
         assertThat(FunctionProcess.vcpus(1024, 8)).isEqualTo(1);
         assertThat(FunctionProcess.vcpus(10240, 2)).isEqualTo(2);
     }
+
+    @Test
+    void intakeQueue_isTheQueueAMappingFeedsToEnqueue_withItsVisibilityBatchAndPartialResponses(
+            @TempDir Path dir) throws Exception {
+        Path template = dir.resolve("t.json");
+        java.nio.file.Files.writeString(
+                template,
+                """
+                {"Resources": {
+                  "Enq": {"Type": "AWS::Lambda::Function", "Properties": {"Environment": {"Variables":
+                      {"QUARKUS_LAMBDA_HANDLER": "enqueue"}}}},
+                  "Dlq": {"Type": "AWS::SQS::Queue", "Properties": {}},
+                  "Intake": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 180}},
+                  "Map": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+                      "FunctionName": {"Ref": "Enq"}, "BatchSize": 10,
+                      "EventSourceArn": {"Fn::GetAtt": ["Intake", "Arn"]},
+                      "FunctionResponseTypes": ["ReportBatchItemFailures"]}}
+                }}
+                """);
+
+        LaneTemplate.IntakeQueue q = LaneTemplate.intakeQueue(template);
+
+        assertThat(q.logicalId()).isEqualTo("Intake");
+        assertThat(q.name()).isEqualTo("Intake");
+        assertThat(q.visibilityTimeout()).isEqualTo(Duration.ofMinutes(3));
+        assertThat(q.batchSize()).isEqualTo(10);
+        assertThat(q.reportBatchItemFailures()).isTrue();
+    }
+
+    @Test
+    void intakeQueue_withoutTheQueueLane_isTheDocumentedFixedName(@TempDir Path dir)
+            throws Exception {
+        Path template = dir.resolve("t.json");
+        java.nio.file.Files.writeString(template, "{\"Resources\": {}}");
+
+        assertThat(LaneTemplate.intakeQueue(template).name())
+                .isEqualTo(LaneTemplate.DEFAULT_INTAKE_QUEUE)
+                .isEqualTo("batchlane-intake");
+    }
 }
