@@ -49,6 +49,33 @@ class S3ObjectStoreTest {
         }
     }
 
+    /**
+     * Past one part the object is a multipart upload, whose metadata is given when it starts, not
+     * on completion: the metadata must survive that path too, not only the single PUT.
+     */
+    @Test
+    void aMultipartUpload_carriesItsMetadata() throws Exception {
+        int partSize = 5 * 1024 * 1024;
+        S3ObjectStore small = new S3ObjectStore(s3, "lane", partSize, java.time.Duration.ZERO);
+        byte[] chunk = new byte[64 * 1024];
+        java.util.Arrays.fill(chunk, (byte) 'x');
+        long written = 0;
+        try (var up =
+                small.upload(
+                        "inbox/bedrock/queued-x/big.jsonl",
+                        "application/jsonl",
+                        java.util.Map.of("model-id", "anthropic.claude"))) {
+            while (written <= partSize) {
+                up.write(chunk);
+                written += chunk.length;
+            }
+            up.complete();
+        }
+        var info = store.head("inbox/bedrock/queued-x/big.jsonl").orElseThrow();
+        assertThat(info.size()).isEqualTo(written);
+        assertThat(info.metadata()).containsEntry("model-id", "anthropic.claude");
+    }
+
     @Test
     void openPinnedToAnOldEtag_failsInsteadOfReadingNewBytes() {
         store.putBytes(

@@ -12,8 +12,9 @@ import java.util.List;
 
 /**
  * The queue path's benchmark (issue 23 item 7): what the coalescing policy costs in provider
- * batches at a given arrival rate and maximum wait ({@link QueueCadence}). Prints tables and writes
- * {@code queue.json} to {@code bench.out}.
+ * batches at a given arrival rate and maximum wait ({@link QueueCadence}), and how many requests
+ * per second one intake accepts on the real buffer ({@link QueueIntakeRate}). Prints tables and
+ * writes {@code queue.json} to {@code bench.out}.
  *
  * <p>System properties: {@code bench.queue.rates} (requests per second, default 0.05,0.5,5,50),
  * {@code bench.queue.waits} (ISO-8601, default PT10M,PT1H), {@code bench.queue.span} (simulated
@@ -77,6 +78,20 @@ public final class QueueBenchMain {
                         r.waitMaxSeconds());
                 cadence.addPOJO(r);
             }
+        }
+        int intakeRequests = Integer.parseInt(System.getProperty("bench.queue.intake", "5000"));
+        if (intakeRequests > 0) {
+            QueueIntakeRate.Result r = QueueIntakeRate.run(intakeRequests);
+            System.out.printf(
+                    "%nintake, one request after the other, OpenAI's contract, DynamoDB Local:%n"
+                            + "  %d requests: %.0f req/s accepted; plain PutItem %.0f req/s (ratio %.2f);"
+                            + " the check alone %.0f req/s%n",
+                    r.requests(),
+                    r.intakePerSecond(),
+                    r.putItemPerSecond(),
+                    r.ratio(),
+                    r.checkOnlyPerSecond());
+            report.putPOJO("intake", r);
         }
         Files.writeString(out.resolve("queue.json"), JSON.writeValueAsString(report));
         System.out.println("\nwrote " + out.resolve("queue.json"));

@@ -23,6 +23,7 @@ final class MultipartUpload extends ObjectStore.Upload {
     private final String bucket;
     private final String key;
     private final String contentType;
+    private final java.util.Map<String, String> metadata;
     private final int partSize;
     private final int inFlight;
     private final ExecutorService senders;
@@ -38,6 +39,7 @@ final class MultipartUpload extends ObjectStore.Upload {
             String bucket,
             String key,
             String contentType,
+            java.util.Map<String, String> metadata,
             int partSize,
             int inFlight,
             ExecutorService senders) {
@@ -48,6 +50,7 @@ final class MultipartUpload extends ObjectStore.Upload {
         this.bucket = bucket;
         this.key = key;
         this.contentType = contentType;
+        this.metadata = java.util.Map.copyOf(metadata);
         this.partSize = partSize;
         this.inFlight = inFlight;
         this.senders = senders;
@@ -76,7 +79,11 @@ final class MultipartUpload extends ObjectStore.Upload {
         if (uploadId == null) {
             uploadId =
                     s3.createMultipartUpload(
-                                    r -> r.bucket(bucket).key(key).contentType(contentType))
+                                    r ->
+                                            r.bucket(bucket)
+                                                    .key(key)
+                                                    .contentType(contentType)
+                                                    .metadata(metadata))
                             .uploadId();
         }
         // Back-pressure: the writer waits when inFlight parts are still on their way.
@@ -148,7 +155,7 @@ final class MultipartUpload extends ObjectStore.Upload {
         }
         if (uploadId == null) {
             s3.putObject(
-                    r -> r.bucket(bucket).key(key).contentType(contentType),
+                    r -> r.bucket(bucket).key(key).contentType(contentType).metadata(metadata),
                     RequestBody.fromByteBuffer(java.nio.ByteBuffer.wrap(buffer, 0, filled)));
         } else {
             if (filled > 0) {

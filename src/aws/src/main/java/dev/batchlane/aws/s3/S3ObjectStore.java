@@ -94,8 +94,18 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public Upload upload(String key, String contentType) {
+        return upload(key, contentType, java.util.Map.of());
+    }
+
+    /**
+     * The metadata goes on the object as S3 user metadata ({@code x-amz-meta-*}), set when the
+     * upload starts (S3 takes it on CreateMultipartUpload, or on the single PUT of a small object),
+     * so the object carries it from the moment it appears.
+     */
+    @Override
+    public Upload upload(String key, String contentType, java.util.Map<String, String> metadata) {
         return new MultipartUpload(
-                s3, bucket, key, contentType, partSize, PARTS_IN_FLIGHT, senders);
+                s3, bucket, key, contentType, metadata, partSize, PARTS_IN_FLIGHT, senders);
     }
 
     static boolean looksLikeEtag(String value) {

@@ -136,6 +136,27 @@ public abstract class ObjectStoreContract {
         assertThat(read(key, null)).isEqualTo("joined\n");
     }
 
+    /**
+     * A queue's flush writes its inbox file with the settings a dropped file carries (a Bedrock
+     * model id, a budget); ingest reads them back with head, as from a user's upload.
+     */
+    @Test
+    void anUploadWithMetadata_isReadBackByHeadWithThatMetadata() throws IOException {
+        String key = fresh("inbox/openai/queued-");
+        Map<String, String> metadata = Map.of("budget-usd", "2.50", "model-id", "m-1");
+        try (ObjectStore.Upload up = store().upload(key, "application/jsonl", metadata)) {
+            up.write(utf8("{\"custom_id\":\"a\"}\n"));
+            assertThat(store().head(key)).as("not before complete()").isEmpty();
+            up.complete();
+        }
+        ObjectStore.ObjectInfo info = store().head(key).orElseThrow();
+        assertThat(info.metadata()).containsAllEntriesOf(metadata);
+        assertThat(store().head(key, info.versionId()).orElseThrow().metadata())
+                .as("the version a drop's event names carries it too")
+                .containsAllEntriesOf(metadata);
+        assertThat(read(key, null)).isEqualTo("{\"custom_id\":\"a\"}\n");
+    }
+
     @Test
     void anUploadClosedWithoutCompleting_leavesNoObject() throws IOException {
         String key = fresh("results/j/");
