@@ -28,7 +28,9 @@ import picocli.CommandLine.Command;
             ResultsCommand.class,
             CancelCommand.class,
             ResumeCommand.class,
-            RedriveCommand.class
+            RedriveCommand.class,
+            QueueCommand.class,
+            ResultCommand.class
         })
 public final class Cli {
     static final ObjectMapper JSON = new ObjectMapper();

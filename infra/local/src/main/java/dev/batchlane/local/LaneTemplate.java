@@ -115,13 +115,17 @@ public final class LaneTemplate {
      * @param logicalId the queue's resource id, null when the template has none
      * @param name the queue's name: its {@code QueueName}, else its resource id (the name {@link
      *     dev.batchlane.local.iam.DeployedRoles} gives it in the roles' ARNs)
+     * @param deadLetterQueue the name of the queue its redrive policy moves a message to after
+     *     {@code maxReceiveCount} receives; null without one
      */
     public record IntakeQueue(
             String logicalId,
             String name,
             Duration visibilityTimeout,
             int batchSize,
-            boolean reportBatchItemFailures) {}
+            boolean reportBatchItemFailures,
+            String deadLetterQueue,
+            int maxReceiveCount) {}
 
     /**
      * The intake queue: the {@code AWS::SQS::Queue} whose ARN is the event source of a mapping to
@@ -145,7 +149,7 @@ public final class LaneTemplate {
             for (JsonNode r : resources) {
                 JsonNode p = r.path("Properties");
                 if (!"AWS::Lambda::EventSourceMapping".equals(r.path("Type").asText())
-                        || !refersTo(p.path("FunctionName"), enqueueId)) {
+                        || !invokes(resources, p.path("FunctionName"), enqueueId)) {
                     continue;
                 }
                 JsonNode source = p.path("EventSourceArn").path("Fn::GetAtt");
@@ -159,20 +163,46 @@ public final class LaneTemplate {
                 for (JsonNode t : p.path("FunctionResponseTypes")) {
                     partial |= "ReportBatchItemFailures".equals(t.asText());
                 }
+                String dlqId =
+                        qp.at("/RedrivePolicy/deadLetterTargetArn/Fn::GetAtt/0").asText(null);
                 return new IntakeQueue(
                         queueId,
-                        qp.path("QueueName").isTextual() ? qp.path("QueueName").asText() : queueId,
+                        queueName(queueId, queue),
                         Duration.ofSeconds(qp.path("VisibilityTimeout").asInt(30)),
                         p.path("BatchSize").asInt(10),
-                        partial);
+                        partial,
+                        dlqId == null ? null : queueName(dlqId, resources.path(dlqId)),
+                        qp.at("/RedrivePolicy/maxReceiveCount").asInt(0));
             }
         }
-        return new IntakeQueue(null, DEFAULT_INTAKE_QUEUE, Duration.ofSeconds(30), 10, true);
+        return new IntakeQueue(
+                null, DEFAULT_INTAKE_QUEUE, Duration.ofSeconds(30), 10, true, null, 0);
     }
 
-    /** A Ref, or a GetAtt of any attribute, to the resource {@code id}. */
-    private static boolean refersTo(JsonNode value, String id) {
-        return id.equals(value.path("Ref").asText(null))
-                || id.equals(value.path("Fn::GetAtt").path(0).asText(null));
+    private static String queueName(String id, JsonNode queue) {
+        JsonNode name = queue.at("/Properties/QueueName");
+        return name.isTextual() ? name.asText() : id;
+    }
+
+    /**
+     * Whether {@code target} (a mapping's FunctionName) invokes the function {@code id}: a Ref or
+     * GetAtt of it, or of one of its aliases or versions (the construct's triggers target its
+     * {@code live} alias).
+     */
+    private static boolean invokes(JsonNode resources, JsonNode target, String id) {
+        String ref = target.path("Ref").asText(null);
+        if (ref == null) {
+            ref = target.path("Fn::GetAtt").path(0).asText(null);
+        }
+        if (ref == null) {
+            return false;
+        }
+        if (ref.equals(id)) {
+            return true;
+        }
+        JsonNode r = resources.path(ref);
+        String type = r.path("Type").asText();
+        return ("AWS::Lambda::Alias".equals(type) || "AWS::Lambda::Version".equals(type))
+                && invokes(resources, r.at("/Properties/FunctionName"), id);
     }
 }

@@ -240,18 +240,21 @@ public final class Stack implements AutoCloseable {
         }
         sqs = LocalAws.sqs(sqsServer.endpoint());
         closeables.add(sqs);
+        Map<QueueAttributeName, String> attributes = new HashMap<>();
+        attributes.put(
+                QueueAttributeName.VISIBILITY_TIMEOUT,
+                Long.toString(intake.visibilityTimeout().toSeconds()));
+        if (intake.deadLetterQueue() != null) {
+            sqs.createQueue(b -> b.queueName(intake.deadLetterQueue()));
+            attributes.put(
+                    QueueAttributeName.REDRIVE_POLICY,
+                    JSON.createObjectNode()
+                            .put("deadLetterTargetArn", queueArn(intake.deadLetterQueue()))
+                            .put("maxReceiveCount", intake.maxReceiveCount())
+                            .toString());
+        }
         intakeQueueUrl =
-                sqs.createQueue(
-                                b ->
-                                        b.queueName(intake.name())
-                                                .attributes(
-                                                        Map.of(
-                                                                QueueAttributeName
-                                                                        .VISIBILITY_TIMEOUT,
-                                                                Long.toString(
-                                                                        intake.visibilityTimeout()
-                                                                                .toSeconds()))))
-                        .queueUrl();
+                sqs.createQueue(b -> b.queueName(intake.name()).attributes(attributes)).queueUrl();
     }
 
     private void startS3AndDynamo() throws IOException {
@@ -378,7 +381,9 @@ public final class Stack implements AutoCloseable {
         env.put("QUARKUS_DYNAMODB_ENDPOINT_OVERRIDE", proxyUrl);
         env.put("BATCHLANE_AWS_SECRETSMANAGER_ENDPOINT", proxyUrl);
         env.put("BATCHLANE_AWS_EVENTS_ENDPOINT", proxyUrl);
-        // The SQS client is the SDK's own, which reads the SDK's per-service endpoint variable.
+        // The functions' SQS client (answers to reply queues): their own setting, and the SDK's
+        // per-service variable for any client built from the SDK's defaults.
+        env.put("BATCHLANE_AWS_SQS_ENDPOINT", proxyUrl);
         env.put("AWS_ENDPOINT_URL_SQS", proxyUrl);
         env.put(dev.batchlane.core.lane.LaneNames.ENV_QUEUES, options.queuePolicies());
         env.put("BATCHLANE_AWS_REGION", REGION);
@@ -562,7 +567,11 @@ public final class Stack implements AutoCloseable {
     }
 
     public String intakeQueueArn() {
-        return "arn:aws:sqs:" + REGION + ":" + ACCOUNT + ":" + intake.name();
+        return queueArn(intake.name());
+    }
+
+    private static String queueArn(String name) {
+        return "arn:aws:sqs:" + REGION + ":" + ACCOUNT + ":" + name;
     }
 
     /** An SQS client for the local server, as the account owner (never checked). */

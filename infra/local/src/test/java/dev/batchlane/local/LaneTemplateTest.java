@@ -57,8 +57,9 @@ class LaneTemplateTest {
     }
 
     @Test
-    void intakeQueue_isTheQueueAMappingFeedsToEnqueue_withItsVisibilityBatchAndPartialResponses(
-            @TempDir Path dir) throws Exception {
+    void
+            intakeQueue_isTheQueueAMappingFeedsToEnqueuesAlias_withItsVisibilityBatchAndPartialResponses(
+                    @TempDir Path dir) throws Exception {
         Path template = dir.resolve("t.json");
         java.nio.file.Files.writeString(
                 template,
@@ -66,10 +67,14 @@ class LaneTemplateTest {
                 {"Resources": {
                   "Enq": {"Type": "AWS::Lambda::Function", "Properties": {"Environment": {"Variables":
                       {"QUARKUS_LAMBDA_HANDLER": "enqueue"}}}},
+                  "EnqLive": {"Type": "AWS::Lambda::Alias", "Properties": {"Name": "live",
+                      "FunctionName": {"Ref": "Enq"}}},
                   "Dlq": {"Type": "AWS::SQS::Queue", "Properties": {}},
-                  "Intake": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 180}},
+                  "Intake": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 180,
+                      "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]},
+                                        "maxReceiveCount": 5}}},
                   "Map": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
-                      "FunctionName": {"Ref": "Enq"}, "BatchSize": 10,
+                      "FunctionName": {"Ref": "EnqLive"}, "BatchSize": 10,
                       "EventSourceArn": {"Fn::GetAtt": ["Intake", "Arn"]},
                       "FunctionResponseTypes": ["ReportBatchItemFailures"]}}
                 }}
@@ -82,6 +87,8 @@ class LaneTemplateTest {
         assertThat(q.visibilityTimeout()).isEqualTo(Duration.ofMinutes(3));
         assertThat(q.batchSize()).isEqualTo(10);
         assertThat(q.reportBatchItemFailures()).isTrue();
+        assertThat(q.deadLetterQueue()).isEqualTo("Dlq");
+        assertThat(q.maxReceiveCount()).isEqualTo(5);
     }
 
     @Test
