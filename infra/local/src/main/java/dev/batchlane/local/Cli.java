@@ -102,7 +102,9 @@ public final class Cli {
                         Duration.ofSeconds(2),
                         maxRequests,
                         line -> out().println("  · " + line))
-                .withProviderEnv(System.getenv());
+                .withProviderEnv(System.getenv())
+                // The queue policies, as the deployment's prop; unset: Stack.LOCAL_QUEUE_POLICIES.
+                .withQueuePolicies(System.getenv(dev.batchlane.core.lane.LaneNames.ENV_QUEUES));
     }
 
     /** The providers this stack runs: every one the catalogue registers. */

@@ -185,24 +185,36 @@ public final class LaneTemplate {
     }
 
     /**
-     * Whether {@code target} (a mapping's FunctionName) invokes the function {@code id}: a Ref or
-     * GetAtt of it, or of one of its aliases or versions (the construct's triggers target its
-     * {@code live} alias).
+     * Whether {@code target} (a mapping's FunctionName) invokes the function {@code id}: it refers
+     * to the function, or to one of its aliases or versions (the construct's triggers target its
+     * {@code live} alias, by a name CDK joins from the alias's ARN).
      */
     private static boolean invokes(JsonNode resources, JsonNode target, String id) {
-        String ref = target.path("Ref").asText(null);
-        if (ref == null) {
-            ref = target.path("Fn::GetAtt").path(0).asText(null);
+        for (String ref : references(target)) {
+            JsonNode r = resources.path(ref);
+            String type = r.path("Type").asText();
+            if (ref.equals(id)
+                    || (("AWS::Lambda::Alias".equals(type) || "AWS::Lambda::Version".equals(type))
+                            && invokes(resources, r.at("/Properties/FunctionName"), id))) {
+                return true;
+            }
         }
-        if (ref == null) {
-            return false;
+        return false;
+    }
+
+    /** The resources a value refers to by Ref or Fn::GetAtt, however deep in other functions. */
+    private static List<String> references(JsonNode value) {
+        List<String> out = new java.util.ArrayList<>();
+        if (value.isObject()) {
+            if (value.path("Ref").isTextual()) {
+                out.add(value.path("Ref").asText());
+            } else if (value.path("Fn::GetAtt").path(0).isTextual()) {
+                out.add(value.path("Fn::GetAtt").path(0).asText());
+            }
+            value.elements().forEachRemaining(v -> out.addAll(references(v)));
+        } else if (value.isArray()) {
+            value.forEach(v -> out.addAll(references(v)));
         }
-        if (ref.equals(id)) {
-            return true;
-        }
-        JsonNode r = resources.path(ref);
-        String type = r.path("Type").asText();
-        return ("AWS::Lambda::Alias".equals(type) || "AWS::Lambda::Version".equals(type))
-                && invokes(resources, r.at("/Properties/FunctionName"), id);
+        return out;
     }
 }

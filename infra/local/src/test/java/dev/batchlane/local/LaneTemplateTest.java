@@ -74,7 +74,8 @@ class LaneTemplateTest {
                       "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]},
                                         "maxReceiveCount": 5}}},
                   "Map": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
-                      "FunctionName": {"Ref": "EnqLive"}, "BatchSize": 10,
+                      "BatchSize": 10, "FunctionName": {"Fn::Join": ["", [{"Fn::Select": [6,
+                          {"Fn::Split": [":", {"Ref": "EnqLive"}]}]}, ":live"]]},
                       "EventSourceArn": {"Fn::GetAtt": ["Intake", "Arn"]},
                       "FunctionResponseTypes": ["ReportBatchItemFailures"]}}
                 }}
@@ -89,6 +90,18 @@ class LaneTemplateTest {
         assertThat(q.reportBatchItemFailures()).isTrue();
         assertThat(q.deadLetterQueue()).isEqualTo("Dlq");
         assertThat(q.maxReceiveCount()).isEqualTo(5);
+    }
+
+    @Test
+    void theSynthesizedTemplate_whenItHasTheQueueLane_feedsItsIntakeQueueToEnqueue()
+            throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                LaneTemplate.read(TEMPLATE).containsKey(LaneTemplate.ENQUEUE),
+                "the synthesized template has no enqueue function yet");
+        LaneTemplate.IntakeQueue q = LaneTemplate.intakeQueue(TEMPLATE);
+        assertThat(q.logicalId()).contains("IntakeQueue");
+        assertThat(q.reportBatchItemFailures()).isTrue();
+        assertThat(q.deadLetterQueue()).contains("IntakeDeadLetterQueue");
     }
 
     @Test
