@@ -104,10 +104,22 @@ public interface BatchlaneConfig {
 
         /** Set only to point at a local stand-in. */
         Optional<URI> eventsEndpoint();
+
+        /** Set only to point at a local stand-in (the reply queues of queued requests). */
+        Optional<URI> sqsEndpoint();
     }
 
-    /** The EventBridge bus for the completion event (BATCHLANE_EVENT_BUS); none means no event. */
+    /**
+     * The EventBridge bus for the completion event and for the answers of queued requests that name
+     * no reply queue (BATCHLANE_EVENT_BUS, set on complete, poll and enqueue); none means no event.
+     */
     Optional<String> eventBus();
+
+    /**
+     * Each queue's policy, one JSON object (BATCHLANE_QUEUES; see {@code QueuePolicies}); none
+     * means every queue has the defaults. A bad value fails the start with the queue and key named.
+     */
+    Optional<String> queues();
 
     /**
      * How long the bucket keeps a staged shard before its lifecycle rule expires it

@@ -111,15 +111,20 @@ public class Wiring {
         if (config.eventBus().isEmpty()) {
             return JobEvents.NONE;
         }
-        // The SDK's own EventBridge client, on the same URL connection client and default
-        // credentials
-        // chain as the S3 and DynamoDB clients. Built only when a bus is configured.
+        return new EventBridgeJobEvents(eventBridge(config), config.eventBus().get());
+    }
+
+    /**
+     * The SDK's own EventBridge client, on the same URL connection client and default credentials
+     * chain as the S3 and DynamoDB clients. Built only when a bus is configured.
+     */
+    static EventBridgeClient eventBridge(BatchlaneConfig config) {
         var b =
                 EventBridgeClient.builder()
                         .httpClientBuilder(UrlConnectionHttpClient.builder())
                         .region(Region.of(config.aws().region()));
         config.aws().eventsEndpoint().ifPresent(b::endpointOverride);
-        return new EventBridgeJobEvents(b.build(), config.eventBus().get());
+        return b.build();
     }
 
     @Produces

@@ -18,7 +18,7 @@ import java.util.Map;
  * Publishes the lane's metrics in CloudWatch's embedded metric format: one JSON line on standard
  * output per event, which Lambda ships to CloudWatch Logs and CloudWatch turns into metrics — no
  * PutMetricData call, no IAM. Each metric is recorded dimension-free (what the alarms read) and by
- * {@code Provider}.
+ * {@code Provider}, or, for the queue lane's, by {@code Queue} ({@code provider/name}).
  */
 public final class EmfMetrics implements LaneMetrics {
     public static final String NAMESPACE = LaneNames.METRIC_NAMESPACE;
@@ -93,6 +93,42 @@ public final class EmfMetrics implements LaneMetrics {
                         new Value(oldestInFlightSeconds, "Seconds")));
     }
 
+    @Override
+    public void requestEnqueued(String queue, boolean accepted, boolean duplicate) {
+        Map<String, Value> m = new LinkedHashMap<>();
+        m.put(METRIC_REQUESTS_ENQUEUED, count(accepted ? 1 : 0));
+        m.put(METRIC_DUPLICATES_AT_ENQUEUE, count(duplicate ? 1 : 0));
+        m.put(METRIC_REQUESTS_REFUSED_AT_ENQUEUE, count(accepted || duplicate ? 0 : 1));
+        emit(METRIC_DIMENSION_QUEUE, queue, m);
+    }
+
+    @Override
+    public void queueDepth(
+            String queue, long requests, long oldestAgeSeconds, long waitPercentOfMax) {
+        Map<String, Value> m = new LinkedHashMap<>();
+        m.put(METRIC_QUEUE_DEPTH, count(requests));
+        m.put(METRIC_QUEUE_OLDEST_AGE_SECONDS, new Value(oldestAgeSeconds, "Seconds"));
+        m.put(METRIC_QUEUE_WAIT_PERCENT, new Value(waitPercentOfMax, "Percent"));
+        emit(METRIC_DIMENSION_QUEUE, queue, m);
+    }
+
+    @Override
+    public void queueFlushed(String queue, long requests, long bytes) {
+        emit(
+                METRIC_DIMENSION_QUEUE,
+                queue,
+                Map.of(
+                        METRIC_QUEUE_FLUSHES,
+                        count(1),
+                        METRIC_QUEUE_FLUSH_REQUESTS,
+                        count(requests)));
+    }
+
+    @Override
+    public void answersSent(String queue, long answers) {
+        emit(METRIC_DIMENSION_QUEUE, queue, Map.of(METRIC_ANSWERS_SENT, count(answers)));
+    }
+
     private record Value(Number value, String unit) {}
 
     private static Value count(long n) {
@@ -100,6 +136,14 @@ public final class EmfMetrics implements LaneMetrics {
     }
 
     private void emit(String provider, Map<String, Value> metrics) {
+        emit(METRIC_DIMENSION_PROVIDER, provider, metrics);
+    }
+
+    /**
+     * One document: the metrics dimension-free and, when {@code value} is set, by {@code
+     * dimension}.
+     */
+    private void emit(String dimension, String value, Map<String, Value> metrics) {
         ObjectNode root = JSON.createObjectNode();
         ObjectNode aws = root.putObject("_aws");
         aws.put("Timestamp", clock.millis());
@@ -107,9 +151,9 @@ public final class EmfMetrics implements LaneMetrics {
         directive.put("Namespace", NAMESPACE);
         ArrayNode dimensions = directive.putArray("Dimensions");
         dimensions.addArray();
-        if (provider != null) {
-            dimensions.addArray().add(METRIC_DIMENSION_PROVIDER);
-            root.put(METRIC_DIMENSION_PROVIDER, provider);
+        if (value != null) {
+            dimensions.addArray().add(dimension);
+            root.put(dimension, value);
         }
         ArrayNode defs = directive.putArray("Metrics");
         metrics.forEach(

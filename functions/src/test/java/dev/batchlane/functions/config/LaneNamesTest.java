@@ -8,6 +8,7 @@ import dev.batchlane.core.lane.LaneMetrics;
 import dev.batchlane.core.lane.LaneNames;
 import dev.batchlane.core.provider.Usage;
 import dev.batchlane.functions.complete.CompleteHandler;
+import dev.batchlane.functions.enqueue.EnqueueHandler;
 import dev.batchlane.functions.ingest.IngestHandler;
 import dev.batchlane.functions.observe.EmfMetrics;
 import dev.batchlane.functions.poll.PollHandler;
@@ -66,7 +67,12 @@ class LaneNamesTest {
     @Test
     void theHandlersTheConstructSelects_areTheOnesTheFunctionsServe() {
         Set<String> served =
-                Set.of(IngestHandler.class, PollHandler.class, CompleteHandler.class).stream()
+                Set.of(
+                                IngestHandler.class,
+                                PollHandler.class,
+                                CompleteHandler.class,
+                                EnqueueHandler.class)
+                        .stream()
                         .map(c -> c.getAnnotation(Named.class).value())
                         .collect(Collectors.toSet());
         assertThat(served).containsExactlyInAnyOrderElementsOf(LaneNames.HANDLERS);
@@ -95,7 +101,11 @@ class LaneNamesTest {
                         "requestsFinished",
                         "shardStuck",
                         "ingestFailed",
-                        "pollCycle");
+                        "pollCycle",
+                        "requestEnqueued",
+                        "queueDepth",
+                        "queueFlushed",
+                        "answersSent");
         m.jobAccepted("openai", 1);
         m.jobRejected("openai");
         m.requestsSubmitted("openai", 1);
@@ -104,6 +114,10 @@ class LaneNamesTest {
         m.shardStuck("openai");
         m.ingestFailed();
         m.pollCycle(1, 1);
+        m.requestEnqueued("openai/tickets", true, false);
+        m.queueDepth("openai/tickets", 1, 1, 1);
+        m.queueFlushed("openai/tickets", 1, 1);
+        m.answersSent("openai/tickets", 1);
         Set<String> emitted = new TreeSet<>();
         ObjectMapper json = new ObjectMapper();
         for (String line : buffer.toString(StandardCharsets.UTF_8).split("\n")) {
@@ -116,12 +130,27 @@ class LaneNamesTest {
                                     set.forEach(
                                             d ->
                                                     assertThat(d.asText())
-                                                            .isEqualTo(
+                                                            .isIn(
                                                                     LaneNames
-                                                                            .METRIC_DIMENSION_PROVIDER)));
+                                                                            .METRIC_DIMENSION_PROVIDER,
+                                                                    LaneNames
+                                                                            .METRIC_DIMENSION_QUEUE)));
             directive.path("Metrics").forEach(d -> emitted.add(d.path("Name").asText()));
         }
-        assertThat(emitted).containsExactlyInAnyOrderElementsOf(LaneNames.METRICS);
+        // LaneNames.METRICS lists the file lane's; the queue lane's are named one by one there.
+        Set<String> expected = new TreeSet<>(LaneNames.METRICS);
+        expected.addAll(
+                Set.of(
+                        LaneNames.METRIC_REQUESTS_ENQUEUED,
+                        LaneNames.METRIC_REQUESTS_REFUSED_AT_ENQUEUE,
+                        LaneNames.METRIC_DUPLICATES_AT_ENQUEUE,
+                        LaneNames.METRIC_QUEUE_DEPTH,
+                        LaneNames.METRIC_QUEUE_OLDEST_AGE_SECONDS,
+                        LaneNames.METRIC_QUEUE_WAIT_PERCENT,
+                        LaneNames.METRIC_QUEUE_FLUSHES,
+                        LaneNames.METRIC_QUEUE_FLUSH_REQUESTS,
+                        LaneNames.METRIC_ANSWERS_SENT));
+        assertThat(emitted).containsExactlyInAnyOrderElementsOf(expected);
     }
 
     /**

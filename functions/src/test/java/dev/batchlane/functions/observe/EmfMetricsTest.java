@@ -70,4 +70,25 @@ class EmfMetricsTest {
         assertThat(doc.get("BatchesFailed").asLong()).isZero();
         assertThat(doc.get("BatchesExpired").asLong()).isEqualTo(1);
     }
+
+    @Test
+    void queueDepth_isDimensionFreeAndByQueue_withTheWaitPercentTheAlarmReads() throws Exception {
+        metrics.queueDepth("openai/tickets", 12, 7200, 200);
+        JsonNode doc = only();
+        assertThat(doc.at("/_aws/CloudWatchMetrics/0/Dimensions").toString())
+                .isEqualTo("[[],[\"Queue\"]]");
+        assertThat(doc.get("Queue").asText()).isEqualTo("openai/tickets");
+        assertThat(doc.get("QueueDepth").asLong()).isEqualTo(12);
+        assertThat(doc.get("QueueOldestRequestAgeSeconds").asLong()).isEqualTo(7200);
+        assertThat(doc.get("QueueOldestWaitPercentOfMax").asLong()).isEqualTo(200);
+    }
+
+    @Test
+    void requestEnqueued_countsKeptDuplicateAndRefusedApart() throws Exception {
+        metrics.requestEnqueued("openai/tickets", false, false);
+        JsonNode doc = only();
+        assertThat(doc.get("RequestsEnqueued").asLong()).isZero();
+        assertThat(doc.get("DuplicatesAtEnqueue").asLong()).isZero();
+        assertThat(doc.get("RequestsRefusedAtEnqueue").asLong()).isEqualTo(1);
+    }
 }

@@ -32,11 +32,16 @@ public final class BatchlaneContract {
     /** The enabled providers, comma-separated; set on the functions that call providers. */
     public static final String ENV_PROVIDERS = LaneNames.ENV_PROVIDERS;
 
-    /** The event bus name; set on complete only. */
+    /**
+     * The event bus name; set on complete, and on poll and enqueue, which answer queued requests.
+     */
     public static final String ENV_EVENT_BUS = LaneNames.ENV_EVENT_BUS;
 
     /** The staged shards' lifetime (ISO-8601 days); set on poll only, which refreshes them. */
     public static final String ENV_STAGING_LIFETIME = LaneNames.ENV_STAGING_LIFETIME;
+
+    /** The queue policies, JSON; set on enqueue and poll. */
+    public static final String ENV_QUEUES = LaneNames.ENV_QUEUES;
 
     public static final String PREFIX_INBOX = LaneNames.PREFIX_INBOX;
     public static final String PREFIX_STAGING = LaneNames.PREFIX_STAGING;
@@ -46,11 +51,22 @@ public final class BatchlaneContract {
     public static final String PREFIX_RESUME = LaneNames.PREFIX_RESUME;
     public static final String PREFIX_REDRIVE = LaneNames.PREFIX_REDRIVE;
 
+    /** Small files of requests to enqueue, {@code queue/<provider>/<queue>/<name>}. */
+    public static final String PREFIX_QUEUE = LaneNames.PREFIX_QUEUE;
+
+    public static final String PREFIX_ANSWERS = LaneNames.PREFIX_ANSWERS;
+    public static final String PREFIX_QUEUE_FLUSHES = LaneNames.PREFIX_QUEUE_FLUSHES;
+    public static final String PREFIX_QUEUE_BODIES = LaneNames.PREFIX_QUEUE_BODIES;
+
+    /** Where a flush drops its file under each provider's inbox. */
+    public static final String INBOX_QUEUED = LaneNames.INBOX_QUEUED;
+
     /** Only drops with this suffix under {@link #PREFIX_INBOX} start a job. */
     public static final String INBOX_SUFFIX = LaneNames.INBOX_SUFFIX;
 
     public static final String EVENT_SOURCE = LaneNames.EVENT_SOURCE;
     public static final String EVENT_JOB_COMPLETED = LaneNames.EVENT_JOB_COMPLETED;
+    public static final String EVENT_REQUEST_ANSWERED = LaneNames.EVENT_REQUEST_ANSWERED;
 
     /** Table keys and the sparse index of due shards. */
     public static final String TABLE_PARTITION_KEY = LaneNames.TABLE_PARTITION_KEY;
@@ -90,11 +106,26 @@ public final class BatchlaneContract {
 
     public static final List<String> METRICS = LaneNames.METRICS;
 
-    /** The three functions, by the value of {@link #ENV_HANDLER} that selects each. */
+    public static final String METRIC_DIMENSION_QUEUE = LaneNames.METRIC_DIMENSION_QUEUE;
+    public static final String METRIC_REQUESTS_ENQUEUED = LaneNames.METRIC_REQUESTS_ENQUEUED;
+    public static final String METRIC_REQUESTS_REFUSED_AT_ENQUEUE =
+            LaneNames.METRIC_REQUESTS_REFUSED_AT_ENQUEUE;
+    public static final String METRIC_DUPLICATES_AT_ENQUEUE =
+            LaneNames.METRIC_DUPLICATES_AT_ENQUEUE;
+    public static final String METRIC_QUEUE_DEPTH = LaneNames.METRIC_QUEUE_DEPTH;
+    public static final String METRIC_QUEUE_OLDEST_AGE_SECONDS =
+            LaneNames.METRIC_QUEUE_OLDEST_AGE_SECONDS;
+    public static final String METRIC_QUEUE_WAIT_PERCENT = LaneNames.METRIC_QUEUE_WAIT_PERCENT;
+    public static final String METRIC_QUEUE_FLUSHES = LaneNames.METRIC_QUEUE_FLUSHES;
+    public static final String METRIC_QUEUE_FLUSH_REQUESTS = LaneNames.METRIC_QUEUE_FLUSH_REQUESTS;
+    public static final String METRIC_ANSWERS_SENT = LaneNames.METRIC_ANSWERS_SENT;
+
+    /** The four functions, by the value of {@link #ENV_HANDLER} that selects each. */
     public enum Handler {
         INGEST(LaneNames.HANDLER_INGEST),
         POLL(LaneNames.HANDLER_POLL),
-        COMPLETE(LaneNames.HANDLER_COMPLETE);
+        COMPLETE(LaneNames.HANDLER_COMPLETE),
+        ENQUEUE(LaneNames.HANDLER_ENQUEUE);
 
         private final String handlerName;
 

@@ -20,10 +20,11 @@ import software.amazon.awscdk.services.sqs.IQueue;
 import software.constructs.Construct;
 
 /**
- * One Batchlane lane: the bucket teams drop JSONL into, the table of jobs and shards, the three
- * functions that ingest, poll and complete, their triggers, and the alarms and dashboard to run it.
- * Everything is set by {@link BatchlaneProps}; the names the functions rely on are in {@link
- * BatchlaneContract}. Several lanes may share a stack if each has its own event bus name.
+ * One Batchlane lane: the bucket teams drop JSONL into, the table of jobs and shards, the intake
+ * queue applications send single requests to, the four functions that ingest, poll, complete and
+ * enqueue, their triggers, and the alarms and dashboard to run it. Everything is set by {@link
+ * BatchlaneProps}; the names the functions rely on are in {@link BatchlaneContract}. Several lanes
+ * may share a stack if each has its own event bus name.
  */
 public final class BatchlaneLane extends Construct {
 
@@ -79,6 +80,21 @@ public final class BatchlaneLane extends Construct {
      */
     public IEventBus eventBus() {
         return state.eventBus();
+    }
+
+    /**
+     * Where applications send requests for the queue lane, one per message: the body is the
+     * provider's line; message attributes {@code provider} (required), {@code queue} (default
+     * {@code default}), {@code reply-to} (an SQS queue URL among the lane's reply queues) and any
+     * other String attribute as a per-request setting (e.g. {@code model-id}).
+     */
+    public IQueue intakeQueue() {
+        return state.intakeQueue();
+    }
+
+    /** Intake messages that failed every delivery, and queue files enqueue failed for good. */
+    public IQueue intakeDeadLetterQueue() {
+        return state.intakeDeadLetterQueue();
     }
 
     /** Stream batches complete could not process after its retries. */

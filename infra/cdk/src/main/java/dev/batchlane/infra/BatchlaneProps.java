@@ -2,6 +2,7 @@ package dev.batchlane.infra;
 
 import dev.batchlane.core.catalogue.ProviderCatalogue;
 import dev.batchlane.core.catalogue.ProviderDescriptor;
+import dev.batchlane.core.queue.QueuePolicies;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -57,6 +58,20 @@ import software.amazon.awscdk.RemovalPolicy;
  * @param providers the providers this deployment runs, by catalogue name ({@code -c
  *     providers=openai,anthropic}); by default every provider of the catalogue. Only these get a
  *     key secret, their grants and their settings, and the functions build only these
+ * @param enqueueMemoryMb memory of enqueue, which checks one request at a time
+ * @param enqueueTimeoutSeconds enqueue handles one SQS batch of at most ten requests, or one small
+ *     file under queue/; the intake queue's visibility timeout is six times this
+ * @param intakeMaxReceiveCount deliveries of an intake message that failed (its answer could not be
+ *     sent, the table refused) before it moves to the intake dead-letter queue
+ * @param queues the queue policies, one JSON object of {@code provider/name} (or {@code default})
+ *     to policy, e.g. {@code
+ *     {"default":{"max-wait":"PT1H"},"openai/tickets":{"max-requests":500}}}; checked at synth as
+ *     the functions read it (a bad policy fails the synth with its queue and key), and set on
+ *     enqueue and poll as BATCHLANE_QUEUES. Empty: every queue has the defaults
+ * @param replyQueueArns the SQS queues answers may be sent to (a request's {@code reply-to}), as
+ *     ARNs or ARN patterns ({@code *} and {@code ?}); enqueue and poll may send to these and no
+ *     other. Empty: {@code arn:aws:sqs:<region>:<account>:batchlane-replies-*}, the lane's region
+ *     and account, so reply queues are named {@code batchlane-replies-<anything>}
  */
 public record BatchlaneProps(
         String stackName,
@@ -83,7 +98,12 @@ public record BatchlaneProps(
         int batchesExpiredThreshold,
         int requestFailureRatePercent,
         Map<String, String> providerSettings,
-        List<String> providers) {
+        List<String> providers,
+        int enqueueMemoryMb,
+        int enqueueTimeoutSeconds,
+        int intakeMaxReceiveCount,
+        String queues,
+        List<String> replyQueueArns) {
 
     /**
      * The prefix of the environment variables; apart from the functions' own {@code BATCHLANE_*}.
@@ -98,6 +118,14 @@ public record BatchlaneProps(
             Set.of(
                     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
                     2557, 2922, 3288, 3653);
+
+    /** The reply queues when none are named: {@code batchlane-replies-*} in the lane's account. */
+    public static final String DEFAULT_REPLY_QUEUE_NAME = "batchlane-replies-*";
+
+    /** An SQS queue ARN, or a pattern of them ({@code *}, {@code ?} within each part). */
+    private static final Pattern SQS_ARN =
+            Pattern.compile(
+                    "arn:aws[a-z-]*:sqs:[a-z0-9*?-]+:(\\d{12}|[*?0-9]+):[A-Za-z0-9_*?-]+(\\.fifo)?");
 
     private static final Pattern EVENT_BUS_NAME = Pattern.compile("[A-Za-z0-9._\\-]{1,256}");
     private static final Pattern STACK_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9-]{0,127}");
@@ -195,6 +223,33 @@ public record BatchlaneProps(
                 "names without repeats",
                 providers);
         checkProviderSettings(providerSettings, providers);
+        range("enqueueMemoryMb", enqueueMemoryMb, 128, 10240, "Lambda's memory range in MB");
+        // Six times this is the intake queue's visibility timeout, which SQS caps at 12 hours.
+        range("enqueueTimeoutSeconds", enqueueTimeoutSeconds, 1, 900, "Lambda's timeout range");
+        range("intakeMaxReceiveCount", intakeMaxReceiveCount, 1, 1000, "SQS's redrive range");
+        queues = queues == null ? "" : queues.trim();
+        try {
+            QueuePolicies.parse(queues);
+        } catch (IllegalArgumentException e) {
+            require(
+                    false,
+                    "queues",
+                    "a JSON object of queue policies (" + e.getMessage() + ")",
+                    queues);
+        }
+        require(replyQueueArns != null, "replyQueueArns", "a list of SQS ARNs", replyQueueArns);
+        replyQueueArns = List.copyOf(replyQueueArns);
+        for (String arn : replyQueueArns) {
+            require(
+                    SQS_ARN.matcher(arn).matches(),
+                    "replyQueueArns",
+                    "SQS queue ARNs or ARN patterns, e.g. arn:aws:sqs:us-east-1:123456789012:"
+                            + DEFAULT_REPLY_QUEUE_NAME
+                            + "; '"
+                            + arn
+                            + "' is none",
+                    replyQueueArns);
+        }
     }
 
     /** The catalogue the construct iterates: every provider registered on its class path. */
@@ -324,7 +379,12 @@ public record BatchlaneProps(
                 s.integer("batchesExpiredThreshold", 1),
                 s.integer("requestFailureRatePercent", 10),
                 s.providers(),
-                s.list("providers", CATALOGUE.names()));
+                s.list("providers", CATALOGUE.names()),
+                s.integer("enqueueMemoryMb", 1024),
+                s.integer("enqueueTimeoutSeconds", 60),
+                s.integer("intakeMaxReceiveCount", 5),
+                s.json("queues"),
+                s.list("replyQueueArns", List.of()));
     }
 
     /**
@@ -357,7 +417,12 @@ public record BatchlaneProps(
                 batchesExpiredThreshold,
                 requestFailureRatePercent,
                 providerSettings,
-                providers);
+                providers,
+                enqueueMemoryMb,
+                enqueueTimeoutSeconds,
+                intakeMaxReceiveCount,
+                queues,
+                replyQueueArns);
     }
 
     /** {@code ingestMemoryMb} → {@code BATCHLANE_CDK_INGEST_MEMORY_MB}. */
@@ -421,6 +486,23 @@ public record BatchlaneProps(
                 return items.stream().map(i -> String.valueOf(i).trim()).toList();
             }
             return optional(name).map(BatchlaneProps::items).orElse(fallback);
+        }
+
+        /**
+         * A JSON setting: an object in cdk.json's context, else its text ({@code -c
+         * queues='{"default":{"max-wait":"PT30M"}}'}); empty when unset.
+         */
+        String json(String name) {
+            Object fromContext = context.apply(name);
+            if (fromContext instanceof Map<?, ?> object) {
+                try {
+                    return new com.fasterxml.jackson.databind.ObjectMapper()
+                            .writeValueAsString(object);
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IllegalArgumentException(name + " is not JSON: " + e.getMessage(), e);
+                }
+            }
+            return optional(name).orElse("");
         }
 
         String text(String name, String fallback) {

@@ -25,6 +25,11 @@ public final class BatchlaneStack extends Stack {
                 "DeadLetterQueueUrl",
                 lane.deadLetterQueue().getQueueUrl(),
                 "Completions that failed every retry");
+        output(
+                "IntakeQueueUrl",
+                lane.intakeQueue().getQueueUrl(),
+                "Send one request per message (attributes: provider, queue, reply-to)");
+        output("IntakeQueueArn", lane.intakeQueue().getQueueArn(), "The intake queue's ARN");
         for (var provider : props.enabledProviders()) {
             if (provider.hasKey()) {
                 output(

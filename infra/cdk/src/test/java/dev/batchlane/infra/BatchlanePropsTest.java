@@ -70,7 +70,17 @@ class BatchlanePropsTest {
                                     "together,openai,mistral,groq,gemini,bedrock,azure,anthropic"),
                             Map.entry(
                                     "bedrockModels",
-                                    "anthropic.claude-3-haiku-20240307-v1:0,amazon.nova-lite-v1:0")));
+                                    "anthropic.claude-3-haiku-20240307-v1:0,amazon.nova-lite-v1:0"),
+                            Map.entry("enqueueMemoryMb", "512"),
+                            Map.entry("enqueueTimeoutSeconds", "30"),
+                            Map.entry("intakeMaxReceiveCount", "3"),
+                            Map.entry(
+                                    "queues",
+                                    "{\"default\":{\"max-wait\":\"PT30M\"},\"openai/tickets\":{\"max-requests\":500}}"),
+                            Map.entry(
+                                    "replyQueueArns",
+                                    "arn:aws:sqs:eu-west-1:123456789012:team-replies-*,"
+                                            + "arn:aws:sqs:eu-west-1:123456789012:billing")));
 
     /**
      * Each setting by the name it is read under: the record's components, and the providers' props
@@ -104,8 +114,62 @@ class BatchlanePropsTest {
     }
 
     @Test
+    void queues_aBadPolicyFailsTheSynth_namingTheQueueAndTheKey() {
+        assertThatThrownBy(
+                        () ->
+                                BatchlaneProps.from(
+                                        Map.<String, Object>of(
+                                                        "queues",
+                                                        "{\"openai/tickets\":{\"max-wiat\":\"PT1H\"}}")
+                                                ::get,
+                                        Map.of()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("queues must be a JSON object of queue policies")
+                .hasMessageContaining("queue openai/tickets: unknown policy key 'max-wiat'")
+                .hasMessageContaining("BATCHLANE_CDK_QUEUES");
+        assertThatThrownBy(
+                        () ->
+                                BatchlaneProps.from(
+                                        Map.<String, Object>of("queues", "not json")::get,
+                                        Map.of()))
+                .hasMessageContaining("the queues setting is not JSON");
+    }
+
+    @Test
+    void queues_inCdkJsonAsAnObject_isReadAsItsJson() {
+        BatchlaneProps props =
+                BatchlaneProps.from(
+                        Map.<String, Object>of(
+                                        "queues",
+                                        Map.of("openai/tickets", Map.of("max-wait", "PT10M")))
+                                ::get,
+                        Map.of());
+        assertThat(props.queues()).isEqualTo("{\"openai/tickets\":{\"max-wait\":\"PT10M\"}}");
+    }
+
+    @Test
+    void replyQueueArns_mustBeSqsArnsOrPatterns() {
+        assertThatThrownBy(
+                        () ->
+                                BatchlaneProps.from(
+                                        Map.<String, Object>of(
+                                                        "replyQueueArns",
+                                                        "https://sqs.us-east-1.amazonaws.com/123456789012/replies")
+                                                ::get,
+                                        Map.of()))
+                .hasMessageContaining("replyQueueArns must be SQS queue ARNs or ARN patterns")
+                .hasMessageContaining(
+                        "'https://sqs.us-east-1.amazonaws.com/123456789012/replies' is none");
+    }
+
+    @Test
     void defaults_areTheDocumentedOnes() {
         BatchlaneProps d = BatchlaneProps.defaults();
+        assertThat(d.enqueueMemoryMb()).isEqualTo(1024);
+        assertThat(d.enqueueTimeoutSeconds()).isEqualTo(60);
+        assertThat(d.intakeMaxReceiveCount()).isEqualTo(5);
+        assertThat(d.queues()).isEmpty();
+        assertThat(d.replyQueueArns()).isEmpty();
         assertThat(d.ingestMemoryMb()).isEqualTo(3538);
         assertThat(d.pollMemoryMb()).isEqualTo(1024);
         assertThat(d.completeMemoryMb()).isEqualTo(1024);

@@ -38,7 +38,15 @@ class LaneFunctionsTest {
     @Test
     void functions_areTheOneArtifact_withTheirMemoryStorageAndTimeouts() {
         Map<Handler, Integer> timeouts =
-                Map.of(Handler.INGEST, 900, Handler.POLL, 300, Handler.COMPLETE, 900);
+                Map.of(
+                        Handler.INGEST,
+                        900,
+                        Handler.POLL,
+                        300,
+                        Handler.COMPLETE,
+                        900,
+                        Handler.ENQUEUE,
+                        60);
         Set<Object> code =
                 Arrays.stream(Handler.values())
                         .map(h -> properties(functionId(h)).get("Code"))
@@ -50,16 +58,24 @@ class LaneFunctionsTest {
                             .as(handler + " timeout")
                             .isEqualTo(timeout);
                 });
-        // The lane's three, plus CDK's own bucket-notification handler.
-        assertThat(resources("AWS::Lambda::Function")).hasSize(4);
+        // The lane's four, plus CDK's own bucket-notification handler.
+        assertThat(resources("AWS::Lambda::Function")).hasSize(5);
         // Lambda's default /tmp, the most SnapStart allows: the functions are built to fit it.
         template()
                 .resourcePropertiesCountIs(
                         "AWS::Lambda::Function",
                         Map.of("EphemeralStorage", Map.of("Size", 512)),
-                        3);
+                        4);
         // ingest gets two vCPUs (3538 MB); poll and complete wait on I/O.
-        Map.of(Handler.INGEST, 3538, Handler.POLL, 1024, Handler.COMPLETE, 1024)
+        Map.of(
+                        Handler.INGEST,
+                        3538,
+                        Handler.POLL,
+                        1024,
+                        Handler.COMPLETE,
+                        1024,
+                        Handler.ENQUEUE,
+                        1024)
                 .forEach(
                         (handler, mb) ->
                                 template()
@@ -97,7 +113,7 @@ class LaneFunctionsTest {
                                                                     handler.handlerName(),
                                                                     "JAVA_TOOL_OPTIONS",
                                                                     options))))));
-            if (handler == Handler.POLL) {
+            if (handler == Handler.POLL || handler == Handler.ENQUEUE) {
                 assertThat(options).contains("-XX:TieredStopAtLevel=1");
             } else {
                 // C1-only runs heavy CPU work about 3x slower; Lambda's Java 17+ default must be
@@ -152,14 +168,25 @@ class LaneFunctionsTest {
 
     @ParameterizedTest
     @EnumSource(Handler.class)
-    void environment_namesHandlerBucketTableAndSecretArns_andTheBusOnlyForComplete(
+    void environment_namesHandlerBucketTableAndSecretArns_andTheBusForCompleteAndAnswers(
             Handler handler) {
         Map<String, Object> env = environment(handler);
         String bucket = "${" + onlyResource("AWS::S3::Bucket") + "}";
         String table = "${" + onlyResource("AWS::DynamoDB::Table") + "}";
+        String bus = "${" + onlyResource("AWS::Events::EventBus") + "}";
         assertThat(env.get("QUARKUS_LAMBDA_HANDLER")).isEqualTo(handler.handlerName());
         assertThat(render(env.get("BATCHLANE_BUCKET"))).isEqualTo(bucket);
         assertThat(render(env.get("BATCHLANE_TABLE"))).isEqualTo(table);
+        // Every provider by default: the functions build these and no others.
+        assertThat(env.get("BATCHLANE_PROVIDERS"))
+                .isEqualTo("anthropic,azure,bedrock,gemini,groq,mistral,openai,together");
+        if (handler == Handler.ENQUEUE) {
+            // Checks requests by the providers' rules, calls none: no key secret at all.
+            assertThat(env.keySet()).noneMatch(k -> k.endsWith("_API_KEY_SECRET"));
+            assertThat(render(env.get("BATCHLANE_EVENT_BUS"))).isEqualTo(bus);
+            assertThat(env).containsEntry("BATCHLANE_QUEUES", "").hasSize(9);
+            return;
+        }
         assertThat(render(env.get("BATCHLANE_OPENAI_API_KEY_SECRET")))
                 .matches("\\$\\{\\w*OpenAiApiKey\\w*\\}");
         assertThat(render(env.get("BATCHLANE_ANTHROPIC_API_KEY_SECRET")))
@@ -174,18 +201,19 @@ class LaneFunctionsTest {
                 .matches("\\$\\{\\w*BedrockServiceRole\\w*\\.Arn\\}");
         assertThat(env.get("BATCHLANE_BEDROCK_DEFAULT_MODEL"))
                 .isEqualTo("anthropic.claude-3-haiku-20240307-v1:0");
-        // Every provider by default: the functions build these and no others.
-        assertThat(env.get("BATCHLANE_PROVIDERS"))
-                .isEqualTo("anthropic,azure,bedrock,gemini,groq,mistral,openai,together");
         if (handler == Handler.COMPLETE) {
-            assertThat(render(env.get("BATCHLANE_EVENT_BUS")))
-                    .isEqualTo("${" + onlyResource("AWS::Events::EventBus") + "}");
-            assertThat(env).doesNotContainKey("BATCHLANE_STAGING_LIFETIME").hasSize(15);
+            assertThat(render(env.get("BATCHLANE_EVENT_BUS"))).isEqualTo(bus);
+            assertThat(env)
+                    .doesNotContainKeys("BATCHLANE_STAGING_LIFETIME", "BATCHLANE_QUEUES")
+                    .hasSize(15);
         } else if (handler == Handler.POLL) {
-            assertThat(env).doesNotContainKey("BATCHLANE_EVENT_BUS").hasSize(15);
+            // Poll answers queued requests: with an event when they named no reply queue.
+            assertThat(render(env.get("BATCHLANE_EVENT_BUS"))).isEqualTo(bus);
+            assertThat(env).containsEntry("BATCHLANE_QUEUES", "").hasSize(17);
         } else {
             assertThat(env)
-                    .doesNotContainKeys("BATCHLANE_EVENT_BUS", "BATCHLANE_STAGING_LIFETIME")
+                    .doesNotContainKeys(
+                            "BATCHLANE_EVENT_BUS", "BATCHLANE_STAGING_LIFETIME", "BATCHLANE_QUEUES")
                     .hasSize(14);
         }
     }
@@ -269,7 +297,8 @@ class LaneFunctionsTest {
                                                         jsonlUnderInbox,
                                                         ingestOnCreated(prefix("cancel/")),
                                                         ingestOnCreated(prefix("resume/")),
-                                                        ingestOnCreated(prefix("redrive/"))))));
+                                                        ingestOnCreated(prefix("redrive/")),
+                                                        enqueueOnCreated(prefix("queue/"))))));
         template()
                 .hasResourceProperties(
                         "AWS::Lambda::Permission",
@@ -292,6 +321,18 @@ class LaneFunctionsTest {
                                 "Key",
                                 Map.of("FilterRules", Match.arrayEquals(List.of(filterRules)))),
                 "LambdaFunctionArn", Map.of("Ref", aliasId(Handler.INGEST)));
+    }
+
+    /** Objects created under queue/ start enqueue's alias, each line a request. */
+    @SafeVarargs
+    private static Map<String, Object> enqueueOnCreated(Map<String, String>... filterRules) {
+        return Map.of(
+                "Events", List.of("s3:ObjectCreated:*"),
+                "Filter",
+                        Map.of(
+                                "Key",
+                                Map.of("FilterRules", Match.arrayEquals(List.of(filterRules)))),
+                "LambdaFunctionArn", Map.of("Ref", aliasId(Handler.ENQUEUE)));
     }
 
     private static Map<String, String> prefix(String prefix) {
@@ -326,7 +367,7 @@ class LaneFunctionsTest {
 
     @Test
     void streamMapping_completesOnlyShardsThatJustReachedEnded() {
-        String mapping = onlyResource("AWS::Lambda::EventSourceMapping");
+        String mapping = SynthesizedLane.resource("AWS::Lambda::EventSourceMapping", "Complete");
         @SuppressWarnings("unchecked")
         Map<String, Object> criteria =
                 (Map<String, Object>) properties(mapping).get("FilterCriteria");
@@ -356,6 +397,56 @@ class LaneFunctionsTest {
                 .doesNotContainKey("ReservedConcurrentExecutions");
         assertThat(properties(functionId(Handler.COMPLETE)))
                 .doesNotContainKey("ReservedConcurrentExecutions");
+        assertThat(properties(functionId(Handler.ENQUEUE)))
+                .doesNotContainKey("ReservedConcurrentExecutions");
+    }
+
+    @Test
+    void intakeMapping_feedsEnqueuesAlias_tenAtATime_reportingFailedMessagesAlone() {
+        Map<String, Object> p =
+                properties(SynthesizedLane.resource("AWS::Lambda::EventSourceMapping", "Enqueue"));
+        assertThat(p.get("BatchSize")).isEqualTo(10);
+        assertThat(p.get("FunctionResponseTypes")).isEqualTo(List.of("ReportBatchItemFailures"));
+        assertThat(render(p.get("EventSourceArn")))
+                .isEqualTo(
+                        "${"
+                                + SynthesizedLane.resource("AWS::SQS::Queue", "IntakeQueue")
+                                + ".Arn}");
+        assertThat(SynthesizedLane.render(p.get("FunctionName")))
+                .endsWith(":live")
+                .contains(String.valueOf(Map.of("Ref", aliasId(Handler.ENQUEUE))));
+    }
+
+    @Test
+    void intakeQueue_isEncrypted_outlastsSixEnqueueTimeouts_andParksRepeatedFailures() {
+        String intake = SynthesizedLane.resource("AWS::SQS::Queue", "StateIntakeQueue");
+        String dlq = SynthesizedLane.resource("AWS::SQS::Queue", "IntakeDeadLetterQueue");
+        Map<String, Object> p = properties(intake);
+        assertThat(p.get("SqsManagedSseEnabled")).isEqualTo(true);
+        assertThat(p.get("VisibilityTimeout")).isEqualTo(6 * 60);
+        assertThat(p.get("RedrivePolicy"))
+                .isEqualTo(
+                        Map.of(
+                                "deadLetterTargetArn",
+                                Map.of("Fn::GetAtt", List.of(dlq, "Arn")),
+                                "maxReceiveCount",
+                                5));
+        assertThat(properties(dlq).get("MessageRetentionPeriod")).isEqualTo(14 * 24 * 3600);
+        // An S3-invoked enqueue that failed every attempt lands there too.
+        template()
+                .hasResourceProperties(
+                        "AWS::Lambda::EventInvokeConfig",
+                        Map.of(
+                                "FunctionName", Map.of("Ref", functionId(Handler.ENQUEUE)),
+                                "MaximumRetryAttempts", 2,
+                                "DestinationConfig",
+                                        Map.of(
+                                                "OnFailure",
+                                                Map.of(
+                                                        "Destination",
+                                                        Map.of(
+                                                                "Fn::GetAtt",
+                                                                List.of(dlq, "Arn"))))));
     }
 
     @Test
@@ -382,7 +473,7 @@ class LaneFunctionsTest {
 
     @Test
     void streamMapping_readsFromTheStart_retriesBoundedly_thenParksInTheDeadLetterQueue() {
-        String mapping = onlyResource("AWS::Lambda::EventSourceMapping");
+        String mapping = SynthesizedLane.resource("AWS::Lambda::EventSourceMapping", "Complete");
         Map<String, Object> p = properties(mapping);
         assertThat(p.get("StartingPosition")).isEqualTo("TRIM_HORIZON");
         assertThat(p.get("BatchSize")).isEqualTo(10);
@@ -419,6 +510,6 @@ class LaneFunctionsTest {
                                 .get("LogGroup"));
         String groupId = group.substring(2, group.length() - 1);
         assertThat(properties(groupId).get("RetentionInDays")).isEqualTo(30);
-        assertThat(resources("AWS::Logs::LogGroup")).hasSize(3);
+        assertThat(resources("AWS::Logs::LogGroup")).hasSize(4);
     }
 }

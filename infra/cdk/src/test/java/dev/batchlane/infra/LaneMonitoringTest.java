@@ -29,6 +29,39 @@ class LaneMonitoringTest {
         return found.get(0);
     }
 
+    @Test
+    void alarm_whenAQueuedRequestWaitedTwiceItsQueuesMaxWait() {
+        Map<String, Object> alarm = alarmOn(BatchlaneContract.METRIC_QUEUE_WAIT_PERCENT);
+        assertThat(alarm)
+                .containsEntry("Namespace", BatchlaneContract.METRIC_NAMESPACE)
+                .containsEntry("Statistic", "Maximum")
+                .containsEntry("Period", 300)
+                .containsEntry("Threshold", 200)
+                .containsEntry("ComparisonOperator", "GreaterThanOrEqualToThreshold")
+                .containsEntry("TreatMissingData", "notBreaching")
+                // The dimension-free series: every queue at once.
+                .doesNotContainKey("Dimensions");
+    }
+
+    @Test
+    void dashboard_showsTheQueueLane_byQueueAndAsAWhole() {
+        String body =
+                render(properties(onlyResource("AWS::CloudWatch::Dashboard")).get("DashboardBody"));
+        for (String metric :
+                List.of(
+                        BatchlaneContract.METRIC_REQUESTS_ENQUEUED,
+                        BatchlaneContract.METRIC_REQUESTS_REFUSED_AT_ENQUEUE,
+                        BatchlaneContract.METRIC_DUPLICATES_AT_ENQUEUE,
+                        BatchlaneContract.METRIC_QUEUE_OLDEST_AGE_SECONDS,
+                        BatchlaneContract.METRIC_QUEUE_WAIT_PERCENT,
+                        BatchlaneContract.METRIC_QUEUE_FLUSHES,
+                        BatchlaneContract.METRIC_QUEUE_FLUSH_REQUESTS,
+                        BatchlaneContract.METRIC_ANSWERS_SENT)) {
+            assertThat(body).as(metric).contains("\"Batchlane\",\"" + metric + "\"");
+        }
+        assertThat(body).contains("{Batchlane,Queue} MetricName=\\\"QueueDepth\\\"");
+    }
+
     @ParameterizedTest
     @EnumSource(Handler.class)
     void alarm_onErrorsOfEachFunction(Handler handler) {
@@ -52,7 +85,7 @@ class LaneMonitoringTest {
 
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(
-            strings = {"StreamDeadLetterQueue", "IngestFailureQueue"})
+            strings = {"StreamDeadLetterQueue", "IngestFailureQueue", "IntakeDeadLetterQueue"})
     void alarm_onEachDeadLetterQueueDepthAboveZero(String queueName) {
         String queue = SynthesizedLane.resource("AWS::SQS::Queue", queueName);
         List<Map<String, Object>> found =
@@ -171,11 +204,11 @@ class LaneMonitoringTest {
     @Test
     void everyAlarm_notifiesTheAlarmTopic_whichMailsTheConfiguredAddress() {
         String topic = onlyResource("AWS::SNS::Topic");
-        // Errors of each of the three functions, stream dead letters, ingest events failed for
-        // good, stuck
-        // shards, failed and expired batches, a stalled poller, a shard in flight too long, and the
-        // request failure rate.
-        assertThat(resources("AWS::CloudWatch::Alarm")).hasSize(11);
+        // Errors of each of the four functions, stream dead letters, ingest events failed for
+        // good, stuck shards, failed and expired batches, a stalled poller, a shard in flight too
+        // long, the request failure rate, a queued request waiting twice its max-wait, and intake
+        // messages failed for good.
+        assertThat(resources("AWS::CloudWatch::Alarm")).hasSize(14);
         template()
                 .allResourcesProperties(
                         "AWS::CloudWatch::Alarm",
@@ -252,5 +285,15 @@ class LaneMonitoringTest {
                                 + "?region=${AWS::Region}#dashboards:name=${"
                                 + onlyResource("AWS::CloudWatch::Dashboard")
                                 + "}");
+    }
+
+    @Test
+    void outputs_nameTheIntakeQueue_byUrlAndArn() {
+        String intake = SynthesizedLane.resource("AWS::SQS::Queue", "StateIntakeQueue");
+        template().hasOutput("IntakeQueueUrl", Map.of("Value", Map.of("Ref", intake)));
+        template()
+                .hasOutput(
+                        "IntakeQueueArn",
+                        Map.of("Value", Map.of("Fn::GetAtt", List.of(intake, "Arn"))));
     }
 }

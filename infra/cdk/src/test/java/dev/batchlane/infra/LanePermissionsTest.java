@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.batchlane.infra.BatchlaneContract.Handler;
 import dev.batchlane.infra.SynthesizedLane.Statement;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,10 +43,11 @@ class LanePermissionsTest {
     }
 
     @Test
-    void pollRole_putsObjectsOnlyUnderTheBedrockPrefixes_andStaging() {
+    void pollRole_putsObjectsOnlyUnderTheBedrockPrefixes_stagingAndTheQueueLanes() {
         // Poll submits held-back Bedrock shards (a copy to bedrock/input/) and runs small ones on
         // demand (their output under bedrock/output/); of the lane's own objects it rewrites only
-        // staged shards, in place, so they outlive the bucket's expiry while their job runs.
+        // staged shards, in place, so they outlive the bucket's expiry while their job runs. Its
+        // queue share writes flushes (their record, their inbox file under queued/) and answers.
         assertThat(statements(Handler.POLL))
                 .isNotEmpty()
                 .filteredOn(s -> s.allows("s3:PutObject"))
@@ -55,7 +57,7 @@ class LanePermissionsTest {
                                         .allMatch(
                                                 r ->
                                                         r.matches(
-                                                                ".*/(bedrock/(input|output)|staging)/\\*")));
+                                                                ".*/(bedrock/(input|output)|staging|inbox/\\*/queued|queue-flushes|answers)/\\*")));
     }
 
     @Test
@@ -81,7 +83,7 @@ class LanePermissionsTest {
     }
 
     @Test
-    void pollRole_readsOnlyStagingAndCancel() {
+    void pollRole_readsStagingAndCancel_butNoDrop() {
         assertThat(
                         anyAllows(
                                 Handler.POLL,
@@ -89,11 +91,9 @@ class LanePermissionsTest {
                                 object("staging/job-1/shard-00000.jsonl")))
                 .isTrue();
         assertThat(anyAllows(Handler.POLL, "s3:GetObject", object("cancel/job-1"))).isTrue();
-        for (String other :
-                List.of(
-                        "inbox/openai/x.jsonl",
-                        "results/job-1/manifest.json",
-                        "rejected/x/report.json")) {
+        // results/ and rejected/ it reads to answer queued requests (see
+        // pollRole_writesTheInboxOnlyUnderQueued_andReadsWhatAnsweringNeeds).
+        for (String other : List.of("inbox/openai/x.jsonl", "queue/openai/t/f.jsonl")) {
             assertThat(anyAllows(Handler.POLL, "s3:GetObject", object(other))).as(other).isFalse();
         }
     }
@@ -220,12 +220,25 @@ class LanePermissionsTest {
         Set<String> own =
                 switch (handler) {
                     case INGEST -> Set.of("staging/", "rejected/");
-                    // staging/ is checked by pollRole_rewritesStagedShards_butDeletesNone...
-                    case POLL -> Set.of("staging/");
+                    // staging/ is checked by pollRole_rewritesStagedShards_butDeletesNone...; its
+                    // inbox/ writes only under inbox/<provider>/queued/ (see
+                    // pollRole_writesTheInboxOnlyUnderQueued), which inbox/some/key is not.
+                    case POLL -> Set.of("staging/", "answers/", "queue-flushes/", "queue-bodies/");
                     case COMPLETE -> Set.of("results/", "staging/");
+                    case ENQUEUE -> Set.of("queue/", "answers/", "queue-bodies/");
                 };
         for (String prefix :
-                List.of("inbox/", "staging/", "rejected/", "results/", "cancel/", "elsewhere/")) {
+                List.of(
+                        "inbox/",
+                        "staging/",
+                        "rejected/",
+                        "results/",
+                        "cancel/",
+                        "queue/",
+                        "answers/",
+                        "queue-flushes/",
+                        "queue-bodies/",
+                        "elsewhere/")) {
             if (own.contains(prefix)) {
                 continue;
             }
@@ -252,7 +265,7 @@ class LanePermissionsTest {
                                         .allMatch(
                                                 r ->
                                                         r.matches(
-                                                                        "\\$\\{\\w+\\.Arn\\}/(inbox|staging|rejected|results|cancel|bedrock/input|bedrock/output)/\\*")
+                                                                        "\\$\\{\\w+\\.Arn\\}/(inbox|staging|rejected|results|cancel|bedrock/input|bedrock/output|queue|answers|queue-flushes|queue-bodies|inbox/\\*/queued)/\\*")
                                                                 // Listing is on the bucket, limited
                                                                 // to the Bedrock prefixes by
                                                                 // s3:prefix.
@@ -279,7 +292,7 @@ class LanePermissionsTest {
                 .noneMatch(s -> s.allowsAnyOf("kms:ReEncryptTo", "kms:ReEncryptFrom"));
         // Poll writes only Bedrock's prefixes and staged shards in place (see
         // pollRole_putsObjectsOnlyUnderTheBedrockPrefixes_andStaging), but writes.
-        for (Handler writer : List.of(Handler.INGEST, Handler.POLL, Handler.COMPLETE)) {
+        for (Handler writer : Handler.values()) {
             assertThat(anyAllows(writer, "kms:Encrypt", key())).isTrue();
             assertThat(anyAllows(writer, "kms:GenerateDataKey", key())).isTrue();
         }
@@ -332,10 +345,23 @@ class LanePermissionsTest {
                         s ->
                                 s.allowsAnyOf(
                                         "dynamodb:Scan",
-                                        "dynamodb:DeleteItem",
                                         "dynamodb:BatchWriteItem",
                                         "dynamodb:DeleteTable",
                                         "dynamodb:UpdateTable"));
+        // Deletes only of the queue buffer's waiting entries and unanswered markers, by poll.
+        assertThat(dynamo.stream().filter(s -> s.allows("dynamodb:DeleteItem")))
+                .allSatisfy(
+                        s -> {
+                            assertThat(handler).isEqualTo(Handler.POLL);
+                            assertThat(s.actions()).containsExactly("dynamodb:DeleteItem");
+                            assertThat(s.condition())
+                                    .isEqualTo(
+                                            Map.of(
+                                                    "ForAllValues:StringLike",
+                                                    Map.of(
+                                                            "dynamodb:LeadingKeys",
+                                                            List.of("QWAIT#*", "QUNANSWERED"))));
+                        });
         assertThat(anyAllows(handler, "dynamodb:GetItem", table())).isTrue();
         assertThat(anyAllows(handler, "dynamodb:PutItem", table()))
                 .as("conditional writes")
@@ -365,7 +391,8 @@ class LanePermissionsTest {
                         .flatMap(s -> s.resources().stream())
                         .collect(Collectors.toSet());
         assertThat(secrets).hasSize(7);
-        assertThat(readable).isEqualTo(secrets);
+        // Enqueue checks requests by each provider's rules but never calls one: no key.
+        assertThat(readable).isEqualTo(handler == Handler.ENQUEUE ? Set.of() : secrets);
         assertThat(statements(handler))
                 .noneMatch(
                         s ->
@@ -399,7 +426,123 @@ class LanePermissionsTest {
                                                                             .EVENT_JOB_COMPLETED)));
                         });
         assertThat(statements(Handler.INGEST)).noneMatch(s -> s.allows("events:PutEvents"));
-        assertThat(statements(Handler.POLL)).noneMatch(s -> s.allows("events:PutEvents"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(
+            value = Handler.class,
+            names = {"POLL", "ENQUEUE"})
+    void answeringRoles_putEventsOnlyOnTheLaneBus_asBatchlaneRequestAnswered(Handler handler) {
+        String bus = "${" + onlyResource("AWS::Events::EventBus") + ".Arn}";
+        assertThat(statements(handler).stream().filter(s -> s.allows("events:PutEvents")))
+                .singleElement()
+                .satisfies(
+                        s -> {
+                            assertThat(s.resources()).containsExactly(bus);
+                            assertThat(s.condition())
+                                    .isEqualTo(
+                                            Map.of(
+                                                    "StringEquals",
+                                                    Map.of(
+                                                            "events:source",
+                                                                    BatchlaneContract.EVENT_SOURCE,
+                                                            "events:detail-type",
+                                                                    BatchlaneContract
+                                                                            .EVENT_REQUEST_ANSWERED)));
+                        });
+    }
+
+    @Test
+    void answeringRoles_sendOnlyToTheReplyQueues_batchlaneRepliesInTheLanesAccount() {
+        String replies =
+                "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:batchlane-replies-*";
+        for (Handler handler : List.of(Handler.POLL, Handler.ENQUEUE)) {
+            assertThat(statements(handler).stream().filter(s -> s.allows("sqs:SendMessage")))
+                    .as(handler + " sends answers")
+                    .anySatisfy(s -> assertThat(s.resources()).containsExactly(replies));
+            String tickets =
+                    "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:batchlane-replies-tickets";
+            assertThat(anyAllows(handler, "sqs:SendMessage", tickets)).isTrue();
+            String other =
+                    "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:payroll-jobs";
+            assertThat(anyAllows(handler, "sqs:SendMessage", other)).as(handler.name()).isFalse();
+        }
+        for (Handler handler : List.of(Handler.INGEST, Handler.COMPLETE)) {
+            assertThat(
+                            statements(handler).stream()
+                                    .filter(s -> s.allows("sqs:SendMessage"))
+                                    .flatMap(s -> s.resources().stream()))
+                    .as(handler + " sends only to its own failure queue")
+                    .noneMatch(r -> r.contains("batchlane-replies"));
+        }
+    }
+
+    @Test
+    void pollRole_writesTheInboxOnlyUnderQueued_andReadsWhatAnsweringNeeds() {
+        assertThat(
+                        anyAllows(
+                                Handler.POLL,
+                                "s3:PutObject",
+                                object("inbox/openai/queued/tickets/f-1.jsonl")))
+                .isTrue();
+        for (String other :
+                List.of("inbox/openai/x.jsonl", "inbox/openai/nightly/x.jsonl", "inbox/queued/x")) {
+            assertThat(anyAllows(Handler.POLL, "s3:PutObject", object(other))).as(other).isFalse();
+        }
+        assertThat(
+                        anyAllows(
+                                Handler.POLL,
+                                "s3:PutObject",
+                                object("queue-flushes/openai/t/f.jsonl")))
+                .isTrue();
+        assertThat(anyAllows(Handler.POLL, "s3:PutObject", object("answers/openai/t/a.json")))
+                .isTrue();
+        assertThat(
+                        anyAllows(
+                                Handler.POLL,
+                                "s3:DeleteObject",
+                                object("queue-bodies/openai/t/a.json")))
+                .isTrue();
+        for (String read :
+                List.of(
+                        "results/job-1/part-00001.jsonl",
+                        "rejected/job-1/report.json",
+                        "queue-bodies/openai/t/a.json",
+                        "queue-flushes/openai/t/f.jsonl")) {
+            assertThat(anyAllows(Handler.POLL, "s3:GetObject", object(read))).as(read).isTrue();
+        }
+    }
+
+    @Test
+    void enqueueRole_takesQueueFiles_writesAnswersAndBodies_andCannotWriteTheInbox() {
+        assertThat(anyAllows(Handler.ENQUEUE, "s3:GetObject", object("queue/openai/t/f.jsonl")))
+                .isTrue();
+        assertThat(anyAllows(Handler.ENQUEUE, "s3:DeleteObject", object("queue/openai/t/f.jsonl")))
+                .isTrue();
+        assertThat(anyAllows(Handler.ENQUEUE, "s3:PutObject", object("answers/openai/t/a.json")))
+                .isTrue();
+        assertThat(
+                        anyAllows(
+                                Handler.ENQUEUE,
+                                "s3:PutObject",
+                                object("queue-bodies/openai/t/a.json")))
+                .isTrue();
+        for (String other :
+                List.of(
+                        "inbox/openai/queued/t/f.jsonl",
+                        "inbox/openai/x.jsonl",
+                        "results/job-1/part-00001.jsonl",
+                        "queue-flushes/openai/t/f.jsonl")) {
+            assertThat(anyAllows(Handler.ENQUEUE, "s3:PutObject", object(other)))
+                    .as(other)
+                    .isFalse();
+            assertThat(anyAllows(Handler.ENQUEUE, "s3:GetObject", object(other)))
+                    .as(other)
+                    .isFalse();
+        }
+        // Requests are checked by the providers' rules, never sent to one.
+        assertThat(statements(Handler.ENQUEUE))
+                .noneMatch(s -> s.actions().stream().anyMatch(a -> a.startsWith("bedrock:")));
     }
 
     @ParameterizedTest
@@ -457,8 +600,10 @@ class LanePermissionsTest {
     @Test
     void functionRoles_areDistinct_trustOnlyLambda_andCarryNoManagedPolicies() {
         Set<String> roles =
-                Set.of(roleId(Handler.INGEST), roleId(Handler.POLL), roleId(Handler.COMPLETE));
-        assertThat(roles).hasSize(3);
+                Arrays.stream(Handler.values())
+                        .map(SynthesizedLane::roleId)
+                        .collect(Collectors.toSet());
+        assertThat(roles).hasSize(4);
         for (String role : roles) {
             Map<String, Object> p = properties(role);
             // AWSLambdaBasicExecutionRole would grant logs on "*"; each role names its own log

@@ -60,7 +60,9 @@ class LaneProvidersTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Handler.class)
+    @EnumSource(
+            value = Handler.class,
+            names = {"INGEST", "POLL", "COMPLETE"})
     void openAiOnly_eachRoleReadsOnlyTheOpenAiSecret(Handler handler) {
         String secret = secretIds(openAiJson).get(0);
         List<JsonNode> secretStatements = secretStatements(openAiJson, roleOf(openAiJson, handler));
@@ -83,6 +85,22 @@ class LaneProvidersTest {
     }
 
     @Test
+    void openAiOnly_enqueueBuildsOnlyOpenAi_toCheckRequests_andReadsNoKey() {
+        JsonNode env = environment(openAiJson, Handler.ENQUEUE);
+        assertThat(env.path(BatchlaneContract.ENV_PROVIDERS).asText()).isEqualTo("openai");
+        assertThat(secretStatements(openAiJson, roleOf(openAiJson, Handler.ENQUEUE))).isEmpty();
+        List<String> keyVariables = new ArrayList<>();
+        env.fieldNames()
+                .forEachRemaining(
+                        n -> {
+                            if (n.endsWith("_API_KEY_SECRET")) {
+                                keyVariables.add(n);
+                            }
+                        });
+        assertThat(keyVariables).isEmpty();
+    }
+
+    @Test
     void openAiOnly_noRoleOfTheTemplateReadsAnotherSecret() {
         String secret = secretIds(openAiJson).get(0);
         for (JsonNode st : secretStatements(openAiJson, null)) {
@@ -91,7 +109,9 @@ class LaneProvidersTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Handler.class)
+    @EnumSource(
+            value = Handler.class,
+            names = {"INGEST", "POLL", "COMPLETE"})
     void byDefault_eachRoleThatCallsProvidersReadsEveryKeyedProvidersSecret(Handler handler) {
         JsonNode json = new ObjectMapper().valueToTree(SynthesizedLane.json());
         List<String> secrets = secretIds(json);

@@ -87,8 +87,32 @@ class OneNameTest {
                     }
                 });
         assertThat(read).as("metrics read by alarms and dashboard").isNotEmpty();
-        assertThat(LaneNames.METRICS).containsAll(read);
-        assertThat(dimensions).isSubsetOf(Set.of(LaneNames.METRIC_DIMENSION_PROVIDER));
+        assertThat(emitted()).containsAll(read);
+        assertThat(dimensions)
+                .isSubsetOf(
+                        Set.of(
+                                LaneNames.METRIC_DIMENSION_PROVIDER,
+                                LaneNames.METRIC_DIMENSION_QUEUE));
+    }
+
+    /**
+     * What the functions emit: the file lane's {@link LaneNames#METRICS} and the queue lane's,
+     * which LaneNames names one by one.
+     */
+    static Set<String> emitted() {
+        Set<String> all = new TreeSet<>(LaneNames.METRICS);
+        all.addAll(
+                List.of(
+                        LaneNames.METRIC_REQUESTS_ENQUEUED,
+                        LaneNames.METRIC_REQUESTS_REFUSED_AT_ENQUEUE,
+                        LaneNames.METRIC_DUPLICATES_AT_ENQUEUE,
+                        LaneNames.METRIC_QUEUE_DEPTH,
+                        LaneNames.METRIC_QUEUE_OLDEST_AGE_SECONDS,
+                        LaneNames.METRIC_QUEUE_WAIT_PERCENT,
+                        LaneNames.METRIC_QUEUE_FLUSHES,
+                        LaneNames.METRIC_QUEUE_FLUSH_REQUESTS,
+                        LaneNames.METRIC_ANSWERS_SENT));
+        return all;
     }
 
     @Test
@@ -125,6 +149,14 @@ class OneNameTest {
                         if (m.find()) {
                             prefixes.add(m.group(1));
                         }
+                        // A flush's file: inbox/<any provider>/queued/<queue>/...
+                        Matcher q =
+                                Pattern.compile("^/([a-z-]+/)\\*/([a-z-]+/)\\*$")
+                                        .matcher(node.asText());
+                        if (q.find()) {
+                            prefixes.add(q.group(1));
+                            assertThat(q.group(2)).isEqualTo(LaneNames.INBOX_QUEUED);
+                        }
                     }
                     if (node.isObject() && node.has("Prefix") && node.path("Prefix").isTextual()) {
                         prefixes.add(node.path("Prefix").asText());
@@ -138,6 +170,12 @@ class OneNameTest {
                 });
         assertThat(prefixes).isNotEmpty();
         List<String> named = new ArrayList<>(LaneNames.PREFIXES);
+        named.addAll(
+                List.of(
+                        LaneNames.PREFIX_QUEUE,
+                        LaneNames.PREFIX_ANSWERS,
+                        LaneNames.PREFIX_QUEUE_FLUSHES,
+                        LaneNames.PREFIX_QUEUE_BODIES));
         BatchlaneProps.catalogue()
                 .descriptors()
                 .forEach(d -> named.addAll(d.deployment().prefixes()));
@@ -169,8 +207,11 @@ class OneNameTest {
                         c -> {
                             assertThat(c.path("events:source").asText())
                                     .isEqualTo(LaneNames.EVENT_SOURCE);
+                            // Which role may put which is LanePermissionsTest's.
                             assertThat(c.path("events:detail-type").asText())
-                                    .isEqualTo(LaneNames.EVENT_JOB_COMPLETED);
+                                    .isIn(
+                                            LaneNames.EVENT_JOB_COMPLETED,
+                                            LaneNames.EVENT_REQUEST_ANSWERED);
                         });
     }
 

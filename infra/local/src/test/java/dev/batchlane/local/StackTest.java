@@ -468,6 +468,28 @@ class StackTest {
         m.put("poll s3:GetObject cancel/*", "no cancellation in this run");
         m.put("poll kms:Decrypt key", "only with the staging read above");
         m.put("poll dynamodb:UpdateItem table", "only when poll flags a shard stuck");
+        // Poll's share of the queue lane: this run sends no request to a queue (the local stack
+        // has no intake queue yet), so nothing waits to be flushed or answered.
+        String noQueue = "the queue lane's flushes and answers; this run queues no request";
+        for (String grant :
+                List.of(
+                        "dynamodb:DeleteItem table",
+                        "events:PutEvents event-bus",
+                        "s3:AbortMultipartUpload answers/*",
+                        "s3:AbortMultipartUpload inbox/*/queued/*",
+                        "s3:AbortMultipartUpload queue-flushes/*",
+                        "s3:DeleteObject queue-bodies/*",
+                        "s3:GetObject queue-bodies/*",
+                        "s3:GetObject queue-flushes/*",
+                        "s3:GetObject rejected/*",
+                        "s3:GetObject results/*",
+                        "s3:PutObject answers/*",
+                        "s3:PutObject inbox/*/queued/*",
+                        "s3:PutObject queue-flushes/*",
+                        // A reply queue batchlane-replies-*, short-named as the lane's queues are.
+                        "sqs:SendMessage dead-letter-queue")) {
+            m.put("poll " + grant, noQueue);
+        }
         m.put(
                 "poll dynamodb:Query table",
                 "only when poll reconciles a creation whose answer was lost (the job's"

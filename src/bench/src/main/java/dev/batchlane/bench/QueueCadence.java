@@ -103,6 +103,7 @@ final class QueueCadence {
             while (!nextPoll.isAfter(at)) {
                 advanceTo(clock, nextPoll);
                 poll(flusher, clock, arrivals, waits, sizes);
+                forgetFiles(objects);
                 nextPoll = nextPoll.plus(Duration.ofMinutes(1));
             }
             if (!at.isBefore(end)) {
@@ -150,6 +151,13 @@ final class QueueCadence {
                 Instant arrived = arrivals.poll();
                 waits.add(Duration.between(arrived, clock.instant()).toMillis() / 1000.0);
             }
+        }
+    }
+
+    /** The flushes' files are what ingest would read; here they only fill the heap. */
+    private static void forgetFiles(InMemoryObjectStore objects) {
+        for (String prefix : List.of("inbox/", "queue-flushes/")) {
+            objects.list(prefix).forEach(objects::delete);
         }
     }
 

@@ -66,7 +66,15 @@ final class CrashingObjectStore implements ObjectStore {
     /** The real streaming upload, "killed" as it is about to make the object visible. */
     @Override
     public Upload upload(String key, String contentType) {
-        Upload upload = real.upload(key, contentType);
+        return crashing(key, real.upload(key, contentType));
+    }
+
+    @Override
+    public Upload upload(String key, String contentType, java.util.Map<String, String> metadata) {
+        return crashing(key, real.upload(key, contentType, metadata));
+    }
+
+    private Upload crashing(String key, Upload upload) {
         return new Upload() {
             @Override
             public void write(byte[] b, int off, int len) throws java.io.IOException {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.batchlane.aws.LocalAws;
 import dev.batchlane.aws.dynamo.DynamoJobStore;
+import dev.batchlane.aws.dynamo.DynamoQueueBuffer;
 import dev.batchlane.aws.dynamo.StreamPump;
 import dev.batchlane.aws.dynamo.TableSetup;
 import dev.batchlane.aws.s3.S3ObjectStore;
@@ -19,6 +20,18 @@ import dev.batchlane.core.lane.Providers;
 import dev.batchlane.core.money.Money;
 import dev.batchlane.core.poll.PollService;
 import dev.batchlane.core.provider.BatchProvider;
+import dev.batchlane.core.queue.Answer;
+import dev.batchlane.core.queue.AnswerDelivery;
+import dev.batchlane.core.queue.AnswerSink;
+import dev.batchlane.core.queue.Flush;
+import dev.batchlane.core.queue.QueueAnswers;
+import dev.batchlane.core.queue.QueueBuffer;
+import dev.batchlane.core.queue.QueueFlusher;
+import dev.batchlane.core.queue.QueueIntake;
+import dev.batchlane.core.queue.QueueKeys;
+import dev.batchlane.core.queue.QueueName;
+import dev.batchlane.core.queue.QueuePolicies;
+import dev.batchlane.core.queue.QueuePolicy;
 import dev.batchlane.core.storage.ObjectStore;
 import dev.batchlane.emulators.DynamoDbLocalServer;
 import dev.batchlane.emulators.S3MockServer;
@@ -144,14 +157,22 @@ class FaultInjectionTest {
     }
 
     static Stream<Long> seeds() {
-        String spec = System.getProperty("faults.seeds", "1..8").trim();
-        if (spec.contains("..")) {
-            String[] range = spec.split("\\.\\.");
-            return LongStream.rangeClosed(
-                            Long.parseLong(range[0].trim()), Long.parseLong(range[1].trim()))
-                    .boxed();
-        }
-        return Stream.of(spec.split(",")).map(String::trim).map(Long::parseLong);
+        String spec = System.getProperty("faults.seeds", "1..8,13").trim();
+        // A list of seeds and ranges: "1..200", "4,9,17", "1..8,13".
+        return Stream.of(spec.split(","))
+                .map(String::trim)
+                .filter(x -> !x.isEmpty())
+                .flatMap(
+                        item -> {
+                            if (item.contains("..")) {
+                                String[] range = item.split("\\.\\.");
+                                return LongStream.rangeClosed(
+                                                Long.parseLong(range[0].trim()),
+                                                Long.parseLong(range[1].trim()))
+                                        .boxed();
+                            }
+                            return Stream.of(Long.parseLong(item));
+                        });
     }
 
     /**
@@ -188,6 +209,10 @@ class FaultInjectionTest {
             Lane lane = new Lane(sim.provider(), shardSize);
             if (FiftyDrops.drawn(seed)) {
                 dropFiftyAtOnce(seed, sim, lane, r, shardSize);
+                return;
+            }
+            if (QueuedTraffic.drawn(seed)) {
+                enqueueOneAtATime(seed, sim, lane, r, lines, shardSize);
                 return;
             }
             List<String> ids = new ArrayList<>();
@@ -235,6 +260,161 @@ class FaultInjectionTest {
             }
             assertProvider(List.copyOf(inputs.keySet()), sim, why);
         }
+    }
+
+    /** See {@link QueuedTraffic}. */
+    private static void enqueueOneAtATime(
+            long seed, Sim sim, Lane lane, Random r, int lines, int shardSize) throws Exception {
+        Random q = new Random(seed * 0x9E3779B97F4A7C15L + 3);
+        QueueName queue = new QueueName(sim.name(), "seed-" + seed);
+        List<String> ids = new ArrayList<>();
+        List<String> requests = new ArrayList<>();
+        for (int i = 0; i < lines; i++) {
+            String id = "s" + seed + "-q" + i;
+            ids.add(id);
+            requests.add(sim.line(id, i));
+        }
+        int maxRequests = 20 + q.nextInt(120);
+        boolean flusherDies = q.nextBoolean();
+        String faults =
+                sim.name()
+                        + ": queued one at a time, "
+                        + maxRequests
+                        + " a flush"
+                        + (flusherDies ? ", a flusher dying after fixing a flush" : "")
+                        + ", "
+                        + injectDynamoFaults(r)
+                        + sim.injectFaults(r, ids, shardSize);
+        String why = "seed " + seed + " (" + faults + ")";
+        // The flusher's clock can be moved past a dead flusher's lease.
+        java.util.concurrent.atomic.AtomicReference<Duration> skew =
+                new java.util.concurrent.atomic.AtomicReference<>(Duration.ZERO);
+        Clock flusherClock =
+                new Clock() {
+                    @Override
+                    public java.time.ZoneId getZone() {
+                        return java.time.ZoneOffset.UTC;
+                    }
+
+                    @Override
+                    public Clock withZone(java.time.ZoneId zone) {
+                        return this;
+                    }
+
+                    @Override
+                    public java.time.Instant instant() {
+                        return java.time.Instant.now().plus(skew.get());
+                    }
+                };
+        RecordingAnswers sink = new RecordingAnswers(q);
+        QueueLane ql = new QueueLane(lane, maxRequests, flusherDies, flusherClock, sink);
+
+        // Enqueue: four invocations at once, each request once or twice, a few bad ones.
+        List<String> bad = List.of("{\"not\": \"closed\"", "[1, 2]", "{\"custom_id\": 7}");
+        List<Runnable> deliveries = new ArrayList<>();
+        for (int i = 0; i < lines; i++) {
+            byte[] line = requests.get(i).getBytes(StandardCharsets.UTF_8);
+            int copies = q.nextInt(5) == 0 ? 2 : 1;
+            for (int c = 0; c < copies; c++) {
+                deliveries.add(() -> ql.enqueueWithRetries(queue, line, sim.metadata()));
+            }
+        }
+        for (String b : bad) {
+            deliveries.add(
+                    () ->
+                            ql.enqueueWithRetries(
+                                    queue, b.getBytes(StandardCharsets.UTF_8), sim.metadata()));
+        }
+        java.util.Collections.shuffle(deliveries, q);
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+            deliveries.forEach(d -> done.add(pool.submit(d)));
+            for (var f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+        assertThat(sink.refusals())
+                .as("%s: bad requests answered at once", why)
+                .hasSize(bad.size());
+
+        // Flush, run each flush's job, answer; until every request is answered.
+        Map<String, String> inputs = new java.util.LinkedHashMap<>();
+        Map<String, List<String>> idsOf = new java.util.LinkedHashMap<>();
+        for (int round = 0; round < 40 && sink.answeredIds().size() < lines; round++) {
+            for (Flush f : ql.flushWithRetries(skew)) {
+                if (f.jobId() == null) {
+                    continue;
+                }
+                String key = QueueKeys.inbox(f);
+                String text = text(key);
+                String etag = s3.headObject(b -> b.bucket(BUCKET).key(key)).eTag();
+                var ref = new IngestService.ObjectRef(BUCKET, key, null, etag, text.length());
+                String jobId = lane.ingestWithRetries(ref, r);
+                assertThat(jobId)
+                        .as("%s: the job of flush %s", why, f.flushId())
+                        .isEqualTo(f.jobId());
+                if (r.nextBoolean()) {
+                    lane.ingest.ingest(ref); // S3 delivers at least once
+                }
+                List<String> flushed = new ArrayList<>();
+                for (String l : text.split("\n")) {
+                    flushed.add(JSON.readTree(l).path(sim.idField()).asText());
+                }
+                inputs.put(jobId, text);
+                idsOf.put(jobId, flushed);
+            }
+            lane.runUntilDone(
+                    inputs.keySet().stream()
+                            .filter(j -> jobs.job(j).orElseThrow().status() != JobStatus.COMPLETED)
+                            .toList(),
+                    r);
+            ql.answers.answerEnded(dev.batchlane.core.lane.Deadline.none());
+        }
+
+        // Each valid request in exactly one flush, each flush's job whole, each request answered
+        // once.
+        List<String> allFlushed = new ArrayList<>();
+        idsOf.values().forEach(allFlushed::addAll);
+        assertThat(allFlushed)
+                .as("%s: requests across flushes", why)
+                .containsExactlyInAnyOrderElementsOf(ids);
+        assertTerminalOrFlagged(inputs.keySet(), why);
+        Map<String, JsonNode> joined = new HashMap<>();
+        for (var input : inputs.entrySet()) {
+            assertThat(jobs.job(input.getKey()).orElseThrow().status())
+                    .as("%s: status of job %s", why, input.getKey())
+                    .isEqualTo(JobStatus.COMPLETED);
+            joined.putAll(
+                    assertResults(
+                            input.getKey(),
+                            idsOf.get(input.getKey()),
+                            input.getValue(),
+                            sim.idField(),
+                            why));
+        }
+        assertProvider(List.copyOf(inputs.keySet()), sim, why);
+        Map<String, List<JsonNode>> answers = sink.answersById();
+        assertThat(answers.keySet())
+                .as("%s: answered ids", why)
+                .containsExactlyInAnyOrderElementsOf(ids);
+        answers.forEach(
+                (id, got) -> {
+                    assertThat(got).as("%s: answers of %s", why, id).hasSize(1);
+                    assertThat(got.get(0))
+                            .as("%s: the answer of %s is its joined line", why, id)
+                            .isEqualTo(joined.get(id));
+                    try {
+                        assertThat(JSON.readTree(text(QueueKeys.answer(queue, id))))
+                                .as("%s: the kept answer of %s", why, id)
+                                .isEqualTo(joined.get(id));
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+        assertThat(ql.buffer.groups()).as("%s: nothing left waiting", why).isEmpty();
     }
 
     /**
@@ -865,6 +1045,159 @@ class FaultInjectionTest {
         return s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(key)).asString(StandardCharsets.UTF_8);
     }
 
+    /**
+     * The queue's services as the functions wire them: the intake with enqueue's role, the flusher
+     * and the answerer with poll's (its bucket writes crashing once before a flush's inbox file
+     * when the seed says the flusher dies).
+     */
+    private static final class QueueLane {
+        final QueueIntake intake;
+        final QueueFlusher flusher;
+        final QueueAnswers answers;
+        final QueueBuffer buffer;
+
+        QueueLane(
+                Lane lane,
+                int maxRequests,
+                boolean flusherDies,
+                Clock flusherClock,
+                AnswerSink sink) {
+            QueuePolicies policies =
+                    new QueuePolicies(
+                            new QueuePolicy(
+                                    Duration.ofSeconds(1),
+                                    maxRequests,
+                                    0,
+                                    QueuePolicy.BelowMinimum.ON_DEMAND,
+                                    null),
+                            Map.of());
+            ObjectStore enqueueObjects = new S3ObjectStore(iam.s3("enqueue"), BUCKET);
+            intake =
+                    new QueueIntake(
+                            new DynamoQueueBuffer(iam.dynamo("enqueue"), TABLE, Clock.systemUTC()),
+                            enqueueObjects,
+                            lane.providers,
+                            lane.settings,
+                            new DynamoJobStore(iam.dynamo("enqueue"), TABLE),
+                            new AnswerDelivery(enqueueObjects, sink, BUCKET),
+                            Clock.systemUTC(),
+                            dev.batchlane.core.lane.LaneMetrics.NONE);
+            ObjectStore pollObjects = new S3ObjectStore(iam.s3("poll"), BUCKET);
+            ObjectStore flusherObjects =
+                    flusherDies
+                            ? new CrashingObjectStore(
+                                    pollObjects, key -> key.startsWith("inbox/"), 1)
+                            : pollObjects;
+            buffer = new DynamoQueueBuffer(iam.dynamo("poll"), TABLE, flusherClock);
+            flusher =
+                    new QueueFlusher(
+                            buffer,
+                            flusherObjects,
+                            lane.providers,
+                            lane.settings,
+                            policies,
+                            BUCKET,
+                            flusherClock,
+                            dev.batchlane.core.lane.LaneMetrics.NONE);
+            answers =
+                    new QueueAnswers(
+                            buffer,
+                            pollObjects,
+                            new DynamoJobStore(iam.dynamo("poll"), TABLE),
+                            new AnswerDelivery(pollObjects, sink, BUCKET),
+                            flusher,
+                            flusherClock,
+                            dev.batchlane.core.lane.LaneMetrics.NONE);
+        }
+
+        /** One SQS message to the enqueue function; a throw makes SQS deliver it again. */
+        void enqueueWithRetries(QueueName queue, byte[] line, Map<String, String> metadata) {
+            RuntimeException last = null;
+            for (int attempt = 0; attempt < 8; attempt++) {
+                try {
+                    intake.accept(new QueueIntake.Incoming(queue, line, 1, null, metadata));
+                    return;
+                } catch (RuntimeException e) {
+                    last = e;
+                }
+            }
+            throw last;
+        }
+
+        /**
+         * One poll's flush; a flusher that dies leaves its flush to the first poll after its lease,
+         * which the skew moves the flusher's clock to.
+         */
+        List<Flush> flushWithRetries(java.util.concurrent.atomic.AtomicReference<Duration> skew) {
+            RuntimeException last = null;
+            for (int attempt = 0; attempt < 8; attempt++) {
+                try {
+                    return flusher.flushDue(dev.batchlane.core.lane.Deadline.none());
+                } catch (RuntimeException e) {
+                    last = e;
+                    skew.updateAndGet(d -> d.plus(QueueFlusher.LEASE).plusMinutes(1));
+                }
+            }
+            throw last;
+        }
+    }
+
+    /**
+     * A reply queue that refuses an answer now and then, the first time it is offered (the lane
+     * must offer it again next cycle), and records what it took.
+     */
+    private static final class RecordingAnswers implements AnswerSink {
+        private final Random random;
+        private final Set<String> refusedOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private final List<Answer> taken =
+                java.util.Collections.synchronizedList(new ArrayList<>());
+
+        RecordingAnswers(Random random) {
+            this.random = random;
+        }
+
+        @Override
+        public synchronized List<Answer> send(List<Answer> answers) {
+            List<Answer> refused = new ArrayList<>();
+            for (Answer a : answers) {
+                if (a.requestId() != null
+                        && random.nextInt(10) == 0
+                        && refusedOnce.add(a.requestId())) {
+                    refused.add(a);
+                } else {
+                    taken.add(a);
+                }
+            }
+            return refused;
+        }
+
+        List<Answer> refusals() {
+            return taken.stream().filter(a -> "rejected".equals(a.outcome())).toList();
+        }
+
+        Set<String> answeredIds() {
+            return answersById().keySet();
+        }
+
+        Map<String, List<JsonNode>> answersById() {
+            Map<String, List<JsonNode>> out = new java.util.TreeMap<>();
+            synchronized (taken) {
+                for (Answer a : taken) {
+                    if ("rejected".equals(a.outcome())) {
+                        continue;
+                    }
+                    try {
+                        out.computeIfAbsent(a.requestId(), k -> new ArrayList<>())
+                                .add(JSON.readTree(a.body()));
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            }
+            return out;
+        }
+    }
+
     /** Records every completion event; can hold the first send until told to go on. */
     private static final class RecordingEvents implements dev.batchlane.core.lane.JobEvents {
         final List<JobCompleted> sent = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -912,6 +1245,7 @@ class FaultInjectionTest {
 
         final RecordingEvents events = new RecordingEvents();
         final Providers providers;
+        LaneSettings settings;
 
         Lane(OpenAiSimulator sim, int shardSize) throws IOException {
             this(new OpenAiSim(sim).provider(), shardSize);
@@ -951,6 +1285,7 @@ class FaultInjectionTest {
                             tmp,
                             Money.defaults(),
                             2);
+            this.settings = settings;
             providers = new Providers(List.of(provider));
             Clock clock = Clock.systemUTC();
             ingest =

@@ -6,12 +6,14 @@ import static dev.batchlane.infra.BatchlaneContract.ENV_EVENT_BUS;
 import static dev.batchlane.infra.BatchlaneContract.ENV_HANDLER;
 import static dev.batchlane.infra.BatchlaneContract.ENV_JAVA_TOOL_OPTIONS;
 import static dev.batchlane.infra.BatchlaneContract.ENV_PROVIDERS;
+import static dev.batchlane.infra.BatchlaneContract.ENV_QUEUES;
 import static dev.batchlane.infra.BatchlaneContract.ENV_STAGING_LIFETIME;
 import static dev.batchlane.infra.BatchlaneContract.ENV_TABLE;
 import static dev.batchlane.infra.BatchlaneContract.INBOX_SUFFIX;
 import static dev.batchlane.infra.BatchlaneContract.LAMBDA_HANDLER;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_CANCEL;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_INBOX;
+import static dev.batchlane.infra.BatchlaneContract.PREFIX_QUEUE;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_REDRIVE;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_RESUME;
 
@@ -47,6 +49,7 @@ import software.amazon.awscdk.services.lambda.StartingPosition;
 import software.amazon.awscdk.services.lambda.destinations.SqsDestination;
 import software.amazon.awscdk.services.lambda.eventsources.DynamoEventSource;
 import software.amazon.awscdk.services.lambda.eventsources.SqsDlq;
+import software.amazon.awscdk.services.lambda.eventsources.SqsEventSource;
 import software.amazon.awscdk.services.logs.CfnLogGroup;
 import software.amazon.awscdk.services.logs.LogGroup;
 import software.amazon.awscdk.services.s3.EventType;
@@ -55,10 +58,10 @@ import software.amazon.awscdk.services.s3.notifications.LambdaDestination;
 import software.constructs.Construct;
 
 /**
- * The replaceable half: one Quarkus artifact deployed as three functions, each with its own role
- * and log group, published as a version (SnapStart snapshots only published versions) behind a
- * {@code live} alias that every trigger targets, so an invocation never reaches an unsnapshotted
- * {@code $LATEST}.
+ * The replaceable half: one Quarkus artifact deployed as four functions, each with its own role and
+ * log group, published as a version (SnapStart snapshots only published versions) behind a {@code
+ * live} alias that every trigger targets, so an invocation never reaches an unsnapshotted {@code
+ * $LATEST}.
  */
 public final class LaneFunctions extends Construct {
 
@@ -137,6 +140,29 @@ public final class LaneFunctions extends Construct {
                         EventInvokeConfigOptions.builder()
                                 .retryAttempts(2)
                                 .onFailure(new SqsDestination(state.ingestFailureQueue()))
+                                .build());
+
+        // The queue lane: requests one per message on the intake queue, or small files under
+        // queue/. A failed message comes back alone (reportBatchItemFailures) while its
+        // batch-mates are deleted; a refused request is answered, not failed.
+        aliases.get(Handler.ENQUEUE)
+                .addEventSource(
+                        SqsEventSource.Builder.create(state.intakeQueue())
+                                .batchSize(10)
+                                .reportBatchItemFailures(true)
+                                .build());
+        state.bucket()
+                .addEventNotification(
+                        EventType.OBJECT_CREATED,
+                        new LambdaDestination(aliases.get(Handler.ENQUEUE)),
+                        NotificationKeyFilter.builder().prefix(PREFIX_QUEUE).build());
+        // S3 invokes enqueue asynchronously for a queue file: after Lambda's two retries the event
+        // is kept with the intake messages that failed, not lost.
+        aliases.get(Handler.ENQUEUE)
+                .configureAsyncInvoke(
+                        EventInvokeConfigOptions.builder()
+                                .retryAttempts(2)
+                                .onFailure(new SqsDestination(state.intakeDeadLetterQueue()))
                                 .build());
 
         Rule.Builder.create(this, "PollSchedule")
@@ -248,18 +274,21 @@ public final class LaneFunctions extends Construct {
                     case INGEST -> "Ingest";
                     case POLL -> "Poll";
                     case COMPLETE -> "Complete";
+                    case ENQUEUE -> "Enqueue";
                 };
         int memoryMb =
                 switch (handler) {
                     case INGEST -> props.ingestMemoryMb();
                     case POLL -> props.pollMemoryMb();
                     case COMPLETE -> props.completeMemoryMb();
+                    case ENQUEUE -> props.enqueueMemoryMb();
                 };
         int timeoutSeconds =
                 switch (handler) {
                     case INGEST -> props.ingestTimeoutSeconds();
                     case POLL -> props.pollTimeoutSeconds();
                     case COMPLETE -> props.completeTimeoutSeconds();
+                    case ENQUEUE -> props.enqueueTimeoutSeconds();
                 };
 
         Role role =
@@ -279,7 +308,7 @@ public final class LaneFunctions extends Construct {
                         .build();
         ((CfnLogGroup) logs.getNode().getDefaultChild())
                 .setRetentionInDays(props.logRetentionDays());
-        LanePermissions.grant(handler, role, state, logs);
+        LanePermissions.grant(handler, role, state, logs, replyQueues(props));
         if (LanePermissions.callsProviders(handler)) {
             providers.values().forEach(p -> p.grant(handler, role));
         }
@@ -289,7 +318,7 @@ public final class LaneFunctions extends Construct {
         environment.put(ENV_BUCKET, state.bucket().getBucketName());
         environment.put(ENV_TABLE, state.table().getTableName());
         environment.put(ENV_JAVA_TOOL_OPTIONS, javaToolOptions(handler));
-        if (LanePermissions.callsProviders(handler)) {
+        if (LanePermissions.checksRequests(handler)) {
             // The functions build these providers and no others, each on its first use; in the
             // catalogue's order, so reordering the setting does not change the template.
             environment.put(
@@ -299,6 +328,9 @@ public final class LaneFunctions extends Construct {
                             props.enabledProviders().stream()
                                     .map(ProviderDescriptor::name)
                                     .toList()));
+            providers.values().forEach(p -> p.environment(environment, props));
+        }
+        if (LanePermissions.callsProviders(handler)) {
             // ARNs only: the functions fetch the key values from Secrets Manager at run time.
             state.providerKeys()
                     .forEach(
@@ -310,9 +342,13 @@ public final class LaneFunctions extends Construct {
                                                     .descriptor()
                                                     .keySecretEnv(),
                                             secret.getSecretArn()));
-            providers.values().forEach(p -> p.environment(environment, props));
         }
-        if (handler == Handler.COMPLETE) {
+        if (LanePermissions.answers(handler)) {
+            environment.put(ENV_QUEUES, props.queues());
+        }
+        // complete puts the completion event; poll and enqueue answer queued requests that name
+        // no reply queue with an event.
+        if (handler == Handler.COMPLETE || LanePermissions.answers(handler)) {
             environment.put(ENV_EVENT_BUS, state.eventBus().getEventBusName());
         }
         if (handler == Handler.POLL) {
@@ -371,6 +407,8 @@ public final class LaneFunctions extends Construct {
      *   <li>poll makes a few HTTP and DynamoDB calls per shard and ends in seconds, every minute;
      *       almost nothing in it runs hot long enough for C2 to pay back, and each cold start is
      *       paid again after an idle spell: C1 only, for the faster start.
+     *   <li>enqueue checks at most ten requests an invocation, with an application waiting on the
+     *       answer to a refused one: C1 only, as poll.
      * </ul>
      *
      * Heap and GC stay Lambda's own (the runtime sizes the heap from the memory setting).
@@ -378,8 +416,29 @@ public final class LaneFunctions extends Construct {
     public static String javaToolOptions(Handler handler) {
         return switch (handler) {
             case INGEST, COMPLETE -> "-XX:+TieredCompilation -XX:TieredStopAtLevel=4";
-            case POLL -> "-XX:+TieredCompilation -XX:TieredStopAtLevel=1";
+            case POLL, ENQUEUE -> "-XX:+TieredCompilation -XX:TieredStopAtLevel=1";
         };
+    }
+
+    /**
+     * The queues answers may be sent to: the {@code replyQueueArns} prop, or {@code
+     * batchlane-replies-*} in the lane's region and account.
+     */
+    static List<String> replyQueues(BatchlaneProps props, Construct scope) {
+        if (!props.replyQueueArns().isEmpty()) {
+            return props.replyQueueArns();
+        }
+        return List.of(
+                software.amazon.awscdk.Stack.of(scope)
+                        .formatArn(
+                                software.amazon.awscdk.ArnComponents.builder()
+                                        .service("sqs")
+                                        .resource(BatchlaneProps.DEFAULT_REPLY_QUEUE_NAME)
+                                        .build()));
+    }
+
+    private List<String> replyQueues(BatchlaneProps props) {
+        return replyQueues(props, this);
     }
 
     public Function function(Handler handler) {

@@ -1,9 +1,12 @@
 package dev.batchlane.infra.internal;
 
+import static dev.batchlane.infra.BatchlaneContract.METRIC_ANSWERS_SENT;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_BATCHES_EXPIRED;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_BATCHES_FAILED;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_COST_USD;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_DIMENSION_PROVIDER;
+import static dev.batchlane.infra.BatchlaneContract.METRIC_DIMENSION_QUEUE;
+import static dev.batchlane.infra.BatchlaneContract.METRIC_DUPLICATES_AT_ENQUEUE;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_INGEST_FAILURES;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_INPUT_TOKENS;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_JOBS_ACCEPTED;
@@ -13,7 +16,14 @@ import static dev.batchlane.infra.BatchlaneContract.METRIC_OLDEST_IN_FLIGHT_SHAR
 import static dev.batchlane.infra.BatchlaneContract.METRIC_OUTPUT_TOKENS;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_POLL_CYCLES;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_POLL_CYCLE_DURATION_MS;
+import static dev.batchlane.infra.BatchlaneContract.METRIC_QUEUE_DEPTH;
+import static dev.batchlane.infra.BatchlaneContract.METRIC_QUEUE_FLUSHES;
+import static dev.batchlane.infra.BatchlaneContract.METRIC_QUEUE_FLUSH_REQUESTS;
+import static dev.batchlane.infra.BatchlaneContract.METRIC_QUEUE_OLDEST_AGE_SECONDS;
+import static dev.batchlane.infra.BatchlaneContract.METRIC_QUEUE_WAIT_PERCENT;
+import static dev.batchlane.infra.BatchlaneContract.METRIC_REQUESTS_ENQUEUED;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_REQUESTS_FAILED;
+import static dev.batchlane.infra.BatchlaneContract.METRIC_REQUESTS_REFUSED_AT_ENQUEUE;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_REQUESTS_SUBMITTED;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_REQUESTS_SUCCEEDED;
 import static dev.batchlane.infra.BatchlaneContract.METRIC_STUCK_SHARDS;
@@ -195,6 +205,36 @@ public final class LaneMonitoring extends Construct {
                         .evaluationPeriods(1)
                         .treatMissingData(TreatMissingData.NOT_BREACHING)
                         .build());
+        alarms.add(
+                Alarm.Builder.create(this, "QueueOldestRequestWaitingTooLong")
+                        .alarmDescription(
+                                "Batchlane: a queued request has waited twice its queue's max-wait"
+                                        + " (QueueOldestWaitPercentOfMax >= 200): its group is not"
+                                        + " flushing; see the poll logs for the queue")
+                        .metric(batchlane(METRIC_QUEUE_WAIT_PERCENT, "Maximum", FIVE_MINUTES))
+                        .threshold(200)
+                        .comparisonOperator(ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
+                        .evaluationPeriods(1)
+                        // Nothing waiting emits nothing; a stopped poller is PollerStalled's job.
+                        .treatMissingData(TreatMissingData.NOT_BREACHING)
+                        .build());
+        alarms.add(
+                Alarm.Builder.create(this, "IntakeDeadLetterNotEmpty")
+                        .alarmDescription(
+                                "Batchlane: a queued request failed every delivery and waits in the"
+                                        + " intake dead-letter queue unanswered")
+                        .metric(
+                                state.intakeDeadLetterQueue()
+                                        .metricApproximateNumberOfMessagesVisible(
+                                                MetricOptions.builder()
+                                                        .period(FIVE_MINUTES)
+                                                        .statistic("Maximum")
+                                                        .build()))
+                        .threshold(0)
+                        .comparisonOperator(ComparisonOperator.GREATER_THAN_THRESHOLD)
+                        .evaluationPeriods(1)
+                        .treatMissingData(TreatMissingData.NOT_BREACHING)
+                        .build());
         alarms.forEach(alarm -> alarm.addAlarmAction(notify));
 
         dashboard =
@@ -247,14 +287,50 @@ public final class LaneMonitoring extends Construct {
                 graph("Ingest failures (attempts)", batchlane(METRIC_INGEST_FAILURES)));
         dashboard.addWidgets(
                 graph(
+                        "Queued requests",
+                        batchlane(METRIC_REQUESTS_ENQUEUED),
+                        batchlane(METRIC_REQUESTS_REFUSED_AT_ENQUEUE),
+                        batchlane(METRIC_DUPLICATES_AT_ENQUEUE)),
+                graph(
+                        "Queue depth by queue",
+                        MathExpression.Builder.create()
+                                .expression(
+                                        "SEARCH('{"
+                                                + METRIC_NAMESPACE
+                                                + ","
+                                                + METRIC_DIMENSION_QUEUE
+                                                + "} MetricName=\""
+                                                + METRIC_QUEUE_DEPTH
+                                                + "\"', 'Maximum', 300)")
+                                .label("")
+                                .period(FIVE_MINUTES)
+                                .build()),
+                graph(
+                        "Oldest queued request",
+                        batchlane(METRIC_QUEUE_OLDEST_AGE_SECONDS, "Maximum", FIVE_MINUTES),
+                        batchlane(METRIC_QUEUE_WAIT_PERCENT, "Maximum", FIVE_MINUTES)));
+        dashboard.addWidgets(
+                graph(
+                        "Queue flushes and answers",
+                        batchlane(METRIC_QUEUE_FLUSHES),
+                        batchlane(METRIC_QUEUE_FLUSH_REQUESTS),
+                        batchlane(METRIC_ANSWERS_SENT)),
+                graph(
+                        "Intake queue",
+                        state.intakeQueue().metricApproximateNumberOfMessagesVisible(),
+                        state.intakeQueue().metricApproximateAgeOfOldestMessage()));
+        dashboard.addWidgets(
+                graph(
                         "Function errors",
                         functions.function(Handler.INGEST).metricErrors(),
                         functions.function(Handler.POLL).metricErrors(),
-                        functions.function(Handler.COMPLETE).metricErrors()),
+                        functions.function(Handler.COMPLETE).metricErrors(),
+                        functions.function(Handler.ENQUEUE).metricErrors()),
                 graph(
                         "Dead-letter queues",
                         state.deadLetterQueue().metricApproximateNumberOfMessagesVisible(),
-                        state.ingestFailureQueue().metricApproximateNumberOfMessagesVisible()),
+                        state.ingestFailureQueue().metricApproximateNumberOfMessagesVisible(),
+                        state.intakeDeadLetterQueue().metricApproximateNumberOfMessagesVisible()),
                 AlarmStatusWidget.Builder.create()
                         .title("Alarms")
                         .alarms(List.<IAlarm>copyOf(alarms))

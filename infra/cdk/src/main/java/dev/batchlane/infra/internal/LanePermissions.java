@@ -2,9 +2,15 @@ package dev.batchlane.infra.internal;
 
 import static dev.batchlane.infra.BatchlaneContract.DUE_INDEX;
 import static dev.batchlane.infra.BatchlaneContract.EVENT_JOB_COMPLETED;
+import static dev.batchlane.infra.BatchlaneContract.EVENT_REQUEST_ANSWERED;
 import static dev.batchlane.infra.BatchlaneContract.EVENT_SOURCE;
+import static dev.batchlane.infra.BatchlaneContract.INBOX_QUEUED;
+import static dev.batchlane.infra.BatchlaneContract.PREFIX_ANSWERS;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_CANCEL;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_INBOX;
+import static dev.batchlane.infra.BatchlaneContract.PREFIX_QUEUE;
+import static dev.batchlane.infra.BatchlaneContract.PREFIX_QUEUE_BODIES;
+import static dev.batchlane.infra.BatchlaneContract.PREFIX_QUEUE_FLUSHES;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_REJECTED;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_RESULTS;
 import static dev.batchlane.infra.BatchlaneContract.PREFIX_STAGING;
@@ -29,13 +35,21 @@ final class LanePermissions {
 
     private LanePermissions() {}
 
-    static void grant(Handler handler, IRole role, LaneState state, ILogGroup logs) {
+    static void grant(
+            Handler handler,
+            IRole role,
+            LaneState state,
+            ILogGroup logs,
+            List<String> replyQueues) {
         // Its own log group only; the embedded metric format rides on these writes, so metrics need
         // no cloudwatch:PutMetricData (which would have to be on "*").
         logs.grantWrite(role);
         if (callsProviders(handler)) {
             // The enabled providers' keys only (LaneState makes no secret for the others).
             state.providerKeys().values().forEach(secret -> secret.grantRead(role));
+        }
+        if (answers(handler)) {
+            grantAnswers(role, state, replyQueues);
         }
         switch (handler) {
             case INGEST -> {
@@ -112,6 +126,7 @@ final class LanePermissions {
                                                         + "/index/"
                                                         + DUE_INDEX))
                                 .build());
+                grantQueueShare(role, state);
             }
             case COMPLETE -> {
                 role.addToPrincipalPolicy(objects(state, List.of("s3:GetObject"), PREFIX_STAGING));
@@ -152,10 +167,126 @@ final class LanePermissions {
                                                                         EVENT_JOB_COMPLETED))))
                                 .build());
             }
-            default ->
-                    throw new IllegalStateException(
-                            "no permissions defined for handler " + handler);
+            case ENQUEUE -> {
+                // A queue file is read, then deleted once every line is kept or answered.
+                role.addToPrincipalPolicy(
+                        objects(state, List.of("s3:GetObject", "s3:DeleteObject"), PREFIX_QUEUE));
+                // Answers to refused requests, and requests too big for the table's items.
+                role.addToPrincipalPolicy(
+                        objects(
+                                state,
+                                List.of("s3:PutObject", "s3:AbortMultipartUpload"),
+                                PREFIX_ANSWERS,
+                                PREFIX_QUEUE_BODIES));
+                role.addToPrincipalPolicy(decrypt(state));
+                role.addToPrincipalPolicy(encrypt(state));
+                // The buffer's id record and waiting entry are written together
+                // (TransactWriteItems, authorized as its parts); GetItem and Query read the
+                // queue limits the request checks use.
+                items(role, state, QUEUE_BUFFER_ACTIONS);
+            }
         }
+    }
+
+    /**
+     * What the buffer in the table needs to keep requests and read them back (the queue lane's
+     * intake and poll's flushes and answers); its transactions are authorized as their puts and
+     * updates.
+     */
+    private static final String[] QUEUE_BUFFER_ACTIONS = {
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"
+    };
+
+    /**
+     * The only items any role may delete: a flushed request's waiting entry and a flush's
+     * unanswered marker, both poll's (the buffer's keys start so; jobs and shards never do).
+     */
+    static final List<String> DELETABLE_KEYS = List.of("QWAIT#*", "QUNANSWERED");
+
+    /**
+     * Poll's queue share: a flush writes what it took to {@code queue-flushes/} and its file under
+     * {@code inbox/<provider>/queued/} (the ordinary ingest makes the job), takes the bodies of
+     * large requests from {@code queue-bodies/}; answering reads an ended job's joined results or
+     * its file's rejection, and keeps each answer under {@code answers/}.
+     */
+    private static void grantQueueShare(IRole role, LaneState state) {
+        role.addToPrincipalPolicy(
+                PolicyStatement.Builder.create()
+                        .actions(List.of("s3:PutObject", "s3:AbortMultipartUpload"))
+                        .resources(
+                                List.of(
+                                        state.bucket()
+                                                .arnForObjects(
+                                                        PREFIX_INBOX + "*/" + INBOX_QUEUED + "*"),
+                                        state.bucket().arnForObjects(PREFIX_QUEUE_FLUSHES + "*"),
+                                        state.bucket().arnForObjects(PREFIX_ANSWERS + "*")))
+                        .build());
+        role.addToPrincipalPolicy(
+                objects(state, List.of("s3:GetObject", "s3:DeleteObject"), PREFIX_QUEUE_BODIES));
+        role.addToPrincipalPolicy(
+                objects(
+                        state,
+                        List.of("s3:GetObject"),
+                        PREFIX_QUEUE_FLUSHES,
+                        PREFIX_RESULTS,
+                        PREFIX_REJECTED));
+        items(role, state, QUEUE_BUFFER_ACTIONS);
+        // Flushed requests leave the waiting list, answered flushes their marker; nothing else.
+        role.addToPrincipalPolicy(
+                PolicyStatement.Builder.create()
+                        .actions(List.of("dynamodb:DeleteItem"))
+                        .resources(List.of(state.table().getTableArn()))
+                        .conditions(
+                                Map.of(
+                                        "ForAllValues:StringLike",
+                                        Map.of("dynamodb:LeadingKeys", DELETABLE_KEYS)))
+                        .build());
+    }
+
+    /**
+     * Sending answers: to the reply queues the deployment allows (a request names its own, so the
+     * role may send only to these), or as a {@value
+     * dev.batchlane.infra.BatchlaneContract#EVENT_REQUEST_ANSWERED} event on the lane's bus.
+     * SendMessageBatch is authorized as SendMessage.
+     */
+    private static void grantAnswers(IRole role, LaneState state, List<String> replyQueues) {
+        role.addToPrincipalPolicy(
+                PolicyStatement.Builder.create()
+                        .actions(List.of("sqs:SendMessage"))
+                        .resources(replyQueues)
+                        .build());
+        role.addToPrincipalPolicy(
+                PolicyStatement.Builder.create()
+                        .actions(List.of("events:PutEvents"))
+                        .resources(List.of(state.eventBus().getEventBusArn()))
+                        .conditions(
+                                Map.of(
+                                        "StringEquals",
+                                        new TreeMap<>(
+                                                Map.of(
+                                                        "events:source", EVENT_SOURCE,
+                                                        "events:detail-type",
+                                                                EVENT_REQUEST_ANSWERED))))
+                        .build());
+    }
+
+    /** Whether {@code handler} answers queued requests (to reply queues or the bus). */
+    static boolean answers(Handler handler) {
+        return switch (handler) {
+            case POLL, ENQUEUE -> true;
+            case INGEST, COMPLETE -> false;
+        };
+    }
+
+    /**
+     * Whether {@code handler} builds the enabled providers (each to check requests by its rules),
+     * and so is told which they are and their settings. Enqueue checks requests but never calls a
+     * provider, so it reads no key.
+     */
+    static boolean checksRequests(Handler handler) {
+        return switch (handler) {
+            case INGEST, POLL, COMPLETE, ENQUEUE -> true;
+        };
     }
 
     /**
@@ -167,6 +298,7 @@ final class LanePermissions {
     static boolean callsProviders(Handler handler) {
         return switch (handler) {
             case INGEST, POLL, COMPLETE -> true;
+            case ENQUEUE -> false;
         };
     }
 

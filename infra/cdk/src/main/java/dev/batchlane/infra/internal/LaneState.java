@@ -30,14 +30,15 @@ import software.amazon.awscdk.services.s3.LifecycleRule;
 import software.amazon.awscdk.services.s3.ObjectOwnership;
 import software.amazon.awscdk.services.secretsmanager.ISecret;
 import software.amazon.awscdk.services.secretsmanager.Secret;
+import software.amazon.awscdk.services.sqs.DeadLetterQueue;
 import software.amazon.awscdk.services.sqs.Queue;
 import software.amazon.awscdk.services.sqs.QueueEncryption;
 import software.constructs.Construct;
 
 /**
  * What must outlive any deploy: the data key, the bucket, the table, the provider keys, the event
- * bus others subscribe to and the dead-letter queue. Kept apart so replacing a function never
- * touches them, and each takes the lane's removal policy.
+ * bus others subscribe to, the queue lane's intake queue and the dead-letter queues. Kept apart so
+ * replacing a function never touches them, and each takes the lane's removal policy.
  */
 public final class LaneState extends Construct {
 
@@ -57,6 +58,8 @@ public final class LaneState extends Construct {
     private final EventBus eventBus;
     private final Queue deadLetterQueue;
     private final Queue ingestFailureQueue;
+    private final Queue intakeQueue;
+    private final Queue intakeDeadLetterQueue;
 
     public LaneState(Construct scope, String id, BatchlaneProps props) {
         super(scope, id);
@@ -190,6 +193,33 @@ public final class LaneState extends Construct {
                         .retentionPeriod(Duration.days(14))
                         .removalPolicy(removal)
                         .build();
+
+        // Where an intake message lands after intakeMaxReceiveCount failed deliveries (its answer
+        // could not be sent, the table refused it): kept for inspection and a redrive, watched by
+        // an alarm.
+        intakeDeadLetterQueue =
+                Queue.Builder.create(this, "IntakeDeadLetterQueue")
+                        .encryption(QueueEncryption.SQS_MANAGED)
+                        .enforceSsl(true)
+                        .retentionPeriod(Duration.days(14))
+                        .removalPolicy(removal)
+                        .build();
+        // Applications send one request per message here. Six times enqueue's timeout is AWS's
+        // advice for a Lambda event source: a batch a throttled or retried invocation still holds
+        // is not handed to a second one meanwhile.
+        intakeQueue =
+                Queue.Builder.create(this, "IntakeQueue")
+                        .encryption(QueueEncryption.SQS_MANAGED)
+                        .enforceSsl(true)
+                        .visibilityTimeout(Duration.seconds(6L * props.enqueueTimeoutSeconds()))
+                        .retentionPeriod(Duration.days(4))
+                        .deadLetterQueue(
+                                DeadLetterQueue.builder()
+                                        .queue(intakeDeadLetterQueue)
+                                        .maxReceiveCount(props.intakeMaxReceiveCount())
+                                        .build())
+                        .removalPolicy(removal)
+                        .build();
     }
 
     private static LifecycleRule expire(String id, String prefix, int days) {
@@ -247,6 +277,16 @@ public final class LaneState extends Construct {
 
     public Queue deadLetterQueue() {
         return deadLetterQueue;
+    }
+
+    /** Where applications send requests, one per message, for the queue lane. */
+    public Queue intakeQueue() {
+        return intakeQueue;
+    }
+
+    /** Intake messages that failed every delivery. */
+    public Queue intakeDeadLetterQueue() {
+        return intakeDeadLetterQueue;
     }
 
     /** The on-failure destination of ingest's asynchronous (S3-triggered) invocations. */

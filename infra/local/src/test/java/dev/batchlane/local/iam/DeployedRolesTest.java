@@ -30,7 +30,48 @@ public class DeployedRolesTest {
     @Test
     void synthesizedRoles_resolveToTheLocalNames_andGrantWhatEachFunctionNeeds() throws Exception {
         DeployedRoles roles = DeployedRoles.read(TEMPLATE, NAMES);
-        assertThat(roles.roles()).containsOnlyKeys("complete", "ingest", "poll");
+        assertThat(roles.roles()).containsOnlyKeys("complete", "ingest", "poll", "enqueue");
+        // The queue lane: poll drops a flush's file under inbox/<provider>/queued/ only, enqueue
+        // no inbox file at all; both answer to reply queues named batchlane-replies-*.
+        assertThat(
+                        allowed(
+                                roles,
+                                "poll",
+                                "s3:PutObject",
+                                "arn:aws:s3:::batchlane-local/inbox/openai/queued/t/f.jsonl"))
+                .isTrue();
+        assertThat(
+                        allowed(
+                                roles,
+                                "poll",
+                                "s3:PutObject",
+                                "arn:aws:s3:::batchlane-local/inbox/openai/x.jsonl"))
+                .isFalse();
+        assertThat(
+                        allowed(
+                                roles,
+                                "enqueue",
+                                "s3:PutObject",
+                                "arn:aws:s3:::batchlane-local/inbox/openai/queued/t/f.jsonl"))
+                .isFalse();
+        for (String fn : List.of("poll", "enqueue")) {
+            assertThat(
+                            allowed(
+                                    roles,
+                                    fn,
+                                    "sqs:SendMessage",
+                                    "arn:aws:sqs:us-east-1:000000000000:batchlane-replies-tickets"))
+                    .as(fn)
+                    .isTrue();
+            assertThat(
+                            allowed(
+                                    roles,
+                                    fn,
+                                    "sqs:SendMessage",
+                                    "arn:aws:sqs:us-east-1:000000000000:payroll"))
+                    .as(fn)
+                    .isFalse();
+        }
         assertThat(roles.bucketKmsKey()).startsWith("arn:aws:kms:us-east-1:000000000000:key/");
         assertThat(
                         allowed(

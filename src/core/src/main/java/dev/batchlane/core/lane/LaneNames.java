@@ -68,7 +68,7 @@ public final class LaneNames {
     public static final String HANDLER_ENQUEUE = "enqueue";
 
     public static final List<String> HANDLERS =
-            List.of(HANDLER_INGEST, HANDLER_POLL, HANDLER_COMPLETE);
+            List.of(HANDLER_INGEST, HANDLER_POLL, HANDLER_COMPLETE, HANDLER_ENQUEUE);
 
     // ---- bucket ----
     public static final String PREFIX_INBOX = "inbox/";

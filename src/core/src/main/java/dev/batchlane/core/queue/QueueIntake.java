@@ -127,9 +127,7 @@ public final class QueueIntake {
         IngestLimits limits = p.limits().cappedBy(settings.limits());
         RequestCheck check =
                 new RequestCheck(
-                        p.contract().forFile(in.metadata()),
-                        limits,
-                        QueueLimits.of(settings, store, p.name()));
+                        p.contract().forFile(in.metadata()), limits, queueLimits(p.name()));
         RequestCheck.Checked checked = check.check(in.line(), in.lineNumber());
         if (!checked.valid()) {
             return refuse(in, checked.id(), checked.violations());
@@ -214,6 +212,33 @@ public final class QueueIntake {
         }
         objects.delete(key);
         return receipts;
+    }
+
+    /** How long a model's queue limit, read from the table, is taken as known. */
+    static final java.time.Duration QUEUE_LIMIT_MEMORY = java.time.Duration.ofMinutes(1);
+
+    private record Remembered(long tokens, Instant until) {}
+
+    private final Map<String, Remembered> limitsByPool =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The provider's queue limits, each remembered for a minute: without it every request would
+     * read its model's admission pool from the table, a third call per request for a number that
+     * changes when a provider states a new limit, rarely.
+     */
+    private QueueLimits queueLimits(String provider) {
+        QueueLimits fromStore = QueueLimits.of(settings, store, provider);
+        return model -> {
+            Instant now = clock.instant();
+            String key = provider + "\n" + model;
+            Remembered r = limitsByPool.get(key);
+            if (r == null || !now.isBefore(r.until())) {
+                r = new Remembered(fromStore.tokensFor(model), now.plus(QUEUE_LIMIT_MEMORY));
+                limitsByPool.put(key, r);
+            }
+            return r.tokens();
+        };
     }
 
     private Receipt refuse(Incoming in, String requestId, List<Violation> violations) {
