@@ -48,17 +48,23 @@ public final class ResultCommand implements Callable<Integer> {
                 return 0;
             }
             case "waiting" -> {
-                var record = buffer.request(q, id).orElse(null);
+                var record = buffer.request(q, id);
+                String where =
+                        record.map(
+                                        rec ->
+                                                " (enqueued "
+                                                        + rec.arrivedAt()
+                                                        + (rec.jobId() == null
+                                                                ? ", not flushed yet)"
+                                                                : ", in job " + rec.jobId() + ")"))
+                                .orElse("");
                 System.err.println(
                         "request "
                                 + id
                                 + " of "
                                 + q
                                 + " is waiting for its answer"
-                                + (record == null ? "" : " (enqueued " + record.arrivedAt())
-                                + (record != null && record.jobId() != null
-                                        ? ", in job " + record.jobId() + ")"
-                                        : record == null ? "" : ", not flushed yet)")
+                                + where
                                 + "; its answer will be at s3://"
                                 + Stack.BUCKET
                                 + "/"
