@@ -23,7 +23,7 @@ public final class ResultCommand implements Callable<Integer> {
     @Parameters(
             index = "0",
             paramLabel = "QUEUE",
-            description = "provider/name, e.g. openai/tickets")
+            description = "<provider>/<name>, as the queue is named in BATCHLANE_QUEUES")
     String queue;
 
     @Parameters(index = "1", paramLabel = "ID", description = "the request's id (its custom_id)")

@@ -19,7 +19,9 @@ public record QueueName(String provider, String name) {
         int slash = text == null ? -1 : text.indexOf('/');
         if (slash <= 0 || slash != text.lastIndexOf('/')) {
             throw new IllegalArgumentException(
-                    "a queue is named <provider>/<name>, e.g. openai/tickets; got '" + text + "'");
+                    "a queue is named <provider>/<name>, e.g. <provider>/tickets; got '"
+                            + text
+                            + "'");
         }
         return new QueueName(text.substring(0, slash), text.substring(slash + 1));
     }
