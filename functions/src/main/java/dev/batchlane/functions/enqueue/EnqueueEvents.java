@@ -156,7 +156,7 @@ public final class EnqueueEvents {
         String requestId = customId(body);
         metrics.requestEnqueued(UNADDRESSED.id(), false, false);
         LOG.log(Level.INFO, "enqueue: message {0} refused: {1}", messageId, code);
-        delivery.deliver(
+        delivery.deliverOrThrow(
                 List.of(
                         new AnswerDelivery.Pending(
                                 UNADDRESSED,

@@ -313,19 +313,46 @@ class LanePermissionsTest {
                                                                                 "\\$\\{\\w+\\.Arn\\}")
                                                                 // Listing is on the bucket, limited
                                                                 // to the Bedrock prefixes by
-                                                                // s3:prefix.
+                                                                // s3:prefix, except for the queue's
+                                                                // two roles (next test).
                                                                 || s.actions()
                                                                                 .equals(
                                                                                         List.of(
                                                                                                 "s3:ListBucket"))
                                                                         && r.matches(
                                                                                 "\\$\\{\\w+\\.Arn\\}")
-                                                                        && String.valueOf(
-                                                                                        s
-                                                                                                .condition())
-                                                                                .contains(
-                                                                                        "s3:prefix"),
+                                                                        && (String.valueOf(
+                                                                                                s
+                                                                                                        .condition())
+                                                                                        .contains(
+                                                                                                "s3:prefix")
+                                                                                || handler
+                                                                                        == Handler
+                                                                                                .POLL
+                                                                                || handler
+                                                                                        == Handler
+                                                                                                .ENQUEUE),
                                                 "a prefix"));
+    }
+
+    /**
+     * The queue's steps ask whether an object exists and S3 answers 404 (not 403) only to a caller
+     * with s3:ListBucket on the bucket, evaluated without a prefix: poll and enqueue list the whole
+     * bucket's keys, ingest and complete only Bedrock's prefixes.
+     */
+    @ParameterizedTest
+    @EnumSource(Handler.class)
+    void listingTheWholeBucket_isPollsAndEnqueuesOnly(Handler handler) {
+        boolean unconditional =
+                statements(handler).stream()
+                        .anyMatch(
+                                s ->
+                                        s.actions().equals(List.of("s3:ListBucket"))
+                                                && !String.valueOf(s.condition())
+                                                        .contains("s3:prefix"));
+        assertThat(unconditional)
+                .as(handler + " lists every key")
+                .isEqualTo(handler == Handler.POLL || handler == Handler.ENQUEUE);
     }
 
     @Test

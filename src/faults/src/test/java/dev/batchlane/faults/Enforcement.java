@@ -29,7 +29,7 @@ final class Enforcement implements AutoCloseable {
     /** Overrides the template the roles are read from, as for the local stack. */
     static final String ENV_TEMPLATE = "BATCHLANE_IAM_TEMPLATE";
 
-    static final List<String> FUNCTIONS = List.of("ingest", "poll", "complete");
+    static final List<String> FUNCTIONS = List.of("ingest", "poll", "complete", "enqueue");
     private static final String ACCOUNT = "000000000000";
     private static final String REGION = LocalAws.REGION.id();
 

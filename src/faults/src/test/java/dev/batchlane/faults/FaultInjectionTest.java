@@ -350,7 +350,9 @@ class FaultInjectionTest {
                 }
                 String key = QueueKeys.inbox(f);
                 String text = text(key);
-                String etag = s3.headObject(b -> b.bucket(BUCKET).key(key)).eTag();
+                // As S3's event names it: the ETag without its quotes.
+                String etag =
+                        s3.headObject(b -> b.bucket(BUCKET).key(key)).eTag().replace("\"", "");
                 var ref = new IngestService.ObjectRef(BUCKET, key, null, etag, text.length());
                 String jobId = lane.ingestWithRetries(ref, r);
                 assertThat(jobId)

@@ -171,13 +171,18 @@ final class LanePermissions {
                 // A queue file is read, then deleted once every line is kept or answered.
                 role.addToPrincipalPolicy(
                         objects(state, List.of("s3:GetObject", "s3:DeleteObject"), PREFIX_QUEUE));
-                // Answers to refused requests, and requests too big for the table's items.
+                // Answers to refused requests, and requests too big for the table's items (a
+                // duplicate delivery removes the copy it wrote itself).
                 role.addToPrincipalPolicy(
                         objects(
                                 state,
                                 List.of("s3:PutObject", "s3:AbortMultipartUpload"),
                                 PREFIX_ANSWERS,
                                 PREFIX_QUEUE_BODIES));
+                role.addToPrincipalPolicy(
+                        objects(state, List.of("s3:DeleteObject"), PREFIX_QUEUE_BODIES));
+                // A queue file delivered again after it was taken is gone: a 404, not a 403.
+                role.addToPrincipalPolicy(listKeys(state));
                 role.addToPrincipalPolicy(decrypt(state));
                 role.addToPrincipalPolicy(encrypt(state));
                 // The buffer's id record and waiting entry are written together
@@ -242,7 +247,9 @@ final class LanePermissions {
                         List.of("s3:GetObject"),
                         PREFIX_QUEUE_FLUSHES,
                         PREFIX_RESULTS,
-                        PREFIX_REJECTED));
+                        PREFIX_REJECTED,
+                        PREFIX_INBOX + "*/" + INBOX_QUEUED));
+        role.addToPrincipalPolicy(listKeys(state));
         items(role, state, QUEUE_BUFFER_ACTIONS);
         // Flushed requests leave the waiting list, answered flushes their marker; nothing else.
         role.addToPrincipalPolicy(
@@ -254,6 +261,21 @@ final class LanePermissions {
                                         "ForAllValues:StringLike",
                                         Map.of("dynamodb:LeadingKeys", DELETABLE_KEYS)))
                         .build());
+    }
+
+    /**
+     * Listing the bucket's keys, with no prefix condition. The queue lane's steps ask whether an
+     * object exists (a flush's record or file left by a flusher that died, a rejection's error
+     * list, a queue file already taken) and list a job's result parts; S3 answers a HEAD or GET of
+     * a missing key with 404 only to a caller allowed {@code s3:ListBucket} on the bucket (anyone
+     * else gets 403), and it evaluates that permission without the key as {@code s3:prefix}, so a
+     * prefix condition would deny it. Listing shows key names only; reading stays per prefix.
+     */
+    private static PolicyStatement listKeys(LaneState state) {
+        return PolicyStatement.Builder.create()
+                .actions(List.of("s3:ListBucket"))
+                .resources(List.of(state.bucket().getBucketArn()))
+                .build();
     }
 
     /**

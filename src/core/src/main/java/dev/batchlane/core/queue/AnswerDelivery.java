@@ -35,16 +35,7 @@ public final class AnswerDelivery {
     public List<String> deliver(List<Pending> pending) {
         List<Answer> answers = new ArrayList<>(pending.size());
         for (Pending p : pending) {
-            byte[] bytes = p.line().getBytes(StandardCharsets.UTF_8);
-            String key = p.requestId() == null ? null : QueueKeys.answer(p.queue(), p.requestId());
-            if (key != null) {
-                objects.putBytes(key, bytes, "application/json");
-            }
-            String body =
-                    bytes.length <= Answer.MAX_CARRIED_BYTES || key == null
-                            ? p.line()
-                            : pointer(p, key);
-            answers.add(new Answer(p.queue(), p.requestId(), p.replyTo(), body, outcomeOf(p)));
+            answers.add(prepare(p));
         }
         java.util.Set<Answer> failed = new java.util.HashSet<>(sink.send(answers));
         List<String> sent = new ArrayList<>();
@@ -54,6 +45,44 @@ public final class AnswerDelivery {
             }
         }
         return sent;
+    }
+
+    /**
+     * Delivers answers that have no second chance (a refusal at enqueue: nothing keeps the request
+     * to answer it later), or throws, so the message or file that carried the request is delivered
+     * again and answered then.
+     */
+    public void deliverOrThrow(List<Pending> pending) {
+        List<Answer> answers = new ArrayList<>(pending.size());
+        for (Pending p : pending) {
+            answers.add(prepare(p));
+        }
+        List<Answer> failed = sink.send(answers);
+        if (!failed.isEmpty()) {
+            Answer a = failed.get(0);
+            throw new IllegalStateException(
+                    "queue "
+                            + a.queue()
+                            + ": the answer to request "
+                            + (a.requestId() == null ? "(no id)" : a.requestId())
+                            + " could not be sent to "
+                            + (a.replyTo() == null ? "the event bus" : a.replyTo())
+                            + "; the request is delivered again and answered then");
+        }
+    }
+
+    /** Keeps the answer under {@code answers/} (when it has an id) and makes its message. */
+    private Answer prepare(Pending p) {
+        byte[] bytes = p.line().getBytes(StandardCharsets.UTF_8);
+        String key = p.requestId() == null ? null : QueueKeys.answer(p.queue(), p.requestId());
+        if (key != null) {
+            objects.putBytes(key, bytes, "application/json");
+        }
+        String body =
+                bytes.length <= Answer.MAX_CARRIED_BYTES || key == null
+                        ? p.line()
+                        : pointer(p, key);
+        return new Answer(p.queue(), p.requestId(), p.replyTo(), body, outcomeOf(p));
     }
 
     private String pointer(Pending p, String key) {

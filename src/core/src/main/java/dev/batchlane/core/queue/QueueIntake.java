@@ -254,7 +254,7 @@ public final class QueueIntake {
                 in.queue(),
                 requestId == null ? "(no id)" : requestId,
                 first.code());
-        delivery.deliver(
+        delivery.deliverOrThrow(
                 List.of(
                         new AnswerDelivery.Pending(
                                 in.queue(),

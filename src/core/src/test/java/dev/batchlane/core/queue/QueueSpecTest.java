@@ -396,6 +396,21 @@ class QueueSpecTest {
     }
 
     @Test
+    void aRefusalThatCannotBeSent_failsTheDelivery_soTheMessageComesAgain() {
+        QueueLane q = new QueueLane(QueuePolicies.defaults());
+        q.sink.down = true;
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> q.enqueue("{\"custom_id\": \"x\",", "https://sqs/r"))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("queue openai/tickets")
+                .hasMessageContaining("delivered again");
+        q.sink.down = false;
+        assertThat(q.enqueue("{\"custom_id\": \"x\",", "https://sqs/r").verdict())
+                .isEqualTo(QueueIntake.Verdict.REFUSED);
+        assertThat(q.sink.received).hasSize(1);
+    }
+
+    @Test
     void answersThatCouldNotBeSent_areSentOnTheNextCycle_andOnlyThose() {
         QueueLane q = new QueueLane(QueuePolicies.defaults());
         for (int i = 0; i < 3; i++) {
