@@ -98,41 +98,6 @@ class LanePermissionsTest {
         }
     }
 
-    /**
-     * A flush's steps can be repeated, so poll HEADs its record and its file under queued/ before
-     * writing them: S3 answers 404 for a missing key only to a caller with s3:ListBucket on the
-     * bucket (a HEAD has no s3:prefix), and 403 otherwise — every flush failed so under the local
-     * stack's enforcement. Only poll has it unconditioned.
-     */
-    @Test
-    void pollRole_mayTellAMissingKeyFromADeniedOne_andHeadTheFlushesFile() {
-        assertThat(
-                        statements(Handler.POLL).stream()
-                                .anyMatch(
-                                        s ->
-                                                s.actions().equals(List.of("s3:ListBucket"))
-                                                        && (s.condition() == null
-                                                                || s.condition().isEmpty())))
-                .isTrue();
-        assertThat(
-                        anyAllows(
-                                Handler.POLL,
-                                "s3:GetObject",
-                                object("inbox/openai/queued/tickets/f-1.jsonl")))
-                .isTrue();
-        for (Handler other : List.of(Handler.INGEST, Handler.COMPLETE, Handler.ENQUEUE)) {
-            assertThat(
-                            statements(other).stream()
-                                    .filter(s -> s.actions().contains("s3:ListBucket"))
-                                    .allMatch(
-                                            s ->
-                                                    String.valueOf(s.condition())
-                                                            .contains("s3:prefix")))
-                    .as(other.toString())
-                    .isTrue();
-        }
-    }
-
     @Test
     void pollRole_queriesTheDueIndexAndAJobsShards_withoutScanning() {
         assertThat(
@@ -301,16 +266,6 @@ class LanePermissionsTest {
                                                 r ->
                                                         r.matches(
                                                                         "\\$\\{\\w+\\.Arn\\}/(inbox|staging|rejected|results|cancel|bedrock/input|bedrock/output|queue|answers|queue-flushes|queue-bodies|inbox/\\*/queued)/\\*")
-                                                                // Poll's HEADs of keys a flush may
-                                                                // not have written yet (see
-                                                                // pollRole_mayTellAMissingKey...).
-                                                                || handler == Handler.POLL
-                                                                        && s.actions()
-                                                                                .equals(
-                                                                                        List.of(
-                                                                                                "s3:ListBucket"))
-                                                                        && r.matches(
-                                                                                "\\$\\{\\w+\\.Arn\\}")
                                                                 // Listing is on the bucket, limited
                                                                 // to the Bedrock prefixes by
                                                                 // s3:prefix, except for the queue's

@@ -226,19 +226,6 @@ final class LanePermissions {
                                         state.bucket().arnForObjects(PREFIX_QUEUE_FLUSHES + "*"),
                                         state.bucket().arnForObjects(PREFIX_ANSWERS + "*")))
                         .build());
-        // A flush is written in steps that can each be repeated, so poll asks whether its file
-        // under queued/ exists yet (a HEAD, authorized as s3:GetObject).
-        role.addToPrincipalPolicy(
-                objects(state, List.of("s3:GetObject"), PREFIX_INBOX + "*/" + INBOX_QUEUED));
-        // ... and whether the flush's record, or an ended job's errors file, exists: S3 answers a
-        // HEAD of a missing key with 404 only to a caller allowed s3:ListBucket on the bucket, and
-        // with 403 to anyone else; a HEAD carries no s3:prefix to limit that grant by. The local
-        // stack's IAM enforcement found it missing: every flush was denied.
-        role.addToPrincipalPolicy(
-                PolicyStatement.Builder.create()
-                        .actions(List.of("s3:ListBucket"))
-                        .resources(List.of(state.bucket().getBucketArn()))
-                        .build());
         role.addToPrincipalPolicy(
                 objects(state, List.of("s3:GetObject", "s3:DeleteObject"), PREFIX_QUEUE_BODIES));
         role.addToPrincipalPolicy(
