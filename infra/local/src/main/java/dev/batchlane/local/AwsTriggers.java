@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.batchlane.aws.dynamo.DynamoJobStore;
 import dev.batchlane.aws.dynamo.StreamPump;
 import dev.batchlane.core.lane.Keys;
+import dev.batchlane.core.lane.LaneNames;
 import dev.batchlane.local.iam.EnforcingProxy;
 import java.io.IOException;
 import java.net.URLEncoder;
@@ -14,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,9 +27,10 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
- * The parts AWS plays between the lane's pieces: the S3 notification of each new object to ingest
- * (with Lambda's retries of an asynchronous invocation), the poll schedule, and the table's stream
- * filtered to complete (with the event source mapping's retries and dead-letter queue).
+ * The parts AWS plays between the lane's pieces: the S3 notification of each new object to ingest,
+ * or to enqueue for a drop under queue/ (with Lambda's retries of an asynchronous invocation), the
+ * poll schedule, the table's stream filtered to complete (with the event source mapping's retries
+ * and dead-letter queue), and the intake queue's messages to enqueue ({@link SqsEventSource}).
  */
 final class AwsTriggers implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -50,9 +53,10 @@ final class AwsTriggers implements AutoCloseable {
     private final Map<String, String> ingestFailures = new ConcurrentHashMap<>();
 
     private final Set<String> delivered = ConcurrentHashMap.newKeySet();
+    private volatile SqsEventSource intake;
     private final ScheduledExecutorService wiring =
             Executors.newScheduledThreadPool(
-                    3,
+                    4,
                     r -> {
                         Thread t = new Thread(r, "local-wiring");
                         t.setDaemon(true);
@@ -74,20 +78,48 @@ final class AwsTriggers implements AutoCloseable {
         this.iam = iam;
     }
 
+    /** The intake queue's mapping to enqueue, polled from {@link #start} on. */
+    void sqsEventSource(SqsEventSource source) {
+        this.intake = source;
+    }
+
     void start(Duration pollRate) {
         wiring.scheduleWithFixedDelay(this::deliverS3Events, 0, 500, TimeUnit.MILLISECONDS);
+        if (intake != null) {
+            // Each poll long-polls for a second, so the next one follows at once.
+            wiring.scheduleWithFixedDelay(this::deliverSqs, 0, 10, TimeUnit.MILLISECONDS);
+        }
         wiring.scheduleWithFixedDelay(
                 this::firePoll, pollRate.toMillis(), pollRate.toMillis(), TimeUnit.MILLISECONDS);
         wiring.scheduleWithFixedDelay(this::deliverStream, 500, 500, TimeUnit.MILLISECONDS);
     }
 
+    /** Intake queue → enqueue: one receive, invocation and delete. */
+    void deliverSqs() {
+        try {
+            intake.pollOnce();
+        } catch (RuntimeException e) {
+            if (!wiring.isShutdown()) {
+                log.accept("SQS event source: " + e.getMessage());
+            }
+        }
+    }
+
     /**
-     * S3 → ingest: one ObjectCreated event per new object (key and ETag) under inbox/ and cancel/.
+     * S3 → ingest: one ObjectCreated event per new object (key and ETag) under inbox/, cancel/,
+     * resume/ and redrive/; S3 → enqueue for each one under queue/, when the template has enqueue
+     * (the construct's second notification).
      */
     void deliverS3Events() {
         try {
+            List<String> prefixes =
+                    new java.util.ArrayList<>(
+                            List.of("inbox/", "cancel/", Keys.RESUME, Keys.REDRIVE));
+            if (apis.containsKey(LaneNames.HANDLER_ENQUEUE)) {
+                prefixes.add(LaneNames.PREFIX_QUEUE);
+            }
             var objects =
-                    java.util.stream.Stream.of("inbox/", "cancel/", Keys.RESUME, Keys.REDRIVE)
+                    prefixes.stream()
                             .flatMap(
                                     prefix ->
                                             s3
@@ -102,6 +134,10 @@ final class AwsTriggers implements AutoCloseable {
                     continue;
                 }
                 String event = s3Event(o);
+                if (o.key().startsWith(LaneNames.PREFIX_QUEUE)) {
+                    invokeWithRetries(LaneNames.HANDLER_ENQUEUE, event, ASYNC_ATTEMPTS);
+                    continue;
+                }
                 String error = invokeWithRetries("ingest", event, ASYNC_ATTEMPTS);
                 if (error != null && o.key().startsWith("inbox/")) {
                     ingestFailed(

@@ -28,7 +28,9 @@ import picocli.CommandLine.Command;
             ResultsCommand.class,
             CancelCommand.class,
             ResumeCommand.class,
-            RedriveCommand.class
+            RedriveCommand.class,
+            QueueCommand.class,
+            ResultCommand.class
         })
 public final class Cli {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -100,7 +102,9 @@ public final class Cli {
                         Duration.ofSeconds(2),
                         maxRequests,
                         line -> out().println("  · " + line))
-                .withProviderEnv(System.getenv());
+                .withProviderEnv(System.getenv())
+                // The queue policies, as the deployment's prop; unset: Stack.LOCAL_QUEUE_POLICIES.
+                .withQueuePolicies(System.getenv(dev.batchlane.core.lane.LaneNames.ENV_QUEUES));
     }
 
     /** The providers this stack runs: every one the catalogue registers. */

@@ -22,6 +22,20 @@ public final class LaneTemplate {
 
     static final String DEFAULT_PATH = "infra/cdk/target/batchlane-template.json";
     static final List<String> FUNCTIONS = List.of("ingest", "poll", "complete");
+
+    /**
+     * The queue lane's function: run when the template has it (a construct without the queue lane
+     * has not).
+     */
+    static final String ENQUEUE = dev.batchlane.core.lane.LaneNames.HANDLER_ENQUEUE;
+
+    /**
+     * The intake queue's name when the template has no SQS queue feeding enqueue (a construct
+     * without the queue lane): the local stack still creates it, so applications can be written
+     * against it.
+     */
+    static final String DEFAULT_INTAKE_QUEUE = "batchlane-intake";
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One function's deployed limits. */
@@ -65,7 +79,7 @@ public final class LaneTemplate {
             JsonNode p = r.path("Properties");
             String handler = p.at("/Environment/Variables/QUARKUS_LAMBDA_HANDLER").asText("");
             if (!"AWS::Lambda::Function".equals(r.path("Type").asText())
-                    || !FUNCTIONS.contains(handler)) {
+                    || !(FUNCTIONS.contains(handler) || ENQUEUE.equals(handler))) {
                 continue;
             }
             // CloudFormation's own defaults when a property is absent.
@@ -92,5 +106,115 @@ public final class LaneTemplate {
                             + "); is it the Batchlane lane's template?");
         }
         return found;
+    }
+
+    /**
+     * The SQS queue an event source mapping of the template feeds to enqueue, as the mapping reads
+     * it.
+     *
+     * @param logicalId the queue's resource id, null when the template has none
+     * @param name the queue's name: its {@code QueueName}, else its resource id (the name {@link
+     *     dev.batchlane.local.iam.DeployedRoles} gives it in the roles' ARNs)
+     * @param deadLetterQueue the name of the queue its redrive policy moves a message to after
+     *     {@code maxReceiveCount} receives; null without one
+     */
+    public record IntakeQueue(
+            String logicalId,
+            String name,
+            Duration visibilityTimeout,
+            int batchSize,
+            boolean reportBatchItemFailures,
+            String deadLetterQueue,
+            int maxReceiveCount) {}
+
+    /**
+     * The intake queue: the {@code AWS::SQS::Queue} whose ARN is the event source of a mapping to
+     * the enqueue function; without one, {@link #DEFAULT_INTAKE_QUEUE} with SQS's and Lambda's
+     * defaults (30 s visibility, batches of 10) and partial batch responses, as the lane's handler
+     * reports them.
+     */
+    public static IntakeQueue intakeQueue(Path template) throws IOException {
+        JsonNode resources = JSON.readTree(template.toFile()).path("Resources");
+        String enqueueId = null;
+        for (var it = resources.fields(); it.hasNext(); ) {
+            var e = it.next();
+            JsonNode p = e.getValue().path("Properties");
+            if ("AWS::Lambda::Function".equals(e.getValue().path("Type").asText())
+                    && ENQUEUE.equals(
+                            p.at("/Environment/Variables/QUARKUS_LAMBDA_HANDLER").asText(""))) {
+                enqueueId = e.getKey();
+            }
+        }
+        if (enqueueId != null) {
+            for (JsonNode r : resources) {
+                JsonNode p = r.path("Properties");
+                if (!"AWS::Lambda::EventSourceMapping".equals(r.path("Type").asText())
+                        || !invokes(resources, p.path("FunctionName"), enqueueId)) {
+                    continue;
+                }
+                JsonNode source = p.path("EventSourceArn").path("Fn::GetAtt");
+                String queueId = source.isArray() ? source.path(0).asText("") : "";
+                JsonNode queue = resources.path(queueId);
+                if (!"AWS::SQS::Queue".equals(queue.path("Type").asText())) {
+                    continue;
+                }
+                JsonNode qp = queue.path("Properties");
+                boolean partial = false;
+                for (JsonNode t : p.path("FunctionResponseTypes")) {
+                    partial |= "ReportBatchItemFailures".equals(t.asText());
+                }
+                String dlqId =
+                        qp.at("/RedrivePolicy/deadLetterTargetArn/Fn::GetAtt/0").asText(null);
+                return new IntakeQueue(
+                        queueId,
+                        queueName(queueId, queue),
+                        Duration.ofSeconds(qp.path("VisibilityTimeout").asInt(30)),
+                        p.path("BatchSize").asInt(10),
+                        partial,
+                        dlqId == null ? null : queueName(dlqId, resources.path(dlqId)),
+                        qp.at("/RedrivePolicy/maxReceiveCount").asInt(0));
+            }
+        }
+        return new IntakeQueue(
+                null, DEFAULT_INTAKE_QUEUE, Duration.ofSeconds(30), 10, true, null, 0);
+    }
+
+    private static String queueName(String id, JsonNode queue) {
+        JsonNode name = queue.at("/Properties/QueueName");
+        return name.isTextual() ? name.asText() : id;
+    }
+
+    /**
+     * Whether {@code target} (a mapping's FunctionName) invokes the function {@code id}: it refers
+     * to the function, or to one of its aliases or versions (the construct's triggers target its
+     * {@code live} alias, by a name CDK joins from the alias's ARN).
+     */
+    private static boolean invokes(JsonNode resources, JsonNode target, String id) {
+        for (String ref : references(target)) {
+            JsonNode r = resources.path(ref);
+            String type = r.path("Type").asText();
+            if (ref.equals(id)
+                    || (("AWS::Lambda::Alias".equals(type) || "AWS::Lambda::Version".equals(type))
+                            && invokes(resources, r.at("/Properties/FunctionName"), id))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The resources a value refers to by Ref or Fn::GetAtt, however deep in other functions. */
+    private static List<String> references(JsonNode value) {
+        List<String> out = new java.util.ArrayList<>();
+        if (value.isObject()) {
+            if (value.path("Ref").isTextual()) {
+                out.add(value.path("Ref").asText());
+            } else if (value.path("Fn::GetAtt").path(0).isTextual()) {
+                out.add(value.path("Fn::GetAtt").path(0).asText());
+            }
+            value.elements().forEachRemaining(v -> out.addAll(references(v)));
+        } else if (value.isArray()) {
+            value.forEach(v -> out.addAll(references(v)));
+        }
+        return out;
     }
 }

@@ -8,6 +8,7 @@ import dev.batchlane.aws.dynamo.StreamPump;
 import dev.batchlane.aws.dynamo.TableSetup;
 import dev.batchlane.core.catalogue.ProviderCatalogue;
 import dev.batchlane.emulators.DynamoDbLocalServer;
+import dev.batchlane.emulators.ElasticMqServer;
 import dev.batchlane.emulators.S3MockServer;
 import dev.batchlane.local.iam.DeployedRoles;
 import dev.batchlane.local.iam.DynamoRules;
@@ -15,6 +16,7 @@ import dev.batchlane.local.iam.EnforcingProxy;
 import dev.batchlane.local.iam.EventBridgeRules;
 import dev.batchlane.local.iam.S3Rules;
 import dev.batchlane.local.iam.SecretsManagerRules;
+import dev.batchlane.local.iam.SqsRules;
 import dev.batchlane.local.standin.StandIn;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -30,12 +32,15 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
- * The whole lane on one machine: DynamoDB Local and S3Mock on loopback, the provider simulator (or
- * the real provider when its key is set), and the three packaged functions, wired as AWS wires them
- * — an S3 ObjectCreated event for each new object under inbox/, the poll schedule at a fixed rate,
- * and the table's stream records of shards reaching ENDED delivered to complete.
+ * The whole lane on one machine: DynamoDB Local, S3Mock and ElasticMQ (SQS) on loopback, the
+ * provider simulator (or the real provider when its key is set), and the packaged functions, wired
+ * as AWS wires them — an S3 ObjectCreated event for each new object under inbox/ (and queue/, to
+ * enqueue), the poll schedule at a fixed rate, the table's stream records of shards reaching ENDED
+ * delivered to complete, and the intake queue's messages to enqueue.
  */
 public final class Stack implements AutoCloseable {
     public static final String BUCKET = "batchlane-local";
@@ -57,34 +62,81 @@ public final class Stack implements AutoCloseable {
             Consumer<String> log,
             Path template,
             Path iamTemplate,
-            Map<String, String> providerEnv) {
+            Map<String, String> providerEnv,
+            String queuePolicies) {
 
         public Options {
             providerEnv = providerEnv == null ? Map.of() : Map.copyOf(providerEnv);
+            queuePolicies =
+                    queuePolicies == null || queuePolicies.isBlank()
+                            ? LOCAL_QUEUE_POLICIES
+                            : queuePolicies;
         }
 
         /** Every provider on its simulator, the template infra/cdk's build wrote. */
         public static Options of(
                 Path home, Duration pollRate, int maxRequestsPerShard, Consumer<String> log) {
-            return new Options(home, pollRate, maxRequestsPerShard, log, null, null, Map.of());
+            return new Options(
+                    home, pollRate, maxRequestsPerShard, log, null, null, Map.of(), null);
         }
 
         public Options withTemplate(Path path) {
             return new Options(
-                    home, pollRate, maxRequestsPerShard, log, path, iamTemplate, providerEnv);
+                    home,
+                    pollRate,
+                    maxRequestsPerShard,
+                    log,
+                    path,
+                    iamTemplate,
+                    providerEnv,
+                    queuePolicies);
         }
 
         public Options withIamTemplate(Path path) {
             return new Options(
-                    home, pollRate, maxRequestsPerShard, log, template, path, providerEnv);
+                    home,
+                    pollRate,
+                    maxRequestsPerShard,
+                    log,
+                    template,
+                    path,
+                    providerEnv,
+                    queuePolicies);
         }
 
         /** The variables that select real services (see {@code LocalRun}). */
         public Options withProviderEnv(Map<String, String> env) {
             return new Options(
-                    home, pollRate, maxRequestsPerShard, log, template, iamTemplate, env);
+                    home,
+                    pollRate,
+                    maxRequestsPerShard,
+                    log,
+                    template,
+                    iamTemplate,
+                    env,
+                    queuePolicies);
+        }
+
+        /** The queue policies the functions get as BATCHLANE_QUEUES (null: the local default). */
+        public Options withQueuePolicies(String json) {
+            return new Options(
+                    home,
+                    pollRate,
+                    maxRequestsPerShard,
+                    log,
+                    template,
+                    iamTemplate,
+                    providerEnv,
+                    json);
         }
     }
+
+    /**
+     * The queue policies of the local stack unless BATCHLANE_QUEUES says otherwise: a queue flushes
+     * once its oldest request has waited 20 s, so that a try-out answers within a minute rather
+     * than the deployment's default hour.
+     */
+    public static final String LOCAL_QUEUE_POLICIES = "{\"default\":{\"max-wait\":\"PT20S\"}}";
 
     /**
      * The account id DynamoDB Local uses in its ARNs; the local stack's resources all live in it.
@@ -100,6 +152,10 @@ public final class Stack implements AutoCloseable {
     private AwsTriggers triggers;
     private final Map<String, FunctionProcess> processes = new HashMap<>();
     private S3MockServer s3Server;
+    private ElasticMqServer sqsServer;
+    private SqsClient sqs;
+    private LaneTemplate.IntakeQueue intake;
+    private String intakeQueueUrl;
     private DynamoDbLocalServer dynamoServer;
     private ProviderStandIns standIns;
     private S3Client s3;
@@ -131,6 +187,7 @@ public final class Stack implements AutoCloseable {
         // Read first: without it the functions cannot be run as deployed, so fail before starting
         // anything.
         Map<String, LaneTemplate.FunctionSettings> settings = LaneTemplate.read(templatePath);
+        intake = LaneTemplate.intakeQueue(templatePath);
         // The emulators start empty: failures a previous stack recorded are of jobs that are gone.
         for (Path dir :
                 List.of(
@@ -148,13 +205,59 @@ public final class Stack implements AutoCloseable {
         startFunctions(settings, templatePath);
         triggers = new AwsTriggers(options.home(), options.log(), s3, pump, apis, iam);
         closeables.add(triggers);
+        if (apis.containsKey(LaneTemplate.ENQUEUE)) {
+            triggers.sqsEventSource(intakeEventSource());
+        } else {
+            options.log()
+                    .accept(
+                            "the template has no enqueue function: the intake queue "
+                                    + intakeQueueUrl
+                                    + " is created, but nothing reads it");
+        }
         triggers.start(options.pollRate());
     }
 
-    /** DynamoDB Local and S3Mock on loopback, with the lane's table and bucket. */
+    /**
+     * DynamoDB Local, S3Mock and ElasticMQ on loopback, with the lane's table, bucket and intake
+     * queue.
+     */
     private void startEmulators() throws IOException {
         Consumer<String> log = options.log();
-        log.accept("starting DynamoDB Local and the S3 emulator on loopback…");
+        log.accept("starting DynamoDB Local, the S3 emulator and ElasticMQ (SQS) on loopback…");
+        // ElasticMQ is a JVM of its own that takes seconds to start: it starts meanwhile.
+        var sqsStart = java.util.concurrent.CompletableFuture.supplyAsync(ElasticMqServer::start);
+        try {
+            startS3AndDynamo();
+        } finally {
+            try {
+                sqsServer = sqsStart.join();
+                closeables.add(sqsServer);
+            } catch (java.util.concurrent.CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r
+                        ? r
+                        : new IllegalStateException(e.getCause());
+            }
+        }
+        sqs = LocalAws.sqs(sqsServer.endpoint());
+        closeables.add(sqs);
+        Map<QueueAttributeName, String> attributes = new HashMap<>();
+        attributes.put(
+                QueueAttributeName.VISIBILITY_TIMEOUT,
+                Long.toString(intake.visibilityTimeout().toSeconds()));
+        if (intake.deadLetterQueue() != null) {
+            sqs.createQueue(b -> b.queueName(intake.deadLetterQueue()));
+            attributes.put(
+                    QueueAttributeName.REDRIVE_POLICY,
+                    JSON.createObjectNode()
+                            .put("deadLetterTargetArn", queueArn(intake.deadLetterQueue()))
+                            .put("maxReceiveCount", intake.maxReceiveCount())
+                            .toString());
+        }
+        intakeQueueUrl =
+                sqs.createQueue(b -> b.queueName(intake.name()).attributes(attributes)).queueUrl();
+    }
+
+    private void startS3AndDynamo() throws IOException {
         dynamoServer = DynamoDbLocalServer.start();
         closeables.add(dynamoServer);
         Path s3mockJar = options.home().resolve("infra/local/target/s3mock/s3mock.jar");
@@ -195,7 +298,13 @@ public final class Stack implements AutoCloseable {
         roles =
                 DeployedRoles.read(
                         iamTemplate,
-                        new DeployedRoles.LocalNames(REGION, ACCOUNT, BUCKET, TABLE, streamArn));
+                        new DeployedRoles.LocalNames(
+                                REGION,
+                                ACCOUNT,
+                                BUCKET,
+                                TABLE,
+                                streamArn,
+                                sqsServer.endpoint().toString()));
         // Keys (simulator keys, or real ones from the environment) are served from the secrets the
         // template names, as deployed functions read them.
         Map<String, String> secrets = new HashMap<>();
@@ -213,6 +322,7 @@ public final class Stack implements AutoCloseable {
                         .service(new DynamoRules(REGION, ACCOUNT), dynamoServer.endpoint())
                         .service(new SecretsManagerRules(secrets), null)
                         .service(events, null)
+                        .service(new SqsRules(REGION, ACCOUNT), sqsServer.endpoint())
                         .bucketPolicy(roles.bucketPolicy())
                         .onDenial(
                                 o ->
@@ -231,7 +341,7 @@ public final class Stack implements AutoCloseable {
         for (StandIn.AwsService service : standIns.awsServices()) {
             proxy.service(service.rules(), service.upstream());
         }
-        for (String fn : LaneTemplate.FUNCTIONS) {
+        for (String fn : functions(roles.roles().keySet())) {
             DeployedRoles.Role role = roles.role(fn);
             proxy.principal(
                     accessKey(fn),
@@ -271,6 +381,11 @@ public final class Stack implements AutoCloseable {
         env.put("QUARKUS_DYNAMODB_ENDPOINT_OVERRIDE", proxyUrl);
         env.put("BATCHLANE_AWS_SECRETSMANAGER_ENDPOINT", proxyUrl);
         env.put("BATCHLANE_AWS_EVENTS_ENDPOINT", proxyUrl);
+        // The functions' SQS client (answers to reply queues): their own setting, and the SDK's
+        // per-service variable for any client built from the SDK's defaults.
+        env.put("BATCHLANE_AWS_SQS_ENDPOINT", proxyUrl);
+        env.put("AWS_ENDPOINT_URL_SQS", proxyUrl);
+        env.put(dev.batchlane.core.lane.LaneNames.ENV_QUEUES, options.queuePolicies());
         env.put("BATCHLANE_AWS_REGION", REGION);
         env.put("AWS_REGION", REGION);
         env.put("AWS_SECRET_ACCESS_KEY", "local");
@@ -295,13 +410,16 @@ public final class Stack implements AutoCloseable {
                 options.home()
                         .resolve("functions/target/batchlane-functions-0.1.0-SNAPSHOT-runner.jar");
         Path logs = options.home().resolve(".batchlane/logs");
+        List<String> functions = functions(settings.keySet());
         log.accept(
-                "starting the functions ingest, poll and complete (logs in "
+                "starting the functions "
+                        + String.join(", ", functions)
+                        + " (logs in "
                         + logs
                         + ") as the template "
                         + templatePath
                         + " deploys them…");
-        for (String fn : List.of("ingest", "poll", "complete")) {
+        for (String fn : functions) {
             LaneTemplate.FunctionSettings fs = settings.get(fn);
             RuntimeApi api = new RuntimeApi(fn, fs.timeout());
             closeables.add(api);
@@ -352,6 +470,44 @@ public final class Stack implements AutoCloseable {
         }
     }
 
+    /** The lane's functions among {@code found}, in the order they start. */
+    static List<String> functions(java.util.Collection<String> found) {
+        List<String> out = new ArrayList<>(LaneTemplate.FUNCTIONS);
+        if (found.contains(LaneTemplate.ENQUEUE)) {
+            out.add(LaneTemplate.ENQUEUE);
+        }
+        return out;
+    }
+
+    /**
+     * The intake queue → enqueue mapping, polling with enqueue's role through the IAM proxy as
+     * Lambda's event source mapping does.
+     */
+    private SqsEventSource intakeEventSource() {
+        SqsClient asEnqueue =
+                SqsClient.builder()
+                        .endpointOverride(iam.endpoint())
+                        .region(LocalAws.REGION)
+                        .credentialsProvider(
+                                StaticCredentialsProvider.create(
+                                        AwsBasicCredentials.create(
+                                                accessKey(LaneTemplate.ENQUEUE), "local")))
+                        .httpClientBuilder(UrlConnectionHttpClient.builder())
+                        .build();
+        closeables.add(asEnqueue);
+        return new SqsEventSource(
+                asEnqueue,
+                new SqsEventSource.Mapping(
+                        intakeQueueUrl,
+                        intakeQueueArn(),
+                        intake.batchSize(),
+                        intake.reportBatchItemFailures()),
+                REGION,
+                apis.get(LaneTemplate.ENQUEUE),
+                options.log(),
+                1);
+    }
+
     /**
      * Overrides the template the functions' roles are read from (teams that customise the
      * construct).
@@ -398,6 +554,29 @@ public final class Stack implements AutoCloseable {
 
     public String dynamoEndpoint() {
         return dynamoServer.endpoint().toString();
+    }
+
+    /** ElasticMQ's endpoint: where applications (and the CLI) reach the intake queue. */
+    public String sqsEndpoint() {
+        return sqsServer.endpoint().toString();
+    }
+
+    /** The intake queue's URL, the deployment's {@code IntakeQueueUrl} output. */
+    public String intakeQueueUrl() {
+        return intakeQueueUrl;
+    }
+
+    public String intakeQueueArn() {
+        return queueArn(intake.name());
+    }
+
+    private static String queueArn(String name) {
+        return "arn:aws:sqs:" + REGION + ":" + ACCOUNT + ":" + name;
+    }
+
+    /** An SQS client for the local server, as the account owner (never checked). */
+    public SqsClient sqs() {
+        return sqs;
     }
 
     public String providerDescription() {

@@ -23,10 +23,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
-/** {@code ./batchlane status}: the running stack's jobs, or one job's shards. */
+/**
+ * {@code ./batchlane status}: the running stack's jobs and the queues' waiting requests, or one
+ * job's shards.
+ */
 @Command(
         name = "status",
-        description = "Show a job's progress, or every job's when JOB is omitted.")
+        description =
+                "Show a job's progress, or every job's (and each queue's waiting requests) when JOB is omitted.")
 public final class StatusCommand implements Callable<Integer> {
     @Parameters(paramLabel = "JOB", arity = "0..1")
     String jobId;
@@ -69,6 +73,12 @@ public final class StatusCommand implements Callable<Integer> {
             if (problem != null) {
                 System.err.println(problem);
                 status = CANNOT_PROGRESS;
+            }
+        }
+        java.time.Instant now = java.time.Instant.now();
+        for (QueueStatus q : QueueStatus.of(r.queues().groups())) {
+            if (q.requests() > 0) {
+                out().println("queue " + q.line(now));
             }
         }
         return status;

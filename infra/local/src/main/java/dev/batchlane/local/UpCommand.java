@@ -9,6 +9,8 @@ import static dev.batchlane.local.JobFollower.JobSource;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.batchlane.aws.LocalAws;
 import dev.batchlane.aws.dynamo.DynamoJobStore;
+import dev.batchlane.aws.dynamo.DynamoQueueBuffer;
+import dev.batchlane.core.queue.QueueBuffer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.concurrent.Callable;
@@ -17,6 +19,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
 
 /** {@code ./batchlane up}: keep the stack running for the other commands. */
 @Command(
@@ -38,6 +41,8 @@ public final class UpCommand implements Callable<Integer> {
                             .put("dynamodbEndpoint", stack.dynamoEndpoint())
                             .put("bucket", Stack.BUCKET)
                             .put("table", Stack.TABLE)
+                            .put("sqsEndpoint", stack.sqsEndpoint())
+                            .put("intakeQueueUrl", stack.intakeQueueUrl())
                             .toString());
             out().println(
                             "Batchlane is up. S3 endpoint: "
@@ -52,7 +57,18 @@ public final class UpCommand implements Callable<Integer> {
                                     + stack.s3Endpoint()
                                     + " --region us-east-1");
             out().println(
-                            "or: ./batchlane submit FILE · ./batchlane status [JOB] · ./batchlane results JOB. Ctrl-C stops.");
+                            "or: ./batchlane submit FILE · ./batchlane status [JOB] · ./batchlane results JOB.");
+            out().println(
+                            "Enqueue requests one at a time on the intake queue "
+                                    + stack.intakeQueueUrl()
+                                    + " (SQS endpoint "
+                                    + stack.sqsEndpoint()
+                                    + "):");
+            out().println(
+                            "  ./batchlane queue send FILE --reply-to-queue "
+                                    + QueueSendCommand.DEFAULT_REPLY_QUEUE
+                                    + " · ./batchlane queue follow · ./batchlane result QUEUE ID."
+                                    + " Ctrl-C stops.");
             Thread.currentThread().join();
             return 0;
         } finally {
@@ -61,7 +77,13 @@ public final class UpCommand implements Callable<Integer> {
     }
 
     /** Clients for the stack that 'up' started. */
-    record Running(S3Client s3, DynamoJobStore jobs, DynamoDbClient dynamo, String table) {
+    record Running(
+            S3Client s3,
+            DynamoJobStore jobs,
+            DynamoDbClient dynamo,
+            String table,
+            SqsClient sqs,
+            String intakeQueueUrl) {
         static Running connect() throws IOException {
             if (!Files.isRegularFile(stateFile())) {
                 throw new CommandLine.ParameterException(
@@ -73,7 +95,19 @@ public final class UpCommand implements Callable<Integer> {
             DynamoDbClient dynamo =
                     LocalAws.dynamo(java.net.URI.create(state.path("dynamodbEndpoint").asText()));
             String table = state.path("table").asText();
-            return new Running(s3, new DynamoJobStore(dynamo, table), dynamo, table);
+            SqsClient sqs = LocalAws.sqs(java.net.URI.create(state.path("sqsEndpoint").asText()));
+            return new Running(
+                    s3,
+                    new DynamoJobStore(dynamo, table),
+                    dynamo,
+                    table,
+                    sqs,
+                    state.path("intakeQueueUrl").asText());
+        }
+
+        /** The queue lane's buffer, in the lane's table. */
+        QueueBuffer queues() {
+            return new DynamoQueueBuffer(dynamo, table, java.time.Clock.systemUTC());
         }
 
         JobSource source() {

@@ -55,4 +55,63 @@ class LaneTemplateTest {
         assertThat(FunctionProcess.vcpus(1024, 8)).isEqualTo(1);
         assertThat(FunctionProcess.vcpus(10240, 2)).isEqualTo(2);
     }
+
+    @Test
+    void
+            intakeQueue_isTheQueueAMappingFeedsToEnqueuesAlias_withItsVisibilityBatchAndPartialResponses(
+                    @TempDir Path dir) throws Exception {
+        Path template = dir.resolve("t.json");
+        java.nio.file.Files.writeString(
+                template,
+                """
+                {"Resources": {
+                  "Enq": {"Type": "AWS::Lambda::Function", "Properties": {"Environment": {"Variables":
+                      {"QUARKUS_LAMBDA_HANDLER": "enqueue"}}}},
+                  "EnqLive": {"Type": "AWS::Lambda::Alias", "Properties": {"Name": "live",
+                      "FunctionName": {"Ref": "Enq"}}},
+                  "Dlq": {"Type": "AWS::SQS::Queue", "Properties": {}},
+                  "Intake": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 180,
+                      "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]},
+                                        "maxReceiveCount": 5}}},
+                  "Map": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+                      "BatchSize": 10, "FunctionName": {"Fn::Join": ["", [{"Fn::Select": [6,
+                          {"Fn::Split": [":", {"Ref": "EnqLive"}]}]}, ":live"]]},
+                      "EventSourceArn": {"Fn::GetAtt": ["Intake", "Arn"]},
+                      "FunctionResponseTypes": ["ReportBatchItemFailures"]}}
+                }}
+                """);
+
+        LaneTemplate.IntakeQueue q = LaneTemplate.intakeQueue(template);
+
+        assertThat(q.logicalId()).isEqualTo("Intake");
+        assertThat(q.name()).isEqualTo("Intake");
+        assertThat(q.visibilityTimeout()).isEqualTo(Duration.ofMinutes(3));
+        assertThat(q.batchSize()).isEqualTo(10);
+        assertThat(q.reportBatchItemFailures()).isTrue();
+        assertThat(q.deadLetterQueue()).isEqualTo("Dlq");
+        assertThat(q.maxReceiveCount()).isEqualTo(5);
+    }
+
+    @Test
+    void theSynthesizedTemplate_whenItHasTheQueueLane_feedsItsIntakeQueueToEnqueue()
+            throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                LaneTemplate.read(TEMPLATE).containsKey(LaneTemplate.ENQUEUE),
+                "the synthesized template has no enqueue function yet");
+        LaneTemplate.IntakeQueue q = LaneTemplate.intakeQueue(TEMPLATE);
+        assertThat(q.logicalId()).contains("IntakeQueue");
+        assertThat(q.reportBatchItemFailures()).isTrue();
+        assertThat(q.deadLetterQueue()).contains("IntakeDeadLetterQueue");
+    }
+
+    @Test
+    void intakeQueue_withoutTheQueueLane_isTheDocumentedFixedName(@TempDir Path dir)
+            throws Exception {
+        Path template = dir.resolve("t.json");
+        java.nio.file.Files.writeString(template, "{\"Resources\": {}}");
+
+        assertThat(LaneTemplate.intakeQueue(template).name())
+                .isEqualTo(LaneTemplate.DEFAULT_INTAKE_QUEUE)
+                .isEqualTo("batchlane-intake");
+    }
 }

@@ -479,6 +479,7 @@ class StackTest {
                         "s3:AbortMultipartUpload inbox/*/queued/*",
                         "s3:AbortMultipartUpload queue-flushes/*",
                         "s3:DeleteObject queue-bodies/*",
+                        "s3:GetObject inbox/*/queued/*",
                         "s3:GetObject queue-bodies/*",
                         "s3:GetObject queue-flushes/*",
                         "s3:GetObject rejected/*",

@@ -29,7 +29,26 @@ public final class DeployedRoles {
 
     /** The names of one local deployment: the stack's bucket and table, region and account. */
     public record LocalNames(
-            String region, String account, String bucket, String table, String streamArn) {
+            String region,
+            String account,
+            String bucket,
+            String table,
+            String streamArn,
+            String sqsEndpoint) {
+
+        /**
+         * Names whose queue URLs are on no server ({@code http://sqs.<region>.localhost}): enough
+         * to enforce policies, which name queues by ARN.
+         */
+        public LocalNames(
+                String region, String account, String bucket, String table, String streamArn) {
+            this(region, account, bucket, table, streamArn, "http://sqs." + region + ".localhost");
+        }
+
+        /** A queue's URL on the local SQS server, as its Ref resolves. */
+        public String queueUrl(String name) {
+            return sqsEndpoint.replaceAll("/$", "") + "/" + account + "/" + name;
+        }
 
         public String bucketArn() {
             return "arn:aws:s3:::" + bucket;
@@ -397,8 +416,7 @@ public final class DeployedRoles {
                         r.at("/Properties/Name").isMissingNode()
                                 ? id
                                 : text(r.at("/Properties/Name"));
-                case "AWS::SQS::Queue" ->
-                        "http://sqs." + names.region() + ".localhost/" + names.account() + "/" + id;
+                case "AWS::SQS::Queue" -> names.queueUrl(queueName(id, r));
                 default -> id;
             };
         }
@@ -413,7 +431,9 @@ public final class DeployedRoles {
                 case "AWS::KMS::Key.Arn" -> arn("kms", "key/" + id);
                 case "AWS::Events::EventBus.Arn" -> arn("events", "event-bus/" + ref(id));
                 case "AWS::Logs::LogGroup.Arn" -> arn("logs", "log-group:" + id + ":*");
-                case "AWS::SQS::Queue.Arn" -> arn("sqs", id);
+                case "AWS::SQS::Queue.Arn" -> arn("sqs", queueName(id, r));
+                case "AWS::SQS::Queue.QueueName" -> queueName(id, r);
+                case "AWS::SQS::Queue.QueueUrl" -> names.queueUrl(queueName(id, r));
                 case "AWS::IAM::Role.Arn" -> "arn:aws:iam::" + names.account() + ":role/" + id;
                 case "AWS::SNS::Topic.TopicArn" -> arn("sns", id);
                 default ->
@@ -421,6 +441,16 @@ public final class DeployedRoles {
                                 type.split("::")[1].toLowerCase(java.util.Locale.ROOT),
                                 id + "/" + attribute);
             };
+        }
+
+        /**
+         * A queue's name: its {@code QueueName} when the template fixes one, else its resource id
+         * (the local stack creates the queues under these names; see {@code
+         * LaneTemplate.intakeQueue}).
+         */
+        private static String queueName(String id, JsonNode queue) {
+            JsonNode name = queue.at("/Properties/QueueName");
+            return name.isTextual() ? name.asText() : id;
         }
 
         private String arn(String service, String rest) {

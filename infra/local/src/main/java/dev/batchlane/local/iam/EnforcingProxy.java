@@ -321,10 +321,24 @@ public final class EnforcingProxy implements AutoCloseable {
                             call,
                             response.statusCode(),
                             bytes,
-                            r ->
-                                    principal == null
-                                            ? new Decision(Decision.Outcome.ALLOWED, null)
-                                            : decide(principal, r));
+                            r -> {
+                                if (principal == null) {
+                                    return new Decision(Decision.Outcome.ALLOWED, null);
+                                }
+                                Decision d = decide(principal, r);
+                                if (d.allowed()) {
+                                    // Seen like any other grant the function used (a missing key
+                                    // told apart from a denied one needs s3:ListBucket).
+                                    observations.add(
+                                            new Observation(
+                                                    principal.function(),
+                                                    r.action(),
+                                                    r.resource(),
+                                                    Decision.Outcome.ALLOWED,
+                                                    null));
+                                }
+                                return d;
+                            });
             if (replaced.isPresent()) {
                 Observation o =
                         new Observation(

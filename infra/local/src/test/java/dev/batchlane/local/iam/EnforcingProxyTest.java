@@ -285,12 +285,13 @@ class EnforcingProxyTest {
         }
     }
 
+    /** Complete may list only Bedrock's prefixes (poll may list the bucket: its flushes HEAD). */
     @Test
     void listingNeedsListBucket() {
-        try (S3Client poll = s3("poll")) {
+        try (S3Client complete = s3("complete")) {
             S3Exception e =
                     catchThrowableOfType(
-                            () -> poll.listObjectsV2(b -> b.bucket(BUCKET).prefix("staging/")),
+                            () -> complete.listObjectsV2(b -> b.bucket(BUCKET).prefix("staging/")),
                             S3Exception.class);
             assertThat(e.statusCode()).isEqualTo(403);
             assertThat(e.awsErrorDetails().errorMessage())
