@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "batchlane 0.1.0",
         description =
-                "Runs the Batchlane lane on this machine: emulators, provider simulator and the three functions.",
+                "Runs the Batchlane lane on this machine: emulators, provider simulator and the four functions.",
         subcommands = {
             RunCommand.class,
             UpCommand.class,

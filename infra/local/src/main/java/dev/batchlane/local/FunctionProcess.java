@@ -15,7 +15,7 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
- * One of the three functions, run from the packaged Quarkus application as Lambda's managed Java
+ * One of the four functions, run from the packaged Quarkus application as Lambda's managed Java
  * runtime runs it: its own JVM, AWS's runtime interface client polling the Runtime API at
  * AWS_LAMBDA_RUNTIME_API and calling the deployed handler class, the Quarkus handler chosen by
  * QUARKUS_LAMBDA_HANDLER — under the limits the deployment gives it ({@link FunctionSettings}, read
