@@ -4,7 +4,7 @@ package dev.batchlane.faults;
  * Requests enqueued one at a time instead of one file: the draw of the seeds that run the queue
  * lane. One seed in eight above the first eight, {@code seed > 8 && (seed + seed / 8) % 8 == 6}:
  * the provider ({@code seed % 8}) turns with each block of eight seeds, so every provider meets it
- * once in the seeds up to 72 (13 Mistral, 20 Groq, 27 Azure, 34 Anthropic, 41 OpenAI, 56 Bedrock,
+ * in the seeds up to 72 (13 Mistral, 20 Groq, 27 Azure, 34 Anthropic, 41 OpenAI, 48 and 56 Bedrock,
  * 63 Gemini, 70 Together), and CI runs seed 13 beside 1..8. Seeds 1..8 and the seeds recorded as
  * failing so far (8, 24, 72, 152) are none of these, so they replay as they did.
  *
