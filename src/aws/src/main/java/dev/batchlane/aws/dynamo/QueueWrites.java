@@ -24,8 +24,8 @@ final class QueueWrites {
     }
 
     /**
-     * Runs a transaction; retries conflicts with concurrent transactions a few times, with a short
-     * growing wait.
+     * Runs a transaction; retries conflicts with concurrent transactions and throttled items a few
+     * times, with a short growing wait.
      *
      * @return false when an item's condition failed and nothing else did (someone else acted;
      *     nothing was written)
@@ -44,7 +44,11 @@ final class QueueWrites {
                 if (codes.equals(Set.of("ConditionalCheckFailed"))) {
                     return false;
                 }
-                if (!codes.contains("TransactionConflict") || attempt >= CONFLICT_ATTEMPTS) {
+                // A conflict with another transaction, or an item throttled for the moment: the
+                // transaction wrote nothing, and the same one is tried again after a short wait
+                // (the SDK's own retries do not cover a cancelled transaction's reasons).
+                if (!(codes.contains("TransactionConflict") || codes.contains("ThrottlingError"))
+                        || attempt >= CONFLICT_ATTEMPTS) {
                     throw new IllegalStateException(
                             what + " failed (transaction cancelled: " + codes(reasons) + ")", e);
                 }
