@@ -98,6 +98,9 @@ public final class QueueAnswers {
                 QueueKeys.flushRecord(flush),
                 false,
                 (r, line) -> replyTo.put(r.requestId(), r.replyTo()));
+        // Every request of the flush, kept before the answered ones leave replyTo, so the check
+        // at the end needs no second read of the record.
+        List<String> requestIds = List.copyOf(replyTo.keySet());
         long sent = 0;
         List<AnswerDelivery.Pending> chunk = new ArrayList<>();
         if (job.status() == JobStatus.COMPLETED) {
@@ -156,7 +159,7 @@ public final class QueueAnswers {
             }
         }
         sent += deliver(queue, job.jobId(), chunk);
-        Set<String> unsent = unsentOf(queue, flush);
+        Set<String> unsent = unsentOf(queue, requestIds);
         if (unsent.isEmpty()) {
             buffer.flushAnswered(flush);
         } else {
@@ -170,11 +173,8 @@ public final class QueueAnswers {
         return sent;
     }
 
-    /** The requests of {@code flush} not recorded as answered. */
-    private Set<String> unsentOf(QueueName queue, Flush flush) {
-        List<String> ids = new ArrayList<>();
-        records.readRecord(
-                flush, QueueKeys.flushRecord(flush), false, (r, line) -> ids.add(r.requestId()));
+    /** Of {@code ids}, those not recorded as answered. */
+    private Set<String> unsentOf(QueueName queue, List<String> ids) {
         Set<String> left = new java.util.HashSet<>();
         for (int i = 0; i < ids.size(); i += CHUNK) {
             List<String> some = ids.subList(i, Math.min(ids.size(), i + CHUNK));
